@@ -1,0 +1,135 @@
+//! Identifiers that appear on the wire and in signed bytes.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A seat's number in the meeting's roster (1-based, as printed on the hall's plan).
+pub type SeatNo = u32;
+
+/// A meeting's id: a short slug chosen by the secretary, e.g. `phuc-loi-2026-k12`.
+/// Lower-case ASCII letters, digits and `-`, 1 to 64 characters, so that it
+/// can be typed, put in a URL and signed without ambiguity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct MeetingId(String);
+
+impl MeetingId {
+    pub fn parse(s: &str) -> Result<MeetingId, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(MeetingId(s.to_owned()))
+        } else {
+            Err(format!(
+                "meeting id {s:?} must be 1 to 64 characters of a-z, 0-9 and '-'"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for MeetingId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        MeetingId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Display for MeetingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A vote round's id: 16 random bytes, new for every round (a re-vote on the
+/// same item is a new round), so that a ballot signed for one round can never
+/// be replayed into another. Written as 32 lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoundId(pub [u8; 16]);
+
+impl RoundId {
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Result<RoundId, String> {
+        let mut out = [0u8; 16];
+        hex::decode_to_slice(s, &mut out)
+            .map_err(|_| format!("round id {s:?} must be 32 hex digits"))?;
+        Ok(RoundId(out))
+    }
+}
+
+impl std::fmt::Display for RoundId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for RoundId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for RoundId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        RoundId::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Whom an enrolled device speaks for: a delegate's seat or the chair's console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Principal {
+    Seat(SeatNo),
+    Chair,
+}
+
+impl std::fmt::Display for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Principal::Seat(n) => write!(f, "seat {n}"),
+            Principal::Chair => f.write_str("chair"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meeting_ids_are_slugs() {
+        assert!(MeetingId::parse("phuc-loi-2026").is_ok());
+        assert!(MeetingId::parse("").is_err());
+        assert!(MeetingId::parse("Phúc Lợi").is_err());
+        assert!(MeetingId::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn round_ids_are_32_hex_digits() {
+        let id = RoundId([0xab; 16]);
+        assert_eq!(RoundId::from_hex(&id.to_hex()), Ok(id));
+        assert!(RoundId::from_hex("abcd").is_err());
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{}\"", "ab".repeat(16)));
+    }
+
+    #[test]
+    fn principals_serialize_as_tagged_objects() {
+        assert_eq!(
+            serde_json::to_string(&Principal::Seat(7)).unwrap(),
+            r#"{"seat":7}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Principal::Chair).unwrap(),
+            r#""chair""#
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! The Gavel protocol: everything a tablet, the hub and the audit tool must
+//! agree on, and nothing that needs a runtime (no tokio, no database).
+//!
+//! Map of the crate:
+//! - [`ids`]: meeting ids, round ids, seats and principals (who a device speaks for).
+//! - [`choice`]: the three choices of a ballot and their wire codes.
+//! - [`signing`]: the fixed binary layouts that are signed (auth challenge,
+//!   enrollment, ballot, receipt) and Ed25519 keys, signatures and checks.
+//! - [`rules`]: vote settings, pass rules and tallies as pure functions;
+//!   percentages are of the total seats, as councils report them.
+//! - [`messages`]: the JSON frames exchanged over the WebSocket, and the
+//!   typed reasons for every refusal.
+//!
+//! `PROTOCOL.md` beside this crate describes the same wire format for people
+//! who write a tablet in another language; `vectors/` holds hex test vectors
+//! for every signed layout.
+
+pub mod choice;
+pub mod ids;
+pub mod messages;
+pub mod rules;
+pub mod signing;
+
+pub use choice::Choice;
+pub use ids::{MeetingId, Principal, RoundId, SeatNo};
+pub use messages::{ClientMsg, RefusalReason, ServerMsg};
+pub use rules::{Base, Counts, Rule, TallyResult, Threshold, VoteSettings};
+pub use signing::{PublicKey, Signature};
+
+/// The protocol version spoken by this crate. Every client frame that opens a
+/// session carries it; a mismatch is refused with `unsupported_version`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest frame, in bytes, a server accepts from a client. A ballot frame
+/// is about 400 bytes; anything near this limit is a mistake or an attack.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 16 * 1024;

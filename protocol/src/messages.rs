@@ -1,0 +1,392 @@
+//! The JSON frames of the WebSocket protocol. Every frame is an object with a
+//! `type` field; see `PROTOCOL.md` for the conversation and an example of each.
+//!
+//! Requests that expect an answer carry a client-chosen `id`, echoed in the
+//! `ack`, `done` or `refused` that answers them. State reaches clients as a
+//! full `snapshot` and then versioned `tally` updates; a client that misses
+//! something asks for (or is sent) a fresh snapshot rather than a replay.
+
+use crate::rules::{Counts, TallyResult, VoteSettings};
+use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
+use serde::{Deserialize, Serialize};
+
+/// A frame a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// Binds a new key to the seat (or the chair) that a one-time code was issued for.
+    Enroll {
+        v: u32,
+        code: String,
+        public_key: PublicKey,
+        signature: Signature,
+    },
+    /// Logs in an enrolled key by signing the server's challenge.
+    Auth {
+        v: u32,
+        meeting: MeetingId,
+        public_key: PublicKey,
+        signature: Signature,
+    },
+    /// Follows a meeting read-only, as the hall screen and the public do.
+    Watch { v: u32, meeting: MeetingId },
+    /// A delegate reports present.
+    CheckIn { id: u64 },
+    /// A delegate's signed ballot for the open round.
+    Cast {
+        id: u64,
+        round: RoundId,
+        choice: Choice,
+        seq: u64,
+        signature: Signature,
+    },
+    /// A command from the chair's console.
+    Chair { id: u64, command: ChairCommand },
+    /// Asks for a fresh snapshot (and, for a delegate, its own state).
+    Sync { id: u64 },
+}
+
+impl ClientMsg {
+    /// The request id to echo in a refusal, where the frame has one.
+    pub fn request_id(&self) -> Option<u64> {
+        match self {
+            ClientMsg::CheckIn { id }
+            | ClientMsg::Cast { id, .. }
+            | ClientMsg::Chair { id, .. }
+            | ClientMsg::Sync { id } => Some(*id),
+            ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => None,
+        }
+    }
+}
+
+/// What the chair can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChairCommand {
+    /// Makes agenda item `item` (0-based) the current one.
+    SetItem { item: u32 },
+    /// Opens a vote round on the current item, with the item's settings and
+    /// its window unless `window_seconds` is given.
+    Open { window_seconds: Option<u32> },
+    /// Moves the open round's deadline `seconds` later.
+    Extend { seconds: u32 },
+    /// Closes the open round now; its tally is committed and announced.
+    Close,
+    /// Cancels the open round; its ballots are kept but nothing is decided.
+    /// A re-vote is a new round on the same item.
+    Void,
+}
+
+/// A frame the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The first frame on every connection.
+    Challenge {
+        v: u32,
+        nonce: String,
+        server_key: PublicKey,
+        server_time: u64,
+    },
+    /// The key is now bound to `principal` in `meeting`; log in with `auth` next.
+    Enrolled {
+        meeting: MeetingId,
+        principal: Principal,
+    },
+    /// The session is open; `principal` is absent for a watcher.
+    Welcome {
+        meeting: MeetingView,
+        principal: Option<Principal>,
+    },
+    /// The whole live state of the meeting.
+    Snapshot(Snapshot),
+    /// A coalesced change of the open round's live tally.
+    Tally {
+        version: u64,
+        round: RoundId,
+        live: LiveTally,
+    },
+    /// A delegate's own state: checked in, and its recorded ballot in the open
+    /// or last round of the current item.
+    You {
+        principal: Principal,
+        checked_in: bool,
+        ballot: Option<Receipt>,
+    },
+    /// A ballot is durably recorded and counted.
+    Ack { id: u64, receipt: Receipt },
+    /// A request other than a ballot succeeded.
+    Done { id: u64 },
+    /// A frame or request was refused; nothing changed.
+    Refused {
+        id: Option<u64>,
+        reason: RefusalReason,
+        message: String,
+    },
+}
+
+/// The server's signed proof that a ballot was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub meeting: MeetingId,
+    pub round: RoundId,
+    pub seat: SeatNo,
+    pub choice: Choice,
+    pub seq: u64,
+    /// When the ballot was committed, in Unix milliseconds (server clock).
+    pub recorded_at: u64,
+    /// The server's signature over the receipt layout (see `signing`).
+    pub server_signature: Signature,
+}
+
+impl Receipt {
+    /// Checks the server's signature on this receipt.
+    pub fn verify(&self, server_key: &PublicKey) -> Result<(), crate::signing::SignatureError> {
+        let content = crate::signing::BallotContent {
+            meeting: &self.meeting,
+            round: self.round,
+            seat: self.seat,
+            choice: self.choice,
+            seq: self.seq,
+        };
+        server_key.verify(
+            &content.receipt_bytes(self.recorded_at),
+            &self.server_signature,
+        )
+    }
+}
+
+/// The meeting as configured: sent once per connection, in `welcome`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeetingView {
+    pub id: MeetingId,
+    pub title: String,
+    pub body: String,
+    pub total_seats: u32,
+    pub labels: Labels,
+    pub seats: Vec<SeatView>,
+    pub agenda: Vec<ItemView>,
+}
+
+/// The words a council uses for the three choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Labels {
+    pub yes: String,
+    pub no: String,
+    pub abstain: String,
+}
+
+impl Labels {
+    pub fn of(&self, choice: Choice) -> &str {
+        match choice {
+            Choice::Yes => &self.yes,
+            Choice::No => &self.no,
+            Choice::Abstain => &self.abstain,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatView {
+    pub number: SeatNo,
+    pub name: String,
+    pub group: String,
+}
+
+/// The kind of an agenda item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Report,
+    Proposal,
+    DraftResolution,
+    QuestionSession,
+    Election,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemView {
+    /// 0-based position in the agenda.
+    pub index: u32,
+    /// The topic the item is grouped under.
+    pub topic: String,
+    pub kind: ItemKind,
+    pub title: String,
+    /// Absent for items that are not voted on (a report, a question session).
+    pub vote: Option<VoteSettings>,
+}
+
+/// The live state of a meeting. `version` grows with every frame that changes
+/// what a client shows, snapshots and tally updates alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u64,
+    pub server_time: u64,
+    pub meeting: MeetingId,
+    pub current_item: Option<u32>,
+    /// The seats checked in, in order.
+    pub present: Vec<SeatNo>,
+    pub items: Vec<ItemState>,
+    /// The open round, or the last round of the session once it has ended.
+    pub round: Option<RoundView>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// No vote has decided it yet.
+    Pending,
+    Voting,
+    Passed,
+    NotPassed,
+    /// Its last round was voided and no later round decided it.
+    Voided,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemState {
+    pub index: u32,
+    pub status: ItemStatus,
+    /// The deciding result, once a round has closed.
+    pub result: Option<TallyResult>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundStatus {
+    Open,
+    Closed,
+    Voided,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundView {
+    pub id: RoundId,
+    pub item: u32,
+    pub status: RoundStatus,
+    pub settings: VoteSettings,
+    /// Unix milliseconds.
+    pub opened_at: u64,
+    /// Unix milliseconds; after it the server refuses ballots and closes the round.
+    pub deadline: u64,
+    /// What this audience may see of the running tally while the round is open.
+    pub live: Option<LiveTally>,
+    /// The committed result once the round is closed.
+    pub result: Option<TallyResult>,
+}
+
+/// The running tally, cut to what the audience may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveTally {
+    /// How many seats have a recorded ballot.
+    pub taking_part: u32,
+    /// Totals per choice, when the round's interim setting (or the chair's role) allows.
+    pub counts: Option<Counts>,
+    /// Which seats have voted: the chair's view, and everyone's in named rounds
+    /// that show individual votes. Never what they chose in a secret round.
+    pub voted: Option<Vec<SeatNo>>,
+    /// Each seat's choice, only in named rounds whose interim setting is `individual`.
+    pub choices: Option<Vec<SeatChoice>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatChoice {
+    pub seat: SeatNo,
+    pub choice: Choice,
+}
+
+/// Why the server refused a frame or a request. Every refusal also carries a
+/// human-readable message; clients branch on the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    #[error("the frame is not valid JSON or not a known message")]
+    MalformedFrame,
+    #[error("the frame is larger than the server accepts")]
+    FrameTooLarge,
+    #[error("the protocol version is not supported")]
+    UnsupportedVersion,
+    #[error("log in (auth or watch) before sending this")]
+    NotAuthenticated,
+    #[error("this connection is already logged in")]
+    AlreadyAuthenticated,
+    #[error("no such meeting")]
+    UnknownMeeting,
+    #[error("this key is not enrolled in the meeting")]
+    UnknownKey,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("no such enrollment code")]
+    UnknownCode,
+    #[error("the enrollment code has expired")]
+    CodeExpired,
+    #[error("the enrollment code was already used")]
+    CodeUsed,
+    #[error("too many attempts; wait and try again")]
+    RateLimited,
+    #[error("only a delegate's device may do this")]
+    NotADelegate,
+    #[error("only the chair's console may do this")]
+    NotChair,
+    #[error("check in before voting")]
+    NotCheckedIn,
+    #[error("no vote is open")]
+    NoOpenRound,
+    #[error("the ballot is for a round that is not the open one")]
+    WrongRound,
+    #[error("the voting window has closed")]
+    Late,
+    #[error("this vote does not allow changing a ballot")]
+    ChangeNotAllowed,
+    #[error("a later ballot from this seat is already recorded")]
+    StaleSequence,
+    #[error("the command does not fit the meeting's state")]
+    InvalidCommand,
+    #[error("the vote store is unavailable; the ballot was not recorded")]
+    StoreUnavailable,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_parse_from_their_documented_form() {
+        let frame = r#"{"type":"chair","id":3,"command":{"action":"open","window_seconds":90}}"#;
+        let msg: ClientMsg = serde_json::from_str(frame).unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::Chair {
+                id: 3,
+                command: ChairCommand::Open {
+                    window_seconds: Some(90)
+                }
+            }
+        );
+        let frame = r#"{"type":"check_in","id":1}"#;
+        assert_eq!(
+            serde_json::from_str::<ClientMsg>(frame).unwrap(),
+            ClientMsg::CheckIn { id: 1 }
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_errors() {
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"check_in","id":1,"x":2}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"hack"}"#).is_err());
+    }
+
+    #[test]
+    fn refusal_reasons_are_snake_case() {
+        let msg = ServerMsg::Refused {
+            id: Some(1),
+            reason: RefusalReason::NotCheckedIn,
+            message: "check in first".into(),
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert!(json.contains(r#""reason":"not_checked_in""#), "{json}");
+    }
+}

@@ -1,0 +1,276 @@
+//! The signed byte layouts and Ed25519 keys.
+//!
+//! Every signed message starts with an ASCII domain-separation tag ending in
+//! a NUL byte, so that a signature made for one purpose (say, answering a
+//! login challenge) can never be passed off as another (a ballot). Strings are
+//! a big-endian `u16` byte length followed by UTF-8; integers are big-endian.
+//!
+//! | layout  | bytes |
+//! |---------|-------|
+//! | auth    | `"gavel/auth/v1\0"`, str(meeting), nonce (32), public key (32) |
+//! | enroll  | `"gavel/enroll/v1\0"`, str(code), public key (32) |
+//! | ballot  | `"gavel/ballot/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64 |
+//! | receipt | `"gavel/receipt/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64, recorded_at_ms u64 |
+//!
+//! Signatures are checked with `verify_strict`, which refuses the malleable
+//! and small-order edge cases that plain verification lets through.
+
+use crate::{Choice, MeetingId, RoundId, SeatNo};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub const AUTH_TAG: &[u8] = b"gavel/auth/v1\0";
+pub const ENROLL_TAG: &[u8] = b"gavel/enroll/v1\0";
+pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v1\0";
+pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
+
+/// Why a key or a signature was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("public key must be 64 hex digits of a valid Ed25519 point")]
+    BadKey,
+    #[error("signature must be 128 hex digits")]
+    BadEncoding,
+    #[error("signature does not match the signed bytes and the public key")]
+    Mismatch,
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let len = u16::try_from(s.len()).expect("signed strings are shorter than 64 KiB");
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// The bytes a device signs to answer the server's login challenge.
+pub fn auth_bytes(meeting: &MeetingId, nonce: &[u8; 32], key: &PublicKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(AUTH_TAG.len() + 2 + meeting.as_str().len() + 64);
+    out.extend_from_slice(AUTH_TAG);
+    put_str(&mut out, meeting.as_str());
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// The bytes a device signs to prove it holds the key it enrolls with.
+pub fn enroll_bytes(code: &str, key: &PublicKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ENROLL_TAG.len() + 2 + code.len() + 32);
+    out.extend_from_slice(ENROLL_TAG);
+    put_str(&mut out, code);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// What a ballot says: everything the delegate signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BallotContent<'a> {
+    pub meeting: &'a MeetingId,
+    pub round: RoundId,
+    pub seat: SeatNo,
+    pub choice: Choice,
+    pub seq: u64,
+}
+
+impl BallotContent<'_> {
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(BALLOT_TAG.len() + 2 + self.meeting.as_str().len() + 29);
+        out.extend_from_slice(BALLOT_TAG);
+        put_str(&mut out, self.meeting.as_str());
+        out.extend_from_slice(&self.round.0);
+        out.extend_from_slice(&self.seat.to_be_bytes());
+        out.push(self.choice.code());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out
+    }
+
+    /// The bytes the server signs to give the delegate a receipt for this ballot.
+    pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(RECEIPT_TAG.len() + 2 + self.meeting.as_str().len() + 37);
+        out.extend_from_slice(RECEIPT_TAG);
+        put_str(&mut out, self.meeting.as_str());
+        out.extend_from_slice(&self.round.0);
+        out.extend_from_slice(&self.seat.to_be_bytes());
+        out.push(self.choice.code());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&recorded_at_ms.to_be_bytes());
+        out
+    }
+}
+
+/// An Ed25519 public key, written as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, SignatureError> {
+        VerifyingKey::from_bytes(bytes)
+            .map(PublicKey)
+            .map_err(|_| SignatureError::BadKey)
+    }
+
+    pub fn from_hex(s: &str) -> Result<PublicKey, SignatureError> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(s, &mut bytes).map_err(|_| SignatureError::BadKey)?;
+        PublicKey::from_bytes(&bytes)
+    }
+
+    pub fn of(key: &SigningKey) -> PublicKey {
+        PublicKey(key.verifying_key())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.as_bytes())
+    }
+
+    /// Checks `signature` over `message` strictly (see the module's notes).
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
+        self.0
+            .verify_strict(message, &signature.0)
+            .map_err(|_| SignatureError::Mismatch)
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey({})", self.to_hex())
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        PublicKey::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An Ed25519 signature, written as 128 lower-case hex digits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature(ed25519_dalek::Signature);
+
+impl Signature {
+    pub fn from_hex(s: &str) -> Result<Signature, SignatureError> {
+        let mut bytes = [0u8; 64];
+        hex::decode_to_slice(s, &mut bytes).map_err(|_| SignatureError::BadEncoding)?;
+        Ok(Signature(ed25519_dalek::Signature::from_bytes(&bytes)))
+    }
+
+    pub fn to_bytes(&self) -> [u8; 64] {
+        self.0.to_bytes()
+    }
+
+    pub fn from_bytes(bytes: &[u8; 64]) -> Signature {
+        Signature(ed25519_dalek::Signature::from_bytes(bytes))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.to_bytes())
+    }
+
+    /// Signs `message` with `key`.
+    pub fn sign(key: &SigningKey, message: &[u8]) -> Signature {
+        Signature(key.sign(message))
+    }
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signature({})", self.to_hex())
+    }
+}
+
+impl Serialize for Signature {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Signature {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Signature::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn a_ballot_signature_does_not_verify_for_another_round_seat_or_choice() {
+        let meeting = MeetingId::parse("m").unwrap();
+        let k = key(1);
+        let ballot = BallotContent {
+            meeting: &meeting,
+            round: RoundId([1; 16]),
+            seat: 3,
+            choice: Choice::Yes,
+            seq: 9,
+        };
+        let sig = Signature::sign(&k, &ballot.signed_bytes());
+        let pk = PublicKey::of(&k);
+        assert!(pk.verify(&ballot.signed_bytes(), &sig).is_ok());
+        for changed in [
+            BallotContent {
+                round: RoundId([2; 16]),
+                ..ballot.clone()
+            },
+            BallotContent {
+                seat: 4,
+                ..ballot.clone()
+            },
+            BallotContent {
+                choice: Choice::No,
+                ..ballot.clone()
+            },
+            BallotContent {
+                seq: 10,
+                ..ballot.clone()
+            },
+        ] {
+            assert_eq!(
+                pk.verify(&changed.signed_bytes(), &sig),
+                Err(SignatureError::Mismatch)
+            );
+        }
+        assert!(
+            PublicKey::of(&key(2))
+                .verify(&ballot.signed_bytes(), &sig)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn layouts_are_domain_separated() {
+        let meeting = MeetingId::parse("m").unwrap();
+        let pk = PublicKey::of(&key(1));
+        let auth = auth_bytes(&meeting, &[0; 32], &pk);
+        let enroll = enroll_bytes("m", &pk);
+        assert!(auth.starts_with(AUTH_TAG));
+        assert!(enroll.starts_with(ENROLL_TAG));
+        assert_ne!(auth[..AUTH_TAG.len()], enroll[..AUTH_TAG.len()]);
+    }
+
+    #[test]
+    fn keys_and_signatures_round_trip_through_hex() {
+        let k = key(5);
+        let pk = PublicKey::of(&k);
+        assert_eq!(PublicKey::from_hex(&pk.to_hex()), Ok(pk));
+        let sig = Signature::sign(&k, b"x");
+        assert_eq!(Signature::from_hex(&sig.to_hex()), Ok(sig));
+        assert_eq!(PublicKey::from_hex("zz"), Err(SignatureError::BadKey));
+        assert_eq!(Signature::from_hex("00"), Err(SignatureError::BadEncoding));
+    }
+}
