@@ -32,6 +32,14 @@ impl MeetingId {
     }
 }
 
+impl std::str::FromStr for MeetingId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MeetingId::parse(s)
+    }
+}
+
 impl<'de> Deserialize<'de> for MeetingId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
