@@ -1,0 +1,470 @@
+//! The store's SQL for SQLite, parallel to `postgres.rs` function for function.
+//!
+//! SQLite allows one writer at a time. Every transaction that reads before it
+//! writes starts with `BEGIN IMMEDIATE`, which takes the write lock at once:
+//! a plain (deferred) `BEGIN` would read a snapshot first and could then fail
+//! with "database is locked" when it tries to write, whatever the busy timeout.
+
+use super::{
+    BallotColumns, BallotRow, Close, CodeInsert, CodeRow, KeyRow, MeetingRow, RoundInsert,
+    RoundRow, StoreError, not_open,
+};
+use gavel_protocol::{MeetingId, Principal, PublicKey};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// SQLite refuses statements with more than 32766 bound values; multi-row
+/// inserts are cut into statements of at most this many rows (of six values
+/// at most), all in the caller's transaction.
+const ROWS_PER_INSERT: usize = 1000;
+
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Opens (creating if missing) the database file and runs the migrations.
+///
+/// WAL lets the tablets' reads go on while the ballot writer commits;
+/// `synchronous = FULL` makes a commit durable before the hub acknowledges a
+/// ballot (WAL's default, NORMAL, may lose the last commits on power loss);
+/// `secure_delete` overwrites deleted rows, which matters for the ballots a
+/// secret round deletes when it ends. The pool is small because there is
+/// only one writer at a time anyway.
+pub(super) async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("secure_delete", "ON");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Inserts the meeting or replaces its definition; false if it has rounds.
+/// One statement, so SQLite's single writer makes it atomic.
+pub(super) async fn put_meeting(
+    pool: &SqlitePool,
+    id: &MeetingId,
+    definition: &str,
+) -> Result<bool, StoreError> {
+    let written = sqlx::query(
+        "INSERT INTO meetings (id, definition) VALUES (?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET definition = excluded.definition
+         WHERE NOT EXISTS (SELECT 1 FROM rounds WHERE rounds.meeting_id = excluded.id)",
+    )
+    .bind(id.as_str())
+    .bind(definition)
+    .execute(pool)
+    .await?;
+    Ok(written.rows_affected() > 0)
+}
+
+pub(super) async fn meetings(pool: &SqlitePool) -> Result<Vec<MeetingRow>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, definition, current_item FROM meetings ORDER BY id")
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+pub(super) async fn set_current_item(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+    item: Option<i64>,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query("UPDATE meetings SET current_item = ?1 WHERE id = ?2")
+        .bind(item)
+        .bind(meeting.as_str())
+        .execute(pool)
+        .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+pub(super) async fn add_codes(
+    pool: &SqlitePool,
+    codes: &[CodeInsert<'_>],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for code in codes {
+        sqlx::query(
+            "INSERT INTO enrollment_codes (code_hash, meeting_id, principal, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(code.code_hash)
+        .bind(code.meeting.as_str())
+        .bind(&code.principal)
+        .bind(code.expires_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn redeem_code(
+    pool: &SqlitePool,
+    code_hash: &str,
+    now: i64,
+    key: &PublicKey,
+) -> Result<(MeetingId, Principal), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let code: CodeRow = sqlx::query_as(
+        "SELECT meeting_id, principal, expires_at, used_at
+         FROM enrollment_codes WHERE code_hash = ?1",
+    )
+    .bind(code_hash)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::CodeUnknown)?;
+    let (meeting, principal) = code.redeemable(now)?;
+    sqlx::query("UPDATE enrollment_codes SET used_at = ?1 WHERE code_hash = ?2")
+        .bind(now)
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+    bind_key(&mut tx, &meeting, &code.principal, key).await?;
+    tx.commit().await?;
+    Ok((meeting, principal))
+}
+
+pub(super) async fn put_key(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+    principal: &str,
+    key: &PublicKey,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    bind_key(&mut tx, meeting, principal, key).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `key` the principal's only key, and the principal the key's only one.
+async fn bind_key(
+    tx: &mut Transaction<'_, Sqlite>,
+    meeting: &MeetingId,
+    principal: &str,
+    key: &PublicKey,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM device_keys WHERE meeting_id = ?1 AND public_key = ?2 AND principal <> ?3",
+    )
+    .bind(meeting.as_str())
+    .bind(&key.as_bytes()[..])
+    .bind(principal)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO device_keys (meeting_id, principal, public_key) VALUES (?1, ?2, ?3)
+         ON CONFLICT (meeting_id, principal) DO UPDATE SET public_key = excluded.public_key",
+    )
+    .bind(meeting.as_str())
+    .bind(principal)
+    .bind(&key.as_bytes()[..])
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn keys(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+) -> Result<Vec<KeyRow>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT principal, public_key FROM device_keys WHERE meeting_id = ?1")
+            .bind(meeting.as_str())
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+pub(super) async fn check_in(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+    seat: i64,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO attendance (meeting_id, seat, checked_in_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (meeting_id, seat) DO NOTHING",
+    )
+    .bind(meeting.as_str())
+    .bind(seat)
+    .bind(at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn present(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT seat FROM attendance WHERE meeting_id = ?1 ORDER BY seat")
+            .bind(meeting.as_str())
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+pub(super) async fn open_round(
+    pool: &SqlitePool,
+    round: &RoundInsert<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')",
+    )
+    .bind(&round.id)
+    .bind(round.meeting.as_str())
+    .bind(round.item)
+    .bind(&round.settings)
+    .bind(round.secret)
+    .bind(round.opened_at)
+    .bind(round.deadline)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn set_deadline(
+    pool: &SqlitePool,
+    id: &str,
+    deadline: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query("UPDATE rounds SET deadline = ?1 WHERE id = ?2 AND status = 'open'")
+        .bind(deadline)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+/// Voids the round if it is open; false if it is not.
+pub(super) async fn void_round(pool: &SqlitePool, id: &str, at: i64) -> Result<bool, StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let Some(secret) = end_round(&mut tx, id, "voided", at).await? else {
+        return Ok(false);
+    };
+    if secret {
+        sqlx::query(
+            "INSERT INTO secret_participants (round_id, seat)
+             SELECT round_id, seat FROM ballots WHERE round_id = ?1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO secret_choices (round_id, ordinal, choice)
+             SELECT round_id, row_number() OVER (ORDER BY choice) - 1, choice
+             FROM ballots WHERE round_id = ?1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        delete_ballots(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    if secret {
+        truncate_wal(pool).await;
+    }
+    Ok(true)
+}
+
+/// Upserts a batch in one transaction, after checking its rounds are open.
+pub(super) async fn record_ballots(
+    pool: &SqlitePool,
+    ballots: &BallotColumns,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    for id in &ballots.rounds {
+        let open: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM rounds WHERE id = ?1 AND status = 'open'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if open.is_none() {
+            return Err(StoreError::Corrupt(format!("a ballot's {}", not_open(id))));
+        }
+    }
+    let rows: Vec<usize> = (0..ballots.round_ids.len()).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at) ",
+        );
+        insert.push_values(chunk, |mut row, &i| {
+            row.push_bind(&ballots.round_ids[i])
+                .push_bind(ballots.seats[i])
+                .push_bind(ballots.choices[i])
+                .push_bind(ballots.seqs[i])
+                .push_bind(&ballots.signatures[i][..])
+                .push_bind(ballots.recorded_at[i]);
+        });
+        insert.push(
+            " ON CONFLICT (round_id, seat) DO UPDATE SET
+                 choice = excluded.choice, seq = excluded.seq,
+                 signature = excluded.signature, recorded_at = excluded.recorded_at
+             WHERE excluded.seq > ballots.seq",
+        );
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Closes the round: tally, status and, for a secret round, the unlinked record.
+pub(super) async fn close_round(pool: &SqlitePool, close: &Close<'_>) -> Result<(), StoreError> {
+    let id = close.id.as_str();
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let secret = end_round(&mut tx, id, "closed", close.closed_at)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
+    let stored = ballots(&mut *tx, id).await?;
+    close.check(secret, &stored)?;
+    let t = &close.tally;
+    sqlx::query(
+        "INSERT INTO tallies (round_id, total_seats, present, yes, no, abstain, passed, result)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .bind(id)
+    .bind(t.total_seats)
+    .bind(t.present)
+    .bind(t.yes)
+    .bind(t.no)
+    .bind(t.abstain)
+    .bind(t.passed)
+    .bind(&t.result)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(record) = &close.secret_columns {
+        delete_ballots(&mut tx, id).await?;
+        for chunk in record.seats.chunks(ROWS_PER_INSERT) {
+            let mut insert =
+                QueryBuilder::<Sqlite>::new("INSERT INTO secret_participants (round_id, seat) ");
+            insert.push_values(chunk, |mut row, &seat| {
+                row.push_bind(id).push_bind(seat);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        let choices: Vec<(i64, &str)> = record
+            .ordinals
+            .iter()
+            .copied()
+            .zip(record.choices.iter().copied())
+            .collect();
+        for chunk in choices.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO secret_choices (round_id, ordinal, choice) ",
+            );
+            insert.push_values(chunk, |mut row, &(ordinal, choice)| {
+                row.push_bind(id).push_bind(ordinal).push_bind(choice);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    if close.secret_columns.is_some() {
+        truncate_wal(pool).await;
+    }
+    Ok(())
+}
+
+/// Moves an open round to `status` (closed or voided); its secrecy, or None
+/// if the round is not open.
+async fn end_round(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+    status: &str,
+    at: i64,
+) -> Result<Option<bool>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE rounds SET status = ?1, closed_at = ?2 WHERE id = ?3 AND status = 'open'
+         RETURNING secret",
+    )
+    .bind(status)
+    .bind(at)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+async fn delete_ballots(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM ballots WHERE round_id = ?1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Copies the write-ahead log into the database file and empties it, so that
+/// the pages holding a secret round's deleted ballots leave the log (in the
+/// file, `secure_delete` has zeroed them). The round is already committed,
+/// so a failure here is logged rather than reported as a failed close.
+async fn truncate_wal(pool: &SqlitePool) {
+    let outcome: Result<(i64, i64, i64), sqlx::Error> =
+        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(pool)
+            .await;
+    match outcome {
+        Ok((0, _, _)) => {}
+        Ok(_) => {
+            tracing::warn!("SQLite checkpoint was blocked by readers; the log is not yet truncated")
+        }
+        Err(e) => tracing::warn!(error = %e, "SQLite checkpoint after a secret round failed"),
+    }
+}
+
+pub(super) async fn rounds(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+) -> Result<Vec<RoundRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
+                r.status, r.closed_at, t.result
+         FROM rounds r LEFT JOIN tallies t ON t.round_id = r.id
+         WHERE r.meeting_id = ?1
+         ORDER BY r.opened_at, r.id",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(pool)
+    .await?)
+}
+
+pub(super) async fn ballots(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Vec<BallotRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT round_id, seat, choice, seq, signature, recorded_at
+         FROM ballots WHERE round_id = ?1 ORDER BY seat",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub(super) async fn secret_record(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<(Vec<i64>, Vec<String>), StoreError> {
+    let seats = sqlx::query_scalar(
+        "SELECT seat FROM secret_participants WHERE round_id = ?1 ORDER BY seat",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let choices = sqlx::query_scalar(
+        "SELECT choice FROM secret_choices WHERE round_id = ?1 ORDER BY ordinal",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok((seats, choices))
+}
