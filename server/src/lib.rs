@@ -3,6 +3,23 @@
 //! Map of the crate:
 //! - [`meeting`]: the secretary's meeting definition file (TOML), parsed and checked.
 //! - [`store`]: durable state in SQLite (embedded default) or PostgreSQL.
+//! - [`hub`]: one actor per meeting, and the group-commit ballot writer.
+//! - [`connection`]: one task per WebSocket connection: login, signature
+//!   checks, requests and broadcasts.
+//! - [`app`]: the HTTP router and the server's lifecycle (start, graceful stop).
+//! - [`enrollment`]: one-time enrollment codes.
+//! - [`config`]: settings from file, environment and flags; the server's key.
+//! - [`demo`]: `gavel demo`, a live session with simulated tablets.
+//! - [`clock`]: the server's clock, which alone decides the voting window.
 
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod demo;
+pub mod enrollment;
+pub mod hub;
 pub mod meeting;
 pub mod store;
+
+pub use app::run;

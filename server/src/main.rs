@@ -1,1 +1,284 @@
-fn main() {}
+//! The `gavel` command: serve a hub, import meetings, issue enrollment codes,
+//! run the demo. Parsing and setup only; the work is in the library.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gavel_protocol::{MeetingId, Principal, SeatNo};
+use gavel_server::config::{FileSettings, LogFormat, Settings};
+use gavel_server::demo::{self, DemoOptions};
+use gavel_server::meeting::MeetingDefinition;
+use gavel_server::store::Store;
+use gavel_server::{app, enrollment};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "gavel",
+    version,
+    about = "Gavel: real-time voting for councils and assemblies"
+)]
+struct Cli {
+    /// A settings file (TOML: listen, data_dir, database_url, log_format).
+    #[arg(long, env = "GAVEL_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Where the SQLite database and the server's key live.
+    #[arg(long, env = "GAVEL_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://...); without it, SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    #[arg(long, env = "GAVEL_LOG_FORMAT", global = true, value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the hub.
+    Serve {
+        #[arg(long, env = "GAVEL_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manages meetings in the store.
+    Meeting {
+        #[command(subcommand)]
+        command: MeetingCommand,
+    },
+    /// Prints one-time enrollment codes for seats and the chair's console.
+    Codes {
+        #[arg(long)]
+        meeting: MeetingId,
+        /// Seats to issue codes for, e.g. "1-40" or "3,7,12" (default: every seat).
+        #[arg(long)]
+        seats: Option<String>,
+        /// Also issue a code for the chair's console.
+        #[arg(long)]
+        chair: bool,
+        /// How long the codes stay valid.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u32,
+    },
+    /// Runs a live demo session: the example meeting with simulated tablets.
+    Demo {
+        #[arg(long, env = "GAVEL_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// How many seats get a simulated tablet (default: all).
+        #[arg(long)]
+        tablets: Option<u32>,
+        /// Leave the chair to you: prints the chair's enrollment code.
+        #[arg(long)]
+        manual_chair: bool,
+        /// The voting window the simulated chair opens with, in seconds.
+        #[arg(long, default_value_t = 30)]
+        window: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum MeetingCommand {
+    /// Checks a meeting definition file and stores it; nothing is stored if it has a mistake.
+    Import { file: PathBuf },
+    /// Lists the meetings in the store.
+    List,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let file = match &cli.config {
+        Some(path) => FileSettings::load(path)?,
+        None => FileSettings::default(),
+    };
+    let (listen, default_listen, data_dir) = match &cli.command {
+        Command::Serve { listen } => (*listen, "0.0.0.0:8080", cli.data_dir.clone()),
+        Command::Demo { listen, .. } => (
+            *listen,
+            "127.0.0.1:8080",
+            cli.data_dir
+                .clone()
+                .or_else(|| Some(PathBuf::from("gavel-demo-data"))),
+        ),
+        _ => (None, "0.0.0.0:8080", cli.data_dir.clone()),
+    };
+    let settings = Settings::resolve(
+        file,
+        listen,
+        data_dir,
+        cli.database_url.clone(),
+        cli.log_format,
+        default_listen.parse().expect("default address"),
+    );
+    init_tracing(settings.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(run(cli.command, settings))
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => {
+            settings.prepare_data_dir()?;
+            let store = Store::connect(&settings.database_url)
+                .await
+                .context("opening the store")?;
+            let listener = tokio::net::TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("listening on {}", settings.listen))?;
+            app::run(
+                listener,
+                store,
+                settings.server_key()?,
+                shutdown_on_signal(),
+            )
+            .await
+        }
+        Command::Demo {
+            tablets,
+            manual_chair,
+            window,
+            ..
+        } => {
+            let options = DemoOptions {
+                tablets,
+                manual_chair,
+                window_seconds: window,
+            };
+            demo::run(settings, options, shutdown_on_signal()).await
+        }
+        Command::Meeting {
+            command: MeetingCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let definition = MeetingDefinition::parse(&text)
+                .with_context(|| format!("in {}", file.display()))?;
+            settings.prepare_data_dir()?;
+            let store = Store::connect(&settings.database_url).await?;
+            store.put_meeting(&definition.id, &text).await?;
+            for seat in definition.seats.iter() {
+                if let Some(key) = &seat.public_key {
+                    store
+                        .put_key(&definition.id, Principal::Seat(seat.number), key)
+                        .await?;
+                }
+            }
+            println!(
+                "Imported {} ({}): {} seats, {} agenda items.",
+                definition.id,
+                definition.title,
+                definition.seats.len(),
+                definition.agenda.len()
+            );
+            Ok(())
+        }
+        Command::Meeting {
+            command: MeetingCommand::List,
+        } => {
+            let store = Store::connect(&settings.database_url).await?;
+            for meeting in store.meetings().await? {
+                let title = MeetingDefinition::parse(&meeting.definition)
+                    .map(|d| d.title)
+                    .unwrap_or_default();
+                println!("{}\t{title}", meeting.id);
+            }
+            Ok(())
+        }
+        Command::Codes {
+            meeting,
+            seats,
+            chair,
+            ttl_hours,
+        } => {
+            let store = Store::connect(&settings.database_url).await?;
+            let stored = store
+                .meetings()
+                .await?
+                .into_iter()
+                .find(|m| m.id == meeting)
+                .with_context(|| format!("no meeting {meeting} in the store; import it first"))?;
+            let definition = MeetingDefinition::parse(&stored.definition)?;
+            let mut principals = Vec::new();
+            if chair {
+                principals.push(Principal::Chair);
+            }
+            let numbers: Vec<SeatNo> = match seats {
+                Some(list) => parse_seat_list(&list)?,
+                None => definition.seats.iter().map(|s| s.number).collect(),
+            };
+            for n in numbers {
+                definition
+                    .seat(n)
+                    .with_context(|| format!("meeting {meeting} has no seat {n}"))?;
+                principals.push(Principal::Seat(n));
+            }
+            let codes = enrollment::issue(&store, &meeting, &principals, ttl_hours).await?;
+            println!("Enrollment codes for {meeting}, valid {ttl_hours} h, one use each:");
+            for (principal, code) in codes {
+                let who = match principal {
+                    Principal::Chair => "chair's console".to_owned(),
+                    Principal::Seat(n) => {
+                        format!(
+                            "seat {n:>3}  {}",
+                            definition.seat(n).map_or("", |s| s.name.as_str())
+                        )
+                    }
+                };
+                println!("{code}  {who}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Seat lists as a secretary writes them: "1-5,8,10-12".
+fn parse_seat_list(list: &str) -> anyhow::Result<Vec<SeatNo>> {
+    let mut seats = Vec::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let parse = |s: &str| {
+            s.trim()
+                .parse::<SeatNo>()
+                .with_context(|| format!("{s:?} is not a seat number"))
+        };
+        match part.split_once('-') {
+            Some((from, to)) => seats.extend(parse(from)?..=parse(to)?),
+            None => seats.push(parse(part)?),
+        }
+    }
+    Ok(seats)
+}
+
+/// A token cancelled on Ctrl-C or SIGTERM, for a graceful stop.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing the SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping: finishing commits and closing connections");
+        cancel.cancel();
+    });
+    token
+}

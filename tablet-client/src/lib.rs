@@ -1,1 +1,21 @@
+//! The Gavel tablet client: everything a delegate's device or the chair's
+//! console does, over the real WebSocket protocol.
+//!
+//! Map of the crate:
+//! - [`client`]: connect, enroll, log in or watch, then a [`client::Session`]
+//!   that checks in, casts signed ballots, sends chair commands and keeps
+//!   the meeting's live [`state::MeetingState`] up to date.
+//! - [`state`]: the meeting as the server last described it, rebuilt from
+//!   snapshots and versioned tally updates.
+//! - [`credentials`]: a device's key and enrollment, saved in a file.
+//! - [`sim`]: simulated delegates that check in and vote on their own, for
+//!   `gavel demo` and load tests.
 
+pub mod client;
+pub mod credentials;
+pub mod sim;
+pub mod state;
+
+pub use client::{Client, ClientError, Session};
+pub use credentials::Credentials;
+pub use state::MeetingState;

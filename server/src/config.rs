@@ -1,0 +1,150 @@
+//! Settings of a Gavel server, from a TOML file, `GAVEL_*` environment
+//! variables and command-line flags (flags and environment win over the file).
+
+use anyhow::Context as _;
+use ed25519_dalek::SigningKey;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The settings file; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// Where to listen, e.g. "0.0.0.0:8080".
+    pub listen: Option<SocketAddr>,
+    /// Where the SQLite database and the server's key live.
+    pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL; without it the embedded SQLite store is used.
+    pub database_url: Option<String>,
+    /// "text" (default) or "json".
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl FileSettings {
+    pub fn load(path: &Path) -> anyhow::Result<FileSettings> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in {}", path.display()))
+    }
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Merges flags (already merged with the environment by clap) over the file.
+    pub fn resolve(
+        file: FileSettings,
+        listen: Option<SocketAddr>,
+        data_dir: Option<PathBuf>,
+        database_url: Option<String>,
+        log_format: Option<LogFormat>,
+        default_listen: SocketAddr,
+    ) -> Settings {
+        let data_dir = data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("gavel-data"));
+        let database_url = database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("gavel.sqlite3").display()));
+        Settings {
+            listen: listen.or(file.listen).unwrap_or(default_listen),
+            data_dir,
+            database_url,
+            log_format: log_format.or(file.log_format).unwrap_or_default(),
+        }
+    }
+
+    /// The server's Ed25519 key, created on first start in the data
+    /// directory and readable by its owner only. Receipts are signed with it.
+    pub fn server_key(&self) -> anyhow::Result<SigningKey> {
+        let path = self.data_dir.join("server.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let mut seed = [0u8; 32];
+            hex::decode_to_slice(text.trim(), &mut seed)
+                .with_context(|| format!("{} must hold 64 hex digits", path.display()))?;
+            return Ok(SigningKey::from_bytes(&seed));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        write_private(&path, &hex::encode(key.to_bytes()))?;
+        tracing::info!(path = %path.display(), "created the server's key");
+        Ok(key)
+    }
+
+    /// Makes sure the data directory exists (SQLite creates its file there).
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_sqlite_is_the_default() {
+        let file = FileSettings {
+            listen: Some("127.0.0.1:9000".parse().unwrap()),
+            data_dir: Some("/srv/gavel".into()),
+            ..FileSettings::default()
+        };
+        let s = Settings::resolve(
+            file,
+            Some("127.0.0.1:9999".parse().unwrap()),
+            None,
+            None,
+            None,
+            "0.0.0.0:8080".parse().unwrap(),
+        );
+        assert_eq!(s.listen.port(), 9999);
+        assert_eq!(s.database_url, "sqlite:///srv/gavel/gavel.sqlite3");
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn the_server_key_is_created_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::resolve(
+            FileSettings::default(),
+            None,
+            Some(dir.path().into()),
+            None,
+            None,
+            "0.0.0.0:0".parse().unwrap(),
+        );
+        let first = s.server_key().unwrap();
+        let second = s.server_key().unwrap();
+        assert_eq!(first.to_bytes(), second.to_bytes());
+    }
+}

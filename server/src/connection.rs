@@ -1,0 +1,503 @@
+//! One task per WebSocket connection.
+//!
+//! A connection first answers the server's challenge (enrolling a new key if
+//! it brings a one-time code), then lives in a single `select!` over the
+//! socket, the meeting's broadcast, its own requests in flight and shutdown.
+//! Signatures are checked here, off the async workers, before anything
+//! reaches the meeting's actor.
+
+use crate::clock::now_ms;
+use crate::hub::actor::VerifiedBallot;
+use crate::hub::{Audience, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use gavel_protocol::messages::ChairCommand;
+use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
+use gavel_protocol::{
+    ClientMsg, MeetingId, PROTOCOL_VERSION, Principal, PublicKey, RefusalReason, RoundId,
+    ServerMsg, Signature,
+};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// A client that does not take a frame within this time is dropped; it
+/// resyncs when it reconnects, and nobody else waits for it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests one connection may have in flight at once.
+const MAX_IN_FLIGHT: usize = 16;
+/// Failed enrollment attempts before the connection is closed.
+const MAX_ENROLL_FAILURES: u32 = 5;
+/// How long a new connection may take to log in.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a connection ended; logged, never sent.
+#[derive(Debug)]
+enum End {
+    ClientLeft,
+    Shutdown,
+    SendFailed,
+    TooLarge,
+    LoginTimeout,
+    TooManyFailures,
+    MeetingStopped,
+}
+
+/// Who is logged in on this connection.
+struct Session {
+    meeting: MeetingHandle,
+    principal: Option<Principal>,
+    key: Option<PublicKey>,
+}
+
+impl Session {
+    fn audience(&self) -> Audience {
+        if self.principal == Some(Principal::Chair) {
+            Audience::Chair
+        } else {
+            Audience::Public
+        }
+    }
+
+    fn meeting_id(&self) -> &MeetingId {
+        &self.meeting.definition.id
+    }
+}
+
+/// What a frame from the client turned out to be.
+enum Incoming {
+    Msg(Box<ClientMsg>),
+    Refuse(Refusal),
+    Close(End),
+}
+
+pub async fn serve(
+    mut socket: WebSocket,
+    hub: Arc<Hub>,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) {
+    let nonce: [u8; 32] = rand::random();
+    let challenge = ServerMsg::Challenge {
+        v: PROTOCOL_VERSION,
+        nonce: hex::encode(nonce),
+        server_key: hub.server_key(),
+        server_time: now_ms(),
+    };
+    if send(&mut socket, frame(&challenge)).await.is_err() {
+        return;
+    }
+    let login = tokio::select! {
+        login = tokio::time::timeout(LOGIN_TIMEOUT, log_in(&mut socket, &hub, &nonce)) => {
+            login.unwrap_or(Err(End::LoginTimeout))
+        }
+        () = shutdown.cancelled() => Err(End::Shutdown),
+    };
+    let end = match login {
+        Ok(session) => {
+            tracing::info!(%peer, meeting = %session.meeting_id(), principal = ?session.principal, "connection logged in");
+            live(&mut socket, session, &shutdown).await
+        }
+        Err(end) => end,
+    };
+    tracing::debug!(%peer, ?end, "connection ended");
+    let close = match end {
+        End::TooLarge => Some((close_code::SIZE, "frame too large")),
+        End::Shutdown => Some((close_code::AWAY, "server shutting down")),
+        End::TooManyFailures => Some((close_code::POLICY, "too many failed attempts")),
+        End::LoginTimeout => Some((close_code::POLICY, "log in sooner")),
+        End::MeetingStopped => Some((close_code::AWAY, "meeting stopped")),
+        End::ClientLeft | End::SendFailed => None,
+    };
+    if let Some((code, reason)) = close {
+        let _ = send_msg(
+            &mut socket,
+            Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })),
+        )
+        .await;
+    }
+}
+
+/// Reads one client frame and decodes it; pings and pongs are answered by
+/// the WebSocket layer and skipped here.
+async fn receive(socket: &mut WebSocket) -> Incoming {
+    loop {
+        return match socket.recv().await {
+            None | Some(Ok(Message::Close(_))) => Incoming::Close(End::ClientLeft),
+            Some(Err(e)) => Incoming::Close(if is_too_large(e) {
+                End::TooLarge
+            } else {
+                End::ClientLeft
+            }),
+            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
+                Ok(msg) => Incoming::Msg(Box::new(msg)),
+                Err(e) => {
+                    Incoming::Refuse(Refusal::new(RefusalReason::MalformedFrame, e.to_string()))
+                }
+            },
+            Some(Ok(Message::Binary(_))) => Incoming::Refuse(Refusal::new(
+                RefusalReason::MalformedFrame,
+                "binary frames are not part of the protocol; send JSON text frames",
+            )),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+        };
+    }
+}
+
+fn is_too_large(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+        .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)))
+}
+
+fn check_version(v: u32) -> Result<(), Refusal> {
+    if v == PROTOCOL_VERSION {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            RefusalReason::UnsupportedVersion,
+            format!("this server speaks protocol version {PROTOCOL_VERSION}, not {v}"),
+        ))
+    }
+}
+
+/// Runs the login conversation until the client is logged in or gives up.
+async fn log_in(socket: &mut WebSocket, hub: &Hub, nonce: &[u8; 32]) -> Result<Session, End> {
+    let mut failures = 0;
+    loop {
+        let msg = match receive(socket).await {
+            Incoming::Close(end) => return Err(end),
+            Incoming::Refuse(r) => {
+                send(socket, frame(&r.to_msg(None)))
+                    .await
+                    .map_err(|()| End::SendFailed)?;
+                continue;
+            }
+            Incoming::Msg(msg) => *msg,
+        };
+        let outcome = match msg {
+            ClientMsg::Enroll {
+                v,
+                code,
+                public_key,
+                signature,
+            } => match enroll(hub, v, &code, &public_key, &signature).await {
+                Ok((meeting, principal)) => {
+                    send(socket, frame(&ServerMsg::Enrolled { meeting, principal }))
+                        .await
+                        .map_err(|()| End::SendFailed)?;
+                    continue;
+                }
+                Err(r) => Err(r),
+            },
+            ClientMsg::Auth {
+                v,
+                meeting,
+                public_key,
+                signature,
+            } => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
+            ClientMsg::Watch { v, meeting } => check_version(v).and_then(|()| {
+                let meeting = hub
+                    .meeting(&meeting)
+                    .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
+                Ok(Session {
+                    meeting,
+                    principal: None,
+                    key: None,
+                })
+            }),
+            other => Err(Refusal::new(
+                RefusalReason::NotAuthenticated,
+                format!("log in with auth or watch before sending {}", kind(&other)),
+            )),
+        };
+        match outcome {
+            Ok(session) => return Ok(session),
+            Err(refusal) => {
+                if matches!(
+                    refusal.reason,
+                    RefusalReason::UnknownCode
+                        | RefusalReason::BadSignature
+                        | RefusalReason::UnknownKey
+                ) {
+                    failures += 1;
+                }
+                tracing::info!(reason = ?refusal.reason, "login refused: {}", refusal.message);
+                send(socket, frame(&refusal.to_msg(None)))
+                    .await
+                    .map_err(|()| End::SendFailed)?;
+                if failures >= MAX_ENROLL_FAILURES {
+                    return Err(End::TooManyFailures);
+                }
+            }
+        }
+    }
+}
+
+fn kind(msg: &ClientMsg) -> &'static str {
+    match msg {
+        ClientMsg::Enroll { .. } => "enroll",
+        ClientMsg::Auth { .. } => "auth",
+        ClientMsg::Watch { .. } => "watch",
+        ClientMsg::CheckIn { .. } => "check_in",
+        ClientMsg::Cast { .. } => "cast",
+        ClientMsg::Chair { .. } => "chair",
+        ClientMsg::Sync { .. } => "sync",
+    }
+}
+
+async fn enroll(
+    hub: &Hub,
+    v: u32,
+    code: &str,
+    key: &PublicKey,
+    signature: &Signature,
+) -> Result<(MeetingId, Principal), Refusal> {
+    check_version(v)?;
+    verify(*key, enroll_bytes(code, key), signature.clone()).await?;
+    hub.enroll(code, key).await
+}
+
+fn authenticate(
+    hub: &Hub,
+    v: u32,
+    meeting: &MeetingId,
+    key: &PublicKey,
+    signature: &Signature,
+    nonce: &[u8; 32],
+) -> Result<Session, Refusal> {
+    check_version(v)?;
+    let handle = hub
+        .meeting(meeting)
+        .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
+    let principal = handle
+        .principal_of(key)
+        .ok_or(Refusal::from(RefusalReason::UnknownKey))?;
+    // One signature per login: cheap enough to check inline.
+    key.verify(&auth_bytes(meeting, nonce, key), signature)
+        .map_err(|_| Refusal::from(RefusalReason::BadSignature))?;
+    Ok(Session {
+        meeting: handle,
+        principal: Some(principal),
+        key: Some(*key),
+    })
+}
+
+/// Checks a signature on the blocking pool, so that a burst of ballots does
+/// not stall the async workers that move frames.
+async fn verify(key: PublicKey, bytes: Vec<u8>, signature: Signature) -> Result<(), Refusal> {
+    tokio::task::spawn_blocking(move || key.verify(&bytes, &signature))
+        .await
+        .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))?
+        .map_err(|_| {
+            Refusal::new(
+                RefusalReason::BadSignature,
+                "the signature does not match this device's key",
+            )
+        })
+}
+
+type Answer = BoxFuture<'static, Vec<ServerMsg>>;
+
+/// The logged-in life of a connection.
+async fn live(socket: &mut WebSocket, session: Session, shutdown: &CancellationToken) -> End {
+    let (reply, joined) = oneshot::channel();
+    let join = Command::Join {
+        audience: session.audience(),
+        principal: session.principal,
+        reply,
+    };
+    if session.meeting.send(join).await.is_err() {
+        return End::MeetingStopped;
+    }
+    let Ok(Joined {
+        snapshot,
+        you,
+        mut updates,
+    }) = joined.await
+    else {
+        return End::MeetingStopped;
+    };
+    let welcome = ServerMsg::Welcome {
+        meeting: session.meeting.definition.view(),
+        principal: session.principal,
+    };
+    // A delegate's own state comes before the snapshot, so that a client
+    // holding its first snapshot also knows its own check-in and ballot.
+    let mut first = vec![frame(&welcome)];
+    first.extend(you.iter().map(frame));
+    first.push(snapshot);
+    for f in first {
+        if send(socket, f).await.is_err() {
+            return End::SendFailed;
+        }
+    }
+    let mut answers: FuturesUnordered<Answer> = FuturesUnordered::new();
+    loop {
+        // Biased: broadcasts go out before answers, so that the `done` for a
+        // chair command follows the snapshot that shows its effect.
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return End::Shutdown,
+            update = updates.recv() => {
+                let f = match update {
+                    Ok(f) => f,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "listener fell behind; sending a fresh snapshot");
+                        match fresh_snapshot(&session).await {
+                            Some(f) => f,
+                            None => return End::MeetingStopped,
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return End::MeetingStopped,
+                };
+                if send(socket, f).await.is_err() {
+                    return End::SendFailed;
+                }
+            }
+            incoming = receive(socket) => {
+                let refusal = match incoming {
+                    Incoming::Close(end) => return end,
+                    Incoming::Refuse(r) => Some(r.to_msg(None)),
+                    Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => Some(
+                        Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers")
+                            .to_msg(msg.request_id()),
+                    ),
+                    Incoming::Msg(msg) => {
+                        answers.push(answer(&session, *msg));
+                        None
+                    }
+                };
+                if let Some(refusal) = refusal
+                    && send(socket, frame(&refusal)).await.is_err()
+                {
+                    return End::SendFailed;
+                }
+            }
+            Some(msgs) = answers.next() => {
+                for msg in msgs {
+                    if send(socket, frame(&msg)).await.is_err() {
+                        return End::SendFailed;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn fresh_snapshot(session: &Session) -> Option<Frame> {
+    let (reply, rx) = oneshot::channel();
+    session
+        .meeting
+        .send(Command::Snapshot {
+            audience: session.audience(),
+            reply,
+        })
+        .await
+        .ok()?;
+    rx.await.ok()
+}
+
+/// Asks the meeting's actor and waits for its answer.
+async fn ask<T>(
+    meeting: &MeetingHandle,
+    command: impl FnOnce(oneshot::Sender<T>) -> Command,
+) -> Result<T, Refusal> {
+    let (reply, rx) = oneshot::channel();
+    meeting.send(command(reply)).await?;
+    rx.await
+        .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))
+}
+
+/// Builds the future that answers one request.
+fn answer(session: &Session, msg: ClientMsg) -> Answer {
+    let meeting = session.meeting.clone();
+    let principal = session.principal;
+    let key = session.key;
+    let audience = session.audience();
+    Box::pin(async move {
+        let id = msg.request_id();
+        let result: Result<Vec<ServerMsg>, Refusal> = async {
+            match msg {
+                ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => {
+                    Err(RefusalReason::AlreadyAuthenticated.into())
+                }
+                ClientMsg::Sync { id } => {
+                    let snapshot = ask(&meeting, |reply| Command::Snapshot { audience, reply }).await?;
+                    let mut out = vec![serde_json::from_str::<ServerMsg>(&snapshot).expect("own frame parses")];
+                    if let Some(Principal::Seat(seat)) = principal {
+                        out.push(ask(&meeting, |reply| Command::You { seat, reply }).await?);
+                    }
+                    out.push(ServerMsg::Done { id });
+                    Ok(out)
+                }
+                ClientMsg::CheckIn { id } => {
+                    let Some(Principal::Seat(seat)) = principal else {
+                        return Err(RefusalReason::NotADelegate.into());
+                    };
+                    let you = ask(&meeting, |reply| Command::CheckIn { seat, reply }).await??;
+                    Ok(vec![ServerMsg::Done { id }, you])
+                }
+                ClientMsg::Cast { id, round, choice, seq, signature } => {
+                    let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
+                        return Err(RefusalReason::NotADelegate.into());
+                    };
+                    let bytes = ballot_bytes(&meeting.definition.id, round, seat, choice, seq);
+                    verify(key, bytes, signature.clone()).await.inspect_err(|_| {
+                        tracing::info!(meeting = %meeting.definition.id, %round, seat, seq, "ballot refused: bad signature");
+                    })?;
+                    let ballot = VerifiedBallot { seat, round, choice, seq, signature };
+                    let receipt = ask(&meeting, |reply| Command::Cast { ballot, reply }).await??;
+                    Ok(vec![ServerMsg::Ack { id, receipt }])
+                }
+                ClientMsg::Chair { id, command } => {
+                    if principal != Some(Principal::Chair) {
+                        return Err(RefusalReason::NotChair.into());
+                    }
+                    chair(&meeting, command).await?;
+                    Ok(vec![ServerMsg::Done { id }])
+                }
+            }
+        }
+        .await;
+        result.unwrap_or_else(|refusal| vec![refusal.to_msg(id)])
+    })
+}
+
+async fn chair(meeting: &MeetingHandle, command: ChairCommand) -> Result<(), Refusal> {
+    ask(meeting, |reply| Command::Chair { command, reply }).await?
+}
+
+fn ballot_bytes(
+    meeting: &MeetingId,
+    round: RoundId,
+    seat: u32,
+    choice: gavel_protocol::Choice,
+    seq: u64,
+) -> Vec<u8> {
+    BallotContent {
+        meeting,
+        round,
+        seat,
+        choice,
+        seq,
+    }
+    .signed_bytes()
+}
+
+async fn send(socket: &mut WebSocket, f: Frame) -> Result<(), ()> {
+    send_msg(socket, Message::Text(f)).await
+}
+
+async fn send_msg(socket: &mut WebSocket, msg: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}

@@ -1,0 +1,127 @@
+//! `gavel demo`: a whole session on one machine with no setup. The example
+//! ward council meeting on the embedded SQLite store, one simulated tablet per
+//! seat (real clients, real keys, real signatures) and, unless a person wants
+//! the chair, a simulated chair that walks through the agenda.
+
+use crate::config::Settings;
+use crate::meeting::{EXAMPLE, MeetingDefinition};
+use crate::store::{Store, StoreError};
+use crate::{app, enrollment};
+use anyhow::Context as _;
+use ed25519_dalek::SigningKey;
+use gavel_protocol::{Principal, PublicKey};
+use gavel_tablet::sim::{SimulatedChair, SimulatedDelegate};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub struct DemoOptions {
+    /// How many seats get a simulated tablet (default: all of them).
+    pub tablets: Option<u32>,
+    /// Leave the chair to a person (the chair's enrollment code is printed).
+    pub manual_chair: bool,
+    /// The voting window the simulated chair opens with.
+    pub window_seconds: u32,
+}
+
+pub async fn run(
+    settings: Settings,
+    options: DemoOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    settings.prepare_data_dir()?;
+    let store = Store::connect(&settings.database_url)
+        .await
+        .context("opening the demo store")?;
+    let definition = MeetingDefinition::parse(EXAMPLE).context("the example meeting")?;
+    let meeting = definition.id.clone();
+    match store.put_meeting(&meeting, EXAMPLE).await {
+        Ok(()) => {}
+        Err(StoreError::MeetingHasRounds(_)) => {
+            println!(
+                "Continuing the demo meeting stored in {}.",
+                settings.data_dir.display()
+            );
+        }
+        Err(e) => return Err(e).context("importing the example meeting"),
+    }
+    let simulated = options
+        .tablets
+        .unwrap_or(definition.total_seats)
+        .min(definition.total_seats);
+    let mut delegates = Vec::new();
+    for seat in 1..=simulated {
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        store
+            .put_key(&meeting, Principal::Seat(seat), &PublicKey::of(&key))
+            .await?;
+        delegates.push((seat, key));
+    }
+    let chair_key = SigningKey::generate(&mut rand::rngs::OsRng);
+    if !options.manual_chair {
+        store
+            .put_key(&meeting, Principal::Chair, &PublicKey::of(&chair_key))
+            .await?;
+    }
+    let mut principals = vec![Principal::Chair];
+    principals.extend((simulated + 1..=definition.total_seats).map(Principal::Seat));
+    let codes = enrollment::issue(&store, &meeting, &principals, 24).await?;
+
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let port = listener.local_addr()?.port();
+    let url = format!("ws://127.0.0.1:{port}/ws");
+    let server = tokio::spawn(app::run(
+        listener,
+        store,
+        settings.server_key()?,
+        shutdown.clone(),
+    ));
+
+    for (seat, key) in delegates {
+        let delegate = SimulatedDelegate {
+            url: url.clone(),
+            meeting: meeting.clone(),
+            key,
+            seed: u64::from(seat),
+        };
+        tokio::spawn(delegate.run(shutdown.clone()));
+    }
+    if !options.manual_chair {
+        let chair = SimulatedChair {
+            url: url.clone(),
+            meeting: meeting.clone(),
+            key: chair_key,
+            window_seconds: options.window_seconds,
+            pause: Duration::from_secs(5),
+        };
+        tokio::spawn(chair.run(shutdown.clone()));
+    }
+
+    println!();
+    println!("Gavel demo: {} — {}", definition.body, definition.title);
+    println!("  server:     {url}");
+    println!("  store:      {}", settings.database_url);
+    println!(
+        "  tablets:    {simulated} of {} seats simulated",
+        definition.total_seats
+    );
+    println!("  follow it:  gavel-tablet watch --server {url} --meeting {meeting}");
+    for (principal, code) in &codes {
+        match principal {
+            Principal::Chair if options.manual_chair => {
+                println!(
+                    "  chair code: {code}   (gavel-tablet enroll --server {url} --code {code})"
+                );
+            }
+            Principal::Chair => {}
+            Principal::Seat(seat) => println!("  seat {seat:>3} code: {code}"),
+        }
+    }
+    if !options.manual_chair {
+        println!("  the chair is simulated; run with --manual-chair to take it yourself");
+    }
+    println!("Press Ctrl-C to stop.");
+    server.await.context("server task")?
+}

@@ -1,0 +1,896 @@
+//! The meeting actor: the one task that owns a meeting's live state.
+//!
+//! Every change (check-in, ballot, chair command, deadline) arrives here as a
+//! [`Command`] or a timer and is applied in order, so there are no locks
+//! around meeting state. Ballots go to the [`writer`](super::writer) and only
+//! count once they come back committed. What clients see leaves as shared
+//! frames on two broadcast channels, one per [`Audience`]; tally changes are
+//! coalesced into one frame per [`TICK`].
+
+use super::writer::{self, Written};
+use super::{Frame, Refusal, frame};
+use crate::clock::{instant_of, now_ms};
+use crate::meeting::MeetingDefinition;
+use crate::store::{BallotRecord, RoundRecord, SecretClose, Store};
+use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::{
+    ChairCommand, ItemState, ItemStatus, LiveTally, Receipt, RoundStatus, RoundView, SeatChoice,
+    Snapshot,
+};
+use gavel_protocol::rules::{Interim, Secrecy};
+use gavel_protocol::{
+    Choice, Counts, Principal, RefusalReason, RoundId, SeatNo, ServerMsg, Signature, TallyResult,
+};
+use rand::seq::SliceRandom;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Commands waiting for the actor; senders wait when it is full.
+pub const INBOX: usize = 4096;
+/// Frames a listener may fall behind before it is sent a fresh snapshot instead.
+const BROADCAST_BACKLOG: usize = 256;
+/// Ballots waiting for the writer.
+const WRITER_QUEUE: usize = 8192;
+/// How long tally changes are gathered into one frame.
+pub const TICK: Duration = Duration::from_millis(25);
+/// The longest a chair may extend a round by in one step.
+const MAX_EXTENSION_SECONDS: u32 = 3600;
+
+/// Who a frame is cut for. Delegates, the hall screen and the public see what
+/// the round's interim setting allows; the chair also sees who has voted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Public,
+    Chair,
+}
+
+/// A ballot whose signature the connection has already checked.
+#[derive(Debug)]
+pub struct VerifiedBallot {
+    pub seat: SeatNo,
+    pub round: RoundId,
+    pub choice: Choice,
+    pub seq: u64,
+    pub signature: Signature,
+}
+
+type Reply<T> = oneshot::Sender<T>;
+
+pub enum Command {
+    /// A connection logs in: it gets the current snapshot and its updates, with no gap between.
+    Join {
+        audience: Audience,
+        principal: Option<Principal>,
+        reply: Reply<Joined>,
+    },
+    /// A fresh snapshot, for a listener that fell behind or asked to sync.
+    Snapshot {
+        audience: Audience,
+        reply: Reply<Frame>,
+    },
+    /// A delegate's own state.
+    You {
+        seat: SeatNo,
+        reply: Reply<ServerMsg>,
+    },
+    CheckIn {
+        seat: SeatNo,
+        reply: Reply<Result<ServerMsg, Refusal>>,
+    },
+    Cast {
+        ballot: VerifiedBallot,
+        reply: Reply<Result<Receipt, Refusal>>,
+    },
+    Chair {
+        command: ChairCommand,
+        reply: Reply<Result<(), Refusal>>,
+    },
+}
+
+/// What a joining connection receives.
+pub struct Joined {
+    pub snapshot: Frame,
+    pub you: Option<ServerMsg>,
+    pub updates: broadcast::Receiver<Frame>,
+}
+
+/// A ballot handed to the writer and not yet committed, and, if the seat sent
+/// another one meanwhile, that later ballot (sent once this one commits).
+struct InFlight {
+    ballot: BallotRecord,
+    waiters: Vec<Reply<Result<Receipt, Refusal>>>,
+    next: Option<(BallotRecord, Reply<Result<Receipt, Refusal>>)>,
+}
+
+/// Why an open round is ending; it ends once its last ballots have committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Close,
+    Void,
+}
+
+/// The latest round of the meeting and its ballots.
+struct RoundState {
+    record: RoundRecord,
+    /// Committed ballots, with their receipts.
+    recorded: BTreeMap<SeatNo, Receipt>,
+    in_flight: HashMap<SeatNo, InFlight>,
+    ending: Option<Ending>,
+    /// Chair commands waiting for the round to end.
+    ending_waiters: Vec<Reply<Result<(), Refusal>>>,
+}
+
+impl RoundState {
+    fn is_open(&self) -> bool {
+        self.record.status == RoundStatus::Open
+    }
+
+    fn accepting(&self) -> bool {
+        self.is_open() && self.ending.is_none()
+    }
+
+    fn counts(&self, total_seats: u32, present: u32) -> Counts {
+        Counts::tally(
+            total_seats,
+            present,
+            self.recorded.values().map(|r| r.choice),
+        )
+    }
+
+    /// The highest sequence number this seat has recorded or in flight.
+    fn last_seq(&self, seat: SeatNo) -> Option<u64> {
+        let in_flight = self
+            .in_flight
+            .get(&seat)
+            .map(|f| f.next.as_ref().map_or(f.ballot.seq, |(b, _)| b.seq));
+        let recorded = self.recorded.get(&seat).map(|r| r.seq);
+        in_flight.max(recorded)
+    }
+}
+
+pub struct MeetingActor {
+    definition: Arc<MeetingDefinition>,
+    store: Store,
+    version: u64,
+    current_item: Option<u32>,
+    present: BTreeSet<SeatNo>,
+    /// Every round of the meeting, oldest first; the last one is `round`'s record.
+    history: Vec<RoundRecord>,
+    round: Option<RoundState>,
+    public: broadcast::Sender<Frame>,
+    chair: broadcast::Sender<Frame>,
+    writer: mpsc::Sender<BallotRecord>,
+    written: mpsc::UnboundedReceiver<Written>,
+    /// When gathered changes are next broadcast, if any are waiting.
+    flush_at: Option<Instant>,
+    snapshot_dirty: bool,
+}
+
+impl MeetingActor {
+    /// Rebuilds a meeting's state from the store, including an open round and
+    /// its acknowledged ballots, and starts its writer on `tasks`.
+    pub async fn restore(
+        definition: Arc<MeetingDefinition>,
+        current_item: Option<u32>,
+        store: Store,
+        server_key: Arc<SigningKey>,
+        tasks: &TaskTracker,
+    ) -> anyhow::Result<MeetingActor> {
+        let id = definition.id.clone();
+        let present = store.present(&id).await?.into_iter().collect();
+        let mut history = store.rounds(&id).await?;
+        let round = match history.last() {
+            Some(last) => {
+                let recorded = store
+                    .ballots(last.id)
+                    .await?
+                    .iter()
+                    .map(|b| (b.seat, writer::receipt(&server_key, &id, b)))
+                    .collect::<BTreeMap<_, _>>();
+                if last.status == RoundStatus::Open {
+                    tracing::info!(meeting = %id, round = %last.id, ballots = recorded.len(), "open round restored");
+                }
+                Some(RoundState {
+                    record: last.clone(),
+                    recorded,
+                    in_flight: HashMap::new(),
+                    ending: None,
+                    ending_waiters: Vec::new(),
+                })
+            }
+            None => None,
+        };
+        // The history keeps only finished rounds; the latest lives in `round`.
+        if round.as_ref().is_some_and(|r| r.is_open()) {
+            history.pop();
+        }
+        let (writer_tx, writer_rx) = mpsc::channel(WRITER_QUEUE);
+        let (written_tx, written_rx) = mpsc::unbounded_channel();
+        tasks.spawn(writer::run(
+            id,
+            store.clone(),
+            server_key.clone(),
+            writer_rx,
+            written_tx,
+        ));
+        Ok(MeetingActor {
+            definition,
+            store,
+            // Seeded from the clock so that versions keep growing across restarts.
+            version: now_ms() * 1000,
+            current_item,
+            present,
+            history,
+            round,
+            public: broadcast::channel(BROADCAST_BACKLOG).0,
+            chair: broadcast::channel(BROADCAST_BACKLOG).0,
+            writer: writer_tx,
+            written: written_rx,
+            flush_at: None,
+            snapshot_dirty: false,
+        })
+    }
+
+    /// Serves commands until `shutdown`, then lets in-flight ballots commit and stops.
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<Command>, shutdown: CancellationToken) {
+        let meeting = self.definition.id.clone();
+        loop {
+            let deadline = self
+                .round
+                .as_ref()
+                .filter(|r| r.accepting())
+                .map(|r| instant_of(r.record.deadline));
+            tokio::select! {
+                biased;
+                Some(written) = self.written.recv() => self.on_written(written).await,
+                () = shutdown.cancelled() => break,
+                Some(command) = inbox.recv() => self.on_command(command).await,
+                () = sleep_until_some(deadline) => {
+                    tracing::info!(meeting = %meeting, "voting window ended");
+                    self.end_round(Ending::Close).await;
+                }
+                () = sleep_until_some(self.flush_at) => self.flush(),
+            }
+        }
+        // Shutting down: stop intake, let what the writer holds commit so that
+        // no acknowledged ballot is lost; the open round stays open in the store.
+        inbox.close();
+        drop(self.writer);
+        while let Some(written) = self.written.recv().await {
+            if let Written::Committed(batch) = written {
+                tracing::info!(meeting = %meeting, size = batch.len(), "last ballots committed at shutdown");
+            }
+        }
+        tracing::info!(meeting = %meeting, "meeting actor stopped");
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Join {
+                audience,
+                principal,
+                reply,
+            } => {
+                let updates = self.channel(audience).subscribe();
+                let you = match principal {
+                    Some(Principal::Seat(seat)) => Some(self.you(seat)),
+                    _ => None,
+                };
+                let snapshot = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
+                let _ = reply.send(Joined {
+                    snapshot,
+                    you,
+                    updates,
+                });
+            }
+            Command::Snapshot { audience, reply } => {
+                let _ = reply.send(frame(&ServerMsg::Snapshot(self.snapshot(audience))));
+            }
+            Command::You { seat, reply } => {
+                let _ = reply.send(self.you(seat));
+            }
+            Command::CheckIn { seat, reply } => {
+                let _ = reply.send(self.check_in(seat).await);
+            }
+            Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
+            Command::Chair { command, reply } => self.chair(command, reply).await,
+        }
+    }
+
+    fn channel(&self, audience: Audience) -> &broadcast::Sender<Frame> {
+        match audience {
+            Audience::Public => &self.public,
+            Audience::Chair => &self.chair,
+        }
+    }
+
+    fn you(&self, seat: SeatNo) -> ServerMsg {
+        let ballot = self
+            .round
+            .as_ref()
+            .filter(|r| Some(r.record.item) == self.current_item)
+            .and_then(|r| r.recorded.get(&seat).cloned());
+        ServerMsg::You {
+            principal: Principal::Seat(seat),
+            checked_in: self.present.contains(&seat),
+            ballot,
+        }
+    }
+
+    async fn check_in(&mut self, seat: SeatNo) -> Result<ServerMsg, Refusal> {
+        if !self.present.contains(&seat) {
+            self.store
+                .check_in(&self.definition.id, seat, now_ms())
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, seat, "check-in not stored");
+                    Refusal::from(RefusalReason::StoreUnavailable)
+                })?;
+            self.present.insert(seat);
+            tracing::info!(meeting = %self.definition.id, seat, present = self.present.len(), "delegate checked in");
+            self.mark_snapshot_dirty();
+        }
+        Ok(self.you(seat))
+    }
+
+    async fn cast(&mut self, ballot: VerifiedBallot, reply: Reply<Result<Receipt, Refusal>>) {
+        let meeting = &self.definition.id;
+        let seat = ballot.seat;
+        let checked_in = self.present.contains(&seat);
+        let result = match self.round.as_mut() {
+            None => Err(Refusal::from(RefusalReason::NoOpenRound)),
+            Some(round) => admit(round, &ballot, checked_in, now_ms()),
+        };
+        match result {
+            Err(refusal) => {
+                tracing::info!(meeting = %meeting, round = %ballot.round, seat, seq = ballot.seq, reason = ?refusal.reason, "ballot refused: {}", refusal.message);
+                let _ = reply.send(Err(refusal));
+            }
+            Ok(Admitted::Duplicate(receipt)) => {
+                tracing::info!(meeting = %meeting, round = %ballot.round, seat, seq = ballot.seq, "ballot resent; same receipt");
+                let _ = reply.send(Ok(receipt));
+            }
+            Ok(Admitted::JoinInFlight) => {
+                let round = self.round.as_mut().expect("admitted into a round");
+                round
+                    .in_flight
+                    .get_mut(&seat)
+                    .expect("in flight")
+                    .waiters
+                    .push(reply);
+            }
+            Ok(Admitted::New) => {
+                let record = BallotRecord {
+                    round: ballot.round,
+                    seat,
+                    choice: ballot.choice,
+                    seq: ballot.seq,
+                    signature: ballot.signature,
+                    recorded_at: now_ms(),
+                };
+                let round = self.round.as_mut().expect("admitted into a round");
+                match round.in_flight.get_mut(&seat) {
+                    Some(flight) => {
+                        // One ballot per seat in flight; a newer one waits for it.
+                        if let Some((_, superseded)) = flight.next.replace((record, reply)) {
+                            let _ = superseded.send(Err(Refusal::new(
+                                RefusalReason::StaleSequence,
+                                "a later ballot from this seat replaced this one before it was recorded",
+                            )));
+                        }
+                    }
+                    None => {
+                        round.in_flight.insert(
+                            seat,
+                            InFlight {
+                                ballot: record.clone(),
+                                waiters: vec![reply],
+                                next: None,
+                            },
+                        );
+                        self.send_to_writer(record).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send_to_writer(&self, record: BallotRecord) {
+        if self.writer.send(record).await.is_err() {
+            tracing::error!("ballot writer stopped");
+        }
+    }
+
+    async fn on_written(&mut self, written: Written) {
+        let Some(round) = self.round.as_mut() else {
+            return;
+        };
+        let mut resend = Vec::new();
+        match written {
+            Written::Committed(batch) => {
+                for (ballot, receipt) in batch {
+                    let Some(flight) = round.in_flight.remove(&ballot.seat) else {
+                        continue;
+                    };
+                    tracing::info!(meeting = %self.definition.id, round = %ballot.round, seat = ballot.seat, seq = ballot.seq, "ballot accepted");
+                    round.recorded.insert(ballot.seat, receipt.clone());
+                    for waiter in flight.waiters {
+                        let _ = waiter.send(Ok(receipt.clone()));
+                    }
+                    if let Some((next, waiter)) = flight.next {
+                        round.in_flight.insert(
+                            next.seat,
+                            InFlight {
+                                ballot: next.clone(),
+                                waiters: vec![waiter],
+                                next: None,
+                            },
+                        );
+                        resend.push(next);
+                    }
+                }
+                self.mark_tally_dirty();
+            }
+            Written::Failed(batch) => {
+                for ballot in batch {
+                    let Some(flight) = round.in_flight.remove(&ballot.seat) else {
+                        continue;
+                    };
+                    let refusal = Refusal::from(RefusalReason::StoreUnavailable);
+                    for waiter in flight.waiters {
+                        let _ = waiter.send(Err(refusal.clone()));
+                    }
+                    if let Some((_, waiter)) = flight.next {
+                        let _ = waiter.send(Err(refusal.clone()));
+                    }
+                }
+            }
+        }
+        for record in resend {
+            self.send_to_writer(record).await;
+        }
+        self.finish_ending_if_drained().await;
+    }
+
+    async fn chair(&mut self, command: ChairCommand, reply: Reply<Result<(), Refusal>>) {
+        let meeting = self.definition.id.clone();
+        tracing::info!(meeting = %meeting, ?command, "chair command");
+        let result = match command {
+            ChairCommand::SetItem { item } => self.set_item(item).await,
+            ChairCommand::Open { window_seconds } => self.open(window_seconds).await,
+            ChairCommand::Extend { seconds } => self.extend(seconds).await,
+            ChairCommand::Close | ChairCommand::Void => {
+                let ending = if command == ChairCommand::Close {
+                    Ending::Close
+                } else {
+                    Ending::Void
+                };
+                match self.round.as_mut().filter(|r| r.accepting()) {
+                    None => Err(Refusal::from(RefusalReason::NoOpenRound)),
+                    Some(round) => {
+                        // Answered once the round has really ended and its result is committed.
+                        round.ending_waiters.push(reply);
+                        self.end_round(ending).await;
+                        return;
+                    }
+                }
+            }
+        };
+        if let Err(refusal) = &result {
+            tracing::info!(meeting = %meeting, reason = ?refusal.reason, "chair command refused: {}", refusal.message);
+        }
+        let _ = reply.send(result);
+    }
+
+    fn open_round(&self) -> Option<&RoundState> {
+        self.round.as_ref().filter(|r| r.is_open())
+    }
+
+    async fn set_item(&mut self, item: u32) -> Result<(), Refusal> {
+        if self.definition.item(item).is_none() {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                format!("there is no agenda item {item}"),
+            ));
+        }
+        if self.open_round().is_some() {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "close or void the open vote before moving on",
+            ));
+        }
+        self.store
+            .set_current_item(&self.definition.id, Some(item))
+            .await
+            .map_err(store_refusal)?;
+        self.current_item = Some(item);
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    async fn open(&mut self, window_seconds: Option<u32>) -> Result<(), Refusal> {
+        if self.open_round().is_some() {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "a vote is already open",
+            ));
+        }
+        let Some(index) = self.current_item else {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "choose an agenda item first",
+            ));
+        };
+        let item = self.definition.item(index).expect("current item exists");
+        let Some(mut settings) = item.vote else {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                format!("item {index} is not voted on"),
+            ));
+        };
+        if let Some(seconds) = window_seconds {
+            settings.window_seconds = seconds;
+            settings
+                .validate()
+                .map_err(|e| Refusal::new(RefusalReason::InvalidCommand, e))?;
+        }
+        let opened_at = now_ms();
+        let record = RoundRecord {
+            id: RoundId(rand::random()),
+            meeting: self.definition.id.clone(),
+            item: index,
+            settings,
+            opened_at,
+            deadline: opened_at + u64::from(settings.window_seconds) * 1000,
+            status: RoundStatus::Open,
+            closed_at: None,
+            result: None,
+        };
+        self.store
+            .open_round(&record)
+            .await
+            .map_err(store_refusal)?;
+        tracing::info!(meeting = %self.definition.id, round = %record.id, item = index, window_seconds = settings.window_seconds, secrecy = ?settings.secrecy, "round opened");
+        if let Some(previous) = self.round.take() {
+            self.history.push(previous.record);
+        }
+        self.round = Some(RoundState {
+            record,
+            recorded: BTreeMap::new(),
+            in_flight: HashMap::new(),
+            ending: None,
+            ending_waiters: Vec::new(),
+        });
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    async fn extend(&mut self, seconds: u32) -> Result<(), Refusal> {
+        if seconds == 0 || seconds > MAX_EXTENSION_SECONDS {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                format!("extend by 1 to {MAX_EXTENSION_SECONDS} seconds"),
+            ));
+        }
+        let Some(round) = self.round.as_ref().filter(|r| r.accepting()) else {
+            return Err(RefusalReason::NoOpenRound.into());
+        };
+        let (id, deadline) = (
+            round.record.id,
+            round.record.deadline + u64::from(seconds) * 1000,
+        );
+        self.store
+            .set_deadline(id, deadline)
+            .await
+            .map_err(store_refusal)?;
+        self.round.as_mut().expect("checked above").record.deadline = deadline;
+        tracing::info!(meeting = %self.definition.id, round = %id, seconds, deadline, "round extended");
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    /// Stops intake; the round ends once its in-flight ballots have committed.
+    async fn end_round(&mut self, ending: Ending) {
+        let Some(round) = self.round.as_mut().filter(|r| r.accepting()) else {
+            return;
+        };
+        round.ending = Some(ending);
+        self.finish_ending_if_drained().await;
+    }
+
+    async fn finish_ending_if_drained(&mut self) {
+        let Some(round) = self.round.as_mut() else {
+            return;
+        };
+        let Some(ending) = round.ending else { return };
+        if !round.in_flight.is_empty() {
+            return;
+        }
+        let id = round.record.id;
+        let closed_at = now_ms();
+        let outcome = match ending {
+            Ending::Void => self.store.void_round(id, closed_at).await.map(|()| None),
+            Ending::Close => {
+                let counts = round.counts(self.definition.total_seats, self.present.len() as u32);
+                let result = TallyResult::decide(round.record.settings.rule, counts);
+                let secret = (round.record.settings.secrecy == Secrecy::Secret).then(|| {
+                    let mut choices: Vec<Choice> =
+                        round.recorded.values().map(|r| r.choice).collect();
+                    choices.shuffle(&mut rand::thread_rng());
+                    SecretClose {
+                        participants: round.recorded.keys().copied().collect(),
+                        choices,
+                    }
+                });
+                self.store
+                    .close_round(id, closed_at, &result, secret.as_ref())
+                    .await
+                    .map(|()| Some(result))
+            }
+        };
+        let round = self.round.as_mut().expect("still there");
+        match outcome {
+            Err(e) => {
+                // Stay in the ending state; the chair can try again.
+                tracing::error!(meeting = %self.definition.id, round = %id, error = %e, "round could not be ended in the store");
+                round.ending = None;
+                for waiter in round.ending_waiters.drain(..) {
+                    let _ = waiter.send(Err(RefusalReason::StoreUnavailable.into()));
+                }
+                return;
+            }
+            Ok(result) => {
+                round.record.closed_at = Some(closed_at);
+                round.record.result = result;
+                round.record.status = match ending {
+                    Ending::Close => RoundStatus::Closed,
+                    Ending::Void => RoundStatus::Voided,
+                };
+                if round.record.settings.secrecy == Secrecy::Secret {
+                    // The store no longer links seats to choices; neither does memory.
+                    round.recorded.clear();
+                }
+                for waiter in round.ending_waiters.drain(..) {
+                    let _ = waiter.send(Ok(()));
+                }
+                match result {
+                    Some(r) => tracing::info!(
+                        meeting = %self.definition.id, round = %id, yes = r.counts.yes, no = r.counts.no,
+                        abstain = r.counts.abstain, present = r.counts.present, total = r.counts.total_seats,
+                        passed = r.passed, rule = %r.rule.describe(), "round closed; tally committed"
+                    ),
+                    None => {
+                        tracing::info!(meeting = %self.definition.id, round = %id, "round voided")
+                    }
+                }
+            }
+        }
+        self.broadcast_snapshot();
+    }
+
+    fn snapshot(&self, audience: Audience) -> Snapshot {
+        let mut items: Vec<ItemState> = self
+            .definition
+            .agenda
+            .iter()
+            .map(|item| ItemState {
+                index: item.index,
+                status: ItemStatus::Pending,
+                result: None,
+            })
+            .collect();
+        let latest = self.round.as_ref().map(|r| &r.record);
+        for record in self.history.iter().chain(latest) {
+            let Some(state) = items.get_mut(record.item as usize) else {
+                continue;
+            };
+            (state.status, state.result) = match (record.status, record.result) {
+                (RoundStatus::Open, _) => (ItemStatus::Voting, None),
+                (RoundStatus::Voided, _) => (ItemStatus::Voided, None),
+                (RoundStatus::Closed, Some(r)) if r.passed => (ItemStatus::Passed, Some(r)),
+                (RoundStatus::Closed, r) => (ItemStatus::NotPassed, r),
+            };
+        }
+        Snapshot {
+            version: self.version,
+            server_time: now_ms(),
+            meeting: self.definition.id.clone(),
+            current_item: self.current_item,
+            present: self.present.iter().copied().collect(),
+            items,
+            round: self.round.as_ref().map(|r| RoundView {
+                id: r.record.id,
+                item: r.record.item,
+                status: r.record.status,
+                settings: r.record.settings,
+                opened_at: r.record.opened_at,
+                deadline: r.record.deadline,
+                live: r.is_open().then(|| self.live(r, audience)),
+                result: r.record.result,
+            }),
+        }
+    }
+
+    /// The running tally as `audience` may see it.
+    fn live(&self, round: &RoundState, audience: Audience) -> LiveTally {
+        let settings = &round.record.settings;
+        let counts = round.counts(self.definition.total_seats, self.present.len() as u32);
+        let named = settings.secrecy == Secrecy::Named;
+        let voted = || Some(round.recorded.keys().copied().collect());
+        let choices = || {
+            Some(
+                round
+                    .recorded
+                    .iter()
+                    .map(|(&seat, r)| SeatChoice {
+                        seat,
+                        choice: r.choice,
+                    })
+                    .collect(),
+            )
+        };
+        let show_individual = named && settings.interim == Interim::Individual;
+        match audience {
+            Audience::Chair => LiveTally {
+                taking_part: counts.taking_part(),
+                counts: Some(counts),
+                voted: voted(),
+                choices: if named { choices() } else { None },
+            },
+            Audience::Public => LiveTally {
+                taking_part: counts.taking_part(),
+                counts: (settings.interim != Interim::None).then_some(counts),
+                voted: if show_individual { voted() } else { None },
+                choices: if show_individual { choices() } else { None },
+            },
+        }
+    }
+
+    fn next_version(&mut self) -> u64 {
+        self.version += 1;
+        self.version
+    }
+
+    fn mark_snapshot_dirty(&mut self) {
+        self.snapshot_dirty = true;
+        self.flush_at.get_or_insert_with(|| Instant::now() + TICK);
+    }
+
+    fn mark_tally_dirty(&mut self) {
+        self.flush_at.get_or_insert_with(|| Instant::now() + TICK);
+    }
+
+    /// Sends a snapshot to both audiences now (the structure of the meeting changed).
+    fn broadcast_snapshot(&mut self) {
+        self.next_version();
+        for audience in [Audience::Public, Audience::Chair] {
+            let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
+            let _ = self.channel(audience).send(frame);
+        }
+        self.snapshot_dirty = false;
+        self.flush_at = None;
+    }
+
+    /// Sends what gathered since the last tick: a snapshot if attendance
+    /// changed, otherwise just the tally.
+    fn flush(&mut self) {
+        if self.snapshot_dirty {
+            self.broadcast_snapshot();
+            return;
+        }
+        self.flush_at = None;
+        let Some(round) = self.round.as_ref().filter(|r| r.is_open()) else {
+            return;
+        };
+        let id = round.record.id;
+        let version = self.next_version();
+        for audience in [Audience::Public, Audience::Chair] {
+            let round = self.round.as_ref().expect("checked above");
+            let live = self.live(round, audience);
+            let _ = self.channel(audience).send(frame(&ServerMsg::Tally {
+                version,
+                round: id,
+                live,
+            }));
+        }
+    }
+}
+
+enum Admitted {
+    New,
+    /// The identical ballot is already recorded: the same receipt answers it.
+    Duplicate(Receipt),
+    /// The identical ballot is on its way to the store: wait with it.
+    JoinInFlight,
+}
+
+/// Decides whether a verified ballot may enter the round at server time
+/// `now`. Pure, so that every rule of intake reads in one place.
+fn admit(
+    round: &RoundState,
+    ballot: &VerifiedBallot,
+    checked_in: bool,
+    now: u64,
+) -> Result<Admitted, Refusal> {
+    let record = &round.record;
+    if ballot.round != record.id {
+        return Err(Refusal::new(
+            RefusalReason::WrongRound,
+            "this ballot is for another vote round",
+        ));
+    }
+    match record.status {
+        RoundStatus::Voided => {
+            return Err(Refusal::new(
+                RefusalReason::WrongRound,
+                "this vote round was voided",
+            ));
+        }
+        RoundStatus::Closed => {
+            return Err(Refusal::new(
+                RefusalReason::Late,
+                "the voting window has closed",
+            ));
+        }
+        RoundStatus::Open if round.ending.is_some() || now >= record.deadline => {
+            return Err(Refusal::new(
+                RefusalReason::Late,
+                "the voting window has closed",
+            ));
+        }
+        RoundStatus::Open => {}
+    }
+    if record.settings.require_check_in && !checked_in {
+        return Err(Refusal::new(
+            RefusalReason::NotCheckedIn,
+            "check in before voting",
+        ));
+    }
+    let seat = ballot.seat;
+    if let Some(recorded) = round.recorded.get(&seat)
+        && recorded.seq == ballot.seq
+        && recorded.choice == ballot.choice
+        && !round.in_flight.contains_key(&seat)
+    {
+        return Ok(Admitted::Duplicate(recorded.clone()));
+    }
+    if let Some(flight) = round.in_flight.get(&seat)
+        && flight.next.is_none()
+        && flight.ballot.seq == ballot.seq
+        && flight.ballot.choice == ballot.choice
+    {
+        return Ok(Admitted::JoinInFlight);
+    }
+    if let Some(last) = round.last_seq(seat) {
+        if ballot.seq <= last {
+            return Err(Refusal::new(
+                RefusalReason::StaleSequence,
+                format!("a ballot with sequence {last} is already recorded for this seat"),
+            ));
+        }
+        if !record.settings.allow_change {
+            return Err(Refusal::new(
+                RefusalReason::ChangeNotAllowed,
+                "this vote does not allow changing a ballot",
+            ));
+        }
+    }
+    Ok(Admitted::New)
+}
+
+fn store_refusal(e: crate::store::StoreError) -> Refusal {
+    tracing::error!(error = %e, "store error");
+    Refusal::from(RefusalReason::StoreUnavailable)
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

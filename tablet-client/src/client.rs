@@ -1,0 +1,365 @@
+//! Talking to a Gavel server: the login conversation and a logged-in session.
+//!
+//! A session reads frames only when asked to (by [`Session::next`] or while
+//! waiting for an answer), folding every broadcast it meets into its
+//! [`MeetingState`], so a caller never misses an update and never needs a
+//! second task.
+
+use crate::state::MeetingState;
+use ed25519_dalek::SigningKey;
+use futures_util::{SinkExt, StreamExt};
+use gavel_protocol::messages::{ChairCommand, MeetingView, Receipt};
+use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
+use gavel_protocol::{
+    Choice, ClientMsg, MeetingId, PROTOCOL_VERSION, Principal, PublicKey, RefusalReason, RoundId,
+    ServerMsg, Signature,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("refused ({reason:?}): {message}")]
+    Refused {
+        reason: RefusalReason,
+        message: String,
+    },
+    #[error("connection: {0}")]
+    Connection(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("the server closed the connection")]
+    Closed,
+    #[error("unexpected frame from the server: {0}")]
+    Protocol(String),
+    #[error("no vote is open")]
+    NoOpenRound,
+    #[error("the server's receipt does not verify under its key")]
+    BadReceipt,
+}
+
+impl ClientError {
+    /// The refusal reason, if the server refused.
+    pub fn reason(&self) -> Option<RefusalReason> {
+        match self {
+            ClientError::Refused { reason, .. } => Some(*reason),
+            _ => None,
+        }
+    }
+}
+
+/// A connection that has received the server's challenge and is not yet logged in.
+pub struct Client {
+    socket: Socket,
+    nonce: [u8; 32],
+    server_key: PublicKey,
+}
+
+async fn read(socket: &mut Socket) -> Result<ServerMsg, ClientError> {
+    loop {
+        match socket.next().await {
+            None => return Err(ClientError::Closed),
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(&text)
+                    .map_err(|e| ClientError::Protocol(format!("{e}: {text}")));
+            }
+            Some(Ok(Message::Close(_))) => return Err(ClientError::Closed),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+async fn write(socket: &mut Socket, msg: &ClientMsg) -> Result<(), ClientError> {
+    let text = serde_json::to_string(msg).expect("client messages serialize");
+    socket.send(Message::text(text)).await?;
+    Ok(())
+}
+
+fn refused(msg: ServerMsg) -> ClientError {
+    match msg {
+        ServerMsg::Refused {
+            reason, message, ..
+        } => ClientError::Refused { reason, message },
+        other => ClientError::Protocol(format!("{other:?}")),
+    }
+}
+
+impl Client {
+    /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) and reads the challenge.
+    pub async fn connect(url: &str) -> Result<Client, ClientError> {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+        match read(&mut socket).await? {
+            ServerMsg::Challenge {
+                v: _,
+                nonce,
+                server_key,
+                ..
+            } => {
+                let mut bytes = [0u8; 32];
+                hex::decode_to_slice(&nonce, &mut bytes)
+                    .map_err(|_| ClientError::Protocol(format!("challenge nonce {nonce:?}")))?;
+                Ok(Client {
+                    socket,
+                    nonce: bytes,
+                    server_key,
+                })
+            }
+            other => Err(ClientError::Protocol(format!(
+                "expected a challenge, got {other:?}"
+            ))),
+        }
+    }
+
+    /// The server's public key, as announced in its challenge.
+    pub fn server_key(&self) -> PublicKey {
+        self.server_key
+    }
+
+    /// Enrolls `key` with a one-time code; the connection stays open for a login.
+    pub async fn enroll(
+        &mut self,
+        code: &str,
+        key: &SigningKey,
+    ) -> Result<(MeetingId, Principal), ClientError> {
+        let public_key = PublicKey::of(key);
+        let signature = Signature::sign(key, &enroll_bytes(code, &public_key));
+        let msg = ClientMsg::Enroll {
+            v: PROTOCOL_VERSION,
+            code: code.to_owned(),
+            public_key,
+            signature,
+        };
+        write(&mut self.socket, &msg).await?;
+        match read(&mut self.socket).await? {
+            ServerMsg::Enrolled { meeting, principal } => Ok((meeting, principal)),
+            other => Err(refused(other)),
+        }
+    }
+
+    /// Logs in with an enrolled key by signing the challenge.
+    pub async fn login(
+        self,
+        meeting: &MeetingId,
+        key: &SigningKey,
+    ) -> Result<Session, ClientError> {
+        let public_key = PublicKey::of(key);
+        let signature = Signature::sign(key, &auth_bytes(meeting, &self.nonce, &public_key));
+        let msg = ClientMsg::Auth {
+            v: PROTOCOL_VERSION,
+            meeting: meeting.clone(),
+            public_key,
+            signature,
+        };
+        self.open(msg, Some(key.clone())).await
+    }
+
+    /// Follows a meeting read-only.
+    pub async fn watch(self, meeting: &MeetingId) -> Result<Session, ClientError> {
+        self.open(
+            ClientMsg::Watch {
+                v: PROTOCOL_VERSION,
+                meeting: meeting.clone(),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Sends a raw frame before login (for tests of the server's refusals).
+    pub async fn send_text(&mut self, text: &str) -> Result<ServerMsg, ClientError> {
+        self.socket.send(Message::text(text)).await?;
+        read(&mut self.socket).await
+    }
+
+    async fn open(
+        mut self,
+        hello: ClientMsg,
+        key: Option<SigningKey>,
+    ) -> Result<Session, ClientError> {
+        write(&mut self.socket, &hello).await?;
+        let (meeting, principal) = match read(&mut self.socket).await? {
+            ServerMsg::Welcome { meeting, principal } => (meeting, principal),
+            other => return Err(refused(other)),
+        };
+        let mut session = Session {
+            socket: self.socket,
+            server_key: self.server_key,
+            meeting,
+            principal,
+            key,
+            state: MeetingState::default(),
+            next_id: 1,
+            last_seq: 0,
+        };
+        // The snapshot always follows the welcome.
+        while session.state.snapshot.is_none() {
+            session.next().await?;
+        }
+        Ok(session)
+    }
+}
+
+/// A logged-in (or watching) connection.
+pub struct Session {
+    socket: Socket,
+    server_key: PublicKey,
+    pub meeting: MeetingView,
+    pub principal: Option<Principal>,
+    key: Option<SigningKey>,
+    pub state: MeetingState,
+    next_id: u64,
+    last_seq: u64,
+}
+
+impl Session {
+    /// Reads the next frame from the server and folds it into the state.
+    pub async fn next(&mut self) -> Result<ServerMsg, ClientError> {
+        let msg = read(&mut self.socket).await?;
+        self.state.apply(&msg);
+        Ok(msg)
+    }
+
+    /// Reads frames until `done` holds for the state.
+    pub async fn wait_until(
+        &mut self,
+        done: impl Fn(&MeetingState) -> bool,
+    ) -> Result<(), ClientError> {
+        while !done(&self.state) {
+            self.next().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a request and reads frames until its answer; refusals become errors.
+    pub async fn request(
+        &mut self,
+        build: impl FnOnce(u64) -> ClientMsg,
+    ) -> Result<ServerMsg, ClientError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        write(&mut self.socket, &build(id)).await?;
+        self.answer(id).await
+    }
+
+    async fn answer(&mut self, id: u64) -> Result<ServerMsg, ClientError> {
+        loop {
+            let msg = self.next().await?;
+            match &msg {
+                ServerMsg::Ack { id: got, .. } | ServerMsg::Done { id: got } if *got == id => {
+                    return Ok(msg);
+                }
+                ServerMsg::Refused { id: Some(got), .. } if *got == id => return Err(refused(msg)),
+                // A refusal without an id answers a frame the server could not read.
+                ServerMsg::Refused { id: None, .. } => return Err(refused(msg)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends raw text (for tests of the server's refusals) and returns the next frame that is not a broadcast.
+    pub async fn send_text(&mut self, text: &str) -> Result<ServerMsg, ClientError> {
+        self.socket.send(Message::text(text)).await?;
+        loop {
+            let msg = self.next().await?;
+            if !matches!(msg, ServerMsg::Snapshot(_) | ServerMsg::Tally { .. }) {
+                return Ok(msg);
+            }
+        }
+    }
+
+    pub async fn check_in(&mut self) -> Result<(), ClientError> {
+        self.request(|id| ClientMsg::CheckIn { id }).await?;
+        Ok(())
+    }
+
+    pub async fn sync(&mut self) -> Result<(), ClientError> {
+        self.request(|id| ClientMsg::Sync { id }).await?;
+        Ok(())
+    }
+
+    /// A fresh sequence number: Unix milliseconds, always above the last one used.
+    pub fn next_seq(&mut self) -> u64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        self.last_seq = now.max(self.last_seq + 1);
+        self.last_seq
+    }
+
+    /// Casts `choice` in the open round and returns the verified receipt.
+    pub async fn cast(&mut self, choice: Choice) -> Result<Receipt, ClientError> {
+        let round = self.state.open_round().ok_or(ClientError::NoOpenRound)?.id;
+        let seq = self.next_seq();
+        self.cast_in(round, choice, seq).await
+    }
+
+    /// Signs and sends a ballot for any round and sequence number.
+    pub async fn cast_in(
+        &mut self,
+        round: RoundId,
+        choice: Choice,
+        seq: u64,
+    ) -> Result<Receipt, ClientError> {
+        let signature = self.sign_ballot(round, choice, seq);
+        self.send_ballot(round, choice, seq, signature).await
+    }
+
+    /// The signature this device puts on a ballot.
+    pub fn sign_ballot(&self, round: RoundId, choice: Choice, seq: u64) -> Signature {
+        let Some(Principal::Seat(seat)) = self.principal else {
+            panic!("only a delegate's session signs ballots");
+        };
+        let key = self.key.as_ref().expect("a delegate's session has a key");
+        let content = BallotContent {
+            meeting: &self.meeting.id,
+            round,
+            seat,
+            choice,
+            seq,
+        };
+        Signature::sign(key, &content.signed_bytes())
+    }
+
+    /// Sends a ballot with the given signature (which may be someone else's,
+    /// in tests) and checks the receipt.
+    pub async fn send_ballot(
+        &mut self,
+        round: RoundId,
+        choice: Choice,
+        seq: u64,
+        signature: Signature,
+    ) -> Result<Receipt, ClientError> {
+        match self
+            .request(|id| ClientMsg::Cast {
+                id,
+                round,
+                choice,
+                seq,
+                signature,
+            })
+            .await?
+        {
+            ServerMsg::Ack { receipt, .. } => {
+                receipt
+                    .verify(&self.server_key)
+                    .map_err(|_| ClientError::BadReceipt)?;
+                Ok(receipt)
+            }
+            other => Err(ClientError::Protocol(format!(
+                "expected an ack, got {other:?}"
+            ))),
+        }
+    }
+
+    pub async fn chair(&mut self, command: ChairCommand) -> Result<(), ClientError> {
+        self.request(|id| ClientMsg::Chair { id, command }).await?;
+        Ok(())
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}

@@ -1,0 +1,184 @@
+//! Simulated delegates: real clients with real keys that check in and vote
+//! a few seconds after a vote opens, like people reading the screen and
+//! pressing a button. `gavel demo` runs one per seat so that whoever follows
+//! the meeting sees a live session.
+
+use crate::client::{Client, ClientError};
+use ed25519_dalek::SigningKey;
+use gavel_protocol::{Choice, MeetingId, RoundId};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::Duration;
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+/// One simulated delegate.
+pub struct SimulatedDelegate {
+    pub url: String,
+    pub meeting: MeetingId,
+    pub key: SigningKey,
+    /// Seeds the delegate's habits (how fast, how it leans), so runs repeat.
+    pub seed: u64,
+}
+
+impl SimulatedDelegate {
+    /// Attends the meeting until `shutdown`, reconnecting with jittered backoff.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        // Most delegates support most proposals; a few are more critical.
+        let yes_share: f64 = rng.gen_range(0.6..0.95);
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let attended = tokio::select! {
+                () = shutdown.cancelled() => return,
+                r = self.attend(&mut rng, yes_share) => r,
+            };
+            if let Err(e) = attended {
+                tracing::debug!(error = %e, "simulated delegate reconnecting");
+            }
+            let jitter = rng.gen_range(0..=backoff.as_millis() as u64);
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = sleep(backoff + Duration::from_millis(jitter)) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn attend(&self, rng: &mut StdRng, yes_share: f64) -> Result<(), ClientError> {
+        let mut session = Client::connect(&self.url)
+            .await?
+            .login(&self.meeting, &self.key)
+            .await?;
+        pause(&mut session, rng.gen_range(200..3000)).await?;
+        if !session.state.checked_in {
+            session.check_in().await?;
+        }
+        let mut passed_over: Option<RoundId> = None;
+        loop {
+            session
+                .wait_until(|s| {
+                    s.open_round().is_some_and(|r| {
+                        s.my_ballot.as_ref().map(|b| b.round) != Some(r.id)
+                            && passed_over != Some(r.id)
+                    })
+                })
+                .await?;
+            let round = session.state.open_round().map(|r| r.id);
+            pause(&mut session, rng.gen_range(1500..8000)).await?;
+            if session.state.open_round().map(|r| r.id) != round {
+                continue;
+            }
+            // Now and then a delegate does not press anything.
+            if rng.gen_bool(0.04) {
+                passed_over = round;
+                continue;
+            }
+            let roll: f64 = rng.r#gen();
+            let choice = if roll < yes_share {
+                Choice::Yes
+            } else if roll < yes_share + (1.0 - yes_share) / 2.0 {
+                Choice::No
+            } else {
+                Choice::Abstain
+            };
+            match session.cast(choice).await {
+                Ok(_) => {}
+                Err(ClientError::Refused { .. } | ClientError::NoOpenRound) => passed_over = round,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A simulated chair that walks through the agenda: it moves to each item,
+/// opens a vote where the item has one, closes it once every delegate present
+/// has voted (or lets the window run out), shows the result for a while and
+/// moves on, starting over at the end.
+pub struct SimulatedChair {
+    pub url: String,
+    pub meeting: MeetingId,
+    pub key: SigningKey,
+    /// The voting window the chair opens with.
+    pub window_seconds: u32,
+    /// How long each item and each result stays on the screens.
+    pub pause: Duration,
+}
+
+impl SimulatedChair {
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            let chaired = tokio::select! {
+                () = shutdown.cancelled() => return,
+                r = self.chair() => r,
+            };
+            if let Err(e) = chaired {
+                tracing::warn!(error = %e, "simulated chair reconnecting");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    async fn chair(&self) -> Result<(), ClientError> {
+        use gavel_protocol::messages::ChairCommand;
+        let mut session = Client::connect(&self.url)
+            .await?
+            .login(&self.meeting, &self.key)
+            .await?;
+        let pause_ms = self.pause.as_millis() as u64;
+        loop {
+            for item in session.meeting.agenda.clone() {
+                // An open round left from before (a restart) is closed first.
+                if session.state.open_round().is_some() {
+                    session.chair(ChairCommand::Close).await?;
+                }
+                session
+                    .chair(ChairCommand::SetItem { item: item.index })
+                    .await?;
+                pause(&mut session, pause_ms).await?;
+                if item.vote.is_none() {
+                    continue;
+                }
+                session
+                    .chair(ChairCommand::Open {
+                        window_seconds: Some(self.window_seconds),
+                    })
+                    .await?;
+                let round = session.state.open_round().map(|r| r.id);
+                session
+                    .wait_until(|s| match s.open_round() {
+                        None => true,
+                        Some(r) => {
+                            let present = s.snapshot.as_ref().map_or(0, |s| s.present.len() as u32);
+                            Some(r.id) != round
+                                || r.live
+                                    .as_ref()
+                                    .is_some_and(|l| present > 0 && l.taking_part >= present)
+                        }
+                    })
+                    .await?;
+                if session.state.open_round().map(|r| r.id) == round {
+                    match session.chair(ChairCommand::Close).await {
+                        Ok(()) | Err(ClientError::Refused { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                pause(&mut session, pause_ms).await?;
+            }
+        }
+    }
+}
+
+/// Waits `millis` while still reading what the server sends.
+async fn pause(session: &mut crate::Session, millis: u64) -> Result<(), ClientError> {
+    let until = Instant::now() + Duration::from_millis(millis);
+    loop {
+        tokio::select! {
+            () = sleep_until(until) => return Ok(()),
+            r = session.next() => { r?; }
+        }
+    }
+}

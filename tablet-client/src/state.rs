@@ -1,0 +1,87 @@
+//! The meeting as the server last described it.
+//!
+//! The server sends whole snapshots when the meeting's structure changes and
+//! coalesced tally updates in between, all carrying one growing `version`.
+//! Applying them here, in order and ignoring anything older than what is
+//! already shown, is all a client needs to do to stay in sync.
+
+use gavel_protocol::messages::{Receipt, RoundStatus, RoundView, Snapshot};
+use gavel_protocol::{ServerMsg, rules::Counts};
+
+#[derive(Debug, Clone, Default)]
+pub struct MeetingState {
+    /// The last snapshot, with any later tally updates folded in.
+    pub snapshot: Option<Snapshot>,
+    /// The highest version applied.
+    pub version: u64,
+    /// This delegate's own state (absent for watchers and the chair).
+    pub checked_in: bool,
+    pub my_ballot: Option<Receipt>,
+}
+
+impl MeetingState {
+    /// Folds a server frame into the state; returns whether anything changed.
+    pub fn apply(&mut self, msg: &ServerMsg) -> bool {
+        match msg {
+            ServerMsg::Snapshot(snapshot) => {
+                if snapshot.version < self.version {
+                    return false;
+                }
+                // A new round makes the previous round's receipt stale.
+                if let (Some(mine), Some(round)) = (&self.my_ballot, &snapshot.round)
+                    && mine.round != round.id
+                {
+                    self.my_ballot = None;
+                }
+                self.version = snapshot.version;
+                self.snapshot = Some(snapshot.clone());
+                true
+            }
+            ServerMsg::Tally {
+                version,
+                round,
+                live,
+            } => {
+                if *version <= self.version {
+                    return false;
+                }
+                let Some(view) = self.round_mut().filter(|r| r.id == *round) else {
+                    return false;
+                };
+                view.live = Some(live.clone());
+                self.version = *version;
+                true
+            }
+            ServerMsg::You {
+                checked_in, ballot, ..
+            } => {
+                self.checked_in = *checked_in;
+                self.my_ballot = ballot.clone();
+                true
+            }
+            ServerMsg::Ack { receipt, .. } => {
+                self.my_ballot = Some(receipt.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn round(&self) -> Option<&RoundView> {
+        self.snapshot.as_ref()?.round.as_ref()
+    }
+
+    fn round_mut(&mut self) -> Option<&mut RoundView> {
+        self.snapshot.as_mut()?.round.as_mut()
+    }
+
+    /// The round that is open for voting now, if any.
+    pub fn open_round(&self) -> Option<&RoundView> {
+        self.round().filter(|r| r.status == RoundStatus::Open)
+    }
+
+    /// The running totals, where this client may see them.
+    pub fn live_counts(&self) -> Option<Counts> {
+        self.open_round()?.live.as_ref()?.counts
+    }
+}
