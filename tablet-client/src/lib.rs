@@ -8,9 +8,13 @@
 //! - [`state`]: the meeting as the server last described it, rebuilt from
 //!   snapshots and versioned tally updates.
 //! - [`credentials`]: a device's key and enrollment, saved in a file.
+//! - [`cli`]: the `gavel-tablet` command line (enroll, status, watch,
+//!   check in, vote, an interactive terminal tablet, chair commands), in
+//!   Vietnamese or English.
 //! - [`sim`]: simulated delegates that check in and vote on their own, for
 //!   `gavel demo` and load tests.
 
+pub mod cli;
 pub mod client;
 pub mod credentials;
 pub mod sim;

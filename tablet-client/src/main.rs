@@ -1,1 +1,93 @@
-fn main() {}
+//! `gavel-tablet`: a delegate's tablet and the chair's console on the
+//! command line. This file only reads the arguments, sets up logging and
+//! hands over to [`gavel_tablet::cli`].
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gavel_protocol::{Choice, MeetingId};
+use gavel_tablet::cli::{self, ChairAction, Lang, Options};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "gavel-tablet", version, about = "Gavel's tablet and chair console on the command line")]
+struct Args {
+    /// The file holding this device's key and enrollment
+    #[arg(long, global = true, env = "GAVEL_TABLET_CREDENTIALS", default_value = "gavel-tablet.json")]
+    credentials: PathBuf,
+    /// The server's WebSocket address [default: the one enrolled with, else ws://127.0.0.1:8080/ws]
+    #[arg(long, global = true, env = "GAVEL_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// The language of the messages
+    #[arg(long, global = true, value_enum, default_value = "vi")]
+    lang: Lang,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enroll this device with a one-time code from the secretary
+    Enroll {
+        #[arg(long)]
+        code: String,
+        /// Replace existing credentials
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the meeting's state once
+    Status,
+    /// Follow the meeting live, one line per change, until Ctrl-C
+    Watch {
+        /// Follow this meeting read-only, without credentials
+        #[arg(long, value_parser = MeetingId::parse)]
+        meeting: Option<MeetingId>,
+    },
+    /// Check in as present
+    CheckIn,
+    /// Vote in the open round: yes, no or abstain (or y, n, a)
+    Vote { choice: Choice },
+    /// An interactive tablet: live updates, and one-letter commands on standard input
+    Tablet,
+    /// Run the meeting (the chair's credentials only)
+    Chair {
+        #[command(subcommand)]
+        action: ChairAction,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let opts = Options { credentials: args.credentials, server: args.server, lang: args.lang };
+    let result = match args.command {
+        Command::Enroll { code, force } => cli::enroll(&opts, &code, force).await,
+        Command::Status => cli::status(&opts).await,
+        Command::Watch { meeting } => until_ctrl_c(cli::watch(&opts, meeting)).await,
+        Command::CheckIn => cli::check_in(&opts).await,
+        Command::Vote { choice } => cli::vote(&opts, choice).await,
+        Command::Tablet => until_ctrl_c(cli::tablet(&opts)).await,
+        Command::Chair { action } => cli::chair(&opts, action).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gavel-tablet: {}", cli::explain(&error, opts.lang));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C is how a follower is meant to stop, so it ends the command successfully.
+async fn until_ctrl_c(follow: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::select! {
+        result = follow => result,
+        signal = tokio::signal::ctrl_c() => signal.context("listening for Ctrl-C"),
+    }
+}

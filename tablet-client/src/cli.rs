@@ -1,0 +1,492 @@
+//! The `gavel-tablet` command line: a delegate's tablet and the chair's
+//! console in a terminal, over the same protocol as the web tablet.
+//!
+//! Each command is one function here: it loads the device's credentials,
+//! logs in, does one thing and prints the outcome. Every word it prints comes
+//! from [`text`], in Vietnamese or English; the followers (`watch` and the
+//! interactive `tablet`) print what changed through [`feed`] and reconnect by
+//! themselves after a lost connection. Errors keep their [`ClientError`] up
+//! to `main`, which prints them in the user's language with [`explain`].
+
+mod feed;
+mod text;
+
+pub use text::Lang;
+
+use crate::client::{Client, ClientError, Session};
+use crate::credentials::Credentials;
+use anyhow::{Context as _, anyhow, bail, ensure};
+use ed25519_dalek::SigningKey;
+use feed::Feed;
+use gavel_protocol::messages::{ChairCommand, Receipt, Snapshot};
+use gavel_protocol::{Choice, MeetingId, Principal, RefusalReason};
+use rand::Rng as _;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Duration;
+use text::Text;
+use tokio::io::AsyncBufReadExt as _;
+
+/// Where to find a server when neither the command line nor the credentials say.
+pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8080/ws";
+
+/// What every command needs to know.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the device's key and enrollment are kept.
+    pub credentials: PathBuf,
+    /// The server's WebSocket address, when not the one enrolled with.
+    pub server: Option<String>,
+    pub lang: Lang,
+}
+
+/// A chair's action. Items are counted from 1, as printed on the agenda;
+/// the wire counts from 0.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum ChairAction {
+    /// Put item N of the agenda on the floor (counted from 1)
+    Item {
+        #[arg(value_parser = clap::value_parser!(u32).range(1..))]
+        number: u32,
+    },
+    /// Put the next agenda item on the floor
+    Next,
+    /// Open a vote on the item on the floor
+    Open {
+        /// How long the vote stays open, instead of the item's own setting
+        #[arg(long, value_name = "SECONDS")]
+        window: Option<u32>,
+    },
+    /// Give the open vote more time
+    Extend { seconds: u32 },
+    /// Close the open vote now; its result is committed and announced
+    Close,
+    /// Cancel the open vote: nothing is decided and the item may be voted on again
+    Void,
+    /// Print the agenda with each item's status and result
+    Agenda,
+}
+
+impl ChairAction {
+    /// The wire command, or `None` for `agenda`, which only reads. Item
+    /// numbers are checked here, against an agenda of `items` items, because
+    /// the server's refusal would count from 0; the error is the missing number.
+    fn command(&self, current: Option<u32>, items: usize) -> Result<Option<ChairCommand>, u32> {
+        let set_item = |number: u32| match number.checked_sub(1) {
+            Some(item) if (item as usize) < items => Ok(Some(ChairCommand::SetItem { item })),
+            _ => Err(number),
+        };
+        match *self {
+            ChairAction::Item { number } => set_item(number),
+            ChairAction::Next => set_item(current.map_or(1, |item| item + 2)),
+            ChairAction::Open { window } => Ok(Some(ChairCommand::Open { window_seconds: window })),
+            ChairAction::Extend { seconds } => Ok(Some(ChairCommand::Extend { seconds })),
+            ChairAction::Close => Ok(Some(ChairCommand::Close)),
+            ChairAction::Void => Ok(Some(ChairCommand::Void)),
+            ChairAction::Agenda => Ok(None),
+        }
+    }
+}
+
+/// Enrolls this device with a one-time code and saves its credentials.
+pub async fn enroll(opts: &Options, code: &str, force: bool) -> anyhow::Result<()> {
+    let (lang, path) = (opts.lang, &opts.credentials);
+    // Checked before the code is spent: it works only once.
+    ensure!(force || !path.exists(), text::would_overwrite(path, lang));
+    let url = opts.server.as_deref().unwrap_or(DEFAULT_SERVER);
+    // The private key is made here and never leaves this device.
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let mut client = connect(url, lang).await?;
+    let (meeting, principal) = client.enroll(code, &key).await?;
+    Credentials::new(url, meeting.clone(), principal, client.server_key(), &key).save(path)?;
+    // Logging in is how a device learns the meeting's title and its seat's name.
+    let session = client.login(&meeting, &key).await?;
+    println!("{}", Text::new(&session.meeting, lang).enrolled(principal));
+    println!("{}", text::saved(path, lang));
+    session.close().await;
+    Ok(())
+}
+
+/// Prints the meeting's state once.
+pub async fn status(opts: &Options) -> anyhow::Result<()> {
+    let session = Device::load(opts)?.log_in(opts.lang).await?;
+    print_status(&session, opts.lang);
+    session.close().await;
+    Ok(())
+}
+
+/// Follows the meeting until stopped, one line per change: as this device
+/// when `meeting` is `None`, otherwise read-only without credentials.
+pub async fn watch(opts: &Options, meeting: Option<MeetingId>) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let login = match meeting {
+        Some(meeting) => Login::Watcher {
+            url: opts.server.clone().unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+            meeting,
+        },
+        None => Login::Device(Device::load(opts)?),
+    };
+    let mut session = login.open(lang).await?;
+    let mut feed = Feed::default();
+    loop {
+        print_lines(feed.update(&session, lang));
+        if let Err(lost) = session.next().await {
+            session = login.reopen(lost, lang).await?;
+        }
+    }
+}
+
+pub async fn check_in(opts: &Options) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let mut session = Device::load(opts)?.log_in(lang).await?;
+    session.check_in().await?;
+    println!("{}", Text::new(&session.meeting, lang).checked_in(session.principal));
+    session.close().await;
+    Ok(())
+}
+
+/// Casts `choice` in the open vote and prints the receipt.
+pub async fn vote(opts: &Options, choice: Choice) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let device = Device::load(opts)?;
+    device.require_delegate(lang)?;
+    let mut session = device.log_in(lang).await?;
+    let receipt = cast(&mut session, choice).await?;
+    println!("{}", Text::new(&session.meeting, lang).receipt(&receipt));
+    session.close().await;
+    Ok(())
+}
+
+/// An interactive tablet on the terminal: live updates, and one-letter
+/// commands read from standard input until `q` or its end.
+pub async fn tablet(opts: &Options) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let device = Device::load(opts)?;
+    device.require_delegate(lang)?;
+    let login = Login::Device(device);
+    let mut session = login.open(lang).await?;
+    let mut feed = Feed::default();
+    print_lines(feed.update(&session, lang));
+    println!("{}", Text::new(&session.meeting, lang).keys());
+    let mut input = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        // Both branches are cancel-safe: a frame or a line is either taken whole or left for the next turn.
+        let outcome = tokio::select! {
+            frame = session.next() => frame.map(|_| ControlFlow::Continue(())),
+            line = input.next_line() => match line.context("reading standard input")? {
+                Some(line) => press(&mut session, &feed, &line, lang).await,
+                None => Ok(ControlFlow::Break(())),
+            },
+        };
+        match outcome {
+            Ok(ControlFlow::Continue(())) => print_lines(feed.update(&session, lang)),
+            Ok(ControlFlow::Break(())) => break,
+            Err(lost) => session = login.reopen(lost, lang).await?,
+        }
+    }
+    session.close().await;
+    Ok(())
+}
+
+/// Carries out a chair's action and prints the state it leaves (or the agenda).
+pub async fn chair(opts: &Options, action: ChairAction) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let mut session = Device::load(opts)?.log_in(lang).await?;
+    let items = session.meeting.agenda.len();
+    let command = action
+        .command(snapshot(&session).current_item, items)
+        .map_err(|number| anyhow!(text::no_such_item(number, items, lang)))?;
+    if let Some(command) = command {
+        session.chair(command).await?;
+        // Asked for, not awaited: the broadcast of the new state may trail the answer.
+        session.sync().await?;
+    }
+    if action == ChairAction::Agenda {
+        println!("{}", Text::new(&session.meeting, lang).agenda(snapshot(&session)));
+    } else {
+        print_status(&session, lang);
+    }
+    session.close().await;
+    Ok(())
+}
+
+/// An error in the user's language, with its causes. A client error's
+/// message already includes its source, so the chain stops there.
+pub fn explain(error: &anyhow::Error, lang: Lang) -> String {
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<ClientError>() {
+            parts.push(text::client_error(e, lang));
+            break;
+        }
+        parts.push(cause.to_string());
+    }
+    parts.join(": ")
+}
+
+/// An enrolled device: a delegate's tablet or the chair's console.
+struct Device {
+    url: String,
+    credentials: Credentials,
+    key: SigningKey,
+}
+
+impl Device {
+    fn load(opts: &Options) -> anyhow::Result<Device> {
+        let credentials = Credentials::load(&opts.credentials)?;
+        let key = credentials.key()?;
+        let url = opts.server.clone().unwrap_or_else(|| credentials.server.clone());
+        Ok(Device { url, credentials, key })
+    }
+
+    /// Fails before connecting when the credentials are the chair's: the
+    /// chair has no seat and so no ballot.
+    fn require_delegate(&self, lang: Lang) -> anyhow::Result<()> {
+        match self.credentials.principal {
+            Principal::Seat(_) => Ok(()),
+            Principal::Chair => bail!(text::chair_cannot_vote(lang)),
+        }
+    }
+
+    /// Logs in, first checking that the server holds the key seen at
+    /// enrollment, since receipts are only worth something under that key.
+    /// The sync that follows makes sure a delegate's own state (checked in,
+    /// ballot) has arrived before anything is printed or decided.
+    async fn log_in(&self, lang: Lang) -> anyhow::Result<Session> {
+        let client = connect(&self.url, lang).await?;
+        ensure!(client.server_key() == self.credentials.server_key, text::server_key_changed(lang));
+        let mut session = client.login(&self.credentials.meeting, &self.key).await?;
+        session.sync().await?;
+        Ok(session)
+    }
+}
+
+/// How a follower gets its session, again after every lost connection.
+enum Login {
+    Device(Device),
+    /// Read-only, as the hall screen and the public follow a meeting.
+    Watcher { url: String, meeting: MeetingId },
+}
+
+impl Login {
+    async fn open(&self, lang: Lang) -> anyhow::Result<Session> {
+        match self {
+            Login::Device(device) => device.log_in(lang).await,
+            Login::Watcher { url, meeting } => Ok(connect(url, lang).await?.watch(meeting).await?),
+        }
+    }
+
+    /// Opens a new session after `error` ended the last one, if it was a lost
+    /// connection, waiting a growing, jittered delay before each attempt. Any
+    /// other error, and any refusal of a new login, is final.
+    async fn reopen(&self, error: ClientError, lang: Lang) -> anyhow::Result<Session> {
+        if !is_lost(&error) {
+            return Err(error.into());
+        }
+        let mut backoff = Backoff::default();
+        let mut reason = text::client_error(&error, lang);
+        loop {
+            let delay = backoff.next_delay();
+            eprintln!("{}", text::connection_lost(&reason, delay, lang));
+            tokio::time::sleep(delay).await;
+            match self.open(lang).await {
+                Ok(session) => {
+                    eprintln!("{}", text::reconnected(lang));
+                    return Ok(session);
+                }
+                Err(e) if e.downcast_ref::<ClientError>().is_some_and(is_lost) => reason = explain(&e, lang),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Whether an error means the connection is gone (rather than a refusal or a
+/// broken server), so that reconnecting may help.
+fn is_lost(error: &ClientError) -> bool {
+    match error {
+        ClientError::Connection(_) | ClientError::Closed => true,
+        ClientError::Refused { reason, .. } => *reason == RefusalReason::ShuttingDown,
+        ClientError::Protocol(_) | ClientError::NoOpenRound | ClientError::BadReceipt => false,
+    }
+}
+
+/// Growing waits between reconnection attempts, each somewhere between half
+/// and all of the current step, so that a hall full of tablets does not
+/// reconnect in the same instant after a server restart.
+struct Backoff {
+    step: Duration,
+}
+
+impl Backoff {
+    const LONGEST: Duration = Duration::from_secs(5);
+
+    fn next_delay(&mut self) -> Duration {
+        let delay = rand::thread_rng().gen_range(self.step / 2..=self.step);
+        self.step = (self.step * 2).min(Self::LONGEST);
+        delay
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { step: Duration::from_millis(500) }
+    }
+}
+
+/// A line typed on the interactive tablet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Vote(Choice),
+    CheckIn,
+    Status,
+    Help,
+    Quit,
+}
+
+impl std::str::FromStr for Key {
+    type Err = ();
+
+    fn from_str(line: &str) -> Result<Key, ()> {
+        match line.trim().to_lowercase().as_str() {
+            "c" => Ok(Key::CheckIn),
+            "s" => Ok(Key::Status),
+            "?" => Ok(Key::Help),
+            "q" => Ok(Key::Quit),
+            other => other.parse().map(Key::Vote).map_err(|_| ()),
+        }
+    }
+}
+
+/// Acts on one line typed on the tablet. Refusals are printed and the
+/// tablet carries on; only a lost connection (or a broken server) is an error.
+async fn press(
+    session: &mut Session,
+    feed: &Feed,
+    line: &str,
+    lang: Lang,
+) -> Result<ControlFlow<()>, ClientError> {
+    if line.trim().is_empty() {
+        return Ok(ControlFlow::Continue(()));
+    }
+    let said = match line.parse::<Key>() {
+        Err(()) => text::unknown_key(line.trim(), lang),
+        Ok(Key::Quit) => return Ok(ControlFlow::Break(())),
+        Ok(Key::Help) => Text::new(&session.meeting, lang).keys(),
+        Ok(Key::Status) => {
+            Text::new(&session.meeting, lang).status(&session.state, session.principal, feed.server_now())
+        }
+        Ok(Key::CheckIn) => match session.check_in().await {
+            Ok(()) => Text::new(&session.meeting, lang).checked_in(session.principal),
+            Err(e) => unless_lost(e, lang)?,
+        },
+        Ok(Key::Vote(choice)) => match cast(session, choice).await {
+            Ok(receipt) => Text::new(&session.meeting, lang).receipt(&receipt),
+            Err(e) => unless_lost(e, lang)?,
+        },
+    };
+    println!("{said}");
+    Ok(ControlFlow::Continue(()))
+}
+
+/// The words for an error the tablet can carry on after; the error itself
+/// when it ended the connection.
+fn unless_lost(error: ClientError, lang: Lang) -> Result<String, ClientError> {
+    if is_lost(&error) { Err(error) } else { Ok(text::client_error(&error, lang)) }
+}
+
+/// Casts a ballot, checking in first where needed: a delegate pressing a
+/// button is evidently in the hall, and the vote may require it.
+async fn cast(session: &mut Session, choice: Choice) -> Result<Receipt, ClientError> {
+    if !session.state.checked_in {
+        session.check_in().await?;
+    }
+    session.cast(choice).await
+}
+
+async fn connect(url: &str, lang: Lang) -> anyhow::Result<Client> {
+    Client::connect(url).await.with_context(|| text::cannot_connect(url, lang))
+}
+
+/// The meeting's live state; every session starts with one.
+fn snapshot(session: &Session) -> &Snapshot {
+    session.state.snapshot.as_ref().expect("a session opens with a snapshot")
+}
+
+/// The status block, timed by the snapshot just received.
+fn print_status(session: &Session, lang: Lang) {
+    let now = snapshot(session).server_time;
+    println!("{}", Text::new(&session.meeting, lang).status(&session.state, session.principal, now));
+}
+
+fn print_lines(lines: Vec<String>) {
+    for line in lines {
+        println!("{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chair_items_count_from_one_for_people_and_from_zero_on_the_wire() {
+        let item = |number| ChairAction::Item { number }.command(None, 7);
+        assert_eq!(item(1), Ok(Some(ChairCommand::SetItem { item: 0 })));
+        assert_eq!(item(7), Ok(Some(ChairCommand::SetItem { item: 6 })));
+        assert_eq!(item(8), Err(8));
+        assert_eq!(item(0), Err(0));
+    }
+
+    #[test]
+    fn next_starts_at_the_first_item_and_stops_after_the_last() {
+        assert_eq!(ChairAction::Next.command(None, 7), Ok(Some(ChairCommand::SetItem { item: 0 })));
+        assert_eq!(ChairAction::Next.command(Some(2), 7), Ok(Some(ChairCommand::SetItem { item: 3 })));
+        assert_eq!(ChairAction::Next.command(Some(6), 7), Err(8));
+        assert_eq!(ChairAction::Agenda.command(Some(6), 7), Ok(None));
+        assert_eq!(
+            ChairAction::Open { window: Some(90) }.command(Some(6), 7),
+            Ok(Some(ChairCommand::Open { window_seconds: Some(90) }))
+        );
+    }
+
+    #[test]
+    fn tablet_keys() {
+        assert_eq!("y".parse(), Ok(Key::Vote(Choice::Yes)));
+        assert_eq!(" N \n".parse(), Ok(Key::Vote(Choice::No)));
+        assert_eq!("abstain".parse(), Ok(Key::Vote(Choice::Abstain)));
+        assert_eq!("c".parse(), Ok(Key::CheckIn));
+        assert_eq!("?".parse(), Ok(Key::Help));
+        assert_eq!("Q".parse(), Ok(Key::Quit));
+        assert_eq!("x".parse::<Key>(), Err(()));
+    }
+
+    #[test]
+    fn only_lost_connections_are_retried() {
+        assert!(is_lost(&ClientError::Closed));
+        assert!(is_lost(&ClientError::Refused {
+            reason: RefusalReason::ShuttingDown,
+            message: String::new()
+        }));
+        assert!(!is_lost(&ClientError::Refused { reason: RefusalReason::UnknownKey, message: String::new() }));
+    }
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_jitter() {
+        let mut backoff = Backoff::default();
+        let delays: Vec<Duration> = (0..8).map(|_| backoff.next_delay()).collect();
+        assert!(delays[0] >= Duration::from_millis(250) && delays[0] <= Duration::from_millis(500));
+        assert!(delays.iter().all(|&d| d <= Backoff::LONGEST));
+        assert!(delays[7] >= Backoff::LONGEST / 2);
+    }
+
+    #[test]
+    fn explain_translates_the_client_error_at_the_root() {
+        let error = anyhow::Error::from(ClientError::Refused {
+            reason: RefusalReason::NotCheckedIn,
+            message: "check in before voting".into(),
+        })
+        .context("vote");
+        assert_eq!(explain(&error, Lang::Vi), "vote: Bị từ chối: cần điểm danh trước khi biểu quyết");
+    }
+}

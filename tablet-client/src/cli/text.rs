@@ -1,0 +1,786 @@
+//! Everything the command line prints, in Vietnamese or English.
+//!
+//! The words for the three choices come from the meeting
+//! ([`MeetingView::labels`]), never from here, because councils word them
+//! differently; this module holds only the command line's own words, once per
+//! language, side by side so that neither falls behind. Percentages are of the
+//! total seats, as councils report them. Times of day are printed in UTC
+//! (marked as such): the standard library has no time zones, and a time that
+//! says which zone it is in beats a guessed local one.
+
+use super::feed::Change;
+use crate::client::ClientError;
+use crate::state::MeetingState;
+use gavel_protocol::messages::{
+    ItemStatus, LiveTally, MeetingView, Receipt, RoundView, Snapshot,
+};
+use gavel_protocol::rules::{Secrecy, format_percent};
+use gavel_protocol::{
+    Base, Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult,
+};
+use std::path::Path;
+use std::time::Duration;
+
+/// The language of the command line's own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Tiếng Việt.
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Vietnamese reports write `92,39%`, English ones `92.39%`.
+    fn decimal_separator(self) -> char {
+        match self {
+            Lang::Vi => ',',
+            Lang::En => '.',
+        }
+    }
+
+    fn percent(self, part: u32, total: u32) -> String {
+        format_percent(part, total, self.decimal_separator())
+    }
+}
+
+/// The words about one meeting: its labels and agenda, in one language.
+pub struct Text<'a> {
+    meeting: &'a MeetingView,
+    lang: Lang,
+}
+
+impl<'a> Text<'a> {
+    pub fn new(meeting: &'a MeetingView, lang: Lang) -> Self {
+        Text { meeting, lang }
+    }
+
+    /// Several lines: the meeting, attendance, the item on the floor, its
+    /// vote, and for a delegate their own check-in and ballot.
+    pub fn status(&self, state: &MeetingState, principal: Option<Principal>, now: u64) -> String {
+        let mut lines = vec![format!("{} ({})", self.meeting.title, self.meeting.id)];
+        if let Some(snapshot) = &state.snapshot {
+            lines.push(self.attendance(snapshot));
+            lines.push(self.item(snapshot));
+            lines.extend(self.round(snapshot, now));
+        }
+        if let Some(Principal::Seat(seat)) = principal {
+            lines.push(self.you(seat, state));
+        }
+        lines.join("\n")
+    }
+
+    /// The agenda grouped by topic, the current item marked, with each
+    /// item's status and deciding result.
+    pub fn agenda(&self, snapshot: &Snapshot) -> String {
+        let mut lines = vec![match self.lang {
+            Lang::Vi => format!("Chương trình: {}", self.meeting.title),
+            Lang::En => format!("Agenda: {}", self.meeting.title),
+        }];
+        let mut topic = None;
+        for item in &self.meeting.agenda {
+            if topic != Some(&item.topic) {
+                lines.push(item.topic.clone());
+                topic = Some(&item.topic);
+            }
+            let marker = if snapshot.current_item == Some(item.index) { "▶" } else { " " };
+            let state = snapshot.items.iter().find(|s| s.index == item.index);
+            let status = state.map_or(ItemStatus::Pending, |s| s.status);
+            lines.push(format!(
+                "{marker} {:>2}. {} — {}",
+                item.index + 1,
+                item.title,
+                self.item_status(item.index, status)
+            ));
+            if let Some(result) = state.and_then(|s| s.result.as_ref()) {
+                lines.push(format!("       {}", self.result(result)));
+            }
+        }
+        lines.join("\n")
+    }
+
+    /// One line for one change a follower sees.
+    pub fn change(&self, change: &Change, now: u64) -> String {
+        match change {
+            Change::Item(snapshot) => self.item(snapshot),
+            Change::Attendance(snapshot) => self.attendance(snapshot),
+            Change::Opened(round) => self.opened(round, now),
+            Change::Extended(round) => match self.lang {
+                Lang::Vi => format!(
+                    "Gia hạn biểu quyết: hạn chót mới {} ({})",
+                    clock(round.deadline),
+                    self.time_left(round, now)
+                ),
+                Lang::En => format!(
+                    "Vote extended: now closes at {} ({})",
+                    clock(round.deadline),
+                    self.time_left(round, now)
+                ),
+            },
+            Change::Tally(round) => self.live(round, now),
+            Change::Closed(round) => self.closed(round),
+            Change::Voided(round) => self.voided(round),
+        }
+    }
+
+    /// The official-style result line: who took part and each choice, as
+    /// percentages of all seats, then the verdict and the rule behind it.
+    pub fn result(&self, result: &TallyResult) -> String {
+        let c = &result.counts;
+        let (taking_part, total) = (c.taking_part(), c.total_seats);
+        let share = self.lang.percent(taking_part, total);
+        let choices = self.choices(c);
+        let rule = self.rule(&result.rule);
+        let needed = result.yes_needed;
+        match self.lang {
+            Lang::Vi => {
+                let verdict = if result.passed { "THÔNG QUA" } else { "KHÔNG THÔNG QUA" };
+                format!(
+                    "Kết quả: {taking_part}/{total} đại biểu tham gia biểu quyết ({share} tổng số đại biểu); \
+                     {choices} — {verdict} ({rule}: cần {needed})"
+                )
+            }
+            Lang::En => {
+                let verdict = if result.passed { "PASSED" } else { "NOT PASSED" };
+                format!(
+                    "Result: {taking_part} of {total} delegates took part ({share} of all seats); \
+                     {choices} — {verdict} ({rule}: {needed} needed)"
+                )
+            }
+        }
+    }
+
+    /// What a delegate sees after voting: the choice in the meeting's words
+    /// and when the server recorded it.
+    pub fn receipt(&self, receipt: &Receipt) -> String {
+        let choice = self.meeting.labels.of(receipt.choice);
+        let at = clock(receipt.recorded_at);
+        match self.lang {
+            Lang::Vi => format!("Đã ghi nhận: {choice}, {at}"),
+            Lang::En => format!("Recorded: {choice}, {at}"),
+        }
+    }
+
+    pub fn enrolled(&self, principal: Principal) -> String {
+        let who = self.principal(principal);
+        let (id, title) = (&self.meeting.id, &self.meeting.title);
+        match self.lang {
+            Lang::Vi => format!("Đã đăng ký thiết bị: {who}, kỳ họp {id} ({title})"),
+            Lang::En => format!("Enrolled as {who} in {id} ({title})"),
+        }
+    }
+
+    pub fn checked_in(&self, principal: Option<Principal>) -> String {
+        let who = principal.map(|p| self.principal(p)).unwrap_or_default();
+        match self.lang {
+            Lang::Vi => format!("Đã điểm danh: {who}"),
+            Lang::En => format!("Checked in: {who}"),
+        }
+    }
+
+    /// The keys of the interactive tablet, with the meeting's words for the choices.
+    pub fn keys(&self) -> String {
+        let l = &self.meeting.labels;
+        match self.lang {
+            Lang::Vi => format!(
+                "Phím: y = {}, n = {}, a = {}, c = điểm danh, s = trạng thái, q = thoát, ? = trợ giúp",
+                l.yes, l.no, l.abstain
+            ),
+            Lang::En => format!(
+                "Keys: y = {}, n = {}, a = {}, c = check in, s = status, q = quit, ? = help",
+                l.yes, l.no, l.abstain
+            ),
+        }
+    }
+
+    /// "seat 12 (Nguyễn Văn An)" or "the chair".
+    fn principal(&self, principal: Principal) -> String {
+        match principal {
+            Principal::Seat(seat) => self.seat(seat),
+            Principal::Chair => match self.lang {
+                Lang::Vi => "chủ tọa".into(),
+                Lang::En => "the chair".into(),
+            },
+        }
+    }
+
+    fn seat(&self, seat: SeatNo) -> String {
+        let word = match self.lang {
+            Lang::Vi => "ghế",
+            Lang::En => "seat",
+        };
+        match self.meeting.seats.iter().find(|s| s.number == seat) {
+            Some(s) => format!("{word} {seat} ({})", s.name),
+            None => format!("{word} {seat}"),
+        }
+    }
+
+    fn attendance(&self, snapshot: &Snapshot) -> String {
+        let (present, total) = (snapshot.present.len(), self.meeting.total_seats);
+        match self.lang {
+            Lang::Vi => format!("Có mặt: {present}/{total} đại biểu"),
+            Lang::En => format!("Present: {present} of {total} delegates"),
+        }
+    }
+
+    /// The item on the floor, with its topic and status.
+    fn item(&self, snapshot: &Snapshot) -> String {
+        let Some(view) = snapshot.current_item.and_then(|i| self.meeting.agenda.get(i as usize)) else {
+            return match self.lang {
+                Lang::Vi => "Chưa chọn nội dung nào".into(),
+                Lang::En => "No item on the floor yet".into(),
+            };
+        };
+        let status = snapshot
+            .items
+            .iter()
+            .find(|s| s.index == view.index)
+            .map_or(ItemStatus::Pending, |s| s.status);
+        let (n, of) = (view.index + 1, self.meeting.agenda.len());
+        let (topic, title, status) = (&view.topic, &view.title, self.item_status(view.index, status));
+        match self.lang {
+            Lang::Vi => format!("Nội dung {n}/{of} ({topic}): {title} — {status}"),
+            Lang::En => format!("Item {n} of {of} ({topic}): {title} — {status}"),
+        }
+    }
+
+    fn item_status(&self, index: u32, status: ItemStatus) -> &'static str {
+        let voted_on = self.meeting.agenda.get(index as usize).is_some_and(|i| i.vote.is_some());
+        match (self.lang, status) {
+            (Lang::Vi, ItemStatus::Pending) if !voted_on => "không cần biểu quyết",
+            (Lang::Vi, ItemStatus::Pending) => "chưa biểu quyết",
+            (Lang::Vi, ItemStatus::Voting) => "đang biểu quyết",
+            (Lang::Vi, ItemStatus::Passed) => "đã thông qua",
+            (Lang::Vi, ItemStatus::NotPassed) => "không thông qua",
+            (Lang::Vi, ItemStatus::Voided) => "đã hủy biểu quyết",
+            (Lang::En, ItemStatus::Pending) if !voted_on => "no vote",
+            (Lang::En, ItemStatus::Pending) => "not voted yet",
+            (Lang::En, ItemStatus::Voting) => "voting",
+            (Lang::En, ItemStatus::Passed) => "passed",
+            (Lang::En, ItemStatus::NotPassed) => "not passed",
+            (Lang::En, ItemStatus::Voided) => "vote voided",
+        }
+    }
+
+    /// The status block's vote line: the open round, or the last round's
+    /// outcome while its item is still on the floor.
+    fn round(&self, snapshot: &Snapshot, now: u64) -> Option<String> {
+        use gavel_protocol::messages::RoundStatus;
+        let round = snapshot.round.as_ref()?;
+        match round.status {
+            RoundStatus::Open => Some(self.live(round, now)),
+            _ if snapshot.current_item != Some(round.item) => None,
+            RoundStatus::Closed => Some(self.closed(round)),
+            RoundStatus::Voided => Some(self.voided(round)),
+        }
+    }
+
+    fn item_title(&self, index: u32) -> &str {
+        self.meeting.agenda.get(index as usize).map_or("", |i| i.title.as_str())
+    }
+
+    fn opened(&self, round: &RoundView, now: u64) -> String {
+        let (n, title) = (round.item + 1, self.item_title(round.item));
+        let rule = self.rule(&round.settings.rule);
+        let (deadline, left) = (clock(round.deadline), self.time_left(round, now));
+        match self.lang {
+            Lang::Vi => {
+                let kind = match round.settings.secrecy {
+                    Secrecy::Named => "biểu quyết công khai",
+                    Secrecy::Secret => "bỏ phiếu kín",
+                };
+                format!(
+                    "Bắt đầu biểu quyết nội dung {n}: {title} — {kind}, thông qua khi {rule}; \
+                     hạn chót {deadline} ({left})"
+                )
+            }
+            Lang::En => {
+                let kind = match round.settings.secrecy {
+                    Secrecy::Named => "named vote",
+                    Secrecy::Secret => "secret ballot",
+                };
+                format!(
+                    "Vote opened on item {n}: {title} — {kind}, passes with {rule}; \
+                     closes at {deadline} ({left})"
+                )
+            }
+        }
+    }
+
+    /// The running tally, as much of it as this audience may see.
+    fn live(&self, round: &RoundView, now: u64) -> String {
+        let left = self.time_left(round, now);
+        let total = self.meeting.total_seats;
+        let Some(LiveTally { taking_part, counts, .. }) = &round.live else {
+            return match self.lang {
+                Lang::Vi => format!("Đang biểu quyết — {left}"),
+                Lang::En => format!("Voting — {left}"),
+            };
+        };
+        let share = self.lang.percent(*taking_part, total);
+        let choices = counts.map(|c| format!("; {}", self.choices(&c))).unwrap_or_default();
+        match self.lang {
+            Lang::Vi => format!(
+                "Đang biểu quyết: {taking_part}/{total} đại biểu đã biểu quyết ({share} tổng số đại biểu){choices} — {left}"
+            ),
+            Lang::En => format!(
+                "Voting: {taking_part} of {total} delegates have voted ({share} of all seats){choices} — {left}"
+            ),
+        }
+    }
+
+    fn closed(&self, round: &RoundView) -> String {
+        match (&round.result, self.lang) {
+            (Some(result), _) => self.result(result),
+            (None, Lang::Vi) => format!("Kết thúc biểu quyết nội dung {}", round.item + 1),
+            (None, Lang::En) => format!("The vote on item {} closed", round.item + 1),
+        }
+    }
+
+    fn voided(&self, round: &RoundView) -> String {
+        let n = round.item + 1;
+        match self.lang {
+            Lang::Vi => format!("Đã hủy lần biểu quyết nội dung {n}; nội dung có thể được biểu quyết lại"),
+            Lang::En => format!("The vote on item {n} was voided; it may be held again"),
+        }
+    }
+
+    /// "Tán thành 35 (87,50%), Không tán thành 2 (5,00%), ..." in the meeting's words.
+    fn choices(&self, counts: &Counts) -> String {
+        Choice::ALL
+            .iter()
+            .map(|&choice| {
+                let n = counts.of(choice);
+                let share = self.lang.percent(n, counts.total_seats);
+                format!("{} {n} ({share})", self.meeting.labels.of(choice))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The pass rule in words: "trên 1/2 tổng số đại biểu", "more than 1/2 of all seats".
+    fn rule(&self, rule: &Rule) -> String {
+        if self.lang == Lang::En {
+            return rule.describe();
+        }
+        let (num, den, strict) = rule.threshold.as_fraction();
+        let op = if strict { "trên" } else { "ít nhất" };
+        let base = match rule.base {
+            Base::AllSeats => "tổng số đại biểu".to_owned(),
+            Base::Present => "số đại biểu có mặt".to_owned(),
+            Base::Cast => "số đại biểu tham gia biểu quyết".to_owned(),
+            Base::YesNo => {
+                let l = &self.meeting.labels;
+                format!("tổng số phiếu {} và {}", l.yes, l.no)
+            }
+        };
+        format!("{op} {num}/{den} {base}")
+    }
+
+    fn time_left(&self, round: &RoundView, now: u64) -> String {
+        match (round.deadline.checked_sub(now).filter(|&ms| ms > 0), self.lang) {
+            (Some(ms), Lang::Vi) => format!("còn {}", countdown(ms)),
+            (Some(ms), Lang::En) => format!("{} left", countdown(ms)),
+            (None, Lang::Vi) => "hết giờ".into(),
+            (None, Lang::En) => "time is up".into(),
+        }
+    }
+
+    fn you(&self, seat: SeatNo, state: &MeetingState) -> String {
+        let who = self.seat(seat);
+        let open = state.open_round().is_some();
+        let ballot = state
+            .my_ballot
+            .as_ref()
+            .map(|r| (self.meeting.labels.of(r.choice), clock(r.recorded_at)));
+        match self.lang {
+            Lang::Vi => {
+                let present = if state.checked_in { "đã điểm danh" } else { "chưa điểm danh" };
+                let vote = match ballot {
+                    Some((choice, at)) => format!("; đã biểu quyết: {choice} ({at})"),
+                    None if open => "; chưa biểu quyết".into(),
+                    None => String::new(),
+                };
+                format!("Bạn: {who} — {present}{vote}")
+            }
+            Lang::En => {
+                let present = if state.checked_in { "checked in" } else { "not checked in" };
+                let vote = match ballot {
+                    Some((choice, at)) => format!("; your ballot: {choice} ({at})"),
+                    None if open => "; not voted yet".into(),
+                    None => String::new(),
+                };
+                format!("You: {who} — {present}{vote}")
+            }
+        }
+    }
+}
+
+/// A client error in the user's language. Refusals are translated from their
+/// reason; the server's own message follows when it adds something.
+pub fn client_error(error: &ClientError, lang: Lang) -> String {
+    match (error, lang) {
+        (ClientError::Refused { reason, message }, _) => refusal(*reason, message, lang),
+        (ClientError::NoOpenRound, _) => refusal(RefusalReason::NoOpenRound, "", lang),
+        (ClientError::Connection(e), Lang::Vi) => format!("lỗi kết nối: {e}"),
+        (ClientError::Closed, Lang::Vi) => "máy chủ đã đóng kết nối".into(),
+        (ClientError::Protocol(frame), Lang::Vi) => format!("máy chủ gửi khung tin không hiểu được: {frame}"),
+        (ClientError::BadReceipt, Lang::Vi) => "biên nhận của máy chủ không khớp với khóa của máy chủ".into(),
+        (other, Lang::En) => other.to_string(),
+    }
+}
+
+fn refusal(reason: RefusalReason, message: &str, lang: Lang) -> String {
+    let (prefix, words) = match lang {
+        Lang::Vi => ("Bị từ chối", refusal_vi(reason).to_owned()),
+        Lang::En => ("Refused", reason.to_string()),
+    };
+    if message.is_empty() || message == reason.to_string() {
+        format!("{prefix}: {words}")
+    } else {
+        format!("{prefix}: {words} ({message})")
+    }
+}
+
+fn refusal_vi(reason: RefusalReason) -> &'static str {
+    match reason {
+        RefusalReason::MalformedFrame => "khung tin không hợp lệ",
+        RefusalReason::FrameTooLarge => "khung tin quá lớn",
+        RefusalReason::UnsupportedVersion => "máy chủ không hỗ trợ phiên bản giao thức này",
+        RefusalReason::NotAuthenticated => "cần đăng nhập trước",
+        RefusalReason::AlreadyAuthenticated => "kết nối này đã đăng nhập",
+        RefusalReason::UnknownMeeting => "không có kỳ họp này",
+        RefusalReason::UnknownKey => "khóa của thiết bị chưa được đăng ký trong kỳ họp",
+        RefusalReason::BadSignature => "chữ ký không hợp lệ",
+        RefusalReason::UnknownCode => "mã đăng ký không tồn tại",
+        RefusalReason::CodeExpired => "mã đăng ký đã hết hạn",
+        RefusalReason::CodeUsed => "mã đăng ký đã được sử dụng",
+        RefusalReason::RateLimited => "thử quá nhiều lần; hãy chờ rồi thử lại",
+        RefusalReason::NotADelegate => "chỉ thiết bị của đại biểu mới làm được việc này",
+        RefusalReason::NotChair => "chỉ thiết bị của chủ tọa mới làm được việc này",
+        RefusalReason::NotCheckedIn => "cần điểm danh trước khi biểu quyết",
+        RefusalReason::NoOpenRound => "không có biểu quyết nào đang mở",
+        RefusalReason::WrongRound => "phiếu thuộc lần biểu quyết không còn mở",
+        RefusalReason::Late => "đã hết thời gian biểu quyết",
+        RefusalReason::ChangeNotAllowed => "biểu quyết này không cho phép thay đổi phiếu",
+        RefusalReason::StaleSequence => "đã có phiếu mới hơn của ghế này",
+        RefusalReason::InvalidCommand => "lệnh không phù hợp với trạng thái kỳ họp",
+        RefusalReason::StoreUnavailable => "không lưu được phiếu; phiếu chưa được ghi nhận",
+        RefusalReason::ShuttingDown => "máy chủ đang tắt",
+    }
+}
+
+pub fn cannot_connect(url: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => format!("không kết nối được tới {url}"),
+        Lang::En => format!("cannot connect to {url}"),
+    }
+}
+
+pub fn connection_lost(reason: &str, retry_in: Duration, lang: Lang) -> String {
+    let secs = format!("{:.1}", retry_in.as_secs_f64()).replace('.', &lang.decimal_separator().to_string());
+    match lang {
+        Lang::Vi => format!("Mất kết nối ({reason}); thử lại sau {secs} giây"),
+        Lang::En => format!("Connection lost ({reason}); retrying in {secs} s"),
+    }
+}
+
+pub fn reconnected(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "Đã kết nối lại",
+        Lang::En => "Reconnected",
+    }
+}
+
+pub fn server_key_changed(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => {
+            "khóa của máy chủ khác với khóa lúc đăng ký; đây có thể không phải máy chủ của kỳ họp"
+        }
+        Lang::En => {
+            "the server's key differs from the one seen at enrollment; this may not be the meeting's server"
+        }
+    }
+}
+
+pub fn would_overwrite(path: &Path, lang: Lang) -> String {
+    let path = path.display();
+    match lang {
+        Lang::Vi => format!("{path} đã chứa thông tin đăng ký; dùng --force để thay thế"),
+        Lang::En => format!("{path} already holds credentials; pass --force to replace them"),
+    }
+}
+
+pub fn saved(path: &Path, lang: Lang) -> String {
+    let path = path.display();
+    match lang {
+        Lang::Vi => format!("Đã lưu khóa và thông tin đăng ký vào {path}"),
+        Lang::En => format!("Key and enrollment saved to {path}"),
+    }
+}
+
+pub fn chair_cannot_vote(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "thông tin đăng ký này là của chủ tọa; chỉ đại biểu mới biểu quyết",
+        Lang::En => "these credentials are the chair's; only a delegate votes",
+    }
+}
+
+pub fn no_such_item(number: u32, items: usize, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => format!("không có nội dung {number}: chương trình có {items} nội dung"),
+        Lang::En => format!("there is no item {number}: the agenda has {items} items"),
+    }
+}
+
+pub fn unknown_key(line: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => format!("Không hiểu lệnh {line:?}; gõ ? để xem trợ giúp"),
+        Lang::En => format!("Unknown command {line:?}; type ? for help"),
+    }
+}
+
+/// A Unix time in milliseconds as a UTC time of day, "03:42:13 UTC".
+fn clock(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000 % 86_400;
+    format!("{:02}:{:02}:{:02} UTC", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Time left, rounded up to the second so that "0:00" never shows while
+/// ballots are still accepted: "1:05", or "1:02:03" past an hour.
+fn countdown(ms: u64) -> String {
+    let secs = ms.div_ceil(1000);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gavel_protocol::messages::{
+        ItemKind, ItemState, ItemView, Labels, RoundStatus, SeatView,
+    };
+    use gavel_protocol::rules::{Threshold, VoteSettings};
+    use gavel_protocol::{MeetingId, RoundId, Signature};
+
+    const NOW: u64 = 1_767_000_000_000; // 2025-12-29 09:20:00 UTC
+
+    fn meeting() -> MeetingView {
+        let item = |index, kind, title: &str, vote| ItemView {
+            index,
+            topic: "Kinh tế - ngân sách".into(),
+            kind,
+            title: title.into(),
+            vote,
+        };
+        MeetingView {
+            id: MeetingId::parse("phuc-loi-2026-ky-12").unwrap(),
+            title: "Kỳ họp thứ mười hai".into(),
+            body: "HĐND phường Phúc Lợi".into(),
+            total_seats: 40,
+            labels: Labels {
+                yes: "Tán thành".into(),
+                no: "Không tán thành".into(),
+                abstain: "Không biểu quyết".into(),
+            },
+            seats: vec![SeatView { number: 12, name: "Nguyễn Văn An".into(), group: "Tổ 1".into() }],
+            agenda: vec![
+                item(0, ItemKind::Report, "Báo cáo kinh tế - xã hội", None),
+                item(1, ItemKind::DraftResolution, "Nghị quyết dự toán ngân sách", Some(VoteSettings::default())),
+            ],
+        }
+    }
+
+    fn english(mut meeting: MeetingView) -> MeetingView {
+        meeting.labels = Labels { yes: "Yes".into(), no: "No".into(), abstain: "Abstain".into() };
+        meeting
+    }
+
+    fn counts(yes: u32, no: u32, abstain: u32) -> Counts {
+        Counts { total_seats: 40, present: 38, yes, no, abstain }
+    }
+
+    fn round(status: RoundStatus, live: Option<LiveTally>, result: Option<TallyResult>) -> RoundView {
+        RoundView {
+            id: RoundId([7; 16]),
+            item: 1,
+            status,
+            settings: VoteSettings::default(),
+            opened_at: NOW - 18_000,
+            deadline: NOW + 42_000,
+            live,
+            result,
+        }
+    }
+
+    fn snapshot(round: Option<RoundView>) -> Snapshot {
+        Snapshot {
+            version: 9,
+            server_time: NOW,
+            meeting: meeting().id,
+            current_item: Some(1),
+            present: (1..=38).collect(),
+            items: vec![
+                ItemState { index: 0, status: ItemStatus::Pending, result: None },
+                ItemState { index: 1, status: ItemStatus::Voting, result: None },
+            ],
+            round,
+        }
+    }
+
+    fn passed() -> TallyResult {
+        TallyResult::decide(Rule::MAJORITY_OF_ALL_SEATS, counts(35, 2, 1))
+    }
+
+    #[test]
+    fn result_line_matches_the_official_form_in_both_languages() {
+        let m = meeting();
+        assert_eq!(
+            Text::new(&m, Lang::Vi).result(&passed()),
+            "Kết quả: 38/40 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); \
+             Tán thành 35 (87,50%), Không tán thành 2 (5,00%), Không biểu quyết 1 (2,50%) \
+             — THÔNG QUA (trên 1/2 tổng số đại biểu: cần 21)"
+        );
+        let m = english(m);
+        assert_eq!(
+            Text::new(&m, Lang::En).result(&passed()),
+            "Result: 38 of 40 delegates took part (95.00% of all seats); \
+             Yes 35 (87.50%), No 2 (5.00%), Abstain 1 (2.50%) \
+             — PASSED (more than 1/2 of all seats: 21 needed)"
+        );
+    }
+
+    #[test]
+    fn a_failed_vote_says_so_and_names_its_rule() {
+        let m = meeting();
+        let rule = Rule { base: Base::AllSeats, threshold: Threshold::AtLeastTwoThirds };
+        let line = Text::new(&m, Lang::Vi).result(&TallyResult::decide(rule, counts(26, 10, 2)));
+        assert!(line.ends_with("— KHÔNG THÔNG QUA (ít nhất 2/3 tổng số đại biểu: cần 27)"), "{line}");
+    }
+
+    #[test]
+    fn labels_come_from_the_meeting() {
+        let mut m = meeting();
+        m.labels = Labels { yes: "Đồng ý".into(), no: "Không đồng ý".into(), abstain: "Phiếu trắng".into() };
+        let text = Text::new(&m, Lang::Vi);
+        let line = text.result(&passed());
+        assert!(line.contains("Đồng ý 35 (87,50%), Không đồng ý 2 (5,00%), Phiếu trắng 1 (2,50%)"), "{line}");
+        let yes_no = Rule { base: Base::YesNo, threshold: Threshold::MoreThanHalf };
+        assert_eq!(text.rule(&yes_no), "trên 1/2 tổng số phiếu Đồng ý và Không đồng ý");
+    }
+
+    #[test]
+    fn live_tally_shows_what_the_audience_may_see_and_the_time_left() {
+        let m = meeting();
+        let text = Text::new(&m, Lang::Vi);
+        let with_counts = LiveTally { taking_part: 30, counts: Some(counts(28, 1, 1)), voted: None, choices: None };
+        assert_eq!(
+            text.live(&round(RoundStatus::Open, Some(with_counts), None), NOW),
+            "Đang biểu quyết: 30/40 đại biểu đã biểu quyết (75,00% tổng số đại biểu); \
+             Tán thành 28 (70,00%), Không tán thành 1 (2,50%), Không biểu quyết 1 (2,50%) — còn 0:42"
+        );
+        let hidden = LiveTally { taking_part: 30, counts: None, voted: None, choices: None };
+        let m = english(m);
+        assert_eq!(
+            Text::new(&m, Lang::En).live(&round(RoundStatus::Open, Some(hidden), None), NOW + 50_000),
+            "Voting: 30 of 40 delegates have voted (75.00% of all seats) — time is up"
+        );
+    }
+
+    #[test]
+    fn status_block_describes_the_floor_and_the_delegate() {
+        let m = meeting();
+        let state = MeetingState {
+            snapshot: Some(snapshot(Some(round(RoundStatus::Open, None, None)))),
+            version: 9,
+            checked_in: true,
+            my_ballot: None,
+        };
+        assert_eq!(
+            Text::new(&m, Lang::Vi).status(&state, Some(Principal::Seat(12)), NOW),
+            "Kỳ họp thứ mười hai (phuc-loi-2026-ky-12)\n\
+             Có mặt: 38/40 đại biểu\n\
+             Nội dung 2/2 (Kinh tế - ngân sách): Nghị quyết dự toán ngân sách — đang biểu quyết\n\
+             Đang biểu quyết — còn 0:42\n\
+             Bạn: ghế 12 (Nguyễn Văn An) — đã điểm danh; chưa biểu quyết"
+        );
+    }
+
+    #[test]
+    fn a_closed_round_shows_only_while_its_item_is_on_the_floor() {
+        let m = meeting();
+        let text = Text::new(&m, Lang::En);
+        let mut s = snapshot(Some(round(RoundStatus::Closed, None, Some(passed()))));
+        assert!(text.round(&s, NOW).unwrap().starts_with("Result: "));
+        s.current_item = Some(0);
+        assert_eq!(text.round(&s, NOW), None);
+    }
+
+    #[test]
+    fn agenda_groups_by_topic_and_marks_the_current_item() {
+        let m = english(meeting());
+        let mut s = snapshot(None);
+        s.items[1] = ItemState { index: 1, status: ItemStatus::Passed, result: Some(passed()) };
+        let agenda = Text::new(&m, Lang::En).agenda(&s);
+        let lines: Vec<&str> = agenda.lines().collect();
+        assert_eq!(lines[0], "Agenda: Kỳ họp thứ mười hai");
+        assert_eq!(lines[1], "Kinh tế - ngân sách");
+        assert_eq!(lines[2], "    1. Báo cáo kinh tế - xã hội — no vote");
+        assert_eq!(lines[3], "▶  2. Nghị quyết dự toán ngân sách — passed");
+        assert!(lines[4].starts_with("       Result: 38 of 40"), "{}", lines[4]);
+        assert_eq!(lines.len(), 5);
+    }
+
+    #[test]
+    fn opening_a_vote_names_the_item_the_rule_and_the_deadline() {
+        let m = meeting();
+        let line = Text::new(&m, Lang::Vi).change(&Change::Opened(&round(RoundStatus::Open, None, None)), NOW);
+        assert_eq!(
+            line,
+            "Bắt đầu biểu quyết nội dung 2: Nghị quyết dự toán ngân sách — biểu quyết công khai, \
+             thông qua khi trên 1/2 tổng số đại biểu; hạn chót 09:20:42 UTC (còn 0:42)"
+        );
+    }
+
+    #[test]
+    fn receipts_name_the_choice_in_the_meetings_words() {
+        let m = meeting();
+        let receipt = Receipt {
+            meeting: m.id.clone(),
+            round: RoundId([7; 16]),
+            seat: 12,
+            choice: Choice::Yes,
+            seq: 1,
+            recorded_at: NOW + 13_000 + 999,
+            server_signature: Signature::from_bytes(&[0; 64]),
+        };
+        assert_eq!(Text::new(&m, Lang::Vi).receipt(&receipt), "Đã ghi nhận: Tán thành, 09:20:13 UTC");
+    }
+
+    #[test]
+    fn refusals_are_translated_and_keep_the_servers_detail() {
+        let late = ClientError::Refused { reason: RefusalReason::Late, message: "the voting window has closed".into() };
+        assert_eq!(client_error(&late, Lang::Vi), "Bị từ chối: đã hết thời gian biểu quyết");
+        assert_eq!(client_error(&late, Lang::En), "Refused: the voting window has closed");
+        let detailed = ClientError::Refused {
+            reason: RefusalReason::InvalidCommand,
+            message: "a vote is already open".into(),
+        };
+        assert_eq!(
+            client_error(&detailed, Lang::Vi),
+            "Bị từ chối: lệnh không phù hợp với trạng thái kỳ họp (a vote is already open)"
+        );
+    }
+
+    #[test]
+    fn times_and_countdowns() {
+        assert_eq!(clock(NOW), "09:20:00 UTC");
+        assert_eq!(countdown(42_000), "0:42");
+        assert_eq!(countdown(41_001), "0:42");
+        assert_eq!(countdown(3_723_000), "1:02:03");
+        assert_eq!(
+            connection_lost("x", Duration::from_millis(1250), Lang::Vi),
+            "Mất kết nối (x); thử lại sau 1,2 giây"
+        );
+    }
+}
