@@ -26,12 +26,30 @@ fn a_meeting_is_imported_listed_and_given_codes() {
 
     let out = gavel(dir.path(), &["meeting", "import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("40 seats"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("40 seats"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = gavel(dir.path(), &["meeting", "list"]);
-    assert!(text(&out.stdout).starts_with("phuc-loi-2026-ky-12\t"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("phuc-loi-2026-ky-12\t"),
+        "{}",
+        text(&out.stdout)
+    );
 
-    let out = gavel(dir.path(), &["codes", "--meeting", "phuc-loi-2026-ky-12", "--seats", "1-3,40", "--chair"]);
+    let out = gavel(
+        dir.path(),
+        &[
+            "codes",
+            "--meeting",
+            "phuc-loi-2026-ky-12",
+            "--seats",
+            "1-3,40",
+            "--chair",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let codes: Vec<&str> = stdout.lines().skip(1).collect();
@@ -39,16 +57,27 @@ fn a_meeting_is_imported_listed_and_given_codes() {
     assert!(codes[0].ends_with("chair's console"));
     assert!(codes[4].contains("seat  40"), "{stdout}");
 
-    let out = gavel(dir.path(), &["codes", "--meeting", "phuc-loi-2026-ky-12", "--seats", "41"]);
+    let out = gavel(
+        dir.path(),
+        &["codes", "--meeting", "phuc-loi-2026-ky-12", "--seats", "41"],
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("no seat 41"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no seat 41"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn a_mistake_in_the_file_names_field_and_line_and_nothing_is_loaded() {
     let dir = tempfile::tempdir().unwrap();
     let broken = gavel_server::meeting::EXAMPLE.replacen("total_seats = 40", "total_seats = 41", 1);
-    let line = broken.lines().position(|l| l.starts_with("total_seats")).unwrap() + 1;
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("total_seats"))
+        .unwrap()
+        + 1;
     let file = dir.path().join("broken.toml");
     std::fs::write(&file, broken).unwrap();
 

@@ -79,7 +79,9 @@ impl ChairAction {
         match *self {
             ChairAction::Item { number } => set_item(number),
             ChairAction::Next => set_item(current.map_or(1, |item| item + 2)),
-            ChairAction::Open { window } => Ok(Some(ChairCommand::Open { window_seconds: window })),
+            ChairAction::Open { window } => Ok(Some(ChairCommand::Open {
+                window_seconds: window,
+            })),
             ChairAction::Extend { seconds } => Ok(Some(ChairCommand::Extend { seconds })),
             ChairAction::Close => Ok(Some(ChairCommand::Close)),
             ChairAction::Void => Ok(Some(ChairCommand::Void)),
@@ -121,10 +123,13 @@ pub async fn watch(opts: &Options, meeting: Option<MeetingId>) -> anyhow::Result
     let lang = opts.lang;
     let login = match meeting {
         Some(meeting) => Login::Watcher {
-            url: opts.server.clone().unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+            url: opts
+                .server
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
             meeting,
         },
-        None => Login::Device(Device::load(opts)?),
+        None => Login::Device(Box::new(Device::load(opts)?)),
     };
     let mut session = login.open(lang).await?;
     let mut feed = Feed::default();
@@ -140,7 +145,10 @@ pub async fn check_in(opts: &Options) -> anyhow::Result<()> {
     let lang = opts.lang;
     let mut session = Device::load(opts)?.log_in(lang).await?;
     session.check_in().await?;
-    println!("{}", Text::new(&session.meeting, lang).checked_in(session.principal));
+    println!(
+        "{}",
+        Text::new(&session.meeting, lang).checked_in(session.principal)
+    );
     session.close().await;
     Ok(())
 }
@@ -163,7 +171,7 @@ pub async fn tablet(opts: &Options) -> anyhow::Result<()> {
     let lang = opts.lang;
     let device = Device::load(opts)?;
     device.require_delegate(lang)?;
-    let login = Login::Device(device);
+    let login = Login::Device(Box::new(device));
     let mut session = login.open(lang).await?;
     let mut feed = Feed::default();
     print_lines(feed.update(&session, lang));
@@ -202,7 +210,10 @@ pub async fn chair(opts: &Options, action: ChairAction) -> anyhow::Result<()> {
         session.sync().await?;
     }
     if action == ChairAction::Agenda {
-        println!("{}", Text::new(&session.meeting, lang).agenda(snapshot(&session)));
+        println!(
+            "{}",
+            Text::new(&session.meeting, lang).agenda(snapshot(&session))
+        );
     } else {
         print_status(&session, lang);
     }
@@ -235,8 +246,15 @@ impl Device {
     fn load(opts: &Options) -> anyhow::Result<Device> {
         let credentials = Credentials::load(&opts.credentials)?;
         let key = credentials.key()?;
-        let url = opts.server.clone().unwrap_or_else(|| credentials.server.clone());
-        Ok(Device { url, credentials, key })
+        let url = opts
+            .server
+            .clone()
+            .unwrap_or_else(|| credentials.server.clone());
+        Ok(Device {
+            url,
+            credentials,
+            key,
+        })
     }
 
     /// Fails before connecting when the credentials are the chair's: the
@@ -254,7 +272,10 @@ impl Device {
     /// ballot) has arrived before anything is printed or decided.
     async fn log_in(&self, lang: Lang) -> anyhow::Result<Session> {
         let client = connect(&self.url, lang).await?;
-        ensure!(client.server_key() == self.credentials.server_key, text::server_key_changed(lang));
+        ensure!(
+            client.server_key() == self.credentials.server_key,
+            text::server_key_changed(lang)
+        );
         let mut session = client.login(&self.credentials.meeting, &self.key).await?;
         session.sync().await?;
         Ok(session)
@@ -263,7 +284,8 @@ impl Device {
 
 /// How a follower gets its session, again after every lost connection.
 enum Login {
-    Device(Device),
+    /// Boxed: a signing key makes a device ten times larger than a watcher.
+    Device(Box<Device>),
     /// Read-only, as the hall screen and the public follow a meeting.
     Watcher { url: String, meeting: MeetingId },
 }
@@ -294,7 +316,9 @@ impl Login {
                     eprintln!("{}", text::reconnected(lang));
                     return Ok(session);
                 }
-                Err(e) if e.downcast_ref::<ClientError>().is_some_and(is_lost) => reason = explain(&e, lang),
+                Err(e) if e.downcast_ref::<ClientError>().is_some_and(is_lost) => {
+                    reason = explain(&e, lang)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -330,7 +354,9 @@ impl Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { step: Duration::from_millis(500) }
+        Backoff {
+            step: Duration::from_millis(500),
+        }
     }
 }
 
@@ -373,9 +399,11 @@ async fn press(
         Err(()) => text::unknown_key(line.trim(), lang),
         Ok(Key::Quit) => return Ok(ControlFlow::Break(())),
         Ok(Key::Help) => Text::new(&session.meeting, lang).keys(),
-        Ok(Key::Status) => {
-            Text::new(&session.meeting, lang).status(&session.state, session.principal, feed.server_now())
-        }
+        Ok(Key::Status) => Text::new(&session.meeting, lang).status(
+            &session.state,
+            session.principal,
+            feed.server_now(),
+        ),
         Ok(Key::CheckIn) => match session.check_in().await {
             Ok(()) => Text::new(&session.meeting, lang).checked_in(session.principal),
             Err(e) => unless_lost(e, lang)?,
@@ -392,7 +420,11 @@ async fn press(
 /// The words for an error the tablet can carry on after; the error itself
 /// when it ended the connection.
 fn unless_lost(error: ClientError, lang: Lang) -> Result<String, ClientError> {
-    if is_lost(&error) { Err(error) } else { Ok(text::client_error(&error, lang)) }
+    if is_lost(&error) {
+        Err(error)
+    } else {
+        Ok(text::client_error(&error, lang))
+    }
 }
 
 /// Casts a ballot, checking in first where needed: a delegate pressing a
@@ -405,18 +437,27 @@ async fn cast(session: &mut Session, choice: Choice) -> Result<Receipt, ClientEr
 }
 
 async fn connect(url: &str, lang: Lang) -> anyhow::Result<Client> {
-    Client::connect(url).await.with_context(|| text::cannot_connect(url, lang))
+    Client::connect(url)
+        .await
+        .with_context(|| text::cannot_connect(url, lang))
 }
 
 /// The meeting's live state; every session starts with one.
 fn snapshot(session: &Session) -> &Snapshot {
-    session.state.snapshot.as_ref().expect("a session opens with a snapshot")
+    session
+        .state
+        .snapshot
+        .as_ref()
+        .expect("a session opens with a snapshot")
 }
 
 /// The status block, timed by the snapshot just received.
 fn print_status(session: &Session, lang: Lang) {
     let now = snapshot(session).server_time;
-    println!("{}", Text::new(&session.meeting, lang).status(&session.state, session.principal, now));
+    println!(
+        "{}",
+        Text::new(&session.meeting, lang).status(&session.state, session.principal, now)
+    );
 }
 
 fn print_lines(lines: Vec<String>) {
@@ -440,13 +481,21 @@ mod tests {
 
     #[test]
     fn next_starts_at_the_first_item_and_stops_after_the_last() {
-        assert_eq!(ChairAction::Next.command(None, 7), Ok(Some(ChairCommand::SetItem { item: 0 })));
-        assert_eq!(ChairAction::Next.command(Some(2), 7), Ok(Some(ChairCommand::SetItem { item: 3 })));
+        assert_eq!(
+            ChairAction::Next.command(None, 7),
+            Ok(Some(ChairCommand::SetItem { item: 0 }))
+        );
+        assert_eq!(
+            ChairAction::Next.command(Some(2), 7),
+            Ok(Some(ChairCommand::SetItem { item: 3 }))
+        );
         assert_eq!(ChairAction::Next.command(Some(6), 7), Err(8));
         assert_eq!(ChairAction::Agenda.command(Some(6), 7), Ok(None));
         assert_eq!(
             ChairAction::Open { window: Some(90) }.command(Some(6), 7),
-            Ok(Some(ChairCommand::Open { window_seconds: Some(90) }))
+            Ok(Some(ChairCommand::Open {
+                window_seconds: Some(90)
+            }))
         );
     }
 
@@ -468,7 +517,10 @@ mod tests {
             reason: RefusalReason::ShuttingDown,
             message: String::new()
         }));
-        assert!(!is_lost(&ClientError::Refused { reason: RefusalReason::UnknownKey, message: String::new() }));
+        assert!(!is_lost(&ClientError::Refused {
+            reason: RefusalReason::UnknownKey,
+            message: String::new()
+        }));
     }
 
     #[test]
@@ -487,6 +539,9 @@ mod tests {
             message: "check in before voting".into(),
         })
         .context("vote");
-        assert_eq!(explain(&error, Lang::Vi), "vote: Bị từ chối: cần điểm danh trước khi biểu quyết");
+        assert_eq!(
+            explain(&error, Lang::Vi),
+            "vote: Bị từ chối: cần điểm danh trước khi biểu quyết"
+        );
     }
 }

@@ -10,10 +10,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "gavel-tablet", version, about = "Gavel's tablet and chair console on the command line")]
+#[command(
+    name = "gavel-tablet",
+    version,
+    about = "Gavel's tablet and chair console on the command line"
+)]
 struct Args {
     /// The file holding this device's key and enrollment
-    #[arg(long, global = true, env = "GAVEL_TABLET_CREDENTIALS", default_value = "gavel-tablet.json")]
+    #[arg(
+        long,
+        global = true,
+        env = "GAVEL_TABLET_CREDENTIALS",
+        default_value = "gavel-tablet.json"
+    )]
     credentials: PathBuf,
     /// The server's WebSocket address [default: the one enrolled with, else ws://127.0.0.1:8080/ws]
     #[arg(long, global = true, env = "GAVEL_SERVER", value_name = "URL")]
@@ -65,7 +74,11 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let opts = Options { credentials: args.credentials, server: args.server, lang: args.lang };
+    let opts = Options {
+        credentials: args.credentials,
+        server: args.server,
+        lang: args.lang,
+    };
     let result = match args.command {
         Command::Enroll { code, force } => cli::enroll(&opts, &code, force).await,
         Command::Status => cli::status(&opts).await,

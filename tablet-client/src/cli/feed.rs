@@ -71,15 +71,24 @@ impl Feed {
     /// Lines telling what changed since the last call; the first call
     /// describes the whole meeting.
     pub fn update(&mut self, session: &Session, lang: Lang) -> Vec<String> {
-        let Some(now) = &session.state.snapshot else { return Vec::new() };
-        if self.shown.as_ref().is_none_or(|s| s.server_time != now.server_time) {
+        let Some(now) = &session.state.snapshot else {
+            return Vec::new();
+        };
+        if self
+            .shown
+            .as_ref()
+            .is_none_or(|s| s.server_time != now.server_time)
+        {
             self.clock_skew_ms = now.server_time as i64 - local_ms() as i64;
         }
         let text = Text::new(&session.meeting, lang);
         let server_now = self.server_now();
         let lines = match &self.shown {
             None => vec![text.status(&session.state, session.principal, server_now)],
-            Some(before) => changes(before, now).iter().map(|c| text.change(c, server_now)).collect(),
+            Some(before) => changes(before, now)
+                .iter()
+                .map(|c| text.change(c, server_now))
+                .collect(),
         };
         self.shown = Some(now.clone());
         lines
@@ -147,7 +156,11 @@ mod tests {
         let r = after.round.as_ref().unwrap();
         assert_eq!(
             changes(&before, &after),
-            vec![Change::Item(&after), Change::Attendance(&after), Change::Opened(r)]
+            vec![
+                Change::Item(&after),
+                Change::Attendance(&after),
+                Change::Opened(r)
+            ]
         );
     }
 
@@ -158,17 +171,26 @@ mod tests {
         r.deadline += 30_000;
         let after = snapshot(Some(0), 30, Some(r));
         let r = after.round.as_ref().unwrap();
-        assert_eq!(changes(&before, &after), vec![Change::Extended(r), Change::Tally(r)]);
+        assert_eq!(
+            changes(&before, &after),
+            vec![Change::Extended(r), Change::Tally(r)]
+        );
     }
 
     #[test]
     fn closing_and_voiding_are_told_once() {
         let open = snapshot(Some(0), 30, Some(round(1, RoundStatus::Open, 5)));
         let closed = snapshot(Some(0), 30, Some(round(1, RoundStatus::Closed, 0)));
-        assert_eq!(changes(&open, &closed), vec![Change::Closed(closed.round.as_ref().unwrap())]);
+        assert_eq!(
+            changes(&open, &closed),
+            vec![Change::Closed(closed.round.as_ref().unwrap())]
+        );
         assert_eq!(changes(&closed, &closed.clone()), vec![]);
         let voided = snapshot(Some(0), 30, Some(round(1, RoundStatus::Voided, 0)));
-        assert_eq!(changes(&open, &voided), vec![Change::Voided(voided.round.as_ref().unwrap())]);
+        assert_eq!(
+            changes(&open, &voided),
+            vec![Change::Voided(voided.round.as_ref().unwrap())]
+        );
     }
 
     #[test]
@@ -176,10 +198,16 @@ mod tests {
         // A whole round opened and closed while the follower was away.
         let before = snapshot(Some(0), 30, Some(round(1, RoundStatus::Closed, 0)));
         let after = snapshot(Some(0), 30, Some(round(2, RoundStatus::Closed, 0)));
-        assert_eq!(changes(&before, &after), vec![Change::Closed(after.round.as_ref().unwrap())]);
+        assert_eq!(
+            changes(&before, &after),
+            vec![Change::Closed(after.round.as_ref().unwrap())]
+        );
         // A vote under way when the follower came back.
         let after = snapshot(Some(0), 30, Some(round(3, RoundStatus::Open, 12)));
         let r = after.round.as_ref().unwrap();
-        assert_eq!(changes(&before, &after), vec![Change::Opened(r), Change::Tally(r)]);
+        assert_eq!(
+            changes(&before, &after),
+            vec![Change::Opened(r), Change::Tally(r)]
+        );
     }
 }

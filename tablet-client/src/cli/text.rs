@@ -11,13 +11,9 @@
 use super::feed::Change;
 use crate::client::ClientError;
 use crate::state::MeetingState;
-use gavel_protocol::messages::{
-    ItemStatus, LiveTally, MeetingView, Receipt, RoundView, Snapshot,
-};
+use gavel_protocol::messages::{ItemStatus, LiveTally, MeetingView, Receipt, RoundView, Snapshot};
 use gavel_protocol::rules::{Secrecy, format_percent};
-use gavel_protocol::{
-    Base, Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult,
-};
+use gavel_protocol::{Base, Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult};
 use std::path::Path;
 use std::time::Duration;
 
@@ -83,7 +79,11 @@ impl<'a> Text<'a> {
                 lines.push(item.topic.clone());
                 topic = Some(&item.topic);
             }
-            let marker = if snapshot.current_item == Some(item.index) { "▶" } else { " " };
+            let marker = if snapshot.current_item == Some(item.index) {
+                "▶"
+            } else {
+                " "
+            };
             let state = snapshot.items.iter().find(|s| s.index == item.index);
             let status = state.map_or(ItemStatus::Pending, |s| s.status);
             lines.push(format!(
@@ -93,7 +93,7 @@ impl<'a> Text<'a> {
                 self.item_status(item.index, status)
             ));
             if let Some(result) = state.and_then(|s| s.result.as_ref()) {
-                lines.push(format!("       {}", self.result(result)));
+                lines.push(format!("      {}", self.result(result)));
             }
         }
         lines.join("\n")
@@ -134,14 +134,22 @@ impl<'a> Text<'a> {
         let needed = result.yes_needed;
         match self.lang {
             Lang::Vi => {
-                let verdict = if result.passed { "THÔNG QUA" } else { "KHÔNG THÔNG QUA" };
+                let verdict = if result.passed {
+                    "THÔNG QUA"
+                } else {
+                    "KHÔNG THÔNG QUA"
+                };
                 format!(
                     "Kết quả: {taking_part}/{total} đại biểu tham gia biểu quyết ({share} tổng số đại biểu); \
                      {choices} — {verdict} ({rule}: cần {needed})"
                 )
             }
             Lang::En => {
-                let verdict = if result.passed { "PASSED" } else { "NOT PASSED" };
+                let verdict = if result.passed {
+                    "PASSED"
+                } else {
+                    "NOT PASSED"
+                };
                 format!(
                     "Result: {taking_part} of {total} delegates took part ({share} of all seats); \
                      {choices} — {verdict} ({rule}: {needed} needed)"
@@ -225,7 +233,10 @@ impl<'a> Text<'a> {
 
     /// The item on the floor, with its topic and status.
     fn item(&self, snapshot: &Snapshot) -> String {
-        let Some(view) = snapshot.current_item.and_then(|i| self.meeting.agenda.get(i as usize)) else {
+        let Some(view) = snapshot
+            .current_item
+            .and_then(|i| self.meeting.agenda.get(i as usize))
+        else {
             return match self.lang {
                 Lang::Vi => "Chưa chọn nội dung nào".into(),
                 Lang::En => "No item on the floor yet".into(),
@@ -237,7 +248,11 @@ impl<'a> Text<'a> {
             .find(|s| s.index == view.index)
             .map_or(ItemStatus::Pending, |s| s.status);
         let (n, of) = (view.index + 1, self.meeting.agenda.len());
-        let (topic, title, status) = (&view.topic, &view.title, self.item_status(view.index, status));
+        let (topic, title, status) = (
+            &view.topic,
+            &view.title,
+            self.item_status(view.index, status),
+        );
         match self.lang {
             Lang::Vi => format!("Nội dung {n}/{of} ({topic}): {title} — {status}"),
             Lang::En => format!("Item {n} of {of} ({topic}): {title} — {status}"),
@@ -245,7 +260,11 @@ impl<'a> Text<'a> {
     }
 
     fn item_status(&self, index: u32, status: ItemStatus) -> &'static str {
-        let voted_on = self.meeting.agenda.get(index as usize).is_some_and(|i| i.vote.is_some());
+        let voted_on = self
+            .meeting
+            .agenda
+            .get(index as usize)
+            .is_some_and(|i| i.vote.is_some());
         match (self.lang, status) {
             (Lang::Vi, ItemStatus::Pending) if !voted_on => "không cần biểu quyết",
             (Lang::Vi, ItemStatus::Pending) => "chưa biểu quyết",
@@ -276,7 +295,10 @@ impl<'a> Text<'a> {
     }
 
     fn item_title(&self, index: u32) -> &str {
-        self.meeting.agenda.get(index as usize).map_or("", |i| i.title.as_str())
+        self.meeting
+            .agenda
+            .get(index as usize)
+            .map_or("", |i| i.title.as_str())
     }
 
     fn opened(&self, round: &RoundView, now: u64) -> String {
@@ -311,14 +333,21 @@ impl<'a> Text<'a> {
     fn live(&self, round: &RoundView, now: u64) -> String {
         let left = self.time_left(round, now);
         let total = self.meeting.total_seats;
-        let Some(LiveTally { taking_part, counts, .. }) = &round.live else {
+        let Some(LiveTally {
+            taking_part,
+            counts,
+            ..
+        }) = &round.live
+        else {
             return match self.lang {
                 Lang::Vi => format!("Đang biểu quyết — {left}"),
                 Lang::En => format!("Voting — {left}"),
             };
         };
         let share = self.lang.percent(*taking_part, total);
-        let choices = counts.map(|c| format!("; {}", self.choices(&c))).unwrap_or_default();
+        let choices = counts
+            .map(|c| format!("; {}", self.choices(&c)))
+            .unwrap_or_default();
         match self.lang {
             Lang::Vi => format!(
                 "Đang biểu quyết: {taking_part}/{total} đại biểu đã biểu quyết ({share} tổng số đại biểu){choices} — {left}"
@@ -340,7 +369,9 @@ impl<'a> Text<'a> {
     fn voided(&self, round: &RoundView) -> String {
         let n = round.item + 1;
         match self.lang {
-            Lang::Vi => format!("Đã hủy lần biểu quyết nội dung {n}; nội dung có thể được biểu quyết lại"),
+            Lang::Vi => {
+                format!("Đã hủy lần biểu quyết nội dung {n}; nội dung có thể được biểu quyết lại")
+            }
             Lang::En => format!("The vote on item {n} was voided; it may be held again"),
         }
     }
@@ -378,7 +409,10 @@ impl<'a> Text<'a> {
     }
 
     fn time_left(&self, round: &RoundView, now: u64) -> String {
-        match (round.deadline.checked_sub(now).filter(|&ms| ms > 0), self.lang) {
+        match (
+            round.deadline.checked_sub(now).filter(|&ms| ms > 0),
+            self.lang,
+        ) {
             (Some(ms), Lang::Vi) => format!("còn {}", countdown(ms)),
             (Some(ms), Lang::En) => format!("{} left", countdown(ms)),
             (None, Lang::Vi) => "hết giờ".into(),
@@ -395,7 +429,11 @@ impl<'a> Text<'a> {
             .map(|r| (self.meeting.labels.of(r.choice), clock(r.recorded_at)));
         match self.lang {
             Lang::Vi => {
-                let present = if state.checked_in { "đã điểm danh" } else { "chưa điểm danh" };
+                let present = if state.checked_in {
+                    "đã điểm danh"
+                } else {
+                    "chưa điểm danh"
+                };
                 let vote = match ballot {
                     Some((choice, at)) => format!("; đã biểu quyết: {choice} ({at})"),
                     None if open => "; chưa biểu quyết".into(),
@@ -404,7 +442,11 @@ impl<'a> Text<'a> {
                 format!("Bạn: {who} — {present}{vote}")
             }
             Lang::En => {
-                let present = if state.checked_in { "checked in" } else { "not checked in" };
+                let present = if state.checked_in {
+                    "checked in"
+                } else {
+                    "not checked in"
+                };
                 let vote = match ballot {
                     Some((choice, at)) => format!("; your ballot: {choice} ({at})"),
                     None if open => "; not voted yet".into(),
@@ -424,8 +466,12 @@ pub fn client_error(error: &ClientError, lang: Lang) -> String {
         (ClientError::NoOpenRound, _) => refusal(RefusalReason::NoOpenRound, "", lang),
         (ClientError::Connection(e), Lang::Vi) => format!("lỗi kết nối: {e}"),
         (ClientError::Closed, Lang::Vi) => "máy chủ đã đóng kết nối".into(),
-        (ClientError::Protocol(frame), Lang::Vi) => format!("máy chủ gửi khung tin không hiểu được: {frame}"),
-        (ClientError::BadReceipt, Lang::Vi) => "biên nhận của máy chủ không khớp với khóa của máy chủ".into(),
+        (ClientError::Protocol(frame), Lang::Vi) => {
+            format!("máy chủ gửi khung tin không hiểu được: {frame}")
+        }
+        (ClientError::BadReceipt, Lang::Vi) => {
+            "biên nhận của máy chủ không khớp với khóa của máy chủ".into()
+        }
         (other, Lang::En) => other.to_string(),
     }
 }
@@ -478,7 +524,8 @@ pub fn cannot_connect(url: &str, lang: Lang) -> String {
 }
 
 pub fn connection_lost(reason: &str, retry_in: Duration, lang: Lang) -> String {
-    let secs = format!("{:.1}", retry_in.as_secs_f64()).replace('.', &lang.decimal_separator().to_string());
+    let secs = format!("{:.1}", retry_in.as_secs_f64())
+        .replace('.', &lang.decimal_separator().to_string());
     match lang {
         Lang::Vi => format!("Mất kết nối ({reason}); thử lại sau {secs} giây"),
         Lang::En => format!("Connection lost ({reason}); retrying in {secs} s"),
@@ -543,7 +590,12 @@ pub fn unknown_key(line: &str, lang: Lang) -> String {
 /// A Unix time in milliseconds as a UTC time of day, "03:42:13 UTC".
 fn clock(unix_ms: u64) -> String {
     let secs = unix_ms / 1000 % 86_400;
-    format!("{:02}:{:02}:{:02} UTC", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Time left, rounded up to the second so that "0:00" never shows while
@@ -551,15 +603,17 @@ fn clock(unix_ms: u64) -> String {
 fn countdown(ms: u64) -> String {
     let secs = ms.div_ceil(1000);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") }
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gavel_protocol::messages::{
-        ItemKind, ItemState, ItemView, Labels, RoundStatus, SeatView,
-    };
+    use gavel_protocol::messages::{ItemKind, ItemState, ItemView, Labels, RoundStatus, SeatView};
     use gavel_protocol::rules::{Threshold, VoteSettings};
     use gavel_protocol::{MeetingId, RoundId, Signature};
 
@@ -583,24 +637,47 @@ mod tests {
                 no: "Không tán thành".into(),
                 abstain: "Không biểu quyết".into(),
             },
-            seats: vec![SeatView { number: 12, name: "Nguyễn Văn An".into(), group: "Tổ 1".into() }],
+            seats: vec![SeatView {
+                number: 12,
+                name: "Nguyễn Văn An".into(),
+                group: "Tổ 1".into(),
+            }],
             agenda: vec![
                 item(0, ItemKind::Report, "Báo cáo kinh tế - xã hội", None),
-                item(1, ItemKind::DraftResolution, "Nghị quyết dự toán ngân sách", Some(VoteSettings::default())),
+                item(
+                    1,
+                    ItemKind::DraftResolution,
+                    "Nghị quyết dự toán ngân sách",
+                    Some(VoteSettings::default()),
+                ),
             ],
         }
     }
 
     fn english(mut meeting: MeetingView) -> MeetingView {
-        meeting.labels = Labels { yes: "Yes".into(), no: "No".into(), abstain: "Abstain".into() };
+        meeting.labels = Labels {
+            yes: "Yes".into(),
+            no: "No".into(),
+            abstain: "Abstain".into(),
+        };
         meeting
     }
 
     fn counts(yes: u32, no: u32, abstain: u32) -> Counts {
-        Counts { total_seats: 40, present: 38, yes, no, abstain }
+        Counts {
+            total_seats: 40,
+            present: 38,
+            yes,
+            no,
+            abstain,
+        }
     }
 
-    fn round(status: RoundStatus, live: Option<LiveTally>, result: Option<TallyResult>) -> RoundView {
+    fn round(
+        status: RoundStatus,
+        live: Option<LiveTally>,
+        result: Option<TallyResult>,
+    ) -> RoundView {
         RoundView {
             id: RoundId([7; 16]),
             item: 1,
@@ -621,8 +698,16 @@ mod tests {
             current_item: Some(1),
             present: (1..=38).collect(),
             items: vec![
-                ItemState { index: 0, status: ItemStatus::Pending, result: None },
-                ItemState { index: 1, status: ItemStatus::Voting, result: None },
+                ItemState {
+                    index: 0,
+                    status: ItemStatus::Pending,
+                    result: None,
+                },
+                ItemState {
+                    index: 1,
+                    status: ItemStatus::Voting,
+                    result: None,
+                },
             ],
             round,
         }
@@ -653,36 +738,66 @@ mod tests {
     #[test]
     fn a_failed_vote_says_so_and_names_its_rule() {
         let m = meeting();
-        let rule = Rule { base: Base::AllSeats, threshold: Threshold::AtLeastTwoThirds };
+        let rule = Rule {
+            base: Base::AllSeats,
+            threshold: Threshold::AtLeastTwoThirds,
+        };
         let line = Text::new(&m, Lang::Vi).result(&TallyResult::decide(rule, counts(26, 10, 2)));
-        assert!(line.ends_with("— KHÔNG THÔNG QUA (ít nhất 2/3 tổng số đại biểu: cần 27)"), "{line}");
+        assert!(
+            line.ends_with("— KHÔNG THÔNG QUA (ít nhất 2/3 tổng số đại biểu: cần 27)"),
+            "{line}"
+        );
     }
 
     #[test]
     fn labels_come_from_the_meeting() {
         let mut m = meeting();
-        m.labels = Labels { yes: "Đồng ý".into(), no: "Không đồng ý".into(), abstain: "Phiếu trắng".into() };
+        m.labels = Labels {
+            yes: "Đồng ý".into(),
+            no: "Không đồng ý".into(),
+            abstain: "Phiếu trắng".into(),
+        };
         let text = Text::new(&m, Lang::Vi);
         let line = text.result(&passed());
-        assert!(line.contains("Đồng ý 35 (87,50%), Không đồng ý 2 (5,00%), Phiếu trắng 1 (2,50%)"), "{line}");
-        let yes_no = Rule { base: Base::YesNo, threshold: Threshold::MoreThanHalf };
-        assert_eq!(text.rule(&yes_no), "trên 1/2 tổng số phiếu Đồng ý và Không đồng ý");
+        assert!(
+            line.contains("Đồng ý 35 (87,50%), Không đồng ý 2 (5,00%), Phiếu trắng 1 (2,50%)"),
+            "{line}"
+        );
+        let yes_no = Rule {
+            base: Base::YesNo,
+            threshold: Threshold::MoreThanHalf,
+        };
+        assert_eq!(
+            text.rule(&yes_no),
+            "trên 1/2 tổng số phiếu Đồng ý và Không đồng ý"
+        );
     }
 
     #[test]
     fn live_tally_shows_what_the_audience_may_see_and_the_time_left() {
         let m = meeting();
         let text = Text::new(&m, Lang::Vi);
-        let with_counts = LiveTally { taking_part: 30, counts: Some(counts(28, 1, 1)), voted: None, choices: None };
+        let with_counts = LiveTally {
+            taking_part: 30,
+            counts: Some(counts(28, 1, 1)),
+            voted: None,
+            choices: None,
+        };
         assert_eq!(
             text.live(&round(RoundStatus::Open, Some(with_counts), None), NOW),
             "Đang biểu quyết: 30/40 đại biểu đã biểu quyết (75,00% tổng số đại biểu); \
              Tán thành 28 (70,00%), Không tán thành 1 (2,50%), Không biểu quyết 1 (2,50%) — còn 0:42"
         );
-        let hidden = LiveTally { taking_part: 30, counts: None, voted: None, choices: None };
+        let hidden = LiveTally {
+            taking_part: 30,
+            counts: None,
+            voted: None,
+            choices: None,
+        };
         let m = english(m);
         assert_eq!(
-            Text::new(&m, Lang::En).live(&round(RoundStatus::Open, Some(hidden), None), NOW + 50_000),
+            Text::new(&m, Lang::En)
+                .live(&round(RoundStatus::Open, Some(hidden), None), NOW + 50_000),
             "Voting: 30 of 40 delegates have voted (75.00% of all seats) — time is up"
         );
     }
@@ -720,21 +835,30 @@ mod tests {
     fn agenda_groups_by_topic_and_marks_the_current_item() {
         let m = english(meeting());
         let mut s = snapshot(None);
-        s.items[1] = ItemState { index: 1, status: ItemStatus::Passed, result: Some(passed()) };
+        s.items[1] = ItemState {
+            index: 1,
+            status: ItemStatus::Passed,
+            result: Some(passed()),
+        };
         let agenda = Text::new(&m, Lang::En).agenda(&s);
         let lines: Vec<&str> = agenda.lines().collect();
         assert_eq!(lines[0], "Agenda: Kỳ họp thứ mười hai");
         assert_eq!(lines[1], "Kinh tế - ngân sách");
-        assert_eq!(lines[2], "    1. Báo cáo kinh tế - xã hội — no vote");
+        assert_eq!(lines[2], "   1. Báo cáo kinh tế - xã hội — no vote");
         assert_eq!(lines[3], "▶  2. Nghị quyết dự toán ngân sách — passed");
-        assert!(lines[4].starts_with("       Result: 38 of 40"), "{}", lines[4]);
+        assert!(
+            lines[4].starts_with("      Result: 38 of 40"),
+            "{}",
+            lines[4]
+        );
         assert_eq!(lines.len(), 5);
     }
 
     #[test]
     fn opening_a_vote_names_the_item_the_rule_and_the_deadline() {
         let m = meeting();
-        let line = Text::new(&m, Lang::Vi).change(&Change::Opened(&round(RoundStatus::Open, None, None)), NOW);
+        let line = Text::new(&m, Lang::Vi)
+            .change(&Change::Opened(&round(RoundStatus::Open, None, None)), NOW);
         assert_eq!(
             line,
             "Bắt đầu biểu quyết nội dung 2: Nghị quyết dự toán ngân sách — biểu quyết công khai, \
@@ -754,14 +878,26 @@ mod tests {
             recorded_at: NOW + 13_000 + 999,
             server_signature: Signature::from_bytes(&[0; 64]),
         };
-        assert_eq!(Text::new(&m, Lang::Vi).receipt(&receipt), "Đã ghi nhận: Tán thành, 09:20:13 UTC");
+        assert_eq!(
+            Text::new(&m, Lang::Vi).receipt(&receipt),
+            "Đã ghi nhận: Tán thành, 09:20:13 UTC"
+        );
     }
 
     #[test]
     fn refusals_are_translated_and_keep_the_servers_detail() {
-        let late = ClientError::Refused { reason: RefusalReason::Late, message: "the voting window has closed".into() };
-        assert_eq!(client_error(&late, Lang::Vi), "Bị từ chối: đã hết thời gian biểu quyết");
-        assert_eq!(client_error(&late, Lang::En), "Refused: the voting window has closed");
+        let late = ClientError::Refused {
+            reason: RefusalReason::Late,
+            message: "the voting window has closed".into(),
+        };
+        assert_eq!(
+            client_error(&late, Lang::Vi),
+            "Bị từ chối: đã hết thời gian biểu quyết"
+        );
+        assert_eq!(
+            client_error(&late, Lang::En),
+            "Refused: the voting window has closed"
+        );
         let detailed = ClientError::Refused {
             reason: RefusalReason::InvalidCommand,
             message: "a vote is already open".into(),
