@@ -442,7 +442,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                         return Err(RefusalReason::NotADelegate.into());
                     };
                     let you = ask(&meeting, |reply| Command::CheckIn { seat, reply }).await??;
-                    Ok(vec![ServerMsg::Done { id }, you])
+                    Ok(vec![you, ServerMsg::Done { id }])
                 }
                 ClientMsg::Cast { id, round, choice, seq, signature } => {
                     let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {

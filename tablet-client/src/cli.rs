@@ -3,8 +3,8 @@
 //!
 //! Each command is one function here: it loads the device's credentials,
 //! logs in, does one thing and prints the outcome. Every word it prints comes
-//! from [`text`], in Vietnamese or English; the followers (`watch` and the
-//! interactive `tablet`) print what changed through [`feed`] and reconnect by
+//! from `text`, in Vietnamese or English; the followers (`watch` and the
+//! interactive `tablet`) print what changed through `feed` and reconnect by
 //! themselves after a lost connection. Errors keep their [`ClientError`] up
 //! to `main`, which prints them in the user's language with [`explain`].
 
@@ -46,7 +46,7 @@ pub struct Options {
 pub enum ChairAction {
     /// Put item N of the agenda on the floor (counted from 1)
     Item {
-        #[arg(value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         number: u32,
     },
     /// Put the next agenda item on the floor
@@ -141,6 +141,7 @@ pub async fn watch(opts: &Options, meeting: Option<MeetingId>) -> anyhow::Result
     }
 }
 
+/// Reports this delegate present.
 pub async fn check_in(opts: &Options) -> anyhow::Result<()> {
     let lang = opts.lang;
     let mut session = Device::load(opts)?.log_in(lang).await?;
@@ -178,7 +179,8 @@ pub async fn tablet(opts: &Options) -> anyhow::Result<()> {
     println!("{}", Text::new(&session.meeting, lang).keys());
     let mut input = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     loop {
-        // Both branches are cancel-safe: a frame or a line is either taken whole or left for the next turn.
+        // Both branches are cancel-safe: a frame or a line is either taken
+        // whole or left for the next turn.
         let outcome = tokio::select! {
             frame = session.next() => frame.map(|_| ControlFlow::Continue(())),
             line = input.next_line() => match line.context("reading standard input")? {
@@ -187,10 +189,11 @@ pub async fn tablet(opts: &Options) -> anyhow::Result<()> {
             },
         };
         match outcome {
-            Ok(ControlFlow::Continue(())) => print_lines(feed.update(&session, lang)),
+            Ok(ControlFlow::Continue(())) => {}
             Ok(ControlFlow::Break(())) => break,
             Err(lost) => session = login.reopen(lost, lang).await?,
         }
+        print_lines(feed.update(&session, lang));
     }
     session.close().await;
     Ok(())
@@ -307,9 +310,10 @@ impl Login {
         }
         let mut backoff = Backoff::default();
         let mut reason = text::client_error(&error, lang);
+        let mut attempt = 0;
         loop {
             let delay = backoff.next_delay();
-            eprintln!("{}", text::connection_lost(&reason, delay, lang));
+            eprintln!("{}", text::connection_lost(&reason, attempt, delay, lang));
             tokio::time::sleep(delay).await;
             match self.open(lang).await {
                 Ok(session) => {
@@ -317,7 +321,8 @@ impl Login {
                     return Ok(session);
                 }
                 Err(e) if e.downcast_ref::<ClientError>().is_some_and(is_lost) => {
-                    reason = explain(&e, lang)
+                    reason = explain(&e, lang);
+                    attempt += 1;
                 }
                 Err(e) => return Err(e),
             }
@@ -331,7 +336,10 @@ fn is_lost(error: &ClientError) -> bool {
     match error {
         ClientError::Connection(_) | ClientError::Closed => true,
         ClientError::Refused { reason, .. } => *reason == RefusalReason::ShuttingDown,
-        ClientError::Protocol(_) | ClientError::NoOpenRound | ClientError::BadReceipt => false,
+        ClientError::Protocol(_)
+        | ClientError::NoOpenRound
+        | ClientError::NotADelegate
+        | ClientError::BadReceipt => false,
     }
 }
 

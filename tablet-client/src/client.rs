@@ -37,6 +37,8 @@ pub enum ClientError {
     NoOpenRound,
     #[error("the server's receipt does not verify under its key")]
     BadReceipt,
+    #[error("only a delegate's device signs ballots")]
+    NotADelegate,
 }
 
 impl ClientError {
@@ -303,16 +305,20 @@ impl Session {
         choice: Choice,
         seq: u64,
     ) -> Result<Receipt, ClientError> {
-        let signature = self.sign_ballot(round, choice, seq);
+        let signature = self.sign_ballot(round, choice, seq)?;
         self.send_ballot(round, choice, seq, signature).await
     }
 
-    /// The signature this device puts on a ballot.
-    pub fn sign_ballot(&self, round: RoundId, choice: Choice, seq: u64) -> Signature {
-        let Some(Principal::Seat(seat)) = self.principal else {
-            panic!("only a delegate's session signs ballots");
+    /// The signature this device puts on a ballot; only a delegate's session has one.
+    pub fn sign_ballot(
+        &self,
+        round: RoundId,
+        choice: Choice,
+        seq: u64,
+    ) -> Result<Signature, ClientError> {
+        let (Some(Principal::Seat(seat)), Some(key)) = (self.principal, self.key.as_ref()) else {
+            return Err(ClientError::NotADelegate);
         };
-        let key = self.key.as_ref().expect("a delegate's session has a key");
         let content = BallotContent {
             meeting: &self.meeting.id,
             round,
@@ -320,7 +326,7 @@ impl Session {
             choice,
             seq,
         };
-        Signature::sign(key, &content.signed_bytes())
+        Ok(Signature::sign(key, &content.signed_bytes()))
     }
 
     /// Sends a ballot with the given signature (which may be someone else's,

@@ -284,7 +284,7 @@ async fn forged_foreign_and_replayed_ballots_are_refused() -> anyhow::Result<()>
         assert_eq!(err.reason(), Some(RefusalReason::BadSignature));
 
         // A genuine ballot in the first round, then replayed into the second.
-        let genuine = me.sign_ballot(first, Choice::No, seq);
+        let genuine = me.sign_ballot(first, Choice::No, seq)?;
         me.send_ballot(first, Choice::No, seq, genuine.clone())
             .await?;
         let result = close(&mut hall.chair, first).await?;

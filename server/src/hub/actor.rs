@@ -495,7 +495,7 @@ impl MeetingActor {
         if self.definition.item(item).is_none() {
             return Err(Refusal::new(
                 RefusalReason::InvalidCommand,
-                format!("there is no agenda item {item}"),
+                format!("there is no agenda item with index {item} (indexes start at 0)"),
             ));
         }
         if self.open_round().is_some() {
@@ -530,7 +530,7 @@ impl MeetingActor {
         let Some(mut settings) = item.vote else {
             return Err(Refusal::new(
                 RefusalReason::InvalidCommand,
-                format!("item {index} is not voted on"),
+                format!("the agenda item with index {index} is not voted on"),
             ));
         };
         if let Some(seconds) = window_seconds {

@@ -125,7 +125,7 @@ impl<'a> Text<'a> {
 
     /// The official-style result line: who took part and each choice, as
     /// percentages of all seats, then the verdict and the rule behind it.
-    pub fn result(&self, result: &TallyResult) -> String {
+    fn result(&self, result: &TallyResult) -> String {
         let c = &result.counts;
         let (taking_part, total) = (c.taking_part(), c.total_seats);
         let share = self.lang.percent(taking_part, total);
@@ -464,6 +464,7 @@ pub fn client_error(error: &ClientError, lang: Lang) -> String {
     match (error, lang) {
         (ClientError::Refused { reason, message }, _) => refusal(*reason, message, lang),
         (ClientError::NoOpenRound, _) => refusal(RefusalReason::NoOpenRound, "", lang),
+        (ClientError::NotADelegate, _) => refusal(RefusalReason::NotADelegate, "", lang),
         (ClientError::Connection(e), Lang::Vi) => format!("lỗi kết nối: {e}"),
         (ClientError::Closed, Lang::Vi) => "máy chủ đã đóng kết nối".into(),
         (ClientError::Protocol(frame), Lang::Vi) => {
@@ -523,12 +524,15 @@ pub fn cannot_connect(url: &str, lang: Lang) -> String {
     }
 }
 
-pub fn connection_lost(reason: &str, retry_in: Duration, lang: Lang) -> String {
+/// Said when a connection drops; `attempt` counts the tries to reconnect so far.
+pub fn connection_lost(reason: &str, attempt: u32, retry_in: Duration, lang: Lang) -> String {
     let secs = format!("{:.1}", retry_in.as_secs_f64())
         .replace('.', &lang.decimal_separator().to_string());
-    match lang {
-        Lang::Vi => format!("Mất kết nối ({reason}); thử lại sau {secs} giây"),
-        Lang::En => format!("Connection lost ({reason}); retrying in {secs} s"),
+    match (lang, attempt) {
+        (Lang::Vi, 0) => format!("Mất kết nối ({reason}); thử lại sau {secs} giây"),
+        (Lang::Vi, _) => format!("Chưa kết nối lại được ({reason}); thử lại sau {secs} giây"),
+        (Lang::En, 0) => format!("Connection lost ({reason}); retrying in {secs} s"),
+        (Lang::En, _) => format!("Still not connected ({reason}); retrying in {secs} s"),
     }
 }
 
@@ -915,8 +919,12 @@ mod tests {
         assert_eq!(countdown(41_001), "0:42");
         assert_eq!(countdown(3_723_000), "1:02:03");
         assert_eq!(
-            connection_lost("x", Duration::from_millis(1250), Lang::Vi),
+            connection_lost("x", 0, Duration::from_millis(1250), Lang::Vi),
             "Mất kết nối (x); thử lại sau 1,2 giây"
+        );
+        assert_eq!(
+            connection_lost("x", 2, Duration::from_millis(4000), Lang::En),
+            "Still not connected (x); retrying in 4.0 s"
         );
     }
 }
