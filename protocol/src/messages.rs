@@ -303,8 +303,6 @@ pub struct SeatChoice {
 pub enum RefusalReason {
     #[error("the frame is not valid JSON or not a known message")]
     MalformedFrame,
-    #[error("the frame is larger than the server accepts")]
-    FrameTooLarge,
     #[error("the protocol version is not supported")]
     UnsupportedVersion,
     #[error("log in (auth or watch) before sending this")]

@@ -48,7 +48,8 @@ pub async fn run(
     let router = Router::new()
         .route("/ws", get(upgrade))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(crate::web::routes(hub.clone()));
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(%addr, "gavel listening");
     axum::serve(

@@ -70,8 +70,18 @@ impl Session {
 /// What a frame from the client turned out to be.
 enum Incoming {
     Msg(Box<ClientMsg>),
-    Refuse(Refusal),
+    /// A frame that is not a valid message, with its `id` if one could be read.
+    Refuse(Option<u64>, Refusal),
     Close(End),
+}
+
+/// The `id` of a frame that failed to parse as a message, so that the
+/// refusal still reaches the request that is waiting for it.
+fn readable_id(text: &str) -> Option<u64> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()?
+        .get("id")?
+        .as_u64()
 }
 
 pub async fn serve(
@@ -137,14 +147,18 @@ async fn receive(socket: &mut WebSocket) -> Incoming {
             }),
             Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
                 Ok(msg) => Incoming::Msg(Box::new(msg)),
-                Err(e) => {
-                    Incoming::Refuse(Refusal::new(RefusalReason::MalformedFrame, e.to_string()))
-                }
+                Err(e) => Incoming::Refuse(
+                    readable_id(&text),
+                    Refusal::new(RefusalReason::MalformedFrame, e.to_string()),
+                ),
             },
-            Some(Ok(Message::Binary(_))) => Incoming::Refuse(Refusal::new(
-                RefusalReason::MalformedFrame,
-                "binary frames are not part of the protocol; send JSON text frames",
-            )),
+            Some(Ok(Message::Binary(_))) => Incoming::Refuse(
+                None,
+                Refusal::new(
+                    RefusalReason::MalformedFrame,
+                    "binary frames are not part of the protocol; send JSON text frames",
+                ),
+            ),
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
         };
     }
@@ -173,14 +187,15 @@ async fn log_in(socket: &mut WebSocket, hub: &Hub, nonce: &[u8; 32]) -> Result<S
     loop {
         let msg = match receive(socket).await {
             Incoming::Close(end) => return Err(end),
-            Incoming::Refuse(r) => {
-                send(socket, frame(&r.to_msg(None)))
+            Incoming::Refuse(id, r) => {
+                send(socket, frame(&r.to_msg(id)))
                     .await
                     .map_err(|()| End::SendFailed)?;
                 continue;
             }
             Incoming::Msg(msg) => *msg,
         };
+        let id = msg.request_id();
         let outcome = match msg {
             ClientMsg::Enroll {
                 v,
@@ -229,7 +244,7 @@ async fn log_in(socket: &mut WebSocket, hub: &Hub, nonce: &[u8; 32]) -> Result<S
                     failures += 1;
                 }
                 tracing::info!(reason = ?refusal.reason, "login refused: {}", refusal.message);
-                send(socket, frame(&refusal.to_msg(None)))
+                send(socket, frame(&refusal.to_msg(id)))
                     .await
                     .map_err(|()| End::SendFailed)?;
                 if failures >= MAX_ENROLL_FAILURES {
@@ -364,7 +379,7 @@ async fn live(socket: &mut WebSocket, session: Session, shutdown: &CancellationT
             incoming = receive(socket) => {
                 let refusal = match incoming {
                     Incoming::Close(end) => return end,
-                    Incoming::Refuse(r) => Some(r.to_msg(None)),
+                    Incoming::Refuse(id, r) => Some(r.to_msg(id)),
                     Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => Some(
                         Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers")
                             .to_msg(msg.request_id()),

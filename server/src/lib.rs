@@ -7,6 +7,7 @@
 //! - [`connection`]: one task per WebSocket connection: login, signature
 //!   checks, requests and broadcasts.
 //! - [`app`]: the HTTP router and the server's lifecycle (start, graceful stop).
+//! - [`web`]: the tablet, chair console and hall screen web apps, embedded.
 //! - [`enrollment`]: one-time enrollment codes.
 //! - [`config`]: settings from file, environment and flags; the server's key.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
@@ -21,5 +22,6 @@ pub mod enrollment;
 pub mod hub;
 pub mod meeting;
 pub mod store;
+pub mod web;
 
 pub use app::run;

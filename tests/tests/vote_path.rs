@@ -82,20 +82,18 @@ async fn check_in_all(delegates: &mut [Session]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The chair closes the round; returns the committed result as the chair's screen shows it.
+/// The chair closes the round; returns the committed result as the chair's
+/// screen shows it. The closing snapshot arrives before the chair's `done`,
+/// so the result is there as soon as the command returns.
 async fn close(chair: &mut Session, round: RoundId) -> anyhow::Result<gavel_protocol::TallyResult> {
     chair.chair(ChairCommand::Close).await?;
-    chair
-        .wait_until(|s| {
-            s.round()
-                .is_some_and(|r| r.id == round && r.status == RoundStatus::Closed)
-        })
-        .await?;
-    Ok(chair
+    let shown = chair
         .state
         .round()
+        .filter(|r| r.id == round && r.status == RoundStatus::Closed);
+    Ok(shown
         .and_then(|r| r.result)
-        .expect("a closed round has a result"))
+        .expect("the closed round and its result are shown when `done` arrives"))
 }
 
 #[tokio::test]
@@ -486,6 +484,20 @@ async fn refusals_name_their_reason_and_the_connection_keeps_working() -> anyhow
             .await
             .expect_err("a delegate is not the chair");
         assert_eq!(err.reason(), Some(RefusalReason::NotChair));
+        let answer = me
+            .send_text(r#"{"type":"check_in","id":77,"extra":true}"#)
+            .await?;
+        assert!(
+            matches!(
+                answer,
+                gavel_protocol::ServerMsg::Refused {
+                    id: Some(77),
+                    reason: RefusalReason::MalformedFrame,
+                    ..
+                }
+            ),
+            "a readable id is echoed: {answer:?}"
+        );
         let answer = me.send_text("{not json").await?;
         assert!(matches!(
             answer,
@@ -527,6 +539,15 @@ async fn refusals_name_their_reason_and_the_connection_keeps_working() -> anyhow
             .await
             .expect_err("unknown");
         assert_eq!(err.reason(), Some(RefusalReason::UnknownCode));
+        let answer = client.send_text(r#"{"type":"sync","id":5}"#).await?;
+        assert!(matches!(
+            answer,
+            gavel_protocol::ServerMsg::Refused {
+                id: Some(5),
+                reason: RefusalReason::NotAuthenticated,
+                ..
+            }
+        ));
         let answer = client
             .send_text(r#"{"type":"watch","v":99,"meeting":"x"}"#)
             .await?;

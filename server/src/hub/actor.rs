@@ -38,6 +38,8 @@ const BROADCAST_BACKLOG: usize = 256;
 const WRITER_QUEUE: usize = 8192;
 /// How long tally changes are gathered into one frame.
 pub const TICK: Duration = Duration::from_millis(25);
+/// How long to wait before trying again to end a round the store refused to end.
+const END_RETRY: Duration = Duration::from_secs(1);
 /// The longest a chair may extend a round by in one step.
 const MAX_EXTENSION_SECONDS: u32 = 3600;
 
@@ -168,6 +170,8 @@ pub struct MeetingActor {
     written: mpsc::UnboundedReceiver<Written>,
     /// When gathered changes are next broadcast, if any are waiting.
     flush_at: Option<Instant>,
+    /// When to try again to end a round whose ending the store refused.
+    retry_end_at: Option<Instant>,
     snapshot_dirty: bool,
 }
 
@@ -232,6 +236,7 @@ impl MeetingActor {
             writer: writer_tx,
             written: written_rx,
             flush_at: None,
+            retry_end_at: None,
             snapshot_dirty: false,
         })
     }
@@ -255,6 +260,10 @@ impl MeetingActor {
                     self.end_round(Ending::Close).await;
                 }
                 () = sleep_until_some(self.flush_at) => self.flush(),
+                () = sleep_until_some(self.retry_end_at) => {
+                    self.retry_end_at = None;
+                    self.finish_ending_if_drained().await;
+                }
             }
         }
         // Shutting down: stop intake, let what the writer holds commit so that
@@ -470,7 +479,7 @@ impl MeetingActor {
                 } else {
                     Ending::Void
                 };
-                match self.round.as_mut().filter(|r| r.accepting()) {
+                match self.round.as_mut().filter(|r| r.is_open()) {
                     None => Err(Refusal::from(RefusalReason::NoOpenRound)),
                     Some(round) => {
                         // Answered once the round has really ended and its result is committed.
@@ -594,12 +603,13 @@ impl MeetingActor {
         Ok(())
     }
 
-    /// Stops intake; the round ends once its in-flight ballots have committed.
+    /// Stops intake; the round ends once its in-flight ballots have
+    /// committed. A round already ending keeps the ending it was given first.
     async fn end_round(&mut self, ending: Ending) {
-        let Some(round) = self.round.as_mut().filter(|r| r.accepting()) else {
+        let Some(round) = self.round.as_mut().filter(|r| r.is_open()) else {
             return;
         };
-        round.ending = Some(ending);
+        round.ending.get_or_insert(ending);
         self.finish_ending_if_drained().await;
     }
 
@@ -636,13 +646,13 @@ impl MeetingActor {
         let round = self.round.as_mut().expect("still there");
         match outcome {
             Err(e) => {
-                // Stay in the ending state; the chair can try again.
-                tracing::error!(meeting = %self.definition.id, round = %id, error = %e, "round could not be ended in the store");
-                round.ending = None;
+                // Intake stays stopped and the ending is tried again shortly;
+                // whoever asked is told the store is unavailable now.
+                tracing::error!(meeting = %self.definition.id, round = %id, error = %e, "round could not be ended in the store; retrying");
                 for waiter in round.ending_waiters.drain(..) {
                     let _ = waiter.send(Err(RefusalReason::StoreUnavailable.into()));
                 }
-                return;
+                self.retry_end_at = Some(Instant::now() + END_RETRY);
             }
             Ok(result) => {
                 round.record.closed_at = Some(closed_at);
@@ -655,9 +665,7 @@ impl MeetingActor {
                     // The store no longer links seats to choices; neither does memory.
                     round.recorded.clear();
                 }
-                for waiter in round.ending_waiters.drain(..) {
-                    let _ = waiter.send(Ok(()));
-                }
+                let waiters = std::mem::take(&mut round.ending_waiters);
                 match result {
                     Some(r) => tracing::info!(
                         meeting = %self.definition.id, round = %id, yes = r.counts.yes, no = r.counts.no,
@@ -668,9 +676,14 @@ impl MeetingActor {
                         tracing::info!(meeting = %self.definition.id, round = %id, "round voided")
                     }
                 }
+                // The result goes out before the chair's command is answered,
+                // so the console shows it when its `done` arrives.
+                self.broadcast_snapshot();
+                for waiter in waiters {
+                    let _ = waiter.send(Ok(()));
+                }
             }
         }
-        self.broadcast_snapshot();
     }
 
     fn snapshot(&self, audience: Audience) -> Snapshot {
@@ -819,10 +832,14 @@ fn admit(
 ) -> Result<Admitted, Refusal> {
     let record = &round.record;
     if ballot.round != record.id {
-        return Err(Refusal::new(
-            RefusalReason::WrongRound,
-            "this ballot is for another vote round",
-        ));
+        return Err(if round.is_open() {
+            Refusal::new(
+                RefusalReason::WrongRound,
+                "this ballot is for another vote round",
+            )
+        } else {
+            Refusal::from(RefusalReason::NoOpenRound)
+        });
     }
     match record.status {
         RoundStatus::Voided => {

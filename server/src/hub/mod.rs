@@ -153,6 +153,13 @@ impl Hub {
         Ok(Arc::new(hub))
     }
 
+    /// Every meeting's definition, ordered by id.
+    pub fn meetings(&self) -> Vec<Arc<MeetingDefinition>> {
+        let mut all: Vec<_> = self.meetings.iter().map(|m| m.definition.clone()).collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
     pub fn meeting(&self, id: &MeetingId) -> Option<MeetingHandle> {
         self.meetings.get(id).map(|m| m.clone())
     }

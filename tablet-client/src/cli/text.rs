@@ -492,7 +492,6 @@ fn refusal(reason: RefusalReason, message: &str, lang: Lang) -> String {
 fn refusal_vi(reason: RefusalReason) -> &'static str {
     match reason {
         RefusalReason::MalformedFrame => "khung tin không hợp lệ",
-        RefusalReason::FrameTooLarge => "khung tin quá lớn",
         RefusalReason::UnsupportedVersion => "máy chủ không hỗ trợ phiên bản giao thức này",
         RefusalReason::NotAuthenticated => "cần đăng nhập trước",
         RefusalReason::AlreadyAuthenticated => "kết nối này đã đăng nhập",

@@ -1,0 +1,99 @@
+//! The web apps, embedded in the binary so that a hall without internet needs
+//! nothing but the server: the tablet (`/tablet/`), the chair's console
+//! (`/chair/`), the hall screen (`/screen/`), and what they share
+//! (`/common/`: the protocol in JavaScript, fonts, styles). No build step:
+//! the files are served as they are in the repository.
+
+use crate::hub::Hub;
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(RustEmbed)]
+#[folder = "web/"]
+struct ServerAssets;
+
+#[derive(RustEmbed)]
+#[folder = "../tablet-client/web/"]
+struct TabletAssets;
+
+/// The routes of the web apps and of the small read-only API they use.
+pub fn routes(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/", get(|| async { asset::<ServerAssets>("index.html") }))
+        .route("/tablet", get(|| async { Redirect::permanent("/tablet/") }))
+        .route("/tablet/", get(|| async { asset::<TabletAssets>("index.html") }))
+        .route("/tablet/{*path}", get(|Path(path): Path<String>| async move { asset::<TabletAssets>(&path) }))
+        .route("/chair", get(|| async { Redirect::permanent("/chair/") }))
+        .route("/screen", get(|| async { Redirect::permanent("/screen/") }))
+        .route("/{app}/", get(|Path(app): Path<String>| async move { app_page(&app) }))
+        .route(
+            "/{app}/{*path}",
+            get(|Path((app, path)): Path<(String, String)>| async move { server_asset(&app, &path) }),
+        )
+        .route("/api/meetings", get(meetings))
+        .with_state(hub)
+}
+
+fn app_page(app: &str) -> Response {
+    match app {
+        "chair" | "screen" => asset::<ServerAssets>(&format!("{app}/index.html")),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn server_asset(app: &str, path: &str) -> Response {
+    match app {
+        "chair" | "screen" | "common" => asset::<ServerAssets>(&format!("{app}/{path}")),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn asset<A: RustEmbed>(path: &str) -> Response {
+    let Some(file) = A::get(path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    // Pages and scripts are revalidated, so a new server is picked up at
+    // once; fonts never change.
+    let cache = if path.ends_with(".woff2") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mime = file.metadata.mimetype().to_owned();
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, cache.to_owned()),
+        ],
+        file.data,
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+struct MeetingSummary {
+    id: String,
+    title: String,
+    body: String,
+}
+
+/// The meetings this hub runs, so that a hall screen or a visitor can pick one.
+async fn meetings(State(hub): State<Arc<Hub>>) -> Json<Vec<MeetingSummary>> {
+    Json(
+        hub.meetings()
+            .into_iter()
+            .map(|d| MeetingSummary {
+                id: d.id.to_string(),
+                title: d.title.clone(),
+                body: d.body.clone(),
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,125 @@
+// Vietnamese and English for all three apps. Each app passes its own words
+// to `makeTranslator`; the words every app needs (item kinds, statuses, rule
+// descriptions, refusal reasons) are here. The language is switchable and
+// remembered per device; Vietnamese is the default.
+
+const COMMON = {
+  vi: {
+    "kind.report": "Báo cáo",
+    "kind.proposal": "Tờ trình",
+    "kind.draft_resolution": "Dự thảo nghị quyết",
+    "kind.question_session": "Chất vấn",
+    "kind.election": "Bầu cử",
+    "kind.other": "Nội dung khác",
+    "status.pending": "Chưa biểu quyết",
+    "status.voting": "Đang biểu quyết",
+    "status.passed": "Thông qua",
+    "status.not_passed": "Không thông qua",
+    "status.voided": "Đã hủy",
+    "rule.more_than": "trên {fraction} {base}",
+    "rule.at_least": "ít nhất {fraction} {base}",
+    "rule.base.all_seats": "tổng số đại biểu",
+    "rule.base.present": "số đại biểu có mặt",
+    "rule.base.cast": "số đại biểu tham gia biểu quyết",
+    "rule.base.yes_no": "số phiếu tán thành và không tán thành",
+    "secrecy.named": "Biểu quyết công khai",
+    "secrecy.secret": "Bỏ phiếu kín",
+    "conn.connecting": "Đang kết nối…",
+    "conn.reconnecting": "Mất kết nối — đang kết nối lại…",
+    "conn.refused": "Máy chủ từ chối",
+    "seconds": "giây",
+    "language": "English",
+    "reason.late": "Đã hết thời gian biểu quyết",
+    "reason.no_open_round": "Hiện không có biểu quyết",
+    "reason.wrong_round": "Lượt biểu quyết này đã kết thúc",
+    "reason.not_checked_in": "Đại biểu cần điểm danh trước khi biểu quyết",
+    "reason.change_not_allowed": "Nội dung này không cho phép thay đổi lựa chọn",
+    "reason.stale_sequence": "Đã ghi nhận một lựa chọn mới hơn",
+    "reason.bad_signature": "Chữ ký không hợp lệ",
+    "reason.unknown_code": "Mã đăng ký không đúng",
+    "reason.code_used": "Mã đăng ký đã được sử dụng",
+    "reason.code_expired": "Mã đăng ký đã hết hạn",
+    "reason.unknown_key": "Thiết bị chưa được đăng ký cho kỳ họp này",
+    "reason.unknown_meeting": "Không có kỳ họp này",
+    "reason.not_chair": "Chỉ chủ tọa mới làm được việc này",
+    "reason.invalid_command": "Thao tác không phù hợp với trạng thái kỳ họp",
+    "reason.store_unavailable": "Máy chủ tạm thời không lưu được; hãy thử lại",
+    "reason.rate_limited": "Quá nhiều yêu cầu; hãy chờ giây lát",
+    "reason.connection_lost": "Mất kết nối; hãy thử lại",
+    "reason.other": "Bị từ chối",
+  },
+  en: {
+    "kind.report": "Report",
+    "kind.proposal": "Proposal",
+    "kind.draft_resolution": "Draft resolution",
+    "kind.question_session": "Question session",
+    "kind.election": "Election",
+    "kind.other": "Other",
+    "status.pending": "Not yet voted",
+    "status.voting": "Voting",
+    "status.passed": "Passed",
+    "status.not_passed": "Not passed",
+    "status.voided": "Voided",
+    "rule.more_than": "more than {fraction} of {base}",
+    "rule.at_least": "at least {fraction} of {base}",
+    "rule.base.all_seats": "all seats",
+    "rule.base.present": "delegates present",
+    "rule.base.cast": "delegates voting",
+    "rule.base.yes_no": "yes and no votes",
+    "secrecy.named": "Open vote",
+    "secrecy.secret": "Secret ballot",
+    "conn.connecting": "Connecting…",
+    "conn.reconnecting": "Connection lost — reconnecting…",
+    "conn.refused": "Refused by the server",
+    "seconds": "seconds",
+    "language": "Tiếng Việt",
+    "reason.late": "The voting time is over",
+    "reason.no_open_round": "No vote is open",
+    "reason.wrong_round": "This vote has ended",
+    "reason.not_checked_in": "Check in before voting",
+    "reason.change_not_allowed": "This vote does not allow changing your choice",
+    "reason.stale_sequence": "A newer choice is already recorded",
+    "reason.bad_signature": "Invalid signature",
+    "reason.unknown_code": "Wrong enrollment code",
+    "reason.code_used": "This enrollment code was already used",
+    "reason.code_expired": "This enrollment code has expired",
+    "reason.unknown_key": "This device is not enrolled for the meeting",
+    "reason.unknown_meeting": "No such meeting",
+    "reason.not_chair": "Only the chair can do this",
+    "reason.invalid_command": "This does not fit the meeting's state",
+    "reason.store_unavailable": "The server could not store it; try again",
+    "reason.rate_limited": "Too many requests; wait a moment",
+    "reason.connection_lost": "Connection lost; try again",
+    "reason.other": "Refused",
+  },
+};
+
+export function currentLang() {
+  const saved = localStorage.getItem("gavel.lang");
+  const fromUrl = new URLSearchParams(location.search).get("lang");
+  return fromUrl === "en" || fromUrl === "vi" ? fromUrl : saved === "en" ? "en" : "vi";
+}
+
+export function setLang(lang) {
+  localStorage.setItem("gavel.lang", lang);
+  document.documentElement.lang = lang;
+}
+
+/**
+ * A translator for the current language: `t("key", {var: value})`. Unknown
+ * keys show themselves, so a missing word is visible rather than blank.
+ */
+export function makeTranslator(appWords) {
+  return (key, vars = {}) => {
+    const lang = currentLang();
+    const text = appWords[lang]?.[key] ?? COMMON[lang][key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+  };
+}
+
+/** The words for a refusal reason. */
+export function reasonText(t, reason) {
+  const key = `reason.${reason}`;
+  const text = t(key);
+  return text === key ? t("reason.other") : text;
+}

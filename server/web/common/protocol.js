@@ -1,0 +1,126 @@
+// Gavel's signed byte layouts and result arithmetic, in JavaScript.
+// The same layouts as protocol/src/signing.rs, checked against
+// protocol/vectors/signing.json by protocol.test.mjs. See protocol/PROTOCOL.md.
+
+const encoder = new TextEncoder();
+
+export const TAGS = {
+  auth: "gavel/auth/v1\0",
+  enroll: "gavel/enroll/v1\0",
+  ballot: "gavel/ballot/v1\0",
+  receipt: "gavel/receipt/v1\0",
+};
+
+export const CHOICES = ["yes", "no", "abstain"];
+const CHOICE_CODES = { yes: 1, no: 2, abstain: 3 };
+
+export function hexToBytes(hex) {
+  if (hex.length % 2 !== 0 || /[^0-9a-fA-F]/.test(hex)) throw new Error(`not hex: ${hex}`);
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function bytesToHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Builds a byte string from parts: strings are UTF-8 with a u16 length; numbers have an explicit width. */
+class Layout {
+  constructor(tag) {
+    this.parts = [encoder.encode(tag)];
+  }
+  str(s) {
+    const bytes = encoder.encode(s);
+    if (bytes.length > 0xffff) throw new Error("string too long to sign");
+    this.u16(bytes.length);
+    this.parts.push(bytes);
+    return this;
+  }
+  raw(bytes, length) {
+    if (bytes.length !== length) throw new Error(`expected ${length} bytes, got ${bytes.length}`);
+    this.parts.push(bytes);
+    return this;
+  }
+  u8(n) {
+    this.parts.push(Uint8Array.of(n));
+    return this;
+  }
+  u16(n) {
+    const b = new Uint8Array(2);
+    new DataView(b.buffer).setUint16(0, n);
+    this.parts.push(b);
+    return this;
+  }
+  u32(n) {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n);
+    this.parts.push(b);
+    return this;
+  }
+  u64(n) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(n));
+    this.parts.push(b);
+    return this;
+  }
+  bytes() {
+    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+}
+
+/** What a device signs to answer the login challenge. */
+export function authBytes(meeting, nonceHex, publicKeyHex) {
+  return new Layout(TAGS.auth).str(meeting).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();
+}
+
+/** What a device signs to prove it holds the key it enrolls with. */
+export function enrollBytes(code, publicKeyHex) {
+  return new Layout(TAGS.enroll).str(code).raw(hexToBytes(publicKeyHex), 32).bytes();
+}
+
+function ballotLayout(tag, { meeting, round, seat, choice, seq }) {
+  const code = CHOICE_CODES[choice];
+  if (!code) throw new Error(`unknown choice ${choice}`);
+  return new Layout(tag).str(meeting).raw(hexToBytes(round), 16).u32(seat).u8(code).u64(seq);
+}
+
+/** What a delegate signs to cast a ballot. */
+export function ballotBytes(ballot) {
+  return ballotLayout(TAGS.ballot, ballot).bytes();
+}
+
+/** What the server signs to give a receipt for a ballot. */
+export function receiptBytes(receipt) {
+  return ballotLayout(TAGS.receipt, receipt).u64(receipt.recorded_at).bytes();
+}
+
+/** `part` of `total` in hundredths of a percent, rounded half up, as the server and the minutes compute it. */
+export function percentHundredths(part, total) {
+  if (!total) return 0;
+  return Math.floor((part * 10000 * 2 + total) / (2 * total));
+}
+
+/** "52,50%" (Vietnamese) or "52.50%" (English): always of the total seats. */
+export function formatPercent(part, total, lang) {
+  const h = percentHundredths(part, total);
+  const sep = lang === "en" ? "." : ",";
+  return `${Math.floor(h / 100)}${sep}${String(h % 100).padStart(2, "0")}%`;
+}
+
+/** A rule in words, e.g. "trên 1/2 tổng số đại biểu". */
+export function describeRule(rule, t) {
+  const fraction = {
+    more_than_half: [1, 2, true],
+    at_least_two_thirds: [2, 3, false],
+    at_least_three_quarters: [3, 4, false],
+  }[rule.threshold] ?? [rule.threshold.fraction.num, rule.threshold.fraction.den, rule.threshold.fraction.strict];
+  const [num, den, strict] = fraction;
+  return t(strict ? "rule.more_than" : "rule.at_least", { fraction: `${num}/${den}`, base: t(`rule.base.${rule.base}`) });
+}

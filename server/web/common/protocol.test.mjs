@@ -1,0 +1,59 @@
+// Checks the JavaScript signed layouts against protocol/vectors/signing.json,
+// the same vectors the Rust implementation is tested with, and that WebCrypto
+// verifies every valid signature. Run: node --test server/web/common/
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { authBytes, ballotBytes, bytesToHex, enrollBytes, formatPercent, hexToBytes, receiptBytes } from "./protocol.js";
+
+const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
+
+function layoutBytes(v) {
+  const i = v.inputs;
+  switch (v.layout) {
+    case "auth":
+      return authBytes(i.meeting, i.nonce, i.public_key);
+    case "enroll":
+      return enrollBytes(i.code, i.public_key);
+    case "ballot":
+      return ballotBytes(i);
+    case "receipt":
+      return receiptBytes(i);
+    default:
+      throw new Error(`unknown layout ${v.layout}`);
+  }
+}
+
+async function verifies(publicKeyHex, bytes, signatureHex) {
+  try {
+    const key = await crypto.subtle.importKey("raw", hexToBytes(publicKeyHex), { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify({ name: "Ed25519" }, key, hexToBytes(signatureHex), bytes);
+  } catch {
+    return false;
+  }
+}
+
+for (const v of vectors.vectors) {
+  test(`${v.name}: the layout matches`, () => {
+    assert.equal(bytesToHex(layoutBytes(v)), v.signed_bytes);
+  });
+  if (v.valid) {
+    test(`${v.name}: the signature verifies in WebCrypto`, async () => {
+      assert.equal(await verifies(v.public_key, hexToBytes(v.signed_bytes), v.signature), true);
+    });
+  }
+}
+
+test("a signature over one ballot does not verify for another seat", async () => {
+  const valid = vectors.vectors.find((v) => v.valid && v.layout === "ballot");
+  const other = ballotBytes({ ...valid.inputs, seat: valid.inputs.seat + 1 });
+  assert.equal(await verifies(valid.public_key, other, valid.signature), false);
+});
+
+test("percentages are of the total seats, two decimals, rounded half up", () => {
+  assert.equal(formatPercent(448, 473, "vi"), "94,71%");
+  assert.equal(formatPercent(437, 473, "vi"), "92,39%");
+  assert.equal(formatPercent(3, 473, "en"), "0.63%");
+  assert.equal(formatPercent(21, 40, "en"), "52.50%");
+  assert.equal(formatPercent(0, 0, "vi"), "0,00%");
+});

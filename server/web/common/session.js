@@ -1,0 +1,263 @@
+// A live connection to the Gavel hub, shared by the tablet, the chair's
+// console and the hall screen. It logs in (or watches), keeps the meeting's
+// state from snapshots and versioned tally updates, answers requests with
+// promises, and reconnects by itself with jittered backoff, resyncing from
+// the fresh snapshot it gets on every login. Nothing polls: the page
+// re-renders on the "change" event.
+
+import { authBytes, ballotBytes, enrollBytes, receiptBytes } from "./protocol.js";
+import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
+
+const PROTOCOL_VERSION = 1;
+
+function wsUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}
+
+/** Opens a socket and waits for the server's challenge. */
+function connect() {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(wsUrl());
+    socket.onmessage = (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.type === "challenge") resolve({ socket, challenge: msg });
+      else reject(new Error(`expected a challenge, got ${msg.type}`));
+    };
+    socket.onerror = () => reject(new Error("cannot reach the server"));
+    socket.onclose = () => reject(new Error("cannot reach the server"));
+  });
+}
+
+/** Reads the next frame from a socket that is not yet in a session. */
+function nextFrame(socket) {
+  return new Promise((resolve, reject) => {
+    socket.onmessage = (event) => resolve(JSON.parse(event.data));
+    socket.onclose = () => reject(new Error("the server closed the connection"));
+  });
+}
+
+/** A refusal from the server, as an Error that keeps its reason. */
+export class Refused extends Error {
+  constructor(reason, message) {
+    super(message || reason);
+    this.reason = reason;
+  }
+}
+
+/**
+ * Enrolls a new device key with a one-time code, saves the identity under
+ * `slot` and returns it. The key is made here and never leaves the browser.
+ */
+export async function enroll(code, slot) {
+  const pair = await newKeyPair();
+  const { socket, challenge } = await connect();
+  try {
+    const signature = await sign(pair.privateKey, enrollBytes(code, pair.publicKeyHex));
+    socket.send(JSON.stringify({ type: "enroll", v: PROTOCOL_VERSION, code, public_key: pair.publicKeyHex, signature }));
+    const answer = await nextFrame(socket);
+    if (answer.type !== "enrolled") throw new Refused(answer.reason, answer.message);
+    const identity = {
+      privateKey: pair.privateKey,
+      publicKeyHex: pair.publicKeyHex,
+      meeting: answer.meeting,
+      principal: answer.principal,
+      serverKey: challenge.server_key,
+    };
+    await saveIdentity(slot, identity);
+    return identity;
+  } finally {
+    socket.close();
+  }
+}
+
+export class Session extends EventTarget {
+  /**
+   * `identity` (from `enroll` or `loadIdentity`) logs in as a seat or the
+   * chair; without it, `meeting` is watched read-only.
+   */
+  constructor({ identity = null, meeting = null }) {
+    super();
+    this.identity = identity;
+    this.meetingId = identity ? identity.meeting : meeting;
+    this.status = "connecting"; // connecting | online | reconnecting | refused
+    this.refusal = null;
+    this.meeting = null; // MeetingView from `welcome`
+    this.principal = null;
+    this.snapshot = null;
+    this.version = 0;
+    this.checkedIn = false;
+    this.myBallot = null;
+    this.serverOffset = 0;
+    this.socket = null;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.lastSeq = 0;
+    this.stopped = false;
+  }
+
+  /** Connects and keeps reconnecting until `stop()` or a final refusal. */
+  async start() {
+    let backoff = 500;
+    while (!this.stopped) {
+      try {
+        await this.#session();
+        backoff = 500;
+      } catch (error) {
+        if (error instanceof Refused) {
+          this.status = "refused";
+          this.refusal = error;
+          this.#changed();
+          return;
+        }
+      }
+      if (this.stopped) return;
+      this.status = "reconnecting";
+      this.#changed();
+      await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
+      backoff = Math.min(backoff * 2, 5000);
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    this.socket?.close();
+  }
+
+  /** The server's clock now, in Unix milliseconds: countdowns follow it, not the device's. */
+  serverNow() {
+    return Date.now() + this.serverOffset;
+  }
+
+  /** The round as the server last described it (open, or the last one). */
+  get round() {
+    return this.snapshot?.round ?? null;
+  }
+
+  get openRound() {
+    return this.round?.status === "open" ? this.round : null;
+  }
+
+  async #session() {
+    const { socket, challenge } = await connect();
+    this.socket = socket;
+    this.serverOffset = challenge.server_time - Date.now();
+    let hello;
+    if (this.identity) {
+      const { privateKey, publicKeyHex, meeting } = this.identity;
+      const signature = await sign(privateKey, authBytes(meeting, challenge.nonce, publicKeyHex));
+      hello = { type: "auth", v: PROTOCOL_VERSION, meeting, public_key: publicKeyHex, signature };
+    } else {
+      hello = { type: "watch", v: PROTOCOL_VERSION, meeting: this.meetingId };
+    }
+    socket.send(JSON.stringify(hello));
+    const welcome = await nextFrame(socket);
+    if (welcome.type !== "welcome") throw new Refused(welcome.reason, welcome.message);
+    this.meeting = welcome.meeting;
+    this.principal = welcome.principal;
+    // A new connection starts from its own snapshot, whatever its version.
+    this.version = 0;
+    await new Promise((resolve) => {
+      socket.onmessage = (event) => {
+        this.#apply(JSON.parse(event.data));
+        if (this.snapshot && this.status !== "online") {
+          this.status = "online";
+          this.#changed();
+        }
+      };
+      socket.onclose = resolve;
+    });
+    this.socket = null;
+    for (const { reject } of this.pending.values()) reject(new Refused("connection_lost", "the connection was lost"));
+    this.pending.clear();
+  }
+
+  #apply(msg) {
+    switch (msg.type) {
+      case "snapshot":
+        if (msg.version < this.version) return;
+        this.version = msg.version;
+        this.serverOffset = msg.server_time - Date.now();
+        if (this.myBallot && msg.round && this.myBallot.round !== msg.round.id) this.myBallot = null;
+        this.snapshot = msg;
+        break;
+      case "tally":
+        if (msg.version <= this.version || this.round?.id !== msg.round) return;
+        this.version = msg.version;
+        this.snapshot.round.live = msg.live;
+        break;
+      case "you":
+        this.checkedIn = msg.checked_in;
+        this.myBallot = msg.ballot;
+        break;
+      case "ack":
+        this.myBallot = msg.receipt;
+        this.#settle(msg.id, "resolve", msg);
+        break;
+      case "done":
+        this.#settle(msg.id, "resolve", msg);
+        break;
+      case "refused":
+        this.#settle(msg.id, "reject", new Refused(msg.reason, msg.message));
+        break;
+      default:
+        return;
+    }
+    this.#changed();
+  }
+
+  #settle(id, how, value) {
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    waiter[how](value);
+  }
+
+  #changed() {
+    this.dispatchEvent(new Event("change"));
+  }
+
+  /** Sends a request; resolves with its `ack` or `done`, rejects with `Refused`. */
+  request(build) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Refused("connection_lost", "not connected"));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.send(JSON.stringify(build(id)));
+    });
+  }
+
+  checkIn() {
+    return this.request((id) => ({ type: "check_in", id }));
+  }
+
+  chair(command) {
+    return this.request((id) => ({ type: "chair", id, command }));
+  }
+
+  /** A sequence number above any this device used: the clock, bumped if needed. */
+  nextSeq() {
+    this.lastSeq = Math.max(this.lastSeq + 1, Date.now());
+    return this.lastSeq;
+  }
+
+  /**
+   * Signs and casts `choice` in the open round; resolves with the receipt
+   * after checking the server's signature on it.
+   */
+  async cast(choice, seq = this.nextSeq()) {
+    const round = this.openRound;
+    if (!round) throw new Refused("no_open_round", "no vote is open");
+    const seat = this.principal?.seat;
+    const ballot = { meeting: this.meetingId, round: round.id, seat, choice, seq };
+    const signature = await sign(this.identity.privateKey, ballotBytes(ballot));
+    const { receipt } = await this.request((id) => ({ type: "cast", id, round: round.id, choice, seq, signature }));
+    const serverKey = this.identity.serverKey;
+    if (!(await verify(serverKey, receiptBytes(receipt), receipt.server_signature))) {
+      throw new Refused("bad_receipt", "the server's receipt does not verify");
+    }
+    return receipt;
+  }
+}
