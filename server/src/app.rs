@@ -1,14 +1,17 @@
-//! The HTTP side: the router, the WebSocket upgrade with its limits, and a
-//! graceful shutdown that also covers upgraded connections (axum's own
-//! graceful shutdown does not wait for them).
+//! The HTTP side: the router, the WebSocket upgrade with its limits (frame
+//! size, buffers, connections per address, browser origin), security
+//! headers on every response, and a graceful shutdown that also covers
+//! upgraded connections (axum's own graceful shutdown does not wait for them).
 
 use crate::connection;
 use crate::hub::Hub;
+use crate::limits::{AddressLimits, LimitSettings};
 use crate::store::Store;
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::MAX_CLIENT_FRAME_BYTES;
@@ -24,11 +27,31 @@ const READ_BUFFER: usize = 4 * 1024;
 /// Bytes a slow client may have queued for it before sends start to wait.
 const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
+/// The web apps load nothing from elsewhere and run no inline code, so the
+/// policy can be this strict: a script injected through, say, a delegate's
+/// name would not run.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// How the server treats the network around it.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: LimitSettings,
+    /// Browser origins, besides the server's own, whose pages may open the
+    /// WebSocket (e.g. `https://vote.example.org` behind a proxy that
+    /// rewrites the Host header). Clients that send no Origin (the Rust
+    /// tablet, scripts) are not browsers and are not checked.
+    pub allowed_origins: Vec<String>,
+}
+
 #[derive(Clone)]
 struct AppState {
     hub: Arc<Hub>,
     shutdown: CancellationToken,
     connections: TaskTracker,
+    limits: Arc<AddressLimits>,
+    allowed_origins: Arc<Vec<String>>,
 }
 
 /// Starts the hub on `store` and serves until `shutdown` fires; returns once
@@ -37,6 +60,7 @@ pub async fn run(
     listener: TcpListener,
     store: Store,
     server_key: SigningKey,
+    options: Options,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let hub = Hub::start(store, server_key, shutdown.clone()).await?;
@@ -44,12 +68,15 @@ pub async fn run(
         hub: hub.clone(),
         shutdown: shutdown.clone(),
         connections: TaskTracker::new(),
+        limits: AddressLimits::new(options.limits),
+        allowed_origins: Arc::new(options.allowed_origins),
     };
     let router = Router::new()
         .route("/ws", get(upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state.clone())
-        .merge(crate::web::routes(hub.clone()));
+        .merge(crate::web::routes(hub.clone()))
+        .layer(axum::middleware::map_response(security_headers));
     let addr = listener.local_addr().context("listener address")?;
     tracing::info!(%addr, "gavel listening");
     axum::serve(
@@ -68,9 +95,26 @@ pub async fn run(
 
 async fn upgrade(
     ws: WebSocketUpgrade,
+    headers: HeaderMap,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> impl IntoResponse {
+) -> Response {
+    if !origin_allowed(&headers, &state.allowed_origins) {
+        tracing::warn!(%peer, origin = ?headers.get(header::ORIGIN), "WebSocket from a foreign page refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "this page's origin may not connect to Gavel",
+        )
+            .into_response();
+    }
+    let Some(permit) = state.limits.admit(peer.ip()) else {
+        tracing::warn!(%peer, "too many connections from one address");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many connections from this address",
+        )
+            .into_response();
+    };
     ws.max_message_size(MAX_CLIENT_FRAME_BYTES)
         .max_frame_size(MAX_CLIENT_FRAME_BYTES)
         .read_buffer_size(READ_BUFFER)
@@ -80,7 +124,79 @@ async fn upgrade(
                 hub,
                 shutdown,
                 connections,
+                limits,
+                ..
             } = state;
-            connections.track_future(connection::serve(socket, hub, peer, shutdown))
+            connections.track_future(async move {
+                connection::serve(socket, hub, peer, limits, shutdown).await;
+                drop(permit);
+            })
         })
+}
+
+/// A browser page may only open the WebSocket from the server's own origin
+/// (or one configured), so that a page elsewhere cannot use a delegate's
+/// browser against the hall's server. Non-browser clients send no Origin.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    (origin_host.is_some() && origin_host == host) || allowed.iter().any(|a| a == origin)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_the_servers_own_pages_and_listed_origins_may_connect() {
+        assert!(origin_allowed(&headers(None, "hall:8080"), &[]));
+        assert!(origin_allowed(
+            &headers(Some("http://hall:8080"), "hall:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://evil.example"), "hall:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(&headers(Some("null"), "hall:8080"), &[]));
+        let listed = vec!["https://vote.example.org".to_owned()];
+        assert!(origin_allowed(
+            &headers(Some("https://vote.example.org"), "10.0.0.5:8080"),
+            &listed
+        ));
+    }
 }

@@ -1,6 +1,8 @@
 //! Settings of a Gavel server, from a TOML file, `GAVEL_*` environment
 //! variables and command-line flags (flags and environment win over the file).
 
+use crate::app::Options;
+use crate::limits::LimitSettings;
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
 use serde::Deserialize;
@@ -19,6 +21,22 @@ pub struct FileSettings {
     pub database_url: Option<String>,
     /// "text" (default) or "json".
     pub log_format: Option<LogFormat>,
+    /// Connections one address may hold at once (default 64).
+    pub connections_per_address: Option<usize>,
+    /// Browser origins besides the server's own whose pages may connect.
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+/// Settings given on the command line or in `GAVEL_*` variables; they win
+/// over the file.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub connections_per_address: Option<usize>,
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -44,29 +62,41 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log_format: LogFormat,
+    pub server: Options,
 }
 
 impl Settings {
-    /// Merges flags (already merged with the environment by clap) over the file.
-    pub fn resolve(
-        file: FileSettings,
-        listen: Option<SocketAddr>,
-        data_dir: Option<PathBuf>,
-        database_url: Option<String>,
-        log_format: Option<LogFormat>,
-        default_listen: SocketAddr,
-    ) -> Settings {
-        let data_dir = data_dir
+    /// Merges the overrides over the file, and both over the defaults.
+    pub fn resolve(file: FileSettings, flags: Overrides, default_listen: SocketAddr) -> Settings {
+        let data_dir = flags
+            .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("gavel-data"));
-        let database_url = database_url
+        let database_url = flags
+            .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("gavel.sqlite3").display()));
+        let mut limits = LimitSettings::default();
+        if let Some(n) = flags
+            .connections_per_address
+            .or(file.connections_per_address)
+        {
+            limits.connections_per_address = n;
+        }
+        let allowed_origins = if flags.allowed_origins.is_empty() {
+            file.allowed_origins.unwrap_or_default()
+        } else {
+            flags.allowed_origins
+        };
         Settings {
-            listen: listen.or(file.listen).unwrap_or(default_listen),
+            listen: flags.listen.or(file.listen).unwrap_or(default_listen),
             data_dir,
             database_url,
-            log_format: log_format.or(file.log_format).unwrap_or_default(),
+            log_format: flags.log_format.or(file.log_format).unwrap_or_default(),
+            server: Options {
+                limits,
+                allowed_origins,
+            },
         }
     }
 
@@ -117,32 +147,28 @@ mod tests {
         let file = FileSettings {
             listen: Some("127.0.0.1:9000".parse().unwrap()),
             data_dir: Some("/srv/gavel".into()),
+            connections_per_address: Some(500),
             ..FileSettings::default()
         };
-        let s = Settings::resolve(
-            file,
-            Some("127.0.0.1:9999".parse().unwrap()),
-            None,
-            None,
-            None,
-            "0.0.0.0:8080".parse().unwrap(),
-        );
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9999".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let s = Settings::resolve(file, flags, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(s.listen.port(), 9999);
         assert_eq!(s.database_url, "sqlite:///srv/gavel/gavel.sqlite3");
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.server.limits.connections_per_address, 500);
     }
 
     #[test]
     fn the_server_key_is_created_once_and_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Settings::resolve(
-            FileSettings::default(),
-            None,
-            Some(dir.path().into()),
-            None,
-            None,
-            "0.0.0.0:0".parse().unwrap(),
-        );
+        let flags = Overrides {
+            data_dir: Some(dir.path().into()),
+            ..Overrides::default()
+        };
+        let s = Settings::resolve(FileSettings::default(), flags, "0.0.0.0:0".parse().unwrap());
         let first = s.server_key().unwrap();
         let second = s.server_key().unwrap();
         assert_eq!(first.to_bytes(), second.to_bytes());

@@ -9,6 +9,7 @@
 use crate::clock::now_ms;
 use crate::hub::actor::VerifiedBallot;
 use crate::hub::{Audience, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
+use crate::limits::AddressLimits;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -88,6 +89,7 @@ pub async fn serve(
     mut socket: WebSocket,
     hub: Arc<Hub>,
     peer: SocketAddr,
+    limits: Arc<AddressLimits>,
     shutdown: CancellationToken,
 ) {
     let nonce: [u8; 32] = rand::random();
@@ -101,7 +103,7 @@ pub async fn serve(
         return;
     }
     let login = tokio::select! {
-        login = tokio::time::timeout(LOGIN_TIMEOUT, log_in(&mut socket, &hub, &nonce)) => {
+        login = tokio::time::timeout(LOGIN_TIMEOUT, log_in(&mut socket, &hub, &nonce, &limits, peer)) => {
             login.unwrap_or(Err(End::LoginTimeout))
         }
         () = shutdown.cancelled() => Err(End::Shutdown),
@@ -182,7 +184,15 @@ fn check_version(v: u32) -> Result<(), Refusal> {
 }
 
 /// Runs the login conversation until the client is logged in or gives up.
-async fn log_in(socket: &mut WebSocket, hub: &Hub, nonce: &[u8; 32]) -> Result<Session, End> {
+/// Failed attempts count against the connection (it is closed after a few)
+/// and against its address (which is refused for a while after many).
+async fn log_in(
+    socket: &mut WebSocket,
+    hub: &Hub,
+    nonce: &[u8; 32],
+    limits: &AddressLimits,
+    peer: SocketAddr,
+) -> Result<Session, End> {
     let mut failures = 0;
     loop {
         let msg = match receive(socket).await {
@@ -197,6 +207,12 @@ async fn log_in(socket: &mut WebSocket, hub: &Hub, nonce: &[u8; 32]) -> Result<S
         };
         let id = msg.request_id();
         let outcome = match msg {
+            ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } if limits.blocked(peer.ip()) => {
+                Err(Refusal::new(
+                    RefusalReason::RateLimited,
+                    "too many failed attempts from this address; wait a minute",
+                ))
+            }
             ClientMsg::Enroll {
                 v,
                 code,
@@ -238,10 +254,13 @@ async fn log_in(socket: &mut WebSocket, hub: &Hub, nonce: &[u8; 32]) -> Result<S
                 if matches!(
                     refusal.reason,
                     RefusalReason::UnknownCode
+                        | RefusalReason::CodeUsed
+                        | RefusalReason::CodeExpired
                         | RefusalReason::BadSignature
                         | RefusalReason::UnknownKey
                 ) {
                     failures += 1;
+                    limits.record_failure(peer.ip());
                 }
                 tracing::info!(reason = ?refusal.reason, "login refused: {}", refusal.message);
                 send(socket, frame(&refusal.to_msg(id)))

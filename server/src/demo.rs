@@ -76,6 +76,7 @@ pub async fn run(
         listener,
         store,
         settings.server_key()?,
+        settings.server.clone(),
         shutdown.clone(),
     ));
 

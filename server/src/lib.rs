@@ -9,6 +9,7 @@
 //! - [`app`]: the HTTP router and the server's lifecycle (start, graceful stop).
 //! - [`web`]: the tablet, chair console and hall screen web apps, embedded.
 //! - [`enrollment`]: one-time enrollment codes.
+//! - [`limits`]: connections and failed attempts per address.
 //! - [`config`]: settings from file, environment and flags; the server's key.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
 //! - [`clock`]: the server's clock, which alone decides the voting window.
@@ -20,6 +21,7 @@ pub mod connection;
 pub mod demo;
 pub mod enrollment;
 pub mod hub;
+pub mod limits;
 pub mod meeting;
 pub mod store;
 pub mod web;

@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gavel_protocol::{MeetingId, Principal, SeatNo};
-use gavel_server::config::{FileSettings, LogFormat, Settings};
+use gavel_server::config::{FileSettings, LogFormat, Overrides, Settings};
 use gavel_server::demo::{self, DemoOptions};
 use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::Store;
@@ -31,6 +31,17 @@ struct Cli {
     database_url: Option<String>,
     #[arg(long, env = "GAVEL_LOG_FORMAT", global = true, value_enum)]
     log_format: Option<LogFormat>,
+    /// Connections one address may hold at once (default 64); raise it behind a reverse proxy.
+    #[arg(long, env = "GAVEL_CONNECTIONS_PER_ADDRESS", global = true)]
+    connections_per_address: Option<usize>,
+    /// A browser origin, besides the server's own, whose pages may connect (repeatable).
+    #[arg(
+        long = "allowed-origin",
+        env = "GAVEL_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    allowed_origins: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,12 +113,17 @@ fn main() -> anyhow::Result<()> {
         ),
         _ => (None, "0.0.0.0:8080", cli.data_dir.clone()),
     };
-    let settings = Settings::resolve(
-        file,
+    let flags = Overrides {
         listen,
         data_dir,
-        cli.database_url.clone(),
-        cli.log_format,
+        database_url: cli.database_url.clone(),
+        log_format: cli.log_format,
+        connections_per_address: cli.connections_per_address,
+        allowed_origins: cli.allowed_origins.clone(),
+    };
+    let settings = Settings::resolve(
+        file,
+        flags,
         default_listen.parse().expect("default address"),
     );
     init_tracing(settings.log_format);
@@ -141,6 +157,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 listener,
                 store,
                 settings.server_key()?,
+                settings.server.clone(),
                 shutdown_on_signal(),
             )
             .await

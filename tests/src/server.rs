@@ -64,7 +64,7 @@ impl TestServer {
                     let store = Store::connect(&url_for_thread).await?;
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                     url_tx.send(format!("ws://{}/ws", listener.local_addr()?))?;
-                    app::run(listener, store, key, shutdown).await
+                    app::run(listener, store, key, app::Options::default(), shutdown).await
                 }
             });
             match stop_rx.recv() {
