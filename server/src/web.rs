@@ -27,6 +27,7 @@ struct TabletAssets;
 pub fn routes(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/", get(|| async { asset::<ServerAssets>("index.html") }))
+        .route("/favicon.ico", get(|| async { asset::<ServerAssets>("common/favicon.svg") }))
         .route("/tablet", get(|| async { Redirect::permanent("/tablet/") }))
         .route("/tablet/", get(|| async { asset::<TabletAssets>("index.html") }))
         .route("/tablet/{*path}", get(|Path(path): Path<String>| async move { asset::<TabletAssets>(&path) }))

@@ -748,16 +748,20 @@ impl MeetingActor {
             )
         };
         let show_individual = named && settings.interim == Interim::Individual;
+        // In a secret round nobody sees running totals, the chair included:
+        // whoever watches the totals move as seats vote (the chair sees who
+        // voted; the hall sees who pressed) would learn each seat's choice.
+        let show_counts = named && settings.interim != Interim::None;
         match audience {
             Audience::Chair => LiveTally {
                 taking_part: counts.taking_part(),
-                counts: Some(counts),
+                counts: named.then_some(counts),
                 voted: voted(),
                 choices: if named { choices() } else { None },
             },
             Audience::Public => LiveTally {
                 taking_part: counts.taking_part(),
-                counts: (settings.interim != Interim::None).then_some(counts),
+                counts: show_counts.then_some(counts),
                 voted: if show_individual { voted() } else { None },
                 choices: if show_individual { choices() } else { None },
             },

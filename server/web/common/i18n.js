@@ -100,9 +100,15 @@ export function currentLang() {
   return fromUrl === "en" || fromUrl === "vi" ? fromUrl : saved === "en" ? "en" : "vi";
 }
 
+/** Switches the language and remembers it; a `?lang=` in the address would override it, so it goes. */
 export function setLang(lang) {
   localStorage.setItem("gavel.lang", lang);
   document.documentElement.lang = lang;
+  const url = new URL(location.href);
+  if (url.searchParams.has("lang")) {
+    url.searchParams.delete("lang");
+    history.replaceState(null, "", url);
+  }
 }
 
 /**

@@ -16,14 +16,16 @@ function open() {
   });
 }
 
+/** Runs one request in its own transaction; settles when the transaction ends, however it ends. */
 async function run(mode, action) {
   const db = await open();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(STORE, mode);
     const req = action(tx.objectStore(STORE));
     tx.oncomplete = () => resolve(req.result);
-    tx.onerror = () => reject(tx.error);
-  });
+    // A transaction can abort without an error event (quota, a closing database).
+    tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("the identity store is unavailable"));
+  }).finally(() => db.close());
 }
 
 /** A fresh key pair whose private half cannot be exported, even by this page. */

@@ -10,6 +10,13 @@ import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
 const PROTOCOL_VERSION = 1;
 
+/**
+ * Login refusals that another attempt cannot cure: the device must enroll
+ * again (or the page is wrong). Any other refusal at login (the server
+ * shutting down, rate limiting) is retried with backoff like a lost connection.
+ */
+const FINAL_LOGIN_REFUSALS = new Set(["unknown_key", "unknown_meeting", "bad_signature", "unsupported_version"]);
+
 function wsUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}/ws`;
@@ -22,7 +29,10 @@ function connect() {
     socket.onmessage = (event) => {
       const msg = JSON.parse(event.data);
       if (msg.type === "challenge") resolve({ socket, challenge: msg });
-      else reject(new Error(`expected a challenge, got ${msg.type}`));
+      else {
+        socket.close();
+        reject(new Error(`expected a challenge, got ${msg.type}`));
+      }
     };
     socket.onerror = () => reject(new Error("cannot reach the server"));
     socket.onclose = () => reject(new Error("cannot reach the server"));
@@ -32,6 +42,11 @@ function connect() {
 /** Reads the next frame from a socket that is not yet in a session. */
 function nextFrame(socket) {
   return new Promise((resolve, reject) => {
+    // A socket that closed while we were signing fires no close event again.
+    if (socket.readyState >= WebSocket.CLOSING) {
+      reject(new Error("the server closed the connection"));
+      return;
+    }
     socket.onmessage = (event) => resolve(JSON.parse(event.data));
     socket.onclose = () => reject(new Error("the server closed the connection"));
   });
@@ -46,10 +61,11 @@ export class Refused extends Error {
 }
 
 /**
- * Enrolls a new device key with a one-time code, saves the identity under
- * `slot` and returns it. The key is made here and never leaves the browser.
+ * Enrolls a new device key with a one-time code and, if `accepts` approves
+ * the principal the code was issued for, saves the identity under `slot` and
+ * returns it. The key is made here and never leaves the browser.
  */
-export async function enroll(code, slot) {
+export async function enroll(code, slot, accepts = () => true) {
   const pair = await newKeyPair();
   const { socket, challenge } = await connect();
   try {
@@ -57,6 +73,13 @@ export async function enroll(code, slot) {
     socket.send(JSON.stringify({ type: "enroll", v: PROTOCOL_VERSION, code, public_key: pair.publicKeyHex, signature }));
     const answer = await nextFrame(socket);
     if (answer.type !== "enrolled") throw new Refused(answer.reason, answer.message);
+    // A code for the wrong role (a seat's code typed into the chair's
+    // console) must not replace the identity this device already has.
+    if (!accepts(answer.principal)) {
+      const wrong = new Refused("wrong_principal", "the code was issued for another role");
+      wrong.principal = answer.principal;
+      throw wrong;
+    }
     const identity = {
       privateKey: pair.privateKey,
       publicKeyHex: pair.publicKeyHex,
@@ -104,7 +127,7 @@ export class Session extends EventTarget {
         await this.#session();
         backoff = 500;
       } catch (error) {
-        if (error instanceof Refused) {
+        if (error instanceof Refused && FINAL_LOGIN_REFUSALS.has(error.reason)) {
           this.status = "refused";
           this.refusal = error;
           this.#changed();
@@ -138,9 +161,36 @@ export class Session extends EventTarget {
     return this.round?.status === "open" ? this.round : null;
   }
 
+  /** One connection: logs in, applies what the server sends until the socket closes. */
   async #session() {
     const { socket, challenge } = await connect();
+    if (this.stopped) {
+      socket.close();
+      return;
+    }
     this.socket = socket;
+    try {
+      await this.#login(socket, challenge);
+      await new Promise((resolve) => {
+        socket.onmessage = (event) => {
+          this.#apply(JSON.parse(event.data));
+          if (this.snapshot && this.status !== "online") {
+            this.status = "online";
+            this.#changed();
+          }
+        };
+        socket.onclose = resolve;
+      });
+    } finally {
+      this.socket = null;
+      socket.close();
+      for (const { reject } of this.pending.values()) reject(new Refused("connection_lost", "the connection was lost"));
+      this.pending.clear();
+    }
+  }
+
+  /** Answers the challenge with `auth` (or `watch`) and takes the `welcome`. */
+  async #login(socket, challenge) {
     this.serverOffset = challenge.server_time - Date.now();
     let hello;
     if (this.identity) {
@@ -157,19 +207,6 @@ export class Session extends EventTarget {
     this.principal = welcome.principal;
     // A new connection starts from its own snapshot, whatever its version.
     this.version = 0;
-    await new Promise((resolve) => {
-      socket.onmessage = (event) => {
-        this.#apply(JSON.parse(event.data));
-        if (this.snapshot && this.status !== "online") {
-          this.status = "online";
-          this.#changed();
-        }
-      };
-      socket.onclose = resolve;
-    });
-    this.socket = null;
-    for (const { reject } of this.pending.values()) reject(new Refused("connection_lost", "the connection was lost"));
-    this.pending.clear();
   }
 
   #apply(msg) {
@@ -189,9 +226,11 @@ export class Session extends EventTarget {
       case "you":
         this.checkedIn = msg.checked_in;
         this.myBallot = msg.ballot;
+        // After a reload, a new ballot must still outrank the recorded one.
+        if (msg.ballot) this.lastSeq = Math.max(this.lastSeq, msg.ballot.seq);
         break;
       case "ack":
-        this.myBallot = msg.receipt;
+        // `cast` keeps the receipt as myBallot once it has checked it.
         this.#settle(msg.id, "resolve", msg);
         break;
       case "done":
@@ -245,7 +284,9 @@ export class Session extends EventTarget {
 
   /**
    * Signs and casts `choice` in the open round; resolves with the receipt
-   * after checking the server's signature on it.
+   * after checking that the server signed it and that it records this very
+   * ballot. Only then does it become `myBallot`. Casting again with the same
+   * `seq` (after a lost answer) sends the same ballot and gets the same receipt.
    */
   async cast(choice, seq = this.nextSeq()) {
     const round = this.openRound;
@@ -254,9 +295,14 @@ export class Session extends EventTarget {
     const ballot = { meeting: this.meetingId, round: round.id, seat, choice, seq };
     const signature = await sign(this.identity.privateKey, ballotBytes(ballot));
     const { receipt } = await this.request((id) => ({ type: "cast", id, round: round.id, choice, seq, signature }));
-    const serverKey = this.identity.serverKey;
-    if (!(await verify(serverKey, receiptBytes(receipt), receipt.server_signature))) {
-      throw new Refused("bad_receipt", "the server's receipt does not verify");
+    const same = ["meeting", "round", "seat", "choice", "seq"].every((field) => receipt[field] === ballot[field]);
+    if (!same || !(await verify(this.identity.serverKey, receiptBytes(receipt), receipt.server_signature))) {
+      throw new Refused("bad_receipt", "the server's receipt does not match this ballot");
+    }
+    const newer = this.myBallot?.round !== receipt.round || receipt.seq >= this.myBallot.seq;
+    if (newer) {
+      this.myBallot = receipt;
+      this.#changed();
     }
     return receipt;
   }

@@ -1,0 +1,109 @@
+// The arithmetic and wording the chair's console shows next to a vote:
+// what a rule needs right now (PROTOCOL.md §13) and the official result
+// line. The server decides; these only let the chair see it coming.
+
+import { formatPercent } from "../common/protocol.js";
+
+const THRESHOLDS = {
+  more_than_half: { num: 1, den: 2, strict: true },
+  at_least_two_thirds: { num: 2, den: 3, strict: false },
+  at_least_three_quarters: { num: 3, den: 4, strict: false },
+};
+
+function fraction(threshold) {
+  return THRESHOLDS[threshold] ?? threshold.fraction;
+}
+
+/** What the rule measures yes votes against, given the counts. */
+export function baseValue(rule, counts) {
+  switch (rule.base) {
+    case "all_seats":
+      return counts.total_seats;
+    case "present":
+      return counts.present;
+    case "cast":
+      return counts.yes + counts.no + counts.abstain;
+    case "yes_no":
+      return counts.yes + counts.no;
+    default:
+      throw new Error(`unknown rule base ${rule.base}`);
+  }
+}
+
+/** How many yes votes the rule needs with these counts, as the server computes it. */
+export function yesNeeded(rule, counts) {
+  const { num, den, strict } = fraction(rule.threshold);
+  const base = baseValue(rule, counts);
+  return strict ? Math.floor((num * base) / den) + 1 : Math.max(1, Math.ceil((num * base) / den));
+}
+
+/** Whether these counts would pass under the rule if the vote closed now. */
+export function wouldPass(rule, counts) {
+  return baseValue(rule, counts) > 0 && counts.yes >= yesNeeded(rule, counts);
+}
+
+export function takingPart(counts) {
+  return counts.yes + counts.no + counts.abstain;
+}
+
+/** A vote label inside a sentence: "Tán thành" reads "tán thành" mid-sentence in Vietnamese. */
+export function inSentence(label, lang) {
+  return lang === "vi" ? label.charAt(0).toLocaleLowerCase("vi") + label.slice(1) : label;
+}
+
+/**
+ * The result as the minutes report it, every percentage of the total seats:
+ * "38 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); 35 tán thành (87,50%), …".
+ */
+export function officialLine(t, counts, labels, lang) {
+  const total = counts.total_seats;
+  const tp = takingPart(counts);
+  const pct = (n) => formatPercent(n, total, lang);
+  return t("result.official", {
+    tp,
+    tpPct: pct(tp),
+    yes: counts.yes,
+    yesLabel: inSentence(labels.yes, lang),
+    yesPct: pct(counts.yes),
+    no: counts.no,
+    noLabel: inSentence(labels.no, lang),
+    noPct: pct(counts.no),
+    abstain: counts.abstain,
+    abstainLabel: inSentence(labels.abstain, lang),
+    abstainPct: pct(counts.abstain),
+  });
+}
+
+/** A name short enough for a seat tile: the given name, the last word ("Thắng"), as colleagues say it. */
+export function shortName(name) {
+  return name.trim().split(/\s+/).at(-1);
+}
+
+/** Topic numbers as the council's papers write them: I, II, III… */
+export function roman(n) {
+  const parts = [
+    [100, "C"],
+    [90, "XC"],
+    [50, "L"],
+    [40, "XL"],
+    [10, "X"],
+    [9, "IX"],
+    [5, "V"],
+    [4, "IV"],
+    [1, "I"],
+  ];
+  let out = "";
+  for (const [value, letters] of parts) {
+    while (n >= value) {
+      out += letters;
+      n -= value;
+    }
+  }
+  return out;
+}
+
+/** "1:05" for 65 seconds; never negative. */
+export function clock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}

@@ -1,0 +1,55 @@
+// What the screen should show, derived from the session's state alone, so
+// that the views stay simple and the rules for "which round belongs to the
+// current item" live in one place.
+
+const THRESHOLDS = {
+  more_than_half: { num: 1, den: 2, strict: true },
+  at_least_two_thirds: { num: 2, den: 3, strict: false },
+  at_least_three_quarters: { num: 3, den: 4, strict: false },
+};
+
+/**
+ * The yes votes a rule needs with these counts (PROTOCOL.md §13). The server
+ * gives `yes_needed` with a result; this is for the live view, where a rule
+ * based on votes cast moves as ballots arrive.
+ */
+export function yesNeeded(rule, counts) {
+  const { num, den, strict } = THRESHOLDS[rule.threshold] ?? rule.threshold.fraction;
+  const base = {
+    all_seats: counts.total_seats,
+    present: counts.present,
+    cast: counts.yes + counts.no + counts.abstain,
+    yes_no: counts.yes + counts.no,
+  }[rule.base];
+  return strict ? Math.floor((num * base) / den) + 1 : Math.max(1, Math.ceil((num * base) / den));
+}
+
+/**
+ * The scene for the session: `state` is loading | refused | none | open |
+ * closed | voided. After the chair moves on, `snapshot.round` still holds the
+ * previous item's round (PROTOCOL.md §8), so a round only counts when it is
+ * on the current item; an item decided earlier shows its stored result.
+ */
+export function sceneOf(session) {
+  if (session.status === "refused") return { state: "refused" };
+  const { meeting, snapshot } = session;
+  if (!meeting || !snapshot) return { state: "loading" };
+  const index = snapshot.current_item;
+  const item = index == null ? null : (meeting.agenda[index] ?? null);
+  const settings = item?.vote ?? null;
+  const round = snapshot.round?.item === index ? snapshot.round : null;
+  if (round) return { state: round.status, item, round, settings: round.settings, result: round.result };
+  const stored = index == null ? null : snapshot.items[index];
+  if (stored?.result && (stored.status === "passed" || stored.status === "not_passed")) {
+    return { state: "closed", item, round: null, settings, result: stored.result };
+  }
+  if (stored?.status === "voided") return { state: "voided", item, round: null, settings };
+  return { state: "none", item, round: null, settings };
+}
+
+/** Seats that may show individual choices: only a named round whose interim setting lets watchers see them. */
+export function seatChoices(scene) {
+  const { round } = scene;
+  if (!round || round.settings.secrecy !== "named") return null;
+  return round.live?.choices ?? null;
+}

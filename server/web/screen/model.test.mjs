@@ -1,0 +1,66 @@
+// The screen's decisions that do not need a browser: the pass mark and which
+// state the stage shows. Run: node --test server/web/screen/
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { sceneOf, seatChoices, yesNeeded } from "./model.js";
+
+const counts = (yes, no, abstain, present = 38) => ({ total_seats: 40, present, yes, no, abstain });
+const allSeats = (threshold) => ({ base: "all_seats", threshold });
+
+test("the pass mark follows PROTOCOL.md §13", () => {
+  assert.equal(yesNeeded(allSeats("more_than_half"), counts(0, 0, 0)), 21);
+  assert.equal(yesNeeded(allSeats("at_least_two_thirds"), counts(0, 0, 0)), 27);
+  assert.equal(yesNeeded(allSeats("at_least_three_quarters"), counts(0, 0, 0)), 30);
+  assert.equal(yesNeeded({ base: "present", threshold: "more_than_half" }, counts(0, 0, 0, 30)), 16);
+  assert.equal(yesNeeded({ base: "cast", threshold: "more_than_half" }, counts(10, 5, 5)), 11);
+  assert.equal(yesNeeded({ base: "yes_no", threshold: "at_least_two_thirds" }, counts(10, 5, 5)), 10);
+  assert.equal(yesNeeded({ base: "cast", threshold: "at_least_two_thirds" }, counts(0, 0, 0)), 1);
+  const threeFifths = { base: "all_seats", threshold: { fraction: { num: 3, den: 5, strict: true } } };
+  assert.equal(yesNeeded(threeFifths, counts(0, 0, 0)), 25);
+});
+
+const vote = { rule: allSeats("more_than_half"), secrecy: "named", interim: "individual" };
+const meeting = {
+  agenda: [
+    { index: 0, title: "A", kind: "other", vote },
+    { index: 1, title: "B", kind: "report", vote: null },
+    { index: 2, title: "C", kind: "election", vote: { ...vote, secrecy: "secret", interim: "none" } },
+  ],
+};
+const result = { counts: counts(30, 5, 3), rule: vote.rule, base_value: 40, yes_needed: 21, passed: true };
+const live = { taking_part: 1, counts: counts(1, 0, 0), voted: [4], choices: [{ seat: 4, choice: "yes" }] };
+
+function session(current, round, status = "pending") {
+  const items = meeting.agenda.map((it) => ({ index: it.index, status: it.index === current ? status : "pending", result: null }));
+  if (status === "passed") items[current].result = result;
+  return { status: "online", meeting, snapshot: { current_item: current, items, round, present: [4] } };
+}
+
+test("the stage shows the round only when it is on the current item", () => {
+  const closed = { item: 0, status: "closed", settings: vote, live: null, result };
+  assert.equal(sceneOf(session(0, closed, "passed")).state, "closed");
+  assert.equal(sceneOf(session(1, closed)).state, "none");
+  assert.equal(sceneOf(session(1, closed)).settings, null);
+});
+
+test("an item decided earlier shows its stored result", () => {
+  const other = { item: 2, status: "closed", settings: vote, live: null, result: null };
+  const scene = sceneOf(session(0, other, "passed"));
+  assert.equal(scene.state, "closed");
+  assert.equal(scene.result, result);
+});
+
+test("voided, open, loading and refused", () => {
+  assert.equal(sceneOf(session(0, { item: 0, status: "voided", settings: vote }, "voided")).state, "voided");
+  assert.equal(sceneOf(session(0, null, "voided")).state, "voided");
+  assert.equal(sceneOf(session(0, { item: 0, status: "open", settings: vote, live }, "voting")).state, "open");
+  assert.equal(sceneOf({ status: "connecting", meeting: null, snapshot: null }).state, "loading");
+  assert.equal(sceneOf({ status: "refused" }).state, "refused");
+});
+
+test("seat choices are shown for named rounds only", () => {
+  const open = (settings) => sceneOf(session(0, { item: 0, status: "open", settings, live }, "voting"));
+  assert.deepEqual(seatChoices(open(vote)), live.choices);
+  assert.equal(seatChoices(open({ ...vote, secrecy: "secret" })), null);
+  assert.equal(seatChoices({ round: { settings: vote, live: { ...live, choices: null } } }), null);
+});

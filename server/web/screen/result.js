@@ -1,0 +1,95 @@
+// A closed round in the official form (percentages of the total seats) and
+// the pass/fail banner with the rule that decided it.
+
+import { describeRule, formatPercent } from "/common/protocol.js";
+import { h, sentence } from "./dom.js";
+import { barRow, choiceRows } from "./bars.js";
+
+const CHOICES = ["yes", "no", "abstain"];
+
+/** The full-width decision: THÔNG QUA / KHÔNG THÔNG QUA, the rule and the yes votes it needed. */
+function banner(ctx, result) {
+  const { t, meeting } = ctx;
+  const passed = result.passed;
+  const num = (n) => h("span", { class: "num" }, n);
+  return h(
+    "div",
+    {
+      class: `result-banner ${passed ? "banner-passed" : "banner-not-passed"}`,
+      testid: "result-banner",
+      data: { passed: String(passed) },
+    },
+    h("div", { class: "banner-word" }, t(passed ? "status.passed" : "status.not_passed")),
+    h(
+      "div",
+      { class: "banner-rule" },
+      h("span", { class: "rule-label" }, t("result.rule")),
+      h("div", { testid: "result-rule" }, describeRule(result.rule, t)),
+      h(
+        "div",
+        { class: "banner-needed" },
+        sentence(t, "result.needed", {
+          needed: num(result.yes_needed),
+          yes: meeting.labels.yes.toLocaleLowerCase(ctx.lang),
+          yes_count: num(result.counts.yes),
+        }),
+      ),
+    ),
+  );
+}
+
+/** The table: total seats, taking part, each choice, not taking part; each with its share of the total. */
+function table(ctx, result) {
+  const { t, meeting, lang } = ctx;
+  const { counts, yes_needed: needed } = result;
+  const total = counts.total_seats;
+  const taking = counts.yes + counts.no + counts.abstain;
+  const totalRow = h(
+    "div",
+    { class: "bar-row tone-total" },
+    h("span", { class: "bar-label" }, t("result.total")),
+    h("div", { class: "bar-track-empty" }),
+    h("span", { class: "bar-count", testid: "total-seats" }, total),
+    h("span", { class: "bar-percent" }),
+  );
+  const takingRow = barRow({ label: t("result.taking_part"), tone: "taking", countId: "taking-part" });
+  const choiceLines = choiceRows(meeting.labels);
+  const absentRow = barRow({ label: t("result.not_voting"), tone: "away" });
+  takingRow.set(taking, total, lang);
+  choiceLines.forEach((row, i) => row.set(counts[CHOICES[i]], total, lang, i === 0 ? needed : null));
+  absentRow.set(total - taking, total, lang);
+  return h("div", { class: "bars result-table" }, totalRow, takingRow.el, choiceLines.map((r) => r.el), absentRow.el);
+}
+
+/**
+ * The official sentence, as in the minutes: "38 đại biểu tham gia biểu quyết
+ * (95,00% tổng số đại biểu); 35 tán thành (87,50%), ...".
+ */
+export function officialSentence(t, labels, counts, lang) {
+  const total = counts.total_seats;
+  const taking = counts.yes + counts.no + counts.abstain;
+  const vars = { taking, taking_pct: formatPercent(taking, total, lang) };
+  for (const choice of CHOICES) {
+    vars[choice] = counts[choice];
+    vars[`${choice}_label`] = labels[choice].toLocaleLowerCase(lang);
+    vars[`${choice}_pct`] = formatPercent(counts[choice], total, lang);
+  }
+  return t("result.sentence", vars);
+}
+
+export function resultView(ctx, scene) {
+  const { t, meeting, lang } = ctx;
+  const { result } = scene;
+  const el = h(
+    "div",
+    { class: "result" },
+    banner(ctx, result),
+    h(
+      "div",
+      { class: "result-body" },
+      table(ctx, result),
+      h("p", { class: "official" }, officialSentence(t, meeting.labels, result.counts, lang)),
+    ),
+  );
+  return { el };
+}

@@ -1,0 +1,60 @@
+// What the tablet shows, derived from the session's fields. Pure functions
+// of the server's state, so the page never keeps its own copy of the
+// meeting that could drift from the snapshot (tested in state.test.mjs).
+
+/**
+ * The item the vote panel is about and the state of its vote: the open
+ * round's item while a vote is open, else the item on the floor.
+ * `state` is none | open | closed | voided; `round` is that item's latest
+ * round when the snapshot still holds it (after the chair moves on, the
+ * snapshot keeps the previous item's round, which is not this item's);
+ * `result` is the decided result, from the round or from the item's status.
+ */
+export function focusOf(meeting, snapshot) {
+  const latest = snapshot.round;
+  const index = latest?.status === "open" ? latest.item : snapshot.current_item;
+  if (index === null || index === undefined) {
+    return { index: null, item: null, round: null, state: "none", result: null };
+  }
+  const item = meeting.agenda[index] ?? null;
+  const itemState = snapshot.items.find((i) => i.index === index) ?? null;
+  const round = latest?.item === index ? latest : null;
+  if (round) {
+    return { index, item, round, state: round.status, result: round.result ?? itemState?.result ?? null };
+  }
+  const decided = itemState?.status === "passed" || itemState?.status === "not_passed";
+  const state = decided ? "closed" : itemState?.status === "voided" ? "voided" : "none";
+  return { index, item, round: null, state, result: decided ? itemState.result : null };
+}
+
+/** The delegate's own recorded ballot in `round`, if the session holds one for it. */
+export function ballotIn(myBallot, round) {
+  return round && myBallot?.round === round.id ? myBallot : null;
+}
+
+/** Whole seconds left until `deadline` at server time `now`, never below zero. */
+export function secondsLeft(deadline, now) {
+  return Math.max(0, Math.ceil((deadline - now) / 1000));
+}
+
+/** "1:05", "0:09": minutes and seconds for a countdown. */
+export function countdownText(seconds) {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** "10:42:13": a server time in the device's local time zone. */
+export function clockText(ms) {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+}
+
+/** The agenda as consecutive runs of items under the same topic, in order. */
+export function agendaByTopic(agenda) {
+  const groups = [];
+  for (const item of agenda) {
+    const last = groups.at(-1);
+    if (last && last.topic === item.topic) last.items.push(item);
+    else groups.push({ topic: item.topic, items: [item] });
+  }
+  return groups;
+}

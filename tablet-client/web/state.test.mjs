@@ -1,0 +1,78 @@
+// What the tablet derives from the server's state: run with `node --test tablet-client/web/`.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { agendaByTopic, ballotIn, countdownText, focusOf, secondsLeft } from "./state.js";
+
+const vote = { rule: { base: "all_seats", threshold: "more_than_half" }, secrecy: "named", interim: "totals", allow_change: true, require_check_in: true, window_seconds: 60 };
+const meeting = {
+  agenda: [
+    { index: 0, topic: "Khai mạc", kind: "other", title: "Thông qua chương trình", vote },
+    { index: 1, topic: "Báo cáo", kind: "report", title: "Báo cáo năm", vote: null },
+    { index: 2, topic: "Báo cáo", kind: "draft_resolution", title: "Nghị quyết", vote },
+  ],
+};
+const result = { counts: { total_seats: 40, present: 38, yes: 35, no: 2, abstain: 1 }, passed: true };
+const items = (statuses) => statuses.map((status, index) => ({ index, status, result: status === "passed" ? result : null }));
+const round = (item, status) => ({ id: `r${item}${status}`, item, status, settings: vote, result: status === "closed" ? result : null });
+
+test("before any item is on the floor there is nothing to vote on", () => {
+  const focus = focusOf(meeting, { current_item: null, items: items(["pending", "pending", "pending"]), round: null });
+  assert.equal(focus.state, "none");
+  assert.equal(focus.item, null);
+});
+
+test("an open round is what the panel shows", () => {
+  const open = round(2, "open");
+  const focus = focusOf(meeting, { current_item: 2, items: items(["pending", "pending", "voting"]), round: open });
+  assert.equal(focus.state, "open");
+  assert.equal(focus.round, open);
+  assert.equal(focus.item.title, "Nghị quyết");
+});
+
+test("a closed round shows its result", () => {
+  const focus = focusOf(meeting, { current_item: 0, items: items(["passed", "pending", "pending"]), round: round(0, "closed") });
+  assert.equal(focus.state, "closed");
+  assert.equal(focus.result, result);
+});
+
+test("after the chair moves on, the previous item's round is not the new item's", () => {
+  const focus = focusOf(meeting, { current_item: 1, items: items(["passed", "pending", "pending"]), round: round(0, "closed") });
+  assert.equal(focus.state, "none");
+  assert.equal(focus.round, null);
+  assert.equal(focus.item.title, "Báo cáo năm");
+});
+
+test("going back to a decided item shows its result from the item's status", () => {
+  const focus = focusOf(meeting, { current_item: 0, items: items(["passed", "pending", "pending"]), round: round(2, "voided") });
+  assert.equal(focus.state, "closed");
+  assert.equal(focus.result, result);
+  assert.equal(focus.round, null);
+});
+
+test("a voided round is shown as voided", () => {
+  const focus = focusOf(meeting, { current_item: 2, items: items(["pending", "pending", "voided"]), round: round(2, "voided") });
+  assert.equal(focus.state, "voided");
+});
+
+test("my ballot counts only for its own round", () => {
+  const open = round(2, "open");
+  assert.equal(ballotIn({ round: open.id, choice: "yes" }, open).choice, "yes");
+  assert.equal(ballotIn({ round: "another", choice: "yes" }, open), null);
+  assert.equal(ballotIn(null, open), null);
+  assert.equal(ballotIn({ round: open.id }, null), null);
+});
+
+test("the countdown rounds up and stops at zero", () => {
+  assert.equal(secondsLeft(10_000, 0), 10);
+  assert.equal(secondsLeft(10_000, 9_001), 1);
+  assert.equal(secondsLeft(10_000, 10_000), 0);
+  assert.equal(secondsLeft(10_000, 12_000), 0);
+  assert.equal(countdownText(65), "1:05");
+  assert.equal(countdownText(9), "0:09");
+});
+
+test("the agenda is grouped by consecutive topics", () => {
+  const groups = agendaByTopic(meeting.agenda);
+  assert.deepEqual(groups.map((g) => [g.topic, g.items.length]), [["Khai mạc", 1], ["Báo cáo", 2]]);
+});

@@ -1,0 +1,294 @@
+// Draws the tablet from the session and the page's own small state (a press
+// waiting for its answer, the last refusal, enrollment progress). Every
+// render starts from the whole state, so the page cannot show a stale mix;
+// text from the server is only ever set as textContent.
+
+import { CHOICES, describeRule, formatPercent } from "../common/protocol.js";
+import { currentLang, reasonText } from "../common/i18n.js";
+import { agendaByTopic, ballotIn, clockText, countdownText, focusOf, secondsLeft } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** The last few seconds of a vote are shown in red. */
+const URGENT_SECONDS = 10;
+
+/** Fills every static text of the page (data-i18n) in the current language. */
+export function applyWords(t) {
+  document.documentElement.lang = currentLang();
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+/** Which screen the page is on: loading | enroll | refused | meeting. */
+function viewOf(ui) {
+  const session = ui.session;
+  if (!session) return ui.booting ? "loading" : "enroll";
+  if (session.status === "refused") return "refused";
+  return session.meeting && session.snapshot ? "meeting" : "loading";
+}
+
+export function render(ui, t) {
+  const view = viewOf(ui);
+  document.body.dataset.view = view;
+  for (const el of document.querySelectorAll("main > .view")) el.hidden = el.dataset.view !== view;
+  renderMasthead(ui, t);
+  renderConnection(ui, t);
+  if (view === "enroll") renderEnroll(ui, t);
+  if (view === "refused") renderRefused(ui.session.refusal, t);
+  if (view === "meeting") renderMeeting(ui, t);
+}
+
+function renderRefused(refusal, t) {
+  $("refused-reason").textContent = reasonText(t, refusal?.reason);
+  // A key the server no longer knows was most likely replaced by enrolling the seat elsewhere.
+  $("refused-hint").hidden = refusal?.reason !== "unknown_key";
+}
+
+function seatText(t, meeting, seat) {
+  const name = meeting?.seats.find((s) => s.number === seat)?.name;
+  return name ? t("seat.name", { n: seat, name }) : t("seat", { n: seat });
+}
+
+function renderMasthead(ui, t) {
+  const meeting = ui.session?.meeting ?? ui.meetingInfo;
+  $("council").textContent = meeting?.body ?? "";
+  $("meeting-title").textContent = meeting?.title ?? t("app.name");
+  const seat = ui.session?.principal?.seat ?? ui.identity?.principal?.seat;
+  $("seat-badge").hidden = !seat;
+  if (seat) $("seat-badge").textContent = seatText(t, ui.session?.meeting, seat);
+}
+
+function renderConnection(ui, t) {
+  const status = ui.session?.status;
+  const pill = document.querySelector("[data-testid=conn]");
+  pill.hidden = !status;
+  pill.dataset.state = status ?? "none";
+  const words = { online: "conn.online", connecting: "conn.short.connecting", reconnecting: "conn.short.reconnecting", refused: "conn.refused" };
+  $("conn-text").textContent = status ? t(words[status]) : "";
+  $("conn-banner").hidden = status !== "reconnecting";
+  $("conn-banner").textContent = t("conn.reconnecting");
+}
+
+function renderEnroll(ui, t) {
+  const button = $("enroll-button");
+  button.disabled = ui.enrollBusy;
+  button.textContent = t(ui.enrollBusy ? "enroll.busy" : "enroll.button");
+  $("enroll-code").disabled = ui.enrollBusy;
+  const error = $("enroll-error");
+  error.hidden = !ui.enrollError;
+  if (ui.enrollError) {
+    error.dataset.reason = ui.enrollError;
+    error.textContent = reasonText(t, ui.enrollError);
+  }
+}
+
+function renderMeeting(ui, t) {
+  const { session } = ui;
+  const focus = focusOf(session.meeting, session.snapshot);
+  renderEnrolledNotice(ui, t);
+  renderAttendance(ui, t);
+  renderItem(session.meeting, focus, t);
+  renderVote(ui, focus, t);
+  renderAgenda(session, t);
+  renderCountdown(ui, t);
+  $("device-id").textContent = t("device", { key: ui.identity.publicKeyHex.slice(0, 8).replace(/(.{4})/, "$1 ") });
+}
+
+function renderEnrolledNotice(ui, t) {
+  const show = ui.enrolledNotice && !ui.session.checkedIn;
+  $("enrolled-notice").hidden = !show;
+  if (show) $("enrolled-text").textContent = t("enrolled.notice", { seat: seatText(t, ui.session.meeting, ui.session.principal?.seat) });
+}
+
+function renderAttendance(ui, t) {
+  const { session } = ui;
+  $("check-in-block").hidden = session.checkedIn;
+  $("checked-in").hidden = !session.checkedIn;
+  $("attendance").classList.toggle("done", session.checkedIn);
+  const button = $("check-in");
+  button.disabled = ui.checkingIn || session.status !== "online";
+  button.textContent = t(ui.checkingIn ? "checkin.busy" : "checkin.button");
+  const hint = $("check-in-hint");
+  hint.classList.toggle("error", Boolean(ui.checkInError));
+  hint.textContent = ui.checkInError ? reasonText(t, ui.checkInError) : t("checkin.hint");
+}
+
+function renderItem(meeting, focus, t) {
+  const { item } = focus;
+  $("item-position").textContent = item ? `· ${t("item.position", { n: item.index + 1, total: meeting.agenda.length })}` : "";
+  $("item-meta").textContent = item ? [item.topic, t(`kind.${item.kind}`)].filter(Boolean).join(" · ") : "";
+  $("item-title").textContent = item ? item.title : t("item.none");
+  const settings = focus.round?.settings ?? item?.vote;
+  $("item-rule").textContent = settings ? t("vote.rule", { rule: describeRule(settings.rule, t) }) : "";
+}
+
+function renderVote(ui, focus, t) {
+  const panel = $("vote-panel");
+  const opened = focus.state === "open" && panel.dataset.state !== "open";
+  panel.dataset.state = focus.state;
+  for (const el of panel.querySelectorAll("[data-when]")) el.hidden = el.dataset.when !== focus.state;
+  const mine = ballotIn(ui.session.myBallot, focus.round);
+  if (focus.state === "none") renderNone(focus, t);
+  if (focus.state === "closed") renderClosed(ui.session.meeting, focus, t);
+  const footnotes = focus.state === "open" ? renderOpen(ui, focus, mine, t) : [];
+  renderReceipt(focus, mine, ui.session.meeting.labels, t);
+  renderRefusal(ui, focus, t);
+  const footnote = $("vote-footnote");
+  footnote.replaceChildren(...footnotes.map((text) => Object.assign(document.createElement("span"), { textContent: text })));
+  footnote.hidden = footnotes.length === 0;
+  if (opened) bringIntoView(panel);
+}
+
+/** On a phone the vote sits below the item: when a vote opens, scroll its buttons into view. */
+function bringIntoView(panel) {
+  if (panel.getBoundingClientRect().top > window.innerHeight * 0.4) panel.scrollIntoView({ block: "start", behavior: "smooth" });
+}
+
+function renderNone(focus, t) {
+  $("none-hint").textContent = t(focus.item && !focus.item.vote ? "vote.none.no_vote" : "vote.none.hint");
+}
+
+/** Draws the open vote; returns the footnotes to show under it. */
+function renderOpen(ui, focus, mine, t) {
+  const { session } = ui;
+  const { round } = focus;
+  const settings = round.settings;
+  $("secrecy").textContent = t(`secrecy.${settings.secrecy}`);
+  const pending = ui.pending?.round === round.id ? ui.pending.choice : null;
+  const offline = session.status !== "online";
+  const locked = Boolean(mine) && !settings.allow_change;
+  for (const button of document.querySelectorAll("#choices .choice")) {
+    const choice = button.dataset.choice;
+    const selected = mine?.choice === choice;
+    button.querySelector(".choice-label").textContent = session.meeting.labels[choice];
+    button.querySelector(".choice-mark").textContent = selected ? "✓" : "";
+    button.querySelector(".choice-state").textContent = pending === choice ? t("vote.sending") : selected ? t("vote.selected") : "";
+    if (selected) button.dataset.selected = "true";
+    else delete button.dataset.selected;
+    button.toggleAttribute("data-pending", pending === choice);
+    button.setAttribute("aria-pressed", String(selected));
+    button.disabled = offline || Boolean(pending) || locked;
+  }
+  const notice = offline ? t("vote.offline") : settings.require_check_in && !session.checkedIn ? t("vote.need_check_in") : null;
+  $("vote-notice").hidden = !notice;
+  $("vote-notice").textContent = notice ?? "";
+  const notes = [];
+  if (settings.allow_change) notes.push(t("vote.can_change"));
+  else notes.push(t(mine ? "vote.final" : "vote.once"));
+  if (round.live) notes.push(t("vote.progress", { n: round.live.taking_part, total: session.meeting.total_seats }));
+  return notes;
+}
+
+/** Draws a decided item's result, every percentage of all seats. */
+function renderClosed(meeting, focus, t) {
+  const { result } = focus;
+  const banner = $("result-banner");
+  banner.dataset.passed = String(result.passed);
+  banner.className = `result-banner ${result.passed ? "banner-passed" : "banner-not-passed"}`;
+  banner.textContent = t(result.passed ? "status.passed" : "status.not_passed");
+  const { counts } = result;
+  const lang = currentLang();
+  const total = counts.total_seats;
+  const takingPart = counts.yes + counts.no + counts.abstain;
+  $("taking-part").textContent = t("result.taking_part", { n: takingPart, pct: formatPercent(takingPart, total, lang) });
+  $("result-rows").replaceChildren(...CHOICES.map((choice) => resultRow(meeting.labels[choice], choice, counts[choice], total, lang)));
+  $("result-total").textContent = t("result.total", { total, present: counts.present, n: result.yes_needed });
+}
+
+function resultRow(label, choice, count, total, lang) {
+  const row = document.createElement("li");
+  row.className = `result-row choice-${choice}`;
+  const pct = formatPercent(count, total, lang);
+  const name = Object.assign(document.createElement("span"), { className: "result-label", textContent: label });
+  const figure = Object.assign(document.createElement("span"), { className: "result-figure", textContent: `${count} (${pct})` });
+  const bar = Object.assign(document.createElement("span"), { className: "result-bar" });
+  const fill = Object.assign(document.createElement("span"), { className: "result-bar-fill" });
+  fill.style.width = `${total ? (100 * count) / total : 0}%`;
+  bar.append(fill);
+  row.append(name, figure, bar);
+  return row;
+}
+
+/**
+ * The delegate's proof that the ballot counts: the choice and the server's
+ * time while the vote is open; after it closes, the choice only for a named
+ * vote (a secret one shows just that the ballot was counted).
+ */
+function renderReceipt(focus, mine, labels, t) {
+  const receipt = $("receipt");
+  const show = Boolean(mine) && (focus.state === "open" || focus.state === "closed");
+  receipt.hidden = !show;
+  if (!show) return;
+  receipt.dataset.choice = mine.choice;
+  const time = clockText(mine.recorded_at);
+  const secretClosed = focus.state === "closed" && focus.round.settings.secrecy === "secret";
+  const text = focus.state === "open"
+    ? t("vote.receipt", { choice: labels[mine.choice], time })
+    : secretClosed
+      ? t("vote.your_ballot_counted", { time })
+      : t("vote.your_choice", { choice: labels[mine.choice] });
+  $("receipt-text").textContent = text;
+}
+
+/** A ballot racing the end of the vote may be refused as no_open_round or wrong_round: all read as "time is over". */
+const CLOSED_REASONS = new Set(["late", "no_open_round", "wrong_round"]);
+
+function renderRefusal(ui, focus, t) {
+  const refusal = $("refusal");
+  const current = ui.refusal && focus.round && ui.refusal.round === focus.round.id ? ui.refusal : null;
+  refusal.hidden = !current;
+  if (!current) return;
+  refusal.dataset.reason = current.reason;
+  refusal.textContent = reasonText(t, CLOSED_REASONS.has(current.reason) ? "late" : current.reason);
+}
+
+function renderAgenda(session, t) {
+  const { meeting, snapshot } = session;
+  $("agenda-count").textContent = `· ${t("agenda.count", { n: meeting.agenda.length })}`;
+  const statuses = new Map(snapshot.items.map((i) => [i.index, i.status]));
+  const groups = agendaByTopic(meeting.agenda).map(({ topic, items }) => {
+    const group = document.createElement("section");
+    group.className = "agenda-group";
+    const heading = Object.assign(document.createElement("h3"), { className: "agenda-topic", textContent: topic });
+    const list = document.createElement("ol");
+    list.className = "agenda-items";
+    list.append(...items.map((item) => agendaRow(item, statuses.get(item.index), item.index === snapshot.current_item, t)));
+    group.append(heading, list);
+    return group;
+  });
+  $("agenda-list").replaceChildren(...groups);
+}
+
+function agendaRow(item, status, current, t) {
+  const row = document.createElement("li");
+  row.className = "agenda-item";
+  if (current) row.dataset.current = "true";
+  const number = Object.assign(document.createElement("span"), { className: "agenda-number", textContent: String(item.index + 1) });
+  const title = Object.assign(document.createElement("span"), { className: "agenda-title", textContent: item.title });
+  const shown = !item.vote && status === "pending" ? "no_vote" : status;
+  const chip = Object.assign(document.createElement("span"), { className: `chip chip-${shown}`, textContent: t(`status.${shown}`) });
+  const body = Object.assign(document.createElement("span"), { className: "agenda-body" });
+  body.append(title);
+  if (current) body.append(Object.assign(document.createElement("span"), { className: "agenda-current", textContent: t("agenda.current") }));
+  row.append(number, body, chip);
+  return row;
+}
+
+/**
+ * Redraws only the countdown, from the server's clock: called every few
+ * hundred milliseconds by a local timer, it never talks to the server.
+ * At zero the buttons stay as they are: only the server closes a vote.
+ */
+export function renderCountdown(ui, t) {
+  const round = ui.session?.openRound;
+  if (!round || !ui.session.snapshot) return;
+  const now = ui.session.serverNow();
+  const left = secondsLeft(round.deadline, now);
+  $("countdown").textContent = countdownText(left);
+  $("countdown-label").textContent = left > 0 ? t("vote.remaining") : t("vote.time_up");
+  $("countdown-box").classList.toggle("urgent", left <= URGENT_SECONDS);
+  const span = round.deadline - round.opened_at;
+  const fraction = span > 0 ? Math.min(1, Math.max(0, (round.deadline - now) / span)) : 0;
+  $("time-bar").style.width = `${(fraction * 100).toFixed(2)}%`;
+  $("time-bar").classList.toggle("urgent", left <= URGENT_SECONDS);
+}

@@ -1,0 +1,304 @@
+// A council session in the browser, end to end: the chair's console, three
+// delegates' tablets (one on a phone) and the hall screen, each in its own
+// browser context, against a real gavel server over real WebSockets with
+// real WebCrypto keys. Steps run in order and share one session; once a step
+// fails, the later ones are skipped (they would only fail for the same cause).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  GavelServer,
+  MEETING_ID,
+  SCREENSHOTS,
+  WAIT_MS,
+  launchBrowser,
+  openApp,
+  screenshot,
+  setField,
+  tapWebSocket,
+  waitFor,
+} from "./harness.mjs";
+
+const STEP_MS = 180_000;
+
+/** The first vote: item 0, "Thông qua chương trình kỳ họp" (named, interim totals, more than half of all 40 seats). */
+const FIRST_ITEM = 0;
+/** The vote after the server's restart: item 2, a draft resolution with the default rule. */
+const AFTER_RESTART_ITEM = 2;
+/** The window of the re-vote whose deadline a tablet misses. */
+const LATE_WINDOW_SECONDS = 2;
+
+let server;
+let browser;
+let codes;
+/** Pages by role: chair, screen, and tablets[0..2] for seats 1..3. */
+const app = { chair: null, screen: null, tablets: [] };
+/** Seat 1's WebSocket, routed through Playwright so that step 6 can hide a frame from it. */
+let seat1Tap;
+let failedStep = null;
+const runStarted = Date.now();
+
+/**
+ * Declares one step of the session. A failing step saves a screenshot of
+ * every page and the server's log for diagnosis; the later steps then skip.
+ */
+function step(name, body) {
+  test(name, { timeout: STEP_MS }, async (t) => {
+    if (failedStep) {
+      t.skip(`step "${failedStep}" failed`);
+      return;
+    }
+    try {
+      await body(t);
+    } catch (error) {
+      failedStep = name;
+      await saveFailureEvidence(t, name);
+      throw error;
+    }
+  });
+}
+
+async function saveFailureEvidence(t, name) {
+  const dir = path.join(tmpdir(), `gavel-browser-failure-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`);
+  await mkdir(dir, { recursive: true });
+  for (const page of allPages()) {
+    await page.screenshot({ path: path.join(dir, `${page.appName}.png`), fullPage: true }).catch(() => {});
+  }
+  t.diagnostic(`screenshots of every page: ${dir}`);
+  t.diagnostic("server log, last lines:");
+  for (const line of server?.log.trim().split("\n").slice(-30) ?? []) t.diagnostic(line);
+}
+
+function allPages() {
+  return [app.chair, app.screen, ...app.tablets].filter(Boolean);
+}
+
+const CHOICES = ["yes", "no", "abstain"];
+
+/** Presses a choice on a tablet and waits for the receipt of that choice. */
+async function vote(tablet, choice) {
+  await tablet.getByTestId(`choice-${choice}`).click();
+  await waitFor(tablet, "receipt", { attr: "data-choice", value: choice });
+}
+
+/**
+ * The chair makes `item` current and opens a vote on it with a window of
+ * `seconds`. The console resets the window field to the item's default when
+ * the server confirms the new current item, so the field is set after that.
+ */
+async function openVote(item, seconds) {
+  await app.chair.getByTestId(`agenda-item-${item}`).click();
+  await waitFor(app.chair, `agenda-item-${item}`, { attr: "aria-current", value: "step" });
+  await setField(app.chair, "window-seconds", seconds);
+  await app.chair.getByTestId("open-vote").click();
+}
+
+/** Checks the hall screen's totals and percentages (of all 40 seats, Vietnamese format). */
+async function expectScreenTotals(counts) {
+  const s = app.screen;
+  for (const choice of CHOICES) {
+    await waitFor(s, `count-${choice}`, { text: String(counts[choice]) });
+    const percent = ((counts[choice] * 100) / 40).toFixed(2).replace(".", ",");
+    await waitFor(s, `percent-${choice}`, { text: `${percent}%` });
+  }
+  await waitFor(s, "taking-part", { text: String(counts.yes + counts.no + counts.abstain) });
+  await waitFor(s, "total-seats", { text: "40" });
+}
+
+/**
+ * Waits for an app's connection badge to show `status`. The tablet names it
+ * in data-state, the chair and the screen in data-status; the screen hides
+ * its badge while online.
+ */
+async function waitConn(page, status) {
+  await waitFor(page, "conn", { attr: ["data-state", "data-status"], value: status, visible: status !== "online" });
+}
+
+/** A PNG's width and height, from its IHDR chunk. */
+function pngSize(png) {
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
+}
+
+/** Waits until `predicate` holds for the Node-side state, e.g. frames seen by a WebSocket tap. */
+async function until(predicate, what, timeout = WAIT_MS) {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeout) throw new Error(`${what} did not happen within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+before(async () => {
+  server = await GavelServer.withExampleMeeting();
+  codes = await server.codes("1-3");
+  await server.start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+step("1. the chair, three tablets and the hall screen join", async () => {
+  app.chair = await openApp(browser, "chair", { width: 1440, height: 900 });
+  await app.chair.goto(`${server.url}/chair/?code=${codes.chair}`);
+  await app.chair.getByTestId(`agenda-item-${FIRST_ITEM}`).waitFor();
+
+  // Seats 1 and 2 follow a link with their code; seat 3, on a phone, types it.
+  const devices = [
+    { width: 1280, height: 800, link: true },
+    { width: 1280, height: 800, link: true },
+    { width: 390, height: 844, phone: true, link: false },
+  ];
+  for (const [i, device] of devices.entries()) {
+    const seat = i + 1;
+    const code = codes.seats.get(seat).code;
+    const tablet = await openApp(browser, `tablet-seat-${seat}`, device);
+    if (seat === 1) seat1Tap = await tapWebSocket(tablet);
+    app.tablets.push(tablet);
+    if (device.link) {
+      await tablet.goto(`${server.url}/tablet/?code=${code}`);
+    } else {
+      await tablet.goto(`${server.url}/tablet/`);
+      await tablet.getByTestId("enroll-code").fill(code);
+      await tablet.getByTestId("enroll-button").click();
+    }
+    await tablet.getByTestId("check-in").click();
+    await waitFor(tablet, "checked-in", {});
+  }
+
+  app.screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
+  await app.screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}`);
+  await waitConn(app.screen, "online");
+  await waitConn(app.chair, "online");
+  for (const tablet of app.tablets) await waitConn(tablet, "online");
+});
+
+step("2. the chair opens a vote on item 0 and every tablet sees it open", async () => {
+  await openVote(FIRST_ITEM, 60);
+  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+});
+
+step("3. tablets vote yes, yes, no and each shows its receipt", async () => {
+  const [one, two, three] = app.tablets;
+  await vote(one, "yes");
+  await vote(two, "yes");
+  await vote(three, "no");
+  // Interim totals are on for this item: the hall sees them while the vote is open.
+  await expectScreenTotals({ yes: 2, no: 1, abstain: 0 });
+  await screenshot(app.screen, "screen-vote");
+  await screenshot(app.chair, "chair-vote");
+  await screenshot(one, "tablet-receipt");
+  // The phone scrolls its vote panel into view when a vote opens (smoothly, and a tap
+  // may cut that short): show the panel where that scroll ends, as the delegate sees it.
+  await three.getByTestId("round-state").evaluate((el) => el.scrollIntoView({ block: "start", behavior: "instant" }));
+  await screenshot(three, "tablet-phone-receipt");
+});
+
+step("4. a tablet reloaded mid-vote shows its recorded vote again", async () => {
+  const two = app.tablets[1];
+  await two.reload();
+  await waitFor(two, "receipt", { attr: "data-choice", value: "yes" });
+  await waitFor(two, "choice-yes", { attr: "data-selected", value: "true" });
+  await waitFor(two, "round-state", { attr: "data-state", value: "open" });
+});
+
+step("5. the chair closes the vote: 2 of 40 is not more than half, the item does not pass", async () => {
+  await app.chair.getByTestId("close-vote").click();
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
+  await expectScreenTotals({ yes: 2, no: 1, abstain: 0 });
+  await waitFor(app.screen, "result-banner", { attr: "data-passed", value: "false" });
+  await waitFor(app.screen, "result-banner", { contains: "KHÔNG THÔNG QUA" });
+  await waitFor(app.chair, "result-banner", { attr: "data-passed", value: "false" });
+  await waitFor(app.chair, "result-banner", { contains: "KHÔNG THÔNG QUA" });
+  await screenshot(app.screen, "screen-result");
+  await screenshot(app.chair, "chair-result");
+});
+
+step("6. a press that reaches the server after the deadline is refused as late", async () => {
+  const one = app.tablets[0];
+  // Seat 1's tablet must not learn that the re-vote closed: drop, on its way
+  // to that page only, every snapshot that shows a round other than the
+  // first one closed. The server's own frames are untouched.
+  const firstRound = seat1Tap.frames.find((f) => f.msg.type === "snapshot" && f.msg.round?.item === FIRST_ITEM)?.msg.round.id;
+  assert.ok(firstRound, "seat 1 saw the first round");
+  seat1Tap.dropFromServer = (msg) => msg.type === "snapshot" && msg.round?.status === "closed" && msg.round.id !== firstRound;
+
+  await setField(app.chair, "window-seconds", LATE_WINDOW_SECONDS);
+  await app.chair.getByTestId("open-vote").click();
+  await waitFor(one, "round-state", { attr: "data-state", value: "open" });
+
+  // The server closes the round at its deadline: seat 1's frame is withheld,
+  // the hall screen shows it closed (with nobody taking part).
+  await until(() => seat1Tap.dropped.length > 0, "the server closing the re-vote");
+  const reVote = seat1Tap.dropped[0].round.id;
+  // Nobody took part in the re-vote (the first vote had 3): the screen shows the re-vote, and then its end.
+  await waitFor(app.screen, "taking-part", { text: "0" });
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
+
+  const castsBefore = seat1Tap.frames.filter((f) => f.dir === "up" && f.msg.type === "cast").length;
+  await one.getByTestId("choice-yes").click();
+  await waitFor(one, "refusal", { attr: "data-reason", value: "late" });
+
+  // The refusal is the server's answer to a ballot for the re-vote, not the tablet's own guess.
+  const casts = seat1Tap.frames.filter((f) => f.dir === "up" && f.msg.type === "cast");
+  assert.equal(casts.length, castsBefore + 1, "the tablet sent one ballot");
+  assert.equal(casts.at(-1).msg.round, reVote);
+  const answer = seat1Tap.frames.find((f) => f.dir === "down" && f.msg.type === "refused" && f.msg.id === casts.at(-1).msg.id);
+  assert.equal(answer?.msg.reason, "late");
+  seat1Tap.dropFromServer = () => false;
+});
+
+step("7. the screenshots for the README were saved at their sizes", async () => {
+  const expected = {
+    "screen-vote": [1920, 1080],
+    "screen-result": [1920, 1080],
+    "chair-vote": [1440, 900],
+    "chair-result": [1440, 900],
+    "tablet-receipt": [1280, 800],
+    "tablet-phone-receipt": [390, 844],
+  };
+  for (const [name, size] of Object.entries(expected)) {
+    const file = path.join(SCREENSHOTS, `${name}.png`);
+    assert.ok((await stat(file)).mtimeMs >= runStarted, `${name}.png was written by this run`);
+    assert.deepEqual(pngSize(await readFile(file)), size, `${name}.png is ${size.join("×")}`);
+  }
+});
+
+step("8. every app rides out a server restart by itself", async () => {
+  await server.stop();
+  for (const page of allPages()) await waitConn(page, "reconnecting");
+
+  await server.start(server.port);
+  for (const page of allPages()) await waitConn(page, "online");
+  // The hall shows the committed result of the last round (the re-vote nobody took part in).
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
+  await waitFor(app.screen, "result-banner", { attr: "data-passed", value: "false" });
+  await waitFor(app.screen, "taking-part", { text: "0" });
+  // Seat 1 learns from its fresh snapshot that the re-vote is over.
+  await waitFor(app.tablets[0], "round-state", { attr: "data-state", value: "closed" });
+
+  await openVote(AFTER_RESTART_ITEM, 60);
+  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+  const [one, two, three] = app.tablets;
+  await vote(one, "yes");
+  await vote(two, "no");
+  await vote(three, "abstain");
+  await expectScreenTotals({ yes: 1, no: 1, abstain: 1 });
+  await app.chair.getByTestId("close-vote").click();
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
+  await expectScreenTotals({ yes: 1, no: 1, abstain: 1 });
+  await waitFor(app.screen, "result-banner", { attr: "data-passed", value: "false" });
+  await waitFor(app.chair, "result-banner", { attr: "data-passed", value: "false" });
+});
+
+step("no page threw an uncaught error", async () => {
+  const errors = allPages().flatMap((page) => page.errors);
+  assert.deepEqual(errors, []);
+});

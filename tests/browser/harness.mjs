@@ -1,0 +1,287 @@
+// The browser tests' harness: a real `gavel` server in a fresh data
+// directory, headless Debian Chromium driven by playwright-core, and small
+// waiting helpers that poll the DOM for a condition (never a fixed sleep).
+// It builds nothing: scripts/test builds the binaries before running us.
+
+import { spawn, execFile } from "node:child_process";
+import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+export const GAVEL = path.join(REPO, "target/debug/gavel");
+export const MEETING_FILE = path.join(REPO, "server/meetings/phuc-loi.toml");
+export const MEETING_ID = "phuc-loi-2026-ky-12";
+export const SCREENSHOTS = path.join(REPO, "docs/screenshots");
+
+/** How long any wait for the apps or the server may take: generous, for a busy 2-core machine. */
+export const WAIT_MS = 30_000;
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const run = promisify(execFile);
+
+/**
+ * The environment for gavel: settings that may be set on the developer's
+ * machine (a PostgreSQL URL, a config file, a quiet log filter) would point
+ * the test elsewhere or hide the "listening" line, so they are dropped.
+ */
+function gavelEnv() {
+  const env = { ...process.env, NO_COLOR: "1", RUST_LOG: "info,sqlx=warn" };
+  for (const key of Object.keys(env)) {
+    if (key === "DATABASE_URL" || key.startsWith("GAVEL_")) delete env[key];
+  }
+  return env;
+}
+
+// gavel colours its log even when stderr is not a terminal, unless NO_COLOR
+// is set (as above); colour codes are stripped anyway so that the listening
+// line is found either way.
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Reads "CODE  chair's console" and "CODE  seat   1  Name" lines of `gavel codes`. */
+export function parseCodes(stdout) {
+  const codes = { chair: null, seats: new Map() };
+  for (const line of stdout.split("\n")) {
+    const chair = line.match(/^(\S+)\s+chair's console\s*$/);
+    if (chair) codes.chair = chair[1];
+    const seat = line.match(/^(\S+)\s+seat\s+(\d+)\s+(.+?)\s*$/);
+    if (seat) codes.seats.set(Number(seat[2]), { code: seat[1], name: seat[3] });
+  }
+  return codes;
+}
+
+/** A gavel server with its own data directory, started and stopped as a process. */
+export class GavelServer {
+  constructor(dataDir) {
+    this.dataDir = dataDir;
+    this.process = null;
+    this.exited = null;
+    this.log = "";
+    this.port = null;
+  }
+
+  /** Makes a data directory with the example meeting imported. */
+  static async withExampleMeeting() {
+    const server = new GavelServer(await mkdtemp(path.join(tmpdir(), "gavel-browser-")));
+    await server.cli("meeting", "import", MEETING_FILE);
+    return server;
+  }
+
+  /** Runs a one-shot gavel command on this data directory; returns its stdout. */
+  async cli(...args) {
+    const { stdout } = await run(GAVEL, ["--data-dir", this.dataDir, ...args], {
+      cwd: REPO,
+      env: gavelEnv(),
+    });
+    return stdout;
+  }
+
+  /** Issues one-time enrollment codes for `seats` (e.g. "1-3") and the chair. */
+  async codes(seats) {
+    const codes = parseCodes(await this.cli("codes", "--meeting", MEETING_ID, "--seats", seats, "--chair"));
+    if (!codes.chair) throw new Error("gavel codes printed no chair's code");
+    return codes;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * Starts `gavel serve` on `port` (0: any free port, then kept for
+   * restarts) and resolves once its log says it is listening.
+   */
+  async start(port = this.port ?? 0) {
+    if (this.process) throw new Error("the server is already running");
+    const child = spawn(GAVEL, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`], {
+      cwd: REPO,
+      env: gavelEnv(),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    this.process = child;
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    child.stderr.setEncoding("utf8");
+    const logStart = this.log.length;
+    const address = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gavel did not start listening within ${WAIT_MS} ms:\n${this.log}`)), WAIT_MS);
+      child.stderr.on("data", (chunk) => {
+        this.log += chunk.replace(ANSI, "");
+        const found = this.log.slice(logStart).match(/gavel listening addr=(\S+)/);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found[1]);
+        }
+      });
+      this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`gavel exited (code ${code}, signal ${signal}) before listening:\n${this.log}`));
+      });
+    });
+    this.port = Number(address.split(":").pop());
+    if (port !== 0 && this.port !== port) throw new Error(`gavel listens on ${address}, not on port ${port}`);
+    return this.url;
+  }
+
+  /** Stops the server with SIGTERM and waits for the process to end. */
+  async stop() {
+    const child = this.process;
+    if (!child) return;
+    this.process = null;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), WAIT_MS);
+    const { code, signal } = await this.exited;
+    clearTimeout(timer);
+    if (signal === "SIGKILL") throw new Error(`gavel did not stop within ${WAIT_MS} ms of SIGTERM`);
+    return { code, signal };
+  }
+
+  /** Stops the server if it runs and deletes its data directory. */
+  async dispose() {
+    await this.stop().catch(() => {});
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Launches Debian's Chromium, headless. */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Opens a page in its own browser context (its own IndexedDB, so its own
+ * device key). Uncaught errors in the page are collected in `page.errors`.
+ */
+export async function openApp(browser, name, { width, height, phone = false }) {
+  const context = await browser.newContext({
+    viewport: { width, height },
+    deviceScaleFactor: 1,
+    isMobile: phone,
+    hasTouch: phone,
+    locale: "vi-VN",
+  });
+  context.setDefaultTimeout(WAIT_MS);
+  const page = await context.newPage();
+  page.appName = name;
+  page.errors = [];
+  page.on("pageerror", (error) => page.errors.push(`${name}: ${error.message}`));
+  return page;
+}
+
+/**
+ * Waits until an element with `data-testid=testId` is visible (unless
+ * `visible: false`) and its attribute `attr` equals `value` (`attr` may list
+ * several names: any of them will do); or, with `text`, its rendered text
+ * equals `text`; with `contains`, includes it, ignoring case. Polls the DOM;
+ * on timeout the error says what the page showed instead.
+ */
+export async function waitFor(page, testId, { attr, value, text, contains, visible = true, timeout = WAIT_MS }) {
+  const attrs = attr === undefined ? [] : [attr].flat();
+  const want = { testId, attrs, value: value === undefined ? undefined : String(value), text, contains, visible };
+  try {
+    await page.waitForFunction(
+      (w) => {
+        const norm = (s) => s.replace(/\s+/g, " ").trim();
+        return [...document.querySelectorAll(`[data-testid="${w.testId}"]`)].some((el) => {
+          if (w.visible && el.getClientRects().length === 0) return false;
+          if (w.attrs.length && !w.attrs.some((a) => el.getAttribute(a) === w.value)) return false;
+          if (w.text !== undefined && norm(el.innerText) !== w.text) return false;
+          if (w.contains !== undefined && !norm(el.innerText).toLowerCase().includes(w.contains.toLowerCase())) return false;
+          return true;
+        });
+      },
+      want,
+      { timeout, polling: 100 },
+    );
+  } catch (error) {
+    if (error.name !== "TimeoutError") throw error;
+    const seen = await describe(page, testId, attrs);
+    const expected = [
+      attrs.length && `${attrs.join(" or ")}="${value}"`,
+      text !== undefined && `text "${text}"`,
+      contains && `text containing "${contains}"`,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    throw new Error(`${page.appName}: [data-testid="${testId}"] did not show ${expected || "up"} within ${timeout} ms; it shows ${seen}`);
+  }
+}
+
+/** What the elements with `data-testid=testId` show now, for error messages. */
+export async function describe(page, testId, attrs = []) {
+  const seen = await page
+    .evaluate(
+      ({ testId, attrs }) =>
+        [...document.querySelectorAll(`[data-testid="${testId}"]`)].map((el) => ({
+          visible: el.getClientRects().length > 0,
+          ...Object.fromEntries(attrs.map((a) => [a, el.getAttribute(a)])),
+          text: el.innerText.replace(/\s+/g, " ").trim().slice(0, 120),
+        })),
+      { testId, attrs },
+    )
+    .catch((error) => `(page unreadable: ${error.message})`);
+  return typeof seen === "string" ? seen : seen.length ? JSON.stringify(seen) : "no such element";
+}
+
+/** Sets a form field whatever it is: a text or number input, or a select. */
+export async function setField(page, testId, value) {
+  const field = page.getByTestId(testId);
+  const tag = await field.evaluate((el) => el.tagName);
+  if (tag === "SELECT") await field.selectOption(String(value));
+  else await field.fill(String(value));
+}
+
+/**
+ * Saves a screenshot of the page's viewport to docs/screenshots/NAME.png,
+ * with CSS animations run to their end so that a fade-in is not caught halfway.
+ */
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: "disabled" });
+}
+
+/**
+ * Routes a page's WebSocket through Playwright to the real server, so a
+ * test can drop chosen server frames: `tap.dropFromServer = (frame) => bool`.
+ * Every frame is also kept, parsed, in `tap.frames` as {dir: "up"|"down", msg}.
+ */
+export async function tapWebSocket(page) {
+  const tap = { frames: [], dropped: [], dropFromServer: () => false };
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      tap.frames.push({ dir: "up", msg: parse(message) });
+      server.send(message);
+    });
+    server.onMessage((message) => {
+      const msg = parse(message);
+      if (tap.dropFromServer(msg)) {
+        tap.dropped.push(msg);
+        return;
+      }
+      tap.frames.push({ dir: "down", msg });
+      ws.send(message);
+    });
+  });
+  return tap;
+}
+
+function parse(message) {
+  try {
+    return JSON.parse(String(message));
+  } catch {
+    return { type: "(not json)", raw: String(message).slice(0, 200) };
+  }
+}
