@@ -109,12 +109,11 @@ async function expectScreenTotals(counts) {
 }
 
 /**
- * Waits for an app's connection badge to show `status`. The tablet names it
- * in data-state, the chair and the screen in data-status; the screen hides
- * its badge while online.
+ * Waits for an app's connection badge (its data-state) to show `status`;
+ * the screen hides its badge while online.
  */
 async function waitConn(page, status) {
-  await waitFor(page, "conn", { attr: ["data-state", "data-status"], value: status, visible: status !== "online" });
+  await waitFor(page, "conn", { attr: "data-state", value: status, visible: status !== "online" });
 }
 
 /** A PNG's width and height, from its IHDR chunk. */

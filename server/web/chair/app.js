@@ -135,7 +135,7 @@ function renderConnection() {
   document.body.dataset.conn = status;
   const conn = $("conn");
   conn.hidden = !session;
-  setAttr(conn, "data-status", status);
+  setAttr(conn, "data-state", status);
   setText(conn, words);
   const badge = $("conn-badge");
   badge.hidden = !session || status === "online" || status === "refused";

@@ -56,7 +56,7 @@ function renderBand() {
 function renderConn() {
   const status = session?.status ?? "connecting";
   const conn = $("conn");
-  conn.dataset.status = status;
+  conn.dataset.state = status;
   conn.hidden = status === "online";
   const text = status === "refused" ? `${t("conn.refused")}: ${reasonText(t, session.refusal?.reason)}` : t(`conn.${status}`);
   setText(conn, status === "online" ? "" : text);
