@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench's raw results into BENCHMARKS.md and the fan-out chart.
+
+Usage: bench-report.py RESULTS_DIR REPORT.md CHART.svg COMMAND "SIZES" SLOW_SIZE
+
+RESULTS_DIR holds NAME.RUN.json files written by `gavel-swarm --json`. Every
+figure is the median of its runs, shown with min and max; each is set against
+its baseline from the same run and against the target of issue 4. Standard
+library only, so that the benchmark needs nothing but Python 3.
+"""
+
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+
+def load(results):
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(results, "*.json"))):
+        name = re.sub(r"\.\d+\.json$", "", os.path.basename(path))
+        with open(path) as f:
+            runs.setdefault(name, []).append(json.load(f))
+    return runs
+
+
+def figure(runs, name, pick):
+    """(median, min, max, n) of pick(report) over the runs of `name`, or None."""
+    values = []
+    for report in runs.get(name, []):
+        try:
+            value = pick(report)
+        except (KeyError, TypeError):
+            value = None
+        if value is not None:
+            values.append(float(value))
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values), len(values)
+
+
+def fmt(fig, unit=""):
+    if fig is None:
+        return "not measured"
+    med, lo, hi, n = fig
+    digits = 0 if med >= 100 else 1
+    text = f"{med:,.{digits}f}{unit}"
+    if n > 1:
+        text += f" ({lo:,.{digits}f}–{hi:,.{digits}f}, {n} runs)"
+    return text
+
+
+def ratio(a, b):
+    if a is None or b is None or b[0] == 0:
+        return None
+    return a[0] / b[0]
+
+
+def verdict(ok):
+    return "—" if ok is None else ("met" if ok else "**not met**")
+
+
+def machine():
+    def cpu():
+        try:
+            with open("/proc/cpuinfo") as f:
+                for line in f:
+                    if line.startswith("model name"):
+                        return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return platform.processor() or "unknown"
+
+    def memory():
+        try:
+            with open("/proc/meminfo") as f:
+                kib = int(f.readline().split()[1])
+            return f"{kib / 1024 / 1024:.1f} GiB"
+        except (OSError, ValueError, IndexError):
+            return "unknown"
+
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return [
+        ("cores (`nproc`)", nproc),
+        ("CPU", cpu()),
+        ("memory", memory()),
+        ("kernel", platform.release()),
+        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+
+
+def chart(runs, sizes, path):
+    """time-to-last-tablet p99 against tablets: Gavel and the minimal broadcaster."""
+    series = [
+        ("Gavel", "fanout", "#1f6feb"),
+        ("minimal broadcaster", "broadcast", "#8b949e"),
+    ]
+    points = {}
+    for label, prefix, _ in series:
+        points[label] = [
+            (n, figure(runs, f"{prefix}-{n}", lambda r: r["time_to_last_tablet_ms"]["p99"]))
+            for n in sizes
+        ]
+    top = max([f[0] for pts in points.values() for _, f in pts if f] + [1.0]) * 1.15
+    width, height, left, right, bottom, tail = 640, 360, 70, 20, 50, 30
+    plot_w, plot_h = width - left - right, height - bottom - tail
+
+    def x(i):
+        return left + (plot_w * (i + 0.5) / len(sizes))
+
+    def y(v):
+        return tail + plot_h * (1 - v / top)
+
+    svg = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="18" font-size="14">Tally update: time to the last tablet, p99 (ms)</text>',
+        f'<line x1="{left}" y1="{tail + plot_h}" x2="{width - right}" y2="{tail + plot_h}" stroke="black"/>',
+        f'<line x1="{left}" y1="{tail}" x2="{left}" y2="{tail + plot_h}" stroke="black"/>',
+    ]
+    for k in range(5):
+        v = top * k / 4
+        svg.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.0f}</text>')
+        svg.append(
+            f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}" stroke="#eee"/>'
+        )
+    for i, n in enumerate(sizes):
+        svg.append(
+            f'<text x="{x(i):.1f}" y="{tail + plot_h + 18}" text-anchor="middle">{n:,} tablets</text>'
+        )
+    bar = plot_w / len(sizes) / (len(series) + 1)
+    for s, (label, _, colour) in enumerate(series):
+        for i, (_, fig) in enumerate(points[label]):
+            if fig is None:
+                continue
+            bx = x(i) - bar * len(series) / 2 + s * bar
+            svg.append(
+                f'<rect x="{bx:.1f}" y="{y(fig[0]):.1f}" width="{bar * 0.9:.1f}" '
+                f'height="{tail + plot_h - y(fig[0]):.1f}" fill="{colour}"/>'
+            )
+            svg.append(
+                f'<text x="{bx + bar * 0.45:.1f}" y="{y(fig[0]) - 4:.1f}" '
+                f'text-anchor="middle">{fig[0]:.0f}</text>'
+            )
+        lx = left + 10 + s * 200
+        svg.append(f'<rect x="{lx}" y="{height - 16}" width="12" height="12" fill="{colour}"/>')
+        svg.append(f'<text x="{lx + 18}" y="{height - 6}">{label}</text>')
+    svg.append("</svg>")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(svg) + "\n")
+
+
+def main():
+    results, report_path, chart_path, command, sizes, slow = sys.argv[1:7]
+    sizes = [int(n) for n in sizes.split()]
+    slow = int(slow)
+    runs = load(results)
+    p99 = lambda r: r["time_to_last_tablet_ms"]["p99"]  # noqa: E731
+    rows = []
+
+    for n in sizes:
+        gavel = figure(runs, f"fanout-{n}", p99)
+        floor = figure(runs, f"broadcast-{n}", p99)
+        r = ratio(gavel, floor)
+        rows.append((
+            f"tally update, time to the last of {n:,} tablets (p99)",
+            "≤ 1.2 × minimal broadcaster",
+            fmt(gavel, " ms"), "broadcaster " + fmt(floor, " ms"),
+            "—" if r is None else f"{r:.2f}", verdict(None if r is None else r <= 1.2),
+        ))
+
+    verify = figure(runs, "verify", lambda r: r["verifies_per_second"])
+    for store, target in (("postgres", 10_000), ("sqlite", 5_000)):
+        acks = figure(runs, f"saturated-{store}", lambda r: r["acks_per_second"])
+        ceiling = figure(runs, f"store-{store}", lambda r: r["rows_per_second"])
+        r = ratio(acks, ceiling)
+        rows.append((
+            f"ballots verified and durably committed, sustained, {store} (20,000/s offered)",
+            f"≥ {target:,} /s",
+            fmt(acks, " /s"), "batched inserts " + fmt(ceiling, " rows/s"),
+            "—" if r is None else f"{r:.3f}",
+            verdict(None if acks is None else acks[0] >= target),
+        ))
+        r = ratio(acks, verify)
+        rows.append((
+            f"same, {store}, as a ratio to `verify_strict` on the same cores",
+            "≥ 0.5",
+            fmt(acks, " /s"), "verify_strict " + fmt(verify, " /s"),
+            "—" if r is None else f"{r:.2f}", verdict(None if r is None else r >= 0.5),
+        ))
+        latency = figure(runs, f"sustained-{store}", lambda r: r["ack_ms"]["p99"])
+        rows.append((
+            f"sign-to-ack latency at 5,000 ballots/s offered, {store} (p99)",
+            "≤ 100 ms",
+            fmt(latency, " ms"), "—", "—",
+            verdict(None if latency is None else latency[0] <= 100),
+        ))
+
+    big = sizes[-1]
+    acked = figure(runs, f"burst-{big}", lambda r: r["ballots_acked"])
+    close = figure(runs, f"burst-{big}", lambda r: r["close_to_last_tablet_ms"])
+    saw = figure(runs, f"burst-{big}", lambda r: r["tablets_with_result"])
+    all_acked = acked is not None and acked[1] >= big
+    rows.append((
+        f"burst: {big:,} tablets vote within one second",
+        "every ballot acknowledged; close → result at every tablet ≤ 300 ms",
+        f"acked (min of runs) {fmt(acked)}; result at {fmt(saw)} tablets after {fmt(close, ' ms')}",
+        "—", "—",
+        verdict(None if close is None else all_acked and saw[1] >= big and close[0] <= 300),
+    ))
+
+    per = figure(runs, f"idle-{big}", lambda r: r["rss_per_tablet_bytes"] / 1024)
+    rows.append((
+        f"memory per idle connected tablet at {big:,}",
+        "≤ 16 KiB of server RSS",
+        fmt(per, " KiB"), "—", "—", verdict(None if per is None else per[0] <= 16),
+    ))
+
+    slow_p99 = figure(runs, f"slow-reader-{slow}", p99)
+    without = figure(runs, f"fanout-{slow}", p99)
+    slow_rss = figure(runs, f"slow-reader-{slow}", lambda r: r["server_rss_after_kib"] / 1024)
+    plain_rss = figure(runs, f"fanout-{slow}", lambda r: r["server_rss_after_kib"] / 1024)
+    r = ratio(slow_p99, without)
+    rows.append((
+        f"one tablet that stops reading ({slow:,} others)",
+        "others' p99 within 10% of the run without it; server memory bounded",
+        f"p99 {fmt(slow_p99, ' ms')}; server RSS {fmt(slow_rss, ' MiB')}",
+        f"without it: p99 {fmt(without, ' ms')}; RSS {fmt(plain_rss, ' MiB')}",
+        "—" if r is None else f"{r:.2f}", verdict(None if r is None else r <= 1.1),
+    ))
+
+    chart(runs, sizes, chart_path)
+    chart_link = os.path.relpath(chart_path, os.path.dirname(os.path.abspath(report_path)))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{command}` (scripts/bench, issue 4). Swarm and server run on the "
+        "same machine over loopback; every figure is the median of its runs with "
+        "(min–max). Fan-out times come from the `server_time` of each `tally` frame, "
+        "so they have millisecond resolution.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in machine()]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| what | target | measured | baseline (same run) | ratio | |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += [
+        "",
+        "## Fan-out against the number of tablets",
+        "",
+        f"![time to the last tablet, p99, Gavel and a minimal broadcaster]({chart_link})",
+        "",
+        "## Every run",
+        "",
+        f"Raw JSON reports of every run: `{results}` (not checked in).",
+        "",
+    ]
+    with open(report_path, "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+//! `gavel-swarm`: runs one benchmark scenario or baseline and reports it.
+//! Parsing only; the work is in `gavel_tablet::swarm`.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gavel_tablet::swarm::{self, GavelProcess, Report, Roster, Scenario, Target};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "gavel-swarm",
+    about = "Simulated tablets against a Gavel server, and the baselines they are measured against"
+)]
+struct Cli {
+    /// Also write the report as JSON to this file.
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+    /// The `gavel` binary to start (default: next to this one).
+    #[arg(long, global = true)]
+    gavel: Option<PathBuf>,
+    /// PostgreSQL URL for the server's store (and for `baseline-store`);
+    /// without it the server uses SQLite in a scratch directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Holds N idle connections; reports the server's memory per connection.
+    Idle {
+        #[arg(long)]
+        tablets: u32,
+        /// How long the connections are held before memory is read.
+        #[arg(long, default_value_t = 2.0)]
+        settle: f64,
+    },
+    /// All tablets vote within one span; then the chair closes the round.
+    Burst {
+        #[arg(long)]
+        tablets: u32,
+        #[arg(long, default_value_t = 1000)]
+        within_ms: u64,
+    },
+    /// An offered load of R ballots/s from every tablet for D seconds.
+    Sustained {
+        #[arg(long)]
+        tablets: u32,
+        #[arg(long)]
+        rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Tally updates timed from emission to the last tablet, driven by a few voters.
+    Fanout {
+        #[command(flatten)]
+        fanout: FanoutArgs,
+    },
+    /// Fan-out with one extra tablet that stops reading.
+    SlowReader {
+        #[command(flatten)]
+        fanout: FanoutArgs,
+    },
+    /// A minimal tokio-tungstenite broadcaster: the floor for fan-out.
+    BaselineBroadcast {
+        #[arg(long)]
+        clients: u32,
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
+    /// `verify_strict` throughput on as many threads as the machine has cores.
+    BaselineVerify {
+        /// Default: the machine's cores, which the server also uses.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+    /// Batched inserts into a scratch table: the ceiling for durable commits.
+    /// Takes `--database-url` (postgres://... or sqlite://...).
+    BaselineStore {
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+}
+
+#[derive(clap::Args)]
+struct FanoutArgs {
+    #[arg(long)]
+    tablets: u32,
+    /// How many of the tablets vote to cause the updates.
+    #[arg(long, default_value_t = 20)]
+    voters: u32,
+    /// Ballots per second the voters cast together.
+    #[arg(long, default_value_t = 200.0)]
+    rate: f64,
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+}
+
+impl FanoutArgs {
+    fn scenario(&self, slow_reader: bool) -> Scenario {
+        Scenario::Load {
+            tablets: self.tablets,
+            voters: self.voters,
+            rate: self.rate,
+            duration: Duration::from_secs_f64(self.seconds),
+            slow_reader,
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let limit = swarm::raise_fd_limit().context("raising the open-file limit")?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(run(&cli, limit))?;
+    print!("{}", report.summary());
+    if let Some(path) = &cli.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Report> {
+    let scenario = match &cli.command {
+        Command::Idle { tablets, settle } => Scenario::Idle {
+            tablets: *tablets,
+            settle: Duration::from_secs_f64(*settle),
+        },
+        Command::Burst { tablets, within_ms } => Scenario::Burst {
+            tablets: *tablets,
+            within: Duration::from_millis(*within_ms),
+        },
+        Command::Sustained {
+            tablets,
+            rate,
+            seconds,
+        } => Scenario::Load {
+            tablets: *tablets,
+            voters: *tablets,
+            rate: *rate,
+            duration: Duration::from_secs_f64(*seconds),
+            slow_reader: false,
+        },
+        Command::Fanout { fanout } => fanout.scenario(false),
+        Command::SlowReader { fanout } => fanout.scenario(true),
+        Command::BaselineBroadcast { clients, seconds } => {
+            return swarm::baseline_broadcast(*clients, Duration::from_secs_f64(*seconds)).await;
+        }
+        Command::BaselineVerify { threads, seconds } => {
+            let threads = threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+            let seconds = Duration::from_secs_f64(*seconds);
+            return Ok(tokio::task::spawn_blocking(move || {
+                swarm::baseline_verify(threads, seconds)
+            })
+            .await?);
+        }
+        Command::BaselineStore { batch, seconds } => {
+            let url = cli
+                .database_url
+                .as_deref()
+                .context("baseline-store needs --database-url")?;
+            return swarm::baseline_store(url, *batch, Duration::from_secs_f64(*seconds)).await;
+        }
+    };
+    // Each tablet is a socket here and one in the server.
+    anyhow::ensure!(
+        u64::from(scenario.seats()) + 64 < fd_limit,
+        "{} tablets need more open files than the limit of {fd_limit}",
+        scenario.seats()
+    );
+    let gavel = match &cli.gavel {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the swarm's directory")?
+            .join("gavel"),
+    };
+    let roster = Roster::generate(scenario.seats());
+    let server = tokio::task::block_in_place(|| {
+        GavelProcess::start(&gavel, &roster, cli.database_url.as_deref())
+    })?;
+    let target = Target {
+        url: &server.url,
+        roster: &roster,
+        chair_code: Some(&server.chair_code),
+        server_pid: Some(server.pid()),
+    };
+    swarm::run(&target, scenario).await
+}

@@ -1,0 +1,1083 @@
+//! `gavel-swarm`: many simulated tablets over real WebSockets, each with its
+//! own key, signing real ballots, to measure a Gavel server against the
+//! machine's own limits.
+//!
+//! Map of the module:
+//! - [`Roster`]: a generated meeting of N seats, with a fresh key per seat
+//!   and for the chair, written as a meeting definition file whose seats
+//!   carry their public keys (the roster import path of `gavel meeting import`).
+//! - [`GavelProcess`]: a `gavel serve` started for one run, on a scratch data
+//!   directory (SQLite) or a given PostgreSQL database, after importing the
+//!   roster and issuing the chair's enrollment code with `gavel` itself, so
+//!   that the swarm needs no access to the server's internals.
+//! - [`run`] and [`Scenario`]: the chair opens a vote, the tablets log in and
+//!   run one scenario (idle connections, a burst, a sustained load, fan-out
+//!   latency, fan-out with a tablet that stops reading); [`tablet`] is the
+//!   one loop every tablet runs, reading every frame and timing what it
+//!   measures.
+//! - Baselines, measured by the same binary on the same machine:
+//!   [`baseline_broadcast`] (a minimal tokio-tungstenite broadcaster, the
+//!   floor for fan-out), [`baseline_verify`] (`verify_strict` on every core,
+//!   the floor for signature checks), [`baseline_store`] (batched inserts
+//!   through sqlx, the ceiling for durable commits).
+//! - [`Report`]: what a run measured, as a human summary and as JSON.
+//!
+//! Times are wall-clock Unix milliseconds where they cross the server (the
+//! `server_time` of a `tally` frame), so fan-out figures have millisecond
+//! resolution; swarm and server must share a clock (the same machine).
+
+use crate::client::{Client, ClientError, Session};
+use anyhow::Context as _;
+use ed25519_dalek::{Signer, SigningKey};
+use futures_util::{SinkExt, StreamExt, stream};
+use gavel_protocol::messages::{ChairCommand, LiveTally, RoundStatus};
+use gavel_protocol::{Choice, ClientMsg, Counts, MeetingId, PublicKey, RoundId, ServerMsg};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+/// How many tablets log in at once: enough to connect 10,000 in seconds,
+/// few enough not to overflow the server's accept queue.
+const LOGINS_IN_FLIGHT: usize = 64;
+/// The server coalesces tally updates about this often; the baseline
+/// broadcaster emits at the same pace.
+const TALLY_TICK: Duration = Duration::from_millis(25);
+/// How long a run may wait for the last acknowledgement or result.
+const GIVE_UP: Duration = Duration::from_secs(60);
+const CHOICES: [Choice; 3] = [Choice::Yes, Choice::No, Choice::Abstain];
+
+/// Now, in Unix milliseconds (the clock `server_time` is read from).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Raises this process's soft limit on open files to its hard limit (10,000
+/// tablets are 10,000 sockets); a `gavel serve` started from here inherits it.
+/// Returns the limit now in force.
+pub fn raise_fd_limit() -> std::io::Result<libc::rlim_t> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        limit.rlim_cur = limit.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(limit.rlim_cur)
+}
+
+/// A process's resident memory, from /proc (Linux), in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A generated meeting with a key for every seat and for the chair.
+pub struct Roster {
+    pub meeting: MeetingId,
+    pub seats: Vec<SigningKey>,
+    pub chair: SigningKey,
+}
+
+impl Roster {
+    pub fn generate(seats: u32) -> Roster {
+        let mut rng = rand::rngs::OsRng;
+        let meeting = MeetingId::parse(&format!("swarm-{:016x}", rand::random::<u64>()))
+            .expect("a valid meeting id");
+        Roster {
+            meeting,
+            seats: (0..seats).map(|_| SigningKey::generate(&mut rng)).collect(),
+            chair: SigningKey::generate(&mut rng),
+        }
+    }
+
+    /// The meeting definition file: one named vote with interim totals that
+    /// allows changing a vote (a sustained load re-votes) and needs no check-in.
+    pub fn definition(&self) -> String {
+        let mut toml = format!(
+            "id = \"{}\"\ntitle = \"Swarm of {n} tablets\"\nbody = \"Gavel benchmark\"\n\
+             total_seats = {n}\n\n[vote_defaults]\n\
+             rule = {{ base = \"all_seats\", threshold = \"more_than_half\" }}\n\
+             secrecy = \"named\"\ninterim = \"totals\"\nallow_change = true\n\
+             require_check_in = false\nwindow_seconds = 3600\n",
+            self.meeting,
+            n = self.seats.len()
+        );
+        for (i, key) in self.seats.iter().enumerate() {
+            toml.push_str(&format!(
+                "\n[[seats]]\nnumber = {}\nname = \"Tablet {}\"\npublic_key = \"{}\"\n",
+                i + 1,
+                i + 1,
+                PublicKey::of(key).to_hex()
+            ));
+        }
+        toml.push_str(
+            "\n[[topics]]\ntitle = \"Benchmark\"\n\n[[topics.items]]\n\
+             kind = \"proposal\"\ntitle = \"Swarm vote\"\n",
+        );
+        toml
+    }
+}
+
+/// A `gavel serve` started for one run; killed when dropped.
+pub struct GavelProcess {
+    child: Child,
+    pub url: String,
+    /// The one-time code the chair's key enrolls with.
+    pub chair_code: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl GavelProcess {
+    /// Imports `roster` with `gavel meeting import`, issues the chair's code
+    /// with `gavel codes`, and starts `gavel serve` on a free port with no
+    /// per-address connection limit (every tablet comes from 127.0.0.1).
+    /// Without `database_url` the store is SQLite in a scratch directory.
+    pub fn start(
+        gavel: &Path,
+        roster: &Roster,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<GavelProcess> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("meeting.toml");
+        std::fs::write(&file, roster.definition())?;
+        let command = |args: &[&str]| {
+            let mut command = Command::new(gavel);
+            command
+                .args(args)
+                .env("GAVEL_DATA_DIR", dir.path())
+                .env("RUST_LOG", "gavel_server::app=info,warn");
+            match database_url {
+                Some(url) => command.env("DATABASE_URL", url),
+                None => command.env_remove("DATABASE_URL"),
+            };
+            command
+        };
+        let output = |args: &[&str]| -> anyhow::Result<String> {
+            let out = command(args)
+                .output()
+                .with_context(|| format!("running {}", gavel.display()))?;
+            anyhow::ensure!(
+                out.status.success(),
+                "gavel {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        output(&["meeting", "import", &file.to_string_lossy()])?;
+        let codes = output(&[
+            "codes",
+            "--meeting",
+            roster.meeting.as_str(),
+            "--chair",
+            "--seats",
+            "",
+        ])?;
+        let chair_code = codes
+            .lines()
+            .find(|l| l.contains("chair"))
+            .and_then(|l| l.split_whitespace().next())
+            .context("gavel codes printed no chair's code")?
+            .to_owned();
+        let mut child = command(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--connections-per-address",
+            "1000000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting gavel serve")?;
+        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .context("gavel serve exited before listening")??;
+            if let Some((_, addr)) = line.split_once("gavel listening addr=") {
+                break addr.trim().to_owned();
+            }
+        };
+        // Keep draining the log so that the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(GavelProcess {
+            url: format!("ws://{addr}/ws"),
+            chair_code,
+            child,
+            _data_dir: dir,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for GavelProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where the swarm goes: a server with the roster's keys registered.
+pub struct Target<'a> {
+    pub url: &'a str,
+    pub roster: &'a Roster,
+    /// If the chair's key still has to be enrolled.
+    pub chair_code: Option<&'a str>,
+    /// The server's process, to read its memory (absent for an in-process server).
+    pub server_pid: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Scenario {
+    /// Hold `tablets` connections, doing nothing, for `settle`.
+    Idle { tablets: u32, settle: Duration },
+    /// Every tablet votes once at a random moment `within` the same span;
+    /// once all are acknowledged the chair closes the round.
+    Burst { tablets: u32, within: Duration },
+    /// An offered load of `rate` ballots per second, spread over `voters` of
+    /// the tablets, for `duration`; every tablet times every tally update.
+    /// `slow_reader` adds one tablet that logs in and never reads again.
+    Load {
+        tablets: u32,
+        voters: u32,
+        rate: f64,
+        duration: Duration,
+        slow_reader: bool,
+    },
+}
+
+impl Scenario {
+    /// The seats the roster needs.
+    pub fn seats(&self) -> u32 {
+        match *self {
+            Scenario::Idle { tablets, .. } | Scenario::Burst { tablets, .. } => tablets,
+            Scenario::Load {
+                tablets,
+                slow_reader,
+                ..
+            } => tablets + u32::from(slow_reader),
+        }
+    }
+}
+
+/// What one run measured; fields a scenario does not measure are absent.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub tablets: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_rss_before_kib: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_rss_after_kib: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss_per_tablet_bytes: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_per_second: Option<f64>,
+    pub ballots_sent: u64,
+    pub ballots_acked: u64,
+    pub ballots_refused: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acks_per_second: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_ms: Option<Spread>,
+    /// Burst: from the chair's close to the committed result at the last tablet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_to_last_tablet_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tablets_with_result: Option<u32>,
+    /// Tally updates seen, and how many reached every tablet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updates: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updates_to_every_tablet: Option<u64>,
+    /// Per update: from its emission to its arrival at the last tablet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_last_tablet_ms: Option<Spread>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verifies_per_second: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_second: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<usize>,
+    /// The first few errors tablets met (a dropped connection, a refusal).
+    pub errors: Vec<String>,
+}
+
+/// Percentiles of a set of durations, in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub count: usize,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Option<Spread> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        Some(Spread {
+            p50: at(0.5),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+            count: values.len(),
+        })
+    }
+}
+
+impl Report {
+    fn new(scenario: &str, tablets: u32) -> Report {
+        Report {
+            scenario: scenario.to_owned(),
+            tablets,
+            ..Report::default()
+        }
+    }
+
+    /// One line per measured figure, for a person.
+    pub fn summary(&self) -> String {
+        let mut out = match self.tablets {
+            0 => format!("{}\n", self.scenario),
+            n => format!("{} with {n} tablets\n", self.scenario),
+        };
+        let mut line =
+            |label: &str, value: String| out.push_str(&format!("  {label:<28} {value}\n"));
+        let spread = |s: &Spread| {
+            format!(
+                "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
+                s.p50, s.p99, s.max, s.count
+            )
+        };
+        if let Some(v) = self.login_seconds {
+            line("logged in", format!("{v:.2} s"));
+        }
+        if let (Some(before), Some(after)) = (self.server_rss_before_kib, self.server_rss_after_kib)
+        {
+            line("server RSS", format!("{before} KiB -> {after} KiB"));
+        }
+        if let Some(v) = self.rss_per_tablet_bytes {
+            line("server RSS per tablet", format!("{:.1} KiB", v / 1024.0));
+        }
+        if let Some(v) = self.offered_per_second {
+            line("offered", format!("{v:.0} /s"));
+        }
+        if self.ballots_sent > 0 {
+            line(
+                "ballots",
+                format!(
+                    "{} sent, {} acknowledged, {} refused",
+                    self.ballots_sent, self.ballots_acked, self.ballots_refused
+                ),
+            );
+        }
+        if let Some(v) = self.acks_per_second {
+            line("acknowledged", format!("{v:.0} /s"));
+        }
+        if let Some(s) = &self.ack_ms {
+            line("sign to ack", spread(s));
+        }
+        if let Some(v) = self.close_to_last_tablet_ms {
+            line(
+                "close to result at last",
+                format!(
+                    "{v} ms ({} tablets saw it)",
+                    self.tablets_with_result.unwrap_or(0)
+                ),
+            );
+        }
+        if let (Some(all), Some(complete)) = (self.updates, self.updates_to_every_tablet) {
+            line(
+                "tally updates",
+                format!("{all}, {complete} reached every tablet"),
+            );
+        }
+        if let Some(s) = &self.time_to_last_tablet_ms {
+            line("time to last tablet", spread(s));
+        }
+        if let Some(v) = self.verifies_per_second {
+            line(
+                "verify_strict",
+                format!("{v:.0} /s on {} threads", self.threads.unwrap_or(0)),
+            );
+        }
+        if let Some(v) = self.rows_per_second {
+            line(
+                "rows committed",
+                format!("{v:.0} /s in batches of {}", self.batch.unwrap_or(0)),
+            );
+        }
+        for e in &self.errors {
+            line("error", e.clone());
+        }
+        out
+    }
+
+    fn fanout(&mut self, tallies: impl IntoIterator<Item = (u64, u64)>, tablets: usize) {
+        let mut per_update: HashMap<u64, (usize, u64)> = HashMap::new();
+        for (version, latency) in tallies {
+            let entry = per_update.entry(version).or_default();
+            entry.0 += 1;
+            entry.1 = entry.1.max(latency);
+        }
+        let complete: Vec<f64> = per_update
+            .values()
+            .filter(|(n, _)| *n == tablets)
+            .map(|(_, last)| *last as f64)
+            .collect();
+        self.updates = Some(per_update.len() as u64);
+        self.updates_to_every_tablet = Some(complete.len() as u64);
+        self.time_to_last_tablet_ms = Spread::of(complete);
+    }
+
+    fn error(&mut self, e: String) {
+        if self.errors.len() < 5 {
+            self.errors.push(e);
+        }
+    }
+}
+
+/// The chair's session, kept reading in its own task; commands go through it.
+struct Chair {
+    commands: mpsc::Sender<(ChairCommand, oneshot::Sender<Result<(), ClientError>>)>,
+}
+
+impl Chair {
+    async fn start(target: &Target<'_>) -> anyhow::Result<Chair> {
+        let mut client = Client::connect(target.url).await?;
+        if let Some(code) = target.chair_code {
+            client.enroll(code, &target.roster.chair).await?;
+        }
+        let mut session = client
+            .login(&target.roster.meeting, &target.roster.chair)
+            .await?;
+        let (commands, mut rx) =
+            mpsc::channel::<(ChairCommand, oneshot::Sender<Result<(), ClientError>>)>(4);
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    command = rx.recv() => match command {
+                        Some((command, reply)) => {
+                            let _ = reply.send(session.chair(command).await);
+                        }
+                        None => return session.close().await,
+                    },
+                    read = session.next() => if read.is_err() { return },
+                }
+            }
+        });
+        Ok(Chair { commands })
+    }
+
+    async fn command(&self, command: ChairCommand) -> anyhow::Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send((command, reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the chair's connection is gone"))?;
+        Ok(answer.await??)
+    }
+}
+
+/// When tablet `i` casts its ballots.
+type Schedule = Box<dyn Fn(usize) -> Vec<Instant>>;
+
+/// What a tablet does, and what it saw.
+struct Plan {
+    casts: Vec<Instant>,
+    /// Stop once the round's result has arrived (and every ballot is answered).
+    until_result: bool,
+    stop: CancellationToken,
+    answered: Arc<Progress>,
+}
+
+#[derive(Default)]
+struct Progress {
+    count: AtomicUsize,
+    notify: Notify,
+}
+
+impl Progress {
+    fn add(&self) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    async fn wait_for(&self, n: usize) {
+        while self.count.load(Ordering::Relaxed) < n {
+            self.notify.notified().await;
+        }
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    /// (version, emission-to-arrival in ms) of every tally update.
+    tallies: Vec<(u64, u64)>,
+    acks: Vec<f64>,
+    sent: u64,
+    refused: u64,
+    result_at_ms: Option<u64>,
+    error: Option<String>,
+}
+
+/// One tablet: reads every frame, casts at the planned moments (signing
+/// each ballot just before sending it), and times tallies, acks and the result.
+async fn tablet(mut session: Session, plan: Plan) -> Outcome {
+    let mut out = Outcome::default();
+    let mut in_flight: HashMap<u64, Instant> = HashMap::new();
+    let mut casts = plan.casts.into_iter().peekable();
+    let give_up = Instant::now() + GIVE_UP + plan_span(casts.peek().copied());
+    loop {
+        let done = plan.stop.is_cancelled() || (plan.until_result && out.result_at_ms.is_some());
+        if done && in_flight.is_empty() {
+            break;
+        }
+        let due = casts.peek().copied().filter(|_| !done);
+        tokio::select! {
+            () = plan.stop.cancelled(), if !done => {}
+            () = sleep_until(give_up) => {
+                out.error = Some(format!("{} ballots unanswered", in_flight.len()));
+                break;
+            }
+            () = sleep_until(due.unwrap_or(give_up)), if due.is_some() => {
+                casts.next();
+                match cast(&mut session, out.sent as usize).await {
+                    Ok((id, signed)) => {
+                        in_flight.insert(id, signed);
+                        out.sent += 1;
+                    }
+                    Err(e) => {
+                        out.error = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            read = session.next() => match read {
+                Ok(ServerMsg::Tally { version, server_time, .. }) => {
+                    out.tallies.push((version, now_ms().saturating_sub(server_time)));
+                }
+                Ok(ServerMsg::Ack { id, .. }) => {
+                    if let Some(signed) = in_flight.remove(&id) {
+                        out.acks.push(signed.elapsed().as_secs_f64() * 1000.0);
+                        plan.answered.add();
+                    }
+                }
+                Ok(ServerMsg::Refused { id: Some(id), message, .. }) => {
+                    if in_flight.remove(&id).is_some() {
+                        out.refused += 1;
+                        out.error.get_or_insert(message);
+                        plan.answered.add();
+                    }
+                }
+                Ok(ServerMsg::Snapshot(_)) => {
+                    if out.result_at_ms.is_none()
+                        && session.state.round().is_some_and(|r| r.status == RoundStatus::Closed)
+                    {
+                        out.result_at_ms = Some(now_ms());
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    out.error = Some(e.to_string());
+                    break;
+                }
+            },
+        }
+    }
+    session.close().await;
+    out
+}
+
+/// How far ahead the first cast is, so that the give-up deadline counts from it.
+fn plan_span(first: Option<Instant>) -> Duration {
+    first.map_or(Duration::ZERO, |t| {
+        t.saturating_duration_since(Instant::now())
+    })
+}
+
+/// Signs and sends the tablet's `n`th ballot in the open round; returns its
+/// request id and when signing began.
+async fn cast(session: &mut Session, n: usize) -> Result<(u64, Instant), ClientError> {
+    let round = session
+        .state
+        .open_round()
+        .ok_or(ClientError::NoOpenRound)?
+        .id;
+    let choice = CHOICES[n % CHOICES.len()];
+    let signed = Instant::now();
+    let seq = session.next_seq();
+    let signature = session.sign_ballot(round, choice, seq)?;
+    let id = session
+        .send(|id| ClientMsg::Cast {
+            id,
+            round,
+            choice,
+            seq,
+            signature,
+        })
+        .await?;
+    Ok((id, signed))
+}
+
+/// Logs in the roster's seats `from..to`, a few at a time.
+async fn log_in(
+    target: &Target<'_>,
+    seats: std::ops::Range<usize>,
+) -> anyhow::Result<Vec<Session>> {
+    let roster = target.roster;
+    stream::iter(seats)
+        .map(|i| async move {
+            let session = Client::connect(target.url)
+                .await?
+                .login(&roster.meeting, &roster.seats[i])
+                .await?;
+            Ok::<_, ClientError>(session)
+        })
+        .buffered(LOGINS_IN_FLIGHT)
+        .map(|r| r.context("a tablet logging in"))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Runs `scenario` against `target`: the chair opens a vote on the first
+/// item, the tablets log in, and the scenario runs once.
+pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Report> {
+    let chair = Chair::start(target).await?;
+    chair.command(ChairCommand::SetItem { item: 0 }).await?;
+    chair
+        .command(ChairCommand::Open {
+            window_seconds: Some(3600),
+        })
+        .await?;
+    let rss = || target.server_pid.and_then(rss_kib);
+    let tablets = match scenario {
+        Scenario::Idle { tablets, .. }
+        | Scenario::Burst { tablets, .. }
+        | Scenario::Load { tablets, .. } => tablets as usize,
+    };
+    let rss_before = rss();
+    let started = Instant::now();
+    let sessions = log_in(target, 0..tablets).await?;
+    let login_seconds = started.elapsed().as_secs_f64();
+
+    let answered = Arc::new(Progress::default());
+    let stop = CancellationToken::new();
+    let begin = Instant::now() + Duration::from_millis(200);
+    let (name, until_result, schedule): (&str, bool, Schedule) = match scenario {
+        Scenario::Idle { .. } => ("idle", false, Box::new(|_| Vec::new())),
+        Scenario::Burst { within, .. } => (
+            "burst",
+            true,
+            Box::new(move |_| vec![begin + within.mul_f64(rand::random::<f64>())]),
+        ),
+        Scenario::Load {
+            voters,
+            rate,
+            duration,
+            slow_reader,
+            ..
+        } => {
+            let voters = (voters as usize).min(tablets);
+            let name = match (slow_reader, voters == tablets) {
+                (true, _) => "slow-reader",
+                (false, true) => "sustained",
+                (false, false) => "fanout",
+            };
+            (
+                name,
+                false,
+                Box::new(move |i| {
+                    if i >= voters {
+                        return Vec::new();
+                    }
+                    // Voter i casts at (i + k × voters) / rate seconds.
+                    (0..)
+                        .map(|k| (i + k * voters) as f64 / rate)
+                        .take_while(|&t| t < duration.as_secs_f64())
+                        .map(|t| begin + Duration::from_secs_f64(t))
+                        .collect()
+                }),
+            )
+        }
+    };
+    // The tablet that stops reading: logged in, then never read again.
+    let slow = match scenario {
+        Scenario::Load {
+            slow_reader: true, ..
+        } => Some(log_in(target, tablets..tablets + 1).await?),
+        _ => None,
+    };
+    let mut report = Report::new(name, tablets as u32);
+    report.login_seconds = Some(login_seconds);
+    report.server_rss_before_kib = rss_before;
+    let expected: usize = (0..tablets).map(|i| schedule(i).len()).sum();
+    let runs: Vec<_> = sessions
+        .into_iter()
+        .enumerate()
+        .map(|(i, session)| {
+            tokio::spawn(tablet(
+                session,
+                Plan {
+                    casts: schedule(i),
+                    until_result,
+                    stop: stop.clone(),
+                    answered: answered.clone(),
+                },
+            ))
+        })
+        .collect();
+
+    let mut close_sent_ms = None;
+    match scenario {
+        Scenario::Idle { settle, .. } => {
+            sleep(settle).await;
+            report.server_rss_after_kib = rss();
+            stop.cancel();
+        }
+        Scenario::Burst { .. } => {
+            tokio::time::timeout(GIVE_UP, answered.wait_for(expected))
+                .await
+                .context("waiting for every ballot of the burst to be answered")?;
+            close_sent_ms = Some(now_ms());
+            chair.command(ChairCommand::Close).await?;
+        }
+        Scenario::Load { rate, duration, .. } => {
+            report.offered_per_second = Some(rate);
+            sleep_until(begin + duration).await;
+            report.server_rss_after_kib = rss();
+            stop.cancel();
+        }
+    }
+    let mut outcomes = Vec::with_capacity(runs.len());
+    for run in runs {
+        outcomes.push(run.await?);
+    }
+    drop(slow);
+
+    report.ballots_sent = outcomes.iter().map(|o| o.sent).sum();
+    report.ballots_refused = outcomes.iter().map(|o| o.refused).sum();
+    let acks: Vec<f64> = outcomes
+        .iter()
+        .flat_map(|o| o.acks.iter().copied())
+        .collect();
+    report.ballots_acked = acks.len() as u64;
+    report.ack_ms = Spread::of(acks);
+    for e in outcomes.iter().filter_map(|o| o.error.clone()) {
+        report.error(e);
+    }
+    match scenario {
+        Scenario::Idle { .. } => {
+            if let (Some(before), Some(after)) = (rss_before, report.server_rss_after_kib) {
+                report.rss_per_tablet_bytes =
+                    Some(after.saturating_sub(before) as f64 * 1024.0 / tablets as f64);
+            }
+        }
+        Scenario::Burst { .. } => {
+            let seen: Vec<u64> = outcomes.iter().filter_map(|o| o.result_at_ms).collect();
+            report.tablets_with_result = Some(seen.len() as u32);
+            if let (Some(sent), Some(last)) = (close_sent_ms, seen.iter().max()) {
+                report.close_to_last_tablet_ms = Some(last.saturating_sub(sent));
+            }
+        }
+        Scenario::Load { duration, .. } => {
+            report.acks_per_second = Some(report.ballots_acked as f64 / duration.as_secs_f64());
+            report.fanout(
+                outcomes.iter().flat_map(|o| o.tallies.iter().copied()),
+                tablets,
+            );
+        }
+    }
+    drop(chair);
+    Ok(report)
+}
+
+/// A tally frame as Gavel sends a delegate in a round of `seats` with interim totals.
+fn tally_frame(version: u64, seats: u32) -> ServerMsg {
+    ServerMsg::Tally {
+        version,
+        round: RoundId([7; 16]),
+        live: LiveTally {
+            taking_part: seats / 2,
+            counts: Some(Counts {
+                total_seats: seats,
+                present: seats,
+                yes: seats / 4,
+                no: seats / 8,
+                abstain: seats / 8,
+            }),
+            voted: None,
+            choices: None,
+        },
+        server_time: now_ms(),
+    }
+}
+
+/// The floor for fan-out: a minimal tokio-tungstenite server, on its own
+/// runtime and threads as a server process would be, sends a tally-sized
+/// frame (serialized once, shared by every connection) every tick to
+/// `clients` clients for `duration`; measured as the swarm measures Gavel.
+pub async fn baseline_broadcast(clients: u32, duration: Duration) -> anyhow::Result<Report> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("ws://{}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let (frames, _) = tokio::sync::broadcast::channel::<Message>(1024);
+    let server = {
+        let shutdown = shutdown.clone();
+        let frames = frames.clone();
+        std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                loop {
+                    let (stream, _) = tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        accepted = listener.accept() => accepted?,
+                    };
+                    // As the hub does, so that both are measured alike.
+                    let _ = stream.set_nodelay(true);
+                    let mut frames = frames.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                            return;
+                        };
+                        while let Ok(frame) = frames.recv().await {
+                            if ws.send(frame).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            })
+        })
+    };
+    let started = Instant::now();
+    let connected: Vec<_> = stream::iter(0..clients)
+        .map(|_| tokio_tungstenite::connect_async_with_config(url.clone(), None, true))
+        .buffered(LOGINS_IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(|r| r.map(|(ws, _)| ws))
+        .collect::<Result<_, _>>()?;
+    let mut report = Report::new("baseline-broadcast", clients);
+    report.login_seconds = Some(started.elapsed().as_secs_f64());
+    let stop = CancellationToken::new();
+    let readers: Vec<_> = connected
+        .into_iter()
+        .map(|mut ws| {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                loop {
+                    let frame = tokio::select! {
+                        () = stop.cancelled() => return seen,
+                        frame = ws.next() => frame,
+                    };
+                    let Some(Ok(Message::Text(text))) = frame else {
+                        return seen;
+                    };
+                    if let Ok(ServerMsg::Tally {
+                        version,
+                        server_time,
+                        ..
+                    }) = serde_json::from_str(&text)
+                    {
+                        seen.push((version, now_ms().saturating_sub(server_time)));
+                    }
+                }
+            })
+        })
+        .collect();
+    // Wait until every connection is subscribed before the first frame.
+    while frames.receiver_count() < clients as usize {
+        sleep(Duration::from_millis(10)).await;
+    }
+    let mut tick = tokio::time::interval(TALLY_TICK);
+    let end = Instant::now() + duration;
+    let mut version = 0;
+    while Instant::now() < end {
+        tick.tick().await;
+        version += 1;
+        let text = serde_json::to_string(&tally_frame(version, clients))?;
+        let _ = frames.send(Message::text(text));
+    }
+    // The last frames are still on their way; give them a tick or two.
+    sleep(TALLY_TICK * 4).await;
+    stop.cancel();
+    let mut tallies = Vec::new();
+    for reader in readers {
+        tallies.extend(reader.await?);
+    }
+    shutdown.cancel();
+    server.join().expect("broadcaster thread")?;
+    report.fanout(tallies, clients as usize);
+    Ok(report)
+}
+
+/// The floor for signature checks: `verify_strict` of ballot-sized messages
+/// on `threads` threads for `duration`.
+pub fn baseline_verify(threads: usize, duration: Duration) -> Report {
+    let mut rng = rand::rngs::OsRng;
+    let samples: Arc<Vec<_>> = Arc::new(
+        (0..256u32)
+            .map(|i| {
+                let key = SigningKey::generate(&mut rng);
+                // About the size of a ballot's signed bytes.
+                let message = format!("gavel-ballot-v1 swarm-meeting {i:0>90}").into_bytes();
+                let signature = key.sign(&message);
+                (key.verifying_key(), message, signature)
+            })
+            .collect(),
+    );
+    let started = std::time::Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let samples = samples.clone();
+            std::thread::spawn(move || {
+                let mut done = 0u64;
+                while started.elapsed() < duration {
+                    for (key, message, signature) in samples.iter() {
+                        key.verify_strict(message, signature)
+                            .expect("a valid signature");
+                    }
+                    done += samples.len() as u64;
+                }
+                done
+            })
+        })
+        .collect();
+    let total: u64 = workers
+        .into_iter()
+        .map(|w| w.join().expect("verify thread"))
+        .sum();
+    let mut report = Report::new("baseline-verify", 0);
+    report.threads = Some(threads);
+    report.verifies_per_second = Some(total as f64 / started.elapsed().as_secs_f64());
+    report
+}
+
+/// The ceiling for durable commits: batches of `batch` ballot-shaped rows
+/// into a scratch table, one transaction each, as fast as one writer can
+/// (PostgreSQL: one `UNNEST` insert per batch; SQLite: multi-row inserts),
+/// with the durability settings the server uses. The table is dropped after.
+pub async fn baseline_store(url: &str, batch: usize, duration: Duration) -> anyhow::Result<Report> {
+    use sqlx::Connection as _;
+    let table = format!("swarm_baseline_{:016x}", rand::random::<u64>());
+    let signature = vec![7u8; 64];
+    let mut report = Report::new("baseline-store", 0);
+    report.batch = Some(batch);
+    let mut rows = 0usize;
+    let elapsed = if url.starts_with("postgres") {
+        use std::str::FromStr as _;
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .options([("synchronous_commit", "on")]);
+        let mut db = sqlx::PgConnection::connect_with(&options).await?;
+        sqlx::query(&format!(
+            "CREATE TABLE {table} (round_id TEXT NOT NULL, seat BIGINT NOT NULL, \
+             choice TEXT NOT NULL, seq BIGINT NOT NULL, signature BYTEA NOT NULL, \
+             recorded_at BIGINT NOT NULL, PRIMARY KEY (round_id, seat))"
+        ))
+        .execute(&mut db)
+        .await?;
+        let started = Instant::now();
+        let insert = format!(
+            "INSERT INTO {table} (round_id, seat, choice, seq, signature, recorded_at) \
+             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], \
+             $5::BYTEA[], $6::BIGINT[])"
+        );
+        while started.elapsed() < duration {
+            let seats: Vec<i64> = (rows..rows + batch).map(|s| s as i64).collect();
+            let mut tx = db.begin().await?;
+            sqlx::query(&insert)
+                .bind(vec!["r"; batch])
+                .bind(&seats)
+                .bind(vec!["yes"; batch])
+                .bind(&seats)
+                .bind(vec![signature.clone(); batch])
+                .bind(vec![now_ms() as i64; batch])
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows += batch;
+        }
+        let elapsed = started.elapsed();
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&mut db)
+            .await?;
+        elapsed
+    } else {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+        use std::str::FromStr as _;
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        let mut db = sqlx::SqliteConnection::connect_with(&options).await?;
+        sqlx::query(&format!(
+            "CREATE TABLE {table} (round_id TEXT NOT NULL, seat INTEGER NOT NULL, \
+             choice TEXT NOT NULL, seq INTEGER NOT NULL, signature BLOB NOT NULL, \
+             recorded_at INTEGER NOT NULL, PRIMARY KEY (round_id, seat))"
+        ))
+        .execute(&mut db)
+        .await?;
+        let started = Instant::now();
+        while started.elapsed() < duration {
+            let mut tx = db.begin().await?;
+            let mut insert = sqlx::QueryBuilder::new(format!(
+                "INSERT INTO {table} (round_id, seat, choice, seq, signature, recorded_at) "
+            ));
+            insert.push_values(rows..rows + batch, |mut row, seat| {
+                row.push_bind("r")
+                    .push_bind(seat as i64)
+                    .push_bind("yes")
+                    .push_bind(seat as i64)
+                    .push_bind(&signature[..])
+                    .push_bind(now_ms() as i64);
+            });
+            insert.build().execute(&mut *tx).await?;
+            tx.commit().await?;
+            rows += batch;
+        }
+        let elapsed = started.elapsed();
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&mut db)
+            .await?;
+        elapsed
+    };
+    report.rows_per_second = Some(rows as f64 / elapsed.as_secs_f64());
+    Ok(report)
+}

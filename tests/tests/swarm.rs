@@ -1,0 +1,88 @@
+//! A small `gavel-swarm` run as a smoke test of the benchmark tooling: 200
+//! tablets, each with its own key, burst-vote against a real server on each
+//! store. No timing is asserted (the suite runs on busy machines); what must
+//! hold is that every ballot is acknowledged, every tablet receives the
+//! result, and the committed tally counts all 200.
+
+use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::{Principal, PublicKey};
+use gavel_server::app;
+use gavel_server::limits::LimitSettings;
+use gavel_server::store::Store;
+use gavel_tablet::swarm::{self, Roster, Scenario, Target};
+use gavel_tests::databases;
+use gavel_tests::server::TestServer;
+use std::time::Duration;
+
+const TABLETS: u32 = 200;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_tablets_burst_vote_and_all_are_counted() -> anyhow::Result<()> {
+    for db in databases().await {
+        let roster = Roster::generate(TABLETS);
+        let store = Store::connect(&db.url).await?;
+        store
+            .put_meeting(&roster.meeting, &roster.definition())
+            .await?;
+        for (seat, key) in (1..).zip(&roster.seats) {
+            store
+                .put_key(&roster.meeting, Principal::Seat(seat), &PublicKey::of(key))
+                .await?;
+        }
+        store
+            .put_key(
+                &roster.meeting,
+                Principal::Chair,
+                &PublicKey::of(&roster.chair),
+            )
+            .await?;
+        let options = app::Options {
+            limits: LimitSettings {
+                connections_per_address: TABLETS as usize + 10,
+                ..LimitSettings::default()
+            },
+            ..app::Options::default()
+        };
+        let server = TestServer::start_with(
+            &db.url,
+            SigningKey::generate(&mut rand::rngs::OsRng),
+            options,
+        );
+        let target = Target {
+            url: &server.url,
+            roster: &roster,
+            chair_code: None,
+            server_pid: None,
+        };
+        let report = swarm::run(
+            &target,
+            Scenario::Burst {
+                tablets: TABLETS,
+                within: Duration::from_secs(1),
+            },
+        )
+        .await?;
+        let name = db.name;
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+        assert_eq!(report.ballots_sent, u64::from(TABLETS), "{name}");
+        assert_eq!(report.ballots_acked, u64::from(TABLETS), "{name}");
+        assert_eq!(report.tablets_with_result, Some(TABLETS), "{name}");
+
+        let rounds = store.rounds(&roster.meeting).await?;
+        assert_eq!(rounds.len(), 1, "{name}");
+        assert_eq!(rounds[0].status, RoundStatus::Closed, "{name}");
+        let counts = rounds[0]
+            .result
+            .expect("a closed round has a result")
+            .counts;
+        assert_eq!(counts.yes + counts.no + counts.abstain, TABLETS, "{name}");
+        assert_eq!(
+            store.ballots(rounds[0].id).await?.len(),
+            TABLETS as usize,
+            "{name}"
+        );
+        server.stop()?;
+    }
+    Ok(())
+}
