@@ -4,6 +4,8 @@
 //! Map of the crate:
 //! - [`ids`]: meeting ids, round ids, seats and principals (who a device speaks for).
 //! - [`choice`]: the three choices of a ballot and their wire codes.
+//! - [`fingerprint`]: a TLS certificate's SHA-256 fingerprint, which a
+//!   device pins when the hall's server has a self-signed certificate.
 //! - [`signing`]: the fixed binary layouts that are signed (auth challenge,
 //!   enrollment, ballot, receipt) and Ed25519 keys, signatures and checks.
 //! - [`rules`]: vote settings, pass rules and tallies as pure functions;
@@ -16,12 +18,14 @@
 //! for every signed layout.
 
 pub mod choice;
+pub mod fingerprint;
 pub mod ids;
 pub mod messages;
 pub mod rules;
 pub mod signing;
 
 pub use choice::Choice;
+pub use fingerprint::Fingerprint;
 pub use ids::{MeetingId, Principal, RoundId, SeatNo};
 pub use messages::{ClientMsg, RefusalReason, ServerMsg};
 pub use rules::{Base, Counts, Rule, TallyResult, Threshold, VoteSettings};

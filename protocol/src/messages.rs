@@ -105,6 +105,9 @@ pub enum ServerMsg {
         version: u64,
         round: RoundId,
         live: LiveTally,
+        /// When the server emitted this update, in Unix milliseconds: lets a
+        /// client (and the benchmark swarm) measure how long fan-out took.
+        server_time: u64,
     },
     /// A delegate's own state: checked in, and its recorded ballot in the open
     /// or last round of the current item.
@@ -230,6 +233,19 @@ pub struct Snapshot {
     pub items: Vec<ItemState>,
     /// The open round, or the last round of the session once it has ended.
     pub round: Option<RoundView>,
+    /// Whether the hub can write to its store right now. While it cannot,
+    /// nothing new is recorded (ballots are refused `store_unavailable`), so
+    /// the chair must know; the hub keeps trying and says `ok` again by itself.
+    pub store: StoreHealth,
+}
+
+/// The hub's store as the chair's console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreHealth {
+    Ok,
+    /// The last write failed; the hub retries until one succeeds.
+    Unavailable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

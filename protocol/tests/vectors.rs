@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
 use gavel_protocol::messages::{
     ChairCommand, ItemKind, ItemState, ItemStatus, ItemView, Labels, LiveTally, MeetingView,
-    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot,
+    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth,
 };
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
@@ -1139,6 +1139,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     voted: None,
                     choices: None,
                 })),
+                store: StoreHealth::Ok,
             }),
         ),
         example(
@@ -1152,6 +1153,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     voted: None,
                     choices: None,
                 },
+                server_time: 1_767_225_601_025,
             },
         ),
         example(
@@ -1178,6 +1180,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         },
                     ]),
                 },
+                server_time: 1_767_225_601_025,
             },
         ),
         example(
@@ -1244,6 +1247,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         choices: None,
                     })
                 }),
+                store: StoreHealth::Ok,
             }),
         ),
     ];

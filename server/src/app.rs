@@ -2,17 +2,21 @@
 //! size, buffers, connections per address, browser origin), security
 //! headers on every response, and a graceful shutdown that also covers
 //! upgraded connections (axum's own graceful shutdown does not wait for them).
+//! The same router serves plain HTTP and, with [`Options::tls`], HTTPS and WSS.
 
 use crate::connection;
 use crate::hub::Hub;
 use crate::limits::{AddressLimits, LimitSettings};
 use crate::store::Store;
+use crate::tls::TlsListener;
 use anyhow::Context as _;
 use axum::Router;
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::{IncomingStream, Listener};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::MAX_CLIENT_FRAME_BYTES;
 use std::net::SocketAddr;
@@ -43,6 +47,8 @@ pub struct Options {
     /// rewrites the Host header). Clients that send no Origin (the Rust
     /// tablet, scripts) are not browsers and are not checked.
     pub allowed_origins: Vec<String>,
+    /// Serve HTTPS and WSS with these TLS settings instead of plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 #[derive(Clone)]
@@ -78,14 +84,16 @@ pub async fn run(
         .merge(crate::web::routes(hub.clone()))
         .layer(axum::middleware::map_response(security_headers));
     let addr = listener.local_addr().context("listener address")?;
-    tracing::info!(%addr, "gavel listening");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await
-    .context("serving HTTP")?;
+    match options.tls {
+        Some(config) => {
+            tracing::info!(%addr, "gavel listening (HTTPS, WSS)");
+            serve(TlsListener::new(listener, config), router, &shutdown).await?;
+        }
+        None => {
+            tracing::info!(%addr, "gavel listening");
+            serve(PlainListener(listener), router, &shutdown).await?;
+        }
+    }
     state.connections.close();
     state.connections.wait().await;
     hub.stopped().await;
@@ -93,11 +101,66 @@ pub async fn run(
     Ok(())
 }
 
+/// Serves `router` on `listener` until `shutdown` fires and every HTTP
+/// request (not every WebSocket: those are tracked in [`AppState`]) is done.
+async fn serve<L>(listener: L, router: Router, shutdown: &CancellationToken) -> anyhow::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    Peer: for<'a> Connected<IncomingStream<'a, L>>,
+{
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<Peer>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await
+    .context("serving HTTP")
+}
+
+/// The address a connection comes from, for the limits per address. Its
+/// own type because axum provides the address of plain TCP connections only.
+#[derive(Debug, Clone, Copy)]
+struct Peer(SocketAddr);
+
+impl Connected<IncomingStream<'_, PlainListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, PlainListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// A TCP listener whose connections send every frame at once: without
+/// TCP_NODELAY, Nagle's algorithm and delayed acknowledgements hold small
+/// frames (an ack, a tally) back by up to 40 ms.
+struct PlainListener(TcpListener);
+
+impl Listener for PlainListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, peer) = Listener::accept(&mut self.0).await;
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "TCP_NODELAY not set");
+        }
+        (stream, peer)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Listener::local_addr(&self.0)
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
 async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
 ) -> Response {
     if !origin_allowed(&headers, &state.allowed_origins) {
         tracing::warn!(%peer, origin = ?headers.get(header::ORIGIN), "WebSocket from a foreign page refused");

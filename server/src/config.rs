@@ -3,6 +3,7 @@
 
 use crate::app::Options;
 use crate::limits::LimitSettings;
+use crate::tls::{ServerTls, TlsSource};
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
 use serde::Deserialize;
@@ -25,6 +26,15 @@ pub struct FileSettings {
     pub connections_per_address: Option<usize>,
     /// Browser origins besides the server's own whose pages may connect.
     pub allowed_origins: Option<Vec<String>>,
+    /// The TLS certificate chain (PEM) for HTTPS and WSS; needs `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS and WSS with a certificate made once in `data_dir`.
+    pub tls_self_signed: Option<bool>,
+    /// Names and addresses the self-signed certificate covers besides
+    /// localhost, 127.0.0.1 and the host's name.
+    pub tls_names: Option<Vec<String>>,
 }
 
 /// Settings given on the command line or in `GAVEL_*` variables; they win
@@ -37,6 +47,10 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub connections_per_address: Option<usize>,
     pub allowed_origins: Vec<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_self_signed: bool,
+    pub tls_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -62,7 +76,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log_format: LogFormat,
+    /// Options of the server; its TLS settings come from [`Settings::server_tls`].
     pub server: Options,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_self_signed: bool,
+    pub tls_names: Vec<String>,
 }
 
 impl Settings {
@@ -88,6 +107,11 @@ impl Settings {
         } else {
             flags.allowed_origins
         };
+        let tls_names = if flags.tls_names.is_empty() {
+            file.tls_names.unwrap_or_default()
+        } else {
+            flags.tls_names
+        };
         Settings {
             listen: flags.listen.or(file.listen).unwrap_or(default_listen),
             data_dir,
@@ -96,8 +120,39 @@ impl Settings {
             server: Options {
                 limits,
                 allowed_origins,
+                tls: None,
             },
+            tls_cert: flags.tls_cert.or(file.tls_cert),
+            tls_key: flags.tls_key.or(file.tls_key),
+            tls_self_signed: flags.tls_self_signed || file.tls_self_signed.unwrap_or(false),
+            tls_names,
         }
+    }
+
+    /// Where the server's certificate comes from, if it serves TLS.
+    pub fn tls_source(&self) -> anyhow::Result<Option<TlsSource>> {
+        match (&self.tls_cert, &self.tls_key, self.tls_self_signed) {
+            (None, None, false) => Ok(None),
+            (None, None, true) => Ok(Some(TlsSource::SelfSigned {
+                names: self.tls_names.clone(),
+            })),
+            (Some(cert), Some(key), false) => Ok(Some(TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            })),
+            (Some(_), Some(_), true) => {
+                anyhow::bail!("give either tls_cert and tls_key or tls_self_signed, not both")
+            }
+            _ => anyhow::bail!("tls_cert and tls_key go together: give both"),
+        }
+    }
+
+    /// The TLS settings in force, the self-signed certificate made on first
+    /// use; `None` for plain HTTP.
+    pub fn server_tls(&self) -> anyhow::Result<Option<ServerTls>> {
+        self.tls_source()?
+            .map(|source| source.load(&self.data_dir))
+            .transpose()
     }
 
     /// The server's Ed25519 key, created on first start in the data
@@ -125,7 +180,8 @@ impl Settings {
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+/// Writes a new file readable by its owner only (a private key).
+pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -159,6 +215,30 @@ mod tests {
         assert_eq!(s.database_url, "sqlite:///srv/gavel/gavel.sqlite3");
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.server.limits.connections_per_address, 500);
+        assert_eq!(s.tls_source().unwrap(), None);
+    }
+
+    #[test]
+    fn tls_needs_a_certificate_and_its_key_or_self_signing() {
+        let file = FileSettings {
+            tls_cert: Some("/etc/gavel/cert.pem".into()),
+            ..FileSettings::default()
+        };
+        let addr = "0.0.0.0:8080".parse().unwrap();
+        let half = Settings::resolve(file, Overrides::default(), addr);
+        assert!(half.tls_source().is_err());
+        let flags = Overrides {
+            tls_self_signed: true,
+            tls_names: vec!["hall.local".into()],
+            ..Overrides::default()
+        };
+        let s = Settings::resolve(FileSettings::default(), flags, addr);
+        assert_eq!(
+            s.tls_source().unwrap(),
+            Some(TlsSource::SelfSigned {
+                names: vec!["hall.local".into()]
+            })
+        );
     }
 
     #[test]

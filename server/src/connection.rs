@@ -25,9 +25,6 @@ use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// A client that does not take a frame within this time is dropped; it
-/// resyncs when it reconnects, and nobody else waits for it.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests one connection may have in flight at once.
 const MAX_IN_FLIGHT: usize = 16;
 /// Failed enrollment attempts before the connection is closed.
@@ -92,6 +89,7 @@ pub async fn serve(
     limits: Arc<AddressLimits>,
     shutdown: CancellationToken,
 ) {
+    let send_timeout = limits.send_timeout();
     let nonce: [u8; 32] = rand::random();
     let challenge = ServerMsg::Challenge {
         v: PROTOCOL_VERSION,
@@ -99,7 +97,10 @@ pub async fn serve(
         server_key: hub.server_key(),
         server_time: now_ms(),
     };
-    if send(&mut socket, frame(&challenge)).await.is_err() {
+    if send(&mut socket, frame(&challenge), send_timeout)
+        .await
+        .is_err()
+    {
         return;
     }
     let login = tokio::select! {
@@ -111,7 +112,7 @@ pub async fn serve(
     let end = match login {
         Ok(session) => {
             tracing::info!(%peer, meeting = %session.meeting_id(), principal = ?session.principal, "connection logged in");
-            live(&mut socket, session, &shutdown).await
+            live(&mut socket, session, &shutdown, send_timeout).await
         }
         Err(end) => end,
     };
@@ -131,6 +132,7 @@ pub async fn serve(
                 code,
                 reason: reason.into(),
             })),
+            send_timeout,
         )
         .await;
     }
@@ -198,7 +200,7 @@ async fn log_in(
         let msg = match receive(socket).await {
             Incoming::Close(end) => return Err(end),
             Incoming::Refuse(id, r) => {
-                send(socket, frame(&r.to_msg(id)))
+                send(socket, frame(&r.to_msg(id)), limits.send_timeout())
                     .await
                     .map_err(|()| End::SendFailed)?;
                 continue;
@@ -220,9 +222,13 @@ async fn log_in(
                 signature,
             } => match enroll(hub, v, &code, &public_key, &signature).await {
                 Ok((meeting, principal)) => {
-                    send(socket, frame(&ServerMsg::Enrolled { meeting, principal }))
-                        .await
-                        .map_err(|()| End::SendFailed)?;
+                    send(
+                        socket,
+                        frame(&ServerMsg::Enrolled { meeting, principal }),
+                        limits.send_timeout(),
+                    )
+                    .await
+                    .map_err(|()| End::SendFailed)?;
                     continue;
                 }
                 Err(r) => Err(r),
@@ -263,7 +269,7 @@ async fn log_in(
                     limits.record_failure(peer.ip());
                 }
                 tracing::info!(reason = ?refusal.reason, "login refused: {}", refusal.message);
-                send(socket, frame(&refusal.to_msg(id)))
+                send(socket, frame(&refusal.to_msg(id)), limits.send_timeout())
                     .await
                     .map_err(|()| End::SendFailed)?;
                 if failures >= MAX_ENROLL_FAILURES {
@@ -340,7 +346,12 @@ async fn verify(key: PublicKey, bytes: Vec<u8>, signature: Signature) -> Result<
 type Answer = BoxFuture<'static, Vec<ServerMsg>>;
 
 /// The logged-in life of a connection.
-async fn live(socket: &mut WebSocket, session: Session, shutdown: &CancellationToken) -> End {
+async fn live(
+    socket: &mut WebSocket,
+    session: Session,
+    shutdown: &CancellationToken,
+    send_timeout: Duration,
+) -> End {
     let (reply, joined) = oneshot::channel();
     let join = Command::Join {
         audience: session.audience(),
@@ -368,7 +379,7 @@ async fn live(socket: &mut WebSocket, session: Session, shutdown: &CancellationT
     first.extend(you.iter().map(frame));
     first.push(snapshot);
     for f in first {
-        if send(socket, f).await.is_err() {
+        if send(socket, f, send_timeout).await.is_err() {
             return End::SendFailed;
         }
     }
@@ -391,7 +402,7 @@ async fn live(socket: &mut WebSocket, session: Session, shutdown: &CancellationT
                     }
                     Err(broadcast::error::RecvError::Closed) => return End::MeetingStopped,
                 };
-                if send(socket, f).await.is_err() {
+                if send(socket, f, send_timeout).await.is_err() {
                     return End::SendFailed;
                 }
             }
@@ -409,14 +420,14 @@ async fn live(socket: &mut WebSocket, session: Session, shutdown: &CancellationT
                     }
                 };
                 if let Some(refusal) = refusal
-                    && send(socket, frame(&refusal)).await.is_err()
+                    && send(socket, frame(&refusal), send_timeout).await.is_err()
                 {
                     return End::SendFailed;
                 }
             }
             Some(msgs) = answers.next() => {
                 for msg in msgs {
-                    if send(socket, frame(&msg)).await.is_err() {
+                    if send(socket, frame(&msg), send_timeout).await.is_err() {
                         return End::SendFailed;
                     }
                 }
@@ -525,12 +536,14 @@ fn ballot_bytes(
     .signed_bytes()
 }
 
-async fn send(socket: &mut WebSocket, f: Frame) -> Result<(), ()> {
-    send_msg(socket, Message::Text(f)).await
+/// Sends one frame; a client that does not take it within `timeout` is
+/// dropped: it resyncs when it reconnects, and nobody else waits for it.
+async fn send(socket: &mut WebSocket, f: Frame, timeout: Duration) -> Result<(), ()> {
+    send_msg(socket, Message::Text(f), timeout).await
 }
 
-async fn send_msg(socket: &mut WebSocket, msg: Message) -> Result<(), ()> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await {
+async fn send_msg(socket: &mut WebSocket, msg: Message, timeout: Duration) -> Result<(), ()> {
+    match tokio::time::timeout(timeout, socket.send(msg)).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }

@@ -7,6 +7,8 @@
 //! - [`connection`]: one task per WebSocket connection: login, signature
 //!   checks, requests and broadcasts.
 //! - [`app`]: the HTTP router and the server's lifecycle (start, graceful stop).
+//! - [`tls`]: HTTPS and WSS: certificate files or a generated self-signed
+//!   certificate, and the listener that does the handshakes.
 //! - [`web`]: the tablet, chair console and hall screen web apps, embedded.
 //! - [`enrollment`]: one-time enrollment codes.
 //! - [`limits`]: connections and failed attempts per address.
@@ -24,6 +26,7 @@ pub mod hub;
 pub mod limits;
 pub mod meeting;
 pub mod store;
+pub mod tls;
 pub mod web;
 
 pub use app::run;

@@ -2,7 +2,9 @@
 //! hall's Wi-Fi) cannot crowd out the others: how many connections an
 //! address may hold at once, and how many failed enrollment or login attempts
 //! it may make in a minute (enrollment codes are short enough to type; this
-//! is what makes guessing them hopeless).
+//! is what makes guessing them hopeless). Also how long any connection may
+//! take to accept a frame, so that a tablet that stops reading cannot hold
+//! the server's memory or time.
 
 use dashmap::DashMap;
 use std::net::IpAddr;
@@ -19,6 +21,10 @@ pub struct LimitSettings {
     pub connections_per_address: usize,
     /// Failed enrollment or login attempts one address may make per minute.
     pub failures_per_minute: u32,
+    /// A client that does not take a frame within this time is dropped.
+    /// Short enough that a stuck tablet is let go within a vote; long
+    /// enough for a tablet on poor Wi-Fi.
+    pub send_timeout: Duration,
 }
 
 impl Default for LimitSettings {
@@ -26,6 +32,7 @@ impl Default for LimitSettings {
         LimitSettings {
             connections_per_address: 64,
             failures_per_minute: 20,
+            send_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -81,6 +88,10 @@ impl AddressLimits {
         })
     }
 
+    pub fn send_timeout(&self) -> Duration {
+        self.settings.send_timeout
+    }
+
     /// Counts a failed attempt from `ip`.
     pub fn record_failure(&self, ip: IpAddr) {
         let now = Instant::now();
@@ -109,6 +120,7 @@ mod tests {
         let limits = AddressLimits::new(LimitSettings {
             connections_per_address: 2,
             failures_per_minute: 1,
+            ..LimitSettings::default()
         });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
@@ -131,6 +143,7 @@ mod tests {
         let limits = AddressLimits::new(LimitSettings {
             connections_per_address: 1,
             failures_per_minute: 3,
+            ..LimitSettings::default()
         });
         let ip: IpAddr = "10.0.0.9".parse().unwrap();
         for _ in 0..2 {

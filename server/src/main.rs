@@ -8,6 +8,7 @@ use gavel_server::config::{FileSettings, LogFormat, Overrides, Settings};
 use gavel_server::demo::{self, DemoOptions};
 use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::Store;
+use gavel_server::tls::ServerTls;
 use gavel_server::{app, enrollment};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ enum Command {
     Serve {
         #[arg(long, env = "GAVEL_LISTEN")]
         listen: Option<SocketAddr>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Manages meetings in the store.
     Meeting {
@@ -88,6 +91,29 @@ enum Command {
     },
 }
 
+/// HTTPS and WSS, served by Gavel itself.
+#[derive(clap::Args)]
+struct TlsArgs {
+    /// The TLS certificate chain (PEM), for HTTPS and WSS; needs --tls-key.
+    #[arg(long, env = "GAVEL_TLS_CERT", value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "GAVEL_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// HTTPS and WSS with a self-signed certificate, made once in the data
+    /// directory; its fingerprint is printed at every start for the devices to pin.
+    #[arg(long, env = "GAVEL_TLS_SELF_SIGNED", conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
+    /// A name or address the self-signed certificate also covers (repeatable).
+    #[arg(
+        long = "tls-name",
+        env = "GAVEL_TLS_NAMES",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    tls_names: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum MeetingCommand {
     /// Checks a meeting definition file and stores it; nothing is stored if it has a mistake.
@@ -103,7 +129,7 @@ fn main() -> anyhow::Result<()> {
         None => FileSettings::default(),
     };
     let (listen, default_listen, data_dir) = match &cli.command {
-        Command::Serve { listen } => (*listen, "0.0.0.0:8080", cli.data_dir.clone()),
+        Command::Serve { listen, .. } => (*listen, "0.0.0.0:8080", cli.data_dir.clone()),
         Command::Demo { listen, .. } => (
             *listen,
             "127.0.0.1:8080",
@@ -113,14 +139,21 @@ fn main() -> anyhow::Result<()> {
         ),
         _ => (None, "0.0.0.0:8080", cli.data_dir.clone()),
     };
-    let flags = Overrides {
+    let mut flags = Overrides {
         listen,
         data_dir,
         database_url: cli.database_url.clone(),
         log_format: cli.log_format,
         connections_per_address: cli.connections_per_address,
         allowed_origins: cli.allowed_origins.clone(),
+        ..Overrides::default()
     };
+    if let Command::Serve { tls, .. } = &cli.command {
+        flags.tls_cert = tls.tls_cert.clone();
+        flags.tls_key = tls.tls_key.clone();
+        flags.tls_self_signed = tls.tls_self_signed;
+        flags.tls_names = tls.tls_names.clone();
+    }
     let settings = Settings::resolve(
         file,
         flags,
@@ -150,6 +183,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
             settings.prepare_data_dir()?;
+            let mut options = settings.server.clone();
+            if let Some(tls) = settings.server_tls()? {
+                announce_fingerprint(&tls, &settings);
+                options.tls = Some(tls.config);
+            }
             let store = Store::connect(&settings.database_url)
                 .await
                 .context("opening the store")?;
@@ -160,7 +198,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 listener,
                 store,
                 settings.server_key()?,
-                settings.server.clone(),
+                options,
                 shutdown_on_signal(),
             )
             .await
@@ -261,6 +299,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Prints the certificate's fingerprint where the secretary sees it, and
+/// logs it: devices that pin it accept no other server.
+fn announce_fingerprint(tls: &ServerTls, settings: &Settings) {
+    tracing::info!(fingerprint = %tls.fingerprint, "TLS certificate (SHA-256)");
+    println!("TLS certificate fingerprint (SHA-256), to check on each device:");
+    println!("  {}", tls.fingerprint);
+    println!(
+        "Enroll a device with: gavel-tablet enroll --server wss://HOST:{}/ws --fingerprint {} --code CODE",
+        settings.listen.port(),
+        tls.fingerprint
+    );
 }
 
 /// Seat lists as a secretary writes them: "1-5,8,10-12".

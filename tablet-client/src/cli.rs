@@ -15,6 +15,7 @@ pub use text::Lang;
 
 use crate::client::{Client, ClientError, Session};
 use crate::credentials::Credentials;
+use crate::tls::Trust;
 use anyhow::{Context as _, anyhow, bail, ensure};
 use ed25519_dalek::SigningKey;
 use feed::Feed;
@@ -37,6 +38,9 @@ pub struct Options {
     pub credentials: PathBuf,
     /// The server's WebSocket address, when not the one enrolled with.
     pub server: Option<String>,
+    /// Which certificates prove the server over `wss://`, when not those
+    /// saved at enrollment (public authorities for a device not enrolled).
+    pub trust: Option<Trust>,
     pub lang: Lang,
 }
 
@@ -98,9 +102,18 @@ pub async fn enroll(opts: &Options, code: &str, force: bool) -> anyhow::Result<(
     let url = opts.server.as_deref().unwrap_or(DEFAULT_SERVER);
     // The private key is made here and never leaves this device.
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let mut client = connect(url, lang).await?;
+    let trust = opts.trust.clone().unwrap_or_default();
+    let mut client = connect(url, &trust, lang).await?;
     let (meeting, principal) = client.enroll(code, &key).await?;
-    Credentials::new(url, meeting.clone(), principal, client.server_key(), &key).save(path)?;
+    Credentials::new(
+        url,
+        meeting.clone(),
+        principal,
+        client.server_key(),
+        trust,
+        &key,
+    )
+    .save(path)?;
     // Logging in is how a device learns the meeting's title and its seat's name.
     let session = client.login(&meeting, &key).await?;
     println!("{}", Text::new(&session.meeting, lang).enrolled(principal));
@@ -127,6 +140,7 @@ pub async fn watch(opts: &Options, meeting: Option<MeetingId>) -> anyhow::Result
                 .server
                 .clone()
                 .unwrap_or_else(|| DEFAULT_SERVER.to_owned()),
+            trust: opts.trust.clone().unwrap_or_default(),
             meeting,
         },
         None => Login::Device(Box::new(Device::load(opts)?)),
@@ -241,6 +255,7 @@ pub fn explain(error: &anyhow::Error, lang: Lang) -> String {
 /// An enrolled device: a delegate's tablet or the chair's console.
 struct Device {
     url: String,
+    trust: Trust,
     credentials: Credentials,
     key: SigningKey,
 }
@@ -253,8 +268,13 @@ impl Device {
             .server
             .clone()
             .unwrap_or_else(|| credentials.server.clone());
+        let trust = opts
+            .trust
+            .clone()
+            .unwrap_or_else(|| credentials.trust.clone());
         Ok(Device {
             url,
+            trust,
             credentials,
             key,
         })
@@ -274,7 +294,7 @@ impl Device {
     /// The sync that follows makes sure a delegate's own state (checked in,
     /// ballot) has arrived before anything is printed or decided.
     async fn log_in(&self, lang: Lang) -> anyhow::Result<Session> {
-        let client = connect(&self.url, lang).await?;
+        let client = connect(&self.url, &self.trust, lang).await?;
         ensure!(
             client.server_key() == self.credentials.server_key,
             text::server_key_changed(lang)
@@ -290,14 +310,22 @@ enum Login {
     /// Boxed: a signing key makes a device ten times larger than a watcher.
     Device(Box<Device>),
     /// Read-only, as the hall screen and the public follow a meeting.
-    Watcher { url: String, meeting: MeetingId },
+    Watcher {
+        url: String,
+        trust: Trust,
+        meeting: MeetingId,
+    },
 }
 
 impl Login {
     async fn open(&self, lang: Lang) -> anyhow::Result<Session> {
         match self {
             Login::Device(device) => device.log_in(lang).await,
-            Login::Watcher { url, meeting } => Ok(connect(url, lang).await?.watch(meeting).await?),
+            Login::Watcher {
+                url,
+                trust,
+                meeting,
+            } => Ok(connect(url, trust, lang).await?.watch(meeting).await?),
         }
     }
 
@@ -337,6 +365,7 @@ fn is_lost(error: &ClientError) -> bool {
         ClientError::Connection(_) | ClientError::Closed => true,
         ClientError::Refused { reason, .. } => *reason == RefusalReason::ShuttingDown,
         ClientError::Protocol(_)
+        | ClientError::Tls(_)
         | ClientError::NoOpenRound
         | ClientError::NotADelegate
         | ClientError::BadReceipt => false,
@@ -444,8 +473,8 @@ async fn cast(session: &mut Session, choice: Choice) -> Result<Receipt, ClientEr
     session.cast(choice).await
 }
 
-async fn connect(url: &str, lang: Lang) -> anyhow::Result<Client> {
-    Client::connect(url)
+async fn connect(url: &str, trust: &Trust, lang: Lang) -> anyhow::Result<Client> {
+    Client::connect_trusting(url, trust)
         .await
         .with_context(|| text::cannot_connect(url, lang))
 }

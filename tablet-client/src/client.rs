@@ -6,6 +6,7 @@
 //! second task.
 
 use crate::state::MeetingState;
+use crate::tls::{TlsError, Trust};
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
 use gavel_protocol::messages::{ChairCommand, MeetingView, Receipt};
@@ -16,7 +17,7 @@ use gavel_protocol::{
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -29,6 +30,8 @@ pub enum ClientError {
     },
     #[error("connection: {0}")]
     Connection(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("the server closed the connection")]
     Closed,
     #[error("unexpected frame from the server: {0}")]
@@ -89,9 +92,18 @@ fn refused(msg: ServerMsg) -> ClientError {
 }
 
 impl Client {
-    /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`) and reads the challenge.
+    /// Connects to `url` (e.g. `ws://127.0.0.1:8080/ws`, or `wss://` to a
+    /// server whose certificate a public authority signed) and reads the challenge.
     pub async fn connect(url: &str) -> Result<Client, ClientError> {
-        let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+        Client::connect_trusting(url, &Trust::default()).await
+    }
+
+    /// Connects to `url`, accepting over `wss://` the server certificates
+    /// `trust` allows, and reads the challenge.
+    pub async fn connect_trusting(url: &str, trust: &Trust) -> Result<Client, ClientError> {
+        let connector = trust.for_url(url)?.map(Connector::Rustls);
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector).await?;
         match read(&mut socket).await? {
             ServerMsg::Challenge {
                 v: _,
@@ -239,10 +251,18 @@ impl Session {
         &mut self,
         build: impl FnOnce(u64) -> ClientMsg,
     ) -> Result<ServerMsg, ClientError> {
+        let id = self.send(build).await?;
+        self.answer(id).await
+    }
+
+    /// Sends a request without waiting for its answer and returns its id,
+    /// for a caller that reads every frame itself with [`Session::next`]
+    /// (the benchmark swarm times each broadcast while its ballots are in flight).
+    pub async fn send(&mut self, build: impl FnOnce(u64) -> ClientMsg) -> Result<u64, ClientError> {
         let id = self.next_id;
         self.next_id += 1;
         write(&mut self.socket, &build(id)).await?;
-        self.answer(id).await
+        Ok(id)
     }
 
     async fn answer(&mut self, id: u64) -> Result<ServerMsg, ClientError> {

@@ -2,6 +2,7 @@
 //! private key is created on the device and never sent anywhere; the file is
 //! written readable by its owner only.
 
+use crate::tls::Trust;
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::{MeetingId, Principal, PublicKey};
@@ -16,6 +17,10 @@ pub struct Credentials {
     pub principal: Principal,
     /// The server's public key, as seen at enrollment: receipts must verify under it.
     pub server_key: PublicKey,
+    /// Which certificates prove the server over `wss://`: the pinned
+    /// fingerprint of a hall's self-signed certificate, as given at enrollment.
+    #[serde(default)]
+    pub trust: Trust,
     /// The device's private key seed, 64 hex digits.
     secret_key: String,
 }
@@ -26,6 +31,7 @@ impl Credentials {
         meeting: MeetingId,
         principal: Principal,
         server_key: PublicKey,
+        trust: Trust,
         key: &SigningKey,
     ) -> Self {
         Credentials {
@@ -33,6 +39,7 @@ impl Credentials {
             meeting,
             principal,
             server_key,
+            trust,
             secret_key: hex::encode(key.to_bytes()),
         }
     }

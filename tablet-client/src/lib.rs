@@ -8,18 +8,25 @@
 //! - [`state`]: the meeting as the server last described it, rebuilt from
 //!   snapshots and versioned tally updates.
 //! - [`credentials`]: a device's key and enrollment, saved in a file.
+//! - [`tls`]: which server certificates a device accepts over `wss://`
+//!   (a pinned fingerprint, an organisation's CA, or public authorities).
 //! - [`cli`]: the `gavel-tablet` command line (enroll, status, watch,
 //!   check in, vote, an interactive terminal tablet, chair commands), in
 //!   Vietnamese or English.
 //! - [`sim`]: simulated delegates that check in and vote on their own, for
 //!   `gavel demo` and load tests.
+//! - [`swarm`]: `gavel-swarm`, thousands of simulated tablets and the
+//!   baselines they are measured against (issue 4's benchmark).
 
 pub mod cli;
 pub mod client;
 pub mod credentials;
 pub mod sim;
 pub mod state;
+pub mod swarm;
+pub mod tls;
 
 pub use client::{Client, ClientError, Session};
 pub use credentials::Credentials;
 pub use state::MeetingState;
+pub use tls::Trust;

@@ -4,7 +4,8 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use gavel_protocol::{Choice, MeetingId};
+use gavel_protocol::{Choice, Fingerprint, MeetingId};
+use gavel_tablet::Trust;
 use gavel_tablet::cli::{self, ChairAction, Lang, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,20 @@ struct Args {
     /// The server's WebSocket address [default: the one enrolled with, else ws://127.0.0.1:8080/ws]
     #[arg(long, global = true, env = "GAVEL_SERVER", value_name = "URL")]
     server: Option<String>,
+    /// Over wss://, accept only the server certificate with this SHA-256
+    /// fingerprint (the one `gavel serve` prints); saved at enrollment
+    #[arg(
+        long,
+        global = true,
+        env = "GAVEL_FINGERPRINT",
+        value_name = "HEX",
+        conflicts_with = "ca"
+    )]
+    fingerprint: Option<Fingerprint>,
+    /// Over wss://, accept server certificates signed by the CA in this PEM
+    /// file; saved at enrollment
+    #[arg(long, global = true, env = "GAVEL_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
     /// The language of the messages
     #[arg(long, global = true, value_enum, default_value = "vi")]
     lang: Lang,
@@ -74,9 +89,17 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // A CA file is saved with the credentials, so it is kept as an
+    // absolute path: later commands may run from another directory.
+    let trust = match (args.fingerprint, args.ca) {
+        (Some(fingerprint), _) => Some(Trust::Fingerprint(fingerprint)),
+        (None, Some(ca)) => Some(Trust::CaFile(std::path::absolute(&ca).unwrap_or(ca))),
+        (None, None) => None,
+    };
     let opts = Options {
         credentials: args.credentials,
         server: args.server,
+        trust,
         lang: args.lang,
     };
     let result = match args.command {

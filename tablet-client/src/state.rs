@@ -41,6 +41,7 @@ impl MeetingState {
                 version,
                 round,
                 live,
+                ..
             } => {
                 if *version <= self.version {
                     return false;

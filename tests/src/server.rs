@@ -38,16 +38,34 @@ pub fn example_meeting() -> MeetingId {
 impl TestServer {
     /// Imports the example meeting into the store at `database_url` and starts a server on it.
     pub async fn with_example(database_url: &str) -> anyhow::Result<TestServer> {
+        TestServer::with_example_and(database_url, app::Options::default()).await
+    }
+
+    /// Like [`TestServer::with_example`], with `options` (tighter limits, say).
+    pub async fn with_example_and(
+        database_url: &str,
+        options: app::Options,
+    ) -> anyhow::Result<TestServer> {
         let store = Store::connect(database_url).await?;
         store.put_meeting(&example_meeting(), EXAMPLE).await?;
-        Ok(TestServer::start(
+        Ok(TestServer::start_with(
             database_url,
             SigningKey::generate(&mut rand::rngs::OsRng),
+            options,
         ))
     }
 
     /// Starts a server on an existing store; returns once it is listening.
     pub fn start(database_url: &str, server_key: SigningKey) -> TestServer {
+        TestServer::start_with(database_url, server_key, app::Options::default())
+    }
+
+    /// Like [`TestServer::start`], with `options` (a swarm from one address needs more connections).
+    pub fn start_with(
+        database_url: &str,
+        server_key: SigningKey,
+        options: app::Options,
+    ) -> TestServer {
         let (stop_tx, stop_rx) = mpsc::channel();
         let (url_tx, url_rx) = mpsc::channel();
         let url_for_thread = database_url.to_owned();
@@ -63,8 +81,9 @@ impl TestServer {
                 async move {
                     let store = Store::connect(&url_for_thread).await?;
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                    url_tx.send(format!("ws://{}/ws", listener.local_addr()?))?;
-                    app::run(listener, store, key, app::Options::default(), shutdown).await
+                    let scheme = if options.tls.is_some() { "wss" } else { "ws" };
+                    url_tx.send(format!("{scheme}://{}/ws", listener.local_addr()?))?;
+                    app::run(listener, store, key, options, shutdown).await
                 }
             });
             match stop_rx.recv() {

@@ -11,15 +11,16 @@ use super::writer::{self, Written};
 use super::{Frame, Refusal, frame};
 use crate::clock::{instant_of, now_ms};
 use crate::meeting::MeetingDefinition;
-use crate::store::{BallotRecord, RoundRecord, SecretClose, Store};
+use crate::store::{BallotRecord, RoundRecord, SecretClose, Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{
     ChairCommand, ItemState, ItemStatus, LiveTally, Receipt, RoundStatus, RoundView, SeatChoice,
-    Snapshot,
+    Snapshot, StoreHealth,
 };
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{
-    Choice, Counts, Principal, RefusalReason, RoundId, SeatNo, ServerMsg, Signature, TallyResult,
+    Choice, Counts, MeetingId, Principal, RefusalReason, RoundId, SeatNo, ServerMsg, Signature,
+    TallyResult,
 };
 use rand::seq::SliceRandom;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -40,6 +41,8 @@ const WRITER_QUEUE: usize = 8192;
 pub const TICK: Duration = Duration::from_millis(25);
 /// How long to wait before trying again to end a round the store refused to end.
 const END_RETRY: Duration = Duration::from_secs(1);
+/// How often a store that failed is read again to find out whether it is back.
+const REREAD_EVERY: Duration = Duration::from_secs(1);
 /// The longest a chair may extend a round by in one step.
 const MAX_EXTENSION_SECONDS: u32 = 3600;
 
@@ -155,9 +158,22 @@ impl RoundState {
     }
 }
 
+/// What the store holds of the meeting's live state, read back after it
+/// failed: a write that failed on a lost connection may still have committed.
+struct Reread {
+    present: Vec<SeatNo>,
+    /// The open round's stored ballots.
+    ballots: Option<(RoundId, Vec<BallotRecord>)>,
+}
+
 pub struct MeetingActor {
     definition: Arc<MeetingDefinition>,
     store: Store,
+    server_key: Arc<SigningKey>,
+    /// Shown to the chair; `Unavailable` from a failed write until one succeeds.
+    store_health: StoreHealth,
+    /// The store read back once it answers again, while one is pending.
+    reread: Option<oneshot::Receiver<Reread>>,
     version: u64,
     current_item: Option<u32>,
     present: BTreeSet<SeatNo>,
@@ -225,6 +241,9 @@ impl MeetingActor {
         Ok(MeetingActor {
             definition,
             store,
+            server_key,
+            store_health: StoreHealth::Ok,
+            reread: None,
             // Seeded from the clock so that versions keep growing across restarts.
             version: now_ms() * 1000,
             current_item,
@@ -263,6 +282,12 @@ impl MeetingActor {
                 () = sleep_until_some(self.retry_end_at) => {
                     self.retry_end_at = None;
                     self.finish_ending_if_drained().await;
+                }
+                reread = recv_some(&mut self.reread) => {
+                    self.reread = None;
+                    if let Some(reread) = reread {
+                        self.merge_reread(reread);
+                    }
                 }
             }
         }
@@ -304,7 +329,9 @@ impl MeetingActor {
                 let _ = reply.send(self.you(seat));
             }
             Command::CheckIn { seat, reply } => {
-                let _ = reply.send(self.check_in(seat).await);
+                let result = self.check_in(seat).await;
+                self.note_store(result.as_ref().err());
+                let _ = reply.send(result);
             }
             Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
             Command::Chair { command, reply } => self.chair(command, reply).await,
@@ -444,8 +471,13 @@ impl MeetingActor {
                     }
                 }
                 self.mark_tally_dirty();
+                self.store_answered();
             }
             Written::Failed(batch) => {
+                self.store_failed();
+                let Some(round) = self.round.as_mut() else {
+                    return;
+                };
                 for ballot in batch {
                     let Some(flight) = round.in_flight.remove(&ballot.seat) else {
                         continue;
@@ -493,6 +525,7 @@ impl MeetingActor {
         if let Err(refusal) = &result {
             tracing::info!(meeting = %meeting, reason = ?refusal.reason, "chair command refused: {}", refusal.message);
         }
+        self.note_store(result.as_ref().err());
         let _ = reply.send(result);
     }
 
@@ -653,6 +686,9 @@ impl MeetingActor {
                     let _ = waiter.send(Err(RefusalReason::StoreUnavailable.into()));
                 }
                 self.retry_end_at = Some(Instant::now() + END_RETRY);
+                if matches!(e, StoreError::Database(_)) {
+                    self.store_failed();
+                }
             }
             Ok(result) => {
                 round.record.closed_at = Some(closed_at);
@@ -666,6 +702,7 @@ impl MeetingActor {
                     round.recorded.clear();
                 }
                 let waiters = std::mem::take(&mut round.ending_waiters);
+                self.store_health = StoreHealth::Ok;
                 match result {
                     Some(r) => tracing::info!(
                         meeting = %self.definition.id, round = %id, yes = r.counts.yes, no = r.counts.no,
@@ -726,7 +763,85 @@ impl MeetingActor {
                 live: r.is_open().then(|| self.live(r, audience)),
                 result: r.record.result,
             }),
+            store: self.store_health,
         }
+    }
+
+    /// Refusals of check-ins and chair commands tell whether the store answered.
+    fn note_store(&mut self, refusal: Option<&Refusal>) {
+        match refusal {
+            Some(r) if r.reason == RefusalReason::StoreUnavailable => self.store_failed(),
+            Some(_) => {}
+            None => self.store_answered(),
+        }
+    }
+
+    /// A write failed: the chair is told, and the store is read back (in the
+    /// background, so that the meeting keeps answering) until it answers.
+    fn store_failed(&mut self) {
+        if self.reread.is_none() {
+            let (done, reread) = oneshot::channel();
+            let round = self.open_round().map(|r| r.record.id);
+            tokio::spawn(reread_until_answered(
+                self.store.clone(),
+                self.definition.id.clone(),
+                round,
+                done,
+            ));
+            self.reread = Some(reread);
+        }
+        if self.store_health == StoreHealth::Ok {
+            tracing::error!(meeting = %self.definition.id, "store unavailable; nothing new is recorded until it answers");
+            self.store_health = StoreHealth::Unavailable;
+            self.broadcast_snapshot();
+        }
+    }
+
+    /// A write succeeded: the store is back.
+    fn store_answered(&mut self) {
+        if self.store_health == StoreHealth::Unavailable {
+            tracing::info!(meeting = %self.definition.id, "store available again");
+            self.store_health = StoreHealth::Ok;
+            self.broadcast_snapshot();
+        }
+    }
+
+    /// Takes in what the store holds that memory lacks: check-ins and
+    /// ballots whose write failed on a lost connection after committing.
+    /// Without this the tally would miss them and the store would refuse the
+    /// close (its counts would disagree with the stored ballots).
+    fn merge_reread(&mut self, reread: Reread) {
+        let mut changed = false;
+        for seat in reread.present {
+            changed |= self.present.insert(seat);
+        }
+        if let Some((id, ballots)) = reread.ballots
+            && let Some(round) = self
+                .round
+                .as_mut()
+                .filter(|r| r.record.id == id && r.is_open())
+        {
+            for ballot in ballots {
+                let stale = round.in_flight.contains_key(&ballot.seat)
+                    || round
+                        .recorded
+                        .get(&ballot.seat)
+                        .is_some_and(|r| r.seq > ballot.seq);
+                if stale {
+                    continue;
+                }
+                let receipt = writer::receipt(&self.server_key, &self.definition.id, &ballot);
+                if round.recorded.get(&ballot.seat) != Some(&receipt) {
+                    tracing::info!(meeting = %self.definition.id, round = %id, seat = ballot.seat, seq = ballot.seq, "stored ballot taken in after a store outage");
+                    round.recorded.insert(ballot.seat, receipt);
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.mark_snapshot_dirty();
+        }
+        self.store_answered();
     }
 
     /// The running tally as `audience` may see it.
@@ -806,6 +921,7 @@ impl MeetingActor {
         };
         let id = round.record.id;
         let version = self.next_version();
+        let server_time = now_ms();
         for audience in [Audience::Public, Audience::Chair] {
             let round = self.round.as_ref().expect("checked above");
             let live = self.live(round, audience);
@@ -813,6 +929,7 @@ impl MeetingActor {
                 version,
                 round: id,
                 live,
+                server_time,
             }));
         }
     }
@@ -907,6 +1024,45 @@ fn admit(
 fn store_refusal(e: crate::store::StoreError) -> Refusal {
     tracing::error!(error = %e, "store error");
     Refusal::from(RefusalReason::StoreUnavailable)
+}
+
+/// Reads the meeting's live state back from the store every [`REREAD_EVERY`]
+/// until it answers, or until the actor no longer waits for it.
+async fn reread_until_answered(
+    store: Store,
+    meeting: MeetingId,
+    round: Option<RoundId>,
+    mut done: oneshot::Sender<Reread>,
+) {
+    let read = async || -> Result<Reread, StoreError> {
+        let present = store.present(&meeting).await?;
+        let ballots = match round {
+            Some(id) => Some((id, store.ballots(id).await?)),
+            None => None,
+        };
+        Ok(Reread { present, ballots })
+    };
+    loop {
+        let reread = tokio::select! {
+            () = done.closed() => return,
+            reread = read() => reread,
+        };
+        match reread {
+            Ok(reread) => {
+                let _ = done.send(reread);
+                return;
+            }
+            Err(e) => tracing::warn!(meeting = %meeting, error = %e, "store still unavailable"),
+        }
+        tokio::time::sleep(REREAD_EVERY).await;
+    }
+}
+
+async fn recv_some<T>(receiver: &mut Option<oneshot::Receiver<T>>) -> Option<T> {
+    match receiver {
+        Some(receiver) => receiver.await.ok(),
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until_some(at: Option<Instant>) {

@@ -19,8 +19,11 @@ use tokio::sync::mpsc;
 /// The largest batch committed in one statement.
 pub const MAX_BATCH: usize = 1024;
 
-/// How often a failed batch is tried again before its ballots are refused
-/// as `store_unavailable` (the tablets may then send them again).
+/// How often a failed batch is tried before its ballots are refused as
+/// `store_unavailable` (the tablets may then send them again). Once a batch
+/// has been refused, later ones are tried once until one commits: during an
+/// outage each try waits for the pool's acquire timeout, and ballots are
+/// better refused quickly than held for many of them.
 const ATTEMPTS: u32 = 4;
 
 /// What the writer reports back to the actor.
@@ -59,9 +62,12 @@ pub async fn run(
     done: mpsc::UnboundedSender<Written>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut attempts = ATTEMPTS;
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let ballots = std::mem::take(&mut batch);
-        let report = match commit(&store, &ballots).await {
+        let committed = commit(&store, &ballots, attempts).await;
+        attempts = if committed.is_ok() { ATTEMPTS } else { 1 };
+        let report = match committed {
             Ok(()) => {
                 let committed_at = now_ms();
                 tracing::debug!(meeting = %meeting, size = ballots.len(), committed_at, "ballot batch committed");
@@ -83,14 +89,14 @@ pub async fn run(
     }
 }
 
-async fn commit(store: &Store, ballots: &[BallotRecord]) -> Result<(), ()> {
+async fn commit(store: &Store, ballots: &[BallotRecord], attempts: u32) -> Result<(), ()> {
     let mut delay = Duration::from_millis(50);
-    for attempt in 1..=ATTEMPTS {
+    for attempt in 1..=attempts {
         match store.record_ballots(ballots).await {
             Ok(()) => return Ok(()),
             Err(e) => {
                 tracing::warn!(error = %e, attempt, size = ballots.len(), "ballot batch not committed");
-                if attempt < ATTEMPTS {
+                if attempt < attempts {
                     tokio::time::sleep(delay).await;
                     delay *= 4;
                 }

@@ -13,6 +13,13 @@ use gavel_protocol::{MeetingId, Principal, PublicKey};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a query waits for a connection. While the database is down the
+/// pool keeps trying to connect for this long before the query fails; the
+/// default (30 s) would hold every ballot and check-in that long before it is
+/// refused and the chair is told.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Connects and runs the migrations.
 ///
@@ -23,6 +30,7 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
     let options = PgConnectOptions::from_str(url)?.options([("synchronous_commit", "on")]);
     let pool = PgPoolOptions::new()
         .max_connections(8)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations/postgres").run(&pool).await?;

@@ -142,6 +142,17 @@ function renderConnection() {
   setText(badge, words);
 }
 
+/**
+ * While the server cannot write to its database nothing new is recorded, so
+ * the chair must see it at once; the banner goes when the server says the
+ * store is back (it retries by itself).
+ */
+function renderStore(v) {
+  const banner = $("store-banner");
+  banner.hidden = v.snapshot.store !== "unavailable";
+  setText(banner, t("store.unavailable"));
+}
+
 /** The header names the council and the session. */
 function renderHeader(meeting) {
   setText($("body-name"), meeting.body);
@@ -217,6 +228,7 @@ function render() {
   view = makeView();
   buildOnce(view);
   renderSnapshotParts(view);
+  renderStore(view);
   renderItemPanel(view);
   renderCountdown(view);
   renderTally(view);

@@ -122,6 +122,7 @@ mod tests {
             present: (1..=present).collect(),
             items: Vec::new(),
             round,
+            store: gavel_protocol::messages::StoreHealth::Ok,
         }
     }
 

@@ -467,6 +467,7 @@ pub fn client_error(error: &ClientError, lang: Lang) -> String {
         (ClientError::NotADelegate, _) => refusal(RefusalReason::NotADelegate, "", lang),
         (ClientError::Connection(e), Lang::Vi) => format!("lỗi kết nối: {e}"),
         (ClientError::Closed, Lang::Vi) => "máy chủ đã đóng kết nối".into(),
+        (ClientError::Tls(e), Lang::Vi) => format!("lỗi thiết lập TLS: {e}"),
         (ClientError::Protocol(frame), Lang::Vi) => {
             format!("máy chủ gửi khung tin không hiểu được: {frame}")
         }
@@ -713,6 +714,7 @@ mod tests {
                 },
             ],
             round,
+            store: gavel_protocol::messages::StoreHealth::Ok,
         }
     }
 
