@@ -28,8 +28,11 @@ use tokio_util::task::TaskTracker;
 /// Bytes read from a socket at a time: ballots are small, and a small buffer
 /// keeps an idle tablet's connection cheap.
 const READ_BUFFER: usize = 4 * 1024;
-/// Bytes a slow client may have queued for it before sends start to wait.
-const MAX_WRITE_BUFFER: usize = 256 * 1024;
+/// Bytes a client may have queued for it. One frame must fit whole (the
+/// `welcome` of a 10,000-seat congress carries its roster, about 700 KiB),
+/// or the connection fails; a client that stops reading is dropped by the
+/// send timeout long before this fills with small frames.
+const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
 
 /// The web apps load nothing from elsewhere and run no inline code, so the
 /// policy can be this strict: a script injected through, say, a delegate's
