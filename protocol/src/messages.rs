@@ -47,6 +47,19 @@ pub enum ClientMsg {
 }
 
 impl ClientMsg {
+    /// The frame's `type`, as written on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientMsg::Enroll { .. } => "enroll",
+            ClientMsg::Auth { .. } => "auth",
+            ClientMsg::Watch { .. } => "watch",
+            ClientMsg::CheckIn { .. } => "check_in",
+            ClientMsg::Cast { .. } => "cast",
+            ClientMsg::Chair { .. } => "chair",
+            ClientMsg::Sync { .. } => "sync",
+        }
+    }
+
     /// The request id to echo in a refusal, where the frame has one.
     pub fn request_id(&self) -> Option<u64> {
         match self {

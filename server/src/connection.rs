@@ -251,7 +251,10 @@ async fn log_in(
             }),
             other => Err(Refusal::new(
                 RefusalReason::NotAuthenticated,
-                format!("log in with auth or watch before sending {}", kind(&other)),
+                format!(
+                    "log in with auth or watch before sending {}",
+                    other.type_name()
+                ),
             )),
         };
         match outcome {
@@ -277,18 +280,6 @@ async fn log_in(
                 }
             }
         }
-    }
-}
-
-fn kind(msg: &ClientMsg) -> &'static str {
-    match msg {
-        ClientMsg::Enroll { .. } => "enroll",
-        ClientMsg::Auth { .. } => "auth",
-        ClientMsg::Watch { .. } => "watch",
-        ClientMsg::CheckIn { .. } => "check_in",
-        ClientMsg::Cast { .. } => "cast",
-        ClientMsg::Chair { .. } => "chair",
-        ClientMsg::Sync { .. } => "sync",
     }
 }
 
