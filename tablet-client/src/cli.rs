@@ -15,16 +15,15 @@ pub use text::Lang;
 
 use crate::client::{Client, ClientError, Session};
 use crate::credentials::Credentials;
+use crate::reconnect::{Backoff, is_lost};
 use crate::tls::Trust;
 use anyhow::{Context as _, anyhow, bail, ensure};
 use ed25519_dalek::SigningKey;
 use feed::Feed;
 use gavel_protocol::messages::{ChairCommand, Receipt, Snapshot};
-use gavel_protocol::{Choice, MeetingId, Principal, RefusalReason};
-use rand::Rng as _;
+use gavel_protocol::{Choice, MeetingId, Principal};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::time::Duration;
 use text::Text;
 use tokio::io::AsyncBufReadExt as _;
 
@@ -358,45 +357,6 @@ impl Login {
     }
 }
 
-/// Whether an error means the connection is gone (rather than a refusal or a
-/// broken server), so that reconnecting may help.
-fn is_lost(error: &ClientError) -> bool {
-    match error {
-        ClientError::Connection(_) | ClientError::Closed => true,
-        ClientError::Refused { reason, .. } => *reason == RefusalReason::ShuttingDown,
-        ClientError::Protocol(_)
-        | ClientError::Tls(_)
-        | ClientError::NoOpenRound
-        | ClientError::NotADelegate
-        | ClientError::BadReceipt => false,
-    }
-}
-
-/// Growing waits between reconnection attempts, each somewhere between half
-/// and all of the current step, so that a hall full of tablets does not
-/// reconnect in the same instant after a server restart.
-struct Backoff {
-    step: Duration,
-}
-
-impl Backoff {
-    const LONGEST: Duration = Duration::from_secs(5);
-
-    fn next_delay(&mut self) -> Duration {
-        let delay = rand::thread_rng().gen_range(self.step / 2..=self.step);
-        self.step = (self.step * 2).min(Self::LONGEST);
-        delay
-    }
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            step: Duration::from_millis(500),
-        }
-    }
-}
-
 /// A line typed on the interactive tablet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
@@ -506,6 +466,7 @@ fn print_lines(lines: Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gavel_protocol::RefusalReason;
 
     #[test]
     fn chair_items_count_from_one_for_people_and_from_zero_on_the_wire() {
@@ -545,28 +506,6 @@ mod tests {
         assert_eq!("?".parse(), Ok(Key::Help));
         assert_eq!("Q".parse(), Ok(Key::Quit));
         assert_eq!("x".parse::<Key>(), Err(()));
-    }
-
-    #[test]
-    fn only_lost_connections_are_retried() {
-        assert!(is_lost(&ClientError::Closed));
-        assert!(is_lost(&ClientError::Refused {
-            reason: RefusalReason::ShuttingDown,
-            message: String::new()
-        }));
-        assert!(!is_lost(&ClientError::Refused {
-            reason: RefusalReason::UnknownKey,
-            message: String::new()
-        }));
-    }
-
-    #[test]
-    fn backoff_grows_to_a_cap_with_jitter() {
-        let mut backoff = Backoff::default();
-        let delays: Vec<Duration> = (0..8).map(|_| backoff.next_delay()).collect();
-        assert!(delays[0] >= Duration::from_millis(250) && delays[0] <= Duration::from_millis(500));
-        assert!(delays.iter().all(|&d| d <= Backoff::LONGEST));
-        assert!(delays[7] >= Backoff::LONGEST / 2);
     }
 
     #[test]

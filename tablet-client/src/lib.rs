@@ -13,6 +13,9 @@
 //! - [`cli`]: the `gavel-tablet` command line (enroll, status, watch,
 //!   check in, vote, an interactive terminal tablet, chair commands), in
 //!   Vietnamese or English.
+//! - [`reconnect`]: getting a ballot recorded over a connection that comes
+//!   and goes: jittered backoff, a fresh login and the same ballot resent
+//!   until its receipt arrives (issue 5, "Wi-Fi drops").
 //! - [`sim`]: simulated delegates that check in and vote on their own, for
 //!   `gavel demo` and load tests.
 //! - [`swarm`]: `gavel-swarm`, thousands of simulated tablets and the
@@ -21,6 +24,7 @@
 pub mod cli;
 pub mod client;
 pub mod credentials;
+pub mod reconnect;
 pub mod sim;
 pub mod state;
 pub mod swarm;

@@ -4,6 +4,7 @@
 //! the meeting sees a live session.
 
 use crate::client::{Client, ClientError};
+use crate::reconnect::Backoff;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::{Choice, MeetingId, RoundId};
 use rand::rngs::StdRng;
@@ -27,7 +28,7 @@ impl SimulatedDelegate {
         let mut rng = StdRng::seed_from_u64(self.seed);
         // Most delegates support most proposals; a few are more critical.
         let yes_share: f64 = rng.gen_range(0.6..0.95);
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = Backoff::default();
         loop {
             let attended = tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -36,12 +37,10 @@ impl SimulatedDelegate {
             if let Err(e) = attended {
                 tracing::debug!(error = %e, "simulated delegate reconnecting");
             }
-            let jitter = rng.gen_range(0..=backoff.as_millis() as u64);
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                () = sleep(backoff + Duration::from_millis(jitter)) => {}
+                () = sleep(backoff.next_delay()) => {}
             }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
 

@@ -1,0 +1,287 @@
+//! Wi-Fi drops (issue 5): 300 checked-in tablets reach a real server through
+//! a proxy that the test cuts, dropping every open connection at once while
+//! ballots are in flight, and then restores. Every tablet must get back by
+//! itself ([`cast_until_recorded`]: jittered backoff, a fresh login, the
+//! same ballot resent) and end with a receipt for its ballot; a ballot sent
+//! twice because its acknowledgement was lost must count once: exactly one
+//! row per seat in the store, with the seq and choice sent, and the closed
+//! tally equal to those rows. On each store.
+
+use ed25519_dalek::SigningKey;
+use futures_util::future::join_all;
+use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::{Choice, Principal, PublicKey, SeatNo};
+use gavel_server::app;
+use gavel_server::limits::LimitSettings;
+use gavel_server::store::Store;
+use gavel_tablet::Client;
+use gavel_tablet::reconnect::{Backoff, cast_until_recorded};
+use gavel_tablet::swarm::Roster;
+use gavel_tests::databases;
+use gavel_tests::server::TestServer;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+const TABLETS: u32 = 300;
+
+/// A TCP proxy in front of the server, standing in for the hall's Wi-Fi.
+struct Proxy {
+    addr: SocketAddr,
+    link: Arc<Mutex<Link>>,
+    /// Connections refused while the link was cut.
+    refused: Arc<AtomicUsize>,
+    /// Connections let through to the server.
+    passed: Arc<AtomicUsize>,
+    changed: Arc<Notify>,
+}
+
+struct Link {
+    up: bool,
+    /// Cancelled to drop every connection open now.
+    cut: CancellationToken,
+}
+
+impl Proxy {
+    async fn start(server: SocketAddr) -> std::io::Result<Proxy> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let proxy = Proxy {
+            addr: listener.local_addr()?,
+            link: Arc::new(Mutex::new(Link {
+                up: true,
+                cut: CancellationToken::new(),
+            })),
+            refused: Arc::default(),
+            passed: Arc::default(),
+            changed: Arc::default(),
+        };
+        let (link, refused, passed, changed) = (
+            proxy.link.clone(),
+            proxy.refused.clone(),
+            proxy.passed.clone(),
+            proxy.changed.clone(),
+        );
+        tokio::spawn(async move {
+            while let Ok((mut tablet, _)) = listener.accept().await {
+                let cut = {
+                    let link = link.lock().unwrap();
+                    link.up.then(|| link.cut.clone())
+                };
+                let Some(cut) = cut else {
+                    // Dropping the socket: the tablet sees its connection fail.
+                    refused.fetch_add(1, Ordering::SeqCst);
+                    changed.notify_waiters();
+                    continue;
+                };
+                passed.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = TcpStream::connect(server).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = cut.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut tablet, &mut upstream) => {}
+                    }
+                });
+            }
+        });
+        Ok(proxy)
+    }
+
+    fn url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Drops every open connection and refuses new ones.
+    fn cut(&self) {
+        let mut link = self.link.lock().unwrap();
+        link.up = false;
+        link.cut.cancel();
+        link.cut = CancellationToken::new();
+    }
+
+    fn restore(&self) {
+        self.link.lock().unwrap().up = true;
+    }
+
+    /// Waits until at least `n` connections were refused while cut.
+    async fn refused_at_least(&self, n: usize) {
+        loop {
+            let changed = self.changed.notified();
+            if self.refused.load(Ordering::SeqCst) >= n {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+fn choice_of(seat: SeatNo) -> Choice {
+    Choice::ALL[seat as usize % Choice::ALL.len()]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> anyhow::Result<()> {
+    for db in databases().await {
+        let started = Instant::now();
+        let name = db.name;
+        let roster = Roster::generate(TABLETS);
+        let meeting = roster.meeting.clone();
+        let store = Store::connect(&db.url).await?;
+        store.put_meeting(&meeting, &roster.definition()).await?;
+        for (seat, key) in (1..).zip(&roster.seats) {
+            store
+                .put_key(&meeting, Principal::Seat(seat), &PublicKey::of(key))
+                .await?;
+            store.check_in(&meeting, seat, 1).await?;
+        }
+        store
+            .put_key(&meeting, Principal::Chair, &PublicKey::of(&roster.chair))
+            .await?;
+        let options = app::Options {
+            limits: LimitSettings {
+                connections_per_address: 2000,
+                ..LimitSettings::default()
+            },
+            ..app::Options::default()
+        };
+        let server = TestServer::start_with(
+            &db.url,
+            SigningKey::generate(&mut rand::rngs::OsRng),
+            options,
+        );
+        let server_addr: SocketAddr = server
+            .url
+            .trim_start_matches("ws://")
+            .trim_end_matches("/ws")
+            .parse()?;
+        let proxy = Proxy::start(server_addr).await?;
+        let url = proxy.url();
+
+        let mut chair = Client::connect(&server.url)
+            .await?
+            .login(&meeting, &roster.chair)
+            .await?;
+        chair.chair(ChairCommand::SetItem { item: 0 }).await?;
+        chair
+            .chair(ChairCommand::Open {
+                window_seconds: Some(3600),
+            })
+            .await?;
+        let round = chair.state.open_round().expect("the round is open").id;
+
+        let receipts_so_far = Arc::new(AtomicUsize::new(0));
+        let receipt_arrived = Arc::new(Notify::new());
+        let tablets: Vec<_> = (1..)
+            .zip(roster.seats.clone())
+            .map(|(seat, key): (SeatNo, SigningKey)| {
+                let (url, meeting) = (url.clone(), meeting.clone());
+                let (receipts_so_far, receipt_arrived) =
+                    (receipts_so_far.clone(), receipt_arrived.clone());
+                tokio::spawn(async move {
+                    let seq = 1_000 + u64::from(seat);
+                    let receipt = cast_until_recorded(
+                        &url,
+                        &meeting,
+                        &key,
+                        round,
+                        choice_of(seat),
+                        seq,
+                        &mut Backoff::default(),
+                    )
+                    .await;
+                    receipts_so_far.fetch_add(1, Ordering::SeqCst);
+                    receipt_arrived.notify_waiters();
+                    (seat, key, seq, receipt)
+                })
+            })
+            .collect();
+
+        // Cut the Wi-Fi once a third of the tablets hold a receipt: the rest
+        // are connecting, logging in or waiting for an acknowledgement.
+        loop {
+            let arrived = receipt_arrived.notified();
+            if receipts_so_far.load(Ordering::SeqCst) >= TABLETS as usize / 3 {
+                break;
+            }
+            arrived.await;
+        }
+        proxy.cut();
+        let done_at_cut = receipts_so_far.load(Ordering::SeqCst);
+        let stored_at_cut = store.ballots(round).await?.len();
+        // Restore once the tablets have been knocking on a dead link for a while.
+        proxy.refused_at_least(50).await;
+        proxy.restore();
+
+        let mut sent: HashMap<SeatNo, (u64, Choice)> = HashMap::new();
+        let mut logins = Vec::new();
+        for tablet in tablets {
+            let (seat, key, seq, receipt) = tablet.await?;
+            let receipt = receipt.unwrap_or_else(|e| panic!("{name}: seat {seat}: {e}"));
+            assert_eq!(
+                (receipt.round, receipt.seat, receipt.seq, receipt.choice),
+                (round, seat, seq, choice_of(seat)),
+                "{name}: the receipt is for the ballot sent"
+            );
+            sent.insert(seat, (seq, choice_of(seat)));
+            let url = server.url.clone();
+            let meeting = meeting.clone();
+            logins.push(async move {
+                let session = Client::connect(&url).await?.login(&meeting, &key).await?;
+                anyhow::Ok((seat, receipt, session))
+            });
+        }
+        for login in join_all(logins).await {
+            let (seat, receipt, session) = login?;
+            assert_eq!(
+                session.state.my_ballot.as_ref(),
+                Some(&receipt),
+                "{name}: seat {seat}: `you.ballot` on a fresh login is the receipt"
+            );
+            session.close().await;
+        }
+        assert!(
+            done_at_cut < TABLETS as usize,
+            "{name}: the cut came while ballots were in flight"
+        );
+        assert!(
+            stored_at_cut > done_at_cut,
+            "{name}: some ballots were recorded whose acknowledgement the cut lost"
+        );
+
+        let rows = store.ballots(round).await?;
+        assert_eq!(rows.len(), TABLETS as usize, "{name}: one row per seat");
+        let stored: HashMap<SeatNo, (u64, Choice)> =
+            rows.iter().map(|b| (b.seat, (b.seq, b.choice))).collect();
+        assert_eq!(stored, sent, "{name}: the store holds the ballots sent");
+
+        chair.chair(ChairCommand::Close).await?;
+        let rounds = store.rounds(&meeting).await?;
+        assert_eq!(rounds.len(), 1, "{name}");
+        assert_eq!(rounds[0].status, RoundStatus::Closed, "{name}");
+        let counts = rounds[0]
+            .result
+            .expect("a closed round has a result")
+            .counts;
+        for choice in Choice::ALL {
+            let in_store = stored.values().filter(|(_, c)| *c == choice).count();
+            assert_eq!(counts.of(choice) as usize, in_store, "{name}: {choice}");
+        }
+        assert_eq!(counts.taking_part(), TABLETS, "{name}");
+        eprintln!(
+            "{name}: {done_at_cut} receipts and {stored_at_cut} stored ballots at the cut, \
+             {} connections refused while cut, {} let through, in {:.1?}",
+            proxy.refused.load(Ordering::SeqCst),
+            proxy.passed.load(Ordering::SeqCst),
+            started.elapsed()
+        );
+        chair.close().await;
+        server.stop()?;
+    }
+    Ok(())
+}
