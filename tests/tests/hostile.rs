@@ -583,3 +583,62 @@ async fn a_client_that_stops_reading_is_dropped_and_nobody_else_waits() -> anyho
     server.stop()?;
     Ok(())
 }
+
+/// Sends one raw HTTP/1.1 request and returns the response head, lower-cased.
+async fn http_head(server: &TestServer, request: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server
+        .url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .to_owned();
+    let mut stream = TcpStream::connect(&addr).await?;
+    stream
+        .write_all(request.replace("{host}", &addr).as_bytes())
+        .await?;
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // The head ends at the first blank line; the body does not matter here.
+    while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await?;
+        anyhow::ensure!(n > 0, "the server closed before the end of the head");
+        response.extend_from_slice(&chunk[..n]);
+    }
+    Ok(String::from_utf8_lossy(&response).to_lowercase())
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_foreign_pages_cannot_open_the_websocket()
+-> anyhow::Result<()> {
+    let db = databases().await.remove(0);
+    let server = TestServer::with_example(&db.url).await?;
+    let head = http_head(
+        &server,
+        "GET /tablet/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+    )
+    .await?;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    for expected in [
+        "content-security-policy: default-src 'self'; script-src 'self'; style-src 'self';",
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: no-referrer",
+    ] {
+        assert!(head.contains(expected), "missing {expected:?} in {head}");
+    }
+    let upgrade = "GET /ws HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                   Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let foreign = http_head(
+        &server,
+        &format!("{upgrade}Origin: http://evil.example\r\n\r\n"),
+    )
+    .await?;
+    assert!(foreign.starts_with("http/1.1 403"), "{foreign}");
+    let own = http_head(
+        &server,
+        &format!("{upgrade}Origin: http://{{host}}\r\n\r\n"),
+    )
+    .await?;
+    assert!(own.starts_with("http/1.1 101"), "{own}");
+    server.stop()
+}
