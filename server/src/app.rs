@@ -18,13 +18,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::{IncomingStream, Listener};
 use ed25519_dalek::SigningKey;
-use gavel_protocol::MAX_CLIENT_FRAME_BYTES;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// The most a client frame may hold before the WebSocket layer stops reading
+/// it. Frames above the protocol's limit (`MAX_CLIENT_FRAME_BYTES`) but below
+/// this are read whole and refused with close code 1009; only beyond this is
+/// the connection cut mid-frame.
+const MAX_READ_BYTES: usize = 256 * 1024;
 /// Bytes read from a socket at a time: ballots are small, and a small buffer
 /// keeps an idle tablet's connection cheap.
 const READ_BUFFER: usize = 4 * 1024;
@@ -181,8 +185,8 @@ async fn upgrade(
         )
             .into_response();
     };
-    ws.max_message_size(MAX_CLIENT_FRAME_BYTES)
-        .max_frame_size(MAX_CLIENT_FRAME_BYTES)
+    ws.max_message_size(MAX_READ_BYTES)
+        .max_frame_size(MAX_READ_BYTES)
         .read_buffer_size(READ_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| {

@@ -16,8 +16,8 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
 use gavel_protocol::{
-    ClientMsg, MeetingId, PROTOCOL_VERSION, Principal, PublicKey, RefusalReason, RoundId,
-    ServerMsg, Signature,
+    ClientMsg, MAX_CLIENT_FRAME_BYTES, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
+    RefusalReason, RoundId, ServerMsg, Signature,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
+/// How long a closing connection waits for the client's answering close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Requests one connection may have in flight at once.
 const MAX_IN_FLIGHT: usize = 16;
 /// Failed enrollment attempts before the connection is closed.
@@ -126,15 +128,18 @@ pub async fn serve(
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {
-        let _ = send_msg(
-            &mut socket,
-            Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })),
-            send_timeout,
-        )
-        .await;
+        let frame = Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }));
+        if send_msg(&mut socket, frame, send_timeout).await.is_ok() {
+            // Finish the closing handshake (briefly), so that the client reads
+            // the close frame before the socket goes away.
+            let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                while let Some(Ok(_)) = socket.recv().await {}
+            })
+            .await;
+        }
     }
 }
 
@@ -149,6 +154,12 @@ async fn receive(socket: &mut WebSocket) -> Incoming {
             } else {
                 End::ClientLeft
             }),
+            // Read whole and then refused, so that the client gets its 1009
+            // close frame: a frame cut short by the WebSocket layer's own cap
+            // leaves input unread, and the kernel then resets the connection.
+            Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_FRAME_BYTES => {
+                Incoming::Close(End::TooLarge)
+            }
             Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
                 Ok(msg) => Incoming::Msg(Box::new(msg)),
                 Err(e) => Incoming::Refuse(
