@@ -1,4 +1,4 @@
-//! Wi-Fi drops (issue 5): 300 checked-in tablets reach a real server through
+//! Wi-Fi drops (issue 5): 1,000 checked-in tablets reach a real server through
 //! a proxy that the test cuts, dropping every open connection at once while
 //! ballots are in flight, and then restores. Every tablet must get back by
 //! itself ([`cast_until_recorded`]: jittered backoff, a fresh login, the
@@ -28,7 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-const TABLETS: u32 = 300;
+const TABLETS: u32 = 1000;
 
 /// A TCP proxy in front of the server, standing in for the hall's Wi-Fi.
 struct Proxy {
