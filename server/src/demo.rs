@@ -100,29 +100,50 @@ pub async fn run(
         tokio::spawn(chair.run(shutdown.clone()));
     }
 
+    let web = format!("http://127.0.0.1:{port}");
+    let screen = format!("{web}/screen/?meeting={meeting}");
     println!();
     println!("Gavel demo: {} — {}", definition.body, definition.title);
-    println!("  server:     {url}");
-    println!("  store:      {}", settings.database_url);
+    println!("  server:       {url}");
+    println!("  hall screen:  {screen}");
+    println!("  store:        {}", settings.database_url);
     println!(
-        "  tablets:    {simulated} of {} seats simulated",
+        "  tablets:      {simulated} of {} seats simulated",
         definition.total_seats
     );
-    println!("  follow it:  gavel-tablet watch --server {url} --meeting {meeting}");
+    println!("  follow it:    gavel-tablet watch --server {url} --meeting {meeting}");
     for (principal, code) in &codes {
         match principal {
             Principal::Chair if options.manual_chair => {
-                println!(
-                    "  chair code: {code}   (gavel-tablet enroll --server {url} --code {code})"
-                );
+                println!("  chair:        {web}/chair/?code={code}");
             }
             Principal::Chair => {}
-            Principal::Seat(seat) => println!("  seat {seat:>3} code: {code}"),
+            Principal::Seat(seat) => println!("  seat {seat:>3}:     {web}/tablet/?code={code}"),
         }
     }
     if !options.manual_chair {
         println!("  the chair is simulated; run with --manual-chair to take it yourself");
     }
+    if simulated == definition.total_seats {
+        println!(
+            "  every seat is simulated; run with --tablets 37 to vote on seats 38-40 yourself"
+        );
+    }
     println!("Press Ctrl-C to stop.");
+    open_in_browser(&screen);
     server.await.context("server task")?
+}
+
+/// Opens the hall screen where a desktop session can show it; elsewhere the
+/// printed address is enough.
+fn open_in_browser(url: &str) {
+    let desktop =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if desktop {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
 }

@@ -34,6 +34,21 @@ async fn the_demo_runs_a_live_session_that_a_watcher_can_follow() -> anyhow::Res
             break url.trim().to_owned();
         }
     };
+    let screen = loop {
+        let line = lines
+            .next()
+            .expect("the demo prints the hall screen's address")?;
+        if let Some(screen) = line.trim().strip_prefix("hall screen:") {
+            break screen.trim().to_owned();
+        }
+    };
+    assert_eq!(
+        screen,
+        format!(
+            "http://{}/screen/?meeting=phuc-loi-2026-ky-12",
+            url.trim_start_matches("ws://").trim_end_matches("/ws")
+        )
+    );
     let meeting = MeetingId::parse("phuc-loi-2026-ky-12").unwrap();
     let mut watcher = Client::connect(&url).await?.watch(&meeting).await?;
     // The simulated chair opens a vote; the simulated tablets check in and vote;
