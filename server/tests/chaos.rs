@@ -7,7 +7,7 @@
 
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
-use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo};
+use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RefusalReason, RoundId, SeatNo};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
 use gavel_tablet::{Client, ClientError, Session};
@@ -111,6 +111,12 @@ async fn burst(mut session: Session, seat: SeatNo, acked: Acked) {
                     *best = (receipt.seq, receipt.choice);
                 }
             }
+            // A graceful stop answers what is in flight with `shutting_down`:
+            // like a lost connection, the tablet stops here.
+            Err(ClientError::Refused {
+                reason: RefusalReason::ShuttingDown,
+                ..
+            }) => return,
             Err(ClientError::Refused { reason, .. }) => {
                 panic!("seat {seat}: refused {reason:?} mid-burst")
             }
