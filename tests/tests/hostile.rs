@@ -153,6 +153,15 @@ async fn say(ws: &mut Raw, msg: Message) -> Result<ServerMsg, Option<CloseCode>>
     read(ws).await
 }
 
+/// A `watch` of the example meeting, as a raw frame.
+fn watch_frame() -> Message {
+    let msg = ClientMsg::Watch {
+        v: PROTOCOL_VERSION,
+        meeting: example_meeting(),
+    };
+    Message::text(serde_json::to_string(&msg).expect("serializes"))
+}
+
 fn enroll_frame(code: &str, key: &SigningKey) -> Message {
     let public_key = PublicKey::of(key);
     let msg = ClientMsg::Enroll {
@@ -194,14 +203,7 @@ async fn binary_and_oversized_frames_are_refused_and_only_their_sender_is_closed
             db.name
         );
         // The connection survives a binary frame: it can still log in.
-        let answer = say(
-            &mut raw,
-            Message::text(format!(
-                r#"{{"type":"watch","v":{PROTOCOL_VERSION},"meeting":"{}"}}"#,
-                example_meeting()
-            )),
-        )
-        .await;
+        let answer = say(&mut raw, watch_frame()).await;
         assert!(
             matches!(answer, Ok(ServerMsg::Welcome { .. })),
             "{answer:?}"
@@ -468,14 +470,7 @@ async fn a_flood_of_connections_from_one_address_gets_429_and_others_still_conne
         // Another device (another address) connects and follows the meeting.
         let mut neighbour = connect_from(&server, 3).await?;
         read(&mut neighbour).await.expect("challenge");
-        let answer = say(
-            &mut neighbour,
-            Message::text(format!(
-                r#"{{"type":"watch","v":{PROTOCOL_VERSION},"meeting":"{}"}}"#,
-                example_meeting()
-            )),
-        )
-        .await;
+        let answer = say(&mut neighbour, watch_frame()).await;
         assert!(
             matches!(answer, Ok(ServerMsg::Welcome { .. })),
             "{answer:?}"
@@ -508,10 +503,7 @@ async fn a_client_that_stops_reading_is_dropped_and_nobody_else_waits() -> anyho
     };
     let server = TestServer::with_example_and(&db.url, options).await?;
     let (_, mut chair) = server.enroll(Principal::Chair).await?;
-    let watch = Message::text(format!(
-        r#"{{"type":"watch","v":{PROTOCOL_VERSION},"meeting":"{}"}}"#,
-        example_meeting()
-    ));
+    let watch = watch_frame();
 
     // The stuck tablet logs in as a watcher, never reads again, and keeps
     // asking for snapshots (each a few hundred bytes for a few dozen sent)
