@@ -345,7 +345,8 @@ async fn verify(key: PublicKey, bytes: Vec<u8>, signature: Signature) -> Result<
         })
 }
 
-type Answer = BoxFuture<'static, Vec<ServerMsg>>;
+/// The frames that answer one request, serialized where they were made.
+type Answer = BoxFuture<'static, Vec<Frame>>;
 
 /// The logged-in life of a connection.
 async fn live(
@@ -427,9 +428,9 @@ async fn live(
                     return End::SendFailed;
                 }
             }
-            Some(msgs) = answers.next() => {
-                for msg in msgs {
-                    if send(socket, frame(&msg), send_timeout).await.is_err() {
+            Some(frames) = answers.next() => {
+                for f in frames {
+                    if send(socket, f, send_timeout).await.is_err() {
                         return End::SendFailed;
                     }
                 }
@@ -470,18 +471,19 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     let audience = session.audience();
     Box::pin(async move {
         let id = msg.request_id();
-        let result: Result<Vec<ServerMsg>, Refusal> = async {
+        let result: Result<Vec<Frame>, Refusal> = async {
             match msg {
                 ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => {
                     Err(RefusalReason::AlreadyAuthenticated.into())
                 }
                 ClientMsg::Sync { id } => {
                     let snapshot = ask(&meeting, |reply| Command::Snapshot { audience, reply }).await?;
-                    let mut out = vec![serde_json::from_str::<ServerMsg>(&snapshot).expect("own frame parses")];
+                    // The actor's frame goes out as it is, not parsed and made again.
+                    let mut out = vec![snapshot];
                     if let Some(Principal::Seat(seat)) = principal {
-                        out.push(ask(&meeting, |reply| Command::You { seat, reply }).await?);
+                        out.push(frame(&ask(&meeting, |reply| Command::You { seat, reply }).await?));
                     }
-                    out.push(ServerMsg::Done { id });
+                    out.push(frame(&ServerMsg::Done { id }));
                     Ok(out)
                 }
                 ClientMsg::CheckIn { id } => {
@@ -489,7 +491,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                         return Err(RefusalReason::NotADelegate.into());
                     };
                     let you = ask(&meeting, |reply| Command::CheckIn { seat, reply }).await??;
-                    Ok(vec![you, ServerMsg::Done { id }])
+                    Ok(vec![frame(&you), frame(&ServerMsg::Done { id })])
                 }
                 ClientMsg::Cast { id, round, choice, seq, signature } => {
                     let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
@@ -501,19 +503,19 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     })?;
                     let ballot = VerifiedBallot { seat, round, choice, seq, signature };
                     let receipt = ask(&meeting, |reply| Command::Cast { ballot, reply }).await??;
-                    Ok(vec![ServerMsg::Ack { id, receipt }])
+                    Ok(vec![frame(&ServerMsg::Ack { id, receipt })])
                 }
                 ClientMsg::Chair { id, command } => {
                     if principal != Some(Principal::Chair) {
                         return Err(RefusalReason::NotChair.into());
                     }
                     chair(&meeting, command).await?;
-                    Ok(vec![ServerMsg::Done { id }])
+                    Ok(vec![frame(&ServerMsg::Done { id })])
                 }
             }
         }
         .await;
-        result.unwrap_or_else(|refusal| vec![refusal.to_msg(id)])
+        result.unwrap_or_else(|refusal| vec![frame(&refusal.to_msg(id))])
     })
 }
 
