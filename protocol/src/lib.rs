@@ -10,6 +10,8 @@
 //!   enrollment, ballot, receipt) and Ed25519 keys, signatures and checks.
 //! - [`rules`]: vote settings, pass rules and tallies as pure functions;
 //!   percentages are of the total seats, as councils report them.
+//! - [`wording`]: a result in the official words, Vietnamese or English (the
+//!   sentence of the minutes, the rule, the verdict), as the web apps word it.
 //! - [`messages`]: the JSON frames exchanged over the WebSocket, and the
 //!   typed reasons for every refusal.
 //!
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod messages;
 pub mod rules;
 pub mod signing;
+pub mod wording;
 
 pub use choice::Choice;
 pub use fingerprint::Fingerprint;
