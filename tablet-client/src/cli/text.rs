@@ -12,8 +12,9 @@ use super::feed::Change;
 use crate::client::ClientError;
 use crate::state::MeetingState;
 use gavel_protocol::messages::{ItemStatus, LiveTally, MeetingView, Receipt, RoundView, Snapshot};
-use gavel_protocol::rules::{Secrecy, format_percent};
-use gavel_protocol::{Base, Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult};
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::wording;
+use gavel_protocol::{Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,16 +28,21 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// Vietnamese reports write `92,39%`, English ones `92.39%`.
     fn decimal_separator(self) -> char {
-        match self {
-            Lang::Vi => ',',
-            Lang::En => '.',
-        }
+        wording::Lang::from(self).decimal_separator()
     }
 
     fn percent(self, part: u32, total: u32) -> String {
-        format_percent(part, total, self.decimal_separator())
+        wording::Lang::from(self).percent(part, total)
+    }
+}
+
+impl From<Lang> for wording::Lang {
+    fn from(lang: Lang) -> Self {
+        match lang {
+            Lang::Vi => wording::Lang::Vi,
+            Lang::En => wording::Lang::En,
+        }
     }
 }
 
@@ -132,24 +138,15 @@ impl<'a> Text<'a> {
         let choices = self.choices(c);
         let rule = self.rule(&result.rule);
         let needed = result.yes_needed;
+        let verdict = wording::verdict(result.passed, self.lang.into());
         match self.lang {
             Lang::Vi => {
-                let verdict = if result.passed {
-                    "THÔNG QUA"
-                } else {
-                    "KHÔNG THÔNG QUA"
-                };
                 format!(
                     "Kết quả: {taking_part}/{total} đại biểu tham gia biểu quyết ({share} tổng số đại biểu); \
                      {choices} — {verdict} ({rule}: cần {needed})"
                 )
             }
             Lang::En => {
-                let verdict = if result.passed {
-                    "PASSED"
-                } else {
-                    "NOT PASSED"
-                };
                 format!(
                     "Result: {taking_part} of {total} delegates took part ({share} of all seats); \
                      {choices} — {verdict} ({rule}: {needed} needed)"
@@ -391,21 +388,7 @@ impl<'a> Text<'a> {
 
     /// The pass rule in words: "trên 1/2 tổng số đại biểu", "more than 1/2 of all seats".
     fn rule(&self, rule: &Rule) -> String {
-        if self.lang == Lang::En {
-            return rule.describe();
-        }
-        let (num, den, strict) = rule.threshold.as_fraction();
-        let op = if strict { "trên" } else { "ít nhất" };
-        let base = match rule.base {
-            Base::AllSeats => "tổng số đại biểu".to_owned(),
-            Base::Present => "số đại biểu có mặt".to_owned(),
-            Base::Cast => "số đại biểu tham gia biểu quyết".to_owned(),
-            Base::YesNo => {
-                let l = &self.meeting.labels;
-                format!("tổng số phiếu {} và {}", l.yes, l.no)
-            }
-        };
-        format!("{op} {num}/{den} {base}")
+        wording::describe_rule(rule, &self.meeting.labels, self.lang.into())
     }
 
     fn time_left(&self, round: &RoundView, now: u64) -> String {
@@ -617,6 +600,7 @@ fn countdown(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gavel_protocol::Base;
     use gavel_protocol::messages::{ItemKind, ItemState, ItemView, Labels, RoundStatus, SeatView};
     use gavel_protocol::rules::{Threshold, VoteSettings};
     use gavel_protocol::{MeetingId, RoundId, Signature};
@@ -774,7 +758,7 @@ mod tests {
         };
         assert_eq!(
             text.rule(&yes_no),
-            "trên 1/2 tổng số phiếu Đồng ý và Không đồng ý"
+            "trên 1/2 tổng số phiếu đồng ý và không đồng ý"
         );
     }
 
