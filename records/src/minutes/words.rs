@@ -1,0 +1,272 @@
+//! The minutes' and the results table's own words, in Vietnamese and
+//! English, side by side so that neither falls behind. The words shared with
+//! the hall screen and the chair's console (the result sentence, rules,
+//! verdicts) are not here but in [`gavel_protocol::wording`]; where the
+//! screen has a word for something ("Tham gia biểu quyết", "Đã hủy lượt
+//! biểu quyết"), it is used here as the screen writes it.
+
+use super::Lang;
+use super::clock::LocalTime;
+
+/// Fixed words in one language.
+pub struct Words {
+    pub lang_tag: &'static str,
+    pub document: &'static str,
+    pub nation: &'static str,
+    pub motto: &'static str,
+    pub meeting_id: &'static str,
+    pub total_seats: &'static str,
+    pub times: &'static str,
+    pub percentages: &'static str,
+    pub intro: &'static str,
+    pub summary: &'static str,
+    pub col_number: &'static str,
+    pub col_item: &'static str,
+    pub col_result: &'static str,
+    pub named: &'static str,
+    pub secret: &'static str,
+    pub secret_mark: &'static str,
+    pub form: &'static str,
+    pub rule: &'static str,
+    pub result: &'static str,
+    pub taking_part: &'static str,
+    pub not_taking_part: &'static str,
+    pub voided_title: &'static str,
+    pub voided_note: &'static str,
+    pub voided_short: &'static str,
+    pub closed: &'static str,
+    pub secretary: &'static str,
+    pub chair: &'static str,
+    pub sign_here: &'static str,
+    pub page: &'static str,
+    pub page_of: &'static str,
+    pub chart_title: &'static str,
+    pub col_round: &'static str,
+    pub col_title: &'static str,
+    pub col_opened: &'static str,
+    pub col_closed: &'static str,
+    pub col_status: &'static str,
+    pub col_needed: &'static str,
+}
+
+const VI: Words = Words {
+    lang_tag: "vi",
+    document: "BIÊN BẢN KẾT QUẢ BIỂU QUYẾT",
+    nation: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    motto: "Độc lập - Tự do - Hạnh phúc",
+    meeting_id: "Mã kỳ họp",
+    total_seats: "Tổng số đại biểu",
+    times: "Giờ ghi theo",
+    percentages: "Tỷ lệ phần trăm tính trên tổng số đại biểu.",
+    intro: "Kỳ họp đã biểu quyết các nội dung dưới đây bằng hệ thống biểu quyết điện tử; kết quả như sau:",
+    summary: "Tổng hợp kết quả",
+    col_number: "TT",
+    col_item: "Nội dung",
+    col_result: "Kết quả",
+    named: "Biểu quyết công khai",
+    secret: "Bỏ phiếu kín",
+    secret_mark: "(bỏ phiếu kín)",
+    form: "Hình thức",
+    rule: "Điều kiện thông qua",
+    result: "Kết quả",
+    taking_part: "Tham gia biểu quyết",
+    not_taking_part: "Không tham gia biểu quyết",
+    voided_title: "Đã hủy lượt biểu quyết",
+    voided_note: "Kết quả lượt biểu quyết này không được tính.",
+    voided_short: "Đã hủy",
+    closed: "Đã kết thúc",
+    secretary: "THƯ KÝ KỲ HỌP",
+    chair: "CHỦ TỌA KỲ HỌP",
+    sign_here: "(Ký, ghi rõ họ tên)",
+    page: "Trang",
+    page_of: "/",
+    chart_title: "Kết quả biểu quyết so với tổng số đại biểu",
+    col_round: "Lần biểu quyết",
+    col_title: "Tên nội dung",
+    col_opened: "Mở lúc",
+    col_closed: "Kết thúc lúc",
+    col_status: "Trạng thái",
+    col_needed: "Số phiếu cần để thông qua",
+};
+
+const EN: Words = Words {
+    lang_tag: "en",
+    document: "MINUTES OF THE VOTING RESULTS",
+    nation: "SOCIALIST REPUBLIC OF VIET NAM",
+    motto: "Independence - Freedom - Happiness",
+    meeting_id: "Meeting id",
+    total_seats: "All seats",
+    times: "Times are",
+    percentages: "Percentages are of all seats.",
+    intro: "The session voted on the items below with the electronic voting system; the results were:",
+    summary: "Summary of results",
+    col_number: "No.",
+    col_item: "Item",
+    col_result: "Result",
+    named: "Open vote",
+    secret: "Secret ballot",
+    secret_mark: "(secret ballot)",
+    form: "Type of vote",
+    rule: "To pass",
+    result: "Result",
+    taking_part: "Took part",
+    not_taking_part: "Did not take part",
+    voided_title: "Vote voided",
+    voided_note: "This vote does not count; nothing was decided.",
+    voided_short: "Voided",
+    closed: "Closed",
+    secretary: "SECRETARY",
+    chair: "CHAIR",
+    sign_here: "(signature and full name)",
+    page: "Page",
+    page_of: " of ",
+    chart_title: "Result against all seats",
+    col_round: "Round",
+    col_title: "Title",
+    col_opened: "Opened",
+    col_closed: "Ended",
+    col_status: "Status",
+    col_needed: "Yes votes needed",
+};
+
+impl Words {
+    pub fn of(lang: Lang) -> &'static Words {
+        match lang {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// "Nội dung 3", "Item 3".
+pub fn item_number(lang: Lang, n: u32) -> String {
+    match lang {
+        Lang::Vi => format!("Nội dung {n}"),
+        Lang::En => format!("Item {n}"),
+    }
+}
+
+/// "Lần biểu quyết thứ 2", "Round 2".
+pub fn round_number(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Vi => format!("Lần biểu quyết thứ {n}"),
+        Lang::En => format!("Round {n}"),
+    }
+}
+
+/// "từ 09:40:10 đến 09:41:24", "from 09:40:10 to 09:41:24".
+pub fn time_span(lang: Lang, from: &str, to: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Thời gian: từ {from} đến {to}"),
+        Lang::En => format!("Time: from {from} to {to}"),
+    }
+}
+
+/// What the yes votes needed and got, as the hall screen says it:
+/// "Cần 21 phiếu tán thành, đạt 35", "21 “tán thành” votes needed, 35 cast".
+pub fn needed(lang: Lang, needed: u64, yes_label: &str, yes: u32) -> String {
+    match lang {
+        Lang::Vi => format!("Cần {needed} phiếu {yes_label}, đạt {yes}"),
+        Lang::En => format!("{needed} “{yes_label}” votes needed, {yes} cast"),
+    }
+}
+
+/// The chart's mark at the yes votes needed: "Cần 21", "21 needed" (the
+/// chair's console's words).
+pub fn needed_mark(lang: Lang, needed: u64) -> String {
+    match lang {
+        Lang::Vi => format!("Cần {needed}"),
+        Lang::En => format!("{needed} needed"),
+    }
+}
+
+/// The date line of the minutes: "Phúc Lợi, ngày 18 tháng 12 năm 2026",
+/// "Phúc Lợi, 18 December 2026".
+pub fn date_line(lang: Lang, place: Option<&str>, t: &LocalTime) -> String {
+    let date = match lang {
+        // Days below 10 and months below 3 take a leading zero (Nghị định
+        // 30/2020/NĐ-CP on administrative documents): "ngày 05 tháng 01",
+        // "ngày 18 tháng 3".
+        Lang::Vi if t.month < 3 => format!("ngày {:02} tháng {:02} năm {}", t.day, t.month, t.year),
+        Lang::Vi => format!("ngày {:02} tháng {} năm {}", t.day, t.month, t.year),
+        Lang::En => {
+            const MONTHS: [&str; 12] = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            format!("{} {} {}", t.day, MONTHS[t.month as usize - 1], t.year)
+        }
+    };
+    match place {
+        Some(place) => format!("{place}, {date}"),
+        None if lang == Lang::Vi => format!("Ngày {}", &date["ngày ".len()..]),
+        None => date,
+    }
+}
+
+/// Topic numbers as the council's papers write them: I, II, III…
+pub fn roman(mut n: u32) -> String {
+    const PARTS: [(u32, &str); 9] = [
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ];
+    let mut out = String::new();
+    for (value, letters) in PARTS {
+        while n >= value {
+            out.push_str(letters);
+            n -= value;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_as_each_language_writes_them() {
+        let t = LocalTime::at(1_797_555_600_000, 420);
+        assert_eq!(
+            date_line(Lang::Vi, Some("Phúc Lợi"), &t),
+            "Phúc Lợi, ngày 18 tháng 12 năm 2026"
+        );
+        assert_eq!(date_line(Lang::Vi, None, &t), "Ngày 18 tháng 12 năm 2026");
+        assert_eq!(date_line(Lang::En, None, &t), "18 December 2026");
+        let march = LocalTime::at(1_772_323_200_000, 420);
+        assert_eq!(
+            date_line(Lang::Vi, None, &march),
+            "Ngày 01 tháng 3 năm 2026"
+        );
+        let january = LocalTime::at(1_799_107_200_000, 420);
+        assert_eq!(
+            date_line(Lang::Vi, None, &january),
+            "Ngày 05 tháng 01 năm 2027"
+        );
+    }
+
+    #[test]
+    fn roman_topic_numbers() {
+        assert_eq!(roman(1), "I");
+        assert_eq!(roman(4), "IV");
+        assert_eq!(roman(9), "IX");
+        assert_eq!(roman(14), "XIV");
+    }
+}
