@@ -1,5 +1,6 @@
 //! The results of a session as the secretary publishes them: a CSV table
-//! ([`results_csv`]) and printable minutes (biên bản kết quả biểu quyết).
+//! ([`results_csv`]) and printable minutes ([`minutes_html`], biên bản kết
+//! quả biểu quyết).
 //!
 //! Both are made from a [`Session`]: a plain description of what was voted
 //! and what came out, built from the protocol's own types (vote settings,
@@ -13,15 +14,22 @@
 //! Map of the module:
 //! - this file: the [`Session`] model and its checks;
 //! - `results_csv`: one CSV row per round, UTF-8 with a BOM for Excel;
+//! - `html`: the minutes, one self-contained HTML file for A4 print;
+//! - `chart`: the SVG bar chart of one round, legible in black and white;
 //! - `words`: the minutes' own words in Vietnamese and English (the result
 //!   sentence, rules and verdicts come from [`gavel_protocol::wording`]);
-//! - `clock`: Unix times as the meeting's local dates and times.
+//! - `clock`: Unix times as the meeting's local dates and times;
+//! - `font`: Be Vietnam Pro, embedded in the minutes.
 
+mod chart;
 mod clock;
+mod font;
+mod html;
 mod results_csv;
 mod words;
 
 pub use gavel_protocol::wording::Lang;
+pub use html::minutes_html;
 pub use results_csv::results_csv;
 
 use gavel_protocol::messages::{ItemKind, Labels};

@@ -1,0 +1,565 @@
+//! The minutes (biên bản kết quả biểu quyết) as one self-contained HTML file,
+//! laid out for A4 paper: open it in any browser and print, or turn it into a
+//! PDF with a headless browser.
+//!
+//! Self-contained means no network, no script and no file beside it: the
+//! styles and the font are inline (see `font`), the charts are inline SVG. So
+//! the file can be mailed, archived and printed years later as it is. Every
+//! text that comes from the meeting (titles, the body, labels, names) is
+//! escaped; the rest is this crate's own words.
+//!
+//! Layout, as a council's printed minute has it: the issuing body and (for a
+//! state body) the national heading side by side, the place and date, the
+//! title, a summary table, then each voted item under its topic with, per
+//! round, the form of the vote, its times, the rule, the official sentence,
+//! the chart and the verdict; a voided round is said to be voided and shows
+//! no counts. Signature blocks for the secretary and the chair close it. An
+//! item never breaks across pages unless it is longer than a page.
+
+use super::chart::round_chart;
+use super::clock::{LocalTime, utc_offset};
+use super::font::font_faces;
+use super::words::{Words, date_line, item_number, needed, roman, round_number, time_span};
+use super::{Item, Lang, Outcome, Round, Session};
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::wording::{describe_rule, in_sentence, official_sentence, verdict};
+use std::fmt::Write;
+
+/// The minutes of `session` in `lang`, as a complete HTML document.
+pub fn minutes_html(session: &Session, lang: Lang) -> String {
+    let w = Words::of(lang);
+    let mut out = String::with_capacity(200_000);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"{lang_tag}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"Gavel\">\n<title>{doc} — {title}</title>\n\
+         <style>\n{fonts}{css}{page}</style>\n</head>\n<body>\n<main class=\"sheet\">\n",
+        lang_tag = w.lang_tag,
+        doc = escape(w.document),
+        title = escape(&session.title),
+        fonts = font_faces(),
+        css = CSS,
+        page = page_css(session, w),
+    );
+    letterhead(&mut out, session, lang);
+    let _ = write!(
+        out,
+        "<h1>{}</h1>\n<p class=\"meeting-title\">{}</p>\n",
+        escape(w.document),
+        title(&session.title)
+    );
+    let _ = write!(
+        out,
+        "<p class=\"facts\">{}: <b>{}</b> · {}: <b>{}</b> · {} {}. {}</p>\n<p>{}</p>\n",
+        escape(w.meeting_id),
+        escape(session.meeting.as_str()),
+        escape(w.total_seats),
+        session.total_seats,
+        escape(w.times),
+        utc_offset(session.utc_offset_minutes),
+        escape(w.percentages),
+        escape(w.intro),
+    );
+    summary(&mut out, session, lang);
+    items(&mut out, session, lang);
+    signatures(&mut out, session, w);
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// Text for HTML content and attribute values alike.
+pub(super) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A title from the meeting, escaped, with each word that holds a hyphen, a
+/// dash or a slash kept on one line: a document number ("12/TTr-TTHĐND") or a
+/// term ("2026–2031") split across two lines reads wrong in a minute.
+fn title(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.chars().count() > 1 && word.contains(['-', '–', '—', '/']) {
+                format!("<span class=\"nw\">{}</span>", escape(word))
+            } else {
+                escape(word)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Page size, margins and the page numbers in the bottom margin. The meeting
+/// id is a slug (a-z, 0-9, '-'), safe inside a CSS string.
+fn page_css(session: &Session, w: &Words) -> String {
+    format!(
+        "@page {{ size: A4; margin: 20mm 15mm 18mm 30mm;\n  \
+         @bottom-left {{ content: \"{id}\"; font-size: 8pt; color: #444; }}\n  \
+         @bottom-right {{ content: \"{page} \" counter(page) \"{of}\" counter(pages); font-size: 9pt; }}\n}}\n",
+        id = session.meeting.as_str(),
+        page = w.page,
+        of = w.page_of,
+    )
+}
+
+fn letterhead(out: &mut String, session: &Session, lang: Lang) {
+    let w = Words::of(lang);
+    let date = date_line(
+        lang,
+        session.place.as_deref(),
+        &LocalTime::at(session.held_at, session.utc_offset_minutes),
+    );
+    let issuer = format!(
+        "<div class=\"issuer\"><div class=\"body\">{}</div><div class=\"rule-short\"></div></div>",
+        escape(&session.body)
+    );
+    let dateline = format!("<p class=\"dateline\">{}</p>", escape(&date));
+    if session.national_heading {
+        let _ = write!(
+            out,
+            "<header class=\"letterhead\">{issuer}<div class=\"nation\">\
+             <div class=\"nation-name\">{}</div><div class=\"motto\"><span>{}</span></div>{dateline}</div></header>\n",
+            escape(w.nation),
+            escape(w.motto),
+        );
+    } else {
+        let _ = write!(
+            out,
+            "<header class=\"letterhead\">{issuer}<div class=\"nation\">{dateline}</div></header>\n"
+        );
+    }
+}
+
+/// One line per voted item: its last round decides what the summary says.
+fn summary(out: &mut String, session: &Session, lang: Lang) {
+    let w = Words::of(lang);
+    let _ = write!(
+        out,
+        "<section class=\"summary\"><h2>{}</h2>\n<table>\n<thead><tr><th class=\"num\">{}</th><th>{}</th>\
+         <th class=\"num\">{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        escape(w.summary),
+        escape(w.col_number),
+        escape(w.col_item),
+        escape(&session.labels.yes),
+        escape(w.col_result),
+    );
+    for item in session.voted_items() {
+        let last = item.rounds.last().expect("a voted item has a round");
+        let (yes, result) = match &last.outcome {
+            Outcome::Closed { result } => (
+                format!(
+                    "{} ({})",
+                    result.counts.yes,
+                    lang.percent(result.counts.yes, result.counts.total_seats)
+                ),
+                verdict(result.passed, lang),
+            ),
+            Outcome::Voided => (String::new(), w.voided_short),
+        };
+        let _ = write!(
+            out,
+            "<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"verdict-cell\">{}</td></tr>\n",
+            item.index + 1,
+            title(&item.title),
+            secret_mark(item, w),
+            yes,
+            escape(result),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// " (bỏ phiếu kín)" after an item voted by secret ballot.
+fn secret_mark(item: &Item, w: &Words) -> String {
+    if item
+        .rounds
+        .iter()
+        .any(|r| r.settings.secrecy == Secrecy::Secret)
+    {
+        format!(" <span class=\"secret\">{}</span>", escape(w.secret_mark))
+    } else {
+        String::new()
+    }
+}
+
+/// The voted items under their topics, numbered I, II… in agenda order.
+fn items(out: &mut String, session: &Session, lang: Lang) {
+    let w = Words::of(lang);
+    let mut topics: Vec<&str> = Vec::new();
+    let mut open_topic: Option<&str> = None;
+    for item in &session.items {
+        if !topics.contains(&item.topic.as_str()) {
+            topics.push(&item.topic);
+        }
+        if item.rounds.is_empty() {
+            continue;
+        }
+        if open_topic != Some(item.topic.as_str()) {
+            if open_topic.is_some() {
+                out.push_str("</section>\n");
+            }
+            let _ = write!(
+                out,
+                "<section class=\"topic\"><h2>{}. {}</h2>\n",
+                roman(topics.len() as u32),
+                escape(&item.topic)
+            );
+            open_topic = Some(&item.topic);
+        }
+        let _ = write!(
+            out,
+            "<article class=\"item\"><h3><span class=\"item-number\">{}.</span> {}{}</h3>\n",
+            escape(&item_number(lang, item.index + 1)),
+            title(&item.title),
+            secret_mark(item, w),
+        );
+        for (i, round) in item.rounds.iter().enumerate() {
+            let heading = (item.rounds.len() > 1).then(|| round_number(lang, i + 1));
+            self::round(
+                out,
+                session,
+                lang,
+                &format!("i{}r{}", item.index, i),
+                heading,
+                round,
+            );
+        }
+        out.push_str("</article>\n");
+    }
+    if open_topic.is_some() {
+        out.push_str("</section>\n");
+    }
+}
+
+fn round(
+    out: &mut String,
+    session: &Session,
+    lang: Lang,
+    id: &str,
+    heading: Option<String>,
+    round: &Round,
+) {
+    let w = Words::of(lang);
+    let labels = &session.labels;
+    out.push_str("<div class=\"round\">");
+    if let Some(heading) = heading {
+        let _ = write!(out, "<h4>{}</h4>", escape(&heading));
+    }
+    let at = |ms| LocalTime::at(ms, session.utc_offset_minutes).time_of_day();
+    let form = match round.settings.secrecy {
+        Secrecy::Named => w.named,
+        Secrecy::Secret => w.secret,
+    };
+    let _ = write!(
+        out,
+        "<p class=\"meta\">{}: {}. {}.</p>",
+        escape(w.form),
+        escape(form),
+        escape(&time_span(lang, &at(round.opened_at), &at(round.ended_at))),
+    );
+    let rule = describe_rule(&round.settings.rule, labels, lang);
+    match &round.outcome {
+        Outcome::Closed { result } => {
+            let _ = write!(
+                out,
+                "<p class=\"rule\">{}: {}. {}.</p>\n<p class=\"official\">{}</p>\n<figure>{}</figure>\n\
+                 <p class=\"verdict\">{}: <strong class=\"{}\">{}</strong></p>",
+                escape(w.rule),
+                escape(&rule),
+                escape(&needed(
+                    lang,
+                    result.yes_needed,
+                    &in_sentence(&labels.yes),
+                    result.counts.yes
+                )),
+                escape(&official_sentence(&result.counts, labels, lang)),
+                round_chart(id, result, labels, lang),
+                escape(w.result),
+                if result.passed {
+                    "passed"
+                } else {
+                    "not-passed"
+                },
+                escape(verdict(result.passed, lang)),
+            );
+        }
+        Outcome::Voided => {
+            let _ = write!(
+                out,
+                "<p class=\"rule\">{}: {}.</p>\n<p class=\"voided\"><strong>{}.</strong> {}</p>",
+                escape(w.rule),
+                escape(&rule),
+                escape(w.voided_title),
+                escape(w.voided_note),
+            );
+        }
+    }
+    out.push_str("</div>\n");
+}
+
+fn signatures(out: &mut String, session: &Session, w: &Words) {
+    let block = |role: &str, name: &Option<String>| {
+        let name = match name {
+            Some(name) => format!("<div class=\"name\">{}</div>", escape(name)),
+            None => "<div class=\"name blank\"></div>".to_owned(),
+        };
+        format!(
+            "<div class=\"signature\"><div class=\"role\">{}</div><div class=\"hint\">{}</div>{name}</div>",
+            escape(role),
+            escape(w.sign_here)
+        )
+    };
+    let _ = write!(
+        out,
+        "<section class=\"signatures\">{}{}</section>\n",
+        block(w.secretary, &session.signatories.secretary),
+        block(w.chair, &session.signatories.chair),
+    );
+}
+
+/// The minutes' styles: black on white, sized for A4, legible in print.
+const CSS: &str = r#"
+:root { color: #000; background: #fff; }
+html { font-family: 'Be Vietnam Pro', 'Times New Roman', serif; font-size: 11pt; line-height: 1.45; }
+body { margin: 0; }
+@media screen {
+  html { background: #d9d9d9; }
+  .sheet { width: 210mm; box-sizing: border-box; margin: 8mm auto; padding: 20mm 15mm 18mm 30mm; background: #fff; box-shadow: 0 1px 6px rgba(0,0,0,.3); }
+}
+h1, h2, h3, h4, p { margin: 0; }
+p { margin: 0 0 1.5mm; text-align: justify; }
+b, strong, th, h1, h2, h3, h4 { font-weight: 600; }
+.letterhead { display: grid; grid-template-columns: 40% 60%; align-items: start; text-align: center; margin-bottom: 6mm; }
+.issuer .body { text-transform: uppercase; font-weight: 600; font-size: 10.5pt; line-height: 1.35; padding: 0 3mm; }
+.rule-short, .motto span::after { display: block; width: 30mm; margin: 1mm auto 0; border-top: 0.6pt solid #000; content: ""; }
+.nation-name { font-weight: 600; font-size: 10.5pt; white-space: nowrap; }
+.motto { font-weight: 600; font-size: 11.5pt; }
+.motto span { display: inline-block; }
+.motto span::after { width: 100%; }
+.dateline { font-style: italic; text-align: center; margin-top: 3mm; }
+h1 { text-align: center; font-size: 14pt; letter-spacing: .02em; margin-top: 4mm; }
+.meeting-title { text-align: center; font-weight: 600; font-size: 12pt; margin: 1mm 8mm 4mm; text-wrap-style: balance; }
+.facts { font-size: 10pt; text-align: left; }
+.nw { white-space: nowrap; }
+h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
+.summary table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
+.summary th, .summary td { border: 0.6pt solid #000; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
+.summary tr { break-inside: avoid; }
+.summary .num { text-align: right; white-space: nowrap; }
+.summary th.num { text-align: right; }
+.verdict-cell { font-weight: 600; white-space: nowrap; }
+.topic h2 { text-transform: none; }
+.item { break-inside: avoid; border-top: 0.6pt solid #000; padding-top: 2.5mm; margin-top: 3mm; }
+.topic h2 + .item { border-top: none; padding-top: 0; margin-top: 0; }
+h3 { font-size: 11pt; line-height: 1.4; margin-bottom: 1.5mm; break-after: avoid; text-wrap-style: pretty; }
+.summary td { text-wrap-style: pretty; }
+.item-number { white-space: nowrap; }
+.secret { font-weight: 400; font-style: italic; white-space: nowrap; }
+h4 { font-size: 10.5pt; margin: 2.5mm 0 1mm; font-style: italic; }
+.round { break-inside: avoid; }
+.round + .round { margin-top: 3mm; }
+.meta, .rule { font-size: 10pt; }
+.official { font-weight: 600; }
+figure { margin: 2mm 0 1mm; }
+svg.chart { display: block; width: 100%; max-width: 155mm; height: auto; font-family: inherit; }
+svg.chart text { font-size: 13px; fill: #000; }
+svg.chart .count, svg.chart .mark { font-weight: 600; }
+.verdict { font-size: 11pt; }
+.verdict strong { display: inline-block; border: 1.2pt solid #000; padding: 0.3mm 2.5mm; letter-spacing: .03em; }
+.verdict strong.not-passed { border-style: double; border-width: 3pt; }
+.voided strong { letter-spacing: .01em; }
+.signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; margin-top: 10mm; break-inside: avoid; }
+.signature .role { font-weight: 600; }
+.signature .hint { font-style: italic; font-size: 10pt; }
+.signature .name { margin-top: 24mm; font-weight: 600; }
+.signature .name.blank { border-bottom: 0.6pt dotted #000; width: 55mm; margin-left: auto; margin-right: auto; height: 5mm; }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::phuc_loi;
+    use super::*;
+
+    /// The text of an HTML fragment: tags dropped, the few entities decoded.
+    fn text(html: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in html.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                _ if !in_tag => out.push(ch),
+                _ => {}
+            }
+        }
+        out.replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+
+    /// The part of the minutes about one agenda item (0-based).
+    fn item_html(html: &str, index: u32, lang: Lang) -> String {
+        let start = html
+            .find(&format!("{}.</span>", item_number(lang, index + 1)))
+            .expect("the item is in the minutes");
+        let end = html[start..].find("</article>").unwrap() + start;
+        html[start..end].to_owned()
+    }
+
+    #[test]
+    fn the_official_sentence_rule_and_verdict_in_vietnamese() {
+        let html = minutes_html(&phuc_loi(), Lang::Vi);
+        let budget = text(&item_html(&html, 2, Lang::Vi));
+        assert!(
+            budget.contains(
+                "38 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); \
+                 35 tán thành (87,50%), 2 không tán thành (5,00%), 1 không biểu quyết (2,50%)."
+            ),
+            "{budget}"
+        );
+        assert!(
+            budget
+                .contains("Hình thức: Biểu quyết công khai. Thời gian: từ 09:40:10 đến 09:41:24.")
+        );
+        assert!(budget.contains(
+            "Điều kiện thông qua: trên 1/2 tổng số đại biểu. Cần 21 phiếu tán thành, đạt 35."
+        ));
+        assert!(budget.contains("Kết quả: THÔNG QUA"));
+        assert!(!budget.contains("bỏ phiếu kín"));
+    }
+
+    #[test]
+    fn the_same_in_english() {
+        let html = minutes_html(&phuc_loi(), Lang::En);
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        let budget = text(&item_html(&html, 2, Lang::En));
+        assert!(
+            budget.contains(
+                "38 delegates took part in the vote (95.00% of all seats); \
+                 35 tán thành (87.50%), 2 không tán thành (5.00%), 1 không biểu quyết (2.50%)."
+            ),
+            "{budget}"
+        );
+        assert!(budget.contains(
+            "To pass: more than 1/2 of all seats. 21 “tán thành” votes needed, 35 cast."
+        ));
+        assert!(budget.contains("Result: PASSED"));
+        assert!(text(&html).contains("Phúc Lợi, 18 December 2026"));
+    }
+
+    #[test]
+    fn a_voided_round_is_said_to_be_voided_and_shows_no_counts() {
+        let html = minutes_html(&phuc_loi(), Lang::Vi);
+        let plan = item_html(&html, 3, Lang::Vi);
+        let first = &plan[..plan.find("Lần biểu quyết thứ 2").expect("two rounds")];
+        let first_text = text(first);
+        assert!(first_text.contains("Lần biểu quyết thứ 1"));
+        assert!(
+            first_text
+                .contains("Đã hủy lượt biểu quyết. Kết quả lượt biểu quyết này không được tính.")
+        );
+        assert!(
+            !first_text.contains("đại biểu tham gia biểu quyết ("),
+            "{first_text}"
+        );
+        assert!(!first.contains("<svg"));
+        assert!(text(&plan).contains("Kết quả: THÔNG QUA"));
+    }
+
+    #[test]
+    fn secret_rounds_are_marked_and_a_failed_vote_says_so() {
+        let html = minutes_html(&phuc_loi(), Lang::Vi);
+        let removal = text(&item_html(&html, 8, Lang::Vi));
+        assert!(removal.contains("(bỏ phiếu kín)"));
+        assert!(removal.contains("Hình thức: Bỏ phiếu kín."));
+        assert!(removal.contains(
+            "Điều kiện thông qua: ít nhất 2/3 tổng số đại biểu. Cần 27 phiếu tán thành, đạt 26."
+        ));
+        assert!(removal.contains("Kết quả: KHÔNG THÔNG QUA"));
+    }
+
+    #[test]
+    fn the_minutes_are_self_contained() {
+        let html = minutes_html(&phuc_loi(), Lang::Vi);
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("<link"));
+        assert!(!html.contains("<img"));
+        // Every url() is inline data or a pattern in the same SVG.
+        for (at, _) in html.match_indices("url(") {
+            let rest = &html[at + 4..];
+            assert!(
+                rest.starts_with("data:") || rest.starts_with('#'),
+                "{}",
+                &rest[..40]
+            );
+        }
+        assert!(!html.contains("src=\""));
+        assert!(!html.contains("href=\""));
+    }
+
+    #[test]
+    fn every_voted_item_has_a_chart_and_signature_blocks_close_the_minutes() {
+        let session = phuc_loi();
+        let html = minutes_html(&session, Lang::Vi);
+        let closed = session
+            .items
+            .iter()
+            .flat_map(|i| &i.rounds)
+            .filter(|r| r.result().is_some())
+            .count();
+        assert_eq!(html.matches("<svg").count(), closed);
+        let tail = text(&html[html.find("class=\"signatures\"").unwrap()..]);
+        assert!(tail.contains("THƯ KÝ KỲ HỌP(Ký, ghi rõ họ tên)Lê Thị Hương Giang"));
+        assert!(tail.contains("CHỦ TỌA KỲ HỌP(Ký, ghi rõ họ tên)Nguyễn Đức Thắng"));
+        // Topics keep their agenda numbers: the question session (III) has no vote.
+        assert!(html.contains("<h2>II. Kinh tế – xã hội và ngân sách</h2>"));
+        assert!(html.contains("<h2>IV. Công tác nhân sự và bế mạc kỳ họp</h2>"));
+        assert!(!html.contains("Chất vấn và trả lời chất vấn"));
+    }
+
+    #[test]
+    fn document_numbers_and_terms_stay_on_one_line() {
+        assert_eq!(
+            title("theo Tờ trình số 12/TTr-TTHĐND, nhiệm kỳ 2026–2031 – <b>"),
+            "theo Tờ trình số <span class=\"nw\">12/TTr-TTHĐND,</span> nhiệm kỳ \
+             <span class=\"nw\">2026–2031</span> – &lt;b&gt;"
+        );
+    }
+
+    #[test]
+    fn text_from_the_meeting_file_is_escaped() {
+        let mut s = phuc_loi();
+        let attack = "<script>alert('x')</script><img src=x onerror=alert(1)> & \"quoted\"";
+        s.title = attack.into();
+        s.body = attack.into();
+        s.place = Some(attack.into());
+        s.items[2].title = attack.into();
+        s.items[2].topic = attack.into();
+        s.labels.yes = attack.into();
+        s.signatories.chair = Some(attack.into());
+        for lang in [Lang::Vi, Lang::En] {
+            let html = minutes_html(&s, lang);
+            assert!(!html.contains("<script"), "{lang:?}");
+            assert!(!html.contains("<img"), "{lang:?}");
+            assert!(!html.contains("alert('x')"), "{lang:?}");
+            assert!(html.contains(
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot;"
+            ));
+            // And the words still read as the meeting wrote them.
+            assert!(text(&html).contains(attack));
+        }
+    }
+}
