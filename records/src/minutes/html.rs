@@ -126,15 +126,15 @@ fn letterhead(out: &mut String, session: &Session, lang: Lang) {
     );
     let dateline = format!("<p class=\"dateline\">{}</p>", escape(&date));
     if session.national_heading {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<header class=\"letterhead\">{issuer}<div class=\"nation\">\
-             <div class=\"nation-name\">{}</div><div class=\"motto\"><span>{}</span></div>{dateline}</div></header>\n",
+             <div class=\"nation-name\">{}</div><div class=\"motto\"><span>{}</span></div>{dateline}</div></header>",
             escape(w.nation),
             escape(w.motto),
         );
     } else {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<header class=\"letterhead\">{issuer}<div class=\"nation\">{dateline}</div></header>\n"
         );
@@ -147,7 +147,7 @@ fn summary(out: &mut String, session: &Session, lang: Lang) {
     let _ = write!(
         out,
         "<section class=\"summary\"><h2>{}</h2>\n<table>\n<thead><tr><th class=\"num\">{}</th><th>{}</th>\
-         <th class=\"num\">{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">{}</th><th>{}</th></tr></thead>\n<tbody>",
         escape(w.summary),
         escape(w.col_number),
         escape(w.col_item),
@@ -167,9 +167,9 @@ fn summary(out: &mut String, session: &Session, lang: Lang) {
             ),
             Outcome::Voided => (String::new(), w.voided_short),
         };
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"verdict-cell\">{}</td></tr>\n",
+            "<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"num\">{}</td><td class=\"verdict-cell\">{}</td></tr>",
             item.index + 1,
             title(&item.title),
             secret_mark(item, w),
@@ -209,17 +209,17 @@ fn items(out: &mut String, session: &Session, lang: Lang) {
             if open_topic.is_some() {
                 out.push_str("</section>\n");
             }
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<section class=\"topic\"><h2>{}. {}</h2>\n",
+                "<section class=\"topic\"><h2>{}. {}</h2>",
                 roman(topics.len() as u32),
                 escape(&item.topic)
             );
             open_topic = Some(&item.topic);
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<article class=\"item\"><h3><span class=\"item-number\">{}.</span> {}{}</h3>\n",
+            "<article class=\"item\"><h3><span class=\"item-number\">{}.</span> {}{}</h3>",
             escape(&item_number(lang, item.index + 1)),
             title(&item.title),
             secret_mark(item, w),
@@ -320,9 +320,9 @@ fn signatures(out: &mut String, session: &Session, w: &Words) {
             escape(w.sign_here)
         )
     };
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<section class=\"signatures\">{}{}</section>\n",
+        "<section class=\"signatures\">{}{}</section>",
         block(w.secretary, &session.signatories.secretary),
         block(w.chair, &session.signatories.chair),
     );
