@@ -35,6 +35,9 @@ pub struct FileSettings {
     /// Names and addresses the self-signed certificate covers besides
     /// localhost, 127.0.0.1 and the host's name.
     pub tls_names: Option<Vec<String>>,
+    /// Where to serve `/metrics` for Prometheus (plain HTTP), e.g.
+    /// "127.0.0.1:9464"; none by default.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Settings given on the command line or in `GAVEL_*` variables; they win
@@ -51,6 +54,7 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     pub tls_self_signed: bool,
     pub tls_names: Vec<String>,
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -121,6 +125,7 @@ impl Settings {
                 limits,
                 allowed_origins,
                 tls: None,
+                metrics_listen: flags.metrics_listen.or(file.metrics_listen),
             },
             tls_cert: flags.tls_cert.or(file.tls_cert),
             tls_key: flags.tls_key.or(file.tls_key),

@@ -53,6 +53,10 @@ enum Command {
     Serve {
         #[arg(long, env = "GAVEL_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Where to serve /metrics for Prometheus (plain HTTP, apart from the
+        /// hall's listener), e.g. 127.0.0.1:9464.
+        #[arg(long, env = "GAVEL_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
         #[command(flatten)]
         tls: TlsArgs,
     },
@@ -148,7 +152,13 @@ fn main() -> anyhow::Result<()> {
         allowed_origins: cli.allowed_origins.clone(),
         ..Overrides::default()
     };
-    if let Command::Serve { tls, .. } = &cli.command {
+    if let Command::Serve {
+        tls,
+        metrics_listen,
+        ..
+    } = &cli.command
+    {
+        flags.metrics_listen = *metrics_listen;
         flags.tls_cert = tls.tls_cert.clone();
         flags.tls_key = tls.tls_key.clone();
         flags.tls_self_signed = tls.tls_self_signed;
@@ -175,7 +185,10 @@ fn init_tracing(format: LogFormat) {
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        // One object per line, the event's fields beside `message` (not
+        // nested), so that a collector indexes `meeting`, `round` and `seat`
+        // as they are.
+        LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }
 
