@@ -17,6 +17,8 @@
 
 /// Plain HTTP GET for the probes and `/metrics`.
 pub mod http;
+/// The real `gavel` binary as an operator runs it, and a meeting for it.
+pub mod process;
 /// A TCP proxy in front of PostgreSQL that a test cuts and restores.
 pub mod proxy;
 /// A real Gavel server for a test, on a port of its own.

@@ -1,0 +1,255 @@
+//! Gavel as an IT department runs and watches it: the real binary, its
+//! metrics scraped before and after a real vote, its JSON log read line by
+//! line, the example settings file of `deploy/` and the systemd unit.
+
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::{Choice, RefusalReason};
+use gavel_tablet::{Client, ClientError, Session};
+use gavel_tests::databases;
+use gavel_tests::http;
+use gavel_tests::process::{Gavel, Prepared, prepare_example, vote};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// `gavel serve` on a port of its own, on `database_url`, keeping its key
+/// in `data_dir`, with the log at its default level.
+fn serve(data_dir: &Path, database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gavel"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("GAVEL_DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
+        .env_remove("GAVEL_CONFIG")
+        .env_remove("GAVEL_LOG_FORMAT")
+        .env_remove("GAVEL_METRICS_LISTEN")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// One scrape of `/metrics`.
+struct Scrape(String);
+
+impl Scrape {
+    async fn of(addr: &str) -> anyhow::Result<Scrape> {
+        let response = http::get(addr, "/metrics").await?;
+        anyhow::ensure!(response.status == 200, "{response:?}");
+        Ok(Scrape(response.body))
+    }
+
+    /// The value of one sample, e.g. `gavel_connections{role="chair"}`;
+    /// 0 for a labelled sample not created yet.
+    fn value(&self, sample: &str) -> f64 {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+/// `after` minus `before` for one sample.
+fn delta(before: &Scrape, after: &Scrape, sample: &str) -> f64 {
+    after.value(sample) - before.value(sample)
+}
+
+async fn delegates(prepared: &Prepared, url: &str, seats: u32) -> anyhow::Result<Vec<Session>> {
+    let mut all = Vec::new();
+    for seat in 1..=seats {
+        let mut session = prepared.seat(url, seat).await?;
+        session.check_in().await?;
+        all.push(session);
+    }
+    Ok(all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_vote_moves_the_metrics_as_it_should() -> anyhow::Result<()> {
+    for db in databases().await {
+        let dir = tempfile::tempdir()?;
+        let prepared = prepare_example(&db.url, 5).await?;
+        let mut command = serve(dir.path(), &db.url);
+        command.args(["--metrics-listen", "127.0.0.1:0"]);
+        let mut gavel = Gavel::start(command, true)?;
+        let metrics = gavel.metrics_addr.clone().expect("a metrics listener");
+        let url = gavel.url();
+        assert_eq!(
+            http::get(&gavel.addr, "/metrics").await?.status,
+            404,
+            "metrics are not served to the hall"
+        );
+        let before = Scrape::of(&metrics).await?;
+
+        let mut chair = prepared.chair(&url).await?;
+        // Logged in, so the meetings are restored: ready, also on this listener.
+        let ready = http::get(&metrics, "/readyz").await?;
+        assert_eq!(ready.status, 200, "{ready:?}");
+        let mut seats = delegates(&prepared, &url, 5).await?;
+        let watcher = Client::connect(&url)
+            .await?
+            .watch(&prepared.meeting)
+            .await?;
+        let choices = [
+            Choice::Yes,
+            Choice::Yes,
+            Choice::No,
+            Choice::Abstain,
+            Choice::Yes,
+        ];
+        let item = prepared.item(Secrecy::Named);
+        let (round, receipts) = vote(&mut chair, &mut seats, item, &choices, false).await?;
+        let open = Scrape::of(&metrics).await?;
+        assert_eq!(
+            delta(&before, &open, "gavel_connections{role=\"delegate\"}"),
+            5.0
+        );
+        assert_eq!(
+            delta(&before, &open, "gavel_connections{role=\"chair\"}"),
+            1.0
+        );
+        assert_eq!(
+            delta(&before, &open, "gavel_connections{role=\"watcher\"}"),
+            1.0
+        );
+        assert_eq!(delta(&before, &open, "gavel_rounds_open"), 1.0);
+
+        // A ballot with a sequence number already used: refused as stale.
+        let stale = seats[0]
+            .cast_in(round, Choice::No, receipts[0].seq)
+            .await
+            .expect_err("an old sequence number is refused");
+        assert_eq!(stale.reason(), Some(RefusalReason::StaleSequence));
+        chair
+            .chair(gavel_protocol::messages::ChairCommand::Close)
+            .await?;
+        // After the close: refused as late.
+        let seq = seats[1].next_seq();
+        let late = seats[1]
+            .cast_in(round, Choice::No, seq)
+            .await
+            .expect_err("the window has closed");
+        assert_eq!(late.reason(), Some(RefusalReason::Late));
+
+        let after = Scrape::of(&metrics).await?;
+        assert_eq!(delta(&before, &after, "gavel_ballots_accepted_total"), 5.0);
+        assert_eq!(
+            delta(
+                &before,
+                &after,
+                "gavel_ballots_refused_total{reason=\"stale_sequence\"}"
+            ),
+            1.0
+        );
+        assert_eq!(
+            delta(
+                &before,
+                &after,
+                "gavel_ballots_refused_total{reason=\"late\"}"
+            ),
+            1.0
+        );
+        assert_eq!(delta(&before, &after, "gavel_rounds_open"), 0.0);
+        // Every accepted ballot went through one committed batch.
+        assert_eq!(delta(&before, &after, "gavel_ballot_batch_size_sum"), 5.0);
+        let batches = delta(&before, &after, "gavel_ballot_batch_size_count");
+        assert!((1.0..=5.0).contains(&batches), "{batches} batches");
+        assert_eq!(
+            delta(&before, &after, "gavel_ballot_commit_seconds_count"),
+            batches
+        );
+        // The snapshot of the open round alone went to all seven connections.
+        assert!(delta(&before, &after, "gavel_broadcast_seconds_count") >= 7.0);
+
+        // Connections leave: counted out.
+        drop((chair, seats, watcher));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = Scrape::of(&metrics).await?;
+            let left = ["delegate", "chair", "watcher"].iter().all(|role| {
+                delta(
+                    &before,
+                    &now,
+                    &format!("gavel_connections{{role=\"{role}\"}}"),
+                ) == 0.0
+            });
+            if left {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "connections not counted out:\n{}",
+                now.0
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(gavel.terminate()?.success(), "{}", db.name);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_parse_and_ballot_lines_name_meeting_round_and_seat() -> anyhow::Result<()> {
+    for db in databases().await {
+        let dir = tempfile::tempdir()?;
+        let prepared = prepare_example(&db.url, 4).await?;
+        let mut command = serve(dir.path(), &db.url);
+        command.env("GAVEL_LOG_FORMAT", "json");
+        let mut gavel = Gavel::start(command, false)?;
+        let url = gavel.url();
+        let mut chair = prepared.chair(&url).await?;
+        let mut seats = delegates(&prepared, &url, 4).await?;
+        let choices = [Choice::Yes, Choice::No, Choice::Abstain, Choice::Yes];
+        let (named, _) = vote(
+            &mut chair,
+            &mut seats,
+            prepared.item(Secrecy::Named),
+            &choices,
+            true,
+        )
+        .await?;
+        let (secret, _) = vote(
+            &mut chair,
+            &mut seats,
+            prepared.item(Secrecy::Secret),
+            &choices,
+            true,
+        )
+        .await?;
+        let seq = seats[0].next_seq();
+        match seats[0].cast_in(secret, Choice::No, seq).await {
+            Err(ClientError::Refused { reason, .. }) => assert_eq!(reason, RefusalReason::Late),
+            other => panic!("a ballot after the close: {other:?}"),
+        }
+        drop((chair, seats));
+        assert!(gavel.terminate()?.success());
+
+        let log = gavel.log();
+        assert!(log.len() > 10, "{log:?}");
+        let mut ballot_lines = 0;
+        for line in &log {
+            let event: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}: not a JSON object ({e}): {line}", db.name));
+            for key in ["timestamp", "level", "message"] {
+                assert!(event.contains_key(key), "{key} missing: {line}");
+            }
+            // No line links anything to a choice, in a named round or a secret one.
+            assert!(!event.contains_key("choice"), "{line}");
+            let message = event["message"].as_str().expect("a text message");
+            if message.starts_with("ballot ") && !message.starts_with("ballot batch") {
+                ballot_lines += 1;
+                assert_eq!(event["meeting"], prepared.meeting.as_str(), "{line}");
+                let round = event["round"].as_str().expect("a round");
+                assert!(
+                    round == named.to_string() || round == secret.to_string(),
+                    "{line}"
+                );
+                assert!(
+                    (1..=4).contains(&event["seat"].as_u64().expect("a seat")),
+                    "{line}"
+                );
+            }
+        }
+        // Four accepted in each round, and the late one.
+        assert!(ballot_lines >= 9, "{ballot_lines} ballot lines in {log:#?}");
+    }
+    Ok(())
+}
