@@ -79,6 +79,14 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: u32,
     },
+    /// Writes a consistent copy of the SQLite store to a new file, also while
+    /// the server runs. A PostgreSQL store is backed up with pg_dump instead
+    /// (deploy/README.md).
+    Backup {
+        /// The copy to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Runs a live demo session: the example meeting with simulated tablets.
     Demo {
         #[arg(long, env = "GAVEL_LISTEN")]
@@ -253,6 +261,32 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 definition.seats.len(),
                 definition.agenda.len()
             );
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let store = Store::connect(&settings.database_url).await?;
+            store
+                .backup_into(&out)
+                .await
+                .with_context(|| format!("backing up to {}", out.display()))?;
+            // Read back, so that a copy that cannot be opened is noticed now.
+            let copy = Store::connect(&format!("sqlite://{}", out.display()))
+                .await
+                .with_context(|| format!("reading the copy {}", out.display()))?;
+            let meetings = copy.meetings().await?;
+            copy.close().await;
+            store.close().await;
+            println!(
+                "Backed up {} meeting(s) to {}.",
+                meetings.len(),
+                out.display()
+            );
+            if meetings.is_empty() {
+                eprintln!(
+                    "warning: the store at {} holds no meeting; is this the right data directory?",
+                    settings.database_url
+                );
+            }
             Ok(())
         }
         Command::Meeting {

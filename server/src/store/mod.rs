@@ -178,6 +178,15 @@ impl Store {
         }
     }
 
+    /// Closes every connection; SQLite then folds its write-ahead log into
+    /// the file and removes the `-wal` and `-shm` files beside it.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(pool) => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+
     /// Reads from the store to find out whether it answers now (the
     /// readiness probe): a row of `meetings`, so that SQLite reads its file
     /// and PostgreSQL runs a query, not just a connection check.
