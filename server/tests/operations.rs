@@ -382,3 +382,144 @@ fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A port free at the time of asking, for a program that takes no port 0.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// `text` with `from` replaced, which must be there.
+fn replaced(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from:?} is not in the file");
+    text.replace(from, to)
+}
+
+/// nginx, run by the test; killed when dropped.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The nginx example in front of the real server, as deployed with a
+/// domain's certificate (here one made for 127.0.0.1): plain HTTP is sent
+/// to HTTPS, and tablets and the chair vote through it over WSS. Only the
+/// ports, the certificate's paths and Gavel's address are changed. One store
+/// suffices: what is under test is the proxy. Where nginx is missing the
+/// test says so and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_goes_through_the_nginx_example_over_tls() -> anyhow::Result<()> {
+    if Command::new("nginx").arg("-v").output().is_err() {
+        eprintln!("note: nginx is missing; the nginx example is not exercised here");
+        return Ok(());
+    }
+    let data = tempfile::tempdir()?;
+    let database_url = format!("sqlite://{}", data.path().join("gavel.sqlite3").display());
+    let prepared = prepare_example(&database_url, 3).await?;
+    let mut gavel = Gavel::start(serve(data.path(), &database_url), false)?;
+
+    let nginx_dir = tempfile::tempdir()?;
+    let tls = gavel_server::tls::TlsSource::SelfSigned { names: vec![] }.load(nginx_dir.path())?;
+    let (http_port, https_port) = (free_port()?, free_port()?);
+    let site = std::fs::read_to_string(deploy("proxy/nginx.conf"))?;
+    let site = replaced(
+        &site,
+        "listen 80;",
+        &format!("listen 127.0.0.1:{http_port};"),
+    );
+    let site = replaced(
+        &site,
+        "listen 443 ssl;",
+        &format!("listen 127.0.0.1:{https_port} ssl;"),
+    );
+    let site = replaced(
+        &site,
+        "/etc/letsencrypt/live/vote.example.org/fullchain.pem",
+        &nginx_dir.path().join("tls-cert.pem").display().to_string(),
+    );
+    let site = replaced(
+        &site,
+        "/etc/letsencrypt/live/vote.example.org/privkey.pem",
+        &nginx_dir.path().join("tls-key.pem").display().to_string(),
+    );
+    let site = replaced(
+        &site,
+        "server 127.0.0.1:8080;",
+        &format!("server {};", gavel.addr),
+    );
+    std::fs::write(nginx_dir.path().join("gavel.conf"), site)?;
+    // The frame around the site that /etc/nginx/nginx.conf gives it,
+    // everything in the test's directory, one process in the foreground.
+    let main = "daemon off;\nmaster_process off;\npid nginx.pid;\nerror_log error.log;\n\
+                events {}\nhttp {\n  access_log off;\n  client_body_temp_path body;\n  \
+                proxy_temp_path proxy;\n  include gavel.conf;\n}\n";
+    std::fs::write(nginx_dir.path().join("nginx.conf"), main)?;
+    let _nginx = Nginx(
+        Command::new("nginx")
+            .arg("-p")
+            .arg(nginx_dir.path())
+            .args(["-c", "nginx.conf", "-e", "error.log"])
+            .spawn()?,
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", https_port))
+        .await
+        .is_err()
+    {
+        let log = std::fs::read_to_string(nginx_dir.path().join("error.log")).unwrap_or_default();
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nginx did not start: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let plain = http::get(&format!("127.0.0.1:{http_port}"), "/readyz").await?;
+    assert_eq!(plain.status, 301, "plain HTTP is sent to HTTPS: {plain:?}");
+
+    let wss = format!("wss://127.0.0.1:{https_port}/ws");
+    let trust = gavel_tablet::Trust::Fingerprint(tls.fingerprint);
+    let login = |key| {
+        let (wss, trust, meeting) = (wss.clone(), trust.clone(), prepared.meeting.clone());
+        async move {
+            anyhow::Ok(
+                Client::connect_trusting(&wss, &trust)
+                    .await?
+                    .login(&meeting, key)
+                    .await?,
+            )
+        }
+    };
+    let mut chair = login(&prepared.chair).await?;
+    let mut seats = Vec::new();
+    for key in &prepared.seats {
+        let mut session = login(key).await?;
+        session.check_in().await?;
+        seats.push(session);
+    }
+    let choices = [Choice::Yes, Choice::Yes, Choice::No];
+    let (round, receipts) = vote(
+        &mut chair,
+        &mut seats,
+        prepared.item(Secrecy::Named),
+        &choices,
+        true,
+    )
+    .await?;
+    assert_eq!(receipts.len(), 3);
+    let result = chair
+        .state
+        .round()
+        .filter(|r| r.id == round)
+        .and_then(|r| r.result)
+        .expect("the result reached the chair through nginx");
+    assert_eq!((result.counts.yes, result.counts.no), (2, 1));
+    drop((chair, seats));
+    assert!(gavel.terminate()?.success());
+    Ok(())
+}
