@@ -1,5 +1,5 @@
 //! The `gavel` command: serve a hub, import meetings, issue enrollment codes,
-//! run the demo. Parsing and setup only; the work is in the library.
+//! back up the store, run the demo. Parsing and setup only; the work is in the library.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
     about = "Gavel: real-time voting for councils and assemblies"
 )]
 struct Cli {
-    /// A settings file (TOML: listen, data_dir, database_url, log_format).
+    /// A settings file (TOML; deploy/gavel.toml shows every setting).
     #[arg(long, env = "GAVEL_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Where the SQLite database and the server's key live.
@@ -30,6 +30,7 @@ struct Cli {
     /// PostgreSQL URL (postgres://...); without it, SQLite in the data directory.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// "text" for people, "json" for a log collector (one object per line).
     #[arg(long, env = "GAVEL_LOG_FORMAT", global = true, value_enum)]
     log_format: Option<LogFormat>,
     /// Connections one address may hold at once (default 64); raise it behind a reverse proxy.
@@ -79,9 +80,9 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: u32,
     },
-    /// Writes a consistent copy of the SQLite store to a new file, also while
-    /// the server runs. A PostgreSQL store is backed up with pg_dump instead
-    /// (deploy/README.md).
+    /// Writes a consistent copy of the SQLite store, also while the server runs.
+    ///
+    /// A PostgreSQL store is backed up with pg_dump instead (docs/operations.md).
     Backup {
         /// The copy to write; it must not exist yet.
         #[arg(long, value_name = "FILE")]

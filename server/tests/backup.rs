@@ -1,4 +1,4 @@
-//! Backing up a meeting and restoring it, as deploy/README.md tells an
+//! Backing up a meeting and restoring it, as docs/operations.md tells an
 //! operator to: SQLite with `gavel backup` while the server runs, then stop,
 //! replace the file, start; PostgreSQL with `pg_dump -Fc` while the server
 //! runs and `pg_restore` into a fresh database. In both, the restored

@@ -207,7 +207,7 @@ impl Store {
             Store::Sqlite(pool) => sqlite::backup_into(pool, out).await,
             Store::Postgres(_) => Err(StoreError::Database(sqlx::Error::Configuration(
                 "a PostgreSQL store is backed up with pg_dump -Fc and restored with pg_restore \
-                 (see deploy/README.md)"
+                 (see docs/operations.md)"
                     .into(),
             ))),
         }
