@@ -5,6 +5,7 @@
 //! The same router serves plain HTTP and, with [`Options::tls`], HTTPS and WSS.
 
 use crate::connection;
+use crate::health::{self, Readiness};
 use crate::hub::Hub;
 use crate::limits::{AddressLimits, LimitSettings};
 use crate::store::Store;
@@ -56,6 +57,10 @@ pub struct Options {
     pub allowed_origins: Vec<String>,
     /// Serve HTTPS and WSS with these TLS settings instead of plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Where to serve `/metrics` (and `/healthz`, `/readyz`) in plain HTTP,
+    /// apart from the hall's listener: metrics are for the operator's
+    /// monitoring, not for everyone on the hall's network. None: no metrics.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Clone)]
@@ -69,6 +74,11 @@ struct AppState {
 
 /// Starts the hub on `store` and serves until `shutdown` fires; returns once
 /// every connection has been closed and every meeting's last ballots committed.
+///
+/// The listeners serve at once, while the meetings are restored: probes get
+/// their answer (`/readyz`: not ready, restoring), and WebSocket connections
+/// wait for the meetings. A meeting that cannot be restored stops the server
+/// with the error.
 pub async fn run(
     listener: TcpListener,
     store: Store,
@@ -76,34 +86,71 @@ pub async fn run(
     options: Options,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let hub = Hub::start(store, server_key, shutdown.clone()).await?;
+    // Cancelled by `shutdown`, or by a failed restore.
+    let stop = shutdown.child_token();
+    let hub = Hub::new(store.clone(), server_key);
+    let readiness = Readiness::new(hub.clone(), store, stop.clone());
+    let metrics_listener = match options.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening for metrics on {addr}"))?,
+        ),
+        None => None,
+    };
     let state = AppState {
         hub: hub.clone(),
-        shutdown: shutdown.clone(),
+        shutdown: stop.clone(),
         connections: TaskTracker::new(),
         limits: AddressLimits::new(options.limits),
         allowed_origins: Arc::new(options.allowed_origins),
     };
     let router = Router::new()
         .route("/ws", get(upgrade))
-        .route("/healthz", get(|| async { "ok" }))
         .with_state(state.clone())
+        .merge(health::routes(readiness.clone()))
         .merge(crate::web::routes(hub.clone()))
         .layer(axum::middleware::map_response(security_headers));
     let addr = listener.local_addr().context("listener address")?;
-    match options.tls {
-        Some(config) => {
-            tracing::info!(%addr, "gavel listening (HTTPS, WSS)");
-            serve(TlsListener::new(listener, config), router, &shutdown).await?;
+    let public = async {
+        match options.tls {
+            Some(config) => {
+                tracing::info!(%addr, "gavel listening (HTTPS, WSS)");
+                serve(TlsListener::new(listener, config), router, &stop).await
+            }
+            None => {
+                tracing::info!(%addr, "gavel listening");
+                serve(PlainListener(listener), router, &stop).await
+            }
         }
-        None => {
-            tracing::info!(%addr, "gavel listening");
-            serve(PlainListener(listener), router, &shutdown).await?;
+    };
+    let metrics = async {
+        let Some(listener) = metrics_listener else {
+            return Ok(());
+        };
+        let addr = listener.local_addr().context("metrics listener address")?;
+        tracing::info!(%addr, "metrics listening");
+        let router = health::routes(readiness).merge(health::metrics_routes());
+        serve(PlainListener(listener), router, &stop).await
+    };
+    let restore = async {
+        let restored = hub.restore(&stop).await;
+        if let Err(e) = &restored {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "meetings could not be restored; stopping"
+            );
+            stop.cancel();
         }
-    }
+        restored
+    };
+    let (restored, public, metrics) = tokio::join!(restore, public, metrics);
     state.connections.close();
     state.connections.wait().await;
     hub.stopped().await;
+    restored?;
+    public?;
+    metrics?;
     tracing::info!("gavel stopped");
     Ok(())
 }
@@ -176,6 +223,16 @@ async fn upgrade(
             "this page's origin may not connect to Gavel",
         )
             .into_response();
+    }
+    if !state.hub.is_restored() {
+        // Held until the meetings are there, as the listen queue would hold
+        // it if the server were not serving yet.
+        tokio::select! {
+            () = state.hub.restored() => {}
+            () = state.shutdown.cancelled() => {
+                return (StatusCode::SERVICE_UNAVAILABLE, "the server is stopping").into_response();
+            }
+        }
     }
     let Some(permit) = state.limits.admit(peer.ip()) else {
         tracing::warn!(%peer, "too many connections from one address");

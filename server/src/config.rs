@@ -35,6 +35,9 @@ pub struct FileSettings {
     /// Names and addresses the self-signed certificate covers besides
     /// localhost, 127.0.0.1 and the host's name.
     pub tls_names: Option<Vec<String>>,
+    /// Where to serve `/metrics` for Prometheus (plain HTTP), e.g.
+    /// "127.0.0.1:9464"; none by default.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Settings given on the command line or in `GAVEL_*` variables; they win
@@ -51,6 +54,7 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     pub tls_self_signed: bool,
     pub tls_names: Vec<String>,
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -65,7 +69,11 @@ impl FileSettings {
     pub fn load(path: &Path) -> anyhow::Result<FileSettings> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("in {}", path.display()))
+        FileSettings::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<FileSettings, toml::de::Error> {
+        toml::from_str(text)
     }
 }
 
@@ -121,6 +129,7 @@ impl Settings {
                 limits,
                 allowed_origins,
                 tls: None,
+                metrics_listen: flags.metrics_listen.or(file.metrics_listen),
             },
             tls_cert: flags.tls_cert.or(file.tls_cert),
             tls_key: flags.tls_key.or(file.tls_key),
@@ -239,6 +248,55 @@ mod tests {
                 names: vec!["hall.local".into()]
             })
         );
+    }
+
+    /// deploy/gavel.toml shows every setting: with its commented-out
+    /// settings switched on it still parses (no unknown or misspelled key),
+    /// and every field is then set. The destructuring names every field, so
+    /// a new setting does not compile here until it is added to the file.
+    #[test]
+    fn the_example_settings_file_has_every_setting_and_only_real_ones() {
+        let example = include_str!("../../deploy/gavel.toml");
+        FileSettings::parse(example).expect("the example parses as it is");
+        let all_on: String = example
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.split_once(" = ").is_some_and(|(key, _)| is_key(key)) => rest,
+                _ => line,
+            })
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        let FileSettings {
+            listen,
+            data_dir,
+            database_url,
+            log_format,
+            connections_per_address,
+            allowed_origins,
+            tls_cert,
+            tls_key,
+            tls_self_signed,
+            tls_names,
+            metrics_listen,
+        } = FileSettings::parse(&all_on).expect("every setting in the example is real");
+        let set = [
+            listen.is_some(),
+            data_dir.is_some(),
+            database_url.is_some(),
+            log_format.is_some(),
+            connections_per_address.is_some(),
+            allowed_origins.is_some(),
+            tls_cert.is_some(),
+            tls_key.is_some(),
+            tls_self_signed.is_some(),
+            tls_names.is_some(),
+            metrics_listen.is_some(),
+        ];
+        assert!(set.iter().all(|&s| s), "{set:?}\n{all_on}");
+    }
+
+    fn is_key(word: &str) -> bool {
+        !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
     }
 
     #[test]

@@ -8,8 +8,9 @@
 
 use crate::clock::now_ms;
 use crate::hub::actor::VerifiedBallot;
-use crate::hub::{Audience, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
+use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::AddressLimits;
+use crate::metrics::{self, Role};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -59,6 +60,14 @@ impl Session {
             Audience::Chair
         } else {
             Audience::Public
+        }
+    }
+
+    fn role(&self) -> Role {
+        match self.principal {
+            Some(Principal::Seat(_)) => Role::Delegate,
+            Some(Principal::Chair) => Role::Chair,
+            None => Role::Watcher,
         }
     }
 
@@ -114,6 +123,7 @@ pub async fn serve(
     let end = match login {
         Ok(session) => {
             tracing::info!(%peer, meeting = %session.meeting_id(), principal = ?session.principal, "connection logged in");
+            let _counted = metrics::Connected::new(session.role());
             live(&mut socket, session, &shutdown, send_timeout).await
         }
         Err(end) => end,
@@ -394,12 +404,12 @@ async fn live(
             biased;
             () = shutdown.cancelled() => return End::Shutdown,
             update = updates.recv() => {
-                let f = match update {
-                    Ok(f) => f,
+                let (f, sent_at) = match update {
+                    Ok(Broadcast { frame, sent_at }) => (frame, Some(sent_at)),
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::debug!(missed, "listener fell behind; sending a fresh snapshot");
+                        tracing::debug!(meeting = %session.meeting_id(), missed, "listener fell behind; sending a fresh snapshot");
                         match fresh_snapshot(&session).await {
-                            Some(f) => f,
+                            Some(f) => (f, None),
                             None => return End::MeetingStopped,
                         }
                     }
@@ -408,15 +418,23 @@ async fn live(
                 if send(socket, f, send_timeout).await.is_err() {
                     return End::SendFailed;
                 }
+                if let Some(sent_at) = sent_at {
+                    metrics::broadcast_written(sent_at);
+                }
             }
             incoming = receive(socket) => {
                 let refusal = match incoming {
                     Incoming::Close(end) => return end,
                     Incoming::Refuse(id, r) => Some(r.to_msg(id)),
-                    Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => Some(
-                        Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers")
-                            .to_msg(msg.request_id()),
-                    ),
+                    Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => {
+                        if matches!(*msg, ClientMsg::Cast { .. }) {
+                            metrics::ballot_refused(RefusalReason::RateLimited);
+                        }
+                        Some(
+                            Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers")
+                                .to_msg(msg.request_id()),
+                        )
+                    }
                     Incoming::Msg(msg) => {
                         answers.push(answer(&session, *msg));
                         None
@@ -471,6 +489,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     let audience = session.audience();
     Box::pin(async move {
         let id = msg.request_id();
+        let cast = matches!(msg, ClientMsg::Cast { .. });
         let result: Result<Vec<Frame>, Refusal> = async {
             match msg {
                 ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => {
@@ -515,7 +534,12 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
             }
         }
         .await;
-        result.unwrap_or_else(|refusal| vec![frame(&refusal.to_msg(id))])
+        result.unwrap_or_else(|refusal| {
+            if cast {
+                metrics::ballot_refused(refusal.reason);
+            }
+            vec![frame(&refusal.to_msg(id))]
+        })
     })
 }
 

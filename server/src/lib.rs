@@ -11,6 +11,8 @@
 //!   certificate, and the listener that does the handshakes.
 //! - [`web`]: the tablet, chair console and hall screen web apps, embedded.
 //! - [`enrollment`]: one-time enrollment codes.
+//! - [`health`]: `/healthz`, `/readyz` and `/metrics`, for the operator's tools.
+//! - [`metrics`]: the counters and histograms behind `/metrics`.
 //! - [`limits`]: connections and failed attempts per address.
 //! - [`config`]: settings from file, environment and flags; the server's key.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
@@ -22,9 +24,11 @@ pub mod config;
 pub mod connection;
 pub mod demo;
 pub mod enrollment;
+pub mod health;
 pub mod hub;
 pub mod limits;
 pub mod meeting;
+pub mod metrics;
 pub mod store;
 pub mod tls;
 pub mod web;

@@ -1,5 +1,5 @@
 //! The `gavel` command: serve a hub, import meetings, issue enrollment codes,
-//! run the demo. Parsing and setup only; the work is in the library.
+//! back up the store, run the demo. Parsing and setup only; the work is in the library.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
     about = "Gavel: real-time voting for councils and assemblies"
 )]
 struct Cli {
-    /// A settings file (TOML: listen, data_dir, database_url, log_format).
+    /// A settings file (TOML; deploy/gavel.toml shows every setting).
     #[arg(long, env = "GAVEL_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Where the SQLite database and the server's key live.
@@ -30,6 +30,7 @@ struct Cli {
     /// PostgreSQL URL (postgres://...); without it, SQLite in the data directory.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// "text" for people, "json" for a log collector (one object per line).
     #[arg(long, env = "GAVEL_LOG_FORMAT", global = true, value_enum)]
     log_format: Option<LogFormat>,
     /// Connections one address may hold at once (default 64); raise it behind a reverse proxy.
@@ -53,6 +54,10 @@ enum Command {
     Serve {
         #[arg(long, env = "GAVEL_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Where to serve /metrics for Prometheus (plain HTTP, apart from the
+        /// hall's listener), e.g. 127.0.0.1:9464.
+        #[arg(long, env = "GAVEL_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
         #[command(flatten)]
         tls: TlsArgs,
     },
@@ -74,6 +79,14 @@ enum Command {
         /// How long the codes stay valid.
         #[arg(long, default_value_t = 24)]
         ttl_hours: u32,
+    },
+    /// Writes a consistent copy of the SQLite store, also while the server runs.
+    ///
+    /// A PostgreSQL store is backed up with pg_dump instead (docs/operations.md).
+    Backup {
+        /// The copy to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Runs a live demo session: the example meeting with simulated tablets.
     Demo {
@@ -148,7 +161,13 @@ fn main() -> anyhow::Result<()> {
         allowed_origins: cli.allowed_origins.clone(),
         ..Overrides::default()
     };
-    if let Command::Serve { tls, .. } = &cli.command {
+    if let Command::Serve {
+        tls,
+        metrics_listen,
+        ..
+    } = &cli.command
+    {
+        flags.metrics_listen = *metrics_listen;
         flags.tls_cert = tls.tls_cert.clone();
         flags.tls_key = tls.tls_key.clone();
         flags.tls_self_signed = tls.tls_self_signed;
@@ -175,7 +194,10 @@ fn init_tracing(format: LogFormat) {
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        // One object per line, the event's fields beside `message` (not
+        // nested), so that a collector indexes `meeting`, `round` and `seat`
+        // as they are.
+        LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }
 
@@ -240,6 +262,32 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 definition.seats.len(),
                 definition.agenda.len()
             );
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let store = Store::connect(&settings.database_url).await?;
+            store
+                .backup_into(&out)
+                .await
+                .with_context(|| format!("backing up to {}", out.display()))?;
+            // Read back, so that a copy that cannot be opened is noticed now.
+            let copy = Store::connect(&format!("sqlite://{}", out.display()))
+                .await
+                .with_context(|| format!("reading the copy {}", out.display()))?;
+            let meetings = copy.meetings().await?;
+            copy.close().await;
+            store.close().await;
+            println!(
+                "Backed up {} meeting(s) to {}.",
+                meetings.len(),
+                out.display()
+            );
+            if meetings.is_empty() {
+                eprintln!(
+                    "warning: the store at {} holds no meeting; is this the right data directory?",
+                    settings.database_url
+                );
+            }
             Ok(())
         }
         Command::Meeting {

@@ -87,6 +87,7 @@ struct MeetingSummary {
 
 /// The meetings this hub runs, so that a hall screen or a visitor can pick one.
 async fn meetings(State(hub): State<Arc<Hub>>) -> Json<Vec<MeetingSummary>> {
+    hub.restored().await;
     Json(
         hub.meetings()
             .into_iter()

@@ -15,6 +15,12 @@
 //! under CI (`CI=true`) a missing PostgreSQL is an error, so that it cannot
 //! silently drop out of the suite.
 
+/// Plain HTTP GET for the probes and `/metrics`.
+pub mod http;
+/// The real `gavel` binary as an operator runs it, and a meeting for it.
+pub mod process;
+/// A TCP proxy in front of PostgreSQL that a test cuts and restores.
+pub mod proxy;
 /// A real Gavel server for a test, on a port of its own.
 pub mod server;
 

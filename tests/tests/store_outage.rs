@@ -9,63 +9,8 @@ use gavel_protocol::{Choice, Counts, Principal, RefusalReason};
 use gavel_server::store::Store;
 use gavel_tablet::Session;
 use gavel_tests::databases;
+use gavel_tests::proxy::Proxy;
 use gavel_tests::server::TestServer;
-use std::net::SocketAddr;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-
-/// A TCP proxy to the database that the test can cut and restore.
-struct Proxy {
-    addr: SocketAddr,
-    cut: watch::Sender<bool>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> anyhow::Result<Proxy> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (cut, cut_rx) = watch::channel(false);
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if *cut_rx.borrow() {
-                    // Refused: closed as soon as it is accepted.
-                    continue;
-                }
-                let mut cut_rx = cut_rx.clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = cut_rx.wait_for(|cut| *cut) => {}
-                    }
-                });
-            }
-        });
-        Ok(Proxy { addr, cut })
-    }
-
-    fn cut(&self) {
-        self.cut.send_replace(true);
-    }
-
-    fn restore(&self) {
-        self.cut.send_replace(false);
-    }
-}
-
-/// The `host:port` of a `postgres://user@host:port/db` URL.
-fn address_of(url: &str) -> &str {
-    let authority = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .expect("a database URL");
-    authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host)
-}
 
 fn store_health(session: &Session) -> Option<StoreHealth> {
     session.state.snapshot.as_ref().map(|s| s.store)
@@ -81,9 +26,7 @@ async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow
         eprintln!("note: no PostgreSQL (TEST_DATABASE_URL); the store outage test is skipped");
         return Ok(());
     };
-    let upstream = address_of(&db.url);
-    let proxy = Proxy::start(upstream.to_owned()).await?;
-    let proxied = db.url.replacen(upstream, &proxy.addr.to_string(), 1);
+    let (proxy, proxied) = Proxy::in_front_of(&db.url).await?;
     let server = TestServer::with_example(&proxied).await?;
 
     let (_, mut chair) = server.enroll(Principal::Chair).await?;

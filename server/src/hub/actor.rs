@@ -8,9 +8,10 @@
 //! coalesced into one frame per [`TICK`].
 
 use super::writer::{self, Written};
-use super::{Frame, Refusal, frame};
+use super::{Broadcast, Frame, Refusal, frame};
 use crate::clock::{instant_of, now_ms};
 use crate::meeting::MeetingDefinition;
+use crate::metrics;
 use crate::store::{BallotRecord, RoundRecord, SecretClose, Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{
@@ -101,7 +102,7 @@ pub enum Command {
 pub struct Joined {
     pub snapshot: Frame,
     pub you: Option<ServerMsg>,
-    pub updates: broadcast::Receiver<Frame>,
+    pub updates: broadcast::Receiver<Broadcast>,
 }
 
 /// A ballot handed to the writer and not yet committed, and, if the seat sent
@@ -180,8 +181,8 @@ pub struct MeetingActor {
     /// Every round of the meeting, oldest first; the last one is `round`'s record.
     history: Vec<RoundRecord>,
     round: Option<RoundState>,
-    public: broadcast::Sender<Frame>,
-    chair: broadcast::Sender<Frame>,
+    public: broadcast::Sender<Broadcast>,
+    chair: broadcast::Sender<Broadcast>,
     writer: mpsc::Sender<BallotRecord>,
     written: mpsc::UnboundedReceiver<Written>,
     /// When gathered changes are next broadcast, if any are waiting.
@@ -189,6 +190,8 @@ pub struct MeetingActor {
     /// When to try again to end a round whose ending the store refused.
     retry_end_at: Option<Instant>,
     snapshot_dirty: bool,
+    /// Counts the open round in the metrics while there is one.
+    open_metric: Option<metrics::OpenRound>,
 }
 
 impl MeetingActor {
@@ -229,6 +232,10 @@ impl MeetingActor {
         if round.as_ref().is_some_and(|r| r.is_open()) {
             history.pop();
         }
+        let open_metric = round
+            .as_ref()
+            .filter(|r| r.is_open())
+            .map(|_| metrics::OpenRound::begin());
         let (writer_tx, writer_rx) = mpsc::channel(WRITER_QUEUE);
         let (written_tx, written_rx) = mpsc::unbounded_channel();
         tasks.spawn(writer::run(
@@ -257,6 +264,7 @@ impl MeetingActor {
             flush_at: None,
             retry_end_at: None,
             snapshot_dirty: false,
+            open_metric,
         })
     }
 
@@ -338,7 +346,7 @@ impl MeetingActor {
         }
     }
 
-    fn channel(&self, audience: Audience) -> &broadcast::Sender<Frame> {
+    fn channel(&self, audience: Audience) -> &broadcast::Sender<Broadcast> {
         match audience {
             Audience::Public => &self.public,
             Audience::Chair => &self.chair,
@@ -364,7 +372,7 @@ impl MeetingActor {
                 .check_in(&self.definition.id, seat, now_ms())
                 .await
                 .map_err(|e| {
-                    tracing::error!(error = %e, seat, "check-in not stored");
+                    tracing::error!(meeting = %self.definition.id, error = %e, seat, "check-in not stored");
                     Refusal::from(RefusalReason::StoreUnavailable)
                 })?;
             self.present.insert(seat);
@@ -438,7 +446,7 @@ impl MeetingActor {
 
     async fn send_to_writer(&self, record: BallotRecord) {
         if self.writer.send(record).await.is_err() {
-            tracing::error!("ballot writer stopped");
+            tracing::error!(meeting = %self.definition.id, "ballot writer stopped");
         }
     }
 
@@ -549,7 +557,7 @@ impl MeetingActor {
         self.store
             .set_current_item(&self.definition.id, Some(item))
             .await
-            .map_err(store_refusal)?;
+            .map_err(store_refusal(&self.definition.id))?;
         self.current_item = Some(item);
         self.broadcast_snapshot();
         Ok(())
@@ -596,7 +604,7 @@ impl MeetingActor {
         self.store
             .open_round(&record)
             .await
-            .map_err(store_refusal)?;
+            .map_err(store_refusal(&self.definition.id))?;
         tracing::info!(meeting = %self.definition.id, round = %record.id, item = index, window_seconds = settings.window_seconds, secrecy = ?settings.secrecy, "round opened");
         if let Some(previous) = self.round.take() {
             self.history.push(previous.record);
@@ -608,6 +616,7 @@ impl MeetingActor {
             ending: None,
             ending_waiters: Vec::new(),
         });
+        self.open_metric = Some(metrics::OpenRound::begin());
         self.broadcast_snapshot();
         Ok(())
     }
@@ -629,7 +638,7 @@ impl MeetingActor {
         self.store
             .set_deadline(id, deadline)
             .await
-            .map_err(store_refusal)?;
+            .map_err(store_refusal(&self.definition.id))?;
         self.round.as_mut().expect("checked above").record.deadline = deadline;
         tracing::info!(meeting = %self.definition.id, round = %id, seconds, deadline, "round extended");
         self.broadcast_snapshot();
@@ -703,6 +712,7 @@ impl MeetingActor {
                 }
                 let waiters = std::mem::take(&mut round.ending_waiters);
                 self.store_health = StoreHealth::Ok;
+                self.open_metric = None;
                 match result {
                     Some(r) => tracing::info!(
                         meeting = %self.definition.id, round = %id, yes = r.counts.yes, no = r.counts.no,
@@ -902,7 +912,7 @@ impl MeetingActor {
         self.next_version();
         for audience in [Audience::Public, Audience::Chair] {
             let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
-            let _ = self.channel(audience).send(frame);
+            let _ = self.channel(audience).send(Broadcast::now(frame));
         }
         self.snapshot_dirty = false;
         self.flush_at = None;
@@ -925,12 +935,14 @@ impl MeetingActor {
         for audience in [Audience::Public, Audience::Chair] {
             let round = self.round.as_ref().expect("checked above");
             let live = self.live(round, audience);
-            let _ = self.channel(audience).send(frame(&ServerMsg::Tally {
-                version,
-                round: id,
-                live,
-                server_time,
-            }));
+            let _ = self
+                .channel(audience)
+                .send(Broadcast::now(frame(&ServerMsg::Tally {
+                    version,
+                    round: id,
+                    live,
+                    server_time,
+                })));
         }
     }
 }
@@ -1021,9 +1033,12 @@ fn admit(
     Ok(Admitted::New)
 }
 
-fn store_refusal(e: crate::store::StoreError) -> Refusal {
-    tracing::error!(error = %e, "store error");
-    Refusal::from(RefusalReason::StoreUnavailable)
+/// A store error turned into the refusal the client sees; the error itself is logged.
+fn store_refusal(meeting: &MeetingId) -> impl Fn(StoreError) -> Refusal + '_ {
+    move |e| {
+        tracing::error!(%meeting, error = %e, "store error");
+        Refusal::from(RefusalReason::StoreUnavailable)
+    }
 }
 
 /// Reads the meeting's live state back from the store every [`REREAD_EVERY`]

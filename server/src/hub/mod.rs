@@ -21,7 +21,8 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -30,6 +31,24 @@ pub use actor::{Audience, Command, Joined};
 /// One serialized frame, shared by every connection it is sent to: a
 /// broadcast is serialized once, whatever the number of listeners.
 pub type Frame = Utf8Bytes;
+
+/// A frame broadcast to a meeting's listeners, stamped when it was sent, so
+/// that each connection can tell how long it took to reach its socket
+/// ([`crate::metrics`]).
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    pub frame: Frame,
+    pub sent_at: std::time::Instant,
+}
+
+impl Broadcast {
+    pub fn now(frame: Frame) -> Broadcast {
+        Broadcast {
+            frame,
+            sent_at: std::time::Instant::now(),
+        }
+    }
+}
 
 /// Serializes a server message into a frame.
 pub fn frame(msg: &ServerMsg) -> Frame {
@@ -109,48 +128,94 @@ pub struct Hub {
     server_key: Arc<SigningKey>,
     meetings: DashMap<MeetingId, MeetingHandle>,
     tasks: TaskTracker,
+    /// Whether every stored meeting has its actor: connections wait for it.
+    restored: watch::Sender<bool>,
 }
 
 impl Hub {
-    /// Loads every meeting from the store and starts its actor, restoring any
-    /// open round with its acknowledged ballots. Actors stop when `shutdown` fires.
-    pub async fn start(
-        store: Store,
-        server_key: SigningKey,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<Arc<Hub>> {
-        let server_key = Arc::new(server_key);
-        let hub = Hub {
-            store: store.clone(),
-            server_key: server_key.clone(),
+    /// A hub with no meeting yet: [`Hub::restore`] loads them. Apart, so
+    /// that the server can answer health probes while it restores.
+    pub fn new(store: Store, server_key: SigningKey) -> Arc<Hub> {
+        Arc::new(Hub {
+            store,
+            server_key: Arc::new(server_key),
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
+            restored: watch::Sender::new(false),
+        })
+    }
+
+    /// Loads every meeting from the store and starts its actor, restoring any
+    /// open round with its acknowledged ballots. Actors stop when `shutdown`
+    /// fires. While the store does not answer, it tries again every
+    /// [`RESTORE_RETRY`] (a hub started while PostgreSQL restarts waits for
+    /// it); a stored definition that does not parse stops it with an error.
+    /// Returns early, not restored, if `shutdown` fires meanwhile.
+    pub async fn restore(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let restored = self.restore_all(shutdown).await;
+        self.tasks.close();
+        if let Ok(true) = restored {
+            tracing::info!(meetings = self.meetings.len(), "meetings restored");
+            self.restored.send_replace(true);
+        }
+        restored.map(drop)
+    }
+
+    /// True once every meeting is restored; false if stopped before.
+    async fn restore_all(&self, shutdown: &CancellationToken) -> anyhow::Result<bool> {
+        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
+        let Some(stored) = retry(shutdown, "loading meetings", move || async move {
+            Ok(store.meetings().await?)
+        })
+        .await?
+        else {
+            return Ok(false);
         };
-        for stored in store.meetings().await.context("loading meetings")? {
+        for stored in stored {
             let definition = MeetingDefinition::parse(&stored.definition)
                 .with_context(|| format!("stored definition of meeting {}", stored.id))?;
-            let definition = Arc::new(definition);
+            let definition = &Arc::new(definition);
+            let (id, item) = (&stored.id, stored.current_item);
+            let restoring = format!("restoring meeting {id}");
+            let Some((keys, actor)) = retry(shutdown, &restoring, move || async move {
+                let keys = store.keys(id).await?;
+                let actor = actor::MeetingActor::restore(
+                    definition.clone(),
+                    item,
+                    store.clone(),
+                    key.clone(),
+                    tasks,
+                )
+                .await?;
+                Ok((keys, actor))
+            })
+            .await?
+            else {
+                return Ok(false);
+            };
             let (commands, inbox) = mpsc::channel(actor::INBOX);
             let handle = MeetingHandle {
                 definition: definition.clone(),
                 commands,
                 keys: Arc::default(),
             };
-            handle.set_keys(store.keys(&stored.id).await?);
-            let actor = actor::MeetingActor::restore(
-                definition,
-                stored.current_item,
-                store.clone(),
-                server_key.clone(),
-                &hub.tasks,
-            )
-            .await
-            .with_context(|| format!("restoring meeting {}", stored.id))?;
-            hub.tasks.spawn(actor.run(inbox, shutdown.clone()));
-            hub.meetings.insert(stored.id, handle);
+            handle.set_keys(keys);
+            self.tasks.spawn(actor.run(inbox, shutdown.clone()));
+            self.meetings.insert(stored.id, handle);
         }
-        hub.tasks.close();
-        Ok(Arc::new(hub))
+        Ok(true)
+    }
+
+    /// Whether every stored meeting has been restored.
+    pub fn is_restored(&self) -> bool {
+        *self.restored.borrow()
+    }
+
+    /// Waits until every stored meeting has been restored.
+    pub async fn restored(&self) {
+        let mut restored = self.restored.subscribe();
+        // The sender lives as long as `self`, so waiting cannot fail.
+        let _ = restored.wait_for(|r| *r).await;
     }
 
     /// Every meeting's definition, ordered by id.
@@ -195,7 +260,7 @@ impl Hub {
         };
         if let Some(handle) = self.meeting(&meeting) {
             let keys = self.store.keys(&meeting).await.map_err(|e| {
-                tracing::error!(error = %e, "reloading keys failed");
+                tracing::error!(%meeting, error = %e, "reloading keys failed");
                 Refusal::from(RefusalReason::StoreUnavailable)
             })?;
             handle.set_keys(keys);
@@ -209,4 +274,51 @@ impl Hub {
     pub async fn stopped(&self) {
         self.tasks.wait().await;
     }
+}
+
+/// How long restoring waits before it asks a store that did not answer again.
+pub const RESTORE_RETRY: Duration = Duration::from_secs(1);
+
+/// Runs `step` until it succeeds, trying again after [`RESTORE_RETRY`] as
+/// long as it fails because the store does not answer; `None` if `shutdown`
+/// fires first. Any other error is returned at once.
+async fn retry<T, Step>(
+    shutdown: &CancellationToken,
+    what: &str,
+    mut step: impl FnMut() -> Step,
+) -> anyhow::Result<Option<T>>
+where
+    Step: Future<Output = anyhow::Result<T>>,
+{
+    loop {
+        let error = tokio::select! {
+            () = shutdown.cancelled() => return Ok(None),
+            done = step() => match done {
+                Ok(value) => return Ok(Some(value)),
+                Err(e) if store_unavailable(&e) => e,
+                Err(e) => return Err(e.context(what.to_owned())),
+            },
+        };
+        tracing::warn!(error = %error, "{what}: the store does not answer; trying again");
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(None),
+            () = tokio::time::sleep(RESTORE_RETRY) => {}
+        }
+    }
+}
+
+/// Whether an error means the store could not be reached (worth trying
+/// again), rather than that what it holds is wrong.
+fn store_unavailable(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<StoreError>(),
+        Some(StoreError::Database(
+            sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Database(_)
+        ))
+    )
 }

@@ -7,13 +7,14 @@
 //! only counted and acknowledged after it comes back as committed.
 
 use crate::clock::now_ms;
+use crate::metrics;
 use crate::store::{BallotRecord, Store};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::Receipt;
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{MeetingId, Signature};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The largest batch committed in one statement.
@@ -65,10 +66,12 @@ pub async fn run(
     let mut attempts = ATTEMPTS;
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let ballots = std::mem::take(&mut batch);
-        let committed = commit(&store, &ballots, attempts).await;
+        let started = Instant::now();
+        let committed = commit(&meeting, &store, &ballots, attempts).await;
         attempts = if committed.is_ok() { ATTEMPTS } else { 1 };
         let report = match committed {
             Ok(()) => {
+                metrics::ballots_committed(ballots.len(), started.elapsed());
                 let committed_at = now_ms();
                 tracing::debug!(meeting = %meeting, size = ballots.len(), committed_at, "ballot batch committed");
                 Written::Committed(
@@ -89,13 +92,18 @@ pub async fn run(
     }
 }
 
-async fn commit(store: &Store, ballots: &[BallotRecord], attempts: u32) -> Result<(), ()> {
+async fn commit(
+    meeting: &MeetingId,
+    store: &Store,
+    ballots: &[BallotRecord],
+    attempts: u32,
+) -> Result<(), ()> {
     let mut delay = Duration::from_millis(50);
     for attempt in 1..=attempts {
         match store.record_ballots(ballots).await {
             Ok(()) => return Ok(()),
             Err(e) => {
-                tracing::warn!(error = %e, attempt, size = ballots.len(), "ballot batch not committed");
+                tracing::warn!(%meeting, error = %e, attempt, size = ballots.len(), "ballot batch not committed");
                 if attempt < attempts {
                     tokio::time::sleep(delay).await;
                     delay *= 4;
@@ -104,6 +112,7 @@ async fn commit(store: &Store, ballots: &[BallotRecord], attempts: u32) -> Resul
         }
     }
     tracing::error!(
+        %meeting,
         size = ballots.len(),
         "ballot batch refused: the store is unavailable"
     );

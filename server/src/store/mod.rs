@@ -55,6 +55,7 @@ use gavel_protocol::{
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// A connection pool to one of the two backends.
 #[derive(Clone)]
@@ -174,6 +175,41 @@ impl Store {
         match self {
             Store::Sqlite(_) => "sqlite",
             Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every connection; SQLite then folds its write-ahead log into
+    /// the file and removes the `-wal` and `-shm` files beside it.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(pool) => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Reads from the store to find out whether it answers now (the
+    /// readiness probe): a row of `meetings`, so that SQLite reads its file
+    /// and PostgreSQL runs a query, not just a connection check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(pool) => sqlite::ping(pool).await,
+            Store::Postgres(pool) => postgres::ping(pool).await,
+        }
+    }
+
+    /// Writes a consistent copy of an SQLite store to the new file `out`,
+    /// also while the server is writing: `VACUUM INTO` reads one snapshot
+    /// and leaves out deleted rows (a secret round's ballots). PostgreSQL has
+    /// no such statement; it is backed up with its own tools (`pg_dump`),
+    /// which take the same kind of snapshot.
+    pub async fn backup_into(&self, out: &Path) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(pool) => sqlite::backup_into(pool, out).await,
+            Store::Postgres(_) => Err(StoreError::Database(sqlx::Error::Configuration(
+                "a PostgreSQL store is backed up with pg_dump -Fc and restored with pg_restore \
+                 (see docs/operations.md)"
+                    .into(),
+            ))),
         }
     }
 

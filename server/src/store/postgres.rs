@@ -37,6 +37,13 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
     Ok(pool)
 }
 
+pub(super) async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM meetings LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    Ok(())
+}
+
 /// Inserts the meeting or replaces its definition; false if it has rounds.
 ///
 /// The upsert's own row lock does not conflict with the key-share lock that

@@ -12,6 +12,7 @@ use super::{
 use gavel_protocol::{MeetingId, Principal, PublicKey};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool, Transaction};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -44,6 +45,25 @@ pub(super) async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
         .await?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
+}
+
+pub(super) async fn ping(pool: &SqlitePool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM meetings LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    Ok(())
+}
+
+/// `VACUUM INTO` refuses a file that exists, so a backup never overwrites one.
+pub(super) async fn backup_into(pool: &SqlitePool, out: &Path) -> Result<(), StoreError> {
+    let out = out
+        .to_str()
+        .ok_or_else(|| sqlx::Error::Configuration("the backup's path is not valid UTF-8".into()))?;
+    sqlx::query("VACUUM INTO ?1")
+        .bind(out)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Inserts the meeting or replaces its definition; false if it has rounds.

@@ -1,0 +1,59 @@
+//! Plain HTTP/1.1 GET, enough for the probes (`/healthz`, `/readyz`) and
+//! `/metrics`: the tests need a status and a body, not an HTTP client crate.
+
+use anyhow::Context as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+/// A response's status code and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// `GET http://{addr}{path}`.
+pub async fn get(addr: &str, path: &str) -> anyhow::Result<Response> {
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let raw = String::from_utf8(raw).context("a text response")?;
+    let (head, body) = raw.split_once("\r\n\r\n").context("a complete response")?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("a status line: {head}"))?;
+    let chunked = head
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_owned()
+    };
+    Ok(Response { status, body })
+}
+
+/// The `host:port` of a server's WebSocket URL (`ws://host:port/ws`).
+pub fn address_of(ws_url: &str) -> &str {
+    let rest = ws_url.split_once("://").map_or(ws_url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+fn dechunk(mut body: &str) -> anyhow::Result<String> {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").context("a chunk size")?;
+        let size = usize::from_str_radix(size.trim(), 16).context("a hexadecimal chunk size")?;
+        if size == 0 {
+            return Ok(out);
+        }
+        out.push_str(rest.get(..size).context("a whole chunk")?);
+        body = rest[size..].strip_prefix("\r\n").context("a chunk's end")?;
+    }
+}
