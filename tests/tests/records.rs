@@ -68,8 +68,9 @@ async fn session(server: &TestServer) -> anyhow::Result<Rounds> {
         d.check_in().await?;
     }
     use Choice::{Abstain, No, Yes};
+    let (named_item, secret_item) = (item(&chair, Secrecy::Named), item(&chair, Secrecy::Secret));
 
-    let named = open(&mut chair, item(&chair, Secrecy::Named)).await?;
+    let named = open(&mut chair, named_item).await?;
     vote(&mut delegates, named, &[Yes, Yes, No, Yes, Abstain, Yes]).await?;
     delegates[2].cast(Yes).await?;
     chair.chair(ChairCommand::Extend { seconds: 30 }).await?;
@@ -78,11 +79,11 @@ async fn session(server: &TestServer) -> anyhow::Result<Rounds> {
     // Seat 1 moves to a new tablet: its earlier ballot stays its own.
     delegates[0] = server.enroll(Principal::Seat(1)).await?.1;
 
-    let voided = open(&mut chair, item(&chair, Secrecy::Named)).await?;
+    let voided = open(&mut chair, named_item).await?;
     vote(&mut delegates, voided, &[No, No]).await?;
     chair.chair(ChairCommand::Void).await?;
 
-    let secret = open(&mut chair, item(&chair, Secrecy::Secret)).await?;
+    let secret = open(&mut chair, secret_item).await?;
     vote(&mut delegates[..5], secret, &[Yes, No, Yes, Yes, No]).await?;
     delegates[1].cast(Yes).await?;
     chair.chair(ChairCommand::Close).await?;
