@@ -131,17 +131,6 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
         }
         // Seat 2 changes its mind: its first ballot must vanish too.
         receipts.push(seats[1].cast(Yes).await?);
-        chair(&mut console, ChairCommand::Close, &mut chair_frames).await?;
-        let mut screen_frames = Vec::new();
-        while !screen
-            .state
-            .round()
-            .is_some_and(|r| r.id == round && r.result.is_some())
-        {
-            screen_frames.push(serde_json::to_value(&screen.next().await?)?);
-        }
-        drop((console, screen, seats));
-        assert!(gavel.terminate()?.success());
 
         // What would betray a link: each ballot's signature (seat and choice
         // signed together, deterministic) and the chain's form of a ballot.
@@ -156,6 +145,28 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
             let key = &prepared.seats[r.seat as usize - 1];
             signatures.push(Signature::sign(key, &content.signed_bytes()));
         }
+        // While the round is open the store holds exactly these signatures:
+        // the search below looks for something that was there.
+        let store = Store::connect(&db.url).await?;
+        let open_ballots = store.ballots(round).await?;
+        assert_eq!(open_ballots.len(), 6);
+        for b in &open_ballots {
+            assert!(signatures.contains(&b.signature), "{}: {b:?}", db.name);
+        }
+        store.close().await;
+
+        chair(&mut console, ChairCommand::Close, &mut chair_frames).await?;
+        let mut screen_frames = Vec::new();
+        while !screen
+            .state
+            .round()
+            .is_some_and(|r| r.id == round && r.result.is_some())
+        {
+            screen_frames.push(serde_json::to_value(&screen.next().await?)?);
+        }
+        drop((console, screen, seats));
+        assert!(gavel.terminate()?.success());
+
         let chained: Vec<String> = receipts
             .iter()
             .map(|r| format!("{{\"seat\":{},\"seq\":{},\"choice\"", r.seat, r.seq))
