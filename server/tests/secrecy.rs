@@ -114,7 +114,12 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
             seats.push(session);
         }
         let item = prepared.item(Secrecy::Secret);
-        chair(&mut console, ChairCommand::SetItem { item }, &mut chair_frames).await?;
+        chair(
+            &mut console,
+            ChairCommand::SetItem { item },
+            &mut chair_frames,
+        )
+        .await?;
         let open = ChairCommand::Open {
             window_seconds: Some(300),
         };
@@ -254,7 +259,10 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
                 assert_eq!(seat_with_choice(&bundle), None, "{}", path.display());
                 let round = &bundle["rounds"][0];
                 assert_eq!(round["ballots"], Value::Array(vec![]));
-                assert_eq!(round["secret"]["participants"], serde_json::json!([1, 2, 3, 4, 5, 6]));
+                assert_eq!(
+                    round["secret"]["participants"],
+                    serde_json::json!([1, 2, 3, 4, 5, 6])
+                );
             }
         }
     }
