@@ -129,7 +129,7 @@ async fn a_session_exports_a_bundle_that_verifies_and_every_tampering_is_caught(
     Ok(())
 }
 
-fn round<'a>(bundle: &'a Bundle, id: RoundId) -> &'a gavel_records::bundle::Round {
+fn round(bundle: &Bundle, id: RoundId) -> &gavel_records::bundle::Round {
     bundle
         .rounds
         .iter()
