@@ -593,3 +593,48 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
         }
     }
 }
+
+/// Forty tablets checking in and voting at once: appends to the chain from
+/// concurrent transactions (check-ins beside ballot batches) are serialized,
+/// and the record still verifies on each store.
+#[tokio::test]
+async fn a_hall_voting_at_once_leaves_a_chain_that_verifies() -> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let (_, mut chair) = server.enroll(Principal::Chair).await?;
+        let mut delegates = Vec::new();
+        for seat in 1..=40 {
+            delegates.push(server.enroll(Principal::Seat(seat)).await?.1);
+        }
+        let named = item(&chair, Secrecy::Named);
+        let voted = open(&mut chair, named).await?;
+        let voters = delegates.into_iter().enumerate().map(|(i, mut d)| {
+            tokio::spawn(async move {
+                d.check_in().await?;
+                d.wait_until(|s| s.open_round().is_some_and(|r| r.id == voted))
+                    .await?;
+                let choice = if i % 3 == 0 { Choice::No } else { Choice::Yes };
+                d.cast(choice).await?;
+                anyhow::Ok(())
+            })
+        });
+        for voter in voters.collect::<Vec<_>>() {
+            voter.await??;
+        }
+        chair.chair(ChairCommand::Close).await?;
+
+        let store = server.store().await?;
+        let bundle = export::bundle(&store, &server.server_key, &example_meeting()).await?;
+        assert_eq!(verify(&bundle), vec![], "{}", db.name);
+        let check_ins = bundle
+            .chain
+            .iter()
+            .filter(|e| matches!(e.event, Event::CheckedIn { .. }))
+            .count();
+        assert_eq!(check_ins, 40, "{}", db.name);
+        let counts = round(&bundle, voted).result.unwrap().counts;
+        assert_eq!((counts.present, counts.yes, counts.no), (40, 26, 14));
+        server.stop()?;
+    }
+    Ok(())
+}
