@@ -836,9 +836,10 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::Void => "chair/void",
         },
         ClientMsg::Sync { .. } => "sync",
+        ClientMsg::Export { .. } => "export",
     }
 }
-const CLIENT_VARIANTS: [&str; 11] = [
+const CLIENT_VARIANTS: [&str; 12] = [
     "enroll",
     "auth",
     "watch",
@@ -850,6 +851,7 @@ const CLIENT_VARIANTS: [&str; 11] = [
     "chair/close",
     "chair/void",
     "sync",
+    "export",
 ];
 
 fn server_variant(msg: &ServerMsg) -> &'static str {
@@ -862,10 +864,11 @@ fn server_variant(msg: &ServerMsg) -> &'static str {
         ServerMsg::You { .. } => "you",
         ServerMsg::Ack { .. } => "ack",
         ServerMsg::Done { .. } => "done",
+        ServerMsg::ExportReady { .. } => "export_ready",
         ServerMsg::Refused { .. } => "refused",
     }
 }
-const SERVER_VARIANTS: [&str; 9] = [
+const SERVER_VARIANTS: [&str; 10] = [
     "challenge",
     "enrolled",
     "welcome",
@@ -874,6 +877,7 @@ const SERVER_VARIANTS: [&str; 9] = [
     "you",
     "ack",
     "done",
+    "export_ready",
     "refused",
 ];
 
@@ -1067,6 +1071,10 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         ),
         example("Asks for a fresh snapshot.", ClientMsg::Sync { id: 3 }),
         example(
+            "Chair: asks for a download of the meeting's record.",
+            ClientMsg::Export { id: 12 },
+        ),
+        example(
             "Chair: make agenda item 1 (0-based) the current one.",
             chair(10, ChairCommand::SetItem { item: 1 }),
         ),
@@ -1237,6 +1245,17 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         example(
             "A request other than a ballot succeeded.",
             ServerMsg::Done { id: 1 },
+        ),
+        example(
+            "Answers the chair's export: the record can be fetched once from this path within a minute.",
+            ServerMsg::ExportReady {
+                id: 12,
+                url: format!(
+                    "/api/meetings/{}/export?token=5f0e2a9c41d7b3e8a6c2f19d07b4e5a3",
+                    s.meeting
+                ),
+                expires_at: 1_767_229_260_000,
+            },
         ),
         example(
             "A ballot that arrived after the deadline.",

@@ -638,3 +638,55 @@ async fn a_hall_voting_at_once_leaves_a_chain_that_verifies() -> anyhow::Result<
     }
     Ok(())
 }
+
+/// The chair's console asks for the record over its WebSocket and fetches
+/// it once from the link it is given; the record verifies, the link does not
+/// work twice, and a delegate cannot ask for one.
+#[tokio::test]
+async fn the_chair_downloads_the_record_once_with_the_link_it_was_given() -> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let rounds = session(&server).await?;
+        let (_, mut chair) = server.enroll(Principal::Chair).await?;
+        let ready = chair
+            .request(|id| gavel_protocol::ClientMsg::Export { id })
+            .await?;
+        let gavel_protocol::ServerMsg::ExportReady {
+            url, expires_at, ..
+        } = ready
+        else {
+            panic!("{}: export answered {ready:?}", db.name);
+        };
+        assert!(expires_at > gavel_server::clock::now_ms());
+        let addr = gavel_tests::http::address_of(&server.url);
+        let first = gavel_tests::http::get(addr, &url).await?;
+        assert_eq!(first.status, 200, "{}: {}", db.name, first.body);
+        let bundle = Bundle::from_json(&first.body)?;
+        assert_eq!(verify(&bundle), vec![], "{}", db.name);
+        assert!(bundle.rounds.iter().any(|r| r.id == rounds.secret));
+        assert_eq!(bundle.server_key, PublicKey::of(&server.server_key));
+
+        let again = gavel_tests::http::get(addr, &url).await?;
+        assert_eq!(again.status, 403, "{}: a link works once", db.name);
+        let forged = url.rsplit_once('=').unwrap().0.to_owned() + "=00";
+        assert_eq!(gavel_tests::http::get(addr, &forged).await?.status, 403);
+
+        let (_, mut delegate) = server.enroll(Principal::Seat(7)).await?;
+        let refused = delegate
+            .request(|id| gavel_protocol::ClientMsg::Export { id })
+            .await;
+        assert!(
+            matches!(
+                &refused,
+                Err(gavel_tablet::ClientError::Refused {
+                    reason: gavel_protocol::RefusalReason::NotChair,
+                    ..
+                })
+            ),
+            "{}: {refused:?}",
+            db.name
+        );
+        server.stop()?;
+    }
+    Ok(())
+}
