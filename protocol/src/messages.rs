@@ -44,6 +44,9 @@ pub enum ClientMsg {
     Chair { id: u64, command: ChairCommand },
     /// Asks for a fresh snapshot (and, for a delegate, its own state).
     Sync { id: u64 },
+    /// The chair asks for a download of the meeting's record (the bundle
+    /// `gavel verify` checks); answered by `export_ready`.
+    Export { id: u64 },
 }
 
 impl ClientMsg {
@@ -57,6 +60,7 @@ impl ClientMsg {
             ClientMsg::Cast { .. } => "cast",
             ClientMsg::Chair { .. } => "chair",
             ClientMsg::Sync { .. } => "sync",
+            ClientMsg::Export { .. } => "export",
         }
     }
 
@@ -66,7 +70,8 @@ impl ClientMsg {
             ClientMsg::CheckIn { id }
             | ClientMsg::Cast { id, .. }
             | ClientMsg::Chair { id, .. }
-            | ClientMsg::Sync { id } => Some(*id),
+            | ClientMsg::Sync { id }
+            | ClientMsg::Export { id } => Some(*id),
             ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => None,
         }
     }
@@ -133,6 +138,13 @@ pub enum ServerMsg {
     Ack { id: u64, receipt: Receipt },
     /// A request other than a ballot succeeded.
     Done { id: u64 },
+    /// Answers `export`: the record can be fetched once from `url` (a path
+    /// on this server) until `expires_at` (Unix milliseconds).
+    ExportReady {
+        id: u64,
+        url: String,
+        expires_at: u64,
+    },
     /// A frame or request was refused; nothing changed.
     Refused {
         id: Option<u64>,

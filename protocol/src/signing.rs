@@ -11,6 +11,7 @@
 //! | enroll  | `"gavel/enroll/v1\0"`, str(code), public key (32) |
 //! | ballot  | `"gavel/ballot/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64 |
 //! | receipt | `"gavel/receipt/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64, recorded_at_ms u64 |
+//! | audit-head | `"gavel/audit-head/v1\0"`, str(meeting), entries u64, head hash (32) |
 //!
 //! Signatures are checked with `verify_strict`, which refuses the malleable
 //! and small-order edge cases that plain verification lets through.
@@ -23,6 +24,7 @@ pub const AUTH_TAG: &[u8] = b"gavel/auth/v1\0";
 pub const ENROLL_TAG: &[u8] = b"gavel/enroll/v1\0";
 pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v1\0";
 pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
+pub const AUDIT_HEAD_TAG: &[u8] = b"gavel/audit-head/v1\0";
 
 /// Why a key or a signature was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +59,19 @@ pub fn enroll_bytes(code: &str, key: &PublicKey) -> Vec<u8> {
     out.extend_from_slice(ENROLL_TAG);
     put_str(&mut out, code);
     out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// The bytes the server signs to vouch for a meeting's audit chain as
+/// exported: how many entries it has and the hash of the last one (32 zero
+/// bytes for an empty chain). Whoever holds the signed head can tell a
+/// truncated or rewritten chain from the one the server wrote.
+pub fn audit_head_bytes(meeting: &MeetingId, entries: u64, head: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(AUDIT_HEAD_TAG.len() + 2 + meeting.as_str().len() + 40);
+    out.extend_from_slice(AUDIT_HEAD_TAG);
+    put_str(&mut out, meeting.as_str());
+    out.extend_from_slice(&entries.to_be_bytes());
+    out.extend_from_slice(head);
     out
 }
 

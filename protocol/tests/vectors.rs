@@ -23,7 +23,7 @@ use gavel_protocol::messages::{
     Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth,
 };
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
+use gavel_protocol::signing::{BallotContent, audit_head_bytes, auth_bytes, enroll_bytes};
 use gavel_protocol::{
     Base, Choice, ClientMsg, Counts, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
     RefusalReason, RoundId, Rule, ServerMsg, Signature, TallyResult, Threshold, VoteSettings,
@@ -198,6 +198,11 @@ enum Inputs {
         ballot: BallotInputs,
         recorded_at: u64,
     },
+    AuditHead {
+        meeting: MeetingId,
+        entries: u64,
+        head: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -242,6 +247,11 @@ impl Inputs {
                 ballot,
                 recorded_at,
             } => ballot.content().receipt_bytes(*recorded_at),
+            Inputs::AuditHead {
+                meeting,
+                entries,
+                head,
+            } => audit_head_bytes(meeting, *entries, &hex32(head)),
         }
     }
 
@@ -305,6 +315,19 @@ impl Inputs {
                     "recorded_at (u64 big-endian, Unix ms)",
                     &recorded_at.to_be_bytes(),
                 ));
+            }
+            Inputs::AuditHead {
+                meeting,
+                entries,
+                head,
+            } => {
+                parts.push(part(
+                    "tag \"gavel/audit-head/v1\" NUL",
+                    b"gavel/audit-head/v1\0",
+                ));
+                string(&mut parts, "meeting", meeting.as_str());
+                parts.push(part("entries (u64 big-endian)", &entries.to_be_bytes()));
+                parts.push(part("head hash (32 bytes)", &hex32(head)));
             }
         }
         parts
@@ -536,6 +559,18 @@ fn signing_document() -> SigningFile {
         &SERVER,
     );
 
+    let audit_head = signed(
+        "audit_head_of_twelve_entries",
+        "The server's signature on a meeting's exported audit chain of 12 \
+         entries, vouching for the hash of the last one.",
+        Inputs::AuditHead {
+            meeting: MeetingId::parse(MEETING).unwrap(),
+            entries: 12,
+            head: "5d0c1f4e8a3b7f2a9c6e0d4b1a8f7e6d5c4b3a291807f6e5d4c3b2a190817263".into(),
+        },
+        &SERVER,
+    );
+
     let flipped_r = invalid(
         "ballot_bit_flipped_in_r",
         "ballot_yes_seat_1_seq_0 with the lowest bit of the signature's first byte flipped.",
@@ -681,6 +716,7 @@ fn signing_document() -> SigningFile {
             ballot_large,
             receipt_first,
             receipt_large,
+            audit_head,
             flipped_r,
             flipped_s,
             other_seat,
@@ -737,7 +773,7 @@ fn signing_vectors_match_the_crate() {
             assert!(verified.is_err(), "{}: must not verify", v.name);
         }
     }
-    assert_eq!(layouts_valid.len(), 4, "every layout has a valid vector");
+    assert_eq!(layouts_valid.len(), 5, "every layout has a valid vector");
     assert!(file.vectors.iter().filter(|v| !v.valid).count() >= 5);
     assert_generated("signing.json", &json, &document);
 }
@@ -800,9 +836,10 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::Void => "chair/void",
         },
         ClientMsg::Sync { .. } => "sync",
+        ClientMsg::Export { .. } => "export",
     }
 }
-const CLIENT_VARIANTS: [&str; 11] = [
+const CLIENT_VARIANTS: [&str; 12] = [
     "enroll",
     "auth",
     "watch",
@@ -814,6 +851,7 @@ const CLIENT_VARIANTS: [&str; 11] = [
     "chair/close",
     "chair/void",
     "sync",
+    "export",
 ];
 
 fn server_variant(msg: &ServerMsg) -> &'static str {
@@ -826,10 +864,11 @@ fn server_variant(msg: &ServerMsg) -> &'static str {
         ServerMsg::You { .. } => "you",
         ServerMsg::Ack { .. } => "ack",
         ServerMsg::Done { .. } => "done",
+        ServerMsg::ExportReady { .. } => "export_ready",
         ServerMsg::Refused { .. } => "refused",
     }
 }
-const SERVER_VARIANTS: [&str; 9] = [
+const SERVER_VARIANTS: [&str; 10] = [
     "challenge",
     "enrolled",
     "welcome",
@@ -838,6 +877,7 @@ const SERVER_VARIANTS: [&str; 9] = [
     "you",
     "ack",
     "done",
+    "export_ready",
     "refused",
 ];
 
@@ -1031,6 +1071,10 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         ),
         example("Asks for a fresh snapshot.", ClientMsg::Sync { id: 3 }),
         example(
+            "Chair: asks for a download of the meeting's record.",
+            ClientMsg::Export { id: 12 },
+        ),
+        example(
             "Chair: make agenda item 1 (0-based) the current one.",
             chair(10, ChairCommand::SetItem { item: 1 }),
         ),
@@ -1201,6 +1245,17 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         example(
             "A request other than a ballot succeeded.",
             ServerMsg::Done { id: 1 },
+        ),
+        example(
+            "Answers the chair's export: the record can be fetched once from this path within a minute.",
+            ServerMsg::ExportReady {
+                id: 12,
+                url: format!(
+                    "/api/meetings/{}/export?token=5f0e2a9c41d7b3e8a6c2f19d07b4e5a3",
+                    s.meeting
+                ),
+                expires_at: 1_767_229_260_000,
+            },
         ),
         example(
             "A ballot that arrived after the deadline.",

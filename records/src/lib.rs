@@ -6,8 +6,15 @@
 //! hub ran, and nothing else.
 //!
 //! Map of the crate:
+//! - [`chain`]: the audit chain's entries, their hashes and the check of
+//!   its links;
+//! - [`bundle`]: the export bundle, one meeting's whole record as JSON;
+//! - [`verify`]: the independent check of a bundle, every mismatch named;
 //! - [`minutes`]: the published results of a session: the results table
 //!   (CSV) and the printable minutes (HTML for A4), made from a plain
 //!   [`minutes::Session`].
 
+pub mod bundle;
+pub mod chain;
 pub mod minutes;
+pub mod verify;

@@ -531,6 +531,14 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     chair(&meeting, command).await?;
                     Ok(vec![frame(&ServerMsg::Done { id })])
                 }
+                ClientMsg::Export { id } => {
+                    if principal != Some(Principal::Chair) {
+                        return Err(RefusalReason::NotChair.into());
+                    }
+                    let (token, expires_at) = meeting.issue_export_token();
+                    let url = format!("/api/meetings/{}/export?token={token}", meeting.definition.id);
+                    Ok(vec![frame(&ServerMsg::ExportReady { id, url, expires_at })])
+                }
             }
         }
         .await;

@@ -15,6 +15,8 @@
 //! - [`metrics`]: the counters and histograms behind `/metrics`.
 //! - [`limits`]: connections and failed attempts per address.
 //! - [`config`]: settings from file, environment and flags; the server's key.
+//! - [`export`]: `gavel export`, a meeting's record as a verifiable bundle,
+//!   with its results table and minutes.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
 //! - [`clock`]: the server's clock, which alone decides the voting window.
 
@@ -24,6 +26,7 @@ pub mod config;
 pub mod connection;
 pub mod demo;
 pub mod enrollment;
+pub mod export;
 pub mod health;
 pub mod hub;
 pub mod limits;

@@ -1,17 +1,20 @@
 //! The `gavel` command: serve a hub, import meetings, issue enrollment codes,
-//! back up the store, run the demo. Parsing and setup only; the work is in the library.
+//! back up the store, export and verify a meeting's record, run the demo.
+//! Parsing and setup only; the work is in the libraries.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gavel_protocol::{MeetingId, Principal, SeatNo};
 use gavel_server::config::{FileSettings, LogFormat, Overrides, Settings};
 use gavel_server::demo::{self, DemoOptions};
+use gavel_server::export::{self, MinutesOptions};
 use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::Store;
 use gavel_server::tls::ServerTls;
 use gavel_server::{app, enrollment};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -88,6 +91,35 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Writes a meeting's record: the bundle `gavel verify` checks
+    /// (MEETING.record.json), the results table (MEETING.results.csv) and
+    /// the printable minutes (MEETING.minutes.vi.html, MEETING.minutes.en.html).
+    Export {
+        #[arg(long)]
+        meeting: MeetingId,
+        /// The directory to write into (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+        /// The meeting's offset from UTC in minutes, for the times in the minutes.
+        #[arg(long, default_value_t = 420, allow_negative_numbers = true)]
+        utc_offset_minutes: i32,
+        /// Where the minutes are signed, printed before their date.
+        #[arg(long)]
+        place: Option<String>,
+        /// Leave out the national heading (for bodies that are not state bodies).
+        #[arg(long)]
+        no_national_heading: bool,
+        /// The chair's name under the signature line.
+        #[arg(long)]
+        chair_name: Option<String>,
+        /// The secretary's name under the signature line.
+        #[arg(long)]
+        secretary_name: Option<String>,
+    },
+    /// Checks an exported record with nothing but the file: exit 0 if every
+    /// signature, tally and chain link holds, 1 with each mismatch printed,
+    /// 2 if the file is not a readable record.
+    Verify { bundle: PathBuf },
     /// Runs a live demo session: the example meeting with simulated tablets.
     Demo {
         #[arg(long, env = "GAVEL_LISTEN")]
@@ -135,8 +167,11 @@ enum MeetingCommand {
     List,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if let Command::Verify { bundle } = &cli.command {
+        return Ok(verify(bundle));
+    }
     let file = match &cli.config {
         Some(path) => FileSettings::load(path)?,
         None => FileSettings::default(),
@@ -180,7 +215,48 @@ fn main() -> anyhow::Result<()> {
     );
     init_tracing(settings.log_format);
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    runtime.block_on(run(cli.command, settings))
+    runtime.block_on(run(cli.command, settings))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gavel verify`: needs no settings, no store and no server.
+fn verify(path: &Path) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let bundle = match gavel_records::bundle::Bundle::from_json(&text) {
+        Ok(bundle) => bundle,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let mismatches = gavel_records::verify::verify(&bundle);
+    if mismatches.is_empty() {
+        let ballots: usize = bundle.rounds.iter().map(|r| r.ballots.len()).sum();
+        println!(
+            "ok: {} verifies: {} rounds, {ballots} signed ballots, {} audit entries, \
+             head signed by server key {}",
+            bundle.meeting,
+            bundle.rounds.len(),
+            bundle.chain.len(),
+            bundle.server_key.to_hex()
+        );
+        return ExitCode::SUCCESS;
+    }
+    for m in &mismatches {
+        println!("mismatch: {m}");
+    }
+    println!(
+        "{}: {} mismatch(es); this record is not the one the server signed",
+        path.display(),
+        mismatches.len()
+    );
+    ExitCode::from(1)
 }
 
 fn init_tracing(format: LogFormat) {
@@ -264,6 +340,47 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Export {
+            meeting,
+            out,
+            utc_offset_minutes,
+            place,
+            no_national_heading,
+            chair_name,
+            secretary_name,
+        } => {
+            // The server's own key, never a new one: a bundle signed by
+            // another key would not match the receipts the tablets hold.
+            let key_file = settings.data_dir.join("server.key");
+            anyhow::ensure!(
+                key_file.exists(),
+                "no server key at {}; export with the --data-dir of the server that ran the meeting",
+                key_file.display()
+            );
+            let store = Store::connect(&settings.database_url).await?;
+            let options = MinutesOptions {
+                utc_offset_minutes,
+                place,
+                national_heading: !no_national_heading,
+                signatories: gavel_records::minutes::Signatories {
+                    chair: chair_name,
+                    secretary: secretary_name,
+                },
+            };
+            let written =
+                export::write(&store, &settings.server_key()?, &meeting, &out, &options).await?;
+            store.close().await;
+            for path in [
+                &written.bundle,
+                &written.results,
+                &written.minutes_vi,
+                &written.minutes_en,
+            ] {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        Command::Verify { .. } => unreachable!("verify runs before the settings are read"),
         Command::Backup { out } => {
             let store = Store::connect(&settings.database_url).await?;
             store

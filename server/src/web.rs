@@ -3,16 +3,21 @@
 //! (`/chair/`), the hall screen (`/screen/`), and what they share
 //! (`/common/`: the protocol in JavaScript, fonts, styles). No build step:
 //! the files are served as they are in the repository.
+//!
+//! Besides the apps, `/api/meetings` lists the meetings, and
+//! `/api/meetings/{id}/export?token=` serves a meeting's record once, to the
+//! chair's console that asked for the token over its WebSocket.
 
 use crate::hub::Hub;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use gavel_protocol::MeetingId;
 use rust_embed::RustEmbed;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 #[derive(RustEmbed)]
@@ -39,6 +44,7 @@ pub fn routes(hub: Arc<Hub>) -> Router {
             get(|Path((app, path)): Path<(String, String)>| async move { server_asset(&app, &path) }),
         )
         .route("/api/meetings", get(meetings))
+        .route("/api/meetings/{id}/export", get(export))
         .with_state(hub)
 }
 
@@ -98,4 +104,47 @@ async fn meetings(State(hub): State<Arc<Hub>>) -> Json<Vec<MeetingSummary>> {
             })
             .collect(),
     )
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    token: String,
+}
+
+/// The meeting's record, as `gavel export` writes it, for a one-time token
+/// the chair's console was given (`export_ready`); 403 for any other.
+async fn export(
+    State(hub): State<Arc<Hub>>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let Some(handle) = MeetingId::parse(&id).ok().and_then(|id| hub.meeting(&id)) else {
+        return (StatusCode::NOT_FOUND, "no such meeting").into_response();
+    };
+    if !handle.redeem_export_token(&query.token) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this download link was used already or has expired; ask for the record again",
+        )
+            .into_response();
+    }
+    let meeting = handle.definition.id.clone();
+    match hub.export(&meeting).await {
+        Ok(bundle) => (
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{meeting}.record.json\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            bundle.to_json(),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(%meeting, error = %e, "export for the chair's console failed");
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
+        }
+    }
 }

@@ -268,6 +268,21 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
             db.name
         );
         gavel.kill();
+
+        // After all the kills, the audit chain still tells exactly what the
+        // store holds: the exported record verifies.
+        let seed = std::fs::read_to_string(data.path().join("server.key"))?;
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(seed.trim(), &mut key)?;
+        let store = Store::connect(&db.url).await?;
+        let bundle =
+            gavel_server::export::bundle(&store, &SigningKey::from_bytes(&key), &meeting).await?;
+        assert_eq!(
+            gavel_records::verify::verify(&bundle),
+            vec![],
+            "{}: the record after {KILLS} kills",
+            db.name
+        );
     }
     Ok(())
 }

@@ -269,7 +269,11 @@ impl Session {
         loop {
             let msg = self.next().await?;
             match &msg {
-                ServerMsg::Ack { id: got, .. } | ServerMsg::Done { id: got } if *got == id => {
+                ServerMsg::Ack { id: got, .. }
+                | ServerMsg::Done { id: got }
+                | ServerMsg::ExportReady { id: got, .. }
+                    if *got == id =>
+                {
                     return Ok(msg);
                 }
                 ServerMsg::Refused { id: Some(got), .. } if *got == id => return Err(refused(msg)),

@@ -297,6 +297,27 @@ step("8. every app rides out a server restart by itself", async () => {
   await waitFor(app.chair, "result-banner", { attr: "data-passed", value: "false" });
 });
 
+step("9. the chair downloads the meeting's record, and gavel verify accepts it", async () => {
+  const [download] = await Promise.all([
+    app.chair.waitForEvent("download", { timeout: WAIT_MS }),
+    app.chair.getByTestId("export-record").click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `${MEETING_ID}.record.json`);
+  const file = path.join(server.dataDir, "downloaded.record.json");
+  await download.saveAs(file);
+  const record = JSON.parse(await readFile(file, "utf8"));
+  assert.equal(record.format, "gavel-record/1");
+  assert.equal(record.meeting, MEETING_ID);
+  // The first vote, the late re-vote and the vote after the restart.
+  assert.equal(record.rounds.length, 3);
+  assert.deepEqual(
+    record.rounds[0].ballots.map((b) => [b.seat, b.choice]),
+    [[1, "yes"], [2, "yes"], [3, "no"]],
+  );
+  const verdict = await server.cli("verify", file);
+  assert.match(verdict, new RegExp(`^ok: ${MEETING_ID} verifies: 3 rounds`));
+});
+
 step("no page threw an uncaught error", async () => {
   const errors = allPages().flatMap((page) => page.errors);
   assert.deepEqual(errors, []);

@@ -20,7 +20,7 @@ use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -89,13 +89,19 @@ impl From<RefusalReason> for Refusal {
     }
 }
 
+/// How long a download link the chair asked for stays valid.
+const EXPORT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+
 /// What connections need of a meeting without asking its actor: the
-/// definition, and which key speaks for which principal.
+/// definition, which key speaks for which principal, and the one-time
+/// tokens of the record downloads the chair asked for.
 #[derive(Clone)]
 pub struct MeetingHandle {
     pub definition: Arc<MeetingDefinition>,
     commands: mpsc::Sender<Command>,
     keys: Arc<RwLock<HashMap<[u8; 32], Principal>>>,
+    /// Hex token to its expiry (Unix ms).
+    export_tokens: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl MeetingHandle {
@@ -114,6 +120,30 @@ impl MeetingHandle {
             .send(command)
             .await
             .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))
+    }
+
+    /// A token for one download of the meeting's record within a minute,
+    /// and its expiry (Unix ms). The download is an ordinary link, so the
+    /// console's WebSocket login is what authorises it: whoever holds the
+    /// token holds it because the chair asked.
+    pub fn issue_export_token(&self) -> (String, u64) {
+        let token = hex::encode(rand::random::<[u8; 16]>());
+        let now = now_ms();
+        let expires_at = now + EXPORT_TOKEN_LIFETIME.as_millis() as u64;
+        let mut tokens = self.export_tokens.lock().expect("export token lock");
+        tokens.retain(|_, expiry| *expiry > now);
+        tokens.insert(token.clone(), expires_at);
+        (token, expires_at)
+    }
+
+    /// Uses up `token`: true once, if it was issued and has not expired.
+    pub fn redeem_export_token(&self, token: &str) -> bool {
+        let expiry = self
+            .export_tokens
+            .lock()
+            .expect("export token lock")
+            .remove(token);
+        expiry.is_some_and(|expiry| expiry > now_ms())
     }
 
     fn set_keys(&self, keys: Vec<(Principal, PublicKey)>) {
@@ -198,6 +228,7 @@ impl Hub {
                 definition: definition.clone(),
                 commands,
                 keys: Arc::default(),
+                export_tokens: Arc::default(),
             };
             handle.set_keys(keys);
             self.tasks.spawn(actor.run(inbox, shutdown.clone()));
@@ -231,6 +262,14 @@ impl Hub {
 
     pub fn server_key(&self) -> PublicKey {
         PublicKey::of(&self.server_key)
+    }
+
+    /// The meeting's record as `gavel export` writes it, signed with the server's key.
+    pub async fn export(
+        &self,
+        meeting: &MeetingId,
+    ) -> Result<gavel_records::bundle::Bundle, crate::export::ExportError> {
+        crate::export::bundle(&self.store, &self.server_key, meeting).await
     }
 
     /// Signs with the server's key (the login challenge is not signed, receipts are).

@@ -14,7 +14,19 @@
 //! - `rounds` and `tallies`: every round with its settings, window and end,
 //!   and a closed round's result;
 //! - `ballots`: each seat's last signed ballot in a round;
-//! - `secret_participants` and `secret_choices`: what a secret round keeps.
+//! - `secret_participants` and `secret_choices`: what a secret round keeps;
+//! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]).
+//!
+//! **The audit chain.** Every operation that changes a meeting appends one
+//! entry to its chain as the last statement of its own transaction, so that
+//! an entry exists exactly when its change was committed: a key bound, a
+//! first check-in, the current item set, a round opened, extended, closed
+//! (with its tally) or voided, and one entry per committed batch of ballots.
+//! Appends to one meeting's chain are serialized: PostgreSQL locks the
+//! meeting's row (`FOR NO KEY UPDATE`, which does not block inserts that
+//! only reference it), SQLite runs every such transaction under
+//! `BEGIN IMMEDIATE`. A secret round's ballots enter the chain without their
+//! choice.
 //!
 //! **Two backends.** SQLite is the embedded default, so that a first run
 //! needs no database server; PostgreSQL is the production store. Both run
@@ -53,6 +65,7 @@ use gavel_protocol::{
     Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, TallyResult,
     VoteSettings,
 };
+use gavel_records::chain::{Accepted, Entry, Event, Sha};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -217,9 +230,12 @@ impl Store {
     /// once a round exists, its settings came from the stored definition and
     /// replacing it would rewrite history ([`StoreError::MeetingHasRounds`]).
     pub async fn put_meeting(&self, id: &MeetingId, definition: &str) -> Result<(), StoreError> {
+        let event = Event::MeetingDefined {
+            definition_sha256: Sha::of(definition.as_bytes()),
+        };
         let written = match self {
-            Store::Sqlite(pool) => sqlite::put_meeting(pool, id, definition).await?,
-            Store::Postgres(pool) => postgres::put_meeting(pool, id, definition).await?,
+            Store::Sqlite(pool) => sqlite::put_meeting(pool, id, definition, event).await?,
+            Store::Postgres(pool) => postgres::put_meeting(pool, id, definition, event).await?,
         };
         if written {
             Ok(())
@@ -244,10 +260,11 @@ impl Store {
         meeting: &MeetingId,
         item: Option<u32>,
     ) -> Result<(), StoreError> {
+        let event = Event::ItemSet { item };
         let item = item.map(i64::from);
         let updated = match self {
-            Store::Sqlite(pool) => sqlite::set_current_item(pool, meeting, item).await?,
-            Store::Postgres(pool) => postgres::set_current_item(pool, meeting, item).await?,
+            Store::Sqlite(pool) => sqlite::set_current_item(pool, meeting, item, event).await?,
+            Store::Postgres(pool) => postgres::set_current_item(pool, meeting, item, event).await?,
         };
         found(updated, || format!("meeting {meeting} is not stored"))
     }
@@ -300,10 +317,14 @@ impl Store {
         principal: Principal,
         key: &PublicKey,
     ) -> Result<(), StoreError> {
+        let event = Event::KeyRegistered {
+            principal,
+            public_key: *key,
+        };
         let principal = principal_text(principal);
         match self {
-            Store::Sqlite(pool) => sqlite::put_key(pool, meeting, &principal, key).await,
-            Store::Postgres(pool) => postgres::put_key(pool, meeting, &principal, key).await,
+            Store::Sqlite(pool) => sqlite::put_key(pool, meeting, &principal, key, event).await,
+            Store::Postgres(pool) => postgres::put_key(pool, meeting, &principal, key, event).await,
         }
     }
 
@@ -331,10 +352,11 @@ impl Store {
         seat: SeatNo,
         at: u64,
     ) -> Result<(), StoreError> {
+        let event = Event::CheckedIn { seat };
         let (seat, at) = (i64::from(seat), to_sql(at, "check-in time")?);
         match self {
-            Store::Sqlite(pool) => sqlite::check_in(pool, meeting, seat, at).await,
-            Store::Postgres(pool) => postgres::check_in(pool, meeting, seat, at).await,
+            Store::Sqlite(pool) => sqlite::check_in(pool, meeting, seat, at, event).await,
+            Store::Postgres(pool) => postgres::check_in(pool, meeting, seat, at, event).await,
         }
     }
 
@@ -361,18 +383,26 @@ impl Store {
             opened_at: to_sql(round.opened_at, "opening time")?,
             deadline: to_sql(round.deadline, "deadline")?,
         };
+        let event = Event::RoundOpened {
+            round: round.id,
+            item: round.item,
+            settings: round.settings,
+            opened_at: round.opened_at,
+            deadline: round.deadline,
+        };
         match self {
-            Store::Sqlite(pool) => sqlite::open_round(pool, &row).await,
-            Store::Postgres(pool) => postgres::open_round(pool, &row).await,
+            Store::Sqlite(pool) => sqlite::open_round(pool, &row, event).await,
+            Store::Postgres(pool) => postgres::open_round(pool, &row, event).await,
         }
     }
 
     /// Moves an open round's deadline.
     pub async fn set_deadline(&self, round: RoundId, deadline: u64) -> Result<(), StoreError> {
+        let event = Event::RoundExtended { round, deadline };
         let (id, deadline) = (round.to_hex(), to_sql(deadline, "deadline")?);
         let updated = match self {
-            Store::Sqlite(pool) => sqlite::set_deadline(pool, &id, deadline).await?,
-            Store::Postgres(pool) => postgres::set_deadline(pool, &id, deadline).await?,
+            Store::Sqlite(pool) => sqlite::set_deadline(pool, &id, deadline, event).await?,
+            Store::Postgres(pool) => postgres::set_deadline(pool, &id, deadline, event).await?,
         };
         found(updated, || not_open(round))
     }
@@ -381,10 +411,14 @@ impl Store {
     /// (the record shows what happened); a secret round keeps only who took
     /// part and its choices sorted, like a secret close.
     pub async fn void_round(&self, round: RoundId, at: u64) -> Result<(), StoreError> {
+        let event = Event::RoundVoided {
+            round,
+            voided_at: at,
+        };
         let (id, at) = (round.to_hex(), to_sql(at, "voiding time")?);
         let voided = match self {
-            Store::Sqlite(pool) => sqlite::void_round(pool, &id, at).await?,
-            Store::Postgres(pool) => postgres::void_round(pool, &id, at).await?,
+            Store::Sqlite(pool) => sqlite::void_round(pool, &id, at, event).await?,
+            Store::Postgres(pool) => postgres::void_round(pool, &id, at, event).await?,
         };
         found(voided, || not_open(round))
     }
@@ -399,7 +433,8 @@ impl Store {
     ///
     /// Every ballot's round must be open, or the whole batch is refused: a
     /// ballot written after its round ended would, in a secret round, link a
-    /// seat to a choice again.
+    /// seat to a choice again. Each round of the batch gets one audit entry
+    /// listing its ballots, without their choices if the round is secret.
     pub async fn record_ballots(&self, batch: &[BallotRecord]) -> Result<(), StoreError> {
         let ballots = BallotColumns::of_latest(batch)?;
         if ballots.round_ids.is_empty() {
@@ -430,6 +465,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let close = Close {
             round,
+            event: Event::RoundClosed {
+                round,
+                closed_at,
+                result: *result,
+                secret_choices: secret.map(|s| s.choices.clone()),
+            },
             id: round.to_hex(),
             closed_at: to_sql(closed_at, "closing time")?,
             tally: TallyInsert::of(result)?,
@@ -451,6 +492,16 @@ impl Store {
             Store::Postgres(pool) => postgres::rounds(pool, meeting).await?,
         };
         rows.into_iter().map(RoundRow::decode).collect()
+    }
+
+    /// The meeting's audit chain, in order. Each entry is decoded as stored;
+    /// whether the links hold is for [`gavel_records::chain::check_links`].
+    pub async fn audit_log(&self, meeting: &MeetingId) -> Result<Vec<Entry>, StoreError> {
+        let rows = match self {
+            Store::Sqlite(pool) => sqlite::audit_log(pool, meeting).await?,
+            Store::Postgres(pool) => postgres::audit_log(pool, meeting).await?,
+        };
+        rows.into_iter().map(AuditRow::decode).collect()
     }
 
     /// The round's ballots, by seat. Empty for a secret round once it ended.
@@ -515,9 +566,27 @@ struct BallotColumns {
     seqs: Vec<i64>,
     signatures: Vec<Vec<u8>>,
     recorded_at: Vec<i64>,
+    /// The same ballots as the audit chain records them, by round.
+    accepted: BTreeMap<String, Vec<Accepted>>,
 }
 
 impl BallotColumns {
+    /// The audit entry of `round`'s ballots in this batch; a secret round's
+    /// carry who took part and not what they chose.
+    fn event(&self, round: &str, secret: bool) -> Result<Event, StoreError> {
+        let ballots = self.accepted.get(round).cloned().unwrap_or_default();
+        Ok(Event::BallotsAccepted {
+            round: parse_round(round)?,
+            ballots: ballots
+                .into_iter()
+                .map(|a| Accepted {
+                    choice: if secret { None } else { a.choice },
+                    ..a
+                })
+                .collect(),
+        })
+    }
+
     fn of_latest(batch: &[BallotRecord]) -> Result<BallotColumns, StoreError> {
         let latest = latest_per_seat(batch);
         let mut columns = BallotColumns {
@@ -528,8 +597,18 @@ impl BallotColumns {
             seqs: Vec::with_capacity(latest.len()),
             signatures: Vec::with_capacity(latest.len()),
             recorded_at: Vec::with_capacity(latest.len()),
+            accepted: BTreeMap::new(),
         };
         for b in latest {
+            columns
+                .accepted
+                .entry(b.round.to_hex())
+                .or_default()
+                .push(Accepted {
+                    seat: b.seat,
+                    seq: b.seq,
+                    choice: Some(b.choice),
+                });
             columns.round_ids.push(b.round.to_hex());
             columns.seats.push(i64::from(b.seat));
             columns.choices.push(b.choice.as_str());
@@ -613,6 +692,7 @@ impl SecretColumns {
 /// Everything a close writes, and what it is checked against.
 struct Close<'a> {
     round: RoundId,
+    event: Event,
     id: String,
     closed_at: i64,
     tally: TallyInsert,
@@ -675,6 +755,40 @@ impl Close<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The next entry of a meeting's chain, encoded for SQL. `last` is the
+/// chain's last row as read under the append lock (its seq and hash).
+struct AuditInsert {
+    seq: i64,
+    at: i64,
+    kind: &'static str,
+    body: String,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl AuditInsert {
+    fn after(
+        meeting: &MeetingId,
+        last: Option<(i64, Vec<u8>)>,
+        event: Event,
+    ) -> Result<AuditInsert, StoreError> {
+        let last = last
+            .map(|(seq, hash)| {
+                Ok::<_, StoreError>((from_sql(seq, "audit seq")?, parse_sha(&hash)?))
+            })
+            .transpose()?;
+        let entry = Entry::next(meeting, last, crate::clock::now_ms(), event);
+        Ok(AuditInsert {
+            seq: to_sql(entry.seq, "audit seq")?,
+            at: to_sql(entry.at, "audit time")?,
+            kind: entry.event.kind(),
+            body: entry.event.canonical_json(),
+            prev_hash: entry.prev.0.to_vec(),
+            hash: entry.hash.0.to_vec(),
+        })
     }
 }
 
@@ -813,7 +927,45 @@ impl BallotRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    kind: String,
+    body: String,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl AuditRow {
+    fn decode(self) -> Result<Entry, StoreError> {
+        let event: Event = parse_json(&self.body, "audit entry")?;
+        if event.kind() != self.kind {
+            return Err(StoreError::Corrupt(format!(
+                "audit entry {} is stored as {:?} but holds {:?}",
+                self.seq,
+                self.kind,
+                event.kind()
+            )));
+        }
+        Ok(Entry {
+            seq: from_sql(self.seq, "audit seq")?,
+            at: from_sql(self.at, "audit time")?,
+            prev: parse_sha(&self.prev_hash)?,
+            hash: parse_sha(&self.hash)?,
+            event,
+        })
+    }
+}
+
 // Encodings shared by both backends.
+
+fn parse_sha(bytes: &[u8]) -> Result<Sha, StoreError> {
+    bytes
+        .try_into()
+        .map(Sha)
+        .map_err(|_| StoreError::Corrupt("an audit hash is not 32 bytes".into()))
+}
 
 /// `u64` into a signed 64-bit column, refusing values that would wrap.
 fn to_sql(value: u64, what: &str) -> Result<i64, StoreError> {

@@ -6,10 +6,11 @@
 //! SQLite gets the same guarantee from its single writer.
 
 use super::{
-    BallotColumns, BallotRow, Close, CodeInsert, CodeRow, KeyRow, MeetingRow, RoundInsert,
-    RoundRow, StoreError, not_open,
+    AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, CodeRow, KeyRow,
+    MeetingRow, RoundInsert, RoundRow, StoreError, not_open, parse_meeting,
 };
 use gavel_protocol::{MeetingId, Principal, PublicKey};
+use gavel_records::chain::Event;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -54,6 +55,7 @@ pub(super) async fn put_meeting(
     pool: &PgPool,
     id: &MeetingId,
     definition: &str,
+    event: Event,
 ) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE")
@@ -69,8 +71,12 @@ pub(super) async fn put_meeting(
     .bind(definition)
     .execute(&mut *tx)
     .await?;
+    let written = written.rows_affected() > 0;
+    if written {
+        append(&mut tx, id, event).await?;
+    }
     tx.commit().await?;
-    Ok(written.rows_affected() > 0)
+    Ok(written)
 }
 
 pub(super) async fn meetings(pool: &PgPool) -> Result<Vec<MeetingRow>, StoreError> {
@@ -85,13 +91,20 @@ pub(super) async fn set_current_item(
     pool: &PgPool,
     meeting: &MeetingId,
     item: Option<i64>,
+    event: Event,
 ) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
     let updated = sqlx::query("UPDATE meetings SET current_item = $1 WHERE id = $2")
         .bind(item)
         .bind(meeting.as_str())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(updated.rows_affected() > 0)
+    let updated = updated.rows_affected() > 0;
+    if updated {
+        append(&mut tx, meeting, event).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
 }
 
 pub(super) async fn add_codes(pool: &PgPool, codes: &[CodeInsert<'_>]) -> Result<(), StoreError> {
@@ -134,6 +147,11 @@ pub(super) async fn redeem_code(
         .execute(&mut *tx)
         .await?;
     bind_key(&mut tx, &meeting, &code.principal, key).await?;
+    let event = Event::KeyRegistered {
+        principal,
+        public_key: *key,
+    };
+    append(&mut tx, &meeting, event).await?;
     tx.commit().await?;
     Ok((meeting, principal))
 }
@@ -143,9 +161,11 @@ pub(super) async fn put_key(
     meeting: &MeetingId,
     principal: &str,
     key: &PublicKey,
+    event: Event,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     bind_key(&mut tx, meeting, principal, key).await?;
+    append(&mut tx, meeting, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -191,16 +211,22 @@ pub(super) async fn check_in(
     meeting: &MeetingId,
     seat: i64,
     at: i64,
+    event: Event,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
         "INSERT INTO attendance (meeting_id, seat, checked_in_at) VALUES ($1, $2, $3)
          ON CONFLICT (meeting_id, seat) DO NOTHING",
     )
     .bind(meeting.as_str())
     .bind(seat)
     .bind(at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    if inserted.rows_affected() > 0 {
+        append(&mut tx, meeting, event).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -213,7 +239,12 @@ pub(super) async fn present(pool: &PgPool, meeting: &MeetingId) -> Result<Vec<i6
     )
 }
 
-pub(super) async fn open_round(pool: &PgPool, round: &RoundInsert<'_>) -> Result<(), StoreError> {
+pub(super) async fn open_round(
+    pool: &PgPool,
+    round: &RoundInsert<'_>,
+    event: Event,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
@@ -225,8 +256,10 @@ pub(super) async fn open_round(pool: &PgPool, round: &RoundInsert<'_>) -> Result
     .bind(round.secret)
     .bind(round.opened_at)
     .bind(round.deadline)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    append(&mut tx, round.meeting, event).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -234,19 +267,33 @@ pub(super) async fn set_deadline(
     pool: &PgPool,
     id: &str,
     deadline: i64,
+    event: Event,
 ) -> Result<bool, StoreError> {
-    let updated = sqlx::query("UPDATE rounds SET deadline = $1 WHERE id = $2 AND status = 'open'")
-        .bind(deadline)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(updated.rows_affected() > 0)
+    let mut tx = pool.begin().await?;
+    let meeting: Option<String> = sqlx::query_scalar(
+        "UPDATE rounds SET deadline = $1 WHERE id = $2 AND status = 'open' RETURNING meeting_id",
+    )
+    .bind(deadline)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(meeting) = meeting else {
+        return Ok(false);
+    };
+    append(&mut tx, &parse_meeting(&meeting)?, event).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Voids the round if it is open; false if it is not.
-pub(super) async fn void_round(pool: &PgPool, id: &str, at: i64) -> Result<bool, StoreError> {
+pub(super) async fn void_round(
+    pool: &PgPool,
+    id: &str,
+    at: i64,
+    event: Event,
+) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
-    let Some(secret) = end_round(&mut tx, id, "voided", at).await? else {
+    let Some((secret, meeting)) = end_round(&mut tx, id, "voided", at).await? else {
         return Ok(false);
     };
     if secret {
@@ -267,6 +314,7 @@ pub(super) async fn void_round(pool: &PgPool, id: &str, at: i64) -> Result<bool,
         .await?;
         delete_ballots(&mut tx, id).await?;
     }
+    append(&mut tx, &meeting, event).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -279,15 +327,18 @@ pub(super) async fn record_ballots(
     ballots: &BallotColumns,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
+    let mut entries = Vec::with_capacity(ballots.rounds.len());
     for id in &ballots.rounds {
-        let open: Option<i32> =
-            sqlx::query_scalar("SELECT 1 FROM rounds WHERE id = $1 AND status = 'open' FOR SHARE")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if open.is_none() {
+        let open: Option<(String, bool)> = sqlx::query_as(
+            "SELECT meeting_id, secret FROM rounds WHERE id = $1 AND status = 'open' FOR SHARE",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((meeting, secret)) = open else {
             return Err(StoreError::Corrupt(format!("a ballot's {}", not_open(id))));
-        }
+        };
+        entries.push((parse_meeting(&meeting)?, ballots.event(id, secret)?));
     }
     sqlx::query(
         "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at)
@@ -306,6 +357,9 @@ pub(super) async fn record_ballots(
     .bind(&ballots.recorded_at)
     .execute(&mut *tx)
     .await?;
+    for (meeting, event) in entries {
+        append(&mut tx, &meeting, event).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -314,7 +368,7 @@ pub(super) async fn record_ballots(
 pub(super) async fn close_round(pool: &PgPool, close: &Close<'_>) -> Result<(), StoreError> {
     let id = close.id.as_str();
     let mut tx = pool.begin().await?;
-    let secret = end_round(&mut tx, id, "closed", close.closed_at)
+    let (secret, meeting) = end_round(&mut tx, id, "closed", close.closed_at)
         .await?
         .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
     let stored = ballots(&mut *tx, id).await?;
@@ -354,27 +408,82 @@ pub(super) async fn close_round(pool: &PgPool, close: &Close<'_>) -> Result<(), 
         .execute(&mut *tx)
         .await?;
     }
+    append(&mut tx, &meeting, close.event.clone()).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Moves an open round to `status` (closed or voided); its secrecy, or None
-/// if the round is not open. Updating the round row first serializes the
-/// end with any ballot batch still writing to the round.
+/// Moves an open round to `status` (closed or voided); its secrecy and
+/// meeting, or None if the round is not open. Updating the round row first
+/// serializes the end with any ballot batch still writing to the round.
 async fn end_round(
     tx: &mut Transaction<'_, Postgres>,
     id: &str,
     status: &str,
     at: i64,
-) -> Result<Option<bool>, StoreError> {
-    Ok(sqlx::query_scalar(
+) -> Result<Option<(bool, MeetingId)>, StoreError> {
+    let ended: Option<(bool, String)> = sqlx::query_as(
         "UPDATE rounds SET status = $1, closed_at = $2 WHERE id = $3 AND status = 'open'
-         RETURNING secret",
+         RETURNING secret, meeting_id",
     )
     .bind(status)
     .bind(at)
     .bind(id)
     .fetch_optional(&mut **tx)
+    .await?;
+    ended
+        .map(|(secret, meeting)| Ok((secret, parse_meeting(&meeting)?)))
+        .transpose()
+}
+
+/// Appends `event` to the meeting's audit chain. Locking the meeting's row
+/// `FOR NO KEY UPDATE` serializes appends to one chain (each waits for the
+/// previous one to commit, then reads its entry); it does not conflict with
+/// the key-share locks of inserts that merely reference the meeting. Every
+/// caller appends last, after its other row locks, so locks are always
+/// taken in the same order: round rows, then the meeting.
+async fn append(
+    tx: &mut Transaction<'_, Postgres>,
+    meeting: &MeetingId,
+    event: Event,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM meetings WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(meeting.as_str())
+        .execute(&mut **tx)
+        .await?;
+    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT seq, hash FROM audit_log WHERE meeting_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(meeting.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let entry = AuditInsert::after(meeting, last, event)?;
+    sqlx::query(
+        "INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(meeting.as_str())
+    .bind(entry.seq)
+    .bind(entry.at)
+    .bind(entry.kind)
+    .bind(&entry.body)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn audit_log(
+    pool: &PgPool,
+    meeting: &MeetingId,
+) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT seq, at, kind, body, prev_hash, hash
+         FROM audit_log WHERE meeting_id = $1 ORDER BY seq",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(pool)
     .await?)
 }
 

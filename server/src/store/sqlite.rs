@@ -6,10 +6,11 @@
 //! with "database is locked" when it tries to write, whatever the busy timeout.
 
 use super::{
-    BallotColumns, BallotRow, Close, CodeInsert, CodeRow, KeyRow, MeetingRow, RoundInsert,
-    RoundRow, StoreError, not_open,
+    AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, CodeRow, KeyRow,
+    MeetingRow, RoundInsert, RoundRow, StoreError, not_open, parse_meeting,
 };
 use gavel_protocol::{MeetingId, Principal, PublicKey};
+use gavel_records::chain::Event;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool, Transaction};
 use std::path::Path;
@@ -67,12 +68,13 @@ pub(super) async fn backup_into(pool: &SqlitePool, out: &Path) -> Result<(), Sto
 }
 
 /// Inserts the meeting or replaces its definition; false if it has rounds.
-/// One statement, so SQLite's single writer makes it atomic.
 pub(super) async fn put_meeting(
     pool: &SqlitePool,
     id: &MeetingId,
     definition: &str,
+    event: Event,
 ) -> Result<bool, StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     let written = sqlx::query(
         "INSERT INTO meetings (id, definition) VALUES (?1, ?2)
          ON CONFLICT (id) DO UPDATE SET definition = excluded.definition
@@ -80,9 +82,14 @@ pub(super) async fn put_meeting(
     )
     .bind(id.as_str())
     .bind(definition)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(written.rows_affected() > 0)
+    let written = written.rows_affected() > 0;
+    if written {
+        append(&mut tx, id, event).await?;
+    }
+    tx.commit().await?;
+    Ok(written)
 }
 
 pub(super) async fn meetings(pool: &SqlitePool) -> Result<Vec<MeetingRow>, StoreError> {
@@ -97,13 +104,20 @@ pub(super) async fn set_current_item(
     pool: &SqlitePool,
     meeting: &MeetingId,
     item: Option<i64>,
+    event: Event,
 ) -> Result<bool, StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     let updated = sqlx::query("UPDATE meetings SET current_item = ?1 WHERE id = ?2")
         .bind(item)
         .bind(meeting.as_str())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(updated.rows_affected() > 0)
+    let updated = updated.rows_affected() > 0;
+    if updated {
+        append(&mut tx, meeting, event).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
 }
 
 pub(super) async fn add_codes(
@@ -149,6 +163,11 @@ pub(super) async fn redeem_code(
         .execute(&mut *tx)
         .await?;
     bind_key(&mut tx, &meeting, &code.principal, key).await?;
+    let event = Event::KeyRegistered {
+        principal,
+        public_key: *key,
+    };
+    append(&mut tx, &meeting, event).await?;
     tx.commit().await?;
     Ok((meeting, principal))
 }
@@ -158,9 +177,11 @@ pub(super) async fn put_key(
     meeting: &MeetingId,
     principal: &str,
     key: &PublicKey,
+    event: Event,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     bind_key(&mut tx, meeting, principal, key).await?;
+    append(&mut tx, meeting, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -209,16 +230,22 @@ pub(super) async fn check_in(
     meeting: &MeetingId,
     seat: i64,
     at: i64,
+    event: Event,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let inserted = sqlx::query(
         "INSERT INTO attendance (meeting_id, seat, checked_in_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (meeting_id, seat) DO NOTHING",
     )
     .bind(meeting.as_str())
     .bind(seat)
     .bind(at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    if inserted.rows_affected() > 0 {
+        append(&mut tx, meeting, event).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -237,7 +264,9 @@ pub(super) async fn present(
 pub(super) async fn open_round(
     pool: &SqlitePool,
     round: &RoundInsert<'_>,
+    event: Event,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     sqlx::query(
         "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')",
@@ -249,8 +278,10 @@ pub(super) async fn open_round(
     .bind(round.secret)
     .bind(round.opened_at)
     .bind(round.deadline)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    append(&mut tx, round.meeting, event).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -258,19 +289,33 @@ pub(super) async fn set_deadline(
     pool: &SqlitePool,
     id: &str,
     deadline: i64,
+    event: Event,
 ) -> Result<bool, StoreError> {
-    let updated = sqlx::query("UPDATE rounds SET deadline = ?1 WHERE id = ?2 AND status = 'open'")
-        .bind(deadline)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(updated.rows_affected() > 0)
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let meeting: Option<String> = sqlx::query_scalar(
+        "UPDATE rounds SET deadline = ?1 WHERE id = ?2 AND status = 'open' RETURNING meeting_id",
+    )
+    .bind(deadline)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(meeting) = meeting else {
+        return Ok(false);
+    };
+    append(&mut tx, &parse_meeting(&meeting)?, event).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Voids the round if it is open; false if it is not.
-pub(super) async fn void_round(pool: &SqlitePool, id: &str, at: i64) -> Result<bool, StoreError> {
+pub(super) async fn void_round(
+    pool: &SqlitePool,
+    id: &str,
+    at: i64,
+    event: Event,
+) -> Result<bool, StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let Some(secret) = end_round(&mut tx, id, "voided", at).await? else {
+    let Some((secret, meeting)) = end_round(&mut tx, id, "voided", at).await? else {
         return Ok(false);
     };
     if secret {
@@ -291,6 +336,7 @@ pub(super) async fn void_round(pool: &SqlitePool, id: &str, at: i64) -> Result<b
         .await?;
         delete_ballots(&mut tx, id).await?;
     }
+    append(&mut tx, &meeting, event).await?;
     tx.commit().await?;
     if secret {
         truncate_wal(pool).await;
@@ -304,15 +350,18 @@ pub(super) async fn record_ballots(
     ballots: &BallotColumns,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let mut entries = Vec::with_capacity(ballots.rounds.len());
     for id in &ballots.rounds {
-        let open: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM rounds WHERE id = ?1 AND status = 'open'")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if open.is_none() {
+        let open: Option<(String, bool)> = sqlx::query_as(
+            "SELECT meeting_id, secret FROM rounds WHERE id = ?1 AND status = 'open'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((meeting, secret)) = open else {
             return Err(StoreError::Corrupt(format!("a ballot's {}", not_open(id))));
-        }
+        };
+        entries.push((parse_meeting(&meeting)?, ballots.event(id, secret)?));
     }
     let rows: Vec<usize> = (0..ballots.round_ids.len()).collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -335,6 +384,9 @@ pub(super) async fn record_ballots(
         );
         insert.build().execute(&mut *tx).await?;
     }
+    for (meeting, event) in entries {
+        append(&mut tx, &meeting, event).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -343,7 +395,7 @@ pub(super) async fn record_ballots(
 pub(super) async fn close_round(pool: &SqlitePool, close: &Close<'_>) -> Result<(), StoreError> {
     let id = close.id.as_str();
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let secret = end_round(&mut tx, id, "closed", close.closed_at)
+    let (secret, meeting) = end_round(&mut tx, id, "closed", close.closed_at)
         .await?
         .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
     let stored = ballots(&mut *tx, id).await?;
@@ -389,6 +441,7 @@ pub(super) async fn close_round(pool: &SqlitePool, close: &Close<'_>) -> Result<
             insert.build().execute(&mut *tx).await?;
         }
     }
+    append(&mut tx, &meeting, close.event.clone()).await?;
     tx.commit().await?;
     if close.secret_columns.is_some() {
         truncate_wal(pool).await;
@@ -396,22 +449,69 @@ pub(super) async fn close_round(pool: &SqlitePool, close: &Close<'_>) -> Result<
     Ok(())
 }
 
-/// Moves an open round to `status` (closed or voided); its secrecy, or None
-/// if the round is not open.
+/// Moves an open round to `status` (closed or voided); its secrecy and
+/// meeting, or None if the round is not open.
 async fn end_round(
     tx: &mut Transaction<'_, Sqlite>,
     id: &str,
     status: &str,
     at: i64,
-) -> Result<Option<bool>, StoreError> {
-    Ok(sqlx::query_scalar(
+) -> Result<Option<(bool, MeetingId)>, StoreError> {
+    let ended: Option<(bool, String)> = sqlx::query_as(
         "UPDATE rounds SET status = ?1, closed_at = ?2 WHERE id = ?3 AND status = 'open'
-         RETURNING secret",
+         RETURNING secret, meeting_id",
     )
     .bind(status)
     .bind(at)
     .bind(id)
     .fetch_optional(&mut **tx)
+    .await?;
+    ended
+        .map(|(secret, meeting)| Ok((secret, parse_meeting(&meeting)?)))
+        .transpose()
+}
+
+/// Appends `event` to the meeting's audit chain. The caller's transaction
+/// began with `BEGIN IMMEDIATE`, so no other append can come in between the
+/// read of the last entry and this insert.
+async fn append(
+    tx: &mut Transaction<'_, Sqlite>,
+    meeting: &MeetingId,
+    event: Event,
+) -> Result<(), StoreError> {
+    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT seq, hash FROM audit_log WHERE meeting_id = ?1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(meeting.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let entry = AuditInsert::after(meeting, last, event)?;
+    sqlx::query(
+        "INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(meeting.as_str())
+    .bind(entry.seq)
+    .bind(entry.at)
+    .bind(entry.kind)
+    .bind(&entry.body)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn audit_log(
+    pool: &SqlitePool,
+    meeting: &MeetingId,
+) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT seq, at, kind, body, prev_hash, hash
+         FROM audit_log WHERE meeting_id = ?1 ORDER BY seq",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(pool)
     .await?)
 }
 

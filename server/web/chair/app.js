@@ -282,6 +282,25 @@ async function command(cmd) {
   }
 }
 
+/**
+ * Downloads the meeting's record (the bundle `gavel verify` checks): the
+ * server answers with a link that works once, within a minute.
+ */
+async function downloadRecord() {
+  if (!session) return;
+  try {
+    const { url } = await session.exportRecord();
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `${session.meeting.id}.record.json`;
+    link.click();
+    clearError();
+  } catch (error) {
+    const reason = error instanceof Refused ? error.reason : "other";
+    showError("export", reason);
+  }
+}
+
 /** A whole number of seconds from an input, or null when it is not one within [min, max]. */
 function secondsFrom(input, min, max) {
   const value = Number(input.value);
@@ -385,6 +404,7 @@ function wire() {
     enrollWith($("enroll-code").value.trim());
   });
   $("lang-toggle").addEventListener("click", switchLanguage);
+  $("export-record").addEventListener("click", downloadRecord);
   $("agenda").addEventListener("click", (event) => {
     const button = event.target.closest(".agenda-item");
     if (button) setItem(Number(button.dataset.index));

@@ -9,6 +9,7 @@ export const TAGS = {
   enroll: "gavel/enroll/v1\0",
   ballot: "gavel/ballot/v1\0",
   receipt: "gavel/receipt/v1\0",
+  auditHead: "gavel/audit-head/v1\0",
 };
 
 export const CHOICES = ["yes", "no", "abstain"];
@@ -99,6 +100,11 @@ export function ballotBytes(ballot) {
 /** What the server signs to give a receipt for a ballot. */
 export function receiptBytes(receipt) {
   return ballotLayout(TAGS.receipt, receipt).u64(receipt.recorded_at).bytes();
+}
+
+/** What the server signs to vouch for an exported audit chain (its length and last hash). */
+export function auditHeadBytes({ meeting, entries, head }) {
+  return new Layout(TAGS.auditHead).str(meeting).u64(entries).raw(hexToBytes(head), 32).bytes();
 }
 
 /** `part` of `total` in hundredths of a percent, rounded half up, as the server and the minutes compute it. */

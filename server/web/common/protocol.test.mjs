@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { authBytes, ballotBytes, bytesToHex, enrollBytes, formatPercent, hexToBytes, receiptBytes } from "./protocol.js";
+import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, enrollBytes, formatPercent, hexToBytes, receiptBytes } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 
@@ -19,6 +19,8 @@ function layoutBytes(v) {
       return ballotBytes(i);
     case "receipt":
       return receiptBytes(i);
+    case "audit_head":
+      return auditHeadBytes(i);
     default:
       throw new Error(`unknown layout ${v.layout}`);
   }

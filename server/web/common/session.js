@@ -234,6 +234,7 @@ export class Session extends EventTarget {
         this.#settle(msg.id, "resolve", msg);
         break;
       case "done":
+      case "export_ready":
         this.#settle(msg.id, "resolve", msg);
         break;
       case "refused":
@@ -274,6 +275,11 @@ export class Session extends EventTarget {
 
   chair(command) {
     return this.request((id) => ({ type: "chair", id, command }));
+  }
+
+  /** Asks for the meeting's record; resolves with `export_ready` (a one-time link). */
+  exportRecord() {
+    return this.request((id) => ({ type: "export", id }));
   }
 
   /** A sequence number above any this device used: the clock, bumped if needed. */

@@ -1,0 +1,130 @@
+//! The export bundle: one meeting's whole record in one JSON document,
+//! everything `gavel verify` needs and nothing it must fetch.
+//!
+//! A bundle holds the meeting's definition (the secretary's TOML, verbatim),
+//! the public keys bound to its seats and chair, the server's public key,
+//! every round with its settings and end, the named rounds' ballots with the
+//! delegates' signatures and the server's receipts, the secret rounds' lists
+//! of who took part and their choices in shuffled order, the tallies, the
+//! audit chain, and the server's signature on the chain's head.
+//!
+//! A secret round's record never holds a ballot: its `ballots` are empty and
+//! its `secret` record has two lists that share no order.
+
+use crate::chain::{Entry, Sha};
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::rules::TallyResult;
+use gavel_protocol::{
+    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings,
+};
+use serde::{Deserialize, Serialize};
+
+/// The `format` of the bundles this crate writes and reads.
+pub const FORMAT: &str = "gavel-record/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    /// Always [`FORMAT`]; a reader refuses any other.
+    pub format: String,
+    pub meeting: MeetingId,
+    /// The meeting definition as the secretary wrote it (TOML).
+    pub definition: String,
+    /// The key that signed the receipts and the head.
+    pub server_key: PublicKey,
+    /// The keys bound when the bundle was made, by principal.
+    pub keys: Vec<KeyBinding>,
+    /// In the order the rounds were opened.
+    pub rounds: Vec<Round>,
+    pub chain: Vec<Entry>,
+    pub head: Head,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyBinding {
+    pub principal: Principal,
+    pub public_key: PublicKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Round {
+    pub id: RoundId,
+    /// 0-based agenda position.
+    pub item: u32,
+    pub settings: VoteSettings,
+    pub opened_at: u64,
+    pub deadline: u64,
+    pub status: RoundStatus,
+    /// When the round was closed or voided.
+    pub closed_at: Option<u64>,
+    /// The committed tally of a closed round.
+    pub result: Option<TallyResult>,
+    /// A named round's ballots, by seat; always empty for a secret round.
+    pub ballots: Vec<NamedBallot>,
+    /// What an ended secret round keeps.
+    pub secret: Option<SecretRecord>,
+}
+
+/// A seat's last ballot in a named round, as signed and as acknowledged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedBallot {
+    pub seat: SeatNo,
+    pub choice: Choice,
+    pub seq: u64,
+    /// Unix milliseconds, as on the receipt.
+    pub recorded_at: u64,
+    /// The delegate's signature over the ballot layout.
+    pub signature: Signature,
+    /// The server's signature over the receipt layout.
+    pub receipt: Signature,
+}
+
+/// A secret round after its end: who took part, and the choices in an order
+/// unrelated to the seats.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRecord {
+    /// Sorted.
+    pub participants: Vec<SeatNo>,
+    pub choices: Vec<Choice>,
+}
+
+/// The server's word for the chain as exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Head {
+    pub entries: u64,
+    pub hash: Sha,
+    /// Over the `audit-head` layout, with the server's key.
+    pub signature: Signature,
+}
+
+/// Why a file is not a bundle at all (as opposed to a bundle that does not verify).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not a Gavel record bundle: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("bundle format {found:?} is not {FORMAT:?}")]
+    Format { found: String },
+}
+
+impl Bundle {
+    /// Parses a bundle, refusing unknown fields and other formats.
+    pub fn from_json(text: &str) -> Result<Bundle, ReadError> {
+        let bundle: Bundle = serde_json::from_str(text)?;
+        if bundle.format != FORMAT {
+            return Err(ReadError::Format {
+                found: bundle.format,
+            });
+        }
+        Ok(bundle)
+    }
+
+    /// Pretty JSON: a bundle is read by people too.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("bundles serialize")
+    }
+}

@@ -1,0 +1,346 @@
+//! The audit chain: every change to a meeting, in the order the store
+//! committed it, each entry holding the hash of the one before.
+//!
+//! The hub appends an [`Entry`] in the same transaction as the change it
+//! records, so the chain and the tables cannot disagree about what was
+//! committed. An entry's hash covers the meeting, the previous entry's hash,
+//! its position, its time and its [`Event`]; changing, removing, inserting or
+//! reordering an entry therefore breaks every link after it. A chain alone
+//! does not prove that nobody rewrote it whole; the server's signature on its
+//! head (the `audit-head` layout of `gavel_protocol::signing`) does, for
+//! whoever trusts the server's key.
+//!
+//! In a secret round an accepted ballot is recorded as who took part (seat
+//! and sequence number), never what was chosen; the round's choices appear
+//! only in its closing entry, in the shuffled order the store keeps.
+
+use gavel_protocol::rules::TallyResult;
+use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// The domain tag of an entry's hash, as the signed layouts have theirs.
+pub const ENTRY_TAG: &[u8] = b"gavel/audit-entry/v1\0";
+
+/// A SHA-256 hash, written as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Sha(pub [u8; 32]);
+
+impl Sha {
+    /// What the first entry of a chain links to.
+    pub const ZERO: Sha = Sha([0; 32]);
+
+    pub fn of(bytes: &[u8]) -> Sha {
+        Sha(Sha256::digest(bytes).into())
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Result<Sha, String> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| format!("{s:?} is not 64 hex digits"))?;
+        Ok(Sha(out))
+    }
+}
+
+impl std::fmt::Debug for Sha {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sha({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for Sha {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for Sha {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Sha::from_hex(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What changed in the meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// The secretary's definition was stored (or replaced, before any round).
+    MeetingDefined {
+        definition_sha256: Sha,
+    },
+    /// A device key was bound to a principal, by enrollment or the roster.
+    KeyRegistered {
+        principal: Principal,
+        public_key: PublicKey,
+    },
+    /// A seat checked in for the first time.
+    CheckedIn {
+        seat: SeatNo,
+    },
+    /// The agenda item on the screens changed.
+    ItemSet {
+        item: Option<u32>,
+    },
+    RoundOpened {
+        round: RoundId,
+        item: u32,
+        settings: VoteSettings,
+        opened_at: u64,
+        deadline: u64,
+    },
+    RoundExtended {
+        round: RoundId,
+        deadline: u64,
+    },
+    /// One committed batch of ballots of a round.
+    BallotsAccepted {
+        round: RoundId,
+        ballots: Vec<Accepted>,
+    },
+    /// The round was closed and its tally committed. For a secret round,
+    /// `secret_choices` are the choices in the stored, shuffled order.
+    RoundClosed {
+        round: RoundId,
+        closed_at: u64,
+        result: TallyResult,
+        secret_choices: Option<Vec<Choice>>,
+    },
+    RoundVoided {
+        round: RoundId,
+        voided_at: u64,
+    },
+}
+
+impl Event {
+    /// The entry's kind, as hashed and as stored in its own column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::MeetingDefined { .. } => "meeting_defined",
+            Event::KeyRegistered { .. } => "key_registered",
+            Event::CheckedIn { .. } => "checked_in",
+            Event::ItemSet { .. } => "item_set",
+            Event::RoundOpened { .. } => "round_opened",
+            Event::RoundExtended { .. } => "round_extended",
+            Event::BallotsAccepted { .. } => "ballots_accepted",
+            Event::RoundClosed { .. } => "round_closed",
+            Event::RoundVoided { .. } => "round_voided",
+        }
+    }
+
+    /// The event's canonical JSON: serde's output for the type, fields in
+    /// declaration order, no spaces. Hashing the typed value rather than
+    /// stored text means a verifier hashes exactly what it understood.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("events serialize")
+    }
+}
+
+/// A ballot as the chain records it: `choice` is `None` in a secret round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    pub seat: SeatNo,
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
+}
+
+/// One link of the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the meeting's chain, from 0.
+    pub seq: u64,
+    /// When the store committed it, Unix milliseconds (the server's clock).
+    pub at: u64,
+    pub prev: Sha,
+    pub hash: Sha,
+    pub event: Event,
+}
+
+impl Entry {
+    /// The entry that follows `prev` (the last entry, `None` for the first).
+    pub fn next(meeting: &MeetingId, prev: Option<(u64, Sha)>, at: u64, event: Event) -> Entry {
+        let (seq, prev) = match prev {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (0, Sha::ZERO),
+        };
+        Entry {
+            seq,
+            at,
+            prev,
+            hash: entry_hash(meeting, &prev, seq, at, &event),
+            event,
+        }
+    }
+}
+
+/// SHA-256 of the tag, str(meeting), the previous hash, seq and at (u64
+/// big-endian), str(kind) and the event's canonical JSON (u32 big-endian
+/// length, then the bytes): the same framing as the signed layouts.
+pub fn entry_hash(meeting: &MeetingId, prev: &Sha, seq: u64, at: u64, event: &Event) -> Sha {
+    let body = event.canonical_json();
+    let mut h = Sha256::new();
+    h.update(ENTRY_TAG);
+    put_str(&mut h, meeting.as_str());
+    h.update(prev.0);
+    h.update(seq.to_be_bytes());
+    h.update(at.to_be_bytes());
+    put_str(&mut h, event.kind());
+    let len = u32::try_from(body.len()).expect("an event is shorter than 4 GiB");
+    h.update(len.to_be_bytes());
+    h.update(body.as_bytes());
+    Sha(h.finalize().into())
+}
+
+fn put_str(h: &mut Sha256, s: &str) {
+    let len = u16::try_from(s.len()).expect("hashed strings are shorter than 64 KiB");
+    h.update(len.to_be_bytes());
+    h.update(s.as_bytes());
+}
+
+/// Why a chain's links do not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error(
+        "audit entry at position {position} says it is entry {seq}: entries are missing, added or reordered"
+    )]
+    Position { position: u64, seq: u64 },
+    #[error(
+        "audit entry {seq} does not link to the entry before it (prev {prev}, expected {expected})"
+    )]
+    Link { seq: u64, prev: Sha, expected: Sha },
+    #[error(
+        "audit entry {seq} ({kind}) has been altered: its hash is {stated}, its content hashes to {computed}"
+    )]
+    Hash {
+        seq: u64,
+        kind: &'static str,
+        stated: Sha,
+        computed: Sha,
+    },
+}
+
+/// Checks every position, link and hash; one error per broken entry.
+pub fn check_links(meeting: &MeetingId, entries: &[Entry]) -> Vec<LinkError> {
+    let mut errors = Vec::new();
+    let mut expected_prev = Sha::ZERO;
+    for (position, e) in (0u64..).zip(entries) {
+        if e.seq != position {
+            errors.push(LinkError::Position {
+                position,
+                seq: e.seq,
+            });
+        }
+        if e.prev != expected_prev {
+            errors.push(LinkError::Link {
+                seq: e.seq,
+                prev: e.prev,
+                expected: expected_prev,
+            });
+        }
+        let computed = entry_hash(meeting, &e.prev, e.seq, e.at, &e.event);
+        if computed != e.hash {
+            errors.push(LinkError::Hash {
+                seq: e.seq,
+                kind: e.event.kind(),
+                stated: e.hash,
+                computed,
+            });
+        }
+        expected_prev = e.hash;
+    }
+    errors
+}
+
+/// The chain's head: its length and its last hash (zero when empty).
+pub fn head(entries: &[Entry]) -> (u64, Sha) {
+    (
+        entries.len() as u64,
+        entries.last().map_or(Sha::ZERO, |e| e.hash),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meeting() -> MeetingId {
+        MeetingId::parse("m").unwrap()
+    }
+
+    fn chain() -> Vec<Entry> {
+        let m = meeting();
+        let a = Entry::next(&m, None, 1, Event::CheckedIn { seat: 1 });
+        let b = Entry::next(&m, Some((a.seq, a.hash)), 2, Event::CheckedIn { seat: 2 });
+        let c = Entry::next(
+            &m,
+            Some((b.seq, b.hash)),
+            3,
+            Event::ItemSet { item: Some(0) },
+        );
+        vec![a, b, c]
+    }
+
+    #[test]
+    fn a_chain_built_with_next_checks() {
+        assert_eq!(check_links(&meeting(), &chain()), vec![]);
+    }
+
+    #[test]
+    fn changed_removed_and_reordered_entries_are_found() {
+        let mut changed = chain();
+        changed[1].event = Event::CheckedIn { seat: 3 };
+        assert!(matches!(
+            check_links(&meeting(), &changed)[..],
+            [LinkError::Hash { seq: 1, .. }]
+        ));
+
+        let mut removed = chain();
+        removed.remove(1);
+        let errors = check_links(&meeting(), &removed);
+        assert!(errors.contains(&LinkError::Position {
+            position: 1,
+            seq: 2
+        }));
+        assert!(
+            errors
+                .iter()
+                .any(|e| matches!(e, LinkError::Link { seq: 2, .. }))
+        );
+
+        let mut reordered = chain();
+        reordered.swap(0, 1);
+        assert!(!check_links(&meeting(), &reordered).is_empty());
+    }
+
+    #[test]
+    fn the_hash_covers_the_meeting() {
+        let other = MeetingId::parse("n").unwrap();
+        assert!(!check_links(&other, &chain()).is_empty());
+    }
+
+    #[test]
+    fn a_secret_ballot_entry_has_no_choice_field() {
+        let e = Event::BallotsAccepted {
+            round: RoundId([1; 16]),
+            ballots: vec![Accepted {
+                seat: 4,
+                seq: 0,
+                choice: None,
+            }],
+        };
+        let json = e.canonical_json();
+        assert!(!json.contains("choice"), "{json}");
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
+    }
+}

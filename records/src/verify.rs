@@ -1,0 +1,594 @@
+//! `gavel verify`: checks a bundle with nothing but the bundle.
+//!
+//! [`verify`] re-checks every delegate's signature and every receipt with the
+//! protocol's signed layouts, recomputes every tally with the protocol's
+//! rules, checks the audit chain's links and hashes and the server's
+//! signature on its head, and checks that the chain tells the same story as
+//! the rounds, ballots and keys beside it. It does not stop at the first
+//! problem: it returns every [`Mismatch`], each naming the round, seat or
+//! entry concerned, so that whoever checks a record learns all that is wrong
+//! with it at once.
+//!
+//! What a clean result proves: the ballots were signed by the keys the chain
+//! registered for their seats, the server acknowledged them, the tallies
+//! follow from the ballots by the rules each round was opened with, and the
+//! record is the one the server vouched for. What it cannot prove: that the
+//! server's key is the hall's (compare it with the one the tablets pinned),
+//! or that the server did not refuse ballots it should have accepted.
+
+use crate::bundle::{Bundle, NamedBallot, Round};
+use crate::chain::{self, Accepted, Entry, Event, LinkError, Sha};
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::rules::{Secrecy, TallyResult};
+use gavel_protocol::signing::{BallotContent, audit_head_bytes};
+use gavel_protocol::{Choice, Counts, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One thing in a bundle that is not as it must be.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Mismatch {
+    #[error("{0}")]
+    Chain(#[from] LinkError),
+    #[error(
+        "the server's signature on the audit head does not verify with the bundle's server key"
+    )]
+    HeadSignature,
+    #[error(
+        "the signed audit head says {signed_entries} entries ending in {signed_hash}, but the chain has {entries} ending in {hash}"
+    )]
+    HeadDiffers {
+        signed_entries: u64,
+        signed_hash: Sha,
+        entries: u64,
+        hash: Sha,
+    },
+    #[error(
+        "the meeting definition's SHA-256 is {found}, but the chain's last definition is {chained}"
+    )]
+    Definition { found: Sha, chained: Sha },
+    #[error("{principal}'s key {} is not the key the chain last registered for it ({chained})", key.to_hex())]
+    KeyNotChained {
+        principal: Principal,
+        key: PublicKey,
+        chained: String,
+    },
+    #[error("the chain registered key {} for {principal}, but the bundle's keys do not list it", key.to_hex())]
+    KeyMissing {
+        principal: Principal,
+        key: PublicKey,
+    },
+    #[error("round {round} is in the bundle but the chain never opened it")]
+    RoundNotChained { round: RoundId },
+    #[error("round {round} was opened in the chain but is missing from the bundle")]
+    RoundMissing { round: RoundId },
+    #[error("round {round}: its {field} differs from the chain's record of its opening")]
+    RoundOpening { round: RoundId, field: &'static str },
+    #[error("round {round}: the bundle says it is {status:?} but the chain says {chained}")]
+    RoundEnd {
+        round: RoundId,
+        status: RoundStatus,
+        chained: &'static str,
+    },
+    #[error("round {round}: the deadline {deadline} is not the last one the chain set ({chained})")]
+    Deadline {
+        round: RoundId,
+        deadline: u64,
+        chained: u64,
+    },
+    #[error("round {round}, seat {seat}: no key was registered for this seat before its ballot")]
+    SeatKeyUnknown { round: RoundId, seat: SeatNo },
+    #[error(
+        "round {round}, seat {seat}: the ballot's signature ({choice}, seq {seq}) does not verify with the seat's key"
+    )]
+    BallotSignature {
+        round: RoundId,
+        seat: SeatNo,
+        choice: Choice,
+        seq: u64,
+    },
+    #[error("round {round}, seat {seat}: the receipt does not verify with the server's key")]
+    ReceiptSignature { round: RoundId, seat: SeatNo },
+    #[error(
+        "round {round}, seat {seat}: the ballot ({choice}, seq {seq}) is not the seat's last ballot in the chain ({chained})"
+    )]
+    BallotNotChained {
+        round: RoundId,
+        seat: SeatNo,
+        choice: Choice,
+        seq: u64,
+        chained: String,
+    },
+    #[error(
+        "round {round}, seat {seat}: the chain accepted a ballot that the bundle does not hold"
+    )]
+    BallotMissing { round: RoundId, seat: SeatNo },
+    #[error("round {round}, seat {seat}: more than one ballot for the seat")]
+    BallotTwice { round: RoundId, seat: SeatNo },
+    #[error(
+        "round {round} is secret but the bundle holds named ballots for it, linking seats to choices"
+    )]
+    SecretBallotsExposed { round: RoundId },
+    #[error("round {round} is secret and has ended, but the bundle has no record of who took part")]
+    SecretRecordMissing { round: RoundId },
+    #[error("round {round} is named but the bundle gives it a secret record")]
+    SecretRecordOnNamedRound { round: RoundId },
+    #[error(
+        "round {round}: the secret round's participants {found:?} are not those the chain accepted ballots from {chained:?}"
+    )]
+    SecretParticipants {
+        round: RoundId,
+        found: Vec<SeatNo>,
+        chained: Vec<SeatNo>,
+    },
+    #[error("round {round}: the secret round's choices are not those of the chain's closing entry")]
+    SecretChoices { round: RoundId },
+    #[error("round {round}: {count} choices for {participants} participants")]
+    SecretCount {
+        round: RoundId,
+        count: usize,
+        participants: usize,
+    },
+    #[error("round {round} is closed but has no tally")]
+    TallyMissing { round: RoundId },
+    #[error("round {round} has a tally but is not closed")]
+    TallyOnUnclosed { round: RoundId },
+    #[error("round {round}: the tally says yes/no/abstain {stated}, the ballots count {counted}")]
+    TallyCounts {
+        round: RoundId,
+        stated: String,
+        counted: String,
+    },
+    #[error(
+        "round {round}: the tally's present count is {stated}, but {checked_in} seats had checked in before it closed"
+    )]
+    TallyPresent {
+        round: RoundId,
+        stated: u32,
+        checked_in: u32,
+    },
+    #[error(
+        "round {round}: the tally's rule or decision is not what the round's rule gives for its counts (stated {stated}, recomputed {recomputed})"
+    )]
+    TallyDecision {
+        round: RoundId,
+        stated: String,
+        recomputed: String,
+    },
+    #[error("round {round}: the tally differs from the one committed in the chain")]
+    TallyNotChained { round: RoundId },
+}
+
+/// Everything wrong with `bundle`; empty when it verifies.
+pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
+    let mut out: Vec<Mismatch> = chain::check_links(&bundle.meeting, &bundle.chain)
+        .into_iter()
+        .map(Mismatch::from)
+        .collect();
+    check_head(bundle, &mut out);
+    let story = Story::read(&bundle.chain);
+    check_definition(bundle, &story, &mut out);
+    check_keys(bundle, &story, &mut out);
+    for round in &bundle.rounds {
+        check_round(bundle, round, &story, &mut out);
+    }
+    let in_bundle: BTreeSet<RoundId> = bundle.rounds.iter().map(|r| r.id).collect();
+    for id in story.rounds.keys() {
+        if !in_bundle.contains(id) {
+            out.push(Mismatch::RoundMissing { round: *id });
+        }
+    }
+    out
+}
+
+fn check_head(bundle: &Bundle, out: &mut Vec<Mismatch>) {
+    let head = &bundle.head;
+    let signed = audit_head_bytes(&bundle.meeting, head.entries, &head.hash.0);
+    if bundle.server_key.verify(&signed, &head.signature).is_err() {
+        out.push(Mismatch::HeadSignature);
+    }
+    let (entries, hash) = chain::head(&bundle.chain);
+    if (entries, hash) != (head.entries, head.hash) {
+        out.push(Mismatch::HeadDiffers {
+            signed_entries: head.entries,
+            signed_hash: head.hash,
+            entries,
+            hash,
+        });
+    }
+}
+
+fn check_definition(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    let found = Sha::of(bundle.definition.as_bytes());
+    if let Some(chained) = story.definition
+        && chained != found
+    {
+        out.push(Mismatch::Definition { found, chained });
+    }
+}
+
+fn check_keys(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    let listed: BTreeMap<Principal, PublicKey> = bundle
+        .keys
+        .iter()
+        .map(|k| (k.principal, k.public_key))
+        .collect();
+    for (principal, key) in &listed {
+        let chained = story.current_keys.get(principal);
+        if chained != Some(key) {
+            out.push(Mismatch::KeyNotChained {
+                principal: *principal,
+                key: *key,
+                chained: chained.map_or_else(|| "none".to_owned(), PublicKey::to_hex),
+            });
+        }
+    }
+    for (principal, key) in &story.current_keys {
+        if !listed.contains_key(principal) {
+            out.push(Mismatch::KeyMissing {
+                principal: *principal,
+                key: *key,
+            });
+        }
+    }
+}
+
+fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mismatch>) {
+    let id = round.id;
+    let Some(chained) = story.rounds.get(&id) else {
+        out.push(Mismatch::RoundNotChained { round: id });
+        return;
+    };
+    let opening = [
+        ("item", round.item == chained.item),
+        ("settings", round.settings == chained.settings),
+        ("opening time", round.opened_at == chained.opened_at),
+    ];
+    for (field, same) in opening {
+        if !same {
+            out.push(Mismatch::RoundOpening { round: id, field });
+        }
+    }
+    if round.deadline != chained.deadline {
+        out.push(Mismatch::Deadline {
+            round: id,
+            deadline: round.deadline,
+            chained: chained.deadline,
+        });
+    }
+    let chained_end = match &chained.end {
+        None => "open",
+        Some(End::Closed { .. }) => "closed",
+        Some(End::Voided { .. }) => "voided",
+    };
+    let same_end = match (&round.status, &chained.end) {
+        (RoundStatus::Open, None) => round.closed_at.is_none(),
+        (RoundStatus::Closed, Some(End::Closed { at, .. }))
+        | (RoundStatus::Voided, Some(End::Voided { at })) => round.closed_at == Some(*at),
+        _ => false,
+    };
+    if !same_end {
+        out.push(Mismatch::RoundEnd {
+            round: id,
+            status: round.status,
+            chained: chained_end,
+        });
+    }
+    let secret = round.settings.secrecy == Secrecy::Secret;
+    let choices = if secret {
+        check_secret(round, chained, out)
+    } else {
+        check_named(bundle, round, chained, story, out)
+    };
+    check_tally(round, chained, choices, out);
+}
+
+/// Signatures, receipts and agreement with the chain; the choices to count.
+fn check_named(
+    bundle: &Bundle,
+    round: &Round,
+    chained: &ChainedRound,
+    story: &Story,
+    out: &mut Vec<Mismatch>,
+) -> Vec<Choice> {
+    let id = round.id;
+    if round.secret.is_some() {
+        out.push(Mismatch::SecretRecordOnNamedRound { round: id });
+    }
+    let mut seen = BTreeSet::new();
+    for b in &round.ballots {
+        if !seen.insert(b.seat) {
+            out.push(Mismatch::BallotTwice {
+                round: id,
+                seat: b.seat,
+            });
+        }
+        check_signatures(bundle, id, b, story, out);
+        match chained.last.get(&b.seat) {
+            Some(last) if last.seq == b.seq && last.choice == Some(b.choice) => {}
+            other => out.push(Mismatch::BallotNotChained {
+                round: id,
+                seat: b.seat,
+                choice: b.choice,
+                seq: b.seq,
+                chained: other.map_or_else(
+                    || "none".to_owned(),
+                    |a| match a.choice {
+                        Some(c) => format!("{c}, seq {}", a.seq),
+                        None => format!("no choice, seq {}", a.seq),
+                    },
+                ),
+            }),
+        }
+    }
+    for seat in chained.last.keys() {
+        if !seen.contains(seat) {
+            out.push(Mismatch::BallotMissing {
+                round: id,
+                seat: *seat,
+            });
+        }
+    }
+    round.ballots.iter().map(|b| b.choice).collect()
+}
+
+fn check_signatures(
+    bundle: &Bundle,
+    round: RoundId,
+    b: &NamedBallot,
+    story: &Story,
+    out: &mut Vec<Mismatch>,
+) {
+    let content = BallotContent {
+        meeting: &bundle.meeting,
+        round,
+        seat: b.seat,
+        choice: b.choice,
+        seq: b.seq,
+    };
+    let keys = story.seat_keys.get(&b.seat).map_or(&[][..], Vec::as_slice);
+    if keys.is_empty() {
+        out.push(Mismatch::SeatKeyUnknown {
+            round,
+            seat: b.seat,
+        });
+    } else {
+        let signed = content.signed_bytes();
+        if !keys.iter().any(|k| k.verify(&signed, &b.signature).is_ok()) {
+            out.push(Mismatch::BallotSignature {
+                round,
+                seat: b.seat,
+                choice: b.choice,
+                seq: b.seq,
+            });
+        }
+    }
+    let receipt = content.receipt_bytes(b.recorded_at);
+    if bundle.server_key.verify(&receipt, &b.receipt).is_err() {
+        out.push(Mismatch::ReceiptSignature {
+            round,
+            seat: b.seat,
+        });
+    }
+}
+
+/// Participation and shuffled choices against the chain; the choices to count.
+fn check_secret(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) -> Vec<Choice> {
+    let id = round.id;
+    if !round.ballots.is_empty() {
+        out.push(Mismatch::SecretBallotsExposed { round: id });
+    }
+    let Some(record) = &round.secret else {
+        if round.status != RoundStatus::Open {
+            out.push(Mismatch::SecretRecordMissing { round: id });
+        }
+        return Vec::new();
+    };
+    let chained_seats: Vec<SeatNo> = chained.last.keys().copied().collect();
+    let mut found = record.participants.clone();
+    found.sort_unstable();
+    if found != chained_seats {
+        out.push(Mismatch::SecretParticipants {
+            round: id,
+            found,
+            chained: chained_seats,
+        });
+    }
+    if record.choices.len() != record.participants.len() {
+        out.push(Mismatch::SecretCount {
+            round: id,
+            count: record.choices.len(),
+            participants: record.participants.len(),
+        });
+    }
+    if let Some(End::Closed { secret_choices, .. }) = &chained.end
+        && secret_choices.as_ref() != Some(&record.choices)
+    {
+        out.push(Mismatch::SecretChoices { round: id });
+    }
+    record.choices.clone()
+}
+
+fn check_tally(
+    round: &Round,
+    chained: &ChainedRound,
+    choices: Vec<Choice>,
+    out: &mut Vec<Mismatch>,
+) {
+    let id = round.id;
+    let Some(result) = &round.result else {
+        if round.status == RoundStatus::Closed {
+            out.push(Mismatch::TallyMissing { round: id });
+        }
+        return;
+    };
+    if round.status != RoundStatus::Closed {
+        out.push(Mismatch::TallyOnUnclosed { round: id });
+    }
+    let stated = result.counts;
+    let counted = Counts::tally(stated.total_seats, stated.present, choices);
+    if (counted.yes, counted.no, counted.abstain) != (stated.yes, stated.no, stated.abstain) {
+        out.push(Mismatch::TallyCounts {
+            round: id,
+            stated: three(&stated),
+            counted: three(&counted),
+        });
+    }
+    if let Some(End::Closed {
+        checked_in,
+        result: chained_result,
+        ..
+    }) = &chained.end
+    {
+        if stated.present != *checked_in {
+            out.push(Mismatch::TallyPresent {
+                round: id,
+                stated: stated.present,
+                checked_in: *checked_in,
+            });
+        }
+        if chained_result != result {
+            out.push(Mismatch::TallyNotChained { round: id });
+        }
+    }
+    let recomputed = TallyResult::decide(round.settings.rule, stated);
+    if &recomputed != result {
+        out.push(Mismatch::TallyDecision {
+            round: id,
+            stated: decision(result),
+            recomputed: decision(&recomputed),
+        });
+    }
+}
+
+fn three(c: &Counts) -> String {
+    format!("{}/{}/{}", c.yes, c.no, c.abstain)
+}
+
+fn decision(r: &TallyResult) -> String {
+    format!(
+        "{}, {} yes needed of {}, {}",
+        r.rule.describe(),
+        r.yes_needed,
+        r.base_value,
+        if r.passed { "passed" } else { "not passed" }
+    )
+}
+
+/// What the chain says happened, read once.
+#[derive(Default)]
+struct Story {
+    definition: Option<Sha>,
+    /// Every key ever registered for a seat: a ballot signed before the seat
+    /// re-enrolled a new device is still that seat's ballot.
+    seat_keys: BTreeMap<SeatNo, Vec<PublicKey>>,
+    /// The keys bound at the chain's end, as the store binds them: one key
+    /// per principal and one principal per key.
+    current_keys: BTreeMap<Principal, PublicKey>,
+    rounds: BTreeMap<RoundId, ChainedRound>,
+}
+
+struct ChainedRound {
+    item: u32,
+    settings: VoteSettings,
+    opened_at: u64,
+    deadline: u64,
+    /// Each seat's ballot with the highest seq.
+    last: BTreeMap<SeatNo, Accepted>,
+    end: Option<End>,
+}
+
+enum End {
+    Closed {
+        at: u64,
+        result: TallyResult,
+        secret_choices: Option<Vec<Choice>>,
+        /// Seats checked in before the close.
+        checked_in: u32,
+    },
+    Voided {
+        at: u64,
+    },
+}
+
+impl Story {
+    fn read(chain: &[Entry]) -> Story {
+        let mut story = Story::default();
+        let mut checked_in = BTreeSet::new();
+        for entry in chain {
+            match &entry.event {
+                Event::MeetingDefined { definition_sha256 } => {
+                    story.definition = Some(*definition_sha256);
+                }
+                Event::KeyRegistered {
+                    principal,
+                    public_key,
+                } => {
+                    story.current_keys.retain(|_, k| k != public_key);
+                    story.current_keys.insert(*principal, *public_key);
+                    if let Principal::Seat(seat) = principal {
+                        story.seat_keys.entry(*seat).or_default().push(*public_key);
+                    }
+                }
+                Event::CheckedIn { seat } => {
+                    checked_in.insert(*seat);
+                }
+                Event::ItemSet { .. } => {}
+                Event::RoundOpened {
+                    round,
+                    item,
+                    settings,
+                    opened_at,
+                    deadline,
+                } => {
+                    story.rounds.insert(
+                        *round,
+                        ChainedRound {
+                            item: *item,
+                            settings: *settings,
+                            opened_at: *opened_at,
+                            deadline: *deadline,
+                            last: BTreeMap::new(),
+                            end: None,
+                        },
+                    );
+                }
+                Event::RoundExtended { round, deadline } => {
+                    if let Some(r) = story.rounds.get_mut(round) {
+                        r.deadline = *deadline;
+                    }
+                }
+                Event::BallotsAccepted { round, ballots } => {
+                    if let Some(r) = story.rounds.get_mut(round) {
+                        for b in ballots {
+                            let newer = r.last.get(&b.seat).is_none_or(|kept| b.seq > kept.seq);
+                            if newer {
+                                r.last.insert(b.seat, b.clone());
+                            }
+                        }
+                    }
+                }
+                Event::RoundClosed {
+                    round,
+                    closed_at,
+                    result,
+                    secret_choices,
+                } => {
+                    if let Some(r) = story.rounds.get_mut(round) {
+                        r.end = Some(End::Closed {
+                            at: *closed_at,
+                            result: *result,
+                            secret_choices: secret_choices.clone(),
+                            checked_in: checked_in.len() as u32,
+                        });
+                    }
+                }
+                Event::RoundVoided { round, voided_at } => {
+                    if let Some(r) = story.rounds.get_mut(round) {
+                        r.end = Some(End::Voided { at: *voided_at });
+                    }
+                }
+            }
+        }
+        story
+    }
+}

@@ -1,0 +1,292 @@
+//! `gavel export`: a meeting's record as the store holds it, written as the
+//! self-contained bundle that `gavel verify` checks, with the results table
+//! and the printable minutes beside it.
+//!
+//! The bundle is read from the store in several queries while the hub may
+//! still be writing. Every change to a meeting appends to its audit chain in
+//! the same transaction, so a record is consistent exactly when the chain did
+//! not grow while it was read: [`bundle`] reads the chain, then the rest, then
+//! the chain's length again, and starts over if it moved.
+//!
+//! A secret round's ballots are never read: an open secret round is exported
+//! without them, an ended one with its two unlinked lists.
+
+use crate::meeting::{DefinitionError, MeetingDefinition};
+use crate::store::{Store, StoreError};
+use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::signing::{BallotContent, audit_head_bytes};
+use gavel_protocol::{MeetingId, PublicKey, Signature};
+use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
+use gavel_records::chain;
+use gavel_records::minutes::{self, Lang, Outcome, Session, Signatories};
+use std::path::{Path, PathBuf};
+
+/// How many times [`bundle`] reads again when the meeting changed meanwhile.
+const READ_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("no meeting {0} in the store")]
+    UnknownMeeting(MeetingId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored definition of {meeting} does not parse: {error}")]
+    Definition {
+        meeting: MeetingId,
+        error: DefinitionError,
+    },
+    #[error("meeting {0} kept changing while it was read; export it again once no round is open")]
+    Busy(MeetingId),
+    #[error("the minutes cannot be made from the record: {0}")]
+    Minutes(#[from] minutes::SessionError),
+    #[error("writing {path}: {error}")]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// What the minutes need that the record does not hold.
+#[derive(Debug, Clone)]
+pub struct MinutesOptions {
+    /// Every time in the minutes is local time at this offset (Vietnam: +420).
+    pub utc_offset_minutes: i32,
+    pub place: Option<String>,
+    pub national_heading: bool,
+    pub signatories: Signatories,
+}
+
+impl Default for MinutesOptions {
+    fn default() -> MinutesOptions {
+        MinutesOptions {
+            utc_offset_minutes: 420,
+            place: None,
+            national_heading: true,
+            signatories: Signatories::default(),
+        }
+    }
+}
+
+/// Reads the meeting's record and signs its chain's head with `server_key`.
+pub async fn bundle(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+) -> Result<Bundle, ExportError> {
+    for _ in 0..READ_ATTEMPTS {
+        let chain = store.audit_log(meeting).await?;
+        let bundle = read(store, server_key, meeting, chain).await?;
+        if store.audit_log(meeting).await?.len() == bundle.chain.len() {
+            return Ok(bundle);
+        }
+    }
+    Err(ExportError::Busy(meeting.clone()))
+}
+
+async fn read(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+    chain: Vec<chain::Entry>,
+) -> Result<Bundle, ExportError> {
+    let stored = store
+        .meetings()
+        .await?
+        .into_iter()
+        .find(|m| &m.id == meeting)
+        .ok_or_else(|| ExportError::UnknownMeeting(meeting.clone()))?;
+    let keys = store
+        .keys(meeting)
+        .await?
+        .into_iter()
+        .map(|(principal, public_key)| KeyBinding {
+            principal,
+            public_key,
+        })
+        .collect();
+    let mut rounds = Vec::new();
+    for r in store.rounds(meeting).await? {
+        let secret = r.settings.secrecy == Secrecy::Secret;
+        let ballots = if secret {
+            Vec::new()
+        } else {
+            store
+                .ballots(r.id)
+                .await?
+                .into_iter()
+                .map(|b| {
+                    let content = BallotContent {
+                        meeting,
+                        round: r.id,
+                        seat: b.seat,
+                        choice: b.choice,
+                        seq: b.seq,
+                    };
+                    NamedBallot {
+                        seat: b.seat,
+                        choice: b.choice,
+                        seq: b.seq,
+                        recorded_at: b.recorded_at,
+                        signature: b.signature,
+                        // Ed25519 is deterministic: this is the receipt the
+                        // delegate was given.
+                        receipt: Signature::sign(server_key, &content.receipt_bytes(b.recorded_at)),
+                    }
+                })
+                .collect()
+        };
+        let secret_record = if secret && r.status != RoundStatus::Open {
+            let s = store.secret_record(r.id).await?;
+            Some(SecretRecord {
+                participants: s.participants,
+                choices: s.choices,
+            })
+        } else {
+            None
+        };
+        rounds.push(Round {
+            id: r.id,
+            item: r.item,
+            settings: r.settings,
+            opened_at: r.opened_at,
+            deadline: r.deadline,
+            status: r.status,
+            closed_at: r.closed_at,
+            result: r.result,
+            ballots,
+            secret: secret_record,
+        });
+    }
+    let (entries, hash) = chain::head(&chain);
+    Ok(Bundle {
+        format: bundle::FORMAT.to_owned(),
+        meeting: meeting.clone(),
+        definition: stored.definition,
+        server_key: PublicKey::of(server_key),
+        keys,
+        rounds,
+        chain,
+        head: Head {
+            entries,
+            hash,
+            signature: Signature::sign(server_key, &audit_head_bytes(meeting, entries, &hash.0)),
+        },
+    })
+}
+
+/// The session the minutes and the results table are printed from: the
+/// definition's titles and labels, and each ended round of the bundle.
+pub fn session(
+    bundle: &Bundle,
+    definition: &MeetingDefinition,
+    options: &MinutesOptions,
+) -> Session {
+    let items = definition
+        .agenda
+        .iter()
+        .map(|item| minutes::Item {
+            index: item.index,
+            topic: item.topic.clone(),
+            kind: item.kind,
+            title: item.title.clone(),
+            rounds: bundle
+                .rounds
+                .iter()
+                .filter(|r| r.item == item.index)
+                .filter_map(|r| {
+                    let outcome = match (r.status, r.result) {
+                        (RoundStatus::Closed, Some(result)) => Outcome::Closed { result },
+                        (RoundStatus::Voided, _) => Outcome::Voided,
+                        _ => return None,
+                    };
+                    Some(minutes::Round {
+                        id: r.id,
+                        settings: r.settings,
+                        opened_at: r.opened_at,
+                        ended_at: r.closed_at.unwrap_or(r.opened_at),
+                        outcome,
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    let held_at = bundle
+        .rounds
+        .first()
+        .map(|r| r.opened_at)
+        .or_else(|| bundle.chain.first().map(|e| e.at))
+        .unwrap_or(0);
+    Session {
+        meeting: bundle.meeting.clone(),
+        title: definition.title.clone(),
+        body: definition.body.clone(),
+        place: options.place.clone(),
+        held_at,
+        utc_offset_minutes: options.utc_offset_minutes,
+        total_seats: definition.total_seats,
+        labels: definition.labels.clone(),
+        national_heading: options.national_heading,
+        signatories: options.signatories.clone(),
+        items,
+    }
+}
+
+/// The files one export writes.
+#[derive(Debug)]
+pub struct Written {
+    pub bundle: PathBuf,
+    pub results: PathBuf,
+    pub minutes_vi: PathBuf,
+    pub minutes_en: PathBuf,
+}
+
+/// Writes `<meeting>.record.json`, `<meeting>.results.csv` (Vietnamese, the
+/// published language) and `<meeting>.minutes.vi.html` / `.en.html` into `dir`.
+pub async fn write(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+    dir: &Path,
+    options: &MinutesOptions,
+) -> Result<Written, ExportError> {
+    let bundle = bundle(store, server_key, meeting).await?;
+    let definition =
+        MeetingDefinition::parse(&bundle.definition).map_err(|error| ExportError::Definition {
+            meeting: meeting.clone(),
+            error,
+        })?;
+    let session = session(&bundle, &definition, options);
+    session.check()?;
+    let path = |suffix: &str| dir.join(format!("{meeting}.{suffix}"));
+    let written = Written {
+        bundle: path("record.json"),
+        results: path("results.csv"),
+        minutes_vi: path("minutes.vi.html"),
+        minutes_en: path("minutes.en.html"),
+    };
+    let files = [
+        (&written.bundle, bundle.to_json()),
+        (&written.results, minutes::results_csv(&session, Lang::Vi)),
+        (
+            &written.minutes_vi,
+            minutes::minutes_html(&session, Lang::Vi),
+        ),
+        (
+            &written.minutes_en,
+            minutes::minutes_html(&session, Lang::En),
+        ),
+    ];
+    std::fs::create_dir_all(dir).map_err(|error| ExportError::Write {
+        path: dir.to_owned(),
+        error,
+    })?;
+    for (path, contents) in files {
+        std::fs::write(path, contents).map_err(|error| ExportError::Write {
+            path: path.clone(),
+            error,
+        })?;
+    }
+    Ok(written)
+}
