@@ -1434,7 +1434,10 @@ fn protocol_md_examples_are_frames_from_the_vectors() {
         let Some(kind) = value.get("type").and_then(Value::as_str) else {
             // The served meeting view is the one block that is not a frame.
             if value.get("agenda").is_some() {
-                assert_eq!(value, view, "PROTOCOL.md shows another meeting view than frames.json");
+                assert_eq!(
+                    value, view,
+                    "PROTOCOL.md shows another meeting view than frames.json"
+                );
                 checked.insert("view".to_owned());
             }
             continue;

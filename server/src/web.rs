@@ -5,13 +5,13 @@
 //! the files are served as they are in the repository.
 
 use crate::hub::Hub;
-use gavel_protocol::MeetingId;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use gavel_protocol::MeetingId;
 use rust_embed::RustEmbed;
 use serde::Serialize;
 use std::sync::Arc;
@@ -105,11 +105,7 @@ async fn meetings(State(hub): State<Arc<Hub>>) -> Json<Vec<MeetingSummary>> {
 /// A meeting's view (roster, agenda, labels): the bytes whose hash each
 /// `welcome` names, the same for every client. The hash is the ETag, so a
 /// client that reconnects revalidates with `If-None-Match` and gets a 304.
-async fn view(
-    State(hub): State<Arc<Hub>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn view(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     hub.restored().await;
     let Some(meeting) = id.parse::<MeetingId>().ok().and_then(|id| hub.meeting(&id)) else {
         return (StatusCode::NOT_FOUND, "no such meeting").into_response();

@@ -117,7 +117,9 @@ fn view_url(ws_url: &str, meeting: &MeetingId) -> Result<String, ViewError> {
         _ => return Err(not_ws()),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    Ok(format!("{scheme}://{authority}/api/meetings/{meeting}/view"))
+    Ok(format!(
+        "{scheme}://{authority}/api/meetings/{meeting}/view"
+    ))
 }
 
 #[cfg(test)]

@@ -85,10 +85,20 @@ async fn only_the_chair_is_sent_which_seats_are_present() -> anyhow::Result<()> 
             session.sync().await?;
         }
         let seen = snapshot(&chair);
-        assert_eq!((seen.present, seen.present_seats.clone()), (2, Some(vec![1, 3])), "{}", db.name);
+        assert_eq!(
+            (seen.present, seen.present_seats.clone()),
+            (2, Some(vec![1, 3])),
+            "{}",
+            db.name
+        );
         for public in [&first, &watcher] {
             let seen = snapshot(public);
-            assert_eq!((seen.present, seen.present_seats.clone()), (2, None), "{}", db.name);
+            assert_eq!(
+                (seen.present, seen.present_seats.clone()),
+                (2, None),
+                "{}",
+                db.name
+            );
         }
     }
     Ok(())
@@ -99,7 +109,10 @@ async fn the_hall_sees_who_is_present_while_individual_choices_are_shown() -> an
     for db in databases().await {
         // The example meeting, with every vote showing each seat's choice.
         let individual = EXAMPLE.replacen(r#"interim = "totals""#, r#"interim = "individual""#, 1);
-        anyhow::ensure!(individual != EXAMPLE, "the example's default interim setting moved");
+        anyhow::ensure!(
+            individual != EXAMPLE,
+            "the example's default interim setting moved"
+        );
         let store = Store::connect(&db.url).await?;
         store.put_meeting(&example_meeting(), &individual).await?;
         let server = TestServer::start(&db.url, SigningKey::generate(&mut rand::rngs::OsRng));
@@ -118,10 +131,19 @@ async fn the_hall_sees_who_is_present_while_individual_choices_are_shown() -> an
             .expect("a voted item")
             .index;
         chair.chair(ChairCommand::SetItem { item }).await?;
-        chair.chair(ChairCommand::Open { window_seconds: None }).await?;
+        chair
+            .chair(ChairCommand::Open {
+                window_seconds: None,
+            })
+            .await?;
         screen.wait_until(|s| s.open_round().is_some()).await?;
         screen.sync().await?;
-        assert_eq!(snapshot(&screen).present_seats, Some(vec![2]), "{}", db.name);
+        assert_eq!(
+            snapshot(&screen).present_seats,
+            Some(vec![2]),
+            "{}",
+            db.name
+        );
 
         chair.chair(ChairCommand::Close).await?;
         screen.wait_until(|s| s.open_round().is_none()).await?;

@@ -163,9 +163,13 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
         Command::SlowReader { fanout } => fanout.scenario(true),
         Command::BaselineBroadcast { clients, seconds } => {
             let program = std::env::current_exe()?;
-            return swarm::baseline_broadcast(&program, *clients, Duration::from_secs_f64(*seconds))
-                .await
-                .map(Some);
+            return swarm::baseline_broadcast(
+                &program,
+                *clients,
+                Duration::from_secs_f64(*seconds),
+            )
+            .await
+            .map(Some);
         }
         Command::Broadcaster { clients, seconds } => {
             swarm::broadcaster(*clients, Duration::from_secs_f64(*seconds)).await?;
