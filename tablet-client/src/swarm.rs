@@ -935,16 +935,21 @@ pub async fn baseline_broadcast(
 
 /// The broadcaster of [`baseline_broadcast`], in its own process: listens on
 /// a free loopback port (announced on stdout), waits until `clients`
-/// connections are subscribed, sends a frame every tick for `duration`, and
-/// returns, which closes every connection.
+/// connections are subscribed, sends a frame every tick for `duration`, then
+/// closes every connection with a close handshake and returns once each
+/// client has read to its end. Exiting with 10,000 sockets' frames still
+/// unread would leave them to the kernel, which resets orphaned sockets
+/// beyond its limit, and the clients would lose their last frames.
 pub async fn broadcaster(clients: u32, duration: Duration) -> anyhow::Result<()> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let listener = socket.listen(LISTEN_BACKLOG)?;
     println!("{BROADCASTER_LISTENING}{}", listener.local_addr()?);
     let (frames, _) = tokio::sync::broadcast::channel::<Message>(1024);
+    let connections = tokio_util::task::TaskTracker::new();
     let accepting = {
         let frames = frames.clone();
+        let connections = connections.clone();
         tokio::spawn(async move {
             loop {
                 let stream = match listener.accept().await {
@@ -954,16 +959,19 @@ pub async fn broadcaster(clients: u32, duration: Duration) -> anyhow::Result<()>
                 // As the hub does, so that both are measured alike.
                 let _ = stream.set_nodelay(true);
                 let mut frames = frames.subscribe();
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
                         return;
                     };
+                    // Until the channel closes: every frame has been sent.
                     while let Ok(frame) = frames.recv().await {
                         if ws.send(frame).await.is_err() {
                             return;
                         }
                     }
-                    let _ = ws.close(None).await;
+                    if ws.close(None).await.is_ok() {
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
                 });
             }
         })
@@ -985,8 +993,15 @@ pub async fn broadcaster(clients: u32, duration: Duration) -> anyhow::Result<()>
         let text = serde_json::to_string(&tally_frame(version, clients))?;
         let _ = frames.send(Message::text(text));
     }
-    // The last frames are still on their way; give them a tick or two.
-    sleep(TALLY_TICK * 4).await;
+    // Closing the channel (the accepting task holds a sender too) ends each
+    // connection once its frames are sent.
+    accepting.abort();
+    let _ = accepting.await;
+    drop(frames);
+    connections.close();
+    tokio::time::timeout(GIVE_UP, connections.wait())
+        .await
+        .context("the clients did not read their frames to the end")?;
     Ok(())
 }
 
