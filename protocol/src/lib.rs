@@ -36,7 +36,7 @@ pub use signing::{PublicKey, Signature};
 
 /// The protocol version spoken by this crate. Every client frame that opens a
 /// session carries it; a mismatch is refused with `unsupported_version`.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame, in bytes, a server accepts from a client. A ballot frame
 /// is about 400 bytes; anything near this limit is a mistake or an attack.

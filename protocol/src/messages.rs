@@ -9,6 +9,7 @@
 use crate::rules::{Counts, TallyResult, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 /// A frame a client sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,10 +112,16 @@ pub enum ServerMsg {
         meeting: MeetingId,
         principal: Principal,
     },
-    /// The session is open; `principal` is absent for a watcher.
+    /// The session is open; `principal` is absent for a watcher. The meeting
+    /// itself (roster, agenda) is not in the frame: it is fetched once over
+    /// HTTP (`GET /api/meetings/{meeting}/view`) and checked against
+    /// `view_hash`, so that a 10,000-seat roster is neither serialized per
+    /// connection nor held in every connection's write buffer.
     Welcome {
-        meeting: MeetingView,
+        meeting: MeetingId,
         principal: Option<Principal>,
+        /// [`view_hash`] of the served view's bytes.
+        view_hash: String,
     },
     /// The whole live state of the meeting.
     Snapshot(Snapshot),
@@ -184,7 +191,8 @@ impl Receipt {
     }
 }
 
-/// The meeting as configured: sent once per connection, in `welcome`.
+/// The meeting as configured: served once over HTTP as the JSON of this
+/// struct, the same bytes for every client, named in `welcome` by their hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeetingView {
     pub id: MeetingId,
@@ -194,6 +202,13 @@ pub struct MeetingView {
     pub labels: Labels,
     pub seats: Vec<SeatView>,
     pub agenda: Vec<ItemView>,
+}
+
+/// The hash that names a served meeting view: the SHA-256 of its bytes, in
+/// lower-case hex. A client checks the bytes it fetched against the hash in
+/// its `welcome`, and keeps one parsed view per hash.
+pub fn view_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// The words a council uses for the three choices.
@@ -253,8 +268,13 @@ pub struct Snapshot {
     pub server_time: u64,
     pub meeting: MeetingId,
     pub current_item: Option<u32>,
-    /// The seats checked in, in order.
-    pub present: Vec<SeatNo>,
+    /// How many seats are checked in.
+    pub present: u32,
+    /// Which seats are checked in, in order: for the chair, and for everyone
+    /// while a named round shows individual choices (the hall screen's seat
+    /// map marks who is absent). Otherwise absent, so that a snapshot to a
+    /// delegate does not grow with the size of the hall.
+    pub present_seats: Option<Vec<SeatNo>>,
     pub items: Vec<ItemState>,
     /// The open round, or the last round of the session once it has ended.
     pub round: Option<RoundView>,

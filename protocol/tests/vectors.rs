@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
 use gavel_protocol::messages::{
     ChairCommand, ItemKind, ItemState, ItemStatus, ItemView, Labels, LiveTally, MeetingView,
-    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth,
+    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
 };
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::signing::{BallotContent, audit_head_bytes, auth_bytes, enroll_bytes};
@@ -803,6 +803,7 @@ fn the_small_order_vector_fools_plain_verification() {
 #[serde(deny_unknown_fields)]
 struct FramesFile<C, S> {
     readme: Vec<String>,
+    view: ServedViewExample,
     client: Vec<Example<C>>,
     server: Vec<Example<S>>,
 }
@@ -812,6 +813,27 @@ struct FramesFile<C, S> {
 struct Example<T> {
     note: String,
     frame: T,
+}
+
+/// The meeting view as `GET /api/meetings/{id}/view` serves it: the exact
+/// bytes (as text) and the hash that `welcome` names them by.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServedViewExample {
+    note: String,
+    bytes: String,
+    view_hash: String,
+}
+
+fn served_view(s: &Story) -> ServedViewExample {
+    let bytes = serde_json::to_string(&meeting_view(s)).unwrap();
+    ServedViewExample {
+        note: "The body of GET /api/meetings/{id}/view (ETag: the hash in quotes); its \
+               SHA-256, in lower-case hex, is the view_hash of welcome."
+            .into(),
+        view_hash: view_hash(bytes.as_bytes()),
+        bytes,
+    }
 }
 
 fn example<T>(note: &str, frame: T) -> Example<T> {
@@ -1153,20 +1175,23 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             },
         ),
         example(
-            "Login succeeded (a watcher gets principal null).",
+            "Login succeeded (a watcher gets principal null); fetch the view named by view_hash.",
             ServerMsg::Welcome {
-                meeting: meeting_view(&s),
+                meeting: s.meeting.clone(),
                 principal: Some(Principal::Seat(s.seat)),
+                view_hash: served_view(&s).view_hash,
             },
         ),
         example(
-            "A delegate's snapshot while a round with interim totals is open.",
+            "A delegate's snapshot while a round with interim totals is open: how many \
+             are present, not who.",
             ServerMsg::Snapshot(Snapshot {
                 version: 42,
                 server_time: 1_767_225_585_002,
                 meeting: s.meeting.clone(),
                 current_item: Some(1),
-                present: vec![1, 2, 3, 5],
+                present: 4,
+                present_seats: None,
                 items: vec![
                     pending(0),
                     ItemState {
@@ -1274,13 +1299,15 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             },
         ),
         example(
-            "The snapshot after the round closed: the committed result, the item passed.",
+            "The chair's snapshot after the round closed: the committed result, the item \
+             passed, and which seats are present.",
             ServerMsg::Snapshot(Snapshot {
                 version: 57,
                 server_time: 1_767_225_630_004,
                 meeting: s.meeting.clone(),
                 current_item: Some(1),
-                present: vec![1, 2, 3, 5],
+                present: 4,
+                present_seats: Some(vec![1, 2, 3, 5]),
                 items: vec![
                     pending(0),
                     ItemState {
@@ -1319,6 +1346,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 .into(),
             REGENERATE.into(),
         ],
+        view: served_view(&s),
         client,
         server,
     }
@@ -1354,6 +1382,14 @@ fn frames_round_trip_and_cover_every_message() {
         seen,
         BTreeSet::from(SERVER_VARIANTS),
         "server messages covered"
+    );
+    // The served view parses, and welcome names it by the hash of its bytes.
+    serde_json::from_str::<MeetingView>(&file.view.bytes).expect("the served view parses");
+    assert_eq!(view_hash(file.view.bytes.as_bytes()), file.view.view_hash);
+    let welcome = file.server.iter().find(|e| e.frame["type"] == "welcome");
+    assert_eq!(
+        welcome.expect("a welcome example").frame["view_hash"],
+        file.view.view_hash.as_str()
     );
     assert_generated("frames.json", &json, &document);
 }
@@ -1432,6 +1468,7 @@ fn protocol_md_examples_are_frames_from_the_vectors() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("PROTOCOL.md");
     let text = std::fs::read_to_string(&path).unwrap();
     let doc = serde_json::to_value(frames_document()).unwrap();
+    let view: Value = serde_json::from_str(doc["view"]["bytes"].as_str().unwrap()).unwrap();
     let known: Vec<&Value> = ["client", "server"]
         .iter()
         .flat_map(|side| doc[side].as_array().unwrap())
@@ -1450,6 +1487,14 @@ fn protocol_md_examples_are_frames_from_the_vectors() {
         let value: Value = serde_json::from_str(block)
             .unwrap_or_else(|e| panic!("PROTOCOL.md json block does not parse: {e}\n{block}"));
         let Some(kind) = value.get("type").and_then(Value::as_str) else {
+            // The served meeting view is the one block that is not a frame.
+            if value.get("agenda").is_some() {
+                assert_eq!(
+                    value, view,
+                    "PROTOCOL.md shows another meeting view than frames.json"
+                );
+                checked.insert("view".to_owned());
+            }
             continue;
         };
         assert!(
@@ -1462,10 +1507,11 @@ fn protocol_md_examples_are_frames_from_the_vectors() {
         .iter()
         .map(|v| v.split('/').next().unwrap())
         .chain(SERVER_VARIANTS)
+        .chain(["view"])
         .map(str::to_owned)
         .collect();
     assert_eq!(
         checked, all,
-        "PROTOCOL.md shows an example of every message"
+        "PROTOCOL.md shows an example of every message, and the meeting view"
     );
 }

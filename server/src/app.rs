@@ -33,11 +33,16 @@ const MAX_READ_BYTES: usize = 256 * 1024;
 /// Bytes read from a socket at a time: ballots are small, and a small buffer
 /// keeps an idle tablet's connection cheap.
 const READ_BUFFER: usize = 4 * 1024;
-/// Bytes a client may have queued for it. One frame must fit whole (the
-/// `welcome` of a 10,000-seat congress carries its roster, about 700 KiB),
-/// or the connection fails; a client that stops reading is dropped by the
-/// send timeout long before this fills with small frames.
-const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
+/// Bytes a client may have queued for it. One frame must fit whole, or the
+/// connection fails: the largest is a tally listing every seat's choice in a
+/// named round (about 30 bytes a seat, 300 KiB at 10,000 seats); the roster
+/// is fetched over HTTP, never sent on the socket. A client that stops
+/// reading is dropped by the send timeout long before this fills.
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
+/// Bytes gathered before they are written to the socket: none, since every
+/// frame is flushed as it is sent anyway. Kept at zero so that an idle
+/// connection holds no write buffer beyond the frames it was actually sent.
+const WRITE_BUFFER: usize = 0;
 
 /// The web apps load nothing from elsewhere and run no inline code, so the
 /// policy can be this strict: a script injected through, say, a delegate's
@@ -70,6 +75,25 @@ struct AppState {
     connections: TaskTracker,
     limits: Arc<AddressLimits>,
     allowed_origins: Arc<Vec<String>>,
+}
+
+/// How many connections the kernel queues before the server accepts them.
+/// Tokio's default of 1,024 is overrun when a hall's tablets all reconnect
+/// at once (after a Wi-Fi outage, or a swarm of 10,000 logging in), and the
+/// kernel then drops or resets the surplus. The kernel caps it at
+/// `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 8192;
+
+/// Listens on `addr` with a listen queue of [`LISTEN_BACKLOG`].
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted server gets its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Starts the hub on `store` and serves until `shutdown` fires; returns once
@@ -245,6 +269,7 @@ async fn upgrade(
     ws.max_message_size(MAX_READ_BYTES)
         .max_frame_size(MAX_READ_BYTES)
         .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| {
             let AppState {

@@ -383,8 +383,9 @@ async fn live(
         return End::MeetingStopped;
     };
     let welcome = ServerMsg::Welcome {
-        meeting: session.meeting.definition.view(),
+        meeting: session.meeting_id().clone(),
         principal: session.principal,
+        view_hash: session.meeting.view.hash.clone(),
     };
     // A delegate's own state comes before the snapshot, so that a client
     // holding its first snapshot also knows its own check-in and ballot.

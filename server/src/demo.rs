@@ -12,7 +12,6 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::{Principal, PublicKey};
 use gavel_tablet::sim::{SimulatedChair, SimulatedDelegate};
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub struct DemoOptions {
@@ -67,8 +66,7 @@ pub async fn run(
     principals.extend((simulated + 1..=definition.total_seats).map(Principal::Seat));
     let codes = enrollment::issue(&store, &meeting, &principals, 24).await?;
 
-    let listener = TcpListener::bind(settings.listen)
-        .await
+    let listener = app::listen(settings.listen)
         .with_context(|| format!("listening on {}", settings.listen))?;
     let port = listener.local_addr()?.port();
     let url = format!("ws://127.0.0.1:{port}/ws");

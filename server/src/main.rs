@@ -289,8 +289,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let store = Store::connect(&settings.database_url)
                 .await
                 .context("opening the store")?;
-            let listener = tokio::net::TcpListener::bind(settings.listen)
-                .await
+            let listener = app::listen(settings.listen)
                 .with_context(|| format!("listening on {}", settings.listen))?;
             app::run(
                 listener,

@@ -12,7 +12,7 @@ use crate::hub::Hub;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use gavel_protocol::MeetingId;
@@ -45,6 +45,7 @@ pub fn routes(hub: Arc<Hub>) -> Router {
         )
         .route("/api/meetings", get(meetings))
         .route("/api/meetings/{id}/export", get(export))
+        .route("/api/meetings/{id}/view", get(view))
         .with_state(hub)
 }
 
@@ -147,4 +148,42 @@ async fn export(
             (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
         }
     }
+}
+
+/// A meeting's view (roster, agenda, labels): the bytes whose hash each
+/// `welcome` names, the same for every client. The hash is the ETag, so a
+/// client that reconnects revalidates with `If-None-Match` and gets a 304.
+async fn view(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    hub.restored().await;
+    let Some(meeting) = id.parse::<MeetingId>().ok().and_then(|id| hub.meeting(&id)) else {
+        return (StatusCode::NOT_FOUND, "no such meeting").into_response();
+    };
+    let served = &meeting.view;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", served.hash))
+        .expect("a hex hash is a valid header value");
+    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
+    }
+    (
+        [
+            (header::ETAG, etag),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            cache,
+        ],
+        served.bytes.clone(),
+    )
+        .into_response()
 }

@@ -7,6 +7,7 @@
 
 use crate::state::MeetingState;
 use crate::tls::{TlsError, Trust};
+use crate::view::{ViewCache, ViewError};
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
 use gavel_protocol::messages::{ChairCommand, MeetingView, Receipt};
@@ -15,11 +16,18 @@ use gavel_protocol::{
     Choice, ClientMsg, MeetingId, PROTOCOL_VERSION, Principal, PublicKey, RefusalReason, RoundId,
     ServerMsg, Signature,
 };
+use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Bytes read from the socket at a time. Server frames are small (the
+/// roster is fetched over HTTP, not sent on the socket), and thousands of
+/// sessions in one swarm each hold this buffer.
+const READ_BUFFER: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -32,6 +40,8 @@ pub enum ClientError {
     Connection(#[from] tokio_tungstenite::tungstenite::Error),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    View(#[from] ViewError),
     #[error("the server closed the connection")]
     Closed,
     #[error("unexpected frame from the server: {0}")]
@@ -57,6 +67,8 @@ impl ClientError {
 /// A connection that has received the server's challenge and is not yet logged in.
 pub struct Client {
     socket: Socket,
+    url: String,
+    views: Arc<ViewCache>,
     nonce: [u8; 32],
     server_key: PublicKey,
 }
@@ -101,9 +113,23 @@ impl Client {
     /// Connects to `url`, accepting over `wss://` the server certificates
     /// `trust` allows, and reads the challenge.
     pub async fn connect_trusting(url: &str, trust: &Trust) -> Result<Client, ClientError> {
+        let views = Arc::new(ViewCache::new(trust)?);
+        Client::connect_with_views(url, trust, views).await
+    }
+
+    /// Connects as [`Client::connect_trusting`] does, fetching the meeting
+    /// view through `views`: sessions that share the cache fetch and hold
+    /// one view between them.
+    pub async fn connect_with_views(
+        url: &str,
+        trust: &Trust,
+        views: Arc<ViewCache>,
+    ) -> Result<Client, ClientError> {
         let connector = trust.for_url(url)?.map(Connector::Rustls);
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
         let (mut socket, _) =
-            tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector).await?;
+            tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, connector)
+                .await?;
         match read(&mut socket).await? {
             ServerMsg::Challenge {
                 v: _,
@@ -116,6 +142,8 @@ impl Client {
                     .map_err(|_| ClientError::Protocol(format!("challenge nonce {nonce:?}")))?;
                 Ok(Client {
                     socket,
+                    url: url.to_owned(),
+                    views,
                     nonce: bytes,
                     server_key,
                 })
@@ -194,7 +222,14 @@ impl Client {
     ) -> Result<Session, ClientError> {
         write(&mut self.socket, &hello).await?;
         let (meeting, principal) = match read(&mut self.socket).await? {
-            ServerMsg::Welcome { meeting, principal } => (meeting, principal),
+            ServerMsg::Welcome {
+                meeting,
+                principal,
+                view_hash,
+            } => (
+                self.views.view(&self.url, &meeting, &view_hash).await?,
+                principal,
+            ),
             other => return Err(refused(other)),
         };
         let mut session = Session {
@@ -219,7 +254,8 @@ impl Client {
 pub struct Session {
     socket: Socket,
     server_key: PublicKey,
-    pub meeting: MeetingView,
+    /// The meeting as configured, shared with every session of the same cache.
+    pub meeting: Arc<MeetingView>,
     pub principal: Option<Principal>,
     key: Option<SigningKey>,
     pub state: MeetingState,

@@ -10,6 +10,8 @@
 //! - [`credentials`]: a device's key and enrollment, saved in a file.
 //! - [`tls`]: which server certificates a device accepts over `wss://`
 //!   (a pinned fingerprint, an organisation's CA, or public authorities).
+//! - [`view`]: the meeting view (roster, agenda), fetched over HTTP(S) once
+//!   per hash named in `welcome`, checked, and shared between sessions.
 //! - [`cli`]: the `gavel-tablet` command line (enroll, status, watch,
 //!   check in, vote, an interactive terminal tablet, chair commands), in
 //!   Vietnamese or English.
@@ -29,8 +31,10 @@ pub mod sim;
 pub mod state;
 pub mod swarm;
 pub mod tls;
+pub mod view;
 
 pub use client::{Client, ClientError, Session};
 pub use credentials::Credentials;
 pub use state::MeetingState;
 pub use tls::Trust;
+pub use view::ViewCache;

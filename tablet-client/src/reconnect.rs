@@ -45,6 +45,7 @@ impl Default for Backoff {
 pub fn is_lost(error: &ClientError) -> bool {
     match error {
         ClientError::Connection(_) | ClientError::Closed => true,
+        ClientError::View(e) => e.is_lost(),
         ClientError::Refused { reason, .. } => *reason == RefusalReason::ShuttingDown,
         ClientError::Protocol(_)
         | ClientError::Tls(_)

@@ -151,7 +151,7 @@ impl SimulatedChair {
                     .wait_until(|s| match s.open_round() {
                         None => true,
                         Some(r) => {
-                            let present = s.snapshot.as_ref().map_or(0, |s| s.present.len() as u32);
+                            let present = s.snapshot.as_ref().map_or(0, |s| s.present);
                             Some(r.id) != round
                                 || r.live
                                     .as_ref()

@@ -27,6 +27,8 @@
 //! resolution; swarm and server must share a clock (the same machine).
 
 use crate::client::{Client, ClientError, Session};
+use crate::tls::Trust;
+use crate::view::ViewCache;
 use anyhow::Context as _;
 use ed25519_dalek::{Signer, SigningKey};
 use futures_util::{SinkExt, StreamExt, stream};
@@ -40,6 +42,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
@@ -473,8 +476,9 @@ struct Chair {
 }
 
 impl Chair {
-    async fn start(target: &Target<'_>) -> anyhow::Result<Chair> {
-        let mut client = Client::connect(target.url).await?;
+    async fn start(target: &Target<'_>, views: &Arc<ViewCache>) -> anyhow::Result<Chair> {
+        let mut client =
+            Client::connect_with_views(target.url, &Trust::default(), views.clone()).await?;
         if let Some(code) = target.chair_code {
             client.enroll(code, &target.roster.chair).await?;
         }
@@ -650,15 +654,17 @@ async fn cast(session: &mut Session, n: usize) -> Result<(u64, Instant), ClientE
     Ok((id, signed))
 }
 
-/// Logs in the roster's seats `from..to`, a few at a time.
+/// Logs in the roster's seats `from..to`, a few at a time. They share one
+/// meeting view, fetched once, as the tablets of a hall share its server.
 async fn log_in(
     target: &Target<'_>,
+    views: &Arc<ViewCache>,
     seats: std::ops::Range<usize>,
 ) -> anyhow::Result<Vec<Session>> {
     let roster = target.roster;
     stream::iter(seats)
         .map(|i| async move {
-            let session = Client::connect(target.url)
+            let session = Client::connect_with_views(target.url, &Trust::default(), views.clone())
                 .await?
                 .login(&roster.meeting, &roster.seats[i])
                 .await?;
@@ -675,7 +681,8 @@ async fn log_in(
 /// Runs `scenario` against `target`: the chair opens a vote on the first
 /// item, the tablets log in, and the scenario runs once.
 pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Report> {
-    let chair = Chair::start(target).await?;
+    let views = Arc::new(ViewCache::new(&Trust::default())?);
+    let chair = Chair::start(target, &views).await?;
     chair.command(ChairCommand::SetItem { item: 0 }).await?;
     chair
         .command(ChairCommand::Open {
@@ -690,7 +697,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     };
     let rss_before = rss();
     let started = Instant::now();
-    let sessions = log_in(target, 0..tablets).await?;
+    let sessions = log_in(target, &views, 0..tablets).await?;
     let login_seconds = started.elapsed().as_secs_f64();
 
     let answered = Arc::new(Progress::default());
@@ -737,7 +744,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let slow = match scenario {
         Scenario::Load {
             slow_reader: true, ..
-        } => Some(log_in(target, tablets..tablets + 1).await?),
+        } => Some(log_in(target, &views, tablets..tablets + 1).await?),
         _ => None,
     };
     let mut report = Report::new(name, tablets as u32);
@@ -845,45 +852,46 @@ fn tally_frame(version: u64, seats: u32) -> ServerMsg {
     }
 }
 
-/// The floor for fan-out: a minimal tokio-tungstenite server, on its own
-/// runtime and threads as a server process would be, sends a tally-sized
-/// frame (serialized once, shared by every connection) every tick to
-/// `clients` clients for `duration`; measured as the swarm measures Gavel.
-pub async fn baseline_broadcast(clients: u32, duration: Duration) -> anyhow::Result<Report> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let url = format!("ws://{}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
-    let (frames, _) = tokio::sync::broadcast::channel::<Message>(1024);
-    let server = {
-        let shutdown = shutdown.clone();
-        let frames = frames.clone();
-        std::thread::spawn(move || -> anyhow::Result<()> {
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                loop {
-                    let (stream, _) = tokio::select! {
-                        () = shutdown.cancelled() => return Ok(()),
-                        accepted = listener.accept() => accepted?,
-                    };
-                    // As the hub does, so that both are measured alike.
-                    let _ = stream.set_nodelay(true);
-                    let mut frames = frames.subscribe();
-                    tokio::spawn(async move {
-                        let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
-                            return;
-                        };
-                        while let Ok(frame) = frames.recv().await {
-                            if ws.send(frame).await.is_err() {
-                                return;
-                            }
-                        }
-                    });
-                }
-            })
-        })
+/// The broadcaster's listen queue, as long as the Gavel server's: 10,000
+/// clients connecting at once overrun tokio's default of 1,024.
+const LISTEN_BACKLOG: u32 = 8192;
+/// What the broadcaster prints on stdout once it listens, before its address.
+const BROADCASTER_LISTENING: &str = "broadcaster listening on ";
+
+/// The floor for fan-out: a minimal tokio-tungstenite server sends a
+/// tally-sized frame (serialized once, shared by every connection) every
+/// tick to `clients` clients for `duration`; measured as the swarm measures
+/// Gavel. The broadcaster is its own process (`program broadcaster`, see
+/// [`broadcaster`]), as a server is: the two ends of 10,000 connections in
+/// one process would need 20,000 open files.
+pub async fn baseline_broadcast(
+    program: &Path,
+    clients: u32,
+    duration: Duration,
+) -> anyhow::Result<Report> {
+    let mut child = tokio::process::Command::new(program)
+        .args([
+            "broadcaster",
+            "--clients",
+            &clients.to_string(),
+            "--seconds",
+            &duration.as_secs_f64().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {} broadcaster", program.display()))?;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await?
+            .context("the broadcaster exited before listening")?;
+        if let Some(addr) = line.strip_prefix(BROADCASTER_LISTENING) {
+            break addr.trim().to_owned();
+        }
     };
+    let url = format!("ws://{addr}");
     let started = Instant::now();
     let connected: Vec<_> = stream::iter(0..clients)
         .map(|_| tokio_tungstenite::connect_async_with_config(url.clone(), None, true))
@@ -895,21 +903,13 @@ pub async fn baseline_broadcast(clients: u32, duration: Duration) -> anyhow::Res
         .collect::<Result<_, _>>()?;
     let mut report = Report::new("baseline-broadcast", clients);
     report.login_seconds = Some(started.elapsed().as_secs_f64());
-    let stop = CancellationToken::new();
+    // Each reader stops when the broadcaster, done, closes its connection.
     let readers: Vec<_> = connected
         .into_iter()
         .map(|mut ws| {
-            let stop = stop.clone();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
-                loop {
-                    let frame = tokio::select! {
-                        () = stop.cancelled() => return seen,
-                        frame = ws.next() => frame,
-                    };
-                    let Some(Ok(Message::Text(text))) = frame else {
-                        return seen;
-                    };
+                while let Some(Ok(Message::Text(text))) = ws.next().await {
                     if let Ok(ServerMsg::Tally {
                         version,
                         server_time,
@@ -919,11 +919,69 @@ pub async fn baseline_broadcast(clients: u32, duration: Duration) -> anyhow::Res
                         seen.push((version, now_ms().saturating_sub(server_time)));
                     }
                 }
+                seen
             })
         })
         .collect();
+    let status = child.wait().await?;
+    anyhow::ensure!(status.success(), "the broadcaster failed: {status}");
+    let mut tallies = Vec::new();
+    for reader in readers {
+        tallies.extend(reader.await?);
+    }
+    report.fanout(tallies, clients as usize);
+    Ok(report)
+}
+
+/// The broadcaster of [`baseline_broadcast`], in its own process: listens on
+/// a free loopback port (announced on stdout), waits until `clients`
+/// connections are subscribed, sends a frame every tick for `duration`, then
+/// closes every connection with a close handshake and returns once each
+/// client has read to its end. Exiting with 10,000 sockets' frames still
+/// unread would leave them to the kernel, which resets orphaned sockets
+/// beyond its limit, and the clients would lose their last frames.
+pub async fn broadcaster(clients: u32, duration: Duration) -> anyhow::Result<()> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let listener = socket.listen(LISTEN_BACKLOG)?;
+    println!("{BROADCASTER_LISTENING}{}", listener.local_addr()?);
+    let (frames, _) = tokio::sync::broadcast::channel::<Message>(1024);
+    let connections = tokio_util::task::TaskTracker::new();
+    let accepting = {
+        let frames = frames.clone();
+        let connections = connections.clone();
+        tokio::spawn(async move {
+            loop {
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(e) => return e,
+                };
+                // As the hub does, so that both are measured alike.
+                let _ = stream.set_nodelay(true);
+                let mut frames = frames.subscribe();
+                connections.spawn(async move {
+                    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                        return;
+                    };
+                    // Until the channel closes: every frame has been sent.
+                    while let Ok(frame) = frames.recv().await {
+                        if ws.send(frame).await.is_err() {
+                            return;
+                        }
+                    }
+                    if ws.close(None).await.is_ok() {
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
+                });
+            }
+        })
+    };
     // Wait until every connection is subscribed before the first frame.
     while frames.receiver_count() < clients as usize {
+        if accepting.is_finished() {
+            let error = accepting.await?;
+            return Err(anyhow::Error::from(error).context("the broadcaster stopped accepting"));
+        }
         sleep(Duration::from_millis(10)).await;
     }
     let mut tick = tokio::time::interval(TALLY_TICK);
@@ -935,17 +993,16 @@ pub async fn baseline_broadcast(clients: u32, duration: Duration) -> anyhow::Res
         let text = serde_json::to_string(&tally_frame(version, clients))?;
         let _ = frames.send(Message::text(text));
     }
-    // The last frames are still on their way; give them a tick or two.
-    sleep(TALLY_TICK * 4).await;
-    stop.cancel();
-    let mut tallies = Vec::new();
-    for reader in readers {
-        tallies.extend(reader.await?);
-    }
-    shutdown.cancel();
-    server.join().expect("broadcaster thread")?;
-    report.fanout(tallies, clients as usize);
-    Ok(report)
+    // Closing the channel (the accepting task holds a sender too) ends each
+    // connection once its frames are sent.
+    accepting.abort();
+    let _ = accepting.await;
+    drop(frames);
+    connections.close();
+    tokio::time::timeout(GIVE_UP, connections.wait())
+        .await
+        .context("the clients did not read their frames to the end")?;
+    Ok(())
 }
 
 /// The floor for signature checks: `verify_strict` of ballot-sized messages

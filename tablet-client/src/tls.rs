@@ -81,7 +81,7 @@ impl Trust {
         }
     }
 
-    fn client_config(&self) -> Result<Arc<ClientConfig>, TlsError> {
+    pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()?;

@@ -1,5 +1,6 @@
-//! Plain HTTP/1.1 GET, enough for the probes (`/healthz`, `/readyz`) and
-//! `/metrics`: the tests need a status and a body, not an HTTP client crate.
+//! Plain HTTP/1.1 GET, enough for the probes (`/healthz`, `/readyz`),
+//! `/metrics` and the served meeting view: the tests need a status, a few
+//! headers and a body, not an HTTP client crate.
 
 use anyhow::Context as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -12,12 +13,41 @@ pub struct Response {
     pub body: String,
 }
 
+/// A response's headers, for the tests that check caching.
+#[derive(Debug, Clone, Default)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// The first value of header `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// `GET http://{addr}{path}`.
 pub async fn get(addr: &str, path: &str) -> anyhow::Result<Response> {
+    Ok(get_with(addr, path, &[]).await?.0)
+}
+
+/// `GET http://{addr}{path}` with extra request headers (`If-None-Match`,
+/// say), and the response's headers.
+pub async fn get_with(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(Response, Headers)> {
     let mut stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
@@ -36,7 +66,13 @@ pub async fn get(addr: &str, path: &str) -> anyhow::Result<Response> {
     } else {
         body.to_owned()
     };
-    Ok(Response { status, body })
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Ok((Response { status, body }, Headers(headers)))
 }
 
 /// The `host:port` of a server's WebSocket URL (`ws://host:port/ws`).

@@ -15,7 +15,7 @@
 //! under CI (`CI=true`) a missing PostgreSQL is an error, so that it cannot
 //! silently drop out of the suite.
 
-/// Plain HTTP GET for the probes and `/metrics`.
+/// Plain HTTP GET for the probes, `/metrics` and the meeting view.
 pub mod http;
 /// The real `gavel` binary as an operator runs it, and a meeting for it.
 pub mod process;

@@ -180,7 +180,12 @@ impl Hall {
         let chair = &self.sessions[0];
         let snapshot = chair.state.snapshot.as_ref().expect("a snapshot");
         let total = chair.meeting.total_seats as usize;
-        anyhow::ensure!(snapshot.present.len() <= total, "present > seats");
+        anyhow::ensure!(snapshot.present as usize <= total, "present > seats");
+        anyhow::ensure!(
+            snapshot.present_seats.as_ref().map(Vec::len) == Some(snapshot.present as usize),
+            "the chair's list of present seats does not match the count {}",
+            snapshot.present
+        );
         let Some(round) = chair.state.open_round() else {
             return Ok(());
         };
@@ -218,10 +223,10 @@ impl Hall {
         }
         if round.settings.require_check_in {
             anyhow::ensure!(
-                live.taking_part as usize <= snapshot.present.len(),
+                live.taking_part <= snapshot.present,
                 "{} taking part but {} present",
                 live.taking_part,
-                snapshot.present.len()
+                snapshot.present
             );
         }
         Ok(())

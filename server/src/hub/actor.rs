@@ -761,7 +761,8 @@ impl MeetingActor {
             server_time: now_ms(),
             meeting: self.definition.id.clone(),
             current_item: self.current_item,
-            present: self.present.iter().copied().collect(),
+            present: self.present.len() as u32,
+            present_seats: self.present_seats_for(audience),
             items,
             round: self.round.as_ref().map(|r| RoundView {
                 id: r.record.id,
@@ -852,6 +853,21 @@ impl MeetingActor {
             self.mark_snapshot_dirty();
         }
         self.store_answered();
+    }
+
+    /// Which seats are present, for the audiences that show them seat by
+    /// seat: the chair's console always, the hall screen's seat map while an
+    /// open named round shows individual choices. Everyone else gets the
+    /// count alone, so that a delegate's snapshot stays small in a big hall.
+    fn present_seats_for(&self, audience: Audience) -> Option<Vec<SeatNo>> {
+        let seat_by_seat = match audience {
+            Audience::Chair => true,
+            Audience::Public => self.open_round().is_some_and(|r| {
+                let settings = &r.record.settings;
+                settings.secrecy == Secrecy::Named && settings.interim == Interim::Individual
+            }),
+        };
+        seat_by_seat.then(|| self.present.iter().copied().collect())
     }
 
     /// The running tally as `audience` may see it.

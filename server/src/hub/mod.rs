@@ -15,9 +15,11 @@ use crate::clock::now_ms;
 use crate::meeting::MeetingDefinition;
 use crate::store::{Store, StoreError, code_hash};
 use anyhow::Context as _;
+use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::view_hash;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -92,12 +94,33 @@ impl From<RefusalReason> for Refusal {
 /// How long a download link the chair asked for stays valid.
 const EXPORT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
+/// A meeting's view (roster, agenda, labels) as clients fetch it over HTTP:
+/// serialized once when the meeting is loaded and shared by every request,
+/// named by its hash in each `welcome`. A definition never changes while the
+/// hub runs, so neither does its view.
+pub struct ServedView {
+    pub bytes: Bytes,
+    /// [`view_hash`] of `bytes`.
+    pub hash: String,
+}
+
+impl ServedView {
+    pub fn of(definition: &MeetingDefinition) -> ServedView {
+        let bytes = serde_json::to_vec(&definition.view()).expect("a meeting view serializes");
+        ServedView {
+            hash: view_hash(&bytes),
+            bytes: Bytes::from(bytes),
+        }
+    }
+}
+
 /// What connections need of a meeting without asking its actor: the
-/// definition, which key speaks for which principal, and the one-time
-/// tokens of the record downloads the chair asked for.
+/// definition, its served view, which key speaks for which principal, and
+/// the one-time tokens of the record downloads the chair asked for.
 #[derive(Clone)]
 pub struct MeetingHandle {
     pub definition: Arc<MeetingDefinition>,
+    pub view: Arc<ServedView>,
     commands: mpsc::Sender<Command>,
     keys: Arc<RwLock<HashMap<[u8; 32], Principal>>>,
     /// Hex token to its expiry (Unix ms).
@@ -226,6 +249,7 @@ impl Hub {
             let (commands, inbox) = mpsc::channel(actor::INBOX);
             let handle = MeetingHandle {
                 definition: definition.clone(),
+                view: Arc::new(ServedView::of(definition)),
                 commands,
                 keys: Arc::default(),
                 export_tokens: Arc::default(),

@@ -189,7 +189,7 @@ function renderSnapshotParts(v) {
 }
 
 function renderAttendance(v) {
-  const present = v.snapshot.present.length;
+  const present = v.snapshot.present;
   const total = v.meeting.total_seats;
   setText($("present-count"), present);
   setAttr($("present-count"), "data-total", total);

@@ -14,7 +14,7 @@ const DECIDED = ["passed", "not_passed"];
  */
 function neededBeforeVoting(rule, view) {
   if (rule.base !== "all_seats" && rule.base !== "present") return null;
-  const counts = { total_seats: view.meeting.total_seats, present: view.snapshot.present.length, yes: 0, no: 0, abstain: 0 };
+  const counts = { total_seats: view.meeting.total_seats, present: view.snapshot.present, yes: 0, no: 0, abstain: 0 };
   return yesNeeded(rule, counts);
 }
 
@@ -36,7 +36,7 @@ let drawnSettings = "";
 
 function renderSettings(view) {
   const settings = view.open?.settings ?? view.item?.vote ?? null;
-  const key = JSON.stringify([view.lang, view.index, settings, view.snapshot.present.length]);
+  const key = JSON.stringify([view.lang, view.index, settings, view.snapshot.present]);
   if (key === drawnSettings) return;
   drawnSettings = key;
   $("item-settings").replaceChildren(...(settings ? settingsChips(view, settings) : []));
@@ -172,7 +172,7 @@ function renderNumbers(view, source) {
   setText($("tally-of"), t("tally.of", { total: meeting.total_seats }));
   setText($("tally-taking-pct"), formatPercent(source.takingPart, meeting.total_seats, lang));
   const voted = new Set(view.open.live?.voted ?? []);
-  setText($("tally-to-vote"), snapshot.present.filter((seat) => !voted.has(seat)).length);
+  setText($("tally-to-vote"), (snapshot.present_seats ?? []).filter((seat) => !voted.has(seat)).length);
 }
 
 function renderDecision(view, source, needed) {

@@ -54,7 +54,7 @@ export function buildSeatMap(container, meeting) {
 export function seatStates(snapshot, openRound) {
   const live = openRound?.live;
   return {
-    present: new Set(snapshot.present),
+    present: new Set(snapshot.present_seats ?? []),
     voting: Boolean(openRound),
     voted: new Set(live?.voted ?? []),
     choices: openRound?.settings.secrecy === "named" ? new Map((live?.choices ?? []).map((c) => [c.seat, c.choice])) : new Map(),

@@ -77,6 +77,17 @@ class Layout {
 }
 
 /** What a device signs to answer the login challenge. */
+/**
+ * The hash that names a served meeting view: SHA-256 of its bytes, in
+ * lower-case hex, as in `welcome`'s `view_hash`. Null where WebCrypto's
+ * digest is not available (a page served over plain http from another
+ * machine is not a secure context).
+ */
+export async function viewHash(bytes) {
+  if (!globalThis.crypto?.subtle) return null;
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
+
 export function authBytes(meeting, nonceHex, publicKeyHex) {
   return new Layout(TAGS.auth).str(meeting).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();
 }

@@ -4,9 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, enrollBytes, formatPercent, hexToBytes, receiptBytes } from "./protocol.js";
+import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, enrollBytes, formatPercent, hexToBytes, receiptBytes, viewHash } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
+const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
 
 function layoutBytes(v) {
   const i = v.inputs;
@@ -58,4 +59,12 @@ test("percentages are of the total seats, two decimals, rounded half up", () => 
   assert.equal(formatPercent(3, 473, "en"), "0.63%");
   assert.equal(formatPercent(21, 40, "en"), "52.50%");
   assert.equal(formatPercent(0, 0, "vi"), "0,00%");
+});
+
+test("the served meeting view's hash is the one welcome names", async () => {
+  const bytes = new TextEncoder().encode(frames.view.bytes);
+  assert.equal(await viewHash(bytes), frames.view.view_hash);
+  const welcome = frames.server.find((e) => e.frame.type === "welcome").frame;
+  assert.equal(welcome.view_hash, frames.view.view_hash);
+  assert.equal(JSON.parse(frames.view.bytes).id, welcome.meeting);
 });

@@ -5,10 +5,10 @@
 // the fresh snapshot it gets on every login. Nothing polls: the page
 // re-renders on the "change" event.
 
-import { authBytes, ballotBytes, enrollBytes, receiptBytes } from "./protocol.js";
+import { authBytes, ballotBytes, enrollBytes, receiptBytes, viewHash } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
 
 /**
  * Login refusals that another attempt cannot cure: the device must enroll
@@ -50,6 +50,20 @@ function nextFrame(socket) {
     socket.onmessage = (event) => resolve(JSON.parse(event.data));
     socket.onclose = () => reject(new Error("the server closed the connection"));
   });
+}
+
+/**
+ * Fetches the meeting view (roster, agenda, labels) that a `welcome` names
+ * by `hash`, and checks that these are the bytes it names: by their SHA-256
+ * where the page may compute one, else by the ETag the server sent them with.
+ */
+async function fetchView(meeting, hash) {
+  const response = await fetch(`/api/meetings/${encodeURIComponent(meeting)}/view`, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`the meeting view: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const found = (await viewHash(bytes)) ?? response.headers.get("ETag")?.replaceAll('"', "");
+  if (found !== hash) throw new Error(`the meeting view has hash ${found}, not ${hash}`);
+  return JSON.parse(new TextDecoder().decode(bytes));
 }
 
 /** A refusal from the server, as an Error that keeps its reason. */
@@ -105,7 +119,8 @@ export class Session extends EventTarget {
     this.meetingId = identity ? identity.meeting : meeting;
     this.status = "connecting"; // connecting | online | reconnecting | refused
     this.refusal = null;
-    this.meeting = null; // MeetingView from `welcome`
+    this.meeting = null; // MeetingView, fetched as `welcome` names it
+    this.viewHash = null;
     this.principal = null;
     this.snapshot = null;
     this.version = 0;
@@ -170,16 +185,20 @@ export class Session extends EventTarget {
     }
     this.socket = socket;
     try {
-      await this.#login(socket, challenge);
+      const early = await this.#login(socket, challenge);
       await new Promise((resolve) => {
-        socket.onmessage = (event) => {
-          this.#apply(JSON.parse(event.data));
+        const take = (msg) => {
+          this.#apply(msg);
           if (this.snapshot && this.status !== "online") {
             this.status = "online";
             this.#changed();
           }
         };
+        socket.onmessage = (event) => take(JSON.parse(event.data));
         socket.onclose = resolve;
+        for (const msg of early) take(msg);
+        // Closed while the view was fetched: its close event has been and gone.
+        if (socket.readyState === WebSocket.CLOSED) resolve();
       });
     } finally {
       this.socket = null;
@@ -189,7 +208,11 @@ export class Session extends EventTarget {
     }
   }
 
-  /** Answers the challenge with `auth` (or `watch`) and takes the `welcome`. */
+  /**
+   * Answers the challenge with `auth` (or `watch`), takes the `welcome` and
+   * the meeting view it names (fetched unless this session already holds
+   * it), and returns the frames that arrived meanwhile, to be applied next.
+   */
   async #login(socket, challenge) {
     this.serverOffset = challenge.server_time - Date.now();
     let hello;
@@ -203,10 +226,16 @@ export class Session extends EventTarget {
     socket.send(JSON.stringify(hello));
     const welcome = await nextFrame(socket);
     if (welcome.type !== "welcome") throw new Refused(welcome.reason, welcome.message);
-    this.meeting = welcome.meeting;
+    const early = [];
+    socket.onmessage = (event) => early.push(JSON.parse(event.data));
+    if (this.viewHash !== welcome.view_hash) {
+      this.meeting = await fetchView(welcome.meeting, welcome.view_hash);
+      this.viewHash = welcome.view_hash;
+    }
     this.principal = welcome.principal;
     // A new connection starts from its own snapshot, whatever its version.
     this.version = 0;
+    return early;
   }
 
   #apply(msg) {

@@ -48,7 +48,7 @@ function renderBand() {
   const meeting = session?.meeting;
   setText($("meeting-body"), meeting?.body ?? "Gavel");
   setText($("meeting-title"), meeting?.title ?? "");
-  const present = session?.snapshot?.present.length;
+  const present = session?.snapshot?.present;
   setText($("present-count"), present == null ? "–" : String(present));
   setText($("present-total"), meeting ? `/${meeting.total_seats}` : "");
 }

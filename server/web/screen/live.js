@@ -145,7 +145,7 @@ export function liveView(ctx, scene) {
     update(next) {
       round = next.round;
       panel.update(round.live);
-      map?.update(seatChoices(next) ?? [], ctx.session.snapshot.present);
+      map?.update(seatChoices(next) ?? [], ctx.session.snapshot.present_seats ?? []);
     },
     tick(now) {
       countdown.tick(round, now);

@@ -33,7 +33,7 @@ const live = { taking_part: 1, counts: counts(1, 0, 0), voted: [4], choices: [{ 
 function session(current, round, status = "pending") {
   const items = meeting.agenda.map((it) => ({ index: it.index, status: it.index === current ? status : "pending", result: null }));
   if (status === "passed") items[current].result = result;
-  return { status: "online", meeting, snapshot: { current_item: current, items, round, present: [4] } };
+  return { status: "online", meeting, snapshot: { current_item: current, items, round, present: 1, present_seats: [4] } };
 }
 
 test("the stage shows the round only when it is on the current item", () => {

@@ -70,6 +70,14 @@ enum Command {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
+    /// The broadcaster process that `baseline-broadcast` starts and measures.
+    #[command(hide = true)]
+    Broadcaster {
+        #[arg(long)]
+        clients: u32,
+        #[arg(long)]
+        seconds: f64,
+    },
     /// `verify_strict` throughput on as many threads as the machine has cores.
     BaselineVerify {
         /// Default: the machine's cores, which the server also uses.
@@ -118,7 +126,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let limit = swarm::raise_fd_limit().context("raising the open-file limit")?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(run(&cli, limit))?;
+    // The broadcaster process of `baseline-broadcast` measures nothing itself.
+    let Some(report) = runtime.block_on(run(&cli, limit))? else {
+        return Ok(());
+    };
     print!("{}", report.summary());
     if let Some(path) = &cli.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
@@ -127,7 +138,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Report> {
+async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>> {
     let scenario = match &cli.command {
         Command::Idle { tablets, settle } => Scenario::Idle {
             tablets: *tablets,
@@ -151,24 +162,37 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Report> {
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
         Command::BaselineBroadcast { clients, seconds } => {
-            return swarm::baseline_broadcast(*clients, Duration::from_secs_f64(*seconds)).await;
+            let program = std::env::current_exe()?;
+            return swarm::baseline_broadcast(
+                &program,
+                *clients,
+                Duration::from_secs_f64(*seconds),
+            )
+            .await
+            .map(Some);
+        }
+        Command::Broadcaster { clients, seconds } => {
+            swarm::broadcaster(*clients, Duration::from_secs_f64(*seconds)).await?;
+            return Ok(None);
         }
         Command::BaselineVerify { threads, seconds } => {
             let threads = threads.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             });
             let seconds = Duration::from_secs_f64(*seconds);
-            return Ok(tokio::task::spawn_blocking(move || {
-                swarm::baseline_verify(threads, seconds)
-            })
-            .await?);
+            return Ok(Some(
+                tokio::task::spawn_blocking(move || swarm::baseline_verify(threads, seconds))
+                    .await?,
+            ));
         }
         Command::BaselineStore { batch, seconds } => {
             let url = cli
                 .database_url
                 .as_deref()
                 .context("baseline-store needs --database-url")?;
-            return swarm::baseline_store(url, *batch, Duration::from_secs_f64(*seconds)).await;
+            return swarm::baseline_store(url, *batch, Duration::from_secs_f64(*seconds))
+                .await
+                .map(Some);
         }
     };
     // Each tablet is a socket here and one in the server.
@@ -194,5 +218,5 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Report> {
         chair_code: Some(&server.chair_code),
         server_pid: Some(server.pid()),
     };
-    swarm::run(&target, scenario).await
+    swarm::run(&target, scenario).await.map(Some)
 }

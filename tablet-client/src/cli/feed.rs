@@ -30,7 +30,7 @@ pub fn changes<'a>(before: &Snapshot, after: &'a Snapshot) -> Vec<Change<'a>> {
     if before.current_item != after.current_item {
         out.push(Change::Item(after));
     }
-    if before.present.len() != after.present.len() {
+    if before.present != after.present {
         out.push(Change::Attendance(after));
     }
     let Some(new) = &after.round else { return out };
@@ -119,7 +119,8 @@ mod tests {
             server_time: 0,
             meeting: MeetingId::parse("m").unwrap(),
             current_item,
-            present: (1..=present).collect(),
+            present,
+            present_seats: None,
             items: Vec::new(),
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,

@@ -221,7 +221,7 @@ impl<'a> Text<'a> {
     }
 
     fn attendance(&self, snapshot: &Snapshot) -> String {
-        let (present, total) = (snapshot.present.len(), self.meeting.total_seats);
+        let (present, total) = (snapshot.present, self.meeting.total_seats);
         match self.lang {
             Lang::Vi => format!("Có mặt: {present}/{total} đại biểu"),
             Lang::En => format!("Present: {present} of {total} delegates"),
@@ -451,6 +451,7 @@ pub fn client_error(error: &ClientError, lang: Lang) -> String {
         (ClientError::Connection(e), Lang::Vi) => format!("lỗi kết nối: {e}"),
         (ClientError::Closed, Lang::Vi) => "máy chủ đã đóng kết nối".into(),
         (ClientError::Tls(e), Lang::Vi) => format!("lỗi thiết lập TLS: {e}"),
+        (ClientError::View(e), Lang::Vi) => format!("không tải được thông tin kỳ họp: {e}"),
         (ClientError::Protocol(frame), Lang::Vi) => {
             format!("máy chủ gửi khung tin không hiểu được: {frame}")
         }
@@ -684,7 +685,8 @@ mod tests {
             server_time: NOW,
             meeting: meeting().id,
             current_item: Some(1),
-            present: (1..=38).collect(),
+            present: 38,
+            present_seats: None,
             items: vec![
                 ItemState {
                     index: 0,
