@@ -6,7 +6,7 @@
 //! full `snapshot` and then versioned `tally` updates; a client that misses
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
-use crate::rules::{Counts, TallyResult, VoteSettings};
+use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -199,6 +199,10 @@ pub struct MeetingView {
     pub title: String,
     pub body: String,
     pub total_seats: u32,
+    /// The share of all seats that must be present for the meeting to
+    /// proceed: a People's Council needs at least two thirds of its
+    /// delegates; other bodies set their own.
+    pub quorum: Threshold,
     pub labels: Labels,
     pub seats: Vec<SeatView>,
     pub agenda: Vec<ItemView>,

@@ -974,6 +974,7 @@ fn meeting_view(s: &Story) -> MeetingView {
         title: "Kỳ họp thứ mười hai".into(),
         body: "Hội đồng nhân dân phường Phúc Lợi".into(),
         total_seats: 5,
+        quorum: Threshold::AtLeastTwoThirds,
         labels: Labels {
             yes: "Tán thành".into(),
             no: "Không tán thành".into(),

@@ -61,6 +61,8 @@ pub struct MeetingDefinition {
     pub title: String,
     pub body: String,
     pub total_seats: u32,
+    /// The share of all seats that must be present for the meeting to proceed.
+    pub quorum: Threshold,
     pub labels: Labels,
     /// Sorted by number: seat `n` is at index `n - 1`.
     pub seats: Vec<SeatDefinition>,
@@ -124,6 +126,7 @@ impl MeetingDefinition {
             title: self.title.clone(),
             body: self.body.clone(),
             total_seats: self.total_seats,
+            quorum: self.quorum,
             labels: self.labels.clone(),
             seats: self
                 .seats
@@ -290,6 +293,7 @@ struct RawMeeting {
     title: Spanned<String>,
     body: Spanned<String>,
     total_seats: Spanned<u32>,
+    quorum: Option<Spanned<RawThreshold>>,
     #[serde(default)]
     labels: RawLabels,
     vote_defaults: Option<Spanned<RawSettings>>,
@@ -388,17 +392,22 @@ enum RawThreshold {
     Fraction { num: u32, den: u32, strict: bool },
 }
 
-impl RawRule {
-    fn rule(self) -> Rule {
-        let threshold = match self.threshold {
+impl RawThreshold {
+    fn threshold(self) -> Threshold {
+        match self {
             RawThreshold::MoreThanHalf => Threshold::MoreThanHalf,
             RawThreshold::AtLeastTwoThirds => Threshold::AtLeastTwoThirds,
             RawThreshold::AtLeastThreeQuarters => Threshold::AtLeastThreeQuarters,
             RawThreshold::Fraction { num, den, strict } => Threshold::Fraction { num, den, strict },
-        };
+        }
+    }
+}
+
+impl RawRule {
+    fn rule(self) -> Rule {
         Rule {
             base: self.base,
-            threshold,
+            threshold: self.threshold.threshold(),
         }
     }
 }
@@ -487,6 +496,16 @@ impl RawMeeting {
                 format!("must be between 1 and {MAX_SEATS}"),
             ));
         }
+        let quorum = match &self.quorum {
+            Some(raw) => {
+                let quorum = raw.get_ref().threshold();
+                quorum
+                    .validate()
+                    .map_err(|m| source.error(raw.span(), "quorum", m))?;
+                quorum
+            }
+            None => Threshold::AtLeastTwoThirds,
+        };
         let labels = self.labels.check(source)?;
         let defaults = match &self.vote_defaults {
             Some(raw) => raw.get_ref().resolve(
@@ -504,6 +523,7 @@ impl RawMeeting {
             title,
             body,
             total_seats,
+            quorum,
             labels,
             seats,
             agenda,
@@ -863,6 +883,37 @@ title = "Dự thảo nghị quyết"
         assert_eq!(m.labels.yes, DEFAULT_YES);
         assert_eq!(m.item(0).unwrap().vote, Some(VoteSettings::default()));
         assert_eq!(m.item(0).unwrap().topic, "Chủ đề");
+        assert_eq!(m.quorum, Threshold::AtLeastTwoThirds);
+    }
+
+    #[test]
+    fn the_quorum_is_a_share_of_all_seats_and_checked() {
+        let quorum = |q: &str| {
+            with(
+                "total_seats = 2\n",
+                &format!("total_seats = 2\nquorum = {q}\n"),
+            )
+        };
+        let m = MeetingDefinition::parse(&quorum("\"more_than_half\"")).unwrap();
+        assert_eq!(m.quorum, Threshold::MoreThanHalf);
+        assert_eq!(m.view().quorum, Threshold::MoreThanHalf);
+        let m = MeetingDefinition::parse(&quorum(
+            "{ fraction = { num = 3, den = 5, strict = false } }",
+        ))
+        .unwrap();
+        let three_fifths = Threshold::Fraction {
+            num: 3,
+            den: 5,
+            strict: false,
+        };
+        assert_eq!(m.quorum, three_fifths);
+
+        let (line, _, field, message) = error(&quorum(
+            "{ fraction = { num = 5, den = 3, strict = false } }",
+        ));
+        assert_eq!((line, field.as_str()), (5, "quorum"), "{message}");
+        let (_, _, field, _) = error(&quorum("\"most\""));
+        assert_eq!(field, "quorum");
     }
 
     #[test]
@@ -977,9 +1028,11 @@ title = "Dự thảo nghị quyết"
         assert_eq!((line, column, field.as_str()), (12, 1, "seats[1].nmae"));
         assert!(message.contains("unknown field `nmae`"), "{message}");
 
-        let (line, _, field, _) =
-            error(&with("total_seats = 2\n", "total_seats = 2\nquorum = 21\n"));
-        assert_eq!((line, field.as_str()), (5, "quorum"));
+        let (line, _, field, _) = error(&with(
+            "total_seats = 2\n",
+            "total_seats = 2\nchairman = 1\n",
+        ));
+        assert_eq!((line, field.as_str()), (5, "chairman"));
 
         let text = with(
             "total_seats = 2\n",

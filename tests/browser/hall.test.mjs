@@ -175,6 +175,12 @@ step("1. the chair, three tablets and the hall screen join", async () => {
   await waitConn(app.screen, "online");
   await waitConn(app.chair, "online");
   for (const tablet of app.tablets) await waitConn(tablet, "online");
+  // The example meeting's quorum: at least two thirds of its 40 seats.
+  await waitFor(app.chair, "quorum", {
+    attr: "data-ok",
+    value: "false",
+    text: "Chưa đủ số đại biểu để tiến hành kỳ họp: cần ít nhất 2/3 tổng số đại biểu (27)",
+  });
 });
 
 step("2. the chair opens a vote on item 0 and every tablet sees it open", async () => {

@@ -6,10 +6,11 @@
 import { Refused, Session, enroll } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
-import { formatPercent } from "../common/protocol.js";
+import { describeRule, formatPercent } from "../common/protocol.js";
 import { buildAgenda, renderHistory, updateAgenda } from "./agenda.js";
 import { $, setAttr, setText } from "./dom.js";
 import { renderCountdown, renderItemPanel, renderTally } from "./panel.js";
+import { yesNeeded } from "./tally.js";
 import { buildSeatMap, renderLegend, renderSeatDetail, seatStates, updateSeatMap } from "./seatmap.js";
 import { WORDS } from "./words.js";
 
@@ -195,10 +196,11 @@ function renderAttendance(v) {
   setAttr($("present-count"), "data-total", total);
   setText($("present-total"), `/${total}`);
   setText($("present-words"), `${t("attendance.present")} · ${formatPercent(present, total, v.lang)}`);
-  // A People's Council session may proceed with at least two thirds of its delegates.
-  const quorum = Math.ceil((2 * total) / 3);
+  // The meeting's quorum is a share of all seats, counted as a rule counts yes votes.
+  const rule = { base: "all_seats", threshold: v.meeting.quorum };
+  const quorum = yesNeeded(rule, { total_seats: total });
   const quorumLine = $("quorum");
-  setText(quorumLine, t(present >= quorum ? "attendance.quorumOk" : "attendance.quorumLow", { quorum }));
+  setText(quorumLine, t(present >= quorum ? "attendance.quorumOk" : "attendance.quorumLow", { quorum, rule: describeRule(rule, t) }));
   setAttr(quorumLine, "data-ok", present >= quorum);
 }
 

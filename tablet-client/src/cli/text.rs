@@ -621,6 +621,7 @@ mod tests {
             title: "Kỳ họp thứ mười hai".into(),
             body: "HĐND phường Phúc Lợi".into(),
             total_seats: 40,
+            quorum: Threshold::AtLeastTwoThirds,
             labels: Labels {
                 yes: "Tán thành".into(),
                 no: "Không tán thành".into(),
