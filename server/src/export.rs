@@ -20,7 +20,7 @@ use gavel_protocol::signing::{BallotContent, audit_head_bytes};
 use gavel_protocol::{MeetingId, PublicKey, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
 use gavel_records::chain;
-use gavel_records::minutes::{self, Lang, Outcome, Session, Signatories};
+use gavel_records::minutes::{self, Lang, Outcome, RecordSeal, Session, Signatories};
 use std::path::{Path, PathBuf};
 
 /// How many times [`bundle`] reads again when the meeting changed meanwhile.
@@ -230,6 +230,12 @@ pub fn session(
         national_heading: options.national_heading,
         signatories: options.signatories.clone(),
         items,
+        record: Some(RecordSeal {
+            file: format!("{}.record.json", bundle.meeting),
+            entries: bundle.head.entries,
+            head: bundle.head.hash.to_hex(),
+            server_key: bundle.server_key.to_hex(),
+        }),
     }
 }
 

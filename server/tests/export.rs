@@ -91,6 +91,18 @@ async fn the_demo_meeting_exports_a_record_that_verifies_and_a_changed_one_does_
     }
     let minutes = std::fs::read_to_string(out.join(format!("{MEETING}.minutes.vi.html")))?;
     assert!(minutes.contains("đại biểu tham gia biểu quyết"));
+    // Both minutes name the record they were made from: its chain's final
+    // hash and the server's key, as the bundle holds them.
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle)?)?;
+    let head = record["head"]["hash"].as_str().expect("the head's hash");
+    let server_key = record["server_key"].as_str().expect("the server key");
+    for lang in ["vi", "en"] {
+        let minutes = std::fs::read_to_string(out.join(format!("{MEETING}.minutes.{lang}.html")))?;
+        assert!(
+            minutes.contains(head) && minutes.contains(server_key),
+            "the {lang} minutes name the record's head {head} and key {server_key}"
+        );
+    }
 
     let ok = verify(data.path(), &bundle)?;
     let said = String::from_utf8_lossy(&ok.stdout);

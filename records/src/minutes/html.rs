@@ -19,7 +19,9 @@
 use super::chart::round_chart;
 use super::clock::{LocalTime, utc_offset};
 use super::font::font_faces;
-use super::words::{Words, date_line, item_number, needed, roman, round_number, time_span};
+use super::words::{
+    Words, date_line, item_number, needed, roman, round_number, seal_line, time_span,
+};
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording::{describe_rule, in_sentence, official_sentence, verdict};
@@ -64,6 +66,9 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
     signatures(&mut out, session, w);
+    if let Some(seal) = &session.record {
+        let _ = writeln!(out, "<p class=\"seal\">{}</p>", seal_line(lang, seal));
+    }
     out.push_str("</main>\n</body>\n</html>\n");
     out
 }
@@ -379,6 +384,8 @@ svg.chart .count, svg.chart .mark { font-weight: 600; }
 .verdict strong { display: inline-block; border: 1.2pt solid #000; padding: 0.3mm 2.5mm; letter-spacing: .03em; }
 .verdict strong.not-passed { border-style: double; border-width: 3pt; }
 .voided strong { letter-spacing: .01em; }
+.seal { margin-top: 8mm; font-size: 8.5pt; text-align: left; overflow-wrap: anywhere; }
+.seal code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; }
 .signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; margin-top: 10mm; break-inside: avoid; }
 .signature .role { font-weight: 600; }
 .signature .hint { font-style: italic; font-size: 10pt; }

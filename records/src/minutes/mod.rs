@@ -66,6 +66,25 @@ pub struct Session {
     /// The agenda items, in agenda order. Items without rounds (reports, or
     /// items never put to the vote) may be listed; the minutes skip them.
     pub items: Vec<Item>,
+    /// The electronic record the minutes were made from, when they were.
+    #[serde(default)]
+    pub record: Option<RecordSeal>,
+}
+
+/// What names the electronic record behind the minutes, printed under the
+/// signatures: whoever holds the signed paper can check that the record
+/// `gavel verify` accepts is this one (same chain length, same final hash,
+/// same server key), and so that the paper and the record tell one story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSeal {
+    /// The record's file name, e.g. `phuc-loi-2026-ky-12.record.json`.
+    pub file: String,
+    /// How many entries the audit chain holds.
+    pub entries: u64,
+    /// The chain's last hash, lower-case hex.
+    pub head: String,
+    /// The server's public key that signed the receipts and the head, hex.
+    pub server_key: String,
 }
 
 /// The names printed under the signature lines.
