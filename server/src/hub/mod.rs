@@ -5,7 +5,8 @@
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
-//! Connections never touch meeting state: they verify signatures, then send
+//! Connections never touch meeting state: they verify signatures (on the
+//! [`Signatures`] pool the hub shares with every meeting's writer), then send
 //! commands to the meeting's actor and relay what it broadcasts.
 
 pub mod actor;
@@ -13,6 +14,7 @@ pub mod writer;
 
 use crate::clock::now_ms;
 use crate::meeting::MeetingDefinition;
+use crate::signatures::Signatures;
 use crate::store::{Store, StoreError, code_hash};
 use anyhow::Context as _;
 use axum::extract::ws::Utf8Bytes;
@@ -94,6 +96,8 @@ impl From<RefusalReason> for Refusal {
 #[derive(Clone)]
 pub struct MeetingHandle {
     pub definition: Arc<MeetingDefinition>,
+    /// Where its ballots' signatures are checked.
+    pub signatures: Arc<Signatures>,
     commands: mpsc::Sender<Command>,
     keys: Arc<RwLock<HashMap<[u8; 32], Principal>>>,
 }
@@ -126,6 +130,8 @@ impl MeetingHandle {
 pub struct Hub {
     store: Store,
     server_key: Arc<SigningKey>,
+    /// Checks ballots' signatures and signs receipts, for every meeting.
+    signatures: Arc<Signatures>,
     meetings: DashMap<MeetingId, MeetingHandle>,
     tasks: TaskTracker,
     /// Whether every stored meeting has its actor: connections wait for it.
@@ -139,6 +145,7 @@ impl Hub {
         Arc::new(Hub {
             store,
             server_key: Arc::new(server_key),
+            signatures: Arc::new(Signatures::per_core()),
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
@@ -164,6 +171,7 @@ impl Hub {
     /// True once every meeting is restored; false if stopped before.
     async fn restore_all(&self, shutdown: &CancellationToken) -> anyhow::Result<bool> {
         let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
+        let signatures = &self.signatures;
         let Some(stored) = retry(shutdown, "loading meetings", move || async move {
             Ok(store.meetings().await?)
         })
@@ -184,6 +192,7 @@ impl Hub {
                     item,
                     store.clone(),
                     key.clone(),
+                    signatures.clone(),
                     tasks,
                 )
                 .await?;
@@ -196,6 +205,7 @@ impl Hub {
             let (commands, inbox) = mpsc::channel(actor::INBOX);
             let handle = MeetingHandle {
                 definition: definition.clone(),
+                signatures: signatures.clone(),
                 commands,
                 keys: Arc::default(),
             };
@@ -231,6 +241,11 @@ impl Hub {
 
     pub fn server_key(&self) -> PublicKey {
         PublicKey::of(&self.server_key)
+    }
+
+    /// The pool that checks signatures and signs receipts.
+    pub fn signatures(&self) -> &Signatures {
+        &self.signatures
     }
 
     /// Signs with the server's key (the login challenge is not signed, receipts are).
