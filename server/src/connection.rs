@@ -313,7 +313,13 @@ async fn enroll(
     signature: &Signature,
 ) -> Result<(MeetingId, Principal), Refusal> {
     check_version(v)?;
-    verify(hub.signatures(), *key, enroll_bytes(code, key), signature.clone()).await?;
+    verify(
+        hub.signatures(),
+        *key,
+        enroll_bytes(code, key),
+        signature.clone(),
+    )
+    .await?;
     hub.enroll(code, key).await
 }
 

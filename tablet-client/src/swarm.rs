@@ -527,8 +527,9 @@ impl Report {
         if acked == 0 {
             return;
         }
-        let per_ack =
-            |a: Option<f64>, b: Option<f64>| Some((b? - a?) * 1e6 / acked as f64).filter(|v| *v >= 0.0);
+        let per_ack = |a: Option<f64>, b: Option<f64>| {
+            Some((b? - a?) * 1e6 / acked as f64).filter(|v| *v >= 0.0)
+        };
         self.server_cpu_us_per_ack = per_ack(before.server, after.server);
         self.swarm_cpu_us_per_ack = per_ack(before.swarm, after.swarm);
         if let (Some(server), Some(swarm)) = (self.server_cpu_us_per_ack, self.swarm_cpu_us_per_ack)
