@@ -14,7 +14,9 @@
 //!   run one scenario (idle connections, a burst, a sustained load, fan-out
 //!   latency, fan-out with a tablet that stops reading); [`tablet`] is the
 //!   one loop every tablet runs, reading every frame and timing what it
-//!   measures.
+//!   measures. Ballots are signed before the run ([`presign`]), so that the
+//!   swarm's CPU during it goes to talking to the server; the report gives
+//!   the CPU time of server and swarm per acknowledged ballot.
 //! - Baselines, measured by the same binary on the same machine:
 //!   [`baseline_broadcast`] (a minimal tokio-tungstenite broadcaster, the
 //!   floor for fan-out), [`baseline_verify`] (`verify_strict` on every core,
