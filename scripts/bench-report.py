@@ -195,6 +195,17 @@ def main():
             fmt(acks, " /s"), "verify_strict " + fmt(verify, " /s"),
             "—" if r is None else f"{r:.2f}", verdict(None if r is None else r >= 0.5),
         ))
+        server_cpu = figure(runs, f"saturated-{store}", lambda r: r["server_cpu_us_per_ack"])
+        swarm_cpu = figure(runs, f"saturated-{store}", lambda r: r["swarm_cpu_us_per_ack"])
+        cpu_ceiling = figure(runs, f"saturated-{store}", lambda r: r["cpu_ceiling_per_second"])
+        r = ratio(acks, cpu_ceiling)
+        rows.append((
+            f"same, {store}: CPU time per acknowledged ballot (server + swarm on the same cores)",
+            "—",
+            f"server {fmt(server_cpu, ' µs')}; swarm {fmt(swarm_cpu, ' µs')}",
+            "the cores' ceiling at that cost " + fmt(cpu_ceiling, " /s"),
+            "—" if r is None else f"{r:.2f}", "—",
+        ))
         latency = figure(runs, f"sustained-{store}", lambda r: r["ack_ms"]["p99"])
         rows.append((
             f"sign-to-ack latency at 5,000 ballots/s offered, {store} (p99)",

@@ -3,14 +3,15 @@
 //! A connection first answers the server's challenge (enrolling a new key if
 //! it brings a one-time code), then lives in a single `select!` over the
 //! socket, the meeting's broadcast, its own requests in flight and shutdown.
-//! Signatures are checked here, off the async workers, before anything
-//! reaches the meeting's actor.
+//! Signatures are checked here, on the [`Signatures`] pool rather than the
+//! async workers, before anything reaches the meeting's actor.
 
 use crate::clock::now_ms;
 use crate::hub::actor::VerifiedBallot;
 use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::AddressLimits;
 use crate::metrics::{self, Role};
+use crate::signatures::Signatures;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -312,7 +313,13 @@ async fn enroll(
     signature: &Signature,
 ) -> Result<(MeetingId, Principal), Refusal> {
     check_version(v)?;
-    verify(*key, enroll_bytes(code, key), signature.clone()).await?;
+    verify(
+        hub.signatures(),
+        *key,
+        enroll_bytes(code, key),
+        signature.clone(),
+    )
+    .await?;
     hub.enroll(code, key).await
 }
 
@@ -341,10 +348,16 @@ fn authenticate(
     })
 }
 
-/// Checks a signature on the blocking pool, so that a burst of ballots does
+/// Checks a signature on the signature pool, so that a burst of ballots does
 /// not stall the async workers that move frames.
-async fn verify(key: PublicKey, bytes: Vec<u8>, signature: Signature) -> Result<(), Refusal> {
-    tokio::task::spawn_blocking(move || key.verify(&bytes, &signature))
+async fn verify(
+    signatures: &Signatures,
+    key: PublicKey,
+    bytes: Vec<u8>,
+    signature: Signature,
+) -> Result<(), Refusal> {
+    signatures
+        .run(move || key.verify(&bytes, &signature))
         .await
         .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))?
         .map_err(|_| {
@@ -518,7 +531,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                         return Err(RefusalReason::NotADelegate.into());
                     };
                     let bytes = ballot_bytes(&meeting.definition.id, round, seat, choice, seq);
-                    verify(key, bytes, signature.clone()).await.inspect_err(|_| {
+                    verify(&meeting.signatures, key, bytes, signature.clone()).await.inspect_err(|_| {
                         tracing::info!(meeting = %meeting.definition.id, %round, seat, seq, "ballot refused: bad signature");
                     })?;
                     let ballot = VerifiedBallot { seat, round, choice, seq, signature };

@@ -6,6 +6,8 @@
 //! - [`hub`]: one actor per meeting, and the group-commit ballot writer.
 //! - [`connection`]: one task per WebSocket connection: login, signature
 //!   checks, requests and broadcasts.
+//! - [`signatures`]: one thread per core that checks ballots' signatures and
+//!   signs receipts.
 //! - [`app`]: the HTTP router and the server's lifecycle (start, graceful stop).
 //! - [`tls`]: HTTPS and WSS: certificate files or a generated self-signed
 //!   certificate, and the listener that does the handshakes.
@@ -32,6 +34,7 @@ pub mod hub;
 pub mod limits;
 pub mod meeting;
 pub mod metrics;
+pub mod signatures;
 pub mod store;
 pub mod tls;
 pub mod web;

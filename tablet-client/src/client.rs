@@ -24,9 +24,11 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Bytes read from the socket at a time. Server frames are small (the
-/// roster is fetched over HTTP, not sent on the socket), and thousands of
-/// sessions in one swarm each hold this buffer.
+/// The socket's read buffer. A tablet receives frames of a few hundred
+/// bytes (the roster is fetched over HTTP, not sent on the socket; a snapshot
+/// of a large hall is read in several reads); tungstenite's default of
+/// 128 KiB is zero-filled afresh before each read, which made it the largest
+/// cost of the benchmark swarm's 2,000 tablets.
 const READ_BUFFER: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
@@ -264,6 +266,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// The server's public key, as announced in its challenge: receipts verify under it.
+    pub fn server_key(&self) -> PublicKey {
+        self.server_key
+    }
+
     /// Reads the next frame from the server and folds it into the state.
     pub async fn next(&mut self) -> Result<ServerMsg, ClientError> {
         let msg = read(&mut self.socket).await?;

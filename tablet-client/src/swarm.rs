@@ -14,7 +14,9 @@
 //!   run one scenario (idle connections, a burst, a sustained load, fan-out
 //!   latency, fan-out with a tablet that stops reading); [`tablet`] is the
 //!   one loop every tablet runs, reading every frame and timing what it
-//!   measures.
+//!   measures. Ballots are signed before the run ([`presign`]), so that the
+//!   swarm's CPU during it goes to talking to the server; the report gives
+//!   the CPU time of server and swarm per acknowledged ballot.
 //! - Baselines, measured by the same binary on the same machine:
 //!   [`baseline_broadcast`] (a minimal tokio-tungstenite broadcaster, the
 //!   floor for fan-out), [`baseline_verify`] (`verify_strict` on every core,
@@ -33,7 +35,9 @@ use anyhow::Context as _;
 use ed25519_dalek::{Signer, SigningKey};
 use futures_util::{SinkExt, StreamExt, stream};
 use gavel_protocol::messages::{ChairCommand, LiveTally, RoundStatus};
-use gavel_protocol::{Choice, ClientMsg, Counts, MeetingId, PublicKey, RoundId, ServerMsg};
+use gavel_protocol::{
+    Choice, ClientMsg, Counts, MeetingId, PublicKey, RoundId, ServerMsg, Signature,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -85,6 +89,34 @@ pub fn raise_fd_limit() -> std::io::Result<libc::rlim_t> {
         }
     }
     Ok(limit.rlim_cur)
+}
+
+/// CPU time (user and system) of this process and of the server's, from
+/// /proc (Linux), in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Cpu {
+    swarm: Option<f64>,
+    server: Option<f64>,
+}
+
+impl Cpu {
+    fn read(server: Option<u32>) -> Cpu {
+        Cpu {
+            swarm: cpu_seconds("self"),
+            server: server.and_then(|pid| cpu_seconds(&pid.to_string())),
+        }
+    }
+}
+
+/// utime + stime of `/proc/<pid>/stat`, in seconds.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it do not.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system setting.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| ticks as f64 / per_second as f64)
 }
 
 /// A process's resident memory, from /proc (Linux), in KiB.
@@ -250,8 +282,13 @@ pub struct Target<'a> {
     pub roster: &'a Roster,
     /// If the chair's key still has to be enrolled.
     pub chair_code: Option<&'a str>,
-    /// The server's process, to read its memory (absent for an in-process server).
+    /// The server's process, to read its memory and CPU time (absent for an
+    /// in-process server).
     pub server_pid: Option<u32>,
+    /// Each tablet checks the server's signature on one receipt in this many
+    /// (0: none). A real tablet checks every one; a benchmark checks fewer,
+    /// so that the swarm, on the server's cores, takes less of them.
+    pub verify_receipts: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -309,6 +346,20 @@ pub struct Report {
     pub acks_per_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack_ms: Option<Spread>,
+    /// Receipts the tablets checked that did not verify.
+    pub bad_receipts: u64,
+    /// CPU time per ballot acknowledged within the measured span, in
+    /// microseconds, of the server and of the swarm: on a machine they
+    /// share, the two together bound the rate (see `cpu_ceiling_per_second`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us_per_ack: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm_cpu_us_per_ack: Option<f64>,
+    /// The machine's cores divided by the CPU time of one acknowledged
+    /// ballot (server and swarm): the most ballots a second this machine
+    /// could acknowledge if nothing but those two ran on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_ceiling_per_second: Option<f64>,
     /// Burst: from the chair's close to the committed result at the last tablet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub close_to_last_tablet_ms: Option<u64>,
@@ -410,6 +461,19 @@ impl Report {
         if let Some(s) = &self.ack_ms {
             line("sign to ack", spread(s));
         }
+        if let (Some(server), Some(swarm)) = (self.server_cpu_us_per_ack, self.swarm_cpu_us_per_ack)
+        {
+            line(
+                "CPU per ack",
+                format!(
+                    "server {server:.0} µs, swarm {swarm:.0} µs (ceiling {:.0} /s on this machine)",
+                    self.cpu_ceiling_per_second.unwrap_or(0.0)
+                ),
+            );
+        }
+        if self.bad_receipts > 0 {
+            line("bad receipts", self.bad_receipts.to_string());
+        }
         if let Some(v) = self.close_to_last_tablet_ms {
             line(
                 "close to result at last",
@@ -463,6 +527,24 @@ impl Report {
         self.time_to_last_tablet_ms = Spread::of(complete);
     }
 
+    /// Sets the CPU figures from the readings around the measured span.
+    fn cpu_per_ack(&mut self, before: Cpu, after: Cpu, acked: u64) {
+        if acked == 0 {
+            return;
+        }
+        let per_ack = |a: Option<f64>, b: Option<f64>| {
+            Some((b? - a?) * 1e6 / acked as f64).filter(|v| *v >= 0.0)
+        };
+        self.server_cpu_us_per_ack = per_ack(before.server, after.server);
+        self.swarm_cpu_us_per_ack = per_ack(before.swarm, after.swarm);
+        if let (Some(server), Some(swarm)) = (self.server_cpu_us_per_ack, self.swarm_cpu_us_per_ack)
+            && server + swarm > 0.0
+        {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            self.cpu_ceiling_per_second = Some(cores as f64 * 1e6 / (server + swarm));
+        }
+    }
+
     fn error(&mut self, e: String) {
         if self.errors.len() < 5 {
             self.errors.push(e);
@@ -513,12 +595,81 @@ impl Chair {
     }
 }
 
-/// When tablet `i` casts its ballots.
-type Schedule = Box<dyn Fn(usize) -> Vec<Instant>>;
+/// When tablet `i` casts its ballots, counted from the start of the run.
+type Schedule = Box<dyn Fn(usize) -> Vec<Duration>>;
+
+/// A ballot signed before the run, to be cast `due` after its start: the
+/// swarm shares the server's cores, and signing during the run would take
+/// from the server the time it is measured by.
+struct Presigned {
+    due: Duration,
+    round: RoundId,
+    choice: Choice,
+    seq: u64,
+    signature: Signature,
+}
+
+/// Signs every tablet's ballots for the planned moments, spread over the
+/// machine's cores (a saturating load is some 200,000 signatures).
+fn presign(
+    sessions: &mut [Session],
+    plans: Vec<Vec<Duration>>,
+) -> anyhow::Result<Vec<Vec<Presigned>>> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let per_thread = sessions.len().div_ceil(threads).max(1);
+    let mut plans = plans.into_iter();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = sessions
+            .chunks_mut(per_thread)
+            .map(|chunk| {
+                let plans: Vec<_> = plans.by_ref().take(chunk.len()).collect();
+                scope.spawn(move || {
+                    chunk
+                        .iter_mut()
+                        .zip(plans)
+                        .map(|(session, plan)| presign_one(session, plan))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for worker in workers {
+            all.extend(worker.join().expect("a signing thread")?);
+        }
+        Ok(all)
+    })
+}
+
+fn presign_one(session: &mut Session, plan: Vec<Duration>) -> Result<Vec<Presigned>, ClientError> {
+    let round = session
+        .state
+        .open_round()
+        .ok_or(ClientError::NoOpenRound)?
+        .id;
+    plan.into_iter()
+        .enumerate()
+        .map(|(n, due)| {
+            let choice = CHOICES[n % CHOICES.len()];
+            let seq = session.next_seq();
+            let signature = session.sign_ballot(round, choice, seq)?;
+            Ok(Presigned {
+                due,
+                round,
+                choice,
+                seq,
+                signature,
+            })
+        })
+        .collect()
+}
 
 /// What a tablet does, and what it saw.
 struct Plan {
-    casts: Vec<Instant>,
+    casts: Vec<Presigned>,
+    /// The moment the casts' `due` counts from.
+    begin: Instant,
+    /// Check the server's signature on one receipt in this many (0: none).
+    verify_receipts: u32,
     /// Stop once the round's result has arrived (and every ballot is answered).
     until_result: bool,
     stop: CancellationToken,
@@ -549,36 +700,61 @@ struct Outcome {
     /// (version, emission-to-arrival in ms) of every tally update.
     tallies: Vec<(u64, u64)>,
     acks: Vec<f64>,
+    /// Acknowledgements that arrived before the run was told to stop.
+    acked_in_span: u64,
+    /// Receipts checked that do not verify under the server's key.
+    bad_receipts: u64,
     sent: u64,
     refused: u64,
     result_at_ms: Option<u64>,
     error: Option<String>,
 }
 
-/// One tablet: reads every frame, casts at the planned moments (signing
-/// each ballot just before sending it), and times tallies, acks and the result.
+/// One tablet: reads every frame, casts its presigned ballots at the planned
+/// moments, one at a time as a person does (a ballot that falls due while
+/// the previous one is unanswered waits for it, and its time to
+/// acknowledgement counts from when it fell due), and times tallies, acks
+/// and the result.
 async fn tablet(mut session: Session, plan: Plan) -> Outcome {
     let mut out = Outcome::default();
-    let mut in_flight: HashMap<u64, Instant> = HashMap::new();
+    // The request in flight: its id and when it fell due.
+    let mut in_flight: Option<(u64, Instant)> = None;
     let mut casts = plan.casts.into_iter().peekable();
-    let give_up = Instant::now() + GIVE_UP + plan_span(casts.peek().copied());
+    let first = casts.peek().map(|c| plan.begin + c.due);
+    let give_up = Instant::now() + GIVE_UP + plan_span(first);
+    let server_key = session.server_key();
+    let mut receipts = 0u32;
     loop {
         let done = plan.stop.is_cancelled() || (plan.until_result && out.result_at_ms.is_some());
-        if done && in_flight.is_empty() {
+        if done && in_flight.is_none() {
             break;
         }
-        let due = casts.peek().copied().filter(|_| !done);
+        let due = casts
+            .peek()
+            .map(|c| plan.begin + c.due)
+            .filter(|_| !done && in_flight.is_none());
         tokio::select! {
             () = plan.stop.cancelled(), if !done => {}
             () = sleep_until(give_up) => {
-                out.error = Some(format!("{} ballots unanswered", in_flight.len()));
+                if in_flight.is_some() {
+                    out.error = Some("a ballot went unanswered".to_owned());
+                }
                 break;
             }
             () = sleep_until(due.unwrap_or(give_up)), if due.is_some() => {
-                casts.next();
-                match cast(&mut session, out.sent as usize).await {
-                    Ok((id, signed)) => {
-                        in_flight.insert(id, signed);
+                let ballot = casts.next().expect("a ballot is due");
+                let sent = session
+                    .send(|id| ClientMsg::Cast {
+                        id,
+                        round: ballot.round,
+                        choice: ballot.choice,
+                        seq: ballot.seq,
+                        signature: ballot.signature,
+                    })
+                    .await;
+                match sent {
+                    Ok(id) => {
+                        in_flight = Some((id, plan.begin + ballot.due));
                         out.sent += 1;
                     }
                     Err(e) => {
@@ -591,14 +767,24 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                 Ok(ServerMsg::Tally { version, server_time, .. }) => {
                     out.tallies.push((version, now_ms().saturating_sub(server_time)));
                 }
-                Ok(ServerMsg::Ack { id, .. }) => {
-                    if let Some(signed) = in_flight.remove(&id) {
-                        out.acks.push(signed.elapsed().as_secs_f64() * 1000.0);
+                Ok(ServerMsg::Ack { id, receipt }) => {
+                    if let Some((_, due)) = in_flight.take_if(|(sent, _)| *sent == id) {
+                        out.acks.push(due.elapsed().as_secs_f64() * 1000.0);
+                        if !plan.stop.is_cancelled() {
+                            out.acked_in_span += 1;
+                        }
+                        if plan.verify_receipts > 0 && receipts % plan.verify_receipts == 0
+                            && receipt.verify(&server_key).is_err()
+                        {
+                            out.bad_receipts += 1;
+                            out.error.get_or_insert_with(|| "a receipt does not verify under the server's key".to_owned());
+                        }
+                        receipts += 1;
                         plan.answered.add();
                     }
                 }
                 Ok(ServerMsg::Refused { id: Some(id), message, .. }) => {
-                    if in_flight.remove(&id).is_some() {
+                    if in_flight.take_if(|(sent, _)| *sent == id).is_some() {
                         out.refused += 1;
                         out.error.get_or_insert(message);
                         plan.answered.add();
@@ -628,30 +814,6 @@ fn plan_span(first: Option<Instant>) -> Duration {
     first.map_or(Duration::ZERO, |t| {
         t.saturating_duration_since(Instant::now())
     })
-}
-
-/// Signs and sends the tablet's `n`th ballot in the open round; returns its
-/// request id and when signing began.
-async fn cast(session: &mut Session, n: usize) -> Result<(u64, Instant), ClientError> {
-    let round = session
-        .state
-        .open_round()
-        .ok_or(ClientError::NoOpenRound)?
-        .id;
-    let choice = CHOICES[n % CHOICES.len()];
-    let signed = Instant::now();
-    let seq = session.next_seq();
-    let signature = session.sign_ballot(round, choice, seq)?;
-    let id = session
-        .send(|id| ClientMsg::Cast {
-            id,
-            round,
-            choice,
-            seq,
-            signature,
-        })
-        .await?;
-    Ok((id, signed))
 }
 
 /// Logs in the roster's seats `from..to`, a few at a time. They share one
@@ -702,13 +864,12 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
 
     let answered = Arc::new(Progress::default());
     let stop = CancellationToken::new();
-    let begin = Instant::now() + Duration::from_millis(200);
     let (name, until_result, schedule): (&str, bool, Schedule) = match scenario {
         Scenario::Idle { .. } => ("idle", false, Box::new(|_| Vec::new())),
         Scenario::Burst { within, .. } => (
             "burst",
             true,
-            Box::new(move |_| vec![begin + within.mul_f64(rand::random::<f64>())]),
+            Box::new(move |_| vec![within.mul_f64(rand::random::<f64>())]),
         ),
         Scenario::Load {
             voters,
@@ -734,7 +895,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                     (0..)
                         .map(|k| (i + k * voters) as f64 / rate)
                         .take_while(|&t| t < duration.as_secs_f64())
-                        .map(|t| begin + Duration::from_secs_f64(t))
+                        .map(Duration::from_secs_f64)
                         .collect()
                 }),
             )
@@ -750,22 +911,29 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let mut report = Report::new(name, tablets as u32);
     report.login_seconds = Some(login_seconds);
     report.server_rss_before_kib = rss_before;
-    let expected: usize = (0..tablets).map(|i| schedule(i).len()).sum();
+    let mut sessions = sessions;
+    let casts = presign(&mut sessions, (0..tablets).map(schedule).collect())?;
+    let expected: usize = casts.iter().map(Vec::len).sum();
+    let begin = Instant::now() + Duration::from_millis(200);
     let runs: Vec<_> = sessions
         .into_iter()
-        .enumerate()
-        .map(|(i, session)| {
+        .zip(casts)
+        .map(|(session, casts)| {
             tokio::spawn(tablet(
                 session,
                 Plan {
-                    casts: schedule(i),
+                    casts,
+                    begin,
                     until_result,
+                    verify_receipts: target.verify_receipts,
                     stop: stop.clone(),
                     answered: answered.clone(),
                 },
             ))
         })
         .collect();
+    sleep_until(begin).await;
+    let cpu_before = Cpu::read(target.server_pid);
 
     let mut close_sent_ms = None;
     match scenario {
@@ -788,6 +956,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
             stop.cancel();
         }
     }
+    let cpu_after = Cpu::read(target.server_pid);
     let mut outcomes = Vec::with_capacity(runs.len());
     for run in runs {
         outcomes.push(run.await?);
@@ -802,6 +971,11 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
         .collect();
     report.ballots_acked = acks.len() as u64;
     report.ack_ms = Spread::of(acks);
+    report.bad_receipts = outcomes.iter().map(|o| o.bad_receipts).sum();
+    // What the run cost: acknowledged within the measured span, against the
+    // CPU time both processes spent in it.
+    let acked_in_span: u64 = outcomes.iter().map(|o| o.acked_in_span).sum();
+    report.cpu_per_ack(cpu_before, cpu_after, acked_in_span);
     for e in outcomes.iter().filter_map(|o| o.error.clone()) {
         report.error(e);
     }
@@ -820,7 +994,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
             }
         }
         Scenario::Load { duration, .. } => {
-            report.acks_per_second = Some(report.ballots_acked as f64 / duration.as_secs_f64());
+            report.acks_per_second = Some(acked_in_span as f64 / duration.as_secs_f64());
             report.fanout(
                 outcomes.iter().flat_map(|o| o.tallies.iter().copied()),
                 tablets,

@@ -54,6 +54,7 @@ async fn two_hundred_tablets_burst_vote_and_all_are_counted() -> anyhow::Result<
             roster: &roster,
             chair_code: None,
             server_pid: None,
+            verify_receipts: 1,
         };
         let report = swarm::run(
             &target,
@@ -67,6 +68,10 @@ async fn two_hundred_tablets_burst_vote_and_all_are_counted() -> anyhow::Result<
         assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
         assert_eq!(report.ballots_sent, u64::from(TABLETS), "{name}");
         assert_eq!(report.ballots_acked, u64::from(TABLETS), "{name}");
+        assert_eq!(
+            report.bad_receipts, 0,
+            "{name}: every receipt checked verifies"
+        );
         assert_eq!(report.tablets_with_result, Some(TABLETS), "{name}");
 
         let rounds = store.rounds(&roster.meeting).await?;

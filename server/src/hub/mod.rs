@@ -5,7 +5,8 @@
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
-//! Connections never touch meeting state: they verify signatures, then send
+//! Connections never touch meeting state: they verify signatures (on the
+//! [`Signatures`] pool the hub shares with every meeting's writer), then send
 //! commands to the meeting's actor and relay what it broadcasts.
 
 pub mod actor;
@@ -13,6 +14,7 @@ pub mod writer;
 
 use crate::clock::now_ms;
 use crate::meeting::MeetingDefinition;
+use crate::signatures::Signatures;
 use crate::store::{Store, StoreError, code_hash};
 use anyhow::Context as _;
 use axum::body::Bytes;
@@ -121,6 +123,8 @@ impl ServedView {
 pub struct MeetingHandle {
     pub definition: Arc<MeetingDefinition>,
     pub view: Arc<ServedView>,
+    /// Where its ballots' signatures are checked.
+    pub signatures: Arc<Signatures>,
     commands: mpsc::Sender<Command>,
     keys: Arc<RwLock<HashMap<[u8; 32], Principal>>>,
     /// Hex token to its expiry (Unix ms).
@@ -179,6 +183,8 @@ impl MeetingHandle {
 pub struct Hub {
     store: Store,
     server_key: Arc<SigningKey>,
+    /// Checks ballots' signatures and signs receipts, for every meeting.
+    signatures: Arc<Signatures>,
     meetings: DashMap<MeetingId, MeetingHandle>,
     tasks: TaskTracker,
     /// Whether every stored meeting has its actor: connections wait for it.
@@ -192,6 +198,7 @@ impl Hub {
         Arc::new(Hub {
             store,
             server_key: Arc::new(server_key),
+            signatures: Arc::new(Signatures::per_core()),
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
@@ -217,6 +224,7 @@ impl Hub {
     /// True once every meeting is restored; false if stopped before.
     async fn restore_all(&self, shutdown: &CancellationToken) -> anyhow::Result<bool> {
         let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
+        let signatures = &self.signatures;
         let Some(stored) = retry(shutdown, "loading meetings", move || async move {
             Ok(store.meetings().await?)
         })
@@ -237,6 +245,7 @@ impl Hub {
                     item,
                     store.clone(),
                     key.clone(),
+                    signatures.clone(),
                     tasks,
                 )
                 .await?;
@@ -250,6 +259,7 @@ impl Hub {
             let handle = MeetingHandle {
                 definition: definition.clone(),
                 view: Arc::new(ServedView::of(definition)),
+                signatures: signatures.clone(),
                 commands,
                 keys: Arc::default(),
                 export_tokens: Arc::default(),
@@ -294,6 +304,11 @@ impl Hub {
         meeting: &MeetingId,
     ) -> Result<gavel_records::bundle::Bundle, crate::export::ExportError> {
         crate::export::bundle(&self.store, &self.server_key, meeting).await
+    }
+
+    /// The pool that checks signatures and signs receipts.
+    pub fn signatures(&self) -> &Signatures {
+        &self.signatures
     }
 
     /// Signs with the server's key (the login challenge is not signed, receipts are).

@@ -23,6 +23,11 @@ struct Cli {
     /// without it the server uses SQLite in a scratch directory.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// Each tablet checks the server's signature on one receipt in N (0:
+    /// none). A real tablet checks every one; the benchmark checks 1 in 10,
+    /// so that the swarm takes less of the cores it shares with the server.
+    #[arg(long, value_name = "N", default_value_t = 1, global = true)]
+    verify_receipts: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -217,6 +222,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
         roster: &roster,
         chair_code: Some(&server.chair_code),
         server_pid: Some(server.pid()),
+        verify_receipts: cli.verify_receipts,
     };
     swarm::run(&target, scenario).await.map(Some)
 }
