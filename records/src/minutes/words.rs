@@ -237,6 +237,32 @@ pub fn roman(mut n: u32) -> String {
     out
 }
 
+/// The line under the signatures that names the electronic record (see
+/// [`RecordSeal`](super::RecordSeal)); HTML, with every value escaped.
+pub fn seal_line(lang: Lang, seal: &super::RecordSeal) -> String {
+    use super::html::escape;
+    let (file, head, key) = (
+        escape(&seal.file),
+        escape(&seal.head),
+        escape(&seal.server_key),
+    );
+    let entries = seal.entries;
+    match lang {
+        Lang::Vi => format!(
+            "Biên bản được lập từ hồ sơ điện tử của kỳ họp <code>{file}</code>: nhật ký gồm \
+             {entries} mục, mã băm cuối <code>{head}</code>, khóa của máy chủ \
+             <code>{key}</code>. Ai có hồ sơ đều kiểm tra được bằng lệnh \
+             <code>gavel verify {file}</code>."
+        ),
+        Lang::En => format!(
+            "These minutes were made from the meeting's electronic record <code>{file}</code>: \
+             an audit chain of {entries} entries, final hash <code>{head}</code>, server key \
+             <code>{key}</code>. Anyone holding the record can check it with \
+             <code>gavel verify {file}</code>."
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,31 +294,5 @@ mod tests {
         assert_eq!(roman(4), "IV");
         assert_eq!(roman(9), "IX");
         assert_eq!(roman(14), "XIV");
-    }
-}
-
-/// The line under the signatures that names the electronic record (see
-/// [`RecordSeal`](super::RecordSeal)); HTML, with every value escaped.
-pub fn seal_line(lang: Lang, seal: &super::RecordSeal) -> String {
-    use super::html::escape;
-    let (file, head, key) = (
-        escape(&seal.file),
-        escape(&seal.head),
-        escape(&seal.server_key),
-    );
-    let entries = seal.entries;
-    match lang {
-        Lang::Vi => format!(
-            "Biên bản được lập từ hồ sơ điện tử của kỳ họp <code>{file}</code>: nhật ký gồm \
-             {entries} mục, mã băm cuối <code>{head}</code>, khóa của máy chủ \
-             <code>{key}</code>. Ai có hồ sơ đều kiểm tra được bằng lệnh \
-             <code>gavel verify {file}</code>."
-        ),
-        Lang::En => format!(
-            "These minutes were made from the meeting's electronic record <code>{file}</code>: \
-             an audit chain of {entries} entries, final hash <code>{head}</code>, server key \
-             <code>{key}</code>. Anyone holding the record can check it with \
-             <code>gavel verify {file}</code>."
-        ),
     }
 }
