@@ -255,7 +255,9 @@ def main():
         f"Written by `{command}` (scripts/bench, issue 4). Swarm and server run on the "
         "same machine over loopback; every figure is the median of its runs with "
         "(min–max). Fan-out times come from the `server_time` of each `tally` frame, "
-        "so they have millisecond resolution.",
+        "so they have millisecond resolution. The minimal broadcaster sends its frames at "
+        "the pace Gavel's tally updates went out in the fan-out run just before it, so that "
+        "both deliver as many updates to as many clients.",
         "",
         "## Machine",
         "",

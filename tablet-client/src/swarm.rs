@@ -55,9 +55,9 @@ use tokio_util::sync::CancellationToken;
 /// How many tablets log in at once: enough to connect 10,000 in seconds,
 /// few enough not to overflow the server's accept queue.
 const LOGINS_IN_FLIGHT: usize = 64;
-/// The server coalesces tally updates about this often; the baseline
-/// broadcaster emits at the same pace.
-const TALLY_TICK: Duration = Duration::from_millis(25);
+/// The server coalesces tally updates at most this often while ballots come
+/// in slowly: the baseline broadcaster's pace unless told another.
+pub const TALLY_TICK: Duration = Duration::from_millis(25);
 /// How long a run may wait for the last acknowledgement or result.
 const GIVE_UP: Duration = Duration::from_secs(60);
 const CHOICES: [Choice; 3] = [Choice::Yes, Choice::No, Choice::Abstain];
@@ -1034,14 +1034,18 @@ const BROADCASTER_LISTENING: &str = "broadcaster listening on ";
 
 /// The floor for fan-out: a minimal tokio-tungstenite server sends a
 /// tally-sized frame (serialized once, shared by every connection) every
-/// tick to `clients` clients for `duration`; measured as the swarm measures
-/// Gavel. The broadcaster is its own process (`program broadcaster`, see
+/// `interval` to `clients` clients for `duration`; measured as the swarm
+/// measures Gavel. For a fair floor, `interval` is the pace at which Gavel
+/// sent updates in the fan-out run it is compared with: at a faster pace,
+/// 10,000 clients on two cores fall behind and the baseline measures its own
+/// growing queue rather than the time one update takes to reach everyone. The broadcaster is its own process (`program broadcaster`, see
 /// [`broadcaster`]), as a server is: the two ends of 10,000 connections in
 /// one process would need 20,000 open files.
 pub async fn baseline_broadcast(
     program: &Path,
     clients: u32,
     duration: Duration,
+    interval: Duration,
 ) -> anyhow::Result<Report> {
     let mut child = tokio::process::Command::new(program)
         .args([
@@ -1050,6 +1054,8 @@ pub async fn baseline_broadcast(
             &clients.to_string(),
             "--seconds",
             &duration.as_secs_f64().to_string(),
+            "--interval-ms",
+            &interval.as_millis().to_string(),
         ])
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -1109,12 +1115,16 @@ pub async fn baseline_broadcast(
 
 /// The broadcaster of [`baseline_broadcast`], in its own process: listens on
 /// a free loopback port (announced on stdout), waits until `clients`
-/// connections are subscribed, sends a frame every tick for `duration`, then
+/// connections are subscribed, sends a frame every `interval` for `duration`, then
 /// closes every connection with a close handshake and returns once each
 /// client has read to its end. Exiting with 10,000 sockets' frames still
 /// unread would leave them to the kernel, which resets orphaned sockets
 /// beyond its limit, and the clients would lose their last frames.
-pub async fn broadcaster(clients: u32, duration: Duration) -> anyhow::Result<()> {
+pub async fn broadcaster(
+    clients: u32,
+    duration: Duration,
+    interval: Duration,
+) -> anyhow::Result<()> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let listener = socket.listen(LISTEN_BACKLOG)?;
@@ -1158,7 +1168,7 @@ pub async fn broadcaster(clients: u32, duration: Duration) -> anyhow::Result<()>
         }
         sleep(Duration::from_millis(10)).await;
     }
-    let mut tick = tokio::time::interval(TALLY_TICK);
+    let mut tick = tokio::time::interval(interval);
     let end = Instant::now() + duration;
     let mut version = 0;
     while Instant::now() < end {

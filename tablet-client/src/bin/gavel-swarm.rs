@@ -74,6 +74,11 @@ enum Command {
         clients: u32,
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Milliseconds between frames: give the pace of the Gavel fan-out
+        /// run it is compared with (scripts/bench does). Default: Gavel's
+        /// shortest tally tick.
+        #[arg(long, default_value_t = swarm::TALLY_TICK.as_millis() as u64)]
+        interval_ms: u64,
     },
     /// The broadcaster process that `baseline-broadcast` starts and measures.
     #[command(hide = true)]
@@ -82,6 +87,8 @@ enum Command {
         clients: u32,
         #[arg(long)]
         seconds: f64,
+        #[arg(long)]
+        interval_ms: u64,
     },
     /// `verify_strict` throughput on as many threads as the machine has cores.
     BaselineVerify {
@@ -166,18 +173,32 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
         },
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
-        Command::BaselineBroadcast { clients, seconds } => {
+        Command::BaselineBroadcast {
+            clients,
+            seconds,
+            interval_ms,
+        } => {
             let program = std::env::current_exe()?;
             return swarm::baseline_broadcast(
                 &program,
                 *clients,
                 Duration::from_secs_f64(*seconds),
+                Duration::from_millis((*interval_ms).max(1)),
             )
             .await
             .map(Some);
         }
-        Command::Broadcaster { clients, seconds } => {
-            swarm::broadcaster(*clients, Duration::from_secs_f64(*seconds)).await?;
+        Command::Broadcaster {
+            clients,
+            seconds,
+            interval_ms,
+        } => {
+            swarm::broadcaster(
+                *clients,
+                Duration::from_secs_f64(*seconds),
+                Duration::from_millis((*interval_ms).max(1)),
+            )
+            .await?;
             return Ok(None);
         }
         Command::BaselineVerify { threads, seconds } => {
