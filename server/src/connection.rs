@@ -9,7 +9,7 @@
 use crate::clock::now_ms;
 use crate::hub::actor::VerifiedBallot;
 use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
-use crate::limits::AddressLimits;
+use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};
 use crate::signatures::Signatures;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
@@ -46,6 +46,8 @@ enum End {
     LoginTimeout,
     TooManyFailures,
     MeetingStopped,
+    /// Nothing heard, not even a pong, for several ping intervals.
+    Silent,
 }
 
 /// Who is logged in on this connection.
@@ -82,6 +84,9 @@ enum Incoming {
     Msg(Box<ClientMsg>),
     /// A frame that is not a valid message, with its `id` if one could be read.
     Refuse(Option<u64>, Refusal),
+    /// A ping or a pong: the client is there, and there is nothing to answer
+    /// (the WebSocket layer answers pings itself).
+    Alive,
     Close(End),
 }
 
@@ -125,7 +130,7 @@ pub async fn serve(
         Ok(session) => {
             tracing::info!(%peer, meeting = %session.meeting_id(), principal = ?session.principal, "connection logged in");
             let _counted = metrics::Connected::new(session.role());
-            live(&mut socket, session, &shutdown, send_timeout).await
+            live(&mut socket, session, &shutdown, &limits).await
         }
         Err(end) => end,
     };
@@ -136,6 +141,7 @@ pub async fn serve(
         End::TooManyFailures => Some((close_code::POLICY, "too many failed attempts")),
         End::LoginTimeout => Some((close_code::POLICY, "log in sooner")),
         End::MeetingStopped => Some((close_code::AWAY, "meeting stopped")),
+        End::Silent => Some((close_code::AWAY, "no answer to pings")),
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {
@@ -154,39 +160,36 @@ pub async fn serve(
     }
 }
 
-/// Reads one client frame and decodes it; pings and pongs are answered by
-/// the WebSocket layer and skipped here.
+/// Reads one client frame and decodes it.
 async fn receive(socket: &mut WebSocket) -> Incoming {
-    loop {
-        return match socket.recv().await {
-            None | Some(Ok(Message::Close(_))) => Incoming::Close(End::ClientLeft),
-            Some(Err(e)) => Incoming::Close(if is_too_large(e) {
-                End::TooLarge
-            } else {
-                End::ClientLeft
-            }),
-            // Read whole and then refused, so that the client gets its 1009
-            // close frame: a frame cut short by the WebSocket layer's own cap
-            // leaves input unread, and the kernel then resets the connection.
-            Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_FRAME_BYTES => {
-                Incoming::Close(End::TooLarge)
-            }
-            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
-                Ok(msg) => Incoming::Msg(Box::new(msg)),
-                Err(e) => Incoming::Refuse(
-                    readable_id(&text),
-                    Refusal::new(RefusalReason::MalformedFrame, e.to_string()),
-                ),
-            },
-            Some(Ok(Message::Binary(_))) => Incoming::Refuse(
-                None,
-                Refusal::new(
-                    RefusalReason::MalformedFrame,
-                    "binary frames are not part of the protocol; send JSON text frames",
-                ),
+    match socket.recv().await {
+        None | Some(Ok(Message::Close(_))) => Incoming::Close(End::ClientLeft),
+        Some(Err(e)) => Incoming::Close(if is_too_large(e) {
+            End::TooLarge
+        } else {
+            End::ClientLeft
+        }),
+        // Read whole and then refused, so that the client gets its 1009
+        // close frame: a frame cut short by the WebSocket layer's own cap
+        // leaves input unread, and the kernel then resets the connection.
+        Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_FRAME_BYTES => {
+            Incoming::Close(End::TooLarge)
+        }
+        Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMsg>(&text) {
+            Ok(msg) => Incoming::Msg(Box::new(msg)),
+            Err(e) => Incoming::Refuse(
+                readable_id(&text),
+                Refusal::new(RefusalReason::MalformedFrame, e.to_string()),
             ),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-        };
+        },
+        Some(Ok(Message::Binary(_))) => Incoming::Refuse(
+            None,
+            Refusal::new(
+                RefusalReason::MalformedFrame,
+                "binary frames are not part of the protocol; send JSON text frames",
+            ),
+        ),
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Alive,
     }
 }
 
@@ -221,6 +224,7 @@ async fn log_in(
     loop {
         let msg = match receive(socket).await {
             Incoming::Close(end) => return Err(end),
+            Incoming::Alive => continue,
             Incoming::Refuse(id, r) => {
                 send(socket, frame(&r.to_msg(id)), limits.send_timeout())
                     .await
@@ -376,8 +380,9 @@ async fn live(
     socket: &mut WebSocket,
     session: Session,
     shutdown: &CancellationToken,
-    send_timeout: Duration,
+    limits: &AddressLimits,
 ) -> End {
+    let send_timeout = limits.send_timeout();
     let (reply, joined) = oneshot::channel();
     let join = Command::Join {
         audience: session.audience(),
@@ -411,6 +416,10 @@ async fn live(
         }
     }
     let mut answers: FuturesUnordered<Answer> = FuturesUnordered::new();
+    let every = limits.ping_interval();
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = tokio::time::Instant::now();
     loop {
         // Biased: broadcasts go out before answers, so that the `done` for a
         // chair command follows the snapshot that shows its effect.
@@ -437,8 +446,10 @@ async fn live(
                 }
             }
             incoming = receive(socket) => {
+                heard = tokio::time::Instant::now();
                 let refusal = match incoming {
                     Incoming::Close(end) => return end,
+                    Incoming::Alive => None,
                     Incoming::Refuse(id, r) => Some(r.to_msg(id)),
                     Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => {
                         if matches!(*msg, ClientMsg::Cast { .. }) {
@@ -465,6 +476,17 @@ async fn live(
                     if send(socket, f, send_timeout).await.is_err() {
                         return End::SendFailed;
                     }
+                }
+            }
+            // Last: a frame the client sent is read (above) before its
+            // silence is judged, however long broadcasts kept this loop busy.
+            _ = pings.tick() => {
+                if heard.elapsed() >= every * SILENT_PINGS {
+                    tracing::info!(meeting = %session.meeting_id(), principal = ?session.principal, "no answer to pings; letting the connection go");
+                    return End::Silent;
+                }
+                if send_msg(socket, Message::Ping(Default::default()), send_timeout).await.is_err() {
+                    return End::SendFailed;
                 }
             }
         }

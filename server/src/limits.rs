@@ -25,7 +25,16 @@ pub struct LimitSettings {
     /// Short enough that a stuck tablet is let go within a vote; long
     /// enough for a tablet on poor Wi-Fi.
     pub send_timeout: Duration,
+    /// How often a logged-in connection is pinged. A connection that sends
+    /// nothing, not even the pong every WebSocket client answers by itself,
+    /// for [`SILENT_PINGS`] intervals is given up: a tablet whose Wi-Fi
+    /// vanished without closing would otherwise hold its connection until
+    /// TCP gives up, hours later, while nothing is broadcast.
+    pub ping_interval: Duration,
 }
+
+/// Unanswered pings after which a connection is given up as gone.
+pub const SILENT_PINGS: u32 = 3;
 
 impl Default for LimitSettings {
     fn default() -> Self {
@@ -33,6 +42,7 @@ impl Default for LimitSettings {
             connections_per_address: 64,
             failures_per_minute: 20,
             send_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
         }
     }
 }
@@ -90,6 +100,10 @@ impl AddressLimits {
 
     pub fn send_timeout(&self) -> Duration {
         self.settings.send_timeout
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        self.settings.ping_interval
     }
 
     /// Counts a failed attempt from `ip`.

@@ -26,7 +26,7 @@ use gavel_protocol::{
     RefusalReason, RoundId, ServerMsg, Signature,
 };
 use gavel_server::app::Options;
-use gavel_server::limits::LimitSettings;
+use gavel_server::limits::{LimitSettings, SILENT_PINGS};
 use gavel_server::store::{NewCode, code_hash};
 use gavel_tablet::Session;
 use gavel_tests::databases;
@@ -626,4 +626,76 @@ async fn pages_carry_a_strict_policy_and_foreign_pages_cannot_open_the_websocket
     .await?;
     assert!(own.starts_with("http/1.1 101"), "{own}");
     server.stop()
+}
+
+/// A tablet that vanished without closing (its Wi-Fi gone, its lid shut)
+/// answers no pings and is let go after a few, with a close frame that says
+/// why; a tablet that reads, and so answers every ping by itself, stays
+/// connected through many more.
+#[tokio::test]
+async fn a_vanished_client_is_let_go_after_unanswered_pings() -> anyhow::Result<()> {
+    let every = Duration::from_millis(100);
+    let db = databases().await.remove(0);
+    let options = Options {
+        limits: LimitSettings {
+            ping_interval: every,
+            ..LimitSettings::default()
+        },
+        ..Options::default()
+    };
+    let server = TestServer::with_example_and(&db.url, options).await?;
+
+    // Logs in as a watcher, reads its first frames, then neither reads nor writes.
+    let mut vanished = connect_from(&server, 2).await?;
+    assert!(matches!(
+        read(&mut vanished).await,
+        Ok(ServerMsg::Challenge { .. })
+    ));
+    assert!(matches!(
+        say(&mut vanished, watch_frame()).await,
+        Ok(ServerMsg::Welcome { .. })
+    ));
+
+    // Reads everything until it has been pinged well past the silence limit.
+    let mut present = connect_from(&server, 3).await?;
+    present.send(watch_frame()).await?;
+    let enough = SILENT_PINGS + 5;
+    let pinged = tokio::spawn(async move {
+        let mut pings = 0;
+        while pings < enough {
+            match present.next().await {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| f.code)),
+                Some(Ok(_)) => continue,
+                None | Some(Err(_)) => return Err(None),
+            }
+        }
+        Ok(present)
+    });
+    let present = tokio::time::timeout(Duration::from_secs(30), pinged)
+        .await
+        .expect("the reading client is pinged")?;
+    assert!(
+        present.is_ok(),
+        "a client that answers pings is kept: {:?}",
+        present.err()
+    );
+
+    // By now the vanished one has been silent for more than SILENT_PINGS intervals.
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Err(code) = read(&mut vanished).await {
+                return code;
+            }
+        }
+    })
+    .await
+    .expect("the server has closed the vanished client's connection");
+    assert_eq!(
+        end,
+        Some(CloseCode::Away),
+        "the server closes it, saying why"
+    );
+    server.stop()?;
+    Ok(())
 }
