@@ -29,7 +29,7 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// of a large hall is read in several reads); tungstenite's default of
 /// 128 KiB is zero-filled afresh before each read, which made it the largest
 /// cost of the benchmark swarm's 2,000 tablets.
-const READ_BUFFER: usize = 8 * 1024;
+pub(crate) const READ_BUFFER: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -28,7 +28,7 @@
 //! `server_time` of a `tally` frame), so fan-out figures have millisecond
 //! resolution; swarm and server must share a clock (the same machine).
 
-use crate::client::{Client, ClientError, Session};
+use crate::client::{Client, ClientError, READ_BUFFER, Session};
 use crate::tls::Trust;
 use crate::view::ViewCache;
 use anyhow::Context as _;
@@ -50,6 +50,7 @@ use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 
 /// How many tablets log in at once: enough to connect 10,000 in seconds,
@@ -1073,8 +1074,11 @@ pub async fn baseline_broadcast(
     };
     let url = format!("ws://{addr}");
     let started = Instant::now();
+    // The same read buffer as the swarm's tablets have when they measure
+    // Gavel: the measuring end must be the same for both.
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
     let connected: Vec<_> = stream::iter(0..clients)
-        .map(|_| tokio_tungstenite::connect_async_with_config(url.clone(), None, true))
+        .map(|_| tokio_tungstenite::connect_async_with_config(url.clone(), Some(config), true))
         .buffered(LOGINS_IN_FLIGHT)
         .collect::<Vec<_>>()
         .await
