@@ -398,8 +398,11 @@ pub(super) async fn close_round(pool: &SqlitePool, close: &Close<'_>) -> Result<
     let (secret, meeting) = end_round(&mut tx, id, "closed", close.closed_at)
         .await?
         .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
-    let stored = ballots(&mut *tx, id).await?;
-    close.check(secret, &stored)?;
+    close.check_secrecy(secret)?;
+    close.check_counts(&choice_counts(&mut *tx, id).await?)?;
+    if close.secret.is_some() {
+        close.check_secret(&ballots(&mut *tx, id).await?)?;
+    }
     let t = &close.tally;
     sqlx::query(
         "INSERT INTO tallies (round_id, total_seats, present, yes, no, abstain, passed, result)
@@ -555,6 +558,19 @@ pub(super) async fn rounds(
     .bind(meeting.as_str())
     .fetch_all(pool)
     .await?)
+}
+
+/// A round's stored ballots counted by choice: `(choice, ballots)`.
+async fn choice_counts(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT choice, COUNT(*) FROM ballots WHERE round_id = ?1 GROUP BY choice")
+            .bind(id)
+            .fetch_all(db)
+            .await?,
+    )
 }
 
 pub(super) async fn ballots(
