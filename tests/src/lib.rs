@@ -15,6 +15,8 @@
 //! under CI (`CI=true`) a missing PostgreSQL is an error, so that it cannot
 //! silently drop out of the suite.
 
+/// Picking an item of the example meeting and opening a round on it.
+pub mod chair;
 /// Plain HTTP GET for the probes, `/metrics` and the meeting view.
 pub mod http;
 /// The real `gavel` binary as an operator runs it, and a meeting for it.

@@ -29,6 +29,7 @@ use gavel_server::app::Options;
 use gavel_server::limits::{LimitSettings, SILENT_PINGS};
 use gavel_server::store::{NewCode, code_hash};
 use gavel_tablet::Session;
+use gavel_tests::chair::{changeable_item, open_round};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -65,24 +66,8 @@ async fn hall(server: &TestServer) -> anyhow::Result<Hall> {
 }
 
 async fn open_named(chair: &mut Session) -> anyhow::Result<RoundId> {
-    let item = chair
-        .meeting
-        .agenda
-        .iter()
-        .find(|i| {
-            i.vote.is_some_and(|v| {
-                v.secrecy == gavel_protocol::rules::Secrecy::Named && v.allow_change
-            })
-        })
-        .expect("the example has a named vote")
-        .index;
-    chair.chair(ChairCommand::SetItem { item }).await?;
-    chair
-        .chair(ChairCommand::Open {
-            window_seconds: Some(120),
-        })
-        .await?;
-    Ok(chair.state.open_round().expect("open").id)
+    let item = changeable_item(chair, gavel_protocol::rules::Secrecy::Named);
+    open_round(chair, item, 120).await
 }
 
 /// The proof that no harm was done: a delegate votes, gets a receipt, and

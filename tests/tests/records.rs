@@ -13,6 +13,7 @@ use gavel_records::chain::{Entry, Event, LinkError, check_links};
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export::{self, MinutesOptions};
 use gavel_tablet::Session;
+use gavel_tests::chair::{changeable_item, open_round};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
 
@@ -21,29 +22,6 @@ struct Rounds {
     named: RoundId,
     secret: RoundId,
     voided: RoundId,
-}
-
-fn item(session: &Session, secrecy: Secrecy) -> u32 {
-    session
-        .meeting
-        .agenda
-        .iter()
-        .find(|i| {
-            i.vote
-                .is_some_and(|v| v.secrecy == secrecy && v.allow_change)
-        })
-        .expect("the example has a vote of each kind that allows a change")
-        .index
-}
-
-async fn open(chair: &mut Session, item: u32) -> anyhow::Result<RoundId> {
-    chair.chair(ChairCommand::SetItem { item }).await?;
-    chair
-        .chair(ChairCommand::Open {
-            window_seconds: Some(300),
-        })
-        .await?;
-    Ok(chair.state.open_round().expect("the round is open").id)
 }
 
 async fn vote(delegates: &mut [Session], round: RoundId, choices: &[Choice]) -> anyhow::Result<()> {
@@ -68,9 +46,12 @@ async fn session(server: &TestServer) -> anyhow::Result<Rounds> {
         d.check_in().await?;
     }
     use Choice::{Abstain, No, Yes};
-    let (named_item, secret_item) = (item(&chair, Secrecy::Named), item(&chair, Secrecy::Secret));
+    let (named_item, secret_item) = (
+        changeable_item(&chair, Secrecy::Named),
+        changeable_item(&chair, Secrecy::Secret),
+    );
 
-    let named = open(&mut chair, named_item).await?;
+    let named = open_round(&mut chair, named_item, 300).await?;
     vote(&mut delegates, named, &[Yes, Yes, No, Yes, Abstain, Yes]).await?;
     delegates[2].cast(Yes).await?;
     chair.chair(ChairCommand::Extend { seconds: 30 }).await?;
@@ -79,11 +60,11 @@ async fn session(server: &TestServer) -> anyhow::Result<Rounds> {
     // Seat 1 moves to a new tablet: its earlier ballot stays its own.
     delegates[0] = server.enroll(Principal::Seat(1)).await?.1;
 
-    let voided = open(&mut chair, named_item).await?;
+    let voided = open_round(&mut chair, named_item, 300).await?;
     vote(&mut delegates, voided, &[No, No]).await?;
     chair.chair(ChairCommand::Void).await?;
 
-    let secret = open(&mut chair, secret_item).await?;
+    let secret = open_round(&mut chair, secret_item, 300).await?;
     vote(&mut delegates[..5], secret, &[Yes, No, Yes, Yes, No]).await?;
     delegates[1].cast(Yes).await?;
     chair.chair(ChairCommand::Close).await?;
@@ -606,8 +587,8 @@ async fn a_hall_voting_at_once_leaves_a_chain_that_verifies() -> anyhow::Result<
         for seat in 1..=40 {
             delegates.push(server.enroll(Principal::Seat(seat)).await?.1);
         }
-        let named = item(&chair, Secrecy::Named);
-        let voted = open(&mut chair, named).await?;
+        let named = changeable_item(&chair, Secrecy::Named);
+        let voted = open_round(&mut chair, named, 300).await?;
         let voters = delegates.into_iter().enumerate().map(|(i, mut d)| {
             tokio::spawn(async move {
                 d.check_in().await?;

@@ -5,6 +5,7 @@ use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Principal, RefusalReason, RoundId, Signature};
 use gavel_tablet::{ClientError, Session};
+use gavel_tests::chair::{changeable_item, item_where, open_round};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
 
@@ -29,41 +30,6 @@ async fn hall(server: &TestServer, seats: u32) -> anyhow::Result<Hall> {
         delegates,
         keys,
     })
-}
-
-/// The first agenda item that is voted on by name and allows a change of vote.
-fn named_item(session: &Session) -> u32 {
-    session
-        .meeting
-        .agenda
-        .iter()
-        .find(|i| {
-            i.vote
-                .is_some_and(|v| v.secrecy == Secrecy::Named && v.allow_change)
-        })
-        .expect("the example has a named vote")
-        .index
-}
-
-fn secret_item(session: &Session) -> u32 {
-    session
-        .meeting
-        .agenda
-        .iter()
-        .find(|i| i.vote.is_some_and(|v| v.secrecy == Secrecy::Secret))
-        .expect("the example has a secret vote")
-        .index
-}
-
-/// Moves to `item` and opens a vote; returns the new round's id.
-async fn open(chair: &mut Session, item: u32, window_seconds: u32) -> anyhow::Result<RoundId> {
-    chair.chair(ChairCommand::SetItem { item }).await?;
-    chair
-        .chair(ChairCommand::Open {
-            window_seconds: Some(window_seconds),
-        })
-        .await?;
-    Ok(chair.state.open_round().expect("the round is open").id)
 }
 
 /// Waits until every delegate's session has seen `round` open.
@@ -102,8 +68,8 @@ async fn forty_tablets_vote_and_the_committed_tally_matches() -> anyhow::Result<
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 40).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = named_item(&hall.chair);
-        let round = open(&mut hall.chair, item, 120).await?;
+        let item = changeable_item(&hall.chair, Secrecy::Named);
+        let round = open_round(&mut hall.chair, item, 120).await?;
         see_open(&mut hall.delegates, round).await?;
         let mut receipts = Vec::new();
         for (i, d) in hall.delegates.iter_mut().enumerate() {
@@ -170,9 +136,9 @@ async fn more_than_half_of_all_seats_needs_twenty_one_of_forty() -> anyhow::Resu
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 40).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = named_item(&hall.chair);
+        let item = changeable_item(&hall.chair, Secrecy::Named);
         for (yes, passes) in [(21, true), (20, false)] {
-            let round = open(&mut hall.chair, item, 120).await?;
+            let round = open_round(&mut hall.chair, item, 120).await?;
             see_open(&mut hall.delegates, round).await?;
             for (i, d) in hall.delegates.iter_mut().enumerate() {
                 // The rest split between no and abstain; abstaining counts as taking part.
@@ -206,8 +172,8 @@ async fn a_ballot_after_the_deadline_is_refused_as_late() -> anyhow::Result<()> 
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 2).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = named_item(&hall.chair);
-        let round = open(&mut hall.chair, item, 1).await?;
+        let item = changeable_item(&hall.chair, Secrecy::Named);
+        let round = open_round(&mut hall.chair, item, 1).await?;
         hall.delegates[0]
             .wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
             .await?;
@@ -248,8 +214,8 @@ async fn forged_foreign_and_replayed_ballots_are_refused() -> anyhow::Result<()>
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 2).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = named_item(&hall.chair);
-        let first = open(&mut hall.chair, item, 120).await?;
+        let item = changeable_item(&hall.chair, Secrecy::Named);
+        let first = open_round(&mut hall.chair, item, 120).await?;
         see_open(&mut hall.delegates, first).await?;
 
         let me = &mut hall.delegates[0];
@@ -287,7 +253,7 @@ async fn forged_foreign_and_replayed_ballots_are_refused() -> anyhow::Result<()>
             .await?;
         let result = close(&mut hall.chair, first).await?;
         assert_eq!(result.counts.taking_part(), 1);
-        let second = open(&mut hall.chair, item, 120).await?;
+        let second = open_round(&mut hall.chair, item, 120).await?;
         let me = &mut hall.delegates[0];
         me.wait_until(|s| s.open_round().is_some_and(|r| r.id == second))
             .await?;
@@ -317,8 +283,8 @@ async fn a_changed_vote_counts_once_and_a_resent_ballot_is_harmless() -> anyhow:
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 1).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = named_item(&hall.chair);
-        let round = open(&mut hall.chair, item, 120).await?;
+        let item = changeable_item(&hall.chair, Secrecy::Named);
+        let round = open_round(&mut hall.chair, item, 120).await?;
         let me = &mut hall.delegates[0];
         me.wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
             .await?;
@@ -369,8 +335,8 @@ async fn a_restarted_server_keeps_every_acknowledged_ballot_of_the_open_round() 
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 40).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = named_item(&hall.chair);
-        let round = open(&mut hall.chair, item, 300).await?;
+        let item = changeable_item(&hall.chair, Secrecy::Named);
+        let round = open_round(&mut hall.chair, item, 300).await?;
         see_open(&mut hall.delegates, round).await?;
         let mut acked = Vec::new();
         for d in hall.delegates.iter_mut().take(25) {
@@ -418,8 +384,8 @@ async fn a_secret_round_keeps_who_took_part_but_not_who_chose_what() -> anyhow::
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 3).await?;
         check_in_all(&mut hall.delegates).await?;
-        let item = secret_item(&hall.chair);
-        let round = open(&mut hall.chair, item, 120).await?;
+        let item = item_where(&hall.chair, |v| v.secrecy == Secrecy::Secret);
+        let round = open_round(&mut hall.chair, item, 120).await?;
         see_open(&mut hall.delegates, round).await?;
         for (d, choice) in hall
             .delegates
@@ -467,8 +433,8 @@ async fn refusals_name_their_reason_and_the_connection_keeps_working() -> anyhow
     for db in databases().await {
         let server = TestServer::with_example(&db.url).await?;
         let mut hall = hall(&server, 2).await?;
-        let item = named_item(&hall.chair);
-        let round = open(&mut hall.chair, item, 120).await?;
+        let item = changeable_item(&hall.chair, Secrecy::Named);
+        let round = open_round(&mut hall.chair, item, 120).await?;
         let me = &mut hall.delegates[0];
         me.wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
             .await?;
