@@ -106,20 +106,20 @@ impl ViewCache {
     }
 }
 
-/// The view's address on the server behind a WebSocket address:
-/// `wss://hall:8443/ws` → `https://hall:8443/api/meetings/{id}/view`.
-fn view_url(ws_url: &str, meeting: &MeetingId) -> Result<String, ViewError> {
+/// The view's address beside a WebSocket endpoint:
+/// `wss://hall:8443/ws` → `https://hall:8443/api/meetings/{id}/view`
+/// (behind a proxy that serves Gavel under a path, the view is under it too).
+fn view_url(ws_url: &str, meeting: &MeetingId) -> Result<reqwest::Url, ViewError> {
     let not_ws = || ViewError::NotWebSocket(ws_url.to_owned());
-    let (scheme, rest) = ws_url.split_once("://").ok_or_else(not_ws)?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
+    let mut url = reqwest::Url::parse(ws_url).map_err(|_| not_ws())?;
+    let scheme = match url.scheme() {
         "ws" => "http",
         "wss" => "https",
         _ => return Err(not_ws()),
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    Ok(format!(
-        "{scheme}://{authority}/api/meetings/{meeting}/view"
-    ))
+    url.set_scheme(scheme).map_err(|()| not_ws())?;
+    url.join(&format!("api/meetings/{meeting}/view"))
+        .map_err(|_| not_ws())
 }
 
 #[cfg(test)]
@@ -129,13 +129,18 @@ mod tests {
     #[test]
     fn the_view_is_served_beside_the_websocket() {
         let meeting = MeetingId::parse("ward-7").unwrap();
+        let url = |ws: &str| view_url(ws, &meeting).map(String::from);
         assert_eq!(
-            view_url("ws://127.0.0.1:8080/ws", &meeting).unwrap(),
+            url("ws://127.0.0.1:8080/ws").unwrap(),
             "http://127.0.0.1:8080/api/meetings/ward-7/view"
         );
         assert_eq!(
-            view_url("WSS://hall:8443/ws?x=1", &meeting).unwrap(),
+            url("WSS://hall:8443/ws?x=1").unwrap(),
             "https://hall:8443/api/meetings/ward-7/view"
+        );
+        assert_eq!(
+            url("wss://hall/gavel/ws").unwrap(),
+            "https://hall/gavel/api/meetings/ward-7/view"
         );
         assert!(matches!(
             view_url("http://hall/ws", &meeting),
