@@ -11,12 +11,13 @@
 //! A secret round's ballots are never read: an open secret round is exported
 //! without them, an ended one with its two unlinked lists.
 
+use crate::hub::writer;
 use crate::meeting::{DefinitionError, MeetingDefinition};
 use crate::store::{Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::signing::{BallotContent, audit_head_bytes};
+use gavel_protocol::signing::audit_head_bytes;
 use gavel_protocol::{MeetingId, PublicKey, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
 use gavel_records::chain;
@@ -116,24 +117,14 @@ async fn read(
                 .ballots(r.id)
                 .await?
                 .into_iter()
-                .map(|b| {
-                    let content = BallotContent {
-                        meeting,
-                        round: r.id,
-                        seat: b.seat,
-                        choice: b.choice,
-                        seq: b.seq,
-                    };
-                    NamedBallot {
-                        seat: b.seat,
-                        choice: b.choice,
-                        seq: b.seq,
-                        recorded_at: b.recorded_at,
-                        signature: b.signature,
-                        // Ed25519 is deterministic: this is the receipt the
-                        // delegate was given.
-                        receipt: Signature::sign(server_key, &content.receipt_bytes(b.recorded_at)),
-                    }
+                .map(|b| NamedBallot {
+                    // Ed25519 is deterministic: the receipt the delegate was given.
+                    receipt: writer::receipt(server_key, meeting, &b).server_signature,
+                    seat: b.seat,
+                    choice: b.choice,
+                    seq: b.seq,
+                    recorded_at: b.recorded_at,
+                    signature: b.signature,
                 })
                 .collect()
         };
