@@ -558,15 +558,14 @@ struct RoundInsert<'a> {
 /// A batch of ballots as parallel columns: PostgreSQL binds them as arrays
 /// for `UNNEST`, SQLite reads them row by row.
 struct BallotColumns {
-    /// The distinct rounds of the batch, which must all be open.
-    rounds: Vec<String>,
     round_ids: Vec<String>,
     seats: Vec<i64>,
     choices: Vec<&'static str>,
     seqs: Vec<i64>,
     signatures: Vec<Vec<u8>>,
     recorded_at: Vec<i64>,
-    /// The same ballots as the audit chain records them, by round.
+    /// The same ballots as the audit chain records them, by round: its keys
+    /// are the batch's distinct rounds, which must all be open.
     accepted: BTreeMap<String, Vec<Accepted>>,
 }
 
@@ -590,7 +589,6 @@ impl BallotColumns {
     fn of_latest(batch: &[BallotRecord]) -> Result<BallotColumns, StoreError> {
         let latest = latest_per_seat(batch);
         let mut columns = BallotColumns {
-            rounds: Vec::new(),
             round_ids: Vec::with_capacity(latest.len()),
             seats: Vec::with_capacity(latest.len()),
             choices: Vec::with_capacity(latest.len()),
@@ -618,8 +616,6 @@ impl BallotColumns {
                 .recorded_at
                 .push(to_sql(b.recorded_at, "recording time")?);
         }
-        columns.rounds = columns.round_ids.clone();
-        columns.rounds.dedup();
         Ok(columns)
     }
 }

@@ -327,8 +327,8 @@ pub(super) async fn record_ballots(
     ballots: &BallotColumns,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    let mut entries = Vec::with_capacity(ballots.rounds.len());
-    for id in &ballots.rounds {
+    let mut entries = Vec::with_capacity(ballots.accepted.len());
+    for id in ballots.accepted.keys() {
         let open: Option<(String, bool)> = sqlx::query_as(
             "SELECT meeting_id, secret FROM rounds WHERE id = $1 AND status = 'open' FOR SHARE",
         )

@@ -350,8 +350,8 @@ pub(super) async fn record_ballots(
     ballots: &BallotColumns,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let mut entries = Vec::with_capacity(ballots.rounds.len());
-    for id in &ballots.rounds {
+    let mut entries = Vec::with_capacity(ballots.accepted.len());
+    for id in ballots.accepted.keys() {
         let open: Option<(String, bool)> = sqlx::query_as(
             "SELECT meeting_id, secret FROM rounds WHERE id = ?1 AND status = 'open'",
         )
