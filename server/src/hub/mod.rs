@@ -239,6 +239,7 @@ impl Hub {
             let (id, item) = (&stored.id, stored.current_item);
             let restoring = format!("restoring meeting {id}");
             let Some((keys, actor)) = retry(shutdown, &restoring, move || async move {
+                store.settle(id).await?;
                 let keys = store.keys(id).await?;
                 let actor = actor::MeetingActor::restore(
                     definition.clone(),

@@ -253,6 +253,22 @@ impl Store {
         rows.into_iter().map(MeetingRow::decode).collect()
     }
 
+    /// Waits until no transaction that changes `meeting` is still in flight,
+    /// so that what is read next is all the store will ever hold of them. A
+    /// hub killed while its COMMIT was on the way leaves PostgreSQL to
+    /// finish it; a hub restarted at once must not restore the meeting
+    /// before it has (else its counts would miss a committed ballot, and the
+    /// round's close, checked against the store, would be refused). Every
+    /// change takes the meeting row's lock to append to the audit chain, so
+    /// a share lock on that row waits for exactly those transactions.
+    /// SQLite's commits end with the process that made them.
+    pub async fn settle(&self, meeting: &MeetingId) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(pool) => postgres::settle(pool, meeting).await,
+        }
+    }
+
     /// Records the agenda item on the screens, so that a restarted hub shows
     /// the same one; `None` before the first item.
     pub async fn set_current_item(

@@ -87,6 +87,14 @@ pub(super) async fn meetings(pool: &PgPool) -> Result<Vec<MeetingRow>, StoreErro
     )
 }
 
+pub(super) async fn settle(pool: &PgPool, meeting: &MeetingId) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1 FROM meetings WHERE id = $1 FOR SHARE")
+        .bind(meeting.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn set_current_item(
     pool: &PgPool,
     meeting: &MeetingId,
