@@ -39,8 +39,7 @@ use gavel_protocol::{
     Choice, ClientMsg, Counts, MeetingId, PublicKey, RoundId, ServerMsg, Signature,
 };
 use serde::Serialize;
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -53,6 +52,10 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 
+/// Names a file that keeps the log of the `gavel serve` a run starts (at the
+/// level `RUST_LOG` gives, `info` by default), to see where a run's time
+/// went; without it the log is read only for the listening address.
+pub const SERVER_LOG_ENV: &str = "GAVEL_SWARM_SERVER_LOG";
 /// How many tablets log in at once: enough to connect 10,000 in seconds,
 /// few enough not to overflow the server's accept queue.
 const LOGINS_IN_FLIGHT: usize = 64;
@@ -194,6 +197,12 @@ impl GavelProcess {
         database_url: Option<&str>,
     ) -> anyhow::Result<GavelProcess> {
         let dir = tempfile::tempdir()?;
+        let log_file = std::env::var_os(SERVER_LOG_ENV).map(std::path::PathBuf::from);
+        // Quiet unless the log is kept: only the line with the address is read.
+        let log_filter = match &log_file {
+            Some(_) => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
+            None => "gavel_server::app=info,warn".to_owned(),
+        };
         let file = dir.path().join("meeting.toml");
         std::fs::write(&file, roster.definition())?;
         let command = |args: &[&str]| {
@@ -201,7 +210,7 @@ impl GavelProcess {
             command
                 .args(args)
                 .env("GAVEL_DATA_DIR", dir.path())
-                .env("RUST_LOG", "gavel_server::app=info,warn");
+                .env("RUST_LOG", log_filter.as_str());
             match database_url {
                 Some(url) => command.env("DATABASE_URL", url),
                 None => command.env_remove("DATABASE_URL"),
@@ -256,7 +265,20 @@ impl GavelProcess {
             }
         };
         // Keep draining the log so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let mut keep = match log_file {
+            Some(path) => Some(
+                std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            ),
+            None => None,
+        };
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Some(file) = keep.as_mut() {
+                    let _ = writeln!(file, "{line}");
+                }
+            }
+        });
         Ok(GavelProcess {
             url: format!("ws://{addr}/ws"),
             chair_code,
@@ -371,7 +393,10 @@ pub struct Report {
     pub updates: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updates_to_every_tablet: Option<u64>,
-    /// Per update: from its emission to its arrival at the last tablet.
+    /// Updates that reached a tablet as a newer tally (summed over tablets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updates_superseded: Option<u64>,
+    /// Per update: from its emission until the last tablet holds it or a newer one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_last_tablet_ms: Option<Spread>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -487,7 +512,10 @@ impl Report {
         if let (Some(all), Some(complete)) = (self.updates, self.updates_to_every_tablet) {
             line(
                 "tally updates",
-                format!("{all}, {complete} reached every tablet"),
+                format!(
+                    "{all}, {complete} reached every tablet ({} times as a newer tally)",
+                    self.updates_superseded.unwrap_or(0)
+                ),
             );
         }
         if let Some(s) = &self.time_to_last_tablet_ms {
@@ -511,20 +539,43 @@ impl Report {
         out
     }
 
-    fn fanout(&mut self, tallies: impl IntoIterator<Item = (u64, u64)>, tablets: usize) {
-        let mut per_update: HashMap<u64, (usize, u64)> = HashMap::new();
-        for (version, latency) in tallies {
-            let entry = per_update.entry(version).or_default();
-            entry.0 += 1;
-            entry.1 = entry.1.max(latency);
-        }
-        let complete: Vec<f64> = per_update
-            .values()
-            .filter(|(n, _)| *n == tablets)
-            .map(|(_, last)| *last as f64)
+    /// Times each tally update from its emission until every tablet holds it
+    /// or a newer one: a server may send a tablet that is behind the newest
+    /// tally instead of every stale one, and the update has reached that
+    /// tablet when the newer frame arrives. `seen` has each tablet's tallies
+    /// in the order they arrived.
+    fn fanout(&mut self, seen: &[Vec<Seen>]) {
+        let mut emitted: Vec<(u64, u64)> = seen
+            .iter()
+            .flatten()
+            .map(|s| (s.version, s.server_time))
             .collect();
-        self.updates = Some(per_update.len() as u64);
+        emitted.sort_unstable();
+        emitted.dedup_by_key(|(version, _)| *version);
+        // Per update: the latest arrival so far, and at how many tablets.
+        let mut last = vec![(0u64, 0usize); emitted.len()];
+        let mut superseded = 0u64;
+        for tablet in seen {
+            let mut next = tablet.iter().peekable();
+            for (slot, (version, _)) in last.iter_mut().zip(&emitted) {
+                while next.next_if(|s| s.version < *version).is_some() {}
+                let Some(holds) = next.peek() else { break };
+                if holds.version > *version {
+                    superseded += 1;
+                }
+                slot.0 = slot.0.max(holds.arrived);
+                slot.1 += 1;
+            }
+        }
+        let complete: Vec<f64> = last
+            .iter()
+            .zip(&emitted)
+            .filter(|((_, tablets), _)| *tablets == seen.len())
+            .map(|((arrived, _), (_, sent))| arrived.saturating_sub(*sent) as f64)
+            .collect();
+        self.updates = Some(emitted.len() as u64);
         self.updates_to_every_tablet = Some(complete.len() as u64);
+        self.updates_superseded = Some(superseded);
         self.time_to_last_tablet_ms = Spread::of(complete);
     }
 
@@ -671,10 +722,13 @@ struct Plan {
     begin: Instant,
     /// Check the server's signature on one receipt in this many (0: none).
     verify_receipts: u32,
-    /// Stop once the round's result has arrived (and every ballot is answered).
-    until_result: bool,
     stop: CancellationToken,
     answered: Arc<Progress>,
+    /// Counts the tablets that have the round's result. A tablet that has it
+    /// keeps reading until the run stops, rather than closing its connection
+    /// while the result is still on its way to the others: the swarm's own
+    /// goodbyes would compete with the delivery it is timing.
+    results: Arc<Progress>,
 }
 
 #[derive(Default)]
@@ -696,10 +750,19 @@ impl Progress {
     }
 }
 
+/// A tally update as one tablet received it; times in Unix milliseconds.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    version: u64,
+    /// When the server made it (its `server_time`).
+    server_time: u64,
+    arrived: u64,
+}
+
 #[derive(Default)]
 struct Outcome {
-    /// (version, emission-to-arrival in ms) of every tally update.
-    tallies: Vec<(u64, u64)>,
+    /// Every tally update, in the order it arrived.
+    tallies: Vec<Seen>,
     acks: Vec<f64>,
     /// Acknowledgements that arrived before the run was told to stop.
     acked_in_span: u64,
@@ -722,11 +785,19 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
     let mut in_flight: Option<(u64, Instant)> = None;
     let mut casts = plan.casts.into_iter().peekable();
     let first = casts.peek().map(|c| plan.begin + c.due);
-    let give_up = Instant::now() + GIVE_UP + plan_span(first);
+    let give_up_at = Instant::now() + GIVE_UP + plan_span(first);
     let server_key = session.server_key();
     let mut receipts = 0u32;
+    // Made once, not on every pass: the loop runs for every frame, and a
+    // timer made anew each time would cost this measuring end a timer-wheel
+    // insertion and removal per frame that the broadcaster's readers do not pay.
+    let stopped = plan.stop.cancelled();
+    let give_up = sleep_until(give_up_at);
+    let next_cast = sleep_until(give_up_at);
+    tokio::pin!(stopped, give_up, next_cast);
+    let mut armed_for = None;
     loop {
-        let done = plan.stop.is_cancelled() || (plan.until_result && out.result_at_ms.is_some());
+        let done = plan.stop.is_cancelled();
         if done && in_flight.is_none() {
             break;
         }
@@ -734,15 +805,24 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
             .peek()
             .map(|c| plan.begin + c.due)
             .filter(|_| !done && in_flight.is_none());
+        if let Some(at) = due
+            && armed_for != Some(at)
+        {
+            next_cast.as_mut().reset(at);
+            armed_for = Some(at);
+        }
         tokio::select! {
-            () = plan.stop.cancelled(), if !done => {}
-            () = sleep_until(give_up) => {
+            () = &mut stopped, if !done => {}
+            // Only a ballot in flight can leave a tablet waiting forever; a
+            // tablet that only listens stops with the run.
+            () = &mut give_up, if in_flight.is_some() => {
                 if in_flight.is_some() {
                     out.error = Some("a ballot went unanswered".to_owned());
                 }
                 break;
             }
-            () = sleep_until(due.unwrap_or(give_up)), if due.is_some() => {
+            () = &mut next_cast, if due.is_some() => {
+                armed_for = None;
                 let ballot = casts.next().expect("a ballot is due");
                 let sent = session
                     .send(|id| ClientMsg::Cast {
@@ -766,7 +846,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
             }
             read = session.next() => match read {
                 Ok(ServerMsg::Tally { version, server_time, .. }) => {
-                    out.tallies.push((version, now_ms().saturating_sub(server_time)));
+                    out.tallies.push(Seen { version, server_time, arrived: now_ms() });
                 }
                 Ok(ServerMsg::Ack { id, receipt }) => {
                     if let Some((_, due)) = in_flight.take_if(|(sent, _)| *sent == id) {
@@ -796,6 +876,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                         && session.state.round().is_some_and(|r| r.status == RoundStatus::Closed)
                     {
                         out.result_at_ms = Some(now_ms());
+                        plan.results.add();
                     }
                 }
                 Ok(_) => {}
@@ -864,12 +945,12 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let login_seconds = started.elapsed().as_secs_f64();
 
     let answered = Arc::new(Progress::default());
+    let results = Arc::new(Progress::default());
     let stop = CancellationToken::new();
-    let (name, until_result, schedule): (&str, bool, Schedule) = match scenario {
-        Scenario::Idle { .. } => ("idle", false, Box::new(|_| Vec::new())),
+    let (name, schedule): (&str, Schedule) = match scenario {
+        Scenario::Idle { .. } => ("idle", Box::new(|_| Vec::new())),
         Scenario::Burst { within, .. } => (
             "burst",
-            true,
             Box::new(move |_| vec![within.mul_f64(rand::random::<f64>())]),
         ),
         Scenario::Load {
@@ -887,7 +968,6 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
             };
             (
                 name,
-                false,
                 Box::new(move |i| {
                     if i >= voters {
                         return Vec::new();
@@ -925,10 +1005,10 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                 Plan {
                     casts,
                     begin,
-                    until_result,
                     verify_receipts: target.verify_receipts,
                     stop: stop.clone(),
                     answered: answered.clone(),
+                    results: results.clone(),
                 },
             ))
         })
@@ -949,6 +1029,9 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                 .context("waiting for every ballot of the burst to be answered")?;
             close_sent_ms = Some(now_ms());
             chair.command(ChairCommand::Close).await?;
+            // A tablet that never sees the result is reported, not waited for.
+            let _ = tokio::time::timeout(GIVE_UP, results.wait_for(tablets)).await;
+            stop.cancel();
         }
         Scenario::Load { rate, duration, .. } => {
             report.offered_per_second = Some(rate);
@@ -996,10 +1079,11 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
         }
         Scenario::Load { duration, .. } => {
             report.acks_per_second = Some(acked_in_span as f64 / duration.as_secs_f64());
-            report.fanout(
-                outcomes.iter().flat_map(|o| o.tallies.iter().copied()),
-                tablets,
-            );
+            let seen: Vec<Vec<Seen>> = outcomes
+                .iter_mut()
+                .map(|o| std::mem::take(&mut o.tallies))
+                .collect();
+            report.fanout(&seen);
         }
     }
     drop(chair);
@@ -1100,7 +1184,11 @@ pub async fn baseline_broadcast(
                         ..
                     }) = serde_json::from_str(&text)
                     {
-                        seen.push((version, now_ms().saturating_sub(server_time)));
+                        seen.push(Seen {
+                            version,
+                            server_time,
+                            arrived: now_ms(),
+                        });
                     }
                 }
                 seen
@@ -1109,11 +1197,11 @@ pub async fn baseline_broadcast(
         .collect();
     let status = child.wait().await?;
     anyhow::ensure!(status.success(), "the broadcaster failed: {status}");
-    let mut tallies = Vec::new();
+    let mut seen = Vec::with_capacity(readers.len());
     for reader in readers {
-        tallies.extend(reader.await?);
+        seen.push(reader.await?);
     }
-    report.fanout(tallies, clients as usize);
+    report.fanout(&seen);
     Ok(report)
 }
 
@@ -1325,4 +1413,36 @@ pub async fn baseline_store(url: &str, batch: usize, duration: Duration) -> anyh
     };
     report.rows_per_second = Some(rows as f64 / elapsed.as_secs_f64());
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(version: u64, server_time: u64, arrived: u64) -> Seen {
+        Seen {
+            version,
+            server_time,
+            arrived,
+        }
+    }
+
+    #[test]
+    fn an_update_reaches_a_tablet_with_it_or_with_a_newer_one() {
+        let mut report = Report::new("fanout", 3);
+        report.fanout(&[
+            vec![seen(1, 100, 110), seen(2, 200, 205), seen(3, 300, 302)],
+            // Behind: got 3 in place of 2.
+            vec![seen(1, 100, 130), seen(3, 300, 340)],
+            // Never got 3 (the run ended): 3 did not reach every tablet.
+            vec![seen(1, 100, 120), seen(2, 200, 260)],
+        ]);
+        assert_eq!(report.updates, Some(3));
+        assert_eq!(report.updates_to_every_tablet, Some(2));
+        assert_eq!(report.updates_superseded, Some(1));
+        let times = report.time_to_last_tablet_ms.expect("two complete updates");
+        // Update 1: last at 130. Update 2: last held at 340 (as 3), so 140.
+        assert_eq!(times.count, 2);
+        assert_eq!(times.max, 140.0);
+    }
 }
