@@ -1,20 +1,24 @@
 //! One task per WebSocket connection.
 //!
 //! A connection first answers the server's challenge (enrolling a new key if
-//! it brings a one-time code), then lives in a single `select!` over the
-//! socket, the meeting's broadcast, its own requests in flight and shutdown.
+//! it brings a one-time code), then lives as two halves: a writer that sends
+//! the meeting's broadcasts, answers and pings, and a reader (its own task)
+//! that reads requests and works out their answers.
 //! Signatures are checked here, on the [`Signatures`] pool rather than the
 //! async workers, before anything reaches the meeting's actor.
 
 use crate::clock::now_ms;
 use crate::hub::actor::VerifiedBallot;
-use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
+use crate::hub::{
+    Audience, Broadcast, Command, Delivery, Frame, Hub, Joined, MeetingHandle, Refusal, frame,
+};
 use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};
 use crate::signatures::Signatures;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream, Stream, StreamExt};
+use futures_util::{Sink, SinkExt};
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
 use gavel_protocol::{
@@ -24,7 +28,7 @@ use gavel_protocol::{
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// How long a closing connection waits for the client's answering close frame.
@@ -51,6 +55,7 @@ enum End {
 }
 
 /// Who is logged in on this connection.
+#[derive(Clone)]
 struct Session {
     meeting: MeetingHandle,
     principal: Option<Principal>,
@@ -126,13 +131,17 @@ pub async fn serve(
         }
         () = shutdown.cancelled() => Err(End::Shutdown),
     };
-    let end = match login {
+    let (socket, end) = match login {
         Ok(session) => {
             tracing::info!(%peer, meeting = %session.meeting_id(), principal = ?session.principal, "connection logged in");
             let _counted = metrics::Connected::new(session.role());
-            live(&mut socket, session, &shutdown, &limits).await
+            live(socket, session, &shutdown, &limits).await
         }
-        Err(end) => end,
+        Err(end) => (Some(socket), end),
+    };
+    let Some(mut socket) = socket else {
+        tracing::debug!(%peer, ?end, "connection ended");
+        return;
     };
     tracing::debug!(%peer, ?end, "connection ended");
     let close = match end {
@@ -161,8 +170,10 @@ pub async fn serve(
 }
 
 /// Reads one client frame and decodes it.
-async fn receive(socket: &mut WebSocket) -> Incoming {
-    match socket.recv().await {
+async fn receive(
+    socket: &mut (impl Stream<Item = Result<Message, axum::Error>> + Unpin),
+) -> Incoming {
+    match socket.next().await {
         None | Some(Ok(Message::Close(_))) => Incoming::Close(End::ClientLeft),
         Some(Err(e)) => Incoming::Close(if is_too_large(e) {
             End::TooLarge
@@ -375,30 +386,47 @@ async fn verify(
 /// The frames that answer one request, serialized where they were made.
 type Answer = BoxFuture<'static, Vec<Frame>>;
 
-/// The logged-in life of a connection.
+/// What the reading half of a connection hands its writing half.
+enum Outgoing {
+    /// Answers to requests, or a refusal of a frame, to send in this order.
+    Frames(Vec<Frame>),
+    /// The client is gone, or broke the rules; the connection ends.
+    Ended(End),
+}
+
+/// The logged-in life of a connection: a writer (this task) and a reader
+/// (a task of its own). The writer is woken by every broadcast to the
+/// meeting; kept apart from the reader it never polls the socket for input
+/// on those wake-ups, which at 10,000 tablets was most of what Gavel paid
+/// per update beyond writing the frame (see docs/bench/findings.md).
+/// Returns the socket, whole again, for the closing handshake (`None` if
+/// the reader was lost to a panic).
 async fn live(
-    socket: &mut WebSocket,
+    socket: WebSocket,
     session: Session,
     shutdown: &CancellationToken,
     limits: &AddressLimits,
-) -> End {
+) -> (Option<WebSocket>, End) {
     let send_timeout = limits.send_timeout();
+    let (mut sink, stream) = socket.split();
     let (reply, joined) = oneshot::channel();
     let join = Command::Join {
         audience: session.audience(),
         principal: session.principal,
         reply,
     };
-    if session.meeting.send(join).await.is_err() {
-        return End::MeetingStopped;
-    }
-    let Ok(Joined {
+    let joined = match session.meeting.send(join).await {
+        Ok(()) => joined.await.ok(),
+        Err(_) => None,
+    };
+    let Some(Joined {
         snapshot,
         you,
         mut updates,
-    }) = joined.await
+        delivery,
+    }) = joined
     else {
-        return End::MeetingStopped;
+        return (stream.reunite(sink).ok(), End::MeetingStopped);
     };
     let welcome = ServerMsg::Welcome {
         meeting: session.meeting_id().clone(),
@@ -411,86 +439,161 @@ async fn live(
     first.extend(you.iter().map(frame));
     first.push(snapshot);
     for f in first {
-        if send(socket, f, send_timeout).await.is_err() {
-            return End::SendFailed;
+        if send(&mut sink, f, send_timeout).await.is_err() {
+            return (stream.reunite(sink).ok(), End::SendFailed);
         }
     }
-    let mut answers: FuturesUnordered<Answer> = FuturesUnordered::new();
+    let (to_writer, mut from_reader) = mpsc::channel(MAX_IN_FLIGHT);
+    let stop_reading = CancellationToken::new();
+    let reader = tokio::spawn(read_requests(
+        stream,
+        session.clone(),
+        to_writer,
+        stop_reading.clone(),
+        limits.ping_interval() * SILENT_PINGS,
+    ));
+    let end = write(
+        &mut sink,
+        &session,
+        (&mut updates, &delivery),
+        &mut from_reader,
+        shutdown,
+        limits,
+    )
+    .await;
+    stop_reading.cancel();
+    // A reader waiting to hand over a frame sees the channel closed and stops.
+    drop(from_reader);
+    let socket = reader
+        .await
+        .ok()
+        .and_then(|stream| stream.reunite(sink).ok());
+    (socket, end)
+}
+
+/// The writing half: broadcasts, the reader's answers and pings, until the
+/// connection ends.
+async fn write(
+    sink: &mut SplitSink<WebSocket, Message>,
+    session: &Session,
+    (updates, delivery): (&mut broadcast::Receiver<Broadcast>, &Delivery),
+    from_reader: &mut mpsc::Receiver<Outgoing>,
+    shutdown: &CancellationToken,
+    limits: &AddressLimits,
+) -> End {
+    let send_timeout = limits.send_timeout();
     let every = limits.ping_interval();
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut heard = tokio::time::Instant::now();
+    let shutdown = shutdown.cancelled();
+    tokio::pin!(shutdown);
     loop {
         // Biased: broadcasts go out before answers, so that the `done` for a
-        // chair command follows the snapshot that shows its effect.
+        // chair command follows the snapshot that shows its effect (the
+        // actor broadcasts it before it answers).
         tokio::select! {
             biased;
-            () = shutdown.cancelled() => return End::Shutdown,
+            () = &mut shutdown => return End::Shutdown,
             update = updates.recv() => {
-                let (f, sent_at) = match update {
-                    Ok(Broadcast { frame, sent_at }) => (frame, Some(sent_at)),
+                let (f, sent_at, tally) = match update {
+                    // A tablet that is behind shows the newest tally sooner
+                    // by skipping the stale ones; nothing else is skipped.
+                    Ok(Broadcast { tally: Some(version), .. }) if !updates.is_empty() => {
+                        delivery.handled(version);
+                        continue;
+                    }
+                    Ok(Broadcast { frame, sent_at, tally }) => (frame, Some(sent_at), tally),
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(meeting = %session.meeting_id(), missed, "listener fell behind; sending a fresh snapshot");
-                        match fresh_snapshot(&session).await {
-                            Some(f) => (f, None),
+                        match fresh_snapshot(session).await {
+                            Some(f) => (f, None, None),
                             None => return End::MeetingStopped,
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => return End::MeetingStopped,
                 };
-                if send(socket, f, send_timeout).await.is_err() {
+                if send(sink, f, send_timeout).await.is_err() {
                     return End::SendFailed;
                 }
                 if let Some(sent_at) = sent_at {
                     metrics::broadcast_written(sent_at);
                 }
+                if let Some(version) = tally {
+                    delivery.handled(version);
+                }
             }
-            incoming = receive(socket) => {
-                heard = tokio::time::Instant::now();
-                let refusal = match incoming {
-                    Incoming::Close(end) => return end,
-                    Incoming::Alive => None,
-                    Incoming::Refuse(id, r) => Some(r.to_msg(id)),
-                    Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => {
-                        if matches!(*msg, ClientMsg::Cast { .. }) {
-                            metrics::ballot_refused(RefusalReason::RateLimited);
+            outgoing = from_reader.recv() => match outgoing {
+                Some(Outgoing::Frames(frames)) => {
+                    for f in frames {
+                        if send(sink, f, send_timeout).await.is_err() {
+                            return End::SendFailed;
                         }
-                        Some(
-                            Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers")
-                                .to_msg(msg.request_id()),
-                        )
-                    }
-                    Incoming::Msg(msg) => {
-                        answers.push(answer(&session, *msg));
-                        None
-                    }
-                };
-                if let Some(refusal) = refusal
-                    && send(socket, frame(&refusal), send_timeout).await.is_err()
-                {
-                    return End::SendFailed;
-                }
-            }
-            Some(frames) = answers.next() => {
-                for f in frames {
-                    if send(socket, f, send_timeout).await.is_err() {
-                        return End::SendFailed;
                     }
                 }
-            }
-            // Last: a frame the client sent is read (above) before its
-            // silence is judged, however long broadcasts kept this loop busy.
+                Some(Outgoing::Ended(end)) => return end,
+                // The reader is gone without a word: it panicked.
+                None => return End::ClientLeft,
+            },
             _ = pings.tick() => {
-                if heard.elapsed() >= every * SILENT_PINGS {
-                    tracing::info!(meeting = %session.meeting_id(), principal = ?session.principal, "no answer to pings; letting the connection go");
-                    return End::Silent;
-                }
-                if send_msg(socket, Message::Ping(Default::default()), send_timeout).await.is_err() {
+                if send_msg(sink, Message::Ping(Default::default()), send_timeout).await.is_err() {
                     return End::SendFailed;
                 }
             }
         }
     }
+}
+
+/// The reading half, in its own task: reads the client's frames, starts the
+/// answer to each request and hands answers and refusals to the writer.
+/// Returns its half of the socket when told to stop or when the connection
+/// ends on its side (the client left, broke the rules, or fell silent:
+/// nothing heard, not even a pong, for `silent_after`).
+async fn read_requests(
+    mut stream: SplitStream<WebSocket>,
+    session: Session,
+    to_writer: mpsc::Sender<Outgoing>,
+    stop: CancellationToken,
+    silent_after: Duration,
+) -> SplitStream<WebSocket> {
+    let mut answers: FuturesUnordered<Answer> = FuturesUnordered::new();
+    let silence = tokio::time::sleep(silent_after);
+    tokio::pin!(silence);
+    let end = loop {
+        // Biased: a frame the client sent is read before its silence is judged.
+        let outgoing = tokio::select! {
+            biased;
+            () = stop.cancelled() => return stream,
+            Some(frames) = answers.next() => Outgoing::Frames(frames),
+            incoming = receive(&mut stream) => {
+                silence.as_mut().reset(tokio::time::Instant::now() + silent_after);
+                match incoming {
+                    Incoming::Close(end) => break end,
+                    Incoming::Alive => continue,
+                    Incoming::Refuse(id, r) => Outgoing::Frames(vec![frame(&r.to_msg(id))]),
+                    Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => {
+                        if matches!(*msg, ClientMsg::Cast { .. }) {
+                            metrics::ballot_refused(RefusalReason::RateLimited);
+                        }
+                        let refusal = Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers");
+                        Outgoing::Frames(vec![frame(&refusal.to_msg(msg.request_id()))])
+                    }
+                    Incoming::Msg(msg) => {
+                        answers.push(answer(&session, *msg));
+                        continue;
+                    }
+                }
+            }
+            () = &mut silence => {
+                tracing::info!(meeting = %session.meeting_id(), principal = ?session.principal, "no answer to pings; letting the connection go");
+                break End::Silent;
+            }
+        };
+        if to_writer.send(outgoing).await.is_err() {
+            return stream;
+        }
+    };
+    let _ = to_writer.send(Outgoing::Ended(end)).await;
+    stream
 }
 
 async fn fresh_snapshot(session: &Session) -> Option<Frame> {
@@ -608,13 +711,22 @@ fn ballot_bytes(
     .signed_bytes()
 }
 
+/// Where frames are written: the whole socket while logging in, its
+/// writing half afterwards.
+trait MessageSink: Sink<Message, Error = axum::Error> + Unpin {}
+impl<S: Sink<Message, Error = axum::Error> + Unpin> MessageSink for S {}
+
 /// Sends one frame; a client that does not take it within `timeout` is
 /// dropped: it resyncs when it reconnects, and nobody else waits for it.
-async fn send(socket: &mut WebSocket, f: Frame, timeout: Duration) -> Result<(), ()> {
+async fn send(socket: &mut impl MessageSink, f: Frame, timeout: Duration) -> Result<(), ()> {
     send_msg(socket, Message::Text(f), timeout).await
 }
 
-async fn send_msg(socket: &mut WebSocket, msg: Message, timeout: Duration) -> Result<(), ()> {
+async fn send_msg(
+    socket: &mut impl MessageSink,
+    msg: Message,
+    timeout: Duration,
+) -> Result<(), ()> {
     match tokio::time::timeout(timeout, socket.send(msg)).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),

@@ -6,10 +6,11 @@
 //! count once they come back committed. What clients see leaves as shared
 //! frames on two broadcast channels, one per [`Audience`]; tally changes are
 //! coalesced into one frame per [`TICK`], or per [`BUSY_TICK`] while ballots
-//! pour in.
+//! pour in, and the next tally waits until the last one has reached every
+//! listener ([`Delivery`]), so a large hall gets them as fast as it can take them.
 
 use super::writer::{self, Written};
-use super::{Broadcast, Frame, Refusal, frame};
+use super::{Broadcast, Delivery, Frame, Refusal, frame};
 use crate::clock::{instant_of, now_ms};
 use crate::meeting::MeetingDefinition;
 use crate::metrics;
@@ -50,6 +51,11 @@ pub const TICK: Duration = Duration::from_millis(25);
 /// than anyone reads it; four updates a second still move the hall screen
 /// with the vote.
 pub const BUSY_TICK: Duration = Duration::from_millis(250);
+/// The longest a tally waits for the last one to reach every listener
+/// ([`Delivery`]): a tablet that vanished mid-way holds the others back no longer.
+pub const DELIVERY_WAIT: Duration = BUSY_TICK;
+/// How often a waiting tally looks again whether the last one got through.
+const DELIVERY_POLL: Duration = Duration::from_millis(2);
 /// Ballots committed per second from which [`BUSY_TICK`] applies.
 pub const BUSY_RATE: f64 = 1000.0;
 /// How long to wait before trying again to end a round the store refused to end.
@@ -115,6 +121,23 @@ pub struct Joined {
     pub snapshot: Frame,
     pub you: Option<ServerMsg>,
     pub updates: broadcast::Receiver<Broadcast>,
+    /// Where the connection reports each tally it has written or skipped.
+    pub delivery: Arc<Delivery>,
+}
+
+/// One audience's broadcast channel, and how far its latest tally has got.
+struct Channel {
+    sender: broadcast::Sender<Broadcast>,
+    delivery: Arc<Delivery>,
+}
+
+impl Channel {
+    fn new() -> Channel {
+        Channel {
+            sender: broadcast::channel(BROADCAST_BACKLOG).0,
+            delivery: Arc::default(),
+        }
+    }
 }
 
 /// A ballot handed to the writer and not yet committed, and, if the seat sent
@@ -193,8 +216,8 @@ pub struct MeetingActor {
     /// Every round of the meeting, oldest first; the last one is `round`'s record.
     history: Vec<RoundRecord>,
     round: Option<RoundState>,
-    public: broadcast::Sender<Broadcast>,
-    chair: broadcast::Sender<Broadcast>,
+    public: Channel,
+    chair: Channel,
     writer: mpsc::Sender<BallotRecord>,
     written: mpsc::UnboundedReceiver<Written>,
     /// When gathered changes are next broadcast, if any are waiting.
@@ -276,8 +299,8 @@ impl MeetingActor {
             present,
             history,
             round,
-            public: broadcast::channel(BROADCAST_BACKLOG).0,
-            chair: broadcast::channel(BROADCAST_BACKLOG).0,
+            public: Channel::new(),
+            chair: Channel::new(),
             writer: writer_tx,
             written: written_rx,
             flush_at: None,
@@ -343,7 +366,9 @@ impl MeetingActor {
                 principal,
                 reply,
             } => {
-                let updates = self.channel(audience).subscribe();
+                let channel = self.channel(audience);
+                let updates = channel.sender.subscribe();
+                let delivery = channel.delivery.clone();
                 let you = match principal {
                     Some(Principal::Seat(seat)) => Some(self.you(seat)),
                     _ => None,
@@ -353,6 +378,7 @@ impl MeetingActor {
                     snapshot,
                     you,
                     updates,
+                    delivery,
                 });
             }
             Command::Snapshot { audience, reply } => {
@@ -371,7 +397,7 @@ impl MeetingActor {
         }
     }
 
-    fn channel(&self, audience: Audience) -> &broadcast::Sender<Broadcast> {
+    fn channel(&self, audience: Audience) -> &Channel {
         match audience {
             Audience::Public => &self.public,
             Audience::Chair => &self.chair,
@@ -955,7 +981,10 @@ impl MeetingActor {
         self.next_version();
         for audience in [Audience::Public, Audience::Chair] {
             let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
-            let _ = self.channel(audience).send(Broadcast::now(frame));
+            let _ = self
+                .channel(audience)
+                .sender
+                .send(Broadcast::snapshot(frame));
         }
         self.snapshot_dirty = false;
         self.flush_at = None;
@@ -966,6 +995,11 @@ impl MeetingActor {
     fn flush(&mut self) {
         if self.snapshot_dirty {
             self.broadcast_snapshot();
+            return;
+        }
+        let delivered = self.public.delivery.complete() && self.chair.delivery.complete();
+        if !delivered && self.flushed_at.elapsed() < DELIVERY_WAIT {
+            self.flush_at = Some(Instant::now() + DELIVERY_POLL);
             return;
         }
         self.flush_at = None;
@@ -981,14 +1015,18 @@ impl MeetingActor {
         for audience in [Audience::Public, Audience::Chair] {
             let round = self.round.as_ref().expect("checked above");
             let live = self.live(round, audience);
-            let _ = self
-                .channel(audience)
-                .send(Broadcast::now(frame(&ServerMsg::Tally {
-                    version,
-                    round: id,
-                    live,
-                    server_time,
-                })));
+            let frame = frame(&ServerMsg::Tally {
+                version,
+                round: id,
+                live,
+                server_time,
+            });
+            let channel = self.channel(audience);
+            // Counted before it is sent: a listener may handle it at once.
+            channel
+                .delivery
+                .sending(version, channel.sender.receiver_count());
+            let _ = channel.sender.send(Broadcast::tally(frame, version));
         }
     }
 }

@@ -24,6 +24,7 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::view_hash;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -43,14 +44,63 @@ pub type Frame = Utf8Bytes;
 pub struct Broadcast {
     pub frame: Frame,
     pub sent_at: std::time::Instant,
+    /// The version of a running tally. Any later broadcast makes a tally
+    /// stale (a later tally, or a snapshot, which carries the running tally
+    /// too), so a connection that finds one queued behind it sends the newer
+    /// one instead.
+    pub tally: Option<u64>,
 }
 
 impl Broadcast {
-    pub fn now(frame: Frame) -> Broadcast {
+    pub fn snapshot(frame: Frame) -> Broadcast {
         Broadcast {
             frame,
             sent_at: std::time::Instant::now(),
+            tally: None,
         }
+    }
+
+    pub fn tally(frame: Frame, version: u64) -> Broadcast {
+        Broadcast {
+            tally: Some(version),
+            ..Broadcast::snapshot(frame)
+        }
+    }
+}
+
+/// How far the latest running tally has got through one channel's
+/// listeners. The actor sends the next tally only once every listener has
+/// written (or skipped) the last one, or a while after it: two cores take
+/// about 100 ms to write one frame to 10,000 tablets, and a tally sent sooner
+/// would only queue behind the one still going out, delaying both. Counts,
+/// not locks: a listener that left mid-way is waited for only that while.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    version: AtomicU64,
+    left: AtomicUsize,
+}
+
+impl Delivery {
+    /// The actor is about to send tally `version` to `listeners` listeners.
+    pub fn sending(&self, version: u64, listeners: usize) {
+        self.left.store(listeners, Ordering::Release);
+        self.version.store(version, Ordering::Release);
+    }
+
+    /// A listener has written or skipped tally `version`.
+    pub fn handled(&self, version: u64) {
+        if self.version.load(Ordering::Acquire) == version {
+            let _ = self
+                .left
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                    left.checked_sub(1)
+                });
+        }
+    }
+
+    /// Whether every listener has handled the latest tally.
+    pub fn complete(&self) -> bool {
+        self.left.load(Ordering::Acquire) == 0
     }
 }
 
