@@ -2,8 +2,9 @@
 //!
 //! A connection first answers the server's challenge (enrolling a new key if
 //! it brings a one-time code), then lives as two halves: a writer that sends
-//! the meeting's broadcasts, answers and pings, and a reader (its own task)
-//! that reads requests and works out their answers.
+//! the meeting's broadcasts and whatever the reader hands it, and a reader
+//! (its own task) that reads requests, works out their answers, pings and
+//! watches for shutdown.
 //! Signatures are checked here, on the [`Signatures`] pool rather than the
 //! async workers, before anything reaches the meeting's actor.
 
@@ -390,7 +391,10 @@ type Answer = BoxFuture<'static, Vec<Frame>>;
 enum Outgoing {
     /// Answers to requests, or a refusal of a frame, to send in this order.
     Frames(Vec<Frame>),
-    /// The client is gone, or broke the rules; the connection ends.
+    /// A ping, to hear from a client that has nothing to say.
+    Ping,
+    /// The client is gone, broke the rules, or the server shuts down; the
+    /// connection ends.
     Ended(End),
 }
 
@@ -449,16 +453,15 @@ async fn live(
         stream,
         session.clone(),
         to_writer,
-        stop_reading.clone(),
-        limits.ping_interval() * SILENT_PINGS,
+        (stop_reading.clone(), shutdown.clone()),
+        limits.ping_interval(),
     ));
     let end = write(
         &mut sink,
         &session,
         (&mut updates, &delivery),
         &mut from_reader,
-        shutdown,
-        limits,
+        send_timeout,
     )
     .await;
     stop_reading.cancel();
@@ -471,29 +474,21 @@ async fn live(
     (socket, end)
 }
 
-/// The writing half: broadcasts, the reader's answers and pings, until the
-/// connection ends.
+/// The writing half: broadcasts, and what the reader hands over, until the
+/// connection ends. Woken by every broadcast, it waits on nothing else.
 async fn write(
     sink: &mut SplitSink<WebSocket, Message>,
     session: &Session,
     (updates, delivery): (&mut broadcast::Receiver<Broadcast>, &Delivery),
     from_reader: &mut mpsc::Receiver<Outgoing>,
-    shutdown: &CancellationToken,
-    limits: &AddressLimits,
+    send_timeout: Duration,
 ) -> End {
-    let send_timeout = limits.send_timeout();
-    let every = limits.ping_interval();
-    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let shutdown = shutdown.cancelled();
-    tokio::pin!(shutdown);
     loop {
         // Biased: broadcasts go out before answers, so that the `done` for a
         // chair command follows the snapshot that shows its effect (the
         // actor broadcasts it before it answers).
         tokio::select! {
             biased;
-            () = &mut shutdown => return End::Shutdown,
             update = updates.recv() => {
                 let (f, sent_at, tally) = match update {
                     // A tablet that is behind shows the newest tally sooner
@@ -530,39 +525,44 @@ async fn write(
                         }
                     }
                 }
+                Some(Outgoing::Ping) => {
+                    if send_msg(sink, Message::Ping(Default::default()), send_timeout).await.is_err() {
+                        return End::SendFailed;
+                    }
+                }
                 Some(Outgoing::Ended(end)) => return end,
                 // The reader is gone without a word: it panicked.
                 None => return End::ClientLeft,
             },
-            _ = pings.tick() => {
-                if send_msg(sink, Message::Ping(Default::default()), send_timeout).await.is_err() {
-                    return End::SendFailed;
-                }
-            }
         }
     }
 }
 
 /// The reading half, in its own task: reads the client's frames, starts the
-/// answer to each request and hands answers and refusals to the writer.
-/// Returns its half of the socket when told to stop or when the connection
-/// ends on its side (the client left, broke the rules, or fell silent:
-/// nothing heard, not even a pong, for `silent_after`).
+/// answer to each request and hands answers, refusals and pings (every
+/// `every`) to the writer. Returns its half of the socket when told to stop
+/// (`stop`), or after telling the writer the connection ends: the server
+/// shuts down (`shutdown`), the client left, broke the rules, or fell
+/// silent (nothing heard, not even a pong, for [`SILENT_PINGS`] pings).
 async fn read_requests(
     mut stream: SplitStream<WebSocket>,
     session: Session,
     to_writer: mpsc::Sender<Outgoing>,
-    stop: CancellationToken,
-    silent_after: Duration,
+    (stop, shutdown): (CancellationToken, CancellationToken),
+    every: Duration,
 ) -> SplitStream<WebSocket> {
     let mut answers: FuturesUnordered<Answer> = FuturesUnordered::new();
+    let silent_after = every * SILENT_PINGS;
     let silence = tokio::time::sleep(silent_after);
     tokio::pin!(silence);
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let end = loop {
         // Biased: a frame the client sent is read before its silence is judged.
         let outgoing = tokio::select! {
             biased;
             () = stop.cancelled() => return stream,
+            () = shutdown.cancelled() => break End::Shutdown,
             Some(frames) = answers.next() => Outgoing::Frames(frames),
             incoming = receive(&mut stream) => {
                 silence.as_mut().reset(tokio::time::Instant::now() + silent_after);
@@ -587,6 +587,7 @@ async fn read_requests(
                 tracing::info!(meeting = %session.meeting_id(), principal = ?session.principal, "no answer to pings; letting the connection go");
                 break End::Silent;
             }
+            _ = pings.tick() => Outgoing::Ping,
         };
         if to_writer.send(outgoing).await.is_err() {
             return stream;
