@@ -1,4 +1,4 @@
-//! One task per WebSocket connection.
+//! A WebSocket connection, from its challenge to its close.
 //!
 //! A connection first answers the server's challenge (enrolling a new key if
 //! it brings a one-time code), then lives as two halves: a writer that sends
@@ -140,11 +140,8 @@ pub async fn serve(
         }
         Err(end) => (Some(socket), end),
     };
-    let Some(mut socket) = socket else {
-        tracing::debug!(%peer, ?end, "connection ended");
-        return;
-    };
     tracing::debug!(%peer, ?end, "connection ended");
+    let Some(mut socket) = socket else { return };
     let close = match end {
         End::TooLarge => Some((close_code::SIZE, "frame too large")),
         End::Shutdown => Some((close_code::AWAY, "server shutting down")),

@@ -53,7 +53,7 @@ pub const TICK: Duration = Duration::from_millis(25);
 pub const BUSY_TICK: Duration = Duration::from_millis(250);
 /// The longest a tally waits for the last one to reach every listener
 /// ([`Delivery`]): a tablet that vanished mid-way holds the others back no longer.
-pub const DELIVERY_WAIT: Duration = BUSY_TICK;
+const DELIVERY_WAIT: Duration = BUSY_TICK;
 /// How often a waiting tally looks again whether the last one got through.
 const DELIVERY_POLL: Duration = Duration::from_millis(2);
 /// Ballots committed per second from which [`BUSY_TICK`] applies.

@@ -451,3 +451,28 @@ fn store_unavailable(e: &anyhow::Error) -> bool {
         ))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Delivery;
+
+    #[test]
+    fn a_tally_is_delivered_once_every_listener_has_handled_it() {
+        let delivery = Delivery::default();
+        assert!(delivery.complete(), "nothing sent yet");
+        delivery.sending(7, 3);
+        delivery.handled(7);
+        delivery.handled(7);
+        assert!(!delivery.complete());
+        // A listener still on an older tally does not count for this one.
+        delivery.handled(6);
+        assert!(!delivery.complete());
+        delivery.handled(7);
+        assert!(delivery.complete());
+        // One too many (a listener that raced a newer tally) cannot wrap.
+        delivery.handled(7);
+        assert!(delivery.complete());
+        delivery.sending(8, 1);
+        assert!(!delivery.complete());
+    }
+}
