@@ -398,8 +398,8 @@ enum Outgoing {
 /// The logged-in life of a connection: a writer (this task) and a reader
 /// (a task of its own). The writer is woken by every broadcast to the
 /// meeting; kept apart from the reader it never polls the socket for input
-/// on those wake-ups, which at 10,000 tablets was most of what Gavel paid
-/// per update beyond writing the frame (see docs/bench/findings.md).
+/// on those wake-ups (a zero-filled read buffer and a round of waker
+/// registrations per tablet and update; see docs/bench/findings.md).
 /// Returns the socket, whole again, for the closing handshake (`None` if
 /// the reader was lost to a panic).
 async fn live(
@@ -709,19 +709,19 @@ fn ballot_bytes(
     .signed_bytes()
 }
 
-/// Where frames are written: the whole socket while logging in, its
-/// writing half afterwards.
-trait MessageSink: Sink<Message, Error = axum::Error> + Unpin {}
-impl<S: Sink<Message, Error = axum::Error> + Unpin> MessageSink for S {}
-
-/// Sends one frame; a client that does not take it within `timeout` is
+/// Sends one frame, on the whole socket while logging in and on its writing
+/// half afterwards; a client that does not take it within `timeout` is
 /// dropped: it resyncs when it reconnects, and nobody else waits for it.
-async fn send(socket: &mut impl MessageSink, f: Frame, timeout: Duration) -> Result<(), ()> {
+async fn send(
+    socket: &mut (impl Sink<Message, Error = axum::Error> + Unpin),
+    f: Frame,
+    timeout: Duration,
+) -> Result<(), ()> {
     send_msg(socket, Message::Text(f), timeout).await
 }
 
 async fn send_msg(
-    socket: &mut impl MessageSink,
+    socket: &mut (impl Sink<Message, Error = axum::Error> + Unpin),
     msg: Message,
     timeout: Duration,
 ) -> Result<(), ()> {

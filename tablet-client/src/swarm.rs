@@ -265,13 +265,11 @@ impl GavelProcess {
             }
         };
         // Keep draining the log so that the server never blocks on a full pipe.
-        let mut keep = match log_file {
-            Some(path) => Some(
-                std::fs::File::create(&path)
-                    .with_context(|| format!("creating {}", path.display()))?,
-            ),
-            None => None,
-        };
+        let mut keep = log_file
+            .map(|path| {
+                std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))
+            })
+            .transpose()?;
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 if let Some(file) = keep.as_mut() {
@@ -816,9 +814,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
             // Only a ballot in flight can leave a tablet waiting forever; a
             // tablet that only listens stops with the run.
             () = &mut give_up, if in_flight.is_some() => {
-                if in_flight.is_some() {
-                    out.error = Some("a ballot went unanswered".to_owned());
-                }
+                out.error = Some("a ballot went unanswered".to_owned());
                 break;
             }
             () = &mut next_cast, if due.is_some() => {
