@@ -624,6 +624,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     let principal = session.principal;
     let key = session.key;
     let audience = session.audience();
+    let read_at = std::time::Instant::now();
     Box::pin(async move {
         let id = msg.request_id();
         let cast = matches!(msg, ClientMsg::Cast { .. });
@@ -659,6 +660,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     })?;
                     let ballot = VerifiedBallot { seat, round, choice, seq, signature };
                     let receipt = ask(&meeting, |reply| Command::Cast { ballot, reply }).await??;
+                    metrics::ballot_acknowledged(read_at);
                     Ok(vec![frame(&ServerMsg::Ack { id, receipt })])
                 }
                 ClientMsg::Chair { id, command } => {

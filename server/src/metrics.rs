@@ -7,6 +7,7 @@
 //! | `gavel_ballots_refused_total{reason}` | ballots refused, by the protocol's refusal reason (`late`, `stale_sequence`, ...) |
 //! | `gavel_ballot_batch_size` | ballots per group commit (histogram) |
 //! | `gavel_ballot_commit_seconds` | time to commit a batch, retries included (histogram) |
+//! | `gavel_ballot_ack_seconds` | time from a ballot's frame being read to its acknowledgement being ready to send: signature checked, ballot committed, receipt signed (histogram; one observation per acknowledgement, a resent ballot's too) |
 //! | `gavel_broadcast_seconds` | time from the meeting's actor sending a tally or snapshot to one connection's socket taking it (histogram; one observation per frame and connection) |
 //! | `gavel_rounds_open` | vote rounds open now |
 //!
@@ -85,6 +86,7 @@ struct Metrics {
     ballots_refused: Family<ReasonLabel, Counter>,
     batch_size: Histogram,
     commit_seconds: Histogram,
+    ack_seconds: Histogram,
     broadcast_seconds: Histogram,
     rounds_open: Gauge,
 }
@@ -127,6 +129,12 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Time to commit a batch of ballots, retries included",
         commit_seconds.clone(),
     );
+    let ack_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+    registry.register(
+        "gavel_ballot_ack_seconds",
+        "Time from a ballot's frame being read to its acknowledgement being ready to send",
+        ack_seconds.clone(),
+    );
     let broadcast_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
     registry.register(
         "gavel_broadcast_seconds",
@@ -142,6 +150,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         ballots_refused,
         batch_size,
         commit_seconds,
+        ack_seconds,
         broadcast_seconds,
         rounds_open,
     }
@@ -161,6 +170,13 @@ pub fn ballots_committed(size: usize, took: Duration) {
     m.ballots_accepted.inc_by(size as u64);
     m.batch_size.observe(size as f64);
     m.commit_seconds.observe(took.as_secs_f64());
+}
+
+/// A ballot whose frame was read at `read_at` has its acknowledgement ready.
+/// The server's share of a tablet's wait; the rest is the network and the
+/// tablet itself.
+pub fn ballot_acknowledged(read_at: Instant) {
+    METRICS.ack_seconds.observe(read_at.elapsed().as_secs_f64());
 }
 
 /// A ballot refused, for `reason`.

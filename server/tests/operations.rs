@@ -156,6 +156,12 @@ async fn a_real_vote_moves_the_metrics_as_it_should() -> anyhow::Result<()> {
             delta(&before, &after, "gavel_ballot_commit_seconds_count"),
             batches
         );
+        // One wait per acknowledgement; the refused ballots have none.
+        assert_eq!(
+            delta(&before, &after, "gavel_ballot_ack_seconds_count"),
+            5.0
+        );
+        assert!(delta(&before, &after, "gavel_ballot_ack_seconds_sum") > 0.0);
         // The snapshot of the open round alone went to all seven connections.
         assert!(delta(&before, &after, "gavel_broadcast_seconds_count") >= 7.0);
 
