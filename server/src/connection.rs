@@ -624,7 +624,6 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     let principal = session.principal;
     let key = session.key;
     let audience = session.audience();
-    let read_at = std::time::Instant::now();
     Box::pin(async move {
         let id = msg.request_id();
         let cast = matches!(msg, ClientMsg::Cast { .. });
@@ -651,6 +650,8 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     Ok(vec![frame(&you), frame(&ServerMsg::Done { id })])
                 }
                 ClientMsg::Cast { id, round, choice, seq, signature } => {
+                    // The reader polls a new answer at once: this is when the frame was read.
+                    let read_at = std::time::Instant::now();
                     let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
                         return Err(RefusalReason::NotADelegate.into());
                     };
