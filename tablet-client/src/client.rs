@@ -5,6 +5,7 @@
 //! [`MeetingState`], so a caller never misses an update and never needs a
 //! second task.
 
+use crate::arrival::Arrivals;
 use crate::state::MeetingState;
 use crate::tls::{TlsError, Trust};
 use crate::view::{ViewCache, ViewError};
@@ -17,12 +18,15 @@ use gavel_protocol::{
     ServerMsg, Signature,
 };
 use std::sync::Arc;
+use std::time::SystemTime;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::error::UrlError;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<Arrivals>>;
 
 /// The socket's read buffer. A tablet receives frames of a few hundred
 /// bytes (the roster is fetched over HTTP, not sent on the socket; a snapshot
@@ -90,6 +94,44 @@ async fn read(socket: &mut Socket) -> Result<ServerMsg, ClientError> {
     }
 }
 
+/// Opens the WebSocket at `url` (TLS through `connector` for `wss://`)
+/// over a TCP stream without Nagle's delay whose arrival times can be
+/// stamped ([`Arrivals`]).
+pub(crate) async fn open_socket(
+    url: &str,
+    config: WebSocketConfig,
+    connector: Option<Connector>,
+) -> Result<Socket, ClientError> {
+    let request = url.into_client_request()?;
+    let uri = request.uri();
+    let host = uri.host().ok_or(WsError::Url(UrlError::NoHostName))?;
+    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("wss") => 443,
+        _ => 80,
+    });
+    let tcp = TcpStream::connect(format!("{host}:{port}"))
+        .await
+        .map_err(WsError::Io)?;
+    tcp.set_nodelay(true).map_err(WsError::Io)?;
+    let (socket, _) = tokio_tungstenite::client_async_tls_with_config(
+        request,
+        Arrivals::new(tcp),
+        Some(config),
+        connector,
+    )
+    .await?;
+    Ok(socket)
+}
+
+/// The TCP stream under a socket, plain or under TLS.
+pub(crate) fn arrivals(socket: &mut Socket) -> Option<&mut Arrivals> {
+    match socket.get_mut() {
+        MaybeTlsStream::Plain(tcp) => Some(tcp),
+        MaybeTlsStream::Rustls(tls) => Some(tls.get_mut().0),
+        _ => None,
+    }
+}
+
 async fn write(socket: &mut Socket, msg: &ClientMsg) -> Result<(), ClientError> {
     let text = serde_json::to_string(msg).expect("client messages serialize");
     socket.send(Message::text(text)).await?;
@@ -129,9 +171,7 @@ impl Client {
     ) -> Result<Client, ClientError> {
         let connector = trust.for_url(url)?.map(Connector::Rustls);
         let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, connector)
-                .await?;
+        let mut socket = open_socket(url, config, connector).await?;
         match read(&mut socket).await? {
             ServerMsg::Challenge {
                 v: _,
@@ -269,6 +309,26 @@ impl Session {
     /// The server's public key, as announced in its challenge: receipts verify under it.
     pub fn server_key(&self) -> PublicKey {
         self.server_key
+    }
+
+    /// Has the kernel stamp when the server's frames reach this session's
+    /// socket, for [`Session::arrived`] (Linux).
+    pub fn stamp_arrivals(&mut self) -> std::io::Result<()> {
+        match arrivals(&mut self.socket) {
+            Some(tcp) => tcp.stamp(),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "no TCP stream under this socket",
+            )),
+        }
+    }
+
+    /// When the frame just read reached the socket, once
+    /// [`Session::stamp_arrivals`] has been called: the time a tablet with a
+    /// processor of its own would have it, however long this task took to
+    /// read it.
+    pub fn arrived(&mut self) -> Option<SystemTime> {
+        arrivals(&mut self.socket).and_then(|tcp| tcp.last())
     }
 
     /// Reads the next frame from the server and folds it into the state.

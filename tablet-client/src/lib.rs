@@ -2,6 +2,9 @@
 //! console does, over the real WebSocket protocol.
 //!
 //! Map of the crate:
+//! - [`arrival`]: the kernel's arrival time of a socket's bytes, so that the
+//!   benchmark swarm times a frame's arrival at a tablet rather than when
+//!   its task, one of thousands on shared cores, got round to reading it.
 //! - [`client`]: connect, enroll, log in or watch, then a [`client::Session`]
 //!   that checks in, casts signed ballots, sends chair commands and keeps
 //!   the meeting's live [`state::MeetingState`] up to date.
@@ -23,6 +26,7 @@
 //! - [`swarm`]: `gavel-swarm`, thousands of simulated tablets and the
 //!   baselines they are measured against (issue 4's benchmark).
 
+pub mod arrival;
 pub mod cli;
 pub mod client;
 pub mod credentials;

@@ -28,7 +28,7 @@
 //! `server_time` of a `tally` frame), so fan-out figures have millisecond
 //! resolution; swarm and server must share a clock (the same machine).
 
-use crate::client::{Client, ClientError, READ_BUFFER, Session};
+use crate::client::{Client, ClientError, READ_BUFFER, Session, Socket, arrivals, open_socket};
 use crate::tls::Trust;
 use crate::view::ViewCache;
 use anyhow::Context as _;
@@ -44,7 +44,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::{Instant, sleep, sleep_until};
@@ -68,10 +68,21 @@ const CHOICES: [Choice; 3] = [Choice::Yes, Choice::No, Choice::Abstain];
 
 /// Now, in Unix milliseconds (the clock `server_time` is read from).
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
+    unix_ms(SystemTime::now())
+}
+
+fn unix_ms(at: SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// When a frame reached its socket (`arrived`, from the kernel), in Unix
+/// milliseconds; now, if the kernel did not stamp it (its timestamping
+/// turns on a moment after the first socket asks), which is later, never
+/// earlier, than the truth.
+fn arrived_ms(arrived: Option<SystemTime>) -> u64 {
+    arrived.map_or_else(now_ms, unix_ms)
 }
 
 /// Raises this process's soft limit on open files to its hard limit (10,000
@@ -365,8 +376,14 @@ pub struct Report {
     pub ballots_refused: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acks_per_second: Option<f64>,
+    /// From a ballot falling due to its acknowledgement reaching the
+    /// tablet's socket (the kernel's receive time, [`crate::arrival`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack_ms: Option<Spread>,
+    /// The same, up to the tablet's task reading it: adds the swarm's own
+    /// queueing, thousands of tablets sharing the server's cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_read_ms: Option<Spread>,
     /// Receipts the tablets checked that did not verify.
     pub bad_receipts: u64,
     /// CPU time per ballot acknowledged within the measured span, in
@@ -394,9 +411,20 @@ pub struct Report {
     /// Updates that reached a tablet as a newer tally (summed over tablets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updates_superseded: Option<u64>,
-    /// Per update: from its emission until the last tablet holds it or a newer one.
+    /// Per update: from its emission until the last tablet holds it or a
+    /// newer one in its socket (the kernel's receive time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_last_tablet_ms: Option<Spread>,
+    /// The same, until the last tablet's task has read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_last_tablet_read_ms: Option<Spread>,
+    /// CPU time per tally update, in milliseconds, of the server (Gavel or
+    /// the broadcaster) and of the swarm, over the measured span: the two
+    /// share the cores, so what the measuring end spends slows the delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cpu_ms_per_update: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm_cpu_ms_per_update: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verifies_per_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -483,7 +511,10 @@ impl Report {
             line("acknowledged", format!("{v:.0} /s"));
         }
         if let Some(s) = &self.ack_ms {
-            line("sign to ack", spread(s));
+            line("sign to ack at socket", spread(s));
+        }
+        if let Some(s) = &self.ack_read_ms {
+            line("sign to ack read", spread(s));
         }
         if let (Some(server), Some(swarm)) = (self.server_cpu_us_per_ack, self.swarm_cpu_us_per_ack)
         {
@@ -519,6 +550,17 @@ impl Report {
         if let Some(s) = &self.time_to_last_tablet_ms {
             line("time to last tablet", spread(s));
         }
+        if let Some(s) = &self.time_to_last_tablet_read_ms {
+            line("  read by its task", spread(s));
+        }
+        if let (Some(server), Some(swarm)) =
+            (self.server_cpu_ms_per_update, self.swarm_cpu_ms_per_update)
+        {
+            line(
+                "CPU per update",
+                format!("server {server:.1} ms, swarm {swarm:.1} ms"),
+            );
+        }
         if let Some(v) = self.verifies_per_second {
             line(
                 "verify_strict",
@@ -541,8 +583,22 @@ impl Report {
     /// or a newer one: a server may send a tablet that is behind the newest
     /// tally instead of every stale one, and the update has reached that
     /// tablet when the newer frame arrives. `seen` has each tablet's tallies
-    /// in the order they arrived.
+    /// in the order they arrived. Timed twice: to the frames' arrival at the
+    /// tablets' sockets, and to their tasks reading them.
     fn fanout(&mut self, seen: &[Vec<Seen>]) {
+        let (updates, at_socket, superseded) = Self::to_last_tablet(seen, |s| s.arrived);
+        let (_, read, _) = Self::to_last_tablet(seen, |s| s.read);
+        self.updates = Some(updates);
+        self.updates_to_every_tablet = Some(at_socket.len() as u64);
+        self.updates_superseded = Some(superseded);
+        self.time_to_last_tablet_ms = Spread::of(at_socket);
+        self.time_to_last_tablet_read_ms = Spread::of(read);
+    }
+
+    /// For [`Report::fanout`], with a tablet's time of a frame given by
+    /// `at`: how many updates, the time to the last tablet of each that
+    /// reached every tablet, and how many arrived as a newer tally.
+    fn to_last_tablet(seen: &[Vec<Seen>], at: impl Fn(&Seen) -> u64) -> (u64, Vec<f64>, u64) {
         let mut emitted: Vec<(u64, u64)> = seen
             .iter()
             .flatten()
@@ -561,7 +617,7 @@ impl Report {
                 if holds.version > *version {
                     superseded += 1;
                 }
-                slot.0 = slot.0.max(holds.arrived);
+                slot.0 = slot.0.max(at(holds));
                 slot.1 += 1;
             }
         }
@@ -571,10 +627,7 @@ impl Report {
             .filter(|((_, tablets), _)| *tablets == seen.len())
             .map(|((arrived, _), (_, sent))| arrived.saturating_sub(*sent) as f64)
             .collect();
-        self.updates = Some(emitted.len() as u64);
-        self.updates_to_every_tablet = Some(complete.len() as u64);
-        self.updates_superseded = Some(superseded);
-        self.time_to_last_tablet_ms = Spread::of(complete);
+        (emitted.len() as u64, complete, superseded)
     }
 
     /// Sets the CPU figures from the readings around the measured span.
@@ -593,6 +646,17 @@ impl Report {
             let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
             self.cpu_ceiling_per_second = Some(cores as f64 * 1e6 / (server + swarm));
         }
+    }
+
+    /// Sets the CPU per tally update from the readings around the measured
+    /// span; after [`Report::fanout`].
+    fn cpu_per_update(&mut self, before: Cpu, after: Cpu) {
+        let Some(updates) = self.updates.filter(|n| *n > 0) else {
+            return;
+        };
+        let per_update = |a: Option<f64>, b: Option<f64>| Some((b? - a?) * 1e3 / updates as f64);
+        self.server_cpu_ms_per_update = per_update(before.server, after.server);
+        self.swarm_cpu_ms_per_update = per_update(before.swarm, after.swarm);
     }
 
     fn error(&mut self, e: String) {
@@ -718,6 +782,8 @@ struct Plan {
     casts: Vec<Presigned>,
     /// The moment the casts' `due` counts from.
     begin: Instant,
+    /// The same moment on the wall clock, which the kernel stamps arrivals with.
+    wall_begin: SystemTime,
     /// Check the server's signature on one receipt in this many (0: none).
     verify_receipts: u32,
     stop: CancellationToken,
@@ -754,14 +820,19 @@ struct Seen {
     version: u64,
     /// When the server made it (its `server_time`).
     server_time: u64,
+    /// When it reached the tablet's socket.
     arrived: u64,
+    /// When the tablet's task read it.
+    read: u64,
 }
 
 #[derive(Default)]
 struct Outcome {
     /// Every tally update, in the order it arrived.
     tallies: Vec<Seen>,
+    /// Milliseconds from due to the ack at the socket, and read.
     acks: Vec<f64>,
+    acks_read: Vec<f64>,
     /// Acknowledgements that arrived before the run was told to stop.
     acked_in_span: u64,
     /// Receipts checked that do not verify under the server's key.
@@ -779,8 +850,8 @@ struct Outcome {
 /// and the result.
 async fn tablet(mut session: Session, plan: Plan) -> Outcome {
     let mut out = Outcome::default();
-    // The request in flight: its id and when it fell due.
-    let mut in_flight: Option<(u64, Instant)> = None;
+    // The request in flight: its id and when it fell due, on both clocks.
+    let mut in_flight: Option<(u64, Instant, SystemTime)> = None;
     let mut casts = plan.casts.into_iter().peekable();
     let first = casts.peek().map(|c| plan.begin + c.due);
     let give_up_at = Instant::now() + GIVE_UP + plan_span(first);
@@ -831,7 +902,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     .await;
                 match sent {
                     Ok(id) => {
-                        in_flight = Some((id, plan.begin + ballot.due));
+                        in_flight = Some((id, plan.begin + ballot.due, plan.wall_begin + ballot.due));
                         out.sent += 1;
                     }
                     Err(e) => {
@@ -842,11 +913,15 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
             }
             read = session.next() => match read {
                 Ok(ServerMsg::Tally { version, server_time, .. }) => {
-                    out.tallies.push(Seen { version, server_time, arrived: now_ms() });
+                    let arrived = arrived_ms(session.arrived());
+                    out.tallies.push(Seen { version, server_time, arrived, read: now_ms() });
                 }
                 Ok(ServerMsg::Ack { id, receipt }) => {
-                    if let Some((_, due)) = in_flight.take_if(|(sent, _)| *sent == id) {
-                        out.acks.push(due.elapsed().as_secs_f64() * 1000.0);
+                    if let Some((_, due, wall_due)) = in_flight.take_if(|(sent, ..)| *sent == id) {
+                        let arrived = session.arrived().unwrap_or_else(SystemTime::now);
+                        let at_socket = arrived.duration_since(wall_due).unwrap_or_default();
+                        out.acks.push(at_socket.as_secs_f64() * 1000.0);
+                        out.acks_read.push(due.elapsed().as_secs_f64() * 1000.0);
                         if !plan.stop.is_cancelled() {
                             out.acked_in_span += 1;
                         }
@@ -861,7 +936,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     }
                 }
                 Ok(ServerMsg::Refused { id: Some(id), message, .. }) => {
-                    if in_flight.take_if(|(sent, _)| *sent == id).is_some() {
+                    if in_flight.take_if(|(sent, ..)| *sent == id).is_some() {
                         out.refused += 1;
                         out.error.get_or_insert(message);
                         plan.answered.add();
@@ -871,7 +946,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     if out.result_at_ms.is_none()
                         && session.state.round().is_some_and(|r| r.status == RoundStatus::Closed)
                     {
-                        out.result_at_ms = Some(now_ms());
+                        out.result_at_ms = Some(arrived_ms(session.arrived()));
                         plan.results.add();
                     }
                 }
@@ -991,7 +1066,13 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let mut sessions = sessions;
     let casts = presign(&mut sessions, (0..tablets).map(schedule).collect())?;
     let expected: usize = casts.iter().map(Vec::len).sum();
+    for session in &mut sessions {
+        session
+            .stamp_arrivals()
+            .context("asking the kernel to timestamp arrivals (Linux)")?;
+    }
     let begin = Instant::now() + Duration::from_millis(200);
+    let wall_begin = SystemTime::now() + Duration::from_millis(200);
     let runs: Vec<_> = sessions
         .into_iter()
         .zip(casts)
@@ -1001,6 +1082,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                 Plan {
                     casts,
                     begin,
+                    wall_begin,
                     verify_receipts: target.verify_receipts,
                     stop: stop.clone(),
                     answered: answered.clone(),
@@ -1051,6 +1133,12 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
         .collect();
     report.ballots_acked = acks.len() as u64;
     report.ack_ms = Spread::of(acks);
+    report.ack_read_ms = Spread::of(
+        outcomes
+            .iter()
+            .flat_map(|o| o.acks_read.iter().copied())
+            .collect(),
+    );
     report.bad_receipts = outcomes.iter().map(|o| o.bad_receipts).sum();
     // What the run cost: acknowledged within the measured span, against the
     // CPU time both processes spent in it.
@@ -1080,6 +1168,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                 .map(|o| std::mem::take(&mut o.tallies))
                 .collect();
             report.fanout(&seen);
+            report.cpu_per_update(cpu_before, cpu_after);
         }
     }
     drop(chair);
@@ -1157,21 +1246,26 @@ pub async fn baseline_broadcast(
     // The same read buffer as the swarm's tablets have when they measure
     // Gavel: the measuring end must be the same for both.
     let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-    let connected: Vec<_> = stream::iter(0..clients)
-        .map(|_| tokio_tungstenite::connect_async_with_config(url.clone(), Some(config), true))
+    let connected: Vec<Socket> = stream::iter(0..clients)
+        .map(|_| open_socket(&url, config, None))
         .buffered(LOGINS_IN_FLIGHT)
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .map(|r| r.map(|(ws, _)| ws))
         .collect::<Result<_, _>>()?;
     let mut report = Report::new("baseline-broadcast", clients);
     report.login_seconds = Some(started.elapsed().as_secs_f64());
+    let pid = child.id();
+    let cpu_before = Cpu::read(pid);
     // Each reader stops when the broadcaster, done, closes its connection.
     let readers: Vec<_> = connected
         .into_iter()
         .map(|mut ws| {
             tokio::spawn(async move {
+                arrivals(&mut ws)
+                    .context("a broadcaster client's TCP stream")?
+                    .stamp()
+                    .context("asking the kernel to timestamp arrivals (Linux)")?;
                 let mut seen = Vec::new();
                 while let Some(Ok(Message::Text(text))) = ws.next().await {
                     if let Ok(ServerMsg::Tally {
@@ -1183,21 +1277,26 @@ pub async fn baseline_broadcast(
                         seen.push(Seen {
                             version,
                             server_time,
-                            arrived: now_ms(),
+                            arrived: arrived_ms(arrivals(&mut ws).and_then(|tcp| tcp.last())),
+                            read: now_ms(),
                         });
                     }
                 }
-                seen
+                anyhow::Ok(seen)
             })
         })
         .collect();
-    let status = child.wait().await?;
-    anyhow::ensure!(status.success(), "the broadcaster failed: {status}");
     let mut seen = Vec::with_capacity(readers.len());
     for reader in readers {
-        seen.push(reader.await?);
+        seen.push(reader.await??);
     }
+    // Read before the wait: until it is reaped, an exited broadcaster's
+    // CPU times stay readable.
+    let cpu_after = Cpu::read(pid);
+    let status = child.wait().await?;
+    anyhow::ensure!(status.success(), "the broadcaster failed: {status}");
     report.fanout(&seen);
+    report.cpu_per_update(cpu_before, cpu_after);
     Ok(report)
 }
 
@@ -1415,11 +1514,14 @@ pub async fn baseline_store(url: &str, batch: usize, duration: Duration) -> anyh
 mod tests {
     use super::*;
 
+    /// A tally that arrived at `arrived`, and that the tablet's task read
+    /// 10 ms later (25 ms when it arrived at an odd 5 ms).
     fn seen(version: u64, server_time: u64, arrived: u64) -> Seen {
         Seen {
             version,
             server_time,
             arrived,
+            read: arrived + if arrived % 10 == 0 { 10 } else { 25 },
         }
     }
 
@@ -1440,5 +1542,10 @@ mod tests {
         // Update 1: last at 130. Update 2: last held at 340 (as 3), so 140.
         assert_eq!(times.count, 2);
         assert_eq!(times.max, 140.0);
+        // Read by the tasks: update 1 last read at 140, update 2 at 350.
+        let read = report
+            .time_to_last_tablet_read_ms
+            .expect("two complete updates");
+        assert_eq!((read.count, read.max), (2, 150.0));
     }
 }
