@@ -28,6 +28,7 @@ use gavel_protocol::{
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -490,8 +491,10 @@ async fn write(
                 let (f, sent_at, tally) = match update {
                     // A tablet that is behind shows the newest tally sooner
                     // by skipping the stale ones; nothing else is skipped.
-                    Ok(Broadcast { tally: Some(version), .. }) if !updates.is_empty() => {
-                        delivery.handled(version);
+                    // Asked of the delivery count (an atomic load), not of
+                    // the channel, whose length takes the lock the actor
+                    // holds while it wakes the hall.
+                    Ok(Broadcast { tally: Some(version), .. }) if delivery.superseded(version) => {
                         continue;
                     }
                     Ok(Broadcast { frame, sent_at, tally }) => (frame, Some(sent_at), tally),
@@ -723,13 +726,22 @@ async fn send(
     send_msg(socket, Message::Text(f), timeout).await
 }
 
+/// Sends `msg`, giving up after `timeout` if the client does not take it.
+/// The timer is set only when the socket cannot take the frame at once:
+/// almost every frame goes straight into the socket's buffer, and 10,000
+/// writers each reading the clock for a tally add up.
 async fn send_msg(
     socket: &mut (impl Sink<Message, Error = axum::Error> + Unpin),
     msg: Message,
     timeout: Duration,
 ) -> Result<(), ()> {
-    match tokio::time::timeout(timeout, socket.send(msg)).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
-    }
+    let mut sending = std::pin::pin!(socket.send(msg));
+    let sent = match futures_util::poll!(sending.as_mut()) {
+        Poll::Ready(sent) => sent,
+        Poll::Pending => match tokio::time::timeout(timeout, sending).await {
+            Ok(sent) => sent,
+            Err(_) => return Err(()),
+        },
+    };
+    sent.map_err(|_| ())
 }

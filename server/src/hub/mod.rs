@@ -98,6 +98,12 @@ impl Delivery {
         }
     }
 
+    /// Whether a tally newer than `version` has been sent: a listener still
+    /// holding `version` has a fresher one queued behind it.
+    pub fn superseded(&self, version: u64) -> bool {
+        self.version.load(Ordering::Acquire) > version
+    }
+
     /// Whether every listener has handled the latest tally.
     pub fn complete(&self) -> bool {
         self.left.load(Ordering::Acquire) == 0
@@ -474,5 +480,16 @@ mod tests {
         assert!(delivery.complete());
         delivery.sending(8, 1);
         assert!(!delivery.complete());
+    }
+
+    #[test]
+    fn a_tally_is_stale_once_a_newer_one_is_sent() {
+        let delivery = Delivery::default();
+        delivery.sending(7, 2);
+        assert!(!delivery.superseded(7), "the newest tally is never skipped");
+        assert!(delivery.superseded(6));
+        delivery.sending(9, 2);
+        assert!(delivery.superseded(7));
+        assert!(!delivery.superseded(9));
     }
 }
