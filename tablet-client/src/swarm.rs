@@ -62,6 +62,9 @@ const LOGINS_IN_FLIGHT: usize = 64;
 /// The server coalesces tally updates at most this often while ballots come
 /// in slowly: the baseline broadcaster's pace unless told another.
 pub const TALLY_TICK: Duration = Duration::from_millis(25);
+/// How long tablets keep reading after a load's measured span, before they
+/// close: longer than a tally takes to reach 10,000 tablets.
+const DRAIN: Duration = Duration::from_secs(1);
 /// How long a run may wait for the last acknowledgement or result.
 const GIVE_UP: Duration = Duration::from_secs(60);
 const CHOICES: [Choice; 3] = [Choice::Yes, Choice::No, Choice::Abstain];
@@ -786,7 +789,13 @@ struct Plan {
     wall_begin: SystemTime,
     /// Check the server's signature on one receipt in this many (0: none).
     verify_receipts: u32,
+    /// Cast no more: the measured span is over.
     stop: CancellationToken,
+    /// Stop reading and close. Under a load this comes a while after
+    /// `stop` ([`DRAIN`]), so that the tally still on its way at the end
+    /// of the span reaches every tablet before 10,000 tablets say goodbye
+    /// at once and the server's cores go to their closing handshakes.
+    hang_up: CancellationToken,
     answered: Arc<Progress>,
     /// Counts the tablets that have the round's result. A tablet that has it
     /// keeps reading until the run stops, rather than closing its connection
@@ -861,13 +870,15 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
     // timer made anew each time would cost this measuring end a timer-wheel
     // insertion and removal per frame that the broadcaster's readers do not pay.
     let stopped = plan.stop.cancelled();
+    let hung_up = plan.hang_up.cancelled();
     let give_up = sleep_until(give_up_at);
     let next_cast = sleep_until(give_up_at);
-    tokio::pin!(stopped, give_up, next_cast);
+    tokio::pin!(stopped, hung_up, give_up, next_cast);
     let mut armed_for = None;
     loop {
         let done = plan.stop.is_cancelled();
-        if done && in_flight.is_none() {
+        let ending = plan.hang_up.is_cancelled();
+        if ending && in_flight.is_none() {
             break;
         }
         let due = casts
@@ -882,6 +893,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
         }
         tokio::select! {
             () = &mut stopped, if !done => {}
+            () = &mut hung_up, if !ending => {}
             // Only a ballot in flight can leave a tablet waiting forever; a
             // tablet that only listens stops with the run.
             () = &mut give_up, if in_flight.is_some() => {
@@ -1018,6 +1030,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let answered = Arc::new(Progress::default());
     let results = Arc::new(Progress::default());
     let stop = CancellationToken::new();
+    let hang_up = CancellationToken::new();
     let (name, schedule): (&str, Schedule) = match scenario {
         Scenario::Idle { .. } => ("idle", Box::new(|_| Vec::new())),
         Scenario::Burst { within, .. } => (
@@ -1085,6 +1098,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                     wall_begin,
                     verify_receipts: target.verify_receipts,
                     stop: stop.clone(),
+                    hang_up: hang_up.clone(),
                     answered: answered.clone(),
                     results: results.clone(),
                 },
@@ -1119,6 +1133,10 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
         }
     }
     let cpu_after = Cpu::read(target.server_pid);
+    if let Scenario::Load { .. } = scenario {
+        sleep(DRAIN).await;
+    }
+    hang_up.cancel();
     let mut outcomes = Vec::with_capacity(runs.len());
     for run in runs {
         outcomes.push(run.await?);
