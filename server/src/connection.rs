@@ -491,7 +491,8 @@ async fn write(
                 let (f, sent_at, tally) = match update {
                     // A tablet that is behind shows the newest tally sooner
                     // by skipping the stale ones; nothing else is skipped.
-                    // Asked of the delivery count (an atomic load), not of
+                    // Asked of the delivery count, which the actor advances
+                    // for every tally and snapshot (an atomic load), not of
                     // the channel, whose length takes the lock the actor
                     // holds while it wakes the hall.
                     Ok(Broadcast { tally: Some(version), .. }) if delivery.superseded(version) => {

@@ -978,13 +978,14 @@ impl MeetingActor {
 
     /// Sends a snapshot to both audiences now (the structure of the meeting changed).
     fn broadcast_snapshot(&mut self) {
-        self.next_version();
+        let version = self.next_version();
         for audience in [Audience::Public, Audience::Chair] {
             let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
-            let _ = self
-                .channel(audience)
-                .sender
-                .send(Broadcast::snapshot(frame));
+            let channel = self.channel(audience);
+            // Before it is sent: a listener that then finds a tally ahead of
+            // it in its queue skips the stale tally.
+            channel.delivery.replaced(version);
+            let _ = channel.sender.send(Broadcast::snapshot(frame));
         }
         self.snapshot_dirty = false;
         self.flush_at = None;

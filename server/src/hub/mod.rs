@@ -98,8 +98,15 @@ impl Delivery {
         }
     }
 
-    /// Whether a tally newer than `version` has been sent: a listener still
-    /// holding `version` has a fresher one queued behind it.
+    /// A snapshot went out as `version`. It carries the running tally, so
+    /// every older tally is stale and none is left to wait for.
+    pub fn replaced(&self, version: u64) {
+        self.sending(version, 0);
+    }
+
+    /// Whether a tally or snapshot newer than `version` has been sent: a
+    /// listener still holding tally `version` has a fresher one queued
+    /// behind it.
     pub fn superseded(&self, version: u64) -> bool {
         self.version.load(Ordering::Acquire) > version
     }
@@ -491,5 +498,10 @@ mod tests {
         delivery.sending(9, 2);
         assert!(delivery.superseded(7));
         assert!(!delivery.superseded(9));
+        // A snapshot (the round's result, say) makes tally 9 stale too, and
+        // leaves no tally in flight to hold the next one back.
+        delivery.replaced(10);
+        assert!(delivery.superseded(9));
+        assert!(delivery.complete());
     }
 }
