@@ -80,12 +80,16 @@ fn unix_ms(at: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// When a frame reached its socket (`arrived`, from the kernel), in Unix
-/// milliseconds; now, if the kernel did not stamp it (its timestamping
-/// turns on a moment after the first socket asks), which is later, never
-/// earlier, than the truth.
-fn arrived_ms(arrived: Option<SystemTime>) -> u64 {
-    arrived.map_or_else(now_ms, unix_ms)
+/// When a frame reached its socket (`arrived`, from the kernel); now, if
+/// the kernel did not stamp it (its timestamping turns on a moment after
+/// the first socket asks), which is later, never earlier, than the truth.
+fn arrival(arrived: Option<SystemTime>) -> SystemTime {
+    arrived.unwrap_or_else(SystemTime::now)
+}
+
+/// Milliseconds from `from` to `to` (none if `to` is earlier).
+fn ms_between(from: SystemTime, to: SystemTime) -> f64 {
+    to.duration_since(from).unwrap_or_default().as_secs_f64() * 1000.0
 }
 
 /// Raises this process's soft limit on open files to its hard limit (10,000
@@ -859,8 +863,9 @@ struct Outcome {
 /// and the result.
 async fn tablet(mut session: Session, plan: Plan) -> Outcome {
     let mut out = Outcome::default();
-    // The request in flight: its id and when it fell due, on both clocks.
-    let mut in_flight: Option<(u64, Instant, SystemTime)> = None;
+    // The request in flight: its id and when it fell due (on the wall
+    // clock, which the kernel stamps arrivals with).
+    let mut in_flight: Option<(u64, SystemTime)> = None;
     let mut casts = plan.casts.into_iter().peekable();
     let first = casts.peek().map(|c| plan.begin + c.due);
     let give_up_at = Instant::now() + GIVE_UP + plan_span(first);
@@ -914,7 +919,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     .await;
                 match sent {
                     Ok(id) => {
-                        in_flight = Some((id, plan.begin + ballot.due, plan.wall_begin + ballot.due));
+                        in_flight = Some((id, plan.wall_begin + ballot.due));
                         out.sent += 1;
                     }
                     Err(e) => {
@@ -925,15 +930,13 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
             }
             read = session.next() => match read {
                 Ok(ServerMsg::Tally { version, server_time, .. }) => {
-                    let arrived = arrived_ms(session.arrived());
+                    let arrived = unix_ms(arrival(session.arrived()));
                     out.tallies.push(Seen { version, server_time, arrived, read: now_ms() });
                 }
                 Ok(ServerMsg::Ack { id, receipt }) => {
-                    if let Some((_, due, wall_due)) = in_flight.take_if(|(sent, ..)| *sent == id) {
-                        let arrived = session.arrived().unwrap_or_else(SystemTime::now);
-                        let at_socket = arrived.duration_since(wall_due).unwrap_or_default();
-                        out.acks.push(at_socket.as_secs_f64() * 1000.0);
-                        out.acks_read.push(due.elapsed().as_secs_f64() * 1000.0);
+                    if let Some((_, due)) = in_flight.take_if(|(sent, _)| *sent == id) {
+                        out.acks.push(ms_between(due, arrival(session.arrived())));
+                        out.acks_read.push(ms_between(due, SystemTime::now()));
                         if !plan.stop.is_cancelled() {
                             out.acked_in_span += 1;
                         }
@@ -948,7 +951,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     }
                 }
                 Ok(ServerMsg::Refused { id: Some(id), message, .. }) => {
-                    if in_flight.take_if(|(sent, ..)| *sent == id).is_some() {
+                    if in_flight.take_if(|(sent, _)| *sent == id).is_some() {
                         out.refused += 1;
                         out.error.get_or_insert(message);
                         plan.answered.add();
@@ -958,7 +961,7 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     if out.result_at_ms.is_none()
                         && session.state.round().is_some_and(|r| r.status == RoundStatus::Closed)
                     {
-                        out.result_at_ms = Some(arrived_ms(session.arrived()));
+                        out.result_at_ms = Some(unix_ms(arrival(session.arrived())));
                         plan.results.add();
                     }
                 }
@@ -1295,7 +1298,7 @@ pub async fn baseline_broadcast(
                         seen.push(Seen {
                             version,
                             server_time,
-                            arrived: arrived_ms(arrivals(&mut ws).and_then(|tcp| tcp.last())),
+                            arrived: unix_ms(arrival(arrivals(&mut ws).and_then(|tcp| tcp.last()))),
                             read: now_ms(),
                         });
                     }
