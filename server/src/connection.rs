@@ -66,10 +66,10 @@ struct Session {
 
 impl Session {
     fn audience(&self) -> Audience {
-        if self.principal == Some(Principal::Chair) {
-            Audience::Chair
-        } else {
-            Audience::Public
+        match self.principal {
+            Some(Principal::Chair) => Audience::Chair,
+            Some(Principal::Seat(_)) => Audience::Delegates,
+            None => Audience::Public,
         }
     }
 

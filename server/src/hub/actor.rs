@@ -4,10 +4,12 @@
 //! [`Command`] or a timer and is applied in order, so there are no locks
 //! around meeting state. Ballots go to the [`writer`](super::writer) and only
 //! count once they come back committed. What clients see leaves as shared
-//! frames on two broadcast channels, one per [`Audience`]; tally changes are
+//! frames on three broadcast channels, one per [`Audience`]; tally changes are
 //! coalesced into one frame per [`TICK`], or per [`BUSY_TICK`] while ballots
-//! pour in, and the next tally waits until the last one has reached every
-//! listener ([`Delivery`]), so a large hall gets them as fast as it can take them.
+//! pour in, no more often than a channel's listeners can take
+//! ([`TALLY_FRAMES_PER_SECOND`]), and the next tally waits until the last one
+//! has reached every listener ([`Delivery`]). Delegates' tablets get no
+//! running tally while ballots pour in: their acknowledgements come first.
 
 use super::writer::{self, Written};
 use super::{Broadcast, Delivery, Frame, Refusal, frame};
@@ -51,6 +53,14 @@ pub const TICK: Duration = Duration::from_millis(25);
 /// than anyone reads it; four updates a second still move the hall screen
 /// with the vote.
 pub const BUSY_TICK: Duration = Duration::from_millis(250);
+/// The tally frames a second one channel is sent at most: a channel's
+/// tallies are at least `listeners / TALLY_FRAMES_PER_SECOND` apart. Two
+/// cores write about 100,000 frames a second (one tally to 10,000 tablets
+/// takes ~100 ms); sent back to back, tallies to a large hall took all of
+/// that, and one update reached the last of 10,000 tablets after 160 ms at
+/// p99 where, at this budget, it takes 95 ms (docs/bench/findings.md). Up to
+/// 1,000 listeners this is [`TICK`]; at 10,000, four tallies a second.
+pub const TALLY_FRAMES_PER_SECOND: u32 = 40_000;
 /// The longest a tally waits for the last one to reach every listener
 /// ([`Delivery`]): a tablet that vanished mid-way holds the others back no longer.
 const DELIVERY_WAIT: Duration = BUSY_TICK;
@@ -67,10 +77,21 @@ const MAX_EXTENSION_SECONDS: u32 = 3600;
 
 /// Who a frame is cut for. Delegates, the hall screen and the public see what
 /// the round's interim setting allows; the chair also sees who has voted.
+/// Delegates' tablets have a channel of their own because they are the
+/// many: while ballots pour in they get no running tally, so that every
+/// tablet's acknowledgement goes out at once instead of behind a frame to
+/// every other tablet. The hall screen shows the count meanwhile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
-    Public,
-    Chair,
+    /// The hall screen, public viewers: connections without a login.
+    Public = 0,
+    /// Delegates' tablets: the public's view, with their own pace.
+    Delegates = 1,
+    Chair = 2,
+}
+
+impl Audience {
+    const ALL: [Audience; 3] = [Audience::Public, Audience::Delegates, Audience::Chair];
 }
 
 /// A ballot whose signature the connection has already checked.
@@ -129,6 +150,10 @@ pub struct Joined {
 struct Channel {
     sender: broadcast::Sender<Broadcast>,
     delivery: Arc<Delivery>,
+    /// The running tally changed since this channel's last tally or snapshot.
+    owed: bool,
+    /// When this channel's last tally went out.
+    sent_at: Instant,
 }
 
 impl Channel {
@@ -136,6 +161,21 @@ impl Channel {
         Channel {
             sender: broadcast::channel(BROADCAST_BACKLOG).0,
             delivery: Arc::default(),
+            owed: false,
+            sent_at: Instant::now(),
+        }
+    }
+
+    /// When this channel may be sent the next tally: [`spacing`] after its
+    /// last one, and once every listener has handled that one, or
+    /// [`DELIVERY_WAIT`] after it. While listeners are still writing it,
+    /// the answer is a moment from `now`, to look again.
+    fn tally_due(&self, now: Instant, tick: Duration) -> Instant {
+        let spaced = self.sent_at + spacing(tick, self.sender.receiver_count());
+        if self.delivery.complete() {
+            spaced
+        } else {
+            spaced.max((now + DELIVERY_POLL).min(self.sent_at + DELIVERY_WAIT))
         }
     }
 }
@@ -216,17 +256,17 @@ pub struct MeetingActor {
     /// Every round of the meeting, oldest first; the last one is `round`'s record.
     history: Vec<RoundRecord>,
     round: Option<RoundState>,
-    public: Channel,
-    chair: Channel,
+    /// One per [`Audience`], in the order of [`Audience::ALL`].
+    channels: [Channel; 3],
     writer: mpsc::Sender<BallotRecord>,
     written: mpsc::UnboundedReceiver<Written>,
     /// When gathered changes are next broadcast, if any are waiting.
     flush_at: Option<Instant>,
-    /// How long tally changes are gathered now: [`TICK`] or [`BUSY_TICK`].
-    tick: Duration,
-    /// The last tally flush, and the ballots committed since: the rate that sets `tick`.
-    flushed_at: Instant,
-    committed_since_flush: usize,
+    /// Whether ballots pour in (at [`BUSY_RATE`] or more), as last measured.
+    busy: bool,
+    /// Ballots committed since `rate_since`: the rate that sets `busy`.
+    committed_since: usize,
+    rate_since: Instant,
     /// When to try again to end a round whose ending the store refused.
     retry_end_at: Option<Instant>,
     snapshot_dirty: bool,
@@ -299,14 +339,13 @@ impl MeetingActor {
             present,
             history,
             round,
-            public: Channel::new(),
-            chair: Channel::new(),
+            channels: Audience::ALL.map(|_| Channel::new()),
             writer: writer_tx,
             written: written_rx,
             flush_at: None,
-            tick: TICK,
-            flushed_at: Instant::now(),
-            committed_since_flush: 0,
+            busy: false,
+            committed_since: 0,
+            rate_since: Instant::now(),
             retry_end_at: None,
             snapshot_dirty: false,
             open_metric,
@@ -398,10 +437,11 @@ impl MeetingActor {
     }
 
     fn channel(&self, audience: Audience) -> &Channel {
-        match audience {
-            Audience::Public => &self.public,
-            Audience::Chair => &self.chair,
-        }
+        &self.channels[audience as usize]
+    }
+
+    fn channel_mut(&mut self, audience: Audience) -> &mut Channel {
+        &mut self.channels[audience as usize]
     }
 
     fn you(&self, seat: SeatNo) -> ServerMsg {
@@ -508,7 +548,7 @@ impl MeetingActor {
         let mut resend = Vec::new();
         match written {
             Written::Committed(batch) => {
-                self.committed_since_flush += batch.len();
+                self.committed_since += batch.len();
                 for (ballot, receipt) in batch {
                     let Some(flight) = round.in_flight.remove(&ballot.seat) else {
                         continue;
@@ -914,7 +954,7 @@ impl MeetingActor {
     fn present_seats_for(&self, audience: Audience) -> Option<Vec<SeatNo>> {
         let seat_by_seat = match audience {
             Audience::Chair => true,
-            Audience::Public => self.open_round().is_some_and(|r| {
+            Audience::Public | Audience::Delegates => self.open_round().is_some_and(|r| {
                 let settings = &r.record.settings;
                 settings.secrecy == Secrecy::Named && settings.interim == Interim::Individual
             }),
@@ -952,7 +992,7 @@ impl MeetingActor {
                 voted: voted(),
                 choices: if named { choices() } else { None },
             },
-            Audience::Public => LiveTally {
+            Audience::Public | Audience::Delegates => LiveTally {
                 taking_part: counts.taking_part(),
                 counts: show_counts.then_some(counts),
                 voted: if show_individual { voted() } else { None },
@@ -968,23 +1008,36 @@ impl MeetingActor {
 
     fn mark_snapshot_dirty(&mut self) {
         self.snapshot_dirty = true;
-        self.flush_at.get_or_insert_with(|| Instant::now() + TICK);
+        self.flush_by(Instant::now() + TICK);
     }
 
     fn mark_tally_dirty(&mut self) {
-        let tick = self.tick;
-        self.flush_at.get_or_insert_with(|| Instant::now() + tick);
+        for channel in &mut self.channels {
+            channel.owed = true;
+        }
+        self.flush_by(Instant::now() + self.tick());
     }
 
-    /// Sends a snapshot to both audiences now (the structure of the meeting changed).
+    /// Makes sure gathered changes go out by `at`.
+    fn flush_by(&mut self, at: Instant) {
+        self.flush_at = Some(self.flush_at.map_or(at, |pending| pending.min(at)));
+    }
+
+    /// How long tally changes are gathered now.
+    fn tick(&self) -> Duration {
+        tick(self.busy)
+    }
+
+    /// Sends a snapshot to every audience now (the structure of the meeting changed).
     fn broadcast_snapshot(&mut self) {
         let version = self.next_version();
-        for audience in [Audience::Public, Audience::Chair] {
+        for audience in Audience::ALL {
             let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
-            let channel = self.channel(audience);
+            let channel = self.channel_mut(audience);
             // Before it is sent: a listener that then finds a tally ahead of
             // it in its queue skips the stale tally.
             channel.delivery.replaced(version);
+            channel.owed = false;
             let _ = channel.sender.send(Broadcast::snapshot(frame));
         }
         self.snapshot_dirty = false;
@@ -992,51 +1045,128 @@ impl MeetingActor {
     }
 
     /// Sends what gathered since the last tick: a snapshot if attendance
-    /// changed, otherwise just the tally.
+    /// changed, otherwise the tally to each audience whose turn it is. The
+    /// hall screen and the chair's console go together; delegates' tablets
+    /// at their own pace, and not at all while ballots pour in.
     fn flush(&mut self) {
         if self.snapshot_dirty {
             self.broadcast_snapshot();
             return;
         }
-        let delivered = self.public.delivery.complete() && self.chair.delivery.complete();
-        if !delivered && self.flushed_at.elapsed() < DELIVERY_WAIT {
-            self.flush_at = Some(Instant::now() + DELIVERY_POLL);
+        self.flush_at = None;
+        if self.open_round().is_none() {
+            for channel in &mut self.channels {
+                channel.owed = false;
+            }
             return;
         }
-        self.flush_at = None;
-        self.tick = tick_after(self.committed_since_flush, self.flushed_at.elapsed());
-        self.flushed_at = Instant::now();
-        self.committed_since_flush = 0;
-        let Some(round) = self.round.as_ref().filter(|r| r.is_open()) else {
-            return;
-        };
-        let id = round.record.id;
+        let now = Instant::now();
+        self.measure_rate(now);
+        let (audiences, later) = tally_turns(&self.channels, self.busy, now);
+        if !audiences.is_empty() {
+            self.send_tally(&audiences, now);
+        }
+        if let Some(later) = later {
+            self.flush_by(later);
+        }
+    }
+
+    /// Measures how fast ballots are committed, over spans of at least a
+    /// tick: while busy, a quarter second with fewer than [`BUSY_RATE`]
+    /// ends it.
+    fn measure_rate(&mut self, now: Instant) {
+        let span = now - self.rate_since;
+        if span >= self.tick() {
+            self.busy = pouring_in(self.committed_since, span);
+            self.committed_since = 0;
+            self.rate_since = now;
+        }
+    }
+
+    /// Sends the open round's running tally to `audiences`, as one version.
+    fn send_tally(&mut self, audiences: &[Audience], now: Instant) {
         let version = self.next_version();
         let server_time = now_ms();
-        for audience in [Audience::Public, Audience::Chair] {
-            let round = self.round.as_ref().expect("checked above");
-            let live = self.live(round, audience);
+        for &audience in audiences {
+            let round = self
+                .open_round()
+                .expect("only an open round has a running tally");
             let frame = frame(&ServerMsg::Tally {
                 version,
-                round: id,
-                live,
+                round: round.record.id,
+                live: self.live(round, audience),
                 server_time,
             });
-            let channel = self.channel(audience);
+            let channel = self.channel_mut(audience);
             // Counted before it is sent: a listener may handle it at once.
             channel
                 .delivery
                 .sending(version, channel.sender.receiver_count());
             let _ = channel.sender.send(Broadcast::tally(frame, version));
+            channel.owed = false;
+            channel.sent_at = now;
         }
     }
 }
 
-/// How long the next tally changes are gathered, given the ballots
-/// committed over the span since the last tally went out.
-fn tick_after(committed: usize, span: Duration) -> Duration {
-    let rate = committed as f64 / span.as_secs_f64().max(f64::EPSILON);
-    if rate >= BUSY_RATE { BUSY_TICK } else { TICK }
+/// The audiences (of `channels`, one per [`Audience`]) whose turn it is for
+/// the running tally at `now`, and when to look again for those still owed
+/// one. The hall screen and the chair's console go together; delegates'
+/// tablets at their own pace, and not at all while ballots pour in (`busy`).
+fn tally_turns(
+    channels: &[Channel; 3],
+    busy: bool,
+    now: Instant,
+) -> (Vec<Audience>, Option<Instant>) {
+    let tick = tick(busy);
+    let channel = |audience: Audience| &channels[audience as usize];
+    let hall = [Audience::Public, Audience::Chair];
+    let hall_due = hall.iter().any(|&a| channel(a).owed).then(|| {
+        hall.iter()
+            .map(|&a| channel(a).tally_due(now, tick))
+            .max()
+            .expect("two audiences")
+    });
+    let delegates = channel(Audience::Delegates);
+    let delegates_due = delegates.owed.then(|| {
+        if busy {
+            now + tick
+        } else {
+            delegates.tally_due(now, tick)
+        }
+    });
+    let mut audiences = Vec::with_capacity(Audience::ALL.len());
+    if hall_due.is_some_and(|due| due <= now) {
+        audiences.extend(hall);
+    }
+    if delegates_due.is_some_and(|due| due <= now) {
+        audiences.push(Audience::Delegates);
+    }
+    let later = [hall_due, delegates_due]
+        .into_iter()
+        .flatten()
+        .filter(|&due| due > now)
+        .min();
+    (audiences, later)
+}
+
+/// The shortest time between two tallies to a channel with `listeners`
+/// listeners: the tick, or longer for a hall so large that tallies at the
+/// tick would exceed [`TALLY_FRAMES_PER_SECOND`].
+fn spacing(tick: Duration, listeners: usize) -> Duration {
+    tick.max(Duration::from_secs_f64(
+        listeners as f64 / f64::from(TALLY_FRAMES_PER_SECOND),
+    ))
+}
+
+/// How long tally changes are gathered, given whether ballots pour in.
+fn tick(busy: bool) -> Duration {
+    if busy { BUSY_TICK } else { TICK }
+}
+
+/// Whether `committed` ballots over `span` are ballots pouring in.
+fn pouring_in(committed: usize, span: Duration) -> bool {
+    committed as f64 / span.as_secs_f64().max(f64::EPSILON) >= BUSY_RATE
 }
 
 enum Admitted {
@@ -1184,15 +1314,96 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_tally_tick_stretches_only_while_ballots_pour_in() {
+    fn ballots_pour_in_from_a_thousand_a_second() {
         // A hall trickling in (the fan-out benchmark's 200/s, a quiet vote).
-        assert_eq!(tick_after(5, TICK), TICK);
-        assert_eq!(tick_after(1, Duration::from_secs(30)), TICK);
-        assert_eq!(tick_after(0, Duration::ZERO), TICK);
+        assert!(!pouring_in(5, TICK));
+        assert!(!pouring_in(1, Duration::from_secs(30)));
+        assert!(!pouring_in(0, Duration::ZERO));
         // 250 ballots in 25 ms: 10,000 a second.
-        assert_eq!(tick_after(250, TICK), BUSY_TICK);
-        // Still busy at the longer tick, and quiet again once it slows.
-        assert_eq!(tick_after(300, BUSY_TICK), BUSY_TICK);
-        assert_eq!(tick_after(200, BUSY_TICK), TICK);
+        assert!(pouring_in(250, TICK));
+        // Still busy over the longer tick, and quiet again once it slows.
+        assert!(pouring_in(300, BUSY_TICK));
+        assert!(!pouring_in(200, BUSY_TICK));
+    }
+
+    /// The three channels, `delegates` tablets listening to theirs and one
+    /// hall screen and one chair's console to theirs, each owed a tally
+    /// and last sent one `ago`.
+    fn halls(delegates: usize, now: Instant, ago: Duration) -> ([Channel; 3], Vec<Receiver>) {
+        let mut channels = Audience::ALL.map(|_| Channel::new());
+        let mut listeners = Vec::new();
+        for audience in Audience::ALL {
+            let channel = &mut channels[audience as usize];
+            let count = if audience == Audience::Delegates {
+                delegates
+            } else {
+                1
+            };
+            listeners.extend((0..count).map(|_| channel.sender.subscribe()));
+            channel.owed = true;
+            channel.sent_at = now - ago;
+        }
+        (channels, listeners)
+    }
+
+    type Receiver = broadcast::Receiver<Broadcast>;
+
+    /// A tally for everyone: the hall's two audiences, then the tablets.
+    const EVERYONE: [Audience; 3] = [Audience::Public, Audience::Chair, Audience::Delegates];
+
+    #[test]
+    fn while_ballots_pour_in_the_tablets_wait_and_the_hall_screen_moves() {
+        let now = Instant::now();
+        let (channels, _listeners) = halls(2_000, now, Duration::from_secs(1));
+        let (audiences, later) = tally_turns(&channels, true, now);
+        assert_eq!(audiences, [Audience::Public, Audience::Chair]);
+        // Looked at again a tick later, to see whether the rush is over.
+        assert_eq!(later, Some(now + BUSY_TICK));
+        // Over: everyone gets it, and nothing is owed after.
+        let (audiences, later) = tally_turns(&channels, false, now);
+        assert_eq!(audiences, EVERYONE);
+        assert_eq!(later, None);
+    }
+
+    #[test]
+    fn tablets_wait_for_their_spacing() {
+        let now = Instant::now();
+        let (channels, _listeners) = halls(10_000, now, Duration::from_millis(100));
+        let (audiences, later) = tally_turns(&channels, false, now);
+        assert_eq!(audiences, [Audience::Public, Audience::Chair]);
+        // 250 ms after the last tally to 10,000 tablets.
+        assert_eq!(later, Some(now + Duration::from_millis(150)));
+        let (audiences, _) = tally_turns(&channels, false, now + Duration::from_millis(150));
+        assert_eq!(audiences, EVERYONE);
+    }
+
+    #[test]
+    fn tablets_wait_for_the_last_tally_to_reach_them_all_for_a_while() {
+        let now = Instant::now();
+        let (mut channels, _listeners) = halls(2_000, now, Duration::from_millis(100));
+        // Spaced enough (50 ms at 2,000), but 3 tablets are still writing
+        // the last tally: looked at again shortly.
+        let delegates = &mut channels[Audience::Delegates as usize];
+        delegates.delivery.sending(7, 3);
+        let (audiences, later) = tally_turns(&channels, false, now);
+        assert_eq!(audiences, [Audience::Public, Audience::Chair]);
+        assert_eq!(later, Some(now + DELIVERY_POLL));
+        // Once they have, or once the last tally is DELIVERY_WAIT old.
+        let (audiences, _) = tally_turns(&channels, false, now + Duration::from_millis(150));
+        assert_eq!(audiences, EVERYONE);
+        for _ in 0..3 {
+            channels[Audience::Delegates as usize].delivery.handled(7);
+        }
+        let (audiences, _) = tally_turns(&channels, false, now);
+        assert_eq!(audiences, EVERYONE);
+    }
+
+    #[test]
+    fn a_large_hall_gets_tallies_no_faster_than_it_can_take_them() {
+        assert_eq!(spacing(TICK, 0), TICK);
+        assert_eq!(spacing(TICK, 1_000), TICK);
+        assert_eq!(spacing(TICK, 2_000), Duration::from_millis(50));
+        assert_eq!(spacing(TICK, 10_000), Duration::from_millis(250));
+        assert_eq!(spacing(BUSY_TICK, 2_000), BUSY_TICK);
     }
 }
