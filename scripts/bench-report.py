@@ -159,7 +159,7 @@ def chart(runs, sizes, path):
 
 # Per kind of target: the findings.md section on it (title, anchor).
 FINDINGS = {
-    "fan-out": ("Fan-out at 10,000: same work, longer wait", "fan-out-at-10000-same-work-longer-wait"),
+    "fan-out": ("Fan-out at 10,000: the gap that is left", "fan-out-at-10000-the-gap-that-is-left"),
     "throughput": (
         "what the targets need, by arithmetic",
         "what-the-targets-need-by-arithmetic-on-these-figures",
@@ -169,8 +169,8 @@ FINDINGS = {
         "what-the-targets-need-by-arithmetic-on-these-figures",
     ),
     "latency": (
-        "Acknowledgements at 5,000/s: the two cores are nearly full",
-        "acknowledgements-at-5000s-the-two-cores-are-nearly-full",
+        "Tallies to tablets: spaced by the hall's size, paused in a rush",
+        "tallies-to-tablets-spaced-by-the-halls-size-paused-in-a-rush",
     ),
 }
 
