@@ -1348,6 +1348,8 @@ mod tests {
 
     type Receiver = broadcast::Receiver<Broadcast>;
 
+    /// A tally for the hall screen and the chair's console only.
+    const HALL: [Audience; 2] = [Audience::Public, Audience::Chair];
     /// A tally for everyone: the hall's two audiences, then the tablets.
     const EVERYONE: [Audience; 3] = [Audience::Public, Audience::Chair, Audience::Delegates];
 
@@ -1356,10 +1358,10 @@ mod tests {
         let now = Instant::now();
         let (channels, _listeners) = halls(2_000, now, Duration::from_secs(1));
         let (audiences, later) = tally_turns(&channels, true, now);
-        assert_eq!(audiences, [Audience::Public, Audience::Chair]);
+        assert_eq!(audiences, HALL);
         // Looked at again a tick later, to see whether the rush is over.
         assert_eq!(later, Some(now + BUSY_TICK));
-        // Over: everyone gets it, and nothing is owed after.
+        // Over: everyone gets it, and there is nothing to look at again.
         let (audiences, later) = tally_turns(&channels, false, now);
         assert_eq!(audiences, EVERYONE);
         assert_eq!(later, None);
@@ -1370,7 +1372,7 @@ mod tests {
         let now = Instant::now();
         let (channels, _listeners) = halls(10_000, now, Duration::from_millis(100));
         let (audiences, later) = tally_turns(&channels, false, now);
-        assert_eq!(audiences, [Audience::Public, Audience::Chair]);
+        assert_eq!(audiences, HALL);
         // 250 ms after the last tally to 10,000 tablets.
         assert_eq!(later, Some(now + Duration::from_millis(150)));
         let (audiences, _) = tally_turns(&channels, false, now + Duration::from_millis(150));
@@ -1386,7 +1388,7 @@ mod tests {
         let delegates = &mut channels[Audience::Delegates as usize];
         delegates.delivery.sending(7, 3);
         let (audiences, later) = tally_turns(&channels, false, now);
-        assert_eq!(audiences, [Audience::Public, Audience::Chair]);
+        assert_eq!(audiences, HALL);
         assert_eq!(later, Some(now + DELIVERY_POLL));
         // Once they have, or once the last tally is DELIVERY_WAIT old.
         let (audiences, _) = tally_turns(&channels, false, now + Duration::from_millis(150));
