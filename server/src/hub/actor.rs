@@ -1015,17 +1015,12 @@ impl MeetingActor {
         for channel in &mut self.channels {
             channel.owed = true;
         }
-        self.flush_by(Instant::now() + self.tick());
+        self.flush_by(Instant::now() + tick(self.busy));
     }
 
     /// Makes sure gathered changes go out by `at`.
     fn flush_by(&mut self, at: Instant) {
         self.flush_at = Some(self.flush_at.map_or(at, |pending| pending.min(at)));
-    }
-
-    /// How long tally changes are gathered now.
-    fn tick(&self) -> Duration {
-        tick(self.busy)
     }
 
     /// Sends a snapshot to every audience now (the structure of the meeting changed).
@@ -1054,10 +1049,9 @@ impl MeetingActor {
             return;
         }
         self.flush_at = None;
+        // A round that ends broadcasts its snapshot, which settles what
+        // was owed.
         if self.open_round().is_none() {
-            for channel in &mut self.channels {
-                channel.owed = false;
-            }
             return;
         }
         let now = Instant::now();
@@ -1076,7 +1070,7 @@ impl MeetingActor {
     /// ends it.
     fn measure_rate(&mut self, now: Instant) {
         let span = now - self.rate_since;
-        if span >= self.tick() {
+        if span >= tick(self.busy) {
             self.busy = pouring_in(self.committed_since, span);
             self.committed_since = 0;
             self.rate_since = now;
