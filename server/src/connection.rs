@@ -1,24 +1,23 @@
 //! A WebSocket connection, from its challenge to its close.
 //!
 //! A connection first answers the server's challenge (enrolling a new key if
-//! it brings a one-time code), then lives as two halves: a writer that sends
-//! the meeting's broadcasts and whatever the reader hands it, and a reader
-//! (its own task) that reads requests, works out their answers, pings and
+//! it brings a one-time code), then lives in one task that writes the
+//! meeting's broadcasts as they come and, only when the client's side has
+//! woken it ([`Gate`]), reads requests, works out their answers, pings and
 //! watches for shutdown.
 //! Signatures are checked here, on the [`Signatures`] pool rather than the
 //! async workers, before anything reaches the meeting's actor.
 
 use crate::clock::now_ms;
 use crate::hub::actor::VerifiedBallot;
-use crate::hub::{
-    Audience, Broadcast, Command, Delivery, Frame, Hub, Joined, MeetingHandle, Refusal, frame,
-};
+use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};
 use crate::signatures::Signatures;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
-use futures_util::stream::{FuturesUnordered, SplitSink, SplitStream, Stream, StreamExt};
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
+use futures_util::task::AtomicWaker;
 use futures_util::{Sink, SinkExt};
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
@@ -26,12 +25,16 @@ use gavel_protocol::{
     ClientMsg, MAX_CLIENT_FRAME_BYTES, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
     RefusalReason, RoundId, ServerMsg, Signature,
 };
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{broadcast, oneshot};
+use tokio::time::{Interval, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// How long a closing connection waits for the client's answering close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -133,16 +136,15 @@ pub async fn serve(
         }
         () = shutdown.cancelled() => Err(End::Shutdown),
     };
-    let (socket, end) = match login {
+    let (mut socket, end) = match login {
         Ok(session) => {
             tracing::info!(%peer, meeting = %session.meeting_id(), principal = ?session.principal, "connection logged in");
             let _counted = metrics::Connected::new(session.role());
             live(socket, session, &shutdown, &limits).await
         }
-        Err(end) => (Some(socket), end),
+        Err(end) => (socket, end),
     };
     tracing::debug!(%peer, ?end, "connection ended");
-    let Some(mut socket) = socket else { return };
     let close = match end {
         End::TooLarge => Some((close_code::SIZE, "frame too large")),
         End::Shutdown => Some((close_code::AWAY, "server shutting down")),
@@ -385,7 +387,7 @@ async fn verify(
 /// The frames that answer one request, serialized where they were made.
 type Answer = BoxFuture<'static, Vec<Frame>>;
 
-/// What the reading half of a connection hands its writing half.
+/// What the client's side of a connection has for the socket.
 enum Outgoing {
     /// Answers to requests, or a refusal of a frame, to send in this order.
     Frames(Vec<Frame>),
@@ -396,21 +398,31 @@ enum Outgoing {
     Ended(End),
 }
 
-/// The logged-in life of a connection: a writer (this task) and a reader
-/// (a task of its own). The writer is woken by every broadcast to the
-/// meeting; kept apart from the reader it never polls the socket for input
-/// on those wake-ups (a zero-filled read buffer and a round of waker
-/// registrations per tablet and update; see docs/bench/findings.md).
-/// Returns the socket, whole again, for the closing handshake (`None` if
-/// the reader was lost to a panic).
+/// What woke a logged-in connection.
+enum Event {
+    Update(Result<Broadcast, broadcast::error::RecvError>),
+    Client(Outgoing),
+}
+
+/// The logged-in life of a connection, in one task that owns the whole
+/// socket: the meeting's broadcasts, and the client's side (its frames, the
+/// answers to its requests, pings, silence and shutdown; [`Requests`]).
+/// Every broadcast wakes all of a meeting's connections, so that wake-up
+/// must cost no more than writing the frame: the client's side sits behind
+/// a [`Gate`] and is only looked at when one of its own sources woke the
+/// task. Polled on every wake-up instead, it read the socket each time (a
+/// zero-filled read buffer and a round of waker registrations per tablet
+/// and update); split into a reader task that handed its answers over a
+/// channel, each frame paid for the split socket's lock and for looking at
+/// that channel (see docs/bench/findings.md).
+/// Returns the socket for the closing handshake.
 async fn live(
-    socket: WebSocket,
+    mut socket: WebSocket,
     session: Session,
     shutdown: &CancellationToken,
     limits: &AddressLimits,
-) -> (Option<WebSocket>, End) {
+) -> (WebSocket, End) {
     let send_timeout = limits.send_timeout();
-    let (mut sink, stream) = socket.split();
     let (reply, joined) = oneshot::channel();
     let join = Command::Join {
         audience: session.audience(),
@@ -428,7 +440,7 @@ async fn live(
         delivery,
     }) = joined
     else {
-        return (stream.reunite(sink).ok(), End::MeetingStopped);
+        return (socket, End::MeetingStopped);
     };
     let welcome = ServerMsg::Welcome {
         meeting: session.meeting_id().clone(),
@@ -441,53 +453,29 @@ async fn live(
     first.extend(you.iter().map(frame));
     first.push(snapshot);
     for f in first {
-        if send(&mut sink, f, send_timeout).await.is_err() {
-            return (stream.reunite(sink).ok(), End::SendFailed);
+        if send(&mut socket, f, send_timeout).await.is_err() {
+            return (socket, End::SendFailed);
         }
     }
-    let (to_writer, mut from_reader) = mpsc::channel(MAX_IN_FLIGHT);
-    let stop_reading = CancellationToken::new();
-    let reader = tokio::spawn(read_requests(
-        stream,
-        session.clone(),
-        to_writer,
-        (stop_reading.clone(), shutdown.clone()),
-        limits.ping_interval(),
-    ));
-    let end = write(
-        &mut sink,
-        &session,
-        (&mut updates, &delivery),
-        &mut from_reader,
-        send_timeout,
-    )
-    .await;
-    stop_reading.cancel();
-    // A reader waiting to hand over a frame sees the channel closed and stops.
-    drop(from_reader);
-    let socket = reader
-        .await
-        .ok()
-        .and_then(|stream| stream.reunite(sink).ok());
-    (socket, end)
-}
-
-/// The writing half: broadcasts, and what the reader hands over, until the
-/// connection ends. Woken by every broadcast, it waits on nothing else.
-async fn write(
-    sink: &mut SplitSink<WebSocket, Message>,
-    session: &Session,
-    (updates, delivery): (&mut broadcast::Receiver<Broadcast>, &Delivery),
-    from_reader: &mut mpsc::Receiver<Outgoing>,
-    send_timeout: Duration,
-) -> End {
+    let mut requests = Requests::new(session.clone(), shutdown.clone(), limits.ping_interval());
+    let gate = Gate::new();
     loop {
-        // Biased: broadcasts go out before answers, so that the `done` for a
-        // chair command follows the snapshot that shows its effect (the
-        // actor broadcasts it before it answers).
-        tokio::select! {
-            biased;
-            update = updates.recv() => {
+        let event = {
+            let mut update = std::pin::pin!(updates.recv());
+            // Broadcasts first, so that the `done` for a chair command
+            // follows the snapshot that shows its effect (the actor
+            // broadcasts it before it answers).
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(update) = update.as_mut().poll(cx) {
+                    return Poll::Ready(Event::Update(update));
+                }
+                gate.poll(cx, |cx| requests.poll_next(&mut socket, cx))
+                    .map(Event::Client)
+            })
+            .await
+        };
+        let sent = match event {
+            Event::Update(update) => {
                 let (f, sent_at, tally) = match update {
                     // A tablet that is behind shows the newest tally sooner
                     // by skipping the stale ones; nothing else is skipped.
@@ -495,107 +483,188 @@ async fn write(
                     // for every tally and snapshot (an atomic load), not of
                     // the channel, whose length takes the lock the actor
                     // holds while it wakes the hall.
-                    Ok(Broadcast { tally: Some(version), .. }) if delivery.superseded(version) => {
-                        continue;
-                    }
-                    Ok(Broadcast { frame, sent_at, tally }) => (frame, Some(sent_at), tally),
+                    Ok(Broadcast {
+                        tally: Some(version),
+                        ..
+                    }) if delivery.superseded(version) => continue,
+                    Ok(Broadcast {
+                        frame,
+                        sent_at,
+                        tally,
+                    }) => (frame, Some(sent_at), tally),
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(meeting = %session.meeting_id(), missed, "listener fell behind; sending a fresh snapshot");
-                        match fresh_snapshot(session).await {
+                        match fresh_snapshot(&session).await {
                             Some(f) => (f, None, None),
-                            None => return End::MeetingStopped,
+                            None => return (socket, End::MeetingStopped),
                         }
                     }
-                    Err(broadcast::error::RecvError::Closed) => return End::MeetingStopped,
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return (socket, End::MeetingStopped);
+                    }
                 };
-                if send(sink, f, send_timeout).await.is_err() {
-                    return End::SendFailed;
+                let sent = send(&mut socket, f, send_timeout).await;
+                if sent.is_ok() {
+                    if let Some(sent_at) = sent_at {
+                        metrics::broadcast_written(sent_at);
+                    }
+                    if let Some(version) = tally {
+                        delivery.handled(version);
+                    }
                 }
-                if let Some(sent_at) = sent_at {
-                    metrics::broadcast_written(sent_at);
-                }
-                if let Some(version) = tally {
-                    delivery.handled(version);
-                }
+                sent
             }
-            outgoing = from_reader.recv() => match outgoing {
-                Some(Outgoing::Frames(frames)) => {
-                    for f in frames {
-                        if send(sink, f, send_timeout).await.is_err() {
-                            return End::SendFailed;
-                        }
+            Event::Client(Outgoing::Frames(frames)) => {
+                let mut sent = Ok(());
+                for f in frames {
+                    sent = send(&mut socket, f, send_timeout).await;
+                    if sent.is_err() {
+                        break;
                     }
                 }
-                Some(Outgoing::Ping) => {
-                    if send_msg(sink, Message::Ping(Default::default()), send_timeout).await.is_err() {
-                        return End::SendFailed;
-                    }
-                }
-                Some(Outgoing::Ended(end)) => return end,
-                // The reader is gone without a word: it panicked.
-                None => return End::ClientLeft,
-            },
+                sent
+            }
+            Event::Client(Outgoing::Ping) => {
+                send_msg(&mut socket, Message::Ping(Default::default()), send_timeout).await
+            }
+            Event::Client(Outgoing::Ended(end)) => return (socket, end),
+        };
+        if sent.is_err() {
+            return (socket, End::SendFailed);
         }
     }
 }
 
-/// The reading half, in its own task: reads the client's frames, starts the
-/// answer to each request and hands answers, refusals and pings (every
-/// `every`) to the writer. Returns its half of the socket when told to stop
-/// (`stop`), or after telling the writer the connection ends: the server
-/// shuts down (`shutdown`), the client left, broke the rules, or fell
-/// silent (nothing heard, not even a pong, for [`SILENT_PINGS`] pings).
-async fn read_requests(
-    mut stream: SplitStream<WebSocket>,
-    session: Session,
-    to_writer: mpsc::Sender<Outgoing>,
-    (stop, shutdown): (CancellationToken, CancellationToken),
-    every: Duration,
-) -> SplitStream<WebSocket> {
-    let mut answers: FuturesUnordered<Answer> = FuturesUnordered::new();
-    let silent_after = every * SILENT_PINGS;
-    let silence = tokio::time::sleep(silent_after);
-    tokio::pin!(silence);
-    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let end = loop {
-        // Biased: a frame the client sent is read before its silence is judged.
-        let outgoing = tokio::select! {
-            biased;
-            () = stop.cancelled() => return stream,
-            () = shutdown.cancelled() => break End::Shutdown,
-            Some(frames) = answers.next() => Outgoing::Frames(frames),
-            incoming = receive(&mut stream) => {
-                silence.as_mut().reset(tokio::time::Instant::now() + silent_after);
-                match incoming {
-                    Incoming::Close(end) => break end,
-                    Incoming::Alive => continue,
-                    Incoming::Refuse(id, r) => Outgoing::Frames(vec![frame(&r.to_msg(id))]),
-                    Incoming::Msg(msg) if answers.len() >= MAX_IN_FLIGHT => {
-                        if matches!(*msg, ClientMsg::Cast { .. }) {
-                            metrics::ballot_refused(RefusalReason::RateLimited);
-                        }
-                        let refusal = Refusal::new(RefusalReason::RateLimited, "too many requests in flight; wait for the answers");
-                        Outgoing::Frames(vec![frame(&refusal.to_msg(msg.request_id()))])
-                    }
-                    Incoming::Msg(msg) => {
-                        answers.push(answer(&session, *msg));
-                        continue;
-                    }
-                }
-            }
-            () = &mut silence => {
-                tracing::info!(meeting = %session.meeting_id(), principal = ?session.principal, "no answer to pings; letting the connection go");
-                break End::Silent;
-            }
-            _ = pings.tick() => Outgoing::Ping,
-        };
-        if to_writer.send(outgoing).await.is_err() {
-            return stream;
+/// Sources of wake-ups that are looked at only after one of them has woken
+/// the task: they are polled with a waker of the gate's own, which marks
+/// the gate before it wakes the task.
+struct Gate {
+    flag: Arc<GateFlag>,
+    waker: Waker,
+}
+
+struct GateFlag {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for GateFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl Gate {
+    fn new() -> Gate {
+        // Open at first: the sources have not been polled yet.
+        let flag = Arc::new(GateFlag {
+            woken: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
+        Gate {
+            waker: Waker::from(flag.clone()),
+            flag,
         }
-    };
-    let _ = to_writer.send(Outgoing::Ended(end)).await;
-    stream
+    }
+
+    /// Runs `poll` with the gate's waker if a source woke the task since
+    /// `poll` last returned `Pending`; after `Ready` it runs again next time,
+    /// as more may be ready.
+    fn poll<T>(
+        &self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        self.flag.task.register(cx.waker());
+        if !self.flag.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        let ready = poll(&mut Context::from_waker(&self.waker));
+        if ready.is_ready() {
+            self.flag.woken.store(true, Ordering::Release);
+        }
+        ready
+    }
+}
+
+/// The client's side of a logged-in connection: reads its frames, starts
+/// the answer to each request, and says what to write (answers, refusals,
+/// a ping every `every`) or that the connection ends: the server shuts down
+/// (`shutdown`), the client left, broke the rules, or fell silent (nothing
+/// heard, not even a pong, for [`SILENT_PINGS`] pings).
+struct Requests {
+    session: Session,
+    answers: FuturesUnordered<Answer>,
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    silence: Pin<Box<Sleep>>,
+    silent_after: Duration,
+    pings: Interval,
+}
+
+impl Requests {
+    fn new(session: Session, shutdown: CancellationToken, every: Duration) -> Requests {
+        let silent_after = every * SILENT_PINGS;
+        let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Requests {
+            session,
+            answers: FuturesUnordered::new(),
+            shutdown: Box::pin(shutdown.cancelled_owned()),
+            silence: Box::pin(tokio::time::sleep(silent_after)),
+            silent_after,
+            pings,
+        }
+    }
+
+    /// In this order: shutdown, answers, the client's frames (read before
+    /// its silence is judged), silence, pings.
+    fn poll_next(&mut self, socket: &mut WebSocket, cx: &mut Context<'_>) -> Poll<Outgoing> {
+        if self.shutdown.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Outgoing::Ended(End::Shutdown));
+        }
+        loop {
+            if let Poll::Ready(Some(frames)) = self.answers.poll_next_unpin(cx) {
+                return Poll::Ready(Outgoing::Frames(frames));
+            }
+            let Poll::Ready(incoming) = std::pin::pin!(receive(socket)).poll(cx) else {
+                break;
+            };
+            self.silence
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.silent_after);
+            match incoming {
+                Incoming::Close(end) => return Poll::Ready(Outgoing::Ended(end)),
+                Incoming::Alive => {}
+                Incoming::Refuse(id, r) => {
+                    return Poll::Ready(Outgoing::Frames(vec![frame(&r.to_msg(id))]));
+                }
+                Incoming::Msg(msg) if self.answers.len() >= MAX_IN_FLIGHT => {
+                    if matches!(*msg, ClientMsg::Cast { .. }) {
+                        metrics::ballot_refused(RefusalReason::RateLimited);
+                    }
+                    let refusal = Refusal::new(
+                        RefusalReason::RateLimited,
+                        "too many requests in flight; wait for the answers",
+                    );
+                    return Poll::Ready(Outgoing::Frames(vec![frame(
+                        &refusal.to_msg(msg.request_id()),
+                    )]));
+                }
+                // Polled at once, on the next turn of the loop.
+                Incoming::Msg(msg) => self.answers.push(answer(&self.session, *msg)),
+            }
+        }
+        if self.silence.as_mut().poll(cx).is_ready() {
+            tracing::info!(meeting = %self.session.meeting_id(), principal = ?self.session.principal, "no answer to pings; letting the connection go");
+            return Poll::Ready(Outgoing::Ended(End::Silent));
+        }
+        self.pings.poll_tick(cx).map(|_| Outgoing::Ping)
+    }
 }
 
 async fn fresh_snapshot(session: &Session) -> Option<Frame> {
