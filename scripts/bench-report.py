@@ -160,6 +160,7 @@ def chart(runs, sizes, path):
 # Per kind of target: the findings.md section on it (title, anchor).
 FINDINGS = {
     "fan-out": ("Fan-out at 10,000: the gap that is left", "fan-out-at-10000-the-gap-that-is-left"),
+    "fan-out-small": ("Fan-out at 1,000: the ballots' hand-offs", "fan-out-at-1000-the-ballots-hand-offs"),
     "throughput": (
         "what the targets need, by arithmetic",
         "what-the-targets-need-by-arithmetic-on-these-figures",
@@ -168,10 +169,10 @@ FINDINGS = {
         "what the targets need, by arithmetic, and the profile",
         "what-the-targets-need-by-arithmetic-on-these-figures",
     ),
-    "latency": (
-        "Tallies to tablets: spaced by the hall's size, paused in a rush",
-        "tallies-to-tablets-spaced-by-the-halls-size-paused-in-a-rush",
-    ),
+    # The absolute targets move with the host's speed, and a run's noise
+    # can fail one: the latest run's reading of each is there.
+    "latency": ("Where each target stands", "where-each-target-stands"),
+    "slow-reader": ("Where each target stands", "where-each-target-stands"),
 }
 
 
@@ -197,7 +198,7 @@ def main():
             "—" if r is None else f"{r:.2f}", verdict(None if r is None else r <= 1.2),
         ))
         if r is not None and r > 1.2:
-            unmet.append((rows[-1], "fan-out"))
+            unmet.append((rows[-1], "fan-out" if n >= 10_000 else "fan-out-small"))
         gavel_read = figure(runs, f"fanout-{n}", p99_read)
         floor_read = figure(runs, f"broadcast-{n}", p99_read)
         r = ratio(gavel_read, floor_read)
@@ -303,6 +304,8 @@ def main():
         f"without it: p99 {fmt(without, ' ms')}; RSS {fmt(plain_rss, ' MiB')}",
         "—" if r is None else f"{r:.2f}", verdict(None if r is None else r <= 1.1),
     ))
+    if r is not None and r > 1.1:
+        unmet.append((rows[-1], "slow-reader"))
 
     chart(runs, sizes, chart_path)
     chart_link = os.path.relpath(chart_path, os.path.dirname(os.path.abspath(report_path)))
