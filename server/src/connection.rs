@@ -16,9 +16,8 @@ use crate::metrics::{self, Role};
 use crate::signatures::Signatures;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
-use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::AtomicWaker;
-use futures_util::{Sink, SinkExt};
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
 use gavel_protocol::{
@@ -171,9 +170,7 @@ pub async fn serve(
 }
 
 /// Reads one client frame and decodes it.
-async fn receive(
-    socket: &mut (impl Stream<Item = Result<Message, axum::Error>> + Unpin),
-) -> Incoming {
+async fn receive(socket: &mut WebSocket) -> Incoming {
     match socket.next().await {
         None | Some(Ok(Message::Close(_))) => Incoming::Close(End::ClientLeft),
         Some(Err(e)) => Incoming::Close(if is_too_large(e) {
@@ -723,7 +720,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     Ok(vec![frame(&you), frame(&ServerMsg::Done { id })])
                 }
                 ClientMsg::Cast { id, round, choice, seq, signature } => {
-                    // The reader polls a new answer at once: this is when the frame was read.
+                    // A new answer is polled at once (`Requests::poll_next`): this is when the frame was read.
                     let read_at = std::time::Instant::now();
                     let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
                         return Err(RefusalReason::NotADelegate.into());
@@ -785,14 +782,9 @@ fn ballot_bytes(
     .signed_bytes()
 }
 
-/// Sends one frame, on the whole socket while logging in and on its writing
-/// half afterwards; a client that does not take it within `timeout` is
+/// Sends one frame; a client that does not take it within `timeout` is
 /// dropped: it resyncs when it reconnects, and nobody else waits for it.
-async fn send(
-    socket: &mut (impl Sink<Message, Error = axum::Error> + Unpin),
-    f: Frame,
-    timeout: Duration,
-) -> Result<(), ()> {
+async fn send(socket: &mut WebSocket, f: Frame, timeout: Duration) -> Result<(), ()> {
     send_msg(socket, Message::Text(f), timeout).await
 }
 
@@ -800,11 +792,7 @@ async fn send(
 /// The timer is set only when the socket cannot take the frame at once:
 /// almost every frame goes straight into the socket's buffer, and 10,000
 /// writers each reading the clock for a tally add up.
-async fn send_msg(
-    socket: &mut (impl Sink<Message, Error = axum::Error> + Unpin),
-    msg: Message,
-    timeout: Duration,
-) -> Result<(), ()> {
+async fn send_msg(socket: &mut WebSocket, msg: Message, timeout: Duration) -> Result<(), ()> {
     let mut sending = std::pin::pin!(socket.send(msg));
     let sent = match futures_util::poll!(sending.as_mut()) {
         Poll::Ready(sent) => sent,

@@ -92,6 +92,8 @@ pub enum Audience {
 
 impl Audience {
     const ALL: [Audience; 3] = [Audience::Public, Audience::Delegates, Audience::Chair];
+    /// The hall screen and the chair's console, which get each tally together.
+    const HALL: [Audience; 2] = [Audience::Public, Audience::Chair];
 }
 
 /// A ballot whose signature the connection has already checked.
@@ -1114,9 +1116,9 @@ fn tally_turns(
 ) -> (Vec<Audience>, Option<Instant>) {
     let tick = tick(busy);
     let channel = |audience: Audience| &channels[audience as usize];
-    let hall = [Audience::Public, Audience::Chair];
-    let hall_due = hall.iter().any(|&a| channel(a).owed).then(|| {
-        hall.iter()
+    let hall_due = Audience::HALL.iter().any(|&a| channel(a).owed).then(|| {
+        Audience::HALL
+            .iter()
             .map(|&a| channel(a).tally_due(now, tick))
             .max()
             .expect("two audiences")
@@ -1131,7 +1133,7 @@ fn tally_turns(
     });
     let mut audiences = Vec::with_capacity(Audience::ALL.len());
     if hall_due.is_some_and(|due| due <= now) {
-        audiences.extend(hall);
+        audiences.extend(Audience::HALL);
     }
     if delegates_due.is_some_and(|due| due <= now) {
         audiences.push(Audience::Delegates);
@@ -1342,8 +1344,6 @@ mod tests {
 
     type Receiver = broadcast::Receiver<Broadcast>;
 
-    /// A tally for the hall screen and the chair's console only.
-    const HALL: [Audience; 2] = [Audience::Public, Audience::Chair];
     /// A tally for everyone: the hall's two audiences, then the tablets.
     const EVERYONE: [Audience; 3] = [Audience::Public, Audience::Chair, Audience::Delegates];
 
@@ -1352,7 +1352,7 @@ mod tests {
         let now = Instant::now();
         let (channels, _listeners) = halls(2_000, now, Duration::from_secs(1));
         let (audiences, later) = tally_turns(&channels, true, now);
-        assert_eq!(audiences, HALL);
+        assert_eq!(audiences, Audience::HALL);
         // Looked at again a tick later, to see whether the rush is over.
         assert_eq!(later, Some(now + BUSY_TICK));
         // Over: everyone gets it, and there is nothing to look at again.
@@ -1366,7 +1366,7 @@ mod tests {
         let now = Instant::now();
         let (channels, _listeners) = halls(10_000, now, Duration::from_millis(100));
         let (audiences, later) = tally_turns(&channels, false, now);
-        assert_eq!(audiences, HALL);
+        assert_eq!(audiences, Audience::HALL);
         // 250 ms after the last tally to 10,000 tablets.
         assert_eq!(later, Some(now + Duration::from_millis(150)));
         let (audiences, _) = tally_turns(&channels, false, now + Duration::from_millis(150));
@@ -1382,7 +1382,7 @@ mod tests {
         let delegates = &mut channels[Audience::Delegates as usize];
         delegates.delivery.sending(7, 3);
         let (audiences, later) = tally_turns(&channels, false, now);
-        assert_eq!(audiences, HALL);
+        assert_eq!(audiences, Audience::HALL);
         assert_eq!(later, Some(now + DELIVERY_POLL));
         // Once they have, or once the last tally is DELIVERY_WAIT old.
         let (audiences, _) = tally_turns(&channels, false, now + Duration::from_millis(150));
