@@ -9,6 +9,7 @@ use gavel_protocol::{
     Choice, Counts, MeetingId, Principal, PublicKey, RoundId, Rule, SeatNo, Signature, TallyResult,
     VoteSettings,
 };
+use gavel_records::chain::{Event, check_links};
 use gavel_server::store::{
     BallotRecord, NewCode, RoundRecord, SecretClose, Store, StoreError, code_hash,
 };
@@ -453,6 +454,59 @@ async fn ballots_are_upserted_by_sequence_number() -> Result<()> {
         let fine = ballot(r.id, 3, Choice::Yes, 1);
         ensure!(is_corrupt(store.record_ballots(&[fine, unknown]).await));
         ensure!(integer(&store, &count).await? == 2 + 2_500);
+        Ok(())
+    })
+    .await
+}
+
+/// The ballots' audit entry is chained after whatever the meeting's chain
+/// held (the store reads the head in the same statement as the rounds), and
+/// a batch that names two meetings' rounds extends each chain with its own.
+#[tokio::test]
+async fn a_batch_extends_the_audit_chain_of_each_meeting_it_names() -> Result<()> {
+    on_every_backend(|store| async move {
+        with_meeting(&store).await?;
+        let other = MeetingId::parse("phuc-loi-2026-k12-to-1").unwrap();
+        store.put_meeting(&other, "title = \"Tổ 1\"").await?;
+        let here = round(Secrecy::Named, 1_000);
+        let there = RoundRecord {
+            meeting: other.clone(),
+            ..round(Secrecy::Secret, 1_000)
+        };
+        store.open_round(&here).await?;
+        store.open_round(&there).await?;
+        store
+            .record_ballots(&[ballot(here.id, 1, Choice::Yes, 1)])
+            .await?;
+        store
+            .record_ballots(&[
+                ballot(here.id, 2, Choice::No, 1),
+                ballot(there.id, 5, Choice::Abstain, 1),
+                ballot(here.id, 3, Choice::Yes, 1),
+            ])
+            .await?;
+
+        for (id, round, seats) in [
+            (meeting(), here.id, vec![vec![1], vec![2, 3]]),
+            (other, there.id, vec![vec![5]]),
+        ] {
+            let chain = store.audit_log(&id).await?;
+            ensure!(
+                check_links(&id, &chain).is_empty(),
+                "{id}: {:?}",
+                check_links(&id, &chain)
+            );
+            let batches: Vec<Vec<SeatNo>> = chain
+                .iter()
+                .filter_map(|e| match &e.event {
+                    Event::BallotsAccepted { round: r, ballots } if *r == round => {
+                        Some(ballots.iter().map(|a| a.seat).collect())
+                    }
+                    _ => None,
+                })
+                .collect();
+            ensure!(batches == seats, "{id}: ballot entries {batches:?}");
+        }
         Ok(())
     })
     .await

@@ -571,6 +571,17 @@ struct RoundInsert<'a> {
     deadline: i64,
 }
 
+/// An open round that a batch of ballots names, with the last entry of its
+/// meeting's audit chain (none if the chain is empty).
+#[derive(sqlx::FromRow)]
+struct OpenRoundRow {
+    id: String,
+    meeting_id: String,
+    secret: bool,
+    head_seq: Option<i64>,
+    head_hash: Option<Vec<u8>>,
+}
+
 /// A batch of ballots as parallel columns: PostgreSQL binds them as arrays
 /// for `UNNEST`, SQLite reads them row by row.
 struct BallotColumns {
@@ -600,6 +611,34 @@ impl BallotColumns {
                 })
                 .collect(),
         })
+    }
+
+    /// The batch's audit entries, one per round, each chained after the
+    /// last entry of its meeting's chain (or after the entry before it in
+    /// this batch). `open` holds the batch's rounds that are open, as read in
+    /// the batch's transaction; the batch is refused if one is missing.
+    fn audit_entries(
+        &self,
+        open: Vec<OpenRoundRow>,
+    ) -> Result<Vec<(MeetingId, AuditInsert)>, StoreError> {
+        let mut heads: BTreeMap<String, Option<(i64, Vec<u8>)>> = BTreeMap::new();
+        let mut rounds = BTreeMap::new();
+        for row in open {
+            heads.insert(row.meeting_id.clone(), row.head_seq.zip(row.head_hash));
+            rounds.insert(row.id, (row.meeting_id, row.secret));
+        }
+        let mut entries = Vec::with_capacity(self.accepted.len());
+        for id in self.accepted.keys() {
+            let Some((meeting, secret)) = rounds.get(id) else {
+                return Err(StoreError::Corrupt(format!("a ballot's {}", not_open(id))));
+            };
+            let head = heads.entry(meeting.clone()).or_default();
+            let meeting = parse_meeting(meeting)?;
+            let entry = AuditInsert::after(&meeting, head.take(), self.event(id, *secret)?)?;
+            *head = Some((entry.seq, entry.hash.clone()));
+            entries.push((meeting, entry));
+        }
+        Ok(entries)
     }
 
     fn of_latest(batch: &[BallotRecord]) -> Result<BallotColumns, StoreError> {

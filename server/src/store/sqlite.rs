@@ -7,7 +7,7 @@
 
 use super::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, CodeRow, KeyRow,
-    MeetingRow, RoundInsert, RoundRow, StoreError, not_open, parse_meeting,
+    MeetingRow, OpenRoundRow, RoundInsert, RoundRow, StoreError, not_open, parse_meeting,
 };
 use gavel_protocol::{MeetingId, Principal, PublicKey};
 use gavel_records::chain::Event;
@@ -31,7 +31,9 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// ballot (WAL's default, NORMAL, may lose the last commits on power loss);
 /// `secure_delete` overwrites deleted rows, which matters for the ballots a
 /// secret round deletes when it ends. The pool is small because there is
-/// only one writer at a time anyway.
+/// only one writer at a time anyway. A connection to a file cannot go stale
+/// as a network one can, so the pool does not test it before handing it out
+/// (a trip to its thread on every transaction).
 pub(super) async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -42,6 +44,7 @@ pub(super) async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
         .pragma("secure_delete", "ON");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -345,30 +348,37 @@ pub(super) async fn void_round(
 }
 
 /// Upserts a batch in one transaction, after checking its rounds are open.
+///
+/// Four trips to the connection's thread: `BEGIN IMMEDIATE`, one read (the
+/// rounds and their meetings' last audit entries), one write (the ballots
+/// and the audit entries, as several statements in one query) and `COMMIT`.
+/// At a meeting's ordinary pace each batch is a ballot or two, and each trip
+/// wakes that thread and then the writer's task: that, more than SQLite's
+/// own work, was what a single ballot's commit cost.
 pub(super) async fn record_ballots(
     pool: &SqlitePool,
     ballots: &BallotColumns,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let mut entries = Vec::with_capacity(ballots.accepted.len());
+    let mut read = QueryBuilder::<Sqlite>::new(
+        "SELECT r.id, r.meeting_id, r.secret, a.seq AS head_seq, a.hash AS head_hash
+         FROM rounds r LEFT JOIN audit_log a ON a.meeting_id = r.meeting_id
+             AND a.seq = (SELECT MAX(seq) FROM audit_log WHERE meeting_id = r.meeting_id)
+         WHERE r.status = 'open' AND r.id IN (",
+    );
+    let mut ids = read.separated(", ");
     for id in ballots.accepted.keys() {
-        let open: Option<(String, bool)> = sqlx::query_as(
-            "SELECT meeting_id, secret FROM rounds WHERE id = ?1 AND status = 'open'",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((meeting, secret)) = open else {
-            return Err(StoreError::Corrupt(format!("a ballot's {}", not_open(id))));
-        };
-        entries.push((parse_meeting(&meeting)?, ballots.event(id, secret)?));
+        ids.push_bind(id);
     }
+    read.push(")");
+    let open: Vec<OpenRoundRow> = read.build_query_as().fetch_all(&mut *tx).await?;
+    let entries = ballots.audit_entries(open)?;
+
+    let mut write = QueryBuilder::<Sqlite>::new("");
     let rows: Vec<usize> = (0..ballots.round_ids.len()).collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at) ",
-        );
-        insert.push_values(chunk, |mut row, &i| {
+        write.push("INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at) ");
+        write.push_values(chunk, |mut row, &i| {
             row.push_bind(&ballots.round_ids[i])
                 .push_bind(ballots.seats[i])
                 .push_bind(ballots.choices[i])
@@ -376,17 +386,24 @@ pub(super) async fn record_ballots(
                 .push_bind(&ballots.signatures[i][..])
                 .push_bind(ballots.recorded_at[i]);
         });
-        insert.push(
+        write.push(
             " ON CONFLICT (round_id, seat) DO UPDATE SET
                  choice = excluded.choice, seq = excluded.seq,
                  signature = excluded.signature, recorded_at = excluded.recorded_at
-             WHERE excluded.seq > ballots.seq",
+             WHERE excluded.seq > ballots.seq; ",
         );
-        insert.build().execute(&mut *tx).await?;
     }
-    for (meeting, event) in entries {
-        append(&mut tx, &meeting, event).await?;
-    }
+    write.push("INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash) ");
+    write.push_values(&entries, |mut row, (meeting, entry)| {
+        row.push_bind(meeting.as_str())
+            .push_bind(entry.seq)
+            .push_bind(entry.at)
+            .push_bind(entry.kind)
+            .push_bind(&entry.body)
+            .push_bind(&entry.prev_hash)
+            .push_bind(&entry.hash);
+    });
+    write.build().execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
