@@ -65,7 +65,7 @@ def verdict(ok):
     return "—" if ok is None else ("met" if ok else "**not met**")
 
 
-def machine():
+def machine(started):
     def cpu():
         try:
             with open("/proc/cpuinfo") as f:
@@ -90,7 +90,7 @@ def machine():
         ("CPU", cpu()),
         ("memory", memory()),
         ("kernel", platform.release()),
-        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("runs started", started.strftime("%Y-%m-%d %H:%M UTC")),
     ]
 
 
@@ -161,16 +161,13 @@ def chart(runs, sizes, path):
 FINDINGS = {
     "fan-out": ("Fan-out at 10,000: the gap that is left", "fan-out-at-10000-the-gap-that-is-left"),
     "fan-out-small": ("Fan-out at 1,000: the ballots' hand-offs", "fan-out-at-1000-the-ballots-hand-offs"),
-    "throughput": (
-        "what the targets need, by arithmetic",
-        "what-the-targets-need-by-arithmetic-on-these-figures",
-    ),
     "verify": (
         "what the targets need, by arithmetic, and the profile",
         "what-the-targets-need-by-arithmetic-on-these-figures",
     ),
     # The absolute targets move with the host's speed, and a run's noise
     # can fail one: the latest run's reading of each is there.
+    "throughput": ("Where each target stands", "where-each-target-stands"),
     "latency": ("Where each target stands", "where-each-target-stands"),
     "slow-reader": ("Where each target stands", "where-each-target-stands"),
 }
@@ -181,6 +178,11 @@ def main():
     sizes = [int(n) for n in sizes.split()]
     slow = int(slow)
     runs = load(results)
+    # scripts/bench names the results directory after the runs' start (UTC).
+    try:
+        started = datetime.strptime(os.path.basename(os.path.normpath(results)), "%Y%m%d-%H%M%S")
+    except ValueError:
+        started = datetime.now(timezone.utc)
     p99 = lambda r: r["time_to_last_tablet_ms"]["p99"]  # noqa: E731
     p99_read = lambda r: r["time_to_last_tablet_read_ms"]["p99"]  # noqa: E731
     rows = []
@@ -332,7 +334,7 @@ def main():
         "| | |",
         "|---|---|",
     ]
-    lines += [f"| {k} | {v} |" for k, v in machine()]
+    lines += [f"| {k} | {v} |" for k, v in machine(started)]
     lines += [
         "",
         "## Targets",
