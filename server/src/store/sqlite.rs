@@ -393,16 +393,10 @@ pub(super) async fn record_ballots(
              WHERE excluded.seq > ballots.seq; ",
         );
     }
-    write.push("INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash) ");
-    write.push_values(&entries, |mut row, (meeting, entry)| {
-        row.push_bind(meeting.as_str())
-            .push_bind(entry.seq)
-            .push_bind(entry.at)
-            .push_bind(entry.kind)
-            .push_bind(&entry.body)
-            .push_bind(&entry.prev_hash)
-            .push_bind(&entry.hash);
-    });
+    push_audit_insert(
+        &mut write,
+        entries.iter().map(|(meeting, entry)| (meeting, entry)),
+    );
     write.build().execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
@@ -506,20 +500,28 @@ async fn append(
     .fetch_optional(&mut **tx)
     .await?;
     let entry = AuditInsert::after(meeting, last, event)?;
-    sqlx::query(
-        "INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .bind(meeting.as_str())
-    .bind(entry.seq)
-    .bind(entry.at)
-    .bind(entry.kind)
-    .bind(&entry.body)
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .execute(&mut **tx)
-    .await?;
+    let mut insert = QueryBuilder::<Sqlite>::new("");
+    push_audit_insert(&mut insert, [(meeting, &entry)]);
+    insert.build().execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Pushes the `INSERT` of audit entries onto `query`: the one spelling of
+/// an audit row, for a single append and for a batch's entries alike.
+fn push_audit_insert<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    entries: impl IntoIterator<Item = (&'a MeetingId, &'a AuditInsert)>,
+) {
+    query.push("INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash) ");
+    query.push_values(entries, |mut row, (meeting, entry)| {
+        row.push_bind(meeting.as_str())
+            .push_bind(entry.seq)
+            .push_bind(entry.at)
+            .push_bind(entry.kind)
+            .push_bind(&entry.body)
+            .push_bind(&entry.prev_hash)
+            .push_bind(&entry.hash);
+    });
 }
 
 pub(super) async fn audit_log(
