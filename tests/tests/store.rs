@@ -452,8 +452,15 @@ async fn ballots_are_upserted_by_sequence_number() -> Result<()> {
         // A batch naming a round that is not open is refused as a whole.
         let unknown = ballot(RoundId([9; 16]), 1, Choice::Yes, 1);
         let fine = ballot(r.id, 3, Choice::Yes, 1);
-        ensure!(is_corrupt(store.record_ballots(&[fine, unknown]).await));
+        ensure!(is_corrupt(
+            store.record_ballots(&[fine.clone(), unknown]).await
+        ));
         ensure!(integer(&store, &count).await? == 2 + 2_500);
+
+        // The refused batch's transaction ended with it: the next batch gets
+        // the write lock and commits.
+        store.record_ballots(std::slice::from_ref(&fine)).await?;
+        ensure!(integer(&store, &count).await? == 2 + 2_500 + 1);
         Ok(())
     })
     .await

@@ -11,7 +11,11 @@ use super::{
 };
 use gavel_protocol::{MeetingId, Principal, PublicKey};
 use gavel_records::chain::Event;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolConnection;
+use sqlx::query::Query;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
@@ -349,19 +353,23 @@ pub(super) async fn void_round(
 
 /// Upserts a batch in one transaction, after checking its rounds are open.
 ///
-/// Four trips to the connection's thread: `BEGIN IMMEDIATE`, one read (the
-/// rounds and their meetings' last audit entries), one write (the ballots
-/// and the audit entries, as several statements in one query) and `COMMIT`.
-/// At a meeting's ordinary pace each batch is a ballot or two, and each trip
-/// wakes that thread and then the writer's task: that, more than SQLite's
-/// own work, was what a single ballot's commit cost.
+/// Three trips to the connection's thread: `BEGIN IMMEDIATE` with one read
+/// (the rounds and their meetings' last audit entries), the writes (the
+/// ballots and the audit entries) with `COMMIT`, and the pool's test of the
+/// connection when it is given back. At a meeting's ordinary pace each batch
+/// is a ballot or two, and each trip wakes that thread and then the writer's
+/// task: that, more than SQLite's own work, is what a single ballot's commit
+/// costs. sqlx's `Transaction` would spend a trip of its own on `BEGIN` and
+/// on `COMMIT`, so this transaction is begun and ended by statements sqlx
+/// does not track, inside an [`Untracked`] connection.
 pub(super) async fn record_ballots(
     pool: &SqlitePool,
     ballots: &BallotColumns,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    let mut read = QueryBuilder::<Sqlite>::new(
-        "SELECT r.id, r.meeting_id, r.secret, a.seq AS head_seq, a.hash AS head_hash
+    let mut tx = Untracked::acquire(pool).await?;
+    let mut read = QueryBuilder::<Sqlite>::new(BEGIN_WRITE);
+    read.push(
+        "; SELECT r.id, r.meeting_id, r.secret, a.seq AS head_seq, a.hash AS head_hash
          FROM rounds r LEFT JOIN audit_log a ON a.meeting_id = r.meeting_id
              AND a.seq = (SELECT MAX(seq) FROM audit_log WHERE meeting_id = r.meeting_id)
          WHERE r.status = 'open' AND r.id IN (",
@@ -371,7 +379,7 @@ pub(super) async fn record_ballots(
         ids.push_bind(id);
     }
     read.push(")");
-    let open: Vec<OpenRoundRow> = read.build_query_as().fetch_all(&mut *tx).await?;
+    let open: Vec<OpenRoundRow> = read.build_query_as().fetch_all(&mut *tx.conn).await?;
     let entries = ballots.audit_entries(open)?;
 
     let mut write = QueryBuilder::<Sqlite>::new("");
@@ -397,9 +405,47 @@ pub(super) async fn record_ballots(
         &mut write,
         entries.iter().map(|(meeting, entry)| (meeting, entry)),
     );
-    write.build().execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(())
+    write.push("; COMMIT");
+    tx.commit(write.build()).await
+}
+
+/// A pooled connection inside a transaction that sqlx does not know of.
+///
+/// Unless [`Untracked::commit`] saw the transaction's `COMMIT` go
+/// through, the connection is closed when this is dropped, not given back to
+/// the pool: closing rolls the transaction back, so whatever failed (a
+/// refused batch, an I/O error, a future dropped half-way) cannot leave the
+/// pool holding a connection inside a transaction, and the write lock with it.
+struct Untracked {
+    conn: PoolConnection<Sqlite>,
+    committed: bool,
+}
+
+impl Untracked {
+    async fn acquire(pool: &SqlitePool) -> Result<Untracked, StoreError> {
+        Ok(Untracked {
+            conn: pool.acquire().await?,
+            committed: false,
+        })
+    }
+
+    /// Runs `query`, whose last statement is the transaction's `COMMIT`.
+    async fn commit<'q>(
+        mut self,
+        query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    ) -> Result<(), StoreError> {
+        query.execute(&mut *self.conn).await?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Untracked {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 /// Closes the round: tally, status and, for a secret round, the unlinked record.
