@@ -67,7 +67,8 @@ pub fn official_sentence(counts: &Counts, labels: &Labels, lang: Lang) -> String
             pct(taking)
         ),
         Lang::En => format!(
-            "{taking} delegates took part in the vote ({} of all seats); {yes}, {no}, {abstain}.",
+            "{taking} {} took part in the vote ({} of all seats); {yes}, {no}, {abstain}.",
+            if taking == 1 { "delegate" } else { "delegates" },
             pct(taking)
         ),
     }
@@ -143,6 +144,14 @@ mod tests {
     }
 
     #[test]
+    fn one_delegate_is_singular_in_english() {
+        let sentence = |taking| official_sentence(&counts(40, taking, 0, 0), &labels(), Lang::En);
+        assert!(sentence(1).starts_with("1 delegate took part in the vote (2.50% "));
+        assert!(sentence(0).starts_with("0 delegates took part"));
+        assert!(sentence(2).starts_with("2 delegates took part"));
+    }
+
+    #[test]
     fn the_national_assemblys_example_rounds_half_up() {
         let c = counts(473, 437, 3, 8);
         assert_eq!(
@@ -189,17 +198,27 @@ mod tests {
         );
     }
 
-    /// A template from the web apps' words: the quoted string after `key`.
+    /// The templates of `key` in the web apps' words, in file order: the
+    /// quoted string after the key, or for an entry with plural forms
+    /// (`{ count, one, other }`) its `one` and then its `other`.
     fn web_words(file: &str, key: &str) -> Vec<String> {
         let path = format!("{}/../server/web/{file}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let quoted_after = |text: &str, label: &str| {
+            let rest = &text[text.find(label).expect(label) + label.len()..];
+            let open = rest.find('"').expect("a quoted template") + 1;
+            let close = open + rest[open..].find('"').expect("a closing quote");
+            rest[open..close].to_owned()
+        };
         let needle = format!("\"{key}\":");
         text.match_indices(&needle)
-            .map(|(at, _)| {
-                let rest = &text[at + needle.len()..];
-                let open = rest.find('"').expect("a quoted template") + 1;
-                let close = open + rest[open..].find('"').expect("a closing quote");
-                rest[open..close].to_owned()
+            .flat_map(|(at, _)| {
+                let rest = text[at + needle.len()..].trim_start();
+                if rest.starts_with('{') {
+                    vec![quoted_after(rest, "one:"), quoted_after(rest, "other:")]
+                } else {
+                    vec![quoted_after(rest, "")]
+                }
             })
             .collect()
     }
@@ -211,27 +230,32 @@ mod tests {
     }
 
     /// The hall screen shows the same sentence as the minutes, word for word:
-    /// `server/web/screen/words.js` holds `result.sentence` for vi, then en.
+    /// `server/web/screen/words.js` holds `result.sentence` for vi, then en
+    /// in its two forms, for one delegate and for more.
     #[test]
     fn the_hall_screen_says_the_same() {
-        let c = counts(40, 35, 2, 1);
         let l = labels();
         let templates = web_words("screen/words.js", "result.sentence");
-        assert_eq!(templates.len(), 2, "{templates:?}");
-        for (template, lang) in templates.iter().zip([Lang::Vi, Lang::En]) {
+        assert_eq!(templates.len(), 3, "{templates:?}");
+        let cases = [
+            (Lang::Vi, counts(40, 35, 2, 1)),
+            (Lang::En, counts(40, 0, 1, 0)),
+            (Lang::En, counts(40, 35, 2, 1)),
+        ];
+        for (template, (lang, c)) in templates.iter().zip(cases) {
             let pct = |n| lang.percent(n, 40);
             let vars = [
-                ("taking", "38".to_owned()),
-                ("taking_pct", pct(38)),
-                ("yes", "35".into()),
+                ("taking", c.taking_part().to_string()),
+                ("taking_pct", pct(c.taking_part())),
+                ("yes", c.yes.to_string()),
                 ("yes_label", in_sentence(&l.yes)),
-                ("yes_pct", pct(35)),
-                ("no", "2".into()),
+                ("yes_pct", pct(c.yes)),
+                ("no", c.no.to_string()),
                 ("no_label", in_sentence(&l.no)),
-                ("no_pct", pct(2)),
-                ("abstain", "1".into()),
+                ("no_pct", pct(c.no)),
+                ("abstain", c.abstain.to_string()),
                 ("abstain_label", in_sentence(&l.abstain)),
-                ("abstain_pct", pct(1)),
+                ("abstain_pct", pct(c.abstain)),
             ];
             assert_eq!(fill(template, &vars), official_sentence(&c, &l, lang));
         }

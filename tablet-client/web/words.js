@@ -119,7 +119,11 @@ export const WORDS = {
     "vote.your_ballot_counted": "Your ballot was counted (recorded at {time}).",
     "vote.voided": "This vote was voided",
     "vote.voided.hint": "Nothing was decided. The chair may call the vote again.",
-    "result.taking_part": "{n} delegates took part ({pct} of all seats)",
+    "result.taking_part": {
+      count: "n",
+      one: "{n} delegate took part ({pct} of all seats)",
+      other: "{n} delegates took part ({pct} of all seats)",
+    },
     "result.total": "All seats: {total} · Present: {present} · {n} votes needed to pass",
     "refused.heading": "This device cannot log in",
     "refused.reenroll": "Enroll this device again",

@@ -159,7 +159,12 @@ export const WORDS = {
     "result.passed": "Passed",
     "result.notPassed": "Not passed",
     "result.voided": "Vote voided",
-    "result.official": "{tp} delegates took part ({tpPct} of all seats); {yes} {yesLabel} ({yesPct}), {no} {noLabel} ({noPct}), {abstain} {abstainLabel} ({abstainPct}).",
+    "result.official": {
+      count: "tp",
+      one: "{tp} delegate took part ({tpPct} of all seats); {yes} {yesLabel} ({yesPct}), {no} {noLabel} ({noPct}), {abstain} {abstainLabel} ({abstainPct}).",
+      other:
+        "{tp} delegates took part ({tpPct} of all seats); {yes} {yesLabel} ({yesPct}), {no} {noLabel} ({noPct}), {abstain} {abstainLabel} ({abstainPct}).",
+    },
     "result.rule": "Rule: {rule} ({base}) — {needed} {yes} votes needed, {got} received.",
     "history.heading": "Results so far",
     "history.empty": "No item has been voted on yet.",

@@ -118,9 +118,23 @@ export function setLang(lang) {
 export function makeTranslator(appWords) {
   return (key, vars = {}) => {
     const lang = currentLang();
-    const text = appWords[lang]?.[key] ?? COMMON[lang][key] ?? key;
-    return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+    return fill(appWords[lang]?.[key] ?? COMMON[lang][key] ?? key, lang, vars);
   };
+}
+
+/**
+ * One entry's text with its {placeholders} filled. An entry whose words
+ * follow a number is an object of plural forms, named as `Intl.PluralRules`
+ * names them (`one`, `other`), with `count` naming the variable that
+ * chooses: English says "1 delegate took part" and "2 delegates took part",
+ * Vietnamese has one form. A count that is not a number takes `other`.
+ */
+export function fill(entry, lang, vars) {
+  const text =
+    typeof entry === "string"
+      ? entry
+      : (entry[new Intl.PluralRules(lang).select(Number(vars[entry.count]))] ?? entry.other);
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
 }
 
 /** The words for a refusal reason. */

@@ -49,8 +49,12 @@ export const WORDS = {
     "result.not_voting": "Did not take part",
     "result.rule": "To pass:",
     "result.needed": "{needed} “{yes}” votes needed, {yes_count} cast",
-    "result.sentence":
-      "{taking} delegates took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
+    "result.sentence": {
+      count: "taking",
+      one: "{taking} delegate took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
+      other:
+        "{taking} delegates took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
+    },
     "voided.title": "Vote voided",
     "voided.note": "This vote does not count; nothing was decided.",
     "seat.none": "Not voted yet",
