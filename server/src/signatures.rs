@@ -7,12 +7,16 @@
 //! fight with the async workers that move frames. A fixed pool takes jobs
 //! from one queue: a burst waits in the queue instead of oversubscribing the
 //! cores, and a thread that finds more work queued takes it without parking.
+//! The queue is a multi-consumer channel on which every idle thread waits,
+//! so a job wakes one thread. (A receiver shared behind a mutex woke two:
+//! the thread holding the lock in `recv`, and, once it let go, the next
+//! one, only for it to wait again.)
 //!
 //! - [`Signatures::run`]: a job whose answer a task awaits (a ballot's check).
 //! - [`Signatures::spawn`]: a job nobody awaits; it reports by itself (the
 //!   writer's receipts, signed while the next batch commits).
 
-use std::sync::{Mutex, mpsc};
+use crossbeam_channel::SendError;
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -24,7 +28,7 @@ pub struct Stopped;
 
 /// A handle to the pool; its threads stop once every handle is dropped.
 pub struct Signatures {
-    jobs: mpsc::Sender<Job>,
+    jobs: crossbeam_channel::Sender<Job>,
 }
 
 impl Signatures {
@@ -37,23 +41,14 @@ impl Signatures {
     /// A pool of `threads` threads (at least one).
     pub fn start(threads: usize) -> Signatures {
         let threads = threads.max(1);
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = std::sync::Arc::new(Mutex::new(queue));
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         for i in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("gavel-signatures-{i}"))
                 .spawn(move || {
-                    loop {
-                        // The lock is held only while taking one job, never while running it.
-                        let job = match queue.lock() {
-                            Ok(queue) => queue.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
-                            Ok(job) => job(),
-                            Err(mpsc::RecvError) => return,
-                        }
+                    for job in queue {
+                        job();
                     }
                 })
                 .expect("starting a signature thread");
@@ -77,7 +72,7 @@ impl Signatures {
     /// have stopped (only a panicking job stops one), the job runs here
     /// instead: a receipt is never left unsigned.
     pub fn spawn(&self, job: impl FnOnce() + Send + 'static) {
-        if let Err(mpsc::SendError(job)) = self.jobs.send(Box::new(job)) {
+        if let Err(SendError(job)) = self.jobs.send(Box::new(job)) {
             job();
         }
     }
