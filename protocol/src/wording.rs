@@ -49,7 +49,8 @@ pub fn in_sentence(label: &str) -> String {
     }
 }
 
-/// The result sentence of the minutes and the hall screen: who took part,
+/// The result sentence of the minutes, the hall screen and the chair's
+/// console (`officialSentence` in `server/web/common/protocol.js`): who took part,
 /// then each choice, every percentage of the total seats.
 pub fn official_sentence(counts: &Counts, labels: &Labels, lang: Lang) -> String {
     let total = counts.total_seats;
@@ -229,13 +230,14 @@ mod tests {
         })
     }
 
-    /// The hall screen shows the same sentence as the minutes, word for word:
-    /// `server/web/screen/words.js` holds `result.sentence` for vi, then en
-    /// in its two forms, for one delegate and for more.
+    /// The hall screen and the chair's console show the same sentence as the
+    /// minutes, word for word: `server/web/common/i18n.js` holds
+    /// `result.official` for vi, then en in its two forms, for one delegate
+    /// and for more (`officialSentence` in `common/protocol.js` fills it).
     #[test]
-    fn the_hall_screen_says_the_same() {
+    fn the_web_apps_say_the_same() {
         let l = labels();
-        let templates = web_words("screen/words.js", "result.sentence");
+        let templates = web_words("common/i18n.js", "result.official");
         assert_eq!(templates.len(), 3, "{templates:?}");
         let cases = [
             (Lang::Vi, counts(40, 35, 2, 1)),

@@ -2,9 +2,9 @@
 // controls, and the tally — live while a round is open, the committed
 // result (in the official wording) once it has closed.
 
-import { CHOICES, describeRule, formatPercent } from "../common/protocol.js";
+import { CHOICES, describeRule, formatPercent, officialSentence } from "../common/protocol.js";
 import { $, el, setAttr, setText } from "./dom.js";
-import { clock, inSentence, officialLine, takingPart, wouldPass, yesNeeded } from "./tally.js";
+import { clock, inSentence, takingPart, wouldPass, yesNeeded } from "./tally.js";
 
 const DECIDED = ["passed", "not_passed"];
 
@@ -193,7 +193,7 @@ function renderDecision(view, source, needed) {
   official.hidden = ruleLine.hidden = source.mode !== "result";
   if (source.mode === "result") {
     const { result, counts } = source;
-    setText(official, officialLine(t, counts, meeting.labels, lang));
+    setText(official, officialSentence(t, counts, meeting.labels, lang));
     setText(
       ruleLine,
       t("result.rule", { rule: describeRule(result.rule, t), base: result.base_value, needed: result.yes_needed, yes, got: counts.yes }),

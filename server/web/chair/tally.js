@@ -1,8 +1,8 @@
 // The arithmetic and wording the chair's console shows next to a vote:
-// what a rule needs right now (PROTOCOL.md §13) and the official result
-// line. The server decides; these only let the chair see it coming.
+// what a rule needs right now (PROTOCOL.md §13). The server decides; these
+// only let the chair see it coming.
 
-import { formatPercent } from "../common/protocol.js";
+import { labelInSentence } from "../common/protocol.js";
 
 const THRESHOLDS = {
   more_than_half: { num: 1, den: 2, strict: true },
@@ -48,30 +48,7 @@ export function takingPart(counts) {
 
 /** A vote label inside a sentence: "Tán thành" reads "tán thành" mid-sentence in Vietnamese. */
 export function inSentence(label, lang) {
-  return lang === "vi" ? label.charAt(0).toLocaleLowerCase("vi") + label.slice(1) : label;
-}
-
-/**
- * The result as the minutes report it, every percentage of the total seats:
- * "38 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); 35 tán thành (87,50%), …".
- */
-export function officialLine(t, counts, labels, lang) {
-  const total = counts.total_seats;
-  const tp = takingPart(counts);
-  const pct = (n) => formatPercent(n, total, lang);
-  return t("result.official", {
-    tp,
-    tpPct: pct(tp),
-    yes: counts.yes,
-    yesLabel: inSentence(labels.yes, lang),
-    yesPct: pct(counts.yes),
-    no: counts.no,
-    noLabel: inSentence(labels.no, lang),
-    noPct: pct(counts.no),
-    abstain: counts.abstain,
-    abstainLabel: inSentence(labels.abstain, lang),
-    abstainPct: pct(counts.abstain),
-  });
+  return lang === "vi" ? labelInSentence(label, lang) : label;
 }
 
 /** A name short enough for a seat tile: the given name, the last word ("Thắng"), as colleagues say it. */

@@ -63,7 +63,6 @@ export const WORDS = {
     "result.passed": "Thông qua",
     "result.notPassed": "Không thông qua",
     "result.voided": "Đã hủy lượt biểu quyết",
-    "result.official": "{tp} đại biểu tham gia biểu quyết ({tpPct} tổng số đại biểu); {yes} {yesLabel} ({yesPct}), {no} {noLabel} ({noPct}), {abstain} {abstainLabel} ({abstainPct}).",
     "result.rule": "Quy tắc: {rule} ({base}) — cần {needed} phiếu {yes}, có {got}.",
     "history.heading": "Kết quả đã biểu quyết",
     "history.empty": "Chưa có nội dung nào được biểu quyết.",
@@ -159,12 +158,6 @@ export const WORDS = {
     "result.passed": "Passed",
     "result.notPassed": "Not passed",
     "result.voided": "Vote voided",
-    "result.official": {
-      count: "tp",
-      one: "{tp} delegate took part ({tpPct} of all seats); {yes} {yesLabel} ({yesPct}), {no} {noLabel} ({noPct}), {abstain} {abstainLabel} ({abstainPct}).",
-      other:
-        "{tp} delegates took part ({tpPct} of all seats); {yes} {yesLabel} ({yesPct}), {no} {noLabel} ({noPct}), {abstain} {abstainLabel} ({abstainPct}).",
-    },
     "result.rule": "Rule: {rule} ({base}) — {needed} {yes} votes needed, {got} received.",
     "history.heading": "Results so far",
     "history.empty": "No item has been voted on yet.",

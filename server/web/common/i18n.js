@@ -3,7 +3,7 @@
 // descriptions, refusal reasons) are here. The language is switchable and
 // remembered per device; Vietnamese is the default.
 
-const COMMON = {
+export const COMMON = {
   vi: {
     "kind.report": "Báo cáo",
     "kind.proposal": "Tờ trình",
@@ -16,6 +16,8 @@ const COMMON = {
     "status.passed": "Thông qua",
     "status.not_passed": "Không thông qua",
     "status.voided": "Đã hủy",
+    "result.official":
+      "{taking} đại biểu tham gia biểu quyết ({taking_pct} tổng số đại biểu); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
     "rule.more_than": "trên {fraction} {base}",
     "rule.at_least": "ít nhất {fraction} {base}",
     "rule.base.all_seats": "tổng số đại biểu",
@@ -60,6 +62,12 @@ const COMMON = {
     "status.passed": "Passed",
     "status.not_passed": "Not passed",
     "status.voided": "Voided",
+    "result.official": {
+      count: "taking",
+      one: "{taking} delegate took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
+      other:
+        "{taking} delegates took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
+    },
     "rule.more_than": "more than {fraction} of {base}",
     "rule.at_least": "at least {fraction} of {base}",
     "rule.base.all_seats": "all seats",

@@ -1,11 +1,14 @@
-// Words that follow a number take its plural form in English.
+// Words that follow a number take its plural form in English, and the
+// result sentence reads as the minutes print it.
 // Run: node --test server/web/common/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fill } from "./i18n.js";
-import { WORDS as CHAIR } from "../chair/words.js";
-import { WORDS as SCREEN } from "../screen/words.js";
+import { COMMON, fill } from "./i18n.js";
+import { officialSentence } from "./protocol.js";
 import { WORDS as TABLET } from "../../../tablet-client/web/words.js";
+
+const translator = (lang) => (key, vars) => fill(COMMON[lang][key], lang, vars);
+const counts = (yes, no, abstain, total_seats = 40) => ({ total_seats, present: yes + no + abstain, yes, no, abstain });
 
 test("one delegate, two delegates; one form in Vietnamese", () => {
   const taking = (n) => fill(TABLET.en["result.taking_part"], "en", { n, pct: "x" });
@@ -15,13 +18,21 @@ test("one delegate, two delegates; one form in Vietnamese", () => {
   assert.equal(fill(TABLET.vi["result.taking_part"], "vi", { n: 1, pct: "x" }).startsWith("1 đại biểu"), true);
 });
 
-test("every official sentence in English agrees with its count", () => {
-  const chair = (tp) => fill(CHAIR.en["result.official"], "en", { tp });
-  const screen = (taking) => fill(SCREEN.en["result.sentence"], "en", { taking });
-  assert.match(chair(1), /^1 delegate took part /);
-  assert.match(chair(38), /^38 delegates took part /);
-  assert.match(screen(1), /^1 delegate took part /);
-  assert.match(screen(38), /^38 delegates took part /);
+test("the official sentence gives every percentage of the total seats", () => {
+  const labels = { yes: "Tán thành", no: "Không tán thành", abstain: "Không biểu quyết" };
+  assert.equal(
+    officialSentence(translator("vi"), counts(35, 2, 1), labels, "vi"),
+    "38 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); 35 tán thành (87,50%), 2 không tán thành (5,00%), 1 không biểu quyết (2,50%).",
+  );
+  assert.equal(
+    officialSentence(translator("en"), counts(0, 1, 0), { yes: "Yes", no: "No", abstain: "Abstain" }, "en"),
+    "1 delegate took part in the vote (2.50% of all seats); 0 yes (0.00%), 1 no (2.50%), 0 abstain (0.00%).",
+  );
+});
+
+test("a council's label keeps its capitals after the first letter", () => {
+  const labels = { yes: "Đồng ý với Tờ trình của UBND", no: "Không đồng ý", abstain: "Không biểu quyết" };
+  assert.match(officialSentence(translator("vi"), counts(3, 0, 0, 3), labels, "vi"), /; 3 đồng ý với Tờ trình của UBND \(100,00%\)/);
 });
 
 test("a placeholder instead of a number takes the general form", () => {

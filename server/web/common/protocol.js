@@ -131,6 +131,34 @@ export function formatPercent(part, total, lang) {
   return `${Math.floor(h / 100)}${sep}${String(h % 100).padStart(2, "0")}%`;
 }
 
+/**
+ * A choice label inside a sentence, as the minutes write it: only the first
+ * letter is lowered ("Tán thành" reads "tán thành"), so that an
+ * abbreviation in a council's label ("Đồng ý với Tờ trình của UBND") keeps
+ * its capitals.
+ */
+export function labelInSentence(label, lang) {
+  return label.charAt(0).toLocaleLowerCase(lang) + label.slice(1);
+}
+
+/**
+ * The result sentence, word for word as the minutes print it
+ * (`protocol/src/wording.rs`), every percentage of the total seats: "38 đại
+ * biểu tham gia biểu quyết (95,00% tổng số đại biểu); 35 tán thành
+ * (87,50%), …". The hall screen and the chair's console both show it.
+ */
+export function officialSentence(t, counts, labels, lang) {
+  const total = counts.total_seats;
+  const taking = counts.yes + counts.no + counts.abstain;
+  const vars = { taking, taking_pct: formatPercent(taking, total, lang) };
+  for (const choice of CHOICES) {
+    vars[choice] = counts[choice];
+    vars[`${choice}_label`] = labelInSentence(labels[choice], lang);
+    vars[`${choice}_pct`] = formatPercent(counts[choice], total, lang);
+  }
+  return t("result.official", vars);
+}
+
 /** A rule in words, e.g. "trên 1/2 tổng số đại biểu". */
 export function describeRule(rule, t) {
   const fraction = {

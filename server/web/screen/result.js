@@ -1,11 +1,9 @@
 // A closed round in the official form (percentages of the total seats) and
 // the pass/fail banner with the rule that decided it.
 
-import { describeRule, formatPercent } from "/common/protocol.js";
+import { CHOICES, describeRule, officialSentence } from "/common/protocol.js";
 import { h, sentence } from "./dom.js";
 import { barRow, choiceRows } from "./bars.js";
-
-const CHOICES = ["yes", "no", "abstain"];
 
 /** The full-width decision: THÔNG QUA / KHÔNG THÔNG QUA, the rule and the yes votes it needed. */
 function banner(ctx, result) {
@@ -61,22 +59,6 @@ function table(ctx, result) {
   return h("div", { class: "bars result-table" }, totalRow, takingRow.el, choiceLines.map((r) => r.el), absentRow.el);
 }
 
-/**
- * The official sentence, as in the minutes: "38 đại biểu tham gia biểu quyết
- * (95,00% tổng số đại biểu); 35 tán thành (87,50%), ...".
- */
-export function officialSentence(t, labels, counts, lang) {
-  const total = counts.total_seats;
-  const taking = counts.yes + counts.no + counts.abstain;
-  const vars = { taking, taking_pct: formatPercent(taking, total, lang) };
-  for (const choice of CHOICES) {
-    vars[choice] = counts[choice];
-    vars[`${choice}_label`] = labels[choice].toLocaleLowerCase(lang);
-    vars[`${choice}_pct`] = formatPercent(counts[choice], total, lang);
-  }
-  return t("result.sentence", vars);
-}
-
 export function resultView(ctx, scene) {
   const { t, meeting, lang } = ctx;
   const { result } = scene;
@@ -88,7 +70,7 @@ export function resultView(ctx, scene) {
       "div",
       { class: "result-body" },
       table(ctx, result),
-      h("p", { class: "official" }, officialSentence(t, meeting.labels, result.counts, lang)),
+      h("p", { class: "official" }, officialSentence(t, result.counts, meeting.labels, lang)),
     ),
   );
   return { el };

@@ -22,8 +22,6 @@ export const WORDS = {
     "result.not_voting": "Không tham gia biểu quyết",
     "result.rule": "Điều kiện thông qua:",
     "result.needed": "Cần {needed} phiếu {yes}, đạt {yes_count}",
-    "result.sentence":
-      "{taking} đại biểu tham gia biểu quyết ({taking_pct} tổng số đại biểu); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
     "voided.title": "Đã hủy lượt biểu quyết",
     "voided.note": "Kết quả lượt biểu quyết này không được tính.",
     "seat.none": "Chưa biểu quyết",
@@ -49,12 +47,6 @@ export const WORDS = {
     "result.not_voting": "Did not take part",
     "result.rule": "To pass:",
     "result.needed": "{needed} “{yes}” votes needed, {yes_count} cast",
-    "result.sentence": {
-      count: "taking",
-      one: "{taking} delegate took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
-      other:
-        "{taking} delegates took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
-    },
     "voided.title": "Vote voided",
     "voided.note": "This vote does not count; nothing was decided.",
     "seat.none": "Not voted yet",
