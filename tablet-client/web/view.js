@@ -3,7 +3,7 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
-import { CHOICES, describeRule, formatPercent } from "../common/protocol.js";
+import { CHOICES, describeRule, formatPercent, takingPart } from "../common/protocol.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic, ballotIn, clockText, countdownText, focusOf, secondsLeft } from "./state.js";
 
@@ -189,8 +189,8 @@ function renderClosed(meeting, focus, t) {
   const { counts } = result;
   const lang = currentLang();
   const total = counts.total_seats;
-  const takingPart = counts.yes + counts.no + counts.abstain;
-  $("taking-part").textContent = t("result.taking_part", { n: takingPart, pct: formatPercent(takingPart, total, lang) });
+  const taking = takingPart(counts);
+  $("taking-part").textContent = t("result.taking_part", { n: taking, pct: formatPercent(taking, total, lang) });
   $("result-rows").replaceChildren(...CHOICES.map((choice) => resultRow(meeting.labels[choice], choice, counts[choice], total, lang)));
   $("result-total").textContent = t("result.total", { total, present: counts.present, n: result.yes_needed });
 }

@@ -1,9 +1,9 @@
 // The agenda column and the history of results, drawn from the meeting's
 // agenda and the snapshot's item states.
 
-import { formatPercent, CHOICES } from "../common/protocol.js";
+import { formatPercent, CHOICES, takingPart } from "../common/protocol.js";
 import { el, setAttr, setText } from "./dom.js";
-import { inSentence, roman, takingPart } from "./tally.js";
+import { inSentence, roman } from "./tally.js";
 
 /** Consecutive agenda items that share a topic, in agenda order. */
 function byTopic(agenda) {

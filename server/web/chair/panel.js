@@ -2,9 +2,9 @@
 // controls, and the tally — live while a round is open, the committed
 // result (in the official wording) once it has closed.
 
-import { CHOICES, describeRule, formatPercent, officialSentence } from "../common/protocol.js";
+import { CHOICES, describeRule, formatPercent, officialSentence, takingPart } from "../common/protocol.js";
 import { $, el, setAttr, setText } from "./dom.js";
-import { clock, inSentence, takingPart, wouldPass, yesNeeded } from "./tally.js";
+import { clock, inSentence, wouldPass, yesNeeded } from "./tally.js";
 
 const DECIDED = ["passed", "not_passed"];
 
@@ -115,9 +115,8 @@ function tallySource(view) {
   const { open, state } = view;
   if (open) {
     const live = open.live;
-    const takingPart = live?.taking_part ?? 0;
     const mode = open.settings.secrecy === "named" && live?.counts ? "live" : "turnout";
-    return { mode, rule: open.settings.rule, counts: mode === "live" ? live.counts : null, takingPart };
+    return { mode, rule: open.settings.rule, counts: mode === "live" ? live.counts : null, takingPart: live?.taking_part ?? 0 };
   }
   if (state && DECIDED.includes(state.status) && state.result) {
     const { counts, rule } = state.result;

@@ -2,7 +2,7 @@
 // what a rule needs right now (PROTOCOL.md §13). The server decides; these
 // only let the chair see it coming.
 
-import { labelInSentence } from "../common/protocol.js";
+import { labelInSentence, takingPart } from "../common/protocol.js";
 
 const THRESHOLDS = {
   more_than_half: { num: 1, den: 2, strict: true },
@@ -22,7 +22,7 @@ export function baseValue(rule, counts) {
     case "present":
       return counts.present;
     case "cast":
-      return counts.yes + counts.no + counts.abstain;
+      return takingPart(counts);
     case "yes_no":
       return counts.yes + counts.no;
     default:
@@ -40,10 +40,6 @@ export function yesNeeded(rule, counts) {
 /** Whether these counts would pass under the rule if the vote closed now. */
 export function wouldPass(rule, counts) {
   return baseValue(rule, counts) > 0 && counts.yes >= yesNeeded(rule, counts);
-}
-
-export function takingPart(counts) {
-  return counts.yes + counts.no + counts.abstain;
 }
 
 /** A vote label inside a sentence: "Tán thành" reads "tán thành" mid-sentence in Vietnamese. */

@@ -131,6 +131,11 @@ export function formatPercent(part, total, lang) {
   return `${Math.floor(h / 100)}${sep}${String(h % 100).padStart(2, "0")}%`;
 }
 
+/** The delegates who took part in a vote: every ballot counts, whatever its choice. */
+export function takingPart(counts) {
+  return counts.yes + counts.no + counts.abstain;
+}
+
 /**
  * A choice label inside a sentence, as the minutes write it: only the first
  * letter is lowered ("Tán thành" reads "tán thành"), so that an
@@ -149,7 +154,7 @@ export function labelInSentence(label, lang) {
  */
 export function officialSentence(t, counts, labels, lang) {
   const total = counts.total_seats;
-  const taking = counts.yes + counts.no + counts.abstain;
+  const taking = takingPart(counts);
   const vars = { taking, taking_pct: formatPercent(taking, total, lang) };
   for (const choice of CHOICES) {
     vars[choice] = counts[choice];

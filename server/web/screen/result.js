@@ -1,7 +1,7 @@
 // A closed round in the official form (percentages of the total seats) and
 // the pass/fail banner with the rule that decided it.
 
-import { CHOICES, describeRule, officialSentence } from "/common/protocol.js";
+import { CHOICES, describeRule, officialSentence, takingPart } from "/common/protocol.js";
 import { h, sentence } from "./dom.js";
 import { barRow, choiceRows } from "./bars.js";
 
@@ -41,7 +41,7 @@ function table(ctx, result) {
   const { t, meeting, lang } = ctx;
   const { counts, yes_needed: needed } = result;
   const total = counts.total_seats;
-  const taking = counts.yes + counts.no + counts.abstain;
+  const taking = takingPart(counts);
   const totalRow = h(
     "div",
     { class: "bar-row tone-total" },
