@@ -5,8 +5,11 @@ Usage: bench-report.py RESULTS_DIR REPORT.md CHART.svg COMMAND "SIZES" SLOW_SIZE
 
 RESULTS_DIR holds NAME.RUN.json files written by `gavel-swarm --json`. Every
 figure is the median of its runs, shown with min and max; each is set against
-its baseline from the same run and against the target of issue 4. Standard
-library only, so that the benchmark needs nothing but Python 3.
+its baseline from the same run and against the target of issue 4. Where
+scripts/bench runs a figure and its baseline as pairs, one right after the
+other (fan-out and the broadcaster, the slow reader and the fan-out before
+it), the ratio is the median of the pairs' own ratios. Standard library only,
+so that the benchmark needs nothing but Python 3.
 """
 
 import glob
@@ -21,27 +24,56 @@ from datetime import datetime, timezone
 
 
 def load(results):
+    """{name: {run number: report}} from the NAME.RUN.json files."""
     runs = {}
-    for path in sorted(glob.glob(os.path.join(results, "*.json"))):
-        name = re.sub(r"\.\d+\.json$", "", os.path.basename(path))
+    for path in glob.glob(os.path.join(results, "*.json")):
+        match = re.fullmatch(r"(.+)\.(\d+)\.json", os.path.basename(path))
+        if match is None:
+            continue
         with open(path) as f:
-            runs.setdefault(name, []).append(json.load(f))
+            runs.setdefault(match[1], {})[int(match[2])] = json.load(f)
     return runs
+
+
+def value(report, pick):
+    """pick(report) as a float, or None where the run has no such figure."""
+    try:
+        v = pick(report)
+    except (KeyError, TypeError):
+        return None
+    return None if v is None else float(v)
+
+
+def spread(values):
+    """(median, min, max, n) of values, or None if there are none."""
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values), len(values)
 
 
 def figure(runs, name, pick):
     """(median, min, max, n) of pick(report) over the runs of `name`, or None."""
-    values = []
-    for report in runs.get(name, []):
-        try:
-            value = pick(report)
-        except (KeyError, TypeError):
-            value = None
-        if value is not None:
-            values.append(float(value))
-    if not values:
-        return None
-    return statistics.median(values), min(values), max(values), len(values)
+    return spread([v for r in runs.get(name, {}).values() if (v := value(r, pick)) is not None])
+
+
+def paired(runs, name, base, pick):
+    """The ratios pick(name) / pick(base) of the runs that share a run number,
+    in run order: scripts/bench runs each pair in the same minutes, so each
+    ratio is free of the host's drift between pairs."""
+    ratios = []
+    for run in sorted(runs.get(name, {}).keys() & runs.get(base, {}).keys()):
+        a, b = value(runs[name][run], pick), value(runs[base][run], pick)
+        if a is not None and b:
+            ratios.append(a / b)
+    return ratios
+
+
+def paired_text(ratios):
+    """The ratio column for paired runs: the median, then every pair's ratio."""
+    if not ratios:
+        return "—"
+    pairs = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"{statistics.median(ratios):.2f} (pairs: {pairs})"
 
 
 def fmt(fig, unit=""):
@@ -190,25 +222,23 @@ def main():
     unmet = []
 
     for n in sizes:
-        gavel = figure(runs, f"fanout-{n}", p99)
-        floor = figure(runs, f"broadcast-{n}", p99)
-        r = ratio(gavel, floor)
+        pairs = paired(runs, f"fanout-{n}", f"broadcast-{n}", p99)
+        r = statistics.median(pairs) if pairs else None
         rows.append((
             f"tally update, time to the last of {n:,} tablets (p99)",
             "≤ 1.2 × minimal broadcaster",
-            fmt(gavel, " ms"), "broadcaster " + fmt(floor, " ms"),
-            "—" if r is None else f"{r:.2f}", verdict(None if r is None else r <= 1.2),
+            fmt(figure(runs, f"fanout-{n}", p99), " ms"),
+            "broadcaster " + fmt(figure(runs, f"broadcast-{n}", p99), " ms"),
+            paired_text(pairs), verdict(None if r is None else r <= 1.2),
         ))
         if r is not None and r > 1.2:
             unmet.append((rows[-1], "fan-out" if n >= 10_000 else "fan-out-small"))
-        gavel_read = figure(runs, f"fanout-{n}", p99_read)
-        floor_read = figure(runs, f"broadcast-{n}", p99_read)
-        r = ratio(gavel_read, floor_read)
         rows.append((
             f"same, {n:,} tablets, until the swarm's tablet tasks have read it",
             "—",
-            fmt(gavel_read, " ms"), "broadcaster " + fmt(floor_read, " ms"),
-            "—" if r is None else f"{r:.2f}", "—",
+            fmt(figure(runs, f"fanout-{n}", p99_read), " ms"),
+            "broadcaster " + fmt(figure(runs, f"broadcast-{n}", p99_read), " ms"),
+            paired_text(paired(runs, f"fanout-{n}", f"broadcast-{n}", p99_read)), "—",
         ))
         cpu = {
             (who, side): figure(runs, f"{who}-{n}", lambda r, side=side: r[f"{side}_cpu_ms_per_update"])
@@ -298,13 +328,14 @@ def main():
     without = figure(runs, f"fanout-{slow}", p99)
     slow_rss = figure(runs, f"slow-reader-{slow}", lambda r: r["server_rss_after_kib"] / 1024)
     plain_rss = figure(runs, f"fanout-{slow}", lambda r: r["server_rss_after_kib"] / 1024)
-    r = ratio(slow_p99, without)
+    pairs = paired(runs, f"slow-reader-{slow}", f"fanout-{slow}", p99)
+    r = statistics.median(pairs) if pairs else None
     rows.append((
         f"one tablet that stops reading ({slow:,} others)",
         "others' p99 within 10% of the run without it; server memory bounded",
         f"p99 {fmt(slow_p99, ' ms')}; server RSS {fmt(slow_rss, ' MiB')}",
         f"without it: p99 {fmt(without, ' ms')}; RSS {fmt(plain_rss, ' MiB')}",
-        "—" if r is None else f"{r:.2f}", verdict(None if r is None else r <= 1.1),
+        paired_text(pairs), verdict(None if r is None else r <= 1.1),
     ))
     if r is not None and r > 1.1:
         unmet.append((rows[-1], "slow-reader"))
@@ -316,7 +347,11 @@ def main():
         "",
         f"Written by `{command}` (scripts/bench, issue 4). Swarm and server run on the "
         "same machine over loopback; every figure is the median of its runs with "
-        "(min–max). Fan-out times come from the `server_time` of each `tally` frame, "
+        "(min–max). The fan-out and slow-reader runs are taken in pairs, each right after "
+        "the run it is compared with (Gavel's fan-out, then the broadcaster; Gavel's fan-out, "
+        "then the same with one tablet that stops reading), because the host's speed drifts "
+        "from one minute to the next; their ratio is the median of the pairs' own ratios, "
+        "and every pair's ratio is shown. Fan-out times come from the `server_time` of each `tally` frame, "
         "so they have millisecond resolution. The minimal broadcaster sends its frames at "
         "the pace Gavel's tally updates went out in the fan-out run just before it, so that "
         "both deliver as many updates to as many clients.",
