@@ -351,8 +351,9 @@ def main():
         "the run it is compared with (Gavel's fan-out, then the broadcaster; Gavel's fan-out, "
         "then the same with one tablet that stops reading), because the host's speed drifts "
         "from one minute to the next; their ratio is the median of the pairs' own ratios, "
-        "and every pair's ratio is shown. Fan-out times come from the `server_time` of each `tally` frame, "
-        "so they have millisecond resolution. The minimal broadcaster sends its frames at "
+        "and every pair's ratio is shown. Fan-out times run from the `server_time_us` of each "
+        "`tally` frame (the server's clock when it sent the update, in microseconds) to the "
+        "frame's arrival. The minimal broadcaster sends its frames at "
         "the pace Gavel's tally updates went out in the fan-out run just before it, so that "
         "both deliver as many updates to as many clients.",
         "",

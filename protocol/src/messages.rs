@@ -130,9 +130,11 @@ pub enum ServerMsg {
         version: u64,
         round: RoundId,
         live: LiveTally,
-        /// When the server emitted this update, in Unix milliseconds: lets a
-        /// client (and the benchmark swarm) measure how long fan-out took.
-        server_time: u64,
+        /// When the server emitted this update, in Unix microseconds: lets a
+        /// client (and the benchmark swarm) measure how long fan-out took,
+        /// which on a quick machine is a few milliseconds for a thousand
+        /// tablets, too short to time in whole milliseconds.
+        server_time_us: u64,
     },
     /// A delegate's own state: checked in, and its recorded ballot in the open
     /// or last round of the current item.

@@ -1223,7 +1223,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     voted: None,
                     choices: None,
                 },
-                server_time: 1_767_225_601_025,
+                server_time_us: 1_767_225_601_025_318,
             },
         ),
         example(
@@ -1250,7 +1250,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         },
                     ]),
                 },
-                server_time: 1_767_225_601_025,
+                server_time_us: 1_767_225_601_025_318,
             },
         ),
         example(

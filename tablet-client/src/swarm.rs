@@ -24,9 +24,10 @@
 //!   through sqlx, the ceiling for durable commits).
 //! - [`Report`]: what a run measured, as a human summary and as JSON.
 //!
-//! Times are wall-clock Unix milliseconds where they cross the server (the
-//! `server_time` of a `tally` frame), so fan-out figures have millisecond
-//! resolution; swarm and server must share a clock (the same machine).
+//! Times are wall-clock Unix time where they cross the server (the
+//! `server_time_us` of a `tally` frame, in microseconds, against the
+//! kernel's receive stamp), so swarm and server must share a clock (the
+//! same machine).
 
 use crate::client::{Client, ClientError, READ_BUFFER, Session, Socket, arrivals, open_socket};
 use crate::tls::Trust;
@@ -69,14 +70,24 @@ const DRAIN: Duration = Duration::from_secs(1);
 const GIVE_UP: Duration = Duration::from_secs(60);
 const CHOICES: [Choice; 3] = [Choice::Yes, Choice::No, Choice::Abstain];
 
-/// Now, in Unix milliseconds (the clock `server_time` is read from).
+/// Now, in Unix milliseconds.
 fn now_ms() -> u64 {
     unix_ms(SystemTime::now())
 }
 
 fn unix_ms(at: SystemTime) -> u64 {
+    unix_us(at) / 1000
+}
+
+/// Now, in Unix microseconds (the clock a tally's `server_time_us` is read
+/// from).
+fn now_us() -> u64 {
+    unix_us(SystemTime::now())
+}
+
+fn unix_us(at: SystemTime) -> u64 {
     at.duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
+        .map(|d| d.as_micros() as u64)
         .unwrap_or(0)
 }
 
@@ -609,7 +620,7 @@ impl Report {
         let mut emitted: Vec<(u64, u64)> = seen
             .iter()
             .flatten()
-            .map(|s| (s.version, s.server_time))
+            .map(|s| (s.version, s.server_time_us))
             .collect();
         emitted.sort_unstable();
         emitted.dedup_by_key(|(version, _)| *version);
@@ -632,7 +643,7 @@ impl Report {
             .iter()
             .zip(&emitted)
             .filter(|((_, tablets), _)| *tablets == seen.len())
-            .map(|((arrived, _), (_, sent))| arrived.saturating_sub(*sent) as f64)
+            .map(|((arrived, _), (_, sent))| arrived.saturating_sub(*sent) as f64 / 1000.0)
             .collect();
         (emitted.len() as u64, complete, superseded)
     }
@@ -827,12 +838,12 @@ impl Progress {
     }
 }
 
-/// A tally update as one tablet received it; times in Unix milliseconds.
+/// A tally update as one tablet received it; times in Unix microseconds.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
     version: u64,
-    /// When the server made it (its `server_time`).
-    server_time: u64,
+    /// When the server made it (its `server_time_us`).
+    server_time_us: u64,
     /// When it reached the tablet's socket.
     arrived: u64,
     /// When the tablet's task read it.
@@ -929,9 +940,9 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                 }
             }
             read = session.next() => match read {
-                Ok(ServerMsg::Tally { version, server_time, .. }) => {
-                    let arrived = unix_ms(arrival(session.arrived()));
-                    out.tallies.push(Seen { version, server_time, arrived, read: now_ms() });
+                Ok(ServerMsg::Tally { version, server_time_us, .. }) => {
+                    let arrived = unix_us(arrival(session.arrived()));
+                    out.tallies.push(Seen { version, server_time_us, arrived, read: now_us() });
                 }
                 Ok(ServerMsg::Ack { id, receipt }) => {
                     if let Some((_, due)) = in_flight.take_if(|(sent, _)| *sent == id) {
@@ -1213,7 +1224,7 @@ fn tally_frame(version: u64, seats: u32) -> ServerMsg {
             voted: None,
             choices: None,
         },
-        server_time: now_ms(),
+        server_time_us: now_us(),
     }
 }
 
@@ -1291,15 +1302,15 @@ pub async fn baseline_broadcast(
                 while let Some(Ok(Message::Text(text))) = ws.next().await {
                     if let Ok(ServerMsg::Tally {
                         version,
-                        server_time,
+                        server_time_us,
                         ..
                     }) = serde_json::from_str(&text)
                     {
                         seen.push(Seen {
                             version,
-                            server_time,
-                            arrived: unix_ms(arrival(arrivals(&mut ws).and_then(|tcp| tcp.last()))),
-                            read: now_ms(),
+                            server_time_us,
+                            arrived: unix_us(arrival(arrivals(&mut ws).and_then(|tcp| tcp.last()))),
+                            read: now_us(),
                         });
                     }
                 }
@@ -1535,14 +1546,15 @@ pub async fn baseline_store(url: &str, batch: usize, duration: Duration) -> anyh
 mod tests {
     use super::*;
 
-    /// A tally that arrived at `arrived`, and that the tablet's task read
-    /// 10 ms later (25 ms when it arrived at an odd 5 ms).
-    fn seen(version: u64, server_time: u64, arrived: u64) -> Seen {
+    /// A tally sent at `sent_ms` that arrived at `arrived_ms`, and that the
+    /// tablet's task read 10 ms later (25 ms when it arrived at an odd 5 ms).
+    fn seen(version: u64, sent_ms: u64, arrived_ms: u64) -> Seen {
+        let read_ms = arrived_ms + if arrived_ms % 10 == 0 { 10 } else { 25 };
         Seen {
             version,
-            server_time,
-            arrived,
-            read: arrived + if arrived % 10 == 0 { 10 } else { 25 },
+            server_time_us: sent_ms * 1000,
+            arrived: arrived_ms * 1000,
+            read: read_ms * 1000,
         }
     }
 
@@ -1568,5 +1580,19 @@ mod tests {
             .time_to_last_tablet_read_ms
             .expect("two complete updates");
         assert_eq!((read.count, read.max), (2, 150.0));
+    }
+
+    #[test]
+    fn fan_out_is_timed_to_the_microsecond() {
+        let tablet = |arrived: u64| Seen {
+            version: 1,
+            server_time_us: 1_000_000_250,
+            arrived,
+            read: arrived + 100,
+        };
+        let mut report = Report::new("fanout", 2);
+        report.fanout(&[vec![tablet(1_000_004_900)], vec![tablet(1_000_005_750)]]);
+        let times = report.time_to_last_tablet_ms.expect("one complete update");
+        assert_eq!(times.max, 5.5);
     }
 }

@@ -13,7 +13,7 @@
 
 use super::writer::{self, Written};
 use super::{Broadcast, Delivery, Frame, Refusal, frame};
-use crate::clock::{instant_of, now_ms};
+use crate::clock::{instant_of, now_ms, now_us};
 use crate::meeting::MeetingDefinition;
 use crate::metrics;
 use crate::signatures::Signatures;
@@ -1082,7 +1082,7 @@ impl MeetingActor {
     /// Sends the open round's running tally to `audiences`, as one version.
     fn send_tally(&mut self, audiences: &[Audience], now: Instant) {
         let version = self.next_version();
-        let server_time = now_ms();
+        let server_time_us = now_us();
         for &audience in audiences {
             let round = self
                 .open_round()
@@ -1091,7 +1091,7 @@ impl MeetingActor {
                 version,
                 round: round.record.id,
                 live: self.live(round, audience),
-                server_time,
+                server_time_us,
             });
             let channel = self.channel_mut(audience);
             // Counted before it is sent: a listener may handle it at once.
