@@ -9,8 +9,8 @@ use crate::store::{Store, StoreError};
 use crate::{app, enrollment};
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
+use gavel_client::sim::{SimulatedChair, SimulatedDelegate};
 use gavel_protocol::{Principal, PublicKey};
-use gavel_tablet::sim::{SimulatedChair, SimulatedDelegate};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

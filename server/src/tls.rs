@@ -5,7 +5,7 @@
 //! the data directory so that its fingerprint stays the same across
 //! restarts. The server prints that fingerprint at every start; the
 //! secretary gives it to each device at enrollment, and the device then
-//! accepts no other certificate (see `gavel_tablet::tls`). A server with a
+//! accepts no other certificate (see `gavel_client::tls`). A server with a
 //! real domain is given its certificate and key files instead.
 //!
 //! The TLS handshake runs in the listener, one task per connection, so that

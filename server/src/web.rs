@@ -22,20 +22,14 @@ use std::sync::Arc;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
-struct ServerAssets;
-
-#[derive(RustEmbed)]
-#[folder = "../tablet-client/web/"]
-struct TabletAssets;
+struct Assets;
 
 /// The routes of the web apps and of the small read-only API they use.
 pub fn routes(hub: Arc<Hub>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset::<ServerAssets>("index.html") }))
-        .route("/favicon.ico", get(|| async { asset::<ServerAssets>("common/favicon.svg") }))
+        .route("/", get(|| async { asset("index.html") }))
+        .route("/favicon.ico", get(|| async { asset("common/favicon.svg") }))
         .route("/tablet", get(|| async { Redirect::permanent("/tablet/") }))
-        .route("/tablet/", get(|| async { asset::<TabletAssets>("index.html") }))
-        .route("/tablet/{*path}", get(|Path(path): Path<String>| async move { asset::<TabletAssets>(&path) }))
         .route("/chair", get(|| async { Redirect::permanent("/chair/") }))
         .route("/screen", get(|| async { Redirect::permanent("/screen/") }))
         .route("/{app}/", get(|Path(app): Path<String>| async move { app_page(&app) }))
@@ -51,20 +45,20 @@ pub fn routes(hub: Arc<Hub>) -> Router {
 
 fn app_page(app: &str) -> Response {
     match app {
-        "chair" | "screen" => asset::<ServerAssets>(&format!("{app}/index.html")),
+        "tablet" | "chair" | "screen" => asset(&format!("{app}/index.html")),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 fn server_asset(app: &str, path: &str) -> Response {
     match app {
-        "chair" | "screen" | "common" => asset::<ServerAssets>(&format!("{app}/{path}")),
+        "tablet" | "chair" | "screen" | "common" => asset(&format!("{app}/{path}")),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn asset<A: RustEmbed>(path: &str) -> Response {
-    let Some(file) = A::get(path) else {
+fn asset(path: &str) -> Response {
+    let Some(file) = Assets::get(path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     // Pages and scripts are revalidated, so a new server is picked up at

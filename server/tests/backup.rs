@@ -5,11 +5,11 @@
 //! server holds exactly what was committed when the backup was taken (not
 //! what came after), and a tablet that reconnects is shown its receipt.
 
+use gavel_client::Session;
 use gavel_protocol::messages::Receipt;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, SeatNo};
 use gavel_server::store::{BallotRecord, RoundRecord, SecretClose, Store};
-use gavel_tablet::Session;
 use gavel_tests::process::{Gavel, Prepared, prepare_example, vote};
 use gavel_tests::{TestDatabase, databases};
 use std::path::Path;

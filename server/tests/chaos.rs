@@ -6,11 +6,11 @@
 //! cleanly with the round still open.
 
 use ed25519_dalek::SigningKey;
+use gavel_client::{Client, ClientError, Session};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RefusalReason, RoundId, SeatNo};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
-use gavel_tablet::{Client, ClientError, Session};
 use gavel_tests::databases;
 use rand::Rng;
 use std::collections::HashMap;

@@ -2,9 +2,9 @@
 //! real binary, simulated tablets and chair, and a watcher that sees a vote
 //! happen and its result committed. SIGTERM stops it cleanly.
 
+use gavel_client::Client;
 use gavel_protocol::MeetingId;
 use gavel_protocol::messages::RoundStatus;
-use gavel_tablet::Client;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 

@@ -3,9 +3,9 @@
 //! and chair, and the exit codes a script relies on (0 verified, 1 mismatch,
 //! 2 not a record).
 
+use gavel_client::Client;
 use gavel_protocol::MeetingId;
 use gavel_protocol::messages::RoundStatus;
-use gavel_tablet::Client;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -2,9 +2,9 @@
 //! metrics scraped before and after a real vote, its JSON log read line by
 //! line, the example settings file of `deploy/` and the systemd unit.
 
+use gavel_client::{Client, ClientError, Session};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, RefusalReason};
-use gavel_tablet::{Client, ClientError, Session};
 use gavel_tests::databases;
 use gavel_tests::http;
 use gavel_tests::process::{Gavel, Prepared, prepare_example, vote};
@@ -489,7 +489,7 @@ async fn a_vote_goes_through_the_nginx_example_over_tls() -> anyhow::Result<()> 
     assert_eq!(plain.status, 301, "plain HTTP is sent to HTTPS: {plain:?}");
 
     let wss = format!("wss://127.0.0.1:{https_port}/ws");
-    let trust = gavel_tablet::Trust::Fingerprint(tls.fingerprint);
+    let trust = gavel_client::Trust::Fingerprint(tls.fingerprint);
     let login = |key| {
         let (wss, trust, meeting) = (wss.clone(), trust.clone(), prepared.meeting.clone());
         async move {

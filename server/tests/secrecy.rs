@@ -8,12 +8,12 @@
 //! the chain's form of a ballot with its choice, or any object of a frame,
 //! log line or export that holds both a seat and a choice.
 
+use gavel_client::Session;
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{ClientMsg, RoundId, ServerMsg, Signature};
 use gavel_server::store::Store;
-use gavel_tablet::Session;
 use gavel_tests::databases;
 use gavel_tests::process::{Gavel, prepare_example};
 use serde_json::Value;
@@ -101,7 +101,7 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
         let mut gavel = Gavel::start(serve(dir.path(), &db.url), false)?;
         let url = gavel.url();
 
-        let mut screen = gavel_tablet::Client::connect(&url)
+        let mut screen = gavel_client::Client::connect(&url)
             .await?
             .watch(&prepared.meeting)
             .await?;

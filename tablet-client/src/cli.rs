@@ -13,13 +13,13 @@ mod text;
 
 pub use text::Lang;
 
-use crate::client::{Client, ClientError, Session};
-use crate::credentials::Credentials;
-use crate::reconnect::{Backoff, is_lost};
-use crate::tls::Trust;
 use anyhow::{Context as _, anyhow, bail, ensure};
 use ed25519_dalek::SigningKey;
 use feed::Feed;
+use gavel_client::client::{Client, ClientError, Session};
+use gavel_client::credentials::Credentials;
+use gavel_client::reconnect::{Backoff, is_lost};
+use gavel_client::tls::Trust;
 use gavel_protocol::messages::{ChairCommand, Receipt, Snapshot};
 use gavel_protocol::{Choice, MeetingId, Principal};
 use std::ops::ControlFlow;

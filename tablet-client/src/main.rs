@@ -1,12 +1,15 @@
 //! `gavel-tablet`: a delegate's tablet and the chair's console on the
 //! command line. This file only reads the arguments, sets up logging and
-//! hands over to [`gavel_tablet::cli`].
+//! hands over to [`cli`], which is built on the client library
+//! (`gavel-client`).
+
+mod cli;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use cli::{ChairAction, Lang, Options};
+use gavel_client::Trust;
 use gavel_protocol::{Choice, Fingerprint, MeetingId};
-use gavel_tablet::Trust;
-use gavel_tablet::cli::{self, ChairAction, Lang, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

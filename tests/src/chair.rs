@@ -1,10 +1,10 @@
 //! What a test's chair does with the example meeting: pick an item by how
 //! it is voted, and open a round on it, as the console would.
 
+use gavel_client::Session;
 use gavel_protocol::RoundId;
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::rules::{Secrecy, VoteSettings};
-use gavel_tablet::Session;
 
 /// The first agenda item whose vote settings are `wanted`.
 pub fn item_where(session: &Session, wanted: impl Fn(&VoteSettings) -> bool) -> u32 {

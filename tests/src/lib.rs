@@ -23,6 +23,8 @@ pub mod http;
 pub mod process;
 /// A TCP proxy in front of PostgreSQL that a test cuts and restores.
 pub mod proxy;
+/// A generated meeting with a key for every seat.
+pub mod roster;
 /// A real Gavel server for a test, on a port of its own.
 pub mod server;
 

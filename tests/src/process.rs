@@ -8,12 +8,12 @@
 
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
+use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, Receipt};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
-use gavel_tablet::{Client, Session};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};

@@ -3,11 +3,11 @@
 //! gracefully or make it vanish mid-flight as a crash would.
 
 use ed25519_dalek::SigningKey;
+use gavel_client::{Client, Session};
 use gavel_protocol::{MeetingId, Principal};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
 use gavel_server::{app, enrollment};
-use gavel_tablet::{Client, Session};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -6,9 +6,9 @@
 //! the store's ballots for the open round, and taking part ≤ present ≤ seats.
 //! The frames of `protocol/fuzz/corpus` are replayed first, as a regression test.
 
+use gavel_client::Session;
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::{Choice, ClientMsg, Counts, Principal, RoundId, ServerMsg};
-use gavel_tablet::Session;
 use gavel_tests::databases;
 use gavel_tests::server::TestServer;
 use proptest::prelude::*;

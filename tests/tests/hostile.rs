@@ -19,6 +19,7 @@
 
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
+use gavel_client::Session;
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::signing::enroll_bytes;
 use gavel_protocol::{
@@ -28,7 +29,6 @@ use gavel_protocol::{
 use gavel_server::app::Options;
 use gavel_server::limits::{LimitSettings, SILENT_PINGS};
 use gavel_server::store::{NewCode, code_hash};
-use gavel_tablet::Session;
 use gavel_tests::chair::{changeable_item, open_round};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
@@ -224,7 +224,7 @@ async fn a_ballot_for_an_unknown_meeting_or_seat_cannot_get_past_login() -> anyh
         let mut hall = hall(&server).await?;
         let key = new_key();
         let elsewhere = MeetingId::parse("no-such-meeting").expect("a valid id");
-        let err = gavel_tablet::Client::connect(&server.url)
+        let err = gavel_client::Client::connect(&server.url)
             .await?
             .login(&elsewhere, &key)
             .await
@@ -237,7 +237,7 @@ async fn a_ballot_for_an_unknown_meeting_or_seat_cannot_get_past_login() -> anyh
             db.name
         );
         // A key no seat enrolled: there is no seat to cast for.
-        let err = gavel_tablet::Client::connect(&server.url)
+        let err = gavel_client::Client::connect(&server.url)
             .await?
             .login(&example_meeting(), &key)
             .await
@@ -320,7 +320,7 @@ async fn an_expired_code_is_refused_and_stays_unusable() -> anyhow::Result<()> {
                 expires_at: 1_000,
             }])
             .await?;
-        let mut client = gavel_tablet::Client::connect(&server.url).await?;
+        let mut client = gavel_client::Client::connect(&server.url).await?;
         let err = client.enroll(&code, &new_key()).await.expect_err("expired");
         assert_eq!(
             err.reason(),

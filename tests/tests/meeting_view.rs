@@ -9,11 +9,11 @@
 //!   round shows individual choices, for its seat map.
 
 use ed25519_dalek::SigningKey;
+use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, MeetingView, Snapshot, view_hash};
 use gavel_protocol::{PROTOCOL_VERSION, Principal, ServerMsg};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
-use gavel_tablet::{Client, Session};
 use gavel_tests::databases;
 use gavel_tests::http;
 use gavel_tests::server::{TestServer, example_meeting};

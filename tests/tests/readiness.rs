@@ -5,10 +5,10 @@
 //! later; ready again, by itself, once it is back.
 
 use ed25519_dalek::SigningKey;
+use gavel_client::Client;
 use gavel_server::app;
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::Store;
-use gavel_tablet::Client;
 use gavel_tests::databases;
 use gavel_tests::http::{self, Response};
 use gavel_tests::proxy::Proxy;

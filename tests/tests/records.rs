@@ -4,6 +4,7 @@
 //! which `verify` must catch with the right mismatch.
 
 use ed25519_dalek::SigningKey;
+use gavel_client::Session;
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::rules::{Secrecy, Threshold};
 use gavel_protocol::signing::BallotContent;
@@ -12,7 +13,6 @@ use gavel_records::bundle::{Bundle, NamedBallot};
 use gavel_records::chain::{Entry, Event, LinkError, check_links};
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export::{self, MinutesOptions};
-use gavel_tablet::Session;
 use gavel_tests::chair::{changeable_item, open_round};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
@@ -659,7 +659,7 @@ async fn the_chair_downloads_the_record_once_with_the_link_it_was_given() -> any
         assert!(
             matches!(
                 &refused,
-                Err(gavel_tablet::ClientError::Refused {
+                Err(gavel_client::ClientError::Refused {
                     reason: gavel_protocol::RefusalReason::NotChair,
                     ..
                 })

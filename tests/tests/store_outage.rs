@@ -3,11 +3,11 @@
 //! cuts (every connection dropped, new ones refused) and restores.
 
 use futures_util::future::try_join_all;
+use gavel_client::Session;
 use gavel_protocol::messages::{ChairCommand, RoundStatus, StoreHealth};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Counts, Principal, RefusalReason};
 use gavel_server::store::Store;
-use gavel_tablet::Session;
 use gavel_tests::databases;
 use gavel_tests::proxy::Proxy;
 use gavel_tests::server::TestServer;

@@ -5,12 +5,12 @@
 //! TLS port gets nowhere.
 
 use ed25519_dalek::SigningKey;
+use gavel_client::{Client, ClientError, Session, Trust};
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::{Choice, Fingerprint, Principal};
 use gavel_server::app::Options;
 use gavel_server::enrollment;
 use gavel_server::tls::TlsSource;
-use gavel_tablet::{Client, ClientError, Session, Trust};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
 use std::time::Duration;

@@ -1,10 +1,10 @@
 //! The vote path end to end: a real server on each store, real tablets with
 //! real keys over real WebSockets, and the committed rows checked in the store.
 
+use gavel_client::{ClientError, Session};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Principal, RefusalReason, RoundId, Signature};
-use gavel_tablet::{ClientError, Session};
 use gavel_tests::chair::{changeable_item, item_where, open_round};
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
@@ -494,7 +494,7 @@ async fn refusals_name_their_reason_and_the_connection_keeps_working() -> anyhow
         let codes =
             gavel_server::enrollment::issue(&store, &example_meeting(), &[Principal::Seat(5)], 1)
                 .await?;
-        let mut client = gavel_tablet::Client::connect(&server.url).await?;
+        let mut client = gavel_client::Client::connect(&server.url).await?;
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
         client.enroll(&codes[0].1, &key).await?;
         let other = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
@@ -524,7 +524,7 @@ async fn refusals_name_their_reason_and_the_connection_keeps_working() -> anyhow
                 ..
             }
         ));
-        let err = gavel_tablet::Client::connect(&server.url)
+        let err = gavel_client::Client::connect(&server.url)
             .await?
             .watch(&gavel_protocol::MeetingId::parse("no-such-meeting").unwrap())
             .await

@@ -9,15 +9,15 @@
 
 use ed25519_dalek::SigningKey;
 use futures_util::future::join_all;
+use gavel_client::Client;
+use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::{Choice, Principal, PublicKey, SeatNo};
 use gavel_server::app;
 use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
-use gavel_tablet::Client;
-use gavel_tablet::reconnect::{Backoff, cast_until_recorded};
-use gavel_tablet::swarm::Roster;
 use gavel_tests::databases;
+use gavel_tests::roster::Roster;
 use gavel_tests::server::TestServer;
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { COMMON, fill } from "./i18n.js";
 import { officialSentence } from "./protocol.js";
-import { WORDS as TABLET } from "../../../tablet-client/web/words.js";
+import { WORDS as TABLET } from "../tablet/words.js";
 
 const translator = (lang) => (key, vars) => fill(COMMON[lang][key], lang, vars);
 const counts = (yes, no, abstain, total_seats = 40) => ({ total_seats, present: yes + no + abstain, yes, no, abstain });

@@ -6,7 +6,7 @@
 //! once: each shows up as a difference from what was last printed.
 
 use super::text::{Lang, Text};
-use crate::client::Session;
+use gavel_client::client::Session;
 use gavel_protocol::messages::{RoundStatus, RoundView, Snapshot};
 
 /// A change between two states of a meeting that a follower prints as one line.

@@ -9,8 +9,8 @@
 //! says which zone it is in beats a guessed local one.
 
 use super::feed::Change;
-use crate::client::ClientError;
-use crate::state::MeetingState;
+use gavel_client::client::ClientError;
+use gavel_client::state::MeetingState;
 use gavel_protocol::messages::{ItemStatus, LiveTally, MeetingView, Receipt, RoundView, Snapshot};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording;

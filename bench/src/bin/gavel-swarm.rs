@@ -1,9 +1,13 @@
 //! `gavel-swarm`: runs one benchmark scenario or baseline and reports it.
-//! Parsing only; the work is in `gavel_tablet::swarm`.
+//! Parsing only; the work is in the `gavel_bench` library.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use gavel_tablet::swarm::{self, GavelProcess, Report, Roster, Scenario, Target};
+use gavel_bench::process::GavelProcess;
+use gavel_bench::report::Report;
+use gavel_bench::swarm::{self, Scenario, Target};
+use gavel_bench::{baseline, measure};
+use gavel_tests::roster::Roster;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -136,7 +140,7 @@ impl FanoutArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let limit = swarm::raise_fd_limit().context("raising the open-file limit")?;
+    let limit = measure::raise_fd_limit().context("raising the open-file limit")?;
     let runtime = tokio::runtime::Runtime::new()?;
     // The broadcaster process of `baseline-broadcast` measures nothing itself.
     let Some(report) = runtime.block_on(run(&cli, limit))? else {
@@ -179,7 +183,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             interval_ms,
         } => {
             let program = std::env::current_exe()?;
-            return swarm::baseline_broadcast(
+            return baseline::baseline_broadcast(
                 &program,
                 *clients,
                 Duration::from_secs_f64(*seconds),
@@ -193,7 +197,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             seconds,
             interval_ms,
         } => {
-            swarm::broadcaster(
+            baseline::broadcaster(
                 *clients,
                 Duration::from_secs_f64(*seconds),
                 Duration::from_millis((*interval_ms).max(1)),
@@ -207,7 +211,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             });
             let seconds = Duration::from_secs_f64(*seconds);
             return Ok(Some(
-                tokio::task::spawn_blocking(move || swarm::baseline_verify(threads, seconds))
+                tokio::task::spawn_blocking(move || baseline::baseline_verify(threads, seconds))
                     .await?,
             ));
         }
@@ -216,7 +220,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
                 .database_url
                 .as_deref()
                 .context("baseline-store needs --database-url")?;
-            return swarm::baseline_store(url, *batch, Duration::from_secs_f64(*seconds))
+            return baseline::baseline_store(url, *batch, Duration::from_secs_f64(*seconds))
                 .await
                 .map(Some);
         }

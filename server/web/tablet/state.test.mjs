@@ -1,4 +1,4 @@
-// What the tablet derives from the server's state: run with `node --test tablet-client/web/`.
+// What the tablet derives from the server's state: run with `node --test server/web/`.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,5 +1,7 @@
-//! The Gavel tablet client: everything a delegate's device or the chair's
-//! console does, over the real WebSocket protocol.
+//! Gavel's client library: everything a delegate's device or the chair's
+//! console does, over the real WebSocket protocol. The `gavel-tablet`
+//! command line, the demo's simulated delegates and the benchmark swarm
+//! (`gavel-bench`) are built on it; it knows nothing of either.
 //!
 //! Map of the crate:
 //! - [`arrival`]: the kernel's arrival time of a socket's bytes, so that the
@@ -15,25 +17,18 @@
 //!   (a pinned fingerprint, an organisation's CA, or public authorities).
 //! - [`view`]: the meeting view (roster, agenda), fetched over HTTP(S) once
 //!   per hash named in `welcome`, checked, and shared between sessions.
-//! - [`cli`]: the `gavel-tablet` command line (enroll, status, watch,
-//!   check in, vote, an interactive terminal tablet, chair commands), in
-//!   Vietnamese or English.
 //! - [`reconnect`]: getting a ballot recorded over a connection that comes
 //!   and goes: jittered backoff, a fresh login and the same ballot resent
 //!   until its receipt arrives (issue 5, "Wi-Fi drops").
 //! - [`sim`]: simulated delegates that check in and vote on their own, for
 //!   `gavel demo` and load tests.
-//! - [`swarm`]: `gavel-swarm`, thousands of simulated tablets and the
-//!   baselines they are measured against (issue 4's benchmark).
 
 pub mod arrival;
-pub mod cli;
 pub mod client;
 pub mod credentials;
 pub mod reconnect;
 pub mod sim;
 pub mod state;
-pub mod swarm;
 pub mod tls;
 pub mod view;
 

@@ -5,13 +5,14 @@
 //! result, and the committed tally counts all 200.
 
 use ed25519_dalek::SigningKey;
+use gavel_bench::swarm::{self, Scenario, Target};
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::{Principal, PublicKey};
 use gavel_server::app;
 use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
-use gavel_tablet::swarm::{self, Roster, Scenario, Target};
 use gavel_tests::databases;
+use gavel_tests::roster::Roster;
 use gavel_tests::server::TestServer;
 use std::time::Duration;
 

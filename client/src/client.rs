@@ -26,14 +26,14 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-pub(crate) type Socket = WebSocketStream<MaybeTlsStream<Arrivals>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<Arrivals>>;
 
 /// The socket's read buffer. A tablet receives frames of a few hundred
 /// bytes (the roster is fetched over HTTP, not sent on the socket; a snapshot
 /// of a large hall is read in several reads); tungstenite's default of
 /// 128 KiB is zero-filled afresh before each read, which made it the largest
 /// cost of the benchmark swarm's 2,000 tablets.
-pub(crate) const READ_BUFFER: usize = 8 * 1024;
+pub const READ_BUFFER: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -97,7 +97,7 @@ async fn read(socket: &mut Socket) -> Result<ServerMsg, ClientError> {
 /// Opens the WebSocket at `url` (TLS through `connector` for `wss://`)
 /// over a TCP stream without Nagle's delay whose arrival times can be
 /// stamped ([`Arrivals`]).
-pub(crate) async fn open_socket(
+pub async fn open_socket(
     url: &str,
     config: WebSocketConfig,
     connector: Option<Connector>,
@@ -124,7 +124,7 @@ pub(crate) async fn open_socket(
 }
 
 /// The TCP stream under a socket, plain or under TLS.
-pub(crate) fn arrivals(socket: &mut Socket) -> Option<&mut Arrivals> {
+pub fn arrivals(socket: &mut Socket) -> Option<&mut Arrivals> {
     match socket.get_mut() {
         MaybeTlsStream::Plain(tcp) => Some(tcp),
         MaybeTlsStream::Rustls(tls) => Some(tls.get_mut().0),

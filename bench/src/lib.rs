@@ -1,0 +1,36 @@
+//! Gavel's benchmark: thousands of simulated tablets over real WebSockets,
+//! each with its own key, signing real ballots, to measure a Gavel server
+//! against the machine's own limits. Nothing shipped depends on this crate;
+//! `scripts/bench` runs its `gavel-swarm` binary and writes BENCHMARKS.md.
+//!
+//! Map of the crate:
+//! - [`process`]: a `gavel serve` started for one run, on a scratch data
+//!   directory (SQLite) or a given PostgreSQL database, after importing the
+//!   roster (`gavel_tests::roster::Roster`, a generated meeting whose seats
+//!   carry their public keys) and issuing the chair's enrollment code with
+//!   `gavel` itself, so that the swarm needs no access to the server's
+//!   internals.
+//! - [`swarm`]: the chair opens a vote, the tablets log in and run one
+//!   [`swarm::Scenario`] (idle connections, a burst, a sustained load,
+//!   fan-out latency, fan-out with a tablet that stops reading); every
+//!   tablet runs one loop, reading every frame and timing what it
+//!   measures. Ballots are signed before the run, so that the swarm's CPU
+//!   during it goes to talking to the server.
+//! - [`baseline`]: measured by the same binary on the same machine: a
+//!   minimal tokio-tungstenite broadcaster (the floor for fan-out),
+//!   `verify_strict` on every core (the floor for signature checks), and
+//!   batched inserts through sqlx (the ceiling for durable commits).
+//! - [`report`]: what a run measured, as a human summary and as JSON, with
+//!   the CPU time of server and swarm per acknowledged ballot.
+//! - [`measure`]: clocks, CPU time and memory of processes, from /proc.
+//!
+//! Times are wall-clock Unix time where they cross the server (the
+//! `server_time_us` of a `tally` frame, in microseconds, against the
+//! kernel's receive stamp), so swarm and server must share a clock (the
+//! same machine).
+
+pub mod baseline;
+pub mod measure;
+pub mod process;
+pub mod report;
+pub mod swarm;
