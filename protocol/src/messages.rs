@@ -8,6 +8,7 @@
 
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
+use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -177,6 +178,27 @@ pub struct Receipt {
 }
 
 impl Receipt {
+    /// The server's receipt for a recorded ballot, signed with `server_key`.
+    /// The one function that issues receipts: the server's writer, its
+    /// restart and its export all call it. Ed25519 is deterministic, so the
+    /// same ballot always gets the same receipt, also when rebuilt after a
+    /// restart or for the record.
+    pub fn issue(
+        server_key: &SigningKey,
+        ballot: &crate::signing::BallotContent,
+        recorded_at: u64,
+    ) -> Receipt {
+        Receipt {
+            meeting: ballot.meeting.clone(),
+            round: ballot.round,
+            seat: ballot.seat,
+            choice: ballot.choice,
+            seq: ballot.seq,
+            recorded_at,
+            server_signature: Signature::sign(server_key, &ballot.receipt_bytes(recorded_at)),
+        }
+    }
+
     /// Checks the server's signature on this receipt.
     pub fn verify(&self, server_key: &PublicKey) -> Result<(), crate::signing::SignatureError> {
         let content = crate::signing::BallotContent {
@@ -417,6 +439,37 @@ pub enum RefusalReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_issued_receipt_verifies_with_the_servers_key_alone() {
+        let server_key = SigningKey::from_bytes(&[9; 32]);
+        let meeting = MeetingId::parse("m-1").unwrap();
+        let ballot = crate::signing::BallotContent {
+            meeting: &meeting,
+            round: RoundId([3; 16]),
+            seat: 12,
+            choice: Choice::No,
+            seq: 4,
+        };
+        let receipt = Receipt::issue(&server_key, &ballot, 1_700_000_000_123);
+        assert_eq!(
+            (receipt.seat, receipt.seq, receipt.choice),
+            (12, 4, Choice::No)
+        );
+        assert!(receipt.verify(&PublicKey::of(&server_key)).is_ok());
+        // Deterministic: the same ballot gets the same receipt after a restart.
+        assert_eq!(
+            receipt,
+            Receipt::issue(&server_key, &ballot, 1_700_000_000_123)
+        );
+        let other_key = SigningKey::from_bytes(&[8; 32]);
+        assert!(receipt.verify(&PublicKey::of(&other_key)).is_err());
+        let moved = Receipt {
+            recorded_at: receipt.recorded_at + 1,
+            ..receipt
+        };
+        assert!(moved.verify(&PublicKey::of(&server_key)).is_err());
+    }
 
     #[test]
     fn client_frames_parse_from_their_documented_form() {

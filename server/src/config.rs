@@ -2,6 +2,7 @@
 //! variables and command-line flags (flags and environment win over the file).
 
 use crate::app::Options;
+use crate::keyfile;
 use crate::limits::LimitSettings;
 use crate::tls::{ServerTls, TlsSource};
 use anyhow::Context as _;
@@ -177,7 +178,7 @@ impl Settings {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        write_private(&path, &hex::encode(key.to_bytes()))?;
+        keyfile::write_private(&path, &hex::encode(key.to_bytes()))?;
         tracing::info!(path = %path.display(), "created the server's key");
         Ok(key)
     }
@@ -187,20 +188,6 @@ impl Settings {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating {}", self.data_dir.display()))
     }
-}
-
-/// Writes a new file readable by its owner only (a private key).
-pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
 }
 
 #[cfg(test)]

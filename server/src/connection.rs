@@ -9,7 +9,7 @@
 //! async workers, before anything reaches the meeting's actor.
 
 use crate::clock::now_ms;
-use crate::hub::actor::VerifiedBallot;
+use crate::hub::VerifiedBallot;
 use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};

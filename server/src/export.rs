@@ -11,7 +11,6 @@
 //! A secret round's ballots are never read: an open secret round is exported
 //! without them, an ended one with its two unlinked lists.
 
-use crate::hub::writer;
 use crate::meeting::{DefinitionError, MeetingDefinition};
 use crate::store::{Store, StoreError};
 use ed25519_dalek::SigningKey;
@@ -119,7 +118,7 @@ async fn read(
                 .into_iter()
                 .map(|b| NamedBallot {
                     // Ed25519 is deterministic: the receipt the delegate was given.
-                    receipt: writer::receipt(server_key, meeting, &b).server_signature,
+                    receipt: b.receipt(server_key, meeting).server_signature,
                     seat: b.seat,
                     choice: b.choice,
                     seq: b.seq,

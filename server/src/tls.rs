@@ -115,7 +115,7 @@ fn generate(cert_path: &Path, key_path: &Path, names: &[String]) -> anyhow::Resu
     if let Some(dir) = cert_path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    crate::config::write_private(key_path, &key.serialize_pem())?;
+    crate::keyfile::write_private(key_path, &key.serialize_pem())?;
     std::fs::write(cert_path, cert.pem())
         .with_context(|| format!("writing {}", cert_path.display()))?;
     tracing::info!(path = %cert_path.display(), names = ?all, "created a self-signed TLS certificate");

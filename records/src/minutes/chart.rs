@@ -6,7 +6,7 @@
 //! white alike, shows the yes votes the rule needed.
 
 use super::Lang;
-use super::html::escape;
+use super::escape::escape;
 use super::words::{Words, needed_mark};
 use gavel_protocol::messages::Labels;
 use gavel_protocol::rules::TallyResult;

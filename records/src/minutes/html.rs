@@ -18,6 +18,7 @@
 
 use super::chart::round_chart;
 use super::clock::{LocalTime, utc_offset};
+use super::escape::escape;
 use super::font::font_faces;
 use super::words::{
     Words, date_line, item_number, needed, roman, round_number, seal_line, time_span,
@@ -70,22 +71,6 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
         let _ = writeln!(out, "<p class=\"seal\">{}</p>", seal_line(lang, seal));
     }
     out.push_str("</main>\n</body>\n</html>\n");
-    out
-}
-
-/// Text for HTML content and attribute values alike.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
     out
 }
 

@@ -19,10 +19,12 @@
 //! - `words`: the minutes' own words in Vietnamese and English (the result
 //!   sentence, rules and verdicts come from [`gavel_protocol::wording`]);
 //! - `clock`: Unix times as the meeting's local dates and times;
+//! - `escape`: text from the meeting file made safe for HTML and SVG;
 //! - `font`: Be Vietnam Pro, embedded in the minutes.
 
 mod chart;
 mod clock;
+mod escape;
 mod font;
 mod html;
 mod results_csv;

@@ -240,7 +240,7 @@ pub fn roman(mut n: u32) -> String {
 /// The line under the signatures that names the electronic record (see
 /// [`RecordSeal`](super::RecordSeal)); HTML, with every value escaped.
 pub fn seal_line(lang: Lang, seal: &super::RecordSeal) -> String {
-    use super::html::escape;
+    use super::escape::escape;
     let (file, head, key) = (
         escape(&seal.file),
         escape(&seal.head),

@@ -2,6 +2,10 @@
 //!
 //! - [`actor`]: the task that owns a meeting's state (agenda position,
 //!   attendance, the open round and its ballots) and serialises every change.
+//! - [`round`]: a round's state and the rules of ballot intake.
+//! - [`pacing`]: when each audience (tablets, hall screen, chair) is sent
+//!   snapshots and running tallies, and how far a tally has got.
+//! - [`outage`]: what the meeting does while its store does not answer.
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
@@ -10,6 +14,9 @@
 //! commands to the meeting's actor and relay what it broadcasts.
 
 pub mod actor;
+mod outage;
+pub mod pacing;
+pub mod round;
 pub mod writer;
 
 use crate::clock::now_ms;
@@ -24,98 +31,19 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::view_hash;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use actor::{Audience, Command, Joined};
+pub use actor::{Command, Joined};
+pub use pacing::{Audience, Broadcast, Delivery};
+pub use round::VerifiedBallot;
 
 /// One serialized frame, shared by every connection it is sent to: a
 /// broadcast is serialized once, whatever the number of listeners.
 pub type Frame = Utf8Bytes;
-
-/// A frame broadcast to a meeting's listeners, stamped when it was sent, so
-/// that each connection can tell how long it took to reach its socket
-/// ([`crate::metrics`]).
-#[derive(Debug, Clone)]
-pub struct Broadcast {
-    pub frame: Frame,
-    pub sent_at: std::time::Instant,
-    /// The version of a running tally. Any later broadcast makes a tally
-    /// stale (a later tally, or a snapshot, which carries the running tally
-    /// too), so a connection that finds one queued behind it sends the newer
-    /// one instead.
-    pub tally: Option<u64>,
-}
-
-impl Broadcast {
-    pub fn snapshot(frame: Frame) -> Broadcast {
-        Broadcast {
-            frame,
-            sent_at: std::time::Instant::now(),
-            tally: None,
-        }
-    }
-
-    pub fn tally(frame: Frame, version: u64) -> Broadcast {
-        Broadcast {
-            tally: Some(version),
-            ..Broadcast::snapshot(frame)
-        }
-    }
-}
-
-/// How far the latest running tally has got through one channel's
-/// listeners. The actor sends the next tally only once every listener has
-/// written (or skipped) the last one, or a while after it: two cores take
-/// about 100 ms to write one frame to 10,000 tablets, and a tally sent sooner
-/// would only queue behind the one still going out, delaying both. Counts,
-/// not locks: a listener that left mid-way is waited for only that while.
-#[derive(Debug, Default)]
-pub struct Delivery {
-    version: AtomicU64,
-    left: AtomicUsize,
-}
-
-impl Delivery {
-    /// The actor is about to send tally `version` to `listeners` listeners.
-    pub fn sending(&self, version: u64, listeners: usize) {
-        self.left.store(listeners, Ordering::Release);
-        self.version.store(version, Ordering::Release);
-    }
-
-    /// A listener has written or skipped tally `version`.
-    pub fn handled(&self, version: u64) {
-        if self.version.load(Ordering::Acquire) == version {
-            let _ = self
-                .left
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
-                    left.checked_sub(1)
-                });
-        }
-    }
-
-    /// A snapshot went out as `version`. It carries the running tally, so
-    /// every older tally is stale and none is left to wait for.
-    pub fn replaced(&self, version: u64) {
-        self.sending(version, 0);
-    }
-
-    /// Whether a tally or snapshot newer than `version` has been sent: a
-    /// listener still holding tally `version` has a fresher one queued
-    /// behind it.
-    pub fn superseded(&self, version: u64) -> bool {
-        self.version.load(Ordering::Acquire) > version
-    }
-
-    /// Whether every listener has handled the latest tally.
-    pub fn complete(&self) -> bool {
-        self.left.load(Ordering::Acquire) == 0
-    }
-}
 
 /// Serializes a server message into a frame.
 pub fn frame(msg: &ServerMsg) -> Frame {
@@ -463,45 +391,4 @@ fn store_unavailable(e: &anyhow::Error) -> bool {
                 | sqlx::Error::Database(_)
         ))
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Delivery;
-
-    #[test]
-    fn a_tally_is_delivered_once_every_listener_has_handled_it() {
-        let delivery = Delivery::default();
-        assert!(delivery.complete(), "nothing sent yet");
-        delivery.sending(7, 3);
-        delivery.handled(7);
-        delivery.handled(7);
-        assert!(!delivery.complete());
-        // A listener still on an older tally does not count for this one.
-        delivery.handled(6);
-        assert!(!delivery.complete());
-        delivery.handled(7);
-        assert!(delivery.complete());
-        // One too many (a listener that raced a newer tally) cannot wrap.
-        delivery.handled(7);
-        assert!(delivery.complete());
-        delivery.sending(8, 1);
-        assert!(!delivery.complete());
-    }
-
-    #[test]
-    fn a_tally_is_stale_once_a_newer_one_is_sent() {
-        let delivery = Delivery::default();
-        delivery.sending(7, 2);
-        assert!(!delivery.superseded(7), "the newest tally is never skipped");
-        assert!(delivery.superseded(6));
-        delivery.sending(9, 2);
-        assert!(delivery.superseded(7));
-        assert!(!delivery.superseded(9));
-        // A snapshot (the round's result, say) makes tally 9 stale too, and
-        // leaves no tally in flight to hold the next one back.
-        delivery.replaced(10);
-        assert!(delivery.superseded(9));
-        assert!(delivery.complete());
-    }
 }

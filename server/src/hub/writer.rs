@@ -15,9 +15,8 @@ use crate::metrics;
 use crate::signatures::Signatures;
 use crate::store::{BallotRecord, Store};
 use ed25519_dalek::SigningKey;
+use gavel_protocol::MeetingId;
 use gavel_protocol::messages::Receipt;
-use gavel_protocol::signing::BallotContent;
-use gavel_protocol::{MeetingId, Signature};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot::error::TryRecvError;
@@ -42,27 +41,6 @@ const ATTEMPTS: u32 = 4;
 pub enum Written {
     Committed(Vec<(BallotRecord, Receipt)>),
     Failed(Vec<BallotRecord>),
-}
-
-/// Signs the receipt for a recorded ballot. Ed25519 is deterministic, so the
-/// same ballot always gets the same receipt, also when rebuilt after a restart.
-pub fn receipt(key: &SigningKey, meeting: &MeetingId, ballot: &BallotRecord) -> Receipt {
-    let content = BallotContent {
-        meeting,
-        round: ballot.round,
-        seat: ballot.seat,
-        choice: ballot.choice,
-        seq: ballot.seq,
-    };
-    Receipt {
-        meeting: meeting.clone(),
-        round: ballot.round,
-        seat: ballot.seat,
-        choice: ballot.choice,
-        seq: ballot.seq,
-        recorded_at: ballot.recorded_at,
-        server_signature: Signature::sign(key, &content.receipt_bytes(ballot.recorded_at)),
-    }
 }
 
 /// Runs until the actor drops its sender; every ballot received is reported back.
@@ -128,7 +106,7 @@ fn sign_receipts(
             let signed = job
                 .into_iter()
                 .map(|b| {
-                    let r = receipt(&key, &meeting, &b);
+                    let r = b.receipt(&key, &meeting);
                     (b, r)
                 })
                 .collect();

@@ -59,8 +59,10 @@
 mod postgres;
 mod sqlite;
 
-use gavel_protocol::messages::RoundStatus;
+use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::{Receipt, RoundStatus};
 use gavel_protocol::rules::Secrecy;
+use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
     Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, TallyResult,
     VoteSettings,
@@ -126,6 +128,20 @@ pub struct BallotRecord {
     pub signature: Signature,
     /// Unix milliseconds, as on the delegate's receipt.
     pub recorded_at: u64,
+}
+
+impl BallotRecord {
+    /// The server's receipt for this ballot ([`Receipt::issue`]).
+    pub fn receipt(&self, server_key: &SigningKey, meeting: &MeetingId) -> Receipt {
+        let content = BallotContent {
+            meeting,
+            round: self.round,
+            seat: self.seat,
+            choice: self.choice,
+            seq: self.seq,
+        };
+        Receipt::issue(server_key, &content, self.recorded_at)
+    }
 }
 
 /// A vote round and, once closed, its result.
