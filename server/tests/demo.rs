@@ -10,17 +10,12 @@ use gavel_tests::process::{self, Gavel};
 #[tokio::test]
 async fn the_demo_runs_a_live_session_that_a_watcher_can_follow() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut command = process::command(env!("CARGO_BIN_EXE_gavel"), dir.path(), None);
-    command.args([
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--tablets",
-        "12",
-        "--window",
-        "20",
-    ]);
-    let mut demo = Gavel::start(command)?;
+    let mut demo = Gavel::start(process::demo(
+        env!("CARGO_BIN_EXE_gavel"),
+        dir.path(),
+        12,
+        20,
+    ))?;
     let url = demo.url();
     let meeting = MeetingId::parse("phuc-loi-2026-ky-12").unwrap();
     let mut watcher = Client::connect(&url).await?.watch(&meeting).await?;

@@ -22,17 +22,7 @@ fn verify(data_dir: &Path, bundle: &Path) -> anyhow::Result<Output> {
 
 /// Runs the demo until its first round has closed, then stops it.
 async fn run_demo_until_a_round_closes(data_dir: &Path) -> anyhow::Result<()> {
-    let mut command = gavel(data_dir);
-    command.args([
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--tablets",
-        "12",
-        "--window",
-        "5",
-    ]);
-    let mut demo = Gavel::start(command)?;
+    let mut demo = Gavel::start(process::demo(env!("CARGO_BIN_EXE_gavel"), data_dir, 12, 5))?;
     let meeting = MeetingId::parse(MEETING).unwrap();
     let mut watcher = Client::connect(&demo.url()).await?.watch(&meeting).await?;
     watcher

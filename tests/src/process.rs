@@ -61,6 +61,22 @@ pub fn serve(binary: impl AsRef<Path>, data_dir: &Path, database_url: Option<&st
     serve
 }
 
+/// `gavel demo` on a port of its own, on SQLite in `data_dir`: `tablets`
+/// simulated tablets, and a simulated chair opening `window_seconds` windows.
+pub fn demo(
+    binary: impl AsRef<Path>,
+    data_dir: &Path,
+    tablets: u32,
+    window_seconds: u32,
+) -> Command {
+    let mut demo = command(binary, data_dir, None);
+    demo.args(["demo", "--listen", "127.0.0.1:0", "--tablets"])
+        .arg(tablets.to_string())
+        .arg("--window")
+        .arg(window_seconds.to_string());
+    demo
+}
+
 /// A running `gavel serve` (or `gavel demo`); killed when dropped.
 pub struct Gavel {
     child: Child,
