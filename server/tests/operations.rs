@@ -501,3 +501,26 @@ async fn a_vote_goes_through_the_nginx_example_over_tls() -> anyhow::Result<()> 
     assert!(gavel.terminate()?.success());
     Ok(())
 }
+
+/// A server that cannot start (here: a store it does not know) exits with
+/// its reason, and whoever started it hears that at once with the log,
+/// rather than waiting for a ready file that never comes.
+#[test]
+fn a_server_that_cannot_start_says_why_and_is_not_waited_for() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let command = process::serve(
+        env!("CARGO_BIN_EXE_gavel"),
+        data.path(),
+        Some("mysql://h/db"),
+    );
+    let Err(error) = Gavel::start(command) else {
+        panic!("gavel started on a MySQL URL");
+    };
+    let error = format!("{error:#}");
+    assert!(error.contains("exited"), "{error}");
+    assert!(
+        error.contains("must start with sqlite:// or postgres://"),
+        "{error}"
+    );
+    Ok(())
+}

@@ -85,9 +85,9 @@ pub struct Gavel {
     /// `host:port` of the metrics listener, if it has one.
     pub metrics_addr: Option<String>,
     /// Its standard error (the log), line by line.
-    log: Arc<Mutex<Vec<String>>>,
+    log: Lines,
     /// Its standard output (what `gavel demo` tells a person), line by line.
-    stdout: Arc<Mutex<Vec<String>>>,
+    stdout: Lines,
     readers: Vec<JoinHandle<()>>,
     _ready_dir: tempfile::TempDir,
 }
@@ -117,26 +117,12 @@ impl Gavel {
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {:?}", command.get_program()))?;
-        let (log, stdout) = (Arc::default(), Arc::default());
+        let (log, stdout) = (Lines::default(), Lines::default());
         let file = file.map(|f| Arc::new(Mutex::new(f)));
-        let pipes: [(Box<dyn Read + Send>, &Arc<Mutex<Vec<String>>>); 2] = [
-            (Box::new(child.stderr.take().expect("piped")), &log),
-            (Box::new(child.stdout.take().expect("piped")), &stdout),
+        let readers = vec![
+            read(child.stderr.take().expect("piped"), &log, &file),
+            read(child.stdout.take().expect("piped"), &stdout, &file),
         ];
-        let readers = pipes
-            .into_iter()
-            .map(|(pipe, lines)| {
-                let (lines, file) = (lines.clone(), file.clone());
-                std::thread::spawn(move || {
-                    for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                        if let Some(file) = &file {
-                            let _ = writeln!(file.lock().unwrap(), "{line}");
-                        }
-                        lines.lock().unwrap().push(line);
-                    }
-                })
-            })
-            .collect();
         let mut gavel = Gavel {
             child,
             addr: String::new(),
@@ -216,6 +202,26 @@ impl Gavel {
             reader.join().expect("log reader");
         }
     }
+}
+
+/// Lines read from a pipe, shared with the thread that reads them.
+type Lines = Arc<Mutex<Vec<String>>>;
+
+/// Reads `pipe` to its end on a thread of its own, into `lines` and `file`.
+fn read(
+    pipe: impl Read + Send + 'static,
+    lines: &Lines,
+    file: &Option<Arc<Mutex<File>>>,
+) -> JoinHandle<()> {
+    let (lines, file) = (lines.clone(), file.clone());
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Some(file) = &file {
+                let _ = writeln!(file.lock().unwrap(), "{line}");
+            }
+            lines.lock().unwrap().push(line);
+        }
+    })
 }
 
 impl Drop for Gavel {
