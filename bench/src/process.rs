@@ -1,20 +1,19 @@
 //! A `gavel serve` started for one benchmark run.
 
 use anyhow::Context as _;
-use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
+use gavel_tests::process::{self, Gavel};
 use gavel_tests::roster::Roster;
 
 /// Names a file that keeps the log of the `gavel serve` a run starts (at the
 /// level `RUST_LOG` gives, `info` by default), to see where a run's time
-/// went; without it the log is read only for the listening address.
+/// went; without it the server logs little (its warnings), kept in memory.
 pub const SERVER_LOG_ENV: &str = "GAVEL_SWARM_SERVER_LOG";
 
 /// A `gavel serve` started for one run; killed when dropped.
 pub struct GavelProcess {
-    child: Child,
+    gavel: Gavel,
     pub url: String,
     /// The one-time code the chair's key enrolls with.
     pub chair_code: String,
@@ -33,27 +32,20 @@ impl GavelProcess {
     ) -> anyhow::Result<GavelProcess> {
         let dir = tempfile::tempdir()?;
         let log_file = std::env::var_os(SERVER_LOG_ENV).map(std::path::PathBuf::from);
-        // Quiet unless the log is kept: only the line with the address is read.
         let log_filter = match &log_file {
             Some(_) => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
             None => "gavel_server::app=info,warn".to_owned(),
         };
         let file = dir.path().join("meeting.toml");
         std::fs::write(&file, roster.definition())?;
-        let command = |args: &[&str]| {
-            let mut command = Command::new(gavel);
-            command
-                .args(args)
-                .env("GAVEL_DATA_DIR", dir.path())
-                .env("RUST_LOG", log_filter.as_str());
-            match database_url {
-                Some(url) => command.env("DATABASE_URL", url),
-                None => command.env_remove("DATABASE_URL"),
-            };
+        let command = || {
+            let mut command = process::command(gavel, dir.path(), database_url);
+            command.env("RUST_LOG", log_filter.as_str());
             command
         };
         let output = |args: &[&str]| -> anyhow::Result<String> {
-            let out = command(args)
+            let out = command()
+                .args(args)
                 .output()
                 .with_context(|| format!("running {}", gavel.display()))?;
             anyhow::ensure!(
@@ -79,55 +71,31 @@ impl GavelProcess {
             .and_then(|l| l.split_whitespace().next())
             .context("gavel codes printed no chair's code")?
             .to_owned();
-        let mut child = command(&[
+        let mut serve = command();
+        serve.args([
             "serve",
             "--listen",
             "127.0.0.1:0",
             "--connections-per-address",
             "1000000",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("starting gavel serve")?;
-        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .context("gavel serve exited before listening")??;
-            if let Some((_, addr)) = line.split_once("gavel listening addr=") {
-                break addr.trim().to_owned();
+        ]);
+        let gavel = match log_file {
+            Some(path) => {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                Gavel::start_logging_to(serve, file)?
             }
+            None => Gavel::start(serve)?,
         };
-        // Keep draining the log so that the server never blocks on a full pipe.
-        let mut keep = log_file
-            .map(|path| {
-                std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))
-            })
-            .transpose()?;
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if let Some(file) = keep.as_mut() {
-                    let _ = writeln!(file, "{line}");
-                }
-            }
-        });
         Ok(GavelProcess {
-            url: format!("ws://{addr}/ws"),
+            url: gavel.url(),
             chair_code,
-            child,
+            gavel,
             _data_dir: dir,
         })
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for GavelProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.gavel.pid()
     }
 }

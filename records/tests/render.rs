@@ -1,8 +1,9 @@
 //! The minutes as a secretary prints them: the real headless Chromium turns
 //! the example session's minutes into a PDF and a PNG, in both languages.
 //!
-//! Without Chromium the test says so and passes, except under `CI=true`,
-//! where a missing browser is a failure (`scripts/test` installs it first).
+//! Without Chromium (at `CHROMIUM`, or /usr/bin/chromium) the test says so
+//! and passes, except under `CI=true`, where a missing browser is a failure
+//! (`scripts/test` installs it first).
 //! `GAVEL_WRITE_SCREENSHOTS=1` also writes one page of each PDF to
 //! `docs/screenshots/` (needs `pdftoppm`, from poppler-utils): the first
 //! page in Vietnamese (`minutes-vi.png`: heading, summary) and the third in
@@ -10,27 +11,16 @@
 //! so that the two pictures show the whole of the layout between them.
 
 use gavel_records::minutes::{Lang, Session, minutes_html};
+use gavel_tests::require_tool;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Chromium, at `CHROMIUM` or /usr/bin/chromium, where it is ([`require_tool`]).
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.exists() {
-        return Some(path);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !ci,
-        "{} is missing: under CI the minutes must be rendered",
-        path.display()
-    );
-    eprintln!(
-        "skipped: no Chromium at {} (set CHROMIUM to its path)",
-        path.display()
-    );
-    None
+    require_tool(&path).then_some(path)
 }
 
 fn example() -> Session {

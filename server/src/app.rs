@@ -8,6 +8,7 @@ use crate::connection;
 use crate::health::{self, Readiness};
 use crate::hub::Hub;
 use crate::limits::{AddressLimits, LimitSettings};
+use crate::ready_file::ReadyFile;
 use crate::store::Store;
 use crate::tls::TlsListener;
 use anyhow::Context as _;
@@ -20,6 +21,7 @@ use axum::routing::get;
 use axum::serve::{IncomingStream, Listener};
 use ed25519_dalek::SigningKey;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -68,6 +70,9 @@ pub struct Options {
     /// apart from the hall's listener: metrics are for the operator's
     /// monitoring, not for everyone on the hall's network. None: no metrics.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where to write the bound addresses once every listener is bound
+    /// ([`ReadyFile`]), for the program that started the server.
+    pub ready_file: Option<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -138,6 +143,19 @@ pub async fn run(
         .merge(crate::web::routes(hub.clone()))
         .layer(axum::middleware::map_response(security_headers));
     let addr = listener.local_addr().context("listener address")?;
+    let metrics_addr = match &metrics_listener {
+        Some(listener) => Some(listener.local_addr().context("metrics listener address")?),
+        None => None,
+    };
+    if let Some(path) = &options.ready_file {
+        let ready = ReadyFile {
+            listen: addr,
+            metrics: metrics_addr,
+        };
+        ready
+            .write(path)
+            .with_context(|| format!("writing the ready file {}", path.display()))?;
+    }
     let public = async {
         match options.tls {
             Some(config) => {
@@ -151,10 +169,9 @@ pub async fn run(
         }
     };
     let metrics = async {
-        let Some(listener) = metrics_listener else {
+        let (Some(listener), Some(addr)) = (metrics_listener, metrics_addr) else {
             return Ok(());
         };
-        let addr = listener.local_addr().context("metrics listener address")?;
         tracing::info!(%addr, "metrics listening");
         let router = health::routes(readiness).merge(health::metrics_routes());
         serve(PlainListener(listener), router, &stop).await

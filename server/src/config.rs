@@ -56,6 +56,9 @@ pub struct Overrides {
     pub tls_self_signed: bool,
     pub tls_names: Vec<String>,
     pub metrics_listen: Option<SocketAddr>,
+    /// `--ready-file`: a flag only, since it is for whoever starts this
+    /// process, not a property of the installation.
+    pub ready_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum, Default)]
@@ -131,6 +134,7 @@ impl Settings {
                 allowed_origins,
                 tls: None,
                 metrics_listen: flags.metrics_listen.or(file.metrics_listen),
+                ready_file: flags.ready_file,
             },
             tls_cert: flags.tls_cert.or(file.tls_cert),
             tls_key: flags.tls_key.or(file.tls_key),

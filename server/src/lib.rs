@@ -50,6 +50,7 @@
 //!   with its results table and minutes.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
 //! - [`clock`]: the server's clock, which alone decides the voting window.
+//! - [`ready_file`]: `--ready-file`, where a started server says it listens.
 
 pub mod app;
 pub mod clock;
@@ -64,6 +65,7 @@ pub mod keyfile;
 pub mod limits;
 pub mod meeting;
 pub mod metrics;
+pub mod ready_file;
 pub mod signatures;
 pub mod store;
 pub mod tls;

@@ -63,6 +63,8 @@ enum Command {
         metrics_listen: Option<SocketAddr>,
         #[command(flatten)]
         tls: TlsArgs,
+        #[command(flatten)]
+        ready: ReadyArgs,
     },
     /// Manages meetings in the store.
     Meeting {
@@ -133,7 +135,21 @@ enum Command {
         /// The voting window the simulated chair opens with, in seconds.
         #[arg(long, default_value_t = 30)]
         window: u32,
+        #[command(flatten)]
+        ready: ReadyArgs,
     },
+}
+
+/// Telling the program that started the server where it listens.
+#[derive(clap::Args)]
+struct ReadyArgs {
+    /// Once listening, write the bound addresses to this file as JSON, e.g.
+    /// {"listen":"127.0.0.1:41234","metrics":"127.0.0.1:41235"} ("metrics"
+    /// only with --metrics-listen). Written whole (a temporary file renamed
+    /// into place) and not removed at exit. For a script or test that starts
+    /// the server on port 0 (docs/operations.md).
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
 }
 
 /// HTTPS and WSS, served by Gavel itself.
@@ -176,16 +192,22 @@ fn main() -> anyhow::Result<ExitCode> {
         Some(path) => FileSettings::load(path)?,
         None => FileSettings::default(),
     };
-    let (listen, default_listen, data_dir) = match &cli.command {
-        Command::Serve { listen, .. } => (*listen, "0.0.0.0:8080", cli.data_dir.clone()),
-        Command::Demo { listen, .. } => (
+    let (listen, default_listen, data_dir, ready_file) = match &cli.command {
+        Command::Serve { listen, ready, .. } => (
+            *listen,
+            "0.0.0.0:8080",
+            cli.data_dir.clone(),
+            ready.ready_file.clone(),
+        ),
+        Command::Demo { listen, ready, .. } => (
             *listen,
             "127.0.0.1:8080",
             cli.data_dir
                 .clone()
                 .or_else(|| Some(PathBuf::from("gavel-demo-data"))),
+            ready.ready_file.clone(),
         ),
-        _ => (None, "0.0.0.0:8080", cli.data_dir.clone()),
+        _ => (None, "0.0.0.0:8080", cli.data_dir.clone(), None),
     };
     let mut flags = Overrides {
         listen,
@@ -194,6 +216,7 @@ fn main() -> anyhow::Result<ExitCode> {
         log_format: cli.log_format,
         connections_per_address: cli.connections_per_address,
         allowed_origins: cli.allowed_origins.clone(),
+        ready_file,
         ..Overrides::default()
     };
     if let Command::Serve {

@@ -10,8 +10,8 @@ use gavel_protocol::messages::Receipt;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, SeatNo};
 use gavel_server::store::{BallotRecord, RoundRecord, SecretClose, Store};
-use gavel_tests::process::{Gavel, Prepared, prepare_example, vote};
-use gavel_tests::{TestDatabase, databases};
+use gavel_tests::process::{self, Gavel, Prepared, prepare_example, vote};
+use gavel_tests::{TestDatabase, databases, require_tool};
 use std::path::Path;
 use std::process::Command;
 
@@ -51,22 +51,7 @@ impl Record {
 /// `gavel serve` on a port of its own, its key in `data_dir`; on SQLite in
 /// `data_dir` without `database_url`, as a first installation runs.
 fn serve(data_dir: &Path, database_url: Option<&str>) -> Command {
-    let mut command = gavel(data_dir, database_url);
-    command.args(["serve", "--listen", "127.0.0.1:0"]);
-    command
-}
-
-fn gavel(data_dir: &Path, database_url: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gavel"));
-    command
-        .env("GAVEL_DATA_DIR", data_dir)
-        .env_remove("GAVEL_CONFIG")
-        .env_remove("RUST_LOG")
-        .env_remove("DATABASE_URL");
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
-    }
-    command
+    process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, database_url)
 }
 
 /// A session worth keeping: a named vote and a secret vote closed, and a
@@ -141,12 +126,12 @@ async fn an_sqlite_store_backed_up_while_serving_is_restored_as_it_was() -> anyh
     let file = data.path().join("gavel.sqlite3");
     let url = format!("sqlite://{}", file.display());
     let prepared = prepare_example(&url, 5).await?;
-    let mut server = Gavel::start(serve(data.path(), None), false)?;
+    let mut server = Gavel::start(serve(data.path(), None))?;
     let (receipt, mut seats) = hold_a_session(&prepared, &server.url()).await?;
 
     let backups = tempfile::tempdir()?;
     let backup = backups.path().join("gavel-backup.sqlite3");
-    let out = gavel(data.path(), None)
+    let out = process::command(env!("CARGO_BIN_EXE_gavel"), data.path(), None)
         .args(["backup", "--out"])
         .arg(&backup)
         .output()?;
@@ -176,7 +161,7 @@ async fn an_sqlite_store_backed_up_while_serving_is_restored_as_it_was() -> anyh
         }
     }
     std::fs::copy(&backup, &file)?;
-    let restored = Gavel::start(serve(data.path(), None), false)?;
+    let restored = Gavel::start(serve(data.path(), None))?;
     reconnecting_tablet_sees_its_receipt(&prepared, &restored, &receipt).await?;
     assert_eq!(Record::of(&url, &prepared.meeting).await?, backed_up);
     // Two closed rounds and the open one, their ballots and the secret record.
@@ -191,19 +176,6 @@ async fn fresh_postgres() -> Option<TestDatabase> {
         .await
         .into_iter()
         .find(|db| db.name == "postgres")
-}
-
-/// Whether `tool` runs; under CI a missing one fails the test.
-fn have(tool: &str) -> bool {
-    let found = Command::new(tool).arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is missing: under CI the PostgreSQL backup test must run (apt-get install postgresql-client)"
-        );
-        eprintln!("note: {tool} is missing; the PostgreSQL backup test is skipped");
-    }
-    found
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
@@ -223,12 +195,12 @@ async fn a_postgresql_dump_taken_while_serving_restores_into_a_fresh_database() 
         eprintln!("note: no PostgreSQL (TEST_DATABASE_URL); the PostgreSQL backup test is skipped");
         return Ok(());
     };
-    if !have("pg_dump") || !have("pg_restore") {
+    if !require_tool("pg_dump") || !require_tool("pg_restore") {
         return Ok(());
     }
     let data = tempfile::tempdir()?;
     let prepared = prepare_example(&original.url, 5).await?;
-    let mut server = Gavel::start(serve(data.path(), Some(&original.url)), false)?;
+    let mut server = Gavel::start(serve(data.path(), Some(&original.url)))?;
     let (receipt, mut seats) = hold_a_session(&prepared, &server.url()).await?;
 
     let backups = tempfile::tempdir()?;
@@ -245,7 +217,7 @@ async fn a_postgresql_dump_taken_while_serving_restores_into_a_fresh_database() 
         .args(["--no-owner", "--exit-on-error", "--dbname", &fresh.url])
         .arg(&dump))?;
     // The same key (the data directory) on the restored database.
-    let restored = Gavel::start(serve(data.path(), Some(&fresh.url)), false)?;
+    let restored = Gavel::start(serve(data.path(), Some(&fresh.url)))?;
     reconnecting_tablet_sees_its_receipt(&prepared, &restored, &receipt).await?;
     let record = Record::of(&fresh.url, &prepared.meeting).await?;
     assert_eq!(

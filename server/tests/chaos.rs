@@ -12,11 +12,10 @@ use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RefusalReason, Rou
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
 use gavel_tests::databases;
+use gavel_tests::process::{self, Gavel};
 use rand::Rng;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,54 +23,11 @@ const SEATS: u32 = 40;
 /// Kill points per store; the issue asks for at least 20 in all.
 const KILLS: usize = 12;
 
-/// A running `gavel serve` and the address it listens on.
-struct Gavel {
-    child: Child,
-    url: String,
-}
-
-impl Gavel {
-    fn start(data_dir: &Path, database_url: &str) -> Gavel {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gavel"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("GAVEL_DATA_DIR", data_dir)
-            .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "gavel_server::app=info,warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("gavel starts");
-        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("gavel logs its address")
-                .expect("readable log");
-            if let Some((_, addr)) = line.split_once("gavel listening addr=") {
-                break addr.trim().to_owned();
-            }
-        };
-        // Keep draining the log so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Gavel {
-            child,
-            url: format!("ws://{addr}/ws"),
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill -TERM");
-        self.child.wait().expect("exits")
-    }
+/// `gavel serve` on `database_url`, its key in `data_dir`.
+fn start(data_dir: &Path, database_url: &str) -> anyhow::Result<Gavel> {
+    let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
+    command.env("RUST_LOG", "gavel_server::app=info,warn");
+    Gavel::start(command)
 }
 
 /// The example meeting with keys registered for every seat and the chair,
@@ -185,8 +141,8 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
     for db in databases().await {
         let data = tempfile::tempdir()?;
         let (meeting, seats, chair_key) = prepare(&db.url).await?;
-        let mut gavel = Gavel::start(data.path(), &db.url);
-        let mut chair = login(&gavel.url, &meeting, &chair_key).await?;
+        let mut gavel = start(data.path(), &db.url)?;
+        let mut chair = login(&gavel.url(), &meeting, &chair_key).await?;
         chair.chair(ChairCommand::SetItem { item: 0 }).await?;
         chair
             .chair(ChairCommand::Open {
@@ -200,7 +156,7 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
         for kill in 0..KILLS {
             let mut tablets = Vec::new();
             for (i, key) in seats.iter().enumerate() {
-                let mut session = login(&gavel.url, &meeting, key).await?;
+                let mut session = login(&gavel.url(), &meeting, key).await?;
                 if !checked_in {
                     session.check_in().await?;
                 }
@@ -210,18 +166,18 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
             // Somewhere in the burst, the plug is pulled.
             let after = rand::thread_rng().gen_range(5..120);
             tokio::time::sleep(Duration::from_millis(after)).await;
-            gavel.kill();
+            gavel.kill()?;
             for t in tablets {
                 t.await?;
             }
-            gavel = Gavel::start(data.path(), &db.url);
-            chair = login(&gavel.url, &meeting, &chair_key).await?;
+            gavel = start(data.path(), &db.url)?;
+            chair = login(&gavel.url(), &meeting, &chair_key).await?;
             check(&db.url, round, &chair, &acked)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}, kill {kill} after {after} ms: {e}", db.name))?;
             // A tablet that reconnects sees a recorded ballot at least as new as its last receipt.
             let seat = rand::thread_rng().gen_range(1..=SEATS);
-            let tablet = login(&gavel.url, &meeting, &seats[seat as usize - 1]).await?;
+            let tablet = login(&gavel.url(), &meeting, &seats[seat as usize - 1]).await?;
             if let Some((seq, _)) = acked.lock().unwrap().get(&seat) {
                 let mine = tablet
                     .state
@@ -239,20 +195,20 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
         // A graceful stop in the middle of a burst loses nothing either, and the round stays open.
         let mut tablets = Vec::new();
         for (i, key) in seats.iter().enumerate() {
-            let session = login(&gavel.url, &meeting, key).await?;
+            let session = login(&gavel.url(), &meeting, key).await?;
             tablets.push(tokio::spawn(burst(session, i as SeatNo + 1, acked.clone())));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(
-            gavel.terminate().success(),
+            gavel.terminate()?.success(),
             "{}: SIGTERM exits cleanly",
             db.name
         );
         for t in tablets {
             t.await?;
         }
-        let gavel = Gavel::start(data.path(), &db.url);
-        let mut chair = login(&gavel.url, &meeting, &chair_key).await?;
+        let mut gavel = start(data.path(), &db.url)?;
+        let mut chair = login(&gavel.url(), &meeting, &chair_key).await?;
         check(&db.url, round, &chair, &acked).await?;
         chair.chair(ChairCommand::Close).await?;
         let closed = chair
@@ -267,7 +223,7 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
             "{}",
             db.name
         );
-        gavel.kill();
+        gavel.kill()?;
 
         // After all the kills, the audit chain still tells exactly what the
         // store holds: the exported record verifies.

@@ -1,15 +1,13 @@
 //! The `gavel` command as a secretary uses it before a session: import the
 //! meeting definition, list meetings, print enrollment codes.
 
+use gavel_tests::process;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn gavel(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gavel"))
+    process::command(env!("CARGO_BIN_EXE_gavel"), data_dir, None)
         .args(args)
-        .env("GAVEL_DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("GAVEL_CONFIG")
         .output()
         .expect("gavel runs")
 }

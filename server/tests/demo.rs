@@ -5,50 +5,18 @@
 use gavel_client::Client;
 use gavel_protocol::MeetingId;
 use gavel_protocol::messages::RoundStatus;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use gavel_tests::process::{self, Gavel};
 
 #[tokio::test]
 async fn the_demo_runs_a_live_session_that_a_watcher_can_follow() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut demo = Command::new(env!("CARGO_BIN_EXE_gavel"))
-        .args([
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--tablets",
-            "12",
-            "--window",
-            "20",
-        ])
-        .env("GAVEL_DATA_DIR", dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let stdout = demo.stdout.take().expect("piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines.next().expect("the demo prints its address")?;
-        if let Some(url) = line.trim().strip_prefix("server:") {
-            break url.trim().to_owned();
-        }
-    };
-    let screen = loop {
-        let line = lines
-            .next()
-            .expect("the demo prints the hall screen's address")?;
-        if let Some(screen) = line.trim().strip_prefix("hall screen:") {
-            break screen.trim().to_owned();
-        }
-    };
-    assert_eq!(
-        screen,
-        format!(
-            "http://{}/screen/?meeting=phuc-loi-2026-ky-12",
-            url.trim_start_matches("ws://").trim_end_matches("/ws")
-        )
-    );
+    let mut demo = Gavel::start(process::demo(
+        env!("CARGO_BIN_EXE_gavel"),
+        dir.path(),
+        12,
+        20,
+    ))?;
+    let url = demo.url();
     let meeting = MeetingId::parse("phuc-loi-2026-ky-12").unwrap();
     let mut watcher = Client::connect(&url).await?.watch(&meeting).await?;
     // The simulated chair opens a vote; the simulated tablets check in and vote;
@@ -72,10 +40,22 @@ async fn the_demo_runs_a_live_session_that_a_watcher_can_follow() -> anyhow::Res
     );
     assert_eq!(result.passed, result.counts.yes >= 21);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &demo.id().to_string()])
-        .status()?;
-    assert!(status.success());
-    assert!(demo.wait()?.success(), "the demo stops cleanly on SIGTERM");
+    assert!(
+        demo.terminate()?.success(),
+        "the demo stops cleanly on SIGTERM"
+    );
+    // What it told the person who started it: where the server and the hall screen are.
+    let printed = demo.stdout();
+    let line = |label: &str| {
+        printed
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_owned()))
+            .unwrap_or_else(|| panic!("the demo prints {label} {printed:#?}"))
+    };
+    assert_eq!(line("server:"), url);
+    assert_eq!(
+        line("hall screen:"),
+        format!("http://{}/screen/?meeting=phuc-loi-2026-ky-12", demo.addr)
+    );
     Ok(())
 }

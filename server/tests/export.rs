@@ -6,18 +6,14 @@
 use gavel_client::Client;
 use gavel_protocol::MeetingId;
 use gavel_protocol::messages::RoundStatus;
-use std::io::{BufRead, BufReader};
+use gavel_tests::process::{self, Gavel};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const MEETING: &str = "phuc-loi-2026-ky-12";
 
 fn gavel(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gavel"));
-    command
-        .env("GAVEL_DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL");
-    command
+    process::command(env!("CARGO_BIN_EXE_gavel"), data_dir, None)
 }
 
 fn verify(data_dir: &Path, bundle: &Path) -> anyhow::Result<Output> {
@@ -26,36 +22,16 @@ fn verify(data_dir: &Path, bundle: &Path) -> anyhow::Result<Output> {
 
 /// Runs the demo until its first round has closed, then stops it.
 async fn run_demo_until_a_round_closes(data_dir: &Path) -> anyhow::Result<()> {
-    let mut demo = gavel(data_dir)
-        .args([
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--tablets",
-            "12",
-            "--window",
-            "5",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut lines = BufReader::new(demo.stdout.take().expect("piped")).lines();
-    let url = loop {
-        let line = lines.next().expect("the demo prints its address")?;
-        if let Some(url) = line.trim().strip_prefix("server:") {
-            break url.trim().to_owned();
-        }
-    };
+    let mut demo = Gavel::start(process::demo(env!("CARGO_BIN_EXE_gavel"), data_dir, 12, 5))?;
     let meeting = MeetingId::parse(MEETING).unwrap();
-    let mut watcher = Client::connect(&url).await?.watch(&meeting).await?;
+    let mut watcher = Client::connect(&demo.url()).await?.watch(&meeting).await?;
     watcher
         .wait_until(|s| s.round().is_some_and(|r| r.status == RoundStatus::Closed))
         .await?;
-    let status = Command::new("kill")
-        .args(["-TERM", &demo.id().to_string()])
-        .status()?;
-    assert!(status.success());
-    assert!(demo.wait()?.success(), "the demo stops cleanly on SIGTERM");
+    assert!(
+        demo.terminate()?.success(),
+        "the demo stops cleanly on SIGTERM"
+    );
     Ok(())
 }
 

@@ -5,9 +5,9 @@
 use gavel_client::{Client, ClientError, Session};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, RefusalReason};
-use gavel_tests::databases;
 use gavel_tests::http;
-use gavel_tests::process::{Gavel, Prepared, prepare_example, vote};
+use gavel_tests::process::{self, Gavel, Prepared, prepare_example, vote};
+use gavel_tests::{databases, require_tool};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -15,16 +15,7 @@ use std::time::Duration;
 /// `gavel serve` on a port of its own, on `database_url`, keeping its key
 /// in `data_dir`, with the log at its default level.
 fn serve(data_dir: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gavel"));
-    command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("GAVEL_DATA_DIR", data_dir)
-        .env("DATABASE_URL", database_url)
-        .env_remove("GAVEL_CONFIG")
-        .env_remove("GAVEL_LOG_FORMAT")
-        .env_remove("GAVEL_METRICS_LISTEN")
-        .env_remove("RUST_LOG");
-    command
+    process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url))
 }
 
 /// One scrape of `/metrics`.
@@ -69,7 +60,7 @@ async fn a_real_vote_moves_the_metrics_as_it_should() -> anyhow::Result<()> {
         let prepared = prepare_example(&db.url, 5).await?;
         let mut command = serve(dir.path(), &db.url);
         command.args(["--metrics-listen", "127.0.0.1:0"]);
-        let mut gavel = Gavel::start(command, true)?;
+        let mut gavel = Gavel::start(command)?;
         let metrics = gavel.metrics_addr.clone().expect("a metrics listener");
         let url = gavel.url();
         assert_eq!(
@@ -199,7 +190,7 @@ async fn json_log_lines_parse_and_ballot_lines_name_meeting_round_and_seat() -> 
         let prepared = prepare_example(&db.url, 4).await?;
         let mut command = serve(dir.path(), &db.url);
         command.env("GAVEL_LOG_FORMAT", "json");
-        let mut gavel = Gavel::start(command, false)?;
+        let mut gavel = Gavel::start(command)?;
         let url = gavel.url();
         let mut chair = prepared.chair(&url).await?;
         let mut seats = delegates(&prepared, &url, 4).await?;
@@ -273,24 +264,12 @@ async fn the_example_settings_file_runs_a_server_that_becomes_ready() -> anyhow:
     // (/var/lib/gavel is the service's) and the ports (taken, or not ours).
     let data = tempfile::tempdir()?;
     let gavel = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gavel"));
+        let mut command = process::command(env!("CARGO_BIN_EXE_gavel"), data.path(), None);
         command
             .arg("--config")
             .arg(deploy("gavel.toml"))
             .arg("--data-dir")
             .arg(data.path());
-        for var in [
-            "GAVEL_CONFIG",
-            "GAVEL_DATA_DIR",
-            "GAVEL_LISTEN",
-            "GAVEL_LOG_FORMAT",
-        ] {
-            command.env_remove(var);
-        }
-        command
-            .env_remove("GAVEL_METRICS_LISTEN")
-            .env_remove("DATABASE_URL")
-            .env_remove("RUST_LOG");
         command
     };
     let meeting = Path::new(env!("CARGO_MANIFEST_DIR")).join("meetings/phuc-loi.toml");
@@ -308,7 +287,7 @@ async fn the_example_settings_file_runs_a_server_that_becomes_ready() -> anyhow:
         "--metrics-listen",
         "127.0.0.1:0",
     ]);
-    let mut server = Gavel::start(command, true)?;
+    let mut server = Gavel::start(command)?;
     let metrics = server
         .metrics_addr
         .clone()
@@ -343,16 +322,11 @@ async fn the_example_settings_file_runs_a_server_that_becomes_ready() -> anyhow:
 /// `systemd-analyze security` scores its sandbox. Verify also requires
 /// ExecStart's program to exist, so a copy of the unit is checked with
 /// ExecStart pointing at the binary just built instead of
-/// /usr/local/bin/gavel; nothing else is changed. Where systemd-analyze is
-/// missing the test says so and passes.
+/// /usr/local/bin/gavel; nothing else is changed. Needs systemd-analyze
+/// ([`require_tool`]).
 #[test]
 fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
-    if Command::new("systemd-analyze")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("note: systemd-analyze is missing; the systemd unit is not checked here");
+    if !require_tool("systemd-analyze") {
         return Ok(());
     }
     let unit = std::fs::read_to_string(deploy("gavel.service"))?;
@@ -416,18 +390,16 @@ impl Drop for Nginx {
 /// domain's certificate (here one made for 127.0.0.1): plain HTTP is sent
 /// to HTTPS, and tablets and the chair vote through it over WSS. Only the
 /// ports, the certificate's paths and Gavel's address are changed. One store
-/// suffices: what is under test is the proxy. Where nginx is missing the
-/// test says so and passes.
+/// suffices: what is under test is the proxy. Needs nginx ([`require_tool`]).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vote_goes_through_the_nginx_example_over_tls() -> anyhow::Result<()> {
-    if Command::new("nginx").arg("-v").output().is_err() {
-        eprintln!("note: nginx is missing; the nginx example is not exercised here");
+    if !require_tool("nginx") {
         return Ok(());
     }
     let data = tempfile::tempdir()?;
     let database_url = format!("sqlite://{}", data.path().join("gavel.sqlite3").display());
     let prepared = prepare_example(&database_url, 3).await?;
-    let mut gavel = Gavel::start(serve(data.path(), &database_url), false)?;
+    let mut gavel = Gavel::start(serve(data.path(), &database_url))?;
 
     let nginx_dir = tempfile::tempdir()?;
     let tls = gavel_server::tls::TlsSource::SelfSigned { names: vec![] }.load(nginx_dir.path())?;
@@ -527,5 +499,28 @@ async fn a_vote_goes_through_the_nginx_example_over_tls() -> anyhow::Result<()> 
     assert_eq!((result.counts.yes, result.counts.no), (2, 1));
     drop((chair, seats));
     assert!(gavel.terminate()?.success());
+    Ok(())
+}
+
+/// A server that cannot start (here: a store it does not know) exits with
+/// its reason, and whoever started it hears that at once with the log,
+/// rather than waiting for a ready file that never comes.
+#[test]
+fn a_server_that_cannot_start_says_why_and_is_not_waited_for() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
+    let command = process::serve(
+        env!("CARGO_BIN_EXE_gavel"),
+        data.path(),
+        Some("mysql://h/db"),
+    );
+    let Err(error) = Gavel::start(command) else {
+        panic!("gavel started on a MySQL URL");
+    };
+    let error = format!("{error:#}");
+    assert!(error.contains("exited"), "{error}");
+    assert!(
+        error.contains("must start with sqlite:// or postgres://"),
+        "{error}"
+    );
     Ok(())
 }

@@ -15,22 +15,17 @@ use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{ClientMsg, RoundId, ServerMsg, Signature};
 use gavel_server::store::Store;
 use gavel_tests::databases;
-use gavel_tests::process::{Gavel, prepare_example};
+use gavel_tests::process::{self, Gavel, prepare_example};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
 fn serve(data_dir: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gavel"));
+    let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("GAVEL_DATA_DIR", data_dir)
-        .env("DATABASE_URL", database_url)
         .env("GAVEL_LOG_FORMAT", "json")
         // The hub's own debug lines too: the most it ever says.
-        .env("RUST_LOG", "info,gavel_server=debug,sqlx=warn")
-        .env_remove("GAVEL_CONFIG")
-        .env_remove("GAVEL_METRICS_LISTEN");
+        .env("RUST_LOG", "info,gavel_server=debug,sqlx=warn");
     command
 }
 
@@ -98,7 +93,7 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
     for db in databases().await {
         let dir = tempfile::tempdir()?;
         let prepared = prepare_example(&db.url, 6).await?;
-        let mut gavel = Gavel::start(serve(dir.path(), &db.url), false)?;
+        let mut gavel = Gavel::start(serve(dir.path(), &db.url))?;
         let url = gavel.url();
 
         let mut screen = gavel_client::Client::connect(&url)
@@ -239,11 +234,9 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
 
         // The export.
         let out = dir.path().join("out");
-        let export = Command::new(env!("CARGO_BIN_EXE_gavel"))
+        let export = process::command(env!("CARGO_BIN_EXE_gavel"), dir.path(), Some(&db.url))
             .args(["export", "--meeting", prepared.meeting.as_str(), "--out"])
             .arg(&out)
-            .env("GAVEL_DATA_DIR", dir.path())
-            .env("DATABASE_URL", &db.url)
             .output()?;
         assert!(
             export.status.success(),

@@ -4,7 +4,8 @@
 // It builds nothing: scripts/test builds the binaries before running us.
 
 import { spawn, execFile } from "node:child_process";
-import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,8 @@ export const SCREENSHOTS = path.join(REPO, "docs/screenshots");
 
 /** How long any wait for the apps or the server may take: generous, for a busy 2-core machine. */
 export const WAIT_MS = 30_000;
+/** How often a starting server's ready file is looked for. */
+const READY_POLL_MS = 20;
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -36,7 +39,8 @@ const run = promisify(execFile);
 /**
  * The environment for gavel: settings that may be set on the developer's
  * machine (a PostgreSQL URL, a config file, a quiet log filter) would point
- * the test elsewhere or hide the "listening" line, so they are dropped.
+ * the test elsewhere or leave too little in the log to diagnose a failure,
+ * so they are dropped.
  */
 function gavelEnv() {
   const env = { ...process.env, NO_COLOR: "1", RUST_LOG: "info,sqlx=warn" };
@@ -45,11 +49,6 @@ function gavelEnv() {
   }
   return env;
 }
-
-// gavel colours its log even when stderr is not a terminal, unless NO_COLOR
-// is set (as above); colour codes are stripped anyway so that the listening
-// line is found either way.
-const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Reads "CODE  chair's console" and "CODE  seat   1  Name" lines of `gavel codes`. */
 export function parseCodes(stdout) {
@@ -102,36 +101,41 @@ export class GavelServer {
 
   /**
    * Starts `gavel serve` on `port` (0: any free port, then kept for
-   * restarts) and resolves once its log says it is listening.
+   * restarts) and resolves once it has written its ready file
+   * (`--ready-file`, docs/operations.md) with the address it listens on.
    */
   async start(port = this.port ?? 0) {
     if (this.process) throw new Error("the server is already running");
-    const child = spawn(GAVEL, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`], {
-      cwd: REPO,
-      env: gavelEnv(),
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const readyFile = path.join(this.dataDir, "ready.json");
+    await rm(readyFile, { force: true });
+    const args = ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`, "--ready-file", readyFile];
+    const child = spawn(GAVEL, args, { cwd: REPO, env: gavelEnv(), stdio: ["ignore", "ignore", "pipe"] });
     this.process = child;
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    let exit = null;
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        exit = { code, signal };
+        resolve(exit);
+      }),
+    );
+    // Read all along, so that the server never blocks on a full pipe.
     child.stderr.setEncoding("utf8");
-    const logStart = this.log.length;
-    const address = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gavel did not start listening within ${WAIT_MS} ms:\n${this.log}`)), WAIT_MS);
-      child.stderr.on("data", (chunk) => {
-        this.log += chunk.replace(ANSI, "");
-        const found = this.log.slice(logStart).match(/gavel listening addr=(\S+)/);
-        if (found) {
-          clearTimeout(timer);
-          resolve(found[1]);
-        }
-      });
-      this.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`gavel exited (code ${code}, signal ${signal}) before listening:\n${this.log}`));
-      });
+    child.stderr.on("data", (chunk) => {
+      this.log += chunk;
     });
-    this.port = Number(address.split(":").pop());
-    if (port !== 0 && this.port !== port) throw new Error(`gavel listens on ${address}, not on port ${port}`);
+    const deadline = Date.now() + WAIT_MS;
+    let ready = null;
+    while (!ready) {
+      if (exit) throw new Error(`gavel exited (code ${exit.code}, signal ${exit.signal}) before listening:\n${this.log}`);
+      if (Date.now() > deadline) throw new Error(`gavel did not start listening within ${WAIT_MS} ms:\n${this.log}`);
+      ready = await readFile(readyFile, "utf8").then(JSON.parse, (error) => {
+        if (error.code === "ENOENT") return null;
+        throw error;
+      });
+      if (!ready) await sleep(READY_POLL_MS);
+    }
+    this.port = Number(ready.listen.split(":").pop());
+    if (port !== 0 && this.port !== port) throw new Error(`gavel listens on ${ready.listen}, not on port ${port}`);
     return this.url;
   }
 

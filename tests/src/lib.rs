@@ -13,7 +13,8 @@
 //! Without `TEST_DATABASE_URL` the tests run on SQLite alone and say so on
 //! stderr, so that `cargo test` works on a laptop with no database server;
 //! under CI (`CI=true`) a missing PostgreSQL is an error, so that it cannot
-//! silently drop out of the suite.
+//! silently drop out of the suite. The same holds for the programs some
+//! tests run (nginx, pg_dump, Chromium...): [`require_tool`].
 
 /// Picking an item of the example meeting and opening a round on it.
 pub mod chair;
@@ -29,6 +30,7 @@ pub mod roster;
 pub mod server;
 
 use sqlx::{Connection, Executor, PgConnection};
+use std::path::Path;
 
 /// One fresh, empty database. Keep it alive for as long as the test uses it.
 pub struct TestDatabase {
@@ -46,13 +48,55 @@ pub async fn databases() -> Vec<TestDatabase> {
     let mut all = vec![sqlite()];
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) => all.push(postgres(&admin_url).await),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => panic!(
+        Err(_) if under_ci() => panic!(
             "TEST_DATABASE_URL is not set: under CI the tests must also run on PostgreSQL \
              (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)"
         ),
         Err(_) => eprintln!("note: TEST_DATABASE_URL is not set; testing on SQLite only"),
     }
     all
+}
+
+/// Whether this run is CI's (`CI=true`), where nothing may be skipped.
+fn under_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// Whether the program `tool` (a name looked up on `PATH`, or a path) is
+/// there for the test that needs it; the test returns early where it is
+/// not. Locally the skip says so on stderr; under CI (`CI=true`) a missing
+/// tool panics, so that a test cannot silently drop out of the suite
+/// (`scripts/test` installs every tool a test asks for).
+pub fn require_tool(tool: impl AsRef<Path>) -> bool {
+    let tool = tool.as_ref();
+    let found = if tool.components().count() > 1 {
+        is_executable(tool)
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| is_executable(&dir.join(tool)))
+        })
+    };
+    if !found {
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("this test")
+            .to_owned();
+        assert!(
+            !under_ci(),
+            "{} is missing: under CI {test} must run, not be skipped",
+            tool.display()
+        );
+        eprintln!(
+            "note: {} is missing; {test} is skipped here",
+            tool.display()
+        );
+    }
+    found
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn sqlite() -> TestDatabase {
@@ -146,7 +190,13 @@ impl Drop for ScratchDatabase {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{require_tool, with_database};
+
+    #[test]
+    fn a_tool_is_found_on_the_path_or_by_its_path() {
+        assert!(require_tool("sh"));
+        assert!(require_tool("/bin/sh"));
+    }
 
     #[test]
     fn the_database_is_replaced_and_the_rest_kept() {

@@ -3,7 +3,11 @@
 //! with a key registered for every seat and the chair, as a roster import
 //! with public keys does.
 //!
-//! The binary's path comes from the test (`env!("CARGO_BIN_EXE_gavel")`,
+//! Every test and benchmark that starts a `gavel serve` or `gavel demo`
+//! does it with [`Gavel::start`]: it passes `--ready-file` and waits for
+//! that file (or for the process to exit), never for a line of the log.
+//!
+//! The binary's path comes from the caller (`env!("CARGO_BIN_EXE_gavel")`,
 //! which only the server crate's own tests have).
 
 use anyhow::Context as _;
@@ -13,68 +17,143 @@ use gavel_protocol::messages::{ChairCommand, Receipt};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
+use gavel_server::ready_file::ReadyFile;
 use gavel_server::store::Store;
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-/// A running `gavel serve`.
+/// How long a started `gavel` may take to bind its listeners: generous, for
+/// a 2-core machine compiling and testing at once.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often the ready file is looked for while the process starts.
+const POLL: Duration = Duration::from_millis(10);
+
+/// A `gavel` command on `data_dir` (its key, and the SQLite store when
+/// `database_url` is `None`), with none of the `GAVEL_*` settings,
+/// `DATABASE_URL` or `RUST_LOG` of the environment the test runs in: what
+/// is on the developer's machine must not point the test elsewhere.
+pub fn command(binary: impl AsRef<Path>, data_dir: &Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(binary.as_ref());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GAVEL_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("GAVEL_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command
+}
+
+/// `gavel serve` on a port of its own: [`command`] with `serve --listen 127.0.0.1:0`.
+pub fn serve(binary: impl AsRef<Path>, data_dir: &Path, database_url: Option<&str>) -> Command {
+    let mut serve = command(binary, data_dir, database_url);
+    serve.args(["serve", "--listen", "127.0.0.1:0"]);
+    serve
+}
+
+/// `gavel demo` on a port of its own, on SQLite in `data_dir`: `tablets`
+/// simulated tablets, and a simulated chair opening `window_seconds` windows.
+pub fn demo(
+    binary: impl AsRef<Path>,
+    data_dir: &Path,
+    tablets: u32,
+    window_seconds: u32,
+) -> Command {
+    let mut demo = command(binary, data_dir, None);
+    demo.args(["demo", "--listen", "127.0.0.1:0", "--tablets"])
+        .arg(tablets.to_string())
+        .arg("--window")
+        .arg(window_seconds.to_string());
+    demo
+}
+
+/// A running `gavel serve` (or `gavel demo`); killed when dropped.
 pub struct Gavel {
     child: Child,
     /// `host:port` of the hall's listener.
     pub addr: String,
     /// `host:port` of the metrics listener, if it has one.
     pub metrics_addr: Option<String>,
-    log: Arc<Mutex<Vec<String>>>,
-    reader: Option<JoinHandle<()>>,
+    /// Its standard error (the log), line by line.
+    log: Lines,
+    /// Its standard output (what `gavel demo` tells a person), line by line.
+    stdout: Lines,
+    readers: Vec<JoinHandle<()>>,
+    _ready_dir: tempfile::TempDir,
 }
 
 impl Gavel {
-    /// Starts `command` (a `gavel serve`), with its log on a pipe, and waits
-    /// until it says where it listens (and, with `metrics`, where its metrics
-    /// listener is). Its stdout is dropped.
-    pub fn start(mut command: Command, metrics: bool) -> anyhow::Result<Gavel> {
+    /// Starts `command` (a `gavel serve` or `gavel demo`) with
+    /// `--ready-file`, and returns once the file says where it listens.
+    /// Its output is read all along, so that it never blocks on a full pipe.
+    pub fn start(command: Command) -> anyhow::Result<Gavel> {
+        Gavel::launch(command, None)
+    }
+
+    /// As [`Gavel::start`], also writing each line of its log and output to
+    /// `file` as it comes, to read after a long run (or a crash).
+    pub fn start_logging_to(command: Command, file: File) -> anyhow::Result<Gavel> {
+        Gavel::launch(command, Some(file))
+    }
+
+    fn launch(mut command: Command, file: Option<File>) -> anyhow::Result<Gavel> {
+        let ready_dir = tempfile::tempdir()?;
+        let ready_path = ready_dir.path().join("ready.json");
         let mut child = command
-            .stdout(Stdio::null())
+            .arg("--ready-file")
+            .arg(&ready_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .context("starting gavel")?;
-        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (mut addr, mut metrics_addr) = (None, None);
-        while addr.is_none() || (metrics && metrics_addr.is_none()) {
-            let Some(line) = lines.next() else {
-                let status = child.wait()?;
+            .with_context(|| format!("starting {:?}", command.get_program()))?;
+        let (log, stdout) = (Lines::default(), Lines::default());
+        let file = file.map(|f| Arc::new(Mutex::new(f)));
+        let readers = vec![
+            read(child.stderr.take().expect("piped"), &log, &file),
+            read(child.stdout.take().expect("piped"), &stdout, &file),
+        ];
+        let mut gavel = Gavel {
+            child,
+            addr: String::new(),
+            metrics_addr: None,
+            log,
+            stdout,
+            readers,
+            _ready_dir: ready_dir,
+        };
+        let started = Instant::now();
+        let ready = loop {
+            if let Some(ready) = ReadyFile::read(&ready_path)? {
+                break ready;
+            }
+            if let Some(status) = gavel.child.try_wait()? {
+                gavel.join_readers();
                 anyhow::bail!(
                     "gavel exited ({status}) before listening:\n{}",
-                    log.lock().unwrap().join("\n")
+                    gavel.log().join("\n")
                 );
-            };
-            let line = line?;
-            if let Some(a) = listening_address(&line, "gavel listening") {
-                addr = Some(a);
-            } else if let Some(a) = listening_address(&line, "metrics listening") {
-                metrics_addr = Some(a);
             }
-            log.lock().unwrap().push(line);
-        }
-        // Keep reading, so that the server never blocks on a full pipe.
-        let reader = std::thread::spawn({
-            let log = log.clone();
-            move || {
-                for line in lines.map_while(Result::ok) {
-                    log.lock().unwrap().push(line);
-                }
-            }
-        });
-        Ok(Gavel {
-            child,
-            addr: addr.expect("read above"),
-            metrics_addr,
-            log,
-            reader: Some(reader),
-        })
+            anyhow::ensure!(
+                started.elapsed() < START_TIMEOUT,
+                "gavel did not listen within {START_TIMEOUT:?}:\n{}",
+                gavel.log().join("\n")
+            );
+            std::thread::sleep(POLL);
+        };
+        gavel.addr = ready.listen.to_string();
+        gavel.metrics_addr = ready.metrics.map(|a| a.to_string());
+        Ok(gavel)
     }
 
     /// The WebSocket URL of the hall's listener.
@@ -82,46 +161,75 @@ impl Gavel {
         format!("ws://{}/ws", self.addr)
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Every line logged so far.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
 
-    /// Stops the server with SIGTERM, as systemd does, and waits for it; the
-    /// log is then complete.
+    /// Every line printed on its standard output so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Stops it with SIGTERM, as systemd does, and waits for it; the log is
+    /// then complete.
     pub fn terminate(&mut self) -> anyhow::Result<ExitStatus> {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()?;
         anyhow::ensure!(status.success(), "kill -TERM failed");
         let exit = self.child.wait()?;
-        if let Some(reader) = self.reader.take() {
-            reader.join().expect("log reader");
-        }
+        self.join_readers();
         Ok(exit)
     }
+
+    /// Pulls the plug: SIGKILL, and waits for it.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        self.join_readers();
+        Ok(())
+    }
+
+    /// Waits until the exited process's output has all been read.
+    fn join_readers(&mut self) {
+        for reader in self.readers.drain(..) {
+            reader.join().expect("log reader");
+        }
+    }
+}
+
+/// Lines read from a pipe, shared with the thread that reads them.
+type Lines = Arc<Mutex<Vec<String>>>;
+
+/// Reads `pipe` to its end on a thread of its own, into `lines` and `file`.
+fn read(
+    pipe: impl Read + Send + 'static,
+    lines: &Lines,
+    file: &Option<Arc<Mutex<File>>>,
+) -> JoinHandle<()> {
+    let (lines, file) = (lines.clone(), file.clone());
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Some(file) = &file {
+                let _ = writeln!(file.lock().unwrap(), "{line}");
+            }
+            lines.lock().unwrap().push(line);
+        }
+    })
 }
 
 impl Drop for Gavel {
+    /// Does nothing to a process already waited for: `Child` knows.
     fn drop(&mut self) {
-        if self.reader.is_some() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-}
-
-/// The address in a "gavel listening" (or "metrics listening") line, logged
-/// as text (`... gavel listening addr=127.0.0.1:8080`) or as JSON
-/// (`{"message":"gavel listening","addr":"127.0.0.1:8080",...}`).
-fn listening_address(line: &str, message: &str) -> Option<String> {
-    if let Ok(serde_json::Value::Object(event)) = serde_json::from_str(line) {
-        return (event.get("message")?.as_str()? == message)
-            .then(|| event.get("addr")?.as_str().map(str::to_owned))
-            .flatten();
-    }
-    let (_, addr) = line.split_once(&format!("{message} addr="))?;
-    Some(addr.trim().to_owned())
 }
 
 /// The example meeting in a store, with the keys of its chair and seats.

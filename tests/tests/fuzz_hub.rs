@@ -5,6 +5,7 @@
 //! answer may follow, and the state must add up: the chair's live counts are
 //! the store's ballots for the open round, and taking part ≤ present ≤ seats.
 //! The frames of `protocol/fuzz/corpus` are replayed first, as a regression test.
+//! On each store.
 
 use gavel_client::Session;
 use gavel_protocol::messages::ChairCommand;
@@ -250,8 +251,15 @@ fn corpus() -> Vec<String> {
 #[test]
 fn random_frames_from_every_role_never_break_the_hub() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let db = runtime.block_on(databases()).remove(0);
-    let server = runtime.block_on(TestServer::with_example(&db.url))?;
+    for db in runtime.block_on(databases()) {
+        fuzz(&runtime, &db.url).map_err(|e| e.context(db.name))?;
+    }
+    Ok(())
+}
+
+/// The corpus, then random sequences, on one server on the store at `database_url`.
+fn fuzz(runtime: &tokio::runtime::Runtime, database_url: &str) -> anyhow::Result<()> {
+    let server = runtime.block_on(TestServer::with_example(database_url))?;
     let hall = runtime.block_on(async {
         let mut sessions = vec![server.enroll(Principal::Chair).await?.1];
         for seat in 1..=3 {

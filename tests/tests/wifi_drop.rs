@@ -17,109 +17,16 @@ use gavel_server::app;
 use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
 use gavel_tests::databases;
+use gavel_tests::proxy::Proxy;
 use gavel_tests::roster::Roster;
 use gavel_tests::server::TestServer;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 const TABLETS: u32 = 1000;
-
-/// A TCP proxy in front of the server, standing in for the hall's Wi-Fi.
-struct Proxy {
-    addr: SocketAddr,
-    link: Arc<Mutex<Link>>,
-    /// Connections refused while the link was cut.
-    refused: Arc<AtomicUsize>,
-    /// Connections let through to the server.
-    passed: Arc<AtomicUsize>,
-    changed: Arc<Notify>,
-}
-
-struct Link {
-    up: bool,
-    /// Cancelled to drop every connection open now.
-    cut: CancellationToken,
-}
-
-impl Proxy {
-    async fn start(server: SocketAddr) -> std::io::Result<Proxy> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let proxy = Proxy {
-            addr: listener.local_addr()?,
-            link: Arc::new(Mutex::new(Link {
-                up: true,
-                cut: CancellationToken::new(),
-            })),
-            refused: Arc::default(),
-            passed: Arc::default(),
-            changed: Arc::default(),
-        };
-        let (link, refused, passed, changed) = (
-            proxy.link.clone(),
-            proxy.refused.clone(),
-            proxy.passed.clone(),
-            proxy.changed.clone(),
-        );
-        tokio::spawn(async move {
-            while let Ok((mut tablet, _)) = listener.accept().await {
-                let cut = {
-                    let link = link.lock().unwrap();
-                    link.up.then(|| link.cut.clone())
-                };
-                let Some(cut) = cut else {
-                    // Dropping the socket: the tablet sees its connection fail.
-                    refused.fetch_add(1, Ordering::SeqCst);
-                    changed.notify_waiters();
-                    continue;
-                };
-                passed.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let Ok(mut upstream) = TcpStream::connect(server).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        () = cut.cancelled() => {}
-                        _ = tokio::io::copy_bidirectional(&mut tablet, &mut upstream) => {}
-                    }
-                });
-            }
-        });
-        Ok(proxy)
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
-    }
-
-    /// Drops every open connection and refuses new ones.
-    fn cut(&self) {
-        let mut link = self.link.lock().unwrap();
-        link.up = false;
-        link.cut.cancel();
-        link.cut = CancellationToken::new();
-    }
-
-    fn restore(&self) {
-        self.link.lock().unwrap().up = true;
-    }
-
-    /// Waits until at least `n` connections were refused while cut.
-    async fn refused_at_least(&self, n: usize) {
-        loop {
-            let changed = self.changed.notified();
-            if self.refused.load(Ordering::SeqCst) >= n {
-                return;
-            }
-            changed.await;
-        }
-    }
-}
 
 fn choice_of(seat: SeatNo) -> Choice {
     Choice::ALL[seat as usize % Choice::ALL.len()]
@@ -155,13 +62,13 @@ async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> a
             SigningKey::generate(&mut rand::rngs::OsRng),
             options,
         );
-        let server_addr: SocketAddr = server
+        // The hall's Wi-Fi, between the tablets and the server.
+        let server_addr = server
             .url
             .trim_start_matches("ws://")
-            .trim_end_matches("/ws")
-            .parse()?;
-        let proxy = Proxy::start(server_addr).await?;
-        let url = proxy.url();
+            .trim_end_matches("/ws");
+        let proxy = Proxy::start(server_addr.to_owned()).await?;
+        let url = proxy.ws_url();
 
         let mut chair = Client::connect(&server.url)
             .await?
@@ -275,8 +182,8 @@ async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> a
         eprintln!(
             "{name}: {done_at_cut} receipts and {stored_at_cut} stored ballots at the cut, \
              {} connections refused while cut, {} let through, in {:.1?}",
-            proxy.refused.load(Ordering::SeqCst),
-            proxy.passed.load(Ordering::SeqCst),
+            proxy.refused(),
+            proxy.passed(),
             started.elapsed()
         );
         chair.close().await;
