@@ -1,9 +1,10 @@
 //! The published test vectors, checked against the crate or written from it.
 //!
-//! `vectors/signing.json` holds every signed byte layout with fixed keys, and
-//! `vectors/frames.json` an example of every JSON frame. Both are rebuilt here
-//! from the crate's own functions; the test fails when a file differs from the
-//! rebuild, when a documented frame does not survive a parse and re-serialize,
+//! `vectors/signing.json` holds every signed byte layout with fixed keys,
+//! `vectors/frames.json` an example of every JSON frame, and
+//! `vectors/rules.json` what every pass rule decides and how percentages
+//! are printed. All three are rebuilt here from the crate's own functions;
+//! the test fails when a file differs from the rebuild, when a documented frame does not survive a parse and re-serialize,
 //! or when a `json` example in `PROTOCOL.md` is not one of the frames. So the
 //! documents a tablet in another language is written against cannot drift
 //! from the code. After a deliberate change, rewrite the files with
@@ -14,7 +15,7 @@
 //!
 //! and read the diff: a changed signed layout breaks every deployed tablet.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
@@ -22,7 +23,7 @@ use gavel_protocol::messages::{
     ChairCommand, ItemKind, ItemState, ItemStatus, ItemView, Labels, LiveTally, MeetingView,
     Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
 };
-use gavel_protocol::rules::{Interim, Secrecy};
+use gavel_protocol::rules::{Interim, Secrecy, format_percent, percent_hundredths};
 use gavel_protocol::signing::{BallotContent, audit_head_bytes, auth_bytes, enroll_bytes};
 use gavel_protocol::{
     Base, Choice, ClientMsg, Counts, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
@@ -1515,4 +1516,411 @@ fn protocol_md_examples_are_frames_from_the_vectors() {
         checked, all,
         "PROTOCOL.md shows an example of every message, and the meeting view"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Pass rules and percentages
+
+/// `vectors/rules.json`: what every rule a meeting file can express decides
+/// for given counts, and percentages as the minutes print them. The web apps'
+/// `common/rules.js` is checked against the same file.
+#[derive(Serialize, Deserialize)]
+struct RulesFile {
+    readme: Vec<String>,
+    results: Vec<RuleCase>,
+    percentages: Vec<PercentCase>,
+}
+
+/// A result as the server sends it, with each count's share of all seats.
+#[derive(Serialize, Deserialize)]
+struct RuleCase {
+    note: String,
+    result: TallyResult,
+    /// Per language (`vi`, `en`): `taking_part`, `yes`, `no` and `abstain`
+    /// as percentages of the total seats, whatever the rule's base.
+    percent_of_all_seats: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PercentCase {
+    part: u32,
+    total: u32,
+    hundredths: u32,
+    vi: String,
+    en: String,
+}
+
+const LANGUAGES: [(&str, char); 2] = [("vi", ','), ("en", '.')];
+
+fn fraction(num: u32, den: u32, strict: bool) -> Threshold {
+    Threshold::Fraction { num, den, strict }
+}
+
+/// A case of `rules.json`, with the yes votes needed and the decision
+/// worked out by hand, so the file is anchored to the law and not only to
+/// whatever the crate computes.
+fn rule_case(
+    note: &str,
+    base: Base,
+    threshold: Threshold,
+    (total_seats, present, yes, no, abstain): (u32, u32, u32, u32, u32),
+    yes_needed: u64,
+    passed: bool,
+) -> RuleCase {
+    threshold
+        .validate()
+        .expect("a threshold a meeting file accepts");
+    let counts = Counts {
+        total_seats,
+        present,
+        yes,
+        no,
+        abstain,
+    };
+    let result = TallyResult::decide(Rule { base, threshold }, counts);
+    assert_eq!(result.yes_needed, yes_needed, "{note}: yes needed");
+    assert_eq!(result.passed, passed, "{note}: passed");
+    let percent_of_all_seats = LANGUAGES
+        .iter()
+        .map(|&(lang, separator)| {
+            let shares = [
+                ("taking_part", counts.taking_part()),
+                ("yes", yes),
+                ("no", no),
+                ("abstain", abstain),
+            ]
+            .map(|(name, part)| {
+                (
+                    name.to_owned(),
+                    format_percent(part, total_seats, separator),
+                )
+            });
+            (lang.to_owned(), BTreeMap::from(shares))
+        })
+        .collect();
+    RuleCase {
+        note: note.to_owned(),
+        result,
+        percent_of_all_seats,
+    }
+}
+
+fn rules_document() -> RulesFile {
+    use Base::{AllSeats, Cast, Present, YesNo};
+    use Threshold::{AtLeastThreeQuarters, AtLeastTwoThirds, MoreThanHalf};
+    let results = vec![
+        rule_case(
+            "HĐND resolution: more than half of all 40 seats needs 21.",
+            AllSeats,
+            MoreThanHalf,
+            (40, 38, 21, 15, 2),
+            21,
+            true,
+        ),
+        rule_case(
+            "Exactly half of all seats is not more than half.",
+            AllSeats,
+            MoreThanHalf,
+            (40, 40, 20, 20, 0),
+            21,
+            false,
+        ),
+        rule_case(
+            "Absent seats count in an all-seats base: 20 of 20 present is not enough.",
+            AllSeats,
+            MoreThanHalf,
+            (40, 20, 20, 0, 0),
+            21,
+            false,
+        ),
+        rule_case(
+            "An odd number of seats: more than half of 41 is 21.",
+            AllSeats,
+            MoreThanHalf,
+            (41, 41, 21, 20, 0),
+            21,
+            true,
+        ),
+        rule_case(
+            "At least 2/3 of 30 seats is exactly 20.",
+            AllSeats,
+            AtLeastTwoThirds,
+            (30, 30, 20, 10, 0),
+            20,
+            true,
+        ),
+        rule_case(
+            "19 of 30 is short of 2/3.",
+            AllSeats,
+            AtLeastTwoThirds,
+            (30, 30, 19, 11, 0),
+            20,
+            false,
+        ),
+        rule_case(
+            "At least 2/3 of 40 seats rounds up to 27.",
+            AllSeats,
+            AtLeastTwoThirds,
+            (40, 39, 26, 10, 3),
+            27,
+            false,
+        ),
+        rule_case(
+            "At least 3/4 of 40 seats is exactly 30.",
+            AllSeats,
+            AtLeastThreeQuarters,
+            (40, 40, 30, 8, 2),
+            30,
+            true,
+        ),
+        rule_case(
+            "At least 3/4 of 41 seats rounds up to 31.",
+            AllSeats,
+            AtLeastThreeQuarters,
+            (41, 41, 30, 11, 0),
+            31,
+            false,
+        ),
+        rule_case(
+            "More than 3/5 of 40 seats: 24 is exactly 3/5, so 25.",
+            AllSeats,
+            fraction(3, 5, true),
+            (40, 40, 24, 16, 0),
+            25,
+            false,
+        ),
+        rule_case(
+            "At least 3/5 of 40 seats: 24.",
+            AllSeats,
+            fraction(3, 5, false),
+            (40, 40, 24, 16, 0),
+            24,
+            true,
+        ),
+        rule_case(
+            "Unanimity of all seats (at least 1/1).",
+            AllSeats,
+            fraction(1, 1, false),
+            (5, 5, 5, 0, 0),
+            5,
+            true,
+        ),
+        rule_case(
+            "More than 1/1 can never pass: it needs more yes votes than seats.",
+            AllSeats,
+            fraction(1, 1, true),
+            (5, 5, 5, 0, 0),
+            6,
+            false,
+        ),
+        rule_case(
+            "More than half of those present: 16 of 30 present.",
+            Present,
+            MoreThanHalf,
+            (40, 30, 16, 10, 4),
+            16,
+            true,
+        ),
+        rule_case(
+            "At least 2/3 of 31 present rounds up to 21.",
+            Present,
+            AtLeastTwoThirds,
+            (40, 31, 20, 11, 0),
+            21,
+            false,
+        ),
+        rule_case(
+            "At least 3/4 of 36 present: 27.",
+            Present,
+            AtLeastThreeQuarters,
+            (40, 36, 27, 9, 0),
+            27,
+            true,
+        ),
+        rule_case(
+            "Nobody present: a base of zero never passes, and at least one yes is needed.",
+            Present,
+            MoreThanHalf,
+            (40, 0, 0, 0, 0),
+            1,
+            false,
+        ),
+        rule_case(
+            "Ballots without check-in (require_check_in = false) on a present base of zero.",
+            Present,
+            fraction(1, 2, false),
+            (40, 0, 3, 0, 0),
+            1,
+            false,
+        ),
+        rule_case(
+            "More than half of the votes cast (abstentions count): 11 of 20.",
+            Cast,
+            MoreThanHalf,
+            (40, 38, 10, 5, 5),
+            11,
+            false,
+        ),
+        rule_case(
+            "At least 2/3 of 30 votes cast: 20.",
+            Cast,
+            AtLeastTwoThirds,
+            (40, 35, 20, 5, 5),
+            20,
+            true,
+        ),
+        rule_case(
+            "At least 3/4 of 8 votes cast: 6.",
+            Cast,
+            AtLeastThreeQuarters,
+            (40, 40, 6, 1, 1),
+            6,
+            true,
+        ),
+        rule_case(
+            "More than 3/5 of 10 votes cast: 6 is exactly 3/5, so 7.",
+            Cast,
+            fraction(3, 5, true),
+            (40, 40, 6, 3, 1),
+            7,
+            false,
+        ),
+        rule_case(
+            "No votes cast: nothing was decided.",
+            Cast,
+            AtLeastTwoThirds,
+            (40, 38, 0, 0, 0),
+            1,
+            false,
+        ),
+        rule_case(
+            "A tie of yes and no is not more than half of them.",
+            YesNo,
+            MoreThanHalf,
+            (40, 38, 5, 5, 10),
+            6,
+            false,
+        ),
+        rule_case(
+            "At least 2/3 of 15 yes and no votes: 10; abstentions do not count.",
+            YesNo,
+            AtLeastTwoThirds,
+            (40, 38, 10, 5, 5),
+            10,
+            true,
+        ),
+        rule_case(
+            "At least 3/4 of 13 yes and no votes rounds up to 10.",
+            YesNo,
+            AtLeastThreeQuarters,
+            (40, 38, 9, 4, 20),
+            10,
+            false,
+        ),
+        rule_case(
+            "At least 3/5 of 5 yes and no votes: 3.",
+            YesNo,
+            fraction(3, 5, false),
+            (40, 38, 3, 2, 9),
+            3,
+            true,
+        ),
+        rule_case(
+            "Only abstentions: a yes-and-no base of zero never passes.",
+            YesNo,
+            MoreThanHalf,
+            (40, 38, 0, 0, 7),
+            1,
+            false,
+        ),
+    ];
+    let percent = |part: u32, total: u32| PercentCase {
+        part,
+        total,
+        hundredths: percent_hundredths(part, total),
+        vi: format_percent(part, total, ','),
+        en: format_percent(part, total, '.'),
+    };
+    RulesFile {
+        readme: vec![
+            "Gavel pass rules and percentages. `results`: for a rule (every base and \
+             threshold a meeting file can express) and counts, the result the server \
+             sends: base_value, yes_needed (the smallest number of yes votes that \
+             passes, never below 1) and passed (never on a base of zero)."
+                .into(),
+            "`percent_of_all_seats` and `percentages`: shares are always of the total \
+             seats, whatever the rule's base, in hundredths of a percent rounded half \
+             up, written with two decimals and a decimal comma in Vietnamese \
+             (`52,50%`), a point in English (`52.50%`); 0 seats give 0,00%."
+                .into(),
+            REGENERATE.into(),
+        ],
+        results,
+        percentages: vec![
+            percent(448, 473),
+            percent(437, 473),
+            percent(3, 473),
+            percent(8, 473),
+            percent(21, 40),
+            percent(40, 40),
+            percent(0, 40),
+            percent(0, 0),
+            percent(1, 3),
+            percent(2, 3),
+            percent(1, 6),
+            percent(1, 8),
+            percent(1, 32),
+            percent(1, 200),
+            percent(1, 20_000),
+            percent(1, 40_000),
+        ],
+    }
+}
+
+#[test]
+fn rule_vectors_match_the_crate() {
+    let document = rules_document();
+    let json = write_or_read("rules.json", &document);
+    let file: RulesFile = serde_json::from_value(json.clone()).unwrap();
+
+    let mut bases = BTreeSet::new();
+    let mut thresholds = BTreeSet::new();
+    for case in &file.results {
+        let decided = TallyResult::decide(case.result.rule, case.result.counts);
+        assert_eq!(decided, case.result, "{}", case.note);
+        bases.insert(format!("{:?}", decided.rule.base));
+        let (_, _, strict) = decided.rule.threshold.as_fraction();
+        thresholds.insert(match decided.rule.threshold {
+            Threshold::Fraction { .. } => format!("fraction strict={strict}"),
+            named => format!("{named:?}"),
+        });
+    }
+    assert_eq!(bases.len(), 4, "every base has cases: {bases:?}");
+    assert_eq!(
+        thresholds.len(),
+        5,
+        "every threshold, and fractions strict and not, have cases: {thresholds:?}"
+    );
+    for p in &file.percentages {
+        assert_eq!(p.hundredths, percent_hundredths(p.part, p.total));
+        assert_eq!(p.vi, format_percent(p.part, p.total, ','));
+        assert_eq!(p.en, format_percent(p.part, p.total, '.'));
+    }
+    // The official example and the rounding edges, written out by hand.
+    let printed: Vec<(u32, u32, &str)> = file
+        .percentages
+        .iter()
+        .map(|p| (p.part, p.total, p.vi.as_str()))
+        .collect();
+    for expected in [
+        (437, 473, "92,39%"),
+        (21, 40, "52,50%"),
+        (0, 0, "0,00%"),
+        (1, 32, "3,13%"),
+        (1, 20_000, "0,01%"),
+        (1, 40_000, "0,00%"),
+    ] {
+        assert!(printed.contains(&expected), "{expected:?} in rules.json");
+    }
+    assert_generated("rules.json", &json, &document);
 }

@@ -52,7 +52,7 @@ fn app_page(app: &str) -> Response {
 
 fn server_asset(app: &str, path: &str) -> Response {
     match app {
-        "tablet" | "chair" | "screen" | "common" => asset(&format!("{app}/{path}")),
+        "tablet" | "chair" | "screen" | "common" | "landing" => asset(&format!("{app}/{path}")),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }

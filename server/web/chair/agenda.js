@@ -1,20 +1,11 @@
 // The agenda column and the history of results, drawn from the meeting's
 // agenda and the snapshot's item states.
 
-import { formatPercent, CHOICES, takingPart } from "../common/protocol.js";
-import { el, setAttr, setText } from "./dom.js";
-import { inSentence, roman } from "./tally.js";
-
-/** Consecutive agenda items that share a topic, in agenda order. */
-function byTopic(agenda) {
-  const topics = [];
-  for (const item of agenda) {
-    const last = topics.at(-1);
-    if (last && last.title === item.topic) last.items.push(item);
-    else topics.push({ title: item.topic, items: [item] });
-  }
-  return topics;
-}
+import { CHOICES, labelInSentence } from "../common/protocol.js";
+import { formatPercent, takingPart } from "../common/rules.js";
+import { h, setAttr, setText } from "../common/dom.js";
+import { agendaByTopic } from "../common/agenda.js";
+import { roman } from "./roman.js";
 
 function pillFor(t, item, state) {
   if (!item.vote && state.status === "pending") return ["status-novote", t("agenda.noVote")];
@@ -25,7 +16,7 @@ function summary(t, result, labels, lang) {
   const c = result.counts;
   return t("agenda.summary", {
     yes: c.yes,
-    yesLabel: inSentence(labels.yes, lang),
+    yesLabel: labelInSentence(labels.yes, lang),
     yesPct: formatPercent(c.yes, c.total_seats, lang),
     tp: takingPart(c),
     total: c.total_seats,
@@ -33,19 +24,19 @@ function summary(t, result, labels, lang) {
 }
 
 function agendaItem(t, item) {
-  return el(
+  return h(
     "li",
     {},
-    el(
+    h(
       "button",
       { type: "button", class: "agenda-item", "data-testid": `agenda-item-${item.index}`, dataset: { index: item.index } },
-      el("span", { class: "ai-no" }, String(item.index + 1)),
-      el(
+      h("span", { class: "ai-no" }, String(item.index + 1)),
+      h(
         "span",
         { class: "ai-main" },
-        el("span", { class: "ai-top" }, el("span", { class: "ai-kind" }, t(`kind.${item.kind}`)), el("span", { class: "status-pill" })),
-        el("span", { class: "ai-title" }, item.title),
-        el("span", { class: "ai-summary" }),
+        h("span", { class: "ai-top" }, h("span", { class: "ai-kind" }, t(`kind.${item.kind}`)), h("span", { class: "status-pill" })),
+        h("span", { class: "ai-title" }, item.title),
+        h("span", { class: "ai-summary" }),
       ),
     ),
   );
@@ -58,12 +49,12 @@ function agendaItem(t, item) {
  */
 export function buildAgenda(list, { t, meeting }) {
   list.replaceChildren(
-    ...byTopic(meeting.agenda).map((topic, i) =>
-      el(
+    ...agendaByTopic(meeting.agenda).map((topic, i) =>
+      h(
         "li",
         { class: "topic" },
-        el("h3", { class: "topic-title" }, el("span", { class: "topic-no" }, `${roman(i + 1)}.`), el("span", {}, topic.title)),
-        el("ol", { class: "topic-items" }, topic.items.map((item) => agendaItem(t, item))),
+        h("h3", { class: "topic-title" }, h("span", { class: "topic-no" }, `${roman(i + 1)}.`), h("span", {}, topic.topic)),
+        h("ol", { class: "topic-items" }, topic.items.map((item) => agendaItem(t, item))),
       ),
     ),
   );
@@ -90,30 +81,30 @@ export function updateAgenda(list, { t, lang, meeting, snapshot }) {
 }
 
 function countCell(choice, n, total, lang, label) {
-  return el(
+  return h(
     "span",
     { class: `count choice-${choice}`, title: label },
-    el("i", { class: "dot", "aria-hidden": "true" }),
-    el("b", {}, String(n)),
+    h("i", { class: "dot", "aria-hidden": "true" }),
+    h("b", {}, String(n)),
     ` (${formatPercent(n, total, lang)})`,
   );
 }
 
 function historyRow({ t, lang, meeting }, item, state) {
   const c = state.result?.counts;
-  return el(
+  return h(
     "tr",
     { dataset: { status: state.status } },
-    el("td", { class: "h-no" }, String(item.index + 1)),
-    el(
+    h("td", { class: "h-no" }, String(item.index + 1)),
+    h(
       "td",
       { class: "h-main" },
-      el("span", { class: "h-title", title: item.title }, item.title),
+      h("span", { class: "h-title", title: item.title }, item.title),
       c
-        ? el("span", { class: "h-counts" }, CHOICES.map((ch) => countCell(ch, c[ch], c.total_seats, lang, meeting.labels[ch])))
+        ? h("span", { class: "h-counts" }, CHOICES.map((ch) => countCell(ch, c[ch], c.total_seats, lang, meeting.labels[ch])))
         : null,
     ),
-    el("td", { class: "h-status" }, el("span", { class: `status-pill status-${state.status}` }, t(`status.${state.status}`))),
+    h("td", { class: "h-status" }, h("span", { class: `status-pill status-${state.status}` }, t(`status.${state.status}`))),
   );
 }
 

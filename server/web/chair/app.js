@@ -6,12 +6,12 @@
 import { Refused, Session, enroll } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
-import { describeRule, formatPercent } from "../common/protocol.js";
+import { describeRule, formatPercent, yesNeeded } from "../common/rules.js";
 import { buildAgenda, renderHistory, updateAgenda } from "./agenda.js";
-import { $, setAttr, setText } from "./dom.js";
+import { $, setAttr, setText } from "../common/dom.js";
 import { renderCountdown, renderItemPanel, renderTally } from "./panel.js";
-import { yesNeeded } from "./tally.js";
-import { buildSeatMap, renderLegend, renderSeatDetail, seatStates, updateSeatMap } from "./seatmap.js";
+import { seatStates } from "../common/seatmap.js";
+import { buildSeatMap, renderLegend, renderSeatDetail, updateSeatMap } from "./seatmap.js";
 import { WORDS } from "./words.js";
 
 const SLOT = "chair";
@@ -208,7 +208,7 @@ function renderAttendance(v) {
 let pointedSeat = null;
 
 function renderSeats(v) {
-  const states = seatStates(v.snapshot, v.open);
+  const states = seatStates(v.snapshot.present_seats, v.open);
   updateSeatMap($("seat-map"), v, states);
   renderLegend($("seat-legend"), v);
   renderSeatDetail($("seat-detail"), v, states, pointedSeat);

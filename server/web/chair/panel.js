@@ -2,9 +2,10 @@
 // controls, and the tally — live while a round is open, the committed
 // result (in the official wording) once it has closed.
 
-import { CHOICES, describeRule, formatPercent, officialSentence, takingPart } from "../common/protocol.js";
-import { $, el, setAttr, setText } from "./dom.js";
-import { clock, inSentence, wouldPass, yesNeeded } from "./tally.js";
+import { CHOICES, labelInSentence, officialSentence } from "../common/protocol.js";
+import { countdownText, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
+import { $, h, setAttr, setText } from "../common/dom.js";
 
 const DECIDED = ["passed", "not_passed"];
 
@@ -21,13 +22,13 @@ function neededBeforeVoting(rule, view) {
 function settingsChips(view, settings) {
   const { t, lang, meeting } = view;
   const needed = neededBeforeVoting(settings.rule, view);
-  const yes = inSentence(meeting.labels.yes, lang);
+  const yes = labelInSentence(meeting.labels.yes, lang);
   return [
-    el("li", { class: "chip chip-rule" }, t("settings.rule", { rule: describeRule(settings.rule, t), yes })),
-    needed === null ? null : el("li", { class: "chip chip-needed" }, t("tally.needed", { needed, yes })),
-    el("li", { class: `chip chip-${settings.secrecy}` }, t(`secrecy.${settings.secrecy}`)),
-    el("li", { class: "chip" }, t(`settings.interim.${settings.interim}`)),
-    el("li", { class: "chip" }, t(settings.allow_change ? "settings.change.yes" : "settings.change.no")),
+    h("li", { class: "chip chip-rule" }, t("settings.rule", { rule: describeRule(settings.rule, t), yes })),
+    needed === null ? null : h("li", { class: "chip chip-needed" }, t("tally.needed", { needed, yes })),
+    h("li", { class: `chip chip-${settings.secrecy}` }, t(`secrecy.${settings.secrecy}`)),
+    h("li", { class: "chip" }, t(`settings.interim.${settings.interim}`)),
+    h("li", { class: "chip" }, t(settings.allow_change ? "settings.change.yes" : "settings.change.no")),
   ];
 }
 
@@ -93,13 +94,13 @@ export function renderItemPanel(view) {
 export function renderCountdown(view) {
   const open = view?.open;
   if (!open) return;
-  const left = (open.deadline - view.session.serverNow()) / 1000;
-  const span = Math.max(1, (open.deadline - open.opened_at) / 1000);
+  const now = view.session.serverNow();
+  const left = secondsLeft(open.deadline, now);
   const countdown = $("countdown");
-  setText(countdown, left > 0 ? clock(left) : view.t("vote.closing"));
-  countdown.classList.toggle("urgent", left <= 10);
+  setText(countdown, left > 0 ? countdownText(left) : view.t("vote.closing"));
+  countdown.classList.toggle("urgent", left <= URGENT_SECONDS);
   countdown.classList.toggle("closing", left <= 0);
-  $("countdown-fill").style.width = `${Math.min(100, Math.max(0, (left / span) * 100))}%`;
+  $("countdown-fill").style.width = `${shareLeft(open, now) * 100}%`;
 }
 
 /**
@@ -126,13 +127,13 @@ function tallySource(view) {
 }
 
 function choiceRow(view, choice, counts) {
-  return el(
+  return h(
     "li",
     { class: `choice-row choice-${choice}`, dataset: { choice } },
-    el("i", { class: "swatch", "aria-hidden": "true" }),
-    el("span", { class: "choice-label", title: view.meeting.labels[choice] }, view.meeting.labels[choice]),
-    el("b", { class: "choice-count" }, String(counts[choice])),
-    el("span", { class: "choice-pct" }, formatPercent(counts[choice], counts.total_seats, view.lang)),
+    h("i", { class: "swatch", "aria-hidden": "true" }),
+    h("span", { class: "choice-label", title: view.meeting.labels[choice] }, view.meeting.labels[choice]),
+    h("b", { class: "choice-count" }, String(counts[choice])),
+    h("span", { class: "choice-pct" }, formatPercent(counts[choice], counts.total_seats, view.lang)),
   );
 }
 
@@ -149,7 +150,7 @@ function renderBar(view, source, needed) {
     : [["voted", source.takingPart]];
   $("bar-track").replaceChildren(
     ...parts.map(([kind, n]) => {
-      const part = el("span", { class: `bar-part ${kind}` });
+      const part = h("span", { class: `bar-part ${kind}` });
       // Through the CSSOM: the Content-Security-Policy forbids inline style attributes.
       part.style.width = `${(n / total) * 100}%`;
       return part;
@@ -176,11 +177,11 @@ function renderNumbers(view, source) {
 
 function renderDecision(view, source, needed) {
   const { t, lang, meeting } = view;
-  const yes = inSentence(meeting.labels.yes, lang);
+  const yes = labelInSentence(meeting.labels.yes, lang);
   const decision = $("decision");
   decision.hidden = source.mode === "result";
   if (source.mode === "live") {
-    const enough = wouldPass(source.rule, source.counts);
+    const enough = passes(source.rule, source.counts);
     setText(decision, t(enough ? "tally.enough" : "tally.short", { needed, yes, missing: needed - source.counts.yes }));
     setAttr(decision, "data-enough", enough);
   } else if (source.mode === "turnout") {

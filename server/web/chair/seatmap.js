@@ -4,8 +4,8 @@
 // secret round the server never sends choices, and this map never asks.
 
 import { CHOICES } from "../common/protocol.js";
-import { el, setAttr, setText } from "./dom.js";
-import { shortName } from "./tally.js";
+import { h, setAttr, setText } from "../common/dom.js";
+import { seatState, seatTier, seatTile } from "../common/seatmap.js";
 
 /** Seats in roster order, grouped by their `group` (seats without one form an unnamed group). */
 function byGroup(seats) {
@@ -18,52 +18,26 @@ function byGroup(seats) {
   return [...groups.entries()];
 }
 
-/** Above this many seats the tiles show only numbers, so a large body still fits. */
-const DENSE_ABOVE = 60;
-
 /** Draws the tiles once per meeting; `updateSeatMap` changes only their states. */
 export function buildSeatMap(container, meeting) {
-  container.classList.toggle("dense", meeting.seats.length > DENSE_ABOVE);
+  // A large body's tiles show only numbers (the names are in each tile's
+  // title), so it still fits; the chair points at seats by their numbers.
+  const tier = seatTier(meeting.seats.length) === "named" ? "named" : "numbered";
+  container.classList.toggle("dense", tier !== "named");
   container.replaceChildren(
     ...byGroup(meeting.seats).map(([group, seats]) =>
-      el(
+      h(
         "section",
         { class: "seat-group" },
-        group ? el("h3", { class: "group-title" }, el("span", {}, group), el("span", { class: "group-count" })) : null,
-        el(
+        group ? h("h3", { class: "group-title" }, h("span", {}, group), h("span", { class: "group-count" })) : null,
+        h(
           "div",
           { class: "seat-grid" },
-          seats.map((seat) =>
-            el(
-              "button",
-              { type: "button", class: "seat", "data-testid": `seat-${seat.number}`, dataset: { seat: seat.number, state: "absent" } },
-              el("span", { class: "seat-no" }, String(seat.number)),
-              el("span", { class: "seat-name" }, shortName(seat.name)),
-            ),
-          ),
+          seats.map((seat) => seatTile(seat, tier, "button")),
         ),
       ),
     ),
   );
-}
-
-/**
- * What the map shows for the meeting now: `present` seats, and for the open
- * round (if any) who voted and, in named rounds, their choices.
- */
-export function seatStates(snapshot, openRound) {
-  const live = openRound?.live;
-  return {
-    present: new Set(snapshot.present_seats ?? []),
-    voting: Boolean(openRound),
-    voted: new Set(live?.voted ?? []),
-    choices: openRound?.settings.secrecy === "named" ? new Map((live?.choices ?? []).map((c) => [c.seat, c.choice])) : new Map(),
-  };
-}
-
-export function seatState(states, number) {
-  if (states.voted.has(number)) return "voted";
-  return states.present.has(number) ? "present" : "absent";
 }
 
 /** In words, for the tooltip and the detail line: "Có mặt, chưa biểu quyết", "Đã biểu quyết: Tán thành". */
@@ -114,7 +88,7 @@ export function renderLegend(list, view) {
   if (key === drawnLegend) return;
   drawnLegend = key;
   list.replaceChildren(
-    ...entries.map(([state, words]) => el("li", {}, el("i", { class: `legend-swatch ${state}`, "aria-hidden": "true" }), words)),
+    ...entries.map(([state, words]) => h("li", {}, h("i", { class: `legend-swatch ${state}`, "aria-hidden": "true" }), words)),
   );
 }
 

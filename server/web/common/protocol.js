@@ -1,6 +1,8 @@
-// Gavel's signed byte layouts and result arithmetic, in JavaScript.
+// Gavel's signed byte layouts and result wording, in JavaScript.
 // The same layouts as protocol/src/signing.rs, checked against
 // protocol/vectors/signing.json by protocol.test.mjs. See protocol/PROTOCOL.md.
+
+import { formatPercent, takingPart } from "./rules.js";
 
 const encoder = new TextEncoder();
 
@@ -76,7 +78,6 @@ class Layout {
   }
 }
 
-/** What a device signs to answer the login challenge. */
 /**
  * The hash that names a served meeting view: SHA-256 of its bytes, in
  * lower-case hex, as in `welcome`'s `view_hash`. Null where WebCrypto's
@@ -88,6 +89,7 @@ export async function viewHash(bytes) {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
+/** What a device signs to answer the login challenge. */
 export function authBytes(meeting, nonceHex, publicKeyHex) {
   return new Layout(TAGS.auth).str(meeting).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();
 }
@@ -118,24 +120,6 @@ export function auditHeadBytes({ meeting, entries, head }) {
   return new Layout(TAGS.auditHead).str(meeting).u64(entries).raw(hexToBytes(head), 32).bytes();
 }
 
-/** `part` of `total` in hundredths of a percent, rounded half up, as the server and the minutes compute it. */
-export function percentHundredths(part, total) {
-  if (!total) return 0;
-  return Math.floor((part * 10000 * 2 + total) / (2 * total));
-}
-
-/** "52,50%" (Vietnamese) or "52.50%" (English): always of the total seats. */
-export function formatPercent(part, total, lang) {
-  const h = percentHundredths(part, total);
-  const sep = lang === "en" ? "." : ",";
-  return `${Math.floor(h / 100)}${sep}${String(h % 100).padStart(2, "0")}%`;
-}
-
-/** The delegates who took part in a vote: every ballot counts, whatever its choice. */
-export function takingPart(counts) {
-  return counts.yes + counts.no + counts.abstain;
-}
-
 /**
  * A choice label inside a sentence, as the minutes write it: only the first
  * letter is lowered ("Tán thành" reads "tán thành"), so that an
@@ -162,15 +146,4 @@ export function officialSentence(t, counts, labels, lang) {
     vars[`${choice}_pct`] = formatPercent(counts[choice], total, lang);
   }
   return t("result.official", vars);
-}
-
-/** A rule in words, e.g. "trên 1/2 tổng số đại biểu". */
-export function describeRule(rule, t) {
-  const fraction = {
-    more_than_half: [1, 2, true],
-    at_least_two_thirds: [2, 3, false],
-    at_least_three_quarters: [3, 4, false],
-  }[rule.threshold] ?? [rule.threshold.fraction.num, rule.threshold.fraction.den, rule.threshold.fraction.strict];
-  const [num, den, strict] = fraction;
-  return t(strict ? "rule.more_than" : "rule.at_least", { fraction: `${num}/${den}`, base: t(`rule.base.${rule.base}`) });
 }

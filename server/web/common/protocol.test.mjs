@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, enrollBytes, formatPercent, hexToBytes, receiptBytes, viewHash } from "./protocol.js";
+import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, enrollBytes, hexToBytes, receiptBytes, viewHash } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
@@ -51,14 +51,6 @@ test("a signature over one ballot does not verify for another seat", async () =>
   const valid = vectors.vectors.find((v) => v.valid && v.layout === "ballot");
   const other = ballotBytes({ ...valid.inputs, seat: valid.inputs.seat + 1 });
   assert.equal(await verifies(valid.public_key, other, valid.signature), false);
-});
-
-test("percentages are of the total seats, two decimals, rounded half up", () => {
-  assert.equal(formatPercent(448, 473, "vi"), "94,71%");
-  assert.equal(formatPercent(437, 473, "vi"), "92,39%");
-  assert.equal(formatPercent(3, 473, "en"), "0.63%");
-  assert.equal(formatPercent(21, 40, "en"), "52.50%");
-  assert.equal(formatPercent(0, 0, "vi"), "0,00%");
 });
 
 test("the served meeting view's hash is the one welcome names", async () => {

@@ -1,8 +1,8 @@
 // Between votes: the current item's state (not yet voted, not voted on, or
 // its round voided) and where the session stands in its agenda.
 
-import { describeRule } from "/common/protocol.js";
-import { h } from "./dom.js";
+import { describeRule } from "../common/rules.js";
+import { h } from "../common/dom.js";
 
 /** The band above the agenda: a voided round, a vote still to come, or an item without a vote. */
 function stateBand(ctx, scene) {

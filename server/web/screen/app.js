@@ -3,9 +3,9 @@
 // change arrives as a session "change" event; the only timer re-draws the
 // clock and the countdown from the server's clock.
 
-import { Session } from "/common/session.js";
-import { currentLang, makeTranslator, reasonText, setLang } from "/common/i18n.js";
-import { h, setText } from "./dom.js";
+import { Session } from "../common/session.js";
+import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
+import { h, setText } from "../common/dom.js";
 import { WORDS } from "./words.js";
 import { sceneOf } from "./model.js";
 import { liveVariant, liveView, secrecyTag } from "./live.js";

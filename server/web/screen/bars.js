@@ -2,8 +2,8 @@
 // the TOTAL seats, like every percentage, so the bars of one screen compare
 // directly and the pass mark sits at the same place on each.
 
-import { formatPercent } from "/common/protocol.js";
-import { h, setText } from "./dom.js";
+import { formatPercent } from "../common/rules.js";
+import { h, setText } from "../common/dom.js";
 
 /**
  * A bar row: label, bar, count, percentage. `countId` and `percentId` are
@@ -12,8 +12,8 @@ import { h, setText } from "./dom.js";
 export function barRow({ label, tone, countId = null, percentId = null }) {
   const fill = h("div", { class: "bar-fill" });
   const mark = h("div", { class: "bar-mark", hidden: "" });
-  const count = h("span", { class: "bar-count", testid: countId });
-  const percent = h("span", { class: "bar-percent", testid: percentId });
+  const count = h("span", { class: "bar-count", "data-testid": countId });
+  const percent = h("span", { class: "bar-percent", "data-testid": percentId });
   const el = h(
     "div",
     { class: `bar-row tone-${tone}` },

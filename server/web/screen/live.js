@@ -3,17 +3,14 @@
 // many delegates have voted, and for a named vote with individual interim
 // results, the seat map.
 
-import { describeRule } from "/common/protocol.js";
-import { h, sentence, setText } from "./dom.js";
+import { labelInSentence } from "../common/protocol.js";
+import { countdownText, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { describeRule, yesNeeded } from "../common/rules.js";
+import { h, sentence, setText } from "../common/dom.js";
 import { choiceRows } from "./bars.js";
+import { seatStates } from "../common/seatmap.js";
 import { seatMap } from "./seatmap.js";
-import { seatChoices, yesNeeded } from "./model.js";
-
-/** "1:05", "0:09": minutes and seconds, rounded up so 0:00 means the time is over. */
-export function formatCountdown(ms) {
-  const seconds = Math.max(0, Math.ceil(ms / 1000));
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}
+import { seatChoices } from "./model.js";
 
 /** The vote type as the hall calls it: open vote or secret ballot. */
 export function secrecyTag(t, secrecy) {
@@ -21,7 +18,7 @@ export function secrecyTag(t, secrecy) {
 }
 
 function countdownCard(t, settings) {
-  const clock = h("div", { class: "countdown", testid: "countdown" });
+  const clock = h("div", { class: "countdown", "data-testid": "countdown" });
   const label = h("div", { class: "countdown-label" });
   const left = h("div", { class: "countdown-left" });
   const card = h(
@@ -35,22 +32,21 @@ function countdownCard(t, settings) {
   return {
     el: card,
     tick(round, now) {
-      const remaining = round.deadline - now;
-      const window = Math.max(1, round.deadline - round.opened_at);
-      setText(clock, formatCountdown(remaining));
-      clock.dataset.seconds = String(Math.max(0, Math.ceil(remaining / 1000)));
-      setText(label, remaining > 0 ? t("countdown.label") : t("countdown.over"));
-      card.classList.toggle("ending", remaining > 0 && remaining <= 10_000);
-      card.classList.toggle("over", remaining <= 0);
-      left.style.width = `${Math.max(0, Math.min(100, (100 * remaining) / window))}%`;
+      const seconds = secondsLeft(round.deadline, now);
+      setText(clock, countdownText(seconds));
+      clock.dataset.seconds = String(seconds);
+      setText(label, seconds > 0 ? t("countdown.label") : t("countdown.over"));
+      card.classList.toggle("ending", seconds > 0 && seconds <= URGENT_SECONDS);
+      card.classList.toggle("over", seconds <= 0);
+      left.style.width = `${shareLeft(round, now) * 100}%`;
     },
   };
 }
 
 /** "N/40 đại biểu đã biểu quyết", with the two numbers addressable. */
 function takingPartLine(t) {
-  const count = h("span", { class: "num", testid: "taking-part" });
-  const total = h("span", { class: "num", testid: "total-seats" });
+  const count = h("span", { class: "num", "data-testid": "taking-part" });
+  const total = h("span", { class: "num", "data-testid": "total-seats" });
   return {
     el: h("p", { class: "taking-part" }, sentence(t, "live.taking_part", { n: count, total })),
     set(n, seats) {
@@ -74,7 +70,7 @@ function totalsPanel(ctx) {
     h(
       "p",
       { class: "live-rule" },
-      sentence(t, "live.needed", { needed, yes: meeting.labels.yes.toLocaleLowerCase(ctx.lang) }),
+      sentence(t, "live.needed", { needed, yes: labelInSentence(meeting.labels.yes, ctx.lang) }),
       ` (${describeRule(settings.rule, t)})`,
     ),
   );
@@ -145,7 +141,7 @@ export function liveView(ctx, scene) {
     update(next) {
       round = next.round;
       panel.update(round.live);
-      map?.update(seatChoices(next) ?? [], ctx.session.snapshot.present_seats ?? []);
+      map?.update(seatStates(ctx.session.snapshot.present_seats, round));
     },
     tick(now) {
       countdown.tick(round, now);

@@ -2,28 +2,6 @@
 // that the views stay simple and the rules for "which round belongs to the
 // current item" live in one place.
 
-const THRESHOLDS = {
-  more_than_half: { num: 1, den: 2, strict: true },
-  at_least_two_thirds: { num: 2, den: 3, strict: false },
-  at_least_three_quarters: { num: 3, den: 4, strict: false },
-};
-
-/**
- * The yes votes a rule needs with these counts (PROTOCOL.md §13). The server
- * gives `yes_needed` with a result; this is for the live view, where a rule
- * based on votes cast moves as ballots arrive.
- */
-export function yesNeeded(rule, counts) {
-  const { num, den, strict } = THRESHOLDS[rule.threshold] ?? rule.threshold.fraction;
-  const base = {
-    all_seats: counts.total_seats,
-    present: counts.present,
-    cast: counts.yes + counts.no + counts.abstain,
-    yes_no: counts.yes + counts.no,
-  }[rule.base];
-  return strict ? Math.floor((num * base) / den) + 1 : Math.max(1, Math.ceil((num * base) / den));
-}
-
 /**
  * The scene for the session: `state` is loading | refused | none | open |
  * closed | voided. After the chair moves on, `snapshot.round` still holds the

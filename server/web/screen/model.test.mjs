@@ -1,23 +1,11 @@
-// The screen's decisions that do not need a browser: the pass mark and which
-// state the stage shows. Run: node --test server/web/screen/
+// The screen's decisions that do not need a browser: which state the stage
+// shows. Run: node --test server/web/screen/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sceneOf, seatChoices, yesNeeded } from "./model.js";
+import { sceneOf, seatChoices } from "./model.js";
 
 const counts = (yes, no, abstain, present = 38) => ({ total_seats: 40, present, yes, no, abstain });
 const allSeats = (threshold) => ({ base: "all_seats", threshold });
-
-test("the pass mark follows PROTOCOL.md §13", () => {
-  assert.equal(yesNeeded(allSeats("more_than_half"), counts(0, 0, 0)), 21);
-  assert.equal(yesNeeded(allSeats("at_least_two_thirds"), counts(0, 0, 0)), 27);
-  assert.equal(yesNeeded(allSeats("at_least_three_quarters"), counts(0, 0, 0)), 30);
-  assert.equal(yesNeeded({ base: "present", threshold: "more_than_half" }, counts(0, 0, 0, 30)), 16);
-  assert.equal(yesNeeded({ base: "cast", threshold: "more_than_half" }, counts(10, 5, 5)), 11);
-  assert.equal(yesNeeded({ base: "yes_no", threshold: "at_least_two_thirds" }, counts(10, 5, 5)), 10);
-  assert.equal(yesNeeded({ base: "cast", threshold: "at_least_two_thirds" }, counts(0, 0, 0)), 1);
-  const threeFifths = { base: "all_seats", threshold: { fraction: { num: 3, den: 5, strict: true } } };
-  assert.equal(yesNeeded(threeFifths, counts(0, 0, 0)), 25);
-});
 
 const vote = { rule: allSeats("more_than_half"), secrecy: "named", interim: "individual" };
 const meeting = {

@@ -1,8 +1,9 @@
 // A closed round in the official form (percentages of the total seats) and
 // the pass/fail banner with the rule that decided it.
 
-import { CHOICES, describeRule, officialSentence, takingPart } from "/common/protocol.js";
-import { h, sentence } from "./dom.js";
+import { CHOICES, labelInSentence, officialSentence } from "../common/protocol.js";
+import { describeRule, takingPart } from "../common/rules.js";
+import { h, sentence } from "../common/dom.js";
 import { barRow, choiceRows } from "./bars.js";
 
 /** The full-width decision: THÔNG QUA / KHÔNG THÔNG QUA, the rule and the yes votes it needed. */
@@ -14,21 +15,21 @@ function banner(ctx, result) {
     "div",
     {
       class: `result-banner ${passed ? "banner-passed" : "banner-not-passed"}`,
-      testid: "result-banner",
-      data: { passed: String(passed) },
+      "data-testid": "result-banner",
+      dataset: { passed: String(passed) },
     },
     h("div", { class: "banner-word" }, t(passed ? "status.passed" : "status.not_passed")),
     h(
       "div",
       { class: "banner-rule" },
       h("span", { class: "rule-label" }, t("result.rule")),
-      h("div", { testid: "result-rule" }, describeRule(result.rule, t)),
+      h("div", { "data-testid": "result-rule" }, describeRule(result.rule, t)),
       h(
         "div",
         { class: "banner-needed" },
         sentence(t, "result.needed", {
           needed: num(result.yes_needed),
-          yes: meeting.labels.yes.toLocaleLowerCase(ctx.lang),
+          yes: labelInSentence(meeting.labels.yes, ctx.lang),
           yes_count: num(result.counts.yes),
         }),
       ),
@@ -47,7 +48,7 @@ function table(ctx, result) {
     { class: "bar-row tone-total" },
     h("span", { class: "bar-label" }, t("result.total")),
     h("div", { class: "bar-track-empty" }),
-    h("span", { class: "bar-count", testid: "total-seats" }, total),
+    h("span", { class: "bar-count", "data-testid": "total-seats" }, total),
     h("span", { class: "bar-percent" }),
   );
   const takingRow = barRow({ label: t("result.taking_part"), tone: "taking", countId: "taking-part" });

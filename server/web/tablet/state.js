@@ -32,29 +32,8 @@ export function ballotIn(myBallot, round) {
   return round && myBallot?.round === round.id ? myBallot : null;
 }
 
-/** Whole seconds left until `deadline` at server time `now`, never below zero. */
-export function secondsLeft(deadline, now) {
-  return Math.max(0, Math.ceil((deadline - now) / 1000));
-}
-
-/** "1:05", "0:09": minutes and seconds for a countdown. */
-export function countdownText(seconds) {
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}
-
 /** "10:42:13": a server time in the device's local time zone. */
 export function clockText(ms) {
   const d = new Date(ms);
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
-}
-
-/** The agenda as consecutive runs of items under the same topic, in order. */
-export function agendaByTopic(agenda) {
-  const groups = [];
-  for (const item of agenda) {
-    const last = groups.at(-1);
-    if (last && last.topic === item.topic) last.items.push(item);
-    else groups.push({ topic: item.topic, items: [item] });
-  }
-  return groups;
 }

@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { agendaByTopic, ballotIn, countdownText, focusOf, secondsLeft } from "./state.js";
+import { ballotIn, focusOf } from "./state.js";
 
 const vote = { rule: { base: "all_seats", threshold: "more_than_half" }, secrecy: "named", interim: "totals", allow_change: true, require_check_in: true, window_seconds: 60 };
 const meeting = {
@@ -61,18 +61,4 @@ test("my ballot counts only for its own round", () => {
   assert.equal(ballotIn({ round: "another", choice: "yes" }, open), null);
   assert.equal(ballotIn(null, open), null);
   assert.equal(ballotIn({ round: open.id }, null), null);
-});
-
-test("the countdown rounds up and stops at zero", () => {
-  assert.equal(secondsLeft(10_000, 0), 10);
-  assert.equal(secondsLeft(10_000, 9_001), 1);
-  assert.equal(secondsLeft(10_000, 10_000), 0);
-  assert.equal(secondsLeft(10_000, 12_000), 0);
-  assert.equal(countdownText(65), "1:05");
-  assert.equal(countdownText(9), "0:09");
-});
-
-test("the agenda is grouped by consecutive topics", () => {
-  const groups = agendaByTopic(meeting.agenda);
-  assert.deepEqual(groups.map((g) => [g.topic, g.items.length]), [["Khai mạc", 1], ["Báo cáo", 2]]);
 });

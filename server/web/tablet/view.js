@@ -3,14 +3,13 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
-import { CHOICES, describeRule, formatPercent, takingPart } from "../common/protocol.js";
+import { CHOICES } from "../common/protocol.js";
+import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
-import { agendaByTopic, ballotIn, clockText, countdownText, focusOf, secondsLeft } from "./state.js";
-
-const $ = (id) => document.getElementById(id);
-
-/** The last few seconds of a vote are shown in red. */
-const URGENT_SECONDS = 10;
+import { agendaByTopic } from "../common/agenda.js";
+import { $, h } from "../common/dom.js";
+import { countdownText, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { ballotIn, clockText, focusOf } from "./state.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
 export function applyWords(t) {
@@ -134,7 +133,7 @@ function renderVote(ui, focus, t) {
   renderReceipt(focus, mine, ui.session.meeting.labels, t);
   renderRefusal(ui, focus, t);
   const footnote = $("vote-footnote");
-  footnote.replaceChildren(...footnotes.map((text) => Object.assign(document.createElement("span"), { textContent: text })));
+  footnote.replaceChildren(...footnotes.map((text) => h("span", {}, text)));
   footnote.hidden = footnotes.length === 0;
   if (opened) bringIntoView(panel);
 }
@@ -196,17 +195,15 @@ function renderClosed(meeting, focus, t) {
 }
 
 function resultRow(label, choice, count, total, lang) {
-  const row = document.createElement("li");
-  row.className = `result-row choice-${choice}`;
-  const pct = formatPercent(count, total, lang);
-  const name = Object.assign(document.createElement("span"), { className: "result-label", textContent: label });
-  const figure = Object.assign(document.createElement("span"), { className: "result-figure", textContent: `${count} (${pct})` });
-  const bar = Object.assign(document.createElement("span"), { className: "result-bar" });
-  const fill = Object.assign(document.createElement("span"), { className: "result-bar-fill" });
+  const fill = h("span", { class: "result-bar-fill" });
   fill.style.width = `${total ? (100 * count) / total : 0}%`;
-  bar.append(fill);
-  row.append(name, figure, bar);
-  return row;
+  return h(
+    "li",
+    { class: `result-row choice-${choice}` },
+    h("span", { class: "result-label" }, label),
+    h("span", { class: "result-figure" }, `${count} (${formatPercent(count, total, lang)})`),
+    h("span", { class: "result-bar" }, fill),
+  );
 }
 
 /**
@@ -246,32 +243,26 @@ function renderAgenda(session, t) {
   const { meeting, snapshot } = session;
   $("agenda-count").textContent = `· ${t("agenda.count", { n: meeting.agenda.length })}`;
   const statuses = new Map(snapshot.items.map((i) => [i.index, i.status]));
-  const groups = agendaByTopic(meeting.agenda).map(({ topic, items }) => {
-    const group = document.createElement("section");
-    group.className = "agenda-group";
-    const heading = Object.assign(document.createElement("h3"), { className: "agenda-topic", textContent: topic });
-    const list = document.createElement("ol");
-    list.className = "agenda-items";
-    list.append(...items.map((item) => agendaRow(item, statuses.get(item.index), item.index === snapshot.current_item, t)));
-    group.append(heading, list);
-    return group;
-  });
+  const groups = agendaByTopic(meeting.agenda).map(({ topic, items }) =>
+    h(
+      "section",
+      { class: "agenda-group" },
+      h("h3", { class: "agenda-topic" }, topic),
+      h("ol", { class: "agenda-items" }, items.map((item) => agendaRow(item, statuses.get(item.index), item.index === snapshot.current_item, t))),
+    ),
+  );
   $("agenda-list").replaceChildren(...groups);
 }
 
 function agendaRow(item, status, current, t) {
-  const row = document.createElement("li");
-  row.className = "agenda-item";
-  if (current) row.dataset.current = "true";
-  const number = Object.assign(document.createElement("span"), { className: "agenda-number", textContent: String(item.index + 1) });
-  const title = Object.assign(document.createElement("span"), { className: "agenda-title", textContent: item.title });
   const shown = !item.vote && status === "pending" ? "no_vote" : status;
-  const chip = Object.assign(document.createElement("span"), { className: `chip chip-${shown}`, textContent: t(`status.${shown}`) });
-  const body = Object.assign(document.createElement("span"), { className: "agenda-body" });
-  body.append(title);
-  if (current) body.append(Object.assign(document.createElement("span"), { className: "agenda-current", textContent: t("agenda.current") }));
-  row.append(number, body, chip);
-  return row;
+  return h(
+    "li",
+    { class: "agenda-item", dataset: current ? { current: "true" } : null },
+    h("span", { class: "agenda-number" }, String(item.index + 1)),
+    h("span", { class: "agenda-body" }, h("span", { class: "agenda-title" }, item.title), current && h("span", { class: "agenda-current" }, t("agenda.current"))),
+    h("span", { class: `chip chip-${shown}` }, t(`status.${shown}`)),
+  );
 }
 
 /**
@@ -287,8 +278,6 @@ export function renderCountdown(ui, t) {
   $("countdown").textContent = countdownText(left);
   $("countdown-label").textContent = left > 0 ? t("vote.remaining") : t("vote.time_up");
   $("countdown-box").classList.toggle("urgent", left <= URGENT_SECONDS);
-  const span = round.deadline - round.opened_at;
-  const fraction = span > 0 ? Math.min(1, Math.max(0, (round.deadline - now) / span)) : 0;
-  $("time-bar").style.width = `${(fraction * 100).toFixed(2)}%`;
+  $("time-bar").style.width = `${(shareLeft(round, now) * 100).toFixed(2)}%`;
   $("time-bar").classList.toggle("urgent", left <= URGENT_SECONDS);
 }
