@@ -5,31 +5,35 @@
 //! meeting's broadcasts as they come and, only when the client's side has
 //! woken it ([`Gate`]), reads requests, works out their answers, pings and
 //! watches for shutdown.
+//! Logging in is in [`login`], the gate in [`gate`].
 //! Signatures are checked here, on the [`Signatures`] pool rather than the
 //! async workers, before anything reaches the meeting's actor.
+
+mod gate;
+mod login;
+
+use gate::Gate;
+use login::{log_in, verify};
 
 use crate::clock::now_ms;
 use crate::hub::VerifiedBallot;
 use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};
-use crate::signatures::Signatures;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use futures_util::task::AtomicWaker;
 use gavel_protocol::messages::ChairCommand;
-use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
+use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
     ClientMsg, MAX_CLIENT_FRAME_BYTES, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
-    RefusalReason, RoundId, ServerMsg, Signature,
+    RefusalReason, RoundId, ServerMsg,
 };
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 use tokio::time::{Interval, Sleep};
@@ -39,8 +43,6 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Requests one connection may have in flight at once.
 const MAX_IN_FLIGHT: usize = 16;
-/// Failed enrollment attempts before the connection is closed.
-const MAX_ENROLL_FAILURES: u32 = 5;
 /// How long a new connection may take to log in.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -208,179 +210,6 @@ fn is_too_large(e: axum::Error) -> bool {
         .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)))
 }
 
-fn check_version(v: u32) -> Result<(), Refusal> {
-    if v == PROTOCOL_VERSION {
-        Ok(())
-    } else {
-        Err(Refusal::new(
-            RefusalReason::UnsupportedVersion,
-            format!("this server speaks protocol version {PROTOCOL_VERSION}, not {v}"),
-        ))
-    }
-}
-
-/// Runs the login conversation until the client is logged in or gives up.
-/// Failed attempts count against the connection (it is closed after a few)
-/// and against its address (which is refused for a while after many).
-async fn log_in(
-    socket: &mut WebSocket,
-    hub: &Hub,
-    nonce: &[u8; 32],
-    limits: &AddressLimits,
-    peer: SocketAddr,
-) -> Result<Session, End> {
-    let mut failures = 0;
-    loop {
-        let msg = match receive(socket).await {
-            Incoming::Close(end) => return Err(end),
-            Incoming::Alive => continue,
-            Incoming::Refuse(id, r) => {
-                send(socket, frame(&r.to_msg(id)), limits.send_timeout())
-                    .await
-                    .map_err(|()| End::SendFailed)?;
-                continue;
-            }
-            Incoming::Msg(msg) => *msg,
-        };
-        let id = msg.request_id();
-        let outcome = match msg {
-            ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } if limits.blocked(peer.ip()) => {
-                Err(Refusal::new(
-                    RefusalReason::RateLimited,
-                    "too many failed attempts from this address; wait a minute",
-                ))
-            }
-            ClientMsg::Enroll {
-                v,
-                code,
-                public_key,
-                signature,
-            } => match enroll(hub, v, &code, &public_key, &signature).await {
-                Ok((meeting, principal)) => {
-                    send(
-                        socket,
-                        frame(&ServerMsg::Enrolled { meeting, principal }),
-                        limits.send_timeout(),
-                    )
-                    .await
-                    .map_err(|()| End::SendFailed)?;
-                    continue;
-                }
-                Err(r) => Err(r),
-            },
-            ClientMsg::Auth {
-                v,
-                meeting,
-                public_key,
-                signature,
-            } => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
-            ClientMsg::Watch { v, meeting } => check_version(v).and_then(|()| {
-                let meeting = hub
-                    .meeting(&meeting)
-                    .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
-                Ok(Session {
-                    meeting,
-                    principal: None,
-                    key: None,
-                })
-            }),
-            other => Err(Refusal::new(
-                RefusalReason::NotAuthenticated,
-                format!(
-                    "log in with auth or watch before sending {}",
-                    other.type_name()
-                ),
-            )),
-        };
-        match outcome {
-            Ok(session) => return Ok(session),
-            Err(refusal) => {
-                if matches!(
-                    refusal.reason,
-                    RefusalReason::UnknownCode
-                        | RefusalReason::CodeUsed
-                        | RefusalReason::CodeExpired
-                        | RefusalReason::BadSignature
-                        | RefusalReason::UnknownKey
-                ) {
-                    failures += 1;
-                    limits.record_failure(peer.ip());
-                }
-                tracing::info!(reason = ?refusal.reason, "login refused: {}", refusal.message);
-                send(socket, frame(&refusal.to_msg(id)), limits.send_timeout())
-                    .await
-                    .map_err(|()| End::SendFailed)?;
-                if failures >= MAX_ENROLL_FAILURES {
-                    return Err(End::TooManyFailures);
-                }
-            }
-        }
-    }
-}
-
-async fn enroll(
-    hub: &Hub,
-    v: u32,
-    code: &str,
-    key: &PublicKey,
-    signature: &Signature,
-) -> Result<(MeetingId, Principal), Refusal> {
-    check_version(v)?;
-    verify(
-        hub.signatures(),
-        *key,
-        enroll_bytes(code, key),
-        signature.clone(),
-    )
-    .await?;
-    hub.enroll(code, key).await
-}
-
-fn authenticate(
-    hub: &Hub,
-    v: u32,
-    meeting: &MeetingId,
-    key: &PublicKey,
-    signature: &Signature,
-    nonce: &[u8; 32],
-) -> Result<Session, Refusal> {
-    check_version(v)?;
-    let handle = hub
-        .meeting(meeting)
-        .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
-    let principal = handle
-        .principal_of(key)
-        .ok_or(Refusal::from(RefusalReason::UnknownKey))?;
-    // One signature per login: cheap enough to check inline.
-    key.verify(&auth_bytes(meeting, nonce, key), signature)
-        .map_err(|_| Refusal::from(RefusalReason::BadSignature))?;
-    Ok(Session {
-        meeting: handle,
-        principal: Some(principal),
-        key: Some(*key),
-    })
-}
-
-/// Checks a signature on the signature pool, so that a burst of ballots does
-/// not stall the async workers that move frames.
-async fn verify(
-    signatures: &Signatures,
-    key: PublicKey,
-    bytes: Vec<u8>,
-    signature: Signature,
-) -> Result<(), Refusal> {
-    signatures
-        .run(move || key.verify(&bytes, &signature))
-        .await
-        .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))?
-        .map_err(|_| {
-            Refusal::new(
-                RefusalReason::BadSignature,
-                "the signature does not match this device's key",
-            )
-        })
-}
-
 /// The frames that answer one request, serialized where they were made.
 type Answer = BoxFuture<'static, Vec<Frame>>;
 
@@ -529,63 +358,6 @@ async fn live(
         if sent.is_err() {
             return (socket, End::SendFailed);
         }
-    }
-}
-
-/// Sources of wake-ups that are looked at only after one of them has woken
-/// the task: they are polled with a waker of the gate's own, which marks
-/// the gate before it wakes the task.
-struct Gate {
-    flag: Arc<GateFlag>,
-    waker: Waker,
-}
-
-struct GateFlag {
-    woken: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for GateFlag {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.task.wake();
-    }
-}
-
-impl Gate {
-    fn new() -> Gate {
-        // Open at first: the sources have not been polled yet.
-        let flag = Arc::new(GateFlag {
-            woken: AtomicBool::new(true),
-            task: AtomicWaker::new(),
-        });
-        Gate {
-            waker: Waker::from(flag.clone()),
-            flag,
-        }
-    }
-
-    /// Runs `poll` with the gate's waker if a source woke the task since
-    /// `poll` last returned `Pending`; after `Ready` it runs again next time,
-    /// as more may be ready.
-    fn poll<T>(
-        &self,
-        cx: &mut Context<'_>,
-        poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
-    ) -> Poll<T> {
-        self.flag.task.register(cx.waker());
-        if !self.flag.woken.swap(false, Ordering::AcqRel) {
-            return Poll::Pending;
-        }
-        let ready = poll(&mut Context::from_waker(&self.waker));
-        if ready.is_ready() {
-            self.flag.woken.store(true, Ordering::Release);
-        }
-        ready
     }
 }
 

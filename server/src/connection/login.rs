@@ -1,0 +1,193 @@
+//! Logging a connection in: the server's challenge answered with a
+//! signature (`auth`), a new device's key enrolled with a one-time code
+//! (`enroll`), or a watcher that needs neither (`watch`). Failed attempts
+//! count against the connection, which is closed after a few, and against
+//! its address, which is refused for a while after many.
+
+use super::{End, Incoming, Session, receive, send};
+use crate::hub::{Hub, Refusal, frame};
+use crate::limits::AddressLimits;
+use crate::signatures::Signatures;
+use axum::extract::ws::WebSocket;
+use gavel_protocol::signing::{auth_bytes, enroll_bytes};
+use gavel_protocol::{
+    ClientMsg, MeetingId, PROTOCOL_VERSION, Principal, PublicKey, RefusalReason, ServerMsg,
+    Signature,
+};
+use std::net::SocketAddr;
+
+/// Failed enrollment attempts before the connection is closed.
+const MAX_ENROLL_FAILURES: u32 = 5;
+
+pub(super) fn check_version(v: u32) -> Result<(), Refusal> {
+    if v == PROTOCOL_VERSION {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            RefusalReason::UnsupportedVersion,
+            format!("this server speaks protocol version {PROTOCOL_VERSION}, not {v}"),
+        ))
+    }
+}
+
+/// Runs the login conversation until the client is logged in or gives up.
+/// Failed attempts count against the connection (it is closed after a few)
+/// and against its address (which is refused for a while after many).
+pub(super) async fn log_in(
+    socket: &mut WebSocket,
+    hub: &Hub,
+    nonce: &[u8; 32],
+    limits: &AddressLimits,
+    peer: SocketAddr,
+) -> Result<Session, End> {
+    let mut failures = 0;
+    loop {
+        let msg = match receive(socket).await {
+            Incoming::Close(end) => return Err(end),
+            Incoming::Alive => continue,
+            Incoming::Refuse(id, r) => {
+                send(socket, frame(&r.to_msg(id)), limits.send_timeout())
+                    .await
+                    .map_err(|()| End::SendFailed)?;
+                continue;
+            }
+            Incoming::Msg(msg) => *msg,
+        };
+        let id = msg.request_id();
+        let outcome = match msg {
+            ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } if limits.blocked(peer.ip()) => {
+                Err(Refusal::new(
+                    RefusalReason::RateLimited,
+                    "too many failed attempts from this address; wait a minute",
+                ))
+            }
+            ClientMsg::Enroll {
+                v,
+                code,
+                public_key,
+                signature,
+            } => match enroll(hub, v, &code, &public_key, &signature).await {
+                Ok((meeting, principal)) => {
+                    send(
+                        socket,
+                        frame(&ServerMsg::Enrolled { meeting, principal }),
+                        limits.send_timeout(),
+                    )
+                    .await
+                    .map_err(|()| End::SendFailed)?;
+                    continue;
+                }
+                Err(r) => Err(r),
+            },
+            ClientMsg::Auth {
+                v,
+                meeting,
+                public_key,
+                signature,
+            } => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
+            ClientMsg::Watch { v, meeting } => check_version(v).and_then(|()| {
+                let meeting = hub
+                    .meeting(&meeting)
+                    .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
+                Ok(Session {
+                    meeting,
+                    principal: None,
+                    key: None,
+                })
+            }),
+            other => Err(Refusal::new(
+                RefusalReason::NotAuthenticated,
+                format!(
+                    "log in with auth or watch before sending {}",
+                    other.type_name()
+                ),
+            )),
+        };
+        match outcome {
+            Ok(session) => return Ok(session),
+            Err(refusal) => {
+                if matches!(
+                    refusal.reason,
+                    RefusalReason::UnknownCode
+                        | RefusalReason::CodeUsed
+                        | RefusalReason::CodeExpired
+                        | RefusalReason::BadSignature
+                        | RefusalReason::UnknownKey
+                ) {
+                    failures += 1;
+                    limits.record_failure(peer.ip());
+                }
+                tracing::info!(reason = ?refusal.reason, "login refused: {}", refusal.message);
+                send(socket, frame(&refusal.to_msg(id)), limits.send_timeout())
+                    .await
+                    .map_err(|()| End::SendFailed)?;
+                if failures >= MAX_ENROLL_FAILURES {
+                    return Err(End::TooManyFailures);
+                }
+            }
+        }
+    }
+}
+
+async fn enroll(
+    hub: &Hub,
+    v: u32,
+    code: &str,
+    key: &PublicKey,
+    signature: &Signature,
+) -> Result<(MeetingId, Principal), Refusal> {
+    check_version(v)?;
+    verify(
+        hub.signatures(),
+        *key,
+        enroll_bytes(code, key),
+        signature.clone(),
+    )
+    .await?;
+    hub.enroll(code, key).await
+}
+
+fn authenticate(
+    hub: &Hub,
+    v: u32,
+    meeting: &MeetingId,
+    key: &PublicKey,
+    signature: &Signature,
+    nonce: &[u8; 32],
+) -> Result<Session, Refusal> {
+    check_version(v)?;
+    let handle = hub
+        .meeting(meeting)
+        .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
+    let principal = handle
+        .principal_of(key)
+        .ok_or(Refusal::from(RefusalReason::UnknownKey))?;
+    // One signature per login: cheap enough to check inline.
+    key.verify(&auth_bytes(meeting, nonce, key), signature)
+        .map_err(|_| Refusal::from(RefusalReason::BadSignature))?;
+    Ok(Session {
+        meeting: handle,
+        principal: Some(principal),
+        key: Some(*key),
+    })
+}
+
+/// Checks a signature on the signature pool, so that a burst of ballots does
+/// not stall the async workers that move frames.
+pub(super) async fn verify(
+    signatures: &Signatures,
+    key: PublicKey,
+    bytes: Vec<u8>,
+    signature: Signature,
+) -> Result<(), Refusal> {
+    signatures
+        .run(move || key.verify(&bytes, &signature))
+        .await
+        .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))?
+        .map_err(|_| {
+            Refusal::new(
+                RefusalReason::BadSignature,
+                "the signature does not match this device's key",
+            )
+        })
+}

@@ -1,0 +1,442 @@
+//! The meeting file as written: serde reads it into private `Raw*` structs
+//! that mirror it, and their checks build the public definition out of
+//! `gavel-protocol` values, or name the first field that is wrong.
+
+use super::source::{Source, join};
+use super::{DefinitionError, MeetingDefinition, SeatDefinition};
+use gavel_protocol::messages::{ItemKind, ItemView, Labels};
+use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, Threshold, VoteSettings};
+use gavel_protocol::{MeetingId, PublicKey, SeatNo};
+use serde::{Deserialize, Deserializer};
+use std::collections::HashMap;
+use std::ops::Range;
+use toml::Spanned;
+
+/// The largest body a definition may describe: well above a party congress
+/// (1,000–2,000 delegates), low enough that a typo cannot make the hub
+/// allocate for millions of seats.
+const MAX_SEATS: u32 = 10_000;
+
+pub(super) const DEFAULT_YES: &str = "Tán thành";
+const DEFAULT_NO: &str = "Không tán thành";
+const DEFAULT_ABSTAIN: &str = "Không biểu quyết";
+
+// The file as written. Spans are kept where a check after serde needs them.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMeeting {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    body: Spanned<String>,
+    total_seats: Spanned<u32>,
+    quorum: Option<Spanned<RawThreshold>>,
+    #[serde(default)]
+    labels: RawLabels,
+    vote_defaults: Option<Spanned<RawSettings>>,
+    #[serde(default)]
+    seats: Vec<Spanned<RawSeat>>,
+    topics: Spanned<Vec<Spanned<RawTopic>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLabels {
+    yes: Option<Spanned<String>>,
+    no: Option<Spanned<String>>,
+    abstain: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeat {
+    number: Spanned<u32>,
+    name: Spanned<String>,
+    #[serde(default)]
+    group: String,
+    public_key: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    title: Spanned<String>,
+    #[serde(default)]
+    items: Vec<RawItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    kind: ItemKind,
+    title: Spanned<String>,
+    vote: Option<Spanned<RawVote>>,
+}
+
+/// `vote = true`, `vote = false` or `vote = { ...settings... }`.
+enum RawVote {
+    Flag(bool),
+    Settings(RawSettings),
+}
+
+impl<'de> Deserialize<'de> for RawVote {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawVote;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false or a table of vote settings")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<RawVote, E> {
+                Ok(RawVote::Flag(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawVote, A::Error> {
+                RawSettings::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawVote::Settings)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// Vote settings as written: every key optional, overriding the layer below.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    rule: Option<Spanned<RawRule>>,
+    secrecy: Option<Spanned<Secrecy>>,
+    interim: Option<Spanned<Interim>>,
+    allow_change: Option<bool>,
+    require_check_in: Option<bool>,
+    window_seconds: Option<Spanned<u32>>,
+}
+
+/// The serde shape of [`Rule`], refusing unknown keys.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    base: Base,
+    threshold: RawThreshold,
+}
+
+/// The serde shape of [`Threshold`], refusing unknown keys.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum RawThreshold {
+    MoreThanHalf,
+    AtLeastTwoThirds,
+    AtLeastThreeQuarters,
+    Fraction { num: u32, den: u32, strict: bool },
+}
+
+impl RawThreshold {
+    fn threshold(self) -> Threshold {
+        match self {
+            RawThreshold::MoreThanHalf => Threshold::MoreThanHalf,
+            RawThreshold::AtLeastTwoThirds => Threshold::AtLeastTwoThirds,
+            RawThreshold::AtLeastThreeQuarters => Threshold::AtLeastThreeQuarters,
+            RawThreshold::Fraction { num, den, strict } => Threshold::Fraction { num, den, strict },
+        }
+    }
+}
+
+impl RawRule {
+    pub(super) fn rule(self) -> Rule {
+        Rule {
+            base: self.base,
+            threshold: self.threshold.threshold(),
+        }
+    }
+}
+
+impl RawSettings {
+    /// These settings over `base`, checked. `path` and `span` locate the
+    /// table; an error points at the field to blame when there is one.
+    fn resolve(
+        &self,
+        base: VoteSettings,
+        path: &str,
+        span: Range<usize>,
+        source: &Source,
+    ) -> Result<VoteSettings, DefinitionError> {
+        let settings = VoteSettings {
+            rule: self.rule.as_ref().map_or(base.rule, |r| r.get_ref().rule()),
+            secrecy: self.secrecy.as_ref().map_or(base.secrecy, |s| *s.get_ref()),
+            interim: self.interim.as_ref().map_or(base.interim, |i| *i.get_ref()),
+            allow_change: self.allow_change.unwrap_or(base.allow_change),
+            require_check_in: self.require_check_in.unwrap_or(base.require_check_in),
+            window_seconds: self
+                .window_seconds
+                .as_ref()
+                .map_or(base.window_seconds, |w| *w.get_ref()),
+        };
+        let Err(message) = settings.validate() else {
+            return Ok(settings);
+        };
+        // Blame the first written field that, left out, makes the settings valid.
+        let suspects = [
+            (
+                "rule",
+                self.rule.as_ref().map(Spanned::span),
+                VoteSettings {
+                    rule: base.rule,
+                    ..settings
+                },
+            ),
+            (
+                "window_seconds",
+                self.window_seconds.as_ref().map(Spanned::span),
+                VoteSettings {
+                    window_seconds: base.window_seconds,
+                    ..settings
+                },
+            ),
+            (
+                "interim",
+                self.interim.as_ref().map(Spanned::span),
+                VoteSettings {
+                    interim: base.interim,
+                    ..settings
+                },
+            ),
+            (
+                "secrecy",
+                self.secrecy.as_ref().map(Spanned::span),
+                VoteSettings {
+                    secrecy: base.secrecy,
+                    ..settings
+                },
+            ),
+        ];
+        let (field, span) = suspects
+            .into_iter()
+            .find_map(|(name, at, without)| {
+                let at = at?;
+                without.validate().is_ok().then(|| (join(path, name), at))
+            })
+            .unwrap_or((path.to_owned(), span));
+        Err(source.error(span, field, message))
+    }
+}
+
+impl RawMeeting {
+    pub(super) fn check(self, source: &Source) -> Result<MeetingDefinition, DefinitionError> {
+        let id = MeetingId::parse(self.id.get_ref())
+            .map_err(|m| source.error(self.id.span(), "id", m))?;
+        let title = source.nonblank(&self.title, "title")?;
+        let body = source.nonblank(&self.body, "body")?;
+        let total_seats = *self.total_seats.get_ref();
+        if !(1..=MAX_SEATS).contains(&total_seats) {
+            return Err(source.error(
+                self.total_seats.span(),
+                "total_seats",
+                format!("must be between 1 and {MAX_SEATS}"),
+            ));
+        }
+        let quorum = match &self.quorum {
+            Some(raw) => {
+                let quorum = raw.get_ref().threshold();
+                quorum
+                    .validate()
+                    .map_err(|m| source.error(raw.span(), "quorum", m))?;
+                quorum
+            }
+            None => Threshold::AtLeastTwoThirds,
+        };
+        let labels = self.labels.check(source)?;
+        let defaults = match &self.vote_defaults {
+            Some(raw) => raw.get_ref().resolve(
+                VoteSettings::default(),
+                "vote_defaults",
+                raw.span(),
+                source,
+            )?,
+            None => VoteSettings::default(),
+        };
+        let seats = check_seats(&self.seats, &self.total_seats, source)?;
+        let agenda = check_agenda(&self.topics, defaults, source)?;
+        Ok(MeetingDefinition {
+            id,
+            title,
+            body,
+            total_seats,
+            quorum,
+            labels,
+            seats,
+            agenda,
+        })
+    }
+}
+
+impl RawLabels {
+    fn check(&self, source: &Source) -> Result<Labels, DefinitionError> {
+        let written = [
+            ("yes", &self.yes),
+            ("no", &self.no),
+            ("abstain", &self.abstain),
+        ];
+        let mut labels = [DEFAULT_YES, DEFAULT_NO, DEFAULT_ABSTAIN].map(String::from);
+        for (i, (name, value)) in written.iter().enumerate() {
+            if let Some(value) = value {
+                labels[i] = source.nonblank(value, &format!("labels.{name}"))?;
+            }
+        }
+        // A written label may also clash with a default one, e.g. `yes =
+        // "Không biểu quyết"` alone; blame a written label of the pair.
+        for i in 1..3 {
+            for j in 0..i {
+                if labels[i] != labels[j] {
+                    continue;
+                }
+                let (blamed, other) = if written[i].1.is_some() {
+                    (i, j)
+                } else {
+                    (j, i)
+                };
+                let (name, value) = written[blamed];
+                let span = value.as_ref().map_or(0..0, Spanned::span);
+                return Err(source.error(
+                    span,
+                    format!("labels.{name}"),
+                    format!(
+                        "is the same as labels.{}; the three labels must differ",
+                        written[other].0
+                    ),
+                ));
+            }
+        }
+        let [yes, no, abstain] = labels;
+        Ok(Labels { yes, no, abstain })
+    }
+}
+
+fn check_seats(
+    raw: &[Spanned<RawSeat>],
+    total: &Spanned<u32>,
+    source: &Source,
+) -> Result<Vec<SeatDefinition>, DefinitionError> {
+    let total_seats = *total.get_ref();
+    // Where each number was first listed, by number - 1.
+    let mut listed: Vec<Option<Range<usize>>> = vec![None; total_seats as usize];
+    let mut keys: HashMap<PublicKey, SeatNo> = HashMap::new();
+    let mut seats = Vec::with_capacity(raw.len());
+    for (i, seat) in raw.iter().enumerate() {
+        let seat = seat.get_ref();
+        let path = format!("seats[{i}]");
+        let number = *seat.number.get_ref();
+        let at = seat.number.span();
+        let field = format!("{path}.number");
+        if !(1..=total_seats).contains(&number) {
+            return Err(source.error(
+                at,
+                field,
+                format!("seat {number} is outside 1..={total_seats} (total_seats)"),
+            ));
+        }
+        let slot = &mut listed[number as usize - 1];
+        if let Some(first) = slot {
+            let (line, _) = source.line_column(first.start);
+            return Err(source.error(
+                at,
+                field,
+                format!("seat {number} is listed twice (first on line {line})"),
+            ));
+        }
+        *slot = Some(at);
+        let name = source.nonblank(&seat.name, &format!("{path}.name"))?;
+        let public_key = match &seat.public_key {
+            None => None,
+            Some(hex) => {
+                let field = format!("{path}.public_key");
+                let key = PublicKey::from_hex(hex.get_ref())
+                    .map_err(|e| source.error(hex.span(), &field, e.to_string()))?;
+                if let Some(other) = keys.insert(key, number) {
+                    return Err(source.error(
+                        hex.span(),
+                        field,
+                        format!("this key is already given to seat {other}"),
+                    ));
+                }
+                Some(key)
+            }
+        };
+        seats.push(SeatDefinition {
+            number,
+            name,
+            group: seat.group.clone(),
+            public_key,
+        });
+    }
+    let missing: Vec<u32> = (1..=total_seats)
+        .filter(|&n| listed[n as usize - 1].is_none())
+        .collect();
+    if let Some(&first) = missing.first() {
+        let shown: Vec<String> = missing.iter().take(10).map(u32::to_string).collect();
+        let more = if missing.len() > shown.len() {
+            format!(" and {} more", missing.len() - shown.len())
+        } else {
+            String::new()
+        };
+        let what = if missing.len() == 1 {
+            format!("seat {first} is")
+        } else {
+            format!("seats {}{more} are", shown.join(", "))
+        };
+        return Err(source.error(
+            total.span(),
+            "total_seats",
+            format!(
+                "is {total_seats} but {} [[seats]] are listed: {what} missing",
+                raw.len()
+            ),
+        ));
+    }
+    seats.sort_by_key(|s| s.number);
+    Ok(seats)
+}
+
+fn check_agenda(
+    topics: &Spanned<Vec<Spanned<RawTopic>>>,
+    defaults: VoteSettings,
+    source: &Source,
+) -> Result<Vec<ItemView>, DefinitionError> {
+    if topics.get_ref().is_empty() {
+        return Err(source.error(topics.span(), "topics", "the agenda has no [[topics]]"));
+    }
+    let mut agenda = Vec::new();
+    for (t, topic_at) in topics.get_ref().iter().enumerate() {
+        let topic = topic_at.get_ref();
+        let path = format!("topics[{t}]");
+        let topic_title = source.nonblank(&topic.title, &format!("{path}.title"))?;
+        if topic.items.is_empty() {
+            return Err(source.error(
+                topic_at.span(),
+                path,
+                "the topic has no items: add [[topics.items]] after it",
+            ));
+        }
+        for (i, item) in topic.items.iter().enumerate() {
+            let path = format!("{path}.items[{i}]");
+            let title = source.nonblank(&item.title, &format!("{path}.title"))?;
+            let vote = match item.vote.as_ref().map(|v| (v.get_ref(), v.span())) {
+                None => match item.kind {
+                    ItemKind::Report | ItemKind::QuestionSession => None,
+                    _ => Some(defaults),
+                },
+                Some((RawVote::Flag(false), _)) => None,
+                Some((RawVote::Flag(true), _)) => Some(defaults),
+                Some((RawVote::Settings(raw), at)) => {
+                    Some(raw.resolve(defaults, &format!("{path}.vote"), at, source)?)
+                }
+            };
+            agenda.push(ItemView {
+                index: u32::try_from(agenda.len()).expect("an agenda of fewer than 2^32 items"),
+                topic: topic_title.clone(),
+                kind: item.kind,
+                title,
+                vote,
+            });
+        }
+    }
+    Ok(agenda)
+}
