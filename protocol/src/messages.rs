@@ -247,6 +247,18 @@ pub struct Labels {
     pub abstain: String,
 }
 
+/// The words of a People's Council's resolutions, which a meeting file
+/// that names no labels gets.
+impl Default for Labels {
+    fn default() -> Labels {
+        Labels {
+            yes: "Tán thành".into(),
+            no: "Không tán thành".into(),
+            abstain: "Không biểu quyết".into(),
+        }
+    }
+}
+
 impl Labels {
     pub fn of(&self, choice: Choice) -> &str {
         match choice {

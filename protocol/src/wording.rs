@@ -111,14 +111,6 @@ mod tests {
     use super::*;
     use crate::rules::Threshold;
 
-    fn labels() -> Labels {
-        Labels {
-            yes: "Tán thành".into(),
-            no: "Không tán thành".into(),
-            abstain: "Không biểu quyết".into(),
-        }
-    }
-
     fn counts(total_seats: u32, yes: u32, no: u32, abstain: u32) -> Counts {
         Counts {
             total_seats,
@@ -133,12 +125,12 @@ mod tests {
     fn the_official_sentence_in_both_languages() {
         let c = counts(40, 35, 2, 1);
         assert_eq!(
-            official_sentence(&c, &labels(), Lang::Vi),
+            official_sentence(&c, &Labels::default(), Lang::Vi),
             "38 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); \
              35 tán thành (87,50%), 2 không tán thành (5,00%), 1 không biểu quyết (2,50%)."
         );
         assert_eq!(
-            official_sentence(&c, &labels(), Lang::En),
+            official_sentence(&c, &Labels::default(), Lang::En),
             "38 delegates took part in the vote (95.00% of all seats); \
              35 tán thành (87.50%), 2 không tán thành (5.00%), 1 không biểu quyết (2.50%)."
         );
@@ -146,7 +138,8 @@ mod tests {
 
     #[test]
     fn one_delegate_is_singular_in_english() {
-        let sentence = |taking| official_sentence(&counts(40, taking, 0, 0), &labels(), Lang::En);
+        let sentence =
+            |taking| official_sentence(&counts(40, taking, 0, 0), &Labels::default(), Lang::En);
         assert!(sentence(1).starts_with("1 delegate took part in the vote (2.50% "));
         assert!(sentence(0).starts_with("0 delegates took part"));
         assert!(sentence(2).starts_with("2 delegates took part"));
@@ -156,7 +149,7 @@ mod tests {
     fn the_national_assemblys_example_rounds_half_up() {
         let c = counts(473, 437, 3, 8);
         assert_eq!(
-            official_sentence(&c, &labels(), Lang::Vi),
+            official_sentence(&c, &Labels::default(), Lang::Vi),
             "448 đại biểu tham gia biểu quyết (94,71% tổng số đại biểu); \
              437 tán thành (92,39%), 3 không tán thành (0,63%), 8 không biểu quyết (1,69%)."
         );
@@ -172,7 +165,7 @@ mod tests {
 
     #[test]
     fn rules_in_words() {
-        let l = labels();
+        let l = Labels::default();
         assert_eq!(
             describe_rule(&Rule::MAJORITY_OF_ALL_SEATS, &l, Lang::Vi),
             "trên 1/2 tổng số đại biểu"
@@ -236,7 +229,7 @@ mod tests {
     /// and for more (`officialSentence` in `common/protocol.js` fills it).
     #[test]
     fn the_web_apps_say_the_same() {
-        let l = labels();
+        let l = Labels::default();
         let templates = web_words("common/i18n.js", "result.official");
         assert_eq!(templates.len(), 3, "{templates:?}");
         let cases = [
@@ -266,7 +259,7 @@ mod tests {
     /// The web apps describe rules with the same words (`common/i18n.js`).
     #[test]
     fn the_web_apps_describe_rules_the_same() {
-        let l = labels();
+        let l = Labels::default();
         for (base, key) in [
             (Base::AllSeats, "rule.base.all_seats"),
             (Base::Present, "rule.base.present"),

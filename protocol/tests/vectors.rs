@@ -976,11 +976,7 @@ fn meeting_view(s: &Story) -> MeetingView {
         body: "Hội đồng nhân dân phường Phúc Lợi".into(),
         total_seats: 5,
         quorum: Threshold::AtLeastTwoThirds,
-        labels: Labels {
-            yes: "Tán thành".into(),
-            no: "Không tán thành".into(),
-            abstain: "Không biểu quyết".into(),
-        },
+        labels: Labels::default(),
         seats: vec![
             seat(1, "Nguyễn Văn An", "Tổ 1"),
             seat(2, "Trần Thị Bình", "Tổ 1"),

@@ -172,14 +172,6 @@ mod tests {
     use super::*;
     use gavel_protocol::rules::Rule;
 
-    fn labels() -> Labels {
-        Labels {
-            yes: "Tán thành".into(),
-            no: "Không tán thành".into(),
-            abstain: "Không biểu quyết".into(),
-        }
-    }
-
     fn widths(svg: &str) -> Vec<f64> {
         svg.match_indices("width=\"")
             .map(|(at, m)| {
@@ -192,7 +184,7 @@ mod tests {
     #[test]
     fn bars_are_measured_against_all_seats_and_the_mark_sits_at_the_yes_needed() {
         let result = TallyResult::decide(Rule::MAJORITY_OF_ALL_SEATS, counts(35, 2, 1, 38));
-        let svg = round_chart("r1", &result, &labels(), Lang::Vi);
+        let svg = round_chart("r1", &result, &Labels::default(), Lang::Vi);
         // Six rows, each a full-width outline and a bar of count/40 of it.
         let bars: Vec<f64> = widths(&svg)
             .into_iter()
@@ -220,7 +212,7 @@ mod tests {
             },
         };
         let result = TallyResult::decide(rule, counts(40, 0, 0, 40));
-        let svg = round_chart("r2", &result, &labels(), Lang::En);
+        let svg = round_chart("r2", &result, &Labels::default(), Lang::En);
         let end = BAR_X + BAR_WIDTH;
         assert!(svg.contains(&format!("x1=\"{end:.1}\"")), "{svg}");
         assert!(svg.contains("text-anchor=\"end\" class=\"mark\">41 needed<"));

@@ -17,10 +17,6 @@ use toml::Spanned;
 /// allocate for millions of seats.
 const MAX_SEATS: u32 = 10_000;
 
-pub(super) const DEFAULT_YES: &str = "Tán thành";
-const DEFAULT_NO: &str = "Không tán thành";
-const DEFAULT_ABSTAIN: &str = "Không biểu quyết";
-
 // The file as written. Spans are kept where a check after serde needs them.
 
 #[derive(Deserialize)]
@@ -275,7 +271,8 @@ impl RawLabels {
             ("no", &self.no),
             ("abstain", &self.abstain),
         ];
-        let mut labels = [DEFAULT_YES, DEFAULT_NO, DEFAULT_ABSTAIN].map(String::from);
+        let Labels { yes, no, abstain } = Labels::default();
+        let mut labels = [yes, no, abstain];
         for (i, (name, value)) in written.iter().enumerate() {
             if let Some(value) = value {
                 labels[i] = source.nonblank(value, &format!("labels.{name}"))?;

@@ -1,6 +1,6 @@
 //! The meeting file's checks, each error with its line, column and field.
 
-use super::file::{DEFAULT_YES, RawRule};
+use super::file::RawRule;
 use super::*;
 use gavel_protocol::messages::ItemKind;
 use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, VoteSettings};
@@ -177,7 +177,7 @@ fn seats_are_found_by_number_whatever_their_order_in_the_file() {
 #[test]
 fn the_minimal_meeting_gets_the_defaults() {
     let m = MeetingDefinition::parse(MINIMAL).unwrap();
-    assert_eq!(m.labels.yes, DEFAULT_YES);
+    assert_eq!(m.labels.yes, Labels::default().yes);
     assert_eq!(m.item(0).unwrap().vote, Some(VoteSettings::default()));
     assert_eq!(m.item(0).unwrap().topic, "Chủ đề");
     assert_eq!(m.quorum, Threshold::AtLeastTwoThirds);

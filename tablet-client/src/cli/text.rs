@@ -622,11 +622,7 @@ mod tests {
             body: "HĐND phường Phúc Lợi".into(),
             total_seats: 40,
             quorum: Threshold::AtLeastTwoThirds,
-            labels: Labels {
-                yes: "Tán thành".into(),
-                no: "Không tán thành".into(),
-                abstain: "Không biểu quyết".into(),
-            },
+            labels: Labels::default(),
             seats: vec![SeatView {
                 number: 12,
                 name: "Nguyễn Văn An".into(),
