@@ -30,10 +30,24 @@
 //!
 //! **Two backends.** SQLite is the embedded default, so that a first run
 //! needs no database server; PostgreSQL is the production store. Both run
-//! the same operations with the same schema (see `migrations/`), and the two
-//! modules `sqlite.rs` and `postgres.rs` are kept parallel, function for
-//! function, so that a reader can see they do the same thing. Decoding rows
-//! and every check that does not need SQL live here, once.
+//! the same operations with the same schema (see `migrations/`; the test
+//! `tests/tests/schema.rs` fails if the two migrations drift apart). Each
+//! operation is written once, here, as a transaction (`Tx`) of
+//! statements from `sql.rs`, where every statement is a small named
+//! function, written once where the two databases agree. Decoding rows and
+//! every check that does not need SQL live here too. What only one database
+//! does is in `sqlite.rs` (its file, its backup, its ballot batch in three
+//! trips) and `postgres.rs` (its connection, its `UNNEST` ballot batch).
+//!
+//! A shared statement runs on either database through one small enum of
+//! their two connections, matched once per statement by a macro that
+//! compiles the statement's one spelling against each driver. sqlx's `Any`
+//! driver was not used: it cannot bind the arrays PostgreSQL's `UNNEST`
+//! batches need, maps types through a lowest common set, and dispatches
+//! every value at run time, on the ballot path too. Functions generic over
+//! `sqlx::Database` would need half a dozen higher-ranked bounds each (an
+//! executor, its arguments, an `Encode + Type` per bound type, `FromRow`
+//! per row type), which would say more about sqlx than about the meeting.
 //!
 //! **Secret ballots.** While a secret round is open its ballots are stored
 //! like any other (seat, choice, signature), because an acknowledged ballot
