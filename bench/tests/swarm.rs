@@ -7,7 +7,6 @@
 use ed25519_dalek::SigningKey;
 use gavel_bench::swarm::{self, Scenario, Target};
 use gavel_protocol::messages::RoundStatus;
-use gavel_protocol::{Principal, PublicKey};
 use gavel_server::app;
 use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
@@ -23,21 +22,7 @@ async fn two_hundred_tablets_burst_vote_and_all_are_counted() -> anyhow::Result<
     for db in databases().await {
         let roster = Roster::generate(TABLETS);
         let store = Store::connect(&db.url).await?;
-        store
-            .put_meeting(&roster.meeting, &roster.definition())
-            .await?;
-        for (seat, key) in (1..).zip(&roster.seats) {
-            store
-                .put_key(&roster.meeting, Principal::Seat(seat), &PublicKey::of(key))
-                .await?;
-        }
-        store
-            .put_key(
-                &roster.meeting,
-                Principal::Chair,
-                &PublicKey::of(&roster.chair),
-            )
-            .await?;
+        roster.import(&store).await?;
         let options = app::Options {
             limits: LimitSettings {
                 connections_per_address: TABLETS as usize + 10,

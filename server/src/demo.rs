@@ -34,33 +34,34 @@ pub async fn run(
         .context("opening the demo store")?;
     let definition = MeetingDefinition::parse(EXAMPLE).context("the example meeting")?;
     let meeting = definition.id.clone();
-    match store.put_meeting(&meeting, EXAMPLE).await {
-        Ok(()) => {}
-        Err(StoreError::MeetingHasRounds(_)) => {
-            println!(
-                "Continuing the demo meeting stored in {}.",
-                settings.data_dir.display()
-            );
-        }
-        Err(e) => return Err(e).context("importing the example meeting"),
+    if !store.rounds(&meeting).await?.is_empty() {
+        println!(
+            "Continuing the demo meeting stored in {}.",
+            settings.data_dir.display()
+        );
     }
     let simulated = options
         .tablets
         .unwrap_or(definition.total_seats)
         .min(definition.total_seats);
-    let mut delegates = Vec::new();
-    for seat in 1..=simulated {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        store
-            .put_key(&meeting, Principal::Seat(seat), &PublicKey::of(&key))
-            .await?;
-        delegates.push((seat, key));
-    }
+    let delegates: Vec<(u32, SigningKey)> = (1..=simulated)
+        .map(|seat| (seat, SigningKey::generate(&mut rand::rngs::OsRng)))
+        .collect();
     let chair_key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let mut keys: Vec<(Principal, PublicKey)> = delegates
+        .iter()
+        .map(|(seat, key)| (Principal::Seat(*seat), PublicKey::of(key)))
+        .collect();
     if !options.manual_chair {
-        store
-            .put_key(&meeting, Principal::Chair, &PublicKey::of(&chair_key))
-            .await?;
+        keys.push((Principal::Chair, PublicKey::of(&chair_key)));
+    }
+    match store.import_meeting(&meeting, EXAMPLE, &keys).await {
+        Err(StoreError::MeetingHasRounds(_)) => anyhow::bail!(
+            "the demo store in {} holds rounds of another version of the example meeting; \
+             remove it to start afresh",
+            settings.data_dir.display()
+        ),
+        imported => imported.context("importing the example meeting")?,
     }
     let mut principals = vec![Principal::Chair];
     principals.extend((simulated + 1..=definition.total_seats).map(Principal::Seat));

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use gavel_protocol::{MeetingId, Principal, SeatNo};
+use gavel_protocol::{MeetingId, Principal, PublicKey, SeatNo};
 use gavel_server::config::{FileSettings, LogFormat, Overrides, Settings};
 use gavel_server::demo::{self, DemoOptions};
 use gavel_server::export::{self, MinutesOptions};
@@ -345,14 +345,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .with_context(|| format!("in {}", file.display()))?;
             settings.prepare_data_dir()?;
             let store = Store::connect(&settings.database_url).await?;
-            store.put_meeting(&definition.id, &text).await?;
-            for seat in definition.seats.iter() {
-                if let Some(key) = &seat.public_key {
-                    store
-                        .put_key(&definition.id, Principal::Seat(seat.number), key)
-                        .await?;
-                }
-            }
+            let keys: Vec<(Principal, PublicKey)> = definition
+                .seats
+                .iter()
+                .filter_map(|seat| Some((Principal::Seat(seat.number), seat.public_key?)))
+                .collect();
+            store
+                .import_meeting(&definition.id, &text, &keys)
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
             println!(
                 "Imported {} ({}): {} seats, {} agenda items.",
                 definition.id,

@@ -8,11 +8,10 @@
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, ClientError, Session};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
-use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RefusalReason, RoundId, SeatNo};
-use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
+use gavel_protocol::{Choice, MeetingId, RefusalReason, RoundId, SeatNo};
 use gavel_server::store::Store;
 use gavel_tests::databases;
-use gavel_tests::process::{self, Gavel};
+use gavel_tests::process::{self, Gavel, Prepared, prepare_example};
 use rand::Rng;
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,27 +27,6 @@ fn start(data_dir: &Path, database_url: &str) -> anyhow::Result<Gavel> {
     let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
     command.env("RUST_LOG", "gavel_server::app=info,warn");
     Gavel::start(command)
-}
-
-/// The example meeting with keys registered for every seat and the chair,
-/// as a roster import with public keys would.
-async fn prepare(database_url: &str) -> anyhow::Result<(MeetingId, Vec<SigningKey>, SigningKey)> {
-    let store = Store::connect(database_url).await?;
-    let meeting = MeetingDefinition::parse(EXAMPLE)?.id;
-    store.put_meeting(&meeting, EXAMPLE).await?;
-    let mut seats = Vec::new();
-    for seat in 1..=SEATS {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        store
-            .put_key(&meeting, Principal::Seat(seat), &PublicKey::of(&key))
-            .await?;
-        seats.push(key);
-    }
-    let chair = SigningKey::generate(&mut rand::rngs::OsRng);
-    store
-        .put_key(&meeting, Principal::Chair, &PublicKey::of(&chair))
-        .await?;
-    Ok((meeting, seats, chair))
 }
 
 /// The highest acknowledged ballot of each seat: what must survive.
@@ -140,7 +118,12 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
 {
     for db in databases().await {
         let data = tempfile::tempdir()?;
-        let (meeting, seats, chair_key) = prepare(&db.url).await?;
+        let Prepared {
+            meeting,
+            seats,
+            chair: chair_key,
+            ..
+        } = prepare_example(&db.url, SEATS).await?;
         let mut gavel = start(data.path(), &db.url)?;
         let mut chair = login(&gavel.url(), &meeting, &chair_key).await?;
         chair.chair(ChairCommand::SetItem { item: 0 }).await?;

@@ -10,12 +10,13 @@
 //! The binary's path comes from the caller (`env!("CARGO_BIN_EXE_gavel")`,
 //! which only the server crate's own tests have).
 
+use crate::roster::public_keys;
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, Receipt};
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId};
+use gavel_protocol::{Choice, MeetingId, RoundId};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::ready_file::ReadyFile;
 use gavel_server::store::Store;
@@ -306,23 +307,17 @@ pub async fn prepare_example(database_url: &str, seats: u32) -> anyhow::Result<P
     let store = Store::connect(database_url).await?;
     let definition = MeetingDefinition::parse(EXAMPLE)?;
     let meeting = definition.id.clone();
-    store.put_meeting(&meeting, EXAMPLE).await?;
-    let mut keys = Vec::new();
-    for seat in 1..=seats {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        store
-            .put_key(&meeting, Principal::Seat(seat), &PublicKey::of(&key))
-            .await?;
-        keys.push(key);
-    }
+    let seat_keys: Vec<SigningKey> = (1..=seats)
+        .map(|_| SigningKey::generate(&mut rand::rngs::OsRng))
+        .collect();
     let chair = SigningKey::generate(&mut rand::rngs::OsRng);
     store
-        .put_key(&meeting, Principal::Chair, &PublicKey::of(&chair))
+        .import_meeting(&meeting, EXAMPLE, &public_keys(&seat_keys, &chair))
         .await?;
     Ok(Prepared {
         meeting,
         definition,
         chair,
-        seats: keys,
+        seats: seat_keys,
     })
 }

@@ -2,7 +2,8 @@
 //! benchmark swarm that need many tablets rather than the example meeting.
 
 use ed25519_dalek::SigningKey;
-use gavel_protocol::{MeetingId, PublicKey};
+use gavel_protocol::{MeetingId, Principal, PublicKey};
+use gavel_server::store::{Store, StoreError};
 
 /// A generated meeting with a key for every seat and for the chair.
 pub struct Roster {
@@ -21,6 +22,14 @@ impl Roster {
             seats: (0..seats).map(|_| SigningKey::generate(&mut rng)).collect(),
             chair: SigningKey::generate(&mut rng),
         }
+    }
+
+    /// Imports the meeting with the keys of every seat and of the chair.
+    pub async fn import(&self, store: &Store) -> Result<(), StoreError> {
+        let keys = public_keys(&self.seats, &self.chair);
+        store
+            .import_meeting(&self.meeting, &self.definition(), &keys)
+            .await
     }
 
     /// The meeting definition file: one named vote with interim totals that
@@ -49,4 +58,15 @@ impl Roster {
         );
         toml
     }
+}
+
+/// What a meeting's import binds: the public key of seat `n` (at index
+/// `n - 1` of `seats`) and of the chair.
+pub fn public_keys(seats: &[SigningKey], chair: &SigningKey) -> Vec<(Principal, PublicKey)> {
+    let mut keys: Vec<(Principal, PublicKey)> = (1..)
+        .zip(seats)
+        .map(|(seat, key)| (Principal::Seat(seat), PublicKey::of(key)))
+        .collect();
+    keys.push((Principal::Chair, PublicKey::of(chair)));
+    keys
 }

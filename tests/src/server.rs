@@ -47,7 +47,9 @@ impl TestServer {
         options: app::Options,
     ) -> anyhow::Result<TestServer> {
         let store = Store::connect(database_url).await?;
-        store.put_meeting(&example_meeting(), EXAMPLE).await?;
+        store
+            .import_meeting(&example_meeting(), EXAMPLE, &[])
+            .await?;
         Ok(TestServer::start_with(
             database_url,
             SigningKey::generate(&mut rand::rngs::OsRng),

@@ -114,7 +114,9 @@ async fn the_hall_sees_who_is_present_while_individual_choices_are_shown() -> an
             "the example's default interim setting moved"
         );
         let store = Store::connect(&db.url).await?;
-        store.put_meeting(&example_meeting(), &individual).await?;
+        store
+            .import_meeting(&example_meeting(), &individual, &[])
+            .await?;
         let server = TestServer::start(&db.url, SigningKey::generate(&mut rand::rngs::OsRng));
         let (_, mut chair) = server.enroll(Principal::Chair).await?;
         let (_, mut delegate) = server.enroll(Principal::Seat(2)).await?;

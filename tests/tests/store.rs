@@ -84,11 +84,12 @@ fn result_of(choices: &[Choice]) -> TallyResult {
     )
 }
 
+/// What `with_meeting` stores as `meeting()`'s definition.
+const DEFINITION: &str = "title = \"Kỳ họp thứ 12\"";
+
 /// A store with `meeting()` defined.
 async fn with_meeting(store: &Store) -> Result<()> {
-    store
-        .put_meeting(&meeting(), "title = \"Kỳ họp thứ 12\"")
-        .await?;
+    store.import_meeting(&meeting(), DEFINITION, &[]).await?;
     Ok(())
 }
 
@@ -192,8 +193,8 @@ async fn an_unknown_url_scheme_is_refused() {
 #[tokio::test]
 async fn a_meeting_definition_is_replaced_only_until_its_first_round() -> Result<()> {
     on_every_backend(|store| async move {
-        store.put_meeting(&meeting(), "version = 1").await?;
-        store.put_meeting(&meeting(), "version = 2").await?;
+        store.import_meeting(&meeting(), "version = 1", &[]).await?;
+        store.import_meeting(&meeting(), "version = 2", &[]).await?;
         let stored = store.meetings().await?;
         ensure!(stored.len() == 1 && stored[0].definition == "version = 2");
         ensure!(stored[0].id == meeting() && stored[0].current_item.is_none());
@@ -208,11 +209,87 @@ async fn a_meeting_definition_is_replaced_only_until_its_first_round() -> Result
         ));
 
         store.open_round(&round(Secrecy::Named, 1_000)).await?;
-        match store.put_meeting(&meeting(), "version = 3").await {
+        match store.import_meeting(&meeting(), "version = 3", &[]).await {
             Err(StoreError::MeetingHasRounds(id)) => ensure!(id == meeting()),
             other => anyhow::bail!("expected MeetingHasRounds, got {other:?}"),
         }
         ensure!(store.meetings().await?[0].definition == "version = 2");
+        // The same definition again is no replacement: its keys are bound.
+        store
+            .import_meeting(&meeting(), "version = 2", &[(Principal::Seat(1), key(1))])
+            .await?;
+        ensure!(store.keys(&meeting()).await? == vec![(Principal::Seat(1), key(1))]);
+        Ok(())
+    })
+    .await
+}
+
+/// Makes the database refuse to bind a key to `principal`: an import that
+/// reaches that key fails after it has written the meeting, its audit entry
+/// and the keys before it.
+async fn refuse_keys_of(store: &Store, principal: &str) -> Result<()> {
+    match store {
+        Store::Sqlite(pool) => {
+            sqlx::query(&format!(
+                "CREATE TRIGGER refuse_key BEFORE INSERT ON device_keys
+                 WHEN NEW.principal = '{principal}'
+                 BEGIN SELECT RAISE(ABORT, 'key refused'); END"
+            ))
+            .execute(pool)
+            .await?;
+        }
+        Store::Postgres(pool) => {
+            sqlx::query(&format!(
+                "CREATE FUNCTION refuse_key() RETURNS trigger AS $$
+                 BEGIN
+                     IF NEW.principal = '{principal}' THEN RAISE EXCEPTION 'key refused'; END IF;
+                     RETURN NEW;
+                 END $$ LANGUAGE plpgsql"
+            ))
+            .execute(pool)
+            .await?;
+            sqlx::query(
+                "CREATE TRIGGER refuse_key BEFORE INSERT ON device_keys
+                 FOR EACH ROW EXECUTE FUNCTION refuse_key()",
+            )
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_import_that_fails_part_way_leaves_nothing_behind() -> Result<()> {
+    on_every_backend(|store| async move {
+        refuse_keys_of(&store, "seat:3").await?;
+        let keys = [
+            (Principal::Seat(1), key(1)),
+            (Principal::Seat(2), key(2)),
+            (Principal::Seat(3), key(3)),
+        ];
+        let imported = store.import_meeting(&meeting(), DEFINITION, &keys).await;
+        ensure!(
+            matches!(imported, Err(StoreError::Database(_))),
+            "the refused key failed the import: {imported:?}"
+        );
+        ensure!(store.meetings().await?.is_empty());
+        ensure!(store.keys(&meeting()).await?.is_empty());
+        ensure!(store.audit_log(&meeting()).await?.is_empty());
+
+        // A stored meeting keeps its definition, keys and chain.
+        store
+            .import_meeting(&meeting(), DEFINITION, &keys[..1])
+            .await?;
+        let chain = store.audit_log(&meeting()).await?;
+        ensure!(chain.len() == 2);
+        let replaced = store
+            .import_meeting(&meeting(), "title = \"Kỳ họp thứ 13\"", &keys)
+            .await;
+        ensure!(replaced.is_err(), "the refused key failed the import");
+        ensure!(store.meetings().await?[0].definition == DEFINITION);
+        ensure!(store.keys(&meeting()).await? == keys[..1]);
+        ensure!(store.audit_log(&meeting()).await? == chain);
         Ok(())
     })
     .await
@@ -281,13 +358,15 @@ async fn enrollment_codes_are_checked_burnt_and_bind_keys() -> Result<()> {
 
         // A new key for a principal replaces its old one (a replaced tablet).
         store
-            .put_key(&meeting(), Principal::Seat(1), &key(4))
-            .await?;
-        store
-            .put_key(&meeting(), Principal::Seat(5), &key(5))
-            .await?;
-        store
-            .put_key(&meeting(), Principal::Seat(5), &key(5))
+            .import_meeting(
+                &meeting(),
+                DEFINITION,
+                &[
+                    (Principal::Seat(1), key(4)),
+                    (Principal::Seat(5), key(5)),
+                    (Principal::Seat(5), key(5)),
+                ],
+            )
             .await?;
         // A key enrolled for another principal leaves the first: one device, one seat.
         store
@@ -474,7 +553,9 @@ async fn a_batch_extends_the_audit_chain_of_each_meeting_it_names() -> Result<()
     on_every_backend(|store| async move {
         with_meeting(&store).await?;
         let other = MeetingId::parse("phuc-loi-2026-k12-to-1").unwrap();
-        store.put_meeting(&other, "title = \"Tổ 1\"").await?;
+        store
+            .import_meeting(&other, "title = \"Tổ 1\"", &[])
+            .await?;
         let here = round(Secrecy::Named, 1_000);
         let there = RoundRecord {
             meeting: other.clone(),

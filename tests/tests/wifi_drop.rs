@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use gavel_client::Client;
 use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
-use gavel_protocol::{Choice, Principal, PublicKey, SeatNo};
+use gavel_protocol::{Choice, SeatNo};
 use gavel_server::app;
 use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
@@ -40,16 +40,10 @@ async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> a
         let roster = Roster::generate(TABLETS);
         let meeting = roster.meeting.clone();
         let store = Store::connect(&db.url).await?;
-        store.put_meeting(&meeting, &roster.definition()).await?;
-        for (seat, key) in (1..).zip(&roster.seats) {
-            store
-                .put_key(&meeting, Principal::Seat(seat), &PublicKey::of(key))
-                .await?;
+        roster.import(&store).await?;
+        for seat in 1..=TABLETS {
             store.check_in(&meeting, seat, 1).await?;
         }
-        store
-            .put_key(&meeting, Principal::Chair, &PublicKey::of(&roster.chair))
-            .await?;
         let options = app::Options {
             limits: LimitSettings {
                 connections_per_address: 2000,

@@ -30,10 +30,24 @@
 //!
 //! **Two backends.** SQLite is the embedded default, so that a first run
 //! needs no database server; PostgreSQL is the production store. Both run
-//! the same operations with the same schema (see `migrations/`), and the two
-//! modules `sqlite.rs` and `postgres.rs` are kept parallel, function for
-//! function, so that a reader can see they do the same thing. Decoding rows
-//! and every check that does not need SQL live here, once.
+//! the same operations with the same schema (see `migrations/`; the test
+//! `tests/tests/schema.rs` fails if the two migrations drift apart). Each
+//! operation is written once, here, as a transaction (`Tx`) of
+//! statements from `sql.rs`, where every statement is a small named
+//! function, written once where the two databases agree. Decoding rows and
+//! every check that does not need SQL live here too. What only one database
+//! does is in `sqlite.rs` (its file, its backup, its ballot batch in three
+//! trips) and `postgres.rs` (its connection, its `UNNEST` ballot batch).
+//!
+//! A shared statement runs on either database through one small enum of
+//! their two connections, matched once per statement by a macro that
+//! compiles the statement's one spelling against each driver. sqlx's `Any`
+//! driver was not used: it cannot bind the arrays PostgreSQL's `UNNEST`
+//! batches need, maps types through a lowest common set, and dispatches
+//! every value at run time, on the ballot path too. Functions generic over
+//! `sqlx::Database` would need half a dozen higher-ranked bounds each (an
+//! executor, its arguments, an `Encode + Type` per bound type, `FromRow`
+//! per row type), which would say more about sqlx than about the meeting.
 //!
 //! **Secret ballots.** While a secret round is open its ballots are stored
 //! like any other (seat, choice, signature), because an acknowledged ballot
@@ -57,7 +71,10 @@
 //! check them any more). These surface as [`StoreError::Corrupt`].
 
 mod postgres;
+mod sql;
 mod sqlite;
+
+use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{Receipt, RoundStatus};
@@ -220,10 +237,7 @@ impl Store {
     /// readiness probe): a row of `meetings`, so that SQLite reads its file
     /// and PostgreSQL runs a query, not just a connection check.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(pool) => sqlite::ping(pool).await,
-            Store::Postgres(pool) => postgres::ping(pool).await,
-        }
+        Ok(sql::ping(self.pooled().await?.db()).await?)
     }
 
     /// Writes a consistent copy of an SQLite store to the new file `out`,
@@ -242,30 +256,45 @@ impl Store {
         }
     }
 
-    /// Inserts a meeting, or replaces its definition while it has no rounds:
-    /// once a round exists, its settings came from the stored definition and
-    /// replacing it would rewrite history ([`StoreError::MeetingHasRounds`]).
-    pub async fn put_meeting(&self, id: &MeetingId, definition: &str) -> Result<(), StoreError> {
-        let event = Event::MeetingDefined {
-            definition_sha256: Sha::of(definition.as_bytes()),
-        };
-        let written = match self {
-            Store::Sqlite(pool) => sqlite::put_meeting(pool, id, definition, event).await?,
-            Store::Postgres(pool) => postgres::put_meeting(pool, id, definition, event).await?,
-        };
-        if written {
-            Ok(())
-        } else {
-            Err(StoreError::MeetingHasRounds(id.clone()))
+    /// Imports a meeting with the public keys of its principals, in one
+    /// transaction: all or nothing. The definition is inserted, or replaces
+    /// a different one while the meeting has no rounds: once a round exists,
+    /// its settings came from the stored definition and replacing it would
+    /// rewrite history ([`StoreError::MeetingHasRounds`], and nothing is
+    /// written). The same definition again writes nothing, so a meeting with
+    /// rounds can still be given new keys. Each key is bound as
+    /// [`Store::redeem_code`] binds one: it replaces the principal's earlier
+    /// key and leaves any other principal of the meeting that held it.
+    pub async fn import_meeting(
+        &self,
+        id: &MeetingId,
+        definition: &str,
+        keys: &[(Principal, PublicKey)],
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        // The upsert's own row lock does not conflict with the key-share
+        // lock that inserting a round takes on its meeting, so PostgreSQL
+        // locks the meeting row first: a round being opened at the same
+        // moment is then either seen by the upsert or made to wait.
+        sql::lock_meeting(tx.db(), id, MeetingLock::Update).await?;
+        if sql::upsert_meeting(tx.db(), id, definition).await? {
+            let event = Event::MeetingDefined {
+                definition_sha256: Sha::of(definition.as_bytes()),
+            };
+            append(&mut tx, id, event).await?;
+        } else if sql::definition(tx.db(), id).await?.as_deref() != Some(definition) {
+            return Err(StoreError::MeetingHasRounds(id.clone()));
         }
+        for &(principal, key) in keys {
+            bind_key(&mut tx, id, principal, &key).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Every stored meeting, by id.
     pub async fn meetings(&self) -> Result<Vec<StoredMeeting>, StoreError> {
-        let rows = match self {
-            Store::Sqlite(pool) => sqlite::meetings(pool).await?,
-            Store::Postgres(pool) => postgres::meetings(pool).await?,
-        };
+        let rows = sql::meetings(self.pooled().await?.db()).await?;
         rows.into_iter().map(MeetingRow::decode).collect()
     }
 
@@ -279,10 +308,8 @@ impl Store {
     /// a share lock on that row waits for exactly those transactions.
     /// SQLite's commits end with the process that made them.
     pub async fn settle(&self, meeting: &MeetingId) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(_) => Ok(()),
-            Store::Postgres(pool) => postgres::settle(pool, meeting).await,
-        }
+        let mut conn = self.pooled().await?;
+        Ok(sql::lock_meeting(conn.db(), meeting, MeetingLock::Share).await?)
     }
 
     /// Records the agenda item on the screens, so that a restarted hub shows
@@ -292,32 +319,28 @@ impl Store {
         meeting: &MeetingId,
         item: Option<u32>,
     ) -> Result<(), StoreError> {
-        let event = Event::ItemSet { item };
-        let item = item.map(i64::from);
-        let updated = match self {
-            Store::Sqlite(pool) => sqlite::set_current_item(pool, meeting, item, event).await?,
-            Store::Postgres(pool) => postgres::set_current_item(pool, meeting, item, event).await?,
-        };
-        found(updated, || format!("meeting {meeting} is not stored"))
+        let mut tx = Tx::begin(self).await?;
+        let updated = sql::set_current_item(tx.db(), meeting, item.map(i64::from)).await?;
+        found(updated, || format!("meeting {meeting} is not stored"))?;
+        append(&mut tx, meeting, Event::ItemSet { item }).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Stores a batch of codes in one transaction: all or none.
     pub async fn add_codes(&self, codes: &[NewCode]) -> Result<(), StoreError> {
-        let rows = codes
-            .iter()
-            .map(|c| {
-                Ok(CodeInsert {
-                    code_hash: &c.code_hash,
-                    meeting: &c.meeting,
-                    principal: principal_text(c.principal),
-                    expires_at: to_sql(c.expires_at, "expiry")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        match self {
-            Store::Sqlite(pool) => sqlite::add_codes(pool, &rows).await,
-            Store::Postgres(pool) => postgres::add_codes(pool, &rows).await,
+        let mut tx = Tx::begin(self).await?;
+        for c in codes {
+            let row = CodeInsert {
+                code_hash: &c.code_hash,
+                meeting: &c.meeting,
+                principal: principal_text(c.principal),
+                expires_at: to_sql(c.expires_at, "expiry")?,
+            };
+            sql::insert_code(tx.db(), &row).await?;
         }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Redeems an enrollment code for a device's `key`, in one transaction:
@@ -335,29 +358,15 @@ impl Store {
         key: &PublicKey,
     ) -> Result<(MeetingId, Principal), StoreError> {
         let now = to_sql(now, "redemption time")?;
-        match self {
-            Store::Sqlite(pool) => sqlite::redeem_code(pool, code_hash, now, key).await,
-            Store::Postgres(pool) => postgres::redeem_code(pool, code_hash, now, key).await,
-        }
-    }
-
-    /// Binds a pre-registered roster key, replacing the principal's earlier
-    /// key and removing the key from any other principal of the meeting.
-    pub async fn put_key(
-        &self,
-        meeting: &MeetingId,
-        principal: Principal,
-        key: &PublicKey,
-    ) -> Result<(), StoreError> {
-        let event = Event::KeyRegistered {
-            principal,
-            public_key: *key,
-        };
-        let principal = principal_text(principal);
-        match self {
-            Store::Sqlite(pool) => sqlite::put_key(pool, meeting, &principal, key, event).await,
-            Store::Postgres(pool) => postgres::put_key(pool, meeting, &principal, key, event).await,
-        }
+        let mut tx = Tx::begin(self).await?;
+        let code = sql::code_to_redeem(tx.db(), code_hash)
+            .await?
+            .ok_or(StoreError::CodeUnknown)?;
+        let (meeting, principal) = code.redeemable(now)?;
+        sql::burn_code(tx.db(), code_hash, now).await?;
+        bind_key(&mut tx, &meeting, principal, key).await?;
+        tx.commit().await?;
+        Ok((meeting, principal))
     }
 
     /// The meeting's bound keys, by principal (seats in order, then the chair).
@@ -365,10 +374,7 @@ impl Store {
         &self,
         meeting: &MeetingId,
     ) -> Result<Vec<(Principal, PublicKey)>, StoreError> {
-        let rows = match self {
-            Store::Sqlite(pool) => sqlite::keys(pool, meeting).await?,
-            Store::Postgres(pool) => postgres::keys(pool, meeting).await?,
-        };
+        let rows = sql::keys(self.pooled().await?.db(), meeting).await?;
         let mut keys = rows
             .into_iter()
             .map(KeyRow::decode)
@@ -384,20 +390,18 @@ impl Store {
         seat: SeatNo,
         at: u64,
     ) -> Result<(), StoreError> {
-        let event = Event::CheckedIn { seat };
-        let (seat, at) = (i64::from(seat), to_sql(at, "check-in time")?);
-        match self {
-            Store::Sqlite(pool) => sqlite::check_in(pool, meeting, seat, at, event).await,
-            Store::Postgres(pool) => postgres::check_in(pool, meeting, seat, at, event).await,
+        let at = to_sql(at, "check-in time")?;
+        let mut tx = Tx::begin(self).await?;
+        if sql::check_in(tx.db(), meeting, i64::from(seat), at).await? {
+            append(&mut tx, meeting, Event::CheckedIn { seat }).await?;
         }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The seats checked in, in order.
     pub async fn present(&self, meeting: &MeetingId) -> Result<Vec<SeatNo>, StoreError> {
-        let seats = match self {
-            Store::Sqlite(pool) => sqlite::present(pool, meeting).await?,
-            Store::Postgres(pool) => postgres::present(pool, meeting).await?,
-        };
+        let seats = sql::present(self.pooled().await?.db(), meeting).await?;
         seats.into_iter().map(|s| from_sql(s, "seat")).collect()
     }
 
@@ -422,21 +426,24 @@ impl Store {
             opened_at: round.opened_at,
             deadline: round.deadline,
         };
-        match self {
-            Store::Sqlite(pool) => sqlite::open_round(pool, &row, event).await,
-            Store::Postgres(pool) => postgres::open_round(pool, &row, event).await,
-        }
+        let mut tx = Tx::begin(self).await?;
+        sql::insert_round(tx.db(), &row).await?;
+        append(&mut tx, &round.meeting, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Moves an open round's deadline.
     pub async fn set_deadline(&self, round: RoundId, deadline: u64) -> Result<(), StoreError> {
         let event = Event::RoundExtended { round, deadline };
         let (id, deadline) = (round.to_hex(), to_sql(deadline, "deadline")?);
-        let updated = match self {
-            Store::Sqlite(pool) => sqlite::set_deadline(pool, &id, deadline, event).await?,
-            Store::Postgres(pool) => postgres::set_deadline(pool, &id, deadline, event).await?,
-        };
-        found(updated, || not_open(round))
+        let mut tx = Tx::begin(self).await?;
+        let meeting = sql::set_deadline(tx.db(), &id, deadline)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(not_open(round)))?;
+        append(&mut tx, &parse_meeting(&meeting)?, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Ends an open round without a result. A named round keeps its ballots
@@ -448,11 +455,18 @@ impl Store {
             voided_at: at,
         };
         let (id, at) = (round.to_hex(), to_sql(at, "voiding time")?);
-        let voided = match self {
-            Store::Sqlite(pool) => sqlite::void_round(pool, &id, at, event).await?,
-            Store::Postgres(pool) => postgres::void_round(pool, &id, at, event).await?,
-        };
-        found(voided, || not_open(round))
+        let mut tx = Tx::begin(self).await?;
+        let (secret, meeting) = end_round(&mut tx, &id, "voided", at).await?;
+        if secret {
+            sql::keep_secret_record_sorted(tx.db(), &id).await?;
+            sql::delete_ballots(tx.db(), &id).await?;
+        }
+        append(&mut tx, &meeting, event).await?;
+        tx.commit().await?;
+        if secret {
+            self.forget_deleted_ballots().await;
+        }
+        Ok(())
     }
 
     /// Commits a batch of ballots in one transaction, each as an upsert on
@@ -497,62 +511,61 @@ impl Store {
     ) -> Result<(), StoreError> {
         let close = Close {
             round,
-            event: Event::RoundClosed {
-                round,
-                closed_at,
-                result: *result,
-                secret_choices: secret.map(|s| s.choices.clone()),
-            },
-            id: round.to_hex(),
-            closed_at: to_sql(closed_at, "closing time")?,
-            tally: TallyInsert::of(result)?,
-            secret_columns: secret.map(SecretColumns::of),
             result,
             secret,
         };
-        match self {
-            Store::Sqlite(pool) => sqlite::close_round(pool, &close).await,
-            Store::Postgres(pool) => postgres::close_round(pool, &close).await,
+        let event = Event::RoundClosed {
+            round,
+            closed_at,
+            result: *result,
+            secret_choices: secret.map(|s| s.choices.clone()),
+        };
+        let (id, closed_at) = (round.to_hex(), to_sql(closed_at, "closing time")?);
+        let tally = TallyInsert::of(result)?;
+        let mut tx = Tx::begin(self).await?;
+        let (secret_round, meeting) = end_round(&mut tx, &id, "closed", closed_at).await?;
+        close.check_secrecy(secret_round)?;
+        close.check_counts(&sql::choice_counts(tx.db(), &id).await?)?;
+        if let Some(secret) = secret {
+            close.check_secret(&sql::ballots(tx.db(), &id).await?)?;
+            sql::delete_ballots(tx.db(), &id).await?;
+            sql::insert_secret_record(tx.db(), &id, &SecretColumns::of(secret)).await?;
         }
+        sql::insert_tally(tx.db(), &id, &tally).await?;
+        append(&mut tx, &meeting, event).await?;
+        tx.commit().await?;
+        if secret.is_some() {
+            self.forget_deleted_ballots().await;
+        }
+        Ok(())
     }
 
     /// The meeting's rounds in the order they were opened, with the result
     /// of each closed one.
     pub async fn rounds(&self, meeting: &MeetingId) -> Result<Vec<RoundRecord>, StoreError> {
-        let rows = match self {
-            Store::Sqlite(pool) => sqlite::rounds(pool, meeting).await?,
-            Store::Postgres(pool) => postgres::rounds(pool, meeting).await?,
-        };
+        let rows = sql::rounds(self.pooled().await?.db(), meeting).await?;
         rows.into_iter().map(RoundRow::decode).collect()
     }
 
     /// The meeting's audit chain, in order. Each entry is decoded as stored;
     /// whether the links hold is for [`gavel_records::chain::check_links`].
     pub async fn audit_log(&self, meeting: &MeetingId) -> Result<Vec<Entry>, StoreError> {
-        let rows = match self {
-            Store::Sqlite(pool) => sqlite::audit_log(pool, meeting).await?,
-            Store::Postgres(pool) => postgres::audit_log(pool, meeting).await?,
-        };
+        let rows = sql::audit_log(self.pooled().await?.db(), meeting).await?;
         rows.into_iter().map(AuditRow::decode).collect()
     }
 
     /// The round's ballots, by seat. Empty for a secret round once it ended.
     pub async fn ballots(&self, round: RoundId) -> Result<Vec<BallotRecord>, StoreError> {
-        let id = round.to_hex();
-        let rows = match self {
-            Store::Sqlite(pool) => sqlite::ballots(pool, &id).await?,
-            Store::Postgres(pool) => postgres::ballots(pool, &id).await?,
-        };
+        let rows = sql::ballots(self.pooled().await?.db(), &round.to_hex()).await?;
         rows.into_iter().map(BallotRow::decode).collect()
     }
 
     /// What an ended secret round kept: participants sorted, choices in their stored order.
     pub async fn secret_record(&self, round: RoundId) -> Result<SecretClose, StoreError> {
         let id = round.to_hex();
-        let (seats, choices) = match self {
-            Store::Sqlite(pool) => sqlite::secret_record(pool, &id).await?,
-            Store::Postgres(pool) => postgres::secret_record(pool, &id).await?,
-        };
+        let mut conn = self.pooled().await?;
+        let seats = sql::secret_participants(conn.db(), &id).await?;
+        let choices = sql::secret_choices(conn.db(), &id).await?;
         Ok(SecretClose {
             participants: seats
                 .into_iter()
@@ -564,6 +577,67 @@ impl Store {
                 .collect::<Result<_, _>>()?,
         })
     }
+
+    async fn pooled(&self) -> Result<Pooled, sqlx::Error> {
+        Pooled::acquire(self).await
+    }
+
+    /// After a secret round's ballots were deleted: SQLite empties its
+    /// write-ahead log, which still holds their pages (see the module's notes
+    /// on secret ballots).
+    async fn forget_deleted_ballots(&self) {
+        if let Store::Sqlite(pool) = self {
+            sqlite::truncate_wal(pool).await;
+        }
+    }
+}
+
+/// Makes `key` the principal's only key, and the principal the key's only
+/// one, and records it in the meeting's audit chain.
+async fn bind_key(
+    tx: &mut Tx,
+    meeting: &MeetingId,
+    principal: Principal,
+    key: &PublicKey,
+) -> Result<(), StoreError> {
+    let text = principal_text(principal);
+    sql::unbind_key_elsewhere(tx.db(), meeting, &text, key).await?;
+    sql::bind_key(tx.db(), meeting, &text, key).await?;
+    let event = Event::KeyRegistered {
+        principal,
+        public_key: *key,
+    };
+    append(tx, meeting, event).await
+}
+
+/// Moves an open round to `status` (closed or voided): its secrecy and
+/// meeting, refused if the round is not open.
+async fn end_round(
+    tx: &mut Tx,
+    id: &str,
+    status: &str,
+    at: i64,
+) -> Result<(bool, MeetingId), StoreError> {
+    let (secret, meeting) = sql::end_round(tx.db(), id, status, at)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
+    Ok((secret, parse_meeting(&meeting)?))
+}
+
+/// Appends `event` to the meeting's audit chain, as the last statement of
+/// the caller's transaction. No other append can come in between the read
+/// of the last entry and this insert: PostgreSQL locks the meeting's row
+/// `FOR NO KEY UPDATE` (each append waits for the previous one to commit,
+/// then reads its entry; inserts that merely reference the meeting are not
+/// blocked), SQLite's transaction holds the write lock. Every caller appends
+/// last, after its other row locks, so locks are always taken in the same
+/// order: round rows, then the meeting.
+async fn append(tx: &mut Tx, meeting: &MeetingId, event: Event) -> Result<(), StoreError> {
+    sql::lock_meeting(tx.db(), meeting, MeetingLock::NoKeyUpdate).await?;
+    let head = sql::audit_head(tx.db(), meeting).await?;
+    let entry = AuditInsert::after(meeting, head, event)?;
+    sql::insert_audit(tx.db(), meeting, &entry).await?;
+    Ok(())
 }
 
 // Values on their way in, already encoded for SQL: both backends bind the same fields.
@@ -756,14 +830,9 @@ impl SecretColumns {
     }
 }
 
-/// Everything a close writes, and what it is checked against.
+/// What a close announces, checked against the stored round and ballots.
 struct Close<'a> {
     round: RoundId,
-    event: Event,
-    id: String,
-    closed_at: i64,
-    tally: TallyInsert,
-    secret_columns: Option<SecretColumns>,
     result: &'a TallyResult,
     secret: Option<&'a SecretClose>,
 }

@@ -1,0 +1,712 @@
+//! Every SQL statement of the store, each in a small function named for what
+//! it does, and the connections they run on.
+//!
+//! A statement the two databases agree on is written once, with `$N`
+//! placeholders (sqlx binds `$N` on SQLite too, by number), and runs on
+//! either through [`Db`]: [`on_each!`] compiles its one spelling once per
+//! driver. Text differs only where the databases do: PostgreSQL's row locks
+//! (SQLite's write transactions hold the whole database from
+//! `BEGIN IMMEDIATE`), and batch inserts (`UNNEST` of arrays against
+//! multi-row `VALUES`). Statements that exist on one database only take that
+//! database's connection.
+
+use super::{
+    AuditInsert, AuditRow, BallotColumns, BallotRow, CodeInsert, CodeRow, KeyRow, MeetingRow,
+    RoundInsert, RoundRow, SecretColumns, TallyInsert,
+};
+use gavel_protocol::{MeetingId, PublicKey};
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+/// A connection of either backend, inside a transaction or not.
+pub(super) enum Db<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// Runs `$body` with `$conn` bound to the backend's connection: one spelling,
+/// compiled and type-checked against each driver.
+macro_rules! on_each {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite($conn) => $body,
+            Db::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// A write transaction. SQLite's begins with `BEGIN IMMEDIATE`, which takes
+/// the write lock at once: a plain (deferred) `BEGIN` reads a snapshot first
+/// and can then fail with "database is locked" when it tries to write,
+/// whatever the busy timeout. PostgreSQL's runs at READ COMMITTED, and where
+/// a write depends on what it read, the read takes a row lock.
+pub(super) enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// SQLite's start of a write transaction (see [`Tx`]).
+pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+impl Tx {
+    pub(super) async fn begin(store: &super::Store) -> Result<Tx, sqlx::Error> {
+        Ok(match store {
+            super::Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with(BEGIN_WRITE).await?),
+            super::Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub(super) fn db(&mut self) -> Db<'_> {
+        match self {
+            Tx::Sqlite(tx) => Db::Sqlite(tx),
+            Tx::Postgres(tx) => Db::Postgres(tx),
+        }
+    }
+
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// A connection from the pool, for reads outside a transaction.
+pub(super) enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub(super) async fn acquire(store: &super::Store) -> Result<Pooled, sqlx::Error> {
+        Ok(match store {
+            super::Store::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            super::Store::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
+
+    pub(super) fn db(&mut self) -> Db<'_> {
+        match self {
+            Pooled::Sqlite(conn) => Db::Sqlite(conn),
+            Pooled::Postgres(conn) => Db::Postgres(conn),
+        }
+    }
+}
+
+/// A row lock PostgreSQL takes on a meeting; each caller says why it takes
+/// its lock.
+#[derive(Clone, Copy)]
+pub(super) enum MeetingLock {
+    /// Conflicts with the key-share lock that inserting a round takes.
+    Update,
+    /// Serializes appends to the meeting's audit chain.
+    NoKeyUpdate,
+    /// Waits for every transaction that holds one of the other two.
+    Share,
+}
+
+/// Locks the meeting's row on PostgreSQL. SQLite needs no row lock: its
+/// write transactions hold the one write lock from their `BEGIN IMMEDIATE`,
+/// and its commits end with the process that made them.
+pub(super) async fn lock_meeting(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    lock: MeetingLock,
+) -> Result<(), sqlx::Error> {
+    let Db::Postgres(conn) = db else {
+        return Ok(());
+    };
+    let statement = match lock {
+        MeetingLock::Update => "SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE",
+        MeetingLock::NoKeyUpdate => "SELECT 1 FROM meetings WHERE id = $1 FOR NO KEY UPDATE",
+        MeetingLock::Share => "SELECT 1 FROM meetings WHERE id = $1 FOR SHARE",
+    };
+    sqlx::query(statement)
+        .bind(meeting.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn ping(db: Db<'_>) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query("SELECT 1 FROM meetings LIMIT 1")
+        .fetch_optional(c)
+        .await
+        .map(drop))
+}
+
+/// Inserts the meeting, or replaces a different definition while the meeting
+/// has no rounds; false if nothing was written.
+pub(super) async fn upsert_meeting(
+    db: Db<'_>,
+    id: &MeetingId,
+    definition: &str,
+) -> Result<bool, sqlx::Error> {
+    let written = on_each!(db, |c| sqlx::query(
+        "INSERT INTO meetings (id, definition) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET definition = excluded.definition
+         WHERE meetings.definition <> excluded.definition
+             AND NOT EXISTS (SELECT 1 FROM rounds WHERE rounds.meeting_id = excluded.id)",
+    )
+    .bind(id.as_str())
+    .bind(definition)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(written > 0)
+}
+
+pub(super) async fn definition(db: Db<'_>, id: &MeetingId) -> Result<Option<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT definition FROM meetings WHERE id = $1"
+    )
+    .bind(id.as_str())
+    .fetch_optional(c)
+    .await)
+}
+
+pub(super) async fn meetings(db: Db<'_>) -> Result<Vec<MeetingRow>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT id, definition, current_item FROM meetings ORDER BY id"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// False if the meeting is not stored.
+pub(super) async fn set_current_item(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    item: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let updated = on_each!(db, |c| sqlx::query(
+        "UPDATE meetings SET current_item = $1 WHERE id = $2"
+    )
+    .bind(item)
+    .bind(meeting.as_str())
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(updated > 0)
+}
+
+pub(super) async fn insert_code(db: Db<'_>, code: &CodeInsert<'_>) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO enrollment_codes (code_hash, meeting_id, principal, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(code.code_hash)
+    .bind(code.meeting.as_str())
+    .bind(&code.principal)
+    .bind(code.expires_at)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// The code, locked on PostgreSQL so that two devices racing with it are
+/// served one after the other.
+pub(super) async fn code_to_redeem(
+    db: Db<'_>,
+    code_hash: &str,
+) -> Result<Option<CodeRow>, sqlx::Error> {
+    const SELECT: &str = "SELECT meeting_id, principal, expires_at, used_at
+         FROM enrollment_codes WHERE code_hash = $1";
+    match db {
+        Db::Sqlite(c) => {
+            sqlx::query_as(SELECT)
+                .bind(code_hash)
+                .fetch_optional(c)
+                .await
+        }
+        Db::Postgres(c) => {
+            sqlx::query_as(&format!("{SELECT} FOR UPDATE"))
+                .bind(code_hash)
+                .fetch_optional(c)
+                .await
+        }
+    }
+}
+
+pub(super) async fn burn_code(db: Db<'_>, code_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "UPDATE enrollment_codes SET used_at = $1 WHERE code_hash = $2"
+    )
+    .bind(now)
+    .bind(code_hash)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// Removes `key` from every other principal of the meeting.
+pub(super) async fn unbind_key_elsewhere(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    principal: &str,
+    key: &PublicKey,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "DELETE FROM device_keys WHERE meeting_id = $1 AND public_key = $2 AND principal <> $3",
+    )
+    .bind(meeting.as_str())
+    .bind(&key.as_bytes()[..])
+    .bind(principal)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// Makes `key` the principal's key, replacing its earlier one.
+pub(super) async fn bind_key(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    principal: &str,
+    key: &PublicKey,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO device_keys (meeting_id, principal, public_key) VALUES ($1, $2, $3)
+         ON CONFLICT (meeting_id, principal) DO UPDATE SET public_key = excluded.public_key",
+    )
+    .bind(meeting.as_str())
+    .bind(principal)
+    .bind(&key.as_bytes()[..])
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn keys(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<KeyRow>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT principal, public_key FROM device_keys WHERE meeting_id = $1"
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+/// False if the seat had already checked in (its first time is kept).
+pub(super) async fn check_in(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    seat: i64,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = on_each!(db, |c| sqlx::query(
+        "INSERT INTO attendance (meeting_id, seat, checked_in_at) VALUES ($1, $2, $3)
+         ON CONFLICT (meeting_id, seat) DO NOTHING",
+    )
+    .bind(meeting.as_str())
+    .bind(seat)
+    .bind(at)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(inserted > 0)
+}
+
+pub(super) async fn present(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<i64>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT seat FROM attendance WHERE meeting_id = $1 ORDER BY seat"
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn insert_round(db: Db<'_>, round: &RoundInsert<'_>) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
+    )
+    .bind(&round.id)
+    .bind(round.meeting.as_str())
+    .bind(round.item)
+    .bind(&round.settings)
+    .bind(round.secret)
+    .bind(round.opened_at)
+    .bind(round.deadline)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// The round's meeting, or None if the round is not open.
+pub(super) async fn set_deadline(
+    db: Db<'_>,
+    id: &str,
+    deadline: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "UPDATE rounds SET deadline = $1 WHERE id = $2 AND status = 'open' RETURNING meeting_id",
+    )
+    .bind(deadline)
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Moves an open round to `status` (closed or voided); its secrecy and
+/// meeting, or None if the round is not open. On PostgreSQL, updating the
+/// round row first serializes the end with any ballot batch still writing
+/// to the round.
+pub(super) async fn end_round(
+    db: Db<'_>,
+    id: &str,
+    status: &str,
+    at: i64,
+) -> Result<Option<(bool, String)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "UPDATE rounds SET status = $1, closed_at = $2 WHERE id = $3 AND status = 'open'
+         RETURNING secret, meeting_id",
+    )
+    .bind(status)
+    .bind(at)
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// A voided secret round's record, from its ballots: who took part, and the
+/// choices sorted.
+pub(super) async fn keep_secret_record_sorted(db: Db<'_>, id: &str) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| {
+        sqlx::query(
+            "INSERT INTO secret_participants (round_id, seat)
+             SELECT round_id, seat FROM ballots WHERE round_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "INSERT INTO secret_choices (round_id, ordinal, choice)
+             SELECT round_id, row_number() OVER (ORDER BY choice) - 1, choice
+             FROM ballots WHERE round_id = $1",
+        )
+        .bind(id)
+        .execute(c)
+        .await
+        .map(drop)
+    })
+}
+
+/// A closed secret round's record: who took part, and the choices in the
+/// caller's order, each with its ordinal.
+pub(super) async fn insert_secret_record(
+    db: Db<'_>,
+    id: &str,
+    record: &SecretColumns,
+) -> Result<(), sqlx::Error> {
+    match db {
+        Db::Postgres(c) => {
+            sqlx::query(
+                "INSERT INTO secret_participants (round_id, seat)
+                 SELECT $1, seat FROM UNNEST($2::BIGINT[]) AS p (seat)",
+            )
+            .bind(id)
+            .bind(&record.seats)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query(
+                "INSERT INTO secret_choices (round_id, ordinal, choice)
+                 SELECT $1, ordinal, choice
+                 FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS c (ordinal, choice)",
+            )
+            .bind(id)
+            .bind(&record.ordinals)
+            .bind(&record.choices)
+            .execute(c)
+            .await?;
+        }
+        Db::Sqlite(c) => {
+            for chunk in record.seats.chunks(SQLITE_ROWS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO secret_participants (round_id, seat) ",
+                );
+                insert.push_values(chunk, |mut row, &seat| {
+                    row.push_bind(id).push_bind(seat);
+                });
+                insert.build().execute(&mut *c).await?;
+            }
+            let choices: Vec<(i64, &str)> = record
+                .ordinals
+                .iter()
+                .copied()
+                .zip(record.choices.iter().copied())
+                .collect();
+            for chunk in choices.chunks(SQLITE_ROWS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO secret_choices (round_id, ordinal, choice) ",
+                );
+                insert.push_values(chunk, |mut row, &(ordinal, choice)| {
+                    row.push_bind(id).push_bind(ordinal).push_bind(choice);
+                });
+                insert.build().execute(&mut *c).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn delete_ballots(db: Db<'_>, id: &str) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "DELETE FROM ballots WHERE round_id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn insert_tally(db: Db<'_>, id: &str, t: &TallyInsert) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO tallies (round_id, total_seats, present, yes, no, abstain, passed, result)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(t.total_seats)
+    .bind(t.present)
+    .bind(t.yes)
+    .bind(t.no)
+    .bind(t.abstain)
+    .bind(t.passed)
+    .bind(&t.result)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// The last entry of the meeting's audit chain: its seq and hash.
+pub(super) async fn audit_head(
+    db: Db<'_>,
+    meeting: &MeetingId,
+) -> Result<Option<(i64, Vec<u8>)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT seq, hash FROM audit_log WHERE meeting_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(meeting.as_str())
+    .fetch_optional(c)
+    .await)
+}
+
+/// The columns of an audit row, for a single append and SQLite's batch.
+macro_rules! audit_insert {
+    () => {
+        "INSERT INTO audit_log (meeting_id, seq, at, kind, body, prev_hash, hash) "
+    };
+}
+
+pub(super) async fn insert_audit(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    entry: &AuditInsert,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(concat!(
+        audit_insert!(),
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ))
+    .bind(meeting.as_str())
+    .bind(entry.seq)
+    .bind(entry.at)
+    .bind(entry.kind)
+    .bind(&entry.body)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn audit_log(
+    db: Db<'_>,
+    meeting: &MeetingId,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT seq, at, kind, body, prev_hash, hash
+         FROM audit_log WHERE meeting_id = $1 ORDER BY seq",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn rounds(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<RoundRow>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
+                r.status, r.closed_at, t.result
+         FROM rounds r LEFT JOIN tallies t ON t.round_id = r.id
+         WHERE r.meeting_id = $1
+         ORDER BY r.opened_at, r.id",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+/// A round's stored ballots counted by choice: `(choice, ballots)`.
+pub(super) async fn choice_counts(db: Db<'_>, id: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT choice, COUNT(*) FROM ballots WHERE round_id = $1 GROUP BY choice"
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn ballots(db: Db<'_>, id: &str) -> Result<Vec<BallotRow>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT round_id, seat, choice, seq, signature, recorded_at
+         FROM ballots WHERE round_id = $1 ORDER BY seat",
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn secret_participants(db: Db<'_>, id: &str) -> Result<Vec<i64>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT seat FROM secret_participants WHERE round_id = $1 ORDER BY seat"
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn secret_choices(db: Db<'_>, id: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT choice FROM secret_choices WHERE round_id = $1 ORDER BY ordinal"
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await)
+}
+
+/// The ballot upsert's rule, in both batch statements: a ballot replaces the
+/// stored one of its (round, seat) only with a higher `seq`.
+macro_rules! keep_latest_ballot {
+    () => {
+        " ON CONFLICT (round_id, seat) DO UPDATE SET
+             choice = excluded.choice, seq = excluded.seq,
+             signature = excluded.signature, recorded_at = excluded.recorded_at
+         WHERE excluded.seq > ballots.seq"
+    };
+}
+
+// PostgreSQL only.
+
+/// The round's meeting and secrecy if it is open. `FOR SHARE` makes a
+/// concurrent close (which updates the round row first) wait for the
+/// ballots' transaction, or the transaction see the round closed.
+pub(super) async fn pg_open_round_shared(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<(String, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT meeting_id, secret FROM rounds WHERE id = $1 AND status = 'open' FOR SHARE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The whole batch in one statement, its columns bound as arrays.
+pub(super) async fn pg_upsert_ballots(
+    conn: &mut PgConnection,
+    ballots: &BallotColumns,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at)
+         SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[],
+                              $5::BYTEA[], $6::BIGINT[])",
+        keep_latest_ballot!()
+    ))
+    .bind(&ballots.round_ids)
+    .bind(&ballots.seats)
+    .bind(&ballots.choices)
+    .bind(&ballots.seqs)
+    .bind(&ballots.signatures)
+    .bind(&ballots.recorded_at)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+// SQLite only.
+
+/// SQLite refuses statements with more than 32766 bound values; multi-row
+/// inserts are cut into statements of at most this many rows (of six values
+/// at most), all in the caller's transaction.
+const SQLITE_ROWS_PER_INSERT: usize = 1000;
+
+/// `VACUUM INTO` refuses a file that exists, so a backup never overwrites one.
+pub(super) async fn sqlite_backup_into(pool: &SqlitePool, out: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("VACUUM INTO $1")
+        .bind(out)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+/// Copies the write-ahead log into the database file and empties it; the
+/// first column is 1 if readers blocked the checkpoint.
+pub(super) async fn sqlite_checkpoint_truncate(
+    pool: &SqlitePool,
+) -> Result<(i64, i64, i64), sqlx::Error> {
+    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(pool)
+        .await
+}
+
+/// The batch's first trip: `BEGIN IMMEDIATE`, then the batch's open rounds
+/// with the last entry of each one's meeting's audit chain.
+pub(super) fn sqlite_begin_and_read_open_rounds(
+    ballots: &BallotColumns,
+) -> QueryBuilder<'_, Sqlite> {
+    let mut read = QueryBuilder::<Sqlite>::new(BEGIN_WRITE);
+    read.push(
+        "; SELECT r.id, r.meeting_id, r.secret, a.seq AS head_seq, a.hash AS head_hash
+         FROM rounds r LEFT JOIN audit_log a ON a.meeting_id = r.meeting_id
+             AND a.seq = (SELECT MAX(seq) FROM audit_log WHERE meeting_id = r.meeting_id)
+         WHERE r.status = 'open' AND r.id IN (",
+    );
+    let mut ids = read.separated(", ");
+    for id in ballots.accepted.keys() {
+        ids.push_bind(id);
+    }
+    read.push(")");
+    read
+}
+
+/// The batch's second trip: the ballots' multi-row upserts, the audit
+/// entries and `COMMIT`.
+pub(super) fn sqlite_write_and_commit<'a>(
+    ballots: &'a BallotColumns,
+    entries: &'a [(MeetingId, AuditInsert)],
+) -> QueryBuilder<'a, Sqlite> {
+    let mut write = QueryBuilder::<Sqlite>::new("");
+    let rows: Vec<usize> = (0..ballots.round_ids.len()).collect();
+    for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
+        write.push("INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at) ");
+        write.push_values(chunk, |mut row, &i| {
+            row.push_bind(&ballots.round_ids[i])
+                .push_bind(ballots.seats[i])
+                .push_bind(ballots.choices[i])
+                .push_bind(ballots.seqs[i])
+                .push_bind(&ballots.signatures[i][..])
+                .push_bind(ballots.recorded_at[i]);
+        });
+        write.push(concat!(keep_latest_ballot!(), "; "));
+    }
+    write.push(audit_insert!());
+    write.push_values(entries, |mut row, (meeting, entry)| {
+        row.push_bind(meeting.as_str())
+            .push_bind(entry.seq)
+            .push_bind(entry.at)
+            .push_bind(entry.kind)
+            .push_bind(&entry.body)
+            .push_bind(&entry.prev_hash)
+            .push_bind(&entry.hash);
+    });
+    write.push("; COMMIT");
+    write
+}
