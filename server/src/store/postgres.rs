@@ -1,7 +1,8 @@
 //! What only PostgreSQL does: how it is connected, and its ballot batch.
 
+use super::rows::{BallotColumns, not_open, parse_meeting};
 use super::sql::{self, Tx};
-use super::{BallotColumns, StoreError, append, not_open, parse_meeting};
+use super::{StoreError, append};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;

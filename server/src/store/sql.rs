@@ -8,9 +8,11 @@
 //! (SQLite's write transactions hold the whole database from
 //! `BEGIN IMMEDIATE`), and batch inserts (`UNNEST` of arrays against
 //! multi-row `VALUES`). Statements that exist on one database only take that
-//! database's connection.
+//! database's connection. This file is long because it is the one place
+//! where the store's SQL is written: reviewing a statement or a schema
+//! change means reading this file and the migrations, nothing else.
 
-use super::{
+use super::rows::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, CodeInsert, CodeRow, KeyRow, MeetingRow,
     RoundInsert, RoundRow, SecretColumns, TallyInsert,
 };

@@ -1,8 +1,9 @@
 //! What only SQLite does: how the file is opened, its backup, emptying its
 //! write-ahead log, and its ballot batch in three trips.
 
+use super::StoreError;
+use super::rows::{BallotColumns, OpenRoundRow};
 use super::sql;
-use super::{BallotColumns, OpenRoundRow, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::sqlite::{

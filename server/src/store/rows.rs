@@ -1,0 +1,582 @@
+//! How the store's records meet SQL: values on their way in, encoded as
+//! both backends bind them, and rows on their way out, decoded and checked
+//! (an integer that does not fit, a principal or choice that does not parse,
+//! a hash of the wrong length are [`StoreError::Corrupt`], never a guess).
+
+use super::{BallotRecord, RoundRecord, SecretClose, StoreError, StoredMeeting};
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::{
+    Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, TallyResult,
+};
+use gavel_records::chain::{Accepted, Entry, Event, Sha};
+use std::collections::BTreeMap;
+
+// Values on their way in, already encoded for SQL: both backends bind the same fields.
+
+/// An enrollment code's row.
+pub(super) struct CodeInsert<'a> {
+    pub(super) code_hash: &'a str,
+    pub(super) meeting: &'a MeetingId,
+    pub(super) principal: String,
+    pub(super) expires_at: i64,
+}
+
+/// A new round's row.
+pub(super) struct RoundInsert<'a> {
+    pub(super) id: String,
+    pub(super) meeting: &'a MeetingId,
+    pub(super) item: i64,
+    pub(super) settings: String,
+    pub(super) secret: bool,
+    pub(super) opened_at: i64,
+    pub(super) deadline: i64,
+}
+
+/// An open round that a batch of ballots names, with the last entry of its
+/// meeting's audit chain (none if the chain is empty).
+#[derive(sqlx::FromRow)]
+pub(super) struct OpenRoundRow {
+    pub(super) id: String,
+    pub(super) meeting_id: String,
+    pub(super) secret: bool,
+    pub(super) head_seq: Option<i64>,
+    pub(super) head_hash: Option<Vec<u8>>,
+}
+
+/// A batch of ballots as parallel columns: PostgreSQL binds them as arrays
+/// for `UNNEST`, SQLite reads them row by row.
+pub(super) struct BallotColumns {
+    pub(super) round_ids: Vec<String>,
+    pub(super) seats: Vec<i64>,
+    pub(super) choices: Vec<&'static str>,
+    pub(super) seqs: Vec<i64>,
+    pub(super) signatures: Vec<Vec<u8>>,
+    pub(super) recorded_at: Vec<i64>,
+    /// The same ballots as the audit chain records them, by round: its keys
+    /// are the batch's distinct rounds, which must all be open.
+    pub(super) accepted: BTreeMap<String, Vec<Accepted>>,
+}
+
+impl BallotColumns {
+    /// The audit entry of `round`'s ballots in this batch; a secret round's
+    /// carry who took part and not what they chose.
+    pub(super) fn event(&self, round: &str, secret: bool) -> Result<Event, StoreError> {
+        let ballots = self.accepted.get(round).cloned().unwrap_or_default();
+        Ok(Event::BallotsAccepted {
+            round: parse_round(round)?,
+            ballots: ballots
+                .into_iter()
+                .map(|a| Accepted {
+                    choice: if secret { None } else { a.choice },
+                    ..a
+                })
+                .collect(),
+        })
+    }
+
+    /// The batch's audit entries, one per round, each chained after the
+    /// last entry of its meeting's chain (or after the entry before it in
+    /// this batch). `open` holds the batch's rounds that are open, as read in
+    /// the batch's transaction; the batch is refused if one is missing.
+    pub(super) fn audit_entries(
+        &self,
+        open: Vec<OpenRoundRow>,
+    ) -> Result<Vec<(MeetingId, AuditInsert)>, StoreError> {
+        let mut heads: BTreeMap<String, Option<(i64, Vec<u8>)>> = BTreeMap::new();
+        let mut rounds = BTreeMap::new();
+        for row in open {
+            heads.insert(row.meeting_id.clone(), row.head_seq.zip(row.head_hash));
+            rounds.insert(row.id, (row.meeting_id, row.secret));
+        }
+        let mut entries = Vec::with_capacity(self.accepted.len());
+        for id in self.accepted.keys() {
+            let Some((meeting, secret)) = rounds.get(id) else {
+                return Err(StoreError::Corrupt(format!("a ballot's {}", not_open(id))));
+            };
+            let head = heads.entry(meeting.clone()).or_default();
+            let meeting = parse_meeting(meeting)?;
+            let entry = AuditInsert::after(&meeting, head.take(), self.event(id, *secret)?)?;
+            *head = Some((entry.seq, entry.hash.clone()));
+            entries.push((meeting, entry));
+        }
+        Ok(entries)
+    }
+
+    pub(super) fn of_latest(batch: &[BallotRecord]) -> Result<BallotColumns, StoreError> {
+        let latest = latest_per_seat(batch);
+        let mut columns = BallotColumns {
+            round_ids: Vec::with_capacity(latest.len()),
+            seats: Vec::with_capacity(latest.len()),
+            choices: Vec::with_capacity(latest.len()),
+            seqs: Vec::with_capacity(latest.len()),
+            signatures: Vec::with_capacity(latest.len()),
+            recorded_at: Vec::with_capacity(latest.len()),
+            accepted: BTreeMap::new(),
+        };
+        for b in latest {
+            columns
+                .accepted
+                .entry(b.round.to_hex())
+                .or_default()
+                .push(Accepted {
+                    seat: b.seat,
+                    seq: b.seq,
+                    choice: Some(b.choice),
+                });
+            columns.round_ids.push(b.round.to_hex());
+            columns.seats.push(i64::from(b.seat));
+            columns.choices.push(b.choice.as_str());
+            columns.seqs.push(to_sql(b.seq, "ballot sequence number")?);
+            columns.signatures.push(b.signature.to_bytes().to_vec());
+            columns
+                .recorded_at
+                .push(to_sql(b.recorded_at, "recording time")?);
+        }
+        Ok(columns)
+    }
+}
+
+/// The last ballot of each (round, seat) in a batch, in (round, seat) order.
+/// A delegate who changes a vote twice within one batch window sends two
+/// ballots for the same key, and PostgreSQL refuses an upsert that touches a
+/// row twice; the fixed order also makes concurrent batches lock rows in the
+/// same order.
+pub(super) fn latest_per_seat(batch: &[BallotRecord]) -> Vec<&BallotRecord> {
+    let mut latest: BTreeMap<(RoundId, SeatNo), &BallotRecord> = BTreeMap::new();
+    for ballot in batch {
+        latest
+            .entry((ballot.round, ballot.seat))
+            .and_modify(|kept| {
+                if ballot.seq > kept.seq {
+                    *kept = ballot;
+                }
+            })
+            .or_insert(ballot);
+    }
+    latest.into_values().collect()
+}
+
+/// A tally's row: the JSON the hub announced and its numbers for SQL readers.
+pub(super) struct TallyInsert {
+    pub(super) total_seats: i64,
+    pub(super) present: i64,
+    pub(super) yes: i64,
+    pub(super) no: i64,
+    pub(super) abstain: i64,
+    pub(super) passed: bool,
+    pub(super) result: String,
+}
+
+impl TallyInsert {
+    pub(super) fn of(result: &TallyResult) -> Result<TallyInsert, StoreError> {
+        let c = &result.counts;
+        Ok(TallyInsert {
+            total_seats: i64::from(c.total_seats),
+            present: i64::from(c.present),
+            yes: i64::from(c.yes),
+            no: i64::from(c.no),
+            abstain: i64::from(c.abstain),
+            passed: result.passed,
+            result: serde_json::to_string(result)
+                .map_err(|e| StoreError::Corrupt(format!("tally result: {e}")))?,
+        })
+    }
+}
+
+/// A secret round's record as parallel columns; a choice's ordinal is its
+/// position in the caller's shuffled list.
+pub(super) struct SecretColumns {
+    pub(super) seats: Vec<i64>,
+    pub(super) ordinals: Vec<i64>,
+    pub(super) choices: Vec<&'static str>,
+}
+
+impl SecretColumns {
+    pub(super) fn of(record: &SecretClose) -> SecretColumns {
+        SecretColumns {
+            seats: record.participants.iter().map(|&s| i64::from(s)).collect(),
+            ordinals: (0..).take(record.choices.len()).collect(),
+            choices: record.choices.iter().map(|c| c.as_str()).collect(),
+        }
+    }
+}
+
+/// What a close announces, checked against the stored round and ballots.
+pub(super) struct Close<'a> {
+    pub(super) round: RoundId,
+    pub(super) result: &'a TallyResult,
+    pub(super) secret: Option<&'a SecretClose>,
+}
+
+impl Close<'_> {
+    /// Checks, inside the closing transaction, the round's secrecy against
+    /// the call.
+    pub(super) fn check_secrecy(&self, secret_round: bool) -> Result<(), StoreError> {
+        let round = self.round;
+        match (secret_round, self.secret.is_some()) {
+            (true, false) => Err(StoreError::Corrupt(format!(
+                "round {round} is secret but was closed without a secret record"
+            ))),
+            (false, true) => Err(StoreError::Corrupt(format!(
+                "round {round} is named but was closed with a secret record"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the announced counts against the stored ballots, counted by
+    /// the database (`(choice, ballots)` rows): one short answer instead of
+    /// every row, which at 10,000 ballots was nearly all of a close's time.
+    pub(super) fn check_counts(&self, counted: &[(String, i64)]) -> Result<(), StoreError> {
+        let mut stored = Counts::tally(0, 0, std::iter::empty());
+        for (choice, n) in counted {
+            let n: u32 = from_sql(*n, "ballot count")?;
+            match parse_choice(choice)? {
+                Choice::Yes => stored.yes += n,
+                Choice::No => stored.no += n,
+                Choice::Abstain => stored.abstain += n,
+            }
+        }
+        let announced = &self.result.counts;
+        if (stored.yes, stored.no, stored.abstain)
+            != (announced.yes, announced.no, announced.abstain)
+        {
+            return Err(StoreError::Corrupt(format!(
+                "round {}: the result counts {}/{}/{} but the stored ballots are {}/{}/{}",
+                self.round,
+                announced.yes,
+                announced.no,
+                announced.abstain,
+                stored.yes,
+                stored.no,
+                stored.abstain
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks a secret round's lists against its stored ballots (sorted by
+    /// seat): here, because once its ballots are deleted nobody can check
+    /// them any more.
+    pub(super) fn check_secret(&self, stored: &[BallotRow]) -> Result<(), StoreError> {
+        let Some(secret) = self.secret else {
+            return Ok(());
+        };
+        let mut seats = Vec::with_capacity(stored.len());
+        let mut choices = Vec::with_capacity(stored.len());
+        for row in stored {
+            seats.push(from_sql::<SeatNo>(row.seat, "seat")?);
+            choices.push(parse_choice(&row.choice)?);
+        }
+        let mut participants = secret.participants.clone();
+        participants.sort_unstable();
+        let mut given = secret.choices.clone();
+        given.sort_unstable();
+        choices.sort_unstable();
+        if participants != seats || given != choices {
+            return Err(StoreError::Corrupt(format!(
+                "round {}: the secret record does not match the stored ballots",
+                self.round
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The next entry of a meeting's chain, encoded for SQL. `last` is the
+/// chain's last row as read under the append lock (its seq and hash).
+pub(super) struct AuditInsert {
+    pub(super) seq: i64,
+    pub(super) at: i64,
+    pub(super) kind: &'static str,
+    pub(super) body: String,
+    pub(super) prev_hash: Vec<u8>,
+    pub(super) hash: Vec<u8>,
+}
+
+impl AuditInsert {
+    pub(super) fn after(
+        meeting: &MeetingId,
+        last: Option<(i64, Vec<u8>)>,
+        event: Event,
+    ) -> Result<AuditInsert, StoreError> {
+        let last = last
+            .map(|(seq, hash)| {
+                Ok::<_, StoreError>((from_sql(seq, "audit seq")?, parse_sha(&hash)?))
+            })
+            .transpose()?;
+        let entry = Entry::next(meeting, last, crate::clock::now_ms(), event);
+        Ok(AuditInsert {
+            seq: to_sql(entry.seq, "audit seq")?,
+            at: to_sql(entry.at, "audit time")?,
+            kind: entry.event.kind(),
+            body: entry.event.canonical_json(),
+            prev_hash: entry.prev.0.to_vec(),
+            hash: entry.hash.0.to_vec(),
+        })
+    }
+}
+
+// Rows on their way out: both backends decode into these, and they are
+// turned into the protocol's types here, once.
+
+#[derive(sqlx::FromRow)]
+pub(super) struct MeetingRow {
+    pub(super) id: String,
+    pub(super) definition: String,
+    pub(super) current_item: Option<i64>,
+}
+
+impl MeetingRow {
+    pub(super) fn decode(self) -> Result<StoredMeeting, StoreError> {
+        Ok(StoredMeeting {
+            id: parse_meeting(&self.id)?,
+            definition: self.definition,
+            current_item: self
+                .current_item
+                .map(|i| from_sql(i, "current item"))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CodeRow {
+    pub(super) meeting_id: String,
+    pub(super) principal: String,
+    pub(super) expires_at: i64,
+    pub(super) used_at: Option<i64>,
+}
+
+impl CodeRow {
+    /// The code's (meeting, principal) if it may be redeemed at `now`.
+    pub(super) fn redeemable(&self, now: i64) -> Result<(MeetingId, Principal), StoreError> {
+        if self.used_at.is_some() {
+            return Err(StoreError::CodeUsed);
+        }
+        if now >= self.expires_at {
+            return Err(StoreError::CodeExpired);
+        }
+        Ok((
+            parse_meeting(&self.meeting_id)?,
+            parse_principal(&self.principal)?,
+        ))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyRow {
+    pub(super) principal: String,
+    pub(super) public_key: Vec<u8>,
+}
+
+impl KeyRow {
+    pub(super) fn decode(self) -> Result<(Principal, PublicKey), StoreError> {
+        let bytes: [u8; 32] = self
+            .public_key
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a public key is not 32 bytes".into()))?;
+        let key = PublicKey::from_bytes(&bytes)
+            .map_err(|e| StoreError::Corrupt(format!("public key {}: {e}", hex::encode(bytes))))?;
+        Ok((parse_principal(&self.principal)?, key))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RoundRow {
+    pub(super) id: String,
+    pub(super) meeting_id: String,
+    pub(super) item: i64,
+    pub(super) settings: String,
+    pub(super) opened_at: i64,
+    pub(super) deadline: i64,
+    pub(super) status: String,
+    pub(super) closed_at: Option<i64>,
+    pub(super) result: Option<String>,
+}
+
+impl RoundRow {
+    pub(super) fn decode(self) -> Result<RoundRecord, StoreError> {
+        let status = match self.status.as_str() {
+            "open" => RoundStatus::Open,
+            "closed" => RoundStatus::Closed,
+            "voided" => RoundStatus::Voided,
+            other => return Err(StoreError::Corrupt(format!("round status {other:?}"))),
+        };
+        Ok(RoundRecord {
+            id: parse_round(&self.id)?,
+            meeting: parse_meeting(&self.meeting_id)?,
+            item: from_sql(self.item, "agenda item")?,
+            settings: parse_json(&self.settings, "round settings")?,
+            opened_at: from_sql(self.opened_at, "opening time")?,
+            deadline: from_sql(self.deadline, "deadline")?,
+            status,
+            closed_at: self
+                .closed_at
+                .map(|t| from_sql(t, "closing time"))
+                .transpose()?,
+            result: self
+                .result
+                .map(|r| parse_json(&r, "tally result"))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BallotRow {
+    pub(super) round_id: String,
+    pub(super) seat: i64,
+    pub(super) choice: String,
+    pub(super) seq: i64,
+    pub(super) signature: Vec<u8>,
+    pub(super) recorded_at: i64,
+}
+
+impl BallotRow {
+    pub(super) fn decode(self) -> Result<BallotRecord, StoreError> {
+        let signature: [u8; 64] = self
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a ballot signature is not 64 bytes".into()))?;
+        Ok(BallotRecord {
+            round: parse_round(&self.round_id)?,
+            seat: from_sql(self.seat, "seat")?,
+            choice: parse_choice(&self.choice)?,
+            seq: from_sql(self.seq, "ballot sequence number")?,
+            signature: Signature::from_bytes(&signature),
+            recorded_at: from_sql(self.recorded_at, "recording time")?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuditRow {
+    pub(super) seq: i64,
+    pub(super) at: i64,
+    pub(super) kind: String,
+    pub(super) body: String,
+    pub(super) prev_hash: Vec<u8>,
+    pub(super) hash: Vec<u8>,
+}
+
+impl AuditRow {
+    pub(super) fn decode(self) -> Result<Entry, StoreError> {
+        let event: Event = parse_json(&self.body, "audit entry")?;
+        if event.kind() != self.kind {
+            return Err(StoreError::Corrupt(format!(
+                "audit entry {} is stored as {:?} but holds {:?}",
+                self.seq,
+                self.kind,
+                event.kind()
+            )));
+        }
+        Ok(Entry {
+            seq: from_sql(self.seq, "audit seq")?,
+            at: from_sql(self.at, "audit time")?,
+            prev: parse_sha(&self.prev_hash)?,
+            hash: parse_sha(&self.hash)?,
+            event,
+        })
+    }
+}
+
+// Encodings shared by both backends.
+
+pub(super) fn parse_sha(bytes: &[u8]) -> Result<Sha, StoreError> {
+    bytes
+        .try_into()
+        .map(Sha)
+        .map_err(|_| StoreError::Corrupt("an audit hash is not 32 bytes".into()))
+}
+
+/// `u64` into a signed 64-bit column, refusing values that would wrap.
+pub(super) fn to_sql(value: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(value)
+        .map_err(|_| StoreError::Corrupt(format!("{what} {value} is too large to store")))
+}
+
+/// A signed 64-bit column into the unsigned type it was stored from.
+pub(super) fn from_sql<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, StoreError> {
+    T::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is out of range")))
+}
+
+pub(super) fn principal_text(principal: Principal) -> String {
+    match principal {
+        Principal::Seat(n) => format!("seat:{n}"),
+        Principal::Chair => "chair".to_owned(),
+    }
+}
+
+pub(super) fn parse_principal(text: &str) -> Result<Principal, StoreError> {
+    if text == "chair" {
+        return Ok(Principal::Chair);
+    }
+    text.strip_prefix("seat:")
+        .and_then(|n| n.parse().ok())
+        .map(Principal::Seat)
+        .ok_or_else(|| StoreError::Corrupt(format!("principal {text:?}")))
+}
+
+pub(super) fn parse_choice(text: &str) -> Result<Choice, StoreError> {
+    Choice::ALL
+        .into_iter()
+        .find(|c| c.as_str() == text)
+        .ok_or_else(|| StoreError::Corrupt(format!("choice {text:?}")))
+}
+
+pub(super) fn parse_meeting(text: &str) -> Result<MeetingId, StoreError> {
+    MeetingId::parse(text).map_err(StoreError::Corrupt)
+}
+
+pub(super) fn parse_round(text: &str) -> Result<RoundId, StoreError> {
+    RoundId::from_hex(text).map_err(StoreError::Corrupt)
+}
+
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Turns "no row was updated" into an error that says why.
+pub(super) fn found(updated: bool, why: impl FnOnce() -> String) -> Result<(), StoreError> {
+    if updated {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(why()))
+    }
+}
+
+pub(super) fn not_open(round: impl std::fmt::Display) -> String {
+    format!("round {round} is not stored or not open")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_round_trip_through_text() {
+        for p in [
+            Principal::Chair,
+            Principal::Seat(0),
+            Principal::Seat(u32::MAX),
+        ] {
+            assert_eq!(parse_principal(&principal_text(p)).unwrap(), p);
+        }
+        assert!(parse_principal("seat:").is_err());
+        assert!(parse_principal("seat:-1").is_err());
+    }
+
+    #[test]
+    fn integers_that_do_not_fit_are_refused_not_wrapped() {
+        assert!(to_sql(u64::MAX, "t").is_err());
+        assert!(from_sql::<u64>(-1, "t").is_err());
+        assert!(from_sql::<u32>(i64::from(u32::MAX) + 1, "t").is_err());
+        assert_eq!(from_sql::<u32>(7, "t").unwrap(), 7);
+    }
+}
