@@ -90,6 +90,12 @@ pub enum ChairCommand {
     Open { window_seconds: Option<u32> },
     /// Moves the open round's deadline `seconds` later.
     Extend { seconds: u32 },
+    /// Holds the open round: the clock stops and ballots are refused
+    /// (`round_paused`) until [`ChairCommand::Resume`].
+    Pause,
+    /// Resumes a paused round with the time it had left: its deadline moves
+    /// by the length of the pause.
+    Resume,
     /// Closes the open round now; its tally is committed and announced.
     Close,
     /// Cancels the open round; its ballots are kept but nothing is decided.
@@ -371,6 +377,10 @@ pub struct RoundView {
     pub opened_at: u64,
     /// Unix milliseconds; after it the server refuses ballots and closes the round.
     pub deadline: u64,
+    /// While the chair holds the round: when it was paused (Unix
+    /// milliseconds). The time left is frozen at `deadline - paused_at`; on
+    /// resume the deadline moves by the length of the pause.
+    pub paused_at: Option<u64>,
     /// What this audience may see of the running tally while the round is open.
     pub live: Option<LiveTally>,
     /// The committed result once the round is closed.
@@ -436,6 +446,8 @@ pub enum RefusalReason {
     WrongRound,
     #[error("the voting window has closed")]
     Late,
+    #[error("the chair has paused this vote")]
+    RoundPaused,
     #[error("this vote does not allow changing a ballot")]
     ChangeNotAllowed,
     #[error("a later ballot from this seat is already recorded")]

@@ -857,12 +857,14 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::Extend { .. } => "chair/extend",
             ChairCommand::Close => "chair/close",
             ChairCommand::Void => "chair/void",
+            ChairCommand::Pause => "chair/pause",
+            ChairCommand::Resume => "chair/resume",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
     }
 }
-const CLIENT_VARIANTS: [&str; 12] = [
+const CLIENT_VARIANTS: [&str; 14] = [
     "enroll",
     "auth",
     "watch",
@@ -873,6 +875,8 @@ const CLIENT_VARIANTS: [&str; 12] = [
     "chair/extend",
     "chair/close",
     "chair/void",
+    "chair/pause",
+    "chair/resume",
     "sync",
     "export",
 ];
@@ -1128,6 +1132,14 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             "Chair: cancel the open round.",
             chair(15, ChairCommand::Void),
         ),
+        example(
+            "Chair: hold the open round; ballots are refused until it resumes.",
+            chair(16, ChairCommand::Pause),
+        ),
+        example(
+            "Chair: resume the held round with the time it had left.",
+            chair(17, ChairCommand::Resume),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -1137,6 +1149,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         settings: resolution_settings(),
         opened_at: OPENED_AT,
         deadline: OPENED_AT + u64::from(WINDOW_SECONDS) * 1000,
+        paused_at: None,
         live: Some(live),
         result: None,
     };

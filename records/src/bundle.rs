@@ -56,6 +56,9 @@ pub struct Round {
     pub settings: VoteSettings,
     pub opened_at: u64,
     pub deadline: u64,
+    /// While the chair holds the round (an export taken during a pause).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<u64>,
     pub status: RoundStatus,
     /// When the round was closed or voided.
     pub closed_at: Option<u64>,

@@ -101,6 +101,18 @@ pub enum Event {
         round: RoundId,
         deadline: u64,
     },
+    /// The chair held the open round: no ballot is taken until it resumes.
+    RoundPaused {
+        round: RoundId,
+        paused_at: u64,
+    },
+    /// The chair resumed a held round; its deadline moved by the length of
+    /// the pause.
+    RoundResumed {
+        round: RoundId,
+        resumed_at: u64,
+        deadline: u64,
+    },
     /// One committed batch of ballots of a round.
     BallotsAccepted {
         round: RoundId,
@@ -130,6 +142,8 @@ impl Event {
             Event::ItemSet { .. } => "item_set",
             Event::RoundOpened { .. } => "round_opened",
             Event::RoundExtended { .. } => "round_extended",
+            Event::RoundPaused { .. } => "round_paused",
+            Event::RoundResumed { .. } => "round_resumed",
             Event::BallotsAccepted { .. } => "ballots_accepted",
             Event::RoundClosed { .. } => "round_closed",
             Event::RoundVoided { .. } => "round_voided",

@@ -75,6 +75,14 @@ pub enum Mismatch {
         deadline: u64,
         chained: u64,
     },
+    #[error(
+        "round {round}: the bundle says it is paused since {paused_at:?} but the chain says {chained:?}"
+    )]
+    Paused {
+        round: RoundId,
+        paused_at: Option<u64>,
+        chained: Option<u64>,
+    },
     #[error("round {round}, seat {seat}: no key was registered for this seat before its ballot")]
     SeatKeyUnknown { round: RoundId, seat: SeatNo },
     #[error(
@@ -253,6 +261,13 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
             round: id,
             deadline: round.deadline,
             chained: chained.deadline,
+        });
+    }
+    if round.paused_at != chained.paused_at {
+        out.push(Mismatch::Paused {
+            round: id,
+            paused_at: round.paused_at,
+            chained: chained.paused_at,
         });
     }
     let chained_end = match &chained.end {
@@ -492,6 +507,8 @@ struct ChainedRound {
     settings: VoteSettings,
     opened_at: u64,
     deadline: u64,
+    /// Since when the chair holds the round, if it does at the chain's end.
+    paused_at: Option<u64>,
     /// Each seat's ballot with the highest seq.
     last: BTreeMap<SeatNo, Accepted>,
     end: Option<End>,
@@ -547,6 +564,7 @@ impl Story {
                             settings: *settings,
                             opened_at: *opened_at,
                             deadline: *deadline,
+                            paused_at: None,
                             last: BTreeMap::new(),
                             end: None,
                         },
@@ -554,6 +572,19 @@ impl Story {
                 }
                 Event::RoundExtended { round, deadline } => {
                     if let Some(r) = story.rounds.get_mut(round) {
+                        r.deadline = *deadline;
+                    }
+                }
+                Event::RoundPaused { round, paused_at } => {
+                    if let Some(r) = story.rounds.get_mut(round) {
+                        r.paused_at = Some(*paused_at);
+                    }
+                }
+                Event::RoundResumed {
+                    round, deadline, ..
+                } => {
+                    if let Some(r) = story.rounds.get_mut(round) {
+                        r.paused_at = None;
                         r.deadline = *deadline;
                     }
                 }

@@ -17,10 +17,10 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
-use gavel_protocol::{MeetingId, PublicKey, Signature};
+use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
-use gavel_records::chain;
-use gavel_records::minutes::{self, Lang, Outcome, RecordSeal, Session, Signatories};
+use gavel_records::chain::{self, Entry, Event};
+use gavel_records::minutes::{self, Lang, Outcome, Pause, RecordSeal, Session, Signatories};
 use std::path::{Path, PathBuf};
 
 /// How many times [`bundle`] reads again when the meeting changed meanwhile.
@@ -142,6 +142,7 @@ async fn read(
             settings: r.settings,
             opened_at: r.opened_at,
             deadline: r.deadline,
+            paused_at: r.paused_at,
             status: r.status,
             closed_at: r.closed_at,
             result: r.result,
@@ -196,6 +197,7 @@ pub fn session(
                         settings: r.settings,
                         opened_at: r.opened_at,
                         ended_at: r.closed_at.unwrap_or(r.opened_at),
+                        pauses: pauses(&bundle.chain, r.id, r.closed_at.unwrap_or(r.opened_at)),
                         outcome,
                     })
                 })
@@ -227,6 +229,36 @@ pub fn session(
             server_key: bundle.server_key.to_hex(),
         }),
     }
+}
+
+/// When the chair held `round`, from the chain; a round that ended while
+/// held was held until `ended_at`.
+fn pauses(chain: &[Entry], round: RoundId, ended_at: u64) -> Vec<Pause> {
+    let mut pauses = Vec::new();
+    let mut held = None;
+    for entry in chain {
+        match entry.event {
+            Event::RoundPaused {
+                round: r,
+                paused_at,
+            } if r == round => held = Some(paused_at),
+            Event::RoundResumed {
+                round: r,
+                resumed_at,
+                ..
+            } if r == round => {
+                if let Some(from) = held.take() {
+                    pauses.push(Pause {
+                        from,
+                        to: resumed_at,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    pauses.extend(held.map(|from| Pause { from, to: ended_at }));
+    pauses
 }
 
 /// The files one export writes.

@@ -66,6 +66,10 @@ pub enum ChairAction {
     Close,
     /// Cancel the open vote: nothing is decided and the item may be voted on again
     Void,
+    /// Hold the open vote: the clock stops and ballots are refused until it resumes
+    Pause,
+    /// Resume the held vote with the time it had left
+    Resume,
     /// Print the agenda with each item's status and result
     Agenda,
 }
@@ -88,6 +92,8 @@ impl ChairAction {
             ChairAction::Extend { seconds } => Ok(Some(ChairCommand::Extend { seconds })),
             ChairAction::Close => Ok(Some(ChairCommand::Close)),
             ChairAction::Void => Ok(Some(ChairCommand::Void)),
+            ChairAction::Pause => Ok(Some(ChairCommand::Pause)),
+            ChairAction::Resume => Ok(Some(ChairCommand::Resume)),
             ChairAction::Agenda => Ok(None),
         }
     }

@@ -543,6 +543,11 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
             move |m| matches!(m, Mismatch::Deadline { round, .. } if *round == named),
         ),
         tamper(
+            "a pause the chain never recorded",
+            move |b| round_mut(b, named).paused_at = Some(1),
+            move |m| matches!(m, Mismatch::Paused { round, .. } if *round == named),
+        ),
+        tamper(
             "a changed definition",
             |b| b.definition.push_str("\n# amended\n"),
             |m| matches!(m, Mismatch::Definition { .. }),

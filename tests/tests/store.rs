@@ -54,6 +54,7 @@ fn round(secrecy: Secrecy, opened_at: u64) -> RoundRecord {
         },
         opened_at,
         deadline: opened_at + 60_000,
+        paused_at: None,
         status: RoundStatus::Open,
         closed_at: None,
         result: None,

@@ -21,7 +21,7 @@ use super::clock::{LocalTime, utc_offset};
 use super::escape::escape;
 use super::font::font_faces;
 use super::words::{
-    Words, date_line, item_number, needed, roman, round_number, seal_line, time_span,
+    Words, date_line, item_number, needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::rules::Secrecy;
@@ -258,6 +258,13 @@ fn round(
         escape(form),
         escape(&time_span(lang, &at(round.opened_at), &at(round.ended_at))),
     );
+    for pause in &round.pauses {
+        let _ = write!(
+            out,
+            "<p class=\"meta\">{}.</p>",
+            escape(&paused_span(lang, &at(pause.from), &at(pause.to))),
+        );
+    }
     let rule = describe_rule(&round.settings.rule, labels, lang);
     match &round.outcome {
         Outcome::Closed { result } => {
@@ -481,6 +488,29 @@ mod tests {
             "Điều kiện thông qua: ít nhất 2/3 tổng số đại biểu. Cần 27 phiếu tán thành, đạt 26."
         ));
         assert!(removal.contains("Kết quả: KHÔNG THÔNG QUA"));
+    }
+
+    #[test]
+    fn a_held_round_says_when_it_was_paused() {
+        let mut session = phuc_loi();
+        let round = &mut session.items[8].rounds[0];
+        // 09:12:03 to 09:14:10 in Vietnam (UTC+7) on the round's day.
+        let day = round.opened_at - round.opened_at % 86_400_000;
+        let at = |h: u64, m: u64, s: u64| day + ((h - 7) * 3600 + m * 60 + s) * 1000;
+        round.pauses = vec![super::super::Pause {
+            from: at(9, 12, 3),
+            to: at(9, 14, 10),
+        }];
+        let vi = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
+        assert!(vi.contains("Tạm dừng từ 09:12:03 đến 09:14:10."), "{vi}");
+        let en = text(&item_html(&minutes_html(&session, Lang::En), 8, Lang::En));
+        assert!(en.contains("Paused from 09:12:03 to 09:14:10."), "{en}");
+        let untouched = text(&item_html(
+            &minutes_html(&phuc_loi(), Lang::Vi),
+            8,
+            Lang::Vi,
+        ));
+        assert!(!untouched.contains("Tạm dừng"));
     }
 
     #[test]

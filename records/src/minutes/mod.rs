@@ -124,7 +124,18 @@ pub struct Round {
     pub opened_at: u64,
     /// When the round was closed or voided, in Unix milliseconds.
     pub ended_at: u64,
+    /// When the chair held the round, in order.
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
     pub outcome: Outcome,
+}
+
+/// A span during which the chair held a round and no ballot was taken, in
+/// Unix milliseconds. A round ended while held was held until it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    pub from: u64,
+    pub to: u64,
 }
 
 /// How a round ended.
@@ -183,6 +194,8 @@ pub enum SessionError {
     DecisionDiffers { item: u32, round: usize },
     #[error("item {item}, round {round}: it ended before it opened")]
     EndedBeforeOpened { item: u32, round: usize },
+    #[error("item {item}, round {round}: a pause lies outside the round or before an earlier one")]
+    PauseOutsideRound { item: u32, round: usize },
 }
 
 impl Session {
@@ -213,6 +226,13 @@ impl Session {
     fn check_round(&self, item: u32, round: usize, r: &Round) -> Result<(), SessionError> {
         if r.ended_at < r.opened_at {
             return Err(SessionError::EndedBeforeOpened { item, round });
+        }
+        let mut since = r.opened_at;
+        for pause in &r.pauses {
+            if pause.from < since || pause.to < pause.from || pause.to > r.ended_at {
+                return Err(SessionError::PauseOutsideRound { item, round });
+            }
+            since = pause.to;
         }
         let Some(result) = r.result() else {
             return Ok(());

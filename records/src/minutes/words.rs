@@ -162,6 +162,14 @@ pub fn time_span(lang: Lang, from: &str, to: &str) -> String {
     }
 }
 
+/// When the chair held a round: "Tạm dừng từ 09:12:03 đến 09:14:10".
+pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Tạm dừng từ {from} đến {to}"),
+        Lang::En => format!("Paused from {from} to {to}"),
+    }
+}
+
 /// What the yes votes needed and got, as the hall screen says it:
 /// "Cần 21 phiếu tán thành, đạt 35", "21 “tán thành” votes needed, 35 cast".
 pub fn needed(lang: Lang, needed: u64, yes_label: &str, yes: u32) -> String {

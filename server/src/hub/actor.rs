@@ -183,7 +183,7 @@ impl MeetingActor {
             let deadline = self
                 .round
                 .as_ref()
-                .filter(|r| r.accepting())
+                .filter(|r| r.running())
                 .map(|r| instant_of(r.record.deadline));
             tokio::select! {
                 biased;
@@ -364,6 +364,8 @@ impl MeetingActor {
             ChairCommand::SetItem { item } => self.set_item(item).await,
             ChairCommand::Open { window_seconds } => self.open(window_seconds).await,
             ChairCommand::Extend { seconds } => self.extend(seconds).await,
+            ChairCommand::Pause => self.pause().await,
+            ChairCommand::Resume => self.resume().await,
             ChairCommand::Close | ChairCommand::Void => {
                 let ending = if command == ChairCommand::Close {
                     Ending::Close
@@ -448,6 +450,7 @@ impl MeetingActor {
             settings,
             opened_at,
             deadline: opened_at + u64::from(settings.window_seconds) * 1000,
+            paused_at: None,
             status: RoundStatus::Open,
             closed_at: None,
             result: None,
@@ -486,6 +489,57 @@ impl MeetingActor {
             .map_err(store_refusal(&self.definition.id))?;
         self.round.as_mut().expect("checked above").record.deadline = deadline;
         tracing::info!(meeting = %self.definition.id, round = %id, seconds, deadline, "round extended");
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    /// Holds the open round: its clock stops and ballots are refused until
+    /// [`MeetingActor::resume`].
+    async fn pause(&mut self) -> Result<(), Refusal> {
+        let Some(round) = self.round.as_ref().filter(|r| r.accepting()) else {
+            return Err(RefusalReason::NoOpenRound.into());
+        };
+        if round.record.paused_at.is_some() {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "the vote is already paused",
+            ));
+        }
+        let (id, at) = (round.record.id, now_ms());
+        self.store
+            .pause_round(id, at)
+            .await
+            .map_err(store_refusal(&self.definition.id))?;
+        let round = self.round.as_mut().expect("checked above");
+        round.record.paused_at = Some(at);
+        let left_ms = round.record.deadline.saturating_sub(at);
+        tracing::info!(meeting = %self.definition.id, round = %id, left_ms, "round paused");
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    /// Resumes a held round with the time it had left: the deadline moves
+    /// by the length of the pause.
+    async fn resume(&mut self) -> Result<(), Refusal> {
+        let Some(round) = self.round.as_ref().filter(|r| r.accepting()) else {
+            return Err(RefusalReason::NoOpenRound.into());
+        };
+        let Some(paused_at) = round.record.paused_at else {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "the vote is not paused",
+            ));
+        };
+        let (id, at) = (round.record.id, now_ms());
+        let deadline = round.record.deadline + at.saturating_sub(paused_at);
+        self.store
+            .resume_round(id, at, deadline)
+            .await
+            .map_err(store_refusal(&self.definition.id))?;
+        let round = self.round.as_mut().expect("checked above");
+        round.record.paused_at = None;
+        round.record.deadline = deadline;
+        tracing::info!(meeting = %self.definition.id, round = %id, deadline, paused_ms = at.saturating_sub(paused_at), "round resumed");
         self.broadcast_snapshot();
         Ok(())
     }
@@ -596,6 +650,7 @@ impl MeetingActor {
                 settings: r.record.settings,
                 opened_at: r.record.opened_at,
                 deadline: r.record.deadline,
+                paused_at: r.record.paused_at,
                 live: r.is_open().then(|| {
                     r.live(
                         audience,

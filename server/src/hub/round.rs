@@ -72,6 +72,11 @@ impl RoundState {
         self.is_open() && self.ending.is_none()
     }
 
+    /// Open, not ending and not held by the chair: its clock runs.
+    pub(super) fn running(&self) -> bool {
+        self.accepting() && self.record.paused_at.is_none()
+    }
+
     pub(super) fn counts(&self, total_seats: u32, present: u32) -> Counts {
         Counts::tally(
             total_seats,
@@ -344,6 +349,14 @@ impl RoundState {
                 return Err(Refusal::new(
                     RefusalReason::Late,
                     "the voting window has closed",
+                ));
+            }
+            // Held: the clock stands still, so the deadline says nothing
+            // until the round resumes.
+            RoundStatus::Open if self.ending.is_none() && record.paused_at.is_some() => {
+                return Err(Refusal::new(
+                    RefusalReason::RoundPaused,
+                    "the chair has paused this vote; wait for it to resume",
                 ));
             }
             RoundStatus::Open if self.ending.is_some() || now >= record.deadline => {

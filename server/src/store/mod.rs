@@ -175,6 +175,8 @@ pub struct RoundRecord {
     pub settings: VoteSettings,
     pub opened_at: u64,
     pub deadline: u64,
+    /// While the chair holds the round: since when.
+    pub paused_at: Option<u64>,
     pub status: RoundStatus,
     /// When the round was closed or voided.
     pub closed_at: Option<u64>,
@@ -446,6 +448,46 @@ impl Store {
         let meeting = sql::set_deadline(tx.db(), &id, deadline)
             .await?
             .ok_or_else(|| StoreError::Corrupt(not_open(round)))?;
+        append(&mut tx, &parse_meeting(&meeting)?, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Holds an open round from `at`: the hub takes no ballot for it until
+    /// [`Store::resume_round`].
+    pub async fn pause_round(&self, round: RoundId, at: u64) -> Result<(), StoreError> {
+        let event = Event::RoundPaused {
+            round,
+            paused_at: at,
+        };
+        let (id, at) = (round.to_hex(), to_sql(at, "paused_at")?);
+        let mut tx = Tx::begin(self).await?;
+        let meeting = sql::pause_round(tx.db(), &id, at)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("round {round} is not open and running")))?;
+        append(&mut tx, &parse_meeting(&meeting)?, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resumes a held round at `at` with its new `deadline` (the old one moved
+    /// by the length of the pause).
+    pub async fn resume_round(
+        &self,
+        round: RoundId,
+        at: u64,
+        deadline: u64,
+    ) -> Result<(), StoreError> {
+        let event = Event::RoundResumed {
+            round,
+            resumed_at: at,
+            deadline,
+        };
+        let (id, deadline) = (round.to_hex(), to_sql(deadline, "deadline")?);
+        let mut tx = Tx::begin(self).await?;
+        let meeting = sql::resume_round(tx.db(), &id, deadline)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("round {round} is not open and paused")))?;
         append(&mut tx, &parse_meeting(&meeting)?, event).await?;
         tx.commit().await?;
         Ok(())

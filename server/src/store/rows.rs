@@ -391,6 +391,7 @@ pub(super) struct RoundRow {
     pub(super) settings: String,
     pub(super) opened_at: i64,
     pub(super) deadline: i64,
+    pub(super) paused_at: Option<i64>,
     pub(super) status: String,
     pub(super) closed_at: Option<i64>,
     pub(super) result: Option<String>,
@@ -411,6 +412,10 @@ impl RoundRow {
             settings: parse_json(&self.settings, "round settings")?,
             opened_at: from_sql(self.opened_at, "opening time")?,
             deadline: from_sql(self.deadline, "deadline")?,
+            paused_at: self
+                .paused_at
+                .map(|t| from_sql(t, "pause time"))
+                .transpose()?,
             status,
             closed_at: self
                 .closed_at

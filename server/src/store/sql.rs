@@ -348,6 +348,40 @@ pub(super) async fn set_deadline(
     .await)
 }
 
+/// Holds an open, running round from `at`; its meeting, or None if the
+/// round is not open or already held.
+pub(super) async fn pause_round(
+    db: Db<'_>,
+    id: &str,
+    at: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "UPDATE rounds SET paused_at = $1
+         WHERE id = $2 AND status = 'open' AND paused_at IS NULL RETURNING meeting_id",
+    )
+    .bind(at)
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Resumes a held round with `deadline`; its meeting, or None if the round
+/// is not open and held.
+pub(super) async fn resume_round(
+    db: Db<'_>,
+    id: &str,
+    deadline: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "UPDATE rounds SET paused_at = NULL, deadline = $1
+         WHERE id = $2 AND status = 'open' AND paused_at IS NOT NULL RETURNING meeting_id",
+    )
+    .bind(deadline)
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
 /// Moves an open round to `status` (closed or voided); its secrecy and
 /// meeting, or None if the round is not open. On PostgreSQL, updating the
 /// round row first serializes the end with any ballot batch still writing
@@ -535,7 +569,7 @@ pub(super) async fn audit_log(
 pub(super) async fn rounds(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<RoundRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
-                r.status, r.closed_at, t.result
+                r.paused_at, r.status, r.closed_at, t.result
          FROM rounds r LEFT JOIN tallies t ON t.round_id = r.id
          WHERE r.meeting_id = $1
          ORDER BY r.opened_at, r.id",

@@ -135,6 +135,7 @@ mod tests {
             settings: VoteSettings::default(),
             opened_at: 0,
             deadline: 60_000,
+            paused_at: None,
             live: (status == RoundStatus::Open).then_some(LiveTally {
                 taking_part,
                 counts: None,

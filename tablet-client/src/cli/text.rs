@@ -391,7 +391,15 @@ impl<'a> Text<'a> {
         wording::describe_rule(rule, &self.meeting.labels, self.lang.into())
     }
 
+    /// The time left, frozen while the chair holds the round.
     fn time_left(&self, round: &RoundView, now: u64) -> String {
+        if let Some(paused_at) = round.paused_at {
+            let left = countdown(round.deadline.saturating_sub(paused_at));
+            return match self.lang {
+                Lang::Vi => format!("tạm dừng, còn {left}"),
+                Lang::En => format!("paused, {left} left"),
+            };
+        }
         match (
             round.deadline.checked_sub(now).filter(|&ms| ms > 0),
             self.lang,
@@ -493,6 +501,7 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::NoOpenRound => "không có biểu quyết nào đang mở",
         RefusalReason::WrongRound => "phiếu thuộc lần biểu quyết không còn mở",
         RefusalReason::Late => "đã hết thời gian biểu quyết",
+        RefusalReason::RoundPaused => "chủ tọa đã tạm dừng biểu quyết; hãy chờ",
         RefusalReason::ChangeNotAllowed => "biểu quyết này không cho phép thay đổi phiếu",
         RefusalReason::StaleSequence => "đã có phiếu mới hơn của ghế này",
         RefusalReason::InvalidCommand => "lệnh không phù hợp với trạng thái kỳ họp",
@@ -671,6 +680,7 @@ mod tests {
             settings: VoteSettings::default(),
             opened_at: NOW - 18_000,
             deadline: NOW + 42_000,
+            paused_at: None,
             live,
             result,
         }
