@@ -95,7 +95,7 @@ export function renderCountdown(view) {
   const open = view?.open;
   if (!open) return;
   const now = view.session.serverNow();
-  const left = secondsLeft(open.deadline, now);
+  const left = secondsLeft(open, now);
   const countdown = $("countdown");
   setText(countdown, left > 0 ? countdownText(left) : view.t("vote.closing"));
   countdown.classList.toggle("urgent", left <= URGENT_SECONDS);

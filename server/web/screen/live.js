@@ -32,7 +32,7 @@ function countdownCard(t, settings) {
   return {
     el: card,
     tick(round, now) {
-      const seconds = secondsLeft(round.deadline, now);
+      const seconds = secondsLeft(round, now);
       setText(clock, countdownText(seconds));
       clock.dataset.seconds = String(seconds);
       setText(label, seconds > 0 ? t("countdown.label") : t("countdown.over"));

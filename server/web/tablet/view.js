@@ -274,7 +274,7 @@ export function renderCountdown(ui, t) {
   const round = ui.session?.openRound;
   if (!round || !ui.session.snapshot) return;
   const now = ui.session.serverNow();
-  const left = secondsLeft(round.deadline, now);
+  const left = secondsLeft(round, now);
   $("countdown").textContent = countdownText(left);
   $("countdown-label").textContent = left > 0 ? t("vote.remaining") : t("vote.time_up");
   $("countdown-box").classList.toggle("urgent", left <= URGENT_SECONDS);
