@@ -99,6 +99,26 @@ async function openVote(item, seconds) {
   await app.chair.getByTestId("open-vote").click();
 }
 
+/** The chair opens a vote on `item` (see openVote); every tablet and the hall screen see it open. */
+async function openVoteEverywhere(item, seconds) {
+  await openVote(item, seconds);
+  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+}
+
+/** Seats 1, 2 and 3 cast `choices` in turn; the chair closes the vote and the hall screen shows the totals, live and final. */
+async function voteAndClose(choices) {
+  const counts = { yes: 0, no: 0, abstain: 0 };
+  for (const [i, choice] of choices.entries()) {
+    await vote(app.tablets[i], choice);
+    counts[choice] += 1;
+  }
+  await expectScreenTotals(counts);
+  await app.chair.getByTestId("close-vote").click();
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
+  await expectScreenTotals(counts);
+}
+
 /** Checks the hall screen's totals and percentages (of all 40 seats, Vietnamese format). */
 async function expectScreenTotals(counts) {
   const s = app.screen;
@@ -187,9 +207,7 @@ step("1. the chair, three tablets and the hall screen join", async () => {
 });
 
 step("2. the chair opens a vote on item 0 and every tablet sees it open", async () => {
-  await openVote(FIRST_ITEM, 60);
-  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+  await openVoteEverywhere(FIRST_ITEM, 60);
 });
 
 step("3. tablets vote yes, yes, no and each shows its receipt", async () => {
@@ -291,26 +309,15 @@ step("8. every app rides out a server restart by itself", async () => {
   // Seat 1 learns from its fresh snapshot that the re-vote is over.
   await waitFor(app.tablets[0], "round-state", { attr: "data-state", value: "closed" });
 
-  await openVote(AFTER_RESTART_ITEM, 60);
-  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
-  const [one, two, three] = app.tablets;
-  await vote(one, "yes");
-  await vote(two, "no");
-  await vote(three, "abstain");
-  await expectScreenTotals({ yes: 1, no: 1, abstain: 1 });
-  await app.chair.getByTestId("close-vote").click();
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
-  await expectScreenTotals({ yes: 1, no: 1, abstain: 1 });
+  await openVoteEverywhere(AFTER_RESTART_ITEM, 60);
+  await voteAndClose(["yes", "no", "abstain"]);
   await waitFor(app.screen, "result-banner", { attr: "data-passed", value: "false" });
   await waitFor(app.chair, "result-banner", { attr: "data-passed", value: "false" });
 });
 
 step("9. the chair pauses a vote: the clock stops, presses are held or refused; resumed, the vote goes on", async () => {
   const [one, two, three] = app.tablets;
-  await openVote(PAUSE_ITEM, 120);
-  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+  await openVoteEverywhere(PAUSE_ITEM, 120);
 
   // Seat 1's tablet must not learn of the pause, so that its press reaches
   // the server while the round is held: drop, on the way to that page only,
@@ -355,13 +362,7 @@ step("9. the chair pauses a vote: the clock stops, presses are held or refused; 
   // The refusal went with the pause: seat 1 may press again.
   await one.getByTestId("refusal").waitFor({ state: "hidden" });
 
-  await vote(one, "yes");
-  await vote(two, "yes");
-  await vote(three, "no");
-  await expectScreenTotals({ yes: 2, no: 1, abstain: 0 });
-  await app.chair.getByTestId("close-vote").click();
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
-  await expectScreenTotals({ yes: 2, no: 1, abstain: 0 });
+  await voteAndClose(["yes", "yes", "no"]);
 });
 
 step("10. the chair downloads the meeting's record, and gavel verify accepts it", async () => {
