@@ -21,6 +21,7 @@ import {
   tapWebSocket,
   waitFor,
 } from "./harness.mjs";
+import { countdownText } from "../../server/web/common/countdown.js";
 
 const STEP_MS = 180_000;
 
@@ -30,6 +31,8 @@ const FIRST_ITEM = 0;
 const AFTER_RESTART_ITEM = 2;
 /** The window of the re-vote whose deadline a tablet misses. */
 const LATE_WINDOW_SECONDS = 2;
+/** The vote the chair pauses and resumes: item 3, a draft resolution with the default rule. */
+const PAUSE_ITEM = 3;
 
 let server;
 let browser;
@@ -94,6 +97,26 @@ async function openVote(item, seconds) {
   await waitFor(app.chair, `agenda-item-${item}`, { attr: "aria-current", value: "step" });
   await setField(app.chair, "window-seconds", seconds);
   await app.chair.getByTestId("open-vote").click();
+}
+
+/** The chair opens a vote on `item` (see openVote); every tablet and the hall screen see it open. */
+async function openVoteEverywhere(item, seconds) {
+  await openVote(item, seconds);
+  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+}
+
+/** Seats 1, 2 and 3 cast `choices` in turn; the chair closes the vote and the hall screen shows the totals, live and final. */
+async function voteAndClose(choices) {
+  const counts = { yes: 0, no: 0, abstain: 0 };
+  for (const [i, choice] of choices.entries()) {
+    await vote(app.tablets[i], choice);
+    counts[choice] += 1;
+  }
+  await expectScreenTotals(counts);
+  await app.chair.getByTestId("close-vote").click();
+  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
+  await expectScreenTotals(counts);
 }
 
 /** Checks the hall screen's totals and percentages (of all 40 seats, Vietnamese format). */
@@ -184,9 +207,7 @@ step("1. the chair, three tablets and the hall screen join", async () => {
 });
 
 step("2. the chair opens a vote on item 0 and every tablet sees it open", async () => {
-  await openVote(FIRST_ITEM, 60);
-  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
+  await openVoteEverywhere(FIRST_ITEM, 60);
 });
 
 step("3. tablets vote yes, yes, no and each shows its receipt", async () => {
@@ -288,22 +309,63 @@ step("8. every app rides out a server restart by itself", async () => {
   // Seat 1 learns from its fresh snapshot that the re-vote is over.
   await waitFor(app.tablets[0], "round-state", { attr: "data-state", value: "closed" });
 
-  await openVote(AFTER_RESTART_ITEM, 60);
-  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "open" });
-  const [one, two, three] = app.tablets;
-  await vote(one, "yes");
-  await vote(two, "no");
-  await vote(three, "abstain");
-  await expectScreenTotals({ yes: 1, no: 1, abstain: 1 });
-  await app.chair.getByTestId("close-vote").click();
-  await waitFor(app.screen, "screen-round-state", { attr: "data-state", value: "closed" });
-  await expectScreenTotals({ yes: 1, no: 1, abstain: 1 });
+  await openVoteEverywhere(AFTER_RESTART_ITEM, 60);
+  await voteAndClose(["yes", "no", "abstain"]);
   await waitFor(app.screen, "result-banner", { attr: "data-passed", value: "false" });
   await waitFor(app.chair, "result-banner", { attr: "data-passed", value: "false" });
 });
 
-step("9. the chair downloads the meeting's record, and gavel verify accepts it", async () => {
+step("9. the chair pauses a vote: the clock stops, presses are held or refused; resumed, the vote goes on", async () => {
+  const [one, two, three] = app.tablets;
+  await openVoteEverywhere(PAUSE_ITEM, 120);
+
+  // Seat 1's tablet must not learn of the pause, so that its press reaches
+  // the server while the round is held: drop, on the way to that page only,
+  // every snapshot of a paused round.
+  const droppedBefore = seat1Tap.dropped.length;
+  seat1Tap.dropFromServer = (msg) => msg.type === "snapshot" && msg.round?.paused_at != null;
+  await app.chair.getByTestId("pause-vote").click();
+  await until(() => seat1Tap.dropped.length > droppedBefore, "the server broadcasting the pause");
+  const held = seat1Tap.dropped.at(-1);
+  assert.equal(held.round.status, "open", "a paused round stays open");
+  // The time left is frozen at deadline − paused_at, the same on every app.
+  const kept = countdownText(Math.ceil((held.round.deadline - held.round.paused_at) / 1000));
+
+  await waitFor(app.chair, "resume-vote", {});
+  await waitFor(app.chair, "countdown", { attr: "data-paused", value: "true", text: kept });
+  for (const tablet of [two, three]) {
+    await waitFor(tablet, "round-state", { attr: "data-paused", value: "true" });
+    await waitFor(tablet, "countdown", { text: kept });
+    for (const choice of CHOICES) assert.equal(await tablet.getByTestId(`choice-${choice}`).isDisabled(), true, `${choice} is held`);
+  }
+  await waitFor(app.screen, "countdown-card", { attr: "data-paused", value: "true" });
+  await waitFor(app.screen, "screen-paused", { text: "TẠM DỪNG BIỂU QUYẾT" });
+
+  const castsBefore = seat1Tap.frames.filter((f) => f.dir === "up" && f.msg.type === "cast").length;
+  await one.getByTestId("choice-yes").click();
+  await waitFor(one, "refusal", { attr: "data-reason", value: "round_paused", text: "Chủ tọa đã tạm dừng biểu quyết; vui lòng chờ" });
+  const casts = seat1Tap.frames.filter((f) => f.dir === "up" && f.msg.type === "cast");
+  assert.equal(casts.length, castsBefore + 1, "the tablet sent one ballot");
+  const answer = seat1Tap.frames.find((f) => f.dir === "down" && f.msg.type === "refused" && f.msg.id === casts.at(-1).msg.id);
+  assert.equal(answer?.msg.reason, "round_paused");
+
+  seat1Tap.dropFromServer = () => false;
+  await app.chair.getByTestId("resume-vote").click();
+  await waitFor(app.chair, "pause-vote", {});
+  await waitFor(app.chair, "countdown", { attr: "data-paused", value: "false" });
+  for (const tablet of app.tablets) await waitFor(tablet, "round-state", { attr: "data-paused", value: "false" });
+  await waitFor(app.screen, "countdown-card", { attr: "data-paused", value: "false" });
+  // Resuming gives the time back: the deadline moves on by the pause.
+  const resumed = seat1Tap.frames.findLast((f) => f.dir === "down" && f.msg.type === "snapshot" && f.msg.round?.id === held.round.id);
+  assert.equal(resumed.msg.round.paused_at, null);
+  assert.ok(resumed.msg.round.deadline > held.round.deadline, "the deadline moved on by the pause");
+  // The refusal went with the pause: seat 1 may press again.
+  await one.getByTestId("refusal").waitFor({ state: "hidden" });
+
+  await voteAndClose(["yes", "yes", "no"]);
+});
+
+step("10. the chair downloads the meeting's record, and gavel verify accepts it", async () => {
   const [download] = await Promise.all([
     app.chair.waitForEvent("download", { timeout: WAIT_MS }),
     app.chair.getByTestId("export-record").click(),
@@ -314,14 +376,14 @@ step("9. the chair downloads the meeting's record, and gavel verify accepts it",
   const record = JSON.parse(await readFile(file, "utf8"));
   assert.equal(record.format, "gavel-record/1");
   assert.equal(record.meeting, MEETING_ID);
-  // The first vote, the late re-vote and the vote after the restart.
-  assert.equal(record.rounds.length, 3);
+  // The first vote, the late re-vote, the vote after the restart and the paused one.
+  assert.equal(record.rounds.length, 4);
   assert.deepEqual(
     record.rounds[0].ballots.map((b) => [b.seat, b.choice]),
     [[1, "yes"], [2, "yes"], [3, "no"]],
   );
   const verdict = await server.cli("verify", file);
-  assert.match(verdict, new RegExp(`^ok: ${MEETING_ID} verifies: 3 rounds`));
+  assert.match(verdict, new RegExp(`^ok: ${MEETING_ID} verifies: 4 rounds`));
 });
 
 step("no page threw an uncaught error", async () => {

@@ -1,12 +1,13 @@
 // The chair's console: enrolls the chair's key, follows the meeting over one
 // live session, and sends the chair's commands (move through the agenda,
-// open, extend, close, void). Everything on screen is drawn from the
+// open, extend, pause, resume, close, void). Everything on screen is drawn from the
 // session's state on each "change"; nothing polls the server.
 
 import { Refused, Session, enroll } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
 import { describeRule, formatPercent, yesNeeded } from "../common/rules.js";
+import { isPaused } from "../common/countdown.js";
 import { buildAgenda, renderHistory, updateAgenda } from "./agenda.js";
 import { $, setAttr, setText } from "../common/dom.js";
 import { renderCountdown, renderItemPanel, renderTally } from "./panel.js";
@@ -263,7 +264,11 @@ function clearError() {
 
 /** The server's "invalid_command" covers several cases; say which one the chair hit. */
 function explain(action, reason) {
-  if (reason === "invalid_command" && action === "set_item" && session.openRound) return t("error.voteOpen");
+  if (reason !== "invalid_command") return undefined;
+  if (action === "set_item" && session.openRound) return t("error.voteOpen");
+  // Another console of the chair may have pressed first.
+  if (action === "pause") return t("error.alreadyPaused");
+  if (action === "resume") return t("error.notPaused");
   return undefined;
 }
 
@@ -352,6 +357,8 @@ const SHORTCUTS = {
   KeyC: () => press("close-vote"),
   KeyE: () => press("extend-vote"),
   KeyV: () => press("void-vote"),
+  // Pause and resume share a key: only the one that fits is shown.
+  KeyP: () => press(isPaused(view?.open) ? "resume-vote" : "pause-vote"),
   KeyN: () => press("next-item"),
   ArrowDown: () => view?.ready && moveBy(1),
   ArrowUp: () => view?.ready && moveBy(-1),
@@ -415,6 +422,8 @@ function wire() {
   $("next-item").addEventListener("click", () => moveBy(1));
   $("extend-vote").addEventListener("click", () => extend(30));
   $("extend-custom").addEventListener("click", () => extend(secondsFrom($("extend-seconds"), 1, 3600)));
+  $("pause-vote").addEventListener("click", () => command({ action: "pause" }));
+  $("resume-vote").addEventListener("click", () => command({ action: "resume" }));
   $("close-vote").addEventListener("click", () => command({ action: "close" }));
   $("void-vote").addEventListener("click", askVoid);
   $("void-dialog").addEventListener("close", () => {

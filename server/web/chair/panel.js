@@ -3,7 +3,7 @@
 // result (in the official wording) once it has closed.
 
 import { CHOICES, labelInSentence, officialSentence } from "../common/protocol.js";
-import { countdownText, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
 import { $, h, setAttr, setText } from "../common/dom.js";
 
@@ -53,7 +53,7 @@ function renderHeading(view) {
   $("item-hint").hidden = !hint;
 }
 
-/** Which controls fit the moment: open/next before and after a vote; extend/close/void during one. */
+/** Which controls fit the moment: open/next before and after a vote; extend/pause or resume/close/void during one. */
 function renderControls(view) {
   const { t, item, index, state, open, meeting } = view;
   const idle = !view.ready || view.busy;
@@ -71,7 +71,11 @@ function renderControls(view) {
   $("open-vote").classList.toggle("btn-primary", voteNext);
   $("next-item").classList.toggle("btn-primary", !voteNext);
 
-  for (const id of ["extend-vote", "extend-custom", "close-vote", "void-vote"]) $(id).disabled = idle || !open;
+  // Extending, closing and voiding work on a paused round as on a running one.
+  const paused = isPaused(open);
+  $("pause-vote").hidden = paused;
+  $("resume-vote").hidden = !paused;
+  for (const id of ["extend-vote", "extend-custom", "pause-vote", "resume-vote", "close-vote", "void-vote"]) $(id).disabled = idle || !open;
 }
 
 /** Keeps the window input at the item's default whenever the chair moves to another item. */
@@ -90,17 +94,38 @@ export function renderItemPanel(view) {
   renderControls(view);
 }
 
+/**
+ * What the console's clock shows of the open round at server time `now`:
+ * the time left, and "closing" once it is up (the server closes the round).
+ * A paused round shows the time it keeps for the resume, neither urgent
+ * nor closing, since it cannot run out while held.
+ */
+export function clockFace(open, now) {
+  const left = secondsLeft(open, now);
+  const paused = isPaused(open);
+  return {
+    paused,
+    closing: !paused && left <= 0,
+    urgent: !paused && left <= URGENT_SECONDS,
+    text: countdownText(left),
+    label: paused ? "vote.paused" : "vote.remaining",
+    share: shareLeft(open, now),
+  };
+}
+
 /** The countdown alone, every quarter second, from the server's clock. */
 export function renderCountdown(view) {
   const open = view?.open;
   if (!open) return;
-  const now = view.session.serverNow();
-  const left = secondsLeft(open.deadline, now);
+  const face = clockFace(open, view.session.serverNow());
   const countdown = $("countdown");
-  setText(countdown, left > 0 ? countdownText(left) : view.t("vote.closing"));
-  countdown.classList.toggle("urgent", left <= URGENT_SECONDS);
-  countdown.classList.toggle("closing", left <= 0);
-  $("countdown-fill").style.width = `${shareLeft(open, now) * 100}%`;
+  setText(countdown, face.closing ? view.t("vote.closing") : face.text);
+  setText($("countdown-label"), view.t(face.label));
+  countdown.classList.toggle("urgent", face.urgent);
+  countdown.classList.toggle("closing", face.closing);
+  $("countdown-box").classList.toggle("paused", face.paused);
+  setAttr(countdown, "data-paused", face.paused);
+  $("countdown-fill").style.width = `${face.share * 100}%`;
 }
 
 /**

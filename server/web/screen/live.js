@@ -1,10 +1,11 @@
-// The open vote: a large countdown to the server's deadline, and what the
+// The open vote: a large countdown to the server's deadline (in its place,
+// while the chair holds the vote, a large "voting paused"), and what the
 // round's interim setting lets the hall see: totals with bars, or only how
 // many delegates have voted, and for a named vote with individual interim
 // results, the seat map.
 
 import { labelInSentence } from "../common/protocol.js";
-import { countdownText, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, yesNeeded } from "../common/rules.js";
 import { h, sentence, setText } from "../common/dom.js";
 import { choiceRows } from "./bars.js";
@@ -17,27 +18,38 @@ export function secrecyTag(t, secrecy) {
   return h("span", { class: `secrecy secrecy-${secrecy}` }, t(`secrecy.${secrecy}`));
 }
 
+/**
+ * The countdown, or while the chair holds the vote a large "voting paused"
+ * in its place, with the time kept for the resume told in the label.
+ */
 function countdownCard(t, settings) {
   const clock = h("div", { class: "countdown", "data-testid": "countdown" });
+  const held = h("div", { class: "countdown-paused", "data-testid": "screen-paused", "aria-live": "polite" }, t("countdown.paused"));
   const label = h("div", { class: "countdown-label" });
   const left = h("div", { class: "countdown-left" });
   const card = h(
     "div",
-    { class: "countdown-card" },
+    { class: "countdown-card", "data-testid": "countdown-card" },
     secrecyTag(t, settings.secrecy),
     label,
     clock,
+    held,
     h("div", { class: "countdown-track" }, left),
   );
   return {
     el: card,
     tick(round, now) {
-      const seconds = secondsLeft(round.deadline, now);
+      const seconds = secondsLeft(round, now);
+      const paused = isPaused(round);
       setText(clock, countdownText(seconds));
       clock.dataset.seconds = String(seconds);
-      setText(label, seconds > 0 ? t("countdown.label") : t("countdown.over"));
-      card.classList.toggle("ending", seconds > 0 && seconds <= URGENT_SECONDS);
-      card.classList.toggle("over", seconds <= 0);
+      clock.hidden = paused;
+      held.hidden = !paused;
+      card.dataset.paused = String(paused);
+      const words = paused ? t("countdown.paused_left", { time: countdownText(seconds) }) : t(seconds > 0 ? "countdown.label" : "countdown.over");
+      setText(label, words);
+      card.classList.toggle("ending", !paused && seconds > 0 && seconds <= URGENT_SECONDS);
+      card.classList.toggle("over", !paused && seconds <= 0);
       left.style.width = `${shareLeft(round, now) * 100}%`;
     },
   };

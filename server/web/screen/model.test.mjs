@@ -52,3 +52,10 @@ test("seat choices are shown for named rounds only", () => {
   assert.equal(seatChoices(open({ ...vote, secrecy: "secret" })), null);
   assert.equal(seatChoices({ round: { settings: vote, live: { ...live, choices: null } } }), null);
 });
+
+test("a paused round is still the open vote on the stage, with its pause", () => {
+  const paused = { id: "r1", item: 0, status: "open", settings: vote, live, paused_at: 1_000 };
+  const scene = sceneOf(session(0, paused, "voting"));
+  assert.equal(scene.state, "open");
+  assert.equal(scene.round.paused_at, 1_000);
+});

@@ -2,6 +2,8 @@
 // of the server's state, so the page never keeps its own copy of the
 // meeting that could drift from the snapshot (tested in state.test.mjs).
 
+import { isPaused } from "../common/countdown.js";
+
 /**
  * The item the vote panel is about and the state of its vote: the open
  * round's item while a vote is open, else the item on the floor.
@@ -30,6 +32,29 @@ export function focusOf(meeting, snapshot) {
 /** The delegate's own recorded ballot in `round`, if the session holds one for it. */
 export function ballotIn(myBallot, round) {
   return round && myBallot?.round === round.id ? myBallot : null;
+}
+
+/**
+ * Why the choice buttons of the open `round` cannot be pressed now, or null
+ * when they can: offline | paused | sending | final. Offline comes first:
+ * without the server the page cannot know whether the pause still holds.
+ */
+export function choiceLock({ round, online, pending, mine }) {
+  if (!online) return "offline";
+  if (isPaused(round)) return "paused";
+  if (pending) return "sending";
+  if (mine && !round.settings.allow_change) return "final";
+  return null;
+}
+
+/**
+ * The page's last refusal when it is about `round` and still holds: a
+ * ballot refused because the chair paused the vote may be pressed again
+ * once the chair resumes it, so that refusal goes with the pause.
+ */
+export function refusalIn(refusal, round) {
+  if (!round || refusal?.round !== round.id) return null;
+  return refusal.reason === "round_paused" && !isPaused(round) ? null : refusal;
 }
 
 /** "10:42:13": a server time in the device's local time zone. */

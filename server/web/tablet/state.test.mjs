@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ballotIn, focusOf } from "./state.js";
+import { ballotIn, choiceLock, focusOf, refusalIn } from "./state.js";
 
 const vote = { rule: { base: "all_seats", threshold: "more_than_half" }, secrecy: "named", interim: "totals", allow_change: true, require_check_in: true, window_seconds: 60 };
 const meeting = {
@@ -61,4 +61,36 @@ test("my ballot counts only for its own round", () => {
   assert.equal(ballotIn({ round: "another", choice: "yes" }, open), null);
   assert.equal(ballotIn(null, open), null);
   assert.equal(ballotIn({ round: open.id }, null), null);
+});
+
+const openRound = (paused_at = null, allow_change = true) => ({ ...round(2, "open"), settings: { ...vote, allow_change }, paused_at });
+
+test("the choices can be pressed in a running round, online, with nothing in flight", () => {
+  assert.equal(choiceLock({ round: openRound(), online: true, pending: null, mine: null }), null);
+  assert.equal(choiceLock({ round: openRound(), online: true, pending: null, mine: { choice: "yes" } }), null);
+});
+
+test("a paused round holds the choices until the chair resumes it", () => {
+  const held = openRound(1_000);
+  assert.equal(choiceLock({ round: held, online: true, pending: null, mine: null }), "paused");
+  assert.equal(choiceLock({ round: held, online: true, pending: "yes", mine: null }), "paused");
+  assert.equal(choiceLock({ round: openRound(null), online: true, pending: null, mine: null }), null);
+});
+
+test("offline comes before the pause; a press in flight and a final choice lock too", () => {
+  assert.equal(choiceLock({ round: openRound(1_000), online: false, pending: null, mine: null }), "offline");
+  assert.equal(choiceLock({ round: openRound(), online: true, pending: "no", mine: null }), "sending");
+  assert.equal(choiceLock({ round: openRound(null, false), online: true, pending: null, mine: { choice: "no" } }), "final");
+});
+
+test("a refusal for the pause goes with the pause; others stay for their round", () => {
+  const held = openRound(1_000);
+  const refusedForPause = { round: held.id, reason: "round_paused" };
+  assert.equal(refusalIn(refusedForPause, held), refusedForPause);
+  assert.equal(refusalIn(refusedForPause, { ...held, paused_at: null }), null);
+  const late = { round: held.id, reason: "late" };
+  assert.equal(refusalIn(late, { ...held, paused_at: null }), late);
+  assert.equal(refusalIn(late, round(0, "closed")), null);
+  assert.equal(refusalIn(late, null), null);
+  assert.equal(refusalIn(null, held), null);
 });

@@ -8,8 +8,8 @@ import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
 import { $, h } from "../common/dom.js";
-import { countdownText, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
-import { ballotIn, clockText, focusOf } from "./state.js";
+import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { ballotIn, choiceLock, clockText, focusOf, refusalIn } from "./state.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
 export function applyWords(t) {
@@ -125,6 +125,7 @@ function renderVote(ui, focus, t) {
   const panel = $("vote-panel");
   const opened = focus.state === "open" && panel.dataset.state !== "open";
   panel.dataset.state = focus.state;
+  panel.dataset.paused = String(focus.state === "open" && isPaused(focus.round));
   for (const el of panel.querySelectorAll("[data-when]")) el.hidden = el.dataset.when !== focus.state;
   const mine = ballotIn(ui.session.myBallot, focus.round);
   if (focus.state === "none") renderNone(focus, t);
@@ -154,8 +155,7 @@ function renderOpen(ui, focus, mine, t) {
   const settings = round.settings;
   $("secrecy").textContent = t(`secrecy.${settings.secrecy}`);
   const pending = ui.pending?.round === round.id ? ui.pending.choice : null;
-  const offline = session.status !== "online";
-  const locked = Boolean(mine) && !settings.allow_change;
+  const lock = choiceLock({ round, online: session.status === "online", pending, mine });
   for (const button of document.querySelectorAll("#choices .choice")) {
     const choice = button.dataset.choice;
     const selected = mine?.choice === choice;
@@ -166,9 +166,14 @@ function renderOpen(ui, focus, mine, t) {
     else delete button.dataset.selected;
     button.toggleAttribute("data-pending", pending === choice);
     button.setAttribute("aria-pressed", String(selected));
-    button.disabled = offline || Boolean(pending) || locked;
+    button.disabled = lock !== null;
   }
-  const notice = offline ? t("vote.offline") : settings.require_check_in && !session.checkedIn ? t("vote.need_check_in") : null;
+  const notice =
+    lock === "offline" || lock === "paused"
+      ? t(`vote.${lock}`)
+      : settings.require_check_in && !session.checkedIn
+        ? t("vote.need_check_in")
+        : null;
   $("vote-notice").hidden = !notice;
   $("vote-notice").textContent = notice ?? "";
   const notes = [];
@@ -232,7 +237,7 @@ const CLOSED_REASONS = new Set(["late", "no_open_round", "wrong_round"]);
 
 function renderRefusal(ui, focus, t) {
   const refusal = $("refusal");
-  const current = ui.refusal && focus.round && ui.refusal.round === focus.round.id ? ui.refusal : null;
+  const current = refusalIn(ui.refusal, focus.round);
   refusal.hidden = !current;
   if (!current) return;
   refusal.dataset.reason = current.reason;
@@ -269,15 +274,21 @@ function agendaRow(item, status, current, t) {
  * Redraws only the countdown, from the server's clock: called every few
  * hundred milliseconds by a local timer, it never talks to the server.
  * At zero the buttons stay as they are: only the server closes a vote.
+ * While the chair holds the vote the box says so, over the time kept for
+ * the resume.
  */
 export function renderCountdown(ui, t) {
   const round = ui.session?.openRound;
   if (!round || !ui.session.snapshot) return;
   const now = ui.session.serverNow();
-  const left = secondsLeft(round.deadline, now);
+  const left = secondsLeft(round, now);
+  const paused = isPaused(round);
+  const urgent = !paused && left <= URGENT_SECONDS;
   $("countdown").textContent = countdownText(left);
-  $("countdown-label").textContent = left > 0 ? t("vote.remaining") : t("vote.time_up");
-  $("countdown-box").classList.toggle("urgent", left <= URGENT_SECONDS);
+  $("countdown-label").textContent = t(paused ? "vote.paused_state" : left > 0 ? "vote.remaining" : "vote.time_up");
+  $("countdown-box").classList.toggle("urgent", urgent);
+  $("countdown-box").classList.toggle("paused", paused);
   $("time-bar").style.width = `${(shareLeft(round, now) * 100).toFixed(2)}%`;
-  $("time-bar").classList.toggle("urgent", left <= URGENT_SECONDS);
+  $("time-bar").classList.toggle("urgent", urgent);
+  $("time-bar").classList.toggle("paused", paused);
 }
