@@ -169,7 +169,10 @@ async function vote(choice) {
   try {
     await castUntilAnswered(session, round.id, choice, session.nextSeq());
   } catch (error) {
-    if (ui.session === session) ui.refusal = { round: round.id, reason: error instanceof Refused ? error.reason : "other" };
+    if (ui.session === session) {
+      const reason = error instanceof Refused ? error.reason : "other";
+      ui.refusal = { round: round.id, deadline: round.deadline, reason };
+    }
   } finally {
     if (ui.session === session) ui.pending = null;
     update();

@@ -50,11 +50,15 @@ export function choiceLock({ round, online, pending, mine }) {
 /**
  * The page's last refusal when it is about `round` and still holds: a
  * ballot refused because the chair paused the vote may be pressed again
- * once the chair resumes it, so that refusal goes with the pause.
+ * once the chair resumes it, so that refusal goes with the pause. Resuming
+ * always moves the deadline, so a round that is running with another
+ * deadline than at the refusal has resumed, even if this page never saw
+ * it paused (the refusal was its first news of the pause).
  */
 export function refusalIn(refusal, round) {
   if (!round || refusal?.round !== round.id) return null;
-  return refusal.reason === "round_paused" && !isPaused(round) ? null : refusal;
+  const resumed = !isPaused(round) && round.deadline !== refusal.deadline;
+  return refusal.reason === "round_paused" && resumed ? null : refusal;
 }
 
 /** "10:42:13": a server time in the device's local time zone. */

@@ -63,7 +63,7 @@ test("my ballot counts only for its own round", () => {
   assert.equal(ballotIn({ round: open.id }, null), null);
 });
 
-const openRound = (paused_at = null, allow_change = true) => ({ ...round(2, "open"), settings: { ...vote, allow_change }, paused_at });
+const openRound = (paused_at = null, allow_change = true) => ({ ...round(2, "open"), settings: { ...vote, allow_change }, deadline: 60_000, paused_at });
 
 test("the choices can be pressed in a running round, online, with nothing in flight", () => {
   assert.equal(choiceLock({ round: openRound(), online: true, pending: null, mine: null }), null);
@@ -85,10 +85,13 @@ test("offline comes before the pause; a press in flight and a final choice lock 
 
 test("a refusal for the pause goes with the pause; others stay for their round", () => {
   const held = openRound(1_000);
-  const refusedForPause = { round: held.id, reason: "round_paused" };
+  const refusedForPause = { round: held.id, deadline: held.deadline, reason: "round_paused" };
   assert.equal(refusalIn(refusedForPause, held), refusedForPause);
-  assert.equal(refusalIn(refusedForPause, { ...held, paused_at: null }), null);
-  const late = { round: held.id, reason: "late" };
+  // The page had not seen the pause when its press was refused: the round
+  // still looks as it did, so the refusal stands until the resume moves the deadline.
+  assert.equal(refusalIn(refusedForPause, { ...held, paused_at: null }), refusedForPause);
+  assert.equal(refusalIn(refusedForPause, { ...held, paused_at: null, deadline: held.deadline + 4_000 }), null);
+  const late = { round: held.id, deadline: held.deadline, reason: "late" };
   assert.equal(refusalIn(late, { ...held, paused_at: null }), late);
   assert.equal(refusalIn(late, round(0, "closed")), null);
   assert.equal(refusalIn(late, null), null);
