@@ -384,8 +384,15 @@ mod tests {
             ];
             candidates.extend(SMALL_ORDER.map(|r| with_small_order_r(&k, message, r)));
             for signature in candidates {
-                let strict = k.verifying_key().verify_strict(message, &signature.0).is_ok();
-                assert_eq!(pk.verify(message, &signature).is_ok(), strict, "{signature:?}");
+                let strict = k
+                    .verifying_key()
+                    .verify_strict(message, &signature.0)
+                    .is_ok();
+                assert_eq!(
+                    pk.verify(message, &signature).is_ok(),
+                    strict,
+                    "{signature:?}"
+                );
             }
             // The identity as R passes plain verification: the check is not vacuous.
             let forged = with_small_order_r(&k, message, SMALL_ORDER[0]);
