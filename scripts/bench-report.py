@@ -56,13 +56,15 @@ def figure(runs, name, pick):
     return spread([v for r in runs.get(name, {}).values() if (v := value(r, pick)) is not None])
 
 
-def paired(runs, name, base, pick):
-    """The ratios pick(name) / pick(base) of the runs that share a run number,
-    in run order: scripts/bench runs each pair in the same minutes, so each
-    ratio is free of the host's drift between pairs."""
+def paired(runs, name, base, pick, pick_base=None):
+    """The ratios pick(name) / pick_base(base) (pick_base defaults to pick) of
+    the runs that share a run number, in run order: scripts/bench runs each
+    pair in the same minutes, so each ratio is free of the host's drift
+    between pairs."""
+    pick_base = pick_base or pick
     ratios = []
     for run in sorted(runs.get(name, {}).keys() & runs.get(base, {}).keys()):
-        a, b = value(runs[name][run], pick), value(runs[base][run], pick)
+        a, b = value(runs[name][run], pick), value(runs[base][run], pick_base)
         if a is not None and b:
             ratios.append(a / b)
     return ratios
@@ -194,8 +196,8 @@ FINDINGS = {
     "fan-out": ("Fan-out at 10,000: the gap that is left", "fan-out-at-10000-the-gap-that-is-left"),
     "fan-out-small": ("Fan-out at 1,000: the ballots' hand-offs", "fan-out-at-1000-the-ballots-hand-offs"),
     "verify": (
-        "what the targets need, by arithmetic, and the profile",
-        "what-the-targets-need-by-arithmetic-on-these-figures",
+        "the server's CPU per ballot against one verify_strict",
+        "the-servers-cpu-per-ballot-against-one-verify_strict-2026-12-07",
     ),
     # The absolute targets move with the host's speed, and a run's noise
     # can fail one: the latest run's reading of each is there.
@@ -254,7 +256,11 @@ def main():
             "—", "—",
         ))
 
-    verify = figure(runs, "verify", lambda r: r["verifies_per_second"])
+    # The CPU time of one `verify_strict`, in µs, as the verify baseline
+    # measured it: on a quiet host its threads over its rate, but unlike
+    # that it stays put when other programs share the cores.
+    verify_us = lambda r: r["cpu_us_per_verify"]  # noqa: E731
+    verify = figure(runs, "verify", verify_us)
     for store, target in (("postgres", 10_000), ("sqlite", 5_000)):
         acks = figure(runs, f"saturated-{store}", lambda r: r["acks_per_second"])
         ceiling = figure(runs, f"store-{store}", lambda r: r["rows_per_second"])
@@ -268,16 +274,19 @@ def main():
         ))
         if acks is not None and acks[0] < target:
             unmet.append((rows[-1], "throughput"))
-        r = ratio(acks, verify)
-        rows.append((
-            f"same, {store}, as a ratio to `verify_strict` on the same cores",
-            "≥ 0.5",
-            fmt(acks, " /s"), "verify_strict " + fmt(verify, " /s"),
-            "—" if r is None else f"{r:.2f}", verdict(None if r is None else r >= 0.5),
-        ))
-        if r is not None and r < 0.5:
-            unmet.append((rows[-1], "verify"))
         server_cpu = figure(runs, f"saturated-{store}", lambda r: r["server_cpu_us_per_ack"])
+        pairs = paired(runs, f"saturated-{store}", "verify",
+                       lambda r: r["server_cpu_us_per_ack"], verify_us)
+        r = statistics.median(pairs) if pairs else None
+        rows.append((
+            f"same, {store}: the server's CPU time per acknowledged ballot, "
+            "in `verify_strict`s (CPU time, same run)",
+            "≤ 2.0",
+            "server " + fmt(server_cpu, " µs"), "one verify_strict " + fmt(verify, " µs"),
+            paired_text(pairs), verdict(None if r is None else r <= 2.0),
+        ))
+        if r is not None and r > 2.0:
+            unmet.append((rows[-1], "verify"))
         swarm_cpu = figure(runs, f"saturated-{store}", lambda r: r["swarm_cpu_us_per_ack"])
         cpu_ceiling = figure(runs, f"saturated-{store}", lambda r: r["cpu_ceiling_per_second"])
         r = ratio(acks, cpu_ceiling)
@@ -314,7 +323,7 @@ def main():
         "every ballot acknowledged; close → result at every tablet ≤ 300 ms",
         f"acked (min of runs) {fmt(acked)}; result at {fmt(saw)} tablets after {fmt(close, ' ms')}",
         "—", "—",
-        verdict(None if close is None else all_acked and saw[1] >= big and close[0] <= 300),
+        verdict(None if close is None or saw is None else all_acked and saw[1] >= big and close[0] <= 300),
     ))
 
     per = figure(runs, f"idle-{big}", lambda r: r["rss_per_tablet_bytes"] / 1024)
@@ -364,6 +373,15 @@ def main():
         "hundred milliseconds later; the rows headed \"until the swarm's tablet tasks have "
         "read it\" give that figure too, for Gavel and the broadcaster alike. The time a "
         "ballot falls due is taken in the swarm, so its own delay in sending still counts.",
+        "",
+        "The server's CPU time per acknowledged ballot, at saturation, is set against the "
+        "CPU time of one `verify_strict` (the verify baseline's CPU time over its checks, in "
+        "the same round of runs; on a quiet host, its threads over its rate): checking a ballot's signature is the one thing the server "
+        "cannot skip, and the rest of a ballot's cost (its receipt's signature, the store, "
+        "the frames) should stay within another such check. This replaces a target on the "
+        "rate (at least 0.5 × `verify_strict`'s rate on the same cores), which the server "
+        "could not meet with the swarm on its two cores: the swarm's own work takes a share "
+        "of the cores that the baseline has to itself.",
         "",
         "## Machine",
         "",

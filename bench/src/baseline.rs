@@ -236,6 +236,7 @@ pub fn baseline_verify(threads: usize, duration: Duration) -> Report {
             })
             .collect(),
     );
+    let cpu_before = cpu_seconds("self");
     let started = std::time::Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
@@ -260,6 +261,10 @@ pub fn baseline_verify(threads: usize, duration: Duration) -> Report {
     let mut report = Report::new("baseline-verify", 0);
     report.threads = Some(threads);
     report.verifies_per_second = Some(total as f64 / started.elapsed().as_secs_f64());
+    report.cpu_us_per_verify = cpu_before
+        .zip(cpu_seconds("self"))
+        .filter(|_| total > 0)
+        .map(|(before, after)| (after - before) * 1e6 / total as f64);
     report
 }
 

@@ -86,6 +86,12 @@ pub struct Report {
     pub swarm_cpu_ms_per_update: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verifies_per_second: Option<f64>,
+    /// CPU time of one `verify_strict`, in microseconds: this process's CPU
+    /// time over the checks made. The unit the benchmark states the
+    /// server's CPU per ballot in; unlike the rate, it does not grow when
+    /// other programs take a share of the cores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_us_per_verify: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows_per_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +231,9 @@ impl Report {
                 "verify_strict",
                 format!("{v:.0} /s on {} threads", self.threads.unwrap_or(0)),
             );
+        }
+        if let Some(v) = self.cpu_us_per_verify {
+            line("CPU per verify_strict", format!("{v:.1} µs"));
         }
         if let Some(v) = self.rows_per_second {
             line(
