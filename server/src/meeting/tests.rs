@@ -149,7 +149,7 @@ fn the_error_quoted_in_the_example_is_the_real_one() {
 #[test]
 fn the_view_is_the_definition_without_keys() {
     let m = MeetingDefinition::parse(EXAMPLE).unwrap();
-    let view = m.view();
+    let view = m.view(&[]);
     assert_eq!(view.id, m.id);
     assert_eq!(view.title, m.title);
     assert_eq!(view.body, m.body);
@@ -193,7 +193,7 @@ fn the_quorum_is_a_share_of_all_seats_and_checked() {
     };
     let m = MeetingDefinition::parse(&quorum("\"more_than_half\"")).unwrap();
     assert_eq!(m.quorum, Threshold::MoreThanHalf);
-    assert_eq!(m.view().quorum, Threshold::MoreThanHalf);
+    assert_eq!(m.view(&[]).quorum, Threshold::MoreThanHalf);
     let m = MeetingDefinition::parse(&quorum(
         "{ fraction = { num = 3, den = 5, strict = false } }",
     ))
