@@ -127,61 +127,76 @@ impl Served {
     }
 }
 
-/// A `Range` header's one byte range within `len` bytes: `Ok(None)` for a
-/// header that is absent or not a single byte range (served whole, as HTTP
-/// allows), `Err(())` for a range that is past the end (416).
-pub fn byte_range(header: Option<&str>, len: u64) -> Result<Option<(u64, u64)>, ()> {
+/// What a request's `Range` header asks of a document of `len` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requested {
+    /// No header, or one that is not a single byte range: served whole, as
+    /// HTTP allows.
+    Whole,
+    /// The bytes `first..=last`, `last` already cut to the end.
+    Range { first: u64, last: u64 },
+    /// A range that starts past the end (416).
+    Unsatisfiable,
+}
+
+/// Reads a `Range` header for a document of `len` bytes.
+pub fn byte_range(header: Option<&str>, len: u64) -> Requested {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
-        return Ok(None);
+        return Requested::Whole;
     };
     if spec.contains(',') {
-        return Ok(None);
+        return Requested::Whole;
     }
     let Some((first, last)) = spec.split_once('-') else {
-        return Ok(None);
+        return Requested::Whole;
     };
     let (first, last) = (first.trim(), last.trim());
-    let range = if first.is_empty() {
+    if first.is_empty() {
         let Ok(suffix) = last.parse::<u64>() else {
-            return Ok(None);
+            return Requested::Whole;
         };
         if suffix == 0 || len == 0 {
-            return Err(());
+            return Requested::Unsatisfiable;
         }
-        (len.saturating_sub(suffix), len - 1)
-    } else {
-        let Ok(first) = first.parse::<u64>() else {
-            return Ok(None);
+        return Requested::Range {
+            first: len.saturating_sub(suffix),
+            last: len - 1,
         };
-        let last = match last {
-            "" => len.saturating_sub(1),
-            last => match last.parse::<u64>() {
-                Ok(last) if last >= first => last.min(len.saturating_sub(1)),
-                _ => return Ok(None),
-            },
-        };
-        if first >= len {
-            return Err(());
-        }
-        (first, last)
+    }
+    let Ok(first) = first.parse::<u64>() else {
+        return Requested::Whole;
     };
-    Ok(Some(range))
+    let last = match last {
+        "" => len.saturating_sub(1),
+        last => match last.parse::<u64>() {
+            Ok(last) if last >= first => last.min(len.saturating_sub(1)),
+            _ => return Requested::Whole,
+        },
+    };
+    if first >= len {
+        return Requested::Unsatisfiable;
+    }
+    Requested::Range { first, last }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::byte_range;
+    use super::{Requested, byte_range};
 
     #[test]
     fn ranges_are_read_as_http_says() {
-        assert_eq!(byte_range(None, 100), Ok(None));
-        assert_eq!(byte_range(Some("bytes=0-9"), 100), Ok(Some((0, 9))));
-        assert_eq!(byte_range(Some("bytes=90-"), 100), Ok(Some((90, 99))));
-        assert_eq!(byte_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
-        assert_eq!(byte_range(Some("bytes=50-500"), 100), Ok(Some((50, 99))));
-        assert_eq!(byte_range(Some("bytes=100-"), 100), Err(()));
-        assert_eq!(byte_range(Some("bytes=0-1,5-6"), 100), Ok(None));
-        assert_eq!(byte_range(Some("bytes=9-0"), 100), Ok(None));
-        assert_eq!(byte_range(Some("items=0-1"), 100), Ok(None));
+        let range = |first, last| Requested::Range { first, last };
+        assert_eq!(byte_range(None, 100), Requested::Whole);
+        assert_eq!(byte_range(Some("bytes=0-9"), 100), range(0, 9));
+        assert_eq!(byte_range(Some("bytes=90-"), 100), range(90, 99));
+        assert_eq!(byte_range(Some("bytes=-10"), 100), range(90, 99));
+        assert_eq!(byte_range(Some("bytes=50-500"), 100), range(50, 99));
+        assert_eq!(
+            byte_range(Some("bytes=100-"), 100),
+            Requested::Unsatisfiable
+        );
+        assert_eq!(byte_range(Some("bytes=0-1,5-6"), 100), Requested::Whole);
+        assert_eq!(byte_range(Some("bytes=9-0"), 100), Requested::Whole);
+        assert_eq!(byte_range(Some("items=0-1"), 100), Requested::Whole);
     }
 }

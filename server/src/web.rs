@@ -12,6 +12,7 @@
 //! token of a logged-in session (header `X-Gavel-Document-Access` or query
 //! `access`).
 
+use crate::documents::{self, Requested};
 use crate::hub::Hub;
 use axum::Json;
 use axum::Router;
@@ -241,9 +242,9 @@ async fn document(
         ),
         (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
     ];
-    match crate::documents::byte_range(range, len) {
-        Ok(None) => (fixed, pdf, bytes).into_response(),
-        Ok(Some((first, last))) => {
+    match documents::byte_range(range, len) {
+        Requested::Whole => (fixed, pdf, bytes).into_response(),
+        Requested::Range { first, last } => {
             let content_range = HeaderValue::from_str(&format!("bytes {first}-{last}/{len}"))
                 .expect("numbers are a valid header value");
             let slice = bytes.slice(first as usize..=last as usize);
@@ -256,7 +257,7 @@ async fn document(
             )
                 .into_response()
         }
-        Err(()) => {
+        Requested::Unsatisfiable => {
             let content_range = HeaderValue::from_str(&format!("bytes */{len}"))
                 .expect("numbers are a valid header value");
             (

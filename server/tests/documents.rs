@@ -42,6 +42,13 @@ async fn versions(store: &Store) -> anyhow::Result<Vec<(u32, u32, u32, DocumentK
         .collect())
 }
 
+/// How the draft's file is wrong.
+enum Broken {
+    Missing,
+    Content(Vec<u8>),
+    Oversized,
+}
+
 #[tokio::test]
 async fn a_refused_document_refuses_the_whole_import_and_names_its_file() -> anyhow::Result<()> {
     for db in databases().await {
@@ -53,26 +60,26 @@ async fn a_refused_document_refuses_the_whole_import_and_names_its_file() -> any
 
         let mut truncated = pdf("Du thao");
         truncated.truncate(truncated.len() / 2);
-        let oversized = || -> std::io::Result<()> {
-            std::fs::File::create(&draft)?.set_len(MAX_DOCUMENT_BYTES + 1)
-        };
-        let cases: [(&str, &dyn Fn() -> std::io::Result<()>, &str); 4] = [
-            ("missing", &|| Ok(()), "cannot be read"),
+        let cases = [
+            ("missing", Broken::Missing, "cannot be read"),
             (
                 "not a PDF",
-                &|| std::fs::write(&draft, b"%PDF-1.5 not really"),
+                Broken::Content(b"%PDF-1.5 not really".to_vec()),
                 "is not a PDF",
             ),
-            (
-                "truncated",
-                &|| std::fs::write(&draft, &truncated),
-                "is not a PDF",
-            ),
-            ("oversized", &oversized, "more than the 67108864"),
+            ("truncated", Broken::Content(truncated), "is not a PDF"),
+            ("oversized", Broken::Oversized, "more than the 67108864"),
         ];
-        for (case, make, reason) in cases {
+        for (case, broken, reason) in cases {
             let _ = std::fs::remove_file(&draft);
-            make()?;
+            match broken {
+                Broken::Missing => {}
+                Broken::Content(bytes) => std::fs::write(&draft, bytes)?,
+                // Sparse: the size is refused before anything is read.
+                Broken::Oversized => {
+                    std::fs::File::create(&draft)?.set_len(MAX_DOCUMENT_BYTES + 1)?
+                }
+            }
             let out = import(data.path(), &db.url, &meeting)?;
             let said = String::from_utf8_lossy(&out.stderr);
             assert!(!out.status.success(), "{}: {case} was imported", db.name);
