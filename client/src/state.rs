@@ -17,6 +17,9 @@ pub struct MeetingState {
     /// This delegate's own state (absent for watchers and the chair).
     pub checked_in: bool,
     pub my_ballot: Option<Receipt>,
+    /// The session's token for the meeting's delegates-only documents
+    /// (`document_access`); absent for watchers.
+    pub document_access: Option<String>,
 }
 
 impl MeetingState {
@@ -62,6 +65,10 @@ impl MeetingState {
             }
             ServerMsg::Ack { receipt, .. } => {
                 self.my_ballot = Some(receipt.clone());
+                true
+            }
+            ServerMsg::DocumentAccess { token } => {
+                self.document_access = Some(token.clone());
                 true
             }
             _ => false,

@@ -161,6 +161,12 @@ pub enum ServerMsg {
         url: String,
         expires_at: u64,
     },
+    /// Sent after `welcome` to the chair and to delegates: the token that
+    /// opens the meeting's delegates-only documents over HTTP, as the header
+    /// `X-Gavel-Document-Access` or the query parameter `access`. It is valid
+    /// while this session lasts and for a few minutes after, so that a
+    /// download started just before a reconnect still completes.
+    DocumentAccess { token: String },
     /// A frame or request was refused; nothing changed.
     Refused {
         id: Option<u64>,
@@ -304,6 +310,41 @@ pub struct ItemView {
     pub title: String,
     /// Absent for items that are not voted on (a report, a question session).
     pub vote: Option<VoteSettings>,
+    /// The item's documents, each at its latest version, in the order the
+    /// meeting file lists them. Fetched by hash from
+    /// `GET /api/meetings/{meeting}/documents/{sha256}`.
+    #[serde(default)]
+    pub documents: Vec<DocumentView>,
+}
+
+/// What a document is to the item: the papers a People's Council item
+/// comes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// Tờ trình: the proposal submitted to the council.
+    Submission,
+    /// Báo cáo.
+    Report,
+    /// Dự thảo nghị quyết.
+    DraftResolution,
+    Other,
+}
+
+/// One document of an agenda item, at one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub title: String,
+    pub kind: DocumentKind,
+    /// SHA-256 of the file, lower-case hex: its name on the server.
+    pub sha256: String,
+    /// Bytes.
+    pub size: u64,
+    /// Open to anyone; otherwise only to a logged-in delegate or the chair,
+    /// with the `document_access` token of its session.
+    pub public: bool,
+    /// 1 for the file first imported, then one more per replacement.
+    pub version: u32,
 }
 
 /// The live state of a meeting. `version` grows with every frame that changes

@@ -15,7 +15,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gavel_protocol::messages::{ChairCommand, ItemKind, ItemStatus, RoundStatus, StoreHealth};
+use gavel_protocol::messages::{
+    ChairCommand, DocumentKind, ItemKind, ItemStatus, RoundStatus, StoreHealth,
+};
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{
     Base, Choice, ClientMsg, Principal, RefusalReason, Rule, ServerMsg, Threshold,
@@ -299,10 +301,11 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 17] = [
+const OBJECT_FIELDS: [(&str, Holds); 18] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
+    ("documents", Holds::Object("DocumentView")),
     ("vote", Holds::Object("VoteSettings")),
     ("settings", Holds::Object("VoteSettings")),
     ("rule", Holds::Object("Rule")),
@@ -382,6 +385,7 @@ fn value_kinds() -> BTreeMap<&'static str, Names> {
     BTreeMap::from([
         ("Choice", unit_variants::<Choice>()),
         ("ItemKind", unit_variants::<ItemKind>()),
+        ("DocumentKind", unit_variants::<DocumentKind>()),
         ("ItemStatus", unit_variants::<ItemStatus>()),
         ("RoundStatus", unit_variants::<RoundStatus>()),
         ("StoreHealth", unit_variants::<StoreHealth>()),

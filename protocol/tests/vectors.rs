@@ -20,8 +20,9 @@ use std::path::PathBuf;
 
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
 use gavel_protocol::messages::{
-    ChairCommand, ItemKind, ItemState, ItemStatus, ItemView, Labels, LiveTally, MeetingView,
-    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
+    ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus, ItemView, Labels,
+    LiveTally, MeetingView, Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot,
+    StoreHealth, view_hash,
 };
 use gavel_protocol::rules::{Interim, Secrecy, format_percent, percent_hundredths};
 use gavel_protocol::signing::{BallotContent, audit_head_bytes, auth_bytes, enroll_bytes};
@@ -892,10 +893,11 @@ fn server_variant(msg: &ServerMsg) -> &'static str {
         ServerMsg::Ack { .. } => "ack",
         ServerMsg::Done { .. } => "done",
         ServerMsg::ExportReady { .. } => "export_ready",
+        ServerMsg::DocumentAccess { .. } => "document_access",
         ServerMsg::Refused { .. } => "refused",
     }
 }
-const SERVER_VARIANTS: [&str; 10] = [
+const SERVER_VARIANTS: [&str; 11] = [
     "challenge",
     "enrolled",
     "welcome",
@@ -905,6 +907,7 @@ const SERVER_VARIANTS: [&str; 10] = [
     "ack",
     "done",
     "export_ready",
+    "document_access",
     "refused",
 ];
 
@@ -973,6 +976,7 @@ fn meeting_view(s: &Story) -> MeetingView {
         kind,
         title: title.into(),
         vote,
+        documents: Vec::new(),
     };
     MeetingView {
         id: s.meeting.clone(),
@@ -996,13 +1000,35 @@ fn meeting_view(s: &Story) -> MeetingView {
                 "Báo cáo kết quả thực hiện nhiệm vụ năm 2025",
                 None,
             ),
-            item(
-                1,
-                "Nghị quyết",
-                ItemKind::DraftResolution,
-                "Dự thảo Nghị quyết về kế hoạch đầu tư công năm 2026",
-                Some(resolution_settings()),
-            ),
+            ItemView {
+                documents: vec![
+                    DocumentView {
+                        title: "Tờ trình về kế hoạch đầu tư công năm 2026".into(),
+                        kind: DocumentKind::Submission,
+                        sha256: "3f1c9a0e5b7d2c4a6e8f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a"
+                            .into(),
+                        size: 184_320,
+                        public: true,
+                        version: 1,
+                    },
+                    DocumentView {
+                        title: "Dự thảo Nghị quyết".into(),
+                        kind: DocumentKind::DraftResolution,
+                        sha256: "9b2e4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b1d3f5a7c9e2b"
+                            .into(),
+                        size: 96_256,
+                        public: false,
+                        version: 2,
+                    },
+                ],
+                ..item(
+                    1,
+                    "Nghị quyết",
+                    ItemKind::DraftResolution,
+                    "Dự thảo Nghị quyết về kế hoạch đầu tư công năm 2026",
+                    Some(resolution_settings()),
+                )
+            },
             item(
                 2,
                 "Nhân sự",
@@ -1291,6 +1317,12 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     s.meeting
                 ),
                 expires_at: 1_767_229_260_000,
+            },
+        ),
+        example(
+            "Sent after welcome to the chair and to delegates: the token that opens the meeting's delegates-only documents while the session lasts.",
+            ServerMsg::DocumentAccess {
+                token: "c8e1f04a9b2d7e3c5a6f8b0d1e2c3a4b5d6e7f8091a2b3c4d5e6f708192a3b4c".into(),
             },
         ),
         example(

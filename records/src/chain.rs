@@ -14,6 +14,7 @@
 //! and sequence number), never what was chosen; the round's choices appear
 //! only in its closing entry, in the shuffled order the store keeps.
 
+use gavel_protocol::messages::DocumentKind;
 use gavel_protocol::rules::TallyResult;
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -130,6 +131,20 @@ pub enum Event {
         round: RoundId,
         voided_at: u64,
     },
+    /// A version of an item's document was stored: the first file, or one
+    /// replacing it before the item was voted on. `slot` is the document's
+    /// place among the item's documents, from 0.
+    DocumentStored {
+        item: u32,
+        slot: u32,
+        version: u32,
+        title: String,
+        /// Not `kind`, which names the event itself.
+        document_kind: DocumentKind,
+        public: bool,
+        sha256: Sha,
+        size: u64,
+    },
 }
 
 impl Event {
@@ -147,6 +162,7 @@ impl Event {
             Event::BallotsAccepted { .. } => "ballots_accepted",
             Event::RoundClosed { .. } => "round_closed",
             Event::RoundVoided { .. } => "round_voided",
+            Event::DocumentStored { .. } => "document_stored",
         }
     }
 

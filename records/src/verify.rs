@@ -549,7 +549,7 @@ impl Story {
                 Event::CheckedIn { seat } => {
                     checked_in.insert(*seat);
                 }
-                Event::ItemSet { .. } => {}
+                Event::ItemSet { .. } | Event::DocumentStored { .. } => {}
                 Event::RoundOpened {
                     round,
                     item,

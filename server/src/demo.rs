@@ -55,7 +55,7 @@ pub async fn run(
     if !options.manual_chair {
         keys.push((Principal::Chair, PublicKey::of(&chair_key)));
     }
-    match store.import_meeting(&meeting, EXAMPLE, &keys).await {
+    match store.import_meeting(&meeting, EXAMPLE, &keys, &[]).await {
         Err(StoreError::MeetingHasRounds(_)) => anyhow::bail!(
             "the demo store in {} holds rounds of another version of the example meeting; \
              remove it to start afresh",

@@ -48,6 +48,7 @@
 //! - [`keyfile`]: private key files, readable by the server's user alone.
 //! - [`export`]: `gavel export`, a meeting's record as a verifiable bundle,
 //!   with its results table and minutes.
+//! - [`documents`]: the agenda items' documents, checked at import and served by hash.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
 //! - [`clock`]: the server's clock, which alone decides the voting window.
 //! - [`ready_file`]: `--ready-file`, where a started server says it listens.
@@ -57,6 +58,7 @@ pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod demo;
+pub mod documents;
 pub mod enrollment;
 pub mod export;
 pub mod health;

@@ -31,6 +31,11 @@ pub struct LimitSettings {
     /// vanished without closing would otherwise hold its connection until
     /// TCP gives up, hours later, while nothing is broadcast.
     pub ping_interval: Duration,
+    /// How long a session's `document_access` token still opens documents
+    /// after the session ended: a download started just before a tablet
+    /// reconnects completes, while a token copied out of a closed session
+    /// soon opens nothing.
+    pub document_access_grace: Duration,
 }
 
 /// Unanswered pings after which a connection is given up as gone.
@@ -43,6 +48,7 @@ impl Default for LimitSettings {
             failures_per_minute: 20,
             send_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(20),
+            document_access_grace: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -104,6 +110,10 @@ impl AddressLimits {
 
     pub fn ping_interval(&self) -> Duration {
         self.settings.ping_interval
+    }
+
+    pub fn document_access_grace(&self) -> Duration {
+        self.settings.document_access_grace
     }
 
     /// Counts a failed attempt from `ip`.

@@ -350,16 +350,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .iter()
                 .filter_map(|seat| Some((Principal::Seat(seat.number), seat.public_key?)))
                 .collect();
+            let base = file.parent().unwrap_or(Path::new("."));
+            let documents = gavel_server::documents::read(&definition, base)
+                .with_context(|| format!("importing {}: a document is refused", file.display()))?;
             store
-                .import_meeting(&definition.id, &text, &keys)
+                .import_meeting(&definition.id, &text, &keys, &documents)
                 .await
                 .with_context(|| format!("importing {}", file.display()))?;
             println!(
-                "Imported {} ({}): {} seats, {} agenda items.",
+                "Imported {} ({}): {} seats, {} agenda items, {} documents.",
                 definition.id,
                 definition.title,
                 definition.seats.len(),
-                definition.agenda.len()
+                definition.agenda.len(),
+                documents.len()
             );
             Ok(())
         }

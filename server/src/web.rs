@@ -6,8 +6,13 @@
 //!
 //! Besides the apps, `/api/meetings` lists the meetings, and
 //! `/api/meetings/{id}/export?token=` serves a meeting's record once, to the
-//! chair's console that asked for the token over its WebSocket.
+//! chair's console that asked for the token over its WebSocket, and
+//! `/api/meetings/{id}/documents/{sha256}` serves an agenda item's document
+//! by its hash: public ones to anyone, the others with the `document_access`
+//! token of a logged-in session (header `X-Gavel-Document-Access` or query
+//! `access`).
 
+use crate::documents::{self, Requested};
 use crate::hub::Hub;
 use axum::Json;
 use axum::Router;
@@ -40,6 +45,7 @@ pub fn routes(hub: Arc<Hub>) -> Router {
         .route("/api/meetings", get(meetings))
         .route("/api/meetings/{id}/export", get(export))
         .route("/api/meetings/{id}/view", get(view))
+        .route("/api/meetings/{id}/documents/{sha256}", get(document))
         .with_state(hub)
 }
 
@@ -144,6 +150,138 @@ async fn export(
     }
 }
 
+/// The header a session's `document_access` token travels in.
+const DOCUMENT_ACCESS: &str = "x-gavel-document-access";
+
+#[derive(Deserialize)]
+struct DocumentQuery {
+    access: Option<String>,
+}
+
+/// An item's document, named by its meeting and hash. The bytes never
+/// change under their name, so the hash is a strong ETag and the response
+/// may be cached for good; a delegates-only one only privately. A single
+/// byte range is served as a slice of the checked bytes (206, or 416 past
+/// the end). Refusals: 400 for a name that is not a SHA-256 (no path ever
+/// reaches the store), 404 for an unknown meeting or a hash this meeting
+/// does not have (another meeting's document included), 401 without a
+/// token and 403 with one that is wrong or expired, 500 when the store's
+/// bytes do not match their hash.
+async fn document(
+    State(hub): State<Arc<Hub>>,
+    Path((id, sha256)): Path<(String, String)>,
+    Query(query): Query<DocumentQuery>,
+    headers: HeaderMap,
+) -> Response {
+    hub.restored().await;
+    let Some(meeting) = id.parse::<MeetingId>().ok().and_then(|id| hub.meeting(&id)) else {
+        return (StatusCode::NOT_FOUND, "no such meeting").into_response();
+    };
+    let is_sha256 = sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !is_sha256 {
+        return (
+            StatusCode::BAD_REQUEST,
+            "a document is named by its SHA-256 in lower-case hex",
+        )
+            .into_response();
+    }
+    let Some(public) = meeting.document_public(&sha256) else {
+        return (StatusCode::NOT_FOUND, "this meeting has no such document").into_response();
+    };
+    if !public {
+        let token = headers
+            .get(DOCUMENT_ACCESS)
+            .and_then(|v| v.to_str().ok())
+            .or(query.access.as_deref());
+        let Some(token) = token else {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "this document is for the meeting's delegates: open it from a logged-in tablet",
+            )
+                .into_response();
+        };
+        if !meeting.document_access_valid(token) {
+            return (
+                StatusCode::FORBIDDEN,
+                "this document link has expired or is not valid; open it again from the tablet",
+            )
+                .into_response();
+        }
+    }
+    let etag = HeaderValue::from_str(&format!("\"{sha256}\""))
+        .expect("a hex hash is a valid header value");
+    let cache = HeaderValue::from_static(if public {
+        "public, max-age=31536000, immutable"
+    } else {
+        "private, max-age=31536000, immutable"
+    });
+    let fixed = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, cache)];
+    if if_none_match(&headers, &etag) {
+        return (StatusCode::NOT_MODIFIED, fixed).into_response();
+    }
+    let bytes = match hub.document(&sha256).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(meeting = %meeting.definition.id, document = %sha256, error = %e, "a document cannot be served");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the document cannot be served",
+            )
+                .into_response();
+        }
+    };
+    let len = bytes.len() as u64;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let pdf = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/pdf"),
+        ),
+        (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
+    ];
+    match documents::byte_range(range, len) {
+        Requested::Whole => (fixed, pdf, bytes).into_response(),
+        Requested::Range { first, last } => {
+            let content_range = HeaderValue::from_str(&format!("bytes {first}-{last}/{len}"))
+                .expect("numbers are a valid header value");
+            let slice = bytes.slice(first as usize..=last as usize);
+            (
+                StatusCode::PARTIAL_CONTENT,
+                fixed,
+                pdf,
+                [(header::CONTENT_RANGE, content_range)],
+                slice,
+            )
+                .into_response()
+        }
+        Requested::Unsatisfiable => {
+            let content_range = HeaderValue::from_str(&format!("bytes */{len}"))
+                .expect("numbers are a valid header value");
+            (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, content_range)],
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or is `*`).
+fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        })
+}
+
 /// A meeting's view (roster, agenda, labels): the bytes whose hash each
 /// `welcome` names, the same for every client. The hash is the ETag, so a
 /// client that reconnects revalidates with `If-None-Match` and gets a 304.
@@ -156,16 +294,7 @@ async fn view(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: Head
     let etag = HeaderValue::from_str(&format!("\"{}\"", served.hash))
         .expect("a hex hash is a valid header value");
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|tag| {
-            let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == etag
-        });
-    if matches {
+    if if_none_match(&headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
     }
     (

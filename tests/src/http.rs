@@ -1,5 +1,5 @@
 //! Plain HTTP/1.1 GET, enough for the probes (`/healthz`, `/readyz`),
-//! `/metrics` and the served meeting view: the tests need a status, a few
+//! `/metrics`, the served meeting view and documents: the tests need a status, a few
 //! headers and a body, not an HTTP client crate.
 
 use anyhow::Context as _;
@@ -39,6 +39,18 @@ pub async fn get_with(
     path: &str,
     headers: &[(&str, &str)],
 ) -> anyhow::Result<(Response, Headers)> {
+    let (status, headers, body) = get_bytes(addr, path, headers).await?;
+    let body = String::from_utf8(body).context("a text response")?;
+    Ok((Response { status, body }, headers))
+}
+
+/// Like [`get_with`], for a body that is not text (a document): the status,
+/// the headers and the body's bytes.
+pub async fn get_bytes(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(u16, Headers, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
@@ -51,8 +63,12 @@ pub async fn get_with(
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
-    let raw = String::from_utf8(raw).context("a text response")?;
-    let (head, body) = raw.split_once("\r\n\r\n").context("a complete response")?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("a complete response")?;
+    let head = std::str::from_utf8(&raw[..split]).context("a text head")?;
+    let body = &raw[split + 4..];
     let status = head
         .split(' ')
         .nth(1)
@@ -64,7 +80,7 @@ pub async fn get_with(
     let body = if chunked {
         dechunk(body)?
     } else {
-        body.to_owned()
+        body.to_vec()
     };
     let headers = head
         .lines()
@@ -72,7 +88,7 @@ pub async fn get_with(
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Ok((Response { status, body }, Headers(headers)))
+    Ok((status, Headers(headers), body))
 }
 
 /// The `host:port` of a server's WebSocket URL (`ws://host:port/ws`).
@@ -81,15 +97,22 @@ pub fn address_of(ws_url: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
-fn dechunk(mut body: &str) -> anyhow::Result<String> {
-    let mut out = String::new();
+fn dechunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
     loop {
-        let (size, rest) = body.split_once("\r\n").context("a chunk size")?;
+        let end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("a chunk size")?;
+        let size = std::str::from_utf8(&body[..end]).context("a chunk size")?;
         let size = usize::from_str_radix(size.trim(), 16).context("a hexadecimal chunk size")?;
         if size == 0 {
             return Ok(out);
         }
-        out.push_str(rest.get(..size).context("a whole chunk")?);
-        body = rest[size..].strip_prefix("\r\n").context("a chunk's end")?;
+        let rest = &body[end + 2..];
+        out.extend_from_slice(rest.get(..size).context("a whole chunk")?);
+        body = rest[size..]
+            .strip_prefix(b"\r\n")
+            .context("a chunk's end")?;
     }
 }

@@ -18,6 +18,8 @@
 
 /// Picking an item of the example meeting and opening a round on it.
 pub mod chair;
+/// Small real PDFs, and the example meeting with documents.
+pub mod documents;
 /// Plain HTTP GET for the probes, `/metrics` and the meeting view.
 pub mod http;
 /// The real `gavel` binary as an operator runs it, and a meeting for it.

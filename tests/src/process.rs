@@ -312,7 +312,7 @@ pub async fn prepare_example(database_url: &str, seats: u32) -> anyhow::Result<P
         .collect();
     let chair = SigningKey::generate(&mut rand::rngs::OsRng);
     store
-        .import_meeting(&meeting, EXAMPLE, &public_keys(&seat_keys, &chair))
+        .import_meeting(&meeting, EXAMPLE, &public_keys(&seat_keys, &chair), &[])
         .await?;
     Ok(Prepared {
         meeting,

@@ -28,7 +28,7 @@ impl Roster {
     pub async fn import(&self, store: &Store) -> Result<(), StoreError> {
         let keys = public_keys(&self.seats, &self.chair);
         store
-            .import_meeting(&self.meeting, &self.definition(), &keys)
+            .import_meeting(&self.meeting, &self.definition(), &keys, &[])
             .await
     }
 

@@ -48,7 +48,7 @@ impl TestServer {
     ) -> anyhow::Result<TestServer> {
         let store = Store::connect(database_url).await?;
         store
-            .import_meeting(&example_meeting(), EXAMPLE, &[])
+            .import_meeting(&example_meeting(), EXAMPLE, &[], &[])
             .await?;
         Ok(TestServer::start_with(
             database_url,

@@ -49,7 +49,7 @@ async fn welcome_names_the_view_the_server_serves() -> anyhow::Result<()> {
         assert_eq!(headers.get("etag"), Some(etag.as_str()));
         assert_eq!(headers.get("cache-control"), Some("no-cache"));
         let served: MeetingView = serde_json::from_str(&view.body)?;
-        assert_eq!(served, MeetingDefinition::parse(EXAMPLE)?.view());
+        assert_eq!(served, MeetingDefinition::parse(EXAMPLE)?.view(&[]));
 
         // A client holding the view revalidates it; one holding another gets it.
         let (unchanged, _) = http::get_with(addr, &path, &[("If-None-Match", &etag)]).await?;
@@ -115,7 +115,7 @@ async fn the_hall_sees_who_is_present_while_individual_choices_are_shown() -> an
         );
         let store = Store::connect(&db.url).await?;
         store
-            .import_meeting(&example_meeting(), &individual, &[])
+            .import_meeting(&example_meeting(), &individual, &[], &[])
             .await?;
         let server = TestServer::start(&db.url, SigningKey::generate(&mut rand::rngs::OsRng));
         let (_, mut chair) = server.enroll(Principal::Chair).await?;

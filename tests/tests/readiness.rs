@@ -93,7 +93,7 @@ async fn not_ready_while_postgresql_is_away_and_ready_again_when_it_is_back() ->
     let (proxy, proxied) = Proxy::in_front_of(&db.url).await?;
     let store = Store::connect(&proxied).await?;
     store
-        .import_meeting(&example_meeting(), EXAMPLE, &[])
+        .import_meeting(&example_meeting(), EXAMPLE, &[], &[])
         .await?;
 
     // The database goes away before the server has loaded its meetings.

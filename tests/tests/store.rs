@@ -90,7 +90,9 @@ const DEFINITION: &str = "title = \"Kỳ họp thứ 12\"";
 
 /// A store with `meeting()` defined.
 async fn with_meeting(store: &Store) -> Result<()> {
-    store.import_meeting(&meeting(), DEFINITION, &[]).await?;
+    store
+        .import_meeting(&meeting(), DEFINITION, &[], &[])
+        .await?;
     Ok(())
 }
 
@@ -194,8 +196,12 @@ async fn an_unknown_url_scheme_is_refused() {
 #[tokio::test]
 async fn a_meeting_definition_is_replaced_only_until_its_first_round() -> Result<()> {
     on_every_backend(|store| async move {
-        store.import_meeting(&meeting(), "version = 1", &[]).await?;
-        store.import_meeting(&meeting(), "version = 2", &[]).await?;
+        store
+            .import_meeting(&meeting(), "version = 1", &[], &[])
+            .await?;
+        store
+            .import_meeting(&meeting(), "version = 2", &[], &[])
+            .await?;
         let stored = store.meetings().await?;
         ensure!(stored.len() == 1 && stored[0].definition == "version = 2");
         ensure!(stored[0].id == meeting() && stored[0].current_item.is_none());
@@ -210,14 +216,22 @@ async fn a_meeting_definition_is_replaced_only_until_its_first_round() -> Result
         ));
 
         store.open_round(&round(Secrecy::Named, 1_000)).await?;
-        match store.import_meeting(&meeting(), "version = 3", &[]).await {
+        match store
+            .import_meeting(&meeting(), "version = 3", &[], &[])
+            .await
+        {
             Err(StoreError::MeetingHasRounds(id)) => ensure!(id == meeting()),
             other => anyhow::bail!("expected MeetingHasRounds, got {other:?}"),
         }
         ensure!(store.meetings().await?[0].definition == "version = 2");
         // The same definition again is no replacement: its keys are bound.
         store
-            .import_meeting(&meeting(), "version = 2", &[(Principal::Seat(1), key(1))])
+            .import_meeting(
+                &meeting(),
+                "version = 2",
+                &[(Principal::Seat(1), key(1))],
+                &[],
+            )
             .await?;
         ensure!(store.keys(&meeting()).await? == vec![(Principal::Seat(1), key(1))]);
         Ok(())
@@ -269,7 +283,9 @@ async fn an_import_that_fails_part_way_leaves_nothing_behind() -> Result<()> {
             (Principal::Seat(2), key(2)),
             (Principal::Seat(3), key(3)),
         ];
-        let imported = store.import_meeting(&meeting(), DEFINITION, &keys).await;
+        let imported = store
+            .import_meeting(&meeting(), DEFINITION, &keys, &[])
+            .await;
         ensure!(
             matches!(imported, Err(StoreError::Database(_))),
             "the refused key failed the import: {imported:?}"
@@ -280,12 +296,12 @@ async fn an_import_that_fails_part_way_leaves_nothing_behind() -> Result<()> {
 
         // A stored meeting keeps its definition, keys and chain.
         store
-            .import_meeting(&meeting(), DEFINITION, &keys[..1])
+            .import_meeting(&meeting(), DEFINITION, &keys[..1], &[])
             .await?;
         let chain = store.audit_log(&meeting()).await?;
         ensure!(chain.len() == 2);
         let replaced = store
-            .import_meeting(&meeting(), "title = \"Kỳ họp thứ 13\"", &keys)
+            .import_meeting(&meeting(), "title = \"Kỳ họp thứ 13\"", &keys, &[])
             .await;
         ensure!(replaced.is_err(), "the refused key failed the import");
         ensure!(store.meetings().await?[0].definition == DEFINITION);
@@ -367,6 +383,7 @@ async fn enrollment_codes_are_checked_burnt_and_bind_keys() -> Result<()> {
                     (Principal::Seat(5), key(5)),
                     (Principal::Seat(5), key(5)),
                 ],
+                &[],
             )
             .await?;
         // A key enrolled for another principal leaves the first: one device, one seat.
@@ -555,7 +572,7 @@ async fn a_batch_extends_the_audit_chain_of_each_meeting_it_names() -> Result<()
         with_meeting(&store).await?;
         let other = MeetingId::parse("phuc-loi-2026-k12-to-1").unwrap();
         store
-            .import_meeting(&other, "title = \"Tổ 1\"", &[])
+            .import_meeting(&other, "title = \"Tổ 1\"", &[], &[])
             .await?;
         let here = round(Secrecy::Named, 1_000);
         let there = RoundRecord {

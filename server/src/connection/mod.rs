@@ -276,6 +276,17 @@ async fn live(
     // A delegate's own state comes before the snapshot, so that a client
     // holding its first snapshot also knows its own check-in and ballot.
     let mut first = vec![frame(&welcome)];
+    // Held until the session ends; the token then lasts its grace.
+    let access = session.principal.map(|_| {
+        session
+            .meeting
+            .issue_document_access(limits.document_access_grace())
+    });
+    first.extend(access.iter().map(|a| {
+        frame(&ServerMsg::DocumentAccess {
+            token: a.token.clone(),
+        })
+    }));
     first.extend(you.iter().map(frame));
     first.push(snapshot);
     for f in first {

@@ -20,9 +20,10 @@ pub mod round;
 pub mod writer;
 
 use crate::clock::now_ms;
+use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
-use crate::store::{Store, StoreError, code_hash};
+use crate::store::{Store, StoreError, StoredDocument, code_hash};
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -98,8 +99,22 @@ pub struct ServedView {
 }
 
 impl ServedView {
-    pub fn of(definition: &MeetingDefinition) -> ServedView {
-        let bytes = serde_json::to_vec(&definition.view()).expect("a meeting view serializes");
+    /// The view of `definition` with the latest version of each document it
+    /// names, of those `stored`.
+    pub fn of(definition: &MeetingDefinition, stored: &[StoredDocument]) -> ServedView {
+        let documents: Vec<_> = definition
+            .documents
+            .iter()
+            .filter_map(|named| {
+                stored
+                    .iter()
+                    .filter(|d| d.item == named.item && d.slot == named.slot)
+                    .max_by_key(|d| d.view.version)
+                    .map(|d| (d.item, d.view.clone()))
+            })
+            .collect();
+        let view = definition.view(&documents);
+        let bytes = serde_json::to_vec(&view).expect("a meeting view serializes");
         ServedView {
             hash: view_hash(&bytes),
             bytes: Bytes::from(bytes),
@@ -108,8 +123,9 @@ impl ServedView {
 }
 
 /// What connections need of a meeting without asking its actor: the
-/// definition, its served view, which key speaks for which principal, and
-/// the one-time tokens of the record downloads the chair asked for.
+/// definition, its served view, which key speaks for which principal, the
+/// one-time tokens of the record downloads the chair asked for, and which
+/// documents it has and who may read them.
 #[derive(Clone)]
 pub struct MeetingHandle {
     pub definition: Arc<MeetingDefinition>,
@@ -120,6 +136,27 @@ pub struct MeetingHandle {
     keys: Arc<RwLock<HashMap<[u8; 32], Principal>>>,
     /// Hex token to its expiry (Unix ms).
     export_tokens: Arc<Mutex<HashMap<String, u64>>>,
+    /// Every stored version's hash, and whether it is public.
+    documents: Arc<HashMap<String, bool>>,
+    /// Each `document_access` token, with its expiry (Unix ms) once its
+    /// session has ended; `None` while the session lasts.
+    document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+}
+
+/// A session's `document_access` token: valid while this lives, and for
+/// the grace it was issued with after it is dropped.
+pub struct DocumentAccess {
+    pub token: String,
+    grace: Duration,
+    tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+}
+
+impl Drop for DocumentAccess {
+    fn drop(&mut self) {
+        let expires_at = now_ms() + self.grace.as_millis() as u64;
+        let mut tokens = self.tokens.lock().expect("document token lock");
+        tokens.insert(std::mem::take(&mut self.token), Some(expires_at));
+    }
 }
 
 impl MeetingHandle {
@@ -164,6 +201,35 @@ impl MeetingHandle {
         expiry.is_some_and(|expiry| expiry > now_ms())
     }
 
+    /// Whether this meeting has a document stored under `sha256`, and if
+    /// so whether it is public.
+    pub fn document_public(&self, sha256: &str) -> Option<bool> {
+        self.documents.get(sha256).copied()
+    }
+
+    /// A token for the meeting's delegates-only documents, valid while the
+    /// returned guard lives and for `grace` after.
+    pub fn issue_document_access(&self, grace: Duration) -> DocumentAccess {
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let now = now_ms();
+        let mut tokens = self.document_tokens.lock().expect("document token lock");
+        tokens.retain(|_, expiry| expiry.is_none_or(|e| e > now));
+        tokens.insert(token.clone(), None);
+        DocumentAccess {
+            token,
+            grace,
+            tokens: self.document_tokens.clone(),
+        }
+    }
+
+    /// Whether `token` opens this meeting's delegates-only documents now.
+    pub fn document_access_valid(&self, token: &str) -> bool {
+        let tokens = self.document_tokens.lock().expect("document token lock");
+        tokens
+            .get(token)
+            .is_some_and(|expiry| expiry.is_none_or(|e| e > now_ms()))
+    }
+
     fn set_keys(&self, keys: Vec<(Principal, PublicKey)>) {
         let map = keys.into_iter().map(|(p, k)| (*k.as_bytes(), p)).collect();
         *self.keys.write().expect("key map lock") = map;
@@ -180,6 +246,8 @@ pub struct Hub {
     tasks: TaskTracker,
     /// Whether every stored meeting has its actor: connections wait for it.
     restored: watch::Sender<bool>,
+    /// The documents' checked bytes, shared by every request.
+    served_documents: documents::Served,
 }
 
 impl Hub {
@@ -193,6 +261,7 @@ impl Hub {
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
+            served_documents: documents::Served::default(),
         })
     }
 
@@ -229,9 +298,10 @@ impl Hub {
             let definition = &Arc::new(definition);
             let (id, item) = (&stored.id, stored.current_item);
             let restoring = format!("restoring meeting {id}");
-            let Some((keys, actor)) = retry(shutdown, &restoring, move || async move {
+            let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
                 store.settle(id).await?;
                 let keys = store.keys(id).await?;
+                let documents = store.documents(id).await?;
                 let actor = actor::MeetingActor::restore(
                     definition.clone(),
                     item,
@@ -241,7 +311,7 @@ impl Hub {
                     tasks,
                 )
                 .await?;
-                Ok((keys, actor))
+                Ok((keys, documents, actor))
             })
             .await?
             else {
@@ -250,11 +320,18 @@ impl Hub {
             let (commands, inbox) = mpsc::channel(actor::INBOX);
             let handle = MeetingHandle {
                 definition: definition.clone(),
-                view: Arc::new(ServedView::of(definition)),
+                view: Arc::new(ServedView::of(definition, &documents)),
                 signatures: signatures.clone(),
                 commands,
                 keys: Arc::default(),
                 export_tokens: Arc::default(),
+                documents: Arc::new(
+                    documents
+                        .into_iter()
+                        .map(|d| (d.view.sha256, d.view.public))
+                        .collect(),
+                ),
+                document_tokens: Arc::default(),
             };
             handle.set_keys(keys);
             self.tasks.spawn(actor.run(inbox, shutdown.clone()));
@@ -296,6 +373,11 @@ impl Hub {
         meeting: &MeetingId,
     ) -> Result<gavel_records::bundle::Bundle, crate::export::ExportError> {
         crate::export::bundle(&self.store, &self.server_key, meeting).await
+    }
+
+    /// A document's bytes, checked against `sha256` (see [`documents`]).
+    pub async fn document(&self, sha256: &str) -> Result<Bytes, documents::ServeError> {
+        self.served_documents.get(&self.store, sha256).await
     }
 
     /// The pool that checks signatures and signs receipts.

@@ -3,8 +3,8 @@
 //! `gavel-protocol` values, or name the first field that is wrong.
 
 use super::source::{Source, join};
-use super::{DefinitionError, MeetingDefinition, SeatDefinition};
-use gavel_protocol::messages::{ItemKind, ItemView, Labels};
+use super::{DefinitionError, DocumentSource, MeetingDefinition, SeatDefinition};
+use gavel_protocol::messages::{DocumentKind, ItemKind, ItemView, Labels};
 use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, Threshold, VoteSettings};
 use gavel_protocol::{MeetingId, PublicKey, SeatNo};
 use serde::{Deserialize, Deserializer};
@@ -67,6 +67,18 @@ struct RawItem {
     kind: ItemKind,
     title: Spanned<String>,
     vote: Option<Spanned<RawVote>>,
+    #[serde(default)]
+    documents: Vec<RawDocument>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    title: Spanned<String>,
+    kind: DocumentKind,
+    file: Spanned<String>,
+    #[serde(default)]
+    public: bool,
 }
 
 /// `vote = true`, `vote = false` or `vote = { ...settings... }`.
@@ -250,7 +262,7 @@ impl RawMeeting {
             None => VoteSettings::default(),
         };
         let seats = check_seats(&self.seats, &self.total_seats, source)?;
-        let agenda = check_agenda(&self.topics, defaults, source)?;
+        let (agenda, documents) = check_agenda(&self.topics, defaults, source)?;
         Ok(MeetingDefinition {
             id,
             title,
@@ -260,6 +272,7 @@ impl RawMeeting {
             labels,
             seats,
             agenda,
+            documents,
         })
     }
 }
@@ -396,11 +409,12 @@ fn check_agenda(
     topics: &Spanned<Vec<Spanned<RawTopic>>>,
     defaults: VoteSettings,
     source: &Source,
-) -> Result<Vec<ItemView>, DefinitionError> {
+) -> Result<(Vec<ItemView>, Vec<DocumentSource>), DefinitionError> {
     if topics.get_ref().is_empty() {
         return Err(source.error(topics.span(), "topics", "the agenda has no [[topics]]"));
     }
     let mut agenda = Vec::new();
+    let mut documents = Vec::new();
     for (t, topic_at) in topics.get_ref().iter().enumerate() {
         let topic = topic_at.get_ref();
         let path = format!("topics[{t}]");
@@ -426,14 +440,27 @@ fn check_agenda(
                     Some(raw.resolve(defaults, &format!("{path}.vote"), at, source)?)
                 }
             };
+            let index = u32::try_from(agenda.len()).expect("an agenda of fewer than 2^32 items");
+            for (d, document) in item.documents.iter().enumerate() {
+                let path = format!("{path}.documents[{d}]");
+                documents.push(DocumentSource {
+                    item: index,
+                    slot: u32::try_from(d).expect("fewer than 2^32 documents"),
+                    title: source.nonblank(&document.title, &format!("{path}.title"))?,
+                    kind: document.kind,
+                    file: source.nonblank(&document.file, &format!("{path}.file"))?,
+                    public: document.public,
+                });
+            }
             agenda.push(ItemView {
-                index: u32::try_from(agenda.len()).expect("an agenda of fewer than 2^32 items"),
+                index,
                 topic: topic_title.clone(),
                 kind: item.kind,
                 title,
                 vote,
+                documents: Vec::new(),
             });
         }
     }
-    Ok(agenda)
+    Ok((agenda, documents))
 }

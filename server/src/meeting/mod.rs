@@ -35,6 +35,12 @@
 //!   each item stores its complete [`VoteSettings`], checked with
 //!   [`VoteSettings::validate`]. When a combination is invalid, the error
 //!   points at the written field whose removal would make it valid.
+//! - **Documents are named, not held.** An item's `documents` give each
+//!   paper's title, kind, file (relative to the meeting file) and whether it
+//!   is public; the import reads and checks the files
+//!   ([`crate::documents`]) and the store keeps their bytes and versions, so
+//!   the agenda here carries none and [`MeetingDefinition::view`] is given
+//!   the stored ones.
 //! - **Seats are dense.** Seats must be numbered `1..=total_seats`, each once,
 //!   so the definition keeps them sorted and finds seat `n` at index `n - 1`.
 
@@ -44,7 +50,9 @@ mod source;
 mod tests;
 
 use file::RawMeeting;
-use gavel_protocol::messages::{ItemView, Labels, MeetingView, SeatView};
+use gavel_protocol::messages::{
+    DocumentKind, DocumentView, ItemView, Labels, MeetingView, SeatView,
+};
 use gavel_protocol::rules::Threshold;
 use gavel_protocol::{MeetingId, PublicKey, SeatNo};
 use serde::Deserialize as _;
@@ -66,8 +74,25 @@ pub struct MeetingDefinition {
     pub labels: Labels,
     /// Sorted by number: seat `n` is at index `n - 1`.
     pub seats: Vec<SeatDefinition>,
-    /// Index = position across all topics, 0-based.
+    /// Index = position across all topics, 0-based; without documents.
     pub agenda: Vec<ItemView>,
+    /// Every item's documents as the file names them, by item then slot.
+    pub documents: Vec<DocumentSource>,
+}
+
+/// A document as the meeting file names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentSource {
+    /// The agenda item's index.
+    pub item: u32,
+    /// Its place among the item's documents, from 0: what a new version of
+    /// the file replaces.
+    pub slot: u32,
+    pub title: String,
+    pub kind: DocumentKind,
+    /// The path as written, relative to the meeting file.
+    pub file: String,
+    pub public: bool,
 }
 
 /// One delegate's seat.
@@ -119,8 +144,15 @@ impl MeetingDefinition {
         raw.check(&source)
     }
 
-    /// What clients are told about the meeting.
-    pub fn view(&self) -> MeetingView {
+    /// What clients are told about the meeting, with each item's stored
+    /// documents (`(item, document)` pairs, in order).
+    pub fn view(&self, documents: &[(u32, DocumentView)]) -> MeetingView {
+        let mut agenda = self.agenda.clone();
+        for (item, document) in documents {
+            if let Some(view) = usize::try_from(*item).ok().and_then(|i| agenda.get_mut(i)) {
+                view.documents.push(document.clone());
+            }
+        }
         MeetingView {
             id: self.id.clone(),
             title: self.title.clone(),
@@ -137,7 +169,7 @@ impl MeetingDefinition {
                     group: s.group.clone(),
                 })
                 .collect(),
-            agenda: self.agenda.clone(),
+            agenda,
         }
     }
 

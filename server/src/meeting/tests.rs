@@ -2,7 +2,7 @@
 
 use super::file::RawRule;
 use super::*;
-use gavel_protocol::messages::ItemKind;
+use gavel_protocol::messages::{DocumentKind, ItemKind};
 use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, VoteSettings};
 use serde::Deserialize;
 
@@ -149,7 +149,7 @@ fn the_error_quoted_in_the_example_is_the_real_one() {
 #[test]
 fn the_view_is_the_definition_without_keys() {
     let m = MeetingDefinition::parse(EXAMPLE).unwrap();
-    let view = m.view();
+    let view = m.view(&[]);
     assert_eq!(view.id, m.id);
     assert_eq!(view.title, m.title);
     assert_eq!(view.body, m.body);
@@ -193,7 +193,7 @@ fn the_quorum_is_a_share_of_all_seats_and_checked() {
     };
     let m = MeetingDefinition::parse(&quorum("\"more_than_half\"")).unwrap();
     assert_eq!(m.quorum, Threshold::MoreThanHalf);
-    assert_eq!(m.view().quorum, Threshold::MoreThanHalf);
+    assert_eq!(m.view(&[]).quorum, Threshold::MoreThanHalf);
     let m = MeetingDefinition::parse(&quorum(
         "{ fraction = { num = 3, den = 5, strict = false } }",
     ))
@@ -606,4 +606,68 @@ fn windows_line_endings_and_a_byte_order_mark_are_fine() {
     assert_eq!((line, column, field.as_str()), (1, 6, "id"));
     let (line, column, _, _) = error(&crlf.replacen("number = 2", "number = 1", 1));
     assert_eq!((line, column), (11, 10));
+}
+
+#[test]
+fn items_name_their_documents_and_each_is_checked() {
+    let documents = "\n[[topics.items.documents]]\ntitle = \"Tờ trình\"\nkind = \"submission\"\n\
+                     file = \"a/to-trinh.pdf\"\npublic = true\n\n\
+                     [[topics.items.documents]]\ntitle = \"Dự thảo\"\nkind = \"draft_resolution\"\n\
+                     file = \"du-thao.pdf\"\n";
+    let m = MeetingDefinition::parse(&format!("{MINIMAL}{documents}")).unwrap();
+    let named: Vec<_> = m
+        .documents
+        .iter()
+        .map(|d| {
+            (
+                d.item,
+                d.slot,
+                d.title.as_str(),
+                d.kind,
+                d.file.as_str(),
+                d.public,
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                0,
+                0,
+                "Tờ trình",
+                DocumentKind::Submission,
+                "a/to-trinh.pdf",
+                true
+            ),
+            (
+                0,
+                1,
+                "Dự thảo",
+                DocumentKind::DraftResolution,
+                "du-thao.pdf",
+                false
+            ),
+        ]
+    );
+    assert!(m.agenda[0].documents.is_empty(), "the store holds them");
+
+    let blank = documents.replacen("file = \"du-thao.pdf\"", "file = \" \"", 1);
+    let (line, _, field, _) = error(&format!("{MINIMAL}{blank}"));
+    assert_eq!(
+        (line, field.as_str()),
+        (30, "topics[0].items[0].documents[1].file")
+    );
+    let unknown = documents.replacen("kind = \"submission\"", "kind = \"minutes\"", 1);
+    let (line, _, field, _) = error(&format!("{MINIMAL}{unknown}"));
+    assert_eq!(
+        (line, field.as_str()),
+        (23, "topics[0].items[0].documents[0].kind")
+    );
+    let typo = documents.replacen("public = true", "pubic = true", 1);
+    let (line, _, field, _) = error(&format!("{MINIMAL}{typo}"));
+    assert_eq!(
+        (line, field.as_str()),
+        (25, "topics[0].items[0].documents[0].pubic")
+    );
 }

@@ -15,7 +15,18 @@
 //!   and a closed round's result;
 //! - `ballots`: each seat's last signed ballot in a round;
 //! - `secret_participants` and `secret_choices`: what a secret round keeps;
-//! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]).
+//! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]);
+//! - `documents` and `document_blobs`: every version of each item's
+//!   documents, and their bytes once per SHA-256.
+//!
+//! **Documents in the database.** A document's bytes are a row of
+//! `document_blobs`, not a file beside the database: the import that names
+//! them is then one transaction, all or nothing, with its audit entries, and
+//! a PostgreSQL deployment of several hub nodes finds every document in the
+//! one place they all share, with its backups. Files are at most
+//! [`crate::documents::MAX_DOCUMENT_BYTES`], and a hub reads each once into
+//! memory, checks it against its hash and shares that one copy with every
+//! request for it (see [`crate::documents`]).
 //!
 //! **The audit chain.** Every operation that changes a meeting appends one
 //! entry to its chain as the last statement of its own transaction, so that
@@ -76,15 +87,15 @@ mod sql;
 mod sqlite;
 
 use rows::{
-    AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, KeyRow, MeetingRow,
-    RoundInsert, RoundRow, SecretColumns, TallyInsert, found, from_sql, not_open, parse_choice,
-    parse_meeting, principal_text, to_sql,
+    AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, DocumentInsert,
+    DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, TallyInsert, found,
+    from_sql, kind_text, not_open, parse_choice, parse_meeting, principal_text, to_sql,
 };
 
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
-use gavel_protocol::messages::{Receipt, RoundStatus};
+use gavel_protocol::messages::{DocumentKind, DocumentView, Receipt, RoundStatus};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
@@ -115,6 +126,10 @@ pub enum StoreError {
     CodeUsed,
     #[error("meeting {0} already has vote rounds; its definition can no longer be replaced")]
     MeetingHasRounds(MeetingId),
+    #[error(
+        "agenda item {item} has been voted on; its document {title:?} can no longer be replaced"
+    )]
+    ItemVoted { item: u32, title: String },
     /// Stored data that does not decode, or a write that would leave the
     /// record inconsistent (see the module's notes on integrity checks).
     #[error("stored data is not valid: {0}")]
@@ -127,6 +142,29 @@ pub struct StoredMeeting {
     pub id: MeetingId,
     pub definition: String,
     pub current_item: Option<u32>,
+}
+
+/// A document file to store with a meeting, read and checked by
+/// [`crate::documents::read`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDocument {
+    pub item: u32,
+    /// Its place among the item's documents, from 0.
+    pub slot: u32,
+    pub title: String,
+    pub kind: DocumentKind,
+    pub public: bool,
+    /// SHA-256 of `content`, lower-case hex.
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
+/// One stored version of an item's document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDocument {
+    pub item: u32,
+    pub slot: u32,
+    pub view: DocumentView,
 }
 
 /// A one-time enrollment code, as issued by the secretary.
@@ -272,11 +310,19 @@ impl Store {
     /// rounds can still be given new keys. Each key is bound as
     /// [`Store::redeem_code`] binds one: it replaces the principal's earlier
     /// key and leaves any other principal of the meeting that held it.
+    ///
+    /// Each document that differs from the latest stored version of its
+    /// item's slot (its bytes, title, kind or openness) is stored as the next
+    /// version, with a `document_stored` audit entry; every earlier version
+    /// stays. Once a round was opened on an item its documents are what was
+    /// voted on: a different one is [`StoreError::ItemVoted`], and nothing
+    /// is written.
     pub async fn import_meeting(
         &self,
         id: &MeetingId,
         definition: &str,
         keys: &[(Principal, PublicKey)],
+        documents: &[NewDocument],
     ) -> Result<(), StoreError> {
         let mut tx = Tx::begin(self).await?;
         // The upsert's own row lock does not conflict with the key-share
@@ -295,8 +341,24 @@ impl Store {
         for &(principal, key) in keys {
             bind_key(&mut tx, id, principal, &key).await?;
         }
+        let stored = sql::documents(tx.db(), id).await?;
+        for document in documents {
+            store_document(&mut tx, id, &stored, document).await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Every stored version of the meeting's documents, by item, slot and version.
+    pub async fn documents(&self, meeting: &MeetingId) -> Result<Vec<StoredDocument>, StoreError> {
+        let rows = sql::documents(self.pooled().await?.db(), meeting).await?;
+        rows.into_iter().map(DocumentRow::decode).collect()
+    }
+
+    /// The bytes stored under `sha256`, as the store returns them: whether
+    /// they still have that hash is for the caller to check.
+    pub async fn document_content(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sql::blob(self.pooled().await?.db(), sha256).await?)
     }
 
     /// Every stored meeting, by id.
@@ -653,6 +715,63 @@ async fn bind_key(
     let event = Event::KeyRegistered {
         principal,
         public_key: *key,
+    };
+    append(tx, meeting, event).await
+}
+
+/// Stores `document` as the next version of its slot unless the latest
+/// stored version (in `stored`) is the same; refused once the item has a round.
+async fn store_document(
+    tx: &mut Tx,
+    meeting: &MeetingId,
+    stored: &[DocumentRow],
+    document: &NewDocument,
+) -> Result<(), StoreError> {
+    let (item, slot) = (i64::from(document.item), i64::from(document.slot));
+    let kind = kind_text(document.kind);
+    let latest = stored
+        .iter()
+        .filter(|row| row.item == item && row.slot == slot)
+        .max_by_key(|row| row.version);
+    if latest.is_some_and(|row| {
+        row.sha256 == document.sha256
+            && row.title == document.title
+            && row.kind == kind
+            && row.public == document.public
+    }) {
+        return Ok(());
+    }
+    if sql::item_has_rounds(tx.db(), meeting, item).await? {
+        return Err(StoreError::ItemVoted {
+            item: document.item,
+            title: document.title.clone(),
+        });
+    }
+    let version = latest.map_or(1, |row| row.version + 1);
+    let size = u64::try_from(document.content.len()).expect("a length fits in 64 bits");
+    let sha256 = Sha::from_hex(&document.sha256).map_err(StoreError::Corrupt)?;
+    sql::insert_blob(tx.db(), &document.sha256, &document.content).await?;
+    let row = DocumentInsert {
+        item,
+        slot,
+        version,
+        title: &document.title,
+        kind,
+        public: document.public,
+        sha256: &document.sha256,
+        size: to_sql(size, "document size")?,
+        stored_at: to_sql(crate::clock::now_ms(), "storing time")?,
+    };
+    sql::insert_document(tx.db(), meeting, &row).await?;
+    let event = Event::DocumentStored {
+        item: document.item,
+        slot: document.slot,
+        version: from_sql(version, "document version")?,
+        title: document.title.clone(),
+        document_kind: document.kind,
+        public: document.public,
+        sha256,
+        size,
     };
     append(tx, meeting, event).await
 }

@@ -3,8 +3,8 @@
 //! (an integer that does not fit, a principal or choice that does not parse,
 //! a hash of the wrong length are [`StoreError::Corrupt`], never a guess).
 
-use super::{BallotRecord, RoundRecord, SecretClose, StoreError, StoredMeeting};
-use gavel_protocol::messages::RoundStatus;
+use super::{BallotRecord, RoundRecord, SecretClose, StoreError, StoredDocument, StoredMeeting};
+use gavel_protocol::messages::{DocumentKind, DocumentView, RoundStatus};
 use gavel_protocol::{
     Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, TallyResult,
 };
@@ -12,6 +12,19 @@ use gavel_records::chain::{Accepted, Entry, Event, Sha};
 use std::collections::BTreeMap;
 
 // Values on their way in, already encoded for SQL: both backends bind the same fields.
+
+/// A document version's row.
+pub(super) struct DocumentInsert<'a> {
+    pub(super) item: i64,
+    pub(super) slot: i64,
+    pub(super) version: i64,
+    pub(super) title: &'a str,
+    pub(super) kind: String,
+    pub(super) public: bool,
+    pub(super) sha256: &'a str,
+    pub(super) size: i64,
+    pub(super) stored_at: i64,
+}
 
 /// An enrollment code's row.
 pub(super) struct CodeInsert<'a> {
@@ -457,6 +470,36 @@ impl BallotRow {
     }
 }
 
+/// A version of a document, as `documents` holds it.
+#[derive(sqlx::FromRow)]
+pub(super) struct DocumentRow {
+    pub(super) item: i64,
+    pub(super) slot: i64,
+    pub(super) version: i64,
+    pub(super) title: String,
+    pub(super) kind: String,
+    pub(super) public: bool,
+    pub(super) sha256: String,
+    pub(super) size: i64,
+}
+
+impl DocumentRow {
+    pub(super) fn decode(self) -> Result<StoredDocument, StoreError> {
+        Ok(StoredDocument {
+            item: from_sql(self.item, "document item")?,
+            slot: from_sql(self.slot, "document slot")?,
+            view: DocumentView {
+                title: self.title,
+                kind: parse_kind(&self.kind)?,
+                sha256: self.sha256,
+                size: from_sql(self.size, "document size")?,
+                public: self.public,
+                version: from_sql(self.version, "document version")?,
+            },
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct AuditRow {
     pub(super) seq: i64,
@@ -530,6 +573,19 @@ pub(super) fn parse_choice(text: &str) -> Result<Choice, StoreError> {
         .into_iter()
         .find(|c| c.as_str() == text)
         .ok_or_else(|| StoreError::Corrupt(format!("choice {text:?}")))
+}
+
+/// A document's kind as stored: its protocol spelling, e.g. `draft_resolution`.
+pub(super) fn kind_text(kind: DocumentKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .expect("a document kind serializes as a string")
+}
+
+fn parse_kind(text: &str) -> Result<DocumentKind, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("document kind {text:?}")))
 }
 
 pub(super) fn parse_meeting(text: &str) -> Result<MeetingId, StoreError> {

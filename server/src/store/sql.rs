@@ -13,8 +13,8 @@
 //! change means reading this file and the migrations, nothing else.
 
 use super::rows::{
-    AuditInsert, AuditRow, BallotColumns, BallotRow, CodeInsert, CodeRow, KeyRow, MeetingRow,
-    RoundInsert, RoundRow, SecretColumns, TallyInsert,
+    AuditInsert, AuditRow, BallotColumns, BallotRow, CodeInsert, CodeRow, DocumentInsert,
+    DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, TallyInsert,
 };
 use gavel_protocol::{MeetingId, PublicKey};
 use sqlx::pool::PoolConnection;
@@ -510,6 +510,87 @@ pub(super) async fn insert_tally(db: Db<'_>, id: &str, t: &TallyInsert) -> Resul
     .execute(c)
     .await
     .map(drop))
+}
+
+/// Every version of every document of the meeting, by item, slot and version.
+pub(super) async fn documents(
+    db: Db<'_>,
+    meeting: &MeetingId,
+) -> Result<Vec<DocumentRow>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT item, slot, version, title, kind, public, sha256, size FROM documents
+         WHERE meeting_id = $1 ORDER BY item, slot, version",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+/// Whether a round was ever opened on the item: its documents are then fixed.
+pub(super) async fn item_has_rounds(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    item: i64,
+) -> Result<bool, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM rounds WHERE meeting_id = $1 AND item = $2)"
+    )
+    .bind(meeting.as_str())
+    .bind(item)
+    .fetch_one(c)
+    .await)
+}
+
+/// Keeps a file's bytes under their hash; bytes already kept are left as they are.
+pub(super) async fn insert_blob(
+    db: Db<'_>,
+    sha256: &str,
+    content: &[u8],
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO document_blobs (sha256, content) VALUES ($1, $2)
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(content)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn insert_document(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    d: &DocumentInsert<'_>,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO documents
+             (meeting_id, item, slot, version, title, kind, public, sha256, size, stored_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(meeting.as_str())
+    .bind(d.item)
+    .bind(d.slot)
+    .bind(d.version)
+    .bind(d.title)
+    .bind(&d.kind)
+    .bind(d.public)
+    .bind(d.sha256)
+    .bind(d.size)
+    .bind(d.stored_at)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// The bytes kept under a hash, if any.
+pub(super) async fn blob(db: Db<'_>, sha256: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT content FROM document_blobs WHERE sha256 = $1"
+    )
+    .bind(sha256)
+    .fetch_optional(c)
+    .await)
 }
 
 /// The last entry of the meeting's audit chain: its seq and hash.

@@ -89,6 +89,18 @@ export async function viewHash(bytes) {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
 
+/**
+ * The link that downloads an agenda item's document (a DocumentView of the
+ * meeting view): by meeting and hash, with the session's `document_access`
+ * token for a delegates-only one. The token lasts as long as the session, so
+ * the link is made again on each render rather than kept.
+ */
+export function documentUrl(meeting, document, token) {
+  const path = `/api/meetings/${encodeURIComponent(meeting)}/documents/${encodeURIComponent(document.sha256)}`;
+  if (document.public || !token) return path;
+  return `${path}?access=${encodeURIComponent(token)}`;
+}
+
 /** What a device signs to answer the login challenge. */
 export function authBytes(meeting, nonceHex, publicKeyHex) {
   return new Layout(TAGS.auth).str(meeting).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();

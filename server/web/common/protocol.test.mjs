@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, enrollBytes, hexToBytes, receiptBytes, viewHash } from "./protocol.js";
+import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, documentUrl, enrollBytes, hexToBytes, receiptBytes, viewHash } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
@@ -59,4 +59,16 @@ test("the served meeting view's hash is the one welcome names", async () => {
   const welcome = frames.server.find((e) => e.frame.type === "welcome").frame;
   assert.equal(welcome.view_hash, frames.view.view_hash);
   assert.equal(JSON.parse(frames.view.bytes).id, welcome.meeting);
+});
+
+test("a document's link names it by meeting and hash, with the token only where it is needed", () => {
+  const view = JSON.parse(frames.view.bytes);
+  const [submission, draft] = view.agenda.flatMap((item) => item.documents);
+  assert.equal(submission.public, true);
+  assert.equal(draft.public, false);
+  const token = frames.server.map((f) => f.frame).find((f) => f.type === "document_access").token;
+  assert.equal(documentUrl(view.id, submission, token), `/api/meetings/${view.id}/documents/${submission.sha256}`);
+  assert.equal(documentUrl(view.id, draft, token), `/api/meetings/${view.id}/documents/${draft.sha256}?access=${token}`);
+  // Before the token has come, the link is the plain one: the server answers 401.
+  assert.equal(documentUrl(view.id, draft, null), `/api/meetings/${view.id}/documents/${draft.sha256}`);
 });

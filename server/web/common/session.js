@@ -126,6 +126,7 @@ export class Session extends EventTarget {
     this.version = 0;
     this.checkedIn = false;
     this.myBallot = null;
+    this.documentAccess = null; // the session's token for delegates-only documents
     this.serverOffset = 0;
     this.socket = null;
     this.pending = new Map();
@@ -257,6 +258,9 @@ export class Session extends EventTarget {
         this.myBallot = msg.ballot;
         // After a reload, a new ballot must still outrank the recorded one.
         if (msg.ballot) this.lastSeq = Math.max(this.lastSeq, msg.ballot.seq);
+        break;
+      case "document_access":
+        this.documentAccess = msg.token;
         break;
       case "ack":
         // `cast` keeps the receipt as myBallot once it has checked it.

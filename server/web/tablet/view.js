@@ -3,7 +3,7 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
-import { CHOICES } from "../common/protocol.js";
+import { CHOICES, documentUrl } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -87,6 +87,7 @@ function renderMeeting(ui, t) {
   renderEnrolledNotice(ui, t);
   renderAttendance(ui, t);
   renderItem(session.meeting, focus, t);
+  renderDocuments(session, focus.item, t);
   renderVote(ui, focus, t);
   renderAgenda(session, t);
   renderCountdown(ui, t);
@@ -119,6 +120,33 @@ function renderItem(meeting, focus, t) {
   $("item-title").textContent = item ? item.title : t("item.none");
   const settings = focus.round?.settings ?? item?.vote;
   $("item-rule").textContent = settings ? t("vote.rule", { rule: describeRule(settings.rule, t) }) : "";
+}
+
+/** The item's documents, each a link that downloads it (with the session's token where it needs one). */
+function renderDocuments(session, item, t) {
+  const documents = item?.documents ?? [];
+  $("item-documents-block").hidden = documents.length === 0;
+  const rows = documents.map((doc) => {
+    const details = [t(`document.kind.${doc.kind}`), fileSize(doc.size, t), doc.version > 1 && t("document.version", { n: doc.version }), !doc.public && t("document.delegates_only")];
+    return h(
+      "li",
+      { class: "document" },
+      h("a", { class: "document-link", href: documentUrl(session.meeting.id, doc, session.documentAccess), download: "", dataset: { sha256: doc.sha256 } }, doc.title),
+      h("span", { class: "document-details" }, details.filter(Boolean).join(" · ")),
+    );
+  });
+  $("item-documents").replaceChildren(...rows);
+}
+
+/** A size in kB or MB, as the council's language writes decimals. */
+function fileSize(bytes, t) {
+  const mb = bytes / (1024 * 1024);
+  if (mb >= 1) return t("document.size_mb", { n: formatDecimal(mb) });
+  return t("document.size_kb", { n: String(Math.max(1, Math.round(bytes / 1024))) });
+}
+
+function formatDecimal(n) {
+  return new Intl.NumberFormat(currentLang(), { maximumFractionDigits: 1 }).format(n);
 }
 
 function renderVote(ui, focus, t) {

@@ -624,6 +624,7 @@ mod tests {
             kind,
             title: title.into(),
             vote,
+            documents: Vec::new(),
         };
         MeetingView {
             id: MeetingId::parse("phuc-loi-2026-ky-12").unwrap(),
@@ -808,6 +809,7 @@ mod tests {
             version: 9,
             checked_in: true,
             my_ballot: None,
+            document_access: None,
         };
         assert_eq!(
             Text::new(&m, Lang::Vi).status(&state, Some(Principal::Seat(12)), NOW),

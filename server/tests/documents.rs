@@ -1,0 +1,177 @@
+//! `gavel meeting import` of a meeting file that names documents, as a
+//! secretary runs it, on each store: the documents are stored with the
+//! meeting and in its audit chain; a missing file, a file that is not a PDF
+//! or one over the size limit refuses the whole import with the file's name,
+//! and nothing is stored; a changed file is the document's next version,
+//! until its item has been voted on; the record with its document entries
+//! still verifies.
+
+use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::{DocumentKind, RoundStatus};
+use gavel_protocol::rules::VoteSettings;
+use gavel_protocol::{MeetingId, RoundId};
+use gavel_records::chain::Event;
+use gavel_records::verify::verify;
+use gavel_server::documents::MAX_DOCUMENT_BYTES;
+use gavel_server::store::{RoundRecord, Store};
+use gavel_tests::databases;
+use gavel_tests::documents::{DRAFT, SUBMISSION, example_with_documents, pdf, write};
+use gavel_tests::process;
+use std::path::Path;
+use std::process::Output;
+
+const MEETING: &str = "phuc-loi-2026-ky-12";
+
+fn import(data_dir: &Path, database_url: &str, file: &Path) -> anyhow::Result<Output> {
+    Ok(
+        process::command(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url))
+            .args(["meeting", "import"])
+            .arg(file)
+            .output()?,
+    )
+}
+
+/// The stored versions as (item, slot, version, kind, public).
+async fn versions(store: &Store) -> anyhow::Result<Vec<(u32, u32, u32, DocumentKind, bool)>> {
+    let meeting = MeetingId::parse(MEETING).expect("a valid id");
+    Ok(store
+        .documents(&meeting)
+        .await?
+        .into_iter()
+        .map(|d| (d.item, d.slot, d.view.version, d.view.kind, d.view.public))
+        .collect())
+}
+
+/// How the draft's file is wrong.
+enum Broken {
+    Missing,
+    Content(Vec<u8>),
+    Oversized,
+}
+
+#[tokio::test]
+async fn a_refused_document_refuses_the_whole_import_and_names_its_file() -> anyhow::Result<()> {
+    for db in databases().await {
+        let data = tempfile::tempdir()?;
+        let dir = tempfile::tempdir()?;
+        let meeting = example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?;
+        write(dir.path(), SUBMISSION.file, &pdf("To trinh"))?;
+        let draft = dir.path().join(DRAFT.file);
+
+        let mut truncated = pdf("Du thao");
+        truncated.truncate(truncated.len() / 2);
+        let cases = [
+            ("missing", Broken::Missing, "cannot be read"),
+            (
+                "not a PDF",
+                Broken::Content(b"%PDF-1.5 not really".to_vec()),
+                "is not a PDF",
+            ),
+            ("truncated", Broken::Content(truncated), "is not a PDF"),
+            ("oversized", Broken::Oversized, "more than the 67108864"),
+        ];
+        for (case, broken, reason) in cases {
+            let _ = std::fs::remove_file(&draft);
+            match broken {
+                Broken::Missing => {}
+                Broken::Content(bytes) => std::fs::write(&draft, bytes)?,
+                // Sparse: the size is refused before anything is read.
+                Broken::Oversized => {
+                    std::fs::File::create(&draft)?.set_len(MAX_DOCUMENT_BYTES + 1)?
+                }
+            }
+            let out = import(data.path(), &db.url, &meeting)?;
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{}: {case} was imported", db.name);
+            assert!(
+                said.contains(&draft.display().to_string()) && said.contains(reason),
+                "{}: {case}: {said}",
+                db.name
+            );
+            let store = Store::connect(&db.url).await?;
+            assert_eq!(store.meetings().await?, vec![], "{}: {case}", db.name);
+            assert_eq!(versions(&store).await?, vec![], "{}: {case}", db.name);
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> anyhow::Result<()> {
+    for db in databases().await {
+        let data = tempfile::tempdir()?;
+        let dir = tempfile::tempdir()?;
+        let meeting = example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?;
+        write(dir.path(), SUBMISSION.file, &pdf("To trinh"))?;
+        write(dir.path(), DRAFT.file, &pdf("Du thao, ban 1"))?;
+
+        let out = import(data.path(), &db.url, &meeting)?;
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            db.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("2 documents"));
+        let store = Store::connect(&db.url).await?;
+        let id = MeetingId::parse(MEETING).expect("a valid id");
+        let item = store.documents(&id).await?[0].item;
+        let submission = (item, 0, 1, DocumentKind::Submission, true);
+        let first = (item, 1, 1, DocumentKind::DraftResolution, false);
+        assert_eq!(versions(&store).await?, [submission, first], "{}", db.name);
+
+        // The same files again store nothing new; a changed draft is version 2.
+        assert!(import(data.path(), &db.url, &meeting)?.status.success());
+        assert_eq!(versions(&store).await?.len(), 2);
+        write(dir.path(), DRAFT.file, &pdf("Du thao, ban 2"))?;
+        assert!(import(data.path(), &db.url, &meeting)?.status.success());
+        let second = (item, 1, 2, DocumentKind::DraftResolution, false);
+        assert_eq!(
+            versions(&store).await?,
+            [submission, first, second],
+            "{}",
+            db.name
+        );
+        let stored: Vec<(u32, u32)> = store
+            .audit_log(&id)
+            .await?
+            .into_iter()
+            .filter_map(|e| match e.event {
+                Event::DocumentStored { slot, version, .. } => Some((slot, version)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stored, [(0, 1), (1, 1), (1, 2)], "{}", db.name);
+
+        // Once a round was opened on the item, its documents stay as voted.
+        let settings = VoteSettings::default();
+        store
+            .open_round(&RoundRecord {
+                id: RoundId([7; 16]),
+                meeting: id.clone(),
+                item,
+                settings,
+                opened_at: 1,
+                deadline: 2,
+                paused_at: None,
+                status: RoundStatus::Open,
+                closed_at: None,
+                result: None,
+            })
+            .await?;
+        write(dir.path(), DRAFT.file, &pdf("Du thao, ban 3"))?;
+        let out = import(data.path(), &db.url, &meeting)?;
+        assert!(!out.status.success(), "{}: replaced after a vote", db.name);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("has been voted on"), "{}: {said}", db.name);
+        assert_eq!(versions(&store).await?.len(), 3, "{}", db.name);
+
+        // The record, document entries included, verifies.
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let bundle = gavel_server::export::bundle(&store, &key, &id).await?;
+        assert_eq!(verify(&bundle), vec![], "{}", db.name);
+        store.close().await;
+    }
+    Ok(())
+}

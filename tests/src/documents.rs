@@ -1,0 +1,106 @@
+//! Meeting documents for the tests: small real PDFs, and the example meeting
+//! with documents named on its last item, written where an import reads them.
+
+use lopdf::content::{Content, Operation};
+use lopdf::{Document, Object, Stream, dictionary};
+use std::path::{Path, PathBuf};
+
+/// A one-page PDF that says `text` (ASCII: the page uses a standard font).
+pub fn pdf(text: &str) -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type1",
+        "BaseFont" => "Helvetica",
+    });
+    let resources_id = doc.add_object(dictionary! {
+        "Font" => dictionary! { "F1" => font_id },
+    });
+    let content = Content {
+        operations: vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 18.into()]),
+            Operation::new("Td", vec![72.into(), 760.into()]),
+            Operation::new("Tj", vec![Object::string_literal(text)]),
+            Operation::new("ET", vec![]),
+        ],
+    };
+    let content_id = doc.add_object(Stream::new(
+        dictionary! {},
+        content.encode().expect("a page's content encodes"),
+    ));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => content_id,
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages",
+            "Kids" => vec![page_id.into()],
+            "Count" => 1,
+            "Resources" => resources_id,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! {
+        "Type" => "Catalog",
+        "Pages" => pages_id,
+    });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("a PDF writes to memory");
+    out
+}
+
+/// A document the meeting file names: title, kind, file (relative to the
+/// meeting file) and whether it is public.
+pub struct Named<'a> {
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub file: &'a str,
+    pub public: bool,
+}
+
+/// The first document of the tests' meeting: the public submission.
+pub const SUBMISSION: Named<'static> = Named {
+    title: "Tờ trình về dự thảo Nghị quyết kỳ họp",
+    kind: "submission",
+    file: "docs/to-trinh.pdf",
+    public: true,
+};
+
+/// The second: the draft resolution, for delegates only.
+pub const DRAFT: Named<'static> = Named {
+    title: "Dự thảo Nghị quyết",
+    kind: "draft_resolution",
+    file: "docs/du-thao.pdf",
+    public: false,
+};
+
+/// Writes the example meeting into `dir` as `meeting.toml`, with `named`
+/// on its last agenda item (a draft resolution), and returns its path. The
+/// files themselves are the caller's to write.
+pub fn example_with_documents(dir: &Path, named: &[Named]) -> std::io::Result<PathBuf> {
+    let mut text = gavel_server::meeting::EXAMPLE.to_owned();
+    for d in named {
+        text.push_str(&format!(
+            "\n[[topics.items.documents]]\ntitle = \"{}\"\nkind = \"{}\"\nfile = \"{}\"\npublic = {}\n",
+            d.title, d.kind, d.file, d.public
+        ));
+    }
+    let path = dir.join("meeting.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// Writes `content` to `file` under `dir`, making its directory.
+pub fn write(dir: &Path, file: &str, content: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(file);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, content)
+}

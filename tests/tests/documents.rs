@@ -1,0 +1,294 @@
+//! An agenda item's documents served by a real server on each store:
+//! listed in the meeting view, fetched by meeting and hash with a strong
+//! ETag and byte ranges, public ones open to anyone, delegates-only ones
+//! with the session's `document_access` token alone, and every other
+//! request refused with its own status, never with another meeting's bytes
+//! nor with bytes that are not those of the hash.
+
+use gavel_protocol::messages::{DocumentKind, MeetingView};
+use gavel_protocol::{MeetingId, Principal};
+use gavel_server::app::Options;
+use gavel_server::documents;
+use gavel_server::limits::LimitSettings;
+use gavel_server::meeting::MeetingDefinition;
+use gavel_server::store::Store;
+use gavel_tests::databases;
+use gavel_tests::documents::{DRAFT, Named, SUBMISSION, example_with_documents, pdf, write};
+use gavel_tests::http;
+use gavel_tests::server::{TestServer, example_meeting};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Another meeting, with a document of its own on the same server.
+const OTHER: &str = "phuc-loi-2026-ky-13";
+
+/// Imports the meeting file at `path` with its documents, as `gavel meeting
+/// import` does.
+async fn import(store: &Store, path: &Path) -> anyhow::Result<MeetingDefinition> {
+    let text = std::fs::read_to_string(path)?;
+    let definition = MeetingDefinition::parse(&text)?;
+    let docs = documents::read(&definition, path.parent().unwrap())?;
+    store
+        .import_meeting(&definition.id, &text, &[], &docs)
+        .await?;
+    Ok(definition)
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Replaces the bytes the store keeps under `sha256`, as a damaged disk or a
+/// hand in the database would.
+async fn tamper(store: &Store, sha256: &str) -> anyhow::Result<()> {
+    let statement = "UPDATE document_blobs SET content = $1 WHERE sha256 = $2";
+    let garbage = pdf("Not the document that was imported");
+    let updated = match store {
+        Store::Sqlite(pool) => sqlx::query(statement)
+            .bind(garbage)
+            .bind(sha256)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+        Store::Postgres(pool) => sqlx::query(statement)
+            .bind(garbage)
+            .bind(sha256)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    };
+    assert_eq!(updated, 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Result<()> {
+    for db in databases().await {
+        let dir = tempfile::tempdir()?;
+        let submission = pdf("To trinh ve du thao Nghi quyet");
+        let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
+        write(dir.path(), SUBMISSION.file, &submission)?;
+        write(dir.path(), DRAFT.file, &draft)?;
+        let store = Store::connect(&db.url).await?;
+        let definition = import(
+            &store,
+            &example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?,
+        )
+        .await?;
+
+        // A second meeting whose only document is the first's business alone.
+        let other_dir = tempfile::tempdir()?;
+        let other_pdf = pdf("Another meeting's paper");
+        let secret = Named {
+            file: "other.pdf",
+            ..DRAFT
+        };
+        write(other_dir.path(), secret.file, &other_pdf)?;
+        let other_file = example_with_documents(other_dir.path(), &[secret])?;
+        let text = std::fs::read_to_string(&other_file)?
+            .replace("id = \"phuc-loi-2026-ky-12\"", &format!("id = \"{OTHER}\""));
+        std::fs::write(&other_file, text)?;
+        import(&store, &other_file).await?;
+        store.close().await;
+
+        // The token of a closed session is refused at once (no grace).
+        let options = Options {
+            limits: LimitSettings {
+                document_access_grace: Duration::ZERO,
+                ..LimitSettings::default()
+            },
+            ..Options::default()
+        };
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let server = TestServer::start_with(&db.url, key, options);
+        let addr = http::address_of(&server.url);
+        let meeting = example_meeting();
+        let at = |hash: &str| format!("/api/meetings/{meeting}/documents/{hash}");
+
+        // The view lists the last item's documents, version 1 each.
+        let (view, _) = http::get_with(addr, &format!("/api/meetings/{meeting}/view"), &[]).await?;
+        let view: MeetingView = serde_json::from_str(&view.body)?;
+        let last = view.agenda.last().unwrap();
+        assert_eq!(last.index as usize, definition.agenda.len() - 1);
+        let listed: Vec<_> = last
+            .documents
+            .iter()
+            .map(|d| {
+                (
+                    d.title.as_str(),
+                    d.kind,
+                    d.sha256.clone(),
+                    d.size,
+                    d.public,
+                    d.version,
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (
+                    SUBMISSION.title,
+                    DocumentKind::Submission,
+                    sha(&submission),
+                    submission.len() as u64,
+                    true,
+                    1
+                ),
+                (
+                    DRAFT.title,
+                    DocumentKind::DraftResolution,
+                    sha(&draft),
+                    draft.len() as u64,
+                    false,
+                    1
+                ),
+            ],
+            "{}",
+            db.name
+        );
+        assert!(view.agenda[0].documents.is_empty());
+
+        // A public document: the bytes, a strong ETag, cached for good.
+        let public = at(&sha(&submission));
+        let (status, headers, body) = http::get_bytes(addr, &public, &[]).await?;
+        assert_eq!(
+            (status, body.as_slice()),
+            (200, submission.as_slice()),
+            "{}",
+            db.name
+        );
+        let etag = format!("\"{}\"", sha(&submission));
+        assert_eq!(headers.get("etag"), Some(etag.as_str()));
+        assert_eq!(headers.get("content-type"), Some("application/pdf"));
+        assert_eq!(headers.get("accept-ranges"), Some("bytes"));
+        assert_eq!(
+            headers.get("cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        let (status, _, body) = http::get_bytes(addr, &public, &[("If-None-Match", &etag)]).await?;
+        assert_eq!((status, body.len()), (304, 0));
+
+        // Ranges: a slice of the document, or 416 past its end.
+        let len = submission.len();
+        let (status, headers, body) =
+            http::get_bytes(addr, &public, &[("Range", "bytes=0-9")]).await?;
+        assert_eq!((status, body.as_slice()), (206, &submission[..10]));
+        let whole = format!("bytes 0-9/{len}");
+        assert_eq!(headers.get("content-range"), Some(whole.as_str()));
+        let (status, _, body) = http::get_bytes(addr, &public, &[("Range", "bytes=-8")]).await?;
+        assert_eq!((status, body.as_slice()), (206, &submission[len - 8..]));
+        let past = format!("bytes={len}-");
+        let (status, headers, _) = http::get_bytes(addr, &public, &[("Range", &past)]).await?;
+        assert_eq!(status, 416);
+        let star = format!("bytes */{len}");
+        assert_eq!(headers.get("content-range"), Some(star.as_str()));
+
+        // Delegates only: no token, a wrong one, then the session's.
+        let private = at(&sha(&draft));
+        let (status, _, body) = http::get_bytes(addr, &private, &[]).await?;
+        assert_eq!(
+            (status, body.starts_with(b"%PDF")),
+            (401, false),
+            "{}",
+            db.name
+        );
+        let wrong = [("X-Gavel-Document-Access", "0".repeat(64))];
+        let wrong: Vec<(&str, &str)> = wrong.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        assert_eq!(http::get_bytes(addr, &private, &wrong).await?.0, 403);
+        let (_, session) = server.enroll(Principal::Seat(1)).await?;
+        let token = session
+            .state
+            .document_access
+            .clone()
+            .expect("a delegate is given a document_access token");
+        let (status, headers, body) =
+            http::get_bytes(addr, &private, &[("X-Gavel-Document-Access", &token)]).await?;
+        assert_eq!(
+            (status, body.as_slice()),
+            (200, draft.as_slice()),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            headers.get("cache-control"),
+            Some("private, max-age=31536000, immutable")
+        );
+        let link = format!("{private}?access={token}");
+        let (status, _, body) = http::get_bytes(addr, &link, &[]).await?;
+        assert_eq!((status, body.as_slice()), (200, draft.as_slice()));
+
+        // Names that are not a document of this meeting.
+        for (path, expected) in [
+            (at(&sha(b"no such document")), 404),
+            (at(&sha(&other_pdf)), 404),
+            (at(&sha(&submission).to_uppercase()), 400),
+            (at(".."), 400),
+            (at("..%2F..%2Fview"), 400),
+            (at("%2e%2e%2fview"), 400),
+            (
+                format!(
+                    "/api/meetings/no-such-meeting/documents/{}",
+                    sha(&submission)
+                ),
+                404,
+            ),
+        ] {
+            let (status, _, body) = http::get_bytes(addr, &path, &[]).await?;
+            assert_eq!(status, expected, "{}: {path}", db.name);
+            assert!(!body.starts_with(b"%PDF"), "{path} served a document");
+        }
+
+        // The other meeting serves its own document, until its bytes differ
+        // from their hash: then nothing is served.
+        let theirs = format!("/api/meetings/{OTHER}/documents/{}", sha(&other_pdf));
+        let other_session_link = format!("{theirs}?access={token}");
+        assert_eq!(
+            http::get_bytes(addr, &other_session_link, &[]).await?.0,
+            403,
+            "a token opens its own meeting's documents only"
+        );
+        tamper(&server.store().await?, &sha(&other_pdf)).await?;
+        let chair_of_other = MeetingId::parse(OTHER).expect("a valid id");
+        let codes = gavel_server::enrollment::issue(
+            &server.store().await?,
+            &chair_of_other,
+            &[Principal::Chair],
+            1,
+        )
+        .await?;
+        let chair_key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let mut client = gavel_client::Client::connect(&server.url).await?;
+        client.enroll(&codes[0].1, &chair_key).await?;
+        let chair = client.login(&chair_of_other, &chair_key).await?;
+        let chair_token = chair
+            .state
+            .document_access
+            .clone()
+            .expect("the chair's token");
+        let (status, _, body) =
+            http::get_bytes(addr, &format!("{theirs}?access={chair_token}"), &[]).await?;
+        assert_eq!(
+            (status, body.starts_with(b"%PDF")),
+            (500, false),
+            "{}",
+            db.name
+        );
+
+        // Once the delegate's session has ended, its token opens nothing.
+        drop(session);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = http::get_bytes(addr, &link, &[]).await?.0;
+            if status == 403 {
+                break;
+            }
+            assert_eq!(status, 200);
+            assert!(Instant::now() < deadline, "the token outlived its session");
+            tokio::task::yield_now().await;
+        }
+        server.stop()?;
+    }
+    Ok(())
+}
