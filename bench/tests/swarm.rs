@@ -4,11 +4,8 @@
 //! hold is that every ballot is acknowledged, every tablet receives the
 //! result, and the committed tally counts all 200.
 
-use ed25519_dalek::SigningKey;
 use gavel_bench::swarm::{self, Scenario, Target};
 use gavel_protocol::messages::RoundStatus;
-use gavel_server::app;
-use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
 use gavel_tests::databases;
 use gavel_tests::roster::Roster;
@@ -23,18 +20,7 @@ async fn two_hundred_tablets_burst_vote_and_all_are_counted() -> anyhow::Result<
         let roster = Roster::generate(TABLETS);
         let store = Store::connect(&db.url).await?;
         roster.import(&store).await?;
-        let options = app::Options {
-            limits: LimitSettings {
-                connections_per_address: TABLETS as usize + 10,
-                ..LimitSettings::default()
-            },
-            ..app::Options::default()
-        };
-        let server = TestServer::start_with(
-            &db.url,
-            SigningKey::generate(&mut rand::rngs::OsRng),
-            options,
-        );
+        let server = TestServer::for_hall(&db.url, TABLETS as usize + 10);
         let target = Target {
             url: &server.url,
             roster: &roster,

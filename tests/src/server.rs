@@ -5,6 +5,7 @@
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::{MeetingId, Principal};
+use gavel_server::limits::LimitSettings;
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
 use gavel_server::{app, enrollment};
@@ -62,7 +63,21 @@ impl TestServer {
         TestServer::start_with(database_url, server_key, app::Options::default())
     }
 
-    /// Like [`TestServer::start`], with `options` (a swarm from one address needs more connections).
+    /// A server with a fresh key for a hall of simulated tablets: they all
+    /// connect from 127.0.0.1, so the per-address limit admits `connections`.
+    pub fn for_hall(database_url: &str, connections: usize) -> TestServer {
+        let options = app::Options {
+            limits: LimitSettings {
+                connections_per_address: connections,
+                ..LimitSettings::default()
+            },
+            ..app::Options::default()
+        };
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        TestServer::start_with(database_url, key, options)
+    }
+
+    /// Like [`TestServer::start`], with `options`.
     pub fn start_with(
         database_url: &str,
         server_key: SigningKey,

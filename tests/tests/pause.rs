@@ -8,7 +8,7 @@ use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Principal, RefusalReason, RoundId};
 use gavel_records::chain::Event;
-use gavel_records::minutes::Pause;
+use gavel_records::minutes::{self, Pause};
 use gavel_server::export;
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_tests::chair::{changeable_item, item_where, open_round};
@@ -34,6 +34,24 @@ async fn wait_past(at: u64) {
     if let Some(left) = at.checked_sub(now) {
         tokio::time::sleep(left).await;
     }
+}
+
+/// Exports the meeting's record, checks that it verifies and that its
+/// minutes pass their own checks, and returns `round` as the minutes print it.
+async fn recorded(server: &TestServer, round: RoundId, db: &str) -> anyhow::Result<minutes::Round> {
+    let store = server.store().await?;
+    let bundle = export::bundle(&store, &server.server_key, &example_meeting()).await?;
+    let mismatches = gavel_records::verify::verify(&bundle);
+    assert!(mismatches.is_empty(), "{db}: {mismatches:?}");
+    let definition = MeetingDefinition::parse(EXAMPLE)?;
+    let session = export::session(&bundle, &definition, &Default::default());
+    session.check()?;
+    Ok(session
+        .items
+        .into_iter()
+        .flat_map(|i| i.rounds)
+        .find(|r| r.id == round)
+        .expect("the round is in the minutes"))
 }
 
 async fn refused(session: &mut Session, round: RoundId, choice: Choice) -> Option<RefusalReason> {
@@ -153,17 +171,7 @@ async fn a_paused_round_refuses_ballots_outlives_its_deadline_and_a_restart() ->
         );
 
         // The record verifies, and the minutes say when the round was held.
-        let bundle = export::bundle(&store, &server.server_key, &example_meeting()).await?;
-        let mismatches = gavel_records::verify::verify(&bundle);
-        assert!(mismatches.is_empty(), "{}: {mismatches:?}", db.name);
-        let definition = MeetingDefinition::parse(EXAMPLE)?;
-        let session = export::session(&bundle, &definition, &Default::default());
-        let minutes_round = session
-            .items
-            .iter()
-            .flat_map(|i| &i.rounds)
-            .find(|r| r.id == round)
-            .expect("the round is in the minutes");
+        let minutes_round = recorded(&server, round, db.name).await?;
         assert_eq!(
             minutes_round.pauses,
             vec![Pause {
@@ -171,7 +179,6 @@ async fn a_paused_round_refuses_ballots_outlives_its_deadline_and_a_restart() ->
                 to: resumed_at
             }]
         );
-        session.check()?;
         server.stop()?;
     }
     Ok(())
@@ -190,21 +197,7 @@ async fn a_paused_round_can_be_closed_and_its_pause_lasts_until_the_close() -> a
         chair.chair(ChairCommand::Close).await?;
         let closed = shown(&chair, round);
         assert_eq!(closed.status, RoundStatus::Closed);
-        let store = server.store().await?;
-        let bundle = export::bundle(&store, &server.server_key, &example_meeting()).await?;
-        assert!(
-            gavel_records::verify::verify(&bundle).is_empty(),
-            "{}",
-            db.name
-        );
-        let definition = MeetingDefinition::parse(EXAMPLE)?;
-        let session = export::session(&bundle, &definition, &Default::default());
-        let minutes_round = session
-            .items
-            .iter()
-            .flat_map(|i| &i.rounds)
-            .find(|r| r.id == round)
-            .expect("the round is in the minutes");
+        let minutes_round = recorded(&server, round, db.name).await?;
         assert_eq!(
             minutes_round.pauses,
             vec![Pause {

@@ -13,8 +13,6 @@ use gavel_client::Client;
 use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::{Choice, SeatNo};
-use gavel_server::app;
-use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
 use gavel_tests::databases;
 use gavel_tests::proxy::Proxy;
@@ -44,18 +42,7 @@ async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> a
         for seat in 1..=TABLETS {
             store.check_in(&meeting, seat, 1).await?;
         }
-        let options = app::Options {
-            limits: LimitSettings {
-                connections_per_address: 2000,
-                ..LimitSettings::default()
-            },
-            ..app::Options::default()
-        };
-        let server = TestServer::start_with(
-            &db.url,
-            SigningKey::generate(&mut rand::rngs::OsRng),
-            options,
-        );
+        let server = TestServer::for_hall(&db.url, 2000);
         // The hall's Wi-Fi, between the tablets and the server.
         let server_addr = server
             .url
