@@ -2,9 +2,9 @@
 //! machine: a minimal broadcaster, `verify_strict` on every core, and
 //! batched inserts through sqlx.
 
-use crate::measure::*;
-use crate::report::*;
-use crate::swarm::*;
+use crate::measure::{Cpu, arrival, cpu_seconds, now_ms, now_us, unix_us};
+use crate::report::{Report, Seen};
+use crate::swarm::{GIVE_UP, LOGINS_IN_FLIGHT};
 use anyhow::Context as _;
 use ed25519_dalek::{Signer, SigningKey};
 use futures_util::{SinkExt, StreamExt, stream};

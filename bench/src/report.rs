@@ -1,6 +1,6 @@
 //! What a run measured, as a human summary and as JSON.
 
-use crate::measure::*;
+use crate::measure::Cpu;
 use serde::Serialize;
 
 /// A tally update as one tablet received it; times in Unix microseconds.

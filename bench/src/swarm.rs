@@ -2,8 +2,8 @@
 //! run one scenario, each tablet in one loop that reads every frame and
 //! times what it measures.
 
-use crate::measure::*;
-use crate::report::*;
+use crate::measure::{Cpu, arrival, ms_between, now_ms, now_us, rss_kib, unix_ms, unix_us};
+use crate::report::{Report, Seen, Spread};
 use anyhow::Context as _;
 use futures_util::{StreamExt, stream};
 use gavel_client::client::{Client, ClientError, Session};
