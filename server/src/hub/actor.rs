@@ -754,6 +754,7 @@ impl MeetingActor {
     fn send_tally(&mut self, audiences: &[Audience]) {
         let version = self.next_version();
         let server_time_us = now_us();
+        let now = Instant::now();
         // The round's field alone is borrowed, so that pacing can send meanwhile.
         let round = self
             .round
@@ -768,7 +769,7 @@ impl MeetingActor {
                 live: round.live(audience, total, present),
                 server_time_us,
             });
-            self.pacing.send_tally(audience, version, frame);
+            self.pacing.send_tally(audience, version, frame, now);
         }
     }
 }

@@ -300,8 +300,16 @@ impl Pacing {
         self.flush_at = None;
     }
 
-    /// Sends `audience` the running tally `frame`, of `version`.
-    pub(super) fn send_tally(&mut self, audience: Audience, version: u64, frame: Frame) {
+    /// Sends `audience` the running tally `frame`, of `version`, at `now`
+    /// (one instant for every audience of the version, so that the hall
+    /// screen's and the chair's channels keep one pace).
+    pub(super) fn send_tally(
+        &mut self,
+        audience: Audience,
+        version: u64,
+        frame: Frame,
+        now: Instant,
+    ) {
         let channel = &mut self.channels[audience as usize];
         // Counted before it is sent: a listener may handle it at once.
         channel
@@ -309,7 +317,7 @@ impl Pacing {
             .sending(version, channel.sender.receiver_count());
         let _ = channel.sender.send(Broadcast::tally(frame, version));
         channel.owed = false;
-        channel.sent_at = Instant::now();
+        channel.sent_at = now;
     }
 }
 
