@@ -73,6 +73,10 @@ pub struct Options {
     /// Where to write the bound addresses once every listener is bound
     /// ([`ReadyFile`]), for the program that started the server.
     pub ready_file: Option<PathBuf>,
+    /// On PostgreSQL, the id under which this node holds its meetings'
+    /// leases: the same across restarts, so that a restarted node takes its
+    /// meetings back at once. `None`: one drawn at start.
+    pub node: Option<String>,
 }
 
 #[derive(Clone)]
@@ -119,7 +123,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Cancelled by `shutdown`, or by a failed restore.
     let stop = shutdown.child_token();
-    let hub = Hub::new(store.clone(), server_key);
+    let hub = Hub::new(store.clone(), server_key, options.node.clone());
     let readiness = Readiness::new(hub.clone(), store, stop.clone());
     let metrics_listener = match options.metrics_listen {
         Some(addr) => Some(

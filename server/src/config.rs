@@ -2,6 +2,7 @@
 //! variables and command-line flags (flags and environment win over the file).
 
 use crate::app::Options;
+use crate::data_lock::DataLock;
 use crate::keyfile;
 use crate::limits::LimitSettings;
 use crate::tls::{ServerTls, TlsSource};
@@ -135,6 +136,7 @@ impl Settings {
                 tls: None,
                 metrics_listen: flags.metrics_listen.or(file.metrics_listen),
                 ready_file: flags.ready_file,
+                node: None,
             },
             tls_cert: flags.tls_cert.or(file.tls_cert),
             tls_key: flags.tls_key.or(file.tls_key),
@@ -185,6 +187,35 @@ impl Settings {
         keyfile::write_private(&path, &hex::encode(key.to_bytes()))?;
         tracing::info!(path = %path.display(), "created the server's key");
         Ok(key)
+    }
+
+    /// This node's id in a PostgreSQL deployment of several nodes, under
+    /// which it holds its meetings' leases: drawn on first start and kept in
+    /// the data directory (`node.id`), so that a restarted node takes its own
+    /// meetings back at once. Each node has a data directory of its own; the
+    /// nodes share the server's key, never this file.
+    pub fn node_id(&self) -> anyhow::Result<String> {
+        let path = self.data_dir.join("node.id");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return Ok(text.trim().to_owned());
+        }
+        let id = format!(
+            "{}-{}",
+            gethostname::gethostname().to_string_lossy(),
+            hex::encode(rand::random::<[u8; 4]>())
+        );
+        std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
+        Ok(id)
+    }
+
+    /// What serving meetings from the data directory needs: its lock (held
+    /// until the process ends) and the server's options with this node's id.
+    pub fn serving(&self) -> anyhow::Result<(DataLock, Options)> {
+        self.prepare_data_dir()?;
+        let lock = DataLock::take(&self.data_dir)?;
+        let mut options = self.server.clone();
+        options.node = Some(self.node_id()?);
+        Ok((lock, options))
     }
 
     /// Makes sure the data directory exists (SQLite creates its file there).

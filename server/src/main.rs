@@ -303,8 +303,7 @@ fn init_tracing(format: LogFormat) {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
-            settings.prepare_data_dir()?;
-            let mut options = settings.server.clone();
+            let (_lock, mut options) = settings.serving()?;
             if let Some(tls) = settings.server_tls()? {
                 announce_fingerprint(&tls, &settings);
                 options.tls = Some(tls.config);

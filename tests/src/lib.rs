@@ -24,7 +24,8 @@ pub mod documents;
 pub mod http;
 /// The real `gavel` binary as an operator runs it, and a meeting for it.
 pub mod process;
-/// A TCP proxy in front of PostgreSQL that a test cuts and restores.
+/// A TCP proxy that a test cuts and restores, in front of PostgreSQL or of
+/// several Gavel nodes.
 pub mod proxy;
 /// A generated meeting with a key for every seat.
 pub mod roster;

@@ -1,15 +1,18 @@
 //! A TCP proxy that a test cuts (every open connection dropped, new ones
 //! refused) and restores: PostgreSQL going away and coming back as the hub
-//! sees it, or the hall's Wi-Fi failing as the tablets see it.
+//! sees it, or the hall's Wi-Fi failing as the tablets see it. In front of
+//! several nodes it is the hall's reverse proxy: each new connection goes to
+//! the next node in turn, or to the one after if that one refuses it.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// A TCP proxy to one upstream address that the test can cut and restore.
+/// A TCP proxy to one or more upstream addresses that the test can cut and restore.
 pub struct Proxy {
     pub addr: SocketAddr,
     link: Arc<Mutex<Link>>,
@@ -37,6 +40,28 @@ struct Counts {
 impl Proxy {
     /// A proxy on a port of its own to `upstream` (`host:port`).
     pub async fn start(upstream: String) -> anyhow::Result<Proxy> {
+        Proxy::spread(vec![upstream], false).await
+    }
+
+    /// A proxy on a port of its own in front of Gavel nodes (`host:port`),
+    /// as the hall's reverse proxy is: it asks each node's `/readyz` every
+    /// [`HEALTH_EVERY`], and sends each new connection to the next ready
+    /// node in turn, passing over any that refuses the TCP connection. A
+    /// stopped node still accepts connections (the kernel does) but answers
+    /// no probe, so it is passed over too.
+    pub async fn balance(nodes: Vec<String>) -> anyhow::Result<Proxy> {
+        Proxy::spread(nodes, true).await
+    }
+
+    async fn spread(upstreams: Vec<String>, probed: bool) -> anyhow::Result<Proxy> {
+        anyhow::ensure!(!upstreams.is_empty(), "a proxy needs an upstream");
+        let ready: Arc<Vec<AtomicBool>> =
+            Arc::new(upstreams.iter().map(|_| AtomicBool::new(true)).collect());
+        let upstreams = Arc::new(upstreams);
+        if probed {
+            tokio::spawn(probe(upstreams.clone(), ready.clone()));
+        }
+        let turn = Arc::new(AtomicUsize::new(0));
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let proxy = Proxy {
             addr: listener.local_addr()?,
@@ -60,9 +85,22 @@ impl Proxy {
                     continue;
                 };
                 counts.passed.fetch_add(1, Ordering::SeqCst);
-                let upstream = upstream.clone();
+                let first = turn.fetch_add(1, Ordering::SeqCst);
+                let (upstreams, ready) = (upstreams.clone(), ready.clone());
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                    let mut server = None;
+                    let n = upstreams.len();
+                    let any_ready = ready.iter().any(|r| r.load(Ordering::SeqCst));
+                    for i in (0..n).map(|i| (first + i) % n) {
+                        if any_ready && !ready[i].load(Ordering::SeqCst) {
+                            continue;
+                        }
+                        if let Ok(stream) = TcpStream::connect(&upstreams[i]).await {
+                            server = Some(stream);
+                            break;
+                        }
+                    }
+                    let Some(mut server) = server else {
                         return;
                     };
                     tokio::select! {
@@ -119,6 +157,22 @@ impl Proxy {
             }
             refusal.await;
         }
+    }
+}
+
+/// How often a balancing proxy asks its nodes whether they are ready, and
+/// how long it waits for an answer.
+pub const HEALTH_EVERY: Duration = Duration::from_millis(200);
+
+/// Keeps `ready` up to date with each upstream's `/readyz`.
+async fn probe(upstreams: Arc<Vec<String>>, ready: Arc<Vec<AtomicBool>>) {
+    loop {
+        for (upstream, ready) in upstreams.iter().zip(ready.iter()) {
+            let answer = tokio::time::timeout(HEALTH_EVERY, crate::http::get(upstream, "/readyz"));
+            let up = matches!(answer.await, Ok(Ok(r)) if r.status == 200);
+            ready.store(up, Ordering::SeqCst);
+        }
+        tokio::time::sleep(HEALTH_EVERY).await;
     }
 }
 

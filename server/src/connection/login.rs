@@ -54,6 +54,12 @@ pub(super) async fn log_in(
             Incoming::Msg(msg) => *msg,
         };
         let id = msg.request_id();
+        if let ClientMsg::Auth { meeting, .. } | ClientMsg::Watch { meeting, .. } = &msg
+            && hub.meeting(meeting).is_none()
+            && hub.hosted_elsewhere(meeting)
+        {
+            return Err(End::Elsewhere);
+        }
         let outcome = match msg {
             ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } if limits.blocked(peer.ip()) => {
                 Err(Refusal::new(

@@ -6,6 +6,9 @@
 //! - [`pacing`]: when each audience (tablets, hall screen, chair) is sent
 //!   snapshots and running tallies, and how far a tally has got.
 //! - [`outage`]: what the meeting does while its store does not answer.
+//! - [`leases`]: on PostgreSQL, which meetings this node hosts: leases
+//!   taken, renewed and given back, and a meeting let go of when another
+//!   node took it over.
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
@@ -14,6 +17,7 @@
 //! commands to the meeting's actor and relay what it broadcasts.
 
 pub mod actor;
+pub mod leases;
 mod outage;
 pub mod pacing;
 pub mod round;
@@ -23,7 +27,7 @@ use crate::clock::now_ms;
 use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
-use crate::store::{Store, StoreError, StoredDocument, code_hash};
+use crate::store::{Pool, Store, StoreError, StoredDocument, StoredMeeting, code_hash};
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -31,7 +35,7 @@ use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::view_hash;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -141,6 +145,11 @@ pub struct MeetingHandle {
     /// Each `document_access` token, with its expiry (Unix ms) once its
     /// session has ended; `None` while the session lasts.
     document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+    /// Cancelled when another node took the meeting over (or this one gave
+    /// it up): its clients are told to connect again, to reach that node.
+    moved: CancellationToken,
+    /// Stops the meeting's actor: at shutdown, or when the meeting moves.
+    stop: CancellationToken,
 }
 
 /// A session's `document_access` token: valid while this lives, and for
@@ -230,6 +239,11 @@ impl MeetingHandle {
             .is_some_and(|expiry| expiry.is_none_or(|e| e > now_ms()))
     }
 
+    /// Whether the meeting left this node for another (see [`leases`]).
+    pub fn moved(&self) -> bool {
+        self.moved.is_cancelled()
+    }
+
     fn set_keys(&self, keys: Vec<(Principal, PublicKey)>) {
         let map = keys.into_iter().map(|(p, k)| (*k.as_bytes(), p)).collect();
         *self.keys.write().expect("key map lock") = map;
@@ -248,13 +262,28 @@ pub struct Hub {
     restored: watch::Sender<bool>,
     /// The documents' checked bytes, shared by every request.
     served_documents: documents::Served,
+    /// On PostgreSQL, this node of the deployment; `None` on SQLite, whose
+    /// one process hosts every meeting.
+    node: Option<leases::Node>,
+    /// The stored meetings this node does not host (see [`leases`]).
+    elsewhere: RwLock<HashSet<MeetingId>>,
+    /// The views of meetings hosted elsewhere that a client asked this node for.
+    elsewhere_views: DashMap<MeetingId, Arc<ServedView>>,
 }
 
 impl Hub {
     /// A hub with no meeting yet: [`Hub::restore`] loads them. Apart, so
-    /// that the server can answer health probes while it restores.
-    pub fn new(store: Store, server_key: SigningKey) -> Arc<Hub> {
+    /// that the server can answer health probes while it restores. On
+    /// PostgreSQL the hub is a node of a deployment, which holds leases as
+    /// `node` (or as an id of its own, drawn now, if `None`).
+    pub fn new(store: Store, server_key: SigningKey, node: Option<String>) -> Arc<Hub> {
+        let node = matches!(store.pool(), Pool::Postgres(_)).then(|| leases::Node {
+            id: node.unwrap_or_else(|| hex::encode(rand::random::<[u8; 8]>())),
+        });
         Arc::new(Hub {
+            node,
+            elsewhere: RwLock::default(),
+            elsewhere_views: DashMap::new(),
             store,
             server_key: Arc::new(server_key),
             signatures: Arc::new(Signatures::per_core()),
@@ -271,7 +300,13 @@ impl Hub {
     /// [`RESTORE_RETRY`] (a hub started while PostgreSQL restarts waits for
     /// it); a stored definition that does not parse stops it with an error.
     /// Returns early, not restored, if `shutdown` fires meanwhile.
+    ///
+    /// On PostgreSQL the hub instead takes its share of the meetings, and
+    /// keeps doing so until `shutdown` (see [`leases`]).
     pub async fn restore(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        if let Some(node) = &self.node {
+            return self.hold_leases(node, shutdown).await;
+        }
         let restored = self.restore_all(shutdown).await;
         self.tasks.close();
         if let Ok(true) = restored {
@@ -283,8 +318,7 @@ impl Hub {
 
     /// True once every meeting is restored; false if stopped before.
     async fn restore_all(&self, shutdown: &CancellationToken) -> anyhow::Result<bool> {
-        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
-        let signatures = &self.signatures;
+        let store = &self.store;
         let Some(stored) = retry(shutdown, "loading meetings", move || async move {
             Ok(store.meetings().await?)
         })
@@ -293,50 +327,73 @@ impl Hub {
             return Ok(false);
         };
         for stored in stored {
-            let definition = MeetingDefinition::parse(&stored.definition)
-                .with_context(|| format!("stored definition of meeting {}", stored.id))?;
-            let definition = &Arc::new(definition);
-            let (id, item) = (&stored.id, stored.current_item);
-            let restoring = format!("restoring meeting {id}");
-            let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
-                store.settle(id).await?;
-                let keys = store.keys(id).await?;
-                let documents = store.documents(id).await?;
-                let actor = actor::MeetingActor::restore(
-                    definition.clone(),
-                    item,
-                    store.clone(),
-                    key.clone(),
-                    signatures.clone(),
-                    tasks,
-                )
-                .await?;
-                Ok((keys, documents, actor))
-            })
-            .await?
-            else {
+            if !self
+                .start_meeting(&stored, self.store.clone(), shutdown)
+                .await?
+            {
                 return Ok(false);
-            };
-            let (commands, inbox) = mpsc::channel(actor::INBOX);
-            let handle = MeetingHandle {
-                definition: definition.clone(),
-                view: Arc::new(ServedView::of(definition, &documents)),
-                signatures: signatures.clone(),
-                commands,
-                keys: Arc::default(),
-                export_tokens: Arc::default(),
-                documents: Arc::new(
-                    documents
-                        .into_iter()
-                        .map(|d| (d.view.sha256, d.view.public))
-                        .collect(),
-                ),
-                document_tokens: Arc::default(),
-            };
-            handle.set_keys(keys);
-            self.tasks.spawn(actor.run(inbox, shutdown.clone()));
-            self.meetings.insert(stored.id, handle);
+            }
         }
+        Ok(true)
+    }
+
+    /// Restores the stored meeting from `store` (which, on a deployment of
+    /// several nodes, is fenced with this node's lease on it) and starts its
+    /// actor, which stops when `shutdown` fires or the meeting leaves this
+    /// node. False if `shutdown` fired first.
+    async fn start_meeting(
+        &self,
+        stored: &StoredMeeting,
+        store: Store,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
+        let (key, tasks, signatures) = (&self.server_key, &self.tasks, &self.signatures);
+        let definition = MeetingDefinition::parse(&stored.definition)
+            .with_context(|| format!("stored definition of meeting {}", stored.id))?;
+        let definition = &Arc::new(definition);
+        let (id, item, store) = (&stored.id, stored.current_item, &store);
+        let restoring = format!("restoring meeting {id}");
+        let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
+            store.settle(id).await?;
+            let keys = store.keys(id).await?;
+            let documents = store.documents(id).await?;
+            let actor = actor::MeetingActor::restore(
+                definition.clone(),
+                item,
+                store.clone(),
+                key.clone(),
+                signatures.clone(),
+                tasks,
+            )
+            .await?;
+            Ok((keys, documents, actor))
+        })
+        .await?
+        else {
+            return Ok(false);
+        };
+        let (commands, inbox) = mpsc::channel(actor::INBOX);
+        let stop = shutdown.child_token();
+        let handle = MeetingHandle {
+            definition: definition.clone(),
+            view: Arc::new(ServedView::of(definition, &documents)),
+            signatures: signatures.clone(),
+            commands,
+            keys: Arc::default(),
+            export_tokens: Arc::default(),
+            documents: Arc::new(
+                documents
+                    .into_iter()
+                    .map(|d| (d.view.sha256, d.view.public))
+                    .collect(),
+            ),
+            document_tokens: Arc::default(),
+            moved: CancellationToken::new(),
+            stop: stop.clone(),
+        };
+        handle.set_keys(keys);
+        self.tasks.spawn(actor.run(inbox, stop));
+        self.meetings.insert(stored.id.clone(), handle);
         Ok(true)
     }
 

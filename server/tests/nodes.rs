@@ -1,0 +1,400 @@
+//! Two `gavel serve` nodes on one PostgreSQL database, as an operator runs
+//! them behind the hall's reverse proxy: they share the meetings and never
+//! host one twice, and when the node that hosts a meeting is killed
+//! (SIGKILL) or stalls (SIGSTOP) in the middle of a burst of ballots, the
+//! other takes the meeting over with its open round, the tablets reconnect
+//! and resend by themselves, no acknowledged ballot is lost or counted
+//! twice, and the record verifies. The stalled node, once it goes on
+//! (SIGCONT), commits nothing and lets go of the meeting. The failover time
+//! (from the kill or stop to the first ballot acknowledged by the new
+//! owner) is printed.
+
+use anyhow::{Context, Result, bail, ensure};
+use ed25519_dalek::SigningKey;
+use gavel_client::reconnect::{Backoff, cast_until_recorded};
+use gavel_client::{Client, Session};
+use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
+use gavel_server::meeting::EXAMPLE;
+use gavel_server::store::Store;
+use gavel_tests::process::{self, Gavel, prepare_example};
+use gavel_tests::proxy::Proxy;
+use gavel_tests::{TestDatabase, chair, databases, http};
+use rand::Rng;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the nodes get to settle who hosts what, or to fail over.
+const SETTLE: Duration = Duration::from_secs(30);
+/// How long one attempt to reach a node may take: a stopped node accepts
+/// TCP connections (the kernel does) and never answers them.
+const ATTEMPT: Duration = Duration::from_secs(3);
+const POLL: Duration = Duration::from_millis(50);
+
+/// The PostgreSQL database of this run, if it has one.
+async fn postgres() -> Option<TestDatabase> {
+    let found = databases()
+        .await
+        .into_iter()
+        .find(|db| db.name == "postgres");
+    if found.is_none() {
+        eprintln!("note: no PostgreSQL (TEST_DATABASE_URL); several nodes are not tested");
+    }
+    found
+}
+
+/// A node: `gavel serve` on `database_url` with its own data directory,
+/// holding the deployment's `key`.
+fn node(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Gavel> {
+    std::fs::write(data_dir.join("server.key"), hex::encode(key.to_bytes()))?;
+    let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
+    command.env("RUST_LOG", "gavel_server::hub=info,warn");
+    Gavel::start(command)
+}
+
+/// The meetings `node` hosts now.
+async fn hosted(node: &Gavel) -> Result<BTreeSet<String>> {
+    let response = http::get(&node.addr, "/api/meetings").await?;
+    ensure!(response.status == 200, "{response:?}");
+    let list: Vec<serde_json::Value> = serde_json::from_str(&response.body)?;
+    list.iter()
+        .map(|m| m["id"].as_str().map(str::to_owned).context("an id"))
+        .collect()
+}
+
+/// Waits until `done` holds of what `nodes` host, checking at every look
+/// that no meeting is hosted by two of them.
+async fn until_hosted(
+    nodes: &[&Gavel],
+    done: impl Fn(&[BTreeSet<String>]) -> bool,
+) -> Result<Vec<BTreeSet<String>>> {
+    let started = Instant::now();
+    loop {
+        let mut all = Vec::new();
+        for node in nodes {
+            all.push(hosted(node).await?);
+        }
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                ensure!(a.is_disjoint(b), "a meeting is hosted twice: {all:?}");
+            }
+        }
+        if done(&all) {
+            return Ok(all);
+        }
+        if started.elapsed() > SETTLE {
+            bail!("the nodes did not settle: {all:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn signal(node: &Gavel, signal: &str) -> Result<()> {
+    let status = Command::new("kill")
+        .args([signal, &node.pid().to_string()])
+        .status()?;
+    ensure!(status.success(), "kill {signal}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_the_meetings_and_never_host_one_twice() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const MEETINGS: usize = 8;
+    let store = Store::connect(&db.url).await?;
+    let example = gavel_tests::server::example_meeting();
+    for i in 0..MEETINGS {
+        let id = MeetingId::parse(&format!("council-{i:02}")).unwrap();
+        let definition = EXAMPLE.replacen(example.as_str(), id.as_str(), 1);
+        store.import_meeting(&id, &definition, &[], &[]).await?;
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let mut a = node(dir_a.path(), &db.url, &key)?;
+    until_hosted(&[&a], |h| h[0].len() == MEETINGS).await?;
+
+    // A second node gets half of them, given back by the first.
+    let b = node(dir_b.path(), &db.url, &key)?;
+    let shared = until_hosted(&[&a, &b], |h| {
+        h[0].len() == MEETINGS / 2 && h[1].len() == MEETINGS / 2
+    })
+    .await?;
+    eprintln!("shared: {shared:?}");
+
+    // The first dies: the second takes all of them once the leases run out.
+    a.kill()?;
+    let killed = Instant::now();
+    until_hosted(&[&b], |h| h[0].len() == MEETINGS).await?;
+    eprintln!(
+        "all {MEETINGS} meetings on the other node {:?} after the kill",
+        killed.elapsed()
+    );
+    let status = hosted(&b).await?;
+    ensure!(status.len() == MEETINGS);
+    Ok(())
+}
+
+/// The highest acknowledged ballot of each seat, and when each receipt came.
+#[derive(Default)]
+struct Acked {
+    last: HashMap<SeatNo, (u64, Choice)>,
+    at: Vec<Instant>,
+}
+
+/// A burst of ballots: each tablet votes `votes` times (sequence numbers
+/// after `base`) in `round` through `url`, whatever node answers.
+struct Burst {
+    url: String,
+    meeting: MeetingId,
+    round: RoundId,
+    base: u64,
+    votes: u64,
+    acked: Mutex<Acked>,
+}
+
+/// Seat `seat`'s part of the burst, each ballot until it is recorded.
+async fn tablet(burst: Arc<Burst>, key: SigningKey, seat: SeatNo) -> Result<()> {
+    let Burst {
+        url,
+        meeting,
+        round,
+        base,
+        votes,
+        acked,
+    } = &*burst;
+    for seq in base + 1..=base + votes {
+        let choice = Choice::ALL[rand::thread_rng().gen_range(0..3)];
+        let mut backoff = Backoff::default();
+        let receipt = loop {
+            let attempt =
+                cast_until_recorded(url, meeting, &key, *round, choice, seq, &mut backoff);
+            match tokio::time::timeout(ATTEMPT, attempt).await {
+                Ok(done) => break done.with_context(|| format!("seat {seat}, ballot {seq}"))?,
+                // The same ballot again: it counts once however often it arrives.
+                Err(_) => continue,
+            }
+        };
+        ensure!(receipt.seq == seq && receipt.choice == choice);
+        let mut acked = acked.lock().unwrap();
+        acked.last.insert(seat, (seq, choice));
+        acked.at.push(Instant::now());
+    }
+    Ok(())
+}
+
+/// Logs `key` in through `url`, trying again while the meeting is moving.
+async fn log_in(url: &str, meeting: &MeetingId, key: &SigningKey) -> Result<Session> {
+    let started = Instant::now();
+    loop {
+        let attempt = async { Client::connect(url).await?.login(meeting, key).await };
+        match tokio::time::timeout(ATTEMPT, attempt).await {
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err(e)) if started.elapsed() > SETTLE => bail!("cannot log in: {e}"),
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Failure {
+    Kill,
+    Stop,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_survives_its_node_being_killed_or_stopped_mid_burst() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const SEATS: u32 = 20;
+    const VOTES: u64 = 6;
+    let prepared = prepare_example(&db.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+        tempfile::tempdir()?,
+    ];
+    let first = node(dirs[0].path(), &db.url, &key)?;
+    until_hosted(&[&first], |h| h[0].contains(meeting.as_str())).await?;
+    let second = node(dirs[1].path(), &db.url, &key)?;
+    let mut nodes = [first, second];
+
+    let proxy = Proxy::balance(nodes.iter().map(|n| n.addr.clone()).collect()).await?;
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    let deadline = chair_session.state.open_round().context("open")?.deadline;
+    chair_session.close().await;
+    for key in &prepared.seats {
+        let mut seat = log_in(&proxy.ws_url(), &meeting, key).await?;
+        seat.check_in().await?;
+        seat.close().await;
+    }
+
+    let mut proxy = proxy;
+    let mut acked_all: HashMap<SeatNo, (u64, Choice)> = HashMap::new();
+    for (phase, failure) in [Failure::Kill, Failure::Stop].into_iter().enumerate() {
+        let burst = Arc::new(Burst {
+            url: proxy.ws_url(),
+            meeting: meeting.clone(),
+            round,
+            base: phase as u64 * VOTES,
+            votes: VOTES,
+            acked: Mutex::default(),
+        });
+        let tablets: Vec<_> = prepared
+            .seats
+            .iter()
+            .enumerate()
+            .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
+            .collect();
+
+        // Somewhere in the burst, the node that hosts the meeting fails.
+        let wanted = rand::thread_rng().gen_range(1..SEATS as usize * VOTES as usize / 2);
+        while burst.acked.lock().unwrap().at.len() < wanted
+            && !tablets.iter().all(|t| t.is_finished())
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut owner = None;
+        for (i, n) in nodes.iter().enumerate() {
+            if hosted(n).await?.contains(meeting.as_str()) {
+                owner = Some(i);
+            }
+        }
+        let owner = owner.context("a node hosts the meeting")?;
+        let failed_at = Instant::now();
+        match failure {
+            Failure::Kill => nodes[owner].kill()?,
+            Failure::Stop => signal(&nodes[owner], "-STOP")?,
+        }
+        for t in tablets {
+            t.await??;
+        }
+        let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
+        // Receipts already on their way when the node failed still arrive;
+        // the longest silence after the failure is the takeover's, and
+        // the receipt that ends it is the new owner's first.
+        let mut after: Vec<Instant> = acked
+            .at
+            .iter()
+            .copied()
+            .filter(|at| *at > failed_at)
+            .collect();
+        after.sort();
+        let mut resumed = *after
+            .first()
+            .context("ballots were acknowledged after the failure")?;
+        let mut longest = resumed - failed_at;
+        for pair in after.windows(2) {
+            if pair[1] - pair[0] > longest {
+                (longest, resumed) = (pair[1] - pair[0], pair[1]);
+            }
+        }
+        let failover = resumed - failed_at;
+        eprintln!(
+            "{failure:?} after {wanted} receipts: failover (to the first receipt of the new owner) {failover:?}"
+        );
+        ensure!(failover < SETTLE, "failover took {failover:?}");
+
+        // Every seat's last acknowledged ballot is what the store holds.
+        let stored = process::stored_ballots(&db.url, round).await?;
+        ensure!(
+            stored == acked.last,
+            "{failure:?}: the store holds {stored:?}, the tablets were given receipts for {:?}",
+            acked.last
+        );
+        acked_all = acked.last;
+
+        let other = 1 - owner;
+        match failure {
+            Failure::Kill => {
+                // A fresh node joins for the next phase, behind a proxy to both.
+                nodes[owner] = node(dirs[2].path(), &db.url, &key)?;
+                proxy = Proxy::balance(nodes.iter().map(|n| n.addr.clone()).collect()).await?;
+            }
+            Failure::Stop => {
+                // The stalled node goes on: it finds its lease taken, commits
+                // nothing and lets go of the meeting, which stays on the other.
+                // Until its next renewal it still believes it hosts the
+                // meeting (what it tries to write meanwhile is refused).
+                signal(&nodes[owner], "-CONT")?;
+                let resumed = Instant::now();
+                while hosted(&nodes[owner]).await?.contains(meeting.as_str()) {
+                    ensure!(resumed.elapsed() < SETTLE, "the stalled node lets go");
+                    tokio::time::sleep(POLL).await;
+                }
+                eprintln!(
+                    "the stalled node let go {:?} after SIGCONT",
+                    resumed.elapsed()
+                );
+                ensure!(hosted(&nodes[other]).await?.contains(meeting.as_str()));
+                let log = nodes[owner].log().join("\n");
+                ensure!(
+                    log.contains("taken over; letting go"),
+                    "the stalled node says it let go: {log}"
+                );
+                let stored = process::stored_ballots(&db.url, round).await?;
+                ensure!(stored == acked_all, "the stalled node wrote nothing");
+            }
+        }
+    }
+
+    // The round outlived both failures with its deadline, and closes with
+    // every seat counted once.
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    let open = chair_session.state.open_round().context("still open")?;
+    ensure!(open.id == round && open.deadline == deadline, "{open:?}");
+    chair_session.chair(ChairCommand::Close).await?;
+    let result = chair_session
+        .state
+        .round()
+        .filter(|r| r.status == RoundStatus::Closed)
+        .and_then(|r| r.result)
+        .context("closed with a result")?;
+    ensure!(result.counts.taking_part() == SEATS, "{result:?}");
+    for choice in Choice::ALL {
+        let voted = acked_all.values().filter(|(_, c)| *c == choice).count();
+        ensure!(
+            result.counts.of(choice) as usize == voted,
+            "{choice}: {result:?}"
+        );
+    }
+
+    // Whichever node signed which receipt, the record verifies.
+    let store = Store::connect(&db.url).await?;
+    let bundle = gavel_server::export::bundle(&store, &key, &meeting).await?;
+    ensure!(
+        gavel_records::verify::verify(&bundle).is_empty(),
+        "the record verifies"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_second_process_on_one_data_directory_refuses_to_start_and_names_the_first() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let gavel = env!("CARGO_BIN_EXE_gavel");
+    let first = Gavel::start(process::serve(gavel, data.path(), None))?;
+    let refused = match Gavel::start(process::serve(gavel, data.path(), None)) {
+        Ok(_) => bail!("a second gavel served the same SQLite data directory"),
+        Err(e) => e.to_string(),
+    };
+    ensure!(
+        refused.contains("held by another gavel process")
+            && refused.contains(&format!("pid {}", first.pid())),
+        "the refusal names the holder: {refused}"
+    );
+    drop(first);
+    Gavel::start(process::serve(gavel, data.path(), None))
+        .context("started once the first is gone")?;
+    Ok(())
+}
