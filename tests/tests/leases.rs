@@ -1,15 +1,20 @@
 //! Leases and fencing in the store (PostgreSQL): a node that lost a
 //! meeting's lease can never commit for it again, and nothing of its
 //! refused writes is left behind. The nodes here are two fenced stores on
-//! one database, as two `gavel serve` processes hold them.
+//! one database, as two `gavel serve` processes hold them; and two servers
+//! on one database, where a device enrolled through the node that does not
+//! host its meeting logs in on the one that does.
 
 use anyhow::{Context, Result, ensure};
+use ed25519_dalek::SigningKey;
+use gavel_client::Client;
 use gavel_protocol::messages::RoundStatus;
-use gavel_protocol::{Choice, RoundId, Signature, VoteSettings};
+use gavel_protocol::{Choice, Principal, RoundId, Signature, VoteSettings};
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::{BallotRecord, Lease, RoundRecord, Store, StoreError};
+use gavel_server::{app, enrollment};
 use gavel_tests::databases;
-use gavel_tests::server::example_meeting;
+use gavel_tests::server::{TestServer, example_meeting};
 use std::time::Duration;
 
 /// Short, so that the test waits little for a lease to run out.
@@ -150,8 +155,12 @@ async fn a_stale_owner_commits_nothing() -> Result<()> {
         "B renews the lease it took"
     );
 
-    // A lease given back is taken at once, and fences its giver out.
+    // A lease given back is not renewed, is taken at once, and fences its giver out.
     store.release_lease(&second).await?;
+    ensure!(
+        store.renew_leases("node-b", TERM).await?.is_empty(),
+        "a lease given back stays given back"
+    );
     let third = store
         .take_lease(&meeting, "node-a", TERM)
         .await?
@@ -184,5 +193,42 @@ async fn a_store_fenced_for_one_meeting_writes_no_other() -> Result<()> {
         "a write for a meeting the lease is not for: {refused:?}"
     );
     ensure!(store.present(&other).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_enrolled_through_another_node_logs_in_on_the_meetings_node() -> Result<()> {
+    let Some((db, store)) = postgres().await? else {
+        return Ok(());
+    };
+    let meeting = example_meeting();
+    let server_key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let on = |node: &str| app::Options {
+        node: Some(node.to_owned()),
+        ..app::Options::default()
+    };
+    let owner = TestServer::start_with(&db.url, server_key.clone(), on("node-a"));
+    loop {
+        let holdings = store.holdings().await?;
+        if holdings.meetings == vec![(meeting.clone(), Some("node-a".to_owned()))] {
+            break;
+        }
+        tokio::time::sleep(TERM / 4).await;
+    }
+    let other = TestServer::start_with(&db.url, server_key, on("node-b"));
+
+    let codes = enrollment::issue(&store, &meeting, &[Principal::Seat(1)], 1).await?;
+    let device = SigningKey::generate(&mut rand::rngs::OsRng);
+    let enrolled = Client::connect(&other.url)
+        .await?
+        .enroll(&codes[0].1, &device)
+        .await?;
+    ensure!(enrolled == (meeting.clone(), Principal::Seat(1)));
+    let session = Client::connect(&owner.url)
+        .await?
+        .login(&meeting, &device)
+        .await
+        .context("the owner knows the key enrolled through the other node")?;
+    ensure!(session.principal == Some(Principal::Seat(1)));
     Ok(())
 }

@@ -90,7 +90,16 @@ pub(super) async fn log_in(
                 meeting,
                 public_key,
                 signature,
-            } => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
+            } => match authenticate(hub, v, &meeting, &public_key, &signature, nonce) {
+                // Enrolled through another node since this one read the keys.
+                Err(r) if r.reason == RefusalReason::UnknownKey && hub.is_node() => {
+                    match hub.reload_keys(&meeting).await {
+                        Ok(()) => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
+                        Err(refusal) => Err(refusal),
+                    }
+                }
+                authenticated => authenticated,
+            },
             ClientMsg::Watch { v, meeting } => check_version(v).and_then(|()| {
                 let meeting = hub
                     .meeting(&meeting)

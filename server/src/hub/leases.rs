@@ -3,9 +3,10 @@
 //!
 //! Every [`RENEW_EVERY`] the node, in one round:
 //!
-//! 1. renews all of its leases at once, for [`TERM`]; a meeting it hosts
-//!    whose lease is gone, or was taken again with another fencing number,
-//!    has moved: its hub stops and its clients are told to reconnect;
+//! 1. renews all of its running leases at once, for [`TERM`]; a meeting it
+//!    hosts whose lease is gone (ran out, even if nobody took it, or was
+//!    taken again with another fencing number) has moved: its hub stops
+//!    and its clients are told to reconnect;
 //! 2. reads who holds which meeting and how many nodes run, and takes
 //!    meetings that nobody holds while it hosts fewer than its fair share
 //!    (the meetings divided by the nodes, rounded up), restoring each from

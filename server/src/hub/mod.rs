@@ -467,15 +467,27 @@ impl Hub {
                 return Err(RefusalReason::StoreUnavailable.into());
             }
         };
-        if let Some(handle) = self.meeting(&meeting) {
-            let keys = self.store.keys(&meeting).await.map_err(|e| {
+        self.reload_keys(&meeting).await?;
+        tracing::info!(meeting = %meeting, %principal, key = %key.to_hex(), "device enrolled");
+        Ok((meeting, principal))
+    }
+
+    /// Reads the meeting's keys from the store again, if this node hosts it.
+    /// On several nodes, a device may have enrolled through another one.
+    pub async fn reload_keys(&self, meeting: &MeetingId) -> Result<(), Refusal> {
+        if let Some(handle) = self.meeting(meeting) {
+            let keys = self.store.keys(meeting).await.map_err(|e| {
                 tracing::error!(%meeting, error = %e, "reloading keys failed");
                 Refusal::from(RefusalReason::StoreUnavailable)
             })?;
             handle.set_keys(keys);
         }
-        tracing::info!(meeting = %meeting, %principal, key = %key.to_hex(), "device enrolled");
-        Ok((meeting, principal))
+        Ok(())
+    }
+
+    /// Whether other nodes may host meetings of this store (PostgreSQL).
+    pub fn is_node(&self) -> bool {
+        self.node.is_some()
     }
 
     /// Waits until every meeting actor has stopped (after shutdown), so that

@@ -22,6 +22,12 @@ use gavel_protocol::MeetingId;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a takeover waits for the meeting's row lock (milliseconds).
+pub const TAKEOVER_WAIT_MS: u64 = 500;
+
+/// PostgreSQL's SQLSTATE for a lock not granted within `lock_timeout`.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
 /// A meeting's lease as its holder took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
@@ -53,7 +59,11 @@ impl Store {
     }
 
     /// Takes the meeting's lease for `holder` for `term`, if no other node
-    /// holds a running one; `None` if one does. A holder that takes its own
+    /// holds a running one; `None` if one does, or if a transaction of the
+    /// previous holder kept the meeting's row locked for longer than
+    /// [`TAKEOVER_WAIT_MS`] (a node stopped mid-transaction, until PostgreSQL
+    /// ends its session): the caller tries again at its next round rather
+    /// than hold up the renewal of the leases it has. A holder that takes its own
     /// lease again moves the fencing number too: a restarted node fences out
     /// whatever its previous run may still have had in flight. Waits for
     /// every transaction of the previous holder that is still writing for
@@ -66,7 +76,16 @@ impl Store {
         term: Duration,
     ) -> Result<Option<Lease>, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        sql::lock_meeting(tx.db(), meeting, sql::MeetingLock::Update).await?;
+        let sql::Db::Postgres(conn) = tx.db() else {
+            return Err(single_node());
+        };
+        sql::pg_lock_timeout(conn, TAKEOVER_WAIT_MS).await?;
+        match sql::lock_meeting(tx.db(), meeting, sql::MeetingLock::Update).await {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
+                return Ok(None);
+            }
+            locked => locked?,
+        }
         let sql::Db::Postgres(conn) = tx.db() else {
             return Err(single_node());
         };
@@ -82,7 +101,9 @@ impl Store {
     }
 
     /// Extends every lease `holder` holds by `term` and marks the node as
-    /// running; the meetings it still holds, with their fencing numbers.
+    /// running; the meetings it still holds, with their fencing numbers. A
+    /// lease that ran out or was given back is not renewed, even if no
+    /// other node took it.
     pub async fn renew_leases(
         &self,
         holder: &str,

@@ -164,6 +164,16 @@ macro_rules! pg_now_ms {
     };
 }
 
+/// Bounds how long the rest of the transaction waits for a row lock, after
+/// which PostgreSQL refuses the statement with SQLSTATE 55P03
+/// (`lock_not_available`).
+pub(super) async fn pg_lock_timeout(conn: &mut PgConnection, ms: u64) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("SET LOCAL lock_timeout = {ms}"))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Takes the meeting's lease for `holder` if nobody holds it, its holder let
 /// it end, or `holder` itself holds it (a node restarted under its id); the
 /// new fencing number, or `None` if another node holds it.
@@ -195,8 +205,10 @@ pub(super) async fn pg_take_lease(
     .await
 }
 
-/// Extends every lease `holder` holds, and its node's row; the meetings it
-/// still holds, with their fencing numbers.
+/// Extends every running lease `holder` holds, and its node's row; the
+/// meetings it still holds, with their fencing numbers. A lease that ran
+/// out or was given back stays so, even if nobody took it yet: its node
+/// must take it again, with a new fencing number.
 pub(super) async fn pg_renew_leases(
     conn: &mut PgConnection,
     holder: &str,
@@ -215,7 +227,9 @@ pub(super) async fn pg_renew_leases(
     sqlx::query_as(concat!(
         "UPDATE meeting_leases SET expires_at = ",
         pg_now_ms!(),
-        " + $2 WHERE holder = $1 RETURNING meeting_id, fence"
+        " + $2 WHERE holder = $1 AND expires_at > ",
+        pg_now_ms!(),
+        " RETURNING meeting_id, fence"
     ))
     .bind(holder)
     .bind(term_ms)
