@@ -8,9 +8,14 @@ import { enroll, Refused, Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
 import { WORDS } from "./words.js";
 import { applyWords, render, renderCountdown } from "./view.js";
+import { prefetch } from "./reader.js";
+import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, wireReader } from "./viewer.js";
+import { focusOf } from "./state.js";
 
 const SLOT = "tablet";
 const COUNTDOWN_TICK_MS = 250;
+/** How long the receipt of a ballot cast from the reader stays on screen before the document comes back. */
+const BACK_TO_READING_MS = 1500;
 const t = makeTranslator(WORDS);
 const $ = (id) => document.getElementById(id);
 
@@ -27,9 +32,16 @@ const ui = {
   checkInError: null,
   pending: null, // {round, choice}: a press waiting for the server's answer
   refusal: null, // {round, reason}: the server's last refusal of a press
+  // The meeting's documents on this device: which view's set was fetched
+  // (`key`), the download's progress, what is held at each agenda place.
+  library: { key: null, progress: null, places: new Map(), kept: new Set() },
+  lastOpenRound: null, // the last round seen open, so a vote is brought forward once
+  votingFrom: null, // the round that took the screen from the reader, until it is cast or ends
 };
 
 function update() {
+  followVote(ui.session);
+  keepDocuments(ui.session);
   render(ui, t);
 }
 
@@ -104,6 +116,7 @@ function startSession(identity) {
 
 /** Stops the session and removes this device's key, back to the enrollment screen. */
 async function forgetDevice() {
+  await closeDocument();
   ui.session?.stop();
   Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null });
   await forgetIdentity(SLOT);
@@ -179,6 +192,64 @@ async function vote(choice) {
   }
 }
 
+// ---- documents -----------------------------------------------------------------
+
+/**
+ * Once the delegate is checked in, fetches every document of the meeting
+ * onto the device (again when the meeting's view changes: a new version).
+ */
+function keepDocuments(session) {
+  if (!session?.checkedIn || !session.meeting || !session.documentAccess) return;
+  const key = `${session.meeting.id}/${session.viewHash}`;
+  if (ui.library.key === key) return;
+  ui.library.key = key;
+  prefetch(session.meeting, session.documentAccess, (progress) => {
+    if (ui.library.key !== key) return;
+    ui.library.progress = progress;
+    update();
+  })
+    .then((places) => {
+      if (ui.library.key !== key) return;
+      ui.library.places = places;
+      ui.library.kept = new Set([...places.values()].map((kept) => kept.sha256));
+      update();
+    })
+    .catch(() => {
+      // The device's storage is unavailable (private mode, quota): documents open from the server.
+    });
+}
+
+function openFromList(event) {
+  const button = event.target.closest(".document-open");
+  const { session } = ui;
+  if (!button || !session?.meeting) return;
+  const item = focusOf(session.meeting, session.snapshot).item;
+  const doc = item?.documents?.[Number(button.dataset.slot)];
+  if (doc) openDocument({ meetingId: session.meeting.id, doc, token: session.documentAccess }, t);
+}
+
+/**
+ * A delegate deep in a document must not miss a vote: when a round opens
+ * the reader steps aside for it, and comes back at the same page once the
+ * delegate has cast (after a moment to see the receipt) or the round ends.
+ */
+function followVote(session) {
+  const round = session?.openRound ?? null;
+  if (round && round.id !== ui.lastOpenRound) {
+    ui.lastOpenRound = round.id;
+    if (readingPlace() && !readingSuspended()) {
+      ui.votingFrom = round.id;
+      suspendReading();
+    }
+  }
+  if (ui.votingFrom === null) return;
+  const ended = round?.id !== ui.votingFrom;
+  const cast = session.myBallot?.round === ui.votingFrom;
+  if (!ended && !cast) return;
+  ui.votingFrom = null;
+  setTimeout(resumeReading, ended ? 0 : BACK_TO_READING_MS);
+}
+
 // ---- wiring ------------------------------------------------------------------
 
 function toggleLanguage() {
@@ -190,6 +261,7 @@ function toggleLanguage() {
     history.replaceState(null, "", url);
   }
   applyWords(t);
+  applyReaderWords();
   update();
 }
 
@@ -221,6 +293,8 @@ function wire() {
     if ($("forget-dialog").returnValue === "forget") forgetDevice();
   });
   $("reenroll").addEventListener("click", forgetDevice);
+  $("item-documents").addEventListener("click", openFromList);
+  wireReader(update);
   setInterval(() => renderCountdown(ui, t), COUNTDOWN_TICK_MS);
 }
 
