@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { GavelServer, MEETING_FILE, SCREENSHOTS, launchBrowser, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
 
-/** The documents: two on the first item, one on the second. */
+/** The documents: three on the first item (one of 300 pages), one on the second. */
 const DOCUMENTS = [
   {
     item: 0,
@@ -40,6 +40,14 @@ const DOCUMENTS = [
       ["Điều 1. Phê chuẩn dự toán", "Phê chuẩn dự toán thu, chi ngân sách địa phương năm 2027."],
       ["Điều 2. Tổ chức thực hiện", "Giao Ủy ban nhân dân tổ chức thực hiện Nghị quyết này."],
     ],
+  },
+  {
+    item: 0,
+    title: "Phụ lục: dự toán chi tiết theo đơn vị",
+    kind: "other",
+    file: "tai-lieu/phu-luc.pdf",
+    public: false,
+    sections: Array.from({ length: 300 }, (_, i) => [`Đơn vị dự toán số ${i + 1}`, `Chi thường xuyên của đơn vị số ${i + 1}: chi tiết từng khoản mục.`]),
   },
   {
     item: 1,
@@ -140,7 +148,7 @@ test("at check-in the tablet downloads every document of the meeting, with its p
   await waitFor(tablet, "prefetch", { attr: "data-state", value: "done" });
   await waitFor(tablet, "prefetch-text", { text: `Đã lưu đủ ${DOCUMENTS.length} tài liệu trên máy (${await totalSize()}): đọc được cả khi mất mạng.` });
   const texts = await tablet.evaluate(() => window.progressTexts);
-  assert.match(texts[0], new RegExp(`^Đang tải tài liệu về máy: 0/${DOCUMENTS.length} tài liệu, 0/\\d+ KB$`), texts.join("\n"));
+  assert.match(texts[0], new RegExp(`^Đang tải tài liệu về máy: 0/${DOCUMENTS.length} tài liệu, 0/[\\d,]+ (KB|MB)$`), texts.join("\n"));
   assert.ok(texts.some((t) => t.startsWith(`Đang tải tài liệu về máy: 2/${DOCUMENTS.length} tài liệu`)), texts.join("\n"));
   // Each file once, the delegates-only one with the session's token in its header, not in the address.
   const fetched = documentRequests();
@@ -154,7 +162,8 @@ test("at check-in the tablet downloads every document of the meeting, with its p
 async function totalSize() {
   let bytes = 0;
   for (const d of DOCUMENTS) bytes += (await readFile(path.join(server.dataDir, d.file))).length;
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1).replace(".", ",")} MB` : `${Math.round(bytes / 1024)} KB`;
+  const mb = new Intl.NumberFormat("vi", { maximumFractionDigits: 1 }).format(bytes / 1024 / 1024);
+  return bytes >= 1024 * 1024 ? `${mb} MB` : `${Math.round(bytes / 1024)} KB`;
 }
 
 /** Opens the first item's `slot`-th document in the reader and waits for its first page. */
@@ -282,9 +291,32 @@ test("the chair's vote takes the screen from the reader, which comes back to the
   await waitFor(tablet, "round-state", { attr: "data-state", value: "closed" });
 });
 
+/** The issue's mark for opening a 300-page PDF: its first page shown within a second. */
+const FIRST_PAGE_MS = 1000;
+
+test("a 300-page document shows its first page within a second of the press", { timeout: 120_000 }, async () => {
+  const elapsed = await tablet.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const sheet = document.getElementById("reader-sheet");
+        const start = performance.now();
+        new MutationObserver((_, observer) => {
+          if (sheet.dataset.page !== "1") return;
+          observer.disconnect();
+          resolve(performance.now() - start);
+        }).observe(sheet, { attributes: true });
+        document.querySelectorAll("[data-testid=document-open]")[2].click();
+      }),
+  );
+  await waitFor(tablet, "reader-count", { text: "/ 300" });
+  console.log(`300-page document: first page shown ${Math.round(elapsed)} ms after the press`);
+  assert.ok(elapsed < FIRST_PAGE_MS, `first page after ${Math.round(elapsed)} ms`);
+  await tablet.getByTestId("reader-close").click();
+});
+
 test("a new version of a document shows as such, with its change in size", { timeout: 120_000 }, async () => {
   // The report on the second item is replaced before that item is voted on.
-  const report = DOCUMENTS[2];
+  const report = DOCUMENTS[3];
   await server.stop();
   await writeFile(path.join(server.dataDir, report.file), await makePdf(report.sections, "Bổ sung: ý kiến của Ban Pháp chế. ".repeat(40)));
   await server.cli("meeting", "import", path.join(server.dataDir, "meeting.toml"));
