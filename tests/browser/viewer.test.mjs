@@ -10,6 +10,7 @@
 // to docs/screenshots/.
 
 import { after, before, test } from "node:test";
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -143,9 +144,28 @@ test("at check-in the tablet downloads every document of the meeting, with its p
   });
   tablet.on("request", (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() ?? "" }));
   tap = await tapWebSocket(tablet);
+  // The third document is held back until the screenshots of the download under way are taken.
+  const held = `**/documents/${await sha256Of(DOCUMENTS[2].file)}`;
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  await tablet.route(held, async (route) => {
+    await released;
+    await route.continue();
+  });
   await tablet.goto(`${server.url}/tablet/?code=${codes.seats.get(1).code}`);
   await tablet.getByTestId("check-in").click();
+  await waitFor(tablet, "prefetch-text", { contains: `2/${DOCUMENTS.length} tài liệu` });
+  const share = await tablet.locator("#prefetch-bar").evaluate((bar) => bar.value);
+  assert.ok(share > 0 && share < 1, `the bar shows ${share} of the bytes`);
+  await tablet.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(tablet, "tablet-prefetch-vi");
+  await tablet.getByTestId("lang-toggle").click();
+  await waitFor(tablet, "prefetch-text", { contains: `2 of ${DOCUMENTS.length} documents` });
+  await screenshot(tablet, "tablet-prefetch-en");
+  await tablet.getByTestId("lang-toggle").click();
+  release();
   await waitFor(tablet, "prefetch", { attr: "data-state", value: "done" });
+  await tablet.unroute(held);
   await waitFor(tablet, "prefetch-text", { text: `Đã lưu đủ ${DOCUMENTS.length} tài liệu trên máy (${await totalSize()}): đọc được cả khi mất mạng.` });
   const texts = await tablet.evaluate(() => window.progressTexts);
   assert.match(texts[0], new RegExp(`^Đang tải tài liệu về máy: 0/${DOCUMENTS.length} tài liệu, 0/[\\d,]+ (KB|MB)$`), texts.join("\n"));
@@ -157,6 +177,13 @@ test("at check-in the tablet downloads every document of the meeting, with its p
   // The item's documents say they are on the tablet.
   await waitFor(tablet, "item-documents", { contains: "Đã lưu trên máy" });
 });
+
+/** The SHA-256 that names a document's file. */
+async function sha256Of(file) {
+  return createHash("sha256")
+    .update(await readFile(path.join(server.dataDir, file)))
+    .digest("hex");
+}
 
 /** The documents' total size as the tablet words it. */
 async function totalSize() {
