@@ -341,13 +341,18 @@ test("a 300-page document shows its first page within a second of the press", { 
   await tablet.getByTestId("reader-close").click();
 });
 
-test("a new version of a document shows as such, with its change in size", { timeout: 120_000 }, async () => {
+test("a new version of a document shows as such, with its change in size, fetched again after a failed download", { timeout: 120_000 }, async () => {
   // The report on the second item is replaced before that item is voted on.
   const report = DOCUMENTS[3];
   await server.stop();
   await writeFile(path.join(server.dataDir, report.file), await makePdf(report.sections, "Bổ sung: ý kiến của Ban Pháp chế. ".repeat(40)));
   await server.cli("meeting", "import", path.join(server.dataDir, "meeting.toml"));
+  // The new version's first download is cut: the tablet says so, and tries again by itself.
+  const newVersion = `**/documents/${await sha256Of(report.file)}`;
+  await tablet.route(newVersion, (route) => route.abort("connectionreset"), { times: 1 });
   await server.start();
+  await waitFor(tablet, "prefetch", { attr: "data-state", value: "failed" });
+  await waitFor(tablet, "prefetch-text", { contains: "1 tài liệu chưa tải được" });
   await waitFor(tablet, "conn", { attr: "data-state", value: "online" });
   await chair.reload();
   await chair.getByTestId("agenda-item-1").click();

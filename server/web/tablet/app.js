@@ -14,6 +14,8 @@ import { focusOf } from "./state.js";
 
 const SLOT = "tablet";
 const COUNTDOWN_TICK_MS = 250;
+/** How long after a document failed to download the tablet tries again (the hall's Wi-Fi may have dropped). */
+const PREFETCH_RETRY_MS = 10_000;
 /** How long the receipt of a ballot cast from the reader stays on screen before the document comes back. */
 const BACK_TO_READING_MS = 1500;
 const t = makeTranslator(WORDS);
@@ -196,7 +198,8 @@ async function vote(choice) {
 
 /**
  * Once the delegate is checked in, fetches every document of the meeting
- * onto the device (again when the meeting's view changes: a new version).
+ * onto the device (again when the meeting's view changes: a new version;
+ * and a while after a download failed, for the ones still missing).
  */
 function keepDocuments(session) {
   if (!session?.checkedIn || !session.meeting || !session.documentAccess) return;
@@ -212,11 +215,19 @@ function keepDocuments(session) {
       if (ui.library.key !== key) return;
       ui.library.places = places;
       ui.library.kept = new Set([...places.values()].map((kept) => kept.sha256));
+      if (ui.library.progress?.failed) setTimeout(() => retryDocuments(key), PREFETCH_RETRY_MS);
       update();
     })
     .catch(() => {
       // The device's storage is unavailable (private mode, quota): documents open from the server.
     });
+}
+
+/** Fetches the documents still missing, unless another fetch has started since `key`'s. */
+function retryDocuments(key) {
+  if (ui.library.key !== key) return;
+  ui.library.key = null;
+  update();
 }
 
 function openFromList(event) {

@@ -39,10 +39,12 @@ export function placeOf(item, slot) {
 /**
  * "12 of 31 documents, 84 of 212 MB": the download at check-in, counted in
  * whole documents and in bytes (those already on the tablet included), the
- * bytes in MB once the whole set reaches one.
+ * bytes in MB once the whole set reaches one; once it is over, what the
+ * tablet holds and how many failed.
  */
-export function progressWords({ done, total, bytesDone, bytesTotal }, t, lang) {
+export function progressWords({ done, total, bytesDone, bytesTotal, failed }, t, lang) {
   if (done === total) return t("prefetch.done", { total, size: fileSize(bytesTotal, t, lang) });
+  if (done + failed === total) return `${t("prefetch.partial", { done, total, size: fileSize(bytesDone, t, lang) })} ${t("prefetch.failed", { n: failed })}`;
   const mb = bytesTotal >= MB;
   const figure = (bytes) => (mb ? formatDecimal(Math.floor((10 * bytes) / MB) / 10, lang) : String(Math.round(bytes / 1024)));
   return t(mb ? "prefetch.progress_mb" : "prefetch.progress_kb", { done, total, bytes: figure(bytesDone), bytes_total: figure(bytesTotal) });

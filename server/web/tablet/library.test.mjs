@@ -39,6 +39,15 @@ test("a finished download says the documents can be read without the network", (
   assert.equal(progressShare({ bytesDone: 0, bytesTotal: 0 }), 1);
 });
 
+test("a download that is over with failures says what the tablet holds and what it lacks", () => {
+  const progress = { done: 3, total: 4, bytesDone: 600 * 1024, bytesTotal: 700 * 1024, failed: 1 };
+  assert.equal(progressWords(progress, vi, "vi"), "Đã lưu 3/4 tài liệu trên máy (600 KB). 1 tài liệu chưa tải được; máy sẽ tự tải lại, hoặc tải khi mở.");
+  assert.equal(
+    progressWords(progress, en, "en"),
+    "3 of 4 documents are on this tablet (600 KB). 1 document could not be downloaded; the tablet tries again by itself, or fetches it when opened.",
+  );
+});
+
 test("a new version says what changed in size, and when each was received", () => {
   const doc = { sha256: "b".repeat(64), size: 1.5 * MB, version: 2 };
   const received = Date.UTC(2026, 11, 7, 3, 0);

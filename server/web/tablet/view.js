@@ -163,8 +163,7 @@ function renderPrefetch(library, t) {
   block.dataset.state = !done ? "running" : progress.failed ? "failed" : "done";
   $("prefetch-bar").value = progressShare(progress);
   $("prefetch-bar").hidden = done && !progress.failed;
-  const words = progressWords(progress, t, currentLang());
-  $("prefetch-text").textContent = progress.failed && done ? `${words} ${t("prefetch.failed", { n: progress.failed })}` : words;
+  $("prefetch-text").textContent = progressWords(progress, t, currentLang());
 }
 
 function renderVote(ui, focus, t) {
