@@ -5,9 +5,9 @@
 // searches a Vietnamese word, jumps through the table of contents, writes a
 // private note, reads on with the network cut, reloads and finds the note
 // (no request ever carried it), is brought to the vote the chair opens and
-// returned to the same page after casting, and sees a new version of a
-// document as such. Screenshots of the reader in Vietnamese and English go
-// to docs/screenshots/.
+// returned to the same page after casting (or after a vote it did not
+// cast in ends), and sees a new version of a document as such. Screenshots
+// of the reader in Vietnamese and English go to docs/screenshots/.
 
 import { after, before, test } from "node:test";
 import { createHash } from "node:crypto";
@@ -361,6 +361,24 @@ test("a new version of a document shows as such, with its change in size, fetche
   const change = await tablet.getByTestId("document-change").textContent();
   assert.match(change, /^Bản mới \(bản 2\): \d+ KB → \d+ KB \(\+\d+ KB\); nhận lúc .+, bản trước nhận lúc .+$/);
   await tablet.locator(".item-card").screenshot({ path: path.join(SCREENSHOTS, "tablet-document-version-vi.png"), animations: "disabled" });
+});
+
+test("a vote that ends without this tablet's ballot gives the reader back too", { timeout: 120_000 }, async () => {
+  const report = DOCUMENTS[3];
+  await tablet.getByTestId("document-open").first().click();
+  await waitFor(tablet, "reader-title", { text: report.title });
+  await waitFor(tablet, "reader", { attr: "data-state", value: "open" });
+  // The chair moves on to an item that is voted on; the reader stays open on the report.
+  await chair.getByTestId("agenda-item-2").click();
+  await waitFor(chair, "agenda-item-2", { attr: "aria-current", value: "step" });
+  await setField(chair, "window-seconds", 300);
+  await chair.getByTestId("open-vote").click();
+  await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  await tablet.getByTestId("reader").waitFor({ state: "hidden" });
+  await chair.getByTestId("close-vote").click();
+  await waitFor(tablet, "reader", { attr: "data-state", value: "open" });
+  await waitFor(tablet, "reader-title", { text: report.title });
+  await waitFor(tablet, "reader-sheet", { attr: "data-page", value: 1 });
   assert.deepEqual([...chair.errors, ...tablet.errors], []);
   assert.deepEqual(await tablet.evaluate(() => window.policyViolations), []);
 });
