@@ -6,8 +6,9 @@
 // private note, reads on with the network cut, reloads and finds the note
 // (no request ever carried it), is brought to the vote the chair opens and
 // returned to the same page after casting (or after a vote it did not
-// cast in ends), and sees a new version of a document as such. Screenshots
-// of the reader in Vietnamese and English go to docs/screenshots/.
+// cast in ends), and sees a new version of a document as such; a tablet
+// given up keeps none of it. Screenshots of the reader in Vietnamese and
+// English go to docs/screenshots/.
 
 import { after, before, test } from "node:test";
 import { createHash } from "node:crypto";
@@ -379,6 +380,17 @@ test("a vote that ends without this tablet's ballot gives the reader back too", 
   await waitFor(tablet, "reader", { attr: "data-state", value: "open" });
   await waitFor(tablet, "reader-title", { text: report.title });
   await waitFor(tablet, "reader-sheet", { attr: "data-page", value: 1 });
+});
+
+test("a tablet given up takes its kept documents and notes with it", { timeout: 60_000 }, async () => {
+  const databases = () => tablet.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
+  assert.deepEqual(await databases(), ["gavel", "gavel-documents"]);
+  await tablet.getByTestId("reader-close").click();
+  await tablet.locator("#forget").click();
+  await tablet.locator("#forget-confirm").click();
+  await waitFor(tablet, "enroll-code", {});
+  // The enrollment screen shows once the documents are gone.
+  assert.deepEqual(await databases(), ["gavel"]);
   assert.deepEqual([...chair.errors, ...tablet.errors], []);
   assert.deepEqual(await tablet.evaluate(() => window.policyViolations), []);
 });

@@ -25,3 +25,12 @@ export function database(name, stores) {
     }).finally(() => db.close());
   };
 }
+
+/** Deletes the database `name` and all it holds. */
+export function deleteDatabase(name) {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(name);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(req.error);
+  });
+}

@@ -8,7 +8,7 @@ import { enroll, Refused, Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
 import { WORDS } from "./words.js";
 import { applyWords, render, renderCountdown } from "./view.js";
-import { prefetch } from "./reader.js";
+import { forgetDocuments, prefetch } from "./reader.js";
 import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, wireReader } from "./viewer.js";
 import { focusOf } from "./state.js";
 
@@ -20,6 +20,11 @@ const PREFETCH_RETRY_MS = 10_000;
 const BACK_TO_READING_MS = 1500;
 const t = makeTranslator(WORDS);
 const $ = (id) => document.getElementById(id);
+
+/** What the page knows of the documents on this device before fetching any. */
+function emptyLibrary() {
+  return { key: null, progress: null, places: new Map(), kept: new Set() };
+}
 
 /** The page's own state; everything about the meeting is in `session`. */
 const ui = {
@@ -36,7 +41,7 @@ const ui = {
   refusal: null, // {round, reason}: the server's last refusal of a press
   // The meeting's documents on this device: which view's set was fetched
   // (`key`), the download's progress, what is held at each agenda place.
-  library: { key: null, progress: null, places: new Map(), kept: new Set() },
+  library: emptyLibrary(),
   lastOpenRound: null, // the last round seen open, so a vote is brought forward once
   votingFrom: null, // the round that took the screen from the reader, until it is cast or ends
 };
@@ -120,8 +125,9 @@ function startSession(identity) {
 async function forgetDevice() {
   await closeDocument();
   ui.session?.stop();
-  Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null });
+  Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null, library: emptyLibrary() });
   await forgetIdentity(SLOT);
+  await forgetDocuments();
   $("enroll-code").value = "";
   showEnrollment();
 }

@@ -9,7 +9,7 @@
 // file or any other sends them anywhere.
 
 import { documentUrl, sha256Hex } from "../common/protocol.js";
-import { database } from "../common/idb.js";
+import { database, deleteDatabase } from "../common/idb.js";
 import { meetingDocuments, placeOf } from "./library.js";
 
 const DB = "gavel-documents";
@@ -21,6 +21,15 @@ const NOTES = "notes"; // "sha256/page" -> {text, saved}
 const ACCESS_HEADER = "X-Gavel-Document-Access";
 
 const run = database(DB, [FILES, PLACES, NOTES]);
+
+/**
+ * Removes every kept document and note from the device: when it is given
+ * up (forgotten, to be enrolled again), the next delegate must not find the
+ * last one's notes, nor the meeting's delegates-only papers.
+ */
+export function forgetDocuments() {
+  return deleteDatabase(DB);
+}
 
 /** The file kept under `sha256`, or undefined. */
 export function keptFile(sha256) {
