@@ -201,6 +201,18 @@ async function openDocument(slot, page = 1) {
   await waitFor(tablet, "reader-sheet", { attr: "data-page", value: page });
 }
 
+/** A finger's sideways swipe of `dx` CSS pixels across the reader's page. */
+function swipe(dx) {
+  return tablet.getByTestId("reader-sheet").evaluate((sheet, dx) => {
+    const stage = sheet.parentElement;
+    const box = stage.getBoundingClientRect();
+    const at = (x) => ({ pointerType: "touch", isPrimary: true, bubbles: true, clientX: x, clientY: box.top + box.height / 2 });
+    const x = box.left + box.width / 2;
+    stage.dispatchEvent(new PointerEvent("pointerdown", at(x)));
+    stage.dispatchEvent(new PointerEvent("pointerup", at(x + dx)));
+  }, dx);
+}
+
 /** The text pdf.js laid over the page shown. */
 function pageText() {
   return tablet.getByTestId("reader-sheet").evaluate((el) => el.querySelector(".textLayer").textContent.normalize("NFC"));
@@ -237,11 +249,18 @@ test("the reader shows a page's Vietnamese text, finds a word and follows the ta
   await waitFor(tablet, "reader-sheet", { attr: "data-page", value: 2 });
   assert.match(await pageText(), /Dự toán thu ngân sách/);
 
+  // A finger swiped to the left turns to the next page, to the right back; not while a zoomed page pans.
+  await swipe(-200);
+  await waitFor(tablet, "reader-sheet", { attr: "data-page", value: 3 });
+  await swipe(200);
+  await waitFor(tablet, "reader-sheet", { attr: "data-page", value: 2 });
   const zoom = await tablet.getByTestId("reader-zoom-level").textContent();
   await tablet.getByTestId("reader-zoom-in").click();
   await tablet.waitForFunction((before) => document.getElementById("reader-zoom-level").textContent !== before, zoom);
+  await swipe(-200);
   await tablet.getByTestId("reader-fit").click();
   await waitFor(tablet, "reader-zoom-level", { text: zoom });
+  assert.equal(await tablet.getByTestId("reader-page").inputValue(), "2", "the zoomed page panned rather than turned");
 });
 
 test("a private note on a page stays on the tablet", { timeout: 60_000 }, async () => {

@@ -196,6 +196,8 @@ async function draw() {
   }
   if (turn !== state.drawing) return;
   state.scale = scale;
+  // A page fitted to the width turns with a sideways swipe; a zoomed one pans (app.css).
+  stage.dataset.fit = String(state.fit);
   const sheet = $("reader-sheet");
   sheet.style.setProperty("--total-scale-factor", String(scale));
   const text = h("div", { class: "textLayer" });
@@ -315,6 +317,32 @@ function noteTyped() {
 
 // ---- wiring ----------------------------------------------------------------------
 
+/** How far a finger must travel sideways, in CSS pixels, to turn the page. */
+const SWIPE_PX = 60;
+
+/**
+ * A sideways swipe turns the page, as on paper, when the page fits the
+ * screen's width (a zoomed page pans instead); an up-and-down one scrolls.
+ */
+function wireSwipe(stage) {
+  let start = null;
+  stage.addEventListener("pointerdown", (event) => {
+    start = event.pointerType === "mouse" ? null : { x: event.clientX, y: event.clientY };
+  });
+  stage.addEventListener("pointerup", (event) => {
+    if (!start || !state.pdf) return;
+    const dx = event.clientX - start.x;
+    const dy = event.clientY - start.y;
+    start = null;
+    const pans = stage.scrollWidth > stage.clientWidth + 1;
+    if (pans || Math.abs(dx) < SWIPE_PX || Math.abs(dx) < 2 * Math.abs(dy)) return;
+    showPage(state.page + (dx < 0 ? 1 : -1));
+  });
+  stage.addEventListener("pointercancel", () => {
+    start = null;
+  });
+}
+
 /** Zooms to the next step up (`step` > 0) or down from the scale shown, a fitted one included. */
 function zoomBy(step) {
   const up = ZOOMS.find((z) => z > state.scale + 0.01) ?? ZOOMS.at(-1);
@@ -359,6 +387,7 @@ export function wireReader(onClose) {
     if (!togglePanel("reader-note-panel")) $("reader-note").focus();
   });
   $("reader-note").addEventListener("input", noteTyped);
+  wireSwipe($("reader-stage"));
   let resized = null;
   window.addEventListener("resize", () => {
     clearTimeout(resized);
