@@ -5,7 +5,7 @@
 // the fresh snapshot it gets on every login. Nothing polls: the page
 // re-renders on the "change" event.
 
-import { authBytes, ballotBytes, enrollBytes, receiptBytes, viewHash } from "./protocol.js";
+import { authBytes, ballotBytes, enrollBytes, receiptBytes, sha256Hex } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
 const PROTOCOL_VERSION = 2;
@@ -61,7 +61,7 @@ async function fetchView(meeting, hash) {
   const response = await fetch(`/api/meetings/${encodeURIComponent(meeting)}/view`, { cache: "no-cache" });
   if (!response.ok) throw new Error(`the meeting view: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const found = (await viewHash(bytes)) ?? response.headers.get("ETag")?.replaceAll('"', "");
+  const found = (await sha256Hex(bytes)) ?? response.headers.get("ETag")?.replaceAll('"', "");
   if (found !== hash) throw new Error(`the meeting view has hash ${found}, not ${hash}`);
   return JSON.parse(new TextDecoder().decode(bytes));
 }
