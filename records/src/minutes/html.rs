@@ -21,7 +21,8 @@ use super::clock::{LocalTime, utc_offset};
 use super::escape::escape;
 use super::font::font_faces;
 use super::words::{
-    Words, date_line, item_number, needed, paused_span, roman, round_number, seal_line, time_span,
+    Words, date_line, duration, item_number, needed, paused_span, roman, round_number, seal_line,
+    time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::rules::Secrecy;
@@ -66,6 +67,7 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
     );
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
+    floor(&mut out, session, lang);
     signatures(&mut out, session, w);
     if let Some(seal) = &session.record {
         let _ = writeln!(out, "<p class=\"seal\">{}</p>", seal_line(lang, seal));
@@ -303,6 +305,63 @@ fn round(
         }
     }
     out.push_str("</div>\n");
+}
+
+/// Every item's turns at the floor, in one table per item. A topic is the
+/// delegate's own text: escaped, and isolated (`<bdi>`) so that
+/// right-to-left text in it cannot reorder the rest of its line.
+fn floor(out: &mut String, session: &Session, lang: Lang) {
+    let w = Words::of(lang);
+    let mut debated = session.debated_items().peekable();
+    if debated.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section class=\"floor\"><h2>{}</h2>",
+        escape(w.floor_title)
+    );
+    let at = |ms: u64| LocalTime::at(ms, session.utc_offset_minutes).time_of_day();
+    for item in debated {
+        let _ = write!(
+            out,
+            "<article class=\"item\"><h3><span class=\"item-number\">{}.</span> {}</h3>\n<table>\n\
+             <thead><tr><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+             <th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
+            escape(&item_number(lang, item.index + 1)),
+            title(&item.title),
+            escape(w.col_number),
+            escape(w.col_speaker),
+            escape(w.col_kind),
+            escape(w.col_put_to),
+            escape(w.col_topic),
+            escape(w.col_started),
+            escape(w.col_spoken),
+        );
+        for (n, turn) in (1..).zip(&item.turns) {
+            let who = match (turn.seat, &turn.post) {
+                (Some(seat), _) => format!("{} ({} {seat})", escape(&turn.speaker), w.seat),
+                (None, Some(post)) => format!("{}, {}", escape(&turn.speaker), escape(post)),
+                (None, None) => escape(&turn.speaker),
+            };
+            let spoken = match turn.ended_at {
+                Some(_) => duration(turn.spoken_ms),
+                None => format!("{} ({})", duration(turn.spoken_ms), w.still_speaking),
+            };
+            let _ = write!(
+                out,
+                "<tr><td class=\"num\">{n}</td><td>{who}</td><td>{}</td><td>{}</td>\
+                 <td><bdi>{}</bdi></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(w.kind(turn.kind)),
+                turn.put_to.as_deref().map(escape).unwrap_or_default(),
+                turn.topic.as_deref().map(escape).unwrap_or_default(),
+                at(turn.started_at),
+                escape(&spoken),
+            );
+        }
+        out.push_str("</tbody>\n</table>\n</article>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn signatures(out: &mut String, session: &Session, w: &Words) {

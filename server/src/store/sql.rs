@@ -647,6 +647,35 @@ pub(super) async fn audit_log(
     .await)
 }
 
+pub(super) async fn insert_floor_event(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    seq: i64,
+    change: &str,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO floor_events (meeting_id, seq, change) VALUES ($1, $2, $3)"
+    )
+    .bind(meeting.as_str())
+    .bind(seq)
+    .bind(change)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn floor_events(
+    db: Db<'_>,
+    meeting: &MeetingId,
+) -> Result<Vec<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT change FROM floor_events WHERE meeting_id = $1 ORDER BY seq"
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
 pub(super) async fn rounds(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<RoundRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
