@@ -27,6 +27,8 @@ const ui = {
   checkInError: null,
   pending: null, // {round, choice}: a press waiting for the server's answer
   refusal: null, // {round, reason}: the server's last refusal of a press
+  floorBusy: false, // a request for the floor waits for its answer
+  floorRefusal: null, // the reason the last one was refused
 };
 
 function update() {
@@ -181,6 +183,29 @@ async function vote(choice) {
 
 // ---- wiring ------------------------------------------------------------------
 
+/** Asks for the floor (`kind`), or withdraws with `kind` null, on the item under discussion. */
+async function floor(kind) {
+  const session = ui.session;
+  const item = session?.snapshot?.current_item;
+  if (item == null || ui.floorBusy) return;
+  Object.assign(ui, { floorBusy: true, floorRefusal: null });
+  update();
+  try {
+    if (kind === null) await session.withdrawFloor(item);
+    else {
+      const topic = $("floor-topic").value.trim() || null;
+      const respondent = kind === "question" ? Number($("floor-respondent").value) : null;
+      await session.requestFloor(item, kind, respondent, topic);
+      $("floor-topic").value = "";
+    }
+  } catch (error) {
+    ui.floorRefusal = error instanceof Refused ? error.reason : "connection_lost";
+  } finally {
+    ui.floorBusy = false;
+    update();
+  }
+}
+
 function toggleLanguage() {
   setLang(currentLang() === "vi" ? "en" : "vi");
   // A ?lang= in the address would otherwise win over the choice just made.
@@ -208,6 +233,12 @@ function wire() {
     if (!ui.enrollBusy) submitCode($("enroll-code").value);
   });
   $("check-in").addEventListener("click", checkIn);
+  $("floor-ask").addEventListener("click", (event) => {
+    const kind = event.target.closest("[data-kind]")?.dataset.kind;
+    if (kind) floor(kind);
+  });
+  $("floor-ask").addEventListener("submit", (event) => event.preventDefault());
+  $("floor-withdraw").addEventListener("click", () => floor(null));
   $("choices").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-choice]");
     if (button && !button.disabled) vote(button.dataset.choice);
