@@ -3,8 +3,9 @@
 // floor, holds and resumes the clock; the hall screen shows the speaker,
 // whom the question is put to and the countdown; the server restarts in the
 // middle and the held turn and the queue are still there; the question's end
-// starts the respondent's answer. A topic with markup and right-to-left
-// marks is shown as text. Steps run in order and share one session.
+// starts the respondent's answer; the chair gives the next question a limit
+// of its own. A topic with markup and right-to-left marks is shown as text.
+// Steps run in order and share one session.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -174,8 +175,11 @@ step("5. the question's end starts the answer; the screen shows the respondent, 
   // Seat 1's question, whose topic is markup: given the floor, shown as text.
   const rows = await chairQueue();
   const seat1 = rows.findIndex(([, text]) => /Ghế 1(?!\d)/.test(text));
+  // For this turn the chair gives 90 seconds instead of the three minutes a question has.
+  await setField(app.chair, "floor-limit", 90);
   await app.chair.getByTestId("chair-floor-give").nth(seat1).click();
   await waitFor(app.screen, "screen-floor-topic", { text: MARKUP_TOPIC.replace(/\s+/g, " ") });
+  assert.match(await app.screen.getByTestId("screen-floor-clock").innerText(), /^1:(30|2\d)$/);
   assert.equal(await app.screen.locator("img").count(), 0, "the topic's markup never became an element");
   await app.screen.getByTestId("lang-toggle").click();
   await waitFor(app.screen, "screen-floor-speaker", { contains: "Question" });

@@ -409,11 +409,12 @@ h1 { text-align: center; font-size: 14pt; letter-spacing: .02em; margin-top: 4mm
 .facts { font-size: 10pt; text-align: left; }
 .nw { white-space: nowrap; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
-.summary table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
-.summary th, .summary td { border: 0.6pt solid #000; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
-.summary tr { break-inside: avoid; }
-.summary .num { text-align: right; white-space: nowrap; }
-.summary th.num { text-align: right; }
+.summary table, .floor table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
+.summary th, .summary td, .floor th, .floor td { border: 0.6pt solid #000; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
+.summary tr, .floor tr { break-inside: avoid; }
+.summary .num, .floor .num { text-align: right; white-space: nowrap; }
+.summary th.num, .floor th.num { text-align: right; }
+.floor table { font-size: 9pt; margin-bottom: 4mm; }
 .verdict-cell { font-weight: 600; white-space: nowrap; }
 .topic h2 { text-transform: none; }
 .item { break-inside: avoid; border-top: 0.6pt solid #000; padding-top: 2.5mm; margin-top: 3mm; }
@@ -631,6 +632,10 @@ mod tests {
         s.items[2].topic = attack.into();
         s.labels.yes = attack.into();
         s.signatories.chair = Some(attack.into());
+        let turn = &mut s.items[5].turns[0];
+        turn.topic = Some(attack.into());
+        turn.speaker = attack.into();
+        turn.put_to = Some(attack.into());
         for lang in [Lang::Vi, Lang::En] {
             let html = minutes_html(&s, lang);
             assert!(!html.contains("<script"), "{lang:?}");
@@ -642,5 +647,37 @@ mod tests {
             // And the words still read as the meeting wrote them.
             assert!(text(&html).contains(attack));
         }
+    }
+
+    #[test]
+    fn the_floor_lists_each_items_turns_with_whom_and_how_long() {
+        let s = phuc_loi();
+        let vi = text(&minutes_html(&s, Lang::Vi));
+        let floor = &vi[vi
+            .find("Phát biểu, chất vấn và trả lời chất vấn")
+            .expect("the section")..];
+        for expected in [
+            "Lý Thị Mai (ghế 12)",
+            "Chất vấn bổ sung",
+            "Trả lời chất vấn",
+            "Phạm Thị Lan, Trưởng phòng Kinh tế, Hạ tầng và Đô thị",
+            "10:00:00",
+            "2:52",
+            "3:05",
+        ] {
+            assert!(
+                floor.contains(expected),
+                "{expected:?} missing from {floor}"
+            );
+        }
+        let en = minutes_html(&s, Lang::En);
+        assert!(en.contains("Speakers, questions and answers"));
+        assert!(en.contains("<bdi>Chống úng ngập khu dân cư khi mưa lớn</bdi>"));
+        // A session without turns prints no such section.
+        let mut quiet = s.clone();
+        for item in &mut quiet.items {
+            item.turns.clear();
+        }
+        assert!(!minutes_html(&quiet, Lang::En).contains("Speakers, questions"));
     }
 }

@@ -434,8 +434,14 @@ function wire() {
   });
   $("chair-error-dismiss").addEventListener("click", clearError);
   $("floor-panel").addEventListener("click", (event) => {
-    const cmd = floorCommand(event.target);
-    if (cmd) command(cmd);
+    const typed = $("floor-limit").value.trim();
+    const limit = typed === "" ? null : secondsFrom($("floor-limit"), 1, 3600);
+    if (typed !== "" && limit === null) return showError("floor_give", "invalid_command", t("error.turnLimit"));
+    const cmd = floorCommand(event.target, limit);
+    if (!cmd) return;
+    // A limit is for one turn: the next one starts from the kind's again.
+    if (cmd.action === "floor_give") $("floor-limit").value = "";
+    command(cmd);
   });
   $("floor-guest").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -105,8 +105,11 @@ export function renderFloorClock(v) {
   clock.dataset.phase = turn.paused_at != null ? "paused" : turnPhase(seconds);
 }
 
-/** The command a click in the panel asks for, or null. */
-export function floorCommand(target) {
+/**
+ * The command a click in the panel asks for, or null; the floor is given
+ * for `limit` seconds, or the kind's limit when it is null.
+ */
+export function floorCommand(target, limit) {
   const button = target.closest("[data-floor]");
   if (!button || button.disabled) return null;
   const action = button.dataset.floor;
@@ -115,7 +118,7 @@ export function floorCommand(target) {
     case "floor_move":
       return { action, request, place: Number(button.dataset.place) };
     case "floor_give":
-      return { action, request, limit_seconds: null };
+      return { action, request, limit_seconds: limit };
     case "floor_add_time":
       return { action, seconds: 60 };
     default:
