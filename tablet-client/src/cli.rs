@@ -597,6 +597,47 @@ mod tests {
     }
 
     #[test]
+    fn floor_places_count_from_one_for_people_and_from_zero_on_the_wire() {
+        let moved = ChairAction::FloorMove {
+            request: 7,
+            place: 1,
+        };
+        assert_eq!(
+            moved.command(None, 7),
+            Ok(Some(ChairCommand::FloorMove {
+                request: 7,
+                place: 0
+            }))
+        );
+        let guest = ChairAction::FloorGuest {
+            name: "Hoàng Văn Nam".into(),
+            post: "Chánh án".into(),
+        };
+        let Ok(Some(ChairCommand::FloorAdd { kind, speaker, .. })) = guest.command(None, 7) else {
+            panic!("a guest is added to the queue");
+        };
+        assert_eq!(kind, FloorKind::Speak);
+        assert_eq!(
+            speaker,
+            Speaker::Guest(Guest {
+                name: "Hoàng Văn Nam".into(),
+                post: "Chánh án".into()
+            })
+        );
+        let give = ChairAction::FloorGive {
+            request: None,
+            limit: Some(90),
+        };
+        assert_eq!(
+            give.command(None, 7),
+            Ok(Some(ChairCommand::FloorGive {
+                request: None,
+                limit_seconds: Some(90)
+            }))
+        );
+    }
+
+    #[test]
     fn next_starts_at_the_first_item_and_stops_after_the_last() {
         assert_eq!(
             ChairAction::Next.command(None, 7),
