@@ -14,6 +14,7 @@ use gavel_protocol::{Principal, RefusalReason};
 use gavel_records::minutes::{Lang, minutes_html};
 use gavel_server::export;
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
+use gavel_server::store::StoreError;
 use gavel_tests::databases;
 use gavel_tests::server::{TestServer, example_meeting};
 use std::time::{Duration, Instant};
@@ -150,6 +151,18 @@ async fn what_a_delegate_may_not_do_is_refused_and_changes_nothing() -> anyhow::
             );
         }
         assert_eq!(synced(&mut chair).await?.queue, before.queue);
+
+        // The floor's changes hold the definition they were made with.
+        let store = server.store().await?;
+        let changed = EXAMPLE.replacen("Nguyễn Quang Minh", "Nguyễn Quang Minh Anh", 1);
+        let replaced = store
+            .import_meeting(&example_meeting(), &changed, &[], &[])
+            .await;
+        assert!(
+            matches!(replaced, Err(StoreError::MeetingHasRounds(_))),
+            "{}: {replaced:?}",
+            db.name
+        );
         server.stop()?;
     }
     Ok(())

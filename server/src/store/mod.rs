@@ -128,7 +128,11 @@ pub enum StoreError {
     CodeExpired,
     #[error("the enrollment code was already used")]
     CodeUsed,
-    #[error("meeting {0} already has vote rounds; its definition can no longer be replaced")]
+    /// Also once anything happened at its floor: a restarted hub replays
+    /// the floor's changes on the definition they were made with.
+    #[error(
+        "meeting {0} already has vote rounds or requests for the floor; its definition can no longer be replaced"
+    )]
     MeetingHasRounds(MeetingId),
     #[error(
         "agenda item {item} has been voted on; its document {title:?} can no longer be replaced"
@@ -307,8 +311,10 @@ impl Store {
 
     /// Imports a meeting with the public keys of its principals, in one
     /// transaction: all or nothing. The definition is inserted, or replaces
-    /// a different one while the meeting has no rounds: once a round exists,
-    /// its settings came from the stored definition and replacing it would
+    /// a different one while the meeting has no rounds and no floor events:
+    /// once a round exists, its settings came from the stored definition, and
+    /// the floor's changes are replayed on the definition they were made
+    /// with (its respondents, its registered questions); replacing it would
     /// rewrite history ([`StoreError::MeetingHasRounds`], and nothing is
     /// written). The same definition again writes nothing, so a meeting with
     /// rounds can still be given new keys. Each key is bound as

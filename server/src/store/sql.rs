@@ -138,23 +138,26 @@ pub(super) async fn ping(db: Db<'_>) -> Result<(), sqlx::Error> {
 }
 
 /// Inserts the meeting, or replaces a different definition while the meeting
-/// has no rounds; false if nothing was written.
+/// has no rounds and nothing happened at its floor; false if nothing was written.
 pub(super) async fn upsert_meeting(
     db: Db<'_>,
     id: &MeetingId,
     definition: &str,
 ) -> Result<bool, sqlx::Error> {
-    let written = on_each!(db, |c| sqlx::query(
+    let written = on_each!(db, |c| {
+        sqlx::query(
         "INSERT INTO meetings (id, definition) VALUES ($1, $2)
          ON CONFLICT (id) DO UPDATE SET definition = excluded.definition
          WHERE meetings.definition <> excluded.definition
-             AND NOT EXISTS (SELECT 1 FROM rounds WHERE rounds.meeting_id = excluded.id)",
+             AND NOT EXISTS (SELECT 1 FROM rounds WHERE rounds.meeting_id = excluded.id)
+             AND NOT EXISTS (SELECT 1 FROM floor_events WHERE floor_events.meeting_id = excluded.id)",
     )
     .bind(id.as_str())
     .bind(definition)
     .execute(c)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(written > 0)
 }
 
