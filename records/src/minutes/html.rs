@@ -13,8 +13,11 @@
 //! title, a summary table, then each voted item under its topic with, per
 //! round, the form of the vote, its times, the rule, the official sentence,
 //! the chart and the verdict; a voided round is said to be voided and shows
-//! no counts. Signature blocks for the secretary and the chair close it. An
-//! item never breaks across pages unless it is longer than a page.
+//! no counts. Then, for each item where someone had the floor, its turns:
+//! the speaker, the kind of turn, whom a question was put to, the topic as
+//! typed, the start and the time spoken. Signature blocks for the secretary
+//! and the chair close it. An item never breaks across pages unless it is
+//! longer than a page.
 
 use super::chart::round_chart;
 use super::clock::{LocalTime, utc_offset};

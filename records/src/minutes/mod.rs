@@ -3,8 +3,9 @@
 //! quả biểu quyết).
 //!
 //! Both are made from a [`Session`]: a plain description of what was voted
-//! and what came out, built from the protocol's own types (vote settings,
-//! counts, tally results) so that nothing is copied or recomputed
+//! and what came out, and of who had the floor and for how long, built from
+//! the protocol's own types (vote settings, counts, tally results, kinds of
+//! turn) so that nothing is copied or recomputed
 //! differently. A session holds counts only, never who chose what, so a
 //! secret round cannot leak through the minutes. How a session is filled (from
 //! the export bundle, from the store) is not this module's business; what it
