@@ -8,6 +8,7 @@
 use anyhow::{Context, Result, ensure};
 use ed25519_dalek::SigningKey;
 use gavel_client::Client;
+use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::{Choice, Principal, RoundId, Signature, VoteSettings};
 use gavel_server::meeting::EXAMPLE;
@@ -119,6 +120,11 @@ async fn a_stale_owner_commits_nothing() -> Result<()> {
     )?;
     lost(a.set_deadline(r.id, 90_000).await, "an extension")?;
     lost(a.void_round(r.id, 4_000).await, "a void")?;
+    lost(
+        a.record_floor(&meeting, &[FloorChange::TurnEnded { at: 4_000 }])
+            .await,
+        "a change of the floor",
+    )?;
     let ballots = store.ballots(r.id).await?;
     ensure!(
         ballots.len() == 1 && ballots[0].seq == 1,
@@ -127,6 +133,10 @@ async fn a_stale_owner_commits_nothing() -> Result<()> {
     ensure!(
         store.present(&meeting).await?.is_empty(),
         "no check-in stored"
+    );
+    ensure!(
+        store.floor_changes(&meeting).await?.is_empty(),
+        "no change of the floor stored"
     );
     ensure!(
         store.audit_log(&meeting).await?.len() == chain,
@@ -149,6 +159,12 @@ async fn a_stale_owner_commits_nothing() -> Result<()> {
     ensure!(
         store.ballots(r.id).await?.len() == 2,
         "B's ballot is stored"
+    );
+    b.record_floor(&meeting, &[FloorChange::TurnEnded { at: 4_500 }])
+        .await?;
+    ensure!(
+        store.floor_changes(&meeting).await?.len() == 1,
+        "B's change of the floor is stored"
     );
     ensure!(
         store.renew_leases("node-b", TERM).await? == vec![second.clone()],

@@ -79,12 +79,12 @@ class Layout {
 }
 
 /**
- * The hash that names a served meeting view: SHA-256 of its bytes, in
- * lower-case hex, as in `welcome`'s `view_hash`. Null where WebCrypto's
- * digest is not available (a page served over plain http from another
- * machine is not a secure context).
+ * SHA-256 of `bytes` in lower-case hex: the hash that names a served
+ * meeting view (`welcome`'s `view_hash`) and a document. Null where
+ * WebCrypto's digest is not available (a page served over plain http from
+ * another machine is not a secure context).
  */
-export async function viewHash(bytes) {
+export async function sha256Hex(bytes) {
   if (!globalThis.crypto?.subtle) return null;
   return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }
