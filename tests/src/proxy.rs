@@ -2,12 +2,15 @@
 //! refused) and restores: PostgreSQL going away and coming back as the hub
 //! sees it, or the hall's Wi-Fi failing as the tablets see it. In front of
 //! several nodes it is the hall's reverse proxy: each new connection goes to
-//! the next node in turn, or to the one after if that one refuses it.
+//! the next node in turn, or to the one after if that one refuses it. In
+//! front of PostgreSQL it can also lose the answer to a commit: the commit
+//! goes through, and the connection drops before its answer arrives.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +24,9 @@ pub struct Proxy {
 
 struct Link {
     up: bool,
+    /// Armed: the next `COMMIT` to go through is let through, and its
+    /// connection is dropped before the answer reaches the client.
+    lose_commit_answer: bool,
     /// Cancelled to drop every connection open now; each cut takes a new
     /// one, so that a connection let through after a restore is not dropped
     /// by an earlier cut.
@@ -35,6 +41,10 @@ struct Counts {
     passed: AtomicUsize,
     /// Notified at each refusal.
     refusal: Notify,
+    /// Commits whose answer was lost.
+    lost: AtomicUsize,
+    /// Notified at each lost answer.
+    loss: Notify,
 }
 
 impl Proxy {
@@ -67,13 +77,14 @@ impl Proxy {
             addr: listener.local_addr()?,
             link: Arc::new(Mutex::new(Link {
                 up: true,
+                lose_commit_answer: false,
                 cut: CancellationToken::new(),
             })),
             counts: Arc::default(),
         };
         let (link, counts) = (proxy.link.clone(), proxy.counts.clone());
         tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
                 let cut = {
                     let link = link.lock().unwrap();
                     link.up.then(|| link.cut.clone())
@@ -87,6 +98,7 @@ impl Proxy {
                 counts.passed.fetch_add(1, Ordering::SeqCst);
                 let first = turn.fetch_add(1, Ordering::SeqCst);
                 let (upstreams, ready) = (upstreams.clone(), ready.clone());
+                let (link, counts) = (link.clone(), counts.clone());
                 tokio::spawn(async move {
                     let mut server = None;
                     let n = upstreams.len();
@@ -100,12 +112,12 @@ impl Proxy {
                             break;
                         }
                     }
-                    let Some(mut server) = server else {
+                    let Some(server) = server else {
                         return;
                     };
                     tokio::select! {
                         () = cut.cancelled() => {}
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = relay(client, server, &link, &counts) => {}
                     }
                 });
             }
@@ -138,6 +150,24 @@ impl Proxy {
         self.link.lock().unwrap().up = true;
     }
 
+    /// Lets the next `COMMIT` that goes through reach the database, and
+    /// drops its connection before the answer reaches the client: the
+    /// client sees the connection lost, and the commit took place.
+    pub fn lose_next_commit_answer(&self) {
+        self.link.lock().unwrap().lose_commit_answer = true;
+    }
+
+    /// Waits until at least `n` answers to commits were lost.
+    pub async fn lost_at_least(&self, n: usize) {
+        loop {
+            let loss = self.counts.loss.notified();
+            if self.counts.lost.load(Ordering::SeqCst) >= n {
+                return;
+            }
+            loss.await;
+        }
+    }
+
     /// Connections refused while cut, so far.
     pub fn refused(&self) -> usize {
         self.counts.refused.load(Ordering::SeqCst)
@@ -157,6 +187,63 @@ impl Proxy {
             }
             refusal.await;
         }
+    }
+}
+
+/// Copies bytes both ways until the server's side closes, or the client's
+/// does and the server has answered. Once the client sends
+/// a `COMMIT` while a lost answer is armed, the next bytes from the server
+/// (the commit's answer: the client sends nothing more before it) are
+/// dropped with the connection.
+async fn relay(client: TcpStream, server: TcpStream, link: &Mutex<Link>, counts: &Counts) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let mute = AtomicBool::new(false);
+    let up = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match client_read.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    // Half-closed: the server may still answer.
+                    let _ = server_write.shutdown().await;
+                    return;
+                }
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            if chunk.windows(6).any(|w| w == b"COMMIT") {
+                let mut link = link.lock().unwrap();
+                if link.lose_commit_answer {
+                    link.lose_commit_answer = false;
+                    mute.store(true, Ordering::SeqCst);
+                }
+            }
+            if server_write.write_all(chunk).await.is_err() {
+                return;
+            }
+        }
+    };
+    let down = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match server_read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if mute.load(Ordering::SeqCst) {
+                counts.lost.fetch_add(1, Ordering::SeqCst);
+                counts.loss.notify_waiters();
+                return;
+            }
+            if client_write.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::pin!(down);
+    tokio::select! {
+        () = up => down.await,
+        () = &mut down => {}
     }
 }
 

@@ -99,6 +99,7 @@ use rows::{
 };
 
 pub use lease::{Holdings, Lease};
+pub use postgres::STATEMENT_TIMEOUT;
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;

@@ -24,23 +24,44 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// long between two of its statements.
 const IDLE_IN_TRANSACTION: &str = "5000";
 
+/// How long PostgreSQL lets one statement run before it cancels it
+/// (SQLSTATE 57014). Everything the hub waits on (a ballot batch, a
+/// check-in, opening or closing a round) is a few short statements; one
+/// that runs this long is a stalled database (a lock held elsewhere, a
+/// disk that does not answer), and failing it makes an outage the chair's
+/// console shows, instead of a writer that hangs while ballots pile up.
+/// Well within the tablets' patience: they resend what is not acknowledged.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Connects and runs the migrations.
 ///
 /// `synchronous_commit` is set on every connection: the hub acknowledges a
 /// ballot once its commit returns, so a server configured with it off must
 /// not silently turn acknowledged ballots into ones that a crash can lose.
+/// The migrations run on a connection of their own without
+/// [`STATEMENT_TIMEOUT`]: bringing a large database up to date may take
+/// longer, and a node waits there while another node migrates.
 pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url)?.options([
+    let base = PgConnectOptions::from_str(url)?;
+    let migrating = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(base.clone())
+        .await?;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&migrating)
+        .await?;
+    migrating.close().await;
+    let statement_timeout = STATEMENT_TIMEOUT.as_millis().to_string();
+    let options = base.options([
         ("synchronous_commit", "on"),
         ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION),
+        ("statement_timeout", statement_timeout.as_str()),
     ]);
-    let pool = PgPoolOptions::new()
+    Ok(PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-    Ok(pool)
+        .await?)
 }
 
 /// Upserts a batch with one `UNNEST` statement, after checking, with a
