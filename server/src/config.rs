@@ -3,6 +3,7 @@
 
 use crate::app::Options;
 use crate::data_lock::DataLock;
+use crate::hub::leases::MIN_TERM;
 use crate::keyfile;
 use crate::limits::LimitSettings;
 use crate::tls::{ServerTls, TlsSource};
@@ -11,6 +12,7 @@ use ed25519_dalek::SigningKey;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The settings file; every field is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +42,9 @@ pub struct FileSettings {
     /// Where to serve `/metrics` for Prometheus (plain HTTP), e.g.
     /// "127.0.0.1:9464"; none by default.
     pub metrics_listen: Option<SocketAddr>,
+    /// On PostgreSQL, how long a node's leases last unless renewed, in
+    /// milliseconds (default 4000, at least 500).
+    pub lease_term_ms: Option<u64>,
 }
 
 /// Settings given on the command line or in `GAVEL_*` variables; they win
@@ -57,6 +62,7 @@ pub struct Overrides {
     pub tls_self_signed: bool,
     pub tls_names: Vec<String>,
     pub metrics_listen: Option<SocketAddr>,
+    pub lease_term_ms: Option<u64>,
     /// `--ready-file`: a flag only, since it is for whoever starts this
     /// process, not a property of the installation.
     pub ready_file: Option<PathBuf>,
@@ -137,6 +143,10 @@ impl Settings {
                 metrics_listen: flags.metrics_listen.or(file.metrics_listen),
                 ready_file: flags.ready_file,
                 node: None,
+                lease_term: flags
+                    .lease_term_ms
+                    .or(file.lease_term_ms)
+                    .map(Duration::from_millis),
             },
             tls_cert: flags.tls_cert.or(file.tls_cert),
             tls_key: flags.tls_key.or(file.tls_key),
@@ -211,6 +221,14 @@ impl Settings {
     /// What serving meetings from the data directory needs: its lock (held
     /// until the process ends) and the server's options with this node's id.
     pub fn serving(&self) -> anyhow::Result<(DataLock, Options)> {
+        if let Some(term) = self.server.lease_term {
+            anyhow::ensure!(
+                term >= MIN_TERM,
+                "lease_term_ms is {} ms; it must be at least {} ms, or a busy machine's pauses would move meetings between nodes for nothing",
+                term.as_millis(),
+                MIN_TERM.as_millis()
+            );
+        }
         self.prepare_data_dir()?;
         let lock = DataLock::take(&self.data_dir)?;
         let mut options = self.server.clone();
@@ -300,6 +318,7 @@ mod tests {
             tls_self_signed,
             tls_names,
             metrics_listen,
+            lease_term_ms,
         } = FileSettings::parse(&all_on).expect("every setting in the example is real");
         let set = [
             listen.is_some(),
@@ -313,6 +332,7 @@ mod tests {
             tls_self_signed.is_some(),
             tls_names.is_some(),
             metrics_listen.is_some(),
+            lease_term_ms.is_some(),
         ];
         assert!(set.iter().all(|&s| s), "{set:?}\n{all_on}");
     }

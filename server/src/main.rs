@@ -61,6 +61,11 @@ enum Command {
         /// hall's listener), e.g. 127.0.0.1:9464.
         #[arg(long, env = "GAVEL_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
+        /// On PostgreSQL, how long this node's leases last unless renewed,
+        /// in milliseconds: how long its meetings wait for another node if
+        /// it dies (default 4000, at least 500).
+        #[arg(long, env = "GAVEL_LEASE_TERM_MS")]
+        lease_term_ms: Option<u64>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -222,10 +227,12 @@ fn main() -> anyhow::Result<ExitCode> {
     if let Command::Serve {
         tls,
         metrics_listen,
+        lease_term_ms,
         ..
     } = &cli.command
     {
         flags.metrics_listen = *metrics_listen;
+        flags.lease_term_ms = *lease_term_ms;
         flags.tls_cert = tls.tls_cert.clone();
         flags.tls_key = tls.tls_key.clone();
         flags.tls_self_signed = tls.tls_self_signed;

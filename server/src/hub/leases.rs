@@ -1,9 +1,9 @@
 //! Which meetings this node hosts, on a PostgreSQL deployment of several
 //! equal nodes (see `docs/architecture.md`, "More than one node").
 //!
-//! Every [`RENEW_EVERY`] the node, in one round:
+//! Every quarter of its lease term ([`TERM`] unless set), in one round, the node:
 //!
-//! 1. renews all of its running leases at once, for [`TERM`]; a meeting it
+//! 1. renews all of its running leases at once, for the term; a meeting it
 //!    hosts whose lease is gone (ran out, even if nobody took it, or was
 //!    taken again with another fencing number) has moved: its hub stops
 //!    and its clients are told to reconnect;
@@ -14,7 +14,7 @@
 //! 3. gives back meetings beyond its share that have no open round, so that
 //!    a node that joins later gets some; a meeting mid-vote stays where it is.
 //!
-//! A node stopped (SIGSTOP) or cut off longer than [`TERM`] finds, when it
+//! A node stopped (SIGSTOP) or cut off longer than its term finds, when it
 //! comes back, that its leases were taken: its writes were refused all
 //! along by the fencing check in the store, and its first round lets go of
 //! the meetings. Its own leases that have not yet run out are taken again
@@ -31,19 +31,25 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// How long a lease lasts unless renewed: how long a dead node's meetings
-/// wait for another node. A takeover also waits for the dead node's open
-/// transactions, which PostgreSQL ends after as long (see `store::postgres`).
+/// How long a lease lasts unless renewed, by default: how long a dead
+/// node's meetings wait for another node. A takeover also waits for the
+/// dead node's open transactions, which PostgreSQL ends after at most 5 s
+/// (see `store::postgres`). Set with `lease_term_ms`.
 pub const TERM: Duration = Duration::from_secs(4);
 
-/// How often a node renews its leases and looks for meetings to take: a
-/// lease survives three missed renewals.
-pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// The shortest lease term a node accepts: below it a busy machine's
+/// pauses would move meetings between nodes for nothing.
+pub const MIN_TERM: Duration = Duration::from_millis(500);
+
+/// How many renewals a lease term spans: a lease survives three missed ones.
+const RENEWALS_PER_TERM: u32 = 4;
 
 /// This node of a deployment.
 pub struct Node {
     /// Its lease holder id: the same across restarts of one data directory.
     pub id: String,
+    /// How long its leases last unless renewed.
+    pub term: Duration,
 }
 
 impl Hub {
@@ -72,7 +78,7 @@ impl Hub {
             }
             tokio::select! {
                 () = shutdown.cancelled() => break Ok(()),
-                () = tokio::time::sleep(RENEW_EVERY) => {}
+                () = tokio::time::sleep(node.term / RENEWALS_PER_TERM) => {}
             }
         };
         for handle in self.meetings.iter() {
@@ -101,7 +107,7 @@ impl Hub {
     ) -> anyhow::Result<()> {
         let renewed: HashMap<MeetingId, Lease> = self
             .store
-            .renew_leases(&node.id, TERM)
+            .renew_leases(&node.id, node.term)
             .await?
             .into_iter()
             .map(|lease| (lease.meeting.clone(), lease))
@@ -133,7 +139,7 @@ impl Hub {
                 let Some(stored) = stored.iter().find(|m| &m.id == meeting) else {
                     continue;
                 };
-                let Some(lease) = self.store.take_lease(meeting, &node.id, TERM).await? else {
+                let Some(lease) = self.store.take_lease(meeting, &node.id, node.term).await? else {
                     continue;
                 };
                 tracing::info!(%meeting, fence = lease.fence, "meeting taken");

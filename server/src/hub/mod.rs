@@ -278,10 +278,17 @@ impl Hub {
     /// A hub with no meeting yet: [`Hub::restore`] loads them. Apart, so
     /// that the server can answer health probes while it restores. On
     /// PostgreSQL the hub is a node of a deployment, which holds leases as
-    /// `node` (or as an id of its own, drawn now, if `None`).
-    pub fn new(store: Store, server_key: SigningKey, node: Option<String>) -> Arc<Hub> {
+    /// `node` (or as an id of its own, drawn now, if `None`), each for
+    /// `lease_term` (or [`leases::TERM`]).
+    pub fn new(
+        store: Store,
+        server_key: SigningKey,
+        node: Option<String>,
+        lease_term: Option<Duration>,
+    ) -> Arc<Hub> {
         let node = matches!(store.pool(), Pool::Postgres(_)).then(|| leases::Node {
             id: node.unwrap_or_else(|| hex::encode(rand::random::<[u8; 8]>())),
+            term: lease_term.unwrap_or(leases::TERM),
         });
         Arc::new(Hub {
             node,
