@@ -8,7 +8,8 @@
 //! (SIGCONT), commits nothing and lets go of the meeting. The chaos test
 //! does this twenty times, and prints the failover time
 //! (from the kill or stop to the first ballot acknowledged by the new
-//! owner), median and worst.
+//! owner), median and worst. And PostgreSQL itself crashing and restarting
+//! mid-vote under two nodes loses nothing.
 
 use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
@@ -19,6 +20,7 @@ use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::Store;
+use gavel_tests::cluster::Cluster;
 use gavel_tests::process::{self, Gavel, prepare_example};
 use gavel_tests::proxy::Proxy;
 use gavel_tests::{TestDatabase, chair, databases, http};
@@ -426,6 +428,106 @@ async fn a_vote_survives_its_node_being_killed_or_stopped_at_twenty_points() -> 
         gavel_records::verify::verify(&bundle).is_empty(),
         "the closed round's record verifies"
     );
+    Ok(())
+}
+
+/// PostgreSQL crashes and restarts (a cluster of the test's own, stopped
+/// with `-m immediate`) in the middle of a burst of ballots to a meeting
+/// on one of two nodes: every write fails meanwhile, the leases may run out,
+/// and once the database is back the meeting is hosted again, the tablets
+/// resend, and every acknowledged ballot is stored once; the record
+/// verifies and the round closes with every seat counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<()> {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    const SEATS: u32 = 20;
+    const VOTES: u64 = 3;
+    let prepared = prepare_example(&cluster.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let nodes = [
+        node(dirs[0].path(), &cluster.url, &key)?,
+        node(dirs[1].path(), &cluster.url, &key)?,
+    ];
+    let proxy = Proxy::balance(nodes.iter().map(|n| n.addr.clone()).collect()).await?;
+    owner(&nodes, &meeting).await?;
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    chair_session.close().await;
+    for key in &prepared.seats {
+        let mut seat = log_in(&proxy.ws_url(), &meeting, key).await?;
+        seat.check_in().await?;
+        seat.close().await;
+    }
+
+    let burst = Arc::new(Burst {
+        url: proxy.ws_url(),
+        meeting: meeting.clone(),
+        round,
+        base: 0,
+        votes: VOTES,
+        acked: Mutex::default(),
+        failed: watch::Sender::new(false),
+    });
+    let tablets: Vec<_> = prepared
+        .seats
+        .iter()
+        .enumerate()
+        .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
+        .collect();
+    let wanted = rand::thread_rng().gen_range(1..SEATS as usize * (VOTES as usize - 1));
+    while burst.acked.lock().unwrap().at.len() < wanted {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let crashed_at = Instant::now();
+    cluster.crash_and_restart()?;
+    let down_for = crashed_at.elapsed();
+    burst.failed.send_replace(true);
+    for t in tablets {
+        t.await??;
+    }
+    let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
+    let back_at = crashed_at + down_for;
+    let back = acked
+        .at
+        .iter()
+        .filter(|at| **at > back_at)
+        .min()
+        .map(|at| *at - back_at)
+        .context("ballots were acknowledged once PostgreSQL was back")?;
+    eprintln!(
+        "PostgreSQL crashed after {wanted} receipts and was back {down_for:?} later; the first receipt came {back:?} after that"
+    );
+    let stored = process::stored_ballots(&cluster.url, round).await?;
+    ensure!(
+        stored == acked.last,
+        "the store holds {stored:?}, the tablets were given receipts for {:?}",
+        acked.last
+    );
+
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    ensure!(
+        chair_session
+            .state
+            .open_round()
+            .is_some_and(|r| r.id == round)
+    );
+    chair_session.chair(ChairCommand::Close).await?;
+    let result = chair_session
+        .state
+        .round()
+        .filter(|r| r.status == RoundStatus::Closed)
+        .and_then(|r| r.result)
+        .context("closed with a result")?;
+    ensure!(result.counts.taking_part() == SEATS, "{result:?}");
+    let store = Store::connect(&cluster.url).await?;
+    let bundle = gavel_server::export::bundle(&store, &key, &meeting).await?;
+    let problems = gavel_records::verify::verify(&bundle);
+    ensure!(problems.is_empty(), "the record: {problems:?}");
     Ok(())
 }
 

@@ -18,6 +18,8 @@
 
 /// Picking an item of the example meeting and opening a round on it.
 pub mod chair;
+/// A PostgreSQL cluster of a test's own, which it may crash and restart.
+pub mod cluster;
 /// Small real PDFs, and the example meeting with documents.
 pub mod documents;
 /// Plain HTTP GET for the probes, `/metrics` and the meeting view.
