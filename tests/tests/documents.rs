@@ -8,32 +8,19 @@
 use gavel_protocol::messages::{DocumentKind, MeetingView};
 use gavel_protocol::{MeetingId, Principal};
 use gavel_server::app::Options;
-use gavel_server::documents;
 use gavel_server::limits::LimitSettings;
-use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::Store;
 use gavel_tests::databases;
-use gavel_tests::documents::{DRAFT, Named, SUBMISSION, example_with_documents, pdf, write};
+use gavel_tests::documents::{
+    DRAFT, Named, SUBMISSION, example_with_documents, import, pdf, write,
+};
 use gavel_tests::http;
 use gavel_tests::server::{TestServer, example_meeting};
 use sha2::{Digest, Sha256};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Another meeting, with a document of its own on the same server.
 const OTHER: &str = "phuc-loi-2026-ky-13";
-
-/// Imports the meeting file at `path` with its documents, as `gavel meeting
-/// import` does.
-async fn import(store: &Store, path: &Path) -> anyhow::Result<MeetingDefinition> {
-    let text = std::fs::read_to_string(path)?;
-    let definition = MeetingDefinition::parse(&text)?;
-    let docs = documents::read(&definition, path.parent().unwrap())?;
-    store
-        .import_meeting(&definition.id, &text, &[], &docs)
-        .await?;
-    Ok(definition)
-}
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
