@@ -11,7 +11,7 @@ import { $, h } from "../common/dom.js";
 import { placeOf, putTo, speakerOf } from "../common/floor.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { ballotIn, choiceLock, clockText, focusOf, refusalIn } from "./state.js";
-import { fileSize, placeOf, progressShare, progressWords, versionChange } from "./library.js";
+import { documentPlace, fileSize, progressShare, progressWords, versionChange } from "./library.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
 export function applyWords(t) {
@@ -138,7 +138,7 @@ function renderDocuments(session, library, item, t) {
   $("item-documents-block").hidden = documents.length === 0;
   const lang = currentLang();
   const rows = documents.map((doc, slot) => {
-    const kept = library.places.get(placeOf(item, slot));
+    const kept = library.places.get(documentPlace(item, slot));
     const held = library.kept.has(doc.sha256);
     const details = [t(`document.kind.${doc.kind}`), fileSize(doc.size, t, lang), doc.version > 1 && t("document.version", { n: doc.version }), !doc.public && t("document.delegates_only")];
     const change = versionChange(kept, doc, t, lang);
