@@ -122,6 +122,29 @@ pub async fn import(store: &Store, path: &Path) -> anyhow::Result<MeetingDefinit
     Ok(definition)
 }
 
+/// Another meeting than the example, `id`, on the same store, whose one
+/// document is `content` (written as `other.pdf`, titled and kept as
+/// `named` says): what the example's tablets must never be served.
+pub async fn import_another_meeting(
+    store: &Store,
+    id: &str,
+    named: Named<'_>,
+    content: &[u8],
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let named = Named {
+        file: "other.pdf",
+        ..named
+    };
+    write(dir.path(), named.file, content)?;
+    let file = example_with_documents(dir.path(), &[named])?;
+    let text = std::fs::read_to_string(&file)?
+        .replace("id = \"phuc-loi-2026-ky-12\"", &format!("id = \"{id}\""));
+    std::fs::write(&file, text)?;
+    import(store, &file).await?;
+    Ok(())
+}
+
 /// Writes `content` to `file` under `dir`, making its directory.
 pub fn write(dir: &Path, file: &str, content: &[u8]) -> std::io::Result<()> {
     let path = dir.join(file);

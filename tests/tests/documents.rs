@@ -12,7 +12,7 @@ use gavel_server::limits::LimitSettings;
 use gavel_server::store::Store;
 use gavel_tests::databases;
 use gavel_tests::documents::{
-    DRAFT, Named, SUBMISSION, example_with_documents, import, pdf, write,
+    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, write,
 };
 use gavel_tests::http;
 use gavel_tests::server::{TestServer, example_meeting};
@@ -65,18 +65,8 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
         .await?;
 
         // A second meeting whose only document is the first's business alone.
-        let other_dir = tempfile::tempdir()?;
         let other_pdf = pdf("Another meeting's paper");
-        let secret = Named {
-            file: "other.pdf",
-            ..DRAFT
-        };
-        write(other_dir.path(), secret.file, &other_pdf)?;
-        let other_file = example_with_documents(other_dir.path(), &[secret])?;
-        let text = std::fs::read_to_string(&other_file)?
-            .replace("id = \"phuc-loi-2026-ky-12\"", &format!("id = \"{OTHER}\""));
-        std::fs::write(&other_file, text)?;
-        import(&store, &other_file).await?;
+        import_another_meeting(&store, OTHER, DRAFT, &other_pdf).await?;
         store.close().await;
 
         // The token of a closed session is refused at once (no grace).

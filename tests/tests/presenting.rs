@@ -9,7 +9,8 @@ use gavel_protocol::messages::{ChairCommand, Presentation};
 use gavel_protocol::{Principal, RefusalReason};
 use gavel_tests::databases;
 use gavel_tests::documents::{
-    DRAFT, Named, SUBMISSION, example_with_documents, import, pdf, pdf_pages, write,
+    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, pdf_pages,
+    write,
 };
 use gavel_tests::server::{TestServer, example_meeting};
 use sha2::{Digest, Sha256};
@@ -49,21 +50,9 @@ async fn the_chair_presents_a_page_and_the_hall_follows() -> anyhow::Result<()> 
         .await?;
         let last_item = definition.agenda.len() as u32 - 1;
 
-        // Another meeting on the same server, with a paper of its own.
-        let other_dir = tempfile::tempdir()?;
+        // Another meeting on the same server, with a public paper of its own.
         let other_pdf = pdf("Another meeting's paper");
-        let theirs = Named {
-            file: "other.pdf",
-            ..SUBMISSION
-        };
-        write(other_dir.path(), theirs.file, &other_pdf)?;
-        let other_file = example_with_documents(other_dir.path(), &[theirs])?;
-        let text = std::fs::read_to_string(&other_file)?.replace(
-            "id = \"phuc-loi-2026-ky-12\"",
-            "id = \"phuc-loi-2026-ky-13\"",
-        );
-        std::fs::write(&other_file, text)?;
-        import(&store, &other_file).await?;
+        import_another_meeting(&store, "phuc-loi-2026-ky-13", SUBMISSION, &other_pdf).await?;
         store.close().await;
 
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
