@@ -1,8 +1,9 @@
 //! The web apps, embedded in the binary so that a hall without internet needs
 //! nothing but the server: the tablet (`/tablet/`), the chair's console
 //! (`/chair/`), the hall screen (`/screen/`), and what they share
-//! (`/common/`: the protocol in JavaScript, fonts, styles, and the tablet's
-//! PDF reader, pdf.js, vendored already built: `server/pdfjs/README.md`).
+//! (`/common/`: the protocol in JavaScript, fonts, styles, and pdf.js,
+//! vendored already built, which draws documents for the tablet's reader
+//! and the hall screen's presented page: `server/pdfjs/README.md`).
 //! No build step: the files are served as they are in the repository.
 //!
 //! Besides the apps, `/api/meetings` lists the meetings, and

@@ -4,7 +4,7 @@
 // It builds nothing: scripts/test builds the binaries before running us.
 
 import { spawn, execFile } from "node:child_process";
-import { mkdtemp, mkdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -299,4 +299,49 @@ function parse(message) {
   } catch {
     return { type: "(not json)", raw: String(message).slice(0, 200) };
   }
+}
+
+/**
+ * A PDF made by Chromium from Vietnamese text: each section (a heading and
+ * a paragraph, with `extra` text after it) on a page of its own, the
+ * headings giving the PDF its outline.
+ */
+export async function makePdf(browser, sections, extra = "") {
+  const page = await browser.newPage();
+  const body = sections
+    .map(([heading, text], i) => `<section${i ? ' class="next"' : ""}><h1>${heading}</h1><p>${text}</p><p>${extra}</p></section>`)
+    .join("");
+  await page.setContent(
+    `<!doctype html><html lang="vi"><meta charset="utf-8"><style>body{font-family:"DejaVu Sans",sans-serif;font-size:14pt}.next{break-before:page}</style><body>${body}</body></html>`,
+  );
+  const bytes = await page.pdf({ format: "A4", outline: true, tagged: true });
+  await page.close();
+  return bytes;
+}
+
+/**
+ * The example meeting with `documents` ({item, title, kind, file, public,
+ * sections}) under their items, their PDFs made by `makePdf` and written
+ * into `dir`; returns the meeting file's path, ready to import.
+ */
+export async function meetingWithDocuments(browser, dir, documents) {
+  const example = await readFile(MEETING_FILE, "utf8");
+  const starts = [];
+  for (let at = example.indexOf("[[topics.items]]"); at !== -1; at = example.indexOf("[[topics.items]]", at + 1)) starts.push(at);
+  const block = (d) => `[[topics.items.documents]]\ntitle = "${d.title}"\nkind = "${d.kind}"\nfile = "${d.file}"\npublic = ${d.public}\n\n`;
+  // Each item's blocks go just before the next table header (an item's or a topic's), from the last so the offsets hold.
+  let text = example;
+  const items = [...new Set(documents.map((d) => d.item))].sort((a, b) => b - a);
+  for (const item of items) {
+    const blocks = documents.filter((d) => d.item === item).map(block).join("");
+    const end = text.indexOf("\n[[topics", starts[item] + 1) + 1;
+    text = text.slice(0, end) + blocks + text.slice(end);
+  }
+  for (const d of documents) {
+    await mkdir(path.join(dir, path.dirname(d.file)), { recursive: true });
+    await writeFile(path.join(dir, d.file), await makePdf(browser, d.sections));
+  }
+  const file = path.join(dir, "meeting.toml");
+  await writeFile(file, text);
+  return file;
 }

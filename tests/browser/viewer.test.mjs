@@ -13,10 +13,10 @@
 import { after, before, test } from "node:test";
 import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GavelServer, MEETING_FILE, SCREENSHOTS, launchBrowser, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
+import { GavelServer, SCREENSHOTS, launchBrowser, makePdf, meetingWithDocuments, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
 
 /** The documents: three on the first item (one of 300 pages), one on the second. */
 const DOCUMENTS = [
@@ -73,46 +73,10 @@ let tablet;
 let tap;
 const requests = []; // every HTTP request the tablet made: {url, method, body}
 
-/** A PDF made by Chromium: each section a heading (so an outline entry) on a page of its own. */
-async function makePdf(sections, extra = "") {
-  const page = await browser.newPage();
-  const body = sections
-    .map(([heading, text], i) => `<section${i ? ' class="next"' : ""}><h1>${heading}</h1><p>${text}</p><p>${extra}</p></section>`)
-    .join("");
-  await page.setContent(
-    `<!doctype html><html lang="vi"><meta charset="utf-8"><style>body{font-family:"DejaVu Sans",sans-serif;font-size:14pt}.next{break-before:page}</style><body>${body}</body></html>`,
-  );
-  const bytes = await page.pdf({ format: "A4", outline: true, tagged: true });
-  await page.close();
-  return bytes;
-}
-
-/** The example meeting with DOCUMENTS under its first two items, its files written into `dir`. */
-async function meetingWithDocuments(dir) {
-  const example = await readFile(MEETING_FILE, "utf8");
-  const starts = [];
-  for (let at = example.indexOf("[[topics.items]]"); at !== -1; at = example.indexOf("[[topics.items]]", at + 1)) starts.push(at);
-  const block = (d) => `[[topics.items.documents]]\ntitle = "${d.title}"\nkind = "${d.kind}"\nfile = "${d.file}"\npublic = ${d.public}\n\n`;
-  // Each item's blocks go just before the next table header (an item's or a topic's), from the last so the offsets hold.
-  let text = example;
-  for (const item of [1, 0]) {
-    const blocks = DOCUMENTS.filter((d) => d.item === item).map(block).join("");
-    const end = text.indexOf("\n[[topics", starts[item] + 1) + 1;
-    text = text.slice(0, end) + blocks + text.slice(end);
-  }
-  for (const d of DOCUMENTS) {
-    await mkdir(path.join(dir, path.dirname(d.file)), { recursive: true });
-    await writeFile(path.join(dir, d.file), await makePdf(d.sections));
-  }
-  const file = path.join(dir, "meeting.toml");
-  await writeFile(file, text);
-  return file;
-}
-
 before(async () => {
   browser = await launchBrowser();
   server = new GavelServer(await mkdtemp(path.join(tmpdir(), "gavel-viewer-")));
-  const printed = await server.cli("meeting", "import", await meetingWithDocuments(server.dataDir));
+  const printed = await server.cli("meeting", "import", await meetingWithDocuments(browser, server.dataDir, DOCUMENTS));
   assert.match(printed, new RegExp(`${DOCUMENTS.length} documents`));
   codes = await server.codes("1");
   await server.start();
@@ -365,7 +329,7 @@ test("a new version of a document shows as such, with its change in size, fetche
   // The report on the second item is replaced before that item is voted on.
   const report = DOCUMENTS[3];
   await server.stop();
-  await writeFile(path.join(server.dataDir, report.file), await makePdf(report.sections, "Bổ sung: ý kiến của Ban Pháp chế. ".repeat(40)));
+  await writeFile(path.join(server.dataDir, report.file), await makePdf(browser, report.sections, "Bổ sung: ý kiến của Ban Pháp chế. ".repeat(40)));
   await server.cli("meeting", "import", path.join(server.dataDir, "meeting.toml"));
   // The new version's first download is cut: the tablet says so, and tries again by itself.
   const newVersion = `**/documents/${await sha256Of(report.file)}`;

@@ -12,6 +12,7 @@ import { liveVariant, liveView, secrecyTag } from "./live.js";
 import { resultView } from "./result.js";
 import { idleView } from "./agenda.js";
 import { floorView } from "./floor.js";
+import { presentedView } from "./present.js";
 
 const t = makeTranslator(WORDS);
 const $ = (id) => document.getElementById(id);
@@ -103,6 +104,8 @@ function buildView(scene, ctx) {
       return resultView(ctx, scene);
     case "floor":
       return floorView(ctx, scene);
+    case "document":
+      return presentedView(ctx, scene);
     case "none":
     case "voided":
       return idleView(ctx, scene);
@@ -119,7 +122,9 @@ function keyOf(scene, lang) {
   const variant = scene.state === "open" ? liveVariant(scene) : "";
   // A turn's view is built for its turn: a new speaker, a new view.
   const turn = scene.state === "floor" ? JSON.stringify(scene.floor.turn) : "";
-  return [lang, scene.state, scene.item?.index, scene.round?.id, variant, turn].join("|");
+  // A presented document's view turns its own pages; another document is another view.
+  const document = scene.state === "document" ? scene.document.sha256 : "";
+  return [lang, scene.state, scene.item?.index, scene.round?.id, variant, turn, document].join("|");
 }
 
 function renderStage(scene) {
@@ -127,6 +132,7 @@ function renderStage(scene) {
   const key = keyOf(scene, lang);
   if (key !== viewKey) {
     const ctx = { t, lang, session, meeting: session?.meeting };
+    view?.close?.();
     view = buildView(scene, ctx);
     viewKey = key;
     $("stage").replaceChildren(view.el);
