@@ -14,6 +14,7 @@ import { chromium } from "playwright-core";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const GAVEL = path.join(REPO, "target/debug/gavel");
+export const GAVEL_TABLET = path.join(REPO, "target/debug/gavel-tablet");
 export const MEETING_FILE = path.join(REPO, "server/meetings/phuc-loi.toml");
 export const MEETING_ID = "phuc-loi-2026-ky-12";
 export const SCREENSHOTS = path.join(REPO, "docs/screenshots");
@@ -64,8 +65,10 @@ export function parseCodes(stdout) {
 
 /** A gavel server with its own data directory, started and stopped as a process. */
 export class GavelServer {
-  constructor(dataDir) {
+  /** `serveArgs` are added to every `gavel serve` (settings such as `--public-frame-ancestor`). */
+  constructor(dataDir, serveArgs = []) {
     this.dataDir = dataDir;
+    this.serveArgs = serveArgs;
     this.process = null;
     this.exited = null;
     this.log = "";
@@ -95,6 +98,20 @@ export class GavelServer {
     return codes;
   }
 
+  /**
+   * Runs `gavel-tablet` (the command-line tablet and chair's console, a real
+   * client process) against this server, its device kept in `credentials`;
+   * returns its stdout.
+   */
+  async tablet(credentials, ...args) {
+    const server = `ws://127.0.0.1:${this.port}/ws`;
+    const { stdout } = await run(GAVEL_TABLET, ["--credentials", credentials, "--server", server, ...args], {
+      cwd: REPO,
+      env: gavelEnv(),
+    });
+    return stdout;
+  }
+
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -108,7 +125,7 @@ export class GavelServer {
     if (this.process) throw new Error("the server is already running");
     const readyFile = path.join(this.dataDir, "ready.json");
     await rm(readyFile, { force: true });
-    const args = ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`, "--ready-file", readyFile];
+    const args = ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`, "--ready-file", readyFile, ...this.serveArgs];
     const child = spawn(GAVEL, args, { cwd: REPO, env: gavelEnv(), stdio: ["ignore", "ignore", "pipe"] });
     this.process = child;
     let exit = null;
@@ -259,12 +276,13 @@ export async function setField(page, testId, value) {
 }
 
 /**
- * Saves a screenshot of the page's viewport to docs/screenshots/NAME.png,
- * with CSS animations run to their end so that a fade-in is not caught halfway.
+ * Saves a screenshot of the page's viewport (or, with `fullPage`, of the
+ * whole page) to docs/screenshots/NAME.png, with CSS animations run to
+ * their end so that a fade-in is not caught halfway.
  */
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = false } = {}) {
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: "disabled" });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: "disabled", fullPage });
 }
 
 /**

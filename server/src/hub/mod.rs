@@ -438,6 +438,22 @@ impl Hub {
         crate::export::bundle(&self.store, &self.server_key, meeting).await
     }
 
+    /// The length of the meeting's audit chain (see [`Store::audit_length`]).
+    pub async fn record_length(&self, meeting: &MeetingId) -> Result<u64, StoreError> {
+        self.store.audit_length(meeting).await
+    }
+
+    /// The meeting's minutes in `lang`, from its record as `gavel export`
+    /// prints them (with the export's default options).
+    pub async fn minutes(
+        &self,
+        meeting: &MeetingId,
+        lang: gavel_records::minutes::Lang,
+    ) -> Result<String, crate::export::ExportError> {
+        let options = crate::export::MinutesOptions::default();
+        crate::export::minutes_html(&self.store, &self.server_key, meeting, lang, &options).await
+    }
+
     /// A document's bytes, checked against `sha256` (see [`documents`]).
     pub async fn document(&self, sha256: &str) -> Result<Bytes, documents::ServeError> {
         self.served_documents.get(&self.store, sha256).await
