@@ -402,6 +402,10 @@ pub struct DocumentView {
     pub public: bool,
     /// 1 for the file first imported, then one more per replacement.
     pub version: u32,
+    /// When the server stored this version, in Unix milliseconds: a tablet
+    /// shows it beside a new version, the same on every device, unlike
+    /// when each device happened to receive it.
+    pub stored_at: u64,
 }
 
 /// The live state of a meeting. `version` grows with every frame that changes

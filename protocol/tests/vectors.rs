@@ -1040,6 +1040,7 @@ fn meeting_view(s: &Story) -> MeetingView {
                         size: 184_320,
                         public: true,
                         version: 1,
+                        stored_at: 1_796_601_600_000,
                     },
                     DocumentView {
                         title: "Dự thảo Nghị quyết".into(),
@@ -1049,6 +1050,7 @@ fn meeting_view(s: &Story) -> MeetingView {
                         size: 96_256,
                         public: false,
                         version: 2,
+                        stored_at: 1_796_688_000_000,
                     },
                 ],
                 ..item(

@@ -6,8 +6,8 @@
 // private note, reads on with the network cut, reloads and finds the note
 // (no request ever carried it), is brought to the vote the chair opens and
 // returned to the same page after casting (or after a vote it did not
-// cast in ends), and sees a new version of a document as such; a tablet
-// given up keeps none of it. Screenshots of the reader in Vietnamese and
+// cast in ends), and sees a new version of a document as such, with the
+// date the server stored it; a tablet given up keeps none of it. Screenshots of the reader in Vietnamese and
 // English go to docs/screenshots/.
 
 import { after, before, test } from "node:test";
@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GavelServer, SCREENSHOTS, launchBrowser, makePdf, meetingWithDocuments, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_ID, SCREENSHOTS, launchBrowser, makePdf, meetingWithDocuments, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
 
 /** The documents: three on the first item (one of 300 pages), one on the second. */
 const DOCUMENTS = [
@@ -343,7 +343,13 @@ test("a new version of a document shows as such, with its change in size, fetche
   await waitFor(tablet, "item-documents", { contains: "Bản mới (bản 2)" });
   await waitFor(tablet, "prefetch", { attr: "data-state", value: "done" });
   const change = await tablet.getByTestId("document-change").textContent();
-  assert.match(change, /^Bản mới \(bản 2\): \d+ KB → \d+ KB \(\+\d+ KB\); nhận lúc .+, bản trước nhận lúc .+$/);
+  assert.match(change, /^Bản mới \(bản 2\): \d+ KB → \d+ KB \(\+\d+ KB\); máy chủ lưu lúc .+, bản trước lưu lúc .+; máy này nhận lúc .+$/);
+  // The date is the server's, from the meeting view, as this tablet's clock writes it.
+  const view = await (await fetch(`${server.url}/api/meetings/${MEETING_ID}/view`)).json();
+  const stored = view.agenda.flatMap((item) => item.documents).find((d) => d.version === 2 && d.title === report.title).stored_at;
+  const style = { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" };
+  const when = await tablet.evaluate(([ms, style]) => new Intl.DateTimeFormat("vi-VN", style).format(new Date(ms)), [stored, style]);
+  assert.ok(change.includes(`máy chủ lưu lúc ${when}, bản trước`), `${change} names ${when}`);
   await tablet.locator(".item-card").screenshot({ path: path.join(SCREENSHOTS, "tablet-document-version-vi.png"), animations: "disabled" });
 });
 

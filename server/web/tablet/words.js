@@ -40,7 +40,7 @@ export const WORDS = {
     "document.delegates_only": "dành cho đại biểu",
     "document.held": "✓ Đã lưu trên máy",
     "document.download": "Tải tệp về",
-    "document.new_version": "Bản mới (bản {n}): {before} → {after} ({change}); nhận lúc {received}, bản trước nhận lúc {received_before}",
+    "document.new_version": "Bản mới (bản {n}): {before} → {after} ({change}); máy chủ lưu lúc {stored}, bản trước lưu lúc {stored_before}; máy này nhận lúc {received}",
     "prefetch.progress_mb": "Đang tải tài liệu về máy: {done}/{total} tài liệu, {bytes}/{bytes_total} MB",
     "prefetch.progress_kb": "Đang tải tài liệu về máy: {done}/{total} tài liệu, {bytes}/{bytes_total} KB",
     "prefetch.done": "Đã lưu đủ {total} tài liệu trên máy ({size}): đọc được cả khi mất mạng.",
@@ -153,7 +153,7 @@ export const WORDS = {
     "document.delegates_only": "delegates only",
     "document.held": "✓ On this tablet",
     "document.download": "Download the file",
-    "document.new_version": "New version ({n}): {before} → {after} ({change}); received {received}, the version before {received_before}",
+    "document.new_version": "New version ({n}): {before} → {after} ({change}); stored by the server {stored}, the version before {stored_before}; received here {received}",
     "prefetch.progress_mb": {
       count: "total",
       one: "Downloading to this tablet: {done} of {total} document, {bytes} of {bytes_total} MB",
