@@ -3,12 +3,14 @@
 // outline from their headings. The tablet checks in and downloads every
 // document of the meeting with its progress bar; the delegate opens one,
 // searches a Vietnamese word, jumps through the table of contents, writes a
-// private note, reads on with the network cut, reloads and finds the note
-// (no request ever carried it), is brought to the vote the chair opens and
-// returned to the same page after casting (or after a vote it did not
-// cast in ends), and sees a new version of a document as such, with the
-// date the server stored it; a tablet given up keeps none of it. Screenshots of the reader in Vietnamese and
-// English go to docs/screenshots/.
+// private note, reads on with the network cut, reloads with the network
+// still cut (the service worker keeps the app's files) and opens a document
+// it holds, reloads online and finds the note (no request ever carried it),
+// is brought to the vote the chair opens and returned to the same page after
+// casting (or after a vote it did not cast in ends), and sees a new version
+// of a document as such, with the date the server stored it; a tablet given
+// up keeps none of it. Screenshots of the reader in Vietnamese and English
+// go to docs/screenshots/.
 
 import { after, before, test } from "node:test";
 import { createHash } from "node:crypto";
@@ -264,6 +266,23 @@ test("with the network cut the tablet goes on reading the documents it holds", {
   await tablet.getByTestId("reader-close").click();
   await tablet.context().setOffline(false);
   assert.equal(await reach(), "reached");
+});
+
+test("with the network cut the page reloads, shows the meeting and opens the documents it holds", { timeout: 90_000 }, async () => {
+  // The service worker keeps the app's files once the page has registered it.
+  await tablet.waitForSelector("body[data-app-files=kept]");
+  const before = documentRequests().length;
+  await tablet.context().setOffline(true);
+  await tablet.reload();
+  await tablet.waitForSelector("body[data-view=meeting]");
+  // What the tablet last knew of the meeting, marked as not connected.
+  assert.ok(await tablet.getByTestId("conn").isVisible(), "the page says it is not connected");
+  await openDocument(1);
+  assert.match(await pageText(), /Phê chuẩn dự toán thu, chi ngân sách địa phương năm 2027/);
+  assert.equal(documentRequests().length, before, "the document came from the tablet");
+  await tablet.getByTestId("reader-close").click();
+  await tablet.context().setOffline(false);
+  await waitFor(tablet, "conn", { attr: "data-state", value: "online", visible: false });
 });
 
 test("after a reload the documents are read from the tablet and the note is still there, never sent", { timeout: 120_000 }, async () => {

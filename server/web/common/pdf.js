@@ -6,7 +6,9 @@
 import { GlobalWorkerOptions, PDFWorker, RenderingCancelledException, getDocument } from "./pdfjs/pdf.min.mjs";
 
 const PDFJS = new URL("./pdfjs/", import.meta.url).href;
-GlobalWorkerOptions.workerSrc = `${PDFJS}pdf.worker.min.mjs`;
+/** pdf.js's worker script, which the tablet keeps for reading offline. */
+export const PDF_WORKER = `${PDFJS}pdf.worker.min.mjs`;
+GlobalWorkerOptions.workerSrc = PDF_WORKER;
 /**
  * One parser for the page's life, started as the page loads: a worker
  * started later would need the network to load its script, and a tablet's

@@ -9,6 +9,7 @@ import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
 import { WORDS } from "./words.js";
 import { applyWords, render, renderCountdown } from "./view.js";
 import { forgetDocuments, prefetch } from "./reader.js";
+import { forgetState, keepAppFiles, rememberState, restoreState } from "./offline.js";
 import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, turnReaderTo, wireReader } from "./viewer.js";
 import { presentedDocument } from "../common/protocol.js";
 import { focusOf } from "./state.js";
@@ -117,11 +118,15 @@ async function showEnrollment() {
 
 // ---- the session -----------------------------------------------------------
 
-function startSession(identity) {
+/** Starts the session from the meeting state this device last had (shown until the server answers). */
+async function startSession(identity) {
   const session = new Session({ identity });
+  await restoreState(session);
   Object.assign(ui, { booting: false, identity, session, pending: null, refusal: null, checkInError: null });
   session.addEventListener("change", () => {
-    if (ui.session === session) update();
+    if (ui.session !== session) return;
+    rememberState(session);
+    update();
   });
   session.start();
   update();
@@ -134,6 +139,7 @@ async function forgetDevice() {
   Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null, library: emptyLibrary() });
   await forgetIdentity(SLOT);
   await forgetDocuments();
+  forgetState();
   $("enroll-code").value = "";
   showEnrollment();
 }
@@ -385,6 +391,9 @@ async function boot() {
   applyWords(t);
   wire();
   update();
+  keepAppFiles().then((kept) => {
+    document.body.dataset.appFiles = kept ? "kept" : "not_kept";
+  });
   const code = takeCodeFromUrl();
   const identity = await loadIdentity(SLOT);
   if (identity) startSession(identity);
