@@ -189,8 +189,15 @@ impl Hub {
     }
 
     /// Stops hosting `meeting`: its actor stops, and its clients are closed
-    /// with the reason that sends them to reconnect.
+    /// with the reason that sends them to reconnect. It counts as hosted
+    /// elsewhere from now on, so that a client who logs in before this node
+    /// or another has taken it again is sent to try again, not told that
+    /// there is no such meeting.
     fn let_go(&self, meeting: &MeetingId) {
+        self.elsewhere
+            .write()
+            .expect("elsewhere lock")
+            .insert(meeting.clone());
         if let Some((_, handle)) = self.meetings.remove(meeting) {
             handle.moved.cancel();
             handle.stop.cancel();
