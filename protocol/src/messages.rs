@@ -6,6 +6,7 @@
 //! full `snapshot` and then versioned `tally` updates; a client that misses
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
+use crate::paper::{Mark, PaperError, PaperKind, Sheet};
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use ed25519_dalek::SigningKey;
@@ -42,6 +43,16 @@ pub enum ClientMsg {
         seq: u64,
         signature: Signature,
     },
+    /// A delegate's signed ballot paper for the open round on a list item:
+    /// the marks in canonical order ([`crate::paper`]), one signature.
+    CastPaper {
+        id: u64,
+        round: RoundId,
+        kind: PaperKind,
+        marks: Vec<Mark>,
+        seq: u64,
+        signature: Signature,
+    },
     /// A command from the chair's console.
     Chair { id: u64, command: ChairCommand },
     /// Asks for a fresh snapshot (and, for a delegate, its own state).
@@ -60,6 +71,7 @@ impl ClientMsg {
             ClientMsg::Watch { .. } => "watch",
             ClientMsg::CheckIn { .. } => "check_in",
             ClientMsg::Cast { .. } => "cast",
+            ClientMsg::CastPaper { .. } => "cast_paper",
             ClientMsg::Chair { .. } => "chair",
             ClientMsg::Sync { .. } => "sync",
             ClientMsg::Export { .. } => "export",
@@ -71,6 +83,7 @@ impl ClientMsg {
         match self {
             ClientMsg::CheckIn { id }
             | ClientMsg::Cast { id, .. }
+            | ClientMsg::CastPaper { id, .. }
             | ClientMsg::Chair { id, .. }
             | ClientMsg::Sync { id }
             | ClientMsg::Export { id } => Some(*id),
@@ -152,6 +165,12 @@ pub enum ServerMsg {
     },
     /// A ballot is durably recorded and counted.
     Ack { id: u64, receipt: Receipt },
+    /// A ballot paper is durably recorded and counted: one receipt for the
+    /// whole paper.
+    PaperAck {
+        id: u64,
+        paper_receipt: PaperReceipt,
+    },
     /// A request other than a ballot succeeded.
     Done { id: u64 },
     /// Answers `export`: the record can be fetched once from `url` (a path
@@ -219,6 +238,59 @@ impl Receipt {
             seat: self.seat,
             choice: self.choice,
             seq: self.seq,
+        };
+        server_key.verify(
+            &content.receipt_bytes(self.recorded_at),
+            &self.server_signature,
+        )
+    }
+}
+
+/// The server's signed proof that a ballot paper was recorded, with every
+/// mark, so the receipt alone shows what was counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperReceipt {
+    pub meeting: MeetingId,
+    pub round: RoundId,
+    pub seat: SeatNo,
+    pub seq: u64,
+    pub kind: PaperKind,
+    pub marks: Vec<Mark>,
+    /// When the paper was committed, in Unix milliseconds (server clock).
+    pub recorded_at: u64,
+    /// The server's signature over the paper-receipt layout.
+    pub server_signature: Signature,
+}
+
+impl PaperReceipt {
+    /// The server's receipt for a recorded paper, as [`Receipt::issue`] is
+    /// for a ballot: deterministic, so rebuilt identically for the record.
+    pub fn issue(
+        server_key: &SigningKey,
+        paper: &crate::signing::PaperContent,
+        recorded_at: u64,
+    ) -> PaperReceipt {
+        PaperReceipt {
+            meeting: paper.meeting.clone(),
+            round: paper.round,
+            seat: paper.seat,
+            seq: paper.seq,
+            kind: paper.kind,
+            marks: paper.marks.to_vec(),
+            recorded_at,
+            server_signature: Signature::sign(server_key, &paper.receipt_bytes(recorded_at)),
+        }
+    }
+
+    /// Checks the server's signature on this receipt.
+    pub fn verify(&self, server_key: &PublicKey) -> Result<(), crate::signing::SignatureError> {
+        let content = crate::signing::PaperContent {
+            meeting: &self.meeting,
+            round: self.round,
+            seat: self.seat,
+            seq: self.seq,
+            kind: self.kind,
+            marks: &self.marks,
         };
         server_key.verify(
             &content.receipt_bytes(self.recorded_at),
@@ -315,6 +387,41 @@ pub struct ItemView {
     /// `GET /api/meetings/{meeting}/documents/{sha256}`.
     #[serde(default)]
     pub documents: Vec<DocumentView>,
+    /// The list a voted item puts on a ballot paper; absent (`null`) for a
+    /// yes/no/abstain item.
+    #[serde(default)]
+    pub paper: Option<PaperList>,
+}
+
+/// An item's ballot paper: its kind, the posts an election fills, and the
+/// candidates or officials in the order the paper's marks number them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperList {
+    pub kind: PaperKind,
+    /// The posts an election fills (the most candidates a paper approves);
+    /// 0 for a rating or a no-confidence vote.
+    pub posts: u16,
+    pub entries: Vec<ListEntry>,
+}
+
+impl PaperList {
+    /// What a paper is checked against.
+    pub fn sheet(&self) -> Sheet {
+        Sheet {
+            kind: self.kind,
+            entries: u16::try_from(self.entries.len())
+                .expect("a list has fewer than 65536 entries"),
+            posts: self.posts,
+        }
+    }
+}
+
+/// A candidate, or an official with the post they hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    pub name: String,
+    /// The post held (an official's) or stood for (a candidate's); may be empty.
+    pub post: String,
 }
 
 /// What a document is to the item: the papers a People's Council item
@@ -489,6 +596,20 @@ pub enum RefusalReason {
     Late,
     #[error("the chair has paused this vote")]
     RoundPaused,
+    #[error("the ballot is not of the kind the item holds")]
+    WrongBallotKind,
+    #[error("more candidates approved than there are posts")]
+    OverCap,
+    #[error("no such candidate on the item's list")]
+    UnknownCandidate,
+    #[error("no such official on the item's list")]
+    UnknownOfficial,
+    #[error("no such level or mark on this kind of ballot")]
+    UnknownLevel,
+    #[error("a candidate or official is marked twice")]
+    DuplicateEntry,
+    #[error("the marks are not in ascending order of entry")]
+    MarksOutOfOrder,
     #[error("this vote does not allow changing a ballot")]
     ChangeNotAllowed,
     #[error("a later ballot from this seat is already recorded")]
@@ -499,6 +620,20 @@ pub enum RefusalReason {
     StoreUnavailable,
     #[error("the server is shutting down")]
     ShuttingDown,
+}
+
+impl From<&PaperError> for RefusalReason {
+    fn from(e: &PaperError) -> RefusalReason {
+        match e {
+            PaperError::WrongKind { .. } => RefusalReason::WrongBallotKind,
+            PaperError::OverCap { .. } => RefusalReason::OverCap,
+            PaperError::UnknownCandidate { .. } => RefusalReason::UnknownCandidate,
+            PaperError::UnknownOfficial { .. } => RefusalReason::UnknownOfficial,
+            PaperError::UnknownLevel { .. } => RefusalReason::UnknownLevel,
+            PaperError::DuplicateEntry { .. } => RefusalReason::DuplicateEntry,
+            PaperError::NotCanonical { .. } => RefusalReason::MarksOutOfOrder,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, ItemKind, ItemStatus, RoundStatus, StoreHealth,
 };
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{
     Base, Choice, ClientMsg, Principal, RefusalReason, Rule, ServerMsg, Threshold,
@@ -301,7 +302,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 18] = [
+const OBJECT_FIELDS: [(&str, Holds); 21] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -318,6 +319,9 @@ const OBJECT_FIELDS: [(&str, Holds); 18] = [
     ("result", Holds::Object("TallyResult")),
     ("receipt", Holds::Object("Receipt")),
     ("ballot", Holds::Object("Receipt")),
+    ("paper", Holds::Object("PaperList")),
+    ("entries", Holds::Object("ListEntry")),
+    ("paper_receipt", Holds::Object("PaperReceipt")),
     ("principal", Holds::Tagged("Principal")),
     ("threshold", Holds::Tagged("Threshold")),
 ];
@@ -384,6 +388,7 @@ fn every_object() -> BTreeMap<&'static str, Vec<Names>> {
 fn value_kinds() -> BTreeMap<&'static str, Names> {
     BTreeMap::from([
         ("Choice", unit_variants::<Choice>()),
+        ("PaperKind", unit_variants::<PaperKind>()),
         ("ItemKind", unit_variants::<ItemKind>()),
         ("DocumentKind", unit_variants::<DocumentKind>()),
         ("ItemStatus", unit_variants::<ItemStatus>()),

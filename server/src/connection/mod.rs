@@ -517,6 +517,8 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     metrics::ballot_acknowledged(read_at);
                     Ok(vec![frame(&ServerMsg::Ack { id, receipt })])
                 }
+                // The meeting file puts no list on an item yet: every item holds yes/no/abstain.
+                ClientMsg::CastPaper { .. } => Err(RefusalReason::WrongBallotKind.into()),
                 ClientMsg::Chair { id, command } => {
                     if principal != Some(Principal::Chair) {
                         return Err(RefusalReason::NotChair.into());

@@ -459,6 +459,7 @@ fn check_agenda(
                 title,
                 vote,
                 documents: Vec::new(),
+                paper: None,
             });
         }
     }

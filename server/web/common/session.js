@@ -8,7 +8,7 @@
 import { authBytes, ballotBytes, enrollBytes, receiptBytes, viewHash } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 
 /**
  * Login refusals that another attempt cannot cure: the device must enroll

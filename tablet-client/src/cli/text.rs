@@ -502,6 +502,13 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::WrongRound => "phiếu thuộc lần biểu quyết không còn mở",
         RefusalReason::Late => "đã hết thời gian biểu quyết",
         RefusalReason::RoundPaused => "chủ tọa đã tạm dừng biểu quyết; hãy chờ",
+        RefusalReason::WrongBallotKind => "phiếu không đúng loại của nội dung này",
+        RefusalReason::OverCap => "số người được chọn nhiều hơn số chức danh cần bầu",
+        RefusalReason::UnknownCandidate => "không có người này trong danh sách ứng cử",
+        RefusalReason::UnknownOfficial => "không có người này trong danh sách lấy phiếu",
+        RefusalReason::UnknownLevel => "mức đánh giá không tồn tại",
+        RefusalReason::DuplicateEntry => "một người được đánh dấu hai lần",
+        RefusalReason::MarksOutOfOrder => "các dấu chọn không theo thứ tự danh sách",
         RefusalReason::ChangeNotAllowed => "biểu quyết này không cho phép thay đổi phiếu",
         RefusalReason::StaleSequence => "đã có phiếu mới hơn của ghế này",
         RefusalReason::InvalidCommand => "lệnh không phù hợp với trạng thái kỳ họp",
@@ -619,6 +626,7 @@ mod tests {
 
     fn meeting() -> MeetingView {
         let item = |index, kind, title: &str, vote| ItemView {
+            paper: None,
             index,
             topic: "Kinh tế - ngân sách".into(),
             kind,
