@@ -6,7 +6,8 @@
 //! full `snapshot` and then versioned `tally` updates; a client that misses
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
-use crate::paper::{Mark, PaperError, PaperKind, Sheet};
+use crate::paper::{Mark, Paper, PaperError, PaperKind, Sheet, Vote};
+use crate::results::RoundResult;
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use ed25519_dalek::SigningKey;
@@ -161,7 +162,7 @@ pub enum ServerMsg {
     You {
         principal: Principal,
         checked_in: bool,
-        ballot: Option<Receipt>,
+        ballot: Option<AnyReceipt>,
     },
     /// A ballot is durably recorded and counted.
     Ack { id: u64, receipt: Receipt },
@@ -296,6 +297,52 @@ impl PaperReceipt {
             &content.receipt_bytes(self.recorded_at),
             &self.server_signature,
         )
+    }
+}
+
+/// A recorded ballot's receipt, of either kind: what a seat's ballot in a
+/// round is answered with, and what `you.ballot` carries. On the wire it is
+/// the receipt itself (a paper's has `kind` and `marks` where a ballot's has
+/// `choice`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnyReceipt {
+    Choice(Receipt),
+    Paper(PaperReceipt),
+}
+
+impl AnyReceipt {
+    pub fn seq(&self) -> u64 {
+        match self {
+            AnyReceipt::Choice(r) => r.seq,
+            AnyReceipt::Paper(r) => r.seq,
+        }
+    }
+
+    pub fn server_signature(&self) -> &Signature {
+        match self {
+            AnyReceipt::Choice(r) => &r.server_signature,
+            AnyReceipt::Paper(r) => &r.server_signature,
+        }
+    }
+
+    /// What the receipt says was recorded.
+    pub fn vote(&self) -> Vote {
+        match self {
+            AnyReceipt::Choice(r) => Vote::Choice(r.choice),
+            AnyReceipt::Paper(r) => Vote::Paper(Paper {
+                kind: r.kind,
+                marks: r.marks.clone(),
+            }),
+        }
+    }
+
+    /// The frame that acknowledges request `id` with this receipt.
+    pub fn ack(self, id: u64) -> ServerMsg {
+        match self {
+            AnyReceipt::Choice(receipt) => ServerMsg::Ack { id, receipt },
+            AnyReceipt::Paper(paper_receipt) => ServerMsg::PaperAck { id, paper_receipt },
+        }
     }
 }
 
@@ -495,6 +542,9 @@ pub enum ItemStatus {
     Voting,
     Passed,
     NotPassed,
+    /// Its last round was on a list and has closed: the result says who was
+    /// elected or which officials are flagged.
+    Counted,
     /// Its last round was voided and no later round decided it.
     Voided,
 }
@@ -504,7 +554,7 @@ pub struct ItemState {
     pub index: u32,
     pub status: ItemStatus,
     /// The deciding result, once a round has closed.
-    pub result: Option<TallyResult>,
+    pub result: Option<RoundResult>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -532,7 +582,14 @@ pub struct RoundView {
     /// What this audience may see of the running tally while the round is open.
     pub live: Option<LiveTally>,
     /// The committed result once the round is closed.
-    pub result: Option<TallyResult>,
+    pub result: Option<RoundResult>,
+}
+
+impl RoundView {
+    /// The closed round's tally, if it was voted with yes, no and abstain.
+    pub fn tally(&self) -> Option<TallyResult> {
+        self.result.as_ref()?.tally().copied()
+    }
 }
 
 /// The running tally, cut to what the audience may see.

@@ -15,10 +15,12 @@
 //! [`Sheet::check`] is the one check of a paper against its item, shared by
 //! the hub (a refusal with its reason), the audit tool and the tests.
 
+use crate::signing::PaperContent;
+use crate::{Choice, MeetingId, RoundId, SeatNo};
 use serde::{Deserialize, Serialize};
 
 /// The kinds of paper a list item can put to the vote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaperKind {
     /// Candidates for a number of posts; a mark approves a candidate (bầu cử).
@@ -71,6 +73,11 @@ impl PaperKind {
         }
     }
 
+    /// The kind named by its wire name.
+    pub fn parse(name: &str) -> Option<PaperKind> {
+        PaperKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The wire name (`election`, `rating`, `no_confidence`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +90,7 @@ impl PaperKind {
 
 /// One mark: an entry of the item's list and the mark's code. On the wire,
 /// the pair `[entry, mark]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(from = "(u16, u8)", into = "(u16, u8)")]
 pub struct Mark {
     pub entry: u16,
@@ -99,6 +106,94 @@ impl From<(u16, u8)> for Mark {
 impl From<Mark> for (u16, u8) {
     fn from(m: Mark) -> (u16, u8) {
         (m.entry, m.mark)
+    }
+}
+
+/// A delegate's whole paper: its kind and its marks, in canonical order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Paper {
+    pub kind: PaperKind,
+    pub marks: Vec<Mark>,
+}
+
+impl Paper {
+    /// What seat `seat` signs to cast this paper in `round` of `meeting`.
+    pub fn content<'a>(
+        &'a self,
+        meeting: &'a MeetingId,
+        round: RoundId,
+        seat: SeatNo,
+        seq: u64,
+    ) -> PaperContent<'a> {
+        PaperContent {
+            meeting,
+            round,
+            seat,
+            seq,
+            kind: self.kind,
+            marks: &self.marks,
+        }
+    }
+
+    /// The marks as the paper layout signs them, 3 bytes each (entry u16
+    /// big-endian, mark u8): the form a store keeps them in.
+    pub fn marks_bytes(&self) -> Vec<u8> {
+        self.marks
+            .iter()
+            .flat_map(|m| {
+                let [hi, lo] = m.entry.to_be_bytes();
+                [hi, lo, m.mark]
+            })
+            .collect()
+    }
+
+    /// The marks back from [`Paper::marks_bytes`]; `None` if the length is
+    /// not a multiple of 3.
+    pub fn from_marks_bytes(kind: PaperKind, bytes: &[u8]) -> Option<Paper> {
+        if bytes.len() % 3 != 0 {
+            return None;
+        }
+        let marks = bytes
+            .chunks_exact(3)
+            .map(|c| Mark {
+                entry: u16::from_be_bytes([c[0], c[1]]),
+                mark: c[2],
+            })
+            .collect();
+        Some(Paper { kind, marks })
+    }
+}
+
+/// What a ballot says: one of the three choices, or a whole paper.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vote {
+    Choice(Choice),
+    Paper(Paper),
+}
+
+impl Vote {
+    /// The choice's wire name, or the paper's kind: what a store's `choice`
+    /// column holds, beside the paper's marks.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Vote::Choice(c) => c.as_str(),
+            Vote::Paper(p) => p.kind.as_str(),
+        }
+    }
+
+    pub fn choice(&self) -> Option<Choice> {
+        match self {
+            Vote::Choice(c) => Some(*c),
+            Vote::Paper(_) => None,
+        }
+    }
+
+    pub fn paper(&self) -> Option<&Paper> {
+        match self {
+            Vote::Choice(_) => None,
+            Vote::Paper(p) => Some(p),
+        }
     }
 }
 
@@ -273,6 +368,20 @@ mod tests {
             ELECTION.check(PaperKind::Election, &marks(&[(0, 2)])),
             Err(PaperError::UnknownLevel { .. })
         ));
+    }
+
+    #[test]
+    fn marks_round_trip_through_their_stored_bytes() {
+        let paper = Paper {
+            kind: PaperKind::Rating,
+            marks: marks(&[(0, 1), (300, 3)]),
+        };
+        assert_eq!(paper.marks_bytes(), vec![0, 0, 1, 1, 44, 3]);
+        assert_eq!(
+            Paper::from_marks_bytes(PaperKind::Rating, &paper.marks_bytes()),
+            Some(paper)
+        );
+        assert_eq!(Paper::from_marks_bytes(PaperKind::Rating, &[0, 1]), None);
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //!
 //! Percentages are of all seats, as everywhere ([`crate::rules`]).
 
-use crate::paper::{LOW_CONFIDENCE, Mark, NO_CONFIDENCE, PaperKind};
-use crate::rules::{Base, Rule, Threshold};
+use crate::paper::{LOW_CONFIDENCE, Mark, NO_CONFIDENCE, PaperKind, Sheet};
+use crate::rules::{Base, Rule, TallyResult, Threshold};
 use serde::{Deserialize, Serialize};
 
 /// Who took part in a round on a list.
@@ -151,7 +151,7 @@ pub struct RatingRow {
 pub struct RatingResult {
     pub turnout: Turnout,
     /// One row per official, in list order.
-    pub officials: Vec<RatingRow>,
+    pub ratings: Vec<RatingRow>,
 }
 
 impl RatingResult {
@@ -181,7 +181,10 @@ impl RatingResult {
                 }
             })
             .collect();
-        RatingResult { turnout, officials }
+        RatingResult {
+            turnout,
+            ratings: officials,
+        }
     }
 }
 
@@ -200,7 +203,8 @@ pub struct NoConfidenceResult {
     pub rule: Rule,
     /// The smallest number of no-confidence votes that flags an official.
     pub needed: u64,
-    pub officials: Vec<NoConfidenceRow>,
+    /// One row per official, in list order.
+    pub votes: Vec<NoConfidenceRow>,
 }
 
 impl NoConfidenceResult {
@@ -223,7 +227,7 @@ impl NoConfidenceResult {
             turnout,
             rule,
             needed,
-            officials,
+            votes: officials,
         }
     }
 }
@@ -260,6 +264,87 @@ impl PaperResult {
             PaperKind::NoConfidence => {
                 PaperResult::NoConfidence(NoConfidenceResult::decide(rule, turnout, &counts))
             }
+        }
+    }
+}
+
+impl PaperResult {
+    /// The list this result counts: its kind, as many entries as it has
+    /// rows, and an election's posts.
+    pub fn sheet(&self) -> Sheet {
+        let (kind, rows, posts) = match self {
+            PaperResult::Election(r) => (PaperKind::Election, r.approvals.len(), r.posts),
+            PaperResult::Rating(r) => (PaperKind::Rating, r.ratings.len(), 0),
+            PaperResult::NoConfidence(r) => (PaperKind::NoConfidence, r.votes.len(), 0),
+        };
+        Sheet {
+            kind,
+            entries: u16::try_from(rows).unwrap_or(u16::MAX),
+            posts,
+        }
+    }
+
+    pub fn turnout(&self) -> Turnout {
+        match self {
+            PaperResult::Election(r) => r.turnout,
+            PaperResult::Rating(r) => r.turnout,
+            PaperResult::NoConfidence(r) => r.turnout,
+        }
+    }
+
+    /// The rule an election or a no-confidence vote was decided by; a
+    /// rating's flags are the law's, not the item's.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            PaperResult::Election(r) => Some(r.rule),
+            PaperResult::Rating(_) => None,
+            PaperResult::NoConfidence(r) => Some(r.rule),
+        }
+    }
+
+    /// This result decided again from `papers`, with its own list, rule and
+    /// turnout: a stored or exported result is right when its recount
+    /// equals it. The papers must fit [`PaperResult::sheet`].
+    pub fn recount<'a>(&self, papers: impl IntoIterator<Item = &'a [Mark]>) -> PaperResult {
+        let sheet = self.sheet();
+        let counts = count_marks(sheet.kind, sheet.entries, papers);
+        let turnout = self.turnout();
+        match self {
+            PaperResult::Election(r) => PaperResult::Election(ElectionResult::decide(
+                r.rule,
+                r.posts,
+                turnout,
+                counts.iter().map(|c| c[0]).collect(),
+            )),
+            PaperResult::Rating(_) => PaperResult::Rating(RatingResult::decide(turnout, &counts)),
+            PaperResult::NoConfidence(r) => {
+                PaperResult::NoConfidence(NoConfidenceResult::decide(r.rule, turnout, &counts))
+            }
+        }
+    }
+}
+
+/// A closed round's result, of either kind of ballot. On the wire it is
+/// the result itself: a tally has `counts`, a paper's result its `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RoundResult {
+    Tally(TallyResult),
+    Paper(PaperResult),
+}
+
+impl RoundResult {
+    pub fn tally(&self) -> Option<&TallyResult> {
+        match self {
+            RoundResult::Tally(t) => Some(t),
+            RoundResult::Paper(_) => None,
+        }
+    }
+
+    pub fn paper(&self) -> Option<&PaperResult> {
+        match self {
+            RoundResult::Tally(_) => None,
+            RoundResult::Paper(p) => Some(p),
         }
     }
 }
@@ -388,7 +473,7 @@ mod tests {
             panic!("a rating")
         };
         let flags: Vec<(u32, bool, bool)> = r
-            .officials
+            .ratings
             .iter()
             .map(|o| (o.low, o.low_over_half, o.low_two_thirds))
             .collect();
@@ -401,7 +486,7 @@ mod tests {
                 (0, false, false)
             ]
         );
-        assert_eq!((r.officials[0].confidence, r.officials[1].high), (14, 10));
+        assert_eq!((r.ratings[0].confidence, r.ratings[1].high), (14, 10));
     }
 
     #[test]
@@ -440,9 +525,9 @@ mod tests {
             panic!("a no-confidence vote")
         };
         assert_eq!(r.needed, 21);
-        assert!(r.officials[0].flagged);
-        assert!(!r.officials[1].flagged);
-        assert_eq!(r.officials[1].confidence, 20);
+        assert!(r.votes[0].flagged);
+        assert!(!r.votes[1].flagged);
+        assert_eq!(r.votes[1].confidence, 20);
     }
 
     #[test]

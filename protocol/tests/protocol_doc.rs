@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, ItemKind, ItemStatus, RoundStatus, StoreHealth,
 };
-use gavel_protocol::paper::PaperKind;
+use gavel_protocol::paper::{Mark, PaperKind};
+use gavel_protocol::results::{ElectionResult, PaperResult, Turnout};
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{
     Base, Choice, ClientMsg, Principal, RefusalReason, Rule, ServerMsg, Threshold,
@@ -302,7 +303,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 21] = [
+const OBJECT_FIELDS: [(&str, Holds); 25] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -322,6 +323,10 @@ const OBJECT_FIELDS: [(&str, Holds); 21] = [
     ("paper", Holds::Object("PaperList")),
     ("entries", Holds::Object("ListEntry")),
     ("paper_receipt", Holds::Object("PaperReceipt")),
+    ("turnout", Holds::Object("Turnout")),
+    ("tie", Holds::Object("Tie")),
+    ("ratings", Holds::Object("RatingRow")),
+    ("votes", Holds::Object("NoConfidenceRow")),
     ("principal", Holds::Tagged("Principal")),
     ("threshold", Holds::Tagged("Threshold")),
 ];
@@ -352,6 +357,13 @@ fn collect_objects(value: &Value, found: &mut BTreeMap<&'static str, Vec<Names>>
                     )
                 });
             let name = match holds {
+                // A result on a list is named by its kind (a tally has none).
+                Holds::Object("TallyResult") => match element.get("kind").and_then(Value::as_str) {
+                    Some("election") => "ElectionResult",
+                    Some("rating") => "RatingResult",
+                    Some("no_confidence") => "NoConfidenceResult",
+                    _ => "TallyResult",
+                },
                 Holds::Object(name) | Holds::Tagged(name) => *name,
             };
             found.entry(name).or_default().push(keys(element));
@@ -360,8 +372,9 @@ fn collect_objects(value: &Value, found: &mut BTreeMap<&'static str, Vec<Names>>
     }
 }
 
-/// The served meeting view, every server and client frame, and a rule with
-/// a fraction threshold (which no example frame has).
+/// The served meeting view, every server and client frame, a rule with a
+/// fraction threshold and a result of each kind of list (which no example
+/// frame has).
 fn every_object() -> BTreeMap<&'static str, Vec<Names>> {
     let file: Value = serde_json::from_str(FRAMES).unwrap();
     let view: Value = serde_json::from_str(file["view"]["bytes"].as_str().unwrap()).unwrap();
@@ -380,6 +393,18 @@ fn every_object() -> BTreeMap<&'static str, Vec<Names>> {
         collect_objects(frame, &mut found);
     }
     collect_objects(&json!({ "rule": fraction }), &mut found);
+    let turnout = Turnout {
+        total_seats: 5,
+        present: 5,
+        papers: 5,
+    };
+    let papers: [&[Mark]; 1] = [&[Mark { entry: 0, mark: 1 }]];
+    for kind in PaperKind::ALL {
+        let result = PaperResult::decide(kind, Rule::MAJORITY_OF_ALL_SEATS, 2, 1, turnout, papers);
+        collect_objects(&json!({ "result": result }), &mut found);
+    }
+    let tie = ElectionResult::decide(Rule::MAJORITY_OF_ALL_SEATS, 1, turnout, vec![3, 3]);
+    collect_objects(&json!({ "result": PaperResult::Election(tie) }), &mut found);
     found
 }
 

@@ -20,11 +20,12 @@ use std::path::PathBuf;
 
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
 use gavel_protocol::messages::{
-    ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus, ItemView, Labels,
-    ListEntry, LiveTally, MeetingView, PaperList, PaperReceipt, Receipt, RoundStatus, RoundView,
-    SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
+    AnyReceipt, ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus,
+    ItemView, Labels, ListEntry, LiveTally, MeetingView, PaperList, PaperReceipt, Receipt,
+    RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
 };
 use gavel_protocol::paper::{Mark, PaperKind, Sheet};
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy, format_percent, percent_hundredths};
 use gavel_protocol::signing::{
     BallotContent, PaperContent, audit_head_bytes, auth_bytes, enroll_bytes,
@@ -1705,7 +1706,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             ServerMsg::You {
                 principal: Principal::Seat(s.seat),
                 checked_in: true,
-                ballot: Some(receipt(&s)),
+                ballot: Some(AnyReceipt::Choice(receipt(&s))),
             },
         ),
         example(
@@ -1779,7 +1780,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     ItemState {
                         index: 1,
                         status: ItemStatus::Passed,
-                        result: Some(result),
+                        result: Some(RoundResult::Tally(result)),
                     },
                     pending(2),
                     pending(3),
@@ -1787,7 +1788,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 round: Some(RoundView {
                     status: RoundStatus::Closed,
                     live: None,
-                    result: Some(result),
+                    result: Some(RoundResult::Tally(result)),
                     ..open_round(LiveTally {
                         taking_part: 0,
                         counts: None,
@@ -1878,12 +1879,14 @@ fn frame_examples_carry_valid_signatures() {
             }
             ServerMsg::Ack { receipt, .. }
             | ServerMsg::You {
-                ballot: Some(receipt),
+                ballot: Some(AnyReceipt::Choice(receipt)),
                 ..
             } => receipt.verify(&server_key.unwrap()).unwrap(),
-            ServerMsg::PaperAck { paper_receipt, .. } => {
-                paper_receipt.verify(&server_key.unwrap()).unwrap()
-            }
+            ServerMsg::PaperAck { paper_receipt, .. }
+            | ServerMsg::You {
+                ballot: Some(AnyReceipt::Paper(paper_receipt)),
+                ..
+            } => paper_receipt.verify(&server_key.unwrap()).unwrap(),
             _ => {}
         }
     }

@@ -15,11 +15,12 @@ use crate::meeting::{DefinitionError, MeetingDefinition};
 use crate::store::{Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
 use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
-use gavel_records::chain::{self, Entry, Event};
+use gavel_records::chain::{self, Entry, Event, split_votes};
 use gavel_records::minutes::{self, Lang, Outcome, Pause, RecordSeal, Session, Signatories};
 use std::path::{Path, PathBuf};
 
@@ -118,9 +119,10 @@ async fn read(
                 .into_iter()
                 .map(|b| NamedBallot {
                     // Ed25519 is deterministic: the receipt the delegate was given.
-                    receipt: b.receipt(server_key, meeting).server_signature,
+                    receipt: b.receipt(server_key, meeting).server_signature().clone(),
                     seat: b.seat,
-                    choice: b.choice,
+                    choice: b.vote.choice(),
+                    paper: b.vote.paper().cloned(),
                     seq: b.seq,
                     recorded_at: b.recorded_at,
                     signature: b.signature,
@@ -129,9 +131,11 @@ async fn read(
         };
         let secret_record = if secret && r.status != RoundStatus::Open {
             let s = store.secret_record(r.id).await?;
+            let (choices, papers) = split_votes(&s.choices);
             Some(SecretRecord {
                 participants: s.participants,
-                choices: s.choices,
+                choices,
+                papers,
             })
         } else {
             None
@@ -187,9 +191,17 @@ pub fn session(
                 .iter()
                 .filter(|r| r.item == item.index)
                 .filter_map(|r| {
-                    let outcome = match (r.status, r.result) {
-                        (RoundStatus::Closed, Some(result)) => Outcome::Closed { result },
-                        (RoundStatus::Voided, _) => Outcome::Voided,
+                    let outcome = match (r.status, &r.result, &item.paper) {
+                        (RoundStatus::Closed, Some(RoundResult::Tally(result)), _) => {
+                            Outcome::Closed { result: *result }
+                        }
+                        (RoundStatus::Closed, Some(RoundResult::Paper(result)), Some(list)) => {
+                            Outcome::Counted {
+                                result: result.clone(),
+                                list: list.clone(),
+                            }
+                        }
+                        (RoundStatus::Voided, _, _) => Outcome::Voided,
                         _ => return None,
                     };
                     Some(minutes::Round {

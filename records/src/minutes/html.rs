@@ -20,6 +20,7 @@ use super::chart::round_chart;
 use super::clock::{LocalTime, utc_offset};
 use super::escape::escape;
 use super::font::font_faces;
+use super::lists::{ListTable, list_table};
 use super::words::{
     Words, date_line, item_number, needed, paused_span, roman, round_number, seal_line, time_span,
 };
@@ -155,6 +156,7 @@ fn summary(out: &mut String, session: &Session, lang: Lang) {
                 ),
                 verdict(result.passed, lang),
             ),
+            Outcome::Counted { .. } => (String::new(), w.closed),
             Outcome::Voided => (String::new(), w.voided_short),
         };
         let _ = writeln!(
@@ -291,6 +293,17 @@ fn round(
                 escape(verdict(result.passed, lang)),
             );
         }
+        Outcome::Counted { result, list } => {
+            if result.rule().is_some() {
+                let _ = write!(
+                    out,
+                    "<p class=\"rule\">{}: {}.</p>",
+                    escape(w.rule),
+                    escape(&rule)
+                );
+            }
+            list_html(out, &list_table(result, list, session.total_seats, lang));
+        }
         Outcome::Voided => {
             let _ = write!(
                 out,
@@ -303,6 +316,33 @@ fn round(
         }
     }
     out.push_str("</div>\n");
+}
+
+/// A ballot on a list: its official table, then what came out.
+fn list_html(out: &mut String, table: &ListTable) {
+    out.push_str("<table class=\"list\">\n<thead><tr>");
+    for (i, h) in table.header.iter().enumerate() {
+        let class = if i == 0 || h == "%" {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let numeric = i == 0 || (i > 2 && i + 1 < row.len());
+            let class = if numeric { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    for sentence in &table.sentences {
+        let _ = write!(out, "<p class=\"official\">{}</p>", escape(sentence));
+    }
 }
 
 fn signatures(out: &mut String, session: &Session, w: &Words) {

@@ -28,8 +28,10 @@ use crate::signatures::Signatures;
 use crate::store::{BallotRecord, RoundRecord, Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{
-    ChairCommand, ItemState, ItemStatus, Receipt, RoundStatus, RoundView, Snapshot,
+    AnyReceipt, ChairCommand, ItemState, ItemStatus, PaperList, RoundStatus, RoundView, Snapshot,
 };
+use gavel_protocol::paper::Sheet;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{Principal, RefusalReason, RoundId, SeatNo, ServerMsg};
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,7 +75,7 @@ pub enum Command {
     },
     Cast {
         ballot: VerifiedBallot,
-        reply: Reply<Result<Receipt, Refusal>>,
+        reply: Reply<Result<AnyReceipt, Refusal>>,
     },
     Chair {
         command: ChairCommand,
@@ -253,6 +255,16 @@ impl MeetingActor {
         }
     }
 
+    /// The list of agenda item `item`, if it is voted on with a paper.
+    fn sheet_of(&self, item: u32) -> Option<Sheet> {
+        self.definition
+            .agenda
+            .get(item as usize)?
+            .paper
+            .as_ref()
+            .map(PaperList::sheet)
+    }
+
     fn you(&self, seat: SeatNo) -> ServerMsg {
         let ballot = self
             .round
@@ -282,13 +294,16 @@ impl MeetingActor {
         Ok(self.you(seat))
     }
 
-    async fn cast(&mut self, ballot: VerifiedBallot, reply: Reply<Result<Receipt, Refusal>>) {
+    async fn cast(&mut self, ballot: VerifiedBallot, reply: Reply<Result<AnyReceipt, Refusal>>) {
         let meeting = &self.definition.id;
         let seat = ballot.seat;
         let checked_in = self.present.contains(&seat);
-        let result = match self.round.as_mut() {
+        let result = match self.round.as_ref() {
             None => Err(Refusal::from(RefusalReason::NoOpenRound)),
-            Some(round) => round.admit(&ballot, checked_in, now_ms()),
+            Some(round) => {
+                let sheet = self.sheet_of(round.record.item);
+                round.admit(&ballot, sheet, checked_in, now_ms())
+            }
         };
         match result {
             Err(refusal) => {
@@ -307,7 +322,7 @@ impl MeetingActor {
                 let record = BallotRecord {
                     round: ballot.round,
                     seat,
-                    choice: ballot.choice,
+                    vote: ballot.vote,
                     seq: ballot.seq,
                     signature: ballot.signature,
                     recorded_at: now_ms(),
@@ -566,7 +581,12 @@ impl MeetingActor {
         let outcome = match ending {
             Ending::Void => self.store.void_round(id, closed_at).await.map(|()| None),
             Ending::Close => {
-                let result = round.result(self.definition.total_seats, self.present.len() as u32);
+                let sheet = self.sheet_of(round.record.item);
+                let result = round.result(
+                    sheet,
+                    self.definition.total_seats,
+                    self.present.len() as u32,
+                );
                 let secret = round.secret_close();
                 self.store
                     .close_round(id, closed_at, &result, secret.as_ref())
@@ -587,13 +607,18 @@ impl MeetingActor {
                 }
             }
             Ok(result) => {
-                let waiters = round.ended(ending, closed_at, result);
+                let waiters = round.ended(ending, closed_at, result.clone());
                 // The round's ending was a write that succeeded; the snapshot
                 // below shows the store healthy.
                 self.outage.answered(&self.definition.id);
                 self.open_metric = None;
                 match result {
-                    Some(r) => tracing::info!(
+                    Some(RoundResult::Paper(r)) => tracing::info!(
+                        meeting = %self.definition.id, round = %id, kind = r.sheet().kind.as_str(),
+                        papers = r.turnout().papers, present = r.turnout().present,
+                        "round closed; papers counted"
+                    ),
+                    Some(RoundResult::Tally(r)) => tracing::info!(
                         meeting = %self.definition.id, round = %id, yes = r.counts.yes, no = r.counts.no,
                         abstain = r.counts.abstain, present = r.counts.present, total = r.counts.total_seats,
                         passed = r.passed, rule = %r.rule.describe(), "round closed; tally committed"
@@ -628,11 +653,16 @@ impl MeetingActor {
             let Some(state) = items.get_mut(record.item as usize) else {
                 continue;
             };
-            (state.status, state.result) = match (record.status, record.result) {
+            (state.status, state.result) = match (record.status, &record.result) {
                 (RoundStatus::Open, _) => (ItemStatus::Voting, None),
                 (RoundStatus::Voided, _) => (ItemStatus::Voided, None),
-                (RoundStatus::Closed, Some(r)) if r.passed => (ItemStatus::Passed, Some(r)),
-                (RoundStatus::Closed, r) => (ItemStatus::NotPassed, r),
+                (RoundStatus::Closed, Some(r @ RoundResult::Paper(_))) => {
+                    (ItemStatus::Counted, Some(r.clone()))
+                }
+                (RoundStatus::Closed, Some(RoundResult::Tally(t))) if t.passed => {
+                    (ItemStatus::Passed, Some(RoundResult::Tally(*t)))
+                }
+                (RoundStatus::Closed, r) => (ItemStatus::NotPassed, r.clone()),
             };
         }
         Snapshot {
@@ -658,7 +688,7 @@ impl MeetingActor {
                         self.present.len() as u32,
                     )
                 }),
-                result: r.record.result,
+                result: r.record.result.clone(),
             }),
             store: self.outage.health(),
         }

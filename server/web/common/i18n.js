@@ -19,6 +19,7 @@ export const COMMON = {
     "status.voting": "Đang biểu quyết",
     "status.passed": "Thông qua",
     "status.not_passed": "Không thông qua",
+    "status.counted": "Đã kiểm phiếu",
     "status.voided": "Đã hủy",
     "result.official":
       "{taking} đại biểu tham gia biểu quyết ({taking_pct} tổng số đại biểu); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
@@ -39,6 +40,7 @@ export const COMMON = {
     "reason.no_open_round": "Hiện không có biểu quyết",
     "reason.wrong_round": "Lượt biểu quyết này đã kết thúc",
     "reason.round_paused": "Chủ tọa đã tạm dừng biểu quyết; vui lòng chờ",
+    "reason.wrong_ballot_kind": "Phiếu không đúng loại của nội dung này",
     "reason.not_checked_in": "Đại biểu cần điểm danh trước khi biểu quyết",
     "reason.change_not_allowed": "Nội dung này không cho phép thay đổi lựa chọn",
     "reason.stale_sequence": "Đã ghi nhận một lựa chọn mới hơn",
@@ -70,6 +72,7 @@ export const COMMON = {
     "status.voting": "Voting",
     "status.passed": "Passed",
     "status.not_passed": "Not passed",
+    "status.counted": "Counted",
     "status.voided": "Voided",
     "result.official": {
       count: "taking",
@@ -94,6 +97,7 @@ export const COMMON = {
     "reason.no_open_round": "No vote is open",
     "reason.wrong_round": "This vote has ended",
     "reason.round_paused": "The chair has paused the vote; please wait",
+    "reason.wrong_ballot_kind": "This ballot is not of the kind the item holds",
     "reason.not_checked_in": "Check in before voting",
     "reason.change_not_allowed": "This vote does not allow changing your choice",
     "reason.stale_sequence": "A newer choice is already recorded",
