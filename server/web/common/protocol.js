@@ -180,6 +180,32 @@ export function paperRefusal(sheet, kind, marks) {
   return null;
 }
 
+/** Whether a round's result is a paper's (an election, a rating, a no-confidence vote) rather than a tally. */
+export function isPaperResult(result) {
+  return Boolean(result?.kind);
+}
+
+/**
+ * What a result on a list came to, as sentences in the app's language: the
+ * papers returned, then who was elected (or the tie, or nobody), or how
+ * many officials a confidence vote flags. `list` is the item's `paper`.
+ */
+export function paperSentences(t, result, list, lang) {
+  const { turnout } = result;
+  const names = (entries) => entries.map((e) => list?.entries[e]?.name ?? `#${e + 1}`).join(", ");
+  const out = [t("paper.returned", { n: turnout.papers, pct: formatPercent(turnout.papers, turnout.total_seats, lang) })];
+  if (result.kind === "election") {
+    if (result.elected.length) out.push(t("paper.elected", { names: names(result.elected) }));
+    if (result.tie) out.push(t("paper.tie", { names: names(result.tie.candidates) }));
+    if (!result.elected.length && !result.tie) out.push(t("paper.nobody"));
+  } else if (result.kind === "rating") {
+    out.push(t("paper.low_over_half", { n: result.ratings.filter((r) => r.low_over_half).length }));
+  } else {
+    out.push(t("paper.flagged", { n: result.votes.filter((v) => v.flagged).length }));
+  }
+  return out;
+}
+
 /** What the server signs to vouch for an exported audit chain (its length and last hash). */
 export function auditHeadBytes({ meeting, entries, head }) {
   return new Layout(TAGS.auditHead).str(meeting).u64(entries).raw(hexToBytes(head), 32).bytes();
