@@ -179,9 +179,14 @@ impl TestServer {
 
     /// Logs an enrolled key in again (a reconnecting device).
     pub async fn login(&self, key: &SigningKey) -> anyhow::Result<Session> {
+        self.login_in(&example_meeting(), key).await
+    }
+
+    /// [`TestServer::login`] in another meeting the store holds.
+    pub async fn login_in(&self, meeting: &MeetingId, key: &SigningKey) -> anyhow::Result<Session> {
         Ok(Client::connect(&self.url)
             .await?
-            .login(&example_meeting(), key)
+            .login(meeting, key)
             .await?)
     }
 }

@@ -106,11 +106,12 @@ fn marks(pairs: &[(u16, u8)]) -> Vec<Mark> {
     pairs.iter().copied().map(Mark::from).collect()
 }
 
-/// A hall of `SEATS` delegates, all checked in, and the chair.
+/// A hall of `SEATS` delegates, all checked in, and the chair, with their keys.
 struct Hall {
     server: TestServer,
     chair: Session,
     delegates: Vec<Session>,
+    keys: Vec<SigningKey>,
 }
 
 async fn hall(database_url: &str) -> anyhow::Result<Hall> {
@@ -120,17 +121,20 @@ async fn hall(database_url: &str) -> anyhow::Result<Hall> {
         .await?;
     store.close().await;
     let server = TestServer::start(database_url, SigningKey::generate(&mut rand::rngs::OsRng));
-    let (_, chair) = server.enroll_in(&meeting(), Principal::Chair).await?;
+    let (chair_key, chair) = server.enroll_in(&meeting(), Principal::Chair).await?;
     let mut delegates = Vec::new();
+    let mut keys = vec![chair_key];
     for seat in 1..=SEATS {
-        let (_, mut d) = server.enroll_in(&meeting(), Principal::Seat(seat)).await?;
+        let (key, mut d) = server.enroll_in(&meeting(), Principal::Seat(seat)).await?;
         d.check_in().await?;
         delegates.push(d);
+        keys.push(key);
     }
     Ok(Hall {
         server,
         chair,
         delegates,
+        keys,
     })
 }
 
@@ -420,6 +424,43 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
         }
         hall.chair.close().await;
         hall.server.stop()?;
+    }
+    Ok(())
+}
+
+/// A paper acknowledged before a crash is there after the restart: the seat
+/// is told its receipt again, and the close counts it.
+#[tokio::test]
+async fn acknowledged_papers_survive_a_crash() -> anyhow::Result<()> {
+    for db in databases().await {
+        let mut hall = hall(&db.url).await?;
+        let round = hall.open(NO_CONFIDENCE_VOTE).await?;
+        let pairs = [(0, NO_CONFIDENCE), (2, KEEP_CONFIDENCE)];
+        let receipt = hall.delegates[0]
+            .cast_paper(PaperKind::NoConfidence, marks(&pairs))
+            .await?;
+        hall.delegates[1]
+            .cast_paper(PaperKind::NoConfidence, marks(&[(0, NO_CONFIDENCE)]))
+            .await?;
+        let Hall { server, keys, .. } = hall;
+        let server = server.crash_and_restart()?;
+        let mut seat1 = server.login_in(&meeting(), &keys[1]).await?;
+        seat1.wait_until(|s| s.my_paper.is_some()).await?;
+        assert_eq!(seat1.state.my_paper.as_ref(), Some(&receipt), "{}", db.name);
+        let mut chair = server.login_in(&meeting(), &keys[0]).await?;
+        chair.chair(ChairCommand::Close).await?;
+        let snapshot = chair.state.snapshot.as_ref().expect("a snapshot");
+        let Some(RoundResult::Paper(PaperResult::NoConfidence(n))) =
+            &snapshot.items[NO_CONFIDENCE_VOTE as usize].result
+        else {
+            panic!("a no-confidence result: {snapshot:?}");
+        };
+        assert_eq!(n.turnout.papers, 2, "{}", db.name);
+        assert_eq!((n.votes[0].no_confidence, n.votes[2].confidence), (2, 1));
+        assert_eq!(snapshot.round.as_ref().map(|r| r.id), Some(round));
+        seat1.close().await;
+        chair.close().await;
+        server.stop()?;
     }
     Ok(())
 }
