@@ -5,6 +5,7 @@
 //! Applying them here, in order and ignoring anything older than what is
 //! already shown, is all a client needs to do to stay in sync.
 
+use gavel_protocol::floor::FloorView;
 use gavel_protocol::messages::{
     AnyReceipt, PaperReceipt, Receipt, RoundStatus, RoundView, Snapshot,
 };
@@ -24,6 +25,8 @@ pub struct MeetingState {
     /// The session's token for the meeting's delegates-only documents
     /// (`document_access`); absent for watchers.
     pub document_access: Option<String>,
+    /// The floor on the item under discussion, as last sent.
+    pub floor: Option<FloorView>,
 }
 
 impl MeetingState {
@@ -80,6 +83,17 @@ impl MeetingState {
             }
             ServerMsg::PaperAck { paper_receipt, .. } => {
                 self.my_paper = Some(paper_receipt.clone());
+                true
+            }
+            ServerMsg::Floor(floor) => {
+                if self
+                    .floor
+                    .as_ref()
+                    .is_some_and(|f| f.version > floor.version)
+                {
+                    return false;
+                }
+                self.floor = Some(floor.clone());
                 true
             }
             ServerMsg::DocumentAccess { token } => {

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use gavel_protocol::floor::{FloorKind, Speaker};
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, ItemKind, ItemStatus, RoundStatus, StoreHealth,
 };
@@ -303,7 +304,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 25] = [
+const OBJECT_FIELDS: [(&str, Holds); 33] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -329,6 +330,14 @@ const OBJECT_FIELDS: [(&str, Holds); 25] = [
     ("votes", Holds::Object("NoConfidenceRow")),
     ("principal", Holds::Tagged("Principal")),
     ("threshold", Holds::Tagged("Threshold")),
+    ("respondents", Holds::Object("Respondent")),
+    ("floor", Holds::Object("FloorSettings")),
+    ("turn", Holds::Object("TurnView")),
+    ("request", Holds::Object("FloorRequest")),
+    ("queue", Holds::Object("FloorRequest")),
+    ("places", Holds::Object("SeatPlace")),
+    ("speaker", Holds::Tagged("Speaker")),
+    ("guest", Holds::Object("Guest")),
 ];
 
 /// Every object inside `value` (and, through arrays, every object in a
@@ -424,6 +433,8 @@ fn value_kinds() -> BTreeMap<&'static str, Names> {
         ("Base", unit_variants::<Base>()),
         ("Threshold", unit_variants::<Threshold>()),
         ("Principal", unit_variants::<Principal>()),
+        ("FloorKind", unit_variants::<FloorKind>()),
+        ("Speaker", unit_variants::<Speaker>()),
     ])
 }
 

@@ -50,9 +50,12 @@ const WRITE_BUFFER: usize = 0;
 
 /// The web apps load nothing from elsewhere and run no inline code, so the
 /// policy can be this strict: a script injected through, say, a delegate's
-/// name would not run.
+/// name would not run. The tablet's document reader (pdf.js) runs its
+/// parser in a worker from the server's own files, and needs no eval: its
+/// version 6 compiles no code at run time, and it is told not to use its
+/// WebAssembly image decoders, which would need `'wasm-unsafe-eval'`.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; \
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// How the server treats the network around it.

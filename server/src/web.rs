@@ -1,8 +1,9 @@
 //! The web apps, embedded in the binary so that a hall without internet needs
 //! nothing but the server: the tablet (`/tablet/`), the chair's console
 //! (`/chair/`), the hall screen (`/screen/`), and what they share
-//! (`/common/`: the protocol in JavaScript, fonts, styles). No build step:
-//! the files are served as they are in the repository.
+//! (`/common/`: the protocol in JavaScript, fonts, styles, and the tablet's
+//! PDF reader, pdf.js, vendored already built: `server/pdfjs/README.md`).
+//! No build step: the files are served as they are in the repository.
 //!
 //! Besides the apps, `/api/meetings` lists the meetings, and
 //! `/api/meetings/{id}/export?token=` serves a meeting's record once, to the
@@ -32,15 +33,25 @@ struct Assets;
 /// The routes of the web apps and of the small read-only API they use.
 pub fn routes(hub: Arc<Hub>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset("index.html") }))
-        .route("/favicon.ico", get(|| async { asset("common/favicon.svg") }))
+        .route("/", get(|headers: HeaderMap| async move { asset("index.html", &headers) }))
+        .route(
+            "/favicon.ico",
+            get(|headers: HeaderMap| async move { asset("common/favicon.svg", &headers) }),
+        )
         .route("/tablet", get(|| async { Redirect::permanent("/tablet/") }))
         .route("/chair", get(|| async { Redirect::permanent("/chair/") }))
         .route("/screen", get(|| async { Redirect::permanent("/screen/") }))
-        .route("/{app}/", get(|Path(app): Path<String>| async move { app_page(&app) }))
+        .route(
+            "/{app}/",
+            get(|Path(app): Path<String>, headers: HeaderMap| async move { app_page(&app, &headers) }),
+        )
         .route(
             "/{app}/{*path}",
-            get(|Path((app, path)): Path<(String, String)>| async move { server_asset(&app, &path) }),
+            get(
+                |Path((app, path)): Path<(String, String)>, headers: HeaderMap| async move {
+                    server_asset(&app, &path, &headers)
+                },
+            ),
         )
         .route("/api/meetings", get(meetings))
         .route("/api/meetings/{id}/export", get(export))
@@ -49,40 +60,45 @@ pub fn routes(hub: Arc<Hub>) -> Router {
         .with_state(hub)
 }
 
-fn app_page(app: &str) -> Response {
+fn app_page(app: &str, headers: &HeaderMap) -> Response {
     match app {
-        "tablet" | "chair" | "screen" => asset(&format!("{app}/index.html")),
+        "tablet" | "chair" | "screen" => asset(&format!("{app}/index.html"), headers),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn server_asset(app: &str, path: &str) -> Response {
+fn server_asset(app: &str, path: &str, headers: &HeaderMap) -> Response {
     match app {
-        "tablet" | "chair" | "screen" | "common" | "landing" => asset(&format!("{app}/{path}")),
+        "tablet" | "chair" | "screen" | "common" | "landing" => {
+            asset(&format!("{app}/{path}"), headers)
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn asset(path: &str) -> Response {
+/// A file of the web apps. Pages and scripts are revalidated, so a new
+/// server is picked up at once; their hash is the ETag, so revalidating an
+/// unchanged file is a 304 rather than its bytes again (a hall of tablets
+/// reloading does not fetch the 1.7 MB of the PDF reader each time). Fonts
+/// never change.
+fn asset(path: &str, headers: &HeaderMap) -> Response {
     let Some(file) = Assets::get(path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    // Pages and scripts are revalidated, so a new server is picked up at
-    // once; fonts never change.
-    let cache = if path.ends_with(".woff2") {
+    let cache = HeaderValue::from_static(if path.ends_with(".woff2") {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
-    };
-    let mime = file.metadata.mimetype().to_owned();
-    (
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::CACHE_CONTROL, cache.to_owned()),
-        ],
-        file.data,
-    )
-        .into_response()
+    });
+    let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(file.metadata.sha256_hash())))
+        .expect("a hex hash is a valid header value");
+    let fixed = [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, cache)];
+    if if_none_match(headers, &etag) {
+        return (StatusCode::NOT_MODIFIED, fixed).into_response();
+    }
+    let mime = HeaderValue::from_str(file.metadata.mimetype())
+        .expect("a MIME type is a valid header value");
+    (fixed, [(header::CONTENT_TYPE, mime)], file.data).into_response()
 }
 
 #[derive(Serialize)]
@@ -309,4 +325,28 @@ async fn view(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: Head
         served.bytes.clone(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_apps_files_revalidate_by_their_hash() {
+        let first = asset("tablet/viewer.js", &HeaderMap::new());
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(first.headers()[header::CACHE_CONTROL], "no-cache");
+        let etag = first.headers()[header::ETAG].clone();
+        let mut revalidate = HeaderMap::new();
+        revalidate.insert(header::IF_NONE_MATCH, etag.clone());
+        let unchanged = asset("tablet/viewer.js", &revalidate);
+        assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(unchanged.headers()[header::ETAG], etag);
+        // Another file's tag does not spare its bytes; the reader's worker is a script.
+        let worker = asset("common/pdfjs/pdf.worker.min.mjs", &revalidate);
+        assert_eq!(worker.status(), StatusCode::OK);
+        assert_ne!(worker.headers()[header::ETAG], etag);
+        let mime = worker.headers()[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(mime.contains("javascript"), "{mime}");
+    }
 }

@@ -80,6 +80,11 @@ enum Command {
     /// `low` (`cao`, `tin`, `thap`); a no-confidence vote's `keep` or `no`
     /// (`tin`, `khong`). Entries left out are blank.
     Paper { marks: Vec<String> },
+    /// Ask for the floor on the item under discussion, or withdraw
+    Floor {
+        #[command(subcommand)]
+        ask: cli::FloorAsk,
+    },
     /// An interactive tablet: live updates, and one-letter commands on standard input
     Tablet,
     /// Run the meeting (the chair's credentials only)
@@ -118,6 +123,7 @@ async fn main() -> ExitCode {
         Command::CheckIn => cli::check_in(&opts).await,
         Command::Vote { choice } => cli::vote(&opts, choice).await,
         Command::Paper { marks } => cli::paper(&opts, &marks).await,
+        Command::Floor { ask } => cli::floor(&opts, ask).await,
         Command::Tablet => until_ctrl_c(cli::tablet(&opts)).await,
         Command::Chair { action } => cli::chair(&opts, action).await,
     };

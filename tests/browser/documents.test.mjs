@@ -1,9 +1,10 @@
 // An agenda item's documents on a delegate's tablet, end to end: the example
 // meeting imported with two PDFs on its first item (a public submission and
 // a delegates-only draft), the chair puts the item on the floor, and the
-// tablet lists both with links that download the very bytes imported, the
-// delegates-only one with the session's token. Screenshots of the list in
-// Vietnamese and English go to docs/screenshots/.
+// tablet lists both (each opens in the reader, viewer.test.mjs) with links
+// that download the very bytes imported, the delegates-only one with the
+// session's token. Screenshots of the list in Vietnamese and English go to
+// docs/screenshots/.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -86,11 +87,12 @@ test("the item on the floor lists its documents, and each link downloads it", { 
   tablet = await openApp(browser, "tablet", { width: 1280, height: 800 });
   await tablet.goto(`${server.url}/tablet/?code=${codes.seats.get(1).code}`);
   await waitFor(tablet, "item-documents", {});
-  const links = tablet.getByTestId("item-documents").locator("a");
+  const titles = tablet.getByTestId("document-open");
+  const links = tablet.getByTestId("item-documents").locator("a.document-download");
   assert.equal(await links.count(), DOCUMENTS.length);
   for (const [i, d] of DOCUMENTS.entries()) {
     const link = links.nth(i);
-    assert.equal(await link.textContent(), d.title);
+    assert.equal(await titles.nth(i).textContent(), d.title);
     const href = await link.getAttribute("href");
     assert.equal(href.includes("?access="), !d.public, `${d.title}: ${href}`);
     const [download] = await Promise.all([tablet.waitForEvent("download"), link.click()]);

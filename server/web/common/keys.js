@@ -3,30 +3,11 @@
 // private key never leaves the device; only its public half is sent.
 
 import { bytesToHex, hexToBytes } from "./protocol.js";
+import { database } from "./idb.js";
 
-const DB = "gavel";
 const STORE = "identity";
-
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-/** Runs one request in its own transaction; settles when the transaction ends, however it ends. */
-async function run(mode, action) {
-  const db = await open();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const req = action(tx.objectStore(STORE));
-    tx.oncomplete = () => resolve(req.result);
-    // A transaction can abort without an error event (quota, a closing database).
-    tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("the identity store is unavailable"));
-  }).finally(() => db.close());
-}
+const identities = database("gavel", [STORE]);
+const run = (mode, action) => identities(STORE, mode, action);
 
 /** A fresh key pair whose private half cannot be exported, even by this page. */
 export async function newKeyPair() {

@@ -21,7 +21,7 @@ const CHOICE_CODES = { yes: 1, no: 2, abstain: 3 };
 
 /**
  * The kinds of ballot paper on a list, with their code in the paper layout
- * and the marks each knows (PROTOCOL.md §7.4): an election approves (1); a
+ * and the marks each knows (PROTOCOL.md §7.5): an election approves (1); a
  * rating has high confidence (1), confidence (2) and low confidence (3); a
  * no-confidence vote has confidence (1) and no confidence (2).
  */
@@ -93,12 +93,12 @@ class Layout {
 }
 
 /**
- * The hash that names a served meeting view: SHA-256 of its bytes, in
- * lower-case hex, as in `welcome`'s `view_hash`. Null where WebCrypto's
- * digest is not available (a page served over plain http from another
- * machine is not a secure context).
+ * SHA-256 of `bytes` in lower-case hex: the hash that names a served
+ * meeting view (`welcome`'s `view_hash`) and a document. Null where
+ * WebCrypto's digest is not available (a page served over plain http from
+ * another machine is not a secure context).
  */
-export async function viewHash(bytes) {
+export async function sha256Hex(bytes) {
   if (!globalThis.crypto?.subtle) return null;
   return bytesToHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
 }

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, documentUrl, enrollBytes, hexToBytes, paperBytes, paperReceiptBytes, paperRefusal, receiptBytes, viewHash } from "./protocol.js";
+import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, documentUrl, enrollBytes, hexToBytes, paperBytes, paperReceiptBytes, paperRefusal, receiptBytes, sha256Hex } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
@@ -76,7 +76,7 @@ test("a signature over one ballot does not verify for another seat", async () =>
 
 test("the served meeting view's hash is the one welcome names", async () => {
   const bytes = new TextEncoder().encode(frames.view.bytes);
-  assert.equal(await viewHash(bytes), frames.view.view_hash);
+  assert.equal(await sha256Hex(bytes), frames.view.view_hash);
   const welcome = frames.server.find((e) => e.frame.type === "welcome").frame;
   assert.equal(welcome.view_hash, frames.view.view_hash);
   assert.equal(JSON.parse(frames.view.bytes).id, welcome.meeting);

@@ -8,11 +8,23 @@ import { enroll, Refused, Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
 import { WORDS } from "./words.js";
 import { applyWords, render, renderCountdown } from "./view.js";
+import { forgetDocuments, prefetch } from "./reader.js";
+import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, wireReader } from "./viewer.js";
+import { focusOf } from "./state.js";
 
 const SLOT = "tablet";
 const COUNTDOWN_TICK_MS = 250;
+/** How long after a document failed to download the tablet tries again (the hall's Wi-Fi may have dropped). */
+const PREFETCH_RETRY_MS = 10_000;
+/** How long the receipt of a ballot cast from the reader stays on screen before the document comes back. */
+const BACK_TO_READING_MS = 1500;
 const t = makeTranslator(WORDS);
 const $ = (id) => document.getElementById(id);
+
+/** What the page knows of the documents on this device before fetching any. */
+function emptyLibrary() {
+  return { key: null, progress: null, places: new Map(), kept: new Set() };
+}
 
 /** The page's own state; everything about the meeting is in `session`. */
 const ui = {
@@ -28,9 +40,18 @@ const ui = {
   pending: null, // {round, choice}: a press waiting for the server's answer ("paper" for a paper)
   paper: null, // {round, marks: Map(entry → mark), step: "mark" | "review"}: a paper being filled in
   refusal: null, // {round, reason}: the server's last refusal of a press
+  // The meeting's documents on this device: which view's set was fetched
+  // (`key`), the download's progress, what is held at each agenda place.
+  library: emptyLibrary(),
+  lastOpenRound: null, // the last round seen open, so a vote is brought forward once
+  votingFrom: null, // the round that took the screen from the reader, until it is cast or ends
+  floorBusy: false, // a request for the floor waits for its answer
+  floorRefusal: null, // the reason the last one was refused
 };
 
 function update() {
+  followVote(ui.session);
+  keepDocuments(ui.session);
   render(ui, t);
 }
 
@@ -105,9 +126,11 @@ function startSession(identity) {
 
 /** Stops the session and removes this device's key, back to the enrollment screen. */
 async function forgetDevice() {
+  await closeDocument();
   ui.session?.stop();
-  Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null });
+  Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null, library: emptyLibrary() });
   await forgetIdentity(SLOT);
+  await forgetDocuments();
   $("enroll-code").value = "";
   showEnrollment();
 }
@@ -227,7 +250,97 @@ function pressPaper(target) {
   update();
 }
 
+// ---- documents -----------------------------------------------------------------
+
+/**
+ * Once the delegate is checked in, fetches every document of the meeting
+ * onto the device (again when the meeting's view changes: a new version;
+ * and a while after a download failed, for the ones still missing).
+ */
+function keepDocuments(session) {
+  if (!session?.checkedIn || !session.meeting || !session.documentAccess) return;
+  const key = `${session.meeting.id}/${session.viewHash}`;
+  if (ui.library.key === key) return;
+  ui.library.key = key;
+  prefetch(session.meeting, session.documentAccess, (progress) => {
+    if (ui.library.key !== key) return;
+    ui.library.progress = progress;
+    update();
+  })
+    .then((places) => {
+      if (ui.library.key !== key) return;
+      ui.library.places = places;
+      ui.library.kept = new Set([...places.values()].map((kept) => kept.sha256));
+      if (ui.library.progress?.failed) setTimeout(() => retryDocuments(key), PREFETCH_RETRY_MS);
+      update();
+    })
+    .catch(() => {
+      // The device's storage is unavailable (private mode, quota): documents open from the server.
+    });
+}
+
+/** Fetches the documents still missing, unless another fetch has started since `key`'s. */
+function retryDocuments(key) {
+  if (ui.library.key !== key) return;
+  ui.library.key = null;
+  update();
+}
+
+function openFromList(event) {
+  const button = event.target.closest(".document-open");
+  const { session } = ui;
+  if (!button || !session?.meeting) return;
+  const item = focusOf(session.meeting, session.snapshot).item;
+  const doc = item?.documents?.[Number(button.dataset.slot)];
+  if (doc) openDocument({ meetingId: session.meeting.id, doc, token: session.documentAccess }, t);
+}
+
+/**
+ * A delegate deep in a document must not miss a vote: when a round opens
+ * the reader steps aside for it, and comes back at the same page once the
+ * delegate has cast (after a moment to see the receipt) or the round ends.
+ */
+function followVote(session) {
+  const round = session?.openRound ?? null;
+  if (round && round.id !== ui.lastOpenRound) {
+    ui.lastOpenRound = round.id;
+    if (readingPlace() && !readingSuspended()) {
+      ui.votingFrom = round.id;
+      suspendReading();
+    }
+  }
+  if (ui.votingFrom === null) return;
+  const ended = round?.id !== ui.votingFrom;
+  const cast = session.myBallot?.round === ui.votingFrom;
+  if (!ended && !cast) return;
+  ui.votingFrom = null;
+  setTimeout(resumeReading, ended ? 0 : BACK_TO_READING_MS);
+}
+
 // ---- wiring ------------------------------------------------------------------
+
+/** Asks for the floor (`kind`), or withdraws with `kind` null, on the item under discussion. */
+async function floor(kind) {
+  const session = ui.session;
+  const item = session?.snapshot?.current_item;
+  if (item == null || ui.floorBusy) return;
+  Object.assign(ui, { floorBusy: true, floorRefusal: null });
+  update();
+  try {
+    if (kind === null) await session.withdrawFloor(item);
+    else {
+      const topic = $("floor-topic").value.trim() || null;
+      const respondent = kind === "question" ? Number($("floor-respondent").value) : null;
+      await session.requestFloor(item, kind, respondent, topic);
+      $("floor-topic").value = "";
+    }
+  } catch (error) {
+    ui.floorRefusal = error instanceof Refused ? error.reason : "connection_lost";
+  } finally {
+    ui.floorBusy = false;
+    update();
+  }
+}
 
 function toggleLanguage() {
   setLang(currentLang() === "vi" ? "en" : "vi");
@@ -238,6 +351,7 @@ function toggleLanguage() {
     history.replaceState(null, "", url);
   }
   applyWords(t);
+  applyReaderWords();
   update();
 }
 
@@ -256,6 +370,12 @@ function wire() {
     if (!ui.enrollBusy) submitCode($("enroll-code").value);
   });
   $("check-in").addEventListener("click", checkIn);
+  $("floor-ask").addEventListener("click", (event) => {
+    const kind = event.target.closest("[data-kind]")?.dataset.kind;
+    if (kind) floor(kind);
+  });
+  $("floor-ask").addEventListener("submit", (event) => event.preventDefault());
+  $("floor-withdraw").addEventListener("click", () => floor(null));
   $("choices").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-choice]");
     if (button && !button.disabled) vote(button.dataset.choice);
@@ -270,6 +390,8 @@ function wire() {
     if ($("forget-dialog").returnValue === "forget") forgetDevice();
   });
   $("reenroll").addEventListener("click", forgetDevice);
+  $("item-documents").addEventListener("click", openFromList);
+  wireReader(update);
   setInterval(() => renderCountdown(ui, t), COUNTDOWN_TICK_MS);
 }
 

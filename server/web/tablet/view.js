@@ -8,14 +8,17 @@ import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
 import { $, h } from "../common/dom.js";
+import { placeOf, putTo, speakerOf } from "../common/floor.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { ballotIn, choiceLock, clockText, focusOf, refusalIn } from "./state.js";
+import { documentPlace, fileSize, progressShare, progressWords, versionChange } from "./library.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
 export function applyWords(t) {
   document.documentElement.lang = currentLang();
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
 }
 
 /** Which screen the page is on: loading | enroll | refused | meeting. */
@@ -86,9 +89,11 @@ function renderMeeting(ui, t) {
   const focus = focusOf(session.meeting, session.snapshot);
   renderEnrolledNotice(ui, t);
   renderAttendance(ui, t);
+  renderPrefetch(ui.library, t);
   renderItem(session.meeting, focus, t);
-  renderDocuments(session, focus.item, t);
+  renderDocuments(session, ui.library, focus.item, t);
   renderVote(ui, focus, t);
+  renderFloor(ui, t);
   renderAgenda(session, t);
   renderCountdown(ui, t);
   $("device-id").textContent = t("device", { key: ui.identity.publicKeyHex.slice(0, 8).replace(/(.{4})/, "$1 ") });
@@ -122,31 +127,45 @@ function renderItem(meeting, focus, t) {
   $("item-rule").textContent = settings ? t("vote.rule", { rule: describeRule(settings.rule, t) }) : "";
 }
 
-/** The item's documents, each a link that downloads it (with the session's token where it needs one). */
-function renderDocuments(session, item, t) {
+/**
+ * The item's documents: each opens in the reader (from the tablet's copy
+ * once it holds one), says whether the tablet holds it and what a new
+ * version changed, and keeps a link that downloads the file itself (with
+ * the session's token where it needs one).
+ */
+function renderDocuments(session, library, item, t) {
   const documents = item?.documents ?? [];
   $("item-documents-block").hidden = documents.length === 0;
-  const rows = documents.map((doc) => {
-    const details = [t(`document.kind.${doc.kind}`), fileSize(doc.size, t), doc.version > 1 && t("document.version", { n: doc.version }), !doc.public && t("document.delegates_only")];
+  const lang = currentLang();
+  const rows = documents.map((doc, slot) => {
+    const kept = library.places.get(documentPlace(item, slot));
+    const held = library.kept.has(doc.sha256);
+    const details = [t(`document.kind.${doc.kind}`), fileSize(doc.size, t, lang), doc.version > 1 && t("document.version", { n: doc.version }), !doc.public && t("document.delegates_only")];
+    const change = versionChange(kept, doc, t, lang);
     return h(
       "li",
-      { class: "document" },
-      h("a", { class: "document-link", href: documentUrl(session.meeting.id, doc, session.documentAccess), download: "", dataset: { sha256: doc.sha256 } }, doc.title),
+      { class: "document", dataset: { sha256: doc.sha256, held: String(held) } },
+      h("button", { type: "button", class: "document-open", "data-testid": "document-open", dataset: { slot: String(slot) } }, doc.title),
       h("span", { class: "document-details" }, details.filter(Boolean).join(" · ")),
+      held && h("span", { class: "document-held" }, t("document.held")),
+      change && h("span", { class: "document-change", "data-testid": "document-change" }, change),
+      h("a", { class: "document-download", href: documentUrl(session.meeting.id, doc, session.documentAccess), download: "" }, t("document.download")),
     );
   });
   $("item-documents").replaceChildren(...rows);
 }
 
-/** A size in kB or MB, as the council's language writes decimals. */
-function fileSize(bytes, t) {
-  const mb = bytes / (1024 * 1024);
-  if (mb >= 1) return t("document.size_mb", { n: formatDecimal(mb) });
-  return t("document.size_kb", { n: String(Math.max(1, Math.round(bytes / 1024))) });
-}
-
-function formatDecimal(n) {
-  return new Intl.NumberFormat(currentLang(), { maximumFractionDigits: 1 }).format(n);
+/** The download of the meeting's documents at check-in: a bar and "12 of 31 documents, 84 of 212 MB". */
+function renderPrefetch(library, t) {
+  const block = $("prefetch");
+  const { progress } = library;
+  block.hidden = !progress || progress.total === 0;
+  if (block.hidden) return;
+  const done = progress.done + progress.failed === progress.total;
+  block.dataset.state = !done ? "running" : progress.failed ? "failed" : "done";
+  $("prefetch-bar").value = progressShare(progress);
+  $("prefetch-bar").hidden = done && !progress.failed;
+  $("prefetch-text").textContent = progressWords(progress, t, currentLang());
 }
 
 function renderVote(ui, focus, t) {
@@ -395,6 +414,50 @@ function agendaRow(item, status, current, t) {
     h("span", { class: "agenda-body" }, h("span", { class: "agenda-title" }, item.title), current && h("span", { class: "agenda-current" }, t("agenda.current"))),
     h("span", { class: `chip chip-${shown}` }, t(`status.${shown}`)),
   );
+}
+
+/**
+ * The floor on the item under discussion: who speaks, this seat's place if
+ * it waits (with the button to withdraw), else the buttons to ask: to
+ * speak or reply, or in a question session to question a respondent.
+ */
+function renderFloor(ui, t) {
+  const { session } = ui;
+  const floor = session.floor;
+  const item = session.snapshot.current_item;
+  const card = $("floor-card");
+  card.hidden = !floor || item === null || floor.item !== item || Boolean(session.openRound);
+  if (card.hidden) return;
+  const meeting = session.meeting;
+  const questions = meeting.agenda[item]?.kind === "question_session";
+  const turn = floor.turn;
+  $("floor-speaker").hidden = !turn;
+  if (turn) {
+    const who = speakerOf(t, meeting, turn.request);
+    const line = [t(`floor.kind.${turn.request.kind}`), who.name, who.detail, putTo(t, meeting, turn.request)];
+    $("floor-speaker").textContent = `${t("floor.now")}: ${line.filter(Boolean).join(" · ")}`;
+  }
+  const mine = placeOf(floor, session.principal?.seat);
+  $("floor-place").hidden = !mine;
+  if (mine) $("floor-place").textContent = t("floor.place", mine);
+  $("floor-withdraw").hidden = !mine;
+  $("floor-ask").hidden = Boolean(mine);
+  $("respondent-field").hidden = !questions;
+  const select = $("floor-respondent");
+  const options = (meeting.respondents ?? []).map((r, i) => `${i}|${r.name}|${r.post}`).join("\n");
+  if (select.dataset.options !== options) {
+    select.dataset.options = options;
+    select.replaceChildren(...(meeting.respondents ?? []).map((r, i) => h("option", { value: i }, `${r.name} — ${r.post}`)));
+  }
+  const busy = ui.floorBusy || session.status !== "online";
+  for (const button of document.querySelectorAll("#floor-ask [data-kind]")) {
+    button.hidden = (button.dataset.kind === "question") !== questions;
+    button.disabled = busy;
+  }
+  $("floor-withdraw").disabled = busy;
+  $("floor-refusal").hidden = !ui.floorRefusal;
+  $("floor-refusal").textContent = ui.floorRefusal ? reasonText(t, ui.floorRefusal) : "";
+  if (ui.floorRefusal) $("floor-refusal").dataset.reason = ui.floorRefusal;
 }
 
 /**
