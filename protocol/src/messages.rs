@@ -650,6 +650,10 @@ pub struct LiveTally {
     pub taking_part: u32,
     /// Totals per choice, when the round's interim setting (or the chair's role) allows.
     pub counts: Option<Counts>,
+    /// In a named round on a list, for each entry the count of each of its
+    /// kind's marks, in mark order, when `counts` would be shown; never in
+    /// a secret round.
+    pub marks: Option<Vec<Vec<u32>>>,
     /// Which seats have voted: the chair's view, and everyone's in named rounds
     /// that show individual votes. Never what they chose in a secret round.
     pub voted: Option<Vec<SeatNo>>,

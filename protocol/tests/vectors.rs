@@ -1763,6 +1763,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 round: Some(open_round(LiveTally {
                     taking_part: 2,
                     counts: Some(counts(4, 1, 1, 0)),
+                    marks: None,
                     voted: None,
                     choices: None,
                 })),
@@ -1777,6 +1778,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 live: LiveTally {
                     taking_part: 3,
                     counts: Some(counts(4, 2, 1, 0)),
+                    marks: None,
                     voted: None,
                     choices: None,
                 },
@@ -1791,6 +1793,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 live: LiveTally {
                     taking_part: 3,
                     counts: Some(counts(4, 2, 1, 0)),
+                    marks: None,
                     voted: Some(vec![1, 2, 3]),
                     choices: Some(vec![
                         SeatChoice {
@@ -1808,6 +1811,22 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     ]),
                 },
                 server_time_us: 1_767_225_601_025_318,
+            },
+        ),
+        example(
+            "The chair's tally update in a named confidence rating of two officials: \
+             per official, how many papers gave each level (high, confidence, low).",
+            ServerMsg::Tally {
+                version: 44,
+                round: s.round,
+                live: LiveTally {
+                    taking_part: 3,
+                    counts: None,
+                    marks: Some(vec![vec![2, 1, 0], vec![0, 2, 1]]),
+                    voted: Some(vec![1, 2, 3]),
+                    choices: Some(vec![]),
+                },
+                server_time_us: 1_767_225_602_031_007,
             },
         ),
         example(
@@ -1975,6 +1994,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     ..open_round(LiveTally {
                         taking_part: 0,
                         counts: None,
+                        marks: None,
                         voted: None,
                         choices: None,
                     })

@@ -231,6 +231,13 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
             let receipt = d.cast_paper(Election, marks(pairs)).await?;
             assert_eq!(receipt.marks, marks(pairs));
         }
+        // While the named round is open the chair sees each candidate's
+        // approvals add up, and no yes/no/abstain counts.
+        let live = |s: &gavel_client::state::MeetingState| s.round().and_then(|r| r.live.clone());
+        hall.chair
+            .wait_until(|s| live(s).and_then(|l| l.marks) == Some(vec![vec![3], vec![1]]))
+            .await?;
+        assert_eq!(live(&hall.chair.state).and_then(|l| l.counts), None);
         let (status, result) = hall.close(round).await?;
         assert_eq!(status, ItemStatus::Counted);
         let PaperResult::Election(e) = result else {
@@ -251,6 +258,12 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
             let pick = u16::from(i < 3);
             d.cast_paper(Election, marks(&[(pick, APPROVE)])).await?;
         }
+        // A secret round shows nobody running marks, the chair included.
+        hall.chair
+            .wait_until(|s| live(s).is_some_and(|l| l.taking_part == SEATS))
+            .await?;
+        let shown = live(&hall.chair.state).map(|l| (l.counts, l.marks));
+        assert_eq!(shown, Some((None, None)), "{name}");
         let (_, result) = hall.close(round).await?;
         let PaperResult::Election(e) = result else {
             panic!("an election")

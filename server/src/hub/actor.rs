@@ -838,6 +838,7 @@ impl MeetingActor {
                 live: r.is_open().then(|| {
                     r.live(
                         audience,
+                        self.sheet_of(r.record.item),
                         self.definition.total_seats,
                         self.present.len() as u32,
                     )
@@ -946,11 +947,12 @@ impl MeetingActor {
             .filter(|r| r.is_open())
             .expect("only an open round has a running tally");
         let (total, present) = (self.definition.total_seats, self.present.len() as u32);
+        let sheet = self.sheet_of(round.record.item);
         for &audience in audiences {
             let frame = frame(&ServerMsg::Tally {
                 version,
                 round: round.record.id,
-                live: round.live(audience, total, present),
+                live: round.live(audience, sheet, total, present),
                 server_time_us,
             });
             self.pacing.send_tally(audience, version, frame, now);

@@ -19,7 +19,7 @@ use super::pacing::Audience;
 use crate::store::{BallotRecord, RoundRecord, SecretClose};
 use gavel_protocol::messages::{AnyReceipt, LiveTally, RoundStatus, SeatChoice};
 use gavel_protocol::paper::{Sheet, Vote};
-use gavel_protocol::results::{PaperResult, RoundResult, Turnout};
+use gavel_protocol::results::{PaperResult, RoundResult, Turnout, count_marks};
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult};
 use rand::seq::SliceRandom;
@@ -320,11 +320,30 @@ impl RoundState {
         changed
     }
 
-    /// The running tally as `audience` may see it.
-    pub(super) fn live(&self, audience: Audience, total_seats: u32, present: u32) -> LiveTally {
+    /// The running tally as `audience` may see it; `sheet` is the item's
+    /// list in a round on a list, whose counts are per entry and mark.
+    pub(super) fn live(
+        &self,
+        audience: Audience,
+        sheet: Option<Sheet>,
+        total_seats: u32,
+        present: u32,
+    ) -> LiveTally {
         let settings = &self.record.settings;
         let counts = self.counts(total_seats, present);
         let named = settings.secrecy == Secrecy::Named;
+        let marks = || {
+            let sheet = sheet?;
+            let votes: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
+            let papers = votes.iter().filter_map(Vote::paper);
+            Some(count_marks(
+                sheet.kind,
+                sheet.entries,
+                papers.map(|p| p.marks.as_slice()),
+            ))
+        };
+        // A round on a list has no choices to count: its counts are the marks'.
+        let choice_counts = sheet.is_none().then_some(counts);
         let voted = || Some(self.recorded.keys().copied().collect());
         let choices = || {
             Some(
@@ -347,13 +366,15 @@ impl RoundState {
         match audience {
             Audience::Chair => LiveTally {
                 taking_part,
-                counts: named.then_some(counts),
+                counts: choice_counts.filter(|_| named),
+                marks: if named { marks() } else { None },
                 voted: voted(),
                 choices: if named { choices() } else { None },
             },
             Audience::Public | Audience::Delegates => LiveTally {
                 taking_part,
-                counts: show_counts.then_some(counts),
+                counts: choice_counts.filter(|_| show_counts),
+                marks: if show_counts { marks() } else { None },
                 voted: if show_individual { voted() } else { None },
                 choices: if show_individual { choices() } else { None },
             },

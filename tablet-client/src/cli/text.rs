@@ -911,6 +911,7 @@ mod tests {
         let with_counts = LiveTally {
             taking_part: 30,
             counts: Some(counts(28, 1, 1)),
+            marks: None,
             voted: None,
             choices: None,
         };
@@ -922,6 +923,7 @@ mod tests {
         let hidden = LiveTally {
             taking_part: 30,
             counts: None,
+            marks: None,
             voted: None,
             choices: None,
         };
