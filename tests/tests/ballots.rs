@@ -383,6 +383,12 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
         assert!(csv.contains("Người thứ 27"), "{csv}");
         let html = minutes::minutes_html(&session, Lang::En);
         assert!(html.contains("Low confidence") && html.contains("Elected"));
+        let vi = minutes::minutes_html(&session, Lang::Vi);
+        assert_eq!(
+            vi.matches("<h5>Biên bản kiểm phiếu</h5>").count(),
+            2,
+            "a counting record for each secret round on a list, none for the named ones"
+        );
 
         // A changed mark on a named paper breaks its signature; one on a
         // secret paper changes the count the result states.
