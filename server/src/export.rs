@@ -241,6 +241,12 @@ pub fn session(
         labels: definition.labels.clone(),
         national_heading: options.national_heading,
         signatories: options.signatories.clone(),
+        counting_board: definition
+            .counting_board
+            .iter()
+            .filter_map(|&seat| definition.seat(seat))
+            .map(|seat| seat.name.clone())
+            .collect(),
         items,
         record: Some(RecordSeal {
             file: format!("{}.record.json", bundle.meeting),

@@ -53,6 +53,9 @@ total_seats = {SEATS}
         .collect();
     toml.push_str(&format!(
         r#"
+[counting_board]
+seats = [4, 2]
+
 [[topics]]
 title = "Nhân sự"
 
@@ -388,6 +391,10 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
             vi.matches("<h5>Biên bản kiểm phiếu</h5>").count(),
             2,
             "a counting record for each secret round on a list, none for the named ones"
+        );
+        assert!(
+            vi.contains("Trưởng Ban kiểm phiếu</div><div class=\"name\">Đại biểu 4</div>"),
+            "the board's head signs first"
         );
 
         // A changed mark on a named paper breaks its signature; one on a

@@ -312,7 +312,9 @@ fn round(
             let table = list_table(result, list, session.total_seats, lang);
             match round.settings.secrecy {
                 Secrecy::Named => list_html(out, &table, &table.sentences),
-                Secrecy::Secret => count_record(out, result.turnout(), &table, lang),
+                Secrecy::Secret => {
+                    count_record(out, result.turnout(), &table, &session.counting_board, lang)
+                }
             }
         }
         Outcome::Voided => {
@@ -333,10 +335,17 @@ fn round(
 /// (biên bản kiểm phiếu) in its official form: all delegates, those
 /// present, the papers issued (one to each delegate present), returned,
 /// valid and invalid, each with its percentage of all delegates; then the
-/// table per candidate or official and lines for the board to sign. A paper
+/// table per candidate or official and lines for the board to sign, with
+/// the names of `board` (the head first) when the meeting names it. A paper
 /// the rules refuse is refused at the tablet with its reason and never
 /// enters the count, so every returned paper is valid and none invalid.
-fn count_record(out: &mut String, turnout: Turnout, table: &ListTable, lang: Lang) {
+fn count_record(
+    out: &mut String,
+    turnout: Turnout,
+    table: &ListTable,
+    board: &[String],
+    lang: Lang,
+) {
     let w = Words::of(lang);
     let pct = |n: u32| lang.percent(n, turnout.total_seats);
     let facts = [
@@ -363,11 +372,24 @@ fn count_record(out: &mut String, turnout: Turnout, table: &ListTable, lang: Lan
     out.push_str("</tbody></table>\n");
     // The papers returned are in the facts above; the rest says what came out.
     list_html(out, table, &table.sentences[1..]);
+    let (head, members) = board
+        .split_first()
+        .map_or((None, &[][..]), |(h, m)| (Some(h), m));
+    let signer = |role: &str, names: Vec<&String>| {
+        let names: String = names
+            .into_iter()
+            .map(|n| format!("<div class=\"name\">{}</div>", escape(n)))
+            .collect();
+        format!(
+            "<div><div class=\"role\">{}</div>{names}</div>",
+            escape(role)
+        )
+    };
     let _ = write!(
         out,
-        "<div class=\"board-signatures\"><div>{}</div><div>{}</div></div>\n</section>\n",
-        escape(w.count_chief),
-        escape(w.count_members)
+        "<div class=\"board-signatures\">{}{}</div>\n</section>\n",
+        signer(w.count_chief, head.into_iter().collect()),
+        signer(w.count_members, members.iter().collect()),
     );
 }
 
@@ -532,7 +554,10 @@ table.list tr, .count-facts tr { break-inside: avoid; }
 .count-facts th { font-weight: 400; }
 .count-record { break-inside: avoid; border: 0.6pt solid #000; padding: 2mm 3mm; margin-top: 2mm; }
 h5 { font-size: 10.5pt; text-align: center; text-transform: uppercase; margin: 0 0 1.5mm; }
-.board-signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; font-weight: 600; font-size: 10pt; margin-top: 3mm; min-height: 18mm; }
+.board-signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; font-size: 10pt; margin-top: 3mm; min-height: 18mm; }
+.board-signatures .role { font-weight: 600; }
+.board-signatures .name { margin-top: 12mm; }
+.board-signatures .name + .name { margin-top: 10mm; }
 .seal { margin-top: 8mm; font-size: 8.5pt; text-align: left; overflow-wrap: anywhere; }
 .seal code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; }
 .signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; margin-top: 10mm; break-inside: avoid; }
@@ -677,6 +702,9 @@ mod tests {
         let round = &mut session.items[8].rounds[0];
         round.settings.rule = rule;
         round.outcome = Outcome::Counted { result, list };
+        session.counting_board = ["Đỗ Văn Hải", "Ngô Thị Mai", "Bùi Quốc Toản"]
+            .map(str::to_owned)
+            .to_vec();
         let secret = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
         for line in [
             "Biên bản kiểm phiếu",
@@ -689,7 +717,7 @@ mod tests {
             "1Lê Hoàng Cường2562,50%Trúng cử",
             "2Phạm Thu Dung1230,00%Không trúng cử",
             "Trúng cử: Lê Hoàng Cường.",
-            "Trưởng Ban kiểm phiếu",
+            "Trưởng Ban kiểm phiếuĐỗ Văn HảiCác thành viên Ban kiểm phiếuNgô Thị MaiBùi Quốc Toản",
         ] {
             assert!(secret.contains(line), "{line:?} in {secret}");
         }

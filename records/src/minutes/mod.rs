@@ -72,6 +72,11 @@ pub struct Session {
     pub national_heading: bool,
     /// Who signs the minutes; a name left out gets a blank line to write it on.
     pub signatories: Signatories,
+    /// The counting board's members (Ban kiểm phiếu), the head first, who
+    /// sign its record of each secret ballot on a list; when none are named
+    /// the record has blank lines.
+    #[serde(default)]
+    pub counting_board: Vec<String>,
     /// The agenda items, in agenda order. Items without rounds (reports, or
     /// items never put to the vote) may be listed; the minutes skip them.
     pub items: Vec<Item>,

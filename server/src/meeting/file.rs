@@ -45,7 +45,15 @@ pub(super) struct RawMeeting {
     floor: RawFloor,
     #[serde(default)]
     respondents: Vec<RawRespondent>,
+    counting_board: Option<RawBoard>,
     topics: Spanned<Vec<Spanned<RawTopic>>>,
+}
+
+/// `[counting_board]`: the seats of the board that counts secret ballots.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoard {
+    seats: Spanned<Vec<Spanned<u32>>>,
 }
 
 /// `[floor]`: the time limits of turns, each optional.
@@ -463,6 +471,10 @@ impl RawMeeting {
         }
         let (agenda, documents) = check_agenda(&self.topics, defaults, source)?;
         let questions = check_questions(&self.topics, total_seats, respondents.len(), source)?;
+        let counting_board = match &self.counting_board {
+            Some(board) => check_board(board, total_seats, source)?,
+            None => Vec::new(),
+        };
         Ok(MeetingDefinition {
             id,
             title,
@@ -476,8 +488,46 @@ impl RawMeeting {
             floor: self.floor.settings(),
             respondents,
             questions,
+            counting_board,
         })
     }
+}
+
+/// The counting board's seats: at least one, each on the roster, each once.
+fn check_board(
+    board: &RawBoard,
+    total_seats: u32,
+    source: &Source,
+) -> Result<Vec<SeatNo>, DefinitionError> {
+    let list = board.seats.get_ref();
+    if list.is_empty() {
+        return Err(source.error(
+            board.seats.span(),
+            "counting_board.seats",
+            "a counting board has at least one member",
+        ));
+    }
+    let mut seats = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let seat = *raw.get_ref();
+        let field = format!("counting_board.seats[{i}]");
+        if !(1..=total_seats).contains(&seat) {
+            return Err(source.error(
+                raw.span(),
+                field,
+                format!("seat {seat} is outside 1..={total_seats} (total_seats)"),
+            ));
+        }
+        if seats.contains(&seat) {
+            return Err(source.error(
+                raw.span(),
+                field,
+                format!("seat {seat} is on the board twice"),
+            ));
+        }
+        seats.push(seat);
+    }
+    Ok(seats)
 }
 
 /// The questions registered before the session, each on a question

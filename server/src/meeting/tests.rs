@@ -838,3 +838,38 @@ fn the_floor_respondents_and_registered_questions_are_read_and_checked() {
         format!("{floor}\n[[topics.items.questions]]\nseat = 1\nrespondent = 0\n");
     assert_eq!(field(&on_a_resolution), "topics[0].items[0].questions[0]");
 }
+
+#[test]
+fn the_counting_board_is_read_head_first_and_checked_against_the_roster() {
+    let m = MeetingDefinition::parse(EXAMPLE).unwrap();
+    assert_eq!(m.counting_board, vec![7, 15, 23]);
+    assert!(
+        MeetingDefinition::parse(MINIMAL)
+            .unwrap()
+            .counting_board
+            .is_empty()
+    );
+    let board = |seats: &str| {
+        with(
+            "[[topics]]",
+            &format!("[counting_board]\nseats = {seats}\n\n[[topics]]"),
+        )
+    };
+    let m = MeetingDefinition::parse(&board("[2, 1]")).unwrap();
+    assert_eq!(m.counting_board, vec![2, 1], "the head first, as written");
+    for (seats, line, column, field, message) in [
+        ("[]", 15, 9, "counting_board.seats", "at least one member"),
+        ("[1, 3]", 15, 13, "counting_board.seats[1]", "outside 1..=2"),
+        (
+            "[2, 2]",
+            15,
+            13,
+            "counting_board.seats[1]",
+            "on the board twice",
+        ),
+    ] {
+        let (l, c, f, m) = error(&board(seats));
+        assert_eq!((l, c, f.as_str()), (line, column, field), "{seats}: {m}");
+        assert!(m.contains(message), "{seats}: {m}");
+    }
+}
