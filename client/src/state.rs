@@ -47,7 +47,7 @@ impl MeetingState {
                     }
                 }
                 self.version = snapshot.version;
-                self.snapshot = Some(snapshot.clone());
+                self.snapshot = Some(Snapshot::clone(snapshot));
                 true
             }
             ServerMsg::Tally {

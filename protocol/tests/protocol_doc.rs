@@ -304,7 +304,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 33] = [
+const OBJECT_FIELDS: [(&str, Holds); 34] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -338,6 +338,7 @@ const OBJECT_FIELDS: [(&str, Holds); 33] = [
     ("places", Holds::Object("SeatPlace")),
     ("speaker", Holds::Tagged("Speaker")),
     ("guest", Holds::Object("Guest")),
+    ("presentation", Holds::Object("Presentation")),
 ];
 
 /// Every object inside `value` (and, through arrays, every object in a

@@ -25,8 +25,8 @@ use gavel_protocol::floor::{
 };
 use gavel_protocol::messages::{
     AnyReceipt, ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus,
-    ItemView, Labels, ListEntry, LiveTally, MeetingView, PaperList, PaperReceipt, Receipt,
-    RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
+    ItemView, Labels, ListEntry, LiveTally, MeetingView, PaperList, PaperReceipt, Presentation,
+    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
 };
 use gavel_protocol::paper::{Mark, PaperKind, Sheet};
 use gavel_protocol::results::RoundResult;
@@ -1212,6 +1212,9 @@ fn example<T>(note: &str, frame: T) -> Example<T> {
     }
 }
 
+/// The example view's public submission, which the chair presents.
+const SUBMISSION_SHA256: &str = "3f1c9a0e5b7d2c4a6e8f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a";
+
 fn client_variant(msg: &ClientMsg) -> &'static str {
     match msg {
         ClientMsg::Enroll { .. } => "enroll",
@@ -1235,6 +1238,8 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::FloorResume => "chair/floor_resume",
             ChairCommand::FloorAddTime { .. } => "chair/floor_add_time",
             ChairCommand::FloorEnd => "chair/floor_end",
+            ChairCommand::Present { .. } => "chair/present",
+            ChairCommand::StopPresenting => "chair/stop_presenting",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
@@ -1242,7 +1247,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 24] = [
+const CLIENT_VARIANTS: [&str; 26] = [
     "enroll",
     "auth",
     "watch",
@@ -1263,6 +1268,8 @@ const CLIENT_VARIANTS: [&str; 24] = [
     "chair/floor_resume",
     "chair/floor_add_time",
     "chair/floor_end",
+    "chair/present",
+    "chair/stop_presenting",
     "sync",
     "export",
     "floor_request",
@@ -1397,11 +1404,11 @@ fn meeting_view(s: &Story) -> MeetingView {
                     DocumentView {
                         title: "Tờ trình về kế hoạch đầu tư công năm 2026".into(),
                         kind: DocumentKind::Submission,
-                        sha256: "3f1c9a0e5b7d2c4a6e8f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a"
-                            .into(),
+                        sha256: SUBMISSION_SHA256.into(),
                         size: 184_320,
                         public: true,
                         version: 1,
+                        stored_at: 1_796_601_600_000,
                     },
                     DocumentView {
                         title: "Dự thảo Nghị quyết".into(),
@@ -1411,6 +1418,7 @@ fn meeting_view(s: &Story) -> MeetingView {
                         size: 96_256,
                         public: false,
                         version: 2,
+                        stored_at: 1_796_688_000_000,
                     },
                 ],
                 ..item(
@@ -1686,6 +1694,20 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             "Chair: end the turn; a question's answer starts at once.",
             chair(24, ChairCommand::FloorEnd),
         ),
+        example(
+            "Chair: put page 3 of the item's public submission before the hall.",
+            chair(
+                25,
+                ChairCommand::Present {
+                    document: SUBMISSION_SHA256.into(),
+                    page: 3,
+                },
+            ),
+        ),
+        example(
+            "Chair: take the presented page down.",
+            chair(26, ChairCommand::StopPresenting),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -1742,7 +1764,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         example(
             "A delegate's snapshot while a round with interim totals is open: how many \
              are present, not who.",
-            ServerMsg::Snapshot(Snapshot {
+            ServerMsg::Snapshot(Box::new(Snapshot {
                 version: 42,
                 server_time: 1_767_225_585_002,
                 meeting: s.meeting.clone(),
@@ -1768,7 +1790,13 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     choices: None,
                 })),
                 store: StoreHealth::Ok,
-            }),
+                presentation: Some(Presentation {
+                    item: 1,
+                    document: SUBMISSION_SHA256.into(),
+                    page: 3,
+                    pages: 12,
+                }),
+            })),
         ),
         example(
             "A delegate's or watcher's tally update, interim totals.",
@@ -1969,7 +1997,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         example(
             "The chair's snapshot after the round closed: the committed result, the item \
              passed, and which seats are present.",
-            ServerMsg::Snapshot(Snapshot {
+            ServerMsg::Snapshot(Box::new(Snapshot {
                 version: 57,
                 server_time: 1_767_225_630_004,
                 meeting: s.meeting.clone(),
@@ -2000,7 +2028,8 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     })
                 }),
                 store: StoreHealth::Ok,
-            }),
+                presentation: None,
+            })),
         ),
     ];
 

@@ -613,8 +613,15 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     })
 }
 
+/// A chair's command, to the meeting's actor. A page to present is checked
+/// first, here ([`MeetingHandle::presented`]).
 async fn chair(meeting: &MeetingHandle, command: ChairCommand) -> Result<(), Refusal> {
-    ask(meeting, |reply| Command::Chair { command, reply }).await?
+    let presented = match command {
+        ChairCommand::Present { document, page } => Some(meeting.presented(&document, page).await?),
+        ChairCommand::StopPresenting => None,
+        command => return ask(meeting, |reply| Command::Chair { command, reply }).await?,
+    };
+    ask(meeting, |reply| Command::Present { presented, reply }).await?
 }
 
 /// A ballot or a paper as it arrived, its signature not yet checked.

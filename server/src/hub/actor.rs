@@ -22,7 +22,7 @@ use super::outage::{Outage, Reread, store_refusal};
 use super::pacing::{Audience, Broadcast, Due, Pacing};
 use super::round::{Admitted, Ending, Reply, RoundState, VerifiedBallot};
 use super::writer::{self, Written};
-use super::{Delivery, Frame, Refusal, frame};
+use super::{Delivery, Frame, Presented, Refusal, frame};
 use crate::clock::{instant_of, now_ms, now_us};
 use crate::meeting::MeetingDefinition;
 use crate::metrics;
@@ -90,6 +90,12 @@ pub enum Command {
         command: ChairCommand,
         reply: Reply<Result<(), Refusal>>,
     },
+    /// The chair's `present` (checked by the connection against the view
+    /// and the document's pages) or, with `None`, `stop_presenting`.
+    Present {
+        presented: Option<Presented>,
+        reply: Reply<Result<(), Refusal>>,
+    },
     /// A delegate asks for the floor or withdraws its request
     /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
     Floor {
@@ -132,6 +138,9 @@ pub struct MeetingActor {
     flood: Flood,
     /// When the queue's changes are due to the hall and the tablets.
     floor_due: Option<Instant>,
+    /// The page the chair puts before the hall. Live state only: it decides
+    /// nothing, so it is neither stored nor chained, and a restart takes it down.
+    presented: Option<Presented>,
 }
 
 impl MeetingActor {
@@ -201,6 +210,7 @@ impl MeetingActor {
             floor,
             flood: Flood::default(),
             floor_due: None,
+            presented: None,
         })
     }
 
@@ -261,7 +271,7 @@ impl MeetingActor {
                     Some(Principal::Seat(seat)) => Some(self.you(seat)),
                     _ => None,
                 };
-                let snapshot = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
+                let snapshot = frame(&ServerMsg::Snapshot(Box::new(self.snapshot(audience))));
                 let _ = reply.send(Joined {
                     snapshot,
                     floor: self.floor_frame(audience, self.version),
@@ -272,7 +282,7 @@ impl MeetingActor {
             }
             Command::Snapshot { audience, reply } => {
                 let _ = reply.send([
-                    frame(&ServerMsg::Snapshot(self.snapshot(audience))),
+                    frame(&ServerMsg::Snapshot(Box::new(self.snapshot(audience)))),
                     self.floor_frame(audience, self.version),
                 ]);
             }
@@ -286,6 +296,22 @@ impl MeetingActor {
             }
             Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
             Command::Chair { command, reply } => self.chair(command, reply).await,
+            Command::Present { presented, reply } => {
+                match &presented {
+                    Some(p) => {
+                        let p = &p.presentation;
+                        tracing::info!(meeting = %self.definition.id, document = %p.document, page = p.page, "page presented");
+                    }
+                    None => {
+                        tracing::info!(meeting = %self.definition.id, "presentation taken down")
+                    }
+                }
+                if self.presented != presented {
+                    self.presented = presented;
+                    self.broadcast_snapshot();
+                }
+                let _ = reply.send(Ok(()));
+            }
             Command::Floor { seat, act, reply } => {
                 let result = self.delegate_floor(seat, act).await;
                 if let Err(refusal) = &result {
@@ -526,6 +552,11 @@ impl MeetingActor {
                 self.floor_act(Act::AddTime { seconds }).await
             }
             ChairCommand::FloorEnd => self.floor_act(Act::End).await,
+            // The connection checks a page and sends it as `Command::Present`.
+            ChairCommand::Present { .. } | ChairCommand::StopPresenting => Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "a presentation reaches the meeting checked, as Command::Present",
+            )),
             ChairCommand::Close | ChairCommand::Void => {
                 let ending = if command == ChairCommand::Close {
                     Ending::Close
@@ -846,6 +877,11 @@ impl MeetingActor {
                 result: r.record.result.clone(),
             }),
             store: self.outage.health(),
+            presentation: self
+                .presented
+                .as_ref()
+                .filter(|p| p.public || audience != Audience::Public)
+                .map(|p| p.presentation.clone()),
         }
     }
 
@@ -918,7 +954,7 @@ impl MeetingActor {
     fn broadcast_snapshot(&mut self) {
         let version = self.next_version();
         for audience in Audience::ALL {
-            let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
+            let frame = frame(&ServerMsg::Snapshot(Box::new(self.snapshot(audience))));
             self.pacing.send_snapshot(audience, version, frame);
         }
         self.pacing.snapshot_sent();
