@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
 use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_client::{Client, Session};
-use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
@@ -412,7 +412,7 @@ async fn a_vote_survives_its_node_being_killed_or_stopped_at_twenty_points() -> 
         .state
         .round()
         .filter(|r| r.status == RoundStatus::Closed)
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .context("closed with a result")?;
     ensure!(result.counts.taking_part() == SEATS, "{result:?}");
     for choice in Choice::ALL {
@@ -521,7 +521,7 @@ async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<
         .state
         .round()
         .filter(|r| r.status == RoundStatus::Closed)
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .context("closed with a result")?;
     ensure!(result.counts.taking_part() == SEATS, "{result:?}");
     let store = Store::connect(&cluster.url).await?;

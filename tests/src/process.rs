@@ -314,7 +314,7 @@ pub async fn stored_ballots(
         .ballots(round)
         .await?
         .into_iter()
-        .map(|b| (b.seat, (b.seq, b.choice)))
+        .map(|b| (b.seat, (b.seq, b.vote.choice().expect("a choice"))))
         .collect())
 }
 

@@ -10,6 +10,7 @@ use ed25519_dalek::SigningKey;
 use gavel_client::Client;
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::paper::Vote;
 use gavel_protocol::{Choice, Principal, RoundId, Signature, VoteSettings};
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::{BallotRecord, Lease, RoundRecord, Store, StoreError};
@@ -65,7 +66,7 @@ fn ballot(round: RoundId, seat: u32, seq: u64) -> BallotRecord {
     BallotRecord {
         round,
         seat,
-        choice: Choice::Yes,
+        vote: Vote::Choice(Choice::Yes),
         seq,
         signature: Signature::from_bytes(&[seat as u8; 64]),
         recorded_at: 2_000 + seq,

@@ -7,7 +7,7 @@
 
 use futures_util::future::try_join_all;
 use gavel_client::{MeetingState, Session};
-use gavel_protocol::messages::{ChairCommand, RoundStatus, StoreHealth};
+use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView, StoreHealth};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Counts, Principal, RefusalReason};
 use gavel_server::store::{STATEMENT_TIMEOUT, Store};
@@ -153,7 +153,7 @@ async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow
         .state
         .round()
         .filter(|r| r.id == round && r.status == RoundStatus::Closed)
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .expect("the result is shown when `done` arrives");
     let store = Store::connect(&db.url).await?;
     let rows = store.ballots(round).await?;
@@ -167,12 +167,15 @@ async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow
             .iter()
             .find(|b| b.seat == receipt.seat)
             .expect("stored");
-        assert_eq!((row.choice, row.seq), (receipt.choice, receipt.seq));
+        assert_eq!(
+            (row.vote.choice(), row.seq),
+            (Some(receipt.choice), receipt.seq)
+        );
     }
     let stored = Counts::tally(
         shown.counts.total_seats,
         shown.counts.present,
-        rows.iter().map(|b| b.choice),
+        rows.iter().filter_map(|b| b.vote.choice()),
     );
     assert_eq!(shown.counts, stored, "the tally is the store's rows");
     assert_eq!((stored.yes, stored.no, stored.abstain), (3, 2, 1));
@@ -247,17 +250,18 @@ async fn a_round_opened_or_closed_by_a_commit_whose_answer_was_lost_is_read_back
     let shown = chair
         .state
         .round()
-        .and_then(|r| r.result)
+        .and_then(|r| r.result.clone())
         .expect("a result");
     let stored = store.rounds(&example_meeting()).await?;
     let last = stored.last().expect("the round");
     assert_eq!((last.id, last.status), (round, RoundStatus::Closed));
     assert_eq!(
-        last.result,
-        Some(shown),
+        last.result.as_ref(),
+        Some(&shown),
         "the result shown is the stored one"
     );
-    assert_eq!((shown.counts.yes, shown.counts.present), (3, 3));
+    let tally = shown.tally().expect("a tally of yes, no and abstain");
+    assert_eq!((tally.counts.yes, tally.counts.present), (3, 3));
 
     // The meeting goes on: the next item is chosen and recorded.
     chair
