@@ -144,6 +144,10 @@ pub async fn run(
         .with_state(state.clone())
         .merge(health::routes(readiness.clone()))
         .merge(crate::web::routes(hub.clone()))
+        .merge(crate::secretariat::routes(
+            hub.clone(),
+            state.limits.clone(),
+        ))
         .layer(axum::middleware::map_response(security_headers));
     let addr = listener.local_addr().context("listener address")?;
     let metrics_addr = match &metrics_listener {
@@ -220,7 +224,7 @@ where
 /// The address a connection comes from, for the limits per address. Its
 /// own type because axum provides the address of plain TCP connections only.
 #[derive(Debug, Clone, Copy)]
-struct Peer(SocketAddr);
+pub(crate) struct Peer(pub(crate) SocketAddr);
 
 impl Connected<IncomingStream<'_, PlainListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, PlainListener>) -> Peer {

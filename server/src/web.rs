@@ -1,6 +1,7 @@
 //! The web apps, embedded in the binary so that a hall without internet needs
 //! nothing but the server: the tablet (`/tablet/`), the chair's console
-//! (`/chair/`), the hall screen (`/screen/`), and what they share
+//! (`/chair/`), the hall screen (`/screen/`), the secretariat's app
+//! (`/admin/`, whose API is [`crate::secretariat`]), and what they share
 //! (`/common/`: the protocol in JavaScript, fonts, styles, and the tablet's
 //! PDF reader, pdf.js, vendored already built: `server/pdfjs/README.md`).
 //! No build step: the files are served as they are in the repository.
@@ -41,6 +42,7 @@ pub fn routes(hub: Arc<Hub>) -> Router {
         .route("/tablet", get(|| async { Redirect::permanent("/tablet/") }))
         .route("/chair", get(|| async { Redirect::permanent("/chair/") }))
         .route("/screen", get(|| async { Redirect::permanent("/screen/") }))
+        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route(
             "/{app}/",
             get(|Path(app): Path<String>, headers: HeaderMap| async move { app_page(&app, &headers) }),
@@ -62,14 +64,14 @@ pub fn routes(hub: Arc<Hub>) -> Router {
 
 fn app_page(app: &str, headers: &HeaderMap) -> Response {
     match app {
-        "tablet" | "chair" | "screen" => asset(&format!("{app}/index.html"), headers),
+        "tablet" | "chair" | "screen" | "admin" => asset(&format!("{app}/index.html"), headers),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 fn server_asset(app: &str, path: &str, headers: &HeaderMap) -> Response {
     match app {
-        "tablet" | "chair" | "screen" | "common" | "landing" => {
+        "tablet" | "chair" | "screen" | "admin" | "common" | "landing" => {
             asset(&format!("{app}/{path}"), headers)
         }
         _ => StatusCode::NOT_FOUND.into_response(),

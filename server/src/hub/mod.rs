@@ -390,6 +390,12 @@ impl Hub {
         &self.server_key
     }
 
+    /// The store the hub writes to, for the secretariat's calls, which read
+    /// and prepare meetings outside any meeting's actor.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Redeems a one-time enrollment code for `key`; the code is burnt.
     pub async fn enroll(
         &self,

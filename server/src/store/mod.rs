@@ -10,6 +10,8 @@
 //! - `enrollment_codes`: SHA-256 of each one-time code ([`code_hash`]), never
 //!   the code itself, with its expiry and when it was used;
 //! - `device_keys`: the Ed25519 public key bound to each principal;
+//! - `secretariat_codes` and `secretariat_keys`: the same for the
+//!   secretariat, which prepares every meeting and belongs to none;
 //! - `attendance`: the first check-in of each seat;
 //! - `rounds` and `tallies`: every round with its settings, window and end,
 //!   and a closed round's result;
@@ -436,6 +438,47 @@ impl Store {
         bind_key(&mut tx, &meeting, principal, key).await?;
         tx.commit().await?;
         Ok((meeting, principal))
+    }
+
+    /// Stores the secretariat's codes (their [`code_hash`]es) in one
+    /// transaction: all or none.
+    pub async fn add_secretariat_codes(
+        &self,
+        code_hashes: &[String],
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let expires_at = to_sql(expires_at, "expiry")?;
+        let mut tx = Tx::begin(self).await?;
+        for hash in code_hashes {
+            sql::insert_secretariat_code(tx.db(), hash, expires_at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Redeems a secretariat code for a device's `key`, in one transaction,
+    /// checked and refused as [`Store::redeem_code`] does.
+    pub async fn redeem_secretariat_code(
+        &self,
+        code_hash: &str,
+        now: u64,
+        key: &PublicKey,
+    ) -> Result<(), StoreError> {
+        let now = to_sql(now, "redemption time")?;
+        let mut tx = Tx::begin(self).await?;
+        sql::secretariat_code_to_redeem(tx.db(), code_hash)
+            .await?
+            .ok_or(StoreError::CodeUnknown)?
+            .redeemable(now)?;
+        sql::burn_secretariat_code(tx.db(), code_hash, now).await?;
+        sql::insert_secretariat_key(tx.db(), key, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether `key` is one of the secretariat's devices.
+    pub async fn is_secretariat_key(&self, key: &PublicKey) -> Result<bool, StoreError> {
+        Ok(sql::is_secretariat_key(self.pooled().await?.db(), key).await?)
     }
 
     /// The meeting's bound keys, by principal (seats in order, then the chair).

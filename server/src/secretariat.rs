@@ -1,0 +1,468 @@
+//! The secretariat's API, behind `/admin/`: the council's office, which
+//! prepares meetings rather than taking part in one.
+//!
+//! Its devices log in as delegates' tablets do, with a WebCrypto key that
+//! never leaves the browser: a one-time code from `gavel codes --admin`
+//! enrolls the key (`POST /api/secretariat/enroll`, signed over the enroll
+//! layout), and each login answers a fresh challenge
+//! (`POST /api/secretariat/challenge`, then `POST /api/secretariat/login`,
+//! signed over the admin-auth layout) for a session token that every other
+//! call carries as `Authorization: Bearer`.
+//!
+//! **HTTP rather than the WebSocket.** A WebSocket session belongs to one
+//! meeting (its login signs the meeting's id and joins that meeting's actor),
+//! while the secretariat works on every meeting and on none live: its calls
+//! are questions and edits, each answered once, not a stream of state. Over
+//! HTTP the wire protocol's messages stay as they are (the one addition is
+//! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
+//! request bodies rather than 16 KiB frames.
+//!
+//! **Refusals.** Every refusal is a [`Refusal`] with a `reason` a program can
+//! match and a `message` a person can read. A key enrolled for a seat or the
+//! chair's console is told `not_secretariat`, apart from a key nobody
+//! enrolled: a delegate's tablet is not a way into the meetings' definitions.
+//! Failed enrollments and logins count against the address as the
+//! WebSocket's do, and an address refused for a while is refused here too.
+
+use crate::app::Peer;
+use crate::clock::now_ms;
+use crate::hub::Hub;
+use crate::limits::AddressLimits;
+use crate::meeting::MeetingDefinition;
+use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
+use gavel_protocol::{PublicKey, Signature};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// How long a login challenge may be answered.
+const CHALLENGE_MS: u64 = 60_000;
+/// How long a login lasts: a working day of preparing a session.
+const SESSION_MS: u64 = 12 * 3_600_000;
+
+/// Why a call to the secretariat's API was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    #[error("no such secretariat code")]
+    UnknownCode,
+    #[error("this code was already used; ask for a new one with gavel codes --admin")]
+    CodeUsed,
+    #[error("this code has expired; ask for a new one with gavel codes --admin")]
+    CodeExpired,
+    #[error("the signature does not match this device's key")]
+    BadSignature,
+    #[error("the challenge is unknown or more than a minute old; ask for a new one")]
+    UnknownChallenge,
+    #[error("this device is enrolled for a seat or the chair's console, not the secretariat")]
+    NotSecretariat,
+    #[error("this device is not enrolled; enroll it with a secretariat code")]
+    UnknownKey,
+    #[error("log in first: the session is missing or has expired")]
+    NotLoggedIn,
+    #[error("too many failed attempts from this address; wait a minute")]
+    RateLimited,
+    #[error("the store does not answer; try again")]
+    StoreUnavailable,
+}
+
+impl Refusal {
+    fn status(self) -> StatusCode {
+        match self {
+            Refusal::UnknownCode | Refusal::CodeUsed | Refusal::CodeExpired => {
+                StatusCode::BAD_REQUEST
+            }
+            Refusal::BadSignature
+            | Refusal::UnknownChallenge
+            | Refusal::UnknownKey
+            | Refusal::NotLoggedIn => StatusCode::UNAUTHORIZED,
+            Refusal::NotSecretariat => StatusCode::FORBIDDEN,
+            Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Whether the attempt counts against the address, as a wrong code or
+    /// key does on the WebSocket.
+    fn is_failed_attempt(self) -> bool {
+        matches!(
+            self,
+            Refusal::UnknownCode
+                | Refusal::CodeUsed
+                | Refusal::CodeExpired
+                | Refusal::BadSignature
+                | Refusal::UnknownKey
+                | Refusal::NotSecretariat
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct RefusalBody {
+    reason: Refusal,
+    message: String,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = RefusalBody {
+            reason: self,
+            message: self.to_string(),
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Refusal {
+        match error {
+            StoreError::CodeUnknown => Refusal::UnknownCode,
+            StoreError::CodeUsed => Refusal::CodeUsed,
+            StoreError::CodeExpired => Refusal::CodeExpired,
+            other => {
+                tracing::error!(error = %other, "the secretariat's call failed in the store");
+                Refusal::StoreUnavailable
+            }
+        }
+    }
+}
+
+/// The challenges not yet answered and the sessions logged in, each with
+/// its expiry (Unix ms). Kept in memory: a restarted server asks the
+/// secretariat to log in again, which its key does without a person.
+#[derive(Default)]
+struct Desk {
+    challenges: Mutex<HashMap<[u8; 32], u64>>,
+    sessions: Mutex<HashMap<String, u64>>,
+}
+
+impl Desk {
+    fn challenge(&self) -> [u8; 32] {
+        let nonce = rand::random::<[u8; 32]>();
+        let now = now_ms();
+        let mut challenges = self.challenges.lock().expect("challenge lock");
+        challenges.retain(|_, expiry| *expiry > now);
+        challenges.insert(nonce, now + CHALLENGE_MS);
+        nonce
+    }
+
+    /// Uses up `nonce`: true once, if it was issued and has not expired.
+    fn answer(&self, nonce: &[u8; 32]) -> bool {
+        let expiry = self
+            .challenges
+            .lock()
+            .expect("challenge lock")
+            .remove(nonce);
+        expiry.is_some_and(|e| e > now_ms())
+    }
+
+    fn open_session(&self) -> (String, u64) {
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let now = now_ms();
+        let expires_at = now + SESSION_MS;
+        let mut sessions = self.sessions.lock().expect("session lock");
+        sessions.retain(|_, expiry| *expiry > now);
+        sessions.insert(token.clone(), expires_at);
+        (token, expires_at)
+    }
+
+    fn session_valid(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Refusal::NotLoggedIn)?;
+        let sessions = self.sessions.lock().expect("session lock");
+        match sessions.get(token) {
+            Some(&expiry) if expiry > now_ms() => Ok(()),
+            _ => Err(Refusal::NotLoggedIn),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Office {
+    hub: Arc<Hub>,
+    limits: Arc<AddressLimits>,
+    desk: Arc<Desk>,
+}
+
+impl Office {
+    /// Counts a failed attempt against `peer`, and logs every refusal.
+    fn refused(&self, peer: SocketAddr, refusal: Refusal) -> Refusal {
+        if refusal.is_failed_attempt() {
+            self.limits.record_failure(peer.ip());
+        }
+        tracing::info!(reason = ?refusal, %peer, "secretariat call refused");
+        refusal
+    }
+
+    fn admit(&self, peer: SocketAddr) -> Result<(), Refusal> {
+        if self.limits.blocked(peer.ip()) {
+            Err(Refusal::RateLimited)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The secretariat's routes.
+pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
+    let office = Office {
+        hub,
+        limits,
+        desk: Arc::default(),
+    };
+    Router::new()
+        .route("/api/secretariat/enroll", post(enroll))
+        .route("/api/secretariat/challenge", post(challenge))
+        .route("/api/secretariat/login", post(login))
+        .route("/api/secretariat/meetings", get(meetings))
+        .with_state(office)
+}
+
+#[derive(Deserialize)]
+struct EnrollBody {
+    code: String,
+    public_key: PublicKey,
+    signature: Signature,
+}
+
+#[derive(Serialize)]
+struct Enrolled {
+    enrolled: bool,
+}
+
+async fn enroll(
+    State(office): State<Office>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Json(body): Json<EnrollBody>,
+) -> Result<Json<Enrolled>, Refusal> {
+    office.admit(peer)?;
+    let redeemed = async {
+        body.public_key
+            .verify(&enroll_bytes(&body.code, &body.public_key), &body.signature)
+            .map_err(|_| Refusal::BadSignature)?;
+        let store = office.hub.store();
+        store
+            .redeem_secretariat_code(&code_hash(&body.code), now_ms(), &body.public_key)
+            .await?;
+        Ok(())
+    };
+    redeemed.await.map_err(|r| office.refused(peer, r))?;
+    tracing::info!(key = %body.public_key.to_hex(), "secretariat device enrolled");
+    Ok(Json(Enrolled { enrolled: true }))
+}
+
+#[derive(Serialize)]
+struct Challenge {
+    nonce: String,
+}
+
+async fn challenge(State(office): State<Office>) -> Json<Challenge> {
+    Json(Challenge {
+        nonce: hex::encode(office.desk.challenge()),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    nonce: String,
+    public_key: PublicKey,
+    signature: Signature,
+}
+
+#[derive(Serialize)]
+struct LoggedIn {
+    token: String,
+    expires_at: u64,
+}
+
+async fn login(
+    State(office): State<Office>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Json(body): Json<LoginBody>,
+) -> Result<Json<LoggedIn>, Refusal> {
+    office.admit(peer)?;
+    let checked = async {
+        let mut nonce = [0u8; 32];
+        hex::decode_to_slice(&body.nonce, &mut nonce).map_err(|_| Refusal::UnknownChallenge)?;
+        if !office.desk.answer(&nonce) {
+            return Err(Refusal::UnknownChallenge);
+        }
+        body.public_key
+            .verify(&admin_auth_bytes(&nonce, &body.public_key), &body.signature)
+            .map_err(|_| Refusal::BadSignature)?;
+        if office
+            .hub
+            .store()
+            .is_secretariat_key(&body.public_key)
+            .await?
+        {
+            return Ok(());
+        }
+        let enrolled_elsewhere = office.hub.meetings().iter().any(|d| {
+            office
+                .hub
+                .meeting(&d.id)
+                .is_some_and(|m| m.principal_of(&body.public_key).is_some())
+        });
+        Err(if enrolled_elsewhere {
+            Refusal::NotSecretariat
+        } else {
+            Refusal::UnknownKey
+        })
+    };
+    checked.await.map_err(|r| office.refused(peer, r))?;
+    let (token, expires_at) = office.desk.open_session();
+    Ok(Json(LoggedIn { token, expires_at }))
+}
+
+/// Where a meeting stands, for the secretariat's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingState {
+    /// No item has been put on the screens and no vote opened.
+    Upcoming,
+    InSession,
+    /// Every item that is voted on has a closed round, and none is open.
+    Finished,
+}
+
+impl MeetingState {
+    pub fn of(
+        definition: &MeetingDefinition,
+        current_item: Option<u32>,
+        rounds: &[RoundRecord],
+    ) -> MeetingState {
+        if current_item.is_none() && rounds.is_empty() {
+            return MeetingState::Upcoming;
+        }
+        let closed = |item: u32| {
+            rounds
+                .iter()
+                .any(|r| r.item == item && r.status == RoundStatus::Closed)
+        };
+        let open = rounds.iter().any(|r| r.status == RoundStatus::Open);
+        let mut voted_items = definition.agenda.iter().filter(|i| i.vote.is_some());
+        let any_vote = definition.agenda.iter().any(|i| i.vote.is_some());
+        if !open && any_vote && voted_items.all(|i| closed(i.index)) {
+            MeetingState::Finished
+        } else {
+            MeetingState::InSession
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MeetingRow {
+    id: String,
+    title: String,
+    body: String,
+    seats: u32,
+    items: usize,
+    state: MeetingState,
+}
+
+async fn meetings(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<MeetingRow>>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let store = office.hub.store();
+    let mut rows = Vec::new();
+    for StoredMeeting {
+        id,
+        definition,
+        current_item,
+    } in store.meetings().await?
+    {
+        let Ok(definition) = MeetingDefinition::parse(&definition) else {
+            tracing::error!(%id, "a stored meeting definition does not parse");
+            continue;
+        };
+        let rounds = store.rounds(&id).await?;
+        rows.push(MeetingRow {
+            id: id.to_string(),
+            state: MeetingState::of(&definition, current_item, &rounds),
+            title: definition.title,
+            body: definition.body,
+            seats: definition.total_seats,
+            items: definition.agenda.len(),
+        });
+    }
+    Ok(Json(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meeting::EXAMPLE;
+    use gavel_protocol::RoundId;
+
+    fn round(item: u32, status: RoundStatus) -> RoundRecord {
+        let definition = MeetingDefinition::parse(EXAMPLE).unwrap();
+        let settings = definition.agenda[item as usize].vote.unwrap();
+        RoundRecord {
+            id: RoundId(rand::random()),
+            meeting: definition.id,
+            item,
+            settings,
+            opened_at: 0,
+            deadline: 1,
+            paused_at: None,
+            status,
+            closed_at: None,
+            result: None,
+        }
+    }
+
+    #[test]
+    fn a_meeting_is_upcoming_then_in_session_then_finished_when_every_vote_closed() {
+        let definition = MeetingDefinition::parse(EXAMPLE).unwrap();
+        let voted: Vec<u32> = definition
+            .agenda
+            .iter()
+            .filter(|i| i.vote.is_some())
+            .map(|i| i.index)
+            .collect();
+        assert!(voted.len() >= 2, "the example votes on several items");
+        assert_eq!(
+            MeetingState::of(&definition, None, &[]),
+            MeetingState::Upcoming
+        );
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &[]),
+            MeetingState::InSession
+        );
+        let mut rounds: Vec<RoundRecord> = voted
+            .iter()
+            .map(|&i| round(i, RoundStatus::Closed))
+            .collect();
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::Finished
+        );
+        rounds[0].status = RoundStatus::Voided;
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::InSession,
+            "a voided round is not a vote taken"
+        );
+        rounds.push(round(voted[0], RoundStatus::Open));
+        rounds[0].status = RoundStatus::Closed;
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::InSession,
+            "a re-vote under way"
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! The secretariat's API on a real server, on each store: a device enrolled
+//! with a code from `gavel codes --admin` logs in by signing a challenge and
+//! lists the meetings; a used, expired or unknown code, a wrong signature, a
+//! replayed challenge and a missing session are each refused with their own
+//! reason, and a delegate's or the chair's device is told it is not the
+//! secretariat's.
+
+use ed25519_dalek::SigningKey;
+use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
+use gavel_protocol::{Principal, PublicKey, Signature};
+use gavel_server::app::Options;
+use gavel_server::enrollment;
+use gavel_server::limits::LimitSettings;
+use gavel_tests::databases;
+use gavel_tests::http::{self, Response};
+use gavel_tests::server::{TestServer, example_meeting};
+use serde_json::{Value, json};
+
+fn fresh_key() -> SigningKey {
+    SigningKey::generate(&mut rand::rngs::OsRng)
+}
+
+async fn enroll(addr: &str, code: &str, key: &SigningKey) -> anyhow::Result<Response> {
+    let public = PublicKey::of(key);
+    let signature = Signature::sign(key, &enroll_bytes(code, &public));
+    let body = json!({ "code": code, "public_key": public, "signature": signature });
+    http::post_json(addr, "/api/secretariat/enroll", &[], Some(&body)).await
+}
+
+async fn challenge(addr: &str) -> anyhow::Result<String> {
+    let answer = http::post_json(addr, "/api/secretariat/challenge", &[], None).await?;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer: Value = serde_json::from_str(&answer.body)?;
+    Ok(answer["nonce"].as_str().unwrap().to_owned())
+}
+
+/// Answers `nonce` with `key`.
+async fn answer(addr: &str, nonce: &str, key: &SigningKey) -> anyhow::Result<Response> {
+    let public = PublicKey::of(key);
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(nonce, &mut bytes)?;
+    let signature = Signature::sign(key, &admin_auth_bytes(&bytes, &public));
+    let body = json!({ "nonce": nonce, "public_key": public, "signature": signature });
+    http::post_json(addr, "/api/secretariat/login", &[], Some(&body)).await
+}
+
+async fn log_in(addr: &str, key: &SigningKey) -> anyhow::Result<Response> {
+    answer(addr, &challenge(addr).await?, key).await
+}
+
+/// The refusal's status and reason.
+fn refused(response: &Response) -> (u16, String) {
+    let body: Value = serde_json::from_str(&response.body)
+        .unwrap_or_else(|e| panic!("a JSON refusal, not {:?}: {e}", response.body));
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a refusal explains itself: {body}"
+    );
+    (response.status, body["reason"].as_str().unwrap().to_owned())
+}
+
+fn refusal(status: u16, reason: &str) -> (u16, String) {
+    (status, reason.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secretariat_enrolls_logs_in_and_lists_meetings_and_nobody_else_does()
+-> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let addr = http::address_of(&server.url);
+        let store = server.store().await?;
+        let codes = enrollment::issue_secretariat(&store, 2, 1).await?;
+        let expired = enrollment::issue_secretariat(&store, 1, 0).await?;
+
+        // A signature that is not the key's burns nothing.
+        let key = fresh_key();
+        let public = PublicKey::of(&key);
+        let forged = Signature::sign(&fresh_key(), &enroll_bytes(&codes[0], &public));
+        let body = json!({ "code": codes[0], "public_key": public, "signature": forged });
+        let wrong = http::post_json(addr, "/api/secretariat/enroll", &[], Some(&body)).await?;
+        assert_eq!(
+            refused(&wrong),
+            refusal(401, "bad_signature"),
+            "{}",
+            db.name
+        );
+
+        let enrolled = enroll(addr, &codes[0], &key).await?;
+        assert_eq!(enrolled.status, 200, "{}: {}", db.name, enrolled.body);
+        assert_eq!(
+            refused(&enroll(addr, &codes[0], &fresh_key()).await?),
+            refusal(400, "code_used")
+        );
+        assert_eq!(
+            refused(&enroll(addr, &expired[0], &fresh_key()).await?),
+            refusal(400, "code_expired")
+        );
+        assert_eq!(
+            refused(&enroll(addr, "AAAAA-BBBBB", &fresh_key()).await?),
+            refusal(400, "unknown_code")
+        );
+
+        // No session, no list.
+        let (anonymous, _) = http::get_with(addr, "/api/secretariat/meetings", &[]).await?;
+        assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+        let (made_up, _) = http::get_with(
+            addr,
+            "/api/secretariat/meetings",
+            &[("Authorization", &format!("Bearer {}", "ab".repeat(32)))],
+        )
+        .await?;
+        assert_eq!(refused(&made_up), refusal(401, "not_logged_in"));
+
+        // A challenge answers once.
+        let nonce = challenge(addr).await?;
+        let logged_in = answer(addr, &nonce, &key).await?;
+        assert_eq!(logged_in.status, 200, "{}", logged_in.body);
+        assert_eq!(
+            refused(&answer(addr, &nonce, &key).await?),
+            refusal(401, "unknown_challenge")
+        );
+        let token: Value = serde_json::from_str(&logged_in.body)?;
+        let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+        let (list, _) = http::get_with(
+            addr,
+            "/api/secretariat/meetings",
+            &[("Authorization", &bearer)],
+        )
+        .await?;
+        assert_eq!(list.status, 200, "{}", list.body);
+        let list: Value = serde_json::from_str(&list.body)?;
+        let example = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == example_meeting().as_str())
+            .expect("the example meeting is listed");
+        assert_eq!(example["state"], "upcoming");
+
+        // A delegate's tablet and the chair's console are not the secretariat.
+        let (delegate, _session) = server.enroll(Principal::Seat(3)).await?;
+        assert_eq!(
+            refused(&log_in(addr, &delegate).await?),
+            refusal(403, "not_secretariat")
+        );
+        let (chair, _console) = server.enroll(Principal::Chair).await?;
+        assert_eq!(
+            refused(&log_in(addr, &chair).await?),
+            refusal(403, "not_secretariat")
+        );
+        assert_eq!(
+            refused(&log_in(addr, &fresh_key()).await?),
+            refusal(401, "unknown_key")
+        );
+
+        // The second code still enrolls a second device.
+        assert_eq!(enroll(addr, &codes[1], &fresh_key()).await?.status, 200);
+        server.stop()?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_codes_is_stopped_by_the_address_limit() -> anyhow::Result<()> {
+    let db = databases().await.remove(0);
+    let options = Options {
+        limits: LimitSettings {
+            failures_per_minute: 3,
+            ..LimitSettings::default()
+        },
+        ..Options::default()
+    };
+    let server = TestServer::with_example_and(&db.url, options).await?;
+    let addr = http::address_of(&server.url);
+    let store = server.store().await?;
+    let good = enrollment::issue_secretariat(&store, 1, 1).await?;
+    for guess in ["AAAAA-AAAAA", "BBBBB-BBBBB", "CCCCC-CCCCC"] {
+        assert_eq!(
+            refused(&enroll(addr, guess, &fresh_key()).await?),
+            refusal(400, "unknown_code")
+        );
+    }
+    // Even the right code waits now, and is not burnt by the refusal.
+    assert_eq!(
+        refused(&enroll(addr, &good[0], &fresh_key()).await?),
+        refusal(429, "rate_limited")
+    );
+    server.stop()?;
+    Ok(())
+}
