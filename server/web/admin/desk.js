@@ -1,0 +1,48 @@
+// The secretariat's side of its HTTP API (server/src/secretariat.rs): enroll
+// this browser's key with a one-time code, log in by signing the server's
+// challenge, and call the API with the session's token. The private key is
+// made here with WebCrypto, cannot be exported, and never leaves the browser.
+
+import { Refused } from "../common/session.js";
+import { newKeyPair, saveIdentity, sign } from "../common/keys.js";
+import { adminAuthBytes, enrollBytes } from "../common/protocol.js";
+
+export const SLOT = "admin";
+
+/** A call to the API: JSON in and out; a refusal's `reason` becomes a `Refused`. */
+async function call(method, path, { body, token } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`/api/secretariat/${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Refused(answer.reason ?? "other", answer.message);
+  return answer;
+}
+
+/** Enrolls a fresh key with `code` and saves it as this browser's secretariat identity. */
+export async function enroll(code) {
+  const pair = await newKeyPair();
+  const signature = await sign(pair.privateKey, enrollBytes(code, pair.publicKeyHex));
+  await call("POST", "enroll", { body: { code, public_key: pair.publicKeyHex, signature } });
+  const identity = { privateKey: pair.privateKey, publicKeyHex: pair.publicKeyHex, principal: "secretariat" };
+  await saveIdentity(SLOT, identity);
+  return identity;
+}
+
+/** Answers a fresh challenge with `identity`'s key; resolves to the session's token. */
+export async function logIn(identity) {
+  const { nonce } = await call("POST", "challenge");
+  const signature = await sign(identity.privateKey, adminAuthBytes(nonce, identity.publicKeyHex));
+  const { token } = await call("POST", "login", { body: { nonce, public_key: identity.publicKeyHex, signature } });
+  return token;
+}
+
+/** The meetings with their state (upcoming, in_session, finished). */
+export function meetings(token) {
+  return call("GET", "meetings", { token });
+}
