@@ -28,16 +28,16 @@ use crate::app::Peer;
 use crate::clock::now_ms;
 use crate::hub::Hub;
 use crate::limits::AddressLimits;
-use crate::meeting::MeetingDefinition;
+use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
-use gavel_protocol::{PublicKey, Signature};
+use gavel_protocol::{MeetingId, PublicKey, Signature};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -49,8 +49,7 @@ const CHALLENGE_MS: u64 = 60_000;
 const SESSION_MS: u64 = 12 * 3_600_000;
 
 /// Why a call to the secretariat's API was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("no such secretariat code")]
     UnknownCode,
@@ -72,10 +71,37 @@ pub enum Refusal {
     RateLimited,
     #[error("the store does not answer; try again")]
     StoreUnavailable,
+    #[error("no meeting {0}")]
+    UnknownMeeting(String),
+    #[error("a meeting with the id {0} already exists; choose another id")]
+    MeetingExists(String),
+    /// The meeting file, or the app's form of it, does not pass the checks
+    /// of `gavel meeting import`.
+    #[error("{0}")]
+    InvalidDefinition(DefinitionError),
 }
 
 impl Refusal {
-    fn status(self) -> StatusCode {
+    /// The refusal's name, for programs.
+    fn reason(&self) -> &'static str {
+        match self {
+            Refusal::UnknownCode => "unknown_code",
+            Refusal::CodeUsed => "code_used",
+            Refusal::CodeExpired => "code_expired",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::UnknownChallenge => "unknown_challenge",
+            Refusal::NotSecretariat => "not_secretariat",
+            Refusal::UnknownKey => "unknown_key",
+            Refusal::NotLoggedIn => "not_logged_in",
+            Refusal::RateLimited => "rate_limited",
+            Refusal::StoreUnavailable => "store_unavailable",
+            Refusal::UnknownMeeting(_) => "unknown_meeting",
+            Refusal::MeetingExists(_) => "meeting_exists",
+            Refusal::InvalidDefinition(_) => "invalid_definition",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
         match self {
             Refusal::UnknownCode | Refusal::CodeUsed | Refusal::CodeExpired => {
                 StatusCode::BAD_REQUEST
@@ -87,12 +113,15 @@ impl Refusal {
             Refusal::NotSecretariat => StatusCode::FORBIDDEN,
             Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
+            Refusal::MeetingExists(_) => StatusCode::CONFLICT,
+            Refusal::InvalidDefinition(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
     /// Whether the attempt counts against the address, as a wrong code or
     /// key does on the WebSocket.
-    fn is_failed_attempt(self) -> bool {
+    fn is_failed_attempt(&self) -> bool {
         matches!(
             self,
             Refusal::UnknownCode
@@ -105,17 +134,33 @@ impl Refusal {
     }
 }
 
+/// A refusal as sent: its reason and message, and for a definition that
+/// does not pass, where it fails (the field path, and the line and column
+/// of the file, which for the app's form are those of the file it makes).
 #[derive(Serialize)]
 struct RefusalBody {
-    reason: Refusal,
+    reason: &'static str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
+        let at = match &self {
+            Refusal::InvalidDefinition(e) => Some(e),
+            _ => None,
+        };
         let body = RefusalBody {
-            reason: self,
+            reason: self.reason(),
             message: self.to_string(),
+            field: at.map(|e| e.field.clone()),
+            line: at.map(|e| e.line),
+            column: at.map(|e| e.column),
         };
         (self.status(), Json(body)).into_response()
     }
@@ -127,6 +172,7 @@ impl From<StoreError> for Refusal {
             StoreError::CodeUnknown => Refusal::UnknownCode,
             StoreError::CodeUsed => Refusal::CodeUsed,
             StoreError::CodeExpired => Refusal::CodeExpired,
+            StoreError::MeetingExists(id) => Refusal::MeetingExists(id.to_string()),
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
                 Refusal::StoreUnavailable
@@ -201,7 +247,7 @@ impl Office {
         if refusal.is_failed_attempt() {
             self.limits.record_failure(peer.ip());
         }
-        tracing::info!(reason = ?refusal, %peer, "secretariat call refused");
+        tracing::info!(reason = refusal.reason(), %peer, "secretariat call refused");
         refusal
     }
 
@@ -225,7 +271,10 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/enroll", post(enroll))
         .route("/api/secretariat/challenge", post(challenge))
         .route("/api/secretariat/login", post(login))
-        .route("/api/secretariat/meetings", get(meetings))
+        .route("/api/secretariat/meetings", get(meetings).post(create))
+        .route("/api/secretariat/meetings/import", post(import))
+        .route("/api/secretariat/meetings/{id}/form", get(form))
+        .route("/api/secretariat/meetings/{id}/file", get(file))
         .with_state(office)
 }
 
@@ -400,6 +449,104 @@ async fn meetings(
         });
     }
     Ok(Json(rows))
+}
+
+/// The stored text of meeting `id` and its definition.
+async fn stored(office: &Office, id: &str) -> Result<(String, MeetingDefinition), Refusal> {
+    let unknown = || Refusal::UnknownMeeting(id.to_owned());
+    let id = MeetingId::parse(id).map_err(|_| unknown())?;
+    let stored = office
+        .hub
+        .store()
+        .meetings()
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(unknown)?;
+    let definition = MeetingDefinition::parse(&stored.definition).map_err(|e| {
+        tracing::error!(%id, error = %e, "a stored meeting definition does not parse");
+        Refusal::StoreUnavailable
+    })?;
+    Ok((stored.definition, definition))
+}
+
+/// The meeting as the app edits it.
+async fn form(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingForm>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    Ok(Json(MeetingForm::of(&definition)))
+}
+
+/// The meeting file exactly as stored: what `gavel meeting import` or the
+/// app's import reads back unchanged.
+async fn file(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (text, definition) = stored(&office, &id).await?;
+    let disposition = format!("attachment; filename=\"{}.toml\"", definition.id);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/toml; charset=utf-8".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: String,
+}
+
+/// Stores a new meeting's checked text and starts serving it.
+async fn add(
+    office: &Office,
+    text: &str,
+    definition: &MeetingDefinition,
+) -> Result<Json<Created>, Refusal> {
+    office.hub.store().add_meeting(&definition.id, text).await?;
+    office.hub.start_added(&definition.id).await.map_err(|e| {
+        tracing::error!(id = %definition.id, error = %e, "a new meeting could not be started");
+        Refusal::StoreUnavailable
+    })?;
+    tracing::info!(id = %definition.id, "the secretariat added a meeting");
+    Ok(Json(Created {
+        id: definition.id.to_string(),
+    }))
+}
+
+/// A new meeting from the app's form (a meeting made from nothing, or a
+/// copy of one under a new id), checked as its file would be.
+async fn create(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Json(form): Json<MeetingForm>,
+) -> Result<Json<Created>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (text, definition) = form.check().map_err(Refusal::InvalidDefinition)?;
+    add(&office, &text, &definition).await
+}
+
+/// A new meeting from a meeting file, stored as written.
+async fn import(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    text: String,
+) -> Result<Json<Created>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let definition = MeetingDefinition::parse(&text).map_err(Refusal::InvalidDefinition)?;
+    add(&office, &text, &definition).await
 }
 
 #[cfg(test)]

@@ -64,17 +64,33 @@ pub async fn post_json(
     body: Option<&serde_json::Value>,
 ) -> anyhow::Result<Response> {
     let body = body.map(serde_json::Value::to_string);
-    let (status, _, body) = request(addr, "POST", path, headers, body.as_deref()).await?;
+    let body = body.as_deref().map(|b| ("application/json", b));
+    text_of(request(addr, "POST", path, headers, body).await?)
+}
+
+/// `POST http://{addr}{path}` with a body of `content_type`.
+pub async fn post_text(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<Response> {
+    text_of(request(addr, "POST", path, headers, Some((content_type, body))).await?)
+}
+
+fn text_of((status, _, body): (u16, Headers, Vec<u8>)) -> anyhow::Result<Response> {
     let body = String::from_utf8(body).context("a text response")?;
     Ok(Response { status, body })
 }
 
+/// One request, with a body of its content type.
 async fn request(
     addr: &str,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: Option<&str>,
+    body: Option<(&str, &str)>,
 ) -> anyhow::Result<(u16, Headers, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)
         .await
@@ -83,17 +99,15 @@ async fn request(
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
-    if let Some(body) = body {
-        extra.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    } else if method == "POST" {
-        extra.push_str("Content-Length: 0\r\n");
+    let (content_type, body) = body.unwrap_or(("", ""));
+    if method != "GET" {
+        if !content_type.is_empty() {
+            extra.push_str(&format!("Content-Type: {content_type}\r\n"));
+        }
+        extra.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n{}",
-        body.unwrap_or("")
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n{body}"
     );
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();

@@ -3,7 +3,9 @@
 //! lists the meetings; a used, expired or unknown code, a wrong signature, a
 //! replayed challenge and a missing session are each refused with their own
 //! reason, and a delegate's or the chair's device is told it is not the
-//! secretariat's.
+//! secretariat's. The meeting goes out as its file and comes back unchanged,
+//! and a new meeting, made from the app's form or imported from a file, is
+//! checked as `gavel meeting import` checks it and served at once.
 
 use ed25519_dalek::SigningKey;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
@@ -11,6 +13,7 @@ use gavel_protocol::{Principal, PublicKey, Signature};
 use gavel_server::app::Options;
 use gavel_server::enrollment;
 use gavel_server::limits::LimitSettings;
+use gavel_server::meeting::{EXAMPLE, MeetingDefinition, MeetingForm};
 use gavel_tests::databases;
 use gavel_tests::http::{self, Response};
 use gavel_tests::server::{TestServer, example_meeting};
@@ -187,5 +190,148 @@ async fn guessing_codes_is_stopped_by_the_address_limit() -> anyhow::Result<()> 
         refusal(429, "rate_limited")
     );
     server.stop()?;
+    Ok(())
+}
+
+/// A logged-in secretariat's `Authorization` header.
+async fn secretariat(server: &TestServer) -> anyhow::Result<String> {
+    let addr = http::address_of(&server.url);
+    let codes = enrollment::issue_secretariat(&server.store().await?, 1, 1).await?;
+    let key = fresh_key();
+    assert_eq!(enroll(addr, &codes[0], &key).await?.status, 200);
+    let logged_in = log_in(addr, &key).await?;
+    let token: Value = serde_json::from_str(&logged_in.body)?;
+    Ok(format!("Bearer {}", token["token"].as_str().unwrap()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_goes_out_as_its_file_and_comes_back_unchanged_and_new_ones_are_served_at_once()
+-> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let addr = http::address_of(&server.url);
+        let bearer = secretariat(&server).await?;
+        let auth = [("Authorization", bearer.as_str())];
+        let example = example_meeting();
+
+        // The file is the stored text, byte for byte.
+        let (file, _) = http::get_with(
+            addr,
+            &format!("/api/secretariat/meetings/{example}/file"),
+            &auth,
+        )
+        .await?;
+        assert_eq!(file.status, 200, "{}", db.name);
+        assert_eq!(file.body, EXAMPLE);
+        let (none, _) =
+            http::get_with(addr, "/api/secretariat/meetings/khong-co/file", &auth).await?;
+        assert_eq!(refused(&none), refusal(404, "unknown_meeting"));
+
+        // Imported again under its own id it is refused, not replaced.
+        let again = http::post_text(
+            addr,
+            "/api/secretariat/meetings/import",
+            &auth,
+            "application/toml",
+            &file.body,
+        )
+        .await?;
+        assert_eq!(refused(&again), refusal(409, "meeting_exists"));
+
+        // Under a new id it is a new meeting, served at once, whose file is
+        // what was imported.
+        let copy_id = "phuc-loi-2026-ky-13";
+        let copied = file.body.replace(
+            &format!("id = \"{example}\""),
+            &format!("id = \"{copy_id}\""),
+        );
+        let imported = http::post_text(
+            addr,
+            "/api/secretariat/meetings/import",
+            &auth,
+            "application/toml",
+            &copied,
+        )
+        .await?;
+        assert_eq!(imported.status, 200, "{}", imported.body);
+        let (view, _) = http::get_with(addr, &format!("/api/meetings/{copy_id}/view"), &[]).await?;
+        assert_eq!(
+            view.status, 200,
+            "the hub serves the new meeting: {}",
+            view.body
+        );
+        let (back, _) = http::get_with(
+            addr,
+            &format!("/api/secretariat/meetings/{copy_id}/file"),
+            &auth,
+        )
+        .await?;
+        assert_eq!(back.body, copied);
+
+        // The app's form of a meeting, under a new id, makes a meeting whose
+        // definition is the same but for its id.
+        let (form, _) = http::get_with(
+            addr,
+            &format!("/api/secretariat/meetings/{example}/form"),
+            &auth,
+        )
+        .await?;
+        let mut form: MeetingForm = serde_json::from_str(&form.body)?;
+        assert_eq!(form, MeetingForm::of(&MeetingDefinition::parse(EXAMPLE)?));
+        form.id = "phuc-loi-2027-ky-1".into();
+        let made = http::post_json(
+            addr,
+            "/api/secretariat/meetings",
+            &auth,
+            Some(&serde_json::to_value(&form)?),
+        )
+        .await?;
+        assert_eq!(made.status, 200, "{}", made.body);
+        let (made_file, _) = http::get_with(
+            addr,
+            "/api/secretariat/meetings/phuc-loi-2027-ky-1/file",
+            &auth,
+        )
+        .await?;
+        let mut expected = MeetingDefinition::parse(EXAMPLE)?;
+        let made_definition = MeetingDefinition::parse(&made_file.body)?;
+        expected.id = made_definition.id.clone();
+        assert_eq!(made_definition, expected);
+
+        // A form that does not pass is refused with the field to blame, and
+        // nothing is stored.
+        form.id = "phuc-loi-2027-ky-2".into();
+        form.topics[0].items[0].title = String::new();
+        let bad = http::post_json(
+            addr,
+            "/api/secretariat/meetings",
+            &auth,
+            Some(&serde_json::to_value(&form)?),
+        )
+        .await?;
+        assert_eq!(refused(&bad), refusal(422, "invalid_definition"));
+        let bad: Value = serde_json::from_str(&bad.body)?;
+        assert_eq!(bad["field"], "topics[0].items[0].title");
+        let (list, _) = http::get_with(addr, "/api/secretariat/meetings", &auth).await?;
+        let list: Value = serde_json::from_str(&list.body)?;
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 3, "{ids:?}");
+        assert!(!ids.contains(&"phuc-loi-2027-ky-2"));
+
+        // Without a session, nothing.
+        let (anonymous, _) = http::get_with(
+            addr,
+            &format!("/api/secretariat/meetings/{example}/file"),
+            &[],
+        )
+        .await?;
+        assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+        server.stop()?;
+    }
     Ok(())
 }

@@ -23,7 +23,7 @@ use crate::clock::now_ms;
 use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
-use crate::store::{Store, StoreError, StoredDocument, code_hash};
+use crate::store::{Store, StoreError, StoredDocument, StoredMeeting, code_hash};
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -32,7 +32,7 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::view_hash;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -248,6 +248,8 @@ pub struct Hub {
     restored: watch::Sender<bool>,
     /// The documents' checked bytes, shared by every request.
     served_documents: documents::Served,
+    /// What stops the meetings' actors, given to [`Hub::restore`].
+    shutdown: OnceLock<CancellationToken>,
 }
 
 impl Hub {
@@ -262,6 +264,7 @@ impl Hub {
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
             served_documents: documents::Served::default(),
+            shutdown: OnceLock::new(),
         })
     }
 
@@ -272,6 +275,8 @@ impl Hub {
     /// it); a stored definition that does not parse stops it with an error.
     /// Returns early, not restored, if `shutdown` fires meanwhile.
     pub async fn restore(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        // Kept for the meetings the secretariat adds later (start_added).
+        let _ = self.shutdown.set(shutdown.clone());
         let restored = self.restore_all(shutdown).await;
         self.tasks.close();
         if let Ok(true) = restored {
@@ -283,8 +288,7 @@ impl Hub {
 
     /// True once every meeting is restored; false if stopped before.
     async fn restore_all(&self, shutdown: &CancellationToken) -> anyhow::Result<bool> {
-        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
-        let signatures = &self.signatures;
+        let store = &self.store;
         let Some(stored) = retry(shutdown, "loading meetings", move || async move {
             Ok(store.meetings().await?)
         })
@@ -293,51 +297,87 @@ impl Hub {
             return Ok(false);
         };
         for stored in stored {
-            let definition = MeetingDefinition::parse(&stored.definition)
-                .with_context(|| format!("stored definition of meeting {}", stored.id))?;
-            let definition = &Arc::new(definition);
-            let (id, item) = (&stored.id, stored.current_item);
-            let restoring = format!("restoring meeting {id}");
-            let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
-                store.settle(id).await?;
-                let keys = store.keys(id).await?;
-                let documents = store.documents(id).await?;
-                let actor = actor::MeetingActor::restore(
-                    definition.clone(),
-                    item,
-                    store.clone(),
-                    key.clone(),
-                    signatures.clone(),
-                    tasks,
-                )
-                .await?;
-                Ok((keys, documents, actor))
-            })
-            .await?
-            else {
+            if !self.start_meeting(stored, shutdown).await? {
                 return Ok(false);
-            };
-            let (commands, inbox) = mpsc::channel(actor::INBOX);
-            let handle = MeetingHandle {
-                definition: definition.clone(),
-                view: Arc::new(ServedView::of(definition, &documents)),
-                signatures: signatures.clone(),
-                commands,
-                keys: Arc::default(),
-                export_tokens: Arc::default(),
-                documents: Arc::new(
-                    documents
-                        .into_iter()
-                        .map(|d| (d.view.sha256, d.view.public))
-                        .collect(),
-                ),
-                document_tokens: Arc::default(),
-            };
-            handle.set_keys(keys);
-            self.tasks.spawn(actor.run(inbox, shutdown.clone()));
-            self.meetings.insert(stored.id, handle);
+            }
         }
         Ok(true)
+    }
+
+    /// Starts the actor of one stored meeting, restored from the store, and
+    /// serves it; false if `shutdown` fired first.
+    async fn start_meeting(
+        &self,
+        stored: StoredMeeting,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
+        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
+        let signatures = &self.signatures;
+        let definition = MeetingDefinition::parse(&stored.definition)
+            .with_context(|| format!("stored definition of meeting {}", stored.id))?;
+        let definition = &Arc::new(definition);
+        let (id, item) = (&stored.id, stored.current_item);
+        let restoring = format!("restoring meeting {id}");
+        let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
+            store.settle(id).await?;
+            let keys = store.keys(id).await?;
+            let documents = store.documents(id).await?;
+            let actor = actor::MeetingActor::restore(
+                definition.clone(),
+                item,
+                store.clone(),
+                key.clone(),
+                signatures.clone(),
+                tasks,
+            )
+            .await?;
+            Ok((keys, documents, actor))
+        })
+        .await?
+        else {
+            return Ok(false);
+        };
+        let (commands, inbox) = mpsc::channel(actor::INBOX);
+        let handle = MeetingHandle {
+            definition: definition.clone(),
+            view: Arc::new(ServedView::of(definition, &documents)),
+            signatures: signatures.clone(),
+            commands,
+            keys: Arc::default(),
+            export_tokens: Arc::default(),
+            documents: Arc::new(
+                documents
+                    .into_iter()
+                    .map(|d| (d.view.sha256, d.view.public))
+                    .collect(),
+            ),
+            document_tokens: Arc::default(),
+        };
+        handle.set_keys(keys);
+        self.tasks.spawn(actor.run(inbox, shutdown.clone()));
+        self.meetings.insert(stored.id, handle);
+        Ok(true)
+    }
+
+    /// Serves a meeting the secretariat has just added to the store, as if
+    /// the hub had restored it at its start. Only after the restore: the
+    /// actors stop with the shutdown the restore was given.
+    pub async fn start_added(&self, id: &MeetingId) -> anyhow::Result<()> {
+        self.restored().await;
+        let shutdown = self
+            .shutdown
+            .get()
+            .context("the hub was restored without its shutdown")?
+            .clone();
+        let stored = self
+            .store
+            .meetings()
+            .await?
+            .into_iter()
+            .find(|m| &m.id == id)
+            .with_context(|| format!("meeting {id} is not stored"))?;
+        self.start_meeting(stored, &shutdown).await?;
+        Ok(())
     }
 
     /// Whether every stored meeting has been restored.

@@ -126,6 +126,8 @@ pub enum StoreError {
     CodeExpired,
     #[error("the enrollment code was already used")]
     CodeUsed,
+    #[error("meeting {0} is already stored")]
+    MeetingExists(MeetingId),
     #[error("meeting {0} already has vote rounds; its definition can no longer be replaced")]
     MeetingHasRounds(MeetingId),
     #[error(
@@ -347,6 +349,22 @@ impl Store {
         for document in documents {
             store_document(&mut tx, id, &stored, document).await?;
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a new meeting, with a `meeting_defined` audit entry, in one
+    /// transaction; [`StoreError::MeetingExists`] if its id is taken, which
+    /// is left as it was (the secretariat's "new meeting" never replaces one).
+    pub async fn add_meeting(&self, id: &MeetingId, definition: &str) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        if !sql::insert_meeting(tx.db(), id, definition).await? {
+            return Err(StoreError::MeetingExists(id.clone()));
+        }
+        let event = Event::MeetingDefined {
+            definition_sha256: Sha::of(definition.as_bytes()),
+        };
+        append(&mut tx, id, event).await?;
         tx.commit().await?;
         Ok(())
     }

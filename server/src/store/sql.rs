@@ -159,6 +159,23 @@ pub(super) async fn upsert_meeting(
     Ok(written > 0)
 }
 
+/// Inserts a new meeting; false if one with this id is already stored.
+pub(super) async fn insert_meeting(
+    db: Db<'_>,
+    id: &MeetingId,
+    definition: &str,
+) -> Result<bool, sqlx::Error> {
+    let written = on_each!(db, |c| sqlx::query(
+        "INSERT INTO meetings (id, definition) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(definition)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(written > 0)
+}
+
 pub(super) async fn definition(db: Db<'_>, id: &MeetingId) -> Result<Option<String>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_scalar(
         "SELECT definition FROM meetings WHERE id = $1"
