@@ -75,10 +75,14 @@ pub enum Refusal {
     UnknownMeeting(String),
     #[error("a meeting with the id {0} already exists; choose another id")]
     MeetingExists(String),
-    /// The meeting file, or the app's form of it, does not pass the checks
-    /// of `gavel meeting import`.
+    /// A meeting file that does not pass the checks of `gavel meeting
+    /// import`: told with its line and column.
     #[error("{0}")]
     InvalidDefinition(DefinitionError),
+    /// The app's form of a meeting, which does not pass the same checks:
+    /// told by its field alone, as the form has no lines.
+    #[error("{}", .0.message)]
+    InvalidForm(DefinitionError),
 }
 
 impl Refusal {
@@ -97,7 +101,7 @@ impl Refusal {
             Refusal::StoreUnavailable => "store_unavailable",
             Refusal::UnknownMeeting(_) => "unknown_meeting",
             Refusal::MeetingExists(_) => "meeting_exists",
-            Refusal::InvalidDefinition(_) => "invalid_definition",
+            Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => "invalid_definition",
         }
     }
 
@@ -115,7 +119,9 @@ impl Refusal {
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
             Refusal::MeetingExists(_) => StatusCode::CONFLICT,
-            Refusal::InvalidDefinition(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
         }
     }
 
@@ -135,8 +141,8 @@ impl Refusal {
 }
 
 /// A refusal as sent: its reason and message, and for a definition that
-/// does not pass, where it fails (the field path, and the line and column
-/// of the file, which for the app's form are those of the file it makes).
+/// does not pass, where it fails: the field path, and for a file the line
+/// and column.
 #[derive(Serialize)]
 struct RefusalBody {
     reason: &'static str,
@@ -151,16 +157,17 @@ struct RefusalBody {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let at = match &self {
-            Refusal::InvalidDefinition(e) => Some(e),
-            _ => None,
+        let (field, place) = match &self {
+            Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
+            Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
+            _ => (None, None),
         };
         let body = RefusalBody {
             reason: self.reason(),
             message: self.to_string(),
-            field: at.map(|e| e.field.clone()),
-            line: at.map(|e| e.line),
-            column: at.map(|e| e.column),
+            field,
+            line: place.map(|(line, _)| line),
+            column: place.map(|(_, column)| column),
         };
         (self.status(), Json(body)).into_response()
     }
@@ -534,7 +541,7 @@ async fn create(
     Json(form): Json<MeetingForm>,
 ) -> Result<Json<Created>, Refusal> {
     office.desk.session_valid(&headers)?;
-    let (text, definition) = form.check().map_err(Refusal::InvalidDefinition)?;
+    let (text, definition) = form.check().map_err(Refusal::InvalidForm)?;
     add(&office, &text, &definition).await
 }
 

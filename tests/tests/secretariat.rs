@@ -312,6 +312,8 @@ async fn a_meeting_goes_out_as_its_file_and_comes_back_unchanged_and_new_ones_ar
         assert_eq!(refused(&bad), refusal(422, "invalid_definition"));
         let bad: Value = serde_json::from_str(&bad.body)?;
         assert_eq!(bad["field"], "topics[0].items[0].title");
+        assert_eq!(bad["message"], "must not be empty");
+        assert!(bad.get("line").is_none(), "a form has no lines: {bad}");
         let (list, _) = http::get_with(addr, "/api/secretariat/meetings", &auth).await?;
         let list: Value = serde_json::from_str(&list.body)?;
         let ids: Vec<&str> = list
@@ -322,6 +324,37 @@ async fn a_meeting_goes_out_as_its_file_and_comes_back_unchanged_and_new_ones_ar
             .collect();
         assert_eq!(ids.len(), 3, "{ids:?}");
         assert!(!ids.contains(&"phuc-loi-2027-ky-2"));
+
+        // A file that does not pass is refused with its line and column.
+        let broken = copied.replace(copy_id, "phuc-loi-2027-ky-3").replacen(
+            "total_seats = 40",
+            "total_seats = 41",
+            1,
+        );
+        let refused_file = http::post_text(
+            addr,
+            "/api/secretariat/meetings/import",
+            &auth,
+            "application/toml",
+            &broken,
+        )
+        .await?;
+        assert_eq!(refused(&refused_file), refusal(422, "invalid_definition"));
+        let refused_file: Value = serde_json::from_str(&refused_file.body)?;
+        assert_eq!(refused_file["field"], "total_seats");
+        let line = broken
+            .lines()
+            .position(|l| l.starts_with("total_seats"))
+            .unwrap()
+            + 1;
+        assert_eq!(refused_file["line"], line);
+        assert!(
+            refused_file["message"]
+                .as_str()
+                .unwrap()
+                .contains("seat 41 is missing"),
+            "{refused_file}"
+        );
 
         // Without a session, nothing.
         let (anonymous, _) = http::get_with(
