@@ -1,10 +1,16 @@
 // The secretariat's app at /admin/, as the council's office uses it: a code
 // from `gavel codes --admin` enrolls the browser's own key, which then logs in
 // again by itself after a reload, and the meetings are listed by where they
-// stand. A seat's code and a used code are refused with their reasons.
+// stand. A seat's code and a used code are refused with their reasons. A
+// meeting is built from nothing in the editor (header, roster, two topics
+// with four items), refused first for the field it lacks; its file is
+// downloaded, imported again under another id and downloaded unchanged; and
+// the example is copied under a new id.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, waitFor } from "./harness.mjs";
 
 let server;
@@ -60,10 +66,8 @@ test("the secretariat enrolls with its code, lists the meetings, and logs in aga
   assert.equal(await page.getByTestId(row).locator(".meeting-title").innerText(), listed.title);
   await waitFor(page, `state-${MEETING_ID}`, { text: "Upcoming" });
   await waitFor(page, "meetings-upcoming", { contains: "40 seats · " });
-  await screenshot(page, "admin-meetings-en");
   await switchTo(page, "vi");
   await waitFor(page, `state-${MEETING_ID}`, { text: "Sắp họp" });
-  await screenshot(page, "admin-meetings-vi");
 
   // The key stays in the browser: a reload logs in with it, no code asked.
   await page.reload();
@@ -77,4 +81,106 @@ test("the secretariat enrolls with its code, lists the meetings, and logs in aga
   await submitCode(other, code);
   await waitFor(other, "enroll-error", { contains: "already used" });
   assert.deepEqual([...page.errors, ...other.errors], []);
+});
+
+/** A fresh browser context with an enrolled secretariat key, on the list of meetings. */
+async function enrolledPage(name) {
+  const [code] = await adminCodes(1);
+  const page = await openApp(browser, name, { width: 1280, height: 900 });
+  await page.goto(`${server.url}/admin/?lang=en`);
+  await page.waitForSelector("#enroll-view:not([hidden])");
+  await submitCode(page, code);
+  await page.waitForSelector("#meetings-view:not([hidden])");
+  return page;
+}
+
+const field = (page, path) => page.getByTestId(path);
+
+/** Downloads meeting `id`'s file through the app; resolves to its text. */
+async function downloadFile(page, id) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId(`download-${id}`).click()]);
+  assert.equal(download.suggestedFilename(), `${id}.toml`);
+  return readFile(await download.path(), "utf8");
+}
+
+test("a meeting is built from nothing, goes out as its file and comes back unchanged, and another is copied", async () => {
+  const page = await enrolledPage("admin-editor");
+  await page.getByTestId("new-meeting").click();
+  await page.waitForSelector("#editor-view:not([hidden])");
+  await field(page, "id").fill("phuong-an-2027-ky-1");
+  await field(page, "title").fill("Kỳ họp thứ nhất, Hội đồng nhân dân phường An Bình");
+  await field(page, "body").fill("Hội đồng nhân dân phường An Bình");
+  const roster = ["Nguyễn Văn An\tTổ 1", "Trần Thị Bình\tTổ 1", "Lê Văn Cường\tTổ 2", "Phạm Thị Dung\tTổ 2", "Hoàng Văn Em"];
+  await field(page, "roster").fill(roster.join("\n"));
+  await waitFor(page, "seat-count", { text: "5 seats" });
+
+  await field(page, "topics[0].title").fill("Kinh tế - xã hội");
+  await field(page, "topics[0].items[0].title").fill("Nghị quyết về kế hoạch phát triển kinh tế - xã hội năm 2027");
+  await page.getByTestId("topics[0].add-item").click();
+  await field(page, "topics[0].items[1].kind").selectOption("report");
+  await field(page, "topics[0].items[1].vote").uncheck();
+  await field(page, "topics[0].items[1].title").fill("Báo cáo tình hình kinh tế - xã hội năm 2026");
+  await page.getByTestId("add-topic").click();
+  await field(page, "topics[1].title").fill("Công tác cán bộ");
+  await field(page, "topics[1].items[0].kind").selectOption("election");
+  await field(page, "topics[1].items[0].title").fill("Bầu Phó Chủ tịch Hội đồng nhân dân phường");
+  await field(page, "topics[1].items[0].vote.secrecy").selectOption("secret");
+  await field(page, "topics[1].items[0].vote.interim").selectOption("none");
+  await field(page, "topics[1].items[0].vote.allow_change").uncheck();
+  await page.getByTestId("topics[1].add-item").click();
+
+  // The fourth item has no title yet: refused, with that field marked.
+  await page.getByTestId("editor-save").click();
+  await waitFor(page, "editor-error", { text: "Not saved: Topic 2 › Item 2 › Title: must not be empty" });
+  const missing = field(page, "topics[1].items[1].title");
+  assert.match(await missing.getAttribute("class"), /invalid/);
+  await screenshot(page, "admin-editor-en");
+  await switchTo(page, "vi");
+  await waitFor(page, "editor-save", { text: "Lưu kỳ họp" });
+  await screenshot(page, "admin-editor-vi");
+  await switchTo(page, "en");
+
+  await missing.fill("Miễn nhiệm Ủy viên Ủy ban nhân dân phường");
+  await field(page, "topics[1].items[1].vote.rule").selectOption("all_seats|at_least_two_thirds");
+  await page.getByTestId("editor-save").click();
+  const made = "meeting-phuong-an-2027-ky-1";
+  await waitFor(page, made, { attr: "data-state", value: "upcoming" });
+  await waitFor(page, made, { contains: "5 seats · 4 items" });
+
+  // What was built is the file: the fields as entered, the rules as chosen.
+  const file = await downloadFile(page, "phuong-an-2027-ky-1");
+  assert.match(file, /name = "Phạm Thị Dung"\ngroup = "Tổ 2"/);
+  assert.match(file, /secrecy = "secret"/);
+  assert.match(file, /threshold = "at_least_two_thirds"/);
+  assert.equal((file.match(/\[\[topics\.items\]\]/g) ?? []).length, 4);
+
+  // Imported again under another id, it comes back byte for byte.
+  const again = file.replace('id = "phuong-an-2027-ky-1"', 'id = "phuong-an-2027-ky-2"');
+  const upload = path.join(server.dataDir, "phuong-an-2027-ky-2.toml");
+  await writeFile(upload, again);
+  await page.getByTestId("import-file").setInputFiles(upload);
+  await waitFor(page, "meeting-phuong-an-2027-ky-2", { attr: "data-state", value: "upcoming" });
+  assert.equal(await downloadFile(page, "phuong-an-2027-ky-2"), again);
+
+  // The same file again is refused: that id exists.
+  await page.getByTestId("import-file").setInputFiles(upload);
+  await waitFor(page, "meetings-error", { contains: "choose another id" });
+
+  // A copy of the example keeps its roster and agenda under a new id.
+  await page.getByTestId(`copy-${MEETING_ID}`).click();
+  await page.waitForSelector("#editor-view:not([hidden])");
+  assert.equal(await field(page, "id").inputValue(), "");
+  await field(page, "id").fill("phuc-loi-2027-ky-1");
+  await page.getByTestId("editor-save").click();
+  await waitFor(page, "meeting-phuc-loi-2027-ky-1", { contains: "40 seats · 10 items" });
+  await screenshot(page, "admin-meetings-en");
+  await switchTo(page, "vi");
+  await waitFor(page, "state-phuc-loi-2027-ky-1", { text: "Sắp họp" });
+  await screenshot(page, "admin-meetings-vi");
+
+  // Every new meeting is served at once.
+  for (const id of ["phuong-an-2027-ky-1", "phuong-an-2027-ky-2", "phuc-loi-2027-ky-1"]) {
+    assert.equal((await fetch(`${server.url}/api/meetings/${id}/view`)).status, 200, id);
+  }
+  assert.deepEqual(page.errors, []);
 });

@@ -1,28 +1,43 @@
 // The secretariat's app: enrolls this browser's key with a secretariat code,
-// logs in with it, and lists the meetings by where they stand.
+// logs in with it, lists the meetings by where they stand, and prepares new
+// ones: from nothing, as a copy of another, or from a meeting file; any
+// meeting goes out as its file.
 
 import { Refused } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
 import { $, h, setText } from "../common/dom.js";
-import { SLOT, enroll, logIn, meetings } from "./desk.js";
+import { SLOT, createMeeting, enroll, importMeeting, logIn, meetingFile, meetingForm, meetings } from "./desk.js";
+import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view"];
 
-/** What is on screen, as functions so that it follows a language switch. */
+/** What is on screen, as functions where they are words, so that they follow a language switch. */
+let token = null;
 let enrollError = null;
 let listed = null;
 let listError = null;
+/** The form being edited and whether it copies another meeting (`{ form, copyOf }`), or null. */
+let editing = null;
+let editorError = null;
+/** The field path a refusal of the editor's form names, marked on every drawing. */
+let invalidField = null;
 
 function failure(error) {
-  return error instanceof Refused ? reasonText(t, error.reason) : t("enroll.unreachable");
+  if (!(error instanceof Refused)) return t("enroll.unreachable");
+  // A definition that does not pass is told in the file's own terms.
+  return error.reason === "invalid_definition" ? error.message : reasonText(t, error.reason);
+}
+
+function show(view) {
+  for (const id of VIEWS) $(id).hidden = id !== view;
 }
 
 function showEnroll(error = null) {
-  $("meetings-view").hidden = true;
-  $("enroll-view").hidden = false;
+  show("enroll-view");
   enrollError = error;
   render();
   $("enroll-code").focus();
@@ -47,14 +62,17 @@ async function enrollWith(code) {
 
 /** Logs in with `identity` and lists the meetings; a key the server refuses asks for a new code. */
 async function open(identity) {
-  let token;
   try {
     token = await logIn(identity);
   } catch (error) {
     return showEnroll(() => t("enroll.failed", { reason: failure(error) }));
   }
-  $("enroll-view").hidden = true;
-  $("meetings-view").hidden = false;
+  await showList();
+}
+
+async function showList() {
+  editing = null;
+  show("meetings-view");
   try {
     listed = await meetings(token);
     listError = null;
@@ -64,16 +82,102 @@ async function open(identity) {
   render();
 }
 
+// ---- Meetings ---------------------------------------------------------------
+
+/** Saves the meeting file as `ID.toml`, exactly as the server stores it. */
+async function download(id) {
+  try {
+    const text = await meetingFile(token, id);
+    const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: `${id}.toml` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(link.href);
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+async function copy(id) {
+  try {
+    const form = await meetingForm(token, id);
+    // A new session has its own id and its own papers.
+    form.id = "";
+    for (const topic of form.topics) for (const item of topic.items) delete item.documents;
+    edit(form, id);
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+async function importFile(file) {
+  try {
+    await importMeeting(token, await file.text());
+    await showList();
+  } catch (error) {
+    listError = () => t("meetings.importFailed", { file: file.name, reason: failure(error) });
+    render();
+  }
+}
+
 function meetingRow(m) {
+  const action = (name, words, run) => {
+    const b = h("button", { type: "button", class: "btn-small", "data-testid": `${name}-${m.id}` }, words);
+    b.addEventListener("click", run);
+    return b;
+  };
   return h(
     "li",
     { class: "meeting", "data-testid": `meeting-${m.id}`, dataset: { state: m.state } },
     h("span", { class: "meeting-body" }, m.body),
     h("span", { class: "meeting-title" }, m.title),
-    h("span", { class: "meeting-facts" }, t("meetings.facts", { seats: m.seats, items: m.items })),
+    h("span", { class: "meeting-facts" }, t("meetings.facts", { seats: m.seats, items: m.items }), " · ", h("code", {}, m.id)),
     h("span", { class: "meeting-state", "data-testid": `state-${m.id}` }, t(`state.${m.state}`)),
+    h(
+      "span",
+      { class: "meeting-actions" },
+      action("download", t("meetings.download"), () => download(m.id)),
+      action("copy", t("meetings.copy"), () => copy(m.id)),
+    ),
   );
 }
+
+// ---- Editor -------------------------------------------------------------------
+
+function edit(form, copyOf = null) {
+  editing = { form, copyOf };
+  editorError = null;
+  invalidField = null;
+  show("editor-view");
+  render();
+  $("editor").querySelector("[data-field=id]").focus();
+}
+
+async function save() {
+  const button = $("editor-save");
+  button.disabled = true;
+  invalidField = null;
+  try {
+    await createMeeting(token, editing.form);
+    await showList();
+  } catch (error) {
+    const field = error instanceof Refused ? error.field : undefined;
+    if (field === undefined) {
+      editorError = () => t("editor.refused", { reason: failure(error) });
+      return render();
+    }
+    invalidField = field;
+    editorError = () =>
+      t("editor.refused", { reason: `${fieldPlace(field, $("editor").querySelector(".invalid"), t)}: ${error.message}` });
+    render();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- Drawing ------------------------------------------------------------------
 
 function render() {
   for (const node of document.querySelectorAll("[data-i18n]")) setText(node, t(node.dataset.i18n));
@@ -87,6 +191,13 @@ function render() {
     const rows = (listed ?? []).filter((m) => m.state === state).map(meetingRow);
     $(`meetings-${state}`).replaceChildren(...(rows.length ? rows : [h("li", { class: "none" }, t("meetings.none"))]));
   }
+  if (editing) {
+    setText($("editor-heading"), editing.copyOf ? t("editor.copyHeading", { id: editing.copyOf }) : t("editor.newHeading"));
+    renderEditor($("editor"), editing.form, t);
+    if (invalidField !== null) markField($("editor"), invalidField);
+  }
+  setText($("editor-error"), editorError?.() ?? "");
+  $("editor-error").hidden = !editorError;
 }
 
 async function start() {
@@ -98,6 +209,17 @@ async function start() {
   $("enroll-form").addEventListener("submit", (event) => {
     event.preventDefault();
     enrollWith($("enroll-code").value.trim());
+  });
+  $("new-meeting").addEventListener("click", () => edit(blankForm()));
+  $("import-file").addEventListener("change", (event) => {
+    const [file] = event.target.files;
+    event.target.value = "";
+    if (file) importFile(file);
+  });
+  $("editor-cancel").addEventListener("click", showList);
+  $("editor-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    save();
   });
   render();
   const identity = await loadIdentity(SLOT);

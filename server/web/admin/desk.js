@@ -9,19 +9,26 @@ import { adminAuthBytes, enrollBytes } from "../common/protocol.js";
 
 export const SLOT = "admin";
 
-/** A call to the API: JSON in and out; a refusal's `reason` becomes a `Refused`. */
-async function call(method, path, { body, token } = {}) {
+/**
+ * A call to the API: a JSON body (or `text` with its `type`) in, JSON out
+ * (or text, with `asText`). A refusal becomes a `Refused` with its reason,
+ * and for a definition that does not pass, the `field` to blame.
+ */
+async function call(method, path, { body, text, type, token, asText = false } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (text !== undefined) headers["Content-Type"] = type;
   if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(`/api/secretariat/${path}`, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? text : JSON.stringify(body),
   });
+  if (response.ok) return asText ? response.text() : response.json();
   const answer = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Refused(answer.reason ?? "other", answer.message);
-  return answer;
+  const refused = new Refused(answer.reason ?? "other", answer.message);
+  refused.field = answer.field;
+  throw refused;
 }
 
 /** Enrolls a fresh key with `code` and saves it as this browser's secretariat identity. */
@@ -45,4 +52,26 @@ export async function logIn(identity) {
 /** The meetings with their state (upcoming, in_session, finished). */
 export function meetings(token) {
   return call("GET", "meetings", { token });
+}
+
+const meetingPath = (id) => `meetings/${encodeURIComponent(id)}`;
+
+/** The meeting's file fields, for the editor. */
+export function meetingForm(token, id) {
+  return call("GET", `${meetingPath(id)}/form`, { token });
+}
+
+/** The meeting file exactly as stored. */
+export function meetingFile(token, id) {
+  return call("GET", `${meetingPath(id)}/file`, { token, asText: true });
+}
+
+/** Adds a new meeting from the editor's form; resolves to its id. */
+export function createMeeting(token, form) {
+  return call("POST", "meetings", { token, body: form });
+}
+
+/** Adds a new meeting from a meeting file's text. */
+export function importMeeting(token, text) {
+  return call("POST", "meetings/import", { token, text, type: "application/toml" });
 }
