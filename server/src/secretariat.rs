@@ -29,8 +29,10 @@ use crate::clock::now_ms;
 use crate::hub::Hub;
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm};
+use crate::roster::{self, CsvEncoding, Problem, RosterSeat, Sheet};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -83,6 +85,9 @@ pub enum Refusal {
     /// told by its field alone, as the form has no lines.
     #[error("{}", .0.message)]
     InvalidForm(DefinitionError),
+    /// A spreadsheet that is not a roster: every problem, by row and column.
+    #[error("the spreadsheet has {} problem(s); nothing was taken from it", .0.len())]
+    InvalidRoster(Vec<Problem>),
 }
 
 impl Refusal {
@@ -102,6 +107,7 @@ impl Refusal {
             Refusal::UnknownMeeting(_) => "unknown_meeting",
             Refusal::MeetingExists(_) => "meeting_exists",
             Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => "invalid_definition",
+            Refusal::InvalidRoster(_) => "invalid_roster",
         }
     }
 
@@ -119,7 +125,7 @@ impl Refusal {
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
             Refusal::MeetingExists(_) => StatusCode::CONFLICT,
-            Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => {
+            Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) | Refusal::InvalidRoster(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
         }
@@ -153,6 +159,8 @@ struct RefusalBody {
     line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problems: Option<Vec<Problem>>,
 }
 
 impl IntoResponse for Refusal {
@@ -168,6 +176,10 @@ impl IntoResponse for Refusal {
             field,
             line: place.map(|(line, _)| line),
             column: place.map(|(_, column)| column),
+            problems: match &self {
+                Refusal::InvalidRoster(problems) => Some(problems.clone()),
+                _ => None,
+            },
         };
         (self.status(), Json(body)).into_response()
     }
@@ -282,6 +294,7 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/meetings/import", post(import))
         .route("/api/secretariat/meetings/{id}/form", get(form))
         .route("/api/secretariat/meetings/{id}/file", get(file))
+        .route("/api/secretariat/roster", post(read_roster))
         .with_state(office)
 }
 
@@ -554,6 +567,47 @@ async fn import(
     office.desk.session_valid(&headers)?;
     let definition = MeetingDefinition::parse(&text).map_err(Refusal::InvalidDefinition)?;
     add(&office, &text, &definition).await
+}
+
+#[derive(Deserialize)]
+struct RosterQuery {
+    /// "csv" or "xlsx".
+    format: String,
+    /// For a CSV: `auto` (the default), `utf-8`, `utf-16` or `windows-1258`.
+    encoding: Option<String>,
+    /// The meeting's number of seats: every one must have a row.
+    seats: u32,
+}
+
+#[derive(Serialize)]
+struct RosterRead {
+    seats: Vec<RosterSeat>,
+}
+
+/// Reads a spreadsheet into a roster and keeps nothing: the app shows it
+/// (or every problem in it) and puts it into the meeting being edited,
+/// which is saved, checked as a whole, only when the secretariat saves it.
+async fn read_roster(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<RosterQuery>,
+    body: Bytes,
+) -> Result<Json<RosterRead>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let refuse = |message: String| Refusal::InvalidRoster(vec![Problem::file(message)]);
+    let encoding = query.encoding.as_deref().unwrap_or("auto");
+    let encoding = CsvEncoding::named(encoding).ok_or_else(|| {
+        refuse(format!(
+            "{encoding:?} is not an encoding: auto, utf-8, utf-16 or windows-1258"
+        ))
+    })?;
+    let sheet = match query.format.as_str() {
+        "xlsx" => Sheet::Xlsx,
+        "csv" => Sheet::Csv(encoding),
+        other => return Err(refuse(format!("{other:?} is not a format: csv or xlsx"))),
+    };
+    let seats = roster::read(&body, sheet, query.seats).map_err(Refusal::InvalidRoster)?;
+    Ok(Json(RosterRead { seats }))
 }
 
 #[cfg(test)]

@@ -5,13 +5,17 @@
 // meeting is built from nothing in the editor (header, roster, two topics
 // with four items), refused first for the field it lacks; its file is
 // downloaded, imported again under another id and downloaded unchanged; and
-// the example is copied under a new id.
+// the example is copied under a new id. A roster is read from spreadsheets
+// made in the test: merged cells and a CSV with four problems are refused
+// with each by row and column and nothing taken; an XLSX of 40 is previewed,
+// used, and saved with its groups and titles.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, waitFor } from "./harness.mjs";
+import { xlsx } from "./spreadsheet.mjs";
 
 let server;
 let browser;
@@ -182,5 +186,82 @@ test("a meeting is built from nothing, goes out as its file and comes back uncha
   for (const id of ["phuong-an-2027-ky-1", "phuong-an-2027-ky-2", "phuc-loi-2027-ky-1"]) {
     assert.equal((await fetch(`${server.url}/api/meetings/${id}/view`)).status, 200, id);
   }
+  assert.deepEqual(page.errors, []);
+});
+
+/** The rows of the roster preview's table, as their cells' text. */
+function previewRows(page) {
+  return page
+    .getByTestId("roster-preview")
+    .locator("tbody tr")
+    .evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.innerText)));
+}
+
+test("a roster is read from a spreadsheet: refused with every problem by row and column, or previewed and used", async () => {
+  const page = await enrolledPage("admin-roster");
+  await page.getByTestId("new-meeting").click();
+  await page.waitForSelector("#editor-view:not([hidden])");
+  const upload = (name, bytes) => {
+    const file = path.join(server.dataDir, name);
+    return writeFile(file, bytes).then(() => field(page, "roster-file").setInputFiles(file));
+  };
+
+  // The number of seats comes first: it is what the rows are checked against.
+  const problems = "Số ghế;Họ và tên;Tổ\n1;Nguyễn Văn An;Tổ 1\n2;;Tổ 1\n2;Trần Thị Bình;Tổ 2\n9;Lê Văn Cường;Tổ 2\n";
+  await upload("to-dai-bieu.csv", problems);
+  await waitFor(page, "roster-preview", { contains: "Enter the number of seats in the hall" });
+  await field(page, "total_seats").fill("4");
+  await upload("to-dai-bieu.csv", problems);
+  await waitFor(page, "roster-preview", { contains: "to-dai-bieu.csv: 4 problems; nothing was taken from it" });
+  assert.deepEqual(await previewRows(page), [
+    ["3", "B", "the name is missing"],
+    ["4", "A", "seat 2 is listed twice (first on row 3)"],
+    ["5", "A", "seat 9 is outside 1..4"],
+    ["Whole file", "", "2 of 4 seats have no row: 3, 4"],
+  ]);
+  assert.equal(await field(page, "roster").inputValue(), "", "nothing taken");
+  await screenshot(page, "admin-roster-en");
+  await switchTo(page, "vi");
+  await waitFor(page, "roster-preview", { contains: "4 lỗi; không lấy gì từ tệp này" });
+  await screenshot(page, "admin-roster-vi");
+  await switchTo(page, "en");
+
+  // Merged cells in a workbook: refused where they start.
+  const header = ["STT", "Họ và tên", "Tổ", "Chức vụ"];
+  await upload("merged.xlsx", xlsx([header, [1, "Nguyễn Văn An", "Tổ 1"], [2, "Trần Thị Bình"]], ["C2:C3"]));
+  await waitFor(page, "roster-preview", { contains: "1 problem;" });
+  assert.deepEqual(await previewRows(page), [["2", "C", "merged cells (to C3): unmerge them and fill every row"]]);
+  await upload("empty.xlsx", xlsx([]));
+  await waitFor(page, "roster-preview", { contains: "the sheet is empty" });
+  assert.deepEqual(await previewRows(page), [["Whole file", "", "the sheet is empty"]]);
+
+  // Forty delegates in a workbook: previewed, used, and saved as they are.
+  const forty = Array.from({ length: 40 }, (_, i) => [
+    i + 1,
+    `Đại biểu số ${i + 1}`,
+    `Tổ ${Math.floor(i / 10) + 1}`,
+    i === 0 ? "Chủ tịch Hội đồng nhân dân" : "",
+  ]);
+  await field(page, "total_seats").fill("40");
+  await upload("dai-bieu.xlsx", xlsx([header, ...forty.reverse()]));
+  await waitFor(page, "roster-preview", { contains: "dai-bieu.xlsx: 40 delegates. Nothing is saved yet" });
+  const shown = await previewRows(page);
+  assert.equal(shown.length, 40);
+  assert.deepEqual(shown[0], ["1", "Đại biểu số 1", "Tổ 1", "Chủ tịch Hội đồng nhân dân"]);
+  assert.deepEqual(shown[39], ["40", "Đại biểu số 40", "Tổ 4", ""]);
+  await page.getByTestId("roster-accept").click();
+  await waitFor(page, "seat-count", { text: "40 seats" });
+  assert.equal(await page.getByTestId("roster-preview").count(), 0);
+
+  await field(page, "id").fill("phuong-dong-2027-ky-1");
+  await field(page, "title").fill("Kỳ họp thứ nhất");
+  await field(page, "body").fill("Hội đồng nhân dân phường Đông Hòa");
+  await field(page, "topics[0].title").fill("Kinh tế - xã hội");
+  await field(page, "topics[0].items[0].title").fill("Nghị quyết về dự toán ngân sách năm 2027");
+  await page.getByTestId("editor-save").click();
+  await waitFor(page, "meeting-phuong-dong-2027-ky-1", { contains: "40 seats · " });
+  const file = await downloadFile(page, "phuong-dong-2027-ky-1");
+  assert.match(file, /number = 1\nname = "Đại biểu số 1"\ngroup = "Tổ 1"\ntitle = "Chủ tịch Hội đồng nhân dân"/);
+  assert.match(file, /number = 40\nname = "Đại biểu số 40"\ngroup = "Tổ 4"\n/);
   assert.deepEqual(page.errors, []);
 });

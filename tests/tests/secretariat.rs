@@ -368,3 +368,41 @@ async fn a_meeting_goes_out_as_its_file_and_comes_back_unchanged_and_new_ones_ar
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spreadsheet_is_read_into_a_roster_or_refused_with_every_problem() -> anyhow::Result<()> {
+    let db = databases().await.remove(0);
+    let server = TestServer::with_example(&db.url).await?;
+    let addr = http::address_of(&server.url);
+    let bearer = secretariat(&server).await?;
+    let auth = [("Authorization", bearer.as_str())];
+    let path = "/api/secretariat/roster?format=csv&encoding=utf-8&seats=2";
+
+    let good = "Số ghế;Họ và tên;Tổ\n2;Trần Thị Bình;Tổ 1\n1;Nguyễn Văn An;Tổ 2\n";
+    let read = http::post_text(addr, path, &auth, "text/csv", good).await?;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let read: Value = serde_json::from_str(&read.body)?;
+    assert_eq!(read["seats"][0]["number"], 1);
+    assert_eq!(read["seats"][0]["name"], "Nguyễn Văn An");
+    assert_eq!(read["seats"][1]["group"], "Tổ 1");
+
+    let bad = "seat,name\n1,\n1,Trần Thị Bình\n";
+    let refused_roster = http::post_text(addr, path, &auth, "text/csv", bad).await?;
+    assert_eq!(refused(&refused_roster), refusal(422, "invalid_roster"));
+    let problems: Value = serde_json::from_str(&refused_roster.body)?;
+    let problems: Vec<(u64, Option<&str>)> = problems["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["row"].as_u64().unwrap(), p["column"].as_str()))
+        .collect();
+    assert_eq!(problems, [(2, Some("B")), (3, Some("A")), (0, None)]);
+
+    let odd = "/api/secretariat/roster?format=ods&seats=2";
+    let refused_format = http::post_text(addr, odd, &auth, "text/csv", good).await?;
+    assert_eq!(refused(&refused_format), refusal(422, "invalid_roster"));
+    let anonymous = http::post_text(addr, path, &[], "text/csv", good).await?;
+    assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+    server.stop()?;
+    Ok(())
+}

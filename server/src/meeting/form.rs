@@ -38,6 +38,8 @@ pub struct SeatForm {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub group: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
 }
@@ -112,6 +114,7 @@ impl MeetingForm {
                     number: s.number,
                     name: s.name.clone(),
                     group: s.group.clone(),
+                    title: s.title.clone(),
                     public_key: s.public_key.map(|k| k.to_hex()),
                 })
                 .collect(),

@@ -106,6 +106,9 @@ pub struct SeatDefinition {
     pub name: String,
     /// Empty when the file gives none.
     pub group: String,
+    /// The delegate's office (chức vụ), for the secretariat's lists; empty
+    /// when the file gives none.
+    pub title: String,
     /// A pre-registered tablet key; otherwise the tablet enrolls with a code.
     pub public_key: Option<PublicKey>,
 }

@@ -7,7 +7,7 @@ import { Refused } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
 import { $, h, setText } from "../common/dom.js";
-import { SLOT, createMeeting, enroll, importMeeting, logIn, meetingFile, meetingForm, meetings } from "./desk.js";
+import { SLOT, createMeeting, enroll, importMeeting, logIn, meetingFile, meetingForm, meetings, readRoster } from "./desk.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
@@ -25,6 +25,8 @@ let editing = null;
 let editorError = null;
 /** The field path a refusal of the editor's form names, marked on every drawing. */
 let invalidField = null;
+/** A spreadsheet read for the roster and not yet used or discarded (see editor.js `rosterPreview`). */
+let rosterRead = null;
 
 function failure(error) {
   if (!(error instanceof Refused)) return t("enroll.unreachable");
@@ -150,10 +152,46 @@ function edit(form, copyOf = null) {
   editing = { form, copyOf };
   editorError = null;
   invalidField = null;
+  rosterRead = null;
   show("editor-view");
   render();
   $("editor").querySelector("[data-field=id]").focus();
 }
+
+/**
+ * Reads a spreadsheet for the roster into a preview; nothing goes into the
+ * meeting until the secretariat uses it, and a sheet with any problem
+ * gives none of its rows.
+ */
+async function readSheet(file, encoding) {
+  const seats = editing.form.total_seats;
+  if (!(seats > 0)) {
+    rosterRead = { file: file.name, error: () => t("editor.rosterNeedsSeats") };
+    return render();
+  }
+  try {
+    rosterRead = { file: file.name, ...(await readRoster(token, file, seats, encoding)) };
+  } catch (error) {
+    rosterRead = error instanceof Refused && error.problems
+      ? { file: file.name, problems: error.problems }
+      : { file: file.name, error: () => t("editor.rosterFailed", { file: file.name, reason: failure(error) }) };
+  }
+  render();
+}
+
+const rosterActions = {
+  read: readSheet,
+  accept() {
+    editing.form.seats = rosterRead.seats;
+    editing.form.total_seats = rosterRead.seats.length;
+    rosterRead = null;
+    render();
+  },
+  discard() {
+    rosterRead = null;
+    render();
+  },
+};
 
 async function save() {
   const button = $("editor-save");
@@ -193,7 +231,8 @@ function render() {
   }
   if (editing) {
     setText($("editor-heading"), editing.copyOf ? t("editor.copyHeading", { id: editing.copyOf }) : t("editor.newHeading"));
-    renderEditor($("editor"), editing.form, t);
+    const preview = rosterRead && { ...rosterRead, error: rosterRead.error?.() };
+    renderEditor($("editor"), editing.form, t, { preview, ...rosterActions });
     if (invalidField !== null) markField($("editor"), invalidField);
   }
   setText($("editor-error"), editorError?.() ?? "");

@@ -10,9 +10,10 @@ import { adminAuthBytes, enrollBytes } from "../common/protocol.js";
 export const SLOT = "admin";
 
 /**
- * A call to the API: a JSON body (or `text` with its `type`) in, JSON out
- * (or text, with `asText`). A refusal becomes a `Refused` with its reason,
- * and for a definition that does not pass, the `field` to blame.
+ * A call to the API: a JSON body (or `text`, a string or a file, with its
+ * `type`) in, JSON out (or text, with `asText`). A refusal becomes a
+ * `Refused` with its reason, and for a definition that does not pass, the
+ * `field` to blame; for a spreadsheet, its `problems` by row and column.
  */
 async function call(method, path, { body, text, type, token, asText = false } = {}) {
   const headers = {};
@@ -28,6 +29,7 @@ async function call(method, path, { body, text, type, token, asText = false } = 
   const answer = await response.json().catch(() => ({}));
   const refused = new Refused(answer.reason ?? "other", answer.message);
   refused.field = answer.field;
+  refused.problems = answer.problems;
   throw refused;
 }
 
@@ -74,4 +76,15 @@ export function createMeeting(token, form) {
 /** Adds a new meeting from a meeting file's text. */
 export function importMeeting(token, text) {
   return call("POST", "meetings/import", { token, text, type: "application/toml" });
+}
+
+/**
+ * Reads a spreadsheet (a CSV or XLSX `file`) into a roster of `seats` seats;
+ * the server keeps nothing. Resolves to `{ seats }`; a sheet with problems
+ * is refused with every one of them.
+ */
+export function readRoster(token, file, seats, encoding = "auto") {
+  const format = /\.xlsx$/i.test(file.name) ? "xlsx" : "csv";
+  const query = new URLSearchParams({ format, encoding, seats: String(seats) });
+  return call("POST", `roster?${query}`, { token, text: file, type: "application/octet-stream" });
 }

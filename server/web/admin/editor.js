@@ -41,9 +41,9 @@ export function blankForm() {
   };
 }
 
-/** The roster as lines of "name" or "name<TAB>group" (two columns pasted from a spreadsheet). */
+/** The roster as lines of "name", "name<TAB>group" or "name<TAB>group<TAB>title" (columns pasted from a spreadsheet). */
 export function rosterText(seats) {
-  return seats.map((s) => (s.group ? `${s.name}\t${s.group}` : s.name)).join("\n");
+  return seats.map((s) => [s.name, s.group ?? "", s.title ?? ""].join("\t").replace(/\t+$/, "")).join("\n");
 }
 
 /** Seats 1..N from roster lines; blank lines are left out. */
@@ -53,18 +53,70 @@ export function seatsFrom(text) {
     .map((line) => line.trim())
     .filter(Boolean)
     .map((line, i) => {
-      const [name, group = ""] = line.split("\t").map((part) => part.trim());
-      return { number: i + 1, name, group };
+      const [name, group = "", title = ""] = line.split("\t").map((part) => part.trim());
+      return { number: i + 1, name, group, title };
     });
+}
+
+const ENCODINGS = ["auto", "utf-8", "utf-16", "windows-1258"];
+
+/**
+ * The roster read from a spreadsheet, shown before it is used: its seats
+ * with a button to use them, or every problem by row and column, or why it
+ * could not be read. `roster` is `{ preview, read, accept, discard }`: the
+ * preview (`{ file, seats }`, `{ file, problems }` or `{ file, error }`, or
+ * null) and what the buttons do.
+ */
+function rosterPreview(roster, t, button) {
+  const preview = roster.preview;
+  if (!preview) return null;
+  const table = (heads, rows) =>
+    h(
+      "table",
+      { class: "roster-table" },
+      h("thead", {}, h("tr", {}, heads.map((head) => h("th", {}, t(`editor.col.${head}`))))),
+      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))),
+    );
+  const discard = button("roster-discard", t("editor.rosterDiscard"), roster.discard, "btn-secondary");
+  if (preview.seats) {
+    return h(
+      "div",
+      { class: "roster-preview", "data-testid": "roster-preview" },
+      h("p", { class: "preview-lead" }, t("editor.rosterRead", { file: preview.file, count: preview.seats.length })),
+      h("div", { class: "preview-actions" }, button("roster-accept", t("editor.rosterAccept"), roster.accept, "btn-primary"), discard),
+      table(
+        ["seat", "name", "group", "title"],
+        preview.seats.map((s) => [String(s.number), s.name, s.group, s.title]),
+      ),
+    );
+  }
+  const problems = preview.problems ?? [];
+  return h(
+    "div",
+    { class: "roster-preview refused", "data-testid": "roster-preview" },
+    h(
+      "p",
+      { class: "preview-lead", role: "alert" },
+      preview.error ?? t("editor.rosterProblems", { file: preview.file, count: problems.length }),
+    ),
+    h("div", { class: "preview-actions" }, discard),
+    problems.length
+      ? table(
+          ["row", "column", "problem"],
+          problems.map((p) => [p.row ? String(p.row) : t("editor.wholeFile"), p.column ?? "", p.message]),
+        )
+      : null,
+  );
 }
 
 /**
  * Draws `form` into `root` and keeps `form` up to date as the fields change;
  * a change of structure (a topic or an item added or removed, a vote turned
- * on or off) draws it again.
+ * on or off) draws it again. `roster` is the spreadsheet import's preview
+ * and actions (see `rosterPreview`).
  */
-export function renderEditor(root, form, t) {
-  const redraw = () => renderEditor(root, form, t);
+export function renderEditor(root, form, t, roster) {
+  const redraw = () => renderEditor(root, form, t, roster);
 
   function field(path, label, input) {
     input.dataset.field = path;
@@ -203,13 +255,28 @@ export function renderEditor(root, form, t) {
     );
   }
 
-  const roster = h("textarea", { rows: 8, "data-testid": "roster", "data-field": "seats", spellcheck: "false" }, rosterText(form.seats));
-  roster.addEventListener("input", () => {
-    form.seats = seatsFrom(roster.value);
+  const rosterLines = h("textarea", { rows: 8, "data-testid": "roster", "data-field": "seats", spellcheck: "false" }, rosterText(form.seats));
+  const totalSeats = number("total_seats", t("editor.totalSeats"), () => form.total_seats, (v) => {
+    form.total_seats = v;
+  }, { min: 1, step: 1 });
+  rosterLines.addEventListener("input", () => {
+    form.seats = seatsFrom(rosterLines.value);
     form.total_seats = form.seats.length;
+    totalSeats.querySelector("input").value = String(form.total_seats);
     seatCount.textContent = t("editor.seatCount", { count: form.total_seats });
   });
-  const seatCount = h("span", { class: "seat-count", "data-testid": "seat-count" }, t("editor.seatCount", { count: form.total_seats }));
+  const seatCount = h("span", { class: "seat-count", "data-testid": "seat-count" }, t("editor.seatCount", { count: form.seats.length }));
+  const encoding = h(
+    "select",
+    { "data-testid": "roster-encoding" },
+    ENCODINGS.map((e) => h("option", { value: e }, t(`editor.encoding.${e}`))),
+  );
+  const sheet = h("input", { type: "file", "data-testid": "roster-file", accept: ".csv,.xlsx,text/csv" });
+  sheet.addEventListener("change", () => {
+    const [file] = sheet.files;
+    sheet.value = "";
+    if (file) roster.read(file, encoding.value);
+  });
 
   root.replaceChildren(
     h(
@@ -248,8 +315,16 @@ export function renderEditor(root, form, t) {
       "fieldset",
       { class: "roster-edit" },
       h("legend", {}, t("editor.roster")),
+      totalSeats,
+      h(
+        "div",
+        { class: "roster-import" },
+        h("label", { class: "field" }, h("span", { class: "field-label" }, t("editor.encoding")), encoding),
+        h("label", { class: "btn-secondary file-button" }, h("span", {}, t("editor.rosterImport")), sheet),
+      ),
+      rosterPreview(roster, t, button),
       h("p", { class: "hint" }, t("editor.rosterHint")),
-      roster,
+      rosterLines,
       seatCount,
     ),
     h(

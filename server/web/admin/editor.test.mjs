@@ -7,12 +7,12 @@ import { blankForm, fieldPlace, rosterText, seatsFrom } from "./editor.js";
 const WORDS = { "editor.topicTitle": "Topic {n}", "editor.itemN": "Item {n}", "editor.seatN": "Seat {n}" };
 const t = (key, vars = {}) => (WORDS[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name]));
 
-test("pasted roster lines become seats 1..N with their groups, and back", () => {
-  const seats = seatsFrom("Nguyễn Văn An\tTổ 1\n\n  Trần Thị Bình  \nLê Văn Cường\t Tổ 2 \n");
+test("pasted roster lines become seats 1..N with their groups and titles, and back", () => {
+  const seats = seatsFrom("Nguyễn Văn An\tTổ 1\tChủ tịch\n\n  Trần Thị Bình  \nLê Văn Cường\t Tổ 2 \n");
   assert.deepEqual(seats, [
-    { number: 1, name: "Nguyễn Văn An", group: "Tổ 1" },
-    { number: 2, name: "Trần Thị Bình", group: "" },
-    { number: 3, name: "Lê Văn Cường", group: "Tổ 2" },
+    { number: 1, name: "Nguyễn Văn An", group: "Tổ 1", title: "Chủ tịch" },
+    { number: 2, name: "Trần Thị Bình", group: "", title: "" },
+    { number: 3, name: "Lê Văn Cường", group: "Tổ 2", title: "" },
   ]);
   assert.deepEqual(seatsFrom(rosterText(seats)), seats);
 });
