@@ -256,6 +256,41 @@ def main():
             "—", "—",
         ))
 
+    # The floor, in the smaller hall: each change of turn to every tablet
+    # against the broadcaster at the same pace, and each request to the
+    # chair's queue against the bound a ballot's acknowledgement has.
+    pairs = paired(runs, f"floor-{slow}", f"floor-broadcast-{slow}", p99)
+    r = statistics.median(pairs) if pairs else None
+    rows.append((
+        f"change of the floor (a turn given or ended), time to the last of {slow:,} tablets (p99)",
+        "≤ 1.2 × minimal broadcaster, as a tally",
+        fmt(figure(runs, f"floor-{slow}", p99), " ms"),
+        "broadcaster " + fmt(figure(runs, f"floor-broadcast-{slow}", p99), " ms"),
+        paired_text(pairs), verdict(None if r is None else r <= 1.2),
+    ))
+    if r is not None and r > 1.2:
+        unmet.append((rows[-1], "fan-out-small"))
+    cpu = {
+        who: figure(runs, f"{who}-{slow}", lambda r: r["server_cpu_ms_per_update"])
+        for who in ("floor", "floor-broadcast")
+    }
+    rows.append((
+        f"same, {slow:,} tablets: the server's CPU time per change",
+        "—",
+        "Gavel " + fmt(cpu["floor"], " ms"),
+        "broadcaster " + fmt(cpu["floor-broadcast"], " ms"),
+        "—", "—",
+    ))
+    request = figure(runs, f"floor-{slow}", lambda r: r["request_to_chair_ms"]["p99"])
+    rows.append((
+        f"request for the floor to the chair's queue, {slow:,} tablets connected (p99)",
+        "≤ 100 ms, as a ballot's acknowledgement",
+        fmt(request, " ms"), "—", "—",
+        verdict(None if request is None else request[0] <= 100),
+    ))
+    if request is not None and request[0] > 100:
+        unmet.append((rows[-1], "latency"))
+
     # The CPU time of one `verify_strict`, in µs, as the verify baseline
     # measured it: on a quiet host its threads over its rate, but unlike
     # that it stays put when other programs share the cores.
@@ -364,7 +399,9 @@ def main():
         "`tally` frame (the server's clock when it sent the update, in microseconds) to the "
         "frame's arrival. The minimal broadcaster sends its frames at "
         "the pace Gavel's tally updates went out in the fan-out run just before it, so that "
-        "both deliver as many updates to as many clients.",
+        "both deliver as many updates to as many clients. The floor's changes are timed "
+        "the same way from the `server_time` of each `floor` frame, which is in "
+        "milliseconds: up to 1 ms of each figure is the clock's rounding, against Gavel.",
         "",
         "A frame reaches a tablet when it reaches the tablet's socket: the kernel's receive "
         "timestamp (`SO_TIMESTAMPNS`), the moment a real tablet, with a processor of its own, "

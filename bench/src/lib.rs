@@ -16,6 +16,8 @@
 //!   tablet runs one loop, reading every frame and timing what it
 //!   measures. Ballots are signed before the run, so that the swarm's CPU
 //!   during it goes to talking to the server.
+//! - [`floor`]: the floor under a full hall: requests timed to the chair's
+//!   queue, and each change of turn timed to every tablet as tallies are.
 //! - [`baseline`]: measured by the same binary on the same machine: a
 //!   minimal tokio-tungstenite broadcaster (the floor for fan-out),
 //!   `verify_strict` on every core (the floor for signature checks), and
@@ -30,6 +32,7 @@
 //! same machine).
 
 pub mod baseline;
+pub mod floor;
 pub mod measure;
 pub mod process;
 pub mod report;

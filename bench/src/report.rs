@@ -62,7 +62,12 @@ pub struct Report {
     pub close_to_last_tablet_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tablets_with_result: Option<u32>,
-    /// Tally updates seen, and how many reached every tablet.
+    /// Floor: from a tablet sending its request for the floor to the
+    /// request's arrival in the chair's queue, at the console's socket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_to_chair_ms: Option<Spread>,
+    /// Tally updates (or changes of the floor) seen, and how many reached
+    /// every tablet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updates: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,11 +208,14 @@ impl Report {
                 ),
             );
         }
+        if let Some(s) = &self.request_to_chair_ms {
+            line("request to chair's queue", spread(s));
+        }
         if let (Some(all), Some(complete)) = (self.updates, self.updates_to_every_tablet) {
             line(
-                "tally updates",
+                "updates",
                 format!(
-                    "{all}, {complete} reached every tablet ({} times as a newer tally)",
+                    "{all}, {complete} reached every tablet ({} times as a newer one)",
                     self.updates_superseded.unwrap_or(0)
                 ),
             );

@@ -224,12 +224,12 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    fn add(&self) {
+    pub(crate) fn add(&self) {
         self.count.fetch_add(1, Ordering::Relaxed);
         self.notify.notify_one();
     }
 
-    async fn wait_for(&self, n: usize) {
+    pub(crate) async fn wait_for(&self, n: usize) {
         while self.count.load(Ordering::Relaxed) < n {
             self.notify.notified().await;
         }

@@ -1,9 +1,12 @@
-//! A small `gavel-swarm` run as a smoke test of the benchmark tooling: 200
-//! tablets, each with its own key, burst-vote against a real server on each
-//! store. No timing is asserted (the suite runs on busy machines); what must
-//! hold is that every ballot is acknowledged, every tablet receives the
-//! result, and the committed tally counts all 200.
+//! Small `gavel-swarm` runs as smoke tests of the benchmark tooling, against
+//! a real server on each store: 200 tablets, each with its own key,
+//! burst-vote, and 100 tablets run the floor. No timing is asserted (the
+//! suite runs on busy machines); what must hold is that every ballot is
+//! acknowledged, every tablet receives the result, and the committed tally
+//! counts all 200; that every request reaches the chair and every change of
+//! turn reaches every tablet.
 
+use gavel_bench::floor::{self, FloorRun};
 use gavel_bench::swarm::{self, Scenario, Target};
 use gavel_protocol::messages::RoundStatus;
 use gavel_server::store::Store;
@@ -57,6 +60,49 @@ async fn two_hundred_tablets_burst_vote_and_all_are_counted() -> anyhow::Result<
         assert_eq!(
             store.ballots(rounds[0].id).await?.len(),
             TABLETS as usize,
+            "{name}"
+        );
+        server.stop()?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_reaches_the_chair_and_every_turn_every_tablet() -> anyhow::Result<()> {
+    const FLOOR_TABLETS: u32 = 100;
+    const TURNS: u32 = 5;
+    for db in databases().await {
+        let roster = Roster::generate(FLOOR_TABLETS);
+        let store = Store::connect(&db.url).await?;
+        roster.import(&store).await?;
+        let server = TestServer::for_hall(&db.url, FLOOR_TABLETS as usize + 10);
+        let target = Target {
+            url: &server.url,
+            roster: &roster,
+            chair_code: None,
+            server_pid: None,
+            verify_receipts: 1,
+        };
+        let report = floor::run(
+            &target,
+            FloorRun {
+                tablets: FLOOR_TABLETS,
+                requests: 10,
+                request_every: Duration::from_millis(10),
+                turns: TURNS,
+                change_every: Duration::from_millis(50),
+            },
+        )
+        .await?;
+        let name = db.name;
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+        let requests = report.request_to_chair_ms.expect("requests were timed");
+        assert_eq!(requests.count, 10, "{name}");
+        // A turn given and a turn ended, each a change every tablet times.
+        assert_eq!(report.updates, Some(u64::from(2 * TURNS)), "{name}");
+        assert_eq!(
+            report.updates_to_every_tablet,
+            Some(u64::from(2 * TURNS)),
             "{name}"
         );
         server.stop()?;

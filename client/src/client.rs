@@ -11,6 +11,7 @@ use crate::tls::{TlsError, Trust};
 use crate::view::{ViewCache, ViewError};
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
+use gavel_protocol::floor::FloorKind;
 use gavel_protocol::messages::{ChairCommand, MeetingView, Receipt};
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
 use gavel_protocol::{
@@ -284,8 +285,8 @@ impl Client {
             next_id: 1,
             last_seq: 0,
         };
-        // The snapshot always follows the welcome.
-        while session.state.snapshot.is_none() {
+        // The snapshot and the floor always follow the welcome.
+        while session.state.snapshot.is_none() || session.state.floor.is_none() {
             session.next().await?;
         }
         Ok(session)
@@ -392,7 +393,10 @@ impl Session {
         self.socket.send(Message::text(text)).await?;
         loop {
             let msg = self.next().await?;
-            if !matches!(msg, ServerMsg::Snapshot(_) | ServerMsg::Tally { .. }) {
+            if !matches!(
+                msg,
+                ServerMsg::Snapshot(_) | ServerMsg::Tally { .. } | ServerMsg::Floor(_)
+            ) {
                 return Ok(msg);
             }
         }
@@ -489,6 +493,33 @@ impl Session {
 
     pub async fn chair(&mut self, command: ChairCommand) -> Result<(), ClientError> {
         self.request(|id| ClientMsg::Chair { id, command }).await?;
+        Ok(())
+    }
+
+    /// Asks for the floor on `item` (the one under discussion); a question
+    /// names its respondent, by index in the meeting's list.
+    pub async fn request_floor(
+        &mut self,
+        item: u32,
+        kind: FloorKind,
+        respondent: Option<u32>,
+        topic: Option<String>,
+    ) -> Result<(), ClientError> {
+        self.request(|id| ClientMsg::FloorRequest {
+            id,
+            item,
+            kind,
+            respondent,
+            topic,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Withdraws this seat's waiting request on `item`.
+    pub async fn withdraw_floor(&mut self, item: u32) -> Result<(), ClientError> {
+        self.request(|id| ClientMsg::FloorWithdraw { id, item })
+            .await?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 //! Applying them here, in order and ignoring anything older than what is
 //! already shown, is all a client needs to do to stay in sync.
 
+use gavel_protocol::floor::FloorView;
 use gavel_protocol::messages::{Receipt, RoundStatus, RoundView, Snapshot};
 use gavel_protocol::{ServerMsg, rules::Counts};
 
@@ -20,6 +21,8 @@ pub struct MeetingState {
     /// The session's token for the meeting's delegates-only documents
     /// (`document_access`); absent for watchers.
     pub document_access: Option<String>,
+    /// The floor on the item under discussion, as last sent.
+    pub floor: Option<FloorView>,
 }
 
 impl MeetingState {
@@ -65,6 +68,17 @@ impl MeetingState {
             }
             ServerMsg::Ack { receipt, .. } => {
                 self.my_ballot = Some(receipt.clone());
+                true
+            }
+            ServerMsg::Floor(floor) => {
+                if self
+                    .floor
+                    .as_ref()
+                    .is_some_and(|f| f.version > floor.version)
+                {
+                    return false;
+                }
+                self.floor = Some(floor.clone());
                 true
             }
             ServerMsg::DocumentAccess { token } => {

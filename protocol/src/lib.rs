@@ -12,6 +12,8 @@
 //!   percentages are of the total seats, as councils report them.
 //! - [`wording`]: a result in the official words, Vietnamese or English (the
 //!   sentence of the minutes, the rule, the verdict), as the web apps word it.
+//! - [`floor`]: requests for the floor, turns and their clock, and the
+//!   changes the audit chain records.
 //! - [`messages`]: the JSON frames exchanged over the WebSocket, and the
 //!   typed reasons for every refusal.
 //!
@@ -21,6 +23,7 @@
 
 pub mod choice;
 pub mod fingerprint;
+pub mod floor;
 pub mod ids;
 pub mod messages;
 pub mod rules;

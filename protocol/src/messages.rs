@@ -6,6 +6,7 @@
 //! full `snapshot` and then versioned `tally` updates; a client that misses
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
+use crate::floor::{FloorKind, FloorSettings, FloorView, Respondent, Speaker};
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use ed25519_dalek::SigningKey;
@@ -49,6 +50,18 @@ pub enum ClientMsg {
     /// The chair asks for a download of the meeting's record (the bundle
     /// `gavel verify` checks); answered by `export_ready`.
     Export { id: u64 },
+    /// A delegate asks for the floor on `item`, which must be the one under
+    /// discussion. A question names its `respondent` (an index into the
+    /// meeting's respondents) and is only put in a question session.
+    FloorRequest {
+        id: u64,
+        item: u32,
+        kind: FloorKind,
+        respondent: Option<u32>,
+        topic: Option<String>,
+    },
+    /// A delegate withdraws its waiting request on `item`.
+    FloorWithdraw { id: u64, item: u32 },
 }
 
 impl ClientMsg {
@@ -63,6 +76,8 @@ impl ClientMsg {
             ClientMsg::Chair { .. } => "chair",
             ClientMsg::Sync { .. } => "sync",
             ClientMsg::Export { .. } => "export",
+            ClientMsg::FloorRequest { .. } => "floor_request",
+            ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
         }
     }
 
@@ -73,7 +88,9 @@ impl ClientMsg {
             | ClientMsg::Cast { id, .. }
             | ClientMsg::Chair { id, .. }
             | ClientMsg::Sync { id }
-            | ClientMsg::Export { id } => Some(*id),
+            | ClientMsg::Export { id }
+            | ClientMsg::FloorRequest { id, .. }
+            | ClientMsg::FloorWithdraw { id, .. } => Some(*id),
             ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => None,
         }
     }
@@ -101,6 +118,31 @@ pub enum ChairCommand {
     /// Cancels the open round; its ballots are kept but nothing is decided.
     /// A re-vote is a new round on the same item.
     Void,
+    /// Adds a speaker without a tablet (a guest, a respondent) to the
+    /// current item's queue, or a request on a seat's behalf.
+    FloorAdd {
+        kind: FloorKind,
+        speaker: Speaker,
+        respondent: Option<u32>,
+        topic: Option<String>,
+    },
+    /// Moves a waiting request to `place` (0 for the front).
+    FloorMove { request: u64, place: u32 },
+    /// Gives the floor to a waiting request (the next one if `request` is
+    /// null), with the kind's time limit unless `limit_seconds` is given.
+    FloorGive {
+        request: Option<u64>,
+        limit_seconds: Option<u32>,
+    },
+    /// Holds the speaker's clock.
+    FloorPause,
+    /// Starts the held clock again.
+    FloorResume,
+    /// Gives the running turn more time.
+    FloorAddTime { seconds: u32 },
+    /// Ends the running turn. A question is followed by its answer, an
+    /// answer by the questioner's follow-up while the rules allow one.
+    FloorEnd,
 }
 
 /// A frame the server sends.
@@ -167,6 +209,8 @@ pub enum ServerMsg {
     /// while this session lasts and for a few minutes after, so that a
     /// download started just before a reconnect still completes.
     DocumentAccess { token: String },
+    /// The floor on the item under discussion: the turn, the queue.
+    Floor(FloorView),
     /// A frame or request was refused; nothing changed.
     Refused {
         id: Option<u64>,
@@ -242,6 +286,13 @@ pub struct MeetingView {
     pub labels: Labels,
     pub seats: Vec<SeatView>,
     pub agenda: Vec<ItemView>,
+    /// Who can be questioned in a question session; a question names one
+    /// by its index in this list.
+    #[serde(default)]
+    pub respondents: Vec<Respondent>,
+    /// The time limits of turns at the floor.
+    #[serde(default)]
+    pub floor: FloorSettings,
 }
 
 /// The hash that names a served meeting view: the SHA-256 of its bytes, in
@@ -499,6 +550,20 @@ pub enum RefusalReason {
     StoreUnavailable,
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("that agenda item is not under discussion")]
+    NotUnderDiscussion,
+    #[error("this seat already has a request waiting")]
+    AlreadyRequested,
+    #[error("no such request is waiting")]
+    NoSuchRequest,
+    #[error("that person is not on the meeting's list of respondents")]
+    UnknownRespondent,
+    #[error("this kind of turn is not asked for on this item")]
+    WrongFloorKind,
+    #[error("the topic is too long")]
+    TopicTooLong,
+    #[error("a topic is one line of text, without control characters")]
+    TopicNotText,
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use gavel_protocol::floor::{FloorKind, Speaker};
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, ItemKind, ItemStatus, RoundStatus, StoreHealth,
 };
@@ -301,7 +302,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 18] = [
+const OBJECT_FIELDS: [(&str, Holds); 26] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -320,6 +321,14 @@ const OBJECT_FIELDS: [(&str, Holds); 18] = [
     ("ballot", Holds::Object("Receipt")),
     ("principal", Holds::Tagged("Principal")),
     ("threshold", Holds::Tagged("Threshold")),
+    ("respondents", Holds::Object("Respondent")),
+    ("floor", Holds::Object("FloorSettings")),
+    ("turn", Holds::Object("TurnView")),
+    ("request", Holds::Object("FloorRequest")),
+    ("queue", Holds::Object("FloorRequest")),
+    ("places", Holds::Object("SeatPlace")),
+    ("speaker", Holds::Tagged("Speaker")),
+    ("guest", Holds::Object("Guest")),
 ];
 
 /// Every object inside `value` (and, through arrays, every object in a
@@ -394,6 +403,8 @@ fn value_kinds() -> BTreeMap<&'static str, Names> {
         ("Base", unit_variants::<Base>()),
         ("Threshold", unit_variants::<Threshold>()),
         ("Principal", unit_variants::<Principal>()),
+        ("FloorKind", unit_variants::<FloorKind>()),
+        ("Speaker", unit_variants::<Speaker>()),
     ])
 }
 

@@ -19,6 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
+use gavel_protocol::floor::{
+    FloorKind, FloorRequest, FloorSettings, FloorView, Guest, Respondent, SeatPlace, Speaker,
+    TurnView,
+};
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus, ItemView, Labels,
     LiveTally, MeetingView, Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot,
@@ -887,12 +891,21 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::Void => "chair/void",
             ChairCommand::Pause => "chair/pause",
             ChairCommand::Resume => "chair/resume",
+            ChairCommand::FloorAdd { .. } => "chair/floor_add",
+            ChairCommand::FloorMove { .. } => "chair/floor_move",
+            ChairCommand::FloorGive { .. } => "chair/floor_give",
+            ChairCommand::FloorPause => "chair/floor_pause",
+            ChairCommand::FloorResume => "chair/floor_resume",
+            ChairCommand::FloorAddTime { .. } => "chair/floor_add_time",
+            ChairCommand::FloorEnd => "chair/floor_end",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
+        ClientMsg::FloorRequest { .. } => "floor_request",
+        ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 14] = [
+const CLIENT_VARIANTS: [&str; 23] = [
     "enroll",
     "auth",
     "watch",
@@ -905,8 +918,17 @@ const CLIENT_VARIANTS: [&str; 14] = [
     "chair/void",
     "chair/pause",
     "chair/resume",
+    "chair/floor_add",
+    "chair/floor_move",
+    "chair/floor_give",
+    "chair/floor_pause",
+    "chair/floor_resume",
+    "chair/floor_add_time",
+    "chair/floor_end",
     "sync",
     "export",
+    "floor_request",
+    "floor_withdraw",
 ];
 
 fn server_variant(msg: &ServerMsg) -> &'static str {
@@ -921,10 +943,11 @@ fn server_variant(msg: &ServerMsg) -> &'static str {
         ServerMsg::Done { .. } => "done",
         ServerMsg::ExportReady { .. } => "export_ready",
         ServerMsg::DocumentAccess { .. } => "document_access",
+        ServerMsg::Floor(_) => "floor",
         ServerMsg::Refused { .. } => "refused",
     }
 }
-const SERVER_VARIANTS: [&str; 11] = [
+const SERVER_VARIANTS: [&str; 12] = [
     "challenge",
     "enrolled",
     "welcome",
@@ -935,6 +958,7 @@ const SERVER_VARIANTS: [&str; 11] = [
     "done",
     "export_ready",
     "document_access",
+    "floor",
     "refused",
 ];
 
@@ -1070,7 +1094,25 @@ fn meeting_view(s: &Story) -> MeetingView {
                 "Miễn nhiệm đại biểu Hội đồng nhân dân phường",
                 Some(dismissal_settings()),
             ),
+            item(
+                4,
+                "Chất vấn",
+                ItemKind::QuestionSession,
+                "Chất vấn về quản lý trật tự xây dựng",
+                None,
+            ),
         ],
+        respondents: vec![
+            Respondent {
+                name: "Lê Minh Tuấn".into(),
+                post: "Chủ tịch Ủy ban nhân dân phường".into(),
+            },
+            Respondent {
+                name: "Phạm Thị Lan".into(),
+                post: "Trưởng phòng Kinh tế, Hạ tầng và Đô thị".into(),
+            },
+        ],
+        floor: FloorSettings::default(),
     }
 }
 
@@ -1193,6 +1235,72 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             "Chair: resume the held round with the time it had left.",
             chair(17, ChairCommand::Resume),
         ),
+        example(
+            "Seat 1 asks, in the question session (item 4), to question respondent 1 \
+             (Phạm Thị Lan); the topic is one line of text.",
+            ClientMsg::FloorRequest {
+                id: 4,
+                item: 4,
+                kind: FloorKind::Question,
+                respondent: Some(1),
+                topic: Some("Công trình không phép trên đường Phúc Lợi".into()),
+            },
+        ),
+        example(
+            "Seat 1 withdraws its waiting request on item 4.",
+            ClientMsg::FloorWithdraw { id: 5, item: 4 },
+        ),
+        example(
+            "Chair: add a guest without a tablet to the queue of the current item.",
+            chair(
+                18,
+                ChairCommand::FloorAdd {
+                    kind: FloorKind::Speak,
+                    speaker: Speaker::Guest(Guest {
+                        name: "Hoàng Văn Nam".into(),
+                        post: "Chánh án Tòa án nhân dân khu vực".into(),
+                    }),
+                    respondent: None,
+                    topic: None,
+                },
+            ),
+        ),
+        example(
+            "Chair: move request 7 to the front of the queue.",
+            chair(
+                19,
+                ChairCommand::FloorMove {
+                    request: 7,
+                    place: 0,
+                },
+            ),
+        ),
+        example(
+            "Chair: give the floor to the next request, with its kind's time limit.",
+            chair(
+                20,
+                ChairCommand::FloorGive {
+                    request: None,
+                    limit_seconds: None,
+                },
+            ),
+        ),
+        example(
+            "Chair: hold the speaker's clock.",
+            chair(21, ChairCommand::FloorPause),
+        ),
+        example(
+            "Chair: start the speaker's clock again.",
+            chair(22, ChairCommand::FloorResume),
+        ),
+        example(
+            "Chair: give the speaker one more minute.",
+            chair(23, ChairCommand::FloorAddTime { seconds: 60 }),
+        ),
+        example(
+            "Chair: end the turn; a question's answer starts at once.",
+            chair(24, ChairCommand::FloorEnd),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -1265,6 +1373,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     },
                     pending(2),
                     pending(3),
+                    pending(4),
                 ],
                 round: Some(open_round(LiveTally {
                     taking_part: 2,
@@ -1353,6 +1462,79 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             },
         ),
         example(
+            "The floor in the question session, as a delegate sees it: seat 1 questions \
+             respondent 1, whose answer comes next; seat 3 and a guest wait.",
+            ServerMsg::Floor(FloorView {
+                version: 61,
+                server_time: 1_767_226_000_000,
+                item: Some(4),
+                turn: Some(TurnView {
+                    request: FloorRequest {
+                        id: 4,
+                        item: 4,
+                        kind: FloorKind::Question,
+                        speaker: Speaker::Seat(1),
+                        respondent: Some(1),
+                        topic: Some("Công trình không phép trên đường Phúc Lợi".into()),
+                        requested_at: 1_767_225_900_000,
+                    },
+                    started_at: 1_767_225_950_000,
+                    ends_at: 1_767_226_130_000,
+                    paused_at: None,
+                }),
+                queue: vec![
+                    FloorRequest {
+                        id: 5,
+                        item: 4,
+                        kind: FloorKind::Question,
+                        speaker: Speaker::Seat(3),
+                        respondent: Some(0),
+                        topic: None,
+                        requested_at: 1_767_225_910_000,
+                    },
+                    FloorRequest {
+                        id: 6,
+                        item: 4,
+                        kind: FloorKind::Speak,
+                        speaker: Speaker::Guest(Guest {
+                            name: "Hoàng Văn Nam".into(),
+                            post: "Chánh án Tòa án nhân dân khu vực".into(),
+                        }),
+                        respondent: None,
+                        topic: None,
+                        requested_at: 1_767_225_920_000,
+                    },
+                ],
+                waiting: 2,
+                places: vec![SeatPlace { seat: 3, place: 1 }],
+            }),
+        ),
+        example(
+            "An answer is given by the respondent (respondent 0), not by a tablet.",
+            ServerMsg::Floor(FloorView {
+                version: 64,
+                server_time: 1_767_226_200_000,
+                item: Some(4),
+                turn: Some(TurnView {
+                    request: FloorRequest {
+                        id: 7,
+                        item: 4,
+                        kind: FloorKind::Answer,
+                        speaker: Speaker::Respondent(0),
+                        respondent: Some(0),
+                        topic: None,
+                        requested_at: 1_767_226_190_000,
+                    },
+                    started_at: 1_767_226_190_000,
+                    ends_at: 1_767_226_490_000,
+                    paused_at: Some(1_767_226_195_000),
+                }),
+                queue: vec![],
+                waiting: 0,
+                places: vec![],
+            }),
+        ),
+        example(
             "A ballot that arrived after the deadline.",
             ServerMsg::Refused {
                 id: Some(2),
@@ -1387,6 +1569,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     },
                     pending(2),
                     pending(3),
+                    pending(4),
                 ],
                 round: Some(RoundView {
                     status: RoundStatus::Closed,

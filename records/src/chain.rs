@@ -14,6 +14,7 @@
 //! and sequence number), never what was chosen; the round's choices appear
 //! only in its closing entry, in the shuffled order the store keeps.
 
+use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::DocumentKind;
 use gavel_protocol::rules::TallyResult;
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
@@ -145,6 +146,11 @@ pub enum Event {
         sha256: Sha,
         size: u64,
     },
+    /// The floor changed: a request, a withdrawal, a reorder, a turn's
+    /// start, pause, end or added time.
+    Floor {
+        change: FloorChange,
+    },
 }
 
 impl Event {
@@ -163,6 +169,7 @@ impl Event {
             Event::RoundClosed { .. } => "round_closed",
             Event::RoundVoided { .. } => "round_voided",
             Event::DocumentStored { .. } => "document_stored",
+            Event::Floor { .. } => "floor",
         }
     }
 

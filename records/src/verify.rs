@@ -549,7 +549,9 @@ impl Story {
                 Event::CheckedIn { seat } => {
                     checked_in.insert(*seat);
                 }
-                Event::ItemSet { .. } | Event::DocumentStored { .. } => {}
+                // The floor decides nothing that a bundle's tables hold:
+                // its entries are checked by their links alone.
+                Event::ItemSet { .. } | Event::DocumentStored { .. } | Event::Floor { .. } => {}
                 Event::RoundOpened {
                     round,
                     item,

@@ -57,7 +57,7 @@ pub async fn run(
     }
     match store.import_meeting(&meeting, EXAMPLE, &keys, &[]).await {
         Err(StoreError::MeetingHasRounds(_)) => anyhow::bail!(
-            "the demo store in {} holds rounds of another version of the example meeting; \
+            "the demo store in {} holds rounds or requests for the floor of another version of the example meeting; \
              remove it to start afresh",
             settings.data_dir.display()
         ),

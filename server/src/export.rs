@@ -14,13 +14,14 @@
 use crate::meeting::{DefinitionError, MeetingDefinition};
 use crate::store::{Store, StoreError};
 use ed25519_dalek::SigningKey;
+use gavel_protocol::floor::{FloorChange, FloorRequest, Speaker};
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
 use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
 use gavel_records::chain::{self, Entry, Event};
-use gavel_records::minutes::{self, Lang, Outcome, Pause, RecordSeal, Session, Signatories};
+use gavel_records::minutes::{self, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn};
 use std::path::{Path, PathBuf};
 
 /// How many times [`bundle`] reads again when the meeting changed meanwhile.
@@ -168,16 +169,23 @@ async fn read(
 }
 
 /// The session the minutes and the results table are printed from: the
-/// definition's titles and labels, and each ended round of the bundle.
+/// definition's titles and labels, each ended round of the bundle and each
+/// turn at the floor.
 pub fn session(
     bundle: &Bundle,
     definition: &MeetingDefinition,
     options: &MinutesOptions,
 ) -> Session {
+    let turns = turns(&bundle.chain, definition);
     let items = definition
         .agenda
         .iter()
         .map(|item| minutes::Item {
+            turns: turns
+                .iter()
+                .filter(|(i, _)| *i == item.index)
+                .map(|(_, turn)| turn.clone())
+                .collect(),
             index: item.index,
             topic: item.topic.clone(),
             kind: item.kind,
@@ -229,6 +237,101 @@ pub fn session(
             server_key: bundle.server_key.to_hex(),
         }),
     }
+}
+
+/// Every turn at the floor, with its item, from the chain: who had the
+/// floor from when to when, and for how long without the pauses. A turn
+/// still under way is counted up to the chain's last entry.
+fn turns(chain: &[Entry], definition: &MeetingDefinition) -> Vec<(u32, Turn)> {
+    struct Running<'a> {
+        request: &'a FloorRequest,
+        started_at: u64,
+        paused_at: Option<u64>,
+        paused_ms: u64,
+    }
+    let turn = |r: &Running, ended_at: Option<u64>, until: u64| {
+        let until = r.paused_at.unwrap_or(until);
+        let respondent = |i: u32| definition.respondents.get(i as usize);
+        let (speaker, seat, post) = match &r.request.speaker {
+            Speaker::Seat(seat) => {
+                let name = definition.seat(*seat).map(|s| s.name.clone());
+                (name.unwrap_or_default(), Some(*seat), None)
+            }
+            Speaker::Respondent(i) => match respondent(*i) {
+                Some(p) => (p.name.clone(), None, Some(p.post.clone())),
+                None => (String::new(), None, None),
+            },
+            Speaker::Guest(guest) => (guest.name.clone(), None, Some(guest.post.clone())),
+        };
+        let put_to = match r.request.speaker {
+            Speaker::Respondent(_) => None,
+            _ => r
+                .request
+                .respondent
+                .and_then(respondent)
+                .map(|p| format!("{}, {}", p.name, p.post)),
+        };
+        Turn {
+            kind: r.request.kind,
+            speaker,
+            seat,
+            post,
+            put_to,
+            topic: r.request.topic.clone(),
+            started_at: r.started_at,
+            ended_at,
+            spoken_ms: until
+                .saturating_sub(r.started_at)
+                .saturating_sub(r.paused_ms),
+        }
+    };
+    let mut turns = Vec::new();
+    let mut running: Option<Running> = None;
+    for entry in chain {
+        let Event::Floor { change } = &entry.event else {
+            continue;
+        };
+        match change {
+            FloorChange::TurnStarted {
+                request,
+                started_at,
+                ..
+            } => {
+                running = Some(Running {
+                    request,
+                    started_at: *started_at,
+                    paused_at: None,
+                    paused_ms: 0,
+                });
+            }
+            FloorChange::TurnPaused { at } => {
+                if let Some(r) = running.as_mut() {
+                    r.paused_at = Some(*at);
+                }
+            }
+            FloorChange::TurnResumed { at } => {
+                if let Some(r) = running.as_mut()
+                    && let Some(from) = r.paused_at.take()
+                {
+                    r.paused_ms += at.saturating_sub(from);
+                }
+            }
+            FloorChange::TurnEnded { at } => {
+                if let Some(r) = running.take() {
+                    turns.push((r.request.item, turn(&r, Some(*at), *at)));
+                }
+            }
+            FloorChange::Requested { .. }
+            | FloorChange::Withdrawn { .. }
+            | FloorChange::Moved { .. }
+            | FloorChange::TimeAdded { .. } => {}
+        }
+    }
+    if let Some(r) = running {
+        let last = chain.last().map_or(r.started_at, |e| e.at);
+        turns.push((r.request.item, turn(&r, None, last)));
+    }
+    turns
 }
 
 /// When the chair held `round`, from the chain; a round that ended while

@@ -20,6 +20,7 @@ use gavel_client::client::{Client, ClientError, Session};
 use gavel_client::credentials::Credentials;
 use gavel_client::reconnect::{Backoff, is_lost};
 use gavel_client::tls::Trust;
+use gavel_protocol::floor::{FloorKind, Guest, Speaker};
 use gavel_protocol::messages::{ChairCommand, Receipt, Snapshot};
 use gavel_protocol::{Choice, MeetingId, Principal};
 use std::ops::ControlFlow;
@@ -72,6 +73,31 @@ pub enum ChairAction {
     Resume,
     /// Print the agenda with each item's status and result
     Agenda,
+    /// Give the floor to the next waiting request, or to request ID
+    FloorGive {
+        #[arg(value_name = "ID")]
+        request: Option<u64>,
+        /// A time limit for this turn instead of its kind's
+        #[arg(long, value_name = "SECONDS")]
+        limit: Option<u32>,
+    },
+    /// Move waiting request ID to place P of the queue (counted from 1)
+    FloorMove {
+        #[arg(value_name = "ID")]
+        request: u64,
+        #[arg(value_name = "P", value_parser = clap::value_parser!(u32).range(1..))]
+        place: u32,
+    },
+    /// Add a speaker without a tablet to the queue
+    FloorGuest { name: String, post: String },
+    /// Hold the speaker's clock
+    FloorPause,
+    /// Start the speaker's clock again
+    FloorResume,
+    /// Give the speaker more time
+    FloorTime { seconds: u32 },
+    /// End the turn (a question is followed by its answer)
+    FloorEnd,
 }
 
 impl ChairAction {
@@ -95,8 +121,95 @@ impl ChairAction {
             ChairAction::Pause => Ok(Some(ChairCommand::Pause)),
             ChairAction::Resume => Ok(Some(ChairCommand::Resume)),
             ChairAction::Agenda => Ok(None),
+            ChairAction::FloorGive { request, limit } => Ok(Some(ChairCommand::FloorGive {
+                request,
+                limit_seconds: limit,
+            })),
+            ChairAction::FloorMove { request, place } => Ok(Some(ChairCommand::FloorMove {
+                request,
+                place: place - 1,
+            })),
+            ChairAction::FloorGuest { ref name, ref post } => Ok(Some(ChairCommand::FloorAdd {
+                kind: FloorKind::Speak,
+                speaker: Speaker::Guest(Guest {
+                    name: name.clone(),
+                    post: post.clone(),
+                }),
+                respondent: None,
+                topic: None,
+            })),
+            ChairAction::FloorPause => Ok(Some(ChairCommand::FloorPause)),
+            ChairAction::FloorResume => Ok(Some(ChairCommand::FloorResume)),
+            ChairAction::FloorTime { seconds } => Ok(Some(ChairCommand::FloorAddTime { seconds })),
+            ChairAction::FloorEnd => Ok(Some(ChairCommand::FloorEnd)),
         }
     }
+}
+
+/// A delegate's request about the floor on the item under discussion.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum FloorAsk {
+    /// Ask to speak in the debate (phát biểu)
+    Speak {
+        /// One line on what you will speak about
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Ask to reply to a speaker (tranh luận)
+    Reply {
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// In a question session, ask to question respondent N of the meeting's
+    /// list (counted from 1)
+    Question {
+        #[arg(value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        respondent: u32,
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Withdraw your waiting request
+    Withdraw,
+}
+
+/// Asks for the floor (or withdraws) on the item under discussion and
+/// prints the place in the queue.
+pub async fn floor(opts: &Options, ask: FloorAsk) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let device = Device::load(opts)?;
+    device.require_delegate(lang)?;
+    let mut session = device.log_in(lang).await?;
+    let item = snapshot(&session)
+        .current_item
+        .ok_or_else(|| anyhow!(text::nothing_under_discussion(lang)))?;
+    let (kind, respondent, topic) = match ask {
+        FloorAsk::Speak { topic } => (FloorKind::Speak, None, topic),
+        FloorAsk::Reply { topic } => (FloorKind::Reply, None, topic),
+        FloorAsk::Question { respondent, topic } => {
+            (FloorKind::Question, Some(respondent - 1), topic)
+        }
+        FloorAsk::Withdraw => {
+            session.withdraw_floor(item).await?;
+            println!("{}", text::withdrawn(lang));
+            session.close().await;
+            return Ok(());
+        }
+    };
+    session.request_floor(item, kind, respondent, topic).await?;
+    let Some(Principal::Seat(seat)) = session.principal else {
+        unreachable!("a delegate's device, checked above")
+    };
+    // The queue reaches tablets a moment after the answer.
+    let place = |s: &gavel_client::MeetingState| {
+        let floor = s.floor.as_ref()?;
+        let place = floor.places.iter().find(|p| p.seat == seat)?;
+        Some((place.place, floor.waiting))
+    };
+    session.wait_until(|s| place(s).is_some()).await?;
+    let (place, waiting) = place(&session.state).expect("waited for it");
+    println!("{}", text::floor_place(place, waiting, lang));
+    session.close().await;
+    Ok(())
 }
 
 /// Enrolls this device with a one-time code and saves its credentials.
@@ -481,6 +594,47 @@ mod tests {
         assert_eq!(item(7), Ok(Some(ChairCommand::SetItem { item: 6 })));
         assert_eq!(item(8), Err(8));
         assert_eq!(item(0), Err(0));
+    }
+
+    #[test]
+    fn floor_places_count_from_one_for_people_and_from_zero_on_the_wire() {
+        let moved = ChairAction::FloorMove {
+            request: 7,
+            place: 1,
+        };
+        assert_eq!(
+            moved.command(None, 7),
+            Ok(Some(ChairCommand::FloorMove {
+                request: 7,
+                place: 0
+            }))
+        );
+        let guest = ChairAction::FloorGuest {
+            name: "Hoàng Văn Nam".into(),
+            post: "Chánh án".into(),
+        };
+        let Ok(Some(ChairCommand::FloorAdd { kind, speaker, .. })) = guest.command(None, 7) else {
+            panic!("a guest is added to the queue");
+        };
+        assert_eq!(kind, FloorKind::Speak);
+        assert_eq!(
+            speaker,
+            Speaker::Guest(Guest {
+                name: "Hoàng Văn Nam".into(),
+                post: "Chánh án".into()
+            })
+        );
+        let give = ChairAction::FloorGive {
+            request: None,
+            limit: Some(90),
+        };
+        assert_eq!(
+            give.command(None, 7),
+            Ok(Some(ChairCommand::FloorGive {
+                request: None,
+                limit_seconds: Some(90)
+            }))
+        );
     }
 
     #[test]

@@ -74,6 +74,11 @@ enum Command {
     CheckIn,
     /// Vote in the open round: yes, no or abstain (or y, n, a)
     Vote { choice: Choice },
+    /// Ask for the floor on the item under discussion, or withdraw
+    Floor {
+        #[command(subcommand)]
+        ask: cli::FloorAsk,
+    },
     /// An interactive tablet: live updates, and one-letter commands on standard input
     Tablet,
     /// Run the meeting (the chair's credentials only)
@@ -111,6 +116,7 @@ async fn main() -> ExitCode {
         Command::Watch { meeting } => until_ctrl_c(cli::watch(&opts, meeting)).await,
         Command::CheckIn => cli::check_in(&opts).await,
         Command::Vote { choice } => cli::vote(&opts, choice).await,
+        Command::Floor { ask } => cli::floor(&opts, ask).await,
         Command::Tablet => until_ctrl_c(cli::tablet(&opts)).await,
         Command::Chair { action } => cli::chair(&opts, action).await,
     };

@@ -10,14 +10,13 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
-  GavelServer,
   MEETING_ID,
   SCREENSHOTS,
   WAIT_MS,
-  launchBrowser,
   openApp,
   screenshot,
   setField,
+  startSession,
   tapWebSocket,
   waitFor,
 } from "./harness.mjs";
@@ -154,10 +153,7 @@ async function until(predicate, what, timeout = WAIT_MS) {
 }
 
 before(async () => {
-  server = await GavelServer.withExampleMeeting();
-  codes = await server.codes("1-3");
-  await server.start();
-  browser = await launchBrowser();
+  ({ server, codes, browser } = await startSession("1-3"));
 });
 
 after(async () => {

@@ -159,6 +159,17 @@ export class GavelServer {
   }
 }
 
+/**
+ * What a session's test starts from: a server with the example meeting and
+ * the codes of `seats` (e.g. "1-3") and the chair, started, and a browser.
+ */
+export async function startSession(seats) {
+  const server = await GavelServer.withExampleMeeting();
+  const codes = await server.codes(seats);
+  await server.start();
+  return { server, codes, browser: await launchBrowser() };
+}
+
 /** Launches Debian's Chromium, headless. */
 export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

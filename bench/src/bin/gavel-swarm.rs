@@ -3,10 +3,11 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use gavel_bench::floor::FloorRun;
 use gavel_bench::process::GavelProcess;
 use gavel_bench::report::Report;
 use gavel_bench::swarm::{self, Scenario, Target};
-use gavel_bench::{baseline, measure};
+use gavel_bench::{baseline, floor, measure};
 use gavel_tests::roster::Roster;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,6 +72,23 @@ enum Command {
     SlowReader {
         #[command(flatten)]
         fanout: FanoutArgs,
+    },
+    /// Requests for the floor timed to the chair's queue, then turns given
+    /// and ended at a steady pace, each change timed to every tablet.
+    Floor {
+        #[arg(long)]
+        tablets: u32,
+        /// How many tablets ask for the floor, one after another.
+        #[arg(long, default_value_t = 50)]
+        requests: u32,
+        #[arg(long, default_value_t = 20)]
+        request_every_ms: u64,
+        /// Turns given and ended (at most one per request).
+        #[arg(long, default_value_t = 25)]
+        turns: u32,
+        /// Milliseconds between changes of the floor (a turn given, then ended).
+        #[arg(long, default_value_t = 100)]
+        change_every_ms: u64,
     },
     /// A minimal tokio-tungstenite broadcaster: the floor for fan-out.
     BaselineBroadcast {
@@ -154,8 +172,23 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What runs against a `gavel` server started for it.
+enum Job {
+    Swarm(Scenario),
+    Floor(FloorRun),
+}
+
+impl Job {
+    fn seats(&self) -> u32 {
+        match self {
+            Job::Swarm(scenario) => scenario.seats(),
+            Job::Floor(run) => run.tablets,
+        }
+    }
+}
+
 async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>> {
-    let scenario = match &cli.command {
+    let job = Job::Swarm(match &cli.command {
         Command::Idle { tablets, settle } => Scenario::Idle {
             tablets: *tablets,
             settle: Duration::from_secs_f64(*settle),
@@ -175,6 +208,27 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             duration: Duration::from_secs_f64(*seconds),
             slow_reader: false,
         },
+        Command::Floor {
+            tablets,
+            requests,
+            request_every_ms,
+            turns,
+            change_every_ms,
+        } => {
+            return on_server(
+                cli,
+                fd_limit,
+                Job::Floor(FloorRun {
+                    tablets: *tablets,
+                    requests: *requests,
+                    request_every: Duration::from_millis(*request_every_ms),
+                    turns: *turns,
+                    change_every: Duration::from_millis(*change_every_ms),
+                }),
+            )
+            .await
+            .map(Some);
+        }
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
         Command::BaselineBroadcast {
@@ -224,12 +278,17 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
                 .await
                 .map(Some);
         }
-    };
+    });
+    on_server(cli, fd_limit, job).await.map(Some)
+}
+
+/// Starts a `gavel` server with a roster for `job`, and runs it there.
+async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Result<Report> {
     // Each tablet is a socket here and one in the server.
     anyhow::ensure!(
-        u64::from(scenario.seats()) + 64 < fd_limit,
+        u64::from(job.seats()) + 64 < fd_limit,
         "{} tablets need more open files than the limit of {fd_limit}",
-        scenario.seats()
+        job.seats()
     );
     let gavel = match &cli.gavel {
         Some(path) => path.clone(),
@@ -238,7 +297,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             .context("the swarm's directory")?
             .join("gavel"),
     };
-    let roster = Roster::generate(scenario.seats());
+    let roster = Roster::generate(job.seats());
     let server = tokio::task::block_in_place(|| {
         GavelProcess::start(&gavel, &roster, cli.database_url.as_deref())
     })?;
@@ -249,5 +308,8 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
         server_pid: Some(server.pid()),
         verify_receipts: cli.verify_receipts,
     };
-    swarm::run(&target, scenario).await.map(Some)
+    match job {
+        Job::Swarm(scenario) => swarm::run(&target, scenario).await,
+        Job::Floor(run) => floor::run(&target, run).await,
+    }
 }

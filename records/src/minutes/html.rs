@@ -13,15 +13,19 @@
 //! title, a summary table, then each voted item under its topic with, per
 //! round, the form of the vote, its times, the rule, the official sentence,
 //! the chart and the verdict; a voided round is said to be voided and shows
-//! no counts. Signature blocks for the secretary and the chair close it. An
-//! item never breaks across pages unless it is longer than a page.
+//! no counts. Then, for each item where someone had the floor, its turns:
+//! the speaker, the kind of turn, whom a question was put to, the topic as
+//! typed, the start and the time spoken. Signature blocks for the secretary
+//! and the chair close it. An item never breaks across pages unless it is
+//! longer than a page.
 
 use super::chart::round_chart;
 use super::clock::{LocalTime, utc_offset};
 use super::escape::escape;
 use super::font::font_faces;
 use super::words::{
-    Words, date_line, item_number, needed, paused_span, roman, round_number, seal_line, time_span,
+    Words, date_line, duration, item_number, needed, paused_span, roman, round_number, seal_line,
+    time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::rules::Secrecy;
@@ -66,6 +70,7 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
     );
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
+    floor(&mut out, session, lang);
     signatures(&mut out, session, w);
     if let Some(seal) = &session.record {
         let _ = writeln!(out, "<p class=\"seal\">{}</p>", seal_line(lang, seal));
@@ -305,6 +310,63 @@ fn round(
     out.push_str("</div>\n");
 }
 
+/// Every item's turns at the floor, in one table per item. A topic is the
+/// delegate's own text: escaped, and isolated (`<bdi>`) so that
+/// right-to-left text in it cannot reorder the rest of its line.
+fn floor(out: &mut String, session: &Session, lang: Lang) {
+    let w = Words::of(lang);
+    let mut debated = session.debated_items().peekable();
+    if debated.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section class=\"floor\"><h2>{}</h2>",
+        escape(w.floor_title)
+    );
+    let at = |ms: u64| LocalTime::at(ms, session.utc_offset_minutes).time_of_day();
+    for item in debated {
+        let _ = write!(
+            out,
+            "<article class=\"item\"><h3><span class=\"item-number\">{}.</span> {}</h3>\n<table>\n\
+             <thead><tr><th class=\"num\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+             <th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
+            escape(&item_number(lang, item.index + 1)),
+            title(&item.title),
+            escape(w.col_number),
+            escape(w.col_speaker),
+            escape(w.col_kind),
+            escape(w.col_put_to),
+            escape(w.col_topic),
+            escape(w.col_started),
+            escape(w.col_spoken),
+        );
+        for (n, turn) in (1..).zip(&item.turns) {
+            let who = match (turn.seat, &turn.post) {
+                (Some(seat), _) => format!("{} ({} {seat})", escape(&turn.speaker), w.seat),
+                (None, Some(post)) => format!("{}, {}", escape(&turn.speaker), escape(post)),
+                (None, None) => escape(&turn.speaker),
+            };
+            let spoken = match turn.ended_at {
+                Some(_) => duration(turn.spoken_ms),
+                None => format!("{} ({})", duration(turn.spoken_ms), w.still_speaking),
+            };
+            let _ = write!(
+                out,
+                "<tr><td class=\"num\">{n}</td><td>{who}</td><td>{}</td><td>{}</td>\
+                 <td><bdi>{}</bdi></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(w.kind(turn.kind)),
+                turn.put_to.as_deref().map(escape).unwrap_or_default(),
+                turn.topic.as_deref().map(escape).unwrap_or_default(),
+                at(turn.started_at),
+                escape(&spoken),
+            );
+        }
+        out.push_str("</tbody>\n</table>\n</article>\n");
+    }
+    out.push_str("</section>\n");
+}
+
 fn signatures(out: &mut String, session: &Session, w: &Words) {
     let block = |role: &str, name: &Option<String>| {
         let name = match name {
@@ -350,11 +412,12 @@ h1 { text-align: center; font-size: 14pt; letter-spacing: .02em; margin-top: 4mm
 .facts { font-size: 10pt; text-align: left; }
 .nw { white-space: nowrap; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
-.summary table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
-.summary th, .summary td { border: 0.6pt solid #000; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
-.summary tr { break-inside: avoid; }
-.summary .num { text-align: right; white-space: nowrap; }
-.summary th.num { text-align: right; }
+.summary table, .floor table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
+.summary th, .summary td, .floor th, .floor td { border: 0.6pt solid #000; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
+.summary tr, .floor tr { break-inside: avoid; }
+.summary .num, .floor .num { text-align: right; white-space: nowrap; }
+.summary th.num, .floor th.num { text-align: right; }
+.floor table { font-size: 9pt; margin-bottom: 4mm; }
 .verdict-cell { font-weight: 600; white-space: nowrap; }
 .topic h2 { text-transform: none; }
 .item { break-inside: avoid; border-top: 0.6pt solid #000; padding-top: 2.5mm; margin-top: 3mm; }
@@ -572,6 +635,10 @@ mod tests {
         s.items[2].topic = attack.into();
         s.labels.yes = attack.into();
         s.signatories.chair = Some(attack.into());
+        let turn = &mut s.items[5].turns[0];
+        turn.topic = Some(attack.into());
+        turn.speaker = attack.into();
+        turn.put_to = Some(attack.into());
         for lang in [Lang::Vi, Lang::En] {
             let html = minutes_html(&s, lang);
             assert!(!html.contains("<script"), "{lang:?}");
@@ -583,5 +650,37 @@ mod tests {
             // And the words still read as the meeting wrote them.
             assert!(text(&html).contains(attack));
         }
+    }
+
+    #[test]
+    fn the_floor_lists_each_items_turns_with_whom_and_how_long() {
+        let s = phuc_loi();
+        let vi = text(&minutes_html(&s, Lang::Vi));
+        let floor = &vi[vi
+            .find("Phát biểu, chất vấn và trả lời chất vấn")
+            .expect("the section")..];
+        for expected in [
+            "Lý Thị Mai (ghế 12)",
+            "Chất vấn bổ sung",
+            "Trả lời chất vấn",
+            "Phạm Thị Lan, Trưởng phòng Kinh tế, Hạ tầng và Đô thị",
+            "10:00:00",
+            "2:52",
+            "3:05",
+        ] {
+            assert!(
+                floor.contains(expected),
+                "{expected:?} missing from {floor}"
+            );
+        }
+        let en = minutes_html(&s, Lang::En);
+        assert!(en.contains("Speakers, questions and answers"));
+        assert!(en.contains("<bdi>Chống úng ngập khu dân cư khi mưa lớn</bdi>"));
+        // A session without turns prints no such section.
+        let mut quiet = s.clone();
+        for item in &mut quiet.items {
+            item.turns.clear();
+        }
+        assert!(!minutes_html(&quiet, Lang::En).contains("Speakers, questions"));
     }
 }

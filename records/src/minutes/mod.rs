@@ -3,8 +3,9 @@
 //! quả biểu quyết).
 //!
 //! Both are made from a [`Session`]: a plain description of what was voted
-//! and what came out, built from the protocol's own types (vote settings,
-//! counts, tally results) so that nothing is copied or recomputed
+//! and what came out, and of who had the floor and for how long, built from
+//! the protocol's own types (vote settings, counts, tally results, kinds of
+//! turn) so that nothing is copied or recomputed
 //! differently. A session holds counts only, never who chose what, so a
 //! secret round cannot leak through the minutes. How a session is filled (from
 //! the export bundle, from the store) is not this module's business; what it
@@ -34,6 +35,8 @@ pub use gavel_protocol::wording::Lang;
 pub use html::minutes_html;
 pub use results_csv::results_csv;
 
+use gavel_protocol::SeatNo;
+use gavel_protocol::floor::FloorKind;
 use gavel_protocol::messages::{ItemKind, Labels};
 use gavel_protocol::rules::{TallyResult, VoteSettings};
 use gavel_protocol::{MeetingId, RoundId};
@@ -112,6 +115,33 @@ pub struct Item {
     /// re-vote are two rounds; round numbers in the minutes are 1-based
     /// positions in this list.
     pub rounds: Vec<Round>,
+    /// The turns at the floor on the item, in the order they were given.
+    #[serde(default)]
+    pub turns: Vec<Turn>,
+}
+
+/// One turn at the floor: who spoke, on what, when and for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    pub kind: FloorKind,
+    /// The speaker's name: a delegate's from the roster, a respondent's
+    /// from the meeting's list, a guest's as the chair typed it.
+    pub speaker: String,
+    /// A delegate's seat.
+    pub seat: Option<SeatNo>,
+    /// A respondent's or a guest's post.
+    pub post: Option<String>,
+    /// Whom a question (its answer, its follow-up) was put to: name and post.
+    pub put_to: Option<String>,
+    /// As the delegate typed it: text, never markup.
+    pub topic: Option<String>,
+    /// Unix milliseconds.
+    pub started_at: u64,
+    /// When the chair ended it; `None` if it was still under way when the
+    /// record was taken.
+    pub ended_at: Option<u64>,
+    /// How long the speaker had the floor, without the pauses.
+    pub spoken_ms: u64,
 }
 
 /// One vote round on an item.
@@ -262,6 +292,11 @@ impl Session {
             return Err(SessionError::DecisionDiffers { item, round });
         }
         Ok(())
+    }
+
+    /// The items on which someone had the floor, with their turns.
+    pub fn debated_items(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter().filter(|i| !i.turns.is_empty())
     }
 
     /// The items that were put to the vote, with their rounds.

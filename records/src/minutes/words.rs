@@ -7,6 +7,7 @@
 
 use super::Lang;
 use super::clock::LocalTime;
+use gavel_protocol::floor::FloorKind;
 
 /// Fixed words in one language.
 pub struct Words {
@@ -47,6 +48,17 @@ pub struct Words {
     pub col_closed: &'static str,
     pub col_status: &'static str,
     pub col_needed: &'static str,
+    pub floor_title: &'static str,
+    pub col_speaker: &'static str,
+    pub col_kind: &'static str,
+    pub col_put_to: &'static str,
+    pub col_topic: &'static str,
+    pub col_started: &'static str,
+    pub col_spoken: &'static str,
+    pub still_speaking: &'static str,
+    pub seat: &'static str,
+    /// Speak, reply, question, answer, follow-up.
+    pub kinds: [&'static str; 5],
 }
 
 const VI: Words = Words {
@@ -87,6 +99,22 @@ const VI: Words = Words {
     col_closed: "Kết thúc lúc",
     col_status: "Trạng thái",
     col_needed: "Số phiếu cần để thông qua",
+    floor_title: "Phát biểu, chất vấn và trả lời chất vấn",
+    col_speaker: "Người phát biểu",
+    col_kind: "Hình thức",
+    col_put_to: "Người trả lời",
+    col_topic: "Nội dung",
+    col_started: "Bắt đầu",
+    col_spoken: "Thời lượng",
+    still_speaking: "chưa kết thúc",
+    seat: "ghế",
+    kinds: [
+        "Phát biểu",
+        "Tranh luận",
+        "Chất vấn",
+        "Trả lời chất vấn",
+        "Chất vấn bổ sung",
+    ],
 };
 
 const EN: Words = Words {
@@ -127,6 +155,22 @@ const EN: Words = Words {
     col_closed: "Ended",
     col_status: "Status",
     col_needed: "Yes votes needed",
+    floor_title: "Speakers, questions and answers",
+    col_speaker: "Speaker",
+    col_kind: "Turn",
+    col_put_to: "Put to",
+    col_topic: "Topic",
+    col_started: "Started",
+    col_spoken: "Duration",
+    still_speaking: "not ended",
+    seat: "seat",
+    kinds: [
+        "Speech",
+        "Reply",
+        "Question",
+        "Answer",
+        "Follow-up question",
+    ],
 };
 
 impl Words {
@@ -136,6 +180,23 @@ impl Words {
             Lang::En => &EN,
         }
     }
+
+    /// The name of a kind of turn.
+    pub fn kind(&self, kind: FloorKind) -> &'static str {
+        self.kinds[match kind {
+            FloorKind::Speak => 0,
+            FloorKind::Reply => 1,
+            FloorKind::Question => 2,
+            FloorKind::Answer => 3,
+            FloorKind::FollowUp => 4,
+        }]
+    }
+}
+
+/// A length of time as minutes and seconds, "4:05"; whole seconds, rounded down.
+pub fn duration(ms: u64) -> String {
+    let seconds = ms / 1000;
+    format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
 /// "Nội dung 3", "Item 3".

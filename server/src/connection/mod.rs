@@ -17,6 +17,7 @@ use login::{log_in, verify};
 
 use crate::clock::now_ms;
 use crate::hub::VerifiedBallot;
+use crate::hub::floor::Act;
 use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};
@@ -261,6 +262,7 @@ async fn live(
     };
     let Some(Joined {
         snapshot,
+        floor,
         you,
         mut updates,
         delivery,
@@ -289,6 +291,7 @@ async fn live(
     }));
     first.extend(you.iter().map(frame));
     first.push(snapshot);
+    first.push(floor);
     for f in first {
         if send(&mut socket, f, send_timeout).await.is_err() {
             return (socket, End::SendFailed);
@@ -313,7 +316,7 @@ async fn live(
         };
         let sent = match event {
             Event::Update(update) => {
-                let (f, sent_at, tally) = match update {
+                let (frames, sent_at, tally) = match update {
                     // A tablet that is behind shows the newest tally sooner
                     // by skipping the stale ones; nothing else is skipped.
                     // Asked of the delivery count, which the actor advances
@@ -328,11 +331,11 @@ async fn live(
                         frame,
                         sent_at,
                         tally,
-                    }) => (frame, Some(sent_at), tally),
+                    }) => (vec![frame], Some(sent_at), tally),
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(meeting = %session.meeting_id(), missed, "listener fell behind; sending a fresh snapshot");
                         match fresh_snapshot(&session).await {
-                            Some(f) => (f, None, None),
+                            Some(frames) => (frames.into(), None, None),
                             None => return (socket, End::MeetingStopped),
                         }
                     }
@@ -340,7 +343,13 @@ async fn live(
                         return (socket, End::MeetingStopped);
                     }
                 };
-                let sent = send(&mut socket, f, send_timeout).await;
+                let mut sent = Ok(());
+                for f in frames {
+                    sent = send(&mut socket, f, send_timeout).await;
+                    if sent.is_err() {
+                        break;
+                    }
+                }
                 if sent.is_ok() {
                     if let Some(sent_at) = sent_at {
                         metrics::broadcast_written(sent_at);
@@ -447,7 +456,8 @@ impl Requests {
     }
 }
 
-async fn fresh_snapshot(session: &Session) -> Option<Frame> {
+/// The meeting's snapshot and floor, for a listener that fell behind.
+async fn fresh_snapshot(session: &Session) -> Option<[Frame; 2]> {
     let (reply, rx) = oneshot::channel();
     session
         .meeting
@@ -486,9 +496,9 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     Err(RefusalReason::AlreadyAuthenticated.into())
                 }
                 ClientMsg::Sync { id } => {
-                    let snapshot = ask(&meeting, |reply| Command::Snapshot { audience, reply }).await?;
-                    // The actor's frame goes out as it is, not parsed and made again.
-                    let mut out = vec![snapshot];
+                    let state = ask(&meeting, |reply| Command::Snapshot { audience, reply }).await?;
+                    // The actor's frames go out as they are, not parsed and made again.
+                    let mut out = Vec::from(state);
                     if let Some(Principal::Seat(seat)) = principal {
                         out.push(frame(&ask(&meeting, |reply| Command::You { seat, reply }).await?));
                     }
@@ -522,6 +532,22 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                         return Err(RefusalReason::NotChair.into());
                     }
                     chair(&meeting, command).await?;
+                    Ok(vec![frame(&ServerMsg::Done { id })])
+                }
+                ClientMsg::FloorRequest { id, item, kind, respondent, topic } => {
+                    let Some(Principal::Seat(seat)) = principal else {
+                        return Err(RefusalReason::NotADelegate.into());
+                    };
+                    let act = Act::Request { seat, item, kind, respondent, topic };
+                    ask(&meeting, |reply| Command::Floor { seat, act, reply }).await??;
+                    Ok(vec![frame(&ServerMsg::Done { id })])
+                }
+                ClientMsg::FloorWithdraw { id, item } => {
+                    let Some(Principal::Seat(seat)) = principal else {
+                        return Err(RefusalReason::NotADelegate.into());
+                    };
+                    let act = Act::Withdraw { seat, item };
+                    ask(&meeting, |reply| Command::Floor { seat, act, reply }).await??;
                     Ok(vec![frame(&ServerMsg::Done { id })])
                 }
                 ClientMsg::Export { id } => {

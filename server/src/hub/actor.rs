@@ -5,6 +5,7 @@
 //! around meeting state. The actor is the conductor; the rules it applies
 //! live beside it:
 //! - [`round`](super::round): a round's state and ballot intake (`admit`);
+//! - [`floor`](super::floor): the queue of speakers and the speaker's clock;
 //! - [`pacing`](super::pacing): when each audience is sent what;
 //! - [`outage`](super::outage): what happens while the store does not answer;
 //! - [`writer`](super::writer): ballots made durable before they count.
@@ -16,6 +17,7 @@
 //! (check, write to the store, change memory, broadcast, answer), and
 //! splitting those stories would spread one change over several files.
 
+use super::floor::{Act, Flood, Floor};
 use super::outage::{Outage, Reread, store_refusal};
 use super::pacing::{Audience, Broadcast, Due, Pacing};
 use super::round::{Admitted, Ending, Reply, RoundState, VerifiedBallot};
@@ -27,6 +29,7 @@ use crate::metrics;
 use crate::signatures::Signatures;
 use crate::store::{BallotRecord, RoundRecord, Store, StoreError};
 use ed25519_dalek::SigningKey;
+use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
     ChairCommand, ItemState, ItemStatus, Receipt, RoundStatus, RoundView, Snapshot,
 };
@@ -48,6 +51,11 @@ const WRITER_QUEUE: usize = 8192;
 const END_RETRY: Duration = Duration::from_secs(1);
 /// The longest a chair may extend a round by in one step.
 const MAX_EXTENSION_SECONDS: u32 = 3600;
+/// How long changes of the queue alone are gathered before the hall screen,
+/// the public and the tablets are sent them. The chair's console gets each
+/// at once, and so does everyone a change of the turn; a burst of requests
+/// as an item opens costs the hall one frame per tick, not one per request.
+const FLOOR_TICK: Duration = Duration::from_millis(250);
 
 /// What a connection asks of the meeting.
 pub enum Command {
@@ -57,10 +65,11 @@ pub enum Command {
         principal: Option<Principal>,
         reply: Reply<Joined>,
     },
-    /// A fresh snapshot, for a listener that fell behind or asked to sync.
+    /// A fresh snapshot and floor, for a listener that fell behind or
+    /// asked to sync.
     Snapshot {
         audience: Audience,
-        reply: Reply<Frame>,
+        reply: Reply<[Frame; 2]>,
     },
     /// A delegate's own state.
     You {
@@ -79,11 +88,20 @@ pub enum Command {
         command: ChairCommand,
         reply: Reply<Result<(), Refusal>>,
     },
+    /// A delegate asks for the floor or withdraws its request
+    /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
+    Floor {
+        seat: SeatNo,
+        act: Act,
+        reply: Reply<Result<(), Refusal>>,
+    },
 }
 
 /// What a joining connection receives.
 pub struct Joined {
     pub snapshot: Frame,
+    /// The floor as the audience sees it.
+    pub floor: Frame,
     pub you: Option<ServerMsg>,
     pub updates: broadcast::Receiver<Broadcast>,
     /// Where the connection reports each tally it has written or skipped.
@@ -108,6 +126,10 @@ pub struct MeetingActor {
     retry_end_at: Option<Instant>,
     /// Counts the open round in the metrics while there is one.
     open_metric: Option<metrics::OpenRound>,
+    floor: Floor,
+    flood: Flood,
+    /// When the queue's changes are due to the hall and the tablets.
+    floor_due: Option<Instant>,
 }
 
 impl MeetingActor {
@@ -123,6 +145,7 @@ impl MeetingActor {
     ) -> anyhow::Result<MeetingActor> {
         let id = definition.id.clone();
         let present = store.present(&id).await?.into_iter().collect();
+        let floor = Floor::replay(&definition, &store.floor_changes(&id).await?);
         let mut history = store.rounds(&id).await?;
         let round = match history.last() {
             Some(last) => {
@@ -173,6 +196,9 @@ impl MeetingActor {
             written: written_rx,
             retry_end_at: None,
             open_metric,
+            floor,
+            flood: Flood::default(),
+            floor_due: None,
         })
     }
 
@@ -197,6 +223,10 @@ impl MeetingActor {
                     self.end_round(Ending::Close).await;
                 }
                 () = sleep_until_some(self.pacing.flush_at()) => self.flush(),
+                () = sleep_until_some(self.floor_due) => {
+                    self.floor_due = None;
+                    self.send_floor(&[Audience::Public, Audience::Delegates]);
+                }
                 Some(command) = inbox.recv() => self.on_command(command).await,
                 () = sleep_until_some(self.retry_end_at) => {
                     self.retry_end_at = None;
@@ -232,13 +262,17 @@ impl MeetingActor {
                 let snapshot = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
                 let _ = reply.send(Joined {
                     snapshot,
+                    floor: self.floor_frame(audience, self.version),
                     you,
                     updates,
                     delivery,
                 });
             }
             Command::Snapshot { audience, reply } => {
-                let _ = reply.send(frame(&ServerMsg::Snapshot(self.snapshot(audience))));
+                let _ = reply.send([
+                    frame(&ServerMsg::Snapshot(self.snapshot(audience))),
+                    self.floor_frame(audience, self.version),
+                ]);
             }
             Command::You { seat, reply } => {
                 let _ = reply.send(self.you(seat));
@@ -250,6 +284,84 @@ impl MeetingActor {
             }
             Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
             Command::Chair { command, reply } => self.chair(command, reply).await,
+            Command::Floor { seat, act, reply } => {
+                let result = self.delegate_floor(seat, act).await;
+                if let Err(refusal) = &result {
+                    tracing::info!(meeting = %self.definition.id, seat, reason = ?refusal.reason, "floor request refused: {}", refusal.message);
+                }
+                self.note_store(result.as_ref().err());
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// A delegate's request or withdrawal: from a checked-in seat, within
+    /// its allowance ([`Flood`]), then as any change of the floor.
+    async fn delegate_floor(&mut self, seat: SeatNo, act: Act) -> Result<(), Refusal> {
+        if !self.present.contains(&seat) {
+            return Err(Refusal::new(
+                RefusalReason::NotCheckedIn,
+                "check in before asking for the floor",
+            ));
+        }
+        if !self.flood.allow(seat, now_ms()) {
+            return Err(Refusal::new(
+                RefusalReason::RateLimited,
+                "too many requests for the floor from this tablet; wait a few seconds",
+            ));
+        }
+        self.floor_act(act).await
+    }
+
+    /// Decides `act`, records its changes (the floor's table and the audit
+    /// chain, one transaction), applies them and tells every audience.
+    async fn floor_act(&mut self, act: Act) -> Result<(), Refusal> {
+        let now = now_ms();
+        let changes = self.floor.decide(act, self.current_item, now)?;
+        self.store
+            .record_floor(&self.definition.id, &changes)
+            .await
+            .map_err(store_refusal(&self.definition.id))?;
+        for change in &changes {
+            self.floor.apply(change);
+        }
+        let queue_only = changes.iter().all(|c| {
+            matches!(
+                c,
+                FloorChange::Requested { .. }
+                    | FloorChange::Withdrawn { .. }
+                    | FloorChange::Moved { .. }
+            )
+        });
+        tracing::info!(meeting = %self.definition.id, ?changes, "floor changed");
+        if queue_only {
+            self.send_floor(&[Audience::Chair]);
+            let due = Instant::now() + FLOOR_TICK;
+            self.floor_due = Some(self.floor_due.map_or(due, |at| at.min(due)));
+        } else {
+            self.floor_due = None;
+            self.send_floor(&Audience::ALL);
+        }
+        Ok(())
+    }
+
+    /// The floor as `audience` sees it, as a frame of `version`.
+    fn floor_frame(&self, audience: Audience, version: u64) -> Frame {
+        let view = self.floor.view(
+            self.current_item,
+            audience == Audience::Chair,
+            version,
+            now_ms(),
+        );
+        frame(&ServerMsg::Floor(view))
+    }
+
+    /// Sends the floor to `audiences` now, as one version.
+    fn send_floor(&mut self, audiences: &[Audience]) {
+        let version = self.next_version();
+        for &audience in audiences {
+            let frame = self.floor_frame(audience, version);
+            self.pacing.send_floor(audience, frame);
         }
     }
 
@@ -366,6 +478,39 @@ impl MeetingActor {
             ChairCommand::Extend { seconds } => self.extend(seconds).await,
             ChairCommand::Pause => self.pause().await,
             ChairCommand::Resume => self.resume().await,
+            ChairCommand::FloorAdd {
+                kind,
+                speaker,
+                respondent,
+                topic,
+            } => {
+                let act = Act::Add {
+                    kind,
+                    speaker,
+                    respondent,
+                    topic,
+                };
+                self.floor_act(act).await
+            }
+            ChairCommand::FloorMove { request, place } => {
+                self.floor_act(Act::Move { request, place }).await
+            }
+            ChairCommand::FloorGive {
+                request,
+                limit_seconds,
+            } => {
+                let act = Act::Give {
+                    request,
+                    limit_seconds,
+                };
+                self.floor_act(act).await
+            }
+            ChairCommand::FloorPause => self.floor_act(Act::Pause).await,
+            ChairCommand::FloorResume => self.floor_act(Act::Resume).await,
+            ChairCommand::FloorAddTime { seconds } => {
+                self.floor_act(Act::AddTime { seconds }).await
+            }
+            ChairCommand::FloorEnd => self.floor_act(Act::End).await,
             ChairCommand::Close | ChairCommand::Void => {
                 let ending = if command == ChairCommand::Close {
                     Ending::Close
@@ -407,12 +552,21 @@ impl MeetingActor {
                 "close or void the open vote before moving on",
             ));
         }
+        if self.floor.turn_running() {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "end the speaker's turn before moving on",
+            ));
+        }
         self.store
             .set_current_item(&self.definition.id, Some(item))
             .await
             .map_err(store_refusal(&self.definition.id))?;
         self.current_item = Some(item);
         self.broadcast_snapshot();
+        // The floor is the new item's.
+        self.floor_due = None;
+        self.send_floor(&Audience::ALL);
         Ok(())
     }
 

@@ -3,6 +3,8 @@
 //! - [`actor`]: the task that owns a meeting's state (agenda position,
 //!   attendance, the open round and its ballots) and serialises every change.
 //! - [`round`]: a round's state and the rules of ballot intake.
+//! - [`floor`]: the floor as a pure state machine: requests, the queue,
+//!   turns and the speaker's clock.
 //! - [`pacing`]: when each audience (tablets, hall screen, chair) is sent
 //!   snapshots and running tallies, and how far a tally has got.
 //! - [`outage`]: what the meeting does while its store does not answer.
@@ -14,6 +16,7 @@
 //! commands to the meeting's actor and relay what it broadcasts.
 
 pub mod actor;
+pub mod floor;
 mod outage;
 pub mod pacing;
 pub mod round;

@@ -294,6 +294,13 @@ impl Pacing {
         let _ = channel.sender.send(Broadcast::snapshot(frame));
     }
 
+    /// Sends `audience` a frame of the floor. It carries no tally, so the
+    /// running tally is still owed, and no listener skips it.
+    pub(super) fn send_floor(&mut self, audience: Audience, frame: Frame) {
+        let channel = &self.channels[audience as usize];
+        let _ = channel.sender.send(Broadcast::snapshot(frame));
+    }
+
     /// Every audience has its snapshot: nothing is owed.
     pub(super) fn snapshot_sent(&mut self) {
         self.snapshot_owed = false;

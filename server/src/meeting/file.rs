@@ -3,7 +3,10 @@
 //! `gavel-protocol` values, or name the first field that is wrong.
 
 use super::source::{Source, join};
-use super::{DefinitionError, DocumentSource, MeetingDefinition, SeatDefinition};
+use super::{
+    DefinitionError, DocumentSource, MeetingDefinition, RegisteredQuestion, SeatDefinition,
+};
+use gavel_protocol::floor::{FloorSettings, Respondent, check_topic};
 use gavel_protocol::messages::{DocumentKind, ItemKind, ItemView, Labels};
 use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, Threshold, VoteSettings};
 use gavel_protocol::{MeetingId, PublicKey, SeatNo};
@@ -32,7 +35,57 @@ pub(super) struct RawMeeting {
     vote_defaults: Option<Spanned<RawSettings>>,
     #[serde(default)]
     seats: Vec<Spanned<RawSeat>>,
+    #[serde(default)]
+    floor: RawFloor,
+    #[serde(default)]
+    respondents: Vec<RawRespondent>,
     topics: Spanned<Vec<Spanned<RawTopic>>>,
+}
+
+/// `[floor]`: the time limits of turns, each optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFloor {
+    speak_seconds: Option<u32>,
+    reply_seconds: Option<u32>,
+    question_seconds: Option<u32>,
+    answer_seconds: Option<u32>,
+    follow_up_seconds: Option<u32>,
+    follow_ups: Option<u32>,
+    replies_first: Option<bool>,
+}
+
+impl RawFloor {
+    fn settings(&self) -> FloorSettings {
+        let d = FloorSettings::default();
+        FloorSettings {
+            speak_seconds: self.speak_seconds.unwrap_or(d.speak_seconds),
+            reply_seconds: self.reply_seconds.unwrap_or(d.reply_seconds),
+            question_seconds: self.question_seconds.unwrap_or(d.question_seconds),
+            answer_seconds: self.answer_seconds.unwrap_or(d.answer_seconds),
+            follow_up_seconds: self.follow_up_seconds.unwrap_or(d.follow_up_seconds),
+            follow_ups: self.follow_ups.unwrap_or(d.follow_ups),
+            replies_first: self.replies_first.unwrap_or(d.replies_first),
+        }
+    }
+}
+
+/// `[[respondents]]`: who can be questioned.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRespondent {
+    name: Spanned<String>,
+    post: Spanned<String>,
+}
+
+/// `[[topics.items.questions]]`: a question registered before the session.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    seat: Spanned<u32>,
+    /// 0-based index into `[[respondents]]`.
+    respondent: Spanned<u32>,
+    topic: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,6 +124,8 @@ struct RawItem {
     vote: Option<Spanned<RawVote>>,
     #[serde(default)]
     documents: Vec<RawDocument>,
+    #[serde(default)]
+    questions: Vec<RawQuestion>,
 }
 
 #[derive(Deserialize)]
@@ -264,7 +319,15 @@ impl RawMeeting {
             None => VoteSettings::default(),
         };
         let seats = check_seats(&self.seats, &self.total_seats, source)?;
+        let mut respondents = Vec::with_capacity(self.respondents.len());
+        for (i, raw) in self.respondents.iter().enumerate() {
+            respondents.push(Respondent {
+                name: source.nonblank(&raw.name, &format!("respondents[{i}].name"))?,
+                post: source.nonblank(&raw.post, &format!("respondents[{i}].post"))?,
+            });
+        }
         let (agenda, documents) = check_agenda(&self.topics, defaults, source)?;
+        let questions = check_questions(&self.topics, total_seats, respondents.len(), source)?;
         Ok(MeetingDefinition {
             id,
             title,
@@ -275,8 +338,72 @@ impl RawMeeting {
             seats,
             agenda,
             documents,
+            floor: self.floor.settings(),
+            respondents,
+            questions,
         })
     }
+}
+
+/// The questions registered before the session, each on a question
+/// session's item, from a seat of the roster, to a listed respondent.
+fn check_questions(
+    topics: &Spanned<Vec<Spanned<RawTopic>>>,
+    total_seats: u32,
+    respondents: usize,
+    source: &Source,
+) -> Result<Vec<RegisteredQuestion>, DefinitionError> {
+    let mut questions = Vec::new();
+    let items = topics.get_ref().iter().enumerate().flat_map(|(t, topic)| {
+        let items = topic.get_ref().items.iter().enumerate();
+        items.map(move |(i, item)| (format!("topics[{t}].items[{i}]"), item))
+    });
+    for (index, (path, item)) in (0u32..).zip(items) {
+        for (q, raw) in item.questions.iter().enumerate() {
+            let path = format!("{path}.questions[{q}]");
+            if item.kind != ItemKind::QuestionSession {
+                return Err(source.error(
+                    raw.seat.span(),
+                    path,
+                    "questions are registered on a question_session item only",
+                ));
+            }
+            let seat = *raw.seat.get_ref();
+            if !(1..=total_seats).contains(&seat) {
+                return Err(source.error(
+                    raw.seat.span(),
+                    format!("{path}.seat"),
+                    format!("seat {seat} is outside 1..={total_seats} (total_seats)"),
+                ));
+            }
+            let respondent = *raw.respondent.get_ref();
+            if respondent as usize >= respondents {
+                return Err(source.error(
+                    raw.respondent.span(),
+                    format!("{path}.respondent"),
+                    format!(
+                        "there is no respondents[{respondent}] ({respondents} are listed, from 0)"
+                    ),
+                ));
+            }
+            let topic = match &raw.topic {
+                Some(topic) => {
+                    check_topic(topic.get_ref()).map_err(|e| {
+                        source.error(topic.span(), format!("{path}.topic"), e.to_string())
+                    })?;
+                    Some(topic.get_ref().clone())
+                }
+                None => None,
+            };
+            questions.push(RegisteredQuestion {
+                item: index,
+                seat,
+                respondent,
+                topic,
+            });
+        }
+    }
+    Ok(questions)
 }
 
 impl RawLabels {

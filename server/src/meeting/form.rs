@@ -11,7 +11,8 @@
 //! default is later edited. Reading a written form back gives the same
 //! definition, and writing that gives the same text.
 
-use super::{DefinitionError, DocumentSource, MeetingDefinition};
+use super::{DefinitionError, DocumentSource, MeetingDefinition, RegisteredQuestion};
+use gavel_protocol::floor::{FloorSettings, Respondent};
 use gavel_protocol::messages::{DocumentKind, ItemKind, Labels};
 use gavel_protocol::rules::{Threshold, VoteSettings};
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,13 @@ pub struct MeetingForm {
     pub total_seats: u32,
     pub quorum: Threshold,
     pub labels: Labels,
+    /// Written whole, like an item's vote: a form names every limit.
+    #[serde(default)]
+    pub floor: FloorSettings,
     #[serde(default)]
     pub seats: Vec<SeatForm>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub respondents: Vec<Respondent>,
     pub topics: Vec<TopicForm>,
 }
 
@@ -59,6 +65,19 @@ pub struct ItemForm {
     pub vote: VoteForm,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<DocumentForm>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<QuestionForm>,
+}
+
+/// A question registered on a question_session item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionForm {
+    pub seat: u32,
+    /// 0-based index into the meeting's respondents.
+    pub respondent: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
 }
 
 /// `vote = false`, or the item's complete settings.
@@ -91,6 +110,7 @@ impl MeetingForm {
                     .vote
                     .map_or(VoteForm::NotVoted(false), VoteForm::Settings),
                 documents: documents_of(&definition.documents, item.index),
+                questions: questions_of(&definition.questions, item.index),
             };
             match topics.last_mut() {
                 Some(topic) if topic.title == item.topic => topic.items.push(form),
@@ -107,6 +127,7 @@ impl MeetingForm {
             total_seats: definition.total_seats,
             quorum: definition.quorum,
             labels: definition.labels.clone(),
+            floor: definition.floor,
             seats: definition
                 .seats
                 .iter()
@@ -118,6 +139,7 @@ impl MeetingForm {
                     public_key: s.public_key.map(|k| k.to_hex()),
                 })
                 .collect(),
+            respondents: definition.respondents.clone(),
             topics,
         }
     }
@@ -135,6 +157,19 @@ impl MeetingForm {
         let definition = MeetingDefinition::parse(&text)?;
         Ok((text, definition))
     }
+}
+
+/// The questions registered on the item, in the file's order.
+fn questions_of(questions: &[RegisteredQuestion], item: u32) -> Vec<QuestionForm> {
+    questions
+        .iter()
+        .filter(|q| q.item == item)
+        .map(|q| QuestionForm {
+            seat: q.seat,
+            respondent: q.respondent,
+            topic: q.topic.clone(),
+        })
+        .collect()
 }
 
 /// The item's documents in their order.

@@ -43,6 +43,11 @@
 //!   ([`crate::documents`]) and the store keeps their bytes and versions, so
 //!   the agenda here carries none and [`MeetingDefinition::view`] is given
 //!   the stored ones.
+//! - **The floor.** `[floor]` sets the time limits of turns (the
+//!   council's own rules, nội quy kỳ họp), `[[respondents]]` lists who can
+//!   be questioned, and a question session's `[[topics.items.questions]]`
+//!   are the questions registered before the session: its queue when the
+//!   meeting is first loaded.
 //! - **Seats are dense.** Seats must be numbered `1..=total_seats`, each once,
 //!   so the definition keeps them sorted and finds seat `n` at index `n - 1`.
 
@@ -53,7 +58,8 @@ mod source;
 mod tests;
 
 use file::RawMeeting;
-pub use form::{DocumentForm, ItemForm, MeetingForm, SeatForm, TopicForm, VoteForm};
+pub use form::{DocumentForm, ItemForm, MeetingForm, QuestionForm, SeatForm, TopicForm, VoteForm};
+use gavel_protocol::floor::{FloorSettings, Respondent};
 use gavel_protocol::messages::{
     DocumentKind, DocumentView, ItemView, Labels, MeetingView, SeatView,
 };
@@ -82,6 +88,23 @@ pub struct MeetingDefinition {
     pub agenda: Vec<ItemView>,
     /// Every item's documents as the file names them, by item then slot.
     pub documents: Vec<DocumentSource>,
+    /// `[floor]`: the time limits of turns.
+    pub floor: FloorSettings,
+    /// `[[respondents]]`: who can be questioned in a question session.
+    pub respondents: Vec<Respondent>,
+    /// Questions registered before the session (the secretariat's list),
+    /// in the order the file gives them: the first queue of their item.
+    pub questions: Vec<RegisteredQuestion>,
+}
+
+/// A question registered before the session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredQuestion {
+    pub item: u32,
+    pub seat: SeatNo,
+    /// Index into the meeting's respondents.
+    pub respondent: u32,
+    pub topic: Option<String>,
 }
 
 /// A document as the meeting file names it.
@@ -177,6 +200,8 @@ impl MeetingDefinition {
                 })
                 .collect(),
             agenda,
+            respondents: self.respondents.clone(),
+            floor: self.floor,
         }
     }
 

@@ -671,3 +671,58 @@ fn items_name_their_documents_and_each_is_checked() {
         (25, "topics[0].items[0].documents[0].pubic")
     );
 }
+
+#[test]
+fn the_floor_respondents_and_registered_questions_are_read_and_checked() {
+    let m = MeetingDefinition::parse(EXAMPLE).unwrap();
+    assert_eq!(m.floor.speak_seconds, 300);
+    assert_eq!(m.respondents.len(), 2);
+    let session = m
+        .agenda
+        .iter()
+        .find(|i| i.kind == ItemKind::QuestionSession)
+        .unwrap();
+    assert_eq!(m.questions.len(), 1);
+    assert_eq!(
+        (m.questions[0].item, m.questions[0].seat),
+        (session.index, 12)
+    );
+    assert_eq!(m.view(&[]).respondents, m.respondents);
+
+    let floor = with(
+        "[[topics]]",
+        "[floor]\nreply_seconds = 120\nreplies_first = false\n\n\
+         [[respondents]]\nname = \"Lê Minh Tuấn\"\npost = \"Chủ tịch UBND\"\n\n[[topics]]",
+    );
+    let m = MeetingDefinition::parse(&floor).unwrap();
+    assert_eq!((m.floor.reply_seconds, m.floor.replies_first), (120, false));
+    assert_eq!(
+        m.floor.speak_seconds, 300,
+        "unwritten limits keep the default"
+    );
+
+    let question = |seat: u32, respondent: u32, topic: &str| {
+        format!(
+            "{floor}\n[[topics.items]]\nkind = \"question_session\"\ntitle = \"Chất vấn\"\n\n\
+             [[topics.items.questions]]\nseat = {seat}\nrespondent = {respondent}\ntopic = \"{topic}\"\n"
+        )
+    };
+    let m = MeetingDefinition::parse(&question(1, 0, "Đất đai")).unwrap();
+    assert_eq!(m.questions[0].item, 1);
+    let field = |text: &str| error(text).2;
+    assert_eq!(
+        field(&question(1, 1, "")),
+        "topics[0].items[1].questions[0].respondent"
+    );
+    assert_eq!(
+        field(&question(9, 0, "")),
+        "topics[0].items[1].questions[0].seat"
+    );
+    assert_eq!(
+        field(&question(1, 0, "a\\u0007b")),
+        "topics[0].items[1].questions[0].topic"
+    );
+    let on_a_resolution =
+        format!("{floor}\n[[topics.items.questions]]\nseat = 1\nrespondent = 0\n");
+    assert_eq!(field(&on_a_resolution), "topics[0].items[0].questions[0]");
+}

@@ -19,7 +19,10 @@
 //! - `secret_participants` and `secret_choices`: what a secret round keeps;
 //! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]);
 //! - `documents` and `document_blobs`: every version of each item's
-//!   documents, and their bytes once per SHA-256.
+//!   documents, and their bytes once per SHA-256;
+//! - `floor_events`: every change of the floor (requests, turns and their
+//!   clock), which a restarted hub replays; each is also an audit entry, at
+//!   the same position.
 //!
 //! **Documents in the database.** A document's bytes are a row of
 //! `document_blobs`, not a file beside the database: the import that names
@@ -97,6 +100,7 @@ use rows::{
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
+use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{DocumentKind, DocumentView, Receipt, RoundStatus};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
@@ -128,7 +132,11 @@ pub enum StoreError {
     CodeUsed,
     #[error("meeting {0} is already stored")]
     MeetingExists(MeetingId),
-    #[error("meeting {0} already has vote rounds; its definition can no longer be replaced")]
+    /// Also once anything happened at its floor: a restarted hub replays
+    /// the floor's changes on the definition they were made with.
+    #[error(
+        "meeting {0} already has vote rounds or requests for the floor; its definition can no longer be replaced"
+    )]
     MeetingHasRounds(MeetingId),
     #[error(
         "agenda item {item} has been voted on; its document {title:?} can no longer be replaced"
@@ -307,8 +315,10 @@ impl Store {
 
     /// Imports a meeting with the public keys of its principals, in one
     /// transaction: all or nothing. The definition is inserted, or replaces
-    /// a different one while the meeting has no rounds: once a round exists,
-    /// its settings came from the stored definition and replacing it would
+    /// a different one while the meeting has no rounds and no floor events:
+    /// once a round exists, its settings came from the stored definition, and
+    /// the floor's changes are replayed on the definition they were made
+    /// with (its respondents, its registered questions); replacing it would
     /// rewrite history ([`StoreError::MeetingHasRounds`], and nothing is
     /// written). The same definition again writes nothing, so a meeting with
     /// rounds can still be given new keys. Each key is bound as
@@ -717,6 +727,39 @@ impl Store {
         rows.into_iter().map(RoundRow::decode).collect()
     }
 
+    /// Records changes of the meeting's floor, in order, in one
+    /// transaction: each as a row of `floor_events` and an entry of the
+    /// audit chain at the same position.
+    pub async fn record_floor(
+        &self,
+        meeting: &MeetingId,
+        changes: &[FloorChange],
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        for change in changes {
+            let body = serde_json::to_string(change).expect("floor changes serialize");
+            let event = Event::Floor {
+                change: change.clone(),
+            };
+            let seq = append(&mut tx, meeting, event).await?;
+            sql::insert_floor_event(tx.db(), meeting, seq, &body).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every change of the meeting's floor, in order: replayed, the floor as
+    /// it stands.
+    pub async fn floor_changes(&self, meeting: &MeetingId) -> Result<Vec<FloorChange>, StoreError> {
+        let rows = sql::floor_events(self.pooled().await?.db(), meeting).await?;
+        rows.iter()
+            .map(|row| {
+                serde_json::from_str(row)
+                    .map_err(|e| StoreError::Corrupt(format!("a floor change of {meeting}: {e}")))
+            })
+            .collect()
+    }
+
     /// The meeting's audit chain, in order. Each entry is decoded as stored;
     /// whether the links hold is for [`gavel_records::chain::check_links`].
     pub async fn audit_log(&self, meeting: &MeetingId) -> Result<Vec<Entry>, StoreError> {
@@ -777,7 +820,7 @@ async fn bind_key(
         principal,
         public_key: *key,
     };
-    append(tx, meeting, event).await
+    append(tx, meeting, event).await.map(drop)
 }
 
 /// Stores `document` as the next version of its slot unless the latest
@@ -834,7 +877,7 @@ async fn store_document(
         sha256,
         size,
     };
-    append(tx, meeting, event).await
+    append(tx, meeting, event).await.map(drop)
 }
 
 /// Moves an open round to `status` (closed or voided): its secrecy and
@@ -859,12 +902,13 @@ async fn end_round(
 /// blocked), SQLite's transaction holds the write lock. Every caller appends
 /// last, after its other row locks, so locks are always taken in the same
 /// order: round rows, then the meeting.
-async fn append(tx: &mut Tx, meeting: &MeetingId, event: Event) -> Result<(), StoreError> {
+/// Returns the entry's position in the chain.
+async fn append(tx: &mut Tx, meeting: &MeetingId, event: Event) -> Result<i64, StoreError> {
     sql::lock_meeting(tx.db(), meeting, MeetingLock::NoKeyUpdate).await?;
     let head = sql::audit_head(tx.db(), meeting).await?;
     let entry = AuditInsert::after(meeting, head, event)?;
     sql::insert_audit(tx.db(), meeting, &entry).await?;
-    Ok(())
+    Ok(entry.seq)
 }
 
 #[cfg(test)]

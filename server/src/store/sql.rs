@@ -139,23 +139,26 @@ pub(super) async fn ping(db: Db<'_>) -> Result<(), sqlx::Error> {
 }
 
 /// Inserts the meeting, or replaces a different definition while the meeting
-/// has no rounds; false if nothing was written.
+/// has no rounds and nothing happened at its floor; false if nothing was written.
 pub(super) async fn upsert_meeting(
     db: Db<'_>,
     id: &MeetingId,
     definition: &str,
 ) -> Result<bool, sqlx::Error> {
-    let written = on_each!(db, |c| sqlx::query(
+    let written = on_each!(db, |c| {
+        sqlx::query(
         "INSERT INTO meetings (id, definition) VALUES ($1, $2)
          ON CONFLICT (id) DO UPDATE SET definition = excluded.definition
          WHERE meetings.definition <> excluded.definition
-             AND NOT EXISTS (SELECT 1 FROM rounds WHERE rounds.meeting_id = excluded.id)",
+             AND NOT EXISTS (SELECT 1 FROM rounds WHERE rounds.meeting_id = excluded.id)
+             AND NOT EXISTS (SELECT 1 FROM floor_events WHERE floor_events.meeting_id = excluded.id)",
     )
     .bind(id.as_str())
     .bind(definition)
     .execute(c)
     .await?
-    .rows_affected());
+    .rows_affected()
+    });
     Ok(written > 0)
 }
 
@@ -739,6 +742,35 @@ pub(super) async fn audit_log(
     on_each!(db, |c| sqlx::query_as(
         "SELECT seq, at, kind, body, prev_hash, hash
          FROM audit_log WHERE meeting_id = $1 ORDER BY seq",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn insert_floor_event(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    seq: i64,
+    change: &str,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO floor_events (meeting_id, seq, change) VALUES ($1, $2, $3)"
+    )
+    .bind(meeting.as_str())
+    .bind(seq)
+    .bind(change)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn floor_events(
+    db: Db<'_>,
+    meeting: &MeetingId,
+) -> Result<Vec<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT change FROM floor_events WHERE meeting_id = $1 ORDER BY seq"
     )
     .bind(meeting.as_str())
     .fetch_all(c)

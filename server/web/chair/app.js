@@ -14,6 +14,7 @@ import { renderCountdown, renderItemPanel, renderTally } from "./panel.js";
 import { seatStates } from "../common/seatmap.js";
 import { buildSeatMap, renderLegend, renderSeatDetail, updateSeatMap } from "./seatmap.js";
 import { WORDS } from "./words.js";
+import { floorCommand, renderFloor, renderFloorClock } from "./floor.js";
 
 const SLOT = "chair";
 const t = makeTranslator(WORDS);
@@ -235,6 +236,7 @@ function render() {
   renderItemPanel(view);
   renderCountdown(view);
   renderTally(view);
+  renderFloor(view);
   renderAttendance(view);
   renderSeats(view);
   // A vote that ended by itself while the chair was asked to void it needs no answer.
@@ -395,6 +397,7 @@ function leaveSeats(event) {
 function applyStaticWords() {
   document.documentElement.lang = currentLang();
   for (const node of document.querySelectorAll("[data-i18n]")) setText(node, t(node.dataset.i18n));
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
   setText($("lang-toggle"), t("language"));
   renderEnrollWords();
   if (session?.meeting) renderHeader(session.meeting);
@@ -430,11 +433,32 @@ function wire() {
     if ($("void-dialog").returnValue === "confirm") command({ action: "void" });
   });
   $("chair-error-dismiss").addEventListener("click", clearError);
+  $("floor-panel").addEventListener("click", (event) => {
+    const typed = $("floor-limit").value.trim();
+    const limit = typed === "" ? null : secondsFrom($("floor-limit"), 1, 3600);
+    if (typed !== "" && limit === null) return showError("floor_give", "invalid_command", t("error.turnLimit"));
+    const cmd = floorCommand(event.target, limit);
+    if (!cmd) return;
+    // A limit is for one turn: the next one starts from the kind's again.
+    if (cmd.action === "floor_give") $("floor-limit").value = "";
+    command(cmd);
+  });
+  $("floor-guest").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const guest = { name: $("guest-name").value.trim(), post: $("guest-post").value.trim() };
+    if (!guest.name) return showError("floor_add", "invalid_command", t("error.guestName"));
+    command({ action: "floor_add", kind: "speak", speaker: { guest }, respondent: null, topic: null }).then(() => {
+      if ($("chair-error").hidden) $("floor-guest").reset();
+    });
+  });
   for (const type of ["pointerover", "focusin", "click"]) $("seat-map").addEventListener(type, pointSeat);
   $("seat-map").addEventListener("pointerleave", leaveSeats);
   document.addEventListener("keydown", onKey);
   // Only the countdown moves between changes; it reads the server's clock.
-  setInterval(() => renderCountdown(view), 250);
+  setInterval(() => {
+    renderCountdown(view);
+    renderFloorClock(view);
+  }, 250);
 }
 
 async function boot() {

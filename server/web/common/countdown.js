@@ -1,4 +1,5 @@
-// The countdown to a round's deadline, the same on every app: whole seconds
+// The countdown to a round's deadline, and the speaker's clock, the same on
+// every app: whole seconds
 // rounded up, so "0:00" appears only when the time is over, and read from
 // the server's clock (`Session.serverNow`), never the device's. A round the
 // chair has paused keeps the time it had left when paused: its clock stands
@@ -37,3 +38,30 @@ export function shareLeft(round, now) {
 
 /** The last seconds of a vote, which every app shows in red. */
 export const URGENT_SECONDS = 10;
+
+/** The last seconds of a turn at the floor, which every screen shows as a warning. */
+export const TURN_WARNING_SECONDS = 30;
+
+/**
+ * Whole seconds left of a turn at the floor at server time `now`, rounded
+ * up as a round's are; below zero once the speaker runs over (-1 a second
+ * after `ends_at`). A held turn stands at `paused_at`; before `started_at`
+ * (a device's clock a little behind the server's) it shows the whole limit.
+ */
+export function turnSecondsLeft(turn, now) {
+  // A device's estimate of the server's clock may lag a little behind: a
+  // turn that has just started shows its whole limit, never more.
+  const clock = turn.paused_at ?? Math.max(now, turn.started_at);
+  return Math.ceil((turn.ends_at - clock) / 1000) || 0;
+}
+
+/** "4:05" while time is left, "+0:12" for an overrun. */
+export function turnText(seconds) {
+  return seconds < 0 ? `+${countdownText(-seconds)}` : countdownText(seconds);
+}
+
+/** Whether the turn is `over` time, in its last seconds (`warning`) or `running`. */
+export function turnPhase(seconds) {
+  if (seconds < 0) return "over";
+  return seconds <= TURN_WARNING_SECONDS ? "warning" : "running";
+}

@@ -1,7 +1,7 @@
 // The countdown every app shows. Run: node --test server/web/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { countdownText, isPaused, secondsLeft, shareLeft } from "./countdown.js";
+import { countdownText, isPaused, secondsLeft, shareLeft, turnPhase, turnSecondsLeft, turnText } from "./countdown.js";
 
 const running = (deadline, opened_at = 0) => ({ opened_at, deadline, paused_at: null });
 
@@ -50,4 +50,27 @@ test("resumed, the moved deadline gives back the time that was left", () => {
 test("a round view without the field, or no round at all, is not paused", () => {
   assert.equal(isPaused({ opened_at: 0, deadline: 1 }), false);
   assert.equal(isPaused(null), false);
+});
+
+test("a turn counts down, warns in its last 30 seconds and then counts the overrun", () => {
+  const turn = { started_at: 0, ends_at: 60_000, paused_at: null };
+  assert.equal(turnSecondsLeft(turn, 0), 60);
+  assert.equal(turnSecondsLeft(turn, 29_500), 31);
+  assert.equal(turnPhase(turnSecondsLeft(turn, 29_500)), "running");
+  assert.equal(turnPhase(turnSecondsLeft(turn, 30_000)), "warning");
+  assert.equal(turnSecondsLeft(turn, 60_000), 0);
+  assert.equal(turnText(turnSecondsLeft(turn, 60_000)), "0:00");
+  assert.equal(turnSecondsLeft(turn, 60_500), 0);
+  assert.equal(turnSecondsLeft(turn, 61_200), -1);
+  assert.equal(turnText(turnSecondsLeft(turn, 72_000)), "+0:12");
+  assert.equal(turnPhase(turnSecondsLeft(turn, 72_000)), "over");
+  assert.equal(turnText(turnSecondsLeft(turn, 2_000)), "0:58");
+  const late = { started_at: 5_000, ends_at: 65_000, paused_at: null };
+  assert.equal(turnSecondsLeft(late, 4_200), 60, "a clock behind the server's shows the whole limit");
+});
+
+test("a held turn stands where it was paused", () => {
+  const held = { started_at: 0, ends_at: 60_000, paused_at: 20_000 };
+  assert.equal(turnSecondsLeft(held, 20_000), 40);
+  assert.equal(turnSecondsLeft(held, 500_000), 40);
 });

@@ -127,6 +127,7 @@ export class Session extends EventTarget {
     this.checkedIn = false;
     this.myBallot = null;
     this.documentAccess = null; // the session's token for delegates-only documents
+    this.floor = null; // the floor on the item under discussion (a `floor` frame)
     this.serverOffset = 0;
     this.socket = null;
     this.pending = new Map();
@@ -236,6 +237,7 @@ export class Session extends EventTarget {
     this.principal = welcome.principal;
     // A new connection starts from its own snapshot, whatever its version.
     this.version = 0;
+    this.floor = null;
     return early;
   }
 
@@ -258,6 +260,10 @@ export class Session extends EventTarget {
         this.myBallot = msg.ballot;
         // After a reload, a new ballot must still outrank the recorded one.
         if (msg.ballot) this.lastSeq = Math.max(this.lastSeq, msg.ballot.seq);
+        break;
+      case "floor":
+        if (this.floor && msg.version < this.floor.version) return;
+        this.floor = msg;
         break;
       case "document_access":
         this.documentAccess = msg.token;
@@ -304,6 +310,15 @@ export class Session extends EventTarget {
 
   checkIn() {
     return this.request((id) => ({ type: "check_in", id }));
+  }
+
+  /** Asks for the floor on `item` (the one under discussion). */
+  requestFloor(item, kind, respondent = null, topic = null) {
+    return this.request((id) => ({ type: "floor_request", id, item, kind, respondent, topic }));
+  }
+
+  withdrawFloor(item) {
+    return this.request((id) => ({ type: "floor_withdraw", id, item }));
   }
 
   chair(command) {

@@ -11,6 +11,7 @@ import { sceneOf } from "./model.js";
 import { liveVariant, liveView, secrecyTag } from "./live.js";
 import { resultView } from "./result.js";
 import { idleView } from "./agenda.js";
+import { floorView } from "./floor.js";
 
 const t = makeTranslator(WORDS);
 const $ = (id) => document.getElementById(id);
@@ -100,6 +101,8 @@ function buildView(scene, ctx) {
       return liveView(ctx, scene);
     case "closed":
       return resultView(ctx, scene);
+    case "floor":
+      return floorView(ctx, scene);
     case "none":
     case "voided":
       return idleView(ctx, scene);
@@ -114,7 +117,9 @@ function buildView(scene, ctx) {
 
 function keyOf(scene, lang) {
   const variant = scene.state === "open" ? liveVariant(scene) : "";
-  return [lang, scene.state, scene.item?.index, scene.round?.id, variant].join("|");
+  // A turn's view is built for its turn: a new speaker, a new view.
+  const turn = scene.state === "floor" ? JSON.stringify(scene.floor.turn) : "";
+  return [lang, scene.state, scene.item?.index, scene.round?.id, variant, turn].join("|");
 }
 
 function renderStage(scene) {

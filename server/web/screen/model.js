@@ -4,18 +4,21 @@
 
 /**
  * The scene for the session: `state` is loading | refused | none | open |
- * closed | voided. After the chair moves on, `snapshot.round` still holds the
+ * floor | closed | voided. After the chair moves on, `snapshot.round` still holds the
  * previous item's round (PROTOCOL.md §8), so a round only counts when it is
  * on the current item; an item decided earlier shows its stored result.
  */
 export function sceneOf(session) {
   if (session.status === "refused") return { state: "refused" };
-  const { meeting, snapshot } = session;
+  const { meeting, snapshot, floor } = session;
   if (!meeting || !snapshot) return { state: "loading" };
   const index = snapshot.current_item;
   const item = index == null ? null : (meeting.agenda[index] ?? null);
   const settings = item?.vote ?? null;
   const round = snapshot.round?.item === index ? snapshot.round : null;
+  if (round?.status === "open") return { state: "open", item, round, settings: round.settings, result: null };
+  // Between votes the floor takes the stage while someone speaks or waits to.
+  if (floor?.item === index && (floor.turn || floor.waiting > 0)) return { state: "floor", item, round, settings, floor };
   if (round) return { state: round.status, item, round, settings: round.settings, result: round.result };
   const stored = index == null ? null : snapshot.items[index];
   if (stored?.result && (stored.status === "passed" || stored.status === "not_passed")) {

@@ -59,3 +59,15 @@ test("a paused round is still the open vote on the stage, with its pause", () =>
   assert.equal(scene.state, "open");
   assert.equal(scene.round.paused_at, 1_000);
 });
+
+test("between votes the floor takes the stage while someone speaks or waits; an open vote comes first", () => {
+  const turn = { request: { id: 1, item: 1, kind: "speak", speaker: { seat: 4 }, respondent: null, topic: null }, started_at: 0, ends_at: 1, paused_at: null };
+  const floor = (item, turn, waiting) => ({ item, turn, queue: [], waiting, places: [] });
+  const withFloor = (s, f) => ({ ...s, floor: f });
+  assert.equal(sceneOf(withFloor(session(1, null), floor(1, turn, 0))).state, "floor");
+  assert.equal(sceneOf(withFloor(session(1, null), floor(1, null, 2))).state, "floor");
+  assert.equal(sceneOf(withFloor(session(1, null), floor(1, null, 0))).state, "none");
+  assert.equal(sceneOf(withFloor(session(1, null), floor(0, turn, 0))).state, "none", "another item's floor");
+  const open = { item: 0, status: "open", settings: vote, live, result: null };
+  assert.equal(sceneOf(withFloor(session(0, open, "voting"), floor(0, turn, 0))).state, "open");
+});

@@ -29,6 +29,9 @@ export const WORDS = {
     "seat.none": "Chưa biểu quyết",
     "seat.absent": "Vắng mặt",
     "no_meeting": "Máy chủ chưa có kỳ họp nào.",
+    "floor.next": "Người phát biểu tiếp theo",
+    "floor.waiting": "Đang chờ người phát biểu",
+    "floor.more": "và {n} người khác",
   },
   en: {
     "page.title": "Hall screen",
@@ -56,5 +59,8 @@ export const WORDS = {
     "seat.none": "Not voted yet",
     "seat.absent": "Absent",
     "no_meeting": "The server has no meeting yet.",
+    "floor.next": "Next speakers",
+    "floor.waiting": "Waiting for the next speaker",
+    "floor.more": "and {n} more",
   },
 };

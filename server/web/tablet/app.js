@@ -44,6 +44,8 @@ const ui = {
   library: emptyLibrary(),
   lastOpenRound: null, // the last round seen open, so a vote is brought forward once
   votingFrom: null, // the round that took the screen from the reader, until it is cast or ends
+  floorBusy: false, // a request for the floor waits for its answer
+  floorRefusal: null, // the reason the last one was refused
 };
 
 function update() {
@@ -269,6 +271,29 @@ function followVote(session) {
 
 // ---- wiring ------------------------------------------------------------------
 
+/** Asks for the floor (`kind`), or withdraws with `kind` null, on the item under discussion. */
+async function floor(kind) {
+  const session = ui.session;
+  const item = session?.snapshot?.current_item;
+  if (item == null || ui.floorBusy) return;
+  Object.assign(ui, { floorBusy: true, floorRefusal: null });
+  update();
+  try {
+    if (kind === null) await session.withdrawFloor(item);
+    else {
+      const topic = $("floor-topic").value.trim() || null;
+      const respondent = kind === "question" ? Number($("floor-respondent").value) : null;
+      await session.requestFloor(item, kind, respondent, topic);
+      $("floor-topic").value = "";
+    }
+  } catch (error) {
+    ui.floorRefusal = error instanceof Refused ? error.reason : "connection_lost";
+  } finally {
+    ui.floorBusy = false;
+    update();
+  }
+}
+
 function toggleLanguage() {
   setLang(currentLang() === "vi" ? "en" : "vi");
   // A ?lang= in the address would otherwise win over the choice just made.
@@ -297,6 +322,12 @@ function wire() {
     if (!ui.enrollBusy) submitCode($("enroll-code").value);
   });
   $("check-in").addEventListener("click", checkIn);
+  $("floor-ask").addEventListener("click", (event) => {
+    const kind = event.target.closest("[data-kind]")?.dataset.kind;
+    if (kind) floor(kind);
+  });
+  $("floor-ask").addEventListener("submit", (event) => event.preventDefault());
+  $("floor-withdraw").addEventListener("click", () => floor(null));
   $("choices").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-choice]");
     if (button && !button.disabled) vote(button.dataset.choice);

@@ -32,7 +32,7 @@ export function meetingDocuments(meeting) {
  * Where an item's `slot`-th document sits in the agenda: the same place
  * across its versions, so a new version can be told from the one before.
  */
-export function placeOf(item, slot) {
+export function documentPlace(item, slot) {
   return `${item.index}:${slot}`;
 }
 

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { COMMON, fill } from "../common/i18n.js";
 import { WORDS } from "./words.js";
-import { fileSize, meetingDocuments, placeOf, progressShare, progressWords, searchPages, versionChange } from "./library.js";
+import { documentPlace, fileSize, meetingDocuments, progressShare, progressWords, searchPages, versionChange } from "./library.js";
 
 const translator = (lang) => (key, vars) => fill(WORDS[lang][key] ?? COMMON[lang][key], lang, vars);
 const vi = translator("vi");
@@ -68,7 +68,7 @@ test("a meeting's documents are fetched once per file, and a place is the item a
   const b = { sha256: "b".repeat(64), size: 2 };
   const meeting = { agenda: [{ index: 0, documents: [a, b] }, { index: 1, documents: [b] }, { index: 2 }] };
   assert.deepEqual(meetingDocuments(meeting), [a, b]);
-  assert.equal(placeOf(meeting.agenda[1], 0), "1:0");
+  assert.equal(documentPlace(meeting.agenda[1], 0), "1:0");
 });
 
 test("search finds a Vietnamese word whatever its case or Unicode form, page by page", () => {

@@ -10,7 +10,7 @@
 
 import { documentUrl, sha256Hex } from "../common/protocol.js";
 import { database, deleteDatabase } from "../common/idb.js";
-import { meetingDocuments, placeOf } from "./library.js";
+import { documentPlace, meetingDocuments } from "./library.js";
 
 const DB = "gavel-documents";
 const FILES = "files"; // sha256 -> {sha256, blob, size, received}
@@ -113,7 +113,7 @@ async function notePlaces(meeting) {
   const places = new Map();
   for (const item of meeting.agenda) {
     for (const [slot, doc] of (item.documents ?? []).entries()) {
-      const place = placeOf(item, slot);
+      const place = documentPlace(item, slot);
       const key = placeKey(meeting.id, place);
       let record = await run(PLACES, "readonly", (s) => s.get(key));
       const file = await keptFile(doc.sha256);

@@ -8,9 +8,10 @@ import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
 import { $, h } from "../common/dom.js";
+import { placeOf, putTo, speakerOf } from "../common/floor.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { ballotIn, choiceLock, clockText, focusOf, refusalIn } from "./state.js";
-import { fileSize, placeOf, progressShare, progressWords, versionChange } from "./library.js";
+import { documentPlace, fileSize, progressShare, progressWords, versionChange } from "./library.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
 export function applyWords(t) {
@@ -92,6 +93,7 @@ function renderMeeting(ui, t) {
   renderItem(session.meeting, focus, t);
   renderDocuments(session, ui.library, focus.item, t);
   renderVote(ui, focus, t);
+  renderFloor(ui, t);
   renderAgenda(session, t);
   renderCountdown(ui, t);
   $("device-id").textContent = t("device", { key: ui.identity.publicKeyHex.slice(0, 8).replace(/(.{4})/, "$1 ") });
@@ -136,7 +138,7 @@ function renderDocuments(session, library, item, t) {
   $("item-documents-block").hidden = documents.length === 0;
   const lang = currentLang();
   const rows = documents.map((doc, slot) => {
-    const kept = library.places.get(placeOf(item, slot));
+    const kept = library.places.get(documentPlace(item, slot));
     const held = library.kept.has(doc.sha256);
     const details = [t(`document.kind.${doc.kind}`), fileSize(doc.size, t, lang), doc.version > 1 && t("document.version", { n: doc.version }), !doc.public && t("document.delegates_only")];
     const change = versionChange(kept, doc, t, lang);
@@ -313,6 +315,50 @@ function agendaRow(item, status, current, t) {
     h("span", { class: "agenda-body" }, h("span", { class: "agenda-title" }, item.title), current && h("span", { class: "agenda-current" }, t("agenda.current"))),
     h("span", { class: `chip chip-${shown}` }, t(`status.${shown}`)),
   );
+}
+
+/**
+ * The floor on the item under discussion: who speaks, this seat's place if
+ * it waits (with the button to withdraw), else the buttons to ask: to
+ * speak or reply, or in a question session to question a respondent.
+ */
+function renderFloor(ui, t) {
+  const { session } = ui;
+  const floor = session.floor;
+  const item = session.snapshot.current_item;
+  const card = $("floor-card");
+  card.hidden = !floor || item === null || floor.item !== item || Boolean(session.openRound);
+  if (card.hidden) return;
+  const meeting = session.meeting;
+  const questions = meeting.agenda[item]?.kind === "question_session";
+  const turn = floor.turn;
+  $("floor-speaker").hidden = !turn;
+  if (turn) {
+    const who = speakerOf(t, meeting, turn.request);
+    const line = [t(`floor.kind.${turn.request.kind}`), who.name, who.detail, putTo(t, meeting, turn.request)];
+    $("floor-speaker").textContent = `${t("floor.now")}: ${line.filter(Boolean).join(" · ")}`;
+  }
+  const mine = placeOf(floor, session.principal?.seat);
+  $("floor-place").hidden = !mine;
+  if (mine) $("floor-place").textContent = t("floor.place", mine);
+  $("floor-withdraw").hidden = !mine;
+  $("floor-ask").hidden = Boolean(mine);
+  $("respondent-field").hidden = !questions;
+  const select = $("floor-respondent");
+  const options = (meeting.respondents ?? []).map((r, i) => `${i}|${r.name}|${r.post}`).join("\n");
+  if (select.dataset.options !== options) {
+    select.dataset.options = options;
+    select.replaceChildren(...(meeting.respondents ?? []).map((r, i) => h("option", { value: i }, `${r.name} — ${r.post}`)));
+  }
+  const busy = ui.floorBusy || session.status !== "online";
+  for (const button of document.querySelectorAll("#floor-ask [data-kind]")) {
+    button.hidden = (button.dataset.kind === "question") !== questions;
+    button.disabled = busy;
+  }
+  $("floor-withdraw").disabled = busy;
+  $("floor-refusal").hidden = !ui.floorRefusal;
+  $("floor-refusal").textContent = ui.floorRefusal ? reasonText(t, ui.floorRefusal) : "";
+  if (ui.floorRefusal) $("floor-refusal").dataset.reason = ui.floorRefusal;
 }
 
 /**

@@ -507,6 +507,37 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::InvalidCommand => "lệnh không phù hợp với trạng thái kỳ họp",
         RefusalReason::StoreUnavailable => "không lưu được phiếu; phiếu chưa được ghi nhận",
         RefusalReason::ShuttingDown => "máy chủ đang tắt",
+        RefusalReason::NotUnderDiscussion => "nội dung này không đang được thảo luận",
+        RefusalReason::AlreadyRequested => "ghế này đã đăng ký phát biểu và đang chờ",
+        RefusalReason::NoSuchRequest => "không có đăng ký phát biểu nào đang chờ",
+        RefusalReason::UnknownRespondent => "người này không có trong danh sách trả lời chất vấn",
+        RefusalReason::WrongFloorKind => "không đăng ký được hình thức này ở nội dung này",
+        RefusalReason::TopicTooLong => "nội dung tóm tắt quá dài",
+        RefusalReason::TopicNotText => {
+            "nội dung tóm tắt chỉ là một dòng chữ, không có ký tự điều khiển"
+        }
+    }
+}
+
+pub fn nothing_under_discussion(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "chưa có nội dung nào đang được thảo luận",
+        Lang::En => "no item is under discussion",
+    }
+}
+
+pub fn withdrawn(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "Đã rút đăng ký phát biểu",
+        Lang::En => "Request withdrawn",
+    }
+}
+
+/// A delegate's place in the queue, of `waiting` requests.
+pub fn floor_place(place: u32, waiting: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => format!("Đã đăng ký phát biểu: thứ tự {place} trong {waiting} người chờ"),
+        Lang::En => format!("Request registered: place {place} of {waiting} waiting"),
     }
 }
 
@@ -647,6 +678,8 @@ mod tests {
                     Some(VoteSettings::default()),
                 ),
             ],
+            respondents: Vec::new(),
+            floor: Default::default(),
         }
     }
 
@@ -810,6 +843,7 @@ mod tests {
             checked_in: true,
             my_ballot: None,
             document_access: None,
+            floor: None,
         };
         assert_eq!(
             Text::new(&m, Lang::Vi).status(&state, Some(Principal::Seat(12)), NOW),
