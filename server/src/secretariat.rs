@@ -26,6 +26,7 @@
 
 use crate::app::Peer;
 use crate::clock::now_ms;
+use crate::enrollment;
 use crate::hub::Hub;
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm};
@@ -39,7 +40,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
-use gavel_protocol::{MeetingId, PublicKey, Signature};
+use gavel_protocol::{MeetingId, Principal, PublicKey, Signature};
+use qrcode::QrCode;
+use qrcode::render::svg;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -88,6 +91,10 @@ pub enum Refusal {
     /// A spreadsheet that is not a roster: every problem, by row and column.
     #[error("the spreadsheet has {} problem(s); nothing was taken from it", .0.len())]
     InvalidRoster(Vec<Problem>),
+    /// The tablet app's address for the enrollment cards' QR codes is not
+    /// an http(s) address a tablet could open.
+    #[error("{0}")]
+    InvalidLink(String),
 }
 
 impl Refusal {
@@ -108,6 +115,7 @@ impl Refusal {
             Refusal::MeetingExists(_) => "meeting_exists",
             Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => "invalid_definition",
             Refusal::InvalidRoster(_) => "invalid_roster",
+            Refusal::InvalidLink(_) => "invalid_link",
         }
     }
 
@@ -125,9 +133,10 @@ impl Refusal {
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
             Refusal::MeetingExists(_) => StatusCode::CONFLICT,
-            Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) | Refusal::InvalidRoster(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Refusal::InvalidDefinition(_)
+            | Refusal::InvalidForm(_)
+            | Refusal::InvalidRoster(_)
+            | Refusal::InvalidLink(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -295,6 +304,7 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/meetings/{id}/form", get(form))
         .route("/api/secretariat/meetings/{id}/file", get(file))
         .route("/api/secretariat/roster", post(read_roster))
+        .route("/api/secretariat/meetings/{id}/cards", post(cards))
         .with_state(office)
 }
 
@@ -608,6 +618,105 @@ async fn read_roster(
     };
     let seats = roster::read(&body, sheet, query.seats).map_err(Refusal::InvalidRoster)?;
     Ok(Json(RosterRead { seats }))
+}
+
+/// How long the codes on a set of enrollment cards stay valid: printed the
+/// day before, handed out at the door.
+const CARD_TTL_HOURS: u32 = 72;
+
+#[derive(Deserialize)]
+struct CardsBody {
+    /// The tablet app's address as the hall's tablets reach it
+    /// (`http://hall:8080/tablet/`): the app knows it, the server may not.
+    tablet_url: String,
+}
+
+/// One seat's enrollment card: who sits there, its one-time code, and a QR
+/// code of the link that opens the tablet app with that code.
+#[derive(Serialize)]
+struct Card {
+    seat: u32,
+    name: String,
+    group: String,
+    title: String,
+    code: String,
+    link: String,
+    /// The QR code as an SVG document.
+    qr_svg: String,
+}
+
+#[derive(Serialize)]
+struct Cards {
+    title: String,
+    body: String,
+    cards: Vec<Card>,
+}
+
+/// The link a card's QR code holds: the tablet app with `?code=`, which the
+/// app takes out of its address and enrolls with.
+fn card_link(tablet_url: &str, code: &str) -> Result<String, Refusal> {
+    let web = tablet_url.starts_with("http://") || tablet_url.starts_with("https://");
+    if !web || tablet_url.contains(['?', '#']) || tablet_url.len() > 200 {
+        return Err(Refusal::InvalidLink(format!(
+            "{tablet_url:?} is not the tablet app's address: http(s)://host[:port]/tablet/, without ? or #"
+        )));
+    }
+    Ok(format!("{tablet_url}?code={code}"))
+}
+
+fn qr_svg(link: &str) -> Result<String, Refusal> {
+    let code = QrCode::new(link.as_bytes())
+        .map_err(|e| Refusal::InvalidLink(format!("no QR code holds {link:?}: {e}")))?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build())
+}
+
+/// Issues a fresh one-time code for every seat of the meeting and answers
+/// with the cards to print. Codes are shown once, here, and only their
+/// hashes are kept; printing again issues new ones, and any code not yet
+/// used still works until it expires.
+async fn cards(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<CardsBody>,
+) -> Result<Json<Cards>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    card_link(&body.tablet_url, "")?;
+    let principals: Vec<Principal> = definition
+        .seats
+        .iter()
+        .map(|s| Principal::Seat(s.number))
+        .collect();
+    let issued = enrollment::issue(
+        office.hub.store(),
+        &definition.id,
+        &principals,
+        CARD_TTL_HOURS,
+    )
+    .await?;
+    let mut cards = Vec::with_capacity(issued.len());
+    for (seat, (_, code)) in definition.seats.iter().zip(issued) {
+        let link = card_link(&body.tablet_url, &code)?;
+        cards.push(Card {
+            seat: seat.number,
+            name: seat.name.clone(),
+            group: seat.group.clone(),
+            title: seat.title.clone(),
+            qr_svg: qr_svg(&link)?,
+            code,
+            link,
+        });
+    }
+    tracing::info!(%id, seats = cards.len(), "the secretariat printed enrollment cards");
+    Ok(Json(Cards {
+        title: definition.title,
+        body: definition.body,
+        cards,
+    }))
 }
 
 #[cfg(test)]

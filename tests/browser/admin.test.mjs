@@ -8,11 +8,15 @@
 // the example is copied under a new id. A roster is read from spreadsheets
 // made in the test: merged cells and a CSV with four problems are refused
 // with each by row and column and nothing taken; an XLSX of 40 is previewed,
-// used, and saved with its groups and titles.
+// used, and saved with its groups and titles. The enrollment cards are
+// printed to PDF from Chromium, one A4 page a seat; the PDF is rendered
+// with the app's own pdf.js, a QR code decoded from the page's pixels with
+// jsQR, and a tablet enrolled with the link it holds.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, waitFor } from "./harness.mjs";
 import { xlsx } from "./spreadsheet.mjs";
@@ -263,5 +267,80 @@ test("a roster is read from a spreadsheet: refused with every problem by row and
   const file = await downloadFile(page, "phuong-dong-2027-ky-1");
   assert.match(file, /number = 1\nname = "Đại biểu số 1"\ngroup = "Tổ 1"\ntitle = "Chủ tịch Hội đồng nhân dân"/);
   assert.match(file, /number = 40\nname = "Đại biểu số 40"\ngroup = "Tổ 4"\n/);
+  assert.deepEqual(page.errors, []);
+});
+
+const jsQR = createRequire(import.meta.url)("jsqr");
+
+/**
+ * Renders pages of `pdf` (bytes) with the pdf.js the apps serve, in a page
+ * of the server's origin, and decodes a QR code from each rendered page's
+ * pixels with jsQR (here, in node: the apps' pages allow no inline script).
+ * Resolves to `{ pages, found: [text or null, …] }`.
+ */
+async function decodeQrCodes(pdf, pageNumbers) {
+  const reader = await openApp(browser, "qr-reader", { width: 800, height: 600 });
+  await reader.goto(`${server.url}/admin/?lang=en`);
+  const { pages, rendered } = await reader.evaluate(
+    async ({ base64, pageNumbers }) => {
+      const pdfjs = await import("/common/pdfjs/pdf.min.mjs");
+      pdfjs.GlobalWorkerOptions.workerSrc = "/common/pdfjs/pdf.worker.min.mjs";
+      const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const doc = await pdfjs.getDocument({ data, useWasm: false }).promise;
+      const rendered = [];
+      for (const number of pageNumbers) {
+        const page = await doc.getPage(number);
+        const viewport = page.getViewport({ scale: 2 });
+        const canvas = document.createElement("canvas");
+        canvas.width = viewport.width;
+        canvas.height = viewport.height;
+        const context = canvas.getContext("2d");
+        await page.render({ canvasContext: context, canvas, viewport }).promise;
+        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let binary = "";
+        for (let i = 0; i < pixels.length; i += 0x8000) binary += String.fromCharCode(...pixels.subarray(i, i + 0x8000));
+        rendered.push({ width: canvas.width, height: canvas.height, rgba: btoa(binary) });
+      }
+      return { pages: doc.numPages, rendered };
+    },
+    { base64: pdf.toString("base64"), pageNumbers },
+  );
+  await reader.context().close();
+  const found = rendered.map(({ width, height, rgba }) => {
+    const pixels = new Uint8ClampedArray(Buffer.from(rgba, "base64"));
+    return jsQR(pixels, width, height)?.data ?? null;
+  });
+  return { pages, found };
+}
+
+test("the enrollment cards print to PDF, one A4 page a seat, and a QR code on one enrolls a tablet", async () => {
+  const page = await enrolledPage("admin-cards");
+  await page.getByTestId(`cards-${MEETING_ID}`).click();
+  await page.waitForSelector("#cards-view:not([hidden])");
+  await waitFor(page, "cards-lead", { contains: "40 cards, each with a new one-time code" });
+  const codes = await page.locator("[data-testid^=card-code-]").allInnerTexts();
+  assert.equal(codes.length, 40);
+  assert.equal(new Set(codes).size, 40, "a code for each seat");
+  await waitFor(page, "card-1", { contains: "Seat 1" });
+  await screenshot(page, "admin-cards-en");
+  await switchTo(page, "vi");
+  await waitFor(page, "card-1", { contains: "Ghế số 1" });
+  await screenshot(page, "admin-cards-vi");
+
+  const pdf = await page.pdf({ format: "A4", printBackground: true });
+  await writeFile(path.join(server.dataDir, "cards.pdf"), pdf);
+  const { pages, found } = await decodeQrCodes(pdf, [1, 40]);
+  assert.equal(pages, 40, "one page a seat");
+  const links = found;
+  assert.deepEqual(links, [`${server.url}/tablet/?code=${codes[0]}`, `${server.url}/tablet/?code=${codes[39]}`]);
+
+  // The link from seat 1's printed card enrolls a tablet for seat 1, once.
+  const tablet = await openApp(browser, "tablet-from-card", { width: 1280, height: 800 });
+  await tablet.goto(links[0]);
+  await tablet.getByTestId("check-in").click();
+  await waitFor(tablet, "checked-in", {});
+  const again = await openApp(browser, "tablet-card-again", { width: 1280, height: 800 });
+  await again.goto(`${links[0]}&lang=en`);
+  await waitFor(again, "enroll-error", { contains: "already used" });
   assert.deepEqual(page.errors, []);
 });

@@ -8,6 +8,7 @@
 //! checked as `gavel meeting import` checks it and served at once.
 
 use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::RefusalReason;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
 use gavel_protocol::{Principal, PublicKey, Signature};
 use gavel_server::app::Options;
@@ -402,6 +403,62 @@ async fn a_spreadsheet_is_read_into_a_roster_or_refused_with_every_problem() -> 
     let refused_format = http::post_text(addr, odd, &auth, "text/csv", good).await?;
     assert_eq!(refused(&refused_format), refusal(422, "invalid_roster"));
     let anonymous = http::post_text(addr, path, &[], "text/csv", good).await?;
+    assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+    server.stop()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollment_cards_carry_a_fresh_code_per_seat_that_enrolls_that_seat_once()
+-> anyhow::Result<()> {
+    let db = databases().await.remove(0);
+    let server = TestServer::with_example(&db.url).await?;
+    let addr = http::address_of(&server.url);
+    let bearer = secretariat(&server).await?;
+    let auth = [("Authorization", bearer.as_str())];
+    let meeting = example_meeting();
+    let path = format!("/api/secretariat/meetings/{meeting}/cards");
+    let tablet_url = format!("http://{addr}/tablet/");
+    let body = json!({ "tablet_url": tablet_url });
+
+    let printed = http::post_json(addr, &path, &auth, Some(&body)).await?;
+    assert_eq!(printed.status, 200, "{}", printed.body);
+    let printed: Value = serde_json::from_str(&printed.body)?;
+    let cards = printed["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 40);
+    let codes: std::collections::HashSet<&str> =
+        cards.iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.len(), 40, "a code of its own for each seat");
+    let seat_12 = &cards[11];
+    assert_eq!(seat_12["seat"], 12);
+    assert_eq!(seat_12["name"], "Lý Thị Mai");
+    let code = seat_12["code"].as_str().unwrap();
+    assert_eq!(seat_12["link"], format!("{tablet_url}?code={code}"));
+    assert!(seat_12["qr_svg"].as_str().unwrap().contains("<svg"));
+
+    // The printed code enrolls a tablet for seat 12 over the WebSocket, once.
+    let key = fresh_key();
+    let mut client = gavel_client::Client::connect(&server.url).await?;
+    assert_eq!(
+        client.enroll(code, &key).await?,
+        (meeting.clone(), Principal::Seat(12))
+    );
+    let mut again = gavel_client::Client::connect(&server.url).await?;
+    let used = again.enroll(code, &fresh_key()).await.unwrap_err();
+    assert_eq!(used.reason(), Some(RefusalReason::CodeUsed), "{used}");
+
+    for (bad, reason) in [
+        ("javascript:alert(1)", "invalid_link"),
+        ("http://hall:8080/tablet/?seat=1", "invalid_link"),
+    ] {
+        let refused_link =
+            http::post_json(addr, &path, &auth, Some(&json!({ "tablet_url": bad }))).await?;
+        assert_eq!(refused(&refused_link), refusal(422, reason), "{bad}");
+    }
+    let unknown = "/api/secretariat/meetings/no-such-meeting/cards";
+    let refused_meeting = http::post_json(addr, unknown, &auth, Some(&body)).await?;
+    assert_eq!(refused(&refused_meeting), refusal(404, "unknown_meeting"));
+    let anonymous = http::post_json(addr, &path, &[], Some(&body)).await?;
     assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
     server.stop()?;
     Ok(())

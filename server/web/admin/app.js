@@ -7,13 +7,24 @@ import { Refused } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
 import { $, h, setText } from "../common/dom.js";
-import { SLOT, createMeeting, enroll, importMeeting, logIn, meetingFile, meetingForm, meetings, readRoster } from "./desk.js";
+import {
+  SLOT,
+  createMeeting,
+  enroll,
+  enrollmentCards,
+  importMeeting,
+  logIn,
+  meetingFile,
+  meetingForm,
+  meetings,
+  readRoster,
+} from "./desk.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
-const VIEWS = ["enroll-view", "meetings-view", "editor-view"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view"];
 
 /** What is on screen, as functions where they are words, so that they follow a language switch. */
 let token = null;
@@ -25,6 +36,8 @@ let editing = null;
 let editorError = null;
 /** The field path a refusal of the editor's form names, marked on every drawing. */
 let invalidField = null;
+/** The enrollment cards on screen (the API's answer), or null. */
+let printing = null;
 /** A spreadsheet read for the roster and not yet used or discarded (see editor.js `rosterPreview`). */
 let rosterRead = null;
 
@@ -74,6 +87,7 @@ async function open(identity) {
 
 async function showList() {
   editing = null;
+  printing = null;
   show("meetings-view");
   try {
     listed = await meetings(token);
@@ -142,7 +156,37 @@ function meetingRow(m) {
       { class: "meeting-actions" },
       action("download", t("meetings.download"), () => download(m.id)),
       action("copy", t("meetings.copy"), () => copy(m.id)),
+      action("cards", t("meetings.cards"), () => showCards(m.id)),
     ),
+  );
+}
+
+// ---- Enrollment cards ---------------------------------------------------------
+
+/** Issues a new code for every seat and shows the cards, one A4 page each when printed. */
+async function showCards(id) {
+  try {
+    printing = await enrollmentCards(token, id);
+    show("cards-view");
+    render();
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+function card(c) {
+  const qr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.qr_svg)}`;
+  return h(
+    "article",
+    { class: "card", "data-testid": `card-${c.seat}` },
+    h("p", { class: "card-meeting" }, printing.body, h("br"), printing.title),
+    h("p", { class: "card-seat" }, t("cards.seat", { n: c.seat })),
+    h("p", { class: "card-name" }, c.name),
+    h("p", { class: "card-group" }, [c.group, c.title].filter(Boolean).join(" · ")),
+    h("img", { class: "card-qr", src: qr, alt: t("cards.qrAlt", { n: c.seat }) }),
+    h("p", { class: "card-code", "data-testid": `card-code-${c.seat}` }, c.code),
+    h("p", { class: "card-how" }, t("cards.how")),
   );
 }
 
@@ -235,6 +279,10 @@ function render() {
     renderEditor($("editor"), editing.form, t, { preview, ...rosterActions });
     if (invalidField !== null) markField($("editor"), invalidField);
   }
+  if (printing) {
+    setText($("cards-lead"), t("cards.lead", { count: printing.cards.length }));
+    $("cards").replaceChildren(...printing.cards.map(card));
+  }
   setText($("editor-error"), editorError?.() ?? "");
   $("editor-error").hidden = !editorError;
 }
@@ -256,6 +304,8 @@ async function start() {
     if (file) importFile(file);
   });
   $("editor-cancel").addEventListener("click", showList);
+  $("cards-back").addEventListener("click", showList);
+  $("cards-print").addEventListener("click", () => print());
   $("editor-form").addEventListener("submit", (event) => {
     event.preventDefault();
     save();

@@ -88,3 +88,14 @@ export function readRoster(token, file, seats, encoding = "auto") {
   const query = new URLSearchParams({ format, encoding, seats: String(seats) });
   return call("POST", `roster?${query}`, { token, text: file, type: "application/octet-stream" });
 }
+
+/**
+ * Issues a fresh one-time code for every seat of meeting `id` and resolves
+ * to the cards to print (`{ title, body, cards: [{ seat, name, group, title,
+ * code, link, qr_svg }] }`); each QR code opens this server's tablet app
+ * with its seat's code.
+ */
+export function enrollmentCards(token, id) {
+  const tablet_url = new URL("/tablet/", location.origin).href;
+  return call("POST", `${meetingPath(id)}/cards`, { token, body: { tablet_url } });
+}
