@@ -11,7 +11,8 @@
 // used, and saved with its groups and titles. The enrollment cards are
 // printed to PDF from Chromium, one A4 page a seat; the PDF is rendered
 // with the app's own pdf.js, a QR code decoded from the page's pixels with
-// jsQR, and a tablet enrolled with the link it holds.
+// jsQR, and a tablet enrolled with the link it holds votes in the round
+// the chair opens.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -313,7 +314,7 @@ async function decodeQrCodes(pdf, pageNumbers) {
   return { pages, found };
 }
 
-test("the enrollment cards print to PDF, one A4 page a seat, and a QR code on one enrolls a tablet", async () => {
+test("the enrollment cards print to PDF, one A4 page a seat, and a QR code on one enrolls a tablet that votes", async () => {
   const page = await enrolledPage("admin-cards");
   await page.getByTestId(`cards-${MEETING_ID}`).click();
   await page.waitForSelector("#cards-view:not([hidden])");
@@ -342,5 +343,14 @@ test("the enrollment cards print to PDF, one A4 page a seat, and a QR code on on
   const again = await openApp(browser, "tablet-card-again", { width: 1280, height: 800 });
   await again.goto(`${links[0]}&lang=en`);
   await waitFor(again, "enroll-error", { contains: "already used" });
-  assert.deepEqual(page.errors, []);
+
+  // And it votes in the round the chair opens, with its receipt.
+  const chair = await openApp(browser, "chair-for-cards", { width: 1440, height: 900 });
+  await chair.goto(`${server.url}/chair/?code=${(await server.codes("2")).chair}`);
+  await chair.getByTestId("agenda-item-0").click();
+  await waitFor(chair, "agenda-item-0", { attr: "aria-current", value: "step" });
+  await chair.getByTestId("open-vote").click();
+  await tablet.getByTestId("choice-yes").click();
+  await waitFor(tablet, "receipt", { attr: "data-choice", value: "yes" });
+  assert.deepEqual([...page.errors, ...tablet.errors, ...chair.errors], []);
 });
