@@ -305,6 +305,7 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/meetings/{id}/file", get(file))
         .route("/api/secretariat/roster", post(read_roster))
         .route("/api/secretariat/meetings/{id}/cards", post(cards))
+        .route("/api/secretariat/meetings/{id}/devices", get(devices))
         .with_state(office)
 }
 
@@ -717,6 +718,67 @@ async fn cards(
         body: definition.body,
         cards,
     }))
+}
+
+/// One seat (or the chair's console) and its device: whether a key is
+/// enrolled for it, whether that device is connected now, and when this
+/// server last saw it (absent if not since it started).
+#[derive(Serialize)]
+struct Device {
+    /// Absent for the chair's console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seat: Option<u32>,
+    name: String,
+    group: String,
+    enrolled: bool,
+    online: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_seen: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Devices {
+    /// The chair's console first, then every seat in order.
+    devices: Vec<Device>,
+}
+
+/// Which seats have a tablet and which have been seen, for handing out
+/// the devices and finding the ones missing before a session opens.
+async fn devices(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Devices>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    let handle = office
+        .hub
+        .meeting(&definition.id)
+        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
+    let enrolled = handle.enrolled();
+    let presence = handle.presence();
+    let device = |principal: Principal, name: String, group: String| {
+        let seen = presence.get(&principal);
+        Device {
+            seat: match principal {
+                Principal::Seat(n) => Some(n),
+                Principal::Chair => None,
+            },
+            name,
+            group,
+            enrolled: enrolled.contains(&principal),
+            online: seen.is_some_and(|p| p.connections > 0),
+            last_seen: seen.map(|p| p.last_seen),
+        }
+    };
+    let mut devices = vec![device(Principal::Chair, String::new(), String::new())];
+    devices.extend(
+        definition
+            .seats
+            .iter()
+            .map(|s| device(Principal::Seat(s.number), s.name.clone(), s.group.clone())),
+    );
+    Ok(Json(Devices { devices }))
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@
 // printed to PDF from Chromium, one A4 page a seat; the PDF is rendered
 // with the app's own pdf.js, a QR code decoded from the page's pixels with
 // jsQR, and a tablet enrolled with the link it holds votes in the round
-// the chair opens.
+// the chair opens; the devices list then shows it connected, and after it
+// leaves, when it was last seen.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -352,5 +353,32 @@ test("the enrollment cards print to PDF, one A4 page a seat, and a QR code on on
   await chair.getByTestId("open-vote").click();
   await tablet.getByTestId("choice-yes").click();
   await waitFor(tablet, "receipt", { attr: "data-choice", value: "yes" });
-  assert.deepEqual([...page.errors, ...tablet.errors, ...chair.errors], []);
+
+  // The devices list: seat 1 and the chair connected, seat 2 without a tablet.
+  await switchTo(page, "en");
+  await page.getByTestId("cards-back").click();
+  await page.getByTestId(`devices-${MEETING_ID}`).click();
+  await waitFor(page, "device-1", { attr: "data-online", value: "true" });
+  await waitFor(page, "device-chair", { attr: "data-online", value: "true" });
+  await waitFor(page, "device-2", { attr: "data-enrolled", value: "false" });
+  await waitFor(page, "devices-lead", { contains: "connected now" });
+  await screenshot(page, "admin-devices-en");
+  await switchTo(page, "vi");
+  await waitFor(page, "device-1", { contains: "Đang kết nối" });
+  await screenshot(page, "admin-devices-vi");
+
+  // The tablet leaves: still enrolled, no longer connected, with when it was last seen.
+  await tablet.context().close();
+  await page.waitForFunction(
+    async () => {
+      document.querySelector("[data-testid=devices-refresh]").click();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return document.querySelector("[data-testid=device-1]")?.dataset.online === "false";
+    },
+    null,
+    { polling: 200 },
+  );
+  await waitFor(page, "device-1", { attr: "data-enrolled", value: "true" });
+  assert.doesNotMatch(await page.getByTestId("device-1").innerText(), /Đang kết nối|Chưa thấy/);
+  assert.deepEqual([...page.errors, ...chair.errors], []);
 });

@@ -19,6 +19,7 @@ use gavel_tests::databases;
 use gavel_tests::http::{self, Response};
 use gavel_tests::server::{TestServer, example_meeting};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 fn fresh_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
@@ -459,6 +460,74 @@ async fn enrollment_cards_carry_a_fresh_code_per_seat_that_enrolls_that_seat_onc
     let refused_meeting = http::post_json(addr, unknown, &auth, Some(&body)).await?;
     assert_eq!(refused(&refused_meeting), refusal(404, "unknown_meeting"));
     let anonymous = http::post_json(addr, &path, &[], Some(&body)).await?;
+    assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+    server.stop()?;
+    Ok(())
+}
+
+/// The devices list of the example meeting, as the secretariat gets it.
+async fn devices(addr: &str, auth: &[(&str, &str)]) -> anyhow::Result<Vec<Value>> {
+    let path = format!("/api/secretariat/meetings/{}/devices", example_meeting());
+    let (listed, _) = http::get_with(addr, &path, auth).await?;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed: Value = serde_json::from_str(&listed.body)?;
+    Ok(listed["devices"].as_array().unwrap().clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devices_list_shows_which_seats_have_a_tablet_and_when_each_was_last_seen()
+-> anyhow::Result<()> {
+    let db = databases().await.remove(0);
+    let server = TestServer::with_example(&db.url).await?;
+    let addr = http::address_of(&server.url);
+    let bearer = secretariat(&server).await?;
+    let auth = [("Authorization", bearer.as_str())];
+
+    let listed = devices(addr, &auth).await?;
+    assert_eq!(listed.len(), 41, "the chair's console and 40 seats");
+    assert!(listed[0].get("seat").is_none(), "the chair first");
+    assert!(
+        listed
+            .iter()
+            .all(|d| d["enrolled"] == false && d.get("last_seen").is_none())
+    );
+
+    let (_, session) = server.enroll(Principal::Seat(3)).await?;
+    let listed = devices(addr, &auth).await?;
+    let seat_3 = &listed[3];
+    assert_eq!(
+        (&seat_3["seat"], &seat_3["name"]),
+        (&json!(3), &json!("Lê Minh Tuấn"))
+    );
+    assert_eq!(
+        (&seat_3["enrolled"], &seat_3["online"]),
+        (&json!(true), &json!(true))
+    );
+    let joined = seat_3["last_seen"].as_u64().unwrap();
+    assert_eq!(listed[4]["enrolled"], false);
+
+    // Gone from the hall: still enrolled, no longer connected, seen until it left.
+    session.close().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let seat_3 = loop {
+        let seat_3 = devices(addr, &auth).await?.swap_remove(3);
+        if seat_3["online"] == false {
+            break seat_3;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "still online: {seat_3}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(seat_3["enrolled"], true);
+    assert!(seat_3["last_seen"].as_u64().unwrap() >= joined);
+
+    let unknown = "/api/secretariat/meetings/no-such-meeting/devices";
+    let (refused_meeting, _) = http::get_with(addr, unknown, &auth).await?;
+    assert_eq!(refused(&refused_meeting), refusal(404, "unknown_meeting"));
+    let path = format!("/api/secretariat/meetings/{}/devices", example_meeting());
+    let (anonymous, _) = http::get_with(addr, &path, &[]).await?;
     assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
     server.stop()?;
     Ok(())

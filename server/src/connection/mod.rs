@@ -297,6 +297,8 @@ async fn live(
             return (socket, End::SendFailed);
         }
     }
+    // A device's presence, for the secretariat's list, while it is here.
+    let _present = session.principal.map(|p| session.meeting.present(p));
     let mut requests = Requests::new(session.clone(), shutdown.clone(), limits.ping_interval());
     let gate = Gate::new();
     loop {

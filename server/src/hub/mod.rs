@@ -144,6 +144,36 @@ pub struct MeetingHandle {
     /// Each `document_access` token, with its expiry (Unix ms) once its
     /// session has ended; `None` while the session lasts.
     document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+    /// Each principal's devices as this server has seen them, for the
+    /// secretariat's list of devices: in memory, so a restart forgets when
+    /// a device that has not come back was last seen.
+    presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+}
+
+/// Whether a principal's device is connected now, and when it last was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    /// How many of its logged-in connections are open.
+    pub connections: u32,
+    /// When one last logged in or ended (Unix ms).
+    pub last_seen: u64,
+}
+
+/// A logged-in connection counted in its principal's [`Presence`] while
+/// this lives; dropped, it leaves the time it ended.
+pub struct Present {
+    principal: Principal,
+    presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+}
+
+impl Drop for Present {
+    fn drop(&mut self) {
+        let mut presence = self.presence.lock().expect("presence lock");
+        if let Some(p) = presence.get_mut(&self.principal) {
+            p.connections = p.connections.saturating_sub(1);
+            p.last_seen = now_ms();
+        }
+    }
 }
 
 /// A session's `document_access` token: valid while this lives, and for
@@ -231,6 +261,36 @@ impl MeetingHandle {
         tokens
             .get(token)
             .is_some_and(|expiry| expiry.is_none_or(|e| e > now_ms()))
+    }
+
+    /// Counts a logged-in connection of `principal` until the guard drops.
+    pub fn present(&self, principal: Principal) -> Present {
+        let mut presence = self.presence.lock().expect("presence lock");
+        let p = presence.entry(principal).or_insert(Presence {
+            connections: 0,
+            last_seen: 0,
+        });
+        p.connections += 1;
+        p.last_seen = now_ms();
+        Present {
+            principal,
+            presence: self.presence.clone(),
+        }
+    }
+
+    /// Every principal seen since this server started.
+    pub fn presence(&self) -> HashMap<Principal, Presence> {
+        self.presence.lock().expect("presence lock").clone()
+    }
+
+    /// The principals with an enrolled device key.
+    pub fn enrolled(&self) -> Vec<Principal> {
+        self.keys
+            .read()
+            .expect("key map lock")
+            .values()
+            .copied()
+            .collect()
     }
 
     fn set_keys(&self, keys: Vec<(Principal, PublicKey)>) {
@@ -355,6 +415,7 @@ impl Hub {
                     .collect(),
             ),
             document_tokens: Arc::default(),
+            presence: Arc::default(),
         };
         handle.set_keys(keys);
         self.tasks.spawn(actor.run(inbox, shutdown.clone()));

@@ -15,6 +15,7 @@ import {
   importMeeting,
   logIn,
   meetingFile,
+  meetingDevices,
   meetingForm,
   meetings,
   readRoster,
@@ -24,7 +25,7 @@ import { WORDS } from "./words.js";
 
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
-const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view"];
 
 /** What is on screen, as functions where they are words, so that they follow a language switch. */
 let token = null;
@@ -38,6 +39,8 @@ let editorError = null;
 let invalidField = null;
 /** The enrollment cards on screen (the API's answer), or null. */
 let printing = null;
+/** The meeting whose devices are on screen and the API's answer (`{ id, devices }`), or null. */
+let watching = null;
 /** A spreadsheet read for the roster and not yet used or discarded (see editor.js `rosterPreview`). */
 let rosterRead = null;
 
@@ -88,6 +91,7 @@ async function open(identity) {
 async function showList() {
   editing = null;
   printing = null;
+  watching = null;
   show("meetings-view");
   try {
     listed = await meetings(token);
@@ -157,6 +161,7 @@ function meetingRow(m) {
       action("download", t("meetings.download"), () => download(m.id)),
       action("copy", t("meetings.copy"), () => copy(m.id)),
       action("cards", t("meetings.cards"), () => showCards(m.id)),
+      action("devices", t("meetings.devices"), () => showDevices(m.id)),
     ),
   );
 }
@@ -187,6 +192,39 @@ function card(c) {
     h("img", { class: "card-qr", src: qr, alt: t("cards.qrAlt", { n: c.seat }) }),
     h("p", { class: "card-code", "data-testid": `card-code-${c.seat}` }, c.code),
     h("p", { class: "card-how" }, t("cards.how")),
+  );
+}
+
+// ---- Devices --------------------------------------------------------------------
+
+/** Lists which seats have an enrolled device, which are connected, and when each was last seen. */
+async function showDevices(id) {
+  try {
+    watching = { id, ...(await meetingDevices(token, id)) };
+    show("devices-view");
+    render();
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+function lastSeen(d) {
+  if (d.online) return t("devices.online");
+  if (d.last_seen === undefined) return d.enrolled ? t("devices.notSeen") : "—";
+  return new Date(d.last_seen).toLocaleString(document.documentElement.lang);
+}
+
+function deviceRow(d) {
+  const at = d.seat ?? "chair";
+  return h(
+    "tr",
+    { "data-testid": `device-${at}`, dataset: { enrolled: String(d.enrolled), online: String(d.online) } },
+    h("td", {}, d.seat === undefined ? "" : String(d.seat)),
+    h("td", {}, d.seat === undefined ? t("devices.chair") : d.name),
+    h("td", {}, d.group),
+    h("td", { class: d.enrolled ? "enrolled" : "missing" }, t(d.enrolled ? "devices.enrolled" : "devices.missing")),
+    h("td", { class: d.online ? "online" : "" }, lastSeen(d)),
   );
 }
 
@@ -283,6 +321,15 @@ function render() {
     setText($("cards-lead"), t("cards.lead", { count: printing.cards.length }));
     $("cards").replaceChildren(...printing.cards.map(card));
   }
+  if (watching) {
+    const seats = watching.devices.filter((d) => d.seat !== undefined);
+    const count = (f) => seats.filter(f).length;
+    setText(
+      $("devices-lead"),
+      t("devices.lead", { id: watching.id, enrolled: count((d) => d.enrolled), count: seats.length, online: count((d) => d.online) }),
+    );
+    $("devices").replaceChildren(...watching.devices.map(deviceRow));
+  }
   setText($("editor-error"), editorError?.() ?? "");
   $("editor-error").hidden = !editorError;
 }
@@ -305,6 +352,8 @@ async function start() {
   });
   $("editor-cancel").addEventListener("click", showList);
   $("cards-back").addEventListener("click", showList);
+  $("devices-back").addEventListener("click", showList);
+  $("devices-refresh").addEventListener("click", () => showDevices(watching.id));
   $("cards-print").addEventListener("click", () => print());
   $("editor-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -99,3 +99,11 @@ export function enrollmentCards(token, id) {
   const tablet_url = new URL("/tablet/", location.origin).href;
   return call("POST", `${meetingPath(id)}/cards`, { token, body: { tablet_url } });
 }
+
+/**
+ * The chair's console and every seat with its device: `{ devices: [{ seat,
+ * name, group, enrolled, online, last_seen }] }` (no `seat` for the chair).
+ */
+export function meetingDevices(token, id) {
+  return call("GET", `${meetingPath(id)}/devices`, { token });
+}
