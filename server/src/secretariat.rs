@@ -29,7 +29,7 @@ use crate::clock::now_ms;
 use crate::enrollment;
 use crate::hub::Hub;
 use crate::limits::AddressLimits;
-use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm};
+use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
 use crate::roster::{self, CsvEncoding, Problem, RosterSeat, Sheet};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
 use axum::body::Bytes;
@@ -95,6 +95,9 @@ pub enum Refusal {
     /// an http(s) address a tablet could open.
     #[error("{0}")]
     InvalidLink(String),
+    /// A device to revoke for a seat that has none (or no such seat).
+    #[error("seat {0} has no enrolled device to revoke")]
+    NoDevice(u32),
 }
 
 impl Refusal {
@@ -116,6 +119,7 @@ impl Refusal {
             Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => "invalid_definition",
             Refusal::InvalidRoster(_) => "invalid_roster",
             Refusal::InvalidLink(_) => "invalid_link",
+            Refusal::NoDevice(_) => "no_device",
         }
     }
 
@@ -132,7 +136,7 @@ impl Refusal {
             Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
-            Refusal::MeetingExists(_) => StatusCode::CONFLICT,
+            Refusal::MeetingExists(_) | Refusal::NoDevice(_) => StatusCode::CONFLICT,
             Refusal::InvalidDefinition(_)
             | Refusal::InvalidForm(_)
             | Refusal::InvalidRoster(_)
@@ -306,6 +310,10 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/roster", post(read_roster))
         .route("/api/secretariat/meetings/{id}/cards", post(cards))
         .route("/api/secretariat/meetings/{id}/devices", get(devices))
+        .route(
+            "/api/secretariat/meetings/{id}/devices/{seat}/revoke",
+            post(revoke),
+        )
         .with_state(office)
 }
 
@@ -665,6 +673,20 @@ fn card_link(tablet_url: &str, code: &str) -> Result<String, Refusal> {
     Ok(format!("{tablet_url}?code={code}"))
 }
 
+/// The card of `seat` with its new `code`.
+fn card(seat: &SeatDefinition, code: String, tablet_url: &str) -> Result<Card, Refusal> {
+    let link = card_link(tablet_url, &code)?;
+    Ok(Card {
+        seat: seat.number,
+        name: seat.name.clone(),
+        group: seat.group.clone(),
+        title: seat.title.clone(),
+        qr_svg: qr_svg(&link)?,
+        code,
+        link,
+    })
+}
+
 fn qr_svg(link: &str) -> Result<String, Refusal> {
     let code = QrCode::new(link.as_bytes())
         .map_err(|e| Refusal::InvalidLink(format!("no QR code holds {link:?}: {e}")))?;
@@ -699,19 +721,12 @@ async fn cards(
         CARD_TTL_HOURS,
     )
     .await?;
-    let mut cards = Vec::with_capacity(issued.len());
-    for (seat, (_, code)) in definition.seats.iter().zip(issued) {
-        let link = card_link(&body.tablet_url, &code)?;
-        cards.push(Card {
-            seat: seat.number,
-            name: seat.name.clone(),
-            group: seat.group.clone(),
-            title: seat.title.clone(),
-            qr_svg: qr_svg(&link)?,
-            code,
-            link,
-        });
-    }
+    let cards = definition
+        .seats
+        .iter()
+        .zip(issued)
+        .map(|(seat, (_, code))| card(seat, code, &body.tablet_url))
+        .collect::<Result<Vec<Card>, Refusal>>()?;
     tracing::info!(%id, seats = cards.len(), "the secretariat printed enrollment cards");
     Ok(Json(Cards {
         title: definition.title,
@@ -779,6 +794,45 @@ async fn devices(
             .map(|s| device(Principal::Seat(s.number), s.name.clone(), s.group.clone())),
     );
     Ok(Json(Devices { devices }))
+}
+
+/// Revokes the key of a seat's device (a lost or broken tablet) and issues
+/// the seat a new code, answered as its card to print or read out. The
+/// revocation is in the meeting's audit chain; the old key is refused from
+/// then on, with its reason, and its live sessions end at once.
+async fn revoke(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path((id, seat)): Path<(String, u32)>,
+    Json(body): Json<CardsBody>,
+) -> Result<Json<Card>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    card_link(&body.tablet_url, "")?;
+    let sits = definition
+        .seats
+        .iter()
+        .find(|s| s.number == seat)
+        .ok_or(Refusal::NoDevice(seat))?;
+    let principal = Principal::Seat(seat);
+    office
+        .hub
+        .revoke(&definition.id, principal)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotEnrolled(_) => Refusal::NoDevice(seat),
+            other => other.into(),
+        })?;
+    let issued = enrollment::issue(
+        office.hub.store(),
+        &definition.id,
+        &[principal],
+        CARD_TTL_HOURS,
+    )
+    .await?;
+    let (_, code) = issued.into_iter().next().expect("one code was issued");
+    tracing::info!(%id, seat, "the secretariat revoked a seat's device and issued a new code");
+    Ok(Json(card(sits, code, &body.tablet_url)?))
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@
 // printed to PDF from Chromium, one A4 page a seat; the PDF is rendered
 // with the app's own pdf.js, a QR code decoded from the page's pixels with
 // jsQR, and a tablet enrolled with the link it holds votes in the round
-// the chair opens; the devices list then shows it connected, and after it
-// leaves, when it was last seen.
+// the chair opens; the devices list then shows it connected, and once it
+// is revoked as lost it is refused at once and the seat's new code enrolls
+// a replacement.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -367,18 +368,25 @@ test("the enrollment cards print to PDF, one A4 page a seat, and a QR code on on
   await waitFor(page, "device-1", { contains: "Đang kết nối" });
   await screenshot(page, "admin-devices-vi");
 
-  // The tablet leaves: still enrolled, no longer connected, with when it was last seen.
-  await tablet.context().close();
-  await page.waitForFunction(
-    async () => {
-      document.querySelector("[data-testid=devices-refresh]").click();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return document.querySelector("[data-testid=device-1]")?.dataset.online === "false";
-    },
-    null,
-    { polling: 200 },
-  );
-  await waitFor(page, "device-1", { attr: "data-enrolled", value: "true" });
-  assert.doesNotMatch(await page.getByTestId("device-1").innerText(), /Đang kết nối|Chưa thấy/);
+  // Seat 1's tablet is lost: revoked (after a confirmation), refused at
+  // once with its reason, and the seat has a new code, shown as its card.
+  await switchTo(page, "en");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("revoke-1").click();
+  await waitFor(page, "reissued", { contains: "Seat 1's device (Nguyễn Đức Thắng) is revoked" });
+  const newCode = await page.getByTestId("reissued").getByTestId("card-code-1").innerText();
+  assert.notEqual(newCode, codes[0]);
+  await waitFor(page, "device-1", { attr: "data-enrolled", value: "false" });
+  await tablet.waitForFunction(() => document.getElementById("refused-reason")?.textContent.includes("thu hồi"));
+  assert.equal(await page.getByTestId("revoke-2").count(), 0, "nothing to revoke without a device");
+  await screenshot(page, "admin-revoked-en");
+
+  // The new code enrolls the replacement tablet for seat 1.
+  const replacement = await openApp(browser, "tablet-replacement", { width: 1280, height: 800 });
+  await replacement.goto(`${server.url}/tablet/?code=${newCode}`);
+  // The seat checked in with the lost tablet; its attendance stands.
+  await waitFor(replacement, "checked-in", {});
+  await page.getByTestId("devices-refresh").click();
+  await waitFor(page, "device-1", { attr: "data-online", value: "true" });
   assert.deepEqual([...page.errors, ...chair.errors], []);
 });

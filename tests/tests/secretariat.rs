@@ -8,7 +8,7 @@
 //! checked as `gavel meeting import` checks it and served at once.
 
 use ed25519_dalek::SigningKey;
-use gavel_protocol::messages::RefusalReason;
+use gavel_protocol::messages::{RefusalReason, ServerMsg};
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
 use gavel_protocol::{Principal, PublicKey, Signature};
 use gavel_server::app::Options;
@@ -529,6 +529,84 @@ async fn the_devices_list_shows_which_seats_have_a_tablet_and_when_each_was_last
     let path = format!("/api/secretariat/meetings/{}/devices", example_meeting());
     let (anonymous, _) = http::get_with(addr, &path, &[]).await?;
     assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+    server.stop()?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_tablet_is_revoked_at_once_with_its_reason_and_the_seat_gets_a_new_code()
+-> anyhow::Result<()> {
+    let db = databases().await.remove(0);
+    let server = TestServer::with_example(&db.url).await?;
+    let addr = http::address_of(&server.url);
+    let bearer = secretariat(&server).await?;
+    let auth = [("Authorization", bearer.as_str())];
+    let meeting = example_meeting();
+    let tablet_url = format!("http://{addr}/tablet/");
+    let body = json!({ "tablet_url": tablet_url });
+    let path = format!("/api/secretariat/meetings/{meeting}/devices/5/revoke");
+
+    // A seat without a device has nothing to revoke.
+    let nothing = http::post_json(addr, &path, &auth, Some(&body)).await?;
+    assert_eq!(refused(&nothing), refusal(409, "no_device"));
+
+    let (lost, mut session) = server.enroll(Principal::Seat(5)).await?;
+    let revoked = http::post_json(addr, &path, &auth, Some(&body)).await?;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let card: Value = serde_json::from_str(&revoked.body)?;
+    assert_eq!(
+        (&card["seat"], &card["name"]),
+        (&json!(5), &json!("Hoàng Văn Long"))
+    );
+    let code = card["code"].as_str().unwrap();
+    assert_eq!(card["link"], format!("{tablet_url}?code={code}"));
+
+    // The lost tablet's live session is told why, then closed.
+    let told = loop {
+        match session.next().await {
+            Ok(ServerMsg::Refused { reason, id, .. }) => break (reason, id),
+            Ok(_) => continue,
+            Err(e) => anyhow::bail!("closed without the reason: {e}"),
+        }
+    };
+    assert_eq!(told, (RefusalReason::KeyRevoked, None));
+    assert!(session.next().await.is_err(), "closed after the reason");
+    // Logging in again with the old key is refused with the same reason.
+    let Err(again) = server.login(&lost).await else {
+        anyhow::bail!("the revoked key logged in");
+    };
+    let again = again.downcast::<gavel_client::ClientError>()?;
+    assert_eq!(again.reason(), Some(RefusalReason::KeyRevoked));
+
+    // The new code enrolls a new tablet for seat 5, which logs in.
+    let key = fresh_key();
+    let mut client = gavel_client::Client::connect(&server.url).await?;
+    assert_eq!(
+        client.enroll(code, &key).await?,
+        (meeting.clone(), Principal::Seat(5))
+    );
+    client.login(&meeting, &key).await?;
+
+    // The revocation is in the meeting's audit chain, between the two keys.
+    let store = server.store().await?;
+    let kinds: Vec<&str> = store
+        .audit_log(&meeting)
+        .await?
+        .iter()
+        .map(|e| e.event.kind())
+        .filter(|k| k.starts_with("key_"))
+        .collect();
+    assert_eq!(kinds, ["key_registered", "key_revoked", "key_registered"]);
+    // And the exported record with it verifies.
+    let bundle = gavel_server::export::bundle(&store, &server.server_key, &meeting).await?;
+    let mismatches = gavel_records::verify::verify(&bundle);
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+
+    let anonymous = http::post_json(addr, &path, &[], Some(&body)).await?;
+    assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+    let seat_99 = format!("/api/secretariat/meetings/{meeting}/devices/99/revoke");
+    let refused_seat = http::post_json(addr, &seat_99, &auth, Some(&body)).await?;
+    assert_eq!(refused(&refused_seat), refusal(409, "no_device"));
     server.stop()?;
     Ok(())
 }

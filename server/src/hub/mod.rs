@@ -34,7 +34,7 @@ use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::view_hash;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -148,6 +148,11 @@ pub struct MeetingHandle {
     /// secretariat's list of devices: in memory, so a restart forgets when
     /// a device that has not come back was last seen.
     presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+    /// Keys the secretariat revoked, so that their refusal says why.
+    revoked: Arc<RwLock<HashSet<[u8; 32]>>>,
+    /// Marked changed at each revocation: every live session then checks
+    /// whether its own key was the one, and ends at once if it was.
+    revocations: Arc<watch::Sender<()>>,
 }
 
 /// Whether a principal's device is connected now, and when it last was.
@@ -278,6 +283,20 @@ impl MeetingHandle {
         }
     }
 
+    /// Whether the secretariat revoked `key` (and it was not enrolled again).
+    pub fn is_revoked(&self, key: &PublicKey) -> bool {
+        self.revoked
+            .read()
+            .expect("revoked keys lock")
+            .contains(key.as_bytes())
+    }
+
+    /// Changes at each revocation in this meeting, for a live session to
+    /// check its key against [`MeetingHandle::is_revoked`].
+    pub fn revocations(&self) -> watch::Receiver<()> {
+        self.revocations.subscribe()
+    }
+
     /// Every principal seen since this server started.
     pub fn presence(&self) -> HashMap<Principal, Presence> {
         self.presence.lock().expect("presence lock").clone()
@@ -381,22 +400,24 @@ impl Hub {
         let definition = &Arc::new(definition);
         let (id, item) = (&stored.id, stored.current_item);
         let restoring = format!("restoring meeting {id}");
-        let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
-            store.settle(id).await?;
-            let keys = store.keys(id).await?;
-            let documents = store.documents(id).await?;
-            let actor = actor::MeetingActor::restore(
-                definition.clone(),
-                item,
-                store.clone(),
-                key.clone(),
-                signatures.clone(),
-                tasks,
-            )
-            .await?;
-            Ok((keys, documents, actor))
-        })
-        .await?
+        let Some((keys, revoked, documents, actor)) =
+            retry(shutdown, &restoring, move || async move {
+                store.settle(id).await?;
+                let keys = store.keys(id).await?;
+                let revoked = store.revoked_keys(id).await?;
+                let documents = store.documents(id).await?;
+                let actor = actor::MeetingActor::restore(
+                    definition.clone(),
+                    item,
+                    store.clone(),
+                    key.clone(),
+                    signatures.clone(),
+                    tasks,
+                )
+                .await?;
+                Ok((keys, revoked, documents, actor))
+            })
+            .await?
         else {
             return Ok(false);
         };
@@ -416,6 +437,8 @@ impl Hub {
             ),
             document_tokens: Arc::default(),
             presence: Arc::default(),
+            revoked: Arc::new(RwLock::new(revoked.iter().map(|k| *k.as_bytes()).collect())),
+            revocations: Arc::new(watch::channel(()).0),
         };
         handle.set_keys(keys);
         self.tasks.spawn(actor.run(inbox, shutdown.clone()));
@@ -526,9 +549,36 @@ impl Hub {
                 Refusal::from(RefusalReason::StoreUnavailable)
             })?;
             handle.set_keys(keys);
+            handle
+                .revoked
+                .write()
+                .expect("revoked keys lock")
+                .remove(key.as_bytes());
         }
         tracing::info!(meeting = %meeting, %principal, key = %key.to_hex(), "device enrolled");
         Ok((meeting, principal))
+    }
+
+    /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):
+    /// stored and audited, then refused here at once, its live sessions
+    /// ended with the reason. Returns the revoked key.
+    pub async fn revoke(
+        &self,
+        meeting: &MeetingId,
+        principal: Principal,
+    ) -> Result<PublicKey, StoreError> {
+        let key = self.store.revoke_key(meeting, principal).await?;
+        if let Some(handle) = self.meeting(meeting) {
+            handle.set_keys(self.store.keys(meeting).await?);
+            handle
+                .revoked
+                .write()
+                .expect("revoked keys lock")
+                .insert(*key.as_bytes());
+            handle.revocations.send_replace(());
+        }
+        tracing::info!(%meeting, %principal, key = %key.to_hex(), "device key revoked");
+        Ok(key)
     }
 
     /// Waits until every meeting actor has stopped (after shutdown), so that

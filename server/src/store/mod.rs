@@ -132,6 +132,8 @@ pub enum StoreError {
     CodeUsed,
     #[error("meeting {0} is already stored")]
     MeetingExists(MeetingId),
+    #[error("{0} has no enrolled device")]
+    NotEnrolled(Principal),
     /// Also once anything happened at its floor: a restarted hub replays
     /// the floor's changes on the definition they were made with.
     #[error(
@@ -521,6 +523,47 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         keys.sort_unstable_by_key(|(principal, _)| *principal);
         Ok(keys)
+    }
+
+    /// Revokes the key bound to `principal` (a lost device): the binding
+    /// goes and the revocation joins the audit chain, in one transaction.
+    /// Returns the revoked key.
+    pub async fn revoke_key(
+        &self,
+        meeting: &MeetingId,
+        principal: Principal,
+    ) -> Result<PublicKey, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        let mut key = None;
+        for row in sql::keys(tx.db(), meeting).await? {
+            let (bound, public_key) = row.decode()?;
+            if bound == principal {
+                key = Some(public_key);
+            }
+        }
+        let public_key = key.ok_or(StoreError::NotEnrolled(principal))?;
+        sql::unbind_key(tx.db(), meeting, &principal_text(principal)).await?;
+        let event = Event::KeyRevoked {
+            principal,
+            public_key,
+        };
+        append(&mut tx, meeting, event).await?;
+        tx.commit().await?;
+        Ok(public_key)
+    }
+
+    /// The meeting's revoked keys not registered again since, from its
+    /// audit chain: a restarted server still tells them why it refuses.
+    pub async fn revoked_keys(&self, meeting: &MeetingId) -> Result<Vec<PublicKey>, StoreError> {
+        let mut revoked = Vec::new();
+        for entry in self.audit_log(meeting).await? {
+            match entry.event {
+                Event::KeyRevoked { public_key, .. } => revoked.push(public_key),
+                Event::KeyRegistered { public_key, .. } => revoked.retain(|k| *k != public_key),
+                _ => {}
+            }
+        }
+        Ok(revoked)
     }
 
     /// Records a seat's check-in; checking in again keeps the first time.

@@ -379,6 +379,21 @@ pub(super) async fn bind_key(
     .map(drop))
 }
 
+pub(super) async fn unbind_key(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    principal: &str,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "DELETE FROM device_keys WHERE meeting_id = $1 AND principal = $2",
+    )
+    .bind(meeting.as_str())
+    .bind(principal)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
 pub(super) async fn keys(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<KeyRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT principal, public_key FROM device_keys WHERE meeting_id = $1"

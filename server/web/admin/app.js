@@ -19,6 +19,7 @@ import {
   meetingForm,
   meetings,
   readRoster,
+  revokeDevice,
 } from "./desk.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
@@ -39,7 +40,11 @@ let editorError = null;
 let invalidField = null;
 /** The enrollment cards on screen (the API's answer), or null. */
 let printing = null;
-/** The meeting whose devices are on screen and the API's answer (`{ id, devices }`), or null. */
+/**
+ * The meeting whose devices are on screen and the API's answer (`{ id,
+ * devices }`), with the new card of a seat whose device was just revoked
+ * (`reissued`) or why revoking failed (`revokeError`); or null.
+ */
 let watching = null;
 /** A spreadsheet read for the roster and not yet used or discarded (see editor.js `rosterPreview`). */
 let rosterRead = null;
@@ -180,12 +185,12 @@ async function showCards(id) {
   }
 }
 
-function card(c) {
+function card(c, meeting) {
   const qr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.qr_svg)}`;
   return h(
     "article",
     { class: "card", "data-testid": `card-${c.seat}` },
-    h("p", { class: "card-meeting" }, printing.body, h("br"), printing.title),
+    h("p", { class: "card-meeting" }, meeting.body, h("br"), meeting.title),
     h("p", { class: "card-seat" }, t("cards.seat", { n: c.seat })),
     h("p", { class: "card-name" }, c.name),
     h("p", { class: "card-group" }, [c.group, c.title].filter(Boolean).join(" · ")),
@@ -198,13 +203,26 @@ function card(c) {
 // ---- Devices --------------------------------------------------------------------
 
 /** Lists which seats have an enrolled device, which are connected, and when each was last seen. */
-async function showDevices(id) {
+async function showDevices(id, reissued = null) {
   try {
-    watching = { id, ...(await meetingDevices(token, id)) };
+    watching = { id, reissued, ...(await meetingDevices(token, id)) };
     show("devices-view");
     render();
   } catch (error) {
     listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+/** Revokes a lost tablet's key, after asking, and shows the seat's new card. */
+async function revoke(d) {
+  if (!confirm(t("devices.confirm", { n: d.seat, name: d.name }))) return;
+  try {
+    const reissued = await revokeDevice(token, watching.id, d.seat);
+    const { title, body } = listed.find((m) => m.id === watching.id) ?? { title: "", body: "" };
+    await showDevices(watching.id, { ...reissued, meeting: { title, body } });
+  } catch (error) {
+    watching.revokeError = () => t("devices.revokeFailed", { n: d.seat, reason: failure(error) });
     render();
   }
 }
@@ -225,6 +243,17 @@ function deviceRow(d) {
     h("td", {}, d.group),
     h("td", { class: d.enrolled ? "enrolled" : "missing" }, t(d.enrolled ? "devices.enrolled" : "devices.missing")),
     h("td", { class: d.online ? "online" : "" }, lastSeen(d)),
+    h(
+      "td",
+      {},
+      d.seat !== undefined && d.enrolled
+        ? (() => {
+            const b = h("button", { type: "button", class: "btn-small", "data-testid": `revoke-${d.seat}` }, t("devices.revoke"));
+            b.addEventListener("click", () => revoke(d));
+            return b;
+          })()
+        : null,
+    ),
   );
 }
 
@@ -319,7 +348,7 @@ function render() {
   }
   if (printing) {
     setText($("cards-lead"), t("cards.lead", { count: printing.cards.length }));
-    $("cards").replaceChildren(...printing.cards.map(card));
+    $("cards").replaceChildren(...printing.cards.map((c) => card(c, printing)));
   }
   if (watching) {
     const seats = watching.devices.filter((d) => d.seat !== undefined);
@@ -329,6 +358,12 @@ function render() {
       t("devices.lead", { id: watching.id, enrolled: count((d) => d.enrolled), count: seats.length, online: count((d) => d.online) }),
     );
     $("devices").replaceChildren(...watching.devices.map(deviceRow));
+    const reissued = watching.reissued;
+    $("reissued").hidden = !reissued;
+    setText($("reissued-lead"), reissued ? t("devices.reissued", { n: reissued.seat, name: reissued.name }) : "");
+    $("reissued-card").replaceChildren(...(reissued ? [card(reissued, reissued.meeting)] : []));
+    setText($("devices-error"), watching.revokeError?.() ?? "");
+    $("devices-error").hidden = !watching.revokeError;
   }
   setText($("editor-error"), editorError?.() ?? "");
   $("editor-error").hidden = !editorError;

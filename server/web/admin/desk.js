@@ -96,8 +96,18 @@ export function readRoster(token, file, seats, encoding = "auto") {
  * with its seat's code.
  */
 export function enrollmentCards(token, id) {
-  const tablet_url = new URL("/tablet/", location.origin).href;
-  return call("POST", `${meetingPath(id)}/cards`, { token, body: { tablet_url } });
+  return call("POST", `${meetingPath(id)}/cards`, { token, body: { tablet_url: tabletUrl() } });
+}
+
+/** The tablet app's address on this server, for the cards' QR codes. */
+const tabletUrl = () => new URL("/tablet/", location.origin).href;
+
+/**
+ * Revokes the key of `seat`'s device (lost or broken) and issues the seat a
+ * new code; resolves to its card, as `enrollmentCards` gives them.
+ */
+export function revokeDevice(token, id, seat) {
+  return call("POST", `${meetingPath(id)}/devices/${seat}/revoke`, { token, body: { tablet_url: tabletUrl() } });
 }
 
 /**
