@@ -143,6 +143,12 @@ pub enum ChairCommand {
     /// Ends the running turn. A question is followed by its answer, an
     /// answer by the questioner's follow-up while the rules allow one.
     FloorEnd,
+    /// Puts page `page` (from 1) of a document of the meeting (named by its
+    /// `sha256`, at the version the view lists) before the hall; tablets
+    /// that follow turn to it. Turning the page is presenting the next one.
+    Present { document: String, page: u32 },
+    /// Takes the presented page down.
+    StopPresenting,
 }
 
 /// A frame the server sends.
@@ -396,6 +402,10 @@ pub struct DocumentView {
     pub public: bool,
     /// 1 for the file first imported, then one more per replacement.
     pub version: u32,
+    /// When the server stored this version, in Unix milliseconds: a tablet
+    /// shows it beside a new version, the same on every device, unlike
+    /// when each device happened to receive it.
+    pub stored_at: u64,
 }
 
 /// The live state of a meeting. `version` grows with every frame that changes
@@ -420,6 +430,25 @@ pub struct Snapshot {
     /// nothing new is recorded (ballots are refused `store_unavailable`), so
     /// the chair must know; the hub keeps trying and says `ok` again by itself.
     pub store: StoreHealth,
+    /// The document page the chair puts before the hall, if any. Watchers
+    /// (the hall screen, the public) are shown only a public document's
+    /// page: they hold no token for the others.
+    #[serde(default)]
+    pub presentation: Option<Presentation>,
+}
+
+/// A page of a document put before the hall by the chair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presentation {
+    /// The agenda item whose document it is.
+    pub item: u32,
+    /// The document's SHA-256, as in the meeting view.
+    pub document: String,
+    /// The page shown, from 1.
+    pub page: u32,
+    /// How many pages the document has, so that a console can offer the
+    /// next page without opening the PDF.
+    pub pages: u32,
 }
 
 /// The hub's store as the chair's console shows it.
@@ -568,6 +597,10 @@ pub enum RefusalReason {
     TopicTooLong,
     #[error("a topic is one line of text, without control characters")]
     TopicNotText,
+    #[error("the meeting's view lists no document with that hash")]
+    UnknownDocument,
+    #[error("the document has no such page")]
+    NoSuchPage,
 }
 
 #[cfg(test)]

@@ -302,7 +302,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 26] = [
+const OBJECT_FIELDS: [(&str, Holds); 27] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -329,6 +329,7 @@ const OBJECT_FIELDS: [(&str, Holds); 26] = [
     ("places", Holds::Object("SeatPlace")),
     ("speaker", Holds::Tagged("Speaker")),
     ("guest", Holds::Object("Guest")),
+    ("presentation", Holds::Object("Presentation")),
 ];
 
 /// Every object inside `value` (and, through arrays, every object in a

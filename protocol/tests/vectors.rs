@@ -25,8 +25,8 @@ use gavel_protocol::floor::{
 };
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus, ItemView, Labels,
-    LiveTally, MeetingView, Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot,
-    StoreHealth, view_hash,
+    LiveTally, MeetingView, Presentation, Receipt, RoundStatus, RoundView, SeatChoice, SeatView,
+    Snapshot, StoreHealth, view_hash,
 };
 use gavel_protocol::rules::{Interim, Secrecy, format_percent, percent_hundredths};
 use gavel_protocol::signing::{
@@ -876,6 +876,9 @@ fn example<T>(note: &str, frame: T) -> Example<T> {
     }
 }
 
+/// The example view's public submission, which the chair presents.
+const SUBMISSION_SHA256: &str = "3f1c9a0e5b7d2c4a6e8f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a";
+
 fn client_variant(msg: &ClientMsg) -> &'static str {
     match msg {
         ClientMsg::Enroll { .. } => "enroll",
@@ -898,6 +901,8 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::FloorResume => "chair/floor_resume",
             ChairCommand::FloorAddTime { .. } => "chair/floor_add_time",
             ChairCommand::FloorEnd => "chair/floor_end",
+            ChairCommand::Present { .. } => "chair/present",
+            ChairCommand::StopPresenting => "chair/stop_presenting",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
@@ -905,7 +910,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 23] = [
+const CLIENT_VARIANTS: [&str; 25] = [
     "enroll",
     "auth",
     "watch",
@@ -925,6 +930,8 @@ const CLIENT_VARIANTS: [&str; 23] = [
     "chair/floor_resume",
     "chair/floor_add_time",
     "chair/floor_end",
+    "chair/present",
+    "chair/stop_presenting",
     "sync",
     "export",
     "floor_request",
@@ -1056,11 +1063,11 @@ fn meeting_view(s: &Story) -> MeetingView {
                     DocumentView {
                         title: "Tờ trình về kế hoạch đầu tư công năm 2026".into(),
                         kind: DocumentKind::Submission,
-                        sha256: "3f1c9a0e5b7d2c4a6e8f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a"
-                            .into(),
+                        sha256: SUBMISSION_SHA256.into(),
                         size: 184_320,
                         public: true,
                         version: 1,
+                        stored_at: 1_796_601_600_000,
                     },
                     DocumentView {
                         title: "Dự thảo Nghị quyết".into(),
@@ -1070,6 +1077,7 @@ fn meeting_view(s: &Story) -> MeetingView {
                         size: 96_256,
                         public: false,
                         version: 2,
+                        stored_at: 1_796_688_000_000,
                     },
                 ],
                 ..item(
@@ -1301,6 +1309,20 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             "Chair: end the turn; a question's answer starts at once.",
             chair(24, ChairCommand::FloorEnd),
         ),
+        example(
+            "Chair: put page 3 of the item's public submission before the hall.",
+            chair(
+                25,
+                ChairCommand::Present {
+                    document: SUBMISSION_SHA256.into(),
+                    page: 3,
+                },
+            ),
+        ),
+        example(
+            "Chair: take the presented page down.",
+            chair(26, ChairCommand::StopPresenting),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -1382,6 +1404,12 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     choices: None,
                 })),
                 store: StoreHealth::Ok,
+                presentation: Some(Presentation {
+                    item: 1,
+                    document: SUBMISSION_SHA256.into(),
+                    page: 3,
+                    pages: 12,
+                }),
             }),
         ),
         example(
@@ -1583,6 +1611,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     })
                 }),
                 store: StoreHealth::Ok,
+                presentation: None,
             }),
         ),
     ];

@@ -22,7 +22,7 @@ use axum::serve::{IncomingStream, Listener};
 use ed25519_dalek::SigningKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -50,13 +50,24 @@ const WRITE_BUFFER: usize = 0;
 
 /// The web apps load nothing from elsewhere and run no inline code, so the
 /// policy can be this strict: a script injected through, say, a delegate's
-/// name would not run. The tablet's document reader (pdf.js) runs its
-/// parser in a worker from the server's own files, and needs no eval: its
+/// name would not run. pdf.js (the tablet's reader, the hall screen's
+/// presented page) runs its parser in a worker from the server's own files, and needs no eval: its
 /// version 6 compiles no code at run time, and it is told not to use its
 /// WebAssembly image decoders, which would need `'wasm-unsafe-eval'`.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; \
-     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// No page of the apps may be framed; the public page names who may frame
+/// it ([`crate::web::PublicPolicy`]).
+pub fn content_security_policy(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors {frame_ancestors}; form-action 'self'"
+    )
+}
+
+/// The apps' policy: framed by nobody.
+static APPS_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
+    HeaderValue::from_str(&content_security_policy("'none'")).expect("the policy is a valid header")
+});
 
 /// How the server treats the network around it.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +78,8 @@ pub struct Options {
     /// rewrites the Host header). Clients that send no Origin (the Rust
     /// tablet, scripts) are not browsers and are not checked.
     pub allowed_origins: Vec<String>,
+    /// Sites whose pages may frame the public page (`frame-ancestors`).
+    pub public_frame_ancestors: Vec<String>,
     /// Serve HTTPS and WSS with these TLS settings instead of plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Where to serve `/metrics` (and `/healthz`, `/readyz`) in plain HTTP,
@@ -143,7 +156,10 @@ pub async fn run(
         .route("/ws", get(upgrade))
         .with_state(state.clone())
         .merge(health::routes(readiness.clone()))
-        .merge(crate::web::routes(hub.clone()))
+        .merge(crate::web::routes(
+            hub.clone(),
+            crate::web::PublicPolicy::new(&options.public_frame_ancestors)?,
+        ))
         .merge(crate::secretariat::routes(
             hub.clone(),
             state.limits.clone(),
@@ -324,17 +340,19 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     (origin_host.is_some() && origin_host == host) || allowed.iter().any(|a| a == origin)
 }
 
+/// Every response gets the apps' policy and may not be framed, unless its
+/// handler set a policy of its own (the public page and its minutes, which
+/// the settings' sites may frame).
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, APPS_POLICY.clone());
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

@@ -27,6 +27,10 @@ pub struct FileSettings {
     pub connections_per_address: Option<usize>,
     /// Browser origins besides the server's own whose pages may connect.
     pub allowed_origins: Option<Vec<String>>,
+    /// Sites whose pages may embed the public page `/public/{meeting}` in
+    /// a frame (its Content-Security-Policy `frame-ancestors`), e.g.
+    /// "https://hdnd.phucloi.gov.vn"; none by default.
+    pub public_frame_ancestors: Option<Vec<String>>,
     /// The TLS certificate chain (PEM) for HTTPS and WSS; needs `tls_key`.
     pub tls_cert: Option<PathBuf>,
     /// The certificate's private key (PEM).
@@ -51,6 +55,7 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub connections_per_address: Option<usize>,
     pub allowed_origins: Vec<String>,
+    pub public_frame_ancestors: Vec<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub tls_self_signed: bool,
@@ -119,6 +124,11 @@ impl Settings {
         } else {
             flags.allowed_origins
         };
+        let public_frame_ancestors = if flags.public_frame_ancestors.is_empty() {
+            file.public_frame_ancestors.unwrap_or_default()
+        } else {
+            flags.public_frame_ancestors
+        };
         let tls_names = if flags.tls_names.is_empty() {
             file.tls_names.unwrap_or_default()
         } else {
@@ -132,6 +142,7 @@ impl Settings {
             server: Options {
                 limits,
                 allowed_origins,
+                public_frame_ancestors,
                 tls: None,
                 metrics_listen: flags.metrics_listen.or(file.metrics_listen),
                 ready_file: flags.ready_file,
@@ -264,6 +275,7 @@ mod tests {
             log_format,
             connections_per_address,
             allowed_origins,
+            public_frame_ancestors,
             tls_cert,
             tls_key,
             tls_self_signed,
@@ -277,6 +289,7 @@ mod tests {
             log_format.is_some(),
             connections_per_address.is_some(),
             allowed_origins.is_some(),
+            public_frame_ancestors.is_some(),
             tls_cert.is_some(),
             tls_key.is_some(),
             tls_self_signed.is_some(),

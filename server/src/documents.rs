@@ -14,6 +14,10 @@
 //! that do not match are an error, logged and never kept nor served. A
 //! `Range` request is then a slice of checked bytes, so no range is ever
 //! served unchecked and nothing needs hashing per request.
+//!
+//! **Presenting** a page before the hall needs the document's page count
+//! ([`Served::pages`]): read from those checked bytes the first time, kept
+//! beside them.
 
 use crate::meeting::MeetingDefinition;
 use crate::store::{NewDocument, Store, StoreError};
@@ -79,12 +83,11 @@ pub fn read(
 
 /// Whether `content` is a PDF with at least one page that its parser opens.
 fn check_pdf(content: &[u8]) -> Result<(), String> {
-    let pdf =
-        lopdf::Document::load_mem(content).map_err(|e| format!("is not a PDF that opens: {e}"))?;
-    if pdf.get_pages().is_empty() {
-        return Err("is a PDF without pages".to_owned());
+    match page_count(content) {
+        Err(e) => Err(format!("is not a PDF that opens: {e}")),
+        Ok(0) => Err("is a PDF without pages".to_owned()),
+        Ok(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// Why a document could not be served.
@@ -96,12 +99,17 @@ pub enum ServeError {
     Missing(String),
     #[error("the store returned bytes for document {expected} whose SHA-256 is {actual}")]
     Mismatch { expected: String, actual: String },
+    #[error("document {sha256} does not open as a PDF: {reason}")]
+    NotPdf { sha256: String, reason: String },
 }
 
 /// The documents' checked bytes, one shared copy per hash (see the module's notes).
 #[derive(Default)]
 pub struct Served {
     bytes: DashMap<String, Arc<OnceCell<Bytes>>>,
+    /// Each document's page count, counted once when a page of it is first
+    /// presented.
+    pages: DashMap<String, Arc<OnceCell<u32>>>,
 }
 
 impl Served {
@@ -125,6 +133,30 @@ impl Served {
         .await
         .cloned()
     }
+
+    /// How many pages the document stored under `sha256` has. Parsing a
+    /// long PDF takes a while, so it runs off the async workers, once.
+    pub async fn pages(&self, store: &Store, sha256: &str) -> Result<u32, ServeError> {
+        let cell = self.pages.entry(sha256.to_owned()).or_default().clone();
+        let count = cell.get_or_try_init(|| async {
+            let bytes = self.get(store, sha256).await?;
+            let counted = tokio::task::spawn_blocking(move || page_count(&bytes)).await;
+            let not_pdf = |reason: String| ServeError::NotPdf {
+                sha256: sha256.to_owned(),
+                reason,
+            };
+            counted
+                .map_err(|e| not_pdf(e.to_string()))?
+                .map_err(not_pdf)
+        });
+        count.await.copied()
+    }
+}
+
+/// The number of pages of the PDF `content`.
+fn page_count(content: &[u8]) -> Result<u32, String> {
+    let pdf = lopdf::Document::load_mem(content).map_err(|e| e.to_string())?;
+    Ok(pdf.get_pages().len() as u32)
 }
 
 /// What a request's `Range` header asks of a document of `len` bytes.

@@ -364,6 +364,37 @@ fn pauses(chain: &[Entry], round: RoundId, ended_at: u64) -> Vec<Pause> {
     pauses
 }
 
+/// The meeting's record and the session its minutes print, checked.
+async fn read_session(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+    options: &MinutesOptions,
+) -> Result<(Bundle, Session), ExportError> {
+    let bundle = bundle(store, server_key, meeting).await?;
+    let definition =
+        MeetingDefinition::parse(&bundle.definition).map_err(|error| ExportError::Definition {
+            meeting: meeting.clone(),
+            error,
+        })?;
+    let session = session(&bundle, &definition, options);
+    session.check()?;
+    Ok((bundle, session))
+}
+
+/// The minutes of `meeting` in `lang`, printed from its record as [`write`]
+/// prints them: what the public page shows is what the export files say.
+pub async fn minutes_html(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+    lang: Lang,
+    options: &MinutesOptions,
+) -> Result<String, ExportError> {
+    let (_, session) = read_session(store, server_key, meeting, options).await?;
+    Ok(minutes::minutes_html(&session, lang))
+}
+
 /// The files one export writes.
 #[derive(Debug)]
 pub struct Written {
@@ -382,14 +413,7 @@ pub async fn write(
     dir: &Path,
     options: &MinutesOptions,
 ) -> Result<Written, ExportError> {
-    let bundle = bundle(store, server_key, meeting).await?;
-    let definition =
-        MeetingDefinition::parse(&bundle.definition).map_err(|error| ExportError::Definition {
-            meeting: meeting.clone(),
-            error,
-        })?;
-    let session = session(&bundle, &definition, options);
-    session.check()?;
+    let (bundle, session) = read_session(store, server_key, meeting, options).await?;
     let path = |suffix: &str| dir.join(format!("{meeting}.{suffix}"));
     let written = Written {
         bundle: path("record.json"),

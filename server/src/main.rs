@@ -47,6 +47,15 @@ struct Cli {
         global = true
     )]
     allowed_origins: Vec<String>,
+    /// A site whose pages may embed the public page in a frame, e.g.
+    /// https://hdnd.example.gov.vn (repeatable; the apps are never framed).
+    #[arg(
+        long = "public-frame-ancestor",
+        env = "GAVEL_PUBLIC_FRAME_ANCESTORS",
+        value_delimiter = ',',
+        global = true
+    )]
+    public_frame_ancestors: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -224,6 +233,7 @@ fn main() -> anyhow::Result<ExitCode> {
         log_format: cli.log_format,
         connections_per_address: cli.connections_per_address,
         allowed_origins: cli.allowed_origins.clone(),
+        public_frame_ancestors: cli.public_frame_ancestors.clone(),
         ready_file,
         ..Overrides::default()
     };

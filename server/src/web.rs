@@ -1,9 +1,11 @@
 //! The web apps, embedded in the binary so that a hall without internet needs
 //! nothing but the server: the tablet (`/tablet/`), the chair's console
-//! (`/chair/`), the hall screen (`/screen/`), the secretariat's app
-//! (`/admin/`, whose API is [`crate::secretariat`]), and what they share
-//! (`/common/`: the protocol in JavaScript, fonts, styles, and the tablet's
-//! PDF reader, pdf.js, vendored already built: `server/pdfjs/README.md`).
+//! (`/chair/`), the hall screen (`/screen/`), the public page
+//! (`/public/{meeting}`), the secretariat's app (`/admin/`, whose API is
+//! [`crate::secretariat`]), and what they share (`/common/`: the protocol
+//! in JavaScript, fonts, styles, and pdf.js, vendored already built, which
+//! draws documents for the tablet's reader and the hall screen's presented
+//! page: `server/pdfjs/README.md`).
 //! No build step: the files are served as they are in the repository.
 //!
 //! Besides the apps, `/api/meetings` lists the meetings, and
@@ -13,18 +15,27 @@
 //! by its hash: public ones to anyone, the others with the `document_access`
 //! token of a logged-in session (header `X-Gavel-Document-Access` or query
 //! `access`).
+//!
+//! `/public/{meeting}` is the meeting's public page (`web/public/`): the hall
+//! screen's live feed, the agenda with the public documents, the results, the
+//! resolutions adopted and the minutes, which `/api/meetings/{id}/minutes`
+//! prints from the record as `gavel export` does. It is the one page that
+//! may be framed, by the sites of `public_frame_ancestors` only
+//! ([`PublicPolicy`]); every other response forbids framing.
 
 use crate::documents::{self, Requested};
 use crate::hub::Hub;
-use axum::Json;
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::{Extension, Json, Router};
 use gavel_protocol::MeetingId;
+use gavel_protocol::wording::Lang;
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(RustEmbed)]
@@ -32,7 +43,11 @@ use std::sync::Arc;
 struct Assets;
 
 /// The routes of the web apps and of the small read-only API they use.
-pub fn routes(hub: Arc<Hub>) -> Router {
+pub fn routes(hub: Arc<Hub>, policy: PublicPolicy) -> Router {
+    let public = Arc::new(Public {
+        policy,
+        minutes: tokio::sync::Mutex::default(),
+    });
     Router::new()
         .route("/", get(|headers: HeaderMap| async move { asset("index.html", &headers) }))
         .route(
@@ -59,7 +74,161 @@ pub fn routes(hub: Arc<Hub>) -> Router {
         .route("/api/meetings/{id}/export", get(export))
         .route("/api/meetings/{id}/view", get(view))
         .route("/api/meetings/{id}/documents/{sha256}", get(document))
+        .route("/public/{name}", get(public_page))
+        .route("/api/meetings/{id}/minutes", get(minutes))
+        .layer(Extension(public))
         .with_state(hub)
+}
+
+/// Why a `public_frame_ancestors` setting was refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "public_frame_ancestors: {0:?} is not a site: write an origin such as https://hdnd.example.gov.vn, or 'self'"
+)]
+pub struct FrameAncestorError(String);
+
+/// The Content-Security-Policies of the public page and of the minutes it
+/// shows: the sites of the settings may frame them, and only them.
+#[derive(Debug, Clone)]
+pub struct PublicPolicy {
+    page: HeaderValue,
+    minutes: HeaderValue,
+}
+
+impl PublicPolicy {
+    /// Each site is an origin (`https://host[:port]`, or `http://`) or
+    /// `'self'`: nothing that could end the directive or add another.
+    pub fn new(ancestors: &[String]) -> Result<PublicPolicy, FrameAncestorError> {
+        for site in ancestors {
+            let origin = site
+                .strip_prefix("https://")
+                .or_else(|| site.strip_prefix("http://"))
+                .is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-.:[]*".contains(c))
+                });
+            if !origin && site != "'self'" {
+                return Err(FrameAncestorError(site.clone()));
+            }
+        }
+        let sites = ancestors.join(" ");
+        let page = if sites.is_empty() { "'none'" } else { &sites };
+        let header = |policy: String| {
+            HeaderValue::from_str(&policy).expect("checked sites make a valid header")
+        };
+        Ok(PublicPolicy {
+            page: header(crate::app::content_security_policy(page)),
+            // The minutes are one self-contained file, its styles and font
+            // inline, its charts inline SVG, and no script: shown in the
+            // public page (same origin), which the sites may frame.
+            minutes: header(format!(
+                "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; \
+                 base-uri 'none'; form-action 'none'; frame-ancestors 'self' {sites}"
+            )),
+        })
+    }
+}
+
+/// What the public routes share.
+struct Public {
+    policy: PublicPolicy,
+    /// The minutes last printed, per meeting and language, with the length
+    /// of the audit chain they were printed at. Printing reads the whole
+    /// record and a public page may have many readers: they are printed
+    /// again only once the record has changed, and one at a time (the lock
+    /// is held while printing, so readers arriving together wait for one
+    /// print rather than each starting their own).
+    minutes: tokio::sync::Mutex<HashMap<(MeetingId, Lang), (u64, Bytes)>>,
+}
+
+/// `/public/{meeting}`: the meeting's public page, which the settings'
+/// sites may frame; any other name is one of the page's own files.
+async fn public_page(
+    State(hub): State<Arc<Hub>>,
+    Extension(public): Extension<Arc<Public>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    hub.restored().await;
+    let meeting = MeetingId::parse(&name).ok().and_then(|id| hub.meeting(&id));
+    if meeting.is_none() {
+        return match Assets::get(&format!("public/{name}")) {
+            Some(_) => asset(&format!("public/{name}"), &headers),
+            None => (StatusCode::NOT_FOUND, "no such meeting").into_response(),
+        };
+    }
+    let mut page = asset("public/index.html", &headers);
+    page.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, public.policy.page.clone());
+    page
+}
+
+#[derive(Deserialize)]
+struct MinutesQuery {
+    lang: Option<String>,
+}
+
+/// The meeting's minutes as `gavel export` prints them, in `lang` (`vi`,
+/// the default, or `en`), for the public page; 404 for an unknown meeting.
+async fn minutes(
+    State(hub): State<Arc<Hub>>,
+    Extension(public): Extension<Arc<Public>>,
+    Path(id): Path<String>,
+    Query(query): Query<MinutesQuery>,
+) -> Response {
+    hub.restored().await;
+    let Some(meeting) = MeetingId::parse(&id)
+        .ok()
+        .filter(|id| hub.meeting(id).is_some())
+    else {
+        return (StatusCode::NOT_FOUND, "no such meeting").into_response();
+    };
+    let lang = match query.lang.as_deref() {
+        None | Some("vi") => Lang::Vi,
+        Some("en") => Lang::En,
+        Some(_) => return (StatusCode::BAD_REQUEST, "lang is vi or en").into_response(),
+    };
+    let mut kept = public.minutes.lock().await;
+    let printed = async {
+        let length = hub.record_length(&meeting).await?;
+        if let Some((at, html)) = kept.get(&(meeting.clone(), lang))
+            && *at == length
+        {
+            return Ok(html.clone());
+        }
+        let html = Bytes::from(hub.minutes(&meeting, lang).await?);
+        kept.insert((meeting.clone(), lang), (length, html.clone()));
+        Ok::<_, anyhow::Error>(html)
+    };
+    let html = match printed.await {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(%meeting, error = %e, "the public minutes could not be printed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the minutes cannot be printed now",
+            )
+                .into_response();
+        }
+    };
+    drop(kept);
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                public.policy.minutes.clone(),
+            ),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 fn app_page(app: &str, headers: &HeaderMap) -> Response {
@@ -350,5 +519,38 @@ mod tests {
         assert_ne!(worker.headers()[header::ETAG], etag);
         let mime = worker.headers()[header::CONTENT_TYPE].to_str().unwrap();
         assert!(mime.contains("javascript"), "{mime}");
+    }
+
+    #[test]
+    fn only_origins_may_frame_the_public_page() {
+        let sites = [
+            "https://hdnd.example.gov.vn".to_owned(),
+            "'self'".to_owned(),
+        ];
+        let policy = PublicPolicy::new(&sites).unwrap();
+        let page = policy.page.to_str().unwrap();
+        assert!(
+            page.contains("frame-ancestors https://hdnd.example.gov.vn 'self';"),
+            "{page}"
+        );
+        let nobody = PublicPolicy::new(&[]).unwrap();
+        assert!(
+            nobody
+                .page
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none';")
+        );
+        // Anything that could end the directive, or is no origin, is refused by name.
+        for wrong in [
+            "https://a.example; script-src *",
+            "hdnd.example.gov.vn",
+            "https://",
+            "*",
+            "https://a.example/path",
+        ] {
+            let error = PublicPolicy::new(&[wrong.to_owned()]).unwrap_err();
+            assert!(error.to_string().contains(wrong), "{error}");
+        }
     }
 }

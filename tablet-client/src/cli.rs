@@ -98,6 +98,15 @@ pub enum ChairAction {
     FloorTime { seconds: u32 },
     /// End the turn (a question is followed by its answer)
     FloorEnd,
+    /// Put page P of a document (named by its SHA-256) before the hall
+    Present {
+        #[arg(value_name = "SHA256")]
+        document: String,
+        #[arg(value_name = "P", value_parser = clap::value_parser!(u32).range(1..))]
+        page: u32,
+    },
+    /// Take the presented page down
+    StopPresenting,
 }
 
 impl ChairAction {
@@ -142,6 +151,11 @@ impl ChairAction {
             ChairAction::FloorResume => Ok(Some(ChairCommand::FloorResume)),
             ChairAction::FloorTime { seconds } => Ok(Some(ChairCommand::FloorAddTime { seconds })),
             ChairAction::FloorEnd => Ok(Some(ChairCommand::FloorEnd)),
+            ChairAction::Present { ref document, page } => Ok(Some(ChairCommand::Present {
+                document: document.clone(),
+                page,
+            })),
+            ChairAction::StopPresenting => Ok(Some(ChairCommand::StopPresenting)),
         }
     }
 }
@@ -654,6 +668,30 @@ mod tests {
             Ok(Some(ChairCommand::Open {
                 window_seconds: Some(90)
             }))
+        );
+    }
+
+    #[test]
+    fn the_chair_presents_a_page_counted_from_one() {
+        #[derive(clap::Parser)]
+        struct Chair {
+            #[command(subcommand)]
+            action: ChairAction,
+        }
+        let hash = "3f".repeat(32);
+        let parsed = <Chair as clap::Parser>::try_parse_from(["chair", "present", &hash, "3"]);
+        assert_eq!(
+            parsed.unwrap().action.command(None, 7),
+            Ok(Some(ChairCommand::Present {
+                document: hash.clone(),
+                page: 3
+            }))
+        );
+        assert!(<Chair as clap::Parser>::try_parse_from(["chair", "present", &hash, "0"]).is_err());
+        let stop = <Chair as clap::Parser>::try_parse_from(["chair", "stop-presenting"]);
+        assert_eq!(
+            stop.unwrap().action.command(None, 7),
+            Ok(Some(ChairCommand::StopPresenting))
         );
     }
 

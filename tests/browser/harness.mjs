@@ -4,7 +4,7 @@
 // It builds nothing: scripts/test builds the binaries before running us.
 
 import { spawn, execFile } from "node:child_process";
-import { mkdtemp, mkdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,6 +14,7 @@ import { chromium } from "playwright-core";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const GAVEL = path.join(REPO, "target/debug/gavel");
+export const GAVEL_TABLET = path.join(REPO, "target/debug/gavel-tablet");
 export const MEETING_FILE = path.join(REPO, "server/meetings/phuc-loi.toml");
 export const MEETING_ID = "phuc-loi-2026-ky-12";
 export const SCREENSHOTS = path.join(REPO, "docs/screenshots");
@@ -64,8 +65,10 @@ export function parseCodes(stdout) {
 
 /** A gavel server with its own data directory, started and stopped as a process. */
 export class GavelServer {
-  constructor(dataDir) {
+  /** `serveArgs` are added to every `gavel serve` (settings such as `--public-frame-ancestor`). */
+  constructor(dataDir, serveArgs = []) {
     this.dataDir = dataDir;
+    this.serveArgs = serveArgs;
     this.process = null;
     this.exited = null;
     this.log = "";
@@ -95,6 +98,20 @@ export class GavelServer {
     return codes;
   }
 
+  /**
+   * Runs `gavel-tablet` (the command-line tablet and chair's console, a real
+   * client process) against this server, its device kept in `credentials`;
+   * returns its stdout.
+   */
+  async tablet(credentials, ...args) {
+    const server = `ws://127.0.0.1:${this.port}/ws`;
+    const { stdout } = await run(GAVEL_TABLET, ["--credentials", credentials, "--server", server, ...args], {
+      cwd: REPO,
+      env: gavelEnv(),
+    });
+    return stdout;
+  }
+
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -108,7 +125,7 @@ export class GavelServer {
     if (this.process) throw new Error("the server is already running");
     const readyFile = path.join(this.dataDir, "ready.json");
     await rm(readyFile, { force: true });
-    const args = ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`, "--ready-file", readyFile];
+    const args = ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${port}`, "--ready-file", readyFile, ...this.serveArgs];
     const child = spawn(GAVEL, args, { cwd: REPO, env: gavelEnv(), stdio: ["ignore", "ignore", "pipe"] });
     this.process = child;
     let exit = null;
@@ -259,12 +276,13 @@ export async function setField(page, testId, value) {
 }
 
 /**
- * Saves a screenshot of the page's viewport to docs/screenshots/NAME.png,
- * with CSS animations run to their end so that a fade-in is not caught halfway.
+ * Saves a screenshot of the page's viewport (or, with `fullPage`, of the
+ * whole page) to docs/screenshots/NAME.png, with CSS animations run to
+ * their end so that a fade-in is not caught halfway.
  */
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = false } = {}) {
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: "disabled" });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: "disabled", fullPage });
 }
 
 /**
@@ -299,4 +317,49 @@ function parse(message) {
   } catch {
     return { type: "(not json)", raw: String(message).slice(0, 200) };
   }
+}
+
+/**
+ * A PDF made by Chromium from Vietnamese text: each section (a heading and
+ * a paragraph, with `extra` text after it) on a page of its own, the
+ * headings giving the PDF its outline.
+ */
+export async function makePdf(browser, sections, extra = "") {
+  const page = await browser.newPage();
+  const body = sections
+    .map(([heading, text], i) => `<section${i ? ' class="next"' : ""}><h1>${heading}</h1><p>${text}</p><p>${extra}</p></section>`)
+    .join("");
+  await page.setContent(
+    `<!doctype html><html lang="vi"><meta charset="utf-8"><style>body{font-family:"DejaVu Sans",sans-serif;font-size:14pt}.next{break-before:page}</style><body>${body}</body></html>`,
+  );
+  const bytes = await page.pdf({ format: "A4", outline: true, tagged: true });
+  await page.close();
+  return bytes;
+}
+
+/**
+ * The example meeting with `documents` ({item, title, kind, file, public,
+ * sections}) under their items, their PDFs made by `makePdf` and written
+ * into `dir`; returns the meeting file's path, ready to import.
+ */
+export async function meetingWithDocuments(browser, dir, documents) {
+  const example = await readFile(MEETING_FILE, "utf8");
+  const starts = [];
+  for (let at = example.indexOf("[[topics.items]]"); at !== -1; at = example.indexOf("[[topics.items]]", at + 1)) starts.push(at);
+  const block = (d) => `[[topics.items.documents]]\ntitle = "${d.title}"\nkind = "${d.kind}"\nfile = "${d.file}"\npublic = ${d.public}\n\n`;
+  // Each item's blocks go just before the next table header (an item's or a topic's), from the last so the offsets hold.
+  let text = example;
+  const items = [...new Set(documents.map((d) => d.item))].sort((a, b) => b - a);
+  for (const item of items) {
+    const blocks = documents.filter((d) => d.item === item).map(block).join("");
+    const end = text.indexOf("\n[[topics", starts[item] + 1) + 1;
+    text = text.slice(0, end) + blocks + text.slice(end);
+  }
+  for (const d of documents) {
+    await mkdir(path.join(dir, path.dirname(d.file)), { recursive: true });
+    await writeFile(path.join(dir, d.file), await makePdf(browser, d.sections));
+  }
+  const file = path.join(dir, "meeting.toml");
+  await writeFile(file, text);
+  return file;
 }

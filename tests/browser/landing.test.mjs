@@ -41,6 +41,7 @@ async function watchedPage(name) {
 /** What each app shows once it has started, before anyone enrolls it. */
 const STARTED = {
   "/screen/": async (page) => waitFor(page, "present-count", { text: "0" }),
+  [`/public/${MEETING_ID}`]: async (page) => waitFor(page, "present-count", { text: "0" }),
   "/tablet/": async (page) => page.waitForSelector("body[data-view=enroll]"),
   "/chair/": async (page) => page.waitForSelector("#enroll-view:not([hidden])"),
 };
@@ -57,7 +58,7 @@ test("the landing page lists the meeting and each link opens its app cleanly", a
   const link = card.locator(".apps a").first();
   assert.equal(await link.evaluate((a) => getComputedStyle(a).display), "inline-block");
   const hrefs = await card.locator(".apps a").evaluateAll((links) => links.map((a) => a.getAttribute("href")));
-  assert.deepEqual(hrefs, [`/screen/?meeting=${MEETING_ID}`, "/tablet/", "/chair/"]);
+  assert.deepEqual(hrefs, [`/screen/?meeting=${MEETING_ID}`, `/public/${MEETING_ID}`, "/tablet/", "/chair/"]);
   assert.deepEqual([...landing.problems, ...landing.errors], []);
 
   for (const href of hrefs) {

@@ -3,20 +3,22 @@
 // outline from their headings. The tablet checks in and downloads every
 // document of the meeting with its progress bar; the delegate opens one,
 // searches a Vietnamese word, jumps through the table of contents, writes a
-// private note, reads on with the network cut, reloads and finds the note
-// (no request ever carried it), is brought to the vote the chair opens and
-// returned to the same page after casting (or after a vote it did not
-// cast in ends), and sees a new version of a document as such; a tablet
-// given up keeps none of it. Screenshots of the reader in Vietnamese and
-// English go to docs/screenshots/.
+// private note, reads on with the network cut, reloads with the network
+// still cut (the service worker keeps the app's files) and opens a document
+// it holds, reloads online and finds the note (no request ever carried it),
+// is brought to the vote the chair opens and returned to the same page after
+// casting (or after a vote it did not cast in ends), and sees a new version
+// of a document as such, with the date the server stored it; a tablet given
+// up keeps none of it. Screenshots of the reader in Vietnamese and English
+// go to docs/screenshots/.
 
 import { after, before, test } from "node:test";
 import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GavelServer, MEETING_FILE, SCREENSHOTS, launchBrowser, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_ID, SCREENSHOTS, launchBrowser, makePdf, meetingWithDocuments, openApp, screenshot, setField, tapWebSocket, waitFor } from "./harness.mjs";
 
 /** The documents: three on the first item (one of 300 pages), one on the second. */
 const DOCUMENTS = [
@@ -73,46 +75,10 @@ let tablet;
 let tap;
 const requests = []; // every HTTP request the tablet made: {url, method, body}
 
-/** A PDF made by Chromium: each section a heading (so an outline entry) on a page of its own. */
-async function makePdf(sections, extra = "") {
-  const page = await browser.newPage();
-  const body = sections
-    .map(([heading, text], i) => `<section${i ? ' class="next"' : ""}><h1>${heading}</h1><p>${text}</p><p>${extra}</p></section>`)
-    .join("");
-  await page.setContent(
-    `<!doctype html><html lang="vi"><meta charset="utf-8"><style>body{font-family:"DejaVu Sans",sans-serif;font-size:14pt}.next{break-before:page}</style><body>${body}</body></html>`,
-  );
-  const bytes = await page.pdf({ format: "A4", outline: true, tagged: true });
-  await page.close();
-  return bytes;
-}
-
-/** The example meeting with DOCUMENTS under its first two items, its files written into `dir`. */
-async function meetingWithDocuments(dir) {
-  const example = await readFile(MEETING_FILE, "utf8");
-  const starts = [];
-  for (let at = example.indexOf("[[topics.items]]"); at !== -1; at = example.indexOf("[[topics.items]]", at + 1)) starts.push(at);
-  const block = (d) => `[[topics.items.documents]]\ntitle = "${d.title}"\nkind = "${d.kind}"\nfile = "${d.file}"\npublic = ${d.public}\n\n`;
-  // Each item's blocks go just before the next table header (an item's or a topic's), from the last so the offsets hold.
-  let text = example;
-  for (const item of [1, 0]) {
-    const blocks = DOCUMENTS.filter((d) => d.item === item).map(block).join("");
-    const end = text.indexOf("\n[[topics", starts[item] + 1) + 1;
-    text = text.slice(0, end) + blocks + text.slice(end);
-  }
-  for (const d of DOCUMENTS) {
-    await mkdir(path.join(dir, path.dirname(d.file)), { recursive: true });
-    await writeFile(path.join(dir, d.file), await makePdf(d.sections));
-  }
-  const file = path.join(dir, "meeting.toml");
-  await writeFile(file, text);
-  return file;
-}
-
 before(async () => {
   browser = await launchBrowser();
   server = new GavelServer(await mkdtemp(path.join(tmpdir(), "gavel-viewer-")));
-  const printed = await server.cli("meeting", "import", await meetingWithDocuments(server.dataDir));
+  const printed = await server.cli("meeting", "import", await meetingWithDocuments(browser, server.dataDir, DOCUMENTS));
   assert.match(printed, new RegExp(`${DOCUMENTS.length} documents`));
   codes = await server.codes("1");
   await server.start();
@@ -302,6 +268,23 @@ test("with the network cut the tablet goes on reading the documents it holds", {
   assert.equal(await reach(), "reached");
 });
 
+test("with the network cut the page reloads, shows the meeting and opens the documents it holds", { timeout: 90_000 }, async () => {
+  // The service worker keeps the app's files once the page has registered it.
+  await tablet.waitForSelector("body[data-app-files=kept]");
+  const before = documentRequests().length;
+  await tablet.context().setOffline(true);
+  await tablet.reload();
+  await tablet.waitForSelector("body[data-view=meeting]");
+  // What the tablet last knew of the meeting, marked as not connected.
+  assert.ok(await tablet.getByTestId("conn").isVisible(), "the page says it is not connected");
+  await openDocument(1);
+  assert.match(await pageText(), /Phê chuẩn dự toán thu, chi ngân sách địa phương năm 2027/);
+  assert.equal(documentRequests().length, before, "the document came from the tablet");
+  await tablet.getByTestId("reader-close").click();
+  await tablet.context().setOffline(false);
+  await waitFor(tablet, "conn", { attr: "data-state", value: "online", visible: false });
+});
+
 test("after a reload the documents are read from the tablet and the note is still there, never sent", { timeout: 120_000 }, async () => {
   const before = documentRequests().length;
   await tablet.reload();
@@ -365,7 +348,7 @@ test("a new version of a document shows as such, with its change in size, fetche
   // The report on the second item is replaced before that item is voted on.
   const report = DOCUMENTS[3];
   await server.stop();
-  await writeFile(path.join(server.dataDir, report.file), await makePdf(report.sections, "Bổ sung: ý kiến của Ban Pháp chế. ".repeat(40)));
+  await writeFile(path.join(server.dataDir, report.file), await makePdf(browser, report.sections, "Bổ sung: ý kiến của Ban Pháp chế. ".repeat(40)));
   await server.cli("meeting", "import", path.join(server.dataDir, "meeting.toml"));
   // The new version's first download is cut: the tablet says so, and tries again by itself.
   const newVersion = `**/documents/${await sha256Of(report.file)}`;
@@ -379,7 +362,13 @@ test("a new version of a document shows as such, with its change in size, fetche
   await waitFor(tablet, "item-documents", { contains: "Bản mới (bản 2)" });
   await waitFor(tablet, "prefetch", { attr: "data-state", value: "done" });
   const change = await tablet.getByTestId("document-change").textContent();
-  assert.match(change, /^Bản mới \(bản 2\): \d+ KB → \d+ KB \(\+\d+ KB\); nhận lúc .+, bản trước nhận lúc .+$/);
+  assert.match(change, /^Bản mới \(bản 2\): \d+ KB → \d+ KB \(\+\d+ KB\); máy chủ lưu lúc .+, bản trước lưu lúc .+; máy này nhận lúc .+$/);
+  // The date is the server's, from the meeting view, as this tablet's clock writes it.
+  const view = await (await fetch(`${server.url}/api/meetings/${MEETING_ID}/view`)).json();
+  const stored = view.agenda.flatMap((item) => item.documents).find((d) => d.version === 2 && d.title === report.title).stored_at;
+  const style = { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" };
+  const when = await tablet.evaluate(([ms, style]) => new Intl.DateTimeFormat("vi-VN", style).format(new Date(ms)), [stored, style]);
+  assert.ok(change.includes(`máy chủ lưu lúc ${when}, bản trước`), `${change} names ${when}`);
   await tablet.locator(".item-card").screenshot({ path: path.join(SCREENSHOTS, "tablet-document-version-vi.png"), animations: "disabled" });
 });
 

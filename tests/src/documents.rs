@@ -1,12 +1,20 @@
 //! Meeting documents for the tests: small real PDFs, and the example meeting
 //! with documents named on its last item, written where an import reads them.
 
+use gavel_server::documents;
+use gavel_server::meeting::MeetingDefinition;
+use gavel_server::store::Store;
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 use std::path::{Path, PathBuf};
 
 /// A one-page PDF that says `text` (ASCII: the page uses a standard font).
 pub fn pdf(text: &str) -> Vec<u8> {
+    pdf_pages(&[text])
+}
+
+/// A PDF with one page per text, each saying its text (ASCII, as [`pdf`]).
+pub fn pdf_pages(texts: &[&str]) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(dictionary! {
@@ -17,30 +25,36 @@ pub fn pdf(text: &str) -> Vec<u8> {
     let resources_id = doc.add_object(dictionary! {
         "Font" => dictionary! { "F1" => font_id },
     });
-    let content = Content {
-        operations: vec![
-            Operation::new("BT", vec![]),
-            Operation::new("Tf", vec!["F1".into(), 18.into()]),
-            Operation::new("Td", vec![72.into(), 760.into()]),
-            Operation::new("Tj", vec![Object::string_literal(text)]),
-            Operation::new("ET", vec![]),
-        ],
-    };
-    let content_id = doc.add_object(Stream::new(
-        dictionary! {},
-        content.encode().expect("a page's content encodes"),
-    ));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page",
-        "Parent" => pages_id,
-        "Contents" => content_id,
-    });
+    let kids: Vec<Object> = texts
+        .iter()
+        .map(|text| {
+            let content = Content {
+                operations: vec![
+                    Operation::new("BT", vec![]),
+                    Operation::new("Tf", vec!["F1".into(), 18.into()]),
+                    Operation::new("Td", vec![72.into(), 760.into()]),
+                    Operation::new("Tj", vec![Object::string_literal(*text)]),
+                    Operation::new("ET", vec![]),
+                ],
+            };
+            let content_id = doc.add_object(Stream::new(
+                dictionary! {},
+                content.encode().expect("a page's content encodes"),
+            ));
+            doc.add_object(dictionary! {
+                "Type" => "Page",
+                "Parent" => pages_id,
+                "Contents" => content_id,
+            })
+            .into()
+        })
+        .collect();
     doc.objects.insert(
         pages_id,
         Object::Dictionary(dictionary! {
             "Type" => "Pages",
-            "Kids" => vec![page_id.into()],
-            "Count" => 1,
+            "Count" => kids.len() as i64,
+            "Kids" => kids,
             "Resources" => resources_id,
             "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
         }),
@@ -94,6 +108,41 @@ pub fn example_with_documents(dir: &Path, named: &[Named]) -> std::io::Result<Pa
     let path = dir.join("meeting.toml");
     std::fs::write(&path, text)?;
     Ok(path)
+}
+
+/// Imports the meeting file at `path` with its documents, as `gavel meeting
+/// import` does.
+pub async fn import(store: &Store, path: &Path) -> anyhow::Result<MeetingDefinition> {
+    let text = std::fs::read_to_string(path)?;
+    let definition = MeetingDefinition::parse(&text)?;
+    let docs = documents::read(&definition, path.parent().expect("a file has a directory"))?;
+    store
+        .import_meeting(&definition.id, &text, &[], &docs)
+        .await?;
+    Ok(definition)
+}
+
+/// Another meeting than the example, `id`, on the same store, whose one
+/// document is `content` (written as `other.pdf`, titled and kept as
+/// `named` says): what the example's tablets must never be served.
+pub async fn import_another_meeting(
+    store: &Store,
+    id: &str,
+    named: Named<'_>,
+    content: &[u8],
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let named = Named {
+        file: "other.pdf",
+        ..named
+    };
+    write(dir.path(), named.file, content)?;
+    let file = example_with_documents(dir.path(), &[named])?;
+    let text = std::fs::read_to_string(&file)?
+        .replace("id = \"phuc-loi-2026-ky-12\"", &format!("id = \"{id}\""));
+    std::fs::write(&file, text)?;
+    import(store, &file).await?;
+    Ok(())
 }
 
 /// Writes `content` to `file` under `dir`, making its directory.

@@ -8,32 +8,19 @@
 use gavel_protocol::messages::{DocumentKind, MeetingView};
 use gavel_protocol::{MeetingId, Principal};
 use gavel_server::app::Options;
-use gavel_server::documents;
 use gavel_server::limits::LimitSettings;
-use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::Store;
 use gavel_tests::databases;
-use gavel_tests::documents::{DRAFT, Named, SUBMISSION, example_with_documents, pdf, write};
+use gavel_tests::documents::{
+    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, write,
+};
 use gavel_tests::http;
 use gavel_tests::server::{TestServer, example_meeting};
 use sha2::{Digest, Sha256};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Another meeting, with a document of its own on the same server.
 const OTHER: &str = "phuc-loi-2026-ky-13";
-
-/// Imports the meeting file at `path` with its documents, as `gavel meeting
-/// import` does.
-async fn import(store: &Store, path: &Path) -> anyhow::Result<MeetingDefinition> {
-    let text = std::fs::read_to_string(path)?;
-    let definition = MeetingDefinition::parse(&text)?;
-    let docs = documents::read(&definition, path.parent().unwrap())?;
-    store
-        .import_meeting(&definition.id, &text, &[], &docs)
-        .await?;
-    Ok(definition)
-}
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -78,18 +65,8 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
         .await?;
 
         // A second meeting whose only document is the first's business alone.
-        let other_dir = tempfile::tempdir()?;
         let other_pdf = pdf("Another meeting's paper");
-        let secret = Named {
-            file: "other.pdf",
-            ..DRAFT
-        };
-        write(other_dir.path(), secret.file, &other_pdf)?;
-        let other_file = example_with_documents(other_dir.path(), &[secret])?;
-        let text = std::fs::read_to_string(&other_file)?
-            .replace("id = \"phuc-loi-2026-ky-12\"", &format!("id = \"{OTHER}\""));
-        std::fs::write(&other_file, text)?;
-        import(&store, &other_file).await?;
+        import_another_meeting(&store, OTHER, DRAFT, &other_pdf).await?;
         store.close().await;
 
         // The token of a closed session is refused at once (no grace).

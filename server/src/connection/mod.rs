@@ -313,7 +313,7 @@ async fn live(
         }
     }
     // A device's presence, for the secretariat's list, while it is here.
-    let _present = session.principal.map(|p| session.meeting.present(p));
+    let _online = session.principal.map(|p| session.meeting.online(p));
     let mut requests = Requests::new(session.clone(), shutdown.clone(), limits.ping_interval());
     let gate = Gate::new();
     // Behind the gate with the client's side: a revocation is rare, and a
@@ -604,8 +604,15 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     })
 }
 
+/// A chair's command, to the meeting's actor. A page to present is checked
+/// first, here ([`MeetingHandle::presented`]).
 async fn chair(meeting: &MeetingHandle, command: ChairCommand) -> Result<(), Refusal> {
-    ask(meeting, |reply| Command::Chair { command, reply }).await?
+    let presented = match command {
+        ChairCommand::Present { document, page } => Some(meeting.presented(&document, page).await?),
+        ChairCommand::StopPresenting => None,
+        command => return ask(meeting, |reply| Command::Chair { command, reply }).await?,
+    };
+    ask(meeting, |reply| Command::Present { presented, reply }).await?
 }
 
 fn ballot_bytes(

@@ -22,7 +22,7 @@ use super::outage::{Outage, Reread, store_refusal};
 use super::pacing::{Audience, Broadcast, Due, Pacing};
 use super::round::{Admitted, Ending, Reply, RoundState, VerifiedBallot};
 use super::writer::{self, Written};
-use super::{Delivery, Frame, Refusal, frame};
+use super::{Delivery, Frame, Presented, Refusal, frame};
 use crate::clock::{instant_of, now_ms, now_us};
 use crate::meeting::MeetingDefinition;
 use crate::metrics;
@@ -88,6 +88,12 @@ pub enum Command {
         command: ChairCommand,
         reply: Reply<Result<(), Refusal>>,
     },
+    /// The chair's `present` (checked by the connection against the view
+    /// and the document's pages) or, with `None`, `stop_presenting`.
+    Present {
+        presented: Option<Presented>,
+        reply: Reply<Result<(), Refusal>>,
+    },
     /// A delegate asks for the floor or withdraws its request
     /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
     Floor {
@@ -130,6 +136,9 @@ pub struct MeetingActor {
     flood: Flood,
     /// When the queue's changes are due to the hall and the tablets.
     floor_due: Option<Instant>,
+    /// The page the chair puts before the hall. Live state only: it decides
+    /// nothing, so it is neither stored nor chained, and a restart takes it down.
+    presented: Option<Presented>,
 }
 
 impl MeetingActor {
@@ -199,6 +208,7 @@ impl MeetingActor {
             floor,
             flood: Flood::default(),
             floor_due: None,
+            presented: None,
         })
     }
 
@@ -284,6 +294,22 @@ impl MeetingActor {
             }
             Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
             Command::Chair { command, reply } => self.chair(command, reply).await,
+            Command::Present { presented, reply } => {
+                match &presented {
+                    Some(p) => {
+                        let p = &p.presentation;
+                        tracing::info!(meeting = %self.definition.id, document = %p.document, page = p.page, "page presented");
+                    }
+                    None => {
+                        tracing::info!(meeting = %self.definition.id, "presentation taken down")
+                    }
+                }
+                if self.presented != presented {
+                    self.presented = presented;
+                    self.broadcast_snapshot();
+                }
+                let _ = reply.send(Ok(()));
+            }
             Command::Floor { seat, act, reply } => {
                 let result = self.delegate_floor(seat, act).await;
                 if let Err(refusal) = &result {
@@ -511,6 +537,11 @@ impl MeetingActor {
                 self.floor_act(Act::AddTime { seconds }).await
             }
             ChairCommand::FloorEnd => self.floor_act(Act::End).await,
+            // The connection checks a page and sends it as `Command::Present`.
+            ChairCommand::Present { .. } | ChairCommand::StopPresenting => Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "a presentation reaches the meeting checked, as Command::Present",
+            )),
             ChairCommand::Close | ChairCommand::Void => {
                 let ending = if command == ChairCommand::Close {
                     Ending::Close
@@ -815,6 +846,11 @@ impl MeetingActor {
                 result: r.record.result,
             }),
             store: self.outage.health(),
+            presentation: self
+                .presented
+                .as_ref()
+                .filter(|p| p.public || audience != Audience::Public)
+                .map(|p| p.presentation.clone()),
         }
     }
 

@@ -32,7 +32,7 @@ use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
-use gavel_protocol::messages::view_hash;
+use gavel_protocol::messages::{DocumentView, Presentation, view_hash};
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -99,6 +99,8 @@ pub struct ServedView {
     pub bytes: Bytes,
     /// [`view_hash`] of `bytes`.
     pub hash: String,
+    /// The documents it lists, each with its item: what the chair may present.
+    documents: Vec<(u32, DocumentView)>,
 }
 
 impl ServedView {
@@ -121,8 +123,25 @@ impl ServedView {
         ServedView {
             hash: view_hash(&bytes),
             bytes: Bytes::from(bytes),
+            documents,
         }
     }
+
+    /// The listed document named `sha256`, with its item.
+    fn document(&self, sha256: &str) -> Option<(u32, &DocumentView)> {
+        self.documents
+            .iter()
+            .find(|(_, d)| d.sha256 == sha256)
+            .map(|(item, d)| (*item, d))
+    }
+}
+
+/// A page the chair asked to present, checked against the meeting's view
+/// and the document's pages, and whether watchers may be shown it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented {
+    pub presentation: Presentation,
+    pub public: bool,
 }
 
 /// What connections need of a meeting without asking its actor: the
@@ -144,6 +163,9 @@ pub struct MeetingHandle {
     /// Each `document_access` token, with its expiry (Unix ms) once its
     /// session has ended; `None` while the session lasts.
     document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+    /// The documents' bytes and page counts, shared with the hub.
+    served_documents: Arc<documents::Served>,
+    store: Store,
     /// Each principal's devices as this server has seen them, for the
     /// secretariat's list of devices: in memory, so a restart forgets when
     /// a device that has not come back was last seen.
@@ -166,12 +188,12 @@ pub struct Presence {
 
 /// A logged-in connection counted in its principal's [`Presence`] while
 /// this lives; dropped, it leaves the time it ended.
-pub struct Present {
+pub struct Online {
     principal: Principal,
     presence: Arc<Mutex<HashMap<Principal, Presence>>>,
 }
 
-impl Drop for Present {
+impl Drop for Online {
     fn drop(&mut self) {
         let mut presence = self.presence.lock().expect("presence lock");
         if let Some(p) = presence.get_mut(&self.principal) {
@@ -269,7 +291,7 @@ impl MeetingHandle {
     }
 
     /// Counts a logged-in connection of `principal` until the guard drops.
-    pub fn present(&self, principal: Principal) -> Present {
+    pub fn online(&self, principal: Principal) -> Online {
         let mut presence = self.presence.lock().expect("presence lock");
         let p = presence.entry(principal).or_insert(Presence {
             connections: 0,
@@ -277,7 +299,7 @@ impl MeetingHandle {
         });
         p.connections += 1;
         p.last_seen = now_ms();
-        Present {
+        Online {
             principal,
             presence: self.presence.clone(),
         }
@@ -312,6 +334,42 @@ impl MeetingHandle {
             .collect()
     }
 
+    /// Checks a `present` command: a document the view lists and a page it
+    /// has. Done here rather than in the actor, because counting a long
+    /// PDF's pages the first time takes a while, and the actor must not
+    /// wait for it while ballots arrive.
+    pub async fn presented(&self, sha256: &str, page: u32) -> Result<Presented, Refusal> {
+        let Some((item, document)) = self.view.document(sha256) else {
+            return Err(Refusal::new(
+                RefusalReason::UnknownDocument,
+                format!("the meeting view lists no document {sha256}"),
+            ));
+        };
+        let pages = self
+            .served_documents
+            .pages(&self.store, sha256)
+            .await
+            .map_err(|e| {
+                tracing::error!(meeting = %self.definition.id, error = %e, "a presented document could not be read");
+                Refusal::from(RefusalReason::StoreUnavailable)
+            })?;
+        if page == 0 || page > pages {
+            return Err(Refusal::new(
+                RefusalReason::NoSuchPage,
+                format!("\"{}\" has pages 1 to {pages}", document.title),
+            ));
+        }
+        Ok(Presented {
+            presentation: Presentation {
+                item,
+                document: sha256.to_owned(),
+                page,
+                pages,
+            },
+            public: document.public,
+        })
+    }
+
     fn set_keys(&self, keys: Vec<(Principal, PublicKey)>) {
         let map = keys.into_iter().map(|(p, k)| (*k.as_bytes(), p)).collect();
         *self.keys.write().expect("key map lock") = map;
@@ -329,7 +387,7 @@ pub struct Hub {
     /// Whether every stored meeting has its actor: connections wait for it.
     restored: watch::Sender<bool>,
     /// The documents' checked bytes, shared by every request.
-    served_documents: documents::Served,
+    served_documents: Arc<documents::Served>,
     /// What stops the meetings' actors, given to [`Hub::restore`].
     shutdown: OnceLock<CancellationToken>,
 }
@@ -345,7 +403,7 @@ impl Hub {
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
-            served_documents: documents::Served::default(),
+            served_documents: Arc::default(),
             shutdown: OnceLock::new(),
         })
     }
@@ -436,6 +494,8 @@ impl Hub {
                     .collect(),
             ),
             document_tokens: Arc::default(),
+            served_documents: self.served_documents.clone(),
+            store: store.clone(),
             presence: Arc::default(),
             revoked: Arc::new(RwLock::new(revoked.iter().map(|k| *k.as_bytes()).collect())),
             revocations: Arc::new(watch::channel(()).0),
@@ -500,6 +560,22 @@ impl Hub {
         meeting: &MeetingId,
     ) -> Result<gavel_records::bundle::Bundle, crate::export::ExportError> {
         crate::export::bundle(&self.store, &self.server_key, meeting).await
+    }
+
+    /// The length of the meeting's audit chain (see [`Store::audit_length`]).
+    pub async fn record_length(&self, meeting: &MeetingId) -> Result<u64, StoreError> {
+        self.store.audit_length(meeting).await
+    }
+
+    /// The meeting's minutes in `lang`, from its record as `gavel export`
+    /// prints them (with the export's default options).
+    pub async fn minutes(
+        &self,
+        meeting: &MeetingId,
+        lang: gavel_records::minutes::Lang,
+    ) -> Result<String, crate::export::ExportError> {
+        let options = crate::export::MinutesOptions::default();
+        crate::export::minutes_html(&self.store, &self.server_key, meeting, lang, &options).await
     }
 
     /// A document's bytes, checked against `sha256` (see [`documents`]).

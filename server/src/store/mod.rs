@@ -803,6 +803,15 @@ impl Store {
             .collect()
     }
 
+    /// How long the meeting's audit chain is: every change of the record
+    /// lengthens it, so what is printed from the record is unchanged while
+    /// this is.
+    pub async fn audit_length(&self, meeting: &MeetingId) -> Result<u64, StoreError> {
+        let head = sql::audit_head(self.pooled().await?.db(), meeting).await?;
+        // Entries count from 0: the head's position is one less.
+        head.map_or(Ok(0), |(seq, _)| Ok(from_sql::<u64>(seq, "audit seq")? + 1))
+    }
+
     /// The meeting's audit chain, in order. Each entry is decoded as stored;
     /// whether the links hold is for [`gavel_records::chain::check_links`].
     pub async fn audit_log(&self, meeting: &MeetingId) -> Result<Vec<Entry>, StoreError> {

@@ -502,6 +502,7 @@ pub(super) struct DocumentRow {
     pub(super) public: bool,
     pub(super) sha256: String,
     pub(super) size: i64,
+    pub(super) stored_at: i64,
 }
 
 impl DocumentRow {
@@ -516,6 +517,7 @@ impl DocumentRow {
                 size: from_sql(self.size, "document size")?,
                 public: self.public,
                 version: from_sql(self.version, "document version")?,
+                stored_at: from_sql(self.stored_at, "document storing time")?,
             },
         })
     }

@@ -634,7 +634,7 @@ pub(super) async fn documents(
     meeting: &MeetingId,
 ) -> Result<Vec<DocumentRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
-        "SELECT item, slot, version, title, kind, public, sha256, size FROM documents
+        "SELECT item, slot, version, title, kind, public, sha256, size, stored_at FROM documents
          WHERE meeting_id = $1 ORDER BY item, slot, version",
     )
     .bind(meeting.as_str())

@@ -15,6 +15,7 @@ import { seatStates } from "../common/seatmap.js";
 import { buildSeatMap, renderLegend, renderSeatDetail, updateSeatMap } from "./seatmap.js";
 import { WORDS } from "./words.js";
 import { floorCommand, renderFloor, renderFloorClock } from "./floor.js";
+import { presentCommand, renderPresenting } from "./present.js";
 
 const SLOT = "chair";
 const t = makeTranslator(WORDS);
@@ -237,6 +238,7 @@ function render() {
   renderCountdown(view);
   renderTally(view);
   renderFloor(view);
+  renderPresenting(view);
   renderAttendance(view);
   renderSeats(view);
   // A vote that ended by itself while the chair was asked to void it needs no answer.
@@ -442,6 +444,10 @@ function wire() {
     // A limit is for one turn: the next one starts from the kind's again.
     if (cmd.action === "floor_give") $("floor-limit").value = "";
     command(cmd);
+  });
+  $("present-panel").addEventListener("click", (event) => {
+    const cmd = presentCommand(event.target, session?.snapshot?.presentation);
+    if (cmd) command(cmd);
   });
   $("floor-guest").addEventListener("submit", (event) => {
     event.preventDefault();

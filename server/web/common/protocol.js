@@ -102,6 +102,17 @@ export function documentUrl(meeting, document, token) {
   return `${path}?access=${encodeURIComponent(token)}`;
 }
 
+/**
+ * The document of the meeting view (a DocumentView) that a snapshot's
+ * `presentation` names, or null when nothing is presented or the view
+ * lists no such document (a view fetched before a new version arrived).
+ */
+export function presentedDocument(view, presentation) {
+  if (!presentation) return null;
+  const item = view.agenda.find((i) => i.index === presentation.item);
+  return item?.documents.find((d) => d.sha256 === presentation.document) ?? null;
+}
+
 /** What a device signs to answer the login challenge. */
 export function authBytes(meeting, nonceHex, publicKeyHex) {
   return new Layout(TAGS.auth).str(meeting).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();

@@ -4,7 +4,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { adminAuthBytes, auditHeadBytes, authBytes, ballotBytes, bytesToHex, documentUrl, enrollBytes, hexToBytes, receiptBytes, sha256Hex } from "./protocol.js";
+import {
+  adminAuthBytes,
+  auditHeadBytes,
+  authBytes,
+  ballotBytes,
+  bytesToHex,
+  documentUrl,
+  enrollBytes,
+  hexToBytes,
+  presentedDocument,
+  receiptBytes,
+  sha256Hex,
+} from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
@@ -73,4 +85,15 @@ test("a document's link names it by meeting and hash, with the token only where 
   assert.equal(documentUrl(view.id, draft, token), `/api/meetings/${view.id}/documents/${draft.sha256}?access=${token}`);
   // Before the token has come, the link is the plain one: the server answers 401.
   assert.equal(documentUrl(view.id, draft, null), `/api/meetings/${view.id}/documents/${draft.sha256}`);
+});
+
+test("a snapshot's presented page names a document of the meeting view", () => {
+  const view = JSON.parse(frames.view.bytes);
+  const snapshots = frames.server.map((f) => f.frame).filter((f) => f.type === "snapshot");
+  const presenting = snapshots.find((f) => f.presentation !== null);
+  const document = presentedDocument(view, presenting.presentation);
+  assert.equal(document.sha256, presenting.presentation.document);
+  assert.ok(view.agenda[presenting.presentation.item].documents.includes(document));
+  assert.equal(presentedDocument(view, snapshots.find((f) => f.presentation === null).presentation), null);
+  assert.equal(presentedDocument(view, { ...presenting.presentation, document: "0".repeat(64) }), null);
 });

@@ -1,7 +1,7 @@
 // The landing page: a card per meeting this hub runs, with links to its hall
-// screen, the delegates' tablet and the chair's console. A file of its own,
-// not an inline script, because the server's Content-Security-Policy allows
-// scripts and styles from its own files only.
+// screen, its public page, the delegates' tablet and the chair's console. A
+// file of its own, not an inline script, because the server's
+// Content-Security-Policy allows scripts and styles from its own files only.
 
 import { $, h } from "../common/dom.js";
 
@@ -16,6 +16,7 @@ function meetingCard(meeting) {
       "div",
       { class: "apps" },
       h("a", { href: `/screen/?meeting=${id}` }, "Màn hình hội trường · Hall screen"),
+      h("a", { href: `/public/${id}` }, "Trang công khai · Public page"),
       h("a", { href: "/tablet/" }, "Máy tính bảng đại biểu · Tablet"),
       h("a", { href: "/chair/" }, "Chủ tọa · Chair"),
     ),

@@ -2,9 +2,12 @@
 // that the views stay simple and the rules for "which round belongs to the
 // current item" live in one place.
 
+import { presentedDocument } from "../common/protocol.js";
+
 /**
  * The scene for the session: `state` is loading | refused | none | open |
- * floor | closed | voided. After the chair moves on, `snapshot.round` still holds the
+ * document | floor | closed | voided. A vote under way has the stage;
+ * otherwise a page the chair presents does. After the chair moves on, `snapshot.round` still holds the
  * previous item's round (PROTOCOL.md §8), so a round only counts when it is
  * on the current item; an item decided earlier shows its stored result.
  */
@@ -17,6 +20,8 @@ export function sceneOf(session) {
   const settings = item?.vote ?? null;
   const round = snapshot.round?.item === index ? snapshot.round : null;
   if (round?.status === "open") return { state: "open", item, round, settings: round.settings, result: null };
+  const document = presentedDocument(meeting, snapshot.presentation);
+  if (document) return { state: "document", item, round, settings, presentation: snapshot.presentation, document };
   // Between votes the floor takes the stage while someone speaks or waits to.
   if (floor?.item === index && (floor.turn || floor.waiting > 0)) return { state: "floor", item, round, settings, floor };
   if (round) return { state: round.status, item, round, settings: round.settings, result: round.result };

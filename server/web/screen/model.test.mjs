@@ -71,3 +71,22 @@ test("between votes the floor takes the stage while someone speaks or waits; an 
   const open = { item: 0, status: "open", settings: vote, live, result: null };
   assert.equal(sceneOf(withFloor(session(0, open, "voting"), floor(0, turn, 0))).state, "open");
 });
+
+test("a presented page has the stage, except while a vote is open", () => {
+  const doc = { title: "Tờ trình", kind: "submission", sha256: "ab".repeat(32), size: 1, public: true, version: 1 };
+  const withDocs = { agenda: meeting.agenda.map((it) => ({ ...it, documents: it.index === 1 ? [doc] : [] })) };
+  const presented = (current, round) => {
+    const s = session(current, round);
+    return { ...s, meeting: withDocs, snapshot: { ...s.snapshot, presentation: { item: 1, document: doc.sha256, page: 2, pages: 5 } } };
+  };
+  const scene = sceneOf(presented(0, null));
+  assert.equal(scene.state, "document");
+  assert.equal(scene.document, withDocs.agenda[1].documents[0]);
+  assert.equal(scene.presentation.page, 2);
+  const open = { item: 0, status: "open", settings: vote, live, result: null };
+  assert.equal(sceneOf(presented(0, open)).state, "open");
+  // A hash the view does not list (a view older than the snapshot) shows nothing new.
+  const unknown = presented(0, null);
+  unknown.snapshot.presentation = { ...unknown.snapshot.presentation, document: "cd".repeat(32) };
+  assert.equal(sceneOf(unknown).state, "none");
+});

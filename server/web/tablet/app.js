@@ -9,7 +9,9 @@ import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
 import { WORDS } from "./words.js";
 import { applyWords, render, renderCountdown } from "./view.js";
 import { forgetDocuments, prefetch } from "./reader.js";
-import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, wireReader } from "./viewer.js";
+import { forgetState, keepAppFiles, rememberState, restoreState } from "./offline.js";
+import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, turnReaderTo, wireReader } from "./viewer.js";
+import { presentedDocument } from "../common/protocol.js";
 import { focusOf } from "./state.js";
 
 const SLOT = "tablet";
@@ -46,10 +48,13 @@ const ui = {
   votingFrom: null, // the round that took the screen from the reader, until it is cast or ends
   floorBusy: false, // a request for the floor waits for its answer
   floorRefusal: null, // the reason the last one was refused
+  following: false, // the reader follows the page the chair presents
+  followed: null, // the presented "sha256|page" the reader last turned to
 };
 
 function update() {
   followVote(ui.session);
+  followPresenter(ui.session);
   keepDocuments(ui.session);
   render(ui, t);
 }
@@ -113,11 +118,15 @@ async function showEnrollment() {
 
 // ---- the session -----------------------------------------------------------
 
-function startSession(identity) {
+/** Starts the session from the meeting state this device last had (shown until the server answers). */
+async function startSession(identity) {
   const session = new Session({ identity });
+  await restoreState(session);
   Object.assign(ui, { booting: false, identity, session, pending: null, refusal: null, checkInError: null });
   session.addEventListener("change", () => {
-    if (ui.session === session) update();
+    if (ui.session !== session) return;
+    rememberState(session);
+    update();
   });
   session.start();
   update();
@@ -130,6 +139,7 @@ async function forgetDevice() {
   Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null, library: emptyLibrary() });
   await forgetIdentity(SLOT);
   await forgetDocuments();
+  forgetState();
   $("enroll-code").value = "";
   showEnrollment();
 }
@@ -266,7 +276,35 @@ function followVote(session) {
   const cast = session.myBallot?.round === ui.votingFrom;
   if (!ended && !cast) return;
   ui.votingFrom = null;
-  setTimeout(resumeReading, ended ? 0 : BACK_TO_READING_MS);
+  setTimeout(() => {
+    resumeReading();
+    // A page presented during the vote is followed now.
+    update();
+  }, ended ? 0 : BACK_TO_READING_MS);
+}
+
+/**
+ * While the delegate follows the presenter, the reader opens the document
+ * the chair presents and turns to each page presented; the delegate may
+ * leaf through meanwhile, until the chair turns again. A vote still comes
+ * first: nothing is followed while it holds the screen.
+ */
+function followPresenter(session) {
+  if (!ui.following || !session?.meeting || ui.votingFrom !== null || readingSuspended()) return;
+  const presentation = session.snapshot?.presentation ?? null;
+  const doc = presentedDocument(session.meeting, presentation);
+  if (!doc) return;
+  const key = `${doc.sha256}|${presentation.page}`;
+  if (ui.followed === key) return;
+  ui.followed = key;
+  if (readingPlace()?.sha256 === doc.sha256) turnReaderTo(presentation.page);
+  else openDocument({ meetingId: session.meeting.id, doc, token: session.documentAccess, page: presentation.page }, t);
+}
+
+function setFollowing(on) {
+  ui.following = on;
+  ui.followed = null;
+  update();
 }
 
 // ---- wiring ------------------------------------------------------------------
@@ -342,7 +380,10 @@ function wire() {
   });
   $("reenroll").addEventListener("click", forgetDevice);
   $("item-documents").addEventListener("click", openFromList);
-  wireReader(update);
+  $("presenting-follow").addEventListener("click", () => setFollowing(!ui.following));
+  $("reader-follow").addEventListener("click", () => setFollowing(!ui.following));
+  // Closing the reader is leaving the presenter too: the next page would open it again.
+  wireReader(() => setFollowing(false));
   setInterval(() => renderCountdown(ui, t), COUNTDOWN_TICK_MS);
 }
 
@@ -350,6 +391,9 @@ async function boot() {
   applyWords(t);
   wire();
   update();
+  keepAppFiles().then((kept) => {
+    document.body.dataset.appFiles = kept ? "kept" : "not_kept";
+  });
   const code = takeCodeFromUrl();
   const identity = await loadIdentity(SLOT);
   if (identity) startSession(identity);

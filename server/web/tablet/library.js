@@ -55,7 +55,7 @@ export function progressShare({ bytesDone, bytesTotal }) {
   return bytesTotal > 0 ? Math.min(1, bytesDone / bytesTotal) : 1;
 }
 
-/** "06/12/2026 10:42": when this device received a version, in its local time. */
+/** "06/12/2026 10:42": a moment (Unix ms) in this device's local time. */
 export function dayAndTime(ms, lang) {
   const style = { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" };
   return new Intl.DateTimeFormat(lang === "vi" ? "vi-VN" : "en-GB", style).format(new Date(ms));
@@ -64,8 +64,10 @@ export function dayAndTime(ms, lang) {
 /**
  * What a new version changed against the one this device held at the same
  * place before (`kept`: what reader.js records per place), or null when the
- * device held no other: "New version 2: 1.2 MB → 1.4 MB (+0.2 MB);
- * received 07/12/2026 10:42, the version before 06/12/2026 09:15".
+ * device held no other: "New version 2: 1.2 MB → 1.4 MB (+0.2 MB); stored
+ * by the server 07/12/2026 10:40, the version before 06/12/2026 09:15;
+ * received here 07/12/2026 10:42". The server's dates are the same on every
+ * tablet; when this one received it may be much later.
  */
 export function versionChange(kept, doc, t, lang) {
   if (!kept?.previous || kept.sha256 !== doc.sha256) return null;
@@ -77,8 +79,9 @@ export function versionChange(kept, doc, t, lang) {
     before: fileSize(before.size, t, lang),
     after: fileSize(doc.size, t, lang),
     change: `${sign}${fileSize(Math.abs(delta), t, lang)}`,
+    stored: dayAndTime(doc.stored_at, lang),
+    stored_before: dayAndTime(before.stored_at, lang),
     received: dayAndTime(kept.received, lang),
-    received_before: dayAndTime(before.received, lang),
   });
 }
 

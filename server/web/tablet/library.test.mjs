@@ -48,12 +48,13 @@ test("a download that is over with failures says what the tablet holds and what 
   );
 });
 
-test("a new version says what changed in size, and when each was received", () => {
-  const doc = { sha256: "b".repeat(64), size: 1.5 * MB, version: 2 };
-  const received = Date.UTC(2026, 11, 7, 3, 0);
-  const kept = { sha256: doc.sha256, size: doc.size, received, previous: { sha256: "a".repeat(64), size: 1.2 * MB, received: received - 86_400_000 } };
+test("a new version says what changed in size, when the server stored each, and when it was received", () => {
+  const stored = Date.UTC(2026, 11, 7, 3, 0);
+  const doc = { sha256: "b".repeat(64), size: 1.5 * MB, version: 2, stored_at: stored };
+  const previous = { sha256: "a".repeat(64), size: 1.2 * MB, received: stored - 80_000_000, stored_at: Date.UTC(2025, 10, 5, 3, 0) };
+  const kept = { sha256: doc.sha256, size: doc.size, received: Date.UTC(2027, 0, 9, 3, 0), stored_at: stored, previous };
   const text = versionChange(kept, doc, en, "en");
-  assert.match(text, /^New version \(2\): 1\.2 MB → 1\.5 MB \(\+307 KB\); received .*2026.*, the version before .*2026/);
+  assert.match(text, /^New version \(2\): 1\.2 MB → 1\.5 MB \(\+307 KB\); stored by the server 07\/12\/2026.*, the version before 05\/11\/2025.*; received here 09\/01\/2027/);
   assert.match(versionChange(kept, doc, vi, "vi"), /^Bản mới \(bản 2\): 1,2 MB → 1,5 MB \(\+307 KB\)/);
   const smaller = { ...kept, previous: { ...kept.previous, size: 2 * MB } };
   assert.match(versionChange(smaller, doc, en, "en"), /\(−512 KB\)/);

@@ -14,7 +14,7 @@ import { documentPlace, meetingDocuments } from "./library.js";
 
 const DB = "gavel-documents";
 const FILES = "files"; // sha256 -> {sha256, blob, size, received}
-const PLACES = "places"; // "meeting/item:slot" -> {sha256, size, received, previous}: the versions this device kept there
+const PLACES = "places"; // "meeting/item:slot" -> {sha256, size, received, stored_at, previous}: the versions this device kept there
 const NOTES = "notes"; // "sha256/page" -> {text, saved}
 
 /** The header a session's `document_access` token travels in (PROTOCOL.md §6.3). */
@@ -106,7 +106,7 @@ export async function documentBytes(meetingId, doc, token) {
 /**
  * Records, at each place of the agenda that names a document, the version
  * this device now holds, with the one it held there before when that was
- * another ({sha256, size, received, previous}), so the list can say what a
+ * another ({sha256, size, received, stored_at, previous}), so the list can say what a
  * new version changed, after a reload too. Returns place -> record.
  */
 async function notePlaces(meeting) {
@@ -118,8 +118,8 @@ async function notePlaces(meeting) {
       let record = await run(PLACES, "readonly", (s) => s.get(key));
       const file = await keptFile(doc.sha256);
       if (file && record?.sha256 !== doc.sha256) {
-        const previous = record ? { sha256: record.sha256, size: record.size, received: record.received } : null;
-        record = { sha256: doc.sha256, size: doc.size, received: file.received, previous };
+        const previous = record ? { sha256: record.sha256, size: record.size, received: record.received, stored_at: record.stored_at } : null;
+        record = { sha256: doc.sha256, size: doc.size, received: file.received, stored_at: doc.stored_at, previous };
         await run(PLACES, "readwrite", (s) => s.put(record, key));
       }
       if (record?.sha256 === doc.sha256) places.set(place, record);

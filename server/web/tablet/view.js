@@ -3,7 +3,7 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
-import { CHOICES, documentUrl } from "../common/protocol.js";
+import { CHOICES, documentUrl, presentedDocument } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -92,6 +92,7 @@ function renderMeeting(ui, t) {
   renderPrefetch(ui.library, t);
   renderItem(session.meeting, focus, t);
   renderDocuments(session, ui.library, focus.item, t);
+  renderPresenting(ui, t);
   renderVote(ui, focus, t);
   renderFloor(ui, t);
   renderAgenda(session, t);
@@ -153,6 +154,27 @@ function renderDocuments(session, library, item, t) {
     );
   });
   $("item-documents").replaceChildren(...rows);
+}
+
+/**
+ * The page the chair presents, with the button that follows it (or stops
+ * following), and the same toggle in the reader.
+ */
+function renderPresenting(ui, t) {
+  const { session, following } = ui;
+  const presentation = session.snapshot.presentation ?? null;
+  const doc = presentedDocument(session.meeting, presentation);
+  $("presenting").hidden = !doc;
+  if (doc) {
+    const page = t("present.page", { page: presentation.page, pages: presentation.pages });
+    $("presenting-text").textContent = t("presenting.now", { title: doc.title, page });
+    $("presenting-follow").textContent = t(following ? "presenting.stop" : "presenting.follow");
+    $("presenting-follow").setAttribute("aria-pressed", String(following));
+  }
+  const toggle = $("reader-follow");
+  toggle.hidden = !doc && !following;
+  toggle.textContent = t(following ? "reader.following" : "reader.follow");
+  toggle.setAttribute("aria-pressed", String(following));
 }
 
 /** The download of the meeting's documents at check-in: a bar and "12 of 31 documents, 84 of 212 MB". */

@@ -1,24 +1,15 @@
-// The document reader on the tablet: one page at a time with pdf.js (the
-// pinned copy in /common/pdfjs/, with its character maps and standard fonts,
-// so Vietnamese text renders with no internet), zoom, text search, the
+// The document reader on the tablet: one page at a time with pdf.js
+// (../common/pdf.js, shared with the hall screen), zoom, text search, the
 // PDF's own table of contents, and the delegate's private note on each
 // page. It reads the bytes reader.js keeps on the device, so it goes on with
 // the network down. `suspendReading` and `resumeReading` let the app bring
 // a vote to the front and come back to the same page.
 
-import { GlobalWorkerOptions, PDFWorker, RenderingCancelledException, TextLayer, getDocument } from "../common/pdfjs/pdf.min.mjs";
+import { TextLayer } from "../common/pdfjs/pdf.min.mjs";
+import { loadPdf, pageCanvas, rendered } from "../common/pdf.js";
 import { $, h } from "../common/dom.js";
 import { documentBytes, noteOn, saveNote } from "./reader.js";
 import { searchKey, searchPages } from "./library.js";
-
-const PDFJS = new URL("../common/pdfjs/", import.meta.url).href;
-GlobalWorkerOptions.workerSrc = `${PDFJS}pdf.worker.min.mjs`;
-/**
- * One parser for the page's life, started as the page loads: a worker
- * started later would need the network to load its script, and a document
- * must open with the network down.
- */
-const worker = new PDFWorker({ name: "gavel-reader" });
 
 /** The zoom steps, as a share of the page's own size. */
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
@@ -66,17 +57,7 @@ export async function openDocument({ meetingId, doc, token, page = 1 }, t) {
   showStatus("reader.loading");
   try {
     const data = await documentBytes(meetingId, doc, token);
-    state.loading = getDocument({
-      data,
-      worker,
-      cMapUrl: `${PDFJS}cmaps/`,
-      cMapPacked: true,
-      standardFontDataUrl: `${PDFJS}standard_fonts/`,
-      // The image decoders' plain-script fallbacks: WebAssembly would need 'wasm-unsafe-eval'.
-      wasmUrl: `${PDFJS}wasm/`,
-      useWasm: false,
-      enableXfa: false,
-    });
+    state.loading = loadPdf(data);
     state.pdf = await state.loading.promise;
   } catch {
     root.dataset.state = "failed";
@@ -107,6 +88,11 @@ export async function closeDocument() {
 /** The document and page being read, or null when the reader is closed. */
 export function readingPlace() {
   return state.pdf ? { sha256: state.doc.sha256, page: state.page } : null;
+}
+
+/** Turns the open document to page `n` (following the presenter). */
+export function turnReaderTo(n) {
+  if (state.pdf && !state.suspended) showPage(n);
 }
 
 /** Hides the reader without closing it, so that a vote can take the screen. */
@@ -179,22 +165,10 @@ async function draw() {
   const width = stage.clientWidth - 2 * parseFloat(getComputedStyle(stage).paddingLeft);
   const scale = state.fit ? Math.max(0.25, width / natural.width) : state.zoom;
   const viewport = page.getViewport({ scale });
-  const ratio = window.devicePixelRatio || 1;
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.floor(viewport.width * ratio);
-  canvas.height = Math.floor(viewport.height * ratio);
-  canvas.style.width = `${Math.floor(viewport.width)}px`;
-  canvas.style.height = `${Math.floor(viewport.height)}px`;
   state.task?.cancel();
-  const task = page.render({ canvas, canvasContext: canvas.getContext("2d"), viewport, transform: ratio === 1 ? null : [ratio, 0, 0, ratio, 0, 0] });
+  const { canvas, task } = pageCanvas(page, viewport);
   state.task = task;
-  try {
-    await task.promise;
-  } catch (error) {
-    if (error instanceof RenderingCancelledException) return;
-    throw error;
-  }
-  if (turn !== state.drawing) return;
+  if (!(await rendered(task)) || turn !== state.drawing) return;
   state.scale = scale;
   // A page fitted to the width turns with a sideways swipe; a zoomed one pans (app.css).
   stage.dataset.fit = String(state.fit);

@@ -124,6 +124,7 @@ mod tests {
             items: Vec::new(),
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
+            presentation: None,
         }
     }
 

@@ -519,6 +519,8 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::TopicNotText => {
             "nội dung tóm tắt chỉ là một dòng chữ, không có ký tự điều khiển"
         }
+        RefusalReason::UnknownDocument => "kỳ họp không có tài liệu này",
+        RefusalReason::NoSuchPage => "tài liệu không có trang này",
     }
 }
 
@@ -745,6 +747,7 @@ mod tests {
             ],
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
+            presentation: None,
         }
     }
 
