@@ -34,6 +34,7 @@ pub(crate) fn tally_frame(version: u64, seats: u32) -> ServerMsg {
                 no: seats / 8,
                 abstain: seats / 8,
             }),
+            marks: None,
             voted: None,
             choices: None,
         },

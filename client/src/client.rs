@@ -12,8 +12,10 @@ use crate::view::{ViewCache, ViewError};
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
 use gavel_protocol::floor::FloorKind;
-use gavel_protocol::messages::{ChairCommand, MeetingView, Receipt};
+use gavel_protocol::messages::{ChairCommand, MeetingView, PaperReceipt, Receipt};
+use gavel_protocol::paper::{Mark, Paper, PaperKind};
 use gavel_protocol::signing::{BallotContent, auth_bytes, enroll_bytes};
+
 use gavel_protocol::{
     Choice, ClientMsg, MeetingId, PROTOCOL_VERSION, Principal, PublicKey, RefusalReason, RoundId,
     ServerMsg, Signature,
@@ -374,6 +376,7 @@ impl Session {
             let msg = self.next().await?;
             match &msg {
                 ServerMsg::Ack { id: got, .. }
+                | ServerMsg::PaperAck { id: got, .. }
                 | ServerMsg::Done { id: got }
                 | ServerMsg::ExportReady { id: got, .. }
                     if *got == id =>
@@ -487,6 +490,75 @@ impl Session {
             }
             other => Err(ClientError::Protocol(format!(
                 "expected an ack, got {other:?}"
+            ))),
+        }
+    }
+
+    /// Casts a paper with these marks in the open round, whose item must be
+    /// on a list: the marks are put in canonical order (ascending by entry)
+    /// and the whole paper is signed once. Marks the server would refuse
+    /// (an entry twice, one off the list, over an election's cap) are sent
+    /// as they are, and refused with their reason.
+    pub async fn cast_paper(
+        &mut self,
+        kind: PaperKind,
+        mut marks: Vec<Mark>,
+    ) -> Result<PaperReceipt, ClientError> {
+        let round = self.state.open_round().ok_or(ClientError::NoOpenRound)?.id;
+        let seq = self.next_seq();
+        marks.sort_by_key(|m| m.entry);
+        let paper = Paper { kind, marks };
+        let signature = self.sign_paper(round, &paper, seq)?;
+        self.send_paper(round, paper, seq, signature).await
+    }
+
+    /// The signature this device puts on a paper, marks in the order given.
+    pub fn sign_paper(
+        &self,
+        round: RoundId,
+        paper: &Paper,
+        seq: u64,
+    ) -> Result<Signature, ClientError> {
+        let (Some(Principal::Seat(seat)), Some(key)) = (self.principal, self.key.as_ref()) else {
+            return Err(ClientError::NotADelegate);
+        };
+        let content = paper.content(&self.meeting.id, round, seat, seq);
+        Ok(Signature::sign(key, &content.signed_bytes()))
+    }
+
+    /// Sends a paper with the given signature and checks its receipt: the
+    /// server's signature, and that it records exactly the marks sent.
+    pub async fn send_paper(
+        &mut self,
+        round: RoundId,
+        paper: Paper,
+        seq: u64,
+        signature: Signature,
+    ) -> Result<PaperReceipt, ClientError> {
+        let Paper { kind, marks } = paper;
+        let sent = marks.clone();
+        match self
+            .request(|id| ClientMsg::CastPaper {
+                id,
+                round,
+                kind,
+                marks,
+                seq,
+                signature,
+            })
+            .await?
+        {
+            ServerMsg::PaperAck { paper_receipt, .. } => {
+                paper_receipt
+                    .verify(&self.server_key)
+                    .map_err(|_| ClientError::BadReceipt)?;
+                if paper_receipt.marks != sent || paper_receipt.round != round {
+                    return Err(ClientError::BadReceipt);
+                }
+                Ok(paper_receipt)
+            }
+            other => Err(ClientError::Protocol(format!(
+                "expected a paper_ack, got {other:?}"
             ))),
         }
     }

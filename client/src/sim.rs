@@ -6,6 +6,11 @@
 use crate::client::{Client, ClientError};
 use crate::reconnect::Backoff;
 use ed25519_dalek::SigningKey;
+use gavel_protocol::messages::PaperList;
+use gavel_protocol::paper::{
+    APPROVE, CONFIDENCE, HIGH_CONFIDENCE, KEEP_CONFIDENCE, LOW_CONFIDENCE, Mark, NO_CONFIDENCE,
+    PaperKind,
+};
 use gavel_protocol::{Choice, MeetingId, RoundId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -59,11 +64,16 @@ impl SimulatedDelegate {
                 .wait_until(|s| {
                     s.open_round().is_some_and(|r| {
                         s.my_ballot.as_ref().map(|b| b.round) != Some(r.id)
+                            && s.my_paper.as_ref().map(|p| p.round) != Some(r.id)
                             && passed_over != Some(r.id)
                     })
                 })
                 .await?;
             let round = session.state.open_round().map(|r| r.id);
+            let list = session.state.open_round().and_then(|r| {
+                let item = session.meeting.agenda.get(r.item as usize)?;
+                item.paper.clone()
+            });
             pause(&mut session, rng.gen_range(1500..8000)).await?;
             if session.state.open_round().map(|r| r.id) != round {
                 continue;
@@ -71,6 +81,17 @@ impl SimulatedDelegate {
             // Now and then a delegate does not press anything.
             if rng.gen_bool(0.04) {
                 passed_over = round;
+                continue;
+            }
+            if let Some(list) = list {
+                let marks = marks(&list, rng, yes_share);
+                match session.cast_paper(list.kind, marks).await {
+                    Ok(_) => {}
+                    Err(ClientError::Refused { .. } | ClientError::NoOpenRound) => {
+                        passed_over = round;
+                    }
+                    Err(e) => return Err(e),
+                }
                 continue;
             }
             let roll: f64 = rng.r#gen();
@@ -87,6 +108,56 @@ impl SimulatedDelegate {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// A delegate's paper on `list`, leaning as the delegate leans: an election
+/// approves up to as many candidates as there are posts, favouring the first
+/// on the list; a rating gives most officials confidence or high confidence
+/// and leaves a few unrated; a no-confidence vote mostly keeps confidence.
+fn marks(list: &PaperList, rng: &mut StdRng, yes_share: f64) -> Vec<Mark> {
+    let entries = u16::try_from(list.entries.len()).unwrap_or(u16::MAX);
+    let mark = |entry, mark| Mark { entry, mark };
+    match list.kind {
+        PaperKind::Election => {
+            let mut order: Vec<u16> = (0..entries).collect();
+            // Each delegate's preference: the list's order, a few swaps away.
+            for i in 1..order.len() {
+                if rng.gen_bool(1.0 - yes_share) {
+                    order.swap(i - 1, i);
+                }
+            }
+            order
+                .into_iter()
+                .take(usize::from(list.posts))
+                .filter(|_| rng.gen_bool(yes_share))
+                .map(|e| mark(e, APPROVE))
+                .collect()
+        }
+        PaperKind::Rating => {
+            let mut marks = Vec::with_capacity(usize::from(entries));
+            for e in 0..entries {
+                if rng.gen_bool(0.03) {
+                    continue;
+                }
+                let roll: f64 = rng.r#gen();
+                let level = if roll < yes_share * 0.5 {
+                    HIGH_CONFIDENCE
+                } else if roll < yes_share {
+                    CONFIDENCE
+                } else {
+                    LOW_CONFIDENCE
+                };
+                marks.push(mark(e, level));
+            }
+            marks
+        }
+        PaperKind::NoConfidence => (0..entries)
+            .map(|e| {
+                let keep = rng.gen_bool(yes_share);
+                mark(e, if keep { KEEP_CONFIDENCE } else { NO_CONFIDENCE })
+            })
+            .collect(),
     }
 }
 

@@ -6,7 +6,9 @@
 //! already shown, is all a client needs to do to stay in sync.
 
 use gavel_protocol::floor::FloorView;
-use gavel_protocol::messages::{Receipt, RoundStatus, RoundView, Snapshot};
+use gavel_protocol::messages::{
+    AnyReceipt, PaperReceipt, Receipt, RoundStatus, RoundView, Snapshot,
+};
 use gavel_protocol::{ServerMsg, rules::Counts};
 
 #[derive(Debug, Clone, Default)]
@@ -18,6 +20,8 @@ pub struct MeetingState {
     /// This delegate's own state (absent for watchers and the chair).
     pub checked_in: bool,
     pub my_ballot: Option<Receipt>,
+    /// This delegate's recorded paper, in a round on a list.
+    pub my_paper: Option<PaperReceipt>,
     /// The session's token for the meeting's delegates-only documents
     /// (`document_access`); absent for watchers.
     pub document_access: Option<String>,
@@ -34,13 +38,16 @@ impl MeetingState {
                     return false;
                 }
                 // A new round makes the previous round's receipt stale.
-                if let (Some(mine), Some(round)) = (&self.my_ballot, &snapshot.round)
-                    && mine.round != round.id
-                {
-                    self.my_ballot = None;
+                if let Some(round) = &snapshot.round {
+                    if self.my_ballot.as_ref().is_some_and(|b| b.round != round.id) {
+                        self.my_ballot = None;
+                    }
+                    if self.my_paper.as_ref().is_some_and(|p| p.round != round.id) {
+                        self.my_paper = None;
+                    }
                 }
                 self.version = snapshot.version;
-                self.snapshot = Some(snapshot.clone());
+                self.snapshot = Some(Snapshot::clone(snapshot));
                 true
             }
             ServerMsg::Tally {
@@ -63,11 +70,19 @@ impl MeetingState {
                 checked_in, ballot, ..
             } => {
                 self.checked_in = *checked_in;
-                self.my_ballot = ballot.clone();
+                (self.my_ballot, self.my_paper) = match ballot.clone() {
+                    None => (None, None),
+                    Some(AnyReceipt::Choice(r)) => (Some(r), None),
+                    Some(AnyReceipt::Paper(p)) => (None, Some(p)),
+                };
                 true
             }
             ServerMsg::Ack { receipt, .. } => {
                 self.my_ballot = Some(receipt.clone());
+                true
+            }
+            ServerMsg::PaperAck { paper_receipt, .. } => {
+                self.my_paper = Some(paper_receipt.clone());
                 true
             }
             ServerMsg::Floor(floor) => {

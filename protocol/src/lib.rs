@@ -4,12 +4,16 @@
 //! Map of the crate:
 //! - [`ids`]: meeting ids, round ids, seats and principals (who a device speaks for).
 //! - [`choice`]: the three choices of a ballot and their wire codes.
+//! - [`paper`]: ballot papers on a list (election, confidence rating,
+//!   no-confidence vote): their kinds, marks and the check against the item.
 //! - [`fingerprint`]: a TLS certificate's SHA-256 fingerprint, which a
 //!   device pins when the hall's server has a self-signed certificate.
 //! - [`signing`]: the fixed binary layouts that are signed (auth challenge,
-//!   enrollment, ballot, receipt) and Ed25519 keys, signatures and checks.
+//!   enrollment, ballot, paper, receipts) and Ed25519 keys, signatures and checks.
 //! - [`rules`]: vote settings, pass rules and tallies as pure functions;
 //!   percentages are of the total seats, as councils report them.
+//! - [`results`]: an election's, a rating's or a no-confidence vote's
+//!   result from its papers, as pure functions.
 //! - [`wording`]: a result in the official words, Vietnamese or English (the
 //!   sentence of the minutes, the rule, the verdict), as the web apps word it.
 //! - [`floor`]: requests for the floor, turns and their clock, and the
@@ -26,6 +30,8 @@ pub mod fingerprint;
 pub mod floor;
 pub mod ids;
 pub mod messages;
+pub mod paper;
+pub mod results;
 pub mod rules;
 pub mod signing;
 pub mod wording;
@@ -39,7 +45,9 @@ pub use signing::{PublicKey, Signature};
 
 /// The protocol version spoken by this crate. Every client frame that opens a
 /// session carries it; a mismatch is refused with `unsupported_version`.
-pub const PROTOCOL_VERSION: u32 = 2;
+///
+/// Version 3 added ballot papers on a list (`cast_paper`).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The largest frame, in bytes, a server accepts from a client. A ballot frame
 /// is about 400 bytes; anything near this limit is a mistake or an attack.

@@ -7,6 +7,8 @@
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
 use crate::floor::{FloorKind, FloorSettings, FloorView, Respondent, Speaker};
+use crate::paper::{Mark, Paper, PaperError, PaperKind, Sheet, Vote};
+use crate::results::RoundResult;
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
 use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use ed25519_dalek::SigningKey;
@@ -43,6 +45,16 @@ pub enum ClientMsg {
         seq: u64,
         signature: Signature,
     },
+    /// A delegate's signed ballot paper for the open round on a list item:
+    /// the marks in canonical order ([`crate::paper`]), one signature.
+    CastPaper {
+        id: u64,
+        round: RoundId,
+        kind: PaperKind,
+        marks: Vec<Mark>,
+        seq: u64,
+        signature: Signature,
+    },
     /// A command from the chair's console.
     Chair { id: u64, command: ChairCommand },
     /// Asks for a fresh snapshot (and, for a delegate, its own state).
@@ -73,6 +85,7 @@ impl ClientMsg {
             ClientMsg::Watch { .. } => "watch",
             ClientMsg::CheckIn { .. } => "check_in",
             ClientMsg::Cast { .. } => "cast",
+            ClientMsg::CastPaper { .. } => "cast_paper",
             ClientMsg::Chair { .. } => "chair",
             ClientMsg::Sync { .. } => "sync",
             ClientMsg::Export { .. } => "export",
@@ -86,6 +99,7 @@ impl ClientMsg {
         match self {
             ClientMsg::CheckIn { id }
             | ClientMsg::Cast { id, .. }
+            | ClientMsg::CastPaper { id, .. }
             | ClientMsg::Chair { id, .. }
             | ClientMsg::Sync { id }
             | ClientMsg::Export { id }
@@ -179,7 +193,8 @@ pub enum ServerMsg {
         view_hash: String,
     },
     /// The whole live state of the meeting.
-    Snapshot(Snapshot),
+    /// Boxed: by far the largest frame, it would make every other frame as large.
+    Snapshot(Box<Snapshot>),
     /// A coalesced change of the open round's live tally.
     Tally {
         version: u64,
@@ -196,10 +211,16 @@ pub enum ServerMsg {
     You {
         principal: Principal,
         checked_in: bool,
-        ballot: Option<Receipt>,
+        ballot: Option<AnyReceipt>,
     },
     /// A ballot is durably recorded and counted.
     Ack { id: u64, receipt: Receipt },
+    /// A ballot paper is durably recorded and counted: one receipt for the
+    /// whole paper.
+    PaperAck {
+        id: u64,
+        paper_receipt: PaperReceipt,
+    },
     /// A request other than a ballot succeeded.
     Done { id: u64 },
     /// Answers `export`: the record can be fetched once from `url` (a path
@@ -274,6 +295,105 @@ impl Receipt {
             &content.receipt_bytes(self.recorded_at),
             &self.server_signature,
         )
+    }
+}
+
+/// The server's signed proof that a ballot paper was recorded, with every
+/// mark, so the receipt alone shows what was counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperReceipt {
+    pub meeting: MeetingId,
+    pub round: RoundId,
+    pub seat: SeatNo,
+    pub seq: u64,
+    pub kind: PaperKind,
+    pub marks: Vec<Mark>,
+    /// When the paper was committed, in Unix milliseconds (server clock).
+    pub recorded_at: u64,
+    /// The server's signature over the paper-receipt layout.
+    pub server_signature: Signature,
+}
+
+impl PaperReceipt {
+    /// The server's receipt for a recorded paper, as [`Receipt::issue`] is
+    /// for a ballot: deterministic, so rebuilt identically for the record.
+    pub fn issue(
+        server_key: &SigningKey,
+        paper: &crate::signing::PaperContent,
+        recorded_at: u64,
+    ) -> PaperReceipt {
+        PaperReceipt {
+            meeting: paper.meeting.clone(),
+            round: paper.round,
+            seat: paper.seat,
+            seq: paper.seq,
+            kind: paper.kind,
+            marks: paper.marks.to_vec(),
+            recorded_at,
+            server_signature: Signature::sign(server_key, &paper.receipt_bytes(recorded_at)),
+        }
+    }
+
+    /// Checks the server's signature on this receipt.
+    pub fn verify(&self, server_key: &PublicKey) -> Result<(), crate::signing::SignatureError> {
+        let content = crate::signing::PaperContent {
+            meeting: &self.meeting,
+            round: self.round,
+            seat: self.seat,
+            seq: self.seq,
+            kind: self.kind,
+            marks: &self.marks,
+        };
+        server_key.verify(
+            &content.receipt_bytes(self.recorded_at),
+            &self.server_signature,
+        )
+    }
+}
+
+/// A recorded ballot's receipt, of either kind: what a seat's ballot in a
+/// round is answered with, and what `you.ballot` carries. On the wire it is
+/// the receipt itself (a paper's has `kind` and `marks` where a ballot's has
+/// `choice`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnyReceipt {
+    Choice(Receipt),
+    Paper(PaperReceipt),
+}
+
+impl AnyReceipt {
+    pub fn seq(&self) -> u64 {
+        match self {
+            AnyReceipt::Choice(r) => r.seq,
+            AnyReceipt::Paper(r) => r.seq,
+        }
+    }
+
+    pub fn server_signature(&self) -> &Signature {
+        match self {
+            AnyReceipt::Choice(r) => &r.server_signature,
+            AnyReceipt::Paper(r) => &r.server_signature,
+        }
+    }
+
+    /// What the receipt says was recorded.
+    pub fn vote(&self) -> Vote {
+        match self {
+            AnyReceipt::Choice(r) => Vote::Choice(r.choice),
+            AnyReceipt::Paper(r) => Vote::Paper(Paper {
+                kind: r.kind,
+                marks: r.marks.clone(),
+            }),
+        }
+    }
+
+    /// The frame that acknowledges request `id` with this receipt.
+    pub fn ack(self, id: u64) -> ServerMsg {
+        match self {
+            AnyReceipt::Choice(receipt) => ServerMsg::Ack { id, receipt },
+            AnyReceipt::Paper(paper_receipt) => ServerMsg::PaperAck { id, paper_receipt },
+        }
     }
 }
 
@@ -372,6 +492,41 @@ pub struct ItemView {
     /// `GET /api/meetings/{meeting}/documents/{sha256}`.
     #[serde(default)]
     pub documents: Vec<DocumentView>,
+    /// The list a voted item puts on a ballot paper; absent (`null`) for a
+    /// yes/no/abstain item.
+    #[serde(default)]
+    pub paper: Option<PaperList>,
+}
+
+/// An item's ballot paper: its kind, the posts an election fills, and the
+/// candidates or officials in the order the paper's marks number them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperList {
+    pub kind: PaperKind,
+    /// The posts an election fills (the most candidates a paper approves);
+    /// 0 for a rating or a no-confidence vote.
+    pub posts: u16,
+    pub entries: Vec<ListEntry>,
+}
+
+impl PaperList {
+    /// What a paper is checked against.
+    pub fn sheet(&self) -> Sheet {
+        Sheet {
+            kind: self.kind,
+            entries: u16::try_from(self.entries.len())
+                .expect("a list has fewer than 65536 entries"),
+            posts: self.posts,
+        }
+    }
+}
+
+/// A candidate, or an official with the post they hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListEntry {
+    pub name: String,
+    /// The post held (an official's) or stood for (a candidate's); may be empty.
+    pub post: String,
 }
 
 /// What a document is to the item: the papers a People's Council item
@@ -468,6 +623,9 @@ pub enum ItemStatus {
     Voting,
     Passed,
     NotPassed,
+    /// Its last round was on a list and has closed: the result says who was
+    /// elected or which officials are flagged.
+    Counted,
     /// Its last round was voided and no later round decided it.
     Voided,
 }
@@ -477,7 +635,7 @@ pub struct ItemState {
     pub index: u32,
     pub status: ItemStatus,
     /// The deciding result, once a round has closed.
-    pub result: Option<TallyResult>,
+    pub result: Option<RoundResult>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -505,7 +663,14 @@ pub struct RoundView {
     /// What this audience may see of the running tally while the round is open.
     pub live: Option<LiveTally>,
     /// The committed result once the round is closed.
-    pub result: Option<TallyResult>,
+    pub result: Option<RoundResult>,
+}
+
+impl RoundView {
+    /// The closed round's tally, if it was voted with yes, no and abstain.
+    pub fn tally(&self) -> Option<TallyResult> {
+        self.result.as_ref()?.tally().copied()
+    }
 }
 
 /// The running tally, cut to what the audience may see.
@@ -515,6 +680,10 @@ pub struct LiveTally {
     pub taking_part: u32,
     /// Totals per choice, when the round's interim setting (or the chair's role) allows.
     pub counts: Option<Counts>,
+    /// In a named round on a list, for each entry the count of each of its
+    /// kind's marks, in mark order, when `counts` would be shown; never in
+    /// a secret round.
+    pub marks: Option<Vec<Vec<u32>>>,
     /// Which seats have voted: the chair's view, and everyone's in named rounds
     /// that show individual votes. Never what they chose in a secret round.
     pub voted: Option<Vec<SeatNo>>,
@@ -573,6 +742,20 @@ pub enum RefusalReason {
     Late,
     #[error("the chair has paused this vote")]
     RoundPaused,
+    #[error("the ballot is not of the kind the item holds")]
+    WrongBallotKind,
+    #[error("more candidates approved than there are posts")]
+    OverCap,
+    #[error("no such candidate on the item's list")]
+    UnknownCandidate,
+    #[error("no such official on the item's list")]
+    UnknownOfficial,
+    #[error("no such level or mark on this kind of ballot")]
+    UnknownLevel,
+    #[error("a candidate or official is marked twice")]
+    DuplicateEntry,
+    #[error("the marks are not in ascending order of entry")]
+    MarksOutOfOrder,
     #[error("this vote does not allow changing a ballot")]
     ChangeNotAllowed,
     #[error("a later ballot from this seat is already recorded")]
@@ -601,6 +784,20 @@ pub enum RefusalReason {
     UnknownDocument,
     #[error("the document has no such page")]
     NoSuchPage,
+}
+
+impl From<&PaperError> for RefusalReason {
+    fn from(e: &PaperError) -> RefusalReason {
+        match e {
+            PaperError::WrongKind { .. } => RefusalReason::WrongBallotKind,
+            PaperError::OverCap { .. } => RefusalReason::OverCap,
+            PaperError::UnknownCandidate { .. } => RefusalReason::UnknownCandidate,
+            PaperError::UnknownOfficial { .. } => RefusalReason::UnknownOfficial,
+            PaperError::UnknownLevel { .. } => RefusalReason::UnknownLevel,
+            PaperError::DuplicateEntry { .. } => RefusalReason::DuplicateEntry,
+            PaperError::NotCanonical { .. } => RefusalReason::MarksOutOfOrder,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,11 +12,14 @@
 //! | admin-auth | `"gavel/admin-auth/v1\0"`, nonce (32), public key (32) |
 //! | ballot  | `"gavel/ballot/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64 |
 //! | receipt | `"gavel/receipt/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64, recorded_at_ms u64 |
+//! | paper   | `"gavel/paper/v1\0"`, str(meeting), round id (16), seat u32, seq u64, kind u8, marks u16, marks × (entry u16, mark u8) |
+//! | paper-receipt | `"gavel/paper-receipt/v1\0"`, then the paper's fields after its tag, recorded_at_ms u64 |
 //! | audit-head | `"gavel/audit-head/v1\0"`, str(meeting), entries u64, head hash (32) |
 //!
 //! Signatures are checked as `verify_strict` checks them, refusing the
 //! malleable and small-order edge cases that plain verification lets through.
 
+use crate::paper::{Mark, PaperKind};
 use crate::{Choice, MeetingId, RoundId, SeatNo};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -27,6 +30,8 @@ pub const ADMIN_AUTH_TAG: &[u8] = b"gavel/admin-auth/v1\0";
 pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v1\0";
 pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
 pub const AUDIT_HEAD_TAG: &[u8] = b"gavel/audit-head/v1\0";
+pub const PAPER_TAG: &[u8] = b"gavel/paper/v1\0";
+pub const PAPER_RECEIPT_TAG: &[u8] = b"gavel/paper-receipt/v1\0";
 
 /// Why a key or a signature was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +125,55 @@ impl BallotContent<'_> {
         out.extend_from_slice(&self.seat.to_be_bytes());
         out.push(self.choice.code());
         out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&recorded_at_ms.to_be_bytes());
+        out
+    }
+}
+
+/// What a ballot paper on a list says: everything the delegate signs, once
+/// for the whole paper. The marks are signed in the order given; a paper
+/// whose marks are not in canonical order ([`crate::paper`]) is refused
+/// before its signature is checked, so one paper has one signed form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperContent<'a> {
+    pub meeting: &'a MeetingId,
+    pub round: RoundId,
+    pub seat: SeatNo,
+    pub seq: u64,
+    pub kind: PaperKind,
+    pub marks: &'a [Mark],
+}
+
+impl PaperContent<'_> {
+    /// Everything after the tag, shared by the paper and its receipt.
+    fn fields(&self, tag: &[u8], extra: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            tag.len() + 2 + self.meeting.as_str().len() + 31 + 3 * self.marks.len() + extra,
+        );
+        out.extend_from_slice(tag);
+        put_str(&mut out, self.meeting.as_str());
+        out.extend_from_slice(&self.round.0);
+        out.extend_from_slice(&self.seat.to_be_bytes());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.push(self.kind.code());
+        let count = u16::try_from(self.marks.len()).expect("a frame holds fewer than 65536 marks");
+        out.extend_from_slice(&count.to_be_bytes());
+        for m in self.marks {
+            out.extend_from_slice(&m.entry.to_be_bytes());
+            out.push(m.mark);
+        }
+        out
+    }
+
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        self.fields(PAPER_TAG, 0)
+    }
+
+    /// The bytes the server signs to give the delegate one receipt for the
+    /// whole paper: every mark is in it, so the receipt alone proves what
+    /// was recorded.
+    pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
+        let mut out = self.fields(PAPER_RECEIPT_TAG, 8);
         out.extend_from_slice(&recorded_at_ms.to_be_bytes());
         out
     }
@@ -325,6 +379,55 @@ mod tests {
             PublicKey::of(&key(2))
                 .verify(&ballot.signed_bytes(), &sig)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_paper_signature_covers_every_mark_and_the_kind() {
+        let meeting = MeetingId::parse("m").unwrap();
+        let k = key(1);
+        let marks = [Mark { entry: 0, mark: 1 }, Mark { entry: 29, mark: 3 }];
+        let paper = PaperContent {
+            meeting: &meeting,
+            round: RoundId([1; 16]),
+            seat: 3,
+            seq: 9,
+            kind: PaperKind::Rating,
+            marks: &marks,
+        };
+        let sig = Signature::sign(&k, &paper.signed_bytes());
+        let pk = PublicKey::of(&k);
+        assert!(pk.verify(&paper.signed_bytes(), &sig).is_ok());
+        let other_level = [Mark { entry: 0, mark: 1 }, Mark { entry: 29, mark: 2 }];
+        let fewer = [Mark { entry: 0, mark: 1 }];
+        for changed in [
+            PaperContent {
+                marks: &other_level,
+                ..paper.clone()
+            },
+            PaperContent {
+                marks: &fewer,
+                ..paper.clone()
+            },
+            PaperContent {
+                kind: PaperKind::NoConfidence,
+                ..paper.clone()
+            },
+            PaperContent {
+                seat: 4,
+                ..paper.clone()
+            },
+        ] {
+            assert_eq!(
+                pk.verify(&changed.signed_bytes(), &sig),
+                Err(SignatureError::Mismatch)
+            );
+        }
+        let receipt = paper.receipt_bytes(7);
+        assert!(receipt.starts_with(PAPER_RECEIPT_TAG));
+        assert_eq!(
+            receipt[PAPER_RECEIPT_TAG.len()..receipt.len() - 8],
+            paper.signed_bytes()[PAPER_TAG.len()..]
         );
     }
 

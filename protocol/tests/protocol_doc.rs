@@ -19,6 +19,8 @@ use gavel_protocol::floor::{FloorKind, Speaker};
 use gavel_protocol::messages::{
     ChairCommand, DocumentKind, ItemKind, ItemStatus, RoundStatus, StoreHealth,
 };
+use gavel_protocol::paper::{Mark, PaperKind};
+use gavel_protocol::results::{ElectionResult, PaperResult, Turnout};
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{
     Base, Choice, ClientMsg, Principal, RefusalReason, Rule, ServerMsg, Threshold,
@@ -302,7 +304,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 27] = [
+const OBJECT_FIELDS: [(&str, Holds); 34] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -319,6 +321,13 @@ const OBJECT_FIELDS: [(&str, Holds); 27] = [
     ("result", Holds::Object("TallyResult")),
     ("receipt", Holds::Object("Receipt")),
     ("ballot", Holds::Object("Receipt")),
+    ("paper", Holds::Object("PaperList")),
+    ("entries", Holds::Object("ListEntry")),
+    ("paper_receipt", Holds::Object("PaperReceipt")),
+    ("turnout", Holds::Object("Turnout")),
+    ("tie", Holds::Object("Tie")),
+    ("ratings", Holds::Object("RatingRow")),
+    ("votes", Holds::Object("NoConfidenceRow")),
     ("principal", Holds::Tagged("Principal")),
     ("threshold", Holds::Tagged("Threshold")),
     ("respondents", Holds::Object("Respondent")),
@@ -358,6 +367,13 @@ fn collect_objects(value: &Value, found: &mut BTreeMap<&'static str, Vec<Names>>
                     )
                 });
             let name = match holds {
+                // A result on a list is named by its kind (a tally has none).
+                Holds::Object("TallyResult") => match element.get("kind").and_then(Value::as_str) {
+                    Some("election") => "ElectionResult",
+                    Some("rating") => "RatingResult",
+                    Some("no_confidence") => "NoConfidenceResult",
+                    _ => "TallyResult",
+                },
                 Holds::Object(name) | Holds::Tagged(name) => *name,
             };
             found.entry(name).or_default().push(keys(element));
@@ -366,8 +382,9 @@ fn collect_objects(value: &Value, found: &mut BTreeMap<&'static str, Vec<Names>>
     }
 }
 
-/// The served meeting view, every server and client frame, and a rule with
-/// a fraction threshold (which no example frame has).
+/// The served meeting view, every server and client frame, a rule with a
+/// fraction threshold and a result of each kind of list (which no example
+/// frame has).
 fn every_object() -> BTreeMap<&'static str, Vec<Names>> {
     let file: Value = serde_json::from_str(FRAMES).unwrap();
     let view: Value = serde_json::from_str(file["view"]["bytes"].as_str().unwrap()).unwrap();
@@ -386,6 +403,18 @@ fn every_object() -> BTreeMap<&'static str, Vec<Names>> {
         collect_objects(frame, &mut found);
     }
     collect_objects(&json!({ "rule": fraction }), &mut found);
+    let turnout = Turnout {
+        total_seats: 5,
+        present: 5,
+        papers: 5,
+    };
+    let papers: [&[Mark]; 1] = [&[Mark { entry: 0, mark: 1 }]];
+    for kind in PaperKind::ALL {
+        let result = PaperResult::decide(kind, Rule::MAJORITY_OF_ALL_SEATS, 2, 1, turnout, papers);
+        collect_objects(&json!({ "result": result }), &mut found);
+    }
+    let tie = ElectionResult::decide(Rule::MAJORITY_OF_ALL_SEATS, 1, turnout, vec![3, 3]);
+    collect_objects(&json!({ "result": PaperResult::Election(tie) }), &mut found);
     found
 }
 
@@ -394,6 +423,7 @@ fn every_object() -> BTreeMap<&'static str, Vec<Names>> {
 fn value_kinds() -> BTreeMap<&'static str, Names> {
     BTreeMap::from([
         ("Choice", unit_variants::<Choice>()),
+        ("PaperKind", unit_variants::<PaperKind>()),
         ("ItemKind", unit_variants::<ItemKind>()),
         ("DocumentKind", unit_variants::<DocumentKind>()),
         ("ItemStatus", unit_variants::<ItemStatus>()),

@@ -24,13 +24,15 @@ use gavel_protocol::floor::{
     TurnView,
 };
 use gavel_protocol::messages::{
-    ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus, ItemView, Labels,
-    LiveTally, MeetingView, Presentation, Receipt, RoundStatus, RoundView, SeatChoice, SeatView,
-    Snapshot, StoreHealth, view_hash,
+    AnyReceipt, ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus,
+    ItemView, Labels, ListEntry, LiveTally, MeetingView, PaperList, PaperReceipt, Presentation,
+    Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
 };
+use gavel_protocol::paper::{Mark, PaperKind, Sheet};
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy, format_percent, percent_hundredths};
 use gavel_protocol::signing::{
-    BallotContent, admin_auth_bytes, audit_head_bytes, auth_bytes, enroll_bytes,
+    BallotContent, PaperContent, admin_auth_bytes, audit_head_bytes, auth_bytes, enroll_bytes,
 };
 use gavel_protocol::{
     Base, Choice, ClientMsg, Counts, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
@@ -215,6 +217,35 @@ enum Inputs {
         entries: u64,
         head: String,
     },
+    Paper(PaperInputs),
+    PaperReceipt {
+        #[serde(flatten)]
+        paper: PaperInputs,
+        recorded_at: u64,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PaperInputs {
+    meeting: MeetingId,
+    round: RoundId,
+    seat: u32,
+    seq: u64,
+    kind: PaperKind,
+    marks: Vec<Mark>,
+}
+
+impl PaperInputs {
+    fn content(&self) -> PaperContent<'_> {
+        PaperContent {
+            meeting: &self.meeting,
+            round: self.round,
+            seat: self.seat,
+            seq: self.seq,
+            kind: self.kind,
+            marks: &self.marks,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -265,6 +296,10 @@ impl Inputs {
                 entries,
                 head,
             } => audit_head_bytes(meeting, *entries, &hex32(head)),
+            Inputs::Paper(p) => p.content().signed_bytes(),
+            Inputs::PaperReceipt { paper, recorded_at } => {
+                paper.content().receipt_bytes(*recorded_at)
+            }
         }
     }
 
@@ -297,8 +332,49 @@ impl Inputs {
             parts.push(part("choice (yes 1, no 2, abstain 3)", &[code]));
             parts.push(part("seq (u64 big-endian)", &b.seq.to_be_bytes()));
         }
+        fn paper(parts: &mut Vec<Part>, p: &PaperInputs) {
+            string(parts, "meeting", p.meeting.as_str());
+            parts.push(part("round id (16 bytes)", &p.round.0));
+            parts.push(part("seat (u32 big-endian)", &p.seat.to_be_bytes()));
+            parts.push(part("seq (u64 big-endian)", &p.seq.to_be_bytes()));
+            let code: u8 = match p.kind {
+                PaperKind::Election => 1,
+                PaperKind::Rating => 2,
+                PaperKind::NoConfidence => 3,
+            };
+            parts.push(part(
+                "kind (election 1, rating 2, no_confidence 3)",
+                &[code],
+            ));
+            let count = u16::try_from(p.marks.len()).unwrap();
+            parts.push(part("marks (u16 big-endian)", &count.to_be_bytes()));
+            for m in &p.marks {
+                parts.push(part(
+                    &format!("entry {} (u16 big-endian), mark {} (u8)", m.entry, m.mark),
+                    &[&m.entry.to_be_bytes()[..], &[m.mark]].concat(),
+                ));
+            }
+        }
         let mut parts = Vec::new();
         match self {
+            Inputs::Paper(p) => {
+                parts.push(part("tag \"gavel/paper/v1\" NUL", b"gavel/paper/v1\0"));
+                paper(&mut parts, p);
+            }
+            Inputs::PaperReceipt {
+                paper: p,
+                recorded_at,
+            } => {
+                parts.push(part(
+                    "tag \"gavel/paper-receipt/v1\" NUL",
+                    b"gavel/paper-receipt/v1\0",
+                ));
+                paper(&mut parts, p);
+                parts.push(part(
+                    "recorded_at (u64 big-endian, Unix ms)",
+                    &recorded_at.to_be_bytes(),
+                ));
+            }
             Inputs::Auth {
                 meeting,
                 nonce,
@@ -436,6 +512,24 @@ fn ballot(meeting_id: &str, round_id: &str, seat: u32, choice: Choice, seq: u64)
         choice,
         seq,
     }
+}
+
+fn paper(kind: PaperKind, seat: u32, seq: u64, marks: &[(u16, u8)]) -> PaperInputs {
+    PaperInputs {
+        meeting: meeting(MEETING),
+        round: round(SECRET_ROUND),
+        seat,
+        seq,
+        kind,
+        marks: marks.iter().copied().map(Mark::from).collect(),
+    }
+}
+
+/// A confidence rating of 30 officials, each rated: the long paper a tablet signs once.
+fn thirty_ratings() -> Vec<(u16, u8)> {
+    (0..30u16)
+        .map(|e| (e, [1, 2, 3][usize::from(e % 3)]))
+        .collect()
 }
 
 fn signing_document() -> SigningFile {
@@ -713,6 +807,65 @@ fn signing_document() -> SigningFile {
         |_| {},
     );
 
+    let paper_election = signed(
+        "paper_election_approve_candidate_1",
+        "An election of two candidates for one post: seat 1 approves candidate 1 \
+         (0-based), the one mark an election knows (approve = 1).",
+        Inputs::Paper(paper(PaperKind::Election, 1, 0, &[(1, 1)])),
+        a,
+    );
+    let paper_blank = signed(
+        "paper_election_blank",
+        "A blank election paper: no candidate approved, zero marks. It counts as taking part.",
+        Inputs::Paper(paper(PaperKind::Election, 2, 0, &[])),
+        b,
+    );
+    let paper_rating = signed(
+        "paper_rating_thirty_officials",
+        "A confidence rating of 30 officials, one signature over every mark: \
+         high 1, confidence 2, low 3.",
+        Inputs::Paper(paper(PaperKind::Rating, 1, 7, &thirty_ratings())),
+        a,
+    );
+    let paper_no_confidence = signed(
+        "paper_no_confidence_two_officials",
+        "A no-confidence vote: confidence (1) in official 0, no confidence (2) in official 2, \
+         official 1 left blank.",
+        Inputs::Paper(paper(PaperKind::NoConfidence, 1, 1, &[(0, 1), (2, 2)])),
+        a,
+    );
+    let paper_receipt = signed(
+        "paper_receipt_for_no_confidence",
+        "The server's receipt for paper_no_confidence_two_officials: the paper's \
+         fields after its own tag, then recorded_at.",
+        Inputs::PaperReceipt {
+            paper: paper(PaperKind::NoConfidence, 1, 1, &[(0, 1), (2, 2)]),
+            recorded_at: 1_767_225_600_131,
+        },
+        &SERVER,
+    );
+    let paper_other_level = invalid(
+        "paper_rating_with_a_changed_level",
+        "paper_rating_thirty_officials's signature over the same paper with \
+         official 29 rated high instead of low.",
+        &paper_rating,
+        Inputs::Paper(paper(PaperKind::Rating, 1, 7, &{
+            let mut marks = thirty_ratings();
+            marks[29].1 = 1;
+            marks
+        })),
+        &a.public(),
+        |_| {},
+    );
+    let paper_other_kind = invalid(
+        "paper_signature_for_another_kind",
+        "paper_no_confidence_two_officials's signature offered for a rating with the same marks.",
+        &paper_no_confidence,
+        Inputs::Paper(paper(PaperKind::Rating, 1, 1, &[(0, 1), (2, 2)])),
+        &a.public(),
+        |_| {},
+    );
+
     SigningFile {
         readme: vec![
             "Gavel signed-layout test vectors. The layouts are described in PROTOCOL.md.".into(),
@@ -760,6 +913,13 @@ fn signing_document() -> SigningFile {
             small_order,
             other_nonce,
             altered_receipt,
+            paper_election,
+            paper_blank,
+            paper_rating,
+            paper_no_confidence,
+            paper_receipt,
+            paper_other_level,
+            paper_other_kind,
         ],
     }
 }
@@ -806,7 +966,7 @@ fn signing_vectors_match_the_crate() {
             assert!(verified.is_err(), "{}: must not verify", v.name);
         }
     }
-    assert_eq!(layouts_valid.len(), 6, "every layout has a valid vector");
+    assert_eq!(layouts_valid.len(), 8, "every layout has a valid vector");
     assert!(file.vectors.iter().filter(|v| !v.valid).count() >= 5);
     assert_generated("signing.json", &json, &document);
 }
@@ -827,6 +987,207 @@ fn the_small_order_vector_fools_plain_verification() {
     let bytes = hex::decode(&v.signed_bytes).unwrap();
     assert!(key.verify(&bytes, &sig).is_ok());
     assert!(key.verify_strict(&bytes, &sig).is_err());
+}
+
+// ---------------------------------------------------------------------------
+// papers.json
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PapersFile {
+    readme: Vec<String>,
+    cases: Vec<PaperCase>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaperCase {
+    name: String,
+    note: String,
+    /// What the item offers: its kind, the length of its list, its posts.
+    sheet: Sheet,
+    paper: PaperInputs,
+    /// The reason the server refuses the paper, or `null` if it is accepted.
+    refusal: Option<RefusalReason>,
+    signed_bytes: String,
+    public_key: PublicKey,
+    /// A good signature by delegate_a: a refused paper is refused for its
+    /// marks, however well it is signed.
+    signature: Signature,
+}
+
+fn paper_case(
+    name: &str,
+    note: &str,
+    (kind, entries, posts): (PaperKind, u16, u16),
+    paper: PaperInputs,
+    refusal: Option<RefusalReason>,
+) -> PaperCase {
+    let bytes = paper.content().signed_bytes();
+    PaperCase {
+        name: name.into(),
+        note: note.into(),
+        sheet: Sheet {
+            kind,
+            entries,
+            posts,
+        },
+        signed_bytes: hex::encode(&bytes),
+        public_key: DELEGATE_A.public(),
+        signature: DELEGATE_A.sign(&bytes),
+        paper,
+        refusal,
+    }
+}
+
+fn papers_document() -> PapersFile {
+    use PaperKind::{Election, NoConfidence, Rating};
+    let p = |kind, marks: &[(u16, u8)]| paper(kind, 1, 0, marks);
+    let cases = vec![
+        paper_case(
+            "election_one_of_two_for_one_post",
+            "Two candidates for one post; approving one is within the cap.",
+            (Election, 2, 1),
+            p(Election, &[(0, 1)]),
+            None,
+        ),
+        paper_case(
+            "election_blank",
+            "Approving nobody is a valid paper.",
+            (Election, 2, 1),
+            p(Election, &[]),
+            None,
+        ),
+        paper_case(
+            "rating_thirty_officials",
+            "Thirty officials, each rated.",
+            (Rating, 30, 0),
+            p(Rating, &thirty_ratings()),
+            None,
+        ),
+        paper_case(
+            "no_confidence_with_a_blank",
+            "Official 1 of 3 left blank.",
+            (NoConfidence, 3, 0),
+            p(NoConfidence, &[(0, 1), (2, 2)]),
+            None,
+        ),
+        paper_case(
+            "election_over_the_cap",
+            "Both candidates approved for one post.",
+            (Election, 2, 1),
+            p(Election, &[(0, 1), (1, 1)]),
+            Some(RefusalReason::OverCap),
+        ),
+        paper_case(
+            "election_unknown_candidate",
+            "Candidate 2 (0-based) on a list of two.",
+            (Election, 2, 1),
+            p(Election, &[(2, 1)]),
+            Some(RefusalReason::UnknownCandidate),
+        ),
+        paper_case(
+            "rating_unknown_official",
+            "Official 30 (0-based) on a list of thirty.",
+            (Rating, 30, 0),
+            p(Rating, &[(30, 1)]),
+            Some(RefusalReason::UnknownOfficial),
+        ),
+        paper_case(
+            "rating_level_that_does_not_exist",
+            "Level 4: a rating has three levels, 1 to 3.",
+            (Rating, 30, 0),
+            p(Rating, &[(0, 4)]),
+            Some(RefusalReason::UnknownLevel),
+        ),
+        paper_case(
+            "election_mark_other_than_approve",
+            "An election knows one mark, approve (1).",
+            (Election, 2, 1),
+            p(Election, &[(0, 2)]),
+            Some(RefusalReason::UnknownLevel),
+        ),
+        paper_case(
+            "no_confidence_mark_zero",
+            "A no-confidence vote knows marks 1 and 2; an official left blank has no mark at all.",
+            (NoConfidence, 3, 0),
+            p(NoConfidence, &[(0, 0)]),
+            Some(RefusalReason::UnknownLevel),
+        ),
+        paper_case(
+            "rating_duplicated_official",
+            "Official 3 rated twice, low then high.",
+            (Rating, 30, 0),
+            p(Rating, &[(3, 3), (3, 1)]),
+            Some(RefusalReason::DuplicateEntry),
+        ),
+        paper_case(
+            "no_confidence_duplicated_official",
+            "Official 0 marked twice with the same mark.",
+            (NoConfidence, 3, 0),
+            p(NoConfidence, &[(0, 2), (0, 2)]),
+            Some(RefusalReason::DuplicateEntry),
+        ),
+        paper_case(
+            "rating_marks_out_of_order",
+            "Official 5 before official 4: one paper has one canonical order, ascending.",
+            (Rating, 30, 0),
+            p(Rating, &[(5, 1), (4, 3)]),
+            Some(RefusalReason::MarksOutOfOrder),
+        ),
+        paper_case(
+            "rating_paper_on_an_election",
+            "A rating paper for an item that holds an election.",
+            (Election, 2, 1),
+            p(Rating, &[(0, 1)]),
+            Some(RefusalReason::WrongBallotKind),
+        ),
+    ];
+    PapersFile {
+        readme: vec![
+            "Gavel ballot papers checked against their item. Each case: the item's `sheet` \
+             (kind, entries on its list, posts), a `paper` signed by delegate_a (the \
+             signature verifies), and the `refusal` the server answers, or null if it \
+             accepts the paper. Marks are [entry, mark] pairs, entries 0-based, in \
+             strictly ascending order of entry. Checks, in order, mark by mark: the \
+             kind matches; the entry is on the list (unknown_candidate or \
+             unknown_official); the mark is one of the kind's (unknown_level); the entry \
+             is not the previous one (duplicate_entry) nor below it (marks_out_of_order); \
+             then an election's approvals are at most its posts (over_cap)."
+                .into(),
+            REGENERATE.into(),
+        ],
+        cases,
+    }
+}
+
+#[test]
+fn paper_vectors_match_the_crate() {
+    let document = papers_document();
+    let json = write_or_read("papers.json", &document);
+    let file: PapersFile = serde_json::from_value(json.clone()).unwrap();
+    let mut refusals = BTreeSet::new();
+    for case in &file.cases {
+        let bytes = case.paper.content().signed_bytes();
+        assert_eq!(hex::encode(&bytes), case.signed_bytes, "{}", case.name);
+        case.public_key
+            .verify(&bytes, &case.signature)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let checked = case.sheet.check(case.paper.kind, &case.paper.marks);
+        assert_eq!(
+            checked.as_ref().err().map(RefusalReason::from),
+            case.refusal,
+            "{}: {checked:?}",
+            case.name
+        );
+        refusals.insert(format!("{:?}", case.refusal));
+    }
+    assert_eq!(
+        refusals.len(),
+        8,
+        "every refusal, and acceptance, has a case: {refusals:?}"
+    );
+    assert_generated("papers.json", &json, &document);
 }
 
 // ---------------------------------------------------------------------------
@@ -886,6 +1247,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::Watch { .. } => "watch",
         ClientMsg::CheckIn { .. } => "check_in",
         ClientMsg::Cast { .. } => "cast",
+        ClientMsg::CastPaper { .. } => "cast_paper",
         ClientMsg::Chair { command, .. } => match command {
             ChairCommand::SetItem { .. } => "chair/set_item",
             ChairCommand::Open { .. } => "chair/open",
@@ -910,12 +1272,13 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 25] = [
+const CLIENT_VARIANTS: [&str; 26] = [
     "enroll",
     "auth",
     "watch",
     "check_in",
     "cast",
+    "cast_paper",
     "chair/set_item",
     "chair/open",
     "chair/extend",
@@ -947,6 +1310,7 @@ fn server_variant(msg: &ServerMsg) -> &'static str {
         ServerMsg::Tally { .. } => "tally",
         ServerMsg::You { .. } => "you",
         ServerMsg::Ack { .. } => "ack",
+        ServerMsg::PaperAck { .. } => "paper_ack",
         ServerMsg::Done { .. } => "done",
         ServerMsg::ExportReady { .. } => "export_ready",
         ServerMsg::DocumentAccess { .. } => "document_access",
@@ -954,7 +1318,7 @@ fn server_variant(msg: &ServerMsg) -> &'static str {
         ServerMsg::Refused { .. } => "refused",
     }
 }
-const SERVER_VARIANTS: [&str; 12] = [
+const SERVER_VARIANTS: [&str; 13] = [
     "challenge",
     "enrolled",
     "welcome",
@@ -962,6 +1326,7 @@ const SERVER_VARIANTS: [&str; 12] = [
     "tally",
     "you",
     "ack",
+    "paper_ack",
     "done",
     "export_ready",
     "document_access",
@@ -1035,6 +1400,7 @@ fn meeting_view(s: &Story) -> MeetingView {
         title: title.into(),
         vote,
         documents: Vec::new(),
+        paper: None,
     };
     MeetingView {
         id: s.meeting.clone(),
@@ -1088,13 +1454,16 @@ fn meeting_view(s: &Story) -> MeetingView {
                     Some(resolution_settings()),
                 )
             },
-            item(
-                2,
-                "Nhân sự",
-                ItemKind::Election,
-                "Bầu Phó Chủ tịch Hội đồng nhân dân phường",
-                Some(election_settings()),
-            ),
+            ItemView {
+                paper: Some(election_list()),
+                ..item(
+                    2,
+                    "Nhân sự",
+                    ItemKind::Election,
+                    "Bầu Phó Chủ tịch Hội đồng nhân dân phường",
+                    Some(election_settings()),
+                )
+            },
             item(
                 3,
                 "Nhân sự",
@@ -1121,6 +1490,35 @@ fn meeting_view(s: &Story) -> MeetingView {
             },
         ],
         floor: FloorSettings::default(),
+    }
+}
+
+/// Two candidates for one post: the election of the story's item 2.
+fn election_list() -> PaperList {
+    let entry = |name: &str, post: &str| ListEntry {
+        name: name.into(),
+        post: post.into(),
+    };
+    PaperList {
+        kind: PaperKind::Election,
+        posts: 1,
+        entries: vec![
+            entry("Lê Hoàng Cường", "Ủy viên Thường trực HĐND phường"),
+            entry("Phạm Thu Dung", "Trưởng Ban Pháp chế HĐND phường"),
+        ],
+    }
+}
+
+/// Seat 1's election paper in the story: it approves candidate 1.
+fn election_paper(s: &Story) -> PaperContent<'_> {
+    const APPROVE_SECOND: [Mark; 1] = [Mark { entry: 1, mark: 1 }];
+    PaperContent {
+        meeting: &s.meeting,
+        round: round(SECRET_ROUND),
+        seat: s.seat,
+        seq: s.cast_seq + 60_000,
+        kind: PaperKind::Election,
+        marks: &APPROVE_SECOND,
     }
 }
 
@@ -1194,6 +1592,18 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 choice: Choice::Yes,
                 seq: s.cast_seq,
                 signature: a.sign(&cast_bytes),
+            },
+        ),
+        example(
+            "Seat 1's election paper: two candidates for one post, candidate 1 approved; \
+             one signature over the paper layout.",
+            ClientMsg::CastPaper {
+                id: 4,
+                round: election_paper(&s).round,
+                kind: PaperKind::Election,
+                marks: election_paper(&s).marks.to_vec(),
+                seq: election_paper(&s).seq,
+                signature: a.sign(&election_paper(&s).signed_bytes()),
             },
         ),
         example("Asks for a fresh snapshot.", ClientMsg::Sync { id: 3 }),
@@ -1379,7 +1789,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         example(
             "A delegate's snapshot while a round with interim totals is open: how many \
              are present, not who.",
-            ServerMsg::Snapshot(Snapshot {
+            ServerMsg::Snapshot(Box::new(Snapshot {
                 version: 42,
                 server_time: 1_767_225_585_002,
                 meeting: s.meeting.clone(),
@@ -1400,6 +1810,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 round: Some(open_round(LiveTally {
                     taking_part: 2,
                     counts: Some(counts(4, 1, 1, 0)),
+                    marks: None,
                     voted: None,
                     choices: None,
                 })),
@@ -1410,7 +1821,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     page: 3,
                     pages: 12,
                 }),
-            }),
+            })),
         ),
         example(
             "A delegate's or watcher's tally update, interim totals.",
@@ -1420,6 +1831,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 live: LiveTally {
                     taking_part: 3,
                     counts: Some(counts(4, 2, 1, 0)),
+                    marks: None,
                     voted: None,
                     choices: None,
                 },
@@ -1434,6 +1846,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 live: LiveTally {
                     taking_part: 3,
                     counts: Some(counts(4, 2, 1, 0)),
+                    marks: None,
                     voted: Some(vec![1, 2, 3]),
                     choices: Some(vec![
                         SeatChoice {
@@ -1454,11 +1867,27 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             },
         ),
         example(
+            "The chair's tally update in a named confidence rating of two officials: \
+             per official, how many papers gave each level (high, confidence, low).",
+            ServerMsg::Tally {
+                version: 44,
+                round: s.round,
+                live: LiveTally {
+                    taking_part: 3,
+                    counts: None,
+                    marks: Some(vec![vec![2, 1, 0], vec![0, 2, 1]]),
+                    voted: Some(vec![1, 2, 3]),
+                    choices: Some(vec![]),
+                },
+                server_time_us: 1_767_225_602_031_007,
+            },
+        ),
+        example(
             "A delegate's own state, with its recorded ballot in the current round.",
             ServerMsg::You {
                 principal: Principal::Seat(s.seat),
                 checked_in: true,
-                ballot: Some(receipt(&s)),
+                ballot: Some(AnyReceipt::Choice(receipt(&s))),
             },
         ),
         example(
@@ -1466,6 +1895,18 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             ServerMsg::Ack {
                 id: 2,
                 receipt: receipt(&s),
+            },
+        ),
+        example(
+            "The election paper is recorded; one receipt, signed by the server key, \
+             carries every mark.",
+            ServerMsg::PaperAck {
+                id: 4,
+                paper_receipt: PaperReceipt::issue(
+                    &SERVER.signing(),
+                    &election_paper(&s),
+                    1_767_225_660_140,
+                ),
             },
         ),
         example(
@@ -1581,7 +2022,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         example(
             "The chair's snapshot after the round closed: the committed result, the item \
              passed, and which seats are present.",
-            ServerMsg::Snapshot(Snapshot {
+            ServerMsg::Snapshot(Box::new(Snapshot {
                 version: 57,
                 server_time: 1_767_225_630_004,
                 meeting: s.meeting.clone(),
@@ -1593,7 +2034,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     ItemState {
                         index: 1,
                         status: ItemStatus::Passed,
-                        result: Some(result),
+                        result: Some(RoundResult::Tally(result)),
                     },
                     pending(2),
                     pending(3),
@@ -1602,17 +2043,18 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 round: Some(RoundView {
                     status: RoundStatus::Closed,
                     live: None,
-                    result: Some(result),
+                    result: Some(RoundResult::Tally(result)),
                     ..open_round(LiveTally {
                         taking_part: 0,
                         counts: None,
+                        marks: None,
                         voted: None,
                         choices: None,
                     })
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
-            }),
+            })),
         ),
     ];
 
@@ -1694,9 +2136,14 @@ fn frame_examples_carry_valid_signatures() {
             }
             ServerMsg::Ack { receipt, .. }
             | ServerMsg::You {
-                ballot: Some(receipt),
+                ballot: Some(AnyReceipt::Choice(receipt)),
                 ..
             } => receipt.verify(&server_key.unwrap()).unwrap(),
+            ServerMsg::PaperAck { paper_receipt, .. }
+            | ServerMsg::You {
+                ballot: Some(AnyReceipt::Paper(paper_receipt)),
+                ..
+            } => paper_receipt.verify(&server_key.unwrap()).unwrap(),
             _ => {}
         }
     }
@@ -1732,6 +2179,27 @@ fn frame_examples_carry_valid_signatures() {
                     seat: s.seat,
                     choice: *choice,
                     seq: *seq,
+                };
+                DELEGATE_A
+                    .public()
+                    .verify(&content.signed_bytes(), signature)
+                    .unwrap();
+            }
+            ClientMsg::CastPaper {
+                round,
+                kind,
+                marks,
+                seq,
+                signature,
+                ..
+            } => {
+                let content = PaperContent {
+                    meeting: &s.meeting,
+                    round: *round,
+                    seat: s.seat,
+                    seq: *seq,
+                    kind: *kind,
+                    marks,
                 };
                 DELEGATE_A
                     .public()

@@ -13,7 +13,8 @@
 
 use crate::chain::{Entry, Sha};
 use gavel_protocol::messages::RoundStatus;
-use gavel_protocol::rules::TallyResult;
+use gavel_protocol::paper::{Paper, Vote};
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
     Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings,
 };
@@ -62,8 +63,8 @@ pub struct Round {
     pub status: RoundStatus,
     /// When the round was closed or voided.
     pub closed_at: Option<u64>,
-    /// The committed tally of a closed round.
-    pub result: Option<TallyResult>,
+    /// The committed tally (or result on a list) of a closed round.
+    pub result: Option<RoundResult>,
     /// A named round's ballots, by seat; always empty for a secret round.
     pub ballots: Vec<NamedBallot>,
     /// What an ended secret round keeps.
@@ -75,14 +76,30 @@ pub struct Round {
 #[serde(deny_unknown_fields)]
 pub struct NamedBallot {
     pub seat: SeatNo,
-    pub choice: Choice,
+    /// A yes/no/abstain ballot's choice; absent for a paper on a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
+    /// A paper's kind and marks; absent for a yes/no/abstain ballot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<Paper>,
     pub seq: u64,
     /// Unix milliseconds, as on the receipt.
     pub recorded_at: u64,
-    /// The delegate's signature over the ballot layout.
+    /// The delegate's signature over the ballot (or paper) layout.
     pub signature: Signature,
-    /// The server's signature over the receipt layout.
+    /// The server's signature over the receipt (or paper-receipt) layout.
     pub receipt: Signature,
+}
+
+impl NamedBallot {
+    /// What the ballot says; `None` if it holds neither a choice nor a paper, or both.
+    pub fn vote(&self) -> Option<Vote> {
+        match (&self.choice, &self.paper) {
+            (Some(c), None) => Some(Vote::Choice(*c)),
+            (None, Some(p)) => Some(Vote::Paper(p.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// A secret round after its end: who took part, and the choices in an order
@@ -93,6 +110,15 @@ pub struct SecretRecord {
     /// Sorted.
     pub participants: Vec<SeatNo>,
     pub choices: Vec<Choice>,
+    /// A secret round on a list: its papers, shuffled as the choices are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub papers: Vec<Paper>,
+}
+
+impl SecretRecord {
+    pub fn votes(&self) -> Vec<Vote> {
+        crate::chain::join_votes(&self.choices, &self.papers)
+    }
 }
 
 /// The server's word for the chain as exported.

@@ -16,7 +16,8 @@
 
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::DocumentKind;
-use gavel_protocol::rules::TallyResult;
+use gavel_protocol::paper::{Paper, Vote};
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -127,12 +128,16 @@ pub enum Event {
         ballots: Vec<Accepted>,
     },
     /// The round was closed and its tally committed. For a secret round,
-    /// `secret_choices` are the choices in the stored, shuffled order.
+    /// `secret_choices` are the choices in the stored, shuffled order, and
+    /// for a secret round on a list `secret_papers` its papers (the choices
+    /// then empty).
     RoundClosed {
         round: RoundId,
         closed_at: u64,
-        result: TallyResult,
+        result: RoundResult,
         secret_choices: Option<Vec<Choice>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_papers: Option<Vec<Paper>>,
     },
     RoundVoided {
         round: RoundId,
@@ -188,7 +193,8 @@ impl Event {
     }
 }
 
-/// A ballot as the chain records it: `choice` is `None` in a secret round.
+/// A ballot as the chain records it: `choice` (or, for a paper on a list,
+/// `paper`) is `None` in a secret round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Accepted {
@@ -196,6 +202,36 @@ pub struct Accepted {
     pub seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choice: Option<Choice>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<Paper>,
+}
+
+impl Accepted {
+    /// The ballot as chained: a named round's vote, or `None` in a secret round.
+    pub fn vote(&self) -> Option<Vote> {
+        match (&self.choice, &self.paper) {
+            (Some(c), _) => Some(Vote::Choice(*c)),
+            (None, Some(p)) => Some(Vote::Paper(p.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A secret round's kept votes as the closing entry and the bundle write
+/// them: the choices, and the papers of a round on a list.
+pub fn split_votes(votes: &[Vote]) -> (Vec<Choice>, Vec<Paper>) {
+    let choices = votes.iter().filter_map(Vote::choice).collect();
+    let papers = votes.iter().filter_map(Vote::paper).cloned().collect();
+    (choices, papers)
+}
+
+/// The votes back from [`split_votes`]'s two lists (a round has one kind).
+pub fn join_votes(choices: &[Choice], papers: &[Paper]) -> Vec<Vote> {
+    choices
+        .iter()
+        .map(|c| Vote::Choice(*c))
+        .chain(papers.iter().cloned().map(Vote::Paper))
+        .collect()
 }
 
 /// One link of the chain.
@@ -378,6 +414,7 @@ mod tests {
         let e = Event::BallotsAccepted {
             round: RoundId([1; 16]),
             ballots: vec![Accepted {
+                paper: None,
                 seat: 4,
                 seq: 0,
                 choice: None,

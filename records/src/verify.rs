@@ -19,9 +19,11 @@
 use crate::bundle::{Bundle, NamedBallot, Round};
 use crate::chain::{self, Accepted, Entry, Event, LinkError, Sha};
 use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::paper::{Paper, Vote};
+use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::{Secrecy, TallyResult};
 use gavel_protocol::signing::{BallotContent, audit_head_bytes};
-use gavel_protocol::{Choice, Counts, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
+use gavel_protocol::{Counts, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One thing in a bundle that is not as it must be.
@@ -86,23 +88,25 @@ pub enum Mismatch {
     #[error("round {round}, seat {seat}: no key was registered for this seat before its ballot")]
     SeatKeyUnknown { round: RoundId, seat: SeatNo },
     #[error(
-        "round {round}, seat {seat}: the ballot's signature ({choice}, seq {seq}) does not verify with the seat's key"
+        "round {round}, seat {seat}: the ballot's signature ({vote}, seq {seq}) does not verify with the seat's key"
     )]
     BallotSignature {
         round: RoundId,
         seat: SeatNo,
-        choice: Choice,
+        vote: String,
         seq: u64,
     },
+    #[error("round {round}, seat {seat}: the ballot holds neither a choice nor a paper, or both")]
+    BallotUnreadable { round: RoundId, seat: SeatNo },
     #[error("round {round}, seat {seat}: the receipt does not verify with the server's key")]
     ReceiptSignature { round: RoundId, seat: SeatNo },
     #[error(
-        "round {round}, seat {seat}: the ballot ({choice}, seq {seq}) is not the seat's last ballot in the chain ({chained})"
+        "round {round}, seat {seat}: the ballot ({vote}, seq {seq}) is not the seat's last ballot in the chain ({chained})"
     )]
     BallotNotChained {
         round: RoundId,
         seat: SeatNo,
-        choice: Choice,
+        vote: String,
         seq: u64,
         chained: String,
     },
@@ -164,6 +168,26 @@ pub enum Mismatch {
     },
     #[error("round {round}: the tally differs from the one committed in the chain")]
     TallyNotChained { round: RoundId },
+    #[error("round {round}: a paper does not fit the list the result counts: {problem}")]
+    PaperInvalid { round: RoundId, problem: String },
+    #[error("round {round}: the result states {stated} papers, the record holds {counted}")]
+    PaperCount {
+        round: RoundId,
+        stated: u32,
+        counted: usize,
+    },
+    #[error(
+        "round {round}: the result on the list is not what its papers give under the round's rule"
+    )]
+    PaperResult { round: RoundId },
+}
+
+/// A vote in a few words, for a mismatch's message.
+fn describe(vote: &Vote) -> String {
+    match vote {
+        Vote::Choice(c) => c.to_string(),
+        Vote::Paper(p) => format!("{} paper of {} marks", p.kind.as_str(), p.marks.len()),
+    }
 }
 
 /// Everything wrong with `bundle`; empty when it verifies.
@@ -289,22 +313,42 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
         });
     }
     let secret = round.settings.secrecy == Secrecy::Secret;
-    let choices = if secret {
+    let votes = if secret {
         check_secret(round, chained, out)
     } else {
         check_named(bundle, round, chained, story, out)
     };
-    check_tally(round, chained, choices, out);
+    let Some(result) = &round.result else {
+        if round.status == RoundStatus::Closed {
+            out.push(Mismatch::TallyMissing { round: id });
+        }
+        return;
+    };
+    if round.status != RoundStatus::Closed {
+        out.push(Mismatch::TallyOnUnclosed { round: id });
+    }
+    if let Some(End::Closed {
+        result: chained_result,
+        ..
+    }) = &chained.end
+        && chained_result != result
+    {
+        out.push(Mismatch::TallyNotChained { round: id });
+    }
+    match result {
+        RoundResult::Tally(tally) => check_tally(round, chained, tally, &votes, out),
+        RoundResult::Paper(paper) => check_paper_result(round, chained, paper, &votes, out),
+    }
 }
 
-/// Signatures, receipts and agreement with the chain; the choices to count.
+/// Signatures, receipts and agreement with the chain; the votes to count.
 fn check_named(
     bundle: &Bundle,
     round: &Round,
     chained: &ChainedRound,
     story: &Story,
     out: &mut Vec<Mismatch>,
-) -> Vec<Choice> {
+) -> Vec<Vote> {
     let id = round.id;
     if round.secret.is_some() {
         out.push(Mismatch::SecretRecordOnNamedRound { round: id });
@@ -317,18 +361,25 @@ fn check_named(
                 seat: b.seat,
             });
         }
-        check_signatures(bundle, id, b, story, out);
+        let Some(vote) = b.vote() else {
+            out.push(Mismatch::BallotUnreadable {
+                round: id,
+                seat: b.seat,
+            });
+            continue;
+        };
+        check_signatures(bundle, id, b, &vote, story, out);
         match chained.last.get(&b.seat) {
-            Some(last) if last.seq == b.seq && last.choice == Some(b.choice) => {}
+            Some(last) if last.seq == b.seq && last.vote().as_ref() == Some(&vote) => {}
             other => out.push(Mismatch::BallotNotChained {
                 round: id,
                 seat: b.seat,
-                choice: b.choice,
+                vote: describe(&vote),
                 seq: b.seq,
                 chained: other.map_or_else(
                     || "none".to_owned(),
-                    |a| match a.choice {
-                        Some(c) => format!("{c}, seq {}", a.seq),
+                    |a| match a.vote() {
+                        Some(v) => format!("{}, seq {}", describe(&v), a.seq),
                         None => format!("no choice, seq {}", a.seq),
                     },
                 ),
@@ -343,22 +394,32 @@ fn check_named(
             });
         }
     }
-    round.ballots.iter().map(|b| b.choice).collect()
+    round.ballots.iter().filter_map(NamedBallot::vote).collect()
 }
 
 fn check_signatures(
     bundle: &Bundle,
     round: RoundId,
     b: &NamedBallot,
+    vote: &Vote,
     story: &Story,
     out: &mut Vec<Mismatch>,
 ) {
-    let content = BallotContent {
-        meeting: &bundle.meeting,
-        round,
-        seat: b.seat,
-        choice: b.choice,
-        seq: b.seq,
+    let (signed, receipt) = match vote {
+        Vote::Choice(choice) => {
+            let content = BallotContent {
+                meeting: &bundle.meeting,
+                round,
+                seat: b.seat,
+                choice: *choice,
+                seq: b.seq,
+            };
+            (content.signed_bytes(), content.receipt_bytes(b.recorded_at))
+        }
+        Vote::Paper(paper) => {
+            let content = paper.content(&bundle.meeting, round, b.seat, b.seq);
+            (content.signed_bytes(), content.receipt_bytes(b.recorded_at))
+        }
     };
     let keys = story.seat_keys.get(&b.seat).map_or(&[][..], Vec::as_slice);
     if keys.is_empty() {
@@ -366,18 +427,14 @@ fn check_signatures(
             round,
             seat: b.seat,
         });
-    } else {
-        let signed = content.signed_bytes();
-        if !keys.iter().any(|k| k.verify(&signed, &b.signature).is_ok()) {
-            out.push(Mismatch::BallotSignature {
-                round,
-                seat: b.seat,
-                choice: b.choice,
-                seq: b.seq,
-            });
-        }
+    } else if !keys.iter().any(|k| k.verify(&signed, &b.signature).is_ok()) {
+        out.push(Mismatch::BallotSignature {
+            round,
+            seat: b.seat,
+            vote: describe(vote),
+            seq: b.seq,
+        });
     }
-    let receipt = content.receipt_bytes(b.recorded_at);
     if bundle.server_key.verify(&receipt, &b.receipt).is_err() {
         out.push(Mismatch::ReceiptSignature {
             round,
@@ -386,8 +443,8 @@ fn check_signatures(
     }
 }
 
-/// Participation and shuffled choices against the chain; the choices to count.
-fn check_secret(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) -> Vec<Choice> {
+/// Participation and shuffled choices against the chain; the votes to count.
+fn check_secret(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) -> Vec<Vote> {
     let id = round.id;
     if !round.ballots.is_empty() {
         out.push(Mismatch::SecretBallotsExposed { round: id });
@@ -408,38 +465,38 @@ fn check_secret(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) 
             chained: chained_seats,
         });
     }
-    if record.choices.len() != record.participants.len() {
+    let votes = record.votes();
+    if votes.len() != record.participants.len() {
         out.push(Mismatch::SecretCount {
             round: id,
-            count: record.choices.len(),
+            count: votes.len(),
             participants: record.participants.len(),
         });
     }
-    if let Some(End::Closed { secret_choices, .. }) = &chained.end
-        && secret_choices.as_ref() != Some(&record.choices)
+    if let Some(End::Closed {
+        secret_choices,
+        secret_papers,
+        ..
+    }) = &chained.end
     {
-        out.push(Mismatch::SecretChoices { round: id });
+        let papers = secret_papers.as_deref().unwrap_or_default();
+        if secret_choices.as_ref() != Some(&record.choices) || papers != record.papers {
+            out.push(Mismatch::SecretChoices { round: id });
+        }
     }
-    record.choices.clone()
+    votes
 }
 
 fn check_tally(
     round: &Round,
     chained: &ChainedRound,
-    choices: Vec<Choice>,
+    result: &TallyResult,
+    votes: &[Vote],
     out: &mut Vec<Mismatch>,
 ) {
     let id = round.id;
-    let Some(result) = &round.result else {
-        if round.status == RoundStatus::Closed {
-            out.push(Mismatch::TallyMissing { round: id });
-        }
-        return;
-    };
-    if round.status != RoundStatus::Closed {
-        out.push(Mismatch::TallyOnUnclosed { round: id });
-    }
     let stated = result.counts;
+    let choices = votes.iter().filter_map(Vote::choice);
     let counted = Counts::tally(stated.total_seats, stated.present, choices);
     if (counted.yes, counted.no, counted.abstain) != (stated.yes, stated.no, stated.abstain) {
         out.push(Mismatch::TallyCounts {
@@ -448,23 +505,7 @@ fn check_tally(
             counted: three(&counted),
         });
     }
-    if let Some(End::Closed {
-        checked_in,
-        result: chained_result,
-        ..
-    }) = &chained.end
-    {
-        if stated.present != *checked_in {
-            out.push(Mismatch::TallyPresent {
-                round: id,
-                stated: stated.present,
-                checked_in: *checked_in,
-            });
-        }
-        if chained_result != result {
-            out.push(Mismatch::TallyNotChained { round: id });
-        }
-    }
+    check_present(round, chained, stated.present, out);
     let recomputed = TallyResult::decide(round.settings.rule, stated);
     if &recomputed != result {
         out.push(Mismatch::TallyDecision {
@@ -472,6 +513,67 @@ fn check_tally(
             stated: decision(result),
             recomputed: decision(&recomputed),
         });
+    }
+}
+
+fn check_present(round: &Round, chained: &ChainedRound, stated: u32, out: &mut Vec<Mismatch>) {
+    if let Some(End::Closed { checked_in, .. }) = &chained.end
+        && stated != *checked_in
+    {
+        out.push(Mismatch::TallyPresent {
+            round: round.id,
+            stated,
+            checked_in: *checked_in,
+        });
+    }
+}
+
+/// A result on a list recomputed from the round's papers: each paper must
+/// fit the list the result counts (as long as the result's rows, with the
+/// election's posts), their number must be the turnout's, and counting them
+/// under the round's rule must give the stated result exactly.
+fn check_paper_result(
+    round: &Round,
+    chained: &ChainedRound,
+    stated: &PaperResult,
+    votes: &[Vote],
+    out: &mut Vec<Mismatch>,
+) {
+    let id = round.id;
+    let sheet = stated.sheet();
+    let turnout = stated.turnout();
+    let mut papers: Vec<&Paper> = Vec::with_capacity(votes.len());
+    for vote in votes {
+        let checked = match vote {
+            Vote::Paper(p) => sheet.check(p.kind, &p.marks).map(|()| p),
+            Vote::Choice(c) => {
+                out.push(Mismatch::PaperInvalid {
+                    round: id,
+                    problem: format!("a {c} ballot in a round on a list"),
+                });
+                continue;
+            }
+        };
+        match checked {
+            Ok(p) => papers.push(p),
+            Err(e) => out.push(Mismatch::PaperInvalid {
+                round: id,
+                problem: e.to_string(),
+            }),
+        }
+    }
+    if usize::try_from(turnout.papers).ok() != Some(votes.len()) {
+        out.push(Mismatch::PaperCount {
+            round: id,
+            stated: turnout.papers,
+            counted: votes.len(),
+        });
+    }
+    check_present(round, chained, turnout.present, out);
+    let recomputed = stated.recount(papers.iter().map(|p| p.marks.as_slice()));
+    let rule_differs = stated.rule().is_some_and(|r| r != round.settings.rule);
+    if rule_differs || &recomputed != stated {
+        out.push(Mismatch::PaperResult { round: id });
     }
 }
 
@@ -517,8 +619,9 @@ struct ChainedRound {
 enum End {
     Closed {
         at: u64,
-        result: TallyResult,
-        secret_choices: Option<Vec<Choice>>,
+        result: RoundResult,
+        secret_choices: Option<Vec<gavel_protocol::Choice>>,
+        secret_papers: Option<Vec<Paper>>,
         /// Seats checked in before the close.
         checked_in: u32,
     },
@@ -613,12 +716,14 @@ impl Story {
                     closed_at,
                     result,
                     secret_choices,
+                    secret_papers,
                 } => {
                     if let Some(r) = story.rounds.get_mut(round) {
                         r.end = Some(End::Closed {
                             at: *closed_at,
-                            result: *result,
+                            result: result.clone(),
                             secret_choices: secret_choices.clone(),
+                            secret_papers: secret_papers.clone(),
                             checked_in: checked_in.len() as u32,
                         });
                     }

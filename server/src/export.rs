@@ -16,11 +16,12 @@ use crate::store::{Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::floor::{FloorChange, FloorRequest, Speaker};
 use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
 use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
-use gavel_records::chain::{self, Entry, Event};
+use gavel_records::chain::{self, Entry, Event, split_votes};
 use gavel_records::minutes::{self, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn};
 use std::path::{Path, PathBuf};
 
@@ -119,9 +120,10 @@ async fn read(
                 .into_iter()
                 .map(|b| NamedBallot {
                     // Ed25519 is deterministic: the receipt the delegate was given.
-                    receipt: b.receipt(server_key, meeting).server_signature,
+                    receipt: b.receipt(server_key, meeting).server_signature().clone(),
                     seat: b.seat,
-                    choice: b.choice,
+                    choice: b.vote.choice(),
+                    paper: b.vote.paper().cloned(),
                     seq: b.seq,
                     recorded_at: b.recorded_at,
                     signature: b.signature,
@@ -130,9 +132,11 @@ async fn read(
         };
         let secret_record = if secret && r.status != RoundStatus::Open {
             let s = store.secret_record(r.id).await?;
+            let (choices, papers) = split_votes(&s.choices);
             Some(SecretRecord {
                 participants: s.participants,
-                choices: s.choices,
+                choices,
+                papers,
             })
         } else {
             None
@@ -195,9 +199,17 @@ pub fn session(
                 .iter()
                 .filter(|r| r.item == item.index)
                 .filter_map(|r| {
-                    let outcome = match (r.status, r.result) {
-                        (RoundStatus::Closed, Some(result)) => Outcome::Closed { result },
-                        (RoundStatus::Voided, _) => Outcome::Voided,
+                    let outcome = match (r.status, &r.result, &item.paper) {
+                        (RoundStatus::Closed, Some(RoundResult::Tally(result)), _) => {
+                            Outcome::Closed { result: *result }
+                        }
+                        (RoundStatus::Closed, Some(RoundResult::Paper(result)), Some(list)) => {
+                            Outcome::Counted {
+                                result: result.clone(),
+                                list: list.clone(),
+                            }
+                        }
+                        (RoundStatus::Voided, _, _) => Outcome::Voided,
                         _ => return None,
                     };
                     Some(minutes::Round {
@@ -229,6 +241,12 @@ pub fn session(
         labels: definition.labels.clone(),
         national_heading: options.national_heading,
         signatories: options.signatories.clone(),
+        counting_board: definition
+            .counting_board
+            .iter()
+            .filter_map(|&seat| definition.seat(seat))
+            .map(|seat| seat.name.clone())
+            .collect(),
         items,
         record: Some(RecordSeal {
             file: format!("{}.record.json", bundle.meeting),

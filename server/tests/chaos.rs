@@ -7,7 +7,7 @@
 
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, ClientError, Session};
-use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
 use gavel_protocol::{Choice, MeetingId, RefusalReason, RoundId, SeatNo};
 use gavel_server::store::Store;
 use gavel_tests::databases;
@@ -75,7 +75,7 @@ async fn check(
         .ballots(round)
         .await?
         .into_iter()
-        .map(|b| (b.seat, (b.seq, b.choice)))
+        .map(|b| (b.seat, (b.seq, b.vote.choice().expect("a choice"))))
         .collect();
     for (seat, (seq, choice)) in acked.lock().unwrap().iter() {
         let (kept_seq, kept_choice) = stored
@@ -198,7 +198,7 @@ async fn no_acknowledged_ballot_is_lost_or_doubled_when_the_server_is_killed() -
             .state
             .round()
             .filter(|r| r.status == RoundStatus::Closed)
-            .and_then(|r| r.result);
+            .and_then(RoundView::tally);
         let stored = Store::connect(&db.url).await?.ballots(round).await?.len() as u32;
         assert_eq!(
             closed.map(|r| r.counts.taking_part()),

@@ -4,7 +4,7 @@
 
 use gavel_client::Client;
 use gavel_protocol::MeetingId;
-use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::messages::{RoundStatus, RoundView};
 use gavel_tests::process::{self, Gavel};
 
 #[tokio::test]
@@ -27,7 +27,7 @@ async fn the_demo_runs_a_live_session_that_a_watcher_can_follow() -> anyhow::Res
     let result = watcher
         .state
         .round()
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .expect("a closed round has a result");
     assert_eq!(result.counts.total_seats, 40);
     assert_eq!(

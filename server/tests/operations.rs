@@ -3,6 +3,7 @@
 //! line, the example settings file of `deploy/` and the systemd unit.
 
 use gavel_client::{Client, ClientError, Session};
+use gavel_protocol::messages::RoundView;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, RefusalReason};
 use gavel_tests::http;
@@ -494,7 +495,7 @@ async fn a_vote_goes_through_the_nginx_example_over_tls() -> anyhow::Result<()> 
         .state
         .round()
         .filter(|r| r.id == round)
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .expect("the result reached the chair through nginx");
     assert_eq!((result.counts.yes, result.counts.no), (2, 1));
     drop((chair, seats));

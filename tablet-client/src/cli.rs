@@ -22,6 +22,10 @@ use gavel_client::reconnect::{Backoff, is_lost};
 use gavel_client::tls::Trust;
 use gavel_protocol::floor::{FloorKind, Guest, Speaker};
 use gavel_protocol::messages::{ChairCommand, Receipt, Snapshot};
+use gavel_protocol::paper::{
+    APPROVE, CONFIDENCE, HIGH_CONFIDENCE, KEEP_CONFIDENCE, LOW_CONFIDENCE, Mark, NO_CONFIDENCE,
+    PaperKind,
+};
 use gavel_protocol::{Choice, MeetingId, Principal};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -310,6 +314,51 @@ pub async fn vote(opts: &Options, choice: Choice) -> anyhow::Result<()> {
     println!("{}", Text::new(&session.meeting, lang).receipt(&receipt));
     session.close().await;
     Ok(())
+}
+
+/// Casts a paper in the open round, whose item must be on a list; each of
+/// `marks` is `ENTRY=MARK` (see `gavel-tablet paper --help`).
+pub async fn paper(opts: &Options, marks: &[String]) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let device = Device::load(opts)?;
+    device.require_delegate(lang)?;
+    let mut session = device.log_in(lang).await?;
+    let list = session
+        .state
+        .open_round()
+        .and_then(|r| session.meeting.agenda.get(r.item as usize)?.paper.clone())
+        .ok_or_else(|| anyhow!(text::no_list(lang)))?;
+    let marks = marks
+        .iter()
+        .map(|m| parse_mark(list.kind, m).ok_or_else(|| anyhow!(text::bad_mark(m, lang))))
+        .collect::<anyhow::Result<Vec<Mark>>>()?;
+    if !session.state.checked_in {
+        session.check_in().await?;
+    }
+    let receipt = session.cast_paper(list.kind, marks).await?;
+    println!(
+        "{}",
+        Text::new(&session.meeting, lang).paper_receipt(&receipt)
+    );
+    session.close().await;
+    Ok(())
+}
+
+/// One `ENTRY=MARK` of the command line as a mark on a paper of `kind`:
+/// the entry is 1-based as printed, the mark a word of the kind or its code.
+fn parse_mark(kind: PaperKind, text: &str) -> Option<Mark> {
+    let (entry, mark) = text.split_once('=')?;
+    let entry = entry.trim().parse::<u16>().ok()?.checked_sub(1)?;
+    let mark = match (kind, mark.trim().to_lowercase().as_str()) {
+        (PaperKind::Election, "x" | "yes") => APPROVE,
+        (PaperKind::Rating, "high" | "cao") => HIGH_CONFIDENCE,
+        (PaperKind::Rating, "confidence" | "tin") => CONFIDENCE,
+        (PaperKind::Rating, "low" | "thap") => LOW_CONFIDENCE,
+        (PaperKind::NoConfidence, "keep" | "tin") => KEEP_CONFIDENCE,
+        (PaperKind::NoConfidence, "no" | "khong") => NO_CONFIDENCE,
+        (_, code) => code.parse().ok()?,
+    };
+    Some(Mark { entry, mark })
 }
 
 /// An interactive tablet on the terminal: live updates, and one-letter
@@ -698,6 +747,28 @@ mod tests {
     #[test]
     fn tablet_keys() {
         assert_eq!("y".parse(), Ok(Key::Vote(Choice::Yes)));
+    }
+
+    #[test]
+    fn marks_on_the_command_line_are_one_based_and_worded_by_kind() {
+        let m = |entry, mark| Some(Mark { entry, mark });
+        assert_eq!(
+            parse_mark(PaperKind::Rating, "1=thap"),
+            m(0, LOW_CONFIDENCE)
+        );
+        assert_eq!(
+            parse_mark(PaperKind::Rating, "30=High"),
+            m(29, HIGH_CONFIDENCE)
+        );
+        assert_eq!(parse_mark(PaperKind::Election, "2=x"), m(1, APPROVE));
+        assert_eq!(
+            parse_mark(PaperKind::NoConfidence, "3=khong"),
+            m(2, NO_CONFIDENCE)
+        );
+        // A code is sent as it is, for the server to refuse if it must.
+        assert_eq!(parse_mark(PaperKind::Rating, "2=4"), m(1, 4));
+        assert_eq!(parse_mark(PaperKind::Election, "0=x"), None);
+        assert_eq!(parse_mark(PaperKind::Election, "1=low"), None);
         assert_eq!(" N \n".parse(), Ok(Key::Vote(Choice::No)));
         assert_eq!("abstain".parse(), Ok(Key::Vote(Choice::Abstain)));
         assert_eq!("c".parse(), Ok(Key::CheckIn));

@@ -74,6 +74,12 @@ enum Command {
     CheckIn,
     /// Vote in the open round: yes, no or abstain (or y, n, a)
     Vote { choice: Choice },
+    /// Cast a paper in the open round on a list, one mark per candidate or
+    /// official as ENTRY=MARK, entries numbered from 1 as the list shows
+    /// them: an election's mark is `x`; a rating's `high`, `confidence` or
+    /// `low` (`cao`, `tin`, `thap`); a no-confidence vote's `keep` or `no`
+    /// (`tin`, `khong`). Entries left out are blank.
+    Paper { marks: Vec<String> },
     /// Ask for the floor on the item under discussion, or withdraw
     Floor {
         #[command(subcommand)]
@@ -116,6 +122,7 @@ async fn main() -> ExitCode {
         Command::Watch { meeting } => until_ctrl_c(cli::watch(&opts, meeting)).await,
         Command::CheckIn => cli::check_in(&opts).await,
         Command::Vote { choice } => cli::vote(&opts, choice).await,
+        Command::Paper { marks } => cli::paper(&opts, &marks).await,
         Command::Floor { ask } => cli::floor(&opts, ask).await,
         Command::Tablet => until_ctrl_c(cli::tablet(&opts)).await,
         Command::Chair { action } => cli::chair(&opts, action).await,

@@ -76,9 +76,14 @@ export class GavelServer {
   }
 
   /** Makes a data directory with the example meeting imported. */
-  static async withExampleMeeting() {
+  static withExampleMeeting() {
+    return GavelServer.withMeeting(MEETING_FILE);
+  }
+
+  /** Makes a data directory with the meeting file `file` imported. */
+  static async withMeeting(file) {
     const server = new GavelServer(await mkdtemp(path.join(tmpdir(), "gavel-browser-")));
-    await server.cli("meeting", "import", MEETING_FILE);
+    await server.cli("meeting", "import", file);
     return server;
   }
 
@@ -91,9 +96,9 @@ export class GavelServer {
     return stdout;
   }
 
-  /** Issues one-time enrollment codes for `seats` (e.g. "1-3") and the chair. */
-  async codes(seats) {
-    const codes = parseCodes(await this.cli("codes", "--meeting", MEETING_ID, "--seats", seats, "--chair"));
+  /** Issues one-time enrollment codes for `seats` (e.g. "1-3") and the chair of `meeting`. */
+  async codes(seats, meeting = MEETING_ID) {
+    const codes = parseCodes(await this.cli("codes", "--meeting", meeting, "--seats", seats, "--chair"));
     if (!codes.chair) throw new Error("gavel codes printed no chair's code");
     return codes;
   }

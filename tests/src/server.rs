@@ -152,27 +152,41 @@ impl TestServer {
         Ok(Store::connect(&self.database_url).await?)
     }
 
-    /// Issues a code for `principal`, enrolls a fresh key with it and logs in.
+    /// Issues a code for `principal` in the example meeting, enrolls a
+    /// fresh key with it and logs in.
     pub async fn enroll(&self, principal: Principal) -> anyhow::Result<(SigningKey, Session)> {
+        self.enroll_in(&example_meeting(), principal).await
+    }
+
+    /// [`TestServer::enroll`] in another meeting the store holds.
+    pub async fn enroll_in(
+        &self,
+        meeting: &MeetingId,
+        principal: Principal,
+    ) -> anyhow::Result<(SigningKey, Session)> {
         let store = self.store().await?;
-        let meeting = example_meeting();
-        let codes = enrollment::issue(&store, &meeting, &[principal], 1).await?;
+        let codes = enrollment::issue(&store, meeting, &[principal], 1).await?;
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let mut client = Client::connect(&self.url).await?;
         let (enrolled_meeting, enrolled_as) = client.enroll(&codes[0].1, &key).await?;
         anyhow::ensure!(
-            enrolled_meeting == meeting && enrolled_as == principal,
+            &enrolled_meeting == meeting && enrolled_as == principal,
             "enrolled as {enrolled_as}"
         );
-        let session = client.login(&meeting, &key).await?;
+        let session = client.login(meeting, &key).await?;
         Ok((key, session))
     }
 
     /// Logs an enrolled key in again (a reconnecting device).
     pub async fn login(&self, key: &SigningKey) -> anyhow::Result<Session> {
+        self.login_in(&example_meeting(), key).await
+    }
+
+    /// [`TestServer::login`] in another meeting the store holds.
+    pub async fn login_in(&self, meeting: &MeetingId, key: &SigningKey) -> anyhow::Result<Session> {
         Ok(Client::connect(&self.url)
             .await?
-            .login(&example_meeting(), key)
+            .login(meeting, key)
             .await?)
     }
 }

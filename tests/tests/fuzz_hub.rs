@@ -207,10 +207,11 @@ impl Hall {
         if let Some(counts) = live.counts {
             let mut stored = Counts::default();
             for b in &ballots {
-                match b.choice {
-                    Choice::Yes => stored.yes += 1,
-                    Choice::No => stored.no += 1,
-                    Choice::Abstain => stored.abstain += 1,
+                match b.vote.choice() {
+                    Some(Choice::Yes) => stored.yes += 1,
+                    Some(Choice::No) => stored.no += 1,
+                    Some(Choice::Abstain) => stored.abstain += 1,
+                    None => panic!("a paper in a yes/no/abstain round"),
                 }
             }
             anyhow::ensure!(

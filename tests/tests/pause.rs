@@ -163,7 +163,7 @@ async fn a_paused_round_refuses_ballots_outlives_its_deadline_and_a_restart() ->
             .await?;
         delegate.cast(Choice::No).await?;
         chair.chair(ChairCommand::Close).await?;
-        let result = shown(&chair, round).result.expect("closed with a result");
+        let result = shown(&chair, round).tally().expect("closed with a result");
         assert_eq!(
             (result.counts.yes, result.counts.no),
             (0, 1),

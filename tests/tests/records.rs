@@ -6,10 +6,11 @@
 use ed25519_dalek::SigningKey;
 use gavel_client::Session;
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Secrecy, Threshold};
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{Choice, Principal, PublicKey, RoundId, Signature};
-use gavel_records::bundle::{Bundle, NamedBallot};
+use gavel_records::bundle::{Bundle, NamedBallot, Round};
 use gavel_records::chain::{Entry, Event, LinkError, check_links};
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export::{self, MinutesOptions};
@@ -134,14 +135,17 @@ fn check_contents(bundle: &Bundle, rounds: &Rounds) {
     let seat3 = named.ballots.iter().find(|b| b.seat == 3).unwrap();
     assert_eq!(
         seat3.choice,
-        Choice::Yes,
+        Some(Choice::Yes),
         "seat 3's changed vote is the one kept"
     );
-    let counts = named.result.unwrap().counts;
+    let counts = tally(named).counts;
     assert_eq!((counts.yes, counts.no, counts.abstain), (5, 0, 1));
 
     let voided = round(bundle, rounds.voided);
-    assert_eq!((voided.status, voided.result), (RoundStatus::Voided, None));
+    assert_eq!(
+        (voided.status, &voided.result),
+        (RoundStatus::Voided, &None)
+    );
     assert_eq!(voided.ballots.len(), 2);
 
     let secret = round(bundle, rounds.secret);
@@ -234,6 +238,22 @@ fn fresh_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
 
+/// A closed yes/no/abstain round's tally.
+fn tally(round: &Round) -> gavel_protocol::TallyResult {
+    *round
+        .result
+        .as_ref()
+        .and_then(RoundResult::tally)
+        .expect("a closed round with a tally")
+}
+
+fn tally_mut(round: &mut Round) -> &mut gavel_protocol::TallyResult {
+    match &mut round.result {
+        Some(RoundResult::Tally(t)) => t,
+        other => panic!("a tally, not {other:?}"),
+    }
+}
+
 fn flip(choice: Choice) -> Choice {
     match choice {
         Choice::Yes => Choice::No,
@@ -259,7 +279,7 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
             "a changed choice",
             move |b| {
                 let ballot = &mut round_mut(b, named).ballots[0];
-                ballot.choice = flip(ballot.choice);
+                ballot.choice = ballot.choice.map(flip);
             },
             |m| matches!(m, Mismatch::BallotSignature { seat: 1, .. }),
         ),
@@ -267,7 +287,7 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
             "a changed choice, counted",
             move |b| {
                 let ballot = &mut round_mut(b, named).ballots[0];
-                ballot.choice = flip(ballot.choice);
+                ballot.choice = ballot.choice.map(flip);
             },
             |m| matches!(m, Mismatch::TallyCounts { .. }),
         ),
@@ -292,7 +312,8 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
                 };
                 let ballot = NamedBallot {
                     seat: 9,
-                    choice: Choice::No,
+                    choice: Some(Choice::No),
+                    paper: None,
                     seq: 0,
                     recorded_at: 1,
                     signature: Signature::sign(&key, &content.signed_bytes()),
@@ -319,7 +340,7 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
                     .iter_mut()
                     .find(|x| x.seat == 3)
                     .unwrap();
-                ballot.choice = Choice::No;
+                ballot.choice = Some(Choice::No);
                 ballot.seq -= 1;
             },
             |m| matches!(m, Mismatch::BallotNotChained { seat: 3, .. }),
@@ -368,7 +389,11 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
             "a rewritten chain with the head left alone",
             move |b| {
                 for e in &mut b.chain {
-                    if let Event::RoundClosed { result, .. } = &mut e.event {
+                    if let Event::RoundClosed {
+                        result: RoundResult::Tally(result),
+                        ..
+                    } = &mut e.event
+                    {
                         result.passed = !result.passed;
                     }
                 }
@@ -398,8 +423,11 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
             move |b| {
                 let r = round_mut(b, named);
                 r.settings.rule.threshold = Threshold::AtLeastThreeQuarters;
-                let counts = r.result.unwrap().counts;
-                r.result = Some(gavel_protocol::TallyResult::decide(r.settings.rule, counts));
+                let counts = tally(r).counts;
+                r.result = Some(RoundResult::Tally(gavel_protocol::TallyResult::decide(
+                    r.settings.rule,
+                    counts,
+                )));
             },
             move |m| matches!(m, Mismatch::TallyNotChained { round } if *round == named),
         ),
@@ -449,31 +477,25 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
         tamper(
             "a changed tally",
             move |b| {
-                let r = round_mut(b, named);
-                let mut result = r.result.unwrap();
+                let result = tally_mut(round_mut(b, named));
                 result.counts.yes -= 1;
                 result.counts.no += 1;
-                r.result = Some(result);
             },
             move |m| matches!(m, Mismatch::TallyCounts { round, .. } if *round == named),
         ),
         tamper(
             "a changed verdict",
             move |b| {
-                let r = round_mut(b, named);
-                let mut result = r.result.unwrap();
+                let result = tally_mut(round_mut(b, named));
                 result.passed = !result.passed;
-                r.result = Some(result);
             },
             move |m| matches!(m, Mismatch::TallyDecision { round, .. } if *round == named),
         ),
         tamper(
             "a changed present count",
             move |b| {
-                let r = round_mut(b, named);
-                let mut result = r.result.unwrap();
+                let result = tally_mut(round_mut(b, named));
                 result.counts.present += 1;
-                r.result = Some(result);
             },
             move |m| matches!(m, Mismatch::TallyPresent { round, .. } if *round == named),
         ),
@@ -618,7 +640,7 @@ async fn a_hall_voting_at_once_leaves_a_chain_that_verifies() -> anyhow::Result<
             .filter(|e| matches!(e.event, Event::CheckedIn { .. }))
             .count();
         assert_eq!(check_ins, 40, "{}", db.name);
-        let counts = round(&bundle, voted).result.unwrap().counts;
+        let counts = tally(round(&bundle, voted)).counts;
         assert_eq!((counts.present, counts.yes, counts.no), (40, 26, 14));
         server.stop()?;
     }

@@ -4,6 +4,8 @@
 use anyhow::{Context, Result, ensure};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::paper::Vote;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{
     Choice, Counts, MeetingId, Principal, PublicKey, RoundId, Rule, SeatNo, Signature, TallyResult,
@@ -71,18 +73,23 @@ fn ballot(round: RoundId, seat: SeatNo, choice: Choice, seq: u64) -> BallotRecor
     BallotRecord {
         round,
         seat,
-        choice,
+        vote: Vote::Choice(choice),
         seq,
         signature: Signature::from_bytes(&signature),
         recorded_at: 1_000 + seq,
     }
 }
 
-fn result_of(choices: &[Choice]) -> TallyResult {
-    TallyResult::decide(
+fn result_of(choices: &[Choice]) -> RoundResult {
+    RoundResult::Tally(TallyResult::decide(
         Rule::MAJORITY_OF_ALL_SEATS,
         Counts::tally(40, 38, choices.iter().copied()),
-    )
+    ))
+}
+
+/// Choices as the votes a secret record keeps.
+fn votes(choices: &[Choice]) -> Vec<Vote> {
+    choices.iter().copied().map(Vote::Choice).collect()
 }
 
 /// What `with_meeting` stores as `meeting()`'s definition.
@@ -640,7 +647,7 @@ async fn closing_a_named_round_commits_its_result_and_keeps_its_ballots() -> Res
         let result = result_of(&[Choice::Yes, Choice::No, Choice::Yes]);
         let secret = SecretClose {
             participants: vec![1, 2, 3],
-            choices: vec![Choice::Yes, Choice::No, Choice::Yes],
+            choices: votes(&[Choice::Yes, Choice::No, Choice::Yes]),
         };
         ensure!(is_corrupt(
             store
@@ -654,7 +661,7 @@ async fn closing_a_named_round_commits_its_result_and_keeps_its_ballots() -> Res
         let expected = RoundRecord {
             status: RoundStatus::Closed,
             closed_at: Some(61_000),
-            result: Some(result),
+            result: Some(result.clone()),
             ..r.clone()
         };
         ensure!(closed == vec![expected], "{closed:?}");
@@ -702,7 +709,7 @@ async fn closing_a_secret_round_leaves_no_link_between_seats_and_choices() -> Re
         ));
         let wrong_seats = SecretClose {
             participants: vec![4, 6, 8],
-            choices: vec![Choice::No, Choice::Abstain, Choice::No],
+            choices: votes(&[Choice::No, Choice::Abstain, Choice::No]),
         };
         ensure!(is_corrupt(
             store
@@ -713,7 +720,7 @@ async fn closing_a_secret_round_leaves_no_link_between_seats_and_choices() -> Re
 
         let shuffled = SecretClose {
             participants: vec![9, 4, 6],
-            choices: vec![Choice::No, Choice::Abstain, Choice::No],
+            choices: votes(&[Choice::No, Choice::Abstain, Choice::No]),
         };
         store
             .close_round(r.id, 61_000, &result, Some(&shuffled))
@@ -724,7 +731,7 @@ async fn closing_a_secret_round_leaves_no_link_between_seats_and_choices() -> Re
         ensure!(kept.participants == vec![4, 6, 9], "{kept:?}");
         ensure!(kept.choices == shuffled.choices, "{kept:?}");
         let closed = &store.rounds(&meeting()).await?[0];
-        ensure!(closed.status == RoundStatus::Closed && closed.result == Some(result));
+        ensure!(closed.status == RoundStatus::Closed && closed.result == Some(result.clone()));
         let tables = assert_no_seat_choice_link(&store, r.id).await?;
         ensure!(
             tables == ["rounds", "secret_choices", "secret_participants", "tallies"],
@@ -755,7 +762,7 @@ async fn voiding_a_secret_round_also_unlinks_its_ballots() -> Result<()> {
         ensure!(kept.participants == vec![4, 6, 9], "{kept:?}");
         // Grouped by choice, so that their order says nothing about the seats.
         ensure!(
-            kept.choices == vec![Choice::No, Choice::Yes, Choice::Yes],
+            kept.choices == votes(&[Choice::No, Choice::Yes, Choice::Yes]),
             "{kept:?}"
         );
         let tables = assert_no_seat_choice_link(&store, r.id).await?;
@@ -788,7 +795,7 @@ async fn rounds_come_back_in_opening_order_with_their_results() -> Result<()> {
             expected.push(RoundRecord {
                 status: RoundStatus::Closed,
                 closed_at: Some(opened_at + 5_000),
-                result: Some(result),
+                result: Some(result.clone()),
                 ..r
             });
         }

@@ -4,7 +4,7 @@
 
 use futures_util::future::try_join_all;
 use gavel_client::Session;
-use gavel_protocol::messages::{ChairCommand, RoundStatus, StoreHealth};
+use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView, StoreHealth};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Counts, Principal, RefusalReason};
 use gavel_server::store::Store;
@@ -126,7 +126,7 @@ async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow
         .state
         .round()
         .filter(|r| r.id == round && r.status == RoundStatus::Closed)
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .expect("the result is shown when `done` arrives");
     let store = Store::connect(&db.url).await?;
     let rows = store.ballots(round).await?;
@@ -140,12 +140,15 @@ async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow
             .iter()
             .find(|b| b.seat == receipt.seat)
             .expect("stored");
-        assert_eq!((row.choice, row.seq), (receipt.choice, receipt.seq));
+        assert_eq!(
+            (row.vote.choice(), row.seq),
+            (Some(receipt.choice), receipt.seq)
+        );
     }
     let stored = Counts::tally(
         shown.counts.total_seats,
         shown.counts.present,
-        rows.iter().map(|b| b.choice),
+        rows.iter().filter_map(|b| b.vote.choice()),
     );
     assert_eq!(shown.counts, stored, "the tally is the store's rows");
     assert_eq!((stored.yes, stored.no, stored.abstain), (3, 2, 1));

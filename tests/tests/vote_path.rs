@@ -2,7 +2,9 @@
 //! real keys over real WebSockets, and the committed rows checked in the store.
 
 use gavel_client::{ClientError, Session};
-use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
+use gavel_protocol::paper::Vote;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Principal, RefusalReason, RoundId, Signature};
 use gavel_tests::chair::{changeable_item, item_where, open_round};
@@ -58,7 +60,7 @@ async fn close(chair: &mut Session, round: RoundId) -> anyhow::Result<gavel_prot
         .round()
         .filter(|r| r.id == round && r.status == RoundStatus::Closed);
     Ok(shown
-        .and_then(|r| r.result)
+        .and_then(RoundView::tally)
         .expect("the closed round and its result are shown when `done` arrives"))
 }
 
@@ -106,7 +108,7 @@ async fn forty_tablets_vote_and_the_committed_tally_matches() -> anyhow::Result<
         assert_eq!(stored.status, RoundStatus::Closed);
         assert_eq!(
             stored.result,
-            Some(result),
+            Some(RoundResult::Tally(result)),
             "{}: the committed tally row",
             db.name
         );
@@ -117,13 +119,16 @@ async fn forty_tablets_vote_and_the_committed_tally_matches() -> anyhow::Result<
                 .iter()
                 .find(|b| b.seat == receipt.seat)
                 .expect("every acked ballot is stored");
-            assert_eq!((row.choice, row.seq), (receipt.choice, receipt.seq));
+            assert_eq!(
+                (row.vote.choice(), row.seq),
+                (Some(receipt.choice), receipt.seq)
+            );
         }
         // Everyone else sees the same committed result.
         for d in &mut hall.delegates {
             d.wait_until(|s| s.round().is_some_and(|r| r.result.is_some()))
                 .await?;
-            assert_eq!(d.state.round().and_then(|r| r.result), Some(result));
+            assert_eq!(d.state.round().and_then(RoundView::tally), Some(result));
         }
         server.stop()?;
     }
@@ -157,8 +162,11 @@ async fn more_than_half_of_all_seats_needs_twenty_one_of_forty() -> anyhow::Resu
             assert_eq!(result.passed, passes, "{}: {yes} of 40", db.name);
             let stored = server.store().await?.rounds(&example_meeting()).await?;
             assert_eq!(
-                stored.iter().find(|r| r.id == round).and_then(|r| r.result),
-                Some(result)
+                stored
+                    .iter()
+                    .find(|r| r.id == round)
+                    .and_then(|r| r.result.clone()),
+                Some(RoundResult::Tally(result))
             );
         }
         server.stop()?;
@@ -199,7 +207,7 @@ async fn a_ballot_after_the_deadline_is_refused_as_late() -> anyhow::Result<()> 
         let result = late
             .state
             .round()
-            .and_then(|r| r.result)
+            .and_then(RoundView::tally)
             .expect("closed with a result");
         assert_eq!((result.counts.yes, result.counts.no), (1, 0));
         assert_eq!(server.store().await?.ballots(round).await?.len(), 1);
@@ -320,8 +328,8 @@ async fn a_changed_vote_counts_once_and_a_resent_ballot_is_harmless() -> anyhow:
         let ballots = server.store().await?.ballots(round).await?;
         assert_eq!(ballots.len(), 1);
         assert_eq!(
-            (ballots[0].choice, ballots[0].seq),
-            (Choice::No, second.seq)
+            (ballots[0].vote.choice(), ballots[0].seq),
+            (Some(Choice::No), second.seq)
         );
         server.stop()?;
     }
@@ -422,7 +430,10 @@ async fn a_secret_round_keeps_who_took_part_but_not_who_chose_what() -> anyhow::
         assert_eq!(record.participants, vec![1, 2, 3]);
         let mut choices = record.choices.clone();
         choices.sort();
-        assert_eq!(choices, vec![Choice::Yes, Choice::Yes, Choice::No]);
+        assert_eq!(
+            choices,
+            [Choice::Yes, Choice::Yes, Choice::No].map(Vote::Choice)
+        );
         server.stop()?;
     }
     Ok(())

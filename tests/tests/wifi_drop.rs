@@ -12,6 +12,7 @@ use futures_util::future::join_all;
 use gavel_client::Client;
 use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::{Choice, SeatNo};
 use gavel_server::store::Store;
 use gavel_tests::databases;
@@ -143,8 +144,10 @@ async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> a
 
         let rows = store.ballots(round).await?;
         assert_eq!(rows.len(), TABLETS as usize, "{name}: one row per seat");
-        let stored: HashMap<SeatNo, (u64, Choice)> =
-            rows.iter().map(|b| (b.seat, (b.seq, b.choice))).collect();
+        let stored: HashMap<SeatNo, (u64, Choice)> = rows
+            .iter()
+            .map(|b| (b.seat, (b.seq, b.vote.choice().expect("a choice"))))
+            .collect();
         assert_eq!(stored, sent, "{name}: the store holds the ballots sent");
 
         chair.chair(ChairCommand::Close).await?;
@@ -153,7 +156,9 @@ async fn tablets_that_lose_the_wifi_reconnect_and_each_ballot_counts_once() -> a
         assert_eq!(rounds[0].status, RoundStatus::Closed, "{name}");
         let counts = rounds[0]
             .result
-            .expect("a closed round has a result")
+            .as_ref()
+            .and_then(RoundResult::tally)
+            .expect("a closed round has a tally")
             .counts;
         for choice in Choice::ALL {
             let in_store = stored.values().filter(|(_, c)| *c == choice).count();

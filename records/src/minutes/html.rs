@@ -13,7 +13,8 @@
 //! title, a summary table, then each voted item under its topic with, per
 //! round, the form of the vote, its times, the rule, the official sentence,
 //! the chart and the verdict; a voided round is said to be voided and shows
-//! no counts. Then, for each item where someone had the floor, its turns:
+//! no counts; a round on a list prints its official table, and a secret one
+//! the counting board's record (biên bản kiểm phiếu) around it. Then, for each item where someone had the floor, its turns:
 //! the speaker, the kind of turn, whom a question was put to, the topic as
 //! typed, the start and the time spoken. Signature blocks for the secretary
 //! and the chair close it. An item never breaks across pages unless it is
@@ -23,11 +24,13 @@ use super::chart::round_chart;
 use super::clock::{LocalTime, utc_offset};
 use super::escape::escape;
 use super::font::font_faces;
+use super::lists::{ListTable, list_table};
 use super::words::{
     Words, date_line, duration, item_number, needed, paused_span, roman, round_number, seal_line,
     time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
+use gavel_protocol::results::Turnout;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording::{describe_rule, in_sentence, official_sentence, verdict};
 use std::fmt::Write;
@@ -160,6 +163,7 @@ fn summary(out: &mut String, session: &Session, lang: Lang) {
                 ),
                 verdict(result.passed, lang),
             ),
+            Outcome::Counted { .. } => (String::new(), w.closed),
             Outcome::Voided => (String::new(), w.voided_short),
         };
         let _ = writeln!(
@@ -296,6 +300,23 @@ fn round(
                 escape(verdict(result.passed, lang)),
             );
         }
+        Outcome::Counted { result, list } => {
+            if result.rule().is_some() {
+                let _ = write!(
+                    out,
+                    "<p class=\"rule\">{}: {}.</p>",
+                    escape(w.rule),
+                    escape(&rule)
+                );
+            }
+            let table = list_table(result, list, session.total_seats, lang);
+            match round.settings.secrecy {
+                Secrecy::Named => list_html(out, &table, &table.sentences),
+                Secrecy::Secret => {
+                    count_record(out, result.turnout(), &table, &session.counting_board, lang)
+                }
+            }
+        }
         Outcome::Voided => {
             let _ = write!(
                 out,
@@ -308,6 +329,92 @@ fn round(
         }
     }
     out.push_str("</div>\n");
+}
+
+/// A secret ballot on a list, printed as the counting board's record
+/// (biên bản kiểm phiếu) in its official form: all delegates, those
+/// present, the papers issued (one to each delegate present), returned,
+/// valid and invalid, each with its percentage of all delegates; then the
+/// table per candidate or official and lines for the board to sign, with
+/// the names of `board` (the head first) when the meeting names it. A paper
+/// the rules refuse is refused at the tablet with its reason and never
+/// enters the count, so every returned paper is valid and none invalid.
+fn count_record(
+    out: &mut String,
+    turnout: Turnout,
+    table: &ListTable,
+    board: &[String],
+    lang: Lang,
+) {
+    let w = Words::of(lang);
+    let pct = |n: u32| lang.percent(n, turnout.total_seats);
+    let facts = [
+        (w.total_seats, turnout.total_seats),
+        (w.count_present, turnout.present),
+        (w.count_issued, turnout.present),
+        (w.papers_returned, turnout.papers),
+        (w.count_valid, turnout.papers),
+        (w.count_invalid, 0),
+    ];
+    let _ = write!(
+        out,
+        "<section class=\"count-record\"><h5>{}</h5>\n<table class=\"count-facts\"><tbody>\n",
+        escape(w.count_record)
+    );
+    for (label, n) in facts {
+        let _ = writeln!(
+            out,
+            "<tr><th>{}</th><td class=\"num\">{n}</td><td class=\"num\">{}</td></tr>",
+            escape(label),
+            pct(n)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    // The papers returned are in the facts above; the rest says what came out.
+    list_html(out, table, &table.sentences[1..]);
+    let (head, members) = board
+        .split_first()
+        .map_or((None, &[][..]), |(h, m)| (Some(h), m));
+    let signer = |role: &str, names: Vec<&String>| {
+        let names: String = names
+            .into_iter()
+            .map(|n| format!("<div class=\"name\">{}</div>", escape(n)))
+            .collect();
+        format!(
+            "<div><div class=\"role\">{}</div>{names}</div>",
+            escape(role)
+        )
+    };
+    let _ = write!(
+        out,
+        "<div class=\"board-signatures\">{}{}</div>\n</section>\n",
+        signer(w.count_chief, head.into_iter().collect()),
+        signer(w.count_members, members.iter().collect()),
+    );
+}
+
+/// A ballot on a list: its official table, then `sentences`, what came out.
+fn list_html(out: &mut String, table: &ListTable, sentences: &[String]) {
+    out.push_str("<table class=\"list\">\n<thead><tr>");
+    // The number, the counts and the percentages are numeric, as in the rows.
+    let numeric = |i: usize| i == 0 || (i > 2 && i + 1 < table.header.len());
+    for (i, h) in table.header.iter().enumerate() {
+        let class = if numeric(i) { " class=\"num\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let class = if numeric(i) { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    for sentence in sentences {
+        let _ = write!(out, "<p class=\"official\">{}</p>", escape(sentence));
+    }
 }
 
 /// Every item's turns at the floor, in one table per item. A topic is the
@@ -439,6 +546,18 @@ svg.chart .count, svg.chart .mark { font-weight: 600; }
 .verdict strong { display: inline-block; border: 1.2pt solid #000; padding: 0.3mm 2.5mm; letter-spacing: .03em; }
 .verdict strong.not-passed { border-style: double; border-width: 3pt; }
 .voided strong { letter-spacing: .01em; }
+table.list, .count-facts { border-collapse: collapse; font-size: 9.5pt; line-height: 1.3; margin: 1mm 0 2mm; }
+table.list { width: 100%; }
+table.list th, table.list td, .count-facts th, .count-facts td { border: 0.6pt solid #000; padding: 0.8mm 1.5mm; text-align: left; vertical-align: top; }
+table.list .num, .count-facts .num { text-align: right; white-space: nowrap; }
+table.list tr, .count-facts tr { break-inside: avoid; }
+.count-facts th { font-weight: 400; }
+.count-record { break-inside: avoid; border: 0.6pt solid #000; padding: 2mm 3mm; margin-top: 2mm; }
+h5 { font-size: 10.5pt; text-align: center; text-transform: uppercase; margin: 0 0 1.5mm; }
+.board-signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; font-size: 10pt; margin-top: 3mm; min-height: 18mm; }
+.board-signatures .role { font-weight: 600; }
+.board-signatures .name { margin-top: 12mm; }
+.board-signatures .name + .name { margin-top: 10mm; }
 .seal { margin-top: 8mm; font-size: 8.5pt; text-align: left; overflow-wrap: anywhere; }
 .seal code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; }
 .signatures { display: grid; grid-template-columns: 1fr 1fr; text-align: center; margin-top: 10mm; break-inside: avoid; }
@@ -551,6 +670,74 @@ mod tests {
             "Điều kiện thông qua: ít nhất 2/3 tổng số đại biểu. Cần 27 phiếu tán thành, đạt 26."
         ));
         assert!(removal.contains("Kết quả: KHÔNG THÔNG QUA"));
+    }
+
+    #[test]
+    fn a_secret_ballot_on_a_list_prints_the_counting_boards_record() {
+        use gavel_protocol::Rule;
+        use gavel_protocol::messages::{ListEntry, PaperList};
+        use gavel_protocol::paper::{Mark, PaperKind};
+        use gavel_protocol::results::PaperResult;
+        let mut session = phuc_loi();
+        let turnout = Turnout {
+            total_seats: 40,
+            present: 38,
+            papers: 37,
+        };
+        let list = PaperList {
+            kind: PaperKind::Election,
+            posts: 1,
+            entries: ["Lê Hoàng Cường", "Phạm Thu Dung"]
+                .map(|name| ListEntry {
+                    name: name.to_owned(),
+                    post: String::new(),
+                })
+                .to_vec(),
+        };
+        let first: &[Mark] = &[Mark { entry: 0, mark: 1 }];
+        let second: &[Mark] = &[Mark { entry: 1, mark: 1 }];
+        let papers = std::iter::repeat_n(first, 25).chain(std::iter::repeat_n(second, 12));
+        let rule = Rule::MAJORITY_OF_ALL_SEATS;
+        let result = PaperResult::decide(PaperKind::Election, rule, 2, 1, turnout, papers);
+        let round = &mut session.items[8].rounds[0];
+        round.settings.rule = rule;
+        round.outcome = Outcome::Counted { result, list };
+        session.counting_board = ["Đỗ Văn Hải", "Ngô Thị Mai", "Bùi Quốc Toản"]
+            .map(str::to_owned)
+            .to_vec();
+        let secret = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
+        for line in [
+            "Biên bản kiểm phiếu",
+            "Tổng số đại biểu40100,00%",
+            "Số đại biểu có mặt3895,00%",
+            "Số phiếu phát ra3895,00%",
+            "Số phiếu thu vào3792,50%",
+            "Số phiếu hợp lệ3792,50%",
+            "Số phiếu không hợp lệ00,00%",
+            "1Lê Hoàng Cường2562,50%Trúng cử",
+            "2Phạm Thu Dung1230,00%Không trúng cử",
+            "Trúng cử: Lê Hoàng Cường.",
+            "Trưởng Ban kiểm phiếuĐỗ Văn HảiCác thành viên Ban kiểm phiếuNgô Thị MaiBùi Quốc Toản",
+        ] {
+            assert!(secret.contains(line), "{line:?} in {secret}");
+        }
+        assert_eq!(
+            secret.matches("Số phiếu thu vào").count(),
+            1,
+            "the papers returned are said once"
+        );
+        let english = text(&item_html(&minutes_html(&session, Lang::En), 8, Lang::En));
+        assert!(
+            english.contains("Record of the count")
+                && english.contains("Invalid ballot papers00.00%")
+        );
+
+        session.items[8].rounds[0].settings.secrecy = Secrecy::Named;
+        let named = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
+        assert!(
+            !named.contains("Biên bản kiểm phiếu")
+                && named.contains("Số phiếu thu vào: 37 (92,50%).")
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! - `results_csv`: one CSV row per round, UTF-8 with a BOM for Excel;
 //! - `html`: the minutes, one self-contained HTML file for A4 print;
 //! - `chart`: the SVG bar chart of one round, legible in black and white;
+//! - `lists`: the official table of a ballot on a list (an election, a
+//!   confidence rating, a no-confidence vote);
 //! - `words`: the minutes' own words in Vietnamese and English (the result
 //!   sentence, rules and verdicts come from [`gavel_protocol::wording`]);
 //! - `clock`: Unix times as the meeting's local dates and times;
@@ -28,6 +30,7 @@ mod clock;
 mod escape;
 mod font;
 mod html;
+mod lists;
 mod results_csv;
 mod words;
 
@@ -37,7 +40,8 @@ pub use results_csv::results_csv;
 
 use gavel_protocol::SeatNo;
 use gavel_protocol::floor::FloorKind;
-use gavel_protocol::messages::{ItemKind, Labels};
+use gavel_protocol::messages::{ItemKind, Labels, PaperList};
+use gavel_protocol::results::PaperResult;
 use gavel_protocol::rules::{TallyResult, VoteSettings};
 use gavel_protocol::{MeetingId, RoundId};
 use serde::{Deserialize, Serialize};
@@ -68,6 +72,11 @@ pub struct Session {
     pub national_heading: bool,
     /// Who signs the minutes; a name left out gets a blank line to write it on.
     pub signatories: Signatories,
+    /// The counting board's members (Ban kiểm phiếu), the head first, who
+    /// sign its record of each secret ballot on a list; when none are named
+    /// the record has blank lines.
+    #[serde(default)]
+    pub counting_board: Vec<String>,
     /// The agenda items, in agenda order. Items without rounds (reports, or
     /// items never put to the vote) may be listed; the minutes skip them.
     pub items: Vec<Item>,
@@ -174,6 +183,12 @@ pub struct Pause {
 pub enum Outcome {
     /// Closed and tallied: the committed result, as the hub decided it.
     Closed { result: TallyResult },
+    /// A ballot on a list closed and counted: the committed result and the
+    /// list it counted (the candidates or officials, in the papers' order).
+    Counted {
+        result: PaperResult,
+        list: PaperList,
+    },
     /// Voided by the chair: nothing was decided and no count is published.
     Voided,
 }
@@ -183,7 +198,7 @@ impl Round {
     pub fn result(&self) -> Option<&TallyResult> {
         match &self.outcome {
             Outcome::Closed { result } => Some(result),
-            Outcome::Voided => None,
+            Outcome::Counted { .. } | Outcome::Voided => None,
         }
     }
 }
@@ -222,6 +237,10 @@ pub enum SessionError {
         "item {item}, round {round}: the recorded decision differs from what the rule gives for these counts"
     )]
     DecisionDiffers { item: u32, round: usize },
+    #[error(
+        "item {item}, round {round}: the result on the list does not fit its list, its rule or the seats"
+    )]
+    ListDiffers { item: u32, round: usize },
     #[error("item {item}, round {round}: it ended before it opened")]
     EndedBeforeOpened { item: u32, round: usize },
     #[error("item {item}, round {round}: a pause lies outside the round or before an earlier one")]
@@ -263,6 +282,18 @@ impl Session {
                 return Err(SessionError::PauseOutsideRound { item, round });
             }
             since = pause.to;
+        }
+        if let Outcome::Counted { result, list } = &r.outcome {
+            let t = result.turnout();
+            let fits = t.total_seats == self.total_seats
+                && t.papers <= t.total_seats
+                && t.present <= t.total_seats
+                && usize::from(result.sheet().entries) == list.entries.len()
+                && result.sheet().kind == list.kind
+                && result.rule().is_none_or(|rule| rule == r.settings.rule);
+            if !fits {
+                return Err(SessionError::ListDiffers { item, round });
+            }
         }
         let Some(result) = r.result() else {
             return Ok(());

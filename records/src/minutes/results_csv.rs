@@ -1,5 +1,9 @@
 //! The results as a table: one CSV row per round, for spreadsheets and for
-//! whoever republishes the results.
+//! whoever republishes the results. A ballot on a list (an election, a
+//! confidence vote) has its row there too, with the papers returned and who
+//! was elected, and its official table after all the rounds, under a line
+//! naming its item and round: a candidate or official per row, with each
+//! count and its percentage.
 //!
 //! The file follows RFC 4180 (comma-separated, CRLF line ends, a field with
 //! a comma, a quote or a line break in double quotes, a quote doubled) and
@@ -18,6 +22,7 @@
 //! is prefixed with an apostrophe, so that opening the file never runs one.
 
 use super::clock::{LocalTime, utc_offset};
+use super::lists::list_table;
 use super::words::Words;
 use super::{Lang, Outcome, Session};
 use gavel_protocol::rules::Secrecy;
@@ -55,6 +60,8 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
     ];
     let mut out = String::from(BOM);
     push_row(&mut out, &header);
+    // Ballots on a list, each as its own table after the rounds.
+    let mut lists = Vec::new();
     for item in &session.items {
         for (i, round) in item.rounds.iter().enumerate() {
             let time = |ms| LocalTime::at(ms, session.utc_offset_minutes).iso();
@@ -90,6 +97,27 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
                         verdict(result.passed, lang).to_owned(),
                     ]);
                 }
+                Outcome::Counted { result, list } => {
+                    let t = result.turnout();
+                    let table = list_table(result, list, t.total_seats, lang);
+                    row.extend([
+                        String::new(),
+                        time(round.opened_at),
+                        time(round.ended_at),
+                        w.closed.to_owned(),
+                        t.total_seats.to_string(),
+                        t.papers.to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        lang.percent(t.papers, t.total_seats),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        table.sentences[1..].join(" "),
+                    ]);
+                    lists.push((item.index, defused(&item.title), i + 1, table));
+                }
                 Outcome::Voided => {
                     row.extend([
                         String::new(),
@@ -102,6 +130,25 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
                 }
             }
             push_row(&mut out, &row);
+        }
+    }
+    for (index, title, round, table) in lists {
+        out.push_str("\r\n");
+        push_row(
+            &mut out,
+            &[
+                format!("{} {}", w.list_results, index + 1),
+                title,
+                format!("{} {round}", w.col_round),
+            ],
+        );
+        let cells = |r: &[String]| r.iter().map(|c| defused(c)).collect::<Vec<_>>();
+        push_row(&mut out, &cells(&table.header));
+        for row in &table.rows {
+            push_row(&mut out, &cells(row));
+        }
+        for sentence in &table.sentences {
+            push_row(&mut out, std::slice::from_ref(sentence));
         }
     }
     out

@@ -24,11 +24,12 @@ use crate::metrics::{self, Role};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use gavel_protocol::messages::ChairCommand;
+use gavel_protocol::messages::{AnyReceipt, ChairCommand};
+use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
     ClientMsg, MAX_CLIENT_FRAME_BYTES, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
-    RefusalReason, RoundId, ServerMsg,
+    RefusalReason, RoundId, ServerMsg, Signature,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -523,18 +524,21 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
     let audience = session.audience();
     Box::pin(async move {
         let id = msg.request_id();
-        let cast = matches!(msg, ClientMsg::Cast { .. });
+        let is_cast = matches!(msg, ClientMsg::Cast { .. } | ClientMsg::CastPaper { .. });
         let result: Result<Vec<Frame>, Refusal> = async {
             match msg {
                 ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => {
                     Err(RefusalReason::AlreadyAuthenticated.into())
                 }
                 ClientMsg::Sync { id } => {
-                    let state = ask(&meeting, |reply| Command::Snapshot { audience, reply }).await?;
+                    let state =
+                        ask(&meeting, |reply| Command::Snapshot { audience, reply }).await?;
                     // The actor's frames go out as they are, not parsed and made again.
                     let mut out = Vec::from(state);
                     if let Some(Principal::Seat(seat)) = principal {
-                        out.push(frame(&ask(&meeting, |reply| Command::You { seat, reply }).await?));
+                        out.push(frame(
+                            &ask(&meeting, |reply| Command::You { seat, reply }).await?,
+                        ));
                     }
                     out.push(frame(&ServerMsg::Done { id }));
                     Ok(out)
@@ -546,20 +550,40 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     let you = ask(&meeting, |reply| Command::CheckIn { seat, reply }).await??;
                     Ok(vec![frame(&you), frame(&ServerMsg::Done { id })])
                 }
-                ClientMsg::Cast { id, round, choice, seq, signature } => {
-                    // A new answer is polled at once (`Requests::poll_next`): this is when the frame was read.
-                    let read_at = std::time::Instant::now();
-                    let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
-                        return Err(RefusalReason::NotADelegate.into());
+                ClientMsg::Cast {
+                    id,
+                    round,
+                    choice,
+                    seq,
+                    signature,
+                } => {
+                    let ballot = Cast {
+                        round,
+                        vote: Vote::Choice(choice),
+                        seq,
+                        signature,
                     };
-                    let bytes = ballot_bytes(&meeting.definition.id, round, seat, choice, seq);
-                    verify(&meeting.signatures, key, bytes, signature.clone()).await.inspect_err(|_| {
-                        tracing::info!(meeting = %meeting.definition.id, %round, seat, seq, "ballot refused: bad signature");
-                    })?;
-                    let ballot = VerifiedBallot { seat, round, choice, seq, signature };
-                    let receipt = ask(&meeting, |reply| Command::Cast { ballot, reply }).await??;
-                    metrics::ballot_acknowledged(read_at);
-                    Ok(vec![frame(&ServerMsg::Ack { id, receipt })])
+                    Ok(vec![frame(
+                        &cast(&meeting, principal, key, ballot).await?.ack(id),
+                    )])
+                }
+                ClientMsg::CastPaper {
+                    id,
+                    round,
+                    kind,
+                    marks,
+                    seq,
+                    signature,
+                } => {
+                    let ballot = Cast {
+                        round,
+                        vote: Vote::Paper(Paper { kind, marks }),
+                        seq,
+                        signature,
+                    };
+                    Ok(vec![frame(
+                        &cast(&meeting, principal, key, ballot).await?.ack(id),
+                    )])
                 }
                 ClientMsg::Chair { id, command } => {
                     if principal != Some(Principal::Chair) {
@@ -568,11 +592,23 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     chair(&meeting, command).await?;
                     Ok(vec![frame(&ServerMsg::Done { id })])
                 }
-                ClientMsg::FloorRequest { id, item, kind, respondent, topic } => {
+                ClientMsg::FloorRequest {
+                    id,
+                    item,
+                    kind,
+                    respondent,
+                    topic,
+                } => {
                     let Some(Principal::Seat(seat)) = principal else {
                         return Err(RefusalReason::NotADelegate.into());
                     };
-                    let act = Act::Request { seat, item, kind, respondent, topic };
+                    let act = Act::Request {
+                        seat,
+                        item,
+                        kind,
+                        respondent,
+                        topic,
+                    };
                     ask(&meeting, |reply| Command::Floor { seat, act, reply }).await??;
                     Ok(vec![frame(&ServerMsg::Done { id })])
                 }
@@ -589,14 +625,21 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                         return Err(RefusalReason::NotChair.into());
                     }
                     let (token, expires_at) = meeting.issue_export_token();
-                    let url = format!("/api/meetings/{}/export?token={token}", meeting.definition.id);
-                    Ok(vec![frame(&ServerMsg::ExportReady { id, url, expires_at })])
+                    let url = format!(
+                        "/api/meetings/{}/export?token={token}",
+                        meeting.definition.id
+                    );
+                    Ok(vec![frame(&ServerMsg::ExportReady {
+                        id,
+                        url,
+                        expires_at,
+                    })])
                 }
             }
         }
         .await;
         result.unwrap_or_else(|refusal| {
-            if cast {
+            if is_cast {
                 metrics::ballot_refused(refusal.reason);
             }
             vec![frame(&refusal.to_msg(id))]
@@ -615,21 +658,60 @@ async fn chair(meeting: &MeetingHandle, command: ChairCommand) -> Result<(), Ref
     ask(meeting, |reply| Command::Present { presented, reply }).await?
 }
 
-fn ballot_bytes(
-    meeting: &MeetingId,
+/// A ballot or a paper as it arrived, its signature not yet checked.
+struct Cast {
     round: RoundId,
-    seat: u32,
-    choice: gavel_protocol::Choice,
+    vote: Vote,
     seq: u64,
-) -> Vec<u8> {
-    BallotContent {
-        meeting,
+    signature: Signature,
+}
+
+/// Checks a ballot's signature for the connection's seat and hands it to
+/// the meeting: the one path of a choice and of a paper on a list.
+async fn cast(
+    meeting: &MeetingHandle,
+    principal: Option<Principal>,
+    key: Option<PublicKey>,
+    ballot: Cast,
+) -> Result<AnyReceipt, Refusal> {
+    // A new answer is polled at once (`Requests::poll_next`): this is when the frame was read.
+    let read_at = std::time::Instant::now();
+    let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
+        return Err(RefusalReason::NotADelegate.into());
+    };
+    let Cast {
         round,
-        seat,
-        choice,
+        vote,
         seq,
-    }
-    .signed_bytes()
+        signature,
+    } = ballot;
+    let id = &meeting.definition.id;
+    let bytes = match &vote {
+        Vote::Choice(choice) => BallotContent {
+            meeting: id,
+            round,
+            seat,
+            choice: *choice,
+            seq,
+        }
+        .signed_bytes(),
+        Vote::Paper(paper) => paper.content(id, round, seat, seq).signed_bytes(),
+    };
+    verify(&meeting.signatures, key, bytes, signature.clone())
+        .await
+        .inspect_err(|_| {
+            tracing::info!(meeting = %id, %round, seat, seq, "ballot refused: bad signature");
+        })?;
+    let ballot = VerifiedBallot {
+        seat,
+        round,
+        vote,
+        seq,
+        signature,
+    };
+    let receipt = ask(meeting, |reply| Command::Cast { ballot, reply }).await??;
+    metrics::ballot_acknowledged(read_at);
+    Ok(receipt)
 }
 
 /// Sends one frame; a client that does not take it within `timeout` is

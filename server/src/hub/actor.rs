@@ -31,8 +31,10 @@ use crate::store::{BallotRecord, RoundRecord, Store, StoreError};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
-    ChairCommand, ItemState, ItemStatus, Receipt, RoundStatus, RoundView, Snapshot,
+    AnyReceipt, ChairCommand, ItemState, ItemStatus, PaperList, RoundStatus, RoundView, Snapshot,
 };
+use gavel_protocol::paper::Sheet;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{Principal, RefusalReason, RoundId, SeatNo, ServerMsg};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,7 +84,7 @@ pub enum Command {
     },
     Cast {
         ballot: VerifiedBallot,
-        reply: Reply<Result<Receipt, Refusal>>,
+        reply: Reply<Result<AnyReceipt, Refusal>>,
     },
     Chair {
         command: ChairCommand,
@@ -269,7 +271,7 @@ impl MeetingActor {
                     Some(Principal::Seat(seat)) => Some(self.you(seat)),
                     _ => None,
                 };
-                let snapshot = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
+                let snapshot = frame(&ServerMsg::Snapshot(Box::new(self.snapshot(audience))));
                 let _ = reply.send(Joined {
                     snapshot,
                     floor: self.floor_frame(audience, self.version),
@@ -280,7 +282,7 @@ impl MeetingActor {
             }
             Command::Snapshot { audience, reply } => {
                 let _ = reply.send([
-                    frame(&ServerMsg::Snapshot(self.snapshot(audience))),
+                    frame(&ServerMsg::Snapshot(Box::new(self.snapshot(audience)))),
                     self.floor_frame(audience, self.version),
                 ]);
             }
@@ -391,6 +393,16 @@ impl MeetingActor {
         }
     }
 
+    /// The list of agenda item `item`, if it is voted on with a paper.
+    fn sheet_of(&self, item: u32) -> Option<Sheet> {
+        self.definition
+            .agenda
+            .get(item as usize)?
+            .paper
+            .as_ref()
+            .map(PaperList::sheet)
+    }
+
     fn you(&self, seat: SeatNo) -> ServerMsg {
         let ballot = self
             .round
@@ -420,13 +432,16 @@ impl MeetingActor {
         Ok(self.you(seat))
     }
 
-    async fn cast(&mut self, ballot: VerifiedBallot, reply: Reply<Result<Receipt, Refusal>>) {
+    async fn cast(&mut self, ballot: VerifiedBallot, reply: Reply<Result<AnyReceipt, Refusal>>) {
         let meeting = &self.definition.id;
         let seat = ballot.seat;
         let checked_in = self.present.contains(&seat);
-        let result = match self.round.as_mut() {
+        let result = match self.round.as_ref() {
             None => Err(Refusal::from(RefusalReason::NoOpenRound)),
-            Some(round) => round.admit(&ballot, checked_in, now_ms()),
+            Some(round) => {
+                let sheet = self.sheet_of(round.record.item);
+                round.admit(&ballot, sheet, checked_in, now_ms())
+            }
         };
         match result {
             Err(refusal) => {
@@ -445,7 +460,7 @@ impl MeetingActor {
                 let record = BallotRecord {
                     round: ballot.round,
                     seat,
-                    choice: ballot.choice,
+                    vote: ballot.vote,
                     seq: ballot.seq,
                     signature: ballot.signature,
                     recorded_at: now_ms(),
@@ -751,7 +766,12 @@ impl MeetingActor {
         let outcome = match ending {
             Ending::Void => self.store.void_round(id, closed_at).await.map(|()| None),
             Ending::Close => {
-                let result = round.result(self.definition.total_seats, self.present.len() as u32);
+                let sheet = self.sheet_of(round.record.item);
+                let result = round.result(
+                    sheet,
+                    self.definition.total_seats,
+                    self.present.len() as u32,
+                );
                 let secret = round.secret_close();
                 self.store
                     .close_round(id, closed_at, &result, secret.as_ref())
@@ -772,13 +792,18 @@ impl MeetingActor {
                 }
             }
             Ok(result) => {
-                let waiters = round.ended(ending, closed_at, result);
+                let waiters = round.ended(ending, closed_at, result.clone());
                 // The round's ending was a write that succeeded; the snapshot
                 // below shows the store healthy.
                 self.outage.answered(&self.definition.id);
                 self.open_metric = None;
                 match result {
-                    Some(r) => tracing::info!(
+                    Some(RoundResult::Paper(r)) => tracing::info!(
+                        meeting = %self.definition.id, round = %id, kind = r.sheet().kind.as_str(),
+                        papers = r.turnout().papers, present = r.turnout().present,
+                        "round closed; papers counted"
+                    ),
+                    Some(RoundResult::Tally(r)) => tracing::info!(
                         meeting = %self.definition.id, round = %id, yes = r.counts.yes, no = r.counts.no,
                         abstain = r.counts.abstain, present = r.counts.present, total = r.counts.total_seats,
                         passed = r.passed, rule = %r.rule.describe(), "round closed; tally committed"
@@ -813,11 +838,16 @@ impl MeetingActor {
             let Some(state) = items.get_mut(record.item as usize) else {
                 continue;
             };
-            (state.status, state.result) = match (record.status, record.result) {
+            (state.status, state.result) = match (record.status, &record.result) {
                 (RoundStatus::Open, _) => (ItemStatus::Voting, None),
                 (RoundStatus::Voided, _) => (ItemStatus::Voided, None),
-                (RoundStatus::Closed, Some(r)) if r.passed => (ItemStatus::Passed, Some(r)),
-                (RoundStatus::Closed, r) => (ItemStatus::NotPassed, r),
+                (RoundStatus::Closed, Some(r @ RoundResult::Paper(_))) => {
+                    (ItemStatus::Counted, Some(r.clone()))
+                }
+                (RoundStatus::Closed, Some(RoundResult::Tally(t))) if t.passed => {
+                    (ItemStatus::Passed, Some(RoundResult::Tally(*t)))
+                }
+                (RoundStatus::Closed, r) => (ItemStatus::NotPassed, r.clone()),
             };
         }
         Snapshot {
@@ -839,11 +869,12 @@ impl MeetingActor {
                 live: r.is_open().then(|| {
                     r.live(
                         audience,
+                        self.sheet_of(r.record.item),
                         self.definition.total_seats,
                         self.present.len() as u32,
                     )
                 }),
-                result: r.record.result,
+                result: r.record.result.clone(),
             }),
             store: self.outage.health(),
             presentation: self
@@ -923,7 +954,7 @@ impl MeetingActor {
     fn broadcast_snapshot(&mut self) {
         let version = self.next_version();
         for audience in Audience::ALL {
-            let frame = frame(&ServerMsg::Snapshot(self.snapshot(audience)));
+            let frame = frame(&ServerMsg::Snapshot(Box::new(self.snapshot(audience))));
             self.pacing.send_snapshot(audience, version, frame);
         }
         self.pacing.snapshot_sent();
@@ -952,11 +983,12 @@ impl MeetingActor {
             .filter(|r| r.is_open())
             .expect("only an open round has a running tally");
         let (total, present) = (self.definition.total_seats, self.present.len() as u32);
+        let sheet = self.sheet_of(round.record.item);
         for &audience in audiences {
             let frame = frame(&ServerMsg::Tally {
                 version,
                 round: round.record.id,
-                live: round.live(audience, total, present),
+                live: round.live(audience, sheet, total, present),
                 server_time_us,
             });
             self.pacing.send_tally(audience, version, frame, now);

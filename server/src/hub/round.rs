@@ -17,9 +17,11 @@
 use super::Refusal;
 use super::pacing::Audience;
 use crate::store::{BallotRecord, RoundRecord, SecretClose};
-use gavel_protocol::messages::{LiveTally, Receipt, RoundStatus, SeatChoice};
+use gavel_protocol::messages::{AnyReceipt, LiveTally, RoundStatus, SeatChoice};
+use gavel_protocol::paper::{Sheet, Vote};
+use gavel_protocol::results::{PaperResult, RoundResult, Turnout, count_marks};
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Choice, Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult};
+use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult};
 use rand::seq::SliceRandom;
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::oneshot;
@@ -32,7 +34,8 @@ pub type Reply<T> = oneshot::Sender<T>;
 pub struct VerifiedBallot {
     pub seat: SeatNo,
     pub round: RoundId,
-    pub choice: Choice,
+    /// A choice, or a whole paper on a list.
+    pub vote: Vote,
     pub seq: u64,
     pub signature: Signature,
 }
@@ -41,8 +44,8 @@ pub struct VerifiedBallot {
 /// another one meanwhile, that later ballot (sent once this one commits).
 pub(super) struct InFlight {
     ballot: BallotRecord,
-    waiters: Vec<Reply<Result<Receipt, Refusal>>>,
-    next: Option<(BallotRecord, Reply<Result<Receipt, Refusal>>)>,
+    waiters: Vec<Reply<Result<AnyReceipt, Refusal>>>,
+    next: Option<(BallotRecord, Reply<Result<AnyReceipt, Refusal>>)>,
 }
 
 /// Why an open round is ending; it ends once its last ballots have committed.
@@ -56,7 +59,7 @@ pub(super) enum Ending {
 pub(super) struct RoundState {
     pub(super) record: RoundRecord,
     /// Committed ballots, with their receipts.
-    pub(super) recorded: BTreeMap<SeatNo, Receipt>,
+    pub(super) recorded: BTreeMap<SeatNo, AnyReceipt>,
     in_flight: HashMap<SeatNo, InFlight>,
     pub(super) ending: Option<Ending>,
     /// Chair commands waiting for the round to end.
@@ -77,11 +80,13 @@ impl RoundState {
         self.accepting() && self.record.paused_at.is_none()
     }
 
+    /// The choices counted; a round on a list counts no choices (its
+    /// papers are counted by [`RoundState::result`]).
     pub(super) fn counts(&self, total_seats: u32, present: u32) -> Counts {
         Counts::tally(
             total_seats,
             present,
-            self.recorded.values().map(|r| r.choice),
+            self.recorded.values().filter_map(|r| r.vote().choice()),
         )
     }
 
@@ -91,12 +96,12 @@ impl RoundState {
             .in_flight
             .get(&seat)
             .map(|f| f.next.as_ref().map_or(f.ballot.seq, |(b, _)| b.seq));
-        let recorded = self.recorded.get(&seat).map(|r| r.seq);
+        let recorded = self.recorded.get(&seat).map(AnyReceipt::seq);
         in_flight.max(recorded)
     }
 
     /// A round as the store holds it, with the receipts of its committed ballots.
-    pub(super) fn new(record: RoundRecord, recorded: BTreeMap<SeatNo, Receipt>) -> RoundState {
+    pub(super) fn new(record: RoundRecord, recorded: BTreeMap<SeatNo, AnyReceipt>) -> RoundState {
         RoundState {
             record,
             recorded,
@@ -107,7 +112,11 @@ impl RoundState {
     }
 
     /// `reply` waits for the identical ballot already on its way to the store.
-    pub(super) fn join_in_flight(&mut self, seat: SeatNo, reply: Reply<Result<Receipt, Refusal>>) {
+    pub(super) fn join_in_flight(
+        &mut self,
+        seat: SeatNo,
+        reply: Reply<Result<AnyReceipt, Refusal>>,
+    ) {
         self.in_flight
             .get_mut(&seat)
             .expect("admitted as in flight")
@@ -121,7 +130,7 @@ impl RoundState {
     pub(super) fn enqueue(
         &mut self,
         record: BallotRecord,
-        reply: Reply<Result<Receipt, Refusal>>,
+        reply: Reply<Result<AnyReceipt, Refusal>>,
     ) -> Option<BallotRecord> {
         match self.in_flight.get_mut(&record.seat) {
             Some(flight) => {
@@ -153,7 +162,7 @@ impl RoundState {
     pub(super) fn committed(
         &mut self,
         ballot: &BallotRecord,
-        receipt: Receipt,
+        receipt: AnyReceipt,
     ) -> Option<BallotRecord> {
         let flight = self.in_flight.remove(&ballot.seat)?;
         tracing::info!(meeting = %self.record.meeting, round = %ballot.round, seat = ballot.seat, seq = ballot.seq, "ballot accepted");
@@ -202,16 +211,46 @@ impl RoundState {
         self.ending.filter(|_| self.in_flight.is_empty())
     }
 
-    /// The tally of a round that closes with `present` seats present.
-    pub(super) fn result(&self, total_seats: u32, present: u32) -> TallyResult {
-        TallyResult::decide(self.record.settings.rule, self.counts(total_seats, present))
+    /// The result of a round that closes with `present` seats present: its
+    /// tally, or for a round on a list (`sheet`, the item's) its papers
+    /// counted per candidate or official.
+    pub(super) fn result(
+        &self,
+        sheet: Option<Sheet>,
+        total_seats: u32,
+        present: u32,
+    ) -> RoundResult {
+        let rule = self.record.settings.rule;
+        let Some(sheet) = sheet else {
+            return RoundResult::Tally(TallyResult::decide(
+                rule,
+                self.counts(total_seats, present),
+            ));
+        };
+        let votes: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
+        let turnout = Turnout {
+            total_seats,
+            present,
+            papers: u32::try_from(votes.len()).expect("fewer papers than seats"),
+        };
+        RoundResult::Paper(PaperResult::decide(
+            sheet.kind,
+            rule,
+            sheet.entries,
+            sheet.posts,
+            turnout,
+            votes
+                .iter()
+                .filter_map(Vote::paper)
+                .map(|p| p.marks.as_slice()),
+        ))
     }
 
-    /// For a secret round: who took part and the choices, shuffled, so that
-    /// what the store keeps links no seat to a choice.
+    /// For a secret round: who took part and the choices (or papers),
+    /// shuffled, so that what the store keeps links no seat to a choice.
     pub(super) fn secret_close(&self) -> Option<SecretClose> {
         (self.record.settings.secrecy == Secrecy::Secret).then(|| {
-            let mut choices: Vec<Choice> = self.recorded.values().map(|r| r.choice).collect();
+            let mut choices: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
             choices.shuffle(&mut rand::thread_rng());
             SecretClose {
                 participants: self.recorded.keys().copied().collect(),
@@ -234,7 +273,7 @@ impl RoundState {
         &mut self,
         ending: Ending,
         closed_at: u64,
-        result: Option<TallyResult>,
+        result: Option<RoundResult>,
     ) -> Vec<Reply<Result<(), Refusal>>> {
         self.record.closed_at = Some(closed_at);
         self.record.result = result;
@@ -256,7 +295,7 @@ impl RoundState {
     pub(super) fn take_in(
         &mut self,
         ballots: Vec<BallotRecord>,
-        receipt: impl Fn(&BallotRecord) -> Receipt,
+        receipt: impl Fn(&BallotRecord) -> AnyReceipt,
     ) -> bool {
         if !self.is_open() {
             return false;
@@ -267,7 +306,7 @@ impl RoundState {
                 || self
                     .recorded
                     .get(&ballot.seat)
-                    .is_some_and(|r| r.seq > ballot.seq);
+                    .is_some_and(|r| r.seq() > ballot.seq);
             if stale {
                 continue;
             }
@@ -281,19 +320,38 @@ impl RoundState {
         changed
     }
 
-    /// The running tally as `audience` may see it.
-    pub(super) fn live(&self, audience: Audience, total_seats: u32, present: u32) -> LiveTally {
+    /// The running tally as `audience` may see it; `sheet` is the item's
+    /// list in a round on a list, whose counts are per entry and mark.
+    pub(super) fn live(
+        &self,
+        audience: Audience,
+        sheet: Option<Sheet>,
+        total_seats: u32,
+        present: u32,
+    ) -> LiveTally {
         let settings = &self.record.settings;
         let counts = self.counts(total_seats, present);
         let named = settings.secrecy == Secrecy::Named;
+        let marks = || {
+            let sheet = sheet?;
+            let votes: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
+            let papers = votes.iter().filter_map(Vote::paper);
+            Some(count_marks(
+                sheet.kind,
+                sheet.entries,
+                papers.map(|p| p.marks.as_slice()),
+            ))
+        };
+        // A round on a list has no choices to count: its counts are the marks'.
+        let choice_counts = sheet.is_none().then_some(counts);
         let voted = || Some(self.recorded.keys().copied().collect());
         let choices = || {
             Some(
                 self.recorded
                     .iter()
-                    .map(|(&seat, r)| SeatChoice {
-                        seat,
-                        choice: r.choice,
+                    .filter_map(|(&seat, r)| {
+                        let choice = r.vote().choice()?;
+                        Some(SeatChoice { seat, choice })
                     })
                     .collect(),
             )
@@ -303,16 +361,20 @@ impl RoundState {
         // whoever watches the totals move as seats vote (the chair sees who
         // voted; the hall sees who pressed) would learn each seat's choice.
         let show_counts = named && settings.interim != Interim::None;
+        // Every recorded ballot takes part, a paper (even blank) included.
+        let taking_part = u32::try_from(self.recorded.len()).expect("fewer ballots than seats");
         match audience {
             Audience::Chair => LiveTally {
-                taking_part: counts.taking_part(),
-                counts: named.then_some(counts),
+                taking_part,
+                counts: choice_counts.filter(|_| named),
+                marks: if named { marks() } else { None },
                 voted: voted(),
                 choices: if named { choices() } else { None },
             },
             Audience::Public | Audience::Delegates => LiveTally {
-                taking_part: counts.taking_part(),
-                counts: show_counts.then_some(counts),
+                taking_part,
+                counts: choice_counts.filter(|_| show_counts),
+                marks: if show_counts { marks() } else { None },
                 voted: if show_individual { voted() } else { None },
                 choices: if show_individual { choices() } else { None },
             },
@@ -320,10 +382,12 @@ impl RoundState {
     }
 
     /// Decides whether a verified ballot may enter the round at server time
-    /// `now`. Pure, so that every rule of intake reads in one place.
+    /// `now`; `sheet` is the round's item's list, if it is voted on with a
+    /// paper. Pure, so that every rule of intake reads in one place.
     pub(super) fn admit(
         &self,
         ballot: &VerifiedBallot,
+        sheet: Option<Sheet>,
         checked_in: bool,
         now: u64,
     ) -> Result<Admitted, Refusal> {
@@ -367,6 +431,29 @@ impl RoundState {
             }
             RoundStatus::Open => {}
         }
+        match (&ballot.vote, sheet) {
+            (Vote::Choice(_), None) => {}
+            (Vote::Choice(_), Some(sheet)) => {
+                return Err(Refusal::new(
+                    RefusalReason::WrongBallotKind,
+                    format!(
+                        "this item is voted on with a {} paper, not a choice",
+                        sheet.kind.as_str()
+                    ),
+                ));
+            }
+            (Vote::Paper(_), None) => {
+                return Err(Refusal::new(
+                    RefusalReason::WrongBallotKind,
+                    "this item is voted on with yes, no or abstain, not a paper",
+                ));
+            }
+            (Vote::Paper(paper), Some(sheet)) => {
+                if let Err(e) = sheet.check(paper.kind, &paper.marks) {
+                    return Err(Refusal::new(RefusalReason::from(&e), e.to_string()));
+                }
+            }
+        }
         if record.settings.require_check_in && !checked_in {
             return Err(Refusal::new(
                 RefusalReason::NotCheckedIn,
@@ -375,8 +462,8 @@ impl RoundState {
         }
         let seat = ballot.seat;
         if let Some(recorded) = self.recorded.get(&seat)
-            && recorded.seq == ballot.seq
-            && recorded.choice == ballot.choice
+            && recorded.seq() == ballot.seq
+            && recorded.vote() == ballot.vote
             && !self.in_flight.contains_key(&seat)
         {
             return Ok(Admitted::Duplicate(recorded.clone()));
@@ -384,7 +471,7 @@ impl RoundState {
         if let Some(flight) = self.in_flight.get(&seat)
             && flight.next.is_none()
             && flight.ballot.seq == ballot.seq
-            && flight.ballot.choice == ballot.choice
+            && flight.ballot.vote == ballot.vote
         {
             return Ok(Admitted::JoinInFlight);
         }
@@ -409,7 +496,7 @@ impl RoundState {
 pub(super) enum Admitted {
     New,
     /// The identical ballot is already recorded: the same receipt answers it.
-    Duplicate(Receipt),
+    Duplicate(AnyReceipt),
     /// The identical ballot is on its way to the store: wait with it.
     JoinInFlight,
 }

@@ -16,7 +16,7 @@ use crate::signatures::Signatures;
 use crate::store::{BallotRecord, Store};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::MeetingId;
-use gavel_protocol::messages::Receipt;
+use gavel_protocol::messages::AnyReceipt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot::error::TryRecvError;
@@ -39,7 +39,7 @@ const ATTEMPTS: u32 = 4;
 
 /// What the writer reports back to the actor.
 pub enum Written {
-    Committed(Vec<(BallotRecord, Receipt)>),
+    Committed(Vec<(BallotRecord, AnyReceipt)>),
     Failed(Vec<BallotRecord>),
 }
 

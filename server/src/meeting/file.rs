@@ -7,7 +7,8 @@ use super::{
     DefinitionError, DocumentSource, MeetingDefinition, RegisteredQuestion, SeatDefinition,
 };
 use gavel_protocol::floor::{FloorSettings, Respondent, check_topic};
-use gavel_protocol::messages::{DocumentKind, ItemKind, ItemView, Labels};
+use gavel_protocol::messages::{DocumentKind, ItemKind, ItemView, Labels, ListEntry, PaperList};
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, Threshold, VoteSettings};
 use gavel_protocol::{MeetingId, PublicKey, SeatNo};
 use serde::{Deserialize, Deserializer};
@@ -19,6 +20,11 @@ use toml::Spanned;
 /// (1,000–2,000 delegates), low enough that a typo cannot make the hub
 /// allocate for millions of seats.
 const MAX_SEATS: u32 = 10_000;
+
+/// The longest list of candidates or officials: a confidence rating puts
+/// some 30 officials on one paper; 200 marks still fit a ballot frame
+/// ([`gavel_protocol::MAX_CLIENT_FRAME_BYTES`]) many times over.
+const MAX_LIST: usize = 200;
 
 // The file as written. Spans are kept where a check after serde needs them.
 
@@ -39,7 +45,15 @@ pub(super) struct RawMeeting {
     floor: RawFloor,
     #[serde(default)]
     respondents: Vec<RawRespondent>,
+    counting_board: Option<RawBoard>,
     topics: Spanned<Vec<Spanned<RawTopic>>>,
+}
+
+/// `[counting_board]`: the seats of the board that counts secret ballots.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoard {
+    seats: Spanned<Vec<Spanned<u32>>>,
 }
 
 /// `[floor]`: the time limits of turns, each optional.
@@ -122,10 +136,141 @@ struct RawItem {
     kind: ItemKind,
     title: Spanned<String>,
     vote: Option<Spanned<RawVote>>,
+    /// `"election"`, `"rating"` or `"no_confidence"`: the item is voted on
+    /// with a paper on its list; absent, with yes/no/abstain.
+    ballot: Option<Spanned<PaperKind>>,
+    /// An election's posts; 1 if not written.
+    posts: Option<Spanned<u16>>,
+    candidates: Option<Spanned<Vec<RawEntry>>>,
+    officials: Option<Spanned<Vec<RawEntry>>>,
     #[serde(default)]
     documents: Vec<RawDocument>,
     #[serde(default)]
     questions: Vec<RawQuestion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    name: Spanned<String>,
+    #[serde(default)]
+    post: String,
+}
+
+impl RawItem {
+    /// The item's paper, if it names a `ballot` kind: the list it needs
+    /// (candidates for an election, officials otherwise) and nothing else,
+    /// no name twice, at most as many posts as candidates; and a vote whose
+    /// rule a paper can be measured against.
+    fn paper(
+        &self,
+        vote: Option<&VoteSettings>,
+        path: &str,
+        source: &Source,
+    ) -> Result<Option<PaperList>, DefinitionError> {
+        let Some(kind_at) = &self.ballot else {
+            for (field, written) in [
+                ("candidates", self.candidates.as_ref().map(Spanned::span)),
+                ("officials", self.officials.as_ref().map(Spanned::span)),
+                ("posts", self.posts.as_ref().map(Spanned::span)),
+            ] {
+                if let Some(at) = written {
+                    return Err(source.error(at, join(path, field), "is only read with `ballot` = \"election\", \"rating\" or \"no_confidence\""));
+                }
+            }
+            return Ok(None);
+        };
+        let kind = *kind_at.get_ref();
+        let ballot_field = join(path, "ballot");
+        let Some(vote) = vote else {
+            return Err(source.error(
+                kind_at.span(),
+                ballot_field,
+                "the item is not voted on (`vote = false`, or a report or question session)",
+            ));
+        };
+        if vote.rule.base == gavel_protocol::Base::YesNo {
+            return Err(source.error(kind_at.span(), join(path, "vote.rule"), "base \"yes_no\" does not apply to a paper on a list: use \"all_seats\", \"present\" or \"cast\""));
+        }
+        if vote.interim == Interim::Individual {
+            return Err(source.error(kind_at.span(), join(path, "vote.interim"), "a paper on a list shows totals per candidate or official, not each seat's paper: use \"totals\" or \"none\""));
+        }
+        let (wanted, other) = match kind {
+            PaperKind::Election => (
+                ("candidates", &self.candidates),
+                ("officials", &self.officials),
+            ),
+            PaperKind::Rating | PaperKind::NoConfidence => (
+                ("officials", &self.officials),
+                ("candidates", &self.candidates),
+            ),
+        };
+        if let Some(at) = other.1 {
+            return Err(source.error(
+                at.span(),
+                join(path, other.0),
+                format!("a {} ballot lists `{}`", kind.as_str(), wanted.0),
+            ));
+        }
+        let Some(list) = wanted.1 else {
+            return Err(source.error(
+                kind_at.span(),
+                join(path, wanted.0),
+                format!("a {} ballot needs its `{}`", kind.as_str(), wanted.0),
+            ));
+        };
+        let list_field = join(path, wanted.0);
+        if list.get_ref().is_empty() || list.get_ref().len() > MAX_LIST {
+            return Err(source.error(
+                list.span(),
+                list_field,
+                format!("must list between 1 and {MAX_LIST}"),
+            ));
+        }
+        let mut entries: Vec<ListEntry> = Vec::with_capacity(list.get_ref().len());
+        for (e, raw) in list.get_ref().iter().enumerate() {
+            let field = format!("{list_field}[{e}].name");
+            let name = source.nonblank(&raw.name, &field)?;
+            if let Some(first) = entries.iter().position(|x| x.name == name) {
+                return Err(source.error(
+                    raw.name.span(),
+                    field,
+                    format!("{name:?} is listed twice (first as {list_field}[{first}])"),
+                ));
+            }
+            entries.push(ListEntry {
+                name,
+                post: raw.post.clone(),
+            });
+        }
+        let posts = match (&self.posts, kind) {
+            (None, PaperKind::Election) => 1,
+            (Some(at), PaperKind::Election) => {
+                let posts = *at.get_ref();
+                if posts == 0 || usize::from(posts) > entries.len() {
+                    return Err(source.error(
+                        at.span(),
+                        join(path, "posts"),
+                        format!("must be between 1 and the {} candidates", entries.len()),
+                    ));
+                }
+                posts
+            }
+            (Some(at), _) => {
+                return Err(source.error(
+                    at.span(),
+                    join(path, "posts"),
+                    "only an election has posts",
+                ));
+            }
+            (None, _) => 0,
+        };
+        Ok(Some(PaperList {
+            kind,
+            posts,
+            entries,
+        }))
+    }
 }
 
 #[derive(Deserialize)]
@@ -328,6 +473,10 @@ impl RawMeeting {
         }
         let (agenda, documents) = check_agenda(&self.topics, defaults, source)?;
         let questions = check_questions(&self.topics, total_seats, respondents.len(), source)?;
+        let counting_board = match &self.counting_board {
+            Some(board) => check_board(board, total_seats, source)?,
+            None => Vec::new(),
+        };
         Ok(MeetingDefinition {
             id,
             title,
@@ -341,8 +490,46 @@ impl RawMeeting {
             floor: self.floor.settings(),
             respondents,
             questions,
+            counting_board,
         })
     }
+}
+
+/// The counting board's seats: at least one, each on the roster, each once.
+fn check_board(
+    board: &RawBoard,
+    total_seats: u32,
+    source: &Source,
+) -> Result<Vec<SeatNo>, DefinitionError> {
+    let list = board.seats.get_ref();
+    if list.is_empty() {
+        return Err(source.error(
+            board.seats.span(),
+            "counting_board.seats",
+            "a counting board has at least one member",
+        ));
+    }
+    let mut seats = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let seat = *raw.get_ref();
+        let field = format!("counting_board.seats[{i}]");
+        if !(1..=total_seats).contains(&seat) {
+            return Err(source.error(
+                raw.span(),
+                field,
+                format!("seat {seat} is outside 1..={total_seats} (total_seats)"),
+            ));
+        }
+        if seats.contains(&seat) {
+            return Err(source.error(
+                raw.span(),
+                field,
+                format!("seat {seat} is on the board twice"),
+            ));
+        }
+        seats.push(seat);
+    }
+    Ok(seats)
 }
 
 /// The questions registered before the session, each on a question
@@ -570,6 +757,7 @@ fn check_agenda(
                     Some(raw.resolve(defaults, &format!("{path}.vote"), at, source)?)
                 }
             };
+            let paper = item.paper(vote.as_ref(), &path, source)?;
             let index = u32::try_from(agenda.len()).expect("an agenda of fewer than 2^32 items");
             for (d, document) in item.documents.iter().enumerate() {
                 let path = format!("{path}.documents[{d}]");
@@ -589,6 +777,7 @@ fn check_agenda(
                 title,
                 vote,
                 documents: Vec::new(),
+                paper,
             });
         }
     }

@@ -13,7 +13,8 @@
 
 use super::{DefinitionError, DocumentSource, MeetingDefinition, RegisteredQuestion};
 use gavel_protocol::floor::{FloorSettings, Respondent};
-use gavel_protocol::messages::{DocumentKind, ItemKind, Labels};
+use gavel_protocol::messages::{DocumentKind, ItemKind, ItemView, Labels, ListEntry};
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::rules::{Threshold, VoteSettings};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,16 @@ pub struct MeetingForm {
     pub seats: Vec<SeatForm>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub respondents: Vec<Respondent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counting_board: Option<BoardForm>,
     pub topics: Vec<TopicForm>,
+}
+
+/// `[counting_board]`: the seats of the board that counts secret ballots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardForm {
+    pub seats: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +73,16 @@ pub struct ItemForm {
     pub kind: ItemKind,
     pub title: String,
     pub vote: VoteForm,
+    /// A paper on a list: its kind, an election's posts, and the
+    /// candidates (an election) or officials (a rating, a no-confidence vote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballot: Option<PaperKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posts: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<ListEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub officials: Vec<ListEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<DocumentForm>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -109,6 +129,14 @@ impl MeetingForm {
                 vote: item
                     .vote
                     .map_or(VoteForm::NotVoted(false), VoteForm::Settings),
+                ballot: item.paper.as_ref().map(|p| p.kind),
+                posts: item
+                    .paper
+                    .as_ref()
+                    .filter(|p| p.kind == PaperKind::Election)
+                    .map(|p| p.posts),
+                candidates: list_of(item, PaperKind::Election, true),
+                officials: list_of(item, PaperKind::Election, false),
                 documents: documents_of(&definition.documents, item.index),
                 questions: questions_of(&definition.questions, item.index),
             };
@@ -140,6 +168,9 @@ impl MeetingForm {
                 })
                 .collect(),
             respondents: definition.respondents.clone(),
+            counting_board: (!definition.counting_board.is_empty()).then(|| BoardForm {
+                seats: definition.counting_board.clone(),
+            }),
             topics,
         }
     }
@@ -157,6 +188,17 @@ impl MeetingForm {
         let definition = MeetingDefinition::parse(&text)?;
         Ok((text, definition))
     }
+}
+
+/// The item's list if its paper is of `kind` (`is`) or of another kind
+/// (not `is`): an election's candidates, or a rating's or no-confidence
+/// vote's officials.
+fn list_of(item: &ItemView, kind: PaperKind, is: bool) -> Vec<ListEntry> {
+    item.paper
+        .as_ref()
+        .filter(|p| (p.kind == kind) == is)
+        .map(|p| p.entries.clone())
+        .unwrap_or_default()
 }
 
 /// The questions registered on the item, in the file's order.

@@ -48,6 +48,10 @@
 //!   be questioned, and a question session's `[[topics.items.questions]]`
 //!   are the questions registered before the session: its queue when the
 //!   meeting is first loaded.
+//! - **The counting board.** `[counting_board] seats = [...]` names the
+//!   delegates the council elected to count its secret ballots (Ban kiểm
+//!   phiếu), the head first; the minutes print them under the board's record
+//!   of each secret ballot on a list.
 //! - **Seats are dense.** Seats must be numbered `1..=total_seats`, each once,
 //!   so the definition keeps them sorted and finds seat `n` at index `n - 1`.
 
@@ -58,7 +62,9 @@ mod source;
 mod tests;
 
 use file::RawMeeting;
-pub use form::{DocumentForm, ItemForm, MeetingForm, QuestionForm, SeatForm, TopicForm, VoteForm};
+pub use form::{
+    BoardForm, DocumentForm, ItemForm, MeetingForm, QuestionForm, SeatForm, TopicForm, VoteForm,
+};
 use gavel_protocol::floor::{FloorSettings, Respondent};
 use gavel_protocol::messages::{
     DocumentKind, DocumentView, ItemView, Labels, MeetingView, SeatView,
@@ -95,6 +101,10 @@ pub struct MeetingDefinition {
     /// Questions registered before the session (the secretariat's list),
     /// in the order the file gives them: the first queue of their item.
     pub questions: Vec<RegisteredQuestion>,
+    /// `[counting_board]`: the seats of the board (Ban kiểm phiếu) that
+    /// counts the secret ballots, its head first; empty when the file names
+    /// none.
+    pub counting_board: Vec<SeatNo>,
 }
 
 /// A question registered before the session.

@@ -672,6 +672,118 @@ fn items_name_their_documents_and_each_is_checked() {
     );
 }
 
+/// MINIMAL's item (lines 17–19) with a list: line 20 `ballot`, 21 `posts`,
+/// 22 the list.
+fn with_list(ballot: &str, posts: &str, list: &str) -> String {
+    format!("{MINIMAL}ballot = {ballot}\n{posts}\n{list}\n")
+}
+
+const TWO_CANDIDATES: &str =
+    r#"candidates = [{ name = "Lê Hoàng Cường", post = "Ủy viên" }, { name = "Phạm Thu Dung" }]"#;
+
+#[test]
+fn an_item_on_a_list_carries_its_kind_posts_and_entries() {
+    use gavel_protocol::paper::PaperKind;
+    let m = MeetingDefinition::parse(&with_list("\"election\"", "", TWO_CANDIDATES)).unwrap();
+    let paper = m.agenda[0].paper.as_ref().expect("an election");
+    assert_eq!((paper.kind, paper.posts), (PaperKind::Election, 1));
+    assert_eq!(paper.entries[0].name, "Lê Hoàng Cường");
+    assert_eq!(paper.entries[1].post, "", "a post may be left out");
+    let officials =
+        r#"officials = [{ name = "A", post = "Chủ tịch" }, { name = "B", post = "Phó Chủ tịch" }]"#;
+    let m = MeetingDefinition::parse(&with_list("\"rating\"", "", officials)).unwrap();
+    let paper = m.agenda[0].paper.as_ref().expect("a rating");
+    assert_eq!(
+        (paper.kind, paper.posts, paper.entries.len()),
+        (PaperKind::Rating, 0, 2)
+    );
+    assert!(
+        MeetingDefinition::parse(MINIMAL).unwrap().agenda[0]
+            .paper
+            .is_none()
+    );
+}
+
+#[test]
+fn a_list_that_does_not_fit_its_kind_is_refused_at_its_field() {
+    let officials = r#"officials = [{ name = "A" }]"#;
+    let cases = [
+        (
+            with_list("\"election\"", "", ""),
+            20,
+            "topics[0].items[0].candidates",
+        ),
+        (
+            with_list("\"rating\"", "", TWO_CANDIDATES),
+            22,
+            "topics[0].items[0].candidates",
+        ),
+        (
+            with_list("\"election\"", "posts = 3", TWO_CANDIDATES),
+            21,
+            "topics[0].items[0].posts",
+        ),
+        (
+            with_list("\"election\"", "posts = 0", TWO_CANDIDATES),
+            21,
+            "topics[0].items[0].posts",
+        ),
+        (
+            with_list("\"no_confidence\"", "posts = 1", officials),
+            21,
+            "topics[0].items[0].posts",
+        ),
+        (
+            with_list(
+                "\"election\"",
+                "",
+                r#"candidates = [{ name = "A" }, { name = "A" }]"#,
+            ),
+            22,
+            "topics[0].items[0].candidates[1].name",
+        ),
+        (
+            with_list("\"rating\"", "", "officials = []"),
+            22,
+            "topics[0].items[0].officials",
+        ),
+        (
+            with_list("\"ballot_of_some_kind\"", "", officials),
+            20,
+            "topics[0].items[0].ballot",
+        ),
+        (
+            format!("{MINIMAL}{officials}\n"),
+            20,
+            "topics[0].items[0].officials",
+        ),
+        (
+            with(
+                "title = \"Dự thảo nghị quyết\"",
+                "title = \"Báo cáo\"\nvote = false",
+            ) + "ballot = \"rating\"\nofficials = [{ name = \"A\" }]\n",
+            21,
+            "topics[0].items[0].ballot",
+        ),
+        (
+            with(
+                "title = \"Dự thảo nghị quyết\"",
+                "title = \"Bầu\"\nvote = { interim = \"individual\" }",
+            ) + "ballot = \"rating\"\nofficials = [{ name = \"A\" }]\n",
+            21,
+            "topics[0].items[0].vote.interim",
+        ),
+    ];
+    for (text, line, field) in cases {
+        let (found_line, _, found_field, message) = error(&text);
+        assert_eq!(
+            (found_line, found_field.as_str()),
+            (line, field),
+            "{message}\n{text}"
+        );
+    }
+}
+
 #[test]
 fn the_floor_respondents_and_registered_questions_are_read_and_checked() {
     let m = MeetingDefinition::parse(EXAMPLE).unwrap();
@@ -725,4 +837,39 @@ fn the_floor_respondents_and_registered_questions_are_read_and_checked() {
     let on_a_resolution =
         format!("{floor}\n[[topics.items.questions]]\nseat = 1\nrespondent = 0\n");
     assert_eq!(field(&on_a_resolution), "topics[0].items[0].questions[0]");
+}
+
+#[test]
+fn the_counting_board_is_read_head_first_and_checked_against_the_roster() {
+    let m = MeetingDefinition::parse(EXAMPLE).unwrap();
+    assert_eq!(m.counting_board, vec![7, 15, 23]);
+    assert!(
+        MeetingDefinition::parse(MINIMAL)
+            .unwrap()
+            .counting_board
+            .is_empty()
+    );
+    let board = |seats: &str| {
+        with(
+            "[[topics]]",
+            &format!("[counting_board]\nseats = {seats}\n\n[[topics]]"),
+        )
+    };
+    let m = MeetingDefinition::parse(&board("[2, 1]")).unwrap();
+    assert_eq!(m.counting_board, vec![2, 1], "the head first, as written");
+    for (seats, line, column, field, message) in [
+        ("[]", 15, 9, "counting_board.seats", "at least one member"),
+        ("[1, 3]", 15, 13, "counting_board.seats[1]", "outside 1..=2"),
+        (
+            "[2, 2]",
+            15,
+            13,
+            "counting_board.seats[1]",
+            "on the board twice",
+        ),
+    ] {
+        let (l, c, f, m) = error(&board(seats));
+        assert_eq!((l, c, f.as_str()), (line, column, field), "{seats}: {m}");
+        assert!(m.contains(message), "{seats}: {m}");
+    }
 }

@@ -15,7 +15,9 @@
 //! - `attendance`: the first check-in of each seat;
 //! - `rounds` and `tallies`: every round with its settings, window and end,
 //!   and a closed round's result;
-//! - `ballots`: each seat's last signed ballot in a round;
+//! - `ballots`: each seat's last signed ballot in a round (a paper on a
+//!   list: its kind in `choice` and its marks in `marks`, one row like any
+//!   ballot);
 //! - `secret_participants` and `secret_choices`: what a secret round keeps;
 //! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]);
 //! - `documents` and `document_blobs`: every version of each item's
@@ -94,20 +96,22 @@ mod sqlite;
 use rows::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, DocumentInsert,
     DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, TallyInsert, found,
-    from_sql, kind_text, not_open, parse_choice, parse_meeting, principal_text, to_sql,
+    from_sql, kind_text, not_open, parse_meeting, parse_vote, principal_text, to_sql,
 };
 
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
 use gavel_protocol::floor::FloorChange;
-use gavel_protocol::messages::{DocumentKind, DocumentView, Receipt, RoundStatus};
+use gavel_protocol::messages::{
+    AnyReceipt, DocumentKind, DocumentView, PaperReceipt, Receipt, RoundStatus,
+};
+use gavel_protocol::paper::Vote;
+use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
-use gavel_protocol::{
-    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, TallyResult, VoteSettings,
-};
-use gavel_records::chain::{Entry, Event, Sha};
+use gavel_protocol::{MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings};
+use gavel_records::chain::{Entry, Event, Sha, split_votes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -197,7 +201,8 @@ pub struct NewCode {
 pub struct BallotRecord {
     pub round: RoundId,
     pub seat: SeatNo,
-    pub choice: Choice,
+    /// A choice, or a whole paper on a list.
+    pub vote: Vote,
     pub seq: u64,
     pub signature: Signature,
     /// Unix milliseconds, as on the delegate's receipt.
@@ -205,16 +210,25 @@ pub struct BallotRecord {
 }
 
 impl BallotRecord {
-    /// The server's receipt for this ballot ([`Receipt::issue`]).
-    pub fn receipt(&self, server_key: &SigningKey, meeting: &MeetingId) -> Receipt {
-        let content = BallotContent {
-            meeting,
-            round: self.round,
-            seat: self.seat,
-            choice: self.choice,
-            seq: self.seq,
-        };
-        Receipt::issue(server_key, &content, self.recorded_at)
+    /// The server's receipt for this ballot ([`Receipt::issue`], or
+    /// [`PaperReceipt::issue`] for a paper).
+    pub fn receipt(&self, server_key: &SigningKey, meeting: &MeetingId) -> AnyReceipt {
+        match &self.vote {
+            Vote::Choice(choice) => {
+                let content = BallotContent {
+                    meeting,
+                    round: self.round,
+                    seat: self.seat,
+                    choice: *choice,
+                    seq: self.seq,
+                };
+                AnyReceipt::Choice(Receipt::issue(server_key, &content, self.recorded_at))
+            }
+            Vote::Paper(paper) => {
+                let content = paper.content(meeting, self.round, self.seat, self.seq);
+                AnyReceipt::Paper(PaperReceipt::issue(server_key, &content, self.recorded_at))
+            }
+        }
     }
 }
 
@@ -232,7 +246,7 @@ pub struct RoundRecord {
     pub status: RoundStatus,
     /// When the round was closed or voided.
     pub closed_at: Option<u64>,
-    pub result: Option<TallyResult>,
+    pub result: Option<RoundResult>,
 }
 
 /// What a secret round keeps once it has ended: who took part, and the
@@ -242,7 +256,8 @@ pub struct SecretClose {
     /// Sorted when read back.
     pub participants: Vec<SeatNo>,
     /// Already shuffled by the caller when closing; stored in this order.
-    pub choices: Vec<Choice>,
+    /// A round on a list keeps its papers here, each whole.
+    pub choices: Vec<Vote>,
 }
 
 /// The stored form of an enrollment code: hex SHA-256 of the code in upper
@@ -729,7 +744,7 @@ impl Store {
         &self,
         round: RoundId,
         closed_at: u64,
-        result: &TallyResult,
+        result: &RoundResult,
         secret: Option<&SecretClose>,
     ) -> Result<(), StoreError> {
         let close = Close {
@@ -737,18 +752,25 @@ impl Store {
             result,
             secret,
         };
+        let kept = secret.map(|s| split_votes(&s.choices));
         let event = Event::RoundClosed {
             round,
             closed_at,
-            result: *result,
-            secret_choices: secret.map(|s| s.choices.clone()),
+            result: result.clone(),
+            secret_choices: kept.as_ref().map(|(choices, _)| choices.clone()),
+            secret_papers: kept.and_then(|(_, papers)| (!papers.is_empty()).then_some(papers)),
         };
         let (id, closed_at) = (round.to_hex(), to_sql(closed_at, "closing time")?);
         let tally = TallyInsert::of(result)?;
         let mut tx = Tx::begin(self).await?;
         let (secret_round, meeting) = end_round(&mut tx, &id, "closed", closed_at).await?;
         close.check_secrecy(secret_round)?;
-        close.check_counts(&sql::choice_counts(tx.db(), &id).await?)?;
+        match result {
+            RoundResult::Tally(_) => {
+                close.check_counts(&sql::choice_counts(tx.db(), &id).await?)?
+            }
+            RoundResult::Paper(_) => close.check_papers(&sql::ballots(tx.db(), &id).await?)?,
+        }
         if let Some(secret) = secret {
             close.check_secret(&sql::ballots(tx.db(), &id).await?)?;
             sql::delete_ballots(tx.db(), &id).await?;
@@ -838,7 +860,7 @@ impl Store {
                 .collect::<Result<_, _>>()?,
             choices: choices
                 .iter()
-                .map(|c| parse_choice(c))
+                .map(|(c, marks)| parse_vote(c, marks.as_deref()))
                 .collect::<Result<_, _>>()?,
         })
     }

@@ -5,9 +5,9 @@
 
 use super::{BallotRecord, RoundRecord, SecretClose, StoreError, StoredDocument, StoredMeeting};
 use gavel_protocol::messages::{DocumentKind, DocumentView, RoundStatus};
-use gavel_protocol::{
-    Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, TallyResult,
-};
+use gavel_protocol::paper::{Paper, PaperKind, Vote};
+use gavel_protocol::results::RoundResult;
+use gavel_protocol::{Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use gavel_records::chain::{Accepted, Entry, Event, Sha};
 use std::collections::BTreeMap;
 
@@ -62,6 +62,8 @@ pub(super) struct BallotColumns {
     pub(super) round_ids: Vec<String>,
     pub(super) seats: Vec<i64>,
     pub(super) choices: Vec<&'static str>,
+    /// A paper's marks ([`Paper::marks_bytes`]); `None` for a choice.
+    pub(super) marks: Vec<Option<Vec<u8>>>,
     pub(super) seqs: Vec<i64>,
     pub(super) signatures: Vec<Vec<u8>>,
     pub(super) recorded_at: Vec<i64>,
@@ -79,9 +81,16 @@ impl BallotColumns {
             round: parse_round(round)?,
             ballots: ballots
                 .into_iter()
-                .map(|a| Accepted {
-                    choice: if secret { None } else { a.choice },
-                    ..a
+                .map(|a| {
+                    if secret {
+                        Accepted {
+                            choice: None,
+                            paper: None,
+                            ..a
+                        }
+                    } else {
+                        a
+                    }
                 })
                 .collect(),
         })
@@ -121,6 +130,7 @@ impl BallotColumns {
             round_ids: Vec::with_capacity(latest.len()),
             seats: Vec::with_capacity(latest.len()),
             choices: Vec::with_capacity(latest.len()),
+            marks: Vec::with_capacity(latest.len()),
             seqs: Vec::with_capacity(latest.len()),
             signatures: Vec::with_capacity(latest.len()),
             recorded_at: Vec::with_capacity(latest.len()),
@@ -134,11 +144,13 @@ impl BallotColumns {
                 .push(Accepted {
                     seat: b.seat,
                     seq: b.seq,
-                    choice: Some(b.choice),
+                    choice: b.vote.choice(),
+                    paper: b.vote.paper().cloned(),
                 });
             columns.round_ids.push(b.round.to_hex());
             columns.seats.push(i64::from(b.seat));
-            columns.choices.push(b.choice.as_str());
+            columns.choices.push(b.vote.as_str());
+            columns.marks.push(b.vote.paper().map(Paper::marks_bytes));
             columns.seqs.push(to_sql(b.seq, "ballot sequence number")?);
             columns.signatures.push(b.signature.to_bytes().to_vec());
             columns
@@ -170,6 +182,8 @@ pub(super) fn latest_per_seat(batch: &[BallotRecord]) -> Vec<&BallotRecord> {
 }
 
 /// A tally's row: the JSON the hub announced and its numbers for SQL readers.
+/// A result on a list keeps its numbers in the JSON; its row has the seats
+/// and those present, no yes/no/abstain and `passed` false.
 pub(super) struct TallyInsert {
     pub(super) total_seats: i64,
     pub(super) present: i64,
@@ -181,15 +195,26 @@ pub(super) struct TallyInsert {
 }
 
 impl TallyInsert {
-    pub(super) fn of(result: &TallyResult) -> Result<TallyInsert, StoreError> {
-        let c = &result.counts;
+    pub(super) fn of(result: &RoundResult) -> Result<TallyInsert, StoreError> {
+        let (c, passed) = match result {
+            RoundResult::Tally(t) => (t.counts, t.passed),
+            RoundResult::Paper(p) => {
+                let turnout = p.turnout();
+                let counts = Counts {
+                    total_seats: turnout.total_seats,
+                    present: turnout.present,
+                    ..Counts::default()
+                };
+                (counts, false)
+            }
+        };
         Ok(TallyInsert {
             total_seats: i64::from(c.total_seats),
             present: i64::from(c.present),
             yes: i64::from(c.yes),
             no: i64::from(c.no),
             abstain: i64::from(c.abstain),
-            passed: result.passed,
+            passed,
             result: serde_json::to_string(result)
                 .map_err(|e| StoreError::Corrupt(format!("tally result: {e}")))?,
         })
@@ -202,6 +227,7 @@ pub(super) struct SecretColumns {
     pub(super) seats: Vec<i64>,
     pub(super) ordinals: Vec<i64>,
     pub(super) choices: Vec<&'static str>,
+    pub(super) marks: Vec<Option<Vec<u8>>>,
 }
 
 impl SecretColumns {
@@ -209,7 +235,12 @@ impl SecretColumns {
         SecretColumns {
             seats: record.participants.iter().map(|&s| i64::from(s)).collect(),
             ordinals: (0..).take(record.choices.len()).collect(),
-            choices: record.choices.iter().map(|c| c.as_str()).collect(),
+            choices: record.choices.iter().map(Vote::as_str).collect(),
+            marks: record
+                .choices
+                .iter()
+                .map(|v| v.paper().map(Paper::marks_bytes))
+                .collect(),
         }
     }
 }
@@ -217,7 +248,7 @@ impl SecretColumns {
 /// What a close announces, checked against the stored round and ballots.
 pub(super) struct Close<'a> {
     pub(super) round: RoundId,
-    pub(super) result: &'a TallyResult,
+    pub(super) result: &'a RoundResult,
     pub(super) secret: Option<&'a SecretClose>,
 }
 
@@ -250,7 +281,13 @@ impl Close<'_> {
                 Choice::Abstain => stored.abstain += n,
             }
         }
-        let announced = &self.result.counts;
+        let Some(tally) = self.result.tally() else {
+            return Err(StoreError::Corrupt(format!(
+                "round {}: a result on a list counted as a tally",
+                self.round
+            )));
+        };
+        let announced = &tally.counts;
         if (stored.yes, stored.no, stored.abstain)
             != (announced.yes, announced.no, announced.abstain)
         {
@@ -268,6 +305,43 @@ impl Close<'_> {
         Ok(())
     }
 
+    /// Checks an announced result on a list against the stored papers: the
+    /// same result must come of recounting them, and as many as it says.
+    pub(super) fn check_papers(&self, stored: &[BallotRow]) -> Result<(), StoreError> {
+        let Some(announced) = self.result.paper() else {
+            return Err(StoreError::Corrupt(format!(
+                "round {}: a tally counted as a result on a list",
+                self.round
+            )));
+        };
+        let mut papers = Vec::with_capacity(stored.len());
+        for row in stored {
+            match parse_vote(&row.choice, row.marks.as_deref())? {
+                Vote::Paper(p) if announced.sheet().check(p.kind, &p.marks).is_ok() => {
+                    papers.push(p)
+                }
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "round {}: a stored ballot ({}) does not fit the result's list",
+                        self.round,
+                        other.as_str()
+                    )));
+                }
+            }
+        }
+        let recounted = announced.recount(papers.iter().map(|p| p.marks.as_slice()));
+        if usize::try_from(announced.turnout().papers).ok() != Some(papers.len())
+            || &recounted != announced
+        {
+            return Err(StoreError::Corrupt(format!(
+                "round {}: the result on the list is not that of the {} stored papers",
+                self.round,
+                papers.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks a secret round's lists against its stored ballots (sorted by
     /// seat): here, because once its ballots are deleted nobody can check
     /// them any more.
@@ -279,7 +353,7 @@ impl Close<'_> {
         let mut choices = Vec::with_capacity(stored.len());
         for row in stored {
             seats.push(from_sql::<SeatNo>(row.seat, "seat")?);
-            choices.push(parse_choice(&row.choice)?);
+            choices.push(parse_vote(&row.choice, row.marks.as_deref())?);
         }
         let mut participants = secret.participants.clone();
         participants.sort_unstable();
@@ -471,6 +545,7 @@ pub(super) struct BallotRow {
     pub(super) seq: i64,
     pub(super) signature: Vec<u8>,
     pub(super) recorded_at: i64,
+    pub(super) marks: Option<Vec<u8>>,
 }
 
 impl BallotRow {
@@ -483,7 +558,7 @@ impl BallotRow {
         Ok(BallotRecord {
             round: parse_round(&self.round_id)?,
             seat: from_sql(self.seat, "seat")?,
-            choice: parse_choice(&self.choice)?,
+            vote: parse_vote(&self.choice, self.marks.as_deref())?,
             seq: from_sql(self.seq, "ballot sequence number")?,
             signature: Signature::from_bytes(&signature),
             recorded_at: from_sql(self.recorded_at, "recording time")?,
@@ -596,6 +671,18 @@ pub(super) fn parse_choice(text: &str) -> Result<Choice, StoreError> {
         .into_iter()
         .find(|c| c.as_str() == text)
         .ok_or_else(|| StoreError::Corrupt(format!("choice {text:?}")))
+}
+
+/// A stored ballot's `choice` and `marks`: a choice without marks, or a
+/// paper's kind with its marks.
+pub(super) fn parse_vote(text: &str, marks: Option<&[u8]>) -> Result<Vote, StoreError> {
+    match marks {
+        None => parse_choice(text).map(Vote::Choice),
+        Some(bytes) => PaperKind::parse(text)
+            .and_then(|kind| Paper::from_marks_bytes(kind, bytes))
+            .map(Vote::Paper)
+            .ok_or_else(|| StoreError::Corrupt(format!("a {text:?} paper's marks"))),
+    }
 }
 
 /// A document's kind as stored: its protocol spelling, e.g. `draft_resolution`.

@@ -531,8 +531,8 @@ pub(super) async fn keep_secret_record_sorted(db: Db<'_>, id: &str) -> Result<()
         .execute(&mut *c)
         .await?;
         sqlx::query(
-            "INSERT INTO secret_choices (round_id, ordinal, choice)
-             SELECT round_id, row_number() OVER (ORDER BY choice) - 1, choice
+            "INSERT INTO secret_choices (round_id, ordinal, choice, marks)
+             SELECT round_id, row_number() OVER (ORDER BY choice, marks) - 1, choice, marks
              FROM ballots WHERE round_id = $1",
         )
         .bind(id)
@@ -560,13 +560,14 @@ pub(super) async fn insert_secret_record(
             .execute(&mut *c)
             .await?;
             sqlx::query(
-                "INSERT INTO secret_choices (round_id, ordinal, choice)
-                 SELECT $1, ordinal, choice
-                 FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS c (ordinal, choice)",
+                "INSERT INTO secret_choices (round_id, ordinal, choice, marks)
+                 SELECT $1, ordinal, choice, marks
+                 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BYTEA[]) AS c (ordinal, choice, marks)",
             )
             .bind(id)
             .bind(&record.ordinals)
             .bind(&record.choices)
+            .bind(&record.marks)
             .execute(c)
             .await?;
         }
@@ -580,18 +581,16 @@ pub(super) async fn insert_secret_record(
                 });
                 insert.build().execute(&mut *c).await?;
             }
-            let choices: Vec<(i64, &str)> = record
-                .ordinals
-                .iter()
-                .copied()
-                .zip(record.choices.iter().copied())
-                .collect();
-            for chunk in choices.chunks(SQLITE_ROWS_PER_INSERT) {
+            let rows: Vec<usize> = (0..record.ordinals.len()).collect();
+            for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
                 let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO secret_choices (round_id, ordinal, choice) ",
+                    "INSERT INTO secret_choices (round_id, ordinal, choice, marks) ",
                 );
-                insert.push_values(chunk, |mut row, &(ordinal, choice)| {
-                    row.push_bind(id).push_bind(ordinal).push_bind(choice);
+                insert.push_values(chunk, |mut row, &i| {
+                    row.push_bind(id)
+                        .push_bind(record.ordinals[i])
+                        .push_bind(record.choices[i])
+                        .push_bind(record.marks[i].as_deref());
                 });
                 insert.build().execute(&mut *c).await?;
             }
@@ -817,7 +816,7 @@ pub(super) async fn choice_counts(db: Db<'_>, id: &str) -> Result<Vec<(String, i
 
 pub(super) async fn ballots(db: Db<'_>, id: &str) -> Result<Vec<BallotRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
-        "SELECT round_id, seat, choice, seq, signature, recorded_at
+        "SELECT round_id, seat, choice, seq, signature, recorded_at, marks
          FROM ballots WHERE round_id = $1 ORDER BY seat",
     )
     .bind(id)
@@ -834,9 +833,13 @@ pub(super) async fn secret_participants(db: Db<'_>, id: &str) -> Result<Vec<i64>
     .await)
 }
 
-pub(super) async fn secret_choices(db: Db<'_>, id: &str) -> Result<Vec<String>, sqlx::Error> {
-    on_each!(db, |c| sqlx::query_scalar(
-        "SELECT choice FROM secret_choices WHERE round_id = $1 ORDER BY ordinal"
+/// A secret round's kept choices, `(choice, marks)`, in their stored order.
+pub(super) async fn secret_choices(
+    db: Db<'_>,
+    id: &str,
+) -> Result<Vec<(String, Option<Vec<u8>>)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT choice, marks FROM secret_choices WHERE round_id = $1 ORDER BY ordinal"
     )
     .bind(id)
     .fetch_all(c)
@@ -849,7 +852,8 @@ macro_rules! keep_latest_ballot {
     () => {
         " ON CONFLICT (round_id, seat) DO UPDATE SET
              choice = excluded.choice, seq = excluded.seq,
-             signature = excluded.signature, recorded_at = excluded.recorded_at
+             signature = excluded.signature, recorded_at = excluded.recorded_at,
+             marks = excluded.marks
          WHERE excluded.seq > ballots.seq"
     };
 }
@@ -877,9 +881,9 @@ pub(super) async fn pg_upsert_ballots(
     ballots: &BallotColumns,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(concat!(
-        "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at)
+        "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at, marks)
          SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[],
-                              $5::BYTEA[], $6::BIGINT[])",
+                              $5::BYTEA[], $6::BIGINT[], $7::BYTEA[])",
         keep_latest_ballot!()
     ))
     .bind(&ballots.round_ids)
@@ -888,6 +892,7 @@ pub(super) async fn pg_upsert_ballots(
     .bind(&ballots.seqs)
     .bind(&ballots.signatures)
     .bind(&ballots.recorded_at)
+    .bind(&ballots.marks)
     .execute(conn)
     .await
     .map(drop)
@@ -896,7 +901,7 @@ pub(super) async fn pg_upsert_ballots(
 // SQLite only.
 
 /// SQLite refuses statements with more than 32766 bound values; multi-row
-/// inserts are cut into statements of at most this many rows (of six values
+/// inserts are cut into statements of at most this many rows (of seven values
 /// at most), all in the caller's transaction.
 const SQLITE_ROWS_PER_INSERT: usize = 1000;
 
@@ -948,14 +953,17 @@ pub(super) fn sqlite_write_and_commit<'a>(
     let mut write = QueryBuilder::<Sqlite>::new("");
     let rows: Vec<usize> = (0..ballots.round_ids.len()).collect();
     for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
-        write.push("INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at) ");
+        write.push(
+            "INSERT INTO ballots (round_id, seat, choice, seq, signature, recorded_at, marks) ",
+        );
         write.push_values(chunk, |mut row, &i| {
             row.push_bind(&ballots.round_ids[i])
                 .push_bind(ballots.seats[i])
                 .push_bind(ballots.choices[i])
                 .push_bind(ballots.seqs[i])
                 .push_bind(&ballots.signatures[i][..])
-                .push_bind(ballots.recorded_at[i]);
+                .push_bind(ballots.recorded_at[i])
+                .push_bind(ballots.marks[i].as_deref());
         });
         write.push(concat!(keep_latest_ballot!(), "; "));
     }

@@ -1,7 +1,7 @@
 // The agenda column and the history of results, drawn from the meeting's
 // agenda and the snapshot's item states.
 
-import { CHOICES, labelInSentence } from "../common/protocol.js";
+import { CHOICES, isPaperResult, labelInSentence, paperSentences } from "../common/protocol.js";
 import { formatPercent, takingPart } from "../common/rules.js";
 import { h, setAttr, setText } from "../common/dom.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -12,7 +12,9 @@ function pillFor(t, item, state) {
   return [`status-${state.status}`, t(`status.${state.status}`)];
 }
 
-function summary(t, result, labels, lang) {
+/** One line under an agenda item: the yes votes of a tally, or what a paper on a list came to. */
+function summary(t, item, result, labels, lang) {
+  if (isPaperResult(result)) return paperSentences(t, result, item.paper, lang).slice(1).join(" · ");
   const c = result.counts;
   return t("agenda.summary", {
     yes: c.yes,
@@ -75,7 +77,7 @@ export function updateAgenda(list, { t, lang, meeting, snapshot }) {
     setAttr(pill, "class", `status-pill ${pillClass}`);
     setText(pill, pillText);
     const line = button.querySelector(".ai-summary");
-    setText(line, state.result ? summary(t, state.result, meeting.labels, lang) : "");
+    setText(line, state.result ? summary(t, item, state.result, meeting.labels, lang) : "");
     line.hidden = !state.result;
   }
 }
@@ -112,7 +114,7 @@ function historyRow({ t, lang, meeting }, item, state) {
 export function renderHistory(tbody, empty, view) {
   const decided = view.meeting.agenda
     .map((item) => [item, view.snapshot.items[item.index]])
-    .filter(([, state]) => ["passed", "not_passed", "voided"].includes(state.status));
+    .filter(([, state]) => ["passed", "not_passed", "counted", "voided"].includes(state.status));
   empty.hidden = decided.length > 0;
   tbody.replaceChildren(...decided.map(([item, state]) => historyRow(view, item, state)));
 }

@@ -13,10 +13,24 @@ export const TAGS = {
   ballot: "gavel/ballot/v1\0",
   receipt: "gavel/receipt/v1\0",
   auditHead: "gavel/audit-head/v1\0",
+  paper: "gavel/paper/v1\0",
+  paperReceipt: "gavel/paper-receipt/v1\0",
 };
 
 export const CHOICES = ["yes", "no", "abstain"];
 const CHOICE_CODES = { yes: 1, no: 2, abstain: 3 };
+
+/**
+ * The kinds of ballot paper on a list, with their code in the paper layout
+ * and the marks each knows (PROTOCOL.md §7.5): an election approves (1); a
+ * rating has high confidence (1), confidence (2) and low confidence (3); a
+ * no-confidence vote has confidence (1) and no confidence (2).
+ */
+export const PAPER_KINDS = {
+  election: { code: 1, marks: [1] },
+  rating: { code: 2, marks: [1, 2, 3] },
+  no_confidence: { code: 3, marks: [1, 2] },
+};
 
 export function hexToBytes(hex) {
   if (hex.length % 2 !== 0 || /[^0-9a-fA-F]/.test(hex)) throw new Error(`not hex: ${hex}`);
@@ -142,6 +156,71 @@ export function ballotBytes(ballot) {
 /** What the server signs to give a receipt for a ballot. */
 export function receiptBytes(receipt) {
   return ballotLayout(TAGS.receipt, receipt).u64(receipt.recorded_at).bytes();
+}
+
+function paperLayout(tag, { meeting, round, seat, seq, kind, marks }) {
+  const known = PAPER_KINDS[kind];
+  if (!known) throw new Error(`unknown paper kind ${kind}`);
+  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16).u32(seat).u64(seq).u8(known.code).u16(marks.length);
+  for (const [entry, mark] of marks) layout.u16(entry).u8(mark);
+  return layout;
+}
+
+/** What a delegate signs to cast a ballot paper on a list: the whole paper, once. */
+export function paperBytes(paper) {
+  return paperLayout(TAGS.paper, paper).bytes();
+}
+
+/** What the server signs to give one receipt for a whole paper. */
+export function paperReceiptBytes(receipt) {
+  return paperLayout(TAGS.paperReceipt, receipt).u64(receipt.recorded_at).bytes();
+}
+
+/**
+ * Why the server would refuse a paper of `kind` with these `[entry, mark]`
+ * marks on an item whose list is `sheet` ({kind, entries, posts}): the
+ * refusal reason, or null if it is accepted. The same checks in the same
+ * order as the server's (protocol/src/paper.rs), so a tablet never sends a
+ * paper it can tell will be refused.
+ */
+export function paperRefusal(sheet, kind, marks) {
+  if (kind !== sheet.kind) return "wrong_ballot_kind";
+  let previous = null;
+  for (const [entry, mark] of marks) {
+    if (entry >= sheet.entries) return kind === "election" ? "unknown_candidate" : "unknown_official";
+    if (!PAPER_KINDS[kind].marks.includes(mark)) return "unknown_level";
+    if (previous === entry) return "duplicate_entry";
+    if (previous !== null && previous > entry) return "marks_out_of_order";
+    previous = entry;
+  }
+  if (kind === "election" && marks.length > sheet.posts) return "over_cap";
+  return null;
+}
+
+/** Whether a round's result is a paper's (an election, a rating, a no-confidence vote) rather than a tally. */
+export function isPaperResult(result) {
+  return Boolean(result?.kind);
+}
+
+/**
+ * What a result on a list came to, as sentences in the app's language: the
+ * papers returned, then who was elected (or the tie, or nobody), or how
+ * many officials a confidence vote flags. `list` is the item's `paper`.
+ */
+export function paperSentences(t, result, list, lang) {
+  const { turnout } = result;
+  const names = (entries) => entries.map((e) => list?.entries[e]?.name ?? `#${e + 1}`).join(", ");
+  const out = [t("paper.returned", { n: turnout.papers, pct: formatPercent(turnout.papers, turnout.total_seats, lang) })];
+  if (result.kind === "election") {
+    if (result.elected.length) out.push(t("paper.elected", { names: names(result.elected) }));
+    if (result.tie) out.push(t("paper.tie", { names: names(result.tie.candidates) }));
+    if (!result.elected.length && !result.tie) out.push(t("paper.nobody"));
+  } else if (result.kind === "rating") {
+    out.push(t("paper.low_over_half", { n: result.ratings.filter((r) => r.low_over_half).length }));
+  } else {
+    out.push(t("paper.flagged", { n: result.votes.filter((v) => v.flagged).length }));
+  }
+  return out;
 }
 
 /** What the server signs to vouch for an exported audit chain (its length and last hash). */

@@ -13,6 +13,9 @@ import {
   documentUrl,
   enrollBytes,
   hexToBytes,
+  paperBytes,
+  paperReceiptBytes,
+  paperRefusal,
   presentedDocument,
   receiptBytes,
   sha256Hex,
@@ -20,6 +23,7 @@ import {
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
+const papers = JSON.parse(readFileSync(new URL("../../../protocol/vectors/papers.json", import.meta.url)));
 
 function layoutBytes(v) {
   const i = v.inputs;
@@ -36,6 +40,10 @@ function layoutBytes(v) {
       return receiptBytes(i);
     case "audit_head":
       return auditHeadBytes(i);
+    case "paper":
+      return paperBytes(i);
+    case "paper_receipt":
+      return paperReceiptBytes(i);
     default:
       throw new Error(`unknown layout ${v.layout}`);
   }
@@ -60,6 +68,22 @@ for (const v of vectors.vectors) {
     });
   }
 }
+
+for (const c of papers.cases) {
+  test(`paper ${c.name}: the layout matches and the check gives ${c.refusal ?? "acceptance"}`, async () => {
+    const bytes = paperBytes(c.paper);
+    assert.equal(bytesToHex(bytes), c.signed_bytes);
+    assert.equal(await verifies(c.public_key, bytes, c.signature), true);
+    assert.equal(paperRefusal(c.sheet, c.paper.kind, c.paper.marks), c.refusal);
+  });
+}
+
+test("the paper vectors hold an accepted paper and every refusal", () => {
+  const reasons = new Set(papers.cases.map((c) => c.refusal));
+  for (const r of [null, "wrong_ballot_kind", "over_cap", "unknown_candidate", "unknown_official", "unknown_level", "duplicate_entry", "marks_out_of_order"]) {
+    assert.ok(reasons.has(r), `a case for ${r}`);
+  }
+});
 
 test("a signature over one ballot does not verify for another seat", async () => {
   const valid = vectors.vectors.find((v) => v.valid && v.layout === "ballot");

@@ -5,10 +5,10 @@
 // the fresh snapshot it gets on every login. Nothing polls: the page
 // re-renders on the "change" event.
 
-import { authBytes, ballotBytes, enrollBytes, receiptBytes, sha256Hex } from "./protocol.js";
+import { authBytes, ballotBytes, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
-const PROTOCOL_VERSION = 2;
+const PROTOCOL_VERSION = 3;
 
 /**
  * Login refusals that another attempt cannot cure: the device must enroll
@@ -269,7 +269,8 @@ export class Session extends EventTarget {
         this.documentAccess = msg.token;
         break;
       case "ack":
-        // `cast` keeps the receipt as myBallot once it has checked it.
+      case "paper_ack":
+        // `cast` and `castPaper` keep the receipt as myBallot once they have checked it.
         this.#settle(msg.id, "resolve", msg);
         break;
       case "done":
@@ -353,11 +354,39 @@ export class Session extends EventTarget {
     if (!same || !(await verify(this.identity.serverKey, receiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this ballot");
     }
+    this.#keepReceipt(receipt);
+    return receipt;
+  }
+
+  /**
+   * Signs and casts a whole paper on the open round's list: `marks` are
+   * [entry, mark] pairs, sent in ascending order of entry (the canonical
+   * order the server requires). Resolves with the one receipt for the whole
+   * paper, checked as `cast` checks a ballot's, every mark included.
+   */
+  async castPaper(kind, marks, seq = this.nextSeq()) {
+    const round = this.openRound;
+    if (!round) throw new Refused("no_open_round", "no vote is open");
+    const sorted = [...marks].sort((a, b) => a[0] - b[0]);
+    const paper = { meeting: this.meetingId, round: round.id, seat: this.principal?.seat, seq, kind, marks: sorted };
+    const signature = await sign(this.identity.privateKey, paperBytes(paper));
+    const { paper_receipt: receipt } = await this.request((id) => ({ type: "cast_paper", id, round: round.id, kind, marks: sorted, seq, signature }));
+    const same =
+      ["meeting", "round", "seat", "kind", "seq"].every((field) => receipt[field] === paper[field]) &&
+      JSON.stringify(receipt.marks) === JSON.stringify(sorted);
+    if (!same || !(await verify(this.identity.serverKey, paperReceiptBytes(receipt), receipt.server_signature))) {
+      throw new Refused("bad_receipt", "the server's receipt does not match this paper");
+    }
+    this.#keepReceipt(receipt);
+    return receipt;
+  }
+
+  /** A checked receipt becomes `myBallot` unless a later one of the same round is already kept. */
+  #keepReceipt(receipt) {
     const newer = this.myBallot?.round !== receipt.round || receipt.seq >= this.myBallot.seq;
     if (newer) {
       this.myBallot = receipt;
       this.#changed();
     }
-    return receipt;
   }
 }

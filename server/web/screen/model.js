@@ -26,7 +26,7 @@ export function sceneOf(session) {
   if (floor?.item === index && (floor.turn || floor.waiting > 0)) return { state: "floor", item, round, settings, floor };
   if (round) return { state: round.status, item, round, settings: round.settings, result: round.result };
   const stored = index == null ? null : snapshot.items[index];
-  if (stored?.result && (stored.status === "passed" || stored.status === "not_passed")) {
+  if (stored?.result && ["passed", "not_passed", "counted"].includes(stored.status)) {
     return { state: "closed", item, round: null, settings, result: stored.result };
   }
   if (stored?.status === "voided") return { state: "voided", item, round: null, settings };

@@ -1,7 +1,7 @@
 // A closed round in the official form (percentages of the total seats) and
 // the pass/fail banner with the rule that decided it.
 
-import { CHOICES, labelInSentence, officialSentence } from "../common/protocol.js";
+import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperSentences } from "../common/protocol.js";
 import { describeRule, takingPart } from "../common/rules.js";
 import { h, sentence } from "../common/dom.js";
 import { barRow, choiceRows } from "./bars.js";
@@ -60,9 +60,25 @@ function table(ctx, result) {
   return h("div", { class: "bars result-table" }, totalRow, takingRow.el, choiceLines.map((r) => r.el), absentRow.el);
 }
 
+/**
+ * A closed round on a list: that it was counted and what it came to (the
+ * papers returned, who was elected or how many officials are flagged).
+ */
+function paperView(ctx, scene) {
+  const { t, lang } = ctx;
+  const sentences = paperSentences(t, scene.result, scene.item?.paper, lang);
+  return h(
+    "div",
+    { class: "result" },
+    h("div", { class: "result-banner banner-counted", "data-testid": "result-banner" }, h("div", { class: "banner-word" }, t("status.counted"))),
+    h("div", { class: "result-body paper-sentences" }, sentences.map((text) => h("p", {}, text))),
+  );
+}
+
 export function resultView(ctx, scene) {
   const { t, meeting, lang } = ctx;
   const { result } = scene;
+  if (isPaperResult(result)) return { el: paperView(ctx, scene) };
   const el = h(
     "div",
     { class: "result" },

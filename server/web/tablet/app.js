@@ -39,7 +39,8 @@ const ui = {
   enrolledNotice: false,
   checkingIn: false,
   checkInError: null,
-  pending: null, // {round, choice}: a press waiting for the server's answer
+  pending: null, // {round, choice}: a press waiting for the server's answer ("paper" for a paper)
+  paper: null, // {round, marks: Map(entry → mark), step: "mark" | "review"}: a paper being filled in
   refusal: null, // {round, reason}: the server's last refusal of a press
   // The meeting's documents on this device: which view's set was fetched
   // (`key`), the download's progress, what is held at each agenda place.
@@ -178,10 +179,10 @@ function onlineAgain(session) {
  * the server answers with the same receipt) while its round is still open:
  * a reconnect neither loses a press nor counts it twice.
  */
-async function castUntilAnswered(session, roundId, choice, seq) {
+async function castUntilAnswered(session, roundId, seq, send) {
   for (;;) {
     try {
-      return await session.cast(choice, seq);
+      return await send(seq);
     } catch (error) {
       if (!(error instanceof Refused) || error.reason !== "connection_lost") throw error;
     }
@@ -192,15 +193,23 @@ async function castUntilAnswered(session, roundId, choice, seq) {
   }
 }
 
+/** Casts `choice` (yes, no or abstain), or with `choice` "paper" the paper being filled in. */
 async function vote(choice) {
   const { session } = ui;
   const round = session.openRound;
   if (!round || ui.pending) return;
+  const paper = ui.paper?.round === round.id ? ui.paper : null;
+  if (choice === "paper" && !paper) return;
   ui.pending = { round: round.id, choice };
   ui.refusal = null;
   update();
+  const send =
+    choice === "paper"
+      ? (seq) => session.castPaper(session.meeting.agenda[round.item].paper.kind, [...paper.marks], seq)
+      : (seq) => session.cast(choice, seq);
   try {
-    await castUntilAnswered(session, round.id, choice, session.nextSeq());
+    await castUntilAnswered(session, round.id, session.nextSeq(), send);
+    if (ui.paper === paper) ui.paper = null;
   } catch (error) {
     if (ui.session === session) {
       const reason = error instanceof Refused ? error.reason : "other";
@@ -210,6 +219,45 @@ async function vote(choice) {
     if (ui.session === session) ui.pending = null;
     update();
   }
+}
+
+/**
+ * The paper of the open round being filled in, started from the recorded
+ * one when the delegate changes it.
+ */
+function draftPaper() {
+  const round = ui.session.openRound;
+  if (!round) return null;
+  if (ui.paper?.round !== round.id) {
+    const mine = ui.session.myBallot?.round === round.id ? ui.session.myBallot : null;
+    ui.paper = { round: round.id, marks: new Map(mine?.marks ?? []), step: "mark" };
+  }
+  return ui.paper;
+}
+
+/** A press on the paper: a mark (again to clear it), review, change or cast. */
+function pressPaper(target) {
+  const button = target.closest("button");
+  if (!button || button.disabled) return;
+  if (button.dataset.entry !== undefined) {
+    const paper = draftPaper();
+    const entry = Number(button.dataset.entry);
+    const mark = Number(button.dataset.mark);
+    if (paper.marks.get(entry) === mark) paper.marks.delete(entry);
+    else paper.marks.set(entry, mark);
+  } else if (button.id === "paper-edit") {
+    draftPaper().step = "mark";
+  } else if (button.id === "paper-next") {
+    const paper = draftPaper();
+    if (paper.step === "review") {
+      vote("paper");
+      return;
+    }
+    paper.step = "review";
+    $("paper").scrollIntoView({ block: "start" });
+  }
+  ui.refusal = null;
+  update();
 }
 
 // ---- documents -----------------------------------------------------------------
@@ -370,6 +418,7 @@ function wire() {
     const button = event.target.closest("button[data-choice]");
     if (button && !button.disabled) vote(button.dataset.choice);
   });
+  $("paper").addEventListener("click", (event) => pressPaper(event.target));
   $("enrolled-close").addEventListener("click", () => {
     ui.enrolledNotice = false;
     update();

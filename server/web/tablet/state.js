@@ -24,7 +24,7 @@ export function focusOf(meeting, snapshot) {
   if (round) {
     return { index, item, round, state: round.status, result: round.result ?? itemState?.result ?? null };
   }
-  const decided = itemState?.status === "passed" || itemState?.status === "not_passed";
+  const decided = ["passed", "not_passed", "counted"].includes(itemState?.status);
   const state = decided ? "closed" : itemState?.status === "voided" ? "voided" : "none";
   return { index, item, round: null, state, result: decided ? itemState.result : null };
 }

@@ -3,7 +3,7 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
-import { CHOICES, documentUrl, presentedDocument } from "../common/protocol.js";
+import { CHOICES, PAPER_KINDS, documentUrl, isPaperResult, paperSentences, presentedDocument } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -199,6 +199,8 @@ function renderVote(ui, focus, t) {
   const mine = ballotIn(ui.session.myBallot, focus.round);
   if (focus.state === "none") renderNone(focus, t);
   if (focus.state === "closed") renderClosed(ui.session.meeting, focus, t);
+  $("paper").hidden = focus.state !== "open" || !focus.item?.paper;
+  $("choices").hidden = focus.state === "open" && Boolean(focus.item?.paper);
   const footnotes = focus.state === "open" ? renderOpen(ui, focus, mine, t) : [];
   renderReceipt(focus, mine, ui.session.meeting.labels, t);
   renderRefusal(ui, focus, t);
@@ -225,6 +227,7 @@ function renderOpen(ui, focus, mine, t) {
   $("secrecy").textContent = t(`secrecy.${settings.secrecy}`);
   const pending = ui.pending?.round === round.id ? ui.pending.choice : null;
   const lock = choiceLock({ round, online: session.status === "online", pending, mine });
+  if (focus.item?.paper) renderPaper(ui, focus.item.paper, round, mine, lock, t);
   for (const button of document.querySelectorAll("#choices .choice")) {
     const choice = button.dataset.choice;
     const selected = mine?.choice === choice;
@@ -252,9 +255,77 @@ function renderOpen(ui, focus, mine, t) {
   return notes;
 }
 
+/**
+ * The paper on the item's list: each candidate or official with a button
+ * per mark (pressing the chosen one again leaves the entry blank), then a
+ * review of the whole paper before it is cast; once recorded, its receipt,
+ * and where the vote allows it a change until the close.
+ */
+function renderPaper(ui, list, round, mine, lock, t) {
+  const draft = ui.paper?.round === round.id ? ui.paper : null;
+  const step = draft ? draft.step : mine ? "cast" : "mark";
+  const marks = draft ? draft.marks : new Map();
+  const kind = list.kind;
+  const approved = kind === "election" ? marks.size : 0;
+  const paper = $("paper");
+  paper.dataset.step = step;
+  paper.dataset.kind = kind;
+  $("paper-hint").textContent = t(`paper.hint.${kind}`, { posts: list.posts });
+  $("paper-hint").hidden = step !== "mark";
+  const entries = list.entries.map((entry, index) => {
+    const chosen = marks.get(index) ?? null;
+    const buttons = PAPER_KINDS[kind].marks.map((mark) => {
+      const selected = chosen === mark;
+      const overCap = kind === "election" && !selected && approved >= list.posts;
+      return h(
+        "button",
+        {
+          type: "button",
+          class: `mark mark-${kind}-${mark}`,
+          dataset: { entry: String(index), mark: String(mark), ...(selected ? { selected: "true" } : {}) },
+          "aria-pressed": String(selected),
+          disabled: lock !== null || overCap,
+        },
+        t(`paper.mark.${kind}.${mark}`),
+      );
+    });
+    return h(
+      "li",
+      { class: "paper-entry", dataset: chosen === null ? null : { marked: "true" } },
+      h("span", { class: "entry-number" }, String(index + 1)),
+      h("span", { class: "entry-who" }, h("span", { class: "entry-name" }, entry.name), entry.post && h("span", { class: "entry-post" }, entry.post)),
+      h("span", { class: "entry-marks" }, buttons),
+    );
+  });
+  $("paper-entries").replaceChildren(...entries);
+  $("paper-entries").hidden = step !== "mark";
+  const review = [...marks].sort((a, b) => a[0] - b[0]).map(([index, mark]) =>
+    h("li", { class: `review-row mark-${kind}-${mark}` }, h("span", { class: "entry-name" }, `${index + 1}. ${list.entries[index].name}`), h("strong", {}, t(`paper.mark.${kind}.${mark}`))),
+  );
+  $("paper-review").hidden = step !== "review";
+  $("paper-review-list").replaceChildren(...review);
+  const blank = list.entries.length - marks.size;
+  $("paper-blank").textContent = marks.size === 0 ? t("paper.nothing") : kind === "election" ? "" : blank ? t("paper.blank", { n: blank }) : t("paper.blank.none");
+  $("paper-count").textContent = step === "cast" ? "" : kind === "election" ? t("paper.count.election", { n: approved, posts: list.posts }) : t("paper.count", { n: marks.size, total: list.entries.length });
+  const next = $("paper-next");
+  next.hidden = step === "cast";
+  next.textContent = t(step === "review" ? (lock === "sending" ? "vote.sending" : "paper.cast") : "paper.review");
+  next.disabled = lock !== null;
+  const edit = $("paper-edit");
+  edit.hidden = step === "mark" || (step === "cast" && !round.settings.allow_change);
+  edit.disabled = lock !== null && lock !== "final";
+}
+
 /** Draws a decided item's result, every percentage of all seats. */
 function renderClosed(meeting, focus, t) {
   const { result } = focus;
+  const paper = isPaperResult(result);
+  for (const id of ["taking-part", "result-rows", "result-total"]) $(id).hidden = paper;
+  $("paper-result").hidden = !paper;
+  if (paper) {
+    renderPaperResult(meeting, focus, t);
+    return;
+  }
   const banner = $("result-banner");
   banner.dataset.passed = String(result.passed);
   banner.className = `result-banner ${result.passed ? "banner-passed" : "banner-not-passed"}`;
@@ -266,6 +337,27 @@ function renderClosed(meeting, focus, t) {
   $("taking-part").textContent = t("result.taking_part", { n: taking, pct: formatPercent(taking, total, lang) });
   $("result-rows").replaceChildren(...CHOICES.map((choice) => resultRow(meeting.labels[choice], choice, counts[choice], total, lang)));
   $("result-total").textContent = t("result.total", { total, present: counts.present, n: result.yes_needed });
+}
+
+/** A closed round on a list: what it came to, and each entry's counts of all seats. */
+function renderPaperResult(meeting, focus, t) {
+  const { result, item } = focus;
+  const lang = currentLang();
+  const banner = $("result-banner");
+  banner.className = "result-banner banner-counted";
+  banner.textContent = t("status.counted");
+  const list = item?.paper;
+  $("paper-sentences").replaceChildren(...paperSentences(t, result, list, lang).map((text) => h("li", {}, text)));
+  const total = result.turnout.total_seats;
+  const cell = (n) => h("td", { class: "num" }, `${n} (${formatPercent(n, total, lang)})`);
+  const columns = {
+    election: { marks: [1], rows: result.approvals?.map((n) => [n]) },
+    rating: { marks: [1, 2, 3], rows: result.ratings?.map((r) => [r.high, r.confidence, r.low]) },
+    no_confidence: { marks: [1, 2], rows: result.votes?.map((v) => [v.confidence, v.no_confidence]) },
+  }[result.kind];
+  const head = h("tr", {}, h("th", {}, t("paper.col.name")), columns.marks.map((m) => h("th", { class: "num" }, t(`paper.mark.${result.kind}.${m}`))));
+  const rows = columns.rows.map((counts, i) => h("tr", {}, h("td", {}, list?.entries[i]?.name ?? `#${i + 1}`), counts.map(cell)));
+  $("paper-table").replaceChildren(h("thead", {}, head), h("tbody", {}, rows));
 }
 
 function resultRow(label, choice, count, total, lang) {
@@ -290,9 +382,16 @@ function renderReceipt(focus, mine, labels, t) {
   const show = Boolean(mine) && (focus.state === "open" || focus.state === "closed");
   receipt.hidden = !show;
   if (!show) return;
-  receipt.dataset.choice = mine.choice;
   const time = clockText(mine.recorded_at);
   const secretClosed = focus.state === "closed" && focus.round.settings.secrecy === "secret";
+  if (mine.kind) {
+    delete receipt.dataset.choice;
+    receipt.dataset.kind = mine.kind;
+    $("receipt-text").textContent = secretClosed ? t("paper.counted", { time }) : t("paper.receipt", { n: mine.marks.length, time });
+    return;
+  }
+  delete receipt.dataset.kind;
+  receipt.dataset.choice = mine.choice;
   const text = focus.state === "open"
     ? t("vote.receipt", { choice: labels[mine.choice], time })
     : secretClosed

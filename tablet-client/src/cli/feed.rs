@@ -140,6 +140,7 @@ mod tests {
             live: (status == RoundStatus::Open).then_some(LiveTally {
                 taking_part,
                 counts: None,
+                marks: None,
                 voted: None,
                 choices: None,
             }),

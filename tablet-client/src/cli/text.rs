@@ -11,7 +11,10 @@
 use super::feed::Change;
 use gavel_client::client::ClientError;
 use gavel_client::state::MeetingState;
-use gavel_protocol::messages::{ItemStatus, LiveTally, MeetingView, Receipt, RoundView, Snapshot};
+use gavel_protocol::messages::{
+    ItemStatus, LiveTally, MeetingView, PaperReceipt, Receipt, RoundView, Snapshot,
+};
+use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording;
 use gavel_protocol::{Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult};
@@ -99,7 +102,7 @@ impl<'a> Text<'a> {
                 self.item_status(item.index, status)
             ));
             if let Some(result) = state.and_then(|s| s.result.as_ref()) {
-                lines.push(format!("      {}", self.result(result)));
+                lines.push(format!("      {}", self.result(item.index, result)));
             }
         }
         lines.join("\n")
@@ -131,7 +134,69 @@ impl<'a> Text<'a> {
 
     /// The official-style result line: who took part and each choice, as
     /// percentages of all seats, then the verdict and the rule behind it.
-    fn result(&self, result: &TallyResult) -> String {
+    /// A closed round's result on item `item`: its tally, or what its
+    /// papers on the item's list came to.
+    fn result(&self, item: u32, result: &RoundResult) -> String {
+        let paper = match result {
+            RoundResult::Tally(tally) => return self.tally(tally),
+            RoundResult::Paper(paper) => paper,
+        };
+        let names = |entries: &[u16]| {
+            let list = self
+                .meeting
+                .agenda
+                .get(item as usize)
+                .and_then(|i| i.paper.as_ref());
+            entries
+                .iter()
+                .map(|&e| {
+                    list.and_then(|l| l.entries.get(usize::from(e)))
+                        .map_or_else(|| format!("#{}", e + 1), |x| x.name.clone())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let t = paper.turnout();
+        let share = self.lang.percent(t.papers, t.total_seats);
+        let vi = self.lang == Lang::Vi;
+        let outcome = match paper {
+            PaperResult::Election(r) => match (&r.tie, r.elected.is_empty()) {
+                (Some(tie), _) if vi => format!("bằng phiếu, bầu lại: {}", names(&tie.candidates)),
+                (Some(tie), _) => format!("tied, to vote again: {}", names(&tie.candidates)),
+                (None, true) if vi => "không có người trúng cử".to_owned(),
+                (None, true) => "nobody elected".to_owned(),
+                (None, false) if vi => format!("trúng cử: {}", names(&r.elected)),
+                (None, false) => format!("elected: {}", names(&r.elected)),
+            },
+            PaperResult::Rating(r) => {
+                let low = r.ratings.iter().filter(|o| o.low_over_half).count();
+                if vi {
+                    format!("{low} người có quá nửa tổng số đại biểu tín nhiệm thấp")
+                } else {
+                    format!("{low} with low confidence from more than half of all delegates")
+                }
+            }
+            PaperResult::NoConfidence(r) => {
+                let flagged = r.votes.iter().filter(|o| o.flagged).count();
+                if vi {
+                    format!("{flagged} người có số phiếu không tín nhiệm đạt tỷ lệ")
+                } else {
+                    format!("{flagged} whose no-confidence votes reach the rule")
+                }
+            }
+        };
+        let total = t.total_seats;
+        let papers = t.papers;
+        if vi {
+            format!("Kết quả: {papers}/{total} phiếu thu vào ({share} tổng số đại biểu); {outcome}")
+        } else {
+            format!(
+                "Result: {papers} of {total} ballot papers returned ({share} of all seats); {outcome}"
+            )
+        }
+    }
+
+    fn tally(&self, result: &TallyResult) -> String {
         let c = &result.counts;
         let (taking_part, total) = (c.taking_part(), c.total_seats);
         let share = self.lang.percent(taking_part, total);
@@ -163,6 +228,16 @@ impl<'a> Text<'a> {
         match self.lang {
             Lang::Vi => format!("Đã ghi nhận: {choice}, {at}"),
             Lang::En => format!("Recorded: {choice}, {at}"),
+        }
+    }
+
+    /// The receipt for a whole paper: how many marks it recorded, and when.
+    pub fn paper_receipt(&self, receipt: &PaperReceipt) -> String {
+        let at = clock(receipt.recorded_at);
+        let n = receipt.marks.len();
+        match self.lang {
+            Lang::Vi => format!("Đã ghi nhận phiếu: {n} dấu chọn, {at}"),
+            Lang::En => format!("Recorded the paper: {n} marks, {at}"),
         }
     }
 
@@ -268,12 +343,14 @@ impl<'a> Text<'a> {
             (Lang::Vi, ItemStatus::Voting) => "đang biểu quyết",
             (Lang::Vi, ItemStatus::Passed) => "đã thông qua",
             (Lang::Vi, ItemStatus::NotPassed) => "không thông qua",
+            (Lang::Vi, ItemStatus::Counted) => "đã kiểm phiếu",
             (Lang::Vi, ItemStatus::Voided) => "đã hủy biểu quyết",
             (Lang::En, ItemStatus::Pending) if !voted_on => "no vote",
             (Lang::En, ItemStatus::Pending) => "not voted yet",
             (Lang::En, ItemStatus::Voting) => "voting",
             (Lang::En, ItemStatus::Passed) => "passed",
             (Lang::En, ItemStatus::NotPassed) => "not passed",
+            (Lang::En, ItemStatus::Counted) => "counted",
             (Lang::En, ItemStatus::Voided) => "vote voided",
         }
     }
@@ -357,7 +434,7 @@ impl<'a> Text<'a> {
 
     fn closed(&self, round: &RoundView) -> String {
         match (&round.result, self.lang) {
-            (Some(result), _) => self.result(result),
+            (Some(result), _) => self.result(round.item, result),
             (None, Lang::Vi) => format!("Kết thúc biểu quyết nội dung {}", round.item + 1),
             (None, Lang::En) => format!("The vote on item {} closed", round.item + 1),
         }
@@ -505,6 +582,13 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::WrongRound => "phiếu thuộc lần biểu quyết không còn mở",
         RefusalReason::Late => "đã hết thời gian biểu quyết",
         RefusalReason::RoundPaused => "chủ tọa đã tạm dừng biểu quyết; hãy chờ",
+        RefusalReason::WrongBallotKind => "phiếu không đúng loại của nội dung này",
+        RefusalReason::OverCap => "số người được chọn nhiều hơn số chức danh cần bầu",
+        RefusalReason::UnknownCandidate => "không có người này trong danh sách ứng cử",
+        RefusalReason::UnknownOfficial => "không có người này trong danh sách lấy phiếu",
+        RefusalReason::UnknownLevel => "mức đánh giá không tồn tại",
+        RefusalReason::DuplicateEntry => "một người được đánh dấu hai lần",
+        RefusalReason::MarksOutOfOrder => "các dấu chọn không theo thứ tự danh sách",
         RefusalReason::ChangeNotAllowed => "biểu quyết này không cho phép thay đổi phiếu",
         RefusalReason::StaleSequence => "đã có phiếu mới hơn của ghế này",
         RefusalReason::InvalidCommand => "lệnh không phù hợp với trạng thái kỳ họp",
@@ -543,6 +627,20 @@ pub fn floor_place(place: u32, waiting: u32, lang: Lang) -> String {
     match lang {
         Lang::Vi => format!("Đã đăng ký phát biểu: thứ tự {place} trong {waiting} người chờ"),
         Lang::En => format!("Request registered: place {place} of {waiting} waiting"),
+    }
+}
+
+pub fn no_list(lang: Lang) -> String {
+    match lang {
+        Lang::Vi => "không có phiếu theo danh sách nào đang mở".to_owned(),
+        Lang::En => "no vote on a list is open".to_owned(),
+    }
+}
+
+pub fn bad_mark(mark: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => format!("dấu chọn không hợp lệ: {mark:?} (dạng SỐ=MỨC, ví dụ 3=thap)"),
+        Lang::En => format!("not a mark: {mark:?} (write ENTRY=MARK, e.g. 3=low)"),
     }
 }
 
@@ -655,6 +753,7 @@ mod tests {
 
     fn meeting() -> MeetingView {
         let item = |index, kind, title: &str, vote| ItemView {
+            paper: None,
             index,
             topic: "Kinh tế - ngân sách".into(),
             kind,
@@ -721,7 +820,7 @@ mod tests {
             deadline: NOW + 42_000,
             paused_at: None,
             live,
-            result,
+            result: result.map(RoundResult::Tally),
         }
     }
 
@@ -759,14 +858,14 @@ mod tests {
     fn result_line_matches_the_official_form_in_both_languages() {
         let m = meeting();
         assert_eq!(
-            Text::new(&m, Lang::Vi).result(&passed()),
+            Text::new(&m, Lang::Vi).tally(&passed()),
             "Kết quả: 38/40 đại biểu tham gia biểu quyết (95,00% tổng số đại biểu); \
              Tán thành 35 (87,50%), Không tán thành 2 (5,00%), Không biểu quyết 1 (2,50%) \
              — THÔNG QUA (trên 1/2 tổng số đại biểu: cần 21)"
         );
         let m = english(m);
         assert_eq!(
-            Text::new(&m, Lang::En).result(&passed()),
+            Text::new(&m, Lang::En).tally(&passed()),
             "Result: 38 of 40 delegates took part (95.00% of all seats); \
              Yes 35 (87.50%), No 2 (5.00%), Abstain 1 (2.50%) \
              — PASSED (more than 1/2 of all seats: 21 needed)"
@@ -780,7 +879,7 @@ mod tests {
             base: Base::AllSeats,
             threshold: Threshold::AtLeastTwoThirds,
         };
-        let line = Text::new(&m, Lang::Vi).result(&TallyResult::decide(rule, counts(26, 10, 2)));
+        let line = Text::new(&m, Lang::Vi).tally(&TallyResult::decide(rule, counts(26, 10, 2)));
         assert!(
             line.ends_with("— KHÔNG THÔNG QUA (ít nhất 2/3 tổng số đại biểu: cần 27)"),
             "{line}"
@@ -796,7 +895,7 @@ mod tests {
             abstain: "Phiếu trắng".into(),
         };
         let text = Text::new(&m, Lang::Vi);
-        let line = text.result(&passed());
+        let line = text.tally(&passed());
         assert!(
             line.contains("Đồng ý 35 (87,50%), Không đồng ý 2 (5,00%), Phiếu trắng 1 (2,50%)"),
             "{line}"
@@ -818,6 +917,7 @@ mod tests {
         let with_counts = LiveTally {
             taking_part: 30,
             counts: Some(counts(28, 1, 1)),
+            marks: None,
             voted: None,
             choices: None,
         };
@@ -829,6 +929,7 @@ mod tests {
         let hidden = LiveTally {
             taking_part: 30,
             counts: None,
+            marks: None,
             voted: None,
             choices: None,
         };
@@ -848,6 +949,7 @@ mod tests {
             version: 9,
             checked_in: true,
             my_ballot: None,
+            my_paper: None,
             document_access: None,
             floor: None,
         };
@@ -878,7 +980,7 @@ mod tests {
         s.items[1] = ItemState {
             index: 1,
             status: ItemStatus::Passed,
-            result: Some(passed()),
+            result: Some(RoundResult::Tally(passed())),
         };
         let agenda = Text::new(&m, Lang::En).agenda(&s);
         let lines: Vec<&str> = agenda.lines().collect();
