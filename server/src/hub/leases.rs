@@ -76,9 +76,11 @@ impl Hub {
                 }
                 Err(e) => break Err(e.context("taking meetings")),
             }
+            self.lease_rounds.1.send_modify(|n| *n += 1);
             tokio::select! {
                 () = shutdown.cancelled() => break Ok(()),
                 () = tokio::time::sleep(node.term / RENEWALS_PER_TERM) => {}
+                () = self.lease_rounds.0.notified() => {}
             }
         };
         for handle in self.meetings.iter() {

@@ -39,7 +39,7 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{DocumentView, Presentation, view_hash};
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -175,6 +175,41 @@ pub struct MeetingHandle {
     /// The documents' bytes and page counts, shared with the hub.
     served_documents: Arc<documents::Served>,
     store: Store,
+    /// Each principal's devices as this server has seen them, for the
+    /// secretariat's list of devices: in memory, so a restart forgets when
+    /// a device that has not come back was last seen.
+    presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+    /// Keys the secretariat revoked, so that their refusal says why.
+    revoked: Arc<RwLock<HashSet<[u8; 32]>>>,
+    /// Marked changed at each revocation: every live session then checks
+    /// whether its own key was the one, and ends at once if it was.
+    revocations: Arc<watch::Sender<()>>,
+}
+
+/// Whether a principal's device is connected now, and when it last was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    /// How many of its logged-in connections are open.
+    pub connections: u32,
+    /// When one last logged in or ended (Unix ms).
+    pub last_seen: u64,
+}
+
+/// A logged-in connection counted in its principal's [`Presence`] while
+/// this lives; dropped, it leaves the time it ended.
+pub struct Online {
+    principal: Principal,
+    presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+}
+
+impl Drop for Online {
+    fn drop(&mut self) {
+        let mut presence = self.presence.lock().expect("presence lock");
+        if let Some(p) = presence.get_mut(&self.principal) {
+            p.connections = p.connections.saturating_sub(1);
+            p.last_seen = now_ms();
+        }
+    }
 }
 
 /// A session's `document_access` token: valid while this lives, and for
@@ -269,6 +304,50 @@ impl MeetingHandle {
         self.moved.is_cancelled()
     }
 
+    /// Counts a logged-in connection of `principal` until the guard drops.
+    pub fn online(&self, principal: Principal) -> Online {
+        let mut presence = self.presence.lock().expect("presence lock");
+        let p = presence.entry(principal).or_insert(Presence {
+            connections: 0,
+            last_seen: 0,
+        });
+        p.connections += 1;
+        p.last_seen = now_ms();
+        Online {
+            principal,
+            presence: self.presence.clone(),
+        }
+    }
+
+    /// Whether the secretariat revoked `key` (and it was not enrolled again).
+    pub fn is_revoked(&self, key: &PublicKey) -> bool {
+        self.revoked
+            .read()
+            .expect("revoked keys lock")
+            .contains(key.as_bytes())
+    }
+
+    /// Changes at each revocation in this meeting, for a live session to
+    /// check its key against [`MeetingHandle::is_revoked`].
+    pub fn revocations(&self) -> watch::Receiver<()> {
+        self.revocations.subscribe()
+    }
+
+    /// Every principal seen since this server started.
+    pub fn presence(&self) -> HashMap<Principal, Presence> {
+        self.presence.lock().expect("presence lock").clone()
+    }
+
+    /// The principals with an enrolled device key.
+    pub fn enrolled(&self) -> Vec<Principal> {
+        self.keys
+            .read()
+            .expect("key map lock")
+            .values()
+            .copied()
+            .collect()
+    }
+
     /// Checks a `present` command: a document the view lists and a page it
     /// has. Done here rather than in the actor, because counting a long
     /// PDF's pages the first time takes a while, and the actor must not
@@ -321,6 +400,9 @@ pub struct Hub {
     tasks: TaskTracker,
     /// Whether every stored meeting has its actor: connections wait for it.
     restored: watch::Sender<bool>,
+    /// On a node: asks for a lease round now, and counts the rounds done,
+    /// so that a meeting added by the secretariat is taken at once.
+    lease_rounds: (tokio::sync::Notify, watch::Sender<u64>),
     /// The documents' checked bytes, shared by every request.
     served_documents: Arc<documents::Served>,
     /// On PostgreSQL, this node of the deployment; `None` on SQLite, whose
@@ -330,6 +412,8 @@ pub struct Hub {
     elsewhere: RwLock<HashSet<MeetingId>>,
     /// The views of meetings hosted elsewhere that a client asked this node for.
     elsewhere_views: DashMap<MeetingId, Arc<ServedView>>,
+    /// What stops the meetings' actors, given to [`Hub::restore`].
+    shutdown: OnceLock<CancellationToken>,
 }
 
 impl Hub {
@@ -358,7 +442,9 @@ impl Hub {
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
+            lease_rounds: (tokio::sync::Notify::new(), watch::Sender::new(0)),
             served_documents: Arc::default(),
+            shutdown: OnceLock::new(),
         })
     }
 
@@ -372,6 +458,8 @@ impl Hub {
     /// On PostgreSQL the hub instead takes its share of the meetings, and
     /// keeps doing so until `shutdown` (see [`leases`]).
     pub async fn restore(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        // Kept for the meetings the secretariat adds later (start_added).
+        let _ = self.shutdown.set(shutdown.clone());
         if let Some(node) = &self.node {
             return self.hold_leases(node, shutdown).await;
         }
@@ -421,22 +509,24 @@ impl Hub {
         let definition = &Arc::new(definition);
         let (id, item, store) = (&stored.id, stored.current_item, &store);
         let restoring = format!("restoring meeting {id}");
-        let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
-            store.settle(id).await?;
-            let keys = store.keys(id).await?;
-            let documents = store.documents(id).await?;
-            let actor = actor::MeetingActor::restore(
-                definition.clone(),
-                item,
-                store.clone(),
-                key.clone(),
-                signatures.clone(),
-                tasks,
-            )
-            .await?;
-            Ok((keys, documents, actor))
-        })
-        .await?
+        let Some((keys, revoked, documents, actor)) =
+            retry(shutdown, &restoring, move || async move {
+                store.settle(id).await?;
+                let keys = store.keys(id).await?;
+                let revoked = store.revoked_keys(id).await?;
+                let documents = store.documents(id).await?;
+                let actor = actor::MeetingActor::restore(
+                    definition.clone(),
+                    item,
+                    store.clone(),
+                    key.clone(),
+                    signatures.clone(),
+                    tasks,
+                )
+                .await?;
+                Ok((keys, revoked, documents, actor))
+            })
+            .await?
         else {
             return Ok(false);
         };
@@ -460,11 +550,50 @@ impl Hub {
             stop: stop.clone(),
             served_documents: self.served_documents.clone(),
             store: store.clone(),
+            presence: Arc::default(),
+            revoked: Arc::new(RwLock::new(revoked.iter().map(|k| *k.as_bytes()).collect())),
+            revocations: Arc::new(watch::channel(()).0),
         };
         handle.set_keys(keys);
         self.tasks.spawn(actor.run(inbox, stop));
         self.meetings.insert(stored.id.clone(), handle);
         Ok(true)
+    }
+
+    /// Serves a meeting the secretariat has just added to the store, as if
+    /// the hub had restored it at its start. Only after the restore: the
+    /// actors stop with the shutdown the restore was given.
+    /// On a deployment of several nodes this node runs its lease rounds at
+    /// once instead, and the meeting is taken by it or, if it has no room,
+    /// by another node at its next round (see [`leases`]).
+    pub async fn start_added(&self, id: &MeetingId) -> anyhow::Result<()> {
+        if self.node.is_some() {
+            // A round that began before the meeting was stored may miss
+            // it: the one after that does not.
+            let mut done = self.lease_rounds.1.subscribe();
+            let before = *done.borrow_and_update();
+            for round in 1..=2 {
+                self.lease_rounds.0.notify_one();
+                done.wait_for(|n| *n >= before + round).await?;
+            }
+            return Ok(());
+        }
+        self.restored().await;
+        let shutdown = self
+            .shutdown
+            .get()
+            .context("the hub was restored without its shutdown")?
+            .clone();
+        let stored = self
+            .store
+            .meetings()
+            .await?
+            .into_iter()
+            .find(|m| &m.id == id)
+            .with_context(|| format!("meeting {id} is not stored"))?;
+        self.start_meeting(&stored, self.store.clone(), &shutdown)
+            .await?;
+        Ok(())
     }
 
     /// Whether every stored meeting has been restored.
@@ -533,6 +662,12 @@ impl Hub {
         &self.server_key
     }
 
+    /// The store the hub writes to, for the secretariat's calls, which read
+    /// and prepare meetings outside any meeting's actor.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Redeems a one-time enrollment code for `key`; the code is burnt.
     pub async fn enroll(
         &self,
@@ -554,6 +689,13 @@ impl Hub {
             }
         };
         self.reload_keys(&meeting).await?;
+        if let Some(handle) = self.meeting(&meeting) {
+            handle
+                .revoked
+                .write()
+                .expect("revoked keys lock")
+                .remove(key.as_bytes());
+        }
         tracing::info!(meeting = %meeting, %principal, key = %key.to_hex(), "device enrolled");
         Ok((meeting, principal))
     }
@@ -574,6 +716,28 @@ impl Hub {
     /// Whether other nodes may host meetings of this store (PostgreSQL).
     pub fn is_node(&self) -> bool {
         self.node.is_some()
+    }
+
+    /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):
+    /// stored and audited, then refused here at once, its live sessions
+    /// ended with the reason. Returns the revoked key.
+    pub async fn revoke(
+        &self,
+        meeting: &MeetingId,
+        principal: Principal,
+    ) -> Result<PublicKey, StoreError> {
+        let key = self.store.revoke_key(meeting, principal).await?;
+        if let Some(handle) = self.meeting(meeting) {
+            handle.set_keys(self.store.keys(meeting).await?);
+            handle
+                .revoked
+                .write()
+                .expect("revoked keys lock")
+                .insert(*key.as_bytes());
+            handle.revocations.send_replace(());
+        }
+        tracing::info!(%meeting, %principal, key = %key.to_hex(), "device key revoked");
+        Ok(key)
     }
 
     /// Waits until every meeting actor has stopped (after shutdown), so that
