@@ -23,6 +23,7 @@ use ed25519_dalek::SigningKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -89,6 +90,14 @@ pub struct Options {
     /// Where to write the bound addresses once every listener is bound
     /// ([`ReadyFile`]), for the program that started the server.
     pub ready_file: Option<PathBuf>,
+    /// On PostgreSQL, the id under which this node holds its meetings'
+    /// leases: the same across restarts, so that a restarted node takes its
+    /// meetings back at once. `None`: one drawn at start.
+    pub node: Option<String>,
+    /// On PostgreSQL, how long this node's leases last unless renewed: how
+    /// long its meetings wait for another node if it dies. `None`: the
+    /// default, [`hub::leases::TERM`](crate::hub::leases::TERM).
+    pub lease_term: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -135,7 +144,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Cancelled by `shutdown`, or by a failed restore.
     let stop = shutdown.child_token();
-    let hub = Hub::new(store.clone(), server_key);
+    let hub = Hub::new(
+        store.clone(),
+        server_key,
+        options.node.clone(),
+        options.lease_term,
+    );
     let readiness = Readiness::new(hub.clone(), store, stop.clone());
     let metrics_listener = match options.metrics_listen {
         Some(addr) => Some(

@@ -2,6 +2,8 @@
 //! variables and command-line flags (flags and environment win over the file).
 
 use crate::app::Options;
+use crate::data_lock::DataLock;
+use crate::hub::leases::MIN_TERM;
 use crate::keyfile;
 use crate::limits::LimitSettings;
 use crate::tls::{ServerTls, TlsSource};
@@ -10,6 +12,7 @@ use ed25519_dalek::SigningKey;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The settings file; every field is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +46,9 @@ pub struct FileSettings {
     /// Where to serve `/metrics` for Prometheus (plain HTTP), e.g.
     /// "127.0.0.1:9464"; none by default.
     pub metrics_listen: Option<SocketAddr>,
+    /// On PostgreSQL, how long a node's leases last unless renewed, in
+    /// milliseconds (default 4000, at least 500).
+    pub lease_term_ms: Option<u64>,
 }
 
 /// Settings given on the command line or in `GAVEL_*` variables; they win
@@ -61,6 +67,7 @@ pub struct Overrides {
     pub tls_self_signed: bool,
     pub tls_names: Vec<String>,
     pub metrics_listen: Option<SocketAddr>,
+    pub lease_term_ms: Option<u64>,
     /// `--ready-file`: a flag only, since it is for whoever starts this
     /// process, not a property of the installation.
     pub ready_file: Option<PathBuf>,
@@ -146,6 +153,11 @@ impl Settings {
                 tls: None,
                 metrics_listen: flags.metrics_listen.or(file.metrics_listen),
                 ready_file: flags.ready_file,
+                node: None,
+                lease_term: flags
+                    .lease_term_ms
+                    .or(file.lease_term_ms)
+                    .map(Duration::from_millis),
             },
             tls_cert: flags.tls_cert.or(file.tls_cert),
             tls_key: flags.tls_key.or(file.tls_key),
@@ -196,6 +208,43 @@ impl Settings {
         keyfile::write_private(&path, &hex::encode(key.to_bytes()))?;
         tracing::info!(path = %path.display(), "created the server's key");
         Ok(key)
+    }
+
+    /// This node's id in a PostgreSQL deployment of several nodes, under
+    /// which it holds its meetings' leases: drawn on first start and kept in
+    /// the data directory (`node.id`), so that a restarted node takes its own
+    /// meetings back at once. Each node has a data directory of its own; the
+    /// nodes share the server's key, never this file.
+    pub fn node_id(&self) -> anyhow::Result<String> {
+        let path = self.data_dir.join("node.id");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return Ok(text.trim().to_owned());
+        }
+        let id = format!(
+            "{}-{}",
+            gethostname::gethostname().to_string_lossy(),
+            hex::encode(rand::random::<[u8; 4]>())
+        );
+        std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
+        Ok(id)
+    }
+
+    /// What serving meetings from the data directory needs: its lock (held
+    /// until the process ends) and the server's options with this node's id.
+    pub fn serving(&self) -> anyhow::Result<(DataLock, Options)> {
+        if let Some(term) = self.server.lease_term {
+            anyhow::ensure!(
+                term >= MIN_TERM,
+                "lease_term_ms is {} ms; it must be at least {} ms, or a busy machine's pauses would move meetings between nodes for nothing",
+                term.as_millis(),
+                MIN_TERM.as_millis()
+            );
+        }
+        self.prepare_data_dir()?;
+        let lock = DataLock::take(&self.data_dir)?;
+        let mut options = self.server.clone();
+        options.node = Some(self.node_id()?);
+        Ok((lock, options))
     }
 
     /// Makes sure the data directory exists (SQLite creates its file there).
@@ -281,6 +330,7 @@ mod tests {
             tls_self_signed,
             tls_names,
             metrics_listen,
+            lease_term_ms,
         } = FileSettings::parse(&all_on).expect("every setting in the example is real");
         let set = [
             listen.is_some(),
@@ -295,6 +345,7 @@ mod tests {
             tls_self_signed.is_some(),
             tls_names.is_some(),
             metrics_listen.is_some(),
+            lease_term_ms.is_some(),
         ];
         assert!(set.iter().all(|&s| s), "{set:?}\n{all_on}");
     }

@@ -28,7 +28,7 @@ pub async fn run(
     options: DemoOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    settings.prepare_data_dir()?;
+    let (_lock, server_options) = settings.serving()?;
     let store = Store::connect(&settings.database_url)
         .await
         .context("opening the demo store")?;
@@ -75,7 +75,7 @@ pub async fn run(
         listener,
         store,
         settings.server_key()?,
-        settings.server.clone(),
+        server_options,
         shutdown.clone(),
     ));
 

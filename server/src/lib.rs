@@ -45,6 +45,7 @@
 //! - [`metrics`]: the counters and histograms behind `/metrics`.
 //! - [`limits`]: connections and failed attempts per address.
 //! - [`config`]: settings from file, environment and flags; the server's key.
+//! - [`data_lock`]: one `gavel` process per data directory.
 //! - [`keyfile`]: private key files, readable by the server's user alone.
 //! - [`export`]: `gavel export`, a meeting's record as a verifiable bundle,
 //!   with its results table and minutes.
@@ -57,6 +58,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod connection;
+pub mod data_lock;
 pub mod demo;
 pub mod documents;
 pub mod enrollment;

@@ -70,6 +70,11 @@ enum Command {
         /// hall's listener), e.g. 127.0.0.1:9464.
         #[arg(long, env = "GAVEL_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
+        /// On PostgreSQL, how long this node's leases last unless renewed,
+        /// in milliseconds: how long its meetings wait for another node if
+        /// it dies (default 4000, at least 500).
+        #[arg(long, env = "GAVEL_LEASE_TERM_MS")]
+        lease_term_ms: Option<u64>,
         #[command(flatten)]
         tls: TlsArgs,
         #[command(flatten)]
@@ -240,10 +245,12 @@ fn main() -> anyhow::Result<ExitCode> {
     if let Command::Serve {
         tls,
         metrics_listen,
+        lease_term_ms,
         ..
     } = &cli.command
     {
         flags.metrics_listen = *metrics_listen;
+        flags.lease_term_ms = *lease_term_ms;
         flags.tls_cert = tls.tls_cert.clone();
         flags.tls_key = tls.tls_key.clone();
         flags.tls_self_signed = tls.tls_self_signed;
@@ -321,8 +328,7 @@ fn init_tracing(format: LogFormat) {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
-            settings.prepare_data_dir()?;
-            let mut options = settings.server.clone();
+            let (_lock, mut options) = settings.serving()?;
             if let Some(tls) = settings.server_tls()? {
                 announce_fingerprint(&tls, &settings);
                 options.tls = Some(tls.config);

@@ -474,10 +474,17 @@ fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
 /// client that reconnects revalidates with `If-None-Match` and gets a 304.
 async fn view(State(hub): State<Arc<Hub>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     hub.restored().await;
-    let Some(meeting) = id.parse::<MeetingId>().ok().and_then(|id| hub.meeting(&id)) else {
+    let Ok(id) = id.parse::<MeetingId>() else {
         return (StatusCode::NOT_FOUND, "no such meeting").into_response();
     };
-    let served = &meeting.view;
+    let served = match hub.view_of(&id).await {
+        Ok(Some(view)) => view,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such meeting").into_response(),
+        Err(e) => {
+            tracing::error!(meeting = %id, error = %e, "reading a meeting's view failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the store does not answer").into_response();
+        }
+    };
     let etag = HeaderValue::from_str(&format!("\"{}\"", served.hash))
         .expect("a hex hash is a valid header value");
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -70,13 +70,7 @@ async fn check(
     chair: &Session,
     acked: &Acked,
 ) -> anyhow::Result<()> {
-    let store = Store::connect(database_url).await?;
-    let stored: HashMap<SeatNo, (u64, Choice)> = store
-        .ballots(round)
-        .await?
-        .into_iter()
-        .map(|b| (b.seat, (b.seq, b.vote.choice().expect("a choice"))))
-        .collect();
+    let stored = process::stored_ballots(database_url, round).await?;
     for (seat, (seq, choice)) in acked.lock().unwrap().iter() {
         let (kept_seq, kept_choice) = stored
             .get(seat)

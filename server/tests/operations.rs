@@ -319,18 +319,14 @@ async fn the_example_settings_file_runs_a_server_that_becomes_ready() -> anyhow:
     Ok(())
 }
 
-/// `systemd-analyze verify` checks the unit the way systemd reads it, and
+/// `systemd-analyze verify` checks a unit the way systemd reads it, and
 /// `systemd-analyze security` scores its sandbox. Verify also requires
 /// ExecStart's program to exist, so a copy of the unit is checked with
 /// ExecStart pointing at the binary just built instead of
 /// /usr/local/bin/gavel; nothing else is changed. Needs systemd-analyze
 /// ([`require_tool`]).
-#[test]
-fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
-    if !require_tool("systemd-analyze") {
-        return Ok(());
-    }
-    let unit = std::fs::read_to_string(deploy("gavel.service"))?;
+fn verify_unit(file: &str, installed_as: &str) -> anyhow::Result<()> {
+    let unit = std::fs::read_to_string(deploy(file))?;
     let installed = "ExecStart=/usr/local/bin/gavel ";
     assert_eq!(
         unit.matches(installed).count(),
@@ -339,7 +335,7 @@ fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
     );
     let built = format!("ExecStart={} ", env!("CARGO_BIN_EXE_gavel"));
     let dir = tempfile::tempdir()?;
-    let copy = dir.path().join("gavel.service");
+    let copy = dir.path().join(installed_as);
     std::fs::write(&copy, unit.replace(installed, &built))?;
 
     let verify = Command::new("systemd-analyze")
@@ -349,7 +345,7 @@ fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
     let said = String::from_utf8_lossy(&verify.stderr).into_owned()
         + &String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{said}");
-    assert!(!said.contains("gavel.service"), "verify complains: {said}");
+    assert!(!said.contains(installed_as), "verify complains: {said}");
 
     // Exposure 2.0 or less on systemd's scale of 0 (locked down) to 10.
     let security = Command::new("systemd-analyze")
@@ -361,6 +357,35 @@ fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
         "{}",
         String::from_utf8_lossy(&security.stdout)
     );
+    Ok(())
+}
+
+#[test]
+fn the_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
+    if !require_tool("systemd-analyze") {
+        return Ok(());
+    }
+    verify_unit("gavel.service", "gavel.service")
+}
+
+/// The template unit of a node of several, as its first instance.
+#[test]
+fn the_nodes_systemd_unit_verifies_and_is_sandboxed() -> anyhow::Result<()> {
+    if !require_tool("systemd-analyze") {
+        return Ok(());
+    }
+    verify_unit("gavel@.service", "gavel@a.service")
+}
+
+/// The nodes' settings files are settings Gavel reads.
+#[test]
+fn the_nodes_settings_files_parse() -> anyhow::Result<()> {
+    for file in ["nodes/a.toml", "nodes/b.toml"] {
+        let text = std::fs::read_to_string(deploy(file))?;
+        let settings = gavel_server::config::FileSettings::parse(&text)?;
+        assert!(settings.database_url.is_some(), "{file} names the database");
+        assert_eq!(settings.lease_term_ms, Some(4000), "{file}");
+    }
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{ClientMsg, RoundId, ServerMsg, Signature};
-use gavel_server::store::Store;
+use gavel_server::store::{Pool, Store};
 use gavel_tests::databases;
 use gavel_tests::process::{self, Gavel, prepare_example};
 use serde_json::Value;
@@ -65,7 +65,7 @@ fn seat_with_choice(value: &Value) -> Option<&Value> {
 
 /// Every row of every table, as PostgreSQL prints it.
 async fn postgres_rows(store: &Store) -> anyhow::Result<Vec<String>> {
-    let Store::Postgres(pool) = store else {
+    let Pool::Postgres(pool) = store.pool() else {
         unreachable!("a PostgreSQL store")
     };
     let tables: Vec<String> = sqlx::query_scalar(

@@ -18,13 +18,16 @@
 
 /// Picking an item of the example meeting and opening a round on it.
 pub mod chair;
+/// A PostgreSQL cluster of a test's own, which it may crash and restart.
+pub mod cluster;
 /// Small real PDFs, and the example meeting with documents.
 pub mod documents;
 /// Plain HTTP GET for the probes, `/metrics` and the meeting view.
 pub mod http;
 /// The real `gavel` binary as an operator runs it, and a meeting for it.
 pub mod process;
-/// A TCP proxy in front of PostgreSQL that a test cuts and restores.
+/// A TCP proxy that a test cuts and restores, in front of PostgreSQL or of
+/// several Gavel nodes.
 pub mod proxy;
 /// A generated meeting with a key for every seat.
 pub mod roster;

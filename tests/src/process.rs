@@ -16,10 +16,11 @@ use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, Receipt};
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::{Choice, MeetingId, RoundId};
+use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::ready_file::ReadyFile;
 use gavel_server::store::Store;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write as _};
 use std::path::Path;
@@ -299,6 +300,22 @@ pub async fn vote(
         chair.chair(ChairCommand::Close).await?;
     }
     Ok((round, receipts))
+}
+
+/// Each seat's stored ballot in `round` (its sequence number and choice), as
+/// the store at `database_url` holds it: what a test compares with the
+/// receipts its tablets were given.
+pub async fn stored_ballots(
+    database_url: &str,
+    round: RoundId,
+) -> anyhow::Result<HashMap<SeatNo, (u64, Choice)>> {
+    let store = Store::connect(database_url).await?;
+    Ok(store
+        .ballots(round)
+        .await?
+        .into_iter()
+        .map(|b| (b.seat, (b.seq, b.vote.choice().expect("a choice"))))
+        .collect())
 }
 
 /// Imports the example meeting into the store at `database_url` and

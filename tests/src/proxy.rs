@@ -1,15 +1,21 @@
 //! A TCP proxy that a test cuts (every open connection dropped, new ones
 //! refused) and restores: PostgreSQL going away and coming back as the hub
-//! sees it, or the hall's Wi-Fi failing as the tablets see it.
+//! sees it, or the hall's Wi-Fi failing as the tablets see it. In front of
+//! several nodes it is the hall's reverse proxy: each new connection goes to
+//! the next node in turn, or to the one after if that one refuses it. In
+//! front of PostgreSQL it can also lose the answer to a commit: the commit
+//! goes through, and the connection drops before its answer arrives.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// A TCP proxy to one upstream address that the test can cut and restore.
+/// A TCP proxy to one or more upstream addresses that the test can cut and restore.
 pub struct Proxy {
     pub addr: SocketAddr,
     link: Arc<Mutex<Link>>,
@@ -18,6 +24,9 @@ pub struct Proxy {
 
 struct Link {
     up: bool,
+    /// Armed: the next `COMMIT` to go through is let through, and its
+    /// connection is dropped before the answer reaches the client.
+    lose_commit_answer: bool,
     /// Cancelled to drop every connection open now; each cut takes a new
     /// one, so that a connection let through after a restore is not dropped
     /// by an earlier cut.
@@ -32,23 +41,50 @@ struct Counts {
     passed: AtomicUsize,
     /// Notified at each refusal.
     refusal: Notify,
+    /// Commits whose answer was lost.
+    lost: AtomicUsize,
+    /// Notified at each lost answer.
+    loss: Notify,
 }
 
 impl Proxy {
     /// A proxy on a port of its own to `upstream` (`host:port`).
     pub async fn start(upstream: String) -> anyhow::Result<Proxy> {
+        Proxy::spread(vec![upstream], false).await
+    }
+
+    /// A proxy on a port of its own in front of Gavel nodes (`host:port`),
+    /// as the hall's reverse proxy is: it asks each node's `/readyz` every
+    /// [`HEALTH_EVERY`], and sends each new connection to the next ready
+    /// node in turn, passing over any that refuses the TCP connection. A
+    /// stopped node still accepts connections (the kernel does) but answers
+    /// no probe, so it is passed over too.
+    pub async fn balance(nodes: Vec<String>) -> anyhow::Result<Proxy> {
+        Proxy::spread(nodes, true).await
+    }
+
+    async fn spread(upstreams: Vec<String>, probed: bool) -> anyhow::Result<Proxy> {
+        anyhow::ensure!(!upstreams.is_empty(), "a proxy needs an upstream");
+        let ready: Arc<Vec<AtomicBool>> =
+            Arc::new(upstreams.iter().map(|_| AtomicBool::new(true)).collect());
+        let upstreams = Arc::new(upstreams);
+        if probed {
+            tokio::spawn(probe(upstreams.clone(), ready.clone()));
+        }
+        let turn = Arc::new(AtomicUsize::new(0));
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let proxy = Proxy {
             addr: listener.local_addr()?,
             link: Arc::new(Mutex::new(Link {
                 up: true,
+                lose_commit_answer: false,
                 cut: CancellationToken::new(),
             })),
             counts: Arc::default(),
         };
         let (link, counts) = (proxy.link.clone(), proxy.counts.clone());
         tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
                 let cut = {
                     let link = link.lock().unwrap();
                     link.up.then(|| link.cut.clone())
@@ -60,14 +96,28 @@ impl Proxy {
                     continue;
                 };
                 counts.passed.fetch_add(1, Ordering::SeqCst);
-                let upstream = upstream.clone();
+                let first = turn.fetch_add(1, Ordering::SeqCst);
+                let (upstreams, ready) = (upstreams.clone(), ready.clone());
+                let (link, counts) = (link.clone(), counts.clone());
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                    let mut server = None;
+                    let n = upstreams.len();
+                    let any_ready = ready.iter().any(|r| r.load(Ordering::SeqCst));
+                    for i in (0..n).map(|i| (first + i) % n) {
+                        if any_ready && !ready[i].load(Ordering::SeqCst) {
+                            continue;
+                        }
+                        if let Ok(stream) = TcpStream::connect(&upstreams[i]).await {
+                            server = Some(stream);
+                            break;
+                        }
+                    }
+                    let Some(server) = server else {
                         return;
                     };
                     tokio::select! {
                         () = cut.cancelled() => {}
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = relay(client, server, &link, &counts) => {}
                     }
                 });
             }
@@ -100,6 +150,24 @@ impl Proxy {
         self.link.lock().unwrap().up = true;
     }
 
+    /// Lets the next `COMMIT` that goes through reach the database, and
+    /// drops its connection before the answer reaches the client: the
+    /// client sees the connection lost, and the commit took place.
+    pub fn lose_next_commit_answer(&self) {
+        self.link.lock().unwrap().lose_commit_answer = true;
+    }
+
+    /// Waits until at least `n` answers to commits were lost.
+    pub async fn lost_at_least(&self, n: usize) {
+        loop {
+            let loss = self.counts.loss.notified();
+            if self.counts.lost.load(Ordering::SeqCst) >= n {
+                return;
+            }
+            loss.await;
+        }
+    }
+
     /// Connections refused while cut, so far.
     pub fn refused(&self) -> usize {
         self.counts.refused.load(Ordering::SeqCst)
@@ -119,6 +187,79 @@ impl Proxy {
             }
             refusal.await;
         }
+    }
+}
+
+/// Copies bytes both ways until the server's side closes, or the client's
+/// does and the server has answered. Once the client sends
+/// a `COMMIT` while a lost answer is armed, the next bytes from the server
+/// (the commit's answer: the client sends nothing more before it) are
+/// dropped with the connection.
+async fn relay(client: TcpStream, server: TcpStream, link: &Mutex<Link>, counts: &Counts) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let mute = AtomicBool::new(false);
+    let up = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match client_read.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    // Half-closed: the server may still answer.
+                    let _ = server_write.shutdown().await;
+                    return;
+                }
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            if chunk.windows(6).any(|w| w == b"COMMIT") {
+                let mut link = link.lock().unwrap();
+                if link.lose_commit_answer {
+                    link.lose_commit_answer = false;
+                    mute.store(true, Ordering::SeqCst);
+                }
+            }
+            if server_write.write_all(chunk).await.is_err() {
+                return;
+            }
+        }
+    };
+    let down = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match server_read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if mute.load(Ordering::SeqCst) {
+                counts.lost.fetch_add(1, Ordering::SeqCst);
+                counts.loss.notify_waiters();
+                return;
+            }
+            if client_write.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::pin!(down);
+    tokio::select! {
+        () = up => down.await,
+        () = &mut down => {}
+    }
+}
+
+/// How often a balancing proxy asks its nodes whether they are ready, and
+/// how long it waits for an answer.
+pub const HEALTH_EVERY: Duration = Duration::from_millis(200);
+
+/// Keeps `ready` up to date with each upstream's `/readyz`.
+async fn probe(upstreams: Arc<Vec<String>>, ready: Arc<Vec<AtomicBool>>) {
+    loop {
+        for (upstream, ready) in upstreams.iter().zip(ready.iter()) {
+            let answer = tokio::time::timeout(HEALTH_EVERY, crate::http::get(upstream, "/readyz"));
+            let up = matches!(answer.await, Ok(Ok(r)) if r.status == 200);
+            ready.store(up, Ordering::SeqCst);
+        }
+        tokio::time::sleep(HEALTH_EVERY).await;
     }
 }
 

@@ -4,7 +4,7 @@
 
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
-use gavel_protocol::{MeetingId, Principal};
+use gavel_protocol::{MeetingId, Principal, PublicKey};
 use gavel_server::limits::LimitSettings;
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::store::Store;
@@ -78,11 +78,19 @@ impl TestServer {
     }
 
     /// Like [`TestServer::start`], with `options`.
+    ///
+    /// On PostgreSQL the server holds its meetings' leases under a node id
+    /// made from its key unless `options` names one, so that a server
+    /// restarted with the same key takes its meetings back at once, as a
+    /// `gavel serve` restarted on its data directory does.
     pub fn start_with(
         database_url: &str,
         server_key: SigningKey,
-        options: app::Options,
+        mut options: app::Options,
     ) -> TestServer {
+        options
+            .node
+            .get_or_insert_with(|| format!("test-{}", PublicKey::of(&server_key).to_hex()));
         let (stop_tx, stop_rx) = mpsc::channel();
         let (url_tx, url_rx) = mpsc::channel();
         let url_for_thread = database_url.to_owned();

@@ -9,7 +9,7 @@ use gavel_protocol::messages::{DocumentKind, MeetingView};
 use gavel_protocol::{MeetingId, Principal};
 use gavel_server::app::Options;
 use gavel_server::limits::LimitSettings;
-use gavel_server::store::Store;
+use gavel_server::store::{Pool, Store};
 use gavel_tests::databases;
 use gavel_tests::documents::{
     DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, write,
@@ -31,14 +31,14 @@ fn sha(bytes: &[u8]) -> String {
 async fn tamper(store: &Store, sha256: &str) -> anyhow::Result<()> {
     let statement = "UPDATE document_blobs SET content = $1 WHERE sha256 = $2";
     let garbage = pdf("Not the document that was imported");
-    let updated = match store {
-        Store::Sqlite(pool) => sqlx::query(statement)
+    let updated = match store.pool() {
+        Pool::Sqlite(pool) => sqlx::query(statement)
             .bind(garbage)
             .bind(sha256)
             .execute(pool)
             .await?
             .rows_affected(),
-        Store::Postgres(pool) => sqlx::query(statement)
+        Pool::Postgres(pool) => sqlx::query(statement)
             .bind(garbage)
             .bind(sha256)
             .execute(pool)

@@ -13,7 +13,7 @@
 //! databases report, not by their text, which each rewrites its own way.
 
 use anyhow::{Context, Result, bail};
-use gavel_server::store::Store;
+use gavel_server::store::{Pool, Store};
 use gavel_tests::databases;
 use sqlx::{PgPool, SqlitePool};
 use std::collections::BTreeSet;
@@ -27,9 +27,9 @@ async fn both_migrations_build_the_same_schema() -> Result<()> {
         let store = Store::connect(&db.url)
             .await
             .with_context(|| format!("migrating a fresh {} database", db.name))?;
-        match &store {
-            Store::Sqlite(pool) => sqlite = Some(sqlite_schema(pool).await?),
-            Store::Postgres(pool) => postgres = Some(postgres_schema(pool).await?),
+        match store.pool() {
+            Pool::Sqlite(pool) => sqlite = Some(sqlite_schema(pool).await?),
+            Pool::Postgres(pool) => postgres = Some(postgres_schema(pool).await?),
         }
         store.close().await;
     }

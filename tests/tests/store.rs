@@ -13,7 +13,7 @@ use gavel_protocol::{
 };
 use gavel_records::chain::{Event, check_links};
 use gavel_server::store::{
-    BallotRecord, NewCode, RoundRecord, SecretClose, Store, StoreError, code_hash,
+    BallotRecord, NewCode, Pool, RoundRecord, SecretClose, Store, StoreError, code_hash,
 };
 use gavel_tests::databases;
 use std::future::Future;
@@ -105,29 +105,29 @@ async fn with_meeting(store: &Store) -> Result<()> {
 
 /// The strings a raw query returns, on either backend.
 async fn strings(store: &Store, sql: &str) -> Result<Vec<String>> {
-    Ok(match store {
-        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
-        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+    Ok(match store.pool() {
+        Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+        Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
     })
 }
 
 /// The single integer a raw query returns, on either backend.
 async fn integer(store: &Store, sql: &str) -> Result<i64> {
-    Ok(match store {
-        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
-        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+    Ok(match store.pool() {
+        Pool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        Pool::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
     })
 }
 
 /// Every table, with its columns, that has a row mentioning `round` in any
 /// column: the whole database's record of the round, whatever the schema.
 async fn tables_mentioning(store: &Store, round: RoundId) -> Result<Vec<(String, Vec<String>)>> {
-    let (tables_sql, columns_sql): (&str, fn(&str) -> String) = match store {
-        Store::Sqlite(_) => (
+    let (tables_sql, columns_sql): (&str, fn(&str) -> String) = match store.pool() {
+        Pool::Sqlite(_) => (
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
             |t| format!("SELECT name FROM pragma_table_info('{t}')"),
         ),
-        Store::Postgres(_) => (
+        Pool::Postgres(_) => (
             "SELECT table_name::text FROM information_schema.tables
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
             |t| {
@@ -250,8 +250,8 @@ async fn a_meeting_definition_is_replaced_only_until_its_first_round() -> Result
 /// reaches that key fails after it has written the meeting, its audit entry
 /// and the keys before it.
 async fn refuse_keys_of(store: &Store, principal: &str) -> Result<()> {
-    match store {
-        Store::Sqlite(pool) => {
+    match store.pool() {
+        Pool::Sqlite(pool) => {
             sqlx::query(&format!(
                 "CREATE TRIGGER refuse_key BEFORE INSERT ON device_keys
                  WHEN NEW.principal = '{principal}'
@@ -260,7 +260,7 @@ async fn refuse_keys_of(store: &Store, principal: &str) -> Result<()> {
             .execute(pool)
             .await?;
         }
-        Store::Postgres(pool) => {
+        Pool::Postgres(pool) => {
             sqlx::query(&format!(
                 "CREATE FUNCTION refuse_key() RETURNS trigger AS $$
                  BEGIN

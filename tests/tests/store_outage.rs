@@ -1,33 +1,60 @@
 //! PostgreSQL goes away in the middle of a vote and comes back: a real
 //! server whose database connection runs through a TCP proxy that the test
-//! cuts (every connection dropped, new ones refused) and restores.
+//! cuts (every connection dropped, new ones refused) and restores, or that
+//! loses the answer to a commit that went through. And PostgreSQL stalls:
+//! a statement that waits past the statement timeout is an outage the
+//! chair's console shows.
 
 use futures_util::future::try_join_all;
-use gavel_client::Session;
+use gavel_client::{MeetingState, Session};
 use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView, StoreHealth};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Counts, Principal, RefusalReason};
-use gavel_server::store::Store;
-use gavel_tests::databases;
+use gavel_server::store::{STATEMENT_TIMEOUT, Store};
 use gavel_tests::proxy::Proxy;
-use gavel_tests::server::TestServer;
+use gavel_tests::server::{TestServer as Server, example_meeting};
+use gavel_tests::{TestDatabase, databases};
+use std::time::Instant;
 
 fn store_health(session: &Session) -> Option<StoreHealth> {
     session.state.snapshot.as_ref().map(|s| s.store)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow::Result<()> {
-    let Some(db) = databases()
+/// The PostgreSQL database of this run, if it has one.
+async fn postgres() -> Option<TestDatabase> {
+    let found = databases()
         .await
         .into_iter()
-        .find(|db| db.name == "postgres")
-    else {
+        .find(|db| db.name == "postgres");
+    if found.is_none() {
         eprintln!("note: no PostgreSQL (TEST_DATABASE_URL); the store outage test is skipped");
+    }
+    found
+}
+
+/// Whether the state's snapshot says the store is in `health`.
+fn store_is(state: &MeetingState, health: StoreHealth) -> bool {
+    state.snapshot.as_ref().is_some_and(|s| s.store == health)
+}
+
+/// The index of the example's named vote.
+fn named_item(chair: &Session) -> u32 {
+    chair
+        .meeting
+        .agenda
+        .iter()
+        .find(|i| i.vote.is_some_and(|v| v.secrecy == Secrecy::Named))
+        .expect("the example has a named vote")
+        .index
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow::Result<()> {
+    let Some(db) = postgres().await else {
         return Ok(());
     };
     let (proxy, proxied) = Proxy::in_front_of(&db.url).await?;
-    let server = TestServer::with_example(&proxied).await?;
+    let server = Server::with_example(&proxied).await?;
 
     let (_, mut chair) = server.enroll(Principal::Chair).await?;
     let mut delegates = Vec::new();
@@ -152,5 +179,132 @@ async fn a_vote_survives_the_database_going_away_and_nothing_is_lost() -> anyhow
     );
     assert_eq!(shown.counts, stored, "the tally is the store's rows");
     assert_eq!((stored.yes, stored.no, stored.abstain), (3, 2, 1));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_opened_or_closed_by_a_commit_whose_answer_was_lost_is_read_back()
+-> anyhow::Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let (proxy, proxied) = Proxy::in_front_of(&db.url).await?;
+    let server = Server::with_example(&proxied).await?;
+    let store = Store::connect(&db.url).await?;
+    let (_, mut chair) = server.enroll(Principal::Chair).await?;
+    let mut delegates = Vec::new();
+    for seat in 1..=3 {
+        let (_, mut session) = server.enroll(Principal::Seat(seat)).await?;
+        session.check_in().await?;
+        delegates.push(session);
+    }
+    let item = named_item(&chair);
+    chair.chair(ChairCommand::SetItem { item }).await?;
+
+    // The round's opening commits, and the hub never hears so: the chair
+    // is told the store is unavailable, then sees the round open once the
+    // hub has read the store back.
+    proxy.lose_next_commit_answer();
+    let open = chair
+        .chair(ChairCommand::Open {
+            window_seconds: Some(120),
+        })
+        .await;
+    assert_eq!(
+        open.expect_err("the opening's answer was lost").reason(),
+        Some(RefusalReason::StoreUnavailable)
+    );
+    proxy.lost_at_least(1).await;
+    chair
+        .wait_until(|s| s.open_round().is_some() && store_is(s, StoreHealth::Ok))
+        .await?;
+    let round = chair.state.open_round().expect("open").id;
+    let stored = store.rounds(&example_meeting()).await?;
+    assert_eq!(
+        stored.last().map(|r| (r.id, r.status)),
+        Some((round, RoundStatus::Open)),
+        "the round shown is the one the store opened"
+    );
+    for d in &mut delegates {
+        d.wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
+            .await?;
+        d.cast(Choice::Yes).await?;
+    }
+
+    // Its close commits, and the answer is lost again: the chair sees the
+    // result the store holds, and the hub does not try to close it again.
+    proxy.lose_next_commit_answer();
+    let close = chair.chair(ChairCommand::Close).await;
+    assert_eq!(
+        close.expect_err("the close's answer was lost").reason(),
+        Some(RefusalReason::StoreUnavailable)
+    );
+    proxy.lost_at_least(2).await;
+    chair
+        .wait_until(|s| {
+            s.round()
+                .is_some_and(|r| r.id == round && r.status == RoundStatus::Closed)
+                && store_is(s, StoreHealth::Ok)
+        })
+        .await?;
+    let shown = chair
+        .state
+        .round()
+        .and_then(|r| r.result.clone())
+        .expect("a result");
+    let stored = store.rounds(&example_meeting()).await?;
+    let last = stored.last().expect("the round");
+    assert_eq!((last.id, last.status), (round, RoundStatus::Closed));
+    assert_eq!(
+        last.result.as_ref(),
+        Some(&shown),
+        "the result shown is the stored one"
+    );
+    let tally = shown.tally().expect("a tally of yes, no and abstain");
+    assert_eq!((tally.counts.yes, tally.counts.present), (3, 3));
+
+    // The meeting goes on: the next item is chosen and recorded.
+    chair
+        .chair(ChairCommand::SetItem { item: item + 1 })
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_database_is_an_outage_the_chair_sees() -> anyhow::Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let server = Server::with_example(&db.url).await?;
+    let (_, mut chair) = server.enroll(Principal::Chair).await?;
+    let (_, mut delegate) = server.enroll(Principal::Seat(1)).await?;
+
+    // Another session holds the meeting's row: every write for the meeting
+    // waits for it, as behind a database that has stopped answering.
+    let pool = sqlx::PgPool::connect(&db.url).await?;
+    let mut holder = pool.begin().await?;
+    sqlx::query("SELECT id FROM meetings WHERE id = $1 FOR UPDATE")
+        .bind(example_meeting().as_str())
+        .execute(&mut *holder)
+        .await?;
+    let started = Instant::now();
+    let refused = delegate
+        .check_in()
+        .await
+        .expect_err("a check-in behind the stalled database is refused");
+    let waited = started.elapsed();
+    assert_eq!(refused.reason(), Some(RefusalReason::StoreUnavailable));
+    assert!(
+        waited >= STATEMENT_TIMEOUT && waited < STATEMENT_TIMEOUT * 3,
+        "refused once the statement timed out, after {waited:?}"
+    );
+    chair
+        .wait_until(|s| store_is(s, StoreHealth::Unavailable))
+        .await?;
+
+    // The database goes on: the hub finds the store back by itself.
+    holder.rollback().await?;
+    chair.wait_until(|s| store_is(s, StoreHealth::Ok)).await?;
+    delegate.check_in().await?;
     Ok(())
 }

@@ -54,6 +54,12 @@ pub(super) async fn log_in(
             Incoming::Msg(msg) => *msg,
         };
         let id = msg.request_id();
+        if let ClientMsg::Auth { meeting, .. } | ClientMsg::Watch { meeting, .. } = &msg
+            && hub.meeting(meeting).is_none()
+            && hub.hosted_elsewhere(meeting)
+        {
+            return Err(End::Elsewhere);
+        }
         let outcome = match msg {
             ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } if limits.blocked(peer.ip()) => {
                 Err(Refusal::new(
@@ -84,7 +90,16 @@ pub(super) async fn log_in(
                 meeting,
                 public_key,
                 signature,
-            } => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
+            } => match authenticate(hub, v, &meeting, &public_key, &signature, nonce) {
+                // Enrolled through another node since this one read the keys.
+                Err(r) if r.reason == RefusalReason::UnknownKey && hub.is_node() => {
+                    match hub.reload_keys(&meeting).await {
+                        Ok(()) => authenticate(hub, v, &meeting, &public_key, &signature, nonce),
+                        Err(refusal) => Err(refusal),
+                    }
+                }
+                authenticated => authenticated,
+            },
             ClientMsg::Watch { v, meeting } => check_version(v).and_then(|()| {
                 let meeting = hub
                     .meeting(&meeting)

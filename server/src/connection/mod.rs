@@ -58,6 +58,10 @@ enum End {
     LoginTimeout,
     TooManyFailures,
     MeetingStopped,
+    /// Another node took the meeting over: the client is to connect again.
+    Moved,
+    /// Another node hosts the meeting (or will in a moment).
+    Elsewhere,
     /// Nothing heard, not even a pong, for several ping intervals.
     Silent,
     /// The secretariat revoked the session's key (a lost device).
@@ -156,6 +160,14 @@ pub async fn serve(
         End::TooManyFailures => Some((close_code::POLICY, "too many failed attempts")),
         End::LoginTimeout => Some((close_code::POLICY, "log in sooner")),
         End::MeetingStopped => Some((close_code::AWAY, "meeting stopped")),
+        End::Moved => Some((
+            close_code::RESTART,
+            "the meeting moved to another server: connect again",
+        )),
+        End::Elsewhere => Some((
+            close_code::AGAIN,
+            "another server hosts the meeting: connect again",
+        )),
         End::Silent => Some((close_code::AWAY, "no answer to pings")),
         End::KeyRevoked => Some((close_code::POLICY, "key revoked")),
         End::ClientLeft | End::SendFailed => None,
@@ -173,6 +185,15 @@ pub async fn serve(
             })
             .await;
         }
+    }
+}
+
+/// Why the session's meeting stopped under it.
+fn stopped(session: &Session) -> End {
+    if session.meeting.moved() {
+        End::Moved
+    } else {
+        End::MeetingStopped
     }
 }
 
@@ -284,7 +305,7 @@ async fn live(
         delivery,
     }) = joined
     else {
-        return (socket, End::MeetingStopped);
+        return (socket, stopped(&session));
     };
     let welcome = ServerMsg::Welcome {
         meeting: session.meeting_id().clone(),
@@ -361,11 +382,11 @@ async fn live(
                         tracing::debug!(meeting = %session.meeting_id(), missed, "listener fell behind; sending a fresh snapshot");
                         match fresh_snapshot(&session).await {
                             Some(frames) => (frames.into(), None, None),
-                            None => return (socket, End::MeetingStopped),
+                            None => return (socket, stopped(&session)),
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => {
-                        return (socket, End::MeetingStopped);
+                        return (socket, stopped(&session));
                     }
                 };
                 let mut sent = Ok(());

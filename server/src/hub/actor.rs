@@ -896,8 +896,7 @@ impl MeetingActor {
 
     /// A write failed: the chair is told, and the store is read back until it answers.
     fn store_failed(&mut self) {
-        let round = self.open_round().map(|r| r.record.id);
-        if self.outage.failed(&self.store, &self.definition.id, round) {
+        if self.outage.failed(&self.store, &self.definition.id) {
             self.broadcast_snapshot();
         }
     }
@@ -909,25 +908,74 @@ impl MeetingActor {
         }
     }
 
-    /// Takes in what the store holds that memory lacks: check-ins and
-    /// ballots whose write failed on a lost connection after committing.
-    /// Without this the tally would miss them and the store would refuse the
-    /// close (its counts would disagree with the stored ballots).
+    /// Takes in what the store holds that memory lacks: check-ins, ballots,
+    /// and a round opened, changed or ended, whose write failed on a lost
+    /// connection after committing. Without this the tally would miss
+    /// ballots and the store would refuse the close (its counts would
+    /// disagree with the stored ballots), a round opened in the store would
+    /// block the next one, and a round ended in the store would be ended
+    /// again, in vain, for ever.
     fn merge_reread(&mut self, reread: Reread) {
         let mut changed = false;
         for seat in reread.present {
             changed |= self.present.insert(seat);
         }
-        if let Some((id, ballots)) = reread.ballots
-            && let Some(round) = self.round.as_mut().filter(|r| r.record.id == id)
-        {
-            let (key, meeting) = (&self.server_key, &self.definition.id);
-            changed |= round.take_in(ballots, |b| b.receipt(key, meeting));
+        if let Some((stored, ballots)) = reread.latest {
+            if self.merge_round(stored, ballots) {
+                self.broadcast_snapshot();
+            }
         }
         if changed {
             self.pacing.owe_snapshot();
         }
         self.store_answered();
+    }
+
+    /// Merges the meeting's latest round as the store holds it; true if what
+    /// memory holds of the rounds changed. The store is right: memory changes
+    /// only after a commit returns, so the store is never behind it.
+    fn merge_round(&mut self, stored: RoundRecord, ballots: Vec<BallotRecord>) -> bool {
+        let meeting = self.definition.id.clone();
+        let (key, id) = (&self.server_key, stored.id);
+        match self.round.as_mut() {
+            Some(round) if round.record.id == id && round.is_open() => {
+                if stored.status == RoundStatus::Open {
+                    let moved = (round.record.deadline, round.record.paused_at)
+                        != (stored.deadline, stored.paused_at);
+                    round.record.deadline = stored.deadline;
+                    round.record.paused_at = stored.paused_at;
+                    return round.take_in(ballots, |b| b.receipt(key, &meeting)) | moved;
+                }
+                let ending = match stored.status {
+                    RoundStatus::Voided => Ending::Void,
+                    _ => Ending::Close,
+                };
+                let closed_at = stored.closed_at.unwrap_or(stored.opened_at);
+                tracing::info!(%meeting, round = %id, status = ?stored.status, "the round's ending had committed; taken in after a store outage");
+                let waiters = round.ended(ending, closed_at, stored.result);
+                for waiter in waiters {
+                    let _ = waiter.send(Ok(()));
+                }
+                self.retry_end_at = None;
+                self.open_metric = None;
+                true
+            }
+            Some(round) if round.record.id == id => false,
+            _ if stored.status == RoundStatus::Open => {
+                tracing::info!(%meeting, round = %id, "the round's opening had committed; taken in after a store outage");
+                let recorded = ballots
+                    .iter()
+                    .map(|b| (b.seat, b.receipt(key, &meeting)))
+                    .collect();
+                if let Some(previous) = self.round.take() {
+                    self.history.push(previous.record);
+                }
+                self.round = Some(RoundState::new(stored, recorded));
+                self.open_metric = Some(metrics::OpenRound::begin());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Which seats are present, for the audiences that show them seat by

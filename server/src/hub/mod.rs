@@ -8,6 +8,9 @@
 //! - [`pacing`]: when each audience (tablets, hall screen, chair) is sent
 //!   snapshots and running tallies, and how far a tally has got.
 //! - [`outage`]: what the meeting does while its store does not answer.
+//! - [`leases`]: on PostgreSQL, which meetings this node hosts: leases
+//!   taken, renewed and given back, and a meeting let go of when another
+//!   node took it over.
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
@@ -17,6 +20,7 @@
 
 pub mod actor;
 pub mod floor;
+pub mod leases;
 mod outage;
 pub mod pacing;
 pub mod round;
@@ -26,7 +30,7 @@ use crate::clock::now_ms;
 use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
-use crate::store::{Store, StoreError, StoredDocument, StoredMeeting, code_hash};
+use crate::store::{Pool, Store, StoreError, StoredDocument, StoredMeeting, code_hash};
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -163,6 +167,11 @@ pub struct MeetingHandle {
     /// Each `document_access` token, with its expiry (Unix ms) once its
     /// session has ended; `None` while the session lasts.
     document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+    /// Cancelled when another node took the meeting over (or this one gave
+    /// it up): its clients are told to connect again, to reach that node.
+    moved: CancellationToken,
+    /// Stops the meeting's actor: at shutdown, or when the meeting moves.
+    stop: CancellationToken,
     /// The documents' bytes and page counts, shared with the hub.
     served_documents: Arc<documents::Served>,
     store: Store,
@@ -290,6 +299,11 @@ impl MeetingHandle {
             .is_some_and(|expiry| expiry.is_none_or(|e| e > now_ms()))
     }
 
+    /// Whether the meeting left this node for another (see [`leases`]).
+    pub fn moved(&self) -> bool {
+        self.moved.is_cancelled()
+    }
+
     /// Counts a logged-in connection of `principal` until the guard drops.
     pub fn online(&self, principal: Principal) -> Online {
         let mut presence = self.presence.lock().expect("presence lock");
@@ -386,23 +400,49 @@ pub struct Hub {
     tasks: TaskTracker,
     /// Whether every stored meeting has its actor: connections wait for it.
     restored: watch::Sender<bool>,
+    /// On a node: asks for a lease round now, and counts the rounds done,
+    /// so that a meeting added by the secretariat is taken at once.
+    lease_rounds: (tokio::sync::Notify, watch::Sender<u64>),
     /// The documents' checked bytes, shared by every request.
     served_documents: Arc<documents::Served>,
+    /// On PostgreSQL, this node of the deployment; `None` on SQLite, whose
+    /// one process hosts every meeting.
+    node: Option<leases::Node>,
+    /// The stored meetings this node does not host (see [`leases`]).
+    elsewhere: RwLock<HashSet<MeetingId>>,
+    /// The views of meetings hosted elsewhere that a client asked this node for.
+    elsewhere_views: DashMap<MeetingId, Arc<ServedView>>,
     /// What stops the meetings' actors, given to [`Hub::restore`].
     shutdown: OnceLock<CancellationToken>,
 }
 
 impl Hub {
     /// A hub with no meeting yet: [`Hub::restore`] loads them. Apart, so
-    /// that the server can answer health probes while it restores.
-    pub fn new(store: Store, server_key: SigningKey) -> Arc<Hub> {
+    /// that the server can answer health probes while it restores. On
+    /// PostgreSQL the hub is a node of a deployment, which holds leases as
+    /// `node` (or as an id of its own, drawn now, if `None`), each for
+    /// `lease_term` (or [`leases::TERM`]).
+    pub fn new(
+        store: Store,
+        server_key: SigningKey,
+        node: Option<String>,
+        lease_term: Option<Duration>,
+    ) -> Arc<Hub> {
+        let node = matches!(store.pool(), Pool::Postgres(_)).then(|| leases::Node {
+            id: node.unwrap_or_else(|| hex::encode(rand::random::<[u8; 8]>())),
+            term: lease_term.unwrap_or(leases::TERM),
+        });
         Arc::new(Hub {
+            node,
+            elsewhere: RwLock::default(),
+            elsewhere_views: DashMap::new(),
             store,
             server_key: Arc::new(server_key),
             signatures: Arc::new(Signatures::per_core()),
             meetings: DashMap::new(),
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
+            lease_rounds: (tokio::sync::Notify::new(), watch::Sender::new(0)),
             served_documents: Arc::default(),
             shutdown: OnceLock::new(),
         })
@@ -414,9 +454,15 @@ impl Hub {
     /// [`RESTORE_RETRY`] (a hub started while PostgreSQL restarts waits for
     /// it); a stored definition that does not parse stops it with an error.
     /// Returns early, not restored, if `shutdown` fires meanwhile.
+    ///
+    /// On PostgreSQL the hub instead takes its share of the meetings, and
+    /// keeps doing so until `shutdown` (see [`leases`]).
     pub async fn restore(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
         // Kept for the meetings the secretariat adds later (start_added).
         let _ = self.shutdown.set(shutdown.clone());
+        if let Some(node) = &self.node {
+            return self.hold_leases(node, shutdown).await;
+        }
         let restored = self.restore_all(shutdown).await;
         self.tasks.close();
         if let Ok(true) = restored {
@@ -437,26 +483,31 @@ impl Hub {
             return Ok(false);
         };
         for stored in stored {
-            if !self.start_meeting(stored, shutdown).await? {
+            if !self
+                .start_meeting(&stored, self.store.clone(), shutdown)
+                .await?
+            {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// Starts the actor of one stored meeting, restored from the store, and
-    /// serves it; false if `shutdown` fired first.
+    /// Restores the stored meeting from `store` (which, on a deployment of
+    /// several nodes, is fenced with this node's lease on it) and starts its
+    /// actor, which stops when `shutdown` fires or the meeting leaves this
+    /// node. False if `shutdown` fired first.
     async fn start_meeting(
         &self,
-        stored: StoredMeeting,
+        stored: &StoredMeeting,
+        store: Store,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<bool> {
-        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
-        let signatures = &self.signatures;
+        let (key, tasks, signatures) = (&self.server_key, &self.tasks, &self.signatures);
         let definition = MeetingDefinition::parse(&stored.definition)
             .with_context(|| format!("stored definition of meeting {}", stored.id))?;
         let definition = &Arc::new(definition);
-        let (id, item) = (&stored.id, stored.current_item);
+        let (id, item, store) = (&stored.id, stored.current_item, &store);
         let restoring = format!("restoring meeting {id}");
         let Some((keys, revoked, documents, actor)) =
             retry(shutdown, &restoring, move || async move {
@@ -480,6 +531,7 @@ impl Hub {
             return Ok(false);
         };
         let (commands, inbox) = mpsc::channel(actor::INBOX);
+        let stop = shutdown.child_token();
         let handle = MeetingHandle {
             definition: definition.clone(),
             view: Arc::new(ServedView::of(definition, &documents)),
@@ -494,6 +546,8 @@ impl Hub {
                     .collect(),
             ),
             document_tokens: Arc::default(),
+            moved: CancellationToken::new(),
+            stop: stop.clone(),
             served_documents: self.served_documents.clone(),
             store: store.clone(),
             presence: Arc::default(),
@@ -501,15 +555,29 @@ impl Hub {
             revocations: Arc::new(watch::channel(()).0),
         };
         handle.set_keys(keys);
-        self.tasks.spawn(actor.run(inbox, shutdown.clone()));
-        self.meetings.insert(stored.id, handle);
+        self.tasks.spawn(actor.run(inbox, stop));
+        self.meetings.insert(stored.id.clone(), handle);
         Ok(true)
     }
 
     /// Serves a meeting the secretariat has just added to the store, as if
     /// the hub had restored it at its start. Only after the restore: the
     /// actors stop with the shutdown the restore was given.
+    /// On a deployment of several nodes this node runs its lease rounds at
+    /// once instead, and the meeting is taken by it or, if it has no room,
+    /// by another node at its next round (see [`leases`]).
     pub async fn start_added(&self, id: &MeetingId) -> anyhow::Result<()> {
+        if self.node.is_some() {
+            // A round that began before the meeting was stored may miss
+            // it: the one after that does not.
+            let mut done = self.lease_rounds.1.subscribe();
+            let before = *done.borrow_and_update();
+            for round in 1..=2 {
+                self.lease_rounds.0.notify_one();
+                done.wait_for(|n| *n >= before + round).await?;
+            }
+            return Ok(());
+        }
         self.restored().await;
         let shutdown = self
             .shutdown
@@ -523,7 +591,8 @@ impl Hub {
             .into_iter()
             .find(|m| &m.id == id)
             .with_context(|| format!("meeting {id} is not stored"))?;
-        self.start_meeting(stored, &shutdown).await?;
+        self.start_meeting(&stored, self.store.clone(), &shutdown)
+            .await?;
         Ok(())
     }
 
@@ -619,12 +688,8 @@ impl Hub {
                 return Err(RefusalReason::StoreUnavailable.into());
             }
         };
+        self.reload_keys(&meeting).await?;
         if let Some(handle) = self.meeting(&meeting) {
-            let keys = self.store.keys(&meeting).await.map_err(|e| {
-                tracing::error!(%meeting, error = %e, "reloading keys failed");
-                Refusal::from(RefusalReason::StoreUnavailable)
-            })?;
-            handle.set_keys(keys);
             handle
                 .revoked
                 .write()
@@ -633,6 +698,24 @@ impl Hub {
         }
         tracing::info!(meeting = %meeting, %principal, key = %key.to_hex(), "device enrolled");
         Ok((meeting, principal))
+    }
+
+    /// Reads the meeting's keys from the store again, if this node hosts it.
+    /// On several nodes, a device may have enrolled through another one.
+    pub async fn reload_keys(&self, meeting: &MeetingId) -> Result<(), Refusal> {
+        if let Some(handle) = self.meeting(meeting) {
+            let keys = self.store.keys(meeting).await.map_err(|e| {
+                tracing::error!(%meeting, error = %e, "reloading keys failed");
+                Refusal::from(RefusalReason::StoreUnavailable)
+            })?;
+            handle.set_keys(keys);
+        }
+        Ok(())
+    }
+
+    /// Whether other nodes may host meetings of this store (PostgreSQL).
+    pub fn is_node(&self) -> bool {
+        self.node.is_some()
     }
 
     /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):

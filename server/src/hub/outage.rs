@@ -3,16 +3,17 @@
 //! A failed write marks the store unavailable (the chair's console shows
 //! it) and starts reading the meeting's live state back in the background
 //! until the store answers; a write that failed on a lost connection may
-//! still have committed, so what comes back is merged into memory before
-//! the store is called healthy again ([`Outage::reread`]). Meanwhile the
+//! still have committed (ballots, a check-in, or a round opened, paused,
+//! extended, closed or voided), so what comes back is merged into memory
+//! before the store is called healthy again ([`Outage::reread`]). Meanwhile the
 //! meeting keeps answering: ballots and commands that need the store are
 //! refused with `store_unavailable`, and nothing is counted that was not
 //! committed.
 
 use super::Refusal;
-use crate::store::{BallotRecord, Store, StoreError};
-use gavel_protocol::messages::StoreHealth;
-use gavel_protocol::{MeetingId, RefusalReason, RoundId, SeatNo};
+use crate::store::{BallotRecord, RoundRecord, Store, StoreError};
+use gavel_protocol::messages::{RoundStatus, StoreHealth};
+use gavel_protocol::{MeetingId, RefusalReason, SeatNo};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -23,8 +24,10 @@ const REREAD_EVERY: Duration = Duration::from_secs(1);
 /// failed: a write that failed on a lost connection may still have committed.
 pub(super) struct Reread {
     pub(super) present: Vec<SeatNo>,
-    /// The open round's stored ballots.
-    pub(super) ballots: Option<(RoundId, Vec<BallotRecord>)>,
+    /// The meeting's latest stored round, and its stored ballots if it is
+    /// open: a round may have been opened or ended by a commit whose answer
+    /// was lost.
+    pub(super) latest: Option<(RoundRecord, Vec<BallotRecord>)>,
 }
 
 /// The store's health as the meeting last found it, and the read-back
@@ -51,20 +54,10 @@ impl Outage {
     /// A write failed: the store is read back (in the background, so that
     /// the meeting keeps answering) until it answers. True if this is news
     /// that the chair must be shown.
-    pub(super) fn failed(
-        &mut self,
-        store: &Store,
-        meeting: &MeetingId,
-        round: Option<RoundId>,
-    ) -> bool {
+    pub(super) fn failed(&mut self, store: &Store, meeting: &MeetingId) -> bool {
         if self.reread.is_none() {
             let (done, reread) = oneshot::channel();
-            tokio::spawn(reread_until_answered(
-                store.clone(),
-                meeting.clone(),
-                round,
-                done,
-            ));
+            tokio::spawn(reread_until_answered(store.clone(), meeting.clone(), done));
             self.reread = Some(reread);
         }
         if self.health == StoreHealth::Ok {
@@ -110,16 +103,19 @@ pub(super) fn store_refusal(meeting: &MeetingId) -> impl Fn(StoreError) -> Refus
 async fn reread_until_answered(
     store: Store,
     meeting: MeetingId,
-    round: Option<RoundId>,
     mut done: oneshot::Sender<Reread>,
 ) {
     let read = async || -> Result<Reread, StoreError> {
         let present = store.present(&meeting).await?;
-        let ballots = match round {
-            Some(id) => Some((id, store.ballots(id).await?)),
+        let latest = match store.rounds(&meeting).await?.pop() {
+            Some(round) if round.status == RoundStatus::Open => {
+                let ballots = store.ballots(round.id).await?;
+                Some((round, ballots))
+            }
+            Some(round) => Some((round, Vec::new())),
             None => None,
         };
-        Ok(Reread { present, ballots })
+        Ok(Reread { present, latest })
     };
     loop {
         let reread = tokio::select! {

@@ -205,10 +205,11 @@ impl RoundState {
         self.ending_waiters.extend(waiter);
     }
 
-    /// The ending to carry out now: the round is ending and nothing of it is
-    /// in flight any more.
+    /// The ending to carry out now: the round is ending, not yet ended, and
+    /// nothing of it is in flight any more.
     pub(super) fn drained(&self) -> Option<Ending> {
-        self.ending.filter(|_| self.in_flight.is_empty())
+        self.ending
+            .filter(|_| self.is_open() && self.in_flight.is_empty())
     }
 
     /// The result of a round that closes with `present` seats present: its

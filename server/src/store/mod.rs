@@ -24,7 +24,9 @@
 //!   documents, and their bytes once per SHA-256;
 //! - `floor_events`: every change of the floor (requests, turns and their
 //!   clock), which a restarted hub replays; each is also an audit entry, at
-//!   the same position.
+//!   the same position;
+//! - `meeting_leases` and `hub_nodes`: on PostgreSQL, which node hosts each
+//!   meeting, with its fencing number, and which nodes run (see [`lease`]).
 //!
 //! **Documents in the database.** A document's bytes are a row of
 //! `document_blobs`, not a file beside the database: the import that names
@@ -88,6 +90,7 @@
 //! choices are not those of the stored ballots (after the close nobody can
 //! check them any more). These surface as [`StoreError::Corrupt`].
 
+mod lease;
 mod postgres;
 mod rows;
 mod sql;
@@ -99,6 +102,8 @@ use rows::{
     from_sql, kind_text, not_open, parse_meeting, parse_vote, principal_text, to_sql,
 };
 
+pub use lease::{Holdings, Lease};
+pub use postgres::STATEMENT_TIMEOUT;
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
@@ -114,10 +119,20 @@ use gavel_protocol::{MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature
 use gavel_records::chain::{Entry, Event, Sha, split_votes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::Arc;
 
-/// A connection pool to one of the two backends.
+/// A connection pool to one of the two backends, and, for a meeting's hub on
+/// a PostgreSQL deployment of several nodes, the lease it holds: every write
+/// for the meeting through this store checks it ([`Store::fenced`]).
 #[derive(Clone)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    lease: Option<Arc<Lease>>,
+}
+
+/// The two backends' connection pools.
+#[derive(Clone)]
+pub enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
@@ -152,6 +167,11 @@ pub enum StoreError {
     /// record inconsistent (see the module's notes on integrity checks).
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The node's lease on the meeting was taken over by another node (or
+    /// it never held one): nothing was written, and nothing this store
+    /// writes for the meeting will ever commit again.
+    #[error("this node no longer holds meeting {0}: another node took it over")]
+    LeaseLost(MeetingId),
 }
 
 /// A meeting as stored: its id, the secretary's TOML text and the current item.
@@ -279,9 +299,9 @@ impl Store {
     /// How each backend is tuned for durability is told in its module.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         if url.starts_with("sqlite:") {
-            Ok(Store::Sqlite(sqlite::connect(url).await?))
+            Ok(Store::of(Pool::Sqlite(sqlite::connect(url).await?)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Store::Postgres(postgres::connect(url).await?))
+            Ok(Store::of(Pool::Postgres(postgres::connect(url).await?)))
         } else {
             Err(sqlx::Error::Configuration(
                 format!("store url {url:?} must start with sqlite:// or postgres://").into(),
@@ -290,20 +310,29 @@ impl Store {
         }
     }
 
+    fn of(pool: Pool) -> Store {
+        Store { pool, lease: None }
+    }
+
+    /// The connection pool, for what only one backend does.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// `"sqlite"` or `"postgres"`, for logs and the status page.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
     }
 
     /// Closes every connection; SQLite then folds its write-ahead log into
     /// the file and removes the `-wal` and `-shm` files beside it.
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(pool) => pool.close().await,
-            Store::Postgres(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 
@@ -320,9 +349,9 @@ impl Store {
     /// no such statement; it is backed up with its own tools (`pg_dump`),
     /// which take the same kind of snapshot.
     pub async fn backup_into(&self, out: &Path) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(pool) => sqlite::backup_into(pool, out).await,
-            Store::Postgres(_) => Err(StoreError::Database(sqlx::Error::Configuration(
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::backup_into(pool, out).await,
+            Pool::Postgres(_) => Err(StoreError::Database(sqlx::Error::Configuration(
                 "a PostgreSQL store is backed up with pg_dump -Fc and restored with pg_restore \
                  (see docs/operations.md)"
                     .into(),
@@ -724,9 +753,11 @@ impl Store {
         if ballots.round_ids.is_empty() {
             return Ok(());
         }
-        match self {
-            Store::Sqlite(pool) => sqlite::record_ballots(pool, &ballots).await,
-            Store::Postgres(pool) => postgres::record_ballots(pool, &ballots).await,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::record_ballots(pool, &ballots).await,
+            Pool::Postgres(pool) => {
+                postgres::record_ballots(pool, self.lease.clone(), &ballots).await
+            }
         }
     }
 
@@ -873,7 +904,7 @@ impl Store {
     /// write-ahead log, which still holds their pages (see the module's notes
     /// on secret ballots).
     async fn forget_deleted_ballots(&self) {
-        if let Store::Sqlite(pool) = self {
+        if let Pool::Sqlite(pool) = &self.pool {
             sqlite::truncate_wal(pool).await;
         }
     }
@@ -975,10 +1006,13 @@ async fn end_round(
 /// then reads its entry; inserts that merely reference the meeting are not
 /// blocked), SQLite's transaction holds the write lock. Every caller appends
 /// last, after its other row locks, so locks are always taken in the same
-/// order: round rows, then the meeting.
+/// order: round rows, then the meeting. Under that lock it also checks the
+/// transaction's lease, if it has one (see [`lease`]): this is the one place
+/// every write for a meeting passes through.
 /// Returns the entry's position in the chain.
 async fn append(tx: &mut Tx, meeting: &MeetingId, event: Event) -> Result<i64, StoreError> {
     sql::lock_meeting(tx.db(), meeting, MeetingLock::NoKeyUpdate).await?;
+    lease::check(tx, meeting).await?;
     let head = sql::audit_head(tx.db(), meeting).await?;
     let entry = AuditInsert::after(meeting, head, event)?;
     sql::insert_audit(tx.db(), meeting, &entry).await?;

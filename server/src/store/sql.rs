@@ -17,9 +17,11 @@ use super::rows::{
     DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, SecretariatCodeRow,
     TallyInsert,
 };
+use super::{Lease, Pool};
 use gavel_protocol::{MeetingId, PublicKey};
 use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use std::sync::Arc;
 
 /// A connection of either backend, inside a transaction or not.
 pub(super) enum Db<'c> {
@@ -43,7 +45,15 @@ macro_rules! on_each {
 /// and can then fail with "database is locked" when it tries to write,
 /// whatever the busy timeout. PostgreSQL's runs at READ COMMITTED, and where
 /// a write depends on what it read, the read takes a row lock.
-pub(super) enum Tx {
+///
+/// A transaction carries the lease of the store it was begun on, which
+/// `append` checks (see [`pg_lease_fence`]).
+pub(super) struct Tx {
+    conn: TxConn,
+    pub(super) lease: Option<Arc<Lease>>,
+}
+
+enum TxConn {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
@@ -53,23 +63,38 @@ pub(super) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 impl Tx {
     pub(super) async fn begin(store: &super::Store) -> Result<Tx, sqlx::Error> {
-        Ok(match store {
-            super::Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with(BEGIN_WRITE).await?),
-            super::Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let conn = match store.pool() {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with(BEGIN_WRITE).await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            lease: store.lease.clone(),
         })
     }
 
+    /// A PostgreSQL transaction begun apart (the ballot batch's).
+    pub(super) fn postgres(
+        tx: sqlx::Transaction<'static, Postgres>,
+        lease: Option<Arc<Lease>>,
+    ) -> Tx {
+        Tx {
+            conn: TxConn::Postgres(tx),
+            lease,
+        }
+    }
+
     pub(super) fn db(&mut self) -> Db<'_> {
-        match self {
-            Tx::Sqlite(tx) => Db::Sqlite(tx),
-            Tx::Postgres(tx) => Db::Postgres(tx),
+        match &mut self.conn {
+            TxConn::Sqlite(tx) => Db::Sqlite(tx),
+            TxConn::Postgres(tx) => Db::Postgres(tx),
         }
     }
 
     pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await,
+            TxConn::Postgres(tx) => tx.commit().await,
         }
     }
 }
@@ -82,9 +107,9 @@ pub(super) enum Pooled {
 
 impl Pooled {
     pub(super) async fn acquire(store: &super::Store) -> Result<Pooled, sqlx::Error> {
-        Ok(match store {
-            super::Store::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
-            super::Store::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        Ok(match store.pool() {
+            Pool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
         })
     }
 
@@ -129,6 +154,157 @@ pub(super) async fn lock_meeting(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Milliseconds since the Unix epoch by PostgreSQL's clock: leases are
+/// timed by the one clock every node shares, so that a node whose own clock
+/// is off cannot take a lease that has not ended.
+macro_rules! pg_now_ms {
+    () => {
+        "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+    };
+}
+
+/// Bounds how long the rest of the transaction waits for a row lock, after
+/// which PostgreSQL refuses the statement with SQLSTATE 55P03
+/// (`lock_not_available`).
+pub(super) async fn pg_lock_timeout(conn: &mut PgConnection, ms: u64) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("SET LOCAL lock_timeout = {ms}"))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Takes the meeting's lease for `holder` if nobody holds it, its holder let
+/// it end, or `holder` itself holds it (a node restarted under its id); the
+/// new fencing number, or `None` if another node holds it.
+/// The caller has locked the meeting's row (`FOR UPDATE`), so that every
+/// transaction of the previous holder that passed its fence check has
+/// committed before the fence moves.
+pub(super) async fn pg_take_lease(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+    holder: &str,
+    term_ms: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "INSERT INTO meeting_leases (meeting_id, holder, fence, expires_at)
+         VALUES ($1, $2, 1, ",
+        pg_now_ms!(),
+        " + $3)
+         ON CONFLICT (meeting_id) DO UPDATE
+         SET holder = excluded.holder, fence = meeting_leases.fence + 1,
+             expires_at = excluded.expires_at
+         WHERE meeting_leases.holder = excluded.holder OR meeting_leases.expires_at <= ",
+        pg_now_ms!(),
+        " RETURNING fence"
+    ))
+    .bind(meeting.as_str())
+    .bind(holder)
+    .bind(term_ms)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Extends every running lease `holder` holds, and its node's row; the
+/// meetings it still holds, with their fencing numbers. A lease that ran
+/// out or was given back stays so, even if nobody took it yet: its node
+/// must take it again, with a new fencing number.
+pub(super) async fn pg_renew_leases(
+    conn: &mut PgConnection,
+    holder: &str,
+    term_ms: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query(concat!(
+        "INSERT INTO hub_nodes (id, expires_at) VALUES ($1, ",
+        pg_now_ms!(),
+        " + $2)
+         ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at"
+    ))
+    .bind(holder)
+    .bind(term_ms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_as(concat!(
+        "UPDATE meeting_leases SET expires_at = ",
+        pg_now_ms!(),
+        " + $2 WHERE holder = $1 AND expires_at > ",
+        pg_now_ms!(),
+        " RETURNING meeting_id, fence"
+    ))
+    .bind(holder)
+    .bind(term_ms)
+    .fetch_all(conn)
+    .await
+}
+
+/// Ends the lease at once if `holder` still holds it with `fence`, so that
+/// another node need not wait for it to run out.
+pub(super) async fn pg_release_lease(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+    holder: &str,
+    fence: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE meeting_leases SET expires_at = 0
+         WHERE meeting_id = $1 AND holder = $2 AND fence = $3",
+    )
+    .bind(meeting.as_str())
+    .bind(holder)
+    .bind(fence)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Forgets a node that stops: it no longer counts for the fair share.
+pub(super) async fn pg_remove_node(
+    conn: &mut PgConnection,
+    holder: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM hub_nodes WHERE id = $1")
+        .bind(holder)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Every meeting with the holder of its lease while that lease runs, and
+/// how many nodes run now.
+pub(super) async fn pg_lease_holders(
+    conn: &mut PgConnection,
+) -> Result<(Vec<(String, Option<String>)>, i64), sqlx::Error> {
+    let holders = sqlx::query_as(concat!(
+        "SELECT m.id, l.holder FROM meetings m
+         LEFT JOIN meeting_leases l ON l.meeting_id = m.id AND l.expires_at > ",
+        pg_now_ms!(),
+        " ORDER BY m.id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let nodes = sqlx::query_scalar(concat!(
+        "SELECT count(*) FROM hub_nodes WHERE expires_at > ",
+        pg_now_ms!()
+    ))
+    .fetch_one(conn)
+    .await?;
+    Ok((holders, nodes))
+}
+
+/// The meeting's fencing number if `holder` holds its lease. Read after the
+/// meeting's row was locked, so that a takeover (which locks it first) has
+/// either committed, and is seen, or waits for this transaction.
+pub(super) async fn pg_lease_fence(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+    holder: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT fence FROM meeting_leases WHERE meeting_id = $1 AND holder = $2")
+        .bind(meeting.as_str())
+        .bind(holder)
+        .fetch_optional(conn)
+        .await
 }
 
 pub(super) async fn ping(db: Db<'_>) -> Result<(), sqlx::Error> {

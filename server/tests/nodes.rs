@@ -1,0 +1,552 @@
+//! Two `gavel serve` nodes on one PostgreSQL database, as an operator runs
+//! them behind the hall's reverse proxy: they share the meetings and never
+//! host one twice, and when the node that hosts a meeting is killed
+//! (SIGKILL) or stalls (SIGSTOP) in the middle of a burst of ballots, the
+//! other takes the meeting over with its open round, the tablets reconnect
+//! and resend by themselves, no acknowledged ballot is lost or counted
+//! twice, and the record verifies. The stalled node, once it goes on
+//! (SIGCONT), commits nothing and lets go of the meeting. The chaos test
+//! does this twenty times, and prints the failover time
+//! (from the kill or stop to the first ballot acknowledged by the new
+//! owner), median and worst. And PostgreSQL itself crashing and restarting
+//! mid-vote under two nodes loses nothing.
+
+use anyhow::{Context, Result, bail, ensure};
+use ed25519_dalek::SigningKey;
+use gavel_client::reconnect::{Backoff, cast_until_recorded};
+use gavel_client::{Client, Session};
+use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
+use gavel_server::meeting::EXAMPLE;
+use gavel_server::store::Store;
+use gavel_tests::cluster::Cluster;
+use gavel_tests::process::{self, Gavel, prepare_example};
+use gavel_tests::proxy::Proxy;
+use gavel_tests::{TestDatabase, chair, databases, http};
+use rand::Rng;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// The nodes' lease term: shorter than the default four seconds, so that
+/// the twenty failovers of the chaos test take little time.
+const LEASE_TERM_MS: u64 = 1500;
+/// How long the nodes get to settle who hosts what, or to fail over.
+const SETTLE: Duration = Duration::from_secs(30);
+/// How long one attempt to reach a node may take: a stopped node accepts
+/// TCP connections (the kernel does) and never answers them.
+const ATTEMPT: Duration = Duration::from_secs(3);
+const POLL: Duration = Duration::from_millis(50);
+
+/// The PostgreSQL database of this run, if it has one.
+async fn postgres() -> Option<TestDatabase> {
+    let found = databases()
+        .await
+        .into_iter()
+        .find(|db| db.name == "postgres");
+    if found.is_none() {
+        eprintln!("note: no PostgreSQL (TEST_DATABASE_URL); several nodes are not tested");
+    }
+    found
+}
+
+/// A node: `gavel serve` on `database_url` with its own data directory,
+/// holding the deployment's `key`.
+fn node(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Gavel> {
+    std::fs::write(data_dir.join("server.key"), hex::encode(key.to_bytes()))?;
+    let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
+    command.env("RUST_LOG", "gavel_server::hub=info,warn");
+    command.env("GAVEL_LEASE_TERM_MS", LEASE_TERM_MS.to_string());
+    Gavel::start(command)
+}
+
+/// The meetings `node` hosts now.
+async fn hosted(node: &Gavel) -> Result<BTreeSet<String>> {
+    let response = http::get(&node.addr, "/api/meetings").await?;
+    ensure!(response.status == 200, "{response:?}");
+    let list: Vec<serde_json::Value> = serde_json::from_str(&response.body)?;
+    list.iter()
+        .map(|m| m["id"].as_str().map(str::to_owned).context("an id"))
+        .collect()
+}
+
+/// Waits until `done` holds of what `nodes` host, checking at every look
+/// that no meeting is hosted by two of them.
+async fn until_hosted(
+    nodes: &[&Gavel],
+    done: impl Fn(&[BTreeSet<String>]) -> bool,
+) -> Result<Vec<BTreeSet<String>>> {
+    let started = Instant::now();
+    loop {
+        let mut all = Vec::new();
+        for node in nodes {
+            all.push(hosted(node).await?);
+        }
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                ensure!(a.is_disjoint(b), "a meeting is hosted twice: {all:?}");
+            }
+        }
+        if done(&all) {
+            return Ok(all);
+        }
+        if started.elapsed() > SETTLE {
+            bail!("the nodes did not settle: {all:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn signal(node: &Gavel, signal: &str) -> Result<()> {
+    let status = Command::new("kill")
+        .args([signal, &node.pid().to_string()])
+        .status()?;
+    ensure!(status.success(), "kill {signal}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_the_meetings_and_never_host_one_twice() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const MEETINGS: usize = 8;
+    let store = Store::connect(&db.url).await?;
+    let example = gavel_tests::server::example_meeting();
+    for i in 0..MEETINGS {
+        let id = MeetingId::parse(&format!("council-{i:02}")).unwrap();
+        let definition = EXAMPLE.replacen(example.as_str(), id.as_str(), 1);
+        store.import_meeting(&id, &definition, &[], &[]).await?;
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let mut a = node(dir_a.path(), &db.url, &key)?;
+    until_hosted(&[&a], |h| h[0].len() == MEETINGS).await?;
+
+    // A second node gets half of them, given back by the first.
+    let b = node(dir_b.path(), &db.url, &key)?;
+    let shared = until_hosted(&[&a, &b], |h| {
+        h[0].len() == MEETINGS / 2 && h[1].len() == MEETINGS / 2
+    })
+    .await?;
+    eprintln!("shared: {shared:?}");
+
+    // The first dies: the second takes all of them once the leases run out.
+    a.kill()?;
+    let killed = Instant::now();
+    until_hosted(&[&b], |h| h[0].len() == MEETINGS).await?;
+    eprintln!(
+        "all {MEETINGS} meetings on the other node {:?} after the kill",
+        killed.elapsed()
+    );
+    let status = hosted(&b).await?;
+    ensure!(status.len() == MEETINGS);
+    Ok(())
+}
+
+/// The highest acknowledged ballot of each seat, and when each receipt came.
+#[derive(Default)]
+struct Acked {
+    last: HashMap<SeatNo, (u64, Choice)>,
+    at: Vec<Instant>,
+}
+
+/// A burst of ballots: each tablet votes `votes` times (sequence numbers
+/// after `base`) in `round` through `url`, whatever node answers; its last
+/// ballot once `failed` is set, so that every seat votes after the failure.
+struct Burst {
+    url: String,
+    meeting: MeetingId,
+    round: RoundId,
+    base: u64,
+    votes: u64,
+    acked: Mutex<Acked>,
+    failed: watch::Sender<bool>,
+}
+
+/// Seat `seat`'s part of the burst, each ballot until it is recorded.
+async fn tablet(burst: Arc<Burst>, key: SigningKey, seat: SeatNo) -> Result<()> {
+    let Burst {
+        url,
+        meeting,
+        round,
+        base,
+        votes,
+        acked,
+        failed,
+    } = &*burst;
+    for seq in base + 1..=base + votes {
+        if seq == base + votes {
+            failed.subscribe().wait_for(|failed| *failed).await?;
+        }
+        let choice = Choice::ALL[rand::thread_rng().gen_range(0..3)];
+        let mut backoff = Backoff::default();
+        let receipt = loop {
+            let attempt =
+                cast_until_recorded(url, meeting, &key, *round, choice, seq, &mut backoff);
+            match tokio::time::timeout(ATTEMPT, attempt).await {
+                Ok(done) => break done.with_context(|| format!("seat {seat}, ballot {seq}"))?,
+                // The same ballot again: it counts once however often it arrives.
+                Err(_) => continue,
+            }
+        };
+        ensure!(receipt.seq == seq && receipt.choice == choice);
+        let mut acked = acked.lock().unwrap();
+        acked.last.insert(seat, (seq, choice));
+        acked.at.push(Instant::now());
+    }
+    Ok(())
+}
+
+/// Logs `key` in through `url`, trying again while the meeting is moving.
+async fn log_in(url: &str, meeting: &MeetingId, key: &SigningKey) -> Result<Session> {
+    let started = Instant::now();
+    loop {
+        let attempt = async { Client::connect(url).await?.login(meeting, key).await };
+        match tokio::time::timeout(ATTEMPT, attempt).await {
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err(e)) if started.elapsed() > SETTLE => bail!("cannot log in: {e}"),
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Failure {
+    Kill,
+    Stop,
+}
+
+/// How many times the chaos test fails the meeting's node.
+const FAILURES: usize = 20;
+
+/// Whether the `n`th failure stops the node rather than killing it: one in
+/// four. A stopped node holds what it had open for up to five seconds
+/// (until PostgreSQL ends its idle transaction), so stops are the slow ones.
+fn failure(n: usize) -> Failure {
+    if n % 4 == 3 {
+        Failure::Stop
+    } else {
+        Failure::Kill
+    }
+}
+
+/// The median and the worst of `times`.
+fn median_and_worst(times: &[Duration]) -> (Duration, Duration) {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    (sorted[sorted.len() / 2], sorted[sorted.len() - 1])
+}
+
+/// The node that hosts `meeting` now, once one does.
+async fn owner(nodes: &[Gavel], meeting: &MeetingId) -> Result<usize> {
+    let refs: Vec<&Gavel> = nodes.iter().collect();
+    let hosts = until_hosted(&refs, |h| h.iter().any(|m| m.contains(meeting.as_str()))).await?;
+    hosts
+        .iter()
+        .position(|m| m.contains(meeting.as_str()))
+        .context("a node hosts the meeting")
+}
+
+/// How long receipts that the failed node had already sent may take to
+/// reach their tablets (through the kernel's buffers and the proxy): any
+/// receipt later than this after the failure is the new owner's.
+const IN_FLIGHT: Duration = Duration::from_millis(250);
+
+/// The time from `failed_at` to the first receipt of the new owner. A
+/// killed or stopped node sends nothing after the failure, so that is the
+/// first receipt after [`IN_FLIGHT`].
+fn failover(acked: &[Instant], failed_at: Instant) -> Result<Duration> {
+    acked
+        .iter()
+        .filter(|at| **at > failed_at + IN_FLIGHT)
+        .min()
+        .map(|at| *at - failed_at)
+        .context("ballots were acknowledged after the failure")
+}
+
+/// The chaos test: two nodes behind a balancing proxy, and a burst of
+/// ballots from 20 tablets in which the node hosting the meeting is killed
+/// (SIGKILL) or stopped (SIGSTOP) at a random point, twenty times over.
+/// After each failure every acknowledged ballot is stored once, and the
+/// record verifies; a killed node is started again, a stopped one goes on
+/// (SIGCONT), commits nothing and lets go. The failover times (failure to
+/// the first receipt of the new owner) are printed, median and worst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_survives_its_node_being_killed_or_stopped_at_twenty_points() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const SEATS: u32 = 20;
+    const VOTES: u64 = 3;
+    let started = Instant::now();
+    let prepared = prepare_example(&db.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let mut proxy = Proxy::balance(nodes.iter().map(|n| n.addr.clone()).collect()).await?;
+    owner(&nodes, &meeting).await?;
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 3600).await?;
+    let deadline = chair_session.state.open_round().context("open")?.deadline;
+    chair_session.close().await;
+    for key in &prepared.seats {
+        let mut seat = log_in(&proxy.ws_url(), &meeting, key).await?;
+        seat.check_in().await?;
+        seat.close().await;
+    }
+
+    let mut acked_all: HashMap<SeatNo, (u64, Choice)> = HashMap::new();
+    let mut failovers = Vec::new();
+    for n in 0..FAILURES {
+        let failure = failure(n);
+        let burst = Arc::new(Burst {
+            url: proxy.ws_url(),
+            meeting: meeting.clone(),
+            round,
+            base: n as u64 * VOTES,
+            votes: VOTES,
+            acked: Mutex::default(),
+            failed: watch::Sender::new(false),
+        });
+        let tablets: Vec<_> = prepared
+            .seats
+            .iter()
+            .enumerate()
+            .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
+            .collect();
+
+        // Somewhere in the burst, the node that hosts the meeting fails.
+        let wanted = rand::thread_rng().gen_range(0..SEATS as usize * (VOTES as usize - 1));
+        while burst.acked.lock().unwrap().at.len() < wanted {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let owner = owner(&nodes, &meeting).await?;
+        let failed_at = Instant::now();
+        match failure {
+            Failure::Kill => nodes[owner].kill()?,
+            Failure::Stop => signal(&nodes[owner], "-STOP")?,
+        }
+        burst.failed.send_replace(true);
+        for t in tablets {
+            t.await??;
+        }
+        let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
+        let took = failover(&acked.at, failed_at)?;
+        eprintln!("failure {n}: {failure:?} after {wanted} receipts, failover {took:?}");
+        ensure!(took < SETTLE, "failover took {took:?}");
+        failovers.push(took);
+
+        // Every seat's last acknowledged ballot is what the store holds, once.
+        let stored = process::stored_ballots(&db.url, round).await?;
+        ensure!(
+            stored == acked.last,
+            "failure {n} ({failure:?}): the store holds {stored:?}, the tablets were given receipts for {:?}",
+            acked.last
+        );
+        acked_all = acked.last;
+
+        match failure {
+            Failure::Kill => {
+                // Started again on its data directory (on a port of its own),
+                // a node like the other, behind a proxy to both.
+                nodes[owner] = node(dirs[owner].path(), &db.url, &key)?;
+                proxy = Proxy::balance(nodes.iter().map(|n| n.addr.clone()).collect()).await?;
+            }
+            Failure::Stop => {
+                // The stalled node goes on: it finds its lease taken, commits
+                // nothing and lets go of the meeting. Until its next renewal
+                // it still believes it hosts the meeting (what it tries to
+                // write meanwhile is refused).
+                signal(&nodes[owner], "-CONT")?;
+                let resumed = Instant::now();
+                while hosted(&nodes[owner]).await?.contains(meeting.as_str()) {
+                    ensure!(resumed.elapsed() < SETTLE, "the stalled node lets go");
+                    tokio::time::sleep(POLL).await;
+                }
+                let log = nodes[owner].log().join("\n");
+                ensure!(
+                    log.contains("taken over; letting go"),
+                    "the stalled node says it let go: {log}"
+                );
+                let stored = process::stored_ballots(&db.url, round).await?;
+                ensure!(stored == acked_all, "the stalled node wrote nothing");
+            }
+        }
+
+        // Whichever node signed which receipt, the record verifies.
+        let store = Store::connect(&db.url).await?;
+        let bundle = gavel_server::export::bundle(&store, &key, &meeting).await?;
+        let problems = gavel_records::verify::verify(&bundle);
+        ensure!(problems.is_empty(), "failure {n}: the record: {problems:?}");
+        store.close().await;
+    }
+    let (median, worst) = median_and_worst(&failovers);
+    eprintln!(
+        "failover over {FAILURES} failures ({} SIGKILL, {} SIGSTOP): median {median:?}, worst {worst:?}; test took {:?}",
+        (0..FAILURES)
+            .filter(|&n| matches!(failure(n), Failure::Kill))
+            .count(),
+        (0..FAILURES)
+            .filter(|&n| matches!(failure(n), Failure::Stop))
+            .count(),
+        started.elapsed()
+    );
+
+    // The round outlived every failure with its deadline, and closes with
+    // every seat counted once.
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    let open = chair_session.state.open_round().context("still open")?;
+    ensure!(open.id == round && open.deadline == deadline, "{open:?}");
+    chair_session.chair(ChairCommand::Close).await?;
+    let result = chair_session
+        .state
+        .round()
+        .filter(|r| r.status == RoundStatus::Closed)
+        .and_then(RoundView::tally)
+        .context("closed with a result")?;
+    ensure!(result.counts.taking_part() == SEATS, "{result:?}");
+    for choice in Choice::ALL {
+        let voted = acked_all.values().filter(|(_, c)| *c == choice).count();
+        ensure!(
+            result.counts.of(choice) as usize == voted,
+            "{choice}: {result:?}"
+        );
+    }
+    let store = Store::connect(&db.url).await?;
+    let bundle = gavel_server::export::bundle(&store, &key, &meeting).await?;
+    ensure!(
+        gavel_records::verify::verify(&bundle).is_empty(),
+        "the closed round's record verifies"
+    );
+    Ok(())
+}
+
+/// PostgreSQL crashes and restarts (a cluster of the test's own, stopped
+/// with `-m immediate`) in the middle of a burst of ballots to a meeting
+/// on one of two nodes: every write fails meanwhile, the leases may run out,
+/// and once the database is back the meeting is hosted again, the tablets
+/// resend, and every acknowledged ballot is stored once; the record
+/// verifies and the round closes with every seat counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<()> {
+    let Some(cluster) = Cluster::start()? else {
+        return Ok(());
+    };
+    const SEATS: u32 = 20;
+    const VOTES: u64 = 3;
+    let prepared = prepare_example(&cluster.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let nodes = [
+        node(dirs[0].path(), &cluster.url, &key)?,
+        node(dirs[1].path(), &cluster.url, &key)?,
+    ];
+    let proxy = Proxy::balance(nodes.iter().map(|n| n.addr.clone()).collect()).await?;
+    owner(&nodes, &meeting).await?;
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    chair_session.close().await;
+    for key in &prepared.seats {
+        let mut seat = log_in(&proxy.ws_url(), &meeting, key).await?;
+        seat.check_in().await?;
+        seat.close().await;
+    }
+
+    let burst = Arc::new(Burst {
+        url: proxy.ws_url(),
+        meeting: meeting.clone(),
+        round,
+        base: 0,
+        votes: VOTES,
+        acked: Mutex::default(),
+        failed: watch::Sender::new(false),
+    });
+    let tablets: Vec<_> = prepared
+        .seats
+        .iter()
+        .enumerate()
+        .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
+        .collect();
+    let wanted = rand::thread_rng().gen_range(1..SEATS as usize * (VOTES as usize - 1));
+    while burst.acked.lock().unwrap().at.len() < wanted {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let crashed_at = Instant::now();
+    cluster.crash_and_restart()?;
+    let down_for = crashed_at.elapsed();
+    burst.failed.send_replace(true);
+    for t in tablets {
+        t.await??;
+    }
+    let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
+    let back_at = crashed_at + down_for;
+    let back = acked
+        .at
+        .iter()
+        .filter(|at| **at > back_at)
+        .min()
+        .map(|at| *at - back_at)
+        .context("ballots were acknowledged once PostgreSQL was back")?;
+    eprintln!(
+        "PostgreSQL crashed after {wanted} receipts and was back {down_for:?} later; the first receipt came {back:?} after that"
+    );
+    let stored = process::stored_ballots(&cluster.url, round).await?;
+    ensure!(
+        stored == acked.last,
+        "the store holds {stored:?}, the tablets were given receipts for {:?}",
+        acked.last
+    );
+
+    let mut chair_session = log_in(&proxy.ws_url(), &meeting, &prepared.chair).await?;
+    ensure!(
+        chair_session
+            .state
+            .open_round()
+            .is_some_and(|r| r.id == round)
+    );
+    chair_session.chair(ChairCommand::Close).await?;
+    let result = chair_session
+        .state
+        .round()
+        .filter(|r| r.status == RoundStatus::Closed)
+        .and_then(RoundView::tally)
+        .context("closed with a result")?;
+    ensure!(result.counts.taking_part() == SEATS, "{result:?}");
+    let store = Store::connect(&cluster.url).await?;
+    let bundle = gavel_server::export::bundle(&store, &key, &meeting).await?;
+    let problems = gavel_records::verify::verify(&bundle);
+    ensure!(problems.is_empty(), "the record: {problems:?}");
+    Ok(())
+}
+
+#[test]
+fn a_second_process_on_one_data_directory_refuses_to_start_and_names_the_first() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let gavel = env!("CARGO_BIN_EXE_gavel");
+    let first = Gavel::start(process::serve(gavel, data.path(), None))?;
+    let refused = match Gavel::start(process::serve(gavel, data.path(), None)) {
+        Ok(_) => bail!("a second gavel served the same SQLite data directory"),
+        Err(e) => e.to_string(),
+    };
+    ensure!(
+        refused.contains("held by another gavel process")
+            && refused.contains(&format!("pid {}", first.pid())),
+        "the refusal names the holder: {refused}"
+    );
+    drop(first);
+    Gavel::start(process::serve(gavel, data.path(), None))
+        .context("started once the first is gone")?;
+    Ok(())
+}
