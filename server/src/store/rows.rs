@@ -481,6 +481,7 @@ pub(super) struct RoundRow {
     pub(super) paused_at: Option<i64>,
     pub(super) status: String,
     pub(super) closed_at: Option<i64>,
+    pub(super) announced_at: Option<i64>,
     pub(super) result: Option<String>,
 }
 
@@ -504,6 +505,10 @@ impl RoundRow {
                 .map(|t| from_sql(t, "pause time"))
                 .transpose()?,
             status,
+            announced_at: self
+                .announced_at
+                .map(|t| from_sql(t, "announcement time"))
+                .transpose()?,
             closed_at: self
                 .closed_at
                 .map(|t| from_sql(t, "closing time"))
