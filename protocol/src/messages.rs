@@ -743,6 +743,10 @@ pub enum RefusalReason {
     UnknownMeeting,
     #[error("this key is not enrolled in the meeting")]
     UnknownKey,
+    /// The secretariat revoked the key (a lost device); the seat enrolls a
+    /// new device with a new code.
+    #[error("this device's key was revoked; enroll the device again with a new code")]
+    KeyRevoked,
     #[error("the signature does not verify")]
     BadSignature,
     #[error("no such enrollment code")]

@@ -9,6 +9,7 @@
 //! |---------|-------|
 //! | auth    | `"gavel/auth/v1\0"`, str(meeting), nonce (32), public key (32) |
 //! | enroll  | `"gavel/enroll/v1\0"`, str(code), public key (32) |
+//! | admin-auth | `"gavel/admin-auth/v1\0"`, nonce (32), public key (32) |
 //! | ballot  | `"gavel/ballot/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64 |
 //! | receipt | `"gavel/receipt/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64, recorded_at_ms u64 |
 //! | paper   | `"gavel/paper/v1\0"`, str(meeting), round id (16), seat u32, seq u64, kind u8, marks u16, marks × (entry u16, mark u8) |
@@ -26,6 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub const AUTH_TAG: &[u8] = b"gavel/auth/v1\0";
 pub const ENROLL_TAG: &[u8] = b"gavel/enroll/v1\0";
+pub const ADMIN_AUTH_TAG: &[u8] = b"gavel/admin-auth/v1\0";
 pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v1\0";
 pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
 pub const AUDIT_HEAD_TAG: &[u8] = b"gavel/audit-head/v1\0";
@@ -55,6 +57,18 @@ pub fn auth_bytes(meeting: &MeetingId, nonce: &[u8; 32], key: &PublicKey) -> Vec
     let mut out = Vec::with_capacity(AUTH_TAG.len() + 2 + meeting.as_str().len() + 64);
     out.extend_from_slice(AUTH_TAG);
     put_str(&mut out, meeting.as_str());
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// The bytes the secretariat's device signs to answer the admin API's login
+/// challenge. The secretariat prepares every meeting, so no meeting id is
+/// signed; its own tag keeps a delegate's answer to a meeting's challenge
+/// from ever passing for the secretariat's, and the other way round.
+pub fn admin_auth_bytes(nonce: &[u8; 32], key: &PublicKey) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ADMIN_AUTH_TAG.len() + 64);
+    out.extend_from_slice(ADMIN_AUTH_TAG);
     out.extend_from_slice(nonce);
     out.extend_from_slice(key.as_bytes());
     out

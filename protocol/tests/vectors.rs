@@ -33,7 +33,7 @@ use gavel_protocol::paper::{Mark, PaperKind, Sheet};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy, format_percent, percent_hundredths};
 use gavel_protocol::signing::{
-    BallotContent, PaperContent, audit_head_bytes, auth_bytes, enroll_bytes,
+    BallotContent, PaperContent, admin_auth_bytes, audit_head_bytes, auth_bytes, enroll_bytes,
 };
 use gavel_protocol::{
     Base, Choice, ClientMsg, Counts, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
@@ -203,6 +203,10 @@ enum Inputs {
         code: String,
         public_key: PublicKey,
     },
+    AdminAuth {
+        nonce: String,
+        public_key: PublicKey,
+    },
     Ballot(BallotInputs),
     Receipt {
         #[serde(flatten)]
@@ -302,6 +306,7 @@ impl Inputs {
                 public_key,
             } => auth_bytes(meeting, &hex32(nonce), public_key),
             Inputs::Enroll { code, public_key } => enroll_bytes(code, public_key),
+            Inputs::AdminAuth { nonce, public_key } => admin_auth_bytes(&hex32(nonce), public_key),
             Inputs::Ballot(b) => b.content().signed_bytes(),
             Inputs::Receipt {
                 ballot,
@@ -433,6 +438,14 @@ impl Inputs {
             Inputs::Enroll { code, public_key } => {
                 parts.push(part("tag \"gavel/enroll/v1\" NUL", b"gavel/enroll/v1\0"));
                 string(&mut parts, "code", code);
+                parts.push(part("public key (32 bytes)", public_key.as_bytes()));
+            }
+            Inputs::AdminAuth { nonce, public_key } => {
+                parts.push(part(
+                    "tag \"gavel/admin-auth/v1\" NUL",
+                    b"gavel/admin-auth/v1\0",
+                ));
+                parts.push(part("nonce (32 bytes)", &hex32(nonce)));
                 parts.push(part("public key (32 bytes)", public_key.as_bytes()));
             }
             Inputs::Ballot(b) => {
@@ -665,6 +678,17 @@ fn signing_document() -> SigningFile {
             public_key: a.public(),
         },
         a,
+    );
+
+    let admin_auth = signed(
+        "admin_auth_basic",
+        "The secretariat's answer to the admin API's login challenge: no meeting \
+         id, since the secretariat prepares every meeting.",
+        Inputs::AdminAuth {
+            nonce: counting_nonce.clone(),
+            public_key: b.public(),
+        },
+        b,
     );
 
     let ballot_first = ballot(MEETING, ROUND, 1, Choice::Yes, 0);
@@ -999,6 +1023,7 @@ fn signing_document() -> SigningFile {
             enroll_printed,
             enroll_typed,
             enroll_non_ascii,
+            admin_auth,
             ballot_yes,
             ballot_no,
             ballot_abstain,
@@ -1075,7 +1100,7 @@ fn signing_vectors_match_the_crate() {
             assert!(verified.is_err(), "{}: must not verify", v.name);
         }
     }
-    assert_eq!(layouts_valid.len(), 8, "every layout has a valid vector");
+    assert_eq!(layouts_valid.len(), 9, "every layout has a valid vector");
     assert!(file.vectors.iter().filter(|v| !v.valid).count() >= 5);
     assert_generated("signing.json", &json, &document);
 }

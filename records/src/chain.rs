@@ -88,6 +88,12 @@ pub enum Event {
         principal: Principal,
         public_key: PublicKey,
     },
+    /// A device key was revoked by the secretariat (a lost tablet): from
+    /// here on nothing signed with it counts.
+    KeyRevoked {
+        principal: Principal,
+        public_key: PublicKey,
+    },
     /// A seat checked in for the first time.
     CheckedIn {
         seat: SeatNo,
@@ -183,6 +189,7 @@ impl Event {
         match self {
             Event::MeetingDefined { .. } => "meeting_defined",
             Event::KeyRegistered { .. } => "key_registered",
+            Event::KeyRevoked { .. } => "key_revoked",
             Event::CheckedIn { .. } => "checked_in",
             Event::ItemSet { .. } => "item_set",
             Event::RoundOpened { .. } => "round_opened",

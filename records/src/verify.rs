@@ -715,6 +715,14 @@ impl Story {
                         story.seat_keys.entry(*seat).or_default().push(*public_key);
                     }
                 }
+                Event::KeyRevoked {
+                    principal,
+                    public_key,
+                } => {
+                    if story.current_keys.get(principal) == Some(public_key) {
+                        story.current_keys.remove(principal);
+                    }
+                }
                 Event::CheckedIn { seat } => {
                     checked_in.insert(*seat);
                 }

@@ -160,6 +160,10 @@ pub async fn run(
             hub.clone(),
             crate::web::PublicPolicy::new(&options.public_frame_ancestors)?,
         ))
+        .merge(crate::secretariat::routes(
+            hub.clone(),
+            state.limits.clone(),
+        ))
         .layer(axum::middleware::map_response(security_headers));
     let addr = listener.local_addr().context("listener address")?;
     let metrics_addr = match &metrics_listener {
@@ -236,7 +240,7 @@ where
 /// The address a connection comes from, for the limits per address. Its
 /// own type because axum provides the address of plain TCP connections only.
 #[derive(Debug, Clone, Copy)]
-struct Peer(SocketAddr);
+pub(crate) struct Peer(pub(crate) SocketAddr);
 
 impl Connected<IncomingStream<'_, PlainListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, PlainListener>) -> Peer {

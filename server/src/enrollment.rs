@@ -1,6 +1,7 @@
 //! One-time enrollment codes. The secretary prints one per seat (and one for
 //! the chair's console); a device that presents it binds its key to that seat
-//! and the code is burnt. Only a hash of each code is stored.
+//! and the code is burnt. The secretariat's codes are alike but belong to no
+//! meeting ([`issue_secretariat`]). Only a hash of each code is stored.
 
 use crate::clock::now_ms;
 use crate::store::{NewCode, Store, StoreError, code_hash};
@@ -40,6 +41,19 @@ pub async fn issue(
         .collect();
     store.add_codes(&rows).await?;
     Ok(issued)
+}
+
+/// Issues `count` codes for the secretariat's devices, valid for `ttl_hours`.
+pub async fn issue_secretariat(
+    store: &Store,
+    count: u32,
+    ttl_hours: u32,
+) -> Result<Vec<String>, StoreError> {
+    let expires_at = now_ms() + u64::from(ttl_hours) * 3_600_000;
+    let codes: Vec<String> = (0..count).map(|_| new_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| code_hash(c)).collect();
+    store.add_secretariat_codes(&hashes, expires_at).await?;
+    Ok(codes)
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ pub mod limits;
 pub mod meeting;
 pub mod metrics;
 pub mod ready_file;
+pub mod roster;
+pub mod secretariat;
 pub mod signatures;
 pub mod store;
 pub mod tls;

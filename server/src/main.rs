@@ -80,10 +80,18 @@ enum Command {
         #[command(subcommand)]
         command: MeetingCommand,
     },
-    /// Prints one-time enrollment codes for seats and the chair's console.
+    /// Prints one-time enrollment codes for seats and the chair's console,
+    /// or with --admin for the secretariat's devices (the /admin/ app).
     Codes {
-        #[arg(long)]
-        meeting: MeetingId,
+        #[arg(long, required_unless_present = "admin")]
+        meeting: Option<MeetingId>,
+        /// Codes for the secretariat, which prepares every meeting: not tied
+        /// to one, so no --meeting.
+        #[arg(long, conflicts_with_all = ["meeting", "seats", "chair"])]
+        admin: bool,
+        /// How many secretariat codes to issue (with --admin).
+        #[arg(long, default_value_t = 1, requires = "admin")]
+        count: u32,
         /// Seats to issue codes for, e.g. "1-40" or "3,7,12" (default: every seat).
         #[arg(long)]
         seats: Option<String>,
@@ -458,11 +466,21 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Codes {
             meeting,
+            admin,
+            count,
             seats,
             chair,
             ttl_hours,
         } => {
             let store = Store::connect(&settings.database_url).await?;
+            let Some(meeting) = meeting.filter(|_| !admin) else {
+                let codes = enrollment::issue_secretariat(&store, count, ttl_hours).await?;
+                println!("Secretariat codes, valid {ttl_hours} h, one use each:");
+                for code in codes {
+                    println!("{code}  secretariat (/admin/)");
+                }
+                return Ok(());
+            };
             let stored = store
                 .meetings()
                 .await?

@@ -1,10 +1,11 @@
 //! The web apps, embedded in the binary so that a hall without internet needs
 //! nothing but the server: the tablet (`/tablet/`), the chair's console
 //! (`/chair/`), the hall screen (`/screen/`), the public page
-//! (`/public/{meeting}`), and what they share
-//! (`/common/`: the protocol in JavaScript, fonts, styles, and pdf.js,
-//! vendored already built, which draws documents for the tablet's reader
-//! and the hall screen's presented page: `server/pdfjs/README.md`).
+//! (`/public/{meeting}`), the secretariat's app (`/admin/`, whose API is
+//! [`crate::secretariat`]), and what they share (`/common/`: the protocol
+//! in JavaScript, fonts, styles, and pdf.js, vendored already built, which
+//! draws documents for the tablet's reader and the hall screen's presented
+//! page: `server/pdfjs/README.md`).
 //! No build step: the files are served as they are in the repository.
 //!
 //! Besides the apps, `/api/meetings` lists the meetings, and
@@ -56,6 +57,7 @@ pub fn routes(hub: Arc<Hub>, policy: PublicPolicy) -> Router {
         .route("/tablet", get(|| async { Redirect::permanent("/tablet/") }))
         .route("/chair", get(|| async { Redirect::permanent("/chair/") }))
         .route("/screen", get(|| async { Redirect::permanent("/screen/") }))
+        .route("/admin", get(|| async { Redirect::permanent("/admin/") }))
         .route(
             "/{app}/",
             get(|Path(app): Path<String>, headers: HeaderMap| async move { app_page(&app, &headers) }),
@@ -231,14 +233,14 @@ async fn minutes(
 
 fn app_page(app: &str, headers: &HeaderMap) -> Response {
     match app {
-        "tablet" | "chair" | "screen" => asset(&format!("{app}/index.html"), headers),
+        "tablet" | "chair" | "screen" | "admin" => asset(&format!("{app}/index.html"), headers),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 fn server_asset(app: &str, path: &str, headers: &HeaderMap) -> Response {
     match app {
-        "tablet" | "chair" | "screen" | "common" | "landing" => {
+        "tablet" | "chair" | "screen" | "admin" | "common" | "landing" => {
             asset(&format!("{app}/{path}"), headers)
         }
         _ => StatusCode::NOT_FOUND.into_response(),

@@ -1,6 +1,7 @@
-//! Plain HTTP/1.1 GET, enough for the probes (`/healthz`, `/readyz`),
-//! `/metrics`, the served meeting view and documents: the tests need a status, a few
-//! headers and a body, not an HTTP client crate.
+//! Plain HTTP/1.1, enough for the probes (`/healthz`, `/readyz`),
+//! `/metrics`, the served meeting view and documents, and the secretariat's
+//! JSON calls: the tests need a status, a few headers and a body, not an
+//! HTTP client crate.
 
 use anyhow::Context as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -51,15 +52,63 @@ pub async fn get_bytes(
     path: &str,
     headers: &[(&str, &str)],
 ) -> anyhow::Result<(u16, Headers, Vec<u8>)> {
+    request(addr, "GET", path, headers, None).await
+}
+
+/// `POST http://{addr}{path}` with a JSON body (none for `None`) and extra
+/// request headers; the status and the body as text.
+pub async fn post_json(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> anyhow::Result<Response> {
+    let body = body.map(serde_json::Value::to_string);
+    let body = body.as_deref().map(|b| ("application/json", b));
+    text_of(request(addr, "POST", path, headers, body).await?)
+}
+
+/// `POST http://{addr}{path}` with a body of `content_type`.
+pub async fn post_text(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
+    body: &str,
+) -> anyhow::Result<Response> {
+    text_of(request(addr, "POST", path, headers, Some((content_type, body))).await?)
+}
+
+fn text_of((status, _, body): (u16, Headers, Vec<u8>)) -> anyhow::Result<Response> {
+    let body = String::from_utf8(body).context("a text response")?;
+    Ok(Response { status, body })
+}
+
+/// One request, with a body of its content type.
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> anyhow::Result<(u16, Headers, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
-    let extra: String = headers
+    let mut extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n");
+    let (content_type, body) = body.unwrap_or(("", ""));
+    if method != "GET" {
+        if !content_type.is_empty() {
+            extra.push_str(&format!("Content-Type: {content_type}\r\n"));
+        }
+        extra.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n{body}"
+    );
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;

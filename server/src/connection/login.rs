@@ -159,9 +159,13 @@ fn authenticate(
     let handle = hub
         .meeting(meeting)
         .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
-    let principal = handle
-        .principal_of(key)
-        .ok_or(Refusal::from(RefusalReason::UnknownKey))?;
+    let principal = handle.principal_of(key).ok_or_else(|| {
+        Refusal::from(if handle.is_revoked(key) {
+            RefusalReason::KeyRevoked
+        } else {
+            RefusalReason::UnknownKey
+        })
+    })?;
     // One signature per login: cheap enough to check inline.
     key.verify(&auth_bytes(meeting, nonce, key), signature)
         .map_err(|_| Refusal::from(RefusalReason::BadSignature))?;

@@ -37,7 +37,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::time::{Interval, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -60,6 +60,8 @@ enum End {
     MeetingStopped,
     /// Nothing heard, not even a pong, for several ping intervals.
     Silent,
+    /// The secretariat revoked the session's key (a lost device).
+    KeyRevoked,
 }
 
 /// Who is logged in on this connection.
@@ -155,6 +157,7 @@ pub async fn serve(
         End::LoginTimeout => Some((close_code::POLICY, "log in sooner")),
         End::MeetingStopped => Some((close_code::AWAY, "meeting stopped")),
         End::Silent => Some((close_code::AWAY, "no answer to pings")),
+        End::KeyRevoked => Some((close_code::POLICY, "key revoked")),
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {
@@ -230,6 +233,18 @@ enum Outgoing {
 enum Event {
     Update(Result<Broadcast, broadcast::error::RecvError>),
     Client(Outgoing),
+    /// A key of the meeting was revoked, perhaps this session's; the
+    /// receiver, to wait for the next.
+    Revoked(watch::Receiver<()>),
+}
+
+/// Resolves at the meeting's next revocation (never, once the meeting is
+/// gone), with the receiver to wait on again.
+async fn next_revocation(mut revocations: watch::Receiver<()>) -> watch::Receiver<()> {
+    if revocations.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    revocations
 }
 
 /// The logged-in life of a connection, in one task that owns the whole
@@ -298,8 +313,13 @@ async fn live(
             return (socket, End::SendFailed);
         }
     }
+    // A device's presence, for the secretariat's list, while it is here.
+    let _online = session.principal.map(|p| session.meeting.online(p));
     let mut requests = Requests::new(session.clone(), shutdown.clone(), limits.ping_interval());
     let gate = Gate::new();
+    // Behind the gate with the client's side: a revocation is rare, and a
+    // broadcast's wake-up must not pay for looking at it.
+    let mut revocations = std::pin::pin!(next_revocation(session.meeting.revocations()));
     loop {
         let event = {
             let mut update = std::pin::pin!(updates.recv());
@@ -310,8 +330,12 @@ async fn live(
                 if let Poll::Ready(update) = update.as_mut().poll(cx) {
                     return Poll::Ready(Event::Update(update));
                 }
-                gate.poll(cx, |cx| requests.poll_next(&mut socket, cx))
-                    .map(Event::Client)
+                gate.poll(cx, |cx| {
+                    if let Poll::Ready(revocations) = revocations.as_mut().poll(cx) {
+                        return Poll::Ready(Event::Revoked(revocations));
+                    }
+                    requests.poll_next(&mut socket, cx).map(Event::Client)
+                })
             })
             .await
         };
@@ -375,6 +399,16 @@ async fn live(
                 send_msg(&mut socket, Message::Ping(Default::default()), send_timeout).await
             }
             Event::Client(Outgoing::Ended(end)) => return (socket, end),
+            Event::Revoked(next) => {
+                if session.key.is_some_and(|k| session.meeting.is_revoked(&k)) {
+                    // Told before the close frame, so that the device shows why.
+                    let refusal = Refusal::from(RefusalReason::KeyRevoked);
+                    let _ = send(&mut socket, frame(&refusal.to_msg(None)), send_timeout).await;
+                    return (socket, End::KeyRevoked);
+                }
+                revocations.set(next_revocation(next));
+                Ok(())
+            }
         };
         if sent.is_err() {
             return (socket, End::SendFailed);

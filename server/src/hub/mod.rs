@@ -26,7 +26,7 @@ use crate::clock::now_ms;
 use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
-use crate::store::{Store, StoreError, StoredDocument, code_hash};
+use crate::store::{Store, StoreError, StoredDocument, StoredMeeting, code_hash};
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -34,8 +34,8 @@ use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{DocumentView, Presentation, view_hash};
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -166,6 +166,41 @@ pub struct MeetingHandle {
     /// The documents' bytes and page counts, shared with the hub.
     served_documents: Arc<documents::Served>,
     store: Store,
+    /// Each principal's devices as this server has seen them, for the
+    /// secretariat's list of devices: in memory, so a restart forgets when
+    /// a device that has not come back was last seen.
+    presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+    /// Keys the secretariat revoked, so that their refusal says why.
+    revoked: Arc<RwLock<HashSet<[u8; 32]>>>,
+    /// Marked changed at each revocation: every live session then checks
+    /// whether its own key was the one, and ends at once if it was.
+    revocations: Arc<watch::Sender<()>>,
+}
+
+/// Whether a principal's device is connected now, and when it last was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    /// How many of its logged-in connections are open.
+    pub connections: u32,
+    /// When one last logged in or ended (Unix ms).
+    pub last_seen: u64,
+}
+
+/// A logged-in connection counted in its principal's [`Presence`] while
+/// this lives; dropped, it leaves the time it ended.
+pub struct Online {
+    principal: Principal,
+    presence: Arc<Mutex<HashMap<Principal, Presence>>>,
+}
+
+impl Drop for Online {
+    fn drop(&mut self) {
+        let mut presence = self.presence.lock().expect("presence lock");
+        if let Some(p) = presence.get_mut(&self.principal) {
+            p.connections = p.connections.saturating_sub(1);
+            p.last_seen = now_ms();
+        }
+    }
 }
 
 /// A session's `document_access` token: valid while this lives, and for
@@ -255,6 +290,50 @@ impl MeetingHandle {
             .is_some_and(|expiry| expiry.is_none_or(|e| e > now_ms()))
     }
 
+    /// Counts a logged-in connection of `principal` until the guard drops.
+    pub fn online(&self, principal: Principal) -> Online {
+        let mut presence = self.presence.lock().expect("presence lock");
+        let p = presence.entry(principal).or_insert(Presence {
+            connections: 0,
+            last_seen: 0,
+        });
+        p.connections += 1;
+        p.last_seen = now_ms();
+        Online {
+            principal,
+            presence: self.presence.clone(),
+        }
+    }
+
+    /// Whether the secretariat revoked `key` (and it was not enrolled again).
+    pub fn is_revoked(&self, key: &PublicKey) -> bool {
+        self.revoked
+            .read()
+            .expect("revoked keys lock")
+            .contains(key.as_bytes())
+    }
+
+    /// Changes at each revocation in this meeting, for a live session to
+    /// check its key against [`MeetingHandle::is_revoked`].
+    pub fn revocations(&self) -> watch::Receiver<()> {
+        self.revocations.subscribe()
+    }
+
+    /// Every principal seen since this server started.
+    pub fn presence(&self) -> HashMap<Principal, Presence> {
+        self.presence.lock().expect("presence lock").clone()
+    }
+
+    /// The principals with an enrolled device key.
+    pub fn enrolled(&self) -> Vec<Principal> {
+        self.keys
+            .read()
+            .expect("key map lock")
+            .values()
+            .copied()
+            .collect()
+    }
+
     /// Checks a `present` command: a document the view lists and a page it
     /// has. Done here rather than in the actor, because counting a long
     /// PDF's pages the first time takes a while, and the actor must not
@@ -309,6 +388,8 @@ pub struct Hub {
     restored: watch::Sender<bool>,
     /// The documents' checked bytes, shared by every request.
     served_documents: Arc<documents::Served>,
+    /// What stops the meetings' actors, given to [`Hub::restore`].
+    shutdown: OnceLock<CancellationToken>,
 }
 
 impl Hub {
@@ -323,6 +404,7 @@ impl Hub {
             tasks: TaskTracker::new(),
             restored: watch::Sender::new(false),
             served_documents: Arc::default(),
+            shutdown: OnceLock::new(),
         })
     }
 
@@ -333,6 +415,8 @@ impl Hub {
     /// it); a stored definition that does not parse stops it with an error.
     /// Returns early, not restored, if `shutdown` fires meanwhile.
     pub async fn restore(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        // Kept for the meetings the secretariat adds later (start_added).
+        let _ = self.shutdown.set(shutdown.clone());
         let restored = self.restore_all(shutdown).await;
         self.tasks.close();
         if let Ok(true) = restored {
@@ -344,8 +428,7 @@ impl Hub {
 
     /// True once every meeting is restored; false if stopped before.
     async fn restore_all(&self, shutdown: &CancellationToken) -> anyhow::Result<bool> {
-        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
-        let signatures = &self.signatures;
+        let store = &self.store;
         let Some(stored) = retry(shutdown, "loading meetings", move || async move {
             Ok(store.meetings().await?)
         })
@@ -354,14 +437,32 @@ impl Hub {
             return Ok(false);
         };
         for stored in stored {
-            let definition = MeetingDefinition::parse(&stored.definition)
-                .with_context(|| format!("stored definition of meeting {}", stored.id))?;
-            let definition = &Arc::new(definition);
-            let (id, item) = (&stored.id, stored.current_item);
-            let restoring = format!("restoring meeting {id}");
-            let Some((keys, documents, actor)) = retry(shutdown, &restoring, move || async move {
+            if !self.start_meeting(stored, shutdown).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Starts the actor of one stored meeting, restored from the store, and
+    /// serves it; false if `shutdown` fired first.
+    async fn start_meeting(
+        &self,
+        stored: StoredMeeting,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
+        let (store, key, tasks) = (&self.store, &self.server_key, &self.tasks);
+        let signatures = &self.signatures;
+        let definition = MeetingDefinition::parse(&stored.definition)
+            .with_context(|| format!("stored definition of meeting {}", stored.id))?;
+        let definition = &Arc::new(definition);
+        let (id, item) = (&stored.id, stored.current_item);
+        let restoring = format!("restoring meeting {id}");
+        let Some((keys, revoked, documents, actor)) =
+            retry(shutdown, &restoring, move || async move {
                 store.settle(id).await?;
                 let keys = store.keys(id).await?;
+                let revoked = store.revoked_keys(id).await?;
                 let documents = store.documents(id).await?;
                 let actor = actor::MeetingActor::restore(
                     definition.clone(),
@@ -372,35 +473,58 @@ impl Hub {
                     tasks,
                 )
                 .await?;
-                Ok((keys, documents, actor))
+                Ok((keys, revoked, documents, actor))
             })
             .await?
-            else {
-                return Ok(false);
-            };
-            let (commands, inbox) = mpsc::channel(actor::INBOX);
-            let handle = MeetingHandle {
-                definition: definition.clone(),
-                view: Arc::new(ServedView::of(definition, &documents)),
-                signatures: signatures.clone(),
-                commands,
-                keys: Arc::default(),
-                export_tokens: Arc::default(),
-                documents: Arc::new(
-                    documents
-                        .into_iter()
-                        .map(|d| (d.view.sha256, d.view.public))
-                        .collect(),
-                ),
-                document_tokens: Arc::default(),
-                served_documents: self.served_documents.clone(),
-                store: store.clone(),
-            };
-            handle.set_keys(keys);
-            self.tasks.spawn(actor.run(inbox, shutdown.clone()));
-            self.meetings.insert(stored.id, handle);
-        }
+        else {
+            return Ok(false);
+        };
+        let (commands, inbox) = mpsc::channel(actor::INBOX);
+        let handle = MeetingHandle {
+            definition: definition.clone(),
+            view: Arc::new(ServedView::of(definition, &documents)),
+            signatures: signatures.clone(),
+            commands,
+            keys: Arc::default(),
+            export_tokens: Arc::default(),
+            documents: Arc::new(
+                documents
+                    .into_iter()
+                    .map(|d| (d.view.sha256, d.view.public))
+                    .collect(),
+            ),
+            document_tokens: Arc::default(),
+            served_documents: self.served_documents.clone(),
+            store: store.clone(),
+            presence: Arc::default(),
+            revoked: Arc::new(RwLock::new(revoked.iter().map(|k| *k.as_bytes()).collect())),
+            revocations: Arc::new(watch::channel(()).0),
+        };
+        handle.set_keys(keys);
+        self.tasks.spawn(actor.run(inbox, shutdown.clone()));
+        self.meetings.insert(stored.id, handle);
         Ok(true)
+    }
+
+    /// Serves a meeting the secretariat has just added to the store, as if
+    /// the hub had restored it at its start. Only after the restore: the
+    /// actors stop with the shutdown the restore was given.
+    pub async fn start_added(&self, id: &MeetingId) -> anyhow::Result<()> {
+        self.restored().await;
+        let shutdown = self
+            .shutdown
+            .get()
+            .context("the hub was restored without its shutdown")?
+            .clone();
+        let stored = self
+            .store
+            .meetings()
+            .await?
+            .into_iter()
+            .find(|m| &m.id == id)
+            .with_context(|| format!("meeting {id} is not stored"))?;
+        self.start_meeting(stored, &shutdown).await?;
+        Ok(())
     }
 
     /// Whether every stored meeting has been restored.
@@ -469,6 +593,12 @@ impl Hub {
         &self.server_key
     }
 
+    /// The store the hub writes to, for the secretariat's calls, which read
+    /// and prepare meetings outside any meeting's actor.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Redeems a one-time enrollment code for `key`; the code is burnt.
     pub async fn enroll(
         &self,
@@ -495,9 +625,36 @@ impl Hub {
                 Refusal::from(RefusalReason::StoreUnavailable)
             })?;
             handle.set_keys(keys);
+            handle
+                .revoked
+                .write()
+                .expect("revoked keys lock")
+                .remove(key.as_bytes());
         }
         tracing::info!(meeting = %meeting, %principal, key = %key.to_hex(), "device enrolled");
         Ok((meeting, principal))
+    }
+
+    /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):
+    /// stored and audited, then refused here at once, its live sessions
+    /// ended with the reason. Returns the revoked key.
+    pub async fn revoke(
+        &self,
+        meeting: &MeetingId,
+        principal: Principal,
+    ) -> Result<PublicKey, StoreError> {
+        let key = self.store.revoke_key(meeting, principal).await?;
+        if let Some(handle) = self.meeting(meeting) {
+            handle.set_keys(self.store.keys(meeting).await?);
+            handle
+                .revoked
+                .write()
+                .expect("revoked keys lock")
+                .insert(*key.as_bytes());
+            handle.revocations.send_replace(());
+        }
+        tracing::info!(%meeting, %principal, key = %key.to_hex(), "device key revoked");
+        Ok(key)
     }
 
     /// Waits until every meeting actor has stopped (after shutdown), so that

@@ -120,6 +120,8 @@ struct RawSeat {
     name: Spanned<String>,
     #[serde(default)]
     group: String,
+    #[serde(default)]
+    title: String,
     public_key: Option<Spanned<String>>,
 }
 
@@ -708,6 +710,7 @@ fn check_seats(
             number,
             name,
             group: seat.group.clone(),
+            title: seat.title.clone(),
             public_key,
         });
     }

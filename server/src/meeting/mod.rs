@@ -5,7 +5,9 @@
 //! Map of the module: this file holds the checked definition; `file` the
 //! file as written (private `Raw*` structs) and the checks that turn it into
 //! the definition; `source` turns byte spans into lines, columns and field
-//! paths for the errors.
+//! paths for the errors; `form` the definition written back as the file's
+//! fields, which the secretariat's app edits and which is checked by being
+//! written as the file and read again.
 //!
 //! Why it looks the way it does:
 //!
@@ -56,11 +58,15 @@
 //!   so the definition keeps them sorted and finds seat `n` at index `n - 1`.
 
 mod file;
+mod form;
 mod source;
 #[cfg(test)]
 mod tests;
 
 use file::RawMeeting;
+pub use form::{
+    BoardForm, DocumentForm, ItemForm, MeetingForm, QuestionForm, SeatForm, TopicForm, VoteForm,
+};
 use gavel_protocol::floor::{FloorSettings, Respondent};
 use gavel_protocol::messages::{
     DocumentKind, DocumentView, ItemView, Labels, MeetingView, SeatView,
@@ -139,6 +145,9 @@ pub struct SeatDefinition {
     pub name: String,
     /// Empty when the file gives none.
     pub group: String,
+    /// The delegate's office (chức vụ), for the secretariat's lists; empty
+    /// when the file gives none.
+    pub title: String,
     /// A pre-registered tablet key; otherwise the tablet enrolls with a code.
     pub public_key: Option<PublicKey>,
 }

@@ -10,6 +10,8 @@
 //! - `enrollment_codes`: SHA-256 of each one-time code ([`code_hash`]), never
 //!   the code itself, with its expiry and when it was used;
 //! - `device_keys`: the Ed25519 public key bound to each principal;
+//! - `secretariat_codes` and `secretariat_keys`: the same for the
+//!   secretariat, which prepares every meeting and belongs to none;
 //! - `attendance`: the first check-in of each seat;
 //! - `rounds` and `tallies`: every round with its settings, window and end,
 //!   and a closed round's result;
@@ -136,6 +138,10 @@ pub enum StoreError {
     CodeExpired,
     #[error("the enrollment code was already used")]
     CodeUsed,
+    #[error("meeting {0} is already stored")]
+    MeetingExists(MeetingId),
+    #[error("{0} has no enrolled device")]
+    NotEnrolled(Principal),
     /// Also once anything happened at its floor: a restarted hub replays
     /// the floor's changes on the definition they were made with.
     #[error(
@@ -394,6 +400,22 @@ impl Store {
         Ok(())
     }
 
+    /// Adds a new meeting, with a `meeting_defined` audit entry, in one
+    /// transaction; [`StoreError::MeetingExists`] if its id is taken, which
+    /// is left as it was (the secretariat's "new meeting" never replaces one).
+    pub async fn add_meeting(&self, id: &MeetingId, definition: &str) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        if !sql::insert_meeting(tx.db(), id, definition).await? {
+            return Err(StoreError::MeetingExists(id.clone()));
+        }
+        let event = Event::MeetingDefined {
+            definition_sha256: Sha::of(definition.as_bytes()),
+        };
+        append(&mut tx, id, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Every stored version of the meeting's documents, by item, slot and version.
     pub async fn documents(&self, meeting: &MeetingId) -> Result<Vec<StoredDocument>, StoreError> {
         let rows = sql::documents(self.pooled().await?.db(), meeting).await?;
@@ -483,6 +505,47 @@ impl Store {
         Ok((meeting, principal))
     }
 
+    /// Stores the secretariat's codes (their [`code_hash`]es) in one
+    /// transaction: all or none.
+    pub async fn add_secretariat_codes(
+        &self,
+        code_hashes: &[String],
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let expires_at = to_sql(expires_at, "expiry")?;
+        let mut tx = Tx::begin(self).await?;
+        for hash in code_hashes {
+            sql::insert_secretariat_code(tx.db(), hash, expires_at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Redeems a secretariat code for a device's `key`, in one transaction,
+    /// checked and refused as [`Store::redeem_code`] does.
+    pub async fn redeem_secretariat_code(
+        &self,
+        code_hash: &str,
+        now: u64,
+        key: &PublicKey,
+    ) -> Result<(), StoreError> {
+        let now = to_sql(now, "redemption time")?;
+        let mut tx = Tx::begin(self).await?;
+        sql::secretariat_code_to_redeem(tx.db(), code_hash)
+            .await?
+            .ok_or(StoreError::CodeUnknown)?
+            .redeemable(now)?;
+        sql::burn_secretariat_code(tx.db(), code_hash, now).await?;
+        sql::insert_secretariat_key(tx.db(), key, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether `key` is one of the secretariat's devices.
+    pub async fn is_secretariat_key(&self, key: &PublicKey) -> Result<bool, StoreError> {
+        Ok(sql::is_secretariat_key(self.pooled().await?.db(), key).await?)
+    }
+
     /// The meeting's bound keys, by principal (seats in order, then the chair).
     pub async fn keys(
         &self,
@@ -495,6 +558,47 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         keys.sort_unstable_by_key(|(principal, _)| *principal);
         Ok(keys)
+    }
+
+    /// Revokes the key bound to `principal` (a lost device): the binding
+    /// goes and the revocation joins the audit chain, in one transaction.
+    /// Returns the revoked key.
+    pub async fn revoke_key(
+        &self,
+        meeting: &MeetingId,
+        principal: Principal,
+    ) -> Result<PublicKey, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        let mut key = None;
+        for row in sql::keys(tx.db(), meeting).await? {
+            let (bound, public_key) = row.decode()?;
+            if bound == principal {
+                key = Some(public_key);
+            }
+        }
+        let public_key = key.ok_or(StoreError::NotEnrolled(principal))?;
+        sql::unbind_key(tx.db(), meeting, &principal_text(principal)).await?;
+        let event = Event::KeyRevoked {
+            principal,
+            public_key,
+        };
+        append(&mut tx, meeting, event).await?;
+        tx.commit().await?;
+        Ok(public_key)
+    }
+
+    /// The meeting's revoked keys not registered again since, from its
+    /// audit chain: a restarted server still tells them why it refuses.
+    pub async fn revoked_keys(&self, meeting: &MeetingId) -> Result<Vec<PublicKey>, StoreError> {
+        let mut revoked = Vec::new();
+        for entry in self.audit_log(meeting).await? {
+            match entry.event {
+                Event::KeyRevoked { public_key, .. } => revoked.push(public_key),
+                Event::KeyRegistered { public_key, .. } => revoked.retain(|k| *k != public_key),
+                _ => {}
+            }
+        }
+        Ok(revoked)
     }
 
     /// Records a seat's check-in; checking in again keeps the first time.

@@ -438,16 +438,37 @@ pub(super) struct CodeRow {
 impl CodeRow {
     /// The code's (meeting, principal) if it may be redeemed at `now`.
     pub(super) fn redeemable(&self, now: i64) -> Result<(MeetingId, Principal), StoreError> {
-        if self.used_at.is_some() {
-            return Err(StoreError::CodeUsed);
-        }
-        if now >= self.expires_at {
-            return Err(StoreError::CodeExpired);
-        }
+        unspent(self.expires_at, self.used_at, now)?;
         Ok((
             parse_meeting(&self.meeting_id)?,
             parse_principal(&self.principal)?,
         ))
+    }
+}
+
+/// Whether a one-time code may still be redeemed at `now`: used is told
+/// before expired, as a second attempt with a burnt code is the likelier
+/// mistake.
+fn unspent(expires_at: i64, used_at: Option<i64>, now: i64) -> Result<(), StoreError> {
+    if used_at.is_some() {
+        return Err(StoreError::CodeUsed);
+    }
+    if now >= expires_at {
+        return Err(StoreError::CodeExpired);
+    }
+    Ok(())
+}
+
+/// A secretariat code: it belongs to no meeting.
+#[derive(sqlx::FromRow)]
+pub(super) struct SecretariatCodeRow {
+    pub(super) expires_at: i64,
+    pub(super) used_at: Option<i64>,
+}
+
+impl SecretariatCodeRow {
+    pub(super) fn redeemable(&self, now: i64) -> Result<(), StoreError> {
+        unspent(self.expires_at, self.used_at, now)
     }
 }
 

@@ -14,7 +14,8 @@
 
 use super::rows::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, CodeInsert, CodeRow, DocumentInsert,
-    DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, TallyInsert,
+    DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, SecretariatCodeRow,
+    TallyInsert,
 };
 use gavel_protocol::{MeetingId, PublicKey};
 use sqlx::pool::PoolConnection;
@@ -161,6 +162,23 @@ pub(super) async fn upsert_meeting(
     Ok(written > 0)
 }
 
+/// Inserts a new meeting; false if one with this id is already stored.
+pub(super) async fn insert_meeting(
+    db: Db<'_>,
+    id: &MeetingId,
+    definition: &str,
+) -> Result<bool, sqlx::Error> {
+    let written = on_each!(db, |c| sqlx::query(
+        "INSERT INTO meetings (id, definition) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(definition)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(written > 0)
+}
+
 pub(super) async fn definition(db: Db<'_>, id: &MeetingId) -> Result<Option<String>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_scalar(
         "SELECT definition FROM meetings WHERE id = $1"
@@ -244,6 +262,86 @@ pub(super) async fn burn_code(db: Db<'_>, code_hash: &str, now: i64) -> Result<(
     .map(drop))
 }
 
+pub(super) async fn insert_secretariat_code(
+    db: Db<'_>,
+    code_hash: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO secretariat_codes (code_hash, expires_at) VALUES ($1, $2)"
+    )
+    .bind(code_hash)
+    .bind(expires_at)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// The secretariat's code, locked on PostgreSQL as [`code_to_redeem`] locks
+/// a seat's.
+pub(super) async fn secretariat_code_to_redeem(
+    db: Db<'_>,
+    code_hash: &str,
+) -> Result<Option<SecretariatCodeRow>, sqlx::Error> {
+    const SELECT: &str = "SELECT expires_at, used_at FROM secretariat_codes WHERE code_hash = $1";
+    match db {
+        Db::Sqlite(c) => {
+            sqlx::query_as(SELECT)
+                .bind(code_hash)
+                .fetch_optional(c)
+                .await
+        }
+        Db::Postgres(c) => {
+            sqlx::query_as(&format!("{SELECT} FOR UPDATE"))
+                .bind(code_hash)
+                .fetch_optional(c)
+                .await
+        }
+    }
+}
+
+pub(super) async fn burn_secretariat_code(
+    db: Db<'_>,
+    code_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "UPDATE secretariat_codes SET used_at = $1 WHERE code_hash = $2"
+    )
+    .bind(now)
+    .bind(code_hash)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+/// Adds a secretariat device's key; a key enrolled again keeps its first time.
+pub(super) async fn insert_secretariat_key(
+    db: Db<'_>,
+    key: &PublicKey,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "INSERT INTO secretariat_keys (public_key, enrolled_at) VALUES ($1, $2)
+         ON CONFLICT (public_key) DO NOTHING"
+    )
+    .bind(key.as_bytes().as_slice())
+    .bind(now)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn is_secretariat_key(db: Db<'_>, key: &PublicKey) -> Result<bool, sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "SELECT 1 FROM secretariat_keys WHERE public_key = $1"
+    )
+    .bind(key.as_bytes().as_slice())
+    .fetch_optional(c)
+    .await
+    .map(|row| row.is_some()))
+}
+
 /// Removes `key` from every other principal of the meeting.
 pub(super) async fn unbind_key_elsewhere(
     db: Db<'_>,
@@ -276,6 +374,21 @@ pub(super) async fn bind_key(
     .bind(meeting.as_str())
     .bind(principal)
     .bind(&key.as_bytes()[..])
+    .execute(c)
+    .await
+    .map(drop))
+}
+
+pub(super) async fn unbind_key(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    principal: &str,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "DELETE FROM device_keys WHERE meeting_id = $1 AND principal = $2",
+    )
+    .bind(meeting.as_str())
+    .bind(principal)
     .execute(c)
     .await
     .map(drop))

@@ -9,6 +9,7 @@ const encoder = new TextEncoder();
 export const TAGS = {
   auth: "gavel/auth/v1\0",
   enroll: "gavel/enroll/v1\0",
+  adminAuth: "gavel/admin-auth/v1\0",
   ballot: "gavel/ballot/v1\0",
   receipt: "gavel/receipt/v1\0",
   auditHead: "gavel/audit-head/v1\0",
@@ -130,6 +131,11 @@ export function presentedDocument(view, presentation) {
 /** What a device signs to answer the login challenge. */
 export function authBytes(meeting, nonceHex, publicKeyHex) {
   return new Layout(TAGS.auth).str(meeting).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();
+}
+
+/** What the secretariat's device signs to answer the admin API's login challenge. */
+export function adminAuthBytes(nonceHex, publicKeyHex) {
+  return new Layout(TAGS.adminAuth).raw(hexToBytes(nonceHex), 32).raw(hexToBytes(publicKeyHex), 32).bytes();
 }
 
 /** What a device signs to prove it holds the key it enrolls with. */

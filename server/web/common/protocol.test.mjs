@@ -4,7 +4,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { auditHeadBytes, authBytes, ballotBytes, bytesToHex, countConfirmationBytes, documentUrl, enrollBytes, hexToBytes, paperBytes, paperReceiptBytes, paperRefusal, presentedDocument, receiptBytes, sha256Hex } from "./protocol.js";
+import {
+  adminAuthBytes,
+  auditHeadBytes,
+  authBytes,
+  ballotBytes,
+  bytesToHex,
+  countConfirmationBytes,
+  documentUrl,
+  enrollBytes,
+  hexToBytes,
+  paperBytes,
+  paperReceiptBytes,
+  paperRefusal,
+  presentedDocument,
+  receiptBytes,
+  sha256Hex,
+} from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
@@ -17,6 +33,8 @@ function layoutBytes(v) {
       return authBytes(i.meeting, i.nonce, i.public_key);
     case "enroll":
       return enrollBytes(i.code, i.public_key);
+    case "admin_auth":
+      return adminAuthBytes(i.nonce, i.public_key);
     case "ballot":
       return ballotBytes(i);
     case "receipt":

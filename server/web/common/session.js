@@ -15,7 +15,7 @@ const PROTOCOL_VERSION = 3;
  * again (or the page is wrong). Any other refusal at login (the server
  * shutting down, rate limiting) is retried with backoff like a lost connection.
  */
-const FINAL_LOGIN_REFUSALS = new Set(["unknown_key", "unknown_meeting", "bad_signature", "unsupported_version"]);
+const FINAL_LOGIN_REFUSALS = new Set(["unknown_key", "key_revoked", "unknown_meeting", "bad_signature", "unsupported_version"]);
 
 function wsUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";

@@ -569,6 +569,9 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::AlreadyAuthenticated => "kết nối này đã đăng nhập",
         RefusalReason::UnknownMeeting => "không có kỳ họp này",
         RefusalReason::UnknownKey => "khóa của thiết bị chưa được đăng ký trong kỳ họp",
+        RefusalReason::KeyRevoked => {
+            "khóa của thiết bị đã bị thu hồi; hãy đăng ký lại thiết bị bằng mã mới"
+        }
         RefusalReason::BadSignature => "chữ ký không hợp lệ",
         RefusalReason::UnknownCode => "mã đăng ký không tồn tại",
         RefusalReason::CodeExpired => "mã đăng ký đã hết hạn",

@@ -1,0 +1,902 @@
+//! The secretariat's API, behind `/admin/`: the council's office, which
+//! prepares meetings rather than taking part in one.
+//!
+//! Its devices log in as delegates' tablets do, with a WebCrypto key that
+//! never leaves the browser: a one-time code from `gavel codes --admin`
+//! enrolls the key (`POST /api/secretariat/enroll`, signed over the enroll
+//! layout), and each login answers a fresh challenge
+//! (`POST /api/secretariat/challenge`, then `POST /api/secretariat/login`,
+//! signed over the admin-auth layout) for a session token that every other
+//! call carries as `Authorization: Bearer`.
+//!
+//! **HTTP rather than the WebSocket.** A WebSocket session belongs to one
+//! meeting (its login signs the meeting's id and joins that meeting's actor),
+//! while the secretariat works on every meeting and on none live: its calls
+//! are questions and edits, each answered once, not a stream of state. Over
+//! HTTP the wire protocol's messages stay as they are (the one addition is
+//! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
+//! request bodies rather than 16 KiB frames.
+//!
+//! **Refusals.** Every refusal is a [`Refusal`] with a `reason` a program can
+//! match and a `message` a person can read. A key enrolled for a seat or the
+//! chair's console is told `not_secretariat`, apart from a key nobody
+//! enrolled: a delegate's tablet is not a way into the meetings' definitions.
+//! Failed enrollments and logins count against the address as the
+//! WebSocket's do, and an address refused for a while is refused here too.
+
+use crate::app::Peer;
+use crate::clock::now_ms;
+use crate::enrollment;
+use crate::hub::Hub;
+use crate::limits::AddressLimits;
+use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
+use crate::roster::{self, CsvEncoding, Problem, RosterSeat, Sheet};
+use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
+use gavel_protocol::{MeetingId, Principal, PublicKey, Signature};
+use qrcode::QrCode;
+use qrcode::render::svg;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// How long a login challenge may be answered.
+const CHALLENGE_MS: u64 = 60_000;
+/// How long a login lasts: a working day of preparing a session.
+const SESSION_MS: u64 = 12 * 3_600_000;
+
+/// Why a call to the secretariat's API was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("no such secretariat code")]
+    UnknownCode,
+    #[error("this code was already used; ask for a new one with gavel codes --admin")]
+    CodeUsed,
+    #[error("this code has expired; ask for a new one with gavel codes --admin")]
+    CodeExpired,
+    #[error("the signature does not match this device's key")]
+    BadSignature,
+    #[error("the challenge is unknown or more than a minute old; ask for a new one")]
+    UnknownChallenge,
+    #[error("this device is enrolled for a seat or the chair's console, not the secretariat")]
+    NotSecretariat,
+    #[error("this device is not enrolled; enroll it with a secretariat code")]
+    UnknownKey,
+    #[error("log in first: the session is missing or has expired")]
+    NotLoggedIn,
+    #[error("too many failed attempts from this address; wait a minute")]
+    RateLimited,
+    #[error("the store does not answer; try again")]
+    StoreUnavailable,
+    #[error("no meeting {0}")]
+    UnknownMeeting(String),
+    #[error("a meeting with the id {0} already exists; choose another id")]
+    MeetingExists(String),
+    /// A meeting file that does not pass the checks of `gavel meeting
+    /// import`: told with its line and column.
+    #[error("{0}")]
+    InvalidDefinition(DefinitionError),
+    /// The app's form of a meeting, which does not pass the same checks:
+    /// told by its field alone, as the form has no lines.
+    #[error("{}", .0.message)]
+    InvalidForm(DefinitionError),
+    /// A spreadsheet that is not a roster: every problem, by row and column.
+    #[error("the spreadsheet has {} problem(s); nothing was taken from it", .0.len())]
+    InvalidRoster(Vec<Problem>),
+    /// The tablet app's address for the enrollment cards' QR codes is not
+    /// an http(s) address a tablet could open.
+    #[error("{0}")]
+    InvalidLink(String),
+    /// A device to revoke for a seat that has none (or no such seat).
+    #[error("seat {0} has no enrolled device to revoke")]
+    NoDevice(u32),
+}
+
+impl Refusal {
+    /// The refusal's name, for programs.
+    fn reason(&self) -> &'static str {
+        match self {
+            Refusal::UnknownCode => "unknown_code",
+            Refusal::CodeUsed => "code_used",
+            Refusal::CodeExpired => "code_expired",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::UnknownChallenge => "unknown_challenge",
+            Refusal::NotSecretariat => "not_secretariat",
+            Refusal::UnknownKey => "unknown_key",
+            Refusal::NotLoggedIn => "not_logged_in",
+            Refusal::RateLimited => "rate_limited",
+            Refusal::StoreUnavailable => "store_unavailable",
+            Refusal::UnknownMeeting(_) => "unknown_meeting",
+            Refusal::MeetingExists(_) => "meeting_exists",
+            Refusal::InvalidDefinition(_) | Refusal::InvalidForm(_) => "invalid_definition",
+            Refusal::InvalidRoster(_) => "invalid_roster",
+            Refusal::InvalidLink(_) => "invalid_link",
+            Refusal::NoDevice(_) => "no_device",
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::UnknownCode | Refusal::CodeUsed | Refusal::CodeExpired => {
+                StatusCode::BAD_REQUEST
+            }
+            Refusal::BadSignature
+            | Refusal::UnknownChallenge
+            | Refusal::UnknownKey
+            | Refusal::NotLoggedIn => StatusCode::UNAUTHORIZED,
+            Refusal::NotSecretariat => StatusCode::FORBIDDEN,
+            Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
+            Refusal::MeetingExists(_) | Refusal::NoDevice(_) => StatusCode::CONFLICT,
+            Refusal::InvalidDefinition(_)
+            | Refusal::InvalidForm(_)
+            | Refusal::InvalidRoster(_)
+            | Refusal::InvalidLink(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// Whether the attempt counts against the address, as a wrong code or
+    /// key does on the WebSocket.
+    fn is_failed_attempt(&self) -> bool {
+        matches!(
+            self,
+            Refusal::UnknownCode
+                | Refusal::CodeUsed
+                | Refusal::CodeExpired
+                | Refusal::BadSignature
+                | Refusal::UnknownKey
+                | Refusal::NotSecretariat
+        )
+    }
+}
+
+/// A refusal as sent: its reason and message, and for a definition that
+/// does not pass, where it fails: the field path, and for a file the line
+/// and column.
+#[derive(Serialize)]
+struct RefusalBody {
+    reason: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problems: Option<Vec<Problem>>,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (field, place) = match &self {
+            Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
+            Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
+            _ => (None, None),
+        };
+        let body = RefusalBody {
+            reason: self.reason(),
+            message: self.to_string(),
+            field,
+            line: place.map(|(line, _)| line),
+            column: place.map(|(_, column)| column),
+            problems: match &self {
+                Refusal::InvalidRoster(problems) => Some(problems.clone()),
+                _ => None,
+            },
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Refusal {
+        match error {
+            StoreError::CodeUnknown => Refusal::UnknownCode,
+            StoreError::CodeUsed => Refusal::CodeUsed,
+            StoreError::CodeExpired => Refusal::CodeExpired,
+            StoreError::MeetingExists(id) => Refusal::MeetingExists(id.to_string()),
+            other => {
+                tracing::error!(error = %other, "the secretariat's call failed in the store");
+                Refusal::StoreUnavailable
+            }
+        }
+    }
+}
+
+/// The challenges not yet answered and the sessions logged in, each with
+/// its expiry (Unix ms). Kept in memory: a restarted server asks the
+/// secretariat to log in again, which its key does without a person.
+#[derive(Default)]
+struct Desk {
+    challenges: Mutex<HashMap<[u8; 32], u64>>,
+    sessions: Mutex<HashMap<String, u64>>,
+}
+
+impl Desk {
+    fn challenge(&self) -> [u8; 32] {
+        let nonce = rand::random::<[u8; 32]>();
+        let now = now_ms();
+        let mut challenges = self.challenges.lock().expect("challenge lock");
+        challenges.retain(|_, expiry| *expiry > now);
+        challenges.insert(nonce, now + CHALLENGE_MS);
+        nonce
+    }
+
+    /// Uses up `nonce`: true once, if it was issued and has not expired.
+    fn answer(&self, nonce: &[u8; 32]) -> bool {
+        let expiry = self
+            .challenges
+            .lock()
+            .expect("challenge lock")
+            .remove(nonce);
+        expiry.is_some_and(|e| e > now_ms())
+    }
+
+    fn open_session(&self) -> (String, u64) {
+        let token = hex::encode(rand::random::<[u8; 32]>());
+        let now = now_ms();
+        let expires_at = now + SESSION_MS;
+        let mut sessions = self.sessions.lock().expect("session lock");
+        sessions.retain(|_, expiry| *expiry > now);
+        sessions.insert(token.clone(), expires_at);
+        (token, expires_at)
+    }
+
+    fn session_valid(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Refusal::NotLoggedIn)?;
+        let sessions = self.sessions.lock().expect("session lock");
+        match sessions.get(token) {
+            Some(&expiry) if expiry > now_ms() => Ok(()),
+            _ => Err(Refusal::NotLoggedIn),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Office {
+    hub: Arc<Hub>,
+    limits: Arc<AddressLimits>,
+    desk: Arc<Desk>,
+}
+
+impl Office {
+    /// Counts a failed attempt against `peer`, and logs every refusal.
+    fn refused(&self, peer: SocketAddr, refusal: Refusal) -> Refusal {
+        if refusal.is_failed_attempt() {
+            self.limits.record_failure(peer.ip());
+        }
+        tracing::info!(reason = refusal.reason(), %peer, "secretariat call refused");
+        refusal
+    }
+
+    fn admit(&self, peer: SocketAddr) -> Result<(), Refusal> {
+        if self.limits.blocked(peer.ip()) {
+            Err(Refusal::RateLimited)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The secretariat's routes.
+pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
+    let office = Office {
+        hub,
+        limits,
+        desk: Arc::default(),
+    };
+    Router::new()
+        .route("/api/secretariat/enroll", post(enroll))
+        .route("/api/secretariat/challenge", post(challenge))
+        .route("/api/secretariat/login", post(login))
+        .route("/api/secretariat/meetings", get(meetings).post(create))
+        .route("/api/secretariat/meetings/import", post(import))
+        .route("/api/secretariat/meetings/{id}/form", get(form))
+        .route("/api/secretariat/meetings/{id}/file", get(file))
+        .route("/api/secretariat/roster", post(read_roster))
+        .route("/api/secretariat/meetings/{id}/cards", post(cards))
+        .route("/api/secretariat/meetings/{id}/devices", get(devices))
+        .route(
+            "/api/secretariat/meetings/{id}/devices/{seat}/revoke",
+            post(revoke),
+        )
+        .with_state(office)
+}
+
+#[derive(Deserialize)]
+struct EnrollBody {
+    code: String,
+    public_key: PublicKey,
+    signature: Signature,
+}
+
+#[derive(Serialize)]
+struct Enrolled {
+    enrolled: bool,
+}
+
+async fn enroll(
+    State(office): State<Office>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Json(body): Json<EnrollBody>,
+) -> Result<Json<Enrolled>, Refusal> {
+    office.admit(peer)?;
+    let redeemed = async {
+        body.public_key
+            .verify(&enroll_bytes(&body.code, &body.public_key), &body.signature)
+            .map_err(|_| Refusal::BadSignature)?;
+        let store = office.hub.store();
+        store
+            .redeem_secretariat_code(&code_hash(&body.code), now_ms(), &body.public_key)
+            .await?;
+        Ok(())
+    };
+    redeemed.await.map_err(|r| office.refused(peer, r))?;
+    tracing::info!(key = %body.public_key.to_hex(), "secretariat device enrolled");
+    Ok(Json(Enrolled { enrolled: true }))
+}
+
+#[derive(Serialize)]
+struct Challenge {
+    nonce: String,
+}
+
+async fn challenge(State(office): State<Office>) -> Json<Challenge> {
+    Json(Challenge {
+        nonce: hex::encode(office.desk.challenge()),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    nonce: String,
+    public_key: PublicKey,
+    signature: Signature,
+}
+
+#[derive(Serialize)]
+struct LoggedIn {
+    token: String,
+    expires_at: u64,
+}
+
+async fn login(
+    State(office): State<Office>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Json(body): Json<LoginBody>,
+) -> Result<Json<LoggedIn>, Refusal> {
+    office.admit(peer)?;
+    let checked = async {
+        let mut nonce = [0u8; 32];
+        hex::decode_to_slice(&body.nonce, &mut nonce).map_err(|_| Refusal::UnknownChallenge)?;
+        if !office.desk.answer(&nonce) {
+            return Err(Refusal::UnknownChallenge);
+        }
+        body.public_key
+            .verify(&admin_auth_bytes(&nonce, &body.public_key), &body.signature)
+            .map_err(|_| Refusal::BadSignature)?;
+        if office
+            .hub
+            .store()
+            .is_secretariat_key(&body.public_key)
+            .await?
+        {
+            return Ok(());
+        }
+        let enrolled_elsewhere = office.hub.meetings().iter().any(|d| {
+            office
+                .hub
+                .meeting(&d.id)
+                .is_some_and(|m| m.principal_of(&body.public_key).is_some())
+        });
+        Err(if enrolled_elsewhere {
+            Refusal::NotSecretariat
+        } else {
+            Refusal::UnknownKey
+        })
+    };
+    checked.await.map_err(|r| office.refused(peer, r))?;
+    let (token, expires_at) = office.desk.open_session();
+    Ok(Json(LoggedIn { token, expires_at }))
+}
+
+/// Where a meeting stands, for the secretariat's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingState {
+    /// No item has been put on the screens and no vote opened.
+    Upcoming,
+    InSession,
+    /// Every item that is voted on has a closed round, and none is open.
+    Finished,
+}
+
+impl MeetingState {
+    pub fn of(
+        definition: &MeetingDefinition,
+        current_item: Option<u32>,
+        rounds: &[RoundRecord],
+    ) -> MeetingState {
+        if current_item.is_none() && rounds.is_empty() {
+            return MeetingState::Upcoming;
+        }
+        let closed = |item: u32| {
+            rounds
+                .iter()
+                .any(|r| r.item == item && r.status == RoundStatus::Closed)
+        };
+        let open = rounds.iter().any(|r| r.status == RoundStatus::Open);
+        let mut voted_items = definition.agenda.iter().filter(|i| i.vote.is_some());
+        let any_vote = definition.agenda.iter().any(|i| i.vote.is_some());
+        if !open && any_vote && voted_items.all(|i| closed(i.index)) {
+            MeetingState::Finished
+        } else {
+            MeetingState::InSession
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MeetingRow {
+    id: String,
+    title: String,
+    body: String,
+    seats: u32,
+    items: usize,
+    state: MeetingState,
+}
+
+async fn meetings(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<MeetingRow>>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let store = office.hub.store();
+    let mut rows = Vec::new();
+    for StoredMeeting {
+        id,
+        definition,
+        current_item,
+    } in store.meetings().await?
+    {
+        let Ok(definition) = MeetingDefinition::parse(&definition) else {
+            tracing::error!(%id, "a stored meeting definition does not parse");
+            continue;
+        };
+        let rounds = store.rounds(&id).await?;
+        rows.push(MeetingRow {
+            id: id.to_string(),
+            state: MeetingState::of(&definition, current_item, &rounds),
+            title: definition.title,
+            body: definition.body,
+            seats: definition.total_seats,
+            items: definition.agenda.len(),
+        });
+    }
+    Ok(Json(rows))
+}
+
+/// The stored text of meeting `id` and its definition.
+async fn stored(office: &Office, id: &str) -> Result<(String, MeetingDefinition), Refusal> {
+    let unknown = || Refusal::UnknownMeeting(id.to_owned());
+    let id = MeetingId::parse(id).map_err(|_| unknown())?;
+    let stored = office
+        .hub
+        .store()
+        .meetings()
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(unknown)?;
+    let definition = MeetingDefinition::parse(&stored.definition).map_err(|e| {
+        tracing::error!(%id, error = %e, "a stored meeting definition does not parse");
+        Refusal::StoreUnavailable
+    })?;
+    Ok((stored.definition, definition))
+}
+
+/// The meeting as the app edits it.
+async fn form(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingForm>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    Ok(Json(MeetingForm::of(&definition)))
+}
+
+/// The meeting file exactly as stored: what `gavel meeting import` or the
+/// app's import reads back unchanged.
+async fn file(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (text, definition) = stored(&office, &id).await?;
+    let disposition = format!("attachment; filename=\"{}.toml\"", definition.id);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/toml; charset=utf-8".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: String,
+}
+
+/// Stores a new meeting's checked text and starts serving it.
+async fn add(
+    office: &Office,
+    text: &str,
+    definition: &MeetingDefinition,
+) -> Result<Json<Created>, Refusal> {
+    office.hub.store().add_meeting(&definition.id, text).await?;
+    office.hub.start_added(&definition.id).await.map_err(|e| {
+        tracing::error!(id = %definition.id, error = %e, "a new meeting could not be started");
+        Refusal::StoreUnavailable
+    })?;
+    tracing::info!(id = %definition.id, "the secretariat added a meeting");
+    Ok(Json(Created {
+        id: definition.id.to_string(),
+    }))
+}
+
+/// A new meeting from the app's form (a meeting made from nothing, or a
+/// copy of one under a new id), checked as its file would be.
+async fn create(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Json(form): Json<MeetingForm>,
+) -> Result<Json<Created>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (text, definition) = form.check().map_err(Refusal::InvalidForm)?;
+    add(&office, &text, &definition).await
+}
+
+/// A new meeting from a meeting file, stored as written.
+async fn import(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    text: String,
+) -> Result<Json<Created>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let definition = MeetingDefinition::parse(&text).map_err(Refusal::InvalidDefinition)?;
+    add(&office, &text, &definition).await
+}
+
+#[derive(Deserialize)]
+struct RosterQuery {
+    /// "csv" or "xlsx".
+    format: String,
+    /// For a CSV: `auto` (the default), `utf-8`, `utf-16` or `windows-1258`.
+    encoding: Option<String>,
+    /// The meeting's number of seats: every one must have a row.
+    seats: u32,
+}
+
+#[derive(Serialize)]
+struct RosterRead {
+    seats: Vec<RosterSeat>,
+}
+
+/// Reads a spreadsheet into a roster and keeps nothing: the app shows it
+/// (or every problem in it) and puts it into the meeting being edited,
+/// which is saved, checked as a whole, only when the secretariat saves it.
+async fn read_roster(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Query(query): Query<RosterQuery>,
+    body: Bytes,
+) -> Result<Json<RosterRead>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let refuse = |message: String| Refusal::InvalidRoster(vec![Problem::file(message)]);
+    let encoding = query.encoding.as_deref().unwrap_or("auto");
+    let encoding = CsvEncoding::named(encoding).ok_or_else(|| {
+        refuse(format!(
+            "{encoding:?} is not an encoding: auto, utf-8, utf-16 or windows-1258"
+        ))
+    })?;
+    let sheet = match query.format.as_str() {
+        "xlsx" => Sheet::Xlsx,
+        "csv" => Sheet::Csv(encoding),
+        other => return Err(refuse(format!("{other:?} is not a format: csv or xlsx"))),
+    };
+    let seats = roster::read(&body, sheet, query.seats).map_err(Refusal::InvalidRoster)?;
+    Ok(Json(RosterRead { seats }))
+}
+
+/// How long the codes on a set of enrollment cards stay valid: printed the
+/// day before, handed out at the door.
+const CARD_TTL_HOURS: u32 = 72;
+
+#[derive(Deserialize)]
+struct CardsBody {
+    /// The tablet app's address as the hall's tablets reach it
+    /// (`http://hall:8080/tablet/`): the app knows it, the server may not.
+    tablet_url: String,
+}
+
+/// One seat's enrollment card: who sits there, its one-time code, and a QR
+/// code of the link that opens the tablet app with that code.
+#[derive(Serialize)]
+struct Card {
+    seat: u32,
+    name: String,
+    group: String,
+    title: String,
+    code: String,
+    link: String,
+    /// The QR code as an SVG document.
+    qr_svg: String,
+}
+
+#[derive(Serialize)]
+struct Cards {
+    title: String,
+    body: String,
+    cards: Vec<Card>,
+}
+
+/// The link a card's QR code holds: the tablet app with `?code=`, which the
+/// app takes out of its address and enrolls with.
+fn card_link(tablet_url: &str, code: &str) -> Result<String, Refusal> {
+    let web = tablet_url.starts_with("http://") || tablet_url.starts_with("https://");
+    if !web || tablet_url.contains(['?', '#']) || tablet_url.len() > 200 {
+        return Err(Refusal::InvalidLink(format!(
+            "{tablet_url:?} is not the tablet app's address: http(s)://host[:port]/tablet/, without ? or #"
+        )));
+    }
+    Ok(format!("{tablet_url}?code={code}"))
+}
+
+/// The card of `seat` with its new `code`.
+fn card(seat: &SeatDefinition, code: String, tablet_url: &str) -> Result<Card, Refusal> {
+    let link = card_link(tablet_url, &code)?;
+    Ok(Card {
+        seat: seat.number,
+        name: seat.name.clone(),
+        group: seat.group.clone(),
+        title: seat.title.clone(),
+        qr_svg: qr_svg(&link)?,
+        code,
+        link,
+    })
+}
+
+fn qr_svg(link: &str) -> Result<String, Refusal> {
+    let code = QrCode::new(link.as_bytes())
+        .map_err(|e| Refusal::InvalidLink(format!("no QR code holds {link:?}: {e}")))?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build())
+}
+
+/// Issues a fresh one-time code for every seat of the meeting and answers
+/// with the cards to print. Codes are shown once, here, and only their
+/// hashes are kept; printing again issues new ones, and any code not yet
+/// used still works until it expires.
+async fn cards(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<CardsBody>,
+) -> Result<Json<Cards>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    card_link(&body.tablet_url, "")?;
+    let principals: Vec<Principal> = definition
+        .seats
+        .iter()
+        .map(|s| Principal::Seat(s.number))
+        .collect();
+    let issued = enrollment::issue(
+        office.hub.store(),
+        &definition.id,
+        &principals,
+        CARD_TTL_HOURS,
+    )
+    .await?;
+    let cards = definition
+        .seats
+        .iter()
+        .zip(issued)
+        .map(|(seat, (_, code))| card(seat, code, &body.tablet_url))
+        .collect::<Result<Vec<Card>, Refusal>>()?;
+    tracing::info!(%id, seats = cards.len(), "the secretariat printed enrollment cards");
+    Ok(Json(Cards {
+        title: definition.title,
+        body: definition.body,
+        cards,
+    }))
+}
+
+/// One seat (or the chair's console) and its device: whether a key is
+/// enrolled for it, whether that device is connected now, and when this
+/// server last saw it (absent if not since it started).
+#[derive(Serialize)]
+struct Device {
+    /// Absent for the chair's console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seat: Option<u32>,
+    name: String,
+    group: String,
+    enrolled: bool,
+    online: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_seen: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Devices {
+    /// The chair's console first, then every seat in order.
+    devices: Vec<Device>,
+}
+
+/// Which seats have a tablet and which have been seen, for handing out
+/// the devices and finding the ones missing before a session opens.
+async fn devices(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Devices>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    let handle = office
+        .hub
+        .meeting(&definition.id)
+        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
+    let enrolled = handle.enrolled();
+    let presence = handle.presence();
+    let device = |principal: Principal, name: String, group: String| {
+        let seen = presence.get(&principal);
+        Device {
+            seat: match principal {
+                Principal::Seat(n) => Some(n),
+                Principal::Chair => None,
+            },
+            name,
+            group,
+            enrolled: enrolled.contains(&principal),
+            online: seen.is_some_and(|p| p.connections > 0),
+            last_seen: seen.map(|p| p.last_seen),
+        }
+    };
+    let mut devices = vec![device(Principal::Chair, String::new(), String::new())];
+    devices.extend(
+        definition
+            .seats
+            .iter()
+            .map(|s| device(Principal::Seat(s.number), s.name.clone(), s.group.clone())),
+    );
+    Ok(Json(Devices { devices }))
+}
+
+/// Revokes the key of a seat's device (a lost or broken tablet) and issues
+/// the seat a new code, answered as its card to print or read out. The
+/// revocation is in the meeting's audit chain; the old key is refused from
+/// then on, with its reason, and its live sessions end at once.
+async fn revoke(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path((id, seat)): Path<(String, u32)>,
+    Json(body): Json<CardsBody>,
+) -> Result<Json<Card>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    card_link(&body.tablet_url, "")?;
+    let sits = definition
+        .seats
+        .iter()
+        .find(|s| s.number == seat)
+        .ok_or(Refusal::NoDevice(seat))?;
+    let principal = Principal::Seat(seat);
+    office
+        .hub
+        .revoke(&definition.id, principal)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotEnrolled(_) => Refusal::NoDevice(seat),
+            other => other.into(),
+        })?;
+    let issued = enrollment::issue(
+        office.hub.store(),
+        &definition.id,
+        &[principal],
+        CARD_TTL_HOURS,
+    )
+    .await?;
+    let (_, code) = issued.into_iter().next().expect("one code was issued");
+    tracing::info!(%id, seat, "the secretariat revoked a seat's device and issued a new code");
+    Ok(Json(card(sits, code, &body.tablet_url)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meeting::EXAMPLE;
+    use gavel_protocol::RoundId;
+
+    fn round(item: u32, status: RoundStatus) -> RoundRecord {
+        let definition = MeetingDefinition::parse(EXAMPLE).unwrap();
+        let settings = definition.agenda[item as usize].vote.unwrap();
+        RoundRecord {
+            id: RoundId(rand::random()),
+            meeting: definition.id,
+            item,
+            settings,
+            opened_at: 0,
+            deadline: 1,
+            paused_at: None,
+            status,
+            closed_at: None,
+            announced_at: None,
+            result: None,
+        }
+    }
+
+    #[test]
+    fn a_meeting_is_upcoming_then_in_session_then_finished_when_every_vote_closed() {
+        let definition = MeetingDefinition::parse(EXAMPLE).unwrap();
+        let voted: Vec<u32> = definition
+            .agenda
+            .iter()
+            .filter(|i| i.vote.is_some())
+            .map(|i| i.index)
+            .collect();
+        assert!(voted.len() >= 2, "the example votes on several items");
+        assert_eq!(
+            MeetingState::of(&definition, None, &[]),
+            MeetingState::Upcoming
+        );
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &[]),
+            MeetingState::InSession
+        );
+        let mut rounds: Vec<RoundRecord> = voted
+            .iter()
+            .map(|&i| round(i, RoundStatus::Closed))
+            .collect();
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::Finished
+        );
+        rounds[0].status = RoundStatus::Voided;
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::InSession,
+            "a voided round is not a vote taken"
+        );
+        rounds.push(round(voted[0], RoundStatus::Open));
+        rounds[0].status = RoundStatus::Closed;
+        assert_eq!(
+            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::InSession,
+            "a re-vote under way"
+        );
+    }
+}

@@ -1,0 +1,403 @@
+// The secretariat's app: enrolls this browser's key with a secretariat code,
+// logs in with it, lists the meetings by where they stand, and prepares new
+// ones: from nothing, as a copy of another, or from a meeting file; any
+// meeting goes out as its file.
+
+import { Refused } from "../common/session.js";
+import { loadIdentity } from "../common/keys.js";
+import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
+import { $, h, setText } from "../common/dom.js";
+import {
+  SLOT,
+  createMeeting,
+  enroll,
+  enrollmentCards,
+  importMeeting,
+  logIn,
+  meetingFile,
+  meetingDevices,
+  meetingForm,
+  meetings,
+  readRoster,
+  revokeDevice,
+} from "./desk.js";
+import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
+import { WORDS } from "./words.js";
+
+const t = makeTranslator(WORDS);
+const STATES = ["in_session", "upcoming", "finished"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view"];
+
+/** What is on screen, as functions where they are words, so that they follow a language switch. */
+let token = null;
+let enrollError = null;
+let listed = null;
+let listError = null;
+/** The form being edited and whether it copies another meeting (`{ form, copyOf }`), or null. */
+let editing = null;
+let editorError = null;
+/** The field path a refusal of the editor's form names, marked on every drawing. */
+let invalidField = null;
+/** The enrollment cards on screen (the API's answer), or null. */
+let printing = null;
+/**
+ * The meeting whose devices are on screen and the API's answer (`{ id,
+ * devices }`), with the new card of a seat whose device was just revoked
+ * (`reissued`) or why revoking failed (`revokeError`); or null.
+ */
+let watching = null;
+/** A spreadsheet read for the roster and not yet used or discarded (see editor.js `rosterPreview`). */
+let rosterRead = null;
+
+function failure(error) {
+  if (!(error instanceof Refused)) return t("enroll.unreachable");
+  // A definition that does not pass is told in the file's own terms.
+  return error.reason === "invalid_definition" ? error.message : reasonText(t, error.reason);
+}
+
+function show(view) {
+  for (const id of VIEWS) $(id).hidden = id !== view;
+}
+
+function showEnroll(error = null) {
+  show("enroll-view");
+  enrollError = error;
+  render();
+  $("enroll-code").focus();
+}
+
+async function enrollWith(code) {
+  if (!code) return showEnroll(() => t("enroll.empty"));
+  const button = $("enroll-button");
+  button.disabled = true;
+  setText(button, t("enroll.working"));
+  try {
+    const identity = await enroll(code);
+    $("enroll-code").value = "";
+    await open(identity);
+  } catch (error) {
+    showEnroll(() => t("enroll.failed", { reason: failure(error) }));
+  } finally {
+    button.disabled = false;
+    setText(button, t("enroll.button"));
+  }
+}
+
+/** Logs in with `identity` and lists the meetings; a key the server refuses asks for a new code. */
+async function open(identity) {
+  try {
+    token = await logIn(identity);
+  } catch (error) {
+    return showEnroll(() => t("enroll.failed", { reason: failure(error) }));
+  }
+  await showList();
+}
+
+async function showList() {
+  editing = null;
+  printing = null;
+  watching = null;
+  show("meetings-view");
+  try {
+    listed = await meetings(token);
+    listError = null;
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+  }
+  render();
+}
+
+// ---- Meetings ---------------------------------------------------------------
+
+/** Saves the meeting file as `ID.toml`, exactly as the server stores it. */
+async function download(id) {
+  try {
+    const text = await meetingFile(token, id);
+    const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: `${id}.toml` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(link.href);
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+async function copy(id) {
+  try {
+    const form = await meetingForm(token, id);
+    // A new session has its own id and its own papers.
+    form.id = "";
+    for (const topic of form.topics) for (const item of topic.items) delete item.documents;
+    edit(form, id);
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+async function importFile(file) {
+  try {
+    await importMeeting(token, await file.text());
+    await showList();
+  } catch (error) {
+    listError = () => t("meetings.importFailed", { file: file.name, reason: failure(error) });
+    render();
+  }
+}
+
+function meetingRow(m) {
+  const action = (name, words, run) => {
+    const b = h("button", { type: "button", class: "btn-small", "data-testid": `${name}-${m.id}` }, words);
+    b.addEventListener("click", run);
+    return b;
+  };
+  return h(
+    "li",
+    { class: "meeting", "data-testid": `meeting-${m.id}`, dataset: { state: m.state } },
+    h("span", { class: "meeting-body" }, m.body),
+    h("span", { class: "meeting-title" }, m.title),
+    h("span", { class: "meeting-facts" }, t("meetings.facts", { seats: m.seats, items: m.items }), " · ", h("code", {}, m.id)),
+    h("span", { class: "meeting-state", "data-testid": `state-${m.id}` }, t(`state.${m.state}`)),
+    h(
+      "span",
+      { class: "meeting-actions" },
+      action("download", t("meetings.download"), () => download(m.id)),
+      action("copy", t("meetings.copy"), () => copy(m.id)),
+      action("cards", t("meetings.cards"), () => showCards(m.id)),
+      action("devices", t("meetings.devices"), () => showDevices(m.id)),
+    ),
+  );
+}
+
+// ---- Enrollment cards ---------------------------------------------------------
+
+/** Issues a new code for every seat and shows the cards, one A4 page each when printed. */
+async function showCards(id) {
+  try {
+    printing = await enrollmentCards(token, id);
+    show("cards-view");
+    render();
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+function card(c, meeting) {
+  const qr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.qr_svg)}`;
+  return h(
+    "article",
+    { class: "card", "data-testid": `card-${c.seat}` },
+    h("p", { class: "card-meeting" }, meeting.body, h("br"), meeting.title),
+    h("p", { class: "card-seat" }, t("cards.seat", { n: c.seat })),
+    h("p", { class: "card-name" }, c.name),
+    h("p", { class: "card-group" }, [c.group, c.title].filter(Boolean).join(" · ")),
+    h("img", { class: "card-qr", src: qr, alt: t("cards.qrAlt", { n: c.seat }) }),
+    h("p", { class: "card-code", "data-testid": `card-code-${c.seat}` }, c.code),
+    h("p", { class: "card-how" }, t("cards.how")),
+  );
+}
+
+// ---- Devices --------------------------------------------------------------------
+
+/** Lists which seats have an enrolled device, which are connected, and when each was last seen. */
+async function showDevices(id, reissued = null) {
+  try {
+    watching = { id, reissued, ...(await meetingDevices(token, id)) };
+    show("devices-view");
+    render();
+  } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+/** Revokes a lost tablet's key, after asking, and shows the seat's new card. */
+async function revoke(d) {
+  if (!confirm(t("devices.confirm", { n: d.seat, name: d.name }))) return;
+  try {
+    const reissued = await revokeDevice(token, watching.id, d.seat);
+    const { title, body } = listed.find((m) => m.id === watching.id) ?? { title: "", body: "" };
+    await showDevices(watching.id, { ...reissued, meeting: { title, body } });
+  } catch (error) {
+    watching.revokeError = () => t("devices.revokeFailed", { n: d.seat, reason: failure(error) });
+    render();
+  }
+}
+
+function lastSeen(d) {
+  if (d.online) return t("devices.online");
+  if (d.last_seen === undefined) return d.enrolled ? t("devices.notSeen") : "—";
+  return new Date(d.last_seen).toLocaleString(document.documentElement.lang);
+}
+
+function deviceRow(d) {
+  const at = d.seat ?? "chair";
+  return h(
+    "tr",
+    { "data-testid": `device-${at}`, dataset: { enrolled: String(d.enrolled), online: String(d.online) } },
+    h("td", {}, d.seat === undefined ? "" : String(d.seat)),
+    h("td", {}, d.seat === undefined ? t("devices.chair") : d.name),
+    h("td", {}, d.group),
+    h("td", { class: d.enrolled ? "enrolled" : "missing" }, t(d.enrolled ? "devices.enrolled" : "devices.missing")),
+    h("td", { class: d.online ? "online" : "" }, lastSeen(d)),
+    h(
+      "td",
+      {},
+      d.seat !== undefined && d.enrolled
+        ? (() => {
+            const b = h("button", { type: "button", class: "btn-small", "data-testid": `revoke-${d.seat}` }, t("devices.revoke"));
+            b.addEventListener("click", () => revoke(d));
+            return b;
+          })()
+        : null,
+    ),
+  );
+}
+
+// ---- Editor -------------------------------------------------------------------
+
+function edit(form, copyOf = null) {
+  editing = { form, copyOf };
+  editorError = null;
+  invalidField = null;
+  rosterRead = null;
+  show("editor-view");
+  render();
+  $("editor").querySelector("[data-field=id]").focus();
+}
+
+/**
+ * Reads a spreadsheet for the roster into a preview; nothing goes into the
+ * meeting until the secretariat uses it, and a sheet with any problem
+ * gives none of its rows.
+ */
+async function readSheet(file, encoding) {
+  const seats = editing.form.total_seats;
+  if (!(seats > 0)) {
+    rosterRead = { file: file.name, error: () => t("editor.rosterNeedsSeats") };
+    return render();
+  }
+  try {
+    rosterRead = { file: file.name, ...(await readRoster(token, file, seats, encoding)) };
+  } catch (error) {
+    rosterRead = error instanceof Refused && error.problems
+      ? { file: file.name, problems: error.problems }
+      : { file: file.name, error: () => t("editor.rosterFailed", { file: file.name, reason: failure(error) }) };
+  }
+  render();
+}
+
+const rosterActions = {
+  read: readSheet,
+  accept() {
+    editing.form.seats = rosterRead.seats;
+    editing.form.total_seats = rosterRead.seats.length;
+    rosterRead = null;
+    render();
+  },
+  discard() {
+    rosterRead = null;
+    render();
+  },
+};
+
+async function save() {
+  const button = $("editor-save");
+  button.disabled = true;
+  invalidField = null;
+  try {
+    await createMeeting(token, editing.form);
+    await showList();
+  } catch (error) {
+    const field = error instanceof Refused ? error.field : undefined;
+    if (field === undefined) {
+      editorError = () => t("editor.refused", { reason: failure(error) });
+      return render();
+    }
+    invalidField = field;
+    editorError = () =>
+      t("editor.refused", { reason: `${fieldPlace(field, $("editor").querySelector(".invalid"), t)}: ${error.message}` });
+    render();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- Drawing ------------------------------------------------------------------
+
+function render() {
+  for (const node of document.querySelectorAll("[data-i18n]")) setText(node, t(node.dataset.i18n));
+  setText($("lang-toggle"), t("language"));
+  document.title = `Gavel — ${t("app.role")}`;
+  setText($("enroll-error"), enrollError?.() ?? "");
+  $("enroll-error").hidden = !enrollError;
+  setText($("meetings-error"), listError?.() ?? "");
+  $("meetings-error").hidden = !listError;
+  for (const state of STATES) {
+    const rows = (listed ?? []).filter((m) => m.state === state).map(meetingRow);
+    $(`meetings-${state}`).replaceChildren(...(rows.length ? rows : [h("li", { class: "none" }, t("meetings.none"))]));
+  }
+  if (editing) {
+    setText($("editor-heading"), editing.copyOf ? t("editor.copyHeading", { id: editing.copyOf }) : t("editor.newHeading"));
+    const preview = rosterRead && { ...rosterRead, error: rosterRead.error?.() };
+    renderEditor($("editor"), editing.form, t, { preview, ...rosterActions });
+    if (invalidField !== null) markField($("editor"), invalidField);
+  }
+  if (printing) {
+    setText($("cards-lead"), t("cards.lead", { count: printing.cards.length }));
+    $("cards").replaceChildren(...printing.cards.map((c) => card(c, printing)));
+  }
+  if (watching) {
+    const seats = watching.devices.filter((d) => d.seat !== undefined);
+    const count = (f) => seats.filter(f).length;
+    setText(
+      $("devices-lead"),
+      t("devices.lead", { id: watching.id, enrolled: count((d) => d.enrolled), count: seats.length, online: count((d) => d.online) }),
+    );
+    $("devices").replaceChildren(...watching.devices.map(deviceRow));
+    const reissued = watching.reissued;
+    $("reissued").hidden = !reissued;
+    setText($("reissued-lead"), reissued ? t("devices.reissued", { n: reissued.seat, name: reissued.name }) : "");
+    $("reissued-card").replaceChildren(...(reissued ? [card(reissued, reissued.meeting)] : []));
+    setText($("devices-error"), watching.revokeError?.() ?? "");
+    $("devices-error").hidden = !watching.revokeError;
+  }
+  setText($("editor-error"), editorError?.() ?? "");
+  $("editor-error").hidden = !editorError;
+}
+
+async function start() {
+  document.documentElement.lang = currentLang();
+  $("lang-toggle").addEventListener("click", () => {
+    setLang(currentLang() === "vi" ? "en" : "vi");
+    render();
+  });
+  $("enroll-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    enrollWith($("enroll-code").value.trim());
+  });
+  $("new-meeting").addEventListener("click", () => edit(blankForm()));
+  $("import-file").addEventListener("change", (event) => {
+    const [file] = event.target.files;
+    event.target.value = "";
+    if (file) importFile(file);
+  });
+  $("editor-cancel").addEventListener("click", showList);
+  $("cards-back").addEventListener("click", showList);
+  $("devices-back").addEventListener("click", showList);
+  $("devices-refresh").addEventListener("click", () => showDevices(watching.id));
+  $("cards-print").addEventListener("click", () => print());
+  $("editor-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    save();
+  });
+  render();
+  const identity = await loadIdentity(SLOT);
+  if (identity) await open(identity);
+  else showEnroll();
+}
+
+start();

@@ -1,0 +1,119 @@
+// The secretariat's side of its HTTP API (server/src/secretariat.rs): enroll
+// this browser's key with a one-time code, log in by signing the server's
+// challenge, and call the API with the session's token. The private key is
+// made here with WebCrypto, cannot be exported, and never leaves the browser.
+
+import { Refused } from "../common/session.js";
+import { newKeyPair, saveIdentity, sign } from "../common/keys.js";
+import { adminAuthBytes, enrollBytes } from "../common/protocol.js";
+
+export const SLOT = "admin";
+
+/**
+ * A call to the API: a JSON body (or `text`, a string or a file, with its
+ * `type`) in, JSON out (or text, with `asText`). A refusal becomes a
+ * `Refused` with its reason, and for a definition that does not pass, the
+ * `field` to blame; for a spreadsheet, its `problems` by row and column.
+ */
+async function call(method, path, { body, text, type, token, asText = false } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (text !== undefined) headers["Content-Type"] = type;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`/api/secretariat/${path}`, {
+    method,
+    headers,
+    body: body === undefined ? text : JSON.stringify(body),
+  });
+  if (response.ok) return asText ? response.text() : response.json();
+  const answer = await response.json().catch(() => ({}));
+  const refused = new Refused(answer.reason ?? "other", answer.message);
+  refused.field = answer.field;
+  refused.problems = answer.problems;
+  throw refused;
+}
+
+/** Enrolls a fresh key with `code` and saves it as this browser's secretariat identity. */
+export async function enroll(code) {
+  const pair = await newKeyPair();
+  const signature = await sign(pair.privateKey, enrollBytes(code, pair.publicKeyHex));
+  await call("POST", "enroll", { body: { code, public_key: pair.publicKeyHex, signature } });
+  const identity = { privateKey: pair.privateKey, publicKeyHex: pair.publicKeyHex, principal: "secretariat" };
+  await saveIdentity(SLOT, identity);
+  return identity;
+}
+
+/** Answers a fresh challenge with `identity`'s key; resolves to the session's token. */
+export async function logIn(identity) {
+  const { nonce } = await call("POST", "challenge");
+  const signature = await sign(identity.privateKey, adminAuthBytes(nonce, identity.publicKeyHex));
+  const { token } = await call("POST", "login", { body: { nonce, public_key: identity.publicKeyHex, signature } });
+  return token;
+}
+
+/** The meetings with their state (upcoming, in_session, finished). */
+export function meetings(token) {
+  return call("GET", "meetings", { token });
+}
+
+const meetingPath = (id) => `meetings/${encodeURIComponent(id)}`;
+
+/** The meeting's file fields, for the editor. */
+export function meetingForm(token, id) {
+  return call("GET", `${meetingPath(id)}/form`, { token });
+}
+
+/** The meeting file exactly as stored. */
+export function meetingFile(token, id) {
+  return call("GET", `${meetingPath(id)}/file`, { token, asText: true });
+}
+
+/** Adds a new meeting from the editor's form; resolves to its id. */
+export function createMeeting(token, form) {
+  return call("POST", "meetings", { token, body: form });
+}
+
+/** Adds a new meeting from a meeting file's text. */
+export function importMeeting(token, text) {
+  return call("POST", "meetings/import", { token, text, type: "application/toml" });
+}
+
+/**
+ * Reads a spreadsheet (a CSV or XLSX `file`) into a roster of `seats` seats;
+ * the server keeps nothing. Resolves to `{ seats }`; a sheet with problems
+ * is refused with every one of them.
+ */
+export function readRoster(token, file, seats, encoding = "auto") {
+  const format = /\.xlsx$/i.test(file.name) ? "xlsx" : "csv";
+  const query = new URLSearchParams({ format, encoding, seats: String(seats) });
+  return call("POST", `roster?${query}`, { token, text: file, type: "application/octet-stream" });
+}
+
+/**
+ * Issues a fresh one-time code for every seat of meeting `id` and resolves
+ * to the cards to print (`{ title, body, cards: [{ seat, name, group, title,
+ * code, link, qr_svg }] }`); each QR code opens this server's tablet app
+ * with its seat's code.
+ */
+export function enrollmentCards(token, id) {
+  return call("POST", `${meetingPath(id)}/cards`, { token, body: { tablet_url: tabletUrl() } });
+}
+
+/** The tablet app's address on this server, for the cards' QR codes. */
+const tabletUrl = () => new URL("/tablet/", location.origin).href;
+
+/**
+ * Revokes the key of `seat`'s device (lost or broken) and issues the seat a
+ * new code; resolves to its card, as `enrollmentCards` gives them.
+ */
+export function revokeDevice(token, id, seat) {
+  return call("POST", `${meetingPath(id)}/devices/${seat}/revoke`, { token, body: { tablet_url: tabletUrl() } });
+}
+
+/**
+ * The chair's console and every seat with its device: `{ devices: [{ seat,
+ * name, group, enrolled, online, last_seen }] }` (no `seat` for the chair).
+ */
+export function meetingDevices(token, id) {
+  return call("GET", `${meetingPath(id)}/devices`, { token });
+}
