@@ -11,6 +11,7 @@ use crate::tls::{TlsError, Trust};
 use crate::view::{ViewCache, ViewError};
 use ed25519_dalek::SigningKey;
 use futures_util::{SinkExt, StreamExt};
+use gavel_protocol::board::{Confirmation, Count};
 use gavel_protocol::floor::FloorKind;
 use gavel_protocol::messages::{ChairCommand, MeetingView, PaperReceipt, Receipt};
 use gavel_protocol::paper::{Mark, Paper, PaperKind};
@@ -561,6 +562,31 @@ impl Session {
                 "expected a paper_ack, got {other:?}"
             ))),
         }
+    }
+
+    /// Confirms, as a counting board member, the count of the closed round
+    /// `round`: this device signs the count as given, and the server
+    /// compares it with the close's.
+    pub async fn confirm_count(&mut self, round: RoundId, count: Count) -> Result<(), ClientError> {
+        let (Some(Principal::Seat(seat)), Some(key)) = (self.principal, self.key.as_ref()) else {
+            return Err(ClientError::NotADelegate);
+        };
+        let signed = Confirmation {
+            meeting: &self.meeting.id,
+            round,
+            seat,
+            count: &count,
+        }
+        .signed_bytes();
+        let signature = Signature::sign(key, &signed);
+        self.request(|id| ClientMsg::ConfirmCount {
+            id,
+            round,
+            count,
+            signature,
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn chair(&mut self, command: ChairCommand) -> Result<(), ClientError> {

@@ -5,6 +5,7 @@
 //! Applying them here, in order and ignoring anything older than what is
 //! already shown, is all a client needs to do to stay in sync.
 
+use gavel_protocol::board::ToConfirm;
 use gavel_protocol::floor::FloorView;
 use gavel_protocol::messages::{
     AnyReceipt, PaperReceipt, Receipt, RoundStatus, RoundView, Snapshot,
@@ -27,6 +28,9 @@ pub struct MeetingState {
     pub document_access: Option<String>,
     /// The floor on the item under discussion, as last sent.
     pub floor: Option<FloorView>,
+    /// For a counting board member: the count the server asks it to
+    /// confirm, as the last `you` said.
+    pub to_confirm: Option<ToConfirm>,
 }
 
 impl MeetingState {
@@ -67,9 +71,13 @@ impl MeetingState {
                 true
             }
             ServerMsg::You {
-                checked_in, ballot, ..
+                checked_in,
+                ballot,
+                to_confirm,
+                ..
             } => {
                 self.checked_in = *checked_in;
+                self.to_confirm = to_confirm.clone();
                 (self.my_ballot, self.my_paper) = match ballot.clone() {
                     None => (None, None),
                     Some(AnyReceipt::Choice(r)) => (Some(r), None),

@@ -3,13 +3,16 @@
 //!
 //! Map of the crate:
 //! - [`ids`]: meeting ids, round ids, seats and principals (who a device speaks for).
+//! - [`board`]: the counting board's confirmation of a secret round's
+//!   count (what a member signs, what the screens see meanwhile).
 //! - [`choice`]: the three choices of a ballot and their wire codes.
 //! - [`paper`]: ballot papers on a list (election, confidence rating,
 //!   no-confidence vote): their kinds, marks and the check against the item.
 //! - [`fingerprint`]: a TLS certificate's SHA-256 fingerprint, which a
 //!   device pins when the hall's server has a self-signed certificate.
 //! - [`signing`]: the fixed binary layouts that are signed (auth challenge,
-//!   enrollment, ballot, paper, receipts) and Ed25519 keys, signatures and checks.
+//!   enrollment, ballot, paper, receipts, a count's confirmation) and Ed25519
+//!   keys, signatures and checks.
 //! - [`rules`]: vote settings, pass rules and tallies as pure functions;
 //!   percentages are of the total seats, as councils report them.
 //! - [`results`]: an election's, a rating's or a no-confidence vote's
@@ -25,6 +28,7 @@
 //! who write a tablet in another language; `vectors/` holds hex test vectors
 //! for every signed layout.
 
+pub mod board;
 pub mod choice;
 pub mod fingerprint;
 pub mod floor;

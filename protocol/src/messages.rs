@@ -6,6 +6,7 @@
 //! full `snapshot` and then versioned `tally` updates; a client that misses
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
+use crate::board::{BoardView, Count, ToConfirm};
 use crate::floor::{FloorKind, FloorSettings, FloorView, Respondent, Speaker};
 use crate::paper::{Mark, Paper, PaperError, PaperKind, Sheet, Vote};
 use crate::results::RoundResult;
@@ -55,6 +56,15 @@ pub enum ClientMsg {
         seq: u64,
         signature: Signature,
     },
+    /// A counting board member's device confirms the count of the closed
+    /// secret round `round`, as the close computed it, signed with the
+    /// `count_confirmation` layout.
+    ConfirmCount {
+        id: u64,
+        round: RoundId,
+        count: Count,
+        signature: Signature,
+    },
     /// A command from the chair's console.
     Chair { id: u64, command: ChairCommand },
     /// Asks for a fresh snapshot (and, for a delegate, its own state).
@@ -86,6 +96,7 @@ impl ClientMsg {
             ClientMsg::CheckIn { .. } => "check_in",
             ClientMsg::Cast { .. } => "cast",
             ClientMsg::CastPaper { .. } => "cast_paper",
+            ClientMsg::ConfirmCount { .. } => "confirm_count",
             ClientMsg::Chair { .. } => "chair",
             ClientMsg::Sync { .. } => "sync",
             ClientMsg::Export { .. } => "export",
@@ -100,6 +111,7 @@ impl ClientMsg {
             ClientMsg::CheckIn { id }
             | ClientMsg::Cast { id, .. }
             | ClientMsg::CastPaper { id, .. }
+            | ClientMsg::ConfirmCount { id, .. }
             | ClientMsg::Chair { id, .. }
             | ClientMsg::Sync { id }
             | ClientMsg::Export { id }
@@ -132,6 +144,9 @@ pub enum ChairCommand {
     /// Cancels the open round; its ballots are kept but nothing is decided.
     /// A re-vote is a new round on the same item.
     Void,
+    /// Announces the provisional result of the last round, a secret round
+    /// the counting board has confirmed: everyone sees it from then on.
+    Announce,
     /// Adds a speaker without a tablet (a guest, a respondent) to the
     /// current item's queue, or a request on a seat's behalf.
     FloorAdd {
@@ -212,6 +227,10 @@ pub enum ServerMsg {
         principal: Principal,
         checked_in: bool,
         ballot: Option<AnyReceipt>,
+        /// To a counting board member while the last round's result is
+        /// provisional: the count to confirm, as the close computed it.
+        #[serde(default)]
+        to_confirm: Option<ToConfirm>,
     },
     /// A ballot is durably recorded and counted.
     Ack { id: u64, receipt: Receipt },
@@ -628,6 +647,10 @@ pub enum ItemStatus {
     Counted,
     /// Its last round was voided and no later round decided it.
     Voided,
+    /// Its last round was secret and has closed; the counting board is
+    /// confirming the count, and nobody but the chair sees the result until
+    /// the chair announces it.
+    Provisional,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -662,8 +685,14 @@ pub struct RoundView {
     pub paused_at: Option<u64>,
     /// What this audience may see of the running tally while the round is open.
     pub live: Option<LiveTally>,
-    /// The committed result once the round is closed.
+    /// The committed result once the round is closed; while the counting
+    /// board's confirmations are awaited, the chair's console and the
+    /// board's tablets alone get it.
     pub result: Option<RoundResult>,
+    /// A closed secret round in a meeting with a counting board: who has
+    /// confirmed its count and whether the chair has announced it.
+    #[serde(default)]
+    pub board: Option<BoardView>,
 }
 
 impl RoundView {
@@ -784,6 +813,16 @@ pub enum RefusalReason {
     UnknownDocument,
     #[error("the document has no such page")]
     NoSuchPage,
+    #[error("only a member of the counting board may confirm a count")]
+    NotOnBoard,
+    #[error("the round is not a closed secret round awaiting the board")]
+    NotProvisional,
+    #[error("the count differs from the one the close computed")]
+    CountMismatch,
+    #[error("this member has already confirmed the count")]
+    AlreadyConfirmed,
+    #[error("too few board members have confirmed the count")]
+    TooFewConfirmations,
 }
 
 impl From<&PaperError> for RefusalReason {

@@ -19,6 +19,7 @@
 //! Signatures are checked as `verify_strict` checks them, refusing the
 //! malleable and small-order edge cases that plain verification lets through.
 
+use crate::board::Confirmation;
 use crate::paper::{Mark, PaperKind};
 use crate::{Choice, MeetingId, RoundId, SeatNo};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
@@ -32,6 +33,7 @@ pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
 pub const AUDIT_HEAD_TAG: &[u8] = b"gavel/audit-head/v1\0";
 pub const PAPER_TAG: &[u8] = b"gavel/paper/v1\0";
 pub const PAPER_RECEIPT_TAG: &[u8] = b"gavel/paper-receipt/v1\0";
+pub const COUNT_CONFIRMATION_TAG: &[u8] = b"gavel/count-confirmation/v1\0";
 
 /// Why a key or a signature was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -175,6 +177,35 @@ impl PaperContent<'_> {
     pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
         let mut out = self.fields(PAPER_RECEIPT_TAG, 8);
         out.extend_from_slice(&recorded_at_ms.to_be_bytes());
+        out
+    }
+}
+
+impl Confirmation<'_> {
+    /// The bytes a board member's device signs to confirm a round's count:
+    /// the seat, the turnout and every row of counts, each row prefixed
+    /// with its length, so that no two counts share a signed form.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let count = self.count;
+        let cells: usize = count.rows.iter().map(|r| 1 + 4 * r.len()).sum();
+        let mut out = Vec::with_capacity(
+            COUNT_CONFIRMATION_TAG.len() + 2 + self.meeting.as_str().len() + 36 + cells,
+        );
+        out.extend_from_slice(COUNT_CONFIRMATION_TAG);
+        put_str(&mut out, self.meeting.as_str());
+        out.extend_from_slice(&self.round.0);
+        out.extend_from_slice(&self.seat.to_be_bytes());
+        out.extend_from_slice(&count.total_seats.to_be_bytes());
+        out.extend_from_slice(&count.present.to_be_bytes());
+        out.extend_from_slice(&count.ballots.to_be_bytes());
+        let rows = u16::try_from(count.rows.len()).expect("a list has fewer than 65536 entries");
+        out.extend_from_slice(&rows.to_be_bytes());
+        for row in &count.rows {
+            out.push(u8::try_from(row.len()).expect("a row has at most three counts"));
+            for n in row {
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+        }
         out
     }
 }

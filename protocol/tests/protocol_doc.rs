@@ -304,7 +304,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 34] = [
+const OBJECT_FIELDS: [(&str, Holds); 38] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -339,6 +339,10 @@ const OBJECT_FIELDS: [(&str, Holds); 34] = [
     ("speaker", Holds::Tagged("Speaker")),
     ("guest", Holds::Object("Guest")),
     ("presentation", Holds::Object("Presentation")),
+    ("to_confirm", Holds::Object("ToConfirm")),
+    ("count", Holds::Object("Count")),
+    ("board", Holds::Object("BoardView")),
+    ("confirmed", Holds::Object("Confirmed")),
 ];
 
 /// Every object inside `value` (and, through arrays, every object in a

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
+use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
 use gavel_protocol::floor::{
     FloorKind, FloorRequest, FloorSettings, FloorView, Guest, Respondent, SeatPlace, Speaker,
     TurnView,
@@ -218,6 +219,7 @@ enum Inputs {
         head: String,
     },
     Paper(PaperInputs),
+    CountConfirmation(ConfirmationInputs),
     PaperReceipt {
         #[serde(flatten)]
         paper: PaperInputs,
@@ -244,6 +246,25 @@ impl PaperInputs {
             seq: self.seq,
             kind: self.kind,
             marks: &self.marks,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ConfirmationInputs {
+    meeting: MeetingId,
+    round: RoundId,
+    seat: u32,
+    count: Count,
+}
+
+impl ConfirmationInputs {
+    fn content(&self) -> Confirmation<'_> {
+        Confirmation {
+            meeting: &self.meeting,
+            round: self.round,
+            seat: self.seat,
+            count: &self.count,
         }
     }
 }
@@ -297,6 +318,7 @@ impl Inputs {
                 head,
             } => audit_head_bytes(meeting, *entries, &hex32(head)),
             Inputs::Paper(p) => p.content().signed_bytes(),
+            Inputs::CountConfirmation(c) => c.content().signed_bytes(),
             Inputs::PaperReceipt { paper, recorded_at } => {
                 paper.content().receipt_bytes(*recorded_at)
             }
@@ -357,6 +379,34 @@ impl Inputs {
         }
         let mut parts = Vec::new();
         match self {
+            Inputs::CountConfirmation(c) => {
+                parts.push(part(
+                    "tag \"gavel/count-confirmation/v1\" NUL",
+                    b"gavel/count-confirmation/v1\0",
+                ));
+                string(&mut parts, "meeting", c.meeting.as_str());
+                parts.push(part("round id (16 bytes)", &c.round.0));
+                parts.push(part("seat (u32 big-endian)", &c.seat.to_be_bytes()));
+                let n = &c.count;
+                parts.push(part(
+                    "total_seats (u32 big-endian)",
+                    &n.total_seats.to_be_bytes(),
+                ));
+                parts.push(part("present (u32 big-endian)", &n.present.to_be_bytes()));
+                parts.push(part("ballots (u32 big-endian)", &n.ballots.to_be_bytes()));
+                let rows = u16::try_from(n.rows.len()).unwrap();
+                parts.push(part("rows (u16 big-endian)", &rows.to_be_bytes()));
+                for (i, row) in n.rows.iter().enumerate() {
+                    let mut bytes = vec![u8::try_from(row.len()).unwrap()];
+                    for cell in row {
+                        bytes.extend_from_slice(&cell.to_be_bytes());
+                    }
+                    parts.push(part(
+                        &format!("row {i}: its length (u8), then each count (u32 big-endian)"),
+                        &bytes,
+                    ));
+                }
+            }
             Inputs::Paper(p) => {
                 parts.push(part("tag \"gavel/paper/v1\" NUL", b"gavel/paper/v1\0"));
                 paper(&mut parts, p);
@@ -522,6 +572,36 @@ fn paper(kind: PaperKind, seat: u32, seq: u64, marks: &[(u16, u8)]) -> PaperInpu
         seq,
         kind,
         marks: marks.iter().copied().map(Mark::from).collect(),
+    }
+}
+
+fn confirmation(seat: u32, count: Count) -> ConfirmationInputs {
+    ConfirmationInputs {
+        meeting: meeting(MEETING),
+        round: round(SECRET_ROUND),
+        seat,
+        count,
+    }
+}
+
+/// The count of a secret election of two candidates for one post in a
+/// council of 5: 4 present, 4 papers, 3 and 1 approvals.
+fn election_count() -> Count {
+    Count {
+        total_seats: 5,
+        present: 4,
+        ballots: 4,
+        rows: vec![vec![3], vec![1]],
+    }
+}
+
+/// A confidence rating's count: three levels per official.
+fn rating_count() -> Count {
+    Count {
+        total_seats: 5,
+        present: 5,
+        ballots: 5,
+        rows: vec![vec![3, 2, 0], vec![1, 1, 3]],
     }
 }
 
@@ -866,6 +946,55 @@ fn signing_document() -> SigningFile {
         |_| {},
     );
 
+    let confirm_election = signed(
+        "count_confirmation_of_an_election",
+        "A counting board member (seat 1) confirms a secret election's count: \
+         5 seats, 4 present, 4 papers, candidate 0 approved 3 times, candidate 1 once.",
+        Inputs::CountConfirmation(confirmation(1, election_count())),
+        a,
+    );
+    let confirm_rating = signed(
+        "count_confirmation_of_a_rating",
+        "Seat 2 of the board confirms a confidence rating's count: per official \
+         high, confidence, low.",
+        Inputs::CountConfirmation(confirmation(2, rating_count())),
+        b,
+    );
+    let confirm_other_count = invalid(
+        "count_confirmation_for_another_count",
+        "count_confirmation_of_an_election's signature offered for candidate 1 \
+         approved twice: a count the member did not sign.",
+        &confirm_election,
+        Inputs::CountConfirmation(confirmation(1, {
+            let mut count = election_count();
+            count.rows[1][0] = 2;
+            count
+        })),
+        &a.public(),
+        |_| {},
+    );
+    let confirm_rows_moved = invalid(
+        "count_confirmation_with_rows_regrouped",
+        "count_confirmation_of_a_rating's signature over the same six numbers \
+         grouped as three rows of two: each row's length is signed.",
+        &confirm_rating,
+        Inputs::CountConfirmation(confirmation(2, {
+            let mut count = rating_count();
+            count.rows = vec![vec![3, 2], vec![0, 1], vec![1, 3]];
+            count
+        })),
+        &b.public(),
+        |_| {},
+    );
+    let confirm_other_seat = invalid(
+        "count_confirmation_for_another_seat",
+        "count_confirmation_of_an_election's signature offered as seat 2's confirmation.",
+        &confirm_election,
+        Inputs::CountConfirmation(confirmation(2, election_count())),
+        &a.public(),
+        |_| {},
+    );
+
     SigningFile {
         readme: vec![
             "Gavel signed-layout test vectors. The layouts are described in PROTOCOL.md.".into(),
@@ -920,6 +1049,11 @@ fn signing_document() -> SigningFile {
             paper_receipt,
             paper_other_level,
             paper_other_kind,
+            confirm_election,
+            confirm_rating,
+            confirm_other_count,
+            confirm_rows_moved,
+            confirm_other_seat,
         ],
     }
 }
@@ -966,7 +1100,7 @@ fn signing_vectors_match_the_crate() {
             assert!(verified.is_err(), "{}: must not verify", v.name);
         }
     }
-    assert_eq!(layouts_valid.len(), 8, "every layout has a valid vector");
+    assert_eq!(layouts_valid.len(), 9, "every layout has a valid vector");
     assert!(file.vectors.iter().filter(|v| !v.valid).count() >= 5);
     assert_generated("signing.json", &json, &document);
 }
@@ -1248,6 +1382,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::CheckIn { .. } => "check_in",
         ClientMsg::Cast { .. } => "cast",
         ClientMsg::CastPaper { .. } => "cast_paper",
+        ClientMsg::ConfirmCount { .. } => "confirm_count",
         ClientMsg::Chair { command, .. } => match command {
             ChairCommand::SetItem { .. } => "chair/set_item",
             ChairCommand::Open { .. } => "chair/open",
@@ -1256,6 +1391,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::Void => "chair/void",
             ChairCommand::Pause => "chair/pause",
             ChairCommand::Resume => "chair/resume",
+            ChairCommand::Announce => "chair/announce",
             ChairCommand::FloorAdd { .. } => "chair/floor_add",
             ChairCommand::FloorMove { .. } => "chair/floor_move",
             ChairCommand::FloorGive { .. } => "chair/floor_give",
@@ -1272,13 +1408,14 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 26] = [
+const CLIENT_VARIANTS: [&str; 28] = [
     "enroll",
     "auth",
     "watch",
     "check_in",
     "cast",
     "cast_paper",
+    "confirm_count",
     "chair/set_item",
     "chair/open",
     "chair/extend",
@@ -1286,6 +1423,7 @@ const CLIENT_VARIANTS: [&str; 26] = [
     "chair/void",
     "chair/pause",
     "chair/resume",
+    "chair/announce",
     "chair/floor_add",
     "chair/floor_move",
     "chair/floor_give",
@@ -1606,6 +1744,20 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 signature: a.sign(&election_paper(&s).signed_bytes()),
             },
         ),
+        example(
+            "A counting board member's device confirms the closed secret election's \
+             count; one signature over the count_confirmation layout.",
+            ClientMsg::ConfirmCount {
+                id: 5,
+                round: round(SECRET_ROUND),
+                count: election_count(),
+                signature: a.sign(
+                    &confirmation(s.seat, election_count())
+                        .content()
+                        .signed_bytes(),
+                ),
+            },
+        ),
         example("Asks for a fresh snapshot.", ClientMsg::Sync { id: 3 }),
         example(
             "Chair: asks for a download of the meeting's record.",
@@ -1733,6 +1885,11 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             "Chair: take the presented page down.",
             chair(26, ChairCommand::StopPresenting),
         ),
+        example(
+            "Chair: announce the last secret round's result, which enough of the \
+             counting board have confirmed.",
+            chair(27, ChairCommand::Announce),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -1745,6 +1902,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         paused_at: None,
         live: Some(live),
         result: None,
+        board: None,
     };
     let counts = |present, yes, no, abstain| Counts {
         total_seats: 5,
@@ -1888,6 +2046,20 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 principal: Principal::Seat(s.seat),
                 checked_in: true,
                 ballot: Some(AnyReceipt::Choice(receipt(&s))),
+                to_confirm: None,
+            },
+        ),
+        example(
+            "A counting board member's own state while the last secret round is \
+             provisional: the count to confirm, as the close computed it.",
+            ServerMsg::You {
+                principal: Principal::Seat(s.seat),
+                checked_in: true,
+                ballot: None,
+                to_confirm: Some(ToConfirm {
+                    round: round(SECRET_ROUND),
+                    count: election_count(),
+                }),
             },
         ),
         example(
@@ -2056,6 +2228,57 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 presentation: None,
             })),
         ),
+        example(
+            "The hall screen's snapshot after a secret election on item 2 closed in a \
+             meeting with a counting board of seats 1, 3 and 5, two of whom must confirm: \
+             provisional, so no result, only the papers returned and who has confirmed.",
+            ServerMsg::Snapshot(Box::new(Snapshot {
+                version: 88,
+                server_time: 1_767_225_812_004,
+                meeting: s.meeting.clone(),
+                current_item: Some(2),
+                present: 4,
+                present_seats: None,
+                items: vec![
+                    pending(0),
+                    ItemState {
+                        index: 1,
+                        status: ItemStatus::Passed,
+                        result: Some(RoundResult::Tally(result)),
+                    },
+                    ItemState {
+                        index: 2,
+                        status: ItemStatus::Provisional,
+                        result: None,
+                    },
+                    pending(3),
+                    pending(4),
+                ],
+                round: Some(RoundView {
+                    id: round(SECRET_ROUND),
+                    item: 2,
+                    status: RoundStatus::Closed,
+                    settings: election_settings(),
+                    opened_at: 1_767_225_660_000,
+                    deadline: 1_767_225_780_000,
+                    paused_at: None,
+                    live: None,
+                    result: None,
+                    board: Some(BoardView {
+                        members: vec![1, 3, 5],
+                        required: 2,
+                        confirmed: vec![Confirmed {
+                            seat: 1,
+                            at: 1_767_225_811_950,
+                        }],
+                        announced_at: None,
+                        ballots: 4,
+                    }),
+                }),
+                store: StoreHealth::Ok,
+                presentation: None,
+            })),
+        ),
     ];
 
     FramesFile {
@@ -2179,6 +2402,23 @@ fn frame_examples_carry_valid_signatures() {
                     seat: s.seat,
                     choice: *choice,
                     seq: *seq,
+                };
+                DELEGATE_A
+                    .public()
+                    .verify(&content.signed_bytes(), signature)
+                    .unwrap();
+            }
+            ClientMsg::ConfirmCount {
+                round,
+                count,
+                signature,
+                ..
+            } => {
+                let content = Confirmation {
+                    meeting: &s.meeting,
+                    round: *round,
+                    seat: s.seat,
+                    count,
                 };
                 DELEGATE_A
                     .public()

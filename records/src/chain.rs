@@ -14,11 +14,14 @@
 //! and sequence number), never what was chosen; the round's choices appear
 //! only in its closing entry, in the shuffled order the store keeps.
 
+use gavel_protocol::board::Count;
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::DocumentKind;
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
-use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
+use gavel_protocol::{
+    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
@@ -143,6 +146,22 @@ pub enum Event {
         round: RoundId,
         voided_at: u64,
     },
+    /// A counting board member's device confirmed a provisional round's
+    /// count: its signature over the `count_confirmation` layout.
+    CountConfirmed {
+        round: RoundId,
+        seat: SeatNo,
+        key: PublicKey,
+        count: Count,
+        signature: Signature,
+        confirmed_at: u64,
+    },
+    /// The chair announced a provisional round's result once enough of the
+    /// board had confirmed it.
+    ResultAnnounced {
+        round: RoundId,
+        announced_at: u64,
+    },
     /// A version of an item's document was stored: the first file, or one
     /// replacing it before the item was voted on. `slot` is the document's
     /// place among the item's documents, from 0.
@@ -180,6 +199,8 @@ impl Event {
             Event::BallotsAccepted { .. } => "ballots_accepted",
             Event::RoundClosed { .. } => "round_closed",
             Event::RoundVoided { .. } => "round_voided",
+            Event::CountConfirmed { .. } => "count_confirmed",
+            Event::ResultAnnounced { .. } => "result_announced",
             Event::DocumentStored { .. } => "document_stored",
             Event::Floor { .. } => "floor",
         }

@@ -18,6 +18,7 @@
 
 use crate::bundle::{Bundle, NamedBallot, Round};
 use crate::chain::{self, Accepted, Entry, Event, LinkError, Sha};
+use gavel_protocol::board::{Confirmation, Count};
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult};
@@ -180,6 +181,16 @@ pub enum Mismatch {
         "round {round}: the result on the list is not what its papers give under the round's rule"
     )]
     PaperResult { round: RoundId },
+    #[error(
+        "round {round}: seat {seat}'s confirmation of the count is not signed by a key the chain registered for the seat"
+    )]
+    ConfirmationSignature { round: RoundId, seat: SeatNo },
+    #[error(
+        "round {round}: seat {seat} confirmed a count that is not the result the round closed with"
+    )]
+    ConfirmationCount { round: RoundId, seat: SeatNo },
+    #[error("round {round}: a confirmation or announcement for a round that was not closed first")]
+    ConfirmationOrder { round: RoundId },
 }
 
 /// A vote in a few words, for a mismatch's message.
@@ -203,6 +214,7 @@ pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
     for round in &bundle.rounds {
         check_round(bundle, round, &story, &mut out);
     }
+    check_confirmations(bundle, &story, &mut out);
     let in_bundle: BTreeSet<RoundId> = bundle.rounds.iter().map(|r| r.id).collect();
     for id in story.rounds.keys() {
         if !in_bundle.contains(id) {
@@ -210,6 +222,60 @@ pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
         }
     }
     out
+}
+
+/// Each counting board confirmation in the chain: after its round's close,
+/// of the count the close computed, signed by a key the chain registered
+/// for the member's seat; an announcement after the close.
+fn check_confirmations(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    let mut closed: BTreeMap<RoundId, &RoundResult> = BTreeMap::new();
+    for entry in &bundle.chain {
+        match &entry.event {
+            Event::RoundClosed { round, result, .. } => {
+                closed.insert(*round, result);
+            }
+            Event::CountConfirmed {
+                round,
+                seat,
+                key,
+                count,
+                signature,
+                ..
+            } => {
+                let Some(result) = closed.get(round) else {
+                    out.push(Mismatch::ConfirmationOrder { round: *round });
+                    continue;
+                };
+                if *count != Count::of(result) {
+                    out.push(Mismatch::ConfirmationCount {
+                        round: *round,
+                        seat: *seat,
+                    });
+                }
+                let signed = Confirmation {
+                    meeting: &bundle.meeting,
+                    round: *round,
+                    seat: *seat,
+                    count,
+                }
+                .signed_bytes();
+                let seat_key = story
+                    .seat_keys
+                    .get(seat)
+                    .is_some_and(|keys| keys.contains(key));
+                if !seat_key || key.verify(&signed, signature).is_err() {
+                    out.push(Mismatch::ConfirmationSignature {
+                        round: *round,
+                        seat: *seat,
+                    });
+                }
+            }
+            Event::ResultAnnounced { round, .. } if !closed.contains_key(round) => {
+                out.push(Mismatch::ConfirmationOrder { round: *round });
+            }
+            _ => {}
+        }
+    }
 }
 
 fn check_head(bundle: &Bundle, out: &mut Vec<Mismatch>) {
@@ -662,7 +728,13 @@ impl Story {
                 }
                 // The floor decides nothing that a bundle's tables hold:
                 // its entries are checked by their links alone.
-                Event::ItemSet { .. } | Event::DocumentStored { .. } | Event::Floor { .. } => {}
+                // The board's confirmations are checked in order by
+                // `check_confirmations`.
+                Event::ItemSet { .. }
+                | Event::DocumentStored { .. }
+                | Event::Floor { .. }
+                | Event::CountConfirmed { .. }
+                | Event::ResultAnnounced { .. } => {}
                 Event::RoundOpened {
                     round,
                     item,

@@ -22,7 +22,9 @@ use gavel_protocol::signing::audit_head_bytes;
 use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
 use gavel_records::chain::{self, Entry, Event, split_votes};
-use gavel_records::minutes::{self, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn};
+use gavel_records::minutes::{
+    self, BoardConfirmation, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn,
+};
 use std::path::{Path, PathBuf};
 
 /// How many times [`bundle`] reads again when the meeting changed meanwhile.
@@ -219,6 +221,14 @@ pub fn session(
                         ended_at: r.closed_at.unwrap_or(r.opened_at),
                         pauses: pauses(&bundle.chain, r.id, r.closed_at.unwrap_or(r.opened_at)),
                         outcome,
+                        confirmations: confirmations(&bundle.chain, r.id, definition),
+                        announced_at: bundle.chain.iter().find_map(|e| match e.event {
+                            Event::ResultAnnounced {
+                                round,
+                                announced_at,
+                            } if round == r.id => Some(announced_at),
+                            _ => None,
+                        }),
                     })
                 })
                 .collect(),
@@ -350,6 +360,33 @@ fn turns(chain: &[Entry], definition: &MeetingDefinition) -> Vec<(u32, Turn)> {
         turns.push((r.request.item, turn(&r, None, last)));
     }
     turns
+}
+
+/// The counting board's confirmations of `round`'s count, from the chain,
+/// with the members' names from the roster.
+fn confirmations(
+    chain: &[Entry],
+    round: RoundId,
+    definition: &MeetingDefinition,
+) -> Vec<BoardConfirmation> {
+    chain
+        .iter()
+        .filter_map(|entry| match &entry.event {
+            Event::CountConfirmed {
+                round: r,
+                seat,
+                confirmed_at,
+                ..
+            } if *r == round => Some(BoardConfirmation {
+                seat: *seat,
+                name: definition
+                    .seat(*seat)
+                    .map_or_else(String::new, |s| s.name.clone()),
+                at: *confirmed_at,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// When the chair held `round`, from the chain; a round that ended while

@@ -854,6 +854,7 @@ mod tests {
             paused_at: None,
             status,
             closed_at: None,
+            announced_at: None,
             result: None,
         }
     }

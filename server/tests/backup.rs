@@ -54,6 +54,10 @@ fn serve(data_dir: &Path, database_url: Option<&str>) -> Command {
     process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, database_url)
 }
 
+/// Keys for seats 1 to 23: the example's counting board (seats 7, 15 and
+/// 23) confirms the secret vote's count before the next vote opens.
+const BOARD_SEATS: u32 = 23;
+
 /// A session worth keeping: a named vote and a secret vote closed, and a
 /// named vote still open with the ballots of seats 1 to 3. Returns seat 1's
 /// receipt in the open round (which names the round), and the delegates' sessions.
@@ -88,6 +92,7 @@ async fn hold_a_session(prepared: &Prepared, url: &str) -> anyhow::Result<(Recei
         true,
     )
     .await?;
+    prepared.announce(url, &mut chair).await?;
     let open_item = prepared
         .definition
         .agenda
@@ -125,7 +130,7 @@ async fn an_sqlite_store_backed_up_while_serving_is_restored_as_it_was() -> anyh
     let data = tempfile::tempdir()?;
     let file = data.path().join("gavel.sqlite3");
     let url = format!("sqlite://{}", file.display());
-    let prepared = prepare_example(&url, 5).await?;
+    let prepared = prepare_example(&url, BOARD_SEATS).await?;
     let mut server = Gavel::start(serve(data.path(), None))?;
     let (receipt, mut seats) = hold_a_session(&prepared, &server.url()).await?;
 
@@ -199,7 +204,7 @@ async fn a_postgresql_dump_taken_while_serving_restores_into_a_fresh_database() 
         return Ok(());
     }
     let data = tempfile::tempdir()?;
-    let prepared = prepare_example(&original.url, 5).await?;
+    let prepared = prepare_example(&original.url, BOARD_SEATS).await?;
     let mut server = Gavel::start(serve(data.path(), Some(&original.url)))?;
     let (receipt, mut seats) = hold_a_session(&prepared, &server.url()).await?;
 

@@ -157,6 +157,7 @@ async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> any
                 paused_at: None,
                 status: RoundStatus::Open,
                 closed_at: None,
+                announced_at: None,
                 result: None,
             })
             .await?;

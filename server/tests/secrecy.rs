@@ -9,7 +9,7 @@
 //! log line or export that holds both a seat and a choice.
 
 use gavel_client::Session;
-use gavel_protocol::messages::ChairCommand;
+use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{ClientMsg, RoundId, ServerMsg, Signature};
@@ -160,7 +160,7 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
         while !screen
             .state
             .round()
-            .is_some_and(|r| r.id == round && r.result.is_some())
+            .is_some_and(|r| r.id == round && r.status == RoundStatus::Closed)
         {
             screen_frames.push(serde_json::to_value(&screen.next().await?)?);
         }

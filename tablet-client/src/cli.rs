@@ -75,6 +75,8 @@ pub enum ChairAction {
     Pause,
     /// Resume the held vote with the time it had left
     Resume,
+    /// Announce the last secret vote's result once the counting board has confirmed it
+    Announce,
     /// Print the agenda with each item's status and result
     Agenda,
     /// Give the floor to the next waiting request, or to request ID
@@ -133,6 +135,7 @@ impl ChairAction {
             ChairAction::Void => Ok(Some(ChairCommand::Void)),
             ChairAction::Pause => Ok(Some(ChairCommand::Pause)),
             ChairAction::Resume => Ok(Some(ChairCommand::Resume)),
+            ChairAction::Announce => Ok(Some(ChairCommand::Announce)),
             ChairAction::Agenda => Ok(None),
             ChairAction::FloorGive { request, limit } => Ok(Some(ChairCommand::FloorGive {
                 request,

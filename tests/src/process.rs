@@ -270,6 +270,26 @@ impl Prepared {
             .login(&self.meeting, key)
             .await?)
     }
+
+    /// The example's counting board confirms the count of the secret round
+    /// the chair just closed, each member from its own tablet, and the
+    /// chair announces it, so that the next vote can open. The board's
+    /// seats must be among the prepared ones.
+    pub async fn announce(&self, url: &str, chair: &mut Session) -> anyhow::Result<()> {
+        for &seat in &self.definition.counting_board {
+            let mut member = self.seat(url, seat).await?;
+            member.sync().await?;
+            let asked = member
+                .state
+                .to_confirm
+                .clone()
+                .context("the board member is asked to confirm the count")?;
+            member.confirm_count(asked.round, asked.count).await?;
+            member.close().await;
+        }
+        chair.chair(ChairCommand::Announce).await?;
+        Ok(())
+    }
 }
 
 /// From the chair's console, opens a vote on `item`; each of `delegates`

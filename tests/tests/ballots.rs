@@ -3,17 +3,22 @@
 //! officials (secret) and a no-confidence vote (named), cast from the Rust
 //! client as one signed paper each; every flawed paper refused with its
 //! reason; the results the hub announces, the store keeps and `gavel
-//! verify` recomputes; and a tampered paper caught.
+//! verify` recomputes; and a tampered paper caught. The meeting has a
+//! counting board, so each secret result is provisional until the board
+//! confirms it and the chair announces it: the confirmations, their
+//! refusals, a restart in between and their record are tested here too.
 
 use ed25519_dalek::SigningKey;
 use gavel_client::Session;
+use gavel_protocol::board::{Confirmation, Count};
 use gavel_protocol::messages::{ChairCommand, ItemStatus, RoundStatus};
 use gavel_protocol::paper::{
     APPROVE, CONFIDENCE, HIGH_CONFIDENCE, KEEP_CONFIDENCE, LOW_CONFIDENCE, Mark, NO_CONFIDENCE,
     Paper, PaperKind, Vote,
 };
 use gavel_protocol::results::{PaperResult, RoundResult};
-use gavel_protocol::{Choice, MeetingId, Principal, RefusalReason, RoundId};
+use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RefusalReason, RoundId};
+use gavel_records::chain::Event;
 use gavel_records::minutes::{self, Lang};
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export;
@@ -158,18 +163,43 @@ impl Hall {
         Ok(round)
     }
 
-    /// Closes the open round; returns its result as the chair's console shows it.
+    /// Closes the open round; returns its item's status and its result as
+    /// the chair's console shows them (a secret result while it is still
+    /// provisional).
     async fn close(&mut self, round: RoundId) -> anyhow::Result<(ItemStatus, PaperResult)> {
         self.chair.chair(ChairCommand::Close).await?;
         let snapshot = self.chair.state.snapshot.as_ref().expect("a snapshot");
         let shown = snapshot.round.as_ref().expect("the round");
         assert_eq!((shown.id, shown.status), (round, RoundStatus::Closed));
         let state = &snapshot.items[shown.item as usize];
-        let Some(RoundResult::Paper(result)) = &state.result else {
-            panic!("a result on a list: {state:?}");
+        let Some(RoundResult::Paper(result)) = &shown.result else {
+            panic!("a result on a list: {shown:?}");
         };
         Ok((state.status, result.clone()))
     }
+
+    /// The board's seats (4 and 2) confirm the last round's count on their
+    /// tablets, and the chair announces it.
+    async fn confirm_and_announce(&mut self, round: RoundId) -> anyhow::Result<()> {
+        for seat in BOARD {
+            confirm(&mut self.delegates[seat as usize - 1], round).await?;
+        }
+        self.chair.chair(ChairCommand::Announce).await?;
+        Ok(())
+    }
+}
+
+/// The counting board's seats, the head first.
+const BOARD: [u32; 2] = [4, 2];
+
+/// A board member's tablet asks for its state and confirms the count the
+/// server gives it for `round`.
+async fn confirm(member: &mut Session, round: RoundId) -> anyhow::Result<()> {
+    member.sync().await?;
+    let asked = member.state.to_confirm.clone().expect("a count to confirm");
+    assert_eq!(asked.round, round);
+    member.confirm_count(round, asked.count).await?;
+    Ok(())
 }
 
 /// Sends a paper exactly as given (marks unsorted, repeated, anything) and
@@ -267,7 +297,8 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
             .await?;
         let shown = live(&hall.chair.state).map(|l| (l.counts, l.marks));
         assert_eq!(shown, Some((None, None)), "{name}");
-        let (_, result) = hall.close(round).await?;
+        let (status, result) = hall.close(round).await?;
+        assert_eq!(status, ItemStatus::Provisional, "{name}");
         let PaperResult::Election(e) = result else {
             panic!("an election")
         };
@@ -275,6 +306,7 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
             (e.approvals.clone(), e.elected.clone()),
             (vec![2, 3], vec![1])
         );
+        hall.confirm_and_announce(round).await?;
         let secret_election = round;
 
         // A secret confidence rating of 27 officials, one paper per seat.
@@ -317,6 +349,7 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
             assert!(receipt.marks.windows(2).all(|w| w[0].entry < w[1].entry));
         }
         let (_, result) = hall.close(round).await?;
+        hall.confirm_and_announce(round).await?;
         let PaperResult::Rating(r) = result else {
             panic!("a rating")
         };
@@ -395,6 +428,12 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
         assert!(
             vi.contains("Trưởng Ban kiểm phiếu</div><div class=\"name\">Đại biểu 4</div>"),
             "the board's head signs first"
+        );
+        assert_eq!(
+            vi.matches("Thành viên Ban kiểm phiếu xác nhận kết quả")
+                .count(),
+            2,
+            "each counting record lists who confirmed it"
         );
 
         // A changed mark on a named paper breaks its signature; one on a
@@ -485,6 +524,250 @@ async fn acknowledged_papers_survive_a_crash() -> anyhow::Result<()> {
         assert_eq!((n.votes[0].no_confidence, n.votes[2].confidence), (2, 1));
         assert_eq!(snapshot.round.as_ref().map(|r| r.id), Some(round));
         seat1.close().await;
+        chair.close().await;
+        server.stop()?;
+    }
+    Ok(())
+}
+
+/// Why a request was refused.
+fn reason(err: gavel_client::ClientError) -> RefusalReason {
+    err.reason()
+        .unwrap_or_else(|| panic!("a refusal, not {err}"))
+}
+
+/// A secret round's result is provisional until the counting board has
+/// confirmed it and the chair has announced it: the hall screen and the
+/// delegates see the turnout alone, the chair the counts and who confirmed;
+/// every wrong confirmation and an early announcement are refused with
+/// their reason; a restart keeps the round provisional with its
+/// confirmations; the record holds the signed confirmations, `gavel verify`
+/// checks them, and the minutes say who confirmed and when.
+#[tokio::test]
+async fn the_counting_board_confirms_a_secret_count_before_the_chair_announces_it()
+-> anyhow::Result<()> {
+    for db in databases().await {
+        let name = db.name;
+        let mut hall = hall(&db.url).await?;
+        let mut screen = gavel_client::Client::connect(&hall.server.url)
+            .await?
+            .watch(&meeting())
+            .await?;
+        let round = hall.open(ELECTION_SECRET).await?;
+        for (i, d) in hall.delegates.iter_mut().enumerate() {
+            let pick = u16::from(i < 3);
+            d.cast_paper(PaperKind::Election, marks(&[(pick, APPROVE)]))
+                .await?;
+        }
+        let (status, result) = hall.close(round).await?;
+        assert_eq!(status, ItemStatus::Provisional, "{name}");
+        let count = Count::of(&RoundResult::Paper(result));
+        assert_eq!(count.rows, vec![vec![2], vec![3]]);
+
+        // The hall screen and a delegate off the board: the turnout, no counts.
+        let provisional = |s: &gavel_client::state::MeetingState| {
+            s.round().is_some_and(|r| {
+                r.id == round && r.board.as_ref().is_some_and(|b| b.announced_at.is_none())
+            })
+        };
+        screen.wait_until(provisional).await?;
+        hall.delegates[0].wait_until(provisional).await?;
+        for state in [&screen.state, &hall.delegates[0].state] {
+            let shown = state.round().expect("the round");
+            assert_eq!(
+                shown.result, None,
+                "{name}: no counts before the announcement"
+            );
+            let board = shown.board.as_ref().expect("the board's state");
+            assert_eq!((board.ballots, board.required), (SEATS, 2));
+            let item = &state.snapshot.as_ref().unwrap().items[ELECTION_SECRET as usize];
+            assert_eq!(
+                (item.status, &item.result),
+                (ItemStatus::Provisional, &None)
+            );
+        }
+        hall.delegates[0].sync().await?;
+        assert_eq!(
+            hall.delegates[0].state.to_confirm, None,
+            "only the board is asked"
+        );
+
+        // Refusals: off the board, another count, another round, a bad
+        // signature, the chair too early, a new round before the announcement.
+        let err = hall.delegates[0].confirm_count(round, count.clone()).await;
+        assert_eq!(
+            reason(err.unwrap_err()),
+            RefusalReason::NotOnBoard,
+            "{name}"
+        );
+        let head = &mut hall.delegates[3];
+        let mut other = count.clone();
+        other.rows[0][0] += 1;
+        let err = head.confirm_count(round, other).await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::CountMismatch);
+        let err = head.confirm_count(RoundId([9; 16]), count.clone()).await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::NotProvisional);
+        let forged = gavel_protocol::Signature::sign(
+            &hall.keys[1],
+            &Confirmation {
+                meeting: &meeting(),
+                round,
+                seat: 4,
+                count: &count,
+            }
+            .signed_bytes(),
+        );
+        let err = head
+            .request(|id| gavel_protocol::ClientMsg::ConfirmCount {
+                id,
+                round,
+                count: count.clone(),
+                signature: forged,
+            })
+            .await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::BadSignature);
+        let err = hall.chair.chair(ChairCommand::Announce).await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::TooFewConfirmations);
+
+        confirm(&mut hall.delegates[3], round).await?;
+        let err = hall.delegates[3].confirm_count(round, count.clone()).await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::AlreadyConfirmed);
+        let err = hall.chair.chair(ChairCommand::Announce).await;
+        assert_eq!(
+            reason(err.unwrap_err()),
+            RefusalReason::TooFewConfirmations,
+            "{name}: one of two"
+        );
+        hall.chair
+            .chair(ChairCommand::SetItem { item: RESOLUTION })
+            .await?;
+        let err = hall
+            .chair
+            .chair(ChairCommand::Open {
+                window_seconds: None,
+            })
+            .await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::InvalidCommand);
+
+        // A restart keeps the round provisional with its confirmation.
+        let Hall {
+            server,
+            keys,
+            chair,
+            delegates,
+        } = hall;
+        chair.close().await;
+        for d in delegates {
+            d.close().await;
+        }
+        screen.close().await;
+        let server = server.crash_and_restart()?;
+        let mut chair = server.login_in(&meeting(), &keys[0]).await?;
+        let shown = chair.state.round().cloned().expect("the round");
+        let board = shown.board.expect("the board's state");
+        assert_eq!(
+            board.confirmed.iter().map(|c| c.seat).collect::<Vec<_>>(),
+            vec![4],
+            "{name}"
+        );
+        assert_eq!(board.announced_at, None);
+        assert!(shown.result.is_some(), "the chair still sees the counts");
+        let mut screen = gavel_client::Client::connect(&server.url)
+            .await?
+            .watch(&meeting())
+            .await?;
+        assert_eq!(screen.state.round().and_then(|r| r.result.clone()), None);
+
+        let mut member = server.login_in(&meeting(), &keys[2]).await?;
+        confirm(&mut member, round).await?;
+        chair.chair(ChairCommand::Announce).await?;
+        screen
+            .wait_until(|s| s.round().is_some_and(|r| r.result.is_some()))
+            .await?;
+        let item = &screen.state.snapshot.as_ref().unwrap().items[ELECTION_SECRET as usize];
+        assert_eq!(item.status, ItemStatus::Counted, "{name}: announced");
+        let err = chair.chair(ChairCommand::Announce).await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::NotProvisional);
+
+        // A named round is not the board's to confirm.
+        chair
+            .chair(ChairCommand::SetItem {
+                item: NO_CONFIDENCE_VOTE,
+            })
+            .await?;
+        chair
+            .chair(ChairCommand::Open {
+                window_seconds: Some(60),
+            })
+            .await?;
+        let named = chair.state.open_round().expect("open").id;
+        chair.chair(ChairCommand::Close).await?;
+        let named_count = Count::of(chair.state.round().unwrap().result.as_ref().unwrap());
+        member.sync().await?;
+        let err = member.confirm_count(named, named_count).await;
+        assert_eq!(reason(err.unwrap_err()), RefusalReason::NotProvisional);
+
+        // The record: both confirmations signed, checked by verify, and in
+        // the minutes with the announcement.
+        let store = server.store().await?;
+        let bundle = export::bundle(&store, &server.server_key, &meeting()).await?;
+        assert_eq!(verify(&bundle), vec![], "{name}");
+        let confirmed: Vec<u32> = bundle
+            .chain
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::CountConfirmed { seat, .. } => Some(*seat),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(confirmed, vec![4, 2]);
+        let definition = MeetingDefinition::parse(&definition())?;
+        let session = export::session(&bundle, &definition, &Default::default());
+        let vi = minutes::minutes_html(&session, Lang::Vi);
+        assert!(vi.contains("Đại biểu 4 (ghế 4) lúc"), "{name}");
+        assert!(vi.contains("Đại biểu 2 (ghế 2) lúc"));
+        assert!(vi.contains("Chủ tọa công bố kết quả lúc"));
+        let en = minutes::minutes_html(&session, Lang::En);
+        assert!(en.contains("Confirmed by the counting board"));
+
+        // A confirmation of another count, or signed by another key, is caught.
+        let at = bundle
+            .chain
+            .iter()
+            .position(|e| matches!(e.event, Event::CountConfirmed { .. }))
+            .unwrap();
+        let mut tampered = bundle.clone();
+        if let Event::CountConfirmed { count, .. } = &mut tampered.chain[at].event {
+            count.rows[1][0] -= 1;
+        }
+        let found = verify(&tampered);
+        assert!(
+            found
+                .iter()
+                .any(|m| matches!(m, Mismatch::ConfirmationCount { seat: 4, .. })),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| matches!(m, Mismatch::ConfirmationSignature { seat: 4, .. })),
+            "{found:?}"
+        );
+        let mut tampered = bundle;
+        if let Event::CountConfirmed { key, .. } = &mut tampered.chain[at].event {
+            *key = PublicKey::of(&keys[1]);
+        }
+        let found = verify(&tampered);
+        assert!(
+            found
+                .iter()
+                .any(|m| matches!(m, Mismatch::ConfirmationSignature { seat: 4, .. })),
+            "{found:?}"
+        );
+
+        store.close().await;
+        member.close().await;
+        screen.close().await;
         chair.close().await;
         server.stop()?;
     }

@@ -59,6 +59,7 @@ fn round(secrecy: Secrecy, opened_at: u64) -> RoundRecord {
         paused_at: None,
         status: RoundStatus::Open,
         closed_at: None,
+        announced_at: None,
         result: None,
     }
 }

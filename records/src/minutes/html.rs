@@ -26,8 +26,8 @@ use super::escape::escape;
 use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
-    Words, date_line, duration, item_number, needed, paused_span, roman, round_number, seal_line,
-    time_span,
+    Words, announced_line, confirmations_line, confirmed_by, date_line, duration, item_number,
+    needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::results::Turnout;
@@ -275,6 +275,7 @@ fn round(
         );
     }
     let rule = describe_rule(&round.settings.rule, labels, lang);
+    let board = board_html(round, &at, lang);
     match &round.outcome {
         Outcome::Closed { result } => {
             let _ = write!(
@@ -299,6 +300,7 @@ fn round(
                 },
                 escape(verdict(result.passed, lang)),
             );
+            out.push_str(&board);
         }
         Outcome::Counted { result, list } => {
             if result.rule().is_some() {
@@ -312,9 +314,14 @@ fn round(
             let table = list_table(result, list, session.total_seats, lang);
             match round.settings.secrecy {
                 Secrecy::Named => list_html(out, &table, &table.sentences),
-                Secrecy::Secret => {
-                    count_record(out, result.turnout(), &table, &session.counting_board, lang)
-                }
+                Secrecy::Secret => count_record(
+                    out,
+                    result.turnout(),
+                    &table,
+                    &session.counting_board,
+                    &board,
+                    lang,
+                ),
             }
         }
         Outcome::Voided => {
@@ -339,11 +346,39 @@ fn round(
 /// the names of `board` (the head first) when the meeting names it. A paper
 /// the rules refuse is refused at the tablet with its reason and never
 /// enters the count, so every returned paper is valid and none invalid.
+/// The counting board's confirmations of `round` and the announcement, as
+/// paragraphs; empty when the board confirmed nothing.
+fn board_html(round: &Round, at: &dyn Fn(u64) -> String, lang: Lang) -> String {
+    if round.confirmations.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = round
+        .confirmations
+        .iter()
+        .map(|c| confirmed_by(lang, &c.name, c.seat, &at(c.at)))
+        .collect();
+    let mut html = format!(
+        "<p class=\"meta confirmations\">{}.</p>",
+        escape(&confirmations_line(lang, &list.join("; ")))
+    );
+    if let Some(t) = round.announced_at {
+        let _ = write!(
+            html,
+            "<p class=\"meta\">{}.</p>",
+            escape(&announced_line(lang, &at(t)))
+        );
+    }
+    html
+}
+
+/// The counting board's record of a secret ballot on a list; `confirmed`
+/// is [`board_html`] of its round.
 fn count_record(
     out: &mut String,
     turnout: Turnout,
     table: &ListTable,
     board: &[String],
+    confirmed: &str,
     lang: Lang,
 ) {
     let w = Words::of(lang);
@@ -372,6 +407,7 @@ fn count_record(
     out.push_str("</tbody></table>\n");
     // The papers returned are in the facts above; the rest says what came out.
     list_html(out, table, &table.sentences[1..]);
+    out.push_str(confirmed);
     let (head, members) = board
         .split_first()
         .map_or((None, &[][..]), |(h, m)| (Some(h), m));

@@ -167,6 +167,23 @@ pub struct Round {
     #[serde(default)]
     pub pauses: Vec<Pause>,
     pub outcome: Outcome,
+    /// A secret round's count as the counting board confirmed it, each
+    /// member's device signing, in the order they did.
+    #[serde(default)]
+    pub confirmations: Vec<BoardConfirmation>,
+    /// When the chair announced the result the board confirmed.
+    #[serde(default)]
+    pub announced_at: Option<u64>,
+}
+
+/// A counting board member's confirmation of a round's count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardConfirmation {
+    pub seat: SeatNo,
+    /// The member's name from the roster.
+    pub name: String,
+    /// Unix milliseconds, when the hub stored it.
+    pub at: u64,
 }
 
 /// A span during which the chair held a round and no ballot was taken, in

@@ -300,6 +300,35 @@ pub fn time_span(lang: Lang, from: &str, to: &str) -> String {
 }
 
 /// When the chair held a round: "Tạm dừng từ 09:12:03 đến 09:14:10".
+/// Who of the counting board confirmed the count on their device, and when:
+/// "Đỗ Văn Hải (ghế 7) lúc 10:32:05".
+pub fn confirmed_by(lang: Lang, name: &str, seat: u32, at: &str) -> String {
+    match lang {
+        Lang::Vi => format!("{name} (ghế {seat}) lúc {at}"),
+        Lang::En => format!("{name} (seat {seat}) at {at}"),
+    }
+}
+
+/// The line that lists the board's confirmations.
+pub fn confirmations_line(lang: Lang, list: &str) -> String {
+    match lang {
+        Lang::Vi => {
+            format!("Thành viên Ban kiểm phiếu xác nhận kết quả bằng chữ ký trên thiết bị: {list}")
+        }
+        Lang::En => {
+            format!("Confirmed by the counting board, each member's device signing: {list}")
+        }
+    }
+}
+
+/// When the chair announced the confirmed result.
+pub fn announced_line(lang: Lang, at: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Chủ tọa công bố kết quả lúc {at}"),
+        Lang::En => format!("The chair announced the result at {at}"),
+    }
+}
+
 pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {
     match lang {
         Lang::Vi => format!("Tạm dừng từ {from} đến {to}"),

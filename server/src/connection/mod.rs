@@ -606,6 +606,26 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                         &cast(&meeting, principal, key, ballot).await?.ack(id),
                     )])
                 }
+                ClientMsg::ConfirmCount {
+                    id,
+                    round,
+                    count,
+                    signature,
+                } => {
+                    let (Some(Principal::Seat(seat)), Some(key)) = (principal, key) else {
+                        return Err(RefusalReason::NotADelegate.into());
+                    };
+                    ask(&meeting, |reply| Command::ConfirmCount {
+                        seat,
+                        key,
+                        round,
+                        count,
+                        signature,
+                        reply,
+                    })
+                    .await??;
+                    Ok(vec![frame(&ServerMsg::Done { id })])
+                }
                 ClientMsg::Chair { id, command } => {
                     if principal != Some(Principal::Chair) {
                         return Err(RefusalReason::NotChair.into());

@@ -27,8 +27,9 @@ use crate::clock::{instant_of, now_ms, now_us};
 use crate::meeting::MeetingDefinition;
 use crate::metrics;
 use crate::signatures::Signatures;
-use crate::store::{BallotRecord, RoundRecord, Store, StoreError};
+use crate::store::{BallotRecord, CountConfirmation, RoundRecord, Store, StoreError};
 use ed25519_dalek::SigningKey;
+use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
     AnyReceipt, ChairCommand, ItemState, ItemStatus, PaperList, RoundStatus, RoundView, Snapshot,
@@ -36,7 +37,7 @@ use gavel_protocol::messages::{
 use gavel_protocol::paper::Sheet;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Principal, RefusalReason, RoundId, SeatNo, ServerMsg};
+use gavel_protocol::{Principal, PublicKey, RefusalReason, RoundId, SeatNo, ServerMsg, Signature};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,6 +97,16 @@ pub enum Command {
         presented: Option<Presented>,
         reply: Reply<Result<(), Refusal>>,
     },
+    /// A counting board member's device confirms the last round's count
+    /// (its signature not yet checked).
+    ConfirmCount {
+        seat: SeatNo,
+        key: PublicKey,
+        round: RoundId,
+        count: Count,
+        signature: Signature,
+        reply: Reply<Result<(), Refusal>>,
+    },
     /// A delegate asks for the floor or withdraws its request
     /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
     Floor {
@@ -141,6 +152,9 @@ pub struct MeetingActor {
     /// The page the chair puts before the hall. Live state only: it decides
     /// nothing, so it is neither stored nor chained, and a restart takes it down.
     presented: Option<Presented>,
+    /// The counting board's confirmations of the last round's count, in
+    /// the order they came.
+    confirmed: Vec<Confirmed>,
 }
 
 impl MeetingActor {
@@ -173,6 +187,14 @@ impl MeetingActor {
             }
             None => None,
         };
+        let latest = round.as_ref().map(|r| r.record.id);
+        let confirmed = store
+            .confirmations(&id)
+            .await?
+            .into_iter()
+            .filter(|(r, _)| Some(*r) == latest)
+            .map(|(_, c)| c)
+            .collect();
         // The history keeps only finished rounds; the latest lives in `round`.
         if round.as_ref().is_some_and(|r| r.is_open()) {
             history.pop();
@@ -211,6 +233,7 @@ impl MeetingActor {
             flood: Flood::default(),
             floor_due: None,
             presented: None,
+            confirmed,
         })
     }
 
@@ -312,6 +335,21 @@ impl MeetingActor {
                 }
                 let _ = reply.send(Ok(()));
             }
+            Command::ConfirmCount {
+                seat,
+                key,
+                round,
+                count,
+                signature,
+                reply,
+            } => {
+                let result = self.confirm(seat, key, round, count, signature).await;
+                if let Err(refusal) = &result {
+                    tracing::info!(meeting = %self.definition.id, seat, reason = ?refusal.reason, "confirmation refused: {}", refusal.message);
+                }
+                self.note_store(result.as_ref().err());
+                let _ = reply.send(result);
+            }
             Command::Floor { seat, act, reply } => {
                 let result = self.delegate_floor(seat, act).await;
                 if let Err(refusal) = &result {
@@ -409,11 +447,152 @@ impl MeetingActor {
             .as_ref()
             .filter(|r| Some(r.record.item) == self.current_item)
             .and_then(|r| r.recorded.get(&seat).cloned());
+        let to_confirm = self
+            .provisional()
+            .filter(|_| self.definition.counting_board.contains(&seat))
+            .and_then(|r| {
+                Some(ToConfirm {
+                    round: r.id,
+                    count: Count::of(r.result.as_ref()?),
+                })
+            });
         ServerMsg::You {
             principal: Principal::Seat(seat),
             checked_in: self.present.contains(&seat),
             ballot,
+            to_confirm,
         }
+    }
+
+    /// The last round while its result awaits the counting board and the
+    /// chair's announcement: a closed secret round of a meeting with a
+    /// board, not yet announced.
+    fn provisional(&self) -> Option<&RoundRecord> {
+        let record = &self.round.as_ref()?.record;
+        let awaiting = record.status == RoundStatus::Closed
+            && record.settings.secrecy == Secrecy::Secret
+            && !self.definition.counting_board.is_empty()
+            && record.announced_at.is_none();
+        awaiting.then_some(record)
+    }
+
+    /// The board's state of the last round, if it is one the board confirms.
+    fn board_view(&self) -> Option<BoardView> {
+        let record = &self.round.as_ref()?.record;
+        let confirms = record.status == RoundStatus::Closed
+            && record.settings.secrecy == Secrecy::Secret
+            && !self.definition.counting_board.is_empty();
+        confirms.then(|| BoardView {
+            members: self.definition.counting_board.clone(),
+            required: self.definition.confirmations_required,
+            confirmed: self.confirmed.clone(),
+            announced_at: record.announced_at,
+            ballots: record.result.as_ref().map_or(0, |r| Count::of(r).ballots),
+        })
+    }
+
+    /// A board member's confirmation of the last round's count: from a
+    /// member, of the provisional round, once, of the count the close
+    /// computed, signed by the member's device.
+    async fn confirm(
+        &mut self,
+        seat: SeatNo,
+        key: PublicKey,
+        round: RoundId,
+        count: Count,
+        signature: Signature,
+    ) -> Result<(), Refusal> {
+        if !self.definition.counting_board.contains(&seat) {
+            return Err(Refusal::new(
+                RefusalReason::NotOnBoard,
+                format!("seat {seat} is not on the counting board"),
+            ));
+        }
+        let Some(record) = self.provisional().filter(|r| r.id == round) else {
+            return Err(Refusal::new(
+                RefusalReason::NotProvisional,
+                format!(
+                    "round {round} is not the last round, closed, secret and awaiting the board"
+                ),
+            ));
+        };
+        if self.confirmed.iter().any(|c| c.seat == seat) {
+            return Err(Refusal::new(
+                RefusalReason::AlreadyConfirmed,
+                format!("seat {seat} has already confirmed this count"),
+            ));
+        }
+        let counted = record.result.as_ref().map(Count::of);
+        if counted.as_ref() != Some(&count) {
+            return Err(Refusal::new(
+                RefusalReason::CountMismatch,
+                "the count differs from the one the close computed; sync and compare again",
+            ));
+        }
+        let signed = Confirmation {
+            meeting: &self.definition.id,
+            round,
+            seat,
+            count: &count,
+        }
+        .signed_bytes();
+        key.verify(&signed, &signature).map_err(|e| {
+            Refusal::new(
+                RefusalReason::BadSignature,
+                format!("the confirmation: {e}"),
+            )
+        })?;
+        let confirmed_at = now_ms();
+        let confirmation = CountConfirmation {
+            round,
+            seat,
+            key,
+            count,
+            signature,
+            confirmed_at,
+        };
+        self.store
+            .confirm_count(&self.definition.id, &confirmation)
+            .await
+            .map_err(store_refusal(&self.definition.id))?;
+        self.confirmed.push(Confirmed {
+            seat,
+            at: confirmed_at,
+        });
+        tracing::info!(meeting = %self.definition.id, round = %round, seat, confirmed = self.confirmed.len(), "count confirmed by the board");
+        self.broadcast_snapshot();
+        Ok(())
+    }
+
+    /// The chair announces the last round's result once enough of the
+    /// board have confirmed it: everyone sees it from then on.
+    async fn announce(&mut self) -> Result<(), Refusal> {
+        let Some(record) = self.provisional() else {
+            return Err(Refusal::new(
+                RefusalReason::NotProvisional,
+                "the last round is not a closed secret round awaiting its announcement",
+            ));
+        };
+        let (have, need) = (self.confirmed.len(), self.definition.confirmations_required);
+        if (have as u64) < u64::from(need) {
+            return Err(Refusal::new(
+                RefusalReason::TooFewConfirmations,
+                format!("{have} of the counting board have confirmed the count; {need} must"),
+            ));
+        }
+        let (id, at) = (record.id, now_ms());
+        self.store
+            .announce_round(id, at)
+            .await
+            .map_err(store_refusal(&self.definition.id))?;
+        self.round
+            .as_mut()
+            .expect("provisional")
+            .record
+            .announced_at = Some(at);
+        tracing::info!(meeting = %self.definition.id, round = %id, confirmed = have, "result announced");
+        self.broadcast_snapshot();
+        Ok(())
     }
 
     async fn check_in(&mut self, seat: SeatNo) -> Result<ServerMsg, Refusal> {
@@ -519,6 +698,7 @@ impl MeetingActor {
             ChairCommand::Extend { seconds } => self.extend(seconds).await,
             ChairCommand::Pause => self.pause().await,
             ChairCommand::Resume => self.resume().await,
+            ChairCommand::Announce => self.announce().await,
             ChairCommand::FloorAdd {
                 kind,
                 speaker,
@@ -623,6 +803,12 @@ impl MeetingActor {
                 "a vote is already open",
             ));
         }
+        if self.provisional().is_some() {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                "announce the last round's result, once the counting board has confirmed it, before opening another",
+            ));
+        }
         let Some(index) = self.current_item else {
             return Err(Refusal::new(
                 RefusalReason::InvalidCommand,
@@ -653,6 +839,7 @@ impl MeetingActor {
             paused_at: None,
             status: RoundStatus::Open,
             closed_at: None,
+            announced_at: None,
             result: None,
         };
         self.store
@@ -664,6 +851,7 @@ impl MeetingActor {
             self.history.push(previous.record);
         }
         self.round = Some(RoundState::new(record, BTreeMap::new()));
+        self.confirmed.clear();
         self.open_metric = Some(metrics::OpenRound::begin());
         self.broadcast_snapshot();
         Ok(())
@@ -834,11 +1022,13 @@ impl MeetingActor {
             })
             .collect();
         let latest = self.round.as_ref().map(|r| &r.record);
+        let provisional = self.provisional().map(|r| r.id);
         for record in self.history.iter().chain(latest) {
             let Some(state) = items.get_mut(record.item as usize) else {
                 continue;
             };
             (state.status, state.result) = match (record.status, &record.result) {
+                _ if provisional == Some(record.id) => (ItemStatus::Provisional, None),
                 (RoundStatus::Open, _) => (ItemStatus::Voting, None),
                 (RoundStatus::Voided, _) => (ItemStatus::Voided, None),
                 (RoundStatus::Closed, Some(r @ RoundResult::Paper(_))) => {
@@ -874,7 +1064,14 @@ impl MeetingActor {
                         self.present.len() as u32,
                     )
                 }),
-                result: r.record.result.clone(),
+                // A provisional result is the chair's alone; the board's
+                // members get the count in their own `you`.
+                result: r
+                    .record
+                    .result
+                    .clone()
+                    .filter(|_| audience == Audience::Chair || provisional.is_none()),
+                board: self.board_view(),
             }),
             store: self.outage.health(),
             presentation: self

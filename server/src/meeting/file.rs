@@ -54,6 +54,9 @@ pub(super) struct RawMeeting {
 #[serde(deny_unknown_fields)]
 struct RawBoard {
     seats: Spanned<Vec<Spanned<u32>>>,
+    /// How many members must confirm a secret round's count before the
+    /// chair may announce it; all of them when absent.
+    confirmations: Option<Spanned<u32>>,
 }
 
 /// `[floor]`: the time limits of turns, each optional.
@@ -473,9 +476,9 @@ impl RawMeeting {
         }
         let (agenda, documents) = check_agenda(&self.topics, defaults, source)?;
         let questions = check_questions(&self.topics, total_seats, respondents.len(), source)?;
-        let counting_board = match &self.counting_board {
+        let (counting_board, confirmations_required) = match &self.counting_board {
             Some(board) => check_board(board, total_seats, source)?,
-            None => Vec::new(),
+            None => (Vec::new(), 0),
         };
         Ok(MeetingDefinition {
             id,
@@ -491,16 +494,18 @@ impl RawMeeting {
             respondents,
             questions,
             counting_board,
+            confirmations_required,
         })
     }
 }
 
-/// The counting board's seats: at least one, each on the roster, each once.
+/// The counting board's seats (at least one, each on the roster, each once)
+/// and how many of them must confirm a count (1 to all, all by default).
 fn check_board(
     board: &RawBoard,
     total_seats: u32,
     source: &Source,
-) -> Result<Vec<SeatNo>, DefinitionError> {
+) -> Result<(Vec<SeatNo>, u32), DefinitionError> {
     let list = board.seats.get_ref();
     if list.is_empty() {
         return Err(source.error(
@@ -529,7 +534,22 @@ fn check_board(
         }
         seats.push(seat);
     }
-    Ok(seats)
+    let members = seats.len() as u32;
+    let required = match &board.confirmations {
+        None => members,
+        Some(n) if (1..=members).contains(n.get_ref()) => *n.get_ref(),
+        Some(n) => {
+            return Err(source.error(
+                n.span(),
+                "counting_board.confirmations",
+                format!(
+                    "{} confirmations cannot be required of a board of {members}: 1 to {members}",
+                    n.get_ref()
+                ),
+            ));
+        }
+    };
+    Ok((seats, required))
 }
 
 /// The questions registered before the session, each on a question

@@ -51,7 +51,9 @@
 //! - **The counting board.** `[counting_board] seats = [...]` names the
 //!   delegates the council elected to count its secret ballots (Ban kiểm
 //!   phiếu), the head first; the minutes print them under the board's record
-//!   of each secret ballot on a list.
+//!   of each secret ballot on a list. `confirmations` (all members when
+//!   absent) is how many must confirm a secret round's count on their
+//!   tablets before the chair may announce it.
 //! - **Seats are dense.** Seats must be numbered `1..=total_seats`, each once,
 //!   so the definition keeps them sorted and finds seat `n` at index `n - 1`.
 
@@ -105,6 +107,10 @@ pub struct MeetingDefinition {
     /// counts the secret ballots, its head first; empty when the file names
     /// none.
     pub counting_board: Vec<SeatNo>,
+    /// `[counting_board] confirmations`: how many members must confirm a
+    /// secret round's count before the chair announces it (0 without a
+    /// board). Until then the round's result is provisional.
+    pub confirmations_required: u32,
 }
 
 /// A question registered before the session.

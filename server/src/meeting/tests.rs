@@ -857,9 +857,26 @@ fn the_counting_board_is_read_head_first_and_checked_against_the_roster() {
     };
     let m = MeetingDefinition::parse(&board("[2, 1]")).unwrap();
     assert_eq!(m.counting_board, vec![2, 1], "the head first, as written");
+    assert_eq!(m.confirmations_required, 2, "all members by default");
+    let m = MeetingDefinition::parse(&board("[2, 1]\nconfirmations = 1")).unwrap();
+    assert_eq!(m.confirmations_required, 1);
     for (seats, line, column, field, message) in [
         ("[]", 15, 9, "counting_board.seats", "at least one member"),
         ("[1, 3]", 15, 13, "counting_board.seats[1]", "outside 1..=2"),
+        (
+            "[1, 2]\nconfirmations = 0",
+            16,
+            17,
+            "counting_board.confirmations",
+            "1 to 2",
+        ),
+        (
+            "[1, 2]\nconfirmations = 3",
+            16,
+            17,
+            "counting_board.confirmations",
+            "1 to 2",
+        ),
         (
             "[2, 2]",
             15,

@@ -22,6 +22,9 @@
 //! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]);
 //! - `documents` and `document_blobs`: every version of each item's
 //!   documents, and their bytes once per SHA-256;
+//! - `count_confirmations`: the counting board's signed confirmations of
+//!   secret rounds' counts, and `rounds.announced_at` when the chair
+//!   announced such a round's result;
 //! - `floor_events`: every change of the floor (requests, turns and their
 //!   clock), which a restarted hub replays; each is also an audit entry, at
 //!   the same position;
@@ -99,7 +102,7 @@ mod sqlite;
 use rows::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, DocumentInsert,
     DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, TallyInsert, found,
-    from_sql, kind_text, not_open, parse_meeting, parse_vote, principal_text, to_sql,
+    from_sql, kind_text, not_open, parse_meeting, parse_round, parse_vote, principal_text, to_sql,
 };
 
 pub use lease::{Holdings, Lease};
@@ -107,6 +110,7 @@ pub use postgres::STATEMENT_TIMEOUT;
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
+use gavel_protocol::board::{Confirmed, Count};
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
     AnyReceipt, DocumentKind, DocumentView, PaperReceipt, Receipt, RoundStatus,
@@ -216,6 +220,19 @@ pub struct NewCode {
     pub expires_at: u64,
 }
 
+/// A counting board member's signed confirmation of a round's count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountConfirmation {
+    pub round: RoundId,
+    pub seat: SeatNo,
+    /// The member's device key, which signed.
+    pub key: PublicKey,
+    pub count: Count,
+    /// Over the `count_confirmation` layout.
+    pub signature: Signature,
+    pub confirmed_at: u64,
+}
+
 /// A seat's recorded ballot in a round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BallotRecord {
@@ -266,6 +283,9 @@ pub struct RoundRecord {
     pub status: RoundStatus,
     /// When the round was closed or voided.
     pub closed_at: Option<u64>,
+    /// When the chair announced a provisional result the counting board
+    /// confirmed.
+    pub announced_at: Option<u64>,
     pub result: Option<RoundResult>,
 }
 
@@ -711,6 +731,78 @@ impl Store {
         append(&mut tx, &parse_meeting(&meeting)?, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records a counting board member's confirmation of a closed round's
+    /// count, with its audit entry, in one transaction.
+    pub async fn confirm_count(
+        &self,
+        meeting: &MeetingId,
+        confirmation: &CountConfirmation,
+    ) -> Result<(), StoreError> {
+        let c = confirmation;
+        let event = Event::CountConfirmed {
+            round: c.round,
+            seat: c.seat,
+            key: c.key,
+            count: c.count.clone(),
+            signature: c.signature.clone(),
+            confirmed_at: c.confirmed_at,
+        };
+        let id = c.round.to_hex();
+        let mut tx = Tx::begin(self).await?;
+        let inserted = sql::insert_confirmation(
+            tx.db(),
+            &id,
+            i64::from(c.seat),
+            &c.key.to_hex(),
+            &c.signature.to_hex(),
+            to_sql(c.confirmed_at, "confirmation time")?,
+        )
+        .await?;
+        found(inserted, || {
+            format!("round {} is not closed and awaiting the board", c.round)
+        })?;
+        append(&mut tx, meeting, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Announces a provisional round's result at `at`.
+    pub async fn announce_round(&self, round: RoundId, at: u64) -> Result<(), StoreError> {
+        let event = Event::ResultAnnounced {
+            round,
+            announced_at: at,
+        };
+        let (id, at) = (round.to_hex(), to_sql(at, "announcement time")?);
+        let mut tx = Tx::begin(self).await?;
+        let meeting = sql::announce_round(tx.db(), &id, at)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("round {round} is not closed and unannounced"))
+            })?;
+        append(&mut tx, &parse_meeting(&meeting)?, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The board's confirmations of the meeting's rounds, oldest first.
+    pub async fn confirmations(
+        &self,
+        meeting: &MeetingId,
+    ) -> Result<Vec<(RoundId, Confirmed)>, StoreError> {
+        let rows = sql::confirmations(self.pooled().await?.db(), meeting).await?;
+        rows.into_iter()
+            .map(|(round, seat, at)| {
+                Ok((
+                    parse_round(&round)?,
+                    Confirmed {
+                        seat: from_sql(seat, "seat")?,
+                        at: from_sql(at, "confirmation time")?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// Ends an open round without a result. A named round keeps its ballots

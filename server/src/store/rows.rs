@@ -502,6 +502,7 @@ pub(super) struct RoundRow {
     pub(super) paused_at: Option<i64>,
     pub(super) status: String,
     pub(super) closed_at: Option<i64>,
+    pub(super) announced_at: Option<i64>,
     pub(super) result: Option<String>,
 }
 
@@ -525,6 +526,10 @@ impl RoundRow {
                 .map(|t| from_sql(t, "pause time"))
                 .transpose()?,
             status,
+            announced_at: self
+                .announced_at
+                .map(|t| from_sql(t, "announcement time"))
+                .transpose()?,
             closed_at: self
                 .closed_at
                 .map(|t| from_sql(t, "closing time"))

@@ -967,10 +967,70 @@ pub(super) async fn floor_events(
     .await)
 }
 
+/// Records a board member's confirmation of a closed round's count; false
+/// if the round is not closed or its result was already announced.
+pub(super) async fn insert_confirmation(
+    db: Db<'_>,
+    round: &str,
+    seat: i64,
+    key: &str,
+    signature: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = on_each!(db, |c| sqlx::query(
+        "INSERT INTO count_confirmations (round_id, seat, public_key, signature, confirmed_at)
+         SELECT id, $2, $3, $4, $5 FROM rounds
+         WHERE id = $1 AND status = 'closed' AND announced_at IS NULL",
+    )
+    .bind(round)
+    .bind(seat)
+    .bind(key)
+    .bind(signature)
+    .bind(at)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(inserted > 0)
+}
+
+/// Announces a closed round's result; its meeting, or None if the round is
+/// not closed or was already announced.
+pub(super) async fn announce_round(
+    db: Db<'_>,
+    id: &str,
+    at: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "UPDATE rounds SET announced_at = $1
+         WHERE id = $2 AND status = 'closed' AND announced_at IS NULL RETURNING meeting_id",
+    )
+    .bind(at)
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// The board's confirmations of the meeting's rounds, in the order given:
+/// `(round, seat, confirmed_at)`.
+pub(super) async fn confirmations(
+    db: Db<'_>,
+    meeting: &MeetingId,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT c.round_id, c.seat, c.confirmed_at
+         FROM count_confirmations c JOIN rounds r ON r.id = c.round_id
+         WHERE r.meeting_id = $1
+         ORDER BY c.confirmed_at, c.seat",
+    )
+    .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
 pub(super) async fn rounds(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<RoundRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
-                r.paused_at, r.status, r.closed_at, t.result
+                r.paused_at, r.status, r.closed_at, r.announced_at, t.result
          FROM rounds r LEFT JOIN tallies t ON t.round_id = r.id
          WHERE r.meeting_id = $1
          ORDER BY r.opened_at, r.id",

@@ -8,6 +8,7 @@ import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
 import { describeRule, formatPercent, yesNeeded } from "../common/rules.js";
 import { isPaused } from "../common/countdown.js";
+import { renderBoard } from "./board.js";
 import { buildAgenda, renderHistory, updateAgenda } from "./agenda.js";
 import { $, setAttr, setText } from "../common/dom.js";
 import { renderCountdown, renderItemPanel, renderTally } from "./panel.js";
@@ -237,6 +238,7 @@ function render() {
   renderItemPanel(view);
   renderCountdown(view);
   renderTally(view);
+  renderBoard(view);
   renderFloor(view);
   renderPresenting(view);
   renderAttendance(view);
@@ -361,6 +363,7 @@ const SHORTCUTS = {
   KeyC: () => press("close-vote"),
   KeyE: () => press("extend-vote"),
   KeyV: () => press("void-vote"),
+  KeyA: () => press("announce-result"),
   // Pause and resume share a key: only the one that fits is shown.
   KeyP: () => press(isPaused(view?.open) ? "resume-vote" : "pause-vote"),
   KeyN: () => press("next-item"),
@@ -429,6 +432,7 @@ function wire() {
   $("extend-custom").addEventListener("click", () => extend(secondsFrom($("extend-seconds"), 1, 3600)));
   $("pause-vote").addEventListener("click", () => command({ action: "pause" }));
   $("resume-vote").addEventListener("click", () => command({ action: "resume" }));
+  $("announce-result").addEventListener("click", () => command({ action: "announce" }));
   $("close-vote").addEventListener("click", () => command({ action: "close" }));
   $("void-vote").addEventListener("click", askVoid);
   $("void-dialog").addEventListener("close", () => {

@@ -62,7 +62,10 @@ function renderControls(view) {
 
   $("window-seconds").closest("label").hidden = !item?.vote;
   $("open-vote").hidden = !item?.vote;
-  $("open-vote").disabled = idle || Boolean(open);
+  // A secret result the counting board is confirming is announced before another vote opens.
+  const round = view.snapshot.round;
+  const awaiting = round?.status === "closed" && round.board?.announced_at === null;
+  $("open-vote").disabled = idle || Boolean(open) || awaiting;
   const revote = state && (DECIDED.includes(state.status) || state.status === "voided");
   setText($("open-vote-label"), t(revote ? "vote.revote" : "vote.open"));
   $("next-item").disabled = idle || Boolean(open) || index === meeting.agenda.length - 1;

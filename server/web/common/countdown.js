@@ -4,6 +4,8 @@
 // the server's clock (`Session.serverNow`), never the device's. A round the
 // chair has paused keeps the time it had left when paused: its clock stands
 // at `paused_at` until the server resumes it and moves the deadline on.
+// A moment the server named (a receipt, a confirmation) is shown as the
+// time of day on the device, `clockText`.
 
 /** Whether the chair holds `round`: it stays open, but takes no ballots until resumed. */
 export function isPaused(round) {
@@ -64,4 +66,10 @@ export function turnText(seconds) {
 export function turnPhase(seconds) {
   if (seconds < 0) return "over";
   return seconds <= TURN_WARNING_SECONDS ? "warning" : "running";
+}
+
+/** "10:42:13": a server time in the device's local time zone. */
+export function clockText(ms) {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }

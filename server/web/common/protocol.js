@@ -15,6 +15,7 @@ export const TAGS = {
   auditHead: "gavel/audit-head/v1\0",
   paper: "gavel/paper/v1\0",
   paperReceipt: "gavel/paper-receipt/v1\0",
+  countConfirmation: "gavel/count-confirmation/v1\0",
 };
 
 export const CHOICES = ["yes", "no", "abstain"];
@@ -174,6 +175,21 @@ export function paperBytes(paper) {
 /** What the server signs to give one receipt for a whole paper. */
 export function paperReceiptBytes(receipt) {
   return paperLayout(TAGS.paperReceipt, receipt).u64(receipt.recorded_at).bytes();
+}
+
+/**
+ * What a counting board member's device signs to confirm a closed secret
+ * round's count (PROTOCOL.md §7.6): the seat, the turnout and every row of
+ * counts, each row with its length.
+ */
+export function countConfirmationBytes({ meeting, round, seat, count }) {
+  const out = new Layout(TAGS.countConfirmation).str(meeting).raw(hexToBytes(round), 16).u32(seat);
+  out.u32(count.total_seats).u32(count.present).u32(count.ballots).u16(count.rows.length);
+  for (const row of count.rows) {
+    out.u8(row.length);
+    for (const n of row) out.u32(n);
+  }
+  return out.bytes();
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   authBytes,
   ballotBytes,
   bytesToHex,
+  countConfirmationBytes,
   documentUrl,
   enrollBytes,
   hexToBytes,
@@ -44,6 +45,8 @@ function layoutBytes(v) {
       return paperBytes(i);
     case "paper_receipt":
       return paperReceiptBytes(i);
+    case "count_confirmation":
+      return countConfirmationBytes(i);
     default:
       throw new Error(`unknown layout ${v.layout}`);
   }
@@ -89,6 +92,16 @@ test("a signature over one ballot does not verify for another seat", async () =>
   const valid = vectors.vectors.find((v) => v.valid && v.layout === "ballot");
   const other = ballotBytes({ ...valid.inputs, seat: valid.inputs.seat + 1 });
   assert.equal(await verifies(valid.public_key, other, valid.signature), false);
+});
+
+test("the confirm_count frame's signature is over its count for the member's seat", async () => {
+  const frame = frames.client.find((e) => e.frame.type === "confirm_count").frame;
+  const delegate = vectors.keys.find((k) => k.name === "delegate_a");
+  const bytes = countConfirmationBytes({ meeting: "phuc-loi-2026-k12", round: frame.round, seat: 1, count: frame.count });
+  assert.equal(await verifies(delegate.public_key, bytes, frame.signature), true);
+  const changed = { ...frame.count, rows: [[2], [2]] };
+  const other = countConfirmationBytes({ meeting: "phuc-loi-2026-k12", round: frame.round, seat: 1, count: changed });
+  assert.equal(await verifies(delegate.public_key, other, frame.signature), false);
 });
 
 test("the served meeting view's hash is the one welcome names", async () => {

@@ -5,7 +5,7 @@
 // the fresh snapshot it gets on every login. Nothing polls: the page
 // re-renders on the "change" event.
 
-import { authBytes, ballotBytes, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex } from "./protocol.js";
+import { authBytes, ballotBytes, countConfirmationBytes, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
 const PROTOCOL_VERSION = 3;
@@ -126,6 +126,7 @@ export class Session extends EventTarget {
     this.version = 0;
     this.checkedIn = false;
     this.myBallot = null;
+    this.toConfirm = null; // a counting board member's: {round, count} the server asks it to confirm
     this.documentAccess = null; // the session's token for delegates-only documents
     this.floor = null; // the floor on the item under discussion (a `floor` frame)
     this.serverOffset = 0;
@@ -258,6 +259,7 @@ export class Session extends EventTarget {
       case "you":
         this.checkedIn = msg.checked_in;
         this.myBallot = msg.ballot;
+        this.toConfirm = msg.to_confirm ?? null;
         // After a reload, a new ballot must still outrank the recorded one.
         if (msg.ballot) this.lastSeq = Math.max(this.lastSeq, msg.ballot.seq);
         break;
@@ -329,6 +331,24 @@ export class Session extends EventTarget {
   /** Asks for the meeting's record; resolves with `export_ready` (a one-time link). */
   exportRecord() {
     return this.request((id) => ({ type: "export", id }));
+  }
+
+  /** Asks for a fresh snapshot and this device's own state (`you`). */
+  sync() {
+    return this.request((id) => ({ type: "sync", id }));
+  }
+
+  /**
+   * As a counting board member, signs and sends the confirmation of the
+   * count the server gave in `you.to_confirm`, exactly as given: the
+   * server refuses it if it is not the close's.
+   */
+  async confirmCount() {
+    const asked = this.toConfirm;
+    if (!asked) throw new Refused("not_provisional", "no count to confirm");
+    const bytes = countConfirmationBytes({ meeting: this.meetingId, round: asked.round, seat: this.principal?.seat, count: asked.count });
+    const signature = await sign(this.identity.privateKey, bytes);
+    return this.request((id) => ({ type: "confirm_count", id, round: asked.round, count: asked.count, signature }));
   }
 
   /** A sequence number above any this device used: the clock, bumped if needed. */

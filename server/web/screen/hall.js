@@ -10,7 +10,7 @@ import { currentLang, reasonText } from "../common/i18n.js";
 import { h, setText } from "../common/dom.js";
 import { sceneOf } from "./model.js";
 import { liveVariant, liveView, secrecyTag } from "./live.js";
-import { resultView } from "./result.js";
+import { provisionalView, resultView } from "./result.js";
 import { idleView } from "./agenda.js";
 import { floorView } from "./floor.js";
 import { presentedView } from "./present.js";
@@ -34,7 +34,9 @@ function keyOf(scene, lang) {
   const turn = scene.state === "floor" ? JSON.stringify(scene.floor.turn) : "";
   // A presented document's view turns its own pages; another document is another view.
   const document = scene.state === "document" ? scene.document.sha256 : "";
-  return [lang, scene.state, scene.item?.index, scene.round?.id, variant, turn, document].join("|");
+  // Each confirmation of the counting board moves its progress on.
+  const board = scene.state === "provisional" ? (scene.board?.confirmed.length ?? "") : "";
+  return [lang, scene.state, scene.item?.index, scene.round?.id, variant, turn, document, board].join("|");
 }
 
 /** The band and the screen (the current item, the stage), found afterwards by id. */
@@ -158,6 +160,8 @@ export class Hall {
         return liveView(ctx, scene);
       case "closed":
         return resultView(ctx, scene);
+      case "provisional":
+        return provisionalView(ctx, scene);
       case "floor":
         return floorView(ctx, scene);
       case "document":

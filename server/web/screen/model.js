@@ -6,7 +6,8 @@ import { presentedDocument } from "../common/protocol.js";
 
 /**
  * The scene for the session: `state` is loading | refused | none | open |
- * document | floor | closed | voided. A vote under way has the stage;
+ * document | floor | closed | voided | provisional (a secret result the
+ * counting board is confirming: the ballots returned, no counts). A vote under way has the stage;
  * otherwise a page the chair presents does. After the chair moves on, `snapshot.round` still holds the
  * previous item's round (PROTOCOL.md §8), so a round only counts when it is
  * on the current item; an item decided earlier shows its stored result.
@@ -24,12 +25,15 @@ export function sceneOf(session) {
   if (document) return { state: "document", item, round, settings, presentation: snapshot.presentation, document };
   // Between votes the floor takes the stage while someone speaks or waits to.
   if (floor?.item === index && (floor.turn || floor.waiting > 0)) return { state: "floor", item, round, settings, floor };
+  if (round?.status === "closed" && round.board && round.board.announced_at === null) {
+    return { state: "provisional", item, round, settings: round.settings, board: round.board };
+  }
   if (round) return { state: round.status, item, round, settings: round.settings, result: round.result };
   const stored = index == null ? null : snapshot.items[index];
   if (stored?.result && ["passed", "not_passed", "counted"].includes(stored.status)) {
     return { state: "closed", item, round: null, settings, result: stored.result };
   }
-  if (stored?.status === "voided") return { state: "voided", item, round: null, settings };
+  if (stored?.status === "voided" || stored?.status === "provisional") return { state: stored.status, item, round: null, settings };
   return { state: "none", item, round: null, settings };
 }
 

@@ -2,7 +2,7 @@
 // the pass/fail banner with the rule that decided it.
 
 import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperSentences } from "../common/protocol.js";
-import { describeRule, takingPart } from "../common/rules.js";
+import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { h, sentence } from "../common/dom.js";
 import { barRow, choiceRows } from "./bars.js";
 
@@ -73,6 +73,29 @@ function paperView(ctx, scene) {
     h("div", { class: "result-banner banner-counted", "data-testid": "result-banner" }, h("div", { class: "banner-word" }, t("status.counted"))),
     h("div", { class: "result-body paper-sentences" }, sentences.map((text) => h("p", {}, text))),
   );
+}
+
+/**
+ * A secret result the counting board is confirming: the ballots returned
+ * and the board's progress, never a count, until the chair announces it.
+ */
+export function provisionalView(ctx, scene) {
+  const { t, meeting, lang } = ctx;
+  const total = meeting.total_seats;
+  const board = scene.board;
+  const lines = board
+    ? [
+        h("p", { "data-testid": "provisional-turnout" }, t("provisional.turnout", { n: board.ballots, total, pct: formatPercent(board.ballots, total, lang) })),
+        h("p", { "data-testid": "provisional-board" }, t("provisional.board", { n: board.confirmed.length, required: board.required })),
+      ]
+    : [];
+  const el = h(
+    "div",
+    { class: "result", "data-testid": "provisional" },
+    h("div", { class: "result-banner banner-provisional", "data-testid": "result-banner" }, h("div", { class: "banner-word" }, t("status.provisional"))),
+    h("div", { class: "result-body paper-sentences" }, lines),
+  );
+  return { el };
 }
 
 export function resultView(ctx, scene) {

@@ -12,7 +12,7 @@ import { forgetDocuments, prefetch } from "./reader.js";
 import { forgetState, keepAppFiles, rememberState, restoreState } from "./offline.js";
 import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, turnReaderTo, wireReader } from "./viewer.js";
 import { presentedDocument } from "../common/protocol.js";
-import { focusOf } from "./state.js";
+import { boardTask, focusOf } from "./state.js";
 
 const SLOT = "tablet";
 const COUNTDOWN_TICK_MS = 250;
@@ -51,9 +51,12 @@ const ui = {
   floorRefusal: null, // the reason the last one was refused
   following: false, // the reader follows the page the chair presents
   followed: null, // the presented "sha256|page" the reader last turned to
+  boardAsked: null, // the round whose count this board member's tablet last asked for
+  confirming: false, // a confirmation of the count waits for its answer
 };
 
 function update() {
+  followBoard(ui.session);
   followVote(ui.session);
   followPresenter(ui.session);
   keepDocuments(ui.session);
@@ -260,6 +263,42 @@ function pressPaper(target) {
   update();
 }
 
+// ---- the counting board ---------------------------------------------------------
+
+/**
+ * A counting board member's tablet asks for the count once a secret round
+ * it must confirm has closed: the server gives it in `you`, to the board
+ * alone, never in the snapshot every tablet gets.
+ */
+function followBoard(session) {
+  const round = session?.snapshot?.round;
+  if (session?.status !== "online" || boardTask(round, session.principal?.seat, session.toConfirm) !== "ask") return;
+  if (ui.boardAsked === round.id) return;
+  ui.boardAsked = round.id;
+  session.sync().catch(() => {
+    ui.boardAsked = null;
+  });
+}
+
+/** Signs and sends this member's confirmation of the count shown. */
+async function confirmCount() {
+  const { session } = ui;
+  const round = session?.snapshot?.round;
+  if (!round || ui.confirming) return;
+  ui.confirming = true;
+  ui.refusal = null;
+  update();
+  try {
+    await session.confirmCount();
+  } catch (error) {
+    const reason = error instanceof Refused ? error.reason : "other";
+    ui.refusal = { round: round.id, deadline: round.deadline, reason };
+  } finally {
+    ui.confirming = false;
+    update();
+  }
+}
+
 // ---- documents -----------------------------------------------------------------
 
 /**
@@ -419,6 +458,7 @@ function wire() {
     if (button && !button.disabled) vote(button.dataset.choice);
   });
   $("paper").addEventListener("click", (event) => pressPaper(event.target));
+  $("board-confirm-button").addEventListener("click", confirmCount);
   $("enrolled-close").addEventListener("click", () => {
     ui.enrolledNotice = false;
     update();

@@ -7,7 +7,8 @@ import { isPaused } from "../common/countdown.js";
 /**
  * The item the vote panel is about and the state of its vote: the open
  * round's item while a vote is open, else the item on the floor.
- * `state` is none | open | closed | voided; `round` is that item's latest
+ * `state` is none | open | closed | voided | provisional (a secret result
+ * awaiting the counting board and the chair's announcement); `round` is that item's latest
  * round when the snapshot still holds it (after the chair moves on, the
  * snapshot keeps the previous item's round, which is not this item's);
  * `result` is the decided result, from the round or from the item's status.
@@ -22,11 +23,29 @@ export function focusOf(meeting, snapshot) {
   const itemState = snapshot.items.find((i) => i.index === index) ?? null;
   const round = latest?.item === index ? latest : null;
   if (round) {
-    return { index, item, round, state: round.status, result: round.result ?? itemState?.result ?? null };
+    const state = isProvisional(round) ? "provisional" : round.status;
+    return { index, item, round, state, result: round.result ?? itemState?.result ?? null };
   }
   const decided = ["passed", "not_passed", "counted"].includes(itemState?.status);
-  const state = decided ? "closed" : itemState?.status === "voided" ? "voided" : "none";
+  const state = decided ? "closed" : ["voided", "provisional"].includes(itemState?.status) ? itemState.status : "none";
   return { index, item, round: null, state, result: decided ? itemState.result : null };
+}
+
+/** Whether `round` is closed and its result awaits the counting board and the chair. */
+export function isProvisional(round) {
+  return round?.status === "closed" && Boolean(round.board) && round.board.announced_at === null;
+}
+
+/**
+ * What a counting board member's tablet does about `round`: "confirm" (the
+ * count is here to confirm), "ask" (the count must be asked for with a
+ * sync), "confirmed" (this seat has confirmed) or null (not the board's,
+ * or not this seat's).
+ */
+export function boardTask(round, seat, toConfirm) {
+  if (!isProvisional(round) || !round.board.members.includes(seat)) return null;
+  if (round.board.confirmed.some((c) => c.seat === seat)) return "confirmed";
+  return toConfirm?.round === round.id ? "confirm" : "ask";
 }
 
 /** The delegate's own recorded ballot in `round`, if the session holds one for it. */
@@ -59,10 +78,4 @@ export function refusalIn(refusal, round) {
   if (!round || refusal?.round !== round.id) return null;
   const resumed = !isPaused(round) && round.deadline !== refusal.deadline;
   return refusal.reason === "round_paused" && resumed ? null : refusal;
-}
-
-/** "10:42:13": a server time in the device's local time zone. */
-export function clockText(ms) {
-  const d = new Date(ms);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }

@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ballotIn, choiceLock, focusOf, refusalIn } from "./state.js";
+import { ballotIn, boardTask, choiceLock, focusOf, refusalIn } from "./state.js";
 
 const vote = { rule: { base: "all_seats", threshold: "more_than_half" }, secrecy: "named", interim: "totals", allow_change: true, require_check_in: true, window_seconds: 60 };
 const meeting = {
@@ -96,4 +96,28 @@ test("a refusal for the pause goes with the pause; others stay for their round",
   assert.equal(refusalIn(late, round(0, "closed")), null);
   assert.equal(refusalIn(late, null), null);
   assert.equal(refusalIn(null, held), null);
+});
+
+test("a secret result awaiting the counting board is provisional, without a result, until announced", () => {
+  const board = { members: [4, 2], required: 2, confirmed: [{ seat: 4, at: 1 }], announced_at: null, ballots: 38 };
+  const provisional = { ...round(0, "closed"), result: null, board };
+  const focus = focusOf(meeting, { current_item: 0, items: items(["provisional", "pending", "pending"]), round: provisional });
+  assert.equal(focus.state, "provisional");
+  assert.equal(focus.result, null);
+  const announced = { ...round(0, "closed"), board: { ...board, announced_at: 2 } };
+  assert.equal(focusOf(meeting, { current_item: 0, items: items(["passed", "pending", "pending"]), round: announced }).state, "closed");
+  // After the chair moves on and back, the item's status still says so.
+  assert.equal(focusOf(meeting, { current_item: 0, items: items(["provisional", "pending", "pending"]), round: null }).state, "provisional");
+});
+
+test("a board member asks for the count, then confirms it once; others are not asked", () => {
+  const board = { members: [4, 2], required: 2, confirmed: [{ seat: 4, at: 1 }], announced_at: null, ballots: 38 };
+  const provisional = { ...round(0, "closed"), result: null, board };
+  assert.equal(boardTask(provisional, 2, null), "ask");
+  assert.equal(boardTask(provisional, 2, { round: "another", count: {} }), "ask");
+  assert.equal(boardTask(provisional, 2, { round: provisional.id, count: {} }), "confirm");
+  assert.equal(boardTask(provisional, 4, { round: provisional.id, count: {} }), "confirmed");
+  assert.equal(boardTask(provisional, 7, null), null, "not on the board");
+  assert.equal(boardTask({ ...provisional, board: { ...board, announced_at: 2 } }, 2, null), null, "announced");
+  assert.equal(boardTask(round(0, "closed"), 2, null), null, "no board");
 });

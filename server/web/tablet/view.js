@@ -9,8 +9,8 @@ import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
 import { $, h } from "../common/dom.js";
 import { placeOf, putTo, speakerOf } from "../common/floor.js";
-import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
-import { ballotIn, choiceLock, clockText, focusOf, refusalIn } from "./state.js";
+import { clockText, countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
+import { ballotIn, boardTask, choiceLock, focusOf, refusalIn } from "./state.js";
 import { documentPlace, fileSize, progressShare, progressWords, versionChange } from "./library.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
@@ -199,6 +199,7 @@ function renderVote(ui, focus, t) {
   const mine = ballotIn(ui.session.myBallot, focus.round);
   if (focus.state === "none") renderNone(focus, t);
   if (focus.state === "closed") renderClosed(ui.session.meeting, focus, t);
+  if (focus.state === "provisional") renderProvisional(ui, focus, t);
   $("paper").hidden = focus.state !== "open" || !focus.item?.paper;
   $("choices").hidden = focus.state === "open" && Boolean(focus.item?.paper);
   const footnotes = focus.state === "open" ? renderOpen(ui, focus, mine, t) : [];
@@ -337,6 +338,46 @@ function renderClosed(meeting, focus, t) {
   $("taking-part").textContent = t("result.taking_part", { n: taking, pct: formatPercent(taking, total, lang) });
   $("result-rows").replaceChildren(...CHOICES.map((choice) => resultRow(meeting.labels[choice], choice, counts[choice], total, lang)));
   $("result-total").textContent = t("result.total", { total, present: counts.present, n: result.yes_needed });
+}
+
+/**
+ * A secret result awaiting the counting board: the turnout and how many of
+ * the board have confirmed; for a member who has not, the count to confirm
+ * with its button; for one who has, when.
+ */
+function renderProvisional(ui, focus, t) {
+  const { session } = ui;
+  const board = focus.round?.board;
+  const lang = currentLang();
+  const total = session.meeting.total_seats;
+  const ballots = board?.ballots ?? 0;
+  $("provisional-turnout").textContent = t("board.turnout", { n: ballots, pct: formatPercent(ballots, total, lang) });
+  $("provisional-board").hidden = !board;
+  if (board) $("provisional-board").textContent = t("board.progress", { n: board.confirmed.length, required: board.required });
+  const seat = session.principal?.seat;
+  const task = boardTask(focus.round, seat, session.toConfirm);
+  $("board-confirm").hidden = task !== "confirm";
+  if (task === "confirm") renderCount(session.meeting, focus.item, session.toConfirm.count, t);
+  const button = $("board-confirm-button");
+  button.disabled = ui.confirming || session.status !== "online";
+  button.textContent = t(ui.confirming ? "board.confirming" : "board.confirm");
+  const mine = board?.confirmed.find((c) => c.seat === seat);
+  $("board-confirmed").hidden = !mine;
+  if (mine) $("board-confirmed-text").textContent = t("board.confirmed", { time: clockText(mine.at) });
+}
+
+/** The count a board member confirms: the turnout, then each row's counts. */
+function renderCount(meeting, item, count, t) {
+  $("board-turnout").textContent = t("board.facts", { total: count.total_seats, present: count.present, n: count.ballots });
+  const kind = item?.paper?.kind;
+  const marks = kind ? PAPER_KINDS[kind].marks : [];
+  const head = kind
+    ? h("tr", {}, h("th", {}, t("paper.col.name")), marks.map((m) => h("th", { class: "num" }, t(`paper.mark.${kind}.${m}`))))
+    : h("tr", {}, h("th", {}, ""), h("th", { class: "num" }, t("board.count")));
+  const rows = kind
+    ? count.rows.map((cells, i) => h("tr", {}, h("td", {}, item.paper.entries[i]?.name ?? `#${i + 1}`), cells.map((n) => h("td", { class: "num" }, String(n)))))
+    : CHOICES.map((choice, i) => h("tr", {}, h("td", {}, meeting.labels[choice]), h("td", { class: "num" }, String(count.rows[0]?.[i] ?? 0))));
+  $("board-count").replaceChildren(h("thead", {}, head), h("tbody", {}, rows));
 }
 
 /** A closed round on a list: what it came to, and each entry's counts of all seats. */

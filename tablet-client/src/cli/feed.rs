@@ -145,6 +145,7 @@ mod tests {
                 choices: None,
             }),
             result: None,
+            board: None,
         }
     }
 

@@ -345,6 +345,7 @@ impl<'a> Text<'a> {
             (Lang::Vi, ItemStatus::NotPassed) => "không thông qua",
             (Lang::Vi, ItemStatus::Counted) => "đã kiểm phiếu",
             (Lang::Vi, ItemStatus::Voided) => "đã hủy biểu quyết",
+            (Lang::Vi, ItemStatus::Provisional) => "ban kiểm phiếu đang xác nhận",
             (Lang::En, ItemStatus::Pending) if !voted_on => "no vote",
             (Lang::En, ItemStatus::Pending) => "not voted yet",
             (Lang::En, ItemStatus::Voting) => "voting",
@@ -352,6 +353,7 @@ impl<'a> Text<'a> {
             (Lang::En, ItemStatus::NotPassed) => "not passed",
             (Lang::En, ItemStatus::Counted) => "counted",
             (Lang::En, ItemStatus::Voided) => "vote voided",
+            (Lang::En, ItemStatus::Provisional) => "awaiting the counting board",
         }
     }
 
@@ -605,6 +607,11 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         }
         RefusalReason::UnknownDocument => "kỳ họp không có tài liệu này",
         RefusalReason::NoSuchPage => "tài liệu không có trang này",
+        RefusalReason::NotOnBoard => "chỉ thành viên Ban kiểm phiếu mới xác nhận được kết quả",
+        RefusalReason::NotProvisional => "không có kết quả kiểm phiếu nào đang chờ xác nhận",
+        RefusalReason::CountMismatch => "số liệu khác với kết quả kiểm phiếu khi kết thúc",
+        RefusalReason::AlreadyConfirmed => "thành viên này đã xác nhận kết quả",
+        RefusalReason::TooFewConfirmations => "chưa đủ thành viên Ban kiểm phiếu xác nhận",
     }
 }
 
@@ -821,6 +828,7 @@ mod tests {
             paused_at: None,
             live,
             result: result.map(RoundResult::Tally),
+            board: None,
         }
     }
 
@@ -952,6 +960,7 @@ mod tests {
             my_paper: None,
             document_access: None,
             floor: None,
+            to_confirm: None,
         };
         assert_eq!(
             Text::new(&m, Lang::Vi).status(&state, Some(Principal::Seat(12)), NOW),
