@@ -59,6 +59,7 @@ fn round(opened_at: u64) -> RoundRecord {
         status: RoundStatus::Open,
         closed_at: None,
         result: None,
+        announced_at: None,
     }
 }
 
