@@ -12,7 +12,8 @@
 //!
 //! In a secret round an accepted ballot is recorded as who took part (seat
 //! and sequence number), never what was chosen; the round's choices appear
-//! only in its closing entry, in the shuffled order the store keeps.
+//! only in its closing entry, in the order the store keeps (unrelated to
+//! the seats).
 
 use gavel_protocol::board::Count;
 use gavel_protocol::floor::FloorChange;
@@ -131,7 +132,8 @@ pub enum Event {
         ballots: Vec<Accepted>,
     },
     /// The round was closed and its tally committed. For a secret round,
-    /// `secret_choices` are the choices in the stored, shuffled order, and
+    /// `secret_choices` are the choices in the stored order (unrelated to
+    /// the seats), and
     /// for a secret round on a list `secret_papers` its papers (the choices
     /// then empty).
     RoundClosed {

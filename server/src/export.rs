@@ -133,10 +133,10 @@ async fn read(
                 .collect()
         };
         let secret_record = if secret && r.status != RoundStatus::Open {
-            let s = store.secret_record(r.id).await?;
-            let (choices, papers) = split_votes(&s.choices);
+            let s = store.secret_ballots(r.id).await?;
+            let (choices, papers) = split_votes(&s.votes());
             Some(SecretRecord {
-                participants: s.participants,
+                participants: s.seats(),
                 choices,
                 papers,
             })
