@@ -21,7 +21,7 @@ use gavel_protocol::messages::DocumentKind;
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
-    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings,
+    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -143,6 +143,11 @@ pub enum Event {
         secret_choices: Option<Vec<Choice>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         secret_papers: Option<Vec<Paper>>,
+        /// A secret round's trackers, one per choice (or paper), in the
+        /// same order (ascending): what a delegate looks its ballot up by.
+        /// Absent in rounds closed before trackers were published.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_trackers: Option<Vec<Tracker>>,
     },
     RoundVoided {
         round: RoundId,

@@ -136,6 +136,7 @@ async fn read(
             let s = store.secret_ballots(r.id).await?;
             let (choices, papers) = split_votes(&s.votes());
             Some(SecretRecord {
+                trackers: s.choices.iter().map(|(tracker, _)| *tracker).collect(),
                 participants: s.seats(),
                 choices,
                 papers,

@@ -286,6 +286,7 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
         };
         chair(&mut console, open, &mut chair_frames).await?;
         let round: RoundId = console.state.open_round().expect("open").id;
+        let round_id = round;
 
         use gavel_protocol::Choice::{Abstain, No, Yes};
         let mut signatures = Vec::new();
@@ -418,8 +419,56 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
                     round["secret"]["participants"],
                     serde_json::json!([1, 2, 3, 4, 5, 6])
                 );
+                trackers_are_found(&path, round_of(&text, round_id)?, &receipts, &signatures)?;
             }
         }
+    }
+    Ok(())
+}
+
+fn round_of(text: &str, id: RoundId) -> anyhow::Result<gavel_records::bundle::Round> {
+    let bundle = gavel_records::bundle::Bundle::from_json(text)?;
+    let round = bundle.rounds.into_iter().find(|r| r.id == id);
+    round.ok_or_else(|| anyhow::anyhow!("round {id} is in the record"))
+}
+
+/// Each delegate finds their last ballot in the record's published list
+/// by the tracker of its signature, counted as cast, with `gavel verify
+/// --tracker` too; a ballot a later one replaced is not there.
+fn trackers_are_found(
+    bundle: &Path,
+    round: gavel_records::bundle::Round,
+    receipts: &[gavel_protocol::messages::Receipt],
+    signatures: &[Signature],
+) -> anyhow::Result<()> {
+    let record = round.secret.expect("a secret record");
+    for (i, (receipt, signature)) in receipts.iter().zip(signatures).enumerate() {
+        let tracker = gavel_protocol::Tracker::of(signature);
+        let replaced = receipts[i + 1..].iter().any(|r| r.seat == receipt.seat);
+        let found = record.find(&tracker);
+        if replaced {
+            anyhow::ensure!(found.is_none(), "seat {}'s replaced ballot", receipt.seat);
+            continue;
+        }
+        let cast = gavel_protocol::paper::Vote::Choice(receipt.choice);
+        anyhow::ensure!(found == Some(cast), "seat {}: {found:?}", receipt.seat);
+    }
+    let last = signatures.last().expect("ballots").clone();
+    for (tracker, expect_found) in [
+        (gavel_protocol::Tracker::of(&last), true),
+        (gavel_protocol::Tracker([7; 16]), false),
+    ] {
+        let verify = Command::new(env!("CARGO_BIN_EXE_gavel"))
+            .arg("verify")
+            .arg(bundle)
+            .args(["--tracker", &tracker.to_hex()])
+            .output()?;
+        let stdout = String::from_utf8_lossy(&verify.stdout);
+        anyhow::ensure!(
+            verify.status.success() == expect_found
+                && stdout.contains(if expect_found { "found: " } else { "not found" }),
+            "{stdout}"
+        );
     }
     Ok(())
 }

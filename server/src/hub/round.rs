@@ -27,12 +27,12 @@
 
 use super::Refusal;
 use super::pacing::Audience;
-use crate::store::{BallotRecord, RoundRecord, SecretBallot, SecretBallots, Tracker};
+use crate::store::{BallotRecord, RoundRecord, SecretBallot, SecretBallots};
 use gavel_protocol::messages::{AnyReceipt, LiveTally, RoundStatus, SeatChoice};
 use gavel_protocol::paper::{Sheet, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult, Turnout, count_marks};
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult};
+use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult, Tracker};
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::oneshot;
 

@@ -78,7 +78,8 @@
 //! batch's one transaction, as two rows that share nothing but the round: a
 //! participation row (`secret_participants`: seat, sequence number and time
 //! of its last ballot) and a choice row (`secret_choices`: the choice or
-//! paper, keyed by its [`Tracker`], no seat and no time). The signature,
+//! paper, keyed by its [`Tracker`] (which the record publishes), no seat and
+//! no time). The signature,
 //! which binds seat and choice, is not stored at all. A batch writes its
 //! choice rows in tracker order, not in the seats' order. A changed vote
 //! deletes the seat's earlier choice row by its tracker, which only the
@@ -136,7 +137,9 @@ use gavel_protocol::paper::Vote;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
-use gavel_protocol::{MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings};
+use gavel_protocol::{
+    MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
+};
 use gavel_records::chain::{Entry, Event, Sha, split_votes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -273,27 +276,6 @@ pub struct SecretBallot {
     /// last recorded ballot's, and any whose commit the hub could not
     /// confirm (deleting one that is not there deletes nothing).
     pub replaces: Vec<Tracker>,
-}
-
-/// The key of a secret ballot's choice row: the first 16 bytes of SHA-256
-/// over a label and the ballot's signature. A resent ballot (the same
-/// signed bytes, the same Ed25519 signature) has the same tracker, so its
-/// row is written once; a changed vote has another. It names no seat: only
-/// whoever holds the signature (the delegate's device, the hub's memory)
-/// can tell whose row it keys, and the signature is never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Tracker(pub [u8; 16]);
-
-impl Tracker {
-    const LABEL: &[u8] = b"gavel secret choice row";
-
-    pub fn of(signature: &Signature) -> Tracker {
-        let hash = Sha256::new()
-            .chain_update(Self::LABEL)
-            .chain_update(signature.to_bytes())
-            .finalize();
-        Tracker(hash[..16].try_into().expect("SHA-256 is 32 bytes"))
-    }
 }
 
 /// A secret round's ballots as stored: who took part, and what was chosen,
@@ -985,6 +967,9 @@ impl Store {
             result: result.clone(),
             secret_choices: split.as_ref().map(|(choices, _)| choices.clone()),
             secret_papers: split.and_then(|(_, papers)| (!papers.is_empty()).then_some(papers)),
+            secret_trackers: kept
+                .as_ref()
+                .map(|k| k.choices.iter().map(|(tracker, _)| *tracker).collect()),
         };
         if let Some(kept) = &kept {
             rewrite_sorted(&mut tx, &id, kept).await?;
