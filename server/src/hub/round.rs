@@ -673,3 +673,155 @@ pub(super) enum Admitted {
     /// The identical ballot is on its way to the store: wait with it.
     JoinInFlight,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Participation;
+    use ed25519_dalek::SigningKey;
+    use gavel_protocol::{Choice, MeetingId, VoteSettings};
+
+    const NOW: u64 = 10_000;
+
+    fn secret_round() -> RoundRecord {
+        RoundRecord {
+            id: RoundId([3; 16]),
+            meeting: MeetingId::parse("m").unwrap(),
+            item: 0,
+            settings: VoteSettings {
+                secrecy: Secrecy::Secret,
+                interim: Interim::None,
+                ..VoteSettings::default()
+            },
+            opened_at: 1_000,
+            deadline: 100_000,
+            paused_at: None,
+            status: RoundStatus::Open,
+            closed_at: None,
+            announced_at: None,
+            result: None,
+        }
+    }
+
+    /// Seat `seat`'s ballot, its signature standing for the device's.
+    fn ballot(seat: SeatNo, choice: Choice, seq: u64) -> VerifiedBallot {
+        let mut bytes = [0u8; 64];
+        bytes[..4].copy_from_slice(&seat.to_be_bytes());
+        bytes[4..12].copy_from_slice(&seq.to_be_bytes());
+        bytes[12] = choice as u8;
+        VerifiedBallot {
+            seat,
+            round: RoundId([3; 16]),
+            vote: Vote::Choice(choice),
+            seq,
+            signature: Signature::from_bytes(&bytes),
+        }
+    }
+
+    fn stored(ballots: &[(&VerifiedBallot, u64)]) -> SecretBallots {
+        let mut choices: Vec<(Tracker, Vote)> = ballots
+            .iter()
+            .map(|(b, _)| (Tracker::of(&b.signature), b.vote.clone()))
+            .collect();
+        choices.sort_by_key(|(t, _)| *t);
+        SecretBallots {
+            participants: ballots
+                .iter()
+                .map(|(b, at)| Participation {
+                    seat: b.seat,
+                    seq: b.seq,
+                    recorded_at: *at,
+                })
+                .collect(),
+            choices,
+        }
+    }
+
+    fn reason(admitted: Result<Admitted, Refusal>) -> Option<RefusalReason> {
+        admitted.err().map(|r| r.reason)
+    }
+
+    #[test]
+    fn ballots_read_back_count_once_and_only_a_resend_is_answered() {
+        let (one, two) = (ballot(1, Choice::Yes, 5), ballot(2, Choice::No, 3));
+        let round = RoundState::new(
+            secret_round(),
+            BTreeMap::new(),
+            stored(&[(&one, 2_000), (&two, 2_500)]),
+        );
+        assert_eq!(round.voters(), vec![1, 2]);
+        let counts = round.counts(10, 10);
+        assert_eq!((counts.yes, counts.no, counts.abstain), (1, 1, 0));
+
+        let resent = round.admit(&one, None, true, NOW);
+        assert!(matches!(
+            resent,
+            Ok(Admitted::Unlinked { recorded_at: 2_000 })
+        ));
+        let other = ballot(1, Choice::No, 5);
+        assert_eq!(
+            reason(round.admit(&other, None, true, NOW)),
+            Some(RefusalReason::StaleSequence)
+        );
+        let change = ballot(1, Choice::No, 6);
+        assert_eq!(
+            reason(round.admit(&change, None, true, NOW)),
+            Some(RefusalReason::ChangeLostInRestart)
+        );
+        assert!(matches!(
+            round.admit(&ballot(3, Choice::Abstain, 1), None, true, NOW),
+            Ok(Admitted::New)
+        ));
+    }
+
+    #[test]
+    fn after_an_outage_a_linked_seat_stays_linked_and_a_lost_answer_is_read_back() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let meeting = MeetingId::parse("m").unwrap();
+        let mut round = RoundState::new(secret_round(), BTreeMap::new(), SecretBallots::default());
+        let (first, lost) = (ballot(1, Choice::Yes, 1), ballot(2, Choice::No, 1));
+
+        let (reply, _answer) = oneshot::channel();
+        let record = round
+            .enqueue(ballot(1, Choice::Yes, 1).record(1_500), reply)
+            .unwrap();
+        assert_eq!(record.secret, Some(SecretBallot::default()));
+        round.committed(&record, record.receipt(&key, &meeting));
+        // Seat 2's commit went through; its answer was lost.
+        let (reply, _answer) = oneshot::channel();
+        let record = round
+            .enqueue(ballot(2, Choice::No, 1).record(1_600), reply)
+            .unwrap();
+        round.not_committed(&record);
+
+        let changed = round.take_in(
+            Vec::new(),
+            stored(&[(&first, 1_500), (&lost, 1_600)]),
+            |b| b.receipt(&key, &meeting),
+        );
+        assert!(changed, "seat 2's ballot now counts");
+        let counts = round.counts(10, 10);
+        assert_eq!((counts.yes, counts.no), (1, 1));
+        // Seat 1 is still linked: it may change its vote, which replaces its row.
+        let change = ballot(1, Choice::No, 2);
+        assert!(matches!(
+            round.admit(&change, None, true, NOW),
+            Ok(Admitted::New)
+        ));
+        let (reply, _answer) = oneshot::channel();
+        let record = round.enqueue(change.record(1_700), reply).unwrap();
+        assert_eq!(
+            record.secret.map(|s| s.replaces),
+            Some(vec![Tracker::of(&first.signature)])
+        );
+        // Seat 2's ballot, sent again, is answered; a change is not.
+        assert!(matches!(
+            round.admit(&lost, None, true, NOW),
+            Ok(Admitted::Unlinked { recorded_at: 1_600 })
+        ));
+        assert_eq!(
+            reason(round.admit(&ballot(2, Choice::Yes, 2), None, true, NOW)),
+            Some(RefusalReason::ChangeLostInRestart)
+        );
+    }
+}
