@@ -45,7 +45,7 @@ pub use fingerprint::Fingerprint;
 pub use ids::{MeetingId, Principal, RoundId, SeatNo};
 pub use messages::{ClientMsg, RefusalReason, ServerMsg};
 pub use rules::{Base, Counts, Rule, TallyResult, Threshold, VoteSettings};
-pub use signing::{PublicKey, Signature};
+pub use signing::{PublicKey, Signature, Tracker};
 
 /// The protocol version spoken by this crate. Every client frame that opens a
 /// session carries it; a mismatch is refused with `unsupported_version`.

@@ -787,6 +787,11 @@ pub enum RefusalReason {
     MarksOutOfOrder,
     #[error("this vote does not allow changing a ballot")]
     ChangeNotAllowed,
+    /// A secret ballot recorded before the hub restarted still counts, but
+    /// the hub no longer knows which choice row is the seat's: it keeps that
+    /// link in memory only, so it cannot replace it.
+    #[error("a secret ballot recorded before the server restarted cannot be changed")]
+    ChangeLostInRestart,
     #[error("a later ballot from this seat is already recorded")]
     StaleSequence,
     #[error("the command does not fit the meeting's state")]

@@ -1,9 +1,10 @@
 //! The published test vectors, checked against the crate or written from it.
 //!
 //! `vectors/signing.json` holds every signed byte layout with fixed keys,
-//! `vectors/frames.json` an example of every JSON frame, and
+//! `vectors/frames.json` an example of every JSON frame,
 //! `vectors/rules.json` what every pass rule decides and how percentages
-//! are printed. All three are rebuilt here from the crate's own functions;
+//! are printed, and `vectors/trackers.json` secret ballots' trackers. All
+//! are rebuilt here from the crate's own functions;
 //! the test fails when a file differs from the rebuild, when a documented frame does not survive a parse and re-serialize,
 //! or when a `json` example in `PROTOCOL.md` is not one of the frames. So the
 //! documents a tablet in another language is written against cannot drift
@@ -2911,4 +2912,69 @@ fn rule_vectors_match_the_crate() {
         assert!(printed.contains(&expected), "{expected:?} in rules.json");
     }
     assert_generated("rules.json", &json, &document);
+}
+
+// trackers.json
+
+/// `vectors/trackers.json`: the tracker of a few ballots of `signing.json`,
+/// as the record publishes it and a device computes it from its signature.
+/// The web apps' `common/protocol.js` is checked against the same file.
+#[derive(Serialize, Deserialize)]
+struct TrackersFile {
+    readme: Vec<String>,
+    trackers: Vec<TrackerCase>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TrackerCase {
+    /// The `signing.json` vector whose signature this is.
+    vector: String,
+    signature: String,
+    tracker: String,
+}
+
+fn trackers_document() -> TrackersFile {
+    let signing = signing_document();
+    let trackers = ["ballot_secret_round", "ballot_yes_seat_1_seq_0"]
+        .into_iter()
+        .map(|name| {
+            let v = signing
+                .vectors
+                .iter()
+                .find(|v| v.name == name)
+                .expect("a signing vector");
+            let signature = Signature::from_hex(&v.signature).expect("a signature");
+            TrackerCase {
+                vector: name.to_owned(),
+                signature: v.signature.clone(),
+                tracker: gavel_protocol::Tracker::of(&signature).to_hex(),
+            }
+        })
+        .collect();
+    TrackersFile {
+        readme: vec![
+            "A secret ballot's tracker: the first 16 bytes of SHA-256 over the 23 ASCII \
+             bytes \"gavel secret choice row\" followed by the ballot's 64-byte Ed25519 \
+             signature, as 32 lower-case hex digits (PROTOCOL.md 7.2)."
+                .into(),
+        ],
+        trackers,
+    }
+}
+
+#[test]
+fn tracker_vectors_match_the_crate() {
+    let document = trackers_document();
+    let json = write_or_read("trackers.json", &document);
+    let file: TrackersFile = serde_json::from_value(json.clone()).unwrap();
+    for case in &file.trackers {
+        let signature = Signature::from_hex(&case.signature).unwrap();
+        let tracker = gavel_protocol::Tracker::of(&signature);
+        assert_eq!(case.tracker, tracker.to_hex(), "{}", case.vector);
+        assert_eq!(
+            gavel_protocol::Tracker::from_hex(&case.tracker).unwrap(),
+            tracker
+        );
+    }
+    assert_generated("trackers.json", &json, &document);
 }

@@ -16,7 +16,7 @@ use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
-    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings,
+    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
 };
 use serde::{Deserialize, Serialize};
 
@@ -110,12 +110,23 @@ pub struct SecretRecord {
     /// Sorted.
     pub participants: Vec<SeatNo>,
     pub choices: Vec<Choice>,
-    /// A secret round on a list: its papers, shuffled as the choices are.
+    /// A secret round on a list: its papers, in the choices' order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub papers: Vec<Paper>,
+    /// Each choice's (or paper's) tracker, in the same order, ascending:
+    /// a delegate finds their ballot by the tracker their device computes
+    /// ([`gavel_protocol::Tracker::of`] its ballot's signature).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trackers: Vec<Tracker>,
 }
 
 impl SecretRecord {
+    /// The vote published under `tracker`, if the list holds it.
+    pub fn find(&self, tracker: &Tracker) -> Option<Vote> {
+        let at = self.trackers.binary_search(tracker).ok()?;
+        self.votes().into_iter().nth(at)
+    }
+
     pub fn votes(&self) -> Vec<Vote> {
         crate::chain::join_votes(&self.choices, &self.papers)
     }

@@ -12,7 +12,8 @@
 //!
 //! In a secret round an accepted ballot is recorded as who took part (seat
 //! and sequence number), never what was chosen; the round's choices appear
-//! only in its closing entry, in the shuffled order the store keeps.
+//! only in its closing entry, in the order the store keeps (unrelated to
+//! the seats).
 
 use gavel_protocol::board::Count;
 use gavel_protocol::floor::FloorChange;
@@ -20,7 +21,7 @@ use gavel_protocol::messages::DocumentKind;
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
-    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings,
+    Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -131,7 +132,8 @@ pub enum Event {
         ballots: Vec<Accepted>,
     },
     /// The round was closed and its tally committed. For a secret round,
-    /// `secret_choices` are the choices in the stored, shuffled order, and
+    /// `secret_choices` are the choices in the stored order (unrelated to
+    /// the seats), and
     /// for a secret round on a list `secret_papers` its papers (the choices
     /// then empty).
     RoundClosed {
@@ -141,6 +143,11 @@ pub enum Event {
         secret_choices: Option<Vec<Choice>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         secret_papers: Option<Vec<Paper>>,
+        /// A secret round's trackers, one per choice (or paper), in the
+        /// same order (ascending): what a delegate looks its ballot up by.
+        /// Absent in rounds closed before trackers were published.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_trackers: Option<Vec<Tracker>>,
     },
     RoundVoided {
         round: RoundId,

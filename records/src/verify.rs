@@ -24,7 +24,7 @@ use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::{Secrecy, TallyResult};
 use gavel_protocol::signing::{BallotContent, audit_head_bytes};
-use gavel_protocol::{Counts, Principal, PublicKey, RoundId, SeatNo, VoteSettings};
+use gavel_protocol::{Counts, Principal, PublicKey, RoundId, SeatNo, Tracker, VoteSettings};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One thing in a bundle that is not as it must be.
@@ -135,6 +135,10 @@ pub enum Mismatch {
     },
     #[error("round {round}: the secret round's choices are not those of the chain's closing entry")]
     SecretChoices { round: RoundId },
+    #[error(
+        "round {round}: the published trackers are not one per choice in ascending order, or not those of the chain's closing entry"
+    )]
+    SecretTrackers { round: RoundId },
     #[error("round {round}: {count} choices for {participants} participants")]
     SecretCount {
         round: RoundId,
@@ -193,8 +197,8 @@ pub enum Mismatch {
     ConfirmationOrder { round: RoundId },
 }
 
-/// A vote in a few words, for a mismatch's message.
-fn describe(vote: &Vote) -> String {
+/// A vote in a few words, for a mismatch's message or a tracker found.
+pub fn describe(vote: &Vote) -> String {
     match vote {
         Vote::Choice(c) => c.to_string(),
         Vote::Paper(p) => format!("{} paper of {} marks", p.kind.as_str(), p.marks.len()),
@@ -539,15 +543,24 @@ fn check_secret(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) 
             participants: record.participants.len(),
         });
     }
+    let trackers = &record.trackers;
+    let ascending = trackers.windows(2).all(|w| w[0] < w[1]);
+    if !trackers.is_empty() && (trackers.len() != votes.len() || !ascending) {
+        out.push(Mismatch::SecretTrackers { round: id });
+    }
     if let Some(End::Closed {
         secret_choices,
         secret_papers,
+        secret_trackers,
         ..
     }) = &chained.end
     {
         let papers = secret_papers.as_deref().unwrap_or_default();
         if secret_choices.as_ref() != Some(&record.choices) || papers != record.papers {
             out.push(Mismatch::SecretChoices { round: id });
+        }
+        if secret_trackers.as_deref().unwrap_or_default() != trackers.as_slice() {
+            out.push(Mismatch::SecretTrackers { round: id });
         }
     }
     votes
@@ -688,6 +701,7 @@ enum End {
         result: RoundResult,
         secret_choices: Option<Vec<gavel_protocol::Choice>>,
         secret_papers: Option<Vec<Paper>>,
+        secret_trackers: Option<Vec<Tracker>>,
         /// Seats checked in before the close.
         checked_in: u32,
     },
@@ -789,6 +803,7 @@ impl Story {
                     result,
                     secret_choices,
                     secret_papers,
+                    secret_trackers,
                 } => {
                     if let Some(r) = story.rounds.get_mut(round) {
                         r.end = Some(End::Closed {
@@ -796,6 +811,7 @@ impl Story {
                             result: result.clone(),
                             secret_choices: secret_choices.clone(),
                             secret_papers: secret_papers.clone(),
+                            secret_trackers: secret_trackers.clone(),
                             checked_in: checked_in.len() as u32,
                         });
                     }

@@ -133,10 +133,11 @@ async fn read(
                 .collect()
         };
         let secret_record = if secret && r.status != RoundStatus::Open {
-            let s = store.secret_record(r.id).await?;
-            let (choices, papers) = split_votes(&s.choices);
+            let s = store.secret_ballots(r.id).await?;
+            let (choices, papers) = split_votes(&s.votes());
             Some(SecretRecord {
-                participants: s.participants,
+                trackers: s.choices.iter().map(|(tracker, _)| *tracker).collect(),
+                participants: s.seats(),
                 choices,
                 papers,
             })

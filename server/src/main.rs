@@ -142,8 +142,15 @@ enum Command {
     },
     /// Checks an exported record with nothing but the file: exit 0 if every
     /// signature, tally and chain link holds, 1 with each mismatch printed,
-    /// 2 if the file is not a readable record.
-    Verify { bundle: PathBuf },
+    /// 2 if the file is not a readable record. With `--tracker`, also looks
+    /// a secret ballot up in the published lists: exit 1 if it is not there.
+    Verify {
+        bundle: PathBuf,
+        /// A secret ballot's tracker (32 hex digits), as the delegate's
+        /// device shows it.
+        #[arg(long)]
+        tracker: Option<String>,
+    },
     /// Runs a live demo session: the example meeting with simulated tablets.
     Demo {
         #[arg(long, env = "GAVEL_LISTEN")]
@@ -207,8 +214,8 @@ enum MeetingCommand {
 
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    if let Command::Verify { bundle } = &cli.command {
-        return Ok(verify(bundle));
+    if let Command::Verify { bundle, tracker } = &cli.command {
+        return Ok(verify(bundle, tracker.as_deref()));
     }
     let file = match &cli.config {
         Some(path) => FileSettings::load(path)?,
@@ -268,7 +275,7 @@ fn main() -> anyhow::Result<ExitCode> {
 }
 
 /// `gavel verify`: needs no settings, no store and no server.
-fn verify(path: &Path) -> ExitCode {
+fn verify(path: &Path, tracker: Option<&str>) -> ExitCode {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
@@ -294,7 +301,10 @@ fn verify(path: &Path) -> ExitCode {
             bundle.chain.len(),
             bundle.server_key.to_hex()
         );
-        return ExitCode::SUCCESS;
+        return match tracker {
+            Some(tracker) => find_tracker(&bundle, tracker),
+            None => ExitCode::SUCCESS,
+        };
     }
     for m in &mismatches {
         println!("mismatch: {m}");
@@ -305,6 +315,34 @@ fn verify(path: &Path) -> ExitCode {
         mismatches.len()
     );
     ExitCode::from(1)
+}
+
+/// `gavel verify --tracker`: the secret round whose published list holds
+/// the tracker, and the choice (or paper) under it.
+fn find_tracker(bundle: &gavel_records::bundle::Bundle, tracker: &str) -> ExitCode {
+    let Ok(tracker) = gavel_protocol::Tracker::from_hex(tracker) else {
+        eprintln!("{tracker:?} is not a tracker: 32 hex digits");
+        return ExitCode::from(2);
+    };
+    let found = bundle.rounds.iter().find_map(|round| {
+        let vote = round.secret.as_ref()?.find(&tracker)?;
+        Some((round, vote))
+    });
+    match found {
+        Some((round, vote)) => {
+            println!(
+                "found: tracker {tracker} is in round {} (item {}), counted as {}",
+                round.id,
+                round.item,
+                gavel_records::verify::describe(&vote)
+            );
+            ExitCode::SUCCESS
+        }
+        None => {
+            println!("not found: no secret round of this record lists tracker {tracker}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn init_tracing(format: LogFormat) {

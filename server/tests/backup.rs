@@ -9,7 +9,7 @@ use gavel_client::Session;
 use gavel_protocol::messages::Receipt;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, SeatNo};
-use gavel_server::store::{BallotRecord, RoundRecord, SecretClose, Store};
+use gavel_server::store::{BallotRecord, RoundRecord, SecretBallots, Store};
 use gavel_tests::process::{self, Gavel, Prepared, prepare_example, vote};
 use gavel_tests::{TestDatabase, databases, require_tool};
 use std::path::Path;
@@ -22,7 +22,7 @@ struct Record {
     rounds: Vec<RoundRecord>,
     ballots: Vec<Vec<BallotRecord>>,
     /// What each ended secret round kept.
-    secret: Vec<SecretClose>,
+    secret: Vec<SecretBallots>,
 }
 
 impl Record {
@@ -34,7 +34,7 @@ impl Record {
         for round in &rounds {
             ballots.push(store.ballots(round.id).await?);
             if round.settings.secrecy == Secrecy::Secret && round.closed_at.is_some() {
-                secret.push(store.secret_record(round.id).await?);
+                secret.push(store.secret_ballots(round.id).await?);
             }
         }
         let record = Record {

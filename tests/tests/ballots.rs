@@ -403,9 +403,9 @@ async fn elections_ratings_and_no_confidence_votes_are_cast_counted_and_verified
         );
         for secret in [secret_election, rating] {
             assert!(store.ballots(secret).await?.is_empty(), "{name}");
-            let kept = store.secret_record(secret).await?;
-            assert_eq!(kept.participants, (1..=SEATS).collect::<Vec<_>>());
-            assert!(kept.choices.iter().all(|v| v.paper().is_some()));
+            let kept = store.secret_ballots(secret).await?;
+            assert_eq!(kept.seats(), (1..=SEATS).collect::<Vec<_>>());
+            assert!(kept.votes().iter().all(|v| v.paper().is_some()));
         }
 
         // The record verifies, and recomputes every result from the papers.

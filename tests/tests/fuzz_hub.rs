@@ -196,12 +196,15 @@ impl Hall {
             return Ok(());
         }
         let live = round.live.as_ref().expect("the chair sees the live tally");
-        let ballots = server.store().await?.ballots(round.id).await?;
+        let store = server.store().await?;
+        let ballots = store.ballots(round.id).await?;
+        // A secret round's ballots are its participation rows.
+        let secret = store.secret_ballots(round.id).await?.participants.len();
         anyhow::ensure!(
-            live.taking_part as usize == ballots.len(),
+            live.taking_part as usize == ballots.len() + secret,
             "the chair shows {} taking part, the store holds {} ballots",
             live.taking_part,
-            ballots.len()
+            ballots.len() + secret
         );
         // The counts themselves, where the round lets the chair see them.
         if let Some(counts) = live.counts {

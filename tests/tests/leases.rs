@@ -71,6 +71,7 @@ fn ballot(round: RoundId, seat: u32, seq: u64) -> BallotRecord {
         seq,
         signature: Signature::from_bytes(&[seat as u8; 64]),
         recorded_at: 2_000 + seq,
+        secret: None,
     }
 }
 

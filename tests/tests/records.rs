@@ -155,6 +155,7 @@ fn check_contents(bundle: &Bundle, rounds: &Rounds) {
     );
     let record = secret.secret.as_ref().expect("who took part");
     assert_eq!(record.participants, vec![1, 2, 3, 4, 5]);
+    assert_eq!(record.trackers.len(), 5, "a tracker per choice");
     let mut choices = record.choices.clone();
     choices.sort();
     assert_eq!(
@@ -529,6 +530,37 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
                 record.choices[0] = flip(record.choices[0]);
             },
             move |m| matches!(m, Mismatch::SecretChoices { round } if *round == secret),
+        ),
+        tamper(
+            "a changed secret choice, counted",
+            move |b| {
+                let record = round_mut(b, secret).secret.as_mut().unwrap();
+                record.choices[0] = flip(record.choices[0]);
+            },
+            move |m| matches!(m, Mismatch::TallyCounts { round, .. } if *round == secret),
+        ),
+        tamper(
+            "a dropped secret tracker",
+            move |b| {
+                round_mut(b, secret).secret.as_mut().unwrap().trackers.pop();
+            },
+            move |m| matches!(m, Mismatch::SecretTrackers { round } if *round == secret),
+        ),
+        tamper(
+            "two secret trackers swapped",
+            move |b| {
+                let record = round_mut(b, secret).secret.as_mut().unwrap();
+                record.trackers.swap(0, 1);
+            },
+            move |m| matches!(m, Mismatch::SecretTrackers { round } if *round == secret),
+        ),
+        tamper(
+            "a secret tracker replaced",
+            move |b| {
+                let record = round_mut(b, secret).secret.as_mut().unwrap();
+                record.trackers[0] = gavel_protocol::Tracker([0; 16]);
+            },
+            move |m| matches!(m, Mismatch::SecretTrackers { round } if *round == secret),
         ),
         tamper(
             "a secret round given named ballots",

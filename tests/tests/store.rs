@@ -13,7 +13,7 @@ use gavel_protocol::{
 };
 use gavel_records::chain::{Event, check_links};
 use gavel_server::store::{
-    BallotRecord, NewCode, Pool, RoundRecord, SecretClose, Store, StoreError, code_hash,
+    BallotRecord, NewCode, Pool, RoundRecord, SecretBallot, Store, StoreError, code_hash,
 };
 use gavel_tests::databases;
 use std::future::Future;
@@ -78,6 +78,24 @@ fn ballot(round: RoundId, seat: SeatNo, choice: Choice, seq: u64) -> BallotRecor
         seq,
         signature: Signature::from_bytes(&signature),
         recorded_at: 1_000 + seq,
+        secret: None,
+    }
+}
+
+/// The same ballot in a secret round, replacing the choice rows of the
+/// seat's earlier ballots (`earlier`).
+fn secret_ballot(
+    round: RoundId,
+    seat: SeatNo,
+    choice: Choice,
+    seq: u64,
+    earlier: &[&BallotRecord],
+) -> BallotRecord {
+    BallotRecord {
+        secret: Some(SecretBallot {
+            replaces: earlier.iter().map(|b| b.tracker()).collect(),
+        }),
+        ..ballot(round, seat, choice, seq)
     }
 }
 
@@ -492,7 +510,9 @@ async fn rounds_are_opened_extended_and_voided() -> Result<()> {
         ));
         let result = result_of(&[Choice::Yes]);
         ensure!(is_corrupt(
-            store.close_round(first.id, 60_000, &result, None).await
+            store
+                .close_round(first.id, 60_000, &result, Secrecy::Named)
+                .await
         ));
         ensure!(is_corrupt(store.set_deadline(RoundId([0; 16]), 1).await));
 
@@ -595,7 +615,7 @@ async fn a_batch_extends_the_audit_chain_of_each_meeting_it_names() -> Result<()
         store
             .record_ballots(&[
                 ballot(here.id, 2, Choice::No, 1),
-                ballot(there.id, 5, Choice::Abstain, 1),
+                secret_ballot(there.id, 5, Choice::Abstain, 1, &[]),
                 ballot(here.id, 3, Choice::Yes, 1),
             ])
             .await?;
@@ -640,24 +660,30 @@ async fn closing_a_named_round_commits_its_result_and_keeps_its_ballots() -> Res
         store.record_ballots(&ballots).await?;
 
         // A result that is not the count of the stored ballots is refused,
-        // and so is a secret record for a named round; nothing is written.
+        // and so is closing a named round as a secret one; nothing is written.
         let wrong = result_of(&[Choice::Yes, Choice::Yes, Choice::Yes]);
         ensure!(is_corrupt(
-            store.close_round(r.id, 61_000, &wrong, None).await
+            store
+                .close_round(r.id, 61_000, &wrong, Secrecy::Named)
+                .await
         ));
         let result = result_of(&[Choice::Yes, Choice::No, Choice::Yes]);
-        let secret = SecretClose {
-            participants: vec![1, 2, 3],
-            choices: votes(&[Choice::Yes, Choice::No, Choice::Yes]),
-        };
         ensure!(is_corrupt(
             store
-                .close_round(r.id, 61_000, &result, Some(&secret))
+                .close_round(r.id, 61_000, &result, Secrecy::Secret)
+                .await
+        ));
+        // A secret ballot for a named round is refused.
+        ensure!(is_corrupt(
+            store
+                .record_ballots(&[secret_ballot(r.id, 4, Choice::No, 1, &[])])
                 .await
         ));
         ensure!(store.rounds(&meeting()).await?[0].status == RoundStatus::Open);
 
-        store.close_round(r.id, 61_000, &result, None).await?;
+        store
+            .close_round(r.id, 61_000, &result, Secrecy::Named)
+            .await?;
         let closed = store.rounds(&meeting()).await?;
         let expected = RoundRecord {
             status: RoundStatus::Closed,
@@ -678,7 +704,9 @@ async fn closing_a_named_round_commits_its_result_and_keeps_its_ballots() -> Res
         .await?;
         ensure!(passed == 2, "the tally's numbers are readable in SQL");
         ensure!(is_corrupt(
-            store.close_round(r.id, 62_000, &result, None).await
+            store
+                .close_round(r.id, 62_000, &result, Secrecy::Named)
+                .await
         ));
         Ok(())
     })
@@ -686,53 +714,94 @@ async fn closing_a_named_round_commits_its_result_and_keeps_its_ballots() -> Res
 }
 
 #[tokio::test]
-async fn closing_a_secret_round_leaves_no_link_between_seats_and_choices() -> Result<()> {
+async fn a_secret_round_never_stores_a_seat_beside_its_choice() -> Result<()> {
     on_every_backend(|store| async move {
         with_meeting(&store).await?;
         let r = round(Secrecy::Secret, 1_000);
         store.open_round(&r).await?;
+        let first = secret_ballot(r.id, 9, Choice::Yes, 1, &[]);
         store
             .record_ballots(&[
-                ballot(r.id, 9, Choice::Yes, 1),
-                ballot(r.id, 4, Choice::No, 1),
-                ballot(r.id, 6, Choice::Abstain, 1),
+                first.clone(),
+                secret_ballot(r.id, 4, Choice::No, 1, &[]),
+                secret_ballot(r.id, 6, Choice::Abstain, 1, &[]),
             ])
             .await?;
-        store
-            .record_ballots(&[ballot(r.id, 9, Choice::No, 2)])
-            .await?;
-        let result = result_of(&[Choice::No, Choice::No, Choice::Abstain]);
+        // Seat 9 changes its vote: its first choice row goes.
+        let changed = secret_ballot(r.id, 9, Choice::No, 2, &[&first]);
+        store.record_ballots(std::slice::from_ref(&changed)).await?;
+        // Sent again (a retry), the change writes nothing more.
+        store.record_ballots(std::slice::from_ref(&changed)).await?;
 
-        // A secret round cannot be closed as a named one, nor with a record
-        // that is not its ballots'.
-        ensure!(is_corrupt(
-            store.close_round(r.id, 61_000, &result, None).await
-        ));
-        let wrong_seats = SecretClose {
-            participants: vec![4, 6, 8],
-            choices: votes(&[Choice::No, Choice::Abstain, Choice::No]),
-        };
+        // While the round is open: two unlinked lists, and no ballot rows.
+        let tables = assert_no_seat_choice_link(&store, r.id).await?;
+        ensure!(
+            tables == ["rounds", "secret_choices", "secret_participants"],
+            "{tables:?}"
+        );
+        ensure!(store.ballots(r.id).await?.is_empty());
+        let open = store.secret_ballots(r.id).await?;
+        ensure!(open.seats() == vec![4, 6, 9], "{open:?}");
+        ensure!(
+            open.participants
+                .iter()
+                .map(|p| (p.seq, p.recorded_at))
+                .collect::<Vec<_>>()
+                == vec![(1, 1_001), (1, 1_001), (2, 1_002)],
+            "{open:?}"
+        );
+        let mut chosen = open.votes();
+        chosen.sort();
+        ensure!(
+            chosen == votes(&[Choice::No, Choice::No, Choice::Abstain]),
+            "{open:?}"
+        );
+        ensure!(open.choices.iter().any(|(t, _)| *t == changed.tracker()));
+        ensure!(open.choices.iter().all(|(t, _)| *t != first.tracker()));
+        ensure!(
+            open.choices.windows(2).all(|w| w[0].0 < w[1].0),
+            "by tracker"
+        );
+
+        // Closed as a named round, or with a result that is not its choices':
+        // refused, nothing written.
+        let result = result_of(&[Choice::No, Choice::No, Choice::Abstain]);
         ensure!(is_corrupt(
             store
-                .close_round(r.id, 61_000, &result, Some(&wrong_seats))
+                .close_round(r.id, 61_000, &result, Secrecy::Named)
                 .await
         ));
-        ensure!(store.ballots(r.id).await?.len() == 3);
-
-        let shuffled = SecretClose {
-            participants: vec![9, 4, 6],
-            choices: votes(&[Choice::No, Choice::Abstain, Choice::No]),
-        };
+        let wrong = result_of(&[Choice::Yes, Choice::No, Choice::Abstain]);
+        ensure!(is_corrupt(
+            store
+                .close_round(r.id, 61_000, &wrong, Secrecy::Secret)
+                .await
+        ));
+        // A named ballot for a secret round is refused.
+        ensure!(is_corrupt(
+            store
+                .record_ballots(&[ballot(r.id, 2, Choice::Yes, 1)])
+                .await
+        ));
         store
-            .close_round(r.id, 61_000, &result, Some(&shuffled))
+            .close_round(r.id, 61_000, &result, Secrecy::Secret)
             .await?;
 
-        ensure!(store.ballots(r.id).await?.is_empty());
-        let kept = store.secret_record(r.id).await?;
-        ensure!(kept.participants == vec![4, 6, 9], "{kept:?}");
-        ensure!(kept.choices == shuffled.choices, "{kept:?}");
+        let kept = store.secret_ballots(r.id).await?;
+        ensure!(
+            kept == open,
+            "the close rewrites the rows as they were: {kept:?}"
+        );
         let closed = &store.rounds(&meeting()).await?[0];
         ensure!(closed.status == RoundStatus::Closed && closed.result == Some(result.clone()));
+        // The chain's close carries the choices in the record's order.
+        let chained = store.audit_log(&meeting()).await?;
+        let closing = chained.iter().find_map(|e| match &e.event {
+            Event::RoundClosed { secret_choices, .. } => secret_choices.clone(),
+            _ => None,
+        });
+        let in_order: Vec<Choice> = kept.votes().iter().filter_map(Vote::choice).collect();
+        ensure!(closing == Some(in_order), "{closing:?}");
         let tables = assert_no_seat_choice_link(&store, r.id).await?;
         ensure!(
             tables == ["rounds", "secret_choices", "secret_participants", "tallies"],
@@ -744,28 +813,23 @@ async fn closing_a_secret_round_leaves_no_link_between_seats_and_choices() -> Re
 }
 
 #[tokio::test]
-async fn voiding_a_secret_round_also_unlinks_its_ballots() -> Result<()> {
+async fn voiding_a_secret_round_keeps_its_unlinked_lists() -> Result<()> {
     on_every_backend(|store| async move {
         with_meeting(&store).await?;
         let r = round(Secrecy::Secret, 1_000);
         store.open_round(&r).await?;
         store
             .record_ballots(&[
-                ballot(r.id, 9, Choice::Yes, 1),
-                ballot(r.id, 4, Choice::No, 1),
-                ballot(r.id, 6, Choice::Yes, 1),
+                secret_ballot(r.id, 9, Choice::Yes, 1, &[]),
+                secret_ballot(r.id, 4, Choice::No, 1, &[]),
+                secret_ballot(r.id, 6, Choice::Yes, 1, &[]),
             ])
             .await?;
+        let open = store.secret_ballots(r.id).await?;
         store.void_round(r.id, 30_000).await?;
 
-        ensure!(store.ballots(r.id).await?.is_empty());
-        let kept = store.secret_record(r.id).await?;
-        ensure!(kept.participants == vec![4, 6, 9], "{kept:?}");
-        // Grouped by choice, so that their order says nothing about the seats.
-        ensure!(
-            kept.choices == votes(&[Choice::No, Choice::Yes, Choice::Yes]),
-            "{kept:?}"
-        );
+        let kept = store.secret_ballots(r.id).await?;
+        ensure!(kept == open && kept.seats() == vec![4, 6, 9], "{kept:?}");
         let tables = assert_no_seat_choice_link(&store, r.id).await?;
         ensure!(
             tables == ["rounds", "secret_choices", "secret_participants"],
@@ -791,7 +855,7 @@ async fn rounds_come_back_in_opening_order_with_their_results() -> Result<()> {
             store.record_ballots(&[ballot(r.id, 1, choice, 1)]).await?;
             let result = result_of(&[choice]);
             store
-                .close_round(r.id, opened_at + 5_000, &result, None)
+                .close_round(r.id, opened_at + 5_000, &result, Secrecy::Named)
                 .await?;
             expected.push(RoundRecord {
                 status: RoundStatus::Closed,

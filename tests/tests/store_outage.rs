@@ -308,3 +308,74 @@ async fn a_stalled_database_is_an_outage_the_chair_sees() -> anyhow::Result<()> 
     delegate.check_in().await?;
     Ok(())
 }
+
+/// A secret ballot whose commit went through while its answer was lost is
+/// written again by the hub's retry, and counted once: its choice row is
+/// keyed by its tracker, so the retry adds no second one. The seat can
+/// still change its vote, which replaces that one row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_ballot_whose_commit_answer_was_lost_counts_once() -> anyhow::Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let (proxy, proxied) = Proxy::in_front_of(&db.url).await?;
+    let server = Server::with_example(&proxied).await?;
+    let store = Store::connect(&db.url).await?;
+    let (_, mut chair) = server.enroll(Principal::Chair).await?;
+    let mut delegates = Vec::new();
+    for seat in 1..=2 {
+        let (_, mut session) = server.enroll(Principal::Seat(seat)).await?;
+        session.check_in().await?;
+        delegates.push(session);
+    }
+    let item = chair
+        .meeting
+        .agenda
+        .iter()
+        .find(|i| {
+            i.vote
+                .is_some_and(|v| v.secrecy == Secrecy::Secret && v.allow_change)
+        })
+        .expect("the example has a secret vote that allows a change")
+        .index;
+    chair.chair(ChairCommand::SetItem { item }).await?;
+    chair
+        .chair(ChairCommand::Open {
+            window_seconds: Some(120),
+        })
+        .await?;
+    let round = chair.state.open_round().expect("open").id;
+    for d in &mut delegates {
+        d.wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
+            .await?;
+    }
+    delegates[0].cast(Choice::Yes).await?;
+
+    proxy.lose_next_commit_answer();
+    let receipt = delegates[1].cast(Choice::No).await?;
+    proxy.lost_at_least(1).await;
+    assert_eq!(receipt.choice, Choice::No);
+    let kept = store.secret_ballots(round).await?;
+    assert_eq!(kept.seats(), vec![1, 2]);
+    assert_eq!(
+        kept.choices.len(),
+        2,
+        "the retried ballot is one choice row"
+    );
+
+    delegates[1].cast(Choice::Yes).await?;
+    chair.chair(ChairCommand::Close).await?;
+    let shown = chair
+        .state
+        .round()
+        .filter(|r| r.id == round && r.status == RoundStatus::Closed)
+        .and_then(RoundView::tally)
+        .expect("the result is shown when `done` arrives");
+    assert_eq!(
+        (shown.counts.yes, shown.counts.no, shown.counts.abstain),
+        (2, 0, 0)
+    );
+    let kept = store.secret_ballots(round).await?;
+    assert_eq!((kept.participants.len(), kept.choices.len()), (2, 2));
+    Ok(())
+}

@@ -426,9 +426,9 @@ async fn a_secret_round_keeps_who_took_part_but_not_who_chose_what() -> anyhow::
             "{}: no seat-to-choice rows remain",
             db.name
         );
-        let record = store.secret_record(round).await?;
-        assert_eq!(record.participants, vec![1, 2, 3]);
-        let mut choices = record.choices.clone();
+        let record = store.secret_ballots(round).await?;
+        assert_eq!(record.seats(), vec![1, 2, 3]);
+        let mut choices = record.votes();
         choices.sort();
         assert_eq!(
             choices,

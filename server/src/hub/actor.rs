@@ -27,7 +27,9 @@ use crate::clock::{instant_of, now_ms, now_us};
 use crate::meeting::MeetingDefinition;
 use crate::metrics;
 use crate::signatures::Signatures;
-use crate::store::{BallotRecord, CountConfirmation, RoundRecord, Store, StoreError};
+use crate::store::{
+    BallotRecord, CountConfirmation, RoundRecord, SecretBallots, Store, StoreError,
+};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
 use gavel_protocol::floor::FloorChange;
@@ -180,10 +182,16 @@ impl MeetingActor {
                     .iter()
                     .map(|b| (b.seat, b.receipt(&server_key, &id)))
                     .collect::<BTreeMap<_, _>>();
+                let secret = if last.status == RoundStatus::Open {
+                    store.secret_ballots(last.id).await?
+                } else {
+                    SecretBallots::default()
+                };
                 if last.status == RoundStatus::Open {
-                    tracing::info!(meeting = %id, round = %last.id, ballots = recorded.len(), "open round restored");
+                    let ballots = recorded.len() + secret.participants.len();
+                    tracing::info!(meeting = %id, round = %last.id, ballots, "open round restored");
                 }
-                Some(RoundState::new(last.clone(), recorded))
+                Some(RoundState::new(last.clone(), recorded, secret))
             }
             None => None,
         };
@@ -631,19 +639,19 @@ impl MeetingActor {
                 tracing::info!(meeting = %meeting, round = %ballot.round, seat, seq = ballot.seq, "ballot resent; same receipt");
                 let _ = reply.send(Ok(receipt));
             }
+            Ok(Admitted::Unlinked { recorded_at }) => {
+                tracing::info!(meeting = %meeting, round = %ballot.round, seat, seq = ballot.seq, "secret ballot resent after a restart; receipt issued again");
+                let receipt = ballot
+                    .record(recorded_at)
+                    .receipt(&self.server_key, meeting);
+                let _ = reply.send(Ok(receipt));
+            }
             Ok(Admitted::JoinInFlight) => {
                 let round = self.round.as_mut().expect("admitted into a round");
                 round.join_in_flight(seat, reply);
             }
             Ok(Admitted::New) => {
-                let record = BallotRecord {
-                    round: ballot.round,
-                    seat,
-                    vote: ballot.vote,
-                    seq: ballot.seq,
-                    signature: ballot.signature,
-                    recorded_at: now_ms(),
-                };
+                let record = ballot.record(now_ms());
                 let round = self.round.as_mut().expect("admitted into a round");
                 if let Some(record) = round.enqueue(record, reply) {
                     self.send_to_writer(record).await;
@@ -850,7 +858,11 @@ impl MeetingActor {
         if let Some(previous) = self.round.take() {
             self.history.push(previous.record);
         }
-        self.round = Some(RoundState::new(record, BTreeMap::new()));
+        self.round = Some(RoundState::new(
+            record,
+            BTreeMap::new(),
+            SecretBallots::default(),
+        ));
         self.confirmed.clear();
         self.open_metric = Some(metrics::OpenRound::begin());
         self.broadcast_snapshot();
@@ -960,9 +972,9 @@ impl MeetingActor {
                     self.definition.total_seats,
                     self.present.len() as u32,
                 );
-                let secret = round.secret_close();
+                let secrecy = round.record.settings.secrecy;
                 self.store
-                    .close_round(id, closed_at, &result, secret.as_ref())
+                    .close_round(id, closed_at, &result, secrecy)
                     .await
                     .map(|()| Some(result))
             }
@@ -1117,8 +1129,8 @@ impl MeetingActor {
         for seat in reread.present {
             changed |= self.present.insert(seat);
         }
-        if let Some((stored, ballots)) = reread.latest {
-            if self.merge_round(stored, ballots) {
+        if let Some((stored, ballots, secret)) = reread.latest {
+            if self.merge_round(stored, ballots, secret) {
                 self.broadcast_snapshot();
             }
         }
@@ -1131,7 +1143,12 @@ impl MeetingActor {
     /// Merges the meeting's latest round as the store holds it; true if what
     /// memory holds of the rounds changed. The store is right: memory changes
     /// only after a commit returns, so the store is never behind it.
-    fn merge_round(&mut self, stored: RoundRecord, ballots: Vec<BallotRecord>) -> bool {
+    fn merge_round(
+        &mut self,
+        stored: RoundRecord,
+        ballots: Vec<BallotRecord>,
+        secret: SecretBallots,
+    ) -> bool {
         let meeting = self.definition.id.clone();
         let (key, id) = (&self.server_key, stored.id);
         match self.round.as_mut() {
@@ -1141,7 +1158,7 @@ impl MeetingActor {
                         != (stored.deadline, stored.paused_at);
                     round.record.deadline = stored.deadline;
                     round.record.paused_at = stored.paused_at;
-                    return round.take_in(ballots, |b| b.receipt(key, &meeting)) | moved;
+                    return round.take_in(ballots, secret, |b| b.receipt(key, &meeting)) | moved;
                 }
                 let ending = match stored.status {
                     RoundStatus::Voided => Ending::Void,
@@ -1167,7 +1184,7 @@ impl MeetingActor {
                 if let Some(previous) = self.round.take() {
                     self.history.push(previous.record);
                 }
-                self.round = Some(RoundState::new(stored, recorded));
+                self.round = Some(RoundState::new(stored, recorded, secret));
                 self.open_metric = Some(metrics::OpenRound::begin());
                 true
             }

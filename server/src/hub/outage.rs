@@ -11,7 +11,7 @@
 //! committed.
 
 use super::Refusal;
-use crate::store::{BallotRecord, RoundRecord, Store, StoreError};
+use crate::store::{BallotRecord, RoundRecord, SecretBallots, Store, StoreError};
 use gavel_protocol::messages::{RoundStatus, StoreHealth};
 use gavel_protocol::{MeetingId, RefusalReason, SeatNo};
 use std::time::Duration;
@@ -24,10 +24,10 @@ const REREAD_EVERY: Duration = Duration::from_secs(1);
 /// failed: a write that failed on a lost connection may still have committed.
 pub(super) struct Reread {
     pub(super) present: Vec<SeatNo>,
-    /// The meeting's latest stored round, and its stored ballots if it is
-    /// open: a round may have been opened or ended by a commit whose answer
-    /// was lost.
-    pub(super) latest: Option<(RoundRecord, Vec<BallotRecord>)>,
+    /// The meeting's latest stored round, and its stored ballots (named and
+    /// secret) if it is open: a round may have been opened or ended by a
+    /// commit whose answer was lost.
+    pub(super) latest: Option<(RoundRecord, Vec<BallotRecord>, SecretBallots)>,
 }
 
 /// The store's health as the meeting last found it, and the read-back
@@ -110,9 +110,10 @@ async fn reread_until_answered(
         let latest = match store.rounds(&meeting).await?.pop() {
             Some(round) if round.status == RoundStatus::Open => {
                 let ballots = store.ballots(round.id).await?;
-                Some((round, ballots))
+                let secret = store.secret_ballots(round.id).await?;
+                Some((round, ballots, secret))
             }
-            Some(round) => Some((round, Vec::new())),
+            Some(round) => Some((round, Vec::new(), SecretBallots::default())),
             None => None,
         };
         Ok(Reread { present, latest })

@@ -8,6 +8,17 @@
 //! each audience may see of a round's running tally ([`RoundState::live`])
 //! is here too, because it is a rule of secrecy, not of pacing.
 //!
+//! **Secret rounds.** Memory links a seat to its choice (its receipt) and
+//! to the tracker of its choice row, so that a changed vote replaces that
+//! row; the store never does (see `store`'s notes on secret ballots). The
+//! ballots a hub reads back from the store after a restart, or after a
+//! store outage it could not follow, are [`Unlinked`]: it counts their
+//! choices and knows who took part, but not who chose what. Such a seat's
+//! ballot sent again (the same sequence number and signature, hence the
+//! same tracker) is answered with its receipt again; a new ballot from it
+//! is refused (`change_lost_in_restart`), because the hub can no longer
+//! find the choice row it would replace.
+//!
 //! Only one ballot per seat is in flight at a time; a change that arrives
 //! while the previous ballot is committing waits for it (and a third
 //! replaces the second, which is answered `stale_sequence`). This keeps each
@@ -16,13 +27,12 @@
 
 use super::Refusal;
 use super::pacing::Audience;
-use crate::store::{BallotRecord, RoundRecord, SecretClose};
+use crate::store::{BallotRecord, RoundRecord, SecretBallot, SecretBallots};
 use gavel_protocol::messages::{AnyReceipt, LiveTally, RoundStatus, SeatChoice};
 use gavel_protocol::paper::{Sheet, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult, Turnout, count_marks};
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult};
-use rand::seq::SliceRandom;
+use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult, Tracker};
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::oneshot;
 
@@ -40,6 +50,22 @@ pub struct VerifiedBallot {
     pub signature: Signature,
 }
 
+impl VerifiedBallot {
+    /// The ballot as the store records it, at `recorded_at`; the round adds
+    /// what a secret ballot replaces ([`RoundState::enqueue`]).
+    pub(super) fn record(self, recorded_at: u64) -> BallotRecord {
+        BallotRecord {
+            round: self.round,
+            seat: self.seat,
+            vote: self.vote,
+            seq: self.seq,
+            signature: self.signature,
+            recorded_at,
+            secret: None,
+        }
+    }
+}
+
 /// A ballot handed to the writer and not yet committed, and, if the seat sent
 /// another one meanwhile, that later ballot (sent once this one commits).
 pub(super) struct InFlight {
@@ -55,11 +81,27 @@ pub(super) enum Ending {
     Void,
 }
 
+/// A secret round's ballots read back from the store: who took part and
+/// what was chosen, not linked to each other.
+#[derive(Default)]
+pub(super) struct Unlinked {
+    /// Each seat's last ballot: its sequence number and time.
+    seats: BTreeMap<SeatNo, (u64, u64)>,
+    votes: BTreeMap<Tracker, Vote>,
+}
+
 /// The latest round of the meeting and its ballots.
 pub(super) struct RoundState {
     pub(super) record: RoundRecord,
-    /// Committed ballots, with their receipts.
+    /// Committed ballots, with their receipts; in a secret round, those
+    /// this hub linked to their seats itself.
     pub(super) recorded: BTreeMap<SeatNo, AnyReceipt>,
+    /// In a secret round, the trackers of the choice rows that may be each
+    /// linked seat's: its recorded ballot's, and those of ballots whose
+    /// commit failed (they may have committed anyway).
+    trackers: HashMap<SeatNo, Vec<Tracker>>,
+    /// In a secret round, the ballots read back from the store.
+    unlinked: Unlinked,
     in_flight: HashMap<SeatNo, InFlight>,
     pub(super) ending: Option<Ending>,
     /// Chair commands waiting for the round to end.
@@ -80,14 +122,31 @@ impl RoundState {
         self.accepting() && self.record.paused_at.is_none()
     }
 
+    fn is_secret(&self) -> bool {
+        self.record.settings.secrecy == Secrecy::Secret
+    }
+
+    /// Every recorded vote, linked or not.
+    fn votes(&self) -> Vec<Vote> {
+        let linked = self.recorded.values().map(AnyReceipt::vote);
+        linked
+            .chain(self.unlinked.votes.values().cloned())
+            .collect()
+    }
+
+    /// The seats that have a recorded ballot, in order.
+    fn voters(&self) -> Vec<SeatNo> {
+        let mut seats: Vec<SeatNo> = self.recorded.keys().copied().collect();
+        seats.extend(self.unlinked.seats.keys());
+        seats.sort_unstable();
+        seats
+    }
+
     /// The choices counted; a round on a list counts no choices (its
     /// papers are counted by [`RoundState::result`]).
     pub(super) fn counts(&self, total_seats: u32, present: u32) -> Counts {
-        Counts::tally(
-            total_seats,
-            present,
-            self.recorded.values().filter_map(|r| r.vote().choice()),
-        )
+        let votes = self.votes();
+        Counts::tally(total_seats, present, votes.iter().filter_map(Vote::choice))
     }
 
     /// The highest sequence number this seat has recorded or in flight.
@@ -97,18 +156,39 @@ impl RoundState {
             .get(&seat)
             .map(|f| f.next.as_ref().map_or(f.ballot.seq, |(b, _)| b.seq));
         let recorded = self.recorded.get(&seat).map(AnyReceipt::seq);
-        in_flight.max(recorded)
+        let unlinked = self.unlinked.seats.get(&seat).map(|&(seq, _)| seq);
+        in_flight.max(recorded).max(unlinked)
     }
 
-    /// A round as the store holds it, with the receipts of its committed ballots.
-    pub(super) fn new(record: RoundRecord, recorded: BTreeMap<SeatNo, AnyReceipt>) -> RoundState {
-        RoundState {
+    /// A round as the store holds it, with the receipts of a named round's
+    /// committed ballots and a secret round's ballots, which it keeps
+    /// unlinked.
+    pub(super) fn new(
+        record: RoundRecord,
+        recorded: BTreeMap<SeatNo, AnyReceipt>,
+        secret: SecretBallots,
+    ) -> RoundState {
+        let mut round = RoundState {
             record,
             recorded,
+            trackers: HashMap::new(),
+            unlinked: Unlinked::default(),
             in_flight: HashMap::new(),
             ending: None,
             ending_waiters: Vec::new(),
+        };
+        if round.is_secret() {
+            round.take_in_secret(secret);
         }
+        round
+    }
+
+    /// What a secret ballot from `seat` replaces: every choice row that
+    /// may be the seat's.
+    fn secret_part(&self, seat: SeatNo) -> Option<SecretBallot> {
+        self.is_secret().then(|| SecretBallot {
+            replaces: self.trackers.get(&seat).cloned().unwrap_or_default(),
+        })
     }
 
     /// `reply` waits for the identical ballot already on its way to the store.
@@ -129,9 +209,10 @@ impl RoundState {
     /// that one (replacing, and refusing, any that was already waiting).
     pub(super) fn enqueue(
         &mut self,
-        record: BallotRecord,
+        mut record: BallotRecord,
         reply: Reply<Result<AnyReceipt, Refusal>>,
     ) -> Option<BallotRecord> {
+        record.secret = self.secret_part(record.seat);
         match self.in_flight.get_mut(&record.seat) {
             Some(flight) => {
                 if let Some((_, superseded)) = flight.next.replace((record, reply)) {
@@ -167,10 +248,14 @@ impl RoundState {
         let flight = self.in_flight.remove(&ballot.seat)?;
         tracing::info!(meeting = %self.record.meeting, round = %ballot.round, seat = ballot.seat, seq = ballot.seq, "ballot accepted");
         self.recorded.insert(ballot.seat, receipt.clone());
+        if self.is_secret() {
+            self.trackers.insert(ballot.seat, vec![ballot.tracker()]);
+        }
         for waiter in flight.waiters {
             let _ = waiter.send(Ok(receipt.clone()));
         }
-        let (next, waiter) = flight.next?;
+        let (mut next, waiter) = flight.next?;
+        next.secret = self.secret_part(next.seat);
         self.in_flight.insert(
             next.seat,
             InFlight {
@@ -188,6 +273,14 @@ impl RoundState {
         let Some(flight) = self.in_flight.remove(&ballot.seat) else {
             return;
         };
+        if self.is_secret() {
+            // It may have committed all the same: the seat's next ballot
+            // replaces its choice row too.
+            let trackers = self.trackers.entry(ballot.seat).or_default();
+            if !trackers.contains(&ballot.tracker()) {
+                trackers.push(ballot.tracker());
+            }
+        }
         let refusal = Refusal::from(RefusalReason::StoreUnavailable);
         for waiter in flight.waiters {
             let _ = waiter.send(Err(refusal.clone()));
@@ -228,7 +321,7 @@ impl RoundState {
                 self.counts(total_seats, present),
             ));
         };
-        let votes: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
+        let votes = self.votes();
         let turnout = Turnout {
             total_seats,
             present,
@@ -245,19 +338,6 @@ impl RoundState {
                 .filter_map(Vote::paper)
                 .map(|p| p.marks.as_slice()),
         ))
-    }
-
-    /// For a secret round: who took part and the choices (or papers),
-    /// shuffled, so that what the store keeps links no seat to a choice.
-    pub(super) fn secret_close(&self) -> Option<SecretClose> {
-        (self.record.settings.secrecy == Secrecy::Secret).then(|| {
-            let mut choices: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
-            choices.shuffle(&mut rand::thread_rng());
-            SecretClose {
-                participants: self.recorded.keys().copied().collect(),
-                choices,
-            }
-        })
     }
 
     /// The store could not end the round: whoever asked is told so now; the
@@ -282,9 +362,11 @@ impl RoundState {
             Ending::Close => RoundStatus::Closed,
             Ending::Void => RoundStatus::Voided,
         };
-        if self.record.settings.secrecy == Secrecy::Secret {
-            // The store no longer links seats to choices; neither does memory.
+        if self.is_secret() {
+            // The round's choices are counted; memory forgets whose they were.
             self.recorded.clear();
+            self.trackers.clear();
+            self.unlinked = Unlinked::default();
         }
         std::mem::take(&mut self.ending_waiters)
     }
@@ -296,10 +378,16 @@ impl RoundState {
     pub(super) fn take_in(
         &mut self,
         ballots: Vec<BallotRecord>,
+        secret: SecretBallots,
         receipt: impl Fn(&BallotRecord) -> AnyReceipt,
     ) -> bool {
         if !self.is_open() {
             return false;
+        }
+        if self.is_secret() {
+            let before = (self.voters(), self.votes());
+            self.take_in_secret(secret);
+            return (self.voters(), self.votes()) != before;
         }
         let mut changed = false;
         for ballot in ballots {
@@ -321,6 +409,51 @@ impl RoundState {
         changed
     }
 
+    /// Takes in a secret round's ballots as the store holds them. A seat
+    /// stays linked if the store holds its recorded ballot (the same
+    /// sequence number, one of its trackers), and a seat with a ballot in
+    /// flight is left to that ballot; every other stored ballot is
+    /// unlinked. The store is right about what counts.
+    fn take_in_secret(&mut self, stored: SecretBallots) {
+        let choices: BTreeMap<Tracker, Vote> = stored.choices.into_iter().collect();
+        let mut linked = BTreeMap::new();
+        let mut trackers = HashMap::new();
+        for seat in self.in_flight.keys() {
+            linked.extend(self.recorded.remove_entry(seat));
+            trackers.extend(self.trackers.remove_entry(seat));
+        }
+        let mut unlinked = Unlinked::default();
+        for p in stored.participants {
+            if self.in_flight.contains_key(&p.seat) {
+                continue;
+            }
+            let own = self
+                .trackers
+                .get(&p.seat)
+                .and_then(|known| known.iter().find(|t| choices.contains_key(t)));
+            match (self.recorded.get(&p.seat), own) {
+                (Some(receipt), Some(&tracker)) if receipt.seq() == p.seq => {
+                    linked.insert(p.seat, receipt.clone());
+                    trackers.insert(p.seat, vec![tracker]);
+                }
+                _ => {
+                    unlinked.seats.insert(p.seat, (p.seq, p.recorded_at));
+                }
+            }
+        }
+        let mine: Vec<Tracker> = trackers.values().flatten().copied().collect();
+        unlinked.votes = choices
+            .into_iter()
+            .filter(|(t, _)| !mine.contains(t))
+            .collect();
+        if !unlinked.seats.is_empty() {
+            tracing::info!(meeting = %self.record.meeting, round = %self.record.id, ballots = unlinked.seats.len(), "secret ballots read back from the store, not linked to their seats");
+        }
+        self.recorded = linked;
+        self.trackers = trackers;
+        self.unlinked = unlinked;
+    }
+
     /// The running tally as `audience` may see it; `sheet` is the item's
     /// list in a round on a list, whose counts are per entry and mark.
     pub(super) fn live(
@@ -335,7 +468,7 @@ impl RoundState {
         let named = settings.secrecy == Secrecy::Named;
         let marks = || {
             let sheet = sheet?;
-            let votes: Vec<Vote> = self.recorded.values().map(AnyReceipt::vote).collect();
+            let votes = self.votes();
             let papers = votes.iter().filter_map(Vote::paper);
             Some(count_marks(
                 sheet.kind,
@@ -345,7 +478,7 @@ impl RoundState {
         };
         // A round on a list has no choices to count: its counts are the marks'.
         let choice_counts = sheet.is_none().then_some(counts);
-        let voted = || Some(self.recorded.keys().copied().collect());
+        let voted = || Some(self.voters());
         let choices = || {
             Some(
                 self.recorded
@@ -363,7 +496,7 @@ impl RoundState {
         // voted; the hall sees who pressed) would learn each seat's choice.
         let show_counts = named && settings.interim != Interim::None;
         // Every recorded ballot takes part, a paper (even blank) included.
-        let taking_part = u32::try_from(self.recorded.len()).expect("fewer ballots than seats");
+        let taking_part = u32::try_from(self.voters().len()).expect("fewer ballots than seats");
         match audience {
             Audience::Chair => LiveTally {
                 taking_part,
@@ -462,6 +595,9 @@ impl RoundState {
             ));
         }
         let seat = ballot.seat;
+        if let Some(&(seq, recorded_at)) = self.unlinked.seats.get(&seat) {
+            return self.admit_unlinked(ballot, seq, recorded_at);
+        }
         if let Some(recorded) = self.recorded.get(&seat)
             && recorded.seq() == ballot.seq
             && recorded.vote() == ballot.vote
@@ -492,12 +628,200 @@ impl RoundState {
         }
         Ok(Admitted::New)
     }
+
+    /// A ballot from a seat whose secret ballot (`seq`, recorded at
+    /// `recorded_at`) was read back from the store unlinked.
+    fn admit_unlinked(
+        &self,
+        ballot: &VerifiedBallot,
+        seq: u64,
+        recorded_at: u64,
+    ) -> Result<Admitted, Refusal> {
+        let tracker = Tracker::of(&ballot.signature);
+        if ballot.seq == seq && self.unlinked.votes.get(&tracker) == Some(&ballot.vote) {
+            return Ok(Admitted::Unlinked { recorded_at });
+        }
+        if ballot.seq <= seq {
+            return Err(Refusal::new(
+                RefusalReason::StaleSequence,
+                format!("a ballot with sequence {seq} is already recorded for this seat"),
+            ));
+        }
+        if !self.record.settings.allow_change {
+            return Err(Refusal::new(
+                RefusalReason::ChangeNotAllowed,
+                "this vote does not allow changing a ballot",
+            ));
+        }
+        Err(Refusal::new(
+            RefusalReason::ChangeLostInRestart,
+            "your secret ballot was recorded before the server restarted; it still counts, \
+             but the server no longer knows which choice was yours, so it cannot be changed",
+        ))
+    }
 }
 
 pub(super) enum Admitted {
     New,
     /// The identical ballot is already recorded: the same receipt answers it.
     Duplicate(AnyReceipt),
+    /// The identical ballot is among a secret round's unlinked ones, recorded
+    /// at this time: a receipt issued again answers it.
+    Unlinked {
+        recorded_at: u64,
+    },
     /// The identical ballot is on its way to the store: wait with it.
     JoinInFlight,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Participation;
+    use ed25519_dalek::SigningKey;
+    use gavel_protocol::{Choice, MeetingId, VoteSettings};
+
+    const NOW: u64 = 10_000;
+
+    fn secret_round() -> RoundRecord {
+        RoundRecord {
+            id: RoundId([3; 16]),
+            meeting: MeetingId::parse("m").unwrap(),
+            item: 0,
+            settings: VoteSettings {
+                secrecy: Secrecy::Secret,
+                interim: Interim::None,
+                ..VoteSettings::default()
+            },
+            opened_at: 1_000,
+            deadline: 100_000,
+            paused_at: None,
+            status: RoundStatus::Open,
+            closed_at: None,
+            announced_at: None,
+            result: None,
+        }
+    }
+
+    /// Seat `seat`'s ballot, its signature standing for the device's.
+    fn ballot(seat: SeatNo, choice: Choice, seq: u64) -> VerifiedBallot {
+        let mut bytes = [0u8; 64];
+        bytes[..4].copy_from_slice(&seat.to_be_bytes());
+        bytes[4..12].copy_from_slice(&seq.to_be_bytes());
+        bytes[12] = choice as u8;
+        VerifiedBallot {
+            seat,
+            round: RoundId([3; 16]),
+            vote: Vote::Choice(choice),
+            seq,
+            signature: Signature::from_bytes(&bytes),
+        }
+    }
+
+    fn stored(ballots: &[(&VerifiedBallot, u64)]) -> SecretBallots {
+        let mut choices: Vec<(Tracker, Vote)> = ballots
+            .iter()
+            .map(|(b, _)| (Tracker::of(&b.signature), b.vote.clone()))
+            .collect();
+        choices.sort_by_key(|(t, _)| *t);
+        SecretBallots {
+            participants: ballots
+                .iter()
+                .map(|(b, at)| Participation {
+                    seat: b.seat,
+                    seq: b.seq,
+                    recorded_at: *at,
+                })
+                .collect(),
+            choices,
+        }
+    }
+
+    fn reason(admitted: Result<Admitted, Refusal>) -> Option<RefusalReason> {
+        admitted.err().map(|r| r.reason)
+    }
+
+    #[test]
+    fn ballots_read_back_count_once_and_only_a_resend_is_answered() {
+        let (one, two) = (ballot(1, Choice::Yes, 5), ballot(2, Choice::No, 3));
+        let round = RoundState::new(
+            secret_round(),
+            BTreeMap::new(),
+            stored(&[(&one, 2_000), (&two, 2_500)]),
+        );
+        assert_eq!(round.voters(), vec![1, 2]);
+        let counts = round.counts(10, 10);
+        assert_eq!((counts.yes, counts.no, counts.abstain), (1, 1, 0));
+
+        let resent = round.admit(&one, None, true, NOW);
+        assert!(matches!(
+            resent,
+            Ok(Admitted::Unlinked { recorded_at: 2_000 })
+        ));
+        let other = ballot(1, Choice::No, 5);
+        assert_eq!(
+            reason(round.admit(&other, None, true, NOW)),
+            Some(RefusalReason::StaleSequence)
+        );
+        let change = ballot(1, Choice::No, 6);
+        assert_eq!(
+            reason(round.admit(&change, None, true, NOW)),
+            Some(RefusalReason::ChangeLostInRestart)
+        );
+        assert!(matches!(
+            round.admit(&ballot(3, Choice::Abstain, 1), None, true, NOW),
+            Ok(Admitted::New)
+        ));
+    }
+
+    #[test]
+    fn after_an_outage_a_linked_seat_stays_linked_and_a_lost_answer_is_read_back() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let meeting = MeetingId::parse("m").unwrap();
+        let mut round = RoundState::new(secret_round(), BTreeMap::new(), SecretBallots::default());
+        let (first, lost) = (ballot(1, Choice::Yes, 1), ballot(2, Choice::No, 1));
+
+        let (reply, _answer) = oneshot::channel();
+        let record = round
+            .enqueue(ballot(1, Choice::Yes, 1).record(1_500), reply)
+            .unwrap();
+        assert_eq!(record.secret, Some(SecretBallot::default()));
+        round.committed(&record, record.receipt(&key, &meeting));
+        // Seat 2's commit went through; its answer was lost.
+        let (reply, _answer) = oneshot::channel();
+        let record = round
+            .enqueue(ballot(2, Choice::No, 1).record(1_600), reply)
+            .unwrap();
+        round.not_committed(&record);
+
+        let changed = round.take_in(
+            Vec::new(),
+            stored(&[(&first, 1_500), (&lost, 1_600)]),
+            |b| b.receipt(&key, &meeting),
+        );
+        assert!(changed, "seat 2's ballot now counts");
+        let counts = round.counts(10, 10);
+        assert_eq!((counts.yes, counts.no), (1, 1));
+        // Seat 1 is still linked: it may change its vote, which replaces its row.
+        let change = ballot(1, Choice::No, 2);
+        assert!(matches!(
+            round.admit(&change, None, true, NOW),
+            Ok(Admitted::New)
+        ));
+        let (reply, _answer) = oneshot::channel();
+        let record = round.enqueue(change.record(1_700), reply).unwrap();
+        assert_eq!(
+            record.secret.map(|s| s.replaces),
+            Some(vec![Tracker::of(&first.signature)])
+        );
+        // Seat 2's ballot, sent again, is answered; a change is not.
+        assert!(matches!(
+            round.admit(&lost, None, true, NOW),
+            Ok(Admitted::Unlinked { recorded_at: 1_600 })
+        ));
+        assert_eq!(
+            reason(round.admit(&ballot(2, Choice::Yes, 2), None, true, NOW)),
+            Some(RefusalReason::ChangeLostInRestart)
+        );
+    }
 }

@@ -18,7 +18,8 @@
 //! - `ballots`: each seat's last signed ballot in a round (a paper on a
 //!   list: its kind in `choice` and its marks in `marks`, one row like any
 //!   ballot);
-//! - `secret_participants` and `secret_choices`: what a secret round keeps;
+//! - `secret_participants` and `secret_choices`: a secret round's ballots,
+//!   as who took part and what was chosen, unlinked from the start;
 //! - `audit_log`: the meeting's audit chain ([`gavel_records::chain`]);
 //! - `documents` and `document_blobs`: every version of each item's
 //!   documents, and their bytes once per SHA-256;
@@ -72,26 +73,42 @@
 //! executor, its arguments, an `Encode + Type` per bound type, `FromRow`
 //! per row type), which would say more about sqlx than about the meeting.
 //!
-//! **Secret ballots.** While a secret round is open its ballots are stored
-//! like any other (seat, choice, signature), because an acknowledged ballot
-//! must survive a restart and a changed ballot must replace the earlier one.
-//! When the round ends, in the same transaction that closes (or voids) it,
-//! its ballot rows are deleted and only two unlinked lists remain: the seats
-//! that took part, and the choices in an order unrelated to the seats (the
-//! caller's shuffle on close; sorted by choice on void). No row then links a
-//! seat to a choice. SQLite is opened with `secure_delete` and its write-ahead
-//! log is truncated after such a transaction, so the deleted rows do not
-//! linger in the file. PostgreSQL keeps dead row versions until VACUUM reuses
-//! their space, and its WAL archive and backups hold history: an operator who
-//! needs secrecy against someone with access to the server's disks must
-//! treat those as secret material.
+//! **Secret ballots.** No row of a secret round holds a seat beside its
+//! choice, not even while the round is open. Each ballot is written, in the
+//! batch's one transaction, as two rows that share nothing but the round: a
+//! participation row (`secret_participants`: seat, sequence number and time
+//! of its last ballot) and a choice row (`secret_choices`: the choice or
+//! paper, keyed by its [`Tracker`] (which the record publishes), no seat and
+//! no time). The signature,
+//! which binds seat and choice, is not stored at all. A batch writes its
+//! choice rows in tracker order, not in the seats' order. A changed vote
+//! deletes the seat's earlier choice row by its tracker, which only the
+//! hub's memory knows ([`SecretBallot::replaces`]); a resent ballot has the
+//! same tracker and changes nothing. A restarted hub reads both lists back
+//! ([`Store::secret_ballots`]) and counts the choice rows, but no longer
+//! knows which is whose (see `hub::round` for what it then refuses).
+//!
+//! What the rows' physical history still tells: a participation row and its
+//! choice row are written by the same transaction, so whoever reads the
+//! database's own bookkeeping while the round is open can pair them when a
+//! batch holds one ballot: PostgreSQL's `xmin` and `ctid` system columns and
+//! its WAL, SQLite's write-ahead log and the order of cells in a page. When
+//! the round ends, in the transaction that closes (or voids) it, its rows
+//! are rewritten sorted (participants by seat, choices by tracker), which
+//! erases the write order from the live tables; SQLite is opened with
+//! `secure_delete` and its write-ahead log is truncated after such a
+//! transaction. PostgreSQL keeps dead row versions until VACUUM reuses their
+//! space, and its WAL archive and backups hold history: an operator who
+//! needs secrecy against someone with access to the server's disks or
+//! superuser SQL must treat those as secret material (SECURITY.md).
 //!
 //! **Integrity checks.** The store refuses what would make the record
-//! inconsistent: a ballot for a round that is not open, a second open round
+//! inconsistent: a ballot for a round that is not open (or sent as secret to
+//! a named round, or the other way round), a second open round
 //! in a meeting, closing a round that is not open, a tally whose counts are
-//! not those of the stored ballots, or a secret close whose participants and
-//! choices are not those of the stored ballots (after the close nobody can
-//! check them any more). These surface as [`StoreError::Corrupt`].
+//! not those of the stored ballots (a secret round's: its choice rows, which
+//! must be as many as its participants). These surface as
+//! [`StoreError::Corrupt`].
 
 mod lease;
 mod postgres;
@@ -102,7 +119,8 @@ mod sqlite;
 use rows::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, Close, CodeInsert, DocumentInsert,
     DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, TallyInsert, found,
-    from_sql, kind_text, not_open, parse_meeting, parse_round, parse_vote, principal_text, to_sql,
+    from_sql, kind_text, not_open, parse_meeting, parse_round, parse_tracker, parse_vote,
+    principal_text, to_sql,
 };
 
 pub use lease::{Holdings, Lease};
@@ -119,7 +137,9 @@ use gavel_protocol::paper::Vote;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::BallotContent;
-use gavel_protocol::{MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, VoteSettings};
+use gavel_protocol::{
+    MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
+};
 use gavel_records::chain::{Entry, Event, Sha, split_votes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -244,9 +264,57 @@ pub struct BallotRecord {
     pub signature: Signature,
     /// Unix milliseconds, as on the delegate's receipt.
     pub recorded_at: u64,
+    /// In a secret round, which of the seat's choice rows this ballot
+    /// replaces; `None` in a named round.
+    pub secret: Option<SecretBallot>,
+}
+
+/// A secret ballot's place among the round's choice rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecretBallot {
+    /// The trackers of the seat's choice rows that this ballot replaces: its
+    /// last recorded ballot's, and any whose commit the hub could not
+    /// confirm (deleting one that is not there deletes nothing).
+    pub replaces: Vec<Tracker>,
+}
+
+/// A secret round's ballots as stored: who took part, and what was chosen,
+/// two lists that share nothing but the round.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecretBallots {
+    /// By seat.
+    pub participants: Vec<Participation>,
+    /// By tracker: an order that says nothing about the seats.
+    pub choices: Vec<(Tracker, Vote)>,
+}
+
+impl SecretBallots {
+    /// The seats that took part, in order.
+    pub fn seats(&self) -> Vec<SeatNo> {
+        self.participants.iter().map(|p| p.seat).collect()
+    }
+
+    /// The choices (or papers), in tracker order.
+    pub fn votes(&self) -> Vec<Vote> {
+        self.choices.iter().map(|(_, v)| v.clone()).collect()
+    }
+}
+
+/// A seat's part in a secret round: its last ballot's sequence number and
+/// time, without its choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Participation {
+    pub seat: SeatNo,
+    pub seq: u64,
+    pub recorded_at: u64,
 }
 
 impl BallotRecord {
+    /// The key of this ballot's choice row, in a secret round.
+    pub fn tracker(&self) -> Tracker {
+        Tracker::of(&self.signature)
+    }
+
     /// The server's receipt for this ballot ([`Receipt::issue`], or
     /// [`PaperReceipt::issue`] for a paper).
     pub fn receipt(&self, server_key: &SigningKey, meeting: &MeetingId) -> AnyReceipt {
@@ -287,17 +355,6 @@ pub struct RoundRecord {
     /// confirmed.
     pub announced_at: Option<u64>,
     pub result: Option<RoundResult>,
-}
-
-/// What a secret round keeps once it has ended: who took part, and the
-/// choices in an order that says nothing about who made them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SecretClose {
-    /// Sorted when read back.
-    pub participants: Vec<SeatNo>,
-    /// Already shuffled by the caller when closing; stored in this order.
-    /// A round on a list keeps its papers here, each whole.
-    pub choices: Vec<Vote>,
 }
 
 /// The stored form of an enrollment code: hex SHA-256 of the code in upper
@@ -806,8 +863,8 @@ impl Store {
     }
 
     /// Ends an open round without a result. A named round keeps its ballots
-    /// (the record shows what happened); a secret round keeps only who took
-    /// part and its choices sorted, like a secret close.
+    /// (the record shows what happened), a secret round its participants
+    /// and choices, rewritten sorted as a close rewrites them.
     pub async fn void_round(&self, round: RoundId, at: u64) -> Result<(), StoreError> {
         let event = Event::RoundVoided {
             round,
@@ -817,13 +874,13 @@ impl Store {
         let mut tx = Tx::begin(self).await?;
         let (secret, meeting) = end_round(&mut tx, &id, "voided", at).await?;
         if secret {
-            sql::keep_secret_record_sorted(tx.db(), &id).await?;
-            sql::delete_ballots(tx.db(), &id).await?;
+            let kept = read_secret_ballots(&mut tx, &id).await?;
+            rewrite_sorted(&mut tx, &id, &kept).await?;
         }
         append(&mut tx, &meeting, event).await?;
         tx.commit().await?;
         if secret {
-            self.forget_deleted_ballots().await;
+            self.forget_deleted_rows().await;
         }
         Ok(())
     }
@@ -831,18 +888,20 @@ impl Store {
     /// Commits a batch of ballots in one transaction, each as an upsert on
     /// (round, seat) that replaces a stored ballot only with a higher `seq`:
     /// a retried ballot (same `seq`) is harmless, and a late-arriving older
-    /// ballot never replaces a newer one. PostgreSQL writes the batch with a
+    /// ballot never replaces a newer one. A secret round's ballot is the
+    /// same upsert of its participation row, the deletion of the choice
+    /// rows it replaces and the insertion of its own (once: a resent one has
+    /// the same tracker), see the module's notes on secret ballots. PostgreSQL writes the batch with a
     /// single `INSERT ... SELECT FROM UNNEST(...)`, SQLite with multi-row
     /// inserts: one statement per batch rather than per ballot is what lets
     /// the writer keep up with a hall voting at once.
     ///
-    /// Every ballot's round must be open, or the whole batch is refused: a
-    /// ballot written after its round ended would, in a secret round, link a
-    /// seat to a choice again. Each round of the batch gets one audit entry
+    /// Every ballot's round must be open, and of the ballot's secrecy, or
+    /// the whole batch is refused. Each round of the batch gets one audit entry
     /// listing its ballots, without their choices if the round is secret.
     pub async fn record_ballots(&self, batch: &[BallotRecord]) -> Result<(), StoreError> {
         let ballots = BallotColumns::of_latest(batch)?;
-        if ballots.round_ids.is_empty() {
+        if ballots.accepted.is_empty() {
             return Ok(());
         }
         match &self.pool {
@@ -855,55 +914,71 @@ impl Store {
 
     /// Closes a round in one transaction, so that a result is never
     /// announced without being stored, nor stored half: the tally row, the
-    /// round's status and `closed_at`, and for a secret round (`secret` is
-    /// `Some`) the deletion of its ballots and the insertion of who took part
-    /// and of the choices (in the given, shuffled order, each with its
-    /// ordinal), after which no row links a seat to a choice.
+    /// round's status and `closed_at`, and for a secret round (`secrecy`)
+    /// its participants and choices rewritten sorted (see the module's notes
+    /// on secret ballots). The audit entry carries a secret round's choices
+    /// in the order the record keeps them, by tracker.
     ///
-    /// Refused, with nothing written, if the round is not open, if `secret`
-    /// does not match the round's secrecy, or if the result's counts (and a
-    /// secret close's lists) are not those of the stored ballots.
+    /// Refused, with nothing written, if the round is not open, if
+    /// `secrecy` is not the round's, or if the result's counts are not
+    /// those of the stored ballots (a secret round's choice rows, as many as
+    /// its participants).
     pub async fn close_round(
         &self,
         round: RoundId,
         closed_at: u64,
         result: &RoundResult,
-        secret: Option<&SecretClose>,
+        secrecy: Secrecy,
     ) -> Result<(), StoreError> {
-        let close = Close {
-            round,
-            result,
-            secret,
+        let close = Close { round, result };
+        let (id, at) = (round.to_hex(), to_sql(closed_at, "closing time")?);
+        let tally = TallyInsert::of(result)?;
+        let mut tx = Tx::begin(self).await?;
+        let (secret, meeting) = end_round(&mut tx, &id, "closed", at).await?;
+        close.check_secrecy(secret, secrecy == Secrecy::Secret)?;
+        let kept = if secret {
+            let kept = read_secret_ballots(&mut tx, &id).await?;
+            close.check_secret(&kept)?;
+            Some(kept)
+        } else {
+            None
         };
-        let kept = secret.map(|s| split_votes(&s.choices));
+        match (result, &kept) {
+            (RoundResult::Tally(_), None) => {
+                close.check_counts(&sql::choice_counts(tx.db(), &id).await?)?
+            }
+            (RoundResult::Tally(_), Some(_)) => {
+                close.check_counts(&sql::secret_choice_counts(tx.db(), &id).await?)?
+            }
+            (RoundResult::Paper(_), None) => {
+                let rows = sql::ballots(tx.db(), &id).await?;
+                let votes = rows
+                    .iter()
+                    .map(|r| parse_vote(&r.choice, r.marks.as_deref()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                close.check_papers(&votes)?
+            }
+            (RoundResult::Paper(_), Some(kept)) => close.check_papers(&kept.votes())?,
+        }
+        let split = kept.as_ref().map(|k| split_votes(&k.votes()));
         let event = Event::RoundClosed {
             round,
             closed_at,
             result: result.clone(),
-            secret_choices: kept.as_ref().map(|(choices, _)| choices.clone()),
-            secret_papers: kept.and_then(|(_, papers)| (!papers.is_empty()).then_some(papers)),
+            secret_choices: split.as_ref().map(|(choices, _)| choices.clone()),
+            secret_papers: split.and_then(|(_, papers)| (!papers.is_empty()).then_some(papers)),
+            secret_trackers: kept
+                .as_ref()
+                .map(|k| k.choices.iter().map(|(tracker, _)| *tracker).collect()),
         };
-        let (id, closed_at) = (round.to_hex(), to_sql(closed_at, "closing time")?);
-        let tally = TallyInsert::of(result)?;
-        let mut tx = Tx::begin(self).await?;
-        let (secret_round, meeting) = end_round(&mut tx, &id, "closed", closed_at).await?;
-        close.check_secrecy(secret_round)?;
-        match result {
-            RoundResult::Tally(_) => {
-                close.check_counts(&sql::choice_counts(tx.db(), &id).await?)?
-            }
-            RoundResult::Paper(_) => close.check_papers(&sql::ballots(tx.db(), &id).await?)?,
-        }
-        if let Some(secret) = secret {
-            close.check_secret(&sql::ballots(tx.db(), &id).await?)?;
-            sql::delete_ballots(tx.db(), &id).await?;
-            sql::insert_secret_record(tx.db(), &id, &SecretColumns::of(secret)).await?;
+        if let Some(kept) = &kept {
+            rewrite_sorted(&mut tx, &id, kept).await?;
         }
         sql::insert_tally(tx.db(), &id, &tally).await?;
         append(&mut tx, &meeting, event).await?;
         tx.commit().await?;
-        if secret.is_some() {
-            self.forget_deleted_ballots().await;
+        if kept.is_some() {
+            self.forget_deleted_rows().await;
         }
         Ok(())
     }
@@ -964,38 +1039,31 @@ impl Store {
         rows.into_iter().map(AuditRow::decode).collect()
     }
 
-    /// The round's ballots, by seat. Empty for a secret round once it ended.
+    /// A named round's ballots, by seat. Empty for a secret round, whose
+    /// ballots are [`Store::secret_ballots`].
     pub async fn ballots(&self, round: RoundId) -> Result<Vec<BallotRecord>, StoreError> {
         let rows = sql::ballots(self.pooled().await?.db(), &round.to_hex()).await?;
         rows.into_iter().map(BallotRow::decode).collect()
     }
 
-    /// What an ended secret round kept: participants sorted, choices in their stored order.
-    pub async fn secret_record(&self, round: RoundId) -> Result<SecretClose, StoreError> {
-        let id = round.to_hex();
+    /// A secret round's ballots, open or ended: participants by seat,
+    /// choices by tracker. Empty for a named round.
+    pub async fn secret_ballots(&self, round: RoundId) -> Result<SecretBallots, StoreError> {
         let mut conn = self.pooled().await?;
-        let seats = sql::secret_participants(conn.db(), &id).await?;
+        let id = round.to_hex();
+        let participants = sql::secret_participants(conn.db(), &id).await?;
         let choices = sql::secret_choices(conn.db(), &id).await?;
-        Ok(SecretClose {
-            participants: seats
-                .into_iter()
-                .map(|s| from_sql(s, "seat"))
-                .collect::<Result<_, _>>()?,
-            choices: choices
-                .iter()
-                .map(|(c, marks)| parse_vote(c, marks.as_deref()))
-                .collect::<Result<_, _>>()?,
-        })
+        decode_secret(participants, choices)
     }
 
     async fn pooled(&self) -> Result<Pooled, sqlx::Error> {
         Pooled::acquire(self).await
     }
 
-    /// After a secret round's ballots were deleted: SQLite empties its
-    /// write-ahead log, which still holds their pages (see the module's notes
-    /// on secret ballots).
-    async fn forget_deleted_ballots(&self) {
+    /// After a secret round's rows were rewritten: SQLite empties its
+    /// write-ahead log, which still holds their pages in the order they were
+    /// written (see the module's notes on secret ballots).
+    async fn forget_deleted_rows(&self) {
         if let Pool::Sqlite(pool) = &self.pool {
             sqlite::truncate_wal(pool).await;
         }
@@ -1075,6 +1143,45 @@ async fn store_document(
         size,
     };
     append(tx, meeting, event).await.map(drop)
+}
+
+/// A secret round's rows, read in the caller's transaction.
+async fn read_secret_ballots(tx: &mut Tx, id: &str) -> Result<SecretBallots, StoreError> {
+    let participants = sql::secret_participants(tx.db(), id).await?;
+    let choices = sql::secret_choices(tx.db(), id).await?;
+    decode_secret(participants, choices)
+}
+
+fn decode_secret(
+    participants: Vec<(i64, i64, i64)>,
+    choices: Vec<(Vec<u8>, String, Option<Vec<u8>>)>,
+) -> Result<SecretBallots, StoreError> {
+    let participation = |(seat, seq, at): (i64, i64, i64)| -> Result<Participation, StoreError> {
+        Ok(Participation {
+            seat: from_sql(seat, "seat")?,
+            seq: from_sql(seq, "ballot sequence number")?,
+            recorded_at: from_sql(at, "recording time")?,
+        })
+    };
+    let choice = |(tracker, text, marks): &(Vec<u8>, String, Option<Vec<u8>>)| -> Result<(Tracker, Vote), StoreError> {
+        Ok((parse_tracker(tracker)?, parse_vote(text, marks.as_deref())?))
+    };
+    Ok(SecretBallots {
+        participants: participants
+            .into_iter()
+            .map(participation)
+            .collect::<Result<_, _>>()?,
+        choices: choices.iter().map(choice).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Deletes a secret round's rows and writes them again, participants by
+/// seat and choices by tracker, so that neither where they lie nor which
+/// transaction wrote them tells in what order they came.
+async fn rewrite_sorted(tx: &mut Tx, id: &str, kept: &SecretBallots) -> Result<(), StoreError> {
+    sql::delete_secret_rows(tx.db(), id).await?;
+    sql::insert_secret_rows(tx.db(), id, &SecretColumns::of(kept)?).await?;
+    Ok(())
 }
 
 /// Moves an open round to `status` (closed or voided): its secrecy and

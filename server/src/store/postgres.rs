@@ -64,8 +64,9 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .await?)
 }
 
-/// Upserts a batch with one `UNNEST` statement, after checking, with a
-/// share lock on each, that its rounds are open.
+/// Upserts a batch with one `UNNEST` statement (and a secret round's with
+/// three), after checking, with a share lock on each, that its rounds are
+/// open.
 pub(super) async fn record_ballots(
     pool: &PgPool,
     lease: Option<Arc<Lease>>,
@@ -80,6 +81,7 @@ pub(super) async fn record_ballots(
         entries.push((parse_meeting(&meeting)?, ballots.event(id, secret)?));
     }
     sql::pg_upsert_ballots(&mut tx, ballots).await?;
+    sql::pg_write_secret_ballots(&mut tx, &ballots.secret).await?;
     let mut tx = Tx::postgres(tx, lease);
     for (meeting, event) in entries {
         append(&mut tx, &meeting, event).await?;

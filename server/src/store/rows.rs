@@ -3,13 +3,15 @@
 //! (an integer that does not fit, a principal or choice that does not parse,
 //! a hash of the wrong length are [`StoreError::Corrupt`], never a guess).
 
-use super::{BallotRecord, RoundRecord, SecretClose, StoreError, StoredDocument, StoredMeeting};
+use super::{
+    BallotRecord, RoundRecord, SecretBallots, StoreError, StoredDocument, StoredMeeting, Tracker,
+};
 use gavel_protocol::messages::{DocumentKind, DocumentView, RoundStatus};
 use gavel_protocol::paper::{Paper, PaperKind, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{Choice, Counts, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
 use gavel_records::chain::{Accepted, Entry, Event, Sha};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 // Values on their way in, already encoded for SQL: both backends bind the same fields.
 
@@ -57,7 +59,8 @@ pub(super) struct OpenRoundRow {
 }
 
 /// A batch of ballots as parallel columns: PostgreSQL binds them as arrays
-/// for `UNNEST`, SQLite reads them row by row.
+/// for `UNNEST`, SQLite reads them row by row. Named rounds' ballots are
+/// `ballots` rows; secret rounds' are in `secret`.
 pub(super) struct BallotColumns {
     pub(super) round_ids: Vec<String>,
     pub(super) seats: Vec<i64>,
@@ -70,12 +73,58 @@ pub(super) struct BallotColumns {
     /// The same ballots as the audit chain records them, by round: its keys
     /// are the batch's distinct rounds, which must all be open.
     pub(super) accepted: BTreeMap<String, Vec<Accepted>>,
+    /// The rounds whose ballots came as secret.
+    pub(super) secret_rounds: BTreeSet<String>,
+    pub(super) secret: SecretBatch,
+}
+
+/// A batch's secret ballots: participation rows in (round, seat) order,
+/// the choice rows they replace, and their own choice rows sorted by
+/// (round, tracker), so that no column lines a choice up with its seat.
+#[derive(Default)]
+pub(super) struct SecretBatch {
+    pub(super) round_ids: Vec<String>,
+    pub(super) seats: Vec<i64>,
+    pub(super) seqs: Vec<i64>,
+    pub(super) recorded_at: Vec<i64>,
+    pub(super) replaced_round_ids: Vec<String>,
+    pub(super) replaced: Vec<Vec<u8>>,
+    pub(super) choices: SecretChoices,
+}
+
+/// Choice rows as parallel columns.
+#[derive(Default)]
+pub(super) struct SecretChoices {
+    pub(super) round_ids: Vec<String>,
+    pub(super) trackers: Vec<Vec<u8>>,
+    pub(super) choices: Vec<&'static str>,
+    pub(super) marks: Vec<Option<Vec<u8>>>,
+}
+
+impl SecretChoices {
+    fn of<'a>(rows: impl Iterator<Item = (String, Tracker, &'a Vote)>) -> SecretChoices {
+        let mut rows: Vec<_> = rows.collect();
+        rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        let mut columns = SecretChoices::default();
+        for (round, tracker, vote) in rows {
+            columns.round_ids.push(round);
+            columns.trackers.push(tracker.0.to_vec());
+            columns.choices.push(vote.as_str());
+            columns.marks.push(vote.paper().map(Paper::marks_bytes));
+        }
+        columns
+    }
 }
 
 impl BallotColumns {
     /// The audit entry of `round`'s ballots in this batch; a secret round's
     /// carry who took part and not what they chose.
     pub(super) fn event(&self, round: &str, secret: bool) -> Result<Event, StoreError> {
+        if secret != self.secret_rounds.contains(round) {
+            return Err(StoreError::Corrupt(format!(
+                "a ballot of round {round} does not have the round's secrecy"
+            )));
+        }
         let ballots = self.accepted.get(round).cloned().unwrap_or_default();
         Ok(Event::BallotsAccepted {
             round: parse_round(round)?,
@@ -135,7 +184,10 @@ impl BallotColumns {
             signatures: Vec::with_capacity(latest.len()),
             recorded_at: Vec::with_capacity(latest.len()),
             accepted: BTreeMap::new(),
+            secret_rounds: BTreeSet::new(),
+            secret: SecretBatch::default(),
         };
+        let mut secret_choices = Vec::new();
         for b in latest {
             columns
                 .accepted
@@ -147,6 +199,22 @@ impl BallotColumns {
                     choice: b.vote.choice(),
                     paper: b.vote.paper().cloned(),
                 });
+            if let Some(secret) = &b.secret {
+                let round = b.round.to_hex();
+                columns.secret_rounds.insert(round.clone());
+                let rows = &mut columns.secret;
+                rows.round_ids.push(round.clone());
+                rows.seats.push(i64::from(b.seat));
+                rows.seqs.push(to_sql(b.seq, "ballot sequence number")?);
+                rows.recorded_at
+                    .push(to_sql(b.recorded_at, "recording time")?);
+                for gone in &secret.replaces {
+                    rows.replaced_round_ids.push(round.clone());
+                    rows.replaced.push(gone.0.to_vec());
+                }
+                secret_choices.push((round, b.tracker(), &b.vote));
+                continue;
+            }
             columns.round_ids.push(b.round.to_hex());
             columns.seats.push(i64::from(b.seat));
             columns.choices.push(b.vote.as_str());
@@ -156,6 +224,16 @@ impl BallotColumns {
             columns
                 .recorded_at
                 .push(to_sql(b.recorded_at, "recording time")?);
+        }
+        columns.secret.choices = SecretChoices::of(secret_choices.into_iter());
+        if columns
+            .secret_rounds
+            .iter()
+            .any(|r| columns.round_ids.contains(r))
+        {
+            return Err(StoreError::Corrupt(
+                "a batch holds secret and named ballots for the same round".into(),
+            ));
         }
         Ok(columns)
     }
@@ -221,27 +299,35 @@ impl TallyInsert {
     }
 }
 
-/// A secret round's record as parallel columns; a choice's ordinal is its
-/// position in the caller's shuffled list.
+/// A secret round's rows as parallel columns, to write them again sorted:
+/// participants by seat, choices by tracker.
 pub(super) struct SecretColumns {
     pub(super) seats: Vec<i64>,
-    pub(super) ordinals: Vec<i64>,
-    pub(super) choices: Vec<&'static str>,
-    pub(super) marks: Vec<Option<Vec<u8>>>,
+    pub(super) seqs: Vec<i64>,
+    pub(super) recorded_at: Vec<i64>,
+    pub(super) choices: SecretChoices,
 }
 
 impl SecretColumns {
-    pub(super) fn of(record: &SecretClose) -> SecretColumns {
-        SecretColumns {
-            seats: record.participants.iter().map(|&s| i64::from(s)).collect(),
-            ordinals: (0..).take(record.choices.len()).collect(),
-            choices: record.choices.iter().map(Vote::as_str).collect(),
-            marks: record
-                .choices
+    pub(super) fn of(kept: &SecretBallots) -> Result<SecretColumns, StoreError> {
+        let mut participants = kept.participants.clone();
+        participants.sort_by_key(|p| p.seat);
+        Ok(SecretColumns {
+            seats: participants.iter().map(|p| i64::from(p.seat)).collect(),
+            seqs: participants
                 .iter()
-                .map(|v| v.paper().map(Paper::marks_bytes))
-                .collect(),
-        }
+                .map(|p| to_sql(p.seq, "ballot sequence number"))
+                .collect::<Result<_, _>>()?,
+            recorded_at: participants
+                .iter()
+                .map(|p| to_sql(p.recorded_at, "recording time"))
+                .collect::<Result<_, _>>()?,
+            choices: SecretChoices::of(
+                kept.choices
+                    .iter()
+                    .map(|(tracker, vote)| (String::new(), *tracker, vote)),
+            ),
+        })
     }
 }
 
@@ -249,20 +335,19 @@ impl SecretColumns {
 pub(super) struct Close<'a> {
     pub(super) round: RoundId,
     pub(super) result: &'a RoundResult,
-    pub(super) secret: Option<&'a SecretClose>,
 }
 
 impl Close<'_> {
     /// Checks, inside the closing transaction, the round's secrecy against
-    /// the call.
-    pub(super) fn check_secrecy(&self, secret_round: bool) -> Result<(), StoreError> {
+    /// the call's.
+    pub(super) fn check_secrecy(&self, secret_round: bool, secret: bool) -> Result<(), StoreError> {
         let round = self.round;
-        match (secret_round, self.secret.is_some()) {
+        match (secret_round, secret) {
             (true, false) => Err(StoreError::Corrupt(format!(
-                "round {round} is secret but was closed without a secret record"
+                "round {round} is secret but was closed as a named one"
             ))),
             (false, true) => Err(StoreError::Corrupt(format!(
-                "round {round} is named but was closed with a secret record"
+                "round {round} is named but was closed as a secret one"
             ))),
             _ => Ok(()),
         }
@@ -307,7 +392,7 @@ impl Close<'_> {
 
     /// Checks an announced result on a list against the stored papers: the
     /// same result must come of recounting them, and as many as it says.
-    pub(super) fn check_papers(&self, stored: &[BallotRow]) -> Result<(), StoreError> {
+    pub(super) fn check_papers(&self, stored: &[Vote]) -> Result<(), StoreError> {
         let Some(announced) = self.result.paper() else {
             return Err(StoreError::Corrupt(format!(
                 "round {}: a tally counted as a result on a list",
@@ -315,8 +400,8 @@ impl Close<'_> {
             )));
         };
         let mut papers = Vec::with_capacity(stored.len());
-        for row in stored {
-            match parse_vote(&row.choice, row.marks.as_deref())? {
+        for vote in stored {
+            match vote {
                 Vote::Paper(p) if announced.sheet().check(p.kind, &p.marks).is_ok() => {
                     papers.push(p)
                 }
@@ -342,28 +427,15 @@ impl Close<'_> {
         Ok(())
     }
 
-    /// Checks a secret round's lists against its stored ballots (sorted by
-    /// seat): here, because once its ballots are deleted nobody can check
-    /// them any more.
-    pub(super) fn check_secret(&self, stored: &[BallotRow]) -> Result<(), StoreError> {
-        let Some(secret) = self.secret else {
-            return Ok(());
-        };
-        let mut seats = Vec::with_capacity(stored.len());
-        let mut choices = Vec::with_capacity(stored.len());
-        for row in stored {
-            seats.push(from_sql::<SeatNo>(row.seat, "seat")?);
-            choices.push(parse_vote(&row.choice, row.marks.as_deref())?);
-        }
-        let mut participants = secret.participants.clone();
-        participants.sort_unstable();
-        let mut given = secret.choices.clone();
-        given.sort_unstable();
-        choices.sort_unstable();
-        if participants != seats || given != choices {
+    /// Checks that a secret round has as many choice rows as participants:
+    /// one choice per seat that took part, none lost and none doubled.
+    pub(super) fn check_secret(&self, kept: &SecretBallots) -> Result<(), StoreError> {
+        if kept.participants.len() != kept.choices.len() {
             return Err(StoreError::Corrupt(format!(
-                "round {}: the secret record does not match the stored ballots",
-                self.round
+                "round {}: {} choices stored for {} participants",
+                self.round,
+                kept.choices.len(),
+                kept.participants.len()
             )));
         }
         Ok(())
@@ -567,6 +639,7 @@ impl BallotRow {
             seq: from_sql(self.seq, "ballot sequence number")?,
             signature: Signature::from_bytes(&signature),
             recorded_at: from_sql(self.recorded_at, "recording time")?,
+            secret: None,
         })
     }
 }
@@ -688,6 +761,13 @@ pub(super) fn parse_vote(text: &str, marks: Option<&[u8]>) -> Result<Vote, Store
             .map(Vote::Paper)
             .ok_or_else(|| StoreError::Corrupt(format!("a {text:?} paper's marks"))),
     }
+}
+
+pub(super) fn parse_tracker(bytes: &[u8]) -> Result<Tracker, StoreError> {
+    bytes
+        .try_into()
+        .map(Tracker)
+        .map_err(|_| StoreError::Corrupt("a secret choice's tracker is not 16 bytes".into()))
 }
 
 /// A document's kind as stored: its protocol spelling, e.g. `draft_resolution`.

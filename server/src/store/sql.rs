@@ -14,8 +14,8 @@
 
 use super::rows::{
     AuditInsert, AuditRow, BallotColumns, BallotRow, CodeInsert, CodeRow, DocumentInsert,
-    DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretColumns, SecretariatCodeRow,
-    TallyInsert,
+    DocumentRow, KeyRow, MeetingRow, RoundInsert, RoundRow, SecretBatch, SecretColumns,
+    SecretariatCodeRow, TallyInsert,
 };
 use super::{Lease, Pool};
 use gavel_protocol::{MeetingId, PublicKey};
@@ -695,78 +695,63 @@ pub(super) async fn end_round(
     .await)
 }
 
-/// A voided secret round's record, from its ballots: who took part, and the
-/// choices sorted.
-pub(super) async fn keep_secret_record_sorted(db: Db<'_>, id: &str) -> Result<(), sqlx::Error> {
-    on_each!(db, |c| {
-        sqlx::query(
-            "INSERT INTO secret_participants (round_id, seat)
-             SELECT round_id, seat FROM ballots WHERE round_id = $1",
-        )
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
-        sqlx::query(
-            "INSERT INTO secret_choices (round_id, ordinal, choice, marks)
-             SELECT round_id, row_number() OVER (ORDER BY choice, marks) - 1, choice, marks
-             FROM ballots WHERE round_id = $1",
-        )
-        .bind(id)
-        .execute(c)
-        .await
-        .map(drop)
-    })
-}
-
-/// A closed secret round's record: who took part, and the choices in the
-/// caller's order, each with its ordinal.
-pub(super) async fn insert_secret_record(
+/// A secret round's rows written again in the given order (see
+/// `rewrite_sorted`), after [`delete_secret_rows`].
+pub(super) async fn insert_secret_rows(
     db: Db<'_>,
     id: &str,
-    record: &SecretColumns,
+    rows: &SecretColumns,
 ) -> Result<(), sqlx::Error> {
     match db {
         Db::Postgres(c) => {
             sqlx::query(
-                "INSERT INTO secret_participants (round_id, seat)
-                 SELECT $1, seat FROM UNNEST($2::BIGINT[]) AS p (seat)",
+                "INSERT INTO secret_participants (round_id, seat, seq, recorded_at)
+                 SELECT $1, seat, seq, recorded_at
+                 FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) AS p (seat, seq, recorded_at)",
             )
             .bind(id)
-            .bind(&record.seats)
+            .bind(&rows.seats)
+            .bind(&rows.seqs)
+            .bind(&rows.recorded_at)
             .execute(&mut *c)
             .await?;
             sqlx::query(
-                "INSERT INTO secret_choices (round_id, ordinal, choice, marks)
-                 SELECT $1, ordinal, choice, marks
-                 FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::BYTEA[]) AS c (ordinal, choice, marks)",
+                "INSERT INTO secret_choices (round_id, tracker, choice, marks)
+                 SELECT $1, tracker, choice, marks
+                 FROM UNNEST($2::BYTEA[], $3::TEXT[], $4::BYTEA[]) AS c (tracker, choice, marks)",
             )
             .bind(id)
-            .bind(&record.ordinals)
-            .bind(&record.choices)
-            .bind(&record.marks)
+            .bind(&rows.choices.trackers)
+            .bind(&rows.choices.choices)
+            .bind(&rows.choices.marks)
             .execute(c)
             .await?;
         }
         Db::Sqlite(c) => {
-            for chunk in record.seats.chunks(SQLITE_ROWS_PER_INSERT) {
+            let seats: Vec<usize> = (0..rows.seats.len()).collect();
+            for chunk in seats.chunks(SQLITE_ROWS_PER_INSERT) {
                 let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO secret_participants (round_id, seat) ",
-                );
-                insert.push_values(chunk, |mut row, &seat| {
-                    row.push_bind(id).push_bind(seat);
-                });
-                insert.build().execute(&mut *c).await?;
-            }
-            let rows: Vec<usize> = (0..record.ordinals.len()).collect();
-            for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO secret_choices (round_id, ordinal, choice, marks) ",
+                    "INSERT INTO secret_participants (round_id, seat, seq, recorded_at) ",
                 );
                 insert.push_values(chunk, |mut row, &i| {
                     row.push_bind(id)
-                        .push_bind(record.ordinals[i])
-                        .push_bind(record.choices[i])
-                        .push_bind(record.marks[i].as_deref());
+                        .push_bind(rows.seats[i])
+                        .push_bind(rows.seqs[i])
+                        .push_bind(rows.recorded_at[i]);
+                });
+                insert.build().execute(&mut *c).await?;
+            }
+            let choices = &rows.choices;
+            let all: Vec<usize> = (0..choices.trackers.len()).collect();
+            for chunk in all.chunks(SQLITE_ROWS_PER_INSERT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO secret_choices (round_id, tracker, choice, marks) ",
+                );
+                insert.push_values(chunk, |mut row, &i| {
+                    row.push_bind(id)
+                        .push_bind(&choices.trackers[i][..])
+                        .push_bind(choices.choices[i])
+                        .push_bind(choices.marks[i].as_deref());
                 });
                 insert.build().execute(&mut *c).await?;
             }
@@ -775,14 +760,19 @@ pub(super) async fn insert_secret_record(
     Ok(())
 }
 
-pub(super) async fn delete_ballots(db: Db<'_>, id: &str) -> Result<(), sqlx::Error> {
-    on_each!(db, |c| sqlx::query(
-        "DELETE FROM ballots WHERE round_id = $1"
-    )
-    .bind(id)
-    .execute(c)
-    .await
-    .map(drop))
+/// Deletes a secret round's participation and choice rows.
+pub(super) async fn delete_secret_rows(db: Db<'_>, id: &str) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| {
+        sqlx::query("DELETE FROM secret_participants WHERE round_id = $1")
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("DELETE FROM secret_choices WHERE round_id = $1")
+            .bind(id)
+            .execute(c)
+            .await
+            .map(drop)
+    })
 }
 
 pub(super) async fn insert_tally(db: Db<'_>, id: &str, t: &TallyInsert) -> Result<(), sqlx::Error> {
@@ -1050,6 +1040,19 @@ pub(super) async fn choice_counts(db: Db<'_>, id: &str) -> Result<Vec<(String, i
     .await)
 }
 
+/// A secret round's choice rows counted by choice: `(choice, rows)`.
+pub(super) async fn secret_choice_counts(
+    db: Db<'_>,
+    id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT choice, COUNT(*) FROM secret_choices WHERE round_id = $1 GROUP BY choice"
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await)
+}
+
 pub(super) async fn ballots(db: Db<'_>, id: &str) -> Result<Vec<BallotRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT round_id, seat, choice, seq, signature, recorded_at, marks
@@ -1060,22 +1063,26 @@ pub(super) async fn ballots(db: Db<'_>, id: &str) -> Result<Vec<BallotRow>, sqlx
     .await)
 }
 
-pub(super) async fn secret_participants(db: Db<'_>, id: &str) -> Result<Vec<i64>, sqlx::Error> {
-    on_each!(db, |c| sqlx::query_scalar(
-        "SELECT seat FROM secret_participants WHERE round_id = $1 ORDER BY seat"
+/// A secret round's participation rows, `(seat, seq, recorded_at)`, by seat.
+pub(super) async fn secret_participants(
+    db: Db<'_>,
+    id: &str,
+) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_as(
+        "SELECT seat, seq, recorded_at FROM secret_participants WHERE round_id = $1 ORDER BY seat"
     )
     .bind(id)
     .fetch_all(c)
     .await)
 }
 
-/// A secret round's kept choices, `(choice, marks)`, in their stored order.
+/// A secret round's choice rows, `(tracker, choice, marks)`, by tracker.
 pub(super) async fn secret_choices(
     db: Db<'_>,
     id: &str,
-) -> Result<Vec<(String, Option<Vec<u8>>)>, sqlx::Error> {
+) -> Result<Vec<(Vec<u8>, String, Option<Vec<u8>>)>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
-        "SELECT choice, marks FROM secret_choices WHERE round_id = $1 ORDER BY ordinal"
+        "SELECT tracker, choice, marks FROM secret_choices WHERE round_id = $1 ORDER BY tracker"
     )
     .bind(id)
     .fetch_all(c)
@@ -1091,6 +1098,23 @@ macro_rules! keep_latest_ballot {
              signature = excluded.signature, recorded_at = excluded.recorded_at,
              marks = excluded.marks
          WHERE excluded.seq > ballots.seq"
+    };
+}
+
+/// The same rule for a secret round's participation rows.
+macro_rules! keep_latest_participation {
+    () => {
+        " ON CONFLICT (round_id, seat) DO UPDATE SET
+             seq = excluded.seq, recorded_at = excluded.recorded_at
+         WHERE excluded.seq > secret_participants.seq"
+    };
+}
+
+/// A secret ballot's choice row is written once: a resent ballot has the
+/// same tracker.
+macro_rules! write_choice_once {
+    () => {
+        " ON CONFLICT (round_id, tracker) DO NOTHING"
     };
 }
 
@@ -1129,6 +1153,51 @@ pub(super) async fn pg_upsert_ballots(
     .bind(&ballots.signatures)
     .bind(&ballots.recorded_at)
     .bind(&ballots.marks)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// A batch's secret ballots: participation rows upserted, replaced choice
+/// rows deleted, new choice rows inserted (in tracker order), each
+/// statement with its columns bound as arrays.
+pub(super) async fn pg_write_secret_ballots(
+    conn: &mut PgConnection,
+    batch: &SecretBatch,
+) -> Result<(), sqlx::Error> {
+    if batch.round_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(concat!(
+        "INSERT INTO secret_participants (round_id, seat, seq, recorded_at)
+         SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[])",
+        keep_latest_participation!()
+    ))
+    .bind(&batch.round_ids)
+    .bind(&batch.seats)
+    .bind(&batch.seqs)
+    .bind(&batch.recorded_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM secret_choices c
+         USING UNNEST($1::TEXT[], $2::BYTEA[]) AS gone (round_id, tracker)
+         WHERE c.round_id = gone.round_id AND c.tracker = gone.tracker",
+    )
+    .bind(&batch.replaced_round_ids)
+    .bind(&batch.replaced)
+    .execute(&mut *conn)
+    .await?;
+    let choices = &batch.choices;
+    sqlx::query(concat!(
+        "INSERT INTO secret_choices (round_id, tracker, choice, marks)
+         SELECT * FROM UNNEST($1::TEXT[], $2::BYTEA[], $3::TEXT[], $4::BYTEA[])",
+        write_choice_once!()
+    ))
+    .bind(&choices.round_ids)
+    .bind(&choices.trackers)
+    .bind(&choices.choices)
+    .bind(&choices.marks)
     .execute(conn)
     .await
     .map(drop)
@@ -1187,6 +1256,7 @@ pub(super) fn sqlite_write_and_commit<'a>(
     entries: &'a [(MeetingId, AuditInsert)],
 ) -> QueryBuilder<'a, Sqlite> {
     let mut write = QueryBuilder::<Sqlite>::new("");
+    sqlite_write_secret_ballots(&mut write, &ballots.secret);
     let rows: Vec<usize> = (0..ballots.round_ids.len()).collect();
     for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
         write.push(
@@ -1215,4 +1285,39 @@ pub(super) fn sqlite_write_and_commit<'a>(
     });
     write.push("; COMMIT");
     write
+}
+
+/// The secret ballots' part of the batch's second trip: participation
+/// upserts, deletions of replaced choice rows, choice row inserts.
+fn sqlite_write_secret_ballots<'a>(write: &mut QueryBuilder<'a, Sqlite>, batch: &'a SecretBatch) {
+    let rows: Vec<usize> = (0..batch.round_ids.len()).collect();
+    for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
+        write.push("INSERT INTO secret_participants (round_id, seat, seq, recorded_at) ");
+        write.push_values(chunk, |mut row, &i| {
+            row.push_bind(&batch.round_ids[i])
+                .push_bind(batch.seats[i])
+                .push_bind(batch.seqs[i])
+                .push_bind(batch.recorded_at[i]);
+        });
+        write.push(concat!(keep_latest_participation!(), "; "));
+    }
+    for (round, tracker) in batch.replaced_round_ids.iter().zip(&batch.replaced) {
+        write.push("DELETE FROM secret_choices WHERE round_id = ");
+        write.push_bind(round);
+        write.push(" AND tracker = ");
+        write.push_bind(&tracker[..]);
+        write.push("; ");
+    }
+    let choices = &batch.choices;
+    let rows: Vec<usize> = (0..choices.round_ids.len()).collect();
+    for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
+        write.push("INSERT INTO secret_choices (round_id, tracker, choice, marks) ");
+        write.push_values(chunk, |mut row, &i| {
+            row.push_bind(&choices.round_ids[i])
+                .push_bind(&choices.trackers[i][..])
+                .push_bind(choices.choices[i])
+                .push_bind(choices.marks[i].as_deref());
+        });
+        write.push(concat!(write_choice_once!(), "; "));
+    }
 }

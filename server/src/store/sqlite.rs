@@ -19,8 +19,8 @@ use std::time::Duration;
 /// WAL lets the tablets' reads go on while the ballot writer commits;
 /// `synchronous = FULL` makes a commit durable before the hub acknowledges a
 /// ballot (WAL's default, NORMAL, may lose the last commits on power loss);
-/// `secure_delete` overwrites deleted rows, which matters for the ballots a
-/// secret round deletes when it ends. The pool is small because there is
+/// `secure_delete` overwrites deleted rows, which matters for the rows a
+/// secret round rewrites when it ends. The pool is small because there is
 /// only one writer at a time anyway. A connection to a file cannot go stale
 /// as a network one can, so the pool does not test it before handing it out
 /// (a trip to its thread on every transaction).
@@ -113,8 +113,8 @@ impl Drop for Untracked {
 }
 
 /// Copies the write-ahead log into the database file and empties it, so that
-/// the pages holding a secret round's deleted ballots leave the log (in the
-/// file, `secure_delete` has zeroed them). The round is already committed,
+/// the pages holding a secret round's rows in the order they were written
+/// leave the log (in the file, `secure_delete` has zeroed the deleted ones). The round is already committed,
 /// so a failure here is logged rather than reported as a failed close.
 pub(super) async fn truncate_wal(pool: &SqlitePool) {
     match sql::sqlite_checkpoint_truncate(pool).await {

@@ -106,6 +106,23 @@ export async function sha256Hex(bytes) {
 }
 
 /**
+ * A secret ballot's tracker (PROTOCOL.md §7.2): the first 16 bytes of
+ * SHA-256 over "gavel secret choice row" and the ballot's 64-byte
+ * signature, in lower-case hex. The record publishes each secret round's
+ * trackers with their choices and no seat; the device that signed the
+ * ballot finds it there by this. Null without WebCrypto's digest.
+ */
+export async function tracker(signatureHex) {
+  const label = new TextEncoder().encode("gavel secret choice row");
+  const signature = hexToBytes(signatureHex);
+  const bytes = new Uint8Array(label.length + signature.length);
+  bytes.set(label);
+  bytes.set(signature, label.length);
+  const hash = await sha256Hex(bytes);
+  return hash && hash.slice(0, 32);
+}
+
+/**
  * The link that downloads an agenda item's document (a DocumentView of the
  * meeting view): by meeting and hash, with the session's `document_access`
  * token for a delegates-only one. The token lasts as long as the session, so

@@ -20,11 +20,13 @@ import {
   presentedDocument,
   receiptBytes,
   sha256Hex,
+  tracker,
 } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
 const frames = JSON.parse(readFileSync(new URL("../../../protocol/vectors/frames.json", import.meta.url)));
 const papers = JSON.parse(readFileSync(new URL("../../../protocol/vectors/papers.json", import.meta.url)));
+const trackers = JSON.parse(readFileSync(new URL("../../../protocol/vectors/trackers.json", import.meta.url)));
 
 function layoutBytes(v) {
   const i = v.inputs;
@@ -133,4 +135,16 @@ test("a snapshot's presented page names a document of the meeting view", () => {
   assert.ok(view.agenda[presenting.presentation.item].documents.includes(document));
   assert.equal(presentedDocument(view, snapshots.find((f) => f.presentation === null).presentation), null);
   assert.equal(presentedDocument(view, { ...presenting.presentation, document: "0".repeat(64) }), null);
+});
+
+test("a secret ballot's tracker is the one trackers.json gives for its signature", async () => {
+  assert.ok(trackers.trackers.length >= 2);
+  for (const c of trackers.trackers) {
+    const signed = vectors.vectors.find((v) => v.name === c.vector);
+    assert.equal(signed.signature, c.signature, c.vector);
+    assert.equal(await tracker(c.signature), c.tracker, c.vector);
+  }
+  // Another signature, another tracker: a changed vote is not found under the old one.
+  const [first, second] = trackers.trackers;
+  assert.notEqual(await tracker(second.signature), first.tracker);
 });

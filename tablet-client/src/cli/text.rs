@@ -592,6 +592,9 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::DuplicateEntry => "một người được đánh dấu hai lần",
         RefusalReason::MarksOutOfOrder => "các dấu chọn không theo thứ tự danh sách",
         RefusalReason::ChangeNotAllowed => "biểu quyết này không cho phép thay đổi phiếu",
+        RefusalReason::ChangeLostInRestart => {
+            "phiếu kín đã ghi nhận trước khi máy chủ khởi động lại; vẫn được tính nhưng không thể thay đổi"
+        }
         RefusalReason::StaleSequence => "đã có phiếu mới hơn của ghế này",
         RefusalReason::InvalidCommand => "lệnh không phù hợp với trạng thái kỳ họp",
         RefusalReason::StoreUnavailable => "không lưu được phiếu; phiếu chưa được ghi nhận",
