@@ -7,11 +7,12 @@
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
 use crate::board::{BoardView, Count, ToConfirm};
+use crate::documents::RoundDocuments;
 use crate::floor::{FloorKind, FloorSettings, FloorView, Respondent, Speaker};
 use crate::paper::{Mark, Paper, PaperError, PaperKind, Sheet, Vote};
 use crate::results::RoundResult;
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
-use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
+use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Sha, Signature};
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -42,6 +43,8 @@ pub enum ClientMsg {
     Cast {
         id: u64,
         round: RoundId,
+        /// The digest of the round's documents, as signed.
+        documents: Sha,
         choice: Choice,
         seq: u64,
         signature: Signature,
@@ -51,6 +54,8 @@ pub enum ClientMsg {
     CastPaper {
         id: u64,
         round: RoundId,
+        /// The digest of the round's documents, as signed.
+        documents: Sha,
         kind: PaperKind,
         marks: Vec<Mark>,
         seq: u64,
@@ -306,6 +311,7 @@ impl Receipt {
         let content = crate::signing::BallotContent {
             meeting: &self.meeting,
             round: self.round,
+            documents: None,
             seat: self.seat,
             choice: self.choice,
             seq: self.seq,
@@ -358,6 +364,7 @@ impl PaperReceipt {
         let content = crate::signing::PaperContent {
             meeting: &self.meeting,
             round: self.round,
+            documents: None,
             seat: self.seat,
             seq: self.seq,
             kind: self.kind,
@@ -683,6 +690,11 @@ pub struct RoundView {
     /// milliseconds). The time left is frozen at `deadline - paused_at`; on
     /// resume the deadline moves by the length of the pause.
     pub paused_at: Option<u64>,
+    /// The versions of the item's documents the round is about, recorded
+    /// when it opened; every ballot signs their digest. Absent only for a
+    /// round opened before protocol version 4.
+    #[serde(default)]
+    pub versions: Option<RoundDocuments>,
     /// What this audience may see of the running tally while the round is open.
     pub live: Option<LiveTally>,
     /// The committed result once the round is closed; while the counting
@@ -767,6 +779,10 @@ pub enum RefusalReason {
     NoOpenRound,
     #[error("the ballot is for a round that is not the open one")]
     WrongRound,
+    /// The ballot signs other versions of the item's documents than the
+    /// round recorded when it opened: the delegate voted on another text.
+    #[error("the ballot was signed on other versions of the item's documents than the round's")]
+    DocumentsChanged,
     #[error("the voting window has closed")]
     Late,
     #[error("the chair has paused this vote")]
@@ -850,6 +866,7 @@ mod tests {
         let ballot = crate::signing::BallotContent {
             meeting: &meeting,
             round: RoundId([3; 16]),
+            documents: Some(crate::documents::digest(&[])),
             seat: 12,
             choice: Choice::No,
             seq: 4,

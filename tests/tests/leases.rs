@@ -60,6 +60,7 @@ fn round(opened_at: u64) -> RoundRecord {
         closed_at: None,
         result: None,
         announced_at: None,
+        documents: None,
     }
 }
 

@@ -21,7 +21,7 @@ use gavel_protocol::messages::{AnyReceipt, LiveTally, RoundStatus, SeatChoice};
 use gavel_protocol::paper::{Sheet, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult, Turnout, count_marks};
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult};
+use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Sha, Signature, TallyResult};
 use rand::seq::SliceRandom;
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::oneshot;
@@ -34,6 +34,8 @@ pub type Reply<T> = oneshot::Sender<T>;
 pub struct VerifiedBallot {
     pub seat: SeatNo,
     pub round: RoundId,
+    /// The documents digest the signature covers.
+    pub documents: Sha,
     /// A choice, or a whole paper on a list.
     pub vote: Vote,
     pub seq: u64,
@@ -431,6 +433,14 @@ impl RoundState {
                 ));
             }
             RoundStatus::Open => {}
+        }
+        // A round recorded before rounds recorded documents takes no
+        // ballot: every ballot now signs a digest it could not match.
+        if record.documents.as_ref().map(|d| d.digest) != Some(ballot.documents) {
+            return Err(Refusal::new(
+                RefusalReason::DocumentsChanged,
+                "this ballot was signed on other versions of the item's documents than the round's: fetch them again",
+            ));
         }
         match (&ballot.vote, sheet) {
             (Vote::Choice(_), None) => {}

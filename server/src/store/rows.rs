@@ -4,6 +4,7 @@
 //! a hash of the wrong length are [`StoreError::Corrupt`], never a guess).
 
 use super::{BallotRecord, RoundRecord, SecretClose, StoreError, StoredDocument, StoredMeeting};
+use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::messages::{DocumentKind, DocumentView, RoundStatus};
 use gavel_protocol::paper::{Paper, PaperKind, Vote};
 use gavel_protocol::results::RoundResult;
@@ -43,6 +44,8 @@ pub(super) struct RoundInsert<'a> {
     pub(super) secret: bool,
     pub(super) opened_at: i64,
     pub(super) deadline: i64,
+    /// The round's documents' SHA-256, a JSON array of hex strings.
+    pub(super) documents: String,
 }
 
 /// An open round that a batch of ballots names, with the last entry of its
@@ -504,6 +507,8 @@ pub(super) struct RoundRow {
     pub(super) closed_at: Option<i64>,
     pub(super) announced_at: Option<i64>,
     pub(super) result: Option<String>,
+    /// None for a round opened before rounds recorded their documents.
+    pub(super) documents: Option<String>,
 }
 
 impl RoundRow {
@@ -537,6 +542,10 @@ impl RoundRow {
             result: self
                 .result
                 .map(|r| parse_json(&r, "tally result"))
+                .transpose()?,
+            documents: self
+                .documents
+                .map(|d| parse_json(&d, "round documents").map(RoundDocuments::of))
                 .transpose()?,
         })
     }

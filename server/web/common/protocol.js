@@ -10,12 +10,13 @@ export const TAGS = {
   auth: "gavel/auth/v1\0",
   enroll: "gavel/enroll/v1\0",
   adminAuth: "gavel/admin-auth/v1\0",
-  ballot: "gavel/ballot/v1\0",
+  ballot: "gavel/ballot/v2\0",
   receipt: "gavel/receipt/v1\0",
   auditHead: "gavel/audit-head/v1\0",
-  paper: "gavel/paper/v1\0",
+  paper: "gavel/paper/v2\0",
   paperReceipt: "gavel/paper-receipt/v1\0",
   countConfirmation: "gavel/count-confirmation/v1\0",
+  documents: "gavel/documents/v1\0",
 };
 
 export const CHOICES = ["yes", "no", "abstain"];
@@ -143,38 +144,65 @@ export function enrollBytes(code, publicKeyHex) {
   return new Layout(TAGS.enroll).str(code).raw(hexToBytes(publicKeyHex), 32).bytes();
 }
 
-function ballotLayout(tag, { meeting, round, seat, choice, seq }) {
+/** The meeting and round, then the round's documents digest where the layout signs it (a ballot's and a paper's, not a receipt's). */
+function roundLayout(tag, meeting, round, documents) {
+  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16);
+  return documents === null ? layout : layout.raw(hexToBytes(documents), 32);
+}
+
+function ballotLayout(tag, { meeting, round, seat, choice, seq }, documents) {
   const code = CHOICE_CODES[choice];
   if (!code) throw new Error(`unknown choice ${choice}`);
-  return new Layout(tag).str(meeting).raw(hexToBytes(round), 16).u32(seat).u8(code).u64(seq);
+  return roundLayout(tag, meeting, round, documents).u32(seat).u8(code).u64(seq);
 }
 
-/** What a delegate signs to cast a ballot. */
+/** What a delegate signs to cast a ballot: `documents` is the round's documents digest (`round.versions.digest`). */
 export function ballotBytes(ballot) {
-  return ballotLayout(TAGS.ballot, ballot).bytes();
+  return ballotLayout(TAGS.ballot, ballot, ballot.documents).bytes();
 }
 
-/** What the server signs to give a receipt for a ballot. */
+/** What the server signs to give a receipt for a ballot: the ballot's fields but the documents digest. */
 export function receiptBytes(receipt) {
-  return ballotLayout(TAGS.receipt, receipt).u64(receipt.recorded_at).bytes();
+  return ballotLayout(TAGS.receipt, receipt, null).u64(receipt.recorded_at).bytes();
 }
 
-function paperLayout(tag, { meeting, round, seat, seq, kind, marks }) {
+function paperLayout(tag, { meeting, round, seat, seq, kind, marks }, documents) {
   const known = PAPER_KINDS[kind];
   if (!known) throw new Error(`unknown paper kind ${kind}`);
-  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16).u32(seat).u64(seq).u8(known.code).u16(marks.length);
+  const layout = roundLayout(tag, meeting, round, documents).u32(seat).u64(seq).u8(known.code).u16(marks.length);
   for (const [entry, mark] of marks) layout.u16(entry).u8(mark);
   return layout;
 }
 
-/** What a delegate signs to cast a ballot paper on a list: the whole paper, once. */
+/** What a delegate signs to cast a ballot paper on a list: the whole paper, once, with the round's documents digest. */
 export function paperBytes(paper) {
-  return paperLayout(TAGS.paper, paper).bytes();
+  return paperLayout(TAGS.paper, paper, paper.documents).bytes();
 }
 
 /** What the server signs to give one receipt for a whole paper. */
 export function paperReceiptBytes(receipt) {
-  return paperLayout(TAGS.paperReceipt, receipt).u64(receipt.recorded_at).bytes();
+  return paperLayout(TAGS.paperReceipt, receipt, null).u64(receipt.recorded_at).bytes();
+}
+
+/**
+ * The digest of a round's documents (PROTOCOL.md §7.2): SHA-256 over the
+ * tag, the count and each document's SHA-256 in the item's order, in hex.
+ * Null where WebCrypto's digest is unavailable, as for `sha256Hex`.
+ */
+export async function documentsDigest(sha256List) {
+  const layout = new Layout(TAGS.documents).u16(sha256List.length);
+  for (const sha of sha256List) layout.raw(hexToBytes(sha), 32);
+  return sha256Hex(layout.bytes());
+}
+
+/**
+ * Which of the versions a round is about (`round.versions.sha256`) a device
+ * does not hold, given the hashes it holds: empty when it can show the
+ * delegate every text the vote is about.
+ */
+export function missingVersions(versions, held) {
+  const have = new Set(held);
+  return (versions?.sha256 ?? []).filter((sha) => !have.has(sha));
 }
 
 /**
