@@ -18,8 +18,9 @@ use sha2::{Digest, Sha256};
 pub const DOCUMENTS_TAG: &[u8] = b"gavel/documents/v1\0";
 
 /// The versions of its item's documents a round records when it opens.
+/// Sent to clients in `RoundView`, so unknown fields are ignored: server
+/// frames may grow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RoundDocuments {
     /// Each document's SHA-256, in the item's order.
     pub sha256: Vec<Sha>,
