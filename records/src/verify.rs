@@ -117,6 +117,15 @@ pub enum Mismatch {
         computed: Sha,
     },
     #[error(
+        "round {round}: it lists the versions [{listed}], but when it opened item {item}'s latest versions in the chain were [{latest}]"
+    )]
+    RoundDocumentsNotLatest {
+        round: RoundId,
+        item: u32,
+        listed: String,
+        latest: String,
+    },
+    #[error(
         "round {round}: it was about document version {sha256}, which the bundle does not list among item {item}'s documents"
     )]
     RoundDocumentUnlisted {
@@ -314,6 +323,15 @@ fn check_round_documents(
     let Some(documents) = &round.documents else {
         return;
     };
+    if documents.sha256 != chained.latest_documents {
+        let hex = |list: &[Sha]| list.iter().map(Sha::to_hex).collect::<Vec<_>>().join(", ");
+        out.push(Mismatch::RoundDocumentsNotLatest {
+            round: id,
+            item: round.item,
+            listed: hex(&documents.sha256),
+            latest: hex(&chained.latest_documents),
+        });
+    }
     if !documents.is_consistent() {
         out.push(Mismatch::RoundDocumentsDigest {
             round: id,
@@ -853,6 +871,8 @@ struct Story {
     rounds: BTreeMap<RoundId, ChainedRound>,
     /// Every document version the chain stored.
     documents: Vec<StoredVersion>,
+    /// Each document's latest version so far, by item and slot.
+    latest: BTreeMap<(u32, u32), (u32, Sha)>,
 }
 
 /// A document version as the chain's `document_stored` entry records it.
@@ -889,6 +909,9 @@ struct ChainedRound {
     opened_at: u64,
     deadline: u64,
     documents: Option<RoundDocuments>,
+    /// The item's documents at their latest versions when the round opened,
+    /// in slot order: what its record of documents must list.
+    latest_documents: Vec<Sha>,
     /// Since when the chair holds the round, if it does at the chain's end.
     paused_at: Option<u64>,
     /// Each seat's ballot with the highest seq.
@@ -954,6 +977,10 @@ impl Story {
                     sha256,
                     size,
                 } => {
+                    let newest = story.latest.entry((*item, *slot)).or_insert((0, *sha256));
+                    if *version >= newest.0 {
+                        *newest = (*version, *sha256);
+                    }
                     story.documents.push(StoredVersion {
                         item: *item,
                         slot: *slot,
@@ -977,6 +1004,11 @@ impl Story {
                     deadline,
                     documents,
                 } => {
+                    let latest_documents = story
+                        .latest
+                        .range((*item, 0)..=(*item, u32::MAX))
+                        .map(|(_, (_, sha))| *sha)
+                        .collect();
                     story.rounds.insert(
                         *round,
                         ChainedRound {
@@ -985,6 +1017,7 @@ impl Story {
                             opened_at: *opened_at,
                             deadline: *deadline,
                             documents: documents.clone(),
+                            latest_documents,
                             paused_at: None,
                             last: BTreeMap::new(),
                             end: None,

@@ -14,7 +14,7 @@ use gavel_protocol::rules::VoteSettings;
 use gavel_protocol::{MeetingId, RoundId};
 use gavel_records::bundle::document_file_name;
 use gavel_records::chain::{Event, Sha};
-use gavel_records::verify::verify;
+use gavel_records::verify::{Mismatch, verify};
 use gavel_server::documents::MAX_DOCUMENT_BYTES;
 use gavel_server::store::{RoundRecord, Store};
 use gavel_tests::databases;
@@ -214,6 +214,20 @@ async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> any
         assert_eq!(verify(&bundle), vec![], "{}", db.name);
         assert_eq!(bundle.documents.len(), 3, "{}", db.name);
         assert_eq!(bundle.rounds[0].documents.as_ref(), Some(&expected));
+        // A record that says the round was about the draft's first version,
+        // digest and all, is caught: it was not the latest when it opened.
+        let mut stale = bundle.clone();
+        stale.rounds[0].documents = Some(RoundDocuments::of(vec![
+            Sha::of(&pdf("To trinh")),
+            Sha::of(&pdf("Du thao, ban 1")),
+        ]));
+        assert!(
+            verify(&stale)
+                .iter()
+                .any(|m| matches!(m, Mismatch::RoundDocumentsNotLatest { .. })),
+            "{}",
+            db.name
+        );
         store.close().await;
 
         // `gavel export --documents` copies the files beside the bundle;
