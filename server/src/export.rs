@@ -191,7 +191,8 @@ async fn document_versions(
 ) -> Result<Vec<DocumentVersion>, ExportError> {
     let mut versions = Vec::new();
     for d in store.documents(meeting).await? {
-        let content = stored_document(store, &d.view.sha256).await?;
+        let sha256 = Sha::from_hex(&d.view.sha256).map_err(StoreError::Corrupt)?;
+        let content = stored_document(store, sha256).await?;
         versions.push(DocumentVersion {
             item: d.item,
             slot: d.slot,
@@ -199,7 +200,7 @@ async fn document_versions(
             title: d.view.title,
             kind: d.view.kind,
             public: d.view.public,
-            sha256: Sha::of(&content),
+            sha256,
             size: d.view.size,
             stored_at: d.view.stored_at,
             blocks: DocumentVersion::blocks_of(&content),
@@ -209,10 +210,10 @@ async fn document_versions(
 }
 
 /// The bytes stored under `sha256`, which must have that hash.
-async fn stored_document(store: &Store, sha256: &str) -> Result<Vec<u8>, ExportError> {
-    let content = store.document_content(sha256).await?;
+async fn stored_document(store: &Store, sha256: Sha) -> Result<Vec<u8>, ExportError> {
+    let content = store.document_content(&sha256.to_hex()).await?;
     match content {
-        Some(content) if Sha::of(&content).to_hex() == sha256 => Ok(content),
+        Some(content) if Sha::of(&content) == sha256 => Ok(content),
         _ => Err(StoreError::Corrupt(format!(
             "the stored bytes of document {sha256} are missing or do not have that hash"
         ))
@@ -559,7 +560,7 @@ pub async fn write(
         let hashes: std::collections::BTreeSet<Sha> =
             bundle.documents.iter().map(|d| d.sha256).collect();
         for sha256 in hashes {
-            let content = stored_document(store, &sha256.to_hex()).await?;
+            let content = stored_document(store, sha256).await?;
             let path = folder.join(document_file_name(&sha256));
             std::fs::write(&path, content).map_err(|error| ExportError::Write {
                 path: path.clone(),
