@@ -275,6 +275,10 @@ pub enum ServerMsg {
 pub struct Receipt {
     pub meeting: MeetingId,
     pub round: RoundId,
+    /// The documents digest the ballot signed; null only for a round
+    /// recorded before version 4.
+    #[serde(default)]
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     pub choice: Choice,
     pub seq: u64,
@@ -298,6 +302,7 @@ impl Receipt {
         Receipt {
             meeting: ballot.meeting.clone(),
             round: ballot.round,
+            documents: ballot.documents,
             seat: ballot.seat,
             choice: ballot.choice,
             seq: ballot.seq,
@@ -311,7 +316,7 @@ impl Receipt {
         let content = crate::signing::BallotContent {
             meeting: &self.meeting,
             round: self.round,
-            documents: None,
+            documents: self.documents,
             seat: self.seat,
             choice: self.choice,
             seq: self.seq,
@@ -329,6 +334,9 @@ impl Receipt {
 pub struct PaperReceipt {
     pub meeting: MeetingId,
     pub round: RoundId,
+    /// As a ballot's receipt's.
+    #[serde(default)]
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     pub seq: u64,
     pub kind: PaperKind,
@@ -350,6 +358,7 @@ impl PaperReceipt {
         PaperReceipt {
             meeting: paper.meeting.clone(),
             round: paper.round,
+            documents: paper.documents,
             seat: paper.seat,
             seq: paper.seq,
             kind: paper.kind,
@@ -364,7 +373,7 @@ impl PaperReceipt {
         let content = crate::signing::PaperContent {
             meeting: &self.meeting,
             round: self.round,
-            documents: None,
+            documents: self.documents,
             seat: self.seat,
             seq: self.seq,
             kind: self.kind,
@@ -886,9 +895,14 @@ mod tests {
         assert!(receipt.verify(&PublicKey::of(&other_key)).is_err());
         let moved = Receipt {
             recorded_at: receipt.recorded_at + 1,
-            ..receipt
+            ..receipt.clone()
         };
         assert!(moved.verify(&PublicKey::of(&server_key)).is_err());
+        let other_text = Receipt {
+            documents: Some(crate::documents::digest(&[Sha::of(b"another text")])),
+            ..receipt
+        };
+        assert!(other_text.verify(&PublicKey::of(&server_key)).is_err());
     }
 
     #[test]

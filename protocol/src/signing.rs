@@ -11,15 +11,15 @@
 //! | enroll  | `"gavel/enroll/v1\0"`, str(code), public key (32) |
 //! | admin-auth | `"gavel/admin-auth/v1\0"`, nonce (32), public key (32) |
 //! | ballot  | `"gavel/ballot/v2\0"`, str(meeting), round id (16), documents digest (32), seat u32, choice u8, seq u64 |
-//! | receipt | `"gavel/receipt/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64, recorded_at_ms u64 |
+//! | receipt | `"gavel/receipt/v2\0"`, str(meeting), round id (16), documents digest (32), seat u32, choice u8, seq u64, recorded_at_ms u64 |
 //! | paper   | `"gavel/paper/v2\0"`, str(meeting), round id (16), documents digest (32), seat u32, seq u64, kind u8, marks u16, marks × (entry u16, mark u8) |
-//! | paper-receipt | `"gavel/paper-receipt/v1\0"`, then the paper's fields after its tag without the digest, recorded_at_ms u64 |
+//! | paper-receipt | `"gavel/paper-receipt/v2\0"`, then the paper's fields after its tag, recorded_at_ms u64 |
 //!
 //! The documents digest is the round's ([`crate::documents`]). A round
 //! recorded before version 4 has none: its ballots and papers were signed
-//! with the `v1` layouts, the same without the digest, which `gavel verify`
-//! still checks in such a round's record. The server takes no ballot
-//! without a digest.
+//! with the `v1` layouts, the same without the digest, and so were their
+//! receipts; `gavel verify` still checks them in such a round's record. The
+//! server takes no ballot without a digest.
 //! | audit-head | `"gavel/audit-head/v1\0"`, str(meeting), entries u64, head hash (32) |
 //!
 //! Signatures are checked as `verify_strict` checks them, refusing the
@@ -37,12 +37,16 @@ pub const ADMIN_AUTH_TAG: &[u8] = b"gavel/admin-auth/v1\0";
 pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v2\0";
 /// The ballot layout before version 4, without the documents digest.
 pub const BALLOT_V1_TAG: &[u8] = b"gavel/ballot/v1\0";
-pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
+pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v2\0";
+/// The receipt layout before version 4, without the documents digest.
+pub const RECEIPT_V1_TAG: &[u8] = b"gavel/receipt/v1\0";
 pub const AUDIT_HEAD_TAG: &[u8] = b"gavel/audit-head/v1\0";
 pub const PAPER_TAG: &[u8] = b"gavel/paper/v2\0";
 /// The paper layout before version 4, without the documents digest.
 pub const PAPER_V1_TAG: &[u8] = b"gavel/paper/v1\0";
-pub const PAPER_RECEIPT_TAG: &[u8] = b"gavel/paper-receipt/v1\0";
+pub const PAPER_RECEIPT_TAG: &[u8] = b"gavel/paper-receipt/v2\0";
+/// The paper-receipt layout before version 4, without the documents digest.
+pub const PAPER_RECEIPT_V1_TAG: &[u8] = b"gavel/paper-receipt/v1\0";
 pub const COUNT_CONFIRMATION_TAG: &[u8] = b"gavel/count-confirmation/v1\0";
 
 /// Why a key or a signature was not accepted.
@@ -121,10 +125,24 @@ pub struct BallotContent<'a> {
 
 impl BallotContent<'_> {
     pub fn signed_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(BALLOT_TAG.len() + 2 + self.meeting.as_str().len() + 61);
+        self.fields(BALLOT_TAG, BALLOT_V1_TAG, 0)
+    }
+
+    /// The bytes the server signs to give the delegate a receipt for this
+    /// ballot: the ballot's fields, then when it was recorded.
+    pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
+        let mut out = self.fields(RECEIPT_TAG, RECEIPT_V1_TAG, 8);
+        out.extend_from_slice(&recorded_at_ms.to_be_bytes());
+        out
+    }
+
+    /// The tag (`tag` with a documents digest, `v1_tag` without), then
+    /// everything the ballot says.
+    fn fields(&self, tag: &[u8], v1_tag: &[u8], extra: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(tag.len() + 2 + self.meeting.as_str().len() + 61 + extra);
         out.extend_from_slice(match self.documents {
-            Some(_) => BALLOT_TAG,
-            None => BALLOT_V1_TAG,
+            Some(_) => tag,
+            None => v1_tag,
         });
         put_str(&mut out, self.meeting.as_str());
         out.extend_from_slice(&self.round.0);
@@ -134,19 +152,6 @@ impl BallotContent<'_> {
         out.extend_from_slice(&self.seat.to_be_bytes());
         out.push(self.choice.code());
         out.extend_from_slice(&self.seq.to_be_bytes());
-        out
-    }
-
-    /// The bytes the server signs to give the delegate a receipt for this ballot.
-    pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
-        let mut out = Vec::with_capacity(RECEIPT_TAG.len() + 2 + self.meeting.as_str().len() + 37);
-        out.extend_from_slice(RECEIPT_TAG);
-        put_str(&mut out, self.meeting.as_str());
-        out.extend_from_slice(&self.round.0);
-        out.extend_from_slice(&self.seat.to_be_bytes());
-        out.push(self.choice.code());
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        out.extend_from_slice(&recorded_at_ms.to_be_bytes());
         out
     }
 }
@@ -168,16 +173,19 @@ pub struct PaperContent<'a> {
 }
 
 impl PaperContent<'_> {
-    /// Everything after the tag, shared by the paper and its receipt; the
-    /// receipt's layout leaves out the documents digest.
-    fn fields(&self, tag: &[u8], documents: Option<Sha>, extra: usize) -> Vec<u8> {
+    /// The tag (`tag` with a documents digest, `v1_tag` without), then
+    /// everything after it, shared by the paper and its receipt.
+    fn fields(&self, tag: &[u8], v1_tag: &[u8], extra: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(
             tag.len() + 2 + self.meeting.as_str().len() + 63 + 3 * self.marks.len() + extra,
         );
-        out.extend_from_slice(tag);
+        out.extend_from_slice(match self.documents {
+            Some(_) => tag,
+            None => v1_tag,
+        });
         put_str(&mut out, self.meeting.as_str());
         out.extend_from_slice(&self.round.0);
-        if let Some(documents) = documents {
+        if let Some(documents) = self.documents {
             out.extend_from_slice(&documents.0);
         }
         out.extend_from_slice(&self.seat.to_be_bytes());
@@ -193,17 +201,14 @@ impl PaperContent<'_> {
     }
 
     pub fn signed_bytes(&self) -> Vec<u8> {
-        match self.documents {
-            Some(documents) => self.fields(PAPER_TAG, Some(documents), 0),
-            None => self.fields(PAPER_V1_TAG, None, 0),
-        }
+        self.fields(PAPER_TAG, PAPER_V1_TAG, 0)
     }
 
     /// The bytes the server signs to give the delegate one receipt for the
     /// whole paper: every mark is in it, so the receipt alone proves what
     /// was recorded.
     pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
-        let mut out = self.fields(PAPER_RECEIPT_TAG, None, 8);
+        let mut out = self.fields(PAPER_RECEIPT_TAG, PAPER_RECEIPT_V1_TAG, 8);
         out.extend_from_slice(&recorded_at_ms.to_be_bytes());
         out
     }
@@ -498,13 +503,9 @@ mod tests {
         }
         let receipt = paper.receipt_bytes(7);
         assert!(receipt.starts_with(PAPER_RECEIPT_TAG));
-        let without_digest = PaperContent {
-            documents: None,
-            ..paper.clone()
-        };
         assert_eq!(
             receipt[PAPER_RECEIPT_TAG.len()..receipt.len() - 8],
-            without_digest.signed_bytes()[PAPER_V1_TAG.len()..]
+            paper.signed_bytes()[PAPER_TAG.len()..]
         );
     }
 

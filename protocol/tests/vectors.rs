@@ -276,8 +276,7 @@ enum Inputs {
 struct PaperInputs {
     meeting: MeetingId,
     round: RoundId,
-    /// The round's documents digest; absent in a receipt's inputs, whose
-    /// layout does not carry it.
+    /// The round's documents digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     documents: Option<Sha>,
     seat: u32,
@@ -323,7 +322,7 @@ impl ConfirmationInputs {
 struct BallotInputs {
     meeting: MeetingId,
     round: RoundId,
-    /// As a paper's: absent in a receipt's inputs.
+    /// As a paper's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     documents: Option<Sha>,
     seat: u32,
@@ -476,8 +475,8 @@ impl Inputs {
                 recorded_at,
             } => {
                 parts.push(part(
-                    "tag \"gavel/paper-receipt/v1\" NUL",
-                    b"gavel/paper-receipt/v1\0",
+                    "tag \"gavel/paper-receipt/v2\" NUL",
+                    b"gavel/paper-receipt/v2\0",
                 ));
                 paper(&mut parts, p);
                 parts.push(part(
@@ -516,7 +515,7 @@ impl Inputs {
                 ballot: b,
                 recorded_at,
             } => {
-                parts.push(part("tag \"gavel/receipt/v1\" NUL", b"gavel/receipt/v1\0"));
+                parts.push(part("tag \"gavel/receipt/v2\" NUL", b"gavel/receipt/v2\0"));
                 ballot(&mut parts, b);
                 parts.push(part(
                     "recorded_at (u64 big-endian, Unix ms)",
@@ -827,10 +826,7 @@ fn signing_document() -> SigningFile {
         "The server's receipt for ballot_yes_seat_1_seq_0, recorded at \
          2026-01-01T00:00:00.456Z.",
         Inputs::Receipt {
-            ballot: BallotInputs {
-                documents: None,
-                ..ballot_first.clone()
-            },
+            ballot: ballot_first.clone(),
             recorded_at: 1_767_225_600_456,
         },
         &SERVER,
@@ -839,10 +835,7 @@ fn signing_document() -> SigningFile {
         "receipt_for_ballot_large_seat_and_seq",
         "The server's receipt for ballot_large_seat_and_seq.",
         Inputs::Receipt {
-            ballot: BallotInputs {
-                documents: None,
-                ..ballot_large_inputs
-            },
+            ballot: ballot_large_inputs,
             recorded_at: 1_767_225_660_999,
         },
         &SERVER,
@@ -976,10 +969,7 @@ fn signing_document() -> SigningFile {
         "receipt_for_ballot_yes_seat_1_seq_0 with recorded_at one millisecond later.",
         &receipt_first,
         Inputs::Receipt {
-            ballot: BallotInputs {
-                documents: None,
-                ..ballot_first
-            },
+            ballot: ballot_first,
             recorded_at: 1_767_225_600_457,
         },
         &SERVER.public(),
@@ -1016,12 +1006,9 @@ fn signing_document() -> SigningFile {
     let paper_receipt = signed(
         "paper_receipt_for_no_confidence",
         "The server's receipt for paper_no_confidence_two_officials: the paper's \
-         fields after its own tag but the documents digest, then recorded_at.",
+         fields after its own tag, then recorded_at.",
         Inputs::PaperReceipt {
-            paper: PaperInputs {
-                documents: None,
-                ..paper(PaperKind::NoConfidence, 1, 1, &[(0, 1), (2, 2)])
-            },
+            paper: paper(PaperKind::NoConfidence, 1, 1, &[(0, 1), (2, 2)]),
             recorded_at: 1_767_225_600_131,
         },
         &SERVER,
@@ -1812,7 +1799,7 @@ fn receipt(s: &Story) -> Receipt {
     let content = BallotContent {
         meeting: &s.meeting,
         round: s.round,
-        documents: None,
+        documents: Some(example_digest()),
         seat: s.seat,
         choice: Choice::Yes,
         seq: s.cast_seq,
@@ -1821,6 +1808,7 @@ fn receipt(s: &Story) -> Receipt {
     Receipt {
         meeting: s.meeting.clone(),
         round: s.round,
+        documents: Some(example_digest()),
         seat: s.seat,
         choice: Choice::Yes,
         seq: s.cast_seq,

@@ -341,8 +341,10 @@ async fn a_vote_on_an_item_with_documents_signs_the_versions_it_is_about() -> an
         let store = server.store().await?;
         assert!(store.ballots(round).await?.is_empty(), "{}", db.name);
 
-        // The tablet's own ballot signs the round's digest and is recorded.
-        delegate.cast(Choice::No).await?;
+        // The tablet's own ballot signs the round's digest and is recorded;
+        // its receipt, checked by the session, repeats the digest.
+        let receipt = delegate.cast(Choice::No).await?;
+        assert_eq!(receipt.documents, Some(expected.digest), "{}", db.name);
         assert_eq!(store.ballots(round).await?.len(), 1, "{}", db.name);
         chair.chair(ChairCommand::Close).await?;
         let bundle =

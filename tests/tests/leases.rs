@@ -67,6 +67,7 @@ fn round(opened_at: u64) -> RoundRecord {
 fn ballot(round: RoundId, seat: u32, seq: u64) -> BallotRecord {
     BallotRecord {
         round,
+        documents: None,
         seat,
         vote: Vote::Choice(Choice::Yes),
         seq,

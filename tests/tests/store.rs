@@ -76,6 +76,8 @@ fn ballot(round: RoundId, seat: SeatNo, choice: Choice, seq: u64) -> BallotRecor
     signature[4..12].copy_from_slice(&seq.to_be_bytes());
     BallotRecord {
         round,
+        // What the store reads back for a round on an item without documents.
+        documents: Some(RoundDocuments::of(vec![]).digest),
         seat,
         vote: Vote::Choice(choice),
         seq,

@@ -638,6 +638,7 @@ impl MeetingActor {
             Ok(Admitted::New) => {
                 let record = BallotRecord {
                     round: ballot.round,
+                    documents: Some(ballot.documents),
                     seat,
                     vote: ballot.vote,
                     seq: ballot.seq,

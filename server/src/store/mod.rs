@@ -238,6 +238,10 @@ pub struct CountConfirmation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BallotRecord {
     pub round: RoundId,
+    /// The round's documents digest, which the ballot signed and its
+    /// receipt repeats; read back from the round, not kept per ballot.
+    /// None for a round recorded before rounds recorded their documents.
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     /// A choice, or a whole paper on a list.
     pub vote: Vote,
@@ -253,11 +257,10 @@ impl BallotRecord {
     pub fn receipt(&self, server_key: &SigningKey, meeting: &MeetingId) -> AnyReceipt {
         match &self.vote {
             Vote::Choice(choice) => {
-                // The receipt's layout does not carry the documents digest.
                 let content = BallotContent {
                     meeting,
                     round: self.round,
-                    documents: None,
+                    documents: self.documents,
                     seat: self.seat,
                     choice: *choice,
                     seq: self.seq,
@@ -265,7 +268,8 @@ impl BallotRecord {
                 AnyReceipt::Choice(Receipt::issue(server_key, &content, self.recorded_at))
             }
             Vote::Paper(paper) => {
-                let content = paper.content(meeting, self.round, None, self.seat, self.seq);
+                let content =
+                    paper.content(meeting, self.round, self.documents, self.seat, self.seq);
                 AnyReceipt::Paper(PaperReceipt::issue(server_key, &content, self.recorded_at))
             }
         }

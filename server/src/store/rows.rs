@@ -560,6 +560,9 @@ pub(super) struct BallotRow {
     pub(super) signature: Vec<u8>,
     pub(super) recorded_at: i64,
     pub(super) marks: Option<Vec<u8>>,
+    /// The round's documents (a JSON array of hex strings), whose digest
+    /// the ballot signed.
+    pub(super) documents: Option<String>,
 }
 
 impl BallotRow {
@@ -571,6 +574,12 @@ impl BallotRow {
             .map_err(|_| StoreError::Corrupt("a ballot signature is not 64 bytes".into()))?;
         Ok(BallotRecord {
             round: parse_round(&self.round_id)?,
+            documents: self
+                .documents
+                .map(|d| {
+                    parse_json(&d, "round documents").map(|list| RoundDocuments::of(list).digest)
+                })
+                .transpose()?,
             seat: from_sql(self.seat, "seat")?,
             vote: parse_vote(&self.choice, self.marks.as_deref())?,
             seq: from_sql(self.seq, "ballot sequence number")?,

@@ -1076,8 +1076,10 @@ pub(super) async fn choice_counts(db: Db<'_>, id: &str) -> Result<Vec<(String, i
 
 pub(super) async fn ballots(db: Db<'_>, id: &str) -> Result<Vec<BallotRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
-        "SELECT round_id, seat, choice, seq, signature, recorded_at, marks
-         FROM ballots WHERE round_id = $1 ORDER BY seat",
+        "SELECT b.round_id, b.seat, b.choice, b.seq, b.signature, b.recorded_at, b.marks,
+                r.documents
+         FROM ballots b JOIN rounds r ON r.id = b.round_id
+         WHERE b.round_id = $1 ORDER BY b.seat",
     )
     .bind(id)
     .fetch_all(c)

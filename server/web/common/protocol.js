@@ -11,10 +11,10 @@ export const TAGS = {
   enroll: "gavel/enroll/v1\0",
   adminAuth: "gavel/admin-auth/v1\0",
   ballot: "gavel/ballot/v2\0",
-  receipt: "gavel/receipt/v1\0",
+  receipt: "gavel/receipt/v2\0",
   auditHead: "gavel/audit-head/v1\0",
   paper: "gavel/paper/v2\0",
-  paperReceipt: "gavel/paper-receipt/v1\0",
+  paperReceipt: "gavel/paper-receipt/v2\0",
   countConfirmation: "gavel/count-confirmation/v1\0",
   documents: "gavel/documents/v1\0",
 };
@@ -144,44 +144,42 @@ export function enrollBytes(code, publicKeyHex) {
   return new Layout(TAGS.enroll).str(code).raw(hexToBytes(publicKeyHex), 32).bytes();
 }
 
-/** The meeting and round, then the round's documents digest where the layout signs it (a ballot's and a paper's, not a receipt's). */
-function roundLayout(tag, meeting, round, documents) {
-  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16);
-  return documents === null ? layout : layout.raw(hexToBytes(documents), 32);
-}
-
-function ballotLayout(tag, { meeting, round, seat, choice, seq }, documents) {
+/**
+ * A ballot's fields: `documents` is the round's documents digest
+ * (`round.versions.digest`), which the ballot and its receipt both carry.
+ */
+function ballotLayout(tag, { meeting, round, documents, seat, choice, seq }) {
   const code = CHOICE_CODES[choice];
   if (!code) throw new Error(`unknown choice ${choice}`);
-  return roundLayout(tag, meeting, round, documents).u32(seat).u8(code).u64(seq);
+  return new Layout(tag).str(meeting).raw(hexToBytes(round), 16).raw(hexToBytes(documents), 32).u32(seat).u8(code).u64(seq);
 }
 
-/** What a delegate signs to cast a ballot: `documents` is the round's documents digest (`round.versions.digest`). */
+/** What a delegate signs to cast a ballot. */
 export function ballotBytes(ballot) {
-  return ballotLayout(TAGS.ballot, ballot, ballot.documents).bytes();
+  return ballotLayout(TAGS.ballot, ballot).bytes();
 }
 
-/** What the server signs to give a receipt for a ballot: the ballot's fields but the documents digest. */
+/** What the server signs to give a receipt for a ballot. */
 export function receiptBytes(receipt) {
-  return ballotLayout(TAGS.receipt, receipt, null).u64(receipt.recorded_at).bytes();
+  return ballotLayout(TAGS.receipt, receipt).u64(receipt.recorded_at).bytes();
 }
 
-function paperLayout(tag, { meeting, round, seat, seq, kind, marks }, documents) {
+function paperLayout(tag, { meeting, round, documents, seat, seq, kind, marks }) {
   const known = PAPER_KINDS[kind];
   if (!known) throw new Error(`unknown paper kind ${kind}`);
-  const layout = roundLayout(tag, meeting, round, documents).u32(seat).u64(seq).u8(known.code).u16(marks.length);
+  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16).raw(hexToBytes(documents), 32).u32(seat).u64(seq).u8(known.code).u16(marks.length);
   for (const [entry, mark] of marks) layout.u16(entry).u8(mark);
   return layout;
 }
 
 /** What a delegate signs to cast a ballot paper on a list: the whole paper, once, with the round's documents digest. */
 export function paperBytes(paper) {
-  return paperLayout(TAGS.paper, paper, paper.documents).bytes();
+  return paperLayout(TAGS.paper, paper).bytes();
 }
 
 /** What the server signs to give one receipt for a whole paper. */
 export function paperReceiptBytes(receipt) {
-  return paperLayout(TAGS.paperReceipt, receipt, null).u64(receipt.recorded_at).bytes();
+  return paperLayout(TAGS.paperReceipt, receipt).u64(receipt.recorded_at).bytes();
 }
 
 /**

@@ -387,7 +387,7 @@ export class Session extends EventTarget {
     const ballot = { meeting: this.meetingId, round: round.id, documents, seat, choice, seq };
     const signature = await sign(this.identity.privateKey, ballotBytes(ballot));
     const { receipt } = await this.request((id) => ({ type: "cast", id, round: round.id, documents, choice, seq, signature }));
-    const same = ["meeting", "round", "seat", "choice", "seq"].every((field) => receipt[field] === ballot[field]);
+    const same = ["meeting", "round", "documents", "seat", "choice", "seq"].every((field) => receipt[field] === ballot[field]);
     if (!same || !(await verify(this.identity.serverKey, receiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this ballot");
     }
@@ -410,7 +410,7 @@ export class Session extends EventTarget {
     const signature = await sign(this.identity.privateKey, paperBytes(paper));
     const { paper_receipt: receipt } = await this.request((id) => ({ type: "cast_paper", id, round: round.id, documents, kind, marks: sorted, seq, signature }));
     const same =
-      ["meeting", "round", "seat", "kind", "seq"].every((field) => receipt[field] === paper[field]) &&
+      ["meeting", "round", "documents", "seat", "kind", "seq"].every((field) => receipt[field] === paper[field]) &&
       JSON.stringify(receipt.marks) === JSON.stringify(sorted);
     if (!same || !(await verify(this.identity.serverKey, paperReceiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this paper");

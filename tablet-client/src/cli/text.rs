@@ -1027,6 +1027,7 @@ mod tests {
         let receipt = Receipt {
             meeting: m.id.clone(),
             round: RoundId([7; 16]),
+            documents: None,
             seat: 12,
             choice: Choice::Yes,
             seq: 1,
