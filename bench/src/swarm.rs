@@ -10,7 +10,7 @@ use gavel_client::client::{Client, ClientError, Session};
 use gavel_client::tls::Trust;
 use gavel_client::view::ViewCache;
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
-use gavel_protocol::{Choice, ClientMsg, RoundId, ServerMsg, Signature};
+use gavel_protocol::{Choice, ClientMsg, RoundId, ServerMsg, Sha, Signature};
 use gavel_tests::roster::Roster;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -131,6 +131,8 @@ type Schedule = Box<dyn Fn(usize) -> Vec<Duration>>;
 pub(crate) struct Presigned {
     due: Duration,
     round: RoundId,
+    /// The round's documents digest, which the signature covers.
+    documents: Sha,
     choice: Choice,
     seq: u64,
     signature: Signature,
@@ -185,6 +187,7 @@ pub(crate) fn presign_one(
             Ok(Presigned {
                 due,
                 round,
+                documents: session.state.documents_digest(round),
                 choice,
                 seq,
                 signature,
@@ -309,6 +312,7 @@ pub(crate) async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                     .send(|id| ClientMsg::Cast {
                         id,
                         round: ballot.round,
+                        documents: ballot.documents,
                         choice: ballot.choice,
                         seq: ballot.seq,
                         signature: ballot.signature,

@@ -457,6 +457,7 @@ impl Session {
         let content = BallotContent {
             meeting: &self.meeting.id,
             round,
+            documents: Some(self.state.documents_digest(round)),
             seat,
             choice,
             seq,
@@ -473,10 +474,12 @@ impl Session {
         seq: u64,
         signature: Signature,
     ) -> Result<Receipt, ClientError> {
+        let documents = self.state.documents_digest(round);
         match self
             .request(|id| ClientMsg::Cast {
                 id,
                 round,
+                documents,
                 choice,
                 seq,
                 signature,
@@ -523,7 +526,8 @@ impl Session {
         let (Some(Principal::Seat(seat)), Some(key)) = (self.principal, self.key.as_ref()) else {
             return Err(ClientError::NotADelegate);
         };
-        let content = paper.content(&self.meeting.id, round, seat, seq);
+        let documents = Some(self.state.documents_digest(round));
+        let content = paper.content(&self.meeting.id, round, documents, seat, seq);
         Ok(Signature::sign(key, &content.signed_bytes()))
     }
 
@@ -538,10 +542,12 @@ impl Session {
     ) -> Result<PaperReceipt, ClientError> {
         let Paper { kind, marks } = paper;
         let sent = marks.clone();
+        let documents = self.state.documents_digest(round);
         match self
             .request(|id| ClientMsg::CastPaper {
                 id,
                 round,
+                documents,
                 kind,
                 marks,
                 seq,

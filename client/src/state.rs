@@ -6,11 +6,12 @@
 //! already shown, is all a client needs to do to stay in sync.
 
 use gavel_protocol::board::ToConfirm;
+use gavel_protocol::documents;
 use gavel_protocol::floor::FloorView;
 use gavel_protocol::messages::{
     AnyReceipt, PaperReceipt, Receipt, RoundStatus, RoundView, Snapshot,
 };
-use gavel_protocol::{ServerMsg, rules::Counts};
+use gavel_protocol::{RoundId, ServerMsg, Sha, rules::Counts};
 
 #[derive(Debug, Clone, Default)]
 pub struct MeetingState {
@@ -118,6 +119,17 @@ impl MeetingState {
 
     fn round_mut(&mut self) -> Option<&mut RoundView> {
         self.snapshot.as_mut()?.round.as_mut()
+    }
+
+    /// The documents digest a ballot for `round` signs: the one the round
+    /// recorded, when it is the round this client knows. A ballot for
+    /// another round is refused for its round whatever it signs, so it gets
+    /// the digest of no documents.
+    pub fn documents_digest(&self, round: RoundId) -> Sha {
+        self.round()
+            .filter(|r| r.id == round)
+            .and_then(|r| r.versions.as_ref())
+            .map_or_else(|| documents::digest(&[]), |v| v.digest)
     }
 
     /// The round that is open for voting now, if any.

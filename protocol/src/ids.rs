@@ -1,6 +1,7 @@
 //! Identifiers that appear on the wire and in signed bytes.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
 
 /// A seat's number in the meeting's roster (1-based, as printed on the hall's plan).
 pub type SeatNo = u32;
@@ -105,6 +106,53 @@ impl std::fmt::Display for Principal {
             Principal::Seat(n) => write!(f, "seat {n}"),
             Principal::Chair => f.write_str("chair"),
         }
+    }
+}
+
+/// A SHA-256 hash, written as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Sha(pub [u8; 32]);
+
+impl Sha {
+    /// What the first entry of a chain links to.
+    pub const ZERO: Sha = Sha([0; 32]);
+
+    pub fn of(bytes: &[u8]) -> Sha {
+        Sha(Sha256::digest(bytes).into())
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Result<Sha, String> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| format!("{s:?} is not 64 hex digits"))?;
+        Ok(Sha(out))
+    }
+}
+
+impl std::fmt::Debug for Sha {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sha({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for Sha {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for Sha {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Sha::from_hex(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 

@@ -2,7 +2,10 @@
 //! agree on, and nothing that needs a runtime (no tokio, no database).
 //!
 //! Map of the crate:
-//! - [`ids`]: meeting ids, round ids, seats and principals (who a device speaks for).
+//! - [`ids`]: meeting ids, round ids, seats, principals (who a device speaks
+//!   for) and SHA-256 hashes.
+//! - [`documents`]: which versions of its item's documents a round is
+//!   about, and their digest, which every ballot signs.
 //! - [`board`]: the counting board's confirmation of a secret round's
 //!   count (what a member signs, what the screens see meanwhile).
 //! - [`choice`]: the three choices of a ballot and their wire codes.
@@ -30,6 +33,7 @@
 
 pub mod board;
 pub mod choice;
+pub mod documents;
 pub mod fingerprint;
 pub mod floor;
 pub mod ids;
@@ -42,7 +46,7 @@ pub mod wording;
 
 pub use choice::Choice;
 pub use fingerprint::Fingerprint;
-pub use ids::{MeetingId, Principal, RoundId, SeatNo};
+pub use ids::{MeetingId, Principal, RoundId, SeatNo, Sha};
 pub use messages::{ClientMsg, RefusalReason, ServerMsg};
 pub use rules::{Base, Counts, Rule, TallyResult, Threshold, VoteSettings};
 pub use signing::{PublicKey, Signature, Tracker};
@@ -50,8 +54,9 @@ pub use signing::{PublicKey, Signature, Tracker};
 /// The protocol version spoken by this crate. Every client frame that opens a
 /// session carries it; a mismatch is refused with `unsupported_version`.
 ///
-/// Version 3 added ballot papers on a list (`cast_paper`).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// Version 3 added ballot papers on a list (`cast_paper`); version 4 signs
+/// the digest of the round's documents in every ballot and paper.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The largest frame, in bytes, a server accepts from a client. A ballot frame
 /// is about 400 bytes; anything near this limit is a mistake or an attack.

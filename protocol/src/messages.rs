@@ -7,11 +7,12 @@
 //! something asks for (or is sent) a fresh snapshot rather than a replay.
 
 use crate::board::{BoardView, Count, ToConfirm};
+use crate::documents::RoundDocuments;
 use crate::floor::{FloorKind, FloorSettings, FloorView, Respondent, Speaker};
 use crate::paper::{Mark, Paper, PaperError, PaperKind, Sheet, Vote};
 use crate::results::RoundResult;
 use crate::rules::{Counts, TallyResult, Threshold, VoteSettings};
-use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature};
+use crate::{Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Sha, Signature};
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -42,6 +43,8 @@ pub enum ClientMsg {
     Cast {
         id: u64,
         round: RoundId,
+        /// The digest of the round's documents, as signed.
+        documents: Sha,
         choice: Choice,
         seq: u64,
         signature: Signature,
@@ -51,6 +54,8 @@ pub enum ClientMsg {
     CastPaper {
         id: u64,
         round: RoundId,
+        /// The digest of the round's documents, as signed.
+        documents: Sha,
         kind: PaperKind,
         marks: Vec<Mark>,
         seq: u64,
@@ -270,6 +275,10 @@ pub enum ServerMsg {
 pub struct Receipt {
     pub meeting: MeetingId,
     pub round: RoundId,
+    /// The documents digest the ballot signed; null only for a round
+    /// recorded before version 4.
+    #[serde(default)]
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     pub choice: Choice,
     pub seq: u64,
@@ -293,6 +302,7 @@ impl Receipt {
         Receipt {
             meeting: ballot.meeting.clone(),
             round: ballot.round,
+            documents: ballot.documents,
             seat: ballot.seat,
             choice: ballot.choice,
             seq: ballot.seq,
@@ -306,6 +316,7 @@ impl Receipt {
         let content = crate::signing::BallotContent {
             meeting: &self.meeting,
             round: self.round,
+            documents: self.documents,
             seat: self.seat,
             choice: self.choice,
             seq: self.seq,
@@ -323,6 +334,9 @@ impl Receipt {
 pub struct PaperReceipt {
     pub meeting: MeetingId,
     pub round: RoundId,
+    /// As a ballot's receipt's.
+    #[serde(default)]
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     pub seq: u64,
     pub kind: PaperKind,
@@ -344,6 +358,7 @@ impl PaperReceipt {
         PaperReceipt {
             meeting: paper.meeting.clone(),
             round: paper.round,
+            documents: paper.documents,
             seat: paper.seat,
             seq: paper.seq,
             kind: paper.kind,
@@ -358,6 +373,7 @@ impl PaperReceipt {
         let content = crate::signing::PaperContent {
             meeting: &self.meeting,
             round: self.round,
+            documents: self.documents,
             seat: self.seat,
             seq: self.seq,
             kind: self.kind,
@@ -683,6 +699,11 @@ pub struct RoundView {
     /// milliseconds). The time left is frozen at `deadline - paused_at`; on
     /// resume the deadline moves by the length of the pause.
     pub paused_at: Option<u64>,
+    /// The versions of the item's documents the round is about, recorded
+    /// when it opened; every ballot signs their digest. Absent only for a
+    /// round opened before protocol version 4.
+    #[serde(default)]
+    pub versions: Option<RoundDocuments>,
     /// What this audience may see of the running tally while the round is open.
     pub live: Option<LiveTally>,
     /// The committed result once the round is closed; while the counting
@@ -767,6 +788,10 @@ pub enum RefusalReason {
     NoOpenRound,
     #[error("the ballot is for a round that is not the open one")]
     WrongRound,
+    /// The ballot signs other versions of the item's documents than the
+    /// round recorded when it opened: the delegate voted on another text.
+    #[error("the ballot was signed on other versions of the item's documents than the round's")]
+    DocumentsChanged,
     #[error("the voting window has closed")]
     Late,
     #[error("the chair has paused this vote")]
@@ -855,6 +880,7 @@ mod tests {
         let ballot = crate::signing::BallotContent {
             meeting: &meeting,
             round: RoundId([3; 16]),
+            documents: Some(crate::documents::digest(&[])),
             seat: 12,
             choice: Choice::No,
             seq: 4,
@@ -874,9 +900,14 @@ mod tests {
         assert!(receipt.verify(&PublicKey::of(&other_key)).is_err());
         let moved = Receipt {
             recorded_at: receipt.recorded_at + 1,
-            ..receipt
+            ..receipt.clone()
         };
         assert!(moved.verify(&PublicKey::of(&server_key)).is_err());
+        let other_text = Receipt {
+            documents: Some(crate::documents::digest(&[Sha::of(b"another text")])),
+            ..receipt
+        };
+        assert!(other_text.verify(&PublicKey::of(&server_key)).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! the hub (a refusal with its reason), the audit tool and the tests.
 
 use crate::signing::PaperContent;
-use crate::{Choice, MeetingId, RoundId, SeatNo};
+use crate::{Choice, MeetingId, RoundId, SeatNo, Sha};
 use serde::{Deserialize, Serialize};
 
 /// The kinds of paper a list item can put to the vote.
@@ -122,12 +122,14 @@ impl Paper {
         &'a self,
         meeting: &'a MeetingId,
         round: RoundId,
+        documents: Option<Sha>,
         seat: SeatNo,
         seq: u64,
     ) -> PaperContent<'a> {
         PaperContent {
             meeting,
             round,
+            documents,
             seat,
             seq,
             kind: self.kind,

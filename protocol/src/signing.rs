@@ -10,10 +10,16 @@
 //! | auth    | `"gavel/auth/v1\0"`, str(meeting), nonce (32), public key (32) |
 //! | enroll  | `"gavel/enroll/v1\0"`, str(code), public key (32) |
 //! | admin-auth | `"gavel/admin-auth/v1\0"`, nonce (32), public key (32) |
-//! | ballot  | `"gavel/ballot/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64 |
-//! | receipt | `"gavel/receipt/v1\0"`, str(meeting), round id (16), seat u32, choice u8, seq u64, recorded_at_ms u64 |
-//! | paper   | `"gavel/paper/v1\0"`, str(meeting), round id (16), seat u32, seq u64, kind u8, marks u16, marks × (entry u16, mark u8) |
-//! | paper-receipt | `"gavel/paper-receipt/v1\0"`, then the paper's fields after its tag, recorded_at_ms u64 |
+//! | ballot  | `"gavel/ballot/v2\0"`, str(meeting), round id (16), documents digest (32), seat u32, choice u8, seq u64 |
+//! | receipt | `"gavel/receipt/v2\0"`, str(meeting), round id (16), documents digest (32), seat u32, choice u8, seq u64, recorded_at_ms u64 |
+//! | paper   | `"gavel/paper/v2\0"`, str(meeting), round id (16), documents digest (32), seat u32, seq u64, kind u8, marks u16, marks × (entry u16, mark u8) |
+//! | paper-receipt | `"gavel/paper-receipt/v2\0"`, then the paper's fields after its tag, recorded_at_ms u64 |
+//!
+//! The documents digest is the round's ([`crate::documents`]). A round
+//! recorded before version 4 has none: its ballots and papers were signed
+//! with the `v1` layouts, the same without the digest, and so were their
+//! receipts; `gavel verify` still checks them in such a round's record. The
+//! server takes no ballot without a digest.
 //! | audit-head | `"gavel/audit-head/v1\0"`, str(meeting), entries u64, head hash (32) |
 //!
 //! Signatures are checked as `verify_strict` checks them, refusing the
@@ -21,18 +27,26 @@
 
 use crate::board::Confirmation;
 use crate::paper::{Mark, PaperKind};
-use crate::{Choice, MeetingId, RoundId, SeatNo};
+use crate::{Choice, MeetingId, RoundId, SeatNo, Sha};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub const AUTH_TAG: &[u8] = b"gavel/auth/v1\0";
 pub const ENROLL_TAG: &[u8] = b"gavel/enroll/v1\0";
 pub const ADMIN_AUTH_TAG: &[u8] = b"gavel/admin-auth/v1\0";
-pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v1\0";
-pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v1\0";
+pub const BALLOT_TAG: &[u8] = b"gavel/ballot/v2\0";
+/// The ballot layout before version 4, without the documents digest.
+pub const BALLOT_V1_TAG: &[u8] = b"gavel/ballot/v1\0";
+pub const RECEIPT_TAG: &[u8] = b"gavel/receipt/v2\0";
+/// The receipt layout before version 4, without the documents digest.
+pub const RECEIPT_V1_TAG: &[u8] = b"gavel/receipt/v1\0";
 pub const AUDIT_HEAD_TAG: &[u8] = b"gavel/audit-head/v1\0";
-pub const PAPER_TAG: &[u8] = b"gavel/paper/v1\0";
-pub const PAPER_RECEIPT_TAG: &[u8] = b"gavel/paper-receipt/v1\0";
+pub const PAPER_TAG: &[u8] = b"gavel/paper/v2\0";
+/// The paper layout before version 4, without the documents digest.
+pub const PAPER_V1_TAG: &[u8] = b"gavel/paper/v1\0";
+pub const PAPER_RECEIPT_TAG: &[u8] = b"gavel/paper-receipt/v2\0";
+/// The paper-receipt layout before version 4, without the documents digest.
+pub const PAPER_RECEIPT_V1_TAG: &[u8] = b"gavel/paper-receipt/v1\0";
 pub const COUNT_CONFIRMATION_TAG: &[u8] = b"gavel/count-confirmation/v1\0";
 
 /// Why a key or a signature was not accepted.
@@ -101,6 +115,9 @@ pub fn audit_head_bytes(meeting: &MeetingId, entries: u64, head: &[u8; 32]) -> V
 pub struct BallotContent<'a> {
     pub meeting: &'a MeetingId,
     pub round: RoundId,
+    /// The digest of the round's documents; `None` only in the record of a
+    /// round opened before version 4 (the `v1` layout).
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     pub choice: Choice,
     pub seq: u64,
@@ -108,26 +125,33 @@ pub struct BallotContent<'a> {
 
 impl BallotContent<'_> {
     pub fn signed_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(BALLOT_TAG.len() + 2 + self.meeting.as_str().len() + 29);
-        out.extend_from_slice(BALLOT_TAG);
-        put_str(&mut out, self.meeting.as_str());
-        out.extend_from_slice(&self.round.0);
-        out.extend_from_slice(&self.seat.to_be_bytes());
-        out.push(self.choice.code());
-        out.extend_from_slice(&self.seq.to_be_bytes());
+        self.fields(BALLOT_TAG, BALLOT_V1_TAG, 0)
+    }
+
+    /// The bytes the server signs to give the delegate a receipt for this
+    /// ballot: the ballot's fields, then when it was recorded.
+    pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
+        let mut out = self.fields(RECEIPT_TAG, RECEIPT_V1_TAG, 8);
+        out.extend_from_slice(&recorded_at_ms.to_be_bytes());
         out
     }
 
-    /// The bytes the server signs to give the delegate a receipt for this ballot.
-    pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
-        let mut out = Vec::with_capacity(RECEIPT_TAG.len() + 2 + self.meeting.as_str().len() + 37);
-        out.extend_from_slice(RECEIPT_TAG);
+    /// The tag (`tag` with a documents digest, `v1_tag` without), then
+    /// everything the ballot says.
+    fn fields(&self, tag: &[u8], v1_tag: &[u8], extra: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(tag.len() + 2 + self.meeting.as_str().len() + 61 + extra);
+        out.extend_from_slice(match self.documents {
+            Some(_) => tag,
+            None => v1_tag,
+        });
         put_str(&mut out, self.meeting.as_str());
         out.extend_from_slice(&self.round.0);
+        if let Some(documents) = self.documents {
+            out.extend_from_slice(&documents.0);
+        }
         out.extend_from_slice(&self.seat.to_be_bytes());
         out.push(self.choice.code());
         out.extend_from_slice(&self.seq.to_be_bytes());
-        out.extend_from_slice(&recorded_at_ms.to_be_bytes());
         out
     }
 }
@@ -140,6 +164,8 @@ impl BallotContent<'_> {
 pub struct PaperContent<'a> {
     pub meeting: &'a MeetingId,
     pub round: RoundId,
+    /// As a ballot's: `None` only for a round recorded before version 4.
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     pub seq: u64,
     pub kind: PaperKind,
@@ -147,14 +173,21 @@ pub struct PaperContent<'a> {
 }
 
 impl PaperContent<'_> {
-    /// Everything after the tag, shared by the paper and its receipt.
-    fn fields(&self, tag: &[u8], extra: usize) -> Vec<u8> {
+    /// The tag (`tag` with a documents digest, `v1_tag` without), then
+    /// everything after it, shared by the paper and its receipt.
+    fn fields(&self, tag: &[u8], v1_tag: &[u8], extra: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            tag.len() + 2 + self.meeting.as_str().len() + 31 + 3 * self.marks.len() + extra,
+            tag.len() + 2 + self.meeting.as_str().len() + 63 + 3 * self.marks.len() + extra,
         );
-        out.extend_from_slice(tag);
+        out.extend_from_slice(match self.documents {
+            Some(_) => tag,
+            None => v1_tag,
+        });
         put_str(&mut out, self.meeting.as_str());
         out.extend_from_slice(&self.round.0);
+        if let Some(documents) = self.documents {
+            out.extend_from_slice(&documents.0);
+        }
         out.extend_from_slice(&self.seat.to_be_bytes());
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.push(self.kind.code());
@@ -168,14 +201,14 @@ impl PaperContent<'_> {
     }
 
     pub fn signed_bytes(&self) -> Vec<u8> {
-        self.fields(PAPER_TAG, 0)
+        self.fields(PAPER_TAG, PAPER_V1_TAG, 0)
     }
 
     /// The bytes the server signs to give the delegate one receipt for the
     /// whole paper: every mark is in it, so the receipt alone proves what
     /// was recorded.
     pub fn receipt_bytes(&self, recorded_at_ms: u64) -> Vec<u8> {
-        let mut out = self.fields(PAPER_RECEIPT_TAG, 8);
+        let mut out = self.fields(PAPER_RECEIPT_TAG, PAPER_RECEIPT_V1_TAG, 8);
         out.extend_from_slice(&recorded_at_ms.to_be_bytes());
         out
     }
@@ -429,12 +462,13 @@ mod tests {
     }
 
     #[test]
-    fn a_ballot_signature_does_not_verify_for_another_round_seat_or_choice() {
+    fn a_ballot_signature_does_not_verify_for_another_round_documents_seat_or_choice() {
         let meeting = MeetingId::parse("m").unwrap();
         let k = key(1);
         let ballot = BallotContent {
             meeting: &meeting,
             round: RoundId([1; 16]),
+            documents: Some(Sha([7; 32])),
             seat: 3,
             choice: Choice::Yes,
             seq: 9,
@@ -445,6 +479,14 @@ mod tests {
         for changed in [
             BallotContent {
                 round: RoundId([2; 16]),
+                ..ballot.clone()
+            },
+            BallotContent {
+                documents: Some(Sha([8; 32])),
+                ..ballot.clone()
+            },
+            BallotContent {
+                documents: None,
                 ..ballot.clone()
             },
             BallotContent {
@@ -480,6 +522,7 @@ mod tests {
         let paper = PaperContent {
             meeting: &meeting,
             round: RoundId([1; 16]),
+            documents: Some(Sha([7; 32])),
             seat: 3,
             seq: 9,
             kind: PaperKind::Rating,
@@ -505,6 +548,10 @@ mod tests {
             },
             PaperContent {
                 seat: 4,
+                ..paper.clone()
+            },
+            PaperContent {
+                documents: Some(Sha([8; 32])),
                 ..paper.clone()
             },
         ] {

@@ -304,11 +304,12 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 38] = [
+const OBJECT_FIELDS: [(&str, Holds); 39] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
     ("documents", Holds::Object("DocumentView")),
+    ("versions", Holds::Object("RoundDocuments")),
     ("vote", Holds::Object("VoteSettings")),
     ("settings", Holds::Object("VoteSettings")),
     ("rule", Holds::Object("Rule")),

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 use ed25519_dalek::{SigningKey, Verifier, VerifyingKey};
 use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
+use gavel_protocol::documents::{self, DOCUMENTS_TAG, RoundDocuments};
 use gavel_protocol::floor::{
     FloorKind, FloorRequest, FloorSettings, FloorView, Guest, Respondent, SeatPlace, Speaker,
     TurnView,
@@ -38,7 +39,7 @@ use gavel_protocol::signing::{
 };
 use gavel_protocol::{
     Base, Choice, ClientMsg, Counts, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
-    RefusalReason, RoundId, Rule, ServerMsg, Signature, TallyResult, Threshold, VoteSettings,
+    RefusalReason, RoundId, Rule, ServerMsg, Sha, Signature, TallyResult, Threshold, VoteSettings,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -157,6 +158,50 @@ struct SigningFile {
     readme: Vec<String>,
     keys: Vec<KeyEntry>,
     vectors: Vec<SigningVector>,
+    /// The digest of a round's documents, which ballots and papers sign.
+    documents: Vec<DocumentsVector>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentsVector {
+    name: String,
+    note: String,
+    /// Each document's SHA-256, in the item's order.
+    sha256: Vec<Sha>,
+    /// The bytes hashed (hex) and their parts.
+    parts: Vec<Part>,
+    hashed_bytes: String,
+    digest: Sha,
+}
+
+impl DocumentsVector {
+    fn new(name: &str, note: &str, sha256: Vec<Sha>) -> DocumentsVector {
+        let mut parts = vec![Part {
+            field: "tag \"gavel/documents/v1\" NUL".into(),
+            hex: hex::encode(DOCUMENTS_TAG),
+        }];
+        let count = u16::try_from(sha256.len()).unwrap();
+        parts.push(Part {
+            field: "count (u16 big-endian)".into(),
+            hex: hex::encode(count.to_be_bytes()),
+        });
+        for (i, sha) in sha256.iter().enumerate() {
+            parts.push(Part {
+                field: format!("document {i}'s SHA-256 (32 bytes)"),
+                hex: sha.to_hex(),
+            });
+        }
+        let hashed_bytes: String = parts.iter().map(|p| p.hex.as_str()).collect();
+        DocumentsVector {
+            name: name.to_owned(),
+            note: note.to_owned(),
+            digest: documents::digest(&sha256),
+            sha256,
+            parts,
+            hashed_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -232,6 +277,9 @@ enum Inputs {
 struct PaperInputs {
     meeting: MeetingId,
     round: RoundId,
+    /// The round's documents digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    documents: Option<Sha>,
     seat: u32,
     seq: u64,
     kind: PaperKind,
@@ -243,6 +291,7 @@ impl PaperInputs {
         PaperContent {
             meeting: &self.meeting,
             round: self.round,
+            documents: self.documents,
             seat: self.seat,
             seq: self.seq,
             kind: self.kind,
@@ -274,6 +323,9 @@ impl ConfirmationInputs {
 struct BallotInputs {
     meeting: MeetingId,
     round: RoundId,
+    /// As a paper's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    documents: Option<Sha>,
     seat: u32,
     choice: Choice,
     seq: u64,
@@ -284,6 +336,7 @@ impl BallotInputs {
         BallotContent {
             meeting: &self.meeting,
             round: self.round,
+            documents: self.documents,
             seat: self.seat,
             choice: self.choice,
             seq: self.seq,
@@ -346,6 +399,9 @@ impl Inputs {
         fn ballot(parts: &mut Vec<Part>, b: &BallotInputs) {
             string(parts, "meeting", b.meeting.as_str());
             parts.push(part("round id (16 bytes)", &b.round.0));
+            if let Some(documents) = b.documents {
+                parts.push(part("documents digest (32 bytes)", &documents.0));
+            }
             parts.push(part("seat (u32 big-endian)", &b.seat.to_be_bytes()));
             let code: u8 = match b.choice {
                 Choice::Yes => 1,
@@ -358,6 +414,9 @@ impl Inputs {
         fn paper(parts: &mut Vec<Part>, p: &PaperInputs) {
             string(parts, "meeting", p.meeting.as_str());
             parts.push(part("round id (16 bytes)", &p.round.0));
+            if let Some(documents) = p.documents {
+                parts.push(part("documents digest (32 bytes)", &documents.0));
+            }
             parts.push(part("seat (u32 big-endian)", &p.seat.to_be_bytes()));
             parts.push(part("seq (u64 big-endian)", &p.seq.to_be_bytes()));
             let code: u8 = match p.kind {
@@ -409,7 +468,7 @@ impl Inputs {
                 }
             }
             Inputs::Paper(p) => {
-                parts.push(part("tag \"gavel/paper/v1\" NUL", b"gavel/paper/v1\0"));
+                parts.push(part("tag \"gavel/paper/v2\" NUL", b"gavel/paper/v2\0"));
                 paper(&mut parts, p);
             }
             Inputs::PaperReceipt {
@@ -417,8 +476,8 @@ impl Inputs {
                 recorded_at,
             } => {
                 parts.push(part(
-                    "tag \"gavel/paper-receipt/v1\" NUL",
-                    b"gavel/paper-receipt/v1\0",
+                    "tag \"gavel/paper-receipt/v2\" NUL",
+                    b"gavel/paper-receipt/v2\0",
                 ));
                 paper(&mut parts, p);
                 parts.push(part(
@@ -450,14 +509,14 @@ impl Inputs {
                 parts.push(part("public key (32 bytes)", public_key.as_bytes()));
             }
             Inputs::Ballot(b) => {
-                parts.push(part("tag \"gavel/ballot/v1\" NUL", b"gavel/ballot/v1\0"));
+                parts.push(part("tag \"gavel/ballot/v2\" NUL", b"gavel/ballot/v2\0"));
                 ballot(&mut parts, b);
             }
             Inputs::Receipt {
                 ballot: b,
                 recorded_at,
             } => {
-                parts.push(part("tag \"gavel/receipt/v1\" NUL", b"gavel/receipt/v1\0"));
+                parts.push(part("tag \"gavel/receipt/v2\" NUL", b"gavel/receipt/v2\0"));
                 ballot(&mut parts, b);
                 parts.push(part(
                     "recorded_at (u64 big-endian, Unix ms)",
@@ -555,10 +614,26 @@ fn round(s: &str) -> RoundId {
     RoundId::from_hex(s).unwrap()
 }
 
+/// The SHA-256 of the two documents of PROTOCOL.md's example item.
+fn example_documents() -> Vec<Sha> {
+    [
+        "3f1c9a0e5b7d2c4a6e8f0b1d3c5a7e9f2b4d6c8a0e1f3b5d7c9a2e4f6b8d0c1a",
+        "9b2e4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b1d3f5a7c9e2b",
+    ]
+    .map(|h| Sha::from_hex(h).unwrap())
+    .to_vec()
+}
+
+/// What the ballot and paper vectors sign: the digest of [`example_documents`].
+fn example_digest() -> Sha {
+    documents::digest(&example_documents())
+}
+
 fn ballot(meeting_id: &str, round_id: &str, seat: u32, choice: Choice, seq: u64) -> BallotInputs {
     BallotInputs {
         meeting: meeting(meeting_id),
         round: round(round_id),
+        documents: Some(example_digest()),
         seat,
         choice,
         seq,
@@ -569,6 +644,7 @@ fn paper(kind: PaperKind, seat: u32, seq: u64, marks: &[(u16, u8)]) -> PaperInpu
     PaperInputs {
         meeting: meeting(MEETING),
         round: round(SECRET_ROUND),
+        documents: Some(example_digest()),
         seat,
         seq,
         kind,
@@ -811,6 +887,19 @@ fn signing_document() -> SigningFile {
         &a.public(),
         |_| {},
     );
+    let other_documents = invalid(
+        "ballot_on_other_documents",
+        "ballot_yes_seat_1_seq_0's signature offered for a round whose item has \
+         only the first of the example's two documents: the delegate voted on \
+         another text.",
+        &ballot_yes,
+        Inputs::Ballot(BallotInputs {
+            documents: Some(documents::digest(&example_documents()[..1])),
+            ..ballot(MEETING, ROUND, 1, Choice::Yes, 0)
+        }),
+        &a.public(),
+        |_| {},
+    );
     let other_choice = invalid(
         "ballot_signature_for_another_choice",
         "The signature of ballot_yes_seat_1_seq_0 offered for abstain.",
@@ -947,6 +1036,18 @@ fn signing_document() -> SigningFile {
         |_| {},
     );
 
+    let paper_other_documents = invalid(
+        "paper_on_other_documents",
+        "paper_no_confidence_two_officials's signature offered for a round \
+         whose item has no document.",
+        &paper_no_confidence,
+        Inputs::Paper(PaperInputs {
+            documents: Some(documents::digest(&[])),
+            ..paper(PaperKind::NoConfidence, 1, 1, &[(0, 1), (2, 2)])
+        }),
+        &a.public(),
+        |_| {},
+    );
     let confirm_election = signed(
         "count_confirmation_of_an_election",
         "A counting board member (seat 1) confirms a secret election's count: \
@@ -1037,6 +1138,7 @@ fn signing_document() -> SigningFile {
             flipped_s,
             other_seat,
             other_round,
+            other_documents,
             other_choice,
             other_key,
             non_canonical,
@@ -1050,11 +1152,30 @@ fn signing_document() -> SigningFile {
             paper_receipt,
             paper_other_level,
             paper_other_kind,
+            paper_other_documents,
             confirm_election,
             confirm_rating,
             confirm_other_count,
             confirm_rows_moved,
             confirm_other_seat,
+        ],
+        documents: vec![
+            DocumentsVector::new(
+                "documents_none",
+                "An item without documents: the tag and a zero count.",
+                vec![],
+            ),
+            DocumentsVector::new(
+                "documents_one",
+                "The first document of PROTOCOL.md's example item alone.",
+                example_documents()[..1].to_vec(),
+            ),
+            DocumentsVector::new(
+                "documents_example_item",
+                "The two documents of PROTOCOL.md's example item, in its order: \
+                 the digest every ballot and paper vector signs.",
+                example_documents(),
+            ),
         ],
     }
 }
@@ -1102,6 +1223,18 @@ fn signing_vectors_match_the_crate() {
         }
     }
     assert_eq!(layouts_valid.len(), 9, "every layout has a valid vector");
+    for v in &file.documents {
+        let hashed: String = v.parts.iter().map(|p| p.hex.as_str()).collect();
+        assert_eq!(hashed, v.hashed_bytes, "{}: parts", v.name);
+        let bytes = hex::decode(&v.hashed_bytes).unwrap();
+        assert_eq!(
+            Sha::of(&bytes),
+            v.digest,
+            "{}: the hash of the bytes",
+            v.name
+        );
+        assert_eq!(documents::digest(&v.sha256), v.digest, "{}: digest", v.name);
+    }
     assert!(file.vectors.iter().filter(|v| !v.valid).count() >= 5);
     assert_generated("signing.json", &json, &document);
 }
@@ -1654,6 +1787,8 @@ fn election_paper(s: &Story) -> PaperContent<'_> {
     PaperContent {
         meeting: &s.meeting,
         round: round(SECRET_ROUND),
+        // The election's item has no document.
+        documents: Some(documents::digest(&[])),
         seat: s.seat,
         seq: s.cast_seq + 60_000,
         kind: PaperKind::Election,
@@ -1665,6 +1800,7 @@ fn receipt(s: &Story) -> Receipt {
     let content = BallotContent {
         meeting: &s.meeting,
         round: s.round,
+        documents: Some(example_digest()),
         seat: s.seat,
         choice: Choice::Yes,
         seq: s.cast_seq,
@@ -1673,6 +1809,7 @@ fn receipt(s: &Story) -> Receipt {
     Receipt {
         meeting: s.meeting.clone(),
         round: s.round,
+        documents: Some(example_digest()),
         seat: s.seat,
         choice: Choice::Yes,
         seq: s.cast_seq,
@@ -1688,6 +1825,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
     let cast_bytes = BallotContent {
         meeting: &s.meeting,
         round: s.round,
+        documents: Some(example_digest()),
         seat: s.seat,
         choice: Choice::Yes,
         seq: s.cast_seq,
@@ -1728,6 +1866,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             ClientMsg::Cast {
                 id: 2,
                 round: s.round,
+                documents: example_digest(),
                 choice: Choice::Yes,
                 seq: s.cast_seq,
                 signature: a.sign(&cast_bytes),
@@ -1739,6 +1878,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             ClientMsg::CastPaper {
                 id: 4,
                 round: election_paper(&s).round,
+                documents: documents::digest(&[]),
                 kind: PaperKind::Election,
                 marks: election_paper(&s).marks.to_vec(),
                 seq: election_paper(&s).seq,
@@ -1901,6 +2041,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         opened_at: OPENED_AT,
         deadline: OPENED_AT + u64::from(WINDOW_SECONDS) * 1000,
         paused_at: None,
+        versions: Some(RoundDocuments::of(example_documents())),
         live: Some(live),
         result: None,
         board: None,
@@ -2263,6 +2404,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     opened_at: 1_767_225_660_000,
                     deadline: 1_767_225_780_000,
                     paused_at: None,
+                    versions: Some(RoundDocuments::of(vec![])),
                     live: None,
                     result: None,
                     board: Some(BoardView {
@@ -2392,6 +2534,7 @@ fn frame_examples_carry_valid_signatures() {
                 .unwrap(),
             ClientMsg::Cast {
                 round,
+                documents,
                 choice,
                 seq,
                 signature,
@@ -2400,6 +2543,7 @@ fn frame_examples_carry_valid_signatures() {
                 let content = BallotContent {
                     meeting: &s.meeting,
                     round: *round,
+                    documents: Some(*documents),
                     seat: s.seat,
                     choice: *choice,
                     seq: *seq,
@@ -2428,6 +2572,7 @@ fn frame_examples_carry_valid_signatures() {
             }
             ClientMsg::CastPaper {
                 round,
+                documents,
                 kind,
                 marks,
                 seq,
@@ -2437,6 +2582,7 @@ fn frame_examples_carry_valid_signatures() {
                 let content = PaperContent {
                     meeting: &s.meeting,
                     round: *round,
+                    documents: Some(*documents),
                     seat: s.seat,
                     seq: *seq,
                     kind: *kind,

@@ -10,9 +10,18 @@
 //!
 //! A secret round's record never holds a ballot: its `ballots` are empty and
 //! its `secret` record has two lists that share no order.
+//!
+//! The bundle lists every version of every document of the agenda items
+//! ([`DocumentVersion`]), with its SHA-256 and the SHA-256 of each
+//! [`BLOCK_BYTES`] block of it, and each round the versions it was about. The
+//! files themselves are not in the bundle; `gavel export --documents` copies
+//! them beside it, into `documents/`, each named `<sha256>.pdf`
+//! ([`document_file_name`]). The block hashes let `gavel verify` name the
+//! block of a copied file that changed without the original at hand.
 
 use crate::chain::{Entry, Sha};
-use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::documents::RoundDocuments;
+use gavel_protocol::messages::{DocumentKind, RoundStatus};
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
@@ -37,6 +46,10 @@ pub struct Bundle {
     pub keys: Vec<KeyBinding>,
     /// In the order the rounds were opened.
     pub rounds: Vec<Round>,
+    /// Every stored version of the agenda items' documents, by item, slot
+    /// and version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<DocumentVersion>,
     pub chain: Vec<Entry>,
     pub head: Head,
 }
@@ -57,6 +70,11 @@ pub struct Round {
     pub settings: VoteSettings,
     pub opened_at: u64,
     pub deadline: u64,
+    /// The versions of the item's documents the round was about, and their
+    /// digest, which its ballots sign; absent for a round opened before
+    /// rounds recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<RoundDocuments>,
     /// While the chair holds the round (an export taken during a pause).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_at: Option<u64>,
@@ -69,6 +87,43 @@ pub struct Round {
     pub ballots: Vec<NamedBallot>,
     /// What an ended secret round keeps.
     pub secret: Option<SecretRecord>,
+}
+
+/// The size of the blocks a document's [`DocumentVersion::blocks`] hash.
+pub const BLOCK_BYTES: usize = 64 * 1024;
+
+/// One stored version of an agenda item's document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentVersion {
+    /// 0-based agenda position.
+    pub item: u32,
+    /// The document's place among the item's documents, from 0.
+    pub slot: u32,
+    pub version: u32,
+    pub title: String,
+    pub kind: DocumentKind,
+    pub public: bool,
+    pub sha256: Sha,
+    /// Bytes.
+    pub size: u64,
+    /// When the server stored this version (Unix milliseconds).
+    pub stored_at: u64,
+    /// The SHA-256 of each [`BLOCK_BYTES`] block of the file, in order (the
+    /// last one shorter): what names the changed block of a copy.
+    pub blocks: Vec<Sha>,
+}
+
+impl DocumentVersion {
+    /// The hash of each [`BLOCK_BYTES`] block of `content`.
+    pub fn blocks_of(content: &[u8]) -> Vec<Sha> {
+        content.chunks(BLOCK_BYTES).map(Sha::of).collect()
+    }
+}
+
+/// The name of a document's copy in the bundle's `documents/` folder.
+pub fn document_file_name(sha256: &Sha) -> String {
+    format!("{sha256}.pdf")
 }
 
 /// A seat's last ballot in a named round, as signed and as acknowledged.

@@ -15,7 +15,9 @@
 //! only in its closing entry, in the order the store keeps (unrelated to
 //! the seats).
 
+pub use gavel_protocol::Sha;
 use gavel_protocol::board::Count;
+use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::DocumentKind;
 use gavel_protocol::paper::{Paper, Vote};
@@ -23,58 +25,11 @@ use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
     Choice, MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
 };
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The domain tag of an entry's hash, as the signed layouts have theirs.
 pub const ENTRY_TAG: &[u8] = b"gavel/audit-entry/v1\0";
-
-/// A SHA-256 hash, written as 64 lower-case hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Sha(pub [u8; 32]);
-
-impl Sha {
-    /// What the first entry of a chain links to.
-    pub const ZERO: Sha = Sha([0; 32]);
-
-    pub fn of(bytes: &[u8]) -> Sha {
-        Sha(Sha256::digest(bytes).into())
-    }
-
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    pub fn from_hex(s: &str) -> Result<Sha, String> {
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).map_err(|_| format!("{s:?} is not 64 hex digits"))?;
-        Ok(Sha(out))
-    }
-}
-
-impl std::fmt::Debug for Sha {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Sha({})", self.to_hex())
-    }
-}
-
-impl std::fmt::Display for Sha {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl Serialize for Sha {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Sha {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Sha::from_hex(&String::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
 
 /// What changed in the meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +64,11 @@ pub enum Event {
         settings: VoteSettings,
         opened_at: u64,
         deadline: u64,
+        /// The versions of the item's documents the round is about, and
+        /// their digest, which its ballots sign. Absent from a round opened
+        /// before rounds recorded them, whose entry is hashed without it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        documents: Option<RoundDocuments>,
     },
     RoundExtended {
         round: RoundId,

@@ -9,23 +9,32 @@
 //! entry concerned, so that whoever checks a record learns all that is wrong
 //! with it at once.
 //!
+//! Each round's documents digest is recomputed from its list of versions,
+//! every version it lists must be one of the bundle's documents of its item,
+//! and every named ballot's signature is checked over that digest: a ballot
+//! signed on another text does not verify. [`verify_documents`] checks the
+//! copies of the documents beside the bundle against their hashes.
+//!
 //! What a clean result proves: the ballots were signed by the keys the chain
-//! registered for their seats, the server acknowledged them, the tallies
+//! registered for their seats, on the texts their rounds name, the server
+//! acknowledged them, the tallies
 //! follow from the ballots by the rules each round was opened with, and the
 //! record is the one the server vouched for. What it cannot prove: that the
 //! server's key is the hall's (compare it with the one the tablets pinned),
 //! or that the server did not refuse ballots it should have accepted.
 
-use crate::bundle::{Bundle, NamedBallot, Round};
+use crate::bundle::{BLOCK_BYTES, Bundle, DocumentVersion, NamedBallot, Round, document_file_name};
 use crate::chain::{self, Accepted, Entry, Event, LinkError, Sha};
 use gavel_protocol::board::{Confirmation, Count};
-use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::documents::RoundDocuments;
+use gavel_protocol::messages::{DocumentKind, RoundStatus};
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::{Secrecy, TallyResult};
 use gavel_protocol::signing::{BallotContent, audit_head_bytes};
 use gavel_protocol::{Counts, Principal, PublicKey, RoundId, SeatNo, Tracker, VoteSettings};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 /// One thing in a bundle that is not as it must be.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -89,14 +98,56 @@ pub enum Mismatch {
     #[error("round {round}, seat {seat}: no key was registered for this seat before its ballot")]
     SeatKeyUnknown { round: RoundId, seat: SeatNo },
     #[error(
-        "round {round}, seat {seat}: the ballot's signature ({vote}, seq {seq}) does not verify with the seat's key"
+        "round {round}, seat {seat}: the ballot's signature ({vote}, seq {seq}) does not verify with the seat's key over {documents}"
     )]
     BallotSignature {
         round: RoundId,
         seat: SeatNo,
         vote: String,
         seq: u64,
+        /// Which documents digest the signature was checked over.
+        documents: String,
     },
+    #[error(
+        "round {round}: its documents digest is {stated}, but the digest of its list of versions is {computed}"
+    )]
+    RoundDocumentsDigest {
+        round: RoundId,
+        stated: Sha,
+        computed: Sha,
+    },
+    #[error(
+        "round {round}: it lists the versions [{listed}], but when it opened item {item}'s latest versions in the chain were [{latest}]"
+    )]
+    RoundDocumentsNotLatest {
+        round: RoundId,
+        item: u32,
+        listed: String,
+        latest: String,
+    },
+    #[error(
+        "round {round}: it was about document version {sha256}, which the bundle does not list among item {item}'s documents"
+    )]
+    RoundDocumentUnlisted {
+        round: RoundId,
+        item: u32,
+        sha256: Sha,
+    },
+    #[error(
+        "document version {version} of item {item} (slot {slot}, {sha256}) is not what the chain recorded as stored"
+    )]
+    DocumentNotChained {
+        item: u32,
+        slot: u32,
+        version: u32,
+        sha256: Sha,
+    },
+    #[error(
+        "the chain stored version {version} of item {item}'s document (slot {slot}), which the bundle does not list"
+    )]
+    DocumentMissing { item: u32, slot: u32, version: u32 },
+    #[error("document file {}: {problem}", file.display())]
+    DocumentFile { file: PathBuf, problem: String },
     #[error("round {round}, seat {seat}: the ballot holds neither a choice nor a paper, or both")]
     BallotUnreadable { round: RoundId, seat: SeatNo },
     #[error("round {round}, seat {seat}: the receipt does not verify with the server's key")]
@@ -215,6 +266,7 @@ pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
     let story = Story::read(&bundle.chain);
     check_definition(bundle, &story, &mut out);
     check_keys(bundle, &story, &mut out);
+    check_document_list(bundle, &story, &mut out);
     for round in &bundle.rounds {
         check_round(bundle, round, &story, &mut out);
     }
@@ -226,6 +278,145 @@ pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
         }
     }
     out
+}
+
+/// The bundle's list of document versions is the chain's: every version
+/// the chain stored, each as stored.
+fn check_document_list(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    for d in &bundle.documents {
+        if !story.documents.contains(&StoredVersion::of(d)) {
+            out.push(Mismatch::DocumentNotChained {
+                item: d.item,
+                slot: d.slot,
+                version: d.version,
+                sha256: d.sha256,
+            });
+        }
+    }
+    for stored in &story.documents {
+        if !bundle
+            .documents
+            .iter()
+            .any(|l| (l.item, l.slot, l.version) == (stored.item, stored.slot, stored.version))
+        {
+            out.push(Mismatch::DocumentMissing {
+                item: stored.item,
+                slot: stored.slot,
+                version: stored.version,
+            });
+        }
+    }
+}
+
+/// A round's documents: the same as the chain's record of its opening, a
+/// digest that is the digest of its list, and each listed version one of
+/// the bundle's documents of the round's item.
+fn check_round_documents(
+    bundle: &Bundle,
+    round: &Round,
+    chained: &ChainedRound,
+    out: &mut Vec<Mismatch>,
+) {
+    let id = round.id;
+    if round.documents != chained.documents {
+        out.push(Mismatch::RoundOpening {
+            round: id,
+            field: "documents",
+        });
+    }
+    let Some(documents) = &round.documents else {
+        return;
+    };
+    if documents.sha256 != chained.latest_documents {
+        let hex = |list: &[Sha]| list.iter().map(Sha::to_hex).collect::<Vec<_>>().join(", ");
+        out.push(Mismatch::RoundDocumentsNotLatest {
+            round: id,
+            item: round.item,
+            listed: hex(&documents.sha256),
+            latest: hex(&chained.latest_documents),
+        });
+    }
+    if !documents.is_consistent() {
+        out.push(Mismatch::RoundDocumentsDigest {
+            round: id,
+            stated: documents.digest,
+            computed: RoundDocuments::of(documents.sha256.clone()).digest,
+        });
+    }
+    for sha256 in &documents.sha256 {
+        let listed = bundle
+            .documents
+            .iter()
+            .any(|d| d.item == round.item && d.sha256 == *sha256);
+        if !listed {
+            out.push(Mismatch::RoundDocumentUnlisted {
+                round: id,
+                item: round.item,
+                sha256: *sha256,
+            });
+        }
+    }
+}
+
+/// Checks the copies of the bundle's documents in `folder` (the
+/// `documents/` folder beside the bundle): each file named by a listed
+/// version's hash must have that hash. A changed file is named with its
+/// hash and the record's, and, by the record's block hashes, the first
+/// [`BLOCK_BYTES`] block that differs. Versions without a copy are not
+/// checked; returns how many copies were, and every mismatch.
+pub fn verify_documents(bundle: &Bundle, folder: &Path) -> (usize, Vec<Mismatch>) {
+    let mut checked = 0;
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for d in &bundle.documents {
+        if !seen.insert(d.sha256) {
+            continue;
+        }
+        let file = folder.join(document_file_name(&d.sha256));
+        let bytes = match std::fs::read(&file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                out.push(Mismatch::DocumentFile {
+                    file,
+                    problem: format!("cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        checked += 1;
+        let found = Sha::of(&bytes);
+        if found != d.sha256 {
+            out.push(Mismatch::DocumentFile {
+                problem: changed_file(d, &bytes, found),
+                file,
+            });
+        }
+    }
+    (checked, out)
+}
+
+/// What differs in a copy whose hash is `found`, in words.
+fn changed_file(d: &DocumentVersion, bytes: &[u8], found: Sha) -> String {
+    let mut problem = format!(
+        "its SHA-256 is {found}, the record says {} (item {}, version {} of \"{}\")",
+        d.sha256, d.item, d.version, d.title
+    );
+    let size = bytes.len() as u64;
+    if size != d.size {
+        problem.push_str(&format!("; it has {size} bytes, the record {}", d.size));
+    }
+    let blocks = DocumentVersion::blocks_of(bytes);
+    let first = (0..blocks.len().max(d.blocks.len())).find(|i| blocks.get(*i) != d.blocks.get(*i));
+    if let Some(i) = first {
+        let start = i * BLOCK_BYTES;
+        let end = (start + BLOCK_BYTES).min(bytes.len().max(d.size as usize)) - 1;
+        problem.push_str(&format!(
+            "; the first changed byte is in bytes {start}–{end} (block {i} of {})",
+            d.blocks.len()
+        ));
+    }
+    problem
 }
 
 /// Each counting board confirmation in the chain: after its round's close,
@@ -357,6 +548,7 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
             chained: chained.deadline,
         });
     }
+    check_round_documents(bundle, round, chained, out);
     if round.paused_at != chained.paused_at {
         out.push(Mismatch::Paused {
             round: id,
@@ -438,7 +630,7 @@ fn check_named(
             });
             continue;
         };
-        check_signatures(bundle, id, b, &vote, story, out);
+        check_signatures(bundle, round, b, &vote, story, out);
         match chained.last.get(&b.seat) {
             Some(last) if last.seq == b.seq && last.vote().as_ref() == Some(&vote) => {}
             other => out.push(Mismatch::BallotNotChained {
@@ -467,19 +659,24 @@ fn check_named(
     round.ballots.iter().filter_map(NamedBallot::vote).collect()
 }
 
+/// The ballot's signature over its round's documents digest (the `v1`
+/// layout for a round that recorded none), and its receipt.
 fn check_signatures(
     bundle: &Bundle,
-    round: RoundId,
+    round: &Round,
     b: &NamedBallot,
     vote: &Vote,
     story: &Story,
     out: &mut Vec<Mismatch>,
 ) {
+    let documents = round.documents.as_ref().map(|d| d.digest);
+    let round = round.id;
     let (signed, receipt) = match vote {
         Vote::Choice(choice) => {
             let content = BallotContent {
                 meeting: &bundle.meeting,
                 round,
+                documents,
                 seat: b.seat,
                 choice: *choice,
                 seq: b.seq,
@@ -487,7 +684,7 @@ fn check_signatures(
             (content.signed_bytes(), content.receipt_bytes(b.recorded_at))
         }
         Vote::Paper(paper) => {
-            let content = paper.content(&bundle.meeting, round, b.seat, b.seq);
+            let content = paper.content(&bundle.meeting, round, documents, b.seat, b.seq);
             (content.signed_bytes(), content.receipt_bytes(b.recorded_at))
         }
     };
@@ -503,6 +700,10 @@ fn check_signatures(
             seat: b.seat,
             vote: describe(vote),
             seq: b.seq,
+            documents: documents.map_or_else(
+                || "no documents digest (a round recorded before ballots signed one)".to_owned(),
+                |d| format!("the round's documents digest {d}"),
+            ),
         });
     }
     if bundle.server_key.verify(&receipt, &b.receipt).is_err() {
@@ -681,6 +882,38 @@ struct Story {
     /// per principal and one principal per key.
     current_keys: BTreeMap<Principal, PublicKey>,
     rounds: BTreeMap<RoundId, ChainedRound>,
+    /// Every document version the chain stored.
+    documents: Vec<StoredVersion>,
+    /// Each document's latest version so far, by item and slot.
+    latest: BTreeMap<(u32, u32), (u32, Sha)>,
+}
+
+/// A document version as the chain's `document_stored` entry records it.
+#[derive(PartialEq)]
+struct StoredVersion {
+    item: u32,
+    slot: u32,
+    version: u32,
+    title: String,
+    kind: DocumentKind,
+    public: bool,
+    sha256: Sha,
+    size: u64,
+}
+
+impl StoredVersion {
+    fn of(d: &DocumentVersion) -> StoredVersion {
+        StoredVersion {
+            item: d.item,
+            slot: d.slot,
+            version: d.version,
+            title: d.title.clone(),
+            kind: d.kind,
+            public: d.public,
+            sha256: d.sha256,
+            size: d.size,
+        }
+    }
 }
 
 struct ChainedRound {
@@ -688,6 +921,10 @@ struct ChainedRound {
     settings: VoteSettings,
     opened_at: u64,
     deadline: u64,
+    documents: Option<RoundDocuments>,
+    /// The item's documents at their latest versions when the round opened,
+    /// in slot order: what its record of documents must list.
+    latest_documents: Vec<Sha>,
     /// Since when the chair holds the round, if it does at the chain's end.
     paused_at: Option<u64>,
     /// Each seat's ballot with the highest seq.
@@ -744,8 +981,32 @@ impl Story {
                 // its entries are checked by their links alone.
                 // The board's confirmations are checked in order by
                 // `check_confirmations`.
+                Event::DocumentStored {
+                    item,
+                    slot,
+                    version,
+                    title,
+                    document_kind,
+                    public,
+                    sha256,
+                    size,
+                } => {
+                    let newest = story.latest.entry((*item, *slot)).or_insert((0, *sha256));
+                    if *version >= newest.0 {
+                        *newest = (*version, *sha256);
+                    }
+                    story.documents.push(StoredVersion {
+                        item: *item,
+                        slot: *slot,
+                        version: *version,
+                        title: title.clone(),
+                        kind: *document_kind,
+                        public: *public,
+                        sha256: *sha256,
+                        size: *size,
+                    });
+                }
                 Event::ItemSet { .. }
-                | Event::DocumentStored { .. }
                 | Event::Floor { .. }
                 | Event::CountConfirmed { .. }
                 | Event::ResultAnnounced { .. } => {}
@@ -755,7 +1016,13 @@ impl Story {
                     settings,
                     opened_at,
                     deadline,
+                    documents,
                 } => {
+                    let latest_documents = story
+                        .latest
+                        .range((*item, 0)..=(*item, u32::MAX))
+                        .map(|(_, (_, sha))| *sha)
+                        .collect();
                     story.rounds.insert(
                         *round,
                         ChainedRound {
@@ -763,6 +1030,8 @@ impl Story {
                             settings: *settings,
                             opened_at: *opened_at,
                             deadline: *deadline,
+                            documents: documents.clone(),
+                            latest_documents,
                             paused_at: None,
                             last: BTreeMap::new(),
                             end: None,

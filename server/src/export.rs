@@ -10,6 +10,10 @@
 //!
 //! A secret round's ballots are never read: an open secret round is exported
 //! without them, an ended one with its two unlinked lists.
+//!
+//! The bundle lists every version of the agenda items' documents with its
+//! hashes; `gavel export --documents` also copies the files beside it
+//! (`documents/<sha256>.pdf`), which `gavel verify` then checks.
 
 use crate::meeting::{DefinitionError, MeetingDefinition};
 use crate::store::{Store, StoreError};
@@ -20,8 +24,11 @@ use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
 use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
-use gavel_records::bundle::{self, Bundle, Head, KeyBinding, NamedBallot, Round, SecretRecord};
-use gavel_records::chain::{self, Entry, Event, split_votes};
+use gavel_records::bundle::{
+    self, Bundle, DocumentVersion, Head, KeyBinding, NamedBallot, Round, SecretRecord,
+    document_file_name,
+};
+use gavel_records::chain::{self, Entry, Event, Sha, split_votes};
 use gavel_records::minutes::{
     self, BoardConfirmation, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn,
 };
@@ -150,6 +157,7 @@ async fn read(
             settings: r.settings,
             opened_at: r.opened_at,
             deadline: r.deadline,
+            documents: r.documents,
             paused_at: r.paused_at,
             status: r.status,
             closed_at: r.closed_at,
@@ -166,6 +174,7 @@ async fn read(
         server_key: PublicKey::of(server_key),
         keys,
         rounds,
+        documents: document_versions(store, meeting).await?,
         chain,
         head: Head {
             entries,
@@ -173,6 +182,44 @@ async fn read(
             signature: Signature::sign(server_key, &audit_head_bytes(meeting, entries, &hash.0)),
         },
     })
+}
+
+/// Every stored version of the meeting's documents, with the hashes of its
+/// blocks from the stored bytes, checked against the version's hash first.
+async fn document_versions(
+    store: &Store,
+    meeting: &MeetingId,
+) -> Result<Vec<DocumentVersion>, ExportError> {
+    let mut versions = Vec::new();
+    for d in store.documents(meeting).await? {
+        let sha256 = Sha::from_hex(&d.view.sha256).map_err(StoreError::Corrupt)?;
+        let content = stored_document(store, sha256).await?;
+        versions.push(DocumentVersion {
+            item: d.item,
+            slot: d.slot,
+            version: d.view.version,
+            title: d.view.title,
+            kind: d.view.kind,
+            public: d.view.public,
+            sha256,
+            size: d.view.size,
+            stored_at: d.view.stored_at,
+            blocks: DocumentVersion::blocks_of(&content),
+        });
+    }
+    Ok(versions)
+}
+
+/// The bytes stored under `sha256`, which must have that hash.
+async fn stored_document(store: &Store, sha256: Sha) -> Result<Vec<u8>, ExportError> {
+    let content = store.document_content(&sha256.to_hex()).await?;
+    match content {
+        Some(content) if Sha::of(&content) == sha256 => Ok(content),
+        _ => Err(StoreError::Corrupt(format!(
+            "the stored bytes of document {sha256} are missing or do not have that hash"
+        ))
+        .into()),
+    }
 }
 
 /// The session the minutes and the results table are printed from: the
@@ -458,24 +505,30 @@ pub struct Written {
     pub results: PathBuf,
     pub minutes_vi: PathBuf,
     pub minutes_en: PathBuf,
+    /// The copies of the documents, when asked for.
+    pub documents: Vec<PathBuf>,
 }
 
 /// Writes `<meeting>.record.json`, `<meeting>.results.csv` (Vietnamese, the
-/// published language) and `<meeting>.minutes.vi.html` / `.en.html` into `dir`.
+/// published language) and `<meeting>.minutes.vi.html` / `.en.html` into
+/// `dir`, and with `copy_documents` each document version the bundle lists
+/// into `dir/documents/`, named by its hash.
 pub async fn write(
     store: &Store,
     server_key: &SigningKey,
     meeting: &MeetingId,
     dir: &Path,
     options: &MinutesOptions,
+    copy_documents: bool,
 ) -> Result<Written, ExportError> {
     let (bundle, session) = read_session(store, server_key, meeting, options).await?;
     let path = |suffix: &str| dir.join(format!("{meeting}.{suffix}"));
-    let written = Written {
+    let mut written = Written {
         bundle: path("record.json"),
         results: path("results.csv"),
         minutes_vi: path("minutes.vi.html"),
         minutes_en: path("minutes.en.html"),
+        documents: Vec::new(),
     };
     let files = [
         (&written.bundle, bundle.to_json()),
@@ -498,6 +551,24 @@ pub async fn write(
             path: path.clone(),
             error,
         })?;
+    }
+    if copy_documents {
+        let folder = dir.join("documents");
+        std::fs::create_dir_all(&folder).map_err(|error| ExportError::Write {
+            path: folder.clone(),
+            error,
+        })?;
+        let hashes: std::collections::BTreeSet<Sha> =
+            bundle.documents.iter().map(|d| d.sha256).collect();
+        for sha256 in hashes {
+            let content = stored_document(store, sha256).await?;
+            let path = folder.join(document_file_name(&sha256));
+            std::fs::write(&path, content).map_err(|error| ExportError::Write {
+                path: path.clone(),
+                error,
+            })?;
+            written.documents.push(path);
+        }
     }
     Ok(written)
 }

@@ -139,6 +139,10 @@ enum Command {
         /// The secretary's name under the signature line.
         #[arg(long)]
         secretary_name: Option<String>,
+        /// Also copy every version of the agenda items' documents into
+        /// DIR/documents/, each named by its SHA-256, for `gavel verify` to check.
+        #[arg(long)]
+        documents: bool,
     },
     /// Checks an exported record with nothing but the file: exit 0 if every
     /// signature, tally and chain link holds, 1 with each mismatch printed,
@@ -290,14 +294,22 @@ fn verify(path: &Path, tracker: Option<&str>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mismatches = gavel_records::verify::verify(&bundle);
+    let mut mismatches = gavel_records::verify::verify(&bundle);
+    // The copies `gavel export --documents` put beside the bundle, if any.
+    let folder = path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("documents");
+    let (copies, changed) = gavel_records::verify::verify_documents(&bundle, &folder);
+    mismatches.extend(changed);
     if mismatches.is_empty() {
         let ballots: usize = bundle.rounds.iter().map(|r| r.ballots.len()).sum();
         println!(
-            "ok: {} verifies: {} rounds, {ballots} signed ballots, {} audit entries, \
-             head signed by server key {}",
+            "ok: {} verifies: {} rounds, {ballots} signed ballots, {} document versions \
+             ({copies} copies checked), {} audit entries, head signed by server key {}",
             bundle.meeting,
             bundle.rounds.len(),
+            bundle.documents.len(),
             bundle.chain.len(),
             bundle.server_key.to_hex()
         );
@@ -437,6 +449,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             no_national_heading,
             chair_name,
             secretary_name,
+            documents,
         } => {
             // The server's own key, never a new one: a bundle signed by
             // another key would not match the receipts the tablets hold.
@@ -456,15 +469,25 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     secretary: secretary_name,
                 },
             };
-            let written =
-                export::write(&store, &settings.server_key()?, &meeting, &out, &options).await?;
+            let written = export::write(
+                &store,
+                &settings.server_key()?,
+                &meeting,
+                &out,
+                &options,
+                documents,
+            )
+            .await?;
             store.close().await;
             for path in [
                 &written.bundle,
                 &written.results,
                 &written.minutes_vi,
                 &written.minutes_en,
-            ] {
+            ]
+            .into_iter()
+            .chain(&written.documents)
+            {
                 println!("{}", path.display());
             }
             Ok(())

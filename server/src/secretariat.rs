@@ -856,6 +856,7 @@ mod tests {
             closed_at: None,
             announced_at: None,
             result: None,
+            documents: None,
         }
     }
 

@@ -3,15 +3,18 @@
 //! meeting and in its audit chain; a missing file, a file that is not a PDF
 //! or one over the size limit refuses the whole import with the file's name,
 //! and nothing is stored; a changed file is the document's next version,
-//! until its item has been voted on; the record with its document entries
-//! still verifies.
+//! until its item has been voted on; a round records the versions it is
+//! about; the record with its document entries still verifies, and a
+//! changed byte in a copied document is named by `gavel verify`.
 
 use ed25519_dalek::SigningKey;
+use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::messages::{DocumentKind, RoundStatus};
 use gavel_protocol::rules::VoteSettings;
 use gavel_protocol::{MeetingId, RoundId};
-use gavel_records::chain::Event;
-use gavel_records::verify::verify;
+use gavel_records::bundle::document_file_name;
+use gavel_records::chain::{Event, Sha};
+use gavel_records::verify::{Mismatch, verify};
 use gavel_server::documents::MAX_DOCUMENT_BYTES;
 use gavel_server::store::{RoundRecord, Store};
 use gavel_tests::databases;
@@ -21,6 +24,16 @@ use std::path::Path;
 use std::process::Output;
 
 const MEETING: &str = "phuc-loi-2026-ky-12";
+
+/// `gavel verify` of a record, run as the secretary runs it.
+fn verify_file(data_dir: &Path, record: &Path) -> anyhow::Result<Output> {
+    Ok(
+        process::command(env!("CARGO_BIN_EXE_gavel"), data_dir, None)
+            .arg("verify")
+            .arg(record)
+            .output()?,
+    )
+}
 
 fn import(data_dir: &Path, database_url: &str, file: &Path) -> anyhow::Result<Output> {
     Ok(
@@ -144,11 +157,14 @@ async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> any
             .collect();
         assert_eq!(stored, [(0, 1), (1, 1), (1, 2)], "{}", db.name);
 
-        // Once a round was opened on the item, its documents stay as voted.
+        // A round opened on the item records its documents' latest versions,
+        // in the item's order, with their digest; the chain and the stored
+        // round say the same.
         let settings = VoteSettings::default();
-        store
+        let round = RoundId([7; 16]);
+        let recorded = store
             .open_round(&RoundRecord {
-                id: RoundId([7; 16]),
+                id: round,
                 meeting: id.clone(),
                 item,
                 settings,
@@ -159,8 +175,31 @@ async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> any
                 closed_at: None,
                 announced_at: None,
                 result: None,
+                documents: None,
             })
             .await?;
+        let expected = RoundDocuments::of(vec![
+            Sha::of(&pdf("To trinh")),
+            Sha::of(&pdf("Du thao, ban 2")),
+        ]);
+        assert_eq!(recorded, expected, "{}", db.name);
+        assert_eq!(
+            recorded.digest,
+            gavel_protocol::documents::digest(&expected.sha256)
+        );
+        let stored = store.rounds(&id).await?;
+        assert_eq!(stored[0].documents.as_ref(), Some(&expected), "{}", db.name);
+        let chained = store
+            .audit_log(&id)
+            .await?
+            .into_iter()
+            .find_map(|e| match e.event {
+                Event::RoundOpened { documents, .. } => documents,
+                _ => None,
+            });
+        assert_eq!(chained, Some(expected.clone()), "{}", db.name);
+
+        // Once a round was opened on the item, its documents stay as voted.
         write(dir.path(), DRAFT.file, &pdf("Du thao, ban 3"))?;
         let out = import(data.path(), &db.url, &meeting)?;
         assert!(!out.status.success(), "{}: replaced after a vote", db.name);
@@ -168,11 +207,75 @@ async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> any
         assert!(said.contains("has been voted on"), "{}: {said}", db.name);
         assert_eq!(versions(&store).await?.len(), 3, "{}", db.name);
 
-        // The record, document entries included, verifies.
+        // The record, document entries included, verifies; it lists every
+        // version, and the round the versions it was about.
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let bundle = gavel_server::export::bundle(&store, &key, &id).await?;
         assert_eq!(verify(&bundle), vec![], "{}", db.name);
+        assert_eq!(bundle.documents.len(), 3, "{}", db.name);
+        assert_eq!(bundle.rounds[0].documents.as_ref(), Some(&expected));
+        // A record that says the round was about the draft's first version,
+        // digest and all, is caught: it was not the latest when it opened.
+        let mut stale = bundle.clone();
+        stale.rounds[0].documents = Some(RoundDocuments::of(vec![
+            Sha::of(&pdf("To trinh")),
+            Sha::of(&pdf("Du thao, ban 1")),
+        ]));
+        assert!(
+            verify(&stale)
+                .iter()
+                .any(|m| matches!(m, Mismatch::RoundDocumentsNotLatest { .. })),
+            "{}",
+            db.name
+        );
         store.close().await;
+
+        // `gavel export --documents` copies the files beside the bundle;
+        // `gavel verify` checks them, and names a changed byte's block.
+        let key_file = data.path().join("server.key");
+        std::fs::write(&key_file, hex::encode(key.to_bytes()))?;
+        let out_dir = tempfile::tempdir()?;
+        let exported = process::command(env!("CARGO_BIN_EXE_gavel"), data.path(), Some(&db.url))
+            .args(["export", "--meeting", MEETING, "--documents", "--out"])
+            .arg(out_dir.path())
+            .output()?;
+        assert!(
+            exported.status.success(),
+            "{}: {}",
+            db.name,
+            String::from_utf8_lossy(&exported.stderr)
+        );
+        let record = out_dir.path().join(format!("{MEETING}.record.json"));
+        let verified = verify_file(data.path(), &record)?;
+        assert!(verified.status.success(), "{}: {verified:?}", db.name);
+        assert!(
+            String::from_utf8_lossy(&verified.stdout).contains("(3 copies checked)"),
+            "{}: {verified:?}",
+            db.name
+        );
+        let copy = out_dir
+            .path()
+            .join("documents")
+            .join(document_file_name(&expected.sha256[1]));
+        let mut bytes = std::fs::read(&copy)?;
+        bytes[20] ^= 0x01;
+        std::fs::write(&copy, &bytes)?;
+        let verified = verify_file(data.path(), &record)?;
+        assert_eq!(verified.status.code(), Some(1), "{}: {verified:?}", db.name);
+        let said = String::from_utf8_lossy(&verified.stdout);
+        let size = bytes.len() - 1;
+        assert!(
+            said.contains(&format!(
+                "document file {}: its SHA-256 is {}, the record says {}",
+                copy.display(),
+                Sha::of(&bytes),
+                expected.sha256[1]
+            )) && said.contains(&format!(
+                "the first changed byte is in bytes 0–{size} (block 0 of 1)"
+            )),
+            "{}: {said}",
+            db.name
+        );
     }
     Ok(())
 }

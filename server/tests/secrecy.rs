@@ -305,6 +305,7 @@ async fn after_a_secret_vote_nothing_links_a_seat_to_its_choice() -> anyhow::Res
             let content = BallotContent {
                 meeting: &prepared.meeting,
                 round,
+                documents: Some(seats[0].state.documents_digest(round)),
                 seat: r.seat,
                 choice: r.choice,
                 seq: r.seq,

@@ -4,14 +4,17 @@
 // tablet lists both (each opens in the reader, viewer.test.mjs) with links
 // that download the very bytes imported, the delegates-only one with the
 // session's token. Screenshots of the list in Vietnamese and English go to
-// docs/screenshots/.
+// docs/screenshots/. A vote opened on the item while the tablet lacks one of
+// the versions the round recorded (its download failed at check-in) says so
+// before the delegate can vote, in both languages, and is cast once the
+// tablet has fetched it.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GavelServer, MEETING_FILE, SCREENSHOTS, launchBrowser, openApp, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_FILE, SCREENSHOTS, launchBrowser, openApp, setField, waitFor } from "./harness.mjs";
 
 const ITEM = 0;
 const DOCUMENTS = [
@@ -114,6 +117,37 @@ test("screenshots of the document list in Vietnamese and English", { timeout: 60
   await tablet.getByTestId("lang-toggle").click();
   await waitFor(tablet, "item-documents", { contains: "delegates only" });
   await card.screenshot({ path: await shot("tablet-documents-en"), animations: "disabled" });
+});
+
+test("a vote on a version the tablet lacks waits until it is fetched", { timeout: 180_000 }, async () => {
+  // The draft's download fails at check-in: the tablet holds the submission alone.
+  const draft = await tablet.getByTestId("item-documents").locator("li.document").nth(1).getAttribute("data-sha256");
+  const failing = (route) => route.abort();
+  await tablet.context().route(`**/documents/${draft}*`, failing);
+  await tablet.getByTestId("check-in").click();
+  await waitFor(tablet, "checked-in", {});
+  await setField(chair, "window-seconds", 300);
+  await chair.getByTestId("open-vote").click();
+  await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+
+  // The previous test left the tablet in English.
+  await waitFor(tablet, "versions-missing", { contains: "does not hold 1 of the documents" });
+  assert.equal(await tablet.getByTestId("choice-yes").isDisabled(), true, "the choices wait");
+  const panel = tablet.locator("#vote-panel");
+  await panel.scrollIntoViewIfNeeded();
+  await panel.screenshot({ path: await shot("tablet-versions-missing-en"), animations: "disabled" });
+  await tablet.getByTestId("lang-toggle").click();
+  await waitFor(tablet, "versions-missing", { contains: "chưa có 1 tài liệu" });
+  await waitFor(tablet, "versions-fetch", { text: "Tải tài liệu" });
+  await panel.screenshot({ path: await shot("tablet-versions-missing-vi"), animations: "disabled" });
+
+  // Fetched, the notice goes and the vote is cast.
+  await tablet.context().unroute(`**/documents/${draft}*`, failing);
+  await tablet.getByTestId("versions-fetch").click();
+  await tablet.getByTestId("versions-missing").waitFor({ state: "hidden" });
+  await tablet.getByTestId("choice-yes").click();
+  await waitFor(tablet, "choice-yes", { attr: "data-selected", value: "true" });
+  assert.deepEqual([...chair.errors, ...tablet.errors], []);
 });
 
 /** Where a screenshot named `name` goes, beside the hall test's. */

@@ -3,13 +3,18 @@
 //! ETag and byte ranges, public ones open to anyone, delegates-only ones
 //! with the session's `document_access` token alone, and every other
 //! request refused with its own status, never with another meeting's bytes
-//! nor with bytes that are not those of the hash.
+//! nor with bytes that are not those of the hash. A vote on the item signs
+//! the versions its round recorded.
 
-use gavel_protocol::messages::{DocumentKind, MeetingView};
-use gavel_protocol::{MeetingId, Principal};
+use gavel_protocol::documents::RoundDocuments;
+use gavel_protocol::messages::{ChairCommand, DocumentKind, MeetingView};
+use gavel_protocol::signing::BallotContent;
+use gavel_protocol::{Choice, ClientMsg, MeetingId, Principal, RefusalReason, Sha, Signature};
+use gavel_records::verify::verify;
 use gavel_server::app::Options;
 use gavel_server::limits::LimitSettings;
 use gavel_server::store::{Pool, Store};
+use gavel_tests::chair::open_round;
 use gavel_tests::databases;
 use gavel_tests::documents::{
     DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, write,
@@ -265,6 +270,95 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
             assert!(Instant::now() < deadline, "the token outlived its session");
             tokio::task::yield_now().await;
         }
+        server.stop()?;
+    }
+    Ok(())
+}
+
+/// A vote on an item with documents, over real WebSockets on each store:
+/// the round records the item's versions and their digest, which the
+/// tablet sees and its ballot signs; a ballot signed on another version is
+/// refused with `documents_changed` and nothing is recorded; the exported
+/// record holds the versions and verifies.
+#[tokio::test]
+async fn a_vote_on_an_item_with_documents_signs_the_versions_it_is_about() -> anyhow::Result<()> {
+    for db in databases().await {
+        let dir = tempfile::tempdir()?;
+        let submission = pdf("To trinh ve du thao Nghi quyet");
+        let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
+        write(dir.path(), SUBMISSION.file, &submission)?;
+        write(dir.path(), DRAFT.file, &draft)?;
+        let store = Store::connect(&db.url).await?;
+        let definition = import(
+            &store,
+            &example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?,
+        )
+        .await?;
+        store.close().await;
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let server = TestServer::start(&db.url, key);
+        let (_, mut chair) = server.enroll(Principal::Chair).await?;
+        let (seat_key, mut delegate) = server.enroll(Principal::Seat(1)).await?;
+        delegate.check_in().await?;
+        let item = u32::try_from(definition.agenda.len())? - 1;
+        let round = open_round(&mut chair, item, 120).await?;
+        delegate
+            .wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
+            .await?;
+        let shown = delegate.state.open_round().and_then(|r| r.versions.clone());
+        let expected = RoundDocuments::of(vec![Sha::of(&submission), Sha::of(&draft)]);
+        assert_eq!(shown.as_ref(), Some(&expected), "{}", db.name);
+
+        // The seat's own signature, over a ballot on the submission alone.
+        let seq = delegate.next_seq();
+        let other_text = RoundDocuments::of(vec![Sha::of(&submission)]).digest;
+        let content = BallotContent {
+            meeting: &example_meeting(),
+            round,
+            documents: Some(other_text),
+            seat: 1,
+            choice: Choice::Yes,
+            seq,
+        };
+        let signature = Signature::sign(&seat_key, &content.signed_bytes());
+        let err = delegate
+            .request(|id| ClientMsg::Cast {
+                id,
+                round,
+                documents: other_text,
+                choice: Choice::Yes,
+                seq,
+                signature,
+            })
+            .await
+            .expect_err("a ballot on another text");
+        assert_eq!(
+            err.reason(),
+            Some(RefusalReason::DocumentsChanged),
+            "{}",
+            db.name
+        );
+        let store = server.store().await?;
+        assert!(store.ballots(round).await?.is_empty(), "{}", db.name);
+
+        // The tablet's own ballot signs the round's digest and is recorded;
+        // its receipt, checked by the session, repeats the digest.
+        let receipt = delegate.cast(Choice::No).await?;
+        assert_eq!(receipt.documents, Some(expected.digest), "{}", db.name);
+        assert_eq!(store.ballots(round).await?.len(), 1, "{}", db.name);
+        chair.chair(ChairCommand::Close).await?;
+        let bundle =
+            gavel_server::export::bundle(&store, &server.server_key, &example_meeting()).await?;
+        assert_eq!(verify(&bundle), vec![], "{}", db.name);
+        let recorded = bundle.rounds.iter().find(|r| r.id == round);
+        assert_eq!(
+            recorded.and_then(|r| r.documents.as_ref()),
+            Some(&expected),
+            "{}",
+            db.name
+        );
+        assert_eq!(bundle.documents.len(), 2, "{}", db.name);
+        store.close().await;
         server.stop()?;
     }
     Ok(())

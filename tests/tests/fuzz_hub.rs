@@ -143,6 +143,7 @@ impl Hall {
                 ClientMsg::Cast {
                     id,
                     round,
+                    documents: session.state.documents_digest(round),
                     choice: *choice,
                     seq,
                     signature,
@@ -151,6 +152,7 @@ impl Hall {
             Op::Forged(choice) => ClientMsg::Cast {
                 id,
                 round: open.unwrap_or(RoundId([0; 16])),
+                documents: gavel_protocol::documents::digest(&[]),
                 choice: *choice,
                 seq: 1,
                 signature: gavel_protocol::Signature::from_bytes(&[9; 64]),

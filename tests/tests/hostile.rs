@@ -248,8 +248,9 @@ async fn a_ballot_for_an_unknown_meeting_or_seat_cannot_get_past_login() -> anyh
         let mut raw = connect_from(&server, 1).await?;
         read(&mut raw).await.expect("challenge");
         let cast = format!(
-            r#"{{"type":"cast","id":9,"round":"{}","choice":"yes","seq":1,"signature":"{}"}}"#,
+            r#"{{"type":"cast","id":9,"round":"{}","documents":"{}","choice":"yes","seq":1,"signature":"{}"}}"#,
             hall.round,
+            "00".repeat(32),
             "00".repeat(64)
         );
         let answer = say(&mut raw, Message::text(cast)).await;

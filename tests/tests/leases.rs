@@ -60,12 +60,14 @@ fn round(opened_at: u64) -> RoundRecord {
         closed_at: None,
         result: None,
         announced_at: None,
+        documents: None,
     }
 }
 
 fn ballot(round: RoundId, seat: u32, seq: u64) -> BallotRecord {
     BallotRecord {
         round,
+        documents: None,
         seat,
         vote: Vote::Choice(Choice::Yes),
         seq,

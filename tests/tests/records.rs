@@ -5,13 +5,14 @@
 
 use ed25519_dalek::SigningKey;
 use gavel_client::Session;
-use gavel_protocol::messages::{ChairCommand, RoundStatus};
+use gavel_protocol::documents::RoundDocuments;
+use gavel_protocol::messages::{ChairCommand, DocumentKind, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Secrecy, Threshold};
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{Choice, Principal, PublicKey, RoundId, Signature};
-use gavel_records::bundle::{Bundle, NamedBallot, Round};
-use gavel_records::chain::{Entry, Event, LinkError, check_links};
+use gavel_records::bundle::{Bundle, DocumentVersion, NamedBallot, Round};
+use gavel_records::chain::{Entry, Event, LinkError, Sha, check_links};
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export::{self, MinutesOptions};
 use gavel_tests::chair::{changeable_item, open_round};
@@ -99,6 +100,7 @@ async fn a_session_exports_a_bundle_that_verifies_and_every_tampering_is_caught(
             &meeting,
             dir.path(),
             &MinutesOptions::default(),
+            false,
         )
         .await?;
         let on_disk = Bundle::from_json(&std::fs::read_to_string(&written.bundle)?)?;
@@ -235,6 +237,11 @@ fn tamper(
     }
 }
 
+/// A round's record of documents naming a version nobody stored.
+fn another_text() -> RoundDocuments {
+    RoundDocuments::of(vec![Sha::of(b"another text")])
+}
+
 fn fresh_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
@@ -277,6 +284,59 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
     let (named, secret) = (rounds.named, rounds.secret);
     let cases = vec![
         tamper(
+            "a round's list of documents changed without its digest",
+            move |b| {
+                let documents = round_mut(b, named).documents.as_mut().expect("recorded");
+                documents.sha256.push(Sha::of(b"another text"));
+            },
+            |m| matches!(m, Mismatch::RoundDocumentsDigest { .. }),
+        ),
+        tamper(
+            "a round said to be about another version, digest and all",
+            move |b| round_mut(b, named).documents = Some(another_text()),
+            |m| {
+                matches!(m, Mismatch::BallotSignature { seat: 1, documents, .. }
+                    if documents.contains(&another_text().digest.to_hex()))
+            },
+        ),
+        tamper(
+            "a round said to be about another version, against the chain",
+            move |b| round_mut(b, named).documents = Some(another_text()),
+            |m| {
+                matches!(
+                    m,
+                    Mismatch::RoundOpening {
+                        field: "documents",
+                        ..
+                    }
+                )
+            },
+        ),
+        tamper(
+            "a round about a version the bundle does not list",
+            move |b| round_mut(b, named).documents = Some(another_text()),
+            |m| matches!(m, Mismatch::RoundDocumentUnlisted { .. }),
+        ),
+        tamper(
+            "a document version the chain never stored",
+            move |b| {
+                let content = b"%PDF-1.4 another text";
+                b.documents.push(DocumentVersion {
+                    item: 1,
+                    slot: 0,
+                    version: 1,
+                    title: "Tờ trình".into(),
+                    kind: DocumentKind::Submission,
+                    public: true,
+                    sha256: Sha::of(content),
+                    size: content.len() as u64,
+                    stored_at: 1,
+                    blocks: DocumentVersion::blocks_of(content),
+                });
+            },
+            |m| matches!(m, Mismatch::DocumentNotChained { item: 1, .. }),
+        ),
+        tamper(
             "a changed choice",
             move |b| {
                 let ballot = &mut round_mut(b, named).ballots[0];
@@ -304,9 +364,11 @@ fn tampering_is_caught(bundle: &Bundle, rounds: &Rounds) {
             move |b| {
                 let key = fresh_key();
                 let meeting = b.meeting.clone();
+                let documents = round_mut(b, named).documents.as_ref().map(|d| d.digest);
                 let content = BallotContent {
                     meeting: &meeting,
                     round: named,
+                    documents,
                     seat: 9,
                     choice: Choice::No,
                     seq: 0,

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, ensure};
 use ed25519_dalek::SigningKey;
+use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::paper::Vote;
 use gavel_protocol::results::RoundResult;
@@ -61,6 +62,8 @@ fn round(secrecy: Secrecy, opened_at: u64) -> RoundRecord {
         closed_at: None,
         announced_at: None,
         result: None,
+        // What the store records for an item without documents, as read back.
+        documents: Some(RoundDocuments::of(vec![])),
     }
 }
 
@@ -73,6 +76,8 @@ fn ballot(round: RoundId, seat: SeatNo, choice: Choice, seq: u64) -> BallotRecor
     signature[4..12].copy_from_slice(&seq.to_be_bytes());
     BallotRecord {
         round,
+        // What the store reads back for a round on an item without documents.
+        documents: Some(RoundDocuments::of(vec![]).digest),
         seat,
         vote: Vote::Choice(choice),
         seq,

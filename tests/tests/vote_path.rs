@@ -244,6 +244,7 @@ async fn forged_foreign_and_replayed_ballots_are_refused() -> anyhow::Result<()>
         let content = gavel_protocol::signing::BallotContent {
             meeting: &example_meeting(),
             round: first,
+            documents: Some(me.state.documents_digest(first)),
             seat: 1,
             choice: Choice::Yes,
             seq,
@@ -254,6 +255,40 @@ async fn forged_foreign_and_replayed_ballots_are_refused() -> anyhow::Result<()>
             .await
             .expect_err("foreign key");
         assert_eq!(err.reason(), Some(RefusalReason::BadSignature));
+
+        // The seat's own signature over this ballot on other documents than
+        // the round recorded: a vote on another text, refused for that.
+        let recorded = me.state.documents_digest(first);
+        let other_text =
+            gavel_protocol::documents::digest(&[gavel_protocol::Sha::of(b"another text")]);
+        assert_ne!(recorded, other_text);
+        let on_other_text = gavel_protocol::signing::BallotContent {
+            documents: Some(other_text),
+            ..content.clone()
+        };
+        let signature = Signature::sign(&hall.keys[0], &on_other_text.signed_bytes());
+        let err = me
+            .request(|id| gavel_protocol::ClientMsg::Cast {
+                id,
+                round: first,
+                documents: other_text,
+                choice: Choice::Yes,
+                seq,
+                signature,
+            })
+            .await
+            .expect_err("another text");
+        assert_eq!(
+            err.reason(),
+            Some(RefusalReason::DocumentsChanged),
+            "{}: {err}",
+            db.name
+        );
+        assert!(
+            server.store().await?.ballots(first).await?.is_empty(),
+            "{}: nothing recorded",
+            db.name
+        );
 
         // A genuine ballot in the first round, then replayed into the second.
         let genuine = me.sign_ballot(first, Choice::No, seq)?;

@@ -29,7 +29,7 @@ use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
     ClientMsg, MAX_CLIENT_FRAME_BYTES, MeetingId, PROTOCOL_VERSION, Principal, PublicKey,
-    RefusalReason, RoundId, ServerMsg, Signature,
+    RefusalReason, RoundId, ServerMsg, Sha, Signature,
 };
 use std::future::Future;
 use std::net::SocketAddr;
@@ -574,12 +574,14 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                 ClientMsg::Cast {
                     id,
                     round,
+                    documents,
                     choice,
                     seq,
                     signature,
                 } => {
                     let ballot = Cast {
                         round,
+                        documents,
                         vote: Vote::Choice(choice),
                         seq,
                         signature,
@@ -591,6 +593,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                 ClientMsg::CastPaper {
                     id,
                     round,
+                    documents,
                     kind,
                     marks,
                     seq,
@@ -598,6 +601,7 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                 } => {
                     let ballot = Cast {
                         round,
+                        documents,
                         vote: Vote::Paper(Paper { kind, marks }),
                         seq,
                         signature,
@@ -702,6 +706,7 @@ async fn chair(meeting: &MeetingHandle, command: ChairCommand) -> Result<(), Ref
 /// A ballot or a paper as it arrived, its signature not yet checked.
 struct Cast {
     round: RoundId,
+    documents: Sha,
     vote: Vote,
     seq: u64,
     signature: Signature,
@@ -722,6 +727,7 @@ async fn cast(
     };
     let Cast {
         round,
+        documents,
         vote,
         seq,
         signature,
@@ -731,12 +737,15 @@ async fn cast(
         Vote::Choice(choice) => BallotContent {
             meeting: id,
             round,
+            documents: Some(documents),
             seat,
             choice: *choice,
             seq,
         }
         .signed_bytes(),
-        Vote::Paper(paper) => paper.content(id, round, seat, seq).signed_bytes(),
+        Vote::Paper(paper) => paper
+            .content(id, round, Some(documents), seat, seq)
+            .signed_bytes(),
     };
     verify(&meeting.signatures, key, bytes, signature.clone())
         .await
@@ -746,6 +755,7 @@ async fn cast(
     let ballot = VerifiedBallot {
         seat,
         round,
+        documents,
         vote,
         seq,
         signature,

@@ -849,11 +849,17 @@ impl MeetingActor {
             closed_at: None,
             announced_at: None,
             result: None,
+            documents: None,
         };
-        self.store
+        let documents = self
+            .store
             .open_round(&record)
             .await
             .map_err(store_refusal(&self.definition.id))?;
+        let record = RoundRecord {
+            documents: Some(documents),
+            ..record
+        };
         tracing::info!(meeting = %self.definition.id, round = %record.id, item = index, window_seconds = settings.window_seconds, secrecy = ?settings.secrecy, "round opened");
         if let Some(previous) = self.round.take() {
             self.history.push(previous.record);
@@ -1068,6 +1074,7 @@ impl MeetingActor {
                 opened_at: r.record.opened_at,
                 deadline: r.record.deadline,
                 paused_at: r.record.paused_at,
+                versions: r.record.documents.clone(),
                 live: r.is_open().then(|| {
                     r.live(
                         audience,

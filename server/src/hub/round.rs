@@ -32,7 +32,9 @@ use gavel_protocol::messages::{AnyReceipt, LiveTally, RoundStatus, SeatChoice};
 use gavel_protocol::paper::{Sheet, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult, Turnout, count_marks};
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Counts, RefusalReason, RoundId, SeatNo, Signature, TallyResult, Tracker};
+use gavel_protocol::{
+    Counts, RefusalReason, RoundId, SeatNo, Sha, Signature, TallyResult, Tracker,
+};
 use std::collections::{BTreeMap, HashMap};
 use tokio::sync::oneshot;
 
@@ -44,6 +46,8 @@ pub type Reply<T> = oneshot::Sender<T>;
 pub struct VerifiedBallot {
     pub seat: SeatNo,
     pub round: RoundId,
+    /// The documents digest the signature covers.
+    pub documents: Sha,
     /// A choice, or a whole paper on a list.
     pub vote: Vote,
     pub seq: u64,
@@ -56,6 +60,7 @@ impl VerifiedBallot {
     pub(super) fn record(self, recorded_at: u64) -> BallotRecord {
         BallotRecord {
             round: self.round,
+            documents: Some(self.documents),
             seat: self.seat,
             vote: self.vote,
             seq: self.seq,
@@ -565,6 +570,14 @@ impl RoundState {
             }
             RoundStatus::Open => {}
         }
+        // A round recorded before rounds recorded documents takes no
+        // ballot: every ballot now signs a digest it could not match.
+        if record.documents.as_ref().map(|d| d.digest) != Some(ballot.documents) {
+            return Err(Refusal::new(
+                RefusalReason::DocumentsChanged,
+                "this ballot was signed on other versions of the item's documents than the round's: fetch them again",
+            ));
+        }
         match (&ballot.vote, sheet) {
             (Vote::Choice(_), None) => {}
             (Vote::Choice(_), Some(sheet)) => {
@@ -679,6 +692,7 @@ mod tests {
     use super::*;
     use crate::store::Participation;
     use ed25519_dalek::SigningKey;
+    use gavel_protocol::documents::RoundDocuments;
     use gavel_protocol::{Choice, MeetingId, VoteSettings};
 
     const NOW: u64 = 10_000;
@@ -700,6 +714,7 @@ mod tests {
             closed_at: None,
             announced_at: None,
             result: None,
+            documents: Some(RoundDocuments::of(Vec::new())),
         }
     }
 
@@ -712,6 +727,7 @@ mod tests {
         VerifiedBallot {
             seat,
             round: RoundId([3; 16]),
+            documents: gavel_protocol::documents::digest(&[]),
             vote: Vote::Choice(choice),
             seq,
             signature: Signature::from_bytes(&bytes),

@@ -129,6 +129,7 @@ use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{Confirmed, Count};
+use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
     AnyReceipt, DocumentKind, DocumentView, PaperReceipt, Receipt, RoundStatus,
@@ -257,6 +258,10 @@ pub struct CountConfirmation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BallotRecord {
     pub round: RoundId,
+    /// The round's documents digest, which the ballot signed and its
+    /// receipt repeats; read back from the round, not kept per ballot.
+    /// None for a round recorded before rounds recorded their documents.
+    pub documents: Option<Sha>,
     pub seat: SeatNo,
     /// A choice, or a whole paper on a list.
     pub vote: Vote,
@@ -323,6 +328,7 @@ impl BallotRecord {
                 let content = BallotContent {
                     meeting,
                     round: self.round,
+                    documents: self.documents,
                     seat: self.seat,
                     choice: *choice,
                     seq: self.seq,
@@ -330,7 +336,8 @@ impl BallotRecord {
                 AnyReceipt::Choice(Receipt::issue(server_key, &content, self.recorded_at))
             }
             Vote::Paper(paper) => {
-                let content = paper.content(meeting, self.round, self.seat, self.seq);
+                let content =
+                    paper.content(meeting, self.round, self.documents, self.seat, self.seq);
                 AnyReceipt::Paper(PaperReceipt::issue(server_key, &content, self.recorded_at))
             }
         }
@@ -355,6 +362,10 @@ pub struct RoundRecord {
     /// confirmed.
     pub announced_at: Option<u64>,
     pub result: Option<RoundResult>,
+    /// The versions of the item's documents the round is about, recorded
+    /// by [`Store::open_round`]; None for a round opened before rounds
+    /// recorded them.
+    pub documents: Option<RoundDocuments>,
 }
 
 /// The stored form of an enrollment code: hex SHA-256 of the code in upper
@@ -709,10 +720,23 @@ impl Store {
         seats.into_iter().map(|s| from_sql(s, "seat")).collect()
     }
 
-    /// Stores a new round as open. The record's status, `closed_at` and
-    /// `result` are not read: a round begins open, and ends through
-    /// [`Store::close_round`] or [`Store::void_round`].
-    pub async fn open_round(&self, round: &RoundRecord) -> Result<(), StoreError> {
+    /// Stores a new round as open, with the versions of its item's documents
+    /// as they stand now: what the round is about, returned for its record.
+    /// The record's status, `closed_at`, `result` and `documents` are not
+    /// read: a round begins open, and ends through [`Store::close_round`] or
+    /// [`Store::void_round`].
+    pub async fn open_round(&self, round: &RoundRecord) -> Result<RoundDocuments, StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        // Storing a document takes the meeting's row lock first and refuses
+        // a version once the item has a round; this lock conflicts with it,
+        // so the versions read here stay the item's latest.
+        sql::lock_meeting(tx.db(), &round.meeting, MeetingLock::NoKeyUpdate).await?;
+        let sha256 = sql::item_documents(tx.db(), &round.meeting, i64::from(round.item))
+            .await?
+            .iter()
+            .map(|hex| Sha::from_hex(hex).map_err(StoreError::Corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        let documents = RoundDocuments::of(sha256);
         let row = RoundInsert {
             id: round.id.to_hex(),
             meeting: &round.meeting,
@@ -722,6 +746,8 @@ impl Store {
             secret: round.settings.secrecy == Secrecy::Secret,
             opened_at: to_sql(round.opened_at, "opening time")?,
             deadline: to_sql(round.deadline, "deadline")?,
+            documents: serde_json::to_string(&documents.sha256)
+                .map_err(|e| StoreError::Corrupt(format!("round documents: {e}")))?,
         };
         let event = Event::RoundOpened {
             round: round.id,
@@ -729,12 +755,12 @@ impl Store {
             settings: round.settings,
             opened_at: round.opened_at,
             deadline: round.deadline,
+            documents: Some(documents.clone()),
         };
-        let mut tx = Tx::begin(self).await?;
         sql::insert_round(tx.db(), &row).await?;
         append(&mut tx, &round.meeting, event).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(documents)
     }
 
     /// Moves an open round's deadline.

@@ -6,6 +6,7 @@
 use super::{
     BallotRecord, RoundRecord, SecretBallots, StoreError, StoredDocument, StoredMeeting, Tracker,
 };
+use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::messages::{DocumentKind, DocumentView, RoundStatus};
 use gavel_protocol::paper::{Paper, PaperKind, Vote};
 use gavel_protocol::results::RoundResult;
@@ -45,6 +46,8 @@ pub(super) struct RoundInsert<'a> {
     pub(super) secret: bool,
     pub(super) opened_at: i64,
     pub(super) deadline: i64,
+    /// The round's documents' SHA-256, a JSON array of hex strings.
+    pub(super) documents: String,
 }
 
 /// An open round that a batch of ballots names, with the last entry of its
@@ -576,6 +579,8 @@ pub(super) struct RoundRow {
     pub(super) closed_at: Option<i64>,
     pub(super) announced_at: Option<i64>,
     pub(super) result: Option<String>,
+    /// None for a round opened before rounds recorded their documents.
+    pub(super) documents: Option<String>,
 }
 
 impl RoundRow {
@@ -610,6 +615,10 @@ impl RoundRow {
                 .result
                 .map(|r| parse_json(&r, "tally result"))
                 .transpose()?,
+            documents: self
+                .documents
+                .map(|d| parse_json(&d, "round documents").map(RoundDocuments::of))
+                .transpose()?,
         })
     }
 }
@@ -623,6 +632,9 @@ pub(super) struct BallotRow {
     pub(super) signature: Vec<u8>,
     pub(super) recorded_at: i64,
     pub(super) marks: Option<Vec<u8>>,
+    /// The round's documents (a JSON array of hex strings), whose digest
+    /// the ballot signed.
+    pub(super) documents: Option<String>,
 }
 
 impl BallotRow {
@@ -634,6 +646,12 @@ impl BallotRow {
             .map_err(|_| StoreError::Corrupt("a ballot signature is not 64 bytes".into()))?;
         Ok(BallotRecord {
             round: parse_round(&self.round_id)?,
+            documents: self
+                .documents
+                .map(|d| {
+                    parse_json(&d, "round documents").map(|list| RoundDocuments::of(list).digest)
+                })
+                .transpose()?,
             seat: from_sql(self.seat, "seat")?,
             vote: parse_vote(&self.choice, self.marks.as_deref())?,
             seq: from_sql(self.seq, "ballot sequence number")?,

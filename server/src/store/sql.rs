@@ -609,9 +609,10 @@ pub(super) async fn present(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<i64>,
 }
 
 pub(super) async fn insert_round(db: Db<'_>, round: &RoundInsert<'_>) -> Result<(), sqlx::Error> {
-    on_each!(db, |c| sqlx::query(
-        "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
+    on_each!(db, |c| {
+        sqlx::query(
+        "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status, documents)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8)",
     )
     .bind(&round.id)
     .bind(round.meeting.as_str())
@@ -620,9 +621,11 @@ pub(super) async fn insert_round(db: Db<'_>, round: &RoundInsert<'_>) -> Result<
     .bind(round.secret)
     .bind(round.opened_at)
     .bind(round.deadline)
+    .bind(&round.documents)
     .execute(c)
     .await
-    .map(drop))
+    .map(drop)
+    })
 }
 
 /// The round's meeting, or None if the round is not open.
@@ -803,6 +806,27 @@ pub(super) async fn documents(
          WHERE meeting_id = $1 ORDER BY item, slot, version",
     )
     .bind(meeting.as_str())
+    .fetch_all(c)
+    .await)
+}
+
+/// The SHA-256 of each of the item's documents at its latest version, in
+/// the item's order: what a round opened on the item is about.
+pub(super) async fn item_documents(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    item: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT d.sha256 FROM documents d
+         WHERE d.meeting_id = $1 AND d.item = $2
+           AND d.version = (SELECT MAX(v.version) FROM documents v
+                            WHERE v.meeting_id = d.meeting_id AND v.item = d.item
+                              AND v.slot = d.slot)
+         ORDER BY d.slot",
+    )
+    .bind(meeting.as_str())
+    .bind(item)
     .fetch_all(c)
     .await)
 }
@@ -1020,7 +1044,7 @@ pub(super) async fn confirmations(
 pub(super) async fn rounds(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<RoundRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
-                r.paused_at, r.status, r.closed_at, r.announced_at, t.result
+                r.paused_at, r.status, r.closed_at, r.announced_at, t.result, r.documents
          FROM rounds r LEFT JOIN tallies t ON t.round_id = r.id
          WHERE r.meeting_id = $1
          ORDER BY r.opened_at, r.id",
@@ -1055,8 +1079,10 @@ pub(super) async fn secret_choice_counts(
 
 pub(super) async fn ballots(db: Db<'_>, id: &str) -> Result<Vec<BallotRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
-        "SELECT round_id, seat, choice, seq, signature, recorded_at, marks
-         FROM ballots WHERE round_id = $1 ORDER BY seat",
+        "SELECT b.round_id, b.seat, b.choice, b.seq, b.signature, b.recorded_at, b.marks,
+                r.documents
+         FROM ballots b JOIN rounds r ON r.id = b.round_id
+         WHERE b.round_id = $1 ORDER BY b.seat",
     )
     .bind(id)
     .fetch_all(c)

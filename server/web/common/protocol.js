@@ -10,12 +10,13 @@ export const TAGS = {
   auth: "gavel/auth/v1\0",
   enroll: "gavel/enroll/v1\0",
   adminAuth: "gavel/admin-auth/v1\0",
-  ballot: "gavel/ballot/v1\0",
-  receipt: "gavel/receipt/v1\0",
+  ballot: "gavel/ballot/v2\0",
+  receipt: "gavel/receipt/v2\0",
   auditHead: "gavel/audit-head/v1\0",
-  paper: "gavel/paper/v1\0",
-  paperReceipt: "gavel/paper-receipt/v1\0",
+  paper: "gavel/paper/v2\0",
+  paperReceipt: "gavel/paper-receipt/v2\0",
   countConfirmation: "gavel/count-confirmation/v1\0",
+  documents: "gavel/documents/v1\0",
 };
 
 export const CHOICES = ["yes", "no", "abstain"];
@@ -160,10 +161,14 @@ export function enrollBytes(code, publicKeyHex) {
   return new Layout(TAGS.enroll).str(code).raw(hexToBytes(publicKeyHex), 32).bytes();
 }
 
-function ballotLayout(tag, { meeting, round, seat, choice, seq }) {
+/**
+ * A ballot's fields: `documents` is the round's documents digest
+ * (`round.versions.digest`), which the ballot and its receipt both carry.
+ */
+function ballotLayout(tag, { meeting, round, documents, seat, choice, seq }) {
   const code = CHOICE_CODES[choice];
   if (!code) throw new Error(`unknown choice ${choice}`);
-  return new Layout(tag).str(meeting).raw(hexToBytes(round), 16).u32(seat).u8(code).u64(seq);
+  return new Layout(tag).str(meeting).raw(hexToBytes(round), 16).raw(hexToBytes(documents), 32).u32(seat).u8(code).u64(seq);
 }
 
 /** What a delegate signs to cast a ballot. */
@@ -176,15 +181,15 @@ export function receiptBytes(receipt) {
   return ballotLayout(TAGS.receipt, receipt).u64(receipt.recorded_at).bytes();
 }
 
-function paperLayout(tag, { meeting, round, seat, seq, kind, marks }) {
+function paperLayout(tag, { meeting, round, documents, seat, seq, kind, marks }) {
   const known = PAPER_KINDS[kind];
   if (!known) throw new Error(`unknown paper kind ${kind}`);
-  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16).u32(seat).u64(seq).u8(known.code).u16(marks.length);
+  const layout = new Layout(tag).str(meeting).raw(hexToBytes(round), 16).raw(hexToBytes(documents), 32).u32(seat).u64(seq).u8(known.code).u16(marks.length);
   for (const [entry, mark] of marks) layout.u16(entry).u8(mark);
   return layout;
 }
 
-/** What a delegate signs to cast a ballot paper on a list: the whole paper, once. */
+/** What a delegate signs to cast a ballot paper on a list: the whole paper, once, with the round's documents digest. */
 export function paperBytes(paper) {
   return paperLayout(TAGS.paper, paper).bytes();
 }
@@ -192,6 +197,27 @@ export function paperBytes(paper) {
 /** What the server signs to give one receipt for a whole paper. */
 export function paperReceiptBytes(receipt) {
   return paperLayout(TAGS.paperReceipt, receipt).u64(receipt.recorded_at).bytes();
+}
+
+/**
+ * The digest of a round's documents (PROTOCOL.md §7.2): SHA-256 over the
+ * tag, the count and each document's SHA-256 in the item's order, in hex.
+ * Null where WebCrypto's digest is unavailable, as for `sha256Hex`.
+ */
+export async function documentsDigest(sha256List) {
+  const layout = new Layout(TAGS.documents).u16(sha256List.length);
+  for (const sha of sha256List) layout.raw(hexToBytes(sha), 32);
+  return sha256Hex(layout.bytes());
+}
+
+/**
+ * Which of the versions a round is about (`round.versions.sha256`) a device
+ * does not hold, given the hashes it holds: empty when it can show the
+ * delegate every text the vote is about.
+ */
+export function missingVersions(versions, held) {
+  const have = new Set(held);
+  return (versions?.sha256 ?? []).filter((sha) => !have.has(sha));
 }
 
 /**

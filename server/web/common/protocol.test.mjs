@@ -11,9 +11,11 @@ import {
   ballotBytes,
   bytesToHex,
   countConfirmationBytes,
+  documentsDigest,
   documentUrl,
   enrollBytes,
   hexToBytes,
+  missingVersions,
   paperBytes,
   paperReceiptBytes,
   paperRefusal,
@@ -88,6 +90,38 @@ test("the paper vectors hold an accepted paper and every refusal", () => {
   for (const r of [null, "wrong_ballot_kind", "over_cap", "unknown_candidate", "unknown_official", "unknown_level", "duplicate_entry", "marks_out_of_order"]) {
     assert.ok(reasons.has(r), `a case for ${r}`);
   }
+});
+
+for (const d of vectors.documents) {
+  test(`${d.name}: the documents digest matches`, async () => {
+    assert.equal(await documentsDigest(d.sha256), d.digest);
+  });
+}
+
+test("a ballot signature does not verify for another documents digest", async () => {
+  const valid = vectors.vectors.find((v) => v.valid && v.layout === "ballot");
+  const none = vectors.documents.find((d) => d.sha256.length === 0);
+  assert.notEqual(valid.inputs.documents, none.digest);
+  const other = ballotBytes({ ...valid.inputs, documents: none.digest });
+  assert.equal(await verifies(valid.public_key, other, valid.signature), false);
+});
+
+test("the cast frame signs the digest its open round recorded", async () => {
+  const cast = frames.client.find((e) => e.frame.type === "cast").frame;
+  const round = frames.server.map((e) => e.frame).find((f) => f.type === "snapshot" && f.round?.status === "open").round;
+  assert.equal(cast.documents, round.versions.digest);
+  assert.equal(await documentsDigest(round.versions.sha256), round.versions.digest);
+  const delegate = vectors.keys.find((k) => k.name === "delegate_a");
+  const bytes = ballotBytes({ meeting: "phuc-loi-2026-k12", round: cast.round, documents: cast.documents, seat: 1, choice: cast.choice, seq: cast.seq });
+  assert.equal(await verifies(delegate.public_key, bytes, cast.signature), true);
+});
+
+test("missing versions are those of the round the device does not hold", () => {
+  const versions = { sha256: ["aa", "bb", "cc"], digest: "00" };
+  assert.deepEqual(missingVersions(versions, ["bb"]), ["aa", "cc"]);
+  assert.deepEqual(missingVersions(versions, ["cc", "aa", "bb", "dd"]), []);
+  assert.deepEqual(missingVersions({ sha256: [], digest: "00" }, []), []);
+  assert.deepEqual(missingVersions(null, []), []);
 });
 
 test("a signature over one ballot does not verify for another seat", async () => {

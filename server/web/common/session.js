@@ -5,10 +5,10 @@
 // the fresh snapshot it gets on every login. Nothing polls: the page
 // re-renders on the "change" event.
 
-import { authBytes, ballotBytes, countConfirmationBytes, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex } from "./protocol.js";
+import { authBytes, ballotBytes, countConfirmationBytes, documentsDigest, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
-const PROTOCOL_VERSION = 3;
+const PROTOCOL_VERSION = 4;
 
 /**
  * Login refusals that another attempt cannot cure: the device must enroll
@@ -72,6 +72,22 @@ export class Refused extends Error {
     super(message || reason);
     this.reason = reason;
   }
+}
+
+/**
+ * The documents digest a ballot of `round` signs: the one the round
+ * recorded, once checked against its list of versions where the page may
+ * hash, so that the delegate's signature never vouches for a list it was not
+ * shown.
+ */
+async function roundDigest(round) {
+  const versions = round.versions;
+  if (!versions) throw new Refused("documents_changed", "the round records no documents to vote on");
+  const computed = await documentsDigest(versions.sha256);
+  if (computed !== null && computed !== versions.digest) {
+    throw new Refused("documents_changed", "the round's documents digest does not match its list of versions");
+  }
+  return versions.digest;
 }
 
 /**
@@ -366,11 +382,12 @@ export class Session extends EventTarget {
   async cast(choice, seq = this.nextSeq()) {
     const round = this.openRound;
     if (!round) throw new Refused("no_open_round", "no vote is open");
+    const documents = await roundDigest(round);
     const seat = this.principal?.seat;
-    const ballot = { meeting: this.meetingId, round: round.id, seat, choice, seq };
+    const ballot = { meeting: this.meetingId, round: round.id, documents, seat, choice, seq };
     const signature = await sign(this.identity.privateKey, ballotBytes(ballot));
-    const { receipt } = await this.request((id) => ({ type: "cast", id, round: round.id, choice, seq, signature }));
-    const same = ["meeting", "round", "seat", "choice", "seq"].every((field) => receipt[field] === ballot[field]);
+    const { receipt } = await this.request((id) => ({ type: "cast", id, round: round.id, documents, choice, seq, signature }));
+    const same = ["meeting", "round", "documents", "seat", "choice", "seq"].every((field) => receipt[field] === ballot[field]);
     if (!same || !(await verify(this.identity.serverKey, receiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this ballot");
     }
@@ -387,12 +404,13 @@ export class Session extends EventTarget {
   async castPaper(kind, marks, seq = this.nextSeq()) {
     const round = this.openRound;
     if (!round) throw new Refused("no_open_round", "no vote is open");
+    const documents = await roundDigest(round);
     const sorted = [...marks].sort((a, b) => a[0] - b[0]);
-    const paper = { meeting: this.meetingId, round: round.id, seat: this.principal?.seat, seq, kind, marks: sorted };
+    const paper = { meeting: this.meetingId, round: round.id, documents, seat: this.principal?.seat, seq, kind, marks: sorted };
     const signature = await sign(this.identity.privateKey, paperBytes(paper));
-    const { paper_receipt: receipt } = await this.request((id) => ({ type: "cast_paper", id, round: round.id, kind, marks: sorted, seq, signature }));
+    const { paper_receipt: receipt } = await this.request((id) => ({ type: "cast_paper", id, round: round.id, documents, kind, marks: sorted, seq, signature }));
     const same =
-      ["meeting", "round", "seat", "kind", "seq"].every((field) => receipt[field] === paper[field]) &&
+      ["meeting", "round", "documents", "seat", "kind", "seq"].every((field) => receipt[field] === paper[field]) &&
       JSON.stringify(receipt.marks) === JSON.stringify(sorted);
     if (!same || !(await verify(this.identity.serverKey, paperReceiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this paper");

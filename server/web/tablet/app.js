@@ -469,6 +469,7 @@ function wire() {
   });
   $("reenroll").addEventListener("click", forgetDevice);
   $("item-documents").addEventListener("click", openFromList);
+  $("versions-fetch").addEventListener("click", () => retryDocuments(ui.library.key));
   $("presenting-follow").addEventListener("click", () => setFollowing(!ui.following));
   $("reader-follow").addEventListener("click", () => setFollowing(!ui.following));
   // Closing the reader is leaving the presenter too: the next page would open it again.

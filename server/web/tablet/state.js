@@ -3,6 +3,7 @@
 // meeting that could drift from the snapshot (tested in state.test.mjs).
 
 import { isPaused } from "../common/countdown.js";
+import { missingVersions } from "../common/protocol.js";
 
 /**
  * The item the vote panel is about and the state of its vote: the open
@@ -55,15 +56,29 @@ export function ballotIn(myBallot, round) {
 
 /**
  * Why the choice buttons of the open `round` cannot be pressed now, or null
- * when they can: offline | paused | sending | final. Offline comes first:
- * without the server the page cannot know whether the pause still holds.
+ * when they can: offline | paused | sending | final | documents (the tablet
+ * does not hold every version the round is about, `missing`). Offline comes
+ * first: without the server the page cannot know whether the pause still
+ * holds.
  */
-export function choiceLock({ round, online, pending, mine }) {
+export function choiceLock({ round, online, pending, mine, missing = [] }) {
   if (!online) return "offline";
   if (isPaused(round)) return "paused";
   if (pending) return "sending";
   if (mine && !round.settings.allow_change) return "final";
+  if (missing.length > 0) return "documents";
   return null;
+}
+
+/**
+ * The versions the open `round` is about that this tablet does not hold,
+ * once its library has been read (`library.progress`): the delegate is
+ * told, and offered to fetch them, before voting. A device whose storage
+ * is unavailable reads the documents from the server and is not held back.
+ */
+export function versionsMissing(round, library) {
+  if (!round || !library?.progress) return [];
+  return missingVersions(round.versions, library.kept);
 }
 
 /**

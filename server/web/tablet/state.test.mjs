@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ballotIn, boardTask, choiceLock, focusOf, refusalIn } from "./state.js";
+import { ballotIn, boardTask, choiceLock, focusOf, refusalIn, versionsMissing } from "./state.js";
 
 const vote = { rule: { base: "all_seats", threshold: "more_than_half" }, secrecy: "named", interim: "totals", allow_change: true, require_check_in: true, window_seconds: 60 };
 const meeting = {
@@ -75,6 +75,18 @@ test("a paused round holds the choices until the chair resumes it", () => {
   assert.equal(choiceLock({ round: held, online: true, pending: null, mine: null }), "paused");
   assert.equal(choiceLock({ round: held, online: true, pending: "yes", mine: null }), "paused");
   assert.equal(choiceLock({ round: openRound(null), online: true, pending: null, mine: null }), null);
+});
+
+test("a vote on versions the tablet does not hold waits until it holds them", () => {
+  const round = { ...openRound(), versions: { sha256: ["aa", "bb"], digest: "00" } };
+  const reading = { progress: { done: 1, total: 2, failed: 0 }, kept: new Set(["aa"]) };
+  assert.deepEqual(versionsMissing(round, reading), ["bb"]);
+  assert.equal(choiceLock({ round, online: true, pending: null, mine: null, missing: ["bb"] }), "documents");
+  assert.deepEqual(versionsMissing(round, { ...reading, kept: new Set(["aa", "bb"]) }), []);
+  // Before the library was read, or without storage, nothing holds the vote back.
+  assert.deepEqual(versionsMissing(round, { progress: null, kept: new Set() }), []);
+  // Offline and paused still come first.
+  assert.equal(choiceLock({ round, online: false, pending: null, mine: null, missing: ["bb"] }), "offline");
 });
 
 test("offline comes before the pause; a press in flight and a final choice lock too", () => {

@@ -10,7 +10,7 @@ import { agendaByTopic } from "../common/agenda.js";
 import { $, h } from "../common/dom.js";
 import { placeOf, putTo, speakerOf } from "../common/floor.js";
 import { clockText, countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
-import { ballotIn, boardTask, choiceLock, focusOf, refusalIn } from "./state.js";
+import { ballotIn, boardTask, choiceLock, focusOf, refusalIn, versionsMissing } from "./state.js";
 import { documentPlace, fileSize, progressShare, progressWords, versionChange } from "./library.js";
 
 /** Fills every static text of the page (data-i18n) in the current language. */
@@ -211,6 +211,17 @@ function renderVote(ui, focus, t) {
   if (opened) bringIntoView(panel);
 }
 
+/**
+ * Says plainly, above the choices, that the tablet does not hold every
+ * version of the documents the vote is about, with a button that fetches
+ * them: the choices wait until it does.
+ */
+function renderMissing(missing, t) {
+  $("versions-missing").hidden = missing.length === 0;
+  $("versions-missing-text").textContent = missing.length ? t("vote.versions_missing", { n: missing.length }) : "";
+  $("versions-fetch").textContent = t("vote.versions_fetch");
+}
+
 /** On a phone the vote sits below the item: when a vote opens, scroll its buttons into view. */
 function bringIntoView(panel) {
   if (panel.getBoundingClientRect().top > window.innerHeight * 0.4) panel.scrollIntoView({ block: "start", behavior: "smooth" });
@@ -227,7 +238,9 @@ function renderOpen(ui, focus, mine, t) {
   const settings = round.settings;
   $("secrecy").textContent = t(`secrecy.${settings.secrecy}`);
   const pending = ui.pending?.round === round.id ? ui.pending.choice : null;
-  const lock = choiceLock({ round, online: session.status === "online", pending, mine });
+  const missing = versionsMissing(round, ui.library);
+  const lock = choiceLock({ round, online: session.status === "online", pending, mine, missing });
+  renderMissing(missing, t);
   if (focus.item?.paper) renderPaper(ui, focus.item.paper, round, mine, lock, t);
   for (const button of document.querySelectorAll("#choices .choice")) {
     const choice = button.dataset.choice;

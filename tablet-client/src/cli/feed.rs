@@ -137,6 +137,7 @@ mod tests {
             opened_at: 0,
             deadline: 60_000,
             paused_at: None,
+            versions: None,
             live: (status == RoundStatus::Open).then_some(LiveTally {
                 taking_part,
                 counts: None,

@@ -582,6 +582,9 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::NotCheckedIn => "cần điểm danh trước khi biểu quyết",
         RefusalReason::NoOpenRound => "không có biểu quyết nào đang mở",
         RefusalReason::WrongRound => "phiếu thuộc lần biểu quyết không còn mở",
+        RefusalReason::DocumentsChanged => {
+            "phiếu được ký trên phiên bản tài liệu khác với tài liệu của lượt biểu quyết"
+        }
         RefusalReason::Late => "đã hết thời gian biểu quyết",
         RefusalReason::RoundPaused => "chủ tọa đã tạm dừng biểu quyết; hãy chờ",
         RefusalReason::WrongBallotKind => "phiếu không đúng loại của nội dung này",
@@ -829,6 +832,7 @@ mod tests {
             opened_at: NOW - 18_000,
             deadline: NOW + 42_000,
             paused_at: None,
+            versions: None,
             live,
             result: result.map(RoundResult::Tally),
             board: None,
@@ -1026,6 +1030,7 @@ mod tests {
         let receipt = Receipt {
             meeting: m.id.clone(),
             round: RoundId([7; 16]),
+            documents: None,
             seat: 12,
             choice: Choice::Yes,
             seq: 1,
