@@ -43,11 +43,7 @@ impl PublishedBallot {
     /// What was counted; `None` if the entry holds neither a choice nor a
     /// paper, or both.
     pub fn vote(&self) -> Option<Vote> {
-        match (&self.choice, &self.paper) {
-            (Some(c), None) => Some(Vote::Choice(*c)),
-            (None, Some(p)) => Some(Vote::Paper(p.clone())),
-            _ => None,
-        }
+        Vote::from_parts(self.choice, self.paper.as_ref())
     }
 }
 
