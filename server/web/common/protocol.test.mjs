@@ -172,6 +172,15 @@ test("a device finds its ballot in a published list, counted as cast, otherwise,
   assert.equal(checkBallot(list, "f".repeat(32), { choice: "yes" }).status, "otherwise");
 });
 
+test("each ballot of trackers.json is found in its published list with the choice it was signed with", async () => {
+  const signed = (name) => vectors.vectors.find((v) => v.name === name).inputs.choice;
+  for (const c of trackers.trackers) {
+    const mine = await tracker(c.signature);
+    assert.equal(checkBallot(trackers.published, mine, { choice: signed(c.vector) }).status, "counted", c.vector);
+    assert.equal(checkBallot(trackers.published, mine, { choice: "abstain" }).status, "otherwise", c.vector);
+  }
+});
+
 test("a tracker reads in groups of four and its list is served beside the app", () => {
   assert.equal(trackerGroups("0123456789abcdef0123456789abcdef"), "0123 4567 89ab cdef 0123 4567 89ab cdef");
   assert.equal(publishedListUrl("phuc-loi", "ab12"), "../api/meetings/phuc-loi/rounds/ab12/trackers");
