@@ -3,7 +3,8 @@
 //! served once announced, sorted by tracker and without a seat, holding
 //! every voter's last ballot under the tracker their device computes, with
 //! the choice they cast; the same after a restart, read from the store.
-//! Unknown rounds and named rounds are refused with their reason. The real
+//! Unknown rounds, named rounds and voided rounds are refused with their
+//! reason. The real
 //! binary on each store; the real Rust client fetches and checks.
 
 use gavel_client::published::{self, Check};
@@ -164,6 +165,21 @@ async fn a_secret_rounds_list_is_served_once_announced_and_after_a_restart() -> 
             fetched,
             Ok(before.clone()),
             "{}: the client reads it",
+            db.name
+        );
+
+        // A voided round counted nothing: it has no list.
+        console
+            .chair(ChairCommand::Open {
+                window_seconds: Some(300),
+            })
+            .await?;
+        let voided = console.state.open_round().expect("open again").id;
+        console.chair(ChairCommand::Void).await?;
+        assert_eq!(
+            refusal(&addr, &path(&prepared, voided)).await?,
+            (409, Some(ListRefusal::Voided)),
+            "{}",
             db.name
         );
 
