@@ -3,8 +3,8 @@
 //! served once announced, sorted by tracker and without a seat, holding
 //! every voter's last ballot under the tracker their device computes, with
 //! the choice they cast; the same after a restart, read from the store.
-//! Unknown rounds, named rounds and voided rounds are refused with their
-//! reason. The real
+//! Unknown rounds (another meeting's included), named rounds and voided
+//! rounds are refused with their reason. The real
 //! binary on each store; the real Rust client fetches and checks.
 
 use gavel_client::published::{self, Check};
@@ -14,7 +14,9 @@ use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::paper::Vote;
 use gavel_protocol::published::{ListRefusal, PublishedList};
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::{Choice, RoundId, Signature, Tracker};
+use gavel_protocol::{Choice, MeetingId, RoundId, Signature, Tracker};
+use gavel_server::meeting::EXAMPLE;
+use gavel_server::store::Store;
 use gavel_tests::databases;
 use gavel_tests::http;
 use gavel_tests::process::{self, Gavel, Prepared, prepare_example};
@@ -85,6 +87,16 @@ async fn a_secret_rounds_list_is_served_once_announced_and_after_a_restart() -> 
     for db in databases().await {
         let dir = tempfile::tempdir()?;
         let prepared = prepare_example(&db.url, SEATS).await?;
+        // A second meeting on the same server, whose rounds the first's are not.
+        let other = MeetingId::parse("another-council").map_err(anyhow::Error::msg)?;
+        let store = Store::connect(&db.url).await?;
+        let definition = EXAMPLE.replacen(
+            &format!("id = \"{}\"", prepared.meeting),
+            &format!("id = \"{other}\""),
+            1,
+        );
+        store.add_meeting(&other, &definition).await?;
+        store.close().await;
         let mut gavel = Gavel::start(serve(dir.path(), &db.url))?;
         let (url, addr) = (gavel.url(), gavel.addr.clone());
         let mut console = prepared.chair(&url).await?;
@@ -155,6 +167,16 @@ async fn a_secret_rounds_list_is_served_once_announced_and_after_a_restart() -> 
             db.name
         );
         prepared.announce(&url, &mut console).await?;
+
+        let view = http::get(&addr, &format!("/api/meetings/{other}/view")).await?;
+        assert_eq!(view.status, 200, "{}: the server runs {other} too", db.name);
+        let elsewhere = format!("/api/meetings/{other}/rounds/{round}/trackers");
+        assert_eq!(
+            refusal(&addr, &elsewhere).await?,
+            (404, Some(ListRefusal::UnknownRound)),
+            "{}: another meeting's round",
+            db.name
+        );
 
         let served = http::get(&addr, &list_path).await?;
         assert_eq!(served.status, 200, "{}: {}", db.name, served.body);
