@@ -206,6 +206,9 @@ step("5. a delegate's tablet shows its ballot's tracker and finds it counted in 
   await waitFor(page, "tracker-result", { contains: "Your ballot was counted: a paper, 1 marked" });
   await showPanel(page);
   await screenshot(page, "tablet-ballot-checked-en");
+  // The device keeps its tracker: after a reload (the server no longer says what this seat chose) it is still there.
+  await page.reload();
+  await waitFor(page, "tracker-code", { text: code });
   // The list the tablet read: the three papers, sorted by tracker, with no seat.
   if (list.ballots.length !== 3 || list.ballots.some((b) => "seat" in b)) throw new Error(`the list: ${JSON.stringify(list)}`);
   const trackers = list.ballots.map((b) => b.tracker);
