@@ -26,6 +26,7 @@
 pub mod arrival;
 pub mod client;
 pub mod credentials;
+pub mod published;
 pub mod reconnect;
 pub mod sim;
 pub mod state;

@@ -28,6 +28,8 @@ pub enum ViewError {
     Malformed(#[from] serde_json::Error),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("the server answered HTTP {0}")]
+    Status(u16),
 }
 
 impl ViewError {
@@ -110,6 +112,11 @@ impl ViewCache {
 /// `wss://hall:8443/ws` → `https://hall:8443/api/meetings/{id}/view`
 /// (behind a proxy that serves Gavel under a path, the view is under it too).
 fn view_url(ws_url: &str, meeting: &MeetingId) -> Result<reqwest::Url, ViewError> {
+    api_url(ws_url, &format!("api/meetings/{meeting}/view"))
+}
+
+/// The address of `path` of the HTTP API beside a WebSocket endpoint.
+pub(crate) fn api_url(ws_url: &str, path: &str) -> Result<reqwest::Url, ViewError> {
     let not_ws = || ViewError::NotWebSocket(ws_url.to_owned());
     let mut url = reqwest::Url::parse(ws_url).map_err(|_| not_ws())?;
     let scheme = match url.scheme() {
@@ -118,8 +125,7 @@ fn view_url(ws_url: &str, meeting: &MeetingId) -> Result<reqwest::Url, ViewError
         _ => return Err(not_ws()),
     };
     url.set_scheme(scheme).map_err(|()| not_ws())?;
-    url.join(&format!("api/meetings/{meeting}/view"))
-        .map_err(|_| not_ws())
+    url.join(path).map_err(|_| not_ws())
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ pub mod floor;
 pub mod ids;
 pub mod messages;
 pub mod paper;
+pub mod published;
 pub mod results;
 pub mod rules;
 pub mod signing;

@@ -184,6 +184,16 @@ impl Vote {
         }
     }
 
+    /// A vote written as two optional fields, as a record's or a published
+    /// list's entries are: a choice or a paper; `None` if neither, or both.
+    pub fn from_parts(choice: Option<Choice>, paper: Option<&Paper>) -> Option<Vote> {
+        match (choice, paper) {
+            (Some(c), None) => Some(Vote::Choice(c)),
+            (None, Some(p)) => Some(Vote::Paper(p.clone())),
+            _ => None,
+        }
+    }
+
     pub fn choice(&self) -> Option<Choice> {
         match self {
             Vote::Choice(c) => Some(*c),

@@ -3069,6 +3069,9 @@ fn rule_vectors_match_the_crate() {
 struct TrackersFile {
     readme: Vec<String>,
     trackers: Vec<TrackerCase>,
+    /// A round's published list holding these ballots (PROTOCOL.md §6.4),
+    /// as a device reads it to find its own.
+    published: gavel_protocol::published::PublishedList,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -3081,6 +3084,7 @@ struct TrackerCase {
 
 fn trackers_document() -> TrackersFile {
     let signing = signing_document();
+    let mut ballots = Vec::new();
     let trackers = ["ballot_secret_round", "ballot_yes_seat_1_seq_0"]
         .into_iter()
         .map(|name| {
@@ -3090,21 +3094,40 @@ fn trackers_document() -> TrackersFile {
                 .find(|v| v.name == name)
                 .expect("a signing vector");
             let signature = Signature::from_hex(&v.signature).expect("a signature");
+            let tracker = gavel_protocol::Tracker::of(&signature);
+            let inputs = serde_json::to_value(&v.inputs).expect("inputs");
+            let choice: gavel_protocol::Choice =
+                serde_json::from_value(inputs["inputs"]["choice"].clone()).expect("a choice");
+            ballots.push(gavel_protocol::published::PublishedBallot::new(
+                tracker,
+                &gavel_protocol::paper::Vote::Choice(choice),
+            ));
             TrackerCase {
                 vector: name.to_owned(),
                 signature: v.signature.clone(),
-                tracker: gavel_protocol::Tracker::of(&signature).to_hex(),
+                tracker: tracker.to_hex(),
             }
         })
         .collect();
+    ballots.sort_by_key(|b| b.tracker);
+    let published = gavel_protocol::published::PublishedList {
+        round: gavel_protocol::RoundId::from_hex("ca34346eaeb5a4be81a9547b84112a27").unwrap(),
+        item: 0,
+        ballots,
+    };
     TrackersFile {
         readme: vec![
             "A secret ballot's tracker: the first 16 bytes of SHA-256 over the 23 ASCII \
              bytes \"gavel secret choice row\" followed by the ballot's 64-byte Ed25519 \
              signature, as 32 lower-case hex digits (PROTOCOL.md 7.2)."
                 .into(),
+            "published: a secret round's published list holding both ballots, sorted by \
+             tracker, each with the choice it was signed with, as \
+             GET /api/meetings/{meeting}/rounds/{round}/trackers serves it (PROTOCOL.md 6.4)."
+                .into(),
         ],
         trackers,
+        published,
     }
 }
 
@@ -3121,6 +3144,7 @@ fn tracker_vectors_match_the_crate() {
             gavel_protocol::Tracker::from_hex(&case.tracker).unwrap(),
             tracker
         );
+        assert!(file.published.find(&tracker).is_some(), "{}", case.vector);
     }
     assert_generated("trackers.json", &json, &document);
 }

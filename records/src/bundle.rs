@@ -149,11 +149,7 @@ pub struct NamedBallot {
 impl NamedBallot {
     /// What the ballot says; `None` if it holds neither a choice nor a paper, or both.
     pub fn vote(&self) -> Option<Vote> {
-        match (&self.choice, &self.paper) {
-            (Some(c), None) => Some(Vote::Choice(*c)),
-            (None, Some(p)) => Some(Vote::Paper(p.clone())),
-            _ => None,
-        }
+        Vote::from_parts(self.choice, self.paper.as_ref())
     }
 }
 

@@ -16,6 +16,11 @@
 //! token of a logged-in session (header `X-Gavel-Document-Access` or query
 //! `access`).
 //!
+//! `/api/meetings/{id}/rounds/{round}/trackers` serves a secret round's
+//! published list (each tracker and what was counted under it, no seat)
+//! once its result is out, to anyone, so that a delegate's tablet can check
+//! its own ballot.
+//!
 //! `/public/{meeting}` is the meeting's public page (`web/public/`): the hall
 //! screen's live feed, the agenda with the public documents, the results, the
 //! resolutions adopted and the minutes, which `/api/meetings/{id}/minutes`
@@ -31,8 +36,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use gavel_protocol::MeetingId;
+use gavel_protocol::published::{ListRefusal, ListRefused};
 use gavel_protocol::wording::Lang;
+use gavel_protocol::{MeetingId, RoundId};
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -76,6 +82,7 @@ pub fn routes(hub: Arc<Hub>, policy: PublicPolicy) -> Router {
         .route("/api/meetings/{id}/documents/{sha256}", get(document))
         .route("/public/{name}", get(public_page))
         .route("/api/meetings/{id}/minutes", get(minutes))
+        .route("/api/meetings/{id}/rounds/{round}/trackers", get(published_list))
         .layer(Extension(public))
         .with_state(hub)
 }
@@ -467,6 +474,43 @@ fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
             let tag = tag.trim();
             tag == "*" || tag.trim_start_matches("W/") == etag
         })
+}
+
+/// A secret round's published list (PROTOCOL.md §6.4): public, like the
+/// results, since it is the list the record publishes and names no seat; a
+/// delegate's tablet finds its ballot in it by its tracker. Refused with a
+/// JSON reason: `404` for a meeting or round this meeting does not have, or
+/// a named round; `409` while the result is not out.
+async fn published_list(
+    State(hub): State<Arc<Hub>>,
+    Path((id, round)): Path<(String, String)>,
+) -> Response {
+    hub.restored().await;
+    let refused = |status: StatusCode, reason: ListRefusal| {
+        let body = ListRefused {
+            reason,
+            message: reason.to_string(),
+        };
+        (status, Json(body)).into_response()
+    };
+    let (Ok(meeting), Ok(round)) = (id.parse::<MeetingId>(), RoundId::from_hex(&round)) else {
+        return refused(StatusCode::NOT_FOUND, ListRefusal::UnknownRound);
+    };
+    match hub.published_list(&meeting, round).await {
+        Ok(Ok(list)) => (
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))],
+            Json(list),
+        )
+            .into_response(),
+        Ok(Err(reason @ (ListRefusal::UnknownRound | ListRefusal::NotSecret))) => {
+            refused(StatusCode::NOT_FOUND, reason)
+        }
+        Ok(Err(reason)) => refused(StatusCode::CONFLICT, reason),
+        Err(e) => {
+            tracing::error!(%meeting, %round, error = %e, "reading a published list failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the store does not answer").into_response()
+        }
+    }
 }
 
 /// A meeting's view (roster, agenda, labels): the bytes whose hash each

@@ -18,15 +18,18 @@ use ed25519_dalek::SigningKey;
 use feed::Feed;
 use gavel_client::client::{Client, ClientError, Session};
 use gavel_client::credentials::Credentials;
+use gavel_client::published;
 use gavel_client::reconnect::{Backoff, is_lost};
 use gavel_client::tls::Trust;
 use gavel_protocol::floor::{FloorKind, Guest, Speaker};
 use gavel_protocol::messages::{ChairCommand, Receipt, Snapshot};
+use gavel_protocol::paper::Vote;
 use gavel_protocol::paper::{
     APPROVE, CONFIDENCE, HIGH_CONFIDENCE, KEEP_CONFIDENCE, LOW_CONFIDENCE, Mark, NO_CONFIDENCE,
     PaperKind,
 };
-use gavel_protocol::{Choice, MeetingId, Principal};
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::{Choice, MeetingId, Principal, RoundId, Tracker};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use text::Text;
@@ -313,10 +316,65 @@ pub async fn vote(opts: &Options, choice: Choice) -> anyhow::Result<()> {
     let device = Device::load(opts)?;
     device.require_delegate(lang)?;
     let mut session = device.log_in(lang).await?;
+    let secret = open_round_is_secret(&session);
     let receipt = cast(&mut session, choice).await?;
     println!("{}", Text::new(&session.meeting, lang).receipt(&receipt));
+    if secret {
+        // Ed25519 is deterministic: signing the acknowledged ballot again
+        // gives the signature the tracker is drawn from.
+        let signature = session.sign_ballot(receipt.round, receipt.choice, receipt.seq)?;
+        println!(
+            "{}",
+            text::tracker(&Tracker::of(&signature), receipt.round, lang)
+        );
+    }
     session.close().await;
     Ok(())
+}
+
+/// Whether the open round, if any, is secret: its ballots get a tracker.
+fn open_round_is_secret(session: &Session) -> bool {
+    session
+        .state
+        .open_round()
+        .is_some_and(|r| r.settings.secrecy == Secrecy::Secret)
+}
+
+/// Looks a secret ballot's tracker up in its round's published list
+/// (PROTOCOL.md §6.4), from the server this device enrolled with; with
+/// `choice`, checks that it was counted as that. Fails when the list does
+/// not hold it, or holds another choice, so that a script notices.
+pub async fn check_ballot(
+    opts: &Options,
+    round: RoundId,
+    tracker: Tracker,
+    choice: Option<Choice>,
+) -> anyhow::Result<()> {
+    let lang = opts.lang;
+    let device = Device::load(opts)?;
+    let meeting = &device.credentials.meeting;
+    let list = published::fetch(&device.trust, &device.url, meeting, round)
+        .await?
+        .map_err(|refused| anyhow!(text::list_refused(refused.reason, lang)))?;
+    let cast = choice.map(Vote::Choice);
+    let check = match &cast {
+        Some(cast) => published::check(&list, &tracker, cast),
+        None => match list.find(&tracker).and_then(|b| b.vote()) {
+            Some(vote) => published::Check::CountedOtherwise(vote),
+            None => published::Check::Missing,
+        },
+    };
+    // The meeting's labels name the choices: they come with a login.
+    let session = device.log_in(lang).await?;
+    let said = Text::new(&session.meeting, lang).ballot_check(&check, cast.as_ref());
+    session.close().await;
+    match (&check, &cast) {
+        (published::Check::Counted, _) | (published::Check::CountedOtherwise(_), None) => {
+            println!("{said}");
+            Ok(())
+        }
+        _ => bail!(said),
+    }
 }
 
 /// Casts a paper in the open round, whose item must be on a list; each of

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use cli::{ChairAction, Lang, Options};
 use gavel_client::Trust;
-use gavel_protocol::{Choice, Fingerprint, MeetingId};
+use gavel_protocol::{Choice, Fingerprint, MeetingId, RoundId, Tracker};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,6 +80,17 @@ enum Command {
     /// `low` (`cao`, `tin`, `thap`); a no-confidence vote's `keep` or `no`
     /// (`tin`, `khong`). Entries left out are blank.
     Paper { marks: Vec<String> },
+    /// Check a secret ballot in its round's published list, once the result
+    /// is out, by the tracker `vote` printed with the receipt
+    CheckBallot {
+        #[arg(long, value_parser = RoundId::from_hex)]
+        round: RoundId,
+        #[arg(long, value_parser = Tracker::from_hex)]
+        tracker: Tracker,
+        /// The choice cast, to check that it was counted as such
+        #[arg(long)]
+        choice: Option<Choice>,
+    },
     /// Ask for the floor on the item under discussion, or withdraw
     Floor {
         #[command(subcommand)]
@@ -123,6 +134,11 @@ async fn main() -> ExitCode {
         Command::CheckIn => cli::check_in(&opts).await,
         Command::Vote { choice } => cli::vote(&opts, choice).await,
         Command::Paper { marks } => cli::paper(&opts, &marks).await,
+        Command::CheckBallot {
+            round,
+            tracker,
+            choice,
+        } => cli::check_ballot(&opts, round, tracker, choice).await,
         Command::Floor { ask } => cli::floor(&opts, ask).await,
         Command::Tablet => until_ctrl_c(cli::tablet(&opts)).await,
         Command::Chair { action } => cli::chair(&opts, action).await,

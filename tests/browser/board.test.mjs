@@ -4,7 +4,8 @@
 // only; the chair sees the provisional count and who confirmed, and an
 // early announcement is refused with its reason. Each member's tablet shows
 // the count and signs its confirmation; then the chair announces and every
-// screen shows the result. Against a real gavel server, in Chromium.
+// screen shows the result, and a delegate's tablet checks its ballot's
+// tracker against the published list. Against a real gavel server, in Chromium.
 
 import { after, before, test } from "node:test";
 import { writeFile } from "node:fs/promises";
@@ -187,4 +188,29 @@ step("4. the chair announces and every screen shows the result", async () => {
     await waitFor(page, "round-state", { attr: "data-state", value: "closed" });
     await waitFor(page, "paper-result", {});
   }
+});
+
+step("5. a delegate's tablet shows its ballot's tracker and finds it counted in the published list", async () => {
+  const page = app.delegate;
+  await waitFor(page, "tracker-code", {});
+  const code = await page.getByTestId("tracker-code").innerText();
+  if (!/^([0-9a-f]{4} ){7}[0-9a-f]{4}$/.test(code)) throw new Error(`the tracker reads ${JSON.stringify(code)}`);
+  const served = page.waitForResponse((response) => response.url().endsWith("/trackers"));
+  await page.getByTestId("tracker-check").click();
+  const list = await (await served).json();
+  await waitFor(page, "tracker-result", { attr: "data-status", value: "counted" });
+  await waitFor(page, "tracker-result", { contains: "Phiếu của bạn đã được tính: phiếu có 1 dấu chọn" });
+  await showPanel(page);
+  await screenshot(page, "tablet-ballot-checked");
+  await toggleLanguage(page);
+  await waitFor(page, "tracker-result", { contains: "Your ballot was counted: a paper, 1 marked" });
+  await showPanel(page);
+  await screenshot(page, "tablet-ballot-checked-en");
+  // The device keeps its tracker: after a reload (the server no longer says what this seat chose) it is still there.
+  await page.reload();
+  await waitFor(page, "tracker-code", { text: code });
+  // The list the tablet read: the three papers, sorted by tracker, with no seat.
+  if (list.ballots.length !== 3 || list.ballots.some((b) => "seat" in b)) throw new Error(`the list: ${JSON.stringify(list)}`);
+  const trackers = list.ballots.map((b) => b.tracker);
+  if (trackers.join() !== [...trackers].sort().join() || !trackers.includes(code.replaceAll(" ", ""))) throw new Error(`the list: ${JSON.stringify(list)}`);
 });

@@ -36,8 +36,10 @@ use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
 use ed25519_dalek::SigningKey;
-use gavel_protocol::messages::{DocumentView, Presentation, view_hash};
-use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, ServerMsg};
+use gavel_protocol::messages::{DocumentView, Presentation, RoundStatus, view_hash};
+use gavel_protocol::published::{ListRefusal, PublishedBallot, PublishedList};
+use gavel_protocol::rules::Secrecy;
+use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, RoundId, ServerMsg};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -650,6 +652,54 @@ impl Hub {
     /// A document's bytes, checked against `sha256` (see [`documents`]).
     pub async fn document(&self, sha256: &str) -> Result<Bytes, documents::ServeError> {
         self.served_documents.get(&self.store, sha256).await
+    }
+
+    /// A secret round's published list (PROTOCOL.md §6.4), read from the
+    /// store so that it outlives a restart, once the result is out: the
+    /// round closed and, where a counting board confirms it, announced.
+    /// The round is looked up among `meeting`'s own, so another meeting's
+    /// round is as unknown as one that never was.
+    pub async fn published_list(
+        &self,
+        meeting: &MeetingId,
+        round: RoundId,
+    ) -> Result<Result<PublishedList, ListRefusal>, StoreError> {
+        let Some(handle) = self.meeting(meeting) else {
+            return Ok(Err(ListRefusal::UnknownRound));
+        };
+        let Some(record) = self
+            .store
+            .rounds(meeting)
+            .await?
+            .into_iter()
+            .find(|r| r.id == round)
+        else {
+            return Ok(Err(ListRefusal::UnknownRound));
+        };
+        let refusal = if record.settings.secrecy != Secrecy::Secret {
+            Some(ListRefusal::NotSecret)
+        } else if record.status == RoundStatus::Open {
+            Some(ListRefusal::NotClosed)
+        } else if record.status == RoundStatus::Voided {
+            Some(ListRefusal::Voided)
+        } else if !handle.definition.counting_board.is_empty() && record.announced_at.is_none() {
+            Some(ListRefusal::NotAnnounced)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            return Ok(Err(refusal));
+        }
+        let ballots = self.store.secret_ballots(round).await?;
+        Ok(Ok(PublishedList {
+            round,
+            item: record.item,
+            ballots: ballots
+                .choices
+                .iter()
+                .map(|(tracker, vote)| PublishedBallot::new(*tracker, vote))
+                .collect(),
+        }))
     }
 
     /// The pool that checks signatures and signs receipts.

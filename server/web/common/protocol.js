@@ -123,6 +123,36 @@ export async function tracker(signatureHex) {
   return hash && hash.slice(0, 32);
 }
 
+/** A tracker as a delegate reads it aloud: groups of four hex digits ("0b5c 7e21 …"). */
+export function trackerGroups(trackerHex) {
+  return trackerHex.match(/.{1,4}/g).join(" ");
+}
+
+/** Where a secret round's published list is served (PROTOCOL.md §6.4), beside the app at `base`. */
+export function publishedListUrl(meeting, round, base = "..") {
+  return `${base}/api/meetings/${encodeURIComponent(meeting)}/rounds/${encodeURIComponent(round)}/trackers`;
+}
+
+/**
+ * Looks the device's ballot up in a published list (PROTOCOL.md §6.4):
+ * `cast` is what it sent, `{choice}` or a paper's `{kind, marks}` (marks as
+ * [entry, mark] pairs, as on the wire). "counted" when the list holds the
+ * tracker with that very vote, "otherwise" with another (`counted` says
+ * which), "missing" when the list does not hold it. The list is sorted by
+ * tracker, but a few hundred entries need no binary search.
+ */
+export function checkBallot(list, trackerHex, cast) {
+  const entry = list.ballots.find((b) => b.tracker === trackerHex);
+  if (!entry) return { status: "missing", counted: null };
+  const counted = entry.paper ?? { choice: entry.choice };
+  return { status: sameVote(counted, cast) ? "counted" : "otherwise", counted };
+}
+
+function sameVote(counted, cast) {
+  if (cast.choice !== undefined) return counted.choice === cast.choice;
+  return counted.kind === cast.kind && JSON.stringify(counted.marks) === JSON.stringify(cast.marks);
+}
+
 /**
  * The link that downloads an agenda item's document (a DocumentView of the
  * meeting view): by meeting and hash, with the session's `document_access`

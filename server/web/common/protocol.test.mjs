@@ -10,6 +10,7 @@ import {
   authBytes,
   ballotBytes,
   bytesToHex,
+  checkBallot,
   countConfirmationBytes,
   documentsDigest,
   documentUrl,
@@ -20,9 +21,11 @@ import {
   paperReceiptBytes,
   paperRefusal,
   presentedDocument,
+  publishedListUrl,
   receiptBytes,
   sha256Hex,
   tracker,
+  trackerGroups,
 } from "./protocol.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../../protocol/vectors/signing.json", import.meta.url)));
@@ -181,4 +184,38 @@ test("a secret ballot's tracker is the one trackers.json gives for its signature
   // Another signature, another tracker: a changed vote is not found under the old one.
   const [first, second] = trackers.trackers;
   assert.notEqual(await tracker(second.signature), first.tracker);
+});
+
+test("a device finds its ballot in a published list, counted as cast, otherwise, or not at all", async () => {
+  const [yes, no] = trackers.trackers;
+  const mine = await tracker(yes.signature);
+  const list = {
+    round: "ca34346eaeb5a4be81a9547b84112a27",
+    item: 2,
+    ballots: [
+      { tracker: mine, choice: "yes" },
+      { tracker: "f".repeat(32), paper: { kind: "election", marks: [[0, 1], [2, 1]] } },
+    ],
+  };
+  assert.deepEqual(checkBallot(list, mine, { choice: "yes" }), { status: "counted", counted: { choice: "yes" } });
+  assert.deepEqual(checkBallot(list, mine, { choice: "no" }), { status: "otherwise", counted: { choice: "yes" } });
+  assert.deepEqual(checkBallot(list, await tracker(no.signature), { choice: "no" }), { status: "missing", counted: null });
+  const paper = { kind: "election", marks: [[0, 1], [2, 1]] };
+  assert.equal(checkBallot(list, "f".repeat(32), paper).status, "counted");
+  assert.equal(checkBallot(list, "f".repeat(32), { kind: "election", marks: [[0, 1]] }).status, "otherwise");
+  assert.equal(checkBallot(list, "f".repeat(32), { choice: "yes" }).status, "otherwise");
+});
+
+test("each ballot of trackers.json is found in its published list with the choice it was signed with", async () => {
+  const signed = (name) => vectors.vectors.find((v) => v.name === name).inputs.choice;
+  for (const c of trackers.trackers) {
+    const mine = await tracker(c.signature);
+    assert.equal(checkBallot(trackers.published, mine, { choice: signed(c.vector) }).status, "counted", c.vector);
+    assert.equal(checkBallot(trackers.published, mine, { choice: "abstain" }).status, "otherwise", c.vector);
+  }
+});
+
+test("a tracker reads in groups of four and its list is served beside the app", () => {
+  assert.equal(trackerGroups("0123456789abcdef0123456789abcdef"), "0123 4567 89ab cdef 0123 4567 89ab cdef");
+  assert.equal(publishedListUrl("phuc-loi", "ab12"), "../api/meetings/phuc-loi/rounds/ab12/trackers");
 });

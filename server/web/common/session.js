@@ -5,7 +5,7 @@
 // the fresh snapshot it gets on every login. Nothing polls: the page
 // re-renders on the "change" event.
 
-import { authBytes, ballotBytes, countConfirmationBytes, documentsDigest, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex } from "./protocol.js";
+import { authBytes, ballotBytes, countConfirmationBytes, documentsDigest, enrollBytes, paperBytes, paperReceiptBytes, receiptBytes, sha256Hex, tracker } from "./protocol.js";
 import { newKeyPair, saveIdentity, sign, verify } from "./keys.js";
 
 const PROTOCOL_VERSION = 4;
@@ -274,7 +274,7 @@ export class Session extends EventTarget {
         break;
       case "you":
         this.checkedIn = msg.checked_in;
-        this.myBallot = msg.ballot;
+        this.myBallot = this.#trackerKept(msg.ballot);
         this.toConfirm = msg.to_confirm ?? null;
         // After a reload, a new ballot must still outrank the recorded one.
         if (msg.ballot) this.lastSeq = Math.max(this.lastSeq, msg.ballot.seq);
@@ -391,7 +391,7 @@ export class Session extends EventTarget {
     if (!same || !(await verify(this.identity.serverKey, receiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this ballot");
     }
-    this.#keepReceipt(receipt);
+    this.#keepReceipt(await withTracker(receipt, round, signature));
     return receipt;
   }
 
@@ -415,8 +415,19 @@ export class Session extends EventTarget {
     if (!same || !(await verify(this.identity.serverKey, paperReceiptBytes(receipt), receipt.server_signature))) {
       throw new Refused("bad_receipt", "the server's receipt does not match this paper");
     }
-    this.#keepReceipt(receipt);
+    this.#keepReceipt(await withTracker(receipt, round, signature));
     return receipt;
+  }
+
+  /**
+   * The server's `you.ballot` carries no tracker (it is drawn from this
+   * device's signature, which the server does not send back): the one this
+   * session computed stays with the same ballot.
+   */
+  #trackerKept(ballot) {
+    const kept = this.myBallot;
+    const same = ballot && kept?.tracker && kept.round === ballot.round && kept.seq === ballot.seq;
+    return same ? { ...ballot, tracker: kept.tracker } : ballot;
   }
 
   /** A checked receipt becomes `myBallot` unless a later one of the same round is already kept. */
@@ -427,4 +438,14 @@ export class Session extends EventTarget {
       this.#changed();
     }
   }
+}
+
+/**
+ * A secret round's receipt with its ballot's tracker (PROTOCOL.md §7.2), so
+ * that the delegate can find the ballot in the round's published list; a
+ * named round's as it is (its ballots are published by seat).
+ */
+async function withTracker(receipt, round, signature) {
+  if (round.settings.secrecy !== "secret") return receipt;
+  return { ...receipt, tracker: await tracker(signature) };
 }

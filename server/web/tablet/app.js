@@ -11,8 +11,9 @@ import { applyWords, render, renderCountdown } from "./view.js";
 import { forgetDocuments, prefetch } from "./reader.js";
 import { forgetState, keepAppFiles, rememberState, restoreState } from "./offline.js";
 import { applyReaderWords, closeDocument, openDocument, readingPlace, readingSuspended, resumeReading, suspendReading, turnReaderTo, wireReader } from "./viewer.js";
-import { presentedDocument } from "../common/protocol.js";
-import { boardTask, focusOf } from "./state.js";
+import { checkBallot, presentedDocument, publishedListUrl } from "../common/protocol.js";
+import { boardTask, focusOf, trackerToKeep } from "./state.js";
+import { forgetTrackers, keepTracker, loadTrackers } from "./trackers.js";
 
 const SLOT = "tablet";
 const COUNTDOWN_TICK_MS = 250;
@@ -53,9 +54,12 @@ const ui = {
   followed: null, // the presented "sha256|page" the reader last turned to
   boardAsked: null, // the round whose count this board member's tablet last asked for
   confirming: false, // a confirmation of the count waits for its answer
+  trackers: new Map(), // round → {round, seq, tracker, cast}: this device's secret ballots (trackers.js)
+  ballotCheck: null, // {round, status, counted}: the last check of a published list (checking | counted | otherwise | missing | unavailable)
 };
 
 function update() {
+  keepMyTracker(ui.session);
   followBoard(ui.session);
   followVote(ui.session);
   followPresenter(ui.session);
@@ -120,12 +124,44 @@ async function showEnrollment() {
   update();
 }
 
+// ---- checking a secret ballot ---------------------------------------------
+
+/** Keeps the tracker of a secret ballot the session has just had acknowledged, on the device. */
+function keepMyTracker(session) {
+  const mine = session?.myBallot;
+  const entry = trackerToKeep(mine, mine && ui.trackers.get(mine.round));
+  if (!entry) return;
+  ui.trackers.set(entry.round, entry);
+  // Without IndexedDB the tracker still shows until the page is reloaded.
+  keepTracker(entry).catch(() => {});
+}
+
+/**
+ * "Check my ballot": fetches the round's published list and looks this
+ * device's tracker up in it (PROTOCOL.md §6.4).
+ */
+async function checkMyBallot(roundId) {
+  const kept = ui.trackers.get(roundId);
+  if (!kept || ui.ballotCheck?.status === "checking") return;
+  ui.ballotCheck = { round: roundId, status: "checking", counted: null };
+  update();
+  try {
+    const response = await fetch(publishedListUrl(ui.session.meetingId, roundId), { cache: "no-cache" });
+    if (!response.ok) throw new Error(`the published list: HTTP ${response.status}`);
+    ui.ballotCheck = { round: roundId, ...checkBallot(await response.json(), kept.tracker, kept.cast) };
+  } catch {
+    ui.ballotCheck = { round: roundId, status: "unavailable", counted: null };
+  }
+  update();
+}
+
 // ---- the session -----------------------------------------------------------
 
 /** Starts the session from the meeting state this device last had (shown until the server answers). */
 async function startSession(identity) {
   const session = new Session({ identity });
   await restoreState(session);
+  ui.trackers = await loadTrackers().catch(() => new Map());
   Object.assign(ui, { booting: false, identity, session, pending: null, refusal: null, checkInError: null });
   session.addEventListener("change", () => {
     if (ui.session !== session) return;
@@ -143,6 +179,8 @@ async function forgetDevice() {
   Object.assign(ui, { session: null, identity: null, enrolledNotice: false, enrollError: null, library: emptyLibrary() });
   await forgetIdentity(SLOT);
   await forgetDocuments();
+  await forgetTrackers();
+  ui.trackers = new Map();
   forgetState();
   $("enroll-code").value = "";
   showEnrollment();
@@ -459,6 +497,10 @@ function wire() {
   });
   $("paper").addEventListener("click", (event) => pressPaper(event.target));
   $("board-confirm-button").addEventListener("click", confirmCount);
+  $("tracker-check").addEventListener("click", () => {
+    const round = focusOf(ui.session.meeting, ui.session.snapshot).round;
+    if (round) checkMyBallot(round.id);
+  });
   $("enrolled-close").addEventListener("click", () => {
     ui.enrolledNotice = false;
     update();

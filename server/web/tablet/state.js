@@ -94,3 +94,15 @@ export function refusalIn(refusal, round) {
   const resumed = !isPaused(round) && round.deadline !== refusal.deadline;
   return refusal.reason === "round_paused" && resumed ? null : refusal;
 }
+
+/**
+ * What the device keeps of its secret ballot `mine` (a receipt the session
+ * gave a tracker): the tracker and the vote cast, `{choice}` or a paper's
+ * `{kind, marks}`; null for a named ballot, or when it is already kept
+ * (`kept` holds this ballot or a later one of the round).
+ */
+export function trackerToKeep(mine, kept) {
+  if (!mine?.tracker || (kept && kept.seq >= mine.seq)) return null;
+  const cast = mine.kind ? { kind: mine.kind, marks: mine.marks } : { choice: mine.choice };
+  return { round: mine.round, seq: mine.seq, tracker: mine.tracker, cast };
+}

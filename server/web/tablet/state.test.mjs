@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ballotIn, boardTask, choiceLock, focusOf, refusalIn, versionsMissing } from "./state.js";
+import { ballotIn, boardTask, choiceLock, focusOf, refusalIn, trackerToKeep, versionsMissing } from "./state.js";
 
 const vote = { rule: { base: "all_seats", threshold: "more_than_half" }, secrecy: "named", interim: "totals", allow_change: true, require_check_in: true, window_seconds: 60 };
 const meeting = {
@@ -132,4 +132,16 @@ test("a board member asks for the count, then confirms it once; others are not a
   assert.equal(boardTask(provisional, 7, null), null, "not on the board");
   assert.equal(boardTask({ ...provisional, board: { ...board, announced_at: 2 } }, 2, null), null, "announced");
   assert.equal(boardTask(round(0, "closed"), 2, null), null, "no board");
+});
+
+test("a secret ballot's tracker is kept once, with the vote cast, and a later ballot replaces it", () => {
+  const mine = { round: "r1", seat: 3, seq: 10, choice: "no", tracker: "ab".repeat(16), recorded_at: 1 };
+  const kept = trackerToKeep(mine, undefined);
+  assert.deepEqual(kept, { round: "r1", seq: 10, tracker: "ab".repeat(16), cast: { choice: "no" } });
+  assert.equal(trackerToKeep(mine, kept), null, "already kept");
+  assert.equal(trackerToKeep({ ...mine, seq: 9 }, kept), null, "an older ballot never replaces a newer one");
+  assert.equal(trackerToKeep({ ...mine, seq: 11 }, kept).seq, 11);
+  const paper = { round: "r2", seq: 4, kind: "election", marks: [[0, 1]], tracker: "cd".repeat(16) };
+  assert.deepEqual(trackerToKeep(paper, null).cast, { kind: "election", marks: [[0, 1]] });
+  assert.equal(trackerToKeep({ round: "r3", seq: 1, choice: "yes" }, null), null, "a named ballot has no tracker");
 });

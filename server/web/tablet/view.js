@@ -3,7 +3,7 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
-import { CHOICES, PAPER_KINDS, documentUrl, isPaperResult, paperSentences, presentedDocument } from "../common/protocol.js";
+import { CHOICES, PAPER_KINDS, documentUrl, isPaperResult, paperSentences, presentedDocument, trackerGroups } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -204,6 +204,7 @@ function renderVote(ui, focus, t) {
   $("choices").hidden = focus.state === "open" && Boolean(focus.item?.paper);
   const footnotes = focus.state === "open" ? renderOpen(ui, focus, mine, t) : [];
   renderReceipt(focus, mine, ui.session.meeting.labels, t);
+  renderTracker(ui, focus, t);
   renderRefusal(ui, focus, t);
   const footnote = $("vote-footnote");
   footnote.replaceChildren(...footnotes.map((text) => h("span", {}, text)));
@@ -452,6 +453,39 @@ function renderReceipt(focus, mine, labels, t) {
       ? t("vote.your_ballot_counted", { time })
       : t("vote.your_choice", { choice: labels[mine.choice] });
   $("receipt-text").textContent = text;
+}
+
+/**
+ * A secret ballot's tracker, with the receipt while the vote is open and
+ * after (also after a reload, from the device's own copy); once the result
+ * is out, "Check my ballot" and what the published list says: counted as
+ * cast, or a warning to show the counting board.
+ */
+function renderTracker(ui, focus, t) {
+  const block = $("tracker");
+  const round = focus.round;
+  const kept = round?.settings.secrecy === "secret" ? ui.trackers.get(round.id) : null;
+  block.hidden = !kept || !["open", "closed", "provisional"].includes(focus.state);
+  if (block.hidden) return;
+  $("tracker-code").textContent = trackerGroups(kept.tracker);
+  const out = focus.state === "closed";
+  const check = ui.ballotCheck?.round === round.id ? ui.ballotCheck : null;
+  const button = $("tracker-check");
+  button.hidden = !out;
+  button.disabled = check?.status === "checking";
+  button.textContent = t(check?.status === "checking" ? "tracker.checking" : "tracker.check");
+  const result = $("tracker-result");
+  result.hidden = !out || !check || check.status === "checking";
+  if (result.hidden) return;
+  result.dataset.status = check.status;
+  const labels = ui.session.meeting.labels;
+  const vote = (v) => (v.kind ? t("tracker.paper", { n: v.marks.length }) : labels[v.choice]);
+  result.textContent =
+    check.status === "counted"
+      ? t("tracker.counted", { vote: vote(check.counted) })
+      : check.status === "otherwise"
+        ? t("tracker.otherwise", { counted: vote(check.counted), cast: vote(kept.cast) })
+        : t(`tracker.${check.status}`);
 }
 
 /** A ballot racing the end of the vote may be refused as no_open_round or wrong_round: all read as "time is over". */

@@ -10,14 +10,19 @@
 
 use super::feed::Change;
 use gavel_client::client::ClientError;
+use gavel_client::published::Check;
 use gavel_client::state::MeetingState;
 use gavel_protocol::messages::{
     ItemStatus, LiveTally, MeetingView, PaperReceipt, Receipt, RoundView, Snapshot,
 };
+use gavel_protocol::paper::Vote;
+use gavel_protocol::published::ListRefusal;
 use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording;
-use gavel_protocol::{Choice, Counts, Principal, RefusalReason, Rule, SeatNo, TallyResult};
+use gavel_protocol::{
+    Choice, Counts, Principal, RefusalReason, RoundId, Rule, SeatNo, TallyResult, Tracker,
+};
 use std::path::Path;
 use std::time::Duration;
 
@@ -238,6 +243,41 @@ impl<'a> Text<'a> {
         match self.lang {
             Lang::Vi => format!("Đã ghi nhận phiếu: {n} dấu chọn, {at}"),
             Lang::En => format!("Recorded the paper: {n} marks, {at}"),
+        }
+    }
+
+    /// What the published list says of this device's ballot: counted as
+    /// cast (or, without `cast`, what was counted), counted otherwise, or
+    /// missing; the last two for the delegate to show the counting board.
+    pub fn ballot_check(&self, check: &Check, cast: Option<&Vote>) -> String {
+        let vote = |v: &Vote| match v {
+            Vote::Choice(c) => self.meeting.labels.of(*c).to_owned(),
+            Vote::Paper(p) => match self.lang {
+                Lang::Vi => format!("phiếu có {} dấu chọn", p.marks.len()),
+                Lang::En => format!("a paper, {} marked", p.marks.len()),
+            },
+        };
+        match (check, cast, self.lang) {
+            (Check::Counted, Some(v), Lang::Vi) => format!("Phiếu của bạn đã được tính: {}", vote(v)),
+            (Check::Counted, Some(v), Lang::En) => format!("Your ballot was counted: {}", vote(v)),
+            (Check::CountedOtherwise(v), None, Lang::Vi) => {
+                format!("Phiếu của bạn đã được tính: {}", vote(v))
+            }
+            (Check::CountedOtherwise(v), None, Lang::En) => {
+                format!("Your ballot was counted: {}", vote(v))
+            }
+            (Check::CountedOtherwise(counted), Some(cast), Lang::Vi) => format!(
+                "Cảnh báo: phiếu của bạn được tính là «{}», không phải «{}» như bạn đã chọn. Xin trình cho Ban kiểm phiếu.",
+                vote(counted),
+                vote(cast)
+            ),
+            (Check::CountedOtherwise(counted), Some(cast), Lang::En) => format!(
+                "Warning: your ballot was counted as \"{}\", not \"{}\" as you chose. Please show this to the counting board.",
+                vote(counted),
+                vote(cast)
+            ),
+            (Check::Missing | Check::Counted, _, Lang::Vi) => "Cảnh báo: danh sách phiếu đã công bố không có mã kiểm tra của bạn. Xin trình cho Ban kiểm phiếu.".to_owned(),
+            (Check::Missing | Check::Counted, _, Lang::En) => "Warning: your ballot tracker is not in the published list. Please show this to the counting board.".to_owned(),
         }
     }
 
@@ -618,6 +658,42 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::CountMismatch => "số liệu khác với kết quả kiểm phiếu khi kết thúc",
         RefusalReason::AlreadyConfirmed => "thành viên này đã xác nhận kết quả",
         RefusalReason::TooFewConfirmations => "chưa đủ thành viên Ban kiểm phiếu xác nhận",
+    }
+}
+
+/// A secret ballot's tracker, in groups of four, and how to check it once
+/// the result is out.
+pub fn tracker(tracker: &Tracker, round: RoundId, lang: Lang) -> String {
+    let hex = tracker.to_hex();
+    let groups: Vec<&str> = (0..hex.len()).step_by(4).map(|i| &hex[i..i + 4]).collect();
+    let groups = groups.join(" ");
+    match lang {
+        Lang::Vi => format!(
+            "Mã kiểm tra phiếu: {groups}\nSau khi công bố kết quả, kiểm tra: gavel-tablet check-ballot --round {round} --tracker {hex}"
+        ),
+        Lang::En => format!(
+            "Ballot tracker: {groups}\nOnce the result is out, check it: gavel-tablet check-ballot --round {round} --tracker {hex}"
+        ),
+    }
+}
+
+/// Why the server does not serve the round's published list.
+pub fn list_refused(reason: ListRefusal, lang: Lang) -> &'static str {
+    match (reason, lang) {
+        (ListRefusal::UnknownRound, Lang::Vi) => "kỳ họp không có lượt biểu quyết này",
+        (ListRefusal::UnknownRound, Lang::En) => "the meeting has no such round",
+        (ListRefusal::NotSecret, Lang::Vi) => "lượt biểu quyết này không bỏ phiếu kín",
+        (ListRefusal::NotSecret, Lang::En) => "this round is not secret",
+        (ListRefusal::NotClosed, Lang::Vi) => "lượt biểu quyết chưa kết thúc",
+        (ListRefusal::NotClosed, Lang::En) => "the round is still open",
+        (ListRefusal::Voided, Lang::Vi) => "lượt biểu quyết đã bị hủy, không phiếu nào được tính",
+        (ListRefusal::Voided, Lang::En) => "the round was voided; no ballot was counted",
+        (ListRefusal::NotAnnounced, Lang::Vi) => {
+            "kết quả đang chờ Ban kiểm phiếu xác nhận và chủ tọa công bố"
+        }
+        (ListRefusal::NotAnnounced, Lang::En) => {
+            "the result awaits the counting board and the chair's announcement"
+        }
     }
 }
 
@@ -1040,6 +1116,37 @@ mod tests {
         assert_eq!(
             Text::new(&m, Lang::Vi).receipt(&receipt),
             "Đã ghi nhận: Tán thành, 09:20:13 UTC"
+        );
+    }
+
+    #[test]
+    fn a_tracker_reads_in_groups_and_a_check_says_counted_or_warns() {
+        let round = RoundId([7; 16]);
+        let line = tracker(&Tracker([0xab; 16]), round, Lang::Vi);
+        assert!(
+            line.starts_with("Mã kiểm tra phiếu: abab abab abab abab abab abab abab abab\n"),
+            "{line}"
+        );
+        assert!(line.ends_with(&format!("--round {round} --tracker {}", "ab".repeat(16))));
+        let m = meeting();
+        let (vi, yes, no) = (
+            Text::new(&m, Lang::Vi),
+            Vote::Choice(Choice::Yes),
+            Vote::Choice(Choice::No),
+        );
+        assert_eq!(
+            vi.ballot_check(&Check::Counted, Some(&yes)),
+            "Phiếu của bạn đã được tính: Tán thành"
+        );
+        assert!(
+            vi.ballot_check(&Check::CountedOtherwise(no), Some(&yes))
+                .starts_with(
+                    "Cảnh báo: phiếu của bạn được tính là «Không tán thành», không phải «Tán thành»"
+                )
+        );
+        assert!(
+            vi.ballot_check(&Check::Missing, Some(&yes))
+                .contains("không có mã kiểm tra của bạn")
         );
     }
 
