@@ -390,14 +390,14 @@ test("a vote that ends without this tablet's ballot gives the reader back too", 
   await waitFor(tablet, "reader-sheet", { attr: "data-page", value: 1 });
 });
 
-test("a tablet given up takes its kept documents and notes with it", { timeout: 60_000 }, async () => {
+test("a tablet given up takes its kept documents, notes and ballot trackers with it", { timeout: 60_000 }, async () => {
   const databases = () => tablet.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
-  assert.deepEqual(await databases(), ["gavel", "gavel-documents"]);
+  assert.deepEqual(await databases(), ["gavel", "gavel-documents", "gavel-trackers"]);
   await tablet.getByTestId("reader-close").click();
   await tablet.locator("#forget").click();
   await tablet.locator("#forget-confirm").click();
   await waitFor(tablet, "enroll-code", {});
-  // The enrollment screen shows once the documents are gone.
+  // The enrollment screen shows once the documents and trackers are gone.
   assert.deepEqual(await databases(), ["gavel"]);
   assert.deepEqual([...chair.errors, ...tablet.errors], []);
   assert.deepEqual(await tablet.evaluate(() => window.policyViolations), []);
