@@ -265,7 +265,7 @@ def main():
         f"change of the floor (a turn given or ended), time to the last of {slow:,} tablets (p99)",
         "≤ 1.2 × minimal broadcaster, as a tally",
         fmt(figure(runs, f"floor-{slow}", p99), " ms"),
-        "broadcaster " + fmt(figure(runs, f"floor-broadcast-{slow}", p99), " ms"),
+        "broadcaster of the same frames " + fmt(figure(runs, f"floor-broadcast-{slow}", p99), " ms"),
         paired_text(pairs), verdict(None if r is None else r <= 1.2),
     ))
     if r is not None and r > 1.2:
@@ -401,7 +401,10 @@ def main():
         "the pace Gavel's tally updates went out in the fan-out run just before it, so that "
         "both deliver as many updates to as many clients. The floor's changes are timed "
         "the same way from the `server_time` of each `floor` frame, which is in "
-        "milliseconds: up to 1 ms of each figure is the clock's rounding, against Gavel.",
+        "milliseconds, and the broadcaster it is paired with sends, every 100 ms, the "
+        "delegate's `floor` frame that run kept from the middle of its turns (a floor frame "
+        "carries the next requests and every waiting seat's place, several times a tally's "
+        "bytes), timed by the same millisecond clock.",
         "",
         "A frame reaches a tablet when it reaches the tablet's socket: the kernel's receive "
         "timestamp (`SO_TIMESTAMPNS`), the moment a real tablet, with a processor of its own, "

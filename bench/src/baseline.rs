@@ -62,17 +62,22 @@ pub async fn baseline_broadcast(
     clients: u32,
     duration: Duration,
     interval: Duration,
+    frame: Option<&Path>,
 ) -> anyhow::Result<Report> {
-    let mut child = tokio::process::Command::new(program)
-        .args([
-            "broadcaster",
-            "--clients",
-            &clients.to_string(),
-            "--seconds",
-            &duration.as_secs_f64().to_string(),
-            "--interval-ms",
-            &interval.as_millis().to_string(),
-        ])
+    let mut command = tokio::process::Command::new(program);
+    command.args([
+        "broadcaster",
+        "--clients",
+        &clients.to_string(),
+        "--seconds",
+        &duration.as_secs_f64().to_string(),
+        "--interval-ms",
+        &interval.as_millis().to_string(),
+    ]);
+    if let Some(frame) = frame {
+        command.arg("--frame").arg(frame);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -114,12 +119,16 @@ pub async fn baseline_broadcast(
                     .context("asking the kernel to timestamp arrivals (Linux)")?;
                 let mut seen = Vec::new();
                 while let Some(Ok(Message::Text(text))) = ws.next().await {
-                    if let Ok(ServerMsg::Tally {
-                        version,
-                        server_time_us,
-                        ..
-                    }) = serde_json::from_str(&text)
-                    {
+                    let timed = match serde_json::from_str(&text) {
+                        Ok(ServerMsg::Tally {
+                            version,
+                            server_time_us,
+                            ..
+                        }) => Some((version, server_time_us)),
+                        Ok(ServerMsg::Floor(view)) => Some((view.version, view.server_time * 1000)),
+                        _ => None,
+                    };
+                    if let Some((version, server_time_us)) = timed {
                         seen.push(Seen {
                             version,
                             server_time_us,
@@ -153,11 +162,29 @@ pub async fn baseline_broadcast(
 /// client has read to its end. Exiting with 10,000 sockets' frames still
 /// unread would leave them to the kernel, which resets orphaned sockets
 /// beyond its limit, and the clients would lose their last frames.
+///
+/// With `frame` (a `floor` frame Gavel sent, see [`crate::floor`]) it sends
+/// that frame, its version and clock renewed, instead of a tally: the same
+/// bytes to build, send and read as Gavel's change of the floor.
 pub async fn broadcaster(
     clients: u32,
     duration: Duration,
     interval: Duration,
+    frame: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let mut floor = match frame {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a frame", path.display()))?
+            {
+                ServerMsg::Floor(view) => Some(view),
+                _ => anyhow::bail!("{} is not a floor frame", path.display()),
+            }
+        }
+        None => None,
+    };
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let listener = socket.listen(LISTEN_BACKLOG)?;
@@ -207,7 +234,14 @@ pub async fn broadcaster(
     while Instant::now() < end {
         tick.tick().await;
         version += 1;
-        let text = serde_json::to_string(&tally_frame(version, clients))?;
+        let text = match &mut floor {
+            Some(view) => {
+                view.version = version;
+                view.server_time = now_ms();
+                serde_json::to_string(&ServerMsg::Floor(view.clone()))?
+            }
+            None => serde_json::to_string(&tally_frame(version, clients))?,
+        };
         let _ = frames.send(Message::text(text));
     }
     // Closing the channel (the accepting task holds a sender too) ends each

@@ -8,6 +8,12 @@
 //! `server_time`, which the tablets count the speaker's time from), not in
 //! microseconds as a `tally` does: a change is timed from the start of the
 //! millisecond it was sent in, so up to 1 ms longer than it took.
+//!
+//! A delegate's `floor` frame is larger than a `tally` (the next requests,
+//! every waiting seat's place), and reading it costs the tablets more. So
+//! that the broadcaster it is compared with sends the same bytes, a run can
+//! keep one delegate's frame from the middle of the turns
+//! ([`FloorRun::sample`]) for `baseline-broadcast --frame`.
 
 use crate::measure::{Cpu, arrival, now_ms, now_us, unix_us};
 use crate::report::{Report, Seen, Spread};
@@ -16,10 +22,11 @@ use anyhow::Context as _;
 use gavel_client::client::{Client, Session};
 use gavel_client::tls::Trust;
 use gavel_client::view::ViewCache;
-use gavel_protocol::floor::{FloorKind, Speaker};
+use gavel_protocol::floor::{FloorKind, FloorView, Speaker};
 use gavel_protocol::messages::ChairCommand;
 use gavel_protocol::{ClientMsg, Principal, SeatNo, ServerMsg};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -30,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 const ITEM: u32 = 0;
 
 /// What one run does.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FloorRun {
     /// Tablets logged in, each of which times every change of the floor.
     pub tablets: u32,
@@ -40,6 +47,9 @@ pub struct FloorRun {
     /// Turns given and ended, a change every `change_every`.
     pub turns: u32,
     pub change_every: Duration,
+    /// Where to write the frame of the middle change as the last tablet
+    /// (one that asks for nothing) read it.
+    pub sample: Option<PathBuf>,
 }
 
 /// What a tablet does, and the clocks it shares with the run.
@@ -52,6 +62,8 @@ struct Plan {
     queued: Arc<Progress>,
     /// The server's millisecond from which changes are timed (0: not yet).
     timed_from_ms: Arc<AtomicU64>,
+    /// Whether this tablet keeps the frames it times.
+    samples: bool,
     hang_up: CancellationToken,
 }
 
@@ -61,6 +73,8 @@ struct Outcome {
     requested: Option<(SeatNo, u64)>,
     /// Every timed change of the floor, in the order it arrived.
     changes: Vec<Seen>,
+    /// The frame of every timed change, kept by the tablet that samples.
+    frames: Vec<FloorView>,
     error: Option<String>,
 }
 
@@ -113,6 +127,9 @@ async fn tablet(mut session: Session, plan: Plan) -> Outcome {
                             arrived: unix_us(arrival(session.arrived())),
                             read: now_us(),
                         });
+                        if plan.samples {
+                            out.frames.push(view);
+                        }
                     } else if !counted && view.waiting >= plan.requests {
                         counted = true;
                         plan.queued.add();
@@ -206,6 +223,7 @@ pub async fn run(target: &Target<'_>, run: FloorRun) -> anyhow::Result<Report> {
                     requests,
                     queued: queued.clone(),
                     timed_from_ms: timed_from_ms.clone(),
+                    samples: run.sample.is_some() && i + 1 == tablets,
                     hang_up: hang_up.clone(),
                 },
             ))
@@ -268,5 +286,15 @@ pub async fn run(target: &Target<'_>, run: FloorRun) -> anyhow::Result<Report> {
         .collect();
     report.fanout(&changes);
     report.cpu_per_update(cpu_before, cpu_after);
+    if let Some(path) = &run.sample {
+        let frames = outcomes.last_mut().map(|o| std::mem::take(&mut o.frames));
+        let middle = frames
+            .and_then(|mut frames| {
+                (!frames.is_empty()).then(|| frames.swap_remove(frames.len() / 2))
+            })
+            .context("the sampling tablet timed no change of the floor")?;
+        std::fs::write(path, serde_json::to_string(&ServerMsg::Floor(middle))?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(report)
 }

@@ -8,6 +8,7 @@
 
 use gavel_bench::floor::{self, FloorRun};
 use gavel_bench::swarm::{self, Scenario, Target};
+use gavel_protocol::ServerMsg;
 use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::results::RoundResult;
 use gavel_server::store::Store;
@@ -86,6 +87,7 @@ async fn every_request_reaches_the_chair_and_every_turn_every_tablet() -> anyhow
             server_pid: None,
             verify_receipts: 1,
         };
+        let sample = tempfile::NamedTempFile::new()?;
         let report = floor::run(
             &target,
             FloorRun {
@@ -94,6 +96,7 @@ async fn every_request_reaches_the_chair_and_every_turn_every_tablet() -> anyhow
                 request_every: Duration::from_millis(10),
                 turns: TURNS,
                 change_every: Duration::from_millis(50),
+                sample: Some(sample.path().to_owned()),
             },
         )
         .await?;
@@ -108,6 +111,14 @@ async fn every_request_reaches_the_chair_and_every_turn_every_tablet() -> anyhow
             Some(u64::from(2 * TURNS)),
             "{name}"
         );
+        // The frame kept for the broadcaster is a delegate's, from the turns:
+        // the queue still holds the requests no turn has reached.
+        let sample: ServerMsg = serde_json::from_str(&std::fs::read_to_string(sample.path())?)?;
+        let ServerMsg::Floor(view) = sample else {
+            panic!("{name}: the sample is not a floor frame: {sample:?}");
+        };
+        assert_eq!(view.item, Some(0), "{name}");
+        assert!(view.waiting > 0 && view.waiting < 10, "{name}: {view:?}");
         server.stop()?;
     }
     Ok(())

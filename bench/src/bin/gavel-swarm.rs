@@ -89,6 +89,10 @@ enum Command {
         /// Milliseconds between changes of the floor (a turn given, then ended).
         #[arg(long, default_value_t = 100)]
         change_every_ms: u64,
+        /// Writes a delegate's frame of the middle change here, for
+        /// `baseline-broadcast --frame`.
+        #[arg(long)]
+        frame_sample: Option<PathBuf>,
     },
     /// A minimal tokio-tungstenite broadcaster: the floor for fan-out.
     BaselineBroadcast {
@@ -101,6 +105,10 @@ enum Command {
         /// shortest tally tick.
         #[arg(long, default_value_t = swarm::TALLY_TICK.as_millis() as u64)]
         interval_ms: u64,
+        /// Sends this frame (a `floor` frame that `floor --frame-sample`
+        /// wrote), its version and clock renewed each time, instead of a tally.
+        #[arg(long)]
+        frame: Option<PathBuf>,
     },
     /// The broadcaster process that `baseline-broadcast` starts and measures.
     #[command(hide = true)]
@@ -111,6 +119,8 @@ enum Command {
         seconds: f64,
         #[arg(long)]
         interval_ms: u64,
+        #[arg(long)]
+        frame: Option<PathBuf>,
     },
     /// `verify_strict` throughput on as many threads as the machine has cores.
     BaselineVerify {
@@ -214,6 +224,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             request_every_ms,
             turns,
             change_every_ms,
+            frame_sample,
         } => {
             return on_server(
                 cli,
@@ -224,6 +235,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
                     request_every: Duration::from_millis(*request_every_ms),
                     turns: *turns,
                     change_every: Duration::from_millis(*change_every_ms),
+                    sample: frame_sample.clone(),
                 }),
             )
             .await
@@ -235,6 +247,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             clients,
             seconds,
             interval_ms,
+            frame,
         } => {
             let program = std::env::current_exe()?;
             return baseline::baseline_broadcast(
@@ -242,6 +255,7 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
                 *clients,
                 Duration::from_secs_f64(*seconds),
                 Duration::from_millis((*interval_ms).max(1)),
+                frame.as_deref(),
             )
             .await
             .map(Some);
@@ -250,11 +264,13 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             clients,
             seconds,
             interval_ms,
+            frame,
         } => {
             baseline::broadcaster(
                 *clients,
                 Duration::from_secs_f64(*seconds),
                 Duration::from_millis((*interval_ms).max(1)),
+                frame.as_deref(),
             )
             .await?;
             return Ok(None);
