@@ -36,12 +36,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use dashmap::DashMap;
 use gavel_protocol::published::{ListRefusal, ListRefused};
 use gavel_protocol::wording::Lang;
 use gavel_protocol::{MeetingId, RoundId};
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(RustEmbed)]
@@ -52,7 +52,7 @@ struct Assets;
 pub fn routes(hub: Arc<Hub>, policy: PublicPolicy) -> Router {
     let public = Arc::new(Public {
         policy,
-        minutes: tokio::sync::Mutex::default(),
+        minutes: DashMap::new(),
     });
     Router::new()
         .route("/", get(|headers: HeaderMap| async move { asset("index.html", &headers) }))
@@ -144,11 +144,16 @@ struct Public {
     /// The minutes last printed, per meeting and language, with the length
     /// of the audit chain they were printed at. Printing reads the whole
     /// record and a public page may have many readers: they are printed
-    /// again only once the record has changed, and one at a time (the lock
-    /// is held while printing, so readers arriving together wait for one
-    /// print rather than each starting their own).
-    minutes: tokio::sync::Mutex<HashMap<(MeetingId, Lang), (u64, Bytes)>>,
+    /// again only once the record has changed, and one at a time per meeting
+    /// and language (the lock is held while printing, so readers arriving
+    /// together wait for one print rather than each starting their own,
+    /// while another meeting's readers, on a node hosting many councils, do
+    /// not wait for it).
+    minutes: DashMap<(MeetingId, Lang), Arc<tokio::sync::Mutex<Option<Printed>>>>,
 }
+
+/// Minutes as printed, with the length of the audit chain they were printed at.
+type Printed = (u64, Bytes);
 
 /// `/public/{meeting}`: the meeting's public page, which the settings'
 /// sites may frame; any other name is one of the page's own files.
@@ -197,16 +202,21 @@ async fn minutes(
         Some("en") => Lang::En,
         Some(_) => return (StatusCode::BAD_REQUEST, "lang is vi or en").into_response(),
     };
-    let mut kept = public.minutes.lock().await;
+    let slot = public
+        .minutes
+        .entry((meeting.clone(), lang))
+        .or_default()
+        .clone();
+    let mut kept = slot.lock().await;
     let printed = async {
         let length = hub.record_length(&meeting).await?;
-        if let Some((at, html)) = kept.get(&(meeting.clone(), lang))
+        if let Some((at, html)) = kept.as_ref()
             && *at == length
         {
             return Ok(html.clone());
         }
         let html = Bytes::from(hub.minutes(&meeting, lang).await?);
-        kept.insert((meeting.clone(), lang), (length, html.clone()));
+        *kept = Some((length, html.clone()));
         Ok::<_, anyhow::Error>(html)
     };
     let html = match printed.await {
