@@ -243,7 +243,7 @@ export const WORDS = {
     "reader.loading": "Opening the document…",
     "reader.unavailable": "Cannot open the document: this tablet holds no copy and cannot reach the server.",
     "agenda.heading": "Agenda",
-    "agenda.count": "{n} items",
+    "agenda.count": { count: "n", one: "{n} item", other: "{n} items" },
     "agenda.current": "On the floor",
     "status.no_vote": "No vote",
     "vote.none": "No vote open",
