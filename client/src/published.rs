@@ -5,7 +5,7 @@
 //! choice.
 
 use crate::tls::Trust;
-use crate::view::{ViewError, api_url};
+use crate::view::{ViewError, api_url, http_client};
 use gavel_protocol::published::{ListRefused, PublishedList};
 use gavel_protocol::{MeetingId, RoundId, Tracker};
 
@@ -38,11 +38,7 @@ pub async fn fetch(
     meeting: &MeetingId,
     round: RoundId,
 ) -> Result<Result<PublishedList, ListRefused>, ViewError> {
-    let tls = trust.client_config()?;
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(rustls::ClientConfig::clone(&tls))
-        .no_proxy()
-        .build()?;
+    let http = http_client(trust)?;
     let url = api_url(
         ws_url,
         &format!("api/meetings/{meeting}/rounds/{round}/trackers"),

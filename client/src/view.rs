@@ -50,14 +50,8 @@ impl ViewCache {
     /// A cache whose fetches over `https://` accept the server certificates
     /// `trust` allows, as the device's WebSocket does.
     pub fn new(trust: &Trust) -> Result<ViewCache, ViewError> {
-        let tls = trust.client_config()?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(rustls::ClientConfig::clone(&tls))
-            // A hall's LAN server is reached directly, as the WebSocket is.
-            .no_proxy()
-            .build()?;
         Ok(ViewCache {
-            http,
+            http: http_client(trust)?,
             views: Mutex::default(),
         })
     }
@@ -115,8 +109,19 @@ fn view_url(ws_url: &str, meeting: &MeetingId) -> Result<reqwest::Url, ViewError
     api_url(ws_url, &format!("api/meetings/{meeting}/view"))
 }
 
+/// An HTTP client for a Gavel server whose `https://` addresses it reaches
+/// with the server certificates `trust` allows, as the device's WebSocket
+/// does; a hall's LAN server directly, never through a proxy.
+pub fn http_client(trust: &Trust) -> Result<reqwest::Client, ViewError> {
+    let tls = trust.client_config()?;
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(rustls::ClientConfig::clone(&tls))
+        .no_proxy()
+        .build()?)
+}
+
 /// The address of `path` of the HTTP API beside a WebSocket endpoint.
-pub(crate) fn api_url(ws_url: &str, path: &str) -> Result<reqwest::Url, ViewError> {
+pub fn api_url(ws_url: &str, path: &str) -> Result<reqwest::Url, ViewError> {
     let not_ws = || ViewError::NotWebSocket(ws_url.to_owned());
     let mut url = reqwest::Url::parse(ws_url).map_err(|_| not_ws())?;
     let scheme = match url.scheme() {
