@@ -384,6 +384,50 @@ def main():
     if r is not None and r > 1.1:
         unmet.append((rows[-1], "slow-reader"))
 
+    # The documents at check-in: the downloads against a static-file server
+    # serving the same bytes to as many clients, the vote's acknowledgements
+    # against the same vote alone, each pair from the same minutes.
+    fetched = figure(runs, "checkin-downloads", lambda r: r["documents_fetched"])
+    wrong = figure(runs, "checkin-downloads", lambda r: r["documents_wrong"])
+    took = figure(runs, "checkin-downloads", lambda r: r["download_seconds"])
+    static_took = figure(runs, "static-downloads", lambda r: r["download_seconds"])
+    report = next(iter(runs.get("checkin-downloads", {}).values()), None)
+    if report is not None:
+        tablets = report["tablets"]
+        mib = report.get("download_bytes", 0) / max(1, tablets) / 1048576
+        pairs = paired(runs, "checkin-downloads", "static-downloads", lambda r: r["download_seconds"])
+        r = statistics.median(pairs) if pairs else None
+        intact = wrong is not None and wrong[2] == 0
+        rows.append((
+            f"{tablets:,} tablets each fetch the meeting's {mib:.0f} MiB of documents at check-in "
+            "while a vote runs: total download time",
+            "every document byte-identical; ≤ 1.3 × a static-file server",
+            f"{fmt(took, ' s')}; {fmt(fetched)} documents intact, {fmt(wrong)} not",
+            "tower-http ServeDir " + fmt(static_took, " s"),
+            paired_text(pairs), verdict(None if r is None else intact and r <= 1.3),
+        ))
+        ack = lambda r: r["ack_ms"]["p99"]  # noqa: E731
+        pairs = paired(runs, "checkin-downloads", "checkin-vote", ack)
+        r = statistics.median(pairs) if pairs else None
+        rows.append((
+            f"same: the vote's sign-to-ack latency while the documents download (p99, "
+            f"{fmt(figure(runs, 'checkin-vote', lambda r: r['offered_per_second']), '/s')} offered)",
+            "≤ 1.5 × the same vote without downloads",
+            fmt(figure(runs, "checkin-downloads", ack), " ms"),
+            "the vote alone " + fmt(figure(runs, "checkin-vote", ack), " ms"),
+            paired_text(pairs), verdict(None if r is None else r <= 1.5),
+        ))
+        peak = lambda r: (r["server_rss_peak_kib"] - r["server_rss_before_kib"]) / 1024  # noqa: E731
+        grew = figure(runs, "checkin-downloads", peak)
+        bound = 2 * mib + 32
+        rows.append((
+            "same: the server's memory, from before the tablets log in to its peak during the downloads",
+            f"bounded: ≤ twice the document set plus 32 MiB ({bound:.0f} MiB), not a copy per tablet",
+            "Gavel +" + fmt(grew, " MiB"),
+            "static-file server +" + fmt(figure(runs, "static-downloads", peak), " MiB"),
+            "—", verdict(None if grew is None else grew[0] <= bound),
+        ))
+
     chart(runs, sizes, chart_path)
     chart_link = os.path.relpath(chart_path, os.path.dirname(os.path.abspath(report_path)))
     lines = [

@@ -16,6 +16,9 @@
 //!   tablet runs one loop, reading every frame and timing what it
 //!   measures. Ballots are signed before the run, so that the swarm's CPU
 //!   during it goes to talking to the server.
+//! - [`download`]: the documents at check-in: every tablet fetches the
+//!   meeting's document set while a vote runs (a [`swarm::Scenario`]), and
+//!   the same bytes from a plain static-file server, its baseline.
 //! - [`floor`]: the floor under a full hall: requests timed to the chair's
 //!   queue, and each change of turn timed to every tablet as tallies are.
 //! - [`baseline`]: measured by the same binary on the same machine: a
@@ -32,6 +35,7 @@
 //! same machine).
 
 pub mod baseline;
+pub mod download;
 pub mod floor;
 pub mod measure;
 pub mod process;

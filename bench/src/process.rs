@@ -11,6 +11,12 @@ use gavel_tests::roster::Roster;
 /// went; without it the server logs little (its warnings), kept in memory.
 pub const SERVER_LOG_ENV: &str = "GAVEL_SWARM_SERVER_LOG";
 
+/// A document file the meeting names, written beside its meeting file.
+pub struct DocumentFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A `gavel serve` started for one run; killed when dropped.
 pub struct GavelProcess {
     gavel: Gavel,
@@ -21,13 +27,15 @@ pub struct GavelProcess {
 }
 
 impl GavelProcess {
-    /// Imports `roster` with `gavel meeting import`, issues the chair's code
-    /// with `gavel codes`, and starts `gavel serve` on a free port with no
-    /// per-address connection limit (every tablet comes from 127.0.0.1).
-    /// Without `database_url` the store is SQLite in a scratch directory.
+    /// Imports `roster` with `gavel meeting import`, its first item carrying
+    /// `documents` (delegates only), issues the chair's code with `gavel
+    /// codes`, and starts `gavel serve` on a free port with no per-address
+    /// connection limit (every tablet comes from 127.0.0.1). Without
+    /// `database_url` the store is SQLite in a scratch directory.
     pub fn start(
         gavel: &Path,
         roster: &Roster,
+        documents: &[DocumentFile],
         database_url: Option<&str>,
     ) -> anyhow::Result<GavelProcess> {
         let dir = tempfile::tempdir()?;
@@ -37,7 +45,16 @@ impl GavelProcess {
             None => "gavel_server::app=info,warn".to_owned(),
         };
         let file = dir.path().join("meeting.toml");
-        std::fs::write(&file, roster.definition())?;
+        let mut definition = roster.definition();
+        for document in documents {
+            std::fs::write(dir.path().join(&document.name), &document.bytes)?;
+            definition.push_str(&format!(
+                "\n[[topics.items.documents]]\ntitle = \"{name}\"\nkind = \"report\"\n\
+                 file = \"{name}\"\npublic = false\n",
+                name = document.name
+            ));
+        }
+        std::fs::write(&file, definition)?;
         let command = || {
             let mut command = process::command(gavel, dir.path(), database_url);
             command.env("RUST_LOG", log_filter.as_str());

@@ -103,6 +103,22 @@ pub struct Report {
     pub threads: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
+    /// Downloads: the documents every tablet fetched whole and byte for
+    /// byte as their hash says, those that came back otherwise (or not at
+    /// all), and the bytes received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents_fetched: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents_wrong: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_bytes: Option<u64>,
+    /// From the first request to the last document's last byte, over all tablets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_seconds: Option<f64>,
+    /// The most the server's resident memory reached during the run,
+    /// sampled every few milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_rss_peak_kib: Option<u64>,
     /// The first few errors tablets met (a dropped connection, a refusal).
     pub errors: Vec<String>,
 }
@@ -248,6 +264,25 @@ impl Report {
                 "rows committed",
                 format!("{v:.0} /s in batches of {}", self.batch.unwrap_or(0)),
             );
+        }
+        if let (Some(fetched), Some(wrong), Some(bytes)) = (
+            self.documents_fetched,
+            self.documents_wrong,
+            self.download_bytes,
+        ) {
+            line(
+                "documents",
+                format!(
+                    "{fetched} fetched intact, {wrong} wrong or missing, {:.0} MiB",
+                    bytes as f64 / 1048576.0
+                ),
+            );
+        }
+        if let Some(v) = self.download_seconds {
+            line("downloads took", format!("{v:.2} s"));
+        }
+        if let (Some(before), Some(peak)) = (self.server_rss_before_kib, self.server_rss_peak_kib) {
+            line("server RSS peak", format!("{before} KiB -> {peak} KiB"));
         }
         for e in &self.errors {
             line("error", e.clone());

@@ -2,6 +2,7 @@
 //! run one scenario, each tablet in one loop that reads every frame and
 //! times what it measures.
 
+use crate::download::{Fetches, peak_rss};
 use crate::measure::{Cpu, arrival, ms_between, now_ms, now_us, rss_kib, unix_ms, unix_us};
 use crate::report::{Report, Seen, Spread};
 use anyhow::Context as _;
@@ -63,13 +64,24 @@ pub enum Scenario {
         duration: Duration,
         slow_reader: bool,
     },
+    /// Check-in: every tablet casts ballots at `rate` per second together
+    /// while, with `downloads`, each fetches the first item's documents
+    /// (the measured span ends with the last byte); without, for `duration`.
+    Checkin {
+        tablets: u32,
+        rate: f64,
+        duration: Duration,
+        downloads: bool,
+    },
 }
 
 impl Scenario {
     /// The seats the roster needs.
     pub fn seats(&self) -> u32 {
         match *self {
-            Scenario::Idle { tablets, .. } | Scenario::Burst { tablets, .. } => tablets,
+            Scenario::Idle { tablets, .. }
+            | Scenario::Burst { tablets, .. }
+            | Scenario::Checkin { tablets, .. } => tablets,
             Scenario::Load {
                 tablets,
                 slow_reader,
@@ -409,6 +421,21 @@ pub(crate) async fn log_in(
         .collect()
 }
 
+/// A steady load: voter `i` of `voters` casts at (i + k × voters) / rate
+/// seconds, for `duration`; the other tablets listen.
+fn steady(voters: usize, rate: f64, duration: Duration) -> Schedule {
+    Box::new(move |i| {
+        if i >= voters {
+            return Vec::new();
+        }
+        (0..)
+            .map(|k| (i + k * voters) as f64 / rate)
+            .take_while(|&t| t < duration.as_secs_f64())
+            .map(Duration::from_secs_f64)
+            .collect()
+    })
+}
+
 /// Runs `scenario` against `target`: the chair opens a vote on the first
 /// item, the tablets log in, and the scenario runs once.
 pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Report> {
@@ -424,7 +451,8 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let tablets = match scenario {
         Scenario::Idle { tablets, .. }
         | Scenario::Burst { tablets, .. }
-        | Scenario::Load { tablets, .. } => tablets as usize,
+        | Scenario::Load { tablets, .. }
+        | Scenario::Checkin { tablets, .. } => tablets as usize,
     };
     let rss_before = rss();
     let started = Instant::now();
@@ -454,21 +482,31 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
                 (false, true) => "sustained",
                 (false, false) => "fanout",
             };
-            (
-                name,
-                Box::new(move |i| {
-                    if i >= voters {
-                        return Vec::new();
-                    }
-                    // Voter i casts at (i + k × voters) / rate seconds.
-                    (0..)
-                        .map(|k| (i + k * voters) as f64 / rate)
-                        .take_while(|&t| t < duration.as_secs_f64())
-                        .map(Duration::from_secs_f64)
-                        .collect()
-                }),
-            )
+            (name, steady(voters, rate, duration))
         }
+        Scenario::Checkin {
+            rate,
+            duration,
+            downloads,
+            ..
+        } => (
+            if downloads {
+                "checkin-downloads"
+            } else {
+                "checkin-vote"
+            },
+            // With downloads the span lasts as long as they do: ballots are
+            // planned for as long as a run may take.
+            steady(tablets, rate, if downloads { GIVE_UP } else { duration }),
+        ),
+    };
+    // The documents, with each tablet's capability, read before the
+    // sessions go to their tasks.
+    let fetches = match scenario {
+        Scenario::Checkin {
+            downloads: true, ..
+        } => Some(Fetches::of(target.url, &sessions)?),
+        _ => None,
     };
     // The tablet that stops reading: logged in, then never read again.
     let slow = match scenario {
@@ -535,9 +573,26 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
             report.server_rss_after_kib = rss();
             stop.cancel();
         }
+        Scenario::Checkin { rate, duration, .. } => {
+            report.offered_per_second = Some(rate);
+            let peak = CancellationToken::new();
+            let sampler = target
+                .server_pid
+                .map(|pid| tokio::spawn(peak_rss(pid, peak.clone())));
+            match fetches {
+                Some(fetches) => fetches.run(&mut report).await?,
+                None => sleep_until(begin + duration).await,
+            }
+            peak.cancel();
+            if let Some(sampler) = sampler {
+                report.server_rss_peak_kib = Some(sampler.await?);
+            }
+            report.server_rss_after_kib = rss();
+            stop.cancel();
+        }
     }
     let cpu_after = Cpu::read(target.server_pid);
-    if let Scenario::Load { .. } = scenario {
+    if let Scenario::Load { .. } | Scenario::Checkin { .. } = scenario {
         sleep(DRAIN).await;
     }
     hang_up.cancel();
@@ -592,6 +647,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
             report.fanout(&seen);
             report.cpu_per_update(cpu_before, cpu_after);
         }
+        Scenario::Checkin { .. } => {}
     }
     drop(chair);
     Ok(report)

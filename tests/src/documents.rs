@@ -15,6 +15,28 @@ pub fn pdf(text: &str) -> Vec<u8> {
 
 /// A PDF with one page per text, each saying its text (ASCII, as [`pdf`]).
 pub fn pdf_pages(texts: &[&str]) -> Vec<u8> {
+    save(pages(texts))
+}
+
+/// A one-page PDF of about `size` bytes: the page says `text`, and an
+/// unreferenced stream of random bytes makes up the size, as the scans and
+/// images of a real council's papers do; random, so that no compression on
+/// the way makes it smaller.
+pub fn pdf_of_size(text: &str, size: usize) -> Vec<u8> {
+    let mut doc = pages(&[text]);
+    let mut filler = vec![0u8; size.saturating_sub(save(doc.clone()).len() + 64)];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut filler);
+    doc.add_object(Stream::new(dictionary! {}, filler));
+    save(doc)
+}
+
+fn save(mut doc: Document) -> Vec<u8> {
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("a PDF writes to memory");
+    out
+}
+
+fn pages(texts: &[&str]) -> Document {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(dictionary! {
@@ -64,9 +86,7 @@ pub fn pdf_pages(texts: &[&str]) -> Vec<u8> {
         "Pages" => pages_id,
     });
     doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("a PDF writes to memory");
-    out
+    doc
 }
 
 /// A document the meeting file names: title, kind, file (relative to the

@@ -4,10 +4,10 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gavel_bench::floor::FloorRun;
-use gavel_bench::process::GavelProcess;
+use gavel_bench::process::{DocumentFile, GavelProcess};
 use gavel_bench::report::Report;
 use gavel_bench::swarm::{self, Scenario, Target};
-use gavel_bench::{baseline, floor, measure};
+use gavel_bench::{baseline, download, floor, measure};
 use gavel_tests::roster::Roster;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,6 +94,36 @@ enum Command {
         #[arg(long)]
         frame_sample: Option<PathBuf>,
     },
+    /// Check-in: every tablet fetches the meeting's documents while the
+    /// tablets vote together; with `--no-downloads`, the same vote alone.
+    Checkin {
+        #[arg(long)]
+        tablets: u32,
+        #[command(flatten)]
+        documents: DocumentArgs,
+        /// Ballots per second the tablets cast together.
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// The vote alone, for this long: the baseline of its acknowledgements.
+        #[arg(long)]
+        no_downloads: bool,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// The same documents fetched by as many clients from a plain
+    /// static-file server: the floor for downloads.
+    BaselineStatic {
+        #[arg(long)]
+        tablets: u32,
+        #[command(flatten)]
+        documents: DocumentArgs,
+    },
+    /// The static-file server that `baseline-static` starts and measures.
+    #[command(hide = true)]
+    StaticServer {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// A minimal tokio-tungstenite broadcaster: the floor for fan-out.
     BaselineBroadcast {
         #[arg(long)]
@@ -154,6 +184,23 @@ struct FanoutArgs {
     seconds: f64,
 }
 
+/// The meeting's document set, made for the run: random bytes in PDFs, so
+/// that nothing on the way compresses them.
+#[derive(clap::Args)]
+struct DocumentArgs {
+    #[arg(long, default_value_t = 12)]
+    documents: u32,
+    /// Mebibytes per document.
+    #[arg(long, default_value_t = 5.0)]
+    document_mib: f64,
+}
+
+impl DocumentArgs {
+    fn files(&self) -> Vec<DocumentFile> {
+        download::document_set(self.documents, (self.document_mib * 1048576.0) as usize)
+    }
+}
+
 impl FanoutArgs {
     fn scenario(&self, slow_reader: bool) -> Scenario {
         Scenario::Load {
@@ -186,12 +233,14 @@ fn main() -> anyhow::Result<()> {
 enum Job {
     Swarm(Scenario),
     Floor(FloorRun),
+    /// A scenario on a meeting whose first item carries these documents.
+    Documents(Scenario, Vec<DocumentFile>),
 }
 
 impl Job {
     fn seats(&self) -> u32 {
         match self {
-            Job::Swarm(scenario) => scenario.seats(),
+            Job::Swarm(scenario) | Job::Documents(scenario, _) => scenario.seats(),
             Job::Floor(run) => run.tablets,
         }
     }
@@ -240,6 +289,33 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             )
             .await
             .map(Some);
+        }
+        Command::Checkin {
+            tablets,
+            documents,
+            rate,
+            no_downloads,
+            seconds,
+        } => {
+            let scenario = Scenario::Checkin {
+                tablets: *tablets,
+                rate: *rate,
+                duration: Duration::from_secs_f64(*seconds),
+                downloads: !no_downloads,
+            };
+            return on_server(cli, fd_limit, Job::Documents(scenario, documents.files()))
+                .await
+                .map(Some);
+        }
+        Command::BaselineStatic { tablets, documents } => {
+            let program = std::env::current_exe()?;
+            return download::baseline_static(&program, *tablets, &documents.files())
+                .await
+                .map(Some);
+        }
+        Command::StaticServer { dir } => {
+            download::static_server(dir).await?;
+            return Ok(None);
         }
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
@@ -314,8 +390,12 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
             .join("gavel"),
     };
     let roster = Roster::generate(job.seats());
+    let documents = match &job {
+        Job::Documents(_, documents) => documents.as_slice(),
+        _ => &[],
+    };
     let server = tokio::task::block_in_place(|| {
-        GavelProcess::start(&gavel, &roster, cli.database_url.as_deref())
+        GavelProcess::start(&gavel, &roster, documents, cli.database_url.as_deref())
     })?;
     let target = Target {
         url: &server.url,
@@ -325,7 +405,7 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
         verify_receipts: cli.verify_receipts,
     };
     match job {
-        Job::Swarm(scenario) => swarm::run(&target, scenario).await,
+        Job::Swarm(scenario) | Job::Documents(scenario, _) => swarm::run(&target, scenario).await,
         Job::Floor(run) => floor::run(&target, run).await,
     }
 }
