@@ -21,13 +21,15 @@ pub struct GavelProcess {
 }
 
 impl GavelProcess {
-    /// Imports `roster` with `gavel meeting import`, issues the chair's code
+    /// Imports `definition` (the meeting of `roster`, whose keys it
+    /// carries) with `gavel meeting import`, issues the chair's code
     /// with `gavel codes`, and starts `gavel serve` on a free port with no
     /// per-address connection limit (every tablet comes from 127.0.0.1).
     /// Without `database_url` the store is SQLite in a scratch directory.
     pub fn start(
         gavel: &Path,
         roster: &Roster,
+        definition: &str,
         database_url: Option<&str>,
     ) -> anyhow::Result<GavelProcess> {
         let dir = tempfile::tempdir()?;
@@ -37,7 +39,7 @@ impl GavelProcess {
             None => "gavel_server::app=info,warn".to_owned(),
         };
         let file = dir.path().join("meeting.toml");
-        std::fs::write(&file, roster.definition())?;
+        std::fs::write(&file, definition)?;
         let command = || {
             let mut command = process::command(gavel, dir.path(), database_url);
             command.env("RUST_LOG", log_filter.as_str());

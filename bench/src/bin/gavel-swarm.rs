@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gavel_bench::floor::FloorRun;
+use gavel_bench::papers::{self, PapersRun};
 use gavel_bench::process::GavelProcess;
 use gavel_bench::report::Report;
 use gavel_bench::swarm::{self, Scenario, Target};
@@ -93,6 +94,23 @@ enum Command {
         /// `baseline-broadcast --frame`.
         #[arg(long)]
         frame_sample: Option<PathBuf>,
+    },
+    /// Every tablet casts one signed confidence paper of N officials in a
+    /// secret round, after a secret yes/no round from the same tablets as
+    /// its baseline; each timed from open to the last acknowledgement and
+    /// from close to the result at the last tablet.
+    Papers {
+        #[arg(long)]
+        tablets: u32,
+        #[arg(long, default_value_t = 30)]
+        officials: u16,
+        /// A counting board of the first N seats, which confirms each count
+        /// before the chair announces it (0: no board).
+        #[arg(long, default_value_t = 3)]
+        board: u32,
+        /// Each tablet casts at a random moment within this span of seeing the round.
+        #[arg(long, default_value_t = 1000)]
+        within_ms: u64,
     },
     /// A minimal tokio-tungstenite broadcaster: the floor for fan-out.
     BaselineBroadcast {
@@ -186,6 +204,7 @@ fn main() -> anyhow::Result<()> {
 enum Job {
     Swarm(Scenario),
     Floor(FloorRun),
+    Papers(PapersRun),
 }
 
 impl Job {
@@ -193,6 +212,15 @@ impl Job {
         match self {
             Job::Swarm(scenario) => scenario.seats(),
             Job::Floor(run) => run.tablets,
+            Job::Papers(run) => run.tablets,
+        }
+    }
+
+    /// The meeting the server is given, with `roster`'s keys.
+    fn definition(&self, roster: &Roster) -> String {
+        match self {
+            Job::Papers(run) => papers::definition(roster, run),
+            Job::Swarm(_) | Job::Floor(_) => roster.definition(),
         }
     }
 }
@@ -240,6 +268,20 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             )
             .await
             .map(Some);
+        }
+        Command::Papers {
+            tablets,
+            officials,
+            board,
+            within_ms,
+        } => {
+            let run = PapersRun {
+                tablets: *tablets,
+                officials: *officials,
+                board: (*board).min(*tablets),
+                within: Duration::from_millis(*within_ms),
+            };
+            return on_server(cli, fd_limit, Job::Papers(run)).await.map(Some);
         }
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
@@ -314,8 +356,9 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
             .join("gavel"),
     };
     let roster = Roster::generate(job.seats());
+    let definition = job.definition(&roster);
     let server = tokio::task::block_in_place(|| {
-        GavelProcess::start(&gavel, &roster, cli.database_url.as_deref())
+        GavelProcess::start(&gavel, &roster, &definition, cli.database_url.as_deref())
     })?;
     let target = Target {
         url: &server.url,
@@ -327,5 +370,6 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
     match job {
         Job::Swarm(scenario) => swarm::run(&target, scenario).await,
         Job::Floor(run) => floor::run(&target, run).await,
+        Job::Papers(run) => papers::run(&target, run).await,
     }
 }
