@@ -1307,6 +1307,64 @@ mod tests {
     }
 
     #[test]
+    fn a_count_to_confirm_reads_as_the_board_counted_it() {
+        use gavel_protocol::messages::{ListEntry, PaperList};
+        let mut meeting = meeting();
+        let count = Count {
+            total_seats: 40,
+            present: 38,
+            ballots: 37,
+            rows: vec![vec![30, 5, 2]],
+        };
+        let text = Text::new(&meeting, Lang::Vi).count(Some(1), &count);
+        assert_eq!(
+            text,
+            "Kết quả kiểm phiếu chờ Ban kiểm phiếu xác nhận — nội dung 2: Nghị quyết dự toán ngân sách\n\
+             Tổng số đại biểu: 40; có mặt: 38 (95,00%); số phiếu thu vào: 37 (92,50%)\n\
+             \u{20} Tán thành: 30 (75,00%)\n\
+             \u{20} Không tán thành: 5 (12,50%)\n\
+             \u{20} Không biểu quyết: 2 (5,00%)"
+        );
+        // A rating: each official's marks at each level, the post beside the name.
+        meeting.agenda[1].paper = Some(PaperList {
+            kind: PaperKind::Rating,
+            posts: 0,
+            entries: vec![
+                ListEntry {
+                    name: "Trần Văn Bình".into(),
+                    post: "Chủ tịch".into(),
+                },
+                ListEntry {
+                    name: "Lê Thị Cúc".into(),
+                    post: String::new(),
+                },
+            ],
+        });
+        let rating = Count {
+            rows: vec![vec![20, 15, 2], vec![10, 20, 7]],
+            ..count
+        };
+        let en = Text::new(&meeting, Lang::En).count(Some(1), &rating);
+        assert!(
+            en.ends_with(
+                "  1. Trần Văn Bình (Chủ tịch): high confidence 20 (50.00%), confidence 15 (37.50%), \
+                 low confidence 2 (5.00%)\n  \
+                 2. Lê Thị Cúc: high confidence 10 (25.00%), confidence 20 (50.00%), low confidence 7 (17.50%)"
+            ),
+            "{en}"
+        );
+        assert!(en.starts_with("The count awaiting the counting board — item 2"));
+        assert_eq!(
+            nothing_to_confirm(4, Some(&[7, 15]), Lang::En),
+            "seat 4 is not on the counting board (seats 7, 15); only its members confirm a count"
+        );
+        assert_eq!(
+            nothing_to_confirm(7, None, Lang::Vi),
+            "không có kết quả kiểm phiếu nào đang chờ xác nhận"
+        );
+    }
+
+    #[test]
     fn times_and_countdowns() {
         assert_eq!(clock(NOW), "09:20:00 UTC");
         assert_eq!(countdown(42_000), "0:42");
