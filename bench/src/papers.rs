@@ -19,9 +19,9 @@ use crate::swarm::{Chair, GIVE_UP, Progress, Target, log_in};
 use gavel_client::client::{ClientError, Session};
 use gavel_client::tls::Trust;
 use gavel_client::view::ViewCache;
-use gavel_protocol::Choice;
 use gavel_protocol::messages::{ChairCommand, RoundStatus};
 use gavel_protocol::paper::{CONFIDENCE, HIGH_CONFIDENCE, LOW_CONFIDENCE, Mark, Paper, PaperKind};
+use gavel_protocol::{Choice, Principal};
 use gavel_tests::roster::Roster;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,6 +132,8 @@ struct RoundOutcome {
     errors: Vec<String>,
 }
 
+/// One secret round on `item`, every tablet of `sessions` casting once;
+/// returns the sessions that are still up and the round's figures.
 async fn one_round(
     chair: &Chair,
     sessions: Vec<Session>,
@@ -152,13 +154,16 @@ async fn one_round(
             } else {
                 Ballot::Choice(crate::swarm::CHOICES[i % crate::swarm::CHOICES.len()])
             };
+            // The board is the roster's first seats.
+            let on_board =
+                matches!(session.principal, Some(Principal::Seat(seat)) if seat <= run.board);
             tokio::spawn(tablet(
                 session,
                 Part {
                     item,
                     ballot,
                     delay: run.within.mul_f64(rand::random::<f64>()),
-                    on_board: (i as u32) < run.board,
+                    on_board,
                     answered: answered.clone(),
                     closed: closed.clone(),
                     confirmed: confirmed.clone(),
