@@ -204,7 +204,17 @@ FINDINGS = {
     "throughput": ("Where each target stands", "where-each-target-stands"),
     "latency": ("Where each target stands", "where-each-target-stands"),
     "slow-reader": ("Where each target stands", "where-each-target-stands"),
+    "papers": ("Where each target stands", "where-each-target-stands"),
 }
+
+
+def ballot_round(report, ballot):
+    """The round of a papers report whose ballot starts with `ballot`
+    ("yes/no", "rating"); a KeyError where the run has none."""
+    for r in report["rounds"]:
+        if r["ballot"].startswith(ballot):
+            return r
+    raise KeyError(ballot)
 
 
 def main():
@@ -360,6 +370,47 @@ def main():
         "—", "—",
         verdict(None if close is None or saw is None else all_acked and saw[1] >= big and close[0] <= 300),
     ))
+
+    # The confidence paper (issue 22): every tablet casts one signed rating
+    # paper of 30 officials in a secret round, after a secret yes/no round
+    # from the same tablets in the same run, the baseline; a counting board
+    # of three confirms each count at once and the chair announces it.
+    for store in ("postgres", "sqlite"):
+        name = f"papers-{store}"
+        if name not in runs:
+            continue
+        n = int(figure(runs, name, lambda r: r["tablets"])[0])
+        paper = lambda key: lambda r: ballot_round(r, "rating")[key]  # noqa: E731
+        yes_no = lambda key: lambda r: ballot_round(r, "yes/no")[key]  # noqa: E731
+        acked = figure(runs, name, paper("acked"))
+        to_ack = figure(runs, name, paper("open_to_last_ack_ms"))
+        close = "close_to_closed_at_last_tablet_ms"
+        to_result = figure(runs, name, paper(close))
+        ok = None
+        if acked is not None and to_ack is not None and to_result is not None:
+            ok = acked[1] >= n and to_ack[0] <= 10_000 and to_result[0] <= 300
+        rows.append((
+            f"30-official confidence ballot from {n:,} tablets, {store} "
+            "(each cast within 1 s of seeing the round)",
+            "all acknowledged within 10 s; close → result under the same bound as yes/no "
+            "(≤ 300 ms at every tablet, as the burst)",
+            f"acked (min of runs) {fmt(acked)} of {n:,}, the last {fmt(to_ack, ' ms')} after "
+            f"the open; close → result (provisional) at every tablet {fmt(to_result, ' ms')}",
+            f"yes/no, same tablets: the last ack {fmt(figure(runs, name, yes_no('open_to_last_ack_ms')), ' ms')}; "
+            f"close → result {fmt(figure(runs, name, yes_no(close)), ' ms')}",
+            paired_text(paired(runs, name, name, paper(close), yes_no(close))), verdict(ok),
+        ))
+        if ok is False:
+            unmet.append((rows[-1], "papers"))
+        announced = "close_to_result_at_last_tablet_ms"
+        rows.append((
+            f"same, {store}: close → the announced result at every tablet (a counting board "
+            "of three confirming at once, the chair announcing as soon as it may)",
+            "—",
+            fmt(figure(runs, name, paper(announced)), " ms"),
+            "yes/no, same tablets: " + fmt(figure(runs, name, yes_no(announced)), " ms"),
+            paired_text(paired(runs, name, name, paper(announced), yes_no(announced))), "—",
+        ))
 
     per = figure(runs, f"idle-{big}", lambda r: r["rss_per_tablet_bytes"] / 1024)
     rows.append((

@@ -57,7 +57,11 @@ impl Fetches {
     /// them, each tablet with its own session's capability.
     pub(crate) fn of(url: &str, sessions: &[Session]) -> anyhow::Result<Fetches> {
         let first = sessions.first().context("no tablet logged in")?;
-        let item = first.meeting.agenda.first().context("the meeting has no item")?;
+        let item = first
+            .meeting
+            .agenda
+            .first()
+            .context("the meeting has no item")?;
         let documents = item
             .documents
             .iter()
@@ -136,12 +140,14 @@ async fn fetch_all(http: &reqwest::Client, documents: &[Fetch], access: Option<&
             Ok((bytes, false)) => {
                 out.bytes += bytes;
                 out.wrong += 1;
-                out.error
-                    .get_or_insert_with(|| format!("{} came back other than its hash", document.url));
+                out.error.get_or_insert_with(|| {
+                    format!("{} came back other than its hash", document.url)
+                });
             }
             Err(e) => {
                 out.wrong += 1;
-                out.error.get_or_insert_with(|| format!("{}: {e}", document.url));
+                out.error
+                    .get_or_insert_with(|| format!("{}: {e}", document.url));
             }
         }
     }

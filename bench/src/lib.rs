@@ -21,6 +21,10 @@
 //!   the same bytes from a plain static-file server, its baseline.
 //! - [`floor`]: the floor under a full hall: requests timed to the chair's
 //!   queue, and each change of turn timed to every tablet as tallies are.
+//! - [`papers`]: a confidence paper of thirty officials from every tablet
+//!   in a secret round, against a secret yes/no round from the same
+//!   tablets: all acknowledged, open to the last acknowledgement, close
+//!   to the result (provisional, and announced with a counting board).
 //! - [`baseline`]: measured by the same binary on the same machine: a
 //!   minimal tokio-tungstenite broadcaster (the floor for fan-out),
 //!   `verify_strict` on every core (the floor for signature checks), and
@@ -38,6 +42,7 @@ pub mod baseline;
 pub mod download;
 pub mod floor;
 pub mod measure;
+pub mod papers;
 pub mod process;
 pub mod report;
 pub mod swarm;

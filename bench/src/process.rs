@@ -27,14 +27,16 @@ pub struct GavelProcess {
 }
 
 impl GavelProcess {
-    /// Imports `roster` with `gavel meeting import`, its first item carrying
-    /// `documents` (delegates only), issues the chair's code with `gavel
-    /// codes`, and starts `gavel serve` on a free port with no per-address
+    /// Imports `definition` (the meeting of `roster`, whose keys it
+    /// carries), its first item carrying `documents` (delegates only), with
+    /// `gavel meeting import`, issues the chair's code with `gavel codes`,
+    /// and starts `gavel serve` on a free port with no per-address
     /// connection limit (every tablet comes from 127.0.0.1). Without
     /// `database_url` the store is SQLite in a scratch directory.
     pub fn start(
         gavel: &Path,
         roster: &Roster,
+        definition: &str,
         documents: &[DocumentFile],
         database_url: Option<&str>,
     ) -> anyhow::Result<GavelProcess> {
@@ -45,7 +47,7 @@ impl GavelProcess {
             None => "gavel_server::app=info,warn".to_owned(),
         };
         let file = dir.path().join("meeting.toml");
-        let mut definition = roster.definition();
+        let mut definition = definition.to_owned();
         for document in documents {
             std::fs::write(dir.path().join(&document.name), &document.bytes)?;
             definition.push_str(&format!(

@@ -119,8 +119,44 @@ pub struct Report {
     /// sampled every few milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_rss_peak_kib: Option<u64>,
+    /// Papers: each secret round of the run, the yes/no baseline first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<BallotRound>,
     /// The first few errors tablets met (a dropped connection, a refusal).
     pub errors: Vec<String>,
+}
+
+/// One secret round of a papers run: every tablet casts one ballot. Times
+/// in milliseconds, read by the tablets' tasks (and the chair's, for its
+/// own answer).
+#[derive(Debug, Clone, Serialize)]
+pub struct BallotRound {
+    /// "yes/no", or "rating of 30 officials".
+    pub ballot: String,
+    /// Marks on each ballot: 1 for a yes/no ballot, one per official.
+    pub marks: u32,
+    /// The counting board's members (0: the meeting has none).
+    pub board: u32,
+    pub sent: u64,
+    pub acked: u64,
+    pub refused: u64,
+    /// From the chair's `open` to the last tablet's acknowledgement.
+    pub open_to_last_ack_ms: Option<f64>,
+    /// From a tablet sending its ballot to reading the acknowledgement.
+    pub ack_ms: Option<Spread>,
+    /// From the chair's `close` to its answer: the result computed and
+    /// committed (with the round's shuffled secret record) at the hub.
+    pub close_answered_ms: f64,
+    /// From the chair's `close` to the closed round at the last tablet:
+    /// with a board, the provisional result (the turnout alone); without
+    /// one, the result.
+    pub close_to_closed_at_last_tablet_ms: Option<f64>,
+    /// From the chair's `close` to the result at the last tablet: with a
+    /// board, once its members confirmed it and the chair announced it.
+    pub close_to_result_at_last_tablet_ms: Option<f64>,
+    /// Whether the board confirmed and the chair announced the result.
+    pub announced: bool,
+    pub tablets_with_result: u32,
 }
 
 /// Percentiles of a set of durations, in milliseconds.
@@ -283,6 +319,49 @@ impl Report {
         }
         if let (Some(before), Some(peak)) = (self.server_rss_before_kib, self.server_rss_peak_kib) {
             line("server RSS peak", format!("{before} KiB -> {peak} KiB"));
+        }
+        let ms = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"));
+        for r in &self.rounds {
+            line(
+                &r.ballot,
+                format!(
+                    "{} sent, {} acknowledged, {} refused; open to last ack {}",
+                    r.sent,
+                    r.acked,
+                    r.refused,
+                    ms(r.open_to_last_ack_ms)
+                ),
+            );
+            if let Some(s) = &r.ack_ms {
+                line("  send to ack read", spread(s));
+            }
+            let closed = if r.announced {
+                "provisional at last"
+            } else {
+                "result at last"
+            };
+            line(
+                "  close",
+                format!(
+                    "answered {:.0} ms; {closed} {}",
+                    r.close_answered_ms,
+                    ms(r.close_to_closed_at_last_tablet_ms)
+                ),
+            );
+            if r.announced {
+                line(
+                    "  close to announced",
+                    format!(
+                        "{} at last (board of {} confirming, chair announcing)",
+                        ms(r.close_to_result_at_last_tablet_ms),
+                        r.board
+                    ),
+                );
+            }
+            line(
+                "  tablets with result",
+                format!("{} of {}", r.tablets_with_result, self.tablets),
+            );
         }
         for e in &self.errors {
             line("error", e.clone());

@@ -97,7 +97,10 @@ pub(crate) struct Chair {
 }
 
 impl Chair {
-    async fn start(target: &Target<'_>, views: &Arc<ViewCache>) -> anyhow::Result<Chair> {
+    pub(crate) async fn start(
+        target: &Target<'_>,
+        views: &Arc<ViewCache>,
+    ) -> anyhow::Result<Chair> {
         let mut client =
             Client::connect_with_views(target.url, &Trust::default(), views.clone()).await?;
         if let Some(code) = target.chair_code {
@@ -124,7 +127,7 @@ impl Chair {
         Ok(Chair { commands })
     }
 
-    async fn command(&self, command: ChairCommand) -> anyhow::Result<()> {
+    pub(crate) async fn command(&self, command: ChairCommand) -> anyhow::Result<()> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send((command, reply))

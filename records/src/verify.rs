@@ -18,7 +18,9 @@
 //! What a clean result proves: the ballots were signed by the keys the chain
 //! registered for their seats, on the texts their rounds name, the server
 //! acknowledged them, the tallies
-//! follow from the ballots by the rules each round was opened with, and the
+//! follow from the ballots by the rules each round was opened with, every
+//! secret result announced was first confirmed by as many members of the
+//! counting board (as the definition names it) as it requires, and the
 //! record is the one the server vouched for. What it cannot prove: that the
 //! server's key is the hall's (compare it with the one the tablets pinned),
 //! or that the server did not refuse ballots it should have accepted.
@@ -246,6 +248,38 @@ pub enum Mismatch {
     ConfirmationCount { round: RoundId, seat: SeatNo },
     #[error("round {round}: a confirmation or announcement for a round that was not closed first")]
     ConfirmationOrder { round: RoundId },
+    #[error(
+        "the meeting definition's [counting_board] cannot be read, so the board's confirmations cannot be checked: {problem}"
+    )]
+    BoardUnreadable { problem: String },
+    #[error(
+        "round {round}: seat {seat} confirmed the count but is not on the meeting's counting board"
+    )]
+    ConfirmationOffBoard { round: RoundId, seat: SeatNo },
+    #[error(
+        "round {round}: seat {seat} confirmed the count more than once; a member's confirmation counts once"
+    )]
+    ConfirmationTwice { round: RoundId, seat: SeatNo },
+    #[error("round {round}: seat {seat} confirmed the count after the result was announced")]
+    ConfirmationAfterAnnouncement { round: RoundId, seat: SeatNo },
+    #[error(
+        "round {round}: a named round's count was confirmed or announced; the counting board confirms secret rounds only"
+    )]
+    BoardOnNamedRound { round: RoundId },
+    #[error(
+        "round {round}: its result was announced, but the meeting has no counting board to confirm it"
+    )]
+    AnnouncedWithoutBoard { round: RoundId },
+    #[error(
+        "round {round}: the result was announced after {confirmed} valid confirmations of the counting board; the meeting requires {required}"
+    )]
+    AnnouncedEarly {
+        round: RoundId,
+        confirmed: u32,
+        required: u32,
+    },
+    #[error("round {round}: the result was announced more than once")]
+    AnnouncedTwice { round: RoundId },
 }
 
 /// A vote in a few words, for a mismatch's message or a tracker found.
@@ -419,11 +453,83 @@ fn changed_file(d: &DocumentVersion, bytes: &[u8], found: Sha) -> String {
     problem
 }
 
+/// The meeting's counting board, as its definition names it.
+struct Board {
+    seats: Vec<SeatNo>,
+    /// How many members must confirm before the chair may announce.
+    required: u32,
+}
+
+impl Board {
+    /// The `[counting_board]` of the definition `toml`, `None` when it
+    /// names none; the rest of the definition is not read here.
+    fn of(toml: &str) -> Result<Option<Board>, String> {
+        #[derive(serde::Deserialize)]
+        struct Definition {
+            counting_board: Option<RawBoard>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawBoard {
+            seats: Vec<SeatNo>,
+            confirmations: Option<u32>,
+        }
+        let definition: Definition = toml::from_str(toml).map_err(|e| e.message().to_owned())?;
+        Ok(definition.counting_board.map(|raw| Board {
+            required: raw.confirmations.unwrap_or(raw.seats.len() as u32),
+            seats: raw.seats,
+        }))
+    }
+}
+
+/// What the board did about one round so far, in chain order.
+#[derive(Default)]
+struct BoardRecord {
+    /// The members whose confirmation counts: on the board, of the closed
+    /// count, signed by the seat's key, before the announcement, once.
+    confirmed: BTreeSet<SeatNo>,
+    /// Every seat that confirmed, valid or not: a second confirmation of a
+    /// seat is caught even when the first was not valid.
+    seen: BTreeSet<SeatNo>,
+    announced: bool,
+}
+
 /// Each counting board confirmation in the chain: after its round's close,
-/// of the count the close computed, signed by a key the chain registered
-/// for the member's seat; an announcement after the close.
+/// of a secret round, from a seat on the meeting's board, once per seat, of
+/// the count the close computed, signed by a key the chain registered for
+/// the member's seat, before the result was announced; and each
+/// announcement: once, of a secret round of a meeting with a board, after
+/// its close and after as many valid confirmations as the board requires.
+///
+/// A seat's second confirmation is a mismatch rather than ignored: the hub
+/// refuses it (`already_confirmed`), so a chain that holds one was not
+/// written by a hub that kept the rules, and one member's device must never
+/// stand for two. It is not counted towards the announcement either.
 fn check_confirmations(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    let acts = bundle.chain.iter().any(|e| {
+        matches!(
+            e.event,
+            Event::CountConfirmed { .. } | Event::ResultAnnounced { .. }
+        )
+    });
+    if !acts {
+        return;
+    }
+    let board = match Board::of(&bundle.definition) {
+        Ok(board) => board,
+        Err(problem) => {
+            out.push(Mismatch::BoardUnreadable { problem });
+            return;
+        }
+    };
+    let members: &[SeatNo] = board.as_ref().map_or(&[], |b| &b.seats);
+    let secret = |round: &RoundId| {
+        story
+            .rounds
+            .get(round)
+            .is_some_and(|r| r.settings.secrecy == Secrecy::Secret)
+    };
     let mut closed: BTreeMap<RoundId, &RoundResult> = BTreeMap::new();
+    let mut records: BTreeMap<RoundId, BoardRecord> = BTreeMap::new();
     for entry in &bundle.chain {
         match &entry.event {
             Event::RoundClosed { round, result, .. } => {
@@ -441,32 +547,68 @@ fn check_confirmations(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) 
                     out.push(Mismatch::ConfirmationOrder { round: *round });
                     continue;
                 };
+                let (round, seat) = (*round, *seat);
+                let before = out.len();
+                if !secret(&round) {
+                    out.push(Mismatch::BoardOnNamedRound { round });
+                }
+                if !members.contains(&seat) {
+                    out.push(Mismatch::ConfirmationOffBoard { round, seat });
+                }
+                let record = records.entry(round).or_default();
+                if !record.seen.insert(seat) {
+                    out.push(Mismatch::ConfirmationTwice { round, seat });
+                }
+                if record.announced {
+                    out.push(Mismatch::ConfirmationAfterAnnouncement { round, seat });
+                }
                 if *count != Count::of(result) {
-                    out.push(Mismatch::ConfirmationCount {
-                        round: *round,
-                        seat: *seat,
-                    });
+                    out.push(Mismatch::ConfirmationCount { round, seat });
                 }
                 let signed = Confirmation {
                     meeting: &bundle.meeting,
-                    round: *round,
-                    seat: *seat,
+                    round,
+                    seat,
                     count,
                 }
                 .signed_bytes();
                 let seat_key = story
                     .seat_keys
-                    .get(seat)
+                    .get(&seat)
                     .is_some_and(|keys| keys.contains(key));
                 if !seat_key || key.verify(&signed, signature).is_err() {
-                    out.push(Mismatch::ConfirmationSignature {
-                        round: *round,
-                        seat: *seat,
-                    });
+                    out.push(Mismatch::ConfirmationSignature { round, seat });
+                }
+                if out.len() == before {
+                    record.confirmed.insert(seat);
                 }
             }
-            Event::ResultAnnounced { round, .. } if !closed.contains_key(round) => {
-                out.push(Mismatch::ConfirmationOrder { round: *round });
+            Event::ResultAnnounced { round, .. } => {
+                let round = *round;
+                if !closed.contains_key(&round) {
+                    out.push(Mismatch::ConfirmationOrder { round });
+                    continue;
+                }
+                if !secret(&round) {
+                    out.push(Mismatch::BoardOnNamedRound { round });
+                }
+                let record = records.entry(round).or_default();
+                if std::mem::replace(&mut record.announced, true) {
+                    out.push(Mismatch::AnnouncedTwice { round });
+                }
+                match &board {
+                    None => out.push(Mismatch::AnnouncedWithoutBoard { round }),
+                    Some(board) => {
+                        let confirmed = record.confirmed.len() as u32;
+                        if confirmed < board.required {
+                            out.push(Mismatch::AnnouncedEarly {
+                                round,
+                                confirmed,
+                                required: board.required,
+                            });
+                        }
+                    }
+                }
             }
             _ => {}
         }
@@ -1093,5 +1235,23 @@ impl Story {
             }
         }
         story
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Board;
+
+    #[test]
+    fn the_board_is_read_from_the_definition_all_members_by_default() {
+        let toml =
+            "id = \"x\"\n[counting_board]\nseats = [7, 15, 23]\n\n[[topics]]\ntitle = \"T\"\n";
+        let board = Board::of(toml).unwrap().expect("a board");
+        assert_eq!((board.seats, board.required), (vec![7, 15, 23], 3));
+        let two = toml.replace("23]\n", "23]\nconfirmations = 2\n");
+        assert_eq!(Board::of(&two).unwrap().expect("a board").required, 2);
+        assert!(Board::of("id = \"x\"\n").unwrap().is_none());
+        let problem = Board::of("[counting_board]\nseats = \"7\"\n").err();
+        assert!(problem.is_some_and(|p| !p.is_empty()));
     }
 }

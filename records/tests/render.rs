@@ -6,9 +6,11 @@
 //! (`scripts/test` installs it first).
 //! `GAVEL_WRITE_SCREENSHOTS=1` also writes one page of each PDF to
 //! `docs/screenshots/` (needs `pdftoppm`, from poppler-utils): the first
-//! page in Vietnamese (`minutes-vi.png`: heading, summary) and the third in
+//! page in Vietnamese (`minutes-vi.png`: heading, summary), the third in
 //! English (`minutes-en.png`: a voided round, its re-vote and the charts),
-//! so that the two pictures show the whole of the layout between them.
+//! and the sixth in Vietnamese (`minutes-count-vi.png`: a secret yes/no
+//! round and the counting board's record of it), so that the pictures
+//! show the whole of the layout between them.
 
 use gavel_records::minutes::{Lang, Session, minutes_html};
 use gavel_tests::require_tool;
@@ -75,7 +77,15 @@ fn minutes_print_to_pdf_and_png_in_both_languages() {
     };
     let session = example();
     let dir = tempfile::tempdir().unwrap();
-    for (lang, tag, shown_page) in [(Lang::Vi, "vi", "1"), (Lang::En, "en", "3")] {
+    let shown: [(Lang, &str, &[(&str, &str)]); 2] = [
+        (
+            Lang::Vi,
+            "vi",
+            &[("1", "minutes-vi"), ("6", "minutes-count-vi")],
+        ),
+        (Lang::En, "en", &[("3", "minutes-en")]),
+    ];
+    for (lang, tag, pages_shown) in shown {
         let html = dir.path().join(format!("minutes-{tag}.html"));
         std::fs::write(&html, minutes_html(&session, lang)).unwrap();
 
@@ -109,14 +119,16 @@ fn minutes_print_to_pdf_and_png_in_both_languages() {
 
         if std::env::var_os("GAVEL_WRITE_SCREENSHOTS").is_some() {
             let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/screenshots");
-            let status = Command::new("pdftoppm")
-                .args(["-png", "-r", "110", "-singlefile"])
-                .args(["-f", shown_page, "-l", shown_page])
-                .arg(&pdf_path)
-                .arg(format!("{docs}/minutes-{tag}"))
-                .status()
-                .expect("pdftoppm runs");
-            assert!(status.success());
+            for (page, file) in pages_shown {
+                let status = Command::new("pdftoppm")
+                    .args(["-png", "-r", "110", "-singlefile"])
+                    .args(["-f", page, "-l", page])
+                    .arg(&pdf_path)
+                    .arg(format!("{docs}/{file}"))
+                    .status()
+                    .expect("pdftoppm runs");
+                assert!(status.success());
+            }
         }
     }
 }

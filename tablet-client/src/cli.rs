@@ -170,6 +170,18 @@ impl ChairAction {
     }
 }
 
+/// What a member of the counting board (Ban kiểm phiếu) does from the command line.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum BoardAction {
+    /// Print the provisional count of the last secret vote, then sign it as
+    /// confirmed, as the tablet does, once you say it matches the board's count
+    Confirm {
+        /// Confirm without asking (the count is still printed first)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
 /// A delegate's request about the floor on the item under discussion.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum FloorAsk {
@@ -234,6 +246,79 @@ pub async fn floor(opts: &Options, ask: FloorAsk) -> anyhow::Result<()> {
     println!("{}", text::floor_place(place, waiting, lang));
     session.close().await;
     Ok(())
+}
+
+/// A counting board member confirms the provisional count of the last
+/// secret round: the count the server asks this seat to confirm is printed
+/// first, in the meeting's words, and signed only once the member says it
+/// is the board's own count (or with `--yes`). The device signs the same
+/// `count_confirmation` the tablet signs; a refusal is the server's, in the
+/// user's language.
+pub async fn board(opts: &Options, action: BoardAction) -> anyhow::Result<()> {
+    let BoardAction::Confirm { yes } = action;
+    let lang = opts.lang;
+    let device = Device::load(opts)?;
+    device.require_delegate(lang)?;
+    let Principal::Seat(seat) = device.credentials.principal else {
+        unreachable!("a delegate's device, checked above")
+    };
+    let mut session = device.log_in(lang).await?;
+    let Some(asked) = session.state.to_confirm.clone() else {
+        let members = session
+            .state
+            .round()
+            .and_then(|r| r.board.as_ref())
+            .map(|b| b.members.clone());
+        session.close().await;
+        bail!(text::nothing_to_confirm(seat, members.as_deref(), lang));
+    };
+    let item = session
+        .state
+        .round()
+        .filter(|r| r.id == asked.round)
+        .map(|r| r.item);
+    println!(
+        "{}",
+        Text::new(&session.meeting, lang).count(item, &asked.count)
+    );
+    if !yes && !agrees(text::confirm_prompt(lang)).await? {
+        session.close().await;
+        bail!(text::not_confirmed(lang));
+    }
+    session.confirm_count(asked.round, asked.count).await?;
+    // The board's state reaches this device with the next snapshot.
+    let confirmed = |s: &gavel_client::MeetingState| {
+        s.round()
+            .and_then(|r| r.board.as_ref())
+            .filter(|b| b.confirmed.iter().any(|c| c.seat == seat))
+            .cloned()
+    };
+    session.wait_until(|s| confirmed(s).is_some()).await?;
+    let board = confirmed(&session.state).expect("waited for it");
+    println!("{}", text::count_confirmed(seat, &board, lang));
+    session.close().await;
+    Ok(())
+}
+
+/// Asks `question` on standard output and reads the answer from standard
+/// input: yes ("c", "có", "y", "yes") or anything else, the end of the
+/// input included, for no.
+async fn agrees(question: &str) -> anyhow::Result<bool> {
+    use std::io::Write as _;
+    print!("{question} ");
+    std::io::stdout()
+        .flush()
+        .context("writing to standard output")?;
+    let line = tokio::io::BufReader::new(tokio::io::stdin())
+        .lines()
+        .next_line()
+        .await
+        .context("reading standard input")?
+        .unwrap_or_default();
+    Ok(matches!(
+        line.trim().to_lowercase().as_str(),
+        "c" | "có" | "co" | "y" | "yes"
+    ))
 }
 
 /// Enrolls this device with a one-time code and saves its credentials.

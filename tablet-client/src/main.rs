@@ -7,7 +7,7 @@ mod cli;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use cli::{ChairAction, Lang, Options};
+use cli::{BoardAction, ChairAction, Lang, Options};
 use gavel_client::Trust;
 use gavel_protocol::{Choice, Fingerprint, MeetingId, RoundId, Tracker};
 use std::path::PathBuf;
@@ -98,6 +98,11 @@ enum Command {
     },
     /// An interactive tablet: live updates, and one-letter commands on standard input
     Tablet,
+    /// The counting board's business (a member's credentials only)
+    Board {
+        #[command(subcommand)]
+        action: BoardAction,
+    },
     /// Run the meeting (the chair's credentials only)
     Chair {
         #[command(subcommand)]
@@ -141,6 +146,7 @@ async fn main() -> ExitCode {
         } => cli::check_ballot(&opts, round, tracker, choice).await,
         Command::Floor { ask } => cli::floor(&opts, ask).await,
         Command::Tablet => until_ctrl_c(cli::tablet(&opts)).await,
+        Command::Board { action } => cli::board(&opts, action).await,
         Command::Chair { action } => cli::chair(&opts, action).await,
     };
     match result {

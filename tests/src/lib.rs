@@ -22,6 +22,8 @@ pub mod chair;
 pub mod cluster;
 /// Small real PDFs, and the example meeting with documents.
 pub mod documents;
+/// An exported record edited as a forger would, for tamper tests.
+pub mod forge;
 /// Plain HTTP GET for the probes, `/metrics` and the meeting view.
 pub mod http;
 /// The real `gavel` binary as an operator runs it, and a meeting for it.

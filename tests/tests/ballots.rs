@@ -18,6 +18,7 @@ use gavel_protocol::paper::{
 };
 use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::{Choice, MeetingId, Principal, PublicKey, RefusalReason, RoundId};
+use gavel_records::bundle::Bundle;
 use gavel_records::chain::Event;
 use gavel_records::minutes::{self, Lang};
 use gavel_records::verify::{Mismatch, verify};
@@ -25,6 +26,7 @@ use gavel_server::export;
 use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::Store;
 use gavel_tests::databases;
+use gavel_tests::forge::rehash;
 use gavel_tests::server::TestServer;
 
 const SEATS: u32 = 5;
@@ -730,6 +732,8 @@ async fn the_counting_board_confirms_a_secret_count_before_the_chair_announces_i
         let en = minutes::minutes_html(&session, Lang::En);
         assert!(en.contains("Confirmed by the counting board"));
 
+        board_tampering_is_caught(&bundle, round, named, &keys);
+
         // A confirmation of another count, or signed by another key, is caught.
         let at = bundle
             .chain
@@ -772,4 +776,173 @@ async fn the_counting_board_confirms_a_secret_count_before_the_chair_announces_i
         server.stop()?;
     }
     Ok(())
+}
+
+/// The board's record in a bundle edited as a forger would, every hash
+/// recomputed: a confirmation from a seat off the board, a member's second
+/// confirmation, an announcement before enough confirmations or with none,
+/// one made twice, and one of a named round; each is a mismatch of its own.
+/// `secret` is the round the board (seats 4 and 2, both required) confirmed
+/// and the chair announced; `named` a named round closed after it.
+fn board_tampering_is_caught(
+    bundle: &Bundle,
+    secret: RoundId,
+    named: RoundId,
+    keys: &[SigningKey],
+) {
+    let position = |b: &Bundle, wanted: &dyn Fn(&Event) -> bool| {
+        b.chain
+            .iter()
+            .position(|e| wanted(&e.event))
+            .expect("the entry is in the chain")
+    };
+    let confirmed_by = |seat: u32| move |e: &Event| matches!(e, Event::CountConfirmed { seat: s, .. } if *s == seat);
+    let announced = |e: &Event| matches!(e, Event::ResultAnnounced { .. });
+    let named_closed =
+        move |e: &Event| matches!(e, Event::RoundClosed { round, .. } if *round == named);
+    type Case<'a> = (
+        &'static str,
+        Box<dyn Fn(&mut Bundle) + 'a>,
+        Box<dyn Fn(&Mismatch) -> bool>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "seat 1, off the board, confirms with its own key",
+            Box::new(move |b| {
+                let at = position(b, &confirmed_by(4));
+                let mut entry = b.chain[at].clone();
+                let Event::CountConfirmed {
+                    seat,
+                    key,
+                    count,
+                    signature,
+                    ..
+                } = &mut entry.event
+                else {
+                    unreachable!()
+                };
+                *seat = 1;
+                *key = PublicKey::of(&keys[1]);
+                *signature = gavel_protocol::Signature::sign(
+                    &keys[1],
+                    &Confirmation {
+                        meeting: &meeting(),
+                        round: secret,
+                        seat: 1,
+                        count,
+                    }
+                    .signed_bytes(),
+                );
+                b.chain.insert(at + 1, entry);
+            }),
+            Box::new(|m| matches!(m, Mismatch::ConfirmationOffBoard { seat: 1, .. })),
+        ),
+        (
+            "seat 4 confirms twice",
+            Box::new(move |b| {
+                let at = position(b, &confirmed_by(4));
+                b.chain.insert(at + 1, b.chain[at].clone());
+            }),
+            Box::new(|m| matches!(m, Mismatch::ConfirmationTwice { seat: 4, .. })),
+        ),
+        (
+            "seat 4's confirmation stands in for seat 2's",
+            Box::new(move |b| {
+                let (four, two) = (position(b, &confirmed_by(4)), position(b, &confirmed_by(2)));
+                b.chain[two] = b.chain[four].clone();
+            }),
+            Box::new(|m| {
+                matches!(
+                    m,
+                    Mismatch::AnnouncedEarly {
+                        confirmed: 1,
+                        required: 2,
+                        ..
+                    }
+                )
+            }),
+        ),
+        (
+            "the announcement before seat 2's confirmation",
+            Box::new(move |b| {
+                let (two, at) = (position(b, &confirmed_by(2)), position(b, &announced));
+                b.chain.swap(two, at);
+            }),
+            Box::new(|m| {
+                matches!(
+                    m,
+                    Mismatch::AnnouncedEarly {
+                        confirmed: 1,
+                        required: 2,
+                        ..
+                    }
+                ) || matches!(m, Mismatch::ConfirmationAfterAnnouncement { seat: 2, .. })
+            }),
+        ),
+        (
+            "a secret result announced with no confirmation",
+            Box::new(|b| {
+                b.chain
+                    .retain(|e| !matches!(e.event, Event::CountConfirmed { .. }))
+            }),
+            Box::new(move |m| {
+                matches!(
+                    m,
+                    Mismatch::AnnouncedEarly {
+                        round,
+                        confirmed: 0,
+                        required: 2,
+                    } if *round == secret
+                )
+            }),
+        ),
+        (
+            "the result announced twice",
+            Box::new(move |b| {
+                let at = position(b, &announced);
+                b.chain.insert(at + 1, b.chain[at].clone());
+            }),
+            Box::new(|m| matches!(m, Mismatch::AnnouncedTwice { .. })),
+        ),
+        (
+            "a named round announced",
+            Box::new(move |b| {
+                let at = position(b, &named_closed);
+                let mut entry = b.chain[position(b, &announced)].clone();
+                entry.event = Event::ResultAnnounced {
+                    round: named,
+                    announced_at: b.chain[at].at,
+                };
+                b.chain.insert(at + 1, entry);
+            }),
+            Box::new(
+                move |m| matches!(m, Mismatch::BoardOnNamedRound { round } if *round == named),
+            ),
+        ),
+    ];
+    for (name, change, expected) in cases {
+        let mut changed = bundle.clone();
+        change(&mut changed);
+        rehash(&mut changed);
+        let found = verify(&changed);
+        assert!(found.iter().any(expected), "{name}: {found:#?}");
+        // Nothing else is wrong with it: the chain's links and signatures
+        // are a forger's, so only the board's own rules catch it.
+        assert!(
+            found.iter().all(|m| matches!(
+                m,
+                Mismatch::HeadDiffers { .. }
+                    | Mismatch::ConfirmationOffBoard { .. }
+                    | Mismatch::ConfirmationTwice { .. }
+                    | Mismatch::ConfirmationAfterAnnouncement { .. }
+                    | Mismatch::AnnouncedEarly { .. }
+                    | Mismatch::AnnouncedTwice { .. }
+                    | Mismatch::BoardOnNamedRound { .. }
+            )),
+            "{name}: {found:#?}"
+        );
+        for m in &found {
+            assert!(!m.to_string().is_empty());
+        }
+    }
 }

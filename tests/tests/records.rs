@@ -12,11 +12,12 @@ use gavel_protocol::rules::{Secrecy, Threshold};
 use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{Choice, Principal, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{Bundle, DocumentVersion, NamedBallot, Round};
-use gavel_records::chain::{Entry, Event, LinkError, Sha, check_links};
+use gavel_records::chain::{Event, LinkError, Sha, check_links};
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export::{self, MinutesOptions};
 use gavel_tests::chair::{changeable_item, open_round};
 use gavel_tests::databases;
+use gavel_tests::forge::rehash;
 use gavel_tests::server::{TestServer, example_meeting};
 
 /// The rounds of the session, by what they are.
@@ -266,17 +267,6 @@ fn flip(choice: Choice) -> Choice {
     match choice {
         Choice::Yes => Choice::No,
         _ => Choice::Yes,
-    }
-}
-
-/// Recomputes every hash after an edit, as a forger with the whole file would.
-fn rehash(bundle: &mut Bundle) {
-    let meeting = bundle.meeting.clone();
-    let mut prev = None;
-    for e in &mut bundle.chain {
-        let next = Entry::next(&meeting, prev, e.at, e.event.clone());
-        *e = next;
-        prev = Some((e.seq, e.hash));
     }
 }
 

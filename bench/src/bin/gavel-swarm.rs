@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use gavel_bench::floor::FloorRun;
+use gavel_bench::papers::{self, PapersRun};
 use gavel_bench::process::{DocumentFile, GavelProcess};
 use gavel_bench::report::Report;
 use gavel_bench::swarm::{self, Scenario, Target};
@@ -124,6 +125,23 @@ enum Command {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Every tablet casts one signed confidence paper of N officials in a
+    /// secret round, after a secret yes/no round from the same tablets as
+    /// its baseline; each timed from open to the last acknowledgement and
+    /// from close to the result at the last tablet.
+    Papers {
+        #[arg(long)]
+        tablets: u32,
+        #[arg(long, default_value_t = 30)]
+        officials: u16,
+        /// A counting board of the first N seats, which confirms each count
+        /// before the chair announces it (0: no board).
+        #[arg(long, default_value_t = 3)]
+        board: u32,
+        /// Each tablet casts at a random moment within this span of seeing the round.
+        #[arg(long, default_value_t = 1000)]
+        within_ms: u64,
+    },
     /// A minimal tokio-tungstenite broadcaster: the floor for fan-out.
     BaselineBroadcast {
         #[arg(long)]
@@ -235,6 +253,7 @@ enum Job {
     Floor(FloorRun),
     /// A scenario on a meeting whose first item carries these documents.
     Documents(Scenario, Vec<DocumentFile>),
+    Papers(PapersRun),
 }
 
 impl Job {
@@ -242,6 +261,15 @@ impl Job {
         match self {
             Job::Swarm(scenario) | Job::Documents(scenario, _) => scenario.seats(),
             Job::Floor(run) => run.tablets,
+            Job::Papers(run) => run.tablets,
+        }
+    }
+
+    /// The meeting the server is given, with `roster`'s keys.
+    fn definition(&self, roster: &Roster) -> String {
+        match self {
+            Job::Papers(run) => papers::definition(roster, run),
+            Job::Swarm(_) | Job::Floor(_) | Job::Documents(..) => roster.definition(),
         }
     }
 }
@@ -317,6 +345,20 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             download::static_server(dir).await?;
             return Ok(None);
         }
+        Command::Papers {
+            tablets,
+            officials,
+            board,
+            within_ms,
+        } => {
+            let run = PapersRun {
+                tablets: *tablets,
+                officials: *officials,
+                board: (*board).min(*tablets),
+                within: Duration::from_millis(*within_ms),
+            };
+            return on_server(cli, fd_limit, Job::Papers(run)).await.map(Some);
+        }
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
         Command::BaselineBroadcast {
@@ -390,12 +432,19 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
             .join("gavel"),
     };
     let roster = Roster::generate(job.seats());
+    let definition = job.definition(&roster);
     let documents = match &job {
         Job::Documents(_, documents) => documents.as_slice(),
         _ => &[],
     };
     let server = tokio::task::block_in_place(|| {
-        GavelProcess::start(&gavel, &roster, documents, cli.database_url.as_deref())
+        GavelProcess::start(
+            &gavel,
+            &roster,
+            &definition,
+            documents,
+            cli.database_url.as_deref(),
+        )
     })?;
     let target = Target {
         url: &server.url,
@@ -407,5 +456,6 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
     match job {
         Job::Swarm(scenario) | Job::Documents(scenario, _) => swarm::run(&target, scenario).await,
         Job::Floor(run) => floor::run(&target, run).await,
+        Job::Papers(run) => papers::run(&target, run).await,
     }
 }

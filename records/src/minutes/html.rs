@@ -13,8 +13,10 @@
 //! title, a summary table, then each voted item under its topic with, per
 //! round, the form of the vote, its times, the rule, the official sentence,
 //! the chart and the verdict; a voided round is said to be voided and shows
-//! no counts; a round on a list prints its official table, and a secret one
-//! the counting board's record (biên bản kiểm phiếu) around it. Then, for each item where someone had the floor, its turns:
+//! no counts; a round on a list prints its official table. A secret round
+//! prints the counting board's record (biên bản kiểm phiếu): around a
+//! list's table, or after a yes/no round's verdict with the ballots marked
+//! with each choice. Then, for each item where someone had the floor, its turns:
 //! the speaker, the kind of turn, whom a question was put to, the topic as
 //! typed, the start and the time spoken. Signature blocks for the secretary
 //! and the chair close it. An item never breaks across pages unless it is
@@ -26,8 +28,8 @@ use super::escape::escape;
 use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
-    Words, announced_line, confirmations_line, confirmed_by, date_line, duration, item_number,
-    needed, paused_span, roman, round_number, seal_line, time_span,
+    Words, announced_line, ballots_marked, confirmations_line, confirmed_by, date_line, duration,
+    item_number, needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::results::Turnout;
@@ -300,7 +302,32 @@ fn round(
                 },
                 escape(verdict(result.passed, lang)),
             );
-            out.push_str(&board);
+            match round.settings.secrecy {
+                Secrecy::Named => out.push_str(&board),
+                Secrecy::Secret => {
+                    let counts = &result.counts;
+                    let turnout = Turnout {
+                        total_seats: counts.total_seats,
+                        present: counts.present,
+                        papers: counts.taking_part(),
+                    };
+                    let marked = [
+                        (&labels.yes, counts.yes),
+                        (&labels.no, counts.no),
+                        (&labels.abstain, counts.abstain),
+                    ]
+                    .map(|(label, n)| (ballots_marked(lang, &in_sentence(label)), n));
+                    count_record(
+                        out,
+                        turnout,
+                        &marked,
+                        "",
+                        &session.counting_board,
+                        &board,
+                        lang,
+                    );
+                }
+            }
         }
         Outcome::Counted { result, list } => {
             if result.rule().is_some() {
@@ -314,14 +341,21 @@ fn round(
             let table = list_table(result, list, session.total_seats, lang);
             match round.settings.secrecy {
                 Secrecy::Named => list_html(out, &table, &table.sentences),
-                Secrecy::Secret => count_record(
-                    out,
-                    result.turnout(),
-                    &table,
-                    &session.counting_board,
-                    &board,
-                    lang,
-                ),
+                Secrecy::Secret => {
+                    // The papers returned are in the record's facts; the
+                    // rest says what came out.
+                    let mut body = String::new();
+                    list_html(&mut body, &table, &table.sentences[1..]);
+                    count_record(
+                        out,
+                        result.turnout(),
+                        &[],
+                        &body,
+                        &session.counting_board,
+                        &board,
+                        lang,
+                    );
+                }
             }
         }
         Outcome::Voided => {
@@ -338,14 +372,6 @@ fn round(
     out.push_str("</div>\n");
 }
 
-/// A secret ballot on a list, printed as the counting board's record
-/// (biên bản kiểm phiếu) in its official form: all delegates, those
-/// present, the papers issued (one to each delegate present), returned,
-/// valid and invalid, each with its percentage of all delegates; then the
-/// table per candidate or official and lines for the board to sign, with
-/// the names of `board` (the head first) when the meeting names it. A paper
-/// the rules refuse is refused at the tablet with its reason and never
-/// enters the count, so every returned paper is valid and none invalid.
 /// The counting board's confirmations of `round` and the announcement, as
 /// paragraphs; empty when the board confirmed nothing.
 fn board_html(round: &Round, at: &dyn Fn(u64) -> String, lang: Lang) -> String {
@@ -371,12 +397,21 @@ fn board_html(round: &Round, at: &dyn Fn(u64) -> String, lang: Lang) -> String {
     html
 }
 
-/// The counting board's record of a secret ballot on a list; `confirmed`
-/// is [`board_html`] of its round.
+/// A secret ballot printed as the counting board's record (biên bản kiểm
+/// phiếu) in its official form: all delegates, those present, the ballots
+/// or papers issued (one to each delegate present), returned, valid and
+/// invalid, then `marked` (a yes/no ballot's count of each choice), each
+/// with its percentage of all delegates; then `body` (a list's table and
+/// what came out), `confirmed` ([`board_html`] of its round), and lines for
+/// the board to sign, with the names of `board` (the head first) when the
+/// meeting names it. A ballot the rules refuse is refused at the tablet
+/// with its reason and never enters the count, so every returned ballot is
+/// valid and none invalid.
 fn count_record(
     out: &mut String,
     turnout: Turnout,
-    table: &ListTable,
+    marked: &[(String, u32)],
+    body: &str,
     board: &[String],
     confirmed: &str,
     lang: Lang,
@@ -390,23 +425,23 @@ fn count_record(
         (w.papers_returned, turnout.papers),
         (w.count_valid, turnout.papers),
         (w.count_invalid, 0),
-    ];
+    ]
+    .map(|(label, n)| (label.to_owned(), n));
     let _ = write!(
         out,
         "<section class=\"count-record\"><h5>{}</h5>\n<table class=\"count-facts\"><tbody>\n",
         escape(w.count_record)
     );
-    for (label, n) in facts {
+    for (label, n) in facts.iter().chain(marked) {
         let _ = writeln!(
             out,
             "<tr><th>{}</th><td class=\"num\">{n}</td><td class=\"num\">{}</td></tr>",
             escape(label),
-            pct(n)
+            pct(*n)
         );
     }
     out.push_str("</tbody></table>\n");
-    // The papers returned are in the facts above; the rest says what came out.
-    list_html(out, table, &table.sentences[1..]);
+    out.push_str(body);
     out.push_str(confirmed);
     let (head, members) = board
         .split_first()
@@ -774,6 +809,70 @@ mod tests {
             !named.contains("Biên bản kiểm phiếu")
                 && named.contains("Số phiếu thu vào: 37 (92,50%).")
         );
+    }
+
+    #[test]
+    fn a_secret_yes_no_round_prints_the_counting_boards_record() {
+        use super::super::BoardConfirmation;
+        let mut session = phuc_loi();
+        session.counting_board = ["Đỗ Văn Hải", "Ngô Thị Mai", "Bùi Quốc Toản"]
+            .map(str::to_owned)
+            .to_vec();
+        // 39 present, 26 yes, 10 no, 3 abstentions of 40 delegates.
+        let round = &mut session.items[8].rounds[0];
+        let ended = round.ended_at;
+        let after = move |s: u64| ended + s * 1000;
+        round.confirmations = [(7, "Đỗ Văn Hải", 30), (15, "Ngô Thị Mai", 45)]
+            .map(|(seat, name, s)| BoardConfirmation {
+                seat,
+                name: name.to_owned(),
+                at: after(s),
+            })
+            .to_vec();
+        round.announced_at = Some(after(60));
+        let vi = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
+        let record = &vi[vi.find("Biên bản kiểm phiếu").expect("the record")..];
+        for line in [
+            "Tổng số đại biểu40100,00%",
+            "Số đại biểu có mặt3997,50%",
+            "Số phiếu phát ra3997,50%",
+            "Số phiếu thu vào3997,50%",
+            "Số phiếu hợp lệ3997,50%",
+            "Số phiếu không hợp lệ00,00%",
+            "Số phiếu tán thành2665,00%",
+            "Số phiếu không tán thành1025,00%",
+            "Số phiếu không biểu quyết37,50%",
+            "Thành viên Ban kiểm phiếu xác nhận kết quả bằng chữ ký trên thiết bị: \
+             Đỗ Văn Hải (ghế 7) lúc",
+            "; Ngô Thị Mai (ghế 15) lúc",
+            "Chủ tọa công bố kết quả lúc",
+            "Trưởng Ban kiểm phiếuĐỗ Văn HảiCác thành viên Ban kiểm phiếuNgô Thị MaiBùi Quốc Toản",
+        ] {
+            assert!(record.contains(line), "{line:?} in {record}");
+        }
+        // The verdict and the chart come first, the confirmations once.
+        assert!(vi.find("Kết quả: KHÔNG THÔNG QUA") < vi.find("Biên bản kiểm phiếu"));
+        assert_eq!(vi.matches("xác nhận kết quả").count(), 1, "{vi}");
+
+        let en = text(&item_html(&minutes_html(&session, Lang::En), 8, Lang::En));
+        for line in [
+            "Record of the count",
+            "Ballot papers issued3997.50%",
+            "Invalid ballot papers00.00%",
+            "Ballots marked “tán thành”2665.00%",
+            "Ballots marked “không tán thành”1025.00%",
+            "Ballots marked “không biểu quyết”37.50%",
+            "Confirmed by the counting board, each member's device signing: \
+             Đỗ Văn Hải (seat 7) at",
+            "The chair announced the result at",
+            "Head of the counting boardĐỗ Văn Hải",
+        ] {
+            assert!(en.contains(line), "{line:?} in {en}");
+        }
+
+        // A named yes/no round has no such record.
+        let named = text(&item_html(&minutes_html(&session, Lang::Vi), 2, Lang::Vi));
+        assert!(!named.contains("Biên bản kiểm phiếu") && !named.contains("Số phiếu phát ra"));
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub struct Words {
     pub col_needed: &'static str,
     pub list_results: &'static str,
     pub papers_returned: &'static str,
-    /// The counting board's record of a secret ballot on a list, and its lines.
+    /// The counting board's record of a secret ballot, and its lines.
     pub count_record: &'static str,
     pub count_present: &'static str,
     pub count_issued: &'static str,
@@ -318,6 +318,15 @@ pub fn confirmations_line(lang: Lang, list: &str) -> String {
         Lang::En => {
             format!("Confirmed by the counting board, each member's device signing: {list}")
         }
+    }
+}
+
+/// A line of the counting board's record of a secret yes/no ballot: the
+/// ballots marked with one choice, `label` as it reads in a sentence.
+pub fn ballots_marked(lang: Lang, label: &str) -> String {
+    match lang {
+        Lang::Vi => format!("Số phiếu {label}"),
+        Lang::En => format!("Ballots marked “{label}”"),
     }
 }
 

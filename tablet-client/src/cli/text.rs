@@ -12,10 +12,11 @@ use super::feed::Change;
 use gavel_client::client::ClientError;
 use gavel_client::published::Check;
 use gavel_client::state::MeetingState;
+use gavel_protocol::board::{BoardView, Count};
 use gavel_protocol::messages::{
     ItemStatus, LiveTally, MeetingView, PaperReceipt, Receipt, RoundView, Snapshot,
 };
-use gavel_protocol::paper::Vote;
+use gavel_protocol::paper::{PaperKind, Vote};
 use gavel_protocol::published::ListRefusal;
 use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::Secrecy;
@@ -279,6 +280,82 @@ impl<'a> Text<'a> {
             (Check::Missing | Check::Counted, _, Lang::Vi) => "Cảnh báo: danh sách phiếu đã công bố không có mã kiểm tra của bạn. Xin trình cho Ban kiểm phiếu.".to_owned(),
             (Check::Missing | Check::Counted, _, Lang::En) => "Warning: your ballot tracker is not in the published list. Please show this to the counting board.".to_owned(),
         }
+    }
+
+    /// The provisional count a board member is asked to confirm, in the
+    /// numbers the device signs: all delegates, those present, the ballots
+    /// returned, then each row, a choice in the meeting's words or a
+    /// candidate or official of the item's list (`item`, when known) with
+    /// its marks; every percentage of all delegates.
+    pub fn count(&self, item: Option<u32>, count: &Count) -> String {
+        let vi = self.lang == Lang::Vi;
+        let total = count.total_seats;
+        let pct = |n: u32| self.lang.percent(n, total);
+        let n = |value: u32| format!("{value} ({})", pct(value));
+        let view = item.and_then(|i| self.meeting.agenda.get(i as usize));
+        let mut lines = vec![match (view, vi) {
+            (Some(v), true) => format!(
+                "Kết quả kiểm phiếu chờ Ban kiểm phiếu xác nhận — nội dung {}: {}",
+                v.index + 1,
+                v.title
+            ),
+            (Some(v), false) => format!(
+                "The count awaiting the counting board — item {}: {}",
+                v.index + 1,
+                v.title
+            ),
+            (None, true) => "Kết quả kiểm phiếu chờ Ban kiểm phiếu xác nhận".to_owned(),
+            (None, false) => "The count awaiting the counting board".to_owned(),
+        }];
+        lines.push(if vi {
+            format!(
+                "Tổng số đại biểu: {total}; có mặt: {}; số phiếu thu vào: {}",
+                n(count.present),
+                n(count.ballots)
+            )
+        } else {
+            format!(
+                "All delegates: {total}; present: {}; ballots returned: {}",
+                n(count.present),
+                n(count.ballots)
+            )
+        });
+        let list = view.and_then(|v| v.paper.as_ref());
+        let Some(list) = list else {
+            let labels = &self.meeting.labels;
+            let row = count.rows.first().map(Vec::as_slice).unwrap_or_default();
+            for (label, value) in [&labels.yes, &labels.no, &labels.abstain]
+                .into_iter()
+                .zip(row)
+            {
+                lines.push(format!("  {label}: {}", n(*value)));
+            }
+            return lines.join("\n");
+        };
+        let levels: &[&str] = match (list.kind, vi) {
+            (PaperKind::Election, true) => &["phiếu bầu"],
+            (PaperKind::Election, false) => &["votes"],
+            (PaperKind::Rating, true) => &["tín nhiệm cao", "tín nhiệm", "tín nhiệm thấp"],
+            (PaperKind::Rating, false) => &["high confidence", "confidence", "low confidence"],
+            (PaperKind::NoConfidence, true) => &["tín nhiệm", "không tín nhiệm"],
+            (PaperKind::NoConfidence, false) => &["confidence", "no confidence"],
+        };
+        for (i, row) in count.rows.iter().enumerate() {
+            let who = list.entries.get(i).map_or_else(
+                || format!("#{}", i + 1),
+                |e| match e.post.as_str() {
+                    "" => e.name.clone(),
+                    post => format!("{} ({post})", e.name),
+                },
+            );
+            let marks: Vec<String> = levels
+                .iter()
+                .zip(row)
+                .map(|(level, value)| format!("{level} {}", n(*value)))
+                .collect();
+            lines.push(format!("  {}. {who}: {}", i + 1, marks.join(", ")));
+        }
+        lines.join("\n")
     }
 
     pub fn enrolled(&self, principal: Principal) -> String {
@@ -694,6 +771,61 @@ pub fn list_refused(reason: ListRefusal, lang: Lang) -> &'static str {
         (ListRefusal::NotAnnounced, Lang::En) => {
             "the result awaits the counting board and the chair's announcement"
         }
+    }
+}
+
+/// Why a seat has no count to confirm: it is not on the board of the last
+/// secret round (`members`, when the round has a board), or no count
+/// awaits the board.
+pub fn nothing_to_confirm(seat: SeatNo, members: Option<&[SeatNo]>, lang: Lang) -> String {
+    let list = |m: &[SeatNo]| {
+        m.iter()
+            .map(SeatNo::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (members, lang) {
+        (Some(m), Lang::Vi) if !m.contains(&seat) => format!(
+            "ghế {seat} không thuộc Ban kiểm phiếu (các ghế {}); chỉ thành viên Ban kiểm phiếu mới xác nhận được kết quả",
+            list(m)
+        ),
+        (Some(m), Lang::En) if !m.contains(&seat) => format!(
+            "seat {seat} is not on the counting board (seats {}); only its members confirm a count",
+            list(m)
+        ),
+        (_, Lang::Vi) => "không có kết quả kiểm phiếu nào đang chờ xác nhận".to_owned(),
+        (_, Lang::En) => "no count awaits the counting board's confirmation".to_owned(),
+    }
+}
+
+/// Asked before a board member's device signs the count it printed.
+pub fn confirm_prompt(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "Số liệu trên có đúng với kết quả kiểm phiếu của Ban không? Xác nhận [c/K]:",
+        Lang::En => "Does this match the board's own count? Confirm [y/N]:",
+    }
+}
+
+pub fn not_confirmed(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "chưa xác nhận: thiết bị không ký số liệu này",
+        Lang::En => "not confirmed: the device signed nothing",
+    }
+}
+
+/// Said once the server stored this seat's confirmation: how many of the
+/// board have confirmed, and how many must before the chair announces.
+pub fn count_confirmed(seat: SeatNo, board: &BoardView, lang: Lang) -> String {
+    let (have, need) = (board.confirmed.len(), board.required);
+    match lang {
+        Lang::Vi => format!(
+            "Đã xác nhận kết quả kiểm phiếu (ghế {seat}, thiết bị đã ký). \
+             {have}/{need} thành viên cần thiết đã xác nhận."
+        ),
+        Lang::En => format!(
+            "Count confirmed (seat {seat}, signed by this device). \
+             {have} of the {need} confirmations required are in."
+        ),
     }
 }
 
@@ -1171,6 +1303,64 @@ mod tests {
         assert_eq!(
             client_error(&detailed, Lang::Vi),
             "Bị từ chối: lệnh không phù hợp với trạng thái kỳ họp (a vote is already open)"
+        );
+    }
+
+    #[test]
+    fn a_count_to_confirm_reads_as_the_board_counted_it() {
+        use gavel_protocol::messages::{ListEntry, PaperList};
+        let mut meeting = meeting();
+        let count = Count {
+            total_seats: 40,
+            present: 38,
+            ballots: 37,
+            rows: vec![vec![30, 5, 2]],
+        };
+        let text = Text::new(&meeting, Lang::Vi).count(Some(1), &count);
+        assert_eq!(
+            text,
+            "Kết quả kiểm phiếu chờ Ban kiểm phiếu xác nhận — nội dung 2: Nghị quyết dự toán ngân sách\n\
+             Tổng số đại biểu: 40; có mặt: 38 (95,00%); số phiếu thu vào: 37 (92,50%)\n\
+             \u{20} Tán thành: 30 (75,00%)\n\
+             \u{20} Không tán thành: 5 (12,50%)\n\
+             \u{20} Không biểu quyết: 2 (5,00%)"
+        );
+        // A rating: each official's marks at each level, the post beside the name.
+        meeting.agenda[1].paper = Some(PaperList {
+            kind: PaperKind::Rating,
+            posts: 0,
+            entries: vec![
+                ListEntry {
+                    name: "Trần Văn Bình".into(),
+                    post: "Chủ tịch".into(),
+                },
+                ListEntry {
+                    name: "Lê Thị Cúc".into(),
+                    post: String::new(),
+                },
+            ],
+        });
+        let rating = Count {
+            rows: vec![vec![20, 15, 2], vec![10, 20, 7]],
+            ..count
+        };
+        let en = Text::new(&meeting, Lang::En).count(Some(1), &rating);
+        assert!(
+            en.ends_with(
+                "  1. Trần Văn Bình (Chủ tịch): high confidence 20 (50.00%), confidence 15 (37.50%), \
+                 low confidence 2 (5.00%)\n  \
+                 2. Lê Thị Cúc: high confidence 10 (25.00%), confidence 20 (50.00%), low confidence 7 (17.50%)"
+            ),
+            "{en}"
+        );
+        assert!(en.starts_with("The count awaiting the counting board — item 2"));
+        assert_eq!(
+            nothing_to_confirm(4, Some(&[7, 15]), Lang::En),
+            "seat 4 is not on the counting board (seats 7, 15); only its members confirm a count"
+        );
+        assert_eq!(
+            nothing_to_confirm(7, None, Lang::Vi),
+            "không có kết quả kiểm phiếu nào đang chờ xác nhận"
         );
     }
 
