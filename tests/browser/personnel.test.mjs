@@ -310,6 +310,8 @@ step("7. the public page shows the announced tables", async () => {
   assert.equal(await page.getByTestId("public-paper-table").count(), 3);
   const rows = await page.locator('[data-testid="public-paper-table"] tbody tr').count();
   assert.equal(rows, 2 + OFFICIALS + 2);
+  await page.getByTestId("public-paper-table").nth(1).evaluate((table) => table.closest(".record-item").scrollIntoView({ block: "start" }));
+  await screenshot(page, "public-personnel-rating-vi");
   assert.deepEqual(page.errors, []);
   await page.close();
 });
