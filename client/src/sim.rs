@@ -1,17 +1,20 @@
 //! Simulated delegates: real clients with real keys that check in and vote
 //! a few seconds after a vote opens, like people reading the screen and
-//! pressing a button. `gavel demo` runs one per seat so that whoever follows
-//! the meeting sees a live session.
+//! pressing a button; the counting board's members also confirm each secret
+//! count. `gavel demo` runs one per seat so that whoever follows the meeting
+//! sees a live session.
 
 use crate::client::{Client, ClientError};
 use crate::reconnect::Backoff;
+use crate::state::MeetingState;
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::PaperList;
+use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::paper::{
     APPROVE, CONFIDENCE, HIGH_CONFIDENCE, KEEP_CONFIDENCE, LOW_CONFIDENCE, Mark, NO_CONFIDENCE,
     PaperKind,
 };
-use gavel_protocol::{Choice, MeetingId, RoundId};
+use gavel_protocol::{Choice, MeetingId, Principal, RoundId, SeatNo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
@@ -58,17 +61,47 @@ impl SimulatedDelegate {
         if !session.state.checked_in {
             session.check_in().await?;
         }
+        let seat = match session.principal {
+            Some(Principal::Seat(seat)) => seat,
+            _ => return Err(ClientError::NotADelegate),
+        };
         let mut passed_over: Option<RoundId> = None;
+        let mut confirmed: Option<RoundId> = None;
         loop {
             session
                 .wait_until(|s| {
-                    s.open_round().is_some_and(|r| {
-                        s.my_ballot.as_ref().map(|b| b.round) != Some(r.id)
-                            && s.my_paper.as_ref().map(|p| p.round) != Some(r.id)
-                            && passed_over != Some(r.id)
-                    })
+                    board_task(s, seat).is_some_and(|r| confirmed != Some(r))
+                        || s.open_round().is_some_and(|r| {
+                            s.my_ballot.as_ref().map(|b| b.round) != Some(r.id)
+                                && s.my_paper.as_ref().map(|p| p.round) != Some(r.id)
+                                && passed_over != Some(r.id)
+                        })
                 })
                 .await?;
+            // A member of the counting board asks for the count (the server
+            // gives it to the board alone), reads it, then confirms it, so
+            // that the chair can announce the result.
+            if let Some(round) = board_task(&session.state, seat).filter(|&r| confirmed != Some(r))
+            {
+                confirmed = Some(round);
+                if session.state.to_confirm.as_ref().map(|c| c.round) != Some(round) {
+                    session.sync().await?;
+                }
+                pause(&mut session, rng.gen_range(1500..5000)).await?;
+                let Some(task) = session
+                    .state
+                    .to_confirm
+                    .clone()
+                    .filter(|c| c.round == round)
+                else {
+                    continue;
+                };
+                match session.confirm_count(task.round, task.count).await {
+                    Ok(()) | Err(ClientError::Refused { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                continue;
+            }
             let round = session.state.open_round().map(|r| r.id);
             let list = session.state.open_round().and_then(|r| {
                 let item = session.meeting.agenda.get(r.item as usize)?;
@@ -109,6 +142,15 @@ impl SimulatedDelegate {
             }
         }
     }
+}
+
+/// The closed round `seat` must confirm as a member of the counting board:
+/// its result awaits the board and the seat has not confirmed it yet.
+fn board_task(state: &MeetingState, seat: SeatNo) -> Option<RoundId> {
+    let round = state.round().filter(|r| r.status == RoundStatus::Closed)?;
+    let board = round.board.as_ref().filter(|b| b.announced_at.is_none())?;
+    let waiting = board.members.contains(&seat) && board.confirmed.iter().all(|c| c.seat != seat);
+    waiting.then_some(round.id)
 }
 
 /// A delegate's paper on `list`, leaning as the delegate leans: an election
@@ -163,7 +205,8 @@ fn marks(list: &PaperList, rng: &mut StdRng, yes_share: f64) -> Vec<Mark> {
 
 /// A simulated chair that walks through the agenda: it moves to each item,
 /// opens a vote where the item has one, closes it once every delegate present
-/// has voted (or lets the window run out), shows the result for a while and
+/// has voted (or lets the window run out), announces a secret result once
+/// the counting board has confirmed it, shows the result for a while and
 /// moves on, starting over at the end.
 pub struct SimulatedChair {
     pub url: String,
@@ -205,6 +248,7 @@ impl SimulatedChair {
                 if session.state.open_round().is_some() {
                     session.chair(ChairCommand::Close).await?;
                 }
+                announce_when_confirmed(&mut session).await?;
                 session
                     .chair(ChairCommand::SetItem { item: item.index })
                     .await?;
@@ -236,10 +280,37 @@ impl SimulatedChair {
                         Err(e) => return Err(e),
                     }
                 }
+                announce_when_confirmed(&mut session).await?;
                 pause(&mut session, pause_ms).await?;
             }
         }
     }
+}
+
+/// A secret result the counting board must confirm (the last round, closed
+/// and not yet announced) is announced once enough members have confirmed
+/// it on their tablets; until then no other vote may open. Without such a
+/// result this returns at once.
+async fn announce_when_confirmed(session: &mut crate::Session) -> Result<(), ClientError> {
+    use gavel_protocol::messages::ChairCommand;
+    let awaiting = |s: &MeetingState| {
+        s.round()
+            .filter(|r| r.status == RoundStatus::Closed)
+            .and_then(|r| r.board.as_ref())
+            .filter(|b| b.announced_at.is_none())
+            .map(|b| b.confirmed.len() >= b.required as usize)
+    };
+    if awaiting(&session.state).is_none() {
+        return Ok(());
+    }
+    session.wait_until(|s| awaiting(s) != Some(false)).await?;
+    if awaiting(&session.state) == Some(true) {
+        match session.chair(ChairCommand::Announce).await {
+            Ok(()) | Err(ClientError::Refused { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Waits `millis` while still reading what the server sends.

@@ -1,7 +1,8 @@
 //! `gavel demo`: a whole session on one machine with no setup. The example
 //! ward council meeting on the embedded SQLite store, one simulated tablet per
-//! seat (real clients, real keys, real signatures) and, unless a person wants
-//! the chair, a simulated chair that walks through the agenda.
+//! seat (real clients, real keys, real signatures; the counting board's
+//! members confirm each secret count) and, unless a person wants the chair, a
+//! simulated chair that walks through the agenda.
 
 use crate::config::Settings;
 use crate::meeting::{EXAMPLE, MeetingDefinition};
@@ -122,6 +123,19 @@ pub async fn run(
     }
     if !options.manual_chair {
         println!("  the chair is simulated; run with --manual-chair to take it yourself");
+    }
+    let unsimulated: Vec<String> = definition
+        .counting_board
+        .iter()
+        .filter(|&&seat| seat > simulated)
+        .map(u32::to_string)
+        .collect();
+    if !unsimulated.is_empty() {
+        println!(
+            "  the counting board confirms each secret result before it is announced; \
+             seats {} of the board are not simulated: confirm from their tablets",
+            unsimulated.join(", ")
+        );
     }
     if simulated == definition.total_seats {
         println!(

@@ -183,7 +183,7 @@ test("a meeting is built from nothing, goes out as its file and comes back uncha
   assert.equal(await field(page, "id").inputValue(), "");
   await field(page, "id").fill("phuc-loi-2027-ky-1");
   await page.getByTestId("editor-save").click();
-  await waitFor(page, "meeting-phuc-loi-2027-ky-1", { contains: "40 seats · 10 items" });
+  await waitFor(page, "meeting-phuc-loi-2027-ky-1", { contains: "40 seats · 12 items" });
   await screenshot(page, "admin-meetings-en");
   await switchTo(page, "vi");
   await waitFor(page, "state-phuc-loi-2027-ky-1", { text: "Sắp họp" });

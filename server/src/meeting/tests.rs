@@ -3,6 +3,7 @@
 use super::file::RawRule;
 use super::*;
 use gavel_protocol::messages::{DocumentKind, ItemKind};
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::rules::{Base, Interim, Rule, Secrecy, VoteSettings};
 use serde::Deserialize;
 
@@ -77,6 +78,8 @@ fn the_example_parses_with_40_seats_and_its_agenda() {
             Other,
             Election,
             Other,
+            Other,
+            Other,
             DraftResolution
         ]
     );
@@ -130,8 +133,33 @@ fn the_example_parses_with_40_seats_and_its_agenda() {
     );
     assert_eq!(removal.rule.yes_needed(40), 27);
     assert_eq!(removal.secrecy, Secrecy::Secret);
-    assert_eq!(vote(9), Some(defaults));
-    assert!(m.item(10).is_none());
+    assert_eq!(vote(11), Some(defaults));
+    assert!(m.item(12).is_none());
+
+    // The personnel papers: an election of one of two, a rating of 27
+    // officials and a no-confidence vote on two, all secret with nothing
+    // shown while open.
+    let paper = |i: u32| {
+        m.item(i)
+            .unwrap()
+            .paper
+            .as_ref()
+            .map(|p| (p.kind, p.posts, p.entries.len()))
+    };
+    assert_eq!(paper(6), None);
+    assert_eq!(paper(7), Some((PaperKind::Election, 1, 2)));
+    assert_eq!(paper(8), None);
+    assert_eq!(paper(9), Some((PaperKind::Rating, 0, 27)));
+    assert_eq!(paper(10), Some((PaperKind::NoConfidence, 0, 2)));
+    for i in [9, 10] {
+        let settings = vote(i).unwrap();
+        assert_eq!(
+            (settings.secrecy, settings.interim),
+            (Secrecy::Secret, Interim::None)
+        );
+    }
+    assert_eq!(m.counting_board, [7, 15, 23]);
+    assert_eq!(m.confirmations_required, 3);
 }
 
 #[test]
@@ -683,7 +711,6 @@ const TWO_CANDIDATES: &str =
 
 #[test]
 fn an_item_on_a_list_carries_its_kind_posts_and_entries() {
-    use gavel_protocol::paper::PaperKind;
     let m = MeetingDefinition::parse(&with_list("\"election\"", "", TWO_CANDIDATES)).unwrap();
     let paper = m.agenda[0].paper.as_ref().expect("an election");
     assert_eq!((paper.kind, paper.posts), (PaperKind::Election, 1));

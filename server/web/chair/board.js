@@ -5,6 +5,7 @@
 
 import { isPaperResult, officialSentence, paperSentences } from "../common/protocol.js";
 import { clockText } from "../common/countdown.js";
+import { paperTable } from "../common/papers.js";
 import { $, h, setText } from "../common/dom.js";
 
 /** The last round, while its result awaits the board and the announcement. */
@@ -22,6 +23,21 @@ function resultLines(view, round) {
   return [officialSentence(t, result.counts, meeting.labels, lang), t(result.passed ? "result.passed" : "result.notPassed")];
 }
 
+/** What the board's table was last drawn for; redrawn only when the result or the language changes. */
+let drawnTable = "";
+
+/** A result on a list also as its official table, so the chair checks each row before announcing it. */
+function renderBoardTable(view, round) {
+  const { t, lang, meeting } = view;
+  const paper = isPaperResult(round.result) ? round.result : null;
+  const box = $("board-table");
+  box.hidden = !paper;
+  const key = JSON.stringify([lang, round.id, paper]);
+  if (!paper || key === drawnTable) return;
+  drawnTable = key;
+  box.replaceChildren(paperTable(t, paper, meeting.agenda[round.item]?.paper, lang, { testid: "board-paper-table" }));
+}
+
 export function renderBoard(view) {
   const round = provisionalRound(view.snapshot);
   const panel = $("board-panel");
@@ -33,6 +49,7 @@ export function renderBoard(view) {
   const { board } = round;
   panel.dataset.confirmed = String(board.confirmed.length);
   $("board-result").replaceChildren(...resultLines(view, round).map((line) => h("li", {}, line)));
+  renderBoardTable(view, round);
   setText($("board-progress"), t("board.progress", { n: board.confirmed.length, required: board.required }));
   const confirmed = new Map(board.confirmed.map((c) => [c.seat, c.at]));
   $("board-members").replaceChildren(

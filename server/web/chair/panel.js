@@ -2,7 +2,8 @@
 // controls, and the tally — live while a round is open, the committed
 // result (in the official wording) once it has closed.
 
-import { CHOICES, labelInSentence, officialSentence } from "../common/protocol.js";
+import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperSentences } from "../common/protocol.js";
+import { paperTable } from "../common/papers.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
 import { $, h, setAttr, setText } from "../common/dom.js";
@@ -133,7 +134,8 @@ export function renderCountdown(view) {
 
 /**
  * What the tally panel shows: "live" counts of an open named round; only
- * the "turnout" of an open secret round; the "result" of the current item;
+ * the "turnout" of an open secret round; the "result" of the current item,
+ * or its "paper" result (a ballot on a list, counted and announced);
  * "voided"; or "idle" before any vote.
  *
  * In a secret round the chair sees who has voted; seeing the counts move at
@@ -146,6 +148,9 @@ function tallySource(view) {
     const live = open.live;
     const mode = open.settings.secrecy === "named" && live?.counts ? "live" : "turnout";
     return { mode, rule: open.settings.rule, counts: mode === "live" ? live.counts : null, takingPart: live?.taking_part ?? 0 };
+  }
+  if (state?.status === "counted" && isPaperResult(state.result)) {
+    return { mode: "paper", rule: null, counts: null, takingPart: state.result.turnout.papers, result: state.result };
   }
   if (state && DECIDED.includes(state.status) && state.result) {
     const { counts, rule } = state.result;
@@ -231,8 +236,13 @@ function renderDecision(view, source, needed) {
 
 function renderBanner(view, source) {
   const banner = $("result-banner");
-  banner.hidden = source.mode !== "result";
+  banner.hidden = source.mode !== "result" && source.mode !== "paper";
   $("voided-banner").hidden = source.mode !== "voided";
+  if (source.mode === "paper") {
+    setAttr(banner, "data-passed", null);
+    setAttr(banner, "class", "result-banner banner-counted");
+    setText($("result-word"), view.t("status.counted"));
+  }
   if (source.mode !== "result") return;
   const passed = source.result.passed;
   setAttr(banner, "data-passed", passed);
@@ -240,10 +250,27 @@ function renderBanner(view, source) {
   setText($("result-word"), view.t(passed ? "result.passed" : "result.notPassed"));
 }
 
+/** What the paper result was last drawn for; redrawn only when it or the language changes. */
+let drawnPaper = "";
+
+/** A ballot on a list, counted and announced: what it came to and its official table. */
+function renderPaper(view, source) {
+  const box = $("paper-result");
+  box.hidden = source.mode !== "paper";
+  const { t, lang, item } = view;
+  const key = JSON.stringify([lang, view.index, source.result]);
+  if (source.mode !== "paper" || key === drawnPaper) return;
+  drawnPaper = key;
+  const { result } = source;
+  $("paper-sentences").replaceChildren(...paperSentences(t, result, item?.paper, lang).map((line) => h("li", {}, line)));
+  $("paper-table-box").replaceChildren(paperTable(t, result, item?.paper, lang, { testid: "chair-paper-table" }));
+  setText($("paper-note"), t("paper.of_all", { total: result.turnout.total_seats }));
+}
+
 /** The numbers on screen as attributes, for tests and assistive tools; counts are left out where they are not shown. */
 function renderTallyAttributes(source) {
   const tally = $("live-tally");
-  const counts = source.counts ?? (source.mode === "turnout" ? null : { yes: 0, no: 0, abstain: 0 });
+  const counts = source.counts ?? (source.mode === "turnout" || source.mode === "paper" ? null : { yes: 0, no: 0, abstain: 0 });
   setAttr(tally, "data-mode", source.mode);
   for (const choice of CHOICES) setAttr(tally, `data-${choice}`, counts ? counts[choice] : null);
   setAttr(tally, "data-taking-part", source.takingPart);
@@ -259,6 +286,7 @@ export function renderTally(view) {
   $("tally-secret").hidden = !secret || source.mode === "idle";
   setText($("tally-secret"), t("tally.secret"));
   renderBanner(view, source);
+  renderPaper(view, source);
   const showBody = open || source.mode === "result";
   $("tally-body").hidden = !showBody;
   $("tally-idle").hidden = source.mode !== "idle";

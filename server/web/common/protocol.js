@@ -312,6 +312,38 @@ export function paperSentences(t, result, list, lang) {
   return out;
 }
 
+/**
+ * A result on a list as the official table reads it: the kind's marks (the
+ * columns) and, per candidate or official in list order, its name and
+ * post, each mark's count with its share of all seats, and what the row
+ * came to: "elected" or "tie" in an election; in a rating "low_two_thirds"
+ * (two thirds or more of all seats rated it low, which is also more than
+ * half) or else "low_over_half"; "flagged" in a no-confidence vote; null
+ * otherwise. `list` is the item's `paper`.
+ */
+export function paperRows(result, list, lang) {
+  const total = result.turnout.total_seats;
+  const cells = (counts) => counts.map((n) => ({ n, pct: formatPercent(n, total, lang) }));
+  const row = (i, counts, outcome) => ({
+    name: list?.entries[i]?.name ?? `#${i + 1}`,
+    post: list?.entries[i]?.post ?? "",
+    cells: cells(counts),
+    outcome,
+  });
+  let rows;
+  if (result.kind === "election") {
+    const tied = new Set(result.tie?.candidates ?? []);
+    rows = result.approvals.map((n, i) => row(i, [n], result.elected.includes(i) ? "elected" : tied.has(i) ? "tie" : null));
+  } else if (result.kind === "rating") {
+    rows = result.ratings.map((r, i) =>
+      row(i, [r.high, r.confidence, r.low], r.low_two_thirds ? "low_two_thirds" : r.low_over_half ? "low_over_half" : null),
+    );
+  } else {
+    rows = result.votes.map((v, i) => row(i, [v.confidence, v.no_confidence], v.flagged ? "flagged" : null));
+  }
+  return { marks: PAPER_KINDS[result.kind].marks, rows };
+}
+
 /** What the server signs to vouch for an exported audit chain (its length and last hash). */
 export function auditHeadBytes({ meeting, entries, head }) {
   return new Layout(TAGS.auditHead).str(meeting).u64(entries).raw(hexToBytes(head), 32).bytes();

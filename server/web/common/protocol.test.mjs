@@ -20,6 +20,7 @@ import {
   paperBytes,
   paperReceiptBytes,
   paperRefusal,
+  paperRows,
   presentedDocument,
   publishedListUrl,
   receiptBytes,
@@ -218,4 +219,42 @@ test("each ballot of trackers.json is found in its published list with the choic
 test("a tracker reads in groups of four and its list is served beside the app", () => {
   assert.equal(trackerGroups("0123456789abcdef0123456789abcdef"), "0123 4567 89ab cdef 0123 4567 89ab cdef");
   assert.equal(publishedListUrl("phuc-loi", "ab12"), "../api/meetings/phuc-loi/rounds/ab12/trackers");
+});
+
+test("a result on a list reads as its official table: counts, shares of all seats, each row's outcome", () => {
+  const turnout = { total_seats: 40, present: 38, papers: 38 };
+  const list = { kind: "rating", entries: [{ name: "Nguyễn Đức Thắng", post: "Chủ tịch HĐND phường" }, { name: "Lê Minh Tuấn", post: "" }, { name: "Lý Thị Mai", post: "" }] };
+  const rating = {
+    kind: "rating",
+    turnout,
+    ratings: [
+      { high: 30, confidence: 8, low: 0, low_over_half: false, low_two_thirds: false },
+      { high: 5, confidence: 12, low: 21, low_over_half: true, low_two_thirds: false },
+      { high: 1, confidence: 10, low: 27, low_over_half: true, low_two_thirds: true },
+    ],
+  };
+  const table = paperRows(rating, list, "vi");
+  assert.deepEqual(table.marks, [1, 2, 3]);
+  assert.deepEqual(table.rows[0], {
+    name: "Nguyễn Đức Thắng",
+    post: "Chủ tịch HĐND phường",
+    cells: [
+      { n: 30, pct: "75,00%" },
+      { n: 8, pct: "20,00%" },
+      { n: 0, pct: "0,00%" },
+    ],
+    outcome: null,
+  });
+  assert.deepEqual(table.rows.map((r) => r.outcome), [null, "low_over_half", "low_two_thirds"]);
+  assert.equal(paperRows(rating, list, "en").rows[1].cells[2].pct, "52.50%");
+
+  const election = { kind: "election", turnout, posts: 2, approvals: [25, 22, 22], approvals_needed: 21, elected: [0], tie: { candidates: [1, 2], posts: 1 } };
+  const elected = paperRows(election, { entries: [{ name: "A", post: "" }, { name: "B", post: "" }] }, "vi");
+  assert.deepEqual(elected.marks, [1]);
+  assert.deepEqual(elected.rows.map((r) => [r.name, r.cells[0].n, r.outcome]), [["A", 25, "elected"], ["B", 22, "tie"], ["#3", 22, "tie"]]);
+
+  const votes = { kind: "no_confidence", turnout, needed: 21, votes: [{ confidence: 12, no_confidence: 26, flagged: true }, { confidence: 30, no_confidence: 8, flagged: false }] };
+  const flagged = paperRows(votes, null, "vi");
+  assert.deepEqual(flagged.marks, [1, 2]);
+  assert.deepEqual(flagged.rows.map((r) => [r.cells.map((c) => c.pct), r.outcome]), [[["30,00%", "65,00%"], "flagged"], [["75,00%", "20,00%"], null]]);
 });

@@ -9,7 +9,8 @@
 
 import { Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
-import { documentUrl, officialSentence } from "../common/protocol.js";
+import { documentUrl, isPaperResult, officialSentence, paperSentences } from "../common/protocol.js";
+import { paperTable } from "../common/papers.js";
 import { h } from "../common/dom.js";
 import { fileSize } from "../tablet/library.js";
 import { WORDS as HALL_WORDS } from "../screen/words.js";
@@ -64,22 +65,32 @@ function statusTag(status) {
   return h("span", { class: `agenda-status status-${status}` }, t(`status.${status}`));
 }
 
-/** Items whose last round decided them, with their results. */
+/** Items whose last round decided them (or, on a list, was counted and announced), with their results. */
 function decidedItems(meeting, snapshot) {
   return meeting.agenda
     .map((item) => ({ item, stored: snapshot.items[item.index] }))
-    .filter(({ stored }) => stored?.result && (stored.status === "passed" || stored.status === "not_passed"));
+    .filter(({ stored }) => stored?.result && ["passed", "not_passed", "counted"].includes(stored.status));
+}
+
+/** A result in the official form: the sentence of a yes/no vote, or what a paper came to and its table. */
+function officialResult(meeting, item, result, lang) {
+  if (!isPaperResult(result)) {
+    return h("p", { class: "record-official", "data-testid": "public-result" }, officialSentence(t, result.counts, meeting.labels, lang));
+  }
+  return h(
+    "div",
+    { class: "record-official record-paper", "data-testid": "public-result" },
+    h("p", {}, paperSentences(t, result, item.paper, lang).join(" · ")),
+    h("div", { class: "paper-table-box" }, paperTable(t, result, item.paper, lang, { testid: "public-paper-table" })),
+    h("p", { class: "paper-note" }, t("paper.of_all", { total: result.turnout.total_seats })),
+  );
 }
 
 function renderResults(meeting, decided) {
   const lang = currentLang();
   $("results-list").replaceChildren(
     ...decided.map(({ item, stored }) =>
-      itemLine(
-        item,
-        h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)),
-        h("p", { class: "record-official", "data-testid": "public-result" }, officialSentence(t, stored.result.counts, meeting.labels, lang)),
-      ),
+      itemLine(item, h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)), officialResult(meeting, item, stored.result, lang)),
     ),
   );
   $("results").hidden = decided.length === 0;
@@ -128,7 +139,7 @@ function renderAgenda(meeting, snapshot) {
 function renderRecord() {
   const { meeting, snapshot } = hall.session ?? {};
   if (!meeting || !snapshot) return;
-  const key = JSON.stringify([currentLang(), meeting.id, snapshot.items.map((i) => [i.status, i.result?.counts])]);
+  const key = JSON.stringify([currentLang(), meeting.id, snapshot.items.map((i) => [i.status, i.result])]);
   if (key === recordKey) return;
   recordKey = key;
   const decided = decidedItems(meeting, snapshot);

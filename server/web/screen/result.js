@@ -1,7 +1,8 @@
 // A closed round in the official form (percentages of the total seats) and
 // the pass/fail banner with the rule that decided it.
 
-import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperSentences } from "../common/protocol.js";
+import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperRows, paperSentences } from "../common/protocol.js";
+import { paperTable } from "../common/papers.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { h, sentence } from "../common/dom.js";
 import { barRow, choiceRows } from "./bars.js";
@@ -61,17 +62,48 @@ function table(ctx, result) {
 }
 
 /**
- * A closed round on a list: that it was counted and what it came to (the
- * papers returned, who was elected or how many officials are flagged).
+ * Up to this many candidates or officials are read in one column; a longer
+ * list (a year-end rating has some 30) is split into two side by side, so
+ * the whole result stays on the screen at once: the hall reads it at its
+ * own pace, a photograph of the screen holds all of it, and no row is
+ * hidden while the chair reads it out, as it would be on a timed page.
+ */
+const ONE_COLUMN = 12;
+
+/**
+ * A closed round on a list: that it was counted, what it came to (the
+ * papers returned, who was elected or how many officials are flagged) and
+ * the official table, each count with its share of all seats.
  */
 function paperView(ctx, scene) {
   const { t, lang } = ctx;
-  const sentences = paperSentences(t, scene.result, scene.item?.paper, lang);
+  const { result } = scene;
+  const list = scene.item?.paper;
+  const sentences = paperSentences(t, result, list, lang);
+  const entries = paperRows(result, list, lang).rows.length;
+  const columns = entries > ONE_COLUMN ? 2 : 1;
+  const perColumn = Math.ceil(entries / columns);
+  const tables = Array.from({ length: columns }, (_, c) =>
+    paperTable(t, result, list, lang, { from: c * perColumn, to: (c + 1) * perColumn, testid: "screen-paper-table" }),
+  );
+  const columnsEl = h("div", { class: "paper-columns", dataset: { columns: String(columns) } }, tables);
+  // The rows share the height left: fewer rows are read larger (through the CSSOM; no inline styles).
+  columnsEl.style.setProperty("--rows", String(Math.max(perColumn, 5)));
   return h(
     "div",
-    { class: "result" },
-    h("div", { class: "result-banner banner-counted", "data-testid": "result-banner" }, h("div", { class: "banner-word" }, t("status.counted"))),
-    h("div", { class: "result-body paper-sentences" }, sentences.map((text) => h("p", {}, text))),
+    { class: "result paper-view" },
+    h(
+      "div",
+      { class: "result-banner banner-counted", "data-testid": "result-banner" },
+      h("div", { class: "banner-word" }, t("status.counted")),
+      h("div", { class: "banner-rule paper-summary", "data-testid": "screen-paper-summary" }, sentences.map((text) => h("p", {}, text))),
+    ),
+    h(
+      "div",
+      { class: "result-body paper-body", "data-testid": "screen-paper-result" },
+      columnsEl,
+      h("p", { class: "paper-note" }, t("paper.of_all", { total: result.turnout.total_seats })),
+    ),
   );
 }
 

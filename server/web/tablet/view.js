@@ -3,6 +3,7 @@
 // render starts from the whole state, so the page cannot show a stale mix;
 // text from the server is only ever set as textContent.
 
+import { paperTable } from "../common/papers.js";
 import { CHOICES, PAPER_KINDS, documentUrl, isPaperResult, paperSentences, presentedDocument, trackerGroups } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
@@ -403,16 +404,7 @@ function renderPaperResult(meeting, focus, t) {
   banner.textContent = t("status.counted");
   const list = item?.paper;
   $("paper-sentences").replaceChildren(...paperSentences(t, result, list, lang).map((text) => h("li", {}, text)));
-  const total = result.turnout.total_seats;
-  const cell = (n) => h("td", { class: "num" }, `${n} (${formatPercent(n, total, lang)})`);
-  const columns = {
-    election: { marks: [1], rows: result.approvals?.map((n) => [n]) },
-    rating: { marks: [1, 2, 3], rows: result.ratings?.map((r) => [r.high, r.confidence, r.low]) },
-    no_confidence: { marks: [1, 2], rows: result.votes?.map((v) => [v.confidence, v.no_confidence]) },
-  }[result.kind];
-  const head = h("tr", {}, h("th", {}, t("paper.col.name")), columns.marks.map((m) => h("th", { class: "num" }, t(`paper.mark.${result.kind}.${m}`))));
-  const rows = columns.rows.map((counts, i) => h("tr", {}, h("td", {}, list?.entries[i]?.name ?? `#${i + 1}`), counts.map(cell)));
-  $("paper-table").replaceChildren(h("thead", {}, head), h("tbody", {}, rows));
+  $("paper-table-box").replaceChildren(paperTable(t, result, list, lang));
 }
 
 function resultRow(label, choice, count, total, lang) {
