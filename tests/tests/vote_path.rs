@@ -135,6 +135,29 @@ async fn forty_tablets_vote_and_the_committed_tally_matches() -> anyhow::Result<
     Ok(())
 }
 
+/// Forty tablets enrolling at the same moment can each log in afterwards:
+/// the server reads the meeting's keys again after every enrollment, and a
+/// read that missed another device's key must never be the one that stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_tablets_enrolling_at_once_can_each_log_in() -> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let enrolled = futures_util::future::try_join_all(
+            (1..=40).map(|seat| server.enroll(Principal::Seat(seat))),
+        )
+        .await?;
+        for (seat, (key, _)) in (1..).zip(&enrolled) {
+            let session = server.login(key).await;
+            assert!(
+                session.is_ok(),
+                "seat {seat}, enrolled, cannot log in: {:?}",
+                session.err()
+            );
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn more_than_half_of_all_seats_needs_twenty_one_of_forty() -> anyhow::Result<()> {
     for db in databases().await {

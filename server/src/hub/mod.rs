@@ -162,6 +162,11 @@ pub struct MeetingHandle {
     pub signatures: Arc<Signatures>,
     commands: mpsc::Sender<Command>,
     keys: Arc<RwLock<HashMap<[u8; 32], Principal>>>,
+    /// Held from reading the keys out of the store until they replace
+    /// `keys`: two devices enrolling at once would otherwise each read the
+    /// store, and the read that missed the other's key could replace the
+    /// map last, leaving an enrolled device unknown until the next reload.
+    reloading_keys: Arc<tokio::sync::Mutex<()>>,
     /// Hex token to its expiry (Unix ms).
     export_tokens: Arc<Mutex<HashMap<String, u64>>>,
     /// Every stored version's hash, and whether it is public.
@@ -390,6 +395,14 @@ impl MeetingHandle {
         let map = keys.into_iter().map(|(p, k)| (*k.as_bytes(), p)).collect();
         *self.keys.write().expect("key map lock") = map;
     }
+
+    /// Reads the meeting's keys from the store again and puts them in
+    /// place, one reload at a time (see `reloading_keys`).
+    async fn reload_keys(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.reloading_keys.lock().await;
+        self.set_keys(self.store.keys(&self.definition.id).await?);
+        Ok(())
+    }
 }
 
 /// The running hub: every meeting in the store, each with its actor.
@@ -540,6 +553,7 @@ impl Hub {
             signatures: signatures.clone(),
             commands,
             keys: Arc::default(),
+            reloading_keys: Arc::default(),
             export_tokens: Arc::default(),
             documents: Arc::new(
                 documents
@@ -754,11 +768,10 @@ impl Hub {
     /// On several nodes, a device may have enrolled through another one.
     pub async fn reload_keys(&self, meeting: &MeetingId) -> Result<(), Refusal> {
         if let Some(handle) = self.meeting(meeting) {
-            let keys = self.store.keys(meeting).await.map_err(|e| {
+            handle.reload_keys().await.map_err(|e| {
                 tracing::error!(%meeting, error = %e, "reloading keys failed");
                 Refusal::from(RefusalReason::StoreUnavailable)
             })?;
-            handle.set_keys(keys);
         }
         Ok(())
     }
@@ -778,7 +791,7 @@ impl Hub {
     ) -> Result<PublicKey, StoreError> {
         let key = self.store.revoke_key(meeting, principal).await?;
         if let Some(handle) = self.meeting(meeting) {
-            handle.set_keys(self.store.keys(meeting).await?);
+            handle.reload_keys().await?;
             handle
                 .revoked
                 .write()
