@@ -8,7 +8,8 @@ import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from 
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
 import { $, h, setAttr, setText } from "../common/dom.js";
 
-const DECIDED = ["passed", "not_passed"];
+/** An item's states once a vote has settled it: a paper on a list is counted, not passed. */
+const DECIDED = ["passed", "not_passed", "counted"];
 
 /**
  * How many yes votes the rule needs before any ballot is cast, when that is
@@ -22,10 +23,12 @@ function neededBeforeVoting(rule, view) {
 
 function settingsChips(view, settings) {
   const { t, lang, meeting } = view;
-  const needed = neededBeforeVoting(settings.rule, view);
+  // A paper on a list is counted per candidate or official, not passed by yes votes.
+  const yesNo = !view.item?.paper;
+  const needed = yesNo ? neededBeforeVoting(settings.rule, view) : null;
   const yes = labelInSentence(meeting.labels.yes, lang);
   return [
-    h("li", { class: "chip chip-rule" }, t("settings.rule", { rule: describeRule(settings.rule, t), yes })),
+    yesNo ? h("li", { class: "chip chip-rule" }, t("settings.rule", { rule: describeRule(settings.rule, t), yes })) : null,
     needed === null ? null : h("li", { class: "chip chip-needed" }, t("tally.needed", { needed, yes })),
     h("li", { class: `chip chip-${settings.secrecy}` }, t(`secrecy.${settings.secrecy}`)),
     h("li", { class: "chip" }, t(`settings.interim.${settings.interim}`)),
