@@ -5,10 +5,10 @@
 // holds on the tablet; the chair closes and the hall screen and the tablets
 // show what the papers came to.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { GavelServer, launchBrowser, openApp, screenshot, setField, waitFor } from "./harness.mjs";
+import { GavelServer, launchBrowser, logTail, openApp, screenshot, setField, storySteps, waitFor } from "./harness.mjs";
 
 const STEP_MS = 180_000;
 const MEETING = "phieu-trinh-duyet";
@@ -55,23 +55,7 @@ let server;
 let browser;
 let codes;
 const app = { chair: null, screen: null, tablet: null, phone: null };
-let failedStep = null;
-
-function step(name, body) {
-  test(name, { timeout: STEP_MS }, async (t) => {
-    if (failedStep) {
-      t.skip(`step "${failedStep}" failed`);
-      return;
-    }
-    try {
-      await body(t);
-    } catch (error) {
-      failedStep = name;
-      for (const line of server?.log.trim().split("\n").slice(-20) ?? []) t.diagnostic(line);
-      throw error;
-    }
-  });
-}
+const step = storySteps(STEP_MS, (t) => logTail(t, server));
 
 /** The mark button of `entry` (0-based) and `mark` on a page's paper. */
 function markButton(page, entry, mark) {

@@ -7,10 +7,10 @@
 // screen shows the result, and a delegate's tablet checks its ballot's
 // tracker against the published list. Against a real gavel server, in Chromium.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { GavelServer, launchBrowser, openApp, screenshot, setField, waitFor } from "./harness.mjs";
+import { GavelServer, launchBrowser, logTail, openApp, screenshot, setField, storySteps, waitFor } from "./harness.mjs";
 
 const STEP_MS = 180_000;
 const MEETING = "ban-kiem-phieu";
@@ -49,23 +49,7 @@ let server;
 let browser;
 let codes;
 const app = { chair: null, screen: null, head: null, member: null, delegate: null };
-let failedStep = null;
-
-function step(name, body) {
-  test(name, { timeout: STEP_MS }, async (t) => {
-    if (failedStep) {
-      t.skip(`step "${failedStep}" failed`);
-      return;
-    }
-    try {
-      await body(t);
-    } catch (error) {
-      failedStep = name;
-      for (const line of server?.log.trim().split("\n").slice(-20) ?? []) t.diagnostic(line);
-      throw error;
-    }
-  });
-}
+const step = storySteps(STEP_MS, (t) => logTail(t, server));
 
 /** The tablets of seats 1 (the board's head), 2 (a member) and 3 (off the board). */
 function tablets() {

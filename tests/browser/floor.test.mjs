@@ -7,17 +7,9 @@
 // of its own. A topic with markup and right-to-left marks is shown as text.
 // Steps run in order and share one session.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import {
-  MEETING_ID,
-  WAIT_MS,
-  openApp,
-  screenshot,
-  setField,
-  startSession,
-  waitFor,
-} from "./harness.mjs";
+import { logTail, MEETING_ID, openApp, screenshot, setField, startSession, storySteps, WAIT_MS, waitFor } from "./harness.mjs";
 
 const STEP_MS = 180_000;
 /** The example meeting's question session. */
@@ -29,24 +21,10 @@ let server;
 let browser;
 let codes;
 const app = { chair: null, screen: null, tablets: [] };
-let failedStep = null;
-
-function step(name, body) {
-  test(name, { timeout: STEP_MS }, async (t) => {
-    if (failedStep) {
-      t.skip(`step "${failedStep}" failed`);
-      return;
-    }
-    try {
-      await body(t);
-    } catch (error) {
-      failedStep = name;
-      t.diagnostic("server log, last lines:");
-      for (const line of server?.log.trim().split("\n").slice(-30) ?? []) t.diagnostic(line);
-      throw error;
-    }
-  });
-}
+const step = storySteps(STEP_MS, (t) => {
+  t.diagnostic("server log, last lines:");
+  logTail(t, server, 30);
+});
 
 /** The chair's queue as [kind, text of the row] pairs, in order. */
 async function chairQueue() {

@@ -4,22 +4,12 @@
 // real WebCrypto keys. Steps run in order and share one session; once a step
 // fails, the later ones are skipped (they would only fail for the same cause).
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  MEETING_ID,
-  SCREENSHOTS,
-  WAIT_MS,
-  openApp,
-  screenshot,
-  setField,
-  startSession,
-  tapWebSocket,
-  waitFor,
-} from "./harness.mjs";
+import { logTail, MEETING_ID, openApp, screenshot, SCREENSHOTS, setField, startSession, storySteps, tapWebSocket, WAIT_MS, waitFor } from "./harness.mjs";
 import { countdownText } from "../../server/web/common/countdown.js";
 
 const STEP_MS = 180_000;
@@ -40,28 +30,13 @@ let codes;
 const app = { chair: null, screen: null, tablets: [] };
 /** Seat 1's WebSocket, routed through Playwright so that step 6 can hide a frame from it. */
 let seat1Tap;
-let failedStep = null;
 const runStarted = Date.now();
 
 /**
  * Declares one step of the session. A failing step saves a screenshot of
  * every page and the server's log for diagnosis; the later steps then skip.
  */
-function step(name, body) {
-  test(name, { timeout: STEP_MS }, async (t) => {
-    if (failedStep) {
-      t.skip(`step "${failedStep}" failed`);
-      return;
-    }
-    try {
-      await body(t);
-    } catch (error) {
-      failedStep = name;
-      await saveFailureEvidence(t, name);
-      throw error;
-    }
-  });
-}
+const step = storySteps(STEP_MS, saveFailureEvidence);
 
 async function saveFailureEvidence(t, name) {
   const dir = path.join(tmpdir(), `gavel-browser-failure-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}`);
@@ -71,7 +46,7 @@ async function saveFailureEvidence(t, name) {
   }
   t.diagnostic(`screenshots of every page: ${dir}`);
   t.diagnostic("server log, last lines:");
-  for (const line of server?.log.trim().split("\n").slice(-30) ?? []) t.diagnostic(line);
+  logTail(t, server, 30);
 }
 
 function allPages() {

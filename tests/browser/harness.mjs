@@ -3,6 +3,7 @@
 // waiting helpers that poll the DOM for a condition (never a fixed sleep).
 // It builds nothing: scripts/test builds the binaries before running us.
 
+import { test } from "node:test";
 import { spawn, execFile } from "node:child_process";
 import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -367,4 +368,33 @@ export async function meetingWithDocuments(browser, dir, documents) {
   const file = path.join(dir, "meeting.toml");
   await writeFile(file, text);
   return file;
+}
+
+/**
+ * The steps of one story a browser test file tells, each a test: once a step
+ * fails, the later ones are skipped (the story cannot go on from a broken
+ * state), and the failing step first reports with `onFailure(t, name)`.
+ */
+export function storySteps(timeout, onFailure) {
+  let failedStep = null;
+  return function step(name, body) {
+    test(name, { timeout }, async (t) => {
+      if (failedStep) {
+        t.skip(`step "${failedStep}" failed`);
+        return;
+      }
+      try {
+        await body(t);
+      } catch (error) {
+        failedStep = name;
+        await onFailure(t, name);
+        throw error;
+      }
+    });
+  };
+}
+
+/** The last `lines` lines of a test server's log, as a failed step's diagnostics. */
+export function logTail(t, server, lines = 20) {
+  for (const line of server?.log.trim().split("\n").slice(-lines) ?? []) t.diagnostic(line);
 }

@@ -10,12 +10,12 @@
 // delegate's tablet finds its ballot in the published list, and the
 // exported record verifies with `gavel verify`, the tracker found in it.
 
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { GavelServer, launchBrowser, MEETING_ID, openApp, screenshot, setField, waitFor, WAIT_MS } from "./harness.mjs";
+import { GavelServer, launchBrowser, logTail, MEETING_ID, openApp, screenshot, setField, storySteps, WAIT_MS, waitFor } from "./harness.mjs";
 
 const STEP_MS = 240_000;
 const ELECTION_ITEM = 7;
@@ -35,23 +35,7 @@ let browser;
 let codes;
 let dir;
 const app = { chair: null, screen: null, delegate: null, phone: null, board: [] };
-let failedStep = null;
-
-function step(name, body) {
-  test(name, { timeout: STEP_MS }, async (t) => {
-    if (failedStep) {
-      t.skip(`step "${failedStep}" failed`);
-      return;
-    }
-    try {
-      await body(t);
-    } catch (error) {
-      failedStep = name;
-      for (const line of server?.log.trim().split("\n").slice(-20) ?? []) t.diagnostic(line);
-      throw error;
-    }
-  });
-}
+const step = storySteps(STEP_MS, (t) => logTail(t, server));
 
 /** Runs `gavel-tablet` as seat `seat`'s device. */
 function cli(seat, ...args) {
