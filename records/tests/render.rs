@@ -70,6 +70,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Pages of the printed minutes kept as screenshots: (page, file name).
+type PagesShown<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn minutes_print_to_pdf_and_png_in_both_languages() {
     let Some(chromium) = chromium() else {
@@ -77,7 +80,7 @@ fn minutes_print_to_pdf_and_png_in_both_languages() {
     };
     let session = example();
     let dir = tempfile::tempdir().unwrap();
-    let shown: [(Lang, &str, &[(&str, &str)]); 2] = [
+    let shown: [(Lang, &str, PagesShown); 2] = [
         (
             Lang::Vi,
             "vi",
