@@ -164,6 +164,7 @@ async fn read(
             result: r.result,
             ballots,
             secret: secret_record,
+            by_hand: r.by_hand,
         });
     }
     let (entries, hash) = chain::head(&chain);
@@ -277,6 +278,7 @@ pub fn session(
                             } if round == r.id => Some(announced_at),
                             _ => None,
                         }),
+                        by_hand: r.by_hand.clone(),
                     })
                 })
                 .collect(),
@@ -496,6 +498,19 @@ pub async fn minutes_html(
 ) -> Result<String, ExportError> {
     let (_, session) = read_session(store, server_key, meeting, options).await?;
     Ok(minutes::minutes_html(&session, lang))
+}
+
+/// The results table of `meeting` in `lang`, printed from its record as
+/// [`write`] prints it.
+pub async fn results_csv(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+    lang: Lang,
+    options: &MinutesOptions,
+) -> Result<String, ExportError> {
+    let (_, session) = read_session(store, server_key, meeting, options).await?;
+    Ok(minutes::results_csv(&session, lang))
 }
 
 /// The files one export writes.

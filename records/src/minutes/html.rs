@@ -26,8 +26,8 @@ use super::escape::escape;
 use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
-    Words, announced_line, confirmations_line, confirmed_by, date_line, duration, item_number,
-    needed, paused_span, roman, round_number, seal_line, time_span,
+    Words, announced_line, by_hand_line, confirmations_line, confirmed_by, date_line, duration,
+    item_number, needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{Item, Lang, Outcome, Round, Session};
 use gavel_protocol::results::Turnout;
@@ -267,6 +267,13 @@ fn round(
         escape(form),
         escape(&time_span(lang, &at(round.opened_at), &at(round.ended_at))),
     );
+    if let Some(by_hand) = &round.by_hand {
+        let _ = write!(
+            out,
+            "<p class=\"meta by-hand\"><strong>{}.</strong></p>",
+            escape(&by_hand_line(lang, &by_hand.by, &at(by_hand.at))),
+        );
+    }
     for pause in &round.pauses {
         let _ = write!(
             out,
@@ -706,6 +713,32 @@ mod tests {
             "Điều kiện thông qua: ít nhất 2/3 tổng số đại biểu. Cần 27 phiếu tán thành, đạt 26."
         ));
         assert!(removal.contains("Kết quả: KHÔNG THÔNG QUA"));
+    }
+
+    #[test]
+    fn a_result_recorded_by_hand_says_so_with_who_and_when() {
+        let mut s = phuc_loi();
+        s.items[2].rounds[0].by_hand = Some(gavel_protocol::messages::ByHand {
+            by: "Lê Thị <Thu>".to_owned(),
+            device: gavel_protocol::PublicKey::from_hex(
+                "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+            )
+            .unwrap(),
+            // 09:45:00 in Hanoi.
+            at: 1_797_561_900_000,
+        });
+        let vi = text(&item_html(&minutes_html(&s, Lang::Vi), 2, Lang::Vi));
+        assert!(
+            vi.contains("Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do Lê Thị <Thu> ghi nhận lúc 09:45:00; không có phiếu điện tử."),
+            "{vi}"
+        );
+        assert!(vi.contains("Kết quả: THÔNG QUA"));
+        let html = minutes_html(&s, Lang::En);
+        assert!(html.contains("Lê Thị &lt;Thu&gt;"), "the name is escaped");
+        let en = text(&item_html(&html, 2, Lang::En));
+        assert!(en.contains("Recorded by hand: the result of a show of hands or a paper vote, entered by Lê Thị <Thu> at 09:45:00; there are no electronic ballots."), "{en}");
+        let other = text(&item_html(&html, 3, Lang::En));
+        assert!(!other.contains("Recorded by hand"));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use results_csv::results_csv;
 
 use gavel_protocol::SeatNo;
 use gavel_protocol::floor::FloorKind;
-use gavel_protocol::messages::{ItemKind, Labels, PaperList};
+use gavel_protocol::messages::{ByHand, ItemKind, Labels, PaperList};
 use gavel_protocol::results::PaperResult;
 use gavel_protocol::rules::{TallyResult, VoteSettings};
 use gavel_protocol::{MeetingId, RoundId};
@@ -174,6 +174,10 @@ pub struct Round {
     /// When the chair announced the result the board confirmed.
     #[serde(default)]
     pub announced_at: Option<u64>,
+    /// Who recorded the result by hand, and when: the hall voted by a show
+    /// of hands or on paper, and there are no ballots behind it.
+    #[serde(default)]
+    pub by_hand: Option<ByHand>,
 }
 
 /// A counting board member's confirmation of a round's count.

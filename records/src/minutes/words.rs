@@ -24,6 +24,8 @@ pub struct Words {
     pub col_number: &'static str,
     pub col_item: &'static str,
     pub col_result: &'static str,
+    /// The results table's column of who recorded a result by hand, and when.
+    pub col_by_hand: &'static str,
     pub named: &'static str,
     pub secret: &'static str,
     pub secret_mark: &'static str,
@@ -101,6 +103,7 @@ const VI: Words = Words {
     col_number: "TT",
     col_item: "Nội dung",
     col_result: "Kết quả",
+    col_by_hand: "Kiểm đếm thủ công",
     named: "Biểu quyết công khai",
     secret: "Bỏ phiếu kín",
     secret_mark: "(bỏ phiếu kín)",
@@ -182,6 +185,7 @@ const EN: Words = Words {
     col_number: "No.",
     col_item: "Item",
     col_result: "Result",
+    col_by_hand: "Recorded by hand",
     named: "Open vote",
     secret: "Secret ballot",
     secret_mark: "(secret ballot)",
@@ -327,6 +331,24 @@ pub fn announced_line(lang: Lang, at: &str) -> String {
         Lang::Vi => format!("Chủ tọa công bố kết quả lúc {at}"),
         Lang::En => format!("The chair announced the result at {at}"),
     }
+}
+
+/// A result recorded by hand, in the minutes: the hall voted by a show of
+/// hands or on paper, and the secretariat entered the counts.
+pub fn by_hand_line(lang: Lang, by: &str, at: &str) -> String {
+    match lang {
+        Lang::Vi => format!(
+            "Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do {by} ghi nhận lúc {at}; không có phiếu điện tử"
+        ),
+        Lang::En => format!(
+            "Recorded by hand: the result of a show of hands or a paper vote, entered by {by} at {at}; there are no electronic ballots"
+        ),
+    }
+}
+
+/// The results table's cell of a result recorded by hand: "Lê Thị Thu, 2026-12-18 10:15:00".
+pub fn by_hand_cell(by: &str, at: &str) -> String {
+    format!("{by}, {at}")
 }
 
 pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {

@@ -912,6 +912,7 @@ mod tests {
             live,
             result: result.map(RoundResult::Tally),
             board: None,
+            by_hand: None,
         }
     }
 
@@ -928,11 +929,13 @@ mod tests {
                     index: 0,
                     status: ItemStatus::Pending,
                     result: None,
+                    by_hand: None,
                 },
                 ItemState {
                     index: 1,
                     status: ItemStatus::Voting,
                     result: None,
+                    by_hand: None,
                 },
             ],
             round,
@@ -1073,6 +1076,7 @@ mod tests {
             index: 1,
             status: ItemStatus::Passed,
             result: Some(RoundResult::Tally(passed())),
+            by_hand: None,
         };
         let agenda = Text::new(&m, Lang::En).agenda(&s);
         let lines: Vec<&str> = agenda.lines().collect();
