@@ -2,7 +2,7 @@
 // controls, and the tally — live while a round is open, the committed
 // result (in the official wording) once it has closed.
 
-import { CHOICES, labelInSentence, officialSentence } from "../common/protocol.js";
+import { CHOICES, byHandLine, byHandOf, labelInSentence, officialSentence } from "../common/protocol.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
 import { $, h, setAttr, setText } from "../common/dom.js";
@@ -227,6 +227,10 @@ function renderDecision(view, source, needed) {
       t("result.rule", { rule: describeRule(result.rule, t), base: result.base_value, needed: result.yes_needed, yes, got: counts.yes }),
     );
   }
+  // A result the secretariat recorded by hand says so (PROTOCOL.md §9.8).
+  const byHand = source.mode === "result" ? byHandOf(view.snapshot, view.snapshot?.current_item) : null;
+  $("by-hand").hidden = !byHand;
+  setText($("by-hand"), byHand ? byHandLine(t, byHand, lang) : "");
 }
 
 function renderBanner(view, source) {

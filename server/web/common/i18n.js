@@ -36,6 +36,7 @@ export const COMMON = {
     "paper.low_over_half": "Quá nửa tổng số đại biểu tín nhiệm thấp: {n} người",
     "paper.flagged": "Số phiếu không tín nhiệm đạt tỷ lệ: {n} người",
     "status.voided": "Đã hủy",
+    "result.by_hand": "Kiểm đếm thủ công — {by} ghi nhận lúc {time}",
     "result.official":
       "{taking} đại biểu tham gia biểu quyết ({taking_pct} tổng số đại biểu); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
     "rule.more_than": "trên {fraction} {base}",
@@ -131,6 +132,7 @@ export const COMMON = {
     "paper.low_over_half": "Low confidence from more than half of all delegates: {n}",
     "paper.flagged": "No-confidence votes reaching the rule: {n}",
     "status.voided": "Voided",
+    "result.by_hand": "Recorded by hand — entered by {by} at {time}",
     "result.official": {
       count: "taking",
       one: "{taking} delegate took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",

@@ -9,7 +9,7 @@
 
 import { Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
-import { documentUrl, officialSentence } from "../common/protocol.js";
+import { byHandLine, documentUrl, officialSentence } from "../common/protocol.js";
 import { h } from "../common/dom.js";
 import { fileSize } from "../tablet/library.js";
 import { WORDS as HALL_WORDS } from "../screen/words.js";
@@ -79,6 +79,7 @@ function renderResults(meeting, decided) {
         item,
         h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)),
         h("p", { class: "record-official", "data-testid": "public-result" }, officialSentence(t, stored.result.counts, meeting.labels, lang)),
+        stored.by_hand ? h("p", { class: "record-by-hand", "data-testid": "public-by-hand" }, byHandLine(t, stored.by_hand, lang)) : null,
       ),
     ),
   );
