@@ -40,7 +40,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use gavel_protocol::messages::{ByHand, RoundStatus};
+use gavel_protocol::messages::{ByHand, Labels, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
@@ -141,6 +141,7 @@ impl Refusal {
                 HandRefusal::ListBallot(_) => "list_ballot",
                 HandRefusal::SecretItem(_) => "secret_item",
                 HandRefusal::RoundOpen => "round_open",
+                HandRefusal::ItemDecided(_) => "item_decided",
                 HandRefusal::AwaitingAnnouncement => "awaiting_announcement",
                 HandRefusal::Counts { .. } => "invalid_counts",
                 HandRefusal::StoreUnavailable => "store_unavailable",
@@ -168,7 +169,9 @@ impl Refusal {
             }
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => StatusCode::NOT_FOUND,
-                HandRefusal::RoundOpen | HandRefusal::AwaitingAnnouncement => StatusCode::CONFLICT,
+                HandRefusal::RoundOpen
+                | HandRefusal::AwaitingAnnouncement
+                | HandRefusal::ItemDecided(_) => StatusCode::CONFLICT,
                 HandRefusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
                 HandRefusal::NotVoted(_)
                 | HandRefusal::ListBallot(_)
@@ -920,6 +923,9 @@ struct MeetingResults {
     title: String,
     body: String,
     state: MeetingState,
+    total_seats: u32,
+    /// The council's words for the three choices.
+    labels: Labels,
     /// The item whose round is open on the devices, if one is.
     open_item: Option<u32>,
     items: Vec<ItemLine>,
@@ -983,31 +989,42 @@ async fn results(
             .iter()
             .find(|r| r.status == RoundStatus::Open)
             .map(|r| r.item),
+        total_seats: definition.total_seats,
+        labels: definition.labels,
         title: definition.title,
         body: definition.body,
         items,
     }))
 }
 
-/// Counts as the app sends them: signed, so that a negative count is told
-/// as such rather than as JSON that does not parse.
+/// Counts as the app sends them: any JSON value, so that a negative count,
+/// a fraction or an empty field is told as such, with its field, rather than
+/// as a body that does not parse.
 #[derive(Deserialize)]
 struct HandBody {
-    present: i64,
-    yes: i64,
-    no: i64,
-    abstain: i64,
+    #[serde(default)]
+    present: serde_json::Value,
+    #[serde(default)]
+    yes: serde_json::Value,
+    #[serde(default)]
+    no: serde_json::Value,
+    #[serde(default)]
+    abstain: serde_json::Value,
+    #[serde(default)]
     by: String,
 }
 
 /// `value` as a count, or why it is not one, naming its field.
-fn count(field: &'static str, value: i64) -> Result<u32, Refusal> {
-    u32::try_from(value).map_err(|_| {
-        Refusal::HandCount(HandRefusal::Counts {
-            field,
-            message: format!("{field} is {value}: a count is a whole number, 0 or more"),
+fn count(field: &'static str, value: &serde_json::Value) -> Result<u32, Refusal> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            Refusal::HandCount(HandRefusal::Counts {
+                field,
+                message: format!("{field} is {value}: a count is a whole number, 0 or more"),
+            })
         })
-    })
 }
 
 /// Records the counts of a show of hands or a paper vote for an item, when
@@ -1024,10 +1041,10 @@ async fn record_by_hand(
     let (_, definition) = stored(&office, &id).await?;
     let hand = HandCount {
         item,
-        present: count("present", body.present)?,
-        yes: count("yes", body.yes)?,
-        no: count("no", body.no)?,
-        abstain: count("abstain", body.abstain)?,
+        present: count("present", &body.present)?,
+        yes: count("yes", &body.yes)?,
+        no: count("no", &body.no)?,
+        abstain: count("abstain", &body.abstain)?,
         by: body.by,
         device,
     };

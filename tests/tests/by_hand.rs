@@ -7,7 +7,8 @@
 //! is caught, and the record, the minutes and the results table download
 //! from the secretariat's app saying it was recorded by hand. Impossible
 //! counts, items that cannot be recorded this way and a vote open on the
-//! devices are each refused with their reason (and, for counts, the field).
+//! devices are each refused with their reason (and, for counts, the field),
+//! and so is recording again an item whose result stands.
 
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
@@ -175,6 +176,15 @@ async fn a_show_of_hands_is_recorded_shown_at_once_exported_and_verified() -> an
             .filter(|k| k.contains("round") || k.contains("hand"))
             .collect();
         assert_eq!(entries, ["result_recorded_by_hand"], "{}", db.name);
+
+        // The item's result stands: recording it again is refused.
+        let again = post(addr, &bearer, target, &counts(present, 1, 0, 0)).await?;
+        assert_eq!(
+            refused(&again),
+            refusal(409, "item_decided", None),
+            "{}",
+            db.name
+        );
 
         // A vote open on the devices holds the secretariat off.
         let other = item(&agenda, |i| open_yes_no(i) && i.index != target);
@@ -386,6 +396,14 @@ async fn counts_and_items_that_cannot_be_recorded_are_refused_with_their_reason(
             (
                 counts(10, -1, 0, 0),
                 refusal(422, "invalid_counts", Some("yes")),
+            ),
+            (
+                json!({ "present": 10, "yes": 1, "no": "", "abstain": 0, "by": "A" }),
+                refusal(422, "invalid_counts", Some("no")),
+            ),
+            (
+                json!({ "present": 10.5, "yes": 1, "no": 0, "abstain": 0, "by": "A" }),
+                refusal(422, "invalid_counts", Some("present")),
             ),
             (
                 counts(total + 1, 1, 0, 0),

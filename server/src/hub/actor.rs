@@ -629,6 +629,15 @@ impl MeetingActor {
         if self.provisional().is_some() {
             return Err(HandRefusal::AwaitingAnnouncement);
         }
+        let latest = self.round.as_ref().map(|r| &r.record);
+        let last_on_item = self
+            .history
+            .iter()
+            .chain(latest)
+            .rfind(|r| r.item == hand.item);
+        if last_on_item.is_some_and(|r| r.status == RoundStatus::Closed) {
+            return Err(HandRefusal::ItemDecided(hand.item));
+        }
         let at = now_ms();
         let record = RoundRecord {
             id: RoundId(rand::random()),

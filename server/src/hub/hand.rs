@@ -51,6 +51,12 @@ pub enum HandRefusal {
     SecretItem(u32),
     #[error("a vote is open on the devices; the chair closes or voids it first")]
     RoundOpen,
+    /// Once an item's last round has closed its result stands: the record
+    /// keeps it, and nothing recorded by hand replaces it.
+    #[error(
+        "agenda item {0} already has its result; a closed round cannot be changed (a voided one can be voted again)"
+    )]
+    ItemDecided(u32),
     #[error(
         "the last secret round's result awaits the counting board and the chair's announcement"
     )]
