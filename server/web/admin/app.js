@@ -27,7 +27,7 @@ import {
   recordByHand,
   revokeDevice,
 } from "./desk.js";
-import { countsOf, renderResults } from "./results.js";
+import { countsOf, countsProblem, renderResults } from "./results.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
@@ -321,17 +321,16 @@ const handActions = {
       await showResults(reviewing.id);
     } catch (error) {
       hand.sending = false;
-      hand.error = { field: error instanceof Refused ? error.field : undefined, text: () => t("hand.refused", { reason: refusedText(error) }) };
+      const field = error instanceof Refused ? error.field : undefined;
+      const reason = () =>
+        error instanceof Refused && error.reason === "invalid_counts"
+          ? countsProblem(t, field, counts, reviewing.view.total_seats)
+          : failure(error);
+      hand.error = { field, text: () => t("hand.refused", { reason: reason() }) };
       render();
     }
   },
 };
-
-/** A refusal of counts in the server's words (they name the numbers); others in the app's. */
-function refusedText(error) {
-  if (error instanceof Refused && error.reason === "invalid_counts") return error.message;
-  return failure(error);
-}
 
 /** Saves one of the meeting's downloads under its own name. */
 async function saveDownload(item) {

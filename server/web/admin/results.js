@@ -40,6 +40,23 @@ export function countsOf(values) {
   return counts;
 }
 
+/**
+ * Why the server refused the `counts` sent (`invalid_counts`), in the app's
+ * words: the server's message names the field in English, the app says it
+ * in the secretariat's language from the numbers it sent.
+ */
+export function countsProblem(t, field, counts, totalSeats) {
+  const value = counts[field];
+  const whole = Number.isInteger(value) && value >= 0;
+  if (field === "by") return t("hand.problem.by");
+  if (field === "counts") {
+    const sum = counts.yes + counts.no + counts.abstain;
+    return t("hand.problem.counts", { sum, yes: counts.yes, no: counts.no, abstain: counts.abstain, present: counts.present });
+  }
+  if (field === "present" && whole) return t("hand.problem.present", { total: totalSeats });
+  return t("hand.problem.number", { value: value === "" ? "—" : String(value) });
+}
+
 /** Which inputs a refusal's `field` names: `counts` is the three choices together. */
 export function fieldsOf(field) {
   if (field === "counts") return ["yes", "no", "abstain"];

@@ -3,7 +3,9 @@
 // Run: node --test server/web/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { countsOf, fieldsOf, itemStanding } from "./results.js";
+import { countsOf, countsProblem, fieldsOf, itemStanding } from "./results.js";
+import { fill } from "../common/i18n.js";
+import { WORDS } from "./words.js";
 
 const counts = { total_seats: 40, present: 38, yes: 35, no: 2, abstain: 1 };
 const closed = (passed, by_hand = null) => ({ status: "closed", result: { counts, passed }, by_hand });
@@ -48,4 +50,15 @@ test("numbers go to the server as numbers, anything else as typed, for it to jud
   assert.deepEqual(fieldsOf("counts"), ["yes", "no", "abstain"]);
   assert.deepEqual(fieldsOf("present"), ["present"]);
   assert.deepEqual(fieldsOf(undefined), []);
+});
+
+test("a refusal of the counts is said in the secretariat's language, from the numbers sent", () => {
+  const t = (lang) => (key, vars) => fill(WORDS[lang][key], lang, vars);
+  const sent = { present: 38, yes: 30, no: 6, abstain: 3, by: "Lê Thị Thu" };
+  assert.equal(countsProblem(t("vi"), "counts", sent, 40), "39 phiếu (30 + 6 + 3), nhiều hơn 38 đại biểu có mặt");
+  assert.equal(countsProblem(t("en"), "counts", sent, 40), "39 votes (30 + 6 + 3), more than the 38 present");
+  assert.equal(countsProblem(t("en"), "present", { ...sent, present: 41 }, 40), "those present must be between 1 and the 40 seats");
+  assert.equal(countsProblem(t("vi"), "no", { ...sent, no: -1 }, 40), "“-1” không phải là số phiếu: cần một số nguyên, từ 0 trở lên");
+  assert.equal(countsProblem(t("en"), "present", { ...sent, present: "" }, 40), "“—” is not a count: a whole number, 0 or more");
+  assert.match(countsProblem(t("vi"), "by", sent, 40), /họ tên người ghi nhận/);
 });

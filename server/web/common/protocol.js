@@ -325,7 +325,7 @@ export function byHandOf(snapshot, index) {
 
 /** "Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15": the mark a screen puts on a result recorded by hand. */
 export function byHandLine(t, byHand, lang) {
-  const time = new Date(byHand.at).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  const time = new Date(byHand.at).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   return t("result.by_hand", { by: byHand.by, time });
 }
 
