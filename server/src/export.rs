@@ -23,14 +23,15 @@ use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
-use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
+use gavel_protocol::{MeetingId, Principal, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{
     self, Bundle, DocumentVersion, Head, KeyBinding, NamedBallot, Round, SecretRecord,
     document_file_name,
 };
 use gavel_records::chain::{self, Entry, Event, Sha, split_votes};
 use gavel_records::minutes::{
-    self, BoardConfirmation, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn,
+    self, BoardConfirmation, Change, ChangeKind, Lang, Outcome, Pause, RecordSeal, Session,
+    Signatories, Turn,
 };
 use std::path::{Path, PathBuf};
 
@@ -308,6 +309,7 @@ pub fn session(
             .map(|seat| seat.name.clone())
             .collect(),
         items,
+        changes: changes(&bundle.chain, definition),
         record: Some(RecordSeal {
             file: format!("{}.record.json", bundle.meeting),
             entries: bundle.head.entries,
@@ -410,6 +412,66 @@ fn turns(chain: &[Entry], definition: &MeetingDefinition) -> Vec<(u32, Turn)> {
         turns.push((r.request.item, turn(&r, None, last)));
     }
     turns
+}
+
+/// What changed in the meeting once its session had started (the chair put
+/// an item on the screens, or a result was recorded), from the chain: a
+/// definition replaced, a device enrolled or revoked, a document stored, a
+/// result recorded by hand. Each is in the chain already; the minutes list
+/// them so that the paper says so too.
+fn changes(chain: &[Entry], definition: &MeetingDefinition) -> Vec<Change> {
+    let started = chain.iter().position(|e| {
+        matches!(
+            e.event,
+            Event::ItemSet { item: Some(_) }
+                | Event::RoundOpened { .. }
+                | Event::ResultRecordedByHand { .. }
+        )
+    });
+    let Some(started) = started else {
+        return Vec::new();
+    };
+    let owner = |principal: &Principal| match principal {
+        Principal::Seat(seat) => (
+            Some(*seat),
+            definition
+                .seat(*seat)
+                .map_or_else(String::new, |s| s.name.clone()),
+        ),
+        Principal::Chair => (None, String::new()),
+    };
+    chain[started..]
+        .iter()
+        .filter_map(|entry| {
+            let what = match &entry.event {
+                Event::MeetingDefined { .. } => ChangeKind::DefinitionReplaced,
+                Event::KeyRegistered { principal, .. } => {
+                    let (seat, name) = owner(principal);
+                    ChangeKind::DeviceEnrolled { seat, name }
+                }
+                Event::KeyRevoked { principal, .. } => {
+                    let (seat, name) = owner(principal);
+                    ChangeKind::DeviceRevoked { seat, name }
+                }
+                Event::DocumentStored {
+                    item,
+                    title,
+                    version,
+                    ..
+                } => ChangeKind::DocumentStored {
+                    item: *item,
+                    title: title.clone(),
+                    version: *version,
+                },
+                Event::ResultRecordedByHand { item, by_hand, .. } => ChangeKind::ResultByHand {
+                    item: *item,
+                    by: by_hand.by.clone(),
+                },
+                _ => return None,
+            };
+            Some(Change { at: entry.at, what })
+        })
+        .collect()
 }
 
 /// The counting board's confirmations of `round`'s count, from the chain,

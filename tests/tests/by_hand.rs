@@ -232,6 +232,16 @@ async fn a_show_of_hands_is_recorded_shown_at_once_exported_and_verified() -> an
         let (minutes, _) = http::get_with(addr, &format!("{base}/minutes?lang=en"), &auth).await?;
         assert_eq!(minutes.status, 200);
         assert!(minutes.body.contains("Recorded by hand"));
+        // Once the session started, its changes are listed: this one too.
+        assert!(minutes.body.contains("Changes during the session"));
+        assert!(
+            minutes.body.contains(&format!(
+                "The result of item {} was recorded by hand by Lê Thị Thu.",
+                target + 1
+            )),
+            "{}",
+            minutes.body
+        );
         let (results, _) = http::get_with(addr, &format!("{base}/results"), &auth).await?;
         let results: Value = serde_json::from_str(&results.body)?;
         let line = &results["items"][target as usize];
