@@ -5,7 +5,8 @@
 // screen and the chair's console show the result at once marked
 // "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when, the
 // item is locked, and the results CSV, the record and the minutes download
-// from the app saying so. Screenshots in both languages.
+// from the app saying so; a delegate's tablet and the public page show the
+// mark too. Screenshots in both languages.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,10 +20,13 @@ const RECORDER = "Lê Thị Thu";
 let server;
 let browser;
 let chairCode;
+let seatCode;
 
 before(async () => {
   server = await GavelServer.withExampleMeeting();
-  chairCode = (await server.codes("1")).chair;
+  const codes = await server.codes("1");
+  chairCode = codes.chair;
+  seatCode = codes.seats.get(1).code;
   await server.start();
   browser = await launchBrowser();
 });
@@ -110,6 +114,17 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   await screenshot(screen, "screen-by-hand-en");
   await waitFor(chair, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER}` });
   await waitFor(chair, "result-banner", { attr: "data-passed", value: "true" });
+  await screenshot(chair, "chair-by-hand-vi");
+
+  // A delegate's tablet and the public page say so too.
+  const tablet = await openApp(browser, "tablet", { width: 1280, height: 800 });
+  await tablet.goto(`${server.url}/tablet/?code=${seatCode}&lang=en`);
+  await waitFor(tablet, "by-hand", { contains: `Recorded by hand — entered by ${RECORDER} at` });
+  await screenshot(tablet, "tablet-by-hand-en");
+  const visitor = await openApp(browser, "public", { width: 1280, height: 900 });
+  await visitor.goto(`${server.url}/public/${MEETING_ID}`);
+  await waitFor(visitor, "public-by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER} ghi nhận lúc` });
+  await waitFor(visitor, "public-result", { contains: "30 tán thành (75,00%)" });
 
   // The files, as gavel export prints them, each saying it was recorded by hand.
   const csv = await download(admin, "csv_vi");
@@ -124,5 +139,5 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   assert.ok(record.chain.some((e) => e.event.kind === "result_recorded_by_hand"));
   const minutes = await download(admin, "minutes_en");
   assert.match(minutes.text, /Recorded by hand: the result of a show of hands or a paper vote, entered by Lê Thị Thu at/);
-  assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors], []);
+  assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
 });
