@@ -17,6 +17,12 @@
 //! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
 //! request bodies rather than 16 KiB frames.
 //!
+//! **A session's results.** A meeting under way or finished shows its items
+//! and results (`GET …/meetings/{id}/results`), takes the counts of a show
+//! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by
+//! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
+//! minutes and results table for download as `gavel export` prints them.
+//!
 //! **Refusals.** Every refusal is a [`Refusal`] with a `reason` a program can
 //! match and a `message` a person can read. A key enrolled for a seat or the
 //! chair's console is told `not_secretariat`, apart from a key nobody
