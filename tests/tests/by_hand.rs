@@ -446,11 +446,22 @@ async fn counts_and_items_that_cannot_be_recorded_are_refused_with_their_reason(
             let answer = post(addr, &bearer, list, &counts(10, 1, 0, 0)).await?;
             assert_eq!(refused(&answer), refusal(422, "list_ballot", None));
         }
-        let secret = item(&agenda, |i| {
+        let secret_yes_no = |i: &ItemView| {
             i.paper.is_none() && i.vote.is_some_and(|v| v.secrecy == Secrecy::Secret)
-        });
-        let answer = post(addr, &bearer, secret, &counts(10, 1, 0, 0)).await?;
-        assert_eq!(refused(&answer), refusal(422, "secret_item", None));
+        };
+        if agenda.iter().any(secret_yes_no) {
+            let secret = item(&agenda, secret_yes_no);
+            let answer = post(addr, &bearer, secret, &counts(10, 1, 0, 0)).await?;
+            assert_eq!(refused(&answer), refusal(422, "secret_item", None));
+        }
+        if let Some(secret_list) = agenda
+            .iter()
+            .find(|i| i.paper.is_some() && i.vote.is_some_and(|v| v.secrecy == Secrecy::Secret))
+        {
+            // A secret ballot on a list is refused for its list first.
+            let answer = post(addr, &bearer, secret_list.index, &counts(10, 1, 0, 0)).await?;
+            assert_eq!(refused(&answer), refusal(422, "list_ballot", None));
+        }
         let anonymous = http::post_json(
             addr,
             &format!(
