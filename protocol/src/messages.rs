@@ -675,6 +675,22 @@ pub struct ItemState {
     pub status: ItemStatus,
     /// The deciding result, once a round has closed.
     pub result: Option<RoundResult>,
+    /// Set when the deciding result was recorded by hand.
+    #[serde(default)]
+    pub by_hand: Option<ByHand>,
+}
+
+/// A result the secretariat recorded by hand, when the hall voted by a show
+/// of hands or on paper because the devices failed: there are no ballots
+/// behind it, so the screens and the record say who recorded it, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByHand {
+    /// Who recorded it, as the secretariat typed their name.
+    pub by: String,
+    /// The secretariat device that recorded it.
+    pub device: PublicKey,
+    /// When the hub stored it (Unix milliseconds).
+    pub at: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -714,6 +730,10 @@ pub struct RoundView {
     /// confirmed its count and whether the chair has announced it.
     #[serde(default)]
     pub board: Option<BoardView>,
+    /// Set when the round is a result recorded by hand: closed from the
+    /// start, with no ballots.
+    #[serde(default)]
+    pub by_hand: Option<ByHand>,
 }
 
 impl RoundView {

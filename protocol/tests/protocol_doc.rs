@@ -304,7 +304,7 @@ enum Holds {
     Tagged(&'static str),
 }
 
-const OBJECT_FIELDS: [(&str, Holds); 39] = [
+const OBJECT_FIELDS: [(&str, Holds); 40] = [
     ("labels", Holds::Object("Labels")),
     ("seats", Holds::Object("SeatView")),
     ("agenda", Holds::Object("ItemView")),
@@ -343,6 +343,7 @@ const OBJECT_FIELDS: [(&str, Holds); 39] = [
     ("to_confirm", Holds::Object("ToConfirm")),
     ("count", Holds::Object("Count")),
     ("board", Holds::Object("BoardView")),
+    ("by_hand", Holds::Object("ByHand")),
     ("confirmed", Holds::Object("Confirmed")),
 ];
 

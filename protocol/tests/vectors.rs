@@ -27,7 +27,7 @@ use gavel_protocol::floor::{
     TurnView,
 };
 use gavel_protocol::messages::{
-    AnyReceipt, ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus,
+    AnyReceipt, ByHand, ChairCommand, DocumentKind, DocumentView, ItemKind, ItemState, ItemStatus,
     ItemView, Labels, ListEntry, LiveTally, MeetingView, PaperList, PaperReceipt, Presentation,
     Receipt, RoundStatus, RoundView, SeatChoice, SeatView, Snapshot, StoreHealth, view_hash,
 };
@@ -2045,6 +2045,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         live: Some(live),
         result: None,
         board: None,
+        by_hand: None,
     };
     let counts = |present, yes, no, abstain| Counts {
         total_seats: 5,
@@ -2057,9 +2058,16 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         index,
         status: ItemStatus::Pending,
         result: None,
+        by_hand: None,
     };
     let result = TallyResult::decide(resolution_settings().rule, counts(4, 3, 1, 0));
     assert!(result.passed);
+    let by_hand_result = TallyResult::decide(resolution_settings().rule, counts(5, 4, 0, 1));
+    let by_hand = ByHand {
+        by: "Lê Thị Thu".to_owned(),
+        device: PublicKey::of(&SigningKey::from_bytes(&[0x04; 32])),
+        at: 1_767_226_020_000,
+    };
 
     let server = vec![
         example(
@@ -2102,6 +2110,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         index: 1,
                         status: ItemStatus::Voting,
                         result: None,
+                        by_hand: None,
                     },
                     pending(2),
                     pending(3),
@@ -2349,6 +2358,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         index: 1,
                         status: ItemStatus::Passed,
                         result: Some(RoundResult::Tally(result)),
+                        by_hand: None,
                     },
                     pending(2),
                     pending(3),
@@ -2387,11 +2397,13 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         index: 1,
                         status: ItemStatus::Passed,
                         result: Some(RoundResult::Tally(result)),
+                        by_hand: None,
                     },
                     ItemState {
                         index: 2,
                         status: ItemStatus::Provisional,
                         result: None,
+                        by_hand: None,
                     },
                     pending(3),
                     pending(4),
@@ -2417,6 +2429,53 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                         announced_at: None,
                         ballots: 4,
                     }),
+                    by_hand: None,
+                }),
+                store: StoreHealth::Ok,
+                presentation: None,
+            })),
+        ),
+        example(
+            "The hall screen's snapshot after the devices failed and the hall voted on \
+             item 3 by a show of hands: the secretariat recorded the counts, so the round \
+             is closed from the start, has no ballots, and says who recorded it and when.",
+            ServerMsg::Snapshot(Box::new(Snapshot {
+                version: 95,
+                server_time: 1_767_226_020_004,
+                meeting: s.meeting.clone(),
+                current_item: Some(3),
+                present: 4,
+                present_seats: None,
+                items: vec![
+                    pending(0),
+                    ItemState {
+                        index: 1,
+                        status: ItemStatus::Passed,
+                        result: Some(RoundResult::Tally(result)),
+                        by_hand: None,
+                    },
+                    pending(2),
+                    ItemState {
+                        index: 3,
+                        status: ItemStatus::Passed,
+                        result: Some(RoundResult::Tally(by_hand_result)),
+                        by_hand: Some(by_hand.clone()),
+                    },
+                    pending(4),
+                ],
+                round: Some(RoundView {
+                    id: round(OTHER_ROUND),
+                    item: 3,
+                    status: RoundStatus::Closed,
+                    settings: resolution_settings(),
+                    opened_at: by_hand.at,
+                    deadline: by_hand.at,
+                    paused_at: None,
+                    versions: Some(RoundDocuments::of(vec![])),
+                    live: None,
+                    result: Some(RoundResult::Tally(by_hand_result)),
+                    board: None,
+                    by_hand: Some(by_hand),
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,

@@ -9,7 +9,8 @@
 //! audit chain, and the server's signature on the chain's head.
 //!
 //! A secret round's record never holds a ballot: its `ballots` are empty and
-//! its `secret` record has two lists that share no order.
+//! its `secret` record has two lists that share no order. A result recorded
+//! by hand has no ballots either: its `by_hand` says who recorded it.
 //!
 //! The bundle lists every version of every document of the agenda items
 //! ([`DocumentVersion`]), with its SHA-256 and the SHA-256 of each
@@ -21,7 +22,7 @@
 
 use crate::chain::{Entry, Sha};
 use gavel_protocol::documents::RoundDocuments;
-use gavel_protocol::messages::{DocumentKind, RoundStatus};
+use gavel_protocol::messages::{ByHand, DocumentKind, RoundStatus};
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
@@ -87,6 +88,10 @@ pub struct Round {
     pub ballots: Vec<NamedBallot>,
     /// What an ended secret round keeps.
     pub secret: Option<SecretRecord>,
+    /// A result the secretariat recorded by hand: who, from which device,
+    /// when. Such a round has no ballots and no secret record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_hand: Option<ByHand>,
 }
 
 /// The size of the blocks a document's [`DocumentVersion::blocks`] hash.

@@ -19,7 +19,7 @@ pub use gavel_protocol::Sha;
 use gavel_protocol::board::Count;
 use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::floor::FloorChange;
-use gavel_protocol::messages::DocumentKind;
+use gavel_protocol::messages::{ByHand, DocumentKind};
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::{
@@ -113,6 +113,19 @@ pub enum Event {
         round: RoundId,
         voided_at: u64,
     },
+    /// The secretariat recorded an item's result by hand (a show of hands
+    /// or a paper vote, when the devices failed): a round closed from the
+    /// moment it was stored (`by_hand.at`), with no ballots, its result
+    /// decided by `settings.rule` from the counts it was given.
+    ResultRecordedByHand {
+        round: RoundId,
+        item: u32,
+        settings: VoteSettings,
+        /// The versions of the item's documents when it was recorded.
+        documents: RoundDocuments,
+        result: RoundResult,
+        by_hand: ByHand,
+    },
     /// A counting board member's device confirmed a provisional round's
     /// count: its signature over the `count_confirmation` layout.
     CountConfirmed {
@@ -166,6 +179,7 @@ impl Event {
             Event::BallotsAccepted { .. } => "ballots_accepted",
             Event::RoundClosed { .. } => "round_closed",
             Event::RoundVoided { .. } => "round_voided",
+            Event::ResultRecordedByHand { .. } => "result_recorded_by_hand",
             Event::CountConfirmed { .. } => "count_confirmed",
             Event::ResultAnnounced { .. } => "result_announced",
             Event::DocumentStored { .. } => "document_stored",

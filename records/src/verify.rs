@@ -29,7 +29,7 @@ use crate::bundle::{BLOCK_BYTES, Bundle, DocumentVersion, NamedBallot, Round, do
 use crate::chain::{self, Accepted, Entry, Event, LinkError, Sha};
 use gavel_protocol::board::{Confirmation, Count};
 use gavel_protocol::documents::RoundDocuments;
-use gavel_protocol::messages::{DocumentKind, RoundStatus};
+use gavel_protocol::messages::{ByHand, DocumentKind, RoundStatus};
 use gavel_protocol::paper::{Paper, Vote};
 use gavel_protocol::results::{PaperResult, RoundResult};
 use gavel_protocol::rules::{Secrecy, TallyResult};
@@ -280,6 +280,18 @@ pub enum Mismatch {
     },
     #[error("round {round}: the result was announced more than once")]
     AnnouncedTwice { round: RoundId },
+    #[error(
+        "round {round}: the bundle says it was recorded by hand {stated}, but the chain says {chained}"
+    )]
+    ByHandNotChained {
+        round: RoundId,
+        stated: String,
+        chained: String,
+    },
+    #[error("round {round} was recorded by hand, yet the bundle holds ballots for it")]
+    BallotsOnHandCount { round: RoundId },
+    #[error("round {round}: the counts recorded by hand are impossible: {problem}")]
+    HandCountImpossible { round: RoundId, problem: String },
 }
 
 /// A vote in a few words, for a mismatch's message or a tracker found.
@@ -716,6 +728,16 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
             chained: chained_end,
         });
     }
+    if round.by_hand != chained.by_hand {
+        out.push(Mismatch::ByHandNotChained {
+            round: id,
+            stated: by_hand_text(round.by_hand.as_ref()),
+            chained: by_hand_text(chained.by_hand.as_ref()),
+        });
+    }
+    if round.by_hand.is_some() || chained.by_hand.is_some() {
+        return check_by_hand(round, chained, out);
+    }
     let secret = round.settings.secrecy == Secrecy::Secret;
     let votes = if secret {
         check_secret(round, chained, out)
@@ -746,6 +768,79 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
 }
 
 /// Signatures, receipts and agreement with the chain; the votes to count.
+fn by_hand_text(by_hand: Option<&ByHand>) -> String {
+    by_hand.map_or_else(
+        || "no".to_owned(),
+        |b| {
+            format!(
+                "by {:?} from device {} at {}",
+                b.by,
+                b.device.to_hex(),
+                b.at
+            )
+        },
+    )
+}
+
+/// A result recorded by hand: no ballots behind it (neither named ones nor
+/// a secret record, nor any the chain accepted), a tally whose counts are
+/// possible (those taking part among those present, those present among
+/// all seats) and whose decision is the round's rule's, and the same result
+/// as the chain's entry that recorded it. Its present count is what the
+/// secretariat counted in the hall, not the check-ins of the devices.
+fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) {
+    let id = round.id;
+    if !round.ballots.is_empty() || round.secret.is_some() || !chained.last.is_empty() {
+        out.push(Mismatch::BallotsOnHandCount { round: id });
+    }
+    let Some(result) = &round.result else {
+        out.push(Mismatch::TallyMissing { round: id });
+        return;
+    };
+    if round.status != RoundStatus::Closed {
+        out.push(Mismatch::TallyOnUnclosed { round: id });
+    }
+    if let Some(End::Closed {
+        result: chained_result,
+        ..
+    }) = &chained.end
+        && chained_result != result
+    {
+        out.push(Mismatch::TallyNotChained { round: id });
+    }
+    let RoundResult::Tally(tally) = result else {
+        out.push(Mismatch::HandCountImpossible {
+            round: id,
+            problem: "a result on a list cannot be recorded by hand".to_owned(),
+        });
+        return;
+    };
+    let c = tally.counts;
+    let problem = if c.present > c.total_seats {
+        Some(format!("{} present of {} seats", c.present, c.total_seats))
+    } else if c.taking_part() > c.present {
+        Some(format!(
+            "{} taking part ({}) of {} present",
+            c.taking_part(),
+            three(&c),
+            c.present
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        out.push(Mismatch::HandCountImpossible { round: id, problem });
+    }
+    let recomputed = TallyResult::decide(round.settings.rule, c);
+    if &recomputed != tally {
+        out.push(Mismatch::TallyDecision {
+            round: id,
+            stated: decision(tally),
+            recomputed: decision(&recomputed),
+        });
+    }
+}
+
 fn check_named(
     bundle: &Bundle,
     round: &Round,
@@ -1072,6 +1167,8 @@ struct ChainedRound {
     /// Each seat's ballot with the highest seq.
     last: BTreeMap<SeatNo, Accepted>,
     end: Option<End>,
+    /// Who recorded the result, for a round recorded by hand.
+    by_hand: Option<ByHand>,
 }
 
 enum End {
@@ -1090,6 +1187,14 @@ enum End {
 }
 
 impl Story {
+    /// The item's documents at their latest versions so far, in slot order.
+    fn latest_documents(&self, item: u32) -> Vec<Sha> {
+        self.latest
+            .range((item, 0)..=(item, u32::MAX))
+            .map(|(_, (_, sha))| *sha)
+            .collect()
+    }
+
     fn read(chain: &[Entry]) -> Story {
         let mut story = Story::default();
         let mut checked_in = BTreeSet::new();
@@ -1160,11 +1265,7 @@ impl Story {
                     deadline,
                     documents,
                 } => {
-                    let latest_documents = story
-                        .latest
-                        .range((*item, 0)..=(*item, u32::MAX))
-                        .map(|(_, (_, sha))| *sha)
-                        .collect();
+                    let latest_documents = story.latest_documents(*item);
                     story.rounds.insert(
                         *round,
                         ChainedRound {
@@ -1177,6 +1278,39 @@ impl Story {
                             paused_at: None,
                             last: BTreeMap::new(),
                             end: None,
+                            by_hand: None,
+                        },
+                    );
+                }
+                Event::ResultRecordedByHand {
+                    round,
+                    item,
+                    settings,
+                    documents,
+                    result,
+                    by_hand,
+                } => {
+                    let latest_documents = story.latest_documents(*item);
+                    story.rounds.insert(
+                        *round,
+                        ChainedRound {
+                            item: *item,
+                            settings: *settings,
+                            opened_at: by_hand.at,
+                            deadline: by_hand.at,
+                            documents: Some(documents.clone()),
+                            latest_documents,
+                            paused_at: None,
+                            last: BTreeMap::new(),
+                            end: Some(End::Closed {
+                                at: by_hand.at,
+                                result: result.clone(),
+                                secret_choices: None,
+                                secret_papers: None,
+                                secret_trackers: None,
+                                checked_in: checked_in.len() as u32,
+                            }),
+                            by_hand: Some(by_hand.clone()),
                         },
                     );
                 }

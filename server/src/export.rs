@@ -23,14 +23,15 @@ use gavel_protocol::messages::RoundStatus;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::audit_head_bytes;
-use gavel_protocol::{MeetingId, PublicKey, RoundId, Signature};
+use gavel_protocol::{MeetingId, Principal, PublicKey, RoundId, Signature};
 use gavel_records::bundle::{
     self, Bundle, DocumentVersion, Head, KeyBinding, NamedBallot, Round, SecretRecord,
     document_file_name,
 };
 use gavel_records::chain::{self, Entry, Event, Sha, split_votes};
 use gavel_records::minutes::{
-    self, BoardConfirmation, Lang, Outcome, Pause, RecordSeal, Session, Signatories, Turn,
+    self, BoardConfirmation, Change, ChangeKind, Lang, Outcome, Pause, RecordSeal, Session,
+    Signatories, Turn,
 };
 use std::path::{Path, PathBuf};
 
@@ -164,6 +165,7 @@ async fn read(
             result: r.result,
             ballots,
             secret: secret_record,
+            by_hand: r.by_hand,
         });
     }
     let (entries, hash) = chain::head(&chain);
@@ -277,6 +279,7 @@ pub fn session(
                             } if round == r.id => Some(announced_at),
                             _ => None,
                         }),
+                        by_hand: r.by_hand.clone(),
                     })
                 })
                 .collect(),
@@ -306,6 +309,7 @@ pub fn session(
             .map(|seat| seat.name.clone())
             .collect(),
         items,
+        changes: changes(&bundle.chain, definition),
         record: Some(RecordSeal {
             file: format!("{}.record.json", bundle.meeting),
             entries: bundle.head.entries,
@@ -410,6 +414,66 @@ fn turns(chain: &[Entry], definition: &MeetingDefinition) -> Vec<(u32, Turn)> {
     turns
 }
 
+/// What changed in the meeting once its session had started (the chair put
+/// an item on the screens, or a result was recorded), from the chain: a
+/// definition replaced, a device enrolled or revoked, a document stored, a
+/// result recorded by hand. Each is in the chain already; the minutes list
+/// them so that the paper says so too.
+fn changes(chain: &[Entry], definition: &MeetingDefinition) -> Vec<Change> {
+    let started = chain.iter().position(|e| {
+        matches!(
+            e.event,
+            Event::ItemSet { item: Some(_) }
+                | Event::RoundOpened { .. }
+                | Event::ResultRecordedByHand { .. }
+        )
+    });
+    let Some(started) = started else {
+        return Vec::new();
+    };
+    let owner = |principal: &Principal| match principal {
+        Principal::Seat(seat) => (
+            Some(*seat),
+            definition
+                .seat(*seat)
+                .map_or_else(String::new, |s| s.name.clone()),
+        ),
+        Principal::Chair => (None, String::new()),
+    };
+    chain[started..]
+        .iter()
+        .filter_map(|entry| {
+            let what = match &entry.event {
+                Event::MeetingDefined { .. } => ChangeKind::DefinitionReplaced,
+                Event::KeyRegistered { principal, .. } => {
+                    let (seat, name) = owner(principal);
+                    ChangeKind::DeviceEnrolled { seat, name }
+                }
+                Event::KeyRevoked { principal, .. } => {
+                    let (seat, name) = owner(principal);
+                    ChangeKind::DeviceRevoked { seat, name }
+                }
+                Event::DocumentStored {
+                    item,
+                    title,
+                    version,
+                    ..
+                } => ChangeKind::DocumentStored {
+                    item: *item,
+                    title: title.clone(),
+                    version: *version,
+                },
+                Event::ResultRecordedByHand { item, by_hand, .. } => ChangeKind::ResultByHand {
+                    item: *item,
+                    by: by_hand.by.clone(),
+                },
+                _ => return None,
+            };
+            Some(Change { at: entry.at, what })
+        })
+        .collect()
+}
+
 /// The counting board's confirmations of `round`'s count, from the chain,
 /// with the members' names from the roster.
 fn confirmations(
@@ -496,6 +560,19 @@ pub async fn minutes_html(
 ) -> Result<String, ExportError> {
     let (_, session) = read_session(store, server_key, meeting, options).await?;
     Ok(minutes::minutes_html(&session, lang))
+}
+
+/// The results table of `meeting` in `lang`, printed from its record as
+/// [`write`] prints it.
+pub async fn results_csv(
+    store: &Store,
+    server_key: &SigningKey,
+    meeting: &MeetingId,
+    lang: Lang,
+    options: &MinutesOptions,
+) -> Result<String, ExportError> {
+    let (_, session) = read_session(store, server_key, meeting, options).await?;
+    Ok(minutes::results_csv(&session, lang))
 }
 
 /// The files one export writes.

@@ -304,9 +304,11 @@ fn verify(path: &Path, tracker: Option<&str>) -> ExitCode {
     mismatches.extend(changed);
     if mismatches.is_empty() {
         let ballots: usize = bundle.rounds.iter().map(|r| r.ballots.len()).sum();
+        let by_hand = bundle.rounds.iter().filter(|r| r.by_hand.is_some()).count();
         println!(
-            "ok: {} verifies: {} rounds, {ballots} signed ballots, {} document versions \
-             ({copies} copies checked), {} audit entries, head signed by server key {}",
+            "ok: {} verifies: {} rounds ({by_hand} recorded by hand), {ballots} signed ballots, \
+             {} document versions ({copies} copies checked), {} audit entries, head signed by \
+             server key {}",
             bundle.meeting,
             bundle.rounds.len(),
             bundle.documents.len(),

@@ -17,6 +17,12 @@
 //! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
 //! request bodies rather than 16 KiB frames.
 //!
+//! **A session's results.** A meeting under way or finished shows its items
+//! and results (`GET …/meetings/{id}/results`), takes the counts of a show
+//! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by
+//! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
+//! minutes and results table for download as `gavel export` prints them.
+//!
 //! **Refusals.** Every refusal is a [`Refusal`] with a `reason` a program can
 //! match and a `message` a person can read. A key enrolled for a seat or the
 //! chair's console is told `not_secretariat`, apart from a key nobody
@@ -27,7 +33,9 @@
 use crate::app::Peer;
 use crate::clock::now_ms;
 use crate::enrollment;
+use crate::export::{self, ExportError, MinutesOptions};
 use crate::hub::Hub;
+use crate::hub::hand::{HandCount, HandRefusal};
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
 use crate::roster::{self, CsvEncoding, Problem, RosterSeat, Sheet};
@@ -38,9 +46,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use gavel_protocol::messages::RoundStatus;
+use gavel_protocol::messages::{ByHand, Labels, RoundStatus};
+use gavel_protocol::results::RoundResult;
+use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
 use gavel_protocol::{MeetingId, Principal, PublicKey, Signature};
+use gavel_records::minutes::Lang;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::{Deserialize, Serialize};
@@ -98,6 +109,16 @@ pub enum Refusal {
     /// A device to revoke for a seat that has none (or no such seat).
     #[error("seat {0} has no enrolled device to revoke")]
     NoDevice(u32),
+    /// A result by hand that cannot be recorded: its reason, and for counts
+    /// that cannot be, the field to correct.
+    #[error("{0}")]
+    HandCount(HandRefusal),
+    /// A language the minutes and the results table are not printed in.
+    #[error("{0:?} is not a language of the minutes: vi or en")]
+    InvalidLanguage(String),
+    /// The meeting changed throughout the reading of its record.
+    #[error("the meeting kept changing while its record was read; try again")]
+    Busy,
 }
 
 impl Refusal {
@@ -120,6 +141,19 @@ impl Refusal {
             Refusal::InvalidRoster(_) => "invalid_roster",
             Refusal::InvalidLink(_) => "invalid_link",
             Refusal::NoDevice(_) => "no_device",
+            Refusal::HandCount(refusal) => match refusal {
+                HandRefusal::UnknownItem(_) => "unknown_item",
+                HandRefusal::NotVoted(_) => "not_voted",
+                HandRefusal::ListBallot(_) => "list_ballot",
+                HandRefusal::SecretItem(_) => "secret_item",
+                HandRefusal::RoundOpen => "round_open",
+                HandRefusal::ItemDecided(_) => "item_decided",
+                HandRefusal::AwaitingAnnouncement => "awaiting_announcement",
+                HandRefusal::Counts { .. } => "invalid_counts",
+                HandRefusal::StoreUnavailable => "store_unavailable",
+            },
+            Refusal::Busy => "busy",
+            Refusal::InvalidLanguage(_) => "invalid_language",
         }
     }
 
@@ -136,11 +170,25 @@ impl Refusal {
             Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
-            Refusal::MeetingExists(_) | Refusal::NoDevice(_) => StatusCode::CONFLICT,
+            Refusal::MeetingExists(_) | Refusal::NoDevice(_) | Refusal::Busy => {
+                StatusCode::CONFLICT
+            }
+            Refusal::HandCount(refusal) => match refusal {
+                HandRefusal::UnknownItem(_) => StatusCode::NOT_FOUND,
+                HandRefusal::RoundOpen
+                | HandRefusal::AwaitingAnnouncement
+                | HandRefusal::ItemDecided(_) => StatusCode::CONFLICT,
+                HandRefusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                HandRefusal::NotVoted(_)
+                | HandRefusal::ListBallot(_)
+                | HandRefusal::SecretItem(_)
+                | HandRefusal::Counts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            },
             Refusal::InvalidDefinition(_)
             | Refusal::InvalidForm(_)
             | Refusal::InvalidRoster(_)
-            | Refusal::InvalidLink(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Refusal::InvalidLink(_)
+            | Refusal::InvalidLanguage(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -181,6 +229,9 @@ impl IntoResponse for Refusal {
         let (field, place) = match &self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
+            Refusal::HandCount(HandRefusal::Counts { field, .. }) => {
+                (Some((*field).to_owned()), None)
+            }
             _ => (None, None),
         };
         let body = RefusalBody {
@@ -219,7 +270,8 @@ impl From<StoreError> for Refusal {
 #[derive(Default)]
 struct Desk {
     challenges: Mutex<HashMap<[u8; 32], u64>>,
-    sessions: Mutex<HashMap<String, u64>>,
+    /// Each session's expiry and the device that logged in.
+    sessions: Mutex<HashMap<String, (u64, PublicKey)>>,
 }
 
 impl Desk {
@@ -242,17 +294,18 @@ impl Desk {
         expiry.is_some_and(|e| e > now_ms())
     }
 
-    fn open_session(&self) -> (String, u64) {
+    fn open_session(&self, device: PublicKey) -> (String, u64) {
         let token = hex::encode(rand::random::<[u8; 32]>());
         let now = now_ms();
         let expires_at = now + SESSION_MS;
         let mut sessions = self.sessions.lock().expect("session lock");
-        sessions.retain(|_, expiry| *expiry > now);
-        sessions.insert(token.clone(), expires_at);
+        sessions.retain(|_, (expiry, _)| *expiry > now);
+        sessions.insert(token.clone(), (expires_at, device));
         (token, expires_at)
     }
 
-    fn session_valid(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    /// The device whose session the call carries, if it is still valid.
+    fn session_valid(&self, headers: &HeaderMap) -> Result<PublicKey, Refusal> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -260,7 +313,7 @@ impl Desk {
             .ok_or(Refusal::NotLoggedIn)?;
         let sessions = self.sessions.lock().expect("session lock");
         match sessions.get(token) {
-            Some(&expiry) if expiry > now_ms() => Ok(()),
+            Some(&(expiry, device)) if expiry > now_ms() => Ok(device),
             _ => Err(Refusal::NotLoggedIn),
         }
     }
@@ -313,6 +366,17 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route(
             "/api/secretariat/meetings/{id}/devices/{seat}/revoke",
             post(revoke),
+        )
+        .route("/api/secretariat/meetings/{id}/results", get(results))
+        .route(
+            "/api/secretariat/meetings/{id}/items/{item}/by-hand",
+            post(record_by_hand),
+        )
+        .route("/api/secretariat/meetings/{id}/record", get(record))
+        .route("/api/secretariat/meetings/{id}/minutes", get(minutes))
+        .route(
+            "/api/secretariat/meetings/{id}/results.csv",
+            get(results_csv),
         )
         .with_state(office)
 }
@@ -410,7 +474,7 @@ async fn login(
         })
     };
     checked.await.map_err(|r| office.refused(peer, r))?;
-    let (token, expires_at) = office.desk.open_session();
+    let (token, expires_at) = office.desk.open_session(body.public_key);
     Ok(Json(LoggedIn { token, expires_at }))
 }
 
@@ -835,6 +899,286 @@ async fn revoke(
     Ok(Json(card(sits, code, &body.tablet_url)?))
 }
 
+/// One round of an item as the secretariat's meeting view lists it.
+#[derive(Serialize)]
+struct RoundLine {
+    status: RoundStatus,
+    opened_at: u64,
+    closed_at: Option<u64>,
+    /// Absent while a secret round's result awaits the counting board and
+    /// the chair's announcement: the secretariat learns it with the hall.
+    result: Option<RoundResult>,
+    by_hand: Option<ByHand>,
+}
+
+/// An agenda item, how it is voted on, and its rounds.
+#[derive(Serialize)]
+struct ItemLine {
+    index: u32,
+    topic: String,
+    title: String,
+    /// `yes_no` or `list`; absent for an item that is not voted on.
+    ballot: Option<&'static str>,
+    secret: bool,
+    rounds: Vec<RoundLine>,
+}
+
+#[derive(Serialize)]
+struct MeetingResults {
+    id: String,
+    title: String,
+    body: String,
+    state: MeetingState,
+    total_seats: u32,
+    /// The council's words for the three choices.
+    labels: Labels,
+    /// The item whose round is open on the devices, if one is.
+    open_item: Option<u32>,
+    items: Vec<ItemLine>,
+}
+
+/// The meeting's items with their rounds and results: the secretariat's
+/// view of a session under way or finished, where it records a result by
+/// hand and downloads the record.
+async fn results(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<MeetingResults>, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    let store = office.hub.store();
+    let rounds = store.rounds(&definition.id).await?;
+    let current_item = store
+        .meetings()
+        .await?
+        .into_iter()
+        .find(|m| m.id == definition.id)
+        .and_then(|m| m.current_item);
+    let awaiting = |r: &RoundRecord| {
+        r.settings.secrecy == Secrecy::Secret
+            && !definition.counting_board.is_empty()
+            && r.announced_at.is_none()
+    };
+    let items = definition
+        .agenda
+        .iter()
+        .map(|item| ItemLine {
+            index: item.index,
+            topic: item.topic.clone(),
+            title: item.title.clone(),
+            ballot: item.vote.map(|_| {
+                if item.paper.is_some() {
+                    "list"
+                } else {
+                    "yes_no"
+                }
+            }),
+            secret: item.vote.is_some_and(|v| v.secrecy == Secrecy::Secret),
+            rounds: rounds
+                .iter()
+                .filter(|r| r.item == item.index)
+                .map(|r| RoundLine {
+                    status: r.status,
+                    opened_at: r.opened_at,
+                    closed_at: r.closed_at,
+                    result: r.result.clone().filter(|_| !awaiting(r)),
+                    by_hand: r.by_hand.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(MeetingResults {
+        id: definition.id.to_string(),
+        state: MeetingState::of(&definition, current_item, &rounds),
+        open_item: rounds
+            .iter()
+            .find(|r| r.status == RoundStatus::Open)
+            .map(|r| r.item),
+        total_seats: definition.total_seats,
+        labels: definition.labels,
+        title: definition.title,
+        body: definition.body,
+        items,
+    }))
+}
+
+/// Counts as the app sends them: any JSON value, so that a negative count,
+/// a fraction or an empty field is told as such, with its field, rather than
+/// as a body that does not parse.
+#[derive(Deserialize)]
+struct HandBody {
+    #[serde(default)]
+    present: serde_json::Value,
+    #[serde(default)]
+    yes: serde_json::Value,
+    #[serde(default)]
+    no: serde_json::Value,
+    #[serde(default)]
+    abstain: serde_json::Value,
+    #[serde(default)]
+    by: String,
+}
+
+/// `value` as a count, or why it is not one, naming its field.
+fn count(field: &'static str, value: &serde_json::Value) -> Result<u32, Refusal> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            Refusal::HandCount(HandRefusal::Counts {
+                field,
+                message: format!("{field} is {value}: a count is a whole number, 0 or more"),
+            })
+        })
+}
+
+/// Records the counts of a show of hands or a paper vote for an item, when
+/// the devices failed: stored as a round with no ballots, marked as
+/// recorded by hand by the name given and this session's device, in the
+/// audit chain, and shown at once on every screen of the meeting.
+async fn record_by_hand(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path((id, item)): Path<(String, u32)>,
+    Json(body): Json<HandBody>,
+) -> Result<Json<RoundLine>, Refusal> {
+    let device = office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    let hand = HandCount {
+        item,
+        present: count("present", &body.present)?,
+        yes: count("yes", &body.yes)?,
+        no: count("no", &body.no)?,
+        abstain: count("abstain", &body.abstain)?,
+        by: body.by,
+        device,
+    };
+    let handle = office
+        .hub
+        .meeting(&definition.id)
+        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
+    let round = handle
+        .record_by_hand(hand)
+        .await
+        .map_err(Refusal::HandCount)?;
+    tracing::info!(%id, item, round = %round.id, "the secretariat recorded a result by hand");
+    Ok(Json(RoundLine {
+        status: round.status,
+        opened_at: round.opened_at,
+        closed_at: round.closed_at,
+        result: round.result,
+        by_hand: round.by_hand,
+    }))
+}
+
+impl From<ExportError> for Refusal {
+    fn from(error: ExportError) -> Refusal {
+        match error {
+            ExportError::UnknownMeeting(id) => Refusal::UnknownMeeting(id.to_string()),
+            ExportError::Busy(_) => Refusal::Busy,
+            other => {
+                tracing::error!(error = %other, "the secretariat's download failed");
+                Refusal::StoreUnavailable
+            }
+        }
+    }
+}
+
+/// A file to save, named `file`.
+fn attachment(content_type: &'static str, file: String, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The meeting's record, as `gavel export` writes it and `gavel verify`
+/// checks it, signed with the server's key.
+async fn record(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let (_, definition) = stored(&office, &id).await?;
+    let bundle = office.hub.export(&definition.id).await?;
+    Ok(attachment(
+        "application/json",
+        format!("{}.record.json", definition.id),
+        bundle.to_json(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    /// `vi` (the default) or `en`.
+    lang: Option<String>,
+}
+
+impl LangQuery {
+    fn lang(&self) -> Result<Lang, Refusal> {
+        match self.lang.as_deref() {
+            None | Some("vi") => Ok(Lang::Vi),
+            Some("en") => Ok(Lang::En),
+            Some(other) => Err(Refusal::InvalidLanguage(other.to_owned())),
+        }
+    }
+}
+
+fn lang_tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "vi",
+        Lang::En => "en",
+    }
+}
+
+/// The minutes printed from the record, as `gavel export` writes them.
+async fn minutes(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let lang = query.lang()?;
+    let (_, definition) = stored(&office, &id).await?;
+    let html = office.hub.minutes(&definition.id, lang).await?;
+    Ok(attachment(
+        "text/html; charset=utf-8",
+        format!("{}.minutes.{}.html", definition.id, lang_tag(lang)),
+        html,
+    ))
+}
+
+/// The results table, one row per round, as `gavel export` writes it.
+async fn results_csv(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<LangQuery>,
+) -> Result<Response, Refusal> {
+    office.desk.session_valid(&headers)?;
+    let lang = query.lang()?;
+    let (_, definition) = stored(&office, &id).await?;
+    let store = office.hub.store();
+    let key = office.hub.server_signing_key();
+    let options = MinutesOptions::default();
+    let csv = export::results_csv(store, key, &definition.id, lang, &options).await?;
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        format!("{}.results.{}.csv", definition.id, lang_tag(lang)),
+        csv,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,6 +1201,7 @@ mod tests {
             announced_at: None,
             result: None,
             documents: None,
+            by_hand: None,
         }
     }
 

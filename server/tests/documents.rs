@@ -176,6 +176,7 @@ async fn a_changed_document_is_a_new_version_until_its_item_is_voted_on() -> any
                 announced_at: None,
                 result: None,
                 documents: None,
+                by_hand: None,
             })
             .await?;
         let expected = RoundDocuments::of(vec![

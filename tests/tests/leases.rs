@@ -61,6 +61,7 @@ fn round(opened_at: u64) -> RoundRecord {
         result: None,
         announced_at: None,
         documents: None,
+        by_hand: None,
     }
 }
 

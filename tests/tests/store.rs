@@ -64,6 +64,7 @@ fn round(secrecy: Secrecy, opened_at: u64) -> RoundRecord {
         result: None,
         // What the store records for an item without documents, as read back.
         documents: Some(RoundDocuments::of(vec![])),
+        by_hand: None,
     }
 }
 

@@ -28,10 +28,11 @@ use super::escape::escape;
 use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
-    Words, announced_line, ballots_marked, confirmations_line, confirmed_by, date_line, duration,
-    item_number, needed, paused_span, roman, round_number, seal_line, time_span,
+    Words, announced_line, ballots_marked, by_hand_line, change_line, changes_lead, changes_title,
+    confirmations_line, confirmed_by, date_line, device_owner, duration, item_number, needed,
+    paused_span, roman, round_number, seal_line, time_span,
 };
-use super::{Item, Lang, Outcome, Round, Session};
+use super::{ChangeKind, Item, Lang, Outcome, Round, Session};
 use gavel_protocol::results::Turnout;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording::{describe_rule, in_sentence, official_sentence, verdict};
@@ -76,6 +77,7 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
     floor(&mut out, session, lang);
+    changes(&mut out, session, lang);
     signatures(&mut out, session, w);
     if let Some(seal) = &session.record {
         let _ = writeln!(out, "<p class=\"seal\">{}</p>", seal_line(lang, seal));
@@ -269,6 +271,13 @@ fn round(
         escape(form),
         escape(&time_span(lang, &at(round.opened_at), &at(round.ended_at))),
     );
+    if let Some(by_hand) = &round.by_hand {
+        let _ = write!(
+            out,
+            "<p class=\"meta by-hand\"><strong>{}.</strong></p>",
+            escape(&by_hand_line(lang, &by_hand.by, &at(by_hand.at))),
+        );
+    }
     for pause in &round.pauses {
         let _ = write!(
             out,
@@ -545,6 +554,35 @@ fn floor(out: &mut String, session: &Session, lang: Lang) {
     out.push_str("</section>\n");
 }
 
+/// The changes made once the session had started, each with its time; no
+/// section when there were none.
+fn changes(out: &mut String, session: &Session, lang: Lang) {
+    if session.changes.is_empty() {
+        return;
+    }
+    let at = |ms: u64| LocalTime::at(ms, session.utc_offset_minutes).time_of_day();
+    let _ = write!(
+        out,
+        "<section class=\"changes\"><h2>{}</h2>\n<p>{}</p>\n<ul>",
+        escape(changes_title(lang)),
+        escape(changes_lead(lang)),
+    );
+    for change in &session.changes {
+        let who = match &change.what {
+            ChangeKind::DeviceEnrolled { seat, name }
+            | ChangeKind::DeviceRevoked { seat, name } => device_owner(lang, *seat, name),
+            _ => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<li><span class=\"num\">{}</span> {}.</li>",
+            at(change.at),
+            escape(&change_line(lang, &change.what, &who)),
+        );
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 fn signatures(out: &mut String, session: &Session, w: &Words) {
     let block = |role: &str, name: &Option<String>| {
         let name = match name {
@@ -596,6 +634,9 @@ h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
 .summary .num, .floor .num { text-align: right; white-space: nowrap; }
 .summary th.num, .floor th.num { text-align: right; }
 .floor table { font-size: 9pt; margin-bottom: 4mm; }
+.changes ul { margin: 0; padding-left: 6mm; font-size: 10pt; line-height: 1.4; }
+.changes li { break-inside: avoid; }
+.changes .num { font-variant-numeric: tabular-nums; }
 .verdict-cell { font-weight: 600; white-space: nowrap; }
 .topic h2 { text-transform: none; }
 .item { break-inside: avoid; border-top: 0.6pt solid #000; padding-top: 2.5mm; margin-top: 3mm; }
@@ -741,6 +782,64 @@ mod tests {
             "Điều kiện thông qua: ít nhất 2/3 tổng số đại biểu. Cần 27 phiếu tán thành, đạt 26."
         ));
         assert!(removal.contains("Kết quả: KHÔNG THÔNG QUA"));
+    }
+
+    #[test]
+    fn a_result_recorded_by_hand_says_so_with_who_and_when() {
+        let mut s = phuc_loi();
+        s.items[2].rounds[0].by_hand = Some(gavel_protocol::messages::ByHand {
+            by: "Lê Thị <Thu>".to_owned(),
+            device: gavel_protocol::PublicKey::from_hex(
+                "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+            )
+            .unwrap(),
+            // 09:45:00 in Hanoi.
+            at: 1_797_561_900_000,
+        });
+        let vi = text(&item_html(&minutes_html(&s, Lang::Vi), 2, Lang::Vi));
+        assert!(
+            vi.contains("Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do Lê Thị <Thu> ghi nhận lúc 09:45:00; không có phiếu điện tử."),
+            "{vi}"
+        );
+        assert!(vi.contains("Kết quả: THÔNG QUA"));
+        let html = minutes_html(&s, Lang::En);
+        assert!(html.contains("Lê Thị &lt;Thu&gt;"), "the name is escaped");
+        let en = text(&item_html(&html, 2, Lang::En));
+        assert!(en.contains("Recorded by hand: the result of a show of hands or a paper vote, entered by Lê Thị <Thu> at 09:45:00; there are no electronic ballots."), "{en}");
+        let other = text(&item_html(&html, 3, Lang::En));
+        assert!(!other.contains("Recorded by hand"));
+    }
+
+    #[test]
+    fn changes_once_the_session_started_are_listed_with_their_times() {
+        use super::super::{Change, ChangeKind};
+        let mut s = phuc_loi();
+        assert!(!minutes_html(&s, Lang::Vi).contains("Thay đổi trong kỳ họp"));
+        // 09:45:00 and 09:50:00 in Hanoi.
+        s.changes = vec![
+            Change {
+                at: 1_797_561_900_000,
+                what: ChangeKind::DeviceRevoked {
+                    seat: Some(5),
+                    name: "Hoàng Văn Long".to_owned(),
+                },
+            },
+            Change {
+                at: 1_797_562_200_000,
+                what: ChangeKind::ResultByHand {
+                    item: 2,
+                    by: "Lê Thị Thu".to_owned(),
+                },
+            },
+        ];
+        let vi = text(&minutes_html(&s, Lang::Vi));
+        assert!(vi.contains("Thay đổi trong kỳ họp"), "{vi}");
+        assert!(vi.contains("09:45:00 Thu hồi thiết bị của ghế 5, Hoàng Văn Long."));
+        assert!(vi.contains("09:50:00 Kết quả nội dung 3 được Lê Thị Thu ghi nhận thủ công."));
+        let en = text(&minutes_html(&s, Lang::En));
+        assert!(en.contains("Changes during the session"));
+        assert!(en.contains("09:45:00 The device of seat 5, Hoàng Văn Long was revoked."));
+        assert!(en.contains("09:50:00 The result of item 3 was recorded by hand by Lê Thị Thu."));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use results_csv::results_csv;
 
 use gavel_protocol::SeatNo;
 use gavel_protocol::floor::FloorKind;
-use gavel_protocol::messages::{ItemKind, Labels, PaperList};
+use gavel_protocol::messages::{ByHand, ItemKind, Labels, PaperList};
 use gavel_protocol::results::PaperResult;
 use gavel_protocol::rules::{TallyResult, VoteSettings};
 use gavel_protocol::{MeetingId, RoundId};
@@ -83,6 +83,38 @@ pub struct Session {
     /// The electronic record the minutes were made from, when they were.
     #[serde(default)]
     pub record: Option<RecordSeal>,
+    /// What changed in the meeting once the session had started, in the
+    /// order of the audit chain: each change is in the chain, and the
+    /// minutes list them so that the paper tells it too.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+/// A change to the meeting after the session started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Unix milliseconds, when the store committed it.
+    pub at: u64,
+    pub what: ChangeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// The meeting's definition was replaced.
+    DefinitionReplaced,
+    /// A device was enrolled for a seat (its name) or the chair (`None`).
+    DeviceEnrolled { seat: Option<SeatNo>, name: String },
+    /// A device's key was revoked (a lost tablet).
+    DeviceRevoked { seat: Option<SeatNo>, name: String },
+    /// A new version of an item's document was stored.
+    DocumentStored {
+        item: u32,
+        title: String,
+        version: u32,
+    },
+    /// An item's result was recorded by hand.
+    ResultByHand { item: u32, by: String },
 }
 
 /// What names the electronic record behind the minutes, printed under the
@@ -174,6 +206,10 @@ pub struct Round {
     /// When the chair announced the result the board confirmed.
     #[serde(default)]
     pub announced_at: Option<u64>,
+    /// Who recorded the result by hand, and when: the hall voted by a show
+    /// of hands or on paper, and there are no ballots behind it.
+    #[serde(default)]
+    pub by_hand: Option<ByHand>,
 }
 
 /// A counting board member's confirmation of a round's count.

@@ -23,7 +23,7 @@
 
 use super::clock::{LocalTime, utc_offset};
 use super::lists::list_table;
-use super::words::Words;
+use super::words::{Words, by_hand_cell};
 use super::{Lang, Outcome, Session};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording::{describe_rule, verdict};
@@ -57,6 +57,7 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
         defused(&pct_of(&labels.no)),
         defused(&pct_of(&labels.abstain)),
         w.col_result.to_owned(),
+        format!("{} ({zone})", w.col_by_hand),
     ];
     let mut out = String::from(BOM);
     push_row(&mut out, &header);
@@ -129,6 +130,12 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
                     row.extend(std::iter::repeat_n(String::new(), 9));
                 }
             }
+            row.push(
+                round
+                    .by_hand
+                    .as_ref()
+                    .map_or_else(String::new, |b| by_hand_cell(&defused(&b.by), &time(b.at))),
+            );
             push_row(&mut out, &row);
         }
     }
@@ -212,7 +219,8 @@ mod tests {
         let rows = read(&text);
         let rounds: usize = s.items.iter().map(|i| i.rounds.len()).sum();
         assert_eq!(rows.len(), 1 + rounds);
-        assert!(rows.iter().all(|r| r.len() == 19), "{rows:?}");
+        assert!(rows.iter().all(|r| r.len() == 20), "{rows:?}");
+        assert_eq!(rows[0][19], "Kiểm đếm thủ công (UTC+07:00)");
         assert_eq!(rows[0][6], "Mở lúc (UTC+07:00)");
         assert_eq!(rows[0][11], "Tán thành");
         assert_eq!(rows[0][15], "Tán thành (%)");
@@ -240,8 +248,39 @@ mod tests {
                 "5,00%",
                 "2,50%",
                 "THÔNG QUA",
+                "",
             ]
         );
+    }
+
+    #[test]
+    fn a_result_recorded_by_hand_says_by_whom_and_when() {
+        let mut s = phuc_loi();
+        let round = &mut s.items[2].rounds[0];
+        round.by_hand = Some(gavel_protocol::messages::ByHand {
+            by: "=Lê Thị Thu".to_owned(),
+            device: gavel_protocol::PublicKey::from_hex(
+                "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+            )
+            .unwrap(),
+            // 2026-12-18 09:45:00 in Hanoi.
+            at: 1_797_561_900_000,
+        });
+        for (lang, header) in [
+            (Lang::Vi, "Kiểm đếm thủ công (UTC+07:00)"),
+            (Lang::En, "Recorded by hand (UTC+07:00)"),
+        ] {
+            let rows = read(&results_csv(&s, lang));
+            assert_eq!(rows[0][19], header);
+            let budget = rows.iter().find(|r| r[0] == "3").unwrap();
+            // A name a spreadsheet would read as a formula is defused.
+            assert_eq!(budget[19], "'=Lê Thị Thu, 2026-12-18 09:45:00");
+            assert!(
+                rows.iter()
+                    .filter(|r| r[0] != "3" && r[0] != rows[0][0])
+                    .all(|r| r[19].is_empty())
+            );
+        }
     }
 
     #[test]

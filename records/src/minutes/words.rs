@@ -24,6 +24,8 @@ pub struct Words {
     pub col_number: &'static str,
     pub col_item: &'static str,
     pub col_result: &'static str,
+    /// The results table's column of who recorded a result by hand, and when.
+    pub col_by_hand: &'static str,
     pub named: &'static str,
     pub secret: &'static str,
     pub secret_mark: &'static str,
@@ -101,6 +103,7 @@ const VI: Words = Words {
     col_number: "TT",
     col_item: "Nội dung",
     col_result: "Kết quả",
+    col_by_hand: "Kiểm đếm thủ công",
     named: "Biểu quyết công khai",
     secret: "Bỏ phiếu kín",
     secret_mark: "(bỏ phiếu kín)",
@@ -182,6 +185,7 @@ const EN: Words = Words {
     col_number: "No.",
     col_item: "Item",
     col_result: "Result",
+    col_by_hand: "Recorded by hand",
     named: "Open vote",
     secret: "Secret ballot",
     secret_mark: "(secret ballot)",
@@ -336,6 +340,99 @@ pub fn announced_line(lang: Lang, at: &str) -> String {
         Lang::Vi => format!("Chủ tọa công bố kết quả lúc {at}"),
         Lang::En => format!("The chair announced the result at {at}"),
     }
+}
+
+/// The heading of the changes made once the session had started.
+pub fn changes_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => "Thay đổi trong kỳ họp",
+        Lang::En => "Changes during the session",
+    }
+}
+
+/// What the list of changes says before its lines.
+pub fn changes_lead(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Vi => {
+            "Các thay đổi sau khi kỳ họp bắt đầu, theo thứ tự trong nhật ký kiểm toán của hồ sơ điện tử."
+        }
+        Lang::En => {
+            "The changes made after the session started, in the order of the electronic record's audit chain."
+        }
+    }
+}
+
+/// One change, as the minutes list it: `who` is a seat's "ghế 5, Hoàng Văn
+/// Long" (or the chair's console), already worded.
+pub fn change_line(lang: Lang, what: &super::ChangeKind, who: &str) -> String {
+    use super::ChangeKind as K;
+    match (lang, what) {
+        (Lang::Vi, K::DefinitionReplaced) => "Thay thế tệp định nghĩa kỳ họp".to_owned(),
+        (Lang::En, K::DefinitionReplaced) => "The meeting's definition was replaced".to_owned(),
+        (Lang::Vi, K::DeviceEnrolled { .. }) => format!("Đăng ký thiết bị cho {who}"),
+        (Lang::En, K::DeviceEnrolled { .. }) => format!("A device was enrolled for {who}"),
+        (Lang::Vi, K::DeviceRevoked { .. }) => format!("Thu hồi thiết bị của {who}"),
+        (Lang::En, K::DeviceRevoked { .. }) => format!("The device of {who} was revoked"),
+        (
+            Lang::Vi,
+            K::DocumentStored {
+                item,
+                title,
+                version,
+            },
+        ) => format!(
+            "Lưu phiên bản {version} của tài liệu “{title}”, nội dung {}",
+            item + 1
+        ),
+        (
+            Lang::En,
+            K::DocumentStored {
+                item,
+                title,
+                version,
+            },
+        ) => format!(
+            "Version {version} of the document “{title}” of item {} was stored",
+            item + 1
+        ),
+        (Lang::Vi, K::ResultByHand { item, by }) => {
+            format!("Kết quả nội dung {} được {by} ghi nhận thủ công", item + 1)
+        }
+        (Lang::En, K::ResultByHand { item, by }) => {
+            format!(
+                "The result of item {} was recorded by hand by {by}",
+                item + 1
+            )
+        }
+    }
+}
+
+/// Who a device belongs to, inside a change's line.
+pub fn device_owner(lang: Lang, seat: Option<u32>, name: &str) -> String {
+    match (lang, seat) {
+        (Lang::Vi, Some(seat)) => format!("ghế {seat}, {name}"),
+        (Lang::En, Some(seat)) => format!("seat {seat}, {name}"),
+        (Lang::Vi, None) => "bàn chủ tọa".to_owned(),
+        (Lang::En, None) => "the chair's console".to_owned(),
+    }
+}
+
+/// A result recorded by hand, in the minutes: the hall voted by a show of
+/// hands or on paper, and the secretariat entered the counts.
+pub fn by_hand_line(lang: Lang, by: &str, at: &str) -> String {
+    match lang {
+        Lang::Vi => format!(
+            "Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do {by} ghi nhận lúc {at}; không có phiếu điện tử"
+        ),
+        Lang::En => format!(
+            "Recorded by hand: the result of a show of hands or a paper vote, entered by {by} at {at}; there are no electronic ballots"
+        ),
+    }
+}
+
+/// The results table's cell of a result recorded by hand: "Lê Thị Thu, 2026-12-18 10:15:00".
+pub fn by_hand_cell(by: &str, at: &str) -> String {
+    format!("{by}, {at}")
 }
 
 pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {

@@ -18,6 +18,7 @@
 //! splitting those stories would spread one change over several files.
 
 use super::floor::{Act, Flood, Floor};
+use super::hand::{self, HandCount, HandRefusal};
 use super::outage::{Outage, Reread, store_refusal};
 use super::pacing::{Audience, Broadcast, Due, Pacing};
 use super::round::{Admitted, Ending, Reply, RoundState, VerifiedBallot};
@@ -34,7 +35,8 @@ use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
-    AnyReceipt, ChairCommand, ItemState, ItemStatus, PaperList, RoundStatus, RoundView, Snapshot,
+    AnyReceipt, ByHand, ChairCommand, ItemState, ItemStatus, PaperList, RoundStatus, RoundView,
+    Snapshot,
 };
 use gavel_protocol::paper::Sheet;
 use gavel_protocol::results::RoundResult;
@@ -108,6 +110,12 @@ pub enum Command {
         count: Count,
         signature: Signature,
         reply: Reply<Result<(), Refusal>>,
+    },
+    /// The secretariat records an item's result by hand (the devices
+    /// failed): answered with the round it was stored as.
+    RecordByHand {
+        hand: HandCount,
+        reply: Reply<Result<RoundRecord, HandRefusal>>,
     },
     /// A delegate asks for the floor or withdraws its request
     /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
@@ -358,6 +366,13 @@ impl MeetingActor {
                 self.note_store(result.as_ref().err());
                 let _ = reply.send(result);
             }
+            Command::RecordByHand { hand, reply } => {
+                let result = self.record_by_hand(hand).await;
+                if let Err(refusal) = &result {
+                    tracing::info!(meeting = %self.definition.id, "result by hand refused: {refusal}");
+                }
+                let _ = reply.send(result);
+            }
             Command::Floor { seat, act, reply } => {
                 let result = self.delegate_floor(seat, act).await;
                 if let Err(refusal) = &result {
@@ -601,6 +616,80 @@ impl MeetingActor {
         tracing::info!(meeting = %self.definition.id, round = %id, confirmed = have, "result announced");
         self.broadcast_snapshot();
         Ok(())
+    }
+
+    /// Stores the counts the secretariat entered as a round closed at once,
+    /// with no ballots, and shows it to every audience: only between
+    /// rounds, and for an item [`hand::decide`] allows.
+    async fn record_by_hand(&mut self, hand: HandCount) -> Result<RoundRecord, HandRefusal> {
+        let (settings, result) = hand::decide(&self.definition, &hand)?;
+        if self.open_round().is_some() {
+            return Err(HandRefusal::RoundOpen);
+        }
+        if self.provisional().is_some() {
+            return Err(HandRefusal::AwaitingAnnouncement);
+        }
+        let latest = self.round.as_ref().map(|r| &r.record);
+        let last_on_item = self
+            .history
+            .iter()
+            .chain(latest)
+            .rfind(|r| r.item == hand.item);
+        if last_on_item.is_some_and(|r| r.status == RoundStatus::Closed) {
+            return Err(HandRefusal::ItemDecided(hand.item));
+        }
+        let at = now_ms();
+        let record = RoundRecord {
+            id: RoundId(rand::random()),
+            meeting: self.definition.id.clone(),
+            item: hand.item,
+            settings,
+            opened_at: at,
+            deadline: at,
+            paused_at: None,
+            status: RoundStatus::Closed,
+            closed_at: Some(at),
+            announced_at: None,
+            result: Some(RoundResult::Tally(result)),
+            documents: None,
+            by_hand: Some(ByHand {
+                by: hand.by.trim().to_owned(),
+                device: hand.device,
+                at,
+            }),
+        };
+        let documents = match self.store.record_by_hand(&record).await {
+            Ok(documents) => documents,
+            Err(e) => {
+                tracing::error!(meeting = %self.definition.id, error = %e, "result by hand not stored");
+                if matches!(e, StoreError::Database(_)) {
+                    self.store_failed();
+                }
+                return Err(HandRefusal::StoreUnavailable);
+            }
+        };
+        self.store_answered();
+        let record = RoundRecord {
+            documents: Some(documents),
+            ..record
+        };
+        tracing::info!(
+            meeting = %self.definition.id, round = %record.id, item = hand.item,
+            yes = result.counts.yes, no = result.counts.no, abstain = result.counts.abstain,
+            present = result.counts.present, passed = result.passed,
+            "result recorded by hand"
+        );
+        if let Some(previous) = self.round.take() {
+            self.history.push(previous.record);
+        }
+        self.round = Some(RoundState::new(
+            record.clone(),
+            BTreeMap::new(),
+            SecretBallots::default(),
+        ));
+        self.confirmed.clear();
+        self.broadcast_snapshot();
+        Ok(record)
     }
 
     async fn check_in(&mut self, seat: SeatNo) -> Result<ServerMsg, Refusal> {
@@ -850,6 +939,7 @@ impl MeetingActor {
             announced_at: None,
             result: None,
             documents: None,
+            by_hand: None,
         };
         let documents = self
             .store
@@ -1037,6 +1127,7 @@ impl MeetingActor {
                 index: item.index,
                 status: ItemStatus::Pending,
                 result: None,
+                by_hand: None,
             })
             .collect();
         let latest = self.round.as_ref().map(|r| &r.record);
@@ -1057,6 +1148,7 @@ impl MeetingActor {
                 }
                 (RoundStatus::Closed, r) => (ItemStatus::NotPassed, r.clone()),
             };
+            state.by_hand = record.by_hand.clone();
         }
         Snapshot {
             version: self.version,
@@ -1091,6 +1183,7 @@ impl MeetingActor {
                     .clone()
                     .filter(|_| audience == Audience::Chair || provisional.is_none()),
                 board: self.board_view(),
+                by_hand: r.record.by_hand.clone(),
             }),
             store: self.outage.health(),
             presentation: self

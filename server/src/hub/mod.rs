@@ -5,6 +5,7 @@
 //! - [`round`]: a round's state and the rules of ballot intake.
 //! - [`floor`]: the floor as a pure state machine: requests, the queue,
 //!   turns and the speaker's clock.
+//! - [`hand`]: what a result recorded by hand may be, when the devices fail.
 //! - [`pacing`]: when each audience (tablets, hall screen, chair) is sent
 //!   snapshots and running tallies, and how far a tally has got.
 //! - [`outage`]: what the meeting does while its store does not answer.
@@ -20,6 +21,7 @@
 
 pub mod actor;
 pub mod floor;
+pub mod hand;
 pub mod leases;
 mod outage;
 pub mod pacing;
@@ -251,6 +253,21 @@ impl MeetingHandle {
             .send(command)
             .await
             .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))
+    }
+
+    /// Records an item's result by hand (see [`hand`]) through the
+    /// meeting's actor: the stored round, once every audience has it.
+    pub async fn record_by_hand(
+        &self,
+        hand: hand::HandCount,
+    ) -> Result<crate::store::RoundRecord, hand::HandRefusal> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.send(Command::RecordByHand { hand, reply })
+            .await
+            .map_err(|_| hand::HandRefusal::StoreUnavailable)?;
+        answer
+            .await
+            .map_err(|_| hand::HandRefusal::StoreUnavailable)?
     }
 
     /// A token for one download of the meeting's record within a minute,

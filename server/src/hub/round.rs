@@ -715,6 +715,7 @@ mod tests {
             announced_at: None,
             result: None,
             documents: Some(RoundDocuments::of(Vec::new())),
+            by_hand: None,
         }
     }
 

@@ -132,7 +132,7 @@ use gavel_protocol::board::{Confirmed, Count};
 use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
-    AnyReceipt, DocumentKind, DocumentView, PaperReceipt, Receipt, RoundStatus,
+    AnyReceipt, ByHand, DocumentKind, DocumentView, PaperReceipt, Receipt, RoundStatus,
 };
 use gavel_protocol::paper::Vote;
 use gavel_protocol::results::RoundResult;
@@ -366,6 +366,9 @@ pub struct RoundRecord {
     /// by [`Store::open_round`]; None for a round opened before rounds
     /// recorded them.
     pub documents: Option<RoundDocuments>,
+    /// A result the secretariat recorded by hand: who, from which device,
+    /// when ([`Store::record_by_hand`]). Such a round has no ballots.
+    pub by_hand: Option<ByHand>,
 }
 
 /// The stored form of an enrollment code: hex SHA-256 of the code in upper
@@ -727,28 +730,7 @@ impl Store {
     /// [`Store::void_round`].
     pub async fn open_round(&self, round: &RoundRecord) -> Result<RoundDocuments, StoreError> {
         let mut tx = Tx::begin(self).await?;
-        // Storing a document takes the meeting's row lock first and refuses
-        // a version once the item has a round; this lock conflicts with it,
-        // so the versions read here stay the item's latest.
-        sql::lock_meeting(tx.db(), &round.meeting, MeetingLock::NoKeyUpdate).await?;
-        let sha256 = sql::item_documents(tx.db(), &round.meeting, i64::from(round.item))
-            .await?
-            .iter()
-            .map(|hex| Sha::from_hex(hex).map_err(StoreError::Corrupt))
-            .collect::<Result<Vec<_>, _>>()?;
-        let documents = RoundDocuments::of(sha256);
-        let row = RoundInsert {
-            id: round.id.to_hex(),
-            meeting: &round.meeting,
-            item: i64::from(round.item),
-            settings: serde_json::to_string(&round.settings)
-                .map_err(|e| StoreError::Corrupt(format!("round settings: {e}")))?,
-            secret: round.settings.secrecy == Secrecy::Secret,
-            opened_at: to_sql(round.opened_at, "opening time")?,
-            deadline: to_sql(round.deadline, "deadline")?,
-            documents: serde_json::to_string(&documents.sha256)
-                .map_err(|e| StoreError::Corrupt(format!("round documents: {e}")))?,
-        };
+        let (row, documents) = round_insert(&mut tx, round, None).await?;
         let event = Event::RoundOpened {
             round: round.id,
             item: round.item,
@@ -758,6 +740,44 @@ impl Store {
             documents: Some(documents.clone()),
         };
         sql::insert_round(tx.db(), &row).await?;
+        append(&mut tx, &round.meeting, event).await?;
+        tx.commit().await?;
+        Ok(documents)
+    }
+
+    /// Stores a result the secretariat recorded by hand (the record's
+    /// `by_hand` and `result`, a tally) as a round closed at `by_hand.at`,
+    /// with its tally and one `result_recorded_by_hand` audit entry, in one
+    /// transaction; the versions of the item's documents as they stand are
+    /// returned for its record, as [`Store::open_round`] does. Refused, with
+    /// nothing written, if the meeting has an open round (the hub refuses
+    /// that first, with its reason) or the record has no result.
+    pub async fn record_by_hand(&self, round: &RoundRecord) -> Result<RoundDocuments, StoreError> {
+        let (Some(by_hand), Some(result)) = (&round.by_hand, &round.result) else {
+            return Err(StoreError::Corrupt(format!(
+                "round {} is not a result recorded by hand",
+                round.id
+            )));
+        };
+        let tally = TallyInsert::of(result)?;
+        let mut tx = Tx::begin(self).await?;
+        if sql::has_open_round(tx.db(), &round.meeting).await? {
+            return Err(StoreError::Corrupt(format!(
+                "meeting {} has an open round; a result cannot be recorded by hand meanwhile",
+                round.meeting
+            )));
+        }
+        let (row, documents) = round_insert(&mut tx, round, Some(by_hand)).await?;
+        let event = Event::ResultRecordedByHand {
+            round: round.id,
+            item: round.item,
+            settings: round.settings,
+            documents: documents.clone(),
+            result: result.clone(),
+            by_hand: by_hand.clone(),
+        };
+        sql::insert_round(tx.db(), &row).await?;
+        sql::insert_tally(tx.db(), &row.id, &tally).await?;
         append(&mut tx, &round.meeting, event).await?;
         tx.commit().await?;
         Ok(documents)
@@ -1169,6 +1189,46 @@ async fn store_document(
         size,
     };
     append(tx, meeting, event).await.map(drop)
+}
+
+/// The row of a new round (open, or closed at `by_hand.at` when it was
+/// recorded by hand), with the versions of its item's documents as they
+/// stand: what the round is about. Storing a document takes the meeting's
+/// row lock first and refuses a version once the item has a round; the lock
+/// taken here conflicts with it, so the versions read stay the item's latest.
+async fn round_insert<'a>(
+    tx: &mut Tx,
+    round: &'a RoundRecord,
+    by_hand: Option<&ByHand>,
+) -> Result<(RoundInsert<'a>, RoundDocuments), StoreError> {
+    sql::lock_meeting(tx.db(), &round.meeting, MeetingLock::NoKeyUpdate).await?;
+    let sha256 = sql::item_documents(tx.db(), &round.meeting, i64::from(round.item))
+        .await?
+        .iter()
+        .map(|hex| Sha::from_hex(hex).map_err(StoreError::Corrupt))
+        .collect::<Result<Vec<_>, _>>()?;
+    let documents = RoundDocuments::of(sha256);
+    let json = |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
+    let row = RoundInsert {
+        id: round.id.to_hex(),
+        meeting: &round.meeting,
+        item: i64::from(round.item),
+        settings: serde_json::to_string(&round.settings).map_err(|e| json("round settings", e))?,
+        secret: round.settings.secrecy == Secrecy::Secret,
+        opened_at: to_sql(round.opened_at, "opening time")?,
+        deadline: to_sql(round.deadline, "deadline")?,
+        documents: serde_json::to_string(&documents.sha256)
+            .map_err(|e| json("round documents", e))?,
+        status: if by_hand.is_some() { "closed" } else { "open" },
+        closed_at: by_hand
+            .map(|b| to_sql(b.at, "recording time"))
+            .transpose()?,
+        by_hand: by_hand
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| json("recorded by hand", e))?,
+    };
+    Ok((row, documents))
 }
 
 /// A secret round's rows, read in the caller's transaction.

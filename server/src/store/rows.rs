@@ -48,6 +48,12 @@ pub(super) struct RoundInsert<'a> {
     pub(super) deadline: i64,
     /// The round's documents' SHA-256, a JSON array of hex strings.
     pub(super) documents: String,
+    /// `open`, or `closed` for a result recorded by hand.
+    pub(super) status: &'static str,
+    /// Set, with `by_hand`, for a result recorded by hand.
+    pub(super) closed_at: Option<i64>,
+    /// JSON of who recorded the result by hand.
+    pub(super) by_hand: Option<String>,
 }
 
 /// An open round that a batch of ballots names, with the last entry of its
@@ -581,6 +587,8 @@ pub(super) struct RoundRow {
     pub(super) result: Option<String>,
     /// None for a round opened before rounds recorded their documents.
     pub(super) documents: Option<String>,
+    /// JSON of who recorded the result by hand, for such a round.
+    pub(super) by_hand: Option<String>,
 }
 
 impl RoundRow {
@@ -618,6 +626,10 @@ impl RoundRow {
             documents: self
                 .documents
                 .map(|d| parse_json(&d, "round documents").map(RoundDocuments::of))
+                .transpose()?,
+            by_hand: self
+                .by_hand
+                .map(|b| parse_json(&b, "recorded by hand"))
                 .transpose()?,
         })
     }

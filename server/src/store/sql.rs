@@ -611,8 +611,9 @@ pub(super) async fn present(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<i64>,
 pub(super) async fn insert_round(db: Db<'_>, round: &RoundInsert<'_>) -> Result<(), sqlx::Error> {
     on_each!(db, |c| {
         sqlx::query(
-        "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status, documents)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8)",
+        "INSERT INTO rounds (id, meeting_id, item, settings, secret, opened_at, deadline, status,
+                             documents, closed_at, by_hand)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&round.id)
     .bind(round.meeting.as_str())
@@ -621,7 +622,10 @@ pub(super) async fn insert_round(db: Db<'_>, round: &RoundInsert<'_>) -> Result<
     .bind(round.secret)
     .bind(round.opened_at)
     .bind(round.deadline)
+    .bind(round.status)
     .bind(&round.documents)
+    .bind(round.closed_at)
+    .bind(&round.by_hand)
     .execute(c)
     .await
     .map(drop)
@@ -828,6 +832,16 @@ pub(super) async fn item_documents(
     .bind(meeting.as_str())
     .bind(item)
     .fetch_all(c)
+    .await)
+}
+
+/// Whether the meeting has an open round.
+pub(super) async fn has_open_round(db: Db<'_>, meeting: &MeetingId) -> Result<bool, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM rounds WHERE meeting_id = $1 AND status = 'open')"
+    )
+    .bind(meeting.as_str())
+    .fetch_one(c)
     .await)
 }
 
@@ -1044,7 +1058,8 @@ pub(super) async fn confirmations(
 pub(super) async fn rounds(db: Db<'_>, meeting: &MeetingId) -> Result<Vec<RoundRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
         "SELECT r.id, r.meeting_id, r.item, r.settings, r.opened_at, r.deadline,
-                r.paused_at, r.status, r.closed_at, r.announced_at, t.result, r.documents
+                r.paused_at, r.status, r.closed_at, r.announced_at, t.result, r.documents,
+                r.by_hand
          FROM rounds r LEFT JOIN tallies t ON t.round_id = r.id
          WHERE r.meeting_id = $1
          ORDER BY r.opened_at, r.id",

@@ -1,13 +1,16 @@
 // The secretariat's app: enrolls this browser's key with a secretariat code,
 // logs in with it, lists the meetings by where they stand, and prepares new
 // ones: from nothing, as a copy of another, or from a meeting file; any
-// meeting goes out as its file.
+// meeting goes out as its file. A session under way or finished shows its
+// results, takes the counts of a show of hands when the devices failed, and
+// offers its record, minutes and results table for download.
 
 import { Refused } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
 import { currentLang, makeTranslator, reasonText, setLang } from "../common/i18n.js";
 import { $, h, setText } from "../common/dom.js";
 import {
+  DOWNLOADS,
   SLOT,
   createMeeting,
   enroll,
@@ -16,17 +19,23 @@ import {
   logIn,
   meetingFile,
   meetingDevices,
+  meetingDownload,
   meetingForm,
+  meetingResults,
   meetings,
   readRoster,
+  recordByHand,
   revokeDevice,
 } from "./desk.js";
+import { countsOf, countsProblem, renderResults } from "./results.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
-const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view", "results-view"];
+/** The name typed for counts recorded by hand, offered again next time on this device. */
+const RECORDER = "gavel.admin.recorder";
 
 /** What is on screen, as functions where they are words, so that they follow a language switch. */
 let token = null;
@@ -48,6 +57,14 @@ let printing = null;
 let watching = null;
 /** A spreadsheet read for the roster and not yet used or discarded (see editor.js `rosterPreview`). */
 let rosterRead = null;
+/**
+ * The meeting whose results are on screen (`{ id, view }`, the API's
+ * answer), why loading or a download failed (`error`), and what was just
+ * recorded (`done`); or null.
+ */
+let reviewing = null;
+/** The count by hand being entered: `{ item, values, error, sending }`, or null. */
+let hand = null;
 
 function failure(error) {
   if (!(error instanceof Refused)) return t("enroll.unreachable");
@@ -97,6 +114,8 @@ async function showList() {
   editing = null;
   printing = null;
   watching = null;
+  reviewing = null;
+  hand = null;
   show("meetings-view");
   try {
     listed = await meetings(token);
@@ -167,6 +186,7 @@ function meetingRow(m) {
       action("copy", t("meetings.copy"), () => copy(m.id)),
       action("cards", t("meetings.cards"), () => showCards(m.id)),
       action("devices", t("meetings.devices"), () => showDevices(m.id)),
+      m.state === "upcoming" ? null : action("results", t("meetings.results"), () => showResults(m.id)),
     ),
   );
 }
@@ -255,6 +275,94 @@ function deviceRow(d) {
         : null,
     ),
   );
+}
+
+// ---- Results, counts by hand and downloads ---------------------------------------
+
+/** Shows the meeting's items and results, with its downloads. */
+async function showResults(id) {
+  try {
+    const view = await meetingResults(token, id);
+    reviewing = { id, view, error: reviewing?.id === id ? reviewing.error : null, done: reviewing?.id === id ? reviewing.done : null };
+    show("results-view");
+    render();
+  } catch (error) {
+    if (reviewing?.id === id) {
+      reviewing.error = () => t("results.failed", { reason: failure(error) });
+      return render();
+    }
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+const handActions = {
+  open(item) {
+    hand = { item, values: { by: localStorage.getItem(RECORDER) ?? "" }, error: null, sending: false };
+    if (reviewing) reviewing.done = null;
+    render();
+    document.getElementById("hand-present")?.focus();
+  },
+  cancel() {
+    hand = null;
+    render();
+  },
+  async save(item) {
+    hand.sending = true;
+    hand.error = null;
+    render();
+    const counts = countsOf(hand.values);
+    try {
+      await recordByHand(token, reviewing.id, item, counts);
+      localStorage.setItem(RECORDER, counts.by.trim());
+      const title = reviewing.view.items[item]?.title ?? "";
+      hand = null;
+      reviewing.done = () => t("hand.done", { n: item + 1, title });
+      await showResults(reviewing.id);
+    } catch (error) {
+      hand.sending = false;
+      const field = error instanceof Refused ? error.field : undefined;
+      const reason = () =>
+        error instanceof Refused && error.reason === "invalid_counts"
+          ? countsProblem(t, field, counts, reviewing.view.total_seats)
+          : failure(error);
+      hand.error = { field, text: () => t("hand.refused", { reason: reason() }) };
+      render();
+    }
+  },
+};
+
+/** Saves one of the meeting's downloads under its own name. */
+async function saveDownload(item) {
+  try {
+    const blob = await meetingDownload(token, reviewing.id, item);
+    const link = h("a", { href: URL.createObjectURL(blob), download: item.file(reviewing.id) });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(link.href);
+  } catch (error) {
+    reviewing.error = () => t("results.downloadFailed", { file: item.file(reviewing.id), reason: failure(error) });
+    render();
+  }
+}
+
+function renderReview() {
+  const { view } = reviewing;
+  setText($("results-lead"), t("results.lead", { title: view.title, body: view.body, state: t(`state.${view.state}`) }));
+  $("download-buttons").replaceChildren(
+    ...DOWNLOADS.map((item) => {
+      const b = h("button", { type: "button", class: "btn-secondary", "data-testid": `download-${item.key}` }, t(`downloads.${item.key}`));
+      b.addEventListener("click", () => saveDownload(item));
+      return b;
+    }),
+  );
+  $("downloads").hidden = view.state === "upcoming";
+  setText($("results-error"), reviewing.error?.() ?? "");
+  $("results-error").hidden = !reviewing.error;
+  setText($("results-done"), reviewing.done?.() ?? "");
+  $("results-done").hidden = !reviewing.done;
+  renderResults($("results"), view, t, currentLang(), hand, handActions);
 }
 
 // ---- Editor -------------------------------------------------------------------
@@ -365,6 +473,7 @@ function render() {
     setText($("devices-error"), watching.revokeError?.() ?? "");
     $("devices-error").hidden = !watching.revokeError;
   }
+  if (reviewing) renderReview();
   setText($("editor-error"), editorError?.() ?? "");
   $("editor-error").hidden = !editorError;
 }
@@ -389,6 +498,8 @@ async function start() {
   $("cards-back").addEventListener("click", showList);
   $("devices-back").addEventListener("click", showList);
   $("devices-refresh").addEventListener("click", () => showDevices(watching.id));
+  $("results-back").addEventListener("click", showList);
+  $("results-refresh").addEventListener("click", () => showResults(reviewing.id));
   $("cards-print").addEventListener("click", () => print());
   $("editor-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -15,7 +15,7 @@ export const SLOT = "admin";
  * `Refused` with its reason, and for a definition that does not pass, the
  * `field` to blame; for a spreadsheet, its `problems` by row and column.
  */
-async function call(method, path, { body, text, type, token, asText = false } = {}) {
+async function call(method, path, { body, text, type, token, asText = false, asBlob = false } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (text !== undefined) headers["Content-Type"] = type;
@@ -25,7 +25,7 @@ async function call(method, path, { body, text, type, token, asText = false } = 
     headers,
     body: body === undefined ? text : JSON.stringify(body),
   });
-  if (response.ok) return asText ? response.text() : response.json();
+  if (response.ok) return asBlob ? response.blob() : asText ? response.text() : response.json();
   const answer = await response.json().catch(() => ({}));
   const refused = new Refused(answer.reason ?? "other", answer.message);
   refused.field = answer.field;
@@ -116,4 +116,38 @@ export function revokeDevice(token, id, seat) {
  */
 export function meetingDevices(token, id) {
   return call("GET", `${meetingPath(id)}/devices`, { token });
+}
+
+/**
+ * The meeting's items with their rounds and results (`{ id, title, body,
+ * state, total_seats, labels, open_item, items: [{ index, topic, title,
+ * ballot, secret, rounds: [{ status, opened_at, closed_at, result, by_hand }]
+ * }] }`), for the view of a session under way or finished.
+ */
+export function meetingResults(token, id) {
+  return call("GET", `${meetingPath(id)}/results`, { token });
+}
+
+/**
+ * Records the counts of a show of hands or a paper vote for agenda item
+ * `item` (`{ present, yes, no, abstain, by }`), when the devices failed;
+ * resolves to the round it was stored as. Counts that cannot be are refused
+ * with the `field` to correct.
+ */
+export function recordByHand(token, id, item, counts) {
+  return call("POST", `${meetingPath(id)}/items/${item}/by-hand`, { token, body: counts });
+}
+
+/** What a meeting under way or finished offers for download: the API's path and the file's name. */
+export const DOWNLOADS = [
+  { key: "record", path: "record", file: (id) => `${id}.record.json` },
+  { key: "minutes_vi", path: "minutes?lang=vi", file: (id) => `${id}.minutes.vi.html` },
+  { key: "minutes_en", path: "minutes?lang=en", file: (id) => `${id}.minutes.en.html` },
+  { key: "csv_vi", path: "results.csv?lang=vi", file: (id) => `${id}.results.vi.csv` },
+  { key: "csv_en", path: "results.csv?lang=en", file: (id) => `${id}.results.en.csv` },
+];
+
+/** One of the meeting's `DOWNLOADS`, as a Blob: printed from its record as `gavel export` prints it. */
+export function meetingDownload(token, id, download) {
+  return call("GET", `${meetingPath(id)}/${download.path}`, { token, asBlob: true });
 }

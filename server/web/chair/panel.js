@@ -2,7 +2,7 @@
 // controls, and the tally — live while a round is open, the committed
 // result (in the official wording) once it has closed.
 
-import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperSentences } from "../common/protocol.js";
+import { CHOICES, byHandLine, byHandOf, isPaperResult, labelInSentence, officialSentence, paperSentences } from "../common/protocol.js";
 import { paperTable } from "../common/papers.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
@@ -235,6 +235,10 @@ function renderDecision(view, source, needed) {
       t("result.rule", { rule: describeRule(result.rule, t), base: result.base_value, needed: result.yes_needed, yes, got: counts.yes }),
     );
   }
+  // A result the secretariat recorded by hand says so (PROTOCOL.md §9.8).
+  const byHand = source.mode === "result" ? byHandOf(view.snapshot, view.snapshot?.current_item) : null;
+  $("by-hand").hidden = !byHand;
+  setText($("by-hand"), byHand ? byHandLine(t, byHand, lang) : "");
 }
 
 function renderBanner(view, source) {

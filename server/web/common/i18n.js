@@ -45,6 +45,7 @@ export const COMMON = {
     "paper.outcome.flagged": "Không tín nhiệm đạt tỷ lệ",
     "paper.of_all": "Tỷ lệ phần trăm tính trên tổng số {total} đại biểu.",
     "status.voided": "Đã hủy",
+    "result.by_hand": "Kiểm đếm thủ công — {by} ghi nhận lúc {time}",
     "result.official":
       "{taking} đại biểu tham gia biểu quyết ({taking_pct} tổng số đại biểu); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
     "rule.more_than": "trên {fraction} {base}",
@@ -149,6 +150,7 @@ export const COMMON = {
     "paper.outcome.flagged": "No confidence reached",
     "paper.of_all": "Percentages are of all {total} seats.",
     "status.voided": "Voided",
+    "result.by_hand": "Recorded by hand — entered by {by} at {time}",
     "result.official": {
       count: "taking",
       one: "{taking} delegate took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",

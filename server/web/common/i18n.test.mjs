@@ -40,3 +40,18 @@ test("a placeholder instead of a number takes the general form", () => {
   assert.equal(fill({ count: "n", one: "{n} one", other: "{n} other" }, "en", { n: "{n}" }), "{n} other");
   assert.equal(fill("plain {a}", "en", { a: 1 }), "plain 1");
 });
+
+test("a result recorded by hand is marked with who entered it and when, in both languages", async () => {
+  const { byHandLine, byHandOf } = await import("./protocol.js");
+  const byHand = { by: "Lê Thị Thu", device: "ab".repeat(32), at: Date.UTC(2026, 11, 18, 3, 15) };
+  const vi = byHandLine(translator("vi"), byHand, "vi");
+  assert.match(vi, /^Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc \d{2}:\d{2}$/);
+  assert.match(byHandLine(translator("en"), byHand, "en"), /^Recorded by hand — entered by Lê Thị Thu at /);
+  // The round's mark while it is the item's, else the item's stored one.
+  const snapshot = { round: { item: 2, by_hand: byHand }, items: [{ by_hand: null }, { by_hand: { ...byHand, by: "B" } }, {}] };
+  assert.equal(byHandOf(snapshot, 2), byHand);
+  assert.equal(byHandOf(snapshot, 1).by, "B");
+  assert.equal(byHandOf(snapshot, 0), null);
+  assert.equal(byHandOf({ round: { item: 0, by_hand: null }, items: [{ by_hand: byHand }] }, 0), null);
+  assert.equal(byHandOf(null, 0), null);
+});

@@ -344,6 +344,23 @@ export function paperRows(result, list, lang) {
   return { marks: PAPER_KINDS[result.kind].marks, rows };
 }
 
+/**
+ * Who recorded a result by hand, and when, if it was (PROTOCOL.md §9.8):
+ * `by_hand` of the snapshot's round when it is the item's, otherwise of the
+ * item's stored state; null for a result voted on the devices.
+ */
+export function byHandOf(snapshot, index) {
+  if (!snapshot || index == null) return null;
+  if (snapshot.round?.item === index) return snapshot.round.by_hand ?? null;
+  return snapshot.items?.[index]?.by_hand ?? null;
+}
+
+/** "Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15": the mark a screen puts on a result recorded by hand. */
+export function byHandLine(t, byHand, lang) {
+  const time = new Date(byHand.at).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  return t("result.by_hand", { by: byHand.by, time });
+}
+
 /** What the server signs to vouch for an exported audit chain (its length and last hash). */
 export function auditHeadBytes({ meeting, entries, head }) {
   return new Layout(TAGS.auditHead).str(meeting).u64(entries).raw(hexToBytes(head), 32).bytes();

@@ -9,7 +9,7 @@
 
 import { Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
-import { documentUrl, isPaperResult, officialSentence, paperSentences } from "../common/protocol.js";
+import { byHandLine, documentUrl, isPaperResult, officialSentence, paperSentences } from "../common/protocol.js";
 import { paperTable } from "../common/papers.js";
 import { h } from "../common/dom.js";
 import { fileSize } from "../tablet/library.js";
@@ -90,7 +90,12 @@ function renderResults(meeting, decided) {
   const lang = currentLang();
   $("results-list").replaceChildren(
     ...decided.map(({ item, stored }) =>
-      itemLine(item, h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)), officialResult(meeting, item, stored.result, lang)),
+      itemLine(
+        item,
+        h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)),
+        officialResult(meeting, item, stored.result, lang),
+        stored.by_hand ? h("p", { class: "record-by-hand", "data-testid": "public-by-hand" }, byHandLine(t, stored.by_hand, lang)) : null,
+      ),
     ),
   );
   $("results").hidden = decided.length === 0;

@@ -2,7 +2,7 @@
 // that the views stay simple and the rules for "which round belongs to the
 // current item" live in one place.
 
-import { presentedDocument } from "../common/protocol.js";
+import { byHandOf, presentedDocument } from "../common/protocol.js";
 
 /**
  * The scene for the session: `state` is loading | refused | none | open |
@@ -28,10 +28,12 @@ export function sceneOf(session) {
   if (round?.status === "closed" && round.board && round.board.announced_at === null) {
     return { state: "provisional", item, round, settings: round.settings, board: round.board };
   }
-  if (round) return { state: round.status, item, round, settings: round.settings, result: round.result };
+  // A result recorded by hand says so, by whom and when (PROTOCOL.md §9.8).
+  const byHand = byHandOf(snapshot, index);
+  if (round) return { state: round.status, item, round, settings: round.settings, result: round.result, byHand };
   const stored = index == null ? null : snapshot.items[index];
   if (stored?.result && ["passed", "not_passed", "counted"].includes(stored.status)) {
-    return { state: "closed", item, round: null, settings, result: stored.result };
+    return { state: "closed", item, round: null, settings, result: stored.result, byHand };
   }
   if (stored?.status === "voided" || stored?.status === "provisional") return { state: stored.status, item, round: null, settings };
   return { state: "none", item, round: null, settings };

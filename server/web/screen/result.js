@@ -1,7 +1,7 @@
 // A closed round in the official form (percentages of the total seats) and
 // the pass/fail banner with the rule that decided it.
 
-import { CHOICES, isPaperResult, labelInSentence, officialSentence, paperRows, paperSentences } from "../common/protocol.js";
+import { CHOICES, byHandLine, isPaperResult, labelInSentence, officialSentence, paperRows, paperSentences } from "../common/protocol.js";
 import { paperTable } from "../common/papers.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { h, sentence } from "../common/dom.js";
@@ -143,6 +143,7 @@ export function resultView(ctx, scene) {
       { class: "result-body" },
       table(ctx, result),
       h("p", { class: "official" }, officialSentence(t, result.counts, meeting.labels, lang)),
+      scene.byHand ? h("p", { class: "by-hand", "data-testid": "by-hand" }, byHandLine(t, scene.byHand, lang)) : null,
     ),
   );
   return { el };

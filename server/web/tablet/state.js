@@ -3,7 +3,7 @@
 // meeting that could drift from the snapshot (tested in state.test.mjs).
 
 import { isPaused } from "../common/countdown.js";
-import { missingVersions } from "../common/protocol.js";
+import { byHandOf, missingVersions } from "../common/protocol.js";
 
 /**
  * The item the vote panel is about and the state of its vote: the open
@@ -12,24 +12,25 @@ import { missingVersions } from "../common/protocol.js";
  * awaiting the counting board and the chair's announcement); `round` is that item's latest
  * round when the snapshot still holds it (after the chair moves on, the
  * snapshot keeps the previous item's round, which is not this item's);
- * `result` is the decided result, from the round or from the item's status.
+ * `result` is the decided result, from the round or from the item's status;
+ * `byHand` who recorded it by hand and when, if it was (PROTOCOL.md §9.8).
  */
 export function focusOf(meeting, snapshot) {
   const latest = snapshot.round;
   const index = latest?.status === "open" ? latest.item : snapshot.current_item;
   if (index === null || index === undefined) {
-    return { index: null, item: null, round: null, state: "none", result: null };
+    return { index: null, item: null, round: null, state: "none", result: null, byHand: null };
   }
   const item = meeting.agenda[index] ?? null;
   const itemState = snapshot.items.find((i) => i.index === index) ?? null;
   const round = latest?.item === index ? latest : null;
   if (round) {
     const state = isProvisional(round) ? "provisional" : round.status;
-    return { index, item, round, state, result: round.result ?? itemState?.result ?? null };
+    return { index, item, round, state, result: round.result ?? itemState?.result ?? null, byHand: byHandOf(snapshot, index) };
   }
   const decided = ["passed", "not_passed", "counted"].includes(itemState?.status);
   const state = decided ? "closed" : ["voided", "provisional"].includes(itemState?.status) ? itemState.status : "none";
-  return { index, item, round: null, state, result: decided ? itemState.result : null };
+  return { index, item, round: null, state, result: decided ? itemState.result : null, byHand: decided ? byHandOf(snapshot, index) : null };
 }
 
 /** Whether `round` is closed and its result awaits the counting board and the chair. */

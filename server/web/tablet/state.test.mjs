@@ -50,6 +50,15 @@ test("going back to a decided item shows its result from the item's status", () 
   assert.equal(focus.round, null);
 });
 
+test("a result recorded by hand says who recorded it, on its round and later from the item", () => {
+  const byHand = { by: "Lê Thị Thu", device: "ab".repeat(32), at: 1 };
+  const handRound = { ...round(0, "closed"), by_hand: byHand };
+  const decided = items(["passed", "pending", "pending"]).map((i) => (i.index === 0 ? { ...i, by_hand: byHand } : i));
+  assert.equal(focusOf(meeting, { current_item: 0, items: decided, round: handRound }).byHand, byHand);
+  assert.equal(focusOf(meeting, { current_item: 0, items: decided, round: round(2, "voided") }).byHand, byHand);
+  assert.equal(focusOf(meeting, { current_item: 0, items: items(["passed", "pending", "pending"]), round: round(0, "closed") }).byHand, null);
+});
+
 test("a voided round is shown as voided", () => {
   const focus = focusOf(meeting, { current_item: 2, items: items(["pending", "pending", "voided"]), round: round(2, "voided") });
   assert.equal(focus.state, "voided");

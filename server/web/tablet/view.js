@@ -4,7 +4,7 @@
 // text from the server is only ever set as textContent.
 
 import { paperTable } from "../common/papers.js";
-import { CHOICES, PAPER_KINDS, documentUrl, isPaperResult, paperSentences, presentedDocument, trackerGroups } from "../common/protocol.js";
+import { CHOICES, PAPER_KINDS, byHandLine, documentUrl, isPaperResult, paperSentences, presentedDocument, trackerGroups } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -338,6 +338,7 @@ function renderClosed(meeting, focus, t) {
   const paper = isPaperResult(result);
   for (const id of ["taking-part", "result-rows", "result-total"]) $(id).hidden = paper;
   $("paper-result").hidden = !paper;
+  $("by-hand").hidden = true;
   if (paper) {
     renderPaperResult(meeting, focus, t);
     return;
@@ -353,6 +354,8 @@ function renderClosed(meeting, focus, t) {
   $("taking-part").textContent = t("result.taking_part", { n: taking, pct: formatPercent(taking, total, lang) });
   $("result-rows").replaceChildren(...CHOICES.map((choice) => resultRow(meeting.labels[choice], choice, counts[choice], total, lang)));
   $("result-total").textContent = t("result.total", { total, present: counts.present, n: result.yes_needed });
+  $("by-hand").hidden = !focus.byHand;
+  $("by-hand").textContent = focus.byHand ? byHandLine(t, focus.byHand, lang) : "";
 }
 
 /**

@@ -147,6 +147,7 @@ mod tests {
             }),
             result: None,
             board: None,
+            by_hand: None,
         }
     }
 

@@ -14,7 +14,7 @@ use gavel_client::published::Check;
 use gavel_client::state::MeetingState;
 use gavel_protocol::board::{BoardView, Count};
 use gavel_protocol::messages::{
-    ItemStatus, LiveTally, MeetingView, PaperReceipt, Receipt, RoundView, Snapshot,
+    ByHand, ItemStatus, LiveTally, MeetingView, PaperReceipt, Receipt, RoundView, Snapshot,
 };
 use gavel_protocol::paper::{PaperKind, Vote};
 use gavel_protocol::published::ListRefusal;
@@ -109,6 +109,9 @@ impl<'a> Text<'a> {
             ));
             if let Some(result) = state.and_then(|s| s.result.as_ref()) {
                 lines.push(format!("      {}", self.result(item.index, result)));
+            }
+            if let Some(by_hand) = state.and_then(|s| s.by_hand.as_ref()) {
+                lines.push(format!("      {}", self.by_hand(by_hand)));
             }
         }
         lines.join("\n")
@@ -551,9 +554,25 @@ impl<'a> Text<'a> {
         }
     }
 
+    /// Who recorded a result by hand, and when (PROTOCOL.md §9.8).
+    fn by_hand(&self, by_hand: &ByHand) -> String {
+        let (by, at) = (&by_hand.by, clock(by_hand.at));
+        match self.lang {
+            Lang::Vi => format!("Kiểm đếm thủ công — {by} ghi nhận lúc {at}"),
+            Lang::En => format!("Recorded by hand — entered by {by} at {at}"),
+        }
+    }
+
     fn closed(&self, round: &RoundView) -> String {
         match (&round.result, self.lang) {
-            (Some(result), _) => self.result(round.item, result),
+            (Some(result), _) => match &round.by_hand {
+                Some(by_hand) => format!(
+                    "{} — {}",
+                    self.result(round.item, result),
+                    self.by_hand(by_hand)
+                ),
+                None => self.result(round.item, result),
+            },
             (None, Lang::Vi) => format!("Kết thúc biểu quyết nội dung {}", round.item + 1),
             (None, Lang::En) => format!("The vote on item {} closed", round.item + 1),
         }
@@ -1044,6 +1063,7 @@ mod tests {
             live,
             result: result.map(RoundResult::Tally),
             board: None,
+            by_hand: None,
         }
     }
 
@@ -1060,11 +1080,13 @@ mod tests {
                     index: 0,
                     status: ItemStatus::Pending,
                     result: None,
+                    by_hand: None,
                 },
                 ItemState {
                     index: 1,
                     status: ItemStatus::Voting,
                     result: None,
+                    by_hand: None,
                 },
             ],
             round,
@@ -1205,8 +1227,24 @@ mod tests {
             index: 1,
             status: ItemStatus::Passed,
             result: Some(RoundResult::Tally(passed())),
+            by_hand: None,
         };
         let agenda = Text::new(&m, Lang::En).agenda(&s);
+        s.items[1].by_hand = Some(ByHand {
+            by: "Lê Thị Thu".to_owned(),
+            device: gavel_protocol::PublicKey::of(&ed25519_dalek::SigningKey::from_bytes(&[4; 32])),
+            at: 3_600_000 * 10 + 15 * 60_000,
+        });
+        let by_hand = Text::new(&m, Lang::En).agenda(&s);
+        assert_eq!(
+            by_hand.lines().nth(5),
+            Some("      Recorded by hand — entered by Lê Thị Thu at 10:15:00 UTC")
+        );
+        assert!(
+            Text::new(&m, Lang::Vi)
+                .agenda(&s)
+                .ends_with("Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15:00 UTC")
+        );
         let lines: Vec<&str> = agenda.lines().collect();
         assert_eq!(lines[0], "Agenda: Kỳ họp thứ mười hai");
         assert_eq!(lines[1], "Kinh tế - ngân sách");
