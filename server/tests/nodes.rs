@@ -531,6 +531,132 @@ async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<
     Ok(())
 }
 
+/// Follows `meeting` read-only, as the hall screen does, through `url`,
+/// trying again while the meeting's host has published nothing yet.
+async fn watch(url: &str, meeting: &MeetingId) -> Result<Session> {
+    let started = Instant::now();
+    loop {
+        let attempt = async { Client::connect(url).await?.watch(meeting).await };
+        match tokio::time::timeout(ATTEMPT, attempt).await {
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err(e)) if started.elapsed() > SETTLE => bail!("cannot watch: {e}"),
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// Reads `screen`'s frames until `done` holds of what it shows, for at
+/// most [`SETTLE`].
+async fn until_shown(
+    screen: &mut Session,
+    what: &str,
+    done: impl Fn(&gavel_client::MeetingState) -> bool,
+) -> Result<()> {
+    tokio::time::timeout(SETTLE, screen.wait_until(done))
+        .await
+        .with_context(|| format!("the hall screen shows {what}"))??;
+    Ok(())
+}
+
+/// Every `delegates` votes `choice` in the open round, through `url`.
+async fn all_vote(
+    prepared: &process::Prepared,
+    url: &str,
+    delegates: usize,
+    choice: Choice,
+) -> Result<()> {
+    for seat in 1..=delegates as u32 {
+        let mut tablet = prepared.seat(url, seat).await?;
+        tablet.check_in().await?;
+        tablet.cast(choice).await?;
+        tablet.close().await;
+    }
+    Ok(())
+}
+
+/// A hall screen connected to the node that does not host its meeting is
+/// served there, from what the host publishes through PostgreSQL: it sees
+/// the round open, the running tally and the result. When the host is
+/// killed it stays connected, and once the other node has taken the
+/// meeting it sees the next round, its tally and its result; and when its
+/// node's listening connection is cut, it catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const SEATS: u32 = 4;
+    let prepared = prepare_example(&db.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let relay = 1 - host;
+    let (host_url, relay_url) = (nodes[host].url(), nodes[relay].url());
+
+    let mut screen = watch(&relay_url, &meeting).await?;
+    ensure!(screen.principal.is_none());
+    let mut chair_session = log_in(&host_url, &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    until_shown(&mut screen, "the round open", |s| {
+        s.open_round().is_some_and(|r| r.id == round)
+    })
+    .await?;
+    all_vote(&prepared, &host_url, SEATS as usize, Choice::Yes).await?;
+    until_shown(&mut screen, "the running tally", |s| {
+        s.live_counts().is_some_and(|c| c.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    until_shown(&mut screen, "the result", |s| {
+        s.round()
+            .filter(|r| r.id == round && r.status == RoundStatus::Closed)
+            .and_then(RoundView::tally)
+            .is_some_and(|t| t.counts.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    chair_session.close().await;
+
+    // The host dies; the screen's node takes the meeting over, and the
+    // screen, still connected, follows what the new host publishes.
+    nodes[host].kill()?;
+    let killed = Instant::now();
+    ensure!(owner(&nodes[relay..=relay], &meeting).await? == 0);
+    let mut chair_session = log_in(&relay_url, &meeting, &prepared.chair).await?;
+    let next = chair::open_round(&mut chair_session, item, 600).await?;
+    until_shown(&mut screen, "the next round open", |s| {
+        s.open_round().is_some_and(|r| r.id == next)
+    })
+    .await?;
+    eprintln!(
+        "the hall screen saw the next round {:?} after its host was killed",
+        killed.elapsed()
+    );
+
+    // Its node's listening connection is cut: it listens again and catches up.
+    let cut = process::terminate_listeners(&db.url).await?;
+    ensure!(cut >= 1, "a listening connection was cut");
+    all_vote(&prepared, &relay_url, SEATS as usize, Choice::No).await?;
+    until_shown(&mut screen, "the next round's tally", |s| {
+        s.live_counts().is_some_and(|c| c.of(Choice::No) == SEATS)
+    })
+    .await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    until_shown(&mut screen, "the next round's result", |s| {
+        s.round()
+            .filter(|r| r.id == next && r.status == RoundStatus::Closed)
+            .and_then(RoundView::tally)
+            .is_some_and(|t| t.counts.of(Choice::No) == SEATS)
+    })
+    .await?;
+    Ok(())
+}
+
 #[test]
 fn a_second_process_on_one_data_directory_refuses_to_start_and_names_the_first() -> Result<()> {
     let data = tempfile::tempdir()?;

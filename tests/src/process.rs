@@ -358,3 +358,18 @@ pub async fn prepare_example(database_url: &str, seats: u32) -> anyhow::Result<P
         seats: seat_keys,
     })
 }
+
+/// Cuts every connection that listens for the audience's published frames
+/// (one per node that relays a meeting) on the PostgreSQL at
+/// `database_url`, as a network fault or a restarted pooler would; how many.
+pub async fn terminate_listeners(database_url: &str) -> anyhow::Result<i64> {
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    let cut = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE query LIKE 'LISTEN %gavel_audience%' AND pg_terminate_backend(pid)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(cut)
+}

@@ -11,6 +11,8 @@
 //! - [`leases`]: on PostgreSQL, which meetings this node hosts: leases
 //!   taken, renewed and given back, and a meeting let go of when another
 //!   node took it over.
+//! - [`relay`]: on PostgreSQL, the audience of meetings hosted elsewhere,
+//!   served on this node from what their hosts publish.
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
@@ -23,6 +25,7 @@ pub mod floor;
 pub mod leases;
 mod outage;
 pub mod pacing;
+pub mod relay;
 pub mod round;
 pub mod writer;
 
@@ -48,7 +51,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use actor::{Command, Joined};
-pub use pacing::{Audience, Broadcast, Delivery};
+pub use pacing::{Audience, Broadcast, Delivery, Kind};
 pub use round::VerifiedBallot;
 
 /// One serialized frame, shared by every connection it is sent to: a
@@ -416,6 +419,8 @@ pub struct Hub {
     elsewhere_views: DashMap<MeetingId, Arc<ServedView>>,
     /// What stops the meetings' actors, given to [`Hub::restore`].
     shutdown: OnceLock<CancellationToken>,
+    /// The audience of meetings hosted elsewhere that this node serves.
+    relays: Arc<relay::Relays>,
 }
 
 impl Hub {
@@ -438,6 +443,7 @@ impl Hub {
             node,
             elsewhere: RwLock::default(),
             elsewhere_views: DashMap::new(),
+            relays: Arc::new(relay::Relays::new(store.clone())),
             store,
             server_key: Arc::new(server_key),
             signatures: Arc::new(Signatures::per_core()),
@@ -463,6 +469,7 @@ impl Hub {
         // Kept for the meetings the secretariat adds later (start_added).
         let _ = self.shutdown.set(shutdown.clone());
         if let Some(node) = &self.node {
+            self.relays.start(shutdown.clone());
             return self.hold_leases(node, shutdown).await;
         }
         let restored = self.restore_all(shutdown).await;
@@ -761,6 +768,22 @@ impl Hub {
             handle.set_keys(keys);
         }
         Ok(())
+    }
+
+    /// The relay of `meeting`, hosted by another node, for a viewer (the
+    /// hall screen, the public page) that connected to this one (see
+    /// [`relay`]); `None` on SQLite, or for a meeting that is not stored.
+    pub async fn relay(
+        &self,
+        meeting: &MeetingId,
+    ) -> Result<Option<Arc<relay::Relayed>>, StoreError> {
+        if self.node.is_none() {
+            return Ok(None);
+        }
+        let Some(view) = self.view_of(meeting).await? else {
+            return Ok(None);
+        };
+        Ok(self.relays.relay(meeting, view))
     }
 
     /// Whether other nodes may host meetings of this store (PostgreSQL).

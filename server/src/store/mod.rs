@@ -30,7 +30,9 @@
 //!   clock), which a restarted hub replays; each is also an audit entry, at
 //!   the same position;
 //! - `meeting_leases` and `hub_nodes`: on PostgreSQL, which node hosts each
-//!   meeting, with its fencing number, and which nodes run (see [`lease`]).
+//!   meeting, with its fencing number, and which nodes run (see [`lease`]);
+//! - `audience_state`: on PostgreSQL, the latest frames of each meeting's
+//!   audience, for the nodes that do not host it (see [`audience`]).
 //!
 //! **Documents in the database.** A document's bytes are a row of
 //! `document_blobs`, not a file beside the database: the import that names
@@ -110,6 +112,7 @@
 //! must be as many as its participants). These surface as
 //! [`StoreError::Corrupt`].
 
+mod audience;
 mod lease;
 mod postgres;
 mod rows;
@@ -123,6 +126,7 @@ use rows::{
     principal_text, to_sql,
 };
 
+pub use audience::{AUDIENCE_CHANNEL, AudienceFrames};
 pub use lease::{Holdings, Lease};
 pub use postgres::STATEMENT_TIMEOUT;
 use sql::{MeetingLock, Pooled, Tx};
