@@ -375,16 +375,17 @@ async fn live(
     // A delegate's own state comes before the snapshot, so that a client
     // holding its first snapshot also knows its own check-in and ballot.
     let mut first = vec![frame(&welcome)];
-    // Held until the session ends; the token then lasts its grace.
-    let access = session
-        .principal
-        .and(session.hosted())
-        .map(|meeting| meeting.issue_document_access(limits.document_access_grace()));
-    first.extend(access.iter().map(|a| {
+    // Sent again at each ping, so that the last one lasts its grace after
+    // the session ends (see `crate::tokens`).
+    let access = session.principal.and(session.hosted()).map(|meeting| {
+        meeting.document_access(limits.document_access_grace(), limits.ping_interval())
+    });
+    let access_frame = |access: &crate::tokens::DocumentAccess| {
         frame(&ServerMsg::DocumentAccess {
-            token: a.token.clone(),
+            token: access.token(),
         })
-    }));
+    };
+    first.extend(access.as_ref().map(access_frame));
     first.extend(you.iter().map(frame));
     first.push(snapshot);
     first.push(floor);
@@ -482,7 +483,17 @@ async fn live(
                 sent
             }
             Event::Client(Outgoing::Ping) => {
-                send_msg(&mut socket, Message::Ping(Default::default()), send_timeout).await
+                let renewed = match &access {
+                    Some(access) => send(&mut socket, access_frame(access), send_timeout).await,
+                    None => Ok(()),
+                };
+                match renewed {
+                    Ok(()) => {
+                        send_msg(&mut socket, Message::Ping(Default::default()), send_timeout)
+                            .await
+                    }
+                    failed => failed,
+                }
             }
             Event::Client(Outgoing::Ended(end)) => return (socket, end),
             Event::Revoked(next) => {
@@ -756,7 +767,11 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     if principal != Some(Principal::Chair) {
                         return Err(RefusalReason::NotChair.into());
                     }
-                    let (token, expires_at) = meeting.issue_export_token();
+                    let (token, expires_at) =
+                        meeting.issue_export_token().await.map_err(|e| {
+                            tracing::error!(meeting = %meeting.definition.id, error = %e, "a download token could not be kept");
+                            Refusal::from(RefusalReason::StoreUnavailable)
+                        })?;
                     let url = format!(
                         "/api/meetings/{}/export?token={token}",
                         meeting.definition.id

@@ -1419,3 +1419,45 @@ pub(super) async fn pg_audience_state(
     .await?;
     Ok(row.map(|(s, sv, f, fv, t, tv)| [(s, sv), (f, fv), (t, tv)]))
 }
+
+/// Keeps a download token (by its hash) for `meeting` until `expires_at`,
+/// and forgets those that expired by `now`.
+pub(super) async fn insert_download(
+    db: Db<'_>,
+    token_hash: &str,
+    meeting: &MeetingId,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| {
+        sqlx::query("DELETE FROM download_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "INSERT INTO download_tokens (token_hash, meeting_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(meeting.as_str())
+        .bind(expires_at)
+        .execute(c)
+        .await
+        .map(drop)
+    })
+}
+
+/// Deletes the download token (by its hash) of `meeting`; its expiry if it
+/// was there. One statement: of two nodes redeeming it at once, one gets it.
+pub(super) async fn take_download(
+    db: Db<'_>,
+    token_hash: &str,
+    meeting: &MeetingId,
+) -> Result<Option<i64>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "DELETE FROM download_tokens WHERE token_hash = $1 AND meeting_id = $2 RETURNING expires_at"
+    )
+    .bind(token_hash)
+    .bind(meeting.as_str())
+    .fetch_optional(c)
+    .await)
+}
