@@ -38,7 +38,12 @@ pub fn document_access(key: &SigningKey, meeting: &MeetingId, expires_at: u64) -
 }
 
 /// Whether `token` opens `meeting`'s delegates-only documents at `now` (Unix ms).
-pub fn document_access_valid(key: &VerifyingKey, meeting: &MeetingId, token: &str, now: u64) -> bool {
+pub fn document_access_valid(
+    key: &VerifyingKey,
+    meeting: &MeetingId,
+    token: &str,
+    now: u64,
+) -> bool {
     let Some((expires_at, signature)) = token.split_once('.') else {
         return false;
     };
@@ -104,15 +109,30 @@ mod tests {
         let other = MeetingId::parse("hdnd-2027").unwrap();
         let token = document_access(&key, &meeting, 1_000);
         assert!(document_access_valid(&public, &meeting, &token, 999));
-        assert!(!document_access_valid(&public, &meeting, &token, 1_000), "expired");
-        assert!(!document_access_valid(&public, &other, &token, 0), "another meeting's");
+        assert!(
+            !document_access_valid(&public, &meeting, &token, 1_000),
+            "expired"
+        );
+        assert!(
+            !document_access_valid(&public, &other, &token, 0),
+            "another meeting's"
+        );
         let later = token.replacen("1000.", "2000.", 1);
-        assert!(!document_access_valid(&public, &meeting, &later, 0), "its expiry moved");
+        assert!(
+            !document_access_valid(&public, &meeting, &later, 0),
+            "its expiry moved"
+        );
         let stranger = SigningKey::from_bytes(&[8; 32]);
         let forged = document_access(&stranger, &meeting, 1_000);
-        assert!(!document_access_valid(&public, &meeting, &forged, 0), "another key's");
+        assert!(
+            !document_access_valid(&public, &meeting, &forged, 0),
+            "another key's"
+        );
         for garbage in ["", ".", "1000", "1000.zz", &"0".repeat(64)] {
-            assert!(!document_access_valid(&public, &meeting, garbage, 0), "{garbage}");
+            assert!(
+                !document_access_valid(&public, &meeting, garbage, 0),
+                "{garbage}"
+            );
         }
     }
 }

@@ -23,8 +23,9 @@ use gavel_server::store::Store;
 use gavel_tests::cluster::Cluster;
 use gavel_tests::process::{self, Gavel, prepare_example};
 use gavel_tests::proxy::Proxy;
-use gavel_tests::{TestDatabase, chair, databases, http};
+use gavel_tests::{TestDatabase, chair, databases, documents, http};
 use rand::Rng;
+use sha2::Digest as _;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::Command;
@@ -654,6 +655,86 @@ async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover(
             .is_some_and(|t| t.counts.of(Choice::No) == SEATS)
     })
     .await?;
+    Ok(())
+}
+
+/// The tokens a session is given work on every node: behind a proxy that
+/// spreads requests, a delegate's `document_access` token opens a
+/// delegates-only document through the node that does not host the
+/// meeting, and the chair's one-time download link is served there, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_issued_by_the_meetings_node_are_honoured_by_the_other() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let draft = documents::pdf("Du thao Nghi quyet");
+    documents::write(dir.path(), documents::DRAFT.file, &draft)?;
+    let path = documents::example_with_documents(dir.path(), &[documents::DRAFT])?;
+    let text = std::fs::read_to_string(&path)?;
+    let definition = gavel_server::meeting::MeetingDefinition::parse(&text)?;
+    let stored = gavel_server::documents::read(&definition, dir.path())?;
+    let prepared = process::prepare(&db.url, &text, &stored, 1).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let (host, other) = (&nodes[host], &nodes[1 - host]);
+
+    let tablet = log_in(&host.url(), &meeting, &prepared.seats[0]).await?;
+    let token = tablet
+        .state
+        .document_access
+        .clone()
+        .context("a delegate is given a document_access token")?;
+    let sha = hex::encode(sha2::Sha256::digest(&draft));
+    let path = format!("/api/meetings/{meeting}/documents/{sha}");
+    let (status, _, _) = http::get_bytes(&other.addr, &path, &[]).await?;
+    ensure!(status == 401, "without a token: {status}");
+    let (status, _, body) = http::get_bytes(
+        &other.addr,
+        &path,
+        &[("X-Gavel-Document-Access", token.as_str())],
+    )
+    .await?;
+    ensure!(
+        status == 200 && body == draft,
+        "the other node serves the document for the token: {status}"
+    );
+    let forged = format!("{}.{}", u64::MAX, "0".repeat(128));
+    let (status, _, _) = http::get_bytes(
+        &other.addr,
+        &path,
+        &[("X-Gavel-Document-Access", forged.as_str())],
+    )
+    .await?;
+    ensure!(
+        status == 403,
+        "a token not signed by the nodes' key: {status}"
+    );
+
+    let mut chair_session = log_in(&host.url(), &meeting, &prepared.chair).await?;
+    let ready = chair_session
+        .request(|id| gavel_protocol::ClientMsg::Export { id })
+        .await?;
+    let gavel_protocol::ServerMsg::ExportReady { url, .. } = ready else {
+        bail!("export answered {ready:?}");
+    };
+    let first = http::get(&other.addr, &url).await?;
+    ensure!(
+        first.status == 200,
+        "the other node serves the download: {first:?}"
+    );
+    let bundle = gavel_records::bundle::Bundle::from_json(&first.body)?;
+    ensure!(gavel_records::verify::verify(&bundle).is_empty());
+    for node in [host, other] {
+        let again = http::get(&node.addr, &url).await?;
+        ensure!(again.status == 403, "the link works once: {again:?}");
+    }
     Ok(())
 }
 

@@ -489,8 +489,7 @@ async fn live(
                 };
                 match renewed {
                     Ok(()) => {
-                        send_msg(&mut socket, Message::Ping(Default::default()), send_timeout)
-                            .await
+                        send_msg(&mut socket, Message::Ping(Default::default()), send_timeout).await
                     }
                     failed => failed,
                 }

@@ -559,10 +559,15 @@ impl Store {
 
     /// Uses up `meeting`'s download token `token`: true once, if it was
     /// issued and has not expired.
-    pub async fn redeem_download(&self, meeting: &MeetingId, token: &str) -> Result<bool, StoreError> {
+    pub async fn redeem_download(
+        &self,
+        meeting: &MeetingId,
+        token: &str,
+    ) -> Result<bool, StoreError> {
         let expires_at =
             sql::take_download(self.pooled().await?.db(), &download_hash(token), meeting).await?;
-        Ok(expires_at.is_some_and(|e| e > i64::try_from(crate::clock::now_ms()).unwrap_or(i64::MAX)))
+        Ok(expires_at
+            .is_some_and(|e| e > i64::try_from(crate::clock::now_ms()).unwrap_or(i64::MAX)))
     }
 
     /// Every stored meeting, by id.
