@@ -18,6 +18,9 @@
 //!   during it goes to talking to the server.
 //! - [`floor`]: the floor under a full hall: requests timed to the chair's
 //!   queue, and each change of turn timed to every tablet as tallies are.
+//! - [`relay`]: the audience on a relay node: two nodes on PostgreSQL,
+//!   public viewers on the one that does not host the meeting, each tally
+//!   timed from the host to the last viewer.
 //! - [`baseline`]: measured by the same binary on the same machine: a
 //!   minimal tokio-tungstenite broadcaster (the floor for fan-out),
 //!   `verify_strict` on every core (the floor for signature checks), and
@@ -35,5 +38,6 @@ pub mod baseline;
 pub mod floor;
 pub mod measure;
 pub mod process;
+pub mod relay;
 pub mod report;
 pub mod swarm;
