@@ -29,6 +29,10 @@ use tokio::sync::{Notify, broadcast, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// How long a viewer waits for its relay's first reading of the published
+/// frames (the store may not answer) before it is told to connect again.
+const FIRST_READING: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Publishes what `meeting`'s audience sees, under `lease`, until the
 /// meeting's actor stops or the lease is found taken. A frame that could not
 /// be written is written with the next, or on its own a moment later.
@@ -321,10 +325,14 @@ impl Relayed {
 
     /// A viewer joins: what it is sent first, and the channel of what
     /// follows, with no gap between; `None` while the meeting's host has
-    /// published nothing yet (the viewer is to try again).
+    /// published nothing yet, or the store did not answer within
+    /// [`FIRST_READING`] (the viewer is to try again).
     pub async fn join(&self) -> Option<Joined> {
         let mut loaded = self.loaded.subscribe();
-        loaded.wait_for(Option::is_some).await.ok()?;
+        tokio::time::timeout(FIRST_READING, loaded.wait_for(Option::is_some))
+            .await
+            .ok()?
+            .ok()?;
         let state = self.state.lock().expect("relay lock");
         let (version, snapshot, floor, tally) = state.fresh()?;
         let (updates, delivery) = state.channel.subscribe();
