@@ -580,7 +580,8 @@ async fn all_vote(
 /// the round open, the running tally and the result. When the host is
 /// killed it stays connected, and once the other node has taken the
 /// meeting it sees the next round, its tally and its result; and when its
-/// node's listening connection is cut, it catches up.
+/// node's listening connection is cut, it catches up. What is published of
+/// a secret round names no seat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover() -> Result<()> {
     let Some(db) = postgres().await else {
@@ -655,6 +656,41 @@ async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover(
             .is_some_and(|t| t.counts.of(Choice::No) == SEATS)
     })
     .await?;
+
+    // A secret round publishes what the hall screen shows: how many took
+    // part, never which seats, nor a seat beside a choice.
+    let secret = chair::open_round(&mut chair_session, prepared.item(Secrecy::Secret), 600).await?;
+    all_vote(&prepared, &relay_url, SEATS as usize, Choice::Yes).await?;
+    until_shown(&mut screen, "the secret round's tally", |s| {
+        s.open_round().is_some_and(|r| {
+            r.id == secret && r.live.as_ref().is_some_and(|l| l.taking_part == SEATS)
+        })
+    })
+    .await?;
+    let store = Store::connect(&db.url).await?;
+    let published = store
+        .audience_frames(&meeting)
+        .await?
+        .context("the audience's frames are published")?;
+    let tally: serde_json::Value =
+        serde_json::from_str(&published.tally.context("a running tally")?.1)?;
+    ensure!(
+        tally["round"] == serde_json::json!(secret.to_string())
+            && tally["live"]["taking_part"] == SEATS
+            && tally["live"]["voted"].is_null()
+            && tally["live"]["choices"].is_null(),
+        "the published tally of a secret round: {tally}"
+    );
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&published.snapshot.context("a snapshot")?.1)?;
+    ensure!(
+        snapshot["round"]["id"] == serde_json::json!(secret.to_string())
+            && snapshot["present_seats"].is_null()
+            && snapshot["round"]["live"]["voted"].is_null()
+            && snapshot["round"]["live"]["choices"].is_null(),
+        "the published snapshot of a secret round names no seat: {snapshot}"
+    );
+    store.close().await;
     Ok(())
 }
 
