@@ -266,6 +266,38 @@ def main():
             "—", "—",
         ))
 
+    # The audience on a relay node (two nodes on PostgreSQL): the largest
+    # hall's number of public viewers on the node that does not host the
+    # meeting, each tally timed from the host, against the broadcaster at
+    # the pace the viewers got tallies in that run.
+    big = sizes[-1]
+    pairs = paired(runs, f"relay-{big}", f"relay-broadcast-{big}", p99)
+    rows.append((
+        f"audience: tally update, time to the last of {big:,} public viewers "
+        "served by a relay node (p99; two nodes, PostgreSQL)",
+        "—",
+        fmt(figure(runs, f"relay-{big}", p99), " ms"),
+        "broadcaster " + fmt(figure(runs, f"relay-broadcast-{big}", p99), " ms"),
+        paired_text(pairs), "—",
+    ))
+    rows.append((
+        f"same, {big:,} viewers, until the swarm's viewer tasks have read it",
+        "—",
+        fmt(figure(runs, f"relay-{big}", p99_read), " ms"),
+        "broadcaster " + fmt(figure(runs, f"relay-broadcast-{big}", p99_read), " ms"),
+        paired_text(paired(runs, f"relay-{big}", f"relay-broadcast-{big}", p99_read)), "—",
+    ))
+    relay_p50 = figure(runs, f"relay-{big}", lambda r: r["time_to_last_tablet_ms"]["p50"])
+    broadcast_p50 = figure(runs, f"relay-broadcast-{big}", lambda r: r["time_to_last_tablet_ms"]["p50"])
+    rows.append((
+        f"same, {big:,} viewers (p50)",
+        "—",
+        fmt(relay_p50, " ms"),
+        "broadcaster " + fmt(broadcast_p50, " ms"),
+        paired_text(paired(runs, f"relay-{big}", f"relay-broadcast-{big}",
+                           lambda r: r["time_to_last_tablet_ms"]["p50"])), "—",
+    ))
+
     # The floor, in the smaller hall: each change of turn to every tablet
     # against the broadcaster at the same pace, and each request to the
     # chair's queue against the bound a ballot's acknowledgement has.
@@ -500,6 +532,14 @@ def main():
         "delegate's `floor` frame that run kept from the middle of its turns (a floor frame "
         "carries the next requests and every waiting seat's place, several times a tally's "
         "bytes), timed by the same millisecond clock.",
+        "",
+        "The audience rows run two `gavel serve` nodes on one PostgreSQL database: the "
+        "public viewers watch through the node that does not host the meeting, which serves "
+        "them from what the host publishes (docs/architecture.md, \"The audience on every "
+        "node\"), while 20 voters on the host cast 200 ballots a second. Each tally is timed "
+        "from the host's `server_time_us` to the viewer's socket, so the time includes the "
+        "write to PostgreSQL, its notification and the relay's read; the broadcaster it is "
+        "paired with sends at the pace the viewers got tallies in that run.",
         "",
         "A frame reaches a tablet when it reaches the tablet's socket: the kernel's receive "
         "timestamp (`SO_TIMESTAMPNS`), the moment a real tablet, with a processor of its own, "

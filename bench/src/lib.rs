@@ -25,6 +25,9 @@
 //!   in a secret round, against a secret yes/no round from the same
 //!   tablets: all acknowledged, open to the last acknowledgement, close
 //!   to the result (provisional, and announced with a counting board).
+//! - [`relay`]: the audience on a relay node: two nodes on PostgreSQL,
+//!   public viewers on the one that does not host the meeting, each tally
+//!   timed from the host to the last viewer.
 //! - [`baseline`]: measured by the same binary on the same machine: a
 //!   minimal tokio-tungstenite broadcaster (the floor for fan-out),
 //!   `verify_strict` on every core (the floor for signature checks), and
@@ -44,5 +47,6 @@ pub mod floor;
 pub mod measure;
 pub mod papers;
 pub mod process;
+pub mod relay;
 pub mod report;
 pub mod swarm;

@@ -23,7 +23,7 @@ pub struct GavelProcess {
     pub url: String,
     /// The one-time code the chair's key enrolls with.
     pub chair_code: String,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
 }
 
 impl GavelProcess {
@@ -90,31 +90,76 @@ impl GavelProcess {
             .and_then(|l| l.split_whitespace().next())
             .context("gavel codes printed no chair's code")?
             .to_owned();
-        let mut serve = command();
-        serve.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--connections-per-address",
-            "1000000",
-        ]);
-        let gavel = match log_file {
-            Some(path) => {
-                let file = std::fs::File::create(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
-                Gavel::start_logging_to(serve, file)?
-            }
-            None => Gavel::start(serve)?,
-        };
+        let gavel = serve(command(), log_file.as_deref())?;
         Ok(GavelProcess {
             url: gavel.url(),
             chair_code,
             gavel,
-            _data_dir: dir,
+            data_dir: dir,
         })
+    }
+
+    /// A second node of this server's deployment on PostgreSQL
+    /// `database_url`: its own data directory, holding this one's server
+    /// key. It takes no meeting while this one hosts them all (one meeting,
+    /// two nodes: a share of one each). Its log goes to
+    /// [`SERVER_LOG_ENV`]'s file with `.node2` added, if that is set.
+    pub fn second_node(&self, gavel: &Path, database_url: &str) -> anyhow::Result<GavelProcess> {
+        let dir = tempfile::tempdir()?;
+        std::fs::copy(
+            self.data_dir.path().join("server.key"),
+            dir.path().join("server.key"),
+        )
+        .context("sharing the server's key with the second node")?;
+        let log_file = std::env::var_os(SERVER_LOG_ENV).map(|path| {
+            let mut path = path;
+            path.push(".node2");
+            std::path::PathBuf::from(path)
+        });
+        let mut command = process::command(gavel, dir.path(), Some(database_url));
+        command.env(
+            "RUST_LOG",
+            match &log_file {
+                Some(_) => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
+                None => "gavel_server::app=info,warn".to_owned(),
+            },
+        );
+        let gavel = serve(command, log_file.as_deref())?;
+        Ok(GavelProcess {
+            url: gavel.url(),
+            chair_code: self.chair_code.clone(),
+            gavel,
+            data_dir: dir,
+        })
+    }
+
+    /// The address of its HTTP listener.
+    pub fn addr(&self) -> &str {
+        &self.gavel.addr
     }
 
     pub fn pid(&self) -> u32 {
         self.gavel.pid()
+    }
+}
+
+/// Starts `gavel serve` as `command` on a free port with no per-address
+/// connection limit (every tablet comes from 127.0.0.1), its log to
+/// `log_file` if given.
+fn serve(mut command: std::process::Command, log_file: Option<&Path>) -> anyhow::Result<Gavel> {
+    command.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--connections-per-address",
+        "1000000",
+    ]);
+    match log_file {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            Gavel::start_logging_to(command, file)
+        }
+        None => Gavel::start(command),
     }
 }

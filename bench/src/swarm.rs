@@ -213,26 +213,26 @@ pub(crate) fn presign_one(
 
 /// What a tablet does, and what it saw.
 pub(crate) struct Plan {
-    casts: Vec<Presigned>,
+    pub(crate) casts: Vec<Presigned>,
     /// The moment the casts' `due` counts from.
-    begin: Instant,
+    pub(crate) begin: Instant,
     /// The same moment on the wall clock, which the kernel stamps arrivals with.
-    wall_begin: SystemTime,
+    pub(crate) wall_begin: SystemTime,
     /// Check the server's signature on one receipt in this many (0: none).
-    verify_receipts: u32,
+    pub(crate) verify_receipts: u32,
     /// Cast no more: the measured span is over.
-    stop: CancellationToken,
+    pub(crate) stop: CancellationToken,
     /// Stop reading and close. Under a load this comes a while after
     /// `stop` ([`DRAIN`]), so that the tally still on its way at the end
     /// of the span reaches every tablet before 10,000 tablets say goodbye
     /// at once and the server's cores go to their closing handshakes.
-    hang_up: CancellationToken,
-    answered: Arc<Progress>,
+    pub(crate) hang_up: CancellationToken,
+    pub(crate) answered: Arc<Progress>,
     /// Counts the tablets that have the round's result. A tablet that has it
     /// keeps reading until the run stops, rather than closing its connection
     /// while the result is still on its way to the others: the swarm's own
     /// goodbyes would compete with the delivery it is timing.
-    results: Arc<Progress>,
+    pub(crate) results: Arc<Progress>,
 }
 
 #[derive(Default)]
@@ -257,7 +257,7 @@ impl Progress {
 #[derive(Default)]
 pub(crate) struct Outcome {
     /// Every tally update, in the order it arrived.
-    tallies: Vec<Seen>,
+    pub(crate) tallies: Vec<Seen>,
     /// Milliseconds from due to the ack at the socket, and read.
     acks: Vec<f64>,
     acks_read: Vec<f64>,
@@ -268,7 +268,7 @@ pub(crate) struct Outcome {
     sent: u64,
     refused: u64,
     result_at_ms: Option<u64>,
-    error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// One tablet: reads every frame, casts its presigned ballots at the planned

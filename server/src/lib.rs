@@ -53,6 +53,7 @@
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
 //! - [`clock`]: the server's clock, which alone decides the voting window.
 //! - [`ready_file`]: `--ready-file`, where a started server says it listens.
+//! - [`tokens`]: the document access and record download tokens every node honours.
 
 pub mod app;
 pub mod clock;
@@ -75,6 +76,7 @@ pub mod secretariat;
 pub mod signatures;
 pub mod store;
 pub mod tls;
+pub mod tokens;
 pub mod web;
 
 pub use app::run;

@@ -323,17 +323,26 @@ async fn export(
     Path(id): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let Some(handle) = MeetingId::parse(&id).ok().and_then(|id| hub.meeting(&id)) else {
+    let Some(meeting) = MeetingId::parse(&id)
+        .ok()
+        .filter(|id| hub.meeting(id).is_some() || hub.hosted_elsewhere(id))
+    else {
         return (StatusCode::NOT_FOUND, "no such meeting").into_response();
     };
-    if !handle.redeem_export_token(&query.token) {
-        return (
-            StatusCode::FORBIDDEN,
-            "this download link was used already or has expired; ask for the record again",
-        )
-            .into_response();
+    match hub.redeem_export_token(&meeting, &query.token).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return (
+                StatusCode::FORBIDDEN,
+                "this download link was used already or has expired; ask for the record again",
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::error!(%meeting, error = %e, "a download token could not be checked");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        }
     }
-    let meeting = handle.definition.id.clone();
     match hub.export(&meeting).await {
         Ok(bundle) => (
             [
@@ -378,7 +387,7 @@ async fn document(
     headers: HeaderMap,
 ) -> Response {
     hub.restored().await;
-    let Some(meeting) = id.parse::<MeetingId>().ok().and_then(|id| hub.meeting(&id)) else {
+    let Ok(meeting) = id.parse::<MeetingId>() else {
         return (StatusCode::NOT_FOUND, "no such meeting").into_response();
     };
     let is_sha256 = sha256.len() == 64
@@ -392,8 +401,16 @@ async fn document(
         )
             .into_response();
     }
-    let Some(public) = meeting.document_public(&sha256) else {
-        return (StatusCode::NOT_FOUND, "this meeting has no such document").into_response();
+    let public = match hub.document_public(&meeting, &sha256).await {
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such meeting").into_response(),
+        Ok(Some(None)) => {
+            return (StatusCode::NOT_FOUND, "this meeting has no such document").into_response();
+        }
+        Ok(Some(Some(public))) => public,
+        Err(e) => {
+            tracing::error!(%meeting, error = %e, "a document's meeting could not be read");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        }
     };
     if !public {
         let token = headers
@@ -407,7 +424,7 @@ async fn document(
             )
                 .into_response();
         };
-        if !meeting.document_access_valid(token) {
+        if !hub.document_access_valid(&meeting, token) {
             return (
                 StatusCode::FORBIDDEN,
                 "this document link has expired or is not valid; open it again from the tablet",
@@ -429,7 +446,7 @@ async fn document(
     let bytes = match hub.document(&sha256).await {
         Ok(bytes) => bytes,
         Err(e) => {
-            tracing::error!(meeting = %meeting.definition.id, document = %sha256, error = %e, "a document cannot be served");
+            tracing::error!(%meeting, document = %sha256, error = %e, "a document cannot be served");
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the document cannot be served",

@@ -23,8 +23,9 @@ use gavel_server::store::Store;
 use gavel_tests::cluster::Cluster;
 use gavel_tests::process::{self, Gavel, prepare_example};
 use gavel_tests::proxy::Proxy;
-use gavel_tests::{TestDatabase, chair, databases, http};
+use gavel_tests::{TestDatabase, chair, databases, documents, http};
 use rand::Rng;
+use sha2::Digest as _;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::Command;
@@ -528,6 +529,248 @@ async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<
     let bundle = gavel_server::export::bundle(&store, &key, &meeting).await?;
     let problems = gavel_records::verify::verify(&bundle);
     ensure!(problems.is_empty(), "the record: {problems:?}");
+    Ok(())
+}
+
+/// Follows `meeting` read-only, as the hall screen does, through `url`,
+/// trying again while the meeting's host has published nothing yet.
+async fn watch(url: &str, meeting: &MeetingId) -> Result<Session> {
+    let started = Instant::now();
+    loop {
+        let attempt = async { Client::connect(url).await?.watch(meeting).await };
+        match tokio::time::timeout(ATTEMPT, attempt).await {
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err(e)) if started.elapsed() > SETTLE => bail!("cannot watch: {e}"),
+            _ => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// Reads `screen`'s frames until `done` holds of what it shows, for at
+/// most [`SETTLE`].
+async fn until_shown(
+    screen: &mut Session,
+    what: &str,
+    done: impl Fn(&gavel_client::MeetingState) -> bool,
+) -> Result<()> {
+    tokio::time::timeout(SETTLE, screen.wait_until(done))
+        .await
+        .with_context(|| format!("the hall screen shows {what}"))??;
+    Ok(())
+}
+
+/// Every `delegates` votes `choice` in the open round, through `url`.
+async fn all_vote(
+    prepared: &process::Prepared,
+    url: &str,
+    delegates: usize,
+    choice: Choice,
+) -> Result<()> {
+    for seat in 1..=delegates as u32 {
+        let mut tablet = prepared.seat(url, seat).await?;
+        tablet.check_in().await?;
+        tablet.cast(choice).await?;
+        tablet.close().await;
+    }
+    Ok(())
+}
+
+/// A hall screen connected to the node that does not host its meeting is
+/// served there, from what the host publishes through PostgreSQL: it sees
+/// the round open, the running tally and the result. When the host is
+/// killed it stays connected, and once the other node has taken the
+/// meeting it sees the next round, its tally and its result; and when its
+/// node's listening connection is cut, it catches up. What is published of
+/// a secret round names no seat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const SEATS: u32 = 4;
+    let prepared = prepare_example(&db.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let relay = 1 - host;
+    let (host_url, relay_url) = (nodes[host].url(), nodes[relay].url());
+
+    let mut screen = watch(&relay_url, &meeting).await?;
+    ensure!(screen.principal.is_none());
+    let mut chair_session = log_in(&host_url, &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    until_shown(&mut screen, "the round open", |s| {
+        s.open_round().is_some_and(|r| r.id == round)
+    })
+    .await?;
+    all_vote(&prepared, &host_url, SEATS as usize, Choice::Yes).await?;
+    until_shown(&mut screen, "the running tally", |s| {
+        s.live_counts().is_some_and(|c| c.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    until_shown(&mut screen, "the result", |s| {
+        s.round()
+            .filter(|r| r.id == round && r.status == RoundStatus::Closed)
+            .and_then(RoundView::tally)
+            .is_some_and(|t| t.counts.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    chair_session.close().await;
+
+    // The host dies; the screen's node takes the meeting over, and the
+    // screen, still connected, follows what the new host publishes.
+    nodes[host].kill()?;
+    let killed = Instant::now();
+    ensure!(owner(&nodes[relay..=relay], &meeting).await? == 0);
+    let mut chair_session = log_in(&relay_url, &meeting, &prepared.chair).await?;
+    let next = chair::open_round(&mut chair_session, item, 600).await?;
+    until_shown(&mut screen, "the next round open", |s| {
+        s.open_round().is_some_and(|r| r.id == next)
+    })
+    .await?;
+    eprintln!(
+        "the hall screen saw the next round {:?} after its host was killed",
+        killed.elapsed()
+    );
+
+    // Its node's listening connection is cut: it listens again and catches up.
+    let cut = process::terminate_listeners(&db.url).await?;
+    ensure!(cut >= 1, "a listening connection was cut");
+    all_vote(&prepared, &relay_url, SEATS as usize, Choice::No).await?;
+    until_shown(&mut screen, "the next round's tally", |s| {
+        s.live_counts().is_some_and(|c| c.of(Choice::No) == SEATS)
+    })
+    .await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    until_shown(&mut screen, "the next round's result", |s| {
+        s.round()
+            .filter(|r| r.id == next && r.status == RoundStatus::Closed)
+            .and_then(RoundView::tally)
+            .is_some_and(|t| t.counts.of(Choice::No) == SEATS)
+    })
+    .await?;
+
+    // A secret round publishes what the hall screen shows: how many took
+    // part, never which seats, nor a seat beside a choice.
+    let secret = chair::open_round(&mut chair_session, prepared.item(Secrecy::Secret), 600).await?;
+    all_vote(&prepared, &relay_url, SEATS as usize, Choice::Yes).await?;
+    until_shown(&mut screen, "the secret round's tally", |s| {
+        s.open_round().is_some_and(|r| {
+            r.id == secret && r.live.as_ref().is_some_and(|l| l.taking_part == SEATS)
+        })
+    })
+    .await?;
+    let store = Store::connect(&db.url).await?;
+    let published = store
+        .audience_frames(&meeting)
+        .await?
+        .context("the audience's frames are published")?;
+    let tally: serde_json::Value =
+        serde_json::from_str(&published.tally.context("a running tally")?.1)?;
+    ensure!(
+        tally["round"] == serde_json::json!(secret.to_string())
+            && tally["live"]["taking_part"] == SEATS
+            && tally["live"]["voted"].is_null()
+            && tally["live"]["choices"].is_null(),
+        "the published tally of a secret round: {tally}"
+    );
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&published.snapshot.context("a snapshot")?.1)?;
+    ensure!(
+        snapshot["round"]["id"] == serde_json::json!(secret.to_string())
+            && snapshot["present_seats"].is_null()
+            && snapshot["round"]["live"]["voted"].is_null()
+            && snapshot["round"]["live"]["choices"].is_null(),
+        "the published snapshot of a secret round names no seat: {snapshot}"
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// The tokens a session is given work on every node: behind a proxy that
+/// spreads requests, a delegate's `document_access` token opens a
+/// delegates-only document through the node that does not host the
+/// meeting, and the chair's one-time download link is served there, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_issued_by_the_meetings_node_are_honoured_by_the_other() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let draft = documents::pdf("Du thao Nghi quyet");
+    documents::write(dir.path(), documents::DRAFT.file, &draft)?;
+    let path = documents::example_with_documents(dir.path(), &[documents::DRAFT])?;
+    let text = std::fs::read_to_string(&path)?;
+    let definition = gavel_server::meeting::MeetingDefinition::parse(&text)?;
+    let stored = gavel_server::documents::read(&definition, dir.path())?;
+    let prepared = process::prepare(&db.url, &text, &stored, 1).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let (host, other) = (&nodes[host], &nodes[1 - host]);
+
+    let tablet = log_in(&host.url(), &meeting, &prepared.seats[0]).await?;
+    let token = tablet
+        .state
+        .document_access
+        .clone()
+        .context("a delegate is given a document_access token")?;
+    let sha = hex::encode(sha2::Sha256::digest(&draft));
+    let path = format!("/api/meetings/{meeting}/documents/{sha}");
+    let (status, _, _) = http::get_bytes(&other.addr, &path, &[]).await?;
+    ensure!(status == 401, "without a token: {status}");
+    let (status, _, body) = http::get_bytes(
+        &other.addr,
+        &path,
+        &[("X-Gavel-Document-Access", token.as_str())],
+    )
+    .await?;
+    ensure!(
+        status == 200 && body == draft,
+        "the other node serves the document for the token: {status}"
+    );
+    let forged = format!("{}.{}", u64::MAX, "0".repeat(128));
+    let (status, _, _) = http::get_bytes(
+        &other.addr,
+        &path,
+        &[("X-Gavel-Document-Access", forged.as_str())],
+    )
+    .await?;
+    ensure!(
+        status == 403,
+        "a token not signed by the nodes' key: {status}"
+    );
+
+    let mut chair_session = log_in(&host.url(), &meeting, &prepared.chair).await?;
+    let ready = chair_session
+        .request(|id| gavel_protocol::ClientMsg::Export { id })
+        .await?;
+    let gavel_protocol::ServerMsg::ExportReady { url, .. } = ready else {
+        bail!("export answered {ready:?}");
+    };
+    let first = http::get(&other.addr, &url).await?;
+    ensure!(
+        first.status == 200,
+        "the other node serves the download: {first:?}"
+    );
+    let bundle = gavel_records::bundle::Bundle::from_json(&first.body)?;
+    ensure!(gavel_records::verify::verify(&bundle).is_empty());
+    for node in [host, other] {
+        let again = http::get(&node.addr, &url).await?;
+        ensure!(again.status == 403, "the link works once: {again:?}");
+    }
     Ok(())
 }
 

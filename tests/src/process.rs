@@ -19,7 +19,7 @@ use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::{EXAMPLE, MeetingDefinition};
 use gavel_server::ready_file::ReadyFile;
-use gavel_server::store::Store;
+use gavel_server::store::{NewDocument, Store};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write as _};
@@ -341,15 +341,27 @@ pub async fn stored_ballots(
 /// Imports the example meeting into the store at `database_url` and
 /// registers a fresh key for the chair and for each of its first `seats` seats.
 pub async fn prepare_example(database_url: &str, seats: u32) -> anyhow::Result<Prepared> {
+    prepare(database_url, EXAMPLE, &[], seats).await
+}
+
+/// Imports the meeting file `text` with its `documents` into the store at
+/// `database_url` and registers a fresh key for the chair and for each of
+/// its first `seats` seats.
+pub async fn prepare(
+    database_url: &str,
+    text: &str,
+    documents: &[NewDocument],
+    seats: u32,
+) -> anyhow::Result<Prepared> {
     let store = Store::connect(database_url).await?;
-    let definition = MeetingDefinition::parse(EXAMPLE)?;
+    let definition = MeetingDefinition::parse(text)?;
     let meeting = definition.id.clone();
     let seat_keys: Vec<SigningKey> = (1..=seats)
         .map(|_| SigningKey::generate(&mut rand::rngs::OsRng))
         .collect();
     let chair = SigningKey::generate(&mut rand::rngs::OsRng);
     store
-        .import_meeting(&meeting, EXAMPLE, &public_keys(&seat_keys, &chair), &[])
+        .import_meeting(&meeting, text, &public_keys(&seat_keys, &chair), documents)
         .await?;
     Ok(Prepared {
         meeting,
@@ -357,4 +369,19 @@ pub async fn prepare_example(database_url: &str, seats: u32) -> anyhow::Result<P
         chair,
         seats: seat_keys,
     })
+}
+
+/// Cuts every connection that listens for the audience's published frames
+/// (one per node that relays a meeting) on the PostgreSQL at
+/// `database_url`, as a network fault or a restarted pooler would; how many.
+pub async fn terminate_listeners(database_url: &str) -> anyhow::Result<i64> {
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    let cut = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE query LIKE 'LISTEN %gavel_audience%' AND pg_terminate_backend(pid)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(cut)
 }

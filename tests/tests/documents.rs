@@ -74,10 +74,13 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
         import_another_meeting(&store, OTHER, DRAFT, &other_pdf).await?;
         store.close().await;
 
-        // The token of a closed session is refused at once (no grace).
+        // No grace, and pings every second: a session's token lasts two
+        // seconds (two pings) from when it was sent, and the session is
+        // sent a new one at each ping.
         let options = Options {
             limits: LimitSettings {
                 document_access_grace: Duration::ZERO,
+                ping_interval: Duration::from_secs(1),
                 ..LimitSettings::default()
             },
             ..Options::default()
@@ -258,7 +261,28 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
             db.name
         );
 
-        // Once the delegate's session has ended, its token opens nothing.
+        // While the session lasts it is sent a new token at each ping: the
+        // first runs out, and the newest opens the document.
+        let mut session = session;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while http::get_bytes(addr, &link, &[]).await?.0 == 200 {
+            assert!(Instant::now() < deadline, "the first token runs out");
+            // Read meanwhile, so that the session answers its pings.
+            let _ = tokio::time::timeout(Duration::from_millis(100), session.next()).await;
+        }
+        let first = session.state.document_access.clone();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            session.wait_until(|s| s.document_access != first),
+        )
+        .await??;
+        let newest = session.state.document_access.clone().expect("a token");
+        let link = format!("{private}?access={newest}");
+        let (status, _, body) = http::get_bytes(addr, &link, &[]).await?;
+        assert_eq!((status, body.as_slice()), (200, draft.as_slice()));
+
+        // Once the delegate's session has ended, its token opens nothing
+        // after at most two pings.
         drop(session);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use gavel_bench::floor::FloorRun;
 use gavel_bench::papers::{self, PapersRun};
 use gavel_bench::process::{DocumentFile, GavelProcess};
+use gavel_bench::relay::{self, RelayRun};
 use gavel_bench::report::Report;
 use gavel_bench::swarm::{self, Scenario, Target};
 use gavel_bench::{baseline, download, floor, measure};
@@ -68,6 +69,20 @@ enum Command {
     Fanout {
         #[command(flatten)]
         fanout: FanoutArgs,
+    },
+    /// Public viewers on a second node that does not host the meeting (two
+    /// nodes on PostgreSQL: needs --database-url), tally updates timed from
+    /// the host to the last viewer; driven by a few voters on the host.
+    Relay {
+        #[arg(long)]
+        viewers: u32,
+        #[arg(long, default_value_t = 20)]
+        voters: u32,
+        /// Ballots per second the voters cast together.
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
     },
     /// Fan-out with one extra tablet that stops reading.
     SlowReader {
@@ -359,6 +374,28 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
             };
             return on_server(cli, fd_limit, Job::Papers(run)).await.map(Some);
         }
+        Command::Relay {
+            viewers,
+            voters,
+            rate,
+            seconds,
+        } => {
+            let url = cli
+                .database_url
+                .as_deref()
+                .context("relay runs two nodes on PostgreSQL: give --database-url")?;
+            anyhow::ensure!(
+                u64::from(*viewers) + 64 < fd_limit,
+                "{viewers} viewers need more open files than the limit of {fd_limit}"
+            );
+            let run = RelayRun {
+                viewers: *viewers,
+                voters: *voters,
+                rate: *rate,
+                duration: Duration::from_secs_f64(*seconds),
+            };
+            return relay::run(&gavel_binary(cli)?, url, run).await.map(Some);
+        }
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),
         Command::BaselineBroadcast {
@@ -416,6 +453,17 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
     on_server(cli, fd_limit, job).await.map(Some)
 }
 
+/// The `gavel` binary to start: `--gavel`, or the one next to this binary.
+fn gavel_binary(cli: &Cli) -> anyhow::Result<PathBuf> {
+    Ok(match &cli.gavel {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the swarm's directory")?
+            .join("gavel"),
+    })
+}
+
 /// Starts a `gavel` server with a roster for `job`, and runs it there.
 async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Result<Report> {
     // Each tablet is a socket here and one in the server.
@@ -424,13 +472,7 @@ async fn on_server(cli: &Cli, fd_limit: libc::rlim_t, job: Job) -> anyhow::Resul
         "{} tablets need more open files than the limit of {fd_limit}",
         job.seats()
     );
-    let gavel = match &cli.gavel {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("the swarm's directory")?
-            .join("gavel"),
-    };
+    let gavel = gavel_binary(cli)?;
     let roster = Roster::generate(job.seats());
     let definition = job.definition(&roster);
     let documents = match &job {

@@ -4,7 +4,7 @@
 //! count against the connection, which is closed after a few, and against
 //! its address, which is refused for a while after many.
 
-use super::{End, Incoming, Session, receive, send};
+use super::{End, Incoming, Session, Source, receive, send};
 use crate::hub::{Hub, Refusal, frame};
 use crate::limits::AddressLimits;
 use crate::signatures::Signatures;
@@ -54,7 +54,9 @@ pub(super) async fn log_in(
             Incoming::Msg(msg) => *msg,
         };
         let id = msg.request_id();
-        if let ClientMsg::Auth { meeting, .. } | ClientMsg::Watch { meeting, .. } = &msg
+        // A delegate or the chair is sent on to the node that hosts the
+        // meeting; a viewer is served here (see `crate::hub::relay`).
+        if let ClientMsg::Auth { meeting, .. } = &msg
             && hub.meeting(meeting).is_none()
             && hub.hosted_elsewhere(meeting)
         {
@@ -100,16 +102,10 @@ pub(super) async fn log_in(
                 }
                 authenticated => authenticated,
             },
-            ClientMsg::Watch { v, meeting } => check_version(v).and_then(|()| {
-                let meeting = hub
-                    .meeting(&meeting)
-                    .ok_or(Refusal::from(RefusalReason::UnknownMeeting))?;
-                Ok(Session {
-                    meeting,
-                    principal: None,
-                    key: None,
-                })
-            }),
+            ClientMsg::Watch { v, meeting } => match check_version(v) {
+                Err(refusal) => Err(refusal),
+                Ok(()) => watch(hub, &meeting).await,
+            },
             other => Err(Refusal::new(
                 RefusalReason::NotAuthenticated,
                 format!(
@@ -142,6 +138,28 @@ pub(super) async fn log_in(
             }
         }
     }
+}
+
+/// A viewer's session: on the meeting's actor if this node hosts it, else
+/// on this node's relay of it.
+async fn watch(hub: &Hub, meeting: &MeetingId) -> Result<Session, Refusal> {
+    let source = match hub.meeting(meeting) {
+        Some(hosted) => Source::Hosted(hosted),
+        None if hub.hosted_elsewhere(meeting) => match hub.relay(meeting).await {
+            Ok(Some(relayed)) => Source::Relayed(relayed),
+            Ok(None) => return Err(RefusalReason::UnknownMeeting.into()),
+            Err(e) => {
+                tracing::error!(%meeting, error = %e, "a viewer's relay could not be started");
+                return Err(RefusalReason::StoreUnavailable.into());
+            }
+        },
+        None => return Err(RefusalReason::UnknownMeeting.into()),
+    };
+    Ok(Session {
+        source,
+        principal: None,
+        key: None,
+    })
 }
 
 async fn enroll(
@@ -185,7 +203,7 @@ fn authenticate(
     key.verify(&auth_bytes(meeting, nonce, key), signature)
         .map_err(|_| Refusal::from(RefusalReason::BadSignature))?;
     Ok(Session {
-        meeting: handle,
+        source: Source::Hosted(handle),
         principal: Some(principal),
         key: Some(*key),
     })

@@ -18,6 +18,7 @@ use login::{log_in, verify};
 use crate::clock::now_ms;
 use crate::hub::VerifiedBallot;
 use crate::hub::floor::Act;
+use crate::hub::relay::Relayed;
 use crate::hub::{Audience, Broadcast, Command, Frame, Hub, Joined, MeetingHandle, Refusal, frame};
 use crate::limits::{AddressLimits, SILENT_PINGS};
 use crate::metrics::{self, Role};
@@ -68,15 +69,78 @@ enum End {
     KeyRevoked,
 }
 
+/// Where a session's meeting is served from.
+#[derive(Clone)]
+enum Source {
+    /// This node hosts the meeting: its actor.
+    Hosted(MeetingHandle),
+    /// Another node hosts it: a viewer (never a delegate or the chair) is
+    /// served here from what that node publishes ([`crate::hub::relay`]).
+    Relayed(Arc<Relayed>),
+}
+
 /// Who is logged in on this connection.
 #[derive(Clone)]
 struct Session {
-    meeting: MeetingHandle,
+    source: Source,
     principal: Option<Principal>,
     key: Option<PublicKey>,
 }
 
 impl Session {
+    /// The meeting's actor, if this node hosts it.
+    fn hosted(&self) -> Option<&MeetingHandle> {
+        match &self.source {
+            Source::Hosted(meeting) => Some(meeting),
+            Source::Relayed(_) => None,
+        }
+    }
+
+    /// What the session is sent first, and the channel of what follows.
+    async fn join(&self) -> Option<Joined> {
+        let meeting = match &self.source {
+            Source::Hosted(meeting) => meeting,
+            Source::Relayed(relayed) => return relayed.join().await,
+        };
+        let (reply, joined) = oneshot::channel();
+        let join = Command::Join {
+            audience: self.audience(),
+            principal: self.principal,
+            reply,
+        };
+        meeting.send(join).await.ok()?;
+        joined.await.ok()
+    }
+
+    /// The meeting's snapshot and floor (and from a relay, a newer running
+    /// tally), for a listener that fell behind or asked to sync.
+    async fn fresh(&self) -> Option<Vec<Frame>> {
+        let meeting = match &self.source {
+            Source::Hosted(meeting) => meeting,
+            Source::Relayed(relayed) => return relayed.fresh(),
+        };
+        let audience = self.audience();
+        let state = ask(meeting, |reply| Command::Snapshot { audience, reply })
+            .await
+            .ok()?;
+        Some(state.into())
+    }
+
+    fn view_hash(&self) -> &str {
+        match &self.source {
+            Source::Hosted(meeting) => &meeting.view.hash,
+            Source::Relayed(relayed) => &relayed.view.hash,
+        }
+    }
+
+    /// Changes at each revocation of a key of the meeting.
+    fn revocations(&self) -> watch::Receiver<()> {
+        match &self.source {
+            Source::Hosted(meeting) => meeting.revocations(),
+            Source::Relayed(relayed) => relayed.revocations(),
+        }
+    }
+
     fn audience(&self) -> Audience {
         match self.principal {
             Some(Principal::Chair) => Audience::Chair,
@@ -94,7 +158,10 @@ impl Session {
     }
 
     fn meeting_id(&self) -> &MeetingId {
-        &self.meeting.definition.id
+        match &self.source {
+            Source::Hosted(meeting) => &meeting.definition.id,
+            Source::Relayed(relayed) => &relayed.meeting,
+        }
     }
 }
 
@@ -190,10 +257,11 @@ pub async fn serve(
 
 /// Why the session's meeting stopped under it.
 fn stopped(session: &Session) -> End {
-    if session.meeting.moved() {
-        End::Moved
-    } else {
-        End::MeetingStopped
+    match &session.source {
+        Source::Hosted(meeting) if meeting.moved() => End::Moved,
+        Source::Hosted(_) => End::MeetingStopped,
+        // Nothing published yet: the meeting is being taken over.
+        Source::Relayed(_) => End::Elsewhere,
     }
 }
 
@@ -287,60 +355,56 @@ async fn live(
     limits: &AddressLimits,
 ) -> (WebSocket, End) {
     let send_timeout = limits.send_timeout();
-    let (reply, joined) = oneshot::channel();
-    let join = Command::Join {
-        audience: session.audience(),
-        principal: session.principal,
-        reply,
-    };
-    let joined = match session.meeting.send(join).await {
-        Ok(()) => joined.await.ok(),
-        Err(_) => None,
-    };
     let Some(Joined {
         snapshot,
         floor,
+        tally,
         you,
         mut updates,
         delivery,
-    }) = joined
+        ..
+    }) = session.join().await
     else {
         return (socket, stopped(&session));
     };
     let welcome = ServerMsg::Welcome {
         meeting: session.meeting_id().clone(),
         principal: session.principal,
-        view_hash: session.meeting.view.hash.clone(),
+        view_hash: session.view_hash().to_owned(),
     };
     // A delegate's own state comes before the snapshot, so that a client
     // holding its first snapshot also knows its own check-in and ballot.
     let mut first = vec![frame(&welcome)];
-    // Held until the session ends; the token then lasts its grace.
-    let access = session.principal.map(|_| {
-        session
-            .meeting
-            .issue_document_access(limits.document_access_grace())
+    // Sent again at each ping, so that the last one lasts its grace after
+    // the session ends (see `crate::tokens`).
+    let access = session.principal.and(session.hosted()).map(|meeting| {
+        meeting.document_access(limits.document_access_grace(), limits.ping_interval())
     });
-    first.extend(access.iter().map(|a| {
+    let access_frame = |access: &crate::tokens::DocumentAccess| {
         frame(&ServerMsg::DocumentAccess {
-            token: a.token.clone(),
+            token: access.token(),
         })
-    }));
+    };
+    first.extend(access.as_ref().map(access_frame));
     first.extend(you.iter().map(frame));
     first.push(snapshot);
     first.push(floor);
+    first.extend(tally);
     for f in first {
         if send(&mut socket, f, send_timeout).await.is_err() {
             return (socket, End::SendFailed);
         }
     }
     // A device's presence, for the secretariat's list, while it is here.
-    let _online = session.principal.map(|p| session.meeting.online(p));
+    let _online = session
+        .principal
+        .zip(session.hosted())
+        .map(|(p, meeting)| meeting.online(p));
     let mut requests = Requests::new(session.clone(), shutdown.clone(), limits.ping_interval());
     let gate = Gate::new();
     // Behind the gate with the client's side: a revocation is rare, and a
     // broadcast's wake-up must not pay for looking at it.
-    let mut revocations = std::pin::pin!(next_revocation(session.meeting.revocations()));
+    let mut revocations = std::pin::pin!(next_revocation(session.revocations()));
     loop {
         let event = {
             let mut update = std::pin::pin!(updates.recv());
@@ -369,19 +433,21 @@ async fn live(
                     // for every tally and snapshot (an atomic load), not of
                     // the channel, whose length takes the lock the actor
                     // holds while it wakes the hall.
-                    Ok(Broadcast {
-                        tally: Some(version),
-                        ..
-                    }) if delivery.superseded(version) => continue,
-                    Ok(Broadcast {
-                        frame,
-                        sent_at,
-                        tally,
-                    }) => (vec![frame], Some(sent_at), tally),
+                    Ok(broadcast)
+                        if broadcast
+                            .tally()
+                            .is_some_and(|version| delivery.superseded(version)) =>
+                    {
+                        continue;
+                    }
+                    Ok(broadcast) => {
+                        let tally = broadcast.tally();
+                        (vec![broadcast.frame], Some(broadcast.sent_at), tally)
+                    }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(meeting = %session.meeting_id(), missed, "listener fell behind; sending a fresh snapshot");
-                        match fresh_snapshot(&session).await {
-                            Some(frames) => (frames.into(), None, None),
+                        match session.fresh().await {
+                            Some(frames) => (frames, None, None),
                             None => return (socket, stopped(&session)),
                         }
                     }
@@ -417,11 +483,24 @@ async fn live(
                 sent
             }
             Event::Client(Outgoing::Ping) => {
-                send_msg(&mut socket, Message::Ping(Default::default()), send_timeout).await
+                let renewed = match &access {
+                    Some(access) => send(&mut socket, access_frame(access), send_timeout).await,
+                    None => Ok(()),
+                };
+                match renewed {
+                    Ok(()) => {
+                        send_msg(&mut socket, Message::Ping(Default::default()), send_timeout).await
+                    }
+                    failed => failed,
+                }
             }
             Event::Client(Outgoing::Ended(end)) => return (socket, end),
             Event::Revoked(next) => {
-                if session.key.is_some_and(|k| session.meeting.is_revoked(&k)) {
+                if session
+                    .key
+                    .zip(session.hosted())
+                    .is_some_and(|(k, meeting)| meeting.is_revoked(&k))
+                {
                     // Told before the close frame, so that the device shows why.
                     let refusal = Refusal::from(RefusalReason::KeyRevoked);
                     let _ = send(&mut socket, frame(&refusal.to_msg(None)), send_timeout).await;
@@ -512,20 +591,6 @@ impl Requests {
     }
 }
 
-/// The meeting's snapshot and floor, for a listener that fell behind.
-async fn fresh_snapshot(session: &Session) -> Option<[Frame; 2]> {
-    let (reply, rx) = oneshot::channel();
-    session
-        .meeting
-        .send(Command::Snapshot {
-            audience: session.audience(),
-            reply,
-        })
-        .await
-        .ok()?;
-    rx.await.ok()
-}
-
 /// Asks the meeting's actor and waits for its answer.
 async fn ask<T>(
     meeting: &MeetingHandle,
@@ -537,9 +602,41 @@ async fn ask<T>(
         .map_err(|_| Refusal::from(RefusalReason::ShuttingDown))
 }
 
+/// Builds the future that answers one request of a viewer served by a
+/// relay: a sync, or a refusal (nothing else is a viewer's to ask).
+fn answer_relayed(session: &Session, msg: ClientMsg) -> Answer {
+    let session = session.clone();
+    Box::pin(async move {
+        let id = msg.request_id();
+        let refusal = match msg {
+            ClientMsg::Sync { id } => match session.fresh().await {
+                Some(mut frames) => {
+                    frames.push(frame(&ServerMsg::Done { id }));
+                    return frames;
+                }
+                None => RefusalReason::ShuttingDown,
+            },
+            ClientMsg::Enroll { .. } | ClientMsg::Auth { .. } | ClientMsg::Watch { .. } => {
+                RefusalReason::AlreadyAuthenticated
+            }
+            ClientMsg::Chair { .. } | ClientMsg::Export { .. } => RefusalReason::NotChair,
+            ClientMsg::CheckIn { .. }
+            | ClientMsg::Cast { .. }
+            | ClientMsg::CastPaper { .. }
+            | ClientMsg::ConfirmCount { .. }
+            | ClientMsg::FloorRequest { .. }
+            | ClientMsg::FloorWithdraw { .. } => RefusalReason::NotADelegate,
+        };
+        vec![frame(&Refusal::from(refusal).to_msg(id))]
+    })
+}
+
 /// Builds the future that answers one request.
 fn answer(session: &Session, msg: ClientMsg) -> Answer {
-    let meeting = session.meeting.clone();
+    let meeting = match &session.source {
+        Source::Hosted(meeting) => meeting.clone(),
+        Source::Relayed(_) => return answer_relayed(session, msg),
+    };
     let principal = session.principal;
     let key = session.key;
     let audience = session.audience();
@@ -669,7 +766,11 @@ fn answer(session: &Session, msg: ClientMsg) -> Answer {
                     if principal != Some(Principal::Chair) {
                         return Err(RefusalReason::NotChair.into());
                     }
-                    let (token, expires_at) = meeting.issue_export_token();
+                    let (token, expires_at) =
+                        meeting.issue_export_token().await.map_err(|e| {
+                            tracing::error!(meeting = %meeting.definition.id, error = %e, "a download token could not be kept");
+                            Refusal::from(RefusalReason::StoreUnavailable)
+                        })?;
                     let url = format!(
                         "/api/meetings/{}/export?token={token}",
                         meeting.definition.id

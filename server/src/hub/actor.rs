@@ -131,6 +131,11 @@ pub struct Joined {
     pub snapshot: Frame,
     /// The floor as the audience sees it.
     pub floor: Frame,
+    /// The version of both.
+    pub version: u64,
+    /// A running tally newer than the snapshot: only from a relay, whose
+    /// snapshot is the one last published (the actor's carries the tally).
+    pub tally: Option<Frame>,
     pub you: Option<ServerMsg>,
     pub updates: broadcast::Receiver<Broadcast>,
     /// Where the connection reports each tally it has written or skipped.
@@ -180,6 +185,9 @@ impl MeetingActor {
     ) -> anyhow::Result<MeetingActor> {
         let id = definition.id.clone();
         let present = store.present(&id).await?.into_iter().collect();
+        // Above what a previous host published, too: a relay's viewers stay
+        // connected across a takeover, and drop frames older than their last.
+        let published = store.audience_frames(&id).await?.and_then(|f| f.version());
         let floor = Floor::replay(&definition, &store.floor_changes(&id).await?);
         let mut history = store.rounds(&id).await?;
         let round = match history.last() {
@@ -235,7 +243,7 @@ impl MeetingActor {
             server_key,
             outage: Outage::new(),
             // Seeded from the clock so that versions keep growing across restarts.
-            version: now_ms() * 1000,
+            version: (now_ms() * 1000).max(published.map_or(0, |v| v + 1)),
             current_item,
             present,
             history,
@@ -314,6 +322,8 @@ impl MeetingActor {
                 let _ = reply.send(Joined {
                     snapshot,
                     floor: self.floor_frame(audience, self.version),
+                    version: self.version,
+                    tally: None,
                     you,
                     updates,
                     delivery,
@@ -450,7 +460,7 @@ impl MeetingActor {
         let version = self.next_version();
         for &audience in audiences {
             let frame = self.floor_frame(audience, version);
-            self.pacing.send_floor(audience, frame);
+            self.pacing.send_floor(audience, version, frame);
         }
     }
 

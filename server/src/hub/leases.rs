@@ -21,7 +21,7 @@
 //! only in the first round after a start: a node restarted with the same
 //! id (its data directory's) does not wait for them to end.
 
-use super::{Hub, ServedView, store_unavailable};
+use super::{Hub, ServedView, relay, store_unavailable};
 use crate::meeting::MeetingDefinition;
 use crate::store::{Lease, StoreError};
 use gavel_protocol::MeetingId;
@@ -150,6 +150,10 @@ impl Hub {
                     // Stopped meanwhile: the lease is given back with the others.
                     hosted.insert(meeting.clone(), lease);
                     return Ok(());
+                }
+                if let Some(handle) = self.meeting(meeting) {
+                    let publishing = relay::publish(handle, self.store.clone(), lease.clone());
+                    self.tasks.spawn(publishing);
                 }
                 hosted.insert(meeting.clone(), lease);
             }

@@ -12,6 +12,8 @@
 //! - [`leases`]: on PostgreSQL, which meetings this node hosts: leases
 //!   taken, renewed and given back, and a meeting let go of when another
 //!   node took it over.
+//! - [`relay`]: on PostgreSQL, the audience of meetings hosted elsewhere,
+//!   served on this node from what their hosts publish.
 //! - [`writer`]: the group-commit writer that makes ballots durable before
 //!   they are acknowledged or counted.
 //!
@@ -25,6 +27,7 @@ pub mod hand;
 pub mod leases;
 mod outage;
 pub mod pacing;
+pub mod relay;
 pub mod round;
 pub mod writer;
 
@@ -33,6 +36,7 @@ use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
 use crate::store::{Pool, Store, StoreError, StoredDocument, StoredMeeting, code_hash};
+use crate::tokens;
 use anyhow::Context as _;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -50,7 +54,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use actor::{Command, Joined};
-pub use pacing::{Audience, Broadcast, Delivery};
+pub use pacing::{Audience, Broadcast, Delivery, Kind};
 pub use round::VerifiedBallot;
 
 /// One serialized frame, shared by every connection it is sent to: a
@@ -153,9 +157,8 @@ pub struct Presented {
 }
 
 /// What connections need of a meeting without asking its actor: the
-/// definition, its served view, which key speaks for which principal, the
-/// one-time tokens of the record downloads the chair asked for, and which
-/// documents it has and who may read them.
+/// definition, its served view, which key speaks for which principal, and
+/// which documents it has and who may read them.
 #[derive(Clone)]
 pub struct MeetingHandle {
     pub definition: Arc<MeetingDefinition>,
@@ -169,13 +172,10 @@ pub struct MeetingHandle {
     /// store, and the read that missed the other's key could replace the
     /// map last, leaving an enrolled device unknown until the next reload.
     reloading_keys: Arc<tokio::sync::Mutex<()>>,
-    /// Hex token to its expiry (Unix ms).
-    export_tokens: Arc<Mutex<HashMap<String, u64>>>,
     /// Every stored version's hash, and whether it is public.
     documents: Arc<HashMap<String, bool>>,
-    /// Each `document_access` token, with its expiry (Unix ms) once its
-    /// session has ended; `None` while the session lasts.
-    document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
+    /// Signs the sessions' `document_access` tokens.
+    server_key: Arc<SigningKey>,
     /// Cancelled when another node took the meeting over (or this one gave
     /// it up): its clients are told to connect again, to reach that node.
     moved: CancellationToken,
@@ -221,22 +221,6 @@ impl Drop for Online {
     }
 }
 
-/// A session's `document_access` token: valid while this lives, and for
-/// the grace it was issued with after it is dropped.
-pub struct DocumentAccess {
-    pub token: String,
-    grace: Duration,
-    tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
-}
-
-impl Drop for DocumentAccess {
-    fn drop(&mut self) {
-        let expires_at = now_ms() + self.grace.as_millis() as u64;
-        let mut tokens = self.tokens.lock().expect("document token lock");
-        tokens.insert(std::mem::take(&mut self.token), Some(expires_at));
-    }
-}
-
 impl MeetingHandle {
     /// The principal an enrolled key speaks for, if any.
     pub fn principal_of(&self, key: &PublicKey) -> Option<Principal> {
@@ -273,25 +257,15 @@ impl MeetingHandle {
     /// A token for one download of the meeting's record within a minute,
     /// and its expiry (Unix ms). The download is an ordinary link, so the
     /// console's WebSocket login is what authorises it: whoever holds the
-    /// token holds it because the chair asked.
-    pub fn issue_export_token(&self) -> (String, u64) {
+    /// token holds it because the chair asked. Kept in the store, so that
+    /// any node serves the download, once ([`crate::tokens`]).
+    pub async fn issue_export_token(&self) -> Result<(String, u64), StoreError> {
         let token = hex::encode(rand::random::<[u8; 16]>());
-        let now = now_ms();
-        let expires_at = now + EXPORT_TOKEN_LIFETIME.as_millis() as u64;
-        let mut tokens = self.export_tokens.lock().expect("export token lock");
-        tokens.retain(|_, expiry| *expiry > now);
-        tokens.insert(token.clone(), expires_at);
-        (token, expires_at)
-    }
-
-    /// Uses up `token`: true once, if it was issued and has not expired.
-    pub fn redeem_export_token(&self, token: &str) -> bool {
-        let expiry = self
-            .export_tokens
-            .lock()
-            .expect("export token lock")
-            .remove(token);
-        expiry.is_some_and(|expiry| expiry > now_ms())
+        let expires_at = now_ms() + EXPORT_TOKEN_LIFETIME.as_millis() as u64;
+        self.store
+            .issue_download(&self.definition.id, &token, expires_at)
+            .await?;
+        Ok((token, expires_at))
     }
 
     /// Whether this meeting has a document stored under `sha256`, and if
@@ -300,27 +274,15 @@ impl MeetingHandle {
         self.documents.get(sha256).copied()
     }
 
-    /// A token for the meeting's delegates-only documents, valid while the
-    /// returned guard lives and for `grace` after.
-    pub fn issue_document_access(&self, grace: Duration) -> DocumentAccess {
-        let token = hex::encode(rand::random::<[u8; 32]>());
-        let now = now_ms();
-        let mut tokens = self.document_tokens.lock().expect("document token lock");
-        tokens.retain(|_, expiry| expiry.is_none_or(|e| e > now));
-        tokens.insert(token.clone(), None);
-        DocumentAccess {
-            token,
+    /// The `document_access` tokens of a session pinged every `ping`, each
+    /// to last `grace` after the session ends ([`crate::tokens`]).
+    pub fn document_access(&self, grace: Duration, ping: Duration) -> tokens::DocumentAccess {
+        tokens::DocumentAccess::new(
+            self.server_key.clone(),
+            self.definition.id.clone(),
             grace,
-            tokens: self.document_tokens.clone(),
-        }
-    }
-
-    /// Whether `token` opens this meeting's delegates-only documents now.
-    pub fn document_access_valid(&self, token: &str) -> bool {
-        let tokens = self.document_tokens.lock().expect("document token lock");
-        tokens
-            .get(token)
-            .is_some_and(|expiry| expiry.is_none_or(|e| e > now_ms()))
+            ping,
+        )
     }
 
     /// Whether the meeting left this node for another (see [`leases`]).
@@ -446,6 +408,8 @@ pub struct Hub {
     elsewhere_views: DashMap<MeetingId, Arc<ServedView>>,
     /// What stops the meetings' actors, given to [`Hub::restore`].
     shutdown: OnceLock<CancellationToken>,
+    /// The audience of meetings hosted elsewhere that this node serves.
+    relays: Arc<relay::Relays>,
 }
 
 impl Hub {
@@ -468,6 +432,7 @@ impl Hub {
             node,
             elsewhere: RwLock::default(),
             elsewhere_views: DashMap::new(),
+            relays: Arc::new(relay::Relays::new(store.clone())),
             store,
             server_key: Arc::new(server_key),
             signatures: Arc::new(Signatures::per_core()),
@@ -493,6 +458,7 @@ impl Hub {
         // Kept for the meetings the secretariat adds later (start_added).
         let _ = self.shutdown.set(shutdown.clone());
         if let Some(node) = &self.node {
+            self.relays.start(shutdown.clone());
             return self.hold_leases(node, shutdown).await;
         }
         let restored = self.restore_all(shutdown).await;
@@ -571,14 +537,13 @@ impl Hub {
             commands,
             keys: Arc::default(),
             reloading_keys: Arc::default(),
-            export_tokens: Arc::default(),
             documents: Arc::new(
                 documents
                     .into_iter()
                     .map(|d| (d.view.sha256, d.view.public))
                     .collect(),
             ),
-            document_tokens: Arc::default(),
+            server_key: self.server_key.clone(),
             moved: CancellationToken::new(),
             stop: stop.clone(),
             served_documents: self.served_documents.clone(),
@@ -678,6 +643,46 @@ impl Hub {
     ) -> Result<String, crate::export::ExportError> {
         let options = crate::export::MinutesOptions::default();
         crate::export::minutes_html(&self.store, &self.server_key, meeting, lang, &options).await
+    }
+
+    /// Uses up the chair's download token `token` of `meeting`, whichever
+    /// node issued it: true once, if it was issued and has not expired.
+    pub async fn redeem_export_token(
+        &self,
+        meeting: &MeetingId,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        self.store.redeem_download(meeting, token).await
+    }
+
+    /// Whether `meeting` has a document stored under `sha256`, and if so
+    /// whether it is public: asked of the meeting's handle where this node
+    /// hosts it, else of the store (behind the proxy, a tablet's request
+    /// may reach any node). `None` for a meeting that is not stored.
+    pub async fn document_public(
+        &self,
+        meeting: &MeetingId,
+        sha256: &str,
+    ) -> Result<Option<Option<bool>>, StoreError> {
+        if let Some(handle) = self.meeting(meeting) {
+            return Ok(Some(handle.document_public(sha256)));
+        }
+        if !self.hosted_elsewhere(meeting) {
+            return Ok(None);
+        }
+        let documents = self.store.documents(meeting).await?;
+        Ok(Some(
+            documents
+                .iter()
+                .find(|d| d.view.sha256 == sha256)
+                .map(|d| d.view.public),
+        ))
+    }
+
+    /// Whether `token` opens `meeting`'s delegates-only documents now,
+    /// whichever node issued it ([`crate::tokens`]).
+    pub fn document_access_valid(&self, meeting: &MeetingId, token: &str) -> bool {
+        tokens::document_access_valid(&self.server_key.verifying_key(), meeting, token, now_ms())
     }
 
     /// A document's bytes, checked against `sha256` (see [`documents`]).
@@ -791,6 +796,22 @@ impl Hub {
             })?;
         }
         Ok(())
+    }
+
+    /// The relay of `meeting`, hosted by another node, for a viewer (the
+    /// hall screen, the public page) that connected to this one (see
+    /// [`relay`]); `None` on SQLite, or for a meeting that is not stored.
+    pub async fn relay(
+        &self,
+        meeting: &MeetingId,
+    ) -> Result<Option<Arc<relay::Relayed>>, StoreError> {
+        if self.node.is_none() {
+            return Ok(None);
+        }
+        let Some(view) = self.view_of(meeting).await? else {
+            return Ok(None);
+        };
+        Ok(self.relays.relay(meeting, view))
     }
 
     /// Whether other nodes may host meetings of this store (PostgreSQL).

@@ -67,6 +67,15 @@ impl Audience {
     const HALL: [Audience; 2] = [Audience::Public, Audience::Chair];
 }
 
+/// What a broadcast frame is: the relays keep the latest of each kind
+/// ([`super::relay`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Snapshot,
+    Floor,
+    Tally,
+}
+
 /// A frame broadcast to a meeting's listeners, stamped when it was sent, so
 /// that each connection can tell how long it took to reach its socket
 /// ([`crate::metrics`]).
@@ -74,27 +83,27 @@ impl Audience {
 pub struct Broadcast {
     pub frame: Frame,
     pub sent_at: std::time::Instant,
+    pub kind: Kind,
+    /// The version the frame carries.
+    pub version: u64,
+}
+
+impl Broadcast {
+    pub fn new(kind: Kind, version: u64, frame: Frame) -> Broadcast {
+        Broadcast {
+            frame,
+            sent_at: std::time::Instant::now(),
+            kind,
+            version,
+        }
+    }
+
     /// The version of a running tally. Any later broadcast makes a tally
     /// stale (a later tally, or a snapshot, which carries the running tally
     /// too), so a connection that finds one queued behind it sends the newer
     /// one instead.
-    pub tally: Option<u64>,
-}
-
-impl Broadcast {
-    pub fn snapshot(frame: Frame) -> Broadcast {
-        Broadcast {
-            frame,
-            sent_at: std::time::Instant::now(),
-            tally: None,
-        }
-    }
-
-    pub fn tally(frame: Frame, version: u64) -> Broadcast {
-        Broadcast {
-            tally: Some(version),
-            ..Broadcast::snapshot(frame)
-        }
+    pub fn tally(&self) -> Option<u64> {
+        (self.kind == Kind::Tally).then_some(self.version)
     }
 }
 
@@ -148,7 +157,8 @@ impl Delivery {
 }
 
 /// One audience's broadcast channel, and how far its latest tally has got.
-struct Channel {
+/// A relay keeps one per meeting it serves ([`super::relay`]).
+pub(super) struct Channel {
     sender: broadcast::Sender<Broadcast>,
     delivery: Arc<Delivery>,
     /// The running tally changed since this channel's last tally or snapshot.
@@ -158,7 +168,7 @@ struct Channel {
 }
 
 impl Channel {
-    fn new() -> Channel {
+    pub(super) fn new() -> Channel {
         Channel {
             sender: broadcast::channel(BROADCAST_BACKLOG).0,
             delivery: Arc::default(),
@@ -171,13 +181,45 @@ impl Channel {
     /// last one, and once every listener has handled that one, or
     /// [`DELIVERY_WAIT`] after it. While listeners are still writing it,
     /// the answer is a moment from `now`, to look again.
-    fn tally_due(&self, now: Instant, tick: Duration) -> Instant {
+    pub(super) fn tally_due(&self, now: Instant, tick: Duration) -> Instant {
         let spaced = self.sent_at + spacing(tick, self.sender.receiver_count());
         if self.delivery.complete() {
             spaced
         } else {
             spaced.max((now + DELIVERY_POLL).min(self.sent_at + DELIVERY_WAIT))
         }
+    }
+
+    /// A new listener, and where it reports each tally it has written or skipped.
+    pub(super) fn subscribe(&self) -> (broadcast::Receiver<Broadcast>, Arc<Delivery>) {
+        (self.sender.subscribe(), self.delivery.clone())
+    }
+
+    /// Sends the snapshot `frame`, of `version`.
+    pub(super) fn send_snapshot(&mut self, version: u64, frame: Frame) {
+        // Before it is sent: a listener that then finds a tally ahead of
+        // it in its queue skips the stale tally.
+        self.delivery.replaced(version);
+        let _ = self
+            .sender
+            .send(Broadcast::new(Kind::Snapshot, version, frame));
+    }
+
+    /// Sends the floor `frame`, of `version`.
+    pub(super) fn send_floor(&mut self, version: u64, frame: Frame) {
+        let _ = self
+            .sender
+            .send(Broadcast::new(Kind::Floor, version, frame));
+    }
+
+    /// Sends the running tally `frame`, of `version`, at `now`.
+    pub(super) fn send_tally(&mut self, version: u64, frame: Frame, now: Instant) {
+        // Counted before it is sent: a listener may handle it at once.
+        self.delivery.sending(version, self.sender.receiver_count());
+        let _ = self
+            .sender
+            .send(Broadcast::new(Kind::Tally, version, frame));
+        self.sent_at = now;
     }
 }
 
@@ -215,8 +257,7 @@ impl Pacing {
         &self,
         audience: Audience,
     ) -> (broadcast::Receiver<Broadcast>, Arc<Delivery>) {
-        let channel = &self.channels[audience as usize];
-        (channel.sender.subscribe(), channel.delivery.clone())
+        self.channels[audience as usize].subscribe()
     }
 
     /// When gathered changes are due to go out, if any are waiting.
@@ -287,18 +328,14 @@ impl Pacing {
     /// audience has had its own, [`Pacing::snapshot_sent`].
     pub(super) fn send_snapshot(&mut self, audience: Audience, version: u64, frame: Frame) {
         let channel = &mut self.channels[audience as usize];
-        // Before it is sent: a listener that then finds a tally ahead of
-        // it in its queue skips the stale tally.
-        channel.delivery.replaced(version);
         channel.owed = false;
-        let _ = channel.sender.send(Broadcast::snapshot(frame));
+        channel.send_snapshot(version, frame);
     }
 
-    /// Sends `audience` a frame of the floor. It carries no tally, so the
-    /// running tally is still owed, and no listener skips it.
-    pub(super) fn send_floor(&mut self, audience: Audience, frame: Frame) {
-        let channel = &self.channels[audience as usize];
-        let _ = channel.sender.send(Broadcast::snapshot(frame));
+    /// Sends `audience` a frame of the floor, of `version`. It carries no
+    /// tally, so the running tally is still owed, and no listener skips it.
+    pub(super) fn send_floor(&mut self, audience: Audience, version: u64, frame: Frame) {
+        self.channels[audience as usize].send_floor(version, frame);
     }
 
     /// Every audience has its snapshot: nothing is owed.
@@ -318,13 +355,8 @@ impl Pacing {
         now: Instant,
     ) {
         let channel = &mut self.channels[audience as usize];
-        // Counted before it is sent: a listener may handle it at once.
-        channel
-            .delivery
-            .sending(version, channel.sender.receiver_count());
-        let _ = channel.sender.send(Broadcast::tally(frame, version));
         channel.owed = false;
-        channel.sent_at = now;
+        channel.send_tally(version, frame, now);
     }
 }
 

@@ -30,7 +30,11 @@
 //!   clock), which a restarted hub replays; each is also an audit entry, at
 //!   the same position;
 //! - `meeting_leases` and `hub_nodes`: on PostgreSQL, which node hosts each
-//!   meeting, with its fencing number, and which nodes run (see [`lease`]).
+//!   meeting, with its fencing number, and which nodes run (see [`lease`]);
+//! - `audience_state`: on PostgreSQL, the latest frames of each meeting's
+//!   audience, for the nodes that do not host it (see [`audience`]);
+//! - `download_tokens`: the chair's one-time record downloads not yet used,
+//!   by hash, so that whichever node serves the download uses it up.
 //!
 //! **Documents in the database.** A document's bytes are a row of
 //! `document_blobs`, not a file beside the database: the import that names
@@ -110,6 +114,7 @@
 //! must be as many as its participants). These surface as
 //! [`StoreError::Corrupt`].
 
+mod audience;
 mod lease;
 mod postgres;
 mod rows;
@@ -123,6 +128,7 @@ use rows::{
     principal_text, to_sql,
 };
 
+pub use audience::{AUDIENCE_CHANNEL, AudienceFrames};
 pub use lease::{Holdings, Lease};
 pub use postgres::STATEMENT_TIMEOUT;
 use sql::{MeetingLock, Pooled, Tx};
@@ -374,6 +380,11 @@ pub struct RoundRecord {
 /// The stored form of an enrollment code: hex SHA-256 of the code in upper
 /// case without `-` and spaces, so that `ab12-cd34` typed on a tablet matches
 /// `AB12 CD34` printed on the slip.
+/// What the store keeps of a download token: its SHA-256, in hex.
+fn download_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 pub fn code_hash(code: &str) -> String {
     let normalised: String = code
         .chars()
@@ -526,6 +537,40 @@ impl Store {
     /// they still have that hash is for the caller to check.
     pub async fn document_content(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(sql::blob(self.pooled().await?.db(), sha256).await?)
+    }
+
+    /// Keeps the chair's one-time download token for `meeting` (its hash
+    /// alone) until `expires_at` (Unix ms), so that any node can honour it
+    /// once (see `crate::tokens`).
+    pub async fn issue_download(
+        &self,
+        meeting: &MeetingId,
+        token: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let expires_at = rows::to_sql(expires_at, "expiry")?;
+        let now = rows::to_sql(crate::clock::now_ms(), "time")?;
+        Ok(sql::insert_download(
+            self.pooled().await?.db(),
+            &download_hash(token),
+            meeting,
+            expires_at,
+            now,
+        )
+        .await?)
+    }
+
+    /// Uses up `meeting`'s download token `token`: true once, if it was
+    /// issued and has not expired.
+    pub async fn redeem_download(
+        &self,
+        meeting: &MeetingId,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        let expires_at =
+            sql::take_download(self.pooled().await?.db(), &download_hash(token), meeting).await?;
+        Ok(expires_at
+            .is_some_and(|e| e > i64::try_from(crate::clock::now_ms()).unwrap_or(i64::MAX)))
     }
 
     /// Every stored meeting, by id.

@@ -1362,3 +1362,117 @@ fn sqlite_write_secret_ballots<'a>(write: &mut QueryBuilder<'a, Sqlite>, batch: 
         write.push(concat!(write_choice_once!(), "; "));
     }
 }
+
+/// One kind of the public audience's frames as a row of `audience_state`
+/// holds it: the frame and its version, or neither.
+pub(super) type AudienceColumn = (Option<String>, Option<i64>);
+
+/// Publishes the latest of each kind of the audience's frames given (the
+/// others keep what they held), if `holder` still holds the meeting's
+/// lease with `fence`, and notifies the nodes (`gavel_audience`, the
+/// meeting as payload) in the same statement: a node that lost the meeting
+/// publishes nothing. True if it was published.
+pub(super) async fn pg_publish_audience(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+    holder: &str,
+    fence: i64,
+    [snapshot, floor, tally]: [&AudienceColumn; 3],
+) -> Result<bool, sqlx::Error> {
+    let notified: Option<String> = sqlx::query_scalar(
+        "WITH published AS (
+             INSERT INTO audience_state (meeting_id, fence, snapshot, snapshot_version,
+                 floor, floor_version, tally, tally_version)
+             SELECT $1, $3, $4, $5, $6, $7, $8, $9 FROM meeting_leases
+             WHERE meeting_id = $1 AND holder = $2 AND fence = $3
+             ON CONFLICT (meeting_id) DO UPDATE SET
+                 fence = excluded.fence,
+                 snapshot = COALESCE(excluded.snapshot, audience_state.snapshot),
+                 snapshot_version = COALESCE(excluded.snapshot_version, audience_state.snapshot_version),
+                 floor = COALESCE(excluded.floor, audience_state.floor),
+                 floor_version = COALESCE(excluded.floor_version, audience_state.floor_version),
+                 tally = COALESCE(excluded.tally, audience_state.tally),
+                 tally_version = COALESCE(excluded.tally_version, audience_state.tally_version)
+             RETURNING meeting_id
+         )
+         SELECT meeting_id FROM published,
+             LATERAL (SELECT pg_notify('gavel_audience', published.meeting_id)) AS notified",
+    )
+    .bind(meeting.as_str())
+    .bind(holder)
+    .bind(fence)
+    .bind(&snapshot.0)
+    .bind(snapshot.1)
+    .bind(&floor.0)
+    .bind(floor.1)
+    .bind(&tally.0)
+    .bind(tally.1)
+    .fetch_optional(conn)
+    .await?;
+    Ok(notified.is_some())
+}
+
+/// The meeting's published audience frames: snapshot, floor and tally.
+pub(super) async fn pg_audience_state(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+) -> Result<Option<[AudienceColumn; 3]>, sqlx::Error> {
+    type Row = (
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT snapshot, snapshot_version, floor, floor_version, tally, tally_version
+         FROM audience_state WHERE meeting_id = $1",
+    )
+    .bind(meeting.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(s, sv, f, fv, t, tv)| [(s, sv), (f, fv), (t, tv)]))
+}
+
+/// Keeps a download token (by its hash) for `meeting` until `expires_at`,
+/// and forgets those that expired by `now`.
+pub(super) async fn insert_download(
+    db: Db<'_>,
+    token_hash: &str,
+    meeting: &MeetingId,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| {
+        sqlx::query("DELETE FROM download_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "INSERT INTO download_tokens (token_hash, meeting_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(meeting.as_str())
+        .bind(expires_at)
+        .execute(c)
+        .await
+        .map(drop)
+    })
+}
+
+/// Deletes the download token (by its hash) of `meeting`; its expiry if it
+/// was there. One statement: of two nodes redeeming it at once, one gets it.
+pub(super) async fn take_download(
+    db: Db<'_>,
+    token_hash: &str,
+    meeting: &MeetingId,
+) -> Result<Option<i64>, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "DELETE FROM download_tokens WHERE token_hash = $1 AND meeting_id = $2 RETURNING expires_at"
+    )
+    .bind(token_hash)
+    .bind(meeting.as_str())
+    .fetch_optional(c)
+    .await)
+}
