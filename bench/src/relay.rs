@@ -43,8 +43,15 @@ pub struct RelayRun {
 /// Runs `run` against two nodes of `gavel` on PostgreSQL `database_url`.
 pub async fn run(gavel: &Path, database_url: &str, run: RelayRun) -> anyhow::Result<Report> {
     let roster = Roster::generate(run.voters);
-    let host =
-        tokio::task::block_in_place(|| GavelProcess::start(gavel, &roster, Some(database_url)))?;
+    let host = tokio::task::block_in_place(|| {
+        GavelProcess::start(
+            gavel,
+            &roster,
+            &roster.definition(),
+            &[],
+            Some(database_url),
+        )
+    })?;
     // Ready once it has taken its meetings: then the second node finds the
     // one meeting taken, and stays its relay.
     ready(host.addr()).await?;
