@@ -2248,9 +2248,11 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             },
         ),
         example(
-            "Sent after welcome to the chair and to delegates: the token that opens the meeting's delegates-only documents while the session lasts.",
+            "Sent after welcome to the chair and to delegates, and again at each ping: the token \
+             that opens the meeting's delegates-only documents, its expiry (Unix ms) and the \
+             server's signature; clients keep the latest and never parse it.",
             ServerMsg::DocumentAccess {
-                token: "c8e1f04a9b2d7e3c5a6f8b0d1e2c3a4b5d6e7f8091a2b3c4d5e6f708192a3b4c".into(),
+                token: "1767229560000.c8e1f04a9b2d7e3c5a6f8b0d1e2c3a4b5d6e7f8091a2b3c4d5e6f708192a3b4c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6".into(),
             },
         ),
         example(
