@@ -24,8 +24,11 @@
 //! Failed enrollments and logins count against the address as the
 //! WebSocket's do, and an address refused for a while is refused here too.
 
+mod documents;
+
 use crate::app::Peer;
 use crate::clock::now_ms;
+use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::hub::Hub;
 use crate::limits::AddressLimits;
@@ -98,6 +101,18 @@ pub enum Refusal {
     /// A device to revoke for a seat that has none (or no such seat).
     #[error("seat {0} has no enrolled device to revoke")]
     NoDevice(u32),
+    /// An uploaded document that is too large or not a PDF that opens.
+    #[error("the file {0}")]
+    Document(DocumentFault),
+    #[error("the meeting has no agenda item {0}")]
+    UnknownItem(u32),
+    #[error("agenda item {item} has no document {slot}")]
+    UnknownDocument { item: u32, slot: u32 },
+    /// A round was opened on the item: its documents are what was voted on.
+    #[error("agenda item {item} has been voted on; its document {title:?} can no longer change")]
+    ItemVoted { item: u32, title: String },
+    #[error("meeting {0} was changed meanwhile; open it again")]
+    MeetingChanged(String),
 }
 
 impl Refusal {
@@ -120,6 +135,12 @@ impl Refusal {
             Refusal::InvalidRoster(_) => "invalid_roster",
             Refusal::InvalidLink(_) => "invalid_link",
             Refusal::NoDevice(_) => "no_device",
+            Refusal::Document(DocumentFault::TooLarge { .. }) => "document_too_large",
+            Refusal::Document(_) => "not_a_pdf",
+            Refusal::UnknownItem(_) => "unknown_item",
+            Refusal::UnknownDocument { .. } => "unknown_document",
+            Refusal::ItemVoted { .. } => "item_voted",
+            Refusal::MeetingChanged(_) => "meeting_changed",
         }
     }
 
@@ -136,11 +157,17 @@ impl Refusal {
             Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
-            Refusal::MeetingExists(_) | Refusal::NoDevice(_) => StatusCode::CONFLICT,
+            Refusal::MeetingExists(_)
+            | Refusal::NoDevice(_)
+            | Refusal::ItemVoted { .. }
+            | Refusal::MeetingChanged(_) => StatusCode::CONFLICT,
+            Refusal::UnknownItem(_) | Refusal::UnknownDocument { .. } => StatusCode::NOT_FOUND,
+            Refusal::Document(DocumentFault::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::InvalidDefinition(_)
             | Refusal::InvalidForm(_)
             | Refusal::InvalidRoster(_)
-            | Refusal::InvalidLink(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Refusal::InvalidLink(_)
+            | Refusal::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -181,6 +208,7 @@ impl IntoResponse for Refusal {
         let (field, place) = match &self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
+            Refusal::Document(_) => (Some("file".to_owned()), None),
             _ => (None, None),
         };
         let body = RefusalBody {
@@ -205,6 +233,8 @@ impl From<StoreError> for Refusal {
             StoreError::CodeUsed => Refusal::CodeUsed,
             StoreError::CodeExpired => Refusal::CodeExpired,
             StoreError::MeetingExists(id) => Refusal::MeetingExists(id.to_string()),
+            StoreError::ItemVoted { item, title } => Refusal::ItemVoted { item, title },
+            StoreError::DefinitionChanged(id) => Refusal::MeetingChanged(id.to_string()),
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
                 Refusal::StoreUnavailable
@@ -313,6 +343,18 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route(
             "/api/secretariat/meetings/{id}/devices/{seat}/revoke",
             post(revoke),
+        )
+        .route(
+            "/api/secretariat/meetings/{id}/documents",
+            get(documents::list),
+        )
+        .route(
+            "/api/secretariat/meetings/{id}/items/{item}/documents",
+            post(documents::attach),
+        )
+        .route(
+            "/api/secretariat/meetings/{id}/items/{item}/documents/{slot}",
+            post(documents::replace),
         )
         .with_state(office)
 }

@@ -66,6 +66,9 @@ enum End {
     Silent,
     /// The secretariat revoked the session's key (a lost device).
     KeyRevoked,
+    /// The meeting has a new view (the secretariat uploaded a document):
+    /// the client is to connect again, for a `welcome` that names it.
+    ViewChanged,
 }
 
 /// Who is logged in on this connection.
@@ -170,6 +173,10 @@ pub async fn serve(
         )),
         End::Silent => Some((close_code::AWAY, "no answer to pings")),
         End::KeyRevoked => Some((close_code::POLICY, "key revoked")),
+        End::ViewChanged => Some((
+            close_code::RESTART,
+            "the meeting's documents changed: connect again",
+        )),
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {
@@ -257,6 +264,8 @@ enum Event {
     /// A key of the meeting was revoked, perhaps this session's; the
     /// receiver, to wait for the next.
     Revoked(watch::Receiver<()>),
+    /// The meeting was given a new view.
+    ViewChanged,
 }
 
 /// Resolves at the meeting's next revocation (never, once the meeting is
@@ -341,6 +350,9 @@ async fn live(
     // Behind the gate with the client's side: a revocation is rare, and a
     // broadcast's wake-up must not pay for looking at it.
     let mut revocations = std::pin::pin!(next_revocation(session.meeting.revocations()));
+    // As rare, and behind the gate for the same reason.
+    let view_meeting = session.meeting.clone();
+    let mut view_changed = std::pin::pin!(view_meeting.view_changed());
     loop {
         let event = {
             let mut update = std::pin::pin!(updates.recv());
@@ -354,6 +366,9 @@ async fn live(
                 gate.poll(cx, |cx| {
                     if let Poll::Ready(revocations) = revocations.as_mut().poll(cx) {
                         return Poll::Ready(Event::Revoked(revocations));
+                    }
+                    if view_changed.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Event::ViewChanged);
                     }
                     requests.poll_next(&mut socket, cx).map(Event::Client)
                 })
@@ -430,6 +445,7 @@ async fn live(
                 revocations.set(next_revocation(next));
                 Ok(())
             }
+            Event::ViewChanged => return (socket, End::ViewChanged),
         };
         if sent.is_err() {
             return (socket, End::SendFailed);

@@ -99,8 +99,9 @@ const EXPORT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
 /// A meeting's view (roster, agenda, labels) as clients fetch it over HTTP:
 /// serialized once when the meeting is loaded and shared by every request,
-/// named by its hash in each `welcome`. A definition never changes while the
-/// hub runs, so neither does its view.
+/// named by its hash in each `welcome`. The roster and agenda never change
+/// while the hub runs; the documents do when the secretariat uploads one,
+/// and the meeting is then given a new view ([`Hub::documents_changed`]).
 pub struct ServedView {
     pub bytes: Bytes,
     /// [`view_hash`] of `bytes`.
@@ -172,6 +173,10 @@ pub struct MeetingHandle {
     /// Cancelled when another node took the meeting over (or this one gave
     /// it up): its clients are told to connect again, to reach that node.
     moved: CancellationToken,
+    /// Cancelled when the meeting was given a new view (a document
+    /// uploaded): its clients are told to connect again, for a `welcome`
+    /// that names it.
+    view_changed: CancellationToken,
     /// Stops the meeting's actor: at shutdown, or when the meeting moves.
     stop: CancellationToken,
     /// The documents' bytes and page counts, shared with the hub.
@@ -304,6 +309,11 @@ impl MeetingHandle {
     /// Whether the meeting left this node for another (see [`leases`]).
     pub fn moved(&self) -> bool {
         self.moved.is_cancelled()
+    }
+
+    /// Resolves once the meeting has a newer view than this handle's.
+    pub async fn view_changed(&self) {
+        self.view_changed.cancelled().await;
     }
 
     /// Counts a logged-in connection of `principal` until the guard drops.
@@ -549,6 +559,7 @@ impl Hub {
             ),
             document_tokens: Arc::default(),
             moved: CancellationToken::new(),
+            view_changed: CancellationToken::new(),
             stop: stop.clone(),
             served_documents: self.served_documents.clone(),
             store: store.clone(),
@@ -766,6 +777,48 @@ impl Hub {
     /// Whether other nodes may host meetings of this store (PostgreSQL).
     pub fn is_node(&self) -> bool {
         self.node.is_some()
+    }
+
+    /// Gives a meeting this node serves the view of its stored definition
+    /// and documents, after the secretariat stored a new one: requests for
+    /// the view or a document are answered from it at once, and every live
+    /// session of the meeting is ended with "connect again", so that each
+    /// device's next `welcome` names the new view and it fetches it. The
+    /// actor keeps its definition: only the documents changed, which it
+    /// reads from the store when it opens a round. On a deployment of
+    /// several nodes, the node that hosts the meeting learns it when it next
+    /// takes the meeting (nothing is told to it from here).
+    pub async fn documents_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
+        let Some(current) = self.meeting(meeting) else {
+            return Ok(());
+        };
+        let stored = self
+            .store
+            .meetings()
+            .await?
+            .into_iter()
+            .find(|m| &m.id == meeting)
+            .ok_or_else(|| StoreError::Corrupt(format!("meeting {meeting} is not stored")))?;
+        let definition = MeetingDefinition::parse(&stored.definition).map_err(|e| {
+            StoreError::Corrupt(format!("stored definition of meeting {meeting}: {e}"))
+        })?;
+        let documents = self.store.documents(meeting).await?;
+        let renewed = MeetingHandle {
+            view: Arc::new(ServedView::of(&definition, &documents)),
+            definition: Arc::new(definition),
+            documents: Arc::new(
+                documents
+                    .into_iter()
+                    .map(|d| (d.view.sha256, d.view.public))
+                    .collect(),
+            ),
+            view_changed: CancellationToken::new(),
+            ..current.clone()
+        };
+        self.meetings.insert(meeting.clone(), renewed);
+        current.view_changed.cancel();
+        tracing::info!(%meeting, "the meeting's documents changed; its devices connect again");
+        Ok(())
     }
 
     /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):

@@ -338,6 +338,23 @@ pub(super) async fn upsert_meeting(
     Ok(written > 0)
 }
 
+/// Replaces the meeting's definition; the caller holds the meeting's lock
+/// and has checked that the change may be made.
+pub(super) async fn set_definition(
+    db: Db<'_>,
+    id: &MeetingId,
+    definition: &str,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "UPDATE meetings SET definition = $2 WHERE id = $1"
+    )
+    .bind(id.as_str())
+    .bind(definition)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
 /// Inserts a new meeting; false if one with this id is already stored.
 pub(super) async fn insert_meeting(
     db: Db<'_>,
