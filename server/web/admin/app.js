@@ -21,12 +21,13 @@ import {
   readRoster,
   revokeDevice,
 } from "./desk.js";
+import { hideDocuments, renderDocuments, showDocuments } from "./documents.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
-const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view", "documents-view"];
 
 /** What is on screen, as functions where they are words, so that they follow a language switch. */
 let token = null;
@@ -97,6 +98,7 @@ async function showList() {
   editing = null;
   printing = null;
   watching = null;
+  hideDocuments();
   show("meetings-view");
   try {
     listed = await meetings(token);
@@ -167,6 +169,10 @@ function meetingRow(m) {
       action("copy", t("meetings.copy"), () => copy(m.id)),
       action("cards", t("meetings.cards"), () => showCards(m.id)),
       action("devices", t("meetings.devices"), () => showDevices(m.id)),
+      action("documents", t("meetings.documents"), () => {
+        show("documents-view");
+        showDocuments(m.id, { token: () => token, t, failure });
+      }),
     ),
   );
 }
@@ -365,6 +371,7 @@ function render() {
     setText($("devices-error"), watching.revokeError?.() ?? "");
     $("devices-error").hidden = !watching.revokeError;
   }
+  renderDocuments(t);
   setText($("editor-error"), editorError?.() ?? "");
   $("editor-error").hidden = !editorError;
 }
@@ -388,6 +395,7 @@ async function start() {
   $("editor-cancel").addEventListener("click", showList);
   $("cards-back").addEventListener("click", showList);
   $("devices-back").addEventListener("click", showList);
+  $("documents-back").addEventListener("click", showList);
   $("devices-refresh").addEventListener("click", () => showDevices(watching.id));
   $("cards-print").addEventListener("click", () => print());
   $("editor-form").addEventListener("submit", (event) => {
