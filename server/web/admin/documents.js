@@ -51,8 +51,9 @@ export function uploadFailure(error, t) {
 
 /**
  * What is on screen: the meeting (`id`), its items as the API lists them,
- * why loading failed, and per item (`failed[index]`) why its last upload
- * was refused and which field to mark; null while another view shows.
+ * why loading failed, per item (`failed[index]`) why its last upload was
+ * refused, and the fields typed for a new document (`drafts[index]`), kept
+ * across redrawing until it is stored; null while another view shows.
  */
 let shown = null;
 let env = null;
@@ -64,7 +65,7 @@ let env = null;
  */
 export async function showDocuments(id, context) {
   env = context;
-  shown = { id, items: [], error: null, failed: {}, busy: false };
+  shown = { id, items: [], error: null, failed: {}, drafts: {}, busy: false };
   await reload();
 }
 
@@ -89,6 +90,7 @@ async function upload(item, file, fields, slot = null) {
   renderDocuments(env.t);
   try {
     await uploadDocument(env.token(), shown.id, item, file, fields, slot);
+    if (slot === null) delete shown.drafts[item];
   } catch (error) {
     shown.failed[item] = { error, file: file.name };
   }
@@ -132,13 +134,19 @@ function attachForm(item, t) {
   const failed = shown.failed[item.index];
   const blamed = failed && uploadFailure(failed.error, t).field;
   const mark = (field) => (blamed === field ? "invalid" : null);
+  shown.drafts[item.index] ??= { title: "", kind: KINDS[0], public: false };
+  const draft = shown.drafts[item.index];
   const title = h("input", { type: "text", "data-testid": `attach-title-${item.index}`, class: mark("title") });
+  title.value = draft.title;
+  title.addEventListener("input", () => (draft.title = title.value));
   const kind = h(
     "select",
     { "data-testid": `attach-kind-${item.index}`, class: mark("kind") },
-    KINDS.map((k) => h("option", { value: k }, t(`document.kind.${k}`))),
+    KINDS.map((k) => h("option", { value: k, selected: k === draft.kind }, t(`document.kind.${k}`))),
   );
-  const open = h("input", { type: "checkbox", "data-testid": `attach-public-${item.index}`, class: mark("public") });
+  kind.addEventListener("change", () => (draft.kind = kind.value));
+  const open = h("input", { type: "checkbox", "data-testid": `attach-public-${item.index}`, class: mark("public"), checked: draft.public });
+  open.addEventListener("change", () => (draft.public = open.checked));
   const file = h("input", { type: "file", accept: ".pdf,application/pdf", "data-testid": `attach-file-${item.index}` });
   file.addEventListener("change", () => {
     const [chosen] = file.files;
