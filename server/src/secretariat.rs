@@ -33,7 +33,7 @@ use crate::enrollment;
 use crate::hub::Hub;
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
-use crate::roster::{self, CsvEncoding, Problem, RosterSeat, Sheet};
+use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -655,17 +655,21 @@ async fn read_roster(
     body: Bytes,
 ) -> Result<Json<RosterRead>, Refusal> {
     office.desk.session_valid(&headers)?;
-    let refuse = |message: String| Refusal::InvalidRoster(vec![Problem::file(message)]);
+    let refuse = |reason: ProblemReason| Refusal::InvalidRoster(vec![Problem::file(reason)]);
     let encoding = query.encoding.as_deref().unwrap_or("auto");
     let encoding = CsvEncoding::named(encoding).ok_or_else(|| {
-        refuse(format!(
-            "{encoding:?} is not an encoding: auto, utf-8, utf-16 or windows-1258"
-        ))
+        refuse(ProblemReason::UnknownEncoding {
+            value: encoding.to_owned(),
+        })
     })?;
     let sheet = match query.format.as_str() {
         "xlsx" => Sheet::Xlsx,
         "csv" => Sheet::Csv(encoding),
-        other => return Err(refuse(format!("{other:?} is not a format: csv or xlsx"))),
+        other => {
+            return Err(refuse(ProblemReason::UnknownFormat {
+                value: other.to_owned(),
+            }));
+        }
     };
     let seats = roster::read(&body, sheet, query.seats).map_err(Refusal::InvalidRoster)?;
     Ok(Json(RosterRead { seats }))

@@ -395,17 +395,37 @@ async fn a_spreadsheet_is_read_into_a_roster_or_refused_with_every_problem() -> 
     let refused_roster = http::post_text(addr, path, &auth, "text/csv", bad).await?;
     assert_eq!(refused(&refused_roster), refusal(422, "invalid_roster"));
     let problems: Value = serde_json::from_str(&refused_roster.body)?;
-    let problems: Vec<(u64, Option<&str>)> = problems["problems"]
+    let problems: Vec<(u64, Option<&str>, &str)> = problems["problems"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["row"].as_u64().unwrap(), p["column"].as_str()))
+        .map(|p| {
+            let reason = p["reason"].as_str().unwrap();
+            (p["row"].as_u64().unwrap(), p["column"].as_str(), reason)
+        })
         .collect();
-    assert_eq!(problems, [(2, Some("B")), (3, Some("A")), (0, None)]);
+    assert_eq!(
+        problems,
+        [
+            (2, Some("B"), "name_missing"),
+            (3, Some("A"), "seat_twice"),
+            (0, None, "seats_without_row")
+        ]
+    );
+    let twice = &serde_json::from_str::<Value>(&refused_roster.body)?["problems"][1];
+    assert_eq!(
+        (&twice["seat"], &twice["first_row"]),
+        (&json!(1), &json!(2))
+    );
 
     let odd = "/api/secretariat/roster?format=ods&seats=2";
     let refused_format = http::post_text(addr, odd, &auth, "text/csv", good).await?;
     assert_eq!(refused(&refused_format), refusal(422, "invalid_roster"));
+    let format = &serde_json::from_str::<Value>(&refused_format.body)?["problems"][0];
+    assert_eq!(
+        (&format["reason"], &format["value"]),
+        (&json!("unknown_format"), &json!("ods"))
+    );
     let anonymous = http::post_text(addr, path, &[], "text/csv", good).await?;
     assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
     server.stop()?;
