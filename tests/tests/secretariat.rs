@@ -768,6 +768,15 @@ async fn a_document_is_attached_and_replaced_in_the_app_and_a_running_meeting_li
             .collect();
         assert_eq!(stored, [(1, first_sha.clone()), (2, second_sha.clone())]);
 
+        // The record verifies: the definition it carries is the last one defined.
+        let bundle = gavel_server::export::bundle(&store, &server.server_key, &meeting).await?;
+        assert_eq!(
+            gavel_records::verify::verify(&bundle),
+            vec![],
+            "{}",
+            db.name
+        );
+
         // The file names the latest version by its hash and reads back unchanged.
         let (file, _) = http::get_with(
             addr,

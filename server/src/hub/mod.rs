@@ -786,9 +786,11 @@ impl Hub {
     /// device's next `welcome` names the new view and it fetches it. The
     /// actor keeps its definition: only the documents changed, which it
     /// reads from the store when it opens a round. On a deployment of
-    /// several nodes, the node that hosts the meeting learns it when it next
+    /// several nodes, a node that does not host the meeting forgets the view
+    /// it cached; the node that hosts it learns the change when it next
     /// takes the meeting (nothing is told to it from here).
     pub async fn documents_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
+        self.elsewhere_views.remove(meeting);
         let Some(current) = self.meeting(meeting) else {
             return Ok(());
         };
