@@ -3,7 +3,8 @@
 // a file without a title and a file that is not a PDF are refused with the
 // field marked, in both languages. The delegate's tablet, logged in with the
 // item on the floor, lists the document; the secretariat replaces it with a
-// new version, and the same tablet, still open, lists version 2.
+// new version, and the same tablet, still open, lists version 2. Once the
+// chair opens the vote on the item, the view offers no change to its documents.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -122,5 +123,15 @@ test("a PDF is attached to an item of a meeting built in the app, replaced, and 
   assert.equal(await tablet.getByTestId("document-open").textContent(), TITLE);
 
   assert.equal(await page.locator("[data-testid^=document-0-]").count(), 1, "one document, at its latest version");
+
+  // A vote opened on the item: its documents are what is voted on, and the view offers no change.
+  await chair.getByTestId("open-vote").click();
+  await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  await page.getByTestId("documents-back").click();
+  await page.getByTestId(`documents-${MEETING}`).click();
+  await waitFor(page, "voted-0", { contains: "đã được biểu quyết" });
+  assert.equal(await page.getByTestId("replace-0-0").count(), 0);
+  assert.equal(await page.getByTestId("attach-file-0").count(), 0);
+  await screenshot(page, "admin-documents-voted-vi");
   assert.deepEqual([...page.errors, ...tablet.errors, ...chair.errors], []);
 });
