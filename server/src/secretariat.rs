@@ -113,6 +113,9 @@ pub enum Refusal {
     ItemVoted { item: u32, title: String },
     #[error("meeting {0} was changed meanwhile; open it again")]
     MeetingChanged(String),
+    /// The upload's body ended before all of it arrived.
+    #[error("the upload broke off before the whole file arrived; try again")]
+    UploadBroken,
 }
 
 impl Refusal {
@@ -141,6 +144,7 @@ impl Refusal {
             Refusal::UnknownDocument { .. } => "unknown_document",
             Refusal::ItemVoted { .. } => "item_voted",
             Refusal::MeetingChanged(_) => "meeting_changed",
+            Refusal::UploadBroken => "upload_broken",
         }
     }
 
@@ -168,6 +172,7 @@ impl Refusal {
             | Refusal::InvalidRoster(_)
             | Refusal::InvalidLink(_)
             | Refusal::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::UploadBroken => StatusCode::BAD_REQUEST,
         }
     }
 

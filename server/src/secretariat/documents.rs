@@ -31,13 +31,14 @@
 //! [`Hub::documents_changed`]: crate::hub::Hub::documents_changed
 
 use super::{Office, Refusal, stored};
-use crate::documents::{DocumentFault, MAX_DOCUMENT_BYTES, check, check_size};
+use crate::documents::{DocumentFault, check, check_size};
 use crate::meeting::{DefinitionError, DocumentForm, MeetingDefinition, MeetingForm};
 use crate::store::NewDocument;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
+use futures_util::StreamExt;
 use gavel_protocol::messages::{DocumentKind, DocumentView};
 use serde::{Deserialize, Serialize};
 
@@ -222,6 +223,20 @@ fn same_but_documents(a: &MeetingDefinition, b: &MeetingDefinition) -> bool {
     bare(a) == bare(b)
 }
 
+/// The body's bytes, refused as soon as they pass the limit (a body that
+/// did not declare its length), or when the upload broke off.
+async fn read_body(body: Body) -> Result<Vec<u8>, Refusal> {
+    let mut content = Vec::new();
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| Refusal::UploadBroken)?;
+        content.extend_from_slice(&chunk);
+        check_size(content.len() as u64)
+            .map_err(|_| Refusal::Document(DocumentFault::TooLarge { size: None }))?;
+    }
+    Ok(content)
+}
+
 async fn upload(
     office: &Office,
     headers: &HeaderMap,
@@ -261,11 +276,7 @@ async fn upload(
     {
         return Err(Refusal::ItemVoted { item, title });
     }
-    let limit = usize::try_from(MAX_DOCUMENT_BYTES).expect("the limit fits in memory");
-    let content = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| Refusal::Document(DocumentFault::TooLarge { size: None }))?
-        .to_vec();
+    let content = read_body(body).await?;
     // Opening a long PDF takes a while: off the async workers.
     let (sha256, content) =
         tokio::task::spawn_blocking(move || check(&content).map(|sha256| (sha256, content)))
