@@ -417,6 +417,9 @@ pub struct Hub {
     lease_rounds: (tokio::sync::Notify, watch::Sender<u64>),
     /// The documents' checked bytes, shared by every request.
     served_documents: Arc<documents::Served>,
+    /// Held while a meeting is given its new view, so that of two uploads
+    /// close together the view read after both is the one kept.
+    renewing_views: tokio::sync::Mutex<()>,
     /// On PostgreSQL, this node of the deployment; `None` on SQLite, whose
     /// one process hosts every meeting.
     node: Option<leases::Node>,
@@ -456,6 +459,7 @@ impl Hub {
             restored: watch::Sender::new(false),
             lease_rounds: (tokio::sync::Notify::new(), watch::Sender::new(0)),
             served_documents: Arc::default(),
+            renewing_views: tokio::sync::Mutex::default(),
             shutdown: OnceLock::new(),
         })
     }
@@ -790,6 +794,7 @@ impl Hub {
     /// it cached; the node that hosts it learns the change when it next
     /// takes the meeting (nothing is told to it from here).
     pub async fn documents_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
+        let _renewing = self.renewing_views.lock().await;
         self.elsewhere_views.remove(meeting);
         let Some(current) = self.meeting(meeting) else {
             return Ok(());
