@@ -94,6 +94,9 @@ impl From<RefusalReason> for Refusal {
     }
 }
 
+/// How often a serving hub looks for document versions stored elsewhere.
+const DOCUMENT_WATCH: Duration = Duration::from_secs(3);
+
 /// How long a download link the chair asked for stays valid.
 const EXPORT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
@@ -167,6 +170,8 @@ pub struct MeetingHandle {
     export_tokens: Arc<Mutex<HashMap<String, u64>>>,
     /// Every stored version's hash, and whether it is public.
     documents: Arc<HashMap<String, bool>>,
+    /// How many versions were stored when the view was made ([`Hub::watch_documents`]).
+    document_versions: u64,
     /// Each `document_access` token, with its expiry (Unix ms) once its
     /// session has ended; `None` while the session lasts.
     document_tokens: Arc<Mutex<HashMap<String, Option<u64>>>>,
@@ -549,6 +554,7 @@ impl Hub {
         let (commands, inbox) = mpsc::channel(actor::INBOX);
         let stop = shutdown.child_token();
         let handle = MeetingHandle {
+            document_versions: documents.len() as u64,
             definition: definition.clone(),
             view: Arc::new(ServedView::of(definition, &documents)),
             signatures: signatures.clone(),
@@ -789,10 +795,11 @@ impl Hub {
     /// session of the meeting is ended with "connect again", so that each
     /// device's next `welcome` names the new view and it fetches it. The
     /// actor keeps its definition: only the documents changed, which it
-    /// reads from the store when it opens a round. On a deployment of
-    /// several nodes, a node that does not host the meeting forgets the view
-    /// it cached; the node that hosts it learns the change when it next
-    /// takes the meeting (nothing is told to it from here).
+    /// reads from the store when it opens a round (a stored definition that
+    /// changed beyond its documents is served after a restart, as before).
+    /// A node that does not host the meeting forgets the view it cached; the
+    /// node that does, and a server whose store `gavel meeting import`
+    /// wrote to, learn it from [`Hub::watch_documents`].
     pub async fn documents_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
         let _renewing = self.renewing_views.lock().await;
         self.elsewhere_views.remove(meeting);
@@ -810,7 +817,18 @@ impl Hub {
             StoreError::Corrupt(format!("stored definition of meeting {meeting}: {e}"))
         })?;
         let documents = self.store.documents(meeting).await?;
+        let versions = documents.len() as u64;
+        if !current.definition.same_but_documents(&definition) {
+            tracing::warn!(%meeting, "the stored definition changed beyond its documents; a restart serves it");
+            let counted = MeetingHandle {
+                document_versions: versions,
+                ..current
+            };
+            self.meetings.insert(meeting.clone(), counted);
+            return Ok(());
+        }
         let renewed = MeetingHandle {
+            document_versions: versions,
             view: Arc::new(ServedView::of(&definition, &documents)),
             definition: Arc::new(definition),
             documents: Arc::new(
@@ -826,6 +844,39 @@ impl Hub {
         current.view_changed.cancel();
         tracing::info!(%meeting, "the meeting's documents changed; its devices connect again");
         Ok(())
+    }
+
+    /// Asks the store every [`DOCUMENT_WATCH`] whether a meeting this node
+    /// serves has document versions its view lacks (stored by `gavel meeting
+    /// import` in another process, or by the secretariat through another
+    /// node), and gives it its new view ([`Hub::documents_changed`]). Runs
+    /// until `shutdown`.
+    pub async fn watch_documents(&self, shutdown: &CancellationToken) {
+        let mut tick = tokio::time::interval(DOCUMENT_WATCH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let served: Vec<(MeetingId, u64)> = self
+                .meetings
+                .iter()
+                .map(|m| (m.key().clone(), m.document_versions))
+                .collect();
+            for (meeting, known) in served {
+                let changed = match self.store.document_versions(&meeting).await {
+                    Ok(stored) => stored != known,
+                    Err(e) => {
+                        tracing::debug!(%meeting, error = %e, "the documents could not be counted");
+                        false
+                    }
+                };
+                if changed && let Err(e) = self.documents_changed(&meeting).await {
+                    tracing::warn!(%meeting, error = %e, "the meeting's new documents could not be served");
+                }
+            }
+        }
     }
 
     /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):

@@ -32,7 +32,7 @@
 
 use super::{Office, Refusal, stored};
 use crate::documents::{DocumentFault, check, check_size};
-use crate::meeting::{DefinitionError, DocumentForm, MeetingDefinition, MeetingForm};
+use crate::meeting::{DefinitionError, DocumentForm, MeetingForm};
 use crate::store::NewDocument;
 use axum::Json;
 use axum::body::Body;
@@ -213,16 +213,6 @@ fn place_of(form: &MeetingForm, index: u32) -> Option<(usize, usize)> {
     None
 }
 
-/// Whether two definitions are the same meeting but for their documents:
-/// the only change an upload may make.
-fn same_but_documents(a: &MeetingDefinition, b: &MeetingDefinition) -> bool {
-    let bare = |d: &MeetingDefinition| MeetingDefinition {
-        documents: Vec::new(),
-        ..d.clone()
-    };
-    bare(a) == bare(b)
-}
-
 /// The body's bytes, refused as soon as they pass the limit (a body that
 /// did not declare its length), or when the upload broke off.
 async fn read_body(body: Body) -> Result<Vec<u8>, Refusal> {
@@ -305,7 +295,8 @@ async fn upload(
         let field = e.field.rsplit('.').next().unwrap_or_default().to_owned();
         invalid(&field, e.message)
     })?;
-    if !same_but_documents(&definition, &new_definition) {
+    // The only change an upload may make.
+    if !definition.same_but_documents(&new_definition) {
         tracing::error!(%id, "the meeting's file, written back, is not the same meeting");
         return Err(Refusal::StoreUnavailable);
     }

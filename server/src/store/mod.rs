@@ -554,6 +554,13 @@ impl Store {
         Ok(())
     }
 
+    /// How many document versions the meeting has stored: a running hub
+    /// compares it with the count its view was made from.
+    pub async fn document_versions(&self, meeting: &MeetingId) -> Result<u64, StoreError> {
+        let count = sql::document_versions(self.pooled().await?.db(), meeting).await?;
+        from_sql(count, "document versions")
+    }
+
     /// Every stored version of the meeting's documents, by item, slot and version.
     pub async fn documents(&self, meeting: &MeetingId) -> Result<Vec<StoredDocument>, StoreError> {
         let rows = sql::documents(self.pooled().await?.db(), meeting).await?;

@@ -827,6 +827,15 @@ pub(super) async fn documents(
     .await)
 }
 
+pub(super) async fn document_versions(db: Db<'_>, meeting: &MeetingId) -> Result<i64, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM documents WHERE meeting_id = $1"
+    )
+    .bind(meeting.as_str())
+    .fetch_one(c)
+    .await)
+}
+
 /// The SHA-256 of each of the item's documents at its latest version, in
 /// the item's order: what a round opened on the item is about.
 pub(super) async fn item_documents(
