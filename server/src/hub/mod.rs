@@ -846,7 +846,7 @@ impl Hub {
         Ok(())
     }
 
-    /// Asks the store every [`DOCUMENT_WATCH`] whether a meeting this node
+    /// Asks the store every 3 s (`DOCUMENT_WATCH`) whether a meeting this node
     /// serves has document versions its view lacks (stored by `gavel meeting
     /// import` in another process, or by the secretariat through another
     /// node), and gives it its new view ([`Hub::documents_changed`]). Runs
