@@ -224,7 +224,8 @@ pub async fn run(
         }
         restored
     };
-    let (restored, public, metrics) = tokio::join!(restore, public, metrics);
+    let (restored, public, metrics, ()) =
+        tokio::join!(restore, public, metrics, hub.watch_documents(&stop));
     state.connections.close();
     state.connections.wait().await;
     hub.stopped().await;

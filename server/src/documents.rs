@@ -3,7 +3,8 @@
 //!
 //! **At import** ([`read`]) every file the meeting file names is read
 //! (relative to the meeting file), checked to be at most
-//! [`MAX_DOCUMENT_BYTES`] and a PDF that opens, and hashed. The first file
+//! [`MAX_DOCUMENT_BYTES`] and a PDF that opens, and hashed ([`check`], which
+//! the secretariat's upload uses too: one set of checks, [`DocumentFault`]). The first file
 //! that fails stops the import before the store is touched, with the file's
 //! path and the reason: a secretary fixes one file and imports again.
 //!
@@ -42,6 +43,49 @@ pub struct DocumentError {
     pub reason: String,
 }
 
+/// Why a document's bytes are refused: the same checks whether the file
+/// comes with a meeting file (`gavel meeting import`) or is uploaded in the
+/// secretariat's app.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentFault {
+    /// Larger than [`MAX_DOCUMENT_BYTES`]: its size when it was told before
+    /// the bytes were read, `None` when only reading them found out.
+    #[error("{}", too_large(*.size))]
+    TooLarge { size: Option<u64> },
+    #[error("is not a PDF that opens: {0}")]
+    NotPdf(String),
+    #[error("is a PDF without pages")]
+    NoPages,
+}
+
+fn too_large(size: Option<u64>) -> String {
+    match size {
+        Some(size) => {
+            format!("is {size} bytes, more than the {MAX_DOCUMENT_BYTES} a document may have")
+        }
+        None => format!("is more than the {MAX_DOCUMENT_BYTES} bytes a document may have"),
+    }
+}
+
+/// Refuses a document of `size` bytes before its bytes are read.
+pub fn check_size(size: u64) -> Result<(), DocumentFault> {
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(DocumentFault::TooLarge { size: Some(size) });
+    }
+    Ok(())
+}
+
+/// Checks a document's bytes (its size, and a PDF with pages that opens)
+/// and answers their SHA-256, lower-case hex: what it is stored and served under.
+pub fn check(content: &[u8]) -> Result<String, DocumentFault> {
+    check_size(u64::try_from(content.len()).expect("a length fits in 64 bits"))?;
+    match page_count(content) {
+        Err(e) => Err(DocumentFault::NotPdf(e)),
+        Ok(0) => Err(DocumentFault::NoPages),
+        Ok(_) => Ok(hex::encode(Sha256::digest(content))),
+    }
+}
+
 /// Reads and checks every document `definition` names, paths relative to
 /// `base` (the meeting file's directory): all of them, or the first refusal.
 pub fn read(
@@ -60,34 +104,21 @@ pub fn read(
             let size = std::fs::metadata(&file)
                 .map_err(|e| refuse(format!("cannot be read: {e}")))?
                 .len();
-            if size > MAX_DOCUMENT_BYTES {
-                return Err(refuse(format!(
-                    "is {size} bytes, more than the {MAX_DOCUMENT_BYTES} a document may have"
-                )));
-            }
+            check_size(size).map_err(|f| refuse(f.to_string()))?;
             let content =
                 std::fs::read(&file).map_err(|e| refuse(format!("cannot be read: {e}")))?;
-            check_pdf(&content).map_err(refuse)?;
+            let sha256 = check(&content).map_err(|f| refuse(f.to_string()))?;
             Ok(NewDocument {
                 item: source.item,
                 slot: source.slot,
                 title: source.title.clone(),
                 kind: source.kind,
                 public: source.public,
-                sha256: hex::encode(Sha256::digest(&content)),
+                sha256,
                 content,
             })
         })
         .collect()
-}
-
-/// Whether `content` is a PDF with at least one page that its parser opens.
-fn check_pdf(content: &[u8]) -> Result<(), String> {
-    match page_count(content) {
-        Err(e) => Err(format!("is not a PDF that opens: {e}")),
-        Ok(0) => Err("is a PDF without pages".to_owned()),
-        Ok(_) => Ok(()),
-    }
 }
 
 /// Why a document could not be served.

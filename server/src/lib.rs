@@ -49,7 +49,8 @@
 //! - [`keyfile`]: private key files, readable by the server's user alone.
 //! - [`export`]: `gavel export`, a meeting's record as a verifiable bundle,
 //!   with its results table and minutes.
-//! - [`documents`]: the agenda items' documents, checked at import and served by hash.
+//! - [`documents`]: the agenda items' documents, checked at import or upload
+//!   (`secretariat`'s documents calls) and served by hash.
 //! - [`demo`]: `gavel demo`, a live session with simulated tablets.
 //! - [`clock`]: the server's clock, which alone decides the voting window.
 //! - [`ready_file`]: `--ready-file`, where a started server says it listens.

@@ -38,28 +38,112 @@ pub struct RosterSeat {
 
 /// What is wrong, and where: `row` as the spreadsheet numbers it (the header
 /// is row 1; 0 for the file as a whole) and `column` as a letter (absent for
-/// a whole row or the file).
+/// a whole row or the file). Sent as the row, the column, the `reason` with
+/// the values its words need (the app words it in its own language), and
+/// the `message` in English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub row: usize,
     pub column: Option<String>,
+    #[serde(flatten)]
+    pub reason: ProblemReason,
+    /// The problem in English: for a log, or a program that does not word it.
     pub message: String,
 }
 
+/// Why a spreadsheet, or a row or cell of it, is not a roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum ProblemReason {
+    #[error("the file begins as {encoding} but is not: save it again as CSV UTF-8")]
+    NotItsEncoding { encoding: String },
+    #[error(
+        "the file looks like {encoding} without a byte-order mark but is not: save it again as CSV UTF-8"
+    )]
+    BrokenUtf16 { encoding: String },
+    #[error("the file is UTF-16 (every other byte is zero): choose UTF-16 (or automatic)")]
+    IsUtf16,
+    #[error("this row is not UTF-8: the file may be Windows-1258; choose that encoding")]
+    NotUtf8,
+    #[error(
+        "the file is not UTF-16: it has neither a byte-order mark nor a zero in every other byte; choose automatic"
+    )]
+    NotUtf16,
+    #[error("the file is UTF-8, not Windows-1258: choose UTF-8 (or automatic)")]
+    IsUtf8,
+    #[error("not a CSV row: {error}")]
+    NotCsvRow { error: String },
+    #[error("not an XLSX workbook that can be read: {error}")]
+    NotXlsx { error: String },
+    /// `end` is the merged range's last cell (`A7`).
+    #[error("merged cells (to {end}): unmerge them and fill every row")]
+    MergedCells { end: String },
+    #[error("the workbook has no sheet")]
+    NoSheet,
+    #[error("the sheet is empty")]
+    EmptySheet,
+    /// `missing` is `seat` or `name`.
+    #[error("no {} column in the header row", header_words(missing))]
+    NoColumn { missing: String },
+    #[error("the name is missing")]
+    NameMissing,
+    #[error("the seat is missing")]
+    SeatMissing,
+    #[error("{value:?} is not a seat number")]
+    NotSeatNumber { value: String },
+    #[error("seat {seat} is outside 1..{total}")]
+    SeatOutside { seat: u32, total: u32 },
+    #[error("seat {seat} is listed twice (first on row {first_row})")]
+    SeatTwice { seat: u32, first_row: usize },
+    #[error("the sheet has a header but no delegates")]
+    NoDelegates,
+    /// `seats` are the first ten of the `count` seats without a row.
+    #[error("{}", seats_without_row(*.count, *.total, .seats))]
+    SeatsWithoutRow {
+        count: usize,
+        total: u32,
+        seats: Vec<u32>,
+    },
+    #[error("{value:?} is not an encoding: auto, utf-8, utf-16 or windows-1258")]
+    UnknownEncoding { value: String },
+    #[error("{value:?} is not a format: csv or xlsx")]
+    UnknownFormat { value: String },
+}
+
+fn header_words(missing: &str) -> &'static str {
+    if missing == "seat" {
+        "seat (số ghế)"
+    } else {
+        "name (họ và tên)"
+    }
+}
+
+fn seats_without_row(count: usize, total: u32, seats: &[u32]) -> String {
+    let shown = seats
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = count.saturating_sub(seats.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("{count} of {total} seats have no row: {shown}{more}")
+}
+
 impl Problem {
-    pub(crate) fn file(message: impl Into<String>) -> Problem {
-        Problem {
-            row: 0,
-            column: None,
-            message: message.into(),
-        }
+    pub(crate) fn file(reason: ProblemReason) -> Problem {
+        Problem::at(0, None, reason)
     }
 
-    fn at(row: usize, column: Option<usize>, message: impl Into<String>) -> Problem {
+    fn at(row: usize, column: Option<usize>, reason: ProblemReason) -> Problem {
         Problem {
             row,
             column: column.map(column_letter),
-            message: message.into(),
+            message: reason.to_string(),
+            reason,
         }
     }
 }
@@ -169,23 +253,23 @@ fn decode(bytes: &[u8], chosen: CsvEncoding) -> Result<String, Vec<Problem>> {
     if let Some((encoding, bom)) = Encoding::for_bom(bytes) {
         let body = &bytes[bom..];
         return decode_strict(encoding, body).ok_or_else(|| {
-            vec![Problem::file(format!(
-                "the file begins as {} but is not: save it again as CSV UTF-8",
-                encoding.name()
-            ))]
+            vec![Problem::file(ProblemReason::NotItsEncoding {
+                encoding: encoding.name().to_owned(),
+            })]
         });
     }
     if let Some(encoding) = utf16_without_bom(bytes) {
         return match chosen {
-            CsvEncoding::Auto | CsvEncoding::Utf16 => decode_strict(encoding, bytes).ok_or_else(|| {
-                vec![Problem::file(format!(
-                    "the file looks like {} without a byte-order mark but is not: save it again as CSV UTF-8",
-                    encoding.name()
-                ))]
-            }),
-            CsvEncoding::Utf8 | CsvEncoding::Windows1258 => Err(vec![Problem::file(
-                "the file is UTF-16 (every other byte is zero): choose UTF-16 (or automatic)",
-            )]),
+            CsvEncoding::Auto | CsvEncoding::Utf16 => {
+                decode_strict(encoding, bytes).ok_or_else(|| {
+                    vec![Problem::file(ProblemReason::BrokenUtf16 {
+                        encoding: encoding.name().to_owned(),
+                    })]
+                })
+            }
+            CsvEncoding::Utf8 | CsvEncoding::Windows1258 => {
+                Err(vec![Problem::file(ProblemReason::IsUtf16)])
+            }
         };
     }
     match chosen {
@@ -194,17 +278,13 @@ fn decode(bytes: &[u8], chosen: CsvEncoding) -> Result<String, Vec<Problem>> {
             vec![Problem::at(
                 row_of_bad_utf8(bytes),
                 None,
-                "this row is not UTF-8: the file may be Windows-1258; choose that encoding",
+                ProblemReason::NotUtf8,
             )]
         }),
-        CsvEncoding::Utf16 => Err(vec![Problem::file(
-            "the file is not UTF-16: it has neither a byte-order mark nor a zero in every other byte; choose automatic",
-        )]),
+        CsvEncoding::Utf16 => Err(vec![Problem::file(ProblemReason::NotUtf16)]),
         CsvEncoding::Windows1258 => {
             if std::str::from_utf8(bytes).is_ok() && !bytes.is_ascii() {
-                return Err(vec![Problem::file(
-                    "the file is UTF-8, not Windows-1258: choose UTF-8 (or automatic)",
-                )]);
+                return Err(vec![Problem::file(ProblemReason::IsUtf8)]);
             }
             Ok(windows_1258(bytes))
         }
@@ -227,8 +307,15 @@ fn csv_rows(bytes: &[u8], encoding: CsvEncoding) -> Result<Vec<Vec<String>>, Vec
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| vec![Problem::at(i + 1, None, format!("not a CSV row: {e}"))])?;
+        let record = record.map_err(|e| {
+            vec![Problem::at(
+                i + 1,
+                None,
+                ProblemReason::NotCsvRow {
+                    error: e.to_string(),
+                },
+            )]
+        })?;
         rows.push(record.iter().map(|cell| cell.nfc().collect()).collect());
     }
     Ok(rows)
@@ -245,9 +332,9 @@ fn cell_text(cell: &Data) -> String {
 
 fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<Problem>> {
     let unreadable = |e: calamine::XlsxError| {
-        vec![Problem::file(format!(
-            "not an XLSX workbook that can be read: {e}"
-        ))]
+        vec![Problem::file(ProblemReason::NotXlsx {
+            error: e.to_string(),
+        })]
     };
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
     let merged = book
@@ -261,17 +348,13 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<Problem>> {
             .map(|m| {
                 let (row, column) = (m.start.0 as usize + 1, m.start.1 as usize);
                 let end = format!("{}{}", column_letter(m.end.1 as usize), m.end.0 + 1);
-                Problem::at(
-                    row,
-                    Some(column),
-                    format!("merged cells (to {end}): unmerge them and fill every row"),
-                )
+                Problem::at(row, Some(column), ProblemReason::MergedCells { end })
             })
             .collect());
     }
     let range = match book.worksheet_range_at(0) {
         Some(range) => range.map_err(unreadable)?,
-        None => return Err(vec![Problem::file("the workbook has no sheet")]),
+        None => return Err(vec![Problem::file(ProblemReason::NoSheet)]),
     };
     let Some((top, left)) = range.start() else {
         return Ok(Vec::new());
@@ -309,7 +392,7 @@ fn column_named(header: &str) -> Option<Column> {
 fn seats(rows: &[Vec<String>], total_seats: u32) -> Result<Vec<RosterSeat>, Vec<Problem>> {
     let blank = |row: &Vec<String>| row.iter().all(|c| c.trim().is_empty());
     let Some(header_at) = rows.iter().position(|r| !blank(r)) else {
-        return Err(vec![Problem::file("the sheet is empty")]);
+        return Err(vec![Problem::file(ProblemReason::EmptySheet)]);
     };
     let mut columns: HashMap<Column, usize> = HashMap::new();
     for (i, cell) in rows[header_at].iter().enumerate() {
@@ -319,15 +402,14 @@ fn seats(rows: &[Vec<String>], total_seats: u32) -> Result<Vec<RosterSeat>, Vec<
     }
     let header_row = header_at + 1;
     let mut problems = Vec::new();
-    for (column, words) in [
-        (Column::Seat, "seat (số ghế)"),
-        (Column::Name, "name (họ và tên)"),
-    ] {
+    for (column, missing) in [(Column::Seat, "seat"), (Column::Name, "name")] {
         if !columns.contains_key(&column) {
             problems.push(Problem::at(
                 header_row,
                 None,
-                format!("no {words} column in the header row"),
+                ProblemReason::NoColumn {
+                    missing: missing.to_owned(),
+                },
             ));
         }
     }
@@ -352,18 +434,26 @@ fn seats(rows: &[Vec<String>], total_seats: u32) -> Result<Vec<RosterSeat>, Vec<
         let seat = cell(row, Column::Seat);
         let name = cell(row, Column::Name);
         if name.is_empty() {
-            problems.push(Problem::at(at, Some(name_column), "the name is missing"));
+            problems.push(Problem::at(
+                at,
+                Some(name_column),
+                ProblemReason::NameMissing,
+            ));
         }
         let number = match seat.parse::<u32>() {
             Err(_) if seat.is_empty() => {
-                problems.push(Problem::at(at, Some(seat_column), "the seat is missing"));
+                problems.push(Problem::at(
+                    at,
+                    Some(seat_column),
+                    ProblemReason::SeatMissing,
+                ));
                 continue;
             }
             Err(_) => {
                 problems.push(Problem::at(
                     at,
                     Some(seat_column),
-                    format!("{seat:?} is not a seat number"),
+                    ProblemReason::NotSeatNumber { value: seat },
                 ));
                 continue;
             }
@@ -373,7 +463,10 @@ fn seats(rows: &[Vec<String>], total_seats: u32) -> Result<Vec<RosterSeat>, Vec<
             problems.push(Problem::at(
                 at,
                 Some(seat_column),
-                format!("seat {number} is outside 1..{total_seats}"),
+                ProblemReason::SeatOutside {
+                    seat: number,
+                    total: total_seats,
+                },
             ));
             continue;
         }
@@ -381,7 +474,10 @@ fn seats(rows: &[Vec<String>], total_seats: u32) -> Result<Vec<RosterSeat>, Vec<
             problems.push(Problem::at(
                 at,
                 Some(seat_column),
-                format!("seat {number} is listed twice (first on row {first})"),
+                ProblemReason::SeatTwice {
+                    seat: number,
+                    first_row: first,
+                },
             ));
             continue;
         }
@@ -393,31 +489,17 @@ fn seats(rows: &[Vec<String>], total_seats: u32) -> Result<Vec<RosterSeat>, Vec<
         });
     }
     if seats.is_empty() && problems.is_empty() {
-        return Err(vec![Problem::file(
-            "the sheet has a header but no delegates",
-        )]);
+        return Err(vec![Problem::file(ProblemReason::NoDelegates)]);
     }
-    let missing: Vec<String> = (1..=total_seats)
+    let missing: Vec<u32> = (1..=total_seats)
         .filter(|n| !seen.contains_key(n))
-        .map(|n| n.to_string())
         .collect();
     if !missing.is_empty() {
-        let shown = missing
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = missing.len().saturating_sub(10);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        problems.push(Problem::file(format!(
-            "{} of {total_seats} seats have no row: {shown}{more}",
-            missing.len()
-        )));
+        problems.push(Problem::file(ProblemReason::SeatsWithoutRow {
+            count: missing.len(),
+            total: total_seats,
+            seats: missing.into_iter().take(10).collect(),
+        }));
     }
     if problems.is_empty() {
         seats.sort_by_key(|s| s.number);

@@ -30,15 +30,18 @@
 //! Failed enrollments and logins count against the address as the
 //! WebSocket's do, and an address refused for a while is refused here too.
 
+mod documents;
+
 use crate::app::Peer;
 use crate::clock::now_ms;
+use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
 use crate::hub::Hub;
 use crate::hub::hand::{HandCount, HandRefusal};
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
-use crate::roster::{self, CsvEncoding, Problem, RosterSeat, Sheet};
+use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -119,6 +122,21 @@ pub enum Refusal {
     /// The meeting changed throughout the reading of its record.
     #[error("the meeting kept changing while its record was read; try again")]
     Busy,
+    /// An uploaded document that is too large or not a PDF that opens.
+    #[error("the file {0}")]
+    Document(DocumentFault),
+    #[error("the meeting has no agenda item {0}")]
+    UnknownItem(u32),
+    #[error("agenda item {item} has no document {slot}")]
+    UnknownDocument { item: u32, slot: u32 },
+    /// A round was opened on the item: its documents are what was voted on.
+    #[error("agenda item {item} has been voted on; its document {title:?} can no longer change")]
+    ItemVoted { item: u32, title: String },
+    #[error("meeting {0} was changed meanwhile; open it again")]
+    MeetingChanged(String),
+    /// The upload's body ended before all of it arrived.
+    #[error("the upload broke off before the whole file arrived; try again")]
+    UploadBroken,
 }
 
 impl Refusal {
@@ -154,6 +172,13 @@ impl Refusal {
             },
             Refusal::Busy => "busy",
             Refusal::InvalidLanguage(_) => "invalid_language",
+            Refusal::Document(DocumentFault::TooLarge { .. }) => "document_too_large",
+            Refusal::Document(_) => "not_a_pdf",
+            Refusal::UnknownItem(_) => "unknown_item",
+            Refusal::UnknownDocument { .. } => "unknown_document",
+            Refusal::ItemVoted { .. } => "item_voted",
+            Refusal::MeetingChanged(_) => "meeting_changed",
+            Refusal::UploadBroken => "upload_broken",
         }
     }
 
@@ -170,9 +195,11 @@ impl Refusal {
             Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Refusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::UnknownMeeting(_) => StatusCode::NOT_FOUND,
-            Refusal::MeetingExists(_) | Refusal::NoDevice(_) | Refusal::Busy => {
-                StatusCode::CONFLICT
-            }
+            Refusal::MeetingExists(_)
+            | Refusal::NoDevice(_)
+            | Refusal::Busy
+            | Refusal::ItemVoted { .. }
+            | Refusal::MeetingChanged(_) => StatusCode::CONFLICT,
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => StatusCode::NOT_FOUND,
                 HandRefusal::RoundOpen
@@ -184,11 +211,15 @@ impl Refusal {
                 | HandRefusal::SecretItem(_)
                 | HandRefusal::Counts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             },
+            Refusal::UnknownItem(_) | Refusal::UnknownDocument { .. } => StatusCode::NOT_FOUND,
+            Refusal::Document(DocumentFault::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::InvalidDefinition(_)
             | Refusal::InvalidForm(_)
             | Refusal::InvalidRoster(_)
             | Refusal::InvalidLink(_)
-            | Refusal::InvalidLanguage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Refusal::InvalidLanguage(_)
+            | Refusal::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::UploadBroken => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -232,6 +263,7 @@ impl IntoResponse for Refusal {
             Refusal::HandCount(HandRefusal::Counts { field, .. }) => {
                 (Some((*field).to_owned()), None)
             }
+            Refusal::Document(_) => (Some("file".to_owned()), None),
             _ => (None, None),
         };
         let body = RefusalBody {
@@ -256,6 +288,8 @@ impl From<StoreError> for Refusal {
             StoreError::CodeUsed => Refusal::CodeUsed,
             StoreError::CodeExpired => Refusal::CodeExpired,
             StoreError::MeetingExists(id) => Refusal::MeetingExists(id.to_string()),
+            StoreError::ItemVoted { item, title } => Refusal::ItemVoted { item, title },
+            StoreError::DefinitionChanged(id) => Refusal::MeetingChanged(id.to_string()),
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
                 Refusal::StoreUnavailable
@@ -377,6 +411,18 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route(
             "/api/secretariat/meetings/{id}/results.csv",
             get(results_csv),
+        )
+        .route(
+            "/api/secretariat/meetings/{id}/documents",
+            get(documents::list),
+        )
+        .route(
+            "/api/secretariat/meetings/{id}/items/{item}/documents",
+            post(documents::attach),
+        )
+        .route(
+            "/api/secretariat/meetings/{id}/items/{item}/documents/{slot}",
+            post(documents::replace),
         )
         .with_state(office)
 }
@@ -677,17 +723,21 @@ async fn read_roster(
     body: Bytes,
 ) -> Result<Json<RosterRead>, Refusal> {
     office.desk.session_valid(&headers)?;
-    let refuse = |message: String| Refusal::InvalidRoster(vec![Problem::file(message)]);
+    let refuse = |reason: ProblemReason| Refusal::InvalidRoster(vec![Problem::file(reason)]);
     let encoding = query.encoding.as_deref().unwrap_or("auto");
     let encoding = CsvEncoding::named(encoding).ok_or_else(|| {
-        refuse(format!(
-            "{encoding:?} is not an encoding: auto, utf-8, utf-16 or windows-1258"
-        ))
+        refuse(ProblemReason::UnknownEncoding {
+            value: encoding.to_owned(),
+        })
     })?;
     let sheet = match query.format.as_str() {
         "xlsx" => Sheet::Xlsx,
         "csv" => Sheet::Csv(encoding),
-        other => return Err(refuse(format!("{other:?} is not a format: csv or xlsx"))),
+        other => {
+            return Err(refuse(ProblemReason::UnknownFormat {
+                value: other.to_owned(),
+            }));
+        }
     };
     let seats = roster::read(&body, sheet, query.seats).map_err(Refusal::InvalidRoster)?;
     Ok(Json(RosterRead { seats }))

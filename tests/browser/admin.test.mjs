@@ -230,6 +230,7 @@ test("a roster is read from a spreadsheet: refused with every problem by row and
   await screenshot(page, "admin-roster-en");
   await switchTo(page, "vi");
   await waitFor(page, "roster-preview", { contains: "4 lỗi; không lấy gì từ tệp này" });
+  assert.deepEqual((await previewRows(page))[1], ["4", "A", "Ghế 2 được ghi hai lần (lần đầu ở dòng 3)"]);
   await screenshot(page, "admin-roster-vi");
   await switchTo(page, "en");
 

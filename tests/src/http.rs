@@ -64,7 +64,7 @@ pub async fn post_json(
     body: Option<&serde_json::Value>,
 ) -> anyhow::Result<Response> {
     let body = body.map(serde_json::Value::to_string);
-    let body = body.as_deref().map(|b| ("application/json", b));
+    let body = body.as_deref().map(|b| ("application/json", b.as_bytes()));
     text_of(request(addr, "POST", path, headers, body).await?)
 }
 
@@ -75,6 +75,17 @@ pub async fn post_text(
     headers: &[(&str, &str)],
     content_type: &str,
     body: &str,
+) -> anyhow::Result<Response> {
+    post_bytes(addr, path, headers, content_type, body.as_bytes()).await
+}
+
+/// `POST http://{addr}{path}` with a body of bytes (a PDF); the answer as text.
+pub async fn post_bytes(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
+    body: &[u8],
 ) -> anyhow::Result<Response> {
     text_of(request(addr, "POST", path, headers, Some((content_type, body))).await?)
 }
@@ -90,7 +101,7 @@ async fn request(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: Option<(&str, &str)>,
+    body: Option<(&str, &[u8])>,
 ) -> anyhow::Result<(u16, Headers, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr)
         .await
@@ -99,17 +110,17 @@ async fn request(
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
-    let (content_type, body) = body.unwrap_or(("", ""));
+    let (content_type, body) = body.unwrap_or(("", b""));
     if method != "GET" {
         if !content_type.is_empty() {
             extra.push_str(&format!("Content-Type: {content_type}\r\n"));
         }
         extra.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n{body}"
-    );
-    stream.write_all(request.as_bytes()).await?;
+    let head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
     let split = raw

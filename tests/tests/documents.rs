@@ -4,7 +4,8 @@
 //! with the session's `document_access` token alone, and every other
 //! request refused with its own status, never with another meeting's bytes
 //! nor with bytes that are not those of the hash. A vote on the item signs
-//! the versions its round recorded.
+//! the versions its round recorded. A version imported with `gavel meeting
+//! import` while the server runs reaches the tablets connected to it.
 
 use gavel_protocol::documents::RoundDocuments;
 use gavel_protocol::messages::{ChairCommand, DocumentKind, MeetingView};
@@ -383,6 +384,45 @@ async fn a_vote_on_an_item_with_documents_signs_the_versions_it_is_about() -> an
         );
         assert_eq!(bundle.documents.len(), 2, "{}", db.name);
         store.close().await;
+        server.stop()?;
+    }
+    Ok(())
+}
+
+/// Reads from `session` until the server ends it (it is told to connect again).
+async fn until_ended(session: &mut gavel_client::Session) -> anyhow::Result<()> {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while session.next().await.is_ok() {}
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_imported_while_the_server_runs_reaches_the_tablets_connected_to_it()
+-> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let (key, mut tablet) = server.enroll(Principal::Seat(1)).await?;
+        let last = tablet.meeting.agenda.len() - 1;
+        assert!(tablet.meeting.agenda[last].documents.is_empty());
+        let dir = tempfile::tempdir()?;
+        let file = example_with_documents(dir.path(), &[SUBMISSION])?;
+        let store = server.store().await?;
+        for (version, text) in [(1, "To trinh, ban 1"), (2, "To trinh, ban 2")] {
+            let content = pdf(text);
+            write(dir.path(), SUBMISSION.file, &content)?;
+            import(&store, &file).await?;
+            until_ended(&mut tablet).await?;
+            tablet = server.login(&key).await?;
+            let listed: Vec<(u32, String)> = tablet.meeting.agenda[last]
+                .documents
+                .iter()
+                .map(|d| (d.version, d.sha256.clone()))
+                .collect();
+            let sha256 = hex::encode(Sha256::digest(&content));
+            assert_eq!(listed, [(version, sha256)], "{}", db.name);
+        }
         server.stop()?;
     }
     Ok(())

@@ -5,7 +5,10 @@
 //! reason, and a delegate's or the chair's device is told it is not the
 //! secretariat's. The meeting goes out as its file and comes back unchanged,
 //! and a new meeting, made from the app's form or imported from a file, is
-//! checked as `gavel meeting import` checks it and served at once.
+//! checked as `gavel meeting import` checks it and served at once. A PDF
+//! attached to an item and replaced with a new version is listed at once by
+//! a tablet of the running meeting, each version is in the audit chain, the
+//! file names the latest by its hash, and each bad upload is refused.
 
 use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{RefusalReason, ServerMsg};
@@ -392,17 +395,37 @@ async fn a_spreadsheet_is_read_into_a_roster_or_refused_with_every_problem() -> 
     let refused_roster = http::post_text(addr, path, &auth, "text/csv", bad).await?;
     assert_eq!(refused(&refused_roster), refusal(422, "invalid_roster"));
     let problems: Value = serde_json::from_str(&refused_roster.body)?;
-    let problems: Vec<(u64, Option<&str>)> = problems["problems"]
+    let problems: Vec<(u64, Option<&str>, &str)> = problems["problems"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["row"].as_u64().unwrap(), p["column"].as_str()))
+        .map(|p| {
+            let reason = p["reason"].as_str().unwrap();
+            (p["row"].as_u64().unwrap(), p["column"].as_str(), reason)
+        })
         .collect();
-    assert_eq!(problems, [(2, Some("B")), (3, Some("A")), (0, None)]);
+    assert_eq!(
+        problems,
+        [
+            (2, Some("B"), "name_missing"),
+            (3, Some("A"), "seat_twice"),
+            (0, None, "seats_without_row")
+        ]
+    );
+    let twice = &serde_json::from_str::<Value>(&refused_roster.body)?["problems"][1];
+    assert_eq!(
+        (&twice["seat"], &twice["first_row"]),
+        (&json!(1), &json!(2))
+    );
 
     let odd = "/api/secretariat/roster?format=ods&seats=2";
     let refused_format = http::post_text(addr, odd, &auth, "text/csv", good).await?;
     assert_eq!(refused(&refused_format), refusal(422, "invalid_roster"));
+    let format = &serde_json::from_str::<Value>(&refused_format.body)?["problems"][0];
+    assert_eq!(
+        (&format["reason"], &format["value"]),
+        (&json!("unknown_format"), &json!("ods"))
+    );
     let anonymous = http::post_text(addr, path, &[], "text/csv", good).await?;
     assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
     server.stop()?;
@@ -608,5 +631,221 @@ async fn a_lost_tablet_is_revoked_at_once_with_its_reason_and_the_seat_gets_a_ne
     let refused_seat = http::post_json(addr, &seat_99, &auth, Some(&body)).await?;
     assert_eq!(refused(&refused_seat), refusal(409, "no_device"));
     server.stop()?;
+    Ok(())
+}
+
+/// The document versions the delegate's tablet lists on `item`, as
+/// `(version, sha256)`, from the meeting view of a new login.
+async fn listed_on_tablet(
+    server: &TestServer,
+    key: &ed25519_dalek::SigningKey,
+    item: usize,
+) -> anyhow::Result<Vec<(u32, String)>> {
+    let session = server.login(key).await?;
+    Ok(session.meeting.agenda[item]
+        .documents
+        .iter()
+        .map(|d| (d.version, d.sha256.clone()))
+        .collect())
+}
+
+/// A request that declares a body of `length` bytes and sends none of it:
+/// the answer must come before the server reads the body.
+async fn declare_upload(
+    addr: &str,
+    path: &str,
+    bearer: &str,
+    length: u64,
+) -> anyhow::Result<Response> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: {bearer}\r\n\
+         Content-Type: application/pdf\r\nContent-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await??;
+    let raw = String::from_utf8(raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head.split(' ').nth(1).unwrap_or_default().parse()?;
+    Ok(Response {
+        status,
+        body: body.to_owned(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_is_attached_and_replaced_in_the_app_and_a_running_meeting_lists_it_at_once()
+-> anyhow::Result<()> {
+    use gavel_records::chain::Event;
+    use gavel_tests::documents::pdf;
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let addr = http::address_of(&server.url);
+        let bearer = secretariat(&server).await?;
+        let auth = [("Authorization", bearer.as_str())];
+        let meeting = example_meeting();
+        let definition = MeetingDefinition::parse(EXAMPLE)?;
+        let last = definition.agenda.len() - 1;
+        let items = format!("/api/secretariat/meetings/{meeting}/items");
+        let (seat_key, mut tablet) = server.enroll(Principal::Seat(1)).await?;
+
+        // Attached: version 1, and the tablet already connected is told to
+        // connect again, and then lists it.
+        let first = pdf("Du thao Nghi quyet, ban 1");
+        let attach = format!(
+            "{items}/{last}/documents?title=D%E1%BB%B1%20th%E1%BA%A3o%20ngh%E1%BB%8B%20quy%E1%BA%BFt&kind=draft_resolution&public=false"
+        );
+        let attached = http::post_bytes(addr, &attach, &auth, "application/pdf", &first).await?;
+        assert_eq!(attached.status, 200, "{}: {}", db.name, attached.body);
+        let attached: Value = serde_json::from_str(&attached.body)?;
+        let first_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&first));
+        assert_eq!(attached["slot"], 0);
+        assert_eq!(attached["document"]["version"], 1);
+        assert_eq!(attached["document"]["title"], "Dự thảo nghị quyết");
+        assert_eq!(attached["document"]["sha256"], first_sha.as_str());
+        let ended = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if tablet.next().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "{}: the live session was ended", db.name);
+        assert_eq!(
+            listed_on_tablet(&server, &seat_key, last).await?,
+            [(1, first_sha.clone())]
+        );
+
+        // Replaced: version 2 with the same fields, and every version stays.
+        let second = pdf("Du thao Nghi quyet, ban 2");
+        let second_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&second));
+        let slot_0 = format!("{items}/{last}/documents/0");
+        let replaced = http::post_bytes(addr, &slot_0, &auth, "application/pdf", &second).await?;
+        assert_eq!(replaced.status, 200, "{}", replaced.body);
+        let replaced: Value = serde_json::from_str(&replaced.body)?;
+        assert_eq!(replaced["document"]["version"], 2);
+        assert_eq!(replaced["document"]["kind"], "draft_resolution");
+        assert_eq!(replaced["document"]["public"], false);
+        assert_eq!(
+            listed_on_tablet(&server, &seat_key, last).await?,
+            [(2, second_sha.clone())]
+        );
+        let (listed, _) = http::get_with(
+            addr,
+            &format!("/api/secretariat/meetings/{meeting}/documents"),
+            &auth,
+        )
+        .await?;
+        assert_eq!(listed.status, 200, "{}", listed.body);
+        let listed: Value = serde_json::from_str(&listed.body)?;
+        let versions: Vec<u64> = listed["items"][last]["documents"][0]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["version"].as_u64().unwrap())
+            .collect();
+        assert_eq!(versions, [1, 2]);
+        assert_eq!(listed["items"][last]["voted"], false);
+
+        // The audit chain has each version, and the definition naming it.
+        let store = server.store().await?;
+        let stored: Vec<(u32, String)> = store
+            .audit_log(&meeting)
+            .await?
+            .into_iter()
+            .filter_map(|e| match e.event {
+                Event::DocumentStored {
+                    item,
+                    version,
+                    sha256,
+                    ..
+                } if item as usize == last => Some((version, sha256.to_hex())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stored, [(1, first_sha.clone()), (2, second_sha.clone())]);
+
+        // The record verifies: the definition it carries is the last one defined.
+        let bundle = gavel_server::export::bundle(&store, &server.server_key, &meeting).await?;
+        assert_eq!(
+            gavel_records::verify::verify(&bundle),
+            vec![],
+            "{}",
+            db.name
+        );
+
+        // The file names the latest version by its hash and reads back unchanged.
+        let (file, _) = http::get_with(
+            addr,
+            &format!("/api/secretariat/meetings/{meeting}/file"),
+            &auth,
+        )
+        .await?;
+        assert!(
+            file.body
+                .contains(&format!("file = \"documents/{second_sha}.pdf\"")),
+            "{}",
+            file.body
+        );
+        let read_back = MeetingDefinition::parse(&file.body)?;
+        assert_eq!(MeetingForm::of(&read_back).to_toml(), file.body);
+
+        // Each refusal is typed, names its field, and stores nothing.
+        let not_pdf =
+            http::post_bytes(addr, &slot_0, &auth, "application/pdf", b"%PDF-1.4 no").await?;
+        assert_eq!(refused(&not_pdf), refusal(422, "not_a_pdf"));
+        assert_eq!(
+            serde_json::from_str::<Value>(&not_pdf.body)?["field"],
+            "file"
+        );
+        let too_large = declare_upload(addr, &slot_0, &bearer, 65 * 1024 * 1024).await?;
+        assert_eq!(refused(&too_large), refusal(413, "document_too_large"));
+        let no_item = format!("{items}/99/documents?title=x&kind=report");
+        let unknown = http::post_bytes(addr, &no_item, &auth, "application/pdf", &first).await?;
+        assert_eq!(refused(&unknown), refusal(404, "unknown_item"));
+        let no_slot = format!("{items}/{last}/documents/5");
+        let unknown = http::post_bytes(addr, &no_slot, &auth, "application/pdf", &first).await?;
+        assert_eq!(refused(&unknown), refusal(404, "unknown_document"));
+        for (query, field) in [
+            ("title=x&kind=minutes", "kind"),
+            ("title=x", "kind"),
+            ("title=%20&kind=report", "title"),
+            ("title=x&kind=report&public=yes", "public"),
+        ] {
+            let path = format!("{items}/{last}/documents?{query}");
+            let bad = http::post_bytes(addr, &path, &auth, "application/pdf", &first).await?;
+            assert_eq!(refused(&bad), refusal(422, "invalid_definition"), "{query}");
+            assert_eq!(serde_json::from_str::<Value>(&bad.body)?["field"], field);
+        }
+        let anonymous = http::post_bytes(addr, &slot_0, &[], "application/pdf", &first).await?;
+        assert_eq!(refused(&anonymous), refusal(401, "not_logged_in"));
+
+        // Once a round opened on the item, its documents are what was voted on.
+        let (_, mut chair) = server.enroll(Principal::Chair).await?;
+        gavel_tests::chair::open_round(&mut chair, u32::try_from(last)?, 120).await?;
+        let voted = http::post_bytes(addr, &slot_0, &auth, "application/pdf", &first).await?;
+        assert_eq!(refused(&voted), refusal(409, "item_voted"));
+        let attach_more = format!("{items}/{last}/documents?title=Annex&kind=other");
+        let voted = http::post_bytes(addr, &attach_more, &auth, "application/pdf", &first).await?;
+        assert_eq!(refused(&voted), refusal(409, "item_voted"));
+        assert_eq!(
+            listed_on_tablet(&server, &seat_key, last).await?,
+            [(2, second_sha.clone())],
+            "nothing was stored"
+        );
+        // Another item still takes a document while this one is voted on.
+        let attach_other =
+            format!("{items}/0/documents?title=B%C3%A1o%20c%C3%A1o&kind=report&public=true");
+        let other = http::post_bytes(addr, &attach_other, &auth, "application/pdf", &first).await?;
+        assert_eq!(other.status, 200, "{}: {}", db.name, other.body);
+        assert_eq!(
+            listed_on_tablet(&server, &seat_key, 0).await?,
+            [(1, first_sha)]
+        );
+        server.stop()?;
+    }
     Ok(())
 }

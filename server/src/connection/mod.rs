@@ -67,6 +67,9 @@ enum End {
     Silent,
     /// The secretariat revoked the session's key (a lost device).
     KeyRevoked,
+    /// The meeting has a new view (the secretariat uploaded a document):
+    /// the client is to connect again, for a `welcome` that names it.
+    ViewChanged,
 }
 
 /// Where a session's meeting is served from.
@@ -77,6 +80,18 @@ enum Source {
     /// Another node hosts it: a viewer (never a delegate or the chair) is
     /// served here from what that node publishes ([`crate::hub::relay`]).
     Relayed(Arc<Relayed>),
+}
+
+impl Source {
+    /// Resolves once the meeting has a newer view than the session's (its
+    /// documents changed). A relayed audience is not told: it keeps the
+    /// view it was given until it reconnects.
+    async fn view_changed(&self) {
+        match self {
+            Source::Hosted(meeting) => meeting.view_changed().await,
+            Source::Relayed(_) => std::future::pending().await,
+        }
+    }
 }
 
 /// Who is logged in on this connection.
@@ -237,6 +252,10 @@ pub async fn serve(
         )),
         End::Silent => Some((close_code::AWAY, "no answer to pings")),
         End::KeyRevoked => Some((close_code::POLICY, "key revoked")),
+        End::ViewChanged => Some((
+            close_code::RESTART,
+            "the meeting's documents changed: connect again",
+        )),
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {
@@ -325,6 +344,8 @@ enum Event {
     /// A key of the meeting was revoked, perhaps this session's; the
     /// receiver, to wait for the next.
     Revoked(watch::Receiver<()>),
+    /// The meeting was given a new view.
+    ViewChanged,
 }
 
 /// Resolves at the meeting's next revocation (never, once the meeting is
@@ -405,6 +426,9 @@ async fn live(
     // Behind the gate with the client's side: a revocation is rare, and a
     // broadcast's wake-up must not pay for looking at it.
     let mut revocations = std::pin::pin!(next_revocation(session.revocations()));
+    // As rare, and behind the gate for the same reason.
+    let view_source = session.source.clone();
+    let mut view_changed = std::pin::pin!(view_source.view_changed());
     loop {
         let event = {
             let mut update = std::pin::pin!(updates.recv());
@@ -418,6 +442,9 @@ async fn live(
                 gate.poll(cx, |cx| {
                     if let Poll::Ready(revocations) = revocations.as_mut().poll(cx) {
                         return Poll::Ready(Event::Revoked(revocations));
+                    }
+                    if view_changed.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Event::ViewChanged);
                     }
                     requests.poll_next(&mut socket, cx).map(Event::Client)
                 })
@@ -509,6 +536,7 @@ async fn live(
                 revocations.set(next_revocation(next));
                 Ok(())
             }
+            Event::ViewChanged => return (socket, End::ViewChanged),
         };
         if sent.is_err() {
             return (socket, End::SendFailed);

@@ -100,13 +100,17 @@ impl From<RefusalReason> for Refusal {
     }
 }
 
+/// How often a serving hub looks for document versions stored elsewhere.
+const DOCUMENT_WATCH: Duration = Duration::from_secs(3);
+
 /// How long a download link the chair asked for stays valid.
 const EXPORT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
 /// A meeting's view (roster, agenda, labels) as clients fetch it over HTTP:
 /// serialized once when the meeting is loaded and shared by every request,
-/// named by its hash in each `welcome`. A definition never changes while the
-/// hub runs, so neither does its view.
+/// named by its hash in each `welcome`. The roster and agenda never change
+/// while the hub runs; the documents do when the secretariat uploads one,
+/// and the meeting is then given a new view ([`Hub::documents_changed`]).
 pub struct ServedView {
     pub bytes: Bytes,
     /// [`view_hash`] of `bytes`.
@@ -176,9 +180,15 @@ pub struct MeetingHandle {
     documents: Arc<HashMap<String, bool>>,
     /// Signs the sessions' `document_access` tokens.
     server_key: Arc<SigningKey>,
+    /// How many versions were stored when the view was made ([`Hub::watch_documents`]).
+    document_versions: u64,
     /// Cancelled when another node took the meeting over (or this one gave
     /// it up): its clients are told to connect again, to reach that node.
     moved: CancellationToken,
+    /// Cancelled when the meeting was given a new view (a document
+    /// uploaded): its clients are told to connect again, for a `welcome`
+    /// that names it.
+    view_changed: CancellationToken,
     /// Stops the meeting's actor: at shutdown, or when the meeting moves.
     stop: CancellationToken,
     /// The documents' bytes and page counts, shared with the hub.
@@ -290,6 +300,11 @@ impl MeetingHandle {
         self.moved.is_cancelled()
     }
 
+    /// Resolves once the meeting has a newer view than this handle's.
+    pub async fn view_changed(&self) {
+        self.view_changed.cancelled().await;
+    }
+
     /// Counts a logged-in connection of `principal` until the guard drops.
     pub fn online(&self, principal: Principal) -> Online {
         let mut presence = self.presence.lock().expect("presence lock");
@@ -399,6 +414,9 @@ pub struct Hub {
     lease_rounds: (tokio::sync::Notify, watch::Sender<u64>),
     /// The documents' checked bytes, shared by every request.
     served_documents: Arc<documents::Served>,
+    /// Held while a meeting is given its new view, so that of two uploads
+    /// close together the view read after both is the one kept.
+    renewing_views: tokio::sync::Mutex<()>,
     /// On PostgreSQL, this node of the deployment; `None` on SQLite, whose
     /// one process hosts every meeting.
     node: Option<leases::Node>,
@@ -441,6 +459,7 @@ impl Hub {
             restored: watch::Sender::new(false),
             lease_rounds: (tokio::sync::Notify::new(), watch::Sender::new(0)),
             served_documents: Arc::default(),
+            renewing_views: tokio::sync::Mutex::default(),
             shutdown: OnceLock::new(),
         })
     }
@@ -531,6 +550,7 @@ impl Hub {
         let (commands, inbox) = mpsc::channel(actor::INBOX);
         let stop = shutdown.child_token();
         let handle = MeetingHandle {
+            document_versions: documents.len() as u64,
             definition: definition.clone(),
             view: Arc::new(ServedView::of(definition, &documents)),
             signatures: signatures.clone(),
@@ -545,6 +565,7 @@ impl Hub {
             ),
             server_key: self.server_key.clone(),
             moved: CancellationToken::new(),
+            view_changed: CancellationToken::new(),
             stop: stop.clone(),
             served_documents: self.served_documents.clone(),
             store: store.clone(),
@@ -817,6 +838,96 @@ impl Hub {
     /// Whether other nodes may host meetings of this store (PostgreSQL).
     pub fn is_node(&self) -> bool {
         self.node.is_some()
+    }
+
+    /// Gives a meeting this node serves the view of its stored definition
+    /// and documents, after the secretariat stored a new one: requests for
+    /// the view or a document are answered from it at once, and every live
+    /// session of the meeting is ended with "connect again", so that each
+    /// device's next `welcome` names the new view and it fetches it. The
+    /// actor keeps its definition: only the documents changed, which it
+    /// reads from the store when it opens a round (a stored definition that
+    /// changed beyond its documents is served after a restart, as before).
+    /// A node that does not host the meeting forgets the view it cached; the
+    /// node that does, and a server whose store `gavel meeting import`
+    /// wrote to, learn it from [`Hub::watch_documents`].
+    pub async fn documents_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
+        let _renewing = self.renewing_views.lock().await;
+        self.elsewhere_views.remove(meeting);
+        let Some(current) = self.meeting(meeting) else {
+            return Ok(());
+        };
+        let stored = self
+            .store
+            .meetings()
+            .await?
+            .into_iter()
+            .find(|m| &m.id == meeting)
+            .ok_or_else(|| StoreError::Corrupt(format!("meeting {meeting} is not stored")))?;
+        let definition = MeetingDefinition::parse(&stored.definition).map_err(|e| {
+            StoreError::Corrupt(format!("stored definition of meeting {meeting}: {e}"))
+        })?;
+        let documents = self.store.documents(meeting).await?;
+        let versions = documents.len() as u64;
+        if !current.definition.same_but_documents(&definition) {
+            tracing::warn!(%meeting, "the stored definition changed beyond its documents; a restart serves it");
+            let counted = MeetingHandle {
+                document_versions: versions,
+                ..current
+            };
+            self.meetings.insert(meeting.clone(), counted);
+            return Ok(());
+        }
+        let renewed = MeetingHandle {
+            document_versions: versions,
+            view: Arc::new(ServedView::of(&definition, &documents)),
+            definition: Arc::new(definition),
+            documents: Arc::new(
+                documents
+                    .into_iter()
+                    .map(|d| (d.view.sha256, d.view.public))
+                    .collect(),
+            ),
+            view_changed: CancellationToken::new(),
+            ..current.clone()
+        };
+        self.meetings.insert(meeting.clone(), renewed);
+        current.view_changed.cancel();
+        tracing::info!(%meeting, "the meeting's documents changed; its devices connect again");
+        Ok(())
+    }
+
+    /// Asks the store every 3 s (`DOCUMENT_WATCH`) whether a meeting this node
+    /// serves has document versions its view lacks (stored by `gavel meeting
+    /// import` in another process, or by the secretariat through another
+    /// node), and gives it its new view ([`Hub::documents_changed`]). Runs
+    /// until `shutdown`.
+    pub async fn watch_documents(&self, shutdown: &CancellationToken) {
+        let mut tick = tokio::time::interval(DOCUMENT_WATCH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let served: Vec<(MeetingId, u64)> = self
+                .meetings
+                .iter()
+                .map(|m| (m.key().clone(), m.document_versions))
+                .collect();
+            for (meeting, known) in served {
+                let changed = match self.store.document_versions(&meeting).await {
+                    Ok(stored) => stored != known,
+                    Err(e) => {
+                        tracing::debug!(%meeting, error = %e, "the documents could not be counted");
+                        false
+                    }
+                };
+                if changed && let Err(e) = self.documents_changed(&meeting).await {
+                    tracing::warn!(%meeting, error = %e, "the meeting's new documents could not be served");
+                }
+            }
+        }
     }
 
     /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):

@@ -190,6 +190,17 @@ impl MeetingDefinition {
         raw.check(&source)
     }
 
+    /// Whether `other` is this meeting but for its documents: the one change
+    /// a running meeting takes without a restart (its actor never reads them
+    /// from the definition).
+    pub fn same_but_documents(&self, other: &MeetingDefinition) -> bool {
+        let bare = |d: &MeetingDefinition| MeetingDefinition {
+            documents: Vec::new(),
+            ..d.clone()
+        };
+        bare(self) == bare(other)
+    }
+
     /// What clients are told about the meeting, with each item's stored
     /// documents (`(item, document)` pairs, in order).
     pub fn view(&self, documents: &[(u32, DocumentView)]) -> MeetingView {

@@ -248,3 +248,26 @@ fn columns_are_lettered_as_the_spreadsheet_shows_them() {
     assert_eq!(column_letter(26), "AA");
     assert_eq!(column_letter(27), "AB");
 }
+
+#[test]
+fn each_problem_goes_out_as_its_reason_with_the_values_its_words_need() {
+    let text = "seat,name,group\n1,Nguyễn Văn An,Tổ 1\n1,Trần Thị Bình,Tổ 2\n7,Lê Văn Cường,\nba,Phạm Thị Dung,\n";
+    let sent: Vec<serde_json::Value> = csv(text.as_bytes(), CsvEncoding::Auto)
+        .expect_err("refused")
+        .iter()
+        .map(|p| serde_json::to_value(p).unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            serde_json::json!({ "row": 3, "column": "A", "reason": "seat_twice", "seat": 1, "first_row": 2,
+                "message": "seat 1 is listed twice (first on row 2)" }),
+            serde_json::json!({ "row": 4, "column": "A", "reason": "seat_outside", "seat": 7, "total": 3,
+                "message": "seat 7 is outside 1..3" }),
+            serde_json::json!({ "row": 5, "column": "A", "reason": "not_seat_number", "value": "ba",
+                "message": "\"ba\" is not a seat number" }),
+            serde_json::json!({ "row": 0, "column": null, "reason": "seats_without_row", "count": 2, "total": 3,
+                "seats": [2, 3], "message": "2 of 3 seats have no row: 2, 3" }),
+        ]
+    );
+}

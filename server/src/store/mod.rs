@@ -194,6 +194,9 @@ pub enum StoreError {
         "agenda item {item} has been voted on; its document {title:?} can no longer be replaced"
     )]
     ItemVoted { item: u32, title: String },
+    /// The definition a change was made to is no longer the stored one.
+    #[error("meeting {0} was changed meanwhile; read it again")]
+    DefinitionChanged(MeetingId),
     /// Stored data that does not decode, or a write that would leave the
     /// record inconsistent (see the module's notes on integrity checks).
     #[error("stored data is not valid: {0}")]
@@ -525,6 +528,51 @@ impl Store {
         append(&mut tx, id, event).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Stores a document uploaded in the secretariat's app as the next
+    /// version of its item's slot (or its first), in one transaction with
+    /// the meeting's definition rewritten to name it: `definition`, which
+    /// differs from `previous` in its documents alone, so that neither a
+    /// round's settings nor the floor's replay depend on the change (which
+    /// is why it is allowed while other items have rounds, where
+    /// [`Store::import_meeting`] refuses any change). The new definition
+    /// has its `meeting_defined` audit entry, the document its
+    /// `document_stored` one. [`StoreError::DefinitionChanged`] if the
+    /// stored definition is no longer `previous` (another change came
+    /// first), [`StoreError::ItemVoted`] once a round was opened on the
+    /// item; either way nothing is written. A document the same as the
+    /// slot's latest version writes nothing.
+    pub async fn store_uploaded_document(
+        &self,
+        id: &MeetingId,
+        previous: &str,
+        definition: &str,
+        document: &NewDocument,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        sql::lock_meeting(tx.db(), id, MeetingLock::Update).await?;
+        if sql::definition(tx.db(), id).await?.as_deref() != Some(previous) {
+            return Err(StoreError::DefinitionChanged(id.clone()));
+        }
+        if definition != previous {
+            sql::set_definition(tx.db(), id, definition).await?;
+            let event = Event::MeetingDefined {
+                definition_sha256: Sha::of(definition.as_bytes()),
+            };
+            append(&mut tx, id, event).await?;
+        }
+        let stored = sql::documents(tx.db(), id).await?;
+        store_document(&mut tx, id, &stored, document).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many document versions the meeting has stored: a running hub
+    /// compares it with the count its view was made from.
+    pub async fn document_versions(&self, meeting: &MeetingId) -> Result<u64, StoreError> {
+        let count = sql::document_versions(self.pooled().await?.db(), meeting).await?;
+        from_sql(count, "document versions")
     }
 
     /// Every stored version of the meeting's documents, by item, slot and version.

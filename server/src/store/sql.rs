@@ -338,6 +338,23 @@ pub(super) async fn upsert_meeting(
     Ok(written > 0)
 }
 
+/// Replaces the meeting's definition; the caller holds the meeting's lock
+/// and has checked that the change may be made.
+pub(super) async fn set_definition(
+    db: Db<'_>,
+    id: &MeetingId,
+    definition: &str,
+) -> Result<(), sqlx::Error> {
+    on_each!(db, |c| sqlx::query(
+        "UPDATE meetings SET definition = $2 WHERE id = $1"
+    )
+    .bind(id.as_str())
+    .bind(definition)
+    .execute(c)
+    .await
+    .map(drop))
+}
+
 /// Inserts a new meeting; false if one with this id is already stored.
 pub(super) async fn insert_meeting(
     db: Db<'_>,
@@ -811,6 +828,15 @@ pub(super) async fn documents(
     )
     .bind(meeting.as_str())
     .fetch_all(c)
+    .await)
+}
+
+pub(super) async fn document_versions(db: Db<'_>, meeting: &MeetingId) -> Result<i64, sqlx::Error> {
+    on_each!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM documents WHERE meeting_id = $1"
+    )
+    .bind(meeting.as_str())
+    .fetch_one(c)
     .await)
 }
 

@@ -28,12 +28,13 @@ import {
   revokeDevice,
 } from "./desk.js";
 import { countsOf, countsProblem, renderResults } from "./results.js";
+import { hideDocuments, renderDocuments, showDocuments } from "./documents.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
 import { WORDS } from "./words.js";
 
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
-const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view", "results-view"];
+const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view", "results-view", "documents-view"];
 /** The name typed for counts recorded by hand, offered again next time on this device. */
 const RECORDER = "gavel.admin.recorder";
 
@@ -116,6 +117,7 @@ async function showList() {
   watching = null;
   reviewing = null;
   hand = null;
+  hideDocuments();
   show("meetings-view");
   try {
     listed = await meetings(token);
@@ -187,6 +189,10 @@ function meetingRow(m) {
       action("cards", t("meetings.cards"), () => showCards(m.id)),
       action("devices", t("meetings.devices"), () => showDevices(m.id)),
       m.state === "upcoming" ? null : action("results", t("meetings.results"), () => showResults(m.id)),
+      action("documents", t("meetings.documents"), () => {
+        show("documents-view");
+        showDocuments(m.id, { token: () => token, t, failure });
+      }),
     ),
   );
 }
@@ -474,6 +480,7 @@ function render() {
     $("devices-error").hidden = !watching.revokeError;
   }
   if (reviewing) renderReview();
+  renderDocuments(t);
   setText($("editor-error"), editorError?.() ?? "");
   $("editor-error").hidden = !editorError;
 }
@@ -497,6 +504,7 @@ async function start() {
   $("editor-cancel").addEventListener("click", showList);
   $("cards-back").addEventListener("click", showList);
   $("devices-back").addEventListener("click", showList);
+  $("documents-back").addEventListener("click", showList);
   $("devices-refresh").addEventListener("click", () => showDevices(watching.id));
   $("results-back").addEventListener("click", showList);
   $("results-refresh").addEventListener("click", () => showResults(reviewing.id));

@@ -15,7 +15,7 @@ export const SLOT = "admin";
  * `Refused` with its reason, and for a definition that does not pass, the
  * `field` to blame; for a spreadsheet, its `problems` by row and column.
  */
-async function call(method, path, { body, text, type, token, asText = false, asBlob = false } = {}) {
+export async function call(method, path, { body, text, type, token, asText = false, asBlob = false } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (text !== undefined) headers["Content-Type"] = type;

@@ -61,6 +61,24 @@ export function seatsFrom(text) {
 const ENCODINGS = ["auto", "utf-8", "utf-16", "windows-1258"];
 
 /**
+ * A roster problem in the app's language: the words for its `reason`, with
+ * the values the server sent beside it (a seat, a row, a cell, an encoding);
+ * the server's own English message for a reason this app has no words for.
+ */
+export function problemText(problem, t) {
+  const key = `roster.problem.${problem.reason}`;
+  const vars = { ...problem };
+  if (problem.missing) vars.missing = t(`roster.column.${problem.missing}`);
+  if (Array.isArray(problem.seats)) {
+    vars.seats = problem.seats.join(", ");
+    const more = problem.count - problem.seats.length;
+    if (more > 0) vars.seats += t("roster.problem.more", { more });
+  }
+  const text = t(key, vars);
+  return text === key ? problem.message : text;
+}
+
+/**
  * The roster read from a spreadsheet, shown before it is used: its seats
  * with a button to use them, or every problem by row and column, or why it
  * could not be read. `roster` is `{ preview, read, accept, discard }`: the
@@ -103,7 +121,7 @@ function rosterPreview(roster, t, button) {
     problems.length
       ? table(
           ["row", "column", "problem"],
-          problems.map((p) => [p.row ? String(p.row) : t("editor.wholeFile"), p.column ?? "", p.message]),
+          problems.map((p) => [p.row ? String(p.row) : t("editor.wholeFile"), p.column ?? "", problemText(p, t)]),
         )
       : null,
   );

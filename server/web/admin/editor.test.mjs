@@ -2,7 +2,7 @@
 // field is, in the app's words. Run: node --test server/web/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { blankForm, fieldPlace, rosterText, seatsFrom } from "./editor.js";
+import { blankForm, fieldPlace, problemText, rosterText, seatsFrom } from "./editor.js";
 
 const WORDS = { "editor.topicTitle": "Topic {n}", "editor.itemN": "Item {n}", "editor.seatN": "Seat {n}" };
 const t = (key, vars = {}) => (WORDS[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name]));
@@ -28,4 +28,17 @@ test("a meeting from nothing has one topic with one voted item", () => {
   assert.equal(form.topics.length, 1);
   assert.equal(form.topics[0].items[0].vote.rule.threshold, "more_than_half");
   assert.notEqual(blankForm().topics, form.topics, "each blank form is its own");
+});
+
+test("a roster problem is worded from its reason and values, or kept as the server says it", async () => {
+  const { WORDS: APP } = await import("./words.js");
+  const vi = (key, vars = {}) => (APP.vi[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name]));
+  const twice = { row: 4, column: "A", reason: "seat_twice", seat: 2, first_row: 3, message: "seat 2 is listed twice (first on row 3)" };
+  assert.equal(problemText(twice, vi), "Ghế 2 được ghi hai lần (lần đầu ở dòng 3)");
+  const missing = { row: 0, column: null, reason: "seats_without_row", count: 12, total: 40, seats: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], message: "…" };
+  assert.equal(problemText(missing, vi), "12/40 ghế không có dòng nào: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 và 2 ghế khác");
+  const column = { row: 1, column: null, reason: "no_column", missing: "name", message: "no name (họ và tên) column in the header row" };
+  assert.equal(problemText(column, vi), "Dòng tiêu đề không có cột họ và tên");
+  const unknown = { row: 2, column: "B", reason: "something_new", message: "as the server says" };
+  assert.equal(problemText(unknown, vi), "as the server says");
 });
