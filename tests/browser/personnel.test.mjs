@@ -218,6 +218,10 @@ step("4. the board confirms, the chair announces, and the hall shows the table o
     await waitFor(app.chair, "board-paper-table", {});
     assert.equal(await app.chair.locator('[data-testid="board-paper-table"] tbody tr').count(), OFFICIALS);
     await assertFits(app.chair);
+    // A paper's settings say secret, interim and change: no yes-vote rule, and nothing else.
+    const chips = await app.chair.locator("#item-settings > li").allTextContents();
+    assert.equal(chips.length, 3, `the chips read ${JSON.stringify(chips)}`);
+    assert.equal(await app.chair.locator("#item-settings").evaluate((ul) => [...ul.childNodes].every((n) => n.nodeName === "LI")), true);
     // The board's panel scrolls to its table, the button to announce just above it.
     await app.chair.evaluate(() => document.getElementById("announce-result").scrollIntoView({ block: "start" }));
     await screenshot(app.chair, "chair-personnel-board-vi");

@@ -33,7 +33,7 @@ function settingsChips(view, settings) {
     h("li", { class: `chip chip-${settings.secrecy}` }, t(`secrecy.${settings.secrecy}`)),
     h("li", { class: "chip" }, t(`settings.interim.${settings.interim}`)),
     h("li", { class: "chip" }, t(settings.allow_change ? "settings.change.yes" : "settings.change.no")),
-  ];
+  ].filter(Boolean);
 }
 
 /** The settings chips change only with the item, its round or the language; redrawing them per tally would churn. */
