@@ -129,6 +129,15 @@ test("a vote on a version the tablet lacks waits until it is fetched", { timeout
   await setField(chair, "window-seconds", 300);
   await chair.getByTestId("open-vote").click();
   await waitFor(tablet, "round-state", { attr: "data-state", value: "open" });
+  // The chair's console names the versions the round is about, as the ballots sign them.
+  await waitFor(chair, "round-versions", {
+    text: "Biểu quyết về: Tờ trình về chương trình kỳ họp (bản 1); Dự thảo Nghị quyết thông qua chương trình kỳ họp (bản 1)",
+  });
+  await chair.locator(".item-panel").screenshot({ path: await shot("chair-versions-vi"), animations: "disabled" });
+  await chair.getByTestId("lang-toggle").click();
+  await waitFor(chair, "round-versions", { contains: "Voting on: Tờ trình về chương trình kỳ họp (version 1);" });
+  await chair.locator(".item-panel").screenshot({ path: await shot("chair-versions-en"), animations: "disabled" });
+  await chair.getByTestId("lang-toggle").click();
 
   // The previous test left the tablet in English.
   await waitFor(tablet, "versions-missing", { contains: "does not hold 1 of the documents" });

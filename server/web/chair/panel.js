@@ -94,9 +94,26 @@ function renderWindowDefault(view) {
   $("window-seconds").value = view.item?.vote?.window_seconds ?? "";
 }
 
+/**
+ * The versions of the item's documents the open round is about, as every
+ * ballot signs them: a replaced document cannot be voted on unseen, and
+ * the chair can read out what the hall votes on.
+ */
+function renderVersions(view) {
+  const { t, open, item } = view;
+  const documents = open?.versions?.sha256 ?? [];
+  const named = documents.map((sha) => {
+    const document = item?.documents.find((d) => d.sha256 === sha);
+    return document ? t("round.version", { title: document.title, n: document.version }) : sha.slice(0, 12);
+  });
+  setText($("round-versions"), named.length ? t("round.versions", { list: named.join("; ") }) : "");
+  $("round-versions").hidden = !named.length;
+}
+
 export function renderItemPanel(view) {
   renderHeading(view);
   renderSettings(view);
+  renderVersions(view);
   renderWindowDefault(view);
   renderControls(view);
 }
