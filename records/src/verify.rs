@@ -750,6 +750,22 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
         }
         return;
     };
+    check_result_chained(round, chained, result, out);
+    match result {
+        RoundResult::Tally(tally) => check_tally(round, chained, tally, &votes, out),
+        RoundResult::Paper(paper) => check_paper_result(round, chained, paper, &votes, out),
+    }
+}
+
+/// A round that holds a result: closed, with the result its chain entry
+/// closed it with.
+fn check_result_chained(
+    round: &Round,
+    chained: &ChainedRound,
+    result: &RoundResult,
+    out: &mut Vec<Mismatch>,
+) {
+    let id = round.id;
     if round.status != RoundStatus::Closed {
         out.push(Mismatch::TallyOnUnclosed { round: id });
     }
@@ -761,13 +777,10 @@ fn check_round(bundle: &Bundle, round: &Round, story: &Story, out: &mut Vec<Mism
     {
         out.push(Mismatch::TallyNotChained { round: id });
     }
-    match result {
-        RoundResult::Tally(tally) => check_tally(round, chained, tally, &votes, out),
-        RoundResult::Paper(paper) => check_paper_result(round, chained, paper, &votes, out),
-    }
 }
 
-/// Signatures, receipts and agreement with the chain; the votes to count.
+/// How a round's recording by hand reads in a mismatch: who, on which
+/// device, when; or "no".
 fn by_hand_text(by_hand: Option<&ByHand>) -> String {
     by_hand.map_or_else(
         || "no".to_owned(),
@@ -797,17 +810,7 @@ fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>)
         out.push(Mismatch::TallyMissing { round: id });
         return;
     };
-    if round.status != RoundStatus::Closed {
-        out.push(Mismatch::TallyOnUnclosed { round: id });
-    }
-    if let Some(End::Closed {
-        result: chained_result,
-        ..
-    }) = &chained.end
-        && chained_result != result
-    {
-        out.push(Mismatch::TallyNotChained { round: id });
-    }
+    check_result_chained(round, chained, result, out);
     let RoundResult::Tally(tally) = result else {
         out.push(Mismatch::HandCountImpossible {
             round: id,
@@ -841,6 +844,7 @@ fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>)
     }
 }
 
+/// Signatures, receipts and agreement with the chain; the votes to count.
 fn check_named(
     bundle: &Bundle,
     round: &Round,
