@@ -7,6 +7,7 @@ import { paperTable } from "../common/papers.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
 import { $, h, setAttr, setText } from "../common/dom.js";
+import { versionsText } from "../common/agenda.js";
 
 /** An item's states once a vote has settled it: a paper on a list is counted, not passed. */
 const DECIDED = ["passed", "not_passed", "counted"];
@@ -100,14 +101,9 @@ function renderWindowDefault(view) {
  * the chair can read out what the hall votes on.
  */
 function renderVersions(view) {
-  const { t, open, item } = view;
-  const documents = open?.versions?.sha256 ?? [];
-  const named = documents.map((sha) => {
-    const document = item?.documents.find((d) => d.sha256 === sha);
-    return document ? t("round.version", { title: document.title, n: document.version }) : sha.slice(0, 12);
-  });
-  setText($("round-versions"), named.length ? t("round.versions", { list: named.join("; ") }) : "");
-  $("round-versions").hidden = !named.length;
+  const text = versionsText(view.t, view.open?.versions, view.item);
+  setText($("round-versions"), text);
+  $("round-versions").hidden = !text;
 }
 
 export function renderItemPanel(view) {

@@ -8,6 +8,7 @@
 
 import { currentLang, reasonText } from "../common/i18n.js";
 import { h, setText } from "../common/dom.js";
+import { versionsText } from "../common/agenda.js";
 import { sceneOf } from "./model.js";
 import { liveVariant, liveView, secrecyTag } from "./live.js";
 import { provisionalView, resultView } from "./result.js";
@@ -78,6 +79,7 @@ function hallElements() {
         h("span", { id: "item-secrecy" }),
       ),
       h("h1", { class: "item-title", "data-testid": "screen-item-title", id: "item-title" }),
+      h("p", { class: "item-versions", "data-testid": "screen-round-versions", id: "item-versions" }),
     ),
     h("section", { class: "stage", "data-testid": "screen-round-state", "data-state": "none", id: "stage" }),
   );
@@ -149,6 +151,8 @@ export class Hall {
     const title = item?.title ?? (meeting ? t("item.none") : "");
     setText($("item-title"), title);
     $("item-title").dataset.size = titleSize(title);
+    // While a vote is open, the versions of the documents it is about, as the ballots sign them.
+    setText($("item-versions"), scene.state === "open" ? versionsText(t, scene.round.versions, item) : "");
     $("item").hidden = !meeting;
   }
 
