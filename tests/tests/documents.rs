@@ -18,7 +18,8 @@ use gavel_server::store::{Pool, Store};
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;
 use gavel_tests::documents::{
-    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, write,
+    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, pdf_of_size,
+    write,
 };
 use gavel_tests::http;
 use gavel_tests::server::{TestServer, example_meeting};
@@ -59,7 +60,8 @@ async fn tamper(store: &Store, sha256: &str) -> anyhow::Result<()> {
 async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Result<()> {
     for db in databases().await {
         let dir = tempfile::tempdir()?;
-        let submission = pdf("To trinh ve du thao Nghi quyet");
+        // Large enough to go out in several slices (the server sends 256 KiB a turn).
+        let submission = pdf_of_size("To trinh ve du thao Nghi quyet", 1_100_000);
         let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
         write(dir.path(), SUBMISSION.file, &submission)?;
         write(dir.path(), DRAFT.file, &draft)?;
@@ -153,6 +155,10 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
             headers.get("cache-control"),
             Some("public, max-age=31536000, immutable")
         );
+        // Sent a slice at a time, yet with its length told up front.
+        let length = submission.len().to_string();
+        assert_eq!(headers.get("content-length"), Some(length.as_str()));
+        assert_eq!(headers.get("transfer-encoding"), None);
         let (status, _, body) = http::get_bytes(addr, &public, &[("If-None-Match", &etag)]).await?;
         assert_eq!((status, body.len()), (304, 0));
 
@@ -165,6 +171,13 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
         assert_eq!(headers.get("content-range"), Some(whole.as_str()));
         let (status, _, body) = http::get_bytes(addr, &public, &[("Range", "bytes=-8")]).await?;
         assert_eq!((status, body.as_slice()), (206, &submission[len - 8..]));
+        let across = "bytes=262000-800000";
+        let (status, headers, body) = http::get_bytes(addr, &public, &[("Range", across)]).await?;
+        assert_eq!(
+            (status, body.as_slice()),
+            (206, &submission[262000..=800000])
+        );
+        assert_eq!(headers.get("content-length"), Some("538001"));
         let past = format!("bytes={len}-");
         let (status, headers, _) = http::get_bytes(addr, &public, &[("Range", &past)]).await?;
         assert_eq!(status, 416);
@@ -309,7 +322,8 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
 async fn a_vote_on_an_item_with_documents_signs_the_versions_it_is_about() -> anyhow::Result<()> {
     for db in databases().await {
         let dir = tempfile::tempdir()?;
-        let submission = pdf("To trinh ve du thao Nghi quyet");
+        // Large enough to go out in several slices (the server sends 256 KiB a turn).
+        let submission = pdf_of_size("To trinh ve du thao Nghi quyet", 1_100_000);
         let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
         write(dir.path(), SUBMISSION.file, &submission)?;
         write(dir.path(), DRAFT.file, &draft)?;
