@@ -1234,6 +1234,7 @@ mod tests {
             by: "Lê Thị Thu".to_owned(),
             device: gavel_protocol::PublicKey::of(&ed25519_dalek::SigningKey::from_bytes(&[4; 32])),
             at: 3_600_000 * 10 + 15 * 60_000,
+            ballots: None,
         });
         let by_hand = Text::new(&m, Lang::En).agenda(&s);
         assert_eq!(
