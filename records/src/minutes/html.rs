@@ -997,6 +997,55 @@ mod tests {
     }
 
     #[test]
+    fn papers_counted_by_hand_print_the_boards_own_figures_marked_as_counted_on_paper() {
+        let mut session = phuc_loi();
+        session.counting_board = ["Đỗ Văn Hải", "Ngô Thị Mai"].map(str::to_owned).to_vec();
+        // The secret round of item 9 (39 present, 26 + 10 + 3 votes), counted
+        // on paper: 39 issued, 39 returned, none invalid.
+        let round = &mut session.items[8].rounds[0];
+        round.by_hand = Some(gavel_protocol::messages::ByHand {
+            by: "Lê Thị Thu".to_owned(),
+            device: gavel_protocol::PublicKey::from_hex(
+                "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+            )
+            .unwrap(),
+            at: round.ended_at,
+            ballots: Some(gavel_protocol::messages::Ballots {
+                issued: 39,
+                returned: 39,
+                invalid: 0,
+            }),
+        });
+        let vi = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
+        assert!(vi.contains(
+            "Kiểm đếm thủ công: bỏ phiếu bằng phiếu giấy, Ban kiểm phiếu kiểm phiếu và lập biên bản; \
+             số liệu của biên bản do Lê Thị Thu ghi nhận lúc"
+        ));
+        let record = &vi[vi.find("Biên bản kiểm phiếu").expect("the record")..];
+        assert!(record.contains("Số phiếu phát ra3997,50%"), "{record}");
+        // The same item in the open, counted on paper: the board's record too.
+        session.items[8].rounds[0].settings.secrecy = Secrecy::Named;
+        if let Some(b) = session.items[8].rounds[0].by_hand.as_mut() {
+            b.ballots = Some(gavel_protocol::messages::Ballots {
+                issued: 39,
+                returned: 38,
+                invalid: 1,
+            });
+        }
+        let en = text(&item_html(&minutes_html(&session, Lang::En), 8, Lang::En));
+        for line in [
+            "Counted by hand: a vote on paper ballots, counted by the counting board",
+            "Record of the count",
+            "Ballot papers returned3895.00%",
+            "Valid ballot papers3792.50%",
+            "Invalid ballot papers12.50%",
+            "Head of the counting boardĐỗ Văn Hải",
+        ] {
+            assert!(en.contains(line), "{line:?} in {en}");
+        }
+    }
+
+    #[test]
     fn a_held_round_says_when_it_was_paused() {
         let mut session = phuc_loi();
         let round = &mut session.items[8].rounds[0];
