@@ -151,7 +151,8 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
 
 test("an election's paper ballots counted by the counting board: its figures entered, checked and shown", { timeout: 180_000 }, async () => {
   // A console of its own: the first test's code enrolled the first one.
-  const { chair: code } = await server.codes("2");
+  const codes = await server.codes("2");
+  const code = codes.chair;
   const chair = await openApp(browser, "chair", { width: 1440, height: 900 });
   await chair.goto(`${server.url}/chair/?code=${code}`);
   await chair.getByTestId(`agenda-item-${ELECTION}`).click();
@@ -205,8 +206,19 @@ test("an election's paper ballots counted by the counting board: its figures ent
   await waitFor(chair, "chair-paper-table", {});
   await screenshot(chair, "chair-by-hand-election-vi");
 
+  // A delegate's tablet and the public page show the board's figures, marked.
+  const tablet = await openApp(browser, "tablet", { width: 1280, height: 800 });
+  await tablet.goto(`${server.url}/tablet/?code=${codes.seats.get(2).code}&lang=en`);
+  await waitFor(tablet, "by-hand", { contains: "Counted by hand — paper ballots counted by the counting board" });
+  await waitFor(tablet, "paper-result", { contains: "Valid ballot papers: 38; invalid: 1" });
+  await screenshot(tablet, "tablet-by-hand-election-en");
+  const visitor = await openApp(browser, "public", { width: 1280, height: 900 });
+  await visitor.goto(`${server.url}/public/${MEETING_ID}`);
+  await waitFor(visitor, "public-by-hand", { contains: "Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm" });
+  await waitFor(visitor, "public-result", { contains: "Phiếu hợp lệ: 38; không hợp lệ: 1" });
+
   const minutes = await download(admin, "minutes_en");
   assert.match(minutes.text, /Counted by hand: a vote on paper ballots, counted by the counting board, whose record(&#39;|')s figures Lê Thị Thu entered at/);
   assert.match(minutes.text, /Invalid ballot papers<\/th><td class="num">1<\/td>/);
-  assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors], []);
+  assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
 });
