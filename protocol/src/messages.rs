@@ -691,6 +691,32 @@ pub struct ByHand {
     pub device: PublicKey,
     /// When the hub stored it (Unix milliseconds).
     pub at: u64,
+    /// The ballot papers, when the counting board counted papers (a secret
+    /// item, an election, a confidence vote) and signed its record (biên
+    /// bản kiểm phiếu): absent for a show of hands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<Ballots>,
+}
+
+/// The ballot papers of a vote counted by hand, as the counting board's
+/// record states them. The valid ones are those returned less the invalid;
+/// the result counts only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballots {
+    /// Handed out, one to each delegate present who took one.
+    pub issued: u32,
+    /// Found in the ballot box.
+    pub returned: u32,
+    /// Returned but void (spoiled, or more marks than the paper allows).
+    pub invalid: u32,
+}
+
+impl Ballots {
+    /// The ballots the result counts; 0 for figures
+    /// [`crate::hand::check_ballots`] refuses.
+    pub fn valid(&self) -> u32 {
+        self.returned.saturating_sub(self.invalid)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

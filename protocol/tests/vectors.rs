@@ -2067,6 +2067,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         by: "Lê Thị Thu".to_owned(),
         device: PublicKey::of(&SigningKey::from_bytes(&[0x04; 32])),
         at: 1_767_226_020_000,
+        ballots: None,
     };
 
     let server = vec![

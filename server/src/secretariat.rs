@@ -19,7 +19,8 @@
 //!
 //! **A session's results.** A meeting under way or finished shows its items
 //! and results (`GET …/meetings/{id}/results`), takes the counts of a show
-//! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by
+//! of hands or the counting board's figures of a paper vote when the devices
+//! fail (`POST …/items/{item}/by-hand`, decided by
 //! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
 //! minutes and results table for download as `gavel export` prints them.
 //!
@@ -38,7 +39,7 @@ use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
 use crate::hub::Hub;
-use crate::hub::hand::{HandCount, HandRefusal};
+use crate::hub::hand::{HandCount, HandRefusal, HandVotes};
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
 use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
@@ -49,7 +50,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use gavel_protocol::messages::{ByHand, Labels, RoundStatus};
+use gavel_protocol::messages::{Ballots, ByHand, Labels, PaperList, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
@@ -162,8 +163,6 @@ impl Refusal {
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => "unknown_item",
                 HandRefusal::NotVoted(_) => "not_voted",
-                HandRefusal::ListBallot(_) => "list_ballot",
-                HandRefusal::SecretItem(_) => "secret_item",
                 HandRefusal::RoundOpen => "round_open",
                 HandRefusal::ItemDecided(_) => "item_decided",
                 HandRefusal::AwaitingAnnouncement => "awaiting_announcement",
@@ -206,10 +205,9 @@ impl Refusal {
                 | HandRefusal::AwaitingAnnouncement
                 | HandRefusal::ItemDecided(_) => StatusCode::CONFLICT,
                 HandRefusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-                HandRefusal::NotVoted(_)
-                | HandRefusal::ListBallot(_)
-                | HandRefusal::SecretItem(_)
-                | HandRefusal::Counts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                HandRefusal::NotVoted(_) | HandRefusal::Counts { .. } => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
             },
             Refusal::UnknownItem(_) | Refusal::UnknownDocument { .. } => StatusCode::NOT_FOUND,
             Refusal::Document(DocumentFault::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -260,9 +258,7 @@ impl IntoResponse for Refusal {
         let (field, place) = match &self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
-            Refusal::HandCount(HandRefusal::Counts { field, .. }) => {
-                (Some((*field).to_owned()), None)
-            }
+            Refusal::HandCount(HandRefusal::Counts { field, .. }) => (Some(field.clone()), None),
             Refusal::Document(_) => (Some("file".to_owned()), None),
             _ => (None, None),
         };
@@ -970,6 +966,8 @@ struct ItemLine {
     /// `yes_no` or `list`; absent for an item that is not voted on.
     ballot: Option<&'static str>,
     secret: bool,
+    /// A list's kind, posts and entries: the rows of its count by hand.
+    paper: Option<PaperList>,
     rounds: Vec<RoundLine>,
 }
 
@@ -1007,6 +1005,7 @@ async fn results(
         .and_then(|m| m.current_item);
     let awaiting = |r: &RoundRecord| {
         r.settings.secrecy == Secrecy::Secret
+            && r.by_hand.is_none()
             && !definition.counting_board.is_empty()
             && r.announced_at.is_none()
     };
@@ -1025,6 +1024,7 @@ async fn results(
                 }
             }),
             secret: item.vote.is_some_and(|v| v.secrecy == Secrecy::Secret),
+            paper: item.paper.clone(),
             rounds: rounds
                 .iter()
                 .filter(|r| r.item == item.index)
@@ -1055,7 +1055,9 @@ async fn results(
 
 /// Counts as the app sends them: any JSON value, so that a negative count,
 /// a fraction or an empty field is told as such, with its field, rather than
-/// as a body that does not parse.
+/// as a body that does not parse. A paper vote adds the counting board's
+/// `ballots` (`issued`, `returned`, `invalid`); a list sends `marks`, one
+/// row per entry of each mark's count, instead of `yes`, `no` and `abstain`.
 #[derive(Deserialize)]
 struct HandBody {
     #[serde(default)]
@@ -1067,26 +1069,82 @@ struct HandBody {
     #[serde(default)]
     abstain: serde_json::Value,
     #[serde(default)]
+    ballots: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    marks: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
     by: String,
 }
 
 /// `value` as a count, or why it is not one, naming its field.
-fn count(field: &'static str, value: &serde_json::Value) -> Result<u32, Refusal> {
+fn count(field: &str, value: &serde_json::Value) -> Result<u32, Refusal> {
     value
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
             Refusal::HandCount(HandRefusal::Counts {
-                field,
+                field: field.to_owned(),
                 message: format!("{field} is {value}: a count is a whole number, 0 or more"),
             })
         })
 }
 
-/// Records the counts of a show of hands or a paper vote for an item, when
-/// the devices failed: stored as a round with no ballots, marked as
-/// recorded by hand by the name given and this session's device, in the
-/// audit chain, and shown at once on every screen of the meeting.
+impl HandBody {
+    /// The figures as counts, each refused with its field when it is not one.
+    fn figures(&self) -> Result<(Option<Ballots>, HandVotes), Refusal> {
+        let ballots = self
+            .ballots
+            .as_ref()
+            .map(|b| {
+                let figure = |name: &str| {
+                    count(
+                        &format!("ballots.{name}"),
+                        b.get(name).unwrap_or(&serde_json::Value::Null),
+                    )
+                };
+                Ok::<_, Refusal>(Ballots {
+                    issued: figure("issued")?,
+                    returned: figure("returned")?,
+                    invalid: figure("invalid")?,
+                })
+            })
+            .transpose()?;
+        let votes = match &self.marks {
+            Some(rows) => HandVotes::Marks(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let field = format!("marks.{i}");
+                        row.as_array()
+                            .ok_or_else(|| {
+                                Refusal::HandCount(HandRefusal::Counts {
+                                    field: field.clone(),
+                                    message: format!(
+                                        "{field} is {row}: an entry's figures are a list of counts"
+                                    ),
+                                })
+                            })?
+                            .iter()
+                            .map(|n| count(&field, n))
+                            .collect()
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            None => HandVotes::Choices {
+                yes: count("yes", &self.yes)?,
+                no: count("no", &self.no)?,
+                abstain: count("abstain", &self.abstain)?,
+            },
+        };
+        Ok((ballots, votes))
+    }
+}
+
+/// Records the figures of a show of hands or of the counting board's record
+/// of a paper vote for an item, when the devices failed: stored as a round
+/// with no ballots, marked as recorded by hand by the name given and this
+/// session's device, in the audit chain, and shown at once on every screen
+/// of the meeting.
 async fn record_by_hand(
     State(office): State<Office>,
     headers: HeaderMap,
@@ -1095,12 +1153,12 @@ async fn record_by_hand(
 ) -> Result<Json<RoundLine>, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
+    let (ballots, votes) = body.figures()?;
     let hand = HandCount {
         item,
         present: count("present", &body.present)?,
-        yes: count("yes", &body.yes)?,
-        no: count("no", &body.no)?,
-        abstain: count("abstain", &body.abstain)?,
+        ballots,
+        votes,
         by: body.by,
         device,
     };

@@ -6,7 +6,12 @@
 // "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when, the
 // item is locked, and the results CSV, the record and the minutes download
 // from the app saying so; a delegate's tablet and the public page show the
-// mark too. Screenshots in both languages.
+// mark too. Then an election voted on paper ballots: the secretariat enters
+// the counting board's figures (ballots issued, returned, invalid, each
+// candidate's approvals), an impossible one is refused naming the
+// candidate, and the result the devices' rules give reaches the hall screen
+// and the chair's console marked as counted on paper by the board.
+// Screenshots in both languages.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +20,8 @@ import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, setField, 
 
 /** Item 0 of the example, "Thông qua chương trình kỳ họp": yes/no, named, more than half of all 40 seats. */
 const ITEM = 0;
+/** Item 7, "Bầu bổ sung Phó Chủ tịch…": a secret election of one of two candidates, more than half of all seats. */
+const ELECTION = 7;
 const RECORDER = "Lê Thị Thu";
 
 let server;
@@ -139,5 +146,79 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   assert.ok(record.chain.some((e) => e.event.kind === "result_recorded_by_hand"));
   const minutes = await download(admin, "minutes_en");
   assert.match(minutes.text, /Recorded by hand: the result of a show of hands or a paper vote, entered by Lê Thị Thu at/);
+  assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
+});
+
+test("an election's paper ballots counted by the counting board: its figures entered, checked and shown", { timeout: 180_000 }, async () => {
+  // A console of its own: the first test's code enrolled the first one.
+  const codes = await server.codes("2");
+  const code = codes.chair;
+  const chair = await openApp(browser, "chair", { width: 1440, height: 900 });
+  await chair.goto(`${server.url}/chair/?code=${code}`);
+  await chair.getByTestId(`agenda-item-${ELECTION}`).click();
+  await waitFor(chair, `agenda-item-${ELECTION}`, { attr: "aria-current", value: "step" });
+  const screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
+  await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}`);
+
+  const admin = await adminPage("vi");
+  await admin.getByTestId(`results-${MEETING_ID}`).click();
+  await admin.waitForSelector("#results-view:not([hidden])");
+  await waitFor(admin, `result-item-${ELECTION}`, { attr: "data-status", value: "pending" });
+  await admin.getByTestId(`record-${ELECTION}`).click();
+  await waitFor(admin, "hand-marks", {});
+
+  // 40 issued, 39 returned, 1 invalid: 38 valid; the second candidate's 39 cannot be.
+  for (const [field, value] of [["present", 40], ["issued", 40], ["returned", 39], ["invalid", 1], ["mark-0-0", 24], ["mark-1-0", 39], ["by", RECORDER]]) {
+    await setField(admin, `hand-${field}`, value);
+  }
+  await admin.getByTestId("hand-save").click();
+  await waitFor(admin, "hand-error", { text: "Chưa ghi nhận: Lương Thị Thanh Huyền: 39 phiếu, nhiều hơn 38 phiếu hợp lệ" });
+  await waitFor(admin, "hand-mark-1-0", { attr: "aria-invalid", value: "true" });
+  assert.equal(await admin.getByTestId("hand-mark-0-0").getAttribute("aria-invalid"), null);
+  await screenshot(admin, "admin-hand-election-vi", { fullPage: true });
+  await switchTo(admin, "en");
+  await waitFor(admin, "hand-error", { text: "Not recorded: Lương Thị Thanh Huyền: 39 marks, more than the 38 valid papers" });
+  await screenshot(admin, "admin-hand-election-en", { fullPage: true });
+
+  // Corrected: 24 and 14 of 40 seats; 21 elect, so the first is elected.
+  await setField(admin, "hand-mark-1-0", 14);
+  await admin.getByTestId("hand-save").click();
+  await waitFor(admin, `result-item-${ELECTION}`, { attr: "data-status", value: "counted" });
+  await waitFor(admin, "paper-sentences", { contains: "Ballot papers returned: 39" });
+  await waitFor(admin, "paper-sentences", { contains: "Valid ballot papers: 38; invalid: 1" });
+  await waitFor(admin, "paper-sentences", { contains: "Elected: Vũ Thị Lan Anh" });
+  await waitFor(admin, "by-hand", { contains: `Counted by hand — paper ballots counted by the counting board; entered by ${RECORDER}` });
+  await waitFor(admin, `locked-${ELECTION}`, { text: "Locked" });
+  await admin.getByTestId(`result-item-${ELECTION}`).scrollIntoViewIfNeeded();
+  await screenshot(admin, "admin-results-election-en");
+
+  await waitFor(screen, "screen-paper-table", {});
+  await waitFor(screen, "screen-paper-summary", { contains: "Trúng cử: Vũ Thị Lan Anh" });
+  await waitFor(screen, "screen-paper-summary", { contains: "Phiếu hợp lệ: 38; không hợp lệ: 1" });
+  await waitFor(screen, "by-hand", { contains: `Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; ${RECORDER} ghi nhận lúc` });
+  const elected = screen.locator('[data-testid="screen-paper-table"] tr[data-entry="0"]');
+  assert.equal(await elected.getAttribute("data-outcome"), "elected");
+  await screenshot(screen, "screen-by-hand-election-vi");
+  await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}&lang=en`);
+  await waitFor(screen, "by-hand", { contains: `Counted by hand — paper ballots counted by the counting board; entered by ${RECORDER} at` });
+  await screenshot(screen, "screen-by-hand-election-en");
+  await waitFor(chair, "paper-by-hand", { contains: `Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; ${RECORDER}` });
+  await waitFor(chair, "chair-paper-table", {});
+  await screenshot(chair, "chair-by-hand-election-vi");
+
+  // A delegate's tablet and the public page show the board's figures, marked.
+  const tablet = await openApp(browser, "tablet", { width: 1280, height: 800 });
+  await tablet.goto(`${server.url}/tablet/?code=${codes.seats.get(2).code}&lang=en`);
+  await waitFor(tablet, "by-hand", { contains: "Counted by hand — paper ballots counted by the counting board" });
+  await waitFor(tablet, "paper-result", { contains: "Valid ballot papers: 38; invalid: 1" });
+  await screenshot(tablet, "tablet-by-hand-election-en");
+  const visitor = await openApp(browser, "public", { width: 1280, height: 900 });
+  await visitor.goto(`${server.url}/public/${MEETING_ID}`);
+  await waitFor(visitor, "public-by-hand", { contains: "Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm" });
+  await waitFor(visitor, "public-result", { contains: "Phiếu hợp lệ: 38; không hợp lệ: 1" });
+
+  const minutes = await download(admin, "minutes_en");
+  assert.match(minutes.text, /Counted by hand: a vote on paper ballots, counted by the counting board, whose record(&#39;|')s figures Lê Thị Thu entered at/);
+  assert.match(minutes.text, /Invalid ballot papers<\/th><td class="num">1<\/td>/);
   assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
 });

@@ -8,6 +8,7 @@
 use super::Lang;
 use super::clock::LocalTime;
 use gavel_protocol::floor::FloorKind;
+use gavel_protocol::messages::Ballots;
 
 /// Fixed words in one language.
 pub struct Words {
@@ -418,21 +419,44 @@ pub fn device_owner(lang: Lang, seat: Option<u32>, name: &str) -> String {
 }
 
 /// A result recorded by hand, in the minutes: the hall voted by a show of
-/// hands or on paper, and the secretariat entered the counts.
-pub fn by_hand_line(lang: Lang, by: &str, at: &str) -> String {
-    match lang {
-        Lang::Vi => format!(
+/// hands, or on paper ballots that the counting board counted (`on_paper`),
+/// and the secretariat entered the counts.
+pub fn by_hand_line(lang: Lang, by: &str, at: &str, on_paper: bool) -> String {
+    match (lang, on_paper) {
+        (Lang::Vi, false) => format!(
             "Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do {by} ghi nhận lúc {at}; không có phiếu điện tử"
         ),
-        Lang::En => format!(
+        (Lang::En, false) => format!(
             "Recorded by hand: the result of a show of hands or a paper vote, entered by {by} at {at}; there are no electronic ballots"
+        ),
+        (Lang::Vi, true) => format!(
+            "Kiểm đếm thủ công: bỏ phiếu bằng phiếu giấy, Ban kiểm phiếu kiểm phiếu và lập biên bản; số liệu của biên bản do {by} ghi nhận lúc {at}; không có phiếu điện tử"
+        ),
+        (Lang::En, true) => format!(
+            "Counted by hand: a vote on paper ballots, counted by the counting board, whose record's figures {by} entered at {at}; there are no electronic ballots"
         ),
     }
 }
 
-/// The results table's cell of a result recorded by hand: "Lê Thị Thu, 2026-12-18 10:15:00".
-pub fn by_hand_cell(by: &str, at: &str) -> String {
-    format!("{by}, {at}")
+/// The results table's cell of a result recorded by hand: "Lê Thị Thu,
+/// 2026-12-18 10:15:00", then the counting board's figures when it counted
+/// paper ballots.
+pub fn by_hand_cell(lang: Lang, by: &str, at: &str, ballots: Option<&Ballots>) -> String {
+    let Some(b) = ballots else {
+        return format!("{by}, {at}");
+    };
+    let w = Words::of(lang);
+    format!(
+        "{by}, {at}; {}: {}, {}: {}, {}: {}, {}: {}",
+        w.count_issued,
+        b.issued,
+        w.papers_returned,
+        b.returned,
+        w.count_valid,
+        b.valid(),
+        w.count_invalid,
+        b.invalid
+    )
 }
 
 pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {

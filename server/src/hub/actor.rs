@@ -499,21 +499,25 @@ impl MeetingActor {
 
     /// The last round while its result awaits the counting board and the
     /// chair's announcement: a closed secret round of a meeting with a
-    /// board, not yet announced.
+    /// board, not yet announced. A secret item counted by hand is not: the
+    /// board counted its papers and signed its record before it was entered.
     fn provisional(&self) -> Option<&RoundRecord> {
         let record = &self.round.as_ref()?.record;
         let awaiting = record.status == RoundStatus::Closed
             && record.settings.secrecy == Secrecy::Secret
+            && record.by_hand.is_none()
             && !self.definition.counting_board.is_empty()
             && record.announced_at.is_none();
         awaiting.then_some(record)
     }
 
-    /// The board's state of the last round, if it is one the board confirms.
+    /// The board's state of the last round, if it is one the board confirms
+    /// on its devices (not a count by hand, which it signed on paper).
     fn board_view(&self) -> Option<BoardView> {
         let record = &self.round.as_ref()?.record;
         let confirms = record.status == RoundStatus::Closed
             && record.settings.secrecy == Secrecy::Secret
+            && record.by_hand.is_none()
             && !self.definition.counting_board.is_empty();
         confirms.then(|| BoardView {
             members: self.definition.counting_board.clone(),
@@ -660,12 +664,13 @@ impl MeetingActor {
             status: RoundStatus::Closed,
             closed_at: Some(at),
             announced_at: None,
-            result: Some(RoundResult::Tally(result)),
+            result: Some(result),
             documents: None,
             by_hand: Some(ByHand {
                 by: hand.by.trim().to_owned(),
                 device: hand.device,
                 at,
+                ballots: hand.ballots,
             }),
         };
         let documents = match self.store.record_by_hand(&record).await {
@@ -685,8 +690,7 @@ impl MeetingActor {
         };
         tracing::info!(
             meeting = %self.definition.id, round = %record.id, item = hand.item,
-            yes = result.counts.yes, no = result.counts.no, abstain = result.counts.abstain,
-            present = result.counts.present, passed = result.passed,
+            present = hand.present, on_paper = hand.ballots.is_some(),
             "result recorded by hand"
         );
         if let Some(previous) = self.round.take() {

@@ -317,11 +317,12 @@ const handActions = {
     hand.sending = true;
     hand.error = null;
     render();
-    const counts = countsOf(hand.values);
+    const counted = reviewing.view.items[item];
+    const counts = countsOf(hand.values, counted);
     try {
       await recordByHand(token, reviewing.id, item, counts);
       localStorage.setItem(RECORDER, counts.by.trim());
-      const title = reviewing.view.items[item]?.title ?? "";
+      const title = counted?.title ?? "";
       hand = null;
       reviewing.done = () => t("hand.done", { n: item + 1, title });
       await showResults(reviewing.id);
@@ -330,7 +331,7 @@ const handActions = {
       const field = error instanceof Refused ? error.field : undefined;
       const reason = () =>
         error instanceof Refused && error.reason === "invalid_counts"
-          ? countsProblem(t, field, counts, reviewing.view.total_seats)
+          ? countsProblem(t, field, counts, reviewing.view.total_seats, counted)
           : failure(error);
       hand.error = { field, text: () => t("hand.refused", { reason: reason() }) };
       render();

@@ -48,6 +48,8 @@ export const COMMON = {
     "paper.of_all": "Tỷ lệ phần trăm tính trên tổng số {total} đại biểu.",
     "status.voided": "Đã hủy",
     "result.by_hand": "Kiểm đếm thủ công — {by} ghi nhận lúc {time}",
+    "result.by_hand_paper": "Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; {by} ghi nhận lúc {time}",
+    "paper.valid": "Phiếu hợp lệ: {valid}; không hợp lệ: {invalid}",
     "result.official":
       "{taking} đại biểu tham gia biểu quyết ({taking_pct} tổng số đại biểu); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",
     "rule.more_than": "trên {fraction} {base}",
@@ -155,6 +157,8 @@ export const COMMON = {
     "paper.of_all": "Percentages are of all {total} seats.",
     "status.voided": "Voided",
     "result.by_hand": "Recorded by hand — entered by {by} at {time}",
+    "result.by_hand_paper": "Counted by hand — paper ballots counted by the counting board; entered by {by} at {time}",
+    "paper.valid": "Valid ballot papers: {valid}; invalid: {invalid}",
     "result.official": {
       count: "taking",
       one: "{taking} delegate took part in the vote ({taking_pct} of all seats); {yes} {yes_label} ({yes_pct}), {no} {no_label} ({no_pct}), {abstain} {abstain_label} ({abstain_pct}).",

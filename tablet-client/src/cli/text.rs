@@ -554,12 +554,20 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// Who recorded a result by hand, and when (PROTOCOL.md §9.8).
+    /// Who recorded a result by hand, and when, and whether the counting
+    /// board counted paper ballots for it (PROTOCOL.md §9.8), as the web
+    /// apps say it.
     fn by_hand(&self, by_hand: &ByHand) -> String {
         let (by, at) = (&by_hand.by, clock(by_hand.at));
-        match self.lang {
-            Lang::Vi => format!("Kiểm đếm thủ công — {by} ghi nhận lúc {at}"),
-            Lang::En => format!("Recorded by hand — entered by {by} at {at}"),
+        match (self.lang, by_hand.ballots.is_some()) {
+            (Lang::Vi, false) => format!("Kiểm đếm thủ công — {by} ghi nhận lúc {at}"),
+            (Lang::En, false) => format!("Recorded by hand — entered by {by} at {at}"),
+            (Lang::Vi, true) => format!(
+                "Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; {by} ghi nhận lúc {at}"
+            ),
+            (Lang::En, true) => format!(
+                "Counted by hand — paper ballots counted by the counting board; entered by {by} at {at}"
+            ),
         }
     }
 
@@ -1234,6 +1242,7 @@ mod tests {
             by: "Lê Thị Thu".to_owned(),
             device: gavel_protocol::PublicKey::of(&ed25519_dalek::SigningKey::from_bytes(&[4; 32])),
             at: 3_600_000 * 10 + 15 * 60_000,
+            ballots: None,
         });
         let by_hand = Text::new(&m, Lang::En).agenda(&s);
         assert_eq!(
@@ -1245,6 +1254,17 @@ mod tests {
                 .agenda(&s)
                 .ends_with("Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15:00 UTC")
         );
+        // Paper ballots the counting board counted say so.
+        if let Some(by_hand) = &mut s.items[1].by_hand {
+            by_hand.ballots = Some(gavel_protocol::messages::Ballots {
+                issued: 40,
+                returned: 39,
+                invalid: 1,
+            });
+        }
+        assert!(Text::new(&m, Lang::En).agenda(&s).ends_with(
+            "Counted by hand — paper ballots counted by the counting board; entered by Lê Thị Thu at 10:15:00 UTC"
+        ));
         let lines: Vec<&str> = agenda.lines().collect();
         assert_eq!(lines[0], "Agenda: Kỳ họp thứ mười hai");
         assert_eq!(lines[1], "Kinh tế - ngân sách");
