@@ -9,20 +9,23 @@
 //! does this twenty times, and prints the failover time
 //! (from the kill or stop to the first ballot acknowledged by the new
 //! owner), median and worst. And PostgreSQL itself crashing and restarting
-//! mid-vote under two nodes loses nothing.
+//! mid-vote under two nodes loses nothing. At scale, a hundred meetings of
+//! forty tablets each vote at once on two nodes, every result exact.
 
 use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
 use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_client::{Client, Session};
-use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
+use gavel_protocol::messages::{ChairCommand, Receipt, RoundStatus, RoundView};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::Store;
 use gavel_tests::cluster::Cluster;
+use gavel_tests::http::{Scrape, delta};
 use gavel_tests::process::{self, Gavel, prepare_example};
 use gavel_tests::proxy::Proxy;
+use gavel_tests::roster::{Roster, public_keys};
 use gavel_tests::{TestDatabase, chair, databases, documents, http};
 use rand::Rng;
 use sha2::Digest as _;
@@ -31,7 +34,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 /// The nodes' lease term: shorter than the default four seconds, so that
 /// the twenty failovers of the chaos test take little time.
@@ -56,13 +59,20 @@ async fn postgres() -> Option<TestDatabase> {
 }
 
 /// A node: `gavel serve` on `database_url` with its own data directory,
-/// holding the deployment's `key`.
+/// holding the deployment's `key`, with the tests' short lease term.
 fn node(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Gavel> {
+    let mut command = node_command(data_dir, database_url, key)?;
+    command.env("GAVEL_LEASE_TERM_MS", LEASE_TERM_MS.to_string());
+    Gavel::start(command)
+}
+
+/// The `gavel serve` of a node, with the deployment's `key` written to its
+/// data directory and its lease term left at the default.
+fn node_command(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Command> {
     std::fs::write(data_dir.join("server.key"), hex::encode(key.to_bytes()))?;
     let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
     command.env("RUST_LOG", "gavel_server::hub=info,warn");
-    command.env("GAVEL_LEASE_TERM_MS", LEASE_TERM_MS.to_string());
-    Gavel::start(command)
+    Ok(command)
 }
 
 /// The meetings `node` hosts now.
@@ -147,6 +157,233 @@ async fn two_nodes_share_the_meetings_and_never_host_one_twice() -> Result<()> {
     let status = hosted(&b).await?;
     ensure!(status.len() == MEETINGS);
     Ok(())
+}
+
+/// How many meetings the large test spreads over two nodes, and how many
+/// tablets each has: the size of a province's councils in session at once.
+const MEETINGS: usize = 100;
+const TABLETS: u32 = 40;
+/// How many tablets log in at the same moment in the large test: a hall's
+/// tablets come in over minutes, not in one instant.
+const LOGINS_AT_ONCE: usize = 64;
+
+/// One meeting of the large test: its chair opens a round, each of its
+/// tablets (logged in first) votes once, the chair closes the round once
+/// the live tally counts every tablet. Returns the round and the receipts,
+/// after checking that the result counts each choice as often as it was cast.
+async fn a_meeting_votes(
+    url: String,
+    roster: Roster,
+    logins: Arc<Semaphore>,
+) -> Result<(RoundId, Vec<Receipt>)> {
+    let log_in = |key: SigningKey| {
+        let (url, meeting, logins) = (url.clone(), roster.meeting.clone(), logins.clone());
+        async move {
+            let _turn = logins.acquire().await?;
+            Ok::<_, anyhow::Error>(Client::connect(&url).await?.login(&meeting, &key).await?)
+        }
+    };
+    let mut tablets = Vec::new();
+    for key in &roster.seats {
+        tablets.push(log_in(key.clone()).await?);
+    }
+    let mut chair_session = log_in(roster.chair.clone()).await?;
+    let item = chair::item_where(&chair_session, |_| true);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    let casts: Vec<_> = tablets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut tablet)| {
+            tokio::spawn(async move {
+                tablet
+                    .wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
+                    .await?;
+                let receipt = tablet.cast(Choice::ALL[i % 3]).await?;
+                tablet.close().await;
+                Ok::<_, anyhow::Error>(receipt)
+            })
+        })
+        .collect();
+    let mut receipts = Vec::new();
+    for cast in casts {
+        receipts.push(cast.await??);
+    }
+    chair_session
+        .wait_until(|s| {
+            s.open_round()
+                .and_then(|r| r.live.as_ref())
+                .is_some_and(|l| l.taking_part == TABLETS)
+        })
+        .await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    let result = chair_session
+        .state
+        .round()
+        .filter(|r| r.id == round && r.status == RoundStatus::Closed)
+        .and_then(RoundView::tally)
+        .context("closed with a result")?;
+    for choice in Choice::ALL {
+        let cast = receipts.iter().filter(|r| r.choice == choice).count();
+        ensure!(
+            result.counts.of(choice) as usize == cast,
+            "{}: {choice} counted {} times, cast {cast} times",
+            roster.meeting,
+            result.counts.of(choice)
+        );
+    }
+    chair_session.close().await;
+    Ok((round, receipts))
+}
+
+/// A hundred meetings of forty tablets on two nodes sharing one PostgreSQL
+/// database: the nodes share the meetings, each meeting opens a round,
+/// every tablet votes through the node that hosts its meeting, and every
+/// result counts each choice as often as it was cast; each ballot is
+/// stored once and acknowledged once (each node's metrics count every
+/// commit and acknowledgement), and both nodes hosted and counted some.
+/// What the nodes wrote to `audience_state` meanwhile for the other node
+/// to relay (nobody relayed any of these meetings) is printed beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_meetings_of_forty_tablets_vote_on_two_nodes() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let store = Store::connect(&db.url).await?;
+    let rosters: Vec<Roster> = (0..MEETINGS).map(|_| Roster::generate(TABLETS)).collect();
+    // A few at a time: the store's pool waits only so long for a connection.
+    let importing = Arc::new(Semaphore::new(4));
+    let mut imports = tokio::task::JoinSet::new();
+    for roster in &rosters {
+        let (store, importing) = (store.clone(), importing.clone());
+        let (meeting, text) = (roster.meeting.clone(), roster.definition());
+        let keys = public_keys(&roster.seats, &roster.chair);
+        imports.spawn(async move {
+            let _turn = importing.acquire().await?;
+            Ok::<_, anyhow::Error>(store.import_meeting(&meeting, &text, &keys, &[]).await?)
+        });
+    }
+    while let Some(imported) = imports.join_next().await {
+        imported??;
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        let mut command = node_command(dir.path(), &db.url, &key)?;
+        // Every tablet of the test comes from 127.0.0.1, as behind a proxy.
+        command.args([
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--connections-per-address",
+            "8192",
+        ]);
+        nodes.push(Gavel::start(command)?);
+    }
+    let hosts = until_hosted(&[&nodes[0], &nodes[1]], |h| {
+        h.iter().all(|m| m.len() == MEETINGS / 2)
+    })
+    .await?;
+    eprintln!(
+        "{MEETINGS} meetings imported and shared by two nodes in {:?}",
+        started.elapsed()
+    );
+    let metrics: Vec<String> = nodes
+        .iter()
+        .map(|n| n.metrics_addr.clone().context("a metrics listener"))
+        .collect::<Result<_>>()?;
+    let mut before = Vec::new();
+    for addr in &metrics {
+        before.push(Scrape::of(addr).await?);
+    }
+    let wal_before = wal_position(&db.url).await?;
+
+    let voting = Instant::now();
+    let logins = Arc::new(Semaphore::new(LOGINS_AT_ONCE));
+    let meetings: Vec<_> = rosters
+        .into_iter()
+        .map(|roster| {
+            let host = hosts
+                .iter()
+                .position(|h| h.contains(roster.meeting.as_str()))
+                .expect("every meeting is hosted");
+            let meeting = roster.meeting.clone();
+            let voted = tokio::spawn(a_meeting_votes(nodes[host].url(), roster, logins.clone()));
+            (meeting, voted)
+        })
+        .collect();
+    let mut ballots = 0;
+    for (meeting, voted) in meetings {
+        let (round, receipts) = voted.await?.with_context(|| format!("meeting {meeting}"))?;
+        let acknowledged: HashMap<SeatNo, (u64, Choice)> = receipts
+            .iter()
+            .map(|r| (r.seat, (r.seq, r.choice)))
+            .collect();
+        ensure!(
+            acknowledged.len() == TABLETS as usize,
+            "{meeting}: a receipt per tablet"
+        );
+        let stored: HashMap<SeatNo, (u64, Choice)> = store
+            .ballots(round)
+            .await?
+            .into_iter()
+            .map(|b| Ok((b.seat, (b.seq, b.vote.choice().context("a choice")?))))
+            .collect::<Result<_>>()?;
+        ensure!(
+            stored == acknowledged,
+            "{meeting}: stored {stored:?}, acknowledged {acknowledged:?}"
+        );
+        ballots += receipts.len();
+    }
+    let voted_in = voting.elapsed();
+    let wal = wal_position(&db.url).await? - wal_before;
+
+    let mut after = Vec::new();
+    for addr in &metrics {
+        after.push(Scrape::of(addr).await?);
+    }
+    let moved = |sample: &str| -> Vec<f64> {
+        before
+            .iter()
+            .zip(&after)
+            .map(|(b, a)| delta(b, a, sample))
+            .collect()
+    };
+    let accepted = moved("gavel_ballots_accepted_total");
+    let acks = moved("gavel_ballot_ack_seconds_count");
+    ensure!(
+        accepted.iter().sum::<f64>() == ballots as f64
+            && acks.iter().sum::<f64>() == ballots as f64,
+        "each of {ballots} ballots committed and acknowledged once: committed {accepted:?}, acknowledged {acks:?}"
+    );
+    ensure!(
+        accepted.iter().all(|&n| n > 0.0),
+        "both nodes counted ballots: {accepted:?}"
+    );
+    let writes: f64 = moved("gavel_audience_writes_total").iter().sum();
+    let bytes: f64 = moved("gavel_audience_write_bytes_total").iter().sum();
+    let seconds: f64 = moved("gavel_audience_write_seconds_sum").iter().sum();
+    eprintln!(
+        "{ballots} ballots in {MEETINGS} meetings voted in {voted_in:?} (test {:?}); \
+         audience_state meanwhile: {writes} writes ({:.2} per ballot), {:.1} MB of frames, \
+         {seconds:.2} s of the nodes' time writing; all the database's WAL: {:.1} MB",
+        started.elapsed(),
+        writes / ballots as f64,
+        bytes / 1e6,
+        wal as f64 / 1e6,
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// Where PostgreSQL's write-ahead log is now, in bytes since its start.
+async fn wal_position(database_url: &str) -> Result<i64> {
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    let at = sqlx::query_scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok(at)
 }
 
 /// The highest acknowledged ballot of each seat, and when each receipt came.

@@ -59,8 +59,12 @@ pub(super) async fn publish(meeting: MeetingHandle, store: Store, lease: Lease) 
         let mut updates = joined.updates;
         loop {
             if !pending.is_empty() {
+                let started = std::time::Instant::now();
                 match store.publish_audience(&lease, &pending).await {
-                    Ok(true) => pending = AudienceFrames::default(),
+                    Ok(true) => {
+                        crate::metrics::audience_written(pending.bytes(), started.elapsed());
+                        pending = AudienceFrames::default();
+                    }
                     Ok(false) => {
                         tracing::info!(meeting = %lease.meeting, "the lease is taken: no longer publishing the audience's frames");
                         return;

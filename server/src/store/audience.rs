@@ -29,6 +29,15 @@ impl AudienceFrames {
         self.snapshot.is_none() && self.floor.is_none() && self.tally.is_none()
     }
 
+    /// The frames' length in bytes.
+    pub fn bytes(&self) -> usize {
+        [&self.snapshot, &self.floor, &self.tally]
+            .into_iter()
+            .flatten()
+            .map(|(_, frame)| frame.len())
+            .sum()
+    }
+
     /// The highest version in it.
     pub fn version(&self) -> Option<u64> {
         [&self.snapshot, &self.floor, &self.tally]
