@@ -67,11 +67,12 @@ fn node(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Gavel> 
 }
 
 /// The `gavel serve` of a node, with the deployment's `key` written to its
-/// data directory and its lease term left at the default.
+/// data directory, its metrics served and its lease term left at the default.
 fn node_command(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Command> {
     std::fs::write(data_dir.join("server.key"), hex::encode(key.to_bytes()))?;
     let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
     command.env("RUST_LOG", "gavel_server::hub=info,warn");
+    command.args(["--metrics-listen", "127.0.0.1:0"]);
     Ok(command)
 }
 
@@ -241,8 +242,9 @@ async fn a_meeting_votes(
 /// result counts each choice as often as it was cast; each ballot is
 /// stored once and acknowledged once (each node's metrics count every
 /// commit and acknowledgement), and both nodes hosted and counted some.
-/// What the nodes wrote to `audience_state` meanwhile for the other node
-/// to relay (nobody relayed any of these meetings) is printed beside it.
+/// Nobody follows these meetings on the other node, so neither node writes
+/// any audience frame to the store meanwhile; what the run cost the
+/// database (its write-ahead log) is printed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_meetings_of_forty_tablets_vote_on_two_nodes() -> Result<()> {
     let Some(db) = postgres().await else {
@@ -272,12 +274,7 @@ async fn a_hundred_meetings_of_forty_tablets_vote_on_two_nodes() -> Result<()> {
     for dir in &dirs {
         let mut command = node_command(dir.path(), &db.url, &key)?;
         // Every tablet of the test comes from 127.0.0.1, as behind a proxy.
-        command.args([
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--connections-per-address",
-            "8192",
-        ]);
+        command.args(["--connections-per-address", "8192"]);
         nodes.push(Gavel::start(command)?);
     }
     let hosts = until_hosted(&[&nodes[0], &nodes[1]], |h| {
@@ -361,6 +358,10 @@ async fn a_hundred_meetings_of_forty_tablets_vote_on_two_nodes() -> Result<()> {
         "both nodes counted ballots: {accepted:?}"
     );
     let writes: f64 = moved("gavel_audience_writes_total").iter().sum();
+    ensure!(
+        writes == 0.0,
+        "nobody relays these meetings, yet the hosts wrote their audience {writes} times"
+    );
     let bytes: f64 = moved("gavel_audience_write_bytes_total").iter().sum();
     let seconds: f64 = moved("gavel_audience_write_seconds_sum").iter().sum();
     eprintln!(
@@ -927,6 +928,132 @@ async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover(
             && snapshot["round"]["live"]["choices"].is_null(),
         "the published snapshot of a secret round names no seat: {snapshot}"
     );
+    store.close().await;
+    Ok(())
+}
+
+/// Whether what `meeting`'s audience was published to see is withdrawn
+/// (or was never published).
+async fn withdrawn(store: &Store, meeting: &MeetingId) -> Result<bool> {
+    Ok(store
+        .audience_frames(meeting)
+        .await?
+        .is_none_or(|f| f.is_empty()))
+}
+
+/// Waits until what `meeting`'s audience was published to see is withdrawn.
+async fn until_withdrawn(store: &Store, meeting: &MeetingId, why: &str) -> Result<()> {
+    let started = Instant::now();
+    while !withdrawn(store, meeting).await? {
+        ensure!(started.elapsed() < SETTLE, "the audience withdrawn: {why}");
+        tokio::time::sleep(POLL).await;
+    }
+    eprintln!("the audience withdrawn {:?} after {why}", started.elapsed());
+    Ok(())
+}
+
+/// The audience's frames written to the store so far by the node at `metrics`.
+async fn audience_writes(metrics: &str) -> Result<f64> {
+    Ok(Scrape::of(metrics)
+        .await?
+        .value("gavel_audience_writes_total"))
+}
+
+/// A meeting's host writes what its audience sees to the store only while
+/// another node relays the meeting: nothing through a vote that nobody
+/// watches on the other node (a hall screen on the host is served by the
+/// host alone); from the moment a hall screen connects to the other node,
+/// which follows the vote; nothing again once that screen has left (the
+/// relay is torn down, and what was published withdrawn, so that a relay
+/// started later shows nothing stale), through a whole round; then, with a
+/// screen back on the other node, it follows again from the round it
+/// finds; and when that node dies, its registration runs out and the host
+/// withdraws again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audience_is_published_only_while_another_node_relays_it() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const SEATS: u32 = 4;
+    let prepared = prepare_example(&db.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let relay = 1 - host;
+    let (host_url, relay_url) = (nodes[host].url(), nodes[relay].url());
+    let metrics = nodes[host].metrics_addr.clone().context("metrics")?;
+    let store = Store::connect(&db.url).await?;
+
+    let mut local_screen = watch(&host_url, &meeting).await?;
+    let mut chair_session = log_in(&host_url, &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    all_vote(&prepared, &host_url, SEATS as usize, Choice::Yes).await?;
+    until_shown(&mut local_screen, "the tally on the host", |s| {
+        s.live_counts().is_some_and(|c| c.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? == 0.0 && withdrawn(&store, &meeting).await?,
+        "nobody watches on the other node: nothing is published"
+    );
+
+    let mut screen = watch(&relay_url, &meeting).await?;
+    until_shown(&mut screen, "the tally on the other node", |s| {
+        s.open_round().is_some_and(|r| r.id == round)
+            && s.live_counts().is_some_and(|c| c.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? > 0.0,
+        "published once relayed"
+    );
+
+    screen.close().await;
+    until_withdrawn(&store, &meeting, "the other node's last viewer left").await?;
+    ensure!(
+        nodes[relay]
+            .log()
+            .iter()
+            .any(|l| l.contains("its last viewer left")),
+        "the other node tore its relay down"
+    );
+    let written = audience_writes(&metrics).await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    let next = chair::open_round(&mut chair_session, item, 600).await?;
+    all_vote(&prepared, &host_url, SEATS as usize, Choice::No).await?;
+    until_shown(
+        &mut local_screen,
+        "the next round's tally on the host",
+        |s| {
+            s.open_round().is_some_and(|r| r.id == next)
+                && s.live_counts().is_some_and(|c| c.of(Choice::No) == SEATS)
+        },
+    )
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? == written && withdrawn(&store, &meeting).await?,
+        "nothing published for a round nobody watches on the other node"
+    );
+
+    let mut screen = watch(&relay_url, &meeting).await?;
+    until_shown(&mut screen, "the next round on the other node", |s| {
+        s.open_round().is_some_and(|r| r.id == next)
+            && s.live_counts().is_some_and(|c| c.of(Choice::No) == SEATS)
+    })
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? > written,
+        "published again"
+    );
+
+    nodes[relay].kill()?;
+    until_withdrawn(&store, &meeting, "the relaying node died").await?;
     store.close().await;
     Ok(())
 }
