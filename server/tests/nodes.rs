@@ -76,13 +76,31 @@ fn node_command(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result
     Ok(command)
 }
 
-/// The meetings `node` hosts now.
+/// The meetings `node` hosts now, as its list of every meeting marks them.
 async fn hosted(node: &Gavel) -> Result<BTreeSet<String>> {
+    Ok(listed(node)
+        .await?
+        .into_iter()
+        .filter(|(_, hosted)| *hosted)
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Every meeting `node` lists (`/api/meetings`), with whether it hosts it.
+async fn listed(node: &Gavel) -> Result<Vec<(String, bool)>> {
     let response = http::get(&node.addr, "/api/meetings").await?;
     ensure!(response.status == 200, "{response:?}");
     let list: Vec<serde_json::Value> = serde_json::from_str(&response.body)?;
     list.iter()
-        .map(|m| m["id"].as_str().map(str::to_owned).context("an id"))
+        .map(|m| {
+            let id = m["id"].as_str().context("an id")?.to_owned();
+            let hosted = m["hosted"].as_bool().context("whether it is hosted")?;
+            ensure!(
+                m["title"].as_str().is_some_and(|t| !t.is_empty()),
+                "a title: {m}"
+            );
+            Ok((id, hosted))
+        })
         .collect()
 }
 
@@ -146,6 +164,15 @@ async fn two_nodes_share_the_meetings_and_never_host_one_twice() -> Result<()> {
     })
     .await?;
     eprintln!("shared: {shared:?}");
+    // Each lists every meeting, whichever node hosts it.
+    for node in [&a, &b] {
+        let all = listed(node).await?;
+        ensure!(
+            all.len() == MEETINGS
+                && all.iter().map(|(id, _)| id).collect::<BTreeSet<_>>().len() == MEETINGS,
+            "every meeting listed once on each node: {all:?}"
+        );
+    }
 
     // The first dies: the second takes all of them once the leases run out.
     a.kill()?;

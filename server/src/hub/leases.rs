@@ -255,6 +255,32 @@ impl Hub {
         self.meetings.contains_key(meeting)
     }
 
+    /// Every meeting of the deployment by id, with whether this node hosts
+    /// it: those it hosts as they run, the others as stored (read at each
+    /// call, as the secretariat's list is: a list of the meetings is asked
+    /// for now and then, not at every frame). A stored definition that does
+    /// not parse is left out and logged.
+    pub async fn every_meeting(&self) -> Result<Vec<(Arc<MeetingDefinition>, bool)>, StoreError> {
+        let mut all: Vec<_> = self.meetings().into_iter().map(|d| (d, true)).collect();
+        let elsewhere = self.elsewhere.read().expect("elsewhere lock").clone();
+        if elsewhere.is_empty() {
+            return Ok(all);
+        }
+        for stored in self.store.meetings().await? {
+            if !elsewhere.contains(&stored.id) || self.hosts(&stored.id) {
+                continue;
+            }
+            match MeetingDefinition::parse(&stored.definition) {
+                Ok(definition) => all.push((Arc::new(definition), false)),
+                Err(e) => {
+                    tracing::error!(meeting = %stored.id, error = %e, "a stored meeting definition does not parse");
+                }
+            }
+        }
+        all.sort_by(|(a, _), (b, _)| a.id.cmp(&b.id));
+        Ok(all)
+    }
+
     /// The view of `meeting`, whichever node hosts it: a client that logged
     /// in on the meeting's node fetches its view over HTTP, and behind the
     /// reverse proxy that request may reach any node. A view of a meeting
