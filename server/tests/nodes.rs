@@ -14,7 +14,6 @@
 
 use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
-use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, Receipt, RoundStatus, RoundView};
 use gavel_protocol::rules::Secrecy;
@@ -22,6 +21,10 @@ use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::Store;
 use gavel_tests::cluster::Cluster;
+use gavel_tests::failover::{
+    self, ATTEMPT, Burst, Failure, POLL, SETTLE, Votes, burst_with_failure, hosted, listed, log_in,
+    median_and_worst, owner, signal, until_hosted,
+};
 use gavel_tests::http::{Scrape, delta};
 use gavel_tests::process::{self, Gavel, prepare_example};
 use gavel_tests::proxy::Proxy;
@@ -32,19 +35,13 @@ use sha2::Digest as _;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, watch};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
 
 /// The nodes' lease term: shorter than the default four seconds, so that
 /// the twenty failovers of the chaos test take little time.
 const LEASE_TERM_MS: u64 = 1500;
-/// How long the nodes get to settle who hosts what, or to fail over.
-const SETTLE: Duration = Duration::from_secs(30);
-/// How long one attempt to reach a node may take: a stopped node accepts
-/// TCP connections (the kernel does) and never answers them.
-const ATTEMPT: Duration = Duration::from_secs(3);
-const POLL: Duration = Duration::from_millis(50);
 
 /// The PostgreSQL database of this run, if it has one.
 async fn postgres() -> Option<TestDatabase> {
@@ -66,77 +63,14 @@ fn node(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Gavel> 
     Gavel::start(command)
 }
 
-/// The `gavel serve` of a node, with the deployment's `key` written to its
-/// data directory, its metrics served and its lease term left at the default.
+/// The `gavel serve` of a node ([`failover::node_command`]).
 fn node_command(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Command> {
-    std::fs::write(data_dir.join("server.key"), hex::encode(key.to_bytes()))?;
-    let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
-    command.env("RUST_LOG", "gavel_server::hub=info,warn");
-    command.args(["--metrics-listen", "127.0.0.1:0"]);
-    Ok(command)
-}
-
-/// The meetings `node` hosts now, as its list of every meeting marks them.
-async fn hosted(node: &Gavel) -> Result<BTreeSet<String>> {
-    Ok(listed(node)
-        .await?
-        .into_iter()
-        .filter(|(_, hosted)| *hosted)
-        .map(|(id, _)| id)
-        .collect())
-}
-
-/// Every meeting `node` lists (`/api/meetings`), with whether it hosts it.
-async fn listed(node: &Gavel) -> Result<Vec<(String, bool)>> {
-    let response = http::get(&node.addr, "/api/meetings").await?;
-    ensure!(response.status == 200, "{response:?}");
-    let list: Vec<serde_json::Value> = serde_json::from_str(&response.body)?;
-    list.iter()
-        .map(|m| {
-            let id = m["id"].as_str().context("an id")?.to_owned();
-            let hosted = m["hosted"].as_bool().context("whether it is hosted")?;
-            ensure!(
-                m["title"].as_str().is_some_and(|t| !t.is_empty()),
-                "a title: {m}"
-            );
-            Ok((id, hosted))
-        })
-        .collect()
-}
-
-/// Waits until `done` holds of what `nodes` host, checking at every look
-/// that no meeting is hosted by two of them.
-async fn until_hosted(
-    nodes: &[&Gavel],
-    done: impl Fn(&[BTreeSet<String>]) -> bool,
-) -> Result<Vec<BTreeSet<String>>> {
-    let started = Instant::now();
-    loop {
-        let mut all = Vec::new();
-        for node in nodes {
-            all.push(hosted(node).await?);
-        }
-        for (i, a) in all.iter().enumerate() {
-            for b in &all[i + 1..] {
-                ensure!(a.is_disjoint(b), "a meeting is hosted twice: {all:?}");
-            }
-        }
-        if done(&all) {
-            return Ok(all);
-        }
-        if started.elapsed() > SETTLE {
-            bail!("the nodes did not settle: {all:?}");
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn signal(node: &Gavel, signal: &str) -> Result<()> {
-    let status = Command::new("kill")
-        .args([signal, &node.pid().to_string()])
-        .status()?;
-    ensure!(status.success(), "kill {signal}");
-    Ok(())
+    failover::node_command(
+        Path::new(env!("CARGO_BIN_EXE_gavel")),
+        data_dir,
+        database_url,
+        key,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,79 +348,6 @@ async fn wal_position(database_url: &str) -> Result<i64> {
     Ok(at)
 }
 
-/// The highest acknowledged ballot of each seat, and when each receipt came.
-#[derive(Default)]
-struct Acked {
-    last: HashMap<SeatNo, (u64, Choice)>,
-    at: Vec<Instant>,
-}
-
-/// A burst of ballots: each tablet votes `votes` times (sequence numbers
-/// after `base`) in `round` through `url`, whatever node answers; its last
-/// ballot once `failed` is set, so that every seat votes after the failure.
-struct Burst {
-    url: String,
-    meeting: MeetingId,
-    round: RoundId,
-    base: u64,
-    votes: u64,
-    acked: Mutex<Acked>,
-    failed: watch::Sender<bool>,
-}
-
-/// Seat `seat`'s part of the burst, each ballot until it is recorded.
-async fn tablet(burst: Arc<Burst>, key: SigningKey, seat: SeatNo) -> Result<()> {
-    let Burst {
-        url,
-        meeting,
-        round,
-        base,
-        votes,
-        acked,
-        failed,
-    } = &*burst;
-    for seq in base + 1..=base + votes {
-        if seq == base + votes {
-            failed.subscribe().wait_for(|failed| *failed).await?;
-        }
-        let choice = Choice::ALL[rand::thread_rng().gen_range(0..3)];
-        let mut backoff = Backoff::default();
-        let receipt = loop {
-            let attempt =
-                cast_until_recorded(url, meeting, &key, *round, choice, seq, &mut backoff);
-            match tokio::time::timeout(ATTEMPT, attempt).await {
-                Ok(done) => break done.with_context(|| format!("seat {seat}, ballot {seq}"))?,
-                // The same ballot again: it counts once however often it arrives.
-                Err(_) => continue,
-            }
-        };
-        ensure!(receipt.seq == seq && receipt.choice == choice);
-        let mut acked = acked.lock().unwrap();
-        acked.last.insert(seat, (seq, choice));
-        acked.at.push(Instant::now());
-    }
-    Ok(())
-}
-
-/// Logs `key` in through `url`, trying again while the meeting is moving.
-async fn log_in(url: &str, meeting: &MeetingId, key: &SigningKey) -> Result<Session> {
-    let started = Instant::now();
-    loop {
-        let attempt = async { Client::connect(url).await?.login(meeting, key).await };
-        match tokio::time::timeout(ATTEMPT, attempt).await {
-            Ok(Ok(session)) => return Ok(session),
-            Ok(Err(e)) if started.elapsed() > SETTLE => bail!("cannot log in: {e}"),
-            _ => tokio::time::sleep(POLL).await,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Failure {
-    Kill,
-    Stop,
-}
-
 /// How many times the chaos test fails the meeting's node.
 const FAILURES: usize = 20;
 
@@ -499,40 +360,6 @@ fn failure(n: usize) -> Failure {
     } else {
         Failure::Kill
     }
-}
-
-/// The median and the worst of `times`.
-fn median_and_worst(times: &[Duration]) -> (Duration, Duration) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    (sorted[sorted.len() / 2], sorted[sorted.len() - 1])
-}
-
-/// The node that hosts `meeting` now, once one does.
-async fn owner(nodes: &[Gavel], meeting: &MeetingId) -> Result<usize> {
-    let refs: Vec<&Gavel> = nodes.iter().collect();
-    let hosts = until_hosted(&refs, |h| h.iter().any(|m| m.contains(meeting.as_str()))).await?;
-    hosts
-        .iter()
-        .position(|m| m.contains(meeting.as_str()))
-        .context("a node hosts the meeting")
-}
-
-/// How long receipts that the failed node had already sent may take to
-/// reach their tablets (through the kernel's buffers and the proxy): any
-/// receipt later than this after the failure is the new owner's.
-const IN_FLIGHT: Duration = Duration::from_millis(250);
-
-/// The time from `failed_at` to the first receipt of the new owner. A
-/// killed or stopped node sends nothing after the failure, so that is the
-/// first receipt after [`IN_FLIGHT`].
-fn failover(acked: &[Instant], failed_at: Instant) -> Result<Duration> {
-    acked
-        .iter()
-        .filter(|at| **at > failed_at + IN_FLIGHT)
-        .min()
-        .map(|at| *at - failed_at)
-        .context("ballots were acknowledged after the failure")
 }
 
 /// The chaos test: two nodes behind a balancing proxy, and a burst of
@@ -575,51 +402,24 @@ async fn a_vote_survives_its_node_being_killed_or_stopped_at_twenty_points() -> 
     let mut failovers = Vec::new();
     for n in 0..FAILURES {
         let failure = failure(n);
-        let burst = Arc::new(Burst {
+        let votes = Votes {
             url: proxy.ws_url(),
-            meeting: meeting.clone(),
+            meeting: &meeting,
             round,
+            seats: &prepared.seats,
             base: n as u64 * VOTES,
             votes: VOTES,
-            acked: Mutex::default(),
-            failed: watch::Sender::new(false),
-        });
-        let tablets: Vec<_> = prepared
-            .seats
-            .iter()
-            .enumerate()
-            .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
-            .collect();
-
-        // Somewhere in the burst, the node that hosts the meeting fails.
-        let wanted = rand::thread_rng().gen_range(0..SEATS as usize * (VOTES as usize - 1));
-        while burst.acked.lock().unwrap().at.len() < wanted {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let owner = owner(&nodes, &meeting).await?;
-        let failed_at = Instant::now();
-        match failure {
-            Failure::Kill => nodes[owner].kill()?,
-            Failure::Stop => signal(&nodes[owner], "-STOP")?,
-        }
-        burst.failed.send_replace(true);
-        for t in tablets {
-            t.await??;
-        }
-        let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
-        let took = failover(&acked.at, failed_at)?;
-        eprintln!("failure {n}: {failure:?} after {wanted} receipts, failover {took:?}");
-        ensure!(took < SETTLE, "failover took {took:?}");
-        failovers.push(took);
-
-        // Every seat's last acknowledged ballot is what the store holds, once.
-        let stored = process::stored_ballots(&db.url, round).await?;
-        ensure!(
-            stored == acked.last,
-            "failure {n} ({failure:?}): the store holds {stored:?}, the tablets were given receipts for {:?}",
-            acked.last
+        };
+        let failed = burst_with_failure(&mut nodes, votes, failure, &db.url)
+            .await
+            .with_context(|| format!("failure {n}"))?;
+        let (owner, took) = (failed.node, failed.failover);
+        eprintln!(
+            "failure {n}: {failure:?} after {} receipts, failover {took:?}",
+            failed.after_receipts
         );
-        acked_all = acked.last;
+        failovers.push(took);
+        acked_all = failed.acked.last;
 
         match failure {
             Failure::Kill => {
@@ -730,33 +530,21 @@ async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<
         seat.close().await;
     }
 
-    let burst = Arc::new(Burst {
+    let burst = Burst::start(Votes {
         url: proxy.ws_url(),
-        meeting: meeting.clone(),
+        meeting: &meeting,
         round,
+        seats: &prepared.seats,
         base: 0,
         votes: VOTES,
-        acked: Mutex::default(),
-        failed: watch::Sender::new(false),
-    });
-    let tablets: Vec<_> = prepared
-        .seats
-        .iter()
-        .enumerate()
-        .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
-        .collect();
-    let wanted = rand::thread_rng().gen_range(1..SEATS as usize * (VOTES as usize - 1));
-    while burst.acked.lock().unwrap().at.len() < wanted {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    })?;
+    let wanted = rand::thread_rng().gen_range(1..burst.before_last);
+    burst.until_acknowledged(wanted).await;
     let crashed_at = Instant::now();
     cluster.crash_and_restart()?;
     let down_for = crashed_at.elapsed();
-    burst.failed.send_replace(true);
-    for t in tablets {
-        t.await??;
-    }
-    let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
+    burst.failed();
+    let acked = burst.finish().await?;
     let back_at = crashed_at + down_for;
     let back = acked
         .at
