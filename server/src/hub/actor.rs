@@ -187,7 +187,7 @@ impl MeetingActor {
         let present = store.present(&id).await?.into_iter().collect();
         // Above what a previous host published, too: a relay's viewers stay
         // connected across a takeover, and drop frames older than their last.
-        let published = store.audience_frames(&id).await?.and_then(|f| f.version());
+        let published = store.audience_version(&id).await?;
         let floor = Floor::replay(&definition, &store.floor_changes(&id).await?);
         let mut history = store.rounds(&id).await?;
         let round = match history.last() {

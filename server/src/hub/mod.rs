@@ -477,7 +477,7 @@ impl Hub {
         // Kept for the meetings the secretariat adds later (start_added).
         let _ = self.shutdown.set(shutdown.clone());
         if let Some(node) = &self.node {
-            self.relays.start(shutdown.clone());
+            self.relays.start(shutdown.clone(), node);
             return self.hold_leases(node, shutdown).await;
         }
         let restored = self.restore_all(shutdown).await;

@@ -130,7 +130,7 @@ use rows::{
 
 pub use audience::{AUDIENCE_CHANNEL, AudienceFrames};
 pub use lease::{Holdings, Lease};
-pub use postgres::STATEMENT_TIMEOUT;
+pub use postgres::{SILENT_AFTER, STATEMENT_TIMEOUT};
 use sql::{MeetingLock, Pooled, Tx};
 
 use ed25519_dalek::SigningKey;
@@ -1022,6 +1022,14 @@ impl Store {
             self.forget_deleted_rows().await;
         }
         Ok(())
+    }
+
+    /// How long a batch of ballots may wait for the database's answers in
+    /// all, retries included, before the database counts as silent:
+    /// [`SILENT_AFTER`] on PostgreSQL; no bound on SQLite, a file that does
+    /// not go silent as a network does.
+    pub fn answer_within(&self) -> Option<std::time::Duration> {
+        matches!(self.pool, Pool::Postgres(_)).then_some(SILENT_AFTER)
     }
 
     /// Commits a batch of ballots in one transaction, each as an upsert on
