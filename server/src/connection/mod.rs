@@ -252,10 +252,7 @@ pub async fn serve(
         )),
         End::Silent => Some((close_code::AWAY, "no answer to pings")),
         End::KeyRevoked => Some((close_code::POLICY, "key revoked")),
-        End::ViewChanged => Some((
-            close_code::RESTART,
-            "the meeting's documents changed: connect again",
-        )),
+        End::ViewChanged => Some((close_code::RESTART, "the meeting changed: connect again")),
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {

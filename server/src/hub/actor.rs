@@ -29,7 +29,8 @@ use crate::meeting::MeetingDefinition;
 use crate::metrics;
 use crate::signatures::Signatures;
 use crate::store::{
-    BallotRecord, CountConfirmation, RoundRecord, SecretBallots, Store, StoreError,
+    Amended, Amendment, BallotRecord, CountConfirmation, RoundRecord, SecretBallots, Store,
+    StoreError,
 };
 use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
@@ -42,6 +43,7 @@ use gavel_protocol::paper::Sheet;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy};
 use gavel_protocol::{Principal, PublicKey, RefusalReason, RoundId, SeatNo, ServerMsg, Signature};
+use gavel_records::chain::Sha;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,6 +119,20 @@ pub enum Command {
         hand: HandCount,
         reply: Reply<Result<RoundRecord, HandRefusal>>,
     },
+    /// A change of the meeting's stored definition (the secretariat's
+    /// form or upload): written under the store's rules while no round can
+    /// open, then taken up. Answered with what was stored, once the
+    /// actor runs on it.
+    Amend {
+        amendment: Amendment,
+        reply: Reply<Result<Amended, StoreError>>,
+    },
+    /// The stored definition changed beyond this actor (`gavel meeting
+    /// import` into the same store, before any round): the actor takes it up.
+    Adopt {
+        definition: Arc<MeetingDefinition>,
+        sha: Sha,
+    },
     /// A delegate asks for the floor or withdraws its request
     /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
     Floor {
@@ -144,6 +160,9 @@ pub struct Joined {
 
 pub struct MeetingActor {
     definition: Arc<MeetingDefinition>,
+    /// SHA-256 of the stored text `definition` was read from: what the
+    /// chair's amendments are made to.
+    definition_sha: Sha,
     store: Store,
     server_key: Arc<SigningKey>,
     outage: Outage,
@@ -177,6 +196,7 @@ impl MeetingActor {
     /// its acknowledged ballots, and starts its writer on `tasks`.
     pub async fn restore(
         definition: Arc<MeetingDefinition>,
+        definition_sha: Sha,
         current_item: Option<u32>,
         store: Store,
         server_key: Arc<SigningKey>,
@@ -239,6 +259,7 @@ impl MeetingActor {
         ));
         Ok(MeetingActor {
             definition,
+            definition_sha,
             store,
             server_key,
             outage: Outage::new(),
@@ -382,6 +403,24 @@ impl MeetingActor {
                     tracing::info!(meeting = %self.definition.id, "result by hand refused: {refusal}");
                 }
                 let _ = reply.send(result);
+            }
+            Command::Amend { amendment, reply } => {
+                let result = self.amend(&amendment).await;
+                match &result {
+                    Ok(amended) => {
+                        tracing::info!(meeting = %self.definition.id, by = ?amendment.by, items = ?amended.items, "definition amended")
+                    }
+                    Err(e) => {
+                        tracing::info!(meeting = %self.definition.id, "amendment refused: {e}")
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            Command::Adopt { definition, sha } => {
+                if sha != self.definition_sha {
+                    tracing::info!(meeting = %self.definition.id, "the stored definition changed; taken up");
+                    self.adopt(definition, sha);
+                }
             }
             Command::Floor { seat, act, reply } => {
                 let result = self.delegate_floor(seat, act).await;
@@ -700,6 +739,31 @@ impl MeetingActor {
         self.confirmed.clear();
         self.broadcast_snapshot();
         Ok(record)
+    }
+
+    /// Stores `amendment` ([`Store::amend_meeting`], whose rules decide
+    /// what may change) and runs on the new definition. Between commands,
+    /// so no round opens on an item while it changes.
+    async fn amend(&mut self, amendment: &Amendment) -> Result<Amended, StoreError> {
+        let amended = self
+            .store
+            .amend_meeting(&self.definition.id, amendment)
+            .await?;
+        self.adopt(Arc::new(amended.definition.clone()), amended.sha);
+        Ok(amended)
+    }
+
+    /// Runs on `definition` from now on: the floor takes its settings and
+    /// respondents (its questions, if they changed, are a floor nothing
+    /// happened at yet: the store's rules refuse that otherwise), and
+    /// every audience is sent the new state.
+    fn adopt(&mut self, definition: Arc<MeetingDefinition>, sha: Sha) {
+        self.floor.redefine(&self.definition, &definition);
+        self.definition = definition;
+        self.definition_sha = sha;
+        self.broadcast_snapshot();
+        self.floor_due = None;
+        self.send_floor(&Audience::ALL);
     }
 
     async fn check_in(&mut self, seat: SeatNo) -> Result<ServerMsg, Refusal> {

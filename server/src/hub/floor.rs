@@ -162,6 +162,23 @@ impl Floor {
         floor
     }
 
+    /// The floor of `after`, an amendment of `before`: its settings,
+    /// respondents and question sessions, with the queues and turn as
+    /// they are. Questions registered anew make a new floor: they are
+    /// numbered from the file, which the store allows only while nothing
+    /// happened at the floor.
+    pub fn redefine(&mut self, before: &MeetingDefinition, after: &MeetingDefinition) {
+        if before.questions != after.questions {
+            *self = Floor::new(after);
+            return;
+        }
+        let fresh = Floor::new(after);
+        self.settings = fresh.settings;
+        self.respondents = fresh.respondents;
+        self.total_seats = fresh.total_seats;
+        self.question_sessions = fresh.question_sessions;
+    }
+
     /// Whether a turn is under way.
     pub fn turn_running(&self) -> bool {
         self.turn.is_some()
