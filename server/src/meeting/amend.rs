@@ -96,37 +96,6 @@ pub fn check(
             });
         }
     }
-    if !recorded.voted.is_empty() {
-        let why = "a round has been held under it";
-        let fixed: [(&'static str, bool); 4] = [
-            ("total_seats", old.total_seats == new.total_seats),
-            ("quorum", old.quorum == new.quorum),
-            ("labels", old.labels == new.labels),
-            (
-                "counting_board",
-                old.counting_board == new.counting_board
-                    && old.confirmations_required == new.confirmations_required,
-            ),
-        ];
-        if let Some((field, _)) = fixed.iter().find(|(_, same)| !same) {
-            return Err(AmendRefusal::MeetingStarted { field, why });
-        }
-    }
-    if recorded.floor_used {
-        let why = "the floor has been used, and its record numbers them";
-        if old.questions != new.questions {
-            return Err(AmendRefusal::MeetingStarted {
-                field: "questions",
-                why,
-            });
-        }
-        if !new.respondents.starts_with(&old.respondents) {
-            return Err(AmendRefusal::MeetingStarted {
-                field: "respondents",
-                why,
-            });
-        }
-    }
     for &item in &recorded.voted {
         if !same_item(old, new, item) {
             return Err(AmendRefusal::ItemVoted {
@@ -156,6 +125,37 @@ pub fn check(
                 item,
                 title: title_of(old, item),
                 what,
+            });
+        }
+    }
+    if !recorded.voted.is_empty() {
+        let why = "a round has been held under it";
+        let fixed: [(&'static str, bool); 4] = [
+            ("total_seats", old.total_seats == new.total_seats),
+            ("quorum", old.quorum == new.quorum),
+            ("labels", old.labels == new.labels),
+            (
+                "counting_board",
+                old.counting_board == new.counting_board
+                    && old.confirmations_required == new.confirmations_required,
+            ),
+        ];
+        if let Some((field, _)) = fixed.iter().find(|(_, same)| !same) {
+            return Err(AmendRefusal::MeetingStarted { field, why });
+        }
+    }
+    if recorded.floor_used {
+        let why = "the floor has been used, and its record numbers them";
+        if old.questions != new.questions {
+            return Err(AmendRefusal::MeetingStarted {
+                field: "questions",
+                why,
+            });
+        }
+        if !new.respondents.starts_with(&old.respondents) {
+            return Err(AmendRefusal::MeetingStarted {
+                field: "respondents",
+                why,
             });
         }
     }
