@@ -812,24 +812,10 @@ fn documents_moved(old: &MeetingDefinition, new: &MeetingDefinition) -> Option<u
     })
 }
 
-/// Where item `index` is in the form: its topic's and its own position.
-fn place_of(form: &MeetingForm, index: u32) -> Option<(usize, usize)> {
-    let mut at = 0;
-    for (t, topic) in form.topics.iter().enumerate() {
-        for i in 0..topic.items.len() {
-            if at == index {
-                return Some((t, i));
-            }
-            at += 1;
-        }
-    }
-    None
-}
-
 /// The form's path of agenda item `index` (`topics[1].items[0]`), or
 /// `items[index]` past the form's end.
 fn item_path(form: &MeetingForm, index: u32) -> String {
-    place_of(form, index).map_or_else(
+    form.place(index).map_or_else(
         || format!("items[{index}]"),
         |(t, i)| format!("topics[{t}].items[{i}]"),
     )

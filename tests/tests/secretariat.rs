@@ -1025,18 +1025,23 @@ async fn a_stored_meeting_is_amended_in_the_app_and_what_its_record_holds_stays_
             "{}",
             db.name
         );
-        let minutes = gavel_server::export::minutes_html(
-            &store,
-            &server.server_key,
-            &meeting,
-            gavel_records::minutes::Lang::En,
-            &gavel_server::export::MinutesOptions::default(),
-        )
-        .await?;
-        assert!(
-            minutes.contains("The secretariat (device "),
-            "the minutes list the amendment"
-        );
+        for (lang, words) in [
+            (gavel_records::minutes::Lang::En, "The secretariat (device "),
+            (gavel_records::minutes::Lang::Vi, "Văn phòng (thiết bị "),
+        ] {
+            let minutes = gavel_server::export::minutes_html(
+                &store,
+                &server.server_key,
+                &meeting,
+                lang,
+                &gavel_server::export::MinutesOptions::default(),
+            )
+            .await?;
+            assert!(
+                minutes.contains(words),
+                "the minutes list the amendment: {words}"
+            );
+        }
         server.stop()?;
     }
     Ok(())

@@ -971,19 +971,21 @@ async fn an_amendment_keeps_what_the_record_holds_and_is_chained_or_writes_nothi
             .record_floor(&id, &[FloorChange::Requested { request, place: 0 }])
             .await?;
         let before = (before.0, store.audit_length(&id).await?);
-        let refusals: [(&str, Box<dyn Fn(&mut MeetingForm)>); 6] = [
-            ("item_voted", Box::new(|f| f.topics[1].items[0].title = "Khác".into())),
-            ("item_voted", Box::new(|f| drop(f.topics[0].items.remove(1)))),
-            ("item_recorded", Box::new(|f| drop(f.topics.remove(2)))),
+        /// A change of the form that the store must refuse.
+        type Change = fn(&mut MeetingForm);
+        let refusals: [(&str, Change); 6] = [
+            ("item_voted", |f| f.topics[1].items[0].title = "Khác".into()),
+            ("item_voted", |f| drop(f.topics[0].items.remove(1))),
+            ("item_recorded", |f| drop(f.topics.remove(2))),
             (
                 "meeting_started",
-                Box::new(|f| {
+                |f| {
                     f.total_seats = 39;
                     f.seats.pop();
-                }),
+                },
             ),
-            ("meeting_started", Box::new(|f| f.labels.yes = "Đồng ý".into())),
-            ("questions", Box::new(|f| f.topics[2].items[0].questions.clear())),
+            ("meeting_started", |f| f.labels.yes = "Đồng ý".into()),
+            ("questions", |f| f.topics[2].items[0].questions.clear()),
         ];
         for (expected, change) in refusals {
             let mut changed = form.clone();

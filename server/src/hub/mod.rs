@@ -456,6 +456,12 @@ pub struct Hub {
     shutdown: OnceLock<CancellationToken>,
     /// The audience of meetings hosted elsewhere that this node serves.
     relays: Arc<relay::Relays>,
+    /// Meetings whose actor amended their definition (the chair's list):
+    /// [`Hub::watch_documents`] gives each its new view.
+    amended: (
+        mpsc::UnboundedSender<MeetingId>,
+        tokio::sync::Mutex<mpsc::UnboundedReceiver<MeetingId>>,
+    ),
 }
 
 impl Hub {
@@ -489,6 +495,10 @@ impl Hub {
             served_documents: Arc::default(),
             renewing_views: tokio::sync::Mutex::default(),
             shutdown: OnceLock::new(),
+            amended: {
+                let (tx, rx) = mpsc::unbounded_channel();
+                (tx, tokio::sync::Mutex::new(rx))
+            },
         })
     }
 
@@ -549,6 +559,7 @@ impl Hub {
         shutdown: &CancellationToken,
     ) -> anyhow::Result<bool> {
         let (key, tasks, signatures) = (&self.server_key, &self.tasks, &self.signatures);
+        let amended = &self.amended.0;
         let definition = MeetingDefinition::parse(&stored.definition)
             .with_context(|| format!("stored definition of meeting {}", stored.id))?;
         let definition = &Arc::new(definition);
@@ -561,8 +572,8 @@ impl Hub {
                 let revoked = store.revoked_keys(id).await?;
                 let documents = store.documents(id).await?;
                 let actor = actor::MeetingActor::restore(
-                    definition.clone(),
-                    Sha::of(stored.definition.as_bytes()),
+                    (definition.clone(), Sha::of(stored.definition.as_bytes())),
+                    amended.clone(),
                     item,
                     store.clone(),
                     key.clone(),
@@ -946,34 +957,46 @@ impl Hub {
     /// Asks the store every 3 s (`DOCUMENT_WATCH`) whether a meeting this node
     /// serves has document versions its view lacks (stored by `gavel meeting
     /// import` in another process, or by the secretariat through another
-    /// node), and gives it its new view ([`Hub::definition_changed`]). Runs
-    /// until `shutdown`.
+    /// node), and gives it its new view ([`Hub::definition_changed`]); and
+    /// gives its new view at once to a meeting whose actor amended it (the
+    /// chair's list). Runs until `shutdown`.
     pub async fn watch_documents(&self, shutdown: &CancellationToken) {
         let mut tick = tokio::time::interval(DOCUMENT_WATCH);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut amended = self.amended.1.lock().await;
         loop {
-            tokio::select! {
+            let changed: Vec<MeetingId> = tokio::select! {
                 () = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let served: Vec<(MeetingId, u64)> = self
-                .meetings
-                .iter()
-                .map(|m| (m.key().clone(), m.document_versions))
-                .collect();
-            for (meeting, known) in served {
-                let changed = match self.store.document_versions(&meeting).await {
-                    Ok(stored) => stored != known,
-                    Err(e) => {
-                        tracing::debug!(%meeting, error = %e, "the documents could not be counted");
-                        false
-                    }
-                };
-                if changed && let Err(e) = self.definition_changed(&meeting).await {
-                    tracing::warn!(%meeting, error = %e, "the meeting's new documents could not be served");
+                Some(meeting) = amended.recv() => vec![meeting],
+                _ = tick.tick() => self.documents_stored_elsewhere().await,
+            };
+            for meeting in changed {
+                if let Err(e) = self.definition_changed(&meeting).await {
+                    tracing::warn!(%meeting, error = %e, "the meeting's new view could not be served");
                 }
             }
         }
+    }
+
+    /// The meetings this node serves whose stored document versions are
+    /// not those their view was made from.
+    async fn documents_stored_elsewhere(&self) -> Vec<MeetingId> {
+        let served: Vec<(MeetingId, u64)> = self
+            .meetings
+            .iter()
+            .map(|m| (m.key().clone(), m.document_versions))
+            .collect();
+        let mut changed = Vec::new();
+        for (meeting, known) in served {
+            match self.store.document_versions(&meeting).await {
+                Ok(stored) if stored != known => changed.push(meeting),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(%meeting, error = %e, "the documents could not be counted");
+                }
+            }
+        }
+        changed
     }
 
     /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):

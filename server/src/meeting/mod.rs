@@ -66,6 +66,7 @@ mod source;
 mod tests;
 
 use file::RawMeeting;
+pub use file::{ListFault, check_list};
 pub use form::{
     BoardForm, DocumentForm, ItemForm, MeetingForm, QuestionForm, SeatForm, TopicForm, VoteForm,
 };

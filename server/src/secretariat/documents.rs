@@ -29,7 +29,7 @@
 //!
 //! [`Hub::amend`]: crate::hub::Hub::amend
 
-use super::{Office, Refusal, place_of, stored};
+use super::{Office, Refusal, stored};
 use crate::documents::{DocumentFault, check, check_size};
 use crate::meeting::{DefinitionError, DocumentForm, MeetingForm};
 use crate::store::{Amendment, NewDocument};
@@ -237,7 +237,7 @@ async fn upload(
     }
     let (text, definition) = stored(office, id).await?;
     let mut form = MeetingForm::of(&definition);
-    let (t, i) = place_of(&form, item).ok_or(Refusal::UnknownItem(item))?;
+    let (t, i) = form.place(item).ok_or(Refusal::UnknownItem(item))?;
     let documents = &mut form.topics[t].items[i].documents;
     let current = match slot {
         Some(slot) => Some(
