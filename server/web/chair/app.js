@@ -176,6 +176,8 @@ function buildOnce(v) {
   const key = `${v.meeting.id}|${session.viewHash}|${v.lang}`;
   if (key === built) return;
   built = key;
+  // Which view the console shows: what a test waits on after an amendment.
+  document.body.dataset.view = session.viewHash;
   renderHeader(v.meeting);
   buildAgenda($("agenda"), v);
   buildSeatMap($("seat-map"), v.meeting);
