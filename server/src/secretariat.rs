@@ -17,6 +17,14 @@
 //! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
 //! request bodies rather than 16 KiB frames.
 //!
+//! **Amending a stored meeting.** `GET …/meetings/{id}/form` gives the form
+//! with the hash of the stored text it was read from, whether a round was
+//! held and the items that had one; `PUT` of `{previous, form}` amends the
+//! meeting under the rules of [`crate::meeting::amend`], through the
+//! meeting's actor ([`Hub::amend`]), as the secretariat's device. Its keys
+//! and documents are kept as stored: keys are bound by enrollment, documents
+//! change by their uploads (`documents`), which are amendments too.
+//!
 //! **A session's results.** A meeting under way or finished shows its items
 //! and results (`GET …/meetings/{id}/results`), takes the counts of a show
 //! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by

@@ -284,7 +284,7 @@ pub enum ListFault {
     PostsNotElection,
 }
 
-/// Checks a paper's list of `kind`: between 1 and [`MAX_LIST`] entries,
+/// Checks a paper's list of `kind`: between 1 and `MAX_LIST` (200) entries,
 /// each named, no name twice; an election's `posts` (1 if not given)
 /// between 1 and its candidates, and no posts on another kind. The posts
 /// the paper fills (0 for a rating or a no-confidence vote).

@@ -47,8 +47,8 @@
 //!
 //! **The audit chain.** Every operation that changes a meeting appends one
 //! entry to its chain as the last statement of its own transaction, so that
-//! an entry exists exactly when its change was committed: a key bound, a
-//! first check-in, the current item set, a round opened, extended, closed
+//! an entry exists exactly when its change was committed: a definition
+//! stored or amended, a key bound, a first check-in, the current item set, a round opened, extended, closed
 //! (with its tally) or voided, and one entry per committed batch of ballots.
 //! Appends to one meeting's chain are serialized: PostgreSQL locks the
 //! meeting's row (`FOR NO KEY UPDATE`, which does not block inserts that
