@@ -883,6 +883,39 @@ mod tests {
     }
 
     #[test]
+    fn an_amended_definition_keeps_the_queue_and_new_questions_make_a_new_floor() {
+        let before = definition();
+        let mut floor = Floor::new(&before);
+        act(
+            &mut floor,
+            ask(4, DEBATE, FloorKind::Speak, None),
+            DEBATE,
+            5,
+        )
+        .unwrap();
+        // A respondent added and longer turns: the queue stays, the new
+        // respondent can be asked.
+        let mut after = before.clone();
+        after.respondents.push(after.respondents[0].clone());
+        after.floor.speak_seconds += 60;
+        floor.redefine(&before, &after);
+        assert_eq!(order(&floor, DEBATE), vec![(4, FloorKind::Speak)]);
+        assert_eq!(floor.respondents, 3);
+        assert_eq!(floor.settings, after.floor);
+        // Questions registered anew: the floor nothing happened at yet.
+        let mut questioned = after.clone();
+        questioned.questions = vec![crate::meeting::RegisteredQuestion {
+            item: QUESTIONS,
+            seat: 9,
+            respondent: 2,
+            topic: None,
+        }];
+        floor.redefine(&after, &questioned);
+        assert_eq!(order(&floor, QUESTIONS), vec![(9, FloorKind::Question)]);
+        assert!(order(&floor, DEBATE).is_empty());
+    }
+
+    #[test]
     fn a_flooding_tablet_is_held_back_and_its_neighbour_is_not() {
         let mut flood = Flood::default();
         let allowed = (0..100).filter(|_| flood.allow(1, 1_000)).count();
