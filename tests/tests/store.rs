@@ -914,8 +914,16 @@ async fn an_amendment_keeps_what_the_record_holds_and_is_chained_or_writes_nothi
             anyhow::Ok((text, chain))
         };
 
-        // Before any round: the header and an item change, chained.
+        // The same meeting in the form's words: the file stays as written.
         let mut form = MeetingForm::of(&MeetingDefinition::parse(EXAMPLE)?);
+        let chain = store.audit_length(&id).await?;
+        let same = store
+            .amend_meeting(&id, &amendment(&form, Sha::of(EXAMPLE.as_bytes()))?)
+            .await?;
+        ensure!(same.sha == Sha::of(EXAMPLE.as_bytes()) && same.items.is_empty());
+        ensure!(stored(store.clone(), id.clone()).await? == (EXAMPLE.to_owned(), chain));
+
+        // Before any round: the header and an item change, chained.
         form.quorum = serde_json::from_value(serde_json::json!("more_than_half"))?;
         form.topics[1].items[0].title = "Dự thảo Nghị quyết đã sửa".into();
         let amended = store

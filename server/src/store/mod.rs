@@ -248,8 +248,8 @@ pub struct Amendment {
     pub document: Option<NewDocument>,
 }
 
-/// A stored amendment: the new definition, its text's SHA-256, and the
-/// items it changed.
+/// A stored amendment: the new definition, the SHA-256 of the text now
+/// stored, and the items it changed.
 #[derive(Debug, Clone)]
 pub struct Amended {
     pub definition: MeetingDefinition,
@@ -563,8 +563,9 @@ impl Store {
     /// ([`amend::check`], against the rounds, document versions and floor
     /// changes read under the meeting's lock, so that a round being opened
     /// at the same moment is either seen or waits:
-    /// [`StoreError::Amend`]). The new text, if it differs, is written with
-    /// a `meeting_amended` audit entry (who, which items); a document
+    /// [`StoreError::Amend`]). The new text, if it says something else than
+    /// the stored one, is written with a `meeting_amended` audit entry
+    /// (who, which items), and the stored text kept otherwise; a document
     /// uploaded with it is stored as [`Store::import_meeting`] stores one,
     /// with its `document_stored` entry. Refused, nothing is written. On a
     /// deployment of several nodes the entry's append checks this store's
@@ -589,8 +590,12 @@ impl Store {
         let (old, new) = (parse(&stored)?, parse(&amendment.text)?);
         let recorded = recorded(&mut tx, id).await?;
         let items = amend::check(&old, &new, &recorded).map_err(StoreError::Amend)?;
-        let sha = Sha::of(amendment.text.as_bytes());
-        if amendment.text != stored {
+        // The same meeting in other words (a hand-written file's comments)
+        // is left as it was written.
+        let sha = if new == old {
+            amendment.previous
+        } else {
+            let sha = Sha::of(amendment.text.as_bytes());
             sql::set_definition(tx.db(), id, &amendment.text).await?;
             let event = Event::MeetingAmended {
                 definition_sha256: sha,
@@ -598,7 +603,8 @@ impl Store {
                 items: items.clone(),
             };
             append(&mut tx, id, event).await?;
-        }
+            sha
+        };
         if let Some(document) = &amendment.document {
             let stored = sql::documents(tx.db(), id).await?;
             store_document(&mut tx, id, &stored, document).await?;
