@@ -102,6 +102,20 @@ async fn the_demo_meeting_exports_a_record_that_verifies_and_a_changed_one_does_
         "{said}"
     );
 
+    // A format this gavel does not know: exit 2, refused by its name.
+    let mut newer: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle)?)?;
+    newer["format"] = "gavel-record/3".into();
+    newer["ballot_boxes"] = serde_json::json!([]);
+    let newer_path = data.path().join("newer.record.json");
+    std::fs::write(&newer_path, serde_json::to_string(&newer)?)?;
+    let refused = verify(data.path(), &newer_path)?;
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("the record's format is \"gavel-record/3\""),
+        "{said}"
+    );
+
     // Not a record at all: exit 2.
     let garbage = data.path().join("garbage.json");
     std::fs::write(&garbage, "{\"format\": \"something else\"}")?;
