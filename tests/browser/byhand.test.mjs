@@ -10,7 +10,8 @@
 // the counting board's figures (ballots issued, returned, invalid, each
 // candidate's approvals), an impossible one is refused naming the
 // candidate, and the result the devices' rules give reaches the hall screen
-// and the chair's console marked as counted on paper by the board.
+// and the chair's console marked as counted on paper by the board. The
+// chair may still call a hand-counted item's vote again on the devices.
 // Screenshots in both languages.
 
 import { after, before, test } from "node:test";
@@ -146,6 +147,19 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   assert.ok(record.chain.some((e) => e.event.kind === "result_recorded_by_hand"));
   const minutes = await download(admin, "minutes_en");
   assert.match(minutes.text, /Recorded by hand: the result of a show of hands or a paper vote, entered by Lê Thị Thu at/);
+  // Only the secretariat's count is locked: the chair may call the vote
+  // again on the devices, as after any closed round, and the console's
+  // "Re-vote" is a command the server carries out.
+  await waitFor(chair, "open-vote", { contains: "Biểu quyết lại" });
+  await switchTo(chair, "en");
+  await waitFor(chair, "open-vote", { contains: "Re-vote" });
+  await waitFor(chair, "by-hand", { contains: `Recorded by hand — entered by ${RECORDER}` });
+  await screenshot(chair, "chair-by-hand-en");
+  await chair.getByTestId("open-vote").click();
+  await waitFor(chair, `agenda-item-${ITEM}`, { attr: "data-status", value: "voting" });
+  await chair.getByTestId("void-vote").click();
+  await chair.getByTestId("confirm-void").click();
+  await waitFor(chair, `agenda-item-${ITEM}`, { attr: "data-status", value: "voided" });
   assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
 });
 
