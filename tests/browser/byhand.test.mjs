@@ -3,7 +3,8 @@
 // app at /admin/ (the meeting's results view). Counts that cannot be are
 // refused with the field marked; the right ones are recorded, the hall
 // screen and the chair's console show the result at once marked
-// "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when, the
+// "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when (the
+// hall screen's band counting those present as the hand count did), the
 // item is locked, and the results CSV, the record and the minutes download
 // from the app saying so; a delegate's tablet and the public page show the
 // mark too. Screenshots in both languages.
@@ -108,9 +109,15 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   await waitFor(screen, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER} ghi nhận lúc` });
   await waitFor(screen, "count-yes", { text: "30" });
   await waitFor(screen, "percent-yes", { text: "75,00%" });
+  // The band counts those present as the hand count did, not the failed devices' check-ins (none).
+  await waitFor(screen, "present-count", { attr: "data-source", value: "by_hand" });
+  await waitFor(screen, "present-count", { text: "38" });
+  assert.equal(await screen.locator(".band-present").innerText(), "CÓ MẶT (KIỂM ĐẾM THỦ CÔNG)\n38/40");
   await screenshot(screen, "screen-by-hand-vi");
   await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}&lang=en`);
   await waitFor(screen, "by-hand", { contains: `Recorded by hand — entered by ${RECORDER} at` });
+  await waitFor(screen, "present-count", { text: "38" });
+  assert.equal(await screen.locator(".band-present").innerText(), "PRESENT (COUNTED BY HAND)\n38/40");
   await screenshot(screen, "screen-by-hand-en");
   await waitFor(chair, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER}` });
   await waitFor(chair, "result-banner", { attr: "data-passed", value: "true" });
