@@ -1,7 +1,7 @@
 // The secretariat's app: enrolls this browser's key with a secretariat code,
 // logs in with it, lists the meetings by where they stand, and prepares new
-// ones: from nothing, as a copy of another, or from a meeting file; any
-// meeting goes out as its file. A session under way or finished shows its
+// ones: from nothing, as a copy of another, or from a meeting file; edits a
+// stored one in the same editor; any meeting goes out as its file. A session under way or finished shows its
 // results, takes the counts of a show of hands when the devices failed, and
 // offers its record, minutes and results table for download.
 
@@ -12,6 +12,7 @@ import { $, h, setText } from "../common/dom.js";
 import {
   DOWNLOADS,
   SLOT,
+  amendMeeting,
   createMeeting,
   enroll,
   enrollmentCards,
@@ -43,7 +44,15 @@ let token = null;
 let enrollError = null;
 let listed = null;
 let listError = null;
-/** The form being edited and whether it copies another meeting (`{ form, copyOf }`), or null. */
+/** What was just done from the list (a stored meeting's edit saved), or null. */
+let listDone = null;
+/**
+ * The form being edited (`{ form, copyOf, stored }`), or null: `copyOf`,
+ * the meeting it copies; `stored`, for an edit of a stored meeting, what
+ * the server said of it (`{ id, previous, started, locked }`, `locked` as
+ * a Map of item index to reason), and `stale` once someone else saved it
+ * first.
+ */
 let editing = null;
 let editorError = null;
 /** The field path a refusal of the editor's form names, marked on every drawing. */
@@ -70,7 +79,7 @@ let hand = null;
 function failure(error) {
   if (!(error instanceof Refused)) return t("enroll.unreachable");
   // A definition that does not pass is told in the file's own terms.
-  return error.reason === "invalid_definition" ? error.message : reasonText(t, error.reason);
+  return ["invalid_definition", "invalid"].includes(error.reason) ? error.message : reasonText(t, error.reason);
 }
 
 function show(view) {
@@ -112,6 +121,7 @@ async function open(identity) {
 }
 
 async function showList() {
+  listDone = null;
   editing = null;
   printing = null;
   watching = null;
@@ -147,12 +157,25 @@ async function download(id) {
 
 async function copy(id) {
   try {
-    const form = await meetingForm(token, id);
+    const { form } = await meetingForm(token, id);
     // A new session has its own id and its own papers.
     form.id = "";
     for (const topic of form.topics) for (const item of topic.items) delete item.documents;
-    edit(form, id);
+    edit(form, { copyOf: id });
   } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+/** Opens stored meeting `id` in the editor, as the server has it now. */
+async function editStored(id) {
+  try {
+    const { form, previous, started, locked } = await meetingForm(token, id);
+    const reasons = new Map(locked.map((l) => [l.item, l.reason]));
+    edit(form, { stored: { id, previous, started, locked: reasons } });
+  } catch (error) {
+    show("meetings-view");
     listError = () => t("meetings.failed", { reason: failure(error) });
     render();
   }
@@ -184,6 +207,7 @@ function meetingRow(m) {
     h(
       "span",
       { class: "meeting-actions" },
+      action("edit", t("meetings.edit"), () => editStored(m.id)),
       action("download", t("meetings.download"), () => download(m.id)),
       action("copy", t("meetings.copy"), () => copy(m.id)),
       action("cards", t("meetings.cards"), () => showCards(m.id)),
@@ -373,14 +397,15 @@ function renderReview() {
 
 // ---- Editor -------------------------------------------------------------------
 
-function edit(form, copyOf = null) {
-  editing = { form, copyOf };
+/** Opens `form` in the editor: a new meeting, a copy (`copyOf`) or a stored meeting's edit (`stored`). */
+function edit(form, { copyOf = null, stored = null } = {}) {
+  editing = { form, copyOf, stored, stale: false };
   editorError = null;
   invalidField = null;
   rosterRead = null;
   show("editor-view");
   render();
-  $("editor").querySelector("[data-field=id]").focus();
+  $("editor").querySelector(stored ? "[data-field=title]" : "[data-field=id]").focus();
 }
 
 /**
@@ -418,22 +443,35 @@ const rosterActions = {
   },
 };
 
+/**
+ * Saves a new meeting, or a stored meeting's edit over the version it was
+ * opened at. A refusal marks the field it names; a save refused because
+ * someone else saved first offers to open their version.
+ */
 async function save() {
   const button = $("editor-save");
   button.disabled = true;
   invalidField = null;
+  const { stored } = editing;
   try {
+    if (stored) {
+      await amendMeeting(token, stored.id, stored.previous, editing.form);
+      await showList();
+      listDone = () => t("meetings.amended", { id: stored.id });
+      return render();
+    }
     await createMeeting(token, editing.form);
     await showList();
   } catch (error) {
     const field = error instanceof Refused ? error.field : undefined;
+    editing.stale = error instanceof Refused && error.reason === "definition_changed";
     if (field === undefined) {
       editorError = () => t("editor.refused", { reason: failure(error) });
       return render();
     }
     invalidField = field;
     editorError = () =>
-      t("editor.refused", { reason: `${fieldPlace(field, $("editor").querySelector(".invalid"), t)}: ${error.message}` });
+      t("editor.refused", { reason: `${fieldPlace(field, $("editor").querySelector(".invalid"), t)}: ${failure(error)}` });
     render();
   } finally {
     button.disabled = false;
@@ -450,14 +488,24 @@ function render() {
   $("enroll-error").hidden = !enrollError;
   setText($("meetings-error"), listError?.() ?? "");
   $("meetings-error").hidden = !listError;
+  setText($("meetings-done"), listDone?.() ?? "");
+  $("meetings-done").hidden = !listDone;
   for (const state of STATES) {
     const rows = (listed ?? []).filter((m) => m.state === state).map(meetingRow);
     $(`meetings-${state}`).replaceChildren(...(rows.length ? rows : [h("li", { class: "none" }, t("meetings.none"))]));
   }
   if (editing) {
-    setText($("editor-heading"), editing.copyOf ? t("editor.copyHeading", { id: editing.copyOf }) : t("editor.newHeading"));
+    const { copyOf, stored } = editing;
+    const heading = stored
+      ? t("editor.editHeading", { id: stored.id })
+      : copyOf
+        ? t("editor.copyHeading", { id: copyOf })
+        : t("editor.newHeading");
+    setText($("editor-heading"), heading);
+    setText($("editor-save"), t(stored ? "editor.saveChanges" : "editor.save"));
+    $("editor-reload").hidden = !editing.stale;
     const preview = rosterRead && { ...rosterRead, error: rosterRead.error?.() };
-    renderEditor($("editor"), editing.form, t, { preview, ...rosterActions });
+    renderEditor($("editor"), editing.form, t, { preview, ...rosterActions }, stored);
     if (invalidField !== null) markField($("editor"), invalidField);
   }
   if (printing) {
@@ -502,6 +550,7 @@ async function start() {
     if (file) importFile(file);
   });
   $("editor-cancel").addEventListener("click", showList);
+  $("editor-reload").addEventListener("click", () => editStored(editing.stored.id));
   $("cards-back").addEventListener("click", showList);
   $("devices-back").addEventListener("click", showList);
   $("documents-back").addEventListener("click", showList);
