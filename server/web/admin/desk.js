@@ -62,11 +62,11 @@ const meetingPath = (id) => `meetings/${encodeURIComponent(id)}`;
  * The meeting's file fields for the editor, with what an edit must know:
  * `{ form, previous, started, locked }`, the SHA-256 of the stored text
  * (sent back with an edit, so that a save over someone else's is refused),
- * whether a round exists, and the items that had one (`[{ item, reason }]`).
+ * whether a round exists, and the items that had one (`[{ item, reason,
+ * message }]`, `item` its index in the agenda).
  */
-export async function meetingForm(token, id) {
-  const { previous, started, locked, ...form } = await call("GET", `${meetingPath(id)}/form`, { token });
-  return { form, previous, started, locked };
+export function meetingForm(token, id) {
+  return call("GET", `${meetingPath(id)}/form`, { token });
 }
 
 /**
