@@ -141,7 +141,7 @@ step("a meeting is built from nothing: a roster of 40 from a spreadsheet, after 
   await page.getByTestId("new-meeting").click();
   await page.waitForSelector("#editor-view:not([hidden])");
   await waitFor(page, "editor-save", { text: "Save meeting" });
-  assert.equal(await page.getByTestId("editor-started").count(), 0, "a new meeting has no session to speak of");
+  assert.equal(await page.getByTestId("editor-started").isHidden(), true, "a new meeting has no session to speak of");
   await field(page, "id").fill(MEETING);
   await field(page, "title").fill("Kỳ họp thứ nhất, Hội đồng nhân dân phường An Bình");
   await field(page, "body").fill("Hội đồng nhân dân phường An Bình");
@@ -394,7 +394,7 @@ step("the meeting is edited in the app: the first item's title, changed before i
   await waitFor(page, "editor-save", { text: "Save changes" });
   assert.equal(await field(page, "id").isDisabled(), true, "a stored meeting keeps its id");
   await waitFor(page, "id-fixed", { contains: "copy the meeting for another id" });
-  assert.equal(await page.getByTestId("editor-started").count(), 0, "nothing voted yet");
+  assert.equal(await page.getByTestId("editor-started").isHidden(), true, "nothing voted yet");
   assert.equal(await page.locator("[data-locked=true]").count(), 0);
   assert.equal(await field(page, "topics[0].items[0].title").inputValue(), FIRST_TITLE);
   assert.equal(await field(page, "total_seats").isDisabled(), false);
@@ -448,10 +448,12 @@ step("once the item is voted on, an edit of it is refused, and the editor shows 
   assert.equal(await field(page, "title").isDisabled(), false);
   await waitFor(page, "header-fixed", { contains: "fixed from the first vote" });
   await waitFor(page, "seats-fixed", { contains: "names, groups and titles may still be corrected" });
+  await field(page, "topics[0].items[0]").evaluate((el) => el.scrollIntoView({ block: "center" }));
   await screenshot(page, "admin-edit-en");
   await switchTo(page, "vi");
   await waitFor(page, "topics[0].items[0].locked", { text: "Đã biểu quyết — không sửa được" });
   await waitFor(page, "editor-started", { contains: "mọi thay đổi được ghi vào biên bản" });
+  await field(page, "topics[0].items[0]").evaluate((el) => el.scrollIntoView({ block: "center" }));
   await screenshot(page, "admin-edit-vi");
   await switchTo(page, "en");
 

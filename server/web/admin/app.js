@@ -36,6 +36,8 @@ import { WORDS } from "./words.js";
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
 const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view", "results-view", "documents-view"];
+/** The reasons an edit is refused for being made to a version someone else's save replaced. */
+const STALE = ["definition_changed", "meeting_changed"];
 /** The name typed for counts recorded by hand, offered again next time on this device. */
 const RECORDER = "gavel.admin.recorder";
 
@@ -464,7 +466,12 @@ async function save() {
     await showList();
   } catch (error) {
     const field = error instanceof Refused ? error.field : undefined;
-    editing.stale = error instanceof Refused && error.reason === "definition_changed";
+    // Someone else's save came first: this edit was made to a version that is gone.
+    editing.stale = error instanceof Refused && STALE.includes(error.reason);
+    if (editing.stale) {
+      editorError = () => t("editor.refused", { reason: reasonText(t, "definition_changed") });
+      return render();
+    }
     if (field === undefined) {
       editorError = () => t("editor.refused", { reason: failure(error) });
       return render();
@@ -504,6 +511,9 @@ function render() {
     setText($("editor-heading"), heading);
     setText($("editor-save"), t(stored ? "editor.saveChanges" : "editor.save"));
     $("editor-reload").hidden = !editing.stale;
+    // Kept in sight over the whole form: what is saved now goes into the minutes.
+    setText($("editor-started"), stored?.started ? t("editor.started") : "");
+    $("editor-started").hidden = !stored?.started;
     const preview = rosterRead && { ...rosterRead, error: rosterRead.error?.() };
     renderEditor($("editor"), editing.form, t, { preview, ...rosterActions }, stored);
     if (invalidField !== null) markField($("editor"), invalidField);

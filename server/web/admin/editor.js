@@ -344,7 +344,6 @@ export function renderEditor(root, form, t, roster, stored = null) {
   });
 
   root.replaceChildren(
-    started ? h("p", { class: "started-banner", "data-testid": "editor-started", role: "note" }, t("editor.started")) : null,
     h(
       "fieldset",
       { class: "header-edit" },
