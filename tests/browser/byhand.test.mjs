@@ -3,7 +3,8 @@
 // app at /admin/ (the meeting's results view). Counts that cannot be are
 // refused with the field marked; the right ones are recorded, the hall
 // screen and the chair's console show the result at once marked
-// "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when, the
+// "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when (the
+// hall screen's band counting those present as the hand count did), the
 // item is locked, and the results CSV, the record and the minutes download
 // from the app saying so; a delegate's tablet and the public page show the
 // mark too. Then an election voted on paper ballots: the secretariat enters
@@ -17,7 +18,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, setField, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, secretariatPage, setField, switchTo, waitFor } from "./harness.mjs";
 
 /** Item 0 of the example, "Thông qua chương trình kỳ họp": yes/no, named, more than half of all 40 seats. */
 const ITEM = 0;
@@ -44,27 +45,10 @@ after(async () => {
   await server?.dispose();
 });
 
-async function adminPage(lang) {
-  const stdout = await server.cli("codes", "--admin", "--count", "1");
-  const [, code] = stdout.match(/^(\S+)\s+secretariat\b/m);
-  const page = await openApp(browser, "admin-results", { width: 1280, height: 1000 });
-  await page.goto(`${server.url}/admin/?lang=${lang}`);
-  await page.waitForSelector("#enroll-view:not([hidden])");
-  await page.getByTestId("enroll-code").fill(code);
-  await page.getByTestId("enroll-button").click();
-  await page.waitForSelector("#meetings-view:not([hidden])");
-  return page;
-}
-
 /** Downloads one of the results view's files; resolves to its name and text. */
 async function download(page, key) {
   const [file] = await Promise.all([page.waitForEvent("download"), page.getByTestId(`download-${key}`).click()]);
   return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
-}
-
-async function switchTo(page, lang) {
-  if ((await page.evaluate(() => document.documentElement.lang)) !== lang) await page.getByTestId("lang-toggle").click();
-  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
 }
 
 test("a show of hands recorded by the secretariat reaches the hall screen marked, and its files download", { timeout: 180_000 }, async () => {
@@ -76,7 +60,7 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   const screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
   await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}`);
 
-  const admin = await adminPage("vi");
+  const admin = await secretariatPage(browser, server, "admin-results", { lang: "vi", height: 1000 });
   await waitFor(admin, `meeting-${MEETING_ID}`, { attr: "data-state", value: "in_session" });
   await admin.getByTestId(`results-${MEETING_ID}`).click();
   await admin.waitForSelector("#results-view:not([hidden])");
@@ -116,9 +100,15 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   await waitFor(screen, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER} ghi nhận lúc` });
   await waitFor(screen, "count-yes", { text: "30" });
   await waitFor(screen, "percent-yes", { text: "75,00%" });
+  // The band counts those present as the hand count did, not the failed devices' check-ins (none).
+  await waitFor(screen, "present-count", { attr: "data-source", value: "by_hand" });
+  await waitFor(screen, "present-count", { text: "38" });
+  assert.equal(await screen.locator(".band-present").innerText(), "CÓ MẶT (THỦ CÔNG)\n38/40");
   await screenshot(screen, "screen-by-hand-vi");
   await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}&lang=en`);
   await waitFor(screen, "by-hand", { contains: `Recorded by hand — entered by ${RECORDER} at` });
+  await waitFor(screen, "present-count", { text: "38" });
+  assert.equal(await screen.locator(".band-present").innerText(), "PRESENT (BY HAND)\n38/40");
   await screenshot(screen, "screen-by-hand-en");
   await waitFor(chair, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER}` });
   await waitFor(chair, "result-banner", { attr: "data-passed", value: "true" });

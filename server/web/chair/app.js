@@ -166,7 +166,11 @@ function renderHeader(meeting) {
   document.title = `${t("app.role")} — ${meeting.title}`;
 }
 
-/** What changes only with a new meeting or language is drawn once per pair. */
+/**
+ * What changes only with the meeting's view or the language is drawn once
+ * per pair: a view fetched anew (an amended agenda, a new document) has a
+ * new hash.
+ */
 let built = "";
 let lastSnapshot = null;
 let lastCurrent = undefined;

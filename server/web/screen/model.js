@@ -39,6 +39,18 @@ export function sceneOf(session) {
   return { state: "none", item, round: null, settings };
 }
 
+/**
+ * Who is present, as the band shows it: the devices' check-ins, except
+ * while the stage shows a result recorded by hand, whose own count of
+ * those present is what that result was decided with (the devices, which
+ * failed, may have none checked in). `{ count, byHand }`; `count` is null
+ * before the first snapshot.
+ */
+export function bandPresence(session, scene) {
+  if (scene.byHand && scene.result) return { count: scene.result.counts.present, byHand: true };
+  return { count: session?.snapshot?.present ?? null, byHand: false };
+}
+
 /** Seats that may show individual choices: only a named round whose interim setting lets watchers see them. */
 export function seatChoices(scene) {
   const { round } = scene;
