@@ -47,7 +47,11 @@ export function sceneOf(session) {
  * before the first snapshot.
  */
 export function bandPresence(session, scene) {
-  if (scene.byHand && scene.result) return { count: scene.result.counts.present, byHand: true };
+  if (scene.byHand && scene.result) {
+    // A tally has `counts`, a paper's result (an election, a rating) its `turnout`.
+    const present = (scene.result.counts ?? scene.result.turnout).present;
+    return { count: present, byHand: true };
+  }
   return { count: session?.snapshot?.present ?? null, byHand: false };
 }
 

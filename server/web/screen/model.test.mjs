@@ -97,6 +97,11 @@ test("the band counts those present by the devices, but a result recorded by han
   const counted = session(0, handRound, "passed");
   counted.snapshot.present = 0;
   assert.deepEqual(bandPresence(counted, sceneOf(counted)), { count: 38, byHand: true });
+  // A paper's result (an election counted by the board) has its turnout, not counts.
+  const paper = { kind: "election", turnout: { total_seats: 40, present: 39, papers: 38 } };
+  const election = session(0, { ...handRound, result: paper }, "passed");
+  election.snapshot.present = 0;
+  assert.deepEqual(bandPresence(election, sceneOf(election)), { count: 39, byHand: true });
   // The same item's result from the devices, and another item: the check-ins.
   const devices = session(0, { ...handRound, by_hand: null }, "passed");
   assert.deepEqual(bandPresence(devices, sceneOf(devices)), { count: 1, byHand: false });
