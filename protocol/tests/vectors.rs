@@ -1535,6 +1535,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::FloorEnd => "chair/floor_end",
             ChairCommand::Present { .. } => "chair/present",
             ChairCommand::StopPresenting => "chair/stop_presenting",
+            ChairCommand::CloseSession => "chair/close_session",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
@@ -1542,7 +1543,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 28] = [
+const CLIENT_VARIANTS: [&str; 29] = [
     "enroll",
     "auth",
     "watch",
@@ -1567,6 +1568,7 @@ const CLIENT_VARIANTS: [&str; 28] = [
     "chair/floor_end",
     "chair/present",
     "chair/stop_presenting",
+    "chair/close_session",
     "sync",
     "export",
     "floor_request",
@@ -2031,6 +2033,11 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
              counting board have confirmed.",
             chair(27, ChairCommand::Announce),
         ),
+        example(
+            "Chair: close the session (bế mạc), once every vote has ended and been \
+             announced and nobody has the floor. Final: there is no command to reopen.",
+            chair(28, ChairCommand::CloseSession),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -2130,6 +2137,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     page: 3,
                     pages: 12,
                 }),
+                closed_at: None,
             })),
         ),
         example(
@@ -2380,6 +2388,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
+                closed_at: None,
             })),
         ),
         example(
@@ -2435,12 +2444,14 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
+                closed_at: None,
             })),
         ),
         example(
             "The hall screen's snapshot after the devices failed and the hall voted on \
              item 3 by a show of hands: the secretariat recorded the counts, so the round \
-             is closed from the start, has no ballots, and says who recorded it and when.",
+             is closed from the start, has no ballots, and says who recorded it and when. \
+             The chair has since closed the session: `closed_at` says when.",
             ServerMsg::Snapshot(Box::new(Snapshot {
                 version: 95,
                 server_time: 1_767_226_020_004,
@@ -2481,6 +2492,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
+                closed_at: Some(1_767_226_200_000),
             })),
         ),
     ];

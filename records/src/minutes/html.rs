@@ -28,6 +28,7 @@ use super::escape::escape;
 use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
+    closing_line,
     Words, announced_line, ballots_marked, by_hand_line, change_line, changes_lead, changes_title,
     confirmations_line, confirmed_by, date_line, device_owner, duration, item_number, needed,
     paused_span, roman, round_number, seal_line, time_span,
@@ -73,6 +74,17 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
         utc_offset(session.utc_offset_minutes),
         escape(w.percentages),
         escape(w.intro),
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"closing\">{}</p>",
+        escape(&closing_line(
+            lang,
+            session
+                .closed_at
+                .map(|ms| LocalTime::at(ms, session.utc_offset_minutes))
+                .as_ref()
+        ))
     );
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
@@ -626,6 +638,7 @@ b, strong, th, h1, h2, h3, h4 { font-weight: 600; }
 h1 { text-align: center; font-size: 14pt; letter-spacing: .02em; margin-top: 4mm; }
 .meeting-title { text-align: center; font-weight: 600; font-size: 12pt; margin: 1mm 8mm 4mm; text-wrap-style: balance; }
 .facts { font-size: 10pt; text-align: left; }
+.closing { font-weight: 600; }
 .nw { white-space: nowrap; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
 .summary table, .floor table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }

@@ -67,6 +67,8 @@ pub enum HandRefusal {
         field: &'static str,
         message: String,
     },
+    #[error("the chair has closed the session; nothing more is recorded in it")]
+    SessionClosed,
     #[error("the store does not answer; try again")]
     StoreUnavailable,
 }

@@ -125,6 +125,7 @@ mod tests {
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
             presentation: None,
+            closed_at: None,
         }
     }
 

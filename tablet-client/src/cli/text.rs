@@ -754,6 +754,10 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::CountMismatch => "số liệu khác với kết quả kiểm phiếu khi kết thúc",
         RefusalReason::AlreadyConfirmed => "thành viên này đã xác nhận kết quả",
         RefusalReason::TooFewConfirmations => "chưa đủ thành viên Ban kiểm phiếu xác nhận",
+        RefusalReason::SessionClosed => "kỳ họp đã bế mạc",
+        RefusalReason::SessionBusy => {
+            "chưa bế mạc được khi còn biểu quyết, kết quả chờ công bố hoặc người đang phát biểu"
+        }
     }
 }
 
@@ -1092,6 +1096,7 @@ mod tests {
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
             presentation: None,
+            closed_at: None,
         }
     }
 
