@@ -891,7 +891,9 @@ pub enum RefusalReason {
     SessionClosed,
     /// The session cannot close yet: a vote is open or paused, a result
     /// awaits its announcement, or someone has the floor.
-    #[error("the session cannot close while a vote, an announcement or a speaker's turn is pending")]
+    #[error(
+        "the session cannot close while a vote, an announcement or a speaker's turn is pending"
+    )]
     SessionBusy,
 }
 

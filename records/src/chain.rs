@@ -200,10 +200,7 @@ impl Event {
     /// which changes nothing the session decided. The store refuses every
     /// other write after the close, and `gavel verify` reports one.
     pub fn allowed_after_close(&self) -> bool {
-        matches!(
-            self,
-            Event::KeyRegistered { .. } | Event::KeyRevoked { .. }
-        )
+        matches!(self, Event::KeyRegistered { .. } | Event::KeyRevoked { .. })
     }
 
     /// The event's canonical JSON: serde's output for the type, fields in

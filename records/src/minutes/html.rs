@@ -28,10 +28,9 @@ use super::escape::escape;
 use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
-    closing_line,
     Words, announced_line, ballots_marked, by_hand_line, change_line, changes_lead, changes_title,
-    confirmations_line, confirmed_by, date_line, device_owner, duration, item_number, needed,
-    paused_span, roman, round_number, seal_line, time_span,
+    closing_line, confirmations_line, confirmed_by, date_line, device_owner, duration, item_number,
+    needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{ChangeKind, Item, Lang, Outcome, Round, Session};
 use gavel_protocol::results::Turnout;

@@ -299,12 +299,8 @@ pub fn closing_line(lang: Lang, closed: Option<&LocalTime>) -> String {
             t.year
         ),
         (Lang::En, Some(t)) => format!("The session closed at {}.", t.iso()),
-        (Lang::Vi, None) => {
-            "Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng.".to_owned()
-        }
-        (Lang::En, None) => {
-            "The session has not closed: these minutes are not final.".to_owned()
-        }
+        (Lang::Vi, None) => "Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng.".to_owned(),
+        (Lang::En, None) => "The session has not closed: these minutes are not final.".to_owned(),
     }
 }
 

@@ -351,7 +351,7 @@ impl MeetingActor {
             Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
             Command::Chair { command, reply } => self.chair(command, reply).await,
             Command::Present { presented, reply } => {
-                if presented.is_some() && self.closed_at.is_some() {
+                if self.closed_at.is_some() {
                     let _ = reply.send(Err(session_closed("present a document")));
                     return;
                 }
