@@ -55,3 +55,11 @@ test("a result recorded by hand is marked with who entered it and when, in both 
   assert.equal(byHandOf({ round: { item: 0, by_hand: null }, items: [{ by_hand: byHand }] }, 0), null);
   assert.equal(byHandOf(null, 0), null);
 });
+
+test("the session's close is said with its time and date, in both languages", async () => {
+  const { closedLine } = await import("./protocol.js");
+  const at = Date.UTC(2026, 11, 18, 4, 35);
+  assert.equal(closedLine(translator("vi"), null, "vi"), null);
+  assert.match(closedLine(translator("vi"), at, "vi"), /^Kỳ họp đã bế mạc lúc \d{2}:\d{2} ngày \d{2}\/\d{2}\/2026$/);
+  assert.match(closedLine(translator("en"), at, "en"), /^The session closed at \d{2}:\d{2} on \d{2}\/\d{2}\/2026$/);
+});
