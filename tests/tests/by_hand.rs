@@ -10,16 +10,14 @@
 //! devices are each refused with their reason (and, for counts, the field),
 //! and so is recording again an item whose result stands.
 
-use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ItemStatus, ItemView, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::{Principal, PublicKey, Signature};
+use gavel_protocol::{Principal, Signature};
 use gavel_records::bundle::Bundle;
 use gavel_records::chain::{Entry, Event};
 use gavel_records::verify::{Mismatch, verify};
-use gavel_server::enrollment;
 use gavel_server::export;
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;

@@ -725,6 +725,22 @@ mod tests {
     }
 
     #[test]
+    fn the_closing_time_is_printed_or_the_minutes_say_they_are_not_final() {
+        let mut session = phuc_loi();
+        // 1797585300000 is 16:15:00 on 18 December 2026 at UTC+07:00, after the last vote.
+        let vi = text(&minutes_html(&session, Lang::Vi));
+        assert!(vi.contains("Kỳ họp bế mạc lúc 16:15:00 ngày 18/12/2026."), "{vi}");
+        let en = text(&minutes_html(&session, Lang::En));
+        assert!(en.contains("The session closed at 2026-12-18 16:15:00."));
+        session.closed_at = None;
+        let vi = text(&minutes_html(&session, Lang::Vi));
+        assert!(vi.contains("Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng."));
+        assert!(!vi.contains("Kỳ họp bế mạc lúc"));
+        let en = text(&minutes_html(&session, Lang::En));
+        assert!(en.contains("The session has not closed: these minutes are not final."));
+    }
+
+    #[test]
     fn the_official_sentence_rule_and_verdict_in_vietnamese() {
         let html = minutes_html(&phuc_loi(), Lang::Vi);
         let budget = text(&item_html(&html, 2, Lang::Vi));
