@@ -729,7 +729,10 @@ mod tests {
         let mut session = phuc_loi();
         // 1797585300000 is 16:15:00 on 18 December 2026 at UTC+07:00, after the last vote.
         let vi = text(&minutes_html(&session, Lang::Vi));
-        assert!(vi.contains("Kỳ họp bế mạc lúc 16:15:00 ngày 18/12/2026."), "{vi}");
+        assert!(
+            vi.contains("Kỳ họp bế mạc lúc 16:15:00 ngày 18/12/2026."),
+            "{vi}"
+        );
         let en = text(&minutes_html(&session, Lang::En));
         assert!(en.contains("The session closed at 2026-12-18 16:15:00."));
         session.closed_at = None;
