@@ -302,6 +302,33 @@ def main():
                            lambda r: r["time_to_last_tablet_ms"]["p50"])), "—",
     ))
 
+    # Failover (two nodes on PostgreSQL): the meeting's node killed in each
+    # of 20 bursts of ballots and started again; from the kill to the first
+    # ballot the new owner acknowledged, and what the closed round counts
+    # against what was acknowledged.
+    failover = lambda pick: figure(runs, "failover", pick)
+    rows.append((
+        "failover: the meeting's node killed mid-vote (20 kills a run), kill to the "
+        "first ballot acknowledged by the new owner (p50; two nodes, PostgreSQL)",
+        "—",
+        fmt(failover(lambda r: r["failover_ms"]["p50"]), " ms"),
+        "—", "—", "—",
+    ))
+    rows.append((
+        "same, the slowest of the kills",
+        "—",
+        fmt(failover(lambda r: r["failover_ms"]["max"]), " ms"),
+        "—", "—", "—",
+    ))
+    lost, twice = failover(lambda r: r["ballots_lost"]), failover(lambda r: r["ballots_counted_twice"])
+    rows.append((
+        "same: acknowledged ballots lost, counted twice",
+        "0, 0",
+        f"{fmt(lost)}, {fmt(twice)}",
+        "—", "—",
+        verdict(None if lost is None or twice is None else lost[2] == 0 and twice[2] == 0),
+    ))
+
     # The floor, in the smaller hall: each change of turn to every tablet
     # against the broadcaster at the same pace, and each request to the
     # chair's queue against the bound a ballot's acknowledgement has.

@@ -28,6 +28,11 @@
 //! - [`relay`]: the audience on a relay node: two nodes on PostgreSQL,
 //!   public viewers on the one that does not host the meeting, each tally
 //!   timed from the host to the last viewer.
+//! - [`failover`]: two nodes on PostgreSQL, the meeting's node killed in
+//!   each of twenty bursts of ballots and started again: the time from the
+//!   kill to the new owner's first acknowledgement, and no acknowledged
+//!   ballot lost or counted twice (the chaos test's machinery,
+//!   `gavel_tests::failover`).
 //! - [`baseline`]: measured by the same binary on the same machine: a
 //!   minimal tokio-tungstenite broadcaster (the floor for fan-out),
 //!   `verify_strict` on every core (the floor for signature checks), and
@@ -43,6 +48,7 @@
 
 pub mod baseline;
 pub mod download;
+pub mod failover;
 pub mod floor;
 pub mod measure;
 pub mod papers;

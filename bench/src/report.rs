@@ -119,6 +119,16 @@ pub struct Report {
     /// sampled every few milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_rss_peak_kib: Option<u64>,
+    /// Failover: from killing the node that hosts the meeting to the first
+    /// ballot acknowledged by the node that took it over, one per kill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover_ms: Option<Spread>,
+    /// Failover: acknowledged ballots the closed round counts less often
+    /// than acknowledged, and more often.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ballots_lost: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ballots_counted_twice: Option<u64>,
     /// Papers: each secret round of the run, the yes/no baseline first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rounds: Vec<BallotRound>,
@@ -319,6 +329,15 @@ impl Report {
         }
         if let (Some(before), Some(peak)) = (self.server_rss_before_kib, self.server_rss_peak_kib) {
             line("server RSS peak", format!("{before} KiB -> {peak} KiB"));
+        }
+        if let Some(s) = &self.failover_ms {
+            line("kill to new owner's ack", spread(s));
+        }
+        if let (Some(lost), Some(twice)) = (self.ballots_lost, self.ballots_counted_twice) {
+            line(
+                "acknowledged ballots",
+                format!("{lost} lost, {twice} counted twice"),
+            );
         }
         let ms = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"));
         for r in &self.rounds {

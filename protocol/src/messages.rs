@@ -183,6 +183,17 @@ pub enum ChairCommand {
     Present { document: String, page: u32 },
     /// Takes the presented page down.
     StopPresenting,
+    /// Replaces the list of agenda item `item`'s paper (an election's
+    /// candidates, a rating's or no-confidence vote's officials) before any
+    /// round was held on it; `posts` sets an election's posts (its current
+    /// ones if absent) and is absent for the other kinds. Audited as an
+    /// amendment of the meeting by the chair; every device then fetches the
+    /// new meeting view.
+    SetList {
+        item: u32,
+        posts: Option<u16>,
+        entries: Vec<ListEntry>,
+    },
     /// Closes the session (bế mạc): refused `session_busy` while a round is
     /// open or paused, a secret round's result awaits its announcement, or
     /// someone has the floor. Final: from then on opening a round, the
@@ -704,6 +715,32 @@ pub struct ByHand {
     pub device: PublicKey,
     /// When the hub stored it (Unix milliseconds).
     pub at: u64,
+    /// The ballot papers, when the counting board counted papers (a secret
+    /// item, an election, a confidence vote) and signed its record (biên
+    /// bản kiểm phiếu): absent for a show of hands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<Ballots>,
+}
+
+/// The ballot papers of a vote counted by hand, as the counting board's
+/// record states them. The valid ones are those returned less the invalid;
+/// the result counts only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballots {
+    /// Handed out, one to each delegate present who took one.
+    pub issued: u32,
+    /// Found in the ballot box.
+    pub returned: u32,
+    /// Returned but void (spoiled, or more marks than the paper allows).
+    pub invalid: u32,
+}
+
+impl Ballots {
+    /// The ballots the result counts; 0 for figures
+    /// [`crate::hand::check_ballots`] refuses.
+    pub fn valid(&self) -> u32 {
+        self.returned.saturating_sub(self.invalid)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -886,6 +923,20 @@ pub enum RefusalReason {
     AlreadyConfirmed,
     #[error("too few board members have confirmed the count")]
     TooFewConfirmations,
+    #[error("that agenda item is not voted on with a list")]
+    NoList,
+    #[error("that agenda item has had a round; it can no longer change")]
+    ItemVoted,
+    #[error("a list has between 1 and 200 candidates or officials")]
+    ListLength,
+    #[error("every candidate or official on the list needs a name")]
+    NameMissing,
+    #[error("a name is on the list twice")]
+    NameTwice,
+    #[error(
+        "an election fills between 1 post and as many as it has candidates; other lists have no posts"
+    )]
+    PostsOutOfRange,
     /// The chair has closed the session; nothing more is decided in it.
     #[error("the session is closed")]
     SessionClosed,

@@ -1535,6 +1535,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::FloorEnd => "chair/floor_end",
             ChairCommand::Present { .. } => "chair/present",
             ChairCommand::StopPresenting => "chair/stop_presenting",
+            ChairCommand::SetList { .. } => "chair/set_list",
             ChairCommand::CloseSession => "chair/close_session",
         },
         ClientMsg::Sync { .. } => "sync",
@@ -1543,7 +1544,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 29] = [
+const CLIENT_VARIANTS: [&str; 30] = [
     "enroll",
     "auth",
     "watch",
@@ -1568,6 +1569,7 @@ const CLIENT_VARIANTS: [&str; 29] = [
     "chair/floor_end",
     "chair/present",
     "chair/stop_presenting",
+    "chair/set_list",
     "chair/close_session",
     "sync",
     "export",
@@ -2034,9 +2036,30 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             chair(27, ChairCommand::Announce),
         ),
         example(
+            "Chair: before its round, the election of item 1 lists these two \
+             candidates for its one post.",
+            chair(
+                28,
+                ChairCommand::SetList {
+                    item: 1,
+                    posts: Some(1),
+                    entries: vec![
+                        ListEntry {
+                            name: "Vũ Thị Lan Anh".into(),
+                            post: "Trưởng Ban Kinh tế – Ngân sách".into(),
+                        },
+                        ListEntry {
+                            name: "Lương Thị Thanh Huyền".into(),
+                            post: String::new(),
+                        },
+                    ],
+                },
+            ),
+        ),
+        example(
             "Chair: close the session (bế mạc), once every vote has ended and been \
              announced and nobody has the floor. Final: there is no command to reopen.",
-            chair(28, ChairCommand::CloseSession),
+            chair(29, ChairCommand::CloseSession),
         ),
     ];
 
@@ -2074,6 +2097,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         by: "Lê Thị Thu".to_owned(),
         device: PublicKey::of(&SigningKey::from_bytes(&[0x04; 32])),
         at: 1_767_226_020_000,
+        ballots: None,
     };
 
     let server = vec![

@@ -867,10 +867,13 @@ fn by_hand_text(by_hand: Option<&ByHand>) -> String {
 }
 
 /// A result recorded by hand: no ballots behind it (neither named ones nor
-/// a secret record, nor any the chain accepted), a tally whose counts are
-/// possible (those taking part among those present, those present among
-/// all seats) and whose decision is the round's rule's, and the same result
-/// as the chain's entry that recorded it. Its present count is what the
+/// a secret record, nor any the chain accepted), figures that can be (those
+/// taking part among those present, those present among all seats, and for
+/// papers counted by the counting board its ballots and each entry's marks
+/// as [`gavel_protocol::hand`] checks them when they are entered), the
+/// result those rules decide from them, and the same result as the chain's
+/// entry that recorded it. A secret item or a list is counted on paper, so
+/// its record must hold the board's figures. Its present count is what the
 /// secretariat counted in the hall, not the check-ins of the devices.
 fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) {
     let id = round.id;
@@ -882,36 +885,51 @@ fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>)
         return;
     };
     check_result_chained(round, chained, result, out);
-    let RoundResult::Tally(tally) = result else {
+    let ballots = round.by_hand.as_ref().and_then(|b| b.ballots);
+    let on_paper = result.paper().is_some() || round.settings.secrecy == Secrecy::Secret;
+    if on_paper && ballots.is_none() {
         out.push(Mismatch::HandCountImpossible {
             round: id,
-            problem: "a result on a list cannot be recorded by hand".to_owned(),
+            problem: "a vote on paper ballots recorded without the counting board's figures"
+                .to_owned(),
         });
         return;
-    };
-    let c = tally.counts;
-    let problem = if c.present > c.total_seats {
-        Some(format!("{} present of {} seats", c.present, c.total_seats))
-    } else if c.taking_part() > c.present {
-        Some(format!(
-            "{} taking part ({}) of {} present",
-            c.taking_part(),
-            three(&c),
-            c.present
-        ))
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        out.push(Mismatch::HandCountImpossible { round: id, problem });
     }
-    let recomputed = TallyResult::decide(round.settings.rule, c);
-    if &recomputed != tally {
-        out.push(Mismatch::TallyDecision {
-            round: id,
-            stated: decision(tally),
-            recomputed: decision(&recomputed),
-        });
+    let impossible = |e: gavel_protocol::hand::FigureError| Mismatch::HandCountImpossible {
+        round: id,
+        problem: format!("{}: {}", e.field, e.message),
+    };
+    match result {
+        RoundResult::Tally(tally) => {
+            match gavel_protocol::hand::tally(round.settings.rule, tally.counts, ballots.as_ref()) {
+                Ok(recomputed) if &recomputed != tally => out.push(Mismatch::TallyDecision {
+                    round: id,
+                    stated: decision(tally),
+                    recomputed: decision(&recomputed),
+                }),
+                Ok(_) => {}
+                Err(e) => out.push(impossible(e)),
+            }
+        }
+        RoundResult::Paper(paper) => {
+            let Some(ballots) = ballots else { return };
+            let turnout = paper.turnout();
+            let decided = gavel_protocol::hand::paper_result(
+                paper.sheet(),
+                round.settings.rule,
+                turnout.total_seats,
+                turnout.present,
+                &ballots,
+                &paper.counts(),
+            );
+            match decided {
+                Ok(recomputed) if &recomputed != paper => {
+                    out.push(Mismatch::PaperResult { round: id });
+                }
+                Ok(_) => {}
+                Err(e) => out.push(impossible(e)),
+            }
+        }
     }
 }
 
@@ -1275,7 +1293,10 @@ impl Story {
         let mut checked_in = BTreeSet::new();
         for entry in chain {
             match &entry.event {
-                Event::MeetingDefined { definition_sha256 } => {
+                Event::MeetingDefined { definition_sha256 }
+                | Event::MeetingAmended {
+                    definition_sha256, ..
+                } => {
                     story.definition = Some(*definition_sha256);
                 }
                 Event::KeyRegistered {

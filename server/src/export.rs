@@ -28,7 +28,7 @@ use gavel_records::bundle::{
     self, Bundle, DocumentVersion, Head, KeyBinding, NamedBallot, Round, SecretRecord,
     document_file_name,
 };
-use gavel_records::chain::{self, Entry, Event, Sha, split_votes};
+use gavel_records::chain::{self, Amender, Entry, Event, Sha, split_votes};
 use gavel_records::minutes::{
     self, BoardConfirmation, Change, ChangeKind, Lang, Outcome, Pause, RecordSeal, Session,
     Signatories, Turn,
@@ -140,7 +140,9 @@ async fn read(
                 })
                 .collect()
         };
-        let secret_record = if secret && r.status != RoundStatus::Open {
+        // A secret item counted by hand has no ballots: only the counting
+        // board's figures, which its `by_hand` and result hold.
+        let secret_record = if secret && r.status != RoundStatus::Open && r.by_hand.is_none() {
             let s = store.secret_ballots(r.id).await?;
             let (choices, papers) = split_votes(&s.votes());
             Some(SecretRecord {
@@ -420,7 +422,7 @@ fn turns(chain: &[Entry], definition: &MeetingDefinition) -> Vec<(u32, Turn)> {
 
 /// What changed in the meeting once its session had started (the chair put
 /// an item on the screens, or a result was recorded), from the chain: a
-/// definition replaced, a device enrolled or revoked, a document stored, a
+/// definition replaced or amended (by whom, which items), a device enrolled or revoked, a document stored, a
 /// result recorded by hand. Each is in the chain already; the minutes list
 /// them so that the paper says so too.
 fn changes(chain: &[Entry], definition: &MeetingDefinition) -> Vec<Change> {
@@ -449,6 +451,13 @@ fn changes(chain: &[Entry], definition: &MeetingDefinition) -> Vec<Change> {
         .filter_map(|entry| {
             let what = match &entry.event {
                 Event::MeetingDefined { .. } => ChangeKind::DefinitionReplaced,
+                Event::MeetingAmended { by, items, .. } => ChangeKind::DefinitionAmended {
+                    secretariat: match by {
+                        Amender::Secretariat { device } => Some(device.to_hex()),
+                        Amender::Chair => None,
+                    },
+                    items: items.clone(),
+                },
                 Event::KeyRegistered { principal, .. } => {
                     let (seat, name) = owner(principal);
                     ChangeKind::DeviceEnrolled { seat, name }

@@ -10,6 +10,9 @@
 //! | `gavel_ballot_ack_seconds` | time from a ballot's frame being read to its acknowledgement being ready to send: signature checked, ballot committed, receipt signed (histogram; one observation per acknowledgement, a resent ballot's too) |
 //! | `gavel_broadcast_seconds` | time from the meeting's actor sending a tally or snapshot to one connection's socket taking it (histogram; one observation per frame and connection) |
 //! | `gavel_rounds_open` | vote rounds open now |
+//! | `gavel_audience_writes_total` | writes of a hosted meeting's public frames to the store, for the other nodes to relay (PostgreSQL only) |
+//! | `gavel_audience_write_bytes_total` | the frames' bytes in those writes |
+//! | `gavel_audience_write_seconds` | time of one such write, the wait for a connection of the pool included (histogram) |
 //!
 //! One set per process, in a static, so that the hot paths record with an
 //! atomic add (counters, gauges) or a short lock (histograms) and nothing is
@@ -89,6 +92,9 @@ struct Metrics {
     ack_seconds: Histogram,
     broadcast_seconds: Histogram,
     rounds_open: Gauge,
+    audience_writes: Counter,
+    audience_write_bytes: Counter,
+    audience_write_seconds: Histogram,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -143,6 +149,24 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     );
     let rounds_open = Gauge::default();
     registry.register("gavel_rounds_open", "Vote rounds open", rounds_open.clone());
+    let audience_writes = Counter::default();
+    registry.register(
+        "gavel_audience_writes",
+        "Writes of a hosted meeting's public frames to the store, for the other nodes to relay",
+        audience_writes.clone(),
+    );
+    let audience_write_bytes = Counter::default();
+    registry.register(
+        "gavel_audience_write_bytes",
+        "Bytes of the public frames written to the store for the other nodes to relay",
+        audience_write_bytes.clone(),
+    );
+    let audience_write_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 14));
+    registry.register(
+        "gavel_audience_write_seconds",
+        "Time to write a hosted meeting's public frames to the store",
+        audience_write_seconds.clone(),
+    );
     Metrics {
         registry,
         connections,
@@ -153,6 +177,9 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         ack_seconds,
         broadcast_seconds,
         rounds_open,
+        audience_writes,
+        audience_write_bytes,
+        audience_write_seconds,
     }
 });
 
@@ -194,6 +221,16 @@ pub fn broadcast_written(sent_at: Instant) {
     METRICS
         .broadcast_seconds
         .observe(sent_at.elapsed().as_secs_f64());
+}
+
+/// A hosted meeting's public frames, `bytes` long, were written to the
+/// store after `took`: what relaying the audience through the store costs
+/// the node that hosts the meeting, and the database.
+pub fn audience_written(bytes: usize, took: Duration) {
+    let m = &*METRICS;
+    m.audience_writes.inc();
+    m.audience_write_bytes.inc_by(bytes as u64);
+    m.audience_write_seconds.observe(took.as_secs_f64());
 }
 
 /// Counts a logged-in connection for as long as it is held.

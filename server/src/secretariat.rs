@@ -17,9 +17,18 @@
 //! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
 //! request bodies rather than 16 KiB frames.
 //!
+//! **Amending a stored meeting.** `GET …/meetings/{id}/form` gives the form
+//! with the hash of the stored text it was read from, whether a round was
+//! held and the items that had one; `PUT` of `{previous, form}` amends the
+//! meeting under the rules of [`crate::meeting::amend`], through the
+//! meeting's actor ([`Hub::amend`]), as the secretariat's device. Its keys
+//! and documents are kept as stored: keys are bound by enrollment, documents
+//! change by their uploads (`documents`), which are amendments too.
+//!
 //! **A session's results.** A meeting under way or finished shows its items
 //! and results (`GET …/meetings/{id}/results`), takes the counts of a show
-//! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by
+//! of hands or the counting board's figures of a paper vote when the devices
+//! fail (`POST …/items/{item}/by-hand`, decided by
 //! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
 //! minutes and results table for download as `gavel export` prints them.
 //!
@@ -37,28 +46,32 @@ use crate::clock::now_ms;
 use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
-use crate::hub::Hub;
-use crate::hub::hand::{HandCount, HandRefusal};
+use crate::hub::hand::{HandCount, HandRefusal, HandVotes};
+use crate::hub::{AmendError, Hub};
 use crate::limits::AddressLimits;
-use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
+use crate::meeting::amend::AmendRefusal;
+use crate::meeting::{
+    DefinitionError, DocumentSource, MeetingDefinition, MeetingForm, SeatDefinition,
+};
 use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
-use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
+use crate::store::{Amendment, RoundRecord, StoreError, StoredMeeting, code_hash};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use gavel_protocol::messages::{ByHand, Labels, RoundStatus};
+use gavel_protocol::messages::{Ballots, ByHand, Labels, PaperList, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
 use gavel_protocol::{MeetingId, Principal, PublicKey, Signature};
+use gavel_records::chain::{Amender, Sha};
 use gavel_records::minutes::Lang;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -134,6 +147,17 @@ pub enum Refusal {
     ItemVoted { item: u32, title: String },
     #[error("meeting {0} was changed meanwhile; open it again")]
     MeetingChanged(String),
+    /// An amendment the record does not allow (see
+    /// [`crate::meeting::amend`]), with the form's field it is about.
+    #[error("{refusal}")]
+    Amend {
+        refusal: AmendRefusal,
+        field: String,
+    },
+    /// Another node of the deployment hosts the meeting: its changes are
+    /// made there, where its actor learns of them.
+    #[error("{0}")]
+    HostedElsewhere(String),
     /// The upload's body ended before all of it arrived.
     #[error("the upload broke off before the whole file arrived; try again")]
     UploadBroken,
@@ -165,8 +189,6 @@ impl Refusal {
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => "unknown_item",
                 HandRefusal::NotVoted(_) => "not_voted",
-                HandRefusal::ListBallot(_) => "list_ballot",
-                HandRefusal::SecretItem(_) => "secret_item",
                 HandRefusal::RoundOpen => "round_open",
                 HandRefusal::ItemDecided(_) => "item_decided",
                 HandRefusal::AwaitingAnnouncement => "awaiting_announcement",
@@ -183,6 +205,13 @@ impl Refusal {
             Refusal::ItemVoted { .. } => "item_voted",
             Refusal::MeetingChanged(_) => "meeting_changed",
             Refusal::UploadBroken => "upload_broken",
+            Refusal::Amend { refusal, .. } => match refusal {
+                AmendRefusal::ItemVoted { .. } => "item_voted",
+                AmendRefusal::ItemRecorded { .. } => "item_recorded",
+                AmendRefusal::MeetingStarted { .. } => "meeting_started",
+                AmendRefusal::Invalid { .. } => "invalid_definition",
+            },
+            Refusal::HostedElsewhere(_) => "hosted_elsewhere",
             Refusal::SessionClosed(_) => "session_closed",
         }
     }
@@ -213,10 +242,9 @@ impl Refusal {
                 | HandRefusal::SessionClosed
                 | HandRefusal::ItemDecided(_) => StatusCode::CONFLICT,
                 HandRefusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-                HandRefusal::NotVoted(_)
-                | HandRefusal::ListBallot(_)
-                | HandRefusal::SecretItem(_)
-                | HandRefusal::Counts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                HandRefusal::NotVoted(_) | HandRefusal::Counts { .. } => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
             },
             Refusal::UnknownItem(_) | Refusal::UnknownDocument { .. } => StatusCode::NOT_FOUND,
             Refusal::Document(DocumentFault::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -227,6 +255,12 @@ impl Refusal {
             | Refusal::InvalidLanguage(_)
             | Refusal::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Refusal::UploadBroken => StatusCode::BAD_REQUEST,
+            Refusal::Amend {
+                refusal: AmendRefusal::Invalid { .. },
+                ..
+            } => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::Amend { .. } => StatusCode::CONFLICT,
+            Refusal::HostedElsewhere(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -267,10 +301,9 @@ impl IntoResponse for Refusal {
         let (field, place) = match &self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
-            Refusal::HandCount(HandRefusal::Counts { field, .. }) => {
-                (Some((*field).to_owned()), None)
-            }
+            Refusal::HandCount(HandRefusal::Counts { field, .. }) => (Some(field.clone()), None),
             Refusal::Document(_) => (Some("file".to_owned()), None),
+            Refusal::Amend { field, .. } => (Some(field.clone()), None),
             _ => (None, None),
         };
         let body = RefusalBody {
@@ -288,6 +321,16 @@ impl IntoResponse for Refusal {
     }
 }
 
+impl From<AmendError> for Refusal {
+    fn from(error: AmendError) -> Refusal {
+        match error {
+            AmendError::Store(e) => e.into(),
+            AmendError::HostedElsewhere(_) => Refusal::HostedElsewhere(error.to_string()),
+            AmendError::Stopped(_) => Refusal::StoreUnavailable,
+        }
+    }
+}
+
 impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Refusal {
         match error {
@@ -297,6 +340,15 @@ impl From<StoreError> for Refusal {
             StoreError::MeetingExists(id) => Refusal::MeetingExists(id.to_string()),
             StoreError::ItemVoted { item, title } => Refusal::ItemVoted { item, title },
             StoreError::DefinitionChanged(id) => Refusal::MeetingChanged(id.to_string()),
+            StoreError::Amend(refusal) => Refusal::Amend {
+                field: match &refusal {
+                    AmendRefusal::ItemVoted { item, .. }
+                    | AmendRefusal::ItemRecorded { item, .. } => format!("items[{item}]"),
+                    AmendRefusal::MeetingStarted { field, .. } => (*field).to_owned(),
+                    AmendRefusal::Invalid { field, .. } => field.clone(),
+                },
+                refusal,
+            },
             StoreError::SessionClosed(id) => Refusal::SessionClosed(id.to_string()),
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
@@ -400,7 +452,10 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/login", post(login))
         .route("/api/secretariat/meetings", get(meetings).post(create))
         .route("/api/secretariat/meetings/import", post(import))
-        .route("/api/secretariat/meetings/{id}/form", get(form))
+        .route(
+            "/api/secretariat/meetings/{id}/form",
+            get(form).put(amend_form),
+        )
         .route("/api/secretariat/meetings/{id}/file", get(file))
         .route("/api/secretariat/roster", post(read_roster))
         .route("/api/secretariat/meetings/{id}/cards", post(cards))
@@ -613,15 +668,155 @@ async fn stored(office: &Office, id: &str) -> Result<(String, MeetingDefinition)
     Ok((stored.definition, definition))
 }
 
-/// The meeting as the app edits it.
+/// The meeting as the app edits it: its form, the hash of the stored text
+/// it was read from (what an edit is made to), whether a round was held
+/// (the header's count of seats, quorum, labels and counting board are
+/// then fixed), and the items that can no longer change, each with why.
+#[derive(Serialize)]
+struct Editable {
+    form: MeetingForm,
+    previous: String,
+    started: bool,
+    locked: Vec<Locked>,
+}
+
+/// An agenda item the app shows as it stands.
+#[derive(Serialize)]
+struct Locked {
+    item: u32,
+    /// `item_voted`: a round was held on it.
+    reason: &'static str,
+    message: String,
+}
+
+/// The meeting as stored, as the app edits it.
+async fn editable(office: &Office, id: &str) -> Result<Editable, Refusal> {
+    let (text, definition) = stored(office, id).await?;
+    let rounds = office.hub.store().rounds(&definition.id).await?;
+    let voted: BTreeSet<u32> = rounds.iter().map(|r| r.item).collect();
+    let locked = voted
+        .iter()
+        .map(|&item| Locked {
+            item,
+            reason: "item_voted",
+            message: AmendRefusal::ItemVoted {
+                item,
+                title: definition
+                    .item(item)
+                    .map_or_else(String::new, |i| i.title.clone()),
+            }
+            .to_string(),
+        })
+        .collect();
+    Ok(Editable {
+        form: MeetingForm::of(&definition),
+        previous: Sha::of(text.as_bytes()).to_hex(),
+        started: !rounds.is_empty(),
+        locked,
+    })
+}
+
 async fn form(
     State(office): State<Office>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<MeetingForm>, Refusal> {
+) -> Result<Json<Editable>, Refusal> {
     office.desk.session_valid(&headers)?;
+    Ok(Json(editable(&office, &id).await?))
+}
+
+/// An edit of a stored meeting: the form as the app sends it back, and
+/// the hash of the stored text it was read from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Edit {
+    previous: String,
+    form: MeetingForm,
+}
+
+/// Amends a stored meeting from the app's form, checked as its file would
+/// be and then against what its record holds ([`crate::meeting::amend`]),
+/// as the secretariat's device; the meeting's devices then fetch its new
+/// view. Seats' keys are kept as stored (an edit never binds one), and the
+/// documents are as stored too: they change by their uploads.
+async fn amend_form(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(edit): Json<Edit>,
+) -> Result<Json<Editable>, Refusal> {
+    let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
-    Ok(Json(MeetingForm::of(&definition)))
+    let previous = Sha::from_hex(&edit.previous).map_err(|_| {
+        Refusal::InvalidForm(DefinitionError {
+            line: 0,
+            column: 0,
+            field: "previous".to_owned(),
+            message: "previous is the SHA-256 of the stored text, as GET …/form gives it"
+                .to_owned(),
+        })
+    })?;
+    let mut form = edit.form;
+    for seat in &mut form.seats {
+        seat.public_key = definition
+            .seat(seat.number)
+            .and_then(|s| s.public_key)
+            .map(|k| k.to_hex());
+    }
+    let (text, amended) = form.check().map_err(Refusal::InvalidForm)?;
+    if let Some(item) = documents_moved(&definition, &amended) {
+        return Err(Refusal::InvalidForm(DefinitionError {
+            line: 0,
+            column: 0,
+            field: format!("{}.documents", item_path(&form, item)),
+            message: "documents are attached and replaced by their uploads; the form keeps them as they are".to_owned(),
+        }));
+    }
+    let amendment = Amendment {
+        previous,
+        text,
+        by: Amender::Secretariat { device },
+        document: None,
+    };
+    let old_form = MeetingForm::of(&definition);
+    let done = office.hub.amend(&definition.id, amendment).await;
+    if let Err(error) = done {
+        let mut refusal = Refusal::from(error);
+        if let Refusal::Amend {
+            refusal: AmendRefusal::ItemVoted { item, .. } | AmendRefusal::ItemRecorded { item, .. },
+            field,
+        } = &mut refusal
+        {
+            *field = item_path(&old_form, *item);
+        }
+        return Err(refusal);
+    }
+    tracing::info!(%id, "the secretariat amended the meeting");
+    Ok(Json(editable(&office, &id).await?))
+}
+
+/// The first item whose documents differ between the two, if any.
+fn documents_moved(old: &MeetingDefinition, new: &MeetingDefinition) -> Option<u32> {
+    let count = old.agenda.len().max(new.agenda.len());
+    (0..u32::try_from(count).expect("fewer than 2^32 items")).find(|&item| {
+        let of = |d: &MeetingDefinition| -> Vec<DocumentSource> {
+            d.documents
+                .iter()
+                .filter(|x| x.item == item)
+                .cloned()
+                .collect()
+        };
+        of(old) != of(new)
+    })
+}
+
+/// The form's path of agenda item `index` (`topics[1].items[0]`), or
+/// `items[index]` past the form's end.
+fn item_path(form: &MeetingForm, index: u32) -> String {
+    form.place(index).map_or_else(
+        || format!("items[{index}]"),
+        |(t, i)| format!("topics[{t}].items[{i}]"),
+    )
 }
 
 /// The meeting file exactly as stored: what `gavel meeting import` or the
@@ -964,6 +1159,8 @@ struct ItemLine {
     /// `yes_no` or `list`; absent for an item that is not voted on.
     ballot: Option<&'static str>,
     secret: bool,
+    /// A list's kind, posts and entries: the rows of its count by hand.
+    paper: Option<PaperList>,
     rounds: Vec<RoundLine>,
 }
 
@@ -1003,6 +1200,7 @@ async fn results(
         .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
     let awaiting = |r: &RoundRecord| {
         r.settings.secrecy == Secrecy::Secret
+            && r.by_hand.is_none()
             && !definition.counting_board.is_empty()
             && r.announced_at.is_none()
     };
@@ -1021,6 +1219,7 @@ async fn results(
                 }
             }),
             secret: item.vote.is_some_and(|v| v.secrecy == Secrecy::Secret),
+            paper: item.paper.clone(),
             rounds: rounds
                 .iter()
                 .filter(|r| r.item == item.index)
@@ -1052,7 +1251,9 @@ async fn results(
 
 /// Counts as the app sends them: any JSON value, so that a negative count,
 /// a fraction or an empty field is told as such, with its field, rather than
-/// as a body that does not parse.
+/// as a body that does not parse. A paper vote adds the counting board's
+/// `ballots` (`issued`, `returned`, `invalid`); a list sends `marks`, one
+/// row per entry of each mark's count, instead of `yes`, `no` and `abstain`.
 #[derive(Deserialize)]
 struct HandBody {
     #[serde(default)]
@@ -1064,26 +1265,82 @@ struct HandBody {
     #[serde(default)]
     abstain: serde_json::Value,
     #[serde(default)]
+    ballots: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    marks: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
     by: String,
 }
 
 /// `value` as a count, or why it is not one, naming its field.
-fn count(field: &'static str, value: &serde_json::Value) -> Result<u32, Refusal> {
+fn count(field: &str, value: &serde_json::Value) -> Result<u32, Refusal> {
     value
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
             Refusal::HandCount(HandRefusal::Counts {
-                field,
+                field: field.to_owned(),
                 message: format!("{field} is {value}: a count is a whole number, 0 or more"),
             })
         })
 }
 
-/// Records the counts of a show of hands or a paper vote for an item, when
-/// the devices failed: stored as a round with no ballots, marked as
-/// recorded by hand by the name given and this session's device, in the
-/// audit chain, and shown at once on every screen of the meeting.
+impl HandBody {
+    /// The figures as counts, each refused with its field when it is not one.
+    fn figures(&self) -> Result<(Option<Ballots>, HandVotes), Refusal> {
+        let ballots = self
+            .ballots
+            .as_ref()
+            .map(|b| {
+                let figure = |name: &str| {
+                    count(
+                        &format!("ballots.{name}"),
+                        b.get(name).unwrap_or(&serde_json::Value::Null),
+                    )
+                };
+                Ok::<_, Refusal>(Ballots {
+                    issued: figure("issued")?,
+                    returned: figure("returned")?,
+                    invalid: figure("invalid")?,
+                })
+            })
+            .transpose()?;
+        let votes = match &self.marks {
+            Some(rows) => HandVotes::Marks(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let field = format!("marks.{i}");
+                        row.as_array()
+                            .ok_or_else(|| {
+                                Refusal::HandCount(HandRefusal::Counts {
+                                    field: field.clone(),
+                                    message: format!(
+                                        "{field} is {row}: an entry's figures are a list of counts"
+                                    ),
+                                })
+                            })?
+                            .iter()
+                            .map(|n| count(&field, n))
+                            .collect()
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            None => HandVotes::Choices {
+                yes: count("yes", &self.yes)?,
+                no: count("no", &self.no)?,
+                abstain: count("abstain", &self.abstain)?,
+            },
+        };
+        Ok((ballots, votes))
+    }
+}
+
+/// Records the figures of a show of hands or of the counting board's record
+/// of a paper vote for an item, when the devices failed: stored as a round
+/// with no ballots, marked as recorded by hand by the name given and this
+/// session's device, in the audit chain, and shown at once on every screen
+/// of the meeting.
 async fn record_by_hand(
     State(office): State<Office>,
     headers: HeaderMap,
@@ -1092,12 +1349,12 @@ async fn record_by_hand(
 ) -> Result<Json<RoundLine>, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
+    let (ballots, votes) = body.figures()?;
     let hand = HandCount {
         item,
         present: count("present", &body.present)?,
-        yes: count("yes", &body.yes)?,
-        no: count("no", &body.no)?,
-        abstain: count("abstain", &body.abstain)?,
+        ballots,
+        votes,
         by: body.by,
         device,
     };

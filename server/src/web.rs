@@ -8,7 +8,9 @@
 //! page: `server/pdfjs/README.md`).
 //! No build step: the files are served as they are in the repository.
 //!
-//! Besides the apps, `/api/meetings` lists the meetings, and
+//! Besides the apps, `/api/meetings` lists the meetings (every one of the
+//! deployment, whichever node hosts it, each marked `hosted` if the node
+//! that answered does), and
 //! `/api/meetings/{id}/export?token=` serves a meeting's record once, to the
 //! chair's console that asked for the token over its WebSocket, and
 //! `/api/meetings/{id}/documents/{sha256}` serves an agenda item's document
@@ -294,21 +296,38 @@ struct MeetingSummary {
     id: String,
     title: String,
     body: String,
+    /// Whether the node that answered hosts the meeting now: on a
+    /// deployment of several nodes, what an operator asks of each; always
+    /// true on one.
+    hosted: bool,
 }
 
-/// The meetings this hub runs, so that a hall screen or a visitor can pick one.
-async fn meetings(State(hub): State<Arc<Hub>>) -> Json<Vec<MeetingSummary>> {
+/// Every meeting of the deployment, whichever node hosts it, so that a hall
+/// screen or a visitor can pick one on any node; 503 while the store does
+/// not answer.
+async fn meetings(State(hub): State<Arc<Hub>>) -> Response {
     hub.restored().await;
-    Json(
-        hub.meetings()
-            .into_iter()
-            .map(|d| MeetingSummary {
-                id: d.id.to_string(),
-                title: d.title.clone(),
-                body: d.body.clone(),
-            })
-            .collect(),
-    )
+    match hub.every_meeting().await {
+        Ok(all) => Json(
+            all.into_iter()
+                .map(|(d, hosted)| MeetingSummary {
+                    id: d.id.to_string(),
+                    title: d.title.clone(),
+                    body: d.body.clone(),
+                    hosted,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the meetings could not be listed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the meetings cannot be listed now; try again in a moment",
+            )
+                .into_response()
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -9,39 +9,39 @@
 //! does this twenty times, and prints the failover time
 //! (from the kill or stop to the first ballot acknowledged by the new
 //! owner), median and worst. And PostgreSQL itself crashing and restarting
-//! mid-vote under two nodes loses nothing.
+//! mid-vote under two nodes loses nothing. At scale, a hundred meetings of
+//! forty tablets each vote at once on two nodes, every result exact.
 
 use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
-use gavel_client::reconnect::{Backoff, cast_until_recorded};
 use gavel_client::{Client, Session};
-use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView};
+use gavel_protocol::messages::{ChairCommand, Receipt, RoundStatus, RoundView};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
 use gavel_server::store::Store;
 use gavel_tests::cluster::Cluster;
+use gavel_tests::failover::{
+    self, ATTEMPT, Burst, Failure, POLL, SETTLE, Votes, burst_with_failure, hosted, listed, log_in,
+    median_and_worst, owner, signal, until_hosted,
+};
+use gavel_tests::http::{Scrape, delta};
 use gavel_tests::process::{self, Gavel, prepare_example};
 use gavel_tests::proxy::Proxy;
+use gavel_tests::roster::{Roster, public_keys};
 use gavel_tests::{TestDatabase, chair, databases, documents, http};
 use rand::Rng;
 use sha2::Digest as _;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
 
 /// The nodes' lease term: shorter than the default four seconds, so that
 /// the twenty failovers of the chaos test take little time.
 const LEASE_TERM_MS: u64 = 1500;
-/// How long the nodes get to settle who hosts what, or to fail over.
-const SETTLE: Duration = Duration::from_secs(30);
-/// How long one attempt to reach a node may take: a stopped node accepts
-/// TCP connections (the kernel does) and never answers them.
-const ATTEMPT: Duration = Duration::from_secs(3);
-const POLL: Duration = Duration::from_millis(50);
 
 /// The PostgreSQL database of this run, if it has one.
 async fn postgres() -> Option<TestDatabase> {
@@ -56,58 +56,21 @@ async fn postgres() -> Option<TestDatabase> {
 }
 
 /// A node: `gavel serve` on `database_url` with its own data directory,
-/// holding the deployment's `key`.
+/// holding the deployment's `key`, with the tests' short lease term.
 fn node(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Gavel> {
-    std::fs::write(data_dir.join("server.key"), hex::encode(key.to_bytes()))?;
-    let mut command = process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url));
-    command.env("RUST_LOG", "gavel_server::hub=info,warn");
+    let mut command = node_command(data_dir, database_url, key)?;
     command.env("GAVEL_LEASE_TERM_MS", LEASE_TERM_MS.to_string());
     Gavel::start(command)
 }
 
-/// The meetings `node` hosts now.
-async fn hosted(node: &Gavel) -> Result<BTreeSet<String>> {
-    let response = http::get(&node.addr, "/api/meetings").await?;
-    ensure!(response.status == 200, "{response:?}");
-    let list: Vec<serde_json::Value> = serde_json::from_str(&response.body)?;
-    list.iter()
-        .map(|m| m["id"].as_str().map(str::to_owned).context("an id"))
-        .collect()
-}
-
-/// Waits until `done` holds of what `nodes` host, checking at every look
-/// that no meeting is hosted by two of them.
-async fn until_hosted(
-    nodes: &[&Gavel],
-    done: impl Fn(&[BTreeSet<String>]) -> bool,
-) -> Result<Vec<BTreeSet<String>>> {
-    let started = Instant::now();
-    loop {
-        let mut all = Vec::new();
-        for node in nodes {
-            all.push(hosted(node).await?);
-        }
-        for (i, a) in all.iter().enumerate() {
-            for b in &all[i + 1..] {
-                ensure!(a.is_disjoint(b), "a meeting is hosted twice: {all:?}");
-            }
-        }
-        if done(&all) {
-            return Ok(all);
-        }
-        if started.elapsed() > SETTLE {
-            bail!("the nodes did not settle: {all:?}");
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn signal(node: &Gavel, signal: &str) -> Result<()> {
-    let status = Command::new("kill")
-        .args([signal, &node.pid().to_string()])
-        .status()?;
-    ensure!(status.success(), "kill {signal}");
-    Ok(())
+/// The `gavel serve` of a node ([`failover::node_command`]).
+fn node_command(data_dir: &Path, database_url: &str, key: &SigningKey) -> Result<Command> {
+    failover::node_command(
+        Path::new(env!("CARGO_BIN_EXE_gavel")),
+        data_dir,
+        database_url,
+        key,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,6 +98,15 @@ async fn two_nodes_share_the_meetings_and_never_host_one_twice() -> Result<()> {
     })
     .await?;
     eprintln!("shared: {shared:?}");
+    // Each lists every meeting, whichever node hosts it.
+    for node in [&a, &b] {
+        let all = listed(node).await?;
+        ensure!(
+            all.len() == MEETINGS
+                && all.iter().map(|(id, _)| id).collect::<BTreeSet<_>>().len() == MEETINGS,
+            "every meeting listed once on each node: {all:?}"
+        );
+    }
 
     // The first dies: the second takes all of them once the leases run out.
     a.kill()?;
@@ -149,77 +121,231 @@ async fn two_nodes_share_the_meetings_and_never_host_one_twice() -> Result<()> {
     Ok(())
 }
 
-/// The highest acknowledged ballot of each seat, and when each receipt came.
-#[derive(Default)]
-struct Acked {
-    last: HashMap<SeatNo, (u64, Choice)>,
-    at: Vec<Instant>,
-}
+/// How many meetings the large test spreads over two nodes, and how many
+/// tablets each has: the size of a province's councils in session at once.
+const MEETINGS: usize = 100;
+const TABLETS: u32 = 40;
+/// How many tablets log in at the same moment in the large test: a hall's
+/// tablets come in over minutes, not in one instant.
+const LOGINS_AT_ONCE: usize = 64;
 
-/// A burst of ballots: each tablet votes `votes` times (sequence numbers
-/// after `base`) in `round` through `url`, whatever node answers; its last
-/// ballot once `failed` is set, so that every seat votes after the failure.
-struct Burst {
+/// One meeting of the large test: its chair opens a round, each of its
+/// tablets (logged in first) votes once, the chair closes the round once
+/// the live tally counts every tablet. Returns the round and the receipts,
+/// after checking that the result counts each choice as often as it was cast.
+async fn a_meeting_votes(
     url: String,
-    meeting: MeetingId,
-    round: RoundId,
-    base: u64,
-    votes: u64,
-    acked: Mutex<Acked>,
-    failed: watch::Sender<bool>,
+    roster: Roster,
+    logins: Arc<Semaphore>,
+) -> Result<(RoundId, Vec<Receipt>)> {
+    let log_in = |key: SigningKey| {
+        let (url, meeting, logins) = (url.clone(), roster.meeting.clone(), logins.clone());
+        async move {
+            let _turn = logins.acquire().await?;
+            Ok::<_, anyhow::Error>(Client::connect(&url).await?.login(&meeting, &key).await?)
+        }
+    };
+    let mut tablets = Vec::new();
+    for key in &roster.seats {
+        tablets.push(log_in(key.clone()).await?);
+    }
+    let mut chair_session = log_in(roster.chair.clone()).await?;
+    let item = chair::item_where(&chair_session, |_| true);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    let casts: Vec<_> = tablets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut tablet)| {
+            tokio::spawn(async move {
+                tablet
+                    .wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
+                    .await?;
+                let receipt = tablet.cast(Choice::ALL[i % 3]).await?;
+                tablet.close().await;
+                Ok::<_, anyhow::Error>(receipt)
+            })
+        })
+        .collect();
+    let mut receipts = Vec::new();
+    for cast in casts {
+        receipts.push(cast.await??);
+    }
+    chair_session
+        .wait_until(|s| {
+            s.open_round()
+                .and_then(|r| r.live.as_ref())
+                .is_some_and(|l| l.taking_part == TABLETS)
+        })
+        .await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    let result = chair_session
+        .state
+        .round()
+        .filter(|r| r.id == round && r.status == RoundStatus::Closed)
+        .and_then(RoundView::tally)
+        .context("closed with a result")?;
+    for choice in Choice::ALL {
+        let cast = receipts.iter().filter(|r| r.choice == choice).count();
+        ensure!(
+            result.counts.of(choice) as usize == cast,
+            "{}: {choice} counted {} times, cast {cast} times",
+            roster.meeting,
+            result.counts.of(choice)
+        );
+    }
+    chair_session.close().await;
+    Ok((round, receipts))
 }
 
-/// Seat `seat`'s part of the burst, each ballot until it is recorded.
-async fn tablet(burst: Arc<Burst>, key: SigningKey, seat: SeatNo) -> Result<()> {
-    let Burst {
-        url,
-        meeting,
-        round,
-        base,
-        votes,
-        acked,
-        failed,
-    } = &*burst;
-    for seq in base + 1..=base + votes {
-        if seq == base + votes {
-            failed.subscribe().wait_for(|failed| *failed).await?;
-        }
-        let choice = Choice::ALL[rand::thread_rng().gen_range(0..3)];
-        let mut backoff = Backoff::default();
-        let receipt = loop {
-            let attempt =
-                cast_until_recorded(url, meeting, &key, *round, choice, seq, &mut backoff);
-            match tokio::time::timeout(ATTEMPT, attempt).await {
-                Ok(done) => break done.with_context(|| format!("seat {seat}, ballot {seq}"))?,
-                // The same ballot again: it counts once however often it arrives.
-                Err(_) => continue,
-            }
-        };
-        ensure!(receipt.seq == seq && receipt.choice == choice);
-        let mut acked = acked.lock().unwrap();
-        acked.last.insert(seat, (seq, choice));
-        acked.at.push(Instant::now());
+/// A hundred meetings of forty tablets on two nodes sharing one PostgreSQL
+/// database: the nodes share the meetings, each meeting opens a round,
+/// every tablet votes through the node that hosts its meeting, and every
+/// result counts each choice as often as it was cast; each ballot is
+/// stored once and acknowledged once (each node's metrics count every
+/// commit and acknowledgement), and both nodes hosted and counted some.
+/// Nobody follows these meetings on the other node, so neither node writes
+/// any audience frame to the store meanwhile; what the run cost the
+/// database (its write-ahead log) is printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_meetings_of_forty_tablets_vote_on_two_nodes() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let store = Store::connect(&db.url).await?;
+    let rosters: Vec<Roster> = (0..MEETINGS).map(|_| Roster::generate(TABLETS)).collect();
+    // A few at a time: the store's pool waits only so long for a connection.
+    let importing = Arc::new(Semaphore::new(4));
+    let mut imports = tokio::task::JoinSet::new();
+    for roster in &rosters {
+        let (store, importing) = (store.clone(), importing.clone());
+        let (meeting, text) = (roster.meeting.clone(), roster.definition());
+        let keys = public_keys(&roster.seats, &roster.chair);
+        imports.spawn(async move {
+            let _turn = importing.acquire().await?;
+            Ok::<_, anyhow::Error>(store.import_meeting(&meeting, &text, &keys, &[]).await?)
+        });
     }
+    while let Some(imported) = imports.join_next().await {
+        imported??;
+    }
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        let mut command = node_command(dir.path(), &db.url, &key)?;
+        // Every tablet of the test comes from 127.0.0.1, as behind a proxy.
+        command.args(["--connections-per-address", "8192"]);
+        nodes.push(Gavel::start(command)?);
+    }
+    let hosts = until_hosted(&[&nodes[0], &nodes[1]], |h| {
+        h.iter().all(|m| m.len() == MEETINGS / 2)
+    })
+    .await?;
+    eprintln!(
+        "{MEETINGS} meetings imported and shared by two nodes in {:?}",
+        started.elapsed()
+    );
+    let metrics: Vec<String> = nodes
+        .iter()
+        .map(|n| n.metrics_addr.clone().context("a metrics listener"))
+        .collect::<Result<_>>()?;
+    let mut before = Vec::new();
+    for addr in &metrics {
+        before.push(Scrape::of(addr).await?);
+    }
+    let wal_before = wal_position(&db.url).await?;
+
+    let voting = Instant::now();
+    let logins = Arc::new(Semaphore::new(LOGINS_AT_ONCE));
+    let meetings: Vec<_> = rosters
+        .into_iter()
+        .map(|roster| {
+            let host = hosts
+                .iter()
+                .position(|h| h.contains(roster.meeting.as_str()))
+                .expect("every meeting is hosted");
+            let meeting = roster.meeting.clone();
+            let voted = tokio::spawn(a_meeting_votes(nodes[host].url(), roster, logins.clone()));
+            (meeting, voted)
+        })
+        .collect();
+    let mut ballots = 0;
+    for (meeting, voted) in meetings {
+        let (round, receipts) = voted.await?.with_context(|| format!("meeting {meeting}"))?;
+        let acknowledged: HashMap<SeatNo, (u64, Choice)> = receipts
+            .iter()
+            .map(|r| (r.seat, (r.seq, r.choice)))
+            .collect();
+        ensure!(
+            acknowledged.len() == TABLETS as usize,
+            "{meeting}: a receipt per tablet"
+        );
+        let stored: HashMap<SeatNo, (u64, Choice)> = store
+            .ballots(round)
+            .await?
+            .into_iter()
+            .map(|b| Ok((b.seat, (b.seq, b.vote.choice().context("a choice")?))))
+            .collect::<Result<_>>()?;
+        ensure!(
+            stored == acknowledged,
+            "{meeting}: stored {stored:?}, acknowledged {acknowledged:?}"
+        );
+        ballots += receipts.len();
+    }
+    let voted_in = voting.elapsed();
+    let wal = wal_position(&db.url).await? - wal_before;
+
+    let mut after = Vec::new();
+    for addr in &metrics {
+        after.push(Scrape::of(addr).await?);
+    }
+    let moved = |sample: &str| -> Vec<f64> {
+        before
+            .iter()
+            .zip(&after)
+            .map(|(b, a)| delta(b, a, sample))
+            .collect()
+    };
+    let accepted = moved("gavel_ballots_accepted_total");
+    let acks = moved("gavel_ballot_ack_seconds_count");
+    ensure!(
+        accepted.iter().sum::<f64>() == ballots as f64
+            && acks.iter().sum::<f64>() == ballots as f64,
+        "each of {ballots} ballots committed and acknowledged once: committed {accepted:?}, acknowledged {acks:?}"
+    );
+    ensure!(
+        accepted.iter().all(|&n| n > 0.0),
+        "both nodes counted ballots: {accepted:?}"
+    );
+    let writes: f64 = moved("gavel_audience_writes_total").iter().sum();
+    ensure!(
+        writes == 0.0,
+        "nobody relays these meetings, yet the hosts wrote their audience {writes} times"
+    );
+    let bytes: f64 = moved("gavel_audience_write_bytes_total").iter().sum();
+    let seconds: f64 = moved("gavel_audience_write_seconds_sum").iter().sum();
+    eprintln!(
+        "{ballots} ballots in {MEETINGS} meetings voted in {voted_in:?} (test {:?}); \
+         audience_state meanwhile: {writes} writes ({:.2} per ballot), {:.1} MB of frames, \
+         {seconds:.2} s of the nodes' time writing; all the database's WAL: {:.1} MB",
+        started.elapsed(),
+        writes / ballots as f64,
+        bytes / 1e6,
+        wal as f64 / 1e6,
+    );
+    store.close().await;
     Ok(())
 }
 
-/// Logs `key` in through `url`, trying again while the meeting is moving.
-async fn log_in(url: &str, meeting: &MeetingId, key: &SigningKey) -> Result<Session> {
-    let started = Instant::now();
-    loop {
-        let attempt = async { Client::connect(url).await?.login(meeting, key).await };
-        match tokio::time::timeout(ATTEMPT, attempt).await {
-            Ok(Ok(session)) => return Ok(session),
-            Ok(Err(e)) if started.elapsed() > SETTLE => bail!("cannot log in: {e}"),
-            _ => tokio::time::sleep(POLL).await,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Failure {
-    Kill,
-    Stop,
+/// Where PostgreSQL's write-ahead log is now, in bytes since its start.
+async fn wal_position(database_url: &str) -> Result<i64> {
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    let at = sqlx::query_scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok(at)
 }
 
 /// How many times the chaos test fails the meeting's node.
@@ -234,40 +360,6 @@ fn failure(n: usize) -> Failure {
     } else {
         Failure::Kill
     }
-}
-
-/// The median and the worst of `times`.
-fn median_and_worst(times: &[Duration]) -> (Duration, Duration) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    (sorted[sorted.len() / 2], sorted[sorted.len() - 1])
-}
-
-/// The node that hosts `meeting` now, once one does.
-async fn owner(nodes: &[Gavel], meeting: &MeetingId) -> Result<usize> {
-    let refs: Vec<&Gavel> = nodes.iter().collect();
-    let hosts = until_hosted(&refs, |h| h.iter().any(|m| m.contains(meeting.as_str()))).await?;
-    hosts
-        .iter()
-        .position(|m| m.contains(meeting.as_str()))
-        .context("a node hosts the meeting")
-}
-
-/// How long receipts that the failed node had already sent may take to
-/// reach their tablets (through the kernel's buffers and the proxy): any
-/// receipt later than this after the failure is the new owner's.
-const IN_FLIGHT: Duration = Duration::from_millis(250);
-
-/// The time from `failed_at` to the first receipt of the new owner. A
-/// killed or stopped node sends nothing after the failure, so that is the
-/// first receipt after [`IN_FLIGHT`].
-fn failover(acked: &[Instant], failed_at: Instant) -> Result<Duration> {
-    acked
-        .iter()
-        .filter(|at| **at > failed_at + IN_FLIGHT)
-        .min()
-        .map(|at| *at - failed_at)
-        .context("ballots were acknowledged after the failure")
 }
 
 /// The chaos test: two nodes behind a balancing proxy, and a burst of
@@ -310,51 +402,24 @@ async fn a_vote_survives_its_node_being_killed_or_stopped_at_twenty_points() -> 
     let mut failovers = Vec::new();
     for n in 0..FAILURES {
         let failure = failure(n);
-        let burst = Arc::new(Burst {
+        let votes = Votes {
             url: proxy.ws_url(),
-            meeting: meeting.clone(),
+            meeting: &meeting,
             round,
+            seats: &prepared.seats,
             base: n as u64 * VOTES,
             votes: VOTES,
-            acked: Mutex::default(),
-            failed: watch::Sender::new(false),
-        });
-        let tablets: Vec<_> = prepared
-            .seats
-            .iter()
-            .enumerate()
-            .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
-            .collect();
-
-        // Somewhere in the burst, the node that hosts the meeting fails.
-        let wanted = rand::thread_rng().gen_range(0..SEATS as usize * (VOTES as usize - 1));
-        while burst.acked.lock().unwrap().at.len() < wanted {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let owner = owner(&nodes, &meeting).await?;
-        let failed_at = Instant::now();
-        match failure {
-            Failure::Kill => nodes[owner].kill()?,
-            Failure::Stop => signal(&nodes[owner], "-STOP")?,
-        }
-        burst.failed.send_replace(true);
-        for t in tablets {
-            t.await??;
-        }
-        let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
-        let took = failover(&acked.at, failed_at)?;
-        eprintln!("failure {n}: {failure:?} after {wanted} receipts, failover {took:?}");
-        ensure!(took < SETTLE, "failover took {took:?}");
-        failovers.push(took);
-
-        // Every seat's last acknowledged ballot is what the store holds, once.
-        let stored = process::stored_ballots(&db.url, round).await?;
-        ensure!(
-            stored == acked.last,
-            "failure {n} ({failure:?}): the store holds {stored:?}, the tablets were given receipts for {:?}",
-            acked.last
+        };
+        let failed = burst_with_failure(&mut nodes, votes, failure, &db.url)
+            .await
+            .with_context(|| format!("failure {n}"))?;
+        let (owner, took) = (failed.node, failed.failover);
+        eprintln!(
+            "failure {n}: {failure:?} after {} receipts, failover {took:?}",
+            failed.after_receipts
         );
-        acked_all = acked.last;
+        failovers.push(took);
+        acked_all = failed.acked.last;
 
         match failure {
             Failure::Kill => {
@@ -465,33 +530,21 @@ async fn a_postgresql_restart_mid_vote_with_two_nodes_loses_nothing() -> Result<
         seat.close().await;
     }
 
-    let burst = Arc::new(Burst {
+    let burst = Burst::start(Votes {
         url: proxy.ws_url(),
-        meeting: meeting.clone(),
+        meeting: &meeting,
         round,
+        seats: &prepared.seats,
         base: 0,
         votes: VOTES,
-        acked: Mutex::default(),
-        failed: watch::Sender::new(false),
-    });
-    let tablets: Vec<_> = prepared
-        .seats
-        .iter()
-        .enumerate()
-        .map(|(i, key)| tokio::spawn(tablet(burst.clone(), key.clone(), i as SeatNo + 1)))
-        .collect();
-    let wanted = rand::thread_rng().gen_range(1..SEATS as usize * (VOTES as usize - 1));
-    while burst.acked.lock().unwrap().at.len() < wanted {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    })?;
+    let wanted = rand::thread_rng().gen_range(1..burst.before_last);
+    burst.until_acknowledged(wanted).await;
     let crashed_at = Instant::now();
     cluster.crash_and_restart()?;
     let down_for = crashed_at.elapsed();
-    burst.failed.send_replace(true);
-    for t in tablets {
-        t.await??;
-    }
-    let acked = std::mem::take(&mut *burst.acked.lock().unwrap());
+    burst.failed();
+    let acked = burst.finish().await?;
     let back_at = crashed_at + down_for;
     let back = acked
         .at
@@ -690,6 +743,132 @@ async fn a_hall_screen_on_the_other_node_follows_the_meeting_through_a_failover(
             && snapshot["round"]["live"]["choices"].is_null(),
         "the published snapshot of a secret round names no seat: {snapshot}"
     );
+    store.close().await;
+    Ok(())
+}
+
+/// Whether what `meeting`'s audience was published to see is withdrawn
+/// (or was never published).
+async fn withdrawn(store: &Store, meeting: &MeetingId) -> Result<bool> {
+    Ok(store
+        .audience_frames(meeting)
+        .await?
+        .is_none_or(|f| f.is_empty()))
+}
+
+/// Waits until what `meeting`'s audience was published to see is withdrawn.
+async fn until_withdrawn(store: &Store, meeting: &MeetingId, why: &str) -> Result<()> {
+    let started = Instant::now();
+    while !withdrawn(store, meeting).await? {
+        ensure!(started.elapsed() < SETTLE, "the audience withdrawn: {why}");
+        tokio::time::sleep(POLL).await;
+    }
+    eprintln!("the audience withdrawn {:?} after {why}", started.elapsed());
+    Ok(())
+}
+
+/// The audience's frames written to the store so far by the node at `metrics`.
+async fn audience_writes(metrics: &str) -> Result<f64> {
+    Ok(Scrape::of(metrics)
+        .await?
+        .value("gavel_audience_writes_total"))
+}
+
+/// A meeting's host writes what its audience sees to the store only while
+/// another node relays the meeting: nothing through a vote that nobody
+/// watches on the other node (a hall screen on the host is served by the
+/// host alone); from the moment a hall screen connects to the other node,
+/// which follows the vote; nothing again once that screen has left (the
+/// relay is torn down, and what was published withdrawn, so that a relay
+/// started later shows nothing stale), through a whole round; then, with a
+/// screen back on the other node, it follows again from the round it
+/// finds; and when that node dies, its registration runs out and the host
+/// withdraws again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audience_is_published_only_while_another_node_relays_it() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    const SEATS: u32 = 4;
+    let prepared = prepare_example(&db.url, SEATS).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let relay = 1 - host;
+    let (host_url, relay_url) = (nodes[host].url(), nodes[relay].url());
+    let metrics = nodes[host].metrics_addr.clone().context("metrics")?;
+    let store = Store::connect(&db.url).await?;
+
+    let mut local_screen = watch(&host_url, &meeting).await?;
+    let mut chair_session = log_in(&host_url, &meeting, &prepared.chair).await?;
+    let item = chair::changeable_item(&chair_session, Secrecy::Named);
+    let round = chair::open_round(&mut chair_session, item, 600).await?;
+    all_vote(&prepared, &host_url, SEATS as usize, Choice::Yes).await?;
+    until_shown(&mut local_screen, "the tally on the host", |s| {
+        s.live_counts().is_some_and(|c| c.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? == 0.0 && withdrawn(&store, &meeting).await?,
+        "nobody watches on the other node: nothing is published"
+    );
+
+    let mut screen = watch(&relay_url, &meeting).await?;
+    until_shown(&mut screen, "the tally on the other node", |s| {
+        s.open_round().is_some_and(|r| r.id == round)
+            && s.live_counts().is_some_and(|c| c.of(Choice::Yes) == SEATS)
+    })
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? > 0.0,
+        "published once relayed"
+    );
+
+    screen.close().await;
+    until_withdrawn(&store, &meeting, "the other node's last viewer left").await?;
+    ensure!(
+        nodes[relay]
+            .log()
+            .iter()
+            .any(|l| l.contains("its last viewer left")),
+        "the other node tore its relay down"
+    );
+    let written = audience_writes(&metrics).await?;
+    chair_session.chair(ChairCommand::Close).await?;
+    let next = chair::open_round(&mut chair_session, item, 600).await?;
+    all_vote(&prepared, &host_url, SEATS as usize, Choice::No).await?;
+    until_shown(
+        &mut local_screen,
+        "the next round's tally on the host",
+        |s| {
+            s.open_round().is_some_and(|r| r.id == next)
+                && s.live_counts().is_some_and(|c| c.of(Choice::No) == SEATS)
+        },
+    )
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? == written && withdrawn(&store, &meeting).await?,
+        "nothing published for a round nobody watches on the other node"
+    );
+
+    let mut screen = watch(&relay_url, &meeting).await?;
+    until_shown(&mut screen, "the next round on the other node", |s| {
+        s.open_round().is_some_and(|r| r.id == next)
+            && s.live_counts().is_some_and(|c| c.of(Choice::No) == SEATS)
+    })
+    .await?;
+    ensure!(
+        audience_writes(&metrics).await? > written,
+        "published again"
+    );
+
+    nodes[relay].kill()?;
+    until_withdrawn(&store, &meeting, "the relaying node died").await?;
     store.close().await;
     Ok(())
 }

@@ -6,7 +6,7 @@ use gavel_client::{Client, ClientError, Session};
 use gavel_protocol::messages::RoundView;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, RefusalReason};
-use gavel_tests::http;
+use gavel_tests::http::{self, Scrape, delta};
 use gavel_tests::process::{self, Gavel, Prepared, prepare_example, vote};
 use gavel_tests::{databases, require_tool};
 use std::path::Path;
@@ -17,31 +17,6 @@ use std::time::Duration;
 /// in `data_dir`, with the log at its default level.
 fn serve(data_dir: &Path, database_url: &str) -> Command {
     process::serve(env!("CARGO_BIN_EXE_gavel"), data_dir, Some(database_url))
-}
-
-/// One scrape of `/metrics`.
-struct Scrape(String);
-
-impl Scrape {
-    async fn of(addr: &str) -> anyhow::Result<Scrape> {
-        let response = http::get(addr, "/metrics").await?;
-        anyhow::ensure!(response.status == 200, "{response:?}");
-        Ok(Scrape(response.body))
-    }
-
-    /// The value of one sample, e.g. `gavel_connections{role="chair"}`;
-    /// 0 for a labelled sample not created yet.
-    fn value(&self, sample: &str) -> f64 {
-        self.0
-            .lines()
-            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or(0.0)
-    }
-}
-
-/// `after` minus `before` for one sample.
-fn delta(before: &Scrape, after: &Scrape, sample: &str) -> f64 {
-    after.value(sample) - before.value(sample)
 }
 
 async fn delegates(prepared: &Prepared, url: &str, seats: u32) -> anyhow::Result<Vec<Session>> {

@@ -3,15 +3,19 @@
 // delegate's tablet and the public page (which takes its after-session
 // form: the close and the record in place of the live feed) each say the
 // session is closed, with its time; the console says so and offers the close
-// no more, and a command sent after it is refused in words. Screenshots of
-// each in both languages.
+// no more, its list editor is gone from an election no round was held on,
+// and a command sent after it is refused in words; the secretariat's
+// results view says when the session closed and offers no count by hand.
+// Screenshots of each in both languages.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, secretariatPage, waitFor } from "./harness.mjs";
 
 /** Item 0 of the example, "Thông qua chương trình kỳ họp": yes/no, named. */
 const ITEM = 0;
+/** Item 7 of the example: an election, whose list the chair may edit before its round. */
+const ELECTION = 7;
 
 let server;
 let browser;
@@ -62,6 +66,11 @@ test("the chair closes the session; the hall screen, a tablet and the public pag
   await waitFor(visitor, "public-result", { contains: "tán thành" });
   assert.equal(await visitor.getByTestId("public-session-closed").isVisible(), false, "not closed yet");
 
+  // The election on the screens, its list still editable.
+  await chair.getByTestId(`agenda-item-${ELECTION}`).click();
+  await waitFor(chair, `agenda-item-${ELECTION}`, { attr: "aria-current", value: "step" });
+  await chair.getByTestId("list-panel").waitFor({ state: "visible" });
+
   // The close asks first; "not yet" leaves the session open.
   await chair.getByTestId("close-session").click();
   await waitFor(chair, "confirm-close-session", {});
@@ -75,6 +84,7 @@ test("the chair closes the session; the hall screen, a tablet and the public pag
   // Every screen says so, with its time.
   await waitFor(chair, "chair-session-closed", { contains: "Kỳ họp đã bế mạc lúc" });
   assert.equal(await chair.getByTestId("close-session").isVisible(), false, "the close is offered no more");
+  await chair.getByTestId("list-panel").waitFor({ state: "hidden" });
   await waitFor(screen, "screen-round-state", { attr: "data-state", value: "session_closed" });
   await waitFor(screen, "screen-session-closed", { contains: "Kỳ họp đã bế mạc Lúc" });
   await waitFor(tablet, "session-closed", { contains: "Kỳ họp đã bế mạc lúc" });
@@ -92,11 +102,23 @@ test("the chair closes the session; the hall screen, a tablet and the public pag
   await chair.locator("#chair-error-dismiss").click();
   assert.equal(await chair.getByTestId("open-vote").isDisabled(), true, "the console's buttons rest");
 
+  // The secretariat's results view: the close, and no count by hand.
+  const admin = await secretariatPage(browser, server, "admin-session-closed", { lang: "vi", height: 1000 });
+  await waitFor(admin, `meeting-${MEETING_ID}`, { attr: "data-state", value: "finished" });
+  await admin.getByTestId(`results-${MEETING_ID}`).click();
+  await admin.waitForSelector("#results-view:not([hidden])");
+  await waitFor(admin, "results-closed", { contains: "Kỳ họp đã bế mạc lúc" });
+  await waitFor(admin, `result-item-${ELECTION}`, { attr: "data-status", value: "pending" });
+  assert.equal(await admin.getByTestId(`record-${ELECTION}`).count(), 0, "nothing is recorded by hand after the close");
+
+  await screenshot(admin, "admin-session-closed-vi");
   await screenshot(chair, "chair-session-closed-vi");
   await screenshot(screen, "screen-session-closed-vi");
   await screenshot(tablet, "tablet-session-closed-vi");
   await screenshot(visitor, "public-session-closed-vi", { fullPage: true });
-  for (const page of [chair, screen, tablet, visitor]) await switchTo(page, "en");
+  for (const page of [chair, screen, tablet, visitor, admin]) await switchTo(page, "en");
+  await waitFor(admin, "results-closed", { contains: "The session closed at" });
+  await screenshot(admin, "admin-session-closed-en");
   await waitFor(chair, "chair-session-closed", { contains: "The session closed at" });
   await waitFor(screen, "screen-session-closed", { contains: "The session is closed At" });
   await waitFor(tablet, "session-closed", { contains: "The session closed at" });
@@ -106,5 +128,5 @@ test("the chair closes the session; the hall screen, a tablet and the public pag
   await screenshot(screen, "screen-session-closed-en");
   await screenshot(tablet, "tablet-session-closed-en");
   await screenshot(visitor, "public-session-closed-en", { fullPage: true });
-  assert.deepEqual([...chair.errors, ...screen.errors, ...tablet.errors, ...visitor.errors], []);
+  assert.deepEqual([...chair.errors, ...screen.errors, ...tablet.errors, ...visitor.errors, ...admin.errors], []);
 });

@@ -1,5 +1,5 @@
 //! Plain HTTP/1.1, enough for the probes (`/healthz`, `/readyz`),
-//! `/metrics`, the served meeting view and documents, and the secretariat's
+//! `/metrics` (read with [`Scrape`]), the served meeting view and documents, and the secretariat's
 //! JSON calls: the tests need a status, a few headers and a body, not an
 //! HTTP client crate.
 
@@ -26,6 +26,32 @@ impl Headers {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// What a server's `/metrics` answered once, to read samples from.
+pub struct Scrape(pub String);
+
+impl Scrape {
+    /// Scrapes the metrics listener at `addr`.
+    pub async fn of(addr: &str) -> anyhow::Result<Scrape> {
+        let response = get(addr, "/metrics").await?;
+        anyhow::ensure!(response.status == 200, "{response:?}");
+        Ok(Scrape(response.body))
+    }
+
+    /// The value of one sample, e.g. `gavel_connections{role="chair"}`;
+    /// 0 for a labelled sample not created yet.
+    pub fn value(&self, sample: &str) -> f64 {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+/// `after` minus `before` for one sample.
+pub fn delta(before: &Scrape, after: &Scrape, sample: &str) -> f64 {
+    after.value(sample) - before.value(sample)
 }
 
 /// `GET http://{addr}{path}`.
@@ -66,6 +92,27 @@ pub async fn post_json(
     let body = body.map(serde_json::Value::to_string);
     let body = body.as_deref().map(|b| ("application/json", b.as_bytes()));
     text_of(request(addr, "POST", path, headers, body).await?)
+}
+
+/// `PUT http://{addr}{path}` with a JSON body and extra request headers;
+/// the status and the body as text.
+pub async fn put_json(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &serde_json::Value,
+) -> anyhow::Result<Response> {
+    let body = body.to_string();
+    text_of(
+        request(
+            addr,
+            "PUT",
+            path,
+            headers,
+            Some(("application/json", body.as_bytes())),
+        )
+        .await?,
+    )
 }
 
 /// `POST http://{addr}{path}` with a body of `content_type`.

@@ -22,6 +22,8 @@ pub mod chair;
 pub mod cluster;
 /// Small real PDFs, and the example meeting with documents.
 pub mod documents;
+/// A meeting's node killed or stopped in the middle of a burst of ballots.
+pub mod failover;
 /// An exported record edited as a forger would, for tamper tests.
 pub mod forge;
 /// Plain HTTP GET for the probes, `/metrics` and the meeting view.

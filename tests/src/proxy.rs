@@ -4,7 +4,9 @@
 //! several nodes it is the hall's reverse proxy: each new connection goes to
 //! the next node in turn, or to the one after if that one refuses it. In
 //! front of PostgreSQL it can also lose the answer to a commit: the commit
-//! goes through, and the connection drops before its answer arrives.
+//! goes through, and the connection drops before its answer arrives. And
+//! it can go silent, as a dead host or a black-holed route does: nothing
+//! passes either way and nothing is reset, until it is restored.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 /// A TCP proxy to one or more upstream addresses that the test can cut and restore.
@@ -20,6 +22,8 @@ pub struct Proxy {
     pub addr: SocketAddr,
     link: Arc<Mutex<Link>>,
     counts: Arc<Counts>,
+    /// True while silent: every byte waits, in both directions.
+    silent: Arc<watch::Sender<bool>>,
 }
 
 struct Link {
@@ -27,6 +31,9 @@ struct Link {
     /// Armed: the next `COMMIT` to go through is let through, and its
     /// connection is dropped before the answer reaches the client.
     lose_commit_answer: bool,
+    /// Armed: the proxy goes silent as the next `COMMIT` comes, which it
+    /// holds with everything else.
+    silence_at_commit: bool,
     /// Cancelled to drop every connection open now; each cut takes a new
     /// one, so that a connection let through after a restore is not dropped
     /// by an earlier cut.
@@ -78,11 +85,17 @@ impl Proxy {
             link: Arc::new(Mutex::new(Link {
                 up: true,
                 lose_commit_answer: false,
+                silence_at_commit: false,
                 cut: CancellationToken::new(),
             })),
             counts: Arc::default(),
+            silent: Arc::new(watch::Sender::new(false)),
         };
-        let (link, counts) = (proxy.link.clone(), proxy.counts.clone());
+        let (link, counts, silent) = (
+            proxy.link.clone(),
+            proxy.counts.clone(),
+            proxy.silent.clone(),
+        );
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let cut = {
@@ -98,7 +111,7 @@ impl Proxy {
                 counts.passed.fetch_add(1, Ordering::SeqCst);
                 let first = turn.fetch_add(1, Ordering::SeqCst);
                 let (upstreams, ready) = (upstreams.clone(), ready.clone());
-                let (link, counts) = (link.clone(), counts.clone());
+                let (link, counts, silent) = (link.clone(), counts.clone(), silent.clone());
                 tokio::spawn(async move {
                     let mut server = None;
                     let n = upstreams.len();
@@ -117,7 +130,7 @@ impl Proxy {
                     };
                     tokio::select! {
                         () = cut.cancelled() => {}
-                        () = relay(client, server, &link, &counts) => {}
+                        () = relay(client, server, &link, &counts, &silent) => {}
                     }
                 });
             }
@@ -146,8 +159,31 @@ impl Proxy {
         link.cut = CancellationToken::new();
     }
 
+    /// Lets connections through again, and ends a silence: what was held
+    /// goes on, as TCP's retransmissions deliver it once a route is back.
     pub fn restore(&self) {
         self.link.lock().unwrap().up = true;
+        self.silent.send_replace(false);
+    }
+
+    /// Goes silent, as a host that died or a route that drops every packet:
+    /// open connections stay open and pass nothing either way, new ones are
+    /// accepted and pass nothing, and nothing is reset or closed, so a
+    /// client learns of it only by its own timeouts. Until [`Proxy::restore`].
+    pub fn silence(&self) {
+        self.silent.send_replace(true);
+    }
+
+    /// Goes silent ([`Proxy::silence`]) as the next `COMMIT` arrives,
+    /// holding it: the client waits on a transaction in flight, which no
+    /// timeout of the database can end.
+    pub fn silence_at_next_commit(&self) {
+        self.link.lock().unwrap().silence_at_commit = true;
+    }
+
+    /// Whether it is silent now.
+    pub fn is_silent(&self) -> bool {
+        *self.silent.borrow()
     }
 
     /// Lets the next `COMMIT` that goes through reach the database, and
@@ -191,11 +227,21 @@ impl Proxy {
 }
 
 /// Copies bytes both ways until the server's side closes, or the client's
-/// does and the server has answered. Once the client sends
-/// a `COMMIT` while a lost answer is armed, the next bytes from the server
-/// (the commit's answer: the client sends nothing more before it) are
-/// dropped with the connection.
-async fn relay(client: TcpStream, server: TcpStream, link: &Mutex<Link>, counts: &Counts) {
+/// does and the server has answered; while `silent`, each chunk waits
+/// (and, with the kernel's buffers full, nothing more is read). Once the
+/// client sends a `COMMIT` while a lost answer is armed, the next bytes
+/// from the server (the commit's answer: the client sends nothing more
+/// before it) are dropped with the connection.
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    link: &Mutex<Link>,
+    counts: &Counts,
+    silent: &watch::Sender<bool>,
+) {
+    let heard = || async {
+        let _ = silent.subscribe().wait_for(|silent| !*silent).await;
+    };
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let mute = AtomicBool::new(false);
@@ -217,7 +263,12 @@ async fn relay(client: TcpStream, server: TcpStream, link: &Mutex<Link>, counts:
                     link.lose_commit_answer = false;
                     mute.store(true, Ordering::SeqCst);
                 }
+                if link.silence_at_commit {
+                    link.silence_at_commit = false;
+                    silent.send_replace(true);
+                }
             }
+            heard().await;
             if server_write.write_all(chunk).await.is_err() {
                 return;
             }
@@ -230,6 +281,7 @@ async fn relay(client: TcpStream, server: TcpStream, link: &Mutex<Link>, counts:
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
+            heard().await;
             if mute.load(Ordering::SeqCst) {
                 counts.lost.fetch_add(1, Ordering::SeqCst);
                 counts.loss.notify_waiters();

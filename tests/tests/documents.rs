@@ -14,6 +14,7 @@ use gavel_protocol::{Choice, ClientMsg, MeetingId, Principal, RefusalReason, Sha
 use gavel_records::verify::verify;
 use gavel_server::app::Options;
 use gavel_server::limits::LimitSettings;
+use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::{Pool, Store};
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;
@@ -31,6 +32,29 @@ const OTHER: &str = "phuc-loi-2026-ky-13";
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// The example meeting imported into a store with two documents on its
+/// last item, a submission and a draft resolution, and their bytes.
+struct TwoDocuments {
+    definition: MeetingDefinition,
+    submission: Vec<u8>,
+    draft: Vec<u8>,
+}
+
+async fn two_documents(store: &Store) -> anyhow::Result<TwoDocuments> {
+    let dir = tempfile::tempdir()?;
+    // Large enough to go out in several slices (the server sends 256 KiB a turn).
+    let submission = pdf_of_size("To trinh ve du thao Nghi quyet", 1_100_000);
+    let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
+    write(dir.path(), SUBMISSION.file, &submission)?;
+    write(dir.path(), DRAFT.file, &draft)?;
+    let meeting = example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?;
+    Ok(TwoDocuments {
+        definition: import(store, &meeting).await?,
+        submission,
+        draft,
+    })
 }
 
 /// Replaces the bytes the store keeps under `sha256`, as a damaged disk or a
@@ -59,18 +83,12 @@ async fn tamper(store: &Store, sha256: &str) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Result<()> {
     for db in databases().await {
-        let dir = tempfile::tempdir()?;
-        // Large enough to go out in several slices (the server sends 256 KiB a turn).
-        let submission = pdf_of_size("To trinh ve du thao Nghi quyet", 1_100_000);
-        let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
-        write(dir.path(), SUBMISSION.file, &submission)?;
-        write(dir.path(), DRAFT.file, &draft)?;
         let store = Store::connect(&db.url).await?;
-        let definition = import(
-            &store,
-            &example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?,
-        )
-        .await?;
+        let TwoDocuments {
+            definition,
+            submission,
+            draft,
+        } = two_documents(&store).await?;
 
         // A second meeting whose only document is the first's business alone.
         let other_pdf = pdf("Another meeting's paper");
@@ -321,18 +339,12 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
 #[tokio::test]
 async fn a_vote_on_an_item_with_documents_signs_the_versions_it_is_about() -> anyhow::Result<()> {
     for db in databases().await {
-        let dir = tempfile::tempdir()?;
-        // Large enough to go out in several slices (the server sends 256 KiB a turn).
-        let submission = pdf_of_size("To trinh ve du thao Nghi quyet", 1_100_000);
-        let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
-        write(dir.path(), SUBMISSION.file, &submission)?;
-        write(dir.path(), DRAFT.file, &draft)?;
         let store = Store::connect(&db.url).await?;
-        let definition = import(
-            &store,
-            &example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?,
-        )
-        .await?;
+        let TwoDocuments {
+            definition,
+            submission,
+            draft,
+        } = two_documents(&store).await?;
         store.close().await;
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
         let server = TestServer::start(&db.url, key);

@@ -3,20 +3,22 @@
 //! while a secret result awaits the counting board and the announcement, and
 //! while someone has the floor; once nothing is pending it closes the
 //! session, the hall screen and the tablets see `closed_at`, and from then on
-//! the chair's commands, a delegate's check-in and request for the floor and
-//! the secretariat's count by hand are refused `session_closed`, also after a
-//! restart. The exported record holds the `session_closed` entry after every
-//! round and verifies; a close moved before a round's end, a second close and
-//! a check-in chained after the close are each caught by `gavel verify`. The
+//! the chair's commands (the list editor's `set_list` among them), a
+//! delegate's check-in and request for the floor, the secretariat's count by
+//! hand and its amendment of the meeting are refused `session_closed`, also
+//! after a restart. The exported record holds the `session_closed` entry
+//! after every round and verifies; a close moved before a round's end, a
+//! second close, and a check-in or an amendment chained after the close are
+//! each caught by `gavel verify`. The
 //! minutes print the closing time, and the secretariat's list calls the
 //! meeting finished.
 
 use gavel_client::{Client, ClientError, Session};
 use gavel_protocol::floor::{FloorKind, Guest, Speaker};
-use gavel_protocol::messages::ChairCommand;
+use gavel_protocol::messages::{ChairCommand, ListEntry};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Principal, RefusalReason};
-use gavel_records::chain::Event;
+use gavel_records::chain::{Amender, Event, Sha};
 use gavel_records::minutes::Lang;
 use gavel_records::verify::{Mismatch, verify};
 use gavel_server::export::{self, MinutesOptions};
@@ -70,6 +72,14 @@ async fn the_session_closes_once_nothing_is_pending_and_nothing_is_decided_after
 
         // A named vote, open and then paused, holds the close off.
         let named = changeable_item(&chair, Secrecy::Named);
+        // An item voted on with a list, whose list no round fixed.
+        let election = chair
+            .meeting
+            .agenda
+            .iter()
+            .find(|i| i.paper.is_some())
+            .expect("the example meeting has an election")
+            .index;
         open_round(&mut chair, named, 120).await?;
         delegate.wait_until(|s| s.open_round().is_some()).await?;
         delegate.cast(Choice::Yes).await?;
@@ -140,6 +150,14 @@ async fn the_session_closes_once_nothing_is_pending_and_nothing_is_decided_after
                 limit_seconds: None,
             },
             ChairCommand::StopPresenting,
+            ChairCommand::SetList {
+                item: election,
+                posts: None,
+                entries: vec![ListEntry {
+                    name: "Đinh Thị Mai".into(),
+                    post: String::new(),
+                }],
+            },
             ChairCommand::CloseSession,
         ];
         for command in commands {
@@ -177,6 +195,28 @@ async fn the_session_closes_once_nothing_is_pending_and_nothing_is_decided_after
             "{}: {}",
             db.name,
             by_hand.body
+        );
+
+        // Nor is the meeting amended: the record ends at the close, so even
+        // a name's correction, which a meeting under way takes, is refused.
+        let path = format!("/api/secretariat/meetings/{}/form", example_meeting());
+        let (form, _) = http::get_with(&addr, &path, &[("Authorization", &bearer)]).await?;
+        let mut form: Value = serde_json::from_str(&form.body)?;
+        form["form"]["seats"][2]["name"] = json!("Trần Thị Đúng");
+        let amended = http::put_json(
+            &addr,
+            &path,
+            &[("Authorization", &bearer)],
+            &json!({"previous": form["previous"], "form": form["form"]}),
+        )
+        .await?;
+        let body: Value = serde_json::from_str(&amended.body)?;
+        assert_eq!(
+            (amended.status, body["reason"].as_str()),
+            (409, Some("session_closed")),
+            "{}: {}",
+            db.name,
+            amended.body
         );
 
         // The secretariat's list calls it finished, from the close.
@@ -245,7 +285,8 @@ async fn the_session_closes_once_nothing_is_pending_and_nothing_is_decided_after
             )),
             "{found:?}"
         );
-        // ...a check-in chained after the close, and a second close.
+        // ...a check-in and an amendment chained after the close, and a
+        // second close.
         let mut after = bundle.clone();
         let seq = after.chain.len() as u64;
         let at = after.chain[close].at;
@@ -253,7 +294,14 @@ async fn the_session_closes_once_nothing_is_pending_and_nothing_is_decided_after
         let mut check_in = after.chain[close].clone();
         check_in.event = Event::CheckedIn { seat: 2 };
         check_in.at = at + 1;
-        after.chain.push(check_in);
+        after.chain.push(check_in.clone());
+        let mut amendment = check_in;
+        amendment.event = Event::MeetingAmended {
+            definition_sha256: Sha::of(b"a definition changed after the close"),
+            by: Amender::Chair,
+            items: vec![election],
+        };
+        after.chain.push(amendment);
         forge::rehash(&mut after);
         let found = verify(&after);
         assert!(found.contains(&Mismatch::ClosedTwice { seq }), "{found:?}");
@@ -261,6 +309,13 @@ async fn the_session_closes_once_nothing_is_pending_and_nothing_is_decided_after
             found.contains(&Mismatch::AfterClose {
                 seq: seq + 1,
                 kind: "checked_in"
+            }),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&Mismatch::AfterClose {
+                seq: seq + 2,
+                kind: "meeting_amended"
             }),
             "{found:?}"
         );

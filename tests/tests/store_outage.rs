@@ -3,18 +3,21 @@
 //! cuts (every connection dropped, new ones refused) and restores, or that
 //! loses the answer to a commit that went through. And PostgreSQL stalls:
 //! a statement that waits past the statement timeout is an outage the
-//! chair's console shows.
+//! chair's console shows; and its host goes silent (a black hole, which
+//! no statement timeout sees): so is a ballot batch that waits past
+//! `SILENT_AFTER`.
 
 use futures_util::future::try_join_all;
 use gavel_client::{MeetingState, Session};
 use gavel_protocol::messages::{ChairCommand, RoundStatus, RoundView, StoreHealth};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, Counts, Principal, RefusalReason};
-use gavel_server::store::{STATEMENT_TIMEOUT, Store};
+use gavel_server::app;
+use gavel_server::store::{SILENT_AFTER, STATEMENT_TIMEOUT, Store};
 use gavel_tests::proxy::Proxy;
 use gavel_tests::server::{TestServer as Server, example_meeting};
 use gavel_tests::{TestDatabase, databases};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn store_health(session: &Session) -> Option<StoreHealth> {
     session.state.snapshot.as_ref().map(|s| s.store)
@@ -306,6 +309,107 @@ async fn a_stalled_database_is_an_outage_the_chair_sees() -> anyhow::Result<()> 
     holder.rollback().await?;
     chair.wait_until(|s| store_is(s, StoreHealth::Ok)).await?;
     delegate.check_in().await?;
+    Ok(())
+}
+
+/// PostgreSQL's host goes silent in the middle of a vote, as a ballot's
+/// `COMMIT` is on its way: every packet dropped, nothing reset (a dead
+/// host, a black-holed route), so no statement timeout can fire and the
+/// transaction would wait for TCP to give up. The ballot is refused within
+/// a bounded time, and the chair's console shows the outage. Once the host
+/// is heard again (the held `COMMIT` goes through, as a retransmission
+/// would), the hub finds the store back by itself, the refused ballot sent
+/// again is acknowledged with the one stored, and the result counts every
+/// acknowledged ballot once, as the store holds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_database_host_is_an_outage_the_chair_sees_and_nothing_is_lost()
+-> anyhow::Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let (proxy, proxied) = Proxy::in_front_of(&db.url).await?;
+    // A lease longer than the silence: the meeting stays on its node, as
+    // it would with a lease renewed through another route; this test is
+    // about the outage, the nodes' tests about a meeting that moves.
+    let options = app::Options {
+        lease_term: Some(Duration::from_secs(120)),
+        ..app::Options::default()
+    };
+    let server = Server::with_example_and(&proxied, options).await?;
+    let (_, mut chair) = server.enroll(Principal::Chair).await?;
+    let mut delegates = Vec::new();
+    for seat in 1..=3 {
+        let (_, mut session) = server.enroll(Principal::Seat(seat)).await?;
+        session.check_in().await?;
+        delegates.push(session);
+    }
+    let item = named_item(&chair);
+    chair.chair(ChairCommand::SetItem { item }).await?;
+    chair
+        .chair(ChairCommand::Open {
+            window_seconds: Some(600),
+        })
+        .await?;
+    let round = chair.state.open_round().expect("open").id;
+    for d in &mut delegates {
+        d.wait_until(|s| s.open_round().is_some_and(|r| r.id == round))
+            .await?;
+    }
+    let mut receipts = vec![delegates[0].cast(Choice::Yes).await?];
+
+    proxy.silence_at_next_commit();
+    let silenced = Instant::now();
+    let seq = delegates[1].next_seq();
+    let refused = delegates[1]
+        .cast_in(round, Choice::No, seq)
+        .await
+        .expect_err("a ballot is not acknowledged while the database is silent");
+    assert_eq!(refused.reason(), Some(RefusalReason::StoreUnavailable));
+    assert!(proxy.is_silent(), "the ballot's COMMIT was held");
+    let waited = silenced.elapsed();
+    chair
+        .wait_until(|s| store_is(s, StoreHealth::Unavailable))
+        .await?;
+    let shown = silenced.elapsed();
+    eprintln!(
+        "a silent database: the ballot refused after {waited:?}, the outage shown after {shown:?}"
+    );
+    assert!(
+        waited >= SILENT_AFTER && shown < SILENT_AFTER + Duration::from_secs(3),
+        "refused once the database counts as silent, and shown at once: {waited:?}, {shown:?}"
+    );
+
+    proxy.restore();
+    chair.wait_until(|s| store_is(s, StoreHealth::Ok)).await?;
+    let receipt = delegates[1].cast_in(round, Choice::No, seq).await?;
+    assert_eq!((receipt.seq, receipt.choice), (seq, Choice::No));
+    receipts.push(receipt);
+    receipts.push(delegates[2].cast(Choice::Abstain).await?);
+
+    chair.chair(ChairCommand::Close).await?;
+    let result = chair
+        .state
+        .round()
+        .filter(|r| r.id == round && r.status == RoundStatus::Closed)
+        .and_then(RoundView::tally)
+        .expect("the result is shown when `done` arrives");
+    assert_eq!(
+        (result.counts.yes, result.counts.no, result.counts.abstain),
+        (1, 1, 1)
+    );
+    let store = Store::connect(&db.url).await?;
+    let mut stored: Vec<_> = store
+        .ballots(round)
+        .await?
+        .into_iter()
+        .map(|b| (b.seat, b.seq, b.vote.choice()))
+        .collect();
+    stored.sort();
+    let acknowledged: Vec<_> = receipts
+        .iter()
+        .map(|r| (r.seat, r.seq, Some(r.choice)))
+        .collect();
+    assert_eq!(stored, acknowledged, "each acknowledged ballot stored once");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use gavel_bench::failover::{self, FailoverRun};
 use gavel_bench::floor::FloorRun;
 use gavel_bench::papers::{self, PapersRun};
 use gavel_bench::process::{DocumentFile, GavelProcess};
@@ -83,6 +84,23 @@ enum Command {
         rate: f64,
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+    },
+    /// The meeting's node killed in each of KILLS bursts of ballots and
+    /// started again (two nodes on PostgreSQL: needs --database-url): kill
+    /// to the new owner's first acknowledgement, and no acknowledged ballot
+    /// lost or counted twice.
+    Failover {
+        #[arg(long, default_value_t = 20)]
+        kills: usize,
+        /// Seats voting, at most the example meeting's 40.
+        #[arg(long, default_value_t = 20)]
+        tablets: u32,
+        /// Ballots each tablet casts per burst, the last after the kill.
+        #[arg(long, default_value_t = 3)]
+        votes: u64,
+        /// The nodes' lease term: how long a dead node's meeting waits.
+        #[arg(long, default_value_t = 4000)]
+        lease_term_ms: u64,
     },
     /// Fan-out with one extra tablet that stops reading.
     SlowReader {
@@ -395,6 +413,24 @@ async fn run(cli: &Cli, fd_limit: libc::rlim_t) -> anyhow::Result<Option<Report>
                 duration: Duration::from_secs_f64(*seconds),
             };
             return relay::run(&gavel_binary(cli)?, url, run).await.map(Some);
+        }
+        Command::Failover {
+            kills,
+            tablets,
+            votes,
+            lease_term_ms,
+        } => {
+            let url = cli
+                .database_url
+                .as_deref()
+                .context("failover runs two nodes on PostgreSQL: give --database-url")?;
+            let run = FailoverRun {
+                kills: *kills,
+                tablets: *tablets,
+                votes: *votes,
+                lease_term_ms: *lease_term_ms,
+            };
+            return failover::run(&gavel_binary(cli)?, url, run).await.map(Some);
         }
         Command::Fanout { fanout } => fanout.scenario(false),
         Command::SlowReader { fanout } => fanout.scenario(true),

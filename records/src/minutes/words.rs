@@ -8,6 +8,7 @@
 use super::Lang;
 use super::clock::LocalTime;
 use gavel_protocol::floor::FloorKind;
+use gavel_protocol::messages::Ballots;
 
 /// Fixed words in one language.
 pub struct Words {
@@ -386,6 +387,23 @@ pub fn change_line(lang: Lang, what: &super::ChangeKind, who: &str) -> String {
     match (lang, what) {
         (Lang::Vi, K::DefinitionReplaced) => "Thay thế tệp định nghĩa kỳ họp".to_owned(),
         (Lang::En, K::DefinitionReplaced) => "The meeting's definition was replaced".to_owned(),
+        (Lang::Vi, K::DefinitionAmended { secretariat, items }) => {
+            let who = match secretariat {
+                Some(device) => format!("Văn phòng (thiết bị {})", short_key(device)),
+                None => "Chủ tọa".to_owned(),
+            };
+            format!("{who} sửa đổi định nghĩa kỳ họp{}", item_list(lang, items))
+        }
+        (Lang::En, K::DefinitionAmended { secretariat, items }) => {
+            let who = match secretariat {
+                Some(device) => format!("The secretariat (device {})", short_key(device)),
+                None => "The chair".to_owned(),
+            };
+            format!(
+                "{who} amended the meeting's definition{}",
+                item_list(lang, items)
+            )
+        }
         (Lang::Vi, K::DeviceEnrolled { .. }) => format!("Đăng ký thiết bị cho {who}"),
         (Lang::En, K::DeviceEnrolled { .. }) => format!("A device was enrolled for {who}"),
         (Lang::Vi, K::DeviceRevoked { .. }) => format!("Thu hồi thiết bị của {who}"),
@@ -424,6 +442,28 @@ pub fn change_line(lang: Lang, what: &super::ChangeKind, who: &str) -> String {
     }
 }
 
+/// A device's key as a change's line names it: its first 8 hex digits,
+/// as the secretariat's list of devices shows them.
+fn short_key(hex: &str) -> &str {
+    hex.get(..8).unwrap_or(hex)
+}
+
+/// The items an amendment changed, numbered from 1 as the minutes number
+/// them, after a colon; nothing when it changed none.
+fn item_list(lang: Lang, items: &[u32]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let numbers: Vec<String> = items.iter().map(|i| (i + 1).to_string()).collect();
+    match lang {
+        Lang::Vi => format!(", nội dung {}", numbers.join(", ")),
+        Lang::En => {
+            let noun = if items.len() == 1 { "item" } else { "items" };
+            format!(": {noun} {}", numbers.join(", "))
+        }
+    }
+}
+
 /// Who a device belongs to, inside a change's line.
 pub fn device_owner(lang: Lang, seat: Option<u32>, name: &str) -> String {
     match (lang, seat) {
@@ -435,21 +475,44 @@ pub fn device_owner(lang: Lang, seat: Option<u32>, name: &str) -> String {
 }
 
 /// A result recorded by hand, in the minutes: the hall voted by a show of
-/// hands or on paper, and the secretariat entered the counts.
-pub fn by_hand_line(lang: Lang, by: &str, at: &str) -> String {
-    match lang {
-        Lang::Vi => format!(
+/// hands, or on paper ballots that the counting board counted (`on_paper`),
+/// and the secretariat entered the counts.
+pub fn by_hand_line(lang: Lang, by: &str, at: &str, on_paper: bool) -> String {
+    match (lang, on_paper) {
+        (Lang::Vi, false) => format!(
             "Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do {by} ghi nhận lúc {at}; không có phiếu điện tử"
         ),
-        Lang::En => format!(
+        (Lang::En, false) => format!(
             "Recorded by hand: the result of a show of hands or a paper vote, entered by {by} at {at}; there are no electronic ballots"
+        ),
+        (Lang::Vi, true) => format!(
+            "Kiểm đếm thủ công: bỏ phiếu bằng phiếu giấy, Ban kiểm phiếu kiểm phiếu và lập biên bản; số liệu của biên bản do {by} ghi nhận lúc {at}; không có phiếu điện tử"
+        ),
+        (Lang::En, true) => format!(
+            "Counted by hand: a vote on paper ballots, counted by the counting board, whose record's figures {by} entered at {at}; there are no electronic ballots"
         ),
     }
 }
 
-/// The results table's cell of a result recorded by hand: "Lê Thị Thu, 2026-12-18 10:15:00".
-pub fn by_hand_cell(by: &str, at: &str) -> String {
-    format!("{by}, {at}")
+/// The results table's cell of a result recorded by hand: "Lê Thị Thu,
+/// 2026-12-18 10:15:00", then the counting board's figures when it counted
+/// paper ballots.
+pub fn by_hand_cell(lang: Lang, by: &str, at: &str, ballots: Option<&Ballots>) -> String {
+    let Some(b) = ballots else {
+        return format!("{by}, {at}");
+    };
+    let w = Words::of(lang);
+    format!(
+        "{by}, {at}; {}: {}, {}: {}, {}: {}, {}: {}",
+        w.count_issued,
+        b.issued,
+        w.papers_returned,
+        b.returned,
+        w.count_valid,
+        b.valid(),
+        w.count_invalid,
+        b.invalid
+    )
 }
 
 pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {

@@ -42,9 +42,11 @@ pub const TERM: Duration = Duration::from_secs(4);
 pub const MIN_TERM: Duration = Duration::from_millis(500);
 
 /// How many renewals a lease term spans: a lease survives three missed ones.
-const RENEWALS_PER_TERM: u32 = 4;
+/// A relay's registration is renewed as often ([`relay`]).
+pub(super) const RENEWALS_PER_TERM: u32 = 4;
 
 /// This node of a deployment.
+#[derive(Clone)]
 pub struct Node {
     /// Its lease holder id: the same across restarts of one data directory.
     pub id: String,
@@ -62,9 +64,18 @@ impl Hub {
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
         let mut hosted: HashMap<MeetingId, Lease> = HashMap::new();
+        let mut publishing: HashMap<MeetingId, CancellationToken> = HashMap::new();
         let mut first = true;
         let outcome = loop {
-            match self.lease_round(node, &mut hosted, first, shutdown).await {
+            let round = self.lease_round(node, &mut hosted, first, shutdown).await;
+            let round = match round {
+                Ok(()) => {
+                    self.publish_where_relayed(&hosted, &mut publishing, shutdown)
+                        .await
+                }
+                failed => failed,
+            };
+            match round {
                 Ok(()) if first => {
                     tracing::info!(node = %node.id, meetings = hosted.len(), "meetings taken");
                     self.restored.send_replace(true);
@@ -151,10 +162,6 @@ impl Hub {
                     hosted.insert(meeting.clone(), lease);
                     return Ok(());
                 }
-                if let Some(handle) = self.meeting(meeting) {
-                    let publishing = relay::publish(handle, self.store.clone(), lease.clone());
-                    self.tasks.spawn(publishing);
-                }
                 hosted.insert(meeting.clone(), lease);
             }
         }
@@ -165,6 +172,40 @@ impl Hub {
             .filter(|meeting| !hosted.contains_key(meeting))
             .collect();
         self.give_back_beyond(share, hosted).await
+    }
+
+    /// Publishes the audience's frames of each hosted meeting that a node
+    /// relays, and stops publishing (withdrawing what was published) those
+    /// that no node relays any more: a meeting nobody follows on another
+    /// node costs the database no write (see [`relay`]).
+    async fn publish_where_relayed(
+        &self,
+        hosted: &HashMap<MeetingId, Lease>,
+        publishing: &mut HashMap<MeetingId, CancellationToken>,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let relayed = self.store.relayed_meetings().await?;
+        publishing.retain(|meeting, stop| {
+            let go_on = hosted.contains_key(meeting) && relayed.contains(meeting);
+            if !go_on {
+                stop.cancel();
+            }
+            go_on
+        });
+        for (meeting, lease) in hosted {
+            if !relayed.contains(meeting) || publishing.contains_key(meeting) {
+                continue;
+            }
+            let Some(handle) = self.meeting(meeting) else {
+                continue;
+            };
+            tracing::info!(%meeting, "a node relays the meeting: publishing its audience's frames");
+            let stop = shutdown.child_token();
+            let published = relay::publish(handle, self.store.clone(), lease.clone(), stop.clone());
+            self.tasks.spawn(published);
+            publishing.insert(meeting.clone(), stop);
+        }
+        Ok(())
     }
 
     /// Gives back meetings beyond `share` that have no open round. The
@@ -212,6 +253,32 @@ impl Hub {
 
     fn hosts(&self, meeting: &MeetingId) -> bool {
         self.meetings.contains_key(meeting)
+    }
+
+    /// Every meeting of the deployment by id, with whether this node hosts
+    /// it: those it hosts as they run, the others as stored (read at each
+    /// call, as the secretariat's list is: a list of the meetings is asked
+    /// for now and then, not at every frame). A stored definition that does
+    /// not parse is left out and logged.
+    pub async fn every_meeting(&self) -> Result<Vec<(Arc<MeetingDefinition>, bool)>, StoreError> {
+        let mut all: Vec<_> = self.meetings().into_iter().map(|d| (d, true)).collect();
+        let elsewhere = self.elsewhere.read().expect("elsewhere lock").clone();
+        if elsewhere.is_empty() {
+            return Ok(all);
+        }
+        for stored in self.store.meetings().await? {
+            if !elsewhere.contains(&stored.id) || self.hosts(&stored.id) {
+                continue;
+            }
+            match MeetingDefinition::parse(&stored.definition) {
+                Ok(definition) => all.push((Arc::new(definition), false)),
+                Err(e) => {
+                    tracing::error!(meeting = %stored.id, error = %e, "a stored meeting definition does not parse");
+                }
+            }
+        }
+        all.sort_by(|(a, _), (b, _)| a.id.cmp(&b.id));
+        Ok(all)
     }
 
     /// The view of `meeting`, whichever node hosts it: a client that logged

@@ -3,7 +3,8 @@
 //! by the node that hosts the meeting (see docs/architecture.md, "The
 //! audience on every node").
 //!
-//! - The host publishes ([`publish`]): a task listens to the meeting's
+//! - The host publishes ([`publish`]), only while some node relays the
+//!   meeting (see below): a task listens to the meeting's
 //!   public channel like a hall screen, and writes the latest snapshot,
 //!   floor and running tally it was sent to `audience_state`, fenced with
 //!   the meeting's lease, notifying every node in the same statement. What
@@ -18,7 +19,15 @@
 //!   fresh snapshots for viewers that fell behind. A listening connection
 //!   that drops is connected again, and every relayed meeting is read again
 //!   to catch up.
+//! - Where it is read ([`keep`]): each node registers the meetings it
+//!   relays in the store, at once when a relay starts and then every
+//!   quarter of its lease term, for a term; the host publishes a meeting
+//!   only while it is registered (`Hub::publish_where_relayed`, at each
+//!   round of leases) and withdraws what it published when it no longer
+//!   is. A relay whose last viewer left is torn down at the next quarter
+//!   term, and its registration goes with it.
 
+use super::leases::{Node, RENEWALS_PER_TERM};
 use super::pacing::{Channel, TICK};
 use super::{Audience, Command, Frame, Joined, Kind, MeetingHandle, RESTORE_RETRY, ServedView};
 use crate::store::{AudienceFrames, Lease, Store};
@@ -34,9 +43,30 @@ use tokio_util::sync::CancellationToken;
 const FIRST_READING: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Publishes what `meeting`'s audience sees, under `lease`, until the
-/// meeting's actor stops or the lease is found taken. A frame that could not
-/// be written is written with the next, or on its own a moment later.
-pub(super) async fn publish(meeting: MeetingHandle, store: Store, lease: Lease) {
+/// meeting's actor stops, the lease is found taken, or `stop` fires (no
+/// node relays the meeting any more: then what was published is withdrawn,
+/// unless a relay started meanwhile). A frame that could not be written is
+/// written with the next, or on its own a moment later.
+pub(super) async fn publish(
+    meeting: MeetingHandle,
+    store: Store,
+    lease: Lease,
+    stop: CancellationToken,
+) {
+    tokio::select! {
+        () = publishing(meeting, &store, &lease) => {}
+        () = stop.cancelled() => match store.withdraw_audience(&lease).await {
+            Ok(withdrawn) => {
+                tracing::info!(meeting = %lease.meeting, withdrawn, "no node relays the meeting: no longer publishing its audience's frames");
+            }
+            Err(e) => {
+                tracing::warn!(meeting = %lease.meeting, error = %e, "the audience's frames could not be withdrawn; a relay started later reads them until the host publishes again");
+            }
+        },
+    }
+}
+
+async fn publishing(meeting: MeetingHandle, store: &Store, lease: &Lease) {
     use broadcast::error::{RecvError, TryRecvError};
     'join: loop {
         let (reply, joined) = oneshot::channel();
@@ -59,8 +89,12 @@ pub(super) async fn publish(meeting: MeetingHandle, store: Store, lease: Lease) 
         let mut updates = joined.updates;
         loop {
             if !pending.is_empty() {
-                match store.publish_audience(&lease, &pending).await {
-                    Ok(true) => pending = AudienceFrames::default(),
+                let started = std::time::Instant::now();
+                match store.publish_audience(lease, &pending).await {
+                    Ok(true) => {
+                        crate::metrics::audience_written(pending.bytes(), started.elapsed());
+                        pending = AudienceFrames::default();
+                    }
                     Ok(false) => {
                         tracing::info!(meeting = %lease.meeting, "the lease is taken: no longer publishing the audience's frames");
                         return;
@@ -115,9 +149,17 @@ pub struct Relays {
     meetings: DashMap<MeetingId, Arc<Relayed>>,
     /// Stops the listening and every relay: set when the hub starts.
     shutdown: OnceLock<CancellationToken>,
+    /// This node, in whose name the relays are registered in the store.
+    node: OnceLock<Node>,
     /// Set once the listening task runs: it starts with the first relay.
     listening: OnceLock<()>,
+    /// Told when a relay starts: it is registered at once.
+    started: Notify,
 }
+
+/// What holds a relay besides its viewers: the map of relays, and the task
+/// that keeps it up to date. A relay held by nothing else has no viewer.
+const HELD_BY_RELAYS: usize = 2;
 
 impl Relays {
     pub(super) fn new(store: Store) -> Relays {
@@ -125,12 +167,15 @@ impl Relays {
             store,
             meetings: DashMap::new(),
             shutdown: OnceLock::new(),
+            node: OnceLock::new(),
             listening: OnceLock::new(),
+            started: Notify::new(),
         }
     }
 
-    /// Relays may run from now until `shutdown`.
-    pub(super) fn start(&self, shutdown: CancellationToken) {
+    /// Relays may run from now until `shutdown`, registered as `node`'s.
+    pub(super) fn start(&self, shutdown: CancellationToken, node: &Node) {
+        let _ = self.node.set(node.clone());
         let _ = self.shutdown.set(shutdown);
     }
 
@@ -144,17 +189,32 @@ impl Relays {
         let shutdown = self.shutdown.get()?.clone();
         self.listening.get_or_init(|| {
             tokio::spawn(listen(self.clone(), shutdown.clone()));
+            tokio::spawn(keep(self.clone(), shutdown.clone()));
         });
         let relayed = self
             .meetings
             .entry(meeting.clone())
             .or_insert_with(|| {
-                let relayed = Arc::new(Relayed::new(meeting.clone(), view));
-                tokio::spawn(follow(relayed.clone(), self.store.clone(), shutdown));
+                let relayed = Arc::new(Relayed::new(meeting.clone(), view, shutdown.child_token()));
+                tokio::spawn(follow(relayed.clone(), self.store.clone()));
+                self.started.notify_one();
                 relayed
             })
             .clone();
         Some(relayed)
+    }
+
+    /// Stops the relays that have no viewer left.
+    fn tear_down_unwatched(&self) {
+        self.meetings.retain(|meeting, relayed| {
+            // Under the map's lock: no viewer can join the relay meanwhile.
+            let watched = Arc::strong_count(relayed) > HELD_BY_RELAYS;
+            if !watched {
+                tracing::info!(%meeting, "relay: its last viewer left; no longer relaying");
+                relayed.stop.cancel();
+            }
+            watched
+        });
     }
 
     /// Has every relay read its meeting again: notifications may have been
@@ -163,6 +223,35 @@ impl Relays {
         for relayed in self.meetings.iter() {
             relayed.changed.notify_one();
         }
+    }
+}
+
+/// Every quarter of the lease term, and at once when a relay starts:
+/// stops the relays whose last viewer left, and registers the others in the
+/// store for a term more, so that their hosts publish (and no other host
+/// does). At `shutdown`, registers none.
+async fn keep(relays: Arc<Relays>, shutdown: CancellationToken) {
+    let Some(node) = relays.node.get() else {
+        return;
+    };
+    loop {
+        relays.tear_down_unwatched();
+        let meetings: Vec<MeetingId> = relays.meetings.iter().map(|r| r.key().clone()).collect();
+        if let Err(e) = relays
+            .store
+            .relay_audience(&node.id, &meetings, node.term)
+            .await
+        {
+            tracing::warn!(error = %e, "relays: cannot register the relayed meetings; trying again");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(node.term / RENEWALS_PER_TERM) => {}
+            () = relays.started.notified() => {}
+        }
+    }
+    if let Err(e) = relays.store.relay_audience(&node.id, &[], node.term).await {
+        tracing::warn!(error = %e, "relays: the registrations could not be removed; they run out by themselves");
     }
 }
 
@@ -222,9 +311,10 @@ pub struct Relayed {
     state: Mutex<RelayState>,
     /// Told at each notification for the meeting, or to catch up.
     changed: Notify,
-    /// Whether the published frames were read, and if so whether there
-    /// were any: a viewer waits for the first reading.
-    loaded: watch::Sender<Option<bool>>,
+    /// Whether it holds published frames: a viewer waits for them.
+    loaded: watch::Sender<bool>,
+    /// Stops it: its last viewer left, or the node stops.
+    stop: CancellationToken,
     /// Never changes: a viewer has no key to revoke.
     revocations: watch::Sender<()>,
 }
@@ -306,7 +396,7 @@ impl RelayState {
 }
 
 impl Relayed {
-    fn new(meeting: MeetingId, view: Arc<ServedView>) -> Relayed {
+    fn new(meeting: MeetingId, view: Arc<ServedView>, stop: CancellationToken) -> Relayed {
         Relayed {
             meeting,
             view,
@@ -318,18 +408,20 @@ impl Relayed {
                 channel: Channel::new(),
             }),
             changed: Notify::new(),
-            loaded: watch::Sender::new(None),
+            loaded: watch::Sender::new(false),
+            stop,
             revocations: watch::Sender::new(()),
         }
     }
 
     /// A viewer joins: what it is sent first, and the channel of what
-    /// follows, with no gap between; `None` while the meeting's host has
-    /// published nothing yet, or the store did not answer within
-    /// [`FIRST_READING`] (the viewer is to try again).
+    /// follows, with no gap between; `None` if the meeting's host has
+    /// published nothing within [`FIRST_READING`] (a host publishes once it
+    /// finds the relay registered, at its next round of leases) or the
+    /// store did not answer meanwhile: the viewer is to try again.
     pub async fn join(&self) -> Option<Joined> {
         let mut loaded = self.loaded.subscribe();
-        tokio::time::timeout(FIRST_READING, loaded.wait_for(Option::is_some))
+        tokio::time::timeout(FIRST_READING, loaded.wait_for(|loaded| *loaded))
             .await
             .ok()?
             .ok()?;
@@ -361,8 +453,9 @@ impl Relayed {
 }
 
 /// Keeps `relayed` up to date with what its meeting's host publishes, read
-/// at each notification, until `shutdown`.
-async fn follow(relayed: Arc<Relayed>, store: Store, shutdown: CancellationToken) {
+/// at each notification, until it is stopped.
+async fn follow(relayed: Arc<Relayed>, store: Store) {
+    let stop = relayed.stop.clone();
     loop {
         let mut tally_at = None;
         match store.audience_frames(&relayed.meeting).await {
@@ -374,20 +467,20 @@ async fn follow(relayed: Arc<Relayed>, store: Store, shutdown: CancellationToken
                 tally_at = state.send_tally_if_due(Instant::now());
                 let published = state.snapshot.is_some() && state.floor.is_some();
                 drop(state);
-                relayed.loaded.send_replace(Some(published));
+                relayed.loaded.send_replace(published);
             }
             Err(e) => {
                 tracing::warn!(meeting = %relayed.meeting, error = %e, "relay: the published frames could not be read; trying again");
                 relayed.changed.notify_one();
                 tokio::select! {
-                    () = shutdown.cancelled() => return,
+                    () = stop.cancelled() => return,
                     () = tokio::time::sleep(RESTORE_RETRY) => {}
                 }
             }
         }
         loop {
             tokio::select! {
-                () = shutdown.cancelled() => return,
+                () = stop.cancelled() => return,
                 () = relayed.changed.notified() => break,
                 () = sleep_until_some(tally_at) => {
                     let mut state = relayed.state.lock().expect("relay lock");

@@ -31,7 +31,9 @@ pub const MAX_BATCH: usize = 1024;
 pub const RECEIPTS_PER_JOB: usize = 64;
 
 /// How often a failed batch is tried before its ballots are refused as
-/// `store_unavailable` (the tablets may then send them again). Once a batch
+/// `store_unavailable` (the tablets may then send them again), within the
+/// store's bound on how long it may go unanswered
+/// ([`Store::answer_within`]). Once a batch
 /// has been refused, later ones are tried once until one commits: during an
 /// outage each try waits for the pool's acquire timeout, and ballots are
 /// better refused quickly than held for many of them.
@@ -116,15 +118,34 @@ fn sign_receipts(
     }
 }
 
+/// Commits `ballots`, trying `attempts` times, all within the store's
+/// bound ([`Store::answer_within`]): a database that has not answered by
+/// then is silent, and the ballots are refused rather than held until TCP
+/// gives up.
 async fn commit(
     meeting: &MeetingId,
     store: &Store,
     ballots: &[BallotRecord],
     attempts: u32,
 ) -> Result<(), ()> {
+    let deadline = store
+        .answer_within()
+        .map(|within| (within, tokio::time::Instant::now() + within));
     let mut delay = Duration::from_millis(50);
     for attempt in 1..=attempts {
-        match store.record_ballots(ballots).await {
+        let recorded = match deadline {
+            Some((within, deadline)) => {
+                match tokio::time::timeout_at(deadline, store.record_ballots(ballots)).await {
+                    Ok(recorded) => recorded,
+                    Err(_) => {
+                        tracing::warn!(%meeting, size = ballots.len(), "ballot batch not committed: the database did not answer within {within:?}");
+                        break;
+                    }
+                }
+            }
+            None => store.record_ballots(ballots).await,
+        };
+        match recorded {
             Ok(()) => return Ok(()),
             Err(e) => {
                 tracing::warn!(%meeting, error = %e, attempt, size = ballots.len(), "ballot batch not committed");

@@ -2,13 +2,16 @@
 //! the public page of a meeting see, as the node that hosts the meeting
 //! published it last, for every other node to serve its own viewers from
 //! (see `crate::hub::relay` and docs/architecture.md, "The audience on every
-//! node"). SQLite is served by one process, which publishes nothing.
+//! node"), and which meetings each node relays, so that a host publishes
+//! only those. SQLite is served by one process, which publishes nothing.
 
-use super::rows::{from_sql, to_sql};
+use super::rows::{from_sql, parse_meeting, to_sql};
 use super::sql::{self, AudienceColumn};
 use super::{Lease, Pool, Store, StoreError};
 use gavel_protocol::MeetingId;
 use sqlx::postgres::PgListener;
+use std::collections::HashSet;
+use std::time::Duration;
 
 /// The PostgreSQL channel on which a meeting's audience frames are
 /// announced, with the meeting's id as payload.
@@ -29,13 +32,13 @@ impl AudienceFrames {
         self.snapshot.is_none() && self.floor.is_none() && self.tally.is_none()
     }
 
-    /// The highest version in it.
-    pub fn version(&self) -> Option<u64> {
+    /// The frames' length in bytes.
+    pub fn bytes(&self) -> usize {
         [&self.snapshot, &self.floor, &self.tally]
             .into_iter()
             .flatten()
-            .map(|(version, _)| *version)
-            .max()
+            .map(|(_, frame)| frame.len())
+            .sum()
     }
 }
 
@@ -101,6 +104,70 @@ impl Store {
             floor: kind(floor)?,
             tally: kind(tally)?,
         }))
+    }
+
+    /// Marks `node` as relaying the audience of each of `meetings` for
+    /// `term` more (their hosts publish meanwhile), and of no other; on
+    /// SQLite, nothing.
+    pub async fn relay_audience(
+        &self,
+        node: &str,
+        meetings: &[MeetingId],
+        term: Duration,
+    ) -> Result<(), StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(());
+        };
+        let meetings: Vec<String> = meetings.iter().map(|m| m.as_str().to_owned()).collect();
+        let term = i64::try_from(term.as_millis()).unwrap_or(i64::MAX);
+        let mut tx = pool.begin().await?;
+        sql::pg_relay_audience(&mut tx, node, &meetings, term).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The meetings whose audience some node relays now: those whose host
+    /// is to publish; none on SQLite.
+    pub async fn relayed_meetings(&self) -> Result<HashSet<MeetingId>, StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(HashSet::new());
+        };
+        let mut conn = pool.acquire().await?;
+        sql::pg_relayed_meetings(&mut conn)
+            .await?
+            .iter()
+            .map(|m| parse_meeting(m))
+            .collect()
+    }
+
+    /// Withdraws what `lease`'s meeting's audience was published to see,
+    /// unless another host published it since or a node relays the meeting
+    /// again; whether it was withdrawn. A relay started later finds nothing
+    /// and waits for the host to publish afresh rather than show its
+    /// viewers frames from before. The versions stay
+    /// ([`Store::audience_version`]).
+    pub async fn withdraw_audience(&self, lease: &Lease) -> Result<bool, StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(false);
+        };
+        let fence = to_sql(lease.fence, "fencing number")?;
+        let mut conn = pool.acquire().await?;
+        Ok(sql::pg_withdraw_audience(&mut conn, &lease.meeting, fence).await?)
+    }
+
+    /// The highest version the meeting's audience frames were ever
+    /// published with (withdrawn or not), if any: a new host numbers its
+    /// frames above it, since a relay's viewers stay connected across a
+    /// takeover and drop frames older than their last.
+    pub async fn audience_version(&self, meeting: &MeetingId) -> Result<Option<u64>, StoreError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let mut conn = pool.acquire().await?;
+        sql::pg_audience_version(&mut conn, meeting)
+            .await?
+            .map(|v| from_sql(v, "version"))
+            .transpose()
     }
 
     /// A connection of its own that listens on [`AUDIENCE_CHANNEL`];

@@ -47,8 +47,8 @@
 //!
 //! **The audit chain.** Every operation that changes a meeting appends one
 //! entry to its chain as the last statement of its own transaction, so that
-//! an entry exists exactly when its change was committed: a key bound, a
-//! first check-in, the current item set, a round opened, extended, closed
+//! an entry exists exactly when its change was committed: a definition
+//! stored or amended, a key bound, a first check-in, the current item set, a round opened, extended, closed
 //! (with its tally) or voided, and one entry per committed batch of ballots.
 //! Appends to one meeting's chain are serialized: PostgreSQL locks the
 //! meeting's row (`FOR NO KEY UPDATE`, which does not block inserts that
@@ -130,9 +130,11 @@ use rows::{
 
 pub use audience::{AUDIENCE_CHANNEL, AudienceFrames};
 pub use lease::{Holdings, Lease};
-pub use postgres::STATEMENT_TIMEOUT;
+pub use postgres::{SILENT_AFTER, STATEMENT_TIMEOUT};
 use sql::{MeetingLock, Pooled, Tx};
 
+use crate::meeting::MeetingDefinition;
+use crate::meeting::amend::{self, AmendRefusal, Recorded};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{Confirmed, Count};
 use gavel_protocol::documents::RoundDocuments;
@@ -147,7 +149,7 @@ use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
     MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
 };
-use gavel_records::chain::{Entry, Event, Sha, split_votes};
+use gavel_records::chain::{Amender, Entry, Event, Sha, split_votes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
@@ -194,6 +196,9 @@ pub enum StoreError {
         "agenda item {item} has been voted on; its document {title:?} can no longer be replaced"
     )]
     ItemVoted { item: u32, title: String },
+    /// An amendment that would change what the record holds.
+    #[error("{0}")]
+    Amend(AmendRefusal),
     /// The definition a change was made to is no longer the stored one.
     #[error("meeting {0} was changed meanwhile; read it again")]
     DefinitionChanged(MeetingId),
@@ -236,6 +241,27 @@ pub struct NewDocument {
     /// SHA-256 of `content`, lower-case hex.
     pub sha256: String,
     pub content: Vec<u8>,
+}
+
+/// A change of a stored meeting's definition ([`Store::amend_meeting`]).
+#[derive(Debug, Clone)]
+pub struct Amendment {
+    /// SHA-256 of the stored text the change was made to.
+    pub previous: Sha,
+    /// The new text, checked by the caller as the meeting file is.
+    pub text: String,
+    pub by: Amender,
+    /// A document uploaded with the change, which the new text names.
+    pub document: Option<NewDocument>,
+}
+
+/// A stored amendment: the new definition, the SHA-256 of the text now
+/// stored, and the items it changed.
+#[derive(Debug, Clone)]
+pub struct Amended {
+    pub definition: MeetingDefinition,
+    pub sha: Sha,
+    pub items: Vec<u32>,
 }
 
 /// One stored version of an item's document.
@@ -537,42 +563,71 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a document uploaded in the secretariat's app as the next
-    /// version of its item's slot (or its first), in one transaction with
-    /// the meeting's definition rewritten to name it: `definition`, which
-    /// differs from `previous` in its documents alone, so that neither a
-    /// round's settings nor the floor's replay depend on the change (which
-    /// is why it is allowed while other items have rounds, where
-    /// [`Store::import_meeting`] refuses any change). The new definition
-    /// has its `meeting_defined` audit entry, the document its
-    /// `document_stored` one. [`StoreError::DefinitionChanged`] if the
-    /// stored definition is no longer `previous` (another change came
-    /// first), [`StoreError::ItemVoted`] once a round was opened on the
-    /// item; either way nothing is written. A document the same as the
-    /// slot's latest version writes nothing.
-    pub async fn store_uploaded_document(
+    /// Amends a stored meeting's definition, in one transaction: the
+    /// stored text must still be the one `amendment.previous` hashes
+    /// ([`StoreError::DefinitionChanged`] if another change came first),
+    /// and the new text must keep what the record holds
+    /// ([`amend::check`], against the rounds, document versions and floor
+    /// changes read under the meeting's lock, so that a round being opened
+    /// at the same moment is either seen or waits:
+    /// [`StoreError::Amend`]). The new text, if it says something else than
+    /// the stored one, is written with a `meeting_amended` audit entry
+    /// (who, which items), and the stored text kept otherwise; after the
+    /// session's close nothing is ([`StoreError::SessionClosed`]); a document
+    /// uploaded with it is stored as [`Store::import_meeting`] stores one,
+    /// with its `document_stored` entry. Refused, nothing is written. On a
+    /// deployment of several nodes the entry's append checks this store's
+    /// lease, as every write for a hosted meeting does.
+    pub async fn amend_meeting(
         &self,
         id: &MeetingId,
-        previous: &str,
-        definition: &str,
-        document: &NewDocument,
-    ) -> Result<(), StoreError> {
+        amendment: &Amendment,
+    ) -> Result<Amended, StoreError> {
         let mut tx = Tx::begin(self).await?;
         sql::lock_meeting(tx.db(), id, MeetingLock::Update).await?;
-        if sql::definition(tx.db(), id).await?.as_deref() != Some(previous) {
+        // The record ends at the close: checked before the amendment's own
+        // rules, so that even an unchanged text is refused for that reason.
+        if sql::closed_at(tx.db(), id).await?.is_some() {
+            return Err(StoreError::SessionClosed(id.clone()));
+        }
+        let stored = sql::definition(tx.db(), id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("meeting {id} is not stored")))?;
+        if Sha::of(stored.as_bytes()) != amendment.previous {
             return Err(StoreError::DefinitionChanged(id.clone()));
         }
-        if definition != previous {
-            sql::set_definition(tx.db(), id, definition).await?;
-            let event = Event::MeetingDefined {
-                definition_sha256: Sha::of(definition.as_bytes()),
+        let parse = |text: &str| {
+            MeetingDefinition::parse(text)
+                .map_err(|e| StoreError::Corrupt(format!("a definition of meeting {id}: {e}")))
+        };
+        let (old, new) = (parse(&stored)?, parse(&amendment.text)?);
+        let recorded = recorded(&mut tx, id).await?;
+        let items = amend::check(&old, &new, &recorded).map_err(StoreError::Amend)?;
+        // The same meeting in other words (a hand-written file's comments)
+        // is left as it was written.
+        let sha = if new == old {
+            amendment.previous
+        } else {
+            let sha = Sha::of(amendment.text.as_bytes());
+            sql::set_definition(tx.db(), id, &amendment.text).await?;
+            let event = Event::MeetingAmended {
+                definition_sha256: sha,
+                by: amendment.by,
+                items: items.clone(),
             };
             append(&mut tx, id, event).await?;
+            sha
+        };
+        if let Some(document) = &amendment.document {
+            let stored = sql::documents(tx.db(), id).await?;
+            store_document(&mut tx, id, &stored, document).await?;
         }
-        let stored = sql::documents(tx.db(), id).await?;
-        store_document(&mut tx, id, &stored, document).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Amended {
+            definition: new,
+            sha,
+            items,
+        })
     }
 
     /// How many document versions the meeting has stored: a running hub
@@ -1051,6 +1106,14 @@ impl Store {
         Ok(())
     }
 
+    /// How long a batch of ballots may wait for the database's answers in
+    /// all, retries included, before the database counts as silent:
+    /// [`SILENT_AFTER`] on PostgreSQL; no bound on SQLite, a file that does
+    /// not go silent as a network does.
+    pub fn answer_within(&self) -> Option<std::time::Duration> {
+        matches!(self.pool, Pool::Postgres(_)).then_some(SILENT_AFTER)
+    }
+
     /// Commits a batch of ballots in one transaction, each as an upsert on
     /// (round, seat) that replaces a stored ballot only with a higher `seq`:
     /// a retried ballot (same `seq`) is harmless, and a late-arriving older
@@ -1402,6 +1465,30 @@ async fn end_round(
         .await?
         .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
     Ok((secret, parse_meeting(&meeting)?))
+}
+
+/// What the record holds of the meeting, by item, read in `tx` (under the
+/// meeting's lock): what an amendment must keep ([`amend::check`]).
+async fn recorded(tx: &mut Tx, meeting: &MeetingId) -> Result<Recorded, StoreError> {
+    let item = |i: i64| from_sql::<u32>(i, "agenda item");
+    let mut recorded = Recorded::default();
+    for round in sql::rounds(tx.db(), meeting).await? {
+        recorded.voted.insert(item(round.item)?);
+    }
+    for document in sql::documents(tx.db(), meeting).await? {
+        recorded.documents.insert(item(document.item)?);
+    }
+    for row in sql::floor_events(tx.db(), meeting).await? {
+        recorded.floor_used = true;
+        let change: FloorChange = serde_json::from_str(&row)
+            .map_err(|e| StoreError::Corrupt(format!("a floor change of {meeting}: {e}")))?;
+        if let FloorChange::Requested { request, .. } | FloorChange::TurnStarted { request, .. } =
+            change
+        {
+            recorded.floor_items.insert(request.item);
+        }
+    }
+    Ok(recorded)
 }
 
 /// Appends `event` to the meeting's audit chain, as the last statement of

@@ -64,6 +64,20 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .await?)
 }
 
+/// How long a ballot batch waits for PostgreSQL's answers in all, retries
+/// included, before the database counts as silent: a live server answers
+/// or cancels each statement within [`STATEMENT_TIMEOUT`], but when its
+/// host goes silent (packets dropped, no reset: a dead host, a black-holed
+/// route) a connection waits for an answer until TCP gives up, many minutes
+/// later, and neither the server's timeouts nor sqlx (which sets no
+/// keepalive or `TCP_USER_TIMEOUT`, and offers no option for them) cut that
+/// short; nor does the pool's acquire timeout, which fails one try but
+/// not the retries. Past this the ballot writer gives the batch up
+/// (`hub::writer`): the meeting shows the outage and refuses the ballots,
+/// which the tablets send again. Whether a commit went through meanwhile
+/// is read back with the rest of the outage.
+pub const SILENT_AFTER: Duration = Duration::from_secs(6);
+
 /// Upserts a batch with one `UNNEST` statement (and a secret round's with
 /// three), after checking, with a share lock on each, that its rounds are
 /// open.

@@ -1467,6 +1467,85 @@ pub(super) async fn pg_publish_audience(
     Ok(notified.is_some())
 }
 
+/// Marks `node` as relaying the audience of each of `meetings` for
+/// `term_ms` more, and as relaying no other.
+pub(super) async fn pg_relay_audience(
+    conn: &mut PgConnection,
+    node: &str,
+    meetings: &[String],
+    term_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM audience_relays WHERE node_id = $1 AND meeting_id <> ALL($2)")
+        .bind(node)
+        .bind(meetings)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(concat!(
+        "INSERT INTO audience_relays (meeting_id, node_id, expires_at)
+         SELECT meeting_id, $1, ",
+        pg_now_ms!(),
+        " + $3 FROM UNNEST($2::text[]) AS m (meeting_id)
+         ON CONFLICT (meeting_id, node_id) DO UPDATE SET expires_at = excluded.expires_at"
+    ))
+    .bind(node)
+    .bind(meetings)
+    .bind(term_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The meetings some node relays the audience of now.
+pub(super) async fn pg_relayed_meetings(
+    conn: &mut PgConnection,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "SELECT DISTINCT meeting_id FROM audience_relays WHERE expires_at > ",
+        pg_now_ms!()
+    ))
+    .fetch_all(conn)
+    .await
+}
+
+/// Clears the meeting's published frames, keeping their versions, if they
+/// were published under `fence` and no node relays the meeting now;
+/// whether it did.
+pub(super) async fn pg_withdraw_audience(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+    fence: i64,
+) -> Result<bool, sqlx::Error> {
+    let withdrawn = sqlx::query(concat!(
+        "UPDATE audience_state SET snapshot = NULL, floor = NULL, tally = NULL
+         WHERE meeting_id = $1 AND fence = $2
+         AND NOT EXISTS (SELECT 1 FROM audience_relays
+                         WHERE meeting_id = $1 AND expires_at > ",
+        pg_now_ms!(),
+        ")"
+    ))
+    .bind(meeting.as_str())
+    .bind(fence)
+    .execute(conn)
+    .await?;
+    Ok(withdrawn.rows_affected() > 0)
+}
+
+/// The highest version the meeting's audience frames were published with,
+/// withdrawn ones included.
+pub(super) async fn pg_audience_version(
+    conn: &mut PgConnection,
+    meeting: &MeetingId,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT GREATEST(snapshot_version, floor_version, tally_version)
+         FROM audience_state WHERE meeting_id = $1",
+    )
+    .bind(meeting.as_str())
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}
+
 /// The meeting's published audience frames: snapshot, floor and tally.
 pub(super) async fn pg_audience_state(
     conn: &mut PgConnection,

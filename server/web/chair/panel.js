@@ -282,9 +282,13 @@ function renderPaper(view, source) {
   if (source.mode !== "paper" || key === drawnPaper) return;
   drawnPaper = key;
   const { result } = source;
-  $("paper-sentences").replaceChildren(...paperSentences(t, result, item?.paper, lang).map((line) => h("li", {}, line)));
+  // Counted by hand, the counting board's figures and the mark say so (PROTOCOL.md §9.8).
+  const byHand = byHandOf(view.snapshot, view.index);
+  $("paper-sentences").replaceChildren(...paperSentences(t, result, item?.paper, lang, byHand).map((line) => h("li", {}, line)));
   $("paper-table-box").replaceChildren(paperTable(t, result, item?.paper, lang, { testid: "chair-paper-table" }));
   setText($("paper-note"), t("paper.of_all", { total: result.turnout.total_seats }));
+  $("paper-by-hand").hidden = !byHand;
+  setText($("paper-by-hand"), byHand ? byHandLine(t, byHand, lang) : "");
 }
 
 /** The numbers on screen as attributes, for tests and assistive tools; counts are left out where they are not shown. */

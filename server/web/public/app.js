@@ -75,14 +75,14 @@ function decidedItems(meeting, snapshot) {
 }
 
 /** A result in the official form: the sentence of a yes/no vote, or what a paper came to and its table. */
-function officialResult(meeting, item, result, lang) {
+function officialResult(meeting, item, result, byHand, lang) {
   if (!isPaperResult(result)) {
     return h("p", { class: "record-official", "data-testid": "public-result" }, officialSentence(t, result.counts, meeting.labels, lang));
   }
   return h(
     "div",
     { class: "record-official record-paper", "data-testid": "public-result" },
-    h("p", {}, paperSentences(t, result, item.paper, lang).join(" · ")),
+    h("p", {}, paperSentences(t, result, item.paper, lang, byHand).join(" · ")),
     h("div", { class: "paper-table-box" }, paperTable(t, result, item.paper, lang, { testid: "public-paper-table" })),
     h("p", { class: "paper-note" }, t("paper.of_all", { total: result.turnout.total_seats })),
   );
@@ -95,7 +95,7 @@ function renderResults(meeting, decided) {
       itemLine(
         item,
         h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)),
-        officialResult(meeting, item, stored.result, lang),
+        officialResult(meeting, item, stored.result, stored.by_hand, lang),
         stored.by_hand ? h("p", { class: "record-by-hand", "data-testid": "public-by-hand" }, byHandLine(t, stored.by_hand, lang)) : null,
       ),
     ),

@@ -9,7 +9,7 @@
 import { currentLang, reasonText } from "../common/i18n.js";
 import { h, setText } from "../common/dom.js";
 import { versionsText } from "../common/agenda.js";
-import { sceneOf } from "./model.js";
+import { bandPresence, sceneOf } from "./model.js";
 import { liveVariant, liveView, secrecyTag } from "./live.js";
 import { provisionalView, resultView } from "./result.js";
 import { idleView } from "./agenda.js";
@@ -54,7 +54,7 @@ function hallElements() {
     h(
       "div",
       { class: "band-present" },
-      h("span", { class: "band-label", "data-word": "present" }),
+      h("span", { class: "band-label", "data-word": "present", id: "present-label" }),
       h(
         "span",
         { class: "band-value" },
@@ -114,12 +114,16 @@ export class Hall {
     $("lang-toggle").setAttribute("aria-label", t("language"));
   }
 
-  renderBand() {
+  renderBand(scene) {
     const meeting = this.session?.meeting;
     setText($("meeting-body"), meeting?.body ?? "Gavel");
     setText($("meeting-title"), meeting?.title ?? "");
-    const present = this.session?.snapshot?.present;
-    setText($("present-count"), present == null ? "–" : String(present));
+    const present = bandPresence(this.session, scene);
+    const label = $("present-label");
+    label.dataset.word = present.byHand ? "present.by_hand" : "present";
+    setText(label, this.t(label.dataset.word));
+    $("present-count").dataset.source = present.byHand ? "by_hand" : "devices";
+    setText($("present-count"), present.count == null ? "–" : String(present.count));
     setText($("present-total"), meeting ? `/${meeting.total_seats}` : "");
   }
 
@@ -205,7 +209,7 @@ export class Hall {
     const { session } = this;
     const scene = session ? sceneOf(session) : { state: this.noMeeting ? "empty" : "loading" };
     this.renderWords();
-    this.renderBand();
+    this.renderBand(scene);
     this.renderConn();
     this.renderItem(scene);
     this.renderStage(scene);

@@ -42,6 +42,22 @@ export function sceneOf(session) {
   return { state: "none", item, round: null, settings };
 }
 
+/**
+ * Who is present, as the band shows it: the devices' check-ins, except
+ * while the stage shows a result recorded by hand, whose own count of
+ * those present is what that result was decided with (the devices, which
+ * failed, may have none checked in). `{ count, byHand }`; `count` is null
+ * before the first snapshot.
+ */
+export function bandPresence(session, scene) {
+  if (scene.byHand && scene.result) {
+    // A tally has `counts`, a paper's result (an election, a rating) its `turnout`.
+    const present = (scene.result.counts ?? scene.result.turnout).present;
+    return { count: present, byHand: true };
+  }
+  return { count: session?.snapshot?.present ?? null, byHand: false };
+}
+
 /** Seats that may show individual choices: only a named round whose interim setting lets watchers see them. */
 export function seatChoices(scene) {
   const { round } = scene;

@@ -420,8 +420,10 @@ function renderPaperResult(meeting, focus, t) {
   banner.className = "result-banner banner-counted";
   banner.textContent = t("status.counted");
   const list = item?.paper;
-  $("paper-sentences").replaceChildren(...paperSentences(t, result, list, lang).map((text) => h("li", {}, text)));
+  $("paper-sentences").replaceChildren(...paperSentences(t, result, list, lang, focus.byHand).map((text) => h("li", {}, text)));
   $("paper-table-box").replaceChildren(paperTable(t, result, list, lang));
+  $("by-hand").hidden = !focus.byHand;
+  $("by-hand").textContent = focus.byHand ? byHandLine(t, focus.byHand, lang) : "";
 }
 
 function resultRow(label, choice, count, total, lang) {
