@@ -292,6 +292,18 @@ pub enum Mismatch {
     BallotsOnHandCount { round: RoundId },
     #[error("round {round}: the counts recorded by hand are impossible: {problem}")]
     HandCountImpossible { round: RoundId, problem: String },
+    #[error("entry {seq}: the session was closed while round {round} was still open")]
+    ClosedDuringRound { seq: u64, round: RoundId },
+    #[error(
+        "entry {seq}: the session was closed before the result of secret round {round} was announced"
+    )]
+    ClosedBeforeAnnouncement { seq: u64, round: RoundId },
+    #[error("entry {seq}: the session was closed a second time")]
+    ClosedTwice { seq: u64 },
+    #[error(
+        "entry {seq} ({kind}) was recorded after the session closed; only device keys may change then"
+    )]
+    AfterClose { seq: u64, kind: &'static str },
 }
 
 /// A vote in a few words, for a mismatch's message or a tracker found.
@@ -317,6 +329,7 @@ pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
         check_round(bundle, round, &story, &mut out);
     }
     check_confirmations(bundle, &story, &mut out);
+    check_session_close(bundle, &story, &mut out);
     let in_bundle: BTreeSet<RoundId> = bundle.rounds.iter().map(|r| r.id).collect();
     for id in story.rounds.keys() {
         if !in_bundle.contains(id) {
@@ -621,6 +634,64 @@ fn check_confirmations(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) 
                         }
                     }
                 }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The session's close, if the chain has one: once, when no round was
+/// open and every secret round the counting board confirms had been
+/// announced, and followed by nothing but what
+/// [`Event::allowed_after_close`] allows. The hub refuses the rest, so a
+/// chain that holds it was not written by a hub that kept the rules.
+fn check_session_close(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    // An unreadable board is reported by `check_confirmations` when it matters.
+    let board = Board::of(&bundle.definition).ok().flatten();
+    let mut open: BTreeSet<RoundId> = BTreeSet::new();
+    let mut unannounced: BTreeSet<RoundId> = BTreeSet::new();
+    let mut closed = false;
+    for entry in &bundle.chain {
+        match &entry.event {
+            _ if closed && !entry.event.allowed_after_close() => {
+                let (seq, kind) = (entry.seq, entry.event.kind());
+                out.push(if kind == "session_closed" {
+                    Mismatch::ClosedTwice { seq }
+                } else {
+                    Mismatch::AfterClose { seq, kind }
+                });
+            }
+            Event::RoundOpened { round, .. } => {
+                open.insert(*round);
+            }
+            Event::RoundVoided { round, .. } => {
+                open.remove(round);
+            }
+            Event::RoundClosed { round, .. } => {
+                open.remove(round);
+                let secret = story
+                    .rounds
+                    .get(round)
+                    .is_some_and(|r| r.settings.secrecy == Secrecy::Secret);
+                if secret && board.is_some() {
+                    unannounced.insert(*round);
+                }
+            }
+            Event::ResultAnnounced { round, .. } => {
+                unannounced.remove(round);
+            }
+            Event::SessionClosed { .. } => {
+                closed = true;
+                let seq = entry.seq;
+                out.extend(
+                    open.iter()
+                        .map(|&round| Mismatch::ClosedDuringRound { seq, round }),
+                );
+                out.extend(
+                    unannounced
+                        .iter()
+                        .map(|&round| Mismatch::ClosedBeforeAnnouncement { seq, round }),
+                );
             }
             _ => {}
         }
@@ -1280,6 +1351,7 @@ impl Story {
                 }
                 Event::ItemSet { .. }
                 | Event::Floor { .. }
+                | Event::SessionClosed { .. }
                 | Event::CountConfirmed { .. }
                 | Event::ResultAnnounced { .. } => {}
                 Event::RoundOpened {

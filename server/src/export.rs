@@ -312,6 +312,10 @@ pub fn session(
             .collect(),
         items,
         changes: changes(&bundle.chain, definition),
+        closed_at: bundle.chain.iter().find_map(|e| match e.event {
+            Event::SessionClosed { closed_at } => Some(closed_at),
+            _ => None,
+        }),
         record: Some(RecordSeal {
             file: format!("{}.record.json", bundle.meeting),
             entries: bundle.head.entries,

@@ -161,6 +161,9 @@ pub enum Refusal {
     /// The upload's body ended before all of it arrived.
     #[error("the upload broke off before the whole file arrived; try again")]
     UploadBroken,
+    /// The chair closed the meeting's session: its record is final.
+    #[error("the session of meeting {0} is closed; nothing more is recorded in it")]
+    SessionClosed(String),
 }
 
 impl Refusal {
@@ -189,6 +192,7 @@ impl Refusal {
                 HandRefusal::RoundOpen => "round_open",
                 HandRefusal::ItemDecided(_) => "item_decided",
                 HandRefusal::AwaitingAnnouncement => "awaiting_announcement",
+                HandRefusal::SessionClosed => "session_closed",
                 HandRefusal::Counts { .. } => "invalid_counts",
                 HandRefusal::StoreUnavailable => "store_unavailable",
             },
@@ -208,6 +212,7 @@ impl Refusal {
                 AmendRefusal::Invalid { .. } => "invalid_definition",
             },
             Refusal::HostedElsewhere(_) => "hosted_elsewhere",
+            Refusal::SessionClosed(_) => "session_closed",
         }
     }
 
@@ -228,11 +233,13 @@ impl Refusal {
             | Refusal::NoDevice(_)
             | Refusal::Busy
             | Refusal::ItemVoted { .. }
-            | Refusal::MeetingChanged(_) => StatusCode::CONFLICT,
+            | Refusal::MeetingChanged(_)
+            | Refusal::SessionClosed(_) => StatusCode::CONFLICT,
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => StatusCode::NOT_FOUND,
                 HandRefusal::RoundOpen
                 | HandRefusal::AwaitingAnnouncement
+                | HandRefusal::SessionClosed
                 | HandRefusal::ItemDecided(_) => StatusCode::CONFLICT,
                 HandRefusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
                 HandRefusal::NotVoted(_) | HandRefusal::Counts { .. } => {
@@ -342,6 +349,7 @@ impl From<StoreError> for Refusal {
                 },
                 refusal,
             },
+            StoreError::SessionClosed(id) => Refusal::SessionClosed(id.to_string()),
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
                 Refusal::StoreUnavailable
@@ -586,29 +594,19 @@ pub enum MeetingState {
     /// No item has been put on the screens and no vote opened.
     Upcoming,
     InSession,
-    /// Every item that is voted on has a closed round, and none is open.
+    /// The chair closed the session.
     Finished,
 }
 
 impl MeetingState {
-    pub fn of(
-        definition: &MeetingDefinition,
-        current_item: Option<u32>,
-        rounds: &[RoundRecord],
-    ) -> MeetingState {
-        if current_item.is_none() && rounds.is_empty() {
-            return MeetingState::Upcoming;
-        }
-        let closed = |item: u32| {
-            rounds
-                .iter()
-                .any(|r| r.item == item && r.status == RoundStatus::Closed)
-        };
-        let open = rounds.iter().any(|r| r.status == RoundStatus::Open);
-        let mut voted_items = definition.agenda.iter().filter(|i| i.vote.is_some());
-        let any_vote = definition.agenda.iter().any(|i| i.vote.is_some());
-        if !open && any_vote && voted_items.all(|i| closed(i.index)) {
+    /// From what the store holds: the chair's close alone finishes a
+    /// meeting (a session may go on after its last vote, with reports and
+    /// questions), and an item put on the screens or a round starts it.
+    pub fn of(stored: &StoredMeeting, rounds: &[RoundRecord]) -> MeetingState {
+        if stored.closed_at.is_some() {
             MeetingState::Finished
+        } else if stored.current_item.is_none() && rounds.is_empty() {
+            MeetingState::Upcoming
         } else {
             MeetingState::InSession
         }
@@ -632,20 +630,16 @@ async fn meetings(
     office.desk.session_valid(&headers)?;
     let store = office.hub.store();
     let mut rows = Vec::new();
-    for StoredMeeting {
-        id,
-        definition,
-        current_item,
-    } in store.meetings().await?
-    {
-        let Ok(definition) = MeetingDefinition::parse(&definition) else {
+    for stored in store.meetings().await? {
+        let id = &stored.id;
+        let Ok(definition) = MeetingDefinition::parse(&stored.definition) else {
             tracing::error!(%id, "a stored meeting definition does not parse");
             continue;
         };
-        let rounds = store.rounds(&id).await?;
+        let rounds = store.rounds(id).await?;
         rows.push(MeetingRow {
             id: id.to_string(),
-            state: MeetingState::of(&definition, current_item, &rounds),
+            state: MeetingState::of(&stored, &rounds),
             title: definition.title,
             body: definition.body,
             seats: definition.total_seats,
@@ -1176,6 +1170,8 @@ struct MeetingResults {
     title: String,
     body: String,
     state: MeetingState,
+    /// When the chair closed the session (Unix milliseconds), if it has.
+    closed_at: Option<u64>,
     total_seats: u32,
     /// The council's words for the three choices.
     labels: Labels,
@@ -1196,12 +1192,12 @@ async fn results(
     let (_, definition) = stored(&office, &id).await?;
     let store = office.hub.store();
     let rounds = store.rounds(&definition.id).await?;
-    let current_item = store
+    let meeting = store
         .meetings()
         .await?
         .into_iter()
         .find(|m| m.id == definition.id)
-        .and_then(|m| m.current_item);
+        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
     let awaiting = |r: &RoundRecord| {
         r.settings.secrecy == Secrecy::Secret
             && r.by_hand.is_none()
@@ -1239,7 +1235,8 @@ async fn results(
         .collect();
     Ok(Json(MeetingResults {
         id: definition.id.to_string(),
-        state: MeetingState::of(&definition, current_item, &rounds),
+        state: MeetingState::of(&meeting, &rounds),
+        closed_at: meeting.closed_at,
         open_item: rounds
             .iter()
             .find(|r| r.status == RoundStatus::Open)
@@ -1513,43 +1510,28 @@ mod tests {
     }
 
     #[test]
-    fn a_meeting_is_upcoming_then_in_session_then_finished_when_every_vote_closed() {
-        let definition = MeetingDefinition::parse(EXAMPLE).unwrap();
-        let voted: Vec<u32> = definition
-            .agenda
-            .iter()
-            .filter(|i| i.vote.is_some())
-            .map(|i| i.index)
-            .collect();
-        assert!(voted.len() >= 2, "the example votes on several items");
+    fn a_meeting_is_upcoming_then_in_session_then_finished_when_the_chair_closes_it() {
+        let mut stored = StoredMeeting {
+            id: MeetingDefinition::parse(EXAMPLE).unwrap().id,
+            definition: EXAMPLE.to_owned(),
+            current_item: None,
+            closed_at: None,
+        };
+        assert_eq!(MeetingState::of(&stored, &[]), MeetingState::Upcoming);
+        let rounds = [round(0, RoundStatus::Closed)];
         assert_eq!(
-            MeetingState::of(&definition, None, &[]),
-            MeetingState::Upcoming
-        );
-        assert_eq!(
-            MeetingState::of(&definition, Some(0), &[]),
-            MeetingState::InSession
-        );
-        let mut rounds: Vec<RoundRecord> = voted
-            .iter()
-            .map(|&i| round(i, RoundStatus::Closed))
-            .collect();
-        assert_eq!(
-            MeetingState::of(&definition, Some(0), &rounds),
-            MeetingState::Finished
-        );
-        rounds[0].status = RoundStatus::Voided;
-        assert_eq!(
-            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::of(&stored, &rounds),
             MeetingState::InSession,
-            "a voided round is not a vote taken"
+            "a result recorded before any item was put on the screens"
         );
-        rounds.push(round(voted[0], RoundStatus::Open));
-        rounds[0].status = RoundStatus::Closed;
+        stored.current_item = Some(0);
+        assert_eq!(MeetingState::of(&stored, &[]), MeetingState::InSession);
         assert_eq!(
-            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::of(&stored, &rounds),
             MeetingState::InSession,
-            "a re-vote under way"
+            "every vote taken is not the session's end: reports and questions may follow"
         );
+        stored.closed_at = Some(1);
+        assert_eq!(MeetingState::of(&stored, &rounds), MeetingState::Finished);
     }
 }

@@ -164,7 +164,7 @@ test("an election's paper ballots counted by the counting board: its figures ent
   const screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
   await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}`);
 
-  const admin = await adminPage("vi");
+  const admin = await secretariatPage(browser, server, "admin-results", { lang: "vi", height: 1000 });
   await admin.getByTestId(`results-${MEETING_ID}`).click();
   await admin.waitForSelector("#results-view:not([hidden])");
   await waitFor(admin, `result-item-${ELECTION}`, { attr: "data-status", value: "pending" });

@@ -13,55 +13,23 @@
 //! refused with their reason (and, for figures, the field), and so is
 //! recording again an item whose result stands.
 
-use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ItemStatus, ItemView, RoundStatus};
 use gavel_protocol::paper::PaperKind;
 use gavel_protocol::results::PaperResult;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::{Principal, PublicKey, Signature};
+use gavel_protocol::{Principal, Signature};
 use gavel_records::bundle::Bundle;
 use gavel_records::chain::{Entry, Event};
 use gavel_records::verify::{Mismatch, verify};
-use gavel_server::enrollment;
 use gavel_server::export;
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;
 use gavel_tests::http::{self, Response};
+use gavel_tests::secretariat;
 use gavel_tests::server::{TestServer, example_meeting};
 use serde_json::{Value, json};
-
-/// A logged-in secretariat device: its `Authorization` header and its key.
-async fn secretariat(server: &TestServer) -> anyhow::Result<(String, PublicKey)> {
-    let addr = http::address_of(&server.url);
-    let codes = enrollment::issue_secretariat(&server.store().await?, 1, 1).await?;
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let public = PublicKey::of(&key);
-    let signature = Signature::sign(
-        &key,
-        &gavel_protocol::signing::enroll_bytes(&codes[0], &public),
-    );
-    let body = json!({ "code": codes[0], "public_key": public, "signature": signature });
-    let enrolled = http::post_json(addr, "/api/secretariat/enroll", &[], Some(&body)).await?;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let nonce = http::post_json(addr, "/api/secretariat/challenge", &[], None).await?;
-    let nonce: Value = serde_json::from_str(&nonce.body)?;
-    let nonce = nonce["nonce"].as_str().unwrap();
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(nonce, &mut bytes)?;
-    let signature = Signature::sign(
-        &key,
-        &gavel_protocol::signing::admin_auth_bytes(&bytes, &public),
-    );
-    let body = json!({ "nonce": nonce, "public_key": public, "signature": signature });
-    let logged_in = http::post_json(addr, "/api/secretariat/login", &[], Some(&body)).await?;
-    let token: Value = serde_json::from_str(&logged_in.body)?;
-    Ok((
-        format!("Bearer {}", token["token"].as_str().unwrap()),
-        public,
-    ))
-}
 
 /// The refusal's status, reason and field.
 fn refused(response: &Response) -> (u16, String, Option<String>) {
@@ -136,7 +104,7 @@ async fn a_show_of_hands_is_recorded_shown_at_once_exported_and_verified() -> an
     for db in databases().await {
         let server = TestServer::with_example(&db.url).await?;
         let addr = http::address_of(&server.url);
-        let (bearer, device) = secretariat(&server).await?;
+        let (bearer, device) = secretariat::log_in(&server).await?;
         let (_, mut chair) = server.enroll(Principal::Chair).await?;
         let mut hall = watcher(&server).await?;
         let agenda = hall.meeting.agenda.clone();
@@ -296,7 +264,7 @@ async fn the_counting_boards_figures_of_paper_votes_are_recorded_decided_and_ver
     for db in databases().await {
         let server = TestServer::with_example(&db.url).await?;
         let addr = http::address_of(&server.url);
-        let (bearer, _) = secretariat(&server).await?;
+        let (bearer, _) = secretariat::log_in(&server).await?;
         let (_, mut chair) = server.enroll(Principal::Chair).await?;
         let mut hall = watcher(&server).await?;
         let agenda = hall.meeting.agenda.clone();
@@ -639,7 +607,7 @@ async fn counts_and_items_that_cannot_be_recorded_are_refused_with_their_reason(
     for db in databases().await {
         let server = TestServer::with_example(&db.url).await?;
         let addr = http::address_of(&server.url);
-        let (bearer, _) = secretariat(&server).await?;
+        let (bearer, _) = secretariat::log_in(&server).await?;
         let hall = watcher(&server).await?;
         let agenda = hall.meeting.agenda.clone();
         let total = i64::from(hall.meeting.total_seats);

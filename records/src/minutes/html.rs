@@ -29,8 +29,8 @@ use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
     Words, announced_line, ballots_marked, by_hand_line, change_line, changes_lead, changes_title,
-    confirmations_line, confirmed_by, date_line, device_owner, duration, item_number, needed,
-    paused_span, roman, round_number, seal_line, time_span,
+    closing_line, confirmations_line, confirmed_by, date_line, device_owner, duration, item_number,
+    needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{ChangeKind, Item, Lang, Outcome, Round, Session};
 use gavel_protocol::messages::Ballots;
@@ -74,6 +74,17 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
         utc_offset(session.utc_offset_minutes),
         escape(w.percentages),
         escape(w.intro),
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"closing\">{}</p>",
+        escape(&closing_line(
+            lang,
+            session
+                .closed_at
+                .map(|ms| LocalTime::at(ms, session.utc_offset_minutes))
+                .as_ref()
+        ))
     );
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
@@ -647,6 +658,7 @@ b, strong, th, h1, h2, h3, h4 { font-weight: 600; }
 h1 { text-align: center; font-size: 14pt; letter-spacing: .02em; margin-top: 4mm; }
 .meeting-title { text-align: center; font-weight: 600; font-size: 12pt; margin: 1mm 8mm 4mm; text-wrap-style: balance; }
 .facts { font-size: 10pt; text-align: left; }
+.closing { font-weight: 600; }
 .nw { white-space: nowrap; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
 .summary table, .floor table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
@@ -731,6 +743,25 @@ mod tests {
             .expect("the item is in the minutes");
         let end = html[start..].find("</article>").unwrap() + start;
         html[start..end].to_owned()
+    }
+
+    #[test]
+    fn the_closing_time_is_printed_or_the_minutes_say_they_are_not_final() {
+        let mut session = phuc_loi();
+        // 1797585300000 is 16:15:00 on 18 December 2026 at UTC+07:00, after the last vote.
+        let vi = text(&minutes_html(&session, Lang::Vi));
+        assert!(
+            vi.contains("Kỳ họp bế mạc lúc 16:15:00 ngày 18/12/2026."),
+            "{vi}"
+        );
+        let en = text(&minutes_html(&session, Lang::En));
+        assert!(en.contains("The session closed at 2026-12-18 16:15:00."));
+        session.closed_at = None;
+        let vi = text(&minutes_html(&session, Lang::Vi));
+        assert!(vi.contains("Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng."));
+        assert!(!vi.contains("Kỳ họp bế mạc lúc"));
+        let en = text(&minutes_html(&session, Lang::En));
+        assert!(en.contains("The session has not closed: these minutes are not final."));
     }
 
     #[test]

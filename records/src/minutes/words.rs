@@ -288,6 +288,23 @@ pub fn item_number(lang: Lang, n: u32) -> String {
     }
 }
 
+/// When the chair closed the session, or that it has not closed: minutes
+/// printed during the session are not its final record.
+pub fn closing_line(lang: Lang, closed: Option<&LocalTime>) -> String {
+    match (lang, closed) {
+        (Lang::Vi, Some(t)) => format!(
+            "Kỳ họp bế mạc lúc {} ngày {:02}/{:02}/{:04}.",
+            t.time_of_day(),
+            t.day,
+            t.month,
+            t.year
+        ),
+        (Lang::En, Some(t)) => format!("The session closed at {}.", t.iso()),
+        (Lang::Vi, None) => "Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng.".to_owned(),
+        (Lang::En, None) => "The session has not closed: these minutes are not final.".to_owned(),
+    }
+}
+
 /// "Lần biểu quyết thứ 2", "Round 2".
 pub fn round_number(lang: Lang, n: usize) -> String {
     match lang {

@@ -74,6 +74,8 @@ pub enum HandRefusal {
     /// Figures (or a name) that cannot be: `field` names the one to correct.
     #[error("{message}")]
     Counts { field: String, message: String },
+    #[error("the chair has closed the session; nothing more is recorded in it")]
+    SessionClosed,
     #[error("the store does not answer; try again")]
     StoreUnavailable,
 }

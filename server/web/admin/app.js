@@ -29,6 +29,7 @@ import {
   recordByHand,
   revokeDevice,
 } from "./desk.js";
+import { closedLine } from "../common/protocol.js";
 import { countsOf, countsProblem, renderResults } from "./results.js";
 import { hideDocuments, renderDocuments, showDocuments } from "./documents.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
@@ -384,6 +385,9 @@ async function saveDownload(item) {
 function renderReview() {
   const { view } = reviewing;
   setText($("results-lead"), t("results.lead", { title: view.title, body: view.body, state: t(`state.${view.state}`) }));
+  const closed = closedLine(t, view.closed_at ?? null, currentLang());
+  setText($("results-closed"), closed ?? "");
+  $("results-closed").hidden = closed === null;
   $("download-buttons").replaceChildren(
     ...DOWNLOADS.map((item) => {
       const b = h("button", { type: "button", class: "btn-secondary", "data-testid": `download-${item.key}` }, t(`downloads.${item.key}`));

@@ -12,10 +12,11 @@ import { h } from "../common/dom.js";
  * Where an item's vote stands, from its rounds (oldest first) and the item
  * whose round is open on the devices: its status as the screens name it, its
  * last round, whether its counts may be recorded by hand now (no round open,
- * its last round not closed) and whether it is locked (its last round
+ * its last round not closed, the session not closed: the record ends at the
+ * close, PROTOCOL.md §9.9) and whether it is locked (its last round
  * closed: the result stands, the server refuses any other).
  */
-export function itemStanding(item, openItem) {
+export function itemStanding(item, openItem, closedAt = null) {
   const last = item.rounds.at(-1) ?? null;
   const result = last?.status === "closed" ? last.result : null;
   let status = "pending";
@@ -25,7 +26,7 @@ export function itemStanding(item, openItem) {
     status = !result ? "provisional" : isPaperResult(result) ? "counted" : result.passed ? "passed" : "not_passed";
   }
   const locked = last?.status === "closed";
-  const recordable = Boolean(item.ballot) && openItem == null && !locked;
+  const recordable = Boolean(item.ballot) && openItem == null && !locked && closedAt == null;
   return { status, last, result, locked, recordable };
 }
 
@@ -233,7 +234,7 @@ function handForm(t, view, item, hand, actions) {
 }
 
 function itemRow(t, lang, view, item, hand, actions) {
-  const standing = itemStanding(item, view.open_item);
+  const standing = itemStanding(item, view.open_item, view.closed_at);
   const how = item.ballot ? t(item.ballot === "list" ? "results.list" : item.secret ? "secrecy.secret" : "secrecy.named") : t("results.notVoted");
   let action = null;
   if (standing.recordable && hand?.item !== item.index) {

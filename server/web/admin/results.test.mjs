@@ -28,6 +28,7 @@ test("an open yes/no item with no result may be recorded by hand, between rounds
   assert.equal(itemStanding(item([]), 5).recordable, false, "a round is open on another item");
   assert.equal(itemStanding(item([{ status: "voided" }]), null).recordable, true, "a voided round can be voted again");
   assert.equal(itemStanding(item([{ status: "open" }]), 2).status, "voting");
+  assert.equal(itemStanding(item([]), null, Date.UTC(2026, 11, 18, 4, 35)).recordable, false, "the session is closed");
 });
 
 test("a closed round locks the item: its result stands", () => {

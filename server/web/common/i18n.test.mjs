@@ -72,3 +72,11 @@ test("papers the counting board counted by hand say so, with its figures, in bot
   // Counted on the devices, the papers returned are the result's.
   assert.match(paperSentences(translator("vi"), result, list, "vi")[0], /^Số phiếu thu vào: 38 /);
 });
+
+test("the session's close is said with its time and date, in both languages", async () => {
+  const { closedLine } = await import("./protocol.js");
+  const at = Date.UTC(2026, 11, 18, 4, 35);
+  assert.equal(closedLine(translator("vi"), null, "vi"), null);
+  assert.match(closedLine(translator("vi"), at, "vi"), /^Kỳ họp đã bế mạc lúc \d{2}:\d{2} ngày \d{2}\/\d{2}\/2026$/);
+  assert.match(closedLine(translator("en"), at, "en"), /^The session closed at \d{2}:\d{2} on \d{2}\/\d{2}\/2026$/);
+});

@@ -371,6 +371,20 @@ export function byHandLine(t, byHand, lang) {
   return t(byHand.ballots ? "result.by_hand_paper" : "result.by_hand", { by: byHand.by, time });
 }
 
+/**
+ * "Kỳ họp đã bế mạc lúc 11:35 ngày 18/12/2026" from a snapshot's
+ * `closed_at` (PROTOCOL.md §9.9), in the device's time zone; null while the
+ * session is under way. Under a heading that already says the session is
+ * closed, `key` "session.closed_time" gives the time alone ("Lúc 11:35 ngày …").
+ */
+export function closedLine(t, closedAt, lang, key = "session.closed_at") {
+  if (closedAt == null) return null;
+  const at = new Date(closedAt);
+  const time = at.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const date = at.toLocaleDateString(lang === "vi" ? "vi-VN" : "en-GB", { day: "2-digit", month: "2-digit", year: "numeric" });
+  return t(key, { time, date });
+}
+
 /** What the server signs to vouch for an exported audit chain (its length and last hash). */
 export function auditHeadBytes({ meeting, entries, head }) {
   return new Layout(TAGS.auditHead).str(meeting).u64(entries).raw(hexToBytes(head), 32).bytes();

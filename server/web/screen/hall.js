@@ -157,7 +157,8 @@ export class Hall {
     $("item-title").dataset.size = titleSize(title);
     // While a vote is open, the versions of the documents it is about, as the ballots sign them.
     setText($("item-versions"), scene.state === "open" ? versionsText(t, scene.round.versions, item) : "");
-    $("item").hidden = !meeting;
+    // Once the session is closed nothing is current: the stage says so.
+    $("item").hidden = !meeting || scene.state === "session_closed";
   }
 
   /** Builds the stage's view for a scene. */
@@ -176,6 +177,7 @@ export class Hall {
         return presentedView(ctx, scene);
       case "none":
       case "voided":
+      case "session_closed":
         return idleView(ctx, scene);
       case "empty":
         return messageView(t("no_meeting"));

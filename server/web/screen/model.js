@@ -7,7 +7,9 @@ import { byHandOf, presentedDocument } from "../common/protocol.js";
 /**
  * The scene for the session: `state` is loading | refused | none | open |
  * document | floor | closed | voided | provisional (a secret result the
- * counting board is confirming: the ballots returned, no counts). A vote under way has the stage;
+ * counting board is confirming: the ballots returned, no counts) |
+ * session_closed (the chair closed the session, PROTOCOL.md §9.9: the
+ * agenda with its outcomes, nothing current). A vote under way has the stage;
  * otherwise a page the chair presents does. After the chair moves on, `snapshot.round` still holds the
  * previous item's round (PROTOCOL.md §8), so a round only counts when it is
  * on the current item; an item decided earlier shows its stored result.
@@ -16,6 +18,7 @@ export function sceneOf(session) {
   if (session.status === "refused") return { state: "refused" };
   const { meeting, snapshot, floor } = session;
   if (!meeting || !snapshot) return { state: "loading" };
+  if (snapshot.closed_at != null) return { state: "session_closed", item: null, round: null, settings: null, closedAt: snapshot.closed_at };
   const index = snapshot.current_item;
   const item = index == null ? null : (meeting.agenda[index] ?? null);
   const settings = item?.vote ?? null;

@@ -66,11 +66,13 @@ impl<'a> Text<'a> {
         Text { meeting, lang }
     }
 
-    /// Several lines: the meeting, attendance, the item on the floor, its
-    /// vote, and for a delegate their own check-in and ballot.
+    /// Several lines: the meeting, whether its session is closed,
+    /// attendance, the item on the floor, its vote, and for a delegate
+    /// their own check-in and ballot.
     pub fn status(&self, state: &MeetingState, principal: Option<Principal>, now: u64) -> String {
         let mut lines = vec![format!("{} ({})", self.meeting.title, self.meeting.id)];
         if let Some(snapshot) = &state.snapshot {
+            lines.extend(snapshot.closed_at.map(|at| self.session_closed(at)));
             lines.push(self.attendance(snapshot));
             lines.push(self.item(snapshot));
             lines.extend(self.round(snapshot, now));
@@ -138,6 +140,7 @@ impl<'a> Text<'a> {
             Change::Tally(round) => self.live(round, now),
             Change::Closed(round) => self.closed(round),
             Change::Voided(round) => self.voided(round),
+            Change::SessionClosed(at) => self.session_closed(*at),
         }
     }
 
@@ -557,6 +560,14 @@ impl<'a> Text<'a> {
     /// Who recorded a result by hand, and when, and whether the counting
     /// board counted paper ballots for it (PROTOCOL.md §9.8), as the web
     /// apps say it.
+    /// The session's close (PROTOCOL.md §9.9): nothing more is decided.
+    fn session_closed(&self, at: u64) -> String {
+        match self.lang {
+            Lang::Vi => format!("Kỳ họp đã bế mạc lúc {}", clock(at)),
+            Lang::En => format!("The session closed at {}", clock(at)),
+        }
+    }
+
     fn by_hand(&self, by_hand: &ByHand) -> String {
         let (by, at) = (&by_hand.by, clock(by_hand.at));
         match (self.lang, by_hand.ballots.is_some()) {
@@ -769,6 +780,10 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::NameTwice => "một họ tên có hai lần trong danh sách",
         RefusalReason::PostsOutOfRange => {
             "số người được bầu từ 1 đến số ứng cử viên; danh sách khác không có số người được bầu"
+        }
+        RefusalReason::SessionClosed => "kỳ họp đã bế mạc",
+        RefusalReason::SessionBusy => {
+            "chưa bế mạc được khi còn biểu quyết, kết quả chờ công bố hoặc người đang phát biểu"
         }
     }
 }
@@ -1108,6 +1123,7 @@ mod tests {
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
             presentation: None,
+            closed_at: None,
         }
     }
 
@@ -1223,6 +1239,30 @@ mod tests {
              Đang biểu quyết — còn 0:42\n\
              Bạn: ghế 12 (Nguyễn Văn An) — đã điểm danh; chưa biểu quyết"
         );
+    }
+
+    #[test]
+    fn status_block_says_the_session_is_closed() {
+        let m = meeting();
+        let mut snapshot = snapshot(None);
+        snapshot.closed_at = Some(3_600_000 * 11 + 35 * 60_000);
+        let state = MeetingState {
+            snapshot: Some(snapshot),
+            version: 9,
+            checked_in: true,
+            my_ballot: None,
+            my_paper: None,
+            document_access: None,
+            floor: None,
+            to_confirm: None,
+        };
+        for (lang, line) in [
+            (Lang::Vi, "Kỳ họp đã bế mạc lúc 11:35:00 UTC"),
+            (Lang::En, "The session closed at 11:35:00 UTC"),
+        ] {
+            let status = Text::new(&m, lang).status(&state, None, NOW);
+            assert_eq!(status.lines().nth(1), Some(line), "{status}");
+        }
     }
 
     #[test]
