@@ -1,9 +1,10 @@
 // The secretariat's app: enrolls this browser's key with a secretariat code,
 // logs in with it, lists the meetings by where they stand, and prepares new
 // ones: from nothing, as a copy of another, or from a meeting file; edits a
-// stored one in the same editor; any meeting goes out as its file. A session under way or finished shows its
-// results, takes the counts of a show of hands when the devices failed, and
-// offers its record, minutes and results table for download.
+// stored one in the same editor; any meeting goes out as its file. A
+// session under way or finished shows its results, takes the counts of a
+// show of hands when the devices failed, and offers its record, minutes
+// and results table for download.
 
 import { Refused } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
@@ -81,7 +82,7 @@ let hand = null;
 function failure(error) {
   if (!(error instanceof Refused)) return t("enroll.unreachable");
   // A definition that does not pass is told in the file's own terms.
-  return ["invalid_definition", "invalid"].includes(error.reason) ? error.message : reasonText(t, error.reason);
+  return error.reason === "invalid_definition" ? error.message : reasonText(t, error.reason);
 }
 
 function show(view) {
