@@ -165,18 +165,15 @@ function renderHeader(meeting) {
   document.title = `${t("app.role")} — ${meeting.title}`;
 }
 
-/**
- * What changes only with the meeting's view or the language is drawn once
- * per pair: the view is fetched anew when it changes (an amended agenda,
- * a new document), and that is a new object.
- */
-let built = { meeting: null, lang: null };
+/** What changes only with a new meeting or language is drawn once per pair. */
+let built = "";
 let lastSnapshot = null;
 let lastCurrent = undefined;
 
 function buildOnce(v) {
-  if (built.meeting === v.meeting && built.lang === v.lang) return;
-  built = { meeting: v.meeting, lang: v.lang };
+  const key = `${v.meeting.id}|${v.lang}`;
+  if (key === built) return;
+  built = key;
   renderHeader(v.meeting);
   buildAgenda($("agenda"), v);
   buildSeatMap($("seat-map"), v.meeting);
