@@ -38,8 +38,6 @@ import { WORDS } from "./words.js";
 const t = makeTranslator(WORDS);
 const STATES = ["in_session", "upcoming", "finished"];
 const VIEWS = ["enroll-view", "meetings-view", "editor-view", "cards-view", "devices-view", "results-view", "documents-view"];
-/** The reasons an edit is refused for being made to a version someone else's save replaced. */
-const STALE = ["definition_changed", "meeting_changed"];
 /** The name typed for counts recorded by hand, offered again next time on this device. */
 const RECORDER = "gavel.admin.recorder";
 
@@ -473,9 +471,9 @@ async function save() {
   } catch (error) {
     const field = error instanceof Refused ? error.field : undefined;
     // Someone else's save came first: this edit was made to a version that is gone.
-    editing.stale = error instanceof Refused && STALE.includes(error.reason);
+    editing.stale = error instanceof Refused && error.reason === "meeting_changed";
     if (editing.stale) {
-      editorError = () => t("editor.refused", { reason: reasonText(t, "definition_changed") });
+      editorError = () => t("editor.refused", { reason: t("editor.stale") });
       return render();
     }
     if (field === undefined) {

@@ -73,8 +73,8 @@ export function meetingForm(token, id) {
  * Saves an edit of stored meeting `id` made from the version whose text's
  * SHA-256 is `previous`; resolves to the stored result as `meetingForm`
  * gives it. Refused with the `field` to correct, or with why it cannot
- * change (`item_voted`, `meeting_started`), or `definition_changed` when
- * someone else saved first.
+ * change (`item_voted`, `item_recorded`, `meeting_started`), or
+ * `meeting_changed` when someone else saved first.
  */
 export function amendMeeting(token, id, previous, form) {
   return call("PUT", `${meetingPath(id)}/form`, { token, body: { previous, form } });
