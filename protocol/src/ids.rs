@@ -39,7 +39,7 @@ macro_rules! hex_bytes {
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&self.to_hex())
+                $crate::ids::with_hex(&self.0, |digits| f.write_str(digits))
             }
         }
 
@@ -51,14 +51,13 @@ macro_rules! hex_bytes {
 
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.to_hex())
+                $crate::ids::with_hex(&self.0, |digits| s.serialize_str(digits))
             }
         }
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <String as ::serde::Deserialize>::deserialize(d)?;
-                $name::from_hex(&s).map_err(::serde::de::Error::custom)
+                $crate::ids::parse_str(d, $name::from_hex)
             }
         }
     };
@@ -67,6 +66,44 @@ pub(crate) use hex_bytes;
 
 /// A seat's number in the meeting's roster (1-based, as printed on the hall's plan).
 pub type SeatNo = u32;
+
+/// Lends `bytes` as lower-case hex digits to `write`, from a buffer on the
+/// stack (at most 64 bytes). Every acknowledgement and tally carries round
+/// ids, digests and signatures, and `hex::encode` builds its `String` a
+/// character at a time.
+pub(crate) fn with_hex<R>(bytes: &[u8], write: impl FnOnce(&str) -> R) -> R {
+    let mut digits = [0u8; 128];
+    let digits = &mut digits[..2 * bytes.len()];
+    hex::encode_to_slice(bytes, digits).expect("two digits a byte, at most 64 bytes");
+    write(std::str::from_utf8(digits).expect("hex digits are ASCII"))
+}
+
+/// Deserializes a string and hands it to `parse` as it is, borrowed from
+/// the frame when it can be: a ballot's round id, documents digest and
+/// signature each cost an allocation and a copy when read as a `String`
+/// first.
+pub(crate) fn parse_str<'de, D, T, E>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    E: std::fmt::Display,
+{
+    struct Parse<F>(F);
+    impl<'de, T, E: std::fmt::Display, F: FnOnce(&str) -> Result<T, E>> serde::de::Visitor<'de>
+        for Parse<F>
+    {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<X: serde::de::Error>(self, s: &str) -> Result<T, X> {
+            (self.0)(s).map_err(X::custom)
+        }
+    }
+    d.deserialize_str(Parse(parse))
+}
 
 /// A meeting's id: a short slug chosen by the secretary, e.g. `phuc-loi-2026-k12`.
 /// Lower-case ASCII letters, digits and `-`, 1 to 64 characters, so that it

@@ -26,7 +26,7 @@
 //! malleable and small-order edge cases that plain verification lets through.
 
 use crate::board::Confirmation;
-use crate::ids::hex_bytes;
+use crate::ids::{hex_bytes, parse_str, with_hex};
 use crate::paper::{Mark, PaperKind};
 use crate::{Choice, MeetingId, RoundId, SeatNo, Sha};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
@@ -331,14 +331,13 @@ impl std::fmt::Debug for PublicKey {
 
 impl Serialize for PublicKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        with_hex(self.as_bytes(), |digits| s.serialize_str(digits))
     }
 }
 
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        PublicKey::from_hex(&s).map_err(serde::de::Error::custom)
+        parse_str(d, PublicKey::from_hex)
     }
 }
 
@@ -378,20 +377,14 @@ impl std::fmt::Debug for Signature {
 }
 
 impl Serialize for Signature {
-    /// Hex written into a buffer on the stack: every acknowledgement carries
-    /// a receipt's signature, and `to_hex` builds its `String` a character
-    /// at a time.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut digits = [0u8; 128];
-        hex::encode_to_slice(self.to_bytes(), &mut digits).expect("128 digits for 64 bytes");
-        s.serialize_str(std::str::from_utf8(&digits).expect("hex digits are ASCII"))
+        with_hex(&self.to_bytes(), |digits| s.serialize_str(digits))
     }
 }
 
 impl<'de> Deserialize<'de> for Signature {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Signature::from_hex(&s).map_err(serde::de::Error::custom)
+        parse_str(d, Signature::from_hex)
     }
 }
 
