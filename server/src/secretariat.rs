@@ -31,14 +31,17 @@
 //! WebSocket's do, and an address refused for a while is refused here too.
 
 mod documents;
+mod owner;
+
+pub use owner::answer_calls;
 
 use crate::app::Peer;
 use crate::clock::now_ms;
 use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
-use crate::hub::Hub;
-use crate::hub::hand::{HandCount, HandRefusal};
+use crate::hub::hand::HandRefusal;
+use crate::hub::{Hub, MeetingHandle};
 use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
 use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
@@ -137,6 +140,18 @@ pub enum Refusal {
     /// The upload's body ended before all of it arrived.
     #[error("the upload broke off before the whole file arrived; try again")]
     UploadBroken,
+    /// Another node hosts the meeting, and no node claimed the call in
+    /// time: nothing was done.
+    #[error(
+        "the server that hosts meeting {0} did not answer, and nothing was done; try again in a few seconds (a meeting whose server stopped moves to another)"
+    )]
+    OwnerUnreachable(String),
+    /// The node that hosts the meeting took the call and did not answer in
+    /// time: it may have been done.
+    #[error(
+        "the server that hosts meeting {0} took the call but did not answer in time; look at the meeting before you try again, it may have been done"
+    )]
+    OwnerNoAnswer(String),
 }
 
 impl Refusal {
@@ -179,6 +194,8 @@ impl Refusal {
             Refusal::ItemVoted { .. } => "item_voted",
             Refusal::MeetingChanged(_) => "meeting_changed",
             Refusal::UploadBroken => "upload_broken",
+            Refusal::OwnerUnreachable(_) => "owner_unreachable",
+            Refusal::OwnerNoAnswer(_) => "owner_no_answer",
         }
     }
 
@@ -220,6 +237,8 @@ impl Refusal {
             | Refusal::InvalidLanguage(_)
             | Refusal::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Refusal::UploadBroken => StatusCode::BAD_REQUEST,
+            Refusal::OwnerUnreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::OwnerNoAnswer(_) => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -255,9 +274,11 @@ struct RefusalBody {
     problems: Option<Vec<Problem>>,
 }
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let (field, place) = match &self {
+impl Refusal {
+    /// What is sent of it: also what the meeting's node answers another
+    /// node with ([`owner`]).
+    fn body(&self) -> RefusalBody {
+        let (field, place) = match self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
             Refusal::HandCount(HandRefusal::Counts { field, .. }) => {
@@ -266,18 +287,23 @@ impl IntoResponse for Refusal {
             Refusal::Document(_) => (Some("file".to_owned()), None),
             _ => (None, None),
         };
-        let body = RefusalBody {
+        RefusalBody {
             reason: self.reason(),
             message: self.to_string(),
             field,
             line: place.map(|(line, _)| line),
             column: place.map(|(_, column)| column),
-            problems: match &self {
+            problems: match self {
                 Refusal::InvalidRoster(problems) => Some(problems.clone()),
                 _ => None,
             },
-        };
-        (self.status(), Json(body)).into_response()
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.body())).into_response()
     }
 }
 
@@ -872,18 +898,21 @@ struct Devices {
 }
 
 /// Which seats have a tablet and which have been seen, for handing out
-/// the devices and finding the ones missing before a session opens.
+/// the devices and finding the ones missing before a session opens: asked
+/// of the meeting's node, to which its devices connect.
 async fn devices(
     State(office): State<Office>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Devices>, Refusal> {
+) -> Result<Response, Refusal> {
     office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
-    let handle = office
-        .hub
-        .meeting(&definition.id)
-        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
+    let answer = owner::at_owner(&office.hub, &definition.id, owner::Call::Devices).await?;
+    Ok(answer.into_response())
+}
+
+/// The devices of the meeting `handle` serves, as this node sees them.
+fn devices_of(handle: &MeetingHandle) -> Devices {
     let enrolled = handle.enrolled();
     let presence = handle.presence();
     let device = |principal: Principal, name: String, group: String| {
@@ -902,24 +931,27 @@ async fn devices(
     };
     let mut devices = vec![device(Principal::Chair, String::new(), String::new())];
     devices.extend(
-        definition
+        handle
+            .definition
             .seats
             .iter()
             .map(|s| device(Principal::Seat(s.number), s.name.clone(), s.group.clone())),
     );
-    Ok(Json(Devices { devices }))
+    Devices { devices }
 }
 
 /// Revokes the key of a seat's device (a lost or broken tablet) and issues
 /// the seat a new code, answered as its card to print or read out. The
 /// revocation is in the meeting's audit chain; the old key is refused from
-/// then on, with its reason, and its live sessions end at once.
+/// then on, with its reason, and its live sessions end at once: the
+/// revocation is made by the meeting's node, whichever node the call
+/// reached, and refused there before the call is answered.
 async fn revoke(
     State(office): State<Office>,
     headers: HeaderMap,
     Path((id, seat)): Path<(String, u32)>,
     Json(body): Json<CardsBody>,
-) -> Result<Json<Card>, Refusal> {
+) -> Result<Response, Refusal> {
     office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
     card_link(&body.tablet_url, "")?;
@@ -929,14 +961,11 @@ async fn revoke(
         .find(|s| s.number == seat)
         .ok_or(Refusal::NoDevice(seat))?;
     let principal = Principal::Seat(seat);
-    office
-        .hub
-        .revoke(&definition.id, principal)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotEnrolled(_) => Refusal::NoDevice(seat),
-            other => other.into(),
-        })?;
+    let revoked =
+        owner::at_owner(&office.hub, &definition.id, owner::Call::Revoke { seat }).await?;
+    if !revoked.is_done() {
+        return Ok(revoked.into_response());
+    }
     let issued = enrollment::issue(
         office.hub.store(),
         &definition.id,
@@ -946,7 +975,7 @@ async fn revoke(
     .await?;
     let (_, code) = issued.into_iter().next().expect("one code was issued");
     tracing::info!(%id, seat, "the secretariat revoked a seat's device and issued a new code");
-    Ok(Json(card(sits, code, &body.tablet_url)?))
+    Ok(Json(card(sits, code, &body.tablet_url)?).into_response())
 }
 
 /// One round of an item as the secretariat's meeting view lists it.
@@ -959,6 +988,20 @@ struct RoundLine {
     /// the chair's announcement: the secretariat learns it with the hall.
     result: Option<RoundResult>,
     by_hand: Option<ByHand>,
+}
+
+impl RoundLine {
+    /// A round recorded by hand as the app is told of it: its result is
+    /// everyone's at once, as a show of hands is.
+    fn of(round: RoundRecord) -> RoundLine {
+        RoundLine {
+            status: round.status,
+            opened_at: round.opened_at,
+            closed_at: round.closed_at,
+            result: round.result,
+            by_hand: round.by_hand,
+        }
+    }
 }
 
 /// An agenda item, how it is voted on, and its rounds.
@@ -1086,16 +1129,17 @@ fn count(field: &'static str, value: &serde_json::Value) -> Result<u32, Refusal>
 /// Records the counts of a show of hands or a paper vote for an item, when
 /// the devices failed: stored as a round with no ballots, marked as
 /// recorded by hand by the name given and this session's device, in the
-/// audit chain, and shown at once on every screen of the meeting.
+/// audit chain, and shown at once on every screen of the meeting. Decided
+/// by the meeting's actor, on its node, whichever node the call reached.
 async fn record_by_hand(
     State(office): State<Office>,
     headers: HeaderMap,
     Path((id, item)): Path<(String, u32)>,
     Json(body): Json<HandBody>,
-) -> Result<Json<RoundLine>, Refusal> {
+) -> Result<Response, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
-    let hand = HandCount {
+    let call = owner::Call::ByHand {
         item,
         present: count("present", &body.present)?,
         yes: count("yes", &body.yes)?,
@@ -1104,22 +1148,11 @@ async fn record_by_hand(
         by: body.by,
         device,
     };
-    let handle = office
-        .hub
-        .meeting(&definition.id)
-        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
-    let round = handle
-        .record_by_hand(hand)
-        .await
-        .map_err(Refusal::HandCount)?;
-    tracing::info!(%id, item, round = %round.id, "the secretariat recorded a result by hand");
-    Ok(Json(RoundLine {
-        status: round.status,
-        opened_at: round.opened_at,
-        closed_at: round.closed_at,
-        result: round.result,
-        by_hand: round.by_hand,
-    }))
+    let answer = owner::at_owner(&office.hub, &definition.id, call).await?;
+    if answer.is_done() {
+        tracing::info!(%id, item, "the secretariat recorded a result by hand");
+    }
+    Ok(answer.into_response())
 }
 
 impl From<ExportError> for Refusal {

@@ -953,6 +953,136 @@ async fn tokens_issued_by_the_meetings_node_are_honoured_by_the_other() -> Resul
     Ok(())
 }
 
+/// An item of the example meeting voted on yes/no by name, other than
+/// `but`: one whose result a show of hands can give.
+fn by_name(agenda: &[gavel_protocol::messages::ItemView], but: Option<u32>) -> Result<u32> {
+    agenda
+        .iter()
+        .find(|i| {
+            i.paper.is_none()
+                && i.vote.is_some_and(|v| v.secrecy == Secrecy::Named)
+                && Some(i.index) != but
+        })
+        .map(|i| i.index)
+        .context("the example meeting has items voted on by name")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let prepared = prepare_example(&db.url, 2).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let (host, other) = (&nodes[host], &nodes[1 - host]);
+    let store = Store::connect(&db.url).await?;
+    let (bearer, device) = http::secretariat(&other.addr, &store).await?;
+    let auth = [("Authorization", bearer.as_str())];
+    let api = format!("/api/secretariat/meetings/{meeting}");
+    let mut tablet = log_in(&host.url(), &meeting, &prepared.seats[0]).await?;
+    let mut lost = log_in(&host.url(), &meeting, &prepared.seats[1]).await?;
+    let item = by_name(&tablet.meeting.agenda, None)?;
+
+    // A show of hands recorded through the other node is decided by the
+    // host's actor: the tablet on the host has it at once.
+    let counts =
+        serde_json::json!({ "present": 2, "yes": 2, "no": 0, "abstain": 0, "by": "Lê Thị Thu" });
+    let by_hand = format!("{api}/items/{item}/by-hand");
+    let recorded = http::post_json(&other.addr, &by_hand, &auth, Some(&counts)).await?;
+    ensure!(recorded.status == 200, "recorded: {recorded:?}");
+    let line: serde_json::Value = serde_json::from_str(&recorded.body)?;
+    ensure!(
+        line["status"] == "closed" && line["by_hand"]["device"] == serde_json::json!(device),
+        "the recorded round: {line}"
+    );
+    tablet
+        .wait_until(|s| {
+            s.round()
+                .is_some_and(|r| r.item == item && r.by_hand.is_some())
+        })
+        .await?;
+    // The actor's refusal comes back as it is: the item's result stands.
+    let again = http::post_json(&other.addr, &by_hand, &auth, Some(&counts)).await?;
+    let refusal: serde_json::Value = serde_json::from_str(&again.body)?;
+    ensure!(
+        again.status == 409 && refusal["reason"] == "item_decided",
+        "recorded again: {again:?}"
+    );
+
+    // The other node reads the results, and the devices as the host sees them.
+    let (results, _) = http::get_with(&other.addr, &format!("{api}/results"), &auth).await?;
+    ensure!(results.status == 200, "results: {results:?}");
+    let results: serde_json::Value = serde_json::from_str(&results.body)?;
+    ensure!(
+        results["items"][item as usize]["rounds"][0]["by_hand"]["by"] == "Lê Thị Thu",
+        "the results: {results}"
+    );
+    let (devices, _) = http::get_with(&other.addr, &format!("{api}/devices"), &auth).await?;
+    let devices: serde_json::Value = serde_json::from_str(&devices.body)?;
+    ensure!(
+        devices["devices"][1]["online"] == true && devices["devices"][2]["online"] == true,
+        "the tablets connected to the host: {devices}"
+    );
+
+    // A key revoked through the other node is refused by the host before
+    // the call is answered: its session is told why, and it cannot log in.
+    let card = serde_json::json!({ "tablet_url": format!("http://{}/tablet/", other.addr) });
+    let revoke = format!("{api}/devices/2/revoke");
+    let revoked = http::post_json(&other.addr, &revoke, &auth, Some(&card)).await?;
+    ensure!(revoked.status == 200, "revoked: {revoked:?}");
+    let Err(refused) = Client::connect(&host.url())
+        .await?
+        .login(&meeting, &prepared.seats[1])
+        .await
+    else {
+        bail!("the revoked key logged in on the host");
+    };
+    ensure!(
+        refused.reason() == Some(gavel_protocol::RefusalReason::KeyRevoked),
+        "{refused}"
+    );
+    let told = loop {
+        match lost.next().await {
+            Ok(gavel_protocol::ServerMsg::Refused { reason, .. }) => break reason,
+            Ok(_) => continue,
+            Err(e) => bail!("the revoked tablet was closed without the reason: {e}"),
+        }
+    };
+    ensure!(told == gavel_protocol::RefusalReason::KeyRevoked);
+
+    // While the host answers nothing, a call that needs its actor is
+    // refused, and nothing is done on a copy of the meeting.
+    let next = by_name(&tablet.meeting.agenda, Some(item))?;
+    signal(host, "-STOP")?;
+    let unreached = http::post_json(
+        &other.addr,
+        &format!("{api}/items/{next}/by-hand"),
+        &auth,
+        Some(&counts),
+    )
+    .await;
+    signal(host, "-CONT")?;
+    let unreached = unreached?;
+    let refusal: serde_json::Value = serde_json::from_str(&unreached.body)?;
+    ensure!(
+        unreached.status == 503 && refusal["reason"] == "owner_unreachable",
+        "with the host stopped: {unreached:?}"
+    );
+    let rounds = store.rounds(&meeting).await?;
+    ensure!(
+        rounds.iter().all(|r| r.item != next),
+        "nothing recorded for item {next}: {rounds:?}"
+    );
+    Ok(())
+}
+
 #[test]
 fn a_second_process_on_one_data_directory_refuses_to_start_and_names_the_first() -> Result<()> {
     let data = tempfile::tempdir()?;

@@ -10,7 +10,6 @@
 //! devices are each refused with their reason (and, for counts, the field),
 //! and so is recording again an item whose result stands.
 
-use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ItemStatus, ItemView, RoundStatus};
 use gavel_protocol::results::RoundResult;
@@ -19,7 +18,6 @@ use gavel_protocol::{Principal, PublicKey, Signature};
 use gavel_records::bundle::Bundle;
 use gavel_records::chain::{Entry, Event};
 use gavel_records::verify::{Mismatch, verify};
-use gavel_server::enrollment;
 use gavel_server::export;
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;
@@ -29,33 +27,7 @@ use serde_json::{Value, json};
 
 /// A logged-in secretariat device: its `Authorization` header and its key.
 async fn secretariat(server: &TestServer) -> anyhow::Result<(String, PublicKey)> {
-    let addr = http::address_of(&server.url);
-    let codes = enrollment::issue_secretariat(&server.store().await?, 1, 1).await?;
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let public = PublicKey::of(&key);
-    let signature = Signature::sign(
-        &key,
-        &gavel_protocol::signing::enroll_bytes(&codes[0], &public),
-    );
-    let body = json!({ "code": codes[0], "public_key": public, "signature": signature });
-    let enrolled = http::post_json(addr, "/api/secretariat/enroll", &[], Some(&body)).await?;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
-    let nonce = http::post_json(addr, "/api/secretariat/challenge", &[], None).await?;
-    let nonce: Value = serde_json::from_str(&nonce.body)?;
-    let nonce = nonce["nonce"].as_str().unwrap();
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(nonce, &mut bytes)?;
-    let signature = Signature::sign(
-        &key,
-        &gavel_protocol::signing::admin_auth_bytes(&bytes, &public),
-    );
-    let body = json!({ "nonce": nonce, "public_key": public, "signature": signature });
-    let logged_in = http::post_json(addr, "/api/secretariat/login", &[], Some(&body)).await?;
-    let token: Value = serde_json::from_str(&logged_in.body)?;
-    Ok((
-        format!("Bearer {}", token["token"].as_str().unwrap()),
-        public,
-    ))
+    http::secretariat(http::address_of(&server.url), &server.store().await?).await
 }
 
 /// The refusal's status, reason and field.

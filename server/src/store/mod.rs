@@ -34,7 +34,9 @@
 //! - `audience_state`: on PostgreSQL, the latest frames of each meeting's
 //!   audience, for the nodes that do not host it (see [`audience`]);
 //! - `download_tokens`: the chair's one-time record downloads not yet used,
-//!   by hash, so that whichever node serves the download uses it up.
+//!   by hash, so that whichever node serves the download uses it up;
+//! - `owner_calls`: on PostgreSQL, the secretariat's calls to the node that
+//!   hosts a meeting, made through another node, until answered (see [`calls`]).
 //!
 //! **Documents in the database.** A document's bytes are a row of
 //! `document_blobs`, not a file beside the database: the import that names
@@ -115,6 +117,7 @@
 //! [`StoreError::Corrupt`].
 
 mod audience;
+mod calls;
 mod lease;
 mod postgres;
 mod rows;
@@ -129,6 +132,7 @@ use rows::{
 };
 
 pub use audience::{AUDIENCE_CHANNEL, AudienceFrames};
+pub use calls::{CallOutcome, OWNER_ANSWER_CHANNEL, OWNER_CALL_CHANNEL};
 pub use lease::{Holdings, Lease};
 pub use postgres::{SILENT_AFTER, STATEMENT_TIMEOUT};
 use sql::{MeetingLock, Pooled, Tx};
