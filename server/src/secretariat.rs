@@ -23,6 +23,12 @@
 //! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
 //! minutes and results table for download as `gavel export` prints them.
 //!
+//! **On every node.** Behind one address a call may reach any node. Those
+//! the meeting's actor decides (a result by hand, a revocation, the list of
+//! devices) run on the meeting's node, reached through the store when
+//! another node hosts it, or are refused `owner_unreachable` ([`owner`]);
+//! the others read or write the store and are answered where they land.
+//!
 //! **Refusals.** Every refusal is a [`Refusal`] with a `reason` a program can
 //! match and a `message` a person can read. A key enrolled for a seat or the
 //! chair's console is told `not_secretariat`, apart from a key nobody
@@ -46,12 +52,14 @@ use crate::limits::AddressLimits;
 use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
 use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
+use crate::tokens;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{ByHand, Labels, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
@@ -324,43 +332,44 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// The challenges not yet answered and the sessions logged in, each with
-/// its expiry (Unix ms). Kept in memory: a restarted server asks the
-/// secretariat to log in again, which its key does without a person.
-#[derive(Default)]
+/// Login challenges and sessions, which every node of a deployment
+/// honours whichever node issued them ([`crate::tokens`]): behind the proxy
+/// the challenge, the login and each later call may reach different nodes.
+/// A node remembers the challenges answered through it until they expire,
+/// so that each is used once there.
 struct Desk {
-    challenges: Mutex<HashMap<[u8; 32], u64>>,
-    /// Each session's expiry and the device that logged in.
-    sessions: Mutex<HashMap<String, (u64, PublicKey)>>,
+    /// The server's key, which every node holds.
+    key: SigningKey,
+    answered: Mutex<HashMap<[u8; 32], u64>>,
 }
 
 impl Desk {
-    fn challenge(&self) -> [u8; 32] {
-        let nonce = rand::random::<[u8; 32]>();
-        let now = now_ms();
-        let mut challenges = self.challenges.lock().expect("challenge lock");
-        challenges.retain(|_, expiry| *expiry > now);
-        challenges.insert(nonce, now + CHALLENGE_MS);
-        nonce
+    fn new(key: SigningKey) -> Desk {
+        Desk {
+            key,
+            answered: Mutex::default(),
+        }
     }
 
-    /// Uses up `nonce`: true once, if it was issued and has not expired.
+    fn challenge(&self) -> [u8; 32] {
+        tokens::secretariat_challenge(&self.key, now_ms() + CHALLENGE_MS)
+    }
+
+    /// Uses up `nonce`: true once on this node, if a node issued it and it
+    /// has not expired.
     fn answer(&self, nonce: &[u8; 32]) -> bool {
-        let expiry = self
-            .challenges
-            .lock()
-            .expect("challenge lock")
-            .remove(nonce);
-        expiry.is_some_and(|e| e > now_ms())
+        let Some(expiry) = tokens::secretariat_challenge_expiry(&self.key, nonce) else {
+            return false;
+        };
+        let now = now_ms();
+        let mut answered = self.answered.lock().expect("challenge lock");
+        answered.retain(|_, e| *e > now);
+        expiry > now && answered.insert(*nonce, expiry).is_none()
     }
 
     fn open_session(&self, device: PublicKey) -> (String, u64) {
-        let token = hex::encode(rand::random::<[u8; 32]>());
-        let now = now_ms();
-        let expires_at = now + SESSION_MS;
-        let mut sessions = self.sessions.lock().expect("session lock");
-        sessions.retain(|_, (expiry, _)| *expiry > now);
-        sessions.insert(token.clone(), (expires_at, device));
+        let expires_at = now_ms() + SESSION_MS;
+        let token = tokens::secretariat_session(&self.key, &device, expires_at);
         (token, expires_at)
     }
 
@@ -371,11 +380,8 @@ impl Desk {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(Refusal::NotLoggedIn)?;
-        let sessions = self.sessions.lock().expect("session lock");
-        match sessions.get(token) {
-            Some(&(expiry, device)) if expiry > now_ms() => Ok(device),
-            _ => Err(Refusal::NotLoggedIn),
-        }
+        tokens::secretariat_session_valid(&self.key.verifying_key(), token, now_ms())
+            .ok_or(Refusal::NotLoggedIn)
     }
 }
 
@@ -408,9 +414,9 @@ impl Office {
 /// The secretariat's routes.
 pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
     let office = Office {
+        desk: Arc::new(Desk::new(hub.server_signing_key().clone())),
         hub,
         limits,
-        desk: Arc::default(),
     };
     Router::new()
         .route("/api/secretariat/enroll", post(enroll))

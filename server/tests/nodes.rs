@@ -1016,14 +1016,17 @@ async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> R
         "recorded again: {again:?}"
     );
 
-    // The other node reads the results, and the devices as the host sees them.
-    let (results, _) = http::get_with(&other.addr, &format!("{api}/results"), &auth).await?;
-    ensure!(results.status == 200, "results: {results:?}");
-    let results: serde_json::Value = serde_json::from_str(&results.body)?;
-    ensure!(
-        results["items"][item as usize]["rounds"][0]["by_hand"]["by"] == "Lê Thị Thu",
-        "the results: {results}"
-    );
+    // Both nodes read the results, with the session the other node opened.
+    for node in [other, host] {
+        let (results, _) = http::get_with(&node.addr, &format!("{api}/results"), &auth).await?;
+        ensure!(results.status == 200, "results: {results:?}");
+        let results: serde_json::Value = serde_json::from_str(&results.body)?;
+        ensure!(
+            results["items"][item as usize]["rounds"][0]["by_hand"]["by"] == "Lê Thị Thu",
+            "the results: {results}"
+        );
+    }
+    // The devices, as the host sees them.
     let (devices, _) = http::get_with(&other.addr, &format!("{api}/devices"), &auth).await?;
     let devices: serde_json::Value = serde_json::from_str(&devices.body)?;
     ensure!(
