@@ -1060,6 +1060,22 @@ async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> R
     };
     ensure!(told == gavel_protocol::RefusalReason::KeyRevoked);
 
+    // A document uploaded through the other node is in the host's view as
+    // soon as the upload is answered, not at the host's next look at the store.
+    let draft = documents::pdf("Du thao Nghi quyet");
+    let last = tablet.meeting.agenda.len() - 1;
+    let attach =
+        format!("{api}/items/{last}/documents?title=Du%20thao&kind=draft_resolution&public=true");
+    let attached = http::post_bytes(&other.addr, &attach, &auth, "application/pdf", &draft).await?;
+    ensure!(attached.status == 200, "attached: {attached:?}");
+    let sha = hex::encode(sha2::Sha256::digest(&draft));
+    let view = http::get(&host.addr, &format!("/api/meetings/{meeting}/view")).await?;
+    ensure!(
+        view.status == 200 && view.body.contains(&sha),
+        "the host's view lists the new document at once ({})",
+        view.status
+    );
+
     // While the host answers nothing, a call that needs its actor is
     // refused, and nothing is done on a copy of the meeting.
     let next = by_name(&tablet.meeting.agenda, Some(item))?;

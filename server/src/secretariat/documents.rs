@@ -312,7 +312,7 @@ async fn upload(
     store
         .store_uploaded_document(&definition.id, &text, &new_text, &document)
         .await?;
-    office.hub.documents_changed(&definition.id).await?;
+    super::owner::documents_changed(&office.hub, &definition.id).await?;
     let latest = store
         .documents(&definition.id)
         .await?

@@ -51,6 +51,9 @@ pub(super) enum Call {
     Revoke { seat: u32 },
     /// The devices of the meeting, as the node its devices connect to sees them.
     Devices,
+    /// A document version was stored: the meeting's node serves its new
+    /// view at once ([`Hub::documents_changed`]).
+    DocumentsChanged,
 }
 
 /// A call's answer, as the app is sent it: an HTTP status and a JSON body
@@ -137,7 +140,33 @@ async fn run(hub: &Hub, handle: &MeetingHandle, call: Call) -> Result<serde_json
             Ok(serde_json::Value::Null)
         }
         Call::Devices => Ok(value(&devices_of(handle))),
+        Call::DocumentsChanged => {
+            hub.documents_changed(&handle.definition.id).await?;
+            Ok(serde_json::Value::Null)
+        }
     }
+}
+
+/// Gives `meeting` its new view after a document was stored through this
+/// node: here (the meeting's view, or this node's copy of it), and on the
+/// meeting's node at once if another hosts it. The document is stored
+/// either way, so an owner that does not answer is only logged: its watch
+/// finds the new version within seconds ([`Hub::watch_documents`]).
+pub(super) async fn documents_changed(hub: &Hub, meeting: &MeetingId) -> Result<(), Refusal> {
+    hub.documents_changed(meeting).await?;
+    if hub.meeting(meeting).is_some() || !hub.is_node() {
+        return Ok(());
+    }
+    match ask(hub, meeting, &Call::DocumentsChanged).await {
+        Ok(answer) if answer.is_done() => {}
+        Ok(answer) => {
+            tracing::warn!(%meeting, ?answer, "the meeting's node did not take its new documents; its watch will");
+        }
+        Err(refusal) => {
+            tracing::warn!(%meeting, %refusal, "the meeting's node was not told of its new documents; its watch will");
+        }
+    }
+    Ok(())
 }
 
 /// An answer's body.
