@@ -1152,7 +1152,7 @@ async fn record_by_hand(
         no: count("no", &body.no)?,
         abstain: count("abstain", &body.abstain)?,
         by: body.by,
-        device,
+        device: Box::new(device),
     };
     let answer = owner::at_owner(&office.hub, &definition.id, call).await?;
     if answer.is_done() {

@@ -45,7 +45,8 @@ pub(super) enum Call {
         no: u32,
         abstain: u32,
         by: String,
-        device: PublicKey,
+        /// Boxed: a key with its checked point is large beside the others.
+        device: Box<PublicKey>,
     },
     /// Revokes a seat's device key; refused on the owner at once.
     Revoke { seat: u32 },
@@ -122,7 +123,7 @@ async fn run(hub: &Hub, handle: &MeetingHandle, call: Call) -> Result<serde_json
                 no,
                 abstain,
                 by,
-                device,
+                device: *device,
             };
             let round = handle
                 .record_by_hand(hand)
