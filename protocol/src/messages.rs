@@ -183,6 +183,17 @@ pub enum ChairCommand {
     Present { document: String, page: u32 },
     /// Takes the presented page down.
     StopPresenting,
+    /// Replaces the list of agenda item `item`'s paper (an election's
+    /// candidates, a rating's or no-confidence vote's officials) before any
+    /// round was held on it; `posts` sets an election's posts (its current
+    /// ones if absent) and is absent for the other kinds. Audited as an
+    /// amendment of the meeting by the chair; every device then fetches the
+    /// new meeting view.
+    SetList {
+        item: u32,
+        posts: Option<u16>,
+        entries: Vec<ListEntry>,
+    },
 }
 
 /// A frame the server sends.
@@ -873,6 +884,20 @@ pub enum RefusalReason {
     AlreadyConfirmed,
     #[error("too few board members have confirmed the count")]
     TooFewConfirmations,
+    #[error("that agenda item is not voted on with a list")]
+    NoList,
+    #[error("that agenda item has had a round; it can no longer change")]
+    ItemVoted,
+    #[error("a list has between 1 and 200 candidates or officials")]
+    ListLength,
+    #[error("every candidate or official on the list needs a name")]
+    NameMissing,
+    #[error("a name is on the list twice")]
+    NameTwice,
+    #[error(
+        "an election fills between 1 post and as many as it has candidates; other lists have no posts"
+    )]
+    PostsOutOfRange,
 }
 
 impl From<&PaperError> for RefusalReason {

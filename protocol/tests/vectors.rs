@@ -1535,6 +1535,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::FloorEnd => "chair/floor_end",
             ChairCommand::Present { .. } => "chair/present",
             ChairCommand::StopPresenting => "chair/stop_presenting",
+            ChairCommand::SetList { .. } => "chair/set_list",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
@@ -1542,7 +1543,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 28] = [
+const CLIENT_VARIANTS: [&str; 29] = [
     "enroll",
     "auth",
     "watch",
@@ -1567,6 +1568,7 @@ const CLIENT_VARIANTS: [&str; 28] = [
     "chair/floor_end",
     "chair/present",
     "chair/stop_presenting",
+    "chair/set_list",
     "sync",
     "export",
     "floor_request",
@@ -2030,6 +2032,27 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
             "Chair: announce the last secret round's result, which enough of the \
              counting board have confirmed.",
             chair(27, ChairCommand::Announce),
+        ),
+        example(
+            "Chair: before its round, the election of item 1 lists these two \
+             candidates for its one post.",
+            chair(
+                28,
+                ChairCommand::SetList {
+                    item: 1,
+                    posts: Some(1),
+                    entries: vec![
+                        ListEntry {
+                            name: "Vũ Thị Lan Anh".into(),
+                            post: "Trưởng Ban Kinh tế – Ngân sách".into(),
+                        },
+                        ListEntry {
+                            name: "Lương Thị Thanh Huyền".into(),
+                            post: String::new(),
+                        },
+                    ],
+                },
+            ),
         ),
     ];
 

@@ -39,6 +39,19 @@ pub enum Event {
     MeetingDefined {
         definition_sha256: Sha,
     },
+    /// The stored definition was amended: by the secretariat's app (its
+    /// header, roster, agenda or lists) or by the chair (a paper's list,
+    /// before its round opened). `items` are the agenda items whose
+    /// content changed, were added or removed, by their index in the new
+    /// definition (a removed one by its old index); a change of the header
+    /// or the roster alone leaves it empty. Nothing recorded moves: an item
+    /// with a round never changes, and every item the record points at
+    /// keeps its place (the server's rules, `meeting::amend`).
+    MeetingAmended {
+        definition_sha256: Sha,
+        by: Amender,
+        items: Vec<u32>,
+    },
     /// A device key was bound to a principal, by enrollment or the roster.
     KeyRegistered {
         principal: Principal,
@@ -168,6 +181,7 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Event::MeetingDefined { .. } => "meeting_defined",
+            Event::MeetingAmended { .. } => "meeting_amended",
             Event::KeyRegistered { .. } => "key_registered",
             Event::KeyRevoked { .. } => "key_revoked",
             Event::CheckedIn { .. } => "checked_in",
@@ -193,6 +207,17 @@ impl Event {
     pub fn canonical_json(&self) -> String {
         serde_json::to_string(self).expect("events serialize")
     }
+}
+
+/// Who amended a stored definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Amender {
+    /// The secretariat's app, from this enrolled device.
+    Secretariat { device: PublicKey },
+    /// The chair's console: the meeting has one chair, whose key the chain
+    /// binds with `key_registered`.
+    Chair,
 }
 
 /// A ballot as the chain records it: `choice` (or, for a paper on a list,

@@ -1204,7 +1204,10 @@ impl Story {
         let mut checked_in = BTreeSet::new();
         for entry in chain {
             match &entry.event {
-                Event::MeetingDefined { definition_sha256 } => {
+                Event::MeetingDefined { definition_sha256 }
+                | Event::MeetingAmended {
+                    definition_sha256, ..
+                } => {
                     story.definition = Some(*definition_sha256);
                 }
                 Event::KeyRegistered {

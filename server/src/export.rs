@@ -28,7 +28,7 @@ use gavel_records::bundle::{
     self, Bundle, DocumentVersion, Head, KeyBinding, NamedBallot, Round, SecretRecord,
     document_file_name,
 };
-use gavel_records::chain::{self, Entry, Event, Sha, split_votes};
+use gavel_records::chain::{self, Amender, Entry, Event, Sha, split_votes};
 use gavel_records::minutes::{
     self, BoardConfirmation, Change, ChangeKind, Lang, Outcome, Pause, RecordSeal, Session,
     Signatories, Turn,
@@ -416,7 +416,7 @@ fn turns(chain: &[Entry], definition: &MeetingDefinition) -> Vec<(u32, Turn)> {
 
 /// What changed in the meeting once its session had started (the chair put
 /// an item on the screens, or a result was recorded), from the chain: a
-/// definition replaced, a device enrolled or revoked, a document stored, a
+/// definition replaced or amended (by whom, which items), a device enrolled or revoked, a document stored, a
 /// result recorded by hand. Each is in the chain already; the minutes list
 /// them so that the paper says so too.
 fn changes(chain: &[Entry], definition: &MeetingDefinition) -> Vec<Change> {
@@ -445,6 +445,13 @@ fn changes(chain: &[Entry], definition: &MeetingDefinition) -> Vec<Change> {
         .filter_map(|entry| {
             let what = match &entry.event {
                 Event::MeetingDefined { .. } => ChangeKind::DefinitionReplaced,
+                Event::MeetingAmended { by, items, .. } => ChangeKind::DefinitionAmended {
+                    secretariat: match by {
+                        Amender::Secretariat { device } => Some(device.to_hex()),
+                        Amender::Chair => None,
+                    },
+                    items: items.clone(),
+                },
                 Event::KeyRegistered { principal, .. } => {
                     let (seat, name) = owner(principal);
                     ChangeKind::DeviceEnrolled { seat, name }

@@ -17,6 +17,14 @@
 //! the admin-auth layout), and the uploads to come (spreadsheets, PDFs) are
 //! request bodies rather than 16 KiB frames.
 //!
+//! **Amending a stored meeting.** `GET …/meetings/{id}/form` gives the form
+//! with the hash of the stored text it was read from, whether a round was
+//! held and the items that had one; `PUT` of `{previous, form}` amends the
+//! meeting under the rules of [`crate::meeting::amend`], through the
+//! meeting's actor ([`Hub::amend`]), as the secretariat's device. Its keys
+//! and documents are kept as stored: keys are bound by enrollment, documents
+//! change by their uploads (`documents`), which are amendments too.
+//!
 //! **A session's results.** A meeting under way or finished shows its items
 //! and results (`GET …/meetings/{id}/results`), takes the counts of a show
 //! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by
@@ -25,7 +33,7 @@
 //!
 //! **On every node.** Behind one address a call may reach any node. Those
 //! the meeting's actor decides (a result by hand, a revocation, the list of
-//! devices) run on the meeting's node, reached through the store when
+//! devices, an amendment and so an uploaded document) run on the meeting's node, reached through the store when
 //! another node hosts it, or are refused `owner_unreachable` ([`owner`]);
 //! the others read or write the store and are answered where they land.
 //!
@@ -47,9 +55,12 @@ use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
 use crate::hub::hand::HandRefusal;
-use crate::hub::{Hub, MeetingHandle};
+use crate::hub::{AmendError, Hub, MeetingHandle};
 use crate::limits::AddressLimits;
-use crate::meeting::{DefinitionError, MeetingDefinition, MeetingForm, SeatDefinition};
+use crate::meeting::amend::AmendRefusal;
+use crate::meeting::{
+    DefinitionError, DocumentSource, MeetingDefinition, MeetingForm, SeatDefinition,
+};
 use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
 use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
 use crate::tokens;
@@ -65,11 +76,12 @@ use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
 use gavel_protocol::{MeetingId, Principal, PublicKey, Signature};
+use gavel_records::chain::Sha;
 use gavel_records::minutes::Lang;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -145,6 +157,17 @@ pub enum Refusal {
     ItemVoted { item: u32, title: String },
     #[error("meeting {0} was changed meanwhile; open it again")]
     MeetingChanged(String),
+    /// An amendment the record does not allow (see
+    /// [`crate::meeting::amend`]), with the form's field it is about.
+    #[error("{refusal}")]
+    Amend {
+        refusal: AmendRefusal,
+        field: String,
+    },
+    /// Another node of the deployment hosts the meeting: its changes are
+    /// made there, where its actor learns of them.
+    #[error("{0}")]
+    HostedElsewhere(String),
     /// The upload's body ended before all of it arrived.
     #[error("the upload broke off before the whole file arrived; try again")]
     UploadBroken,
@@ -204,6 +227,13 @@ impl Refusal {
             Refusal::UploadBroken => "upload_broken",
             Refusal::OwnerUnreachable(_) => "owner_unreachable",
             Refusal::OwnerNoAnswer(_) => "owner_no_answer",
+            Refusal::Amend { refusal, .. } => match refusal {
+                AmendRefusal::ItemVoted { .. } => "item_voted",
+                AmendRefusal::ItemRecorded { .. } => "item_recorded",
+                AmendRefusal::MeetingStarted { .. } => "meeting_started",
+                AmendRefusal::Invalid { .. } => "invalid_definition",
+            },
+            Refusal::HostedElsewhere(_) => "hosted_elsewhere",
         }
     }
 
@@ -247,6 +277,12 @@ impl Refusal {
             Refusal::UploadBroken => StatusCode::BAD_REQUEST,
             Refusal::OwnerUnreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Refusal::OwnerNoAnswer(_) => StatusCode::GATEWAY_TIMEOUT,
+            Refusal::Amend {
+                refusal: AmendRefusal::Invalid { .. },
+                ..
+            } => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::Amend { .. } => StatusCode::CONFLICT,
+            Refusal::HostedElsewhere(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -293,6 +329,7 @@ impl Refusal {
                 (Some((*field).to_owned()), None)
             }
             Refusal::Document(_) => (Some("file".to_owned()), None),
+            Refusal::Amend { field, .. } => (Some(field.clone()), None),
             _ => (None, None),
         };
         RefusalBody {
@@ -315,6 +352,16 @@ impl IntoResponse for Refusal {
     }
 }
 
+impl From<AmendError> for Refusal {
+    fn from(error: AmendError) -> Refusal {
+        match error {
+            AmendError::Store(e) => e.into(),
+            AmendError::HostedElsewhere(_) => Refusal::HostedElsewhere(error.to_string()),
+            AmendError::Stopped(_) => Refusal::StoreUnavailable,
+        }
+    }
+}
+
 impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Refusal {
         match error {
@@ -324,6 +371,15 @@ impl From<StoreError> for Refusal {
             StoreError::MeetingExists(id) => Refusal::MeetingExists(id.to_string()),
             StoreError::ItemVoted { item, title } => Refusal::ItemVoted { item, title },
             StoreError::DefinitionChanged(id) => Refusal::MeetingChanged(id.to_string()),
+            StoreError::Amend(refusal) => Refusal::Amend {
+                field: match &refusal {
+                    AmendRefusal::ItemVoted { item, .. }
+                    | AmendRefusal::ItemRecorded { item, .. } => format!("items[{item}]"),
+                    AmendRefusal::MeetingStarted { field, .. } => (*field).to_owned(),
+                    AmendRefusal::Invalid { field, .. } => field.clone(),
+                },
+                refusal,
+            },
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
                 Refusal::StoreUnavailable
@@ -424,7 +480,10 @@ pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
         .route("/api/secretariat/login", post(login))
         .route("/api/secretariat/meetings", get(meetings).post(create))
         .route("/api/secretariat/meetings/import", post(import))
-        .route("/api/secretariat/meetings/{id}/form", get(form))
+        .route(
+            "/api/secretariat/meetings/{id}/form",
+            get(form).put(amend_form),
+        )
         .route("/api/secretariat/meetings/{id}/file", get(file))
         .route("/api/secretariat/roster", post(read_roster))
         .route("/api/secretariat/meetings/{id}/cards", post(cards))
@@ -651,15 +710,165 @@ async fn stored(office: &Office, id: &str) -> Result<(String, MeetingDefinition)
     Ok((stored.definition, definition))
 }
 
-/// The meeting as the app edits it.
+/// The meeting as the app edits it: its form, the hash of the stored text
+/// it was read from (what an edit is made to), whether a round was held
+/// (the header's count of seats, quorum, labels and counting board are
+/// then fixed), and the items that can no longer change, each with why.
+#[derive(Serialize)]
+struct Editable {
+    form: MeetingForm,
+    previous: String,
+    started: bool,
+    locked: Vec<Locked>,
+}
+
+/// An agenda item the app shows as it stands.
+#[derive(Serialize)]
+struct Locked {
+    item: u32,
+    /// `item_voted`: a round was held on it.
+    reason: &'static str,
+    message: String,
+}
+
+/// The meeting as stored, as the app edits it.
+async fn editable(office: &Office, id: &str) -> Result<Editable, Refusal> {
+    let (text, definition) = stored(office, id).await?;
+    let rounds = office.hub.store().rounds(&definition.id).await?;
+    let voted: BTreeSet<u32> = rounds.iter().map(|r| r.item).collect();
+    let locked = voted
+        .iter()
+        .map(|&item| Locked {
+            item,
+            reason: "item_voted",
+            message: AmendRefusal::ItemVoted {
+                item,
+                title: definition
+                    .item(item)
+                    .map_or_else(String::new, |i| i.title.clone()),
+            }
+            .to_string(),
+        })
+        .collect();
+    Ok(Editable {
+        form: MeetingForm::of(&definition),
+        previous: Sha::of(text.as_bytes()).to_hex(),
+        started: !rounds.is_empty(),
+        locked,
+    })
+}
+
 async fn form(
     State(office): State<Office>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<MeetingForm>, Refusal> {
+) -> Result<Json<Editable>, Refusal> {
     office.desk.session_valid(&headers)?;
+    Ok(Json(editable(&office, &id).await?))
+}
+
+/// An edit of a stored meeting: the form as the app sends it back, and
+/// the hash of the stored text it was read from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Edit {
+    previous: String,
+    form: MeetingForm,
+}
+
+/// Amends a stored meeting from the app's form, checked as its file would
+/// be and then against what its record holds ([`crate::meeting::amend`]),
+/// as the secretariat's device; the meeting's devices then fetch its new
+/// view. Seats' keys are kept as stored (an edit never binds one), and the
+/// documents are as stored too: they change by their uploads.
+async fn amend_form(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(edit): Json<Edit>,
+) -> Result<Response, Refusal> {
+    let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
-    Ok(Json(MeetingForm::of(&definition)))
+    let previous = Sha::from_hex(&edit.previous).map_err(|_| {
+        Refusal::InvalidForm(DefinitionError {
+            line: 0,
+            column: 0,
+            field: "previous".to_owned(),
+            message: "previous is the SHA-256 of the stored text, as GET …/form gives it"
+                .to_owned(),
+        })
+    })?;
+    let mut form = edit.form;
+    for seat in &mut form.seats {
+        seat.public_key = definition
+            .seat(seat.number)
+            .and_then(|s| s.public_key)
+            .map(|k| k.to_hex());
+    }
+    let (text, amended) = form.check().map_err(Refusal::InvalidForm)?;
+    if let Some(item) = documents_moved(&definition, &amended) {
+        return Err(Refusal::InvalidForm(DefinitionError {
+            line: 0,
+            column: 0,
+            field: format!("{}.documents", item_path(&form, item)),
+            message: "documents are attached and replaced by their uploads; the form keeps them as they are".to_owned(),
+        }));
+    }
+    let amend = owner::AmendCall {
+        previous,
+        text,
+        device,
+        document: None,
+    };
+    let call = owner::Call::Amend(Box::new(amend));
+    let answer = owner::at_owner(&office.hub, &definition.id, call).await?;
+    if !answer.is_done() {
+        return Ok(answer.into_response());
+    }
+    tracing::info!(%id, "the secretariat amended the meeting");
+    Ok(Json(editable(&office, &id).await?).into_response())
+}
+
+/// Why an amendment was refused, as the app is told; for an edit of the
+/// form (`form_of` the definition it was made to), an item it may not
+/// change is named by its place in the form.
+fn amend_refusal(error: AmendError, form_of: Option<&MeetingDefinition>) -> Refusal {
+    let mut refusal = Refusal::from(error);
+    if let (
+        Some(definition),
+        Refusal::Amend {
+            refusal: AmendRefusal::ItemVoted { item, .. } | AmendRefusal::ItemRecorded { item, .. },
+            field,
+        },
+    ) = (form_of, &mut refusal)
+    {
+        *field = item_path(&MeetingForm::of(definition), *item);
+    }
+    refusal
+}
+
+/// The first item whose documents differ between the two, if any.
+fn documents_moved(old: &MeetingDefinition, new: &MeetingDefinition) -> Option<u32> {
+    let count = old.agenda.len().max(new.agenda.len());
+    (0..u32::try_from(count).expect("fewer than 2^32 items")).find(|&item| {
+        let of = |d: &MeetingDefinition| -> Vec<DocumentSource> {
+            d.documents
+                .iter()
+                .filter(|x| x.item == item)
+                .cloned()
+                .collect()
+        };
+        of(old) != of(new)
+    })
+}
+
+/// The form's path of agenda item `index` (`topics[1].items[0]`), or
+/// `items[index]` past the form's end.
+fn item_path(form: &MeetingForm, index: u32) -> String {
+    form.place(index).map_or_else(
+        || format!("items[{index}]"),
+        |(t, i)| format!("topics[{t}].items[{i}]"),
+    )
 }
 
 /// The meeting file exactly as stored: what `gavel meeting import` or the

@@ -1076,6 +1076,23 @@ async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> R
         view.status
     );
 
+    // An edit of the form through the other node is made by the host's
+    // actor: the host's view has the new title as soon as it is answered.
+    let (form, _) = http::get_with(&other.addr, &format!("{api}/form"), &auth).await?;
+    ensure!(form.status == 200, "the form: {}", form.status);
+    let mut edit: serde_json::Value = serde_json::from_str(&form.body)?;
+    let title = "Kỳ họp thứ mười hai (chuyên đề)";
+    edit["form"]["title"] = serde_json::json!(title);
+    let edit = serde_json::json!({ "previous": edit["previous"], "form": edit["form"] });
+    let amended = http::put_json(&other.addr, &format!("{api}/form"), &auth, &edit).await?;
+    ensure!(amended.status == 200, "amended: {amended:?}");
+    let view = http::get(&host.addr, &format!("/api/meetings/{meeting}/view")).await?;
+    ensure!(
+        view.status == 200 && view.body.contains(title),
+        "the host's view has the new title at once ({})",
+        view.status
+    );
+
     // While the host answers nothing, a call that needs its actor is
     // refused, and nothing is done on a copy of the meeting.
     let next = by_name(&tablet.meeting.agenda, Some(item))?;

@@ -155,9 +155,49 @@ step("1. the chair, the hall screen, the board's three tablets, a tablet and a p
   await waitFor(app.chair, "present-count", { text: String(CLI_SEATS.length + seats.length) });
 });
 
-step("2. the election of a Vice Chair: 23 of 40 approve the first candidate, who is elected", async () => {
+step("2. before the vote, the chair corrects a candidate's name in the election's list; every device fetches it", async () => {
+  const chair = app.chair;
+  await chair.getByTestId(`agenda-item-${ELECTION_ITEM}`).click();
+  await waitFor(chair, "list-panel", {});
+  await waitFor(chair, "list-heading", { contains: "Danh sách ứng cử viên" });
+  assert.deepEqual(await chair.getByTestId("list-name").evaluateAll((inputs) => inputs.map((i) => i.value)), ["Vũ Thị Lan Anh", "Lương Thị Thanh Huyền"]);
+  // A third name added and moved up, shown in both languages, then taken off again.
+  await chair.getByTestId("list-add").click();
+  await chair.getByTestId("list-name").nth(2).fill("Đinh Công Hiếu");
+  await chair.getByTestId("list-post").nth(2).fill("Phó Trưởng Ban Kinh tế – Ngân sách");
+  await chair.locator('#list-entries > li:nth-child(3) button[data-list="up"]').click();
+  assert.equal(await chair.getByTestId("list-name").nth(1).inputValue(), "Đinh Công Hiếu");
+  await chair.evaluate(() => document.getElementById("list-panel").scrollIntoView({ block: "start" }));
+  await screenshot(chair, "chair-list-editor-vi");
+  await toggleLanguage(chair);
+  await waitFor(chair, "list-heading", { contains: "Candidates" });
+  await chair.evaluate(() => document.getElementById("list-panel").scrollIntoView({ block: "start" }));
+  await screenshot(chair, "chair-list-editor-en");
+  await toggleLanguage(chair);
+  await chair.locator('#list-entries > li:nth-child(2) button[data-list="remove"]').click();
+  // A blank name is refused with its reason, and the list stays as stored.
+  await chair.getByTestId("list-name").nth(1).fill(" ");
+  await chair.getByTestId("list-save").click();
+  await waitFor(chair, "chair-error", { attr: "data-reason", value: "name_missing" });
+  await waitFor(chair, "chair-error", { contains: "Không lưu được danh sách" });
+  await chair.getByTestId("list-name").nth(1).fill("Lương Thị Thanh Hương");
+  const stored = await chair.evaluate(() => document.body.dataset.view);
+  await chair.getByTestId("list-save").click();
+  // Every device connects again and fetches the new view: the console's
+  // list is the stored one, with nothing left to save.
+  await chair.waitForFunction((view) => document.body.dataset.view !== view, stored, { timeout: WAIT_MS });
+  await waitFor(chair, "conn", { attr: "data-state", value: "online" });
+  await chair.locator("#list-save[disabled]").waitFor();
+  assert.deepEqual(await chair.getByTestId("list-name").evaluateAll((inputs) => inputs.map((i) => i.value)), ["Vũ Thị Lan Anh", "Lương Thị Thanh Hương"]);
+  for (const page of [app.delegate, app.phone]) await waitFor(page, "checked-in", {});
+});
+
+step("3. the election of a Vice Chair: 23 of 40 approve the first candidate, who is elected", async () => {
   await openVote(ELECTION_ITEM);
   await waitFor(app.delegate, "paper", { attr: "data-kind", value: "election" });
+  // The tablet's paper names the candidates as the chair corrected them.
+  assert.match((await app.delegate.locator("#paper-entries > li").nth(1).innerText()).replace(/\s+/g, " "), /Lương Thị Thanh Hương/);
+  await waitFor(app.chair, "list-panel", { visible: false });
   await markButton(app.delegate, 1, 1).click();
   await castPaper(app.delegate, "election");
   await markButton(app.phone, 0, 1).click();
@@ -175,7 +215,7 @@ step("2. the election of a Vice Chair: 23 of 40 approve the first candidate, who
   await waitFor(app.chair, "chair-paper-table", {});
 });
 
-step("3. the confidence rating: a tablet rates all 27 officials, reviews and casts; so do a phone and 26 others", async () => {
+step("4. the confidence rating: a tablet rates all 27 officials, reviews and casts; so do a phone and 26 others", async () => {
   await openVote(RATING_ITEM);
   const tablet = app.delegate;
   await waitFor(tablet, "paper", { attr: "data-kind", value: "rating" });
@@ -212,7 +252,7 @@ step("3. the confidence rating: a tablet rates all 27 officials, reviews and cas
   });
 });
 
-step("4. the board confirms, the chair announces, and the hall shows the table of 27 officials in two columns", async () => {
+step("5. the board confirms, the chair announces, and the hall shows the table of 27 officials in two columns", async () => {
   await closeConfirmAnnounce(28, async () => {
     // The chair checks the provisional table, row by row, before announcing.
     await waitFor(app.chair, "board-paper-table", {});
@@ -266,7 +306,7 @@ step("4. the board confirms, the chair announces, and the hall shows the table o
   await waitFor(app.phone, "paper-table", {});
 });
 
-step("5. the delegate's tablet finds its rating paper counted in the published list", async () => {
+step("6. the delegate's tablet finds its rating paper counted in the published list", async () => {
   const page = app.delegate;
   await waitFor(page, "tracker-code", {});
   await page.getByTestId("tracker-check").click();
@@ -274,7 +314,7 @@ step("5. the delegate's tablet finds its rating paper counted in the published l
   await waitFor(page, "tracker-result", { contains: `phiếu có ${OFFICIALS} dấu chọn` });
 });
 
-step("6. the no-confidence vote flags the official 26 of 40 vote no confidence in", async () => {
+step("7. the no-confidence vote flags the official 26 of 40 vote no confidence in", async () => {
   const tracker = (await app.delegate.getByTestId("tracker-code").innerText()).replaceAll(" ", "");
   app.delegate.ratingTracker = tracker;
   await openVote(NO_CONFIDENCE_ITEM);
@@ -290,7 +330,7 @@ step("6. the no-confidence vote flags the official 26 of 40 vote no confidence i
   await screenshot(app.screen, "screen-personnel-no-confidence-vi");
 });
 
-step("7. the public page shows the announced tables", async () => {
+step("8. the public page shows the announced tables", async () => {
   const page = await openApp(browser, "public", { width: 1280, height: 800 });
   app.public = page;
   await page.goto(`${server.url}/public/${MEETING_ID}`);
@@ -304,7 +344,7 @@ step("7. the public page shows the announced tables", async () => {
   await page.close();
 });
 
-step("8. the record verifies with gavel verify, and the delegate's tracker is in it", async () => {
+step("9. the record verifies with gavel verify, and the delegate's tracker is in it", async () => {
   const [download] = await Promise.all([app.chair.waitForEvent("download", { timeout: WAIT_MS }), app.chair.getByTestId("export-record").click()]);
   const file = path.join(dir, "record.json");
   await download.saveAs(file);

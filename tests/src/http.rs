@@ -94,6 +94,27 @@ pub async fn post_json(
     text_of(request(addr, "POST", path, headers, body).await?)
 }
 
+/// `PUT http://{addr}{path}` with a JSON body and extra request headers;
+/// the status and the body as text.
+pub async fn put_json(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &serde_json::Value,
+) -> anyhow::Result<Response> {
+    let body = body.to_string();
+    text_of(
+        request(
+            addr,
+            "PUT",
+            path,
+            headers,
+            Some(("application/json", body.as_bytes())),
+        )
+        .await?,
+    )
+}
+
 /// `POST http://{addr}{path}` with a body of `content_type`.
 pub async fn post_text(
     addr: &str,

@@ -281,7 +281,10 @@ async fn a_meeting_goes_out_as_its_file_and_comes_back_unchanged_and_new_ones_ar
             &auth,
         )
         .await?;
-        let mut form: MeetingForm = serde_json::from_str(&form.body)?;
+        let form: Value = serde_json::from_str(&form.body)?;
+        assert_eq!(form["started"], false);
+        assert_eq!(form["locked"], json!([]));
+        let mut form: MeetingForm = serde_json::from_value(form["form"].clone())?;
         assert_eq!(form, MeetingForm::of(&MeetingDefinition::parse(EXAMPLE)?));
         form.id = "phuc-loi-2027-ky-1".into();
         let made = http::post_json(
@@ -845,6 +848,200 @@ async fn a_document_is_attached_and_replaced_in_the_app_and_a_running_meeting_li
             listed_on_tablet(&server, &seat_key, 0).await?,
             [(1, first_sha)]
         );
+        server.stop()?;
+    }
+    Ok(())
+}
+
+/// The meeting's editable form as `GET …/form` gives it.
+async fn editable(addr: &str, meeting: &str, auth: &[(&str, &str)]) -> anyhow::Result<Value> {
+    let (got, _) = http::get_with(
+        addr,
+        &format!("/api/secretariat/meetings/{meeting}/form"),
+        auth,
+    )
+    .await?;
+    assert_eq!(got.status, 200, "{}", got.body);
+    Ok(serde_json::from_str(&got.body)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_meeting_is_amended_in_the_app_and_what_its_record_holds_stays_put()
+-> anyhow::Result<()> {
+    use gavel_records::chain::{Amender, Event};
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let addr = http::address_of(&server.url);
+        let bearer = secretariat(&server).await?;
+        let auth = [("Authorization", bearer.as_str())];
+        let meeting = example_meeting();
+        let path = format!("/api/secretariat/meetings/{meeting}/form");
+        let (seat_key, mut tablet) = server.enroll(Principal::Seat(1)).await?;
+
+        // Before any round, the header, the roster and the agenda change,
+        // and a tablet already connected is told to connect again.
+        let before = editable(addr, meeting.as_str(), &auth).await?;
+        let previous = before["previous"].as_str().unwrap().to_owned();
+        let mut form: MeetingForm = serde_json::from_value(before["form"].clone())?;
+        form.topics[0].items[1].title = "Báo cáo tình hình kinh tế – xã hội năm 2026".into();
+        form.seats[1].name = "Nguyễn Văn Sửa".into();
+        let mut added = form.topics[3].items[0].clone();
+        added.title = "Thông qua Nghị quyết kỳ họp".into();
+        added.documents.clear();
+        form.topics[3].items.push(added);
+        let saved = http::put_json(
+            addr,
+            &path,
+            &auth,
+            &json!({"previous": previous, "form": form}),
+        )
+        .await?;
+        assert_eq!(saved.status, 200, "{}: {}", db.name, saved.body);
+        let saved: Value = serde_json::from_str(&saved.body)?;
+        assert_ne!(saved["previous"], previous.as_str());
+        assert_eq!(
+            serde_json::from_value::<MeetingForm>(saved["form"].clone())?,
+            form
+        );
+        let ended = tokio::time::timeout(Duration::from_secs(10), async {
+            while tablet.next().await.is_ok() {}
+        })
+        .await;
+        assert!(ended.is_ok(), "{}: the live session was ended", db.name);
+        let again = server.login(&seat_key).await?;
+        assert_eq!(again.meeting.agenda[1].title, form.topics[0].items[1].title);
+        assert_eq!(again.meeting.seats[1].name, "Nguyễn Văn Sửa");
+        let added_at = again.meeting.agenda.len() - 1;
+        assert_eq!(
+            again.meeting.agenda[added_at].title,
+            "Thông qua Nghị quyết kỳ họp"
+        );
+
+        // An edit of the text read before it is refused: reload first.
+        let stale = http::put_json(
+            addr,
+            &path,
+            &auth,
+            &json!({"previous": previous, "form": form}),
+        )
+        .await?;
+        assert_eq!(refused(&stale), refusal(409, "meeting_changed"));
+        let previous = saved["previous"].as_str().unwrap().to_owned();
+        let put = |form: &MeetingForm| {
+            let body = json!({"previous": previous, "form": form});
+            let (path, auth) = (path.clone(), auth);
+            async move { http::put_json(addr, &path, &auth, &body).await }
+        };
+        let field = |r: &Response| -> String {
+            serde_json::from_str::<Value>(&r.body).unwrap()["field"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        // A form that does not pass, another id, or documents changed here
+        // rather than by their uploads: refused with the field.
+        let mut bad = form.clone();
+        bad.topics[1].items[0].title = " ".into();
+        let bad = put(&bad).await?;
+        assert_eq!(refused(&bad), refusal(422, "invalid_definition"));
+        assert_eq!(field(&bad), "topics[1].items[0].title");
+        let mut other = form.clone();
+        other.id = "phuc-loi-khac".into();
+        let other = put(&other).await?;
+        assert_eq!(refused(&other), refusal(422, "invalid_definition"));
+        assert_eq!(field(&other), "id");
+        let mut document = form.clone();
+        document.topics[1].items[1]
+            .documents
+            .push(serde_json::from_value(json!({
+                "title": "Phụ lục",
+                "kind": "other",
+                "file": format!("documents/{}.pdf", "0".repeat(64)),
+                "public": true,
+            }))?);
+        let document = put(&document).await?;
+        assert_eq!(refused(&document), refusal(422, "invalid_definition"));
+        assert_eq!(field(&document), "topics[1].items[1].documents");
+
+        // Once a round was held on an item it is locked, and the header's
+        // count, quorum, labels and board are fixed; names may be corrected.
+        let (_, mut chair) = server.enroll(Principal::Chair).await?;
+        gavel_tests::chair::open_round(&mut chair, 2, 120).await?;
+        let now = editable(addr, meeting.as_str(), &auth).await?;
+        assert_eq!(now["started"], true);
+        assert_eq!(now["locked"][0]["item"], 2);
+        assert_eq!(now["locked"][0]["reason"], "item_voted");
+        assert_eq!(now["previous"], previous.as_str());
+        let mut voted = form.clone();
+        voted.topics[1].items[0].title = "Một tiêu đề khác".into();
+        let voted = put(&voted).await?;
+        assert_eq!(refused(&voted), refusal(409, "item_voted"));
+        assert_eq!(field(&voted), "topics[1].items[0]");
+        let mut moved = form.clone();
+        moved.topics[0].items.remove(0);
+        let moved = put(&moved).await?;
+        assert_eq!(refused(&moved), refusal(409, "item_voted"));
+        let mut quorum = form.clone();
+        quorum.quorum = serde_json::from_value(json!("more_than_half"))?;
+        let quorum = put(&quorum).await?;
+        assert_eq!(refused(&quorum), refusal(409, "meeting_started"));
+        assert_eq!(field(&quorum), "quorum");
+        assert_eq!(
+            editable(addr, meeting.as_str(), &auth).await?["previous"],
+            previous.as_str(),
+            "nothing was stored"
+        );
+        let mut corrected = form.clone();
+        corrected.seats[2].name = "Trần Thị Đúng".into();
+        let corrected = put(&corrected).await?;
+        assert_eq!(corrected.status, 200, "{}", corrected.body);
+        let (view, _) = http::get_with(addr, &format!("/api/meetings/{meeting}/view"), &[]).await?;
+        assert!(
+            view.body.contains("Trần Thị Đúng"),
+            "the hub serves the new view"
+        );
+
+        // The chain says who amended what; the record verifies, and the
+        // minutes list the correction made after the session started.
+        let store = server.store().await?;
+        let amended: Vec<Vec<u32>> = store
+            .audit_log(&meeting)
+            .await?
+            .into_iter()
+            .filter_map(|e| match e.event {
+                Event::MeetingAmended {
+                    by: Amender::Secretariat { .. },
+                    items,
+                    ..
+                } => Some(items),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(amended, [vec![1, u32::try_from(added_at)?], vec![]]);
+        let bundle = gavel_server::export::bundle(&store, &server.server_key, &meeting).await?;
+        assert_eq!(
+            gavel_records::verify::verify(&bundle),
+            vec![],
+            "{}",
+            db.name
+        );
+        for (lang, words) in [
+            (gavel_records::minutes::Lang::En, "The secretariat (device "),
+            (gavel_records::minutes::Lang::Vi, "Văn phòng (thiết bị "),
+        ] {
+            let minutes = gavel_server::export::minutes_html(
+                &store,
+                &server.server_key,
+                &meeting,
+                lang,
+                &gavel_server::export::MinutesOptions::default(),
+            )
+            .await?;
+            assert!(
+                minutes.contains(words),
+                "the minutes list the amendment: {words}"
+            );
+        }
         server.stop()?;
     }
     Ok(())

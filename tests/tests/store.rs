@@ -880,3 +880,155 @@ async fn rounds_come_back_in_opening_order_with_their_results() -> Result<()> {
     })
     .await
 }
+
+/// The store's rules for an amendment of a stored meeting: each refusal
+/// names what it keeps and writes nothing, and what passes is chained with
+/// who made it and which items changed.
+#[tokio::test]
+async fn an_amendment_keeps_what_the_record_holds_and_is_chained_or_writes_nothing() -> Result<()> {
+    use gavel_protocol::floor::{FloorChange, FloorKind, FloorRequest, Speaker};
+    use gavel_records::chain::{Amender, Sha};
+    use gavel_server::meeting::amend::AmendRefusal;
+    use gavel_server::meeting::{EXAMPLE, MeetingDefinition, MeetingForm};
+    use gavel_server::store::Amendment;
+    on_every_backend(|store| async move {
+        let id = MeetingId::parse("phuc-loi-2026-ky-12").map_err(anyhow::Error::msg)?;
+        store.import_meeting(&id, EXAMPLE, &[], &[]).await?;
+        let amendment = |form: &MeetingForm, previous: Sha| -> Result<Amendment> {
+            Ok(Amendment {
+                previous,
+                text: form.check()?.0,
+                by: Amender::Chair,
+                document: None,
+            })
+        };
+        let stored = |store: Store, id: MeetingId| async move {
+            let text = store
+                .meetings()
+                .await?
+                .into_iter()
+                .find(|m| m.id == id)
+                .context("stored")?
+                .definition;
+            let chain = store.audit_length(&id).await?;
+            anyhow::Ok((text, chain))
+        };
+
+        // The same meeting in the form's words: the file stays as written.
+        let mut form = MeetingForm::of(&MeetingDefinition::parse(EXAMPLE)?);
+        let chain = store.audit_length(&id).await?;
+        let same = store
+            .amend_meeting(&id, &amendment(&form, Sha::of(EXAMPLE.as_bytes()))?)
+            .await?;
+        ensure!(same.sha == Sha::of(EXAMPLE.as_bytes()) && same.items.is_empty());
+        ensure!(stored(store.clone(), id.clone()).await? == (EXAMPLE.to_owned(), chain));
+
+        // Before any round: the header and an item change, chained.
+        form.quorum = serde_json::from_value(serde_json::json!("more_than_half"))?;
+        form.topics[1].items[0].title = "Dự thảo Nghị quyết đã sửa".into();
+        let amended = store
+            .amend_meeting(&id, &amendment(&form, Sha::of(EXAMPLE.as_bytes()))?)
+            .await?;
+        ensure!(amended.items == [2], "{:?}", amended.items);
+        let last = store.audit_log(&id).await?.pop().context("an entry")?;
+        ensure!(
+            last.event
+                == Event::MeetingAmended {
+                    definition_sha256: amended.sha,
+                    by: Amender::Chair,
+                    items: vec![2],
+                },
+            "{:?}",
+            last.event
+        );
+        let previous = amended.sha;
+
+        // Made to a text that is no longer stored: refused, nothing written.
+        let before = stored(store.clone(), id.clone()).await?;
+        let stale = store
+            .amend_meeting(&id, &amendment(&form, Sha::of(EXAMPLE.as_bytes()))?)
+            .await;
+        ensure!(matches!(stale, Err(StoreError::DefinitionChanged(_))), "{stale:?}");
+
+        // A key changed by an edit: refused.
+        let mut keyed = form.clone();
+        keyed.seats[0].public_key = Some(key(9).to_hex());
+        let keyed = store.amend_meeting(&id, &amendment(&keyed, previous)?).await;
+        ensure!(
+            matches!(&keyed, Err(StoreError::Amend(AmendRefusal::Invalid { field, .. })) if field == "seats[0].public_key"),
+            "{keyed:?}"
+        );
+
+        // A round on item 2 and a request at the floor of item 5.
+        let voted = RoundRecord {
+            meeting: id.clone(),
+            item: 2,
+            ..round(Secrecy::Named, 1_000)
+        };
+        store.open_round(&voted).await?;
+        let request = FloorRequest {
+            id: 2,
+            item: 5,
+            kind: FloorKind::Speak,
+            speaker: Speaker::Seat(4),
+            respondent: None,
+            topic: None,
+            requested_at: 1_500,
+        };
+        store
+            .record_floor(&id, &[FloorChange::Requested { request, place: 0 }])
+            .await?;
+        let before = (before.0, store.audit_length(&id).await?);
+        /// A change of the form that the store must refuse.
+        type Change = fn(&mut MeetingForm);
+        let refusals: [(&str, Change); 6] = [
+            ("item_voted", |f| f.topics[1].items[0].title = "Khác".into()),
+            ("item_voted", |f| drop(f.topics[0].items.remove(1))),
+            ("item_recorded", |f| drop(f.topics.remove(2))),
+            (
+                "meeting_started",
+                |f| {
+                    f.total_seats = 39;
+                    f.seats.pop();
+                },
+            ),
+            ("meeting_started", |f| f.labels.yes = "Đồng ý".into()),
+            ("questions", |f| f.topics[2].items[0].questions.clear()),
+        ];
+        for (expected, change) in refusals {
+            let mut changed = form.clone();
+            change(&mut changed);
+            let refused = store.amend_meeting(&id, &amendment(&changed, previous)?).await;
+            let reason = match &refused {
+                Err(StoreError::Amend(AmendRefusal::ItemVoted { item: 2, .. })) => "item_voted",
+                Err(StoreError::Amend(AmendRefusal::ItemRecorded { item: 5, .. })) => {
+                    "item_recorded"
+                }
+                Err(StoreError::Amend(AmendRefusal::MeetingStarted { field: "questions", .. })) => {
+                    "questions"
+                }
+                Err(StoreError::Amend(AmendRefusal::MeetingStarted { .. })) => "meeting_started",
+                other => anyhow::bail!("{expected}: {other:?}"),
+            };
+            ensure!(reason == expected, "{expected}: {refused:?}");
+            ensure!(
+                stored(store.clone(), id.clone()).await? == before,
+                "{expected}: nothing was written"
+            );
+        }
+
+        // A name corrected and an item added after the last recorded one pass.
+        let mut corrected = form.clone();
+        corrected.seats[4].name = "Hoàng Văn Long (đã sửa)".into();
+        let mut added = corrected.topics[3].items[0].clone();
+        added.title = "Thông qua Nghị quyết kỳ họp".into();
+        corrected.topics[3].items.push(added);
+        let amended = store
+            .amend_meeting(&id, &amendment(&corrected, previous)?)
+            .await?;
+        let count = u32::try_from(amended.definition.agenda.len())?;
+        ensure!(amended.items == [count - 1], "{:?}", amended.items);
+        Ok(())
+    })
+    .await
+}

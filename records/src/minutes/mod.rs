@@ -103,6 +103,13 @@ pub struct Change {
 pub enum ChangeKind {
     /// The meeting's definition was replaced.
     DefinitionReplaced,
+    /// The definition was amended by the secretariat (its device's key,
+    /// hex) or by the chair (`None`); `items` are the agenda items whose
+    /// content changed, from 0 (empty for the header or the roster alone).
+    DefinitionAmended {
+        secretariat: Option<String>,
+        items: Vec<u32>,
+    },
     /// A device was enrolled for a seat (its name) or the chair (`None`).
     DeviceEnrolled { seat: Option<SeatNo>, name: String },
     /// A device's key was revoked (a lost tablet).

@@ -369,6 +369,23 @@ pub fn change_line(lang: Lang, what: &super::ChangeKind, who: &str) -> String {
     match (lang, what) {
         (Lang::Vi, K::DefinitionReplaced) => "Thay thế tệp định nghĩa kỳ họp".to_owned(),
         (Lang::En, K::DefinitionReplaced) => "The meeting's definition was replaced".to_owned(),
+        (Lang::Vi, K::DefinitionAmended { secretariat, items }) => {
+            let who = match secretariat {
+                Some(device) => format!("Văn phòng (thiết bị {})", short_key(device)),
+                None => "Chủ tọa".to_owned(),
+            };
+            format!("{who} sửa đổi định nghĩa kỳ họp{}", item_list(lang, items))
+        }
+        (Lang::En, K::DefinitionAmended { secretariat, items }) => {
+            let who = match secretariat {
+                Some(device) => format!("The secretariat (device {})", short_key(device)),
+                None => "The chair".to_owned(),
+            };
+            format!(
+                "{who} amended the meeting's definition{}",
+                item_list(lang, items)
+            )
+        }
         (Lang::Vi, K::DeviceEnrolled { .. }) => format!("Đăng ký thiết bị cho {who}"),
         (Lang::En, K::DeviceEnrolled { .. }) => format!("A device was enrolled for {who}"),
         (Lang::Vi, K::DeviceRevoked { .. }) => format!("Thu hồi thiết bị của {who}"),
@@ -403,6 +420,28 @@ pub fn change_line(lang: Lang, what: &super::ChangeKind, who: &str) -> String {
                 "The result of item {} was recorded by hand by {by}",
                 item + 1
             )
+        }
+    }
+}
+
+/// A device's key as a change's line names it: its first 8 hex digits,
+/// as the secretariat's list of devices shows them.
+fn short_key(hex: &str) -> &str {
+    hex.get(..8).unwrap_or(hex)
+}
+
+/// The items an amendment changed, numbered from 1 as the minutes number
+/// them, after a colon; nothing when it changed none.
+fn item_list(lang: Lang, items: &[u32]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let numbers: Vec<String> = items.iter().map(|i| (i + 1).to_string()).collect();
+    match lang {
+        Lang::Vi => format!(", nội dung {}", numbers.join(", ")),
+        Lang::En => {
+            let noun = if items.len() == 1 { "item" } else { "items" };
+            format!(": {noun} {}", numbers.join(", "))
         }
     }
 }

@@ -252,10 +252,7 @@ pub async fn serve(
         )),
         End::Silent => Some((close_code::AWAY, "no answer to pings")),
         End::KeyRevoked => Some((close_code::POLICY, "key revoked")),
-        End::ViewChanged => Some((
-            close_code::RESTART,
-            "the meeting's documents changed: connect again",
-        )),
+        End::ViewChanged => Some((close_code::RESTART, "the meeting changed: connect again")),
         End::ClientLeft | End::SendFailed => None,
     };
     if let Some((code, reason)) = close {
@@ -443,10 +440,16 @@ async fn live(
                     if let Poll::Ready(revocations) = revocations.as_mut().poll(cx) {
                         return Poll::Ready(Event::Revoked(revocations));
                     }
+                    // Answers before the new view: the `done` of the
+                    // chair's command that changed it is written before
+                    // the connection closes.
+                    if let Poll::Ready(outgoing) = requests.poll_next(&mut socket, cx) {
+                        return Poll::Ready(Event::Client(outgoing));
+                    }
                     if view_changed.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(Event::ViewChanged);
                     }
-                    requests.poll_next(&mut socket, cx).map(Event::Client)
+                    Poll::Pending
                 })
             })
             .await

@@ -25,23 +25,29 @@ use super::round::{Admitted, Ending, Reply, RoundState, VerifiedBallot};
 use super::writer::{self, Written};
 use super::{Delivery, Frame, Presented, Refusal, frame};
 use crate::clock::{instant_of, now_ms, now_us};
-use crate::meeting::MeetingDefinition;
+use crate::meeting::amend::AmendRefusal;
+use crate::meeting::{ListFault, MeetingDefinition, MeetingForm, check_list};
 use crate::metrics;
 use crate::signatures::Signatures;
 use crate::store::{
-    BallotRecord, CountConfirmation, RoundRecord, SecretBallots, Store, StoreError,
+    Amended, Amendment, BallotRecord, CountConfirmation, RoundRecord, SecretBallots, Store,
+    StoreError,
 };
 use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{BoardView, Confirmation, Confirmed, Count, ToConfirm};
 use gavel_protocol::floor::FloorChange;
 use gavel_protocol::messages::{
-    AnyReceipt, ByHand, ChairCommand, ItemState, ItemStatus, PaperList, RoundStatus, RoundView,
-    Snapshot,
+    AnyReceipt, ByHand, ChairCommand, ItemState, ItemStatus, ListEntry, PaperList, RoundStatus,
+    RoundView, Snapshot,
 };
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::paper::Sheet;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Interim, Secrecy};
-use gavel_protocol::{Principal, PublicKey, RefusalReason, RoundId, SeatNo, ServerMsg, Signature};
+use gavel_protocol::{
+    MeetingId, Principal, PublicKey, RefusalReason, RoundId, SeatNo, ServerMsg, Signature,
+};
+use gavel_records::chain::{Amender, Sha};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,6 +123,20 @@ pub enum Command {
         hand: HandCount,
         reply: Reply<Result<RoundRecord, HandRefusal>>,
     },
+    /// A change of the meeting's stored definition (the secretariat's
+    /// form or upload): written under the store's rules while no round can
+    /// open, then taken up. Answered with what was stored, once the
+    /// actor runs on it.
+    Amend {
+        amendment: Amendment,
+        reply: Reply<Result<Amended, StoreError>>,
+    },
+    /// The stored definition changed beyond this actor (`gavel meeting
+    /// import` into the same store, before any round): the actor takes it up.
+    Adopt {
+        definition: Arc<MeetingDefinition>,
+        sha: Sha,
+    },
     /// A delegate asks for the floor or withdraws its request
     /// ([`Act::Request`] or [`Act::Withdraw`], with the connection's seat).
     Floor {
@@ -144,6 +164,12 @@ pub struct Joined {
 
 pub struct MeetingActor {
     definition: Arc<MeetingDefinition>,
+    /// Where the hub is told of an amendment the actor made (the chair's),
+    /// to give the meeting its new view.
+    amended: mpsc::UnboundedSender<MeetingId>,
+    /// SHA-256 of the stored text `definition` was read from: what the
+    /// chair's amendments are made to.
+    definition_sha: Sha,
     store: Store,
     server_key: Arc<SigningKey>,
     outage: Outage,
@@ -174,9 +200,12 @@ pub struct MeetingActor {
 
 impl MeetingActor {
     /// Rebuilds a meeting's state from the store, including an open round and
-    /// its acknowledged ballots, and starts its writer on `tasks`.
+    /// its acknowledged ballots, and starts its writer on `tasks`. The
+    /// definition comes with the SHA-256 of the stored text it was read
+    /// from; `amended` is where the hub learns of the chair's amendments.
     pub async fn restore(
-        definition: Arc<MeetingDefinition>,
+        (definition, definition_sha): (Arc<MeetingDefinition>, Sha),
+        amended: mpsc::UnboundedSender<MeetingId>,
         current_item: Option<u32>,
         store: Store,
         server_key: Arc<SigningKey>,
@@ -239,6 +268,8 @@ impl MeetingActor {
         ));
         Ok(MeetingActor {
             definition,
+            amended,
+            definition_sha,
             store,
             server_key,
             outage: Outage::new(),
@@ -382,6 +413,24 @@ impl MeetingActor {
                     tracing::info!(meeting = %self.definition.id, "result by hand refused: {refusal}");
                 }
                 let _ = reply.send(result);
+            }
+            Command::Amend { amendment, reply } => {
+                let result = self.amend(&amendment).await;
+                match &result {
+                    Ok(amended) => {
+                        tracing::info!(meeting = %self.definition.id, by = ?amendment.by, items = ?amended.items, "definition amended")
+                    }
+                    Err(e) => {
+                        tracing::info!(meeting = %self.definition.id, "amendment refused: {e}")
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            Command::Adopt { definition, sha } => {
+                if sha != self.definition_sha {
+                    tracing::info!(meeting = %self.definition.id, "the stored definition changed; taken up");
+                    self.adopt(definition, sha);
+                }
             }
             Command::Floor { seat, act, reply } => {
                 let result = self.delegate_floor(seat, act).await;
@@ -702,6 +751,113 @@ impl MeetingActor {
         Ok(record)
     }
 
+    /// The chair's new list for item `item`'s paper, before any round on
+    /// it: checked as the meeting file checks a list, then stored as an
+    /// amendment by the chair, under the store's rules; the hub then gives
+    /// the meeting its new view (`amended`).
+    async fn set_list(
+        &mut self,
+        item: u32,
+        posts: Option<u16>,
+        entries: Vec<ListEntry>,
+    ) -> Result<(), Refusal> {
+        let Some(view) = self.definition.item(item) else {
+            return Err(Refusal::new(
+                RefusalReason::InvalidCommand,
+                format!("there is no agenda item with index {item} (indexes start at 0)"),
+            ));
+        };
+        let Some(paper) = &view.paper else {
+            return Err(Refusal::new(
+                RefusalReason::NoList,
+                format!("agenda item {} is not voted on with a list", item + 1),
+            ));
+        };
+        let kind = paper.kind;
+        let latest = self.round.as_ref().map(|r| &r.record);
+        if self.history.iter().chain(latest).any(|r| r.item == item) {
+            let message = if self.open_round().is_some_and(|r| r.record.item == item) {
+                "a vote is open on this item: its list is what is being voted on"
+            } else {
+                "this item has had a round: its list is what was voted on"
+            };
+            return Err(Refusal::new(RefusalReason::ItemVoted, message));
+        }
+        let posts = match (posts, kind) {
+            (None, PaperKind::Election) => Some(paper.posts),
+            (posts, _) => posts,
+        };
+        let posts = check_list(kind, posts, &entries).map_err(|fault| {
+            let reason = match fault {
+                ListFault::Length => RefusalReason::ListLength,
+                ListFault::NameMissing { .. } => RefusalReason::NameMissing,
+                ListFault::NameTwice { .. } => RefusalReason::NameTwice,
+                ListFault::PostsOutOfRange { .. } | ListFault::PostsNotElection => {
+                    RefusalReason::PostsOutOfRange
+                }
+            };
+            Refusal::new(reason, format!("the list {fault}"))
+        })?;
+        let mut form = MeetingForm::of(&self.definition);
+        let (t, i) = form.place(item).expect("the form has every item");
+        let written = &mut form.topics[t].items[i];
+        if kind == PaperKind::Election {
+            written.posts = Some(posts);
+            written.candidates = entries;
+        } else {
+            written.officials = entries;
+        }
+        let (text, _) = form.check().map_err(|e| {
+            Refusal::new(RefusalReason::InvalidCommand, format!("the new list: {e}"))
+        })?;
+        let amendment = Amendment {
+            previous: self.definition_sha,
+            text,
+            by: Amender::Chair,
+            document: None,
+        };
+        let meeting = self.definition.id.clone();
+        self.amend(&amendment).await.map_err(|e| match e {
+            StoreError::Amend(AmendRefusal::ItemVoted { .. }) => Refusal::new(
+                RefusalReason::ItemVoted,
+                "this item has had a round: its list is what was voted on",
+            ),
+            StoreError::DefinitionChanged(_) | StoreError::Amend(_) => Refusal::new(
+                RefusalReason::InvalidCommand,
+                format!("the meeting's definition changed meanwhile: {e}"),
+            ),
+            other => store_refusal(&meeting)(other),
+        })?;
+        tracing::info!(meeting = %meeting, item, "the chair set an item's list");
+        let _ = self.amended.send(meeting);
+        Ok(())
+    }
+
+    /// Stores `amendment` ([`Store::amend_meeting`], whose rules decide
+    /// what may change) and runs on the new definition. Between commands,
+    /// so no round opens on an item while it changes.
+    async fn amend(&mut self, amendment: &Amendment) -> Result<Amended, StoreError> {
+        let amended = self
+            .store
+            .amend_meeting(&self.definition.id, amendment)
+            .await?;
+        self.adopt(Arc::new(amended.definition.clone()), amended.sha);
+        Ok(amended)
+    }
+
+    /// Runs on `definition` from now on: the floor takes its settings and
+    /// respondents (its questions, if they changed, are a floor nothing
+    /// happened at yet: the store's rules refuse that otherwise), and
+    /// every audience is sent the new state.
+    fn adopt(&mut self, definition: Arc<MeetingDefinition>, sha: Sha) {
+        self.floor.redefine(&self.definition, &definition);
+        self.definition = definition;
+        self.definition_sha = sha;
+        self.broadcast_snapshot();
+        self.floor_due = None;
+        self.send_floor(&Audience::ALL);
+    }
+
     async fn check_in(&mut self, seat: SeatNo) -> Result<ServerMsg, Refusal> {
         if !self.present.contains(&seat) {
             self.store
@@ -806,6 +962,11 @@ impl MeetingActor {
             ChairCommand::Pause => self.pause().await,
             ChairCommand::Resume => self.resume().await,
             ChairCommand::Announce => self.announce().await,
+            ChairCommand::SetList {
+                item,
+                posts,
+                entries,
+            } => self.set_list(item, posts, entries).await,
             ChairCommand::FloorAdd {
                 kind,
                 speaker,

@@ -162,6 +162,23 @@ impl Floor {
         floor
     }
 
+    /// The floor of `after`, an amendment of `before`: its settings,
+    /// respondents and question sessions, with the queues and turn as
+    /// they are. Questions registered anew make a new floor: they are
+    /// numbered from the file, which the store allows only while nothing
+    /// happened at the floor.
+    pub fn redefine(&mut self, before: &MeetingDefinition, after: &MeetingDefinition) {
+        if before.questions != after.questions {
+            *self = Floor::new(after);
+            return;
+        }
+        let fresh = Floor::new(after);
+        self.settings = fresh.settings;
+        self.respondents = fresh.respondents;
+        self.total_seats = fresh.total_seats;
+        self.question_sessions = fresh.question_sessions;
+    }
+
     /// Whether a turn is under way.
     pub fn turn_running(&self) -> bool {
         self.turn.is_some()
@@ -863,6 +880,39 @@ mod tests {
             panic!("{changes:?}");
         };
         assert_eq!(request.id, 2);
+    }
+
+    #[test]
+    fn an_amended_definition_keeps_the_queue_and_new_questions_make_a_new_floor() {
+        let before = definition();
+        let mut floor = Floor::new(&before);
+        act(
+            &mut floor,
+            ask(4, DEBATE, FloorKind::Speak, None),
+            DEBATE,
+            5,
+        )
+        .unwrap();
+        // A respondent added and longer turns: the queue stays, the new
+        // respondent can be asked.
+        let mut after = before.clone();
+        after.respondents.push(after.respondents[0].clone());
+        after.floor.speak_seconds += 60;
+        floor.redefine(&before, &after);
+        assert_eq!(order(&floor, DEBATE), vec![(4, FloorKind::Speak)]);
+        assert_eq!(floor.respondents, 3);
+        assert_eq!(floor.settings, after.floor);
+        // Questions registered anew: the floor nothing happened at yet.
+        let mut questioned = after.clone();
+        questioned.questions = vec![crate::meeting::RegisteredQuestion {
+            item: QUESTIONS,
+            seat: 9,
+            respondent: 2,
+            topic: None,
+        }];
+        floor.redefine(&after, &questioned);
+        assert_eq!(order(&floor, QUESTIONS), vec![(9, FloorKind::Question)]);
+        assert!(order(&floor, DEBATE).is_empty());
     }
 
     #[test]

@@ -35,7 +35,9 @@ use crate::clock::now_ms;
 use crate::documents;
 use crate::meeting::MeetingDefinition;
 use crate::signatures::Signatures;
-use crate::store::{Pool, Store, StoreError, StoredDocument, StoredMeeting, code_hash};
+use crate::store::{
+    Amended, Amendment, Pool, Store, StoreError, StoredDocument, StoredMeeting, code_hash,
+};
 use crate::tokens;
 use anyhow::Context as _;
 use axum::body::Bytes;
@@ -46,6 +48,7 @@ use gavel_protocol::messages::{DocumentView, Presentation, RoundStatus, view_has
 use gavel_protocol::published::{ListRefusal, PublishedBallot, PublishedList};
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{MeetingId, Principal, PublicKey, RefusalReason, RoundId, ServerMsg};
+use gavel_records::chain::Sha;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
@@ -100,6 +103,20 @@ impl From<RefusalReason> for Refusal {
     }
 }
 
+/// Why an amendment of a meeting was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum AmendError {
+    /// Refused by the store's rules, or the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Another node of the deployment hosts the meeting.
+    #[error("meeting {0} is served by another node; its changes are made through that node")]
+    HostedElsewhere(MeetingId),
+    /// The meeting's actor stopped (the server is shutting down).
+    #[error("meeting {0} is not running now; try again")]
+    Stopped(MeetingId),
+}
+
 /// How often a serving hub looks for document versions stored elsewhere.
 const DOCUMENT_WATCH: Duration = Duration::from_secs(3);
 
@@ -108,9 +125,9 @@ const EXPORT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 
 /// A meeting's view (roster, agenda, labels) as clients fetch it over HTTP:
 /// serialized once when the meeting is loaded and shared by every request,
-/// named by its hash in each `welcome`. The roster and agenda never change
-/// while the hub runs; the documents do when the secretariat uploads one,
-/// and the meeting is then given a new view ([`Hub::documents_changed`]).
+/// named by its hash in each `welcome`. When the definition is amended or
+/// a document stored, the meeting is given a new view
+/// ([`Hub::definition_changed`]).
 pub struct ServedView {
     pub bytes: Bytes,
     /// [`view_hash`] of `bytes`.
@@ -185,8 +202,8 @@ pub struct MeetingHandle {
     /// Cancelled when another node took the meeting over (or this one gave
     /// it up): its clients are told to connect again, to reach that node.
     moved: CancellationToken,
-    /// Cancelled when the meeting was given a new view (a document
-    /// uploaded): its clients are told to connect again, for a `welcome`
+    /// Cancelled when the meeting was given a new view (an amendment, a
+    /// document uploaded): its clients are told to connect again, for a `welcome`
     /// that names it.
     view_changed: CancellationToken,
     /// Stops the meeting's actor: at shutdown, or when the meeting moves.
@@ -262,6 +279,17 @@ impl MeetingHandle {
         answer
             .await
             .map_err(|_| hand::HandRefusal::StoreUnavailable)?
+    }
+
+    /// Amends the meeting's stored definition through its actor (see
+    /// [`Store::amend_meeting`]): what was stored, once the actor runs on it.
+    async fn amend(&self, amendment: Amendment) -> Result<Amended, AmendError> {
+        let stopped = || AmendError::Stopped(self.definition.id.clone());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.send(Command::Amend { amendment, reply })
+            .await
+            .map_err(|_| stopped())?;
+        Ok(answer.await.map_err(|_| stopped())??)
     }
 
     /// A token for one download of the meeting's record within a minute,
@@ -436,6 +464,12 @@ pub struct Hub {
     shutdown: OnceLock<CancellationToken>,
     /// The audience of meetings hosted elsewhere that this node serves.
     relays: Arc<relay::Relays>,
+    /// Meetings whose actor amended their definition (the chair's list):
+    /// [`Hub::watch_documents`] gives each its new view.
+    amended: (
+        mpsc::UnboundedSender<MeetingId>,
+        tokio::sync::Mutex<mpsc::UnboundedReceiver<MeetingId>>,
+    ),
 }
 
 impl Hub {
@@ -469,6 +503,10 @@ impl Hub {
             served_documents: Arc::default(),
             renewing_views: tokio::sync::Mutex::default(),
             shutdown: OnceLock::new(),
+            amended: {
+                let (tx, rx) = mpsc::unbounded_channel();
+                (tx, tokio::sync::Mutex::new(rx))
+            },
         })
     }
 
@@ -529,6 +567,7 @@ impl Hub {
         shutdown: &CancellationToken,
     ) -> anyhow::Result<bool> {
         let (key, tasks, signatures) = (&self.server_key, &self.tasks, &self.signatures);
+        let amended = &self.amended.0;
         let definition = MeetingDefinition::parse(&stored.definition)
             .with_context(|| format!("stored definition of meeting {}", stored.id))?;
         let definition = &Arc::new(definition);
@@ -541,7 +580,8 @@ impl Hub {
                 let revoked = store.revoked_keys(id).await?;
                 let documents = store.documents(id).await?;
                 let actor = actor::MeetingActor::restore(
-                    definition.clone(),
+                    (definition.clone(), Sha::of(stored.definition.as_bytes())),
+                    amended.clone(),
                     item,
                     store.clone(),
                     key.clone(),
@@ -848,18 +888,38 @@ impl Hub {
         self.node.is_some()
     }
 
+    /// Amends a stored meeting's definition ([`Store::amend_meeting`]):
+    /// through its actor, where this node hosts it, so that no round opens
+    /// on an item while it changes and the actor runs on the new definition
+    /// from the next command; then the meeting is given its new view
+    /// ([`Hub::definition_changed`]). A meeting another node hosts is
+    /// refused ([`AmendError::HostedElsewhere`]): its actor would not learn
+    /// of the change.
+    pub async fn amend(
+        &self,
+        meeting: &MeetingId,
+        amendment: Amendment,
+    ) -> Result<Amended, AmendError> {
+        let Some(handle) = self.meeting(meeting) else {
+            return Err(AmendError::HostedElsewhere(meeting.clone()));
+        };
+        let amended = handle.amend(amendment).await?;
+        self.definition_changed(meeting).await?;
+        Ok(amended)
+    }
+
     /// Gives a meeting this node serves the view of its stored definition
-    /// and documents, after the secretariat stored a new one: requests for
-    /// the view or a document are answered from it at once, and every live
-    /// session of the meeting is ended with "connect again", so that each
-    /// device's next `welcome` names the new view and it fetches it. The
-    /// actor keeps its definition: only the documents changed, which it
-    /// reads from the store when it opens a round (a stored definition that
-    /// changed beyond its documents is served after a restart, as before).
-    /// A node that does not host the meeting forgets the view it cached; the
-    /// node that does, and a server whose store `gavel meeting import`
+    /// and documents, after the secretariat or the chair changed them:
+    /// requests for the view or a document are answered from it at once,
+    /// and every live session of the meeting is ended with "connect
+    /// again", so that each device's next `welcome` names the new view and
+    /// it fetches it. The actor is given the stored definition too, which
+    /// it takes up if it does not run on it already (a change by `gavel
+    /// meeting import` in another process; an amendment went through it).
+    /// A node that does not host the meeting forgets the view it cached;
+    /// the node that does, and a server whose store `gavel meeting import`
     /// wrote to, learn it from [`Hub::watch_documents`].
-    pub async fn documents_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
+    pub async fn definition_changed(&self, meeting: &MeetingId) -> Result<(), StoreError> {
         let _renewing = self.renewing_views.lock().await;
         self.elsewhere_views.remove(meeting);
         let Some(current) = self.meeting(meeting) else {
@@ -872,24 +932,21 @@ impl Hub {
             .into_iter()
             .find(|m| &m.id == meeting)
             .ok_or_else(|| StoreError::Corrupt(format!("meeting {meeting} is not stored")))?;
-        let definition = MeetingDefinition::parse(&stored.definition).map_err(|e| {
+        let definition = Arc::new(MeetingDefinition::parse(&stored.definition).map_err(|e| {
             StoreError::Corrupt(format!("stored definition of meeting {meeting}: {e}"))
-        })?;
+        })?);
         let documents = self.store.documents(meeting).await?;
-        let versions = documents.len() as u64;
-        if !current.definition.same_but_documents(&definition) {
-            tracing::warn!(%meeting, "the stored definition changed beyond its documents; a restart serves it");
-            let counted = MeetingHandle {
-                document_versions: versions,
-                ..current
-            };
-            self.meetings.insert(meeting.clone(), counted);
-            return Ok(());
+        let adopt = Command::Adopt {
+            definition: definition.clone(),
+            sha: Sha::of(stored.definition.as_bytes()),
+        };
+        if current.send(adopt).await.is_err() {
+            tracing::debug!(%meeting, "the meeting's actor has stopped");
         }
         let renewed = MeetingHandle {
-            document_versions: versions,
+            document_versions: documents.len() as u64,
             view: Arc::new(ServedView::of(&definition, &documents)),
-            definition: Arc::new(definition),
+            definition,
             documents: Arc::new(
                 documents
                     .into_iter()
@@ -901,41 +958,53 @@ impl Hub {
         };
         self.meetings.insert(meeting.clone(), renewed);
         current.view_changed.cancel();
-        tracing::info!(%meeting, "the meeting's documents changed; its devices connect again");
+        tracing::info!(%meeting, "the meeting changed; its devices connect again");
         Ok(())
     }
 
     /// Asks the store every 3 s (`DOCUMENT_WATCH`) whether a meeting this node
     /// serves has document versions its view lacks (stored by `gavel meeting
     /// import` in another process, or by the secretariat through another
-    /// node), and gives it its new view ([`Hub::documents_changed`]). Runs
-    /// until `shutdown`.
+    /// node), and gives it its new view ([`Hub::definition_changed`]); and
+    /// gives its new view at once to a meeting whose actor amended it (the
+    /// chair's list). Runs until `shutdown`.
     pub async fn watch_documents(&self, shutdown: &CancellationToken) {
         let mut tick = tokio::time::interval(DOCUMENT_WATCH);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut amended = self.amended.1.lock().await;
         loop {
-            tokio::select! {
+            let changed: Vec<MeetingId> = tokio::select! {
                 () = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let served: Vec<(MeetingId, u64)> = self
-                .meetings
-                .iter()
-                .map(|m| (m.key().clone(), m.document_versions))
-                .collect();
-            for (meeting, known) in served {
-                let changed = match self.store.document_versions(&meeting).await {
-                    Ok(stored) => stored != known,
-                    Err(e) => {
-                        tracing::debug!(%meeting, error = %e, "the documents could not be counted");
-                        false
-                    }
-                };
-                if changed && let Err(e) = self.documents_changed(&meeting).await {
-                    tracing::warn!(%meeting, error = %e, "the meeting's new documents could not be served");
+                Some(meeting) = amended.recv() => vec![meeting],
+                _ = tick.tick() => self.documents_stored_elsewhere().await,
+            };
+            for meeting in changed {
+                if let Err(e) = self.definition_changed(&meeting).await {
+                    tracing::warn!(%meeting, error = %e, "the meeting's new view could not be served");
                 }
             }
         }
+    }
+
+    /// The meetings this node serves whose stored document versions are
+    /// not those their view was made from.
+    async fn documents_stored_elsewhere(&self) -> Vec<MeetingId> {
+        let served: Vec<(MeetingId, u64)> = self
+            .meetings
+            .iter()
+            .map(|m| (m.key().clone(), m.document_versions))
+            .collect();
+        let mut changed = Vec::new();
+        for (meeting, known) in served {
+            match self.store.document_versions(&meeting).await {
+                Ok(stored) if stored != known => changed.push(meeting),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(%meeting, error = %e, "the documents could not be counted");
+                }
+            }
+        }
+        changed
     }
 
     /// Revokes the key of `principal`'s device in `meeting` (a lost tablet):

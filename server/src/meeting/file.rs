@@ -223,56 +223,104 @@ impl RawItem {
             ));
         };
         let list_field = join(path, wanted.0);
-        if list.get_ref().is_empty() || list.get_ref().len() > MAX_LIST {
-            return Err(source.error(
-                list.span(),
-                list_field,
-                format!("must list between 1 and {MAX_LIST}"),
-            ));
-        }
-        let mut entries: Vec<ListEntry> = Vec::with_capacity(list.get_ref().len());
-        for (e, raw) in list.get_ref().iter().enumerate() {
-            let field = format!("{list_field}[{e}].name");
-            let name = source.nonblank(&raw.name, &field)?;
-            if let Some(first) = entries.iter().position(|x| x.name == name) {
-                return Err(source.error(
-                    raw.name.span(),
-                    field,
-                    format!("{name:?} is listed twice (first as {list_field}[{first}])"),
-                ));
-            }
-            entries.push(ListEntry {
-                name,
+        let entries: Vec<ListEntry> = list
+            .get_ref()
+            .iter()
+            .map(|raw| ListEntry {
+                name: raw.name.get_ref().clone(),
                 post: raw.post.clone(),
-            });
-        }
-        let posts = match (&self.posts, kind) {
-            (None, PaperKind::Election) => 1,
-            (Some(at), PaperKind::Election) => {
-                let posts = *at.get_ref();
-                if posts == 0 || usize::from(posts) > entries.len() {
-                    return Err(source.error(
-                        at.span(),
-                        join(path, "posts"),
-                        format!("must be between 1 and the {} candidates", entries.len()),
-                    ));
+            })
+            .collect();
+        let posts = check_list(kind, self.posts.as_ref().map(|p| *p.get_ref()), &entries).map_err(
+            |fault| {
+                let name_at = |e: usize| list.get_ref()[e].name.span();
+                let posts_at = || self.posts.as_ref().map_or(kind_at.span(), Spanned::span);
+                match &fault {
+                    ListFault::Length => {
+                        source.error(list.span(), list_field.clone(), fault.to_string())
+                    }
+                    ListFault::NameMissing { entry } => source.error(
+                        name_at(*entry),
+                        format!("{list_field}[{entry}].name"),
+                        fault.to_string(),
+                    ),
+                    ListFault::NameTwice { entry, first, name } => source.error(
+                        name_at(*entry),
+                        format!("{list_field}[{entry}].name"),
+                        format!("{name:?} is listed twice (first as {list_field}[{first}])"),
+                    ),
+                    ListFault::PostsOutOfRange { .. } | ListFault::PostsNotElection => {
+                        source.error(posts_at(), join(path, "posts"), fault.to_string())
+                    }
                 }
-                posts
-            }
-            (Some(at), _) => {
-                return Err(source.error(
-                    at.span(),
-                    join(path, "posts"),
-                    "only an election has posts",
-                ));
-            }
-            (None, _) => 0,
-        };
+            },
+        )?;
         Ok(Some(PaperList {
             kind,
             posts,
             entries,
         }))
+    }
+}
+
+/// What is wrong with a paper's list: its length, an entry's name, or its
+/// posts. Told by the meeting file's checks with the field, and by the
+/// chair's edit of a list with a reason of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListFault {
+    #[error("must list between 1 and {MAX_LIST}")]
+    Length,
+    #[error("must not be empty")]
+    NameMissing { entry: usize },
+    #[error("{name:?} is listed twice")]
+    NameTwice {
+        entry: usize,
+        first: usize,
+        name: String,
+    },
+    #[error("must be between 1 and the {entries} candidates")]
+    PostsOutOfRange { entries: usize },
+    #[error("only an election has posts")]
+    PostsNotElection,
+}
+
+/// Checks a paper's list of `kind`: between 1 and `MAX_LIST` (200) entries,
+/// each named, no name twice; an election's `posts` (1 if not given)
+/// between 1 and its candidates, and no posts on another kind. The posts
+/// the paper fills (0 for a rating or a no-confidence vote).
+pub fn check_list(
+    kind: PaperKind,
+    posts: Option<u16>,
+    entries: &[ListEntry],
+) -> Result<u16, ListFault> {
+    if entries.is_empty() || entries.len() > MAX_LIST {
+        return Err(ListFault::Length);
+    }
+    for (entry, e) in entries.iter().enumerate() {
+        if e.name.trim().is_empty() {
+            return Err(ListFault::NameMissing { entry });
+        }
+        if let Some(first) = entries[..entry].iter().position(|x| x.name == e.name) {
+            return Err(ListFault::NameTwice {
+                entry,
+                first,
+                name: e.name.clone(),
+            });
+        }
+    }
+    match (posts, kind) {
+        (None, PaperKind::Election) => Ok(1),
+        (Some(posts), PaperKind::Election) => {
+            if posts == 0 || usize::from(posts) > entries.len() {
+                Err(ListFault::PostsOutOfRange {
+                    entries: entries.len(),
+                })
+            } else {
+                Ok(posts)
+            }
+        }
+        (Some(_), _) => Err(ListFault::PostsNotElection),
+        (None, _) => Ok(0),
     }
 }
 

@@ -175,6 +175,21 @@ impl MeetingForm {
         }
     }
 
+    /// Where agenda item `index` is in the form: its topic's and its own
+    /// position.
+    pub fn place(&self, index: u32) -> Option<(usize, usize)> {
+        let mut at = 0;
+        for (t, topic) in self.topics.iter().enumerate() {
+            for i in 0..topic.items.len() {
+                if at == index {
+                    return Some((t, i));
+                }
+                at += 1;
+            }
+        }
+        None
+    }
+
     /// The meeting file's text for this form.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a meeting form has only values TOML can hold")

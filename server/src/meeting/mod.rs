@@ -2,7 +2,8 @@
 //! holds the roster, the vote labels, the default vote settings and the
 //! agenda (see `meetings/phuc-loi.toml`, a commented example).
 //!
-//! Map of the module: this file holds the checked definition; `file` the
+//! Map of the module: this file holds the checked definition; `amend` what
+//! a change of a stored definition may change, given its record; `file` the
 //! file as written (private `Raw*` structs) and the checks that turn it into
 //! the definition; `source` turns byte spans into lines, columns and field
 //! paths for the errors; `form` the definition written back as the file's
@@ -57,6 +58,7 @@
 //! - **Seats are dense.** Seats must be numbered `1..=total_seats`, each once,
 //!   so the definition keeps them sorted and finds seat `n` at index `n - 1`.
 
+pub mod amend;
 mod file;
 mod form;
 mod source;
@@ -64,6 +66,7 @@ mod source;
 mod tests;
 
 use file::RawMeeting;
+pub use file::{ListFault, check_list};
 pub use form::{
     BoardForm, DocumentForm, ItemForm, MeetingForm, QuestionForm, SeatForm, TopicForm, VoteForm,
 };
@@ -188,17 +191,6 @@ impl MeetingDefinition {
         let raw = RawMeeting::deserialize(toml::de::Deserializer::from(doc.clone()))
             .map_err(|e| source.serde_error(doc.get_ref(), &e))?;
         raw.check(&source)
-    }
-
-    /// Whether `other` is this meeting but for its documents: the one change
-    /// a running meeting takes without a restart (its actor never reads them
-    /// from the definition).
-    pub fn same_but_documents(&self, other: &MeetingDefinition) -> bool {
-        let bare = |d: &MeetingDefinition| MeetingDefinition {
-            documents: Vec::new(),
-            ..d.clone()
-        };
-        bare(self) == bare(other)
     }
 
     /// What clients are told about the meeting, with each item's stored

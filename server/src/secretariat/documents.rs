@@ -18,28 +18,30 @@
 //! meeting's record, so that file with that folder imports elsewhere with
 //! `gavel meeting import` as it stands. Storing a version therefore rewrites
 //! the definition too (in the app's form of the file), in the same
-//! transaction as the version and its audit entries
-//! ([`Store::store_uploaded_document`]): a change of the documents alone,
-//! allowed while other items have rounds.
+//! transaction as the version and its audit entries: an amendment of the
+//! meeting like any other ([`Hub::amend`]), under the same rules, which
+//! allow it while other items have rounds. Once a round was opened on the
+//! item its documents are what was voted on, and a new one is refused
+//! (`item_voted`).
 //!
-//! **A running meeting learns it at once** ([`Hub::documents_changed`]): its
-//! devices connect again and fetch the new view, so a tablet lists the new
-//! version. Once a round was opened on the item its documents are what was
-//! voted on, and a new one is refused (`item_voted`).
+//! **A running meeting learns it at once**: its devices connect again and
+//! fetch the new view, so a tablet lists the new version.
 //!
-//! [`Store::store_uploaded_document`]: crate::store::Store::store_uploaded_document
-//! [`Hub::documents_changed`]: crate::hub::Hub::documents_changed
+//! [`Hub::amend`]: crate::hub::Hub::amend
 
+use super::owner::{AmendCall, Call, Upload, at_owner};
 use super::{Office, Refusal, stored};
 use crate::documents::{DocumentFault, check, check_size};
 use crate::meeting::{DefinitionError, DocumentForm, MeetingForm};
-use crate::store::NewDocument;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
+use gavel_protocol::PublicKey;
 use gavel_protocol::messages::{DocumentKind, DocumentView};
+use gavel_records::chain::Sha;
 use serde::{Deserialize, Serialize};
 
 /// One document of an item as the meeting file names it, with every stored
@@ -136,9 +138,10 @@ pub(super) async fn attach(
     Path((id, item)): Path<(String, u32)>,
     Query(fields): Query<Fields>,
     body: Body,
-) -> Result<Json<Stored>, Refusal> {
-    office.desk.session_valid(&headers)?;
-    upload(&office, &headers, &id, item, None, fields, body).await
+) -> Result<Response, Refusal> {
+    let device = office.desk.session_valid(&headers)?;
+    let slot = None;
+    upload(&office, &headers, device, &id, (item, slot), fields, body).await
 }
 
 /// Stores a new version of the item's document in `slot`.
@@ -148,9 +151,10 @@ pub(super) async fn replace(
     Path((id, item, slot)): Path<(String, u32, u32)>,
     Query(fields): Query<Fields>,
     body: Body,
-) -> Result<Json<Stored>, Refusal> {
-    office.desk.session_valid(&headers)?;
-    upload(&office, &headers, &id, item, Some(slot), fields, body).await
+) -> Result<Response, Refusal> {
+    let device = office.desk.session_valid(&headers)?;
+    let slot = Some(slot);
+    upload(&office, &headers, device, &id, (item, slot), fields, body).await
 }
 
 fn invalid(field: &str, message: String) -> Refusal {
@@ -199,20 +203,6 @@ fn document_fields(
     Ok((title, kind, public))
 }
 
-/// Where item `index` is in the form: its topic's and its own position.
-fn place_of(form: &MeetingForm, index: u32) -> Option<(usize, usize)> {
-    let mut at = 0;
-    for (t, topic) in form.topics.iter().enumerate() {
-        for i in 0..topic.items.len() {
-            if at == index {
-                return Some((t, i));
-            }
-            at += 1;
-        }
-    }
-    None
-}
-
 /// The body's bytes, refused as soon as they pass the limit (a body that
 /// did not declare its length), or when the upload broke off.
 async fn read_body(body: Body) -> Result<Vec<u8>, Refusal> {
@@ -227,15 +217,18 @@ async fn read_body(body: Body) -> Result<Vec<u8>, Refusal> {
     Ok(content)
 }
 
+/// Stores the body as the document in `place` (an item, and the slot of
+/// the document it replaces or none for a new one), with the definition
+/// rewritten to name it: one amendment of the meeting, by `device`.
 async fn upload(
     office: &Office,
     headers: &HeaderMap,
+    device: PublicKey,
     id: &str,
-    item: u32,
-    slot: Option<u32>,
+    (item, slot): (u32, Option<u32>),
     fields: Fields,
     body: Body,
-) -> Result<Json<Stored>, Refusal> {
+) -> Result<Response, Refusal> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -245,7 +238,7 @@ async fn upload(
     }
     let (text, definition) = stored(office, id).await?;
     let mut form = MeetingForm::of(&definition);
-    let (t, i) = place_of(&form, item).ok_or(Refusal::UnknownItem(item))?;
+    let (t, i) = form.place(item).ok_or(Refusal::UnknownItem(item))?;
     let documents = &mut form.topics[t].items[i].documents;
     let current = match slot {
         Some(slot) => Some(
@@ -289,30 +282,31 @@ async fn upload(
             u32::try_from(documents.len() - 1).expect("fewer than 2^32 documents")
         }
     };
-    let (new_text, new_definition) = form.check().map_err(|e| {
+    let (new_text, _) = form.check().map_err(|e| {
         // A document's field, told by its own name: the form's path is the
         // app's business, not the secretariat's.
         let field = e.field.rsplit('.').next().unwrap_or_default().to_owned();
         invalid(&field, e.message)
     })?;
-    // The only change an upload may make.
-    if !definition.same_but_documents(&new_definition) {
-        tracing::error!(%id, "the meeting's file, written back, is not the same meeting");
-        return Err(Refusal::StoreUnavailable);
-    }
-    let document = NewDocument {
+    let upload = Upload {
         item,
         slot,
         title,
         kind,
         public,
         sha256,
-        content,
+        content: Some(content),
     };
-    store
-        .store_uploaded_document(&definition.id, &text, &new_text, &document)
-        .await?;
-    super::owner::documents_changed(&office.hub, &definition.id).await?;
+    let amend = AmendCall {
+        previous: Sha::of(text.as_bytes()),
+        text: new_text,
+        device,
+        document: Some(upload),
+    };
+    let answer = at_owner(&office.hub, &definition.id, Call::Amend(Box::new(amend))).await?;
+    if !answer.is_done() {
+        return Ok(answer.into_response());
+    }
     let latest = store
         .documents(&definition.id)
         .await?
@@ -325,5 +319,6 @@ async fn upload(
         item,
         slot,
         document: latest.view,
-    }))
+    })
+    .into_response())
 }

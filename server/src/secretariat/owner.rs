@@ -12,16 +12,22 @@
 //! withdrawn and refused `owner_unreachable` (nothing was done), one claimed
 //! and not answered within as long again `owner_no_answer` (it may have
 //! been done). Calls that only read or write the store (results, downloads,
-//! the form, documents) are answered by the node they reach.
+//! reading the form, the list of documents) are answered by the node they
+//! reach.
 
-use super::{Refusal, RoundLine, devices_of};
+use super::{Refusal, RoundLine, amend_refusal, devices_of};
 use crate::hub::hand::HandCount;
 use crate::hub::{Hub, MeetingHandle, RESTORE_RETRY};
-use crate::store::{CallOutcome, OWNER_ANSWER_CHANNEL, OWNER_CALL_CHANNEL, StoreError};
+use crate::store::{
+    Amendment, CallOutcome, NewDocument, OWNER_ANSWER_CHANNEL, OWNER_CALL_CHANNEL, Store,
+    StoreError,
+};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gavel_protocol::{MeetingId, Principal, PublicKey};
+use gavel_protocol::messages::DocumentKind;
+use gavel_protocol::{MeetingId, Principal, PublicKey, Sha};
+use gavel_records::chain::Amender;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use std::sync::Arc;
@@ -52,9 +58,78 @@ pub(super) enum Call {
     Revoke { seat: u32 },
     /// The devices of the meeting, as the node its devices connect to sees them.
     Devices,
-    /// A document version was stored: the meeting's node serves its new
-    /// view at once ([`Hub::documents_changed`]).
-    DocumentsChanged,
+    /// Amends the meeting's definition, from the app's form or with an
+    /// uploaded document ([`Hub::amend`]).
+    Amend(Box<AmendCall>),
+}
+
+/// An amendment as the secretariat made it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct AmendCall {
+    /// SHA-256 of the stored text it was made to.
+    pub previous: Sha,
+    /// The new text, checked as the meeting file is.
+    pub text: String,
+    pub device: PublicKey,
+    /// The document uploaded with it; none for an edit of the form.
+    pub document: Option<Upload>,
+}
+
+/// An uploaded document, named by its hash: for another node, its bytes
+/// are stored ahead of the call ([`Call::send_ahead`]) rather than carried
+/// in it, and read back there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Upload {
+    pub item: u32,
+    pub slot: u32,
+    pub title: String,
+    pub kind: DocumentKind,
+    pub public: bool,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
+    /// The bytes, on the node the upload reached.
+    #[serde(skip)]
+    pub content: Option<Vec<u8>>,
+}
+
+impl Upload {
+    /// The document to store, its bytes read back where the call was sent on.
+    async fn document(self, store: &Store) -> Result<NewDocument, Refusal> {
+        let content = match self.content {
+            Some(content) => content,
+            None => store
+                .document_content(&self.sha256)
+                .await?
+                .ok_or(Refusal::StoreUnavailable)?,
+        };
+        Ok(NewDocument {
+            item: self.item,
+            slot: self.slot,
+            title: self.title,
+            kind: self.kind,
+            public: self.public,
+            sha256: self.sha256,
+            content,
+        })
+    }
+}
+
+impl Call {
+    /// Stores what another node needs to run the call and the call does not
+    /// carry: an uploaded document's bytes. Kept by their hash, as every
+    /// document's are; bytes whose amendment is then refused stay unnamed.
+    async fn send_ahead(&self, store: &Store) -> Result<(), StoreError> {
+        if let Call::Amend(amend) = self
+            && let Some(Upload {
+                sha256,
+                content: Some(content),
+                ..
+            }) = &amend.document
+        {
+            store.store_document_content(sha256, content).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A call's answer, as the app is sent it: an HTTP status and a JSON body
@@ -141,33 +216,30 @@ async fn run(hub: &Hub, handle: &MeetingHandle, call: Call) -> Result<serde_json
             Ok(serde_json::Value::Null)
         }
         Call::Devices => Ok(value(&devices_of(handle))),
-        Call::DocumentsChanged => {
-            hub.documents_changed(&handle.definition.id).await?;
+        Call::Amend(amend) => {
+            let AmendCall {
+                previous,
+                text,
+                device,
+                document,
+            } = *amend;
+            let from_form = document.is_none();
+            let document = match document {
+                Some(upload) => Some(upload.document(hub.store()).await?),
+                None => None,
+            };
+            let amendment = Amendment {
+                previous,
+                text,
+                by: Amender::Secretariat { device },
+                document,
+            };
+            hub.amend(&handle.definition.id, amendment)
+                .await
+                .map_err(|e| amend_refusal(e, from_form.then_some(&*handle.definition)))?;
             Ok(serde_json::Value::Null)
         }
     }
-}
-
-/// Gives `meeting` its new view after a document was stored through this
-/// node: here (the meeting's view, or this node's copy of it), and on the
-/// meeting's node at once if another hosts it. The document is stored
-/// either way, so an owner that does not answer is only logged: its watch
-/// finds the new version within seconds ([`Hub::watch_documents`]).
-pub(super) async fn documents_changed(hub: &Hub, meeting: &MeetingId) -> Result<(), Refusal> {
-    hub.documents_changed(meeting).await?;
-    if hub.meeting(meeting).is_some() || !hub.is_node() {
-        return Ok(());
-    }
-    match ask(hub, meeting, &Call::DocumentsChanged).await {
-        Ok(answer) if answer.is_done() => {}
-        Ok(answer) => {
-            tracing::warn!(%meeting, ?answer, "the meeting's node did not take its new documents; its watch will");
-        }
-        Err(refusal) => {
-            tracing::warn!(%meeting, %refusal, "the meeting's node was not told of its new documents; its watch will");
-        }
-    }
-    Ok(())
 }
 
 /// An answer's body.
@@ -183,6 +255,7 @@ async fn ask(hub: &Hub, meeting: &MeetingId, call: &Call) -> Result<Answer, Refu
     };
     let id = hex::encode(rand::random::<[u8; 16]>());
     let text = serde_json::to_string(call).expect("a call serializes");
+    call.send_ahead(store).await?;
     store.put_owner_call(&id, meeting, &text).await?;
     let mut give_up = false;
     loop {

@@ -49,8 +49,8 @@
 //!
 //! **The audit chain.** Every operation that changes a meeting appends one
 //! entry to its chain as the last statement of its own transaction, so that
-//! an entry exists exactly when its change was committed: a key bound, a
-//! first check-in, the current item set, a round opened, extended, closed
+//! an entry exists exactly when its change was committed: a definition
+//! stored or amended, a key bound, a first check-in, the current item set, a round opened, extended, closed
 //! (with its tally) or voided, and one entry per committed batch of ballots.
 //! Appends to one meeting's chain are serialized: PostgreSQL locks the
 //! meeting's row (`FOR NO KEY UPDATE`, which does not block inserts that
@@ -137,6 +137,8 @@ pub use lease::{Holdings, Lease};
 pub use postgres::{SILENT_AFTER, STATEMENT_TIMEOUT};
 use sql::{MeetingLock, Pooled, Tx};
 
+use crate::meeting::MeetingDefinition;
+use crate::meeting::amend::{self, AmendRefusal, Recorded};
 use ed25519_dalek::SigningKey;
 use gavel_protocol::board::{Confirmed, Count};
 use gavel_protocol::documents::RoundDocuments;
@@ -151,7 +153,7 @@ use gavel_protocol::signing::BallotContent;
 use gavel_protocol::{
     MeetingId, Principal, PublicKey, RoundId, SeatNo, Signature, Tracker, VoteSettings,
 };
-use gavel_records::chain::{Entry, Event, Sha, split_votes};
+use gavel_records::chain::{Amender, Entry, Event, Sha, split_votes};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
@@ -198,6 +200,9 @@ pub enum StoreError {
         "agenda item {item} has been voted on; its document {title:?} can no longer be replaced"
     )]
     ItemVoted { item: u32, title: String },
+    /// An amendment that would change what the record holds.
+    #[error("{0}")]
+    Amend(AmendRefusal),
     /// The definition a change was made to is no longer the stored one.
     #[error("meeting {0} was changed meanwhile; read it again")]
     DefinitionChanged(MeetingId),
@@ -233,6 +238,27 @@ pub struct NewDocument {
     /// SHA-256 of `content`, lower-case hex.
     pub sha256: String,
     pub content: Vec<u8>,
+}
+
+/// A change of a stored meeting's definition ([`Store::amend_meeting`]).
+#[derive(Debug, Clone)]
+pub struct Amendment {
+    /// SHA-256 of the stored text the change was made to.
+    pub previous: Sha,
+    /// The new text, checked by the caller as the meeting file is.
+    pub text: String,
+    pub by: Amender,
+    /// A document uploaded with the change, which the new text names.
+    pub document: Option<NewDocument>,
+}
+
+/// A stored amendment: the new definition, the SHA-256 of the text now
+/// stored, and the items it changed.
+#[derive(Debug, Clone)]
+pub struct Amended {
+    pub definition: MeetingDefinition,
+    pub sha: Sha,
+    pub items: Vec<u32>,
 }
 
 /// One stored version of an item's document.
@@ -534,42 +560,65 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a document uploaded in the secretariat's app as the next
-    /// version of its item's slot (or its first), in one transaction with
-    /// the meeting's definition rewritten to name it: `definition`, which
-    /// differs from `previous` in its documents alone, so that neither a
-    /// round's settings nor the floor's replay depend on the change (which
-    /// is why it is allowed while other items have rounds, where
-    /// [`Store::import_meeting`] refuses any change). The new definition
-    /// has its `meeting_defined` audit entry, the document its
-    /// `document_stored` one. [`StoreError::DefinitionChanged`] if the
-    /// stored definition is no longer `previous` (another change came
-    /// first), [`StoreError::ItemVoted`] once a round was opened on the
-    /// item; either way nothing is written. A document the same as the
-    /// slot's latest version writes nothing.
-    pub async fn store_uploaded_document(
+    /// Amends a stored meeting's definition, in one transaction: the
+    /// stored text must still be the one `amendment.previous` hashes
+    /// ([`StoreError::DefinitionChanged`] if another change came first),
+    /// and the new text must keep what the record holds
+    /// ([`amend::check`], against the rounds, document versions and floor
+    /// changes read under the meeting's lock, so that a round being opened
+    /// at the same moment is either seen or waits:
+    /// [`StoreError::Amend`]). The new text, if it says something else than
+    /// the stored one, is written with a `meeting_amended` audit entry
+    /// (who, which items), and the stored text kept otherwise; a document
+    /// uploaded with it is stored as [`Store::import_meeting`] stores one,
+    /// with its `document_stored` entry. Refused, nothing is written. On a
+    /// deployment of several nodes the entry's append checks this store's
+    /// lease, as every write for a hosted meeting does.
+    pub async fn amend_meeting(
         &self,
         id: &MeetingId,
-        previous: &str,
-        definition: &str,
-        document: &NewDocument,
-    ) -> Result<(), StoreError> {
+        amendment: &Amendment,
+    ) -> Result<Amended, StoreError> {
         let mut tx = Tx::begin(self).await?;
         sql::lock_meeting(tx.db(), id, MeetingLock::Update).await?;
-        if sql::definition(tx.db(), id).await?.as_deref() != Some(previous) {
+        let stored = sql::definition(tx.db(), id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("meeting {id} is not stored")))?;
+        if Sha::of(stored.as_bytes()) != amendment.previous {
             return Err(StoreError::DefinitionChanged(id.clone()));
         }
-        if definition != previous {
-            sql::set_definition(tx.db(), id, definition).await?;
-            let event = Event::MeetingDefined {
-                definition_sha256: Sha::of(definition.as_bytes()),
+        let parse = |text: &str| {
+            MeetingDefinition::parse(text)
+                .map_err(|e| StoreError::Corrupt(format!("a definition of meeting {id}: {e}")))
+        };
+        let (old, new) = (parse(&stored)?, parse(&amendment.text)?);
+        let recorded = recorded(&mut tx, id).await?;
+        let items = amend::check(&old, &new, &recorded).map_err(StoreError::Amend)?;
+        // The same meeting in other words (a hand-written file's comments)
+        // is left as it was written.
+        let sha = if new == old {
+            amendment.previous
+        } else {
+            let sha = Sha::of(amendment.text.as_bytes());
+            sql::set_definition(tx.db(), id, &amendment.text).await?;
+            let event = Event::MeetingAmended {
+                definition_sha256: sha,
+                by: amendment.by,
+                items: items.clone(),
             };
             append(&mut tx, id, event).await?;
+            sha
+        };
+        if let Some(document) = &amendment.document {
+            let stored = sql::documents(tx.db(), id).await?;
+            store_document(&mut tx, id, &stored, document).await?;
         }
-        let stored = sql::documents(tx.db(), id).await?;
-        store_document(&mut tx, id, &stored, document).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Amended {
+            definition: new,
+            sha,
+            items,
+        })
     }
 
     /// How many document versions the meeting has stored: a running hub
@@ -583,6 +632,17 @@ impl Store {
     pub async fn documents(&self, meeting: &MeetingId) -> Result<Vec<StoredDocument>, StoreError> {
         let rows = sql::documents(self.pooled().await?.db(), meeting).await?;
         rows.into_iter().map(DocumentRow::decode).collect()
+    }
+
+    /// Keeps `content` under its SHA-256 `sha256`, if no bytes are kept
+    /// under it yet: a document's bytes stored ahead of the amendment that
+    /// names them, made on another node (`crate::secretariat`).
+    pub async fn store_document_content(
+        &self,
+        sha256: &str,
+        content: &[u8],
+    ) -> Result<(), StoreError> {
+        Ok(sql::insert_blob(self.pooled().await?.db(), sha256, content).await?)
     }
 
     /// The bytes stored under `sha256`, as the store returns them: whether
@@ -1387,6 +1447,30 @@ async fn end_round(
         .await?
         .ok_or_else(|| StoreError::Corrupt(not_open(id)))?;
     Ok((secret, parse_meeting(&meeting)?))
+}
+
+/// What the record holds of the meeting, by item, read in `tx` (under the
+/// meeting's lock): what an amendment must keep ([`amend::check`]).
+async fn recorded(tx: &mut Tx, meeting: &MeetingId) -> Result<Recorded, StoreError> {
+    let item = |i: i64| from_sql::<u32>(i, "agenda item");
+    let mut recorded = Recorded::default();
+    for round in sql::rounds(tx.db(), meeting).await? {
+        recorded.voted.insert(item(round.item)?);
+    }
+    for document in sql::documents(tx.db(), meeting).await? {
+        recorded.documents.insert(item(document.item)?);
+    }
+    for row in sql::floor_events(tx.db(), meeting).await? {
+        recorded.floor_used = true;
+        let change: FloorChange = serde_json::from_str(&row)
+            .map_err(|e| StoreError::Corrupt(format!("a floor change of {meeting}: {e}")))?;
+        if let FloorChange::Requested { request, .. } | FloorChange::TurnStarted { request, .. } =
+            change
+        {
+            recorded.floor_items.insert(request.item);
+        }
+    }
+    Ok(recorded)
 }
 
 /// Appends `event` to the meeting's audit chain, as the last statement of

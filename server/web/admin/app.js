@@ -147,7 +147,7 @@ async function download(id) {
 
 async function copy(id) {
   try {
-    const form = await meetingForm(token, id);
+    const { form } = await meetingForm(token, id);
     // A new session has its own id and its own papers.
     form.id = "";
     for (const topic of form.topics) for (const item of topic.items) delete item.documents;

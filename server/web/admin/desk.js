@@ -58,7 +58,10 @@ export function meetings(token) {
 
 const meetingPath = (id) => `meetings/${encodeURIComponent(id)}`;
 
-/** The meeting's file fields, for the editor. */
+/**
+ * The meeting's file fields, for the editor: `{ form, previous, started, locked }`, with the hash of the
+ * stored text an edit is made to, whether a round was held, and the items that can no longer change.
+ */
 export function meetingForm(token, id) {
   return call("GET", `${meetingPath(id)}/form`, { token });
 }

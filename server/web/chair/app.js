@@ -1,6 +1,6 @@
 // The chair's console: enrolls the chair's key, follows the meeting over one
 // live session, and sends the chair's commands (move through the agenda,
-// open, extend, pause, resume, close, void). Everything on screen is drawn from the
+// open, extend, pause, resume, close, void, a list set before its vote). Everything on screen is drawn from the
 // session's state on each "change"; nothing polls the server.
 
 import { Refused, Session, enroll } from "../common/session.js";
@@ -17,6 +17,7 @@ import { buildSeatMap, renderLegend, renderSeatDetail, updateSeatMap } from "./s
 import { WORDS } from "./words.js";
 import { floorCommand, renderFloor, renderFloorClock } from "./floor.js";
 import { presentCommand, renderPresenting } from "./present.js";
+import { renderList, wireList } from "./list.js";
 
 const SLOT = "chair";
 const t = makeTranslator(WORDS);
@@ -171,9 +172,12 @@ let lastSnapshot = null;
 let lastCurrent = undefined;
 
 function buildOnce(v) {
-  const key = `${v.meeting.id}|${v.lang}`;
+  // A new view (the meeting was amended) redraws the agenda too.
+  const key = `${v.meeting.id}|${session.viewHash}|${v.lang}`;
   if (key === built) return;
   built = key;
+  // Which view the console shows: what a test waits on after an amendment.
+  document.body.dataset.view = session.viewHash;
   renderHeader(v.meeting);
   buildAgenda($("agenda"), v);
   buildSeatMap($("seat-map"), v.meeting);
@@ -241,6 +245,7 @@ function render() {
   renderBoard(view);
   renderFloor(view);
   renderPresenting(view);
+  renderList(view);
   renderAttendance(view);
   renderSeats(view);
   // A vote that ended by itself while the chair was asked to void it needs no answer.
@@ -461,6 +466,7 @@ function wire() {
       if ($("chair-error").hidden) $("floor-guest").reset();
     });
   });
+  wireList(scheduleRender, command);
   for (const type of ["pointerover", "focusin", "click"]) $("seat-map").addEventListener(type, pointSeat);
   $("seat-map").addEventListener("pointerleave", leaveSeats);
   document.addEventListener("keydown", onKey);

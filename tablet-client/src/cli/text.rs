@@ -754,6 +754,14 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::CountMismatch => "số liệu khác với kết quả kiểm phiếu khi kết thúc",
         RefusalReason::AlreadyConfirmed => "thành viên này đã xác nhận kết quả",
         RefusalReason::TooFewConfirmations => "chưa đủ thành viên Ban kiểm phiếu xác nhận",
+        RefusalReason::NoList => "nội dung này không biểu quyết theo danh sách",
+        RefusalReason::ItemVoted => "nội dung này đã được biểu quyết, không sửa được nữa",
+        RefusalReason::ListLength => "danh sách có từ 1 đến 200 người",
+        RefusalReason::NameMissing => "mỗi người trong danh sách cần có họ tên",
+        RefusalReason::NameTwice => "một họ tên có hai lần trong danh sách",
+        RefusalReason::PostsOutOfRange => {
+            "số người được bầu từ 1 đến số ứng cử viên; danh sách khác không có số người được bầu"
+        }
     }
 }
 
