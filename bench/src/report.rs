@@ -104,7 +104,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
     /// Downloads: the documents every tablet fetched whole and byte for
-    /// byte as their hash says, those that came back otherwise (or not at
+    /// byte as imported, those that came back otherwise (or not at
     /// all), and the bytes received.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documents_fetched: Option<u64>,

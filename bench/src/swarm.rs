@@ -508,7 +508,7 @@ pub async fn run(target: &Target<'_>, scenario: Scenario) -> anyhow::Result<Repo
     let fetches = match scenario {
         Scenario::Checkin {
             downloads: true, ..
-        } => Some(Fetches::of(target.url, &sessions)?),
+        } => Some(Fetches::of(target.url, &sessions).await?),
         _ => None,
     };
     // The tablet that stops reading: logged in, then never read again.

@@ -9,7 +9,7 @@
 //! The count is the result's numbers alone (no rule, no verdict): what the
 //! board attests is what it counted, and the verdict follows from the rule.
 
-use crate::results::{PaperResult, RoundResult};
+use crate::results::RoundResult;
 use crate::{MeetingId, RoundId, SeatNo};
 use serde::{Deserialize, Serialize};
 
@@ -41,19 +41,7 @@ impl Count {
             },
             RoundResult::Paper(p) => {
                 let turnout = p.turnout();
-                let rows = match p {
-                    PaperResult::Election(r) => r.approvals.iter().map(|&a| vec![a]).collect(),
-                    PaperResult::Rating(r) => r
-                        .ratings
-                        .iter()
-                        .map(|row| vec![row.high, row.confidence, row.low])
-                        .collect(),
-                    PaperResult::NoConfidence(r) => r
-                        .votes
-                        .iter()
-                        .map(|row| vec![row.confidence, row.no_confidence])
-                        .collect(),
-                };
+                let rows = p.counts();
                 Count {
                     total_seats: turnout.total_seats,
                     present: turnout.present,

@@ -20,6 +20,9 @@
 //!   percentages are of the total seats, as councils report them.
 //! - [`results`]: an election's, a rating's or a no-confidence vote's
 //!   result from its papers, as pure functions.
+//! - [`hand`]: a result counted by hand (a show of hands, or the counting
+//!   board's record of a paper vote): its figures checked, and the result
+//!   decided from them by the same rules.
 //! - [`wording`]: a result in the official words, Vietnamese or English (the
 //!   sentence of the minutes, the rule, the verdict), as the web apps word it.
 //! - [`floor`]: requests for the floor, turns and their clock, and the
@@ -36,6 +39,7 @@ pub mod choice;
 pub mod documents;
 pub mod fingerprint;
 pub mod floor;
+pub mod hand;
 pub mod ids;
 pub mod messages;
 pub mod paper;

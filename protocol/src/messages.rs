@@ -194,6 +194,14 @@ pub enum ChairCommand {
         posts: Option<u16>,
         entries: Vec<ListEntry>,
     },
+    /// Closes the session (bế mạc): refused `session_busy` while a round is
+    /// open or paused, a secret round's result awaits its announcement, or
+    /// someone has the floor. Final: from then on opening a round, the
+    /// floor, presenting, moving the item and counts by hand are refused
+    /// `session_closed`, and there is no command to reopen (a session that
+    /// must go on is a new meeting: the close is what the minutes and the
+    /// public page print as the end of the record).
+    CloseSession,
 }
 
 /// A frame the server sends.
@@ -636,6 +644,11 @@ pub struct Snapshot {
     /// page: they hold no token for the others.
     #[serde(default)]
     pub presentation: Option<Presentation>,
+    /// When the chair closed the session (Unix milliseconds); absent while
+    /// it is under way. Screens show the session closed from it, and the
+    /// public page its record.
+    #[serde(default)]
+    pub closed_at: Option<u64>,
 }
 
 /// A page of a document put before the hall by the chair.
@@ -702,6 +715,32 @@ pub struct ByHand {
     pub device: PublicKey,
     /// When the hub stored it (Unix milliseconds).
     pub at: u64,
+    /// The ballot papers, when the counting board counted papers (a secret
+    /// item, an election, a confidence vote) and signed its record (biên
+    /// bản kiểm phiếu): absent for a show of hands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<Ballots>,
+}
+
+/// The ballot papers of a vote counted by hand, as the counting board's
+/// record states them. The valid ones are those returned less the invalid;
+/// the result counts only those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballots {
+    /// Handed out, one to each delegate present who took one.
+    pub issued: u32,
+    /// Found in the ballot box.
+    pub returned: u32,
+    /// Returned but void (spoiled, or more marks than the paper allows).
+    pub invalid: u32,
+}
+
+impl Ballots {
+    /// The ballots the result counts; 0 for figures
+    /// [`crate::hand::check_ballots`] refuses.
+    pub fn valid(&self) -> u32 {
+        self.returned.saturating_sub(self.invalid)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -898,6 +937,15 @@ pub enum RefusalReason {
         "an election fills between 1 post and as many as it has candidates; other lists have no posts"
     )]
     PostsOutOfRange,
+    /// The chair has closed the session; nothing more is decided in it.
+    #[error("the session is closed")]
+    SessionClosed,
+    /// The session cannot close yet: a vote is open or paused, a result
+    /// awaits its announcement, or someone has the floor.
+    #[error(
+        "the session cannot close while a vote, an announcement or a speaker's turn is pending"
+    )]
+    SessionBusy,
 }
 
 impl From<&PaperError> for RefusalReason {

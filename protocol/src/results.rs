@@ -253,6 +253,19 @@ impl PaperResult {
         papers: impl IntoIterator<Item = &'a [Mark]>,
     ) -> PaperResult {
         let counts = count_marks(kind, entries, papers);
+        PaperResult::from_counts(kind, rule, posts, turnout, &counts)
+    }
+
+    /// Decides from `counts` as [`count_marks`] gives them (one row per
+    /// entry, one count per mark of the kind): the devices' papers once
+    /// counted, or the counting board's figures of a count by hand.
+    pub fn from_counts(
+        kind: PaperKind,
+        rule: Rule,
+        posts: u16,
+        turnout: Turnout,
+        counts: &[Vec<u32>],
+    ) -> PaperResult {
         match kind {
             PaperKind::Election => PaperResult::Election(ElectionResult::decide(
                 rule,
@@ -260,15 +273,13 @@ impl PaperResult {
                 turnout,
                 counts.iter().map(|c| c[0]).collect(),
             )),
-            PaperKind::Rating => PaperResult::Rating(RatingResult::decide(turnout, &counts)),
+            PaperKind::Rating => PaperResult::Rating(RatingResult::decide(turnout, counts)),
             PaperKind::NoConfidence => {
-                PaperResult::NoConfidence(NoConfidenceResult::decide(rule, turnout, &counts))
+                PaperResult::NoConfidence(NoConfidenceResult::decide(rule, turnout, counts))
             }
         }
     }
-}
 
-impl PaperResult {
     /// The list this result counts: its kind, as many entries as it has
     /// rows, and an election's posts.
     pub fn sheet(&self) -> Sheet {
@@ -281,6 +292,24 @@ impl PaperResult {
             kind,
             entries: u16::try_from(rows).unwrap_or(u16::MAX),
             posts,
+        }
+    }
+
+    /// Each entry's count of each mark, in mark order: what
+    /// [`PaperResult::from_counts`] decides from.
+    pub fn counts(&self) -> Vec<Vec<u32>> {
+        match self {
+            PaperResult::Election(r) => r.approvals.iter().map(|&a| vec![a]).collect(),
+            PaperResult::Rating(r) => r
+                .ratings
+                .iter()
+                .map(|row| vec![row.high, row.confidence, row.low])
+                .collect(),
+            PaperResult::NoConfidence(r) => r
+                .votes
+                .iter()
+                .map(|row| vec![row.confidence, row.no_confidence])
+                .collect(),
         }
     }
 
@@ -308,19 +337,16 @@ impl PaperResult {
     pub fn recount<'a>(&self, papers: impl IntoIterator<Item = &'a [Mark]>) -> PaperResult {
         let sheet = self.sheet();
         let counts = count_marks(sheet.kind, sheet.entries, papers);
-        let turnout = self.turnout();
-        match self {
-            PaperResult::Election(r) => PaperResult::Election(ElectionResult::decide(
-                r.rule,
-                r.posts,
-                turnout,
-                counts.iter().map(|c| c[0]).collect(),
-            )),
-            PaperResult::Rating(_) => PaperResult::Rating(RatingResult::decide(turnout, &counts)),
-            PaperResult::NoConfidence(r) => {
-                PaperResult::NoConfidence(NoConfidenceResult::decide(r.rule, turnout, &counts))
-            }
-        }
+        self.redecide(&counts)
+    }
+
+    /// This result decided again from `counts`, with its own kind, rule,
+    /// posts and turnout.
+    pub fn redecide(&self, counts: &[Vec<u32>]) -> PaperResult {
+        // A rating's rule is the law's; any rule stands in for it.
+        let rule = self.rule().unwrap_or(Rule::MAJORITY_OF_ALL_SEATS);
+        let sheet = self.sheet();
+        PaperResult::from_counts(sheet.kind, rule, sheet.posts, self.turnout(), counts)
     }
 }
 

@@ -26,6 +26,7 @@
 //! malleable and small-order edge cases that plain verification lets through.
 
 use crate::board::Confirmation;
+use crate::ids::{hex_bytes, parse_str, with_hex};
 use crate::paper::{Mark, PaperKind};
 use crate::{Choice, MeetingId, RoundId, SeatNo, Sha};
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
@@ -330,14 +331,13 @@ impl std::fmt::Debug for PublicKey {
 
 impl Serialize for PublicKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        with_hex(self.as_bytes(), |digits| s.serialize_str(digits))
     }
 }
 
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        PublicKey::from_hex(&s).map_err(serde::de::Error::custom)
+        parse_str(d, PublicKey::from_hex)
     }
 }
 
@@ -377,33 +377,28 @@ impl std::fmt::Debug for Signature {
 }
 
 impl Serialize for Signature {
-    /// Hex written into a buffer on the stack: every acknowledgement carries
-    /// a receipt's signature, and `to_hex` builds its `String` a character
-    /// at a time.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut digits = [0u8; 128];
-        hex::encode_to_slice(self.to_bytes(), &mut digits).expect("128 digits for 64 bytes");
-        s.serialize_str(std::str::from_utf8(&digits).expect("hex digits are ASCII"))
+        with_hex(&self.to_bytes(), |digits| s.serialize_str(digits))
     }
 }
 
 impl<'de> Deserialize<'de> for Signature {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Signature::from_hex(&s).map_err(serde::de::Error::custom)
+        parse_str(d, Signature::from_hex)
     }
 }
 
-/// A secret ballot's tracker: the first 16 bytes of SHA-256 over
-/// [`Tracker::LABEL`] and the ballot's Ed25519 signature, written as 32
-/// lower-case hex digits. The server keys the ballot's choice row with it
-/// and the record publishes each secret round's trackers beside their
-/// choices, with no seat. Ed25519 is deterministic, so the delegate's device
-/// (the only other holder of the signature) computes it again from the
-/// ballot it signed, and finds its ballot in the published list; a resent
-/// ballot has the same tracker, a changed one another.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Tracker(pub [u8; 16]);
+hex_bytes! {
+    /// A secret ballot's tracker: the first 16 bytes of SHA-256 over
+    /// [`Tracker::LABEL`] and the ballot's Ed25519 signature. The server keys
+    /// the ballot's choice row with it and the record publishes each secret
+    /// round's trackers beside their choices, with no seat. Ed25519 is
+    /// deterministic, so the delegate's device (the only other holder of the
+    /// signature) computes it again from the ballot it signed, and finds its
+    /// ballot in the published list; a resent ballot has the same tracker, a
+    /// changed one another.
+    Tracker, 16, "tracker"
+}
 
 impl Tracker {
     pub const LABEL: &'static [u8] = b"gavel secret choice row";
@@ -415,41 +410,6 @@ impl Tracker {
             .chain_update(signature.to_bytes())
             .finalize();
         Tracker(hash[..16].try_into().expect("SHA-256 is 32 bytes"))
-    }
-
-    pub fn from_hex(s: &str) -> Result<Tracker, SignatureError> {
-        let mut bytes = [0u8; 16];
-        hex::decode_to_slice(s, &mut bytes).map_err(|_| SignatureError::BadEncoding)?;
-        Ok(Tracker(bytes))
-    }
-
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl std::fmt::Debug for Tracker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tracker({})", self.to_hex())
-    }
-}
-
-impl std::fmt::Display for Tracker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl Serialize for Tracker {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Tracker {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Tracker::from_hex(&s).map_err(serde::de::Error::custom)
     }
 }
 

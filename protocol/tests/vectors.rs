@@ -1536,6 +1536,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
             ChairCommand::Present { .. } => "chair/present",
             ChairCommand::StopPresenting => "chair/stop_presenting",
             ChairCommand::SetList { .. } => "chair/set_list",
+            ChairCommand::CloseSession => "chair/close_session",
         },
         ClientMsg::Sync { .. } => "sync",
         ClientMsg::Export { .. } => "export",
@@ -1543,7 +1544,7 @@ fn client_variant(msg: &ClientMsg) -> &'static str {
         ClientMsg::FloorWithdraw { .. } => "floor_withdraw",
     }
 }
-const CLIENT_VARIANTS: [&str; 29] = [
+const CLIENT_VARIANTS: [&str; 30] = [
     "enroll",
     "auth",
     "watch",
@@ -1569,6 +1570,7 @@ const CLIENT_VARIANTS: [&str; 29] = [
     "chair/present",
     "chair/stop_presenting",
     "chair/set_list",
+    "chair/close_session",
     "sync",
     "export",
     "floor_request",
@@ -2054,6 +2056,11 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 },
             ),
         ),
+        example(
+            "Chair: close the session (bế mạc), once every vote has ended and been \
+             announced and nobody has the floor. Final: there is no command to reopen.",
+            chair(29, ChairCommand::CloseSession),
+        ),
     ];
 
     let open_round = |live| RoundView {
@@ -2090,6 +2097,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
         by: "Lê Thị Thu".to_owned(),
         device: PublicKey::of(&SigningKey::from_bytes(&[0x04; 32])),
         at: 1_767_226_020_000,
+        ballots: None,
     };
 
     let server = vec![
@@ -2153,6 +2161,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                     page: 3,
                     pages: 12,
                 }),
+                closed_at: None,
             })),
         ),
         example(
@@ -2403,6 +2412,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
+                closed_at: None,
             })),
         ),
         example(
@@ -2458,12 +2468,14 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
+                closed_at: None,
             })),
         ),
         example(
             "The hall screen's snapshot after the devices failed and the hall voted on \
              item 3 by a show of hands: the secretariat recorded the counts, so the round \
-             is closed from the start, has no ballots, and says who recorded it and when.",
+             is closed from the start, has no ballots, and says who recorded it and when. \
+             The chair has since closed the session: `closed_at` says when.",
             ServerMsg::Snapshot(Box::new(Snapshot {
                 version: 95,
                 server_time: 1_767_226_020_004,
@@ -2504,6 +2516,7 @@ fn frames_document() -> FramesFile<ClientMsg, ServerMsg> {
                 }),
                 store: StoreHealth::Ok,
                 presentation: None,
+                closed_at: Some(1_767_226_200_000),
             })),
         ),
     ];

@@ -30,13 +30,20 @@ use gavel_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The `format` of the bundles this crate writes and reads.
-pub const FORMAT: &str = "gavel-record/1";
+/// The `format` of the bundles this crate writes. `/2` since protocol 4
+/// added the documents, the secret rounds' trackers, the counting board's
+/// entries and results recorded by hand, none of which a reader of `/1`
+/// knows (docs/records.md, "Formats").
+pub const FORMAT: &str = "gavel-record/2";
+
+/// Every `format` this crate reads: a `/1` bundle, written before protocol
+/// 4, has none of `/2`'s additions and reads and verifies as it always did.
+pub const READS: [&str; 2] = ["gavel-record/1", FORMAT];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
-    /// Always [`FORMAT`]; a reader refuses any other.
+    /// [`FORMAT`] when written; a reader refuses any but [`READS`].
     pub format: String,
     pub meeting: MeetingId,
     /// The meeting definition as the secretary wrote it (TOML).
@@ -203,24 +210,87 @@ pub struct Head {
 pub enum ReadError {
     #[error("not a Gavel record bundle: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("bundle format {found:?} is not {FORMAT:?}")]
+    #[error(
+        "the record's format is {found:?}, which this gavel does not know (it reads {}): \
+         verify it with the gavel that wrote it, or a newer one",
+        READS.join(" and ")
+    )]
     Format { found: String },
 }
 
+/// A bundle's `format` alone, read before the rest: a newer format's
+/// fields are then refused as that format, not as fields this gavel does
+/// not know.
+#[derive(Deserialize)]
+struct Format {
+    format: String,
+}
+
 impl Bundle {
-    /// Parses a bundle, refusing unknown fields and other formats.
+    /// Parses a bundle of a format in [`READS`], refusing unknown fields.
     pub fn from_json(text: &str) -> Result<Bundle, ReadError> {
-        let bundle: Bundle = serde_json::from_str(text)?;
-        if bundle.format != FORMAT {
-            return Err(ReadError::Format {
-                found: bundle.format,
-            });
+        let Format { format } = serde_json::from_str(text)?;
+        if !READS.contains(&format.as_str()) {
+            return Err(ReadError::Format { found: format });
         }
-        Ok(bundle)
+        Ok(serde_json::from_str(text)?)
     }
 
     /// Pretty JSON: a bundle is read by people too.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("bundles serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bundle of `format` for a meeting with nothing in it yet, plus `extra`
+    /// top-level fields (an RFC 8032 key and signature: read, not verified).
+    fn bundle_json(format: &str, extra: &str) -> String {
+        format!(
+            r#"{{"format": "{format}", "meeting": "m", "definition": "id = \"m\"\n",
+              "server_key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+              "keys": [], "rounds": [], "chain": [],{extra}
+              "head": {{"entries": 0, "hash": "{zero}", "signature": "{signature}"}}}}"#,
+            zero = "0".repeat(64),
+            signature = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        )
+    }
+
+    #[test]
+    fn a_first_format_bundle_reads_as_before_and_a_bundle_is_written_as_the_second() {
+        let first = Bundle::from_json(&bundle_json("gavel-record/1", "")).unwrap();
+        assert_eq!(first.format, "gavel-record/1");
+        let second = Bundle::from_json(&bundle_json(FORMAT, "")).unwrap();
+        assert_eq!(
+            Bundle {
+                format: FORMAT.to_owned(),
+                ..first
+            },
+            second
+        );
+        assert_eq!(FORMAT, "gavel-record/2");
+        assert!(second.to_json().contains(r#""format": "gavel-record/2""#));
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused_by_its_name_before_its_unknown_fields() {
+        let newer = bundle_json("gavel-record/3", r#" "ballot_boxes": [],"#);
+        let refused = Bundle::from_json(&newer).unwrap_err();
+        assert!(
+            matches!(&refused, ReadError::Format { found } if found == "gavel-record/3"),
+            "{refused:?}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            "the record's format is \"gavel-record/3\", which this gavel does not know (it reads \
+             gavel-record/1 and gavel-record/2): verify it with the gavel that wrote it, or a newer one"
+        );
+        // A known format's unknown field is still refused, as not a record.
+        let stray = bundle_json(FORMAT, r#" "ballot_boxes": [],"#);
+        assert!(matches!(Bundle::from_json(&stray), Err(ReadError::Json(_))));
+        assert!(matches!(Bundle::from_json("{}"), Err(ReadError::Json(_))));
     }
 }

@@ -174,6 +174,13 @@ pub enum Event {
     Floor {
         change: FloorChange,
     },
+    /// The chair closed the session (bế mạc): every round had ended and
+    /// been announced, nobody had the floor. Final: nothing that decides,
+    /// counts or changes the agenda is recorded after it (see
+    /// [`Event::allowed_after_close`]).
+    SessionClosed {
+        closed_at: u64,
+    },
 }
 
 impl Event {
@@ -198,7 +205,16 @@ impl Event {
             Event::ResultAnnounced { .. } => "result_announced",
             Event::DocumentStored { .. } => "document_stored",
             Event::Floor { .. } => "floor",
+            Event::SessionClosed { .. } => "session_closed",
         }
+    }
+
+    /// Whether the event may follow the session's close: a device's key
+    /// bound or revoked (a tablet lost on the way home is still revoked),
+    /// which changes nothing the session decided. The store refuses every
+    /// other write after the close, and `gavel verify` reports one.
+    pub fn allowed_after_close(&self) -> bool {
+        matches!(self, Event::KeyRegistered { .. } | Event::KeyRevoked { .. })
     }
 
     /// The event's canonical JSON: serde's output for the type, fields in

@@ -292,6 +292,18 @@ pub enum Mismatch {
     BallotsOnHandCount { round: RoundId },
     #[error("round {round}: the counts recorded by hand are impossible: {problem}")]
     HandCountImpossible { round: RoundId, problem: String },
+    #[error("entry {seq}: the session was closed while round {round} was still open")]
+    ClosedDuringRound { seq: u64, round: RoundId },
+    #[error(
+        "entry {seq}: the session was closed before the result of secret round {round} was announced"
+    )]
+    ClosedBeforeAnnouncement { seq: u64, round: RoundId },
+    #[error("entry {seq}: the session was closed a second time")]
+    ClosedTwice { seq: u64 },
+    #[error(
+        "entry {seq} ({kind}) was recorded after the session closed; only device keys may change then"
+    )]
+    AfterClose { seq: u64, kind: &'static str },
 }
 
 /// A vote in a few words, for a mismatch's message or a tracker found.
@@ -317,6 +329,7 @@ pub fn verify(bundle: &Bundle) -> Vec<Mismatch> {
         check_round(bundle, round, &story, &mut out);
     }
     check_confirmations(bundle, &story, &mut out);
+    check_session_close(bundle, &story, &mut out);
     let in_bundle: BTreeSet<RoundId> = bundle.rounds.iter().map(|r| r.id).collect();
     for id in story.rounds.keys() {
         if !in_bundle.contains(id) {
@@ -627,6 +640,64 @@ fn check_confirmations(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) 
     }
 }
 
+/// The session's close, if the chain has one: once, when no round was
+/// open and every secret round the counting board confirms had been
+/// announced, and followed by nothing but what
+/// [`Event::allowed_after_close`] allows. The hub refuses the rest, so a
+/// chain that holds it was not written by a hub that kept the rules.
+fn check_session_close(bundle: &Bundle, story: &Story, out: &mut Vec<Mismatch>) {
+    // An unreadable board is reported by `check_confirmations` when it matters.
+    let board = Board::of(&bundle.definition).ok().flatten();
+    let mut open: BTreeSet<RoundId> = BTreeSet::new();
+    let mut unannounced: BTreeSet<RoundId> = BTreeSet::new();
+    let mut closed = false;
+    for entry in &bundle.chain {
+        match &entry.event {
+            _ if closed && !entry.event.allowed_after_close() => {
+                let (seq, kind) = (entry.seq, entry.event.kind());
+                out.push(if kind == "session_closed" {
+                    Mismatch::ClosedTwice { seq }
+                } else {
+                    Mismatch::AfterClose { seq, kind }
+                });
+            }
+            Event::RoundOpened { round, .. } => {
+                open.insert(*round);
+            }
+            Event::RoundVoided { round, .. } => {
+                open.remove(round);
+            }
+            Event::RoundClosed { round, .. } => {
+                open.remove(round);
+                let secret = story
+                    .rounds
+                    .get(round)
+                    .is_some_and(|r| r.settings.secrecy == Secrecy::Secret);
+                if secret && board.is_some() {
+                    unannounced.insert(*round);
+                }
+            }
+            Event::ResultAnnounced { round, .. } => {
+                unannounced.remove(round);
+            }
+            Event::SessionClosed { .. } => {
+                closed = true;
+                let seq = entry.seq;
+                out.extend(
+                    open.iter()
+                        .map(|&round| Mismatch::ClosedDuringRound { seq, round }),
+                );
+                out.extend(
+                    unannounced
+                        .iter()
+                        .map(|&round| Mismatch::ClosedBeforeAnnouncement { seq, round }),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
 fn check_head(bundle: &Bundle, out: &mut Vec<Mismatch>) {
     let head = &bundle.head;
     let signed = audit_head_bytes(&bundle.meeting, head.entries, &head.hash.0);
@@ -796,10 +867,13 @@ fn by_hand_text(by_hand: Option<&ByHand>) -> String {
 }
 
 /// A result recorded by hand: no ballots behind it (neither named ones nor
-/// a secret record, nor any the chain accepted), a tally whose counts are
-/// possible (those taking part among those present, those present among
-/// all seats) and whose decision is the round's rule's, and the same result
-/// as the chain's entry that recorded it. Its present count is what the
+/// a secret record, nor any the chain accepted), figures that can be (those
+/// taking part among those present, those present among all seats, and for
+/// papers counted by the counting board its ballots and each entry's marks
+/// as [`gavel_protocol::hand`] checks them when they are entered), the
+/// result those rules decide from them, and the same result as the chain's
+/// entry that recorded it. A secret item or a list is counted on paper, so
+/// its record must hold the board's figures. Its present count is what the
 /// secretariat counted in the hall, not the check-ins of the devices.
 fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>) {
     let id = round.id;
@@ -811,36 +885,51 @@ fn check_by_hand(round: &Round, chained: &ChainedRound, out: &mut Vec<Mismatch>)
         return;
     };
     check_result_chained(round, chained, result, out);
-    let RoundResult::Tally(tally) = result else {
+    let ballots = round.by_hand.as_ref().and_then(|b| b.ballots);
+    let on_paper = result.paper().is_some() || round.settings.secrecy == Secrecy::Secret;
+    if on_paper && ballots.is_none() {
         out.push(Mismatch::HandCountImpossible {
             round: id,
-            problem: "a result on a list cannot be recorded by hand".to_owned(),
+            problem: "a vote on paper ballots recorded without the counting board's figures"
+                .to_owned(),
         });
         return;
-    };
-    let c = tally.counts;
-    let problem = if c.present > c.total_seats {
-        Some(format!("{} present of {} seats", c.present, c.total_seats))
-    } else if c.taking_part() > c.present {
-        Some(format!(
-            "{} taking part ({}) of {} present",
-            c.taking_part(),
-            three(&c),
-            c.present
-        ))
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        out.push(Mismatch::HandCountImpossible { round: id, problem });
     }
-    let recomputed = TallyResult::decide(round.settings.rule, c);
-    if &recomputed != tally {
-        out.push(Mismatch::TallyDecision {
-            round: id,
-            stated: decision(tally),
-            recomputed: decision(&recomputed),
-        });
+    let impossible = |e: gavel_protocol::hand::FigureError| Mismatch::HandCountImpossible {
+        round: id,
+        problem: format!("{}: {}", e.field, e.message),
+    };
+    match result {
+        RoundResult::Tally(tally) => {
+            match gavel_protocol::hand::tally(round.settings.rule, tally.counts, ballots.as_ref()) {
+                Ok(recomputed) if &recomputed != tally => out.push(Mismatch::TallyDecision {
+                    round: id,
+                    stated: decision(tally),
+                    recomputed: decision(&recomputed),
+                }),
+                Ok(_) => {}
+                Err(e) => out.push(impossible(e)),
+            }
+        }
+        RoundResult::Paper(paper) => {
+            let Some(ballots) = ballots else { return };
+            let turnout = paper.turnout();
+            let decided = gavel_protocol::hand::paper_result(
+                paper.sheet(),
+                round.settings.rule,
+                turnout.total_seats,
+                turnout.present,
+                &ballots,
+                &paper.counts(),
+            );
+            match decided {
+                Ok(recomputed) if &recomputed != paper => {
+                    out.push(Mismatch::PaperResult { round: id });
+                }
+                Ok(_) => {}
+                Err(e) => out.push(impossible(e)),
+            }
+        }
     }
 }
 
@@ -1262,6 +1351,7 @@ impl Story {
                 }
                 Event::ItemSet { .. }
                 | Event::Floor { .. }
+                | Event::SessionClosed { .. }
                 | Event::CountConfirmed { .. }
                 | Event::ResultAnnounced { .. } => {}
                 Event::RoundOpened {

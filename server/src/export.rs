@@ -140,7 +140,9 @@ async fn read(
                 })
                 .collect()
         };
-        let secret_record = if secret && r.status != RoundStatus::Open {
+        // A secret item counted by hand has no ballots: only the counting
+        // board's figures, which its `by_hand` and result hold.
+        let secret_record = if secret && r.status != RoundStatus::Open && r.by_hand.is_none() {
             let s = store.secret_ballots(r.id).await?;
             let (choices, papers) = split_votes(&s.votes());
             Some(SecretRecord {
@@ -310,6 +312,10 @@ pub fn session(
             .collect(),
         items,
         changes: changes(&bundle.chain, definition),
+        closed_at: bundle.chain.iter().find_map(|e| match e.event {
+            Event::SessionClosed { closed_at } => Some(closed_at),
+            _ => None,
+        }),
         record: Some(RecordSeal {
             file: format!("{}.record.json", bundle.meeting),
             entries: bundle.head.entries,

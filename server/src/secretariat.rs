@@ -27,7 +27,8 @@
 //!
 //! **A session's results.** A meeting under way or finished shows its items
 //! and results (`GET …/meetings/{id}/results`), takes the counts of a show
-//! of hands when the devices fail (`POST …/items/{item}/by-hand`, decided by
+//! of hands or the counting board's figures of a paper vote when the devices
+//! fail (`POST …/items/{item}/by-hand`, decided by
 //! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
 //! minutes and results table for download as `gavel export` prints them.
 //!
@@ -54,7 +55,7 @@ use crate::clock::now_ms;
 use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
-use crate::hub::hand::HandRefusal;
+use crate::hub::hand::{HandCount, HandRefusal, HandVotes};
 use crate::hub::{AmendError, Hub, MeetingHandle};
 use crate::limits::AddressLimits;
 use crate::meeting::amend::AmendRefusal;
@@ -71,7 +72,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ed25519_dalek::SigningKey;
-use gavel_protocol::messages::{ByHand, Labels, RoundStatus};
+use gavel_protocol::messages::{Ballots, ByHand, Labels, PaperList, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
@@ -183,6 +184,9 @@ pub enum Refusal {
         "the server that hosts meeting {0} took the call but did not answer in time; look at the meeting before you try again, it may have been done"
     )]
     OwnerNoAnswer(String),
+    /// The chair closed the meeting's session: its record is final.
+    #[error("the session of meeting {0} is closed; nothing more is recorded in it")]
+    SessionClosed(String),
 }
 
 impl Refusal {
@@ -208,11 +212,10 @@ impl Refusal {
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => "unknown_item",
                 HandRefusal::NotVoted(_) => "not_voted",
-                HandRefusal::ListBallot(_) => "list_ballot",
-                HandRefusal::SecretItem(_) => "secret_item",
                 HandRefusal::RoundOpen => "round_open",
                 HandRefusal::ItemDecided(_) => "item_decided",
                 HandRefusal::AwaitingAnnouncement => "awaiting_announcement",
+                HandRefusal::SessionClosed => "session_closed",
                 HandRefusal::Counts { .. } => "invalid_counts",
                 HandRefusal::StoreUnavailable => "store_unavailable",
             },
@@ -234,6 +237,7 @@ impl Refusal {
                 AmendRefusal::Invalid { .. } => "invalid_definition",
             },
             Refusal::HostedElsewhere(_) => "hosted_elsewhere",
+            Refusal::SessionClosed(_) => "session_closed",
         }
     }
 
@@ -254,17 +258,18 @@ impl Refusal {
             | Refusal::NoDevice(_)
             | Refusal::Busy
             | Refusal::ItemVoted { .. }
-            | Refusal::MeetingChanged(_) => StatusCode::CONFLICT,
+            | Refusal::MeetingChanged(_)
+            | Refusal::SessionClosed(_) => StatusCode::CONFLICT,
             Refusal::HandCount(refusal) => match refusal {
                 HandRefusal::UnknownItem(_) => StatusCode::NOT_FOUND,
                 HandRefusal::RoundOpen
                 | HandRefusal::AwaitingAnnouncement
+                | HandRefusal::SessionClosed
                 | HandRefusal::ItemDecided(_) => StatusCode::CONFLICT,
                 HandRefusal::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-                HandRefusal::NotVoted(_)
-                | HandRefusal::ListBallot(_)
-                | HandRefusal::SecretItem(_)
-                | HandRefusal::Counts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                HandRefusal::NotVoted(_) | HandRefusal::Counts { .. } => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
             },
             Refusal::UnknownItem(_) | Refusal::UnknownDocument { .. } => StatusCode::NOT_FOUND,
             Refusal::Document(DocumentFault::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -325,9 +330,7 @@ impl Refusal {
         let (field, place) = match self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
-            Refusal::HandCount(HandRefusal::Counts { field, .. }) => {
-                (Some((*field).to_owned()), None)
-            }
+            Refusal::HandCount(HandRefusal::Counts { field, .. }) => (Some(field.clone()), None),
             Refusal::Document(_) => (Some("file".to_owned()), None),
             Refusal::Amend { field, .. } => (Some(field.clone()), None),
             _ => (None, None),
@@ -380,6 +383,7 @@ impl From<StoreError> for Refusal {
                 },
                 refusal,
             },
+            StoreError::SessionClosed(id) => Refusal::SessionClosed(id.to_string()),
             other => {
                 tracing::error!(error = %other, "the secretariat's call failed in the store");
                 Refusal::StoreUnavailable
@@ -622,29 +626,19 @@ pub enum MeetingState {
     /// No item has been put on the screens and no vote opened.
     Upcoming,
     InSession,
-    /// Every item that is voted on has a closed round, and none is open.
+    /// The chair closed the session.
     Finished,
 }
 
 impl MeetingState {
-    pub fn of(
-        definition: &MeetingDefinition,
-        current_item: Option<u32>,
-        rounds: &[RoundRecord],
-    ) -> MeetingState {
-        if current_item.is_none() && rounds.is_empty() {
-            return MeetingState::Upcoming;
-        }
-        let closed = |item: u32| {
-            rounds
-                .iter()
-                .any(|r| r.item == item && r.status == RoundStatus::Closed)
-        };
-        let open = rounds.iter().any(|r| r.status == RoundStatus::Open);
-        let mut voted_items = definition.agenda.iter().filter(|i| i.vote.is_some());
-        let any_vote = definition.agenda.iter().any(|i| i.vote.is_some());
-        if !open && any_vote && voted_items.all(|i| closed(i.index)) {
+    /// From what the store holds: the chair's close alone finishes a
+    /// meeting (a session may go on after its last vote, with reports and
+    /// questions), and an item put on the screens or a round starts it.
+    pub fn of(stored: &StoredMeeting, rounds: &[RoundRecord]) -> MeetingState {
+        if stored.closed_at.is_some() {
             MeetingState::Finished
+        } else if stored.current_item.is_none() && rounds.is_empty() {
+            MeetingState::Upcoming
         } else {
             MeetingState::InSession
         }
@@ -668,20 +662,16 @@ async fn meetings(
     office.desk.session_valid(&headers)?;
     let store = office.hub.store();
     let mut rows = Vec::new();
-    for StoredMeeting {
-        id,
-        definition,
-        current_item,
-    } in store.meetings().await?
-    {
-        let Ok(definition) = MeetingDefinition::parse(&definition) else {
+    for stored in store.meetings().await? {
+        let id = &stored.id;
+        let Ok(definition) = MeetingDefinition::parse(&stored.definition) else {
             tracing::error!(%id, "a stored meeting definition does not parse");
             continue;
         };
-        let rounds = store.rounds(&id).await?;
+        let rounds = store.rounds(id).await?;
         rows.push(MeetingRow {
             id: id.to_string(),
-            state: MeetingState::of(&definition, current_item, &rounds),
+            state: MeetingState::of(&stored, &rounds),
             title: definition.title,
             body: definition.body,
             seats: definition.total_seats,
@@ -1228,6 +1218,8 @@ struct ItemLine {
     /// `yes_no` or `list`; absent for an item that is not voted on.
     ballot: Option<&'static str>,
     secret: bool,
+    /// A list's kind, posts and entries: the rows of its count by hand.
+    paper: Option<PaperList>,
     rounds: Vec<RoundLine>,
 }
 
@@ -1237,6 +1229,8 @@ struct MeetingResults {
     title: String,
     body: String,
     state: MeetingState,
+    /// When the chair closed the session (Unix milliseconds), if it has.
+    closed_at: Option<u64>,
     total_seats: u32,
     /// The council's words for the three choices.
     labels: Labels,
@@ -1257,14 +1251,15 @@ async fn results(
     let (_, definition) = stored(&office, &id).await?;
     let store = office.hub.store();
     let rounds = store.rounds(&definition.id).await?;
-    let current_item = store
+    let meeting = store
         .meetings()
         .await?
         .into_iter()
         .find(|m| m.id == definition.id)
-        .and_then(|m| m.current_item);
+        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
     let awaiting = |r: &RoundRecord| {
         r.settings.secrecy == Secrecy::Secret
+            && r.by_hand.is_none()
             && !definition.counting_board.is_empty()
             && r.announced_at.is_none()
     };
@@ -1283,6 +1278,7 @@ async fn results(
                 }
             }),
             secret: item.vote.is_some_and(|v| v.secrecy == Secrecy::Secret),
+            paper: item.paper.clone(),
             rounds: rounds
                 .iter()
                 .filter(|r| r.item == item.index)
@@ -1298,7 +1294,8 @@ async fn results(
         .collect();
     Ok(Json(MeetingResults {
         id: definition.id.to_string(),
-        state: MeetingState::of(&definition, current_item, &rounds),
+        state: MeetingState::of(&meeting, &rounds),
+        closed_at: meeting.closed_at,
         open_item: rounds
             .iter()
             .find(|r| r.status == RoundStatus::Open)
@@ -1313,7 +1310,9 @@ async fn results(
 
 /// Counts as the app sends them: any JSON value, so that a negative count,
 /// a fraction or an empty field is told as such, with its field, rather than
-/// as a body that does not parse.
+/// as a body that does not parse. A paper vote adds the counting board's
+/// `ballots` (`issued`, `returned`, `invalid`); a list sends `marks`, one
+/// row per entry of each mark's count, instead of `yes`, `no` and `abstain`.
 #[derive(Deserialize)]
 struct HandBody {
     #[serde(default)]
@@ -1325,27 +1324,83 @@ struct HandBody {
     #[serde(default)]
     abstain: serde_json::Value,
     #[serde(default)]
+    ballots: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    marks: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
     by: String,
 }
 
 /// `value` as a count, or why it is not one, naming its field.
-fn count(field: &'static str, value: &serde_json::Value) -> Result<u32, Refusal> {
+fn count(field: &str, value: &serde_json::Value) -> Result<u32, Refusal> {
     value
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
             Refusal::HandCount(HandRefusal::Counts {
-                field,
+                field: field.to_owned(),
                 message: format!("{field} is {value}: a count is a whole number, 0 or more"),
             })
         })
 }
 
-/// Records the counts of a show of hands or a paper vote for an item, when
-/// the devices failed: stored as a round with no ballots, marked as
-/// recorded by hand by the name given and this session's device, in the
-/// audit chain, and shown at once on every screen of the meeting. Decided
-/// by the meeting's actor, on its node, whichever node the call reached.
+impl HandBody {
+    /// The figures as counts, each refused with its field when it is not one.
+    fn figures(&self) -> Result<(Option<Ballots>, HandVotes), Refusal> {
+        let ballots = self
+            .ballots
+            .as_ref()
+            .map(|b| {
+                let figure = |name: &str| {
+                    count(
+                        &format!("ballots.{name}"),
+                        b.get(name).unwrap_or(&serde_json::Value::Null),
+                    )
+                };
+                Ok::<_, Refusal>(Ballots {
+                    issued: figure("issued")?,
+                    returned: figure("returned")?,
+                    invalid: figure("invalid")?,
+                })
+            })
+            .transpose()?;
+        let votes = match &self.marks {
+            Some(rows) => HandVotes::Marks(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let field = format!("marks.{i}");
+                        row.as_array()
+                            .ok_or_else(|| {
+                                Refusal::HandCount(HandRefusal::Counts {
+                                    field: field.clone(),
+                                    message: format!(
+                                        "{field} is {row}: an entry's figures are a list of counts"
+                                    ),
+                                })
+                            })?
+                            .iter()
+                            .map(|n| count(&field, n))
+                            .collect()
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            None => HandVotes::Choices {
+                yes: count("yes", &self.yes)?,
+                no: count("no", &self.no)?,
+                abstain: count("abstain", &self.abstain)?,
+            },
+        };
+        Ok((ballots, votes))
+    }
+}
+
+/// Records the figures of a show of hands or of the counting board's record
+/// of a paper vote for an item, when the devices failed: stored as a round
+/// with no ballots, marked as recorded by hand by the name given and this
+/// session's device, in the audit chain, and shown at once on every screen
+/// of the meeting. Decided by the meeting's actor, on its node, whichever
+/// node the call reached.
 async fn record_by_hand(
     State(office): State<Office>,
     headers: HeaderMap,
@@ -1354,15 +1409,15 @@ async fn record_by_hand(
 ) -> Result<Response, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
-    let call = owner::Call::ByHand {
+    let (ballots, votes) = body.figures()?;
+    let call = owner::Call::ByHand(Box::new(HandCount {
         item,
         present: count("present", &body.present)?,
-        yes: count("yes", &body.yes)?,
-        no: count("no", &body.no)?,
-        abstain: count("abstain", &body.abstain)?,
+        ballots,
+        votes,
         by: body.by,
-        device: Box::new(device),
-    };
+        device,
+    }));
     let answer = owner::at_owner(&office.hub, &definition.id, call).await?;
     if answer.is_done() {
         tracing::info!(%id, item, "the secretariat recorded a result by hand");
@@ -1504,43 +1559,28 @@ mod tests {
     }
 
     #[test]
-    fn a_meeting_is_upcoming_then_in_session_then_finished_when_every_vote_closed() {
-        let definition = MeetingDefinition::parse(EXAMPLE).unwrap();
-        let voted: Vec<u32> = definition
-            .agenda
-            .iter()
-            .filter(|i| i.vote.is_some())
-            .map(|i| i.index)
-            .collect();
-        assert!(voted.len() >= 2, "the example votes on several items");
+    fn a_meeting_is_upcoming_then_in_session_then_finished_when_the_chair_closes_it() {
+        let mut stored = StoredMeeting {
+            id: MeetingDefinition::parse(EXAMPLE).unwrap().id,
+            definition: EXAMPLE.to_owned(),
+            current_item: None,
+            closed_at: None,
+        };
+        assert_eq!(MeetingState::of(&stored, &[]), MeetingState::Upcoming);
+        let rounds = [round(0, RoundStatus::Closed)];
         assert_eq!(
-            MeetingState::of(&definition, None, &[]),
-            MeetingState::Upcoming
-        );
-        assert_eq!(
-            MeetingState::of(&definition, Some(0), &[]),
-            MeetingState::InSession
-        );
-        let mut rounds: Vec<RoundRecord> = voted
-            .iter()
-            .map(|&i| round(i, RoundStatus::Closed))
-            .collect();
-        assert_eq!(
-            MeetingState::of(&definition, Some(0), &rounds),
-            MeetingState::Finished
-        );
-        rounds[0].status = RoundStatus::Voided;
-        assert_eq!(
-            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::of(&stored, &rounds),
             MeetingState::InSession,
-            "a voided round is not a vote taken"
+            "a result recorded before any item was put on the screens"
         );
-        rounds.push(round(voted[0], RoundStatus::Open));
-        rounds[0].status = RoundStatus::Closed;
+        stored.current_item = Some(0);
+        assert_eq!(MeetingState::of(&stored, &[]), MeetingState::InSession);
         assert_eq!(
-            MeetingState::of(&definition, Some(0), &rounds),
+            MeetingState::of(&stored, &rounds),
             MeetingState::InSession,
-            "a re-vote under way"
+            "every vote taken is not the session's end: reports and questions may follow"
         );
+        stored.closed_at = Some(1);
+        assert_eq!(MeetingState::of(&stored, &rounds), MeetingState::Finished);
     }
 }

@@ -482,8 +482,12 @@ async fn document(
         ),
         (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
     ];
+    // The body is sent a slice at a time, so its length is told here.
+    let length = |n: usize| [(header::CONTENT_LENGTH, HeaderValue::from(n))];
     match documents::byte_range(range, len) {
-        Requested::Whole => (fixed, pdf, bytes).into_response(),
+        Requested::Whole => {
+            (fixed, pdf, length(bytes.len()), documents::body(bytes)).into_response()
+        }
         Requested::Range { first, last } => {
             let content_range = HeaderValue::from_str(&format!("bytes {first}-{last}/{len}"))
                 .expect("numbers are a valid header value");
@@ -493,7 +497,8 @@ async fn document(
                 fixed,
                 pdf,
                 [(header::CONTENT_RANGE, content_range)],
-                slice,
+                length(slice.len()),
+                documents::body(slice),
             )
                 .into_response()
         }

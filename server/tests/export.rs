@@ -20,6 +20,19 @@ fn verify(data_dir: &Path, bundle: &Path) -> anyhow::Result<Output> {
     Ok(gavel(data_dir).arg("verify").arg(bundle).output()?)
 }
 
+/// `gavel verify` on a copy of `bundle` with `change` made to its JSON.
+fn verify_changed(
+    data_dir: &Path,
+    bundle: &Path,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> anyhow::Result<Output> {
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bundle)?)?;
+    change(&mut json);
+    let changed = data_dir.join("changed.record.json");
+    std::fs::write(&changed, serde_json::to_string(&json)?)?;
+    verify(data_dir, &changed)
+}
+
 /// Runs the demo until its first round has closed, then stops it.
 async fn run_demo_until_a_round_closes(data_dir: &Path) -> anyhow::Result<()> {
     let mut demo = Gavel::start(process::demo(env!("CARGO_BIN_EXE_gavel"), data_dir, 12, 5))?;
@@ -89,16 +102,26 @@ async fn the_demo_meeting_exports_a_record_that_verifies_and_a_changed_one_does_
     );
 
     // One changed time in the chain: exit 1, and the entry is named.
-    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle)?)?;
-    let at = json["chain"][0]["at"].as_u64().expect("an entry's time");
-    json["chain"][0]["at"] = (at + 1).into();
-    let changed = data.path().join("changed.record.json");
-    std::fs::write(&changed, serde_json::to_string(&json)?)?;
-    let bad = verify(data.path(), &changed)?;
+    let bad = verify_changed(data.path(), &bundle, |json| {
+        let at = json["chain"][0]["at"].as_u64().expect("an entry's time");
+        json["chain"][0]["at"] = (at + 1).into();
+    })?;
     let said = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{said}");
     assert!(
         said.contains("mismatch: audit entry 0 (meeting_defined) has been altered"),
+        "{said}"
+    );
+
+    // A format this gavel does not know: exit 2, refused by its name.
+    let refused = verify_changed(data.path(), &bundle, |json| {
+        json["format"] = "gavel-record/3".into();
+        json["ballot_boxes"] = serde_json::json!([]);
+    })?;
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("the record's format is \"gavel-record/3\""),
         "{said}"
     );
 

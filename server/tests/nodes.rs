@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, Receipt, RoundStatus, RoundView};
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
@@ -983,7 +984,7 @@ async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> R
     let host = owner(&nodes, &meeting).await?;
     let (host, other) = (&nodes[host], &nodes[1 - host]);
     let store = Store::connect(&db.url).await?;
-    let (bearer, device) = http::secretariat(&other.addr, &store).await?;
+    let (bearer, device) = gavel_tests::secretariat::log_in_at(&other.addr, &store).await?;
     let auth = [("Authorization", bearer.as_str())];
     let api = format!("/api/secretariat/meetings/{meeting}");
     let mut tablet = log_in(&host.url(), &meeting, &prepared.seats[0]).await?;
@@ -1014,6 +1015,41 @@ async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> R
     ensure!(
         again.status == 409 && refusal["reason"] == "item_decided",
         "recorded again: {again:?}"
+    );
+
+    // The counting board's figures of an election, recorded through the
+    // other node, reach the host's actor as they were entered: the ballots
+    // and each candidate's approvals decide the result it answers with.
+    let election = tablet
+        .meeting
+        .agenda
+        .iter()
+        .find_map(|i| {
+            let paper = i.paper.as_ref()?;
+            (paper.kind == PaperKind::Election).then_some((i.index, paper.entries.len()))
+        })
+        .context("the example meeting has an election")?;
+    let mut approvals = vec![vec![0]; election.1];
+    approvals[0] = vec![24];
+    let figures = serde_json::json!({
+        "present": 40,
+        "ballots": { "issued": 40, "returned": 39, "invalid": 1 },
+        "marks": approvals,
+        "by": "Lê Thị Thu",
+    });
+    let counted = format!("{api}/items/{}/by-hand", election.0);
+    let recorded = http::post_json(&other.addr, &counted, &auth, Some(&figures)).await?;
+    ensure!(
+        recorded.status == 200,
+        "the election recorded: {recorded:?}"
+    );
+    let line: serde_json::Value = serde_json::from_str(&recorded.body)?;
+    ensure!(
+        line["by_hand"]["ballots"] == figures["ballots"]
+            && line["result"]["kind"] == "election"
+            && line["result"]["approvals"][0] == 24
+            && line["result"]["elected"] == serde_json::json!([0]),
+        "the recorded election: {line}"
     );
 
     // Both nodes read the results, with the session the other node opened.

@@ -3,18 +3,27 @@
 // app at /admin/ (the meeting's results view). Counts that cannot be are
 // refused with the field marked; the right ones are recorded, the hall
 // screen and the chair's console show the result at once marked
-// "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when, the
+// "Kiểm đếm thủ công / Recorded by hand" with who recorded it and when (the
+// hall screen's band counting those present as the hand count did), the
 // item is locked, and the results CSV, the record and the minutes download
 // from the app saying so; a delegate's tablet and the public page show the
-// mark too. Screenshots in both languages.
+// mark too. Then an election voted on paper ballots: the secretariat enters
+// the counting board's figures (ballots issued, returned, invalid, each
+// candidate's approvals), an impossible one is refused naming the
+// candidate, and the result the devices' rules give reaches the hall screen
+// and the chair's console marked as counted on paper by the board. The
+// chair may still call a hand-counted item's vote again on the devices.
+// Screenshots in both languages.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, setField, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, secretariatPage, setField, switchTo, waitFor } from "./harness.mjs";
 
 /** Item 0 of the example, "Thông qua chương trình kỳ họp": yes/no, named, more than half of all 40 seats. */
 const ITEM = 0;
+/** Item 7, "Bầu bổ sung Phó Chủ tịch…": a secret election of one of two candidates, more than half of all seats. */
+const ELECTION = 7;
 const RECORDER = "Lê Thị Thu";
 
 let server;
@@ -36,27 +45,10 @@ after(async () => {
   await server?.dispose();
 });
 
-async function adminPage(lang) {
-  const stdout = await server.cli("codes", "--admin", "--count", "1");
-  const [, code] = stdout.match(/^(\S+)\s+secretariat\b/m);
-  const page = await openApp(browser, "admin-results", { width: 1280, height: 1000 });
-  await page.goto(`${server.url}/admin/?lang=${lang}`);
-  await page.waitForSelector("#enroll-view:not([hidden])");
-  await page.getByTestId("enroll-code").fill(code);
-  await page.getByTestId("enroll-button").click();
-  await page.waitForSelector("#meetings-view:not([hidden])");
-  return page;
-}
-
 /** Downloads one of the results view's files; resolves to its name and text. */
 async function download(page, key) {
   const [file] = await Promise.all([page.waitForEvent("download"), page.getByTestId(`download-${key}`).click()]);
   return { name: file.suggestedFilename(), text: await readFile(await file.path(), "utf8") };
-}
-
-async function switchTo(page, lang) {
-  if ((await page.evaluate(() => document.documentElement.lang)) !== lang) await page.getByTestId("lang-toggle").click();
-  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
 }
 
 test("a show of hands recorded by the secretariat reaches the hall screen marked, and its files download", { timeout: 180_000 }, async () => {
@@ -68,7 +60,7 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   const screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
   await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}`);
 
-  const admin = await adminPage("vi");
+  const admin = await secretariatPage(browser, server, "admin-results", { lang: "vi", height: 1000 });
   await waitFor(admin, `meeting-${MEETING_ID}`, { attr: "data-state", value: "in_session" });
   await admin.getByTestId(`results-${MEETING_ID}`).click();
   await admin.waitForSelector("#results-view:not([hidden])");
@@ -108,9 +100,15 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   await waitFor(screen, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER} ghi nhận lúc` });
   await waitFor(screen, "count-yes", { text: "30" });
   await waitFor(screen, "percent-yes", { text: "75,00%" });
+  // The band counts those present as the hand count did, not the failed devices' check-ins (none).
+  await waitFor(screen, "present-count", { attr: "data-source", value: "by_hand" });
+  await waitFor(screen, "present-count", { text: "38" });
+  assert.equal(await screen.locator(".band-present").innerText(), "CÓ MẶT (THỦ CÔNG)\n38/40");
   await screenshot(screen, "screen-by-hand-vi");
   await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}&lang=en`);
   await waitFor(screen, "by-hand", { contains: `Recorded by hand — entered by ${RECORDER} at` });
+  await waitFor(screen, "present-count", { text: "38" });
+  assert.equal(await screen.locator(".band-present").innerText(), "PRESENT (BY HAND)\n38/40");
   await screenshot(screen, "screen-by-hand-en");
   await waitFor(chair, "by-hand", { contains: `Kiểm đếm thủ công — ${RECORDER}` });
   await waitFor(chair, "result-banner", { attr: "data-passed", value: "true" });
@@ -139,5 +137,92 @@ test("a show of hands recorded by the secretariat reaches the hall screen marked
   assert.ok(record.chain.some((e) => e.event.kind === "result_recorded_by_hand"));
   const minutes = await download(admin, "minutes_en");
   assert.match(minutes.text, /Recorded by hand: the result of a show of hands or a paper vote, entered by Lê Thị Thu at/);
+  // Only the secretariat's count is locked: the chair may call the vote
+  // again on the devices, as after any closed round, and the console's
+  // "Re-vote" is a command the server carries out.
+  await waitFor(chair, "open-vote", { contains: "Biểu quyết lại" });
+  await switchTo(chair, "en");
+  await waitFor(chair, "open-vote", { contains: "Re-vote" });
+  await waitFor(chair, "by-hand", { contains: `Recorded by hand — entered by ${RECORDER}` });
+  await screenshot(chair, "chair-by-hand-en");
+  await chair.getByTestId("open-vote").click();
+  await waitFor(chair, `agenda-item-${ITEM}`, { attr: "data-status", value: "voting" });
+  await chair.getByTestId("void-vote").click();
+  await chair.getByTestId("confirm-void").click();
+  await waitFor(chair, `agenda-item-${ITEM}`, { attr: "data-status", value: "voided" });
+  assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
+});
+
+test("an election's paper ballots counted by the counting board: its figures entered, checked and shown", { timeout: 180_000 }, async () => {
+  // A console of its own: the first test's code enrolled the first one.
+  const codes = await server.codes("2");
+  const code = codes.chair;
+  const chair = await openApp(browser, "chair", { width: 1440, height: 900 });
+  await chair.goto(`${server.url}/chair/?code=${code}`);
+  await chair.getByTestId(`agenda-item-${ELECTION}`).click();
+  await waitFor(chair, `agenda-item-${ELECTION}`, { attr: "aria-current", value: "step" });
+  const screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
+  await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}`);
+
+  const admin = await secretariatPage(browser, server, "admin-results", { lang: "vi", height: 1000 });
+  await admin.getByTestId(`results-${MEETING_ID}`).click();
+  await admin.waitForSelector("#results-view:not([hidden])");
+  await waitFor(admin, `result-item-${ELECTION}`, { attr: "data-status", value: "pending" });
+  await admin.getByTestId(`record-${ELECTION}`).click();
+  await waitFor(admin, "hand-marks", {});
+
+  // 40 issued, 39 returned, 1 invalid: 38 valid; the second candidate's 39 cannot be.
+  for (const [field, value] of [["present", 40], ["issued", 40], ["returned", 39], ["invalid", 1], ["mark-0-0", 24], ["mark-1-0", 39], ["by", RECORDER]]) {
+    await setField(admin, `hand-${field}`, value);
+  }
+  await admin.getByTestId("hand-save").click();
+  await waitFor(admin, "hand-error", { text: "Chưa ghi nhận: Lương Thị Thanh Huyền: 39 phiếu, nhiều hơn 38 phiếu hợp lệ" });
+  await waitFor(admin, "hand-mark-1-0", { attr: "aria-invalid", value: "true" });
+  assert.equal(await admin.getByTestId("hand-mark-0-0").getAttribute("aria-invalid"), null);
+  await screenshot(admin, "admin-hand-election-vi", { fullPage: true });
+  await switchTo(admin, "en");
+  await waitFor(admin, "hand-error", { text: "Not recorded: Lương Thị Thanh Huyền: 39 marks, more than the 38 valid papers" });
+  await screenshot(admin, "admin-hand-election-en", { fullPage: true });
+
+  // Corrected: 24 and 14 of 40 seats; 21 elect, so the first is elected.
+  await setField(admin, "hand-mark-1-0", 14);
+  await admin.getByTestId("hand-save").click();
+  await waitFor(admin, `result-item-${ELECTION}`, { attr: "data-status", value: "counted" });
+  await waitFor(admin, "paper-sentences", { contains: "Ballot papers returned: 39" });
+  await waitFor(admin, "paper-sentences", { contains: "Valid ballot papers: 38; invalid: 1" });
+  await waitFor(admin, "paper-sentences", { contains: "Elected: Vũ Thị Lan Anh" });
+  await waitFor(admin, "by-hand", { contains: `Counted by hand — paper ballots counted by the counting board; entered by ${RECORDER}` });
+  await waitFor(admin, `locked-${ELECTION}`, { text: "Locked" });
+  await admin.getByTestId(`result-item-${ELECTION}`).scrollIntoViewIfNeeded();
+  await screenshot(admin, "admin-results-election-en");
+
+  await waitFor(screen, "screen-paper-table", {});
+  await waitFor(screen, "screen-paper-summary", { contains: "Trúng cử: Vũ Thị Lan Anh" });
+  await waitFor(screen, "screen-paper-summary", { contains: "Phiếu hợp lệ: 38; không hợp lệ: 1" });
+  await waitFor(screen, "by-hand", { contains: `Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; ${RECORDER} ghi nhận lúc` });
+  const elected = screen.locator('[data-testid="screen-paper-table"] tr[data-entry="0"]');
+  assert.equal(await elected.getAttribute("data-outcome"), "elected");
+  await screenshot(screen, "screen-by-hand-election-vi");
+  await screen.goto(`${server.url}/screen/?meeting=${MEETING_ID}&lang=en`);
+  await waitFor(screen, "by-hand", { contains: `Counted by hand — paper ballots counted by the counting board; entered by ${RECORDER} at` });
+  await screenshot(screen, "screen-by-hand-election-en");
+  await waitFor(chair, "paper-by-hand", { contains: `Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; ${RECORDER}` });
+  await waitFor(chair, "chair-paper-table", {});
+  await screenshot(chair, "chair-by-hand-election-vi");
+
+  // A delegate's tablet and the public page show the board's figures, marked.
+  const tablet = await openApp(browser, "tablet", { width: 1280, height: 800 });
+  await tablet.goto(`${server.url}/tablet/?code=${codes.seats.get(2).code}&lang=en`);
+  await waitFor(tablet, "by-hand", { contains: "Counted by hand — paper ballots counted by the counting board" });
+  await waitFor(tablet, "paper-result", { contains: "Valid ballot papers: 38; invalid: 1" });
+  await screenshot(tablet, "tablet-by-hand-election-en");
+  const visitor = await openApp(browser, "public", { width: 1280, height: 900 });
+  await visitor.goto(`${server.url}/public/${MEETING_ID}`);
+  await waitFor(visitor, "public-by-hand", { contains: "Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm" });
+  await waitFor(visitor, "public-result", { contains: "Phiếu hợp lệ: 38; không hợp lệ: 1" });
+
+  const minutes = await download(admin, "minutes_en");
+  assert.match(minutes.text, /Counted by hand: a vote on paper ballots, counted by the counting board, whose record(&#39;|')s figures Lê Thị Thu entered at/);
+  assert.match(minutes.text, /Invalid ballot papers<\/th><td class="num">1<\/td>/);
   assert.deepEqual([...admin.errors, ...screen.errors, ...chair.errors, ...tablet.errors, ...visitor.errors], []);
 });

@@ -7,7 +7,8 @@
 // docs/screenshots/. A vote opened on the item while the tablet lacks one of
 // the versions the round recorded (its download failed at check-in) says so
 // before the delegate can vote, in both languages, and is cast once the
-// tablet has fetched it.
+// tablet has fetched it. The chair's console and the hall screen name the
+// versions the open round is about.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -138,6 +139,19 @@ test("a vote on a version the tablet lacks waits until it is fetched", { timeout
   await waitFor(chair, "round-versions", { contains: "Voting on: Tờ trình về chương trình kỳ họp (version 1);" });
   await chair.locator(".item-panel").screenshot({ path: await shot("chair-versions-en"), animations: "disabled" });
   await chair.getByTestId("lang-toggle").click();
+  // The hall screen names them under the item's title, in the same words.
+  const screen = await openApp(browser, "screen", { width: 1920, height: 1080 });
+  await screen.goto(`${server.url}/screen/`);
+  await waitFor(screen, "screen-round-state", { attr: "data-state", value: "open" });
+  await waitFor(screen, "screen-round-versions", {
+    text: "Biểu quyết về: Tờ trình về chương trình kỳ họp (bản 1); Dự thảo Nghị quyết thông qua chương trình kỳ họp (bản 1)",
+  });
+  await screen.screenshot({ path: await shot("screen-versions-vi"), animations: "disabled" });
+  await screen.getByTestId("lang-toggle").click();
+  await waitFor(screen, "screen-round-versions", {
+    text: "Voting on: Tờ trình về chương trình kỳ họp (version 1); Dự thảo Nghị quyết thông qua chương trình kỳ họp (version 1)",
+  });
+  await screen.screenshot({ path: await shot("screen-versions-en"), animations: "disabled" });
 
   // The previous test left the tablet in English.
   await waitFor(tablet, "versions-missing", { contains: "does not hold 1 of the documents" });
@@ -156,7 +170,8 @@ test("a vote on a version the tablet lacks waits until it is fetched", { timeout
   await tablet.getByTestId("versions-missing").waitFor({ state: "hidden" });
   await tablet.getByTestId("choice-yes").click();
   await waitFor(tablet, "choice-yes", { attr: "data-selected", value: "true" });
-  assert.deepEqual([...chair.errors, ...tablet.errors], []);
+  assert.deepEqual([...chair.errors, ...tablet.errors, ...screen.errors], []);
+  await screen.context().close();
 });
 
 /** Where a screenshot named `name` goes, beside the hall test's. */

@@ -345,7 +345,7 @@ step("10. the chair downloads the meeting's record, and gavel verify accepts it"
   const file = path.join(server.dataDir, "downloaded.record.json");
   await download.saveAs(file);
   const record = JSON.parse(await readFile(file, "utf8"));
-  assert.equal(record.format, "gavel-record/1");
+  assert.equal(record.format, "gavel-record/2");
   assert.equal(record.meeting, MEETING_ID);
   // The first vote, the late re-vote, the vote after the restart and the paused one.
   assert.equal(record.rounds.length, 4);

@@ -104,6 +104,21 @@ export class GavelServer {
     return codes;
   }
 
+  /** `count` one-time codes for secretariat devices (`gavel codes --admin`). */
+  async adminCodes(count = 1) {
+    const stdout = await this.cli("codes", "--admin", "--count", String(count));
+    const codes = [...stdout.matchAll(/^(\S+)\s+secretariat\b/gm)].map((m) => m[1]);
+    if (codes.length !== count) throw new Error(`gavel codes --admin printed ${codes.length} codes, not ${count}:\n${stdout}`);
+    return codes;
+  }
+
+  /** Writes `bytes` into the data directory as `name`; resolves to its path, for a file input. */
+  async file(name, bytes) {
+    const file = path.join(this.dataDir, name);
+    await writeFile(file, bytes);
+    return file;
+  }
+
   /**
    * Runs `gavel-tablet` (the command-line tablet and chair's console, a real
    * client process) against this server, its device kept in `credentials`;
@@ -271,6 +286,33 @@ export async function describe(page, testId, attrs = []) {
     )
     .catch((error) => `(page unreadable: ${error.message})`);
   return typeof seen === "string" ? seen : seen.length ? JSON.stringify(seen) : "no such element";
+}
+
+/** Switches an app to `lang` with its language button, unless it shows that language already. */
+export async function switchTo(page, lang) {
+  if ((await page.evaluate(() => document.documentElement.lang)) !== lang) await page.getByTestId("lang-toggle").click();
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+}
+
+/** Types `code` into the secretariat's enrollment form at /admin/ and sends it. */
+export async function submitAdminCode(page, code) {
+  await page.getByTestId("enroll-code").fill(code);
+  await page.getByTestId("enroll-button").click();
+}
+
+/**
+ * The secretariat's app at /admin/ in `lang`, in a browser context of its
+ * own, its key enrolled with a fresh `gavel codes --admin` code: the page
+ * on the list of meetings.
+ */
+export async function secretariatPage(browser, server, name, { lang = "en", width = 1280, height = 900 } = {}) {
+  const [code] = await server.adminCodes(1);
+  const page = await openApp(browser, name, { width, height });
+  await page.goto(`${server.url}/admin/?lang=${lang}`);
+  await page.waitForSelector("#enroll-view:not([hidden])");
+  await submitAdminCode(page, code);
+  await page.waitForSelector("#meetings-view:not([hidden])");
+  return page;
 }
 
 /** Sets a form field whatever it is: a text or number input, or a select. */

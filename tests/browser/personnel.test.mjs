@@ -166,7 +166,8 @@ step("2. before the vote, the chair corrects a candidate's name in the election'
   await chair.getByTestId("list-name").nth(2).fill("Đinh Công Hiếu");
   await chair.getByTestId("list-post").nth(2).fill("Phó Trưởng Ban Kinh tế – Ngân sách");
   await chair.locator('#list-entries > li:nth-child(3) button[data-list="up"]').click();
-  assert.equal(await chair.getByTestId("list-name").nth(1).inputValue(), "Đinh Công Hiếu");
+  // The console draws the moved rows at its next frame.
+  await chair.waitForFunction(() => document.querySelectorAll("[data-testid=list-name]")[1]?.value === "Đinh Công Hiếu", null, { timeout: WAIT_MS });
   await chair.evaluate(() => document.getElementById("list-panel").scrollIntoView({ block: "start" }));
   await screenshot(chair, "chair-list-editor-vi");
   await toggleLanguage(chair);
@@ -175,6 +176,7 @@ step("2. before the vote, the chair corrects a candidate's name in the election'
   await screenshot(chair, "chair-list-editor-en");
   await toggleLanguage(chair);
   await chair.locator('#list-entries > li:nth-child(2) button[data-list="remove"]').click();
+  await chair.waitForFunction(() => document.querySelectorAll("[data-testid=list-name]").length === 2, null, { timeout: WAIT_MS });
   // A blank name is refused with its reason, and the list stays as stored.
   await chair.getByTestId("list-name").nth(1).fill(" ");
   await chair.getByTestId("list-save").click();

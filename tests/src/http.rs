@@ -223,32 +223,3 @@ fn dechunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
             .context("a chunk's end")?;
     }
 }
-
-/// Enrolls a fresh secretariat device with a code issued in `store` and logs
-/// it in on the server at `addr`: its `Authorization` header and its key.
-pub async fn secretariat(
-    addr: &str,
-    store: &gavel_server::store::Store,
-) -> anyhow::Result<(String, gavel_protocol::PublicKey)> {
-    use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
-    use gavel_protocol::{PublicKey, Signature};
-    let codes = gavel_server::enrollment::issue_secretariat(store, 1, 1).await?;
-    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
-    let public = PublicKey::of(&key);
-    let signature = Signature::sign(&key, &enroll_bytes(&codes[0], &public));
-    let body =
-        serde_json::json!({ "code": codes[0], "public_key": public, "signature": signature });
-    let enrolled = post_json(addr, "/api/secretariat/enroll", &[], Some(&body)).await?;
-    anyhow::ensure!(enrolled.status == 200, "enrolled: {}", enrolled.body);
-    let nonce = post_json(addr, "/api/secretariat/challenge", &[], None).await?;
-    let nonce: serde_json::Value = serde_json::from_str(&nonce.body)?;
-    let nonce = nonce["nonce"].as_str().context("a challenge")?;
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(nonce, &mut bytes)?;
-    let signature = Signature::sign(&key, &admin_auth_bytes(&bytes, &public));
-    let body = serde_json::json!({ "nonce": nonce, "public_key": public, "signature": signature });
-    let logged_in = post_json(addr, "/api/secretariat/login", &[], Some(&body)).await?;
-    let token: serde_json::Value = serde_json::from_str(&logged_in.body)?;
-    let token = token["token"].as_str().context("a session token")?;
-    Ok((format!("Bearer {token}"), public))
-}

@@ -35,6 +35,8 @@ pub mod process;
 pub mod proxy;
 /// A generated meeting with a key for every seat.
 pub mod roster;
+/// A secretariat device enrolled and logged in over the real HTTP API.
+pub mod secretariat;
 /// A real Gavel server for a test, on a port of its own.
 pub mod server;
 

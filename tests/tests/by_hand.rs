@@ -5,16 +5,21 @@
 //! keeps it as a round with no ballots and one audit entry, a restarted hub
 //! shows it again, the exported record verifies and every tampering with it
 //! is caught, and the record, the minutes and the results table download
-//! from the secretariat's app saying it was recorded by hand. Impossible
-//! counts, items that cannot be recorded this way and a vote open on the
-//! devices are each refused with their reason (and, for counts, the field),
-//! and so is recording again an item whose result stands.
+//! from the secretariat's app saying it was recorded by hand. A secret item,
+//! an election and a confidence rating voted on paper are recorded from the
+//! counting board's figures, decided by the devices' rules, shown at once,
+//! verified and printed with the board's record. Impossible figures, items
+//! that cannot be recorded this way and a vote open on the devices are each
+//! refused with their reason (and, for figures, the field), and so is
+//! recording again an item whose result stands.
 
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ItemStatus, ItemView, RoundStatus};
+use gavel_protocol::paper::PaperKind;
+use gavel_protocol::results::PaperResult;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
-use gavel_protocol::{Principal, PublicKey, Signature};
+use gavel_protocol::{Principal, Signature};
 use gavel_records::bundle::Bundle;
 use gavel_records::chain::{Entry, Event};
 use gavel_records::verify::{Mismatch, verify};
@@ -22,13 +27,9 @@ use gavel_server::export;
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;
 use gavel_tests::http::{self, Response};
+use gavel_tests::secretariat;
 use gavel_tests::server::{TestServer, example_meeting};
 use serde_json::{Value, json};
-
-/// A logged-in secretariat device: its `Authorization` header and its key.
-async fn secretariat(server: &TestServer) -> anyhow::Result<(String, PublicKey)> {
-    http::secretariat(http::address_of(&server.url), &server.store().await?).await
-}
 
 /// The refusal's status, reason and field.
 fn refused(response: &Response) -> (u16, String, Option<String>) {
@@ -74,6 +75,21 @@ fn counts(present: i64, yes: i64, no: i64, abstain: i64) -> Value {
     json!({ "present": present, "yes": yes, "no": no, "abstain": abstain, "by": "Lê Thị Thu" })
 }
 
+/// A paper vote's figures: those present, the counting board's ballots
+/// (issued, returned, invalid) and `votes` (yes, no and abstain, or a
+/// list's `marks`).
+fn paper(present: i64, (issued, returned, invalid): (i64, Value, i64), votes: Value) -> Value {
+    let mut body = json!({
+        "present": present,
+        "ballots": { "issued": issued, "returned": returned, "invalid": invalid },
+        "by": "Lê Thị Thu",
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(votes.as_object().unwrap().clone());
+    body
+}
+
 async fn watcher(server: &TestServer) -> anyhow::Result<Session> {
     let mut hall = Client::connect(&server.url)
         .await?
@@ -88,7 +104,7 @@ async fn a_show_of_hands_is_recorded_shown_at_once_exported_and_verified() -> an
     for db in databases().await {
         let server = TestServer::with_example(&db.url).await?;
         let addr = http::address_of(&server.url);
-        let (bearer, device) = secretariat(&server).await?;
+        let (bearer, device) = secretariat::log_in(&server).await?;
         let (_, mut chair) = server.enroll(Principal::Chair).await?;
         let mut hall = watcher(&server).await?;
         let agenda = hall.meeting.agenda.clone();
@@ -242,6 +258,228 @@ async fn a_show_of_hands_is_recorded_shown_at_once_exported_and_verified() -> an
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counting_boards_figures_of_paper_votes_are_recorded_decided_and_verified()
+-> anyhow::Result<()> {
+    for db in databases().await {
+        let server = TestServer::with_example(&db.url).await?;
+        let addr = http::address_of(&server.url);
+        let (bearer, _) = secretariat::log_in(&server).await?;
+        let (_, mut chair) = server.enroll(Principal::Chair).await?;
+        let mut hall = watcher(&server).await?;
+        let agenda = hall.meeting.agenda.clone();
+        let of_kind = |kind: PaperKind| {
+            item(&agenda, |i| {
+                i.paper.as_ref().is_some_and(|p| p.kind == kind)
+            })
+        };
+        let secret = item(&agenda, |i| {
+            i.paper.is_none() && i.vote.is_some_and(|v| v.secrecy == Secrecy::Secret)
+        });
+        let (election, rating) = (of_kind(PaperKind::Election), of_kind(PaperKind::Rating));
+        let candidates = agenda[election as usize]
+            .paper
+            .as_ref()
+            .unwrap()
+            .entries
+            .len();
+        let officials = agenda[rating as usize]
+            .paper
+            .as_ref()
+            .unwrap()
+            .entries
+            .len();
+
+        // A secret yes/no item: the board's figures, no seat anywhere. It is
+        // not provisional: the board counted it before it was entered, so
+        // the hall sees its result at once.
+        let body = paper(
+            38,
+            (38, json!(37), 1),
+            json!({ "yes": 30, "no": 5, "abstain": 1 }),
+        );
+        let answer = post(addr, &bearer, secret, &body).await?;
+        assert_eq!(answer.status, 200, "{}: {}", db.name, answer.body);
+        let answer: Value = serde_json::from_str(&answer.body)?;
+        assert_eq!(
+            answer["by_hand"]["ballots"],
+            json!({ "issued": 38, "returned": 37, "invalid": 1 })
+        );
+        hall.wait_until(|s| {
+            s.snapshot.as_ref().is_some_and(|s| {
+                s.items[secret as usize].status == ItemStatus::Passed
+                    && s.items[secret as usize].result.is_some()
+            })
+        })
+        .await?;
+
+        // An election: one approval count per candidate.
+        let mut approvals = vec![vec![0]; candidates];
+        approvals[0] = vec![24];
+        approvals[1] = vec![14];
+        let body = paper(40, (40, json!(39), 1), json!({ "marks": approvals }));
+        let answer = post(addr, &bearer, election, &body).await?;
+        assert_eq!(answer.status, 200, "{}: {}", db.name, answer.body);
+        for screen in [&mut hall, &mut chair] {
+            screen
+                .wait_until(|s| s.round().is_some_and(|r| r.item == election))
+                .await?;
+            let round = screen.state.round().unwrap();
+            let Some(RoundResult::Paper(PaperResult::Election(e))) = &round.result else {
+                anyhow::bail!("{}: an election's result, not {:?}", db.name, round.result);
+            };
+            assert_eq!(e.elected, [0], "{}", db.name);
+            assert_eq!(e.turnout.papers, 38, "the valid ballots");
+            assert_eq!(e.approvals[..2], [24, 14]);
+            let ballots = round.by_hand.as_ref().and_then(|b| b.ballots);
+            assert_eq!(ballots.map(|b| b.valid()), Some(38));
+            let state = &screen.state.snapshot.as_ref().unwrap().items[election as usize];
+            assert_eq!(state.status, ItemStatus::Counted);
+        }
+
+        // A confidence rating: each official's three levels.
+        let mut levels = vec![vec![30, 5, 2]; officials];
+        levels[1] = vec![2, 10, 27];
+        let body = paper(40, (40, json!(40), 0), json!({ "marks": levels }));
+        let answer = post(addr, &bearer, rating, &body).await?;
+        assert_eq!(answer.status, 200, "{}: {}", db.name, answer.body);
+        let answer: Value = serde_json::from_str(&answer.body)?;
+        assert_eq!(answer["result"]["kind"], "rating");
+        assert_eq!(answer["result"]["ratings"][1]["low_two_thirds"], true);
+        assert_eq!(answer["result"]["ratings"][0]["low_over_half"], false);
+
+        // The record verifies; the figures are in it, and tampering with
+        // them is caught.
+        let store = server.store().await?;
+        let bundle = export::bundle(&store, &server.server_key, &example_meeting()).await?;
+        let mismatches = verify(&bundle);
+        assert!(mismatches.is_empty(), "{}: {mismatches:?}", db.name);
+        let id_of = |index: u32| bundle.rounds.iter().find(|r| r.item == index).unwrap().id;
+        paper_tampering_is_caught(&bundle, id_of(secret), id_of(election));
+
+        // The minutes print the board's record of each, counted on paper;
+        // the results table has the figures.
+        let auth = [("Authorization", bearer.as_str())];
+        let base = format!("/api/secretariat/meetings/{}", example_meeting());
+        let (minutes, _) = http::get_with(addr, &format!("{base}/minutes?lang=vi"), &auth).await?;
+        assert_eq!(minutes.status, 200);
+        let counted = "Ban kiểm phiếu kiểm phiếu và lập biên bản";
+        assert_eq!(minutes.body.matches(counted).count(), 3, "{}", db.name);
+        assert!(minutes.body.matches("Biên bản kiểm phiếu").count() >= 3);
+        let invalid = "<tr><th>Số phiếu không hợp lệ</th><td class=\"num\">1</td>";
+        assert_eq!(minutes.body.matches(invalid).count(), 2, "{}", minutes.body);
+        let (csv, _) = http::get_with(addr, &format!("{base}/results.csv?lang=en"), &auth).await?;
+        assert!(
+            csv.body.contains("Ballot papers issued: 40, Ballot papers returned: 39, Valid ballot papers: 38, Invalid ballot papers: 1"),
+            "{}",
+            csv.body
+        );
+        server.stop()?;
+    }
+    Ok(())
+}
+
+fn paper_tampering_is_caught(
+    bundle: &Bundle,
+    secret: gavel_protocol::RoundId,
+    election: gavel_protocol::RoundId,
+) {
+    type Case = (
+        &'static str,
+        Box<dyn Fn(&mut Bundle)>,
+        Box<dyn Fn(&Mismatch) -> bool>,
+    );
+    let in_chain = |b: &mut Bundle, id: gavel_protocol::RoundId, edit: &dyn Fn(&mut Event)| {
+        for e in &mut b.chain {
+            if matches!(e.event, Event::ResultRecordedByHand { round, .. } if round == id) {
+                edit(&mut e.event);
+            }
+        }
+    };
+    let cases: Vec<Case> = vec![
+        (
+            "an invalid ballot made valid in the bundle",
+            Box::new(move |b| {
+                if let Some(by_hand) = &mut round_mut(b, election).by_hand {
+                    by_hand.ballots.as_mut().unwrap().invalid = 0;
+                }
+            }),
+            Box::new(|m| matches!(m, Mismatch::ByHandNotChained { .. })),
+        ),
+        (
+            "more invalid ballots than returned, in the bundle and the chain",
+            Box::new(move |b| {
+                let edit = |by_hand: &mut gavel_protocol::messages::ByHand| {
+                    by_hand.ballots.as_mut().unwrap().invalid = 45;
+                };
+                edit(round_mut(b, election).by_hand.as_mut().unwrap());
+                in_chain(b, election, &|e| {
+                    if let Event::ResultRecordedByHand { by_hand, .. } = e {
+                        edit(by_hand);
+                    }
+                });
+                rehash(b);
+            }),
+            Box::new(|m| matches!(m, Mismatch::HandCountImpossible { .. })),
+        ),
+        (
+            "the runner-up declared elected, in the bundle and the chain",
+            Box::new(move |b| {
+                let edit = |result: &mut RoundResult| {
+                    if let RoundResult::Paper(PaperResult::Election(e)) = result {
+                        e.elected = vec![1];
+                    }
+                };
+                edit(round_mut(b, election).result.as_mut().unwrap());
+                in_chain(b, election, &|e| {
+                    if let Event::ResultRecordedByHand { result, .. } = e {
+                        edit(result);
+                    }
+                });
+                rehash(b);
+            }),
+            Box::new(|m| matches!(m, Mismatch::PaperResult { .. })),
+        ),
+        (
+            "the secret item's figures dropped, in the bundle and the chain",
+            Box::new(move |b| {
+                round_mut(b, secret).by_hand.as_mut().unwrap().ballots = None;
+                in_chain(b, secret, &|e| {
+                    if let Event::ResultRecordedByHand { by_hand, .. } = e {
+                        by_hand.ballots = None;
+                    }
+                });
+                rehash(b);
+            }),
+            Box::new(|m| matches!(m, Mismatch::HandCountImpossible { .. })),
+        ),
+        (
+            "more yes votes than valid ballots, in the bundle and the chain",
+            Box::new(move |b| {
+                let edit = |result: &mut RoundResult| {
+                    if let RoundResult::Tally(t) = result {
+                        t.counts.yes += 2;
+                    }
+                };
+                edit(round_mut(b, secret).result.as_mut().unwrap());
+                in_chain(b, secret, &|e| {
+                    if let Event::ResultRecordedByHand { result, .. } = e {
+                        edit(result);
+                    }
+                });
+                rehash(b);
+            }),
+            Box::new(|m| matches!(m, Mismatch::HandCountImpossible { .. })),
+        ),
+    ];
+    for (name, change, expect) in cases {
+        let mut tampered = bundle.clone();
+        change(&mut tampered);
+        let found = verify(&tampered);
+        assert!(found.iter().any(&expect), "{name}: not caught, {found:?}");
+    }
+}
+
 /// Recomputes every hash after an edit, as a forger with the whole file would.
 fn rehash(bundle: &mut Bundle) {
     let meeting = bundle.meeting.clone();
@@ -369,7 +607,7 @@ async fn counts_and_items_that_cannot_be_recorded_are_refused_with_their_reason(
     for db in databases().await {
         let server = TestServer::with_example(&db.url).await?;
         let addr = http::address_of(&server.url);
-        let (bearer, _) = secretariat(&server).await?;
+        let (bearer, _) = secretariat::log_in(&server).await?;
         let hall = watcher(&server).await?;
         let agenda = hall.meeting.agenda.clone();
         let total = i64::from(hall.meeting.total_seats);
@@ -413,26 +651,89 @@ async fn counts_and_items_that_cannot_be_recorded_are_refused_with_their_reason(
             let answer = post(addr, &bearer, index, &counts(10, 1, 0, 0)).await?;
             assert_eq!(refused(&answer), expected, "{}: item {index}", db.name);
         }
-        if agenda.iter().any(|i| i.paper.is_some()) {
-            let list = item(&agenda, |i| i.paper.is_some());
-            let answer = post(addr, &bearer, list, &counts(10, 1, 0, 0)).await?;
-            assert_eq!(refused(&answer), refusal(422, "list_ballot", None));
-        }
+        // A paper vote needs the counting board's figures, each possible.
         let secret_yes_no = |i: &ItemView| {
             i.paper.is_none() && i.vote.is_some_and(|v| v.secrecy == Secrecy::Secret)
         };
-        if agenda.iter().any(secret_yes_no) {
-            let secret = item(&agenda, secret_yes_no);
-            let answer = post(addr, &bearer, secret, &counts(10, 1, 0, 0)).await?;
-            assert_eq!(refused(&answer), refusal(422, "secret_item", None));
-        }
-        if let Some(secret_list) = agenda
-            .iter()
-            .find(|i| i.paper.is_some() && i.vote.is_some_and(|v| v.secrecy == Secrecy::Secret))
-        {
-            // A secret ballot on a list is refused for its list first.
-            let answer = post(addr, &bearer, secret_list.index, &counts(10, 1, 0, 0)).await?;
-            assert_eq!(refused(&answer), refusal(422, "list_ballot", None));
+        let secret = item(&agenda, secret_yes_no);
+        let election = item(&agenda, |i| {
+            i.paper
+                .as_ref()
+                .is_some_and(|p| p.kind == PaperKind::Election)
+        });
+        let candidates = agenda[election as usize]
+            .paper
+            .as_ref()
+            .unwrap()
+            .entries
+            .len();
+        let marks = |rows: Vec<Vec<i64>>| json!(rows);
+        let zeros = vec![vec![0i64]; candidates];
+        let mut over = zeros.clone();
+        over[1] = vec![39];
+        let on_paper = [
+            (secret, counts(10, 1, 0, 0), Some("ballots")),
+            (election, counts(10, 1, 0, 0), Some("ballots")),
+            (
+                secret,
+                paper(
+                    38,
+                    (38, json!(37), 2),
+                    json!({ "yes": 30, "no": 5, "abstain": 1 }),
+                ),
+                Some("counts"),
+            ),
+            (
+                election,
+                paper(
+                    40,
+                    (40, json!(41), 0),
+                    json!({ "marks": marks(zeros.clone()) }),
+                ),
+                Some("ballots.returned"),
+            ),
+            (
+                election,
+                paper(
+                    30,
+                    (31, json!(30), 0),
+                    json!({ "marks": marks(zeros.clone()) }),
+                ),
+                Some("ballots.issued"),
+            ),
+            (
+                election,
+                paper(40, (40, json!(39), 1), json!({ "marks": marks(over) })),
+                Some("marks.1"),
+            ),
+            (
+                election,
+                paper(
+                    40,
+                    (40, json!(39), 1),
+                    json!({ "marks": marks(zeros[1..].to_vec()) }),
+                ),
+                Some("marks"),
+            ),
+            (
+                election,
+                paper(40, (40, json!(39), 1), json!({ "marks": [[1], [-1]] })),
+                Some("marks.1"),
+            ),
+            (
+                election,
+                paper(40, (40, json!(""), 1), json!({ "marks": marks(zeros) })),
+                Some("ballots.returned"),
+            ),
+        ];
+        for (index, body, field) in on_paper {
+            let answer = post(addr, &bearer, index, &body).await?;
+            assert_eq!(
+                refused(&answer),
+                refusal(422, "invalid_counts", field),
+                "{}: item {index}, {body}",
+                db.name
+            );
         }
         let anonymous = http::post_json(
             addr,

@@ -14,11 +14,13 @@ use gavel_protocol::{Choice, ClientMsg, MeetingId, Principal, RefusalReason, Sha
 use gavel_records::verify::verify;
 use gavel_server::app::Options;
 use gavel_server::limits::LimitSettings;
+use gavel_server::meeting::MeetingDefinition;
 use gavel_server::store::{Pool, Store};
 use gavel_tests::chair::open_round;
 use gavel_tests::databases;
 use gavel_tests::documents::{
-    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, write,
+    DRAFT, SUBMISSION, example_with_documents, import, import_another_meeting, pdf, pdf_of_size,
+    write,
 };
 use gavel_tests::http;
 use gavel_tests::server::{TestServer, example_meeting};
@@ -30,6 +32,29 @@ const OTHER: &str = "phuc-loi-2026-ky-13";
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// The example meeting imported into a store with two documents on its
+/// last item, a submission and a draft resolution, and their bytes.
+struct TwoDocuments {
+    definition: MeetingDefinition,
+    submission: Vec<u8>,
+    draft: Vec<u8>,
+}
+
+async fn two_documents(store: &Store) -> anyhow::Result<TwoDocuments> {
+    let dir = tempfile::tempdir()?;
+    // Large enough to go out in several slices (the server sends 256 KiB a turn).
+    let submission = pdf_of_size("To trinh ve du thao Nghi quyet", 1_100_000);
+    let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
+    write(dir.path(), SUBMISSION.file, &submission)?;
+    write(dir.path(), DRAFT.file, &draft)?;
+    let meeting = example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?;
+    Ok(TwoDocuments {
+        definition: import(store, &meeting).await?,
+        submission,
+        draft,
+    })
 }
 
 /// Replaces the bytes the store keeps under `sha256`, as a damaged disk or a
@@ -58,17 +83,12 @@ async fn tamper(store: &Store, sha256: &str) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Result<()> {
     for db in databases().await {
-        let dir = tempfile::tempdir()?;
-        let submission = pdf("To trinh ve du thao Nghi quyet");
-        let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
-        write(dir.path(), SUBMISSION.file, &submission)?;
-        write(dir.path(), DRAFT.file, &draft)?;
         let store = Store::connect(&db.url).await?;
-        let definition = import(
-            &store,
-            &example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?,
-        )
-        .await?;
+        let TwoDocuments {
+            definition,
+            submission,
+            draft,
+        } = two_documents(&store).await?;
 
         // A second meeting whose only document is the first's business alone.
         let other_pdf = pdf("Another meeting's paper");
@@ -153,6 +173,10 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
             headers.get("cache-control"),
             Some("public, max-age=31536000, immutable")
         );
+        // Sent a slice at a time, yet with its length told up front.
+        let length = submission.len().to_string();
+        assert_eq!(headers.get("content-length"), Some(length.as_str()));
+        assert_eq!(headers.get("transfer-encoding"), None);
         let (status, _, body) = http::get_bytes(addr, &public, &[("If-None-Match", &etag)]).await?;
         assert_eq!((status, body.len()), (304, 0));
 
@@ -165,6 +189,13 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
         assert_eq!(headers.get("content-range"), Some(whole.as_str()));
         let (status, _, body) = http::get_bytes(addr, &public, &[("Range", "bytes=-8")]).await?;
         assert_eq!((status, body.as_slice()), (206, &submission[len - 8..]));
+        let across = "bytes=262000-800000";
+        let (status, headers, body) = http::get_bytes(addr, &public, &[("Range", across)]).await?;
+        assert_eq!(
+            (status, body.as_slice()),
+            (206, &submission[262000..=800000])
+        );
+        assert_eq!(headers.get("content-length"), Some("538001"));
         let past = format!("bytes={len}-");
         let (status, headers, _) = http::get_bytes(addr, &public, &[("Range", &past)]).await?;
         assert_eq!(status, 416);
@@ -308,17 +339,12 @@ async fn documents_are_served_by_hash_to_those_who_may_read_them() -> anyhow::Re
 #[tokio::test]
 async fn a_vote_on_an_item_with_documents_signs_the_versions_it_is_about() -> anyhow::Result<()> {
     for db in databases().await {
-        let dir = tempfile::tempdir()?;
-        let submission = pdf("To trinh ve du thao Nghi quyet");
-        let draft = pdf("Du thao Nghi quyet ky hop thu muoi hai");
-        write(dir.path(), SUBMISSION.file, &submission)?;
-        write(dir.path(), DRAFT.file, &draft)?;
         let store = Store::connect(&db.url).await?;
-        let definition = import(
-            &store,
-            &example_with_documents(dir.path(), &[SUBMISSION, DRAFT])?,
-        )
-        .await?;
+        let TwoDocuments {
+            definition,
+            submission,
+            draft,
+        } = two_documents(&store).await?;
         store.close().await;
         let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
         let server = TestServer::start(&db.url, key);

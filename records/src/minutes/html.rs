@@ -29,10 +29,11 @@ use super::font::font_faces;
 use super::lists::{ListTable, list_table};
 use super::words::{
     Words, announced_line, ballots_marked, by_hand_line, change_line, changes_lead, changes_title,
-    confirmations_line, confirmed_by, date_line, device_owner, duration, item_number, needed,
-    paused_span, roman, round_number, seal_line, time_span,
+    closing_line, confirmations_line, confirmed_by, date_line, device_owner, duration, item_number,
+    needed, paused_span, roman, round_number, seal_line, time_span,
 };
 use super::{ChangeKind, Item, Lang, Outcome, Round, Session};
+use gavel_protocol::messages::Ballots;
 use gavel_protocol::results::Turnout;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::wording::{describe_rule, in_sentence, official_sentence, verdict};
@@ -73,6 +74,17 @@ pub fn minutes_html(session: &Session, lang: Lang) -> String {
         utc_offset(session.utc_offset_minutes),
         escape(w.percentages),
         escape(w.intro),
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"closing\">{}</p>",
+        escape(&closing_line(
+            lang,
+            session
+                .closed_at
+                .map(|ms| LocalTime::at(ms, session.utc_offset_minutes))
+                .as_ref()
+        ))
     );
     summary(&mut out, session, lang);
     items(&mut out, session, lang);
@@ -275,7 +287,12 @@ fn round(
         let _ = write!(
             out,
             "<p class=\"meta by-hand\"><strong>{}.</strong></p>",
-            escape(&by_hand_line(lang, &by_hand.by, &at(by_hand.at))),
+            escape(&by_hand_line(
+                lang,
+                &by_hand.by,
+                &at(by_hand.at),
+                by_hand.ballots.is_some()
+            )),
         );
     }
     for pause in &round.pauses {
@@ -287,6 +304,10 @@ fn round(
     }
     let rule = describe_rule(&round.settings.rule, labels, lang);
     let board = board_html(round, &at, lang);
+    // Paper ballots the counting board counted by hand have its record too,
+    // with its own figures, whether or not the item was secret.
+    let ballots = round.by_hand.as_ref().and_then(|b| b.ballots);
+    let with_record = round.settings.secrecy == Secrecy::Secret || ballots.is_some();
     match &round.outcome {
         Outcome::Closed { result } => {
             let _ = write!(
@@ -311,31 +332,31 @@ fn round(
                 },
                 escape(verdict(result.passed, lang)),
             );
-            match round.settings.secrecy {
-                Secrecy::Named => out.push_str(&board),
-                Secrecy::Secret => {
-                    let counts = &result.counts;
-                    let turnout = Turnout {
-                        total_seats: counts.total_seats,
-                        present: counts.present,
-                        papers: counts.taking_part(),
-                    };
-                    let marked = [
-                        (&labels.yes, counts.yes),
-                        (&labels.no, counts.no),
-                        (&labels.abstain, counts.abstain),
-                    ]
-                    .map(|(label, n)| (ballots_marked(lang, &in_sentence(label)), n));
-                    count_record(
-                        out,
-                        turnout,
-                        &marked,
-                        "",
-                        &session.counting_board,
-                        &board,
-                        lang,
-                    );
-                }
+            if with_record {
+                let counts = &result.counts;
+                let turnout = Turnout {
+                    total_seats: counts.total_seats,
+                    present: counts.present,
+                    papers: counts.taking_part(),
+                };
+                let marked = [
+                    (&labels.yes, counts.yes),
+                    (&labels.no, counts.no),
+                    (&labels.abstain, counts.abstain),
+                ]
+                .map(|(label, n)| (ballots_marked(lang, &in_sentence(label)), n));
+                count_record(
+                    out,
+                    turnout,
+                    ballots,
+                    &marked,
+                    "",
+                    &session.counting_board,
+                    &board,
+                    lang,
+                );
+            } else {
+                out.push_str(&board);
             }
         }
         Outcome::Counted { result, list } => {
@@ -347,24 +368,24 @@ fn round(
                     escape(&rule)
                 );
             }
-            let table = list_table(result, list, session.total_seats, lang);
-            match round.settings.secrecy {
-                Secrecy::Named => list_html(out, &table, &table.sentences),
-                Secrecy::Secret => {
-                    // The papers returned are in the record's facts; the
-                    // rest says what came out.
-                    let mut body = String::new();
-                    list_html(&mut body, &table, &table.sentences[1..]);
-                    count_record(
-                        out,
-                        result.turnout(),
-                        &[],
-                        &body,
-                        &session.counting_board,
-                        &board,
-                        lang,
-                    );
-                }
+            let table = list_table(result, list, session.total_seats, ballots.as_ref(), lang);
+            if with_record {
+                // The papers returned are in the record's facts; the
+                // rest says what came out.
+                let mut body = String::new();
+                list_html(&mut body, &table, &table.sentences[1..]);
+                count_record(
+                    out,
+                    result.turnout(),
+                    ballots,
+                    &[],
+                    &body,
+                    &session.counting_board,
+                    &board,
+                    lang,
+                );
+            } else {
+                list_html(out, &table, &table.sentences);
             }
         }
         Outcome::Voided => {
@@ -415,10 +436,16 @@ fn board_html(round: &Round, at: &dyn Fn(u64) -> String, lang: Lang) -> String {
 /// the board to sign, with the names of `board` (the head first) when the
 /// meeting names it. A ballot the rules refuse is refused at the tablet
 /// with its reason and never enters the count, so every returned ballot is
-/// valid and none invalid.
+/// valid and none invalid; paper ballots counted by hand have the board's
+/// own figures, `ballots`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the record's parts, each its own"
+)]
 fn count_record(
     out: &mut String,
     turnout: Turnout,
+    ballots: Option<Ballots>,
     marked: &[(String, u32)],
     body: &str,
     board: &[String],
@@ -427,13 +454,18 @@ fn count_record(
 ) {
     let w = Words::of(lang);
     let pct = |n: u32| lang.percent(n, turnout.total_seats);
+    let ballots = ballots.unwrap_or(Ballots {
+        issued: turnout.present,
+        returned: turnout.papers,
+        invalid: 0,
+    });
     let facts = [
         (w.total_seats, turnout.total_seats),
         (w.count_present, turnout.present),
-        (w.count_issued, turnout.present),
-        (w.papers_returned, turnout.papers),
-        (w.count_valid, turnout.papers),
-        (w.count_invalid, 0),
+        (w.count_issued, ballots.issued),
+        (w.papers_returned, ballots.returned),
+        (w.count_valid, ballots.valid()),
+        (w.count_invalid, ballots.invalid),
     ]
     .map(|(label, n)| (label.to_owned(), n));
     let _ = write!(
@@ -626,6 +658,7 @@ b, strong, th, h1, h2, h3, h4 { font-weight: 600; }
 h1 { text-align: center; font-size: 14pt; letter-spacing: .02em; margin-top: 4mm; }
 .meeting-title { text-align: center; font-weight: 600; font-size: 12pt; margin: 1mm 8mm 4mm; text-wrap-style: balance; }
 .facts { font-size: 10pt; text-align: left; }
+.closing { font-weight: 600; }
 .nw { white-space: nowrap; }
 h2 { font-size: 12pt; margin: 5mm 0 2mm; break-after: avoid; }
 .summary table, .floor table { width: 100%; border-collapse: collapse; font-size: 10pt; line-height: 1.3; }
@@ -713,6 +746,25 @@ mod tests {
     }
 
     #[test]
+    fn the_closing_time_is_printed_or_the_minutes_say_they_are_not_final() {
+        let mut session = phuc_loi();
+        // 1797585300000 is 16:15:00 on 18 December 2026 at UTC+07:00, after the last vote.
+        let vi = text(&minutes_html(&session, Lang::Vi));
+        assert!(
+            vi.contains("Kỳ họp bế mạc lúc 16:15:00 ngày 18/12/2026."),
+            "{vi}"
+        );
+        let en = text(&minutes_html(&session, Lang::En));
+        assert!(en.contains("The session closed at 2026-12-18 16:15:00."));
+        session.closed_at = None;
+        let vi = text(&minutes_html(&session, Lang::Vi));
+        assert!(vi.contains("Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng."));
+        assert!(!vi.contains("Kỳ họp bế mạc lúc"));
+        let en = text(&minutes_html(&session, Lang::En));
+        assert!(en.contains("The session has not closed: these minutes are not final."));
+    }
+
+    #[test]
     fn the_official_sentence_rule_and_verdict_in_vietnamese() {
         let html = minutes_html(&phuc_loi(), Lang::Vi);
         let budget = text(&item_html(&html, 2, Lang::Vi));
@@ -795,6 +847,7 @@ mod tests {
             .unwrap(),
             // 09:45:00 in Hanoi.
             at: 1_797_561_900_000,
+            ballots: None,
         });
         let vi = text(&item_html(&minutes_html(&s, Lang::Vi), 2, Lang::Vi));
         assert!(
@@ -972,6 +1025,55 @@ mod tests {
         // A named yes/no round has no such record.
         let named = text(&item_html(&minutes_html(&session, Lang::Vi), 2, Lang::Vi));
         assert!(!named.contains("Biên bản kiểm phiếu") && !named.contains("Số phiếu phát ra"));
+    }
+
+    #[test]
+    fn papers_counted_by_hand_print_the_boards_own_figures_marked_as_counted_on_paper() {
+        let mut session = phuc_loi();
+        session.counting_board = ["Đỗ Văn Hải", "Ngô Thị Mai"].map(str::to_owned).to_vec();
+        // The secret round of item 9 (39 present, 26 + 10 + 3 votes), counted
+        // on paper: 39 issued, 39 returned, none invalid.
+        let round = &mut session.items[8].rounds[0];
+        round.by_hand = Some(gavel_protocol::messages::ByHand {
+            by: "Lê Thị Thu".to_owned(),
+            device: gavel_protocol::PublicKey::from_hex(
+                "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c",
+            )
+            .unwrap(),
+            at: round.ended_at,
+            ballots: Some(gavel_protocol::messages::Ballots {
+                issued: 39,
+                returned: 39,
+                invalid: 0,
+            }),
+        });
+        let vi = text(&item_html(&minutes_html(&session, Lang::Vi), 8, Lang::Vi));
+        assert!(vi.contains(
+            "Kiểm đếm thủ công: bỏ phiếu bằng phiếu giấy, Ban kiểm phiếu kiểm phiếu và lập biên bản; \
+             số liệu của biên bản do Lê Thị Thu ghi nhận lúc"
+        ));
+        let record = &vi[vi.find("Biên bản kiểm phiếu").expect("the record")..];
+        assert!(record.contains("Số phiếu phát ra3997,50%"), "{record}");
+        // The same item in the open, counted on paper: the board's record too.
+        session.items[8].rounds[0].settings.secrecy = Secrecy::Named;
+        if let Some(b) = session.items[8].rounds[0].by_hand.as_mut() {
+            b.ballots = Some(gavel_protocol::messages::Ballots {
+                issued: 39,
+                returned: 38,
+                invalid: 1,
+            });
+        }
+        let en = text(&item_html(&minutes_html(&session, Lang::En), 8, Lang::En));
+        for line in [
+            "Counted by hand: a vote on paper ballots, counted by the counting board",
+            "Record of the count",
+            "Ballot papers returned3895.00%",
+            "Valid ballot papers3792.50%",
+            "Invalid ballot papers12.50%",
+            "Head of the counting boardĐỗ Văn Hải",
+        ] {
+            assert!(en.contains(line), "{line:?} in {en}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::Lang;
 use super::words::Words;
-use gavel_protocol::messages::PaperList;
+use gavel_protocol::messages::{Ballots, PaperList};
 use gavel_protocol::results::PaperResult;
 
 /// A result's table in one language: its header, one row per entry, and
@@ -18,11 +18,14 @@ pub(super) struct ListTable {
     pub sentences: Vec<String>,
 }
 
-/// The table of `result` on `list`, percentages of `total_seats`.
+/// The table of `result` on `list`, percentages of `total_seats`. The
+/// papers returned are the result's papers, or the counting board's figure
+/// when `ballots` were counted by hand (the result counts the valid ones).
 pub(super) fn list_table(
     result: &PaperResult,
     list: &PaperList,
     total_seats: u32,
+    ballots: Option<&Ballots>,
     lang: Lang,
 ) -> ListTable {
     let w = Words::of(lang);
@@ -37,12 +40,12 @@ pub(super) fn list_table(
             .get(i)
             .map_or(String::new(), |e| e.post.clone())
     };
-    let turnout = result.turnout();
+    let returned = ballots.map_or(result.turnout().papers, |b| b.returned);
     let mut sentences = vec![format!(
         "{}: {} ({}).",
         w.papers_returned,
-        turnout.papers,
-        pct(turnout.papers)
+        returned,
+        pct(returned)
     )];
     let first = |extra: &[&str]| {
         let mut h = vec![

@@ -88,6 +88,11 @@ pub struct Session {
     /// minutes list them so that the paper tells it too.
     #[serde(default)]
     pub changes: Vec<Change>,
+    /// When the chair closed the session (bế mạc), Unix milliseconds; `None`
+    /// while it is still under way, and the minutes then say they are not
+    /// final.
+    #[serde(default)]
+    pub closed_at: Option<u64>,
 }
 
 /// A change to the meeting after the session started.

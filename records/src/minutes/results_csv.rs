@@ -100,7 +100,8 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
                 }
                 Outcome::Counted { result, list } => {
                     let t = result.turnout();
-                    let table = list_table(result, list, t.total_seats, lang);
+                    let ballots = round.by_hand.as_ref().and_then(|b| b.ballots.as_ref());
+                    let table = list_table(result, list, t.total_seats, ballots, lang);
                     row.extend([
                         String::new(),
                         time(round.opened_at),
@@ -130,12 +131,9 @@ pub fn results_csv(session: &Session, lang: Lang) -> String {
                     row.extend(std::iter::repeat_n(String::new(), 9));
                 }
             }
-            row.push(
-                round
-                    .by_hand
-                    .as_ref()
-                    .map_or_else(String::new, |b| by_hand_cell(&defused(&b.by), &time(b.at))),
-            );
+            row.push(round.by_hand.as_ref().map_or_else(String::new, |b| {
+                by_hand_cell(lang, &defused(&b.by), &time(b.at), b.ballots.as_ref())
+            }));
             push_row(&mut out, &row);
         }
     }
@@ -265,6 +263,7 @@ mod tests {
             .unwrap(),
             // 2026-12-18 09:45:00 in Hanoi.
             at: 1_797_561_900_000,
+            ballots: None,
         });
         for (lang, header) in [
             (Lang::Vi, "Kiểm đếm thủ công (UTC+07:00)"),

@@ -8,6 +8,7 @@
 use super::Lang;
 use super::clock::LocalTime;
 use gavel_protocol::floor::FloorKind;
+use gavel_protocol::messages::Ballots;
 
 /// Fixed words in one language.
 pub struct Words {
@@ -287,6 +288,23 @@ pub fn item_number(lang: Lang, n: u32) -> String {
     }
 }
 
+/// When the chair closed the session, or that it has not closed: minutes
+/// printed during the session are not its final record.
+pub fn closing_line(lang: Lang, closed: Option<&LocalTime>) -> String {
+    match (lang, closed) {
+        (Lang::Vi, Some(t)) => format!(
+            "Kỳ họp bế mạc lúc {} ngày {:02}/{:02}/{:04}.",
+            t.time_of_day(),
+            t.day,
+            t.month,
+            t.year
+        ),
+        (Lang::En, Some(t)) => format!("The session closed at {}.", t.iso()),
+        (Lang::Vi, None) => "Kỳ họp chưa bế mạc: biên bản này chưa phải bản cuối cùng.".to_owned(),
+        (Lang::En, None) => "The session has not closed: these minutes are not final.".to_owned(),
+    }
+}
+
 /// "Lần biểu quyết thứ 2", "Round 2".
 pub fn round_number(lang: Lang, n: usize) -> String {
     match lang {
@@ -457,21 +475,44 @@ pub fn device_owner(lang: Lang, seat: Option<u32>, name: &str) -> String {
 }
 
 /// A result recorded by hand, in the minutes: the hall voted by a show of
-/// hands or on paper, and the secretariat entered the counts.
-pub fn by_hand_line(lang: Lang, by: &str, at: &str) -> String {
-    match lang {
-        Lang::Vi => format!(
+/// hands, or on paper ballots that the counting board counted (`on_paper`),
+/// and the secretariat entered the counts.
+pub fn by_hand_line(lang: Lang, by: &str, at: &str, on_paper: bool) -> String {
+    match (lang, on_paper) {
+        (Lang::Vi, false) => format!(
             "Kiểm đếm thủ công: kết quả biểu quyết bằng giơ tay hoặc phiếu giấy, do {by} ghi nhận lúc {at}; không có phiếu điện tử"
         ),
-        Lang::En => format!(
+        (Lang::En, false) => format!(
             "Recorded by hand: the result of a show of hands or a paper vote, entered by {by} at {at}; there are no electronic ballots"
+        ),
+        (Lang::Vi, true) => format!(
+            "Kiểm đếm thủ công: bỏ phiếu bằng phiếu giấy, Ban kiểm phiếu kiểm phiếu và lập biên bản; số liệu của biên bản do {by} ghi nhận lúc {at}; không có phiếu điện tử"
+        ),
+        (Lang::En, true) => format!(
+            "Counted by hand: a vote on paper ballots, counted by the counting board, whose record's figures {by} entered at {at}; there are no electronic ballots"
         ),
     }
 }
 
-/// The results table's cell of a result recorded by hand: "Lê Thị Thu, 2026-12-18 10:15:00".
-pub fn by_hand_cell(by: &str, at: &str) -> String {
-    format!("{by}, {at}")
+/// The results table's cell of a result recorded by hand: "Lê Thị Thu,
+/// 2026-12-18 10:15:00", then the counting board's figures when it counted
+/// paper ballots.
+pub fn by_hand_cell(lang: Lang, by: &str, at: &str, ballots: Option<&Ballots>) -> String {
+    let Some(b) = ballots else {
+        return format!("{by}, {at}");
+    };
+    let w = Words::of(lang);
+    format!(
+        "{by}, {at}; {}: {}, {}: {}, {}: {}, {}: {}",
+        w.count_issued,
+        b.issued,
+        w.papers_returned,
+        b.returned,
+        w.count_valid,
+        b.valid(),
+        w.count_invalid,
+        b.invalid
+    )
 }
 
 pub fn paused_span(lang: Lang, from: &str, to: &str) -> String {

@@ -196,6 +196,9 @@ pub struct MeetingActor {
     /// The counting board's confirmations of the last round's count, in
     /// the order they came.
     confirmed: Vec<Confirmed>,
+    /// When the chair closed the session: from then on nothing is decided
+    /// ([`MeetingActor::close_session`]).
+    closed_at: Option<u64>,
 }
 
 impl MeetingActor {
@@ -214,6 +217,7 @@ impl MeetingActor {
     ) -> anyhow::Result<MeetingActor> {
         let id = definition.id.clone();
         let present = store.present(&id).await?.into_iter().collect();
+        let closed_at = store.session_closed_at(&id).await?;
         // Above what a previous host published, too: a relay's viewers stay
         // connected across a takeover, and drop frames older than their last.
         let published = store.audience_version(&id).await?;
@@ -289,6 +293,7 @@ impl MeetingActor {
             floor_due: None,
             presented: None,
             confirmed,
+            closed_at,
         })
     }
 
@@ -377,6 +382,10 @@ impl MeetingActor {
             Command::Cast { ballot, reply } => self.cast(ballot, reply).await,
             Command::Chair { command, reply } => self.chair(command, reply).await,
             Command::Present { presented, reply } => {
+                if self.closed_at.is_some() {
+                    let _ = reply.send(Err(session_closed("present a document")));
+                    return;
+                }
                 match &presented {
                     Some(p) => {
                         let p = &p.presentation;
@@ -446,6 +455,9 @@ impl MeetingActor {
     /// A delegate's request or withdrawal: from a checked-in seat, within
     /// its allowance ([`Flood`]), then as any change of the floor.
     async fn delegate_floor(&mut self, seat: SeatNo, act: Act) -> Result<(), Refusal> {
+        if self.closed_at.is_some() {
+            return Err(session_closed("ask for the floor"));
+        }
         if !self.present.contains(&seat) {
             return Err(Refusal::new(
                 RefusalReason::NotCheckedIn,
@@ -548,21 +560,25 @@ impl MeetingActor {
 
     /// The last round while its result awaits the counting board and the
     /// chair's announcement: a closed secret round of a meeting with a
-    /// board, not yet announced.
+    /// board, not yet announced. A secret item counted by hand is not: the
+    /// board counted its papers and signed its record before it was entered.
     fn provisional(&self) -> Option<&RoundRecord> {
         let record = &self.round.as_ref()?.record;
         let awaiting = record.status == RoundStatus::Closed
             && record.settings.secrecy == Secrecy::Secret
+            && record.by_hand.is_none()
             && !self.definition.counting_board.is_empty()
             && record.announced_at.is_none();
         awaiting.then_some(record)
     }
 
-    /// The board's state of the last round, if it is one the board confirms.
+    /// The board's state of the last round, if it is one the board confirms
+    /// on its devices (not a count by hand, which it signed on paper).
     fn board_view(&self) -> Option<BoardView> {
         let record = &self.round.as_ref()?.record;
         let confirms = record.status == RoundStatus::Closed
             && record.settings.secrecy == Secrecy::Secret
+            && record.by_hand.is_none()
             && !self.definition.counting_board.is_empty();
         confirms.then(|| BoardView {
             members: self.definition.counting_board.clone(),
@@ -682,6 +698,9 @@ impl MeetingActor {
     /// rounds, and for an item [`hand::decide`] allows.
     async fn record_by_hand(&mut self, hand: HandCount) -> Result<RoundRecord, HandRefusal> {
         let (settings, result) = hand::decide(&self.definition, &hand)?;
+        if self.closed_at.is_some() {
+            return Err(HandRefusal::SessionClosed);
+        }
         if self.open_round().is_some() {
             return Err(HandRefusal::RoundOpen);
         }
@@ -709,12 +728,13 @@ impl MeetingActor {
             status: RoundStatus::Closed,
             closed_at: Some(at),
             announced_at: None,
-            result: Some(RoundResult::Tally(result)),
+            result: Some(result),
             documents: None,
             by_hand: Some(ByHand {
                 by: hand.by.trim().to_owned(),
                 device: hand.device,
                 at,
+                ballots: hand.ballots,
             }),
         };
         let documents = match self.store.record_by_hand(&record).await {
@@ -734,8 +754,7 @@ impl MeetingActor {
         };
         tracing::info!(
             meeting = %self.definition.id, round = %record.id, item = hand.item,
-            yes = result.counts.yes, no = result.counts.no, abstain = result.counts.abstain,
-            present = result.counts.present, passed = result.passed,
+            present = hand.present, on_paper = hand.ballots.is_some(),
             "result recorded by hand"
         );
         if let Some(previous) = self.round.take() {
@@ -860,6 +879,9 @@ impl MeetingActor {
 
     async fn check_in(&mut self, seat: SeatNo) -> Result<ServerMsg, Refusal> {
         if !self.present.contains(&seat) {
+            if self.closed_at.is_some() {
+                return Err(session_closed("check in"));
+            }
             self.store
                 .check_in(&self.definition.id, seat, now_ms())
                 .await
@@ -956,6 +978,9 @@ impl MeetingActor {
         let meeting = self.definition.id.clone();
         tracing::info!(meeting = %meeting, ?command, "chair command");
         let result = match command {
+            // Nothing is decided after the close: one refusal for every command.
+            _ if self.closed_at.is_some() => Err(session_closed("do anything more")),
+            ChairCommand::CloseSession => self.close_session().await,
             ChairCommand::SetItem { item } => self.set_item(item).await,
             ChairCommand::Open { window_seconds } => self.open(window_seconds).await,
             ChairCommand::Extend { seconds } => self.extend(seconds).await,
@@ -1027,6 +1052,34 @@ impl MeetingActor {
         }
         self.note_store(result.as_ref().err());
         let _ = reply.send(result);
+    }
+
+    /// Closes the session once nothing is under way: no round open (or
+    /// paused, or ending), no result awaiting its announcement, nobody
+    /// speaking. A page presented is taken down with it.
+    async fn close_session(&mut self) -> Result<(), Refusal> {
+        let busy = if self.open_round().is_some() {
+            Some("close or void the vote under way (a paused vote too) before closing the session")
+        } else if self.provisional().is_some() {
+            Some("announce the last secret round's result before closing the session")
+        } else if self.floor.turn_running() {
+            Some("end the speaker's turn before closing the session")
+        } else {
+            None
+        };
+        if let Some(message) = busy {
+            return Err(Refusal::new(RefusalReason::SessionBusy, message));
+        }
+        let at = now_ms();
+        self.store
+            .close_session(&self.definition.id, at)
+            .await
+            .map_err(store_refusal(&self.definition.id))?;
+        self.closed_at = Some(at);
+        self.presented = None;
+        tracing::info!(meeting = %self.definition.id, closed_at = at, "session closed");
+        self.broadcast_snapshot();
+        Ok(())
     }
 
     fn open_round(&self) -> Option<&RoundState> {
@@ -1362,6 +1415,7 @@ impl MeetingActor {
                 .as_ref()
                 .filter(|p| p.public || audience != Audience::Public)
                 .map(|p| p.presentation.clone()),
+            closed_at: self.closed_at,
         }
     }
 
@@ -1527,6 +1581,14 @@ impl MeetingActor {
             self.pacing.send_tally(audience, version, frame, now);
         }
     }
+}
+
+/// The refusal of what cannot be done once the session is closed.
+fn session_closed(what: &str) -> Refusal {
+    Refusal::new(
+        RefusalReason::SessionClosed,
+        format!("the chair has closed the session; you cannot {what} any more"),
+    )
 }
 
 async fn sleep_until_some(at: Option<Instant>) {

@@ -43,17 +43,11 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub(super) enum Call {
-    /// Records an item's result by hand ([`crate::hub::hand`]).
-    ByHand {
-        item: u32,
-        present: u32,
-        yes: u32,
-        no: u32,
-        abstain: u32,
-        by: String,
-        /// Boxed: a key with its checked point is large beside the others.
-        device: Box<PublicKey>,
-    },
+    /// Records an item's result by hand ([`crate::hub::hand`]): the
+    /// figures as the node the call reached read them, passed on unchanged.
+    /// Boxed: the figures and a key with its checked point are large beside
+    /// the others.
+    ByHand(Box<HandCount>),
     /// Revokes a seat's device key; refused on the owner at once.
     Revoke { seat: u32 },
     /// The devices of the meeting, as the node its devices connect to sees them.
@@ -182,26 +176,9 @@ pub(super) async fn at_owner(
 /// The call as the meeting's own node runs it.
 async fn run(hub: &Hub, handle: &MeetingHandle, call: Call) -> Result<serde_json::Value, Refusal> {
     match call {
-        Call::ByHand {
-            item,
-            present,
-            yes,
-            no,
-            abstain,
-            by,
-            device,
-        } => {
-            let hand = HandCount {
-                item,
-                present,
-                yes,
-                no,
-                abstain,
-                by,
-                device: *device,
-            };
+        Call::ByHand(hand) => {
             let round = handle
-                .record_by_hand(hand)
+                .record_by_hand(*hand)
                 .await
                 .map_err(Refusal::HandCount)?;
             Ok(value(&RoundLine::of(round)))

@@ -215,14 +215,21 @@ pub enum StoreError {
     /// writes for the meeting will ever commit again.
     #[error("this node no longer holds meeting {0}: another node took it over")]
     LeaseLost(MeetingId),
+    /// The chair closed the meeting's session: only a device key's binding
+    /// or revocation is written after it ([`Event::allowed_after_close`]).
+    #[error("the session of meeting {0} is closed; nothing more is recorded in it")]
+    SessionClosed(MeetingId),
 }
 
-/// A meeting as stored: its id, the secretary's TOML text and the current item.
+/// A meeting as stored: its id, the secretary's TOML text, the current
+/// item and when its session closed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredMeeting {
     pub id: MeetingId,
     pub definition: String,
     pub current_item: Option<u32>,
+    /// When the chair closed the session (Unix milliseconds), if it has.
+    pub closed_at: Option<u64>,
 }
 
 /// A document file to store with a meeting, read and checked by
@@ -569,7 +576,8 @@ impl Store {
     /// at the same moment is either seen or waits:
     /// [`StoreError::Amend`]). The new text, if it says something else than
     /// the stored one, is written with a `meeting_amended` audit entry
-    /// (who, which items), and the stored text kept otherwise; a document
+    /// (who, which items), and the stored text kept otherwise; after the
+    /// session's close nothing is ([`StoreError::SessionClosed`]); a document
     /// uploaded with it is stored as [`Store::import_meeting`] stores one,
     /// with its `document_stored` entry. Refused, nothing is written. On a
     /// deployment of several nodes the entry's append checks this store's
@@ -581,6 +589,11 @@ impl Store {
     ) -> Result<Amended, StoreError> {
         let mut tx = Tx::begin(self).await?;
         sql::lock_meeting(tx.db(), id, MeetingLock::Update).await?;
+        // The record ends at the close: checked before the amendment's own
+        // rules, so that even an unchanged text is refused for that reason.
+        if sql::closed_at(tx.db(), id).await?.is_some() {
+            return Err(StoreError::SessionClosed(id.clone()));
+        }
         let stored = sql::definition(tx.db(), id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("meeting {id} is not stored")))?;
@@ -718,6 +731,26 @@ impl Store {
         append(&mut tx, meeting, Event::ItemSet { item }).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Closes the meeting's session at `at`, with its `session_closed`
+    /// audit entry. The actor checks first that nothing is under way; the
+    /// store refuses a second close as every write after the first.
+    pub async fn close_session(&self, meeting: &MeetingId, at: u64) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(self).await?;
+        // The entry first: `append` refuses once `closed_at` is set, which
+        // the update below does.
+        append(&mut tx, meeting, Event::SessionClosed { closed_at: at }).await?;
+        let updated = sql::close_session(tx.db(), meeting, to_sql(at, "closing time")?).await?;
+        found(updated, || format!("meeting {meeting} is not stored"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// When the meeting's session closed, if it has.
+    pub async fn session_closed_at(&self, meeting: &MeetingId) -> Result<Option<u64>, StoreError> {
+        let at = sql::closed_at(self.pooled().await?.db(), meeting).await?;
+        at.map(|at| from_sql(at, "closing time")).transpose()
     }
 
     /// Stores a batch of codes in one transaction: all or none.
@@ -1487,6 +1520,9 @@ async fn recorded(tx: &mut Tx, meeting: &MeetingId) -> Result<Recorded, StoreErr
 async fn append(tx: &mut Tx, meeting: &MeetingId, event: Event) -> Result<i64, StoreError> {
     sql::lock_meeting(tx.db(), meeting, MeetingLock::NoKeyUpdate).await?;
     lease::check(tx, meeting).await?;
+    if !event.allowed_after_close() && sql::closed_at(tx.db(), meeting).await?.is_some() {
+        return Err(StoreError::SessionClosed(meeting.clone()));
+    }
     let head = sql::audit_head(tx.db(), meeting).await?;
     let entry = AuditInsert::after(meeting, head, event)?;
     sql::insert_audit(tx.db(), meeting, &entry).await?;

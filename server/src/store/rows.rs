@@ -493,6 +493,7 @@ pub(super) struct MeetingRow {
     pub(super) id: String,
     pub(super) definition: String,
     pub(super) current_item: Option<i64>,
+    pub(super) closed_at: Option<i64>,
 }
 
 impl MeetingRow {
@@ -503,6 +504,10 @@ impl MeetingRow {
             current_item: self
                 .current_item
                 .map(|i| from_sql(i, "current item"))
+                .transpose()?,
+            closed_at: self
+                .closed_at
+                .map(|at| from_sql(at, "closing time"))
                 .transpose()?,
         })
     }

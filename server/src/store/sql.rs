@@ -383,10 +383,39 @@ pub(super) async fn definition(db: Db<'_>, id: &MeetingId) -> Result<Option<Stri
 
 pub(super) async fn meetings(db: Db<'_>) -> Result<Vec<MeetingRow>, sqlx::Error> {
     on_each!(db, |c| sqlx::query_as(
-        "SELECT id, definition, current_item FROM meetings ORDER BY id"
+        "SELECT id, definition, current_item, closed_at FROM meetings ORDER BY id"
     )
     .fetch_all(c)
     .await)
+}
+
+/// When the meeting's session closed; `None` while it is under way (or
+/// the meeting is not stored).
+pub(super) async fn closed_at(db: Db<'_>, meeting: &MeetingId) -> Result<Option<i64>, sqlx::Error> {
+    let closed: Option<Option<i64>> = on_each!(db, |c| sqlx::query_scalar(
+        "SELECT closed_at FROM meetings WHERE id = $1"
+    )
+    .bind(meeting.as_str())
+    .fetch_optional(c)
+    .await)?;
+    Ok(closed.flatten())
+}
+
+/// False if the meeting is not stored or its session already closed.
+pub(super) async fn close_session(
+    db: Db<'_>,
+    meeting: &MeetingId,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let updated = on_each!(db, |c| sqlx::query(
+        "UPDATE meetings SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL"
+    )
+    .bind(at)
+    .bind(meeting.as_str())
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(updated > 0)
 }
 
 /// False if the meeting is not stored.

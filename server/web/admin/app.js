@@ -1,9 +1,10 @@
 // The secretariat's app: enrolls this browser's key with a secretariat code,
 // logs in with it, lists the meetings by where they stand, and prepares new
-// ones: from nothing, as a copy of another, or from a meeting file; any
-// meeting goes out as its file. A session under way or finished shows its
-// results, takes the counts of a show of hands when the devices failed, and
-// offers its record, minutes and results table for download.
+// ones: from nothing, as a copy of another, or from a meeting file; edits a
+// stored one in the same editor; any meeting goes out as its file. A
+// session under way or finished shows its results, takes the counts of a
+// show of hands when the devices failed, and offers its record, minutes
+// and results table for download.
 
 import { Refused } from "../common/session.js";
 import { loadIdentity } from "../common/keys.js";
@@ -12,6 +13,7 @@ import { $, h, setText } from "../common/dom.js";
 import {
   DOWNLOADS,
   SLOT,
+  amendMeeting,
   createMeeting,
   enroll,
   enrollmentCards,
@@ -27,6 +29,7 @@ import {
   recordByHand,
   revokeDevice,
 } from "./desk.js";
+import { closedLine } from "../common/protocol.js";
 import { countsOf, countsProblem, renderResults } from "./results.js";
 import { hideDocuments, renderDocuments, showDocuments } from "./documents.js";
 import { blankForm, fieldPlace, markField, renderEditor } from "./editor.js";
@@ -43,7 +46,15 @@ let token = null;
 let enrollError = null;
 let listed = null;
 let listError = null;
-/** The form being edited and whether it copies another meeting (`{ form, copyOf }`), or null. */
+/** What was just done from the list (a stored meeting's edit saved), or null. */
+let listDone = null;
+/**
+ * The form being edited (`{ form, copyOf, stored }`), or null: `copyOf`,
+ * the meeting it copies; `stored`, for an edit of a stored meeting, what
+ * the server said of it (`{ id, previous, started, locked }`, `locked` as
+ * a Map of item index to reason), and `stale` once someone else saved it
+ * first.
+ */
 let editing = null;
 let editorError = null;
 /** The field path a refusal of the editor's form names, marked on every drawing. */
@@ -112,6 +123,7 @@ async function open(identity) {
 }
 
 async function showList() {
+  listDone = null;
   editing = null;
   printing = null;
   watching = null;
@@ -151,8 +163,21 @@ async function copy(id) {
     // A new session has its own id and its own papers.
     form.id = "";
     for (const topic of form.topics) for (const item of topic.items) delete item.documents;
-    edit(form, id);
+    edit(form, { copyOf: id });
   } catch (error) {
+    listError = () => t("meetings.failed", { reason: failure(error) });
+    render();
+  }
+}
+
+/** Opens stored meeting `id` in the editor, as the server has it now. */
+async function editStored(id) {
+  try {
+    const { form, previous, started, locked } = await meetingForm(token, id);
+    const reasons = new Map(locked.map((l) => [l.item, l.reason]));
+    edit(form, { stored: { id, previous, started, locked: reasons } });
+  } catch (error) {
+    show("meetings-view");
     listError = () => t("meetings.failed", { reason: failure(error) });
     render();
   }
@@ -184,6 +209,7 @@ function meetingRow(m) {
     h(
       "span",
       { class: "meeting-actions" },
+      action("edit", t("meetings.edit"), () => editStored(m.id)),
       action("download", t("meetings.download"), () => download(m.id)),
       action("copy", t("meetings.copy"), () => copy(m.id)),
       action("cards", t("meetings.cards"), () => showCards(m.id)),
@@ -317,11 +343,12 @@ const handActions = {
     hand.sending = true;
     hand.error = null;
     render();
-    const counts = countsOf(hand.values);
+    const counted = reviewing.view.items[item];
+    const counts = countsOf(hand.values, counted);
     try {
       await recordByHand(token, reviewing.id, item, counts);
       localStorage.setItem(RECORDER, counts.by.trim());
-      const title = reviewing.view.items[item]?.title ?? "";
+      const title = counted?.title ?? "";
       hand = null;
       reviewing.done = () => t("hand.done", { n: item + 1, title });
       await showResults(reviewing.id);
@@ -330,7 +357,7 @@ const handActions = {
       const field = error instanceof Refused ? error.field : undefined;
       const reason = () =>
         error instanceof Refused && error.reason === "invalid_counts"
-          ? countsProblem(t, field, counts, reviewing.view.total_seats)
+          ? countsProblem(t, field, counts, reviewing.view.total_seats, counted)
           : failure(error);
       hand.error = { field, text: () => t("hand.refused", { reason: reason() }) };
       render();
@@ -356,6 +383,9 @@ async function saveDownload(item) {
 function renderReview() {
   const { view } = reviewing;
   setText($("results-lead"), t("results.lead", { title: view.title, body: view.body, state: t(`state.${view.state}`) }));
+  const closed = closedLine(t, view.closed_at ?? null, currentLang());
+  setText($("results-closed"), closed ?? "");
+  $("results-closed").hidden = closed === null;
   $("download-buttons").replaceChildren(
     ...DOWNLOADS.map((item) => {
       const b = h("button", { type: "button", class: "btn-secondary", "data-testid": `download-${item.key}` }, t(`downloads.${item.key}`));
@@ -373,14 +403,15 @@ function renderReview() {
 
 // ---- Editor -------------------------------------------------------------------
 
-function edit(form, copyOf = null) {
-  editing = { form, copyOf };
+/** Opens `form` in the editor: a new meeting, a copy (`copyOf`) or a stored meeting's edit (`stored`). */
+function edit(form, { copyOf = null, stored = null } = {}) {
+  editing = { form, copyOf, stored, stale: false };
   editorError = null;
   invalidField = null;
   rosterRead = null;
   show("editor-view");
   render();
-  $("editor").querySelector("[data-field=id]").focus();
+  $("editor").querySelector(stored ? "[data-field=title]" : "[data-field=id]").focus();
 }
 
 /**
@@ -418,22 +449,40 @@ const rosterActions = {
   },
 };
 
+/**
+ * Saves a new meeting, or a stored meeting's edit over the version it was
+ * opened at. A refusal marks the field it names; a save refused because
+ * someone else saved first offers to open their version.
+ */
 async function save() {
   const button = $("editor-save");
   button.disabled = true;
   invalidField = null;
+  const { stored } = editing;
   try {
+    if (stored) {
+      await amendMeeting(token, stored.id, stored.previous, editing.form);
+      await showList();
+      listDone = () => t("meetings.amended", { id: stored.id });
+      return render();
+    }
     await createMeeting(token, editing.form);
     await showList();
   } catch (error) {
     const field = error instanceof Refused ? error.field : undefined;
+    // Someone else's save came first: this edit was made to a version that is gone.
+    editing.stale = error instanceof Refused && error.reason === "meeting_changed";
+    if (editing.stale) {
+      editorError = () => t("editor.refused", { reason: t("editor.stale") });
+      return render();
+    }
     if (field === undefined) {
       editorError = () => t("editor.refused", { reason: failure(error) });
       return render();
     }
     invalidField = field;
     editorError = () =>
-      t("editor.refused", { reason: `${fieldPlace(field, $("editor").querySelector(".invalid"), t)}: ${error.message}` });
+      t("editor.refused", { reason: `${fieldPlace(field, $("editor").querySelector(".invalid"), t)}: ${failure(error)}` });
     render();
   } finally {
     button.disabled = false;
@@ -450,14 +499,27 @@ function render() {
   $("enroll-error").hidden = !enrollError;
   setText($("meetings-error"), listError?.() ?? "");
   $("meetings-error").hidden = !listError;
+  setText($("meetings-done"), listDone?.() ?? "");
+  $("meetings-done").hidden = !listDone;
   for (const state of STATES) {
     const rows = (listed ?? []).filter((m) => m.state === state).map(meetingRow);
     $(`meetings-${state}`).replaceChildren(...(rows.length ? rows : [h("li", { class: "none" }, t("meetings.none"))]));
   }
   if (editing) {
-    setText($("editor-heading"), editing.copyOf ? t("editor.copyHeading", { id: editing.copyOf }) : t("editor.newHeading"));
+    const { copyOf, stored } = editing;
+    const heading = stored
+      ? t("editor.editHeading", { id: stored.id })
+      : copyOf
+        ? t("editor.copyHeading", { id: copyOf })
+        : t("editor.newHeading");
+    setText($("editor-heading"), heading);
+    setText($("editor-save"), t(stored ? "editor.saveChanges" : "editor.save"));
+    $("editor-reload").hidden = !editing.stale;
+    // Kept in sight over the whole form: what is saved now goes into the minutes.
+    setText($("editor-started"), stored?.started ? t("editor.started") : "");
+    $("editor-started").hidden = !stored?.started;
     const preview = rosterRead && { ...rosterRead, error: rosterRead.error?.() };
-    renderEditor($("editor"), editing.form, t, { preview, ...rosterActions });
+    renderEditor($("editor"), editing.form, t, { preview, ...rosterActions }, stored);
     if (invalidField !== null) markField($("editor"), invalidField);
   }
   if (printing) {
@@ -502,6 +564,7 @@ async function start() {
     if (file) importFile(file);
   });
   $("editor-cancel").addEventListener("click", showList);
+  $("editor-reload").addEventListener("click", () => editStored(editing.stored.id));
   $("cards-back").addEventListener("click", showList);
   $("devices-back").addEventListener("click", showList);
   $("documents-back").addEventListener("click", showList);

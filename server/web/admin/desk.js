@@ -59,11 +59,25 @@ export function meetings(token) {
 const meetingPath = (id) => `meetings/${encodeURIComponent(id)}`;
 
 /**
- * The meeting's file fields, for the editor: `{ form, previous, started, locked }`, with the hash of the
- * stored text an edit is made to, whether a round was held, and the items that can no longer change.
+ * The meeting's file fields for the editor, with what an edit must know:
+ * `{ form, previous, started, locked }`, the SHA-256 of the stored text
+ * (sent back with an edit, so that a save over someone else's is refused),
+ * whether a round exists, and the items that had one (`[{ item, reason,
+ * message }]`, `item` its index in the agenda).
  */
 export function meetingForm(token, id) {
   return call("GET", `${meetingPath(id)}/form`, { token });
+}
+
+/**
+ * Saves an edit of stored meeting `id` made from the version whose text's
+ * SHA-256 is `previous`; resolves to the stored result as `meetingForm`
+ * gives it. Refused with the `field` to correct, or with why it cannot
+ * change (`item_voted`, `item_recorded`, `meeting_started`), or
+ * `meeting_changed` when someone else saved first.
+ */
+export function amendMeeting(token, id, previous, form) {
+  return call("PUT", `${meetingPath(id)}/form`, { token, body: { previous, form } });
 }
 
 /** The meeting file exactly as stored. */

@@ -1,7 +1,10 @@
 // The meeting editor: the meeting file's fields (the server's MeetingForm,
-// server/src/meeting/form.rs) as a form. The editor only gathers them; the
-// server checks them as `gavel meeting import` checks a file, and a refusal
-// names the field, which the editor finds by its `data-field` path and marks.
+// server/src/meeting/form.rs) as a form, for a new meeting, a copy, or an
+// edit of a stored one. The editor only gathers them; the server checks them
+// as `gavel meeting import` checks a file (and, for an edit, against what the
+// session has recorded), and a refusal names the field, which the editor
+// finds by its `data-field` path and marks. An edit shows what can no longer
+// change read-only with why, so that the secretariat is not refused for it.
 
 import { h } from "../common/dom.js";
 import { describeRule } from "../common/rules.js";
@@ -128,13 +131,45 @@ function rosterPreview(roster, t, button) {
 }
 
 /**
+ * What an edit of a stored meeting may do to its agenda. An item that had a
+ * round is locked (`why`, the server's reason), and nothing may move it,
+ * since its rounds, documents and floor history are recorded by its
+ * position: no item before the last locked one may be removed, and new
+ * items go after it. `locked` maps an item's index in the agenda to its
+ * reason. Per topic: `{ removable, extendable, items: [{ index, why,
+ * removable }] }`; with nothing locked, everything may change.
+ */
+export function agendaLimits(topics, locked = new Map()) {
+  const last = Math.max(-1, ...locked.keys());
+  let next = 0;
+  return topics.map((topic) => {
+    const first = next;
+    const items = topic.items.map(() => {
+      const index = next++;
+      return { index, why: locked.get(index) ?? null, removable: index > last };
+    });
+    return { items, removable: first > last, extendable: next > last };
+  });
+}
+
+/**
  * Draws `form` into `root` and keeps `form` up to date as the fields change;
  * a change of structure (a topic or an item added or removed, a vote turned
  * on or off) draws it again. `roster` is the spreadsheet import's preview
- * and actions (see `rosterPreview`).
+ * and actions (see `rosterPreview`). `stored` is null for a new meeting;
+ * for an edit of a stored one it is `{ started, locked }`: whether a round
+ * exists (the seats, the quorum and the labels are then fixed) and the
+ * locked items (see `agendaLimits`). A stored meeting keeps its id.
  */
-export function renderEditor(root, form, t, roster) {
-  const redraw = () => renderEditor(root, form, t, roster);
+export function renderEditor(root, form, t, roster, stored = null) {
+  const redraw = () => renderEditor(root, form, t, roster, stored);
+  const started = Boolean(stored?.started);
+  const limits = agendaLimits(form.topics, stored?.locked);
+
+  /** Why a field shown read-only cannot change: `key` in the app's words. */
+  function why(testid, key) {
+    return h("p", { class: "fixed-why", "data-testid": testid }, t(key));
+  }
 
   function field(path, label, input) {
     input.dataset.field = path;
@@ -154,18 +189,18 @@ export function renderEditor(root, form, t, roster) {
     return field(path, label, input);
   }
 
-  function select(path, label, options, selected, set) {
+  function select(path, label, options, selected, set, attrs = {}) {
     const input = h(
       "select",
-      {},
+      attrs,
       options.map(([value, words]) => h("option", { value, selected: value === selected }, words)),
     );
     input.addEventListener("change", () => set(input.value));
     return field(path, label, input);
   }
 
-  function check(path, label, get, set) {
-    const input = h("input", { type: "checkbox", checked: get() });
+  function check(path, label, get, set, attrs = {}) {
+    const input = h("input", { type: "checkbox", checked: get(), ...attrs });
     input.addEventListener("change", () => set(input.checked));
     input.dataset.field = path;
     input.setAttribute("data-testid", path);
@@ -184,7 +219,7 @@ export function renderEditor(root, form, t, roster) {
     return options;
   }
 
-  function ruleField(path, vote) {
+  function ruleField(path, vote, attrs) {
     const options = [];
     for (const base of BASES) {
       for (const [key] of thresholdOptions(vote.rule.threshold)) {
@@ -197,55 +232,63 @@ export function renderEditor(root, form, t, roster) {
     return select(`${path}.rule`, t("editor.rule"), options, `${vote.rule.base}|${key}`, (value) => {
       const [base, threshold] = value.split("|");
       vote.rule = { base, threshold: THRESHOLDS.includes(threshold) ? threshold : JSON.parse(threshold) };
-    });
+    }, attrs);
   }
 
-  function voteFields(path, item) {
+  function voteFields(path, item, fixed) {
     const vote = item.vote;
     if (!vote) return null;
+    const attrs = { disabled: fixed };
     return h(
       "div",
       { class: "vote-fields" },
-      ruleField(path, vote),
+      ruleField(path, vote, attrs),
       select(`${path}.secrecy`, t("editor.secrecy"), [["named", t("secrecy.named")], ["secret", t("secrecy.secret")]], vote.secrecy, (v) => {
         vote.secrecy = v;
-      }),
+      }, attrs),
       select(`${path}.interim`, t("editor.interim"), INTERIMS.map((i) => [i, t(`editor.interim.${i}`)]), vote.interim, (v) => {
         vote.interim = v;
-      }),
+      }, attrs),
       number(`${path}.window_seconds`, t("editor.window"), () => vote.window_seconds, (v) => {
         vote.window_seconds = v;
-      }, { min: 1, step: 1 }),
+      }, { min: 1, step: 1, ...attrs }),
       check(`${path}.allow_change`, t("editor.allowChange"), () => vote.allow_change, (v) => {
         vote.allow_change = v;
-      }),
+      }, attrs),
     );
   }
 
+  /** An item; one that had a round is shown as it stands, with why it cannot change. */
   function itemBlock(topic, ti, item, ii) {
     const path = `topics[${ti}].items[${ii}]`;
+    const limit = limits[ti].items[ii];
+    const fixed = limit.why !== null;
+    const attrs = { disabled: fixed };
     return h(
       "li",
-      { class: "item-edit", "data-testid": path },
+      { class: fixed ? "item-edit fixed" : "item-edit", "data-testid": path, "data-field": path, dataset: { locked: String(fixed) } },
+      fixed ? why(`${path}.locked`, `editor.locked.${limit.why}`) : null,
       h(
         "div",
         { class: "item-line" },
         select(`${path}.kind`, t("editor.kind"), KINDS.map((k) => [k, t(`kind.${k}`)]), item.kind, (v) => {
           item.kind = v;
-        }),
+        }, attrs),
         text(`${path}.title`, t("editor.itemTitle"), () => item.title, (v) => {
           item.title = v;
-        }, { class: "wide" }),
-        button(`${path}.remove`, t("editor.remove"), () => {
-          topic.items.splice(ii, 1);
-          redraw();
-        }),
+        }, { class: "wide", ...attrs }),
+        limit.removable
+          ? button(`${path}.remove`, t("editor.remove"), () => {
+              topic.items.splice(ii, 1);
+              redraw();
+            })
+          : null,
       ),
       check(`${path}.vote`, t("editor.voted"), () => Boolean(item.vote), (on) => {
         item.vote = on ? defaultVote() : false;
         redraw();
-      }),
-      voteFields(`${path}.vote`, item),
+      }, attrs),
+      voteFields(`${path}.vote`, item, fixed),
     );
   }
 
@@ -253,30 +296,34 @@ export function renderEditor(root, form, t, roster) {
     const path = `topics[${ti}]`;
     return h(
       "section",
-      { class: "topic-edit", "data-testid": path },
+      { class: "topic-edit", "data-testid": path, "data-field": path },
       h(
         "div",
         { class: "item-line" },
         text(`${path}.title`, t("editor.topicTitle", { n: ti + 1 }), () => topic.title, (v) => {
           topic.title = v;
         }, { class: "wide" }),
-        button(`${path}.remove`, t("editor.removeTopic"), () => {
-          form.topics.splice(ti, 1);
-          redraw();
-        }),
+        limits[ti].removable
+          ? button(`${path}.remove`, t("editor.removeTopic"), () => {
+              form.topics.splice(ti, 1);
+              redraw();
+            })
+          : null,
       ),
       h("ol", { class: "items-edit" }, topic.items.map((item, ii) => itemBlock(topic, ti, item, ii))),
-      button(`${path}.add-item`, t("editor.addItem"), () => {
-        topic.items.push(newItem());
-        redraw();
-      }),
+      limits[ti].extendable
+        ? button(`${path}.add-item`, t("editor.addItem"), () => {
+            topic.items.push(newItem());
+            redraw();
+          })
+        : null,
     );
   }
 
   const rosterLines = h("textarea", { rows: 8, "data-testid": "roster", "data-field": "seats", spellcheck: "false" }, rosterText(form.seats));
   const totalSeats = number("total_seats", t("editor.totalSeats"), () => form.total_seats, (v) => {
     form.total_seats = v;
-  }, { min: 1, step: 1 });
+  }, { min: 1, step: 1, disabled: started });
   rosterLines.addEventListener("input", () => {
     form.seats = seatsFrom(rosterLines.value);
     form.total_seats = form.seats.length;
@@ -303,7 +350,7 @@ export function renderEditor(root, form, t, roster) {
       h("legend", {}, t("editor.header")),
       text("id", t("editor.id"), () => form.id, (v) => {
         form.id = v;
-      }, { placeholder: "phuc-loi-2027-ky-1", spellcheck: "false" }),
+      }, { placeholder: "phuc-loi-2027-ky-1", spellcheck: "false", disabled: Boolean(stored) }),
       text("title", t("editor.title"), () => form.title, (v) => {
         form.title = v;
       }, { class: "wide" }),
@@ -318,6 +365,7 @@ export function renderEditor(root, form, t, roster) {
         (v) => {
           form.quorum = THRESHOLDS.includes(v) ? v : JSON.parse(v);
         },
+        { disabled: started },
       ),
       h(
         "div",
@@ -325,15 +373,18 @@ export function renderEditor(root, form, t, roster) {
         ["yes", "no", "abstain"].map((choice) =>
           text(`labels.${choice}`, t(`editor.label.${choice}`), () => form.labels[choice], (v) => {
             form.labels[choice] = v;
-          }),
+          }, { disabled: started }),
         ),
       ),
+      stored ? why("id-fixed", "editor.fixed.id") : null,
+      started ? why("header-fixed", "editor.fixed.header") : null,
     ),
     h(
       "fieldset",
       { class: "roster-edit" },
       h("legend", {}, t("editor.roster")),
       totalSeats,
+      started ? why("seats-fixed", "editor.fixed.seats") : null,
       h(
         "div",
         { class: "roster-import" },

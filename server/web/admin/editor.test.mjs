@@ -1,8 +1,8 @@
-// The editor's pure parts: the roster as pasted lines, and where a refused
-// field is, in the app's words. Run: node --test server/web/
+// The editor's pure parts: the roster as pasted lines, where a refused
+// field is, in the app's words, and what an edit may do to the agenda. Run: node --test server/web/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { blankForm, fieldPlace, problemText, rosterText, seatsFrom } from "./editor.js";
+import { agendaLimits, blankForm, fieldPlace, problemText, rosterText, seatsFrom } from "./editor.js";
 
 const WORDS = { "editor.topicTitle": "Topic {n}", "editor.itemN": "Item {n}", "editor.seatN": "Seat {n}" };
 const t = (key, vars = {}) => (WORDS[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name]));
@@ -41,4 +41,18 @@ test("a roster problem is worded from its reason and values, or kept as the serv
   assert.equal(problemText(column, vi), "Dòng tiêu đề không có cột họ và tên");
   const unknown = { row: 2, column: "B", reason: "something_new", message: "as the server says" };
   assert.equal(problemText(unknown, vi), "as the server says");
+});
+
+test("an edit keeps a voted item where it is: nothing before it is removed, new items come after it", () => {
+  const topics = [{ items: [{}, {}] }, { items: [{}, {}] }, { items: [{}] }];
+  const free = agendaLimits(topics);
+  assert.ok(free.every((topic) => topic.removable && topic.extendable && topic.items.every((item) => item.removable && item.why === null)));
+
+  // Item 2 (the first of topic 2) was voted on.
+  const limits = agendaLimits(topics, new Map([[2, "item_voted"]]));
+  assert.deepEqual(
+    limits.map((topic) => topic.items.map((item) => [item.index, item.why, item.removable])),
+    [[[0, null, false], [1, null, false]], [[2, "item_voted", false], [3, null, true]], [[4, null, true]]],
+  );
+  assert.deepEqual(limits.map((topic) => [topic.removable, topic.extendable]), [[false, false], [false, true], [true, true]]);
 });

@@ -18,6 +18,7 @@ import { WORDS } from "./words.js";
 import { floorCommand, renderFloor, renderFloorClock } from "./floor.js";
 import { presentCommand, renderPresenting } from "./present.js";
 import { renderList, wireList } from "./list.js";
+import { closedLine } from "../common/protocol.js";
 
 const SLOT = "chair";
 const t = makeTranslator(WORDS);
@@ -130,7 +131,8 @@ function makeView() {
     item,
     state: index === null ? null : snapshot.items[index],
     open: session.openRound,
-    ready: session.status === "online",
+    // Once the session is closed nothing more can be done: the buttons rest.
+    ready: session.status === "online" && snapshot.closed_at == null,
     busy,
   };
 }
@@ -166,7 +168,11 @@ function renderHeader(meeting) {
   document.title = `${t("app.role")} — ${meeting.title}`;
 }
 
-/** What changes only with a new meeting or language is drawn once per pair. */
+/**
+ * What changes only with the meeting's view or the language is drawn once
+ * per pair: a view fetched anew (an amended agenda, a new document) has a
+ * new hash.
+ */
 let built = "";
 let lastSnapshot = null;
 let lastCurrent = undefined;
@@ -239,6 +245,7 @@ function render() {
   buildOnce(view);
   renderSnapshotParts(view);
   renderStore(view);
+  renderSessionClosed(view);
   renderItemPanel(view);
   renderCountdown(view);
   renderTally(view);
@@ -348,6 +355,21 @@ function moveBy(step) {
   setItem(view.index === null ? 0 : view.index + step);
 }
 
+/** Closing the session is final, so it asks first; the safe answer has the focus. */
+function askCloseSession() {
+  const dialog = $("close-session-dialog");
+  dialog.returnValue = "";
+  dialog.showModal();
+}
+
+/** Once the session is closed: said above the item, and the close is offered no more (PROTOCOL.md §9.9). */
+function renderSessionClosed(v) {
+  const closedAt = v.snapshot.closed_at ?? null;
+  $("close-session").hidden = closedAt !== null;
+  $("session-closed").hidden = closedAt === null;
+  setText($("session-closed"), closedAt === null ? "" : closedLine(t, closedAt, v.lang));
+}
+
 /** Voiding discards ballots, so it asks first; the safe answer has the focus. */
 function askVoid() {
   const dialog = $("void-dialog");
@@ -382,7 +404,7 @@ function isTyping(target) {
 
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
-  if ($("console-view").hidden || $("void-dialog").open) return;
+  if ($("console-view").hidden || $("void-dialog").open || $("close-session-dialog").open) return;
   const action = SHORTCUTS[event.code];
   if (!action || (event.repeat && event.code.startsWith("Key"))) return;
   event.preventDefault();
@@ -440,6 +462,10 @@ function wire() {
   $("announce-result").addEventListener("click", () => command({ action: "announce" }));
   $("close-vote").addEventListener("click", () => command({ action: "close" }));
   $("void-vote").addEventListener("click", askVoid);
+  $("close-session").addEventListener("click", askCloseSession);
+  $("close-session-dialog").addEventListener("close", () => {
+    if ($("close-session-dialog").returnValue === "confirm") command({ action: "close_session" });
+  });
   $("void-dialog").addEventListener("close", () => {
     if ($("void-dialog").returnValue === "confirm") command({ action: "void" });
   });

@@ -8,9 +8,13 @@
 
 import { h, setText } from "../common/dom.js";
 
-/** Whether the chair may edit the item's list now: it has a paper and no round was held on it. */
-export function listEditable(item, state) {
-  return Boolean(item?.paper) && (state?.status ?? "pending") === "pending";
+/**
+ * Whether the chair may edit the item's list now: it has a paper, no round
+ * was held on it, and the session is not closed (the record ends at the
+ * close, so the server refuses `set_list` after it: PROTOCOL.md §9.9).
+ */
+export function listEditable(item, state, closedAt = null) {
+  return Boolean(item?.paper) && (state?.status ?? "pending") === "pending" && closedAt == null;
 }
 
 /** A fresh draft of the item's list: its entries (copies) and an election's posts. */
@@ -72,7 +76,7 @@ let shape = 0;
 export function renderList(v) {
   const panel = document.getElementById("list-panel");
   const paper = v.item?.paper;
-  const editable = listEditable(v.item, v.state);
+  const editable = listEditable(v.item, v.state, v.snapshot.closed_at);
   panel.hidden = !editable;
   if (!editable) {
     draft = null;

@@ -15,7 +15,7 @@ const election = {
 };
 const rating = { kind: "rating", posts: 0, entries: [{ name: "Nguyễn Đức Thắng", post: "Chủ tịch HĐND" }] };
 
-test("a list is edited only before any round on its item", () => {
+test("a list is edited only before any round on its item, and not after the session's close", () => {
   assert.equal(listEditable({ paper: election }, { status: "pending" }), true);
   assert.equal(listEditable({ paper: election }, undefined), true);
   for (const status of ["voting", "counted", "voided", "provisional"]) {
@@ -23,6 +23,9 @@ test("a list is edited only before any round on its item", () => {
   }
   assert.equal(listEditable({ paper: null, vote: {} }, { status: "pending" }), false);
   assert.equal(listEditable(null, null), false);
+  // After the session's close nothing changes, a list not voted on included.
+  assert.equal(listEditable({ paper: election }, { status: "pending" }, Date.UTC(2026, 11, 18, 4, 35)), false);
+  assert.equal(listEditable({ paper: election }, { status: "pending" }, null), true);
 });
 
 test("a draft copies the list, and only an election has posts", () => {

@@ -7,6 +7,7 @@ import { paperTable } from "../common/papers.js";
 import { countdownText, isPaused, secondsLeft, shareLeft, URGENT_SECONDS } from "../common/countdown.js";
 import { describeRule, formatPercent, passes, takingPart, yesNeeded } from "../common/rules.js";
 import { $, h, setAttr, setText } from "../common/dom.js";
+import { versionsText } from "../common/agenda.js";
 
 /** An item's states once a vote has settled it: a paper on a list is counted, not passed. */
 const DECIDED = ["passed", "not_passed", "counted"];
@@ -100,14 +101,9 @@ function renderWindowDefault(view) {
  * the chair can read out what the hall votes on.
  */
 function renderVersions(view) {
-  const { t, open, item } = view;
-  const documents = open?.versions?.sha256 ?? [];
-  const named = documents.map((sha) => {
-    const document = item?.documents.find((d) => d.sha256 === sha);
-    return document ? t("round.version", { title: document.title, n: document.version }) : sha.slice(0, 12);
-  });
-  setText($("round-versions"), named.length ? t("round.versions", { list: named.join("; ") }) : "");
-  $("round-versions").hidden = !named.length;
+  const text = versionsText(view.t, view.open?.versions, view.item);
+  setText($("round-versions"), text);
+  $("round-versions").hidden = !text;
 }
 
 export function renderItemPanel(view) {
@@ -286,9 +282,13 @@ function renderPaper(view, source) {
   if (source.mode !== "paper" || key === drawnPaper) return;
   drawnPaper = key;
   const { result } = source;
-  $("paper-sentences").replaceChildren(...paperSentences(t, result, item?.paper, lang).map((line) => h("li", {}, line)));
+  // Counted by hand, the counting board's figures and the mark say so (PROTOCOL.md §9.8).
+  const byHand = byHandOf(view.snapshot, view.index);
+  $("paper-sentences").replaceChildren(...paperSentences(t, result, item?.paper, lang, byHand).map((line) => h("li", {}, line)));
   $("paper-table-box").replaceChildren(paperTable(t, result, item?.paper, lang, { testid: "chair-paper-table" }));
   setText($("paper-note"), t("paper.of_all", { total: result.turnout.total_seats }));
+  $("paper-by-hand").hidden = !byHand;
+  setText($("paper-by-hand"), byHand ? byHandLine(t, byHand, lang) : "");
 }
 
 /** The numbers on screen as attributes, for tests and assistive tools; counts are left out where they are not shown. */

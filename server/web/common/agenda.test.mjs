@@ -1,7 +1,8 @@
-// The agenda's grouping under topics. Run: node --test server/web/
+// The agenda's grouping under topics, and what an open round is about. Run: node --test server/web/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { agendaByTopic } from "./agenda.js";
+import { agendaByTopic, versionsText } from "./agenda.js";
+import { COMMON, fill } from "./i18n.js";
 
 test("the agenda is grouped by consecutive topics", () => {
   const agenda = [
@@ -16,4 +17,19 @@ test("the agenda is grouped by consecutive topics", () => {
     [["Khai mạc", [0]], ["Báo cáo", [1, 2]], ["Khai mạc", [3]]],
   );
   assert.deepEqual(agendaByTopic([]), []);
+});
+
+test("a round's versions are named by title and version, a replaced one by its hash", () => {
+  const translator = (lang) => (key, vars) => fill(COMMON[lang][key], lang, vars);
+  const item = {
+    documents: [
+      { sha256: "a".repeat(64), title: "Tờ trình", version: 2 },
+      { sha256: "b".repeat(64), title: "Dự thảo", version: 1 },
+    ],
+  };
+  const versions = { sha256: ["a".repeat(64), "c".repeat(64), "b".repeat(64)] };
+  assert.equal(versionsText(translator("vi"), versions, item), `Biểu quyết về: Tờ trình (bản 2); ${"c".repeat(12)}; Dự thảo (bản 1)`);
+  assert.equal(versionsText(translator("en"), versions, item), `Voting on: Tờ trình (version 2); ${"c".repeat(12)}; Dự thảo (version 1)`);
+  assert.equal(versionsText(translator("en"), { sha256: [] }, item), "");
+  assert.equal(versionsText(translator("en"), null, item), "");
 });

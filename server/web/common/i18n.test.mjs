@@ -55,3 +55,28 @@ test("a result recorded by hand is marked with who entered it and when, in both 
   assert.equal(byHandOf({ round: { item: 0, by_hand: null }, items: [{ by_hand: byHand }] }, 0), null);
   assert.equal(byHandOf(null, 0), null);
 });
+
+test("papers the counting board counted by hand say so, with its figures, in both languages", async () => {
+  const { byHandLine, paperSentences } = await import("./protocol.js");
+  const byHand = { by: "Lê Thị Thu", device: "ab".repeat(32), at: Date.UTC(2026, 11, 18, 3, 15), ballots: { issued: 40, returned: 39, invalid: 1 } };
+  assert.match(byHandLine(translator("vi"), byHand, "vi"), /^Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; Lê Thị Thu ghi nhận lúc /);
+  assert.match(byHandLine(translator("en"), byHand, "en"), /^Counted by hand — paper ballots counted by the counting board; entered by Lê Thị Thu at /);
+  const turnout = { total_seats: 40, present: 40, papers: 38 };
+  const result = { kind: "election", turnout, posts: 1, approvals: [24, 14], elected: [0], tie: null };
+  const list = { kind: "election", posts: 1, entries: [{ name: "An", post: "" }, { name: "Bình", post: "" }] };
+  assert.deepEqual(paperSentences(translator("en"), result, list, "en", byHand).slice(0, 3), [
+    "Ballot papers returned: 39 (97.50% of all seats)",
+    "Valid ballot papers: 38; invalid: 1",
+    "Elected: An",
+  ]);
+  // Counted on the devices, the papers returned are the result's.
+  assert.match(paperSentences(translator("vi"), result, list, "vi")[0], /^Số phiếu thu vào: 38 /);
+});
+
+test("the session's close is said with its time and date, in both languages", async () => {
+  const { closedLine } = await import("./protocol.js");
+  const at = Date.UTC(2026, 11, 18, 4, 35);
+  assert.equal(closedLine(translator("vi"), null, "vi"), null);
+  assert.match(closedLine(translator("vi"), at, "vi"), /^Kỳ họp đã bế mạc lúc \d{2}:\d{2} ngày \d{2}\/\d{2}\/2026$/);
+  assert.match(closedLine(translator("en"), at, "en"), /^The session closed at \d{2}:\d{2} on \d{2}\/\d{2}\/2026$/);
+});

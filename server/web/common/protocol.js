@@ -295,11 +295,17 @@ export function isPaperResult(result) {
  * What a result on a list came to, as sentences in the app's language: the
  * papers returned, then who was elected (or the tie, or nobody), or how
  * many officials a confidence vote flags. `list` is the item's `paper`.
+ * `byHand` is the round's `by_hand` when it was counted by hand: the papers
+ * returned are then the counting board's, and the valid and invalid follow
+ * (the result counts the valid ones, PROTOCOL.md §9.8).
  */
-export function paperSentences(t, result, list, lang) {
+export function paperSentences(t, result, list, lang, byHand = null) {
   const { turnout } = result;
   const names = (entries) => entries.map((e) => list?.entries[e]?.name ?? `#${e + 1}`).join(", ");
-  const out = [t("paper.returned", { n: turnout.papers, pct: formatPercent(turnout.papers, turnout.total_seats, lang) })];
+  const ballots = byHand?.ballots;
+  const returned = ballots ? ballots.returned : turnout.papers;
+  const out = [t("paper.returned", { n: returned, pct: formatPercent(returned, turnout.total_seats, lang) })];
+  if (ballots) out.push(t("paper.valid", { valid: ballots.returned - ballots.invalid, invalid: ballots.invalid }));
   if (result.kind === "election") {
     if (result.elected.length) out.push(t("paper.elected", { names: names(result.elected) }));
     if (result.tie) out.push(t("paper.tie", { names: names(result.tie.candidates) }));
@@ -355,10 +361,28 @@ export function byHandOf(snapshot, index) {
   return snapshot.items?.[index]?.by_hand ?? null;
 }
 
-/** "Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15": the mark a screen puts on a result recorded by hand. */
+/**
+ * "Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15": the mark a screen puts
+ * on a result recorded by hand, saying the counting board counted the papers
+ * when it did (`ballots`).
+ */
 export function byHandLine(t, byHand, lang) {
   const time = new Date(byHand.at).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-  return t("result.by_hand", { by: byHand.by, time });
+  return t(byHand.ballots ? "result.by_hand_paper" : "result.by_hand", { by: byHand.by, time });
+}
+
+/**
+ * "Kỳ họp đã bế mạc lúc 11:35 ngày 18/12/2026" from a snapshot's
+ * `closed_at` (PROTOCOL.md §9.9), in the device's time zone; null while the
+ * session is under way. Under a heading that already says the session is
+ * closed, `key` "session.closed_time" gives the time alone ("Lúc 11:35 ngày …").
+ */
+export function closedLine(t, closedAt, lang, key = "session.closed_at") {
+  if (closedAt == null) return null;
+  const at = new Date(closedAt);
+  const time = at.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const date = at.toLocaleDateString(lang === "vi" ? "vi-VN" : "en-GB", { day: "2-digit", month: "2-digit", year: "numeric" });
+  return t(key, { time, date });
 }
 
 /** What the server signs to vouch for an exported audit chain (its length and last hash). */

@@ -1,7 +1,9 @@
 // The public page of one meeting, /public/{meeting}, for citizens and for
 // the council's own website (which may frame it: the server's
 // `public_frame_ancestors`). At the top, the hall screen's live feed, drawn
-// by the hall screen's own Hall; below it what the session has decided
+// by the hall screen's own Hall, until the chair closes the session: then
+// the page takes its after-session form, the close and its time in place of
+// the feed (PROTOCOL.md §9.9). Below it what the session has decided
 // (each result in the official form, the resolutions adopted with the text
 // voted on, the minutes as `gavel export` prints them) and the agenda with
 // its public documents. Delegates-only documents are never listed: the
@@ -9,7 +11,7 @@
 
 import { Session } from "../common/session.js";
 import { currentLang, makeTranslator, setLang } from "../common/i18n.js";
-import { byHandLine, documentUrl, isPaperResult, officialSentence, paperSentences } from "../common/protocol.js";
+import { byHandLine, closedLine, documentUrl, isPaperResult, officialSentence, paperSentences } from "../common/protocol.js";
 import { paperTable } from "../common/papers.js";
 import { h } from "../common/dom.js";
 import { fileSize } from "../tablet/library.js";
@@ -73,14 +75,14 @@ function decidedItems(meeting, snapshot) {
 }
 
 /** A result in the official form: the sentence of a yes/no vote, or what a paper came to and its table. */
-function officialResult(meeting, item, result, lang) {
+function officialResult(meeting, item, result, byHand, lang) {
   if (!isPaperResult(result)) {
     return h("p", { class: "record-official", "data-testid": "public-result" }, officialSentence(t, result.counts, meeting.labels, lang));
   }
   return h(
     "div",
     { class: "record-official record-paper", "data-testid": "public-result" },
-    h("p", {}, paperSentences(t, result, item.paper, lang).join(" · ")),
+    h("p", {}, paperSentences(t, result, item.paper, lang, byHand).join(" · ")),
     h("div", { class: "paper-table-box" }, paperTable(t, result, item.paper, lang, { testid: "public-paper-table" })),
     h("p", { class: "paper-note" }, t("paper.of_all", { total: result.turnout.total_seats })),
   );
@@ -93,7 +95,7 @@ function renderResults(meeting, decided) {
       itemLine(
         item,
         h("div", { class: "record-title" }, item.title, " ", statusTag(stored.status)),
-        officialResult(meeting, item, stored.result, lang),
+        officialResult(meeting, item, stored.result, stored.by_hand, lang),
         stored.by_hand ? h("p", { class: "record-by-hand", "data-testid": "public-by-hand" }, byHandLine(t, stored.by_hand, lang)) : null,
       ),
     ),
@@ -112,13 +114,30 @@ function renderResolutions(meeting, decided) {
   $("resolutions").hidden = adopted.length === 0;
 }
 
-/** The minutes, printed again by the server whenever the record changed; shown once something is decided. */
-function renderMinutes(meeting, decided) {
+/**
+ * The minutes, printed again by the server whenever the record changed;
+ * shown once something is decided, and said to be final once the session
+ * closed (they then print the closing time).
+ */
+function renderMinutes(meeting, decided, closedAt) {
   const url = `/api/meetings/${encodeURIComponent(meeting.id)}/minutes?lang=${currentLang()}`;
   $("minutes-link").setAttribute("href", url);
   $("minutes-frame").setAttribute("title", t("minutes.title"));
-  $("minutes").hidden = decided.length === 0;
-  if (decided.length > 0) $("minutes-frame").setAttribute("src", url);
+  $("minutes-note").textContent = t(closedAt == null ? "minutes.note" : "minutes.note_final");
+  const shown = decided.length > 0 || closedAt != null;
+  $("minutes").hidden = !shown;
+  if (shown) $("minutes-frame").setAttribute("src", url);
+}
+
+/** The after-session form: the close and its time in place of the live feed. */
+function renderClosed(meeting, closedAt) {
+  const closed = closedAt != null;
+  $("live-feed").hidden = closed;
+  $("closed").hidden = !closed;
+  if (!closed) return;
+  $("closed-body").textContent = meeting.body;
+  $("closed-title").textContent = meeting.title;
+  $("closed-line").textContent = closedLine(t, closedAt, currentLang());
 }
 
 function renderAgenda(meeting, snapshot) {
@@ -144,13 +163,15 @@ function renderAgenda(meeting, snapshot) {
 function renderRecord() {
   const { meeting, snapshot } = hall.session ?? {};
   if (!meeting || !snapshot) return;
-  const key = JSON.stringify([currentLang(), meeting.id, snapshot.items.map((i) => [i.status, i.result])]);
+  const closedAt = snapshot.closed_at ?? null;
+  const key = JSON.stringify([currentLang(), meeting.id, closedAt, snapshot.items.map((i) => [i.status, i.result])]);
   if (key === recordKey) return;
   recordKey = key;
   const decided = decidedItems(meeting, snapshot);
+  renderClosed(meeting, closedAt);
   renderResults(meeting, decided);
   renderResolutions(meeting, decided);
-  renderMinutes(meeting, decided);
+  renderMinutes(meeting, decided, closedAt);
   renderAgenda(meeting, snapshot);
 }
 

@@ -1,12 +1,23 @@
 // Between votes: the current item's state (not yet voted, not voted on, or
-// its round voided) and where the session stands in its agenda.
+// its round voided) and where the session stands in its agenda; once the
+// chair has closed the session, that it is closed, above the agenda's
+// outcomes.
 
 import { describeRule } from "../common/rules.js";
+import { closedLine } from "../common/protocol.js";
 import { h } from "../common/dom.js";
 
-/** The band above the agenda: a voided round, a vote still to come, or an item without a vote. */
+/** The band above the agenda: the session closed, a voided round, a vote still to come, or an item without a vote. */
 function stateBand(ctx, scene) {
-  const { t } = ctx;
+  const { t, lang } = ctx;
+  if (scene.state === "session_closed") {
+    return h(
+      "div",
+      { class: "state-band session-closed", "data-testid": "screen-session-closed" },
+      h("div", { class: "state-word" }, t("session.closed")),
+      h("div", { class: "state-detail" }, closedLine(t, scene.closedAt, lang, "session.closed_time")),
+    );
+  }
   if (scene.state === "voided") {
     return h(
       "div",

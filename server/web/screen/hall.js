@@ -8,7 +8,8 @@
 
 import { currentLang, reasonText } from "../common/i18n.js";
 import { h, setText } from "../common/dom.js";
-import { sceneOf } from "./model.js";
+import { versionsText } from "../common/agenda.js";
+import { bandPresence, sceneOf } from "./model.js";
 import { liveVariant, liveView, secrecyTag } from "./live.js";
 import { provisionalView, resultView } from "./result.js";
 import { idleView } from "./agenda.js";
@@ -53,7 +54,7 @@ function hallElements() {
     h(
       "div",
       { class: "band-present" },
-      h("span", { class: "band-label", "data-word": "present" }),
+      h("span", { class: "band-label", "data-word": "present", id: "present-label" }),
       h(
         "span",
         { class: "band-value" },
@@ -78,6 +79,7 @@ function hallElements() {
         h("span", { id: "item-secrecy" }),
       ),
       h("h1", { class: "item-title", "data-testid": "screen-item-title", id: "item-title" }),
+      h("p", { class: "item-versions", "data-testid": "screen-round-versions", id: "item-versions" }),
     ),
     h("section", { class: "stage", "data-testid": "screen-round-state", "data-state": "none", id: "stage" }),
   );
@@ -112,12 +114,16 @@ export class Hall {
     $("lang-toggle").setAttribute("aria-label", t("language"));
   }
 
-  renderBand() {
+  renderBand(scene) {
     const meeting = this.session?.meeting;
     setText($("meeting-body"), meeting?.body ?? "Gavel");
     setText($("meeting-title"), meeting?.title ?? "");
-    const present = this.session?.snapshot?.present;
-    setText($("present-count"), present == null ? "–" : String(present));
+    const present = bandPresence(this.session, scene);
+    const label = $("present-label");
+    label.dataset.word = present.byHand ? "present.by_hand" : "present";
+    setText(label, this.t(label.dataset.word));
+    $("present-count").dataset.source = present.byHand ? "by_hand" : "devices";
+    setText($("present-count"), present.count == null ? "–" : String(present.count));
     setText($("present-total"), meeting ? `/${meeting.total_seats}` : "");
   }
 
@@ -149,7 +155,10 @@ export class Hall {
     const title = item?.title ?? (meeting ? t("item.none") : "");
     setText($("item-title"), title);
     $("item-title").dataset.size = titleSize(title);
-    $("item").hidden = !meeting;
+    // While a vote is open, the versions of the documents it is about, as the ballots sign them.
+    setText($("item-versions"), scene.state === "open" ? versionsText(t, scene.round.versions, item) : "");
+    // Once the session is closed nothing is current: the stage says so.
+    $("item").hidden = !meeting || scene.state === "session_closed";
   }
 
   /** Builds the stage's view for a scene. */
@@ -168,6 +177,7 @@ export class Hall {
         return presentedView(ctx, scene);
       case "none":
       case "voided":
+      case "session_closed":
         return idleView(ctx, scene);
       case "empty":
         return messageView(t("no_meeting"));
@@ -199,7 +209,7 @@ export class Hall {
     const { session } = this;
     const scene = session ? sceneOf(session) : { state: this.noMeeting ? "empty" : "loading" };
     this.renderWords();
-    this.renderBand();
+    this.renderBand(scene);
     this.renderConn();
     this.renderItem(scene);
     this.renderStage(scene);

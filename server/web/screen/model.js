@@ -7,7 +7,9 @@ import { byHandOf, presentedDocument } from "../common/protocol.js";
 /**
  * The scene for the session: `state` is loading | refused | none | open |
  * document | floor | closed | voided | provisional (a secret result the
- * counting board is confirming: the ballots returned, no counts). A vote under way has the stage;
+ * counting board is confirming: the ballots returned, no counts) |
+ * session_closed (the chair closed the session, PROTOCOL.md §9.9: the
+ * agenda with its outcomes, nothing current). A vote under way has the stage;
  * otherwise a page the chair presents does. After the chair moves on, `snapshot.round` still holds the
  * previous item's round (PROTOCOL.md §8), so a round only counts when it is
  * on the current item; an item decided earlier shows its stored result.
@@ -16,6 +18,7 @@ export function sceneOf(session) {
   if (session.status === "refused") return { state: "refused" };
   const { meeting, snapshot, floor } = session;
   if (!meeting || !snapshot) return { state: "loading" };
+  if (snapshot.closed_at != null) return { state: "session_closed", item: null, round: null, settings: null, closedAt: snapshot.closed_at };
   const index = snapshot.current_item;
   const item = index == null ? null : (meeting.agenda[index] ?? null);
   const settings = item?.vote ?? null;
@@ -37,6 +40,22 @@ export function sceneOf(session) {
   }
   if (stored?.status === "voided" || stored?.status === "provisional") return { state: stored.status, item, round: null, settings };
   return { state: "none", item, round: null, settings };
+}
+
+/**
+ * Who is present, as the band shows it: the devices' check-ins, except
+ * while the stage shows a result recorded by hand, whose own count of
+ * those present is what that result was decided with (the devices, which
+ * failed, may have none checked in). `{ count, byHand }`; `count` is null
+ * before the first snapshot.
+ */
+export function bandPresence(session, scene) {
+  if (scene.byHand && scene.result) {
+    // A tally has `counts`, a paper's result (an election, a rating) its `turnout`.
+    const present = (scene.result.counts ?? scene.result.turnout).present;
+    return { count: present, byHand: true };
+  }
+  return { count: session?.snapshot?.present ?? null, byHand: false };
 }
 
 /** Seats that may show individual choices: only a named round whose interim setting lets watchers see them. */

@@ -2,7 +2,7 @@
 // shows. Run: node --test server/web/screen/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sceneOf, seatChoices } from "./model.js";
+import { bandPresence, sceneOf, seatChoices } from "./model.js";
 
 const counts = (yes, no, abstain, present = 38) => ({ total_seats: 40, present, yes, no, abstain });
 const allSeats = (threshold) => ({ base: "all_seats", threshold });
@@ -89,4 +89,23 @@ test("a presented page has the stage, except while a vote is open", () => {
   const unknown = presented(0, null);
   unknown.snapshot.presentation = { ...unknown.snapshot.presentation, document: "cd".repeat(32) };
   assert.equal(sceneOf(unknown).state, "none");
+});
+
+test("the band counts those present by the devices, but a result recorded by hand by its own count", () => {
+  const byHand = { by: "Lê Thị Thu", device: "ab", at: 0 };
+  const handRound = { item: 0, status: "closed", settings: vote, live: null, result, by_hand: byHand };
+  const counted = session(0, handRound, "passed");
+  counted.snapshot.present = 0;
+  assert.deepEqual(bandPresence(counted, sceneOf(counted)), { count: 38, byHand: true });
+  // A paper's result (an election counted by the board) has its turnout, not counts.
+  const paper = { kind: "election", turnout: { total_seats: 40, present: 39, papers: 38 } };
+  const election = session(0, { ...handRound, result: paper }, "passed");
+  election.snapshot.present = 0;
+  assert.deepEqual(bandPresence(election, sceneOf(election)), { count: 39, byHand: true });
+  // The same item's result from the devices, and another item: the check-ins.
+  const devices = session(0, { ...handRound, by_hand: null }, "passed");
+  assert.deepEqual(bandPresence(devices, sceneOf(devices)), { count: 1, byHand: false });
+  const moved = session(1, handRound);
+  assert.deepEqual(bandPresence(moved, sceneOf(moved)), { count: 1, byHand: false });
+  assert.deepEqual(bandPresence(null, { state: "loading" }), { count: null, byHand: false });
 });

@@ -79,7 +79,7 @@ function paperView(ctx, scene) {
   const { t, lang } = ctx;
   const { result } = scene;
   const list = scene.item?.paper;
-  const sentences = paperSentences(t, result, list, lang);
+  const sentences = paperSentences(t, result, list, lang, scene.byHand);
   const entries = paperRows(result, list, lang).rows.length;
   const columns = entries > ONE_COLUMN ? 2 : 1;
   const perColumn = Math.ceil(entries / columns);
@@ -103,6 +103,7 @@ function paperView(ctx, scene) {
       { class: "result-body paper-body", "data-testid": "screen-paper-result" },
       columnsEl,
       h("p", { class: "paper-note" }, t("paper.of_all", { total: result.turnout.total_seats })),
+      scene.byHand ? h("p", { class: "by-hand", "data-testid": "by-hand" }, byHandLine(t, scene.byHand, lang)) : null,
     ),
   );
 }

@@ -6,6 +6,7 @@ export const WORDS = {
   vi: {
     "page.title": "Màn hình hội trường",
     "present": "Có mặt",
+    "present.by_hand": "Có mặt (thủ công)",
     "item.counter": "Nội dung {n}/{total}",
     "item.none": "Chưa bắt đầu nội dung nào",
     "state.pending": "Chưa biểu quyết",
@@ -38,6 +39,7 @@ export const WORDS = {
   en: {
     "page.title": "Hall screen",
     "present": "Present",
+    "present.by_hand": "Present (by hand)",
     "item.counter": "Item {n} of {total}",
     "item.none": "No item has started yet",
     "state.pending": "Not yet voted",

@@ -4,7 +4,7 @@
 // text from the server is only ever set as textContent.
 
 import { paperTable } from "../common/papers.js";
-import { CHOICES, PAPER_KINDS, byHandLine, documentUrl, isPaperResult, paperSentences, presentedDocument, trackerGroups } from "../common/protocol.js";
+import { CHOICES, PAPER_KINDS, byHandLine, closedLine, documentUrl, isPaperResult, paperSentences, presentedDocument, trackerGroups } from "../common/protocol.js";
 import { describeRule, formatPercent, takingPart } from "../common/rules.js";
 import { currentLang, reasonText } from "../common/i18n.js";
 import { agendaByTopic } from "../common/agenda.js";
@@ -88,6 +88,7 @@ function renderEnroll(ui, t) {
 function renderMeeting(ui, t) {
   const { session } = ui;
   const focus = focusOf(session.meeting, session.snapshot);
+  renderSessionClosed(ui, t);
   renderEnrolledNotice(ui, t);
   renderAttendance(ui, t);
   renderPrefetch(ui.library, t);
@@ -101,14 +102,26 @@ function renderMeeting(ui, t) {
   $("device-id").textContent = t("device", { key: ui.identity.publicKeyHex.slice(0, 8).replace(/(.{4})/, "$1 ") });
 }
 
+/** The chair closed the session (PROTOCOL.md §9.9): said above everything; nothing more to check in to or ask for. */
+function renderSessionClosed(ui, t) {
+  const closedAt = ui.session.snapshot?.closed_at ?? null;
+  $("session-closed").hidden = closedAt == null;
+  $("session-closed-text").textContent = closedAt == null ? "" : closedLine(t, closedAt, currentLang());
+}
+
+function isClosed(session) {
+  return session.snapshot?.closed_at != null;
+}
+
 function renderEnrolledNotice(ui, t) {
-  const show = ui.enrolledNotice && !ui.session.checkedIn;
+  const show = ui.enrolledNotice && !ui.session.checkedIn && !isClosed(ui.session);
   $("enrolled-notice").hidden = !show;
   if (show) $("enrolled-text").textContent = t("enrolled.notice", { seat: seatText(t, ui.session.meeting, ui.session.principal?.seat) });
 }
 
 function renderAttendance(ui, t) {
   const { session } = ui;
+  $("attendance").hidden = isClosed(session) && !session.checkedIn;
   $("check-in-block").hidden = session.checkedIn;
   $("checked-in").hidden = !session.checkedIn;
   $("attendance").classList.toggle("done", session.checkedIn);
@@ -198,7 +211,7 @@ function renderVote(ui, focus, t) {
   panel.dataset.paused = String(focus.state === "open" && isPaused(focus.round));
   for (const el of panel.querySelectorAll("[data-when]")) el.hidden = el.dataset.when !== focus.state;
   const mine = ballotIn(ui.session.myBallot, focus.round);
-  if (focus.state === "none") renderNone(focus, t);
+  if (focus.state === "none") renderNone(focus, isClosed(ui.session), t);
   if (focus.state === "closed") renderClosed(ui.session.meeting, focus, t);
   if (focus.state === "provisional") renderProvisional(ui, focus, t);
   $("paper").hidden = focus.state !== "open" || !focus.item?.paper;
@@ -229,8 +242,9 @@ function bringIntoView(panel) {
   if (panel.getBoundingClientRect().top > window.innerHeight * 0.4) panel.scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
-function renderNone(focus, t) {
-  $("none-hint").textContent = t(focus.item && !focus.item.vote ? "vote.none.no_vote" : "vote.none.hint");
+function renderNone(focus, closed, t) {
+  if (closed) $("none-hint").textContent = t("session.closed");
+  else $("none-hint").textContent = t(focus.item && !focus.item.vote ? "vote.none.no_vote" : "vote.none.hint");
 }
 
 /** Draws the open vote; returns the footnotes to show under it. */
@@ -406,8 +420,10 @@ function renderPaperResult(meeting, focus, t) {
   banner.className = "result-banner banner-counted";
   banner.textContent = t("status.counted");
   const list = item?.paper;
-  $("paper-sentences").replaceChildren(...paperSentences(t, result, list, lang).map((text) => h("li", {}, text)));
+  $("paper-sentences").replaceChildren(...paperSentences(t, result, list, lang, focus.byHand).map((text) => h("li", {}, text)));
   $("paper-table-box").replaceChildren(paperTable(t, result, list, lang));
+  $("by-hand").hidden = !focus.byHand;
+  $("by-hand").textContent = focus.byHand ? byHandLine(t, focus.byHand, lang) : "";
 }
 
 function resultRow(label, choice, count, total, lang) {
@@ -531,7 +547,7 @@ function renderFloor(ui, t) {
   const floor = session.floor;
   const item = session.snapshot.current_item;
   const card = $("floor-card");
-  card.hidden = !floor || item === null || floor.item !== item || Boolean(session.openRound);
+  card.hidden = !floor || item === null || floor.item !== item || Boolean(session.openRound) || isClosed(session);
   if (card.hidden) return;
   const meeting = session.meeting;
   const questions = meeting.agenda[item]?.kind === "question_session";

@@ -21,11 +21,21 @@ pub enum Change<'a> {
     Tally(&'a RoundView),
     Closed(&'a RoundView),
     Voided(&'a RoundView),
+    /// The chair closed the session, at this time (Unix milliseconds).
+    SessionClosed(u64),
 }
 
 /// The changes from `before` to `after`, in the order they are told: the
-/// floor, the room, then the vote.
+/// floor, the room, the vote, then the session's close, which comes last.
 pub fn changes<'a>(before: &Snapshot, after: &'a Snapshot) -> Vec<Change<'a>> {
+    let mut out = vote_changes(before, after);
+    if let (None, Some(at)) = (before.closed_at, after.closed_at) {
+        out.push(Change::SessionClosed(at));
+    }
+    out
+}
+
+fn vote_changes<'a>(before: &Snapshot, after: &'a Snapshot) -> Vec<Change<'a>> {
     let mut out = Vec::new();
     if before.current_item != after.current_item {
         out.push(Change::Item(after));
@@ -125,6 +135,7 @@ mod tests {
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
             presentation: None,
+            closed_at: None,
         }
     }
 
@@ -199,6 +210,21 @@ mod tests {
             changes(&open, &voided),
             vec![Change::Voided(voided.round.as_ref().unwrap())]
         );
+    }
+
+    #[test]
+    fn the_sessions_close_is_told_once_after_the_last_result() {
+        let open = snapshot(Some(0), 30, Some(round(1, RoundStatus::Open, 5)));
+        let mut closed = snapshot(Some(0), 30, Some(round(1, RoundStatus::Closed, 0)));
+        closed.closed_at = Some(42_000);
+        assert_eq!(
+            changes(&open, &closed),
+            vec![
+                Change::Closed(closed.round.as_ref().unwrap()),
+                Change::SessionClosed(42_000)
+            ]
+        );
+        assert_eq!(changes(&closed, &closed.clone()), vec![]);
     }
 
     #[test]

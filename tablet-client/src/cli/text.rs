@@ -66,11 +66,13 @@ impl<'a> Text<'a> {
         Text { meeting, lang }
     }
 
-    /// Several lines: the meeting, attendance, the item on the floor, its
-    /// vote, and for a delegate their own check-in and ballot.
+    /// Several lines: the meeting, whether its session is closed,
+    /// attendance, the item on the floor, its vote, and for a delegate
+    /// their own check-in and ballot.
     pub fn status(&self, state: &MeetingState, principal: Option<Principal>, now: u64) -> String {
         let mut lines = vec![format!("{} ({})", self.meeting.title, self.meeting.id)];
         if let Some(snapshot) = &state.snapshot {
+            lines.extend(snapshot.closed_at.map(|at| self.session_closed(at)));
             lines.push(self.attendance(snapshot));
             lines.push(self.item(snapshot));
             lines.extend(self.round(snapshot, now));
@@ -138,6 +140,7 @@ impl<'a> Text<'a> {
             Change::Tally(round) => self.live(round, now),
             Change::Closed(round) => self.closed(round),
             Change::Voided(round) => self.voided(round),
+            Change::SessionClosed(at) => self.session_closed(*at),
         }
     }
 
@@ -554,12 +557,28 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// Who recorded a result by hand, and when (PROTOCOL.md §9.8).
+    /// Who recorded a result by hand, and when, and whether the counting
+    /// board counted paper ballots for it (PROTOCOL.md §9.8), as the web
+    /// apps say it.
+    /// The session's close (PROTOCOL.md §9.9): nothing more is decided.
+    fn session_closed(&self, at: u64) -> String {
+        match self.lang {
+            Lang::Vi => format!("Kỳ họp đã bế mạc lúc {}", clock(at)),
+            Lang::En => format!("The session closed at {}", clock(at)),
+        }
+    }
+
     fn by_hand(&self, by_hand: &ByHand) -> String {
         let (by, at) = (&by_hand.by, clock(by_hand.at));
-        match self.lang {
-            Lang::Vi => format!("Kiểm đếm thủ công — {by} ghi nhận lúc {at}"),
-            Lang::En => format!("Recorded by hand — entered by {by} at {at}"),
+        match (self.lang, by_hand.ballots.is_some()) {
+            (Lang::Vi, false) => format!("Kiểm đếm thủ công — {by} ghi nhận lúc {at}"),
+            (Lang::En, false) => format!("Recorded by hand — entered by {by} at {at}"),
+            (Lang::Vi, true) => format!(
+                "Kiểm đếm thủ công — phiếu giấy do Ban kiểm phiếu kiểm; {by} ghi nhận lúc {at}"
+            ),
+            (Lang::En, true) => format!(
+                "Counted by hand — paper ballots counted by the counting board; entered by {by} at {at}"
+            ),
         }
     }
 
@@ -761,6 +780,10 @@ fn refusal_vi(reason: RefusalReason) -> &'static str {
         RefusalReason::NameTwice => "một họ tên có hai lần trong danh sách",
         RefusalReason::PostsOutOfRange => {
             "số người được bầu từ 1 đến số ứng cử viên; danh sách khác không có số người được bầu"
+        }
+        RefusalReason::SessionClosed => "kỳ họp đã bế mạc",
+        RefusalReason::SessionBusy => {
+            "chưa bế mạc được khi còn biểu quyết, kết quả chờ công bố hoặc người đang phát biểu"
         }
     }
 }
@@ -1100,6 +1123,7 @@ mod tests {
             round,
             store: gavel_protocol::messages::StoreHealth::Ok,
             presentation: None,
+            closed_at: None,
         }
     }
 
@@ -1218,6 +1242,30 @@ mod tests {
     }
 
     #[test]
+    fn status_block_says_the_session_is_closed() {
+        let m = meeting();
+        let mut snapshot = snapshot(None);
+        snapshot.closed_at = Some(3_600_000 * 11 + 35 * 60_000);
+        let state = MeetingState {
+            snapshot: Some(snapshot),
+            version: 9,
+            checked_in: true,
+            my_ballot: None,
+            my_paper: None,
+            document_access: None,
+            floor: None,
+            to_confirm: None,
+        };
+        for (lang, line) in [
+            (Lang::Vi, "Kỳ họp đã bế mạc lúc 11:35:00 UTC"),
+            (Lang::En, "The session closed at 11:35:00 UTC"),
+        ] {
+            let status = Text::new(&m, lang).status(&state, None, NOW);
+            assert_eq!(status.lines().nth(1), Some(line), "{status}");
+        }
+    }
+
+    #[test]
     fn a_closed_round_shows_only_while_its_item_is_on_the_floor() {
         let m = meeting();
         let text = Text::new(&m, Lang::En);
@@ -1242,6 +1290,7 @@ mod tests {
             by: "Lê Thị Thu".to_owned(),
             device: gavel_protocol::PublicKey::of(&ed25519_dalek::SigningKey::from_bytes(&[4; 32])),
             at: 3_600_000 * 10 + 15 * 60_000,
+            ballots: None,
         });
         let by_hand = Text::new(&m, Lang::En).agenda(&s);
         assert_eq!(
@@ -1253,6 +1302,17 @@ mod tests {
                 .agenda(&s)
                 .ends_with("Kiểm đếm thủ công — Lê Thị Thu ghi nhận lúc 10:15:00 UTC")
         );
+        // Paper ballots the counting board counted say so.
+        if let Some(by_hand) = &mut s.items[1].by_hand {
+            by_hand.ballots = Some(gavel_protocol::messages::Ballots {
+                issued: 40,
+                returned: 39,
+                invalid: 1,
+            });
+        }
+        assert!(Text::new(&m, Lang::En).agenda(&s).ends_with(
+            "Counted by hand — paper ballots counted by the counting board; entered by Lê Thị Thu at 10:15:00 UTC"
+        ));
         let lines: Vec<&str> = agenda.lines().collect();
         assert_eq!(lines[0], "Agenda: Kỳ họp thứ mười hai");
         assert_eq!(lines[1], "Kinh tế - ngân sách");
