@@ -224,8 +224,13 @@ pub async fn run(
         }
         restored
     };
-    let (restored, public, metrics, ()) =
-        tokio::join!(restore, public, metrics, hub.watch_documents(&stop));
+    let (restored, public, metrics, (), ()) = tokio::join!(
+        restore,
+        public,
+        metrics,
+        hub.watch_documents(&stop),
+        crate::secretariat::answer_calls(hub.clone(), stop.clone()),
+    );
     state.connections.close();
     state.connections.wait().await;
     hub.stopped().await;

@@ -32,6 +32,12 @@
 //! the meeting's actor, see [`crate::hub::hand`]), and offers its record,
 //! minutes and results table for download as `gavel export` prints them.
 //!
+//! **On every node.** Behind one address a call may reach any node. Those
+//! the meeting's actor decides (a result by hand, a revocation, the list of
+//! devices, an amendment and so an uploaded document) run on the meeting's node, reached through the store when
+//! another node hosts it, or are refused `owner_unreachable` ([`owner`]);
+//! the others read or write the store and are answered where they land.
+//!
 //! **Refusals.** Every refusal is a [`Refusal`] with a `reason` a program can
 //! match and a `message` a person can read. A key enrolled for a seat or the
 //! chair's console is told `not_secretariat`, apart from a key nobody
@@ -40,6 +46,9 @@
 //! WebSocket's do, and an address refused for a while is refused here too.
 
 mod documents;
+mod owner;
+
+pub use owner::answer_calls;
 
 use crate::app::Peer;
 use crate::clock::now_ms;
@@ -47,26 +56,28 @@ use crate::documents::DocumentFault;
 use crate::enrollment;
 use crate::export::{self, ExportError, MinutesOptions};
 use crate::hub::hand::{HandCount, HandRefusal, HandVotes};
-use crate::hub::{AmendError, Hub};
+use crate::hub::{AmendError, Hub, MeetingHandle};
 use crate::limits::AddressLimits;
 use crate::meeting::amend::AmendRefusal;
 use crate::meeting::{
     DefinitionError, DocumentSource, MeetingDefinition, MeetingForm, SeatDefinition,
 };
 use crate::roster::{self, CsvEncoding, Problem, ProblemReason, RosterSeat, Sheet};
-use crate::store::{Amendment, RoundRecord, StoreError, StoredMeeting, code_hash};
+use crate::store::{RoundRecord, StoreError, StoredMeeting, code_hash};
+use crate::tokens;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ed25519_dalek::SigningKey;
 use gavel_protocol::messages::{Ballots, ByHand, Labels, PaperList, RoundStatus};
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::signing::{admin_auth_bytes, enroll_bytes};
 use gavel_protocol::{MeetingId, Principal, PublicKey, Signature};
-use gavel_records::chain::{Amender, Sha};
+use gavel_records::chain::Sha;
 use gavel_records::minutes::Lang;
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -161,6 +172,18 @@ pub enum Refusal {
     /// The upload's body ended before all of it arrived.
     #[error("the upload broke off before the whole file arrived; try again")]
     UploadBroken,
+    /// Another node hosts the meeting, and no node claimed the call in
+    /// time: nothing was done.
+    #[error(
+        "the server that hosts meeting {0} did not answer, and nothing was done; try again in a few seconds (a meeting whose server stopped moves to another)"
+    )]
+    OwnerUnreachable(String),
+    /// The node that hosts the meeting took the call and did not answer in
+    /// time: it may have been done.
+    #[error(
+        "the server that hosts meeting {0} took the call but did not answer in time; look at the meeting before you try again, it may have been done"
+    )]
+    OwnerNoAnswer(String),
     /// The chair closed the meeting's session: its record is final.
     #[error("the session of meeting {0} is closed; nothing more is recorded in it")]
     SessionClosed(String),
@@ -205,6 +228,8 @@ impl Refusal {
             Refusal::ItemVoted { .. } => "item_voted",
             Refusal::MeetingChanged(_) => "meeting_changed",
             Refusal::UploadBroken => "upload_broken",
+            Refusal::OwnerUnreachable(_) => "owner_unreachable",
+            Refusal::OwnerNoAnswer(_) => "owner_no_answer",
             Refusal::Amend { refusal, .. } => match refusal {
                 AmendRefusal::ItemVoted { .. } => "item_voted",
                 AmendRefusal::ItemRecorded { .. } => "item_recorded",
@@ -255,6 +280,8 @@ impl Refusal {
             | Refusal::InvalidLanguage(_)
             | Refusal::Document(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Refusal::UploadBroken => StatusCode::BAD_REQUEST,
+            Refusal::OwnerUnreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::OwnerNoAnswer(_) => StatusCode::GATEWAY_TIMEOUT,
             Refusal::Amend {
                 refusal: AmendRefusal::Invalid { .. },
                 ..
@@ -296,9 +323,11 @@ struct RefusalBody {
     problems: Option<Vec<Problem>>,
 }
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let (field, place) = match &self {
+impl Refusal {
+    /// What is sent of it: also what the meeting's node answers another
+    /// node with ([`owner`]).
+    fn body(&self) -> RefusalBody {
+        let (field, place) = match self {
             Refusal::InvalidDefinition(e) => (Some(e.field.clone()), Some((e.line, e.column))),
             Refusal::InvalidForm(e) => (Some(e.field.clone()), None),
             Refusal::HandCount(HandRefusal::Counts { field, .. }) => (Some(field.clone()), None),
@@ -306,18 +335,23 @@ impl IntoResponse for Refusal {
             Refusal::Amend { field, .. } => (Some(field.clone()), None),
             _ => (None, None),
         };
-        let body = RefusalBody {
+        RefusalBody {
             reason: self.reason(),
             message: self.to_string(),
             field,
             line: place.map(|(line, _)| line),
             column: place.map(|(_, column)| column),
-            problems: match &self {
+            problems: match self {
                 Refusal::InvalidRoster(problems) => Some(problems.clone()),
                 _ => None,
             },
-        };
-        (self.status(), Json(body)).into_response()
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.body())).into_response()
     }
 }
 
@@ -358,43 +392,44 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// The challenges not yet answered and the sessions logged in, each with
-/// its expiry (Unix ms). Kept in memory: a restarted server asks the
-/// secretariat to log in again, which its key does without a person.
-#[derive(Default)]
+/// Login challenges and sessions, which every node of a deployment
+/// honours whichever node issued them ([`crate::tokens`]): behind the proxy
+/// the challenge, the login and each later call may reach different nodes.
+/// A node remembers the challenges answered through it until they expire,
+/// so that each is used once there.
 struct Desk {
-    challenges: Mutex<HashMap<[u8; 32], u64>>,
-    /// Each session's expiry and the device that logged in.
-    sessions: Mutex<HashMap<String, (u64, PublicKey)>>,
+    /// The server's key, which every node holds.
+    key: SigningKey,
+    answered: Mutex<HashMap<[u8; 32], u64>>,
 }
 
 impl Desk {
-    fn challenge(&self) -> [u8; 32] {
-        let nonce = rand::random::<[u8; 32]>();
-        let now = now_ms();
-        let mut challenges = self.challenges.lock().expect("challenge lock");
-        challenges.retain(|_, expiry| *expiry > now);
-        challenges.insert(nonce, now + CHALLENGE_MS);
-        nonce
+    fn new(key: SigningKey) -> Desk {
+        Desk {
+            key,
+            answered: Mutex::default(),
+        }
     }
 
-    /// Uses up `nonce`: true once, if it was issued and has not expired.
+    fn challenge(&self) -> [u8; 32] {
+        tokens::secretariat_challenge(&self.key, now_ms() + CHALLENGE_MS)
+    }
+
+    /// Uses up `nonce`: true once on this node, if a node issued it and it
+    /// has not expired.
     fn answer(&self, nonce: &[u8; 32]) -> bool {
-        let expiry = self
-            .challenges
-            .lock()
-            .expect("challenge lock")
-            .remove(nonce);
-        expiry.is_some_and(|e| e > now_ms())
+        let Some(expiry) = tokens::secretariat_challenge_expiry(&self.key, nonce) else {
+            return false;
+        };
+        let now = now_ms();
+        let mut answered = self.answered.lock().expect("challenge lock");
+        answered.retain(|_, e| *e > now);
+        expiry > now && answered.insert(*nonce, expiry).is_none()
     }
 
     fn open_session(&self, device: PublicKey) -> (String, u64) {
-        let token = hex::encode(rand::random::<[u8; 32]>());
-        let now = now_ms();
-        let expires_at = now + SESSION_MS;
-        let mut sessions = self.sessions.lock().expect("session lock");
-        sessions.retain(|_, (expiry, _)| *expiry > now);
-        sessions.insert(token.clone(), (expires_at, device));
+        let expires_at = now_ms() + SESSION_MS;
+        let token = tokens::secretariat_session(&self.key, &device, expires_at);
         (token, expires_at)
     }
 
@@ -405,11 +440,8 @@ impl Desk {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(Refusal::NotLoggedIn)?;
-        let sessions = self.sessions.lock().expect("session lock");
-        match sessions.get(token) {
-            Some(&(expiry, device)) if expiry > now_ms() => Ok(device),
-            _ => Err(Refusal::NotLoggedIn),
-        }
+        tokens::secretariat_session_valid(&self.key.verifying_key(), token, now_ms())
+            .ok_or(Refusal::NotLoggedIn)
     }
 }
 
@@ -442,9 +474,9 @@ impl Office {
 /// The secretariat's routes.
 pub fn routes(hub: Arc<Hub>, limits: Arc<AddressLimits>) -> Router {
     let office = Office {
+        desk: Arc::new(Desk::new(hub.server_signing_key().clone())),
         hub,
         limits,
-        desk: Arc::default(),
     };
     Router::new()
         .route("/api/secretariat/enroll", post(enroll))
@@ -744,7 +776,7 @@ async fn amend_form(
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(edit): Json<Edit>,
-) -> Result<Json<Editable>, Refusal> {
+) -> Result<Response, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
     let previous = Sha::from_hex(&edit.previous).map_err(|_| {
@@ -772,27 +804,37 @@ async fn amend_form(
             message: "documents are attached and replaced by their uploads; the form keeps them as they are".to_owned(),
         }));
     }
-    let amendment = Amendment {
+    let amend = owner::AmendCall {
         previous,
         text,
-        by: Amender::Secretariat { device },
+        device,
         document: None,
     };
-    let old_form = MeetingForm::of(&definition);
-    let done = office.hub.amend(&definition.id, amendment).await;
-    if let Err(error) = done {
-        let mut refusal = Refusal::from(error);
-        if let Refusal::Amend {
-            refusal: AmendRefusal::ItemVoted { item, .. } | AmendRefusal::ItemRecorded { item, .. },
-            field,
-        } = &mut refusal
-        {
-            *field = item_path(&old_form, *item);
-        }
-        return Err(refusal);
+    let call = owner::Call::Amend(Box::new(amend));
+    let answer = owner::at_owner(&office.hub, &definition.id, call).await?;
+    if !answer.is_done() {
+        return Ok(answer.into_response());
     }
     tracing::info!(%id, "the secretariat amended the meeting");
-    Ok(Json(editable(&office, &id).await?))
+    Ok(Json(editable(&office, &id).await?).into_response())
+}
+
+/// Why an amendment was refused, as the app is told; for an edit of the
+/// form (`form_of` the definition it was made to), an item it may not
+/// change is named by its place in the form.
+fn amend_refusal(error: AmendError, form_of: Option<&MeetingDefinition>) -> Refusal {
+    let mut refusal = Refusal::from(error);
+    if let (
+        Some(definition),
+        Refusal::Amend {
+            refusal: AmendRefusal::ItemVoted { item, .. } | AmendRefusal::ItemRecorded { item, .. },
+            field,
+        },
+    ) = (form_of, &mut refusal)
+    {
+        *field = item_path(&MeetingForm::of(definition), *item);
+    }
+    refusal
 }
 
 /// The first item whose documents differ between the two, if any.
@@ -1061,18 +1103,21 @@ struct Devices {
 }
 
 /// Which seats have a tablet and which have been seen, for handing out
-/// the devices and finding the ones missing before a session opens.
+/// the devices and finding the ones missing before a session opens: asked
+/// of the meeting's node, to which its devices connect.
 async fn devices(
     State(office): State<Office>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Devices>, Refusal> {
+) -> Result<Response, Refusal> {
     office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
-    let handle = office
-        .hub
-        .meeting(&definition.id)
-        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
+    let answer = owner::at_owner(&office.hub, &definition.id, owner::Call::Devices).await?;
+    Ok(answer.into_response())
+}
+
+/// The devices of the meeting `handle` serves, as this node sees them.
+fn devices_of(handle: &MeetingHandle) -> Devices {
     let enrolled = handle.enrolled();
     let presence = handle.presence();
     let device = |principal: Principal, name: String, group: String| {
@@ -1091,24 +1136,27 @@ async fn devices(
     };
     let mut devices = vec![device(Principal::Chair, String::new(), String::new())];
     devices.extend(
-        definition
+        handle
+            .definition
             .seats
             .iter()
             .map(|s| device(Principal::Seat(s.number), s.name.clone(), s.group.clone())),
     );
-    Ok(Json(Devices { devices }))
+    Devices { devices }
 }
 
 /// Revokes the key of a seat's device (a lost or broken tablet) and issues
 /// the seat a new code, answered as its card to print or read out. The
 /// revocation is in the meeting's audit chain; the old key is refused from
-/// then on, with its reason, and its live sessions end at once.
+/// then on, with its reason, and its live sessions end at once: the
+/// revocation is made by the meeting's node, whichever node the call
+/// reached, and refused there before the call is answered.
 async fn revoke(
     State(office): State<Office>,
     headers: HeaderMap,
     Path((id, seat)): Path<(String, u32)>,
     Json(body): Json<CardsBody>,
-) -> Result<Json<Card>, Refusal> {
+) -> Result<Response, Refusal> {
     office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
     card_link(&body.tablet_url, "")?;
@@ -1118,14 +1166,11 @@ async fn revoke(
         .find(|s| s.number == seat)
         .ok_or(Refusal::NoDevice(seat))?;
     let principal = Principal::Seat(seat);
-    office
-        .hub
-        .revoke(&definition.id, principal)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotEnrolled(_) => Refusal::NoDevice(seat),
-            other => other.into(),
-        })?;
+    let revoked =
+        owner::at_owner(&office.hub, &definition.id, owner::Call::Revoke { seat }).await?;
+    if !revoked.is_done() {
+        return Ok(revoked.into_response());
+    }
     let issued = enrollment::issue(
         office.hub.store(),
         &definition.id,
@@ -1135,7 +1180,7 @@ async fn revoke(
     .await?;
     let (_, code) = issued.into_iter().next().expect("one code was issued");
     tracing::info!(%id, seat, "the secretariat revoked a seat's device and issued a new code");
-    Ok(Json(card(sits, code, &body.tablet_url)?))
+    Ok(Json(card(sits, code, &body.tablet_url)?).into_response())
 }
 
 /// One round of an item as the secretariat's meeting view lists it.
@@ -1148,6 +1193,20 @@ struct RoundLine {
     /// the chair's announcement: the secretariat learns it with the hall.
     result: Option<RoundResult>,
     by_hand: Option<ByHand>,
+}
+
+impl RoundLine {
+    /// A round recorded by hand as the app is told of it: its result is
+    /// everyone's at once, as a show of hands is.
+    fn of(round: RoundRecord) -> RoundLine {
+        RoundLine {
+            status: round.status,
+            opened_at: round.opened_at,
+            closed_at: round.closed_at,
+            result: round.result,
+            by_hand: round.by_hand,
+        }
+    }
 }
 
 /// An agenda item, how it is voted on, and its rounds.
@@ -1340,40 +1399,30 @@ impl HandBody {
 /// of a paper vote for an item, when the devices failed: stored as a round
 /// with no ballots, marked as recorded by hand by the name given and this
 /// session's device, in the audit chain, and shown at once on every screen
-/// of the meeting.
+/// of the meeting. Decided by the meeting's actor, on its node, whichever
+/// node the call reached.
 async fn record_by_hand(
     State(office): State<Office>,
     headers: HeaderMap,
     Path((id, item)): Path<(String, u32)>,
     Json(body): Json<HandBody>,
-) -> Result<Json<RoundLine>, Refusal> {
+) -> Result<Response, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let (_, definition) = stored(&office, &id).await?;
     let (ballots, votes) = body.figures()?;
-    let hand = HandCount {
+    let call = owner::Call::ByHand(Box::new(HandCount {
         item,
         present: count("present", &body.present)?,
         ballots,
         votes,
         by: body.by,
         device,
-    };
-    let handle = office
-        .hub
-        .meeting(&definition.id)
-        .ok_or_else(|| Refusal::UnknownMeeting(id.clone()))?;
-    let round = handle
-        .record_by_hand(hand)
-        .await
-        .map_err(Refusal::HandCount)?;
-    tracing::info!(%id, item, round = %round.id, "the secretariat recorded a result by hand");
-    Ok(Json(RoundLine {
-        status: round.status,
-        opened_at: round.opened_at,
-        closed_at: round.closed_at,
-        result: round.result,
-        by_hand: round.by_hand,
-    }))
+    }));
+    let answer = owner::at_owner(&office.hub, &definition.id, call).await?;
+    if answer.is_done() {
+        tracing::info!(%id, item, "the secretariat recorded a result by hand");
+    }
+    Ok(answer.into_response())
 }
 
 impl From<ExportError> for Refusal {

@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail, ensure};
 use ed25519_dalek::SigningKey;
 use gavel_client::{Client, Session};
 use gavel_protocol::messages::{ChairCommand, Receipt, RoundStatus, RoundView};
+use gavel_protocol::paper::PaperKind;
 use gavel_protocol::rules::Secrecy;
 use gavel_protocol::{Choice, MeetingId, RoundId, SeatNo};
 use gavel_server::meeting::EXAMPLE;
@@ -950,6 +951,207 @@ async fn tokens_issued_by_the_meetings_node_are_honoured_by_the_other() -> Resul
         let again = http::get(&node.addr, &url).await?;
         ensure!(again.status == 403, "the link works once: {again:?}");
     }
+    Ok(())
+}
+
+/// An item of the example meeting voted on yes/no by name, other than
+/// `but`: one whose result a show of hands can give.
+fn by_name(agenda: &[gavel_protocol::messages::ItemView], but: Option<u32>) -> Result<u32> {
+    agenda
+        .iter()
+        .find(|i| {
+            i.paper.is_none()
+                && i.vote.is_some_and(|v| v.secrecy == Secrecy::Named)
+                && Some(i.index) != but
+        })
+        .map(|i| i.index)
+        .context("the example meeting has items voted on by name")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secretariat_on_the_other_node_acts_through_the_meetings_node() -> Result<()> {
+    let Some(db) = postgres().await else {
+        return Ok(());
+    };
+    let prepared = prepare_example(&db.url, 2).await?;
+    let meeting = prepared.meeting.clone();
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let dirs = [tempfile::tempdir()?, tempfile::tempdir()?];
+    let mut nodes = Vec::new();
+    for dir in &dirs {
+        nodes.push(node(dir.path(), &db.url, &key)?);
+    }
+    let host = owner(&nodes, &meeting).await?;
+    let (host, other) = (&nodes[host], &nodes[1 - host]);
+    let store = Store::connect(&db.url).await?;
+    let (bearer, device) = gavel_tests::secretariat::log_in_at(&other.addr, &store).await?;
+    let auth = [("Authorization", bearer.as_str())];
+    let api = format!("/api/secretariat/meetings/{meeting}");
+    let mut tablet = log_in(&host.url(), &meeting, &prepared.seats[0]).await?;
+    let mut lost = log_in(&host.url(), &meeting, &prepared.seats[1]).await?;
+    let item = by_name(&tablet.meeting.agenda, None)?;
+
+    // A show of hands recorded through the other node is decided by the
+    // host's actor: the tablet on the host has it at once.
+    let counts =
+        serde_json::json!({ "present": 2, "yes": 2, "no": 0, "abstain": 0, "by": "Lê Thị Thu" });
+    let by_hand = format!("{api}/items/{item}/by-hand");
+    let recorded = http::post_json(&other.addr, &by_hand, &auth, Some(&counts)).await?;
+    ensure!(recorded.status == 200, "recorded: {recorded:?}");
+    let line: serde_json::Value = serde_json::from_str(&recorded.body)?;
+    ensure!(
+        line["status"] == "closed" && line["by_hand"]["device"] == serde_json::json!(device),
+        "the recorded round: {line}"
+    );
+    tablet
+        .wait_until(|s| {
+            s.round()
+                .is_some_and(|r| r.item == item && r.by_hand.is_some())
+        })
+        .await?;
+    // The actor's refusal comes back as it is: the item's result stands.
+    let again = http::post_json(&other.addr, &by_hand, &auth, Some(&counts)).await?;
+    let refusal: serde_json::Value = serde_json::from_str(&again.body)?;
+    ensure!(
+        again.status == 409 && refusal["reason"] == "item_decided",
+        "recorded again: {again:?}"
+    );
+
+    // The counting board's figures of an election, recorded through the
+    // other node, reach the host's actor as they were entered: the ballots
+    // and each candidate's approvals decide the result it answers with.
+    let election = tablet
+        .meeting
+        .agenda
+        .iter()
+        .find_map(|i| {
+            let paper = i.paper.as_ref()?;
+            (paper.kind == PaperKind::Election).then_some((i.index, paper.entries.len()))
+        })
+        .context("the example meeting has an election")?;
+    let mut approvals = vec![vec![0]; election.1];
+    approvals[0] = vec![24];
+    let figures = serde_json::json!({
+        "present": 40,
+        "ballots": { "issued": 40, "returned": 39, "invalid": 1 },
+        "marks": approvals,
+        "by": "Lê Thị Thu",
+    });
+    let counted = format!("{api}/items/{}/by-hand", election.0);
+    let recorded = http::post_json(&other.addr, &counted, &auth, Some(&figures)).await?;
+    ensure!(
+        recorded.status == 200,
+        "the election recorded: {recorded:?}"
+    );
+    let line: serde_json::Value = serde_json::from_str(&recorded.body)?;
+    ensure!(
+        line["by_hand"]["ballots"] == figures["ballots"]
+            && line["result"]["kind"] == "election"
+            && line["result"]["approvals"][0] == 24
+            && line["result"]["elected"] == serde_json::json!([0]),
+        "the recorded election: {line}"
+    );
+
+    // Both nodes read the results, with the session the other node opened.
+    for node in [other, host] {
+        let (results, _) = http::get_with(&node.addr, &format!("{api}/results"), &auth).await?;
+        ensure!(results.status == 200, "results: {results:?}");
+        let results: serde_json::Value = serde_json::from_str(&results.body)?;
+        ensure!(
+            results["items"][item as usize]["rounds"][0]["by_hand"]["by"] == "Lê Thị Thu",
+            "the results: {results}"
+        );
+    }
+    // The devices, as the host sees them.
+    let (devices, _) = http::get_with(&other.addr, &format!("{api}/devices"), &auth).await?;
+    let devices: serde_json::Value = serde_json::from_str(&devices.body)?;
+    ensure!(
+        devices["devices"][1]["online"] == true && devices["devices"][2]["online"] == true,
+        "the tablets connected to the host: {devices}"
+    );
+
+    // A key revoked through the other node is refused by the host before
+    // the call is answered: its session is told why, and it cannot log in.
+    let card = serde_json::json!({ "tablet_url": format!("http://{}/tablet/", other.addr) });
+    let revoke = format!("{api}/devices/2/revoke");
+    let revoked = http::post_json(&other.addr, &revoke, &auth, Some(&card)).await?;
+    ensure!(revoked.status == 200, "revoked: {revoked:?}");
+    let Err(refused) = Client::connect(&host.url())
+        .await?
+        .login(&meeting, &prepared.seats[1])
+        .await
+    else {
+        bail!("the revoked key logged in on the host");
+    };
+    ensure!(
+        refused.reason() == Some(gavel_protocol::RefusalReason::KeyRevoked),
+        "{refused}"
+    );
+    let told = loop {
+        match lost.next().await {
+            Ok(gavel_protocol::ServerMsg::Refused { reason, .. }) => break reason,
+            Ok(_) => continue,
+            Err(e) => bail!("the revoked tablet was closed without the reason: {e}"),
+        }
+    };
+    ensure!(told == gavel_protocol::RefusalReason::KeyRevoked);
+
+    // A document uploaded through the other node is in the host's view as
+    // soon as the upload is answered, not at the host's next look at the store.
+    let draft = documents::pdf("Du thao Nghi quyet");
+    let last = tablet.meeting.agenda.len() - 1;
+    let attach =
+        format!("{api}/items/{last}/documents?title=Du%20thao&kind=draft_resolution&public=true");
+    let attached = http::post_bytes(&other.addr, &attach, &auth, "application/pdf", &draft).await?;
+    ensure!(attached.status == 200, "attached: {attached:?}");
+    let sha = hex::encode(sha2::Sha256::digest(&draft));
+    let view = http::get(&host.addr, &format!("/api/meetings/{meeting}/view")).await?;
+    ensure!(
+        view.status == 200 && view.body.contains(&sha),
+        "the host's view lists the new document at once ({})",
+        view.status
+    );
+
+    // An edit of the form through the other node is made by the host's
+    // actor: the host's view has the new title as soon as it is answered.
+    let (form, _) = http::get_with(&other.addr, &format!("{api}/form"), &auth).await?;
+    ensure!(form.status == 200, "the form: {}", form.status);
+    let mut edit: serde_json::Value = serde_json::from_str(&form.body)?;
+    let title = "Kỳ họp thứ mười hai (chuyên đề)";
+    edit["form"]["title"] = serde_json::json!(title);
+    let edit = serde_json::json!({ "previous": edit["previous"], "form": edit["form"] });
+    let amended = http::put_json(&other.addr, &format!("{api}/form"), &auth, &edit).await?;
+    ensure!(amended.status == 200, "amended: {amended:?}");
+    let view = http::get(&host.addr, &format!("/api/meetings/{meeting}/view")).await?;
+    ensure!(
+        view.status == 200 && view.body.contains(title),
+        "the host's view has the new title at once ({})",
+        view.status
+    );
+
+    // While the host answers nothing, a call that needs its actor is
+    // refused, and nothing is done on a copy of the meeting.
+    let next = by_name(&tablet.meeting.agenda, Some(item))?;
+    signal(host, "-STOP")?;
+    let unreached = http::post_json(
+        &other.addr,
+        &format!("{api}/items/{next}/by-hand"),
+        &auth,
+        Some(&counts),
+    )
+    .await;
+    signal(host, "-CONT")?;
+    let unreached = unreached?;
+    let refusal: serde_json::Value = serde_json::from_str(&unreached.body)?;
+    ensure!(
+        unreached.status == 503 && refusal["reason"] == "owner_unreachable",
+        "with the host stopped: {unreached:?}"
+    );
+    let rounds = store.rounds(&meeting).await?;
+    ensure!(
+        rounds.iter().all(|r| r.item != next),
+        "nothing recorded for item {next}: {rounds:?}"
+    );
     Ok(())
 }
 

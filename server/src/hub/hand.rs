@@ -20,12 +20,15 @@ use gavel_protocol::hand::{FigureError, paper_result, tally};
 use gavel_protocol::messages::Ballots;
 use gavel_protocol::results::RoundResult;
 use gavel_protocol::rules::{Counts, Secrecy, VoteSettings};
+use serde::{Deserialize, Serialize};
 
 /// The longest name of whoever records a result.
 pub const MAX_NAME_CHARS: usize = 100;
 
 /// The figures the secretariat entered for an item, and who entered them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialized to be passed on to the meeting's node when the call reached
+/// another (`crate::secretariat::owner`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandCount {
     /// The agenda item's index, from 0.
     pub item: u32,
@@ -42,7 +45,7 @@ pub struct HandCount {
 }
 
 /// What the votes were, by the item's kind of ballot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HandVotes {
     /// A yes/no/abstain item's counts.
     Choices { yes: u32, no: u32, abstain: u32 },

@@ -306,6 +306,14 @@ impl MeetingHandle {
         Ok((token, expires_at))
     }
 
+    /// Claims the secretariat's call `id` to this meeting, made through
+    /// another node, if this node still holds the meeting's lease with the
+    /// fencing number it took: the call, to run and answer
+    /// ([`crate::store::Store::claim_owner_call`]).
+    pub async fn claim_owner_call(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.store.claim_owner_call(id, &self.definition.id).await
+    }
+
     /// Whether this meeting has a document stored under `sha256`, and if
     /// so whether it is public.
     pub fn document_public(&self, sha256: &str) -> Option<bool> {

@@ -29,18 +29,19 @@
 //!
 //! [`Hub::amend`]: crate::hub::Hub::amend
 
+use super::owner::{AmendCall, Call, Upload, at_owner};
 use super::{Office, Refusal, stored};
 use crate::documents::{DocumentFault, check, check_size};
 use crate::meeting::{DefinitionError, DocumentForm, MeetingForm};
-use crate::store::{Amendment, NewDocument};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use gavel_protocol::PublicKey;
 use gavel_protocol::messages::{DocumentKind, DocumentView};
-use gavel_records::chain::{Amender, Sha};
+use gavel_records::chain::Sha;
 use serde::{Deserialize, Serialize};
 
 /// One document of an item as the meeting file names it, with every stored
@@ -137,7 +138,7 @@ pub(super) async fn attach(
     Path((id, item)): Path<(String, u32)>,
     Query(fields): Query<Fields>,
     body: Body,
-) -> Result<Json<Stored>, Refusal> {
+) -> Result<Response, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let slot = None;
     upload(&office, &headers, device, &id, (item, slot), fields, body).await
@@ -150,7 +151,7 @@ pub(super) async fn replace(
     Path((id, item, slot)): Path<(String, u32, u32)>,
     Query(fields): Query<Fields>,
     body: Body,
-) -> Result<Json<Stored>, Refusal> {
+) -> Result<Response, Refusal> {
     let device = office.desk.session_valid(&headers)?;
     let slot = Some(slot);
     upload(&office, &headers, device, &id, (item, slot), fields, body).await
@@ -227,7 +228,7 @@ async fn upload(
     (item, slot): (u32, Option<u32>),
     fields: Fields,
     body: Body,
-) -> Result<Json<Stored>, Refusal> {
+) -> Result<Response, Refusal> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -287,22 +288,25 @@ async fn upload(
         let field = e.field.rsplit('.').next().unwrap_or_default().to_owned();
         invalid(&field, e.message)
     })?;
-    let document = NewDocument {
+    let upload = Upload {
         item,
         slot,
         title,
         kind,
         public,
         sha256,
-        content,
+        content: Some(content),
     };
-    let amendment = Amendment {
+    let amend = AmendCall {
         previous: Sha::of(text.as_bytes()),
         text: new_text,
-        by: Amender::Secretariat { device },
-        document: Some(document),
+        device,
+        document: Some(upload),
     };
-    office.hub.amend(&definition.id, amendment).await?;
+    let answer = at_owner(&office.hub, &definition.id, Call::Amend(Box::new(amend))).await?;
+    if !answer.is_done() {
+        return Ok(answer.into_response());
+    }
     let latest = store
         .documents(&definition.id)
         .await?
@@ -315,5 +319,6 @@ async fn upload(
         item,
         slot,
         document: latest.view,
-    }))
+    })
+    .into_response())
 }

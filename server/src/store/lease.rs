@@ -192,8 +192,9 @@ fn term_ms(term: Duration) -> i64 {
     i64::try_from(term.as_millis()).expect("a lease term fits in 64 bits of milliseconds")
 }
 
-fn single_node() -> StoreError {
+/// What a call that only a deployment of several nodes makes gets on SQLite.
+pub(super) fn single_node() -> StoreError {
     StoreError::Database(sqlx::Error::Configuration(
-        "leases are kept in PostgreSQL; an SQLite store is served by one process".into(),
+        "several nodes share a PostgreSQL store; an SQLite store is served by one process".into(),
     ))
 }

@@ -34,7 +34,9 @@
 //! - `audience_state`: on PostgreSQL, the latest frames of each meeting's
 //!   audience, for the nodes that do not host it (see [`audience`]);
 //! - `download_tokens`: the chair's one-time record downloads not yet used,
-//!   by hash, so that whichever node serves the download uses it up.
+//!   by hash, so that whichever node serves the download uses it up;
+//! - `owner_calls`: on PostgreSQL, the secretariat's calls to the node that
+//!   hosts a meeting, made through another node, until answered (see [`calls`]).
 //!
 //! **Documents in the database.** A document's bytes are a row of
 //! `document_blobs`, not a file beside the database: the import that names
@@ -115,6 +117,7 @@
 //! [`StoreError::Corrupt`].
 
 mod audience;
+mod calls;
 mod lease;
 mod postgres;
 mod rows;
@@ -129,6 +132,7 @@ use rows::{
 };
 
 pub use audience::{AUDIENCE_CHANNEL, AudienceFrames};
+pub use calls::{CallOutcome, OWNER_ANSWER_CHANNEL, OWNER_CALL_CHANNEL};
 pub use lease::{Holdings, Lease};
 pub use postgres::{SILENT_AFTER, STATEMENT_TIMEOUT};
 use sql::{MeetingLock, Pooled, Tx};
@@ -641,6 +645,17 @@ impl Store {
     pub async fn documents(&self, meeting: &MeetingId) -> Result<Vec<StoredDocument>, StoreError> {
         let rows = sql::documents(self.pooled().await?.db(), meeting).await?;
         rows.into_iter().map(DocumentRow::decode).collect()
+    }
+
+    /// Keeps `content` under its SHA-256 `sha256`, if no bytes are kept
+    /// under it yet: a document's bytes stored ahead of the amendment that
+    /// names them, made on another node (`crate::secretariat`).
+    pub async fn store_document_content(
+        &self,
+        sha256: &str,
+        content: &[u8],
+    ) -> Result<(), StoreError> {
+        Ok(sql::insert_blob(self.pooled().await?.db(), sha256, content).await?)
     }
 
     /// The bytes stored under `sha256`, as the store returns them: whether

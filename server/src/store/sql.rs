@@ -1610,3 +1610,90 @@ pub(super) async fn take_download(
     .fetch_optional(c)
     .await)
 }
+
+/// Stores a call to `meeting`'s owner node and announces it to every node
+/// (`meeting` and `id` as the payload), in one statement.
+pub(super) async fn pg_put_owner_call(
+    conn: &mut PgConnection,
+    id: &str,
+    meeting: &MeetingId,
+    call: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH stored AS (
+             INSERT INTO owner_calls (id, meeting_id, call) VALUES ($1, $2, $3)
+             RETURNING meeting_id || ' ' || id AS payload
+         )
+         SELECT pg_notify('gavel_owner_call', payload) FROM stored",
+    )
+    .bind(id)
+    .bind(meeting.as_str())
+    .bind(call)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Claims the call `id` to `meeting` for `holder`, if nobody claimed it and
+/// `holder` still holds the meeting's running lease under `fence`: the call.
+pub(super) async fn pg_claim_owner_call(
+    conn: &mut PgConnection,
+    id: &str,
+    meeting: &MeetingId,
+    holder: &str,
+    fence: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(concat!(
+        "UPDATE owner_calls SET claimed_by = $3
+         WHERE id = $1 AND meeting_id = $2 AND claimed_by IS NULL
+           AND EXISTS (
+               SELECT 1 FROM meeting_leases
+               WHERE meeting_id = $2 AND holder = $3 AND fence = $4 AND expires_at > ",
+        pg_now_ms!(),
+        ") RETURNING call"
+    ))
+    .bind(id)
+    .bind(meeting.as_str())
+    .bind(holder)
+    .bind(fence)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Writes the answer to the call `id` and announces it (`id` as the payload).
+pub(super) async fn pg_answer_owner_call(
+    conn: &mut PgConnection,
+    id: &str,
+    answer: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH answered AS (
+             UPDATE owner_calls SET answer = $2 WHERE id = $1 RETURNING id
+         )
+         SELECT pg_notify('gavel_owner_answer', id) FROM answered",
+    )
+    .bind(id)
+    .bind(answer)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Deletes the call `id` if it was answered, or if nobody claimed it, or
+/// in any case when `give_up`: its answer and whether it was claimed.
+/// `None` if it was kept (claimed and not yet answered).
+pub(super) async fn pg_finish_owner_call(
+    conn: &mut PgConnection,
+    id: &str,
+    give_up: bool,
+) -> Result<Option<(Option<String>, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "DELETE FROM owner_calls
+         WHERE id = $1 AND (answer IS NOT NULL OR claimed_by IS NULL OR $2)
+         RETURNING answer, claimed_by IS NOT NULL",
+    )
+    .bind(id)
+    .bind(give_up)
+    .fetch_optional(conn)
+    .await
+}
