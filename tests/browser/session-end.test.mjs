@@ -10,7 +10,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, secretariatPage, waitFor } from "./harness.mjs";
+import { GavelServer, MEETING_ID, launchBrowser, openApp, screenshot, secretariatPage, switchTo, waitFor } from "./harness.mjs";
 
 /** Item 0 of the example, "Thông qua chương trình kỳ họp": yes/no, named. */
 const ITEM = 0;
@@ -35,11 +35,6 @@ after(async () => {
   await browser?.close();
   await server?.dispose();
 });
-
-async function switchTo(page, lang) {
-  if ((await page.evaluate(() => document.documentElement.lang)) !== lang) await page.getByTestId("lang-toggle").click();
-  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-}
 
 test("the chair closes the session; the hall screen, a tablet and the public page say so", { timeout: 180_000 }, async () => {
   const chair = await openApp(browser, "chair", { width: 1440, height: 900 });
